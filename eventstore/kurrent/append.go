@@ -1,0 +1,89 @@
+package kurrent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Append writes events to stream if its revision matches expected; see
+// eventstore.Store. Each event keeps its own id, so a retried append is
+// answered idempotently by the server. KurrentDB keeps ids per stream, so an
+// id already used in another stream is not refused (no ErrDuplicateID).
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	proposed := make([]esdb.EventData, len(events))
+	for i, e := range events {
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("append to %s: encode metadata of event %d: %w", stream, i, err)
+		}
+		proposed[i] = esdb.EventData{
+			EventID:     e.ID,
+			EventType:   e.Type,
+			ContentType: esdb.ContentTypeJson,
+			Data:        e.Data,
+			Metadata:    meta,
+		}
+	}
+	client, err := s.begin()
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	defer s.ops.Done()
+	res, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, proposed...)
+	if err != nil {
+		err = s.translate(ctx, client, "append to "+stream, err)
+		if errors.Is(err, eventstore.ErrWrongRevision) {
+			return eventstore.AppendResult{}, s.wrongRevision(ctx, client, stream, expected)
+		}
+		return eventstore.AppendResult{}, err
+	}
+	return eventstore.AppendResult{NextRevision: res.NextExpectedVersion, Position: fromCommit(res.CommitPosition)}, nil
+}
+
+// wrongRevision builds the refusal of an append. The client reports a wrong
+// expected version only as a code and a message, so the stream's actual
+// revision is read back (its newest event).
+func (s *Store) wrongRevision(ctx context.Context, client *esdb.Client, stream string, expected eventstore.ExpectedRevision) error {
+	actual := int64(-1)
+	for e, err := range s.readStream(ctx, client, stream, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.LastRevision, Max: 1}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("append to %s expected %s, and reading its revision failed: %w", stream, expected, err)
+		}
+		actual = int64(e.Revision)
+	}
+	return &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Actual: actual}
+}
+
+// toExpected maps the port's expectation to the client's.
+func toExpected(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
+	if rev, ok := e.Revision(); ok {
+		return esdb.Revision(rev)
+	}
+	switch {
+	case e.IsNoStream():
+		return esdb.NoStream{}
+	case e.IsStreamExists():
+		return esdb.StreamExists{}
+	default:
+		return esdb.Any{}
+	}
+}
+
+// fromCommit maps a KurrentDB commit position to a Yishi position. Yishi
+// reserves 0 for "before the first event" while KurrentDB's log starts at
+// commit 0, hence the offset of one.
+func fromCommit(commit uint64) eventstore.Position { return eventstore.Position(commit + 1) }
+
+// toCommit is the inverse of fromCommit for a position that is not Start.
+func toCommit(p eventstore.Position) uint64 { return uint64(p) - 1 }

@@ -1,0 +1,90 @@
+package kurrent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/yishi-civic/yishi/eventstore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// translate is the one place where the client's errors become the store's.
+// op names what failed ("append to proposal-1"); ctx is the caller's, so that
+// a cancelled call reports ctx.Err() and not the transport's view of it. A
+// client that has shut itself down is replaced for the next call.
+//
+// It uses errors.As on *esdb.Error rather than esdb.FromError, which answers
+// ok == true for a nil error and ok == false for every real one.
+func (s *Store) translate(ctx context.Context, client *esdb.Client, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if s.isClosed() {
+		return fmt.Errorf("%s: %w", op, eventstore.ErrClosed)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s: %w", op, ctxErr)
+	}
+	var sentinel error
+	var esErr *esdb.Error
+	if errors.As(err, &esErr) {
+		switch esErr.Code() {
+		case esdb.ErrorCodeWrongExpectedVersion:
+			sentinel = eventstore.ErrWrongRevision
+		case esdb.ErrorCodeResourceNotFound:
+			sentinel = eventstore.ErrStreamNotFound
+		case esdb.ErrorCodeStreamDeleted:
+			sentinel = eventstore.ErrStreamDeleted
+		case esdb.ErrorCodeAccessDenied, esdb.ErrorCodeUnauthenticated:
+			sentinel = eventstore.ErrAccessDenied
+		case esdb.ErrorCodeConnectionClosed:
+			s.renew(client)
+			sentinel = eventstore.ErrUnavailable
+		case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader, esdb.ErrorAborted, esdb.ErrorCodeDeadlineExceeded:
+			sentinel = eventstore.ErrUnavailable
+		}
+	}
+	if sentinel == nil {
+		sentinel = fromStatus(err)
+	}
+	if sentinel == nil {
+		return fmt.Errorf("%s: kurrentdb: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w (kurrentdb: %v)", op, sentinel, err)
+}
+
+// fromStatus classifies what the client reports as an unknown error by the
+// gRPC status underneath: a request over the server's size limit (KurrentDB
+// refuses appends over 1 MiB by default), a malformed request, or a
+// transport failure. Returns nil when nothing fits.
+func fromStatus(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	msg := strings.ToLower(st.Message())
+	switch {
+	case st.Code() == codes.ResourceExhausted,
+		strings.Contains(msg, "maximum append size"),
+		strings.Contains(msg, "maximum-append-size"):
+		return eventstore.ErrTooLarge
+	case st.Code() == codes.InvalidArgument:
+		return eventstore.ErrInvalid
+	case st.Code() == codes.Unavailable, st.Code() == codes.Aborted:
+		return eventstore.ErrUnavailable
+	case st.Code() == codes.PermissionDenied, st.Code() == codes.Unauthenticated:
+		return eventstore.ErrAccessDenied
+	}
+	return nil
+}
+
+// permanent reports whether a subscription that failed with err (already
+// translated) must end rather than resubscribe: retrying cannot help a
+// refused credential or a malformed request.
+func permanent(err error) bool {
+	return errors.Is(err, eventstore.ErrAccessDenied) || errors.Is(err, eventstore.ErrInvalid)
+}

@@ -1,0 +1,225 @@
+// Package kurrent is the KurrentDB (formerly EventStoreDB) backend of the
+// Yishi event store, built on github.com/EventStore/EventStore-Client-Go/v4.
+// It maps the eventstore port onto KurrentDB's streams and its $all log:
+// Yishi positions are KurrentDB commit positions plus one, revisions are the
+// same, and the envelope fields KurrentDB has no place for (actor, role,
+// correlation, causation, the hash chain) travel in each event's JSON
+// metadata. The in-process protocol server the tests run against lives in
+// kurrenttest; it is test code and never a store.
+package kurrent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// schemes maps the connection string schemes Yishi accepts to the ones the
+// v4 client parses. KurrentDB documents kurrentdb:// (and kurrentdb+discover://
+// for DNS discovery); esdb:// is the EventStoreDB spelling the client knows.
+var schemes = map[string]string{
+	"kurrentdb":          "esdb",
+	"kurrentdb+discover": "esdb+discover",
+	"kurrent":            "esdb",
+	"kurrent+discover":   "esdb+discover",
+	"kdb":                "esdb",
+	"kdb+discover":       "esdb+discover",
+	"esdb":               "esdb",
+	"esdb+discover":      "esdb+discover",
+}
+
+// IsConnectionString reports whether s names a KurrentDB server (one of the
+// kurrentdb://, kdb:// or esdb:// schemes, with or without +discover) rather
+// than, say, a data directory.
+func IsConnectionString(s string) bool {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok {
+		return false
+	}
+	_, known := schemes[strings.ToLower(scheme)]
+	return known
+}
+
+// ParseConnectionString turns a KurrentDB connection string into the
+// client's configuration. Besides the client's own esdb:// and
+// esdb+discover:// it accepts kurrentdb://, kurrent:// and kdb:// (and their
+// +discover forms). Several comma-separated hosts are gossip seeds of a
+// cluster; credentials, tls, tlsCAFile, tlsVerifyCert and the client's other
+// settings go in the user info and query as the client documents. Errors
+// never repeat the string, which may hold a password.
+func ParseConnectionString(s string) (*esdb.Configuration, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return nil, fmt.Errorf("%w connection string: want kurrentdb://host:2113?tls=false or the like", eventstore.ErrInvalid)
+	}
+	target, known := schemes[strings.ToLower(scheme)]
+	if !known {
+		return nil, fmt.Errorf("%w connection string: unknown scheme %q, want kurrentdb:// or esdb://", eventstore.ErrInvalid, scheme)
+	}
+	cfg, err := esdb.ParseConnectionString(target + "://" + rest)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error repeats the whole string, password included
+		}
+		return nil, fmt.Errorf("%w connection string: %v", eventstore.ErrInvalid, err)
+	}
+	cfg.Logger = esdb.NoopLogging()
+	return cfg, nil
+}
+
+// Redact returns the connection string s with its password replaced, for
+// logs and progress output.
+func Redact(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+// Store is the eventstore.Store on a KurrentDB server or cluster. It is safe
+// for concurrent use.
+type Store struct {
+	cfg esdb.Configuration
+
+	// life ends when the store closes; reads and subscriptions derive from it.
+	life     context.Context
+	shutdown context.CancelFunc
+
+	mu     sync.RWMutex
+	closed bool
+	client *esdb.Client
+	ops    sync.WaitGroup // calls into the client that have not returned
+
+	// retryDelay is the first pause before a subscription resubscribes; it
+	// doubles up to maxRetryDelay.
+	retryDelay, maxRetryDelay time.Duration
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to the KurrentDB server or cluster named by the connection
+// string (see ParseConnectionString) and checks that it answers a read of
+// $all. Returns ErrInvalid for a malformed string, ErrUnavailable when no
+// node answers and ErrAccessDenied when the credentials are refused.
+func Open(ctx context.Context, connectionString string) (*Store, error) {
+	cfg, err := ParseConnectionString(connectionString)
+	if err != nil {
+		return nil, err
+	}
+	return OpenConfig(ctx, cfg)
+}
+
+// OpenConfig is Open with a configuration built by the caller.
+func OpenConfig(ctx context.Context, cfg *esdb.Configuration) (*Store, error) {
+	client, err := esdb.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w kurrentdb configuration: %v", eventstore.ErrInvalid, err)
+	}
+	life, shutdown := context.WithCancel(context.Background())
+	s := &Store{
+		cfg:           *cfg,
+		life:          life,
+		shutdown:      shutdown,
+		client:        client,
+		retryDelay:    50 * time.Millisecond,
+		maxRetryDelay: 2 * time.Second,
+	}
+	if _, _, err := s.head(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("connect to kurrentdb: %w", err)
+	}
+	return s, nil
+}
+
+// begin registers a call into the client and returns the client to use, or
+// ErrClosed. The caller must call s.ops.Done when the call has returned.
+func (s *Store) begin() (*esdb.Client, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, eventstore.ErrClosed
+	}
+	s.ops.Add(1)
+	return s.client, nil
+}
+
+// renew replaces a client that has shut itself down. The v4 client stops for
+// good once discovery fails maxDiscoverAttempts times in a row (a node
+// restart longer than about a second does that), and every later call
+// answers "connection closed". The dead client is not closed: its
+// connection goroutine has already ended, and closing its channel could make
+// a call still queued on it panic.
+func (s *Store) renew(dead *esdb.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.client != dead {
+		return
+	}
+	fresh, err := esdb.NewClient(&s.cfg)
+	if err != nil {
+		return // the configuration was valid when the store opened
+	}
+	s.client = fresh
+}
+
+// closeTimeout bounds how long Close waits for calls in flight.
+const closeTimeout = 10 * time.Second
+
+// Close ends every subscription and read with ErrClosed, waits for calls in
+// flight (appends complete or fail), and closes the connection.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	client := s.client
+	s.mu.Unlock()
+	s.shutdown()
+
+	done := make(chan struct{})
+	go func() { s.ops.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeTimeout):
+		// A call stuck inside the client would panic if its channel closed
+		// under it; leaving the connection to the garbage collector is safer.
+		return fmt.Errorf("close kurrentdb store: calls still running after %s", closeTimeout)
+	}
+	if err := client.Close(); err != nil {
+		return fmt.Errorf("close kurrentdb client: %w", err)
+	}
+	return nil
+}
+
+// isClosed reports whether Close has been called.
+func (s *Store) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// withLife returns a context that ends when ctx ends or the store closes.
+func (s *Store) withLife(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.life, cancel)
+	return ctx, func() { stop(); cancel() }
+}

@@ -1,0 +1,225 @@
+// Package kurrenttest is an in-process stand-in for a KurrentDB node that the
+// kurrent adapter's tests run against. It is test code: it keeps everything
+// in memory, has no durability, security or clustering, and must never be
+// offered as a store.
+//
+// It serves a subset of KurrentDB's public gRPC protocol through the service
+// interfaces generated in the v4 client module (protos/streams,
+// protos/gossip), on a real loopback TCP listener, with the semantics the
+// KurrentDB documentation and the client's own tests describe:
+//
+//   - Streams.Append: expected revision any / no stream / stream exists /
+//     exact, wrong-expected-version replies carrying the current and expected
+//     revisions, idempotent writes by event id (a repeated append of the same
+//     ids at the same place answers with the original result and writes
+//     nothing), the 1 MiB maximum append size (refused with InvalidArgument
+//     and the maximum-append-size-exceeded exception), and appends to a
+//     tombstoned stream refused with the stream-deleted exception.
+//   - Streams.Read of a stream and of $all in both directions (forwards from a
+//     position inclusive, backwards from a position exclusive), answering only
+//     with event and stream-not-found messages, every event's metadata
+//     carrying type, content-type and created (.NET ticks since the Unix
+//     epoch, in decimal).
+//   - Catch-up subscriptions to $all: the confirmation first, start exclusive
+//     of the given position, stream-name or event-type filters (prefixes or a
+//     regular expression), checkpoints every window × multiplier records
+//     scanned and on going live, a caught-up message, then live events.
+//     DropSubscriptions ends them with Aborted, as a node does to slow
+//     consumers.
+//   - Streams.Tombstone, replying with a position; reads of a tombstoned
+//     stream fail with the stream-deleted exception and stream-name trailer.
+//   - Gossip.Read, answering with the members set by SetMembers (for
+//     connection strings that name several nodes).
+//   - A keepalive enforcement policy that permits the client's 10 s pings
+//     without streams, so idle connections are not ended with GOAWAY.
+//
+// It does not cover: BatchAppend, soft Delete, stream subscriptions,
+// persistent subscriptions, projections, users and ACLs, TLS and
+// authentication, resolving links, leader elections and not-leader
+// redirects, stream metadata ($max-count, $tb …), or server features
+// (GetSupportedMethods answers Unimplemented, which the client accepts).
+// Event ids are checked for idempotency within a stream against all its
+// events, where KurrentDB keeps a bounded cache.
+//
+// Stop and Restart keep the data, so tests can take the node away and bring
+// it back on the same address.
+package kurrenttest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+)
+
+// MaxAppendSize is KurrentDB's default limit on the events of one append
+// (data plus metadata), in bytes.
+const MaxAppendSize = 1 << 20
+
+// Server is one stand-in KurrentDB node.
+type Server struct {
+	db *database
+
+	mu      sync.Mutex
+	addr    string
+	grpc    *grpc.Server
+	done    chan struct{} // closed when the gRPC server has stopped serving
+	drop    chan struct{} // closed by DropSubscriptions
+	members []*gossip.MemberInfo
+}
+
+// New returns a stopped server with an empty log (but for one system event,
+// as a fresh node has).
+func New() *Server {
+	return &Server{db: newDatabase(), drop: make(chan struct{})}
+}
+
+// MustStart starts a server on a free loopback port and stops it when the
+// test ends.
+func MustStart(tb testing.TB) *Server {
+	tb.Helper()
+	s := New()
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		tb.Fatalf("start kurrenttest server: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Start listens on addr (host:port; port 0 picks one) and serves until Stop.
+func (s *Server) Start(addr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grpc != nil {
+		return fmt.Errorf("kurrenttest: already serving on %s", s.addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("kurrenttest: listen on %s: %w", addr, err)
+	}
+	g := grpc.NewServer(
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	)
+	api.RegisterStreamsServer(g, &streams{srv: s})
+	gossip.RegisterGossipServer(g, &gossipService{srv: s})
+	s.addr, s.grpc, s.done = ln.Addr().String(), g, make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		_ = g.Serve(ln) // returns when Stop closes the listener
+	}(s.done)
+	return nil
+}
+
+// Stop closes the listener and every connection, ending calls in flight with
+// Unavailable. The data stays for Restart.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	g, done := s.grpc, s.done
+	s.grpc = nil
+	s.mu.Unlock()
+	if g == nil {
+		return
+	}
+	g.Stop()
+	<-done
+}
+
+// Restart serves again on the address the server had, with its data.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	addr := s.addr
+	s.mu.Unlock()
+	return s.Start(addr)
+}
+
+// Addr returns host:port of the listener.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// ConnectionString returns a kurrentdb:// connection string for the server
+// (plain text, as it has no TLS).
+func (s *Server) ConnectionString() string {
+	return "kurrentdb://" + s.Addr() + "?tls=false"
+}
+
+// DropSubscriptions ends every running subscription with Aborted, as a node
+// does with consumers too slow to keep up. Later subscriptions are not
+// affected.
+func (s *Server) DropSubscriptions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.drop)
+	s.drop = make(chan struct{})
+}
+
+// Member describes one node in the gossip answer.
+type Member struct {
+	// Addr is host:port of the node's gRPC endpoint.
+	Addr string
+	// Leader is true for the leader, false for a follower.
+	Leader bool
+	// Alive is whether the node counts as alive.
+	Alive bool
+}
+
+// SetMembers sets the cluster the server reports through gossip.
+func (s *Server) SetMembers(members ...Member) error {
+	infos := make([]*gossip.MemberInfo, len(members))
+	for i, m := range members {
+		host, port, err := net.SplitHostPort(m.Addr)
+		if err != nil {
+			return fmt.Errorf("kurrenttest: member %q: %w", m.Addr, err)
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			return fmt.Errorf("kurrenttest: member %q: %w", m.Addr, err)
+		}
+		state := gossip.MemberInfo_Follower
+		if m.Leader {
+			state = gossip.MemberInfo_Leader
+		}
+		infos[i] = &gossip.MemberInfo{
+			InstanceId:   &shared.UUID{Value: &shared.UUID_String_{String_: fmt.Sprintf("00000000-0000-0000-0000-%012d", i+1)}},
+			TimeStamp:    time.Now().UnixNano() / 100,
+			State:        state,
+			IsAlive:      m.Alive,
+			HttpEndPoint: &gossip.EndPoint{Address: host, Port: uint32(p)},
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members = infos
+	return nil
+}
+
+// dropped returns the channel DropSubscriptions closes next.
+func (s *Server) dropped() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drop
+}
+
+// gossipService answers Gossip.Read with the configured members.
+type gossipService struct {
+	gossip.UnimplementedGossipServer
+	srv *Server
+}
+
+// Read returns the cluster's members.
+func (g *gossipService) Read(context.Context, *shared.Empty) (*gossip.ClusterInfo, error) {
+	g.srv.mu.Lock()
+	defer g.srv.mu.Unlock()
+	return &gossip.ClusterInfo{Members: g.srv.members}, nil
+}

@@ -1,0 +1,256 @@
+package kurrent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// noPosition is what servers before 22.x report as the $all position of an
+// event read from its stream.
+const noPosition = math.MaxUint64
+
+// ReadStream yields the events of one stream; see eventstore.Store. On
+// servers older than 22.x, events read from a stream carry Position 0
+// because the server does not report their place in $all.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		if err := eventstore.ValidateStream(stream); err != nil {
+			yield(eventstore.Event{}, err)
+			return
+		}
+		client, err := s.begin()
+		if err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("read %s: %w", stream, err))
+			return
+		}
+		defer s.ops.Done()
+		for e, err := range s.readStream(ctx, client, stream, opts) {
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// readStream is ReadStream on a client the caller has registered.
+func (s *Store) readStream(ctx context.Context, client *esdb.Client, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		ctx, cancel := s.withLife(ctx)
+		defer cancel()
+		op := "read " + stream
+		ro := esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Revision(opts.From)}
+		if opts.Direction == eventstore.Backwards {
+			ro.Direction = esdb.Backwards
+			if opts.From == eventstore.LastRevision {
+				ro.From = esdb.End{}
+			}
+		}
+		rs, err := client.ReadStream(ctx, stream, ro, count(opts.Max))
+		if err != nil {
+			yield(eventstore.Event{}, s.translate(ctx, client, op, err))
+			return
+		}
+		defer rs.Close()
+		for {
+			re, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(eventstore.Event{}, s.translate(ctx, client, op, err))
+				return
+			}
+			e, ok, err := convert(re)
+			if err != nil {
+				yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
+				return
+			}
+			if ok && !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ReadAll yields events of the global log; see eventstore.Store. System
+// events (streams or types starting with $) are left out, and the filter is
+// applied here: the client's reads of $all take no filter.
+func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		client, err := s.begin()
+		if err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("read $all: %w", err))
+			return
+		}
+		defer s.ops.Done()
+		ctx, cancel := s.withLife(ctx)
+		defer cancel()
+
+		var n uint64
+		emit := func(e eventstore.Event) bool {
+			if !opts.Filter.Match(e.Stream, e.Type) {
+				return true
+			}
+			n++
+			return yield(e, nil) && (opts.Max == 0 || n < opts.Max)
+		}
+		if opts.Direction == eventstore.Backwards {
+			s.readAllBackwards(ctx, client, opts.From, emit, yield)
+			return
+		}
+		ro := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
+		if opts.From != eventstore.Start {
+			c := toCommit(opts.From)
+			ro.From = esdb.Position{Commit: c, Prepare: c}
+		}
+		for e, err := range s.readAll(ctx, client, ro, math.MaxUint64) {
+			if err != nil {
+				yield(eventstore.Event{}, err)
+				return
+			}
+			if e.Position < opts.From {
+				continue
+			}
+			if !emit(e) {
+				return
+			}
+		}
+	}
+}
+
+// readAllBackwards reads $all from the newest event down to from. KurrentDB
+// reads backwards from a position exclusively (the position is the end of
+// the range), so a read from an event's own position would miss that event:
+// it is fetched on its own when the backwards read did not include it.
+func (s *Store) readAllBackwards(ctx context.Context, client *esdb.Client, from eventstore.Position, emit func(eventstore.Event) bool, yield func(eventstore.Event, error) bool) {
+	ro := esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}
+	if from != eventstore.End {
+		if from == eventstore.Start {
+			return
+		}
+		c := toCommit(from)
+		ro.From = esdb.Position{Commit: c, Prepare: c}
+		for e, err := range s.readAll(ctx, client, esdb.ReadAllOptions{Direction: esdb.Forwards, From: ro.From}, 1) {
+			if err != nil {
+				yield(eventstore.Event{}, err)
+				return
+			}
+			if e.Position == from && !emit(e) {
+				return
+			}
+			break
+		}
+	}
+	for e, err := range s.readAll(ctx, client, ro, math.MaxUint64) {
+		if err != nil {
+			yield(eventstore.Event{}, err)
+			return
+		}
+		if from != eventstore.End && e.Position >= from {
+			continue // a server that reads backwards inclusively
+		}
+		if !emit(e) {
+			return
+		}
+	}
+}
+
+// readAll yields the non-system events among the first n records of one
+// client read of $all.
+func (s *Store) readAll(ctx context.Context, client *esdb.Client, ro esdb.ReadAllOptions, n uint64) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		rs, err := client.ReadAll(ctx, ro, n)
+		if err != nil {
+			yield(eventstore.Event{}, s.translate(ctx, client, "read $all", err))
+			return
+		}
+		defer rs.Close()
+		for {
+			re, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(eventstore.Event{}, s.translate(ctx, client, "read $all", err))
+				return
+			}
+			e, ok, err := convert(re)
+			if err != nil {
+				yield(eventstore.Event{}, fmt.Errorf("read $all: %w", err))
+				return
+			}
+			if ok && !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// head returns the commit position of the newest record in $all, system
+// records included, and false for an empty log.
+func (s *Store) head(ctx context.Context) (uint64, bool, error) {
+	client, err := s.begin()
+	if err != nil {
+		return 0, false, err
+	}
+	defer s.ops.Done()
+	rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	if err != nil {
+		return 0, false, s.translate(ctx, client, "read head of $all", err)
+	}
+	defer rs.Close()
+	re, err := rs.Recv()
+	if errors.Is(err, io.EOF) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, s.translate(ctx, client, "read head of $all", err)
+	}
+	return re.OriginalEvent().Position.Commit, true, nil
+}
+
+// count is the client's read count for a bound of max events (0: none).
+func count(max uint64) uint64 {
+	if max == 0 {
+		return math.MaxUint64
+	}
+	return max
+}
+
+// isSystem reports whether a stream or event type is KurrentDB's own.
+func isSystem(name string) bool { return strings.HasPrefix(name, "$") }
+
+// convert turns a read event into the envelope. ok is false for system
+// events and links, which Yishi never writes and does not deliver.
+func convert(re *esdb.ResolvedEvent) (e eventstore.Event, ok bool, err error) {
+	r := re.Event
+	if r == nil || re.Link != nil || isSystem(r.StreamID) || isSystem(r.EventType) {
+		return eventstore.Event{}, false, nil
+	}
+	e = eventstore.Event{
+		ID:       r.EventID,
+		Stream:   r.StreamID,
+		Revision: r.EventNumber,
+		Type:     r.EventType,
+		Recorded: r.CreatedDate,
+		Data:     r.Data,
+	}
+	if r.Position.Commit != noPosition {
+		e.Position = fromCommit(r.Position.Commit)
+	}
+	if len(r.UserMetadata) > 0 {
+		if err := json.Unmarshal(r.UserMetadata, &e.Metadata); err != nil {
+			return eventstore.Event{}, false, fmt.Errorf("metadata of event %s in %s (revision %d) is not Yishi's: %w", r.EventID, r.StreamID, r.EventNumber, err)
+		}
+	}
+	return e, true, nil
+}
