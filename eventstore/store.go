@@ -1,6 +1,6 @@
 // Package eventstore defines the port every Yishi event store implements: the
 // event envelope, expected revisions, reads, subscriptions and the errors they
-// return. Backends live in subpackages (bolt for the embedded default, kurrent
+// return. Backends live in subpackages (pebble for the embedded default, kurrent
 // for KurrentDB); storetest holds the conformance suite they all pass. This
 // package does no I/O of its own.
 package eventstore

@@ -1,0 +1,220 @@
+// Package pebble is Yishi's embedded event store, the default backend: one
+// data directory, no server, built on github.com/cockroachdb/pebble/v2.
+//
+// One committer goroutine owns every write. It drains all pending appends,
+// answers idempotent retries, checks expected revisions, assigns global
+// positions, writes the whole group as one pebble batch with one WAL sync,
+// and only then acknowledges the appends and publishes the new high-water
+// mark to readers and subscribers. Global order is therefore commit order and
+// has no gaps a subscriber could trip over; readers never see an event that
+// is not yet durable. A process lock (flock) keeps a second process, or a
+// second Open in the same process, away from the data.
+//
+// The store does not implement the HTTP or domain layers, and it never
+// deletes or rewrites an event.
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Store is the embedded event store. It implements eventstore.Store.
+type Store struct {
+	db   *pebble.DB
+	lock *os.File
+	now  func() time.Time
+
+	reqs      chan *appendRequest
+	committed chan struct{} // closed when the committer has returned
+
+	// life is held for reading by every operation that touches db and for
+	// writing by Close, so Close waits for them and they see closed.
+	life   sync.RWMutex
+	closed bool
+
+	mu     sync.Mutex
+	head   eventstore.Position // the last durable, published position
+	notify chan struct{}       // closed and replaced at every publication
+	done   chan struct{}       // closed by Close: ends subscriptions
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	now func() time.Time
+}
+
+// WithNow sets the clock that stamps Recorded times; tests pass a fixed one.
+// The default is time.Now().UTC().
+func WithNow(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// lockFile is the file in the data directory that carries the process lock.
+const lockFile = "yishi.lock"
+
+// Open opens (creating it if needed) the store in dir. Returns an error
+// matching eventstore.ErrLocked when another process, or another Store in
+// this process, has dir open.
+func Open(dir string, opts ...Option) (*Store, error) {
+	c := config{now: func() time.Time { return time.Now().UTC() }}
+	for _, o := range opts {
+		o(&c)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := pebble.Open(filepath.Join(dir, "pebble"), &pebble.Options{
+		Logger:             quietLogger{},
+		FormatMajorVersion: pebble.FormatNewest,
+	})
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
+	s := &Store{
+		db:        db,
+		lock:      lock,
+		now:       c.now,
+		reqs:      make(chan *appendRequest, 256),
+		committed: make(chan struct{}),
+		notify:    make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	last, err := s.lastPosition()
+	if err != nil {
+		db.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+	}
+	s.head = last
+	go s.commit(last)
+	return s, nil
+}
+
+// lockDir takes an exclusive flock on dir's lock file, without waiting.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open event store lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open event store %s: %w", dir, eventstore.ErrLocked)
+		}
+		return nil, fmt.Errorf("lock event store %s: %w", dir, err)
+	}
+	return f, nil
+}
+
+// lastPosition finds the highest position written.
+func (s *Store) lastPosition() (eventstore.Position, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tableEvents}, UpperBound: []byte{tableEvents + 1}})
+	if err != nil {
+		return 0, fmt.Errorf("find last position: %w", err)
+	}
+	var last eventstore.Position
+	if it.Last() {
+		last = keyPosition(it.Key())
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("find last position: %w", err)
+	}
+	return last, nil
+}
+
+// enter starts an operation on the database; it fails once the store is
+// closed. Every successful enter must be followed by leave.
+func (s *Store) enter() error {
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return eventstore.ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.life.RUnlock() }
+
+// usable returns eventstore.ErrClosed once the store is closed.
+func (s *Store) usable() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	s.leave()
+	return nil
+}
+
+// published returns the last published position and the channel that is
+// closed when a later one is published.
+func (s *Store) published() (eventstore.Position, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head, s.notify
+}
+
+// publish makes everything up to pos visible and wakes every waiting reader.
+func (s *Store) publish(pos eventstore.Position) {
+	s.mu.Lock()
+	s.head = pos
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Close lets pending appends finish, ends subscriptions with
+// eventstore.ErrClosed, and releases the data directory. Calling Close again
+// returns eventstore.ErrClosed.
+func (s *Store) Close() error {
+	s.life.Lock()
+	if s.closed {
+		s.life.Unlock()
+		return eventstore.ErrClosed
+	}
+	s.closed = true
+	close(s.reqs)
+	s.life.Unlock()
+	<-s.committed
+	close(s.done)
+	err := s.db.Close()
+	if lerr := s.lock.Close(); err == nil {
+		err = lerr
+	}
+	if err != nil {
+		return fmt.Errorf("close event store: %w", err)
+	}
+	return nil
+}
+
+// quietLogger drops pebble's informational messages; errors go to stderr and
+// fatal ones end the process, as pebble's default logger does.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+
+func (quietLogger) Errorf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+}
+
+func (quietLogger) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+	os.Exit(2)
+}

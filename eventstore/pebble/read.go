@@ -1,0 +1,253 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"iter"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// chunkSize is how many events a read takes from the database at a time. No
+// pebble iterator is held while the caller consumes events, so a slow
+// consumer pins nothing and Close never waits for one.
+const chunkSize = 512
+
+// streamHead returns stream's current revision, -1 for no stream, from the
+// stream index.
+func (s *Store) streamHead(stream string) (int64, error) {
+	prefix := streamPrefix(stream)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return 0, fmt.Errorf("find head of %s: %w", stream, err)
+	}
+	rev := int64(-1)
+	if it.Last() {
+		rev = int64(binary.BigEndian.Uint64(it.Key()[len(prefix):]))
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("find head of %s: %w", stream, err)
+	}
+	return rev, nil
+}
+
+// prefixEnd is the smallest key greater than every key starting with prefix;
+// prefix never ends in 0xff here.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	end[len(end)-1]++
+	return end
+}
+
+// ReadStream yields the events of one stream. See eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		fail := func(err error) { yield(eventstore.Event{}, fmt.Errorf("read %s: %w", stream, err)) }
+		if err := eventstore.ValidateStream(stream); err != nil {
+			fail(err)
+			return
+		}
+		limit, _ := s.published()
+		from := opts.From
+		n := uint64(0)
+		first := true
+		for {
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			evs, more, err := s.streamChunk(stream, opts.Direction, from, limit)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if first && len(evs) == 0 {
+				// Nothing from here on: the stream may still exist.
+				head, err := s.readHead(stream, limit)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if head < 0 {
+					fail(eventstore.ErrStreamNotFound)
+				}
+				return
+			}
+			first = false
+			if !yieldUpTo(yield, evs, &n, opts.Max) || !more {
+				return
+			}
+			last := evs[len(evs)-1].Revision
+			if opts.Direction == eventstore.Backwards {
+				from = last - 1
+			} else {
+				from = last + 1
+			}
+		}
+	}
+}
+
+// readHead is streamHead for readers: it enters the store and ignores
+// revisions past the published position limit.
+func (s *Store) readHead(stream string, limit eventstore.Position) (int64, error) {
+	evs, _, err := s.streamChunk(stream, eventstore.Backwards, eventstore.LastRevision, limit)
+	if err != nil || len(evs) == 0 {
+		return -1, err
+	}
+	return int64(evs[0].Revision), nil
+}
+
+// streamChunk reads up to chunkSize events of stream from revision from in
+// direction dir, none past position limit. more says whether the stream may
+// go on.
+func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64, limit eventstore.Position) (evs []eventstore.Event, more bool, err error) {
+	if err := s.enter(); err != nil {
+		return nil, false, err
+	}
+	defer s.leave()
+	prefix := streamPrefix(stream)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, false, err
+	}
+	defer it.Close()
+	key := streamKey(stream, from)
+	var ok bool
+	if dir == eventstore.Backwards {
+		ok = it.SeekLT(append(key, 0)) // the last key <= key
+	} else {
+		ok = it.SeekGE(key)
+	}
+	for ; ok && len(evs) < chunkSize; ok = step(it, dir) {
+		pos := eventstore.Position(binary.BigEndian.Uint64(it.Value()))
+		if pos > limit {
+			if dir == eventstore.Backwards {
+				continue // written after the read began
+			}
+			return evs, false, nil
+		}
+		e, err := s.get(pos)
+		if err != nil {
+			return nil, false, err
+		}
+		evs = append(evs, e)
+	}
+	if err := it.Error(); err != nil {
+		return nil, false, err
+	}
+	return evs, ok && !(dir == eventstore.Backwards && evs[len(evs)-1].Revision == 0), nil
+}
+
+func step(it *pebble.Iterator, dir eventstore.Direction) bool {
+	if dir == eventstore.Backwards {
+		return it.Prev()
+	}
+	return it.Next()
+}
+
+// get reads the event at pos; the caller has entered the store.
+func (s *Store) get(pos eventstore.Position) (eventstore.Event, error) {
+	v, closer, err := s.db.Get(eventKey(pos))
+	if err != nil {
+		return eventstore.Event{}, fmt.Errorf("event at position %d: %w", pos, err)
+	}
+	defer closer.Close()
+	return decodeEvent(pos, v)
+}
+
+// ReadAll yields events of the global log. See eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		if err := s.usable(); err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+			return
+		}
+		limit, _ := s.published()
+		from := opts.From
+		if opts.Direction == eventstore.Backwards {
+			from = min(from, limit)
+		} else {
+			from = max(from, 1)
+		}
+		n := uint64(0)
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+				return
+			}
+			evs, next, more, err := s.logChunk(opts.Direction, from, limit, opts.Filter)
+			if err != nil {
+				yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+				return
+			}
+			if !yieldUpTo(yield, evs, &n, opts.Max) || !more {
+				return
+			}
+			from = next
+		}
+	}
+}
+
+// yieldUpTo yields evs until the consumer stops or, with max > 0, until max
+// events were yielded in all (counted in n). It reports whether to go on.
+func yieldUpTo(yield func(eventstore.Event, error) bool, evs []eventstore.Event, n *uint64, max uint64) bool {
+	for _, e := range evs {
+		if !yield(e, nil) {
+			return false
+		}
+		if *n++; max > 0 && *n >= max {
+			return false
+		}
+	}
+	return true
+}
+
+// logChunk scans up to chunkSize events of the global log from position from
+// (inclusive) in direction dir, none past limit, and returns those that pass
+// f, where the next scan starts, and whether there may be more.
+func (s *Store) logChunk(dir eventstore.Direction, from, limit eventstore.Position, f eventstore.Filter) (evs []eventstore.Event, next eventstore.Position, more bool, err error) {
+	if from > limit || from == 0 {
+		return nil, from, false, nil
+	}
+	if err := s.enter(); err != nil {
+		return nil, from, false, err
+	}
+	defer s.leave()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: eventKey(1), UpperBound: eventKey(limit + 1)})
+	if err != nil {
+		return nil, from, false, err
+	}
+	defer it.Close()
+	var ok bool
+	if dir == eventstore.Backwards {
+		ok = it.SeekLT(append(eventKey(from), 0))
+	} else {
+		ok = it.SeekGE(eventKey(from))
+	}
+	scanned := 0
+	var pos eventstore.Position
+	for ; ok && scanned < chunkSize; ok = step(it, dir) {
+		scanned++
+		pos = keyPosition(it.Key())
+		e, err := decodeEvent(pos, it.Value())
+		if err != nil {
+			return nil, from, false, err
+		}
+		if f.Match(e.Stream, e.Type) {
+			evs = append(evs, e)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, from, false, err
+	}
+	if !ok || scanned == 0 {
+		return evs, from, false, nil
+	}
+	if dir == eventstore.Backwards {
+		return evs, pos - 1, pos > 1, nil
+	}
+	return evs, pos + 1, pos < limit, nil
+}
