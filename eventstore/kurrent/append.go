@@ -32,16 +32,18 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			Metadata:    meta,
 		}
 	}
-	client, err := s.begin()
+	c, err := s.begin()
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	defer s.ops.Done()
-	res, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, proposed...)
+	defer c.calls.Done()
+	res, err := guard(ctx, c, s.callLimit, func() (*esdb.WriteResult, error) {
+		return c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, proposed...)
+	}, nil)
 	if err != nil {
-		err = s.translate(ctx, client, "append to "+stream, err)
+		err = s.translate(ctx, c, "append to "+stream, err)
 		if errors.Is(err, eventstore.ErrWrongRevision) {
-			return eventstore.AppendResult{}, s.wrongRevision(ctx, client, stream, expected)
+			return eventstore.AppendResult{}, s.wrongRevision(ctx, c, stream, expected)
 		}
 		return eventstore.AppendResult{}, err
 	}
@@ -51,9 +53,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 // wrongRevision builds the refusal of an append. The client reports a wrong
 // expected version only as a code and a message, so the stream's actual
 // revision is read back (its newest event).
-func (s *Store) wrongRevision(ctx context.Context, client *esdb.Client, stream string, expected eventstore.ExpectedRevision) error {
+func (s *Store) wrongRevision(ctx context.Context, c *conn, stream string, expected eventstore.ExpectedRevision) error {
 	actual := int64(-1)
-	for e, err := range s.readStream(ctx, client, stream, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.LastRevision, Max: 1}) {
+	for e, err := range s.readStream(ctx, c, stream, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.LastRevision, Max: 1}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			break
 		}

@@ -19,7 +19,7 @@ import (
 //
 // It uses errors.As on *esdb.Error rather than esdb.FromError, which answers
 // ok == true for a nil error and ok == false for every real one.
-func (s *Store) translate(ctx context.Context, client *esdb.Client, op string, err error) error {
+func (s *Store) translate(ctx context.Context, c *conn, op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -42,11 +42,14 @@ func (s *Store) translate(ctx context.Context, client *esdb.Client, op string, e
 		case esdb.ErrorCodeAccessDenied, esdb.ErrorCodeUnauthenticated:
 			sentinel = eventstore.ErrAccessDenied
 		case esdb.ErrorCodeConnectionClosed:
-			s.renew(client)
+			s.renew(c)
 			sentinel = eventstore.ErrUnavailable
 		case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader, esdb.ErrorAborted, esdb.ErrorCodeDeadlineExceeded:
 			sentinel = eventstore.ErrUnavailable
 		}
+	}
+	if sentinel == nil && errors.Is(err, errStuck) {
+		sentinel = eventstore.ErrUnavailable
 	}
 	if sentinel == nil {
 		sentinel = fromStatus(err)

@@ -104,8 +104,11 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
-	client *esdb.Client
-	ops    sync.WaitGroup // calls into the client that have not returned
+	conn   *conn
+
+	// callLimit bounds the wait for a client call that should have ended by
+	// the client's own deadline; see guard.
+	callLimit time.Duration
 
 	// retryDelay is the first pause before a subscription resubscribes; it
 	// doubles up to maxRetryDelay.
@@ -133,11 +136,16 @@ func OpenConfig(ctx context.Context, cfg *esdb.Configuration) (*Store, error) {
 		return nil, fmt.Errorf("%w kurrentdb configuration: %v", eventstore.ErrInvalid, err)
 	}
 	life, shutdown := context.WithCancel(context.Background())
+	deadline := 10 * time.Second // the client's default for calls that are not streams
+	if cfg.DefaultDeadline != nil {
+		deadline = *cfg.DefaultDeadline
+	}
 	s := &Store{
 		cfg:           *cfg,
 		life:          life,
 		shutdown:      shutdown,
-		client:        client,
+		conn:          &conn{Client: client},
+		callLimit:     deadline + 5*time.Second,
 		retryDelay:    50 * time.Millisecond,
 		maxRetryDelay: 2 * time.Second,
 	}
@@ -148,35 +156,82 @@ func OpenConfig(ctx context.Context, cfg *esdb.Configuration) (*Store, error) {
 	return s, nil
 }
 
-// begin registers a call into the client and returns the client to use, or
-// ErrClosed. The caller must call s.ops.Done when the call has returned.
-func (s *Store) begin() (*esdb.Client, error) {
+// conn is one client and the calls running on it.
+type conn struct {
+	*esdb.Client
+	calls sync.WaitGroup
+}
+
+// begin registers a call and returns the connection to make it on, or
+// ErrClosed. The caller must call c.calls.Done when it is finished.
+func (s *Store) begin() (*conn, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil, eventstore.ErrClosed
 	}
-	s.ops.Add(1)
-	return s.client, nil
+	s.conn.calls.Add(1)
+	return s.conn, nil
 }
 
 // renew replaces a client that has shut itself down. The v4 client stops for
 // good once discovery fails maxDiscoverAttempts times in a row (a node
-// restart longer than about a second does that), and every later call
+// outage longer than about a second does that), and every later call
 // answers "connection closed". The dead client is not closed: its
-// connection goroutine has already ended, and closing its channel could make
+// connection goroutine has already ended, and closing its channel would make
 // a call still queued on it panic.
-func (s *Store) renew(dead *esdb.Client) {
+func (s *Store) renew(dead *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.client != dead {
+	if s.closed || s.conn != dead {
 		return
 	}
 	fresh, err := esdb.NewClient(&s.cfg)
 	if err != nil {
 		return // the configuration was valid when the store opened
 	}
-	s.client = fresh
+	s.conn = &conn{Client: fresh}
+}
+
+// errStuck is the failure of a client call that outlived its limit.
+var errStuck = errors.New("kurrentdb client call did not return")
+
+// guard runs f, a call on c that starts by asking the client's connection
+// goroutine for a connection, and waits for it, for ctx, or for limit. The
+// v4 client's connection goroutine ends for good when discovery fails, and
+// calls that were queued on it then wait forever, ignoring their context;
+// guard lets the caller go (with ErrUnavailable after translate) and
+// releases whatever f returns late with release.
+func guard[T any](ctx context.Context, c *conn, limit time.Duration, f func() (T, error), release func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	c.calls.Add(1)
+	go func() {
+		defer c.calls.Done()
+		v, err := f()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	abandon := func() {
+		if r := <-done; r.err == nil && release != nil {
+			release(r.v)
+		}
+	}
+	var zero T
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		go abandon()
+		return zero, ctx.Err()
+	case <-t.C:
+		go abandon()
+		return zero, errStuck
+	}
 }
 
 // closeTimeout bounds how long Close waits for calls in flight.
@@ -191,12 +246,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	client := s.client
+	c := s.conn
 	s.mu.Unlock()
 	s.shutdown()
 
 	done := make(chan struct{})
-	go func() { s.ops.Wait(); close(done) }()
+	go func() { c.calls.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(closeTimeout):
@@ -204,7 +259,7 @@ func (s *Store) Close() error {
 		// under it; leaving the connection to the garbage collector is safer.
 		return fmt.Errorf("close kurrentdb store: calls still running after %s", closeTimeout)
 	}
-	if err := client.Close(); err != nil {
+	if err := c.Close(); err != nil {
 		return fmt.Errorf("close kurrentdb client: %w", err)
 	}
 	return nil

@@ -27,13 +27,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			yield(eventstore.Event{}, err)
 			return
 		}
-		client, err := s.begin()
+		c, err := s.begin()
 		if err != nil {
 			yield(eventstore.Event{}, fmt.Errorf("read %s: %w", stream, err))
 			return
 		}
-		defer s.ops.Done()
-		for e, err := range s.readStream(ctx, client, stream, opts) {
+		defer c.calls.Done()
+		for e, err := range s.readStream(ctx, c, stream, opts) {
 			if !yield(e, err) || err != nil {
 				return
 			}
@@ -42,7 +42,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 }
 
 // readStream is ReadStream on a client the caller has registered.
-func (s *Store) readStream(ctx context.Context, client *esdb.Client, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
+func (s *Store) readStream(ctx context.Context, c *conn, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
 		ctx, cancel := s.withLife(ctx)
 		defer cancel()
@@ -54,9 +54,11 @@ func (s *Store) readStream(ctx context.Context, client *esdb.Client, stream stri
 				ro.From = esdb.End{}
 			}
 		}
-		rs, err := client.ReadStream(ctx, stream, ro, count(opts.Max))
+		rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
+			return c.ReadStream(ctx, stream, ro, count(opts.Max))
+		}, (*esdb.ReadStream).Close)
 		if err != nil {
-			yield(eventstore.Event{}, s.translate(ctx, client, op, err))
+			yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 			return
 		}
 		defer rs.Close()
@@ -66,7 +68,7 @@ func (s *Store) readStream(ctx context.Context, client *esdb.Client, stream stri
 				return
 			}
 			if err != nil {
-				yield(eventstore.Event{}, s.translate(ctx, client, op, err))
+				yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 				return
 			}
 			e, ok, err := convert(re)
@@ -86,12 +88,12 @@ func (s *Store) readStream(ctx context.Context, client *esdb.Client, stream stri
 // applied here: the client's reads of $all take no filter.
 func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
-		client, err := s.begin()
+		c, err := s.begin()
 		if err != nil {
 			yield(eventstore.Event{}, fmt.Errorf("read $all: %w", err))
 			return
 		}
-		defer s.ops.Done()
+		defer c.calls.Done()
 		ctx, cancel := s.withLife(ctx)
 		defer cancel()
 
@@ -104,15 +106,15 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ite
 			return yield(e, nil) && (opts.Max == 0 || n < opts.Max)
 		}
 		if opts.Direction == eventstore.Backwards {
-			s.readAllBackwards(ctx, client, opts.From, emit, yield)
+			s.readAllBackwards(ctx, c, opts.From, emit, yield)
 			return
 		}
 		ro := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
 		if opts.From != eventstore.Start {
-			c := toCommit(opts.From)
-			ro.From = esdb.Position{Commit: c, Prepare: c}
+			commit := toCommit(opts.From)
+			ro.From = esdb.Position{Commit: commit, Prepare: commit}
 		}
-		for e, err := range s.readAll(ctx, client, ro, math.MaxUint64) {
+		for e, err := range s.readAll(ctx, c, ro, math.MaxUint64) {
 			if err != nil {
 				yield(eventstore.Event{}, err)
 				return
@@ -131,15 +133,15 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ite
 // reads backwards from a position exclusively (the position is the end of
 // the range), so a read from an event's own position would miss that event:
 // it is fetched on its own when the backwards read did not include it.
-func (s *Store) readAllBackwards(ctx context.Context, client *esdb.Client, from eventstore.Position, emit func(eventstore.Event) bool, yield func(eventstore.Event, error) bool) {
+func (s *Store) readAllBackwards(ctx context.Context, c *conn, from eventstore.Position, emit func(eventstore.Event) bool, yield func(eventstore.Event, error) bool) {
 	ro := esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}
 	if from != eventstore.End {
 		if from == eventstore.Start {
 			return
 		}
-		c := toCommit(from)
-		ro.From = esdb.Position{Commit: c, Prepare: c}
-		for e, err := range s.readAll(ctx, client, esdb.ReadAllOptions{Direction: esdb.Forwards, From: ro.From}, 1) {
+		commit := toCommit(from)
+		ro.From = esdb.Position{Commit: commit, Prepare: commit}
+		for e, err := range s.readAll(ctx, c, esdb.ReadAllOptions{Direction: esdb.Forwards, From: ro.From}, 1) {
 			if err != nil {
 				yield(eventstore.Event{}, err)
 				return
@@ -150,7 +152,7 @@ func (s *Store) readAllBackwards(ctx context.Context, client *esdb.Client, from 
 			break
 		}
 	}
-	for e, err := range s.readAll(ctx, client, ro, math.MaxUint64) {
+	for e, err := range s.readAll(ctx, c, ro, math.MaxUint64) {
 		if err != nil {
 			yield(eventstore.Event{}, err)
 			return
@@ -166,11 +168,13 @@ func (s *Store) readAllBackwards(ctx context.Context, client *esdb.Client, from 
 
 // readAll yields the non-system events among the first n records of one
 // client read of $all.
-func (s *Store) readAll(ctx context.Context, client *esdb.Client, ro esdb.ReadAllOptions, n uint64) iter.Seq2[eventstore.Event, error] {
+func (s *Store) readAll(ctx context.Context, c *conn, ro esdb.ReadAllOptions, n uint64) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
-		rs, err := client.ReadAll(ctx, ro, n)
+		rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
+			return c.ReadAll(ctx, ro, n)
+		}, (*esdb.ReadStream).Close)
 		if err != nil {
-			yield(eventstore.Event{}, s.translate(ctx, client, "read $all", err))
+			yield(eventstore.Event{}, s.translate(ctx, c, "read $all", err))
 			return
 		}
 		defer rs.Close()
@@ -180,7 +184,7 @@ func (s *Store) readAll(ctx context.Context, client *esdb.Client, ro esdb.ReadAl
 				return
 			}
 			if err != nil {
-				yield(eventstore.Event{}, s.translate(ctx, client, "read $all", err))
+				yield(eventstore.Event{}, s.translate(ctx, c, "read $all", err))
 				return
 			}
 			e, ok, err := convert(re)
@@ -198,14 +202,16 @@ func (s *Store) readAll(ctx context.Context, client *esdb.Client, ro esdb.ReadAl
 // head returns the commit position of the newest record in $all, system
 // records included, and false for an empty log.
 func (s *Store) head(ctx context.Context) (uint64, bool, error) {
-	client, err := s.begin()
+	c, err := s.begin()
 	if err != nil {
 		return 0, false, err
 	}
-	defer s.ops.Done()
-	rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	defer c.calls.Done()
+	rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
+		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	}, (*esdb.ReadStream).Close)
 	if err != nil {
-		return 0, false, s.translate(ctx, client, "read head of $all", err)
+		return 0, false, s.translate(ctx, c, "read head of $all", err)
 	}
 	defer rs.Close()
 	re, err := rs.Recv()
@@ -213,7 +219,7 @@ func (s *Store) head(ctx context.Context) (uint64, bool, error) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, s.translate(ctx, client, "read head of $all", err)
+		return 0, false, s.translate(ctx, c, "read head of $all", err)
 	}
 	return re.OriginalEvent().Position.Commit, true, nil
 }

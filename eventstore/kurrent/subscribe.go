@@ -76,13 +76,13 @@ func (sub *subscription) run(ctx context.Context, yield func(eventstore.Delivery
 				}
 			}
 		}
-		client, err := s.begin()
+		c, err := s.begin()
 		if err != nil {
 			yield(eventstore.Delivery{}, fmt.Errorf("subscribe to $all: %w", err))
 			return
 		}
-		more, err := sub.receive(ctx, client, yield)
-		s.ops.Done()
+		more, err := sub.receive(ctx, c, yield)
+		c.calls.Done()
 		if !more {
 			return
 		}
@@ -94,21 +94,23 @@ func (sub *subscription) run(ctx context.Context, yield func(eventstore.Delivery
 
 // receive runs one server subscription. It returns more == false when the
 // Subscribe call is over, else the error that dropped the subscription.
-func (sub *subscription) receive(ctx context.Context, client *esdb.Client, yield func(eventstore.Delivery, error) bool) (more bool, err error) {
+func (sub *subscription) receive(ctx context.Context, c *conn, yield func(eventstore.Delivery, error) bool) (more bool, err error) {
 	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: sub.serverFilter()}
 	if sub.started {
 		opts.From = sub.last
 	}
-	h, err := client.SubscribeToAll(ctx, opts)
+	h, err := guard(ctx, c, sub.s.callLimit, func() (*esdb.Subscription, error) {
+		return c.SubscribeToAll(ctx, opts)
+	}, func(h *esdb.Subscription) { _ = h.Close() })
 	if err != nil {
-		return true, sub.s.translate(ctx, client, "subscribe to $all", err)
+		return true, sub.s.translate(ctx, c, "subscribe to $all", err)
 	}
 	defer h.Close()
 	for {
 		ev := h.Recv()
 		switch {
 		case ev.SubscriptionDropped != nil:
-			return true, sub.s.translate(ctx, client, "subscription to $all", ev.SubscriptionDropped.Error)
+			return true, sub.s.translate(ctx, c, "subscription to $all", ev.SubscriptionDropped.Error)
 		case ev.EventAppeared != nil:
 			sub.progress()
 			if !sub.event(ev.EventAppeared, yield) {
