@@ -37,14 +37,14 @@ func testExpectedRevision(t *testing.T, _ Features, open Open) {
 	}
 	for _, c := range refusals {
 		t.Run("refused/"+c.name, func(t *testing.T) {
-			before, _ := collect(s.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{}))
+			before, _ := Collect(s.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{}))
 			_, err := s.Append(ctx, c.stream, c.expected, evs(t, typ, 10, 2)...)
 			require.ErrorIs(t, err, eventstore.ErrWrongRevision)
 			var wrong *eventstore.WrongRevisionError
 			require.ErrorAs(t, err, &wrong)
 			assert.Equal(t, c.actual, wrong.Actual, "actual revision")
 			assert.Equal(t, c.stream, wrong.Stream)
-			after, _ := collect(s.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{}))
+			after, _ := Collect(s.ReadStream(ctx, c.stream, eventstore.ReadStreamOptions{}))
 			assert.Equal(t, ids(before), ids(after), "a refused append wrote something")
 		})
 	}
@@ -157,7 +157,7 @@ func testDuplicateID(t *testing.T, f Features, open Open) {
 
 	_, err := s.Append(ctx, b, eventstore.Any(), written[0])
 	require.ErrorIs(t, err, eventstore.ErrDuplicateID, "an id written to another stream")
-	_, err = collect(s.ReadStream(ctx, b, eventstore.ReadStreamOptions{}))
+	_, err = Collect(s.ReadStream(ctx, b, eventstore.ReadStreamOptions{}))
 	require.ErrorIs(t, err, eventstore.ErrStreamNotFound, "the refused append wrote nothing")
 
 	_, err = s.Append(ctx, a, eventstore.Any(), ev(t, typ, 2), written[1])
@@ -240,7 +240,7 @@ func testManyStreams(t *testing.T, _ Features, open Open) {
 	for i, name := range names {
 		requireSame(t, written[i], readStream(t, s, name), name, 0)
 	}
-	all, err := collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}))
+	all, err := Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}))
 	require.NoError(t, err)
 	require.Len(t, all, streams*perStream)
 	next := map[string]uint64{}

@@ -42,7 +42,7 @@ func testLimits(t *testing.T, _ Features, open Open) {
 			require.ErrorIs(t, err, eventstore.ErrTooLarge)
 		})
 	}
-	_, err := collect(s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}))
+	_, err := Collect(s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}))
 	require.ErrorIs(t, err, eventstore.ErrStreamNotFound, "refused appends wrote nothing")
 
 	t.Run("largest event accepted", func(t *testing.T) {
@@ -94,7 +94,7 @@ func testInvalid(t *testing.T, _ Features, open Open) {
 			require.ErrorIs(t, err, eventstore.ErrInvalid)
 		})
 	}
-	got, err := collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}))
+	got, err := Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}))
 	require.NoError(t, err)
 	assert.Empty(t, got, "refused appends wrote nothing")
 }
@@ -128,7 +128,7 @@ func testMetadataRoundTrip(t *testing.T, _ Features, open Open) {
 	}
 	t.Run("stream read", func(t *testing.T) { check(t, readStream(t, s, stream)[0]) })
 	t.Run("global read", func(t *testing.T) {
-		got, err := collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{stream}}}))
+		got, err := Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{stream}}}))
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		check(t, got[0])
@@ -152,13 +152,13 @@ func testReopen(t *testing.T, f Features, open Open) {
 	mustAppend(t, s, a, eventstore.NoStream(), wa...)
 	resB := mustAppend(t, s, b, eventstore.NoStream(), wb...)
 	mine := eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}
-	before, err := collect(s.ReadAll(ctx, mine))
+	before, err := Collect(s.ReadAll(ctx, mine))
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
 	s = f.Reopen(t, s)
 	t.Cleanup(func() { _ = s.Close() })
-	after, err := collect(s.ReadAll(ctx, mine))
+	after, err := Collect(s.ReadAll(ctx, mine))
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "every event as it was, recorded time and position included")
 	requireSame(t, wa, readStream(t, s, a), a, 0)
@@ -182,9 +182,9 @@ func testClosed(t *testing.T, _ Features, open Open) {
 
 	_, err := s.Append(ctx, stream, eventstore.Any(), ev(t, "test.happened.v1", 1))
 	assert.ErrorIs(t, err, eventstore.ErrClosed, "append")
-	_, err = collect(s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}))
+	_, err = Collect(s.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}))
 	assert.ErrorIs(t, err, eventstore.ErrClosed, "read stream")
-	_, err = collect(s.ReadAll(ctx, eventstore.ReadAllOptions{}))
+	_, err = Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{}))
 	assert.ErrorIs(t, err, eventstore.ErrClosed, "read all")
 	var subErr error
 	for _, err := range s.Subscribe(ctx, eventstore.SubscribeOptions{}) {

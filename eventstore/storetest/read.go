@@ -24,7 +24,7 @@ func testReadStream(t *testing.T, _ Features, open Open) {
 	mustAppend(t, s, stream, eventstore.Exact(3), written[4:]...)
 
 	read := func(opts eventstore.ReadStreamOptions) []uuid.UUID {
-		got, err := collect(s.ReadStream(ctx, stream, opts))
+		got, err := Collect(s.ReadStream(ctx, stream, opts))
 		require.NoError(t, err)
 		return ids(got)
 	}
@@ -76,11 +76,11 @@ func testStreamNotFound(t *testing.T, _ Features, open Open) {
 		{Direction: eventstore.Forwards},
 		{Direction: eventstore.Backwards, From: eventstore.LastRevision},
 	} {
-		got, err := collect(s.ReadStream(ctx, stream, opts))
+		got, err := Collect(s.ReadStream(ctx, stream, opts))
 		require.ErrorIs(t, err, eventstore.ErrStreamNotFound, "direction %d", opts.Direction)
 		assert.Empty(t, got)
 	}
-	_, err := collect(s.ReadStream(ctx, "Not A Stream", eventstore.ReadStreamOptions{}))
+	_, err := Collect(s.ReadStream(ctx, "Not A Stream", eventstore.ReadStreamOptions{}))
 	require.ErrorIs(t, err, eventstore.ErrInvalid, "a malformed stream name")
 }
 
@@ -102,7 +102,7 @@ func testReadAll(t *testing.T, _ Features, open Open) {
 	}
 	mine := eventstore.Filter{StreamPrefixes: []string{cat + "-"}}
 	readAll := func(opts eventstore.ReadAllOptions) []eventstore.Event {
-		got, err := collect(s.ReadAll(ctx, opts))
+		got, err := Collect(s.ReadAll(ctx, opts))
 		require.NoError(t, err)
 		return got
 	}

@@ -128,8 +128,9 @@ func mustAppend(t testing.TB, s eventstore.Store, stream string, exp eventstore.
 	return res
 }
 
-// collect drains a read into a slice, stopping at the first error.
-func collect(seq iter.Seq2[eventstore.Event, error]) ([]eventstore.Event, error) {
+// Collect drains a read into a slice, stopping at the first error, which it
+// returns with the events read before it. Backends' own tests use it too.
+func Collect(seq iter.Seq2[eventstore.Event, error]) ([]eventstore.Event, error) {
 	var out []eventstore.Event
 	for e, err := range seq {
 		if err != nil {
@@ -143,7 +144,7 @@ func collect(seq iter.Seq2[eventstore.Event, error]) ([]eventstore.Event, error)
 // readStream reads a whole stream forwards and fails the test on error.
 func readStream(t testing.TB, s eventstore.Store, stream string) []eventstore.Event {
 	t.Helper()
-	got, err := collect(s.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{}))
+	got, err := Collect(s.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{}))
 	require.NoError(t, err, "read %s", stream)
 	return got
 }
