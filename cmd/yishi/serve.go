@@ -11,17 +11,29 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/yishi-civic/yishi/eventstore/pebble"
 )
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "YISHI_ADDR", "127.0.0.1:8080"), "listen address (env YISHI_ADDR)")
-	_ = fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory of the embedded store (env YISHI_DATA)")
+	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory of the embedded store (env YISHI_DATA)")
 	_ = fs.Bool("demo", false, "load the demo data set into an empty store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	store, err := pebble.Open(*dataDir)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	fmt.Fprintf(stdout, "yishi store: %s (embedded)\n", *dataDir)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
