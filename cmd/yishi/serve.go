@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/yishi-civic/yishi/eventstore/pebble"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
@@ -20,20 +18,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "YISHI_ADDR", "127.0.0.1:8080"), "listen address (env YISHI_ADDR)")
 	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory of the embedded store (env YISHI_DATA)")
+	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; overrides --data (env YISHI_STORE)")
 	_ = fs.Bool("demo", false, "load the demo data set into an empty store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := pebble.Open(*dataDir)
+	spec := *dataDir
+	if *storeSpec != "" {
+		spec = *storeSpec
+	}
+	store, desc, err := openStore(ctx, spec)
 	if err != nil {
-		return fmt.Errorf("--data: %w", err)
+		return err
 	}
 	defer func() {
 		if cerr := store.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	fmt.Fprintf(stdout, "yishi store: %s (embedded)\n", *dataDir)
+	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
