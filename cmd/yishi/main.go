@@ -25,6 +25,7 @@ const usage = `usage: yishi <command> [flags]
 
 commands:
   serve     run the HTTP service
+  copy      copy a whole ledger between stores (embedded <-> KurrentDB)
 `
 
 // run is the whole program; tests call it directly.
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "copy":
+		return copyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
