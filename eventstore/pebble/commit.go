@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -67,28 +68,41 @@ type committer struct {
 	group []*appendRequest      // the requests in the group
 	reply []appendReply         // their replies, sent after the commit
 	ids   map[uuid.UUID]idEntry // ids written by the group
+	maxID uuid.UUID             // the greatest id committed
 	grown map[string]int64      // heads the group moves
 	buf   []byte                // reused encoding buffer
 	err   error                 // a failed commit: the store takes no more writes
 }
 
-// commit runs the committer until reqs is closed, answering every request.
-func (s *Store) commit(last eventstore.Position) {
-	defer close(s.committed)
+// newCommitter prepares the committer of s for a log whose last event key
+// and last id key are lastEvent and lastID (nil when the log is empty).
+func newCommitter(s *Store, lastEvent, lastID []byte) *committer {
 	c := &committer{
 		s:     s,
-		next:  last + 1,
+		next:  1,
 		heads: make(map[string]int64),
 		ids:   make(map[uuid.UUID]idEntry),
 		grown: make(map[string]int64),
 	}
-	for first := range s.reqs {
+	if lastEvent != nil {
+		c.next = keyPosition(lastEvent) + 1
+	}
+	if lastID != nil {
+		copy(c.maxID[:], lastID[1:])
+	}
+	return c
+}
+
+// loop runs the committer until reqs is closed, answering every request.
+func (c *committer) loop() {
+	defer close(c.s.committed)
+	for first := range c.s.reqs {
 		c.group = append(c.group[:0], first)
 		size := first.size
 	drain:
 		for size < maxGroupBytes {
 			select {
-			case r, ok := <-s.reqs:
+			case r, ok := <-c.s.reqs:
 				if !ok {
 					break drain
 				}
@@ -132,6 +146,11 @@ func (c *committer) run() {
 		} else {
 			for stream, rev := range c.grown {
 				c.heads[stream] = rev
+			}
+			for id := range c.ids {
+				if bytes.Compare(id[:], c.maxID[:]) > 0 {
+					c.maxID = id
+				}
 			}
 			c.s.publish(c.next - 1)
 		}
@@ -212,6 +231,11 @@ func (c *committer) retried(r *appendRequest) (res eventstore.AppendResult, done
 func (c *committer) lookupID(id uuid.UUID) (idEntry, bool, error) {
 	if e, ok := c.ids[id]; ok {
 		return e, true, nil
+	}
+	if bytes.Compare(id[:], c.maxID[:]) > 0 {
+		// Greater than every id in the index, so not in it. UUID v7 ids
+		// grow with time: most new ids take this way and cost no lookup.
+		return idEntry{}, false, nil
 	}
 	v, closer, err := c.s.db.Get(idKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {

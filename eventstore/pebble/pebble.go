@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"golang.org/x/sys/unix"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -81,10 +82,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(filepath.Join(dir, "pebble"), &pebble.Options{
-		Logger:             quietLogger{},
-		FormatMajorVersion: pebble.FormatNewest,
-	})
+	db, err := pebble.Open(filepath.Join(dir, "pebble"), pebbleOptions())
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
@@ -98,16 +96,37 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		notify:    make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	last, err := s.lastPosition()
+	lastEvent, err := s.lastKey(tableEvents)
+	var lastID []byte
+	if err == nil {
+		lastID, err = s.lastKey(tableIDs)
+	}
 	if err != nil {
 		db.Close()
 		lock.Close()
-		return nil, fmt.Errorf("open event store %s: %w", dir, err)
+		return nil, fmt.Errorf("open event store %s: find the end of the log: %w", dir, err)
 	}
-	s.head = last
-	go s.commit(last)
+	w := newCommitter(s, lastEvent, lastID)
+	s.head = w.next - 1
+	go w.loop()
 	return s, nil
 }
+
+// pebbleOptions tunes pebble for an append-only log whose every append
+// looks up its event ids: bloom filters make the lookup of a new id (a miss)
+// cheap, and a larger memtable means fewer flushes and compactions.
+func pebbleOptions() *pebble.Options {
+	o := &pebble.Options{
+		Logger:             quietLogger{},
+		FormatMajorVersion: pebble.FormatNewest,
+		MemTableSize:       memTableSize,
+	}
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return o
+}
+
+// memTableSize is pebble's memtable size, its largest use of memory.
+const memTableSize = 32 << 20
 
 // lockDir takes an exclusive flock on dir's lock file, without waiting.
 func lockDir(dir string) (*os.File, error) {
@@ -125,20 +144,17 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// lastPosition finds the highest position written.
-func (s *Store) lastPosition() (eventstore.Position, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tableEvents}, UpperBound: []byte{tableEvents + 1}})
+// lastKey returns a copy of the last key of table, nil when it is empty.
+func (s *Store) lastKey(table byte) ([]byte, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{table}, UpperBound: []byte{table + 1}})
 	if err != nil {
-		return 0, fmt.Errorf("find last position: %w", err)
+		return nil, err
 	}
-	var last eventstore.Position
+	var last []byte
 	if it.Last() {
-		last = keyPosition(it.Key())
+		last = append(last, it.Key()...)
 	}
-	if err := it.Close(); err != nil {
-		return 0, fmt.Errorf("find last position: %w", err)
-	}
-	return last, nil
+	return last, it.Close()
 }
 
 // enter starts an operation on the database; it fails once the store is
@@ -194,7 +210,13 @@ func (s *Store) Close() error {
 	s.life.Unlock()
 	<-s.committed
 	close(s.done)
-	err := s.db.Close()
+	// Flushing the memtable leaves compact tables instead of write-ahead
+	// logs (pebble preallocates each to the memtable's size) and makes the
+	// next Open fast; after a crash Open replays the logs instead.
+	err := s.db.Flush()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
 	if lerr := s.lock.Close(); err == nil {
 		err = lerr
 	}

@@ -1,10 +1,13 @@
 package pebble_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -53,4 +56,25 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	require.NoError(t, err, "the lock is released by Close")
 	require.NoError(t, s.Close())
 	require.True(t, errors.Is(s.Close(), eventstore.ErrClosed), "a second Close")
+}
+
+// TestIDsInAnyOrder appends ids that do not grow (the committer skips the
+// index lookup for ids greater than every id written) and checks that a
+// smaller new id is still written and a smaller old one still recognised.
+func TestIDsInAnyOrder(t *testing.T) {
+	s := MustOpen(t)
+	defer s.Close()
+	ctx := context.Background()
+	high := uuid.MustParse("ffffffff-ffff-7fff-bfff-ffffffffffff")
+	low := uuid.MustParse("00000000-0000-7000-8000-000000000001")
+	data := json.RawMessage(`{}`)
+	first, err := s.Append(ctx, "order-a", eventstore.NoStream(), eventstore.EventData{ID: high, Type: "test.happened.v1", Data: data})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, "order-b", eventstore.NoStream(), eventstore.EventData{ID: low, Type: "test.happened.v1", Data: data})
+	require.NoError(t, err, "a new id smaller than the greatest one")
+	again, err := s.Append(ctx, "order-a", eventstore.NoStream(), eventstore.EventData{ID: high, Type: "test.happened.v1", Data: data})
+	require.NoError(t, err)
+	require.Equal(t, first, again, "a retry of the greatest id")
+	_, err = s.Append(ctx, "order-c", eventstore.NoStream(), eventstore.EventData{ID: low, Type: "test.happened.v1", Data: data})
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID, "a smaller id written before")
 }
