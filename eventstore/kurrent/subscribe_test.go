@@ -326,3 +326,27 @@ func TestSubscriptionSurvivesLongOutage(t *testing.T) {
 	got, _ = sub.events(1)
 	sameIDs(t, "after the outage", got, []eventstore.EventData{after})
 }
+
+// TestCaughtUpWithoutServerMessage covers servers that send no caught-up
+// message: the adapter marks the subscription caught up once it passes the
+// head of $all it read at the start.
+func TestCaughtUpWithoutServerMessage(t *testing.T) {
+	srv := kurrenttest.MustStart(t)
+	srv.OmitCaughtUp()
+	s := mustOpen(t, srv)
+	var past []eventstore.EventData
+	for i := range 5 {
+		e := event("proposal.submitted.v1", i)
+		past = append(past, e)
+		mustAppend(t, s, "proposal-nc", eventstore.Any(), e)
+	}
+	sub := subscribe(t, s, eventstore.SubscribeOptions{})
+	sameIDs(t, "catch-up without a caught-up message", sub.untilCaughtUp(), past)
+	live := event("proposal.supported.v1", 9)
+	mustAppend(t, s, "proposal-nc", eventstore.Any(), live)
+	got, again := sub.events(1)
+	sameIDs(t, "live", got, []eventstore.EventData{live})
+	if again {
+		t.Error("a second CaughtUp checkpoint")
+	}
+}

@@ -23,7 +23,8 @@
 //   - Catch-up subscriptions to $all: the confirmation first, start exclusive
 //     of the given position, stream-name or event-type filters (prefixes or a
 //     regular expression), checkpoints every window × multiplier records
-//     scanned and on going live, a caught-up message, then live events.
+//     scanned and on going live, a caught-up message (unless OmitCaughtUp),
+//     then live events.
 //     DropSubscriptions ends them with Aborted, as a node does to slow
 //     consumers.
 //   - Streams.Tombstone, replying with a position; reads of a tombstoned
@@ -75,6 +76,8 @@ type Server struct {
 	done    chan struct{} // closed when the gRPC server has stopped serving
 	drop    chan struct{} // closed by DropSubscriptions
 	members []*gossip.MemberInfo
+	// noCaughtUp makes subscriptions omit the caught-up message.
+	noCaughtUp bool
 }
 
 // New returns a stopped server with an empty log (but for one system event,
@@ -162,6 +165,21 @@ func (s *Server) DropSubscriptions() {
 	defer s.mu.Unlock()
 	close(s.drop)
 	s.drop = make(chan struct{})
+}
+
+// OmitCaughtUp makes later subscriptions go live without a caught-up
+// message, as servers before KurrentDB 23.10 do.
+func (s *Server) OmitCaughtUp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noCaughtUp = true
+}
+
+// sendsCaughtUp reports whether subscriptions send the caught-up message.
+func (s *Server) sendsCaughtUp() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.noCaughtUp
 }
 
 // Member describes one node in the gossip answer.

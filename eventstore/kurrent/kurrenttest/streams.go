@@ -290,6 +290,7 @@ func (s *streams) subscribe(stream api.Streams_ReadServer, all *api.ReadReq_Opti
 		return stream.Send(&api.ReadResp{Content: &api.ReadResp_Checkpoint_{Checkpoint: &api.ReadResp_Checkpoint{CommitPosition: at, PreparePosition: at}}})
 	}
 	live := false
+	caughtUp := s.srv.sendsCaughtUp()
 	scanned := uint32(0)
 	for {
 		records, changed := db.since(pos, batch)
@@ -311,8 +312,10 @@ func (s *streams) subscribe(stream api.Streams_ReadServer, all *api.ReadReq_Opti
 		}
 		if !live {
 			live = true
-			if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_CaughtUp_{CaughtUp: &api.ReadResp_CaughtUp{}}}); err != nil {
-				return err
+			if caughtUp {
+				if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_CaughtUp_{CaughtUp: &api.ReadResp_CaughtUp{}}}); err != nil {
+					return err
+				}
 			}
 			if f != nil && pos > 0 {
 				if err := checkpoint(pos - 1); err != nil {

@@ -1,0 +1,44 @@
+package kurrent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
+)
+
+// TestServerSizeLimitIsTooLarge checks the translation of the server's
+// refusal of an append over 1 MiB, which the client reports as an unknown
+// error. The adapter's own limits stop such appends before they are sent, so
+// the refusal is provoked through the bare client.
+func TestServerSizeLimitIsTooLarge(t *testing.T) {
+	srv := kurrenttest.MustStart(t)
+	s, err := Open(context.Background(), srv.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.calls.Done()
+	big := esdb.EventData{EventID: uuid.New(), EventType: "bulk.v1", ContentType: esdb.ContentTypeJson,
+		Data: append(append([]byte(`"`), bytes.Repeat([]byte("x"), kurrenttest.MaxAppendSize)...), '"')}
+	_, err = c.AppendToStream(context.Background(), "bulk-1", esdb.AppendToStreamOptions{}, big)
+	var esErr *esdb.Error
+	if !errors.As(err, &esErr) || esErr.Code() != esdb.ErrorCodeUnknown {
+		t.Fatalf("oversized append through the client: %v, want an unknown-code client error", err)
+	}
+	if got := s.translate(context.Background(), c, "append to bulk-1", err); !errors.Is(got, eventstore.ErrTooLarge) {
+		t.Errorf("translate(%v) = %v, want ErrTooLarge", err, got)
+	}
+	if got := s.translate(context.Background(), c, "op", nil); got != nil {
+		t.Errorf("translate(nil) = %v, want nil", got)
+	}
+}
