@@ -54,29 +54,10 @@ func (s *Store) readStream(ctx context.Context, c *conn, stream string, opts eve
 				ro.From = esdb.End{}
 			}
 		}
-		rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
+		for e, err := range s.events(ctx, c, op, func() (*esdb.ReadStream, error) {
 			return c.ReadStream(ctx, stream, ro, count(opts.Max))
-		}, (*esdb.ReadStream).Close)
-		if err != nil {
-			yield(eventstore.Event{}, s.translate(ctx, c, op, err))
-			return
-		}
-		defer rs.Close()
-		for {
-			re, err := rs.Recv()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				yield(eventstore.Event{}, s.translate(ctx, c, op, err))
-				return
-			}
-			e, ok, err := convert(re)
-			if err != nil {
-				yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
-				return
-			}
-			if ok && !yield(e, nil) {
+		}) {
+			if !yield(e, err) || err != nil {
 				return
 			}
 		}
@@ -169,12 +150,18 @@ func (s *Store) readAllBackwards(ctx context.Context, c *conn, from eventstore.P
 // readAll yields the non-system events among the first n records of one
 // client read of $all.
 func (s *Store) readAll(ctx context.Context, c *conn, ro esdb.ReadAllOptions, n uint64) iter.Seq2[eventstore.Event, error] {
+	return s.events(ctx, c, "read $all", func() (*esdb.ReadStream, error) {
+		return c.ReadAll(ctx, ro, n)
+	})
+}
+
+// events yields the non-system events of the client read that open starts
+// on c, with errors translated for op.
+func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*esdb.ReadStream, error)) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
-		rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
-			return c.ReadAll(ctx, ro, n)
-		}, (*esdb.ReadStream).Close)
+		rs, err := guard(ctx, c, s.callLimit, open, (*esdb.ReadStream).Close)
 		if err != nil {
-			yield(eventstore.Event{}, s.translate(ctx, c, "read $all", err))
+			yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 			return
 		}
 		defer rs.Close()
@@ -184,12 +171,12 @@ func (s *Store) readAll(ctx context.Context, c *conn, ro esdb.ReadAllOptions, n 
 				return
 			}
 			if err != nil {
-				yield(eventstore.Event{}, s.translate(ctx, c, "read $all", err))
+				yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 				return
 			}
 			e, ok, err := convert(re)
 			if err != nil {
-				yield(eventstore.Event{}, fmt.Errorf("read $all: %w", err))
+				yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
 				return
 			}
 			if ok && !yield(e, nil) {

@@ -225,17 +225,9 @@ func (s *streams) readAll(all *api.ReadReq_Options_AllOptions, backwards bool, n
 			if len(records) == 0 {
 				return nil
 			}
-			for _, r := range records {
-				pos = r.pos
-				if !f.match(r) {
-					continue
-				}
-				if err := send(r); err != nil {
-					return err
-				}
-				if sent++; sent == n {
-					return nil
-				}
+			pos = records[len(records)-1].pos
+			if err := sendMatching(records, f, send, &sent, n); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -252,18 +244,27 @@ func (s *streams) readAll(all *api.ReadReq_Options_AllOptions, backwards bool, n
 		if len(records) == 0 {
 			return nil
 		}
-		for _, r := range records {
-			pos = r.pos + 1
-			if !f.match(r) {
-				continue
-			}
-			if err := send(r); err != nil {
-				return err
-			}
-			if sent++; sent == n {
-				return nil
-			}
+		pos = records[len(records)-1].pos + 1
+		if err := sendMatching(records, f, send, &sent, n); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// sendMatching sends the records that pass f until *sent reaches n.
+func sendMatching(records []*record, f *filter, send func(*record) error, sent *uint64, n uint64) error {
+	for _, r := range records {
+		if *sent == n {
+			return nil
+		}
+		if !f.match(r) {
+			continue
+		}
+		if err := send(r); err != nil {
+			return err
+		}
+		*sent++
 	}
 	return nil
 }
