@@ -5,7 +5,10 @@
 // the command.
 package domain
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Event is a past-tense fact about one aggregate. Each concrete event type is
 // a struct whose JSON encoding is the event's stored body.
@@ -23,5 +26,15 @@ type Command interface {
 
 // Decide folds history (the target stream's events, oldest first) into the
 // aggregate's state and decides what cmd does to it at time now: the events
-// to append, or a *Error saying why the command is refused.
-type Decide func(history []Event, cmd Command, now time.Time) ([]Event, error)
+// to append (none when the command changes nothing, such as a follow-up
+// that was already applied), or a *Error saying why the command is refused.
+func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
+	return nil, refuse(CodeInvalid, "not_implemented", fmt.Sprintf("command %T is not implemented yet", cmd), "该操作尚未实现")
+}
+
+// FollowUps returns the commands the application layer must run next, on
+// other streams, after events were appended to stream: in order, and
+// deterministic for the same input.
+func FollowUps(stream string, events []Event) []Command {
+	return nil
+}

@@ -1,0 +1,568 @@
+package domain
+
+import "time"
+
+// Meeting formats (议事形式).
+const (
+	// FormatCourtyard is a 楼院议事: residents of one compound in its yard.
+	FormatCourtyard = "courtyard"
+	// FormatSummerEvening is a 纳凉议事: an informal evening gathering.
+	FormatSummerEvening = "summer_evening"
+	// FormatCouncil is a 议事会 of resident representatives and units.
+	FormatCouncil = "council"
+	// FormatOwners is an owners' assembly (业主大会) deciding under art. 278.
+	FormatOwners = "owners_assembly"
+	// FormatTalk is a policy talk or forum (座谈).
+	FormatTalk = "talk"
+)
+
+// Participant kinds.
+const (
+	// ParticipantResident is a resident.
+	ParticipantResident = "resident"
+	// ParticipantRepresentative is a resident representative (居民代表).
+	ParticipantRepresentative = "representative"
+	// ParticipantUnit is a participating unit's representative.
+	ParticipantUnit = "unit"
+	// ParticipantOfficial is a community worker, grid head or grid worker.
+	ParticipantOfficial = "official"
+)
+
+// Attendance values.
+const (
+	// Present: the person attends.
+	Present = "present"
+	// Absent: the person does not attend and nobody holds their proxy.
+	Absent = "absent"
+	// Proxy: the person does not attend; a present person holds their
+	// written proxy (委托书) and may vote for them.
+	Proxy = "proxy"
+)
+
+// How a proposal was decided (ProposalDecided.How).
+const (
+	// DecidedByVote: a motion's voting closed.
+	DecidedByVote = "vote"
+	// DecidedByConsensus: consensus was recorded without a vote.
+	DecidedByConsensus = "consensus"
+	// DecidedByMediation: the parties agreed on one mediation option.
+	DecidedByMediation = "mediation"
+)
+
+// Participant is someone invited to a meeting.
+type Participant struct {
+	PersonID string `json:"person_id"`
+	Name     string `json:"name"`
+	Kind     string `json:"kind"`
+	// PartnerID is the participating unit the person speaks for, if any.
+	PartnerID string `json:"partner_id,omitempty"`
+}
+
+// MeetingScheduled starts a meeting (议事会) stream.
+type MeetingScheduled struct {
+	MeetingID   string    `json:"meeting_id"`
+	CommunityID string    `json:"community_id"`
+	GridID      string    `json:"grid_id"`
+	CompoundID  string    `json:"compound_id,omitempty"`
+	Title       string    `json:"title"`
+	Place       string    `json:"place"`
+	StartsAt    time.Time `json:"starts_at"`
+	Format      string    `json:"format"`
+	Facilitator Voter     `json:"facilitator"`
+	At          time.Time `json:"at"`
+}
+
+// AgendaItemAdded adds an item, optionally linked to a proposal.
+type AgendaItemAdded struct {
+	MeetingID  string    `json:"meeting_id"`
+	ItemID     string    `json:"item_id"`
+	Title      string    `json:"title"`
+	ProposalID string    `json:"proposal_id,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// ParticipantInvited invites a person to the meeting.
+type ParticipantInvited struct {
+	MeetingID   string      `json:"meeting_id"`
+	Participant Participant `json:"participant"`
+	At          time.Time   `json:"at"`
+}
+
+// MeetingOpened records that the meeting started.
+type MeetingOpened struct {
+	MeetingID string    `json:"meeting_id"`
+	At        time.Time `json:"at"`
+}
+
+// AttendanceRecorded records one person's attendance. For Proxy, HolderID
+// is the present person holding the proxy and Authority describes the
+// written authority (a reference to the stored 委托书).
+type AttendanceRecorded struct {
+	MeetingID  string    `json:"meeting_id"`
+	PersonID   string    `json:"person_id"`
+	Name       string    `json:"name"`
+	Attendance string    `json:"attendance"`
+	HolderID   string    `json:"holder_id,omitempty"`
+	Authority  string    `json:"authority,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// StatementRecorded records what someone said on an agenda item.
+type StatementRecorded struct {
+	MeetingID string    `json:"meeting_id"`
+	ItemID    string    `json:"item_id"`
+	Speaker   Voter     `json:"speaker"`
+	Summary   string    `json:"summary"`
+	At        time.Time `json:"at"`
+}
+
+// MotionTabled puts a motion on an agenda item.
+type MotionTabled struct {
+	MeetingID  string    `json:"meeting_id"`
+	MotionID   string    `json:"motion_id"`
+	ItemID     string    `json:"item_id"`
+	ProposalID string    `json:"proposal_id,omitempty"`
+	Text       string    `json:"text"`
+	Options    []Option  `json:"options"`
+	Rule       Rule      `json:"rule"`
+	Secret     bool      `json:"secret"`
+	At         time.Time `json:"at"`
+}
+
+// MotionAmended replaces a motion's text, options, rule and secrecy before
+// voting opens.
+type MotionAmended struct {
+	MeetingID string    `json:"meeting_id"`
+	MotionID  string    `json:"motion_id"`
+	Text      string    `json:"text"`
+	Options   []Option  `json:"options"`
+	Rule      Rule      `json:"rule"`
+	Secret    bool      `json:"secret"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// VotingOpened locks a motion's rule, options and electorate. For the
+// owners' rules Units is the compound's register at that moment; the
+// electorate is then every owner in it.
+type VotingOpened struct {
+	MeetingID  string      `json:"meeting_id"`
+	MotionID   string      `json:"motion_id"`
+	ItemID     string      `json:"item_id"`
+	ProposalID string      `json:"proposal_id,omitempty"`
+	Text       string      `json:"text"`
+	Options    []Option    `json:"options"`
+	Rule       Rule        `json:"rule"`
+	Secret     bool        `json:"secret"`
+	Electorate []Voter     `json:"electorate"`
+	Units      []OwnedUnit `json:"units,omitempty"`
+	At         time.Time   `json:"at"`
+}
+
+// VoteCast records a ballot. OptionID is empty for an abstention. CastBy
+// differs from VoterID when a proxy holder votes.
+type VoteCast struct {
+	MeetingID string    `json:"meeting_id"`
+	MotionID  string    `json:"motion_id"`
+	VoterID   string    `json:"voter_id"`
+	CastBy    string    `json:"cast_by"`
+	OptionID  string    `json:"option_id,omitempty"`
+	Secret    bool      `json:"secret"`
+	At        time.Time `json:"at"`
+}
+
+// VoteChanged records that a voter changed their ballot while voting was
+// open; the previous ballot stays in the ledger.
+type VoteChanged struct {
+	MeetingID      string    `json:"meeting_id"`
+	MotionID       string    `json:"motion_id"`
+	VoterID        string    `json:"voter_id"`
+	CastBy         string    `json:"cast_by"`
+	OptionID       string    `json:"option_id,omitempty"`
+	PreviousOption string    `json:"previous_option,omitempty"`
+	Secret         bool      `json:"secret"`
+	At             time.Time `json:"at"`
+}
+
+// VotingClosed records the end of voting and the tally the domain computed.
+type VotingClosed struct {
+	MeetingID  string    `json:"meeting_id"`
+	MotionID   string    `json:"motion_id"`
+	ItemID     string    `json:"item_id"`
+	ProposalID string    `json:"proposal_id,omitempty"`
+	Text       string    `json:"text"`
+	Tally      Tally     `json:"tally"`
+	At         time.Time `json:"at"`
+}
+
+// MotionObjectionRaised records an objection to a motion that is to be
+// decided by consensus; consensus cannot be recorded while it stands.
+type MotionObjectionRaised struct {
+	MeetingID string    `json:"meeting_id"`
+	MotionID  string    `json:"motion_id"`
+	PersonID  string    `json:"person_id"`
+	Name      string    `json:"name"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+// MotionObjectionWithdrawn records that an objector withdrew.
+type MotionObjectionWithdrawn struct {
+	MeetingID string    `json:"meeting_id"`
+	MotionID  string    `json:"motion_id"`
+	PersonID  string    `json:"person_id"`
+	At        time.Time `json:"at"`
+}
+
+// ConsensusReached records agreement without a vote on one option of a
+// consensus motion, with no objection standing.
+type ConsensusReached struct {
+	MeetingID  string    `json:"meeting_id"`
+	MotionID   string    `json:"motion_id"`
+	ItemID     string    `json:"item_id"`
+	ProposalID string    `json:"proposal_id,omitempty"`
+	Text       string    `json:"text"`
+	OptionID   string    `json:"option_id"`
+	Label      string    `json:"label"`
+	Note       string    `json:"note,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// MediationOffered records the options a mediator put to the parties of a
+// dispute on an agenda item.
+type MediationOffered struct {
+	MeetingID   string    `json:"meeting_id"`
+	MediationID string    `json:"mediation_id"`
+	ItemID      string    `json:"item_id"`
+	ProposalID  string    `json:"proposal_id,omitempty"`
+	Dispute     string    `json:"dispute"`
+	Parties     []Party   `json:"parties"`
+	Options     []Option  `json:"options"`
+	At          time.Time `json:"at"`
+}
+
+// MediationAgreed records the option every party agreed to.
+type MediationAgreed struct {
+	MeetingID   string    `json:"meeting_id"`
+	MediationID string    `json:"mediation_id"`
+	ItemID      string    `json:"item_id"`
+	ProposalID  string    `json:"proposal_id,omitempty"`
+	Dispute     string    `json:"dispute"`
+	OptionID    string    `json:"option_id"`
+	Label       string    `json:"label"`
+	Parties     []Party   `json:"parties"`
+	Note        string    `json:"note,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// MeetingAdjourned records the end of the meeting.
+type MeetingAdjourned struct {
+	MeetingID string    `json:"meeting_id"`
+	Note      string    `json:"note,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// MinutesPublished records the minutes' publication (公示) and the end of
+// the period in which objections may be raised.
+type MinutesPublished struct {
+	MeetingID      string    `json:"meeting_id"`
+	Summary        string    `json:"summary"`
+	Document       string    `json:"document,omitempty"`
+	ObjectionUntil time.Time `json:"objection_until"`
+	At             time.Time `json:"at"`
+}
+
+// MinutesObjectionRaised records an objection to the published minutes.
+type MinutesObjectionRaised struct {
+	MeetingID string    `json:"meeting_id"`
+	PersonID  string    `json:"person_id"`
+	Name      string    `json:"name"`
+	Text      string    `json:"text"`
+	At        time.Time `json:"at"`
+}
+
+// EventType implements Event.
+func (MeetingScheduled) EventType() string { return "meeting.scheduled.v1" }
+
+// EventType implements Event.
+func (AgendaItemAdded) EventType() string { return "meeting.agenda_item_added.v1" }
+
+// EventType implements Event.
+func (ParticipantInvited) EventType() string { return "meeting.participant_invited.v1" }
+
+// EventType implements Event.
+func (MeetingOpened) EventType() string { return "meeting.opened.v1" }
+
+// EventType implements Event.
+func (AttendanceRecorded) EventType() string { return "meeting.attendance_recorded.v1" }
+
+// EventType implements Event.
+func (StatementRecorded) EventType() string { return "meeting.statement_recorded.v1" }
+
+// EventType implements Event.
+func (MotionTabled) EventType() string { return "meeting.motion_tabled.v1" }
+
+// EventType implements Event.
+func (MotionAmended) EventType() string { return "meeting.motion_amended.v1" }
+
+// EventType implements Event.
+func (VotingOpened) EventType() string { return "meeting.voting_opened.v1" }
+
+// EventType implements Event.
+func (VoteCast) EventType() string { return "meeting.vote_cast.v1" }
+
+// EventType implements Event.
+func (VoteChanged) EventType() string { return "meeting.vote_changed.v1" }
+
+// EventType implements Event.
+func (VotingClosed) EventType() string { return "meeting.voting_closed.v1" }
+
+// EventType implements Event.
+func (MotionObjectionRaised) EventType() string { return "meeting.motion_objection_raised.v1" }
+
+// EventType implements Event.
+func (MotionObjectionWithdrawn) EventType() string { return "meeting.motion_objection_withdrawn.v1" }
+
+// EventType implements Event.
+func (ConsensusReached) EventType() string { return "meeting.consensus_reached.v1" }
+
+// EventType implements Event.
+func (MediationOffered) EventType() string { return "meeting.mediation_offered.v1" }
+
+// EventType implements Event.
+func (MediationAgreed) EventType() string { return "meeting.mediation_agreed.v1" }
+
+// EventType implements Event.
+func (MeetingAdjourned) EventType() string { return "meeting.adjourned.v1" }
+
+// EventType implements Event.
+func (MinutesPublished) EventType() string { return "meeting.minutes_published.v1" }
+
+// EventType implements Event.
+func (MinutesObjectionRaised) EventType() string { return "meeting.minutes_objection_raised.v1" }
+
+// ScheduleMeeting starts a meeting.
+type ScheduleMeeting struct {
+	MeetingID   string    `json:"meeting_id"`
+	CommunityID string    `json:"community_id"`
+	GridID      string    `json:"grid_id"`
+	CompoundID  string    `json:"compound_id,omitempty"`
+	Title       string    `json:"title"`
+	Place       string    `json:"place"`
+	StartsAt    time.Time `json:"starts_at"`
+	Format      string    `json:"format"`
+	Facilitator Voter     `json:"facilitator"`
+}
+
+// AddAgendaItem adds an agenda item, linked to a proposal when ProposalID
+// is set (the proposal learns it through a follow-up).
+type AddAgendaItem struct {
+	MeetingID  string `json:"meeting_id"`
+	ItemID     string `json:"item_id"`
+	Title      string `json:"title"`
+	ProposalID string `json:"proposal_id,omitempty"`
+}
+
+// InviteParticipant invites a person.
+type InviteParticipant struct {
+	MeetingID   string      `json:"meeting_id"`
+	Participant Participant `json:"participant"`
+}
+
+// OpenMeeting starts the meeting.
+type OpenMeeting struct {
+	MeetingID string `json:"meeting_id"`
+}
+
+// RecordAttendance records one person's attendance (see AttendanceRecorded).
+type RecordAttendance struct {
+	MeetingID  string `json:"meeting_id"`
+	PersonID   string `json:"person_id"`
+	Name       string `json:"name"`
+	Attendance string `json:"attendance"`
+	HolderID   string `json:"holder_id,omitempty"`
+	Authority  string `json:"authority,omitempty"`
+}
+
+// RecordStatement records a statement on an agenda item.
+type RecordStatement struct {
+	MeetingID string `json:"meeting_id"`
+	ItemID    string `json:"item_id"`
+	Speaker   Voter  `json:"speaker"`
+	Summary   string `json:"summary"`
+}
+
+// TableMotion puts a motion on an agenda item.
+type TableMotion struct {
+	MeetingID string   `json:"meeting_id"`
+	MotionID  string   `json:"motion_id"`
+	ItemID    string   `json:"item_id"`
+	Text      string   `json:"text"`
+	Options   []Option `json:"options"`
+	Rule      Rule     `json:"rule"`
+	Secret    bool     `json:"secret"`
+}
+
+// AmendMotion replaces a motion's text, options, rule and secrecy; only
+// before voting opens.
+type AmendMotion struct {
+	MeetingID string   `json:"meeting_id"`
+	MotionID  string   `json:"motion_id"`
+	Text      string   `json:"text"`
+	Options   []Option `json:"options"`
+	Rule      Rule     `json:"rule"`
+	Secret    bool     `json:"secret"`
+	Reason    string   `json:"reason"`
+}
+
+// OpenVoting locks the motion's rule and options and the electorate that
+// arrives with the command: the door reads it from the organisation (the
+// invited residents, or the compound's owners for the art. 278 rules, in
+// which case Units carries the register and Electorate may be empty).
+type OpenVoting struct {
+	MeetingID  string      `json:"meeting_id"`
+	MotionID   string      `json:"motion_id"`
+	Electorate []Voter     `json:"electorate"`
+	Units      []OwnedUnit `json:"units,omitempty"`
+}
+
+// CastVote casts (or changes) a ballot. OptionID empty is an abstention.
+// CastBy is the person at the ballot box: the voter, or the holder of the
+// voter's recorded proxy.
+type CastVote struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	VoterID   string `json:"voter_id"`
+	CastBy    string `json:"cast_by"`
+	OptionID  string `json:"option_id,omitempty"`
+}
+
+// CloseVoting ends voting; the domain computes the tally.
+type CloseVoting struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+}
+
+// RaiseMotionObjection objects to a consensus motion.
+type RaiseMotionObjection struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	PersonID  string `json:"person_id"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+}
+
+// WithdrawMotionObjection withdraws one's objection.
+type WithdrawMotionObjection struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	PersonID  string `json:"person_id"`
+}
+
+// RecordConsensus records agreement on one option of a consensus motion.
+type RecordConsensus struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	OptionID  string `json:"option_id"`
+	Note      string `json:"note,omitempty"`
+}
+
+// OfferMediation puts several options to the parties of a dispute.
+type OfferMediation struct {
+	MeetingID   string   `json:"meeting_id"`
+	MediationID string   `json:"mediation_id"`
+	ItemID      string   `json:"item_id"`
+	Dispute     string   `json:"dispute"`
+	Parties     []Party  `json:"parties"`
+	Options     []Option `json:"options"`
+}
+
+// AgreeMediation records the option the parties agreed to.
+type AgreeMediation struct {
+	MeetingID   string `json:"meeting_id"`
+	MediationID string `json:"mediation_id"`
+	OptionID    string `json:"option_id"`
+	Note        string `json:"note,omitempty"`
+}
+
+// AdjournMeeting ends the meeting.
+type AdjournMeeting struct {
+	MeetingID string `json:"meeting_id"`
+	Note      string `json:"note,omitempty"`
+}
+
+// PublishMinutes publishes the minutes with an objection period.
+type PublishMinutes struct {
+	MeetingID      string    `json:"meeting_id"`
+	Summary        string    `json:"summary"`
+	Document       string    `json:"document,omitempty"`
+	ObjectionUntil time.Time `json:"objection_until"`
+}
+
+// ObjectToMinutes raises an objection to published minutes.
+type ObjectToMinutes struct {
+	MeetingID string `json:"meeting_id"`
+	PersonID  string `json:"person_id"`
+	Name      string `json:"name"`
+	Text      string `json:"text"`
+}
+
+// MeetingStream is the stream of one meeting.
+func MeetingStream(meetingID string) string { return "meeting-" + meetingID }
+
+// Stream implements Command.
+func (c ScheduleMeeting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c AddAgendaItem) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c InviteParticipant) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c OpenMeeting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c RecordAttendance) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c RecordStatement) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c TableMotion) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c AmendMotion) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c OpenVoting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c CastVote) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c CloseVoting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c RaiseMotionObjection) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c WithdrawMotionObjection) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c RecordConsensus) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c OfferMediation) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c AgreeMediation) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c AdjournMeeting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c PublishMinutes) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c ObjectToMinutes) Stream() string { return MeetingStream(c.MeetingID) }
