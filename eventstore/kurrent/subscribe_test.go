@@ -228,6 +228,31 @@ func TestSubscriptionSurvivesDrops(t *testing.T) {
 	sameIDs(t, "after drops", got, want)
 }
 
+func TestSubscriptionSurvivesDropsDuringCatchUp(t *testing.T) {
+	srv := kurrenttest.MustStart(t)
+	s := mustOpen(t, srv)
+	var want []eventstore.EventData
+	for i := range 30 {
+		batch := make([]eventstore.EventData, 100)
+		for j := range batch {
+			batch[j] = event("statement.recorded.v1", i*100+j)
+		}
+		want = append(want, batch...)
+		mustAppend(t, s, fmt.Sprintf("meeting-%d", i), eventstore.NoStream(), batch...)
+	}
+	sub := subscribe(t, s, eventstore.SubscribeOptions{})
+	var got []eventstore.Event
+	for len(got) < len(want) {
+		more, _ := sub.events(min(500, len(want)-len(got)))
+		got = append(got, more...)
+		srv.DropSubscriptions()
+	}
+	sameIDs(t, "catch-up with drops", got, want)
+	if n := srv.Subscriptions(); n < 3 {
+		t.Errorf("the server saw %d subscriptions, want resubscriptions after the drops", n)
+	}
+}
+
 func TestSubscriptionSurvivesRestart(t *testing.T) {
 	srv := kurrenttest.MustStart(t)
 	s := mustOpen(t, srv)

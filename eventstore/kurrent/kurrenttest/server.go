@@ -78,6 +78,8 @@ type Server struct {
 	members []*gossip.MemberInfo
 	// noCaughtUp makes subscriptions omit the caught-up message.
 	noCaughtUp bool
+	// subscriptions counts the subscriptions served.
+	subscriptions int
 }
 
 // New returns a stopped server with an empty log (but for one system event,
@@ -222,10 +224,20 @@ func (s *Server) SetMembers(members ...Member) error {
 	return nil
 }
 
-// dropped returns the channel DropSubscriptions closes next.
-func (s *Server) dropped() <-chan struct{} {
+// Subscriptions returns how many subscriptions to $all the server has
+// accepted, resubscriptions included.
+func (s *Server) Subscriptions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.subscriptions
+}
+
+// subscribed counts a new subscription and returns the channel
+// DropSubscriptions closes next.
+func (s *Server) subscribed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subscriptions++
 	return s.drop
 }
 

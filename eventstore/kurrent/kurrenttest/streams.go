@@ -275,7 +275,7 @@ func sendMatching(records []*record, f *filter, send func(*record) error, sent *
 // DropSubscriptions.
 func (s *streams) subscribe(stream api.Streams_ReadServer, all *api.ReadReq_Options_AllOptions, f *filter, send func(*record) error) error {
 	db := s.srv.db
-	drop := s.srv.dropped()
+	drop := s.srv.subscribed()
 	ctx := stream.Context()
 	if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_Confirmation{Confirmation: &api.ReadResp_SubscriptionConfirmation{SubscriptionId: uuid.NewString()}}}); err != nil {
 		return err
@@ -294,6 +294,11 @@ func (s *streams) subscribe(stream api.Streams_ReadServer, all *api.ReadReq_Opti
 	caughtUp := s.srv.sendsCaughtUp()
 	scanned := uint32(0)
 	for {
+		select {
+		case <-drop:
+			return status.Error(codes.Aborted, "subscription dropped: consumer too slow")
+		default:
+		}
 		records, changed := db.since(pos, batch)
 		for _, r := range records {
 			pos = r.pos + 1
