@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,13 +216,13 @@ func TestParseConnectionString(t *testing.T) {
 		t.Errorf("single node: %+v, %v", single, err)
 	}
 	_, err = kurrent.ParseConnectionString("kurrentdb://admin:s3cret@host1:abc?tls=false")
-	if !errors.Is(err, eventstore.ErrInvalid) || contains(err.Error(), "s3cret") {
+	if !errors.Is(err, eventstore.ErrInvalid) || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("malformed string: %v, want ErrInvalid without the password", err)
 	}
 	if _, err := kurrent.ParseConnectionString("postgres://x"); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Errorf("foreign scheme: %v, want ErrInvalid", err)
 	}
-	if got := kurrent.Redact("kurrentdb://admin:s3cret@h:2113?tls=true"); contains(got, "s3cret") {
+	if got := kurrent.Redact("kurrentdb://admin:s3cret@h:2113?tls=true"); strings.Contains(got, "s3cret") {
 		t.Errorf("Redact = %q, still has the password", got)
 	}
 	if !kurrent.IsConnectionString("esdb+discover://cluster.example") || kurrent.IsConnectionString("./data") {
@@ -229,11 +230,30 @@ func TestParseConnectionString(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
+
+func TestTLSAndCredentials(t *testing.T) {
+	srv := kurrenttest.New()
+	if err := srv.Secure(t.TempDir(), "admin", "changeit"); err != nil {
+		t.Fatal(err)
 	}
-	return false
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+
+	s := mustOpen(t, srv) // TLS verified against the CA file, with credentials
+	e := event("proposal.submitted.v1", 1)
+	mustAppend(t, s, "proposal-tls", eventstore.NoStream(), e)
+	got := collect(t, s.ReadStream(context.Background(), "proposal-tls", eventstore.ReadStreamOptions{}))
+	if len(got) != 1 || got[0].ID != e.ID {
+		t.Fatalf("read over TLS = %+v", got)
+	}
+
+	wrong := strings.Replace(srv.ConnectionString(), "changeit", "wrong", 1)
+	if _, err := kurrent.Open(context.Background(), wrong); !errors.Is(err, eventstore.ErrAccessDenied) {
+		t.Errorf("open with a wrong password: %v, want ErrAccessDenied", err)
+	}
+	if _, err := kurrent.Open(context.Background(), "kurrentdb://"+srv.Addr()+"?tls=false&maxDiscoverAttempts=1"); !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Errorf("open without TLS: %v, want ErrUnavailable", err)
+	}
 }

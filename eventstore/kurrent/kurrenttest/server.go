@@ -31,14 +31,17 @@
 //     stream fail with the stream-deleted exception and stream-name trailer.
 //   - Gossip.Read, answering with the members set by SetMembers (for
 //     connection strings that name several nodes).
+//   - With Secure, TLS with a self-signed certificate and basic-auth
+//     credentials required on every call (Unauthenticated otherwise).
 //   - A keepalive enforcement policy that permits the client's 10 s pings
 //     without streams, so idle connections are not ended with GOAWAY.
 //
 // It does not cover: BatchAppend, soft Delete, stream subscriptions,
-// persistent subscriptions, projections, users and ACLs, TLS and
-// authentication, resolving links, leader elections and not-leader
-// redirects, stream metadata ($max-count, $tb …), or server features
-// (GetSupportedMethods answers Unimplemented, which the client accepts).
+// persistent subscriptions, projections, users and ACLs (Secure admits one
+// user, to everything), client certificates, resolving links, leader
+// elections and not-leader redirects, stream metadata ($max-count, $tb …),
+// or server features (GetSupportedMethods answers Unimplemented, which the
+// client accepts).
 // Event ids are checked for idempotency within a stream against all its
 // events, where KurrentDB keeps a bounded cache.
 //
@@ -50,6 +53,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -80,6 +84,8 @@ type Server struct {
 	noCaughtUp bool
 	// subscriptions counts the subscriptions served.
 	subscriptions int
+	// sec is set by Secure.
+	sec *security
 }
 
 // New returns a stopped server with an empty log (but for one system event,
@@ -111,9 +117,9 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("kurrenttest: listen on %s: %w", addr, err)
 	}
-	g := grpc.NewServer(
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	)
+	opts := append(s.sec.serverOptions(),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}))
+	g := grpc.NewServer(opts...)
 	api.RegisterStreamsServer(g, &streams{srv: s})
 	gossip.RegisterGossipServer(g, &gossipService{srv: s})
 	s.addr, s.grpc, s.done = ln.Addr().String(), g, make(chan struct{})
@@ -153,10 +159,16 @@ func (s *Server) Addr() string {
 	return s.addr
 }
 
-// ConnectionString returns a kurrentdb:// connection string for the server
-// (plain text, as it has no TLS).
+// ConnectionString returns a kurrentdb:// connection string for the server:
+// plain text, or for a secure server TLS verified against its CA file, with
+// its credentials.
 func (s *Server) ConnectionString() string {
-	return "kurrentdb://" + s.Addr() + "?tls=false"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sec == nil {
+		return "kurrentdb://" + s.addr + "?tls=false"
+	}
+	return "kurrentdb://" + url.UserPassword(s.sec.user, s.sec.pass).String() + "@" + s.addr + "?tlsCAFile=" + url.QueryEscape(s.sec.caFile)
 }
 
 // DropSubscriptions ends every running subscription with Aborted, as a node
