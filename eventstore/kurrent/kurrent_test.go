@@ -230,7 +230,6 @@ func TestParseConnectionString(t *testing.T) {
 	}
 }
 
-
 func TestTLSAndCredentials(t *testing.T) {
 	srv := kurrenttest.New()
 	if err := srv.Secure(t.TempDir(), "admin", "changeit"); err != nil {
