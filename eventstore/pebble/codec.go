@@ -103,11 +103,19 @@ func encodeEvent(b []byte, e *eventstore.Event) []byte {
 	return append(b, e.Data...)
 }
 
-// decoder reads an encoded event field by field and remembers the first error.
+// decoder reads an encoded event field by field and remembers the first
+// error. Across events it keeps the strings it made (stream names and types
+// repeat) and one arena for the events' data, so that reading a chunk of the
+// log costs a few allocations rather than several per event.
 type decoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	strs  map[string]string
+	arena []byte
 }
+
+// arenaSize is the size of each block the decoder copies event data into.
+const arenaSize = 256 << 10
 
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
@@ -148,21 +156,54 @@ func (d *decoder) bytes(n uint64) []byte {
 	return v
 }
 
+// str reads a length-prefixed string.
 func (d *decoder) str() string { return string(d.bytes(d.uvarint())) }
 
-// decodeEvent parses the stored form of the event at pos. The result owns
-// its memory: v may be reused by the caller.
-func decodeEvent(pos eventstore.Position, v []byte) (eventstore.Event, error) {
+// shared reads a length-prefixed string that repeats from event to event (a
+// stream name or type), reusing an equal one made before.
+func (d *decoder) shared() string {
+	b := d.bytes(d.uvarint())
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if d.strs == nil || len(d.strs) >= 1024 {
+		d.strs = make(map[string]string)
+	}
+	s := string(b)
+	d.strs[s] = s
+	return s
+}
+
+// own copies b into the arena and returns the copy, whose capacity ends
+// with it so that appending to it cannot overwrite a neighbour.
+func (d *decoder) own(b []byte) []byte {
+	if len(b) > arenaSize/4 {
+		return append([]byte(nil), b...)
+	}
+	if cap(d.arena)-len(d.arena) < len(b) {
+		d.arena = make([]byte, 0, arenaSize)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return d.arena[start:len(d.arena):len(d.arena)]
+}
+
+// event parses the stored form v of the event at pos. The result owns its
+// memory: v may be reused by the caller.
+func (d *decoder) event(pos eventstore.Position, v []byte) (eventstore.Event, error) {
 	if len(v) == 0 || v[0] != valueVersion {
 		return eventstore.Event{}, fmt.Errorf("%w at position %d: unknown format", errCorrupt, pos)
 	}
-	d := decoder{b: v[1:]}
+	d.b, d.err = v[1:], nil
 	e := eventstore.Event{Position: pos}
 	e.Revision = d.uvarint()
 	e.Recorded = time.Unix(0, d.varint()).UTC()
 	copy(e.ID[:], d.bytes(16))
-	e.Stream = d.str()
-	e.Type = d.str()
+	e.Stream = d.shared()
+	e.Type = d.shared()
 	e.Metadata.Actor = d.str()
 	e.Metadata.Role = d.str()
 	e.Metadata.CorrelationID = d.str()
@@ -172,6 +213,6 @@ func decodeEvent(pos eventstore.Position, v []byte) (eventstore.Event, error) {
 	if d.err != nil {
 		return eventstore.Event{}, fmt.Errorf("%w at position %d", d.err, pos)
 	}
-	e.Data = append([]byte(nil), d.b...)
+	e.Data = d.own(d.b)
 	return e, nil
 }

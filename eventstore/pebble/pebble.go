@@ -112,9 +112,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// pebbleOptions tunes pebble for an append-only log whose every append
-// looks up its event ids: bloom filters make the lookup of a new id (a miss)
-// cheap, and a larger memtable means fewer flushes and compactions.
+// pebbleOptions tunes pebble for an append-only log whose appends look up
+// event ids and stream heads: bloom filters make the lookup of a new id (a
+// miss) cheap, and a memtable twice pebble's default halves the flushes.
 func pebbleOptions() *pebble.Options {
 	o := &pebble.Options{
 		Logger:             quietLogger{},
@@ -125,8 +125,11 @@ func pebbleOptions() *pebble.Options {
 	return o
 }
 
-// memTableSize is pebble's memtable size, its largest use of memory.
-const memTableSize = 32 << 20
+// memTableSize is pebble's memtable size, its largest use of memory. Pebble
+// preallocates each write-ahead log to 110% of it and keeps a few logs for
+// reuse, so it also sets a fixed floor of disk use (up to about 35 MiB). 32 MiB measured no faster on the peers workload
+// here, and cost 60 MiB more of both.
+const memTableSize = 8 << 20
 
 // lockDir takes an exclusive flock on dir's lock file, without waiting.
 func lockDir(dir string) (*os.File, error) {

@@ -115,6 +115,7 @@ func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64
 	}
 	defer it.Close()
 	key := streamKey(stream, from)
+	var d decoder
 	var ok bool
 	if dir == eventstore.Backwards {
 		ok = it.SeekLT(append(key, 0)) // the last key <= key
@@ -129,7 +130,7 @@ func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64
 			}
 			return evs, false, nil
 		}
-		e, err := s.get(pos)
+		e, err := s.get(&d, pos)
 		if err != nil {
 			return nil, false, err
 		}
@@ -149,13 +150,13 @@ func step(it *pebble.Iterator, dir eventstore.Direction) bool {
 }
 
 // get reads the event at pos; the caller has entered the store.
-func (s *Store) get(pos eventstore.Position) (eventstore.Event, error) {
+func (s *Store) get(d *decoder, pos eventstore.Position) (eventstore.Event, error) {
 	v, closer, err := s.db.Get(eventKey(pos))
 	if err != nil {
 		return eventstore.Event{}, fmt.Errorf("event at position %d: %w", pos, err)
 	}
 	defer closer.Close()
-	return decodeEvent(pos, v)
+	return d.event(pos, v)
 }
 
 // ReadAll yields events of the global log. See eventstore.Store.
@@ -229,10 +230,11 @@ func (s *Store) logChunk(dir eventstore.Direction, from, limit eventstore.Positi
 	}
 	scanned := 0
 	var pos eventstore.Position
+	var d decoder
 	for ; ok && scanned < chunkSize; ok = step(it, dir) {
 		scanned++
 		pos = keyPosition(it.Key())
-		e, err := decodeEvent(pos, it.Value())
+		e, err := d.event(pos, it.Value())
 		if err != nil {
 			return nil, from, false, err
 		}
