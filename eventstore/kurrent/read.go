@@ -9,6 +9,7 @@ import (
 	"iter"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -164,9 +165,10 @@ func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*es
 			yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 			return
 		}
-		defer rs.Close()
+		next, stop := s.receive(ctx, c, rs)
+		defer stop()
 		for {
-			re, err := rs.Recv()
+			re, err := next()
 			if errors.Is(err, io.EOF) {
 				return
 			}
@@ -186,6 +188,56 @@ func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*es
 	}
 }
 
+// received is one result of a read's Recv.
+type received struct {
+	re  *esdb.ResolvedEvent
+	err error
+}
+
+// receive reads rs in a goroutine of its own and returns next, which waits
+// for the next result at most s.callLimit (then errStuck) and no longer
+// than ctx, and stop, which ends the read. A read's Recv that fails with
+// Unavailable hands the error to the client's connection goroutine and can
+// wait forever if that goroutine has ended (see guard); the caller does not
+// wait with it.
+func (s *Store) receive(ctx context.Context, c *conn, rs *esdb.ReadStream) (next func() (*esdb.ResolvedEvent, error), stop func()) {
+	results := make(chan received, 32)
+	done := make(chan struct{})
+	c.calls.Add(1)
+	go func() {
+		defer c.calls.Done()
+		for {
+			re, err := rs.Recv()
+			select {
+			case results <- received{re, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	timer := time.NewTimer(s.callLimit)
+	next = func() (*esdb.ResolvedEvent, error) {
+		timer.Reset(s.callLimit)
+		select {
+		case r := <-results:
+			return r.re, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timer.C:
+			return nil, errStuck
+		}
+	}
+	stop = func() {
+		timer.Stop()
+		rs.Close()
+		close(done)
+	}
+	return next, stop
+}
+
 // head returns the commit position of the newest record in $all, system
 // records included, and false for an empty log.
 func (s *Store) head(ctx context.Context) (uint64, bool, error) {
@@ -200,8 +252,9 @@ func (s *Store) head(ctx context.Context) (uint64, bool, error) {
 	if err != nil {
 		return 0, false, s.translate(ctx, c, "read head of $all", err)
 	}
-	defer rs.Close()
-	re, err := rs.Recv()
+	next, stop := s.receive(ctx, c, rs)
+	defer stop()
+	re, err := next()
 	if errors.Is(err, io.EOF) {
 		return 0, false, nil
 	}
