@@ -159,7 +159,9 @@ func (sub *subscription) event(re *esdb.ResolvedEvent, yield func(eventstore.Del
 }
 
 // checkpoint passes on the server's checkpoint: every event up to it has
-// been delivered or filtered out.
+// been delivered or filtered out. It takes the server's checkpoint position
+// to be that of the last record scanned (KurrentDB's "last indexed
+// position"), so that resuming exclusively from it misses nothing.
 func (sub *subscription) checkpoint(p esdb.Position, yield func(eventstore.Delivery, error) bool) bool {
 	if sub.started && p.Commit <= sub.last.Commit {
 		return true
