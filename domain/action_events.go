@@ -2,14 +2,6 @@ package domain
 
 import "time"
 
-// Outcomes of a settled action (ProposalActionSettled.Outcome).
-const (
-	// SettledVerified: residents verified the action and were satisfied.
-	SettledVerified = "verified"
-	// SettledCancelled: the action was cancelled.
-	SettledCancelled = "cancelled"
-)
-
 // ActionAssigned starts an action (行动清单 entry): from a meeting's
 // decision (MeetingID and MotionID set) or directly from a proposal.
 // Recurrence describes a recurring action ("每月一次"), empty for one-off.

@@ -7,6 +7,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,13 +29,31 @@ type Command interface {
 // aggregate's state and decides what cmd does to it at time now: the events
 // to append (none when the command changes nothing, such as a follow-up
 // that was already applied), or a *Error saying why the command is refused.
+// The aggregate is chosen by the category of cmd.Stream().
 func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
-	return nil, refuse(CodeInvalid, "not_implemented", fmt.Sprintf("command %T is not implemented yet", cmd), "该操作尚未实现")
+	if cmd == nil {
+		return nil, refuse(CodeInvalid, "unknown_command", "no command was given", "没有给出操作")
+	}
+	switch category(cmd.Stream()) {
+	case "organisation":
+		return decideOrganisation(FoldOrganisation(history), cmd, now)
+	case "proposal":
+		return decideProposal(FoldProposal(history), cmd, now)
+	case "meeting":
+		return decideMeeting(FoldMeeting(history), cmd, now)
+	case "action":
+		return decideAction(FoldAction(history), cmd, now)
+	}
+	return nil, unknownCommand(cmd)
 }
 
-// FollowUps returns the commands the application layer must run next, on
-// other streams, after events were appended to stream: in order, and
-// deterministic for the same input.
-func FollowUps(stream string, events []Event) []Command {
-	return nil
+// category returns the part of a stream name before its first dash.
+func category(stream string) string {
+	c, _, _ := strings.Cut(stream, "-")
+	return c
+}
+
+// unknownCommand refuses a command the aggregate does not handle.
+func unknownCommand(cmd Command) *Error {
+	return refuse(CodeInvalid, "unknown_command", fmt.Sprintf("%T is not a command this aggregate accepts", cmd), "该对象不接受此操作")
 }

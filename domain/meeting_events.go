@@ -72,13 +72,17 @@ type MeetingScheduled struct {
 	At          time.Time `json:"at"`
 }
 
-// AgendaItemAdded adds an item, optionally linked to a proposal.
+// AgendaItemAdded adds an item, optionally linked to a proposal. It
+// repeats the meeting's title and start so that a proposal's timeline needs
+// no other event.
 type AgendaItemAdded struct {
-	MeetingID  string    `json:"meeting_id"`
-	ItemID     string    `json:"item_id"`
-	Title      string    `json:"title"`
-	ProposalID string    `json:"proposal_id,omitempty"`
-	At         time.Time `json:"at"`
+	MeetingID    string    `json:"meeting_id"`
+	ItemID       string    `json:"item_id"`
+	Title        string    `json:"title"`
+	ProposalID   string    `json:"proposal_id,omitempty"`
+	MeetingTitle string    `json:"meeting_title"`
+	StartsAt     time.Time `json:"starts_at"`
+	At           time.Time `json:"at"`
 }
 
 // ParticipantInvited invites a person to the meeting.
