@@ -1,0 +1,273 @@
+// Package ledger is the application layer between the doors (HTTP, CLI) and
+// the store: it loads a stream, lets the domain decide, appends the events
+// with the expected revision and the hash chain, retries on conflicts, and
+// runs the follow-up commands the domain asks for. It holds no state of its
+// own beyond the store.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// ErrPreconditionFailed is returned by Execute when Options.IfMatch names a
+// revision the stream no longer has.
+var ErrPreconditionFailed = errors.New("stream changed since it was read")
+
+// ErrTooManyConflicts is returned when concurrent writers kept changing the
+// stream through every retry.
+var ErrTooManyConflicts = errors.New("too many concurrent changes, try again")
+
+// maxAttempts bounds how often Execute re-loads and re-decides on conflicts.
+const maxAttempts = 8
+
+// maxFollowUpDepth bounds chains of follow-up commands.
+const maxFollowUpDepth = 4
+
+// Actor is who sends a command: recorded in every event's metadata.
+type Actor struct {
+	ID   string
+	Role string
+}
+
+// Options tune one Execute call.
+type Options struct {
+	// IfMatch, when set, is the stream revision the caller last read
+	// (-1 for a stream that did not exist); a different current revision
+	// fails with ErrPreconditionFailed and no retry.
+	IfMatch *int64
+	// CommandID identifies the command for idempotency (an HTTP
+	// Idempotency-Key, scoped by the caller). When the target stream already
+	// holds events the same actor caused with this id, Execute returns their
+	// result with Replayed set and appends nothing.
+	CommandID string
+	// CorrelationID ties the command's events (and its follow-ups) together.
+	CorrelationID string
+}
+
+// Result says what a command wrote.
+type Result struct {
+	// Stream is the target stream.
+	Stream string
+	// Revision is the stream's revision after the command.
+	Revision uint64
+	// Position is the highest global position written by the command and
+	// its follow-ups; a read waiting for it sees them all.
+	Position eventstore.Position
+	// Events are the events the command appended to Stream.
+	Events []domain.Event
+	// Replayed is set when the command had already been executed and
+	// nothing new was appended.
+	Replayed bool
+}
+
+// Ledger executes commands against a store.
+type Ledger struct {
+	store eventstore.Store
+	now   func() time.Time
+	newID func() uuid.UUID
+	locks streamLocks
+}
+
+// Option configures a Ledger.
+type Option func(*Ledger)
+
+// WithClock sets the clock that stamps commands (tests, demo data).
+func WithClock(now func() time.Time) Option { return func(l *Ledger) { l.now = now } }
+
+// New returns a ledger over store.
+func New(store eventstore.Store, opts ...Option) *Ledger {
+	l := &Ledger{
+		store: store,
+		now:   func() time.Time { return time.Now().UTC() },
+		newID: func() uuid.UUID { return uuid.Must(uuid.NewV7()) },
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Store returns the store the ledger writes to.
+func (l *Ledger) Store() eventstore.Store { return l.store }
+
+// loaded is a stream as the ledger sees it before deciding.
+type loaded struct {
+	events   []domain.Event
+	revision int64 // -1: no stream
+	lastHash string
+	replay   *Result // set when the command was already executed
+	replayID uuid.UUID
+}
+
+func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID string) (loaded, error) {
+	s := loaded{revision: -1}
+	for ev, err := range l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("load %s: %w", stream, err)
+		}
+		de, err := domain.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return s, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
+		}
+		s.events = append(s.events, de)
+		s.revision = int64(ev.Revision)
+		s.lastHash = ev.Metadata.Hash
+		if commandID != "" && ev.Metadata.CausationID == commandID && ev.Metadata.Actor == actor.ID {
+			if s.replay == nil {
+				s.replay = &Result{Stream: stream, Replayed: true}
+				s.replayID = ev.ID
+			}
+			s.replay.Revision = ev.Revision
+			s.replay.Position = ev.Position
+			s.replay.Events = append(s.replay.Events, de)
+		}
+	}
+	return s, nil
+}
+
+// Load returns the decoded events of stream and its current revision (-1
+// when the stream does not exist).
+func (l *Ledger) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
+	s, err := l.load(ctx, stream, Actor{}, "")
+	return s.events, s.revision, err
+}
+
+// Execute runs cmd: it loads the target stream, lets the domain decide,
+// appends the events with the stream's exact revision and then runs the
+// domain's follow-up commands. Returns the domain's *domain.Error when the
+// command is refused, ErrPreconditionFailed when IfMatch does not hold, and
+// ErrTooManyConflicts when concurrent writers won every retry.
+func (l *Ledger) Execute(ctx context.Context, cmd domain.Command, actor Actor, opts Options) (Result, error) {
+	return l.execute(ctx, cmd, actor, opts, 0)
+}
+
+func (l *Ledger) execute(ctx context.Context, cmd domain.Command, actor Actor, opts Options, depth int) (Result, error) {
+	stream := cmd.Stream()
+	if err := eventstore.ValidateStream(stream); err != nil {
+		return Result{}, fmt.Errorf("command %T: %w", cmd, err)
+	}
+	if opts.CorrelationID == "" {
+		opts.CorrelationID = l.newID().String()
+	}
+	res, err := l.decideAndAppend(ctx, cmd, stream, actor, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	// Follow-ups run after the stream's lock is released: they may lead
+	// back to this stream.
+	pos, err := l.followUps(ctx, stream, res.Events, res.firstID, actor, opts, depth)
+	res.Position = max(res.Position, pos)
+	return res.Result, err
+}
+
+// decided is a command's own append, before its follow-ups.
+type decided struct {
+	Result
+	firstID uuid.UUID
+}
+
+func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream string, actor Actor, opts Options) (decided, error) {
+	unlock := l.locks.lock(stream)
+	defer unlock()
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		s, err := l.load(ctx, stream, actor, opts.CommandID)
+		if err != nil {
+			return decided{}, err
+		}
+		if s.replay != nil {
+			// The follow-ups may not have run if the first attempt died
+			// between the appends; they are idempotent, so they run again.
+			return decided{Result: *s.replay, firstID: s.replayID}, nil
+		}
+		if opts.IfMatch != nil && *opts.IfMatch != s.revision {
+			return decided{}, fmt.Errorf("%s is at revision %d, not %d: %w", stream, s.revision, *opts.IfMatch, ErrPreconditionFailed)
+		}
+		events, err := domain.Decide(s.events, cmd, l.now())
+		if err != nil {
+			return decided{}, err
+		}
+		if len(events) == 0 {
+			return decided{Result: Result{Stream: stream, Revision: uint64(max(s.revision, 0))}}, nil
+		}
+		data, err := l.encode(stream, s, events, actor, opts)
+		if err != nil {
+			return decided{}, err
+		}
+		expected := eventstore.NoStream()
+		if s.revision >= 0 {
+			expected = eventstore.Exact(uint64(s.revision))
+		}
+		res, err := l.store.Append(ctx, stream, expected, data...)
+		if errors.Is(err, eventstore.ErrWrongRevision) {
+			// Another process wrote first: back off a little, re-load, re-decide.
+			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return decided{}, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		return decided{Result: Result{Stream: stream, Revision: res.NextRevision, Position: res.Position, Events: events}, firstID: data[0].ID}, nil
+	}
+	return decided{}, fmt.Errorf("%s: %w", stream, ErrTooManyConflicts)
+}
+
+// encode turns decided events into store events, chaining their hashes.
+func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, len(events))
+	prev := s.lastHash
+	for i, e := range events {
+		typ, body, err := domain.Encode(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode %T: %w", e, err)
+		}
+		ed := eventstore.EventData{
+			ID:   l.newID(),
+			Type: typ,
+			Data: body,
+			Metadata: eventstore.Metadata{
+				Actor:         actor.ID,
+				Role:          actor.Role,
+				CorrelationID: opts.CorrelationID,
+				CausationID:   opts.CommandID,
+				PrevHash:      prev,
+			},
+		}
+		ed.Metadata.Hash = ChainHash(prev, stream, uint64(s.revision+1+int64(i)), ed.ID, typ, body, ed.Metadata)
+		prev = ed.Metadata.Hash
+		out[i] = ed
+	}
+	return out, nil
+}
+
+// followUps runs the commands the domain derives from events just written.
+// Each follow-up's CommandID is the causing event's id, so re-running a
+// command after a crash between the two appends does not repeat them.
+func (l *Ledger) followUps(ctx context.Context, stream string, events []domain.Event, firstID uuid.UUID, actor Actor, opts Options, depth int) (eventstore.Position, error) {
+	cmds := domain.FollowUps(stream, events)
+	if len(cmds) == 0 || firstID == uuid.Nil {
+		return 0, nil
+	}
+	if depth >= maxFollowUpDepth {
+		return 0, fmt.Errorf("follow-ups of %s nest deeper than %d", stream, maxFollowUpDepth)
+	}
+	var pos eventstore.Position
+	for i, c := range cmds {
+		fo := Options{CommandID: fmt.Sprintf("%s/%d", firstID, i), CorrelationID: opts.CorrelationID}
+		res, err := l.execute(ctx, c, actor, fo, depth+1)
+		if err != nil {
+			return pos, fmt.Errorf("follow-up %T of %s: %w", c, stream, err)
+		}
+		pos = max(pos, res.Position)
+	}
+	return pos, nil
+}

@@ -1,0 +1,304 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+var (
+	facilitator = ledger.Actor{ID: "worker-1", Role: "facilitator"}
+	clock       = func() time.Time { return time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC) }
+)
+
+// MustOpenStore opens an embedded store in a temp dir, closed at cleanup.
+func MustOpenStore(tb testing.TB) eventstore.Store {
+	tb.Helper()
+	s, err := pebble.Open(tb.TempDir())
+	require.NoError(tb, err)
+	tb.Cleanup(func() { require.NoError(tb, s.Close()) })
+	return s
+}
+
+func submit(id string) domain.SubmitProposal {
+	return domain.SubmitProposal{
+		ProposalID: id, CommunityID: "hengyuan", GridID: "grid-3",
+		Title: "停车棚夹道乱堆乱放", Text: "自行车棚夹道堆满杂物，通行困难", Category: "environment",
+		Place: "3号楼自行车棚", Channel: domain.ChannelVisit,
+		Author: domain.Party{Kind: domain.PartyPerson, ID: "resident-1", Name: "张明"},
+	}
+}
+
+func support(id string, n int) domain.SupportProposal {
+	return domain.SupportProposal{ProposalID: id, PersonID: fmt.Sprintf("resident-s%d", n), Name: fmt.Sprintf("李%d", n)}
+}
+
+func TestExecuteAppendsDecidedEventsWithHashChain(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	l := ledger.New(store, ledger.WithClock(clock))
+	id := uuid.NewString()
+
+	res, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, domain.ProposalStream(id), res.Stream)
+	assert.Equal(t, uint64(0), res.Revision)
+	assert.NotZero(t, res.Position)
+	require.Len(t, res.Events, 1)
+
+	res2, err := l.Execute(ctx, support(id, 1), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), res2.Revision)
+	assert.Greater(t, res2.Position, res.Position)
+
+	events, rev, err := l.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rev)
+	require.Len(t, events, 2)
+	assert.IsType(t, domain.ProposalSupported{}, events[1])
+
+	var recorded []eventstore.Event
+	for ev, err := range store.ReadStream(ctx, domain.ProposalStream(id), eventstore.ReadStreamOptions{}) {
+		require.NoError(t, err)
+		recorded = append(recorded, ev)
+	}
+	require.Len(t, recorded, 2)
+	assert.Empty(t, recorded[0].Metadata.PrevHash)
+	assert.Equal(t, recorded[0].Metadata.Hash, recorded[1].Metadata.PrevHash)
+	assert.Equal(t, "worker-1", recorded[1].Metadata.Actor)
+	assert.Equal(t, "facilitator", recorded[1].Metadata.Role)
+	assert.NotEmpty(t, recorded[1].Metadata.CorrelationID)
+}
+
+func TestExecuteRefusalAppendsNothing(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	l := ledger.New(store, ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	_, err = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	_, err = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{})
+	var derr *domain.Error
+	require.ErrorAs(t, err, &derr)
+	assert.Equal(t, domain.CodeConflict, derr.Code)
+
+	_, rev, err := l.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rev, "the refused command appended nothing")
+}
+
+func TestExecuteIsIdempotentPerCommandID(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	l := ledger.New(store, ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	opts := ledger.Options{CommandID: "key-1"}
+	first, err := l.Execute(ctx, support(id, 1), facilitator, opts)
+	require.NoError(t, err)
+	assert.False(t, first.Replayed)
+	again, err := l.Execute(ctx, support(id, 1), facilitator, opts)
+	require.NoError(t, err, "a retry with the same key returns the first result, not a refusal")
+	assert.True(t, again.Replayed)
+	assert.Equal(t, first.Revision, again.Revision)
+	assert.Equal(t, first.Position, again.Position)
+
+	other := ledger.Actor{ID: "worker-2", Role: "facilitator"}
+	_, err = l.Execute(ctx, support(id, 1), other, opts)
+	require.Error(t, err, "the same key from another actor is a different command")
+
+	_, rev, err := l.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rev)
+}
+
+func TestExecuteIfMatch(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	stale := int64(-1)
+	_, err = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{IfMatch: &stale})
+	require.ErrorIs(t, err, ledger.ErrPreconditionFailed)
+
+	current := int64(0)
+	res, err := l.Execute(ctx, support(id, 1), facilitator, ledger.Options{IfMatch: &current})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), res.Revision)
+}
+
+func TestConcurrentWritersAllLandThroughRetries(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	const writers = 12
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() { _, errs[i] = l.Execute(ctx, support(id, i), facilitator, ledger.Options{}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "writer %d", i)
+	}
+	events, rev, err := l.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(writers), rev)
+	assert.Len(t, events, writers+1)
+}
+
+func TestConcurrentDuplicatesOfOneCommandLandOnce(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	const tries = 8
+	results := make([]ledger.Result, tries)
+	errs := make([]error, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Go(func() {
+			results[i], errs[i] = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{CommandID: "same"})
+		})
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range tries {
+		require.NoError(t, errs[i])
+		assert.Equal(t, uint64(1), results[i].Revision)
+		if !results[i].Replayed {
+			fresh++
+		}
+	}
+	assert.Equal(t, 1, fresh, "exactly one execution appended")
+}
+
+func TestFollowUpsReachTheOtherAggregate(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	pid, aid := uuid.NewString(), uuid.NewString()
+	_, err := l.Execute(ctx, submit(pid), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	_, err = l.Execute(ctx, domain.HandleDirectly{ProposalID: pid, By: "worker-1",
+		Handler: domain.Party{Kind: domain.PartyPerson, ID: "worker-1", Name: "王网格"}}, facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	res, err := l.Execute(ctx, domain.AssignAction{ActionID: aid, CommunityID: "hengyuan", GridID: "grid-3", ProposalID: pid,
+		Title: "清理车棚夹道", Owner: domain.Party{Kind: domain.PartyPerson, ID: "worker-1", Name: "王网格"},
+		Due: clock().Add(72 * time.Hour), By: "worker-1"}, facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	events, _, err := l.Load(ctx, domain.ProposalStream(pid))
+	require.NoError(t, err)
+	linked, ok := events[len(events)-1].(domain.ProposalActionLinked)
+	require.True(t, ok, "last proposal event is %T", events[len(events)-1])
+	assert.Equal(t, aid, linked.ActionID)
+
+	var proposalPos eventstore.Position
+	for ev, err := range l.Store().ReadStream(ctx, domain.ProposalStream(pid), eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.LastRevision, Max: 1}) {
+		require.NoError(t, err)
+		proposalPos = ev.Position
+	}
+	assert.Equal(t, proposalPos, res.Position, "the result's position covers the follow-up")
+}
+
+func TestVerify(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	l := ledger.New(store, ledger.WithClock(clock))
+	for range 3 {
+		id := uuid.NewString()
+		_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+		require.NoError(t, err)
+		_, err = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{})
+		require.NoError(t, err)
+	}
+	_, err := l.Record(ctx, "token-abc", -1, ledger.Actor{ID: "admin"}, "token.issued.v1", []byte(`{"role":"auditor"}`))
+	require.NoError(t, err)
+	_, err = l.Record(ctx, "token-abc", 0, ledger.Actor{ID: "admin"}, "token.revoked.v1", []byte(`{}`))
+	require.NoError(t, err)
+
+	rep, err := ledger.Verify(ctx, store, nil)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(8), rep.Events)
+	assert.Equal(t, 4, rep.Streams)
+
+	for name, alter := range map[string]func(*eventstore.Event){
+		"data":      func(e *eventstore.Event) { e.Data = []byte(`{"title":"改过的"}`) },
+		"actor":     func(e *eventstore.Event) { e.Metadata.Actor = "someone-else" },
+		"prev link": func(e *eventstore.Event) { e.Metadata.PrevHash = e.Metadata.Hash },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tampered := tamperedStore{Store: store, at: 4, alter: alter}
+			_, err := ledger.Verify(ctx, tampered, nil)
+			var terr *ledger.TamperError
+			require.ErrorAs(t, err, &terr)
+			assert.Equal(t, tampered.position(t), terr.Position, "names the altered event")
+		})
+	}
+}
+
+// tamperedStore alters the at-th event (1-based) of the global log on read.
+type tamperedStore struct {
+	eventstore.Store
+	at    int
+	alter func(*eventstore.Event)
+}
+
+func (s tamperedStore) position(t *testing.T) eventstore.Position {
+	n := 0
+	for ev, err := range s.Store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		require.NoError(t, err)
+		if n++; n == s.at {
+			return ev.Position
+		}
+	}
+	t.Fatal("log too short")
+	return 0
+}
+
+func (s tamperedStore) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
+		n := 0
+		for ev, err := range s.Store.ReadAll(ctx, opts) {
+			if n++; n == s.at && err == nil {
+				s.alter(&ev)
+			}
+			if !yield(ev, err) {
+				return
+			}
+		}
+	}
+}
+
+func TestExecuteRejectsCommandForInvalidStream(t *testing.T) {
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	_, err := l.Execute(context.Background(), submit("not a uuid!"), facilitator, ledger.Options{})
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, eventstore.ErrInvalid) || domain.ErrorCode(err) == domain.CodeInvalid, "got %v", err)
+}
