@@ -1,0 +1,400 @@
+package projections
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Meeting statuses in the live view.
+const (
+	MeetingScheduled = "scheduled"
+	MeetingOpen      = "open"
+	MeetingAdjourned = "adjourned"
+	MeetingPublished = "published"
+)
+
+// Motion statuses in the live view.
+const (
+	MotionTabled    = "tabled"
+	MotionVoting    = "voting"
+	MotionClosed    = "closed"
+	MotionConsensus = "consensus"
+)
+
+// Attendee is one person's recorded attendance.
+type Attendee struct {
+	PersonID   string `json:"person_id"`
+	Name       string `json:"person_name"`
+	Attendance string `json:"attendance"`
+	// HolderID is the present person holding this person's proxy.
+	HolderID string `json:"holder_id,omitempty"`
+}
+
+// OptionCount is one option's running count.
+type OptionCount struct {
+	OptionID string `json:"option_id"`
+	Label    string `json:"label"`
+	Votes    int    `json:"votes"`
+}
+
+// LiveMotion is the meeting's current motion with its running tally.
+type LiveMotion struct {
+	MotionID string          `json:"motion_id"`
+	ItemID   string          `json:"item_id"`
+	Text     string          `json:"text"`
+	Options  []domain.Option `json:"options"`
+	Rule     domain.Rule     `json:"rule"`
+	Secret   bool            `json:"secret,omitempty"`
+	Status   string          `json:"status"`
+	// Electorate counts the voters locked when voting opened; Attending
+	// those of them present or represented by proxy.
+	Electorate int `json:"electorate"`
+	Attending  int `json:"attending"`
+	// QuorumPercent is the rule's quorum (two thirds of the owners for the
+	// art. 278 rules, counted on ballots); QuorumReached says whether it
+	// is met now (always true without a quorum).
+	QuorumPercent int           `json:"quorum_percent,omitempty"`
+	QuorumReached bool          `json:"quorum_reached"`
+	Tally         []OptionCount `json:"tally"`
+	Abstentions   int           `json:"abstentions"`
+	Ballots       int           `json:"ballots"`
+	Objections    int           `json:"objections,omitempty"`
+	// Final is the domain's tally once voting closed.
+	Final *domain.Tally `json:"final,omitempty"`
+}
+
+// MeetingState is the live state of one meeting, for the live console.
+type MeetingState struct {
+	MeetingID   string                   `json:"meeting_id"`
+	CommunityID string                   `json:"community_id"`
+	GridID      string                   `json:"grid_id"`
+	Title       string                   `json:"title"`
+	Format      string                   `json:"format"`
+	Place       string                   `json:"place"`
+	StartsAt    time.Time                `json:"starts_at"`
+	Facilitator domain.Voter             `json:"facilitator"`
+	Status      string                   `json:"status"`
+	Agenda      []domain.AgendaItemAdded `json:"agenda"`
+	Invited     int                      `json:"invited"`
+	Attendees   []Attendee               `json:"attendees"`
+	Present     int                      `json:"present"`
+	Proxies     int                      `json:"proxies"`
+	Absent      int                      `json:"absent"`
+	// Motion is the current (latest) motion, nil before any.
+	Motion *LiveMotion `json:"motion,omitempty"`
+	// Motions counts the motions tabled so far.
+	Motions  int                 `json:"motions"`
+	Position eventstore.Position `json:"position"`
+}
+
+// Mask returns the state with people's names masked for public readers.
+func (m MeetingState) Mask() MeetingState {
+	m.Facilitator.Name = MaskName(m.Facilitator.Name)
+	as := make([]Attendee, len(m.Attendees))
+	for i, a := range m.Attendees {
+		a.Name = MaskName(a.Name)
+		as[i] = a
+	}
+	m.Attendees = as
+	m.Place = MaskText(m.Place)
+	return m
+}
+
+type liveMeeting struct {
+	Info      domain.MeetingScheduled  `json:"info"`
+	Status    string                   `json:"status"`
+	Agenda    []domain.AgendaItemAdded `json:"agenda,omitempty"`
+	Invited   int                      `json:"invited"`
+	Attendees map[string]Attendee      `json:"attendees"`
+	Motion    *liveMotion              `json:"motion,omitempty"`
+	Motions   int                      `json:"motions"`
+	Position  eventstore.Position      `json:"position"`
+}
+
+type liveMotion struct {
+	LiveMotion
+	// Voters is the electorate's ids; Current maps a voter to the option
+	// of their current ballot ("" abstains), while voting is open.
+	Voters  []string          `json:"voters,omitempty"`
+	Current map[string]string `json:"current,omitempty"`
+}
+
+type liveState struct {
+	Meetings map[string]*liveMeeting `json:"meetings"`
+}
+
+// Live holds the live state of every meeting: attendance, quorum, the
+// current motion and its running tally.
+type Live struct {
+	mu *sync.RWMutex
+	st liveState
+}
+
+func newLive(mu *sync.RWMutex) *Live {
+	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}}}
+}
+
+// Name implements View.
+func (l *Live) Name() string { return "live" }
+
+// Version implements View.
+func (l *Live) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (l *Live) MarshalSnapshot() ([]byte, error) { return json.Marshal(&l.st) }
+
+// UnmarshalSnapshot implements View.
+func (l *Live) UnmarshalSnapshot(data []byte) error {
+	var st liveState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("live snapshot: %w", err)
+	}
+	if st.Meetings == nil {
+		return fmt.Errorf("live snapshot: missing meetings")
+	}
+	l.st = st
+	return nil
+}
+
+func (l *Live) motion(meetingID, motionID string) *liveMotion {
+	if m := l.st.Meetings[meetingID]; m != nil && m.Motion != nil && m.Motion.MotionID == motionID {
+		return m.Motion
+	}
+	return nil
+}
+
+func (mo *liveMotion) count(option string, delta int) {
+	if option == "" {
+		mo.Abstentions += delta
+		return
+	}
+	for i := range mo.Tally {
+		if mo.Tally[i].OptionID == option {
+			mo.Tally[i].Votes += delta
+		}
+	}
+}
+
+// ballot counts a voter's current ballot, replacing an earlier one.
+func (l *Live) ballot(meetingID, motionID, voterID, option string) {
+	mo := l.motion(meetingID, motionID)
+	if mo == nil || mo.Current == nil {
+		return
+	}
+	if prev, ok := mo.Current[voterID]; ok {
+		mo.count(prev, -1)
+	} else {
+		mo.Ballots++
+	}
+	mo.Current[voterID] = option
+	mo.count(option, 1)
+}
+
+func tallyOf(options []domain.Option) []OptionCount {
+	t := make([]OptionCount, len(options))
+	for i, o := range options {
+		t[i] = OptionCount{OptionID: o.ID, Label: o.Label}
+	}
+	return t
+}
+
+// Apply implements View.
+func (l *Live) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.MeetingScheduled:
+		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Attendees: map[string]Attendee{}, Position: e.Position}
+		return nil
+	case domain.AgendaItemAdded:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Agenda = append(m.Agenda, d)
+		}
+	case domain.ParticipantInvited:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Invited++
+		}
+	case domain.MeetingOpened:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Status = MeetingOpen
+		}
+	case domain.AttendanceRecorded:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Attendees[d.PersonID] = Attendee{PersonID: d.PersonID, Name: d.Name, Attendance: d.Attendance, HolderID: d.HolderID}
+		}
+	case domain.MotionTabled:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Motions++
+			m.Motion = &liveMotion{LiveMotion: LiveMotion{
+				MotionID: d.MotionID, ItemID: d.ItemID, Text: d.Text, Options: d.Options, Rule: d.Rule,
+				Secret: d.Secret, Status: MotionTabled, Tally: tallyOf(d.Options),
+			}}
+		}
+	case domain.MotionAmended:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(d.Options)
+		}
+	case domain.VotingOpened:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(d.Options)
+			mo.Status = MotionVoting
+			mo.Voters = electorate(d)
+			mo.Electorate = len(mo.Voters)
+			mo.Current = map[string]string{}
+		}
+	case domain.VoteCast:
+		l.ballot(d.MeetingID, d.MotionID, d.VoterID, d.OptionID)
+	case domain.VoteChanged:
+		l.ballot(d.MeetingID, d.MotionID, d.VoterID, d.OptionID)
+	case domain.VotingClosed:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			t := d.Tally
+			mo.Final, mo.Status, mo.Current = &t, MotionClosed, nil
+		}
+	case domain.MotionObjectionRaised:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Objections++
+		}
+	case domain.MotionObjectionWithdrawn:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Objections--
+		}
+	case domain.ConsensusReached:
+		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Status = MotionConsensus
+		}
+	case domain.MeetingAdjourned:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Status = MeetingAdjourned
+			if m.Motion != nil {
+				m.Motion.Current = nil
+			}
+		}
+	case domain.MinutesPublished:
+		if m := l.st.Meetings[d.MeetingID]; m != nil {
+			m.Status = MeetingPublished
+		}
+	default:
+		return nil
+	}
+	if m := l.st.Meetings[meetingOf(e.Data)]; m != nil {
+		m.Position = e.Position
+	}
+	return nil
+}
+
+// meetingOf returns the meeting id of the meeting events Live folds.
+func meetingOf(e domain.Event) string {
+	switch d := e.(type) {
+	case domain.AgendaItemAdded:
+		return d.MeetingID
+	case domain.ParticipantInvited:
+		return d.MeetingID
+	case domain.MeetingOpened:
+		return d.MeetingID
+	case domain.AttendanceRecorded:
+		return d.MeetingID
+	case domain.MotionTabled:
+		return d.MeetingID
+	case domain.MotionAmended:
+		return d.MeetingID
+	case domain.VotingOpened:
+		return d.MeetingID
+	case domain.VoteCast:
+		return d.MeetingID
+	case domain.VoteChanged:
+		return d.MeetingID
+	case domain.VotingClosed:
+		return d.MeetingID
+	case domain.MotionObjectionRaised:
+		return d.MeetingID
+	case domain.MotionObjectionWithdrawn:
+		return d.MeetingID
+	case domain.ConsensusReached:
+		return d.MeetingID
+	case domain.MeetingAdjourned:
+		return d.MeetingID
+	case domain.MinutesPublished:
+		return d.MeetingID
+	}
+	return ""
+}
+
+// electorate lists the voters' ids: the electorate, or the owners of the
+// register's units for the owners' rules.
+func electorate(d domain.VotingOpened) []string {
+	ids := make([]string, 0, len(d.Electorate))
+	for _, v := range d.Electorate {
+		ids = append(ids, v.PersonID)
+	}
+	if len(ids) == 0 {
+		for _, u := range d.Units {
+			ids = append(ids, u.Owners...)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Meeting returns the live state of one meeting.
+func (l *Live) Meeting(id string) (MeetingState, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	m, ok := l.st.Meetings[id]
+	if !ok {
+		return MeetingState{}, false
+	}
+	s := MeetingState{
+		MeetingID: m.Info.MeetingID, CommunityID: m.Info.CommunityID, GridID: m.Info.GridID, Title: m.Info.Title,
+		Format: m.Info.Format, Place: m.Info.Place, StartsAt: m.Info.StartsAt, Facilitator: m.Info.Facilitator,
+		Status: m.Status, Agenda: slices.Clone(m.Agenda), Invited: m.Invited, Motions: m.Motions, Position: m.Position,
+		Attendees: make([]Attendee, 0, len(m.Attendees)),
+	}
+	for _, a := range m.Attendees {
+		s.Attendees = append(s.Attendees, a)
+		switch a.Attendance {
+		case domain.Present:
+			s.Present++
+		case domain.Proxy:
+			s.Proxies++
+		case domain.Absent:
+			s.Absent++
+		}
+	}
+	slices.SortFunc(s.Attendees, func(a, b Attendee) int { return cmp.Compare(a.PersonID, b.PersonID) })
+	if m.Motion != nil {
+		mo := m.Motion.LiveMotion
+		mo.Options = slices.Clone(mo.Options)
+		mo.Tally = slices.Clone(mo.Tally)
+		if mo.Final != nil {
+			t := *mo.Final
+			t.Options = slices.Clone(t.Options)
+			mo.Final = &t
+		}
+		for _, id := range m.Motion.Voters {
+			if a, ok := m.Attendees[id]; ok && (a.Attendance == domain.Present || a.Attendance == domain.Proxy) {
+				mo.Attending++
+			}
+		}
+		mo.QuorumPercent = mo.Rule.QuorumPercent
+		switch {
+		case mo.Rule.Kind == domain.RuleOwnersOrdinary || mo.Rule.Kind == domain.RuleOwnersMajor:
+			mo.QuorumPercent = 67
+			mo.QuorumReached = mo.Electorate > 0 && 3*mo.Ballots >= 2*mo.Electorate
+		case mo.QuorumPercent > 0:
+			mo.QuorumReached = mo.Electorate > 0 && 100*mo.Attending >= mo.QuorumPercent*mo.Electorate
+		default:
+			mo.QuorumReached = true
+		}
+		if mo.Final != nil {
+			mo.QuorumReached = mo.Final.QuorumMet
+		}
+		s.Motion = &mo
+	}
+	return s, true
+}

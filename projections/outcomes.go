@@ -1,0 +1,367 @@
+package projections
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Action statuses.
+const (
+	ActionAssigned  = "assigned"
+	ActionStarted   = "started"
+	ActionBlocked   = "blocked"
+	ActionCompleted = "completed"
+	ActionVerified  = "verified"
+	ActionReopened  = "reopened"
+	ActionCancelled = "cancelled"
+)
+
+// ProgressReport is one progress report on an action.
+type ProgressReport struct {
+	Percent int       `json:"percent"`
+	Note    string    `json:"note,omitempty"`
+	Photos  []string  `json:"photos,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Verification is residents' verdict on a completed action.
+type Verification struct {
+	Verifier  domain.Voter `json:"verifier"`
+	Satisfied bool         `json:"satisfied"`
+	Reason    string       `json:"reason,omitempty"`
+	At        time.Time    `json:"at"`
+}
+
+// ActionItem is one entry of the outcomes list (行动清单).
+type ActionItem struct {
+	ActionID    string           `json:"action_id"`
+	CommunityID string           `json:"community_id"`
+	GridID      string           `json:"grid_id"`
+	ProposalID  string           `json:"proposal_id,omitempty"`
+	MeetingID   string           `json:"meeting_id,omitempty"`
+	MotionID    string           `json:"motion_id,omitempty"`
+	Title       string           `json:"title"`
+	Description string           `json:"description,omitempty"`
+	Owner       domain.Party     `json:"owner"`
+	Due         time.Time        `json:"due"`
+	Recurrence  string           `json:"recurrence,omitempty"`
+	Status      string           `json:"status"`
+	Percent     int              `json:"percent"`
+	Progress    []ProgressReport `json:"progress,omitempty"`
+	// Occurrences counts the occurrences held of a recurring action.
+	Occurrences   int            `json:"occurrences,omitempty"`
+	BlockedReason string         `json:"blocked_reason,omitempty"`
+	Evidence      []string       `json:"evidence,omitempty"`
+	Completed     time.Time      `json:"completed,omitzero"`
+	Verifications []Verification `json:"verifications,omitempty"`
+	// Satisfied is the latest verification's verdict, nil before any.
+	Satisfied    *bool               `json:"satisfied,omitempty"`
+	Reopened     int                 `json:"reopened,omitempty"`
+	CancelReason string              `json:"cancel_reason,omitempty"`
+	Assigned     time.Time           `json:"assigned"`
+	Updated      time.Time           `json:"updated"`
+	Position     eventstore.Position `json:"position"`
+	// Overdue is computed by the query: open and due before its "now".
+	Overdue bool `json:"overdue,omitempty"`
+}
+
+func (a *ActionItem) clone() ActionItem {
+	c := *a
+	c.Progress = slices.Clone(a.Progress)
+	c.Evidence = cloneStrings(a.Evidence)
+	c.Verifications = slices.Clone(a.Verifications)
+	if a.Satisfied != nil {
+		s := *a.Satisfied
+		c.Satisfied = &s
+	}
+	return c
+}
+
+// Mask returns the action with people's names masked for public readers.
+func (a ActionItem) Mask() ActionItem {
+	a.Owner = maskParty(a.Owner)
+	vs := make([]Verification, len(a.Verifications))
+	for i, v := range a.Verifications {
+		v.Verifier.Name = MaskName(v.Verifier.Name)
+		v.Reason = MaskText(v.Reason)
+		vs[i] = v
+	}
+	a.Verifications = vs
+	return a
+}
+
+// OutcomesQuery filters the outcomes list. Empty fields do not filter.
+type OutcomesQuery struct {
+	CommunityID string
+	GridID      string
+	ProposalID  string
+	MeetingID   string
+	// OwnerID is the owning person's or unit's id.
+	OwnerID string
+	Status  string
+	// OpenOnly keeps actions with work left (not completed, verified or
+	// cancelled).
+	OpenOnly bool
+	// OverdueOnly keeps open actions past their due date at Now.
+	OverdueOnly bool
+	// Now is the reference time for overdue flags and the order (a query
+	// parameter, not the clock).
+	Now time.Time
+	// After is the cursor of the previous page (OutcomesPage.Next).
+	After string
+	// Limit is the page size (DefaultLimit when 0, at most MaxLimit).
+	Limit int
+}
+
+// OutcomesPage is one page of the outcomes list: overdue and reopened
+// actions first, then other open ones, then those awaiting verification,
+// then settled ones; within each, earliest due date first.
+type OutcomesPage struct {
+	Items []ActionItem `json:"items"`
+	// Next is the cursor of the next page, empty on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// Outcomes is the outcomes list (行动清单): every action with its owner, due
+// date, progress, evidence, verification and satisfaction.
+type Outcomes struct {
+	mu *sync.RWMutex
+	st outcomesState
+	// ids of actions per grid and per community, rebuilt from st.
+	byGrid      map[string][]string
+	byCommunity map[string][]string
+}
+
+type outcomesState struct {
+	Actions map[string]*ActionItem `json:"actions"`
+}
+
+func newOutcomes(mu *sync.RWMutex) *Outcomes {
+	o := &Outcomes{mu: mu}
+	o.reset(outcomesState{Actions: map[string]*ActionItem{}})
+	return o
+}
+
+func (o *Outcomes) reset(st outcomesState) {
+	o.st = st
+	o.byGrid = map[string][]string{}
+	o.byCommunity = map[string][]string{}
+	for id, a := range st.Actions {
+		o.byGrid[a.GridID] = append(o.byGrid[a.GridID], id)
+		o.byCommunity[a.CommunityID] = append(o.byCommunity[a.CommunityID], id)
+	}
+}
+
+// Name implements View.
+func (o *Outcomes) Name() string { return "outcomes" }
+
+// Version implements View.
+func (o *Outcomes) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return json.Marshal(&o.st) }
+
+// UnmarshalSnapshot implements View.
+func (o *Outcomes) UnmarshalSnapshot(data []byte) error {
+	var st outcomesState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("outcomes snapshot: %w", err)
+	}
+	if st.Actions == nil {
+		return fmt.Errorf("outcomes snapshot: missing actions")
+	}
+	o.reset(st)
+	return nil
+}
+
+// Apply implements View.
+func (o *Outcomes) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.ActionAssigned:
+		a := &ActionItem{
+			ActionID: d.ActionID, CommunityID: d.CommunityID, GridID: d.GridID, ProposalID: d.ProposalID,
+			MeetingID: d.MeetingID, MotionID: d.MotionID, Title: d.Title, Description: d.Description,
+			Owner: d.Owner, Due: d.Due, Recurrence: d.Recurrence, Status: ActionAssigned,
+			Assigned: d.At, Updated: d.At, Position: e.Position,
+		}
+		o.st.Actions[d.ActionID] = a
+		o.byGrid[a.GridID] = append(o.byGrid[a.GridID], a.ActionID)
+		o.byCommunity[a.CommunityID] = append(o.byCommunity[a.CommunityID], a.ActionID)
+	case domain.ActionStarted:
+		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionStarted })
+	case domain.ActionProgressReported:
+		o.update(d.ActionID, d.At, func(a *ActionItem) {
+			a.Percent = d.Percent
+			a.Progress = append(a.Progress, ProgressReport{Percent: d.Percent, Note: d.Note, Photos: d.Photos, At: d.At})
+			a.Status = ActionStarted
+			a.BlockedReason = ""
+		})
+	case domain.ActionOccurrenceHeld:
+		o.update(d.ActionID, d.At, func(a *ActionItem) {
+			a.Occurrences = max(a.Occurrences, d.Number)
+			if a.Status == ActionAssigned {
+				a.Status = ActionStarted
+			}
+		})
+	case domain.ActionBlocked:
+		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionBlocked; a.BlockedReason = d.Reason })
+	case domain.ActionCompleted:
+		o.update(d.ActionID, d.At, func(a *ActionItem) {
+			a.Status = ActionCompleted
+			a.Evidence = append(a.Evidence, d.Evidence...)
+			a.Completed = d.At
+			a.Percent = 100
+		})
+	case domain.ActionVerified:
+		o.update(d.ActionID, d.At, func(a *ActionItem) {
+			a.Verifications = append(a.Verifications, Verification{Verifier: d.Verifier, Satisfied: d.Satisfied, Reason: d.Reason, At: d.At})
+			s := d.Satisfied
+			a.Satisfied = &s
+			if d.Satisfied {
+				a.Status = ActionVerified
+			} else {
+				a.Status = ActionReopened
+				a.Reopened++
+			}
+		})
+	case domain.ActionCancelled:
+		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionCancelled; a.CancelReason = d.Reason })
+	}
+	return nil
+}
+
+func (o *Outcomes) update(id string, at time.Time, f func(*ActionItem)) {
+	if a, ok := o.st.Actions[id]; ok {
+		f(a)
+		if at.After(a.Updated) {
+			a.Updated = at
+		}
+	}
+}
+
+// rank orders actions: 0 overdue or reopened, 1 other open, 2 completed
+// and awaiting verification, 3 verified or cancelled.
+func rank(a *ActionItem, now time.Time) int {
+	switch {
+	case a.Status == ActionReopened || a.Overdue:
+		return 0
+	case actionOpen(a.Status):
+		return 1
+	case a.Status == ActionCompleted:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// outcomeKey is an action's place in the list's order; a cursor encodes it.
+type outcomeKey struct {
+	rank int
+	due  int64
+	pos  eventstore.Position
+}
+
+func (k outcomeKey) compare(l outcomeKey) int {
+	return cmp.Or(cmp.Compare(k.rank, l.rank), cmp.Compare(k.due, l.due), cmp.Compare(k.pos, l.pos))
+}
+
+func (k outcomeKey) cursor() string {
+	return fmt.Sprintf("%d.%d.%d", k.rank, k.due, k.pos)
+}
+
+func parseOutcomeCursor(c string) (outcomeKey, bool) {
+	parts := strings.Split(c, ".")
+	if len(parts) != 3 {
+		return outcomeKey{}, false
+	}
+	r, err1 := strconv.Atoi(parts[0])
+	d, err2 := strconv.ParseInt(parts[1], 10, 64)
+	p, err3 := strconv.ParseUint(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return outcomeKey{}, false
+	}
+	return outcomeKey{r, d, eventstore.Position(p)}, true
+}
+
+func (q *OutcomesQuery) match(a *ActionItem) bool {
+	return (q.CommunityID == "" || a.CommunityID == q.CommunityID) && (q.GridID == "" || a.GridID == q.GridID) &&
+		(q.ProposalID == "" || a.ProposalID == q.ProposalID) && (q.MeetingID == "" || a.MeetingID == q.MeetingID) &&
+		(q.OwnerID == "" || a.Owner.ID == q.OwnerID) && (q.Status == "" || a.Status == q.Status) &&
+		(!q.OpenOnly || actionOpen(a.Status)) && (!q.OverdueOnly || a.Overdue)
+}
+
+// List returns one page of the actions that match q, overdue and reopened
+// first (see OutcomesPage). A page's order is computed at q.Now, so pages
+// of one listing must use the same Now.
+func (o *Outcomes) List(q OutcomesQuery) OutcomesPage {
+	o.mu.RLock()
+	type keyed struct {
+		k outcomeKey
+		a ActionItem
+	}
+	var found []keyed
+	visit := func(a *ActionItem) {
+		c := a.clone()
+		c.Overdue = !q.Now.IsZero() && actionOpen(c.Status) && !c.Due.IsZero() && c.Due.Before(q.Now)
+		if q.match(&c) {
+			found = append(found, keyed{outcomeKey{rank(&c, q.Now), c.Due.Unix(), c.Position}, c})
+		}
+	}
+	switch {
+	case q.GridID != "":
+		for _, id := range o.byGrid[q.GridID] {
+			visit(o.st.Actions[id])
+		}
+	case q.CommunityID != "":
+		for _, id := range o.byCommunity[q.CommunityID] {
+			visit(o.st.Actions[id])
+		}
+	default:
+		for _, a := range o.st.Actions {
+			visit(a)
+		}
+	}
+	o.mu.RUnlock()
+	slices.SortFunc(found, func(a, b keyed) int { return a.k.compare(b.k) })
+	start := 0
+	if after, ok := parseOutcomeCursor(q.After); ok {
+		start, _ = slices.BinarySearchFunc(found, after, func(e keyed, t outcomeKey) int {
+			if e.k.compare(t) <= 0 {
+				return -1
+			}
+			return 1
+		})
+	}
+	limit := pageLimit(q.Limit)
+	page := OutcomesPage{Items: []ActionItem{}}
+	for _, f := range found[start:] {
+		if len(page.Items) == limit {
+			page.Next = found[start+limit-1].k.cursor()
+			break
+		}
+		page.Items = append(page.Items, f.a)
+	}
+	return page
+}
+
+// Action returns one action with its overdue flag at now.
+func (o *Outcomes) Action(id string, now time.Time) (ActionItem, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	a, ok := o.st.Actions[id]
+	if !ok {
+		return ActionItem{}, false
+	}
+	c := a.clone()
+	c.Overdue = !now.IsZero() && actionOpen(c.Status) && !c.Due.IsZero() && c.Due.Before(now)
+	return c, true
+}

@@ -1,0 +1,105 @@
+// Package projections folds the event log into the views people read: the
+// open-issues board (民情账本), the decision register (公示栏), the outcomes
+// list (行动清单), the timeline of one proposal, statistics, and the live
+// state of a meeting. Each view is a pure fold in its own file; runner.go
+// owns the subscription, the order of events, snapshots with checkpoints,
+// rebuilds, read-your-writes and views as of a past point. Nothing here
+// decides anything: the domain decides, projections fold.
+package projections
+
+import (
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Event is one decoded event as the views see it: the envelope's place and
+// time plus the domain event, decoded once by the runner.
+type Event struct {
+	// Stream is the stream the event belongs to.
+	Stream string
+	// Revision is the event's place in its stream.
+	Revision uint64
+	// Position is the event's place in the global log.
+	Position eventstore.Position
+	// Type is the stored, versioned event type.
+	Type string
+	// Recorded is when the store committed the event.
+	Recorded time.Time
+	// Actor is the envelope's actor, if any.
+	Actor string
+	// Data is the decoded domain event (a struct value such as
+	// domain.ProposalSubmitted).
+	Data domain.Event
+}
+
+// View is a fold of the event log that the Runner feeds. Apply is called
+// with every domain event in global order, from one goroutine, while the
+// view set's write lock is held; the query methods of a view take the read
+// lock. A view's snapshot is its whole state; Version changes whenever the
+// fold's code changes in a way that makes old snapshots wrong, which makes
+// the runner rebuild that view from the start of the log.
+type View interface {
+	// Name is the view's stable name; its snapshot file is named after it.
+	Name() string
+	// Version is the fold's code version.
+	Version() int
+	// Apply folds one event. An error stops the runner at that event.
+	Apply(e Event) error
+	// MarshalSnapshot encodes the view's state.
+	MarshalSnapshot() ([]byte, error)
+	// UnmarshalSnapshot replaces the view's state with a decoded snapshot.
+	UnmarshalSnapshot(data []byte) error
+}
+
+// Views is one consistent set of views, all folded up to the same position.
+// The runner's live set changes with every event; a set returned by AsOf
+// never changes. Query methods are safe for concurrent use and return
+// copies.
+type Views struct {
+	// Board is the open-issues board (民情账本).
+	Board *Board
+	// Register is the decision register (公示栏).
+	Register *Register
+	// Outcomes is the outcomes list (行动清单).
+	Outcomes *Outcomes
+	// Timeline holds the story of every proposal.
+	Timeline *Timeline
+	// Stats holds statistics per grid, community and month.
+	Stats *Stats
+	// Live holds the live state of every meeting.
+	Live *Live
+
+	mu  *sync.RWMutex
+	all []View
+	// pos is the position the set has folded up to; guarded by mu.
+	pos eventstore.Position
+}
+
+// NewViews returns an empty set of every view.
+func NewViews() *Views {
+	mu := new(sync.RWMutex)
+	v := &Views{
+		Board:    newBoard(mu),
+		Register: newRegister(mu),
+		Outcomes: newOutcomes(mu),
+		Timeline: newTimeline(mu),
+		Stats:    newStats(mu),
+		Live:     newLive(mu),
+		mu:       mu,
+	}
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live}
+	return v
+}
+
+// Position is the global position the set has folded up to.
+func (v *Views) Position() eventstore.Position {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.pos
+}
+
+// List returns the set's views in the order the runner feeds them.
+func (v *Views) List() []View { return v.all }

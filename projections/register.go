@@ -1,0 +1,443 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// AttendanceCount sums a meeting's recorded attendance.
+type AttendanceCount struct {
+	Invited int `json:"invited"`
+	Present int `json:"present"`
+	Proxy   int `json:"proxy"`
+	Absent  int `json:"absent"`
+}
+
+// Objection is an objection to a consensus motion or to published minutes.
+type Objection struct {
+	PersonID  string    `json:"person_id"`
+	Name      string    `json:"person_name"`
+	Text      string    `json:"text"`
+	Withdrawn bool      `json:"withdrawn,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Publication is a meeting's published minutes (公示) and the objections
+// raised in the objection period.
+type Publication struct {
+	Summary        string      `json:"summary"`
+	Document       string      `json:"document,omitempty"`
+	Published      time.Time   `json:"published"`
+	ObjectionUntil time.Time   `json:"objection_until"`
+	Objections     []Objection `json:"objections,omitempty"`
+}
+
+// DecisionAction is an action a decision created.
+type DecisionAction struct {
+	ActionID string       `json:"action_id"`
+	Title    string       `json:"title"`
+	Owner    domain.Party `json:"owner"`
+	Due      time.Time    `json:"due"`
+}
+
+// Decision is one entry of the decision register (公示栏): a closed vote, a
+// consensus or an agreed mediation, with everything needed to check it.
+type Decision struct {
+	// Key is "<meeting id>/<motion or mediation id>".
+	Key string `json:"key"`
+	// How is domain.DecidedByVote, DecidedByConsensus or DecidedByMediation.
+	How          string    `json:"how"`
+	MeetingID    string    `json:"meeting_id"`
+	MeetingTitle string    `json:"meeting_title"`
+	CommunityID  string    `json:"community_id"`
+	GridID       string    `json:"grid_id"`
+	CompoundID   string    `json:"compound_id,omitempty"`
+	Format       string    `json:"format"`
+	Place        string    `json:"place"`
+	StartsAt     time.Time `json:"starts_at"`
+	ItemID       string    `json:"item_id"`
+	ItemTitle    string    `json:"item_title,omitempty"`
+	ProposalID   string    `json:"proposal_id,omitempty"`
+	// MotionID or MediationID names what was decided.
+	MotionID    string          `json:"motion_id,omitempty"`
+	MediationID string          `json:"mediation_id,omitempty"`
+	Text        string          `json:"text"`
+	Options     []domain.Option `json:"options"`
+	Rule        *domain.Rule    `json:"rule,omitempty"`
+	Secret      bool            `json:"secret,omitempty"`
+	// Electorate is the voters locked when voting opened (votes only).
+	Electorate []domain.Voter `json:"electorate,omitempty"`
+	// Attendance is the meeting's attendance when the decision was taken.
+	Attendance AttendanceCount `json:"attendance"`
+	// Tally is the domain's computed tally (votes only).
+	Tally   *domain.Tally `json:"tally,omitempty"`
+	Adopted bool          `json:"adopted"`
+	// OptionID and Label name the option adopted by vote, consensus or
+	// mediation.
+	OptionID   string         `json:"option_id,omitempty"`
+	Label      string         `json:"label,omitempty"`
+	Note       string         `json:"note,omitempty"`
+	Dispute    string         `json:"dispute,omitempty"`
+	Parties    []domain.Party `json:"parties,omitempty"`
+	Objections []Objection    `json:"objections,omitempty"`
+	Decided    time.Time      `json:"decided"`
+	// Position is the position of the deciding event; the register's order.
+	Position    eventstore.Position `json:"position"`
+	Publication *Publication        `json:"publication,omitempty"`
+	Actions     []DecisionAction    `json:"actions,omitempty"`
+}
+
+func (d *Decision) clone() Decision {
+	c := *d
+	c.Options = slices.Clone(d.Options)
+	if d.Rule != nil {
+		r := *d.Rule
+		c.Rule = &r
+	}
+	c.Electorate = slices.Clone(d.Electorate)
+	if d.Tally != nil {
+		t := *d.Tally
+		t.Options = slices.Clone(d.Tally.Options)
+		c.Tally = &t
+	}
+	c.Parties = slices.Clone(d.Parties)
+	c.Objections = slices.Clone(d.Objections)
+	c.Actions = slices.Clone(d.Actions)
+	if d.Publication != nil {
+		p := *d.Publication
+		p.Objections = slices.Clone(d.Publication.Objections)
+		c.Publication = &p
+	}
+	return c
+}
+
+// Mask returns the decision with personal data masked for public readers
+// (公示): voters', objectors' and parties' names, digits in the place and
+// in objections.
+func (d Decision) Mask() Decision {
+	el := make([]domain.Voter, len(d.Electorate))
+	for i, v := range d.Electorate {
+		el[i] = domain.Voter{PersonID: v.PersonID, Name: MaskName(v.Name)}
+	}
+	d.Electorate = el
+	d.Place = MaskText(d.Place)
+	d.Objections = maskObjections(d.Objections)
+	ps := make([]domain.Party, len(d.Parties))
+	for i, p := range d.Parties {
+		ps[i] = maskParty(p)
+	}
+	d.Parties = ps
+	as := make([]DecisionAction, len(d.Actions))
+	for i, a := range d.Actions {
+		a.Owner = maskParty(a.Owner)
+		as[i] = a
+	}
+	d.Actions = as
+	if d.Publication != nil {
+		p := *d.Publication
+		p.Objections = maskObjections(p.Objections)
+		d.Publication = &p
+	}
+	return d
+}
+
+func maskObjections(os []Objection) []Objection {
+	out := make([]Objection, len(os))
+	for i, o := range os {
+		o.Name = MaskName(o.Name)
+		o.Text = MaskText(o.Text)
+		out[i] = o
+	}
+	return out
+}
+
+// RegisterQuery filters the register. Empty fields do not filter.
+type RegisterQuery struct {
+	CommunityID string
+	GridID      string
+	MeetingID   string
+	ProposalID  string
+	// How is domain.DecidedByVote, DecidedByConsensus or DecidedByMediation.
+	How string
+	// After is the cursor of the previous page (RegisterPage.Next).
+	After string
+	// Limit is the page size (DefaultLimit when 0, at most MaxLimit).
+	Limit int
+}
+
+// RegisterPage is one page of the register, oldest decision first.
+type RegisterPage struct {
+	Items []Decision `json:"items"`
+	// Next is the cursor of the next page, empty on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// Register is the decision register (公示栏).
+type Register struct {
+	mu    *sync.RWMutex
+	st    registerState
+	order []string // decision keys by position, rebuilt from st
+}
+
+// regMeeting is what the register keeps of a meeting while it decides.
+type regMeeting struct {
+	Info        domain.MeetingScheduled            `json:"info"`
+	Items       map[string]domain.AgendaItemAdded  `json:"items"`
+	Motions     map[string]*regMotion              `json:"motions,omitempty"`
+	Mediations  map[string]domain.MediationOffered `json:"mediations,omitempty"`
+	Invited     int                                `json:"invited"`
+	Attendance  map[string]string                  `json:"attendance,omitempty"`
+	Publication *Publication                       `json:"publication,omitempty"`
+}
+
+type regMotion struct {
+	Text       string          `json:"text"`
+	ItemID     string          `json:"item_id"`
+	ProposalID string          `json:"proposal_id,omitempty"`
+	Options    []domain.Option `json:"options"`
+	Rule       domain.Rule     `json:"rule"`
+	Secret     bool            `json:"secret,omitempty"`
+	Electorate []domain.Voter  `json:"electorate,omitempty"`
+	Objections []Objection     `json:"objections,omitempty"`
+}
+
+type registerState struct {
+	Meetings  map[string]*regMeeting `json:"meetings"`
+	Decisions map[string]*Decision   `json:"decisions"`
+}
+
+func newRegister(mu *sync.RWMutex) *Register {
+	r := &Register{mu: mu}
+	r.reset(registerState{Meetings: map[string]*regMeeting{}, Decisions: map[string]*Decision{}})
+	return r
+}
+
+func (r *Register) reset(st registerState) {
+	r.st = st
+	r.order = make([]string, 0, len(st.Decisions))
+	for k := range st.Decisions {
+		r.order = append(r.order, k)
+	}
+	sort.Slice(r.order, func(i, j int) bool { return st.Decisions[r.order[i]].Position < st.Decisions[r.order[j]].Position })
+}
+
+// Name implements View.
+func (r *Register) Name() string { return "register" }
+
+// Version implements View.
+func (r *Register) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (r *Register) MarshalSnapshot() ([]byte, error) { return json.Marshal(&r.st) }
+
+// UnmarshalSnapshot implements View.
+func (r *Register) UnmarshalSnapshot(data []byte) error {
+	var st registerState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("register snapshot: %w", err)
+	}
+	if st.Meetings == nil || st.Decisions == nil {
+		return fmt.Errorf("register snapshot: missing maps")
+	}
+	r.reset(st)
+	return nil
+}
+
+func (m *regMeeting) attendance() AttendanceCount {
+	c := AttendanceCount{Invited: m.Invited}
+	for _, a := range m.Attendance {
+		switch a {
+		case domain.Present:
+			c.Present++
+		case domain.Proxy:
+			c.Proxy++
+		case domain.Absent:
+			c.Absent++
+		}
+	}
+	return c
+}
+
+// Apply implements View.
+func (r *Register) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.MeetingScheduled:
+		r.st.Meetings[d.MeetingID] = &regMeeting{Info: d, Items: map[string]domain.AgendaItemAdded{}, Motions: map[string]*regMotion{}, Mediations: map[string]domain.MediationOffered{}, Attendance: map[string]string{}}
+	case domain.AgendaItemAdded:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Items[d.ItemID] = d
+		}
+	case domain.ParticipantInvited:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Invited++
+		}
+	case domain.AttendanceRecorded:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Attendance[d.PersonID] = d.Attendance
+		}
+	case domain.MotionTabled:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Motions[d.MotionID] = &regMotion{Text: d.Text, ItemID: d.ItemID, ProposalID: d.ProposalID, Options: d.Options, Rule: d.Rule, Secret: d.Secret}
+		}
+	case domain.MotionAmended:
+		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Text, mo.Options, mo.Rule, mo.Secret = d.Text, d.Options, d.Rule, d.Secret
+		}
+	case domain.VotingOpened:
+		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Electorate = d.Text, d.Options, d.Rule, d.Secret, d.Electorate
+		}
+	case domain.MotionObjectionRaised:
+		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
+			mo.Objections = append(mo.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Reason, At: d.At})
+		}
+	case domain.MotionObjectionWithdrawn:
+		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
+			for i := range mo.Objections {
+				if mo.Objections[i].PersonID == d.PersonID {
+					mo.Objections[i].Withdrawn = true
+				}
+			}
+		}
+	case domain.VotingClosed:
+		r.decideMotion(e, d.MeetingID, d.MotionID, domain.DecidedByVote, d.At, func(dec *Decision) {
+			t := d.Tally
+			dec.Tally = &t
+			dec.Text = d.Text
+			dec.Adopted = t.Adopted
+			dec.OptionID = t.WinningOptionID
+			for _, o := range t.Options {
+				if o.OptionID == t.WinningOptionID {
+					dec.Label = o.Label
+				}
+			}
+		})
+	case domain.ConsensusReached:
+		r.decideMotion(e, d.MeetingID, d.MotionID, domain.DecidedByConsensus, d.At, func(dec *Decision) {
+			dec.Text = d.Text
+			dec.Adopted = true
+			dec.OptionID, dec.Label, dec.Note = d.OptionID, d.Label, d.Note
+		})
+	case domain.MediationOffered:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Mediations[d.MediationID] = d
+		}
+	case domain.MediationAgreed:
+		m := r.st.Meetings[d.MeetingID]
+		if m == nil {
+			return nil
+		}
+		dec := r.newDecision(e, m, d.MediationID, domain.DecidedByMediation, d.ItemID, d.At)
+		dec.MediationID, dec.ProposalID, dec.Text, dec.Dispute = d.MediationID, d.ProposalID, d.Dispute, d.Dispute
+		dec.Options = m.Mediations[d.MediationID].Options
+		dec.Adopted, dec.OptionID, dec.Label, dec.Note, dec.Parties = true, d.OptionID, d.Label, d.Note, d.Parties
+		delete(m.Mediations, d.MediationID)
+	case domain.MinutesPublished:
+		if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Publication = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
+		}
+	case domain.MinutesObjectionRaised:
+		if m := r.st.Meetings[d.MeetingID]; m != nil && m.Publication != nil {
+			m.Publication.Objections = append(m.Publication.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
+		}
+	case domain.ActionAssigned:
+		if d.MeetingID == "" || d.MotionID == "" {
+			return nil
+		}
+		if dec := r.st.Decisions[d.MeetingID+"/"+d.MotionID]; dec != nil {
+			dec.Actions = append(dec.Actions, DecisionAction{ActionID: d.ActionID, Title: d.Title, Owner: d.Owner, Due: d.Due})
+		}
+	}
+	return nil
+}
+
+func (r *Register) motion(meetingID, motionID string) *regMotion {
+	if m := r.st.Meetings[meetingID]; m != nil {
+		return m.Motions[motionID]
+	}
+	return nil
+}
+
+func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, at time.Time) *Decision {
+	info := m.Info
+	dec := &Decision{
+		Key: info.MeetingID + "/" + id, How: how, MeetingID: info.MeetingID, MeetingTitle: info.Title,
+		CommunityID: info.CommunityID, GridID: info.GridID, CompoundID: info.CompoundID, Format: info.Format,
+		Place: info.Place, StartsAt: info.StartsAt, ItemID: itemID, ItemTitle: m.Items[itemID].Title,
+		Attendance: m.attendance(), Decided: at, Position: e.Position,
+	}
+	r.st.Decisions[dec.Key] = dec
+	r.order = append(r.order, dec.Key)
+	return dec
+}
+
+func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at time.Time, fill func(*Decision)) {
+	m := r.st.Meetings[meetingID]
+	if m == nil {
+		return
+	}
+	mo := m.Motions[motionID]
+	if mo == nil {
+		return
+	}
+	dec := r.newDecision(e, m, motionID, how, mo.ItemID, at)
+	rule := mo.Rule
+	dec.MotionID, dec.ProposalID, dec.Options, dec.Rule, dec.Secret = motionID, mo.ProposalID, mo.Options, &rule, mo.Secret
+	dec.Electorate, dec.Objections = mo.Electorate, mo.Objections
+	fill(dec)
+	delete(m.Motions, motionID)
+}
+
+// withPublication returns a copy of dec with its meeting's publication.
+func (r *Register) withPublication(dec *Decision) Decision {
+	c := dec.clone()
+	if m := r.st.Meetings[dec.MeetingID]; m != nil && m.Publication != nil {
+		p := *m.Publication
+		p.Objections = slices.Clone(p.Objections)
+		c.Publication = &p
+	}
+	return c
+}
+
+// Decisions returns one page of the decisions that match q, oldest first.
+func (r *Register) Decisions(q RegisterQuery) RegisterPage {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	after := parsePositionCursor(q.After)
+	start := sort.Search(len(r.order), func(i int) bool { return r.st.Decisions[r.order[i]].Position > after })
+	limit := pageLimit(q.Limit)
+	page := RegisterPage{Items: []Decision{}}
+	for _, k := range r.order[start:] {
+		d := r.st.Decisions[k]
+		if q.CommunityID != "" && d.CommunityID != q.CommunityID || q.GridID != "" && d.GridID != q.GridID ||
+			q.MeetingID != "" && d.MeetingID != q.MeetingID || q.ProposalID != "" && d.ProposalID != q.ProposalID ||
+			q.How != "" && d.How != q.How {
+			continue
+		}
+		if len(page.Items) == limit {
+			page.Next = positionCursor(page.Items[limit-1].Position)
+			break
+		}
+		page.Items = append(page.Items, r.withPublication(d))
+	}
+	return page
+}
+
+// Decision returns one decision by its key ("<meeting id>/<motion or
+// mediation id>").
+func (r *Register) Decision(key string) (Decision, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d, ok := r.st.Decisions[key]
+	if !ok {
+		return Decision{}, false
+	}
+	return r.withPublication(d), true
+}

@@ -1,0 +1,543 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Errors of the runner.
+var (
+	// ErrWaitTimeout is returned by WaitFor when the views did not reach the
+	// position within the runner's bound (Config.MaxWait) or the caller's
+	// deadline, whichever came first.
+	ErrWaitTimeout = errors.New("projections did not reach the position in time")
+	// ErrStopped is returned by WaitFor, and wrapped by Run's error, once the
+	// runner has stopped: because Run returned, or because a view failed.
+	ErrStopped = errors.New("projections stopped")
+	// ErrNotRunning is returned by Rebuild when Run is not running.
+	ErrNotRunning = errors.New("projections runner is not running")
+)
+
+// ApplyError is the failure of a view, or of decoding, on one event. The
+// runner stops at that event; it never skips it.
+type ApplyError struct {
+	// View is the failing view's name, or "decode" when the event could not
+	// be decoded.
+	View     string
+	Stream   string
+	Revision uint64
+	Position eventstore.Position
+	Type     string
+	Err      error
+}
+
+// Error names the view and the event.
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("projection %s failed on event %s@%d (position %d, type %s): %v",
+		e.View, e.Stream, e.Revision, e.Position, e.Type, e.Err)
+}
+
+// Unwrap returns the view's error.
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Config tunes a Runner. The zero value works: no snapshots, 5 s waits.
+type Config struct {
+	// Dir is the directory for snapshots; empty keeps no snapshots, so every
+	// start replays the whole log.
+	Dir string
+	// SnapshotEvery writes snapshots after this many events folded since the
+	// last ones (0 means 200,000). Snapshots are also written when the
+	// runner catches up and when Run returns.
+	SnapshotEvery int
+	// SnapshotInterval writes snapshots when events were folded and this
+	// much time passed since the last ones (0 means 5 minutes).
+	SnapshotInterval time.Duration
+	// MaxWait bounds WaitFor (0 means 5 s).
+	MaxWait time.Duration
+	// Logger receives snapshot and retry notices; nil discards.
+	Logger *slog.Logger
+	// NewViews builds an empty set of views; nil means NewViews.
+	NewViews func() *Views
+	// Decode turns a stored event into a domain event; nil means
+	// domain.Decode.
+	Decode func(typ string, data []byte) (domain.Event, error)
+}
+
+// Status is the runner's state for readiness checks and lag metrics.
+type Status struct {
+	// Position is the global position every view has folded up to.
+	Position eventstore.Position
+	// CaughtUp reports whether the runner has folded everything that was in
+	// the log when its subscription started.
+	CaughtUp bool
+	// Events counts the events folded since the runner was built.
+	Events uint64
+	// Running reports whether Run is running.
+	Running bool
+	// Err is the error that stopped the runner, if any.
+	Err error
+}
+
+// Runner subscribes to the store, decodes each event once and folds it into
+// every view in global order; it snapshots the views with their checkpoint,
+// restarts from the snapshots, rebuilds on demand, lets reads wait for a
+// position, and builds views as of a past point. Views returns the live
+// set; its methods are safe for concurrent use.
+type Runner struct {
+	store eventstore.Store
+	cfg   Config
+	log   *slog.Logger
+
+	cur atomic.Pointer[Views]
+	// applyMu serialises folds into the live set and the swap of a rebuilt
+	// set. from[i] is the checkpoint of view i of the live set: events at or
+	// before it were already folded into it (from its snapshot).
+	applyMu sync.Mutex
+	from    []eventstore.Position
+
+	pos      atomic.Uint64
+	caughtUp atomic.Bool
+	running  atomic.Bool
+	events   atomic.Uint64
+
+	waitMu  sync.Mutex
+	waitCh  chan struct{}
+	nwait   atomic.Int32
+	stopErr error // guarded by waitMu
+
+	// snapshot bookkeeping: events folded since the last snapshot, when it
+	// was written, and one snapshot write at a time.
+	sinceSnap atomic.Int64
+	lastSnap  atomic.Int64 // unix nanoseconds
+	snapMu    sync.Mutex   // one snapshot write at a time
+}
+
+// domainFilter passes the categories of the domain's catalogue; other
+// events in the log (tokens, seals) are not the views' business.
+func domainFilter() eventstore.Filter {
+	var prefixes []string
+	for _, t := range domain.EventTypes() {
+		p := t[:strings.IndexByte(t, '.')+1]
+		if !slices.Contains(prefixes, p) {
+			prefixes = append(prefixes, p)
+		}
+	}
+	return eventstore.Filter{TypePrefixes: prefixes}
+}
+
+// New builds a runner over store. It loads the snapshots in cfg.Dir (a
+// missing, unreadable or outdated snapshot means that view is rebuilt from
+// the start of the log); Run then folds what came after them.
+func New(store eventstore.Store, cfg Config) (*Runner, error) {
+	if cfg.SnapshotEvery <= 0 {
+		cfg.SnapshotEvery = 200_000
+	}
+	if cfg.SnapshotInterval <= 0 {
+		cfg.SnapshotInterval = 5 * time.Minute
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.NewViews == nil {
+		cfg.NewViews = NewViews
+	}
+	if cfg.Decode == nil {
+		cfg.Decode = domain.Decode
+	}
+	r := &Runner{store: store, cfg: cfg, log: cfg.Logger}
+	r.lastSnap.Store(time.Now().UnixNano())
+	set := cfg.NewViews()
+	from, err := loadSnapshots(cfg.Dir, set.all, r.log)
+	if err != nil {
+		return nil, err
+	}
+	r.from = from
+	if len(from) > 0 {
+		set.pos = slices.Min(from)
+	}
+	r.cur.Store(set)
+	r.pos.Store(uint64(set.pos))
+	return r, nil
+}
+
+// Views returns the live set of views. A set swapped out by Rebuild stays
+// readable but no longer changes.
+func (r *Runner) Views() *Views { return r.cur.Load() }
+
+// Position is the global position every view has folded up to.
+func (r *Runner) Position() eventstore.Position { return eventstore.Position(r.pos.Load()) }
+
+// Ready reports whether the views have caught up with the log as it was
+// when the runner's subscription started, and the runner is running.
+func (r *Runner) Ready() bool { return r.caughtUp.Load() && r.running.Load() }
+
+// Status returns the runner's state.
+func (r *Runner) Status() Status {
+	r.waitMu.Lock()
+	err := r.stopErr
+	r.waitMu.Unlock()
+	return Status{
+		Position: r.Position(),
+		CaughtUp: r.caughtUp.Load(),
+		Events:   r.events.Load(),
+		Running:  r.running.Load(),
+		Err:      err,
+	}
+}
+
+// Head returns the position of the newest event in the log (of any kind),
+// Start for an empty log. Head minus Position is the runner's lag in
+// positions (not events: positions need not be dense).
+func (r *Runner) Head(ctx context.Context) (eventstore.Position, error) {
+	for e, err := range r.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1}) {
+		if err != nil {
+			return 0, fmt.Errorf("projections: read the head of the log: %w", err)
+		}
+		return e.Position, nil
+	}
+	return eventstore.Start, nil
+}
+
+// Run folds events until ctx ends or a view fails. It subscribes from the
+// lowest checkpoint of the views, skips for each view what its snapshot
+// already holds, and writes snapshots as it goes and before it returns.
+// Transient store errors are retried with a backoff from the position
+// reached. Returns nil when ctx ends, an *ApplyError (wrapping the view's
+// error) when a view or the decoding fails on an event, and the store's
+// error when it closes.
+func (r *Runner) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("projections: Run is already running")
+	}
+	r.setStopped(nil)
+	err := r.run(ctx)
+	r.running.Store(false)
+	r.caughtUp.Store(false)
+	if !isApply(err) {
+		// A failed event leaves the views half-folded: keep the last good
+		// snapshots then.
+		if serr := r.snapshot(true); serr != nil {
+			r.log.Error("projections: final snapshot", "err", serr)
+		}
+	}
+	if ctx.Err() != nil && !isApply(err) {
+		err = nil
+	}
+	if err == nil {
+		r.setStopped(ErrStopped)
+	} else {
+		r.setStopped(fmt.Errorf("%w: %w", ErrStopped, err))
+	}
+	return err
+}
+
+func isApply(err error) bool {
+	var ae *ApplyError
+	return errors.As(err, &ae)
+}
+
+// setStopped records why the runner stopped (nil when it starts) and wakes
+// every waiter.
+func (r *Runner) setStopped(err error) {
+	r.waitMu.Lock()
+	r.stopErr = err
+	if r.waitCh != nil {
+		close(r.waitCh)
+		r.waitCh = nil
+	}
+	r.waitMu.Unlock()
+}
+
+func (r *Runner) run(ctx context.Context) error {
+	filter := domainFilter()
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.subscribe(ctx, filter)
+		if err == nil || ctx.Err() != nil || isApply(err) || errors.Is(err, eventstore.ErrClosed) {
+			return err
+		}
+		r.log.Warn("projections: subscription failed; retrying", "err", err, "position", r.Position(), "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// subscribe runs one subscription from the position reached.
+func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter) error {
+	for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: r.Position(), Filter: filter}) {
+		if err != nil {
+			return fmt.Errorf("projections: subscription: %w", err)
+		}
+		if d.Event != nil {
+			if err := r.fold(d.Event); err != nil {
+				return err
+			}
+		} else if d.Position > r.Position() {
+			r.advance(d.Position)
+		}
+		if d.CaughtUp {
+			if !r.caughtUp.Swap(true) {
+				r.log.Info("projections: caught up", "position", r.Position(), "events", r.events.Load())
+				if err := r.snapshot(false); err != nil {
+					r.log.Error("projections: snapshot", "err", err)
+				}
+			}
+		}
+		if r.snapshotDue() {
+			if err := r.snapshot(false); err != nil {
+				r.log.Error("projections: snapshot", "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// fold decodes one event and folds it into every view of the live set that
+// has not seen it yet.
+func (r *Runner) fold(se *eventstore.Event) error {
+	data, err := r.cfg.Decode(se.Type, se.Data)
+	if err != nil {
+		return &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
+	}
+	e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data}
+	r.applyMu.Lock()
+	set := r.cur.Load()
+	if e.Position <= set.pos {
+		// Rebuild swapped in a set that already holds this event.
+		r.applyMu.Unlock()
+		return nil
+	}
+	set.mu.Lock()
+	for i, v := range set.all {
+		if e.Position <= r.from[i] {
+			continue
+		}
+		if err := v.Apply(e); err != nil {
+			set.mu.Unlock()
+			r.applyMu.Unlock()
+			return &ApplyError{View: v.Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+		}
+	}
+	set.pos = e.Position
+	set.mu.Unlock()
+	r.applyMu.Unlock()
+	r.sinceSnap.Add(1)
+	r.events.Add(1)
+	r.advance(e.Position)
+	return nil
+}
+
+// advance publishes a new position and wakes waiters.
+func (r *Runner) advance(pos eventstore.Position) {
+	r.pos.Store(uint64(pos))
+	if r.nwait.Load() > 0 {
+		r.waitMu.Lock()
+		if r.waitCh != nil {
+			close(r.waitCh)
+			r.waitCh = nil
+		}
+		r.waitMu.Unlock()
+	}
+}
+
+// WaitFor blocks until the views have folded pos (a position a write
+// returned), for read-your-writes. It waits at most Config.MaxWait (or
+// until ctx ends, if sooner) and then returns an error matching
+// ErrWaitTimeout that says how far the views got. Returns an error matching
+// ErrStopped when the runner is not running and has not reached pos.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	if r.Position() >= pos {
+		return nil
+	}
+	r.nwait.Add(1)
+	defer r.nwait.Add(-1)
+	timer := time.NewTimer(r.cfg.MaxWait)
+	defer timer.Stop()
+	for {
+		r.waitMu.Lock()
+		if r.Position() >= pos {
+			r.waitMu.Unlock()
+			return nil
+		}
+		if stop := r.stopErr; stop != nil {
+			r.waitMu.Unlock()
+			return fmt.Errorf("waiting for position %d at %d: %w", pos, r.Position(), stop)
+		}
+		if r.waitCh == nil {
+			r.waitCh = make(chan struct{})
+		}
+		ch := r.waitCh
+		r.waitMu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			return fmt.Errorf("%w: at position %d after %s, waiting for %d", ErrWaitTimeout, r.Position(), r.cfg.MaxWait, pos)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: at position %d, waiting for %d: %w", ErrWaitTimeout, r.Position(), pos, ctx.Err())
+		}
+	}
+}
+
+// AsOf says how far a view set built on demand goes: up to and including
+// Position when it is set, and only events recorded at or before Time when
+// it is set (the log as it stood at that moment). The zero AsOf means the
+// whole log.
+type AsOf struct {
+	Position eventstore.Position
+	Time     time.Time
+}
+
+// AsOf builds a fresh set of views from the start of the log up to the
+// point asked for, without touching the live set (for auditors: "what did
+// the register say when the vote closed?"). The result never changes.
+// Fails with an *ApplyError like Run does, or with the store's error.
+func (r *Runner) AsOf(ctx context.Context, at AsOf) (*Views, error) {
+	set := r.cfg.NewViews()
+	if err := r.foldLog(ctx, set, at); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// foldLog folds the log after set's position into set, up to at.
+func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
+	opts := eventstore.ReadAllOptions{From: set.pos + 1, Filter: domainFilter()}
+	for se, err := range r.store.ReadAll(ctx, opts) {
+		if err != nil {
+			return fmt.Errorf("projections: read the log from %d: %w", opts.From, err)
+		}
+		if at.Position != 0 && se.Position > at.Position {
+			break
+		}
+		if !at.Time.IsZero() && se.Recorded.After(at.Time) {
+			break
+		}
+		data, err := r.cfg.Decode(se.Type, se.Data)
+		if err != nil {
+			return &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
+		}
+		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data}
+		set.mu.Lock()
+		for _, v := range set.all {
+			if err := v.Apply(e); err != nil {
+				set.mu.Unlock()
+				return &ApplyError{View: v.Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+			}
+		}
+		set.pos = e.Position
+		set.mu.Unlock()
+	}
+	return nil
+}
+
+// Rebuild folds a fresh set of views from the start of the log while the
+// live set keeps serving, then swaps it in, with the live subscription
+// paused only for the last stretch, and writes its snapshots. Returns
+// ErrNotRunning when Run is not running, and an *ApplyError when a view
+// fails on an event (the live set is then kept).
+func (r *Runner) Rebuild(ctx context.Context) error {
+	if !r.running.Load() {
+		return ErrNotRunning
+	}
+	fresh := r.cfg.NewViews()
+	if err := r.foldLog(ctx, fresh, AsOf{}); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	r.applyMu.Lock()
+	live := r.cur.Load()
+	live.mu.RLock()
+	livePos := live.pos
+	live.mu.RUnlock()
+	if fresh.pos < livePos {
+		if err := r.foldLog(ctx, fresh, AsOf{Position: livePos}); err != nil {
+			r.applyMu.Unlock()
+			return fmt.Errorf("rebuild: %w", err)
+		}
+	}
+	r.cur.Store(fresh)
+	r.from = make([]eventstore.Position, len(fresh.all))
+	r.sinceSnap.Store(1)
+	if fresh.pos > r.Position() {
+		r.advance(fresh.pos)
+	}
+	r.applyMu.Unlock()
+	r.log.Info("projections: rebuilt", "position", fresh.pos)
+	if err := r.snapshot(false); err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	return nil
+}
+
+// snapshotDue reports whether enough was folded, or enough time passed with
+// something folded, to write snapshots.
+func (r *Runner) snapshotDue() bool {
+	n := r.sinceSnap.Load()
+	if n >= int64(r.cfg.SnapshotEvery) {
+		return true
+	}
+	return n > 0 && (n%1024 == 0 || r.caughtUp.Load()) && time.Since(time.Unix(0, r.lastSnap.Load())) >= r.cfg.SnapshotInterval
+}
+
+// snapshot writes the live set's snapshots if anything was folded since the
+// last ones. final waits for a snapshot in progress; otherwise a snapshot
+// already in progress means this one is skipped.
+func (r *Runner) snapshot(final bool) error {
+	if r.cfg.Dir == "" || r.sinceSnap.Load() == 0 {
+		return nil
+	}
+	if final {
+		r.snapMu.Lock()
+	} else if !r.snapMu.TryLock() {
+		return nil
+	}
+	defer r.snapMu.Unlock()
+	r.applyMu.Lock()
+	set := r.cur.Load()
+	from := slices.Clone(r.from)
+	r.applyMu.Unlock()
+	// Only the folding goroutine writes the set, and it is here; readers
+	// hold the read lock, as this does.
+	set.mu.RLock()
+	pos := set.pos
+	snaps := make([][]byte, len(set.all))
+	var err error
+	for i, v := range set.all {
+		if pos <= from[i] {
+			continue
+		}
+		if snaps[i], err = v.MarshalSnapshot(); err != nil {
+			err = fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+			break
+		}
+	}
+	set.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	r.sinceSnap.Store(0)
+	r.lastSnap.Store(time.Now().UnixNano())
+	start := time.Now()
+	if err := writeSnapshots(r.cfg.Dir, set.all, snaps, pos); err != nil {
+		return err
+	}
+	r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))
+	return nil
+}

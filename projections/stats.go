@@ -1,0 +1,362 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// Figures are the statistics of a set of grids over a period: the figures a
+// street office asks for (24 opinions collected, 280 requests solved).
+type Figures struct {
+	// Collected counts proposals submitted, ByChannel by channel.
+	Collected int            `json:"collected"`
+	ByChannel map[string]int `json:"by_channel"`
+	// Solved counts proposals closed after verification.
+	Solved int `json:"solved"`
+	// Closed counts proposals that ended: solved, rejected, withdrawn or
+	// merged.
+	Closed int `json:"closed"`
+	// ClosedLoopRate is Solved ÷ Closed (verified ÷ closed), 0 without
+	// closures.
+	ClosedLoopRate float64 `json:"closed_loop_rate"`
+	// MedianDays and P90Days are the days from submission to verified
+	// close of the proposals solved in the period (nearest-rank
+	// percentiles).
+	MedianDays float64 `json:"median_days"`
+	P90Days    float64 `json:"p90_days"`
+	// Verifications counts residents' verdicts on actions; Satisfied those
+	// that were satisfied, and Satisfaction is their share.
+	Verifications int     `json:"verifications"`
+	Satisfied     int     `json:"satisfied"`
+	Satisfaction  float64 `json:"satisfaction"`
+	// MeetingsHeld counts meetings opened in the period.
+	MeetingsHeld int `json:"meetings_held"`
+	// Attendance counts people present or represented by proxy at those
+	// meetings, Invited those invited; AttendanceRate is their ratio.
+	Attendance     int     `json:"attendance"`
+	Invited        int     `json:"invited"`
+	AttendanceRate float64 `json:"attendance_rate"`
+}
+
+// StatsQuery selects the grids and months to sum. Months are calendar
+// months in China (UTC+8).
+type StatsQuery struct {
+	CommunityID string
+	GridID      string
+	// From and To bound the period: months from From's month up to and
+	// including To's month. Zero times do not bound.
+	From time.Time
+	To   time.Time
+}
+
+// Breakdowns of StatsQuery results.
+const (
+	ByGrid      = "grid"
+	ByCommunity = "community"
+	ByMonth     = "month"
+)
+
+// StatsRow is one group of a breakdown.
+type StatsRow struct {
+	// Key is the grid id ("<community>/<grid>"), community id or month.
+	Key     string  `json:"key"`
+	Figures Figures `json:"figures"`
+}
+
+// bucket holds the figures of one grid in one month.
+type bucket struct {
+	Community     string         `json:"c"`
+	Grid          string         `json:"g"`
+	Month         string         `json:"m"`
+	ByChannel     map[string]int `json:"ch,omitempty"`
+	Solved        int            `json:"s,omitempty"`
+	Closed        int            `json:"cl,omitempty"`
+	Days          []float32      `json:"d,omitempty"`
+	Verifications int            `json:"v,omitempty"`
+	Satisfied     int            `json:"sa,omitempty"`
+	Meetings      int            `json:"mt,omitempty"`
+	Attendance    int            `json:"a,omitempty"`
+	Invited       int            `json:"i,omitempty"`
+}
+
+type statProposal struct {
+	Community string    `json:"c"`
+	Grid      string    `json:"g"`
+	Submitted time.Time `json:"s"`
+	Ended     bool      `json:"e,omitempty"`
+}
+
+type statMeeting struct {
+	Community string `json:"c"`
+	Grid      string `json:"g"`
+	// Month is the month the meeting opened, empty before.
+	Month      string            `json:"m,omitempty"`
+	Invited    int               `json:"i"`
+	Attendance map[string]string `json:"a,omitempty"`
+}
+
+type statsState struct {
+	Buckets   map[string]*bucket       `json:"buckets"`
+	Proposals map[string]*statProposal `json:"proposals"`
+	Meetings  map[string]*statMeeting  `json:"meetings"`
+	// Actions maps an action to its grid: [community, grid].
+	Actions map[string][2]string `json:"actions"`
+}
+
+// Stats holds statistics per grid and month, summed on demand per grid,
+// community and period.
+type Stats struct {
+	mu *sync.RWMutex
+	st statsState
+}
+
+func newStats(mu *sync.RWMutex) *Stats {
+	return &Stats{mu: mu, st: statsState{
+		Buckets: map[string]*bucket{}, Proposals: map[string]*statProposal{},
+		Meetings: map[string]*statMeeting{}, Actions: map[string][2]string{},
+	}}
+}
+
+// Name implements View.
+func (s *Stats) Name() string { return "stats" }
+
+// Version implements View.
+func (s *Stats) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (s *Stats) MarshalSnapshot() ([]byte, error) { return json.Marshal(&s.st) }
+
+// UnmarshalSnapshot implements View.
+func (s *Stats) UnmarshalSnapshot(data []byte) error {
+	var st statsState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("stats snapshot: %w", err)
+	}
+	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil {
+		return fmt.Errorf("stats snapshot: missing maps")
+	}
+	s.st = st
+	return nil
+}
+
+func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
+	month := monthOf(at)
+	k := community + "\x00" + grid + "\x00" + month
+	b := s.st.Buckets[k]
+	if b == nil {
+		b = &bucket{Community: community, Grid: grid, Month: month}
+		s.st.Buckets[k] = b
+	}
+	return b
+}
+
+// end counts a proposal's end once: later ends (after a reopen) are not new
+// closures.
+func (s *Stats) end(id string, at time.Time, solved bool) {
+	p := s.st.Proposals[id]
+	if p == nil || p.Ended {
+		return
+	}
+	p.Ended = true
+	b := s.bucket(p.Community, p.Grid, at)
+	b.Closed++
+	if solved {
+		b.Solved++
+		b.Days = append(b.Days, float32(at.Sub(p.Submitted).Hours()/24))
+	}
+}
+
+// Apply implements View.
+func (s *Stats) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.ProposalSubmitted:
+		s.st.Proposals[d.ProposalID] = &statProposal{Community: d.CommunityID, Grid: d.GridID, Submitted: d.At}
+		b := s.bucket(d.CommunityID, d.GridID, d.At)
+		if b.ByChannel == nil {
+			b.ByChannel = map[string]int{}
+		}
+		b.ByChannel[d.Channel]++
+	case domain.ProposalClosed:
+		s.end(d.ProposalID, d.At, true)
+	case domain.ProposalRejected:
+		s.end(d.ProposalID, d.At, false)
+	case domain.ProposalWithdrawn:
+		s.end(d.ProposalID, d.At, false)
+	case domain.ProposalMerged:
+		s.end(d.ProposalID, d.At, false)
+	case domain.ProposalReopened:
+		if p := s.st.Proposals[d.ProposalID]; p != nil && p.Ended {
+			// A reopened proposal counts again when it closes again; its
+			// earlier closure stays in the month it happened.
+			p.Ended = false
+		}
+	case domain.ActionAssigned:
+		s.st.Actions[d.ActionID] = [2]string{d.CommunityID, d.GridID}
+	case domain.ActionVerified:
+		g, ok := s.st.Actions[d.ActionID]
+		if !ok {
+			return nil
+		}
+		b := s.bucket(g[0], g[1], d.At)
+		b.Verifications++
+		if d.Satisfied {
+			b.Satisfied++
+		}
+	case domain.MeetingScheduled:
+		s.st.Meetings[d.MeetingID] = &statMeeting{Community: d.CommunityID, Grid: d.GridID, Attendance: map[string]string{}}
+	case domain.ParticipantInvited:
+		if m := s.st.Meetings[d.MeetingID]; m != nil {
+			m.Invited++
+			if m.Month != "" {
+				s.monthBucket(m).Invited++
+			}
+		}
+	case domain.MeetingOpened:
+		m := s.st.Meetings[d.MeetingID]
+		if m == nil || m.Month != "" {
+			return nil
+		}
+		m.Month = monthOf(d.At)
+		b := s.monthBucket(m)
+		b.Meetings++
+		b.Invited += m.Invited
+		for _, a := range m.Attendance {
+			if a == domain.Present || a == domain.Proxy {
+				b.Attendance++
+			}
+		}
+	case domain.AttendanceRecorded:
+		m := s.st.Meetings[d.MeetingID]
+		if m == nil {
+			return nil
+		}
+		was := m.Attendance[d.PersonID]
+		m.Attendance[d.PersonID] = d.Attendance
+		if m.Month == "" {
+			return nil
+		}
+		b := s.monthBucket(m)
+		if was == domain.Present || was == domain.Proxy {
+			b.Attendance--
+		}
+		if d.Attendance == domain.Present || d.Attendance == domain.Proxy {
+			b.Attendance++
+		}
+	case domain.MeetingAdjourned:
+		// Attendance is final: keep the counts, drop the per-person record.
+		if m := s.st.Meetings[d.MeetingID]; m != nil && m.Month != "" {
+			m.Attendance = nil
+		}
+	}
+	return nil
+}
+
+func (s *Stats) monthBucket(m *statMeeting) *bucket {
+	k := m.Community + "\x00" + m.Grid + "\x00" + m.Month
+	b := s.st.Buckets[k]
+	if b == nil {
+		b = &bucket{Community: m.Community, Grid: m.Grid, Month: m.Month}
+		s.st.Buckets[k] = b
+	}
+	return b
+}
+
+func (q *StatsQuery) match(b *bucket) bool {
+	return (q.CommunityID == "" || b.Community == q.CommunityID) && (q.GridID == "" || b.Grid == q.GridID) &&
+		(q.From.IsZero() || b.Month >= monthOf(q.From)) && (q.To.IsZero() || b.Month <= monthOf(q.To))
+}
+
+// sum adds the buckets' figures up.
+func sum(bs []*bucket) Figures {
+	f := Figures{ByChannel: map[string]int{}}
+	var days []float64
+	for _, b := range bs {
+		for ch, n := range b.ByChannel {
+			f.ByChannel[ch] += n
+			f.Collected += n
+		}
+		f.Solved += b.Solved
+		f.Closed += b.Closed
+		for _, d := range b.Days {
+			days = append(days, float64(d))
+		}
+		f.Verifications += b.Verifications
+		f.Satisfied += b.Satisfied
+		f.MeetingsHeld += b.Meetings
+		f.Attendance += b.Attendance
+		f.Invited += b.Invited
+	}
+	f.ClosedLoopRate = ratio(f.Solved, f.Closed)
+	f.Satisfaction = ratio(f.Satisfied, f.Verifications)
+	f.AttendanceRate = ratio(f.Attendance, f.Invited)
+	slices.Sort(days)
+	f.MedianDays = percentile(days, 50)
+	f.P90Days = percentile(days, 90)
+	return f
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// percentile is the nearest-rank percentile of sorted values, rounded to
+// a tenth of a day; 0 for none.
+func percentile(sorted []float64, p int) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(float64(p) / 100 * float64(len(sorted))))
+	return math.Round(sorted[max(rank, 1)-1]*10) / 10
+}
+
+// Figures sums the figures of the grids and months q selects.
+func (s *Stats) Figures(q StatsQuery) Figures {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var bs []*bucket
+	for _, b := range s.st.Buckets {
+		if q.match(b) {
+			bs = append(bs, b)
+		}
+	}
+	return sum(bs)
+}
+
+// Breakdown sums the figures q selects per grid, community or month (by is
+// ByGrid, ByCommunity or ByMonth), sorted by key.
+func (s *Stats) Breakdown(q StatsQuery, by string) ([]StatsRow, error) {
+	var key func(*bucket) string
+	switch by {
+	case ByGrid:
+		key = func(b *bucket) string { return b.Community + "/" + b.Grid }
+	case ByCommunity:
+		key = func(b *bucket) string { return b.Community }
+	case ByMonth:
+		key = func(b *bucket) string { return b.Month }
+	default:
+		return nil, fmt.Errorf("stats breakdown by %q: want %s, %s or %s", by, ByGrid, ByCommunity, ByMonth)
+	}
+	s.mu.RLock()
+	groups := map[string][]*bucket{}
+	for _, b := range s.st.Buckets {
+		if q.match(b) {
+			groups[key(b)] = append(groups[key(b)], b)
+		}
+	}
+	rows := make([]StatsRow, 0, len(groups))
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		rows = append(rows, StatsRow{Key: k, Figures: sum(groups[k])})
+	}
+	s.mu.RUnlock()
+	return rows, nil
+}

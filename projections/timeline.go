@@ -1,0 +1,331 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Entry is one step of a proposal's story.
+type Entry struct {
+	Position eventstore.Position `json:"position"`
+	Stream   string              `json:"stream"`
+	Revision uint64              `json:"revision"`
+	Type     string              `json:"type"`
+	// At is when it happened (the event's own time).
+	At time.Time `json:"at"`
+	// Recorded is when the store committed it.
+	Recorded  time.Time `json:"recorded"`
+	MeetingID string    `json:"meeting_id,omitempty"`
+	MotionID  string    `json:"motion_id,omitempty"`
+	ActionID  string    `json:"action_id,omitempty"`
+	// Summary is the step's main text: a title, a reason, a motion, a note.
+	Summary string `json:"summary,omitempty"`
+	// PersonName is the person the step is about (author, supporter,
+	// speaker, verifier), masked in public views.
+	PersonName string `json:"person_name,omitempty"`
+	// Tally is the computed tally of a closed vote.
+	Tally     *domain.Tally `json:"tally,omitempty"`
+	Percent   int           `json:"percent,omitempty"`
+	Satisfied *bool         `json:"satisfied,omitempty"`
+}
+
+// Mask returns the entry with personal data masked for public readers.
+func (e Entry) Mask() Entry {
+	e.PersonName = MaskName(e.PersonName)
+	e.Summary = MaskText(e.Summary)
+	return e
+}
+
+// Story is one page of a proposal's timeline.
+type Story struct {
+	ProposalID string  `json:"proposal_id"`
+	Entries    []Entry `json:"entries"`
+	// Next is the cursor of the next page, empty on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// Timeline is the story of every proposal, in global order: its own
+// stream, the meetings that discussed it (agenda, statements, motions,
+// votes as their tallies, consensus, mediation, minutes), and its actions
+// with their progress and verification. Single ballots are not steps: a
+// closed vote's tally is.
+type Timeline struct {
+	mu *sync.RWMutex
+	st timelineState
+}
+
+type timelineState struct {
+	Stories map[string][]Entry `json:"stories"`
+	// Items maps "<meeting>/<item>" to its proposal.
+	Items map[string]string `json:"items"`
+	// Motions maps "<meeting>/<motion or mediation>" to its proposal.
+	Motions map[string]string `json:"motions"`
+	// Meetings maps a meeting to the proposals on its agenda.
+	Meetings map[string][]string `json:"meetings"`
+	// Actions maps an action to its proposal.
+	Actions map[string]string `json:"actions"`
+}
+
+func newTimeline(mu *sync.RWMutex) *Timeline {
+	return &Timeline{mu: mu, st: timelineState{
+		Stories: map[string][]Entry{}, Items: map[string]string{}, Motions: map[string]string{},
+		Meetings: map[string][]string{}, Actions: map[string]string{},
+	}}
+}
+
+// Name implements View.
+func (t *Timeline) Name() string { return "timeline" }
+
+// Version implements View.
+func (t *Timeline) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (t *Timeline) MarshalSnapshot() ([]byte, error) { return json.Marshal(&t.st) }
+
+// UnmarshalSnapshot implements View.
+func (t *Timeline) UnmarshalSnapshot(data []byte) error {
+	var st timelineState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("timeline snapshot: %w", err)
+	}
+	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil {
+		return fmt.Errorf("timeline snapshot: missing maps")
+	}
+	t.st = st
+	return nil
+}
+
+func entry(e Event, at time.Time) Entry {
+	return Entry{Position: e.Position, Stream: e.Stream, Revision: e.Revision, Type: e.Type, At: at, Recorded: e.Recorded}
+}
+
+// add appends en to the story of proposal id, if it has one.
+func (t *Timeline) add(id string, en Entry) {
+	if s, ok := t.st.Stories[id]; ok {
+		t.st.Stories[id] = append(s, en)
+	}
+}
+
+// toMeeting appends en to the story of every proposal on the meeting's
+// agenda.
+func (t *Timeline) toMeeting(meetingID string, en Entry) {
+	en.MeetingID = meetingID
+	for _, id := range t.st.Meetings[meetingID] {
+		t.add(id, en)
+	}
+}
+
+// Apply implements View.
+func (t *Timeline) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.ProposalSubmitted:
+		en := entry(e, d.At)
+		en.Summary, en.PersonName = d.Title, personName(d.Author)
+		t.st.Stories[d.ProposalID] = []Entry{en}
+	case domain.ProposalSupported:
+		en := entry(e, d.At)
+		en.PersonName = d.Name
+		t.add(d.ProposalID, en)
+	case domain.ProposalAccepted:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.add(d.ProposalID, en)
+	case domain.ProposalRejected:
+		en := entry(e, d.At)
+		en.Summary = d.Reason
+		t.add(d.ProposalID, en)
+	case domain.ProposalMerged:
+		en := entry(e, d.At)
+		en.Summary = d.Reason
+		t.add(d.ProposalID, en)
+	case domain.ProposalDuplicateAbsorbed:
+		en := entry(e, d.At)
+		en.Summary = d.DuplicateID
+		t.add(d.ProposalID, en)
+	case domain.ProposalWithdrawn:
+		en := entry(e, d.At)
+		en.Summary = d.Reason
+		t.add(d.ProposalID, en)
+	case domain.ProposalHandledDirectly:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.add(d.ProposalID, en)
+	case domain.ProposalPutOnAgenda:
+		en := entry(e, d.At)
+		en.MeetingID, en.Summary = d.MeetingID, d.MeetingTitle
+		t.add(d.ProposalID, en)
+	case domain.ProposalDecided:
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Outcome
+		t.add(d.ProposalID, en)
+	case domain.ProposalActionLinked, domain.ProposalActionSettled:
+		// The action's own events tell this part of the story.
+	case domain.ProposalClosed:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.add(d.ProposalID, en)
+	case domain.ProposalReopened:
+		en := entry(e, d.At)
+		en.ActionID, en.Summary = d.ActionID, d.Reason
+		t.add(d.ProposalID, en)
+
+	case domain.AgendaItemAdded:
+		if d.ProposalID == "" {
+			return nil
+		}
+		t.st.Items[d.MeetingID+"/"+d.ItemID] = d.ProposalID
+		if !slices.Contains(t.st.Meetings[d.MeetingID], d.ProposalID) {
+			t.st.Meetings[d.MeetingID] = append(t.st.Meetings[d.MeetingID], d.ProposalID)
+		}
+	case domain.MeetingOpened:
+		t.toMeeting(d.MeetingID, entry(e, d.At))
+	case domain.StatementRecorded:
+		en := entry(e, d.At)
+		en.MeetingID, en.Summary, en.PersonName = d.MeetingID, d.Summary, d.Speaker.Name
+		t.add(t.st.Items[d.MeetingID+"/"+d.ItemID], en)
+	case domain.MotionTabled:
+		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
+		if pid == "" {
+			pid = d.ProposalID
+		}
+		t.st.Motions[d.MeetingID+"/"+d.MotionID] = pid
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
+		t.add(pid, en)
+	case domain.MotionAmended:
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+	case domain.VotingOpened:
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+	case domain.VotingClosed:
+		en := entry(e, d.At)
+		tally := d.Tally
+		en.MeetingID, en.MotionID, en.Summary, en.Tally = d.MeetingID, d.MotionID, d.Text, &tally
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+	case domain.MotionObjectionRaised:
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary, en.PersonName = d.MeetingID, d.MotionID, d.Reason, d.Name
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+	case domain.ConsensusReached:
+		en := entry(e, d.At)
+		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Label
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+	case domain.MediationOffered:
+		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
+		if pid == "" {
+			pid = d.ProposalID
+		}
+		t.st.Motions[d.MeetingID+"/"+d.MediationID] = pid
+		en := entry(e, d.At)
+		en.MeetingID, en.Summary = d.MeetingID, d.Dispute
+		t.add(pid, en)
+	case domain.MediationAgreed:
+		en := entry(e, d.At)
+		en.MeetingID, en.Summary = d.MeetingID, d.Label
+		t.add(t.st.Motions[d.MeetingID+"/"+d.MediationID], en)
+	case domain.MeetingAdjourned:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.toMeeting(d.MeetingID, en)
+	case domain.MinutesPublished:
+		en := entry(e, d.At)
+		en.Summary = d.Summary
+		t.toMeeting(d.MeetingID, en)
+	case domain.MinutesObjectionRaised:
+		en := entry(e, d.At)
+		en.Summary, en.PersonName = d.Text, d.Name
+		t.toMeeting(d.MeetingID, en)
+
+	case domain.ActionAssigned:
+		if d.ProposalID == "" {
+			return nil
+		}
+		t.st.Actions[d.ActionID] = d.ProposalID
+		en := entry(e, d.At)
+		en.ActionID, en.MeetingID, en.MotionID, en.Summary = d.ActionID, d.MeetingID, d.MotionID, d.Title
+		t.add(d.ProposalID, en)
+	case domain.ActionStarted:
+		t.action(d.ActionID, entry(e, d.At))
+	case domain.ActionProgressReported:
+		en := entry(e, d.At)
+		en.Summary, en.Percent = d.Note, d.Percent
+		t.action(d.ActionID, en)
+	case domain.ActionOccurrenceHeld:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.action(d.ActionID, en)
+	case domain.ActionBlocked:
+		en := entry(e, d.At)
+		en.Summary = d.Reason
+		t.action(d.ActionID, en)
+	case domain.ActionCompleted:
+		en := entry(e, d.At)
+		en.Summary = d.Note
+		t.action(d.ActionID, en)
+	case domain.ActionVerified:
+		en := entry(e, d.At)
+		s := d.Satisfied
+		en.Summary, en.PersonName, en.Satisfied = d.Reason, d.Verifier.Name, &s
+		t.action(d.ActionID, en)
+	case domain.ActionCancelled:
+		en := entry(e, d.At)
+		en.Summary = d.Reason
+		t.action(d.ActionID, en)
+	}
+	return nil
+}
+
+func (t *Timeline) action(actionID string, en Entry) {
+	en.ActionID = actionID
+	t.add(t.st.Actions[actionID], en)
+}
+
+func personName(p domain.Party) string {
+	if p.Kind == domain.PartyUnit {
+		return ""
+	}
+	return p.Name
+}
+
+// Of returns one page of the story of a proposal, oldest step first,
+// starting after the cursor after (Story.Next of the previous page), and
+// false when the proposal is unknown.
+func (t *Timeline) Of(proposalID, after string, limit int) (Story, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s, ok := t.st.Stories[proposalID]
+	if !ok {
+		return Story{}, false
+	}
+	from := parsePositionCursor(after)
+	start := sort.Search(len(s), func(i int) bool { return s[i].Position > from })
+	limit = pageLimit(limit)
+	end := min(len(s), start+limit)
+	story := Story{ProposalID: proposalID, Entries: make([]Entry, end-start)}
+	for i, en := range s[start:end] {
+		if en.Tally != nil {
+			tally := *en.Tally
+			tally.Options = slices.Clone(en.Tally.Options)
+			en.Tally = &tally
+		}
+		if en.Satisfied != nil {
+			v := *en.Satisfied
+			en.Satisfied = &v
+		}
+		story.Entries[i] = en
+	}
+	if end < len(s) {
+		story.Next = positionCursor(s[end-1].Position)
+	}
+	return story, true
+}
