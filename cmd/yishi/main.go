@@ -26,6 +26,7 @@ const usage = `usage: yishi <command> [flags]
 commands:
   serve     run the HTTP service
   copy      copy a whole ledger between stores (embedded <-> KurrentDB)
+  token     create, list and revoke access tokens
 `
 
 // run is the whole program; tests call it directly.
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// filter selects the token events of the log.
+var filter = eventstore.Filter{StreamPrefixes: []string{"token-"}, TypePrefixes: []string{"token."}}
+
+// Registry is the set of tokens folded from the ledger: it answers which
+// token a bearer secret is. Sync or Run keep it current; all methods are
+// safe for concurrent use.
+type Registry struct {
+	store eventstore.Store
+
+	mu      sync.RWMutex
+	pos     eventstore.Position
+	byHash  map[string]uuid.UUID
+	tokens  map[uuid.UUID]Token
+	advance chan struct{} // closed and replaced whenever pos moves
+}
+
+// NewRegistry returns an empty registry over store; call Sync or Run.
+func NewRegistry(store eventstore.Store) *Registry {
+	return &Registry{
+		store:   store,
+		byHash:  make(map[string]uuid.UUID),
+		tokens:  make(map[uuid.UUID]Token),
+		advance: make(chan struct{}),
+	}
+}
+
+// Sync folds every token event recorded after the registry's position.
+func (r *Registry) Sync(ctx context.Context) error {
+	r.mu.RLock()
+	from := r.pos
+	r.mu.RUnlock()
+	for ev, err := range r.store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Filter: filter}) {
+		if err != nil {
+			return fmt.Errorf("read tokens: %w", err)
+		}
+		if ev.Position <= from {
+			continue
+		}
+		if err := r.apply(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run keeps the registry current by subscribing to the token events until
+// ctx ends; it returns ctx's error or the store's.
+func (r *Registry) Run(ctx context.Context) error {
+	r.mu.RLock()
+	from := r.pos
+	r.mu.RUnlock()
+	for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: from, Filter: filter}) {
+		if err != nil {
+			return fmt.Errorf("token subscription: %w", err)
+		}
+		if d.Event == nil {
+			r.moveTo(d.Position)
+			continue
+		}
+		if err := r.apply(*d.Event); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// WaitFor blocks until the registry has folded every event up to pos (the
+// position an Issue or Revoke returned), or ctx ends.
+func (r *Registry) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		r.mu.RLock()
+		reached, advance := r.pos >= pos, r.advance
+		r.mu.RUnlock()
+		if reached {
+			return nil
+		}
+		select {
+		case <-advance:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for tokens at %d: %w", pos, ctx.Err())
+		}
+	}
+}
+
+func (r *Registry) apply(ev eventstore.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev.Type {
+	case TypeIssued:
+		var is Issued
+		if err := json.Unmarshal(ev.Data, &is); err != nil {
+			return fmt.Errorf("decode %s at %d: %w", ev.Type, ev.Position, err)
+		}
+		r.tokens[is.ID] = is.token()
+		r.byHash[is.Hash] = is.ID
+	case TypeRevoked:
+		var rv Revoked
+		if err := json.Unmarshal(ev.Data, &rv); err != nil {
+			return fmt.Errorf("decode %s at %d: %w", ev.Type, ev.Position, err)
+		}
+		if t, ok := r.tokens[rv.ID]; ok {
+			t.Revoked = rv.Revoked
+			r.tokens[rv.ID] = t
+		}
+	}
+	r.moveToLocked(ev.Position)
+	return nil
+}
+
+func (r *Registry) moveTo(pos eventstore.Position) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.moveToLocked(pos)
+}
+
+func (r *Registry) moveToLocked(pos eventstore.Position) {
+	if pos <= r.pos {
+		return
+	}
+	r.pos = pos
+	close(r.advance)
+	r.advance = make(chan struct{})
+}
+
+// Authenticate returns the token whose secret is secret. Returns
+// ErrUnknownToken for a secret no token has and ErrRevoked for a revoked one.
+func (r *Registry) Authenticate(secret string) (Token, error) {
+	if !strings.HasPrefix(secret, secretPrefix) {
+		return Token{}, ErrUnknownToken
+	}
+	hash := HashSecret(secret)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	id, ok := r.byHash[hash]
+	if !ok {
+		return Token{}, ErrUnknownToken
+	}
+	t := r.tokens[id]
+	if !t.Revoked.IsZero() {
+		return Token{}, ErrRevoked
+	}
+	return t, nil
+}
+
+// Get returns the token with id, revoked or not, and whether it exists.
+func (r *Registry) Get(id uuid.UUID) (Token, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t, ok := r.tokens[id]
+	return t, ok
+}
+
+// List returns every token, oldest first.
+func (r *Registry) List() []Token {
+	r.mu.RLock()
+	out := make([]Token, 0, len(r.tokens))
+	for _, t := range r.tokens {
+		out = append(out, t)
+	}
+	r.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Token) int { return strings.Compare(a.ID.String(), b.ID.String()) })
+	return out
+}

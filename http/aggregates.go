@@ -1,0 +1,86 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	nethttp "net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// AggregateEvent is one event of an aggregate read.
+type AggregateEvent struct {
+	Revision uint64          `json:"revision"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// Aggregate is the answer to a read of one aggregate: its whole history and
+// its revision, which is also the ETag a later write may send as If-Match.
+type Aggregate struct {
+	Stream   string           `json:"stream"`
+	Revision int64            `json:"revision"`
+	Events   []AggregateEvent `json:"events"`
+}
+
+// getAggregate answers a read of the aggregate in stream for a principal
+// whose scope covers it. Residents and unit representatives see it with
+// personal data masked.
+func (s *Server) getAggregate(c echo.Context, stream string) error {
+	p := principalOf(c)
+	a, err := s.authorize(c, p, stream)
+	if err != nil {
+		return err
+	}
+	out := Aggregate{Stream: stream, Revision: a.revision, Events: make([]AggregateEvent, len(a.events))}
+	for i, ev := range a.events {
+		typ, body, err := domain.Encode(ev)
+		if err != nil {
+			return fmt.Errorf("encode %T: %w", ev, err)
+		}
+		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: typ, Data: body}
+	}
+	c.Response().Header().Set(headerETag, etag(a.revision))
+	if p.token.Role == auth.RoleResident || p.token.Role == auth.RoleUnitRep {
+		b, err := masked(out)
+		if err != nil {
+			return fmt.Errorf("mask %s: %w", stream, err)
+		}
+		return c.JSONBlob(nethttp.StatusOK, b)
+	}
+	return c.JSON(nethttp.StatusOK, out)
+}
+
+func (s *Server) getProposal(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	return s.getAggregate(c, domain.ProposalStream(id.String()))
+}
+
+func (s *Server) getMeeting(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	return s.getAggregate(c, domain.MeetingStream(id.String()))
+}
+
+func (s *Server) getAction(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	return s.getAggregate(c, domain.ActionStream(id.String()))
+}
+
+func (s *Server) getCommunity(c echo.Context) error {
+	id, err := pathSlug(c, "community")
+	if err != nil {
+		return err
+	}
+	return s.getAggregate(c, domain.OrganisationStream(id))
+}

@@ -1,0 +1,124 @@
+package http
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	nethttp "net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+)
+
+// maxAttachment bounds an uploaded photo.
+const maxAttachment = 8 << 20
+
+// attachmentTypes are the media types accepted for upload: photos only.
+var attachmentTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true, "image/gif": true}
+
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Attachment describes a stored file. Commands refer to it by SHA256.
+type Attachment struct {
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	URL         string `json:"url"`
+}
+
+// postAttachment stores the request body (a photo, sent raw with its media
+// type) under the SHA-256 of its bytes. The declared type must be an
+// accepted image type and agree with the bytes themselves. Storing the same
+// bytes twice is harmless: the address is the content.
+func (s *Server) postAttachment(c echo.Context) error {
+	req := c.Request()
+	declared, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || !attachmentTypes[declared] {
+		return refuse(kindUnsupportedMedia, text{"只接受 JPEG、PNG、WebP 或 GIF 图片", "only JPEG, PNG, WebP or GIF images are accepted"})
+	}
+	if req.ContentLength > maxAttachment {
+		return tooLargeAttachment()
+	}
+	if err := os.MkdirAll(s.attach, 0o750); err != nil {
+		return fmt.Errorf("attachments dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(s.attach, "upload-*")
+	if err != nil {
+		return fmt.Errorf("attachment temp file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(req.Body, maxAttachment+1))
+	if err != nil {
+		return refuse(kindBadRequest, text{"读取上传内容失败", "the upload could not be read"})
+	}
+	if n > maxAttachment {
+		return tooLargeAttachment()
+	}
+	if n == 0 {
+		return refuse(kindValidation, text{"上传内容为空", "the upload is empty"})
+	}
+	head := make([]byte, 512)
+	m, _ := tmp.ReadAt(head, 0)
+	if sniffed := nethttp.DetectContentType(head[:m]); sniffed != declared {
+		return refuse(kindUnsupportedMedia, text{"文件内容与声明的类型 " + declared + " 不符", "the bytes are not the declared " + declared})
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("attachment sync: %w", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	final := s.attachmentPath(sum)
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return fmt.Errorf("attachments dir: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return fmt.Errorf("store attachment: %w", err)
+	}
+	return c.JSON(nethttp.StatusCreated, Attachment{SHA256: sum, ContentType: declared, Size: n, URL: "/v1/attachments/" + sum})
+}
+
+func tooLargeAttachment() error {
+	return refuse(kindTooLarge, text{fmt.Sprintf("图片不能超过 %d MiB", maxAttachment>>20), fmt.Sprintf("a photo may not exceed %d MiB", maxAttachment>>20)})
+}
+
+// attachmentPath spreads files over 256 directories by their hash.
+func (s *Server) attachmentPath(sum string) string {
+	return filepath.Join(s.attach, sum[:2], sum)
+}
+
+// getAttachment serves a stored file with the media type its bytes have.
+// Content-addressed files never change, so they are cacheable forever.
+func (s *Server) getAttachment(c echo.Context) error {
+	sum := c.Param("sha256")
+	if !sha256Pattern.MatchString(sum) {
+		return fieldErr(kindBadRequest, "sha256", text{"应为 64 位小写十六进制 SHA-256", "want a SHA-256 as 64 lowercase hex digits"})
+	}
+	f, err := os.Open(s.attachmentPath(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return refuse(kindNotFound, text{"没有这个附件", "no such attachment"})
+	}
+	if err != nil {
+		return fmt.Errorf("open attachment: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	m, _ := f.ReadAt(head, 0)
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat attachment: %w", err)
+	}
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, nethttp.DetectContentType(head[:m]))
+	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set(headerETag, `"`+sum+`"`)
+	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
+	return nil
+}

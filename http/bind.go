@@ -1,0 +1,122 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// maxJSONBody bounds the body of every JSON request.
+const maxJSONBody = 64 << 10
+
+// decodeJSON reads the request body strictly into dst, a request type of
+// this package: the body must be application/json, at most maxJSONBody
+// bytes, valid UTF-8, one JSON value, and have no field dst does not know.
+// Every refusal names the field at fault where there is one.
+func decodeJSON(c echo.Context, dst any) error {
+	req := c.Request()
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		return refuse(kindUnsupportedMedia, text{"请求体必须是 application/json", "the body must be application/json"})
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxJSONBody+1))
+	if err != nil {
+		return refuse(kindBadRequest, text{"读取请求体失败", "the body could not be read"})
+	}
+	if len(body) > maxJSONBody {
+		return refuse(kindTooLarge, text{fmt.Sprintf("请求体超过 %d 字节", maxJSONBody), fmt.Sprintf("the body exceeds %d bytes", maxJSONBody)})
+	}
+	return decodeBody(body, dst)
+}
+
+// decodeBody is decodeJSON's check of the bytes, shared with the fuzz test.
+func decodeBody(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return refuse(kindBadRequest, text{"请求体不是有效的 UTF-8", "the body is not valid UTF-8"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return refuse(kindBadRequest, text{"请求体在 JSON 值之后还有内容", "the body has data after its JSON value"})
+	}
+	return nil
+}
+
+// jsonError turns encoding/json's errors into refusals naming the field.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return refuse(kindBadRequest, text{"请求体为空", "the body is empty"})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return refuse(kindBadRequest, text{"JSON 不完整", "the JSON is truncated"})
+	case errors.As(err, &syn):
+		return refuse(kindBadRequest, text{fmt.Sprintf("JSON 语法错误（第 %d 字节）", syn.Offset), fmt.Sprintf("JSON syntax error at byte %d", syn.Offset)})
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return fieldErr(kindBadRequest, field, text{"应为 " + jsonTypeName(typ.Type.Kind().String()) + "，收到 " + typ.Value, "want " + jsonTypeName(typ.Type.Kind().String()) + ", got " + typ.Value})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldErr(kindBadRequest, field, text{"未知字段", "unknown field"})
+	default:
+		return refuse(kindBadRequest, text{"JSON 无法解析", "the JSON could not be decoded"})
+	}
+}
+
+// jsonTypeName names a Go kind the way a JSON client thinks of it.
+func jsonTypeName(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	default:
+		return goKind
+	}
+}
+
+// parseID parses a UUID from a path parameter or field; a malformed id is
+// a 400 naming the field.
+func parseID(field, s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil || id == uuid.Nil || len(s) != 36 {
+		return uuid.Nil, fieldErr(kindBadRequest, field, text{"不是有效的 UUID", "not a valid UUID"})
+	}
+	return id, nil
+}
+
+// pathID parses the path parameter name as a UUID.
+func pathID(c echo.Context, name string) (uuid.UUID, error) {
+	return parseID(name, c.Param(name))
+}
+
+// decodeOptionalJSON is decodeJSON for commands whose body may be left
+// out entirely: an empty body leaves dst as it is.
+func decodeOptionalJSON(c echo.Context, dst any) error {
+	req := c.Request()
+	if req.ContentLength == 0 && req.Header.Get(echo.HeaderContentType) == "" {
+		return nil
+	}
+	return decodeJSON(c, dst)
+}

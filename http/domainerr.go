@@ -1,0 +1,34 @@
+package http
+
+import (
+	"errors"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// domainProblem fills p when err is a domain refusal, in the request's
+// language, and reports whether it was one.
+func domainProblem(err error, l lang, p *Problem) bool {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	k := kindConflict
+	switch de.Code {
+	case domain.CodeInvalid:
+		k = kindValidation
+	case domain.CodeNotFound:
+		k = kindNotFound
+	case domain.CodeForbidden:
+		k = kindForbidden
+	}
+	detail := de.MessageZH
+	if l == langEN || detail == "" {
+		detail = de.Message
+	}
+	*p = Problem{Type: problemBase + k.slug, Title: k.title.in(l), Status: k.status, Detail: detail, Reason: de.Reason, Field: de.Field}
+	if de.Field != "" {
+		p.Errors = []FieldError{{Field: de.Field, Reason: detail}}
+	}
+	return true
+}

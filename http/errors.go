@@ -1,0 +1,251 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	nethttp "net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+// problemBase prefixes every problem type; GET /problems/{slug} on the
+// service itself describes each one.
+const problemBase = "/problems/"
+
+// kind is one problem type: the stable part of a problem+json answer.
+type kind struct {
+	slug   string
+	status int
+	title  text
+}
+
+// text is a message in the two languages the service speaks.
+type text struct{ zh, en string }
+
+func (t text) in(l lang) string {
+	if l == langEN {
+		return t.en
+	}
+	return t.zh
+}
+
+// The problem types. Their slugs are part of the API: never rename one.
+var (
+	kindBadRequest       = kind{"bad-request", nethttp.StatusBadRequest, text{"请求格式错误", "Malformed request"}}
+	kindUnauthorized     = kind{"unauthorized", nethttp.StatusUnauthorized, text{"需要有效的访问令牌", "A valid access token is required"}}
+	kindForbidden        = kind{"forbidden", nethttp.StatusForbidden, text{"无权执行此操作", "Not allowed"}}
+	kindNotFound         = kind{"not-found", nethttp.StatusNotFound, text{"未找到", "Not found"}}
+	kindMethodNotAllowed = kind{"method-not-allowed", nethttp.StatusMethodNotAllowed, text{"不支持此请求方法", "Method not allowed"}}
+	kindConflict         = kind{"conflict", nethttp.StatusConflict, text{"当前状态下不能执行此操作", "Refused in the current state"}}
+	kindContention       = kind{"contention", nethttp.StatusConflict, text{"同时修改的人太多，请重试", "Too many concurrent changes, try again"}}
+	kindPrecondition     = kind{"precondition-failed", nethttp.StatusPreconditionFailed, text{"数据在读取后已被修改", "Changed since it was read"}}
+	kindTooLarge         = kind{"too-large", nethttp.StatusRequestEntityTooLarge, text{"请求内容过大", "Request too large"}}
+	kindUnsupportedMedia = kind{"unsupported-media-type", nethttp.StatusUnsupportedMediaType, text{"不支持的内容类型", "Unsupported media type"}}
+	kindValidation       = kind{"validation", nethttp.StatusUnprocessableEntity, text{"输入不符合要求", "Invalid input"}}
+	kindRateLimited      = kind{"rate-limited", nethttp.StatusTooManyRequests, text{"请求过于频繁", "Too many requests"}}
+	kindNotReady         = kind{"not-ready", nethttp.StatusServiceUnavailable, text{"视图尚未更新到所需位置", "Views have not caught up yet"}}
+	kindUnavailable      = kind{"unavailable", nethttp.StatusServiceUnavailable, text{"服务暂时不可用", "Service unavailable"}}
+	kindInternal         = kind{"internal", nethttp.StatusInternalServerError, text{"服务器内部错误", "Internal error"}}
+)
+
+// kinds lists every problem type, for GET /problems/{slug} and the docs.
+var kinds = []kind{
+	kindBadRequest, kindUnauthorized, kindForbidden, kindNotFound, kindMethodNotAllowed,
+	kindConflict, kindContention, kindPrecondition, kindTooLarge, kindUnsupportedMedia,
+	kindValidation, kindRateLimited, kindNotReady, kindUnavailable, kindInternal,
+}
+
+// Problem is an RFC 9457 problem detail, the body of every error response.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Instance is the request's path.
+	Instance string `json:"instance,omitempty"`
+	// Reason is the domain's machine-readable refusal, such as
+	// "not_in_electorate".
+	Reason string `json:"reason,omitempty"`
+	// Field is the request field at fault, when there is one.
+	Field string `json:"field,omitempty"`
+	// Errors lists every field at fault, for input with several.
+	Errors []FieldError `json:"errors,omitempty"`
+	// RequestID is the X-Request-Id of the request, to quote to operators.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// FieldError names one field at fault and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// requestError is a refusal the HTTP layer decides before the ledger sees
+// anything: malformed bodies, bad ids, missing tokens, roles and scopes.
+type requestError struct {
+	kind   kind
+	detail text
+	fields []fieldText
+	// retryAfter, in seconds, is sent as Retry-After when set.
+	retryAfter int
+}
+
+type fieldText struct {
+	field  string
+	reason text
+}
+
+func (e *requestError) Error() string {
+	msg := e.kind.slug + ": " + e.detail.en
+	for _, f := range e.fields {
+		msg += "; " + f.field + ": " + f.reason.en
+	}
+	return msg
+}
+
+func refuse(k kind, detail text, fields ...fieldText) *requestError {
+	return &requestError{kind: k, detail: detail, fields: fields}
+}
+
+// fieldErr refuses one field with kindBadRequest (malformed) or
+// kindValidation (well-formed but unacceptable).
+func fieldErr(k kind, field string, reason text) *requestError {
+	return refuse(k, text{"字段 " + field + "：" + reason.zh, "field " + field + ": " + reason.en}, fieldText{field, reason})
+}
+
+// problemFor maps any error a handler returns to its problem: the one table
+// from errors to statuses. internal reports whether the error is a fault of
+// the service (logged, its text never sent).
+func problemFor(err error, l lang) (p Problem, retryAfter int, internal bool) {
+	build := func(k kind, detail string) Problem {
+		return Problem{Type: problemBase + k.slug, Title: k.title.in(l), Status: k.status, Detail: detail}
+	}
+	var re *requestError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &re):
+		p = build(re.kind, re.detail.in(l))
+		for _, f := range re.fields {
+			p.Errors = append(p.Errors, FieldError{Field: f.field, Reason: f.reason.in(l)})
+		}
+		if len(re.fields) == 1 {
+			p.Field = re.fields[0].field
+		}
+		return p, re.retryAfter, false
+	case domainProblem(err, l, &p):
+		return p, 0, false
+	case errors.Is(err, ledger.ErrPreconditionFailed):
+		return build(kindPrecondition, text{"该记录在您读取之后已被他人修改，请重新读取后再试", "the record changed since you read it; read it again and retry"}.in(l)), 0, false
+	case errors.Is(err, ledger.ErrTooManyConflicts), errors.Is(err, eventstore.ErrWrongRevision):
+		return build(kindContention, kindContention.title.in(l)), 1, false
+	case errors.Is(err, eventstore.ErrTooLarge):
+		return build(kindTooLarge, text{"内容超过事件大小上限", "the change exceeds the event size limit"}.in(l)), 0, false
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+		return build(kindNotFound, text{"没有这条记录", "no such record"}.in(l)), 0, false
+	case errors.Is(err, auth.ErrUnknownToken), errors.Is(err, auth.ErrRevoked):
+		return build(kindUnauthorized, text{"访问令牌无效或已被吊销", "the access token is unknown or revoked"}.in(l)), 0, false
+	case errors.Is(err, auth.ErrAlreadyRevoked):
+		return build(kindConflict, text{"该令牌已被吊销", "the token is already revoked"}.in(l)), 0, false
+	case errors.Is(err, auth.ErrNotFound):
+		return build(kindNotFound, text{"没有这个令牌", "no such token"}.in(l)), 0, false
+	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable):
+		return build(kindUnavailable, kindUnavailable.title.in(l)), 5, true
+	case errors.As(err, &he):
+		return echoProblem(he, l), 0, he.Code >= 500
+	case errors.Is(err, context.DeadlineExceeded):
+		return build(kindUnavailable, text{"处理超时，请稍后重试", "timed out; try again later"}.in(l)), 1, true
+	default:
+		return build(kindInternal, ""), 0, true
+	}
+}
+
+// echoProblem maps echo's own errors (unknown routes, methods, its
+// middleware's refusals).
+func echoProblem(he *echo.HTTPError, l lang) Problem {
+	k := kindInternal
+	switch he.Code {
+	case nethttp.StatusNotFound:
+		k = kindNotFound
+	case nethttp.StatusMethodNotAllowed:
+		k = kindMethodNotAllowed
+	case nethttp.StatusRequestEntityTooLarge:
+		k = kindTooLarge
+	case nethttp.StatusUnsupportedMediaType:
+		k = kindUnsupportedMedia
+	case nethttp.StatusBadRequest:
+		k = kindBadRequest
+	case nethttp.StatusUnauthorized:
+		k = kindUnauthorized
+	case nethttp.StatusForbidden:
+		k = kindForbidden
+	case nethttp.StatusTooManyRequests:
+		k = kindRateLimited
+	case nethttp.StatusServiceUnavailable:
+		k = kindUnavailable
+	}
+	return Problem{Type: problemBase + k.slug, Title: k.title.in(l), Status: k.status}
+}
+
+// handleError is the echo HTTPErrorHandler: it renders every error as
+// problem+json, logs internal ones with the request id, and leaves a
+// response that was already committed (a broken SSE stream) alone.
+func (s *Server) handleError(err error, c echo.Context) {
+	req := c.Request()
+	l := requestLang(req)
+	p, retryAfter, internal := problemFor(err, l)
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	clientGone := errors.Is(err, context.Canceled) && req.Context().Err() != nil
+	switch {
+	case clientGone:
+		s.log.LogAttrs(req.Context(), slog.LevelDebug, "client went away", slog.String("request_id", rid))
+		return
+	case internal:
+		s.log.LogAttrs(req.Context(), slog.LevelError, "request failed",
+			slog.String("request_id", rid), slog.String("route", c.Path()), slog.Any("error", err))
+	}
+	if c.Response().Committed {
+		return
+	}
+	p.Instance = req.URL.Path
+	p.RequestID = rid
+	h := c.Response().Header()
+	if retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	if p.Status == nethttp.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="yishi"`)
+	}
+	h.Set("Content-Language", l.tag())
+	if req.Method == nethttp.MethodHead {
+		err = c.NoContent(p.Status)
+	} else {
+		err = writeJSON(c, p.Status, "application/problem+json", p)
+	}
+	if err != nil {
+		s.log.LogAttrs(req.Context(), slog.LevelWarn, "writing problem failed", slog.String("request_id", rid), slog.Any("error", err))
+	}
+}
+
+// problemDoc is what GET /problems/{slug} returns: the documentation of a
+// problem type.
+type problemDoc struct {
+	Type    string `json:"type"`
+	Status  int    `json:"status"`
+	TitleZH string `json:"title_zh"`
+	TitleEN string `json:"title_en"`
+}
+
+func (s *Server) getProblemType(c echo.Context) error {
+	slug := c.Param("slug")
+	for _, k := range kinds {
+		if k.slug == slug {
+			return c.JSON(nethttp.StatusOK, problemDoc{Type: problemBase + k.slug, Status: k.status, TitleZH: k.title.zh, TitleEN: k.title.en})
+		}
+	}
+	return refuse(kindNotFound, text{"没有这种问题类型", "no such problem type"})
+}

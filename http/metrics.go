@@ -1,0 +1,91 @@
+package http
+
+import (
+	"context"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// metrics are the server's Prometheus collectors, in a registry of its own
+// (so that several servers can live in one test binary).
+type metrics struct {
+	reg        *prometheus.Registry
+	latency    *prometheus.HistogramVec
+	inFlight   prometheus.Gauge
+	appends    *prometheus.CounterVec
+	events     *prometheus.CounterVec
+	sseClients prometheus.Gauge
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "yishi_http_request_duration_seconds",
+			Help:    "Latency of HTTP requests by method, route and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route", "status"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "yishi_http_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+		appends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yishi_appends_total",
+			Help: "Commands that appended events, by stream category.",
+		}, []string{"category"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yishi_events_appended_total",
+			Help: "Events appended through the HTTP API, by stream category.",
+		}, []string{"category"}),
+		sseClients: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "yishi_sse_clients",
+			Help: "Open Server-Sent Events streams.",
+		}),
+	}
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "yishi_projection_lag_positions",
+		Help: "Global log head minus the projections' position (positions, not events: positions need not be dense).",
+	}, func() float64 { return s.projectionLag() })
+	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// headPosition is the global position of the newest event, 0 for none.
+func (s *Server) headPosition(ctx context.Context) (eventstore.Position, error) {
+	for ev, err := range s.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1}) {
+		if err != nil {
+			return 0, err
+		}
+		return ev.Position, nil
+	}
+	return 0, nil
+}
+
+// projectionLag is the log head minus the views' position; -1 when unknown.
+func (s *Server) projectionLag() float64 {
+	if s.cfg.Views == nil {
+		return -1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	head, err := s.headPosition(ctx)
+	if err != nil {
+		return -1
+	}
+	pos := s.cfg.Views.Position()
+	if pos >= head {
+		return 0
+	}
+	return float64(head - pos)
+}
+
+func (s *Server) getMetrics(c echo.Context) error {
+	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
+}

@@ -1,0 +1,216 @@
+package http
+
+import (
+	"log/slog"
+	nethttp "net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
+	"golang.org/x/time/rate"
+)
+
+// requestID gives every request an id: the client's X-Request-Id when it is
+// short and printable, a fresh UUID v7 otherwise. It is echoed in the
+// response, logged, and put into problem bodies.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rid := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !printableToken(rid, 64) {
+			rid = uuid.Must(uuid.NewV7()).String()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		return next(c)
+	}
+}
+
+// printableToken reports whether s is 1..max bytes of visible ASCII.
+func printableToken(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// observe logs one line per request and records its latency. Errors are
+// rendered here (not after the middleware chain) so that the status logged
+// and measured is the one sent.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		s.metrics.inFlight.Inc()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.metrics.inFlight.Dec()
+		elapsed := time.Since(start)
+		req, res := c.Request(), c.Response()
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.latency.WithLabelValues(req.Method, route, strconv.Itoa(res.Status)).Observe(elapsed.Seconds())
+		attrs := []slog.Attr{
+			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", req.Method),
+			slog.String("route", route),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+		}
+		if p := principalOf(c); p.authenticated() {
+			attrs = append(attrs, slog.String("token", p.token.ID.String()), slog.String("role", string(p.token.Role)))
+		}
+		s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
+		return nil
+	}
+}
+
+// principal is who sends a request: a token's holder, or nobody.
+type principal struct {
+	token auth.Token
+}
+
+func (p principal) authenticated() bool { return p.token.ID != uuid.Nil }
+
+const principalKey = "yishi.principal"
+
+func principalOf(c echo.Context) principal {
+	p, _ := c.Get(principalKey).(principal)
+	return p
+}
+
+// authenticate reads a bearer token when one is sent. A request without
+// Authorization goes on anonymously (public reads); a malformed, unknown or
+// revoked token is refused with 401 whatever the route.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		if h == "" {
+			return next(c)
+		}
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			return refuse(kindUnauthorized, text{"Authorization 头应为 \"Bearer <令牌>\"", `the Authorization header must be "Bearer <token>"`})
+		}
+		tok, err := s.tokens.Authenticate(strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, principal{token: tok})
+		return next(c)
+	}
+}
+
+// allow admits only authenticated requests whose role is one of roles.
+// Scope checks need the aggregate and happen in the handlers.
+func allow(roles ...auth.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := requireRole(principalOf(c), roles...); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+func requireRole(p principal, roles ...auth.Role) error {
+	if !p.authenticated() {
+		return refuse(kindUnauthorized, text{"此操作需要访问令牌", "this needs an access token"})
+	}
+	for _, r := range roles {
+		if p.token.Role == r {
+			return nil
+		}
+	}
+	return refuse(kindForbidden, text{"角色 " + string(p.token.Role) + " 不能执行此操作", "role " + string(p.token.Role) + " may not do this"})
+}
+
+// requireScope refuses a principal whose scope does not cover an aggregate
+// of the given community and grid.
+func requireScope(p principal, community, grid string) error {
+	if p.token.Scope.Covers(community, grid) {
+		return nil
+	}
+	return refuse(kindForbidden, text{"令牌的范围（" + p.token.Scope.String() + "）不包括此记录", "the token's scope (" + p.token.Scope.String() + ") does not cover this record"})
+}
+
+// limiter is a token bucket per key (token id, or client address for
+// anonymous requests).
+type limiter struct {
+	rps   rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// maxBuckets bounds the limiter's memory; past it, idle buckets are dropped.
+const maxBuckets = 10000
+
+func newLimiter(rps float64, burst int) *limiter {
+	return &limiter{rps: rate.Limit(rps), burst: burst, buckets: make(map[string]*bucket)}
+}
+
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= maxBuckets {
+			for k, old := range l.buckets {
+				if now.Sub(old.seen) > time.Minute {
+					delete(l.buckets, k)
+				}
+			}
+		}
+		b = &bucket{lim: rate.NewLimiter(l.rps, l.burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	return b.lim.AllowN(now, 1)
+}
+
+// rateLimit refuses requests past the per-token (or per-address) rate with
+// 429 and Retry-After.
+func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key := "ip:" + clientAddr(c.Request())
+		if p := principalOf(c); p.authenticated() {
+			key = "token:" + p.token.ID.String()
+		}
+		if !s.limits.allow(key, time.Now()) {
+			e := refuse(kindRateLimited, text{"请求过于频繁，请稍后再试", "too many requests; slow down"})
+			e.retryAfter = 1
+			return e
+		}
+		return next(c)
+	}
+}
+
+// clientAddr is the request's peer address without the port. Forwarded
+// headers are not trusted: put a proxy's own limits in front if needed.
+func clientAddr(r *nethttp.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return ap.Addr().String()
+}

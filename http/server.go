@@ -1,0 +1,167 @@
+// Package http is Yishi's HTTP door, built on echo v4: the routes (all in
+// routes.go), thin handlers that bind requests into types of this package,
+// map them to domain commands and call the ledger; authentication by bearer
+// token with roles and scopes; RFC 9457 problem+json errors (errors.go);
+// Server-Sent Events; health, readiness and Prometheus metrics. It decides
+// nothing itself and folds nothing: the domain decides, projections fold.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	// Store is the event store; Ledger writes to the same store.
+	Store  eventstore.Store
+	Ledger *ledger.Ledger
+	// Views serves the projections; nil until the runner is wired in, in
+	// which case view routes answer 503 and /readyz is not ready.
+	Views Views
+	// DataDir is the data directory; attachments live under
+	// DataDir/attachments.
+	DataDir string
+	// Logger receives one structured line per request and every internal
+	// error; nil discards.
+	Logger *slog.Logger
+	// RatePerSecond and Burst bound each token's (or anonymous client
+	// address's) requests; zero RatePerSecond means 50/s with a burst of 100.
+	RatePerSecond float64
+	Burst         int
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests;
+	// zero means 10 s.
+	ShutdownTimeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP service. It implements net/http.Handler.
+type Server struct {
+	cfg     Config
+	echo    *echo.Echo
+	log     *slog.Logger
+	tokens  *auth.Registry
+	metrics *metrics
+	limits  *limiter
+	now     func() time.Time
+	attach  string
+
+	// closing is closed when the server shuts down; long-lived streams
+	// (SSE) end then so that shutdown does not wait for them.
+	closeOnce sync.Once
+	closing   chan struct{}
+}
+
+// New builds the server and its routes. It starts nothing: call Run (token
+// registry) and serve the handler, or call Serve, which does both.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Ledger == nil {
+		return nil, errors.New("http: Config needs Store and Ledger")
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("http: Config needs DataDir")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if cfg.RatePerSecond == 0 {
+		cfg.RatePerSecond, cfg.Burst = 50, 100
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = int(cfg.RatePerSecond) + 1
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:     cfg,
+		echo:    echo.New(),
+		log:     cfg.Logger,
+		tokens:  auth.NewRegistry(cfg.Store),
+		limits:  newLimiter(cfg.RatePerSecond, cfg.Burst),
+		now:     cfg.Now,
+		attach:  filepath.Join(cfg.DataDir, "attachments"),
+		closing: make(chan struct{}),
+	}
+	s.metrics = newMetrics(s)
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) { s.echo.ServeHTTP(w, r) }
+
+// Tokens returns the registry of access tokens the server authenticates with.
+func (s *Server) Tokens() *auth.Registry { return s.tokens }
+
+// Run keeps the server's token registry current until ctx ends; it returns
+// nil when ctx ends and the store's error otherwise.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.tokens.Sync(ctx); err != nil {
+		return fmt.Errorf("http: load tokens: %w", err)
+	}
+	err := s.tokens.Run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Serve runs the server on ln until ctx ends, then shuts down gracefully:
+// it stops accepting, ends live streams, and waits (up to ShutdownTimeout)
+// for in-flight requests, whose appends are then all acknowledged.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.tokens.Sync(ctx); err != nil {
+		return fmt.Errorf("http: load tokens: %w", err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.Run(runCtx) }()
+
+	srv := &nethttp.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(s.close)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http: serve: %w", err)
+	case err := <-runErr:
+		_ = srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http: shutdown: %w", err)
+	}
+	return nil
+}
+
+// close ends the live streams; idempotent.
+func (s *Server) close() { s.closeOnce.Do(func() { close(s.closing) }) }

@@ -1,0 +1,194 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	nethttp "net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// sseHeartbeat is how often an idle stream sends a comment, so that proxies
+// and clients see the connection alive.
+const sseHeartbeat = 15 * time.Second
+
+// sseStream writes Server-Sent Events to one response.
+type sseStream struct {
+	c echo.Context
+}
+
+// startSSE commits the response as an event stream.
+func (s *Server) startSSE(c echo.Context) *sseStream {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(nethttp.StatusOK)
+	c.Response().Flush()
+	return &sseStream{c: c}
+}
+
+// send writes one event: id (omitted when empty), event name and JSON data.
+func (st *sseStream) send(id, event string, data any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("sse: encode %s: %w", event, err)
+	}
+	var sb strings.Builder
+	if id != "" {
+		sb.WriteString("id: " + id + "\n")
+	}
+	sb.WriteString("event: " + event + "\n")
+	sb.WriteString("data: ")
+	sb.Write(b)
+	sb.WriteString("\n\n")
+	if _, err := st.c.Response().Write([]byte(sb.String())); err != nil {
+		return fmt.Errorf("sse: write: %w", err)
+	}
+	st.c.Response().Flush()
+	return nil
+}
+
+// comment writes an SSE comment line (heartbeats).
+func (st *sseStream) comment(s string) error {
+	if _, err := st.c.Response().Write([]byte(": " + s + "\n\n")); err != nil {
+		return fmt.Errorf("sse: write: %w", err)
+	}
+	st.c.Response().Flush()
+	return nil
+}
+
+// lastEventID reads where a client resumes: the Last-Event-ID header (sent
+// by EventSource on reconnection) or the last_event_id query parameter,
+// both a global position; 0 when absent.
+func lastEventID(c echo.Context) (eventstore.Position, error) {
+	v := c.Request().Header.Get("Last-Event-ID")
+	field := "Last-Event-ID"
+	if v == "" {
+		v, field = c.QueryParam("last_event_id"), "last_event_id"
+	}
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fieldErr(kindBadRequest, field, text{"应为事件的全局位置（非负整数）", "want an event's global position (a non-negative integer)"})
+	}
+	return eventstore.Position(n), nil
+}
+
+// streamContext ends when the request ends or the server shuts down.
+func (s *Server) streamContext(c echo.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// FeedEvent is one event of the live feed and of the log listing.
+type FeedEvent struct {
+	ID       string          `json:"id"`
+	Stream   string          `json:"stream"`
+	Revision uint64          `json:"revision"`
+	Position uint64          `json:"position"`
+	Type     string          `json:"type"`
+	Recorded time.Time       `json:"recorded"`
+	Data     json.RawMessage `json:"data"`
+	Metadata any             `json:"metadata"`
+}
+
+func feedEvent(ev eventstore.Event) FeedEvent {
+	return FeedEvent{
+		ID: ev.ID.String(), Stream: ev.Stream, Revision: ev.Revision, Position: uint64(ev.Position),
+		Type: ev.Type, Recorded: ev.Recorded, Data: ev.Data, Metadata: ev.Metadata,
+	}
+}
+
+// feedFilter reads the stream and type prefix filters of the event routes
+// (comma-separated "stream" and "type" query parameters).
+func feedFilter(c echo.Context) eventstore.Filter {
+	split := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return strings.Split(v, ",")
+	}
+	return eventstore.Filter{StreamPrefixes: split(c.QueryParam("stream")), TypePrefixes: split(c.QueryParam("type"))}
+}
+
+// getEventFeed streams the log's new events as SSE, each with its global
+// position as id; a client that reconnects with Last-Event-ID misses
+// nothing and sees nothing twice. A "caught-up" event marks the end of the
+// backlog. Admins and auditors only: events carry personal data.
+func (s *Server) getEventFeed(c echo.Context) error {
+	after, err := lastEventID(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
+	st := s.startSSE(c)
+	s.metrics.sseClients.Inc()
+	defer s.metrics.sseClients.Dec()
+
+	type item struct {
+		d   eventstore.Delivery
+		err error
+	}
+	items := make(chan item)
+	go func() {
+		defer close(items)
+		for d, err := range s.cfg.Store.Subscribe(ctx, eventstore.SubscribeOptions{After: after, Filter: feedFilter(c)}) {
+			select {
+			case items <- item{d, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(sseHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := st.comment("keepalive"); err != nil {
+				return nil
+			}
+		case it, ok := <-items:
+			if !ok {
+				return nil
+			}
+			if it.err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("event feed ended", "error", it.err)
+				}
+				return nil
+			}
+			var werr error
+			switch {
+			case it.d.Event != nil:
+				werr = st.send(strconv.FormatUint(uint64(it.d.Position), 10), "event", feedEvent(*it.d.Event))
+			case it.d.CaughtUp:
+				werr = st.send(strconv.FormatUint(uint64(it.d.Position), 10), "caught-up", map[string]uint64{"position": uint64(it.d.Position)})
+			}
+			if werr != nil {
+				return nil
+			}
+		}
+	}
+}
