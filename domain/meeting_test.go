@@ -1,0 +1,171 @@
+package domain
+
+import (
+	"testing"
+	"time"
+)
+
+var (
+	startsAt  = now.Add(time.Hour)
+	facil     = Voter{PersonID: "h1", Name: "李网格长"}
+	yesNo     = []Option{{"yes", "同意"}, {"no", "反对"}}
+	majority  = Rule{Kind: RuleSimpleMajority}
+	scheduled = MeetingScheduled{MeetingID: "m1", CommunityID: community, GridID: "g1", CompoundID: "c1", Title: "3号院楼院议事",
+		Place: "3号院", StartsAt: startsAt, Format: FormatCourtyard, Facilitator: facil, At: now}
+	item1    = AgendaItemAdded{MeetingID: "m1", ItemID: "i1", Title: "院内停车划线", ProposalID: "p1", MeetingTitle: "3号院楼院议事", StartsAt: startsAt, At: now}
+	opened   = MeetingOpened{MeetingID: "m1", At: now}
+	tabled   = MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: "请施工方重新划线", Options: yesNo, Rule: majority, At: now}
+	voters   = []Voter{{"v1", "甲"}, {"v2", "乙"}, {"v3", "丙"}}
+	voting   = VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, Options: yesNo, Rule: majority, Electorate: voters, At: now}
+	present  = func(id string) AttendanceRecorded { return AttendanceRecorded{MeetingID: "m1", PersonID: id, Name: id, Attendance: Present} }
+	castYes  = func(id string) VoteCast { return VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: id, CastBy: id, OptionID: "yes"} }
+	consensM = MotionTabled{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: "定期举办邻里小饭桌", Options: []Option{{"do", "每月一次"}}, Rule: Rule{Kind: RuleConsensus}}
+	offered  = MediationOffered{MeetingID: "m1", MediationID: "md1", ItemID: "i1", ProposalID: "p1", Dispute: "开发商遗留问题",
+		Parties: []Party{{PartyUnit, "dev", "开发商"}, {PartyPerson, "v1", "甲"}}, Options: []Option{{"a", "开发商维修"}, {"b", "补偿"}}}
+	adjourned = MeetingAdjourned{MeetingID: "m1", At: now}
+	minutes   = MinutesPublished{MeetingID: "m1", Summary: "会议决定重新划线", ObjectionUntil: now.Add(72 * time.Hour), At: now}
+)
+
+func TestMeeting(t *testing.T) {
+	sched := []Event{scheduled, item1}
+	open := with(sched, opened)
+	motion := with(open, tabled)
+	vote := with(motion, voting, present("v1"), present("v2"))
+	cons := with(open, consensM)
+	medi := with(open, offered)
+	adj := with(open, adjourned)
+	pub := with(adj, minutes)
+	schedule := ScheduleMeeting{MeetingID: "m1", CommunityID: community, GridID: "g1", CompoundID: "c1", Title: "3号院楼院议事", Place: "3号院", StartsAt: startsAt, Format: FormatCourtyard, Facilitator: facil}
+	run(t, []spec{
+		{name: "schedule", when: schedule, then: []Event{scheduled}},
+		{name: "schedule twice", given: sched, when: schedule, code: CodeConflict, reason: "meeting_exists"},
+		{name: "schedule without start", when: ScheduleMeeting{MeetingID: "m1", CommunityID: community, GridID: "g1", Title: "x", Place: "x", Format: FormatCourtyard, Facilitator: facil}, code: CodeInvalid, reason: "required", field: "starts_at"},
+		{name: "schedule bad format", when: ScheduleMeeting{MeetingID: "m1", CommunityID: community, GridID: "g1", Title: "x", Place: "x", StartsAt: startsAt, Format: "party", Facilitator: facil}, code: CodeInvalid, reason: "not_allowed", field: "format"},
+		{name: "owners assembly without compound", when: ScheduleMeeting{MeetingID: "m1", CommunityID: community, GridID: "g1", Title: "x", Place: "x", StartsAt: startsAt, Format: FormatOwners, Facilitator: facil}, code: CodeInvalid, reason: "compound_required"},
+		{name: "agenda before schedule", when: AddAgendaItem{MeetingID: "m1", ItemID: "i1", Title: "x"}, code: CodeNotFound, reason: "meeting_not_found"},
+		{name: "add agenda item", given: sched[:1], when: AddAgendaItem{MeetingID: "m1", ItemID: "i1", Title: "院内停车划线", ProposalID: "p1"}, then: []Event{item1}},
+		{name: "add agenda item twice", given: sched, when: AddAgendaItem{MeetingID: "m1", ItemID: "i1", Title: "x"}, code: CodeConflict, reason: "item_exists"},
+		{name: "add agenda item after adjourning", given: adj, when: AddAgendaItem{MeetingID: "m1", ItemID: "i2", Title: "x"}, code: CodeConflict, reason: "meeting_not_scheduled"},
+		{name: "invite heating company", given: sched, when: InviteParticipant{MeetingID: "m1", Participant: Participant{PersonID: "hc1", Name: "刘经理", Kind: ParticipantUnit, PartnerID: "heat"}},
+			then: []Event{ParticipantInvited{MeetingID: "m1", Participant: Participant{PersonID: "hc1", Name: "刘经理", Kind: ParticipantUnit, PartnerID: "heat"}, At: now}}},
+		{name: "invite unit without unit", given: sched, when: InviteParticipant{MeetingID: "m1", Participant: Participant{PersonID: "hc1", Name: "刘经理", Kind: ParticipantUnit}}, code: CodeInvalid, reason: "partner_required"},
+		{name: "invite twice", given: with(sched, ParticipantInvited{MeetingID: "m1", Participant: Participant{PersonID: "v1", Name: "甲", Kind: ParticipantResident}}),
+			when: InviteParticipant{MeetingID: "m1", Participant: Participant{PersonID: "v1", Name: "甲", Kind: ParticipantResident}}, code: CodeConflict, reason: "already_invited"},
+		{name: "invite bad kind", given: sched, when: InviteParticipant{MeetingID: "m1", Participant: Participant{PersonID: "v1", Name: "甲", Kind: "guest"}}, code: CodeInvalid, reason: "not_allowed"},
+		{name: "open", given: sched, when: OpenMeeting{MeetingID: "m1"}, then: []Event{opened}},
+		{name: "open twice", given: open, when: OpenMeeting{MeetingID: "m1"}, code: CodeConflict, reason: "meeting_not_scheduled"},
+		{name: "attendance", given: open, when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "v1", Attendance: Present}, then: []Event{present("v1").at()}},
+		{name: "attendance before opening", given: sched, when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "v1", Attendance: Present}, code: CodeConflict, reason: "meeting_not_open"},
+		{name: "attendance unchanged", given: with(open, present("v1")), when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "v1", Attendance: Present}, code: CodeConflict, reason: "attendance_unchanged"},
+		{name: "attendance bad value", given: open, when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "v1", Attendance: "late"}, code: CodeInvalid, reason: "not_allowed"},
+		{name: "proxy", given: with(open, present("v1")), when: RecordAttendance{MeetingID: "m1", PersonID: "v3", Name: "丙", Attendance: Proxy, HolderID: "v1", Authority: "委托书 2026-07-14"},
+			then: []Event{AttendanceRecorded{MeetingID: "m1", PersonID: "v3", Name: "丙", Attendance: Proxy, HolderID: "v1", Authority: "委托书 2026-07-14", At: now}}},
+		{name: "proxy holder absent", given: open, when: RecordAttendance{MeetingID: "m1", PersonID: "v3", Name: "丙", Attendance: Proxy, HolderID: "v1", Authority: "委托书"}, code: CodeConflict, reason: "proxy_holder_not_present"},
+		{name: "proxy without authority", given: with(open, present("v1")), when: RecordAttendance{MeetingID: "m1", PersonID: "v3", Name: "丙", Attendance: Proxy, HolderID: "v1"}, code: CodeInvalid, reason: "required", field: "authority"},
+		{name: "proxy for self", given: with(open, present("v1")), when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "甲", Attendance: Proxy, HolderID: "v1", Authority: "x"}, code: CodeInvalid, reason: "proxy_for_self"},
+		{name: "holder without proxy", given: open, when: RecordAttendance{MeetingID: "m1", PersonID: "v1", Name: "甲", Attendance: Present, HolderID: "v2"}, code: CodeInvalid, reason: "holder_without_proxy"},
+		{name: "statement", given: open, when: RecordStatement{MeetingID: "m1", ItemID: "i1", Speaker: Voter{"v1", "甲"}, Summary: "路太窄，经常剐蹭"},
+			then: []Event{StatementRecorded{MeetingID: "m1", ItemID: "i1", Speaker: Voter{"v1", "甲"}, Summary: "路太窄，经常剐蹭", At: now}}},
+		{name: "statement on unknown item", given: open, when: RecordStatement{MeetingID: "m1", ItemID: "i9", Speaker: Voter{"v1", "甲"}, Summary: "x"}, code: CodeNotFound, reason: "item_not_found"},
+		{name: "statement without summary", given: open, when: RecordStatement{MeetingID: "m1", ItemID: "i1", Speaker: Voter{"v1", "甲"}}, code: CodeInvalid, reason: "required", field: "summary"},
+		{name: "table motion", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: tabled.Text, Options: yesNo, Rule: majority}, then: []Event{tabled}},
+		{name: "table motion twice", given: motion, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo, Rule: majority}, code: CodeConflict, reason: "motion_exists"},
+		{name: "table motion on unknown item", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i9", Text: "x", Options: yesNo, Rule: majority}, code: CodeNotFound, reason: "item_not_found"},
+		{name: "table motion with one option", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo[:1], Rule: majority}, code: CodeInvalid, reason: "too_few_options"},
+		{name: "table motion with option twice", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: []Option{{"a", "x"}, {"a", "y"}}, Rule: majority}, code: CodeInvalid, reason: "duplicate_option"},
+		{name: "table motion bad rule", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo, Rule: Rule{Kind: "loudest"}}, code: CodeInvalid, reason: "not_allowed", field: "rule.kind"},
+		{name: "table motion bad quorum", given: open, when: TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo, Rule: Rule{Kind: RuleTwoThirds, QuorumPercent: 120}}, code: CodeInvalid, reason: "bad_quorum"},
+		{name: "amend motion", given: motion, when: AmendMotion{MeetingID: "m1", MotionID: "mo1", Text: "重新划线并加装反光镜", Options: yesNo, Rule: Rule{Kind: RuleTwoThirds}, Reason: "居民补充"},
+			then: []Event{MotionAmended{MeetingID: "m1", MotionID: "mo1", Text: "重新划线并加装反光镜", Options: yesNo, Rule: Rule{Kind: RuleTwoThirds}, Reason: "居民补充", At: now}}},
+		{name: "amend rule after voting opened", given: vote, when: AmendMotion{MeetingID: "m1", MotionID: "mo1", Text: "x", Options: yesNo, Rule: Rule{Kind: RuleTwoThirds}, Reason: "x"}, code: CodeConflict, reason: "voting_already_opened"},
+		{name: "amend unknown motion", given: motion, when: AmendMotion{MeetingID: "m1", MotionID: "mo9", Text: "x", Options: yesNo, Rule: majority, Reason: "x"}, code: CodeNotFound, reason: "motion_not_found"},
+		{name: "amend without reason", given: motion, when: AmendMotion{MeetingID: "m1", MotionID: "mo1", Text: "x", Options: yesNo, Rule: majority}, code: CodeInvalid, reason: "required", field: "reason"},
+		{name: "open voting", given: motion, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: voters}, then: []Event{voting}},
+		{name: "open voting twice", given: vote, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: voters}, code: CodeConflict, reason: "voting_already_opened"},
+		{name: "open voting without electorate", given: motion, when: OpenVoting{MeetingID: "m1", MotionID: "mo1"}, code: CodeInvalid, reason: "electorate_required"},
+		{name: "open voting with voter twice", given: motion, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: []Voter{{"v1", "甲"}, {"v1", "甲"}}}, code: CodeInvalid, reason: "duplicate_voter"},
+		{name: "open voting with register but no owners rule", given: motion, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: voters, Units: []OwnedUnit{{"u1", 1, []string{"v1"}}}}, code: CodeInvalid, reason: "units_without_owners_rule"},
+		{name: "open voting on consensus motion", given: cons, when: OpenVoting{MeetingID: "m1", MotionID: "mc", Electorate: voters}, code: CodeConflict, reason: "consensus_needs_no_vote"},
+		{name: "open voting before meeting opens", given: with(sched, tabled), when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: voters}, code: CodeConflict, reason: "meeting_not_open"},
+		{name: "cast vote", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes"},
+			then: []Event{VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes", At: now}}},
+		{name: "abstain", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1"},
+			then: []Event{VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", At: now}}},
+		{name: "change vote", given: with(vote, castYes("v1")), when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no"},
+			then: []Event{VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no", PreviousOption: "yes", At: now}}},
+		{name: "vote twice without change", given: with(vote, castYes("v1")), when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes"}, code: CodeConflict, reason: "already_voted"},
+		{name: "vote not in electorate", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "x9", CastBy: "x9", OptionID: "yes"}, code: CodeForbidden, reason: "not_in_electorate"},
+		{name: "vote before voting opens", given: motion, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes"}, code: CodeConflict, reason: "motion_not_open"},
+		{name: "vote on closed motion", given: with(vote, VotingClosed{MeetingID: "m1", MotionID: "mo1"}), when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes"}, code: CodeConflict, reason: "motion_not_open"},
+		{name: "vote for unknown option", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "maybe"}, code: CodeInvalid, reason: "unknown_option"},
+		{name: "vote on unknown motion", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo9", VoterID: "v1", CastBy: "v1", OptionID: "yes"}, code: CodeNotFound, reason: "motion_not_found"},
+		{name: "vote for another without proxy", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v3", CastBy: "v1", OptionID: "yes"}, code: CodeForbidden, reason: "no_proxy"},
+		{name: "vote by proxy", given: with(vote, AttendanceRecorded{MeetingID: "m1", PersonID: "v3", Attendance: Proxy, HolderID: "v1", Authority: "x"}),
+			when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v3", CastBy: "v1", OptionID: "no"},
+			then: []Event{VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v3", CastBy: "v1", OptionID: "no", At: now}}},
+		{name: "vote by proxy someone else holds", given: with(vote, AttendanceRecorded{MeetingID: "m1", PersonID: "v3", Attendance: Proxy, HolderID: "v1", Authority: "x"}),
+			when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "v3", CastBy: "v2", OptionID: "no"}, code: CodeForbidden, reason: "no_proxy"},
+		{name: "vote without voter", given: vote, when: CastVote{MeetingID: "m1", MotionID: "mo1", CastBy: "v1", OptionID: "yes"}, code: CodeInvalid, reason: "required", field: "voter_id"},
+		{name: "close voting", given: with(vote, castYes("v1"), castYes("v2")), when: CloseVoting{MeetingID: "m1", MotionID: "mo1"},
+			then: []Event{VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, At: now,
+				Tally: Tally{Rule: majority, Options: []OptionTally{{OptionID: "yes", Label: "同意", Votes: 2}, {OptionID: "no", Label: "反对"}}, Ballots: 2, Electorate: 3, Attending: 2, QuorumMet: true,
+					Result: ResultAdopted, Adopted: true, WinningOptionID: "yes"}}}},
+		{name: "close voting not open", given: motion, when: CloseVoting{MeetingID: "m1", MotionID: "mo1"}, code: CodeConflict, reason: "motion_not_open"},
+		{name: "object to consensus motion", given: cons, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "费用怎么分摊？"},
+			then: []Event{MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "费用怎么分摊？", At: now}}},
+		{name: "object twice", given: with(cons, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}), when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "x"}, code: CodeConflict, reason: "already_objected"},
+		{name: "object to voted motion", given: motion, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mo1", PersonID: "v2", Name: "乙", Reason: "x"}, code: CodeConflict, reason: "not_consensus_motion"},
+		{name: "object without reason", given: cons, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙"}, code: CodeInvalid, reason: "required", field: "reason"},
+		{name: "withdraw objection", given: with(cons, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}), when: WithdrawMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2"},
+			then: []Event{MotionObjectionWithdrawn{MeetingID: "m1", MotionID: "mc", PersonID: "v2", At: now}}},
+		{name: "withdraw no objection", given: cons, when: WithdrawMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}, code: CodeNotFound, reason: "objection_not_found"},
+		{name: "consensus", given: cons, when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do", Note: "提前报名、费用平摊"},
+			then: []Event{ConsensusReached{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: consensM.Text, OptionID: "do", Label: "每月一次", Note: "提前报名、费用平摊", At: now}}},
+		{name: "consensus after objection withdrawn", given: with(cons, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}, MotionObjectionWithdrawn{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}),
+			when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do"},
+			then: []Event{ConsensusReached{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: consensM.Text, OptionID: "do", Label: "每月一次", At: now}}},
+		{name: "consensus with objection", given: with(cons, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙"}), when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do"}, code: CodeConflict, reason: "objection_standing"},
+		{name: "consensus twice", given: with(cons, ConsensusReached{MeetingID: "m1", MotionID: "mc", OptionID: "do"}), when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do"}, code: CodeConflict, reason: "motion_already_decided"},
+		{name: "consensus on unknown option", given: cons, when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "x"}, code: CodeInvalid, reason: "unknown_option"},
+		{name: "consensus on voted motion", given: motion, when: RecordConsensus{MeetingID: "m1", MotionID: "mo1", OptionID: "yes"}, code: CodeConflict, reason: "not_consensus_motion"},
+		{name: "offer mediation", given: open, when: OfferMediation{MeetingID: "m1", MediationID: "md1", ItemID: "i1", Dispute: offered.Dispute, Parties: offered.Parties, Options: offered.Options},
+			then: []Event{offered.at()}},
+		{name: "offer mediation twice", given: medi, when: OfferMediation{MeetingID: "m1", MediationID: "md1", ItemID: "i1", Dispute: "x", Parties: offered.Parties, Options: offered.Options}, code: CodeConflict, reason: "mediation_exists"},
+		{name: "offer one option", given: open, when: OfferMediation{MeetingID: "m1", MediationID: "md1", ItemID: "i1", Dispute: "x", Parties: offered.Parties, Options: offered.Options[:1]}, code: CodeInvalid, reason: "too_few_options"},
+		{name: "offer with one party", given: open, when: OfferMediation{MeetingID: "m1", MediationID: "md1", ItemID: "i1", Dispute: "x", Parties: offered.Parties[:1], Options: offered.Options}, code: CodeInvalid, reason: "too_few_parties"},
+		{name: "offer on unknown item", given: open, when: OfferMediation{MeetingID: "m1", MediationID: "md1", ItemID: "i9", Dispute: "x", Parties: offered.Parties, Options: offered.Options}, code: CodeNotFound, reason: "item_not_found"},
+		{name: "agree mediation", given: medi, when: AgreeMediation{MeetingID: "m1", MediationID: "md1", OptionID: "a"},
+			then: []Event{MediationAgreed{MeetingID: "m1", MediationID: "md1", ItemID: "i1", ProposalID: "p1", Dispute: offered.Dispute, OptionID: "a", Label: "开发商维修", Parties: offered.Parties, At: now}}},
+		{name: "agree twice", given: with(medi, MediationAgreed{MeetingID: "m1", MediationID: "md1", OptionID: "a"}), when: AgreeMediation{MeetingID: "m1", MediationID: "md1", OptionID: "b"}, code: CodeConflict, reason: "mediation_already_agreed"},
+		{name: "agree unknown option", given: medi, when: AgreeMediation{MeetingID: "m1", MediationID: "md1", OptionID: "z"}, code: CodeInvalid, reason: "unknown_option"},
+		{name: "agree unknown mediation", given: medi, when: AgreeMediation{MeetingID: "m1", MediationID: "md9", OptionID: "a"}, code: CodeNotFound, reason: "mediation_not_found"},
+		{name: "adjourn", given: open, when: AdjournMeeting{MeetingID: "m1"}, then: []Event{adjourned}},
+		{name: "adjourn while voting", given: vote, when: AdjournMeeting{MeetingID: "m1"}, code: CodeConflict, reason: "voting_still_open"},
+		{name: "adjourn twice", given: adj, when: AdjournMeeting{MeetingID: "m1"}, code: CodeConflict, reason: "meeting_not_open"},
+		{name: "publish minutes", given: adj, when: PublishMinutes{MeetingID: "m1", Summary: minutes.Summary, ObjectionUntil: minutes.ObjectionUntil}, then: []Event{minutes}},
+		{name: "publish before adjourning", given: open, when: PublishMinutes{MeetingID: "m1", Summary: "x", ObjectionUntil: minutes.ObjectionUntil}, code: CodeConflict, reason: "meeting_not_adjourned"},
+		{name: "publish twice", given: pub, when: PublishMinutes{MeetingID: "m1", Summary: "x", ObjectionUntil: minutes.ObjectionUntil}, code: CodeConflict, reason: "meeting_not_adjourned"},
+		{name: "publish with past period", given: adj, when: PublishMinutes{MeetingID: "m1", Summary: "x", ObjectionUntil: now}, code: CodeInvalid, reason: "objection_period_in_past"},
+		{name: "publish with bad document", given: adj, when: PublishMinutes{MeetingID: "m1", Summary: "x", Document: "minutes.pdf", ObjectionUntil: minutes.ObjectionUntil}, code: CodeInvalid, reason: "bad_photo_ref", field: "document"},
+		{name: "object to minutes", given: pub, when: ObjectToMinutes{MeetingID: "m1", PersonID: "v2", Name: "乙", Text: "我的发言记录有误"},
+			then: []Event{MinutesObjectionRaised{MeetingID: "m1", PersonID: "v2", Name: "乙", Text: "我的发言记录有误", At: now}}},
+		{name: "object after period", given: with(adj, MinutesPublished{MeetingID: "m1", Summary: "x", ObjectionUntil: now.Add(-time.Minute)}), when: ObjectToMinutes{MeetingID: "m1", PersonID: "v2", Name: "乙", Text: "x"}, code: CodeConflict, reason: "objection_period_over"},
+		{name: "object before publication", given: adj, when: ObjectToMinutes{MeetingID: "m1", PersonID: "v2", Name: "乙", Text: "x"}, code: CodeConflict, reason: "meeting_not_published"},
+		{name: "action command on a meeting stream", given: open, when: wrongStream{"meeting-m1"}, code: CodeInvalid, reason: "unknown_command"},
+	})
+}
+
+// at returns the event stamped with the specs' clock.
+func (e AttendanceRecorded) at() AttendanceRecorded { e.At = now; return e }
+
+// at returns the event stamped with the specs' clock.
+func (e MediationOffered) at() MediationOffered { e.At = now; return e }
+
+func TestFoldMeetingKeepsBallotsInOrderOfLatestCasting(t *testing.T) {
+	s := FoldMeeting(with([]Event{scheduled, item1, opened, tabled, voting}, castYes("v1"), castYes("v2"),
+		VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no"}))
+	b := s.Motions[0].Ballots
+	if len(b) != 2 || b[0].VoterID != "v2" || b[1].VoterID != "v1" || b[1].OptionID != "no" {
+		t.Fatalf("ballots: %+v", b)
+	}
+}
