@@ -123,7 +123,7 @@ type liveMotion struct {
 	// Voters is the electorate's ids; Current maps a voter to the option
 	// of their current ballot ("" abstains), while voting is open.
 	Voters  []string          `json:"voters,omitempty"`
-	Current map[string]string `json:"current,omitempty"`
+	Current map[string]string `json:"current"`
 }
 
 type liveState struct {

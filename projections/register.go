@@ -190,10 +190,10 @@ type Register struct {
 type regMeeting struct {
 	Info        domain.MeetingScheduled            `json:"info"`
 	Items       map[string]domain.AgendaItemAdded  `json:"items"`
-	Motions     map[string]*regMotion              `json:"motions,omitempty"`
-	Mediations  map[string]domain.MediationOffered `json:"mediations,omitempty"`
+	Motions     map[string]*regMotion              `json:"motions"`
+	Mediations  map[string]domain.MediationOffered `json:"mediations"`
 	Invited     int                                `json:"invited"`
-	Attendance  map[string]string                  `json:"attendance,omitempty"`
+	Attendance  map[string]string                  `json:"attendance"`
 	Publication *Publication                       `json:"publication,omitempty"`
 }
 

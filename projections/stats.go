@@ -237,6 +237,9 @@ func (s *Stats) Apply(e Event) error {
 		if m == nil {
 			return nil
 		}
+		if m.Attendance == nil {
+			m.Attendance = map[string]string{}
+		}
 		was := m.Attendance[d.PersonID]
 		m.Attendance[d.PersonID] = d.Attendance
 		if m.Month == "" {

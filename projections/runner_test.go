@@ -1,0 +1,346 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// state returns every view's snapshot, the whole state of a set, for
+// comparisons.
+func state(tb testing.TB, v *Views) map[string]string {
+	tb.Helper()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := map[string]string{}
+	for _, view := range v.all {
+		b, err := view.MarshalSnapshot()
+		require.NoError(tb, err)
+		out[view.Name()] = string(b)
+	}
+	return out
+}
+
+// foldAll folds stored events into a fresh set at once, decoding each.
+func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
+	tb.Helper()
+	v := NewViews()
+	for _, se := range evs {
+		d, err := domain.Decode(se.Type, se.Data)
+		require.NoError(tb, err)
+		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}
+		for _, view := range v.all {
+			require.NoError(tb, view.Apply(e))
+		}
+		v.pos = se.Position
+	}
+	return v
+}
+
+// runUntil runs r until it has folded pos, then stops it and returns Run's
+// error.
+func runUntil(tb testing.TB, r *Runner, pos eventstore.Position) error {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	werr := r.WaitFor(context.Background(), pos)
+	cancel()
+	err := <-done
+	if err == nil {
+		err = werr
+	}
+	return err
+}
+
+func TestRunnerFoldsTheStoreAndServesReadYourWrites(t *testing.T) {
+	s := mustOpenStore(t)
+	evs := newGen(1, 5).events(300)
+	pos := mustAppend(t, s, evs[:200])
+	r, err := New(s, Config{Dir: t.TempDir()})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.NoError(t, r.WaitFor(ctx, pos[199]))
+	// Live: events appended while running are folded and waited for.
+	pos = append(pos, mustAppend(t, s, evs[200:])...)
+	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
+	assert.Equal(t, pos[len(pos)-1], r.Position())
+	assert.Equal(t, uint64(len(evs)), r.Status().Events)
+	head, err := r.Head(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pos[len(pos)-1], head)
+	require.Eventually(t, r.Ready, 5*time.Second, time.Millisecond)
+
+	stored := readAll(t, s)
+	assert.Equal(t, state(t, foldAll(t, stored)), state(t, r.Views()), "live set equals a fold of the log")
+	cancel()
+	require.NoError(t, <-done)
+	assert.False(t, r.Ready())
+	assert.ErrorIs(t, r.WaitFor(context.Background(), head+1), ErrStopped)
+}
+
+func uuidV7(tb testing.TB) uuid.UUID {
+	tb.Helper()
+	id, err := uuid.NewV7()
+	require.NoError(tb, err)
+	return id
+}
+
+func readAll(tb testing.TB, s eventstore.Store) []eventstore.Event {
+	tb.Helper()
+	var out []eventstore.Event
+	for e, err := range s.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		require.NoError(tb, err)
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestRunnerSkipsEventsOutsideTheDomain(t *testing.T) {
+	s := mustOpenStore(t)
+	pos := mustAppend(t, s, newGen(2, 2).events(20))
+	res, err := s.Append(context.Background(), "token-1", eventstore.NoStream(), eventstore.EventData{ID: uuidV7(t), Type: "token.issued.v1", Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	r, err := New(s, Config{})
+	require.NoError(t, err)
+	require.NoError(t, runUntil(t, r, res.Position), "the position of a token event is reached through checkpoints")
+	assert.Equal(t, uint64(len(pos)), r.Status().Events)
+}
+
+// failing is a view that fails on the event at a position.
+type failing struct{ at eventstore.Position }
+
+func (f *failing) Name() string                     { return "failing" }
+func (f *failing) Version() int                     { return 1 }
+func (f *failing) MarshalSnapshot() ([]byte, error) { return []byte("{}"), nil }
+func (f *failing) UnmarshalSnapshot([]byte) error   { return nil }
+func (f *failing) Apply(e Event) error {
+	if e.Position == f.at {
+		return errors.New("boom")
+	}
+	return nil
+}
+
+func TestRunnerStopsAtTheEventAViewFailsOn(t *testing.T) {
+	s := mustOpenStore(t)
+	evs := newGen(3, 2).events(30)
+	pos := mustAppend(t, s, evs)
+	bad := pos[17]
+	r, err := New(s, Config{NewViews: func() *Views {
+		v := NewViews()
+		v.all = append(v.all, &failing{at: bad})
+		return v
+	}})
+	require.NoError(t, err)
+	err = r.Run(context.Background())
+	var ae *ApplyError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "failing", ae.View)
+	assert.Equal(t, bad, ae.Position)
+	assert.Equal(t, streamOf(t, evs[17]), ae.Stream)
+	assert.Equal(t, evs[17].EventType(), ae.Type)
+	assert.Contains(t, err.Error(), ae.Stream)
+	assert.Equal(t, pos[16], r.Position(), "stops before the failed event, never past it")
+	werr := r.WaitFor(context.Background(), pos[29])
+	assert.ErrorIs(t, werr, ErrStopped)
+	assert.ErrorAs(t, werr, &ae, "WaitFor says why the runner stopped")
+
+	_, err = r.AsOf(context.Background(), AsOf{})
+	require.ErrorAs(t, err, &ae, "as-of fails on the same event")
+	assert.Equal(t, bad, ae.Position)
+}
+
+func TestRunnerNamesAnUndecodableEvent(t *testing.T) {
+	s := mustOpenStore(t)
+	res, err := s.Append(context.Background(), "proposal-x", eventstore.NoStream(), eventstore.EventData{ID: uuidV7(t), Type: "proposal.submitted.v1", Data: json.RawMessage(`{"title": 7}`)})
+	require.NoError(t, err)
+	r, err := New(s, Config{})
+	require.NoError(t, err)
+	err = r.Run(context.Background())
+	var ae *ApplyError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "decode", ae.View)
+	assert.Equal(t, res.Position, ae.Position)
+	assert.Equal(t, "proposal-x", ae.Stream)
+}
+
+func TestWaitForTimesOut(t *testing.T) {
+	s := mustOpenStore(t)
+	pos := mustAppend(t, s, newGen(4, 2).events(5))
+	r, err := New(s, Config{MaxWait: 20 * time.Millisecond})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
+	err = r.WaitFor(ctx, pos[len(pos)-1]+1000)
+	require.ErrorIs(t, err, ErrWaitTimeout)
+	assert.Contains(t, err.Error(), "waiting for")
+
+	short, stop := context.WithTimeout(ctx, time.Millisecond)
+	defer stop()
+	require.ErrorIs(t, r.WaitFor(short, pos[len(pos)-1]+1000), ErrWaitTimeout, "the caller's deadline bounds the wait too")
+}
+
+func TestSnapshotsRestartWithoutReplay(t *testing.T) {
+	s := mustOpenStore(t)
+	dir := t.TempDir()
+	pos := mustAppend(t, s, newGen(5, 3).events(200))
+	last := pos[len(pos)-1]
+	r, err := New(s, Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, runUntil(t, r, last))
+	want := state(t, r.Views())
+
+	again, err := New(s, Config{Dir: dir})
+	require.NoError(t, err)
+	assert.Equal(t, last, again.Position(), "restored from the snapshots")
+	assert.Equal(t, want, state(t, again.Views()))
+	require.NoError(t, runUntil(t, again, last))
+	assert.Zero(t, again.Status().Events, "nothing replayed")
+}
+
+func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
+	cases := map[string]func(t *testing.T, path string){
+		"view version changed": func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Version = 99 }) },
+		"unknown format":       func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Format = 2 }) },
+		"damaged payload": func(t *testing.T, path string) {
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			b[len(b)-2] ^= 0xff
+			require.NoError(t, os.WriteFile(path, b, 0o600))
+		},
+	}
+	for name, damage := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := mustOpenStore(t)
+			dir := t.TempDir()
+			pos := mustAppend(t, s, newGen(6, 3).events(150))
+			last := pos[len(pos)-1]
+			r, err := New(s, Config{Dir: dir})
+			require.NoError(t, err)
+			require.NoError(t, runUntil(t, r, last))
+			want := state(t, r.Views())
+			damage(t, filepath.Join(dir, "board.snap"))
+
+			again, err := New(s, Config{Dir: dir})
+			require.NoError(t, err)
+			assert.Equal(t, eventstore.Start, again.Position(), "the board starts over")
+			assert.NotEqual(t, want["board"], state(t, again.Views())["board"])
+			assert.Equal(t, want["register"], state(t, again.Views())["register"], "other views keep their snapshots")
+			require.NoError(t, runUntil(t, again, last))
+			assert.Equal(t, want, state(t, again.Views()), "rebuilt to the same state")
+		})
+	}
+}
+
+func rewriteHeader(t *testing.T, path string, f func(*snapshotHeader)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	i := 0
+	for b[i] != '\n' {
+		i++
+	}
+	var h snapshotHeader
+	require.NoError(t, json.Unmarshal(b[:i], &h))
+	f(&h)
+	nh, err := json.Marshal(h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(nh, b[i:]...), 0o600))
+}
+
+func TestRebuildOnDemandKeepsServing(t *testing.T) {
+	s := mustOpenStore(t)
+	dir := t.TempDir()
+	pos := mustAppend(t, s, newGen(7, 3).events(120))
+	r, err := New(s, Config{Dir: dir})
+	require.NoError(t, err)
+	require.ErrorIs(t, r.Rebuild(context.Background()), ErrNotRunning)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
+	old := r.Views()
+	want := state(t, old)
+	require.NoError(t, r.Rebuild(ctx))
+	assert.NotSame(t, old, r.Views(), "a fresh set was swapped in")
+	assert.Equal(t, want, state(t, r.Views()))
+	more := mustAppend(t, s, newGen(8, 3).events(40))
+	require.NoError(t, r.WaitFor(ctx, more[len(more)-1]))
+	assert.Equal(t, state(t, foldAll(t, readAll(t, s))), state(t, r.Views()), "the rebuilt set goes on folding live events")
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// TestRebuildEqualsIncremental folds a generated ledger at once, and event
+// by event through runners restarted from their snapshots at random
+// checkpoints, and compares the states.
+func TestRebuildEqualsIncremental(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		seed := rapid.Uint64().Draw(rt, "seed")
+		n := rapid.IntRange(1, 400).Draw(rt, "events")
+		stored := encode(t, newGen(seed, rapid.IntRange(1, 20).Draw(rt, "grids")).events(n))
+		want := state(t, foldAll(t, stored))
+
+		dir := t.TempDir()
+		at := 0
+		for at < len(stored) {
+			at = rapid.IntRange(at+1, len(stored)).Draw(rt, "checkpoint")
+			r, err := New(&memStore{evs: stored[:at]}, Config{Dir: dir})
+			require.NoError(rt, err)
+			require.NoError(rt, runUntil(t, r, stored[at-1].Position))
+		}
+		r, err := New(&memStore{evs: stored}, Config{Dir: dir})
+		require.NoError(rt, err)
+		assert.Equal(rt, want, state(t, r.Views()))
+	})
+}
+
+func TestAsOfEveryPositionEqualsIncremental(t *testing.T) {
+	s := mustOpenStore(t)
+	evs := newGen(9, 3).events(150)
+	pos := mustAppend(t, s, evs)
+	stored := readAll(t, s)
+	r, err := New(s, Config{})
+	require.NoError(t, err)
+	inc := NewViews()
+	for i, se := range stored {
+		d, err := domain.Decode(se.Type, se.Data)
+		require.NoError(t, err)
+		for _, v := range inc.all {
+			require.NoError(t, v.Apply(Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}))
+		}
+		got, err := r.AsOf(context.Background(), AsOf{Position: pos[i]})
+		require.NoError(t, err)
+		require.Equal(t, state(t, inc), state(t, got), "as of position %d", pos[i])
+		require.Equal(t, pos[i], got.Position())
+	}
+	// As of a time: the log as it stood then.
+	mid := stored[70].Recorded
+	got, err := r.AsOf(context.Background(), AsOf{Time: mid})
+	require.NoError(t, err)
+	last := 0
+	for i, se := range stored {
+		if !se.Recorded.After(mid) {
+			last = i
+		}
+	}
+	assert.Equal(t, stored[last].Position, got.Position())
+	assert.Equal(t, state(t, foldAll(t, stored[:last+1])), state(t, got))
+	assert.Equal(t, eventstore.Start, r.Position(), "the live set was not touched")
+}
