@@ -1,0 +1,63 @@
+package demo_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/demo"
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+func TestLoadTellsTheSeedStories(t *testing.T) {
+	ctx := context.Background()
+	store, err := pebble.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+
+	photos := map[string][]byte{}
+	sum, err := demo.Load(ctx, store, func(data []byte, contentType string) (string, error) {
+		assert.Equal(t, "image/png", contentType)
+		h := sha256.Sum256(data)
+		ref := hex.EncodeToString(h[:])
+		photos[ref] = data
+		return ref, nil
+	})
+	require.NoError(t, err)
+	assert.Greater(t, sum.Proposals, 40)
+	assert.Greater(t, sum.Meetings, 8)
+	assert.NotEmpty(t, photos)
+
+	l := ledger.New(store)
+	shed, _, err := l.Load(ctx, domain.ProposalStream(demo.ID("hy/bicycle-shed")))
+	require.NoError(t, err)
+	assert.Equal(t, domain.StatusClosed, domain.FoldProposal(shed).Status, "the bicycle-shed passage was cleared and verified")
+
+	dinner, _, err := l.Load(ctx, domain.ActionStream(demo.ID("hy/dinner/action")))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, domain.FoldAction(dinner).Occurrences, 70, "邻里小饭桌 held 70+ times")
+
+	parking, _, err := l.Load(ctx, domain.MeetingStream(demo.ID("hy/parking/meeting")))
+	require.NoError(t, err)
+	var closed *domain.VotingClosed
+	for _, e := range parking {
+		if vc, ok := e.(domain.VotingClosed); ok {
+			closed = &vc
+		}
+	}
+	require.NotNil(t, closed, "the parking vote closed")
+	assert.True(t, closed.Tally.Adopted)
+
+	rep, err := ledger.Verify(ctx, store, nil)
+	require.NoError(t, err, "the demo ledger verifies")
+	assert.Equal(t, sum.Position, rep.Head)
+
+	_, err = demo.Load(ctx, store, nil)
+	require.Error(t, err, "the demo loads only into an empty store")
+}
