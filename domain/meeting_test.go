@@ -12,13 +12,17 @@ var (
 	majority  = Rule{Kind: RuleSimpleMajority}
 	scheduled = MeetingScheduled{MeetingID: "m1", CommunityID: community, GridID: "g1", CompoundID: "c1", Title: "3号院楼院议事",
 		Place: "3号院", StartsAt: startsAt, Format: FormatCourtyard, Facilitator: facil, At: now}
-	item1    = AgendaItemAdded{MeetingID: "m1", ItemID: "i1", Title: "院内停车划线", ProposalID: "p1", MeetingTitle: "3号院楼院议事", StartsAt: startsAt, At: now}
-	opened   = MeetingOpened{MeetingID: "m1", At: now}
-	tabled   = MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: "请施工方重新划线", Options: yesNo, Rule: majority, At: now}
-	voters   = []Voter{{"v1", "甲"}, {"v2", "乙"}, {"v3", "丙"}}
-	voting   = VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, Options: yesNo, Rule: majority, Electorate: voters, At: now}
-	present  = func(id string) AttendanceRecorded { return AttendanceRecorded{MeetingID: "m1", PersonID: id, Name: id, Attendance: Present} }
-	castYes  = func(id string) VoteCast { return VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: id, CastBy: id, OptionID: "yes"} }
+	item1   = AgendaItemAdded{MeetingID: "m1", ItemID: "i1", Title: "院内停车划线", ProposalID: "p1", MeetingTitle: "3号院楼院议事", StartsAt: startsAt, At: now}
+	opened  = MeetingOpened{MeetingID: "m1", At: now}
+	tabled  = MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: "请施工方重新划线", Options: yesNo, Rule: majority, At: now}
+	voters  = []Voter{{"v1", "甲"}, {"v2", "乙"}, {"v3", "丙"}}
+	voting  = VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, Options: yesNo, Rule: majority, Electorate: voters, At: now}
+	present = func(id string) AttendanceRecorded {
+		return AttendanceRecorded{MeetingID: "m1", PersonID: id, Name: id, Attendance: Present}
+	}
+	castYes = func(id string) VoteCast {
+		return VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: id, CastBy: id, OptionID: "yes"}
+	}
 	consensM = MotionTabled{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: "定期举办邻里小饭桌", Options: []Option{{"do", "每月一次"}}, Rule: Rule{Kind: RuleConsensus}}
 	offered  = MediationOffered{MeetingID: "m1", MediationID: "md1", ItemID: "i1", ProposalID: "p1", Dispute: "开发商遗留问题",
 		Parties: []Party{{PartyUnit, "dev", "开发商"}, {PartyPerson, "v1", "甲"}}, Options: []Option{{"a", "开发商维修"}, {"b", "补偿"}}}
