@@ -10,9 +10,8 @@ import (
 
 // People of 衡苑社区 the stories need.
 var (
-	hyAdmin     = ledger.Actor{ID: "hy-admin", Role: "admin"}
-	hySecretary = person("hy-liu", "刘迎春")
-	hyWorkers   = []domain.Voter{
+	hyAdmin   = ledger.Actor{ID: "hy-admin", Role: "admin"}
+	hyWorkers = []domain.Voter{
 		person("hy-w1", "王芳"), person("hy-w2", "赵磊"), person("hy-w3", "孙丽"), person("hy-w4", "周强"),
 		person("hy-w5", "吴静"), person("hy-w6", "郑伟"), person("hy-w7", "陈敏"),
 	}
