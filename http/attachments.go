@@ -122,3 +122,37 @@ func (s *Server) getAttachment(c echo.Context) error {
 	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
 	return nil
 }
+
+// SaveAttachment stores a photo given as bytes, as an upload would, and
+// returns its reference (the SHA-256 in lowercase hex). The demo loader
+// uses it; the bytes must be an accepted image type.
+func (s *Server) SaveAttachment(data []byte, contentType string) (string, error) {
+	if sniffed := nethttp.DetectContentType(data); !attachmentTypes[contentType] || sniffed != contentType {
+		return "", fmt.Errorf("save attachment: %s bytes declared as %s are not an accepted image", sniffed, contentType)
+	}
+	if len(data) > maxAttachment {
+		return "", fmt.Errorf("save attachment: %d bytes, more than %d", len(data), maxAttachment)
+	}
+	sum := sha256.Sum256(data)
+	ref := hex.EncodeToString(sum[:])
+	final := s.attachmentPath(ref)
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return "", fmt.Errorf("attachments dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(final), "save-*")
+	if err != nil {
+		return "", fmt.Errorf("attachment temp file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := tmp.Write(data); err != nil {
+		return "", fmt.Errorf("write attachment: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", fmt.Errorf("attachment sync: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", fmt.Errorf("store attachment: %w", err)
+	}
+	return ref, nil
+}

@@ -27,6 +27,8 @@ commands:
   serve     run the HTTP service
   copy      copy a whole ledger between stores (embedded <-> KurrentDB)
   token     create, list and revoke access tokens
+  verify    re-compute every stream's hash chain and name the first event that does not match
+  export    write every event, in global order, as JSON lines
 `
 
 // run is the whole program; tests call it directly.
@@ -40,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "verify":
+		return verify(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return export(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -49,4 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// envOr returns the environment variable key, or def when it is empty.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
 }

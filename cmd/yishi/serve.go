@@ -6,68 +6,110 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
-	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
-	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/yishi-civic/yishi/demo"
+	"github.com/yishi-civic/yishi/eventstore"
+	yhttp "github.com/yishi-civic/yishi/http"
+	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 )
 
+// serve runs the HTTP service until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "YISHI_ADDR", "127.0.0.1:8080"), "listen address (env YISHI_ADDR)")
-	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory of the embedded store (env YISHI_DATA)")
-	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; overrides --data (env YISHI_STORE)")
-	_ = fs.Bool("demo", false, "load the demo data set into an empty store")
+	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory: the embedded store, projection snapshots, attachments (env YISHI_DATA)")
+	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; default --data (env YISHI_STORE)")
+	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
+	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
 	spec := *dataDir
 	if *storeSpec != "" {
 		spec = *storeSpec
+	}
+	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		return fmt.Errorf("--data: %w", err)
 	}
 	store, desc, err := openStore(ctx, spec)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := store.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+
+	l := ledger.New(store)
+	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger})
+	if err != nil {
+		return fmt.Errorf("projections: %w", err)
+	}
+	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		if err := loadDemo(ctx, store, srv, stdout); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	e.Listener = ln
-	fmt.Fprintf(stdout, "yishi listening on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- e.Start("") }()
-	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
+	base := "http://" + ln.Addr().String()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCancel(runner.Run(gctx)) })
+	g.Go(func() error { return ignoreCancel(srv.Run(gctx)) })
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if *withDemo {
+		if err := printDemoTokens(gctx, l, srv, base, stdout); err != nil {
+			return err
 		}
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := e.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	fmt.Fprintf(stdout, "yishi listening on %s (health %s/healthz, ready %s/readyz)\n", base, base, base)
+	return g.Wait()
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
+// ignoreCancel turns the end of the service's context into a clean stop.
+func ignoreCancel(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
 	}
-	return def
+	return err
+}
+
+// loadDemo writes the demo data set into an empty store; a store that
+// already holds events is left alone.
+func loadDemo(ctx context.Context, store eventstore.Store, srv *yhttp.Server, stdout io.Writer) error {
+	for _, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{Max: 1}) {
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Fprintln(stdout, "demo: the store already holds events; not loading the demo again")
+		return nil
+	}
+	start := time.Now()
+	sum, err := demo.Load(ctx, store, srv.SaveAttachment)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo: %d commands (%d proposals, %d meetings, %d actions) loaded in %s\n",
+		sum.Commands, sum.Proposals, sum.Meetings, sum.Actions, time.Since(start).Round(time.Millisecond))
+	return nil
 }

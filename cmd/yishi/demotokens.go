@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/demo"
+	"github.com/yishi-civic/yishi/eventstore"
+	yhttp "github.com/yishi-civic/yishi/http"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+// demoDoors are the tokens the demo prints: one per role, each acting as a
+// person of the demo's stories, so that every door can be tried at once.
+var demoDoors = []struct {
+	req  auth.IssueRequest
+	try  string
+	what string
+}{
+	{auth.IssueRequest{Role: auth.RoleAdmin, Name: "演示管理员", Subject: "demo-admin"},
+		"/v1/communities/" + demo.Hengyuan, "the organisation of 衡苑社区"},
+	{auth.IssueRequest{Role: auth.RoleFacilitator, Scope: auth.Scope{Community: demo.Hengyuan, Grid: "hy-grid-2"}, Name: "赵磊", Subject: "hy-w2"},
+		"/v1/meetings/" + demo.ID("hy/parking/meeting") + "/live", "the parking-line meeting he ran"},
+	{auth.IssueRequest{Role: auth.RoleGridWorker, Scope: auth.Scope{Community: demo.Hengyuan, Grid: "hy-grid-1"}, Name: "王芳", Subject: "hy-w1"},
+		"/v1/board?community=" + demo.Hengyuan, "the open-issues board (民情账本)"},
+	{auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3"},
+		"/v1/proposals/" + demo.ID("hy/parking") + "/timeline", "the parking proposal's whole story"},
+	{auth.IssueRequest{Role: auth.RoleUnitRep, Scope: auth.Scope{Community: demo.Dongzhongxu}, Name: "热力公司片区经理", Subject: "dzx-heating"},
+		"/v1/outcomes?community=" + demo.Dongzhongxu, "the actions of 东仲许社区 (行动清单)"},
+	{auth.IssueRequest{Role: auth.RoleAuditor, Name: "街道督查", Subject: "demo-auditor"},
+		"/v1/events/live", "the live event feed"},
+}
+
+// printDemoTokens issues one token per role and prints how to use it.
+func printDemoTokens(ctx context.Context, l *ledger.Ledger, srv *yhttp.Server, base string, stdout io.Writer) error {
+	by := ledger.Actor{ID: "demo", Role: "operator"}
+	fmt.Fprintf(stdout, "\nDemo tokens (new ones on every start with --demo; each shown once):\n")
+	var last eventstore.Position
+	for _, d := range demoDoors {
+		tok, secret, res, err := auth.Issue(ctx, l, by, d.req, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo token for %s: %w", d.req.Role, err)
+		}
+		last = max(last, res.Position)
+		fmt.Fprintf(stdout, "  %-12s %s  (%s, scope %s)\n", tok.Role, secret, d.req.Name, tok.Scope)
+		fmt.Fprintf(stdout, "               curl -H 'Authorization: Bearer %s' '%s%s'   # %s\n", secret, base, d.try, d.what)
+	}
+	fmt.Fprintf(stdout, "\nPublic, no token: %s/v1/register (公示栏)  %s/v1/stats?community=%s\n\n", base, base, demo.Hengyuan)
+	return srv.Tokens().WaitFor(ctx, last)
+}
