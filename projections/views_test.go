@@ -1,0 +1,308 @@
+package projections
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+var day0 = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
+
+func at(days int) time.Time { return day0.Add(time.Duration(days) * 24 * time.Hour) }
+
+// story is the bicycle-shed passage of 衡苑社区: submitted by photo report,
+// supported, accepted, deliberated in a courtyard meeting, voted, an action
+// assigned, done and verified, closed; beside it a parking proposal in
+// another grid left open with an overdue action, and a rejected one.
+func story() []domain.Event {
+	zhang := domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}
+	wuye := domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}
+	voters := []domain.Voter{{PersonID: "v1", Name: "王五"}, {PersonID: "v2", Name: "赵六"}, {PersonID: "v3", Name: "李七"}}
+	rule := domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 50}
+	opts := []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}
+	return []domain.Event{
+		domain.ProposalSubmitted{ProposalID: "shed", CommunityID: "hengyuan", GridID: "g1", CompoundID: "c1", Title: "停车棚夹道乱堆乱放", Category: "环境", Place: "3号楼2单元", Channel: domain.ChannelPhotoReport, Author: zhang, At: at(0)},
+		domain.ProposalSubmitted{ProposalID: "lines", CommunityID: "hengyuan", GridID: "g2", Title: "道路窄刮车", Category: "停车", Place: "东门", Channel: domain.ChannelVisit, Author: zhang, At: at(1)},
+		domain.ProposalSubmitted{ProposalID: "noise", CommunityID: "yangguang", GridID: "g9", Title: "噪音", Category: "邻里", Channel: domain.ChannelWindow, Author: zhang, At: at(2)},
+		domain.ProposalSupported{ProposalID: "shed", PersonID: "r2", Name: "李四", At: at(2)},
+		domain.ProposalRejected{ProposalID: "noise", Reason: "不属于社区事务", By: "w1", At: at(3)},
+		domain.ProposalAccepted{ProposalID: "shed", Owner: wuye, By: "w1", At: at(3)},
+		domain.ProposalAccepted{ProposalID: "lines", Owner: wuye, By: "w1", At: at(3)},
+		domain.ActionAssigned{ActionID: "paint", CommunityID: "hengyuan", GridID: "g2", ProposalID: "lines", Title: "重新划线", Owner: wuye, Due: at(10), By: "w1", At: at(4)},
+		domain.MeetingScheduled{MeetingID: "m1", CommunityID: "hengyuan", GridID: "g1", Title: "楼院议事", Place: "车棚", StartsAt: at(5), Format: domain.FormatCourtyard, Facilitator: domain.Voter{PersonID: "f1", Name: "刘网格长"}, At: at(4)},
+		domain.AgendaItemAdded{MeetingID: "m1", ItemID: "i1", Title: "夹道清理", ProposalID: "shed", At: at(4)},
+		domain.ProposalPutOnAgenda{ProposalID: "shed", MeetingID: "m1", ItemID: "i1", MeetingTitle: "楼院议事", At: at(4)},
+		domain.ParticipantInvited{MeetingID: "m1", Participant: domain.Participant{PersonID: "v1", Name: "王五", Kind: domain.ParticipantResident}, At: at(4)},
+		domain.ParticipantInvited{MeetingID: "m1", Participant: domain.Participant{PersonID: "v2", Name: "赵六", Kind: domain.ParticipantResident}, At: at(4)},
+		domain.ParticipantInvited{MeetingID: "m1", Participant: domain.Participant{PersonID: "v3", Name: "李七", Kind: domain.ParticipantResident}, At: at(4)},
+		domain.MeetingOpened{MeetingID: "m1", At: at(5)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "v1", Name: "王五", Attendance: domain.Present, At: at(5)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "v3", Name: "李七", Attendance: domain.Absent, At: at(5)},
+		domain.StatementRecorded{MeetingID: "m1", ItemID: "i1", Speaker: voters[0], Summary: "组织志愿者清理", At: at(5)},
+		domain.MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Options: opts, Rule: rule, At: at(5)},
+		domain.VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Options: opts, Rule: rule, Electorate: voters, At: at(5)},
+		domain.VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no", At: at(5)},
+		domain.VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes", PreviousOption: "no", At: at(5)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "v2", Name: "赵六", Attendance: domain.Proxy, HolderID: "v1", At: at(5)},
+	}
+}
+
+// story2 continues story: the vote closes, an action follows and is
+// verified, the proposal closes.
+func story2() []domain.Event {
+	wuye := domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}
+	tally := domain.Tally{Rule: domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 50},
+		Options: []domain.OptionTally{{OptionID: "yes", Label: "同意", Votes: 2}, {OptionID: "no", Label: "反对"}},
+		Ballots: 2, Electorate: 3, Attending: 2, QuorumMet: true, Result: domain.ResultAdopted, Adopted: true, WinningOptionID: "yes"}
+	return []domain.Event{
+		domain.VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v2", CastBy: "v1", OptionID: "yes", At: at(5)},
+		domain.VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Tally: tally, At: at(5)},
+		domain.ProposalDecided{ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", How: domain.DecidedByVote, Adopted: true, OptionID: "yes", Outcome: "清理夹道", At: at(5)},
+		domain.MeetingAdjourned{MeetingID: "m1", At: at(5)},
+		domain.MinutesPublished{MeetingID: "m1", Summary: "决定清理", ObjectionUntil: at(12), At: at(6)},
+		domain.MinutesObjectionRaised{MeetingID: "m1", PersonID: "r9", Name: "孙八", Text: "电话13812345678", At: at(7)},
+		domain.ActionAssigned{ActionID: "clear", CommunityID: "hengyuan", GridID: "g1", ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", Title: "清理夹道", Owner: wuye, Due: at(9), By: "f1", At: at(6)},
+		domain.ActionProgressReported{ActionID: "clear", Percent: 60, Note: "已清一半", At: at(7)},
+		domain.ActionCompleted{ActionID: "clear", Evidence: []string{"sha256-1"}, At: at(8)},
+		domain.ActionVerified{ActionID: "clear", ProposalID: "shed", Verifier: domain.Voter{PersonID: "r1", Name: "张三"}, Satisfied: false, Reason: "还有杂物", At: at(8)},
+		domain.ProposalReopened{ProposalID: "shed", ActionID: "clear", Reason: "还有杂物", By: "system", At: at(8)},
+		domain.ActionCompleted{ActionID: "clear", Evidence: []string{"sha256-2"}, At: at(9)},
+		domain.ActionVerified{ActionID: "clear", ProposalID: "shed", Verifier: domain.Voter{PersonID: "r1", Name: "张三"}, Satisfied: true, At: at(9)},
+		domain.ProposalActionSettled{ProposalID: "shed", ActionID: "clear", Outcome: domain.SettledVerified, At: at(9)},
+		domain.ProposalClosed{ProposalID: "shed", By: "f1", At: at(10)},
+	}
+}
+
+func ids(items []BoardItem) []string {
+	out := []string{}
+	for _, it := range items {
+		out = append(out, it.ProposalID)
+	}
+	return out
+}
+
+func TestBoardFilters(t *testing.T) {
+	v := foldAll(t, encode(t, story()))
+	now := at(12)
+	cases := []struct {
+		name string
+		q    BoardQuery
+		want []string
+	}{
+		{"every open proposal", BoardQuery{Now: now}, []string{"shed", "lines"}},
+		{"community", BoardQuery{CommunityID: "yangguang", Now: now}, []string{}},
+		{"grid", BoardQuery{GridID: "g2", Now: now}, []string{"lines"}},
+		{"compound", BoardQuery{CompoundID: "c1", Now: now}, []string{"shed"}},
+		{"category", BoardQuery{Category: "停车", Now: now}, []string{"lines"}},
+		{"status", BoardQuery{Status: StatusOnAgenda, Now: now}, []string{"shed"}},
+		{"closed statuses on request", BoardQuery{Status: StatusRejected, Now: now}, []string{"noise"}},
+		{"channel", BoardQuery{Channel: domain.ChannelVisit, Now: now}, []string{"lines"}},
+		{"min age", BoardQuery{MinAgeDays: 12, Now: now}, []string{"shed"}},
+		{"max age", BoardQuery{MaxAgeDays: 11, Now: now}, []string{"lines"}},
+		{"overdue", BoardQuery{OverdueOnly: true, Now: now}, []string{"lines"}},
+		{"not overdue yet", BoardQuery{OverdueOnly: true, Now: at(9)}, []string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, ids(v.Board.Open(c.q).Items))
+		})
+	}
+	first := v.Board.Open(BoardQuery{Now: now, Limit: 1})
+	require.NotEmpty(t, first.Next)
+	assert.Equal(t, []string{"shed"}, ids(first.Items))
+	second := v.Board.Open(BoardQuery{Now: now, Limit: 1, After: first.Next})
+	assert.Equal(t, []string{"lines"}, ids(second.Items))
+	assert.Empty(t, second.Next)
+
+	shed, ok := v.Board.Proposal("shed", now)
+	require.True(t, ok)
+	assert.Equal(t, 1, shed.Supporters)
+	assert.Equal(t, []string{"m1"}, shed.Meetings)
+	assert.Equal(t, "张*", shed.Mask().Author.Name)
+	assert.Equal(t, "*号楼*单元", shed.Mask().Place)
+	assert.Equal(t, "张三", shed.Author.Name, "Mask returns a copy")
+
+	assert.Equal(t, []GridCount{
+		{CommunityID: "hengyuan", GridID: "g1", Open: 1, ByStatus: map[string]int{StatusOnAgenda: 1}},
+		{CommunityID: "hengyuan", GridID: "g2", Open: 1, Overdue: 1, ByStatus: map[string]int{StatusAccepted: 1}},
+	}, v.Board.GridCounts("", now))
+}
+
+func TestLiveMeeting(t *testing.T) {
+	v := foldAll(t, encode(t, story()))
+	m, ok := v.Live.Meeting("m1")
+	require.True(t, ok)
+	assert.Equal(t, MeetingOpen, m.Status)
+	assert.Equal(t, 3, m.Invited)
+	assert.Equal(t, 1, m.Present)
+	assert.Equal(t, 1, m.Proxies)
+	assert.Equal(t, 1, m.Absent)
+	require.NotNil(t, m.Motion)
+	assert.Equal(t, MotionVoting, m.Motion.Status)
+	assert.Equal(t, []OptionCount{{"yes", "同意", 1}, {"no", "反对", 0}}, m.Motion.Tally, "a changed vote moves, it does not add")
+	assert.Equal(t, 1, m.Motion.Ballots)
+	assert.Equal(t, 2, m.Motion.Attending)
+	assert.True(t, m.Motion.QuorumReached, "2 of 3 attend, quorum 50%")
+	assert.Equal(t, "王*", m.Mask().Attendees[0].Name)
+
+	v = foldAll(t, encode(t, append(story(), story2()...)))
+	m, _ = v.Live.Meeting("m1")
+	assert.Equal(t, MeetingPublished, m.Status)
+	assert.Equal(t, MotionClosed, m.Motion.Status)
+	require.NotNil(t, m.Motion.Final)
+	assert.True(t, m.Motion.Final.Adopted)
+	_, ok = v.Live.Meeting("nope")
+	assert.False(t, ok)
+}
+
+func TestRegister(t *testing.T) {
+	v := foldAll(t, encode(t, append(story(), story2()...)))
+	page := v.Register.Decisions(RegisterQuery{})
+	require.Len(t, page.Items, 1)
+	d := page.Items[0]
+	assert.Equal(t, "m1/mo1", d.Key)
+	assert.Equal(t, domain.DecidedByVote, d.How)
+	assert.Equal(t, "楼院议事", d.MeetingTitle)
+	assert.Equal(t, "清理夹道", d.Text)
+	assert.Equal(t, domain.RuleSimpleMajority, d.Rule.Kind)
+	assert.Len(t, d.Electorate, 3)
+	assert.Equal(t, AttendanceCount{Invited: 3, Present: 1, Proxy: 1, Absent: 1}, d.Attendance)
+	require.NotNil(t, d.Tally)
+	assert.Equal(t, 2, d.Tally.Options[0].Votes)
+	assert.True(t, d.Adopted)
+	assert.Equal(t, "同意", d.Label)
+	require.NotNil(t, d.Publication)
+	assert.Equal(t, at(12), d.Publication.ObjectionUntil)
+	require.Len(t, d.Publication.Objections, 1)
+	assert.Equal(t, []DecisionAction{{ActionID: "clear", Title: "清理夹道", Owner: domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}, Due: at(9)}}, d.Actions)
+	masked := d.Mask()
+	assert.Equal(t, "王*", masked.Electorate[0].Name)
+	assert.Equal(t, "孙*", masked.Publication.Objections[0].Name)
+	assert.Equal(t, "电话*", masked.Publication.Objections[0].Text)
+	assert.Equal(t, "孙八", d.Publication.Objections[0].Name, "Mask returns a copy")
+
+	for name, q := range map[string]RegisterQuery{
+		"grid": {GridID: "g1"}, "community": {CommunityID: "hengyuan"}, "meeting": {MeetingID: "m1"},
+		"proposal": {ProposalID: "shed"}, "how": {How: domain.DecidedByVote},
+	} {
+		assert.Len(t, v.Register.Decisions(q).Items, 1, name)
+	}
+	for name, q := range map[string]RegisterQuery{
+		"other grid": {GridID: "g2"}, "other proposal": {ProposalID: "lines"}, "consensus": {How: domain.DecidedByConsensus},
+		"after the last": {After: positionCursor(d.Position)},
+	} {
+		assert.Empty(t, v.Register.Decisions(q).Items, name)
+	}
+	got, ok := v.Register.Decision("m1/mo1")
+	require.True(t, ok)
+	assert.Equal(t, d, got)
+}
+
+func TestOutcomesOrderAndFilters(t *testing.T) {
+	evs := append(story(), story2()[:11]...) // up to the unsatisfied verification
+	v := foldAll(t, encode(t, evs))
+	now := at(12)
+	list := v.Outcomes.List(OutcomesQuery{Now: now})
+	require.Len(t, list.Items, 2)
+	// paint is overdue (due day 10), clear is reopened: both rank first,
+	// the earlier due date first.
+	assert.Equal(t, "clear", list.Items[0].ActionID)
+	assert.Equal(t, ActionReopened, list.Items[0].Status)
+	assert.Equal(t, "paint", list.Items[1].ActionID)
+	assert.True(t, list.Items[1].Overdue)
+	clear := list.Items[0]
+	assert.Equal(t, 60, clear.Progress[0].Percent)
+	assert.Equal(t, []string{"sha256-1"}, clear.Evidence)
+	require.NotNil(t, clear.Satisfied)
+	assert.False(t, *clear.Satisfied)
+	assert.Equal(t, 1, clear.Reopened)
+
+	v = foldAll(t, encode(t, append(story(), story2()...)))
+	list = v.Outcomes.List(OutcomesQuery{Now: now})
+	assert.Equal(t, "paint", list.Items[0].ActionID, "overdue before verified")
+	assert.Equal(t, ActionVerified, list.Items[1].Status)
+	for name, c := range map[string]struct {
+		q    OutcomesQuery
+		want int
+	}{
+		"grid": {OutcomesQuery{GridID: "g1"}, 1}, "community": {OutcomesQuery{CommunityID: "hengyuan"}, 2},
+		"proposal": {OutcomesQuery{ProposalID: "lines"}, 1}, "meeting": {OutcomesQuery{MeetingID: "m1"}, 1},
+		"owner": {OutcomesQuery{OwnerID: "u1"}, 2}, "status": {OutcomesQuery{Status: ActionVerified}, 1},
+		"open": {OutcomesQuery{OpenOnly: true}, 1}, "overdue": {OutcomesQuery{OverdueOnly: true, Now: now}, 1},
+		"overdue before due": {OutcomesQuery{OverdueOnly: true, Now: at(9)}, 0},
+	} {
+		assert.Len(t, v.Outcomes.List(c.q).Items, c.want, name)
+	}
+	first := v.Outcomes.List(OutcomesQuery{Now: now, Limit: 1})
+	require.NotEmpty(t, first.Next)
+	second := v.Outcomes.List(OutcomesQuery{Now: now, Limit: 1, After: first.Next})
+	require.Len(t, second.Items, 1)
+	assert.NotEqual(t, first.Items[0].ActionID, second.Items[0].ActionID)
+	assert.Empty(t, second.Next)
+}
+
+func TestTimelineTellsTheWholeStory(t *testing.T) {
+	v := foldAll(t, encode(t, append(story(), story2()...)))
+	s, ok := v.Timeline.Of("shed", "", 0)
+	require.True(t, ok)
+	var types []string
+	for _, e := range s.Entries {
+		types = append(types, e.Type)
+	}
+	assert.Equal(t, []string{
+		"proposal.submitted.v1", "proposal.supported.v1", "proposal.accepted.v1", "proposal.put_on_agenda.v1",
+		"meeting.opened.v1", "meeting.statement_recorded.v1", "meeting.motion_tabled.v1", "meeting.voting_opened.v1",
+		"meeting.voting_closed.v1", "proposal.decided.v1", "meeting.adjourned.v1", "meeting.minutes_published.v1",
+		"meeting.minutes_objection_raised.v1", "action.assigned.v1", "action.progress_reported.v1", "action.completed.v1",
+		"action.verified.v1", "proposal.reopened.v1", "action.completed.v1", "action.verified.v1", "proposal.closed.v1",
+	}, types)
+	for i := 1; i < len(s.Entries); i++ {
+		assert.Less(t, s.Entries[i-1].Position, s.Entries[i].Position, "in global order")
+	}
+	assert.Equal(t, "张*", s.Entries[0].Mask().PersonName)
+	page, _ := v.Timeline.Of("shed", "", 5)
+	require.Len(t, page.Entries, 5)
+	rest, _ := v.Timeline.Of("shed", page.Next, 100)
+	assert.Equal(t, s.Entries[5:], rest.Entries)
+	_, ok = v.Timeline.Of("nope", "", 0)
+	assert.False(t, ok)
+}
+
+func TestStats(t *testing.T) {
+	v := foldAll(t, encode(t, append(story(), story2()...)))
+	f := v.Stats.Figures(StatsQuery{CommunityID: "hengyuan"})
+	assert.Equal(t, 2, f.Collected)
+	assert.Equal(t, map[string]int{domain.ChannelPhotoReport: 1, domain.ChannelVisit: 1}, f.ByChannel)
+	assert.Equal(t, 1, f.Solved)
+	assert.Equal(t, 1, f.Closed)
+	assert.Equal(t, 1.0, f.ClosedLoopRate)
+	assert.Equal(t, 10.0, f.MedianDays)
+	assert.Equal(t, 2, f.Verifications)
+	assert.Equal(t, 0.5, f.Satisfaction)
+	assert.Equal(t, 1, f.MeetingsHeld)
+	assert.Equal(t, 2, f.Attendance)
+	assert.Equal(t, 3, f.Invited)
+
+	all := v.Stats.Figures(StatsQuery{})
+	assert.Equal(t, 3, all.Collected)
+	assert.Equal(t, 2, all.Closed, "the rejected proposal closed without a verified outcome")
+	assert.Equal(t, 0.5, all.ClosedLoopRate)
+	assert.Equal(t, 1, v.Stats.Figures(StatsQuery{GridID: "g2"}).Collected)
+	assert.Zero(t, v.Stats.Figures(StatsQuery{From: at(40)}).Collected, "months after")
+	assert.Equal(t, 3, v.Stats.Figures(StatsQuery{From: at(0), To: at(0)}).Collected, "July")
+
+	rows, err := v.Stats.Breakdown(StatsQuery{}, ByCommunity)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "hengyuan", rows[0].Key)
+	assert.Equal(t, 2, rows[0].Figures.Collected)
+	rows, err = v.Stats.Breakdown(StatsQuery{}, ByGrid)
+	require.NoError(t, err)
+	assert.Len(t, rows, 3)
+	_, err = v.Stats.Breakdown(StatsQuery{}, "year")
+	assert.Error(t, err)
+}
