@@ -173,3 +173,25 @@ func TestFoldMeetingKeepsBallotsInOrderOfLatestCasting(t *testing.T) {
 		t.Fatalf("ballots: %+v", b)
 	}
 }
+
+func TestOwnersVote(t *testing.T) {
+	ownersMotion := MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: "使用维修资金更换电梯", Options: yesNo, Rule: Rule{Kind: RuleOwnersMajor}}
+	open := []Event{scheduled, item1, opened, ownersMotion}
+	names := []Voter{{"a", "业主甲"}}
+	opening := VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: ownersMotion.Text, Options: yesNo, Rule: ownersMotion.Rule,
+		Electorate: []Voter{{"a", "业主甲"}, {"b", "b"}, {"c", "c"}, {"d", "d"}, {"e", "e"}}, Units: ownersRegister, At: now}
+	run(t, []spec{
+		{name: "open an owners' vote locks the register", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: names, Units: ownersRegister}, then: []Event{opening}},
+		{name: "owners' vote without register", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: names}, code: CodeInvalid, reason: "register_required"},
+		{name: "unit twice", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 1, []string{"a"}}, {"u1", 1, []string{"b"}}}}, code: CodeInvalid, reason: "duplicate_unit"},
+		{name: "unit without owner", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 1, nil}}}, code: CodeInvalid, reason: "owners_required"},
+		{name: "unit without area", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 0, []string{"a"}}}}, code: CodeInvalid, reason: "bad_area"},
+		{name: "owner with bad id", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 1, []string{"a b"}}}}, code: CodeInvalid, reason: "bad_id"},
+		{name: "a tenant is not an owner", given: with(open, opening), when: CastVote{MeetingID: "m1", MotionID: "mo1", VoterID: "tenant", CastBy: "tenant", OptionID: "yes"}, code: CodeForbidden, reason: "not_in_electorate"},
+		{name: "close an owners' vote", given: with(open, opening, castYes("a"), castYes("b"), castYes("c"), castYes("e")), when: CloseVoting{MeetingID: "m1", MotionID: "mo1"},
+			then: []Event{VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: ownersMotion.Text, At: now,
+				Tally: Tally{Rule: ownersMotion.Rule, Options: []OptionTally{{OptionID: "yes", Label: "同意", Votes: 4, AreaDM2: 65000, Heads: 4}, {OptionID: "no", Label: "反对"}},
+					Ballots: 4, Electorate: 5, QuorumMet: true, TotalAreaDM2: 65000, ParticipatingAreaDM2: 65000, TotalHeads: 4, ParticipatingHeads: 4,
+					Result: ResultAdopted, Adopted: true, WinningOptionID: "yes"}}}},
+	})
+}
