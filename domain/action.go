@@ -89,7 +89,8 @@ func (s ActionState) actionIn(what, whatZH string, statuses ...string) *Error {
 	if s.Status == StatusVerified || s.Status == StatusCancelled {
 		reason = "action_closed"
 	}
-	return refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the action is %s", what, s.Status), fmt.Sprintf("不能%s：该行动已%s", whatZH, statusZH[s.Status]))
+	en, zh := statusLabel(s.Status)
+	return refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the action is %s", what, en), fmt.Sprintf("不能%s：该行动当前状态为“%s”", whatZH, zh))
 }
 
 // decideAction decides an action command.

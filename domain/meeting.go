@@ -216,7 +216,8 @@ func (s *MeetingState) meetingIn(what, whatZH string, statuses ...string) *Error
 			return nil
 		}
 	}
-	return refuse(CodeConflict, "meeting_not_"+statuses[0], fmt.Sprintf("cannot %s: the meeting is %s", what, s.Status), fmt.Sprintf("不能%s：会议已%s", whatZH, statusZH[s.Status]))
+	en, zh := statusLabel(s.Status)
+	return refuse(CodeConflict, "meeting_not_"+statuses[0], fmt.Sprintf("cannot %s: the meeting is %s", what, en), fmt.Sprintf("不能%s：会议当前状态为“%s”", whatZH, zh))
 }
 
 // motionIn finds a motion and refuses unless it is in one of statuses.
@@ -234,7 +235,8 @@ func (s *MeetingState) motionIn(motionID, what, whatZH string, statuses ...strin
 	if statuses[0] == StatusTabled && m.Status == StatusAgreed {
 		reason = "motion_already_decided"
 	}
-	return nil, refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the motion is %s", what, m.Status), fmt.Sprintf("不能%s：该动议已%s", whatZH, statusZH[m.Status]))
+	en, zh := statusLabel(m.Status)
+	return nil, refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the motion is %s", what, en), fmt.Sprintf("不能%s：该动议当前状态为“%s”", whatZH, zh))
 }
 
 var errItemNotFound = &Error{Code: CodeNotFound, Reason: "item_not_found", Field: "item_id", Message: "there is no such agenda item in this meeting", MessageZH: "本次会议没有这个议程项"}

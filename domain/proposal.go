@@ -157,7 +157,13 @@ func (s ProposalState) active() bool {
 
 // notOpen refuses a command on a settled proposal, naming its status.
 func (s ProposalState) notOpen() *Error {
-	return refuse(CodeConflict, "proposal_not_open", "this proposal is "+s.Status+" and can no longer change this way", "该议题已"+statusZH[s.Status]+"，不能再这样处理")
+	return s.refuseIn(CodeConflict, "proposal_not_open", "this proposal can no longer change this way", "该议题不能再这样处理")
+}
+
+// refuseIn refuses with a message that ends with the proposal's status.
+func (s ProposalState) refuseIn(code Code, reason, en, zh string) *Error {
+	stEN, stZH := statusLabel(s.Status)
+	return refuse(code, reason, en+"; this one is "+stEN, zh+"；该议题当前状态为“"+stZH+"”")
 }
 
 // actionsOpen refuses settling a proposal while actions are open.
@@ -198,7 +204,7 @@ func decideProposal(s ProposalState, cmd Command, now time.Time) ([]Event, error
 			return nil, err
 		}
 		if s.Status != StatusSubmitted && s.Status != StatusReopened {
-			return nil, refuse(CodeConflict, "not_awaiting_triage", "only a newly submitted or reopened proposal can be accepted; this one is "+s.Status, "只有新提交或重新打开的议题可以受理，该议题已"+statusZH[s.Status])
+			return nil, s.refuseIn(CodeConflict, "not_awaiting_triage", "only a newly submitted or reopened proposal can be accepted", "只有新提交或重新打开的议题可以受理")
 		}
 		return []Event{ProposalAccepted{ProposalID: s.ProposalID, Owner: c.Owner, Note: c.Note, By: c.By, At: now}}, nil
 	case RejectProposal:
@@ -256,7 +262,7 @@ func decideProposal(s ProposalState, cmd Command, now time.Time) ([]Event, error
 			return nil, err
 		}
 		if !s.active() {
-			return nil, refuse(CodeConflict, "cannot_handle_directly", "only a proposal not yet on an agenda or decided can be handled directly; this one is "+s.Status, "只有尚未列入议程或形成决定的议题可以即时办理，该议题已"+statusZH[s.Status])
+			return nil, s.refuseIn(CodeConflict, "cannot_handle_directly", "only a proposal not yet on an agenda or decided can be handled directly", "只有尚未列入议程或形成决定的议题可以即时办理")
 		}
 		return []Event{ProposalHandledDirectly{ProposalID: s.ProposalID, Handler: c.Handler, Note: c.Note, By: c.By, At: now}}, nil
 	case PutOnAgenda:
@@ -306,7 +312,7 @@ func decideProposal(s ProposalState, cmd Command, now time.Time) ([]Event, error
 			return nil, err
 		}
 		if c.ActionID == "" && s.Status != StatusClosed && s.Status != StatusRejected {
-			return nil, refuse(CodeConflict, "not_closed", "only a closed or rejected proposal can be reopened; this one is "+s.Status, "只有已办结或不予受理的议题可以重新打开，该议题已"+statusZH[s.Status])
+			return nil, s.refuseIn(CodeConflict, "not_closed", "only a closed or rejected proposal can be reopened", "只有已办结或不予受理的议题可以重新打开")
 		}
 		return []Event{ProposalReopened{ProposalID: s.ProposalID, ActionID: c.ActionID, Reason: c.Reason, By: c.By, At: now}}, nil
 	}

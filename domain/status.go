@@ -1,5 +1,7 @@
 package domain
 
+import "strings"
+
 // Statuses of proposals, meetings, motions and actions. One word means the
 // same in every aggregate.
 const (
@@ -59,12 +61,18 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// statusZH names statuses in Chinese for refusal messages.
+// statusLabel names a status for refusal messages: in English (words,
+// not the snake_case key) and in Chinese.
+func statusLabel(status string) (en, zh string) {
+	return strings.ReplaceAll(status, "_", " "), statusZH[status]
+}
+
+// statusZH names statuses in Chinese.
 var statusZH = map[string]string{
-	StatusSubmitted: "提交", StatusAccepted: "受理", StatusHandling: "即时办理", StatusOnAgenda: "列入议程",
-	StatusDecided: "形成决定", StatusReopened: "重新打开", StatusRejected: "不予受理", StatusMerged: "合并",
-	StatusWithdrawn: "撤回", StatusClosed: "结束", StatusScheduled: "安排", StatusOpen: "开始", StatusAdjourned: "休会",
-	StatusPublished: "公示", StatusTabled: "提出", StatusVoting: "开始表决", StatusAgreed: "达成一致",
-	StatusAssigned: "分派", StatusInProgress: "进行", StatusBlocked: "受阻", StatusCompleted: "完成",
-	StatusVerified: "验收", StatusCancelled: "取消",
+	StatusSubmitted: "已提交", StatusAccepted: "已受理", StatusHandling: "即时办理中", StatusOnAgenda: "已列入议程",
+	StatusDecided: "已形成决定", StatusReopened: "已重新打开", StatusRejected: "不予受理", StatusMerged: "已合并",
+	StatusWithdrawn: "已撤回", StatusClosed: "已结束", StatusScheduled: "待召开", StatusOpen: "进行中", StatusAdjourned: "已休会",
+	StatusPublished: "已公示", StatusTabled: "待决定", StatusVoting: "表决中", StatusAgreed: "已达成一致",
+	StatusAssigned: "待开始", StatusInProgress: "进行中", StatusBlocked: "受阻", StatusCompleted: "已完成待验收",
+	StatusVerified: "已验收", StatusCancelled: "已取消",
 }
