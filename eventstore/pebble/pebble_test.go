@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -77,4 +78,21 @@ func TestIDsInAnyOrder(t *testing.T) {
 	require.Equal(t, first, again, "a retry of the greatest id")
 	_, err = s.Append(ctx, "order-c", eventstore.NoStream(), eventstore.EventData{ID: low, Type: "test.happened.v1", Data: data})
 	require.ErrorIs(t, err, eventstore.ErrDuplicateID, "a smaller id written before")
+}
+
+// TestRecordedTimeFromClock checks that events are stamped with the clock
+// given to Open, in UTC.
+func TestRecordedTimeFromClock(t *testing.T) {
+	at := time.Date(2026, 7, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	s, err := pebble.Open(t.TempDir(), pebble.WithNow(func() time.Time { return at }))
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := context.Background()
+	_, err = s.Append(ctx, "proposal-1", eventstore.NoStream(), eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "proposal.submitted.v1", Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	got, err := storetest.Collect(s.ReadStream(ctx, "proposal-1", eventstore.ReadStreamOptions{}))
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.True(t, at.Equal(got[0].Recorded), "recorded %s, want %s", got[0].Recorded, at)
+	require.Equal(t, time.UTC, got[0].Recorded.Location())
 }
