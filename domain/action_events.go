@@ -6,19 +6,22 @@ import "time"
 // decision (MeetingID and MotionID set) or directly from a proposal.
 // Recurrence describes a recurring action ("每月一次"), empty for one-off.
 type ActionAssigned struct {
-	ActionID    string    `json:"action_id"`
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	ProposalID  string    `json:"proposal_id,omitempty"`
-	MeetingID   string    `json:"meeting_id,omitempty"`
-	MotionID    string    `json:"motion_id,omitempty"`
-	Title       string    `json:"title"`
-	Description string    `json:"description,omitempty"`
-	Owner       Party     `json:"owner"`
-	Due         time.Time `json:"due"`
-	Recurrence  string    `json:"recurrence,omitempty"`
-	By          string    `json:"by"`
-	At          time.Time `json:"at"`
+	ActionID    string `json:"action_id"`
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	ProposalID  string `json:"proposal_id,omitempty"`
+	MeetingID   string `json:"meeting_id,omitempty"`
+	MotionID    string `json:"motion_id,omitempty"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	// Owner is the person or unit responsible.
+	Owner Party `json:"owner"`
+	// Due is the date the action is due.
+	Due time.Time `json:"due"`
+	// Recurrence describes a recurring action ("每月一次"); empty for one-off.
+	Recurrence string    `json:"recurrence,omitempty"`
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
 }
 
 // ActionStarted records that work began.
@@ -40,9 +43,11 @@ type ActionProgressReported struct {
 // ActionOccurrenceHeld records one occurrence of a recurring action (one
 // 邻里小饭桌 dinner); Number counts them from 1.
 type ActionOccurrenceHeld struct {
-	ActionID     string    `json:"action_id"`
-	Number       int       `json:"number"`
-	HeldOn       time.Time `json:"held_on"`
+	ActionID string `json:"action_id"`
+	// Number counts occurrences from 1.
+	Number int       `json:"number"`
+	HeldOn time.Time `json:"held_on"`
+	// Participants is how many took part, if counted.
 	Participants int       `json:"participants,omitempty"`
 	Note         string    `json:"note,omitempty"`
 	Photos       []string  `json:"photos,omitempty"`
@@ -69,12 +74,14 @@ type ActionCompleted struct {
 // Not satisfied reopens the action (and, through a follow-up, its
 // proposal).
 type ActionVerified struct {
-	ActionID   string    `json:"action_id"`
-	ProposalID string    `json:"proposal_id,omitempty"`
-	Verifier   Voter     `json:"verifier"`
-	Satisfied  bool      `json:"satisfied"`
-	Reason     string    `json:"reason,omitempty"`
-	At         time.Time `json:"at"`
+	ActionID   string `json:"action_id"`
+	ProposalID string `json:"proposal_id,omitempty"`
+	Verifier   Voter  `json:"verifier"`
+	// Satisfied is false when residents reject the outcome; the action reopens.
+	Satisfied bool `json:"satisfied"`
+	// Reason says what is wrong when not satisfied.
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // ActionCancelled records that the action will not be done.

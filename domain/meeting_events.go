@@ -60,13 +60,15 @@ type Participant struct {
 
 // MeetingScheduled starts a meeting (议事会) stream.
 type MeetingScheduled struct {
-	MeetingID   string    `json:"meeting_id"`
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	CompoundID  string    `json:"compound_id,omitempty"`
-	Title       string    `json:"title"`
-	Place       string    `json:"place"`
-	StartsAt    time.Time `json:"starts_at"`
+	MeetingID   string `json:"meeting_id"`
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	CompoundID  string `json:"compound_id,omitempty"`
+	Title       string `json:"title"`
+	Place       string `json:"place"`
+	// StartsAt is when the meeting is to start.
+	StartsAt time.Time `json:"starts_at"`
+	// Format is one of the Format* constants.
 	Format      string    `json:"format"`
 	Facilitator Voter     `json:"facilitator"`
 	At          time.Time `json:"at"`
@@ -102,13 +104,16 @@ type MeetingOpened struct {
 // is the present person holding the proxy and Authority describes the
 // written authority (a reference to the stored 委托书).
 type AttendanceRecorded struct {
-	MeetingID  string    `json:"meeting_id"`
-	PersonID   string    `json:"person_id"`
-	Name       string    `json:"name"`
-	Attendance string    `json:"attendance"`
-	HolderID   string    `json:"holder_id,omitempty"`
-	Authority  string    `json:"authority,omitempty"`
-	At         time.Time `json:"at"`
+	MeetingID string `json:"meeting_id"`
+	PersonID  string `json:"person_id"`
+	Name      string `json:"name"`
+	// Attendance is Present, Absent or Proxy.
+	Attendance string `json:"attendance"`
+	// HolderID is the present person holding the proxy.
+	HolderID string `json:"holder_id,omitempty"`
+	// Authority describes the written proxy (委托书), or references it.
+	Authority string    `json:"authority,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // StatementRecorded records what someone said on an agenda item.
@@ -122,15 +127,17 @@ type StatementRecorded struct {
 
 // MotionTabled puts a motion on an agenda item.
 type MotionTabled struct {
-	MeetingID  string    `json:"meeting_id"`
-	MotionID   string    `json:"motion_id"`
-	ItemID     string    `json:"item_id"`
-	ProposalID string    `json:"proposal_id,omitempty"`
-	Text       string    `json:"text"`
-	Options    []Option  `json:"options"`
-	Rule       Rule      `json:"rule"`
-	Secret     bool      `json:"secret"`
-	At         time.Time `json:"at"`
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	ItemID    string `json:"item_id"`
+	// ProposalID is the agenda item's proposal, if any.
+	ProposalID string   `json:"proposal_id,omitempty"`
+	Text       string   `json:"text"`
+	Options    []Option `json:"options"`
+	Rule       Rule     `json:"rule"`
+	// Secret motions are voted by secret ballot; views hide who chose what.
+	Secret bool      `json:"secret"`
+	At     time.Time `json:"at"`
 }
 
 // MotionAmended replaces a motion's text, options, rule and secrecy before
@@ -150,39 +157,46 @@ type MotionAmended struct {
 // owners' rules Units is the compound's register at that moment; the
 // electorate is then every owner in it.
 type VotingOpened struct {
-	MeetingID  string      `json:"meeting_id"`
-	MotionID   string      `json:"motion_id"`
-	ItemID     string      `json:"item_id"`
-	ProposalID string      `json:"proposal_id,omitempty"`
-	Text       string      `json:"text"`
-	Options    []Option    `json:"options"`
-	Rule       Rule        `json:"rule"`
-	Secret     bool        `json:"secret"`
-	Electorate []Voter     `json:"electorate"`
-	Units      []OwnedUnit `json:"units,omitempty"`
-	At         time.Time   `json:"at"`
+	MeetingID  string   `json:"meeting_id"`
+	MotionID   string   `json:"motion_id"`
+	ItemID     string   `json:"item_id"`
+	ProposalID string   `json:"proposal_id,omitempty"`
+	Text       string   `json:"text"`
+	Options    []Option `json:"options"`
+	Rule       Rule     `json:"rule"`
+	Secret     bool     `json:"secret"`
+	// Electorate is who may vote, locked until voting closes.
+	Electorate []Voter `json:"electorate"`
+	// Units is the register locked for the owners' rules.
+	Units []OwnedUnit `json:"units,omitempty"`
+	At    time.Time   `json:"at"`
 }
 
 // VoteCast records a ballot. OptionID is empty for an abstention. CastBy
 // differs from VoterID when a proxy holder votes.
 type VoteCast struct {
-	MeetingID string    `json:"meeting_id"`
-	MotionID  string    `json:"motion_id"`
-	VoterID   string    `json:"voter_id"`
-	CastBy    string    `json:"cast_by"`
-	OptionID  string    `json:"option_id,omitempty"`
-	Secret    bool      `json:"secret"`
-	At        time.Time `json:"at"`
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	VoterID   string `json:"voter_id"`
+	// CastBy is the voter, or the holder of the voter's recorded proxy.
+	CastBy string `json:"cast_by"`
+	// OptionID is the chosen option; empty is an abstention.
+	OptionID string    `json:"option_id,omitempty"`
+	Secret   bool      `json:"secret"`
+	At       time.Time `json:"at"`
 }
 
 // VoteChanged records that a voter changed their ballot while voting was
 // open; the previous ballot stays in the ledger.
 type VoteChanged struct {
-	MeetingID      string    `json:"meeting_id"`
-	MotionID       string    `json:"motion_id"`
-	VoterID        string    `json:"voter_id"`
-	CastBy         string    `json:"cast_by"`
-	OptionID       string    `json:"option_id,omitempty"`
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	VoterID   string `json:"voter_id"`
+	// CastBy is the voter, or the holder of the voter's recorded proxy.
+	CastBy string `json:"cast_by"`
+	// OptionID is the new choice; empty is an abstention.
+	OptionID string `json:"option_id,omitempty"`
+	// PreviousOption is the option of the ballot replaced; empty was an abstention.
 	PreviousOption string    `json:"previous_option,omitempty"`
 	Secret         bool      `json:"secret"`
 	At             time.Time `json:"at"`
@@ -221,15 +235,16 @@ type MotionObjectionWithdrawn struct {
 // ConsensusReached records agreement without a vote on one option of a
 // consensus motion, with no objection standing.
 type ConsensusReached struct {
-	MeetingID  string    `json:"meeting_id"`
-	MotionID   string    `json:"motion_id"`
-	ItemID     string    `json:"item_id"`
-	ProposalID string    `json:"proposal_id,omitempty"`
-	Text       string    `json:"text"`
-	OptionID   string    `json:"option_id"`
-	Label      string    `json:"label"`
-	Note       string    `json:"note,omitempty"`
-	At         time.Time `json:"at"`
+	MeetingID  string `json:"meeting_id"`
+	MotionID   string `json:"motion_id"`
+	ItemID     string `json:"item_id"`
+	ProposalID string `json:"proposal_id,omitempty"`
+	Text       string `json:"text"`
+	// OptionID is the option everyone consented to.
+	OptionID string    `json:"option_id"`
+	Label    string    `json:"label"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // MediationOffered records the options a mediator put to the parties of a
@@ -247,16 +262,17 @@ type MediationOffered struct {
 
 // MediationAgreed records the option every party agreed to.
 type MediationAgreed struct {
-	MeetingID   string    `json:"meeting_id"`
-	MediationID string    `json:"mediation_id"`
-	ItemID      string    `json:"item_id"`
-	ProposalID  string    `json:"proposal_id,omitempty"`
-	Dispute     string    `json:"dispute"`
-	OptionID    string    `json:"option_id"`
-	Label       string    `json:"label"`
-	Parties     []Party   `json:"parties"`
-	Note        string    `json:"note,omitempty"`
-	At          time.Time `json:"at"`
+	MeetingID   string `json:"meeting_id"`
+	MediationID string `json:"mediation_id"`
+	ItemID      string `json:"item_id"`
+	ProposalID  string `json:"proposal_id,omitempty"`
+	Dispute     string `json:"dispute"`
+	// OptionID is the option every party agreed to.
+	OptionID string    `json:"option_id"`
+	Label    string    `json:"label"`
+	Parties  []Party   `json:"parties"`
+	Note     string    `json:"note,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // MeetingAdjourned records the end of the meeting.
@@ -269,9 +285,11 @@ type MeetingAdjourned struct {
 // MinutesPublished records the minutes' publication (公示) and the end of
 // the period in which objections may be raised.
 type MinutesPublished struct {
-	MeetingID      string    `json:"meeting_id"`
-	Summary        string    `json:"summary"`
-	Document       string    `json:"document,omitempty"`
+	MeetingID string `json:"meeting_id"`
+	Summary   string `json:"summary"`
+	// Document is the SHA-256 reference of the minutes' file, if stored.
+	Document string `json:"document,omitempty"`
+	// ObjectionUntil ends the period in which objections are accepted.
 	ObjectionUntil time.Time `json:"objection_until"`
 	At             time.Time `json:"at"`
 }

@@ -52,20 +52,23 @@ const (
 
 // CommunityRegistered starts an organisation stream.
 type CommunityRegistered struct {
-	CommunityID string    `json:"community_id"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Street      string    `json:"street"`
-	At          time.Time `json:"at"`
+	CommunityID string `json:"community_id"`
+	Name        string `json:"name"`
+	// Kind is CommunityUrban (社区) or CommunityVillage (村).
+	Kind string `json:"kind"`
+	// Street is the street office or town (街道/镇) above the community.
+	Street string    `json:"street"`
+	At     time.Time `json:"at"`
 }
 
 // GridCreated adds a grid to a community.
 type GridCreated struct {
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	At          time.Time `json:"at"`
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	Name        string `json:"name"`
+	// Kind is GridResidential or GridDedicated.
+	Kind string    `json:"kind"`
+	At   time.Time `json:"at"`
 }
 
 // GridHeadAppointed makes a person the head (网格长) of a grid, replacing
@@ -80,12 +83,13 @@ type GridHeadAppointed struct {
 
 // GridWorkerAssigned adds a grid worker (网格员) to a grid.
 type GridWorkerAssigned struct {
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	PersonID    string    `json:"person_id"`
-	Name        string    `json:"name"`
-	Employment  string    `json:"employment"`
-	At          time.Time `json:"at"`
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	PersonID    string `json:"person_id"`
+	Name        string `json:"name"`
+	// Employment is FullTime or PartTime.
+	Employment string    `json:"employment"`
+	At         time.Time `json:"at"`
 }
 
 // GridWorkerRemoved takes a grid worker off a grid.
@@ -109,13 +113,16 @@ type CompoundRegistered struct {
 // UnitRegistered adds a unit (房屋) with its exclusive area and owners to a
 // compound's register.
 type UnitRegistered struct {
-	CommunityID string    `json:"community_id"`
-	CompoundID  string    `json:"compound_id"`
-	UnitID      string    `json:"unit_id"`
-	Label       string    `json:"label"`
-	AreaDM2     int64     `json:"area_dm2"`
-	Owners      []Voter   `json:"owners"`
-	At          time.Time `json:"at"`
+	CommunityID string `json:"community_id"`
+	CompoundID  string `json:"compound_id"`
+	UnitID      string `json:"unit_id"`
+	// Label is the door label, such as "3-2-101".
+	Label string `json:"label"`
+	// AreaDM2 is the exclusive area in hundredths of a square metre.
+	AreaDM2 int64 `json:"area_dm2"`
+	// Owners are the unit's owners; co-owners share one vote.
+	Owners []Voter   `json:"owners"`
+	At     time.Time `json:"at"`
 }
 
 // UnitOwnersChanged replaces the owners of a registered unit (a sale, an
@@ -131,12 +138,14 @@ type UnitOwnersChanged struct {
 // PartnerRegistered adds a participating unit (物业, 供暖公司, 派出所, a
 // contractor) to the community.
 type PartnerRegistered struct {
-	CommunityID string    `json:"community_id"`
-	PartnerID   string    `json:"partner_id"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Contact     string    `json:"contact"`
-	At          time.Time `json:"at"`
+	CommunityID string `json:"community_id"`
+	PartnerID   string `json:"partner_id"`
+	Name        string `json:"name"`
+	// Kind is one of the Unit* constants (物业, 供暖公司, 派出所 …).
+	Kind string `json:"kind"`
+	// Contact is the unit's contact person, free text.
+	Contact string    `json:"contact"`
+	At      time.Time `json:"at"`
 }
 
 // EventType implements Event.

@@ -18,19 +18,25 @@ const (
 
 // ProposalSubmitted starts a proposal (议题) stream.
 type ProposalSubmitted struct {
-	ProposalID  string    `json:"proposal_id"`
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	CompoundID  string    `json:"compound_id,omitempty"`
-	Title       string    `json:"title"`
-	Text        string    `json:"text"`
-	Category    string    `json:"category"`
-	Place       string    `json:"place"`
-	Photos      []string  `json:"photos,omitempty"`
-	Channel     string    `json:"channel"`
-	Author      Party     `json:"author"`
-	RecordedBy  string    `json:"recorded_by,omitempty"`
-	At          time.Time `json:"at"`
+	ProposalID  string `json:"proposal_id"`
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	CompoundID  string `json:"compound_id,omitempty"`
+	Title       string `json:"title"`
+	Text        string `json:"text"`
+	// Category is free text, such as 环境卫生 or 停车.
+	Category string `json:"category"`
+	// Place describes where, such as 3号院停车棚.
+	Place string `json:"place"`
+	// Photos are SHA-256 references of stored attachments.
+	Photos []string `json:"photos,omitempty"`
+	// Channel is one of the Channel* constants.
+	Channel string `json:"channel"`
+	// Author is who raised the proposal: a resident or a unit.
+	Author Party `json:"author"`
+	// RecordedBy is the grid worker who typed it in, if not the author.
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // ProposalSupported records one person's support (附议).
@@ -44,11 +50,13 @@ type ProposalSupported struct {
 // ProposalAccepted records triage: the proposal will be worked on, and
 // Owner is responsible for it.
 type ProposalAccepted struct {
-	ProposalID string    `json:"proposal_id"`
-	Owner      Party     `json:"owner"`
-	Note       string    `json:"note,omitempty"`
-	By         string    `json:"by"`
-	At         time.Time `json:"at"`
+	ProposalID string `json:"proposal_id"`
+	// Owner is responsible for the proposal from now on.
+	Owner Party  `json:"owner"`
+	Note  string `json:"note,omitempty"`
+	// By is the id of the facilitator who triaged it.
+	By string    `json:"by"`
+	At time.Time `json:"at"`
 }
 
 // ProposalRejected records triage: the proposal will not be worked on.
@@ -62,22 +70,26 @@ type ProposalRejected struct {
 // ProposalMerged records that the proposal duplicates SurvivorID; it keeps
 // its history and points to the survivor.
 type ProposalMerged struct {
-	ProposalID string    `json:"proposal_id"`
-	SurvivorID string    `json:"survivor_id"`
-	Reason     string    `json:"reason"`
-	Supporters []string  `json:"supporters,omitempty"`
-	AuthorID   string    `json:"author_id"`
-	By         string    `json:"by"`
-	At         time.Time `json:"at"`
+	ProposalID string `json:"proposal_id"`
+	SurvivorID string `json:"survivor_id"`
+	Reason     string `json:"reason"`
+	// Supporters are the duplicate's supporters when it was merged.
+	Supporters []string `json:"supporters,omitempty"`
+	// AuthorID is the duplicate's author, who now supports the survivor.
+	AuthorID string    `json:"author_id"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
 }
 
 // ProposalDuplicateAbsorbed records on the survivor that a duplicate was
 // merged into it; the duplicate's author and supporters who had not yet
 // supported the survivor count as its supporters from now on.
 type ProposalDuplicateAbsorbed struct {
-	ProposalID     string    `json:"proposal_id"`
-	DuplicateID    string    `json:"duplicate_id"`
-	NewSupporters  []string  `json:"new_supporters,omitempty"`
+	ProposalID  string `json:"proposal_id"`
+	DuplicateID string `json:"duplicate_id"`
+	// NewSupporters are the duplicate's author and supporters not yet among the survivor's.
+	NewSupporters []string `json:"new_supporters,omitempty"`
+	// SupportersWere is the survivor's support count before.
 	SupportersWere int       `json:"supporters_were"`
 	At             time.Time `json:"at"`
 }
@@ -114,14 +126,19 @@ type ProposalPutOnAgenda struct {
 // ProposalDecided records a meeting's decision on the proposal (a follow-up
 // of a closed vote, a consensus or an agreed mediation).
 type ProposalDecided struct {
-	ProposalID string    `json:"proposal_id"`
-	MeetingID  string    `json:"meeting_id"`
-	MotionID   string    `json:"motion_id"`
-	How        string    `json:"how"`
-	Adopted    bool      `json:"adopted"`
-	OptionID   string    `json:"option_id,omitempty"`
-	Outcome    string    `json:"outcome"`
-	At         time.Time `json:"at"`
+	ProposalID string `json:"proposal_id"`
+	MeetingID  string `json:"meeting_id"`
+	// MotionID is the motion, or the mediation for How == DecidedByMediation.
+	MotionID string `json:"motion_id"`
+	// How is DecidedByVote, DecidedByConsensus or DecidedByMediation.
+	How string `json:"how"`
+	// Adopted is false when a vote adopted nothing (no quorum, tie, not adopted).
+	Adopted bool `json:"adopted"`
+	// OptionID is the winning, agreed or consented option.
+	OptionID string `json:"option_id,omitempty"`
+	// Outcome is the motion or dispute with the chosen option, in words.
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
 }
 
 // ProposalActionLinked records that an action was assigned for the
@@ -138,10 +155,11 @@ type ProposalActionLinked struct {
 // satisfying or cancelled (a follow-up of action.verified.v1 or
 // action.cancelled.v1).
 type ProposalActionSettled struct {
-	ProposalID string    `json:"proposal_id"`
-	ActionID   string    `json:"action_id"`
-	Outcome    string    `json:"outcome"`
-	At         time.Time `json:"at"`
+	ProposalID string `json:"proposal_id"`
+	ActionID   string `json:"action_id"`
+	// Outcome is StatusVerified or StatusCancelled.
+	Outcome string    `json:"outcome"`
+	At      time.Time `json:"at"`
 }
 
 // ProposalClosed records that the proposal is done: its outcome verified
@@ -157,11 +175,12 @@ type ProposalClosed struct {
 // not satisfied with an action (ActionID set, a follow-up of
 // action.verified.v1) or a facilitator reopened it.
 type ProposalReopened struct {
-	ProposalID string    `json:"proposal_id"`
-	ActionID   string    `json:"action_id,omitempty"`
-	Reason     string    `json:"reason"`
-	By         string    `json:"by"`
-	At         time.Time `json:"at"`
+	ProposalID string `json:"proposal_id"`
+	// ActionID is the action residents were not satisfied with, if any.
+	ActionID string    `json:"action_id,omitempty"`
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
 }
 
 // EventType implements Event.
