@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,23 +78,13 @@ func (s OrganisationState) Register(compoundID string) ([]OwnedUnit, []Voter) {
 		}
 		units = append(units, ou)
 	}
-	slices.SortFunc(units, func(a, b OwnedUnit) int { return compareStrings(a.UnitID, b.UnitID) })
+	slices.SortFunc(units, func(a, b OwnedUnit) int { return strings.Compare(a.UnitID, b.UnitID) })
 	electorate := make([]Voter, 0, len(owners))
 	for _, v := range owners {
 		electorate = append(electorate, v)
 	}
-	slices.SortFunc(electorate, func(a, b Voter) int { return compareStrings(a.PersonID, b.PersonID) })
+	slices.SortFunc(electorate, func(a, b Voter) int { return strings.Compare(a.PersonID, b.PersonID) })
 	return units, electorate
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // FoldOrganisation folds an organisation stream's events, oldest first.
