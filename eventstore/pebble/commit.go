@@ -28,6 +28,10 @@ type appendReply struct {
 	err    error
 }
 
+// maxCachedHeads bounds the stream heads the committer keeps in memory
+// (about 100 bytes each); past it the cache starts again empty.
+const maxCachedHeads = 200_000
+
 // maxGroupBytes bounds the data one group commit writes, so that a flood of
 // large appends cannot build one huge batch.
 const maxGroupBytes = 32 << 20
@@ -144,6 +148,9 @@ func (c *committer) run() {
 				}
 			}
 		} else {
+			if len(c.heads) > maxCachedHeads {
+				clear(c.heads) // a cache: missing heads are read from the index
+			}
 			for stream, rev := range c.grown {
 				c.heads[stream] = rev
 			}
