@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // AggregateEvent is one event of an aggregate read.
@@ -30,8 +31,16 @@ type Aggregate struct {
 // personal data masked.
 func (s *Server) getAggregate(c echo.Context, stream string) error {
 	p := principalOf(c)
-	a, err := s.authorize(c, p, stream)
+	a, err := s.loadAggregate(c.Request().Context(), stream)
 	if err != nil {
+		return err
+	}
+	grid := a.grid
+	if eventstore.Category(stream) == "organisation" {
+		// The organisation of a community is read by its grids' people too.
+		grid = p.token.Scope.Grid
+	}
+	if err := requireScope(p, a.community, grid); err != nil {
 		return err
 	}
 	out := Aggregate{Stream: stream, Revision: a.revision, Events: make([]AggregateEvent, len(a.events))}

@@ -27,10 +27,8 @@ func (s *Server) getReadyz(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.cfg.Views == nil || !s.cfg.Views.Ready() {
-		e := refuse(kindNotReady, text{"视图仍在追赶事件日志", "the views are still catching up with the log"})
-		e.retryAfter = 1
-		return e
+	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
+		return notReady(text{"视图仍在追赶事件日志", "the views are still catching up with the log"})
 	}
-	return c.JSON(nethttp.StatusOK, health{Status: "ready", Position: uint64(s.cfg.Views.Position()), Head: uint64(head)})
+	return c.JSON(nethttp.StatusOK, health{Status: "ready", Position: uint64(s.cfg.Runner.Position()), Head: uint64(head)})
 }

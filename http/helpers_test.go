@@ -18,6 +18,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // env is a running server over a real embedded store in a temp dir.
@@ -38,7 +39,11 @@ func mustServe(tb testing.TB, opts ...func(*Config)) *env {
 		tb.Fatalf("open store: %v", err)
 	}
 	l := ledger.New(store)
-	cfg := Config{Store: store, Ledger: l, DataDir: dir, RatePerSecond: 10000, Burst: 10000}
+	runner, err := projections.New(store, projections.Config{})
+	if err != nil {
+		tb.Fatalf("new runner: %v", err)
+	}
+	cfg := Config{Store: store, Ledger: l, Runner: runner, DataDir: dir, RatePerSecond: 10000, Burst: 10000}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -47,15 +52,24 @@ func mustServe(tb testing.TB, opts ...func(*Config)) *env {
 		tb.Fatalf("new server: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- srv.Run(ctx) }()
+	go func() {
+		if err := runner.Run(ctx); err != nil && ctx.Err() == nil {
+			done <- err
+			return
+		}
+		done <- nil
+	}()
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(func() {
 		srv.close()
 		ts.Close()
 		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("server run: %v", err)
+		for range 2 {
+			if err := <-done; err != nil {
+				tb.Errorf("server or runner: %v", err)
+			}
 		}
 		if err := store.Close(); err != nil {
 			tb.Errorf("close store: %v", err)
@@ -68,8 +82,14 @@ func mustServe(tb testing.TB, opts ...func(*Config)) *env {
 // create` does) and waits until the server knows it; it returns the secret.
 func (e *env) token(role auth.Role, scope auth.Scope, subject string) string {
 	e.tb.Helper()
+	return e.tokenNamed(role, scope, subject, string(role))
+}
+
+// tokenNamed issues a token for a named person (the domain needs names).
+func (e *env) tokenNamed(role auth.Role, scope auth.Scope, subject, name string) string {
+	e.tb.Helper()
 	_, secret, res, err := auth.Issue(context.Background(), e.ledger, ledger.Actor{ID: "test", Role: "operator"},
-		auth.IssueRequest{Role: role, Scope: scope, Subject: subject, Name: string(role)}, time.Now())
+		auth.IssueRequest{Role: role, Scope: scope, Subject: subject, Name: name}, time.Now())
 	if err != nil {
 		e.tb.Fatalf("issue token: %v", err)
 	}

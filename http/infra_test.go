@@ -29,12 +29,13 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestReadyzWithoutViewsIsNotReady(t *testing.T) {
-	e := mustServe(t)
+	e := mustServe(t, func(c *Config) { c.Runner = nil })
 	r := e.do(req{method: "GET", path: "/readyz"})
 	r.wantProblem(t, 503, "not-ready")
 	if r.header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After on 503")
 	}
+	e.do(req{method: "GET", path: "/v1/register"}).wantProblem(t, 503, "not-ready")
 }
 
 func TestUnknownRouteAndMethod(t *testing.T) {

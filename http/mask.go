@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // Public views (公示) show decisions, never residents' private data. mask
@@ -36,17 +37,13 @@ var (
 	digitsRun   = regexp.MustCompile(`\d+`)
 )
 
-// maskName keeps a name's first character: 张三 → 张*.
-func maskName(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return s
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return string(r) + "*"
-}
+// maskName keeps a name's first character: 张三 → 张*, as the public
+// views of the projections do.
+var maskName = projections.MaskName
 
-// maskText stars phone numbers and door numbers in free text.
+// maskText stars phone numbers and door numbers in free text. Unlike the
+// projections' MaskText it leaves other digits alone, because aggregates
+// carry ids and times in their strings.
 func maskText(s string) string {
 	s = mobilePattern.ReplaceAllString(s, "***********")
 	s = landlinePattern.ReplaceAllString(s, "****-*******")

@@ -69,16 +69,16 @@ func (s *Server) headPosition(ctx context.Context) (eventstore.Position, error) 
 
 // projectionLag is the log head minus the views' position; -1 when unknown.
 func (s *Server) projectionLag() float64 {
-	if s.cfg.Views == nil {
+	if s.cfg.Runner == nil {
 		return -1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	head, err := s.headPosition(ctx)
+	head, err := s.cfg.Runner.Head(ctx)
 	if err != nil {
 		return -1
 	}
-	pos := s.cfg.Views.Position()
+	pos := s.cfg.Runner.Position()
 	if pos >= head {
 		return 0
 	}

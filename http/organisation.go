@@ -21,7 +21,7 @@ func (s *Server) postCommunity(c echo.Context) error {
 		return err
 	}
 	if !slugPattern.MatchString(r.CommunityID) {
-		return fieldErr(kindValidation, "community_id", text{"应为 1 到 64 个字母、数字、-、_ 或 .", "want 1 to 64 letters, digits, -, _ or ."})
+		return fieldErr(kindValidation, "community_id", text{"应为 1 到 100 个字母、数字、-、_、: 或 .", "want 1 to 100 letters, digits, -, _, : or ."})
 	}
 	p := principalOf(c)
 	if err := requireScope(p, r.CommunityID, ""); err != nil {

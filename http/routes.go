@@ -109,6 +109,17 @@ var api = []route{
 	{"POST", "/v1/actions/:id/verify", h((*Server).postActionVerify), rolesResidents},
 	{"POST", "/v1/actions/:id/cancel", h((*Server).postActionCancel), rolesFacilitators},
 
+	// Views.
+	{"GET", "/v1/board", h((*Server).getBoard), rolesReaders},
+	{"GET", "/v1/board/grids", h((*Server).getBoardGrids), rolesReaders},
+	{"GET", "/v1/register", h((*Server).getRegister), nil},
+	{"GET", "/v1/register/:meeting/:decision", h((*Server).getDecision), nil},
+	{"GET", "/v1/outcomes", h((*Server).getOutcomes), rolesReaders},
+	{"GET", "/v1/proposals/:id/timeline", h((*Server).getTimeline), nil},
+	{"GET", "/v1/stats", h((*Server).getStats), nil},
+	{"GET", "/v1/meetings/:id/live", h((*Server).getLiveMeeting), rolesReaders},
+	{"GET", "/v1/meetings/:id/live/stream", h((*Server).getLiveMeetingStream), rolesReaders},
+
 	// Attachments.
 	{"POST", "/v1/attachments", h((*Server).postAttachment), rolesWriters},
 	{"GET", "/v1/attachments/:sha256", h((*Server).getAttachment), nil},

@@ -54,13 +54,13 @@ func (s *Server) authorize(c echo.Context, p principal, stream string) (aggregat
 
 // slugPattern is the shape of the organisation's own ids (communities,
 // grids, compounds, units, partners), which people choose: "hengyuan", "g3".
-var slugPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var slugPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 
 // pathSlug reads an organisation id from the path.
 func pathSlug(c echo.Context, name string) (string, error) {
 	v := c.Param(name)
 	if !slugPattern.MatchString(v) {
-		return "", fieldErr(kindBadRequest, name, text{"应为 1 到 64 个字母、数字、-、_ 或 .", "want 1 to 64 letters, digits, -, _ or ."})
+		return "", fieldErr(kindBadRequest, name, text{"应为 1 到 100 个字母、数字、-、_、: 或 .", "want 1 to 100 letters, digits, -, _, : or ."})
 	}
 	return v, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // Config is what a Server needs.
@@ -29,9 +30,9 @@ type Config struct {
 	// Store is the event store; Ledger writes to the same store.
 	Store  eventstore.Store
 	Ledger *ledger.Ledger
-	// Views serves the projections; nil until the runner is wired in, in
-	// which case view routes answer 503 and /readyz is not ready.
-	Views Views
+	// Runner serves the projections' views; the caller runs it. Without
+	// one, view routes answer 503 and /readyz is not ready.
+	Runner *projections.Runner
 	// DataDir is the data directory; attachments live under
 	// DataDir/attachments.
 	DataDir string

@@ -192,3 +192,76 @@ func (s *Server) getEventFeed(c echo.Context) error {
 		}
 	}
 }
+
+// getLiveMeetingStream streams a meeting's live state as SSE: the state
+// now, then the state again after each of the meeting's events, once the
+// views have folded it. Each "state" event's id is the position it
+// reflects; the state is whole every time, so a reconnecting client needs
+// nothing replayed.
+func (s *Server) getLiveMeetingStream(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if s.cfg.Runner == nil {
+		return notReady(text{"视图尚未启动", "the views are not running"})
+	}
+	views := s.cfg.Runner.Views()
+	from := views.Position()
+	state, err := s.meetingState(c, views, id.String())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.streamContext(c)
+	defer cancel()
+	st := s.startSSE(c)
+	s.metrics.sseClients.Inc()
+	defer s.metrics.sseClients.Dec()
+	if err := st.send(strconv.FormatUint(uint64(from), 10), "state", state); err != nil {
+		return nil
+	}
+	changes := make(chan eventstore.Position)
+	go func() {
+		defer close(changes)
+		filter := eventstore.Filter{StreamPrefixes: []string{"meeting-" + id.String()}}
+		for d, err := range s.cfg.Store.Subscribe(ctx, eventstore.SubscribeOptions{After: from, Filter: filter}) {
+			if err != nil {
+				return
+			}
+			if d.Event == nil || d.Event.Stream != "meeting-"+id.String() {
+				continue
+			}
+			select {
+			case changes <- d.Position:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(sseHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if err := st.comment("keepalive"); err != nil {
+				return nil
+			}
+		case pos, ok := <-changes:
+			if !ok {
+				return nil
+			}
+			if err := s.cfg.Runner.WaitFor(ctx, pos); err != nil {
+				return nil
+			}
+			state, err := s.meetingState(c, s.cfg.Runner.Views(), id.String())
+			if err != nil {
+				return nil
+			}
+			if err := st.send(strconv.FormatUint(uint64(pos), 10), "state", state); err != nil {
+				return nil
+			}
+		}
+	}
+}

@@ -1,18 +1,404 @@
 package http
 
 import (
-	"context"
+	"errors"
+	nethttp "net/http"
+	"strconv"
+	"time"
 
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/projections"
 )
 
-// Views is what the HTTP layer needs of the projections runner.
-type Views interface {
-	// Ready reports whether the views have caught up with the log as it was
-	// when they started.
-	Ready() bool
-	// Position is the global position every view has folded up to.
-	Position() eventstore.Position
-	// WaitFor blocks until the views have folded pos, or ctx ends.
-	WaitFor(ctx context.Context, pos eventstore.Position) error
+// viewSet returns the views a read is served from: the live set, once it
+// has folded wait_for when the read asks for it, or a set built as_of a
+// past position or time (admins and auditors only: it replays the log).
+func (s *Server) viewSet(c echo.Context) (*projections.Views, error) {
+	if s.cfg.Runner == nil {
+		return nil, notReady(text{"视图尚未启动", "the views are not running"})
+	}
+	q := c.QueryParams()
+	if v := q.Get("as_of"); v != "" {
+		if err := requireRole(principalOf(c), rolesAuditors...); err != nil {
+			return nil, err
+		}
+		var at projections.AsOf
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			at.Position = eventstore.Position(n)
+		} else if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			at.Time = t
+		} else {
+			return nil, fieldErr(kindBadRequest, "as_of", text{"应为全局位置或 RFC 3339 时间", "want a global position or an RFC 3339 time"})
+		}
+		return s.cfg.Runner.AsOf(c.Request().Context(), at)
+	}
+	if v := q.Get("wait_for"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fieldErr(kindBadRequest, "wait_for", text{"应为写入返回的全局位置（非负整数）", "want a global position a write returned (a non-negative integer)"})
+		}
+		if err := s.cfg.Runner.WaitFor(c.Request().Context(), eventstore.Position(n)); err != nil {
+			if errors.Is(err, projections.ErrWaitTimeout) || errors.Is(err, projections.ErrStopped) {
+				return nil, notReady(text{"视图在等待时间内未更新到 wait_for 指定的位置", "the views did not reach wait_for in time"})
+			}
+			return nil, err
+		}
+	}
+	return s.cfg.Runner.Views(), nil
+}
+
+func notReady(detail text) error {
+	e := refuse(kindNotReady, detail)
+	e.retryAfter = 1
+	return e
+}
+
+// listParams are the paging parameters of list views.
+type listParams struct {
+	after string
+	limit int
+}
+
+func parseList(c echo.Context) (listParams, error) {
+	lp := listParams{after: c.QueryParam("cursor")}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > projections.MaxLimit {
+			return lp, fieldErr(kindBadRequest, "limit", text{"应为 1 到 " + strconv.Itoa(projections.MaxLimit) + " 的整数", "want an integer from 1 to " + strconv.Itoa(projections.MaxLimit)})
+		}
+		lp.limit = n
+	}
+	return lp, nil
+}
+
+// scoped narrows a list read's community and grid filters to the
+// principal's scope: a scoped token reads its own community or grid (by
+// default, and only those); a public reader, or an unscoped token, any.
+func scoped(c echo.Context) (community, grid string, err error) {
+	community, grid = c.QueryParam("community"), c.QueryParam("grid")
+	p := principalOf(c)
+	sc := p.token.Scope
+	if !p.authenticated() {
+		return community, grid, nil
+	}
+	if sc.Community != "" {
+		if community == "" {
+			community = sc.Community
+		}
+		if community != sc.Community {
+			return "", "", requireScope(p, community, grid)
+		}
+	}
+	if sc.Grid != "" {
+		if grid == "" {
+			grid = sc.Grid
+		}
+		if grid != sc.Grid {
+			return "", "", requireScope(p, community, grid)
+		}
+	}
+	return community, grid, nil
+}
+
+// seesPersonalData reports whether the principal reads views unmasked:
+// staff and auditors do; residents, unit representatives and the public
+// see names as 张* and no phone or door numbers.
+func seesPersonalData(p principal) bool {
+	return p.authenticated() && (p.staff() || p.token.Role == auth.RoleAuditor)
+}
+
+// queryTime reads an optional time parameter (RFC 3339, or a date as
+// 2006-01-02 in China time).
+func queryTime(c echo.Context, name string, def time.Time) (time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, chinaTime); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fieldErr(kindBadRequest, name, text{"应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date"})
+}
+
+// chinaTime is UTC+8, the time of dates in query parameters.
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+func queryInt(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fieldErr(kindBadRequest, name, text{"应为非负整数", "want a non-negative integer"})
+	}
+	return n, nil
+}
+
+func queryBool(c echo.Context, name string) (bool, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fieldErr(kindBadRequest, name, text{"应为 true 或 false", "want true or false"})
+	}
+	return b, nil
+}
+
+// viewPage is the body of list views: the page and the position the views
+// had folded when it was read.
+type viewPage[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+	Position   uint64 `json:"position"`
+}
+
+func maskAll[T interface{ Mask() T }](items []T, mask bool) []T {
+	if items == nil {
+		return []T{}
+	}
+	if !mask {
+		return items
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = it.Mask()
+	}
+	return out
+}
+
+// getBoard lists open proposals (民情账本) within the principal's scope.
+func (s *Server) getBoard(c echo.Context) error {
+	community, grid, err := scoped(c)
+	if err != nil {
+		return err
+	}
+	lp, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	q := projections.BoardQuery{CommunityID: community, GridID: grid, CompoundID: c.QueryParam("compound"),
+		Category: c.QueryParam("category"), Status: c.QueryParam("status"), Channel: c.QueryParam("channel"), After: lp.after, Limit: lp.limit}
+	if q.Now, err = queryTime(c, "now", s.now()); err != nil {
+		return err
+	}
+	if q.MinAgeDays, err = queryInt(c, "min_age_days"); err != nil {
+		return err
+	}
+	if q.MaxAgeDays, err = queryInt(c, "max_age_days"); err != nil {
+		return err
+	}
+	if q.OverdueOnly, err = queryBool(c, "overdue"); err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	page := views.Board.Open(q)
+	return c.JSON(nethttp.StatusOK, viewPage[projections.BoardItem]{
+		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
+	})
+}
+
+// getBoardGrids counts open and overdue proposals per grid of a community.
+func (s *Server) getBoardGrids(c echo.Context) error {
+	community, grid, err := scoped(c)
+	if err != nil {
+		return err
+	}
+	now, err := queryTime(c, "now", s.now())
+	if err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	counts := []projections.GridCount{}
+	for _, gc := range views.Board.GridCounts(community, now) {
+		if grid == "" || gc.GridID == grid {
+			counts = append(counts, gc)
+		}
+	}
+	return c.JSON(nethttp.StatusOK, map[string]any{"grids": counts, "position": uint64(views.Position())})
+}
+
+// getRegister lists decisions (公示栏): public, masked for the public.
+func (s *Server) getRegister(c echo.Context) error {
+	community, grid, err := scoped(c)
+	if err != nil {
+		return err
+	}
+	lp, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
+		MeetingID: c.QueryParam("meeting"), ProposalID: c.QueryParam("proposal"), How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
+	return c.JSON(nethttp.StatusOK, viewPage[projections.Decision]{
+		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
+	})
+}
+
+// getDecision returns one decision of the register.
+func (s *Server) getDecision(c echo.Context) error {
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	d, ok := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	if !ok {
+		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
+	}
+	if !seesPersonalData(principalOf(c)) {
+		d = d.Mask()
+	}
+	return c.JSON(nethttp.StatusOK, d)
+}
+
+// getOutcomes lists actions (行动清单) within the principal's scope.
+func (s *Server) getOutcomes(c echo.Context) error {
+	community, grid, err := scoped(c)
+	if err != nil {
+		return err
+	}
+	lp, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	q := projections.OutcomesQuery{CommunityID: community, GridID: grid, ProposalID: c.QueryParam("proposal"), MeetingID: c.QueryParam("meeting"),
+		OwnerID: c.QueryParam("owner"), Status: c.QueryParam("status"), After: lp.after, Limit: lp.limit}
+	if q.Now, err = queryTime(c, "now", s.now()); err != nil {
+		return err
+	}
+	if q.OpenOnly, err = queryBool(c, "open"); err != nil {
+		return err
+	}
+	if q.OverdueOnly, err = queryBool(c, "overdue"); err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	page := views.Outcomes.List(q)
+	return c.JSON(nethttp.StatusOK, viewPage[projections.ActionItem]{
+		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
+	})
+}
+
+// getTimeline tells a proposal's story: public, masked for the public.
+func (s *Server) getTimeline(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	lp, err := parseList(c)
+	if err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	story, ok := views.Timeline.Of(id.String(), lp.after, lp.limit)
+	if !ok {
+		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
+	}
+	story.Entries = maskAll(story.Entries, !seesPersonalData(principalOf(c)))
+	return c.JSON(nethttp.StatusOK, timelinePage{Story: story, Position: uint64(views.Position())})
+}
+
+// timelinePage is a page of a proposal's story with the views' position.
+type timelinePage struct {
+	projections.Story
+	Position uint64 `json:"position"`
+}
+
+// getStats sums the statistics of a community or grid over a period, with
+// an optional breakdown per grid, community or month. Figures hold no
+// personal data: public.
+func (s *Server) getStats(c echo.Context) error {
+	community, grid, err := scoped(c)
+	if err != nil {
+		return err
+	}
+	q := projections.StatsQuery{CommunityID: community, GridID: grid}
+	if q.From, err = queryTime(c, "from", time.Time{}); err != nil {
+		return err
+	}
+	if q.To, err = queryTime(c, "to", time.Time{}); err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	out := statsAnswer{Figures: views.Stats.Figures(q), Position: uint64(views.Position())}
+	if by := c.QueryParam("by"); by != "" {
+		rows, err := views.Stats.Breakdown(q, by)
+		if err != nil {
+			return fieldErr(kindBadRequest, "by", text{"应为 grid、community 或 month", "want grid, community or month"})
+		}
+		out.Breakdown = rows
+	}
+	return c.JSON(nethttp.StatusOK, out)
+}
+
+// statsAnswer is the body of GET /v1/stats.
+type statsAnswer struct {
+	Figures   projections.Figures    `json:"figures"`
+	Breakdown []projections.StatsRow `json:"breakdown,omitempty"`
+	Position  uint64                 `json:"position"`
+}
+
+// getLiveMeeting returns a meeting's live state: attendance, quorum, the
+// current motion and its running tally.
+func (s *Server) getLiveMeeting(c echo.Context) error {
+	state, err := s.liveState(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(nethttp.StatusOK, state)
+}
+
+// liveState reads a meeting's live state for the principal, whose scope
+// must cover the meeting.
+func (s *Server) liveState(c echo.Context) (projections.MeetingState, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return projections.MeetingState{}, err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return projections.MeetingState{}, err
+	}
+	return s.meetingState(c, views, id.String())
+}
+
+func (s *Server) meetingState(c echo.Context, views *projections.Views, id string) (projections.MeetingState, error) {
+	st, ok := views.Live.Meeting(id)
+	if !ok {
+		return st, refuse(kindNotFound, text{"没有这个会议", "no such meeting"})
+	}
+	p := principalOf(c)
+	if err := requireScope(p, st.CommunityID, st.GridID); err != nil {
+		return st, err
+	}
+	if !seesPersonalData(p) {
+		st = st.Mask()
+	}
+	return st, nil
 }
