@@ -3,6 +3,16 @@
 // organisation, proposal, meeting and action aggregates, the decision rules
 // and the event catalogue. Nothing here does I/O: time and ids arrive with
 // the command.
+//
+// The application layer needs four functions: Decide (history + command →
+// events or a *Error), FollowUps (events just appended → commands to run on
+// other streams), and Encode/Decode (the closed catalogue, EventTypes). The
+// doors render aggregates with FoldOrganisation, FoldProposal, FoldMeeting
+// and FoldAction, and read refusals with ErrorCode and ErrorReason.
+//
+// Streams: "organisation-<communityID>" (community, grids, compounds with
+// their unit register, participating units), "proposal-<id>",
+// "meeting-<id>" and "action-<id>". docs/events.md documents every event.
 package domain
 
 import (

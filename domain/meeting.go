@@ -578,6 +578,17 @@ func ownersElectorate(units []OwnedUnit, names []Voter) ([]Voter, *Error) {
 	}
 	seenUnit := map[string]bool{}
 	seen := map[string]bool{}
+	owner := map[string]bool{}
+	for _, u := range units {
+		for _, o := range u.Owners {
+			owner[o] = true
+		}
+	}
+	for i, v := range names {
+		if !owner[v.PersonID] {
+			return nil, invalid(fmt.Sprintf("electorate[%d]", i), "not_an_owner", v.Name+" owns no unit in the register: under art. 278 only owners vote", v.Name+" 在房屋登记中没有房屋：业主共同决定只有业主才能表决")
+		}
+	}
 	var electorate []Voter
 	for i, u := range units {
 		f := fmt.Sprintf("units[%d]", i)

@@ -182,6 +182,7 @@ func TestOwnersVote(t *testing.T) {
 		Electorate: []Voter{{"a", "业主甲"}, {"b", "b"}, {"c", "c"}, {"d", "d"}, {"e", "e"}}, Units: ownersRegister, At: now}
 	run(t, []spec{
 		{name: "open an owners' vote locks the register", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: names, Units: ownersRegister}, then: []Event{opening}},
+		{name: "a non-owner named in the electorate", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: []Voter{{"tenant", "租户"}}, Units: ownersRegister}, code: CodeInvalid, reason: "not_an_owner", field: "electorate[0]"},
 		{name: "owners' vote without register", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: names}, code: CodeInvalid, reason: "register_required"},
 		{name: "unit twice", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 1, []string{"a"}}, {"u1", 1, []string{"b"}}}}, code: CodeInvalid, reason: "duplicate_unit"},
 		{name: "unit without owner", given: open, when: OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: []OwnedUnit{{"u1", 1, nil}}}, code: CodeInvalid, reason: "owners_required"},
