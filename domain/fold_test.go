@@ -90,3 +90,69 @@ func normaliseState(t *rapid.T, s MeetingState) string {
 	}
 	return string(b)
 }
+
+// TestPropertyProposalLifecycle drives a proposal and its actions with
+// random commands and follow-ups, and checks that every fold is
+// deterministic, survives the catalogue, and that a closed proposal never
+// has an open action or lacks a verified one.
+func TestPropertyProposalLifecycle(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		streams := map[string][]Event{}
+		if err := decideInto(streams, submit, 0); err != nil {
+			t.Fatal(err)
+		}
+		action := rapid.SampledFrom([]string{"a1", "a2"})
+		cmds := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) Command {
+			a := action.Draw(t, "action")
+			switch rapid.IntRange(0, 9).Draw(t, "kind") {
+			case 0:
+				return SupportProposal{ProposalID: "p1", PersonID: rapid.SampledFrom([]string{"r1", "r2", "r3"}).Draw(t, "who"), Name: "x"}
+			case 1:
+				return AcceptProposal{ProposalID: "p1", Owner: gridHead, By: "h1"}
+			case 2:
+				return AssignAction{ActionID: a, CommunityID: community, GridID: "g1", ProposalID: "p1", Title: "x", Owner: contractor, Due: due, By: "h1"}
+			case 3:
+				return StartAction{ActionID: a}
+			case 4:
+				return CompleteAction{ActionID: a, Evidence: []string{photo}}
+			case 5:
+				return VerifyAction{ActionID: a, Verifier: verifier, Satisfied: rapid.Bool().Draw(t, "satisfied"), Reason: "x"}
+			case 6:
+				return CancelAction{ActionID: a, Reason: "x", By: "h1"}
+			case 7:
+				return CloseProposal{ProposalID: "p1", By: "h1"}
+			case 8:
+				return ReopenProposal{ProposalID: "p1", Reason: "x", By: "r1"}
+			}
+			return RejectProposal{ProposalID: "p1", Reason: "x", By: "h1"}
+		}), 0, 30).Draw(t, "commands")
+		for _, c := range cmds {
+			if err := decideInto(streams, c, 0); err != nil && ErrorCode(err) == CodeInternal {
+				t.Fatal(err)
+			}
+			p := FoldProposal(streams[ProposalStream("p1")])
+			if p.Status == StatusClosed && (len(p.OpenActions()) > 0 || !p.verified()) {
+				t.Fatalf("closed with open actions %v or nothing verified: %+v", p.OpenActions(), p)
+			}
+		}
+		for name, events := range streams {
+			decoded := make([]Event, len(events))
+			for i, e := range events {
+				typ, data, err := Encode(e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if decoded[i], err = Decode(typ, data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b, c := fold(name, events), fold(name, events), fold(name, decoded)
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			jc, _ := json.Marshal(c)
+			if string(ja) != string(jb) || string(ja) != string(jc) {
+				t.Fatalf("%s folds differently:\n%s\n%s\n%s", name, ja, jb, jc)
+			}
+		}
+	})
+}
