@@ -68,6 +68,9 @@ func BenchmarkReplay(b *testing.B) {
 	stored := benchLog(b)
 	store := &memStore{evs: stored}
 	var views *Views
+	var base runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&base)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var folded time.Duration
@@ -79,27 +82,36 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(stored))*float64(b.N)/folded.Seconds(), "events/s")
 	b.StopTimer()
-	var before runtime.MemStats
+	var after runtime.MemStats
 	runtime.GC()
-	runtime.ReadMemStats(&before)
-	b.ReportMetric(float64(before.HeapAlloc)/(1<<20), "heap-MiB")
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(base.HeapAlloc)/(1<<20), "input-heap-MiB")
+	b.ReportMetric(float64(after.HeapAlloc-base.HeapAlloc)/(1<<20), "views-heap-MiB")
 	b.ReportMetric(maxRSSMiB(), "maxrss-MiB")
 	runtime.KeepAlive(views)
 }
 
-// BenchmarkDecode measures domain.Decode alone over the log.
+// BenchmarkDecode measures decoding alone over the log: domain.Decode
+// (encoding/json, or json/v2 under GOEXPERIMENT=jsonv2) and the runner's
+// Decoder (goccy/go-json).
 func BenchmarkDecode(b *testing.B) {
 	stored := benchLog(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		for i := range stored {
-			if _, err := domain.Decode(stored[i].Type, stored[i].Data); err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		name   string
+		decode func(string, []byte) (domain.Event, error)
+	}{{"domain", domain.Decode}, {"goccy", NewDecoder().Decode}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range stored {
+					if _, err := c.decode(stored[i].Type, stored[i].Data); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
-		}
+			b.ReportMetric(float64(len(stored))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ReportMetric(float64(len(stored))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkStartToServe measures the time from building a runner to Ready
@@ -139,4 +151,29 @@ func BenchmarkStartToServe(b *testing.B) {
 			b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
 		}
 	})
+}
+
+// BenchmarkFold folds already decoded events into every view, without the
+// runner: the views' own cost.
+func BenchmarkFold(b *testing.B) {
+	stored := benchLog(b)
+	evs := make([]Event, len(stored))
+	for i, se := range stored {
+		d, err := domain.Decode(se.Type, se.Data)
+		require.NoError(b, err)
+		evs[i] = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		v := NewViews()
+		for _, e := range evs {
+			for _, view := range v.all {
+				if err := view.Apply(e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -70,7 +70,7 @@ type Config struct {
 	// NewViews builds an empty set of views; nil means NewViews.
 	NewViews func() *Views
 	// Decode turns a stored event into a domain event; nil means
-	// domain.Decode.
+	// NewDecoder().Decode.
 	Decode func(typ string, data []byte) (domain.Event, error)
 }
 
@@ -156,7 +156,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 		cfg.NewViews = NewViews
 	}
 	if cfg.Decode == nil {
-		cfg.Decode = domain.Decode
+		cfg.Decode = NewDecoder().Decode
 	}
 	r := &Runner{store: store, cfg: cfg, log: cfg.Logger}
 	r.lastSnap.Store(time.Now().UnixNano())

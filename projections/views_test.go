@@ -306,3 +306,24 @@ func TestStats(t *testing.T) {
 	_, err = v.Stats.Breakdown(StatsQuery{}, "year")
 	assert.Error(t, err)
 }
+
+// TestDecoderAgreesWithTheDomain decodes a generated ledger with the fast
+// decoder and with domain.Decode and compares every event.
+func TestDecoderAgreesWithTheDomain(t *testing.T) {
+	dec := NewDecoder()
+	assert.Len(t, dec.types, len(domain.EventTypes()), "every type of the catalogue has a fast path")
+	seen := map[string]bool{}
+	for _, se := range encode(t, newGen(11, 5).events(3000)) {
+		want, err := domain.Decode(se.Type, se.Data)
+		require.NoError(t, err)
+		got, err := dec.Decode(se.Type, se.Data)
+		require.NoError(t, err)
+		require.Equal(t, want, got, se.Type)
+		seen[se.Type] = true
+	}
+	assert.Greater(t, len(seen), 25, "the ledger covers most types")
+	_, err := dec.Decode("proposal.submitted.v1", []byte(`{"title": 7}`))
+	assert.Error(t, err)
+	_, err = dec.Decode("nothing.v1", []byte(`{}`))
+	assert.Error(t, err)
+}
