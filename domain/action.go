@@ -41,11 +41,7 @@ type ActionState struct {
 
 // FoldAction folds an action stream's events, oldest first.
 func FoldAction(events []Event) ActionState {
-	var s ActionState
-	for _, e := range events {
-		s.evolve(e)
-	}
-	return s
+	return foldEvents[ActionState](events)
 }
 
 // evolve applies one event to the state.

@@ -67,3 +67,15 @@ func category(stream string) string {
 func unknownCommand(cmd Command) *Error {
 	return refuse(CodeInvalid, "unknown_command", fmt.Sprintf("%T is not a command this aggregate accepts", cmd), "该对象不接受此操作")
 }
+
+// foldEvents folds events into a fresh aggregate state S with its evolve.
+func foldEvents[S any, P interface {
+	*S
+	evolve(Event)
+}](events []Event) S {
+	var s S
+	for _, e := range events {
+		P(&s).evolve(e)
+	}
+	return s
+}

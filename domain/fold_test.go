@@ -55,16 +55,7 @@ func TestPropertyFoldIsDeterministic(t *testing.T) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatal("folding the same events twice gave different states")
 		}
-		decoded := make([]Event, len(events))
-		for i, e := range events {
-			typ, data, err := Encode(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if decoded[i], err = Decode(typ, data); err != nil {
-				t.Fatal(err)
-			}
-		}
+		decoded := stored(t, events)
 		if normaliseState(t, FoldMeeting(decoded)) != normaliseState(t, a) {
 			t.Fatal("folding the stored events gave another state than folding the decided ones")
 		}
@@ -136,16 +127,7 @@ func TestPropertyProposalLifecycle(t *testing.T) {
 			}
 		}
 		for name, events := range streams {
-			decoded := make([]Event, len(events))
-			for i, e := range events {
-				typ, data, err := Encode(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if decoded[i], err = Decode(typ, data); err != nil {
-					t.Fatal(err)
-				}
-			}
+			decoded := stored(t, events)
 			a, b, c := fold(name, events), fold(name, events), fold(name, decoded)
 			ja, _ := json.Marshal(a)
 			jb, _ := json.Marshal(b)
@@ -155,4 +137,20 @@ func TestPropertyProposalLifecycle(t *testing.T) {
 			}
 		}
 	})
+}
+
+// stored returns events as the store gives them back: encoded, then
+// decoded.
+func stored(t *rapid.T, events []Event) []Event {
+	out := make([]Event, len(events))
+	for i, e := range events {
+		typ, data, err := Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[i], err = Decode(typ, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

@@ -92,11 +92,7 @@ type Mediation struct {
 
 // FoldMeeting folds a meeting stream's events, oldest first.
 func FoldMeeting(events []Event) MeetingState {
-	var s MeetingState
-	for _, e := range events {
-		s.evolve(e)
-	}
-	return s
+	return foldEvents[MeetingState](events)
 }
 
 // motion returns a pointer to the motion with the id, or nil.

@@ -89,11 +89,7 @@ func (s OrganisationState) Register(compoundID string) ([]OwnedUnit, []Voter) {
 
 // FoldOrganisation folds an organisation stream's events, oldest first.
 func FoldOrganisation(events []Event) OrganisationState {
-	var s OrganisationState
-	for _, e := range events {
-		s.evolve(e)
-	}
-	return s
+	return foldEvents[OrganisationState](events)
 }
 
 // evolve applies one event to the state.

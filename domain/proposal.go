@@ -89,11 +89,7 @@ func (s ProposalState) verified() bool {
 
 // FoldProposal folds a proposal stream's events, oldest first.
 func FoldProposal(events []Event) ProposalState {
-	var s ProposalState
-	for _, e := range events {
-		s.evolve(e)
-	}
-	return s
+	return foldEvents[ProposalState](events)
 }
 
 // evolve applies one event to the state.
