@@ -449,8 +449,10 @@ type OpenVoting struct {
 }
 
 // CastVote casts (or changes) a ballot. OptionID empty is an abstention.
-// CastBy is the person at the ballot box: the voter, or the holder of the
-// voter's recorded proxy.
+// CastBy is the person at the ballot box: the voter, or the present holder
+// of the voter's recorded proxy. A voter's own ballot is accepted whatever
+// their attendance, so that written ballots (书面表决) can be recorded;
+// attendance counts only for the quorum.
 type CastVote struct {
 	MeetingID string `json:"meeting_id"`
 	MotionID  string `json:"motion_id"`
