@@ -84,14 +84,15 @@ func oneOf(field, v string, allowed ...string) *Error {
 	return invalid(field, "not_allowed", fmt.Sprintf("%s must be one of %s", field, strings.Join(allowed, ", ")), fmt.Sprintf("%s 只能是 %s 之一", field, strings.Join(allowed, "、")))
 }
 
-// photos checks attachment references: SHA-256 in lowercase hex.
+// photos checks attachment references (photos, evidence, documents):
+// SHA-256 in lowercase hex.
 func photos(field string, refs []string) *Error {
 	if len(refs) > 20 {
 		return invalid(field, "too_many", "at most 20 photos", "最多 20 张照片")
 	}
 	for _, r := range refs {
 		if len(r) != 64 || strings.Trim(r, "0123456789abcdef") != "" {
-			return invalid(field, "bad_photo_ref", "a photo reference must be the SHA-256 of a stored attachment in lowercase hex", "照片引用应为已上传附件的 SHA-256（小写十六进制）")
+			return invalid(field, "bad_photo_ref", "a photo or document reference must be the SHA-256 of a stored attachment in lowercase hex", "照片或文件引用应为已上传附件的 SHA-256（小写十六进制）")
 		}
 	}
 	return nil
