@@ -1,12 +1,13 @@
 package projections
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -202,12 +203,12 @@ func (b *Board) Name() string { return "board" }
 func (b *Board) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (b *Board) MarshalSnapshot() ([]byte, error) { return json.Marshal(&b.st) }
+func (b *Board) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&b.st) }
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(data []byte) error {
 	var st boardState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
 	if st.Proposals == nil || st.Actions == nil {

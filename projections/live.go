@@ -2,11 +2,12 @@ package projections
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -148,12 +149,12 @@ func (l *Live) Name() string { return "live" }
 func (l *Live) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (l *Live) MarshalSnapshot() ([]byte, error) { return json.Marshal(&l.st) }
+func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
 
 // UnmarshalSnapshot implements View.
 func (l *Live) UnmarshalSnapshot(data []byte) error {
 	var st liveState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("live snapshot: %w", err)
 	}
 	if st.Meetings == nil {

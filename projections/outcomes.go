@@ -2,13 +2,14 @@ package projections
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -168,12 +169,12 @@ func (o *Outcomes) Name() string { return "outcomes" }
 func (o *Outcomes) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return json.Marshal(&o.st) }
+func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&o.st) }
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(data []byte) error {
 	var st outcomesState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
 	if st.Actions == nil {

@@ -1,12 +1,13 @@
 package projections
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -235,12 +236,12 @@ func (r *Register) Name() string { return "register" }
 func (r *Register) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (r *Register) MarshalSnapshot() ([]byte, error) { return json.Marshal(&r.st) }
+func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
 
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(data []byte) error {
 	var st registerState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
 	if st.Meetings == nil || st.Decisions == nil {

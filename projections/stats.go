@@ -1,13 +1,14 @@
 package projections
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 )
@@ -131,12 +132,12 @@ func (s *Stats) Name() string { return "stats" }
 func (s *Stats) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (s *Stats) MarshalSnapshot() ([]byte, error) { return json.Marshal(&s.st) }
+func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
 
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(data []byte) error {
 	var st statsState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil {

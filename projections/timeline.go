@@ -1,12 +1,13 @@
 package projections
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -87,12 +88,12 @@ func (t *Timeline) Name() string { return "timeline" }
 func (t *Timeline) Version() int { return 1 }
 
 // MarshalSnapshot implements View.
-func (t *Timeline) MarshalSnapshot() ([]byte, error) { return json.Marshal(&t.st) }
+func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
 
 // UnmarshalSnapshot implements View.
 func (t *Timeline) UnmarshalSnapshot(data []byte) error {
 	var st timelineState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("timeline snapshot: %w", err)
 	}
 	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil {
