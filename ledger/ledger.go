@@ -223,30 +223,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 
 // encode turns decided events into store events, chaining their hashes.
 func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
-	out := make([]eventstore.EventData, len(events))
-	prev := s.lastHash
-	for i, e := range events {
-		typ, body, err := domain.Encode(e)
-		if err != nil {
-			return nil, fmt.Errorf("encode %T: %w", e, err)
-		}
-		ed := eventstore.EventData{
-			ID:   l.newID(),
-			Type: typ,
-			Data: body,
-			Metadata: eventstore.Metadata{
-				Actor:         actor.ID,
-				Role:          actor.Role,
-				CorrelationID: opts.CorrelationID,
-				CausationID:   opts.CommandID,
-				PrevHash:      prev,
-			},
-		}
-		ed.Metadata.Hash = ChainHash(prev, stream, uint64(s.revision+1+int64(i)), ed.ID, typ, body, ed.Metadata)
-		prev = ed.Metadata.Hash
-		out[i] = ed
-	}
-	return out, nil
+	return EncodeEvents(stream, s.revision, s.lastHash, events, actor, opts, l.newID)
 }
 
 // followUps runs the commands the domain derives from events just written.
@@ -262,8 +239,7 @@ func (l *Ledger) followUps(ctx context.Context, stream string, events []domain.E
 	}
 	var pos eventstore.Position
 	for i, c := range cmds {
-		fo := Options{CommandID: fmt.Sprintf("%s/%d", firstID, i), CorrelationID: opts.CorrelationID}
-		res, err := l.execute(ctx, c, actor, fo, depth+1)
+		res, err := l.execute(ctx, c, actor, FollowUpOptions(firstID, i, opts), depth+1)
 		if err != nil {
 			return pos, fmt.Errorf("follow-up %T of %s: %w", c, stream, err)
 		}
