@@ -29,9 +29,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory: the embedded store, projection snapshots, attachments (env YISHI_DATA)")
 	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; default --data (env YISHI_STORE)")
 	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
+	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each token (or each address without one); 0 means 50/s (env YISHI_RATE_LIMIT)")
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
+	if v := getenv("YISHI_RATE_LIMIT"); v != "" {
+		if err := fs.Set("rate-limit", v); err != nil {
+			return fmt.Errorf("YISHI_RATE_LIMIT: %w", err)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rateLimit < 0 {
+		return fmt.Errorf("--rate-limit: %v is negative", *rateLimit)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -58,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
-	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger})
+	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit})
 	if err != nil {
 		return err
 	}
