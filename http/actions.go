@@ -7,209 +7,119 @@ import (
 	"github.com/yishi-civic/yishi/domain"
 )
 
-// assignActionRequest is the body of POST /v1/actions.
-type assignActionRequest struct {
-	ActionID    string        `json:"action_id"`
-	CommunityID string        `json:"community_id"`
-	GridID      string        `json:"grid_id"`
-	ProposalID  string        `json:"proposal_id"`
-	MeetingID   string        `json:"meeting_id"`
-	MotionID    string        `json:"motion_id"`
-	Title       string        `json:"title"`
-	Description string        `json:"description"`
-	Owner       *partyRequest `json:"owner"`
-	Due         time.Time     `json:"due"`
-	Recurrence  string        `json:"recurrence"`
-}
+// Request types of the action routes.
+type (
+	assignActionRequest struct {
+		ActionID    string        `json:"action_id"`
+		CommunityID string        `json:"community_id"`
+		GridID      string        `json:"grid_id"`
+		ProposalID  string        `json:"proposal_id"`
+		MeetingID   string        `json:"meeting_id"`
+		MotionID    string        `json:"motion_id"`
+		Title       string        `json:"title"`
+		Description string        `json:"description"`
+		Owner       *partyRequest `json:"owner"`
+		Due         time.Time     `json:"due"`
+		Recurrence  string        `json:"recurrence"`
+	}
+	progressRequest struct {
+		Percent int      `json:"percent"`
+		Note    string   `json:"note"`
+		Photos  []string `json:"photos"`
+	}
+	occurrenceRequest struct {
+		HeldOn       time.Time `json:"held_on"`
+		Participants int       `json:"participants"`
+		Note         string    `json:"note"`
+		Photos       []string  `json:"photos"`
+	}
+	completeRequest struct {
+		Evidence []string `json:"evidence"`
+		Note     string   `json:"note"`
+	}
+	verifyRequest struct {
+		Satisfied *bool  `json:"satisfied"`
+		Reason    string `json:"reason"`
+	}
+)
 
-// postAction assigns an action, from a decision or directly from a
-// proposal; the proposal and meeting it names must lie in the principal's
-// scope too.
-func (s *Server) postAction(c echo.Context) error {
-	var r assignActionRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
+// assignAction: the proposal and the meeting it names must lie in the
+// principal's scope too.
+func assignAction(s *Server, c echo.Context, p principal, _ ref, r *assignActionRequest) (domain.Command, string, error) {
 	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
-		return err
+		return nil, "", err
 	}
-	for _, ref := range []struct{ field, id string }{{"proposal_id", r.ProposalID}, {"meeting_id", r.MeetingID}} {
-		if ref.id == "" {
+	refs := []struct {
+		field, id string
+		stream    func(string) string
+	}{{"proposal_id", r.ProposalID, domain.ProposalStream}, {"meeting_id", r.MeetingID, domain.MeetingStream}}
+	for _, rf := range refs {
+		if rf.id == "" {
 			continue
 		}
-		id, err := parseID(ref.field, ref.id)
+		id, err := parseID(rf.field, rf.id)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		stream := domain.ProposalStream(id.String())
-		if ref.field == "meeting_id" {
-			stream = domain.MeetingStream(id.String())
+		if _, err := s.authorize(c, p, rf.stream(id.String())); err != nil {
+			return nil, "", err
 		}
-		if _, err := s.authorize(c, p, stream); err != nil {
-			return err
-		}
+	}
+	if r.Owner == nil {
+		return nil, "", fieldErr(kindValidation, "owner", text{"必须指定负责人（个人或单位）", "an owner (a person or a unit) is required"})
 	}
 	id, err := newID(c, p, "action_id", r.ActionID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if r.Owner == nil {
-		return fieldErr(kindValidation, "owner", text{"必须指定负责人（个人或单位）", "an owner (a person or a unit) is required"})
-	}
-	return s.execute(c, domain.AssignAction{
+	return domain.AssignAction{
 		ActionID: id, CommunityID: r.CommunityID, GridID: r.GridID, ProposalID: r.ProposalID, MeetingID: r.MeetingID, MotionID: r.MotionID,
 		Title: r.Title, Description: r.Description, Owner: r.Owner.party(), Due: r.Due, Recurrence: r.Recurrence, By: p.token.Actor(),
-	}, id)
+	}, id, nil
 }
 
-// actionTarget reads the path's action id and checks the scope.
-func (s *Server) actionTarget(c echo.Context, p principal) (string, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return "", err
-	}
-	_, err = s.authorize(c, p, domain.ActionStream(id.String()))
-	return id.String(), err
+func startAction(_ *Server, _ echo.Context, _ principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	return domain.StartAction{ActionID: t.id}, "", nil
 }
 
-// postActionStart records that work began.
-func (s *Server) postActionStart(c echo.Context) error {
-	var r struct{}
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.StartAction{ActionID: id}, "")
-}
-
-// progressRequest is the body of POST /v1/actions/{id}/progress.
-type progressRequest struct {
-	Percent int      `json:"percent"`
-	Note    string   `json:"note"`
-	Photos  []string `json:"photos"`
-}
-
-// postActionProgress reports progress with optional photos.
-func (s *Server) postActionProgress(c echo.Context) error {
-	var r progressRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
+func reportProgress(s *Server, _ echo.Context, _ principal, t ref, r *progressRequest) (domain.Command, string, error) {
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.ReportProgress{ActionID: id, Percent: r.Percent, Note: r.Note, Photos: r.Photos}, "")
+	return domain.ReportProgress{ActionID: t.id, Percent: r.Percent, Note: r.Note, Photos: r.Photos}, "", nil
 }
 
-// occurrenceRequest is the body of POST /v1/actions/{id}/occurrences.
-type occurrenceRequest struct {
-	HeldOn       time.Time `json:"held_on"`
-	Participants int       `json:"participants"`
-	Note         string    `json:"note"`
-	Photos       []string  `json:"photos"`
-}
-
-// postActionOccurrence records one occurrence of a recurring action (one
+// recordOccurrence records one occurrence of a recurring action (one
 // 邻里小饭桌 dinner).
-func (s *Server) postActionOccurrence(c echo.Context) error {
-	var r occurrenceRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
+func recordOccurrence(s *Server, _ echo.Context, _ principal, t ref, r *occurrenceRequest) (domain.Command, string, error) {
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.RecordOccurrence{ActionID: id, HeldOn: r.HeldOn, Participants: r.Participants, Note: r.Note, Photos: r.Photos}, "")
+	return domain.RecordOccurrence{ActionID: t.id, HeldOn: r.HeldOn, Participants: r.Participants, Note: r.Note, Photos: r.Photos}, "", nil
 }
 
-// postActionBlock records that the action is blocked, and why.
-func (s *Server) postActionBlock(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.BlockAction{ActionID: id, Reason: r.Reason}, "")
+func blockAction(_ *Server, _ echo.Context, _ principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.BlockAction{ActionID: t.id, Reason: r.Reason}, "", nil
 }
 
-// completeRequest is the body of POST /v1/actions/{id}/complete.
-type completeRequest struct {
-	Evidence []string `json:"evidence"`
-	Note     string   `json:"note"`
-}
-
-// postActionComplete records completion with evidence (uploaded photos).
-func (s *Server) postActionComplete(c echo.Context) error {
-	var r completeRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
+func completeAction(s *Server, _ echo.Context, _ principal, t ref, r *completeRequest) (domain.Command, string, error) {
 	if err := s.checkPhotos("evidence", r.Evidence); err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.CompleteAction{ActionID: id, Evidence: r.Evidence, Note: r.Note}, "")
+	return domain.CompleteAction{ActionID: t.id, Evidence: r.Evidence, Note: r.Note}, "", nil
 }
 
-// verifyRequest is the body of POST /v1/actions/{id}/verify.
-type verifyRequest struct {
-	Satisfied *bool  `json:"satisfied"`
-	Reason    string `json:"reason"`
-}
-
-// postActionVerify records the principal's verification of the outcome;
-// not satisfied reopens the action and its proposal.
-func (s *Server) postActionVerify(c echo.Context) error {
-	var r verifyRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
+// verifyAction: the principal verifies; not satisfied reopens the action
+// and its proposal.
+func verifyAction(_ *Server, _ echo.Context, p principal, t ref, r *verifyRequest) (domain.Command, string, error) {
 	if r.Satisfied == nil {
-		return fieldErr(kindValidation, "satisfied", text{"必须说明是否满意", "say whether you are satisfied"})
+		return nil, "", fieldErr(kindValidation, "satisfied", text{"必须说明是否满意", "say whether you are satisfied"})
 	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.VerifyAction{
-		ActionID: id, Verifier: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}, Satisfied: *r.Satisfied, Reason: r.Reason,
-	}, "")
+	return domain.VerifyAction{
+		ActionID: t.id, Verifier: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}, Satisfied: *r.Satisfied, Reason: r.Reason,
+	}, "", nil
 }
 
-// postActionCancel cancels an action, with a reason.
-func (s *Server) postActionCancel(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.actionTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.CancelAction{ActionID: id, Reason: r.Reason, By: p.token.Actor()}, "")
+func cancelAction(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.CancelAction{ActionID: t.id, Reason: r.Reason, By: p.token.Actor()}, "", nil
 }

@@ -39,269 +39,185 @@ func (r ruleRequest) rule() domain.Rule {
 	return domain.Rule{Kind: r.Kind, QuorumPercent: r.QuorumPercent}
 }
 
-// scheduleMeetingRequest is the body of POST /v1/meetings.
-type scheduleMeetingRequest struct {
-	MeetingID   string        `json:"meeting_id"`
-	CommunityID string        `json:"community_id"`
-	GridID      string        `json:"grid_id"`
-	CompoundID  string        `json:"compound_id"`
-	Title       string        `json:"title"`
-	Place       string        `json:"place"`
-	StartsAt    time.Time     `json:"starts_at"`
-	Format      string        `json:"format"`
-	Facilitator *voterRequest `json:"facilitator"`
-}
-
-// postMeeting schedules a meeting in the principal's scope; the principal
-// facilitates it unless another facilitator is named.
-func (s *Server) postMeeting(c echo.Context) error {
-	var r scheduleMeetingRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
+// Request types of the meeting routes.
+type (
+	scheduleMeetingRequest struct {
+		MeetingID   string        `json:"meeting_id"`
+		CommunityID string        `json:"community_id"`
+		GridID      string        `json:"grid_id"`
+		CompoundID  string        `json:"compound_id"`
+		Title       string        `json:"title"`
+		Place       string        `json:"place"`
+		StartsAt    time.Time     `json:"starts_at"`
+		Format      string        `json:"format"`
+		Facilitator *voterRequest `json:"facilitator"`
 	}
-	p := principalOf(c)
+	agendaItemRequest struct {
+		ItemID     string `json:"item_id"`
+		Title      string `json:"title"`
+		ProposalID string `json:"proposal_id"`
+	}
+	participantRequest struct {
+		PersonID  string `json:"person_id"`
+		Name      string `json:"name"`
+		Kind      string `json:"kind"`
+		PartnerID string `json:"partner_id"`
+	}
+	attendanceRequest struct {
+		PersonID   string `json:"person_id"`
+		Name       string `json:"name"`
+		Attendance string `json:"attendance"`
+		HolderID   string `json:"holder_id"`
+		Authority  string `json:"authority"`
+	}
+	statementRequest struct {
+		ItemID  string       `json:"item_id"`
+		Speaker voterRequest `json:"speaker"`
+		Summary string       `json:"summary"`
+	}
+	// motionRequest tables a motion, or (PUT, with a reason and without
+	// the ids) amends one.
+	motionRequest struct {
+		MotionID string          `json:"motion_id"`
+		ItemID   string          `json:"item_id"`
+		Text     string          `json:"text"`
+		Options  []optionRequest `json:"options"`
+		Rule     ruleRequest     `json:"rule"`
+		Secret   bool            `json:"secret"`
+		Reason   string          `json:"reason"`
+	}
+	ownedUnitRequest struct {
+		UnitID  string   `json:"unit_id"`
+		AreaDM2 int64    `json:"area_dm2"`
+		Owners  []string `json:"owners"`
+	}
+	// openVotingRequest may name the electorate; without one the server
+	// locks the meeting's invited participants (all but officials), or for
+	// the owners' rules the register of the meeting's compound.
+	openVotingRequest struct {
+		Electorate []voterRequest     `json:"electorate"`
+		Units      []ownedUnitRequest `json:"units"`
+	}
+	// voteRequest: VoterID is the principal unless it casts the vote of
+	// someone whose recorded proxy it holds.
+	voteRequest struct {
+		OptionID string `json:"option_id"`
+		VoterID  string `json:"voter_id"`
+	}
+	choiceRequest struct {
+		OptionID string `json:"option_id"`
+		Note     string `json:"note"`
+	}
+	mediationRequest struct {
+		MediationID string          `json:"mediation_id"`
+		ItemID      string          `json:"item_id"`
+		Dispute     string          `json:"dispute"`
+		Parties     []partyRequest  `json:"parties"`
+		Options     []optionRequest `json:"options"`
+	}
+	minutesRequest struct {
+		Summary        string    `json:"summary"`
+		Document       string    `json:"document"`
+		ObjectionUntil time.Time `json:"objection_until"`
+	}
+	minutesObjectionRequest struct {
+		Text string `json:"text"`
+	}
+)
+
+// scheduleMeeting: in the principal's scope; the principal facilitates it
+// unless another facilitator is named.
+func scheduleMeeting(_ *Server, c echo.Context, p principal, _ ref, r *scheduleMeetingRequest) (domain.Command, string, error) {
 	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
-		return err
+		return nil, "", err
 	}
 	id, err := newID(c, p, "meeting_id", r.MeetingID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	facilitator := domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}
 	if r.Facilitator != nil {
 		facilitator = r.Facilitator.voter()
 	}
-	return s.execute(c, domain.ScheduleMeeting{
+	return domain.ScheduleMeeting{
 		MeetingID: id, CommunityID: r.CommunityID, GridID: r.GridID, CompoundID: r.CompoundID,
 		Title: r.Title, Place: r.Place, StartsAt: r.StartsAt, Format: r.Format, Facilitator: facilitator,
-	}, id)
+	}, id, nil
 }
 
-// meetingTarget reads the path's meeting id and checks the scope.
-func (s *Server) meetingTarget(c echo.Context, p principal) (string, aggregate, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return "", aggregate{}, err
-	}
-	a, err := s.authorize(c, p, domain.MeetingStream(id.String()))
-	return id.String(), a, err
-}
-
-// agendaItemRequest is the body of POST /v1/meetings/{id}/agenda.
-type agendaItemRequest struct {
-	ItemID     string `json:"item_id"`
-	Title      string `json:"title"`
-	ProposalID string `json:"proposal_id"`
-}
-
-// postAgendaItem adds an agenda item, linked to a proposal of the same
-// scope when one is named.
-func (s *Server) postAgendaItem(c echo.Context) error {
-	var r agendaItemRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
+// addAgendaItem: a linked proposal must lie in the principal's scope too.
+func addAgendaItem(s *Server, c echo.Context, p principal, t ref, r *agendaItemRequest) (domain.Command, string, error) {
 	if r.ProposalID != "" {
 		pid, err := parseID("proposal_id", r.ProposalID)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		if _, err := s.authorize(c, p, domain.ProposalStream(pid.String())); err != nil {
-			return err
+			return nil, "", err
 		}
 		r.ProposalID = pid.String()
 	}
 	item, err := newID(c, p, "item_id", r.ItemID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.AddAgendaItem{MeetingID: mid, ItemID: item, Title: r.Title, ProposalID: r.ProposalID}, item)
+	return domain.AddAgendaItem{MeetingID: t.id, ItemID: item, Title: r.Title, ProposalID: r.ProposalID}, item, nil
 }
 
-// participantRequest is the body of POST /v1/meetings/{id}/participants.
-type participantRequest struct {
-	PersonID  string `json:"person_id"`
-	Name      string `json:"name"`
-	Kind      string `json:"kind"`
-	PartnerID string `json:"partner_id"`
-}
-
-// postParticipant invites a person.
-func (s *Server) postParticipant(c echo.Context) error {
-	var r participantRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.InviteParticipant{MeetingID: mid, Participant: domain.Participant{
+func inviteParticipant(_ *Server, _ echo.Context, _ principal, t ref, r *participantRequest) (domain.Command, string, error) {
+	return domain.InviteParticipant{MeetingID: t.id, Participant: domain.Participant{
 		PersonID: r.PersonID, Name: r.Name, Kind: r.Kind, PartnerID: r.PartnerID,
-	}}, "")
+	}}, "", nil
 }
 
-// postMeetingOpen opens the meeting.
-func (s *Server) postMeetingOpen(c echo.Context) error {
-	var r struct{}
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.OpenMeeting{MeetingID: mid}, "")
+func openMeeting(_ *Server, _ echo.Context, _ principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	return domain.OpenMeeting{MeetingID: t.id}, "", nil
 }
 
-// attendanceRequest is the body of POST /v1/meetings/{id}/attendance.
-type attendanceRequest struct {
-	PersonID   string `json:"person_id"`
-	Name       string `json:"name"`
-	Attendance string `json:"attendance"`
-	HolderID   string `json:"holder_id"`
-	Authority  string `json:"authority"`
+func recordAttendance(_ *Server, _ echo.Context, _ principal, t ref, r *attendanceRequest) (domain.Command, string, error) {
+	return domain.RecordAttendance{
+		MeetingID: t.id, PersonID: r.PersonID, Name: r.Name, Attendance: r.Attendance, HolderID: r.HolderID, Authority: r.Authority,
+	}, "", nil
 }
 
-// postAttendance records one person's attendance, or their proxy.
-func (s *Server) postAttendance(c echo.Context) error {
-	var r attendanceRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.RecordAttendance{
-		MeetingID: mid, PersonID: r.PersonID, Name: r.Name, Attendance: r.Attendance, HolderID: r.HolderID, Authority: r.Authority,
-	}, "")
+func recordStatement(_ *Server, _ echo.Context, _ principal, t ref, r *statementRequest) (domain.Command, string, error) {
+	return domain.RecordStatement{MeetingID: t.id, ItemID: r.ItemID, Speaker: r.Speaker.voter(), Summary: r.Summary}, "", nil
 }
 
-// statementRequest is the body of POST /v1/meetings/{id}/statements.
-type statementRequest struct {
-	ItemID  string       `json:"item_id"`
-	Speaker voterRequest `json:"speaker"`
-	Summary string       `json:"summary"`
-}
-
-// postStatement records a statement on an agenda item.
-func (s *Server) postStatement(c echo.Context) error {
-	var r statementRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.RecordStatement{MeetingID: mid, ItemID: r.ItemID, Speaker: r.Speaker.voter(), Summary: r.Summary}, "")
-}
-
-// motionRequest is the body of POST /v1/meetings/{id}/motions and of
-// PUT /v1/meetings/{id}/motions/{motion} (which needs a reason).
-type motionRequest struct {
-	MotionID string          `json:"motion_id"`
-	ItemID   string          `json:"item_id"`
-	Text     string          `json:"text"`
-	Options  []optionRequest `json:"options"`
-	Rule     ruleRequest     `json:"rule"`
-	Secret   bool            `json:"secret"`
-	Reason   string          `json:"reason"`
-}
-
-// postMotion tables a motion on an agenda item.
-func (s *Server) postMotion(c echo.Context) error {
-	var r motionRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
+func tableMotion(_ *Server, c echo.Context, p principal, t ref, r *motionRequest) (domain.Command, string, error) {
 	if r.Reason != "" {
-		return fieldErr(kindValidation, "reason", text{"提出动议时不需要理由；修改动议时才需要", "a reason belongs to an amendment, not to a new motion"})
+		return nil, "", fieldErr(kindValidation, "reason", text{"提出动议时不需要理由；修改动议时才需要", "a reason belongs to an amendment, not to a new motion"})
 	}
 	motion, err := newID(c, p, "motion_id", r.MotionID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.TableMotion{
-		MeetingID: mid, MotionID: motion, ItemID: r.ItemID, Text: r.Text, Options: options(r.Options), Rule: r.Rule.rule(), Secret: r.Secret,
-	}, motion)
+	return domain.TableMotion{
+		MeetingID: t.id, MotionID: motion, ItemID: r.ItemID, Text: r.Text, Options: options(r.Options), Rule: r.Rule.rule(), Secret: r.Secret,
+	}, motion, nil
 }
 
-// putMotion amends a motion before voting opens.
-func (s *Server) putMotion(c echo.Context) error {
-	var r motionRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
+func amendMotion(_ *Server, c echo.Context, _ principal, t ref, r *motionRequest) (domain.Command, string, error) {
 	if r.MotionID != "" || r.ItemID != "" {
-		return fieldErr(kindValidation, "motion_id", text{"修改动议时不能更改动议或议程项", "an amendment cannot change the motion or its agenda item"})
+		return nil, "", fieldErr(kindValidation, "motion_id", text{"修改动议时不能更改动议或议程项", "an amendment cannot change the motion or its agenda item"})
 	}
-	return s.execute(c, domain.AmendMotion{
-		MeetingID: mid, MotionID: c.Param("motion"), Text: r.Text, Options: options(r.Options), Rule: r.Rule.rule(), Secret: r.Secret, Reason: r.Reason,
-	}, "")
+	return domain.AmendMotion{
+		MeetingID: t.id, MotionID: c.Param("motion"), Text: r.Text, Options: options(r.Options), Rule: r.Rule.rule(), Secret: r.Secret, Reason: r.Reason,
+	}, "", nil
 }
 
-// ownedUnitRequest is one unit of a compound's register locked into an
-// owners' vote.
-type ownedUnitRequest struct {
-	UnitID  string   `json:"unit_id"`
-	AreaDM2 int64    `json:"area_dm2"`
-	Owners  []string `json:"owners"`
-}
-
-// openVotingRequest is the body of POST /v1/meetings/{id}/motions/{motion}/voting.
-// Without an electorate, the server locks the meeting's invited
-// participants (all but officials), or for the owners' rules the register
-// of the meeting's compound.
-type openVotingRequest struct {
-	Electorate []voterRequest     `json:"electorate"`
-	Units      []ownedUnitRequest `json:"units"`
-}
-
-// postOpenVoting opens voting on a motion.
-func (s *Server) postOpenVoting(c echo.Context) error {
-	var r openVotingRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, meeting, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	cmd := domain.OpenVoting{MeetingID: mid, MotionID: c.Param("motion")}
-	for _, v := range r.Electorate {
-		cmd.Electorate = append(cmd.Electorate, v.voter())
-	}
+func openVoting(s *Server, c echo.Context, _ principal, t ref, r *openVotingRequest) (domain.Command, string, error) {
+	cmd := domain.OpenVoting{MeetingID: t.id, MotionID: c.Param("motion"), Electorate: voters(r.Electorate)}
 	for _, u := range r.Units {
 		cmd.Units = append(cmd.Units, domain.OwnedUnit{UnitID: u.UnitID, AreaDM2: u.AreaDM2, Owners: u.Owners})
 	}
 	if len(cmd.Electorate) == 0 && len(cmd.Units) == 0 {
-		if cmd.Electorate, cmd.Units, err = s.electorate(c, meeting, cmd.MotionID); err != nil {
-			return err
+		var err error
+		if cmd.Electorate, cmd.Units, err = s.electorate(c, t.agg, cmd.MotionID); err != nil {
+			return nil, "", err
 		}
 	}
-	return s.execute(c, cmd, "")
+	return cmd, "", nil
 }
 
 // electorate derives the voters of a motion from the ledger: the
@@ -309,14 +225,14 @@ func (s *Server) postOpenVoting(c echo.Context) error {
 // other than officials otherwise.
 func (s *Server) electorate(c echo.Context, meeting aggregate, motionID string) ([]domain.Voter, []domain.OwnedUnit, error) {
 	var rule, compound string
-	var voters []domain.Voter
+	var invited []domain.Voter
 	for _, ev := range meeting.events {
 		switch e := ev.(type) {
 		case domain.MeetingScheduled:
 			compound = e.CompoundID
 		case domain.ParticipantInvited:
 			if e.Participant.Kind != domain.ParticipantOfficial {
-				voters = append(voters, domain.Voter{PersonID: e.Participant.PersonID, Name: e.Participant.Name})
+				invited = append(invited, domain.Voter{PersonID: e.Participant.PersonID, Name: e.Participant.Name})
 			}
 		case domain.MotionTabled:
 			if e.MotionID == motionID {
@@ -329,19 +245,26 @@ func (s *Server) electorate(c echo.Context, meeting aggregate, motionID string) 
 		}
 	}
 	if rule != domain.RuleOwnersOrdinary && rule != domain.RuleOwnersMajor {
-		return voters, nil, nil
+		return invited, nil, nil
 	}
 	org, err := s.loadAggregate(c.Request().Context(), domain.OrganisationStream(meeting.community))
 	if err != nil {
 		return nil, nil, err
 	}
+	voters, units := ownersRegister(org.events, compound)
+	return voters, units, nil
+}
+
+// ownersRegister folds a compound's unit register from the organisation's
+// events: its units with their areas and owners, and every owner once.
+func ownersRegister(events []domain.Event, compound string) ([]domain.Voter, []domain.OwnedUnit) {
 	type unit struct {
 		area   int64
 		owners []domain.Voter
 	}
 	var order []string
 	units := map[string]*unit{}
-	for _, ev := range org.events {
+	for _, ev := range events {
 		switch e := ev.(type) {
 		case domain.UnitRegistered:
 			if e.CompoundID == compound {
@@ -355,8 +278,8 @@ func (s *Server) electorate(c echo.Context, meeting aggregate, motionID string) 
 		}
 	}
 	var owned []domain.OwnedUnit
+	var voters []domain.Voter
 	seen := map[string]bool{}
-	voters = nil
 	for _, id := range order {
 		u := units[id]
 		ou := domain.OwnedUnit{UnitID: id, AreaDM2: u.area}
@@ -369,193 +292,60 @@ func (s *Server) electorate(c echo.Context, meeting aggregate, motionID string) 
 		}
 		owned = append(owned, ou)
 	}
-	return voters, owned, nil
+	return voters, owned
 }
 
-// voteRequest is the body of POST /v1/meetings/{id}/motions/{motion}/votes.
-// VoterID is the principal unless it casts a recorded proxy's vote.
-type voteRequest struct {
-	OptionID string `json:"option_id"`
-	VoterID  string `json:"voter_id"`
-}
-
-// postVote casts or changes the principal's ballot (or the ballot of
+// castVote casts or changes the principal's ballot, or the ballot of
 // someone whose proxy it holds: the domain checks the proxy and the
-// electorate).
-func (s *Server) postVote(c echo.Context) error {
-	var r voteRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
+// electorate.
+func castVote(_ *Server, c echo.Context, p principal, t ref, r *voteRequest) (domain.Command, string, error) {
 	voter := p.token.Actor()
 	if r.VoterID != "" {
 		voter = r.VoterID
 	}
-	return s.execute(c, domain.CastVote{MeetingID: mid, MotionID: c.Param("motion"), VoterID: voter, CastBy: p.token.Actor(), OptionID: r.OptionID}, "")
+	return domain.CastVote{MeetingID: t.id, MotionID: c.Param("motion"), VoterID: voter, CastBy: p.token.Actor(), OptionID: r.OptionID}, "", nil
 }
 
-// postCloseVoting closes voting; the domain computes the tally.
-func (s *Server) postCloseVoting(c echo.Context) error {
-	var r struct{}
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.CloseVoting{MeetingID: mid, MotionID: c.Param("motion")}, "")
+func closeVoting(_ *Server, c echo.Context, _ principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	return domain.CloseVoting{MeetingID: t.id, MotionID: c.Param("motion")}, "", nil
 }
 
-// postMotionObjection records the principal's objection to a consensus motion.
-func (s *Server) postMotionObjection(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.RaiseMotionObjection{MeetingID: mid, MotionID: c.Param("motion"), PersonID: p.token.Actor(), Name: p.token.Name, Reason: r.Reason}, "")
+func raiseMotionObjection(_ *Server, c echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.RaiseMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor(), Name: p.token.Name, Reason: r.Reason}, "", nil
 }
 
-// postMotionObjectionWithdrawal withdraws the principal's objection.
-func (s *Server) postMotionObjectionWithdrawal(c echo.Context) error {
-	var r struct{}
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.WithdrawMotionObjection{MeetingID: mid, MotionID: c.Param("motion"), PersonID: p.token.Actor()}, "")
+func withdrawMotionObjection(_ *Server, c echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	return domain.WithdrawMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor()}, "", nil
 }
 
-// choiceRequest is the body of commands that settle on one option.
-type choiceRequest struct {
-	OptionID string `json:"option_id"`
-	Note     string `json:"note"`
+func recordConsensus(_ *Server, c echo.Context, _ principal, t ref, r *choiceRequest) (domain.Command, string, error) {
+	return domain.RecordConsensus{MeetingID: t.id, MotionID: c.Param("motion"), OptionID: r.OptionID, Note: r.Note}, "", nil
 }
 
-// postConsensus records consensus on one option of a consensus motion.
-func (s *Server) postConsensus(c echo.Context) error {
-	var r choiceRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.RecordConsensus{MeetingID: mid, MotionID: c.Param("motion"), OptionID: r.OptionID, Note: r.Note}, "")
-}
-
-// mediationRequest is the body of POST /v1/meetings/{id}/mediations.
-type mediationRequest struct {
-	MediationID string          `json:"mediation_id"`
-	ItemID      string          `json:"item_id"`
-	Dispute     string          `json:"dispute"`
-	Parties     []partyRequest  `json:"parties"`
-	Options     []optionRequest `json:"options"`
-}
-
-// postMediation offers several options to the parties of a dispute.
-func (s *Server) postMediation(c echo.Context) error {
-	var r mediationRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
+func offerMediation(_ *Server, c echo.Context, p principal, t ref, r *mediationRequest) (domain.Command, string, error) {
 	id, err := newID(c, p, "mediation_id", r.MediationID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	parties := make([]domain.Party, len(r.Parties))
 	for i, pr := range r.Parties {
 		parties[i] = pr.party()
 	}
-	return s.execute(c, domain.OfferMediation{MeetingID: mid, MediationID: id, ItemID: r.ItemID, Dispute: r.Dispute, Parties: parties, Options: options(r.Options)}, id)
+	return domain.OfferMediation{MeetingID: t.id, MediationID: id, ItemID: r.ItemID, Dispute: r.Dispute, Parties: parties, Options: options(r.Options)}, id, nil
 }
 
-// postMediationAgreement records the option the parties agreed to.
-func (s *Server) postMediationAgreement(c echo.Context) error {
-	var r choiceRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.AgreeMediation{MeetingID: mid, MediationID: c.Param("mediation"), OptionID: r.OptionID, Note: r.Note}, "")
+func agreeMediation(_ *Server, c echo.Context, _ principal, t ref, r *choiceRequest) (domain.Command, string, error) {
+	return domain.AgreeMediation{MeetingID: t.id, MediationID: c.Param("mediation"), OptionID: r.OptionID, Note: r.Note}, "", nil
 }
 
-// postAdjourn ends the meeting.
-func (s *Server) postAdjourn(c echo.Context) error {
-	var r noteRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.AdjournMeeting{MeetingID: mid, Note: r.Note}, "")
+func adjournMeeting(_ *Server, _ echo.Context, _ principal, t ref, r *noteRequest) (domain.Command, string, error) {
+	return domain.AdjournMeeting{MeetingID: t.id, Note: r.Note}, "", nil
 }
 
-// minutesRequest is the body of POST /v1/meetings/{id}/minutes.
-type minutesRequest struct {
-	Summary        string    `json:"summary"`
-	Document       string    `json:"document"`
-	ObjectionUntil time.Time `json:"objection_until"`
+func publishMinutes(_ *Server, _ echo.Context, _ principal, t ref, r *minutesRequest) (domain.Command, string, error) {
+	return domain.PublishMinutes{MeetingID: t.id, Summary: r.Summary, Document: r.Document, ObjectionUntil: r.ObjectionUntil}, "", nil
 }
 
-// postMinutes publishes the minutes with an objection period (公示).
-func (s *Server) postMinutes(c echo.Context) error {
-	var r minutesRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.PublishMinutes{MeetingID: mid, Summary: r.Summary, Document: r.Document, ObjectionUntil: r.ObjectionUntil}, "")
-}
-
-// minutesObjectionRequest is the body of POST /v1/meetings/{id}/minutes/objections.
-type minutesObjectionRequest struct {
-	Text string `json:"text"`
-}
-
-// postMinutesObjection records the principal's objection to the minutes.
-func (s *Server) postMinutesObjection(c echo.Context) error {
-	var r minutesObjectionRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	mid, _, err := s.meetingTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.ObjectToMinutes{MeetingID: mid, PersonID: p.token.Actor(), Name: p.token.Name, Text: r.Text}, "")
+func objectToMinutes(_ *Server, _ echo.Context, p principal, t ref, r *minutesObjectionRequest) (domain.Command, string, error) {
+	return domain.ObjectToMinutes{MeetingID: t.id, PersonID: p.token.Actor(), Name: p.token.Name, Text: r.Text}, "", nil
 }

@@ -17,6 +17,14 @@ type partyRequest struct {
 
 func (r partyRequest) party() domain.Party { return domain.Party{Kind: r.Kind, ID: r.ID, Name: r.Name} }
 
+// partyOr returns r's party, or def when r is absent.
+func partyOr(r *partyRequest, def domain.Party) domain.Party {
+	if r == nil {
+		return def
+	}
+	return r.party()
+}
+
 // self is the principal as a party: a unit for unit representatives, a
 // person otherwise.
 func (p principal) self() domain.Party {
@@ -50,38 +58,54 @@ func (s *Server) checkPhotos(field string, photos []string) error {
 	return nil
 }
 
-// submitProposalRequest is the body of POST /v1/proposals.
-type submitProposalRequest struct {
-	ProposalID  string        `json:"proposal_id"`
-	CommunityID string        `json:"community_id"`
-	GridID      string        `json:"grid_id"`
-	CompoundID  string        `json:"compound_id"`
-	Title       string        `json:"title"`
-	Text        string        `json:"text"`
-	Category    string        `json:"category"`
-	Place       string        `json:"place"`
-	Photos      []string      `json:"photos"`
-	Channel     string        `json:"channel"`
-	Author      *partyRequest `json:"author"`
-}
-
-// postProposal submits a proposal. Residents and unit representatives are
-// its author; staff may record one for someone else (a visit, a window).
-func (s *Server) postProposal(c echo.Context) error {
-	var r submitProposalRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
+// Request types of the proposal routes.
+type (
+	submitProposalRequest struct {
+		ProposalID  string        `json:"proposal_id"`
+		CommunityID string        `json:"community_id"`
+		GridID      string        `json:"grid_id"`
+		CompoundID  string        `json:"compound_id"`
+		Title       string        `json:"title"`
+		Text        string        `json:"text"`
+		Category    string        `json:"category"`
+		Place       string        `json:"place"`
+		Photos      []string      `json:"photos"`
+		Channel     string        `json:"channel"`
+		Author      *partyRequest `json:"author"`
 	}
-	p := principalOf(c)
+	emptyRequest  struct{}
+	reasonRequest struct {
+		Reason string `json:"reason"`
+	}
+	noteRequest struct {
+		Note string `json:"note"`
+	}
+	acceptProposalRequest struct {
+		Owner *partyRequest `json:"owner"`
+		Note  string        `json:"note"`
+	}
+	mergeProposalRequest struct {
+		SurvivorID string `json:"survivor_id"`
+		Reason     string `json:"reason"`
+	}
+	handleDirectlyRequest struct {
+		Handler *partyRequest `json:"handler"`
+		Note    string        `json:"note"`
+	}
+)
+
+// submitProposal: residents and unit representatives are the author; staff
+// may record a proposal for someone else (a visit, a window).
+func submitProposal(s *Server, c echo.Context, p principal, _ ref, r *submitProposalRequest) (domain.Command, string, error) {
 	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
-		return err
+		return nil, "", err
 	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
-		return err
+		return nil, "", err
 	}
 	id, err := newID(c, p, "proposal_id", r.ProposalID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	cmd := domain.SubmitProposal{
 		ProposalID: id, CommunityID: r.CommunityID, GridID: r.GridID, CompoundID: r.CompoundID,
@@ -90,177 +114,52 @@ func (s *Server) postProposal(c echo.Context) error {
 	}
 	if r.Author != nil {
 		if !p.staff() {
-			return fieldErr(kindForbidden, "author", text{"只有工作人员可以代他人登记议题", "only staff may record a proposal for someone else"})
+			return nil, "", fieldErr(kindForbidden, "author", text{"只有工作人员可以代他人登记议题", "only staff may record a proposal for someone else"})
 		}
 		cmd.Author, cmd.RecordedBy = r.Author.party(), p.token.Actor()
 	}
-	return s.execute(c, cmd, id)
+	return cmd, id, nil
 }
 
-// proposalTarget reads the path's proposal id and checks the scope.
-func (s *Server) proposalTarget(c echo.Context, p principal) (string, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return "", err
-	}
-	_, err = s.authorize(c, p, domain.ProposalStream(id.String()))
-	return id.String(), err
+func supportProposal(_ *Server, _ echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	return domain.SupportProposal{ProposalID: t.id, PersonID: p.token.Actor(), Name: p.token.Name}, "", nil
 }
 
-// postProposalSupport records the principal's support (附议).
-func (s *Server) postProposalSupport(c echo.Context) error {
-	var r struct{}
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.SupportProposal{ProposalID: id, PersonID: p.token.Actor(), Name: p.token.Name}, "")
+// acceptProposal: the facilitator owns the proposal unless another owner
+// is named.
+func acceptProposal(_ *Server, _ echo.Context, p principal, t ref, r *acceptProposalRequest) (domain.Command, string, error) {
+	return domain.AcceptProposal{ProposalID: t.id, Owner: partyOr(r.Owner, p.self()), Note: r.Note, By: p.token.Actor()}, "", nil
 }
 
-// acceptProposalRequest is the body of POST /v1/proposals/{id}/accept.
-type acceptProposalRequest struct {
-	Owner *partyRequest `json:"owner"`
-	Note  string        `json:"note"`
+func rejectProposal(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.RejectProposal{ProposalID: t.id, Reason: r.Reason, By: p.token.Actor()}, "", nil
 }
 
-// postProposalAccept triages a proposal in, with an owner (the facilitator
-// when none is given).
-func (s *Server) postProposalAccept(c echo.Context) error {
-	var r acceptProposalRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	owner := p.self()
-	if r.Owner != nil {
-		owner = r.Owner.party()
-	}
-	return s.execute(c, domain.AcceptProposal{ProposalID: id, Owner: owner, Note: r.Note, By: p.token.Actor()}, "")
-}
-
-// reasonRequest is the body of commands that only carry a reason.
-type reasonRequest struct {
-	Reason string `json:"reason"`
-}
-
-// postProposalReject triages a proposal out.
-func (s *Server) postProposalReject(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.RejectProposal{ProposalID: id, Reason: r.Reason, By: p.token.Actor()}, "")
-}
-
-// mergeProposalRequest is the body of POST /v1/proposals/{id}/merge.
-type mergeProposalRequest struct {
-	SurvivorID string `json:"survivor_id"`
-	Reason     string `json:"reason"`
-}
-
-// postProposalMerge marks a proposal as a duplicate of another one in the
-// principal's scope.
-func (s *Server) postProposalMerge(c echo.Context) error {
-	var r mergeProposalRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
+// mergeProposal: the survivor must lie in the principal's scope too.
+func mergeProposal(s *Server, c echo.Context, p principal, t ref, r *mergeProposalRequest) (domain.Command, string, error) {
 	survivor, err := parseID("survivor_id", r.SurvivorID)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if _, err := s.authorize(c, p, domain.ProposalStream(survivor.String())); err != nil {
-		return err
+		return nil, "", err
 	}
-	return s.execute(c, domain.MergeProposal{ProposalID: id, SurvivorID: survivor.String(), Reason: r.Reason, By: p.token.Actor()}, "")
+	return domain.MergeProposal{ProposalID: t.id, SurvivorID: survivor.String(), Reason: r.Reason, By: p.token.Actor()}, "", nil
 }
 
-// postProposalWithdraw withdraws a proposal; the domain checks that the
-// principal is its author.
-func (s *Server) postProposalWithdraw(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.WithdrawProposal{ProposalID: id, PersonID: p.token.Actor(), Reason: r.Reason}, "")
+// withdrawProposal: the domain checks that the principal is the author.
+func withdrawProposal(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.WithdrawProposal{ProposalID: t.id, PersonID: p.token.Actor(), Reason: r.Reason}, "", nil
 }
 
-// handleDirectlyRequest is the body of POST /v1/proposals/{id}/handle-directly.
-type handleDirectlyRequest struct {
-	Handler *partyRequest `json:"handler"`
-	Note    string        `json:"note"`
+func handleDirectly(_ *Server, _ echo.Context, p principal, t ref, r *handleDirectlyRequest) (domain.Command, string, error) {
+	return domain.HandleDirectly{ProposalID: t.id, Handler: partyOr(r.Handler, p.self()), Note: r.Note, By: p.token.Actor()}, "", nil
 }
 
-// postProposalHandleDirectly settles a proposal without a meeting (即时办结).
-func (s *Server) postProposalHandleDirectly(c echo.Context) error {
-	var r handleDirectlyRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	handler := p.self()
-	if r.Handler != nil {
-		handler = r.Handler.party()
-	}
-	return s.execute(c, domain.HandleDirectly{ProposalID: id, Handler: handler, Note: r.Note, By: p.token.Actor()}, "")
+func closeProposal(_ *Server, _ echo.Context, p principal, t ref, r *noteRequest) (domain.Command, string, error) {
+	return domain.CloseProposal{ProposalID: t.id, Note: r.Note, By: p.token.Actor()}, "", nil
 }
 
-// noteRequest is the body of commands that only carry a note.
-type noteRequest struct {
-	Note string `json:"note"`
-}
-
-// postProposalClose closes a proposal whose outcome was verified.
-func (s *Server) postProposalClose(c echo.Context) error {
-	var r noteRequest
-	if err := decodeOptionalJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.CloseProposal{ProposalID: id, Note: r.Note, By: p.token.Actor()}, "")
-}
-
-// postProposalReopen reopens a proposal.
-func (s *Server) postProposalReopen(c echo.Context) error {
-	var r reasonRequest
-	if err := decodeJSON(c, &r); err != nil {
-		return err
-	}
-	p := principalOf(c)
-	id, err := s.proposalTarget(c, p)
-	if err != nil {
-		return err
-	}
-	return s.execute(c, domain.ReopenProposal{ProposalID: id, Reason: r.Reason, By: p.token.Actor()}, "")
+func reopenProposal(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	return domain.ReopenProposal{ProposalID: t.id, Reason: r.Reason, By: p.token.Actor()}, "", nil
 }

@@ -63,6 +63,27 @@ func (st *sseStream) comment(s string) error {
 	return nil
 }
 
+// pump sends what arrives on items through send, with a heartbeat comment
+// while idle, until ctx ends, items closes, or a send fails.
+func pump[T any](ctx context.Context, st *sseStream, items <-chan T, send func(T) error) {
+	tick := time.NewTicker(sseHeartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if st.comment("keepalive") != nil {
+				return
+			}
+		case it, ok := <-items:
+			if !ok || send(it) != nil {
+				return
+			}
+		}
+	}
+}
+
 // lastEventID reads where a client resumes: the Last-Event-ID header (sent
 // by EventSource on reconnection) or the last_event_id query parameter,
 // both a global position; 0 when absent.
@@ -159,38 +180,21 @@ func (s *Server) getEventFeed(c echo.Context) error {
 			}
 		}
 	}()
-	tick := time.NewTicker(sseHeartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			if err := st.comment("keepalive"); err != nil {
-				return nil
+	pump(ctx, st, items, func(it item) error {
+		switch {
+		case it.err != nil:
+			if ctx.Err() == nil {
+				s.log.Warn("event feed ended", "error", it.err)
 			}
-		case it, ok := <-items:
-			if !ok {
-				return nil
-			}
-			if it.err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("event feed ended", "error", it.err)
-				}
-				return nil
-			}
-			var werr error
-			switch {
-			case it.d.Event != nil:
-				werr = st.send(strconv.FormatUint(uint64(it.d.Position), 10), "event", feedEvent(*it.d.Event))
-			case it.d.CaughtUp:
-				werr = st.send(strconv.FormatUint(uint64(it.d.Position), 10), "caught-up", map[string]uint64{"position": uint64(it.d.Position)})
-			}
-			if werr != nil {
-				return nil
-			}
+			return it.err
+		case it.d.Event != nil:
+			return st.send(strconv.FormatUint(uint64(it.d.Position), 10), "event", feedEvent(*it.d.Event))
+		case it.d.CaughtUp:
+			return st.send(strconv.FormatUint(uint64(it.d.Position), 10), "caught-up", map[string]uint64{"position": uint64(it.d.Position)})
 		}
-	}
+		return nil
+	})
+	return nil
 }
 
 // getLiveMeetingStream streams a meeting's live state as SSE: the state
@@ -238,30 +242,15 @@ func (s *Server) getLiveMeetingStream(c echo.Context) error {
 			}
 		}
 	}()
-	tick := time.NewTicker(sseHeartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-			if err := st.comment("keepalive"); err != nil {
-				return nil
-			}
-		case pos, ok := <-changes:
-			if !ok {
-				return nil
-			}
-			if err := s.cfg.Runner.WaitFor(ctx, pos); err != nil {
-				return nil
-			}
-			state, err := s.meetingState(c, s.cfg.Runner.Views(), id.String())
-			if err != nil {
-				return nil
-			}
-			if err := st.send(strconv.FormatUint(uint64(pos), 10), "state", state); err != nil {
-				return nil
-			}
+	pump(ctx, st, changes, func(pos eventstore.Position) error {
+		if err := s.cfg.Runner.WaitFor(ctx, pos); err != nil {
+			return err
 		}
-	}
+		state, err := s.meetingState(c, s.cfg.Runner.Views(), id.String())
+		if err != nil {
+			return err
+		}
+		return st.send(strconv.FormatUint(uint64(pos), 10), "state", state)
+	})
+	return nil
 }

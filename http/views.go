@@ -174,28 +174,52 @@ func maskAll[T interface{ Mask() T }](items []T, mask bool) []T {
 	return out
 }
 
+// listQuery is what the list views share: scope, paging, the reference
+// time and the overdue filter.
+type listQuery struct {
+	community, grid string
+	list            listParams
+	now             time.Time
+	overdue         bool
+}
+
+func (s *Server) parseListQuery(c echo.Context) (listQuery, error) {
+	var q listQuery
+	var err error
+	if q.community, q.grid, err = scoped(c); err != nil {
+		return q, err
+	}
+	if q.list, err = parseList(c); err != nil {
+		return q, err
+	}
+	if q.now, err = queryTime(c, "now", s.now()); err != nil {
+		return q, err
+	}
+	q.overdue, err = queryBool(c, "overdue")
+	return q, err
+}
+
+// renderPage answers a list view, masked unless the principal sees
+// personal data.
+func renderPage[T interface{ Mask() T }](c echo.Context, views *projections.Views, items []T, next string) error {
+	return c.JSON(nethttp.StatusOK, viewPage[T]{
+		Items: maskAll(items, !seesPersonalData(principalOf(c))), NextCursor: next, Position: uint64(views.Position()),
+	})
+}
+
 // getBoard lists open proposals (民情账本) within the principal's scope.
 func (s *Server) getBoard(c echo.Context) error {
-	community, grid, err := scoped(c)
+	lq, err := s.parseListQuery(c)
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(c)
-	if err != nil {
-		return err
-	}
-	q := projections.BoardQuery{CommunityID: community, GridID: grid, CompoundID: c.QueryParam("compound"),
-		Category: c.QueryParam("category"), Status: c.QueryParam("status"), Channel: c.QueryParam("channel"), After: lp.after, Limit: lp.limit}
-	if q.Now, err = queryTime(c, "now", s.now()); err != nil {
-		return err
-	}
+	q := projections.BoardQuery{CommunityID: lq.community, GridID: lq.grid, CompoundID: c.QueryParam("compound"),
+		Category: c.QueryParam("category"), Status: c.QueryParam("status"), Channel: c.QueryParam("channel"),
+		Now: lq.now, OverdueOnly: lq.overdue, After: lq.list.after, Limit: lq.list.limit}
 	if q.MinAgeDays, err = queryInt(c, "min_age_days"); err != nil {
 		return err
 	}
 	if q.MaxAgeDays, err = queryInt(c, "max_age_days"); err != nil {
-		return err
-	}
-	if q.OverdueOnly, err = queryBool(c, "overdue"); err != nil {
 		return err
 	}
 	views, err := s.viewSet(c)
@@ -203,9 +227,7 @@ func (s *Server) getBoard(c echo.Context) error {
 		return err
 	}
 	page := views.Board.Open(q)
-	return c.JSON(nethttp.StatusOK, viewPage[projections.BoardItem]{
-		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
-	})
+	return renderPage(c, views, page.Items, page.Next)
 }
 
 // getBoardGrids counts open and overdue proposals per grid of a community.
@@ -247,9 +269,7 @@ func (s *Server) getRegister(c echo.Context) error {
 	}
 	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
 		MeetingID: c.QueryParam("meeting"), ProposalID: c.QueryParam("proposal"), How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
-	return c.JSON(nethttp.StatusOK, viewPage[projections.Decision]{
-		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
-	})
+	return renderPage(c, views, page.Items, page.Next)
 }
 
 // getDecision returns one decision of the register.
@@ -270,23 +290,13 @@ func (s *Server) getDecision(c echo.Context) error {
 
 // getOutcomes lists actions (行动清单) within the principal's scope.
 func (s *Server) getOutcomes(c echo.Context) error {
-	community, grid, err := scoped(c)
+	lq, err := s.parseListQuery(c)
 	if err != nil {
 		return err
 	}
-	lp, err := parseList(c)
-	if err != nil {
-		return err
-	}
-	q := projections.OutcomesQuery{CommunityID: community, GridID: grid, ProposalID: c.QueryParam("proposal"), MeetingID: c.QueryParam("meeting"),
-		OwnerID: c.QueryParam("owner"), Status: c.QueryParam("status"), After: lp.after, Limit: lp.limit}
-	if q.Now, err = queryTime(c, "now", s.now()); err != nil {
-		return err
-	}
+	q := projections.OutcomesQuery{CommunityID: lq.community, GridID: lq.grid, ProposalID: c.QueryParam("proposal"), MeetingID: c.QueryParam("meeting"),
+		OwnerID: c.QueryParam("owner"), Status: c.QueryParam("status"), Now: lq.now, OverdueOnly: lq.overdue, After: lq.list.after, Limit: lq.list.limit}
 	if q.OpenOnly, err = queryBool(c, "open"); err != nil {
-		return err
-	}
-	if q.OverdueOnly, err = queryBool(c, "overdue"); err != nil {
 		return err
 	}
 	views, err := s.viewSet(c)
@@ -294,9 +304,7 @@ func (s *Server) getOutcomes(c echo.Context) error {
 		return err
 	}
 	page := views.Outcomes.List(q)
-	return c.JSON(nethttp.StatusOK, viewPage[projections.ActionItem]{
-		Items: maskAll(page.Items, !seesPersonalData(principalOf(c))), NextCursor: page.Next, Position: uint64(views.Position()),
-	})
+	return renderPage(c, views, page.Items, page.Next)
 }
 
 // getTimeline tells a proposal's story: public, masked for the public.
