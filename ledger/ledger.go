@@ -199,6 +199,11 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 		if len(events) == 0 {
 			return decided{Result: Result{Stream: stream, Revision: uint64(max(s.revision, 0))}}, nil
 		}
+		if attempt == 0 {
+			if err := l.checkFollowUps(ctx, stream, events); err != nil {
+				return decided{}, err
+			}
+		}
 		data, err := l.encode(stream, s, events, actor, opts)
 		if err != nil {
 			return decided{}, err
@@ -224,6 +229,24 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 // encode turns decided events into store events, chaining their hashes.
 func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
 	return EncodeEvents(stream, s.revision, s.lastHash, events, actor, opts, l.newID)
+}
+
+// checkFollowUps decides, without appending, the follow-ups that events
+// would cause, so that a command whose follow-up the other aggregate would
+// refuse (an action for a proposal that does not exist) is refused whole
+// instead of half written. A change to the other stream between this check
+// and the follow-up can still refuse it; the error then says so.
+func (l *Ledger) checkFollowUps(ctx context.Context, stream string, events []domain.Event) error {
+	for _, c := range domain.FollowUps(stream, events) {
+		history, _, err := l.Load(ctx, c.Stream())
+		if err != nil {
+			return err
+		}
+		if _, err := domain.Decide(history, c, l.now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // followUps runs the commands the domain derives from events just written.

@@ -302,3 +302,18 @@ func TestExecuteRejectsCommandForInvalidStream(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, eventstore.ErrInvalid) || domain.ErrorCode(err) == domain.CodeInvalid, "got %v", err)
 }
+
+func TestRefusedFollowUpRefusesTheWholeCommand(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	aid := uuid.NewString()
+	_, err := l.Execute(ctx, domain.AssignAction{ActionID: aid, CommunityID: "hengyuan", GridID: "grid-3", ProposalID: uuid.NewString(),
+		Title: "清理车棚夹道", Owner: domain.Party{Kind: domain.PartyPerson, ID: "worker-1", Name: "王网格"},
+		Due: clock().Add(72 * time.Hour), By: "worker-1"}, facilitator, ledger.Options{})
+	require.Error(t, err, "the proposal the action names does not exist")
+	assert.Equal(t, domain.CodeNotFound, domain.ErrorCode(err))
+
+	_, rev, err := l.Load(ctx, domain.ActionStream(aid))
+	require.NoError(t, err)
+	assert.Equal(t, int64(-1), rev, "nothing of the refused command was written")
+}
