@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,50 +39,71 @@ type Attachment struct {
 // bytes twice is harmless: the address is the content.
 func (s *Server) postAttachment(c echo.Context) error {
 	req := c.Request()
-	declared, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
-	if err != nil || !attachmentTypes[declared] {
-		return refuse(kindUnsupportedMedia, text{"只接受 JPEG、PNG、WebP 或 GIF 图片", "only JPEG, PNG, WebP or GIF images are accepted"})
-	}
 	if req.ContentLength > maxAttachment {
 		return tooLargeAttachment()
 	}
+	a, err := s.storeAttachment(req.Body, req.Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return err
+	}
+	return c.JSON(nethttp.StatusCreated, a)
+}
+
+// SaveAttachment stores a photo as an upload would and returns its
+// reference (the SHA-256 of its bytes, lowercase hex); the demo data
+// loader uses it.
+func (s *Server) SaveAttachment(data []byte, contentType string) (string, error) {
+	a, err := s.storeAttachment(bytes.NewReader(data), contentType)
+	if err != nil {
+		return "", fmt.Errorf("save attachment: %w", err)
+	}
+	return a.SHA256, nil
+}
+
+// storeAttachment checks and stores one file: written to a temporary file,
+// synced, then renamed to its content address.
+func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment, error) {
+	declared, _, err := mime.ParseMediaType(contentType)
+	if err != nil || !attachmentTypes[declared] {
+		return Attachment{}, refuse(kindUnsupportedMedia, text{"只接受 JPEG、PNG、WebP 或 GIF 图片", "only JPEG, PNG, WebP or GIF images are accepted"})
+	}
 	if err := os.MkdirAll(s.attach, 0o750); err != nil {
-		return fmt.Errorf("attachments dir: %w", err)
+		return Attachment{}, fmt.Errorf("attachments dir: %w", err)
 	}
 	tmp, err := os.CreateTemp(s.attach, "upload-*")
 	if err != nil {
-		return fmt.Errorf("attachment temp file: %w", err)
+		return Attachment{}, fmt.Errorf("attachment temp file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(req.Body, maxAttachment+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, maxAttachment+1))
 	if err != nil {
-		return refuse(kindBadRequest, text{"读取上传内容失败", "the upload could not be read"})
+		return Attachment{}, refuse(kindBadRequest, text{"读取上传内容失败", "the upload could not be read"})
 	}
 	if n > maxAttachment {
-		return tooLargeAttachment()
+		return Attachment{}, tooLargeAttachment()
 	}
 	if n == 0 {
-		return refuse(kindValidation, text{"上传内容为空", "the upload is empty"})
+		return Attachment{}, refuse(kindValidation, text{"上传内容为空", "the upload is empty"})
 	}
 	head := make([]byte, 512)
 	m, _ := tmp.ReadAt(head, 0)
 	if sniffed := nethttp.DetectContentType(head[:m]); sniffed != declared {
-		return refuse(kindUnsupportedMedia, text{"文件内容与声明的类型 " + declared + " 不符", "the bytes are not the declared " + declared})
+		return Attachment{}, refuse(kindUnsupportedMedia, text{"文件内容与声明的类型 " + declared + " 不符", "the bytes are not the declared " + declared})
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("attachment sync: %w", err)
+		return Attachment{}, fmt.Errorf("attachment sync: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.attachmentPath(sum)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return fmt.Errorf("attachments dir: %w", err)
+		return Attachment{}, fmt.Errorf("attachments dir: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return fmt.Errorf("store attachment: %w", err)
+		return Attachment{}, fmt.Errorf("store attachment: %w", err)
 	}
-	return c.JSON(nethttp.StatusCreated, Attachment{SHA256: sum, ContentType: declared, Size: n, URL: "/v1/attachments/" + sum})
+	return Attachment{SHA256: sum, ContentType: declared, Size: n, URL: "/v1/attachments/" + sum}, nil
 }
 
 func tooLargeAttachment() error {
@@ -121,38 +143,4 @@ func (s *Server) getAttachment(c echo.Context) error {
 	hdr.Set(headerETag, `"`+sum+`"`)
 	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
 	return nil
-}
-
-// SaveAttachment stores a photo given as bytes, as an upload would, and
-// returns its reference (the SHA-256 in lowercase hex). The demo loader
-// uses it; the bytes must be an accepted image type.
-func (s *Server) SaveAttachment(data []byte, contentType string) (string, error) {
-	if sniffed := nethttp.DetectContentType(data); !attachmentTypes[contentType] || sniffed != contentType {
-		return "", fmt.Errorf("save attachment: %s bytes declared as %s are not an accepted image", sniffed, contentType)
-	}
-	if len(data) > maxAttachment {
-		return "", fmt.Errorf("save attachment: %d bytes, more than %d", len(data), maxAttachment)
-	}
-	sum := sha256.Sum256(data)
-	ref := hex.EncodeToString(sum[:])
-	final := s.attachmentPath(ref)
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return "", fmt.Errorf("attachments dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(final), "save-*")
-	if err != nil {
-		return "", fmt.Errorf("attachment temp file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if _, err := tmp.Write(data); err != nil {
-		return "", fmt.Errorf("write attachment: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", fmt.Errorf("attachment sync: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", fmt.Errorf("store attachment: %w", err)
-	}
-	return ref, nil
 }

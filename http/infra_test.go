@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	nethttp "net/http"
 	"os"
 	"regexp"
@@ -443,4 +444,47 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Fatalf("body %q: %v mapped to %d (internal %v)", body, err, p.Status, internal)
 		}
 	})
+}
+
+// TestServeShutsDownGracefully runs Serve on a real listener: a request in
+// flight when the context ends still gets its answer, and Serve returns nil.
+func TestServeShutsDownGracefully(t *testing.T) {
+	e := mustServe(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+	res, err := nethttp.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := nethttp.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+func TestSaveAttachment(t *testing.T) {
+	e := mustServe(t)
+	sum, err := e.srv.SaveAttachment(pngBytes, "image/png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.do(req{method: "GET", path: "/v1/attachments/" + sum}).want(t, 200)
+	if !bytes.Equal(got.body, pngBytes) {
+		t.Fatal("served bytes differ")
+	}
+	if _, err := e.srv.SaveAttachment([]byte("not an image"), "image/png"); err == nil {
+		t.Fatal("accepted text as a PNG")
+	}
 }

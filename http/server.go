@@ -67,8 +67,8 @@ type Server struct {
 	closing   chan struct{}
 }
 
-// New builds the server and its routes. It starts nothing: call Run (token
-// registry) and serve the handler, or call Serve, which does both.
+// New builds the server and its routes. It starts nothing: run Run (which
+// keeps the token registry current) alongside ServeHTTP or Serve.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Ledger == nil {
 		return nil, errors.New("http: Config needs Store and Ledger")
@@ -127,18 +127,15 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// Serve runs the server on ln until ctx ends, then shuts down gracefully:
-// it stops accepting, ends live streams, and waits (up to ShutdownTimeout)
-// for in-flight requests, whose appends are then all acknowledged.
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, ends live streams, and waits (up to ShutdownTimeout) for
+// in-flight requests, whose appends are then all acknowledged. The tokens
+// known when it starts authenticate at once; Run, alongside, adds those
+// issued later.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.tokens.Sync(ctx); err != nil {
 		return fmt.Errorf("http: load tokens: %w", err)
 	}
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	runErr := make(chan error, 1)
-	go func() { runErr <- s.Run(runCtx) }()
-
 	srv := &nethttp.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -151,9 +148,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("http: serve: %w", err)
-	case err := <-runErr:
-		_ = srv.Close()
-		return err
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
