@@ -263,14 +263,39 @@ func (r *Runner) setStopped(err error) {
 }
 
 func (r *Runner) run(ctx context.Context) error {
+	p := newPipe()
+	subCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	folded := make(chan error, 1)
+	go func() {
+		err := r.foldFrom(p)
+		if err != nil {
+			cancel() // ends a subscription waiting for live events
+		}
+		folded <- err
+	}()
+	err := r.feed(subCtx, p)
+	p.close()
+	if ferr := <-folded; ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// feed subscribes from the position reached, decodes each event and pushes
+// it into p, retrying transient store errors with a backoff from the last
+// position pushed. It returns when ctx ends, the store closes, or the fold
+// stopped.
+func (r *Runner) feed(ctx context.Context, p *pipe) error {
 	filter := domainFilter()
 	backoff := 100 * time.Millisecond
+	fed := r.Position()
 	for {
-		err := r.subscribe(ctx, filter)
-		if err == nil || ctx.Err() != nil || isApply(err) || errors.Is(err, eventstore.ErrClosed) {
+		err := r.subscribe(ctx, filter, p, &fed)
+		if err == nil || ctx.Err() != nil || errors.Is(err, eventstore.ErrClosed) {
 			return err
 		}
-		r.log.Warn("projections: subscription failed; retrying", "err", err, "position", r.Position(), "backoff", backoff)
+		r.log.Warn("projections: subscription failed; retrying", "err", err, "position", fed, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -280,68 +305,121 @@ func (r *Runner) run(ctx context.Context) error {
 	}
 }
 
-// subscribe runs one subscription from the position reached.
-func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter) error {
-	for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: r.Position(), Filter: filter}) {
+// subscribe runs one subscription after *fed, pushing what it delivers.
+// A decoding failure is pushed too, for the fold to stop at.
+func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pipe, fed *eventstore.Position) error {
+	for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: *fed, Filter: filter}) {
 		if err != nil {
 			return fmt.Errorf("projections: subscription: %w", err)
 		}
-		if d.Event != nil {
-			if err := r.fold(d.Event); err != nil {
-				return err
-			}
-		} else if d.Position > r.Position() {
-			r.advance(d.Position)
-		}
-		if d.CaughtUp {
-			if !r.caughtUp.Swap(true) {
-				r.log.Info("projections: caught up", "position", r.Position(), "events", r.events.Load())
-				if err := r.snapshot(false); err != nil {
-					r.log.Error("projections: snapshot", "err", err)
-				}
+		it := item{pos: d.Position, caughtUp: d.CaughtUp}
+		if se := d.Event; se != nil {
+			it.e = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor}
+			if it.e.Data, it.err = r.cfg.Decode(se.Type, se.Data); it.err != nil {
+				it.err = &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: it.err}
 			}
 		}
-		if r.snapshotDue() {
-			if err := r.snapshot(false); err != nil {
-				r.log.Error("projections: snapshot", "err", err)
-			}
+		if !p.push(it) {
+			return nil
 		}
+		if it.err != nil {
+			return nil
+		}
+		*fed = max(*fed, d.Position)
 	}
 	return nil
 }
 
-// fold decodes one event and folds it into every view of the live set that
-// has not seen it yet.
-func (r *Runner) fold(se *eventstore.Event) error {
-	data, err := r.cfg.Decode(se.Type, se.Data)
-	if err != nil {
-		return &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
+// foldBatch bounds how many events are folded under one write lock, so
+// that readers wait at most a few milliseconds.
+const foldBatch = 1024
+
+// foldFrom folds what p delivers until p closes or an event fails, which
+// it returns as an *ApplyError.
+func (r *Runner) foldFrom(p *pipe) error {
+	defer p.stop()
+	var spare []item
+	for {
+		batch := p.take(spare)
+		if batch == nil {
+			return nil
+		}
+		for i := 0; i < len(batch); {
+			n, err := r.fold(batch[i:min(len(batch), i+foldBatch)])
+			i += n
+			if err != nil {
+				return err
+			}
+		}
+		spare = batch
 	}
-	e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data}
+}
+
+// fold folds items into every view of the live set that has not seen
+// them, under one write lock, and returns how many items it handled (it
+// stops after a caught-up checkpoint, when snapshots are due, and at a
+// failure, which it returns).
+func (r *Runner) fold(items []item) (int, error) {
 	r.applyMu.Lock()
 	set := r.cur.Load()
-	if e.Position <= set.pos {
-		// Rebuild swapped in a set that already holds this event.
-		r.applyMu.Unlock()
-		return nil
-	}
 	set.mu.Lock()
+	var failed error
+	n, folded := 0, int64(0)
+	reached := set.pos
+	due := int64(r.cfg.SnapshotEvery) - r.sinceSnap.Load()
+	for _, it := range items {
+		if it.err != nil {
+			failed = it.err
+			break
+		}
+		if e := it.e; e.Data != nil && e.Position > set.pos {
+			if failed = r.apply(set, e); failed != nil {
+				break
+			}
+			folded++
+		}
+		n++
+		reached = max(reached, it.pos)
+		if it.caughtUp || folded >= due {
+			break
+		}
+	}
+	set.mu.Unlock()
+	r.applyMu.Unlock()
+	r.sinceSnap.Add(folded)
+	r.events.Add(uint64(folded))
+	if n > 0 && reached > r.Position() {
+		r.advance(reached)
+	}
+	if failed != nil {
+		return n, failed
+	}
+	if n > 0 && items[n-1].caughtUp && !r.caughtUp.Swap(true) {
+		r.log.Info("projections: caught up", "position", r.Position(), "events", r.events.Load())
+		if err := r.snapshot(false); err != nil {
+			r.log.Error("projections: snapshot", "err", err)
+		}
+	}
+	if r.snapshotDue() {
+		if err := r.snapshot(false); err != nil {
+			r.log.Error("projections: snapshot", "err", err)
+		}
+	}
+	return n, nil
+}
+
+// apply folds one event into every view of set that has not seen it; the
+// caller holds both locks.
+func (r *Runner) apply(set *Views, e Event) error {
 	for i, v := range set.all {
 		if e.Position <= r.from[i] {
 			continue
 		}
 		if err := v.Apply(e); err != nil {
-			set.mu.Unlock()
-			r.applyMu.Unlock()
 			return &ApplyError{View: v.Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
 		}
 	}
 	set.pos = e.Position
-	set.mu.Unlock()
-	r.applyMu.Unlock()
-	r.sinceSnap.Add(1)
-	r.events.Add(1)
-	r.advance(e.Position)
 	return nil
 }
 
