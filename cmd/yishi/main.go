@@ -29,6 +29,7 @@ commands:
   token     create, list and revoke access tokens
   verify    re-compute every stream's hash chain and name the first event that does not match
   export    write every event, in global order, as JSON lines
+  generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
 `
 
 // run is the whole program; tests call it directly.
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "generate":
+		return generate(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
 		return verify(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
