@@ -168,9 +168,15 @@ func (q *requester) do(ctx context.Context, kind string) outcome {
 	var v *voter
 	switch kind {
 	case "board":
-		g := q.ids.Grids[q.intn(len(q.ids.Grids))]
+		// Half the reads are of one grid's board, half of its community's.
+		i := q.intn(2 * len(q.ids.Grids))
+		g := q.ids.Grids[i/2]
+		query := url.Values{"community": {g.Community}, "limit": {"20"}}
+		if i%2 == 0 {
+			query.Set("grid", g.Grid)
+		}
 		u := q.base.JoinPath("/v1/board")
-		u.RawQuery = url.Values{"community": {g.Community}, "grid": {g.Grid}, "limit": {"20"}}.Encode()
+		u.RawQuery = query.Encode()
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err == nil {
 			req.Header.Set("Authorization", "Bearer "+q.t.reader)
