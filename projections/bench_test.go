@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"runtime"
 	"sync"
@@ -176,4 +177,43 @@ func BenchmarkFold(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkServeFromSnapshots measures a process that serves from
+// snapshots alone, without the generated log in its memory: its peak RSS is
+// the views' own. It needs YISHI_BENCH_SNAPSHOTS, a directory; the first
+// run fills it (replaying the generated log) and says so, the second run,
+// in a fresh process, measures:
+//
+//	YISHI_BENCH_SNAPSHOTS=/tmp/snaps go test ./projections -run '^$' -bench ServeFromSnapshots -benchtime 1x
+//	YISHI_BENCH_SNAPSHOTS=/tmp/snaps go test ./projections -run '^$' -bench ServeFromSnapshots -benchtime 1x
+func BenchmarkServeFromSnapshots(b *testing.B) {
+	dir := os.Getenv("YISHI_BENCH_SNAPSHOTS")
+	if dir == "" {
+		b.Skip("set YISHI_BENCH_SNAPSHOTS to a directory")
+	}
+	path := snapshotPath(dir, "board")
+	if _, err := os.Stat(path); err != nil {
+		stored := benchLog(b)
+		r, err := New(&memStore{evs: stored}, Config{Dir: dir})
+		require.NoError(b, err)
+		runToReady(b, r)
+		b.Skip("snapshots written to ", dir, "; run again to measure")
+	}
+	f, err := os.Open(path)
+	require.NoError(b, err)
+	var h snapshotHeader
+	require.NoError(b, json.NewDecoder(f).Decode(&h))
+	f.Close()
+	// The log's last event, so that the subscription delivers nothing new.
+	store := &memStore{evs: []eventstore.Event{{Stream: "meeting-x", Position: h.Position, Type: "meeting.opened.v1", Data: []byte(`{}`)}}}
+	for b.Loop() {
+		start := time.Now()
+		r, err := New(store, Config{Dir: dir})
+		require.NoError(b, err)
+		runToReady(b, r)
+		b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
+		require.Equal(b, h.Position, r.Position())
+	}
+	b.ReportMetric(maxRSSMiB(), "maxrss-MiB")
 }

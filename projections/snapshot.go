@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -57,9 +58,14 @@ func loadSnapshots(dir string, views []View, log *slog.Logger) ([]eventstore.Pos
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("projections: snapshot directory: %w", err)
 	}
+	// As many at once as there are cores: more would not load faster, and
+	// every payload in flight adds to the peak memory.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, v := range views {
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			pos, err := loadSnapshot(dir, v)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
