@@ -338,7 +338,7 @@ func (g *gen) work() {
 		g.emit(domain.ActionProgressReported{ActionID: aid, Percent: 50, Note: "进行中", At: g.tick()})
 	case g.r.IntN(10) == 0:
 		g.emit(domain.ActionCancelled{ActionID: aid, ProposalID: pid, Reason: "重复", By: "w1", At: g.tick()})
-		g.settle(pid, aid, domain.SettledCancelled)
+		g.settle(pid, aid, domain.StatusCancelled)
 	default:
 		g.emit(domain.ActionCompleted{ActionID: aid, Evidence: []string{"photo-1"}, At: g.tick()})
 		v := g.person()
@@ -348,7 +348,7 @@ func (g *gen) work() {
 			return
 		}
 		g.emit(domain.ActionVerified{ActionID: aid, ProposalID: pid, Verifier: v, Satisfied: true, At: g.tick()})
-		g.settle(pid, aid, domain.SettledVerified)
+		g.settle(pid, aid, domain.StatusVerified)
 	}
 }
 

@@ -72,7 +72,7 @@ func story2() []domain.Event {
 		domain.ProposalReopened{ProposalID: "shed", ActionID: "clear", Reason: "还有杂物", By: "system", At: at(8)},
 		domain.ActionCompleted{ActionID: "clear", Evidence: []string{"sha256-2"}, At: at(9)},
 		domain.ActionVerified{ActionID: "clear", ProposalID: "shed", Verifier: domain.Voter{PersonID: "r1", Name: "张三"}, Satisfied: true, At: at(9)},
-		domain.ProposalActionSettled{ProposalID: "shed", ActionID: "clear", Outcome: domain.SettledVerified, At: at(9)},
+		domain.ProposalActionSettled{ProposalID: "shed", ActionID: "clear", Outcome: domain.StatusVerified, At: at(9)},
 		domain.ProposalClosed{ProposalID: "shed", By: "f1", At: at(10)},
 	}
 }
