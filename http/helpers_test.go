@@ -8,7 +8,6 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,20 +140,24 @@ type req struct {
 // do sends r, checks the response against docs/openapi.yaml, and returns it.
 func (e *env) do(r req) response {
 	e.tb.Helper()
-	var body io.Reader
-	ct := ""
+	var reqBody []byte
 	switch b := r.body.(type) {
 	case nil:
 	case []byte:
-		body, ct = bytes.NewReader(b), "application/json"
+		reqBody = b
 	case string:
-		body, ct = strings.NewReader(b), "application/json"
+		reqBody = []byte(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			e.tb.Fatalf("encode body: %v", err)
 		}
-		body, ct = bytes.NewReader(j), "application/json"
+		reqBody = j
+	}
+	var body io.Reader
+	ct := ""
+	if r.body != nil {
+		body, ct = bytes.NewReader(reqBody), "application/json"
 	}
 	hr, err := nethttp.NewRequest(r.method, e.ts.URL+r.path, body)
 	if err != nil {
@@ -179,7 +182,7 @@ func (e *env) do(r req) response {
 		e.tb.Fatalf("read body: %v", err)
 	}
 	if !r.undocumented {
-		checkAgainstSpec(e.tb, hr, res, b)
+		checkAgainstSpec(e.tb, hr, reqBody, res, b)
 	}
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
@@ -238,10 +241,20 @@ func specValidator(tb testing.TB) validator.Validator {
 }
 
 // checkAgainstSpec validates a real response against the document: the
-// route, the status and the body's schema must all be documented.
-func checkAgainstSpec(tb testing.TB, hr *nethttp.Request, res *nethttp.Response, body []byte) {
+// route, the status and the body's schema must all be documented. A
+// request the server accepted must match the document too.
+func checkAgainstSpec(tb testing.TB, hr *nethttp.Request, reqBody []byte, res *nethttp.Response, body []byte) {
 	tb.Helper()
 	v := specValidator(tb)
+	if res.StatusCode < 300 {
+		accepted := hr.Clone(context.Background())
+		accepted.Body = io.NopCloser(bytes.NewReader(reqBody))
+		if ok, errs := v.ValidateHttpRequestSync(accepted); !ok {
+			for _, e := range errs {
+				tb.Errorf("%s %s was accepted but does not match docs/openapi.yaml: %s (%s) %v", hr.Method, hr.URL.Path, e.Message, e.Reason, e.SchemaValidationErrors)
+			}
+		}
+	}
 	resCopy := *res
 	resCopy.Body = io.NopCloser(bytes.NewReader(body))
 	reqCopy := hr.Clone(context.Background())

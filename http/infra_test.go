@@ -488,3 +488,39 @@ func TestSaveAttachment(t *testing.T) {
 		t.Fatal("accepted text as a PNG")
 	}
 }
+
+// FuzzWriteRoutes sends arbitrary bodies to write routes through the real
+// router and store: whatever the body, the answer is a success or a
+// client error, never a 5xx.
+func FuzzWriteRoutes(f *testing.F) {
+	for _, s := range []string{
+		`{"community_id":"hengyuan","grid_id":"g1","title":"t","text":"x","category":"c","place":"p","channel":"online"}`,
+		`{"community_id":"hengyuan","grid_id":"g1","title":"","channel":"photo_report","photos":["zz"]}`,
+		`{"author":{"kind":"person","id":"x","name":"y"}}`, `{"percent":101}`, `{"satisfied":"yes"}`,
+		`{"starts_at":"not a time"}`, `{"rule":{"kind":"two_thirds","quorum_percent":-1}}`, `[1,2,3]`, "\x00", `{"title":"` + strings.Repeat("长", 3000) + `"}`,
+	} {
+		f.Add(0, []byte(s))
+		f.Add(1, []byte(s))
+		f.Add(2, []byte(s))
+	}
+	e := mustServe(f)
+	admin := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "admin-f", "管理员")
+	paths := []string{"/v1/proposals", "/v1/meetings", "/v1/actions", "/v1/communities"}
+	f.Fuzz(func(t *testing.T, route int, body []byte) {
+		path := paths[(route%len(paths)+len(paths))%len(paths)]
+		hr, err := nethttp.NewRequest("POST", e.ts.URL+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Content-Type", "application/json")
+		hr.Header.Set("Authorization", "Bearer "+admin)
+		res, err := e.ts.Client().Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Fatalf("POST %s %q: %d", path, body, res.StatusCode)
+		}
+	})
+}
