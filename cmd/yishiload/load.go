@@ -214,7 +214,9 @@ func (q *requester) do(ctx context.Context, kind string) outcome {
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
 		o.err = err
 	}
-	if v != nil && o.status < 300 && o.err == nil {
+	if v != nil {
+		// Flip even after an error: a timed-out ballot usually landed, and
+		// an already_voted refusal says the ballot holds this option.
 		v.cast++
 	}
 	return o
@@ -348,6 +350,21 @@ type result struct {
 	P999MS      float64           `json:"p999_ms"`
 	MaxMS       float64           `json:"max_ms"`
 	ServerCPU   float64           `json:"server_cpu_cores,omitempty"`
+	ToolCPU     float64           `json:"tool_cpu_cores"`
+	LoadAvg     string            `json:"load_average"`
+}
+
+// loadAverage returns the machine's 1-minute load average from /proc.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -390,6 +407,10 @@ func runStep(ctx context.Context, cfg config, q *requester, s step) (result, err
 			return result{}, err
 		}
 	}
+	self0, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		return result{}, err
+	}
 	t, took := load(cfg.duration, cfg.maxRequests)
 	if err := ctx.Err(); err != nil {
 		return result{}, err
@@ -397,9 +418,14 @@ func runStep(ctx context.Context, cfg config, q *requester, s step) (result, err
 	r := result{Step: s.String(), Kind: s.kind, TargetRate: s.rate, Connections: s.conns, Seconds: took.Seconds(),
 		Requests: t.h.total, OK: t.ok, Errors: t.errors, Samples: t.samples,
 		MeanMS: ms(t.h.mean()), P50MS: ms(t.h.percentile(50)), P90MS: ms(t.h.percentile(90)), P99MS: ms(t.h.percentile(99)),
-		P999MS: ms(t.h.percentile(99.9)), MaxMS: ms(t.h.percentile(100))}
+		P999MS: ms(t.h.percentile(99.9)), MaxMS: ms(t.h.percentile(100)), LoadAvg: loadAverage()}
 	if took > 0 {
 		r.Throughput = float64(t.h.total) / took.Seconds()
+		self1, err := cpuSeconds(os.Getpid())
+		if err != nil {
+			return result{}, err
+		}
+		r.ToolCPU = (self1 - self0) / took.Seconds()
 	}
 	if cfg.serverPID > 0 && took > 0 {
 		cpu1, err := cpuSeconds(cfg.serverPID)
@@ -414,8 +440,8 @@ func runStep(ctx context.Context, cfg config, q *requester, s step) (result, err
 // measure runs every step in order and prints a table row per step.
 func measure(ctx context.Context, cfg config, c *http.Client, t *targets, ids generatedIDs, stdout, stderr io.Writer) error {
 	q := &requester{c: c, base: cfg.base, t: t, ids: ids, r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
-	fmt.Fprintln(stdout, "| step | requests | ok | errors | achieved req/s | mean ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU (cores) |")
-	fmt.Fprintln(stdout, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(stdout, "| step | requests | ok | errors | achieved req/s | mean ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU | tool CPU | load avg |")
+	fmt.Fprintln(stdout, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []result
 	for _, s := range cfg.steps {
 		fmt.Fprintf(stderr, "step %s: %s warm-up, %s measured\n", s, cfg.warmup, cfg.duration)
@@ -424,8 +450,8 @@ func measure(ctx context.Context, cfg config, c *http.Client, t *targets, ids ge
 			return fmt.Errorf("step %s: %w", s, err)
 		}
 		results = append(results, r)
-		fmt.Fprintf(stdout, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
-			r.Step, r.Requests, r.OK, errorSummary(r.Errors), r.Throughput, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.P999MS, r.MaxMS, r.ServerCPU)
+		fmt.Fprintf(stdout, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |\n",
+			r.Step, r.Requests, r.OK, errorSummary(r.Errors), r.Throughput, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.P999MS, r.MaxMS, r.ServerCPU, r.ToolCPU, r.LoadAvg)
 		for k, body := range r.Samples {
 			fmt.Fprintf(stderr, "  first %s error: %s\n", k, body)
 		}
