@@ -218,10 +218,20 @@ func (r *Runner) Head(ctx context.Context) (eventstore.Position, error) {
 // Transient store errors are retried with a backoff from the position
 // reached. Returns nil when ctx ends, an *ApplyError (wrapping the view's
 // error) when a view or the decoding fails on an event, and the store's
-// error when it closes.
+// error when it closes. After such a failure Run returns the same error
+// again: build a new Runner, which starts from the last good snapshots.
 func (r *Runner) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
 		return errors.New("projections: Run is already running")
+	}
+	r.waitMu.Lock()
+	failed := r.stopErr
+	r.waitMu.Unlock()
+	if isApply(failed) {
+		// The live set is half-folded at the failed event: only a new
+		// Runner, from the last good snapshots, may go on.
+		r.running.Store(false)
+		return failed
 	}
 	r.setStopped(nil)
 	err := r.run(ctx)

@@ -159,6 +159,10 @@ func TestRunnerStopsAtTheEventAViewFailsOn(t *testing.T) {
 	assert.ErrorIs(t, werr, ErrStopped)
 	assert.ErrorAs(t, werr, &ae, "WaitFor says why the runner stopped")
 
+	again := r.Run(context.Background())
+	require.ErrorAs(t, again, &ae, "a failed runner does not run again on half-folded views")
+	assert.Equal(t, bad, ae.Position)
+
 	_, err = r.AsOf(context.Background(), AsOf{})
 	require.ErrorAs(t, err, &ae, "as-of fails on the same event")
 	assert.Equal(t, bad, ae.Position)
