@@ -182,9 +182,13 @@ type RegisterPage struct {
 
 // Register is the decision register (公示栏).
 type Register struct {
-	mu    *sync.RWMutex
-	st    registerState
-	order []string // decision keys by position, rebuilt from st
+	mu *sync.RWMutex
+	st registerState
+	// Decision keys by position, overall, per grid and per community,
+	// rebuilt from st.
+	order       []string
+	byGrid      map[string][]string
+	byCommunity map[string][]string
 }
 
 // regMeeting is what the register keeps of a meeting while it decides.
@@ -222,11 +226,21 @@ func newRegister(mu *sync.RWMutex) *Register {
 
 func (r *Register) reset(st registerState) {
 	r.st = st
-	r.order = make([]string, 0, len(st.Decisions))
+	keys := make([]string, 0, len(st.Decisions))
 	for k := range st.Decisions {
-		r.order = append(r.order, k)
+		keys = append(keys, k)
 	}
-	sort.Slice(r.order, func(i, j int) bool { return st.Decisions[r.order[i]].Position < st.Decisions[r.order[j]].Position })
+	sort.Slice(keys, func(i, j int) bool { return st.Decisions[keys[i]].Position < st.Decisions[keys[j]].Position })
+	r.order, r.byGrid, r.byCommunity = nil, map[string][]string{}, map[string][]string{}
+	for _, k := range keys {
+		r.index(st.Decisions[k])
+	}
+}
+
+func (r *Register) index(d *Decision) {
+	r.order = append(r.order, d.Key)
+	r.byGrid[d.GridID] = append(r.byGrid[d.GridID], d.Key)
+	r.byCommunity[d.CommunityID] = append(r.byCommunity[d.CommunityID], d.Key)
 }
 
 // Name implements View.
@@ -375,7 +389,7 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 		Attendance: m.attendance(), Decided: at, Position: e.Position,
 	}
 	r.st.Decisions[dec.Key] = dec
-	r.order = append(r.order, dec.Key)
+	r.index(dec)
 	return dec
 }
 
@@ -411,11 +425,18 @@ func (r *Register) withPublication(dec *Decision) Decision {
 func (r *Register) Decisions(q RegisterQuery) RegisterPage {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	keys := r.order
+	switch {
+	case q.GridID != "":
+		keys = r.byGrid[q.GridID]
+	case q.CommunityID != "":
+		keys = r.byCommunity[q.CommunityID]
+	}
 	after := parsePositionCursor(q.After)
-	start := sort.Search(len(r.order), func(i int) bool { return r.st.Decisions[r.order[i]].Position > after })
+	start := sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position > after })
 	limit := pageLimit(q.Limit)
 	page := RegisterPage{Items: []Decision{}}
-	for _, k := range r.order[start:] {
+	for _, k := range keys[start:] {
 		d := r.st.Decisions[k]
 		if q.CommunityID != "" && d.CommunityID != q.CommunityID || q.GridID != "" && d.GridID != q.GridID ||
 			q.MeetingID != "" && d.MeetingID != q.MeetingID || q.ProposalID != "" && d.ProposalID != q.ProposalID ||
