@@ -601,8 +601,8 @@ func (r *Runner) snapshot(final bool) error {
 	set := r.cur.Load()
 	from := slices.Clone(r.from)
 	r.applyMu.Unlock()
-	// Only the folding goroutine writes the set, and it is here; readers
-	// hold the read lock, as this does.
+	// The read lock keeps the fold out while the views are encoded, so the
+	// snapshots are of one position; readers go on meanwhile.
 	set.mu.RLock()
 	pos := set.pos
 	snaps := make([][]byte, len(set.all))
