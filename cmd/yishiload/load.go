@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,9 +23,9 @@ import (
 // voter casts one ballot at a time and alternates between the motion's
 // options, so each ballot after the first is a change of vote.
 type voter struct {
-	token, meeting, motion string
-	options                []string
-	cast                   int
+	token, person, meeting, motion string
+	options                        []string
+	cast                           int
 }
 
 // targets is what the steps ask for.
@@ -33,6 +34,9 @@ type targets struct {
 	// voters holds the voters not voting right now.
 	voters chan *voter
 	all    []*voter
+	// meetings and meetingEvents say how many open meetings the voters
+	// vote in and how many events they held in all when the run started.
+	meetings, meetingEvents int
 }
 
 // issueToken asks the server for a token (POST /v1/tokens) and returns its
@@ -91,7 +95,7 @@ func setup(ctx context.Context, c *http.Client, base *url.URL, admin string, ids
 			if len(jobs) == maxVoters {
 				break
 			}
-			jobs = append(jobs, job{&voter{meeting: m.MeetingID, motion: m.MotionID, options: m.Options},
+			jobs = append(jobs, job{&voter{person: p.PersonID, meeting: m.MeetingID, motion: m.MotionID, options: m.Options},
 				map[string]string{"role": "resident", "community": m.Community, "grid": m.Grid, "name": p.Name, "subject": p.PersonID}})
 		}
 	}
@@ -135,7 +139,62 @@ send:
 		t.all = append(t.all, j.v)
 		t.voters <- j.v
 	}
+	if err := t.readBallots(ctx, c, base); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// readBallots reads each open meeting (GET /v1/meetings/{id}) and sets
+// every voter's next option to one other than the ballot it holds, so that
+// no ballot repeats one already cast by an earlier run. It records the
+// meetings' lengths in events.
+func (t *targets) readBallots(ctx context.Context, c *http.Client, base *url.URL) error {
+	byMeeting := map[string][]*voter{}
+	for _, v := range t.all {
+		byMeeting[v.meeting] = append(byMeeting[v.meeting], v)
+	}
+	for meeting, voters := range byMeeting {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base.JoinPath("/v1/meetings", meeting).String(), nil)
+		if err != nil {
+			return fmt.Errorf("read meeting %s: %w", meeting, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+t.reader)
+		resp, err := c.Do(req)
+		if err != nil {
+			return fmt.Errorf("read meeting %s: %w", meeting, err)
+		}
+		var agg struct {
+			Events []struct {
+				Type string `json:"type"`
+				Data struct {
+					MotionID string `json:"motion_id"`
+					VoterID  string `json:"voter_id"`
+					OptionID string `json:"option_id"`
+				} `json:"data"`
+			} `json:"events"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&agg)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("read meeting %s: %s: %v", meeting, resp.Status, err)
+		}
+		t.meetingEvents += len(agg.Events)
+		held := map[string]string{} // motion/voter → option
+		for _, e := range agg.Events {
+			if e.Type == "meeting.vote_cast.v1" || e.Type == "meeting.vote_changed.v1" {
+				held[e.Data.MotionID+"/"+e.Data.VoterID] = e.Data.OptionID
+			}
+		}
+		for _, v := range voters {
+			// The voter's token subject is its person id; ballots name it.
+			if i := slices.Index(v.options, held[v.motion+"/"+v.person]); i >= 0 {
+				v.cast = i + 1
+			}
+		}
+	}
+	t.meetings = len(byMeeting)
+	return nil
 }
 
 // outcome is one request's end.

@@ -179,7 +179,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "setup: a reader token and %d voter tokens issued in %s\n", len(t.voters), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "setup: a reader token and %d voter tokens issued in %s\n", len(t.all), time.Since(start).Round(time.Millisecond))
+	if t.meetings > 0 {
+		fmt.Fprintf(stderr, "setup: the voters' %d open meetings hold %.1f events each on average\n", t.meetings, float64(t.meetingEvents)/float64(t.meetings))
+	}
 	return measure(ctx, cfg, client, t, ids, stdout, stderr)
 }
 
