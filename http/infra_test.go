@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi"
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -580,4 +581,17 @@ func FuzzWriteRoutes(f *testing.F) {
 			t.Fatalf("POST %s %q: %d", path, body, res.StatusCode)
 		}
 	})
+}
+
+func TestPanicBecomesInternalProblem(t *testing.T) {
+	var buf syncBuffer
+	e := mustServe(t, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	e.srv.echo.GET("/test-panic", func(echo.Context) error { panic("boom") })
+	p := e.do(req{method: "GET", path: "/test-panic", undocumented: true}).wantProblem(t, 500, "internal")
+	if p.Detail != "" || strings.Contains(fmt.Sprint(p), "boom") {
+		t.Fatalf("internal error text reached the client: %+v", p)
+	}
+	if !strings.Contains(buf.String(), "boom") {
+		t.Fatal("the panic was not logged")
+	}
 }

@@ -1,9 +1,11 @@
 package http
 
 import (
+	"fmt"
 	"log/slog"
 	nethttp "net/http"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +76,22 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 		return nil
+	}
+}
+
+// recoverPanics turns a handler's panic into an internal error (a 500
+// problem, logged with its stack) instead of a dropped connection.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == nethttp.ErrAbortHandler {
+					panic(r)
+				}
+				err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		return next(c)
 	}
 }
 

@@ -130,7 +130,7 @@ var api = []route{
 
 // routes registers api on the server's echo instance.
 func (s *Server) routes() {
-	s.echo.Use(requestID, s.observe, s.authenticate, s.rateLimit, checkPathParams)
+	s.echo.Use(requestID, s.observe, recoverPanics, s.authenticate, s.rateLimit, checkPathParams)
 	for _, r := range api {
 		var mw []echo.MiddlewareFunc
 		if r.roles != nil {

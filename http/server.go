@@ -139,6 +139,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &nethttp.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(s.close)

@@ -146,9 +146,9 @@ func TestUnsatisfiedVerificationReopens(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.write(t, c.unit, "/v1/actions/"+act+"/complete", map[string]any{"note": "已划线", "evidence": []string{photo}}, 200)
-	e.write(t, c.r1, "/v1/actions/"+act+"/verify", map[string]any{"satisfied": false, "reason": "线太窄"}, 200)
+	v := e.write(t, c.r1, "/v1/actions/"+act+"/verify", map[string]any{"satisfied": false, "reason": "线太窄"}, 200)
 	e.do(req{method: "POST", path: "/v1/proposals/" + pid + "/close", token: c.facilitator}).wantProblem(t, 409, "conflict")
-	out := e.do(req{method: "GET", path: "/v1/outcomes?open=true", token: c.facilitator}).want(t, 200)
+	out := e.do(req{method: "GET", path: fmt.Sprintf("/v1/outcomes?open=true&wait_for=%d", v.Position), token: c.facilitator}).want(t, 200)
 	if !bytes.Contains(out.body, []byte(act)) {
 		t.Fatalf("the reopened action is not open: %s", out.body)
 	}
