@@ -311,12 +311,16 @@ type genAction struct {
 	started bool
 }
 
+// minSpread keeps the simulated clock's steps short for small runs: about
+// five minutes between commands at most.
+const minSpread = 100_000
+
 // newGenerator spreads the stories over the year before end, so that the
 // simulated clock stays in the past.
 func newGenerator(seed uint64, grids, events int, end time.Time, w *bulkWriter) *generator {
 	g := &generator{
 		r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed, w: w,
-		now: end.Add(-365 * 24 * time.Hour), step: 365 * 24 * time.Hour / time.Duration(events+1),
+		now: end.Add(-365 * 24 * time.Hour), step: 365 * 24 * time.Hour / time.Duration(max(events, minSpread)),
 		ids: GeneratedIDs{Seed: seed},
 	}
 	for i := range grids {

@@ -108,6 +108,23 @@ func TestGenerate(t *testing.T) {
 	require.NoError(t, err, "the ledger continues the generated chains")
 }
 
+func TestGenerateOpenMeetingsOnly(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ids.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"generate", "--data", dir, "--events", "1", "--grids", "10", "--open-meetings", "40", "--voters", "10", "--out", out},
+		func(string) string { return "" }, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var ids GeneratedIDs
+	require.NoError(t, json.Unmarshal(b, &ids))
+	assert.Len(t, ids.OpenMotions, 40)
+	for _, m := range ids.OpenMotions {
+		assert.Len(t, m.Voters, 10)
+	}
+}
+
 func TestGenerateRefusesBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"--events", "0"}, {"--voters", "301"}, {"--grids", "-1"}} {
 		var stderr bytes.Buffer
