@@ -118,6 +118,10 @@ type Runner struct {
 
 	// snapshot bookkeeping: events folded since the last snapshot, when it
 	// was written, and one snapshot write at a time.
+	// evs and at are the folding goroutine's scratch space.
+	evs []Event
+	at  []int
+
 	sinceSnap atomic.Int64
 	lastSnap  atomic.Int64 // unix nanoseconds
 	snapMu    sync.Mutex   // one snapshot write at a time
@@ -373,33 +377,41 @@ func (r *Runner) fold(items []item) (int, error) {
 	r.applyMu.Lock()
 	set := r.cur.Load()
 	set.mu.Lock()
-	var failed error
-	n, folded := 0, int64(0)
-	reached := set.pos
 	due := int64(r.cfg.SnapshotEvery) - r.sinceSnap.Load()
+	// The items to fold now, and among them the events the set lacks with
+	// the index of each event's item.
+	var failed error
+	m := 0
+	evs, at := r.evs[:0], r.at[:0]
 	for _, it := range items {
 		if it.err != nil {
 			failed = it.err
 			break
 		}
+		m++
 		if e := it.e; e.Data != nil && e.Position > set.pos {
-			if failed = r.apply(set, e); failed != nil {
-				break
-			}
-			folded++
+			evs, at = append(evs, e), append(at, m-1)
 		}
-		n++
-		reached = max(reached, it.pos)
-		if it.caughtUp || folded >= due {
+		if it.caughtUp || int64(len(evs)) >= due {
 			break
 		}
 	}
+	ok, err := r.applyAll(set, evs)
+	n := m
+	if err != nil {
+		failed, n = err, at[ok]
+	}
+	if ok > 0 {
+		set.pos = evs[ok-1].Position
+	}
 	set.mu.Unlock()
 	r.applyMu.Unlock()
-	r.sinceSnap.Add(folded)
-	r.events.Add(uint64(folded))
-	if n > 0 && reached > r.Position() {
-		r.advance(reached)
+	clear(evs) // let the folded events go
+	r.evs, r.at = evs, at
+	r.sinceSnap.Add(int64(ok))
+	r.events.Add(uint64(ok))
+	if n > 0 && items[n-1].pos > r.Position() {
+		r.advance(items[n-1].pos)
 	}
 	if failed != nil {
 		return n, failed
@@ -418,19 +430,48 @@ func (r *Runner) fold(items []item) (int, error) {
 	return n, nil
 }
 
-// apply folds one event into every view of set that has not seen it; the
-// caller holds both locks.
-func (r *Runner) apply(set *Views, e Event) error {
-	for i, v := range set.all {
-		if e.Position <= r.from[i] {
-			continue
-		}
-		if err := v.Apply(e); err != nil {
-			return &ApplyError{View: v.Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+// parallelFold is the smallest run of events worth folding on two
+// goroutines.
+const parallelFold = 64
+
+// applyAll folds evs into every view of set that has not seen them: on two
+// goroutines, each with every other view, when there are enough events
+// (the views are independent of each other). It returns how many events
+// every view folded and the first failure. The caller holds both locks.
+func (r *Runner) applyAll(set *Views, evs []Event) (int, error) {
+	if len(evs) < parallelFold || len(set.all) < 2 {
+		return r.applyViews(set, evs, 0, 1)
+	}
+	var oi int
+	var oerr error
+	done := make(chan struct{})
+	go func() {
+		oi, oerr = r.applyViews(set, evs, 1, 2)
+		close(done)
+	}()
+	i, err := r.applyViews(set, evs, 0, 2)
+	<-done
+	if oerr != nil && (err == nil || oi < i) {
+		return oi, oerr
+	}
+	return i, err
+}
+
+// applyViews folds evs, in order, into the views of set from index first
+// in steps of step, skipping for each view what its snapshot held. It
+// returns how many events it folded and the failure that stopped it.
+func (r *Runner) applyViews(set *Views, evs []Event, first, step int) (int, error) {
+	for n, e := range evs {
+		for i := first; i < len(set.all); i += step {
+			if e.Position <= r.from[i] {
+				continue
+			}
+			if err := set.all[i].Apply(e); err != nil {
+				return n, &ApplyError{View: set.all[i].Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+			}
 		}
 	}
-	set.pos = e.Position
-	return nil
+	return len(evs), nil
 }
 
 // advance publishes a new position and wakes waiters.

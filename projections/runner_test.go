@@ -168,6 +168,33 @@ func TestRunnerStopsAtTheEventAViewFailsOn(t *testing.T) {
 	assert.Equal(t, bad, ae.Position)
 }
 
+// TestRunnerStopsAtTheFailedEventInABigBatch makes a view fail inside
+// batches folded on two goroutines, for a view on either of them.
+func TestRunnerStopsAtTheFailedEventInABigBatch(t *testing.T) {
+	stored := encode(t, newGen(13, 4).events(3000))
+	bad := stored[2222]
+	for name, pad := range map[string]int{"first goroutine": 0, "second goroutine": 1} {
+		t.Run(name, func(t *testing.T) {
+			r, err := New(&memStore{evs: stored}, Config{NewViews: func() *Views {
+				v := NewViews()
+				for range pad {
+					v.all = append(v.all, &failing{})
+				}
+				v.all = append(v.all, &failing{at: bad.Position})
+				return v
+			}})
+			require.NoError(t, err)
+			err = r.Run(context.Background())
+			var ae *ApplyError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, bad.Position, ae.Position)
+			assert.Equal(t, bad.Stream, ae.Stream)
+			assert.Equal(t, stored[2221].Position, r.Position())
+			assert.Equal(t, uint64(2222), r.Status().Events, "every event before the failed one, and no other")
+		})
+	}
+}
+
 func TestRunnerNamesAnUndecodableEvent(t *testing.T) {
 	s := mustOpenStore(t)
 	res, err := s.Append(context.Background(), "proposal-x", eventstore.NoStream(), eventstore.EventData{ID: uuidV7(t), Type: "proposal.submitted.v1", Data: json.RawMessage(`{"title": 7}`)})
