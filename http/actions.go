@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 )
 
@@ -78,11 +79,31 @@ func assignAction(s *Server, c echo.Context, p principal, _ ref, r *assignAction
 	}, id, nil
 }
 
-func startAction(_ *Server, _ echo.Context, _ principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+// ownUnitAction refuses a unit representative's report on an action its
+// unit does not own; staff report on any action in their scope.
+func ownUnitAction(p principal, t ref) error {
+	if p.token.Role != auth.RoleUnitRep {
+		return nil
+	}
+	for _, ev := range t.agg.events {
+		if a, ok := ev.(domain.ActionAssigned); ok && a.Owner.Kind == domain.PartyUnit && a.Owner.ID == p.token.Actor() {
+			return nil
+		}
+	}
+	return refuse(kindForbidden, text{"单位代表只能报告本单位负责的行动", "a unit representative reports only on actions its unit owns"})
+}
+
+func startAction(_ *Server, _ echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	if err := ownUnitAction(p, t); err != nil {
+		return nil, "", err
+	}
 	return domain.StartAction{ActionID: t.id}, "", nil
 }
 
-func reportProgress(s *Server, _ echo.Context, _ principal, t ref, r *progressRequest) (domain.Command, string, error) {
+func reportProgress(s *Server, _ echo.Context, p principal, t ref, r *progressRequest) (domain.Command, string, error) {
+	if err := ownUnitAction(p, t); err != nil {
+		return nil, "", err
+	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
 		return nil, "", err
 	}
@@ -91,18 +112,27 @@ func reportProgress(s *Server, _ echo.Context, _ principal, t ref, r *progressRe
 
 // recordOccurrence records one occurrence of a recurring action (one
 // 邻里小饭桌 dinner).
-func recordOccurrence(s *Server, _ echo.Context, _ principal, t ref, r *occurrenceRequest) (domain.Command, string, error) {
+func recordOccurrence(s *Server, _ echo.Context, p principal, t ref, r *occurrenceRequest) (domain.Command, string, error) {
+	if err := ownUnitAction(p, t); err != nil {
+		return nil, "", err
+	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
 		return nil, "", err
 	}
 	return domain.RecordOccurrence{ActionID: t.id, HeldOn: r.HeldOn, Participants: r.Participants, Note: r.Note, Photos: r.Photos}, "", nil
 }
 
-func blockAction(_ *Server, _ echo.Context, _ principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+func blockAction(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	if err := ownUnitAction(p, t); err != nil {
+		return nil, "", err
+	}
 	return domain.BlockAction{ActionID: t.id, Reason: r.Reason}, "", nil
 }
 
-func completeAction(s *Server, _ echo.Context, _ principal, t ref, r *completeRequest) (domain.Command, string, error) {
+func completeAction(s *Server, _ echo.Context, p principal, t ref, r *completeRequest) (domain.Command, string, error) {
+	if err := ownUnitAction(p, t); err != nil {
+		return nil, "", err
+	}
 	if err := s.checkPhotos("evidence", r.Evidence); err != nil {
 		return nil, "", err
 	}

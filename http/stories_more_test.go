@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/yishi-civic/yishi/auth"
 )
 
 // convene schedules and opens a meeting of grid g1 with the given
@@ -140,6 +142,8 @@ func TestUnsatisfiedVerificationReopens(t *testing.T) {
 	e.write(t, c.worker, "/v1/proposals/"+pid+"/handle-directly", map[string]string{"note": "联系施工单位重新划线"}, 200)
 	act := e.write(t, c.facilitator, "/v1/actions", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid,
 		"title": "重新划线", "owner": map[string]string{"kind": "unit", "id": "pm-1", "name": "物业"}, "due": soon(48 * time.Hour)}, 201).ID
+	other := e.tokenNamed(auth.RoleUnitRep, auth.Scope{Community: "hengyuan", Grid: "g1"}, "heat-1", "供暖公司")
+	e.do(req{method: "POST", path: "/v1/actions/" + act + "/start", token: other}).wantProblem(t, 403, "forbidden")
 	e.write(t, c.unit, "/v1/actions/"+act+"/start", nil, 200)
 	photo, err := e.srv.SaveAttachment(pngBytes, "image/png")
 	if err != nil {
