@@ -118,6 +118,9 @@ type Runner struct {
 
 	// snapshot bookkeeping: events folded since the last snapshot, when it
 	// was written, and one snapshot write at a time.
+	// asOf admits one AsOf build at a time.
+	asOf chan struct{}
+
 	// evs and at are the folding goroutine's scratch space.
 	evs []Event
 	at  []int
@@ -162,7 +165,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	if cfg.Decode == nil {
 		cfg.Decode = NewDecoder().Decode
 	}
-	r := &Runner{store: store, cfg: cfg, log: cfg.Logger}
+	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
 	r.lastSnap.Store(time.Now().UnixNano())
 	set := cfg.NewViews()
 	from, err := loadSnapshots(cfg.Dir, set.all, r.log)
@@ -536,9 +539,19 @@ type AsOf struct {
 
 // AsOf builds a fresh set of views from the start of the log up to the
 // point asked for, without touching the live set (for auditors: "what did
-// the register say when the vote closed?"). The result never changes.
+// the register say when the vote closed?"). The result never changes. It
+// replays the log, so it takes as long as a start without snapshots and as
+// much memory as the live set; builds run one at a time, and a caller
+// waits for the one before it (or for ctx).
 // Fails with an *ApplyError like Run does, or with the store's error.
 func (r *Runner) AsOf(ctx context.Context, at AsOf) (*Views, error) {
+	// One build at a time: each holds a whole set of views in memory.
+	select {
+	case r.asOf <- struct{}{}:
+		defer func() { <-r.asOf }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("projections: as of: waiting for another build: %w", ctx.Err())
+	}
 	set := r.cfg.NewViews()
 	if err := r.foldLog(ctx, set, at); err != nil {
 		return nil, err

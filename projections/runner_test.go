@@ -374,4 +374,15 @@ func TestAsOfEveryPositionEqualsIncremental(t *testing.T) {
 	assert.Equal(t, stored[last].Position, got.Position())
 	assert.Equal(t, state(t, foldAll(t, stored[:last+1])), state(t, got))
 	assert.Equal(t, eventstore.Start, r.Position(), "the live set was not touched")
+
+	// Builds run one at a time: a caller whose context ends while another
+	// build holds the turn gets its context's error.
+	r.asOf <- struct{}{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = r.AsOf(ctx, AsOf{})
+	require.ErrorIs(t, err, context.Canceled)
+	<-r.asOf
+	_, err = r.AsOf(context.Background(), AsOf{Position: pos[0]})
+	require.NoError(t, err)
 }
