@@ -283,8 +283,11 @@ func (q *requester) do(ctx context.Context, kind string) outcome {
 
 // tally collects a step's outcomes; safe for concurrent use.
 type tally struct {
-	mu      sync.Mutex
-	h       histogram
+	mu sync.Mutex
+	h  histogram
+	// lag counts how late the tool started each request of an open-loop
+	// step against its schedule: the tool's own share of the latency.
+	lag     histogram
 	ok      int
 	errors  map[string]int
 	samples map[string]string
@@ -350,6 +353,10 @@ loop:
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			lag := time.Since(at)
+			t.mu.Lock()
+			t.lag.record(lag)
+			t.mu.Unlock()
 			o := q.do(ctx, kind)
 			now := time.Now()
 			t.add(o, now.Sub(at), now)
@@ -408,6 +415,7 @@ type result struct {
 	P99MS       float64           `json:"p99_ms"`
 	P999MS      float64           `json:"p999_ms"`
 	MaxMS       float64           `json:"max_ms"`
+	LagP99MS    float64           `json:"start_lag_p99_ms"`
 	ServerCPU   float64           `json:"server_cpu_cores,omitempty"`
 	ToolCPU     float64           `json:"tool_cpu_cores"`
 	LoadAvg     string            `json:"load_average"`
@@ -477,7 +485,7 @@ func runStep(ctx context.Context, cfg config, q *requester, s step) (result, err
 	r := result{Step: s.String(), Kind: s.kind, TargetRate: s.rate, Connections: s.conns, Seconds: took.Seconds(),
 		Requests: t.h.total, OK: t.ok, Errors: t.errors, Samples: t.samples,
 		MeanMS: ms(t.h.mean()), P50MS: ms(t.h.percentile(50)), P90MS: ms(t.h.percentile(90)), P99MS: ms(t.h.percentile(99)),
-		P999MS: ms(t.h.percentile(99.9)), MaxMS: ms(t.h.percentile(100)), LoadAvg: loadAverage()}
+		P999MS: ms(t.h.percentile(99.9)), MaxMS: ms(t.h.percentile(100)), LagP99MS: ms(t.lag.percentile(99)), LoadAvg: loadAverage()}
 	if took > 0 {
 		r.Throughput = float64(t.h.total) / took.Seconds()
 		self1, err := cpuSeconds(os.Getpid())
@@ -499,8 +507,8 @@ func runStep(ctx context.Context, cfg config, q *requester, s step) (result, err
 // measure runs every step in order and prints a table row per step.
 func measure(ctx context.Context, cfg config, c *http.Client, t *targets, ids generatedIDs, stdout, stderr io.Writer) error {
 	q := &requester{c: c, base: cfg.base, t: t, ids: ids, r: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
-	fmt.Fprintln(stdout, "| step | requests | ok | errors | achieved req/s | mean ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU | tool CPU | load avg |")
-	fmt.Fprintln(stdout, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(stdout, "| step | requests | ok | errors | achieved req/s | mean ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | start lag p99 ms | server CPU | tool CPU | load avg |")
+	fmt.Fprintln(stdout, "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []result
 	for _, s := range cfg.steps {
 		fmt.Fprintf(stderr, "step %s: %s warm-up, %s measured\n", s, cfg.warmup, cfg.duration)
@@ -509,8 +517,8 @@ func measure(ctx context.Context, cfg config, c *http.Client, t *targets, ids ge
 			return fmt.Errorf("step %s: %w", s, err)
 		}
 		results = append(results, r)
-		fmt.Fprintf(stdout, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |\n",
-			r.Step, r.Requests, r.OK, errorSummary(r.Errors), r.Throughput, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.P999MS, r.MaxMS, r.ServerCPU, r.ToolCPU, r.LoadAvg)
+		fmt.Fprintf(stdout, "| %s | %d | %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s |\n",
+			r.Step, r.Requests, r.OK, errorSummary(r.Errors), r.Throughput, r.MeanMS, r.P50MS, r.P90MS, r.P99MS, r.P999MS, r.MaxMS, r.LagP99MS, r.ServerCPU, r.ToolCPU, r.LoadAvg)
 		for k, body := range r.Samples {
 			fmt.Fprintf(stderr, "  first %s error: %s\n", k, body)
 		}
