@@ -198,6 +198,12 @@ func TestBicycleShedStory(t *testing.T) {
 	}
 	e.do(req{method: "GET", path: "/v1/proposals/" + pid, token: c.otherFacilitator}).wantProblem(t, 403, "forbidden")
 
+	// A public view outside a token's scope reads as the public does.
+	other := e.do(req{method: "GET", path: "/v1/register?community=hengyuan&grid=g1", token: c.otherFacilitator}).want(t, 200)
+	if bytes.Contains(other.body, []byte("张三")) || !bytes.Contains(other.body, []byte(motion)) {
+		t.Fatalf("register outside the scope: %s", other.body)
+	}
+
 	// As-of: the auditor sees the register before the vote closed.
 	e.do(req{method: "GET", path: fmt.Sprintf("/v1/register?as_of=%d", closed.Position-1), token: c.auditor}).want(t, 200)
 	e.do(req{method: "GET", path: "/v1/register?as_of=1", token: c.r1}).wantProblem(t, 403, "forbidden")

@@ -102,6 +102,27 @@ func scoped(c echo.Context) (community, grid string, err error) {
 	return community, grid, nil
 }
 
+// maskedKey marks a request that reads a public view outside its token's
+// scope: it is answered as the public would be.
+const maskedKey = "yishi.masked"
+
+// publicScoped is scoped for the public views (register, statistics): a
+// token reading outside its scope is not refused but answered like the
+// public, masked.
+func publicScoped(c echo.Context) (community, grid string) {
+	community, grid, err := scoped(c)
+	if err != nil {
+		c.Set(maskedKey, true)
+		return c.QueryParam("community"), c.QueryParam("grid")
+	}
+	return community, grid
+}
+
+// masks reports whether the request's answer hides personal data.
+func masks(c echo.Context) bool {
+	return !seesPersonalData(principalOf(c)) || c.Get(maskedKey) == true
+}
+
 // seesPersonalData reports whether the principal reads views unmasked:
 // staff and auditors do; residents, unit representatives and the public
 // see names as 张* and no phone or door numbers.
@@ -203,7 +224,7 @@ func (s *Server) parseListQuery(c echo.Context) (listQuery, error) {
 // personal data.
 func renderPage[T interface{ Mask() T }](c echo.Context, views *projections.Views, items []T, next string) error {
 	return c.JSON(nethttp.StatusOK, viewPage[T]{
-		Items: maskAll(items, !seesPersonalData(principalOf(c))), NextCursor: next, Position: uint64(views.Position()),
+		Items: maskAll(items, masks(c)), NextCursor: next, Position: uint64(views.Position()),
 	})
 }
 
@@ -255,10 +276,7 @@ func (s *Server) getBoardGrids(c echo.Context) error {
 
 // getRegister lists decisions (公示栏): public, masked for the public.
 func (s *Server) getRegister(c echo.Context) error {
-	community, grid, err := scoped(c)
-	if err != nil {
-		return err
-	}
+	community, grid := publicScoped(c)
 	lp, err := parseList(c)
 	if err != nil {
 		return err
@@ -282,7 +300,7 @@ func (s *Server) getDecision(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
 	}
-	if !seesPersonalData(principalOf(c)) {
+	if masks(c) {
 		d = d.Mask()
 	}
 	return c.JSON(nethttp.StatusOK, d)
@@ -325,7 +343,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	story.Entries = maskAll(story.Entries, !seesPersonalData(principalOf(c)))
+	story.Entries = maskAll(story.Entries, masks(c))
 	return c.JSON(nethttp.StatusOK, timelinePage{Story: story, Position: uint64(views.Position())})
 }
 
@@ -339,11 +357,9 @@ type timelinePage struct {
 // an optional breakdown per grid, community or month. Figures hold no
 // personal data: public.
 func (s *Server) getStats(c echo.Context) error {
-	community, grid, err := scoped(c)
-	if err != nil {
-		return err
-	}
+	community, grid := publicScoped(c)
 	q := projections.StatsQuery{CommunityID: community, GridID: grid}
+	var err error
 	if q.From, err = queryTime(c, "from", time.Time{}); err != nil {
 		return err
 	}
