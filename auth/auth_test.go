@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
 )
@@ -84,5 +85,52 @@ func TestIssueAuthenticateRevoke(t *testing.T) {
 	}
 	if _, _, _, err := auth.Issue(ctx, l, op, auth.IssueRequest{Role: auth.RoleFacilitator, Scope: auth.Scope{Grid: "g"}}, time.Now()); err == nil {
 		t.Fatal("grid scope without community accepted")
+	}
+}
+
+// TestSyncAndRunTogether folds the same events through Sync and Run at
+// once: a revoked token stays revoked whichever folds first.
+func TestSyncAndRunTogether(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := pebble.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	l := ledger.New(store)
+	op := ledger.Actor{ID: "operator", Role: "operator"}
+	var secrets []string
+	var last eventstore.Position
+	for range 20 {
+		tok, secret, _, err := auth.Issue(ctx, l, op, auth.IssueRequest{Role: auth.RoleResident}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := auth.Revoke(ctx, store, l, op, tok.ID, "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets, last = append(secrets, secret), res.Position
+	}
+	reg := auth.NewRegistry(store)
+	done := make(chan error, 1)
+	go func() { done <- reg.Run(ctx) }()
+	if err := reg.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := reg.WaitFor(wctx, last); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if _, err := reg.Authenticate(s); !errors.Is(err, auth.ErrRevoked) {
+			t.Fatalf("revoked token authenticates: %v", err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v", err)
 	}
 }

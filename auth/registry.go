@@ -96,9 +96,16 @@ func (r *Registry) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	}
 }
 
+// apply folds one token event. Sync and Run may both be folding, each in
+// global order from the position the registry had when it started, so
+// every event at or below the registry's position has been folded already:
+// such an event is skipped (folding an old issue again would un-revoke).
 func (r *Registry) apply(ev eventstore.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if ev.Position <= r.pos {
+		return nil
+	}
 	switch ev.Type {
 	case TypeIssued:
 		var is Issued
