@@ -347,6 +347,7 @@ func (e *env) openSSE(path, token string, header map[string]string) <-chan sseEv
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
 		e.tb.Fatalf("SSE %s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
 	}
+	succeeded.Store("GET "+routeOf(e.srv, "GET", hr.URL.Path), true)
 	out := make(chan sseEvent, 64)
 	go func() {
 		defer close(out)
