@@ -22,14 +22,27 @@ const maxJSONBody = 64 << 10
 // bytes, valid UTF-8, one JSON value, and have no field dst does not know.
 // Every refusal names the field at fault where there is one.
 func decodeJSON(c echo.Context, dst any) error {
+	return decodeRequest(c, dst, false)
+}
+
+// decodeOptionalJSON is decodeJSON for commands whose body may be left
+// out: an empty body (whatever its declared type) leaves dst as it is.
+func decodeOptionalJSON(c echo.Context, dst any) error {
+	return decodeRequest(c, dst, true)
+}
+
+func decodeRequest(c echo.Context, dst any, optional bool) error {
 	req := c.Request()
-	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
-	if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
-		return refuse(kindUnsupportedMedia, text{"请求体必须是 application/json", "the body must be application/json"})
-	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxJSONBody+1))
 	if err != nil {
 		return refuse(kindBadRequest, text{"读取请求体失败", "the body could not be read"})
+	}
+	if optional && len(body) == 0 {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || (mt != echo.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		return refuse(kindUnsupportedMedia, text{"请求体必须是 application/json", "the body must be application/json"})
 	}
 	if len(body) > maxJSONBody {
 		return refuse(kindTooLarge, text{fmt.Sprintf("请求体超过 %d 字节", maxJSONBody), fmt.Sprintf("the body exceeds %d bytes", maxJSONBody)})
@@ -109,14 +122,4 @@ func parseID(field, s string) (uuid.UUID, error) {
 // pathID parses the path parameter name as a UUID.
 func pathID(c echo.Context, name string) (uuid.UUID, error) {
 	return parseID(name, c.Param(name))
-}
-
-// decodeOptionalJSON is decodeJSON for commands whose body may be left
-// out entirely: an empty body leaves dst as it is.
-func decodeOptionalJSON(c echo.Context, dst any) error {
-	req := c.Request()
-	if req.ContentLength == 0 && req.Header.Get(echo.HeaderContentType) == "" {
-		return nil
-	}
-	return decodeJSON(c, dst)
 }

@@ -596,3 +596,16 @@ func TestPanicBecomesInternalProblem(t *testing.T) {
 		t.Fatal("the panic was not logged")
 	}
 }
+
+func TestOptionalBodies(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	m := e.write(t, c.facilitator, "/v1/meetings", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "议事",
+		"place": "活动室", "starts_at": soon(time.Hour), "format": "council"}, 201)
+	// An empty body declared as JSON is no body at all for a command that
+	// needs none.
+	e.do(req{method: "POST", path: "/v1/meetings/" + m.ID + "/open", token: c.facilitator, body: ""}).want(t, 200)
+	e.do(req{method: "POST", path: "/v1/meetings/" + m.ID + "/adjourn", token: c.facilitator, body: `{"nope":1}`}).wantProblem(t, 400, "bad-request")
+	e.do(req{method: "POST", path: "/v1/meetings/" + m.ID + "/statements", token: c.facilitator, body: ""}).wantProblem(t, 400, "bad-request")
+}
