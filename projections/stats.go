@@ -101,6 +101,26 @@ type statMeeting struct {
 	Month      string            `json:"m,omitempty"`
 	Invited    int               `json:"i"`
 	Attendance map[string]string `json:"a,omitempty"`
+	// Expected holds who counts in Invited until the meeting adjourns: the
+	// invited, and anyone whose attendance was recorded without an
+	// invitation (an owners' assembly's owners), so attendance never
+	// exceeds the expected.
+	Expected map[string]bool `json:"e,omitempty"`
+}
+
+// expect counts person among the meeting's expected participants once.
+func (s *Stats) expect(m *statMeeting, person string) {
+	if m.Expected[person] {
+		return
+	}
+	if m.Expected == nil {
+		m.Expected = map[string]bool{}
+	}
+	m.Expected[person] = true
+	m.Invited++
+	if m.Month != "" {
+		s.monthBucket(m).Invited++
+	}
 }
 
 type statsState struct {
@@ -129,7 +149,7 @@ func newStats(mu *sync.RWMutex) *Stats {
 func (s *Stats) Name() string { return "stats" }
 
 // Version implements View.
-func (s *Stats) Version() int { return 1 }
+func (s *Stats) Version() int { return 2 }
 
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
@@ -214,10 +234,7 @@ func (s *Stats) Apply(e Event) error {
 		s.st.Meetings[d.MeetingID] = &statMeeting{Community: d.CommunityID, Grid: d.GridID, Attendance: map[string]string{}}
 	case domain.ParticipantInvited:
 		if m := s.st.Meetings[d.MeetingID]; m != nil {
-			m.Invited++
-			if m.Month != "" {
-				s.monthBucket(m).Invited++
-			}
+			s.expect(m, d.Participant.PersonID)
 		}
 	case domain.MeetingOpened:
 		m := s.st.Meetings[d.MeetingID]
@@ -241,6 +258,7 @@ func (s *Stats) Apply(e Event) error {
 		if m.Attendance == nil {
 			m.Attendance = map[string]string{}
 		}
+		s.expect(m, d.PersonID)
 		was := m.Attendance[d.PersonID]
 		m.Attendance[d.PersonID] = d.Attendance
 		if m.Month == "" {
@@ -256,7 +274,7 @@ func (s *Stats) Apply(e Event) error {
 	case domain.MeetingAdjourned:
 		// Attendance is final: keep the counts, drop the per-person record.
 		if m := s.st.Meetings[d.MeetingID]; m != nil && m.Month != "" {
-			m.Attendance = nil
+			m.Attendance, m.Expected = nil, nil
 		}
 	}
 	return nil

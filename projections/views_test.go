@@ -395,3 +395,22 @@ func TestIndexesAndPagesAgreeWithAScan(t *testing.T) {
 	}
 	assert.Equal(t, state(t, v), state(t, restored))
 }
+
+// TestStatsAttendanceCountsUninvitedAttendees: an owners' assembly records
+// attendance for owners it never invited; they count as expected, so the
+// attendance rate never exceeds 1.
+func TestStatsAttendanceCountsUninvitedAttendees(t *testing.T) {
+	events := []domain.Event{
+		domain.MeetingScheduled{MeetingID: "m1", CommunityID: "c1", GridID: "g1", Title: "业主大会", Place: "院内", StartsAt: at(1), Format: domain.FormatOwners, At: at(0)},
+		domain.ParticipantInvited{MeetingID: "m1", Participant: domain.Participant{PersonID: "p1", Name: "张三", Kind: domain.ParticipantResident}, At: at(0)},
+		domain.MeetingOpened{MeetingID: "m1", At: at(1)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "p1", Name: "张三", Attendance: domain.Present, At: at(1)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "p2", Name: "李四", Attendance: domain.Present, At: at(1)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "p3", Name: "王五", Attendance: domain.Absent, At: at(1)},
+		domain.AttendanceRecorded{MeetingID: "m1", PersonID: "p2", Name: "李四", Attendance: domain.Present, At: at(1)},
+	}
+	f := foldAll(t, encode(t, events)).Stats.Figures(StatsQuery{CommunityID: "c1"})
+	assert.Equal(t, 3, f.Invited, "one invited, two recorded without an invitation, one recorded twice")
+	assert.Equal(t, 2, f.Attendance)
+	assert.InDelta(t, 2.0/3, f.AttendanceRate, 1e-9)
+}
