@@ -55,6 +55,9 @@ func decodeBody(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return refuse(kindBadRequest, text{"请求体不是有效的 UTF-8", "the body is not valid UTF-8"})
 	}
+	if field := duplicateKey(body); field != "" {
+		return fieldErr(kindBadRequest, field, text{"字段重复出现", "the field appears twice"})
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -64,6 +67,66 @@ func decodeBody(body []byte, dst any) error {
 		return refuse(kindBadRequest, text{"请求体在 JSON 值之后还有内容", "the body has data after its JSON value"})
 	}
 	return nil
+}
+
+// duplicateKey returns the first object key that appears twice in the
+// same object of body ("a.b" for key b of the object under key a), or ""
+// when there is none or body is not valid JSON (decoding reports that).
+// encoding/json would silently keep the last value: a ledger should not
+// guess which one was meant.
+func duplicateKey(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var stack []*jsonFrame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *jsonFrame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if key, ok := tok.(string); ok && top != nil && top.keys != nil && top.expectKey {
+			if top.keys[key] {
+				return strings.TrimPrefix(top.path+"."+key, ".")
+			}
+			top.keys[key], top.key, top.expectKey = true, key, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &jsonFrame{keys: map[string]bool{}, path: top.childPath(), expectKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &jsonFrame{path: top.childPath()})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			stack[len(stack)-1].expectKey = true
+		}
+	}
+}
+
+// jsonFrame is an object (keys set) or array being scanned by duplicateKey.
+type jsonFrame struct {
+	keys      map[string]bool
+	path, key string
+	expectKey bool
+}
+
+// childPath names a value nested in f: its key's path in an object, the
+// array's own path in an array.
+func (f *jsonFrame) childPath() string {
+	switch {
+	case f == nil:
+		return ""
+	case f.keys != nil:
+		return strings.TrimPrefix(f.path+"."+f.key, ".")
+	default:
+		return f.path
+	}
 }
 
 // jsonError turns encoding/json's errors into refusals naming the field.

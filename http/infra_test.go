@@ -162,6 +162,7 @@ func TestRequestDecodingRefusals(t *testing.T) {
 		{"wrong type", `{"role":7}`, "", 400, "bad-request", "role"},
 		{"syntax", `{"role":`, "", 400, "bad-request", ""},
 		{"trailing data", `{"role":"resident"} {}`, "", 400, "bad-request", ""},
+		{"duplicate key", `{"role":"resident","name":"a","role":"admin"}`, "", 400, "bad-request", "role"},
 		{"empty", ``, "", 400, "bad-request", ""},
 		{"invalid utf-8", []byte("{\"role\":\"\xff\xfe\"}"), "", 400, "bad-request", ""},
 		{"not json", `role=resident`, "application/x-www-form-urlencoded", 415, "unsupported-media-type", ""},
