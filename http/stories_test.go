@@ -223,6 +223,13 @@ func TestIfMatchAndIdempotency(t *testing.T) {
 	if again.ID != first.ID || again.Position != first.Position || !again.Replayed || r.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry %+v, first %+v", again, first)
 	}
+	// The same key for a different request is refused, and appends nothing.
+	changed := map[string]any{}
+	for k, v := range body {
+		changed[k] = v
+	}
+	changed["title"] = "路窄刮车（改）"
+	e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: changed, header: key}).wantProblem(t, 422, "validation")
 	// The same key from another token is another command.
 	var other WriteResult
 	e.do(req{method: "POST", path: "/v1/proposals", token: c.r2, body: body, header: key}).want(t, 201).decode(t, &other)

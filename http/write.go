@@ -1,6 +1,11 @@
 package http
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	nethttp "net/http"
 	"strconv"
 	"strings"
@@ -29,15 +34,22 @@ type WriteResult struct {
 const headerIdempotencyKey = "Idempotency-Key"
 
 // writeOptions reads If-Match and Idempotency-Key into ledger options. The
-// idempotency key is scoped to the token, so two clients never collide.
-func writeOptions(c echo.Context, p principal) (ledger.Options, error) {
+// idempotency key is scoped to the token, so two clients never collide,
+// and carries a fingerprint of the command, so that reusing a key for a
+// different command is caught (see checkKeyReuse).
+func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Options, error) {
 	var opts ledger.Options
 	h := c.Request().Header
 	if key := h.Get(headerIdempotencyKey); key != "" {
 		if !printableToken(key, 128) {
 			return opts, fieldErr(kindBadRequest, headerIdempotencyKey, text{"应为 1 到 128 个可见 ASCII 字符", "want 1 to 128 visible ASCII characters"})
 		}
-		opts.CommandID = "idem:" + p.token.ID.String() + ":" + key
+		fp, err := json.Marshal(cmd)
+		if err != nil {
+			return opts, fmt.Errorf("fingerprint %T: %w", cmd, err)
+		}
+		sum := sha256.Sum256(append([]byte(fmt.Sprintf("%T\x00", cmd)), fp...))
+		opts.CommandID = keyPrefix(p, key) + hex.EncodeToString(sum[:8])
 	}
 	if im := h.Get("If-Match"); im != "" && im != "*" {
 		rev, err := parseETag(im)
@@ -48,6 +60,34 @@ func writeOptions(c echo.Context, p principal) (ledger.Options, error) {
 	}
 	opts.CorrelationID = c.Response().Header().Get(echo.HeaderXRequestID)
 	return opts, nil
+}
+
+// keyPrefix is the part of a command id an idempotency key determines.
+func keyPrefix(p principal, key string) string {
+	return "idem:" + p.token.ID.String() + ":" + key + ":"
+}
+
+// checkKeyReuse refuses a command whose Idempotency-Key already caused
+// events of the target stream for a different command: a retry must repeat
+// its request, not change it.
+func (s *Server) checkKeyReuse(c echo.Context, p principal, stream string, opts ledger.Options) error {
+	key := c.Request().Header.Get(headerIdempotencyKey)
+	if key == "" {
+		return nil
+	}
+	prefix := keyPrefix(p, key)
+	for ev, err := range s.cfg.Store.ReadStream(c.Request().Context(), stream, eventstore.ReadStreamOptions{}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("check idempotency key on %s: %w", stream, err)
+		}
+		if id := ev.Metadata.CausationID; strings.HasPrefix(id, prefix) && id != opts.CommandID {
+			return fieldErr(kindValidation, headerIdempotencyKey, text{"这个幂等键已用于另一个不同的请求", "this key was already used for a different request"})
+		}
+	}
+	return nil
 }
 
 // etag renders a stream revision as an entity tag.
@@ -72,8 +112,11 @@ func parseETag(s string) (int64, error) {
 // id when the command created something (createdID set), 200 otherwise.
 func (s *Server) execute(c echo.Context, cmd domain.Command, createdID string) error {
 	p := principalOf(c)
-	opts, err := writeOptions(c, p)
+	opts, err := writeOptions(c, p, cmd)
 	if err != nil {
+		return err
+	}
+	if err := s.checkKeyReuse(c, p, cmd.Stream(), opts); err != nil {
 		return err
 	}
 	actor := ledger.Actor{ID: p.token.Actor(), Role: string(p.token.Role)}
