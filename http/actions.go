@@ -62,7 +62,7 @@ func assignAction(s *Server, c echo.Context, p principal, _ ref, r *assignAction
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := s.authorize(c, p, rf.stream(id.String())); err != nil {
+		if err := s.authorize(c, p, rf.stream(id.String())); err != nil {
 			return nil, "", err
 		}
 	}
@@ -81,11 +81,15 @@ func assignAction(s *Server, c echo.Context, p principal, _ ref, r *assignAction
 
 // ownUnitAction refuses a unit representative's report on an action its
 // unit does not own; staff report on any action in their scope.
-func ownUnitAction(p principal, t ref) error {
+func (s *Server) ownUnitAction(c echo.Context, p principal, t ref) error {
 	if p.token.Role != auth.RoleUnitRep {
 		return nil
 	}
-	for _, ev := range t.agg.events {
+	a, err := s.loadAggregate(c.Request().Context(), domain.ActionStream(t.id))
+	if err != nil {
+		return err
+	}
+	for _, ev := range a.events {
 		if a, ok := ev.(domain.ActionAssigned); ok && a.Owner.Kind == domain.PartyUnit && a.Owner.ID == p.token.Actor() {
 			return nil
 		}
@@ -93,15 +97,15 @@ func ownUnitAction(p principal, t ref) error {
 	return refuse(kindForbidden, text{"单位代表只能报告本单位负责的行动", "a unit representative reports only on actions its unit owns"})
 }
 
-func startAction(_ *Server, _ echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
-	if err := ownUnitAction(p, t); err != nil {
+func startAction(s *Server, c echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
+	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
 	return domain.StartAction{ActionID: t.id}, "", nil
 }
 
-func reportProgress(s *Server, _ echo.Context, p principal, t ref, r *progressRequest) (domain.Command, string, error) {
-	if err := ownUnitAction(p, t); err != nil {
+func reportProgress(s *Server, c echo.Context, p principal, t ref, r *progressRequest) (domain.Command, string, error) {
+	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
@@ -112,8 +116,8 @@ func reportProgress(s *Server, _ echo.Context, p principal, t ref, r *progressRe
 
 // recordOccurrence records one occurrence of a recurring action (one
 // 邻里小饭桌 dinner).
-func recordOccurrence(s *Server, _ echo.Context, p principal, t ref, r *occurrenceRequest) (domain.Command, string, error) {
-	if err := ownUnitAction(p, t); err != nil {
+func recordOccurrence(s *Server, c echo.Context, p principal, t ref, r *occurrenceRequest) (domain.Command, string, error) {
+	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
@@ -122,15 +126,15 @@ func recordOccurrence(s *Server, _ echo.Context, p principal, t ref, r *occurren
 	return domain.RecordOccurrence{ActionID: t.id, HeldOn: r.HeldOn, Participants: r.Participants, Note: r.Note, Photos: r.Photos}, "", nil
 }
 
-func blockAction(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
-	if err := ownUnitAction(p, t); err != nil {
+func blockAction(s *Server, c echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
+	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
 	return domain.BlockAction{ActionID: t.id, Reason: r.Reason}, "", nil
 }
 
-func completeAction(s *Server, _ echo.Context, p principal, t ref, r *completeRequest) (domain.Command, string, error) {
-	if err := ownUnitAction(p, t); err != nil {
+func completeAction(s *Server, c echo.Context, p principal, t ref, r *completeRequest) (domain.Command, string, error) {
+	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
 	if err := s.checkPhotos("evidence", r.Evidence); err != nil {

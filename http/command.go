@@ -26,11 +26,9 @@ const (
 	optional body = false
 )
 
-// ref is the target of a write: its id and, for existing aggregates, what
-// the ledger holds of it.
+// ref is the target of a write: the id of the aggregate the path names.
 type ref struct {
-	id  string
-	agg aggregate
+	id string
 }
 
 // builder maps a decoded request to the domain command; it returns the id
@@ -94,6 +92,5 @@ func (s *Server) target(c echo.Context, p principal, t target) (ref, error) {
 			stream = domain.ActionStream(id)
 		}
 	}
-	a, err := s.authorize(c, p, stream)
-	return ref{id: id, agg: a}, err
+	return ref{id: id}, s.authorize(c, p, stream)
 }

@@ -152,7 +152,7 @@ func addAgendaItem(s *Server, c echo.Context, p principal, t ref, r *agendaItemR
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := s.authorize(c, p, domain.ProposalStream(pid.String())); err != nil {
+		if err := s.authorize(c, p, domain.ProposalStream(pid.String())); err != nil {
 			return nil, "", err
 		}
 		r.ProposalID = pid.String()
@@ -213,7 +213,7 @@ func openVoting(s *Server, c echo.Context, _ principal, t ref, r *openVotingRequ
 	}
 	if len(cmd.Electorate) == 0 && len(cmd.Units) == 0 {
 		var err error
-		if cmd.Electorate, cmd.Units, err = s.electorate(c, t.agg, cmd.MotionID); err != nil {
+		if cmd.Electorate, cmd.Units, err = s.electorate(c, domain.MeetingStream(t.id), cmd.MotionID); err != nil {
 			return nil, "", err
 		}
 	}
@@ -223,7 +223,11 @@ func openVoting(s *Server, c echo.Context, _ principal, t ref, r *openVotingRequ
 // electorate derives the voters of a motion from the ledger: the
 // compound's owners for the art. 278 rules, the invited participants
 // other than officials otherwise.
-func (s *Server) electorate(c echo.Context, meeting aggregate, motionID string) ([]domain.Voter, []domain.OwnedUnit, error) {
+func (s *Server) electorate(c echo.Context, stream, motionID string) ([]domain.Voter, []domain.OwnedUnit, error) {
+	meeting, err := s.loadAggregate(c.Request().Context(), stream)
+	if err != nil {
+		return nil, nil, err
+	}
 	var rule, compound string
 	var invited []domain.Voter
 	for _, ev := range meeting.events {

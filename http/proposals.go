@@ -141,7 +141,7 @@ func mergeProposal(s *Server, c echo.Context, p principal, t ref, r *mergePropos
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.authorize(c, p, domain.ProposalStream(survivor.String())); err != nil {
+	if err := s.authorize(c, p, domain.ProposalStream(survivor.String())); err != nil {
 		return nil, "", err
 	}
 	return domain.MergeProposal{ProposalID: t.id, SurvivorID: survivor.String(), Reason: r.Reason, By: p.token.Actor()}, "", nil

@@ -3,53 +3,100 @@ package http
 import (
 	"context"
 	"crypto/sha1"
+	"errors"
+	"fmt"
 	"regexp"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
-// aggregate is what the HTTP layer needs to know of an existing aggregate
-// before it lets a command through: where it lives, for scope checks.
+// aggregate is an existing aggregate as the HTTP layer reads it: where it
+// lives (for scope checks) and, when loaded whole, its history.
 type aggregate struct {
 	community, grid string
 	revision        int64
 	events          []domain.Event
 }
 
-// loadAggregate reads stream through the ledger. A stream with no events is
-// a 404: commands on existing aggregates need one.
+// placeOf says where the aggregate a stream's first event starts lives.
+func placeOf(first domain.Event) (community, grid string) {
+	switch e := first.(type) {
+	case domain.ProposalSubmitted:
+		return e.CommunityID, e.GridID
+	case domain.MeetingScheduled:
+		return e.CommunityID, e.GridID
+	case domain.ActionAssigned:
+		return e.CommunityID, e.GridID
+	case domain.CommunityRegistered:
+		return e.CommunityID, ""
+	}
+	return "", ""
+}
+
+// noSuchRecord is the refusal of a command or read on a stream with no
+// events.
+func noSuchRecord() error { return refuse(kindNotFound, text{"没有这条记录", "no such record"}) }
+
+// loadAggregate reads stream whole through the ledger.
 func (s *Server) loadAggregate(ctx context.Context, stream string) (aggregate, error) {
 	events, rev, err := s.cfg.Ledger.Load(ctx, stream)
 	if err != nil {
 		return aggregate{}, err
 	}
 	if rev < 0 || len(events) == 0 {
-		return aggregate{}, refuse(kindNotFound, text{"没有这条记录", "no such record"})
+		return aggregate{}, noSuchRecord()
 	}
 	a := aggregate{revision: rev, events: events}
-	switch first := events[0].(type) {
-	case domain.ProposalSubmitted:
-		a.community, a.grid = first.CommunityID, first.GridID
-	case domain.MeetingScheduled:
-		a.community, a.grid = first.CommunityID, first.GridID
-	case domain.ActionAssigned:
-		a.community, a.grid = first.CommunityID, first.GridID
-	case domain.CommunityRegistered:
-		a.community = first.CommunityID
-	}
+	a.community, a.grid = placeOf(events[0])
 	return a, nil
 }
 
-// authorize loads the command's target aggregate and checks that the
-// principal's scope covers it.
-func (s *Server) authorize(c echo.Context, p principal, stream string) (aggregate, error) {
-	a, err := s.loadAggregate(c.Request().Context(), stream)
-	if err != nil {
-		return a, err
+// maxPlaces bounds the cache of where aggregates live.
+const maxPlaces = 200_000
+
+// place returns where the aggregate of stream lives, from its first event
+// (which never changes, so it is cached) rather than its whole history.
+func (s *Server) place(ctx context.Context, stream string) (aggregate, error) {
+	s.placesMu.Lock()
+	a, ok := s.places[stream]
+	s.placesMu.Unlock()
+	if ok {
+		return a, nil
 	}
-	return a, requireScope(p, a.community, a.grid)
+	for ev, err := range s.cfg.Store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{Max: 1}) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return aggregate{}, noSuchRecord()
+		}
+		if err != nil {
+			return aggregate{}, fmt.Errorf("read %s: %w", stream, err)
+		}
+		first, err := domain.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return aggregate{}, fmt.Errorf("decode %s@0: %w", stream, err)
+		}
+		a.community, a.grid = placeOf(first)
+		s.placesMu.Lock()
+		if len(s.places) >= maxPlaces {
+			clear(s.places)
+		}
+		s.places[stream] = a
+		s.placesMu.Unlock()
+		return a, nil
+	}
+	return aggregate{}, noSuchRecord()
+}
+
+// authorize checks that the existing aggregate of stream lies in the
+// principal's scope.
+func (s *Server) authorize(c echo.Context, p principal, stream string) error {
+	a, err := s.place(c.Request().Context(), stream)
+	if err != nil {
+		return err
+	}
+	return requireScope(p, a.community, a.grid)
 }
 
 // slugPattern is the shape of the organisation's own ids (communities,

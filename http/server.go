@@ -61,6 +61,11 @@ type Server struct {
 	now     func() time.Time
 	attach  string
 
+	// places caches where aggregates live (their first event's community
+	// and grid) for scope checks.
+	placesMu sync.Mutex
+	places   map[string]aggregate
+
 	// closing is closed when the server shuts down; long-lived streams
 	// (SSE) end then so that shutdown does not wait for them.
 	closeOnce sync.Once
@@ -100,6 +105,7 @@ func New(cfg Config) (*Server, error) {
 		now:     cfg.Now,
 		attach:  filepath.Join(cfg.DataDir, "attachments"),
 		closing: make(chan struct{}),
+		places:  make(map[string]aggregate),
 	}
 	s.metrics = newMetrics(s)
 	s.echo.HideBanner, s.echo.HidePort = true, true
