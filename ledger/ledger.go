@@ -73,6 +73,7 @@ type Ledger struct {
 	now   func() time.Time
 	newID func() uuid.UUID
 	locks streamLocks
+	cache *streamCache
 }
 
 // Option configures a Ledger.
@@ -87,6 +88,7 @@ func New(store eventstore.Store, opts ...Option) *Ledger {
 		store: store,
 		now:   func() time.Time { return time.Now().UTC() },
 		newID: func() uuid.UUID { return uuid.Must(uuid.NewV7()) },
+		cache: newStreamCache(),
 	}
 	for _, o := range opts {
 		o(l)
@@ -107,30 +109,47 @@ type loaded struct {
 }
 
 func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID string) (loaded, error) {
-	s := loaded{revision: -1}
-	for ev, err := range l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{}) {
+	c := l.cache.get(stream)
+	if c == nil {
+		c = &cachedStream{revision: -1}
+	}
+	from := uint64(c.revision + 1)
+	// Copy on extend: the cached entry may be in use by another reader.
+	events, records := c.events[:len(c.events):len(c.events)], c.records[:len(c.records):len(c.records)]
+	revision, lastHash := c.revision, c.lastHash
+	for ev, err := range l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return s, nil
+			break
 		}
 		if err != nil {
-			return s, fmt.Errorf("load %s: %w", stream, err)
+			return loaded{}, fmt.Errorf("load %s: %w", stream, err)
 		}
 		de, err := domain.Decode(ev.Type, ev.Data)
 		if err != nil {
-			return s, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
+			return loaded{}, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
 		}
-		s.events = append(s.events, de)
-		s.revision = int64(ev.Revision)
-		s.lastHash = ev.Metadata.Hash
-		if commandID != "" && ev.Metadata.CausationID == commandID && ev.Metadata.Actor == actor.ID {
-			if s.replay == nil {
-				s.replay = &Result{Stream: stream, Replayed: true}
-				s.replayID = ev.ID
-			}
-			s.replay.Revision = ev.Revision
-			s.replay.Position = ev.Position
-			s.replay.Events = append(s.replay.Events, de)
+		events = append(events, de)
+		records = append(records, record{id: ev.ID, actor: ev.Metadata.Actor, causation: ev.Metadata.CausationID, revision: ev.Revision, position: ev.Position})
+		revision, lastHash = int64(ev.Revision), ev.Metadata.Hash
+	}
+	if revision != c.revision {
+		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash})
+	}
+	s := loaded{events: events, revision: revision, lastHash: lastHash}
+	if commandID == "" {
+		return s, nil
+	}
+	for i, r := range records {
+		if r.causation != commandID || r.actor != actor.ID {
+			continue
 		}
+		if s.replay == nil {
+			s.replay = &Result{Stream: stream, Replayed: true}
+			s.replayID = r.id
+		}
+		s.replay.Revision = r.revision
+		s.replay.Position = r.position
+		s.replay.Events = append(s.replay.Events, events[i])
 	}
 	return s, nil
 }

@@ -317,3 +317,34 @@ func TestRefusedFollowUpRefusesTheWholeCommand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(-1), rev, "nothing of the refused command was written")
 }
+
+// TestCachedStreamsSeeOtherWriters: a ledger keeps streams decoded, but
+// another process's appends (here another ledger on the same store) are
+// read from the store's tail on the next load.
+func TestCachedStreamsSeeOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	a, b := ledger.New(store, ledger.WithClock(clock)), ledger.New(store, ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := a.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	_, err = a.Execute(ctx, support(id, 1), facilitator, ledger.Options{CommandID: "k1"})
+	require.NoError(t, err)
+
+	_, err = b.Execute(ctx, support(id, 2), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	events, rev, err := a.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), rev)
+	assert.Len(t, events, 3)
+	_, err = a.Execute(ctx, support(id, 2), facilitator, ledger.Options{})
+	var derr *domain.Error
+	require.ErrorAs(t, err, &derr, "a decides on b's support too")
+	assert.Equal(t, "already_supported", derr.Reason)
+
+	replay, err := b.Execute(ctx, support(id, 1), facilitator, ledger.Options{CommandID: "k1"})
+	require.NoError(t, err)
+	assert.True(t, replay.Replayed, "b finds a's command by its id")
+	assert.Equal(t, uint64(1), replay.Revision)
+}
