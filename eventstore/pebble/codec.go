@@ -194,16 +194,32 @@ func (d *decoder) own(b []byte) []byte {
 // event parses the stored form v of the event at pos. The result owns its
 // memory: v may be reused by the caller.
 func (d *decoder) event(pos eventstore.Position, v []byte) (eventstore.Event, error) {
+	e, _, err := d.eventIf(pos, v, eventstore.Filter{})
+	return e, err
+}
+
+// eventIf decodes the event at pos if it passes f, and reports whether it
+// did. The stream and type come first in the value, so an event the filter
+// drops costs no allocation for its metadata and data.
+func (d *decoder) eventIf(pos eventstore.Position, v []byte, f eventstore.Filter) (eventstore.Event, bool, error) {
 	if len(v) == 0 || v[0] != valueVersion {
-		return eventstore.Event{}, fmt.Errorf("%w at position %d: unknown format", errCorrupt, pos)
+		return eventstore.Event{}, false, fmt.Errorf("%w at position %d: unknown format", errCorrupt, pos)
 	}
 	d.b, d.err = v[1:], nil
 	e := eventstore.Event{Position: pos}
 	e.Revision = d.uvarint()
-	e.Recorded = time.Unix(0, d.varint()).UTC()
-	copy(e.ID[:], d.bytes(16))
+	recorded := d.varint()
+	id := d.bytes(16)
 	e.Stream = d.shared()
 	e.Type = d.shared()
+	if d.err != nil {
+		return eventstore.Event{}, false, fmt.Errorf("%w at position %d", d.err, pos)
+	}
+	if !f.Match(e.Stream, e.Type) {
+		return eventstore.Event{}, false, nil
+	}
+	e.Recorded = time.Unix(0, recorded).UTC()
+	copy(e.ID[:], id)
 	e.Metadata.Actor = d.str()
 	e.Metadata.Role = d.str()
 	e.Metadata.CorrelationID = d.str()
@@ -211,8 +227,8 @@ func (d *decoder) event(pos eventstore.Position, v []byte) (eventstore.Event, er
 	e.Metadata.PrevHash = d.str()
 	e.Metadata.Hash = d.str()
 	if d.err != nil {
-		return eventstore.Event{}, fmt.Errorf("%w at position %d", d.err, pos)
+		return eventstore.Event{}, false, fmt.Errorf("%w at position %d", d.err, pos)
 	}
 	e.Data = d.own(d.b)
-	return e, nil
+	return e, true, nil
 }

@@ -234,11 +234,11 @@ func (s *Store) logChunk(dir eventstore.Direction, from, limit eventstore.Positi
 	for ; ok && scanned < chunkSize; ok = step(it, dir) {
 		scanned++
 		pos = keyPosition(it.Key())
-		e, err := d.event(pos, it.Value())
+		e, ok, err := d.eventIf(pos, it.Value(), f)
 		if err != nil {
 			return nil, from, false, err
 		}
-		if f.Match(e.Stream, e.Type) {
+		if ok {
 			evs = append(evs, e)
 		}
 	}
