@@ -20,6 +20,9 @@ var filter = eventstore.Filter{StreamPrefixes: []string{"token-"}, TypePrefixes:
 // safe for concurrent use.
 type Registry struct {
 	store eventstore.Store
+	// syncing makes concurrent Syncs take turns, so that the second reads
+	// only what the first did not.
+	syncing sync.Mutex
 
 	mu      sync.RWMutex
 	pos     eventstore.Position
@@ -38,11 +41,25 @@ func NewRegistry(store eventstore.Store) *Registry {
 	}
 }
 
-// Sync folds every token event recorded after the registry's position.
+// Sync folds every token event recorded after the registry's position, and
+// moves the position to the log's head as it was when Sync started, so
+// that Run and later Syncs do not scan the same stretch of log again.
 func (r *Registry) Sync(ctx context.Context) error {
+	r.syncing.Lock()
+	defer r.syncing.Unlock()
+	var head eventstore.Position
+	for ev, err := range r.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1}) {
+		if err != nil {
+			return fmt.Errorf("read the log's head: %w", err)
+		}
+		head = ev.Position
+	}
 	r.mu.RLock()
 	from := r.pos
 	r.mu.RUnlock()
+	if from >= head {
+		return nil
+	}
 	for ev, err := range r.store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Filter: filter}) {
 		if err != nil {
 			return fmt.Errorf("read tokens: %w", err)
@@ -54,6 +71,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 			return err
 		}
 	}
+	r.moveTo(head)
 	return nil
 }
 
