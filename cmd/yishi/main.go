@@ -28,6 +28,7 @@ commands:
   copy      copy a whole ledger between stores (embedded <-> KurrentDB)
   token     create, list and revoke access tokens
   verify    re-compute every stream's hash chain and name the first event that does not match
+  seal      make signing keys and signed checkpoints of the whole log
   export    write every event, in global order, as JSON lines
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
 `
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return generate(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
 		return verify(ctx, args[1:], getenv, stdout, stderr)
+	case "seal":
+		return sealCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return export(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":

@@ -109,6 +109,17 @@ func TestServeDemoThenVerifyAndExport(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"verify", "--store", dir}, getenv, &vout, &verr), verr.String())
 	assert.Contains(t, vout.String(), "OK:")
 
+	keyDir := t.TempDir()
+	var sout, serr bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"seal", "keygen", "--name", "yishi-test", "--dir", keyDir}, getenv, &sout, &serr), serr.String())
+	cpFile := keyDir + "/checkpoint"
+	require.NoError(t, run(context.Background(), []string{"seal", "sign", "--store", dir, "--key", keyDir + "/yishi-test.skey", "--origin", "yishi demo", "--out", cpFile}, getenv, &sout, &serr), serr.String())
+	vout.Reset()
+	require.NoError(t, run(context.Background(), []string{"verify", "--store", dir, "--checkpoint", cpFile, "--vkey", keyDir + "/yishi-test.vkey"}, getenv, &vout, &verr), verr.String())
+	assert.Contains(t, vout.String(), `match the checkpoint signed for "yishi demo"`)
+	require.Error(t, run(context.Background(), []string{"verify", "--store", dir, "--checkpoint", cpFile, "--vkey", keyDir + "/yishi-test.skey"}, getenv, &vout, &verr),
+		"a checkpoint checked with the wrong key file is refused")
+
 	var eout, eerr bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"export", "--store", dir}, getenv, &eout, &eerr), eerr.String())
 	lines := strings.Split(strings.TrimSpace(eout.String()), "\n")

@@ -6,9 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/seal"
 )
 
 // storeFlag registers --store on fs: a data directory or a KurrentDB
@@ -23,8 +28,18 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	spec := storeFlag(fs, getenv)
+	checkpoint := fs.String("checkpoint", "", "also check a signed checkpoint from yishi seal sign")
+	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var cp *seal.Checkpoint
+	if *checkpoint != "" {
+		c, err := openCheckpoint(*checkpoint, *vkeyFile)
+		if err != nil {
+			return err
+		}
+		cp = &c
 	}
 	store, desc, err := openStore(ctx, *spec)
 	if err != nil {
@@ -44,7 +59,39 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "OK: %d events in %d streams verified, head position %d\n", rep.Events, rep.Streams, rep.Head)
+	if cp == nil {
+		return nil
+	}
+	err = seal.Check(ctx, store, *cp, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
+	if errors.Is(err, seal.ErrMismatch) {
+		fmt.Fprintf(stdout, "FAILED: checkpoint of %q (%d events): %v\n", cp.Origin, cp.Size, err)
+		return fmt.Errorf("the ledger does not match the checkpoint")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
 	return nil
+}
+
+// openCheckpoint reads a signed checkpoint and checks its signature.
+func openCheckpoint(file, vkeyFile string) (seal.Checkpoint, error) {
+	if vkeyFile == "" {
+		return seal.Checkpoint{}, fmt.Errorf("--checkpoint needs --vkey, the signer's verifier key")
+	}
+	msg, err := os.ReadFile(file)
+	if err != nil {
+		return seal.Checkpoint{}, fmt.Errorf("--checkpoint: %w", err)
+	}
+	vkey, err := os.ReadFile(vkeyFile)
+	if err != nil {
+		return seal.Checkpoint{}, fmt.Errorf("--vkey: %w", err)
+	}
+	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
+	if err != nil {
+		return seal.Checkpoint{}, fmt.Errorf("--vkey: %w", err)
+	}
+	return seal.Open(msg, verifier)
 }
 
 func closeStore(s eventstore.Store, err *error) {

@@ -1,0 +1,182 @@
+// Package seal makes the whole log tamper-evident for auditors who keep a
+// copy of a signed checkpoint elsewhere. A Merkle tree (the transparency-log
+// tree of golang.org/x/mod/sumdb/tlog, the one Go's checksum database uses)
+// is built over the events' chain hashes in global order; a checkpoint is
+// its size and root hash, signed with an ed25519 key in the sumdb/note
+// format. Re-computing the tree over the first N events of the log and
+// comparing it with a checkpoint of size N proves that none of them was
+// altered, dropped or reordered since the checkpoint was signed, even by
+// someone who rewrote the per-stream hash chains too.
+package seal
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// ErrMismatch is returned by Check when the log does not match a checkpoint.
+var ErrMismatch = errors.New("the log does not match the checkpoint")
+
+// Tree is a Merkle tree over the events of a log, in global order. The
+// zero Tree is empty and ready to use.
+type Tree struct {
+	hashes []tlog.Hash // stored hashes, by tlog storage index
+	n      int64
+	head   eventstore.Position
+}
+
+// ReadHashes implements tlog.HashReader over the stored hashes.
+func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(t.hashes)) {
+			return nil, fmt.Errorf("seal: hash %d not stored", x)
+		}
+		out[i] = t.hashes[x]
+	}
+	return out, nil
+}
+
+// leaf is what the tree records of an event: its chain hash, which covers
+// its stream, revision, id, type, data and metadata, and through the chain
+// every earlier event of its stream.
+func leaf(ev eventstore.Event) ([]byte, error) {
+	h, err := hex.DecodeString(ev.Metadata.Hash)
+	if err != nil || len(h) == 0 {
+		return nil, fmt.Errorf("seal: event %s@%d (position %d) has no chain hash", ev.Stream, ev.Revision, ev.Position)
+	}
+	return h, nil
+}
+
+// Add records the next event of the log.
+func (t *Tree) Add(ev eventstore.Event) error {
+	data, err := leaf(ev)
+	if err != nil {
+		return err
+	}
+	hs, err := tlog.StoredHashes(t.n, data, t)
+	if err != nil {
+		return fmt.Errorf("seal: add event %d: %w", t.n, err)
+	}
+	t.hashes = append(t.hashes, hs...)
+	t.n++
+	t.head = ev.Position
+	return nil
+}
+
+// Size is the number of events recorded.
+func (t *Tree) Size() int64 { return t.n }
+
+// Root is the tree's root hash.
+func (t *Tree) Root() (tlog.Hash, error) { return tlog.TreeHash(t.n, t) }
+
+// Build reads the log from the start and records its first upTo events
+// (all of them when upTo is 0). progress, if not nil, is called every
+// 100,000 events.
+func Build(ctx context.Context, store eventstore.Store, upTo int64, progress func(n int64)) (*Tree, error) {
+	t := &Tree{}
+	for ev, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("seal: read the log after %d events: %w", t.n, err)
+		}
+		if err := t.Add(ev); err != nil {
+			return nil, err
+		}
+		if progress != nil && t.n%100000 == 0 {
+			progress(t.n)
+		}
+		if upTo > 0 && t.n == upTo {
+			break
+		}
+	}
+	return t, nil
+}
+
+// Checkpoint is a signed statement of the log's size, root and head.
+type Checkpoint struct {
+	// Origin names the ledger, e.g. "yishi hengyuan".
+	Origin string
+	Size   int64
+	Root   tlog.Hash
+	// Head is the global position of the Size-th event.
+	Head eventstore.Position
+}
+
+// text is the checkpoint's signed body: origin, size, root, head.
+func (c Checkpoint) text() string {
+	return fmt.Sprintf("%s\n%d\n%s\nhead %d\n", c.Origin, c.Size, c.Root, c.Head)
+}
+
+// Sign builds the checkpoint of t and signs it with signer; the result is
+// a sumdb note an auditor can keep and check with the verifier key.
+func Sign(t *Tree, origin string, signer note.Signer) ([]byte, Checkpoint, error) {
+	if strings.ContainsAny(origin, "\n") || origin == "" {
+		return nil, Checkpoint{}, fmt.Errorf("seal: origin %q must be one non-empty line", origin)
+	}
+	root, err := t.Root()
+	if err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("seal: root: %w", err)
+	}
+	c := Checkpoint{Origin: origin, Size: t.n, Root: root, Head: t.head}
+	msg, err := note.Sign(&note.Note{Text: c.text()}, signer)
+	if err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("seal: sign: %w", err)
+	}
+	return msg, c, nil
+}
+
+// Open checks a signed checkpoint against the verifier key and parses it.
+func Open(msg []byte, verifier note.Verifier) (Checkpoint, error) {
+	n, err := note.Open(msg, note.VerifierList(verifier))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("seal: checkpoint signature: %w", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], "head ") {
+		return Checkpoint{}, fmt.Errorf("seal: checkpoint text is not origin, size, root, head")
+	}
+	var c Checkpoint
+	c.Origin = lines[0]
+	if c.Size, err = strconv.ParseInt(lines[1], 10, 64); err != nil || c.Size < 0 {
+		return Checkpoint{}, fmt.Errorf("seal: checkpoint size %q", lines[1])
+	}
+	if c.Root, err = tlog.ParseHash(lines[2]); err != nil {
+		return Checkpoint{}, fmt.Errorf("seal: checkpoint root: %w", err)
+	}
+	head, err := strconv.ParseUint(strings.TrimPrefix(lines[3], "head "), 10, 64)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("seal: checkpoint head %q", lines[3])
+	}
+	c.Head = eventstore.Position(head)
+	return c, nil
+}
+
+// Check re-computes the tree over the first c.Size events of the log and
+// compares it with the checkpoint. Returns an error matching ErrMismatch
+// when the log is shorter or its tree's root differs.
+func Check(ctx context.Context, store eventstore.Store, c Checkpoint, progress func(n int64)) error {
+	t, err := Build(ctx, store, c.Size, progress)
+	if err != nil {
+		return err
+	}
+	if t.Size() < c.Size {
+		return fmt.Errorf("%w: the log holds %d events, the checkpoint %d", ErrMismatch, t.Size(), c.Size)
+	}
+	root, err := t.Root()
+	if err != nil {
+		return fmt.Errorf("seal: root: %w", err)
+	}
+	if root != c.Root {
+		return fmt.Errorf("%w: the first %d events hash to %s, the checkpoint says %s", ErrMismatch, c.Size, root, c.Root)
+	}
+	return nil
+}
