@@ -11,6 +11,7 @@ require (
 	github.com/pb33f/libopenapi-validator v0.16.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/mod v0.41.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.49.0
 	golang.org/x/text v0.43.0
@@ -18,8 +19,6 @@ require (
 	google.golang.org/grpc v1.85.0
 	pgregory.net/rapid v1.3.0
 )
-
-require golang.org/x/mod v0.41.0
 
 require (
 	github.com/DataDog/zstd v1.5.7 // indirect
