@@ -156,11 +156,8 @@ type GridCount struct {
 type Board struct {
 	mu *sync.RWMutex
 	st boardState
-	// Indexes rebuilt from st: proposal ids in submission order, overall,
-	// per grid and per community.
-	order       []string
-	byGrid      map[string][]string
-	byCommunity map[string][]string
+	// idx holds proposal ids in submission order, rebuilt from st.
+	idx placeIndex
 }
 
 type boardState struct {
@@ -177,23 +174,9 @@ func newBoard(mu *sync.RWMutex) *Board {
 
 func (b *Board) reset(st boardState) {
 	b.st = st
-	b.order = b.order[:0]
-	b.byGrid = map[string][]string{}
-	b.byCommunity = map[string][]string{}
-	ids := make([]string, 0, len(st.Proposals))
-	for id := range st.Proposals {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return st.Proposals[ids[i]].Position < st.Proposals[ids[j]].Position })
-	for _, id := range ids {
-		b.index(st.Proposals[id])
-	}
-}
-
-func (b *Board) index(it *BoardItem) {
-	b.order = append(b.order, it.ProposalID)
-	b.byGrid[it.GridID] = append(b.byGrid[it.GridID], it.ProposalID)
-	b.byCommunity[it.CommunityID] = append(b.byCommunity[it.CommunityID], it.ProposalID)
+	rebuild(&b.idx, st.Proposals, func(it *BoardItem) (string, string, eventstore.Position) {
+		return it.CommunityID, it.GridID, it.Position
+	})
 }
 
 // Name implements View.
@@ -228,7 +211,7 @@ func (b *Board) Apply(e Event) error {
 			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
 		}
 		b.st.Proposals[d.ProposalID] = it
-		b.index(it)
+		b.idx.add(it.ProposalID, it.CommunityID, it.GridID)
 	case domain.ProposalSupported:
 		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
@@ -343,13 +326,7 @@ func (q *BoardQuery) match(it *BoardItem) bool {
 func (b *Board) Open(q BoardQuery) BoardPage {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	ids := b.order
-	switch {
-	case q.GridID != "":
-		ids = b.byGrid[q.GridID]
-	case q.CommunityID != "":
-		ids = b.byCommunity[q.CommunityID]
-	}
+	ids := b.idx.keys(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
 	start := sort.Search(len(ids), func(i int) bool { return b.st.Proposals[ids[i]].Position > after })
 	limit := pageLimit(q.Limit)
@@ -393,10 +370,7 @@ func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool) {
 func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	ids := b.order
-	if communityID != "" {
-		ids = b.byCommunity[communityID]
-	}
+	ids := b.idx.keys(communityID, "")
 	counts := map[[2]string]*GridCount{}
 	for _, id := range ids {
 		it := b.st.Proposals[id]

@@ -184,11 +184,8 @@ type RegisterPage struct {
 type Register struct {
 	mu *sync.RWMutex
 	st registerState
-	// Decision keys by position, overall, per grid and per community,
-	// rebuilt from st.
-	order       []string
-	byGrid      map[string][]string
-	byCommunity map[string][]string
+	// idx holds decision keys by position, rebuilt from st.
+	idx placeIndex
 }
 
 // regMeeting is what the register keeps of a meeting while it decides.
@@ -226,21 +223,9 @@ func newRegister(mu *sync.RWMutex) *Register {
 
 func (r *Register) reset(st registerState) {
 	r.st = st
-	keys := make([]string, 0, len(st.Decisions))
-	for k := range st.Decisions {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return st.Decisions[keys[i]].Position < st.Decisions[keys[j]].Position })
-	r.order, r.byGrid, r.byCommunity = nil, map[string][]string{}, map[string][]string{}
-	for _, k := range keys {
-		r.index(st.Decisions[k])
-	}
-}
-
-func (r *Register) index(d *Decision) {
-	r.order = append(r.order, d.Key)
-	r.byGrid[d.GridID] = append(r.byGrid[d.GridID], d.Key)
-	r.byCommunity[d.CommunityID] = append(r.byCommunity[d.CommunityID], d.Key)
+	rebuild(&r.idx, st.Decisions, func(d *Decision) (string, string, eventstore.Position) {
+		return d.CommunityID, d.GridID, d.Position
+	})
 }
 
 // Name implements View.
@@ -389,7 +374,7 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 		Attendance: m.attendance(), Decided: at, Position: e.Position,
 	}
 	r.st.Decisions[dec.Key] = dec
-	r.index(dec)
+	r.idx.add(dec.Key, dec.CommunityID, dec.GridID)
 	return dec
 }
 
@@ -425,13 +410,7 @@ func (r *Register) withPublication(dec *Decision) Decision {
 func (r *Register) Decisions(q RegisterQuery) RegisterPage {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	keys := r.order
-	switch {
-	case q.GridID != "":
-		keys = r.byGrid[q.GridID]
-	case q.CommunityID != "":
-		keys = r.byCommunity[q.CommunityID]
-	}
+	keys := r.idx.keys(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
 	start := sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position > after })
 	limit := pageLimit(q.Limit)
