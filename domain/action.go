@@ -85,7 +85,7 @@ func (s ActionState) actionIn(what, whatZH string, statuses ...string) *Error {
 	if s.Status == StatusVerified || s.Status == StatusCancelled {
 		reason = "action_closed"
 	}
-	en, zh := statusLabel(s.Status)
+	en, zh := StatusLabel(s.Status)
 	return refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the action is %s", what, en), fmt.Sprintf("不能%s：该行动当前状态为“%s”", whatZH, zh))
 }
 

@@ -122,7 +122,7 @@ func TestPropertyProposalLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := FoldProposal(streams[ProposalStream("p1")])
-			if p.Status == StatusClosed && (len(p.OpenActions()) > 0 || !p.verified()) {
+			if p.Status == StatusClosed && (len(p.OpenActions()) > 0 || !p.Verified) {
 				t.Fatalf("closed with open actions %v or nothing verified: %+v", p.OpenActions(), p)
 			}
 		}

@@ -212,7 +212,7 @@ func (s *MeetingState) meetingIn(what, whatZH string, statuses ...string) *Error
 			return nil
 		}
 	}
-	en, zh := statusLabel(s.Status)
+	en, zh := StatusLabel(s.Status)
 	return refuse(CodeConflict, "meeting_not_"+statuses[0], fmt.Sprintf("cannot %s: the meeting is %s", what, en), fmt.Sprintf("不能%s：会议当前状态为“%s”", whatZH, zh))
 }
 
@@ -231,7 +231,7 @@ func (s *MeetingState) motionIn(motionID, what, whatZH string, statuses ...strin
 	if statuses[0] == StatusTabled && m.Status == StatusAgreed {
 		reason = "motion_already_decided"
 	}
-	en, zh := statusLabel(m.Status)
+	en, zh := StatusLabel(m.Status)
 	return nil, refuse(CodeConflict, reason, fmt.Sprintf("cannot %s: the motion is %s", what, en), fmt.Sprintf("不能%s：该动议当前状态为“%s”", whatZH, zh))
 }
 

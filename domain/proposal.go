@@ -44,6 +44,10 @@ type ProposalState struct {
 	Actions map[string]LinkedAction `json:"actions,omitempty"`
 	// ClosedAt is set while the proposal is closed.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Verified is set when residents verified a linked action's outcome as
+	// satisfactory since the proposal was submitted or last reopened: a
+	// reopened proposal closes only after a new satisfied verification.
+	Verified bool `json:"verified"`
 }
 
 // LinkedAction is an action as its proposal knows it.
@@ -75,16 +79,6 @@ func (s ProposalState) OpenActions() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// verified reports whether some linked action was verified.
-func (s ProposalState) verified() bool {
-	for _, a := range s.Actions {
-		if a.Status == StatusVerified {
-			return true
-		}
-	}
-	return false
 }
 
 // FoldProposal folds a proposal stream's events, oldest first.
@@ -130,10 +124,13 @@ func (s *ProposalState) evolve(e Event) {
 		a := s.Actions[e.ActionID]
 		a.Status = e.Outcome
 		s.Actions[e.ActionID] = a
+		if e.Outcome == StatusVerified {
+			s.Verified = true
+		}
 	case ProposalClosed:
 		s.Status, s.ClosedAt = StatusClosed, e.At
 	case ProposalReopened:
-		s.Status, s.Reason, s.ClosedAt = StatusReopened, e.Reason, time.Time{}
+		s.Status, s.Reason, s.ClosedAt, s.Verified = StatusReopened, e.Reason, time.Time{}, false
 		if a, ok := s.Actions[e.ActionID]; ok {
 			a.Status = StatusOpen
 			s.Actions[e.ActionID] = a
@@ -158,7 +155,7 @@ func (s ProposalState) notOpen() *Error {
 
 // refuseIn refuses with a message that ends with the proposal's status.
 func (s ProposalState) refuseIn(code Code, reason, en, zh string) *Error {
-	stEN, stZH := statusLabel(s.Status)
+	stEN, stZH := StatusLabel(s.Status)
 	return refuse(code, reason, en+"; this one is "+stEN, zh+"；该议题当前状态为“"+stZH+"”")
 }
 
@@ -249,6 +246,12 @@ func decideProposal(s ProposalState, cmd Command, now time.Time) ([]Event, error
 		if s.terminal() {
 			return nil, s.notOpen()
 		}
+		if len(s.Decisions) > 0 {
+			return nil, refuse(CodeConflict, "already_decided", "a meeting has decided on this proposal: it can no longer be withdrawn", "会议已就该议题作出决定，不能再撤回")
+		}
+		if len(s.Duplicates) > 0 {
+			return nil, refuse(CodeConflict, "carries_duplicates", "other residents' proposals were merged into this one: it can no longer be withdrawn", "其他居民的议题已合并到此议题，不能再撤回")
+		}
 		if err := s.actionsOpen(); err != nil {
 			return nil, err
 		}
@@ -299,8 +302,8 @@ func decideProposal(s ProposalState, cmd Command, now time.Time) ([]Event, error
 		if err := s.actionsOpen(); err != nil {
 			return nil, err
 		}
-		if !s.verified() {
-			return nil, refuse(CodeConflict, "not_verified", "a proposal closes only after residents verified an action's outcome", "议题须在居民验收行动结果后才能办结")
+		if !s.Verified {
+			return nil, refuse(CodeConflict, "not_verified", "a proposal closes only after residents verified an action's outcome (since it was last reopened)", "议题须在居民验收行动结果后才能办结（重新打开后须重新验收）")
 		}
 		return []Event{ProposalClosed{ProposalID: s.ProposalID, Note: c.Note, By: c.By, At: now}}, nil
 	case ReopenProposal:

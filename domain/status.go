@@ -61,9 +61,9 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// statusLabel names a status for refusal messages: in English (words,
+// StatusLabel names a status for refusal messages: in English (words,
 // not the snake_case key) and in Chinese.
-func statusLabel(status string) (en, zh string) {
+func StatusLabel(status string) (en, zh string) {
 	return strings.ReplaceAll(status, "_", " "), statusZH[status]
 }
 

@@ -7,7 +7,7 @@ func TestEveryStatusHasLabels(t *testing.T) {
 		StatusMerged, StatusWithdrawn, StatusClosed, StatusScheduled, StatusOpen, StatusAdjourned, StatusPublished, StatusTabled,
 		StatusVoting, StatusAgreed, StatusAssigned, StatusInProgress, StatusBlocked, StatusCompleted, StatusVerified, StatusCancelled}
 	for _, st := range all {
-		if en, zh := statusLabel(st); en == "" || zh == "" {
+		if en, zh := StatusLabel(st); en == "" || zh == "" {
 			t.Errorf("status %q has no label", st)
 		}
 	}

@@ -59,6 +59,9 @@ func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Optio
 		opts.IfMatch = &rev
 	}
 	opts.CorrelationID = c.Response().Header().Get(echo.HeaderXRequestID)
+	// A follow-up (an action's link, a verification's settlement) writes
+	// only where the token may write.
+	opts.Scope = func(community, grid string) error { return requireScope(p, community, grid) }
 	return opts, nil
 }
 

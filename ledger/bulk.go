@@ -46,7 +46,7 @@ func EncodeEvents(stream string, revision int64, lastHash string, events []domai
 // FollowUpOptions returns the options of the i-th follow-up command of a
 // command whose first event had id firstID: its CommandID derives from
 // that event (so that re-running the command does not repeat it) and it
-// keeps the command's CorrelationID.
+// keeps the command's CorrelationID and Scope.
 func FollowUpOptions(firstID uuid.UUID, i int, opts Options) Options {
-	return Options{CommandID: fmt.Sprintf("%s/%d", firstID, i), CorrelationID: opts.CorrelationID}
+	return Options{CommandID: fmt.Sprintf("%s/%d", firstID, i), CorrelationID: opts.CorrelationID, Scope: opts.Scope}
 }

@@ -49,6 +49,12 @@ type Options struct {
 	CommandID string
 	// CorrelationID ties the command's events (and its follow-ups) together.
 	CorrelationID string
+	// Scope, when set, is asked about the aggregate (its community and
+	// grid) of every follow-up the command causes, before anything is
+	// appended: a follow-up writes only where the command's sender may
+	// write. The HTTP door passes the token's scope check; its error is
+	// returned as is.
+	Scope func(community, grid string) error
 }
 
 // Result says what a command wrote.
@@ -219,7 +225,10 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 			return decided{Result: Result{Stream: stream, Revision: uint64(max(s.revision, 0))}}, nil
 		}
 		if attempt == 0 {
-			if err := l.checkFollowUps(ctx, stream, events); err != nil {
+			if err := l.checkRelations(ctx, s.events, cmd); err != nil {
+				return decided{}, err
+			}
+			if err := l.checkFollowUps(ctx, stream, append(s.events[:len(s.events):len(s.events)], events...), events, opts); err != nil {
 				return decided{}, err
 			}
 		}
@@ -253,9 +262,11 @@ func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Ac
 // checkFollowUps decides, without appending, the follow-ups that events
 // would cause, so that a command whose follow-up the other aggregate would
 // refuse (an action for a proposal that does not exist) is refused whole
-// instead of half written. A change to the other stream between this check
-// and the follow-up can still refuse it; the error then says so.
-func (l *Ledger) checkFollowUps(ctx context.Context, stream string, events []domain.Event) error {
+// instead of half written. A follow-up stays within the community of the
+// stream that causes it (whose events, the new ones included, are all) and
+// within opts.Scope. A change to the other stream between this check and
+// the follow-up can still refuse it; the error then says so.
+func (l *Ledger) checkFollowUps(ctx context.Context, stream string, all, events []domain.Event, opts Options) error {
 	for _, c := range domain.FollowUps(stream, events) {
 		history, _, err := l.Load(ctx, c.Stream())
 		if err != nil {
@@ -263,6 +274,18 @@ func (l *Ledger) checkFollowUps(ctx context.Context, stream string, events []dom
 		}
 		if _, err := domain.Decide(history, c, l.now()); err != nil {
 			return err
+		}
+		if len(history) == 0 {
+			continue
+		}
+		community, grid := placeOf(history[0])
+		if err := sameCommunity("", communityOf(all), community); err != nil {
+			return err
+		}
+		if opts.Scope != nil {
+			if err := opts.Scope(community, grid); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,198 @@
+package ledger
+
+import (
+	"context"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// This file holds the rules that span aggregates: the domain decides each
+// command against its own stream only, and the ledger checks, before
+// appending, what the command says about other streams. A merge's survivor
+// must be open and of the same community; an action's proposal must be
+// open and its decision adopted, within the action's community; an agenda
+// item's proposal belongs to the meeting's community; an outcome is
+// verified only by those the proposal names. The checks read the other
+// streams through the ledger's cache and are not atomic with the append: a
+// change to the other stream in between can still slip through, as with
+// checkFollowUps.
+
+// checkRelations refuses cmd, already accepted by the domain on its own
+// stream (whose events before the command are history), when it breaks a
+// rule that spans aggregates. Returns a *domain.Error naming the field at
+// fault.
+func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd domain.Command) error {
+	switch c := cmd.(type) {
+	case domain.MergeProposal:
+		return l.checkMerge(ctx, history, c)
+	case domain.AssignAction:
+		return l.checkAssign(ctx, c)
+	case domain.AddAgendaItem:
+		if c.ProposalID == "" {
+			return nil
+		}
+		p, err := l.proposal(ctx, c.ProposalID, "proposal_id")
+		if err != nil {
+			return err
+		}
+		return sameCommunity("proposal_id", communityOf(history), p.CommunityID)
+	}
+	return nil
+}
+
+// checkMerge: the survivor exists, lies in the duplicate's community and
+// is still open (not merged, withdrawn, rejected or closed). A survivor
+// that was itself merged would make a chain or a cycle (A into B, then B
+// into A) with no proposal left to carry the duplicates.
+func (l *Ledger) checkMerge(ctx context.Context, history []domain.Event, c domain.MergeProposal) error {
+	survivor, err := l.proposal(ctx, c.SurvivorID, "survivor_id")
+	if err != nil {
+		return err
+	}
+	if err := sameCommunity("survivor_id", communityOf(history), survivor.CommunityID); err != nil {
+		return err
+	}
+	if settled(survivor) {
+		return proposalRefusal("survivor_id", "survivor_not_open", survivor.Status,
+			"a proposal can only be merged into one that is still open", "只能合并到仍在办理中的议题")
+	}
+	return nil
+}
+
+// checkAssign: an action's proposal exists, lies in the action's community
+// and is still open; an action carrying out a decision names a motion,
+// consensus or mediation of a meeting of its community that was adopted.
+func (l *Ledger) checkAssign(ctx context.Context, c domain.AssignAction) error {
+	if c.ProposalID != "" {
+		p, err := l.proposal(ctx, c.ProposalID, "proposal_id")
+		if err != nil {
+			return err
+		}
+		if err := sameCommunity("proposal_id", c.CommunityID, p.CommunityID); err != nil {
+			return err
+		}
+		if settled(p) {
+			return proposalRefusal("proposal_id", "proposal_not_open", p.Status,
+				"an action can only be assigned to a proposal that is still open", "只能为仍在办理中的议题分派行动")
+		}
+	}
+	if c.MeetingID == "" {
+		return nil
+	}
+	events, _, err := l.Load(ctx, domain.MeetingStream(c.MeetingID))
+	if err != nil {
+		return err
+	}
+	m := domain.FoldMeeting(events)
+	if !m.Exists {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "meeting_not_found", Field: "meeting_id",
+			Message: "there is no such meeting", MessageZH: "没有这个会议"}
+	}
+	if err := sameCommunity("meeting_id", c.CommunityID, m.CommunityID); err != nil {
+		return err
+	}
+	adopted, found := decisionAdopted(m, c.MotionID)
+	if !found {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "motion_not_found", Field: "motion_id",
+			Message: "the meeting has no such motion or mediation", MessageZH: "该会议没有这项动议或调解"}
+	}
+	if !adopted {
+		return &domain.Error{Code: domain.CodeConflict, Reason: "decision_not_adopted", Field: "motion_id",
+			Message:   "an action carries out an adopted decision: this motion was voted down or is not decided yet",
+			MessageZH: "行动只能执行已通过的决定：该动议未通过或尚未决定"}
+	}
+	return nil
+}
+
+// decisionAdopted reports whether the meeting's motion or mediation id was
+// adopted (voting closed with the domain's tally adopting it, consensus
+// reached, or the parties agreed), and whether it exists at all.
+func decisionAdopted(m domain.MeetingState, id string) (adopted, found bool) {
+	for _, mo := range m.Motions {
+		if mo.MotionID != id {
+			continue
+		}
+		switch {
+		case mo.Consensus != nil:
+			return true, true
+		case mo.Tally != nil:
+			return mo.Tally.Adopted, true
+		}
+		return false, true
+	}
+	for _, md := range m.Mediations {
+		if md.MediationID == id {
+			return md.Agreed != nil, true
+		}
+	}
+	return false, false
+}
+
+// proposal folds the proposal id names; a missing one is refused naming
+// field.
+func (l *Ledger) proposal(ctx context.Context, id, field string) (domain.ProposalState, error) {
+	events, _, err := l.Load(ctx, domain.ProposalStream(id))
+	if err != nil {
+		return domain.ProposalState{}, err
+	}
+	p := domain.FoldProposal(events)
+	if !p.Exists {
+		return p, &domain.Error{Code: domain.CodeNotFound, Reason: "proposal_not_found", Field: field,
+			Message: "there is no such proposal", MessageZH: "没有这个议题"}
+	}
+	return p, nil
+}
+
+// settled reports whether a proposal can take no new duplicates or
+// actions: merged, withdrawn, rejected or closed.
+func settled(p domain.ProposalState) bool {
+	switch p.Status {
+	case domain.StatusMerged, domain.StatusWithdrawn, domain.StatusRejected, domain.StatusClosed:
+		return true
+	}
+	return false
+}
+
+// proposalRefusal refuses because of another proposal's status, naming it.
+func proposalRefusal(field, reason, status, en, zh string) *domain.Error {
+	stEN, stZH := domain.StatusLabel(status)
+	return &domain.Error{Code: domain.CodeConflict, Reason: reason, Field: field,
+		Message: en + "; that one is " + stEN, MessageZH: zh + "；该议题当前状态为“" + stZH + "”"}
+}
+
+// sameCommunity refuses a link from an aggregate of community to one of
+// other: links, merges and follow-ups stay within one community.
+func sameCommunity(field, community, other string) error {
+	if community == other {
+		return nil
+	}
+	return &domain.Error{Code: domain.CodeForbidden, Reason: "other_community", Field: field,
+		Message:   "records of different communities cannot be linked or merged",
+		MessageZH: "不同社区的记录不能关联或合并"}
+}
+
+// communityOf returns the community of the aggregate whose stream starts
+// with events[0], "" for none.
+func communityOf(events []domain.Event) string {
+	if len(events) == 0 {
+		return ""
+	}
+	c, _ := placeOf(events[0])
+	return c
+}
+
+// placeOf returns the community and grid an aggregate's first event places
+// it in.
+func placeOf(first domain.Event) (community, grid string) {
+	switch e := first.(type) {
+	case domain.ProposalSubmitted:
+		return e.CommunityID, e.GridID
+	case domain.MeetingScheduled:
+		return e.CommunityID, e.GridID
+	case domain.ActionAssigned:
+		return e.CommunityID, e.GridID
+	case domain.CommunityRegistered:
+		return e.CommunityID, ""
+	}
+	return "", ""
+}
