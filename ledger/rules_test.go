@@ -51,8 +51,6 @@ func assign(id, community, proposal, meeting, motion string) domain.AssignAction
 		Title: "清理车棚夹道", Owner: domain.Party{Kind: domain.PartyUnit, ID: "wuye", Name: "物业"}, Due: clock().Add(72 * time.Hour), By: "worker-1"}
 }
 
-var author = domain.Voter{PersonID: "resident-1", Name: "张明"}
-
 func TestMergeStaysAcyclicOpenAndWithinACommunity(t *testing.T) {
 	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
 	a, b, w, o := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
