@@ -15,6 +15,11 @@ var (
 	ErrDuplicateID = errors.New("event id already written")
 	// ErrTooLarge is returned when an event or an append exceeds the limits.
 	ErrTooLarge = errors.New("too large")
+	// ErrDiskFull is returned when the store refuses appends because its
+	// disk has less free space than it keeps in reserve. Nothing of the
+	// append was written; reads go on working, and appends are accepted
+	// again, without a restart, once space is freed.
+	ErrDiskFull = errors.New("disk full: appends refused until space is freed")
 )
 
 // Errors of input checks, shared by appends and reads.

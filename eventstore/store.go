@@ -167,7 +167,8 @@ type Store interface {
 	// durable. Returns *WrongRevisionError (matching ErrWrongRevision) when
 	// the expectation does not hold, ErrInvalid when a name, type, id or body
 	// is malformed, ErrTooLarge past the size limits, ErrDuplicateID when an
-	// event id was already written elsewhere, and ErrClosed after Close. An
+	// event id was already written elsewhere, ErrDiskFull when the store's
+	// disk is too full to take it, and ErrClosed after Close. An
 	// append whose events (same ids, same stream) were all written before
 	// returns the original result and writes nothing.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)
@@ -190,4 +191,23 @@ type Store interface {
 	// Close releases the store. Pending appends either complete or fail;
 	// subscriptions end with ErrClosed.
 	Close() error
+}
+
+// Space is what a store that watches its disk knows about it.
+type Space struct {
+	// Free is the space left on the disk, in bytes, as if a reserve the
+	// store released (see the embedded store's ballast) were still held.
+	Free uint64
+	// Floor is the free space below which appends are refused.
+	Floor uint64
+	// Full reports whether appends are refused now (Free < Floor).
+	Full bool
+}
+
+// SpaceReporter is implemented by stores that watch the free space of
+// their own disk (the embedded store); a server store does not.
+type SpaceReporter interface {
+	// Space reports the disk's state as of the store's last look, which is
+	// at most a second old.
+	Space() Space
 }

@@ -13,8 +13,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // maxAttachment bounds an uploaded photo.
@@ -61,23 +63,32 @@ func (s *Server) SaveAttachment(data []byte, contentType string) (string, error)
 }
 
 // storeAttachment checks and stores one file: written to a temporary file,
-// synced, then renamed to its content address.
+// synced, renamed to its content address, and its directory synced, so
+// that the file is durable before any event can refer to it. On a full
+// disk it answers 507, never a refusal that blames the client.
 func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment, error) {
 	declared, _, err := mime.ParseMediaType(contentType)
 	if err != nil || !attachmentTypes[declared] {
 		return Attachment{}, refuse(kindUnsupportedMedia, text{"只接受 JPEG、PNG、WebP 或 GIF 图片", "only JPEG, PNG, WebP or GIF images are accepted"})
 	}
+	if err := s.refuseWhenDiskFull(); err != nil {
+		return Attachment{}, err
+	}
 	if err := os.MkdirAll(s.attach, 0o750); err != nil {
-		return Attachment{}, fmt.Errorf("attachments dir: %w", err)
+		return Attachment{}, diskErr("attachments dir", err)
 	}
 	tmp, err := os.CreateTemp(s.attach, "upload-*")
 	if err != nil {
-		return Attachment{}, fmt.Errorf("attachment temp file: %w", err)
+		return Attachment{}, diskErr("attachment temp file", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, maxAttachment+1))
+	w := &writeErr{w: tmp}
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, maxAttachment+1))
+	if w.err != nil {
+		return Attachment{}, diskErr("write attachment", w.err)
+	}
 	if err != nil {
 		return Attachment{}, refuse(kindBadRequest, text{"读取上传内容失败", "the upload could not be read"})
 	}
@@ -93,17 +104,61 @@ func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment
 		return Attachment{}, refuse(kindUnsupportedMedia, text{"文件内容与声明的类型 " + declared + " 不符", "the bytes are not the declared " + declared})
 	}
 	if err := tmp.Sync(); err != nil {
-		return Attachment{}, fmt.Errorf("attachment sync: %w", err)
+		return Attachment{}, diskErr("attachment sync", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.attachmentPath(sum)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return Attachment{}, fmt.Errorf("attachments dir: %w", err)
+		return Attachment{}, diskErr("attachments dir", err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return Attachment{}, fmt.Errorf("store attachment: %w", err)
+		return Attachment{}, diskErr("store attachment", err)
+	}
+	// The rename is durable only once the directory holding the new name
+	// is synced, and a new hash directory only once its parent is.
+	for _, dir := range []string{filepath.Dir(final), s.attach} {
+		if err := s.syncDir(dir); err != nil {
+			return Attachment{}, diskErr("attachment dir sync", err)
+		}
 	}
 	return Attachment{SHA256: sum, ContentType: declared, Size: n, URL: "/v1/attachments/" + sum}, nil
+}
+
+// writeErr remembers a write error, so that a failed write to the disk is
+// told apart from a failed read of the client's body.
+type writeErr struct {
+	w   io.Writer
+	err error
+}
+
+func (w *writeErr) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// diskErr wraps a failed file operation; a full disk (or quota) becomes
+// eventstore.ErrDiskFull, answered 507.
+func diskErr(op string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%s: %w (%w)", op, eventstore.ErrDiskFull, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// syncDirectory fsyncs a directory, making the names in it durable.
+func syncDirectory(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func tooLargeAttachment() error {

@@ -50,6 +50,7 @@ var (
 	kindRateLimited      = kind{"rate-limited", nethttp.StatusTooManyRequests, text{"请求过于频繁", "Too many requests"}}
 	kindNotReady         = kind{"not-ready", nethttp.StatusServiceUnavailable, text{"视图尚未更新到所需位置", "Views have not caught up yet"}}
 	kindUnavailable      = kind{"unavailable", nethttp.StatusServiceUnavailable, text{"服务暂时不可用", "Service unavailable"}}
+	kindDiskFull         = kind{"insufficient-storage", nethttp.StatusInsufficientStorage, text{"服务器磁盘已满，暂不接受写入", "The server's disk is full; writes are refused for now"}}
 	kindInternal         = kind{"internal", nethttp.StatusInternalServerError, text{"服务器内部错误", "Internal error"}}
 )
 
@@ -57,7 +58,7 @@ var (
 var kinds = []kind{
 	kindBadRequest, kindUnauthorized, kindForbidden, kindNotFound, kindMethodNotAllowed,
 	kindConflict, kindContention, kindPrecondition, kindTooLarge, kindUnsupportedMedia,
-	kindValidation, kindRateLimited, kindNotReady, kindUnavailable, kindInternal,
+	kindValidation, kindRateLimited, kindNotReady, kindUnavailable, kindDiskFull, kindInternal,
 }
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
@@ -153,6 +154,8 @@ func problemFor(err error, l lang) (p Problem, retryAfter int, internal bool) {
 		return build(kindConflict, text{"该令牌已被吊销", "the token is already revoked"}.in(l)), 0, false
 	case errors.Is(err, auth.ErrNotFound):
 		return build(kindNotFound, text{"没有这个令牌", "no such token"}.in(l)), 0, false
+	case errors.Is(err, eventstore.ErrDiskFull):
+		return build(kindDiskFull, diskFullText.in(l)), diskFullRetry, false
 	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, eventstore.ErrUnavailable):
 		return build(kindUnavailable, kindUnavailable.title.in(l)), 5, true
 	case errors.As(err, &he):
@@ -163,6 +166,14 @@ func problemFor(err error, l lang) (p Problem, retryAfter int, internal bool) {
 		return build(kindInternal, ""), 0, true
 	}
 }
+
+// diskFullText is the detail of every refusal for lack of disk space; the
+// store logs the figures once, when the disk fills up.
+var diskFullText = text{"服务器磁盘已满：写入（包括上传）暂被拒绝，读取照常；腾出空间后自动恢复，无需重启",
+	"the server's disk is full: writes (uploads too) are refused for now, reads work; they resume by themselves once space is freed"}
+
+// diskFullRetry is the Retry-After of a disk-full refusal, in seconds.
+const diskFullRetry = 60
 
 // echoProblem maps echo's own errors (unknown routes, methods, its
 // middleware's refusals).

@@ -1,9 +1,11 @@
 package http
 
 import (
+	"fmt"
 	nethttp "net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // health is the body of /healthz and /readyz.
@@ -20,15 +22,41 @@ func (s *Server) getHealthz(c echo.Context) error {
 	return c.JSON(nethttp.StatusOK, health{Status: "ok"})
 }
 
-// getReadyz says whether reads are current: the store answers and the
-// projections have caught up with the log as it was when they started.
+// getReadyz says whether the service is ready for reads and writes: the
+// store answers, its disk has room (a full disk is not ready, and the
+// answer says so, although reads go on), and the projections have caught
+// up with the log as it was when they started.
 func (s *Server) getReadyz(c echo.Context) error {
 	head, err := s.headPosition(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	if sp, ok := s.space(); ok && sp.Full {
+		return refuse(kindUnavailable, text{
+			fmt.Sprintf("磁盘已满：剩余 %d MiB，低于保留的 %d MiB；写入被拒绝，读取照常", sp.Free>>20, sp.Floor>>20),
+			fmt.Sprintf("disk full: %d MiB free, below the %d MiB kept in reserve; writes are refused, reads work", sp.Free>>20, sp.Floor>>20),
+		})
+	}
 	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
 		return notReady(text{"视图仍在追赶事件日志", "the views are still catching up with the log"})
 	}
 	return c.JSON(nethttp.StatusOK, health{Status: "ready", Position: uint64(s.cfg.Runner.Position()), Head: uint64(head)})
+}
+
+// space reports the store's disk when the store watches it.
+func (s *Server) space() (eventstore.Space, bool) {
+	sr, ok := s.cfg.Store.(eventstore.SpaceReporter)
+	if !ok {
+		return eventstore.Space{}, false
+	}
+	return sr.Space(), true
+}
+
+// refuseWhenDiskFull refuses a write that the store would refuse anyway,
+// before it costs the disk anything (an upload).
+func (s *Server) refuseWhenDiskFull() error {
+	if sp, ok := s.space(); ok && sp.Full {
+		return fmt.Errorf("http: %w", eventstore.ErrDiskFull)
+	}
+	return nil
 }

@@ -32,8 +32,13 @@ type env struct {
 // mustServe starts a server on a fresh store; cleanup stops both.
 func mustServe(tb testing.TB, opts ...func(*Config)) *env {
 	tb.Helper()
-	dir := tb.TempDir()
-	store, err := pebble.Open(dir)
+	return mustServeIn(tb, tb.TempDir(), nil, opts...)
+}
+
+// mustServeIn starts a server on a store in dir opened with storeOpts.
+func mustServeIn(tb testing.TB, dir string, storeOpts []pebble.Option, opts ...func(*Config)) *env {
+	tb.Helper()
+	store, err := pebble.Open(dir, storeOpts...)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

@@ -51,6 +51,23 @@ func newMetrics(s *Server) *metrics {
 		Name: "yishi_projection_lag_positions",
 		Help: "Global log head minus the projections' position (positions, not events: positions need not be dense).",
 	}, func() float64 { return s.projectionLag() })
+	if _, ok := s.space(); ok {
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "yishi_store_disk_full",
+				Help: "1 while the store refuses appends because its disk is below the free space it keeps in reserve, else 0.",
+			}, func() float64 {
+				if sp, _ := s.space(); sp.Full {
+					return 1
+				}
+				return 0
+			}),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "yishi_store_disk_free_bytes",
+				Help: "Free space on the store's disk, as the store last saw it (counting a released ballast as held).",
+			}, func() float64 { sp, _ := s.space(); return float64(sp.Free) }),
+		)
+	}
 	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

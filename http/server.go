@@ -60,6 +60,8 @@ type Server struct {
 	limits  *limiter
 	now     func() time.Time
 	attach  string
+	// syncDir makes a directory's entries durable (fsync); tests watch it.
+	syncDir func(dir string) error
 
 	// places caches where aggregates live (their first event's community
 	// and grid) for scope checks.
@@ -104,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 		limits:  newLimiter(cfg.RatePerSecond, cfg.Burst),
 		now:     cfg.Now,
 		attach:  filepath.Join(cfg.DataDir, "attachments"),
+		syncDir: syncDirectory,
 		closing: make(chan struct{}),
 		places:  make(map[string]aggregate),
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yishi-civic/yishi/demo"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/projections"
@@ -55,7 +56,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
-	store, desc, err := openStore(ctx, spec)
+	store, desc, err := openStore(ctx, spec, pebble.WithLogger(logger))
 	if err != nil {
 		return err
 	}

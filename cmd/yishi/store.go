@@ -12,8 +12,10 @@ import (
 // openStore opens the store spec names: a KurrentDB connection string
 // (kurrentdb://, kdb:// or esdb://, see kurrent.ParseConnectionString) or
 // else the data directory of the embedded store. It also returns a
-// description for output, with any password masked.
-func openStore(ctx context.Context, spec string) (eventstore.Store, string, error) {
+// description for output, with any password masked. opts apply to the
+// embedded store; every command keeps the same ballast (see
+// pebble.WithSpace), so that any of them can release it on a full disk.
+func openStore(ctx context.Context, spec string, opts ...pebble.Option) (eventstore.Store, string, error) {
 	if spec == "" {
 		return nil, "", fmt.Errorf("no store given: want a data directory or a kurrentdb:// connection string")
 	}
@@ -26,9 +28,13 @@ func openStore(ctx context.Context, spec string) (eventstore.Store, string, erro
 		return s, desc, nil
 	}
 	desc := "embedded store in " + spec
-	s, err := pebble.Open(spec)
+	s, err := pebble.Open(spec, append([]pebble.Option{pebble.WithSpace(0, ballastBytes)}, opts...)...)
 	if err != nil {
 		return nil, desc, fmt.Errorf("open %s: %w", desc, err)
 	}
 	return s, desc, nil
 }
+
+// ballastBytes is the space the embedded store keeps in reserve in its data
+// directory, released when the disk fills up (docs/hardening.md).
+const ballastBytes = 32 << 20

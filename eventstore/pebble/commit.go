@@ -128,6 +128,12 @@ func (c *committer) run() {
 		}
 		return
 	}
+	if err := c.s.space.refresh(); err != nil {
+		for _, r := range c.group {
+			r.reply <- appendReply{err: fmt.Errorf("append to %s: %w", r.stream, err)}
+		}
+		return
+	}
 	c.batch = c.s.db.NewBatch()
 	defer func() { _ = c.batch.Close() }()
 	clear(c.ids)

@@ -17,6 +17,7 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,15 +26,17 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"golang.org/x/sys/unix"
+	"golang.org/x/time/rate"
 
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // Store is the embedded event store. It implements eventstore.Store.
 type Store struct {
-	db   *pebble.DB
-	lock *os.File
-	now  func() time.Time
+	db    *pebble.DB
+	lock  *os.File
+	now   func() time.Time
+	space *space
 
 	reqs      chan *appendRequest
 	committed chan struct{} // closed when the committer has returned
@@ -55,7 +58,10 @@ var _ eventstore.Store = (*Store)(nil)
 type Option func(*config)
 
 type config struct {
-	now func() time.Time
+	now     func() time.Time
+	minFree uint64
+	ballast int64
+	log     *slog.Logger
 }
 
 // WithNow sets the clock that stamps Recorded times; tests pass a fixed one.
@@ -69,9 +75,17 @@ const lockFile = "yishi.lock"
 
 // Open opens (creating it if needed) the store in dir. Returns an error
 // matching eventstore.ErrLocked when another process, or another Store in
-// this process, has dir open.
+// this process, has dir open, and one matching eventstore.ErrDiskFull when
+// the disk has too little space left to open the store safely (pebble may
+// have to flush what it replays from its write-ahead log). A store opened
+// on a disk below its floor serves reads and refuses appends until space is
+// freed.
 func Open(dir string, opts ...Option) (*Store, error) {
-	c := config{now: func() time.Time { return time.Now().UTC() }}
+	c := config{
+		now:     func() time.Time { return time.Now().UTC() },
+		minFree: DefaultMinFree,
+		log:     slog.New(slog.DiscardHandler),
+	}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -82,7 +96,14 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(filepath.Join(dir, "pebble"), pebbleOptions())
+	sp := newSpace(dir, c)
+	_ = sp.refresh() // releases the ballast on a full disk
+	if free, err := freeBytes(dir); err == nil && free < minOpenFree(sp.floor) {
+		lock.Close()
+		return nil, fmt.Errorf("open event store %s: only %d MiB free, at least %d MiB needed to open it; free some space: %w",
+			dir, free>>20, minOpenFree(sp.floor)>>20, eventstore.ErrDiskFull)
+	}
+	db, err := pebble.Open(filepath.Join(dir, "pebble"), pebbleOptions(sp))
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
@@ -91,6 +112,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		db:        db,
 		lock:      lock,
 		now:       c.now,
+		space:     sp,
 		reqs:      make(chan *appendRequest, 256),
 		committed: make(chan struct{}),
 		notify:    make(chan struct{}),
@@ -109,17 +131,55 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	w := newCommitter(s, lastEvent, lastID)
 	s.head = w.next - 1
 	go w.loop()
+	go s.watchSpace()
 	return s, nil
 }
+
+// minOpenFree is the free space Open needs: room for pebble to flush what
+// it replays and to start a new write-ahead log.
+func minOpenFree(floor uint64) uint64 { return min(floor, 4*memTableSize) }
+
+// spaceInterval is how often the store looks at its disk between appends,
+// so that readiness and metrics follow it and appends resume on their own.
+const spaceInterval = time.Second
+
+// watchSpace looks at the disk every spaceInterval until Close.
+func (s *Store) watchSpace() {
+	t := time.NewTicker(spaceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			_ = s.space.refresh()
+		}
+	}
+}
+
+// Space reports the disk's free space and whether appends are refused; it
+// implements eventstore.SpaceReporter.
+func (s *Store) Space() eventstore.Space { return s.space.state() }
 
 // pebbleOptions tunes pebble for an append-only log whose appends look up
 // event ids and stream heads: bloom filters make the lookup of a new id (a
 // miss) cheap, and a memtable twice pebble's default halves the flushes.
-func pebbleOptions() *pebble.Options {
+// Pebble's errors go to the store's logger, at most one a second, and an
+// ENOSPC met in the background marks the disk full at once.
+func pebbleOptions(sp *space) *pebble.Options {
+	lg := &pebbleLogger{log: sp.log, every: &rate.Sometimes{Interval: time.Second}}
 	o := &pebble.Options{
-		Logger:             quietLogger{},
+		Logger:             lg,
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       memTableSize,
+		EventListener: &pebble.EventListener{
+			BackgroundError: func(err error) {
+				if isNoSpace(err) {
+					sp.noteNoSpace()
+				}
+				lg.Errorf("background error: %v", err)
+			},
+		},
 	}
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	return o
@@ -215,8 +275,13 @@ func (s *Store) Close() error {
 	close(s.done)
 	// Flushing the memtable leaves compact tables instead of write-ahead
 	// logs (pebble preallocates each to the memtable's size) and makes the
-	// next Open fast; after a crash Open replays the logs instead.
-	err := s.db.Flush()
+	// next Open fast; after a crash Open replays the logs instead. On a
+	// full disk the flush could not finish (pebble would retry it forever),
+	// so the logs, which hold every acknowledged event, stay.
+	var err error
+	if !s.space.state().Full {
+		err = s.db.Flush()
+	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}
@@ -229,17 +294,25 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// quietLogger drops pebble's informational messages; errors go to stderr and
-// fatal ones end the process, as pebble's default logger does.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any) {}
-
-func (quietLogger) Errorf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+// pebbleLogger drops pebble's informational messages and passes its errors
+// to the store's logger, at most one a second (a flush that fails is
+// retried at once, and would otherwise log hundreds of lines a second).
+// Fatal ones end the process, as pebble's default logger does: pebble
+// cannot go on after them.
+type pebbleLogger struct {
+	log   *slog.Logger
+	every *rate.Sometimes
 }
 
-func (quietLogger) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+func (*pebbleLogger) Infof(string, ...any) {}
+
+func (l *pebbleLogger) Errorf(format string, args ...any) {
+	l.every.Do(func() { l.log.Error("pebble: " + fmt.Sprintf(format, args...)) })
+}
+
+func (l *pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "pebble: " + fmt.Sprintf(format, args...)
+	l.log.Error(msg)
+	fmt.Fprintln(os.Stderr, msg)
 	os.Exit(2)
 }
