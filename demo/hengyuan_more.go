@@ -55,7 +55,14 @@ func (d *loader) neighbourDinner() error {
 		if held.After(d.now.Add(120 * 24 * time.Hour)) {
 			held = d.now.Add(time.Duration(n) * 24 * time.Hour) // catch up: the dinners became twice weekly
 		}
-		if err := d.do(fac, domain.RecordOccurrence{ActionID: aid, HeldOn: held, Participants: 12 + n%9, Note: fmt.Sprintf("第%d次邻里小饭桌", n)}); err != nil {
+		// Each dinner is recorded on its evening (an occurrence cannot be
+		// dated in the future); the other stories go on from the loader's
+		// own clock.
+		saved := d.now
+		d.now = held.Add(3 * time.Hour)
+		err := d.do(fac, domain.RecordOccurrence{ActionID: aid, HeldOn: held, Participants: 12 + n%9, Note: fmt.Sprintf("第%d次邻里小饭桌", n)})
+		d.now = saved
+		if err != nil {
 			return err
 		}
 	}

@@ -81,7 +81,7 @@ func (d *loader) yangguangFitnessArea() error {
 		domain.PublishMinutes{MeetingID: mid, Summary: "通过健身区改造方案。", ObjectionUntil: d.now.Add(5 * 24 * time.Hour)},
 		domain.AssignAction{ActionID: aid, CommunityID: Yangguang, GridID: "yg-grid-1", ProposalID: pid, MeetingID: mid, MotionID: "motion-1",
 			Title: "健身区改造", Owner: domain.Party{Kind: domain.PartyUnit, ID: "yg-builder", Name: "阳光社区改造施工单位"},
-			Due: time.Date(2026, 7, 31, 18, 0, 0, 0, time.UTC), By: secretary.PersonID},
+			Due: d.now.Add(40 * 24 * time.Hour), By: secretary.PersonID},
 		domain.StartAction{ActionID: aid},
 	); err != nil {
 		return err

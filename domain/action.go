@@ -95,17 +95,19 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		if s.Exists {
 			return nil, refuse(CodeConflict, "action_exists", "this action was already assigned", "该行动已经分派过")
 		}
+		var source, decision *Error
+		if (c.MeetingID == "") != (c.MotionID == "") {
+			decision = invalid("motion_id", "decision_incomplete", "an action from a decision names both the meeting and the motion", "来自决定的行动须同时写明会议和动议")
+		}
+		if c.ProposalID == "" && c.MeetingID == "" {
+			source = invalid("proposal_id", "source_required", "an action comes from a decision or a proposal: name one", "行动须来自某项决定或议题")
+		}
 		if err := firstError(id("action_id", c.ActionID), id("community_id", c.CommunityID), id("grid_id", c.GridID), optionalID("proposal_id", c.ProposalID),
 			optionalID("meeting_id", c.MeetingID), optionalID("motion_id", c.MotionID), text("title", "the title", "标题", c.Title, maxShort),
 			optionalText("description", "the description", "说明", c.Description, maxLong), party("owner", c.Owner),
-			instant("due", "the due date", "完成期限", c.Due), optionalText("recurrence", "the recurrence", "周期", c.Recurrence, maxShort), id("by", c.By)); err != nil {
+			instant("due", "the due date", "完成期限", c.Due), notPast("due", "the due date", "完成期限", c.Due, now),
+			optionalText("recurrence", "the recurrence", "周期", c.Recurrence, maxShort), id("by", c.By), decision, source); err != nil {
 			return nil, err
-		}
-		if (c.MeetingID == "") != (c.MotionID == "") {
-			return nil, invalid("motion_id", "decision_incomplete", "an action from a decision names both the meeting and the motion", "来自决定的行动须同时写明会议和动议")
-		}
-		if c.ProposalID == "" && c.MeetingID == "" {
-			return nil, invalid("proposal_id", "source_required", "an action comes from a decision or a proposal: name one", "行动须来自某项决定或议题")
 		}
 		return []Event{ActionAssigned{ActionID: c.ActionID, CommunityID: c.CommunityID, GridID: c.GridID, ProposalID: c.ProposalID,
 			MeetingID: c.MeetingID, MotionID: c.MotionID, Title: c.Title, Description: c.Description, Owner: c.Owner,
@@ -121,10 +123,11 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		}
 		return []Event{ActionStarted{ActionID: s.ActionID, At: now}}, nil
 	case ReportProgress:
+		var percent *Error
 		if c.Percent < 0 || c.Percent > 100 {
-			return nil, invalid("percent", "bad_percent", "progress is a percentage from 0 to 100", "进度应为 0 到 100 的百分比")
+			percent = invalid("percent", "bad_percent", "progress is a percentage from 0 to 100", "进度应为 0 到 100 的百分比")
 		}
-		if err := firstError(optionalText("note", "the note", "说明", c.Note, maxLong), photos("photos", c.Photos)); err != nil {
+		if err := firstError(percent, optionalText("note", "the note", "说明", c.Note, maxLong), photos("photos", c.Photos)); err != nil {
 			return nil, err
 		}
 		if err := s.actionIn("report progress", "报告进度", StatusInProgress, StatusBlocked); err != nil {
@@ -132,11 +135,13 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		}
 		return []Event{ActionProgressReported{ActionID: s.ActionID, Percent: c.Percent, Note: c.Note, Photos: c.Photos, At: now}}, nil
 	case RecordOccurrence:
-		if err := firstError(instant("held_on", "the date it was held", "举办日期", c.HeldOn), optionalText("note", "the note", "说明", c.Note, maxLong), photos("photos", c.Photos)); err != nil {
-			return nil, err
-		}
+		var participants *Error
 		if c.Participants < 0 {
-			return nil, invalid("participants", "bad_participants", "the number of participants cannot be negative", "参加人数不能为负")
+			participants = invalid("participants", "bad_participants", "the number of participants cannot be negative", "参加人数不能为负")
+		}
+		if err := firstError(instant("held_on", "the date it was held", "举办日期", c.HeldOn), notFuture("held_on", "the date it was held", "举办日期", c.HeldOn, now),
+			participants, optionalText("note", "the note", "说明", c.Note, maxLong), photos("photos", c.Photos)); err != nil {
+			return nil, err
 		}
 		if s.Recurrence == "" {
 			return nil, refuse(CodeConflict, "not_recurring", "only a recurring action has occurrences", "只有周期性行动才能记录举办次数")
@@ -154,10 +159,11 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		}
 		return []Event{ActionBlocked{ActionID: s.ActionID, Reason: c.Reason, At: now}}, nil
 	case CompleteAction:
+		evidence := photos("evidence", c.Evidence)
 		if len(c.Evidence) == 0 {
-			return nil, invalid("evidence", "evidence_required", "completing an action needs at least one photo as evidence", "完成行动至少需要一张照片作为凭证")
+			evidence = invalid("evidence", "evidence_required", "completing an action needs at least one photo as evidence", "完成行动至少需要一张照片作为凭证")
 		}
-		if err := firstError(photos("evidence", c.Evidence), optionalText("note", "the note", "说明", c.Note, maxLong)); err != nil {
+		if err := firstError(evidence, optionalText("note", "the note", "说明", c.Note, maxLong)); err != nil {
 			return nil, err
 		}
 		if err := s.actionIn("complete", "完成", StatusInProgress); err != nil {

@@ -42,6 +42,9 @@ type Error struct {
 	Message string
 	// MessageZH says what was wrong, in simplified Chinese.
 	MessageZH string
+	// Also lists the other fields at fault found by the same check, so
+	// that a door can report every bad field at once; each has a Field.
+	Also []*Error
 }
 
 // Error returns the English message with the reason key.

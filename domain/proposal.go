@@ -323,15 +323,16 @@ func submitProposal(s ProposalState, c SubmitProposal, now time.Time) ([]Event, 
 	if s.Exists {
 		return nil, refuse(CodeConflict, "proposal_exists", "this proposal was already submitted", "该议题已经提交过")
 	}
+	pics := photos("photos", c.Photos)
+	if c.Channel == ChannelPhotoReport && len(c.Photos) == 0 {
+		pics = invalid("photos", "photo_required", "a 随身拍 photo report needs at least one photo", "随身拍上报至少需要一张照片")
+	}
 	if err := firstError(id("proposal_id", c.ProposalID), id("community_id", c.CommunityID), id("grid_id", c.GridID), optionalID("compound_id", c.CompoundID),
 		text("title", "the title", "标题", c.Title, maxShort), text("text", "the description", "内容", c.Text, maxLong),
 		text("category", "the category", "类别", c.Category, maxShort), text("place", "the place", "地点", c.Place, maxShort),
-		photos("photos", c.Photos), oneOf("channel", c.Channel, ChannelPhotoReport, ChannelVisit, ChannelMeeting, ChannelWindow, ChannelOnline),
+		pics, oneOf("channel", c.Channel, ChannelPhotoReport, ChannelVisit, ChannelMeeting, ChannelWindow, ChannelOnline),
 		party("author", c.Author), optionalID("recorded_by", c.RecordedBy)); err != nil {
 		return nil, err
-	}
-	if c.Channel == ChannelPhotoReport && len(c.Photos) == 0 {
-		return nil, invalid("photos", "photo_required", "a 随身拍 photo report needs at least one photo", "随身拍上报至少需要一张照片")
 	}
 	return []Event{ProposalSubmitted{ProposalID: c.ProposalID, CommunityID: c.CommunityID, GridID: c.GridID, CompoundID: c.CompoundID,
 		Title: c.Title, Text: c.Text, Category: c.Category, Place: c.Place, Photos: c.Photos, Channel: c.Channel,

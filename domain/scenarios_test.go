@@ -154,7 +154,7 @@ func TestStoryNeighbourhoodDinnersByConsensus(t *testing.T) {
 		StartAction{ActionID: "dinners"},
 	)
 	for i := range 72 {
-		decideAll(t, s, RecordOccurrence{ActionID: "dinners", HeldOn: now.AddDate(0, 0, 7*i), Participants: 20})
+		decideAll(t, s, RecordOccurrence{ActionID: "dinners", HeldOn: now.AddDate(0, 0, -7*i), Participants: 20})
 	}
 	if a := FoldAction(s[ActionStream("dinners")]); a.Occurrences != 72 {
 		t.Fatalf("occurrences: %d", a.Occurrences)

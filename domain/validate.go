@@ -13,7 +13,8 @@ const (
 	maxLong  = 10000
 )
 
-// firstError returns the first refusal that is not nil, as an error.
+// firstError returns the first refusal that is not nil, as an error, with
+// every other field refusal among errs in its Also.
 func firstError(errs ...*Error) error {
 	if e := firstErr(errs...); e != nil {
 		return e
@@ -136,14 +137,64 @@ func instant(field, en, zh string, t time.Time) *Error {
 	return nil
 }
 
-// firstErr is firstError for building bigger checks out of smaller ones.
+// chinaTime is the zone the service's communities live in: calendar days
+// (a due date, the day a dinner was held) are days there.
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// notPast refuses a date before the current day (in China time): a new
+// deadline cannot already have passed. A zero time is left to instant.
+func notPast(field, en, zh string, t, now time.Time) *Error {
+	n := now.In(chinaTime)
+	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, chinaTime)
+	if t.IsZero() || !t.Before(today) {
+		return nil
+	}
+	return invalid(field, "in_the_past", en+" is in the past", zh+"已经过去")
+}
+
+// notFuture refuses a date after the current day (in China time): what is
+// recorded as held cannot have happened yet. A zero time is left to instant.
+func notFuture(field, en, zh string, t, now time.Time) *Error {
+	n := now.In(chinaTime)
+	tomorrow := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, chinaTime)
+	if t.IsZero() || t.Before(tomorrow) {
+		return nil
+	}
+	return invalid(field, "in_the_future", en+" is in the future", zh+"还没有到")
+}
+
+// firstErr is firstError for building bigger checks out of smaller ones:
+// the first refusal that is not nil, carrying in Also every other refusal
+// of errs (and of their Also) that names a field, so that all bad fields
+// are reported at once. Refusals without a field (a state check) are not
+// added: the first one alone decides.
 func firstErr(errs ...*Error) *Error {
+	var first *Error
+	var also []*Error
+	seen := map[string]bool{}
 	for _, e := range errs {
-		if e != nil {
-			return e
+		if e == nil {
+			continue
+		}
+		for _, one := range append([]*Error{e}, e.Also...) {
+			switch {
+			case first == nil:
+				f := *one
+				f.Also = nil
+				first = &f
+				seen[one.Field] = true
+			case one.Code == CodeInvalid && first.Code == CodeInvalid && one.Field != "" && first.Field != "" && !seen[one.Field]:
+				seen[one.Field] = true
+				f := *one
+				f.Also = nil
+				also = append(also, &f)
+			}
 		}
 	}
-	return nil
+	if first != nil {
+		first.Also = also
+	}
+	return first
 }
 
 // optionLabel returns the label of option id, and whether it exists.

@@ -30,5 +30,12 @@ func domainProblem(err error, l lang, p *Problem) bool {
 	if de.Field != "" {
 		p.Errors = []FieldError{{Field: de.Field, Reason: detail}}
 	}
+	for _, o := range de.Also {
+		msg := o.MessageZH
+		if l == langEN || msg == "" {
+			msg = o.Message
+		}
+		p.Errors = append(p.Errors, FieldError{Field: o.Field, Reason: msg})
+	}
 	return true
 }

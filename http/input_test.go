@@ -1,0 +1,87 @@
+package http
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+// fieldsOf returns the fields a problem names in errors[], sorted.
+func fieldsOf(p Problem) []string {
+	var out []string
+	for _, f := range p.Errors {
+		out = append(out, f.Field)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wantFields fails unless p names exactly fields in errors[].
+func wantFields(tb testing.TB, p Problem, fields ...string) {
+	tb.Helper()
+	sort.Strings(fields)
+	got := fieldsOf(p)
+	if len(got) != len(fields) {
+		tb.Fatalf("errors name %v, want %v: %+v", got, fields, p)
+	}
+	for i := range got {
+		if got[i] != fields[i] {
+			tb.Fatalf("errors name %v, want %v: %+v", got, fields, p)
+		}
+	}
+}
+
+// newProposal submits a proposal in grid g1 as the facilitator's resident
+// r1 and returns its id.
+func newProposal(t *testing.T, e *env, c cast) string {
+	t.Helper()
+	return e.write(t, c.r1, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "楼道灯不亮", "text": "3号楼楼道灯坏了一周",
+		"category": "facilities", "place": "3号楼", "channel": "online",
+	}, 201).ID
+}
+
+// TestDatesMustBePlausible: a new action's due date cannot already have
+// passed, and an occurrence cannot be dated after today (issue 9, 15).
+func TestDatesMustBePlausible(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pid := newProposal(t, e, c)
+	action := func(due string) map[string]any {
+		return map[string]any{
+			"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid, "title": "修灯", "recurrence": "每周",
+			"owner": map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"}, "due": due,
+		}
+	}
+	p := e.do(req{method: "POST", path: "/v1/actions", token: c.facilitator, body: action(soon(-72 * time.Hour))}).wantProblem(t, 422, "validation")
+	if p.Field != "due" || p.Reason != "in_the_past" {
+		t.Fatalf("past due date: %+v", p)
+	}
+	aid := e.write(t, c.facilitator, "/v1/actions", action(soon(2*time.Hour)), 201).ID
+	e.write(t, c.worker, "/v1/actions/"+aid+"/start", nil, 200)
+	p = e.do(req{method: "POST", path: "/v1/actions/" + aid + "/occurrences", token: c.worker,
+		body: map[string]any{"held_on": soon(72 * time.Hour), "participants": 10}}).wantProblem(t, 422, "validation")
+	if p.Field != "held_on" || p.Reason != "in_the_future" {
+		t.Fatalf("future occurrence: %+v", p)
+	}
+	e.write(t, c.worker, "/v1/actions/"+aid+"/occurrences", map[string]any{"held_on": soon(-2 * time.Hour), "participants": 10}, 200)
+}
+
+// TestValidationReportsEveryField: one answer names every bad field, not
+// only the first (issue 9, 17).
+func TestValidationReportsEveryField(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	p := e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": " ", "text": "有内容", "channel": "carrier_pigeon",
+	}}).wantProblem(t, 422, "validation")
+	wantFields(t, p, "title", "category", "place", "channel")
+	pid := newProposal(t, e, c)
+	p = e.do(req{method: "POST", path: "/v1/actions", token: c.facilitator, body: map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid, "motion_id": "m1",
+		"owner": map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"},
+	}}).wantProblem(t, 422, "validation")
+	wantFields(t, p, "title", "due", "motion_id")
+}
