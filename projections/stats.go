@@ -19,10 +19,12 @@ type Figures struct {
 	// Collected counts proposals submitted, ByChannel by channel.
 	Collected int            `json:"collected"`
 	ByChannel map[string]int `json:"by_channel"`
-	// Solved counts proposals closed after verification.
+	// Solved counts proposals closed after verification, each once: a
+	// proposal reopened and closed again is not solved again.
 	Solved int `json:"solved"`
-	// Closed counts proposals that ended: solved, rejected, withdrawn or
-	// merged.
+	// Closed counts proposals that ended (solved, rejected, withdrawn or
+	// merged), each once, in the month it first ended, or in the month it
+	// was solved when it ended unsolved before (a rejection reopened).
 	Closed int `json:"closed"`
 	// ClosedLoopRate is Solved ÷ Closed (verified ÷ closed), 0 without
 	// closures.
@@ -92,6 +94,10 @@ type statProposal struct {
 	Grid      string    `json:"g"`
 	Submitted time.Time `json:"s"`
 	Ended     bool      `json:"e,omitempty"`
+	// EndedIn is the month its end is counted in; Solved is set once it
+	// counted as solved.
+	EndedIn string `json:"em,omitempty"`
+	Solved  bool   `json:"so,omitempty"`
 }
 
 type statMeeting struct {
@@ -149,7 +155,7 @@ func newStats(mu *sync.RWMutex) *Stats {
 func (s *Stats) Name() string { return "stats" }
 
 // Version implements View.
-func (s *Stats) Version() int { return 2 }
+func (s *Stats) Version() int { return 3 }
 
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
@@ -168,7 +174,12 @@ func (s *Stats) UnmarshalSnapshot(data []byte) error {
 }
 
 func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
-	month := monthOf(at)
+	return s.bucketIn(community, grid, monthOf(at))
+}
+
+// bucketIn returns the bucket of a grid in a month ("2026-07"), made on
+// first use.
+func (s *Stats) bucketIn(community, grid, month string) *bucket {
 	k := community + "\x00" + grid + "\x00" + month
 	b := s.st.Buckets[k]
 	if b == nil {
@@ -178,17 +189,23 @@ func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
 	return b
 }
 
-// end counts a proposal's end once: later ends (after a reopen) are not new
-// closures.
+// end counts a proposal's end once and its solution once: later ends
+// (after a reopen) are not new closures. A proposal that ended unsolved
+// (rejected) and is solved after a reopen moves its closure to the month
+// it was solved, so that no period counts more solved than closed.
 func (s *Stats) end(id string, at time.Time, solved bool) {
 	p := s.st.Proposals[id]
-	if p == nil || p.Ended {
+	if p == nil || p.Solved || (p.Ended && !solved) {
 		return
 	}
-	p.Ended = true
 	b := s.bucket(p.Community, p.Grid, at)
+	if p.Ended {
+		s.bucketIn(p.Community, p.Grid, p.EndedIn).Closed--
+	}
+	p.Ended, p.EndedIn = true, monthOf(at)
 	b.Closed++
 	if solved {
+		p.Solved = true
 		b.Solved++
 		b.Days = append(b.Days, float32(at.Sub(p.Submitted).Hours()/24))
 	}
@@ -212,12 +229,6 @@ func (s *Stats) Apply(e Event) error {
 		s.end(d.ProposalID, d.At, false)
 	case domain.ProposalMerged:
 		s.end(d.ProposalID, d.At, false)
-	case domain.ProposalReopened:
-		if p := s.st.Proposals[d.ProposalID]; p != nil && p.Ended {
-			// A reopened proposal counts again when it closes again; its
-			// earlier closure stays in the month it happened.
-			p.Ended = false
-		}
 	case domain.ActionAssigned:
 		s.st.Actions[d.ActionID] = [2]string{d.CommunityID, d.GridID}
 	case domain.ActionVerified:
@@ -280,15 +291,7 @@ func (s *Stats) Apply(e Event) error {
 	return nil
 }
 
-func (s *Stats) monthBucket(m *statMeeting) *bucket {
-	k := m.Community + "\x00" + m.Grid + "\x00" + m.Month
-	b := s.st.Buckets[k]
-	if b == nil {
-		b = &bucket{Community: m.Community, Grid: m.Grid, Month: m.Month}
-		s.st.Buckets[k] = b
-	}
-	return b
-}
+func (s *Stats) monthBucket(m *statMeeting) *bucket { return s.bucketIn(m.Community, m.Grid, m.Month) }
 
 func (q *StatsQuery) match(b *bucket) bool {
 	return (q.CommunityID == "" || b.Community == q.CommunityID) && (q.GridID == "" || b.Grid == q.GridID) &&

@@ -414,3 +414,34 @@ func TestStatsAttendanceCountsUninvitedAttendees(t *testing.T) {
 	assert.Equal(t, 2, f.Attendance)
 	assert.InDelta(t, 2.0/3, f.AttendanceRate, 1e-9)
 }
+
+// TestStatsCountsAProposalSolvedOnce: one proposal collected, closed,
+// reopened and closed again three times is solved once, and a rejection
+// later reopened and solved moves its closure to the month it was solved.
+func TestStatsCountsAProposalSolvedOnce(t *testing.T) {
+	zhang := domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}
+	events := []domain.Event{
+		domain.ProposalSubmitted{ProposalID: "p1", CommunityID: "c1", GridID: "g1", Title: "路灯", Channel: domain.ChannelVisit, Author: zhang, At: at(0)},
+		domain.ProposalSubmitted{ProposalID: "p2", CommunityID: "c1", GridID: "g1", Title: "积水", Channel: domain.ChannelVisit, Author: zhang, At: at(0)},
+		domain.ProposalRejected{ProposalID: "p2", Reason: "不属于社区事务", By: "w1", At: at(1)},
+	}
+	for i := range 3 {
+		events = append(events, domain.ProposalClosed{ProposalID: "p1", By: "w1", At: at(2 + 2*i)},
+			domain.ProposalReopened{ProposalID: "p1", Reason: "又坏了", By: "r1", At: at(3 + 2*i)})
+	}
+	events = append(events, domain.ProposalClosed{ProposalID: "p1", By: "w1", At: at(9)},
+		domain.ProposalReopened{ProposalID: "p2", Reason: "复核后受理", By: "w1", At: at(40)},
+		domain.ProposalClosed{ProposalID: "p2", By: "w1", At: at(45)})
+	v := foldAll(t, encode(t, events)).Stats
+	f := v.Figures(StatsQuery{})
+	assert.Equal(t, 2, f.Collected)
+	assert.Equal(t, 2, f.Solved)
+	assert.Equal(t, 2, f.Closed)
+	assert.Equal(t, 1.0, f.ClosedLoopRate)
+	july := v.Figures(StatsQuery{From: at(0), To: at(0)})
+	assert.Equal(t, 1, july.Solved)
+	assert.Equal(t, 1, july.Closed, "p2's closure moved to August, when it was solved")
+	aug := v.Figures(StatsQuery{From: at(45), To: at(45)})
+	assert.Equal(t, 1, aug.Solved)
+	assert.Equal(t, 1, aug.Closed)
+}
