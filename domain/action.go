@@ -179,13 +179,23 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 				return nil, err
 			}
 		}
+		if c.RecordedBy != "" {
+			if err := firstError(id("recorded_by", c.RecordedBy),
+				oneOf("method", c.Method, VerifiedByPhone, VerifiedOnAVisit, VerifiedAtAMeeting, VerifiedInWriting),
+				text("note", "a note of how the verdict was obtained", "如何征得居民意见的说明", c.Note, maxLong)); err != nil {
+				return nil, err
+			}
+		} else if c.Method != "" || c.Note != "" {
+			return nil, invalid("method", "method_without_recorder", "a method and note are for staff recording someone else's verdict", "只有工作人员代为记录居民意见时才填写方式和说明")
+		}
 		if err := s.actionIn("verify", "验收", StatusCompleted); err != nil {
 			return nil, err
 		}
-		if s.Owner.Kind == PartyPerson && s.Owner.ID == c.Verifier.PersonID {
-			return nil, refuse(CodeForbidden, "owner_cannot_verify", "the action's owner cannot verify their own work", "行动负责人不能验收自己的工作")
+		if s.Owner.Kind == PartyPerson && (s.Owner.ID == c.Verifier.PersonID || s.Owner.ID == c.RecordedBy) {
+			return nil, refuse(CodeForbidden, "owner_cannot_verify", "the action's owner cannot verify their own work, nor record its verification", "行动负责人不能验收自己的工作，也不能代为记录验收")
 		}
-		return []Event{ActionVerified{ActionID: s.ActionID, ProposalID: s.ProposalID, Verifier: c.Verifier, Satisfied: c.Satisfied, Reason: c.Reason, At: now}}, nil
+		return []Event{ActionVerified{ActionID: s.ActionID, ProposalID: s.ProposalID, Verifier: c.Verifier, Satisfied: c.Satisfied, Reason: c.Reason,
+			RecordedBy: c.RecordedBy, Method: c.Method, Note: c.Note, At: now}}, nil
 	case CancelAction:
 		if err := firstError(text("reason", "the reason", "取消原因", c.Reason, maxLong), id("by", c.By)); err != nil {
 			return nil, err

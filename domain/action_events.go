@@ -80,9 +80,29 @@ type ActionVerified struct {
 	// Satisfied is false when residents reject the outcome; the action reopens.
 	Satisfied bool `json:"satisfied"`
 	// Reason says what is wrong when not satisfied.
-	Reason string    `json:"reason,omitempty"`
-	At     time.Time `json:"at"`
+	Reason string `json:"reason,omitempty"`
+	// RecordedBy is the staff member who recorded the verdict on the
+	// verifier's behalf, empty when the verifier recorded it; Method
+	// (VerifiedByPhone, VerifiedOnAVisit, VerifiedAtAMeeting,
+	// VerifiedInWriting) and Note then say how it was obtained.
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	Method     string    `json:"method,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	At         time.Time `json:"at"`
 }
+
+// How staff obtained a verdict they record on a resident's behalf
+// (ActionVerified.Method).
+const (
+	// VerifiedByPhone: the resident said so on the phone.
+	VerifiedByPhone = "phone"
+	// VerifiedOnAVisit: the resident said so on a visit (入户).
+	VerifiedOnAVisit = "visit"
+	// VerifiedAtAMeeting: the resident said so at a meeting.
+	VerifiedAtAMeeting = "meeting"
+	// VerifiedInWriting: the resident signed a paper form.
+	VerifiedInWriting = "written"
+)
 
 // ActionCancelled records that the action will not be done.
 type ActionCancelled struct {
@@ -175,6 +195,11 @@ type VerifyAction struct {
 	Verifier  Voter  `json:"verifier"`
 	Satisfied bool   `json:"satisfied"`
 	Reason    string `json:"reason,omitempty"`
+	// RecordedBy, Method and Note: staff recording the verifier's verdict
+	// on their behalf say who they are and how they obtained it.
+	RecordedBy string `json:"recorded_by,omitempty"`
+	Method     string `json:"method,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // CancelAction cancels an action with a reason.

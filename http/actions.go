@@ -41,6 +41,11 @@ type (
 	verifyRequest struct {
 		Satisfied *bool  `json:"satisfied"`
 		Reason    string `json:"reason"`
+		// Verifier, Method and Note: staff recording a resident's verdict
+		// on their behalf name the resident and say how they obtained it.
+		Verifier *voterRequest `json:"verifier"`
+		Method   string        `json:"method"`
+		Note     string        `json:"note"`
 	}
 )
 
@@ -143,15 +148,25 @@ func completeAction(s *Server, c echo.Context, p principal, t ref, r *completeRe
 	return domain.CompleteAction{ActionID: t.id, Evidence: r.Evidence, Note: r.Note}, "", nil
 }
 
-// verifyAction: the principal verifies; not satisfied reopens the action
-// and its proposal.
+// verifyAction: the principal verifies, or staff record the verdict of
+// the verifier the body names, with how they obtained it (the ledger
+// decides who may verify); not satisfied reopens the action and its
+// proposal.
 func verifyAction(_ *Server, _ echo.Context, p principal, t ref, r *verifyRequest) (domain.Command, string, error) {
 	if r.Satisfied == nil {
 		return nil, "", fieldErr(kindValidation, "satisfied", text{"必须说明是否满意", "say whether you are satisfied"})
 	}
-	return domain.VerifyAction{
+	cmd := domain.VerifyAction{
 		ActionID: t.id, Verifier: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}, Satisfied: *r.Satisfied, Reason: r.Reason,
-	}, "", nil
+		Method: r.Method, Note: r.Note,
+	}
+	if r.Verifier != nil {
+		if !p.staff() {
+			return nil, "", fieldErr(kindForbidden, "verifier", text{"只有工作人员可以代居民记录验收意见", "only staff may record someone else's verification"})
+		}
+		cmd.Verifier, cmd.RecordedBy = r.Verifier.voter(), p.token.Actor()
+	}
+	return cmd, "", nil
 }
 
 func cancelAction(_ *Server, _ echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {

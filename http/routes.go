@@ -20,8 +20,12 @@ var (
 	rolesVoters = []auth.Role{auth.RoleResident, auth.RoleUnitRep}
 	// rolesReporters report on actions they carry out.
 	rolesReporters = []auth.Role{auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker, auth.RoleUnitRep}
-	// rolesResidents support proposals and verify outcomes.
+	// rolesResidents support proposals.
 	rolesResidents = []auth.Role{auth.RoleResident}
+	// rolesVerifiers verify outcomes (residents and unit representatives
+	// for themselves, when the ledger counts them among the verifiers) or
+	// record a resident's verdict on their behalf (staff).
+	rolesVerifiers = rolesWriters
 	// rolesReaders is every role: reads that need a token.
 	rolesReaders = auth.Roles
 )
@@ -106,7 +110,7 @@ var api = []route{
 	{"POST", "/v1/actions/:id/occurrences", command(toAction, required, recordOccurrence), rolesReporters},
 	{"POST", "/v1/actions/:id/block", command(toAction, required, blockAction), rolesReporters},
 	{"POST", "/v1/actions/:id/complete", command(toAction, required, completeAction), rolesReporters},
-	{"POST", "/v1/actions/:id/verify", command(toAction, required, verifyAction), rolesResidents},
+	{"POST", "/v1/actions/:id/verify", command(toAction, required, verifyAction), rolesVerifiers},
 	{"POST", "/v1/actions/:id/cancel", command(toAction, required, cancelAction), rolesFacilitators},
 
 	// Views.

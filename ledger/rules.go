@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"slices"
 
 	"github.com/yishi-civic/yishi/domain"
 )
@@ -12,7 +13,7 @@ import (
 // must be open and of the same community; an action's proposal must be
 // open and its decision adopted, within the action's community; an agenda
 // item's proposal belongs to the meeting's community; an outcome is
-// verified only by those the proposal names. The checks read the other
+// verified only by those the proposal names (see verifiers). The checks read the other
 // streams through the ledger's cache and are not atomic with the append: a
 // change to the other stream in between can still slip through, as with
 // checkFollowUps.
@@ -27,6 +28,8 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 		return l.checkMerge(ctx, history, c)
 	case domain.AssignAction:
 		return l.checkAssign(ctx, c)
+	case domain.VerifyAction:
+		return l.checkVerifier(ctx, domain.FoldAction(history), c)
 	case domain.AddAgendaItem:
 		if c.ProposalID == "" {
 			return nil
@@ -102,6 +105,69 @@ func (l *Ledger) checkAssign(ctx context.Context, c domain.AssignAction) error {
 			MessageZH: "行动只能执行已通过的决定：该动议未通过或尚未决定"}
 	}
 	return nil
+}
+
+// verifiers returns who may verify the outcome of an action: the author of
+// its proposal and those who put their names to it (supporters, and the
+// authors and supporters of proposals merged into it). An action that
+// carries out a decision without naming a proposal takes the proposal of
+// its motion or mediation; without one, the parties of the mediation, or
+// those recorded present (or by proxy) at the meeting that decided it.
+// Staff may record the verdict of one of them on their behalf, saying how
+// they obtained it; no one else may verify.
+func (l *Ledger) verifiers(ctx context.Context, a domain.ActionState) ([]string, error) {
+	proposalID := a.ProposalID
+	var fallback []string
+	if proposalID == "" && a.MeetingID != "" {
+		events, _, err := l.Load(ctx, domain.MeetingStream(a.MeetingID))
+		if err != nil {
+			return nil, err
+		}
+		m := domain.FoldMeeting(events)
+		for _, mo := range m.Motions {
+			if mo.MotionID == a.MotionID {
+				proposalID = mo.ProposalID
+			}
+		}
+		for _, md := range m.Mediations {
+			if md.MediationID == a.MotionID {
+				proposalID = md.ProposalID
+				for _, p := range md.Parties {
+					fallback = append(fallback, p.ID)
+				}
+			}
+		}
+		if fallback == nil {
+			for id, at := range m.Attendance {
+				if at.Attendance == domain.Present || at.Attendance == domain.Proxy {
+					fallback = append(fallback, id)
+				}
+			}
+		}
+	}
+	if proposalID == "" {
+		return fallback, nil
+	}
+	events, _, err := l.Load(ctx, domain.ProposalStream(proposalID))
+	if err != nil {
+		return nil, err
+	}
+	p := domain.FoldProposal(events)
+	return append([]string{p.Author.ID}, p.Supporters...), nil
+}
+
+// checkVerifier: the verifier is one of the action's verifiers.
+func (l *Ledger) checkVerifier(ctx context.Context, a domain.ActionState, c domain.VerifyAction) error {
+	allowed, err := l.verifiers(ctx, a)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(allowed, c.Verifier.PersonID) {
+		return nil
+	}
+	return &domain.Error{Code: domain.CodeForbidden, Reason: "not_a_verifier", Field: "verifier",
+		Message:   "only the proposal's author and those who supported it verify its outcome; staff may record their verdict with a note of how it was obtained",
+		MessageZH: "只有议题的提出人和附议人可以验收；工作人员可以代为记录他们的意见，并须说明如何征得"}
 }
 
 // decisionAdopted reports whether the meeting's motion or mediation id was

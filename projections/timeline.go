@@ -35,12 +35,18 @@ type Entry struct {
 	Tally     *domain.Tally `json:"tally,omitempty"`
 	Percent   int           `json:"percent,omitempty"`
 	Satisfied *bool         `json:"satisfied,omitempty"`
+	// Method and Note say how staff obtained a verdict they recorded on the
+	// verifier's behalf (a phone call, a visit …); empty when the verifier
+	// recorded it.
+	Method string `json:"method,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 // Mask returns the entry with personal data masked for public readers.
 func (e Entry) Mask() Entry {
 	e.PersonName = MaskName(e.PersonName)
 	e.Summary = MaskText(e.Summary)
+	e.Note = MaskText(e.Note)
 	return e
 }
 
@@ -85,7 +91,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 1 }
+func (t *Timeline) Version() int { return 2 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -277,6 +283,7 @@ func (t *Timeline) Apply(e Event) error {
 		en := entry(e, d.At)
 		s := d.Satisfied
 		en.Summary, en.PersonName, en.Satisfied = d.Reason, d.Verifier.Name, &s
+		en.Method, en.Note = d.Method, d.Note
 		t.action(d.ActionID, en)
 	case domain.ActionCancelled:
 		en := entry(e, d.At)

@@ -703,7 +703,8 @@ func (g *generator) work() error {
 	if err := g.do(owner, domain.CompleteAction{ActionID: a.id, Evidence: []string{g.photos[g.r.IntN(len(g.photos))]}, Note: "已完成"}); err != nil {
 		return err
 	}
-	v := gr.resident(g.r.IntN(gr.residents))
+	// The author or a supporter verifies, as the ledger requires.
+	v := gr.resident(a.p.author + g.r.IntN(a.p.supports+1))
 	if g.r.IntN(6) == 0 {
 		return g.do(resident(v), domain.VerifyAction{ActionID: a.id, Verifier: v, Satisfied: false, Reason: "没有彻底解决"})
 	}
