@@ -43,7 +43,7 @@ func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *from == *to {
 		return errors.New("copy: --from and --to name the same store")
 	}
-	src, srcDesc, err := openStore(ctx, *from)
+	src, srcDesc, err := openStoreReadOnly(ctx, *from)
 	if err != nil {
 		return fmt.Errorf("copy from: %w", err)
 	}

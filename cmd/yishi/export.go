@@ -35,7 +35,7 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, desc, err := openStore(ctx, *spec)
+	store, desc, err := openStoreReadOnly(ctx, *spec)
 	if err != nil {
 		return err
 	}

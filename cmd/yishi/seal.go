@@ -69,7 +69,7 @@ func sealCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return fmt.Errorf("--key: %w", err)
 		}
-		store, desc, err := openStore(ctx, *spec)
+		store, desc, err := openStoreReadOnly(ctx, *spec)
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,18 @@ func openStore(ctx context.Context, spec string, opts ...pebble.Option) (eventst
 	return s, desc, nil
 }
 
+// openStoreReadOnly opens the store spec names for reading only: an
+// embedded store's files stay byte for byte as they were (see
+// pebble.ReadOnly), so auditors can run verify, seal sign and export on an
+// evidence copy. A KurrentDB store is only read through its client.
+func openStoreReadOnly(ctx context.Context, spec string) (eventstore.Store, string, error) {
+	s, desc, err := openStore(ctx, spec, pebble.ReadOnly())
+	if err == nil && !kurrent.IsConnectionString(spec) {
+		desc += " (read-only)"
+	}
+	return s, desc, err
+}
+
 // ballastBytes is the space the embedded store keeps in reserve in its data
 // directory, released when the disk fills up (docs/hardening.md).
 const ballastBytes = 32 << 20

@@ -41,7 +41,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		cp = &c
 	}
-	store, desc, err := openStore(ctx, *spec)
+	store, desc, err := openStoreReadOnly(ctx, *spec)
 	if err != nil {
 		return err
 	}

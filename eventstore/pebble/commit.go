@@ -45,6 +45,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
+	if s.readOnly {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, ErrReadOnly)
+	}
 	req := &appendRequest{stream: stream, expected: expected, events: events, reply: make(chan appendReply, 1)}
 	for _, e := range events {
 		req.size += len(e.Data) + 256

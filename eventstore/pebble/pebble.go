@@ -33,10 +33,11 @@ import (
 
 // Store is the embedded event store. It implements eventstore.Store.
 type Store struct {
-	db    *pebble.DB
-	lock  *os.File
-	now   func() time.Time
-	space *space
+	db       *pebble.DB
+	lock     *os.File // nil for a read-only store without a lock file
+	now      func() time.Time
+	space    *space
+	readOnly bool
 
 	reqs      chan *appendRequest
 	committed chan struct{} // closed when the committer has returned
@@ -58,10 +59,11 @@ var _ eventstore.Store = (*Store)(nil)
 type Option func(*config)
 
 type config struct {
-	now     func() time.Time
-	minFree uint64
-	ballast int64
-	log     *slog.Logger
+	now      func() time.Time
+	minFree  uint64
+	ballast  int64
+	log      *slog.Logger
+	readOnly bool
 }
 
 // WithNow sets the clock that stamps Recorded times; tests pass a fixed one.
@@ -69,6 +71,26 @@ type config struct {
 func WithNow(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
+
+// ReadOnly opens an existing store without changing a byte of it: pebble
+// opens in read-only mode (no write-ahead log, MANIFEST or lock file of its
+// own is written, no compaction runs), the process lock is taken shared, so
+// that no writer opens the directory meanwhile, no ballast is made or
+// released, the free space is not checked, and every Append fails with
+// ErrReadOnly. Auditors' commands (verify, seal sign, export) use it on
+// evidence copies.
+func ReadOnly() Option {
+	return func(c *config) { c.readOnly = true }
+}
+
+// ErrReadOnly is returned by Append on a store opened with ReadOnly.
+var ErrReadOnly = errors.New("event store opened read-only")
+
+// DensePositions reports that the store's positions are 1, 2, 3 … in
+// commit order without gaps: the committer hands them out one by one and a
+// failed commit ends all writes until the store is reopened. Verifiers use
+// it to flag a gap (see ledger.DenseStore).
+func (s *Store) DensePositions() bool { return true }
 
 // lockFile is the file in the data directory that carries the process lock.
 const lockFile = "yishi.lock"
@@ -89,23 +111,29 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if c.readOnly {
+		c.ballast = 0 // neither made nor released
+	} else if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open event store: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, c.readOnly)
 	if err != nil {
 		return nil, err
 	}
 	sp := newSpace(dir, c)
-	_ = sp.refresh() // releases the ballast on a full disk
-	if free, err := freeBytes(dir); err == nil && free < minOpenFree(sp.floor) {
-		lock.Close()
-		return nil, fmt.Errorf("open event store %s: only %d MiB free, at least %d MiB needed to open it; free some space: %w",
-			dir, free>>20, minOpenFree(sp.floor)>>20, eventstore.ErrDiskFull)
+	if !c.readOnly {
+		_ = sp.refresh() // releases the ballast on a full disk
+		if free, err := freeBytes(dir); err == nil && free < minOpenFree(sp.floor) {
+			closeLock(lock)
+			return nil, fmt.Errorf("open event store %s: only %d MiB free, at least %d MiB needed to open it; free some space: %w",
+				dir, free>>20, minOpenFree(sp.floor)>>20, eventstore.ErrDiskFull)
+		}
 	}
-	db, err := pebble.Open(filepath.Join(dir, "pebble"), pebbleOptions(sp))
+	po := pebbleOptions(sp)
+	po.ReadOnly = c.readOnly
+	db, err := pebble.Open(filepath.Join(dir, "pebble"), po)
 	if err != nil {
-		lock.Close()
+		closeLock(lock)
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
 	}
 	s := &Store{
@@ -113,6 +141,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		lock:      lock,
 		now:       c.now,
 		space:     sp,
+		readOnly:  c.readOnly,
 		reqs:      make(chan *appendRequest, 256),
 		committed: make(chan struct{}),
 		notify:    make(chan struct{}),
@@ -125,13 +154,15 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	if err != nil {
 		db.Close()
-		lock.Close()
+		closeLock(lock)
 		return nil, fmt.Errorf("open event store %s: find the end of the log: %w", dir, err)
 	}
 	w := newCommitter(s, lastEvent, lastID)
 	s.head = w.next - 1
 	go w.loop()
-	go s.watchSpace()
+	if !c.readOnly {
+		go s.watchSpace()
+	}
 	return s, nil
 }
 
@@ -191,13 +222,22 @@ func pebbleOptions(sp *space) *pebble.Options {
 // here, and cost 60 MiB more of both.
 const memTableSize = 8 << 20
 
-// lockDir takes an exclusive flock on dir's lock file, without waiting.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o640)
+// lockDir takes an exclusive flock on dir's lock file, without waiting. A
+// read-only store takes it shared and neither creates nor writes the file;
+// it returns nil when there is no lock file (no writer ever opened dir).
+func lockDir(dir string, readOnly bool) (*os.File, error) {
+	flag, how := os.O_CREATE|os.O_RDWR, unix.LOCK_EX
+	if readOnly {
+		flag, how = os.O_RDONLY, unix.LOCK_SH
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), flag, 0o640)
+	if readOnly && errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open event store lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("open event store %s: %w", dir, eventstore.ErrLocked)
@@ -205,6 +245,14 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("lock event store %s: %w", dir, err)
 	}
 	return f, nil
+}
+
+// closeLock releases a lock lockDir took, if any.
+func closeLock(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	return f.Close()
 }
 
 // lastKey returns a copy of the last key of table, nil when it is empty.
@@ -279,13 +327,13 @@ func (s *Store) Close() error {
 	// full disk the flush could not finish (pebble would retry it forever),
 	// so the logs, which hold every acknowledged event, stay.
 	var err error
-	if !s.space.state().Full {
+	if !s.readOnly && !s.space.state().Full {
 		err = s.db.Flush()
 	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}
-	if lerr := s.lock.Close(); err == nil {
+	if lerr := closeLock(s.lock); err == nil {
 		err = lerr
 	}
 	if err != nil {
