@@ -33,6 +33,10 @@ type Event struct {
 	// Data is the decoded domain event (a struct value such as
 	// domain.ProposalSubmitted).
 	Data domain.Event
+
+	// ref names the stored event (id and chain hash), for the snapshots'
+	// identity.
+	ref eventRef
 }
 
 // View is a fold of the event log that the Runner feeds. Apply is called
@@ -74,8 +78,10 @@ type Views struct {
 
 	mu  *sync.RWMutex
 	all []View
-	// pos is the position the set has folded up to; guarded by mu.
+	// pos is the position the set has folded up to, at the event it names;
+	// guarded by mu.
 	pos eventstore.Position
+	at  eventRef
 }
 
 // NewViews returns an empty set of every view.

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,6 +129,7 @@ type Runner struct {
 	sinceSnap atomic.Int64
 	lastSnap  atomic.Int64 // unix nanoseconds
 	snapMu    sync.Mutex   // one snapshot write at a time
+	first     *eventRef    // the log's first event; guarded by snapMu
 }
 
 // domainFilter passes the categories of the domain's catalogue; other
@@ -143,9 +145,16 @@ func domainFilter() eventstore.Filter {
 	return eventstore.Filter{TypePrefixes: prefixes}
 }
 
+// checkTimeout bounds New's reads of the log that check the snapshots.
+const checkTimeout = time.Minute
+
 // New builds a runner over store. It loads the snapshots in cfg.Dir (a
 // missing, unreadable or outdated snapshot means that view is rebuilt from
-// the start of the log); Run then folds what came after them.
+// the start of the log) and checks that the log holds the events they stand
+// on: when it does not (a log restored from an older backup, snapshots from
+// another store), it discards every snapshot, says so in one warning, and
+// the views are rebuilt from the start. Run then folds what came after
+// them. Returns the store's error when the log cannot be read.
 func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = 200_000
@@ -168,13 +177,36 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
 	r.lastSnap.Store(time.Now().UnixNano())
 	set := cfg.NewViews()
-	from, err := loadSnapshots(cfg.Dir, set.all, r.log)
+	heads, err := loadSnapshots(cfg.Dir, set.all, r.log)
 	if err != nil {
 		return nil, err
 	}
-	r.from = from
-	if len(from) > 0 {
-		set.pos = slices.Min(from)
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	why, err := checkSnapshots(ctx, store, heads)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		r.log.Warn("projections: the snapshots do not belong to this log (restored from an older backup, or carried from another store); discarding them and rebuilding every view from the start of the log", "reason", why)
+		set = cfg.NewViews()
+		clear(heads)
+	}
+	r.from = make([]eventstore.Position, len(heads))
+	for i, h := range heads {
+		if h != nil {
+			r.from[i] = h.Position
+		}
+	}
+	if i := slices.IndexFunc(heads, func(h *snapshotHeader) bool { return h == nil }); i < 0 && len(heads) > 0 {
+		low := slices.MinFunc(heads, func(a, b *snapshotHeader) int { return cmp.Compare(a.Position, b.Position) })
+		set.pos, set.at = low.Position, low.At
+	}
+	for _, h := range heads {
+		if h != nil {
+			r.first = &h.First
+			break
+		}
 	}
 	r.cur.Store(set)
 	r.pos.Store(uint64(set.pos))
@@ -331,7 +363,7 @@ func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pip
 		}
 		it := item{pos: d.Position, caughtUp: d.CaughtUp}
 		if se := d.Event; se != nil {
-			it.e = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor}
+			it.e = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, ref: refOf(*se)}
 			if it.e.Data, it.err = r.cfg.Decode(se.Type, se.Data); it.err != nil {
 				it.err = &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: it.err}
 			}
@@ -405,7 +437,7 @@ func (r *Runner) fold(items []item) (int, error) {
 		failed, n = err, at[ok]
 	}
 	if ok > 0 {
-		set.pos = evs[ok-1].Position
+		set.pos, set.at = evs[ok-1].Position, evs[ok-1].ref
 	}
 	set.mu.Unlock()
 	r.applyMu.Unlock()
@@ -576,7 +608,7 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 		if err != nil {
 			return &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
 		}
-		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data}
+		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data, ref: refOf(se)}
 		set.mu.Lock()
 		for _, v := range set.all {
 			if err := v.Apply(e); err != nil {
@@ -584,7 +616,7 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 				return &ApplyError{View: v.Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
 			}
 		}
-		set.pos = e.Position
+		set.pos, set.at = e.Position, e.ref
 		set.mu.Unlock()
 	}
 	return nil
@@ -658,7 +690,7 @@ func (r *Runner) snapshot(final bool) error {
 	// The read lock keeps the fold out while the views are encoded, so the
 	// snapshots are of one position; readers go on meanwhile.
 	set.mu.RLock()
-	pos := set.pos
+	pos, at := set.pos, set.at
 	snaps := make([][]byte, len(set.all))
 	var err error
 	for i, v := range set.all {
@@ -674,10 +706,24 @@ func (r *Runner) snapshot(final bool) error {
 	if err != nil {
 		return err
 	}
+	if r.first == nil {
+		// The log's first event, read once: it never changes.
+		for ev, err := range r.store.ReadAll(context.Background(), eventstore.ReadAllOptions{Max: 1}) {
+			if err != nil {
+				return fmt.Errorf("projections: snapshot: read the first event of the log: %w", err)
+			}
+			first := refOf(ev)
+			r.first = &first
+			break
+		}
+		if r.first == nil {
+			return fmt.Errorf("projections: snapshot at position %d of an empty log", pos)
+		}
+	}
 	r.sinceSnap.Store(0)
 	r.lastSnap.Store(time.Now().UnixNano())
 	start := time.Now()
-	if err := writeSnapshots(r.cfg.Dir, set.all, snaps, pos); err != nil {
+	if err := writeSnapshots(r.cfg.Dir, set.all, snaps, identity{pos: pos, at: at, first: *r.first}); err != nil {
 		return err
 	}
 	r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))

@@ -1,11 +1,15 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
 )
 
 // state returns every view's snapshot, the whole state of a set, for
@@ -248,7 +253,7 @@ func TestSnapshotsRestartWithoutReplay(t *testing.T) {
 func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
 	cases := map[string]func(t *testing.T, path string){
 		"view version changed": func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Version = 99 }) },
-		"unknown format":       func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Format = 2 }) },
+		"unknown format":       func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Format = 99 }) },
 		"damaged payload": func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)
@@ -385,4 +390,96 @@ func TestAsOfEveryPositionEqualsIncremental(t *testing.T) {
 	<-r.asOf
 	_, err = r.AsOf(context.Background(), AsOf{Position: pos[0]})
 	require.NoError(t, err)
+}
+
+// copyTree copies every file under src to dst, as a backup does.
+func copyTree(tb testing.TB, src, dst string) {
+	tb.Helper()
+	require.NoError(tb, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o750)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o640)
+	}))
+}
+
+// TestSnapshotsOfAnotherLogAreDiscarded restores an older backup of the log
+// under newer snapshots, and carries snapshots to a store holding another
+// ledger: the runner discards them with one warning, rebuilds, is ready at
+// the log's true head, and sees new writes.
+func TestSnapshotsOfAnotherLogAreDiscarded(t *testing.T) {
+	ctx := context.Background()
+	evs := newGen(11, 3).events(300)
+	storeDir, backup, snaps := t.TempDir(), t.TempDir(), t.TempDir()
+
+	s, err := pebble.Open(storeDir)
+	require.NoError(t, err)
+	mustAppend(t, s, evs[:150])
+	require.NoError(t, s.Close())
+	copyTree(t, storeDir, backup)
+	s, err = pebble.Open(storeDir)
+	require.NoError(t, err)
+	pos := mustAppend(t, s, evs[150:250])
+	r, err := New(s, Config{Dir: snaps})
+	require.NoError(t, err)
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	require.NoError(t, s.Close())
+
+	check := func(t *testing.T, storeDir string, more []domain.Event) {
+		s, err := pebble.Open(storeDir)
+		require.NoError(t, err)
+		defer s.Close()
+		var logged bytes.Buffer
+		r, err := New(s, Config{Dir: snaps, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		require.NoError(t, err)
+		assert.Equal(t, 1, strings.Count(logged.String(), "do not belong to this log"), "one clear line:\n%s", logged.String())
+		assert.Equal(t, eventstore.Start, r.Position(), "every view starts over")
+
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(rctx) }()
+		require.Eventually(t, r.Ready, 5*time.Second, time.Millisecond)
+		head, err := r.Head(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, head, r.Position(), "ready at the log's true head")
+		assert.Equal(t, state(t, foldAll(t, readAll(t, s))), state(t, r.Views()))
+
+		written := mustAppend(t, s, more)
+		require.NoError(t, r.WaitFor(ctx, written[len(written)-1]), "new writes are folded")
+		assert.Equal(t, state(t, foldAll(t, readAll(t, s))), state(t, r.Views()), "new writes are visible")
+		cancel()
+		require.NoError(t, <-done)
+	}
+	t.Run("snapshots of the same log are kept", func(t *testing.T) {
+		s, err := pebble.Open(storeDir)
+		require.NoError(t, err)
+		defer s.Close()
+		var logged bytes.Buffer
+		r, err := New(s, Config{Dir: snaps, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		require.NoError(t, err)
+		assert.Equal(t, pos[len(pos)-1], r.Position())
+		assert.NotContains(t, logged.String(), "do not belong")
+	})
+	t.Run("log restored from an older backup", func(t *testing.T) {
+		check(t, backup, evs[150:160])
+	})
+	t.Run("snapshots carried to another ledger", func(t *testing.T) {
+		other := t.TempDir()
+		s, err := pebble.Open(other)
+		require.NoError(t, err)
+		mustAppend(t, s, evs[:260]) // the same events with other ids: another ledger
+		require.NoError(t, s.Close())
+		check(t, other, evs[260:270])
+	})
 }

@@ -3,6 +3,7 @@ package projections
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,22 +16,33 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // A snapshot file, <dir>/<view>.snap, is a header line of JSON followed by
 // the view's own encoding of its state:
 //
-//	{"format":1,"view":"board","version":1,"position":1234,"size":5678,"crc32c":…}\n
+//	{"format":2,"view":"board","version":1,"position":1234,
+//	 "at":{"id":"…","hash":"…"},"first":{"id":"…","hash":"…"},"size":5678,"crc32c":…}\n
 //	<size bytes of payload>
 //
 // format is the version of this file layout. A file whose format, view name
 // or view version is not the expected one, or whose payload does not match
 // its size and checksum, is ignored and the view is rebuilt from the start
 // of the log.
+//
+// at and first say which ledger the snapshot stands on: the id and chain
+// hash of the event at position (the last one folded) and of the log's
+// first event. A snapshot whose events the log does not hold at those
+// places (a log restored from an older backup, snapshots carried to another
+// store by a copy or an import) is discarded and the views rebuilt (see
+// checkSnapshots).
 
-// snapshotFormat is the version of the snapshot file layout.
-const snapshotFormat = 1
+// snapshotFormat is the version of the snapshot file layout. Format 1 had
+// no at and first; its files are ignored.
+const snapshotFormat = 2
 
 // snapshotHeader is the first line of a snapshot file.
 type snapshotHeader struct {
@@ -38,8 +50,28 @@ type snapshotHeader struct {
 	View     string              `json:"view"`
 	Version  int                 `json:"version"`
 	Position eventstore.Position `json:"position"`
+	At       eventRef            `json:"at"`
+	First    eventRef            `json:"first"`
 	Size     int                 `json:"size"`
 	CRC32C   uint32              `json:"crc32c"`
+}
+
+// eventRef names one event of a ledger: its id and its chain hash (which
+// covers, through its stream's chain, everything before it in its stream).
+type eventRef struct {
+	ID   uuid.UUID `json:"id"`
+	Hash string    `json:"hash"`
+}
+
+// refOf names ev.
+func refOf(ev eventstore.Event) eventRef { return eventRef{ID: ev.ID, Hash: ev.Metadata.Hash} }
+
+// identity is where a set of snapshots stands: the ledger (its first
+// event) and the last event folded.
+type identity struct {
+	pos   eventstore.Position
+	at    eventRef
+	first eventRef
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -47,13 +79,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func snapshotPath(dir, view string) string { return filepath.Join(dir, view+".snap") }
 
 // loadSnapshots restores each view from its snapshot in dir, in parallel,
-// and returns each view's checkpoint: the position its snapshot holds, or
-// Start when the view has to be rebuilt. Only a failure to read the
-// directory is an error; a bad snapshot is logged and means a rebuild.
-func loadSnapshots(dir string, views []View, log *slog.Logger) ([]eventstore.Position, error) {
-	from := make([]eventstore.Position, len(views))
+// and returns each view's header (nil when the view has to be rebuilt).
+// Only a failure to read the directory is an error; a bad snapshot is
+// logged and means a rebuild.
+func loadSnapshots(dir string, views []View, log *slog.Logger) ([]*snapshotHeader, error) {
+	heads := make([]*snapshotHeader, len(views))
 	if dir == "" {
-		return from, nil
+		return heads, nil
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("projections: snapshot directory: %w", err)
@@ -66,61 +98,122 @@ func loadSnapshots(dir string, views []View, log *slog.Logger) ([]eventstore.Pos
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			pos, err := loadSnapshot(dir, v)
+			h, err := loadSnapshot(dir, v)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				log.Info("projections: no snapshot; rebuilding", "view", v.Name())
 			case err != nil:
 				log.Warn("projections: snapshot unusable; rebuilding", "view", v.Name(), "err", err)
 			default:
-				from[i] = pos
+				heads[i] = h
 			}
 		})
 	}
 	wg.Wait()
-	return from, nil
+	return heads, nil
+}
+
+// checkSnapshots checks that the log holds the events the snapshots stand
+// on: the same first event, and at each snapshot's position the event it
+// names. It returns why not ("" when every snapshot belongs to the log), or
+// the store's error.
+func checkSnapshots(ctx context.Context, store eventstore.Store, heads []*snapshotHeader) (string, error) {
+	var first *eventstore.Event
+	at := map[eventstore.Position]*eventstore.Event{}
+	read := func(from eventstore.Position) (*eventstore.Event, error) {
+		for ev, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{From: from, Max: 1}) {
+			if err != nil {
+				return nil, fmt.Errorf("projections: check the snapshots against the log at %d: %w", from, err)
+			}
+			return &ev, nil
+		}
+		return nil, nil
+	}
+	for _, h := range heads {
+		if h == nil {
+			continue
+		}
+		if first == nil {
+			ev, err := read(eventstore.Start)
+			if err != nil {
+				return "", err
+			}
+			if ev == nil {
+				return fmt.Sprintf("the %s snapshot stands on position %d, but the log is empty", h.View, h.Position), nil
+			}
+			first = ev
+		}
+		if refOf(*first) != h.First {
+			return fmt.Sprintf("the %s snapshot was taken of another ledger: its first event is %s, the log's is %s", h.View, h.First.ID, first.ID), nil
+		}
+		ev, ok := at[h.Position]
+		if !ok {
+			var err error
+			if ev, err = read(h.Position); err != nil {
+				return "", err
+			}
+			at[h.Position] = ev
+		}
+		switch {
+		case ev == nil:
+			return fmt.Sprintf("the %s snapshot stands on position %d, past the end of the log", h.View, h.Position), nil
+		case ev.Position != h.Position || refOf(*ev) != h.At:
+			return fmt.Sprintf("the %s snapshot stands on event %s at position %d, which the log does not hold there", h.View, h.At.ID, h.Position), nil
+		}
+	}
+	return "", nil
 }
 
 // errOutdated marks a snapshot of another format or view version.
 var errOutdated = errors.New("snapshot outdated")
 
-// loadSnapshot restores v from its snapshot file. On any error v keeps its
-// empty state (UnmarshalSnapshot replaces the state only on success).
-func loadSnapshot(dir string, v View) (eventstore.Position, error) {
+// loadSnapshot restores v from its snapshot file and returns its header.
+// On any error v keeps its empty state (UnmarshalSnapshot replaces the
+// state only on success).
+func loadSnapshot(dir string, v View) (*snapshotHeader, error) {
+	h, payload, err := readSnapshot(dir, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.UnmarshalSnapshot(payload); err != nil {
+		return nil, fmt.Errorf("decode payload: %w", err)
+	}
+	return h, nil
+}
+
+// readSnapshot reads v's snapshot file and checks its header and checksum.
+func readSnapshot(dir string, v View) (*snapshotHeader, []byte, error) {
 	f, err := os.Open(snapshotPath(dir, v.Name()))
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
 	line, err := br.ReadBytes('\n')
 	if err != nil {
-		return 0, fmt.Errorf("read header: %w", err)
+		return nil, nil, fmt.Errorf("read header: %w", err)
 	}
 	var h snapshotHeader
 	if err := json.Unmarshal(line, &h); err != nil {
-		return 0, fmt.Errorf("header: %w", err)
+		return nil, nil, fmt.Errorf("header: %w", err)
 	}
 	if h.Format != snapshotFormat || h.View != v.Name() || h.Version != v.Version() {
-		return 0, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
+		return nil, nil, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
 			errOutdated, h.Format, h.View, h.Version, snapshotFormat, v.Name(), v.Version())
 	}
 	payload := make([]byte, h.Size)
 	if _, err := io.ReadFull(br, payload); err != nil {
-		return 0, fmt.Errorf("read payload: %w", err)
+		return nil, nil, fmt.Errorf("read payload: %w", err)
 	}
 	if crc32.Checksum(payload, castagnoli) != h.CRC32C {
-		return 0, errors.New("payload checksum mismatch")
+		return nil, nil, errors.New("payload checksum mismatch")
 	}
-	if err := v.UnmarshalSnapshot(payload); err != nil {
-		return 0, fmt.Errorf("decode payload: %w", err)
-	}
-	return h.Position, nil
+	return &h, payload, nil
 }
 
 // writeSnapshots writes each view's payload (nil payloads are skipped) in
 // parallel.
-func writeSnapshots(dir string, views []View, payloads [][]byte, pos eventstore.Position) error {
+func writeSnapshots(dir string, views []View, payloads [][]byte, id identity) error {
 	errs := make([]error, len(views))
 	var wg sync.WaitGroup
 	for i, v := range views {
@@ -128,7 +221,7 @@ func writeSnapshots(dir string, views []View, payloads [][]byte, pos eventstore.
 			continue
 		}
 		wg.Go(func() {
-			errs[i] = writeSnapshot(dir, v, payloads[i], pos)
+			errs[i] = writeSnapshot(dir, v, payloads[i], id)
 		})
 	}
 	wg.Wait()
@@ -137,10 +230,10 @@ func writeSnapshots(dir string, views []View, payloads [][]byte, pos eventstore.
 
 // writeSnapshot writes one snapshot atomically: a temporary file, fsync,
 // rename over the old one, fsync of the directory.
-func writeSnapshot(dir string, v View, payload []byte, pos eventstore.Position) error {
+func writeSnapshot(dir string, v View, payload []byte, id identity) error {
 	h, err := json.Marshal(snapshotHeader{
-		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: pos,
-		Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli),
+		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
+		At: id.at, First: id.first, Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli),
 	})
 	if err != nil {
 		return fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
