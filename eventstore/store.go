@@ -48,6 +48,10 @@ type Metadata struct {
 	PrevHash string `json:"prev_hash,omitempty"`
 	// Hash is this event's own hash (hex) over its exact stored bytes and PrevHash.
 	Hash string `json:"hash,omitempty"`
+	// HashScheme says how Hash was computed (see ledger.ChainHash): 0 (absent)
+	// for the first scheme, which left out the recorded time, 2 for the
+	// scheme that covers it.
+	HashScheme int `json:"hash_scheme,omitempty"`
 }
 
 // EventData is an event to append. Its ID makes appends idempotent: sending
@@ -61,6 +65,11 @@ type EventData struct {
 	Data json.RawMessage
 	// Metadata is the envelope's metadata.
 	Metadata Metadata
+	// Recorded, when set, is the event's recorded time: the store keeps it
+	// exactly (in UTC, to the nanosecond) instead of stamping its own, so
+	// that a hash over it can be computed before the append. Zero lets the
+	// store stamp its commit time.
+	Recorded time.Time
 }
 
 // Event is a recorded event: what was appended plus where and when the store
@@ -76,7 +85,8 @@ type Event struct {
 	Position Position
 	// Type is the versioned event type.
 	Type string
-	// Recorded is when the store committed the event (UTC).
+	// Recorded is when the event was recorded (UTC): the time its writer
+	// gave (EventData.Recorded), or else the store's commit time.
 	Recorded time.Time
 	// Data is the event's JSON body, exactly as appended.
 	Data json.RawMessage

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/domain"
@@ -12,11 +13,13 @@ import (
 // Execute does: domain.Encode for type and body, actor, role, correlation
 // and causation (opts.CommandID) in the metadata, and the hash chain
 // continued from lastHash, the hash of the stream's event at revision
-// (-1 and "" for a stream with no events). newID gives each event its id.
+// (-1 and "" for a stream with no events). newID gives each event its id; recorded is the recorded time every
+// event carries (EventData.Recorded) and its hash covers.
 // It is for writers that decide in memory and append in bulk (yishi
 // generate); they must append the result with the expected revision
 // revision.
-func EncodeEvents(stream string, revision int64, lastHash string, events []domain.Event, actor Actor, opts Options, newID func() uuid.UUID) ([]eventstore.EventData, error) {
+func EncodeEvents(stream string, revision int64, lastHash string, events []domain.Event, actor Actor, opts Options, newID func() uuid.UUID, recorded time.Time) ([]eventstore.EventData, error) {
+	recorded = recorded.UTC()
 	out := make([]eventstore.EventData, len(events))
 	prev := lastHash
 	for i, e := range events {
@@ -34,9 +37,11 @@ func EncodeEvents(stream string, revision int64, lastHash string, events []domai
 				CorrelationID: opts.CorrelationID,
 				CausationID:   opts.CommandID,
 				PrevHash:      prev,
+				HashScheme:    HashScheme,
 			},
+			Recorded: recorded,
 		}
-		ed.Metadata.Hash = ChainHash(prev, stream, uint64(revision+1+int64(i)), ed.ID, typ, body, ed.Metadata)
+		ed.Metadata.Hash = ChainHash(prev, stream, uint64(revision+1+int64(i)), ed.ID, typ, body, ed.Metadata, recorded)
 		prev = ed.Metadata.Hash
 		out[i] = ed
 	}

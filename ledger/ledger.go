@@ -77,9 +77,12 @@ type Result struct {
 type Ledger struct {
 	store eventstore.Store
 	now   func() time.Time
-	newID func() uuid.UUID
-	locks streamLocks
-	cache *streamCache
+	// recordedNow stamps the recorded time of appended events (covered by
+	// their hashes): the wall clock, whatever clock decides.
+	recordedNow func() time.Time
+	newID       func() uuid.UUID
+	locks       streamLocks
+	cache       *streamCache
 }
 
 // Option configures a Ledger.
@@ -91,10 +94,11 @@ func WithClock(now func() time.Time) Option { return func(l *Ledger) { l.now = n
 // New returns a ledger over store.
 func New(store eventstore.Store, opts ...Option) *Ledger {
 	l := &Ledger{
-		store: store,
-		now:   func() time.Time { return time.Now().UTC() },
-		newID: func() uuid.UUID { return uuid.Must(uuid.NewV7()) },
-		cache: newStreamCache(),
+		store:       store,
+		now:         func() time.Time { return time.Now().UTC() },
+		recordedNow: func() time.Time { return time.Now().UTC() },
+		newID:       func() uuid.UUID { return uuid.Must(uuid.NewV7()) },
+		cache:       newStreamCache(),
 	}
 	for _, o := range opts {
 		o(l)
@@ -256,7 +260,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 
 // encode turns decided events into store events, chaining their hashes.
 func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
-	return EncodeEvents(stream, s.revision, s.lastHash, events, actor, opts, l.newID)
+	return EncodeEvents(stream, s.revision, s.lastHash, events, actor, opts, l.newID, l.recordedNow())
 }
 
 // checkFollowUps decides, without appending, the follow-ups that events

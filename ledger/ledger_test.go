@@ -252,6 +252,12 @@ func TestVerify(t *testing.T) {
 		"data":      func(e *eventstore.Event) { e.Data = []byte(`{"title":"改过的"}`) },
 		"actor":     func(e *eventstore.Event) { e.Metadata.Actor = "someone-else" },
 		"prev link": func(e *eventstore.Event) { e.Metadata.PrevHash = e.Metadata.Hash },
+		"recorded":  func(e *eventstore.Event) { e.Recorded = e.Recorded.Add(-24 * time.Hour) },
+		"downgraded to the scheme without recorded time": func(e *eventstore.Event) {
+			e.Metadata.HashScheme = ledger.HashSchemeV1
+			e.Metadata.Hash = ledger.ChainHash(e.Metadata.PrevHash, e.Stream, e.Revision, e.ID, e.Type, e.Data, e.Metadata, e.Recorded)
+		},
+		"unknown scheme": func(e *eventstore.Event) { e.Metadata.HashScheme = 7 },
 	} {
 		t.Run(name, func(t *testing.T) {
 			tampered := tamperedStore{Store: store, at: 4, alter: alter}
@@ -261,6 +267,40 @@ func TestVerify(t *testing.T) {
 			assert.Equal(t, tampered.position(t), terr.Position, "names the altered event")
 		})
 	}
+}
+
+// TestOldChainsStillVerify appends events as ledgers written before the
+// recorded time was hashed hold them (hash scheme 1, the store stamping the
+// time), continues their streams with the ledger, and verifies both under
+// their own schemes.
+func TestOldChainsStillVerify(t *testing.T) {
+	ctx := context.Background()
+	store := MustOpenStore(t)
+	l := ledger.New(store, ledger.WithClock(clock))
+	id := uuid.NewString()
+	stream := domain.ProposalStream(id)
+	first, err := domain.Decide(nil, submit(id), clock())
+	require.NoError(t, err)
+	typ, body, err := domain.Encode(first[0])
+	require.NoError(t, err)
+	old := eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: typ, Data: body, Metadata: eventstore.Metadata{Actor: facilitator.ID, Role: facilitator.Role}}
+	old.Metadata.Hash = ledger.ChainHash("", stream, 0, old.ID, typ, body, old.Metadata, time.Time{})
+	_, err = store.Append(ctx, stream, eventstore.NoStream(), old)
+	require.NoError(t, err)
+	_, err = l.Execute(ctx, support(id, 1), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	rep, err := ledger.Verify(ctx, store, nil)
+	require.NoError(t, err)
+	assert.Equal(t, map[int]uint64{ledger.HashSchemeV1: 1, ledger.HashSchemeV2: 1}, rep.Schemes)
+	assert.True(t, rep.Dense, "the embedded store's positions are checked")
+
+	// The old event's recorded time is not covered; the new one's is.
+	_, err = ledger.Verify(ctx, tamperedStore{Store: store, at: 1, alter: func(e *eventstore.Event) { e.Recorded = e.Recorded.Add(time.Hour) }}, nil)
+	require.NoError(t, err, "scheme 1 did not cover the recorded time")
+	_, err = ledger.Verify(ctx, tamperedStore{Store: store, at: 2, alter: func(e *eventstore.Event) { e.Recorded = e.Recorded.Add(time.Hour) }}, nil)
+	var terr *ledger.TamperError
+	require.ErrorAs(t, err, &terr)
 }
 
 // tamperedStore alters the at-th event (1-based) of the global log on read.

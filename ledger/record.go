@@ -29,9 +29,10 @@ func (l *Ledger) Record(ctx context.Context, stream string, ifRevision int64, ac
 		ID:       l.newID(),
 		Type:     typ,
 		Data:     body,
-		Metadata: eventstore.Metadata{Actor: actor.ID, Role: actor.Role, PrevHash: prev},
+		Metadata: eventstore.Metadata{Actor: actor.ID, Role: actor.Role, PrevHash: prev, HashScheme: HashScheme},
+		Recorded: l.recordedNow(),
 	}
-	ed.Metadata.Hash = ChainHash(prev, stream, uint64(ifRevision+1), ed.ID, typ, body, ed.Metadata)
+	ed.Metadata.Hash = ChainHash(prev, stream, uint64(ifRevision+1), ed.ID, typ, body, ed.Metadata, ed.Recorded)
 	res, err := l.store.Append(ctx, stream, expected, ed)
 	if err != nil {
 		return res, fmt.Errorf("record %s to %s: %w", typ, stream, err)

@@ -162,7 +162,9 @@ func Open(msg []byte, verifier note.Verifier) (Checkpoint, error) {
 
 // Check re-computes the tree over the first c.Size events of the log and
 // compares it with the checkpoint. Returns an error matching ErrMismatch
-// when the log is shorter or its tree's root differs.
+// when the log is shorter (events deleted), its tree's root differs
+// (events altered, dropped or reordered), or its c.Size-th event is not at
+// the checkpoint's head position (positions shifted).
 func Check(ctx context.Context, store eventstore.Store, c Checkpoint, progress func(n int64)) error {
 	t, err := Build(ctx, store, c.Size, progress)
 	if err != nil {
@@ -177,6 +179,9 @@ func Check(ctx context.Context, store eventstore.Store, c Checkpoint, progress f
 	}
 	if root != c.Root {
 		return fmt.Errorf("%w: the first %d events hash to %s, the checkpoint says %s", ErrMismatch, c.Size, root, c.Root)
+	}
+	if t.head != c.Head {
+		return fmt.Errorf("%w: the log's event number %d is at position %d, the checkpoint's at %d (positions were shifted)", ErrMismatch, c.Size, t.head, c.Head)
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func (s rewrittenStore) ReadAll(ctx context.Context, opts eventstore.ReadAllOpti
 					if n != s.at {
 						ev.Metadata.PrevHash = prev
 					}
-					ev.Metadata.Hash = ledger.ChainHash(ev.Metadata.PrevHash, ev.Stream, ev.Revision, ev.ID, ev.Type, ev.Data, ev.Metadata)
+					ev.Metadata.Hash = ledger.ChainHash(ev.Metadata.PrevHash, ev.Stream, ev.Revision, ev.ID, ev.Type, ev.Data, ev.Metadata, ev.Recorded)
 					prev = ev.Metadata.Hash
 				}
 			}

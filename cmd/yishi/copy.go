@@ -182,7 +182,7 @@ func (c *copier) flush(ctx context.Context, batch []eventstore.Event) error {
 		if int64(e.Revision) != have+1+int64(len(todo)) {
 			return fmt.Errorf("%s: source event %s has revision %d, but the target holds up to %d", stream, e.ID, e.Revision, have)
 		}
-		todo = append(todo, eventstore.EventData{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata})
+		todo = append(todo, eventstore.EventData{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata, Recorded: e.Recorded})
 	}
 	if len(todo) > 0 {
 		exp := eventstore.NoStream()

@@ -3,17 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	pebbledb "github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/seal"
 )
 
 // buildLedger generates a small domain-valid ledger in a fresh data
@@ -149,4 +155,166 @@ func TestReadOnlyStoreRefusesAppends(t *testing.T) {
 	_, err = pebble.Open(dir)
 	require.Error(t, err, "a writer waits for the reader")
 	require.NoError(t, ro.Close())
+}
+
+// tamperStore opens the embedded store in dir with pebble itself, as an
+// attacker with the files would, and lets f change its keys and values.
+func tamperStore(t *testing.T, dir string, f func(db *pebbledb.DB, events [][2][]byte)) {
+	t.Helper()
+	db, err := pebbledb.Open(filepath.Join(dir, "pebble"), &pebbledb.Options{})
+	require.NoError(t, err)
+	it, err := db.NewIter(&pebbledb.IterOptions{LowerBound: []byte{'e'}, UpperBound: []byte{'f'}})
+	require.NoError(t, err)
+	var events [][2][]byte
+	for it.First(); it.Valid(); it.Next() {
+		events = append(events, [2][]byte{slices.Clone(it.Key()), slices.Clone(it.Value())})
+	}
+	require.NoError(t, it.Close())
+	f(db, events)
+	require.NoError(t, db.Close())
+}
+
+// positionKey is the embedded store's key of the event at pos.
+func positionKey(pos uint64) []byte { return binary.BigEndian.AppendUint64([]byte{'e'}, pos) }
+
+// verifyOut runs yishi verify with args and returns its output and error.
+func verifyOut(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"verify"}, args...), func(string) string { return "" }, &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+// TestVerifyCatchesWhatTheChainsMissed tries on copies of a store what
+// verify and the signed checkpoint did not see before: a changed recorded
+// time, positions shifted by 1,000, the last events of a stream or of the
+// log deleted.
+func TestVerifyCatchesWhatTheChainsMissed(t *testing.T) {
+	ctx := context.Background()
+	dir := buildLedger(t, "300")
+	keys := t.TempDir()
+	var out, errOut bytes.Buffer
+	getenv := func(string) string { return "" }
+	require.NoError(t, run(ctx, []string{"seal", "keygen", "--name", "auditor", "--dir", keys}, getenv, &out, &errOut))
+	cp := filepath.Join(keys, "cp")
+	require.NoError(t, run(ctx, []string{"seal", "sign", "--store", dir, "--key", filepath.Join(keys, "auditor.skey"), "--out", cp}, getenv, &out, &errOut))
+	withCheckpoint := []string{"--checkpoint", cp, "--vkey", filepath.Join(keys, "auditor.vkey")}
+
+	got, err := verifyOut(t, append([]string{"--store", dir}, withCheckpoint...)...)
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "without a gap")
+	assert.NotContains(t, got, "note:", "every event of a new ledger covers its recorded time")
+
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, db *pebbledb.DB, events [][2][]byte)
+		// without and with say what verify reports without and with the
+		// checkpoint ("" when it cannot notice).
+		without, with string
+	}{
+		{"recorded time changed", func(t *testing.T, db *pebbledb.DB, events [][2][]byte) {
+			k, v := events[len(events)/2][0], events[len(events)/2][1]
+			// Value layout: version, revision (uvarint), recorded (varint ns), …
+			_, n := binary.Uvarint(v[1:])
+			rec, m := binary.Varint(v[1+n:])
+			nv := append(slices.Clone(v[:1+n]), binary.AppendVarint(nil, rec+int64(time.Hour))...)
+			nv = append(nv, v[1+n+m:]...)
+			require.NoError(t, db.Set(k, nv, pebbledb.Sync))
+		}, "do not match the event's hash", "do not match the event's hash"},
+		{"positions shifted by 1,000", func(t *testing.T, db *pebbledb.DB, events [][2][]byte) {
+			for i := len(events) - 1; i >= 0; i-- {
+				pos := binary.BigEndian.Uint64(events[i][0][1:])
+				require.NoError(t, db.Delete(events[i][0], pebbledb.NoSync))
+				require.NoError(t, db.Set(positionKey(pos+1000), events[i][1], pebbledb.NoSync))
+			}
+			require.NoError(t, db.Flush())
+		}, "position 1001 follows position 0", "position 1001 follows position 0"},
+		{"last events of the log deleted", func(t *testing.T, db *pebbledb.DB, events [][2][]byte) {
+			for _, e := range events[len(events)-3:] {
+				require.NoError(t, db.Delete(e[0], pebbledb.Sync))
+			}
+		}, "", "the log holds"},
+		{"last event of a stream deleted in the middle of the log", func(t *testing.T, db *pebbledb.DB, events [][2][]byte) {
+			require.NoError(t, db.Delete(lastOfAStream(t, events), pebbledb.Sync))
+		}, "events are missing from the log", "events are missing from the log"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			evidence := copyDir(t, dir)
+			tamperStore(t, evidence, func(db *pebbledb.DB, events [][2][]byte) { c.tamper(t, db, events) })
+			got, err := verifyOut(t, "--store", evidence)
+			if c.without == "" {
+				require.NoError(t, err, "nothing to compare with: %s", got)
+			} else {
+				require.Error(t, err, got)
+				assert.Contains(t, got, c.without)
+			}
+			got, err = verifyOut(t, append([]string{"--store", evidence}, withCheckpoint...)...)
+			require.Error(t, err, got)
+			assert.Contains(t, got, c.with)
+		})
+	}
+
+	// The checkpoint alone (without the chains' position check) catches
+	// shifted positions: its signed head is compared with the log's.
+	t.Run("checkpoint alone sees shifted positions", func(t *testing.T) {
+		evidence := copyDir(t, dir)
+		tamperStore(t, evidence, func(db *pebbledb.DB, events [][2][]byte) {
+			for i := len(events) - 1; i >= 0; i-- {
+				pos := binary.BigEndian.Uint64(events[i][0][1:])
+				require.NoError(t, db.Delete(events[i][0], pebbledb.NoSync))
+				require.NoError(t, db.Set(positionKey(pos+1000), events[i][1], pebbledb.NoSync))
+			}
+		})
+		c, err := openCheckpoint(cp, filepath.Join(keys, "auditor.vkey"))
+		require.NoError(t, err)
+		s, err := pebble.Open(evidence, pebble.ReadOnly())
+		require.NoError(t, err)
+		defer s.Close()
+		err = seal.Check(ctx, s, c, nil)
+		require.ErrorIs(t, err, seal.ErrMismatch)
+		assert.Contains(t, err.Error(), "positions were shifted")
+	})
+}
+
+// lastOfAStream returns the key of an event in the middle of the log that
+// is the last of its stream.
+func lastOfAStream(t *testing.T, events [][2][]byte) []byte {
+	t.Helper()
+	// The stream name follows version, revision, recorded and the 16-byte id.
+	stream := func(v []byte) string {
+		_, n := binary.Uvarint(v[1:])
+		_, m := binary.Varint(v[1+n:])
+		rest := v[1+n+m+16:]
+		l, k := binary.Uvarint(rest)
+		return string(rest[k : k+int(l)])
+	}
+	last := map[string]int{}
+	for i, e := range events {
+		last[stream(e[1])] = i
+	}
+	for i := len(events) / 3; i < len(events)-10; i++ {
+		if last[stream(events[i][1])] == i {
+			return events[i][0]
+		}
+	}
+	t.Fatal("no stream ends in the middle of the log")
+	return nil
+}
+
+// TestCopiedLedgerStillVerifies copies a ledger to KurrentDB and back: the
+// recorded times travel with the events, so their hashes still hold.
+func TestCopiedLedgerStillVerifies(t *testing.T) {
+	dir := buildLedger(t, "100")
+	srv := kurrenttest.MustStart(t)
+	out, err := runCopy(t, dir, srv.ConnectionString())
+	require.NoError(t, err, out)
+	got, err := verifyOut(t, "--store", srv.ConnectionString())
+	require.NoError(t, err, got)
+	back := filepath.Join(t.TempDir(), "back")
+	out, err = runCopy(t, srv.ConnectionString(), back)
+	require.NoError(t, err, out)
+	got, err = verifyOut(t, "--store", back)
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "without a gap")
 }

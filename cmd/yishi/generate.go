@@ -378,7 +378,7 @@ func (g *generator) execute(actor ledger.Actor, cmd domain.Command, opts ledger.
 	if len(events) == 0 {
 		return nil
 	}
-	data, err := ledger.EncodeEvents(s.name, s.revision, s.hash, events, actor, opts, func() uuid.UUID { return uuid.Must(uuid.NewV7()) })
+	data, err := ledger.EncodeEvents(s.name, s.revision, s.hash, events, actor, opts, func() uuid.UUID { return uuid.Must(uuid.NewV7()) }, time.Now())
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}

@@ -59,6 +59,13 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "OK: %d events in %d streams verified, head position %d\n", rep.Events, rep.Streams, rep.Head)
+	if rep.Dense {
+		fmt.Fprintf(stdout, "OK: positions run from 1 to %d without a gap\n", rep.Head)
+	}
+	if n := rep.Schemes[ledger.HashSchemeV1]; n > 0 {
+		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes do not cover their recorded time; %d do\n",
+			n, ledger.HashSchemeV2, rep.Schemes[ledger.HashSchemeV2])
+	}
 	if cp == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -20,7 +21,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	proposed := make([]esdb.EventData, len(events))
 	for i, e := range events {
-		meta, err := json.Marshal(e.Metadata)
+		sm := storedMetadata{Metadata: e.Metadata}
+		if !e.Recorded.IsZero() {
+			rec := e.Recorded.UTC()
+			sm.Recorded = &rec
+		}
+		meta, err := json.Marshal(sm)
 		if err != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("append to %s: encode metadata of event %d: %w", stream, i, err)
 		}
@@ -89,3 +95,11 @@ func fromCommit(commit uint64) eventstore.Position { return eventstore.Position(
 
 // toCommit is the inverse of fromCommit for a position that is not Start.
 func toCommit(p eventstore.Position) uint64 { return uint64(p) - 1 }
+
+// storedMetadata is an event's user metadata on the server: the envelope's
+// metadata and, when the writer gave one, the recorded time (the server's
+// created date is its own commit time and cannot be set).
+type storedMetadata struct {
+	eventstore.Metadata
+	Recorded *time.Time `json:"recorded,omitempty"`
+}

@@ -294,8 +294,13 @@ func convert(re *esdb.ResolvedEvent) (e eventstore.Event, ok bool, err error) {
 		e.Position = fromCommit(r.Position.Commit)
 	}
 	if len(r.UserMetadata) > 0 {
-		if err := json.Unmarshal(r.UserMetadata, &e.Metadata); err != nil {
+		var sm storedMetadata
+		if err := json.Unmarshal(r.UserMetadata, &sm); err != nil {
 			return eventstore.Event{}, false, fmt.Errorf("metadata of event %s in %s (revision %d) is not Yishi's: %w", r.EventID, r.StreamID, r.EventNumber, err)
+		}
+		e.Metadata = sm.Metadata
+		if sm.Recorded != nil {
+			e.Recorded = sm.Recorded.UTC()
 		}
 	}
 	return e, true, nil

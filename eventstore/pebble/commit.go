@@ -191,6 +191,10 @@ func (c *committer) add(r *appendRequest, recorded time.Time) (eventstore.Append
 	e := eventstore.Event{Stream: r.stream, Recorded: recorded}
 	for i, d := range r.events {
 		e.ID, e.Type, e.Data, e.Metadata = d.ID, d.Type, d.Data, d.Metadata
+		e.Recorded = recorded
+		if !d.Recorded.IsZero() {
+			e.Recorded = d.Recorded.UTC()
+		}
 		e.Revision = uint64(cur + 1 + int64(i))
 		e.Position = c.next
 		c.next++

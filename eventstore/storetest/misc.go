@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -113,7 +114,10 @@ func testMetadataRoundTrip(t *testing.T, _ Features, open Open) {
 		CausationID:   uuid.NewString(),
 		PrevHash:      strings.Repeat("ab", 32),
 		Hash:          strings.Repeat("cd", 32),
+		HashScheme:    2,
 	}
+	// A recorded time the writer gives is kept to the nanosecond, in UTC.
+	e.Recorded = time.Date(2026, 3, 14, 9, 26, 53, 589793238, time.FixedZone("CST", 8*3600))
 	res := mustAppend(t, s, stream, eventstore.NoStream(), e)
 	check := func(t *testing.T, got eventstore.Event) {
 		assert.Equal(t, e.ID, got.ID)
@@ -123,9 +127,16 @@ func testMetadataRoundTrip(t *testing.T, _ Features, open Open) {
 		assert.Equal(t, e.Type, got.Type)
 		assert.Equal(t, string(e.Data), string(got.Data), "data exactly as appended")
 		assert.Equal(t, e.Metadata, got.Metadata)
-		assert.False(t, got.Recorded.IsZero(), "recorded time set")
+		assert.True(t, e.Recorded.Equal(got.Recorded), "recorded time as given: %v, want %v", got.Recorded, e.Recorded)
 		assert.Equal(t, "UTC", got.Recorded.Location().String(), "recorded time in UTC")
 	}
+	t.Run("recorded time stamped by the store", func(t *testing.T) {
+		other := streamIn(cat)
+		mustAppend(t, s, other, eventstore.NoStream(), ev(t, "proposal.supported.v1", 1))
+		got := readStream(t, s, other)[0]
+		assert.WithinDuration(t, time.Now(), got.Recorded, time.Hour, "no time given: the store's commit time")
+		assert.Equal(t, "UTC", got.Recorded.Location().String())
+	})
 	t.Run("stream read", func(t *testing.T) { check(t, readStream(t, s, stream)[0]) })
 	t.Run("global read", func(t *testing.T) {
 		got, err := Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{stream}}}))
