@@ -39,9 +39,10 @@ func followUp(e Event) Command {
 		}
 	case VotingClosed:
 		if e.ProposalID != "" {
-			outcome := fmt.Sprintf("%s: %s", e.Text, e.Tally.Result)
+			verdict, _ := Verdict(false)
+			outcome := fmt.Sprintf("%s: %s（%s）", e.Text, verdict, e.Tally.Summary())
 			for _, o := range e.Tally.Options {
-				if o.OptionID == e.Tally.WinningOptionID {
+				if e.Tally.Adopted && o.OptionID == e.Tally.WinningOptionID {
 					outcome = fmt.Sprintf("%s: %s", e.Text, o.Label)
 				}
 			}

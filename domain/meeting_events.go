@@ -49,6 +49,25 @@ const (
 	DecidedByMediation = "mediation"
 )
 
+// How staff learnt what they record for someone else (RecordedBy set).
+const (
+	// RecordedSpoken: the person said it aloud in the meeting, where they
+	// are recorded present.
+	RecordedSpoken = "spoken"
+	// RecordedInWriting: the person handed it in writing.
+	RecordedInWriting = "in_writing"
+)
+
+// How a ballot recorded by staff was cast (VoteCast.Method).
+const (
+	// MethodShowOfHands: the person raised their hand in the room, where
+	// they are recorded present; never on a secret motion.
+	MethodShowOfHands = "show_of_hands"
+	// MethodPaper: a written ballot (书面表决) handed in; the person need
+	// not attend.
+	MethodPaper = "paper"
+)
+
 // Participant is someone invited to a meeting.
 type Participant struct {
 	PersonID string `json:"person_id"`
@@ -154,8 +173,10 @@ type MotionAmended struct {
 }
 
 // VotingOpened locks a motion's rule, options and electorate. For the
-// owners' rules Units is the compound's register at that moment; the
-// electorate is then every owner in it.
+// owners' rules Units is the compound's register at that moment, read by
+// the server from the organisation's events (never from the caller), and
+// RegisterRevision the revision of the organisation stream it was read
+// at; the electorate is then every owner in it.
 type VotingOpened struct {
 	MeetingID  string   `json:"meeting_id"`
 	MotionID   string   `json:"motion_id"`
@@ -169,11 +190,17 @@ type VotingOpened struct {
 	Electorate []Voter `json:"electorate"`
 	// Units is the register locked for the owners' rules.
 	Units []OwnedUnit `json:"units,omitempty"`
-	At    time.Time   `json:"at"`
+	// RegisterRevision is the revision of the organisation stream whose
+	// events up to it give Units (owners' rules; absent on events recorded
+	// before the server built the register).
+	RegisterRevision *int64    `json:"register_revision,omitempty"`
+	At               time.Time `json:"at"`
 }
 
 // VoteCast records a ballot. OptionID is empty for an abstention. CastBy
-// differs from VoterID when a proxy holder votes.
+// differs from VoterID when a proxy holder votes. Method and RecordedBy
+// are set when staff recorded the ballot of someone without a token (a
+// raised hand, a paper ballot).
 type VoteCast struct {
 	MeetingID string `json:"meeting_id"`
 	MotionID  string `json:"motion_id"`
@@ -181,9 +208,14 @@ type VoteCast struct {
 	// CastBy is the voter, or the holder of the voter's recorded proxy.
 	CastBy string `json:"cast_by"`
 	// OptionID is the chosen option; empty is an abstention.
-	OptionID string    `json:"option_id,omitempty"`
-	Secret   bool      `json:"secret"`
-	At       time.Time `json:"at"`
+	OptionID string `json:"option_id,omitempty"`
+	Secret   bool   `json:"secret"`
+	// Method is MethodShowOfHands or MethodPaper when staff recorded the
+	// ballot; empty when the voter or their proxy holder cast it.
+	Method string `json:"method,omitempty"`
+	// RecordedBy is the person id of the staff member who recorded it.
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // VoteChanged records that a voter changed their ballot while voting was
@@ -197,9 +229,12 @@ type VoteChanged struct {
 	// OptionID is the new choice; empty is an abstention.
 	OptionID string `json:"option_id,omitempty"`
 	// PreviousOption is the option of the ballot replaced; empty was an abstention.
-	PreviousOption string    `json:"previous_option,omitempty"`
-	Secret         bool      `json:"secret"`
-	At             time.Time `json:"at"`
+	PreviousOption string `json:"previous_option,omitempty"`
+	Secret         bool   `json:"secret"`
+	// Method and RecordedBy are as in VoteCast.
+	Method     string    `json:"method,omitempty"`
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // VotingClosed records the end of voting and the tally the domain computed.
@@ -215,21 +250,30 @@ type VotingClosed struct {
 
 // MotionObjectionRaised records an objection to a motion that is to be
 // decided by consensus; consensus cannot be recorded while it stands.
+// RecordedBy and How are set when staff recorded it for the objector.
 type MotionObjectionRaised struct {
-	MeetingID string    `json:"meeting_id"`
-	MotionID  string    `json:"motion_id"`
-	PersonID  string    `json:"person_id"`
-	Name      string    `json:"name"`
-	Reason    string    `json:"reason"`
-	At        time.Time `json:"at"`
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	PersonID  string `json:"person_id"`
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	// RecordedBy is the person id of the staff member who recorded the
+	// objection; empty when the objector raised it themselves.
+	RecordedBy string `json:"recorded_by,omitempty"`
+	// How is RecordedSpoken or RecordedInWriting when RecordedBy is set.
+	How string    `json:"how,omitempty"`
+	At  time.Time `json:"at"`
 }
 
 // MotionObjectionWithdrawn records that an objector withdrew.
 type MotionObjectionWithdrawn struct {
-	MeetingID string    `json:"meeting_id"`
-	MotionID  string    `json:"motion_id"`
-	PersonID  string    `json:"person_id"`
-	At        time.Time `json:"at"`
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	PersonID  string `json:"person_id"`
+	// RecordedBy and How are as in MotionObjectionRaised.
+	RecordedBy string    `json:"recorded_by,omitempty"`
+	How        string    `json:"how,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // ConsensusReached records agreement without a vote on one option of a
@@ -437,15 +481,21 @@ type AmendMotion struct {
 	Reason    string   `json:"reason"`
 }
 
-// OpenVoting locks the motion's rule and options and the electorate that
-// arrives with the command: the door reads it from the organisation (the
-// invited residents, or the compound's owners for the art. 278 rules, in
-// which case Units carries the register and Electorate may be empty).
+// OpenVoting locks the motion's rule and options and the electorate.
+// Electorate may name who votes; when empty it is the invited participants
+// other than officials. For the art. 278 rules the register is never the
+// caller's: the application layer (ledger) refuses a command that brings
+// Units or Electorate, reads the compound's register from the
+// organisation's events and fills in Units, the owners' names as
+// Electorate, and RegisterRevision.
 type OpenVoting struct {
 	MeetingID  string      `json:"meeting_id"`
 	MotionID   string      `json:"motion_id"`
 	Electorate []Voter     `json:"electorate"`
 	Units      []OwnedUnit `json:"units,omitempty"`
+	// RegisterRevision is the organisation stream's revision the register
+	// was read at (set with Units by the application layer).
+	RegisterRevision *int64 `json:"register_revision,omitempty"`
 }
 
 // CastVote casts (or changes) a ballot. OptionID empty is an abstention.
@@ -461,26 +511,49 @@ type CastVote struct {
 	OptionID  string `json:"option_id,omitempty"`
 }
 
+// RecordBallots records, for people without a token of their own, the
+// same choice for each of VoterIDs: hands raised for one option in the
+// room (MethodShowOfHands: each person recorded present; not on a secret
+// motion) or paper ballots handed in (MethodPaper). RecordedBy is the staff
+// member recording them; each ballot's event says so.
+type RecordBallots struct {
+	MeetingID string `json:"meeting_id"`
+	MotionID  string `json:"motion_id"`
+	// OptionID is the choice; empty records abstentions.
+	OptionID   string   `json:"option_id,omitempty"`
+	VoterIDs   []string `json:"voter_ids"`
+	Method     string   `json:"method"`
+	RecordedBy string   `json:"recorded_by"`
+}
+
 // CloseVoting ends voting; the domain computes the tally.
 type CloseVoting struct {
 	MeetingID string `json:"meeting_id"`
 	MotionID  string `json:"motion_id"`
 }
 
-// RaiseMotionObjection objects to a consensus motion.
+// RaiseMotionObjection objects to a consensus motion: the objector's own,
+// or recorded by staff (RecordedBy, How) for someone who said it aloud in
+// the room or handed it in writing.
 type RaiseMotionObjection struct {
-	MeetingID string `json:"meeting_id"`
-	MotionID  string `json:"motion_id"`
-	PersonID  string `json:"person_id"`
-	Name      string `json:"name"`
-	Reason    string `json:"reason"`
+	MeetingID  string `json:"meeting_id"`
+	MotionID   string `json:"motion_id"`
+	PersonID   string `json:"person_id"`
+	Name       string `json:"name"`
+	Reason     string `json:"reason"`
+	RecordedBy string `json:"recorded_by,omitempty"`
+	How        string `json:"how,omitempty"`
 }
 
-// WithdrawMotionObjection withdraws one's objection.
+// WithdrawMotionObjection withdraws an objection, the objector's own or
+// recorded by staff as in RaiseMotionObjection; only while the meeting is
+// open.
 type WithdrawMotionObjection struct {
-	MeetingID string `json:"meeting_id"`
-	MotionID  string `json:"motion_id"`
-	PersonID  string `json:"person_id"`
+	MeetingID  string `json:"meeting_id"`
+	MotionID   string `json:"motion_id"`
+	PersonID   string `json:"person_id"`
+	RecordedBy string `json:"recorded_by,omitempty"`
+	How        string `json:"how,omitempty"`
 }
 
 // RecordConsensus records agreement on one option of a consensus motion.
@@ -563,6 +636,9 @@ func (c OpenVoting) Stream() string { return MeetingStream(c.MeetingID) }
 
 // Stream implements Command.
 func (c CastVote) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c RecordBallots) Stream() string { return MeetingStream(c.MeetingID) }
 
 // Stream implements Command.
 func (c CloseVoting) Stream() string { return MeetingStream(c.MeetingID) }

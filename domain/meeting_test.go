@@ -35,7 +35,7 @@ func TestMeeting(t *testing.T) {
 	open := with(sched, opened)
 	motion := with(open, tabled)
 	vote := with(motion, voting, present("v1"), present("v2"))
-	cons := with(open, consensM)
+	cons := with(open, present("v2"), consensM)
 	medi := with(open, offered)
 	adj := with(open, adjourned)
 	pub := with(adj, minutes)
@@ -192,7 +192,72 @@ func TestOwnersVote(t *testing.T) {
 		{name: "close an owners' vote", given: with(open, opening, castYes("a"), castYes("b"), castYes("c"), castYes("e")), when: CloseVoting{MeetingID: "m1", MotionID: "mo1"},
 			then: []Event{VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: ownersMotion.Text, At: now,
 				Tally: Tally{Rule: ownersMotion.Rule, Options: []OptionTally{{OptionID: "yes", Label: "同意", Votes: 4, AreaDM2: 65000, Heads: 4}, {OptionID: "no", Label: "反对"}},
-					Ballots: 4, Electorate: 5, QuorumMet: true, TotalAreaDM2: 65000, ParticipatingAreaDM2: 65000, TotalHeads: 4, ParticipatingHeads: 4,
+					Ballots: 4, Electorate: 5, Attending: 4, QuorumMet: true, TotalAreaDM2: 65000, ParticipatingAreaDM2: 65000, TotalHeads: 4, ParticipatingHeads: 4,
 					Result: ResultAdopted, Adopted: true, WinningOptionID: "yes"}}}},
+	})
+}
+
+// TestMeetingRoom covers what staff record for the people in the room and
+// the checks that keep a meeting honest (issue 9, points 6, 8, 13 and 14).
+func TestMeetingRoom(t *testing.T) {
+	open := []Event{scheduled, item1, opened}
+	cons := with(open, consensM)
+	consIn := with(cons, present("v2"))
+	vote := with(open, tabled, voting, present("v1"))
+	secret := with(open, MotionTabled{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo, Rule: majority, Secret: true},
+		VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "x", Options: yesNo, Rule: majority, Secret: true, Electorate: voters}, present("v1"))
+	published := with(cons, present("v2"), MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙"}, adjourned, minutes)
+	owners := func(kind string, matter int) TableMotion {
+		return TableMotion{MeetingID: "m1", MotionID: "mo2", ItemID: "i1", Text: "维修资金", Options: yesNo, Rule: Rule{Kind: kind, Matter: matter}}
+	}
+	ownersTabled := func(kind string, matter int) []Event {
+		return []Event{MotionTabled{MeetingID: "m1", MotionID: "mo2", ItemID: "i1", ProposalID: "p1", Text: "维修资金", Options: yesNo, Rule: Rule{Kind: kind, Matter: matter}, At: now}}
+	}
+	run(t, []spec{
+		// 13: consensus needs somebody in the room; objections are withdrawn only in the meeting.
+		{name: "consensus in an empty room", given: cons, when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do"}, code: CodeConflict, reason: "nobody_present"},
+		{name: "consensus with people present", given: consIn, when: RecordConsensus{MeetingID: "m1", MotionID: "mc", OptionID: "do"},
+			then: []Event{ConsensusReached{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: consensM.Text, OptionID: "do", Label: "每月一次", At: now}}},
+		{name: "withdraw an objection after the minutes were published", given: published, when: WithdrawMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}, code: CodeConflict, reason: "meeting_not_open"},
+		// 14: an objection said aloud, recorded by staff, says so.
+		{name: "objection spoken aloud", given: consIn, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "太吵", RecordedBy: "h1", How: RecordedSpoken},
+			then: []Event{MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "太吵", RecordedBy: "h1", How: RecordedSpoken, At: now}}},
+		{name: "objection spoken by someone not in the room", given: cons, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "太吵", RecordedBy: "h1", How: RecordedSpoken}, code: CodeConflict, reason: "speaker_not_present"},
+		{name: "objection in writing needs no attendance", given: cons, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "太吵", RecordedBy: "h1", How: RecordedInWriting},
+			then: []Event{MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "太吵", RecordedBy: "h1", How: RecordedInWriting, At: now}}},
+		{name: "objection recorded without saying how", given: consIn, when: RaiseMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", Name: "乙", Reason: "x", RecordedBy: "h1"}, code: CodeInvalid, reason: "not_allowed", field: "how"},
+		{name: "withdrawal spoken aloud", given: with(consIn, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2"}), when: WithdrawMotionObjection{MeetingID: "m1", MotionID: "mc", PersonID: "v2", RecordedBy: "h1", How: RecordedSpoken},
+			then: []Event{MotionObjectionWithdrawn{MeetingID: "m1", MotionID: "mc", PersonID: "v2", RecordedBy: "h1", How: RecordedSpoken, At: now}}},
+		// 14: a show of hands, recorded by name.
+		{name: "show of hands", given: with(vote, present("v2")), when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "yes", VoterIDs: []string{"v1", "v2"}, Method: MethodShowOfHands, RecordedBy: "h1"},
+			then: []Event{VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "yes", Method: MethodShowOfHands, RecordedBy: "h1", At: now},
+				VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v2", CastBy: "v2", OptionID: "yes", Method: MethodShowOfHands, RecordedBy: "h1", At: now}}},
+		{name: "a hand of someone not in the room", given: vote, when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "yes", VoterIDs: []string{"v1", "v2"}, Method: MethodShowOfHands, RecordedBy: "h1"}, code: CodeConflict, reason: "voter_not_present", field: "voter_ids[1]"},
+		{name: "a paper ballot needs no attendance", given: vote, when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "no", VoterIDs: []string{"v3"}, Method: MethodPaper, RecordedBy: "h1"},
+			then: []Event{VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "v3", CastBy: "v3", OptionID: "no", Method: MethodPaper, RecordedBy: "h1", At: now}}},
+		{name: "a hand changes a ballot", given: with(vote, castYes("v1")), when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "no", VoterIDs: []string{"v1"}, Method: MethodShowOfHands, RecordedBy: "h1"},
+			then: []Event{VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no", PreviousOption: "yes", Method: MethodShowOfHands, RecordedBy: "h1", At: now}}},
+		{name: "no show of hands on a secret motion", given: secret, when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "yes", VoterIDs: []string{"v1"}, Method: MethodShowOfHands, RecordedBy: "h1"}, code: CodeInvalid, reason: "secret_show_of_hands", field: "method"},
+		{name: "a hand outside the electorate", given: with(vote, present("x9")), when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "yes", VoterIDs: []string{"x9"}, Method: MethodShowOfHands, RecordedBy: "h1"}, code: CodeForbidden, reason: "not_in_electorate", field: "voter_ids[0]"},
+		{name: "ballots without a method", given: vote, when: RecordBallots{MeetingID: "m1", MotionID: "mo1", OptionID: "yes", VoterIDs: []string{"v1"}, RecordedBy: "h1"}, code: CodeInvalid, reason: "not_allowed", field: "method"},
+		// 6: the matter decides the rule.
+		{name: "using the fund (五) is an ordinary matter", given: open, when: owners(RuleOwners, MatterFundUse), then: ownersTabled(RuleOwnersOrdinary, MatterFundUse)},
+		{name: "raising the fund (六) is a major matter", given: open, when: owners(RuleOwners, MatterFundRaise), then: ownersTabled(RuleOwnersMajor, MatterFundRaise)},
+		{name: "changing the use of common parts (八) is major", given: open, when: owners(RuleOwnersMajor, MatterCommonUse), then: ownersTabled(RuleOwnersMajor, MatterCommonUse)},
+		{name: "another major matter (九) needs more than half", given: open, when: owners(RuleOwners, MatterOther), then: ownersTabled(RuleOwnersOrdinary, MatterOther)},
+		{name: "using the fund cannot be made a 3/4 matter", given: open, when: owners(RuleOwnersMajor, MatterFundUse), code: CodeInvalid, reason: "rule_does_not_fit_matter", field: "rule.kind"},
+		{name: "rebuilding cannot be made a 1/2 matter", given: open, when: owners(RuleOwnersOrdinary, MatterRebuild), code: CodeInvalid, reason: "rule_does_not_fit_matter", field: "rule.kind"},
+		{name: "an owners' motion without its matter", given: open, when: owners(RuleOwnersMajor, 0), code: CodeInvalid, reason: "matter_required", field: "rule.matter"},
+		{name: "an item beyond 九", given: open, when: owners(RuleOwners, 10), code: CodeInvalid, reason: "matter_required", field: "rule.matter"},
+		{name: "a matter on a simple majority", given: open, when: owners(RuleSimpleMajority, MatterFundUse), code: CodeInvalid, reason: "matter_without_owners_rule", field: "rule.matter"},
+		{name: "amend to the matter's rule", given: with(open, ownersTabled(RuleOwnersOrdinary, MatterFundUse)[0]),
+			when: AmendMotion{MeetingID: "m1", MotionID: "mo2", Text: "筹集维修资金", Options: yesNo, Rule: Rule{Kind: RuleOwners, Matter: MatterFundRaise}, Reason: "事项应为筹集"},
+			then: []Event{MotionAmended{MeetingID: "m1", MotionID: "mo2", Text: "筹集维修资金", Options: yesNo, Rule: Rule{Kind: RuleOwnersMajor, Matter: MatterFundRaise}, Reason: "事项应为筹集", At: now}}},
+		// The default electorate: the invited participants other than officials.
+		{name: "open voting with the invited as electorate", given: with(open, tabled,
+			ParticipantInvited{MeetingID: "m1", Participant: Participant{PersonID: "v1", Name: "甲", Kind: ParticipantResident}},
+			ParticipantInvited{MeetingID: "m1", Participant: Participant{PersonID: "w1", Name: "网格员", Kind: ParticipantOfficial}}),
+			when: OpenVoting{MeetingID: "m1", MotionID: "mo1"},
+			then: []Event{VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, Options: yesNo, Rule: majority, Electorate: []Voter{{"v1", "甲"}}, At: now}}},
 	})
 }

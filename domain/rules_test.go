@@ -167,59 +167,117 @@ func TestPropertyTallyAddsUp(t *testing.T) {
 }
 
 // referenceArt278 decides an owners' vote straight from the text of art.
-// 278, unit by unit, with exact fractions: a unit votes the latest ballot
-// of any of its owners; heads are distinct owner sets.
-func referenceArt278(major bool, units []OwnedUnit, bs []Ballot) (adopted bool, quorum bool) {
-	headOf := func(u OwnedUnit) string {
-		o := slices.Clone(u.Owners)
-		slices.Sort(o)
-		return strings.Join(slices.Compact(o), ",")
+// 278 and of the Supreme People's Court's interpretation (art. 9), unit by
+// unit, with exact fractions. Heads: units reachable from one another
+// through a common owner are one head (one buyer's units count once, the
+// developer's unsold units count once, a co-owned unit counts once), found
+// here by a breadth-first walk. A head votes the latest ballot of any of its
+// owners. The matter (item 1–9) decides the threshold: items 6–8 need 3/4,
+// every other item more than 1/2. It returns the option that met the
+// threshold ("" if none) and whether enough owners took part.
+func referenceArt278(matter int, units []OwnedUnit, bs []Ballot) (passed string, quorum bool) {
+	head := make([]int, len(units))
+	for i := range head {
+		head[i] = -1
 	}
-	choice := map[string]string{}
-	voted := map[string]bool{}
-	for _, u := range units {
-		for _, b := range bs {
-			if slices.Contains(u.Owners, b.VoterID) {
-				choice[u.UnitID], voted[u.UnitID] = b.OptionID, true
+	for i := range units {
+		if head[i] >= 0 {
+			continue
+		}
+		queue := []int{i}
+		head[i] = i
+		for len(queue) > 0 {
+			u := queue[0]
+			queue = queue[1:]
+			for j := range units {
+				if head[j] < 0 && slices.ContainsFunc(units[u].Owners, func(o string) bool { return slices.Contains(units[j].Owners, o) }) {
+					head[j] = i
+					queue = append(queue, j)
+				}
 			}
 		}
 	}
-	area := func(pred func(OwnedUnit) bool) *big.Rat {
+	choice := map[int]string{}
+	voted := map[int]bool{}
+	for _, b := range bs {
+		for i, u := range units {
+			if slices.Contains(u.Owners, b.VoterID) {
+				choice[head[i]], voted[head[i]] = b.OptionID, true
+			}
+		}
+	}
+	area := func(pred func(h int) bool) *big.Rat {
 		var a int64
-		for _, u := range units {
-			if pred(u) {
+		for i, u := range units {
+			if pred(head[i]) {
 				a += u.AreaDM2
 			}
 		}
 		return big.NewRat(a, 1)
 	}
-	heads := func(pred func(OwnedUnit) bool) *big.Rat {
-		set := map[string]bool{}
-		for _, u := range units {
-			if pred(u) {
-				set[headOf(u)] = true
+	heads := func(pred func(h int) bool) *big.Rat {
+		set := map[int]bool{}
+		for i := range units {
+			if pred(head[i]) {
+				set[head[i]] = true
 			}
 		}
 		return big.NewRat(int64(len(set)), 1)
 	}
-	all := func(OwnedUnit) bool { return true }
-	took := func(u OwnedUnit) bool { return voted[u.UnitID] }
-	yes := func(u OwnedUnit) bool { return voted[u.UnitID] && choice[u.UnitID] == "yes" }
+	all := func(int) bool { return true }
+	took := func(h int) bool { return voted[h] }
 	share := func(part, whole *big.Rat) *big.Rat { return new(big.Rat).Quo(part, whole) }
 	twoThirds, half, threeQuarters := big.NewRat(2, 3), big.NewRat(1, 2), big.NewRat(3, 4)
 	quorum = share(area(took), area(all)).Cmp(twoThirds) >= 0 && share(heads(took), heads(all)).Cmp(twoThirds) >= 0
 	if !quorum {
-		return false, false
+		return "", false
 	}
-	if major {
-		return share(area(yes), area(took)).Cmp(threeQuarters) >= 0 && share(heads(yes), heads(took)).Cmp(threeQuarters) >= 0, true
+	for _, o := range []string{"yes", "no"} {
+		for_ := func(h int) bool { return voted[h] && choice[h] == o }
+		if heads(for_).Sign() == 0 {
+			continue
+		}
+		a, n := share(area(for_), area(took)), share(heads(for_), heads(took))
+		if matter >= 6 && matter <= 8 {
+			if a.Cmp(threeQuarters) >= 0 && n.Cmp(threeQuarters) >= 0 {
+				return o, true
+			}
+		} else if a.Cmp(half) > 0 && n.Cmp(half) > 0 {
+			return o, true
+		}
 	}
-	return share(area(yes), area(took)).Cmp(half) > 0 && share(heads(yes), heads(took)).Cmp(half) > 0, true
+	return "", true
 }
 
 // areaGen draws exclusive areas, often tiny so that exact halves, thirds
 // and quarters (the thresholds' edges) come up.
 var areaGen = rapid.OneOf(rapid.Int64Range(1, 4), rapid.Int64Range(1, 20000))
+
+// ownersRuleOf tables an owners' motion on a matter as TableMotion would.
+func ownersRuleOf(t interface{ Fatalf(string, ...any) }, matter int) Rule {
+	r, err := rule(Rule{Kind: RuleOwners, Matter: matter})
+	if err != nil {
+		t.Fatalf("matter %d: %v", matter, err)
+	}
+	return r
+}
+
+// checkAgainstReference compares the domain's tally with the reference.
+func checkAgainstReference(t interface{ Fatalf(string, ...any) }, matter int, units []OwnedUnit, bs []Ballot) Tally {
+	got := ComputeTally(ownersRuleOf(t, matter), yesNo, nil, units, bs, nil)
+	passed, quorum := referenceArt278(matter, units, bs)
+	want := map[string]string{"": "", "yes": ResultAdopted, "no": ResultRejected}[passed]
+	if got.QuorumMet != quorum || (want != "" && got.Result != want) || (want == "" && (got.Result == ResultAdopted || got.Result == ResultRejected)) {
+		t.Fatalf("matter %d: tally %+v, reference passed=%q quorum=%v", matter, got, passed, quorum)
+	}
+	if got.Adopted != (passed == "yes") || (got.WinningOptionID == "yes") != (passed == "yes") {
+		t.Fatalf("matter %d: a yes/no motion adopts only yes: %+v", matter, got)
+	}
+	if got.ParticipatingHeads > got.TotalHeads || got.ParticipatingAreaDM2 > got.TotalAreaDM2 {
+		t.Fatalf("participation exceeds the register: %+v", got)
+	}
+	return got
+}
 
 func TestPropertyArt278AgreesWithReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
@@ -232,6 +290,7 @@ func TestPropertyArt278AgreesWithReference(t *testing.T) {
 			for range k {
 				os = append(os, fmt.Sprint("p", rapid.IntRange(0, owners-1).Draw(t, "owner")))
 			}
+			slices.Sort(os)
 			units = append(units, OwnedUnit{UnitID: fmt.Sprint("u", i), AreaDM2: areaGen.Draw(t, "area"), Owners: slices.Compact(os)})
 		}
 		var bs []Ballot
@@ -243,18 +302,102 @@ func TestPropertyArt278AgreesWithReference(t *testing.T) {
 		for _, id := range order[:rapid.IntRange(0, owners).Draw(t, "voters")] {
 			bs = append(bs, Ballot{VoterID: id, CastBy: id, OptionID: rapid.SampledFrom([]string{"yes", "no", ""}).Draw(t, "choice")})
 		}
-		major := rapid.Bool().Draw(t, "major")
-		kind := RuleOwnersOrdinary
-		if major {
-			kind = RuleOwnersMajor
-		}
-		got := ComputeTally(Rule{Kind: kind}, yesNo, nil, units, bs, nil)
-		adopted, quorum := referenceArt278(major, units, bs)
-		if got.QuorumMet != quorum || (got.Adopted && got.WinningOptionID == "yes") != adopted {
-			t.Fatalf("tally %+v, reference adopted=%v quorum=%v", got, adopted, quorum)
-		}
-		if got.ParticipatingHeads > got.TotalHeads || got.ParticipatingAreaDM2 > got.TotalAreaDM2 {
-			t.Fatalf("participation exceeds the register: %+v", got)
-		}
+		checkAgainstReference(t, rapid.IntRange(MatterRules, MatterOther).Draw(t, "matter"), units, bs)
 	})
+}
+
+// TestArt278Boundaries puts the thresholds' exact edges to the domain and
+// the reference: exactly 2/3 taking part is a quorum, just under is not;
+// exactly 3/4 carries a major matter; exactly 1/2 does not carry an
+// ordinary one.
+func TestArt278Boundaries(t *testing.T) {
+	four := []OwnedUnit{{"u1", 100, []string{"a"}}, {"u2", 100, []string{"b"}}, {"u3", 100, []string{"c"}}, {"u4", 100, []string{"d"}}}
+	three := four[:3]
+	for _, c := range []struct {
+		name    string
+		matter  int
+		units   []OwnedUnit
+		ballots []Ballot
+		result  string
+	}{
+		{"exactly 2/3 of area and heads take part", MatterManager, three, ballots("a=yes", "b=yes"), ResultAdopted},
+		{"2/3 of heads but under 2/3 of the area", MatterManager, []OwnedUnit{{"u1", 100, []string{"a"}}, {"u2", 100, []string{"b"}}, {"u3", 201, []string{"c"}}}, ballots("a=yes", "b=yes"), ResultNoQuorum},
+		{"exactly 3/4 carries raising the fund (六)", MatterFundRaise, four, ballots("a=yes", "b=yes", "c=yes", "d=no"), ResultAdopted},
+		{"just under 3/4 of the area fails rebuilding (七)", MatterRebuild, []OwnedUnit{{"u1", 100, []string{"a"}}, {"u2", 100, []string{"b"}}, {"u3", 100, []string{"c"}}, {"u4", 101, []string{"d"}}}, ballots("a=yes", "b=yes", "c=yes", "d=no"), ResultNotAdopted},
+		{"exactly 1/2 does not carry using the fund (五)", MatterFundUse, four, ballots("a=yes", "b=yes", "c=no", "d=no"), ResultNotAdopted},
+		{"3/4 carries using the fund (五), an ordinary matter", MatterFundUse, four, ballots("a=yes", "b=yes", "c=yes", "d=no"), ResultAdopted},
+		{"2/3 carries using the fund (五) but not changing common use (八)", MatterFundUse, three, ballots("a=yes", "b=yes", "c=no"), ResultAdopted},
+		{"2/3 does not carry changing common use (八)", MatterCommonUse, three, ballots("a=yes", "b=yes", "c=no"), ResultNotAdopted},
+		{"voted down", MatterBylaws, three, ballots("a=no", "b=no", "c=yes"), ResultRejected},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := checkAgainstReference(t, c.matter, c.units, c.ballots)
+			if got.Result != c.result {
+				t.Fatalf("result %s, want %s: %+v", got.Result, c.result, got)
+			}
+		})
+	}
+}
+
+// TestOwnerHeadsFollowTheInterpretation: one unit is one head; one buyer's
+// units are one head, also when the buyer co-owns some of them with
+// others; the developer's unsold units are one head; a co-owned unit
+// counts once.
+func TestOwnerHeadsFollowTheInterpretation(t *testing.T) {
+	units := []OwnedUnit{
+		{"u1", 9000, []string{"a"}},        // a alone
+		{"u2", 8000, []string{"a", "b"}},   // a with b: the same buyer a, one head with u1
+		{"u3", 7000, []string{"c", "d"}},   // c and d co-own one unit: one head
+		{"u4", 6000, []string{"dev"}},      // the developer's unsold units: one head
+		{"u5", 6000, []string{"dev"}},      //
+		{"u6", 6000, []string{"dev"}},      //
+		{"u7", 5000, []string{"e"}},        // e alone
+		{"u8", 5000, []string{"f"}},        // f alone
+		{"u9", 5000, []string{"b", "b2"}},  // b (co-owner of u2) with b2: joins a's head
+		{"u10", 5000, []string{"g", "g2"}}, // another co-owned unit
+	}
+	heads := OwnerHeads(units)
+	want := [][]int{{0, 1, 8}, {2}, {3, 4, 5}, {6}, {7}, {9}}
+	if !slices.EqualFunc(heads, want, slices.Equal[[]int]) {
+		t.Fatalf("heads %v, want %v", heads, want)
+	}
+	// a's ballot speaks for a's head: its three units' area, one head.
+	got := ComputeTally(Rule{Kind: RuleOwnersOrdinary, Matter: MatterManager}, yesNo, nil, units, ballots("a=yes", "c=yes", "dev=no", "e=yes", "f=no"), nil)
+	if got.TotalHeads != 6 || got.ParticipatingHeads != 5 || got.Options[0].Heads != 3 || got.Options[0].AreaDM2 != 22000+7000+5000 || got.Options[1].Heads != 2 {
+		t.Fatalf("tally %+v", got)
+	}
+}
+
+// TestTallyBallotsAreTakingPart: written or electronic ballots count for
+// the quorum without attendance (issue 9, point 8).
+func TestTallyBallotsAreTakingPart(t *testing.T) {
+	four := electorateOf("a", "b", "c", "d")
+	got := ComputeTally(Rule{Kind: RuleSimpleMajority, QuorumPercent: 50}, yesNo, four, nil, ballots("a=yes", "b=yes", "c=yes", "d=no"), nil)
+	if got.Attending != 4 || !got.QuorumMet || got.Result != ResultAdopted {
+		t.Fatalf("4 of 4 ballots with nobody marked present: %+v", got)
+	}
+	// Attendance and ballots are not counted twice.
+	got = ComputeTally(Rule{Kind: RuleSimpleMajority, QuorumPercent: 75}, yesNo, four, nil, ballots("a=yes", "b=yes"), attending("a", "c"))
+	if got.Attending != 3 || !got.QuorumMet {
+		t.Fatalf("present a and c, ballots of a and b: %+v", got)
+	}
+}
+
+// TestTallyYesNoVotedDownIsRejected: 1 yes and 2 no is a rejection, never
+// "adopted" with option "no" (issue 9, point 9).
+func TestTallyYesNoVotedDownIsRejected(t *testing.T) {
+	three := electorateOf("a", "b", "c")
+	got := ComputeTally(Rule{Kind: RuleSimpleMajority}, yesNo, three, nil, ballots("a=yes", "b=no", "c=no"), nil)
+	if got.Result != ResultRejected || got.Adopted || got.WinningOptionID != "" || got.Options[1].Votes != 2 {
+		t.Fatalf("voted down: %+v", got)
+	}
+	if zh, _ := Verdict(got.Adopted); zh != "未通过" {
+		t.Fatalf("verdict %s", zh)
+	}
+	// A motion with other options still adopts whichever wins.
+	ab := []Option{{"a", "方案一"}, {"b", "方案二"}}
+	got = ComputeTally(Rule{Kind: RuleSimpleMajority}, ab, three, nil, ballots("a=a", "b=b", "c=b"), nil)
+	if got.Result != ResultAdopted || got.WinningOptionID != "b" {
+		t.Fatalf("two plans: %+v", got)
+	}
 }

@@ -142,6 +142,7 @@ func TestStoryNeighbourhoodDinnersByConsensus(t *testing.T) {
 		ScheduleMeeting{MeetingID: "m2", CommunityID: community, GridID: "g1", CompoundID: "c1", Title: "纳凉议事", Place: "3号院", StartsAt: now, Format: FormatSummerEvening, Facilitator: facil},
 		AddAgendaItem{MeetingID: "m2", ItemID: "i1", Title: "邻里小饭桌", ProposalID: "dinner"},
 		OpenMeeting{MeetingID: "m2"},
+		RecordAttendance{MeetingID: "m2", PersonID: "r2", Name: "乙", Attendance: Present},
 		TableMotion{MeetingID: "m2", MotionID: "mc", ItemID: "i1", Text: "在公共区域定期集体聚餐：提前报名、费用平摊、人人是大厨", Options: []Option{{"monthly", "每月一次"}}, Rule: Rule{Kind: RuleConsensus}},
 		RaiseMotionObjection{MeetingID: "m2", MotionID: "mc", PersonID: "r2", Name: "乙", Reason: "费用怎么算？"},
 	)
