@@ -54,6 +54,27 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	require.NotNil(t, closed, "the parking vote closed")
 	assert.True(t, closed.Tally.Adopted)
 
+	// Using the maintenance fund is item (五) of art. 278, an ordinary
+	// matter; the register is the organisation's, locked by the server.
+	roof, _, err := l.Load(ctx, domain.MeetingStream(demo.ID("hy/owners/roof")))
+	require.NoError(t, err)
+	var opened *domain.VotingOpened
+	closed = nil
+	for _, e := range roof {
+		switch e := e.(type) {
+		case domain.VotingOpened:
+			opened = &e
+		case domain.VotingClosed:
+			closed = &e
+		}
+	}
+	require.NotNil(t, opened)
+	require.NotNil(t, closed)
+	assert.Equal(t, domain.Rule{Kind: domain.RuleOwnersOrdinary, Matter: domain.MatterFundUse}, opened.Rule)
+	assert.NotNil(t, opened.RegisterRevision, "the register says which organisation revision it came from")
+	assert.Len(t, opened.Units, 12)
+	assert.Equal(t, domain.ResultAdopted, closed.Tally.Result)
+
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")
 	assert.Equal(t, sum.Position, rep.Head)

@@ -162,28 +162,27 @@ func (d *loader) resolveOpinion(n int, pid, title string, worker domain.Voter) e
 }
 
 // maintenanceFund: an owners' assembly of 衡苑东街3号院 decides under PRC
-// Civil Code art. 278 to use the maintenance fund for the leaking roof
-// (a major matter: 3/4 of participating area and heads).
+// Civil Code art. 278 to use the maintenance fund for the leaking roof.
+// Using (使用) the fund is item (五), an ordinary matter since 2021: more
+// than 1/2 of the participating area and heads, with at least 2/3 of both
+// taking part. The register is the organisation's (hengyuanOrganisation),
+// locked by the server when voting opens.
 func (d *loader) maintenanceFund() error {
 	mid, motion := ID("hy/owners/roof"), "motion-1"
 	head := hyWorkers[0]
 	fac := actorOf(head, "facilitator")
-	units := eastUnits()
-	var owned []domain.OwnedUnit
+	// The owners as hengyuanOrganisation registered them, for attendance
+	// and ballots.
 	var electorate []domain.Voter
 	seen := map[string]bool{}
-	for i, u := range units {
-		ou := domain.OwnedUnit{UnitID: u.id, AreaDM2: u.area, Owners: []string{hyResidents[i%len(hyResidents)].PersonID}}
-		if !seen[ou.Owners[0]] {
-			electorate = append(electorate, hyResidents[i%len(hyResidents)])
-			seen[ou.Owners[0]] = true
+	for i, u := range eastUnits() {
+		if o := hyResidents[i%len(hyResidents)]; !seen[o.PersonID] {
+			electorate = append(electorate, o)
+			seen[o.PersonID] = true
 		}
 		if i%5 == 4 {
-			co := person(fmt.Sprintf("hy-co%d", i), "共有人"+u.label)
-			ou.Owners = append(ou.Owners, co.PersonID)
-			electorate = append(electorate, co)
+			electorate = append(electorate, person(fmt.Sprintf("hy-co%d", i), "共有人"+u.label))
 		}
-		owned = append(owned, ou)
 	}
 	d.later(4 * 24 * time.Hour)
 	cmds := []domain.Command{
@@ -205,8 +204,8 @@ func (d *loader) maintenanceFund() error {
 	}
 	cmds = append(cmds,
 		domain.TableMotion{MeetingID: mid, MotionID: motion, ItemID: "item-1", Text: "动用专项维修资金约8.6万元修缮1、2号楼屋面防水",
-			Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleOwnersMajor}},
-		domain.OpenVoting{MeetingID: mid, MotionID: motion, Electorate: electorate, Units: owned},
+			Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleOwners, Matter: domain.MatterFundUse}},
+		domain.OpenVoting{MeetingID: mid, MotionID: motion},
 	)
 	if err := d.all(fac, cmds...); err != nil {
 		return err

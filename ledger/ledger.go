@@ -1,8 +1,9 @@
 // Package ledger is the application layer between the doors (HTTP, CLI) and
 // the store: it loads a stream, lets the domain decide, appends the events
 // with the expected revision and the hash chain, retries on conflicts, and
-// runs the follow-up commands the domain asks for. It holds no state of its
-// own beyond the store.
+// runs the follow-up commands the domain asks for. Rules that read another
+// aggregate live here too (meetings.go: an owners' vote's register). It
+// holds no state of its own beyond the store.
 package ledger
 
 import (
@@ -221,7 +222,11 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 		if opts.IfMatch != nil && *opts.IfMatch != s.revision {
 			return decided{}, fmt.Errorf("%s is at revision %d, not %d: %w", stream, s.revision, *opts.IfMatch, ErrPreconditionFailed)
 		}
-		events, err := domain.Decide(s.events, cmd, l.now())
+		prepared, err := l.prepare(ctx, cmd, s.events)
+		if err != nil {
+			return decided{}, err
+		}
+		events, err := domain.Decide(s.events, prepared, l.now())
 		if err != nil {
 			return decided{}, err
 		}

@@ -1,0 +1,125 @@
+package ledger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+var admin = ledger.Actor{ID: "admin-1", Role: "admin"}
+
+// organisation registers a community with two grids and a compound in
+// each, and a register of three units in compound c1 (grid g1): a owns u1
+// alone and u2 with b (one head after the interpretation), c owns u3.
+func organisation(t *testing.T, l *ledger.Ledger) {
+	t.Helper()
+	owner := func(id, name string) domain.Voter { return domain.Voter{PersonID: id, Name: name} }
+	for _, c := range []domain.Command{
+		domain.RegisterCommunity{CommunityID: "hy", Name: "衡苑社区", Kind: domain.CommunityUrban},
+		domain.CreateGrid{CommunityID: "hy", GridID: "g1", Name: "第一网格", Kind: domain.GridResidential},
+		domain.CreateGrid{CommunityID: "hy", GridID: "g2", Name: "第二网格", Kind: domain.GridResidential},
+		domain.RegisterCompound{CommunityID: "hy", CompoundID: "c1", GridID: "g1", Name: "东街3号院"},
+		domain.RegisterCompound{CommunityID: "hy", CompoundID: "c2", GridID: "g2", Name: "西院"},
+		domain.RegisterUnit{CommunityID: "hy", CompoundID: "c1", UnitID: "u1", Label: "1-101", AreaDM2: 8956, Owners: []domain.Voter{owner("a", "业主甲")}},
+		domain.RegisterUnit{CommunityID: "hy", CompoundID: "c1", UnitID: "u2", Label: "1-102", AreaDM2: 9000, Owners: []domain.Voter{owner("a", "业主甲"), owner("b", "业主乙")}},
+		domain.RegisterUnit{CommunityID: "hy", CompoundID: "c1", UnitID: "u3", Label: "1-201", AreaDM2: 7000, Owners: []domain.Voter{owner("c", "业主丙")}},
+	} {
+		_, err := l.Execute(context.Background(), c, admin, ledger.Options{})
+		require.NoError(t, err, "%T", c)
+	}
+}
+
+func ownersMeeting(grid, compound string) domain.ScheduleMeeting {
+	return domain.ScheduleMeeting{MeetingID: "m1", CommunityID: "hy", GridID: grid, CompoundID: compound, Title: "业主大会", Place: "3号院",
+		StartsAt: clock().Add(24 * time.Hour), Format: domain.FormatOwners, Facilitator: domain.Voter{PersonID: "worker-1", Name: "网格长"}}
+}
+
+// TestOwnersAssemblyCompoundInTheMeetingsGrid: a facilitator of grid 1
+// cannot convene an owners' assembly for a compound of grid 2 (issue 9,
+// point 5).
+func TestOwnersAssemblyCompoundInTheMeetingsGrid(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	organisation(t, l)
+
+	_, err := l.Execute(ctx, ownersMeeting("g1", "c2"), facilitator, ledger.Options{})
+	assert.Equal(t, "compound_outside_grid", domain.ErrorReason(err))
+	var de *domain.Error
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "compound_id", de.Field)
+
+	_, err = l.Execute(ctx, ownersMeeting("g1", "nowhere"), facilitator, ledger.Options{})
+	assert.Equal(t, "compound_not_found", domain.ErrorReason(err))
+
+	_, err = l.Execute(ctx, ownersMeeting("g1", "c1"), facilitator, ledger.Options{})
+	require.NoError(t, err)
+}
+
+// TestOwnersVoteRegisterComesFromTheOrganisation: the register an owners'
+// vote locks is the organisation's as it is when voting opens, with the
+// revision it was read at; a register or electorate from the caller is
+// refused (issue 9, point 4).
+func TestOwnersVoteRegisterComesFromTheOrganisation(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	organisation(t, l)
+	for _, c := range []domain.Command{
+		ownersMeeting("g1", "c1"),
+		domain.AddAgendaItem{MeetingID: "m1", ItemID: "i1", Title: "维修资金"},
+		domain.OpenMeeting{MeetingID: "m1"},
+		domain.TableMotion{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", Text: "使用维修资金修缮屋面", Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}},
+			Rule: domain.Rule{Kind: domain.RuleOwners, Matter: domain.MatterFundUse}},
+	} {
+		_, err := l.Execute(ctx, c, facilitator, ledger.Options{})
+		require.NoError(t, err, "%T", c)
+	}
+
+	forged := []domain.OwnedUnit{{UnitID: "u1", AreaDM2: 99999, Owners: []string{"a"}}}
+	_, err := l.Execute(ctx, domain.OpenVoting{MeetingID: "m1", MotionID: "mo1", Units: forged}, facilitator, ledger.Options{})
+	var de *domain.Error
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "units", de.Field)
+	_, err = l.Execute(ctx, domain.OpenVoting{MeetingID: "m1", MotionID: "mo1", Electorate: []domain.Voter{{PersonID: "a", Name: "业主甲"}}}, facilitator, ledger.Options{})
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "electorate", de.Field)
+
+	_, orgRevision, err := l.Load(ctx, domain.OrganisationStream("hy"))
+	require.NoError(t, err)
+	res, err := l.Execute(ctx, domain.OpenVoting{MeetingID: "m1", MotionID: "mo1"}, facilitator, ledger.Options{})
+	require.NoError(t, err)
+	require.Len(t, res.Events, 1)
+	opened := res.Events[0].(domain.VotingOpened)
+	assert.Equal(t, []domain.OwnedUnit{
+		{UnitID: "u1", AreaDM2: 8956, Owners: []string{"a"}},
+		{UnitID: "u2", AreaDM2: 9000, Owners: []string{"a", "b"}},
+		{UnitID: "u3", AreaDM2: 7000, Owners: []string{"c"}},
+	}, opened.Units)
+	assert.Equal(t, []domain.Voter{{PersonID: "a", Name: "业主甲"}, {PersonID: "b", Name: "业主乙"}, {PersonID: "c", Name: "业主丙"}}, opened.Electorate)
+	require.NotNil(t, opened.RegisterRevision)
+	assert.Equal(t, orgRevision, *opened.RegisterRevision)
+	assert.Equal(t, domain.RuleOwnersOrdinary, opened.Rule.Kind)
+
+	// A change of owners after voting opened does not change the locked register.
+	_, err = l.Execute(ctx, domain.ChangeUnitOwners{CommunityID: "hy", CompoundID: "c1", UnitID: "u3", Owners: []domain.Voter{{PersonID: "z", Name: "新业主"}}}, admin, ledger.Options{})
+	require.NoError(t, err)
+	for _, c := range []domain.CastVote{
+		{MeetingID: "m1", MotionID: "mo1", VoterID: "a", CastBy: "a", OptionID: "yes"},
+		{MeetingID: "m1", MotionID: "mo1", VoterID: "c", CastBy: "c", OptionID: "no"},
+	} {
+		_, err := l.Execute(ctx, c, ledger.Actor{ID: c.VoterID, Role: "resident"}, ledger.Options{})
+		require.NoError(t, err)
+	}
+	res, err = l.Execute(ctx, domain.CloseVoting{MeetingID: "m1", MotionID: "mo1"}, facilitator, ledger.Options{})
+	require.NoError(t, err)
+	tally := res.Events[0].(domain.VotingClosed).Tally
+	assert.Equal(t, 2, tally.TotalHeads, "a's two units are one head")
+	assert.Equal(t, int64(8956+9000+7000), tally.TotalAreaDM2)
+	assert.Equal(t, int64(8956+9000), tally.Options[0].AreaDM2)
+	assert.Equal(t, domain.ResultNotAdopted, tally.Result, "more than half of the area but only half of the heads")
+}
