@@ -1,6 +1,8 @@
 package http
 
 import (
+	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,14 +31,16 @@ func options(in []optionRequest) []domain.Option {
 	return out
 }
 
-// ruleRequest is a motion's decision rule.
+// ruleRequest is a motion's decision rule; Matter is the art. 278 item
+// (1–9) of an owners' motion, from which the domain derives the threshold.
 type ruleRequest struct {
 	Kind          string `json:"kind"`
 	QuorumPercent int    `json:"quorum_percent"`
+	Matter        int    `json:"matter"`
 }
 
 func (r ruleRequest) rule() domain.Rule {
-	return domain.Rule{Kind: r.Kind, QuorumPercent: r.QuorumPercent}
+	return domain.Rule{Kind: r.Kind, QuorumPercent: r.QuorumPercent, Matter: r.Matter}
 }
 
 // Request types of the meeting routes.
@@ -86,17 +90,34 @@ type (
 		Secret   bool            `json:"secret"`
 		Reason   string          `json:"reason"`
 	}
-	ownedUnitRequest struct {
-		UnitID  string   `json:"unit_id"`
-		AreaDM2 int64    `json:"area_dm2"`
-		Owners  []string `json:"owners"`
-	}
-	// openVotingRequest may name the electorate; without one the server
-	// locks the meeting's invited participants (all but officials), or for
-	// the owners' rules the register of the meeting's compound.
+	// openVotingRequest may name the electorate; without one the domain
+	// locks the meeting's invited participants (all but officials). For
+	// the owners' rules the ledger locks the register of the meeting's
+	// compound and refuses an electorate; Units is read only to refuse it.
 	openVotingRequest struct {
-		Electorate []voterRequest     `json:"electorate"`
-		Units      []ownedUnitRequest `json:"units"`
+		Electorate []voterRequest  `json:"electorate"`
+		Units      json.RawMessage `json:"units"`
+	}
+	// ballotsRequest records the same choice for several people without a
+	// token: hands raised in the room, or paper ballots.
+	ballotsRequest struct {
+		OptionID string   `json:"option_id"`
+		VoterIDs []string `json:"voter_ids"`
+		Method   string   `json:"method"`
+	}
+	// objectionRequest raises an objection: a resident's own (reason
+	// only), or staff recording someone else's, naming the person and how.
+	objectionRequest struct {
+		Reason   string `json:"reason"`
+		PersonID string `json:"person_id"`
+		Name     string `json:"name"`
+		How      string `json:"how"`
+	}
+	// withdrawalRequest withdraws an objection: the principal's own, or
+	// (staff) the named person's.
+	withdrawalRequest struct {
+		PersonID string `json:"person_id"`
+		How      string `json:"how"`
 	}
 	// voteRequest: VoterID is the principal unless it casts the vote of
 	// someone whose recorded proxy it holds.
@@ -206,97 +227,25 @@ func amendMotion(_ *Server, c echo.Context, _ principal, t ref, r *motionRequest
 	}, "", nil
 }
 
-func openVoting(s *Server, c echo.Context, _ principal, t ref, r *openVotingRequest) (domain.Command, string, error) {
-	cmd := domain.OpenVoting{MeetingID: t.id, MotionID: c.Param("motion"), Electorate: voters(r.Electorate)}
-	for _, u := range r.Units {
-		cmd.Units = append(cmd.Units, domain.OwnedUnit{UnitID: u.UnitID, AreaDM2: u.AreaDM2, Owners: u.Owners})
+// openVoting: the register of an owners' vote is never the caller's
+// (the ledger builds it from the organisation).
+func openVoting(_ *Server, c echo.Context, _ principal, t ref, r *openVotingRequest) (domain.Command, string, error) {
+	if len(r.Units) > 0 && string(r.Units) != "null" {
+		return nil, "", fieldErr(kindValidation, "units", text{"房屋登记由系统根据组织登记生成，不能在开启表决时提供",
+			"the register of units is built by the server from the organisation's records; it cannot be supplied"})
 	}
-	if len(cmd.Electorate) == 0 && len(cmd.Units) == 0 {
-		var err error
-		if cmd.Electorate, cmd.Units, err = s.electorate(c, domain.MeetingStream(t.id), cmd.MotionID); err != nil {
-			return nil, "", err
-		}
-	}
-	return cmd, "", nil
+	return domain.OpenVoting{MeetingID: t.id, MotionID: c.Param("motion"), Electorate: voters(r.Electorate)}, "", nil
 }
 
-// electorate derives the voters of a motion from the ledger: the
-// compound's owners for the art. 278 rules, the invited participants
-// other than officials otherwise.
-func (s *Server) electorate(c echo.Context, stream, motionID string) ([]domain.Voter, []domain.OwnedUnit, error) {
-	meeting, err := s.loadAggregate(c.Request().Context(), stream)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rule, compound string
-	var invited []domain.Voter
-	for _, ev := range meeting.events {
-		switch e := ev.(type) {
-		case domain.MeetingScheduled:
-			compound = e.CompoundID
-		case domain.ParticipantInvited:
-			if e.Participant.Kind != domain.ParticipantOfficial {
-				invited = append(invited, domain.Voter{PersonID: e.Participant.PersonID, Name: e.Participant.Name})
-			}
-		case domain.MotionTabled:
-			if e.MotionID == motionID {
-				rule = e.Rule.Kind
-			}
-		case domain.MotionAmended:
-			if e.MotionID == motionID {
-				rule = e.Rule.Kind
-			}
-		}
-	}
-	if rule != domain.RuleOwnersOrdinary && rule != domain.RuleOwnersMajor {
-		return invited, nil, nil
-	}
-	org, err := s.loadAggregate(c.Request().Context(), domain.OrganisationStream(meeting.community))
-	if err != nil {
-		return nil, nil, err
-	}
-	voters, units := ownersRegister(org.events, compound)
-	return voters, units, nil
+// recordBallots: staff record hands raised or paper ballots handed in.
+func recordBallots(_ *Server, c echo.Context, p principal, t ref, r *ballotsRequest) (domain.Command, string, error) {
+	return domain.RecordBallots{MeetingID: t.id, MotionID: c.Param("motion"), OptionID: r.OptionID, VoterIDs: r.VoterIDs, Method: r.Method, RecordedBy: p.token.Actor()}, "", nil
 }
 
-// ownersRegister folds a compound's unit register from the organisation's
-// events: its units with their areas and owners, and every owner once.
-func ownersRegister(events []domain.Event, compound string) ([]domain.Voter, []domain.OwnedUnit) {
-	type unit struct {
-		area   int64
-		owners []domain.Voter
-	}
-	var order []string
-	units := map[string]*unit{}
-	for _, ev := range events {
-		switch e := ev.(type) {
-		case domain.UnitRegistered:
-			if e.CompoundID == compound {
-				units[e.UnitID] = &unit{area: e.AreaDM2, owners: e.Owners}
-				order = append(order, e.UnitID)
-			}
-		case domain.UnitOwnersChanged:
-			if u, ok := units[e.UnitID]; ok && e.CompoundID == compound {
-				u.owners = e.Owners
-			}
-		}
-	}
-	var owned []domain.OwnedUnit
-	var voters []domain.Voter
-	seen := map[string]bool{}
-	for _, id := range order {
-		u := units[id]
-		ou := domain.OwnedUnit{UnitID: id, AreaDM2: u.area}
-		for _, o := range u.owners {
-			ou.Owners = append(ou.Owners, o.PersonID)
-			if !seen[o.PersonID] {
-				seen[o.PersonID] = true
-				voters = append(voters, o)
-			}
-		}
-		owned = append(owned, ou)
-	}
-	return voters, owned
+// recordsForOthers reports whether the principal records for other
+// people (staff) rather than acting for themselves.
+func recordsForOthers(p principal) bool {
+	return !slices.Contains(rolesVoters, p.token.Role)
 }
 
 // castVote casts or changes the principal's ballot, or the ballot of
@@ -314,12 +263,39 @@ func closeVoting(_ *Server, c echo.Context, _ principal, t ref, _ *emptyRequest)
 	return domain.CloseVoting{MeetingID: t.id, MotionID: c.Param("motion")}, "", nil
 }
 
-func raiseMotionObjection(_ *Server, c echo.Context, p principal, t ref, r *reasonRequest) (domain.Command, string, error) {
-	return domain.RaiseMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor(), Name: p.token.Name, Reason: r.Reason}, "", nil
+// raiseMotionObjection: a resident objects for themselves; staff record
+// the objection of the person named, saying how it reached them.
+func raiseMotionObjection(_ *Server, c echo.Context, p principal, t ref, r *objectionRequest) (domain.Command, string, error) {
+	cmd := domain.RaiseMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor(), Name: p.token.Name, Reason: r.Reason}
+	if recordsForOthers(p) {
+		cmd.PersonID, cmd.Name, cmd.RecordedBy, cmd.How = r.PersonID, r.Name, p.token.Actor(), r.How
+	} else if err := ownOnly(r.PersonID, r.Name, r.How); err != nil {
+		return nil, "", err
+	}
+	return cmd, "", nil
 }
 
-func withdrawMotionObjection(_ *Server, c echo.Context, p principal, t ref, _ *emptyRequest) (domain.Command, string, error) {
-	return domain.WithdrawMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor()}, "", nil
+// withdrawMotionObjection: as raiseMotionObjection.
+func withdrawMotionObjection(_ *Server, c echo.Context, p principal, t ref, r *withdrawalRequest) (domain.Command, string, error) {
+	cmd := domain.WithdrawMotionObjection{MeetingID: t.id, MotionID: c.Param("motion"), PersonID: p.token.Actor()}
+	if recordsForOthers(p) {
+		cmd.PersonID, cmd.RecordedBy, cmd.How = r.PersonID, p.token.Actor(), r.How
+	} else if err := ownOnly(r.PersonID, "", r.How); err != nil {
+		return nil, "", err
+	}
+	return cmd, "", nil
+}
+
+// ownOnly refuses, from a resident, the fields with which staff record for
+// someone else.
+func ownOnly(personID, name, how string) error {
+	for _, f := range []struct{ name, v string }{{"person_id", personID}, {"name", name}, {"how", how}} {
+		if f.v != "" {
+			return fieldErr(kindValidation, f.name, text{"居民只能以本人名义提出或撤回异议；代为记录由工作人员进行",
+				"a resident objects for themselves only; staff record objections for others"})
+		}
+	}
+	return nil
 }
 
 func recordConsensus(_ *Server, c echo.Context, _ principal, t ref, r *choiceRequest) (domain.Command, string, error) {

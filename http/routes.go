@@ -18,6 +18,9 @@ var (
 	rolesStaff = []auth.Role{auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker}
 	// rolesVoters vote and object for themselves.
 	rolesVoters = []auth.Role{auth.RoleResident, auth.RoleUnitRep}
+	// rolesVotersAndStaff object for themselves (voters) or record the
+	// objection someone said aloud or handed in (staff).
+	rolesVotersAndStaff = []auth.Role{auth.RoleResident, auth.RoleUnitRep, auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker}
 	// rolesReporters report on actions they carry out.
 	rolesReporters = []auth.Role{auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker, auth.RoleUnitRep}
 	// rolesResidents support proposals.
@@ -93,8 +96,9 @@ var api = []route{
 	{"POST", "/v1/meetings/:id/motions/:motion/voting", command(toMeeting, optional, openVoting), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/motions/:motion/voting/close", command(toMeeting, optional, closeVoting), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/motions/:motion/votes", command(toMeeting, required, castVote), rolesVoters},
-	{"POST", "/v1/meetings/:id/motions/:motion/objections", command(toMeeting, required, raiseMotionObjection), rolesVoters},
-	{"POST", "/v1/meetings/:id/motions/:motion/objections/withdrawal", command(toMeeting, optional, withdrawMotionObjection), rolesVoters},
+	{"POST", "/v1/meetings/:id/motions/:motion/ballots", command(toMeeting, required, recordBallots), rolesStaff},
+	{"POST", "/v1/meetings/:id/motions/:motion/objections", command(toMeeting, required, raiseMotionObjection), rolesVotersAndStaff},
+	{"POST", "/v1/meetings/:id/motions/:motion/objections/withdrawal", command(toMeeting, optional, withdrawMotionObjection), rolesVotersAndStaff},
 	{"POST", "/v1/meetings/:id/motions/:motion/consensus", command(toMeeting, required, recordConsensus), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/mediations", command(toMeeting, required, offerMediation), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/mediations/:mediation/agreement", command(toMeeting, required, agreeMediation), rolesFacilitators},

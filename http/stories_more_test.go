@@ -105,7 +105,7 @@ func TestOwnersDoubleMajority(t *testing.T) {
 	base, item := convene(t, e, c, "owners_assembly", "c1", "维修资金使用", map[string]string{"r1": "张三", "r2": "李四"}, "")
 	e.write(t, c.worker, base+"/attendance", map[string]string{"person_id": "r3", "name": "王五", "attendance": "proxy", "holder_id": "r1", "authority": "书面委托书"}, 200)
 	motion := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "使用维修资金更换电梯",
-		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]string{"kind": "owners_major"}}, 201).ID
+		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]any{"kind": "owners", "matter": 5}}, 201).ID
 	mbase := base + "/motions/" + motion
 	e.write(t, c.facilitator, mbase+"/voting", nil, 200)
 	e.write(t, c.r1, mbase+"/votes", map[string]string{"option_id": "yes"}, 200)
@@ -155,5 +155,125 @@ func TestUnsatisfiedVerificationReopens(t *testing.T) {
 	out := e.do(req{method: "GET", path: fmt.Sprintf("/v1/outcomes?open=true&wait_for=%d", v.Position), token: c.facilitator}).want(t, 200)
 	if !bytes.Contains(out.body, []byte(act)) {
 		t.Fatalf("the reopened action is not open: %s", out.body)
+	}
+}
+
+// TestOwnersRegisterIsTheServers: the register of an owners' vote is
+// built by the server; a body that brings units or an electorate is
+// refused naming the field, and the compound must lie in the meeting's
+// grid (issue 9, points 4 and 5).
+func TestOwnersRegisterIsTheServers(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	e.write(t, c.admin, "/v1/communities/hengyuan/compounds", map[string]string{"compound_id": "c2", "grid_id": "g2", "name": "西院"}, 201)
+	e.write(t, c.admin, "/v1/communities/hengyuan/compounds/c1/units", map[string]any{"unit_id": "u101", "label": "1-101", "area_dm2": 8956,
+		"owners": []map[string]string{{"person_id": "r1", "name": "张三"}}}, 201)
+	e.write(t, c.admin, "/v1/communities/hengyuan/compounds/c1/units", map[string]any{"unit_id": "u102", "label": "1-102", "area_dm2": 9000,
+		"owners": []map[string]string{{"person_id": "r2", "name": "李四"}}}, 201)
+
+	p := e.do(req{method: "POST", path: "/v1/meetings", token: c.facilitator, body: map[string]any{"community_id": "hengyuan", "grid_id": "g1", "compound_id": "c2",
+		"title": "业主大会", "place": "西院", "starts_at": soon(time.Hour), "format": "owners_assembly"}}).wantProblem(t, 422, "validation")
+	if p.Field != "compound_id" {
+		t.Fatalf("field %q", p.Field)
+	}
+
+	base, item := convene(t, e, c, "owners_assembly", "c1", "维修资金使用", map[string]string{"r1": "张三", "r2": "李四"}, "")
+	motion := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "使用维修资金修缮屋面",
+		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]any{"kind": "owners", "matter": 5}}, 201).ID
+	mbase := base + "/motions/" + motion
+	forged := []map[string]any{{"unit_id": "u101", "area_dm2": 99999, "owners": []string{"r1"}}}
+	if p := e.do(req{method: "POST", path: mbase + "/voting", token: c.facilitator, body: map[string]any{"units": forged}}).wantProblem(t, 422, "validation"); p.Field != "units" {
+		t.Fatalf("field %q", p.Field)
+	}
+	if p := e.do(req{method: "POST", path: mbase + "/voting", token: c.facilitator, body: map[string]any{"electorate": []map[string]string{{"person_id": "r1", "name": "张三"}}}}).wantProblem(t, 422, "validation"); p.Field != "electorate" {
+		t.Fatalf("field %q", p.Field)
+	}
+	w := e.write(t, c.facilitator, mbase+"/voting", nil, 200)
+	var m struct {
+		Events []struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		} `json:"events"`
+	}
+	e.do(req{method: "GET", path: fmt.Sprintf("%s?wait_for=%d", base, w.Position), token: c.auditor}).want(t, 200).decode(t, &m)
+	found := false
+	for _, ev := range m.Events {
+		if ev.Type == "meeting.voting_opened.v1" {
+			found = bytes.Contains(ev.Data, []byte(`"area_dm2":8956`)) && bytes.Contains(ev.Data, []byte(`"register_revision"`)) && bytes.Contains(ev.Data, []byte(`"kind":"owners_ordinary"`))
+		}
+	}
+	if !found {
+		t.Fatalf("voting opened without the organisation's register: %+v", m.Events)
+	}
+}
+
+// TestRoomRecordsAndVerdicts: staff record what residents without a token
+// do in the room, saying who recorded it and how; consensus needs someone
+// present; a yes/no motion voted down is registered as 未通过 (issue 9,
+// points 8, 9, 13 and 14).
+func TestRoomRecordsAndVerdicts(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	base, item := convene(t, e, c, "courtyard", "", "车棚改造", nil, "")
+	cons := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "车棚加装照明",
+		"options": []map[string]string{{"id": "do", "label": "加装"}}, "rule": map[string]string{"kind": "consensus"}}, 201).ID
+	if p := e.do(req{method: "POST", path: base + "/motions/" + cons + "/consensus", token: c.facilitator, body: map[string]string{"option_id": "do"}}).wantProblem(t, 409, "conflict"); p.Reason != "nobody_present" {
+		t.Fatalf("reason %q", p.Reason)
+	}
+	for _, p := range []struct{ id, name string }{{"old-1", "刘大爷"}, {"old-2", "陈奶奶"}, {"old-3", "周阿姨"}} {
+		e.write(t, c.worker, base+"/participants", map[string]string{"person_id": p.id, "name": p.name, "kind": "resident"}, 200)
+		e.write(t, c.worker, base+"/attendance", map[string]string{"person_id": p.id, "name": p.name, "attendance": "present"}, 200)
+	}
+	// An objection spoken aloud by a resident without a token.
+	e.write(t, c.worker, base+"/motions/"+cons+"/objections", map[string]string{"person_id": "old-1", "name": "刘大爷", "reason": "电费谁出？", "how": "spoken"}, 200)
+	// A resident cannot object in someone else's name.
+	if p := e.do(req{method: "POST", path: base + "/motions/" + cons + "/objections", token: c.r1, body: map[string]string{"person_id": "old-2", "reason": "x"}}).wantProblem(t, 422, "validation"); p.Field != "person_id" {
+		t.Fatalf("field %q", p.Field)
+	}
+	e.do(req{method: "POST", path: base + "/motions/" + cons + "/consensus", token: c.facilitator, body: map[string]string{"option_id": "do"}}).wantProblem(t, 409, "conflict")
+	e.write(t, c.worker, base+"/motions/"+cons+"/objections/withdrawal", map[string]string{"person_id": "old-1", "how": "spoken"}, 200)
+	e.write(t, c.facilitator, base+"/motions/"+cons+"/consensus", map[string]string{"option_id": "do"}, 200)
+
+	// A show of hands: one for, two against; the motion is voted down.
+	vote := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "车棚收费管理",
+		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]any{"kind": "simple_majority", "quorum_percent": 50}}, 201).ID
+	vbase := base + "/motions/" + vote
+	e.write(t, c.facilitator, vbase+"/voting", nil, 200)
+	e.write(t, c.worker, vbase+"/ballots", map[string]any{"option_id": "yes", "voter_ids": []string{"old-1"}, "method": "show_of_hands"}, 200)
+	e.write(t, c.worker, vbase+"/ballots", map[string]any{"option_id": "no", "voter_ids": []string{"old-2", "old-3"}, "method": "show_of_hands"}, 200)
+	e.do(req{method: "POST", path: vbase + "/ballots", token: c.r1, body: map[string]any{"option_id": "yes", "voter_ids": []string{"old-1"}, "method": "show_of_hands"}}).wantProblem(t, 403, "forbidden")
+	w := e.write(t, c.facilitator, vbase+"/voting/close", nil, 200)
+	var d struct {
+		Adopted  bool   `json:"adopted"`
+		Verdict  string `json:"verdict"`
+		OptionID string `json:"option_id"`
+		Tally    struct {
+			Result string `json:"result"`
+		} `json:"tally"`
+	}
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], vote, w.Position)}).want(t, 200).decode(t, &d)
+	if d.Adopted || d.Verdict != "未通过" || d.OptionID != "" || d.Tally.Result != "rejected" {
+		t.Fatalf("a motion voted down 1:2 reads %+v", d)
+	}
+	var m struct {
+		Events []struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		} `json:"events"`
+	}
+	e.do(req{method: "GET", path: base, token: c.auditor}).want(t, 200).decode(t, &m)
+	hands := 0
+	for _, ev := range m.Events {
+		if ev.Type == "meeting.vote_cast.v1" && bytes.Contains(ev.Data, []byte(`"method":"show_of_hands"`)) && bytes.Contains(ev.Data, []byte(`"recorded_by":"worker-1"`)) {
+			hands++
+		}
+		if ev.Type == "meeting.motion_objection_raised.v1" && !bytes.Contains(ev.Data, []byte(`"recorded_by":"worker-1","how":"spoken"`)) {
+			t.Fatalf("the objection does not say who recorded it and how: %s", ev.Data)
+		}
+	}
+	if hands != 3 {
+		t.Fatalf("%d hands recorded with their recorder, want 3", hands)
 	}
 }
