@@ -55,18 +55,23 @@ type LiveMotion struct {
 	Secret   bool            `json:"secret,omitempty"`
 	Status   string          `json:"status"`
 	// Electorate counts the voters locked when voting opened; Attending
-	// those of them present or represented by proxy.
+	// those of them who take part (present, represented by a present
+	// proxy holder, or having cast a ballot), as domain.ComputeTally counts.
 	Electorate int `json:"electorate"`
 	Attending  int `json:"attending"`
-	// QuorumPercent is the rule's quorum (two thirds of the owners for the
-	// art. 278 rules, counted on ballots); QuorumReached says whether it
-	// is met now (always true without a quorum).
+	// QuorumPercent is the rule's quorum of attendance, if any (the art.
+	// 278 rules add two thirds of area and heads, see Running);
+	// QuorumReached says whether every participation threshold is met now.
 	QuorumPercent int           `json:"quorum_percent,omitempty"`
 	QuorumReached bool          `json:"quorum_reached"`
 	Tally         []OptionCount `json:"tally"`
 	Abstentions   int           `json:"abstentions"`
 	Ballots       int           `json:"ballots"`
 	Objections    int           `json:"objections,omitempty"`
+	// Running is the domain's tally of the ballots so far, computed by
+	// domain.ComputeTally as closing the vote now would record it; nil
+	// before voting opens and once it closed.
+	Running *domain.Tally `json:"running,omitempty"`
 	// Final is the domain's tally once voting closed.
 	Final *domain.Tally `json:"final,omitempty"`
 }
@@ -121,10 +126,16 @@ type liveMeeting struct {
 
 type liveMotion struct {
 	LiveMotion
-	// Voters is the electorate's ids; Current maps a voter to the option
-	// of their current ballot ("" abstains), while voting is open.
-	Voters  []string          `json:"voters,omitempty"`
-	Current map[string]string `json:"current"`
+	// Voting holds, while voting is open, what domain.ComputeTally needs:
+	// the locked electorate and register and the ballots in order of their
+	// latest casting.
+	Voting *liveVoting `json:"voting,omitempty"`
+}
+
+type liveVoting struct {
+	Electorate []domain.Voter     `json:"electorate"`
+	Units      []domain.OwnedUnit `json:"units,omitempty"`
+	Ballots    []domain.Ballot    `json:"ballots"`
 }
 
 type liveState struct {
@@ -146,7 +157,7 @@ func newLive(mu *sync.RWMutex) *Live {
 func (l *Live) Name() string { return "live" }
 
 // Version implements View.
-func (l *Live) Version() int { return 1 }
+func (l *Live) Version() int { return 2 }
 
 // MarshalSnapshot implements View.
 func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
@@ -171,31 +182,16 @@ func (l *Live) motion(meetingID, motionID string) *liveMotion {
 	return nil
 }
 
-func (mo *liveMotion) count(option string, delta int) {
-	if option == "" {
-		mo.Abstentions += delta
-		return
-	}
-	for i := range mo.Tally {
-		if mo.Tally[i].OptionID == option {
-			mo.Tally[i].Votes += delta
-		}
-	}
-}
-
-// ballot counts a voter's current ballot, replacing an earlier one.
-func (l *Live) ballot(meetingID, motionID, voterID, option string) {
+// ballot records a voter's current ballot, replacing an earlier one: the
+// ballots stay in the order of their latest casting, as in the domain.
+func (l *Live) ballot(meetingID, motionID string, b domain.Ballot) {
 	mo := l.motion(meetingID, motionID)
-	if mo == nil || mo.Current == nil {
+	if mo == nil || mo.Voting == nil {
 		return
 	}
-	if prev, ok := mo.Current[voterID]; ok {
-		mo.count(prev, -1)
-	} else {
-		mo.Ballots++
-	}
-	mo.Current[voterID] = option
-	mo.count(option, 1)
+	v := mo.Voting
+	v.Ballots = slices.DeleteFunc(v.Ballots, func(x domain.Ballot) bool { return x.VoterID == b.VoterID })
+	v.Ballots = append(v.Ballots, b)
 }
 
 func tallyOf(options []domain.Option) []OptionCount {
@@ -244,18 +240,16 @@ func (l *Live) Apply(e Event) error {
 		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
 			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(d.Options)
 			mo.Status = MotionVoting
-			mo.Voters = electorate(d)
-			mo.Electorate = len(mo.Voters)
-			mo.Current = map[string]string{}
+			mo.Voting = &liveVoting{Electorate: d.Electorate, Units: d.Units, Ballots: []domain.Ballot{}}
 		}
 	case domain.VoteCast:
-		l.ballot(d.MeetingID, d.MotionID, d.VoterID, d.OptionID)
+		l.ballot(d.MeetingID, d.MotionID, domain.Ballot{VoterID: d.VoterID, CastBy: d.CastBy, OptionID: d.OptionID})
 	case domain.VoteChanged:
-		l.ballot(d.MeetingID, d.MotionID, d.VoterID, d.OptionID)
+		l.ballot(d.MeetingID, d.MotionID, domain.Ballot{VoterID: d.VoterID, CastBy: d.CastBy, OptionID: d.OptionID})
 	case domain.VotingClosed:
 		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
 			t := d.Tally
-			mo.Final, mo.Status, mo.Current = &t, MotionClosed, nil
+			mo.Final, mo.Status, mo.Voting = &t, MotionClosed, nil
 		}
 	case domain.MotionObjectionRaised:
 		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
@@ -273,7 +267,7 @@ func (l *Live) Apply(e Event) error {
 		if m := l.st.Meetings[d.MeetingID]; m != nil {
 			m.Status = MeetingAdjourned
 			if m.Motion != nil {
-				m.Motion.Current = nil
+				m.Motion.Voting = nil
 			}
 		}
 	case domain.MinutesPublished:
@@ -326,22 +320,6 @@ func meetingOf(e domain.Event) string {
 	return ""
 }
 
-// electorate lists the voters' ids: the electorate, or the owners of the
-// register's units for the owners' rules.
-func electorate(d domain.VotingOpened) []string {
-	ids := make([]string, 0, len(d.Electorate))
-	for _, v := range d.Electorate {
-		ids = append(ids, v.PersonID)
-	}
-	if len(ids) == 0 {
-		for _, u := range d.Units {
-			ids = append(ids, u.Owners...)
-		}
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
-}
-
 // Meeting returns the live state of one meeting.
 func (l *Live) Meeting(id string) (MeetingState, bool) {
 	l.mu.RLock()
@@ -369,33 +347,41 @@ func (l *Live) Meeting(id string) (MeetingState, bool) {
 	}
 	slices.SortFunc(s.Attendees, func(a, b Attendee) int { return cmp.Compare(a.PersonID, b.PersonID) })
 	if m.Motion != nil {
-		mo := m.Motion.LiveMotion
-		mo.Options = slices.Clone(mo.Options)
-		mo.Tally = slices.Clone(mo.Tally)
-		if mo.Final != nil {
-			t := *mo.Final
-			t.Options = slices.Clone(t.Options)
-			mo.Final = &t
-		}
-		for _, id := range m.Motion.Voters {
-			if a, ok := m.Attendees[id]; ok && (a.Attendance == domain.Present || a.Attendance == domain.Proxy) {
-				mo.Attending++
-			}
-		}
-		mo.QuorumPercent = mo.Rule.QuorumPercent
-		switch {
-		case mo.Rule.Kind == domain.RuleOwnersOrdinary || mo.Rule.Kind == domain.RuleOwnersMajor:
-			mo.QuorumPercent = 67
-			mo.QuorumReached = mo.Electorate > 0 && 3*mo.Ballots >= 2*mo.Electorate
-		case mo.QuorumPercent > 0:
-			mo.QuorumReached = mo.Electorate > 0 && 100*mo.Attending >= mo.QuorumPercent*mo.Electorate
-		default:
-			mo.QuorumReached = true
-		}
-		if mo.Final != nil {
-			mo.QuorumReached = mo.Final.QuorumMet
-		}
-		s.Motion = &mo
+		s.Motion = m.Motion.view(m.Attendees)
 	}
 	return s, true
+}
+
+// view returns the motion as readers see it: its counts are the domain's
+// tally, running (domain.ComputeTally over the ballots so far and the
+// meeting's attendance) or final.
+func (mo *liveMotion) view(attendees map[string]Attendee) *LiveMotion {
+	v := mo.LiveMotion
+	v.Options = slices.Clone(v.Options)
+	v.QuorumPercent = v.Rule.QuorumPercent
+	t := v.Final
+	if mo.Voting != nil {
+		attendance := make(map[string]domain.Attendance, len(attendees))
+		for id, a := range attendees {
+			attendance[id] = domain.Attendance{PersonID: id, Name: a.Name, Attendance: a.Attendance, HolderID: a.HolderID}
+		}
+		running := domain.ComputeTally(v.Rule, v.Options, mo.Voting.Electorate, mo.Voting.Units, mo.Voting.Ballots, attendance)
+		t = &running
+		v.Running = t
+	} else if t != nil {
+		final := *t
+		final.Options = slices.Clone(t.Options)
+		t = &final
+		v.Final = t
+	}
+	if t == nil {
+		v.Tally = slices.Clone(v.Tally)
+		return &v
+	}
+	v.Tally = make([]OptionCount, len(t.Options))
+	for i, o := range t.Options {
+		v.Tally[i] = OptionCount{OptionID: o.OptionID, Label: o.Label, Votes: o.Votes}
+	}
+	v.Abstentions, v.Ballots, v.Electorate, v.Attending, v.QuorumReached = t.Abstentions, t.Ballots, t.Electorate, t.Attending, t.QuorumMet
+	return &v
 }

@@ -23,9 +23,12 @@ type AttendanceCount struct {
 
 // Objection is an objection to a consensus motion or to published minutes.
 type Objection struct {
-	PersonID  string    `json:"person_id"`
-	Name      string    `json:"person_name"`
-	Text      string    `json:"text"`
+	PersonID string `json:"person_id"`
+	Name     string `json:"person_name"`
+	Text     string `json:"text"`
+	// How is domain.RecordedSpoken or RecordedInWriting when staff
+	// recorded the objection for the person; empty when they raised it.
+	How       string    `json:"how,omitempty"`
 	Withdrawn bool      `json:"withdrawn,omitempty"`
 	At        time.Time `json:"at"`
 }
@@ -80,6 +83,11 @@ type Decision struct {
 	// Tally is the domain's computed tally (votes only).
 	Tally   *domain.Tally `json:"tally,omitempty"`
 	Adopted bool          `json:"adopted"`
+	// Verdict says whether it carried in a resident's words: 通过 or 未通过
+	// (a yes/no motion voted down, no quorum, a tie, no option met the
+	// rule); VerdictEN is the same in English. The tally is beside it.
+	Verdict   string `json:"verdict"`
+	VerdictEN string `json:"verdict_en"`
 	// OptionID and Label name the option adopted by vote, consensus or
 	// mediation.
 	OptionID   string         `json:"option_id,omitempty"`
@@ -232,7 +240,7 @@ func (r *Register) reset(st registerState) {
 func (r *Register) Name() string { return "register" }
 
 // Version implements View.
-func (r *Register) Version() int { return 1 }
+func (r *Register) Version() int { return 2 }
 
 // MarshalSnapshot implements View.
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
@@ -296,7 +304,7 @@ func (r *Register) Apply(e Event) error {
 		}
 	case domain.MotionObjectionRaised:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
-			mo.Objections = append(mo.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Reason, At: d.At})
+			mo.Objections = append(mo.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Reason, How: d.How, At: d.At})
 		}
 	case domain.MotionObjectionWithdrawn:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
@@ -312,6 +320,7 @@ func (r *Register) Apply(e Event) error {
 			dec.Tally = &t
 			dec.Text = d.Text
 			dec.Adopted = t.Adopted
+			dec.Verdict, dec.VerdictEN = domain.Verdict(t.Adopted)
 			dec.OptionID = t.WinningOptionID
 			for _, o := range t.Options {
 				if o.OptionID == t.WinningOptionID {
@@ -323,6 +332,7 @@ func (r *Register) Apply(e Event) error {
 		r.decideMotion(e, d.MeetingID, d.MotionID, domain.DecidedByConsensus, d.At, func(dec *Decision) {
 			dec.Text = d.Text
 			dec.Adopted = true
+			dec.Verdict, dec.VerdictEN = domain.Verdict(true)
 			dec.OptionID, dec.Label, dec.Note = d.OptionID, d.Label, d.Note
 		})
 	case domain.MediationOffered:
@@ -338,6 +348,7 @@ func (r *Register) Apply(e Event) error {
 		dec.MediationID, dec.ProposalID, dec.Text, dec.Dispute = d.MediationID, d.ProposalID, d.Dispute, d.Dispute
 		dec.Options = m.Mediations[d.MediationID].Options
 		dec.Adopted, dec.OptionID, dec.Label, dec.Note, dec.Parties = true, d.OptionID, d.Label, d.Note, d.Parties
+		dec.Verdict, dec.VerdictEN = domain.Verdict(true)
 		delete(m.Mediations, d.MediationID)
 	case domain.MinutesPublished:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
