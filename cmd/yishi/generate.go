@@ -479,7 +479,7 @@ func (g *generator) story() error {
 	case n < 42:
 		return g.support(g.open[g.r.IntN(len(g.open))])
 	case n < 47:
-		return g.reject(pick(g.r, &g.open))
+		return g.reject(pick(g.r, &g.open), false)
 	case n < 62:
 		return g.accept(pick(g.r, &g.open))
 	case n < 77 && len(g.accepted) > 0:
@@ -526,8 +526,11 @@ func (g *generator) support(p *genProposal) error {
 	return g.do(resident(v), domain.SupportProposal{ProposalID: p.id, PersonID: v.PersonID, Name: v.Name})
 }
 
-func (g *generator) reject(p *genProposal) error {
-	if g.r.IntN(2) == 0 {
+// reject closes a proposal without an action: half are withdrawn by their
+// author, unless a meeting decided on it (a vote that did not carry), and
+// the rest are rejected by the grid's facilitator.
+func (g *generator) reject(p *genProposal, decided bool) error {
+	if !decided && g.r.IntN(2) == 0 {
 		a := p.grid.resident(p.author)
 		if err := g.do(resident(a), domain.WithdrawProposal{ProposalID: p.id, PersonID: a.PersonID, Reason: "已自行解决"}); err != nil {
 			return err
@@ -662,7 +665,7 @@ func (g *generator) meeting(p *genProposal) error {
 	}
 	g.finish(domain.MeetingStream(meeting))
 	if !adopted {
-		return g.reject(p)
+		return g.reject(p, true)
 	}
 	return g.assign(p, meeting, motion)
 }
