@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,41 @@ func TestOwnersVoteRegisterComesFromTheOrganisation(t *testing.T) {
 	assert.Equal(t, int64(8956+9000+7000), tally.TotalAreaDM2)
 	assert.Equal(t, int64(8956+9000), tally.Options[0].AreaDM2)
 	assert.Equal(t, domain.ResultNotAdopted, tally.Result, "more than half of the area but only half of the heads")
+}
+
+// TestVotedDownIsRejectedForEveryConsumer: a yes/no motion voted down 1:2
+// is registered as rejected, the proposal learns it was not adopted (未通过
+// with the tally in its outcome), and no action may carry it out (issue 9,
+// point 9).
+func TestVotedDownIsRejectedForEveryConsumer(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	pid, mid := uuid.NewString(), uuid.NewString()
+	voters := []domain.Voter{{PersonID: "v1", Name: "甲"}, {PersonID: "v2", Name: "乙"}, {PersonID: "v3", Name: "丙"}}
+	mustRun(t, l, submit(pid),
+		domain.ScheduleMeeting{MeetingID: mid, CommunityID: "hengyuan", GridID: "grid-3", Title: "楼院议事", Place: "3号院",
+			StartsAt: clock().Add(time.Hour), Format: domain.FormatCourtyard, Facilitator: domain.Voter{PersonID: "worker-1", Name: "王网格"}},
+		domain.AddAgendaItem{MeetingID: mid, ItemID: "item-1", Title: "车棚收费", ProposalID: pid},
+		domain.OpenMeeting{MeetingID: mid},
+		domain.TableMotion{MeetingID: mid, MotionID: "mo", ItemID: "item-1", Text: "车棚收费管理", Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleSimpleMajority}},
+		domain.OpenVoting{MeetingID: mid, MotionID: "mo", Electorate: voters},
+		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v1", CastBy: "v1", OptionID: "yes"},
+		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v2", CastBy: "v2", OptionID: "no"},
+		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v3", CastBy: "v3", OptionID: "no"},
+		domain.CloseVoting{MeetingID: mid, MotionID: "mo"},
+	)
+	events, _, err := l.Load(ctx, domain.ProposalStream(pid))
+	require.NoError(t, err)
+	p := domain.FoldProposal(events)
+	require.Len(t, p.Decisions, 1)
+	assert.False(t, p.Decisions[0].Adopted)
+	assert.Empty(t, p.Decisions[0].OptionID)
+	var outcome string
+	for _, e := range events {
+		if d, ok := e.(domain.ProposalDecided); ok {
+			outcome = d.Outcome
+		}
+	}
+	assert.Equal(t, "车棚收费管理: 未通过（同意 1，反对 2，弃权 0）", outcome)
+	refused(t, l, assign(uuid.NewString(), "hengyuan", "", mid, "mo"), ledger.Options{}, "decision_not_adopted", "motion_id")
 }
