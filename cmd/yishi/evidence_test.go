@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
 
@@ -317,4 +320,70 @@ func TestCopiedLedgerStillVerifies(t *testing.T) {
 	got, err = verifyOut(t, "--store", back)
 	require.NoError(t, err, got)
 	assert.Contains(t, got, "without a gap")
+}
+
+// snapshotViews runs the projections over the store in dir until they have
+// caught up, which writes their snapshots to dir/projections.
+func snapshotViews(t *testing.T, dir string) {
+	t.Helper()
+	s, err := pebble.Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	r, err := projections.New(s, projections.Config{Dir: filepath.Join(dir, "projections")})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.Eventually(t, r.Ready, 10*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// forgeSnapshot replaces old with new in a snapshot's payload and fixes
+// the header's size and checksum, so that a server loads it.
+func forgeSnapshot(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	i := bytes.IndexByte(b, '\n')
+	var h map[string]any
+	require.NoError(t, json.Unmarshal(b[:i], &h))
+	payload := b[i+1:]
+	require.Contains(t, string(payload), old)
+	payload = bytes.Replace(payload, []byte(old), []byte(new), 1)
+	h["size"] = len(payload)
+	h["crc32c"] = crc32.Checksum(payload, crc32.MakeTable(crc32.Castagnoli))
+	nh, err := json.Marshal(h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(append(nh, '\n'), payload...), 0o640))
+}
+
+// TestVerifyViews rebuilds the views from the log and compares them with
+// the snapshots a server left and with the views it would serve from them:
+// they match; a register snapshot with a forged decision and a recomputed
+// checksum is named, with the first difference.
+func TestVerifyViews(t *testing.T) {
+	ctx := context.Background()
+	dir := buildLedger(t, "400")
+	snapshotViews(t, dir)
+	// More events after the snapshots: the served views fold them on.
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(ctx, []string{"generate", "--data", dir, "--events", "100", "--grids", "10", "--seed", "7",
+		"--open-meetings", "1", "--voters", "4", "--writers", "2", "--out", filepath.Join(t.TempDir(), "ids.json")},
+		func(string) string { return "" }, &out, &errOut), errOut.String())
+
+	evidence := copyDir(t, dir)
+	before := dirFiles(t, evidence)
+	got, err := verifyOut(t, "--store", evidence, "--views")
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "OK: the register snapshot")
+	assert.Contains(t, got, "OK: the views served from these snapshots equal the views rebuilt")
+	assertSameFiles(t, before, evidence, "verify --views")
+
+	forged := copyDir(t, dir)
+	forgeSnapshot(t, filepath.Join(forged, "projections", "register.snap"), `"result":"adopted"`, `"result":"not_adopted"`)
+	got, err = verifyOut(t, "--store", forged, "--views")
+	require.Error(t, err, got)
+	assert.Contains(t, got, "FAILED: view register at position")
+	assert.Contains(t, got, ".result: \"not_adopted\", rebuilt \"adopted\"")
 }

@@ -28,6 +28,7 @@ commands:
   copy      copy a whole ledger between stores (embedded <-> KurrentDB)
   token     create, list and revoke access tokens
   verify    re-compute every stream's hash chain and name the first event that does not match
+            (--checkpoint: against a signed checkpoint; --views: rebuild the views and compare the snapshots)
   seal      make signing keys and signed checkpoints of the whole log
   export    write every event, in global order, as JSON lines
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests

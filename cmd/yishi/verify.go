@@ -6,13 +6,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
 
@@ -30,8 +35,16 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	spec := storeFlag(fs, getenv)
 	checkpoint := fs.String("checkpoint", "", "also check a signed checkpoint from yishi seal sign")
 	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer")
+	views := fs.Bool("views", false, "also rebuild every view from the log and compare it with the projection snapshots and with the views a server would serve from them")
+	snapshots := fs.String("snapshots", "", "the projection snapshots for --views (default: STORE/projections for a data directory)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *views && *snapshots == "" {
+		if kurrent.IsConnectionString(*spec) {
+			return fmt.Errorf("--views on KurrentDB needs --snapshots, the server's DATA/projections directory")
+		}
+		*snapshots = filepath.Join(*spec, "projections")
 	}
 	var cp *seal.Checkpoint
 	if *checkpoint != "" {
@@ -66,18 +79,45 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes do not cover their recorded time; %d do\n",
 			n, ledger.HashSchemeV2, rep.Schemes[ledger.HashSchemeV2])
 	}
-	if cp == nil {
-		return nil
+	if cp != nil {
+		err = seal.Check(ctx, store, *cp, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
+		if errors.Is(err, seal.ErrMismatch) {
+			fmt.Fprintf(stdout, "FAILED: checkpoint of %q (%d events): %v\n", cp.Origin, cp.Size, err)
+			return fmt.Errorf("the ledger does not match the checkpoint")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
 	}
-	err = seal.Check(ctx, store, *cp, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
-	if errors.Is(err, seal.ErrMismatch) {
-		fmt.Fprintf(stdout, "FAILED: checkpoint of %q (%d events): %v\n", cp.Origin, cp.Size, err)
-		return fmt.Errorf("the ledger does not match the checkpoint")
+	if *views {
+		return verifyViews(ctx, store, *snapshots, stdout, stderr)
+	}
+	return nil
+}
+
+// verifyViews rebuilds the views from the log and compares them with the
+// snapshots in dir (see projections.VerifyViews).
+func verifyViews(ctx context.Context, store eventstore.Store, dir string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "rebuilding the views from the log to compare with %s\n", dir)
+	rep, err := projections.VerifyViews(ctx, store, dir, func(n uint64, at eventstore.Position) {
+		fmt.Fprintf(stderr, "  %d events folded (position %d)\n", n, at)
+	})
+	var m *projections.ViewMismatch
+	if errors.As(err, &m) {
+		fmt.Fprintf(stdout, "FAILED: %v\n", m)
+		return fmt.Errorf("the views do not match the log")
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
+	for _, name := range slices.Sorted(maps.Keys(rep.Skipped)) {
+		fmt.Fprintf(stdout, "note: %s snapshot not compared: %s\n", name, rep.Skipped[name])
+	}
+	for _, name := range slices.Sorted(maps.Keys(rep.Snapshots)) {
+		fmt.Fprintf(stdout, "OK: the %s snapshot (position %d) equals the view rebuilt from the log\n", name, rep.Snapshots[name])
+	}
+	fmt.Fprintf(stdout, "OK: the views served from these snapshots equal the views rebuilt from the log's %d domain events (head position %d)\n", rep.Events, rep.Head)
 	return nil
 }
 

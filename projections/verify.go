@@ -1,0 +1,252 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"sort"
+	"strconv"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// ViewMismatch is the first difference VerifyViews found between a view
+// rebuilt from the log and a snapshot, or the views served from the
+// snapshots.
+type ViewMismatch struct {
+	// View is the view's name.
+	View string
+	// Position is where the two were compared.
+	Position eventstore.Position
+	// Against is "snapshot" (the view's snapshot file) or "served" (the
+	// view as a server would serve it: restored from its snapshot, then
+	// folded to the head of the log).
+	Against string
+	// Path is the JSON path of the first difference, such as
+	// `decisions.d-12.tally.result`; Stored and Rebuilt are the values there
+	// (shortened; "(absent)" when the key is missing on that side).
+	Path            string
+	Stored, Rebuilt string
+}
+
+// Error names the view, the position and the first difference.
+func (m *ViewMismatch) Error() string {
+	return fmt.Sprintf("view %s at position %d: the %s differs from the view rebuilt from the log at %s: %s, rebuilt %s",
+		m.View, m.Position, m.Against, m.Path, m.Stored, m.Rebuilt)
+}
+
+// ViewsReport sums up VerifyViews.
+type ViewsReport struct {
+	// Events is how many events were folded.
+	Events uint64
+	// Head is the position of the last event folded.
+	Head eventstore.Position
+	// Snapshots names the snapshots compared, with their positions.
+	Snapshots map[string]eventstore.Position
+	// Skipped says, per view, why its snapshot was not compared (missing,
+	// unreadable, outdated, or not of this log: a server would rebuild that
+	// view rather than load it).
+	Skipped map[string]string
+}
+
+// VerifyViews rebuilds every view from the start of the log and compares
+// it with the snapshots in dir: each snapshot with the view rebuilt up to
+// the snapshot's position, byte for byte, and at the head of the log each
+// view as a server starting from dir would serve it (restored from its
+// snapshot, then folded on) with the rebuilt one. A snapshot whose payload
+// was edited, even with its checksum recomputed, differs from the rebuild.
+// It reads dir and the log and writes nothing. Returns a *ViewMismatch for
+// the first difference, an *ApplyError when an event does not fold, or the
+// store's error. progress, if not nil, is called every 100,000 events.
+func VerifyViews(ctx context.Context, store eventstore.Store, dir string, progress func(events uint64, at eventstore.Position)) (ViewsReport, error) {
+	rep := ViewsReport{Snapshots: map[string]eventstore.Position{}, Skipped: map[string]string{}}
+	fresh, served := NewViews(), NewViews()
+	heads := make([]*snapshotHeader, len(fresh.all))
+	payloads := make([][]byte, len(fresh.all))
+	for i, v := range served.all {
+		h, payload, err := readSnapshot(dir, v)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			rep.Skipped[v.Name()] = "no snapshot"
+			continue
+		case err != nil:
+			rep.Skipped[v.Name()] = "unusable, a server would rebuild it: " + err.Error()
+			continue
+		}
+		if why, err := checkSnapshots(ctx, store, []*snapshotHeader{h}); err != nil {
+			return rep, err
+		} else if why != "" {
+			rep.Skipped[v.Name()] = "not of this log, a server would rebuild it: " + why
+			continue
+		}
+		if err := v.UnmarshalSnapshot(payload); err != nil {
+			rep.Skipped[v.Name()] = "undecodable, a server would rebuild it: " + err.Error()
+			continue
+		}
+		heads[i], payloads[i] = h, payload
+		rep.Snapshots[v.Name()] = h.Position
+	}
+	// compare checks the rebuilt views whose snapshots stand at pos.
+	compare := func(pos eventstore.Position) error {
+		for i, h := range heads {
+			if h == nil || h.Position != pos {
+				continue
+			}
+			rebuilt, err := fresh.all[i].MarshalSnapshot()
+			if err != nil {
+				return fmt.Errorf("projections: verify views: encode %s: %w", fresh.all[i].Name(), err)
+			}
+			if !bytes.Equal(rebuilt, payloads[i]) {
+				return mismatch(h.View, pos, "snapshot", payloads[i], rebuilt)
+			}
+			payloads[i] = nil
+		}
+		return nil
+	}
+	if err := compare(eventstore.Start); err != nil {
+		return rep, err
+	}
+	decode := NewDecoder().Decode
+	for se, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{Filter: domainFilter()}) {
+		if err != nil {
+			return rep, fmt.Errorf("projections: verify views: read the log after %d: %w", rep.Head, err)
+		}
+		data, err := decode(se.Type, se.Data)
+		if err != nil {
+			return rep, &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
+		}
+		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data, ref: refOf(se)}
+		for i := range fresh.all {
+			if err := fresh.all[i].Apply(e); err != nil {
+				return rep, &ApplyError{View: fresh.all[i].Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+			}
+			if h := heads[i]; h == nil || e.Position > h.Position {
+				if err := served.all[i].Apply(e); err != nil {
+					return rep, &ApplyError{View: served.all[i].Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}
+				}
+			}
+		}
+		rep.Events++
+		rep.Head = e.Position
+		if err := compare(e.Position); err != nil {
+			return rep, err
+		}
+		if progress != nil && rep.Events%100_000 == 0 {
+			progress(rep.Events, e.Position)
+		}
+	}
+	for i, h := range heads {
+		if h != nil && payloads[i] != nil {
+			// The log holds the snapshot's event (checked above) but
+			// outside the views' filter: compare at the head instead.
+			rep.Skipped[h.View] = fmt.Sprintf("its position %d holds no domain event", h.Position)
+		}
+	}
+	for i := range fresh.all {
+		want, err := fresh.all[i].MarshalSnapshot()
+		if err != nil {
+			return rep, fmt.Errorf("projections: verify views: encode %s: %w", fresh.all[i].Name(), err)
+		}
+		got, err := served.all[i].MarshalSnapshot()
+		if err != nil {
+			return rep, fmt.Errorf("projections: verify views: encode %s: %w", served.all[i].Name(), err)
+		}
+		if !bytes.Equal(got, want) {
+			return rep, mismatch(fresh.all[i].Name(), rep.Head, "served view", got, want)
+		}
+	}
+	return rep, nil
+}
+
+// mismatch describes the first difference between two JSON encodings.
+func mismatch(view string, pos eventstore.Position, against string, stored, rebuilt []byte) *ViewMismatch {
+	m := &ViewMismatch{View: view, Position: pos, Against: against, Path: "(the whole view)", Stored: short(stored), Rebuilt: short(rebuilt)}
+	var a, b any
+	if json.Unmarshal(stored, &a) != nil || json.Unmarshal(rebuilt, &b) != nil {
+		return m
+	}
+	if path, x, y, ok := firstDiff("", a, b); ok {
+		m.Path, m.Stored, m.Rebuilt = path, x, y
+	}
+	return m
+}
+
+// firstDiff walks two decoded JSON values in key order and returns the
+// path of the first place they differ, with the two values there.
+func firstDiff(path string, a, b any) (string, string, string, bool) {
+	if reflect.DeepEqual(a, b) {
+		return "", "", "", false
+	}
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := a.(type) {
+	case map[string]any:
+		if y, ok := b.(map[string]any); ok {
+			keys := make([]string, 0, len(x)+len(y))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			for k := range y {
+				if _, ok := x[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				xv, xok := x[k]
+				yv, yok := y[k]
+				switch {
+				case !xok:
+					return join(k), "(absent)", value(yv), true
+				case !yok:
+					return join(k), value(xv), "(absent)", true
+				}
+				if p, s, r, ok := firstDiff(join(k), xv, yv); ok {
+					return p, s, r, true
+				}
+			}
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			for i := range min(len(x), len(y)) {
+				if p, s, r, ok := firstDiff(join(strconv.Itoa(i)), x[i], y[i]); ok {
+					return p, s, r, true
+				}
+			}
+			if len(x) != len(y) {
+				return join("length"), strconv.Itoa(len(x)), strconv.Itoa(len(y)), true
+			}
+		}
+	}
+	if path == "" {
+		path = "(the whole view)"
+	}
+	return path, value(a), value(b), true
+}
+
+// value shows a decoded JSON value, shortened.
+func value(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return short(b)
+}
+
+// short cuts a JSON text to a readable length.
+func short(b []byte) string {
+	const max = 200
+	if len(b) <= max {
+		return string(b)
+	}
+	r := []rune(string(b[:max]))
+	return string(r[:len(r)-1]) + "…" // the last rune may be cut
+}
