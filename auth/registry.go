@@ -29,6 +29,9 @@ type Registry struct {
 	byHash  map[string]uuid.UUID
 	tokens  map[uuid.UUID]Token
 	advance chan struct{} // closed and replaced whenever pos moves
+	// revoked holds a channel per token someone waits on (Revocation),
+	// closed when the token is revoked.
+	revoked map[uuid.UUID]chan struct{}
 }
 
 // NewRegistry returns an empty registry over store; call Sync or Run.
@@ -38,6 +41,7 @@ func NewRegistry(store eventstore.Store) *Registry {
 		byHash:  make(map[string]uuid.UUID),
 		tokens:  make(map[uuid.UUID]Token),
 		advance: make(chan struct{}),
+		revoked: make(map[uuid.UUID]chan struct{}),
 	}
 }
 
@@ -141,6 +145,10 @@ func (r *Registry) apply(ev eventstore.Event) error {
 			t.Revoked = rv.Revoked
 			r.tokens[rv.ID] = t
 		}
+		if ch, ok := r.revoked[rv.ID]; ok {
+			close(ch)
+			delete(r.revoked, rv.ID)
+		}
 	}
 	r.moveToLocked(ev.Position)
 	return nil
@@ -179,6 +187,30 @@ func (r *Registry) Authenticate(secret string) (Token, error) {
 		return Token{}, ErrRevoked
 	}
 	return t, nil
+}
+
+// closed is a channel that is always closed.
+var closed = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+// Revocation returns a channel that is closed once the token with id is
+// revoked (at once when it already is, or was never issued), so that what
+// a token holds open, such as an event stream, ends with it.
+func (r *Registry) Revocation(id uuid.UUID) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.tokens[id]; !ok || !t.Revoked.IsZero() {
+		return closed
+	}
+	ch, ok := r.revoked[id]
+	if !ok {
+		ch = make(chan struct{})
+		r.revoked[id] = ch
+	}
+	return ch
 }
 
 // Get returns the token with id, revoked or not, and whether it exists.

@@ -6,7 +6,6 @@ import (
 	nethttp "net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -27,8 +26,9 @@ type Aggregate struct {
 }
 
 // getAggregate answers a read of the aggregate in stream for a principal
-// whose scope covers it. Residents and unit representatives see it with
-// personal data masked.
+// whose scope covers it, each event as the read policy lets the principal
+// see it: residents and unit representatives with personal data masked,
+// everyone but an auditor without the choices of secret ballots.
 func (s *Server) getAggregate(c echo.Context, stream string) error {
 	p := principalOf(c)
 	a, err := s.loadAggregate(c.Request().Context(), stream)
@@ -43,22 +43,19 @@ func (s *Server) getAggregate(c echo.Context, stream string) error {
 	if err := requireScope(p, a.community, grid); err != nil {
 		return err
 	}
+	r := p.reader()
 	out := Aggregate{Stream: stream, Revision: a.revision, Events: make([]AggregateEvent, len(a.events))}
 	for i, ev := range a.events {
 		typ, body, err := domain.Encode(ev)
 		if err != nil {
 			return fmt.Errorf("encode %T: %w", ev, err)
 		}
+		if body, err = r.EventData(typ, body, a.community, grid); err != nil {
+			return fmt.Errorf("read %s@%d: %w", stream, i, err)
+		}
 		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: typ, Data: body}
 	}
 	c.Response().Header().Set(headerETag, etag(a.revision))
-	if p.token.Role == auth.RoleResident || p.token.Role == auth.RoleUnitRep {
-		b, err := masked(out)
-		if err != nil {
-			return fmt.Errorf("mask %s: %w", stream, err)
-		}
-		return c.JSONBlob(nethttp.StatusOK, b)
-	}
 	return c.JSON(nethttp.StatusOK, out)
 }
 

@@ -49,6 +49,7 @@ func command[R any](t target, b body, build builder[R]) func(*Server) echo.Handl
 			if err := decode(c, &r); err != nil {
 				return err
 			}
+			scanWrite(c, &r)
 			p := principalOf(c)
 			tr, err := s.target(c, p, t)
 			if err != nil {

@@ -396,8 +396,9 @@ func next(tb testing.TB, ch <-chan sseEvent, name string) sseEvent {
 
 func TestEventFeedDeliversAndResumes(t *testing.T) {
 	e := mustServe(t)
-	auditor := e.token(auth.RoleAuditor, auth.Scope{}, "")
-	feed := e.openSSE("/v1/events/live?stream=token-", auditor, nil)
+	// Token events are an unscoped admin's alone.
+	admin := e.token(auth.RoleAdmin, auth.Scope{}, "")
+	feed := e.openSSE("/v1/events/live?stream=token-", admin, nil)
 	first := next(t, feed, "event")
 	next(t, feed, "caught-up")
 
@@ -414,11 +415,11 @@ func TestEventFeedDeliversAndResumes(t *testing.T) {
 
 	// Resumption: from the first event's id, the second comes next and the
 	// first is not repeated.
-	resumed := e.openSSE("/v1/events/live", auditor, map[string]string{"Last-Event-ID": first.id})
+	resumed := e.openSSE("/v1/events/live", admin, map[string]string{"Last-Event-ID": first.id})
 	if got := next(t, resumed, "event"); got.id != live.id {
 		t.Fatalf("resumed at %s, want %s", got.id, live.id)
 	}
-	e.do(req{method: "GET", path: "/v1/events/live", token: auditor, header: map[string]string{"Last-Event-ID": "x"}}).wantProblem(t, 400, "bad-request")
+	e.do(req{method: "GET", path: "/v1/events/live", token: admin, header: map[string]string{"Last-Event-ID": "x"}}).wantProblem(t, 400, "bad-request")
 	resident := e.token(auth.RoleResident, auth.Scope{}, "")
 	e.do(req{method: "GET", path: "/v1/events/live", token: resident}).wantProblem(t, 403, "forbidden")
 }

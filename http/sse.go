@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/policy"
 )
 
 // sseHeartbeat is how often an idle stream sends a comment, so that proxies
@@ -77,7 +78,8 @@ func pump[T any](ctx context.Context, st *sseStream, items <-chan T, send func(T
 				return
 			}
 		case it, ok := <-items:
-			if !ok || send(it) != nil {
+			// A stream whose token was revoked meanwhile sends nothing more.
+			if !ok || ctx.Err() != nil || send(it) != nil {
 				return
 			}
 		}
@@ -103,12 +105,19 @@ func lastEventID(c echo.Context) (eventstore.Position, error) {
 	return eventstore.Position(n), nil
 }
 
-// streamContext ends when the request ends or the server shuts down.
+// streamContext ends when the request ends, the server shuts down, or the
+// request's token is revoked: a stream never outlives the right to read it.
 func (s *Server) streamContext(c echo.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(c.Request().Context())
+	var revoked <-chan struct{}
+	if p := principalOf(c); p.authenticated() {
+		revoked = s.tokens.Revocation(p.token.ID)
+	}
 	go func() {
 		select {
 		case <-s.closing:
+			cancel()
+		case <-revoked:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -135,6 +144,41 @@ func feedEvent(ev eventstore.Event) FeedEvent {
 	}
 }
 
+// domainStreams are the stream categories whose first event says where
+// their record lies.
+var domainStreams = []string{"proposal-", "meeting-", "action-", "organisation-"}
+
+// feedEventFor returns what r may read of ev in the raw log, and false
+// when ev is none of r's business (another community's, a token's).
+func (s *Server) feedEventFor(ctx context.Context, r policy.Reader, ev eventstore.Event) (FeedEvent, bool, error) {
+	var community, grid string
+	for _, prefix := range domainStreams {
+		if strings.HasPrefix(ev.Stream, prefix) {
+			a, err := s.place(ctx, ev.Stream)
+			if err != nil {
+				return FeedEvent{}, false, err
+			}
+			community, grid = a.community, a.grid
+			break
+		}
+	}
+	if !r.SeesStream(ev.Stream, community, grid) {
+		return FeedEvent{}, false, nil
+	}
+	data, err := r.EventData(ev.Type, ev.Data, community, grid)
+	if err != nil {
+		return FeedEvent{}, false, err
+	}
+	fe := feedEvent(ev)
+	fe.Data = data
+	if !r.SeesChainHashes() {
+		m := ev.Metadata
+		m.PrevHash, m.Hash = "", ""
+		fe.Metadata = m
+	}
+	return fe, true, nil
+}
+
 // feedFilter reads the stream and type prefix filters of the event routes
 // (comma-separated "stream" and "type" query parameters).
 func feedFilter(c echo.Context) eventstore.Filter {
@@ -150,12 +194,16 @@ func feedFilter(c echo.Context) eventstore.Filter {
 // getEventFeed streams the log's new events as SSE, each with its global
 // position as id; a client that reconnects with Last-Event-ID misses
 // nothing and sees nothing twice. A "caught-up" event marks the end of the
-// backlog. Admins and auditors only: events carry personal data.
+// backlog. Admins and auditors only: events carry personal data. Each
+// reader sees only the streams of its scope, token streams only an
+// unscoped admin, secret ballots' choices and the hash chain only an
+// auditor (policy.Reader.SeesStream, EventData, SeesChainHashes).
 func (s *Server) getEventFeed(c echo.Context) error {
 	after, err := lastEventID(c)
 	if err != nil {
 		return err
 	}
+	r := readerOf(c)
 	ctx, cancel := s.streamContext(c)
 	defer cancel()
 	st := s.startSSE(c)
@@ -188,7 +236,11 @@ func (s *Server) getEventFeed(c echo.Context) error {
 			}
 			return it.err
 		case it.d.Event != nil:
-			return st.send(strconv.FormatUint(uint64(it.d.Position), 10), "event", feedEvent(*it.d.Event))
+			fe, ok, err := s.feedEventFor(ctx, r, *it.d.Event)
+			if err != nil || !ok {
+				return err
+			}
+			return st.send(strconv.FormatUint(uint64(it.d.Position), 10), "event", fe)
 		case it.d.CaughtUp:
 			return st.send(strconv.FormatUint(uint64(it.d.Position), 10), "caught-up", map[string]uint64{"position": uint64(it.d.Position)})
 		}

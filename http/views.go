@@ -1,14 +1,16 @@
 package http
 
 import (
+	"encoding/json"
 	"errors"
 	nethttp "net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/policy"
 	"github.com/yishi-civic/yishi/projections"
 )
 
@@ -102,33 +104,32 @@ func scoped(c echo.Context) (community, grid string, err error) {
 	return community, grid, nil
 }
 
-// maskedKey marks a request that reads a public view outside its token's
-// scope: it is answered as the public would be.
-const maskedKey = "yishi.masked"
-
-// publicScoped is scoped for the public views (register, statistics): a
-// token reading outside its scope is not refused but answered like the
-// public, masked.
+// publicScoped reads the community and grid filters of the public views
+// (register, statistics). They are public: a token is never refused nor
+// narrowed to its scope when it names a community or grid (each entry is
+// masked by the place of its own record, see renderPage). A token that
+// names none reads its own scope by default, and a grid named alone is a
+// grid of the token's community.
 func publicScoped(c echo.Context) (community, grid string) {
-	community, grid, err := scoped(c)
-	if err != nil {
-		c.Set(maskedKey, true)
-		return c.QueryParam("community"), c.QueryParam("grid")
+	community, grid = c.QueryParam("community"), c.QueryParam("grid")
+	p := principalOf(c)
+	if !p.authenticated() || community != "" {
+		return community, grid
+	}
+	community = p.token.Scope.Community
+	if grid == "" {
+		grid = p.token.Scope.Grid
 	}
 	return community, grid
 }
 
-// masks reports whether the request's answer hides personal data.
-func masks(c echo.Context) bool {
-	return !seesPersonalData(principalOf(c)) || c.Get(maskedKey) == true
+// reader is the principal as the read policy knows it.
+func (p principal) reader() policy.Reader {
+	return policy.Reader{Authenticated: p.authenticated(), Role: p.token.Role, Scope: p.token.Scope}
 }
 
-// seesPersonalData reports whether the principal reads views unmasked:
-// staff and auditors do; residents, unit representatives and the public
-// see names as 张* and no phone or door numbers.
-func seesPersonalData(p principal) bool {
-	return p.authenticated() && (p.staff() || p.token.Role == auth.RoleAuditor)
-}
+// readerOf returns the request's reader.
+func readerOf(c echo.Context) policy.Reader { return principalOf(c).reader() }
 
 // queryTime reads an optional time parameter (RFC 3339, or a date as
 // 2006-01-02 in China time).
@@ -181,20 +182,6 @@ type viewPage[T any] struct {
 	Position   uint64 `json:"position"`
 }
 
-func maskAll[T interface{ Mask() T }](items []T, mask bool) []T {
-	if items == nil {
-		return []T{}
-	}
-	if !mask {
-		return items
-	}
-	out := make([]T, len(items))
-	for i, it := range items {
-		out[i] = it.Mask()
-	}
-	return out
-}
-
 // listQuery is what the list views share: scope, paging, the reference
 // time and the overdue filter.
 type listQuery struct {
@@ -220,12 +207,14 @@ func (s *Server) parseListQuery(c echo.Context) (listQuery, error) {
 	return q, err
 }
 
-// renderPage answers a list view, masked unless the principal sees
-// personal data.
-func renderPage[T interface{ Mask() T }](c echo.Context, views *projections.Views, items []T, next string) error {
-	return c.JSON(nethttp.StatusOK, viewPage[T]{
-		Items: maskAll(items, masks(c)), NextCursor: next, Position: uint64(views.Position()),
-	})
+// renderPage answers a list view, each item as the read policy lets the
+// reader see it by the item's own community and grid.
+func renderPage[T any](c echo.Context, views *projections.Views, items []T, next string, place func(T) (community, grid string)) error {
+	out, err := policy.Items(readerOf(c), items, place)
+	if err != nil {
+		return err
+	}
+	return c.JSON(nethttp.StatusOK, viewPage[json.RawMessage]{Items: out, NextCursor: next, Position: uint64(views.Position())})
 }
 
 // getBoard lists open proposals (民情账本) within the principal's scope.
@@ -248,7 +237,7 @@ func (s *Server) getBoard(c echo.Context) error {
 		return err
 	}
 	page := views.Board.Open(q)
-	return renderPage(c, views, page.Items, page.Next)
+	return renderPage(c, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID })
 }
 
 // getBoardGrids counts open and overdue proposals per grid of a community.
@@ -287,8 +276,10 @@ func (s *Server) getRegister(c echo.Context) error {
 	}
 	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
 		MeetingID: c.QueryParam("meeting"), ProposalID: c.QueryParam("proposal"), How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
-	return renderPage(c, views, page.Items, page.Next)
+	return renderPage(c, views, page.Items, page.Next, decisionPlace)
 }
+
+func decisionPlace(d projections.Decision) (community, grid string) { return d.CommunityID, d.GridID }
 
 // getDecision returns one decision of the register.
 func (s *Server) getDecision(c echo.Context) error {
@@ -300,10 +291,11 @@ func (s *Server) getDecision(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
 	}
-	if masks(c) {
-		d = d.Mask()
+	b, err := readerOf(c).Answer(d.CommunityID, d.GridID, d)
+	if err != nil {
+		return err
 	}
-	return c.JSON(nethttp.StatusOK, d)
+	return c.JSONBlob(nethttp.StatusOK, b)
 }
 
 // getOutcomes lists actions (行动清单) within the principal's scope.
@@ -322,7 +314,7 @@ func (s *Server) getOutcomes(c echo.Context) error {
 		return err
 	}
 	page := views.Outcomes.List(q)
-	return renderPage(c, views, page.Items, page.Next)
+	return renderPage(c, views, page.Items, page.Next, func(a projections.ActionItem) (string, string) { return a.CommunityID, a.GridID })
 }
 
 // getTimeline tells a proposal's story: public, masked for the public.
@@ -343,8 +335,15 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	story.Entries = maskAll(story.Entries, masks(c))
-	return c.JSON(nethttp.StatusOK, timelinePage{Story: story, Position: uint64(views.Position())})
+	a, err := s.place(c.Request().Context(), domain.ProposalStream(id.String()))
+	if err != nil {
+		return err
+	}
+	b, err := readerOf(c).Answer(a.community, a.grid, timelinePage{Story: story, Position: uint64(views.Position())})
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(nethttp.StatusOK, b)
 }
 
 // timelinePage is a page of a proposal's story with the views' position.
@@ -395,34 +394,31 @@ func (s *Server) getLiveMeeting(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(nethttp.StatusOK, state)
+	return c.JSONBlob(nethttp.StatusOK, state)
 }
 
 // liveState reads a meeting's live state for the principal, whose scope
-// must cover the meeting.
-func (s *Server) liveState(c echo.Context) (projections.MeetingState, error) {
+// must cover the meeting, as the read policy lets it see it.
+func (s *Server) liveState(c echo.Context) (json.RawMessage, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
-		return projections.MeetingState{}, err
+		return nil, err
 	}
 	views, err := s.viewSet(c)
 	if err != nil {
-		return projections.MeetingState{}, err
+		return nil, err
 	}
 	return s.meetingState(c, views, id.String())
 }
 
-func (s *Server) meetingState(c echo.Context, views *projections.Views, id string) (projections.MeetingState, error) {
+func (s *Server) meetingState(c echo.Context, views *projections.Views, id string) (json.RawMessage, error) {
 	st, ok := views.Live.Meeting(id)
 	if !ok {
-		return st, refuse(kindNotFound, text{"没有这个会议", "no such meeting"})
+		return nil, refuse(kindNotFound, text{"没有这个会议", "no such meeting"})
 	}
 	p := principalOf(c)
 	if err := requireScope(p, st.CommunityID, st.GridID); err != nil {
-		return st, err
+		return nil, err
 	}
-	if !seesPersonalData(p) {
-		st = st.Mask()
-	}
-	return st, nil
+	return p.reader().Meeting(st)
 }

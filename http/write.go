@@ -28,6 +28,9 @@ type WriteResult struct {
 	// Replayed is set when the request repeated an Idempotency-Key and the
 	// first result is returned; nothing new was appended.
 	Replayed bool `json:"replayed,omitempty"`
+	// Warnings name fields whose text will be public and looks like
+	// personal data; the write was accepted.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // headerIdempotencyKey names the header that makes a write safe to retry.
@@ -139,7 +142,7 @@ func (s *Server) execute(c echo.Context, cmd domain.Command, createdID string) e
 	if createdID != "" {
 		status = nethttp.StatusCreated
 	}
-	return c.JSON(status, WriteResult{ID: createdID, Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed})
+	return c.JSON(status, WriteResult{ID: createdID, Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed, Warnings: warningsOf(c)})
 }
 
 // recordAppend counts a command that appended n events to a stream.

@@ -82,25 +82,6 @@ func (it *BoardItem) clone() BoardItem {
 	return c
 }
 
-// Mask returns the item with personal data masked for public readers: the
-// author's and owner's names when they are people, digits in the place.
-func (it BoardItem) Mask() BoardItem {
-	it.Author = maskParty(it.Author)
-	if it.Owner != nil {
-		o := maskParty(*it.Owner)
-		it.Owner = &o
-	}
-	it.Place = MaskText(it.Place)
-	return it
-}
-
-func maskParty(p domain.Party) domain.Party {
-	if p.Kind != domain.PartyUnit {
-		p.Name = MaskName(p.Name)
-	}
-	return p
-}
-
 // actionOpen reports whether an action in status s still has work to do.
 func actionOpen(s string) bool {
 	switch s {

@@ -3,9 +3,7 @@ package projections
 import (
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -40,40 +38,6 @@ func positionCursor(p eventstore.Position) string { return strconv.FormatUint(ui
 func parsePositionCursor(c string) eventstore.Position {
 	p, _ := strconv.ParseUint(c, 10, 64)
 	return eventstore.Position(p)
-}
-
-// MaskName keeps a person's name's first character and stars the rest
-// (张三 → 张*), for public views.
-func MaskName(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return string(r) + "*"
-}
-
-// MaskText stars every run of digits in free text, which hides phone
-// numbers and door numbers (3号楼2单元501室 → *号楼*单元*室), for public
-// views.
-func MaskText(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 {
-		return s
-	}
-	var b strings.Builder
-	digits := false
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			if !digits {
-				b.WriteByte('*')
-			}
-			digits = true
-			continue
-		}
-		digits = false
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // cloneStrings copies a slice, keeping nil as nil.

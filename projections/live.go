@@ -100,19 +100,6 @@ type MeetingState struct {
 	Position eventstore.Position `json:"position"`
 }
 
-// Mask returns the state with people's names masked for public readers.
-func (m MeetingState) Mask() MeetingState {
-	m.Facilitator.Name = MaskName(m.Facilitator.Name)
-	as := make([]Attendee, len(m.Attendees))
-	for i, a := range m.Attendees {
-		a.Name = MaskName(a.Name)
-		as[i] = a
-	}
-	m.Attendees = as
-	m.Place = MaskText(m.Place)
-	return m
-}
-
 type liveMeeting struct {
 	Info      domain.MeetingScheduled  `json:"info"`
 	Status    string                   `json:"status"`

@@ -87,19 +87,6 @@ func (a *ActionItem) clone() ActionItem {
 	return c
 }
 
-// Mask returns the action with people's names masked for public readers.
-func (a ActionItem) Mask() ActionItem {
-	a.Owner = maskParty(a.Owner)
-	vs := make([]Verification, len(a.Verifications))
-	for i, v := range a.Verifications {
-		v.Verifier.Name = MaskName(v.Verifier.Name)
-		v.Reason = MaskText(v.Reason)
-		vs[i] = v
-	}
-	a.Verifications = vs
-	return a
-}
-
 // OutcomesQuery filters the outcomes list. Empty fields do not filter.
 type OutcomesQuery struct {
 	CommunityID string

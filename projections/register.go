@@ -127,46 +127,6 @@ func (d *Decision) clone() Decision {
 	return c
 }
 
-// Mask returns the decision with personal data masked for public readers
-// (公示): voters', objectors' and parties' names, digits in the place and
-// in objections.
-func (d Decision) Mask() Decision {
-	el := make([]domain.Voter, len(d.Electorate))
-	for i, v := range d.Electorate {
-		el[i] = domain.Voter{PersonID: v.PersonID, Name: MaskName(v.Name)}
-	}
-	d.Electorate = el
-	d.Place = MaskText(d.Place)
-	d.Objections = maskObjections(d.Objections)
-	ps := make([]domain.Party, len(d.Parties))
-	for i, p := range d.Parties {
-		ps[i] = maskParty(p)
-	}
-	d.Parties = ps
-	as := make([]DecisionAction, len(d.Actions))
-	for i, a := range d.Actions {
-		a.Owner = maskParty(a.Owner)
-		as[i] = a
-	}
-	d.Actions = as
-	if d.Publication != nil {
-		p := *d.Publication
-		p.Objections = maskObjections(p.Objections)
-		d.Publication = &p
-	}
-	return d
-}
-
-func maskObjections(os []Objection) []Objection {
-	out := make([]Objection, len(os))
-	for i, o := range os {
-		o.Name = MaskName(o.Name)
-		o.Text = MaskText(o.Text)
-		out[i] = o
-	}
-	return out
-}
-
 // RegisterQuery filters the register. Empty fields do not filter.
 type RegisterQuery struct {
 	CommunityID string

@@ -42,14 +42,6 @@ type Entry struct {
 	Note   string `json:"note,omitempty"`
 }
 
-// Mask returns the entry with personal data masked for public readers.
-func (e Entry) Mask() Entry {
-	e.PersonName = MaskName(e.PersonName)
-	e.Summary = MaskText(e.Summary)
-	e.Note = MaskText(e.Note)
-	return e
-}
-
 // Story is one page of a proposal's timeline.
 type Story struct {
 	ProposalID string  `json:"proposal_id"`

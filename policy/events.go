@@ -1,0 +1,89 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// ballotTypes are the event types that record one voter's choice.
+var ballotTypes = map[string]bool{
+	domain.VoteCast{}.EventType():    true,
+	domain.VoteChanged{}.EventType(): true,
+}
+
+// choiceKeys are the fields of a ballot event that say what was chosen.
+var choiceKeys = []string{"option_id", "previous_option"}
+
+// EventData returns what r may read of an event's data (of type typ) in a
+// record of community and grid:
+//   - a ballot on a secret motion loses its choice (option_id and
+//     previous_option) unless r sees ballots (SeesBallots): who voted
+//     stays, what they chose does not;
+//   - then the public answer (Public) unless r sees personal data.
+func (r Reader) EventData(typ string, data json.RawMessage, community, grid string) (json.RawMessage, error) {
+	if ballotTypes[typ] && !r.SeesBallots(community, grid) {
+		var err error
+		if data, err = redactBallot(data); err != nil {
+			return nil, fmt.Errorf("redact %s: %w", typ, err)
+		}
+	}
+	if r.SeesPersonalData(community, grid) {
+		return data, nil
+	}
+	return PublicJSON(data)
+}
+
+// redactBallot drops the choice from a ballot's data when the ballot is
+// secret.
+func redactBallot(data json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(bytes.TrimSpace(m["secret"]), []byte("true")) {
+		return data, nil
+	}
+	for _, k := range choiceKeys {
+		delete(m, k)
+	}
+	return json.Marshal(m)
+}
+
+// RedactsBallot reports whether r must not read the choice of an event of
+// type typ with data in a record of community and grid: a secret ballot
+// and a reader who does not see ballots.
+func (r Reader) RedactsBallot(typ string, data json.RawMessage, community, grid string) bool {
+	if !ballotTypes[typ] || r.SeesBallots(community, grid) {
+		return false
+	}
+	var b struct {
+		Secret bool `json:"secret"`
+	}
+	return json.Unmarshal(data, &b) == nil && b.Secret
+}
+
+// SeesStream reports whether r may read the events of stream in the raw
+// log (GET /v1/events/live), the stream's record lying in community and
+// grid (both empty for a stream of no community). Token streams
+// ("token-…") are an unscoped admin's alone; a community's organisation
+// stream is read by every scope within the community; any other stream
+// when r's scope covers its record, and a stream of no community by
+// unscoped readers only.
+func (r Reader) SeesStream(stream, community, grid string) bool {
+	switch {
+	case !r.Authenticated:
+		return false
+	case strings.HasPrefix(stream, "token-"):
+		return r.SeesTokens()
+	case community == "":
+		return r.Scope == (auth.Scope{})
+	case stream == domain.OrganisationStream(community):
+		return r.Scope.Covers(community, r.Scope.Grid)
+	}
+	return r.Scope.Covers(community, grid)
+}
