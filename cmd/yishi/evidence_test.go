@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"hash/crc32"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -386,4 +387,25 @@ func TestVerifyViews(t *testing.T) {
 	require.Error(t, err, got)
 	assert.Contains(t, got, "FAILED: view register at position")
 	assert.Contains(t, got, ".result: \"not_adopted\", rebuilt \"adopted\"")
+}
+
+// TestSnapshotsDoNotTravelWithACopy copies a ledger to KurrentDB, where
+// its events get other positions, and starts the projections there from
+// the embedded store's snapshots: they are discarded, loudly, and the
+// views rebuilt.
+func TestSnapshotsDoNotTravelWithACopy(t *testing.T) {
+	ctx := context.Background()
+	dir := buildLedger(t, "100")
+	snapshotViews(t, dir)
+	srv := kurrenttest.MustStart(t)
+	out, err := runCopy(t, dir, srv.ConnectionString())
+	require.NoError(t, err, out)
+	s, _, err := openStore(ctx, srv.ConnectionString())
+	require.NoError(t, err)
+	defer s.Close()
+	var logged bytes.Buffer
+	r, err := projections.New(s, projections.Config{Dir: copyDir(t, filepath.Join(dir, "projections")), Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	require.NoError(t, err)
+	assert.Contains(t, logged.String(), "do not belong to this log")
+	assert.Zero(t, r.Position(), "rebuilt from the start")
 }
