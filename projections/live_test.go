@@ -136,3 +136,22 @@ func TestLiveQuorumIsTheDomains(t *testing.T) {
 	assert.True(t, m.Motion.QuorumReached)
 	assert.Equal(t, domain.ResultAdopted, m.Motion.Running.Result)
 }
+
+// TestTimelineSaysHowAnObjectionWasRecorded: an objection staff recorded
+// for someone who said it aloud reads so in the proposal's timeline (issue
+// 9, point 14).
+func TestTimelineSaysHowAnObjectionWasRecorded(t *testing.T) {
+	v := foldAll(t, encode(t, []domain.Event{
+		domain.ProposalSubmitted{ProposalID: "p1", CommunityID: "hy", GridID: "g1", Title: "车棚照明", Category: "设施", Channel: domain.ChannelVisit,
+			Author: domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}, At: at(0)},
+		domain.MeetingScheduled{MeetingID: "m1", CommunityID: "hy", GridID: "g1", Title: "楼院议事", Format: domain.FormatCourtyard, At: at(1)},
+		domain.AgendaItemAdded{MeetingID: "m1", ItemID: "i1", Title: "车棚照明", ProposalID: "p1", At: at(1)},
+		domain.MotionTabled{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: "加装照明", Options: []domain.Option{{ID: "do", Label: "加装"}}, Rule: domain.Rule{Kind: domain.RuleConsensus}, At: at(2)},
+		domain.MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "old-1", Name: "刘大爷", Reason: "电费谁出？", RecordedBy: "w1", How: domain.RecordedSpoken, At: at(2)},
+	}))
+	story, ok := v.Timeline.Of("p1", "", 0)
+	require.True(t, ok)
+	last := story.Entries[len(story.Entries)-1]
+	assert.Equal(t, "meeting.motion_objection_raised.v1", last.Type)
+	assert.Equal(t, domain.RecordedSpoken, last.Method)
+}

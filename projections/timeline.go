@@ -35,9 +35,10 @@ type Entry struct {
 	Tally     *domain.Tally `json:"tally,omitempty"`
 	Percent   int           `json:"percent,omitempty"`
 	Satisfied *bool         `json:"satisfied,omitempty"`
-	// Method and Note say how staff obtained a verdict they recorded on the
-	// verifier's behalf (a phone call, a visit …); empty when the verifier
-	// recorded it.
+	// Method and Note say how staff obtained what they recorded on
+	// someone's behalf: a verifier's verdict (a phone call, a visit …), an
+	// objection (domain.RecordedSpoken or RecordedInWriting); empty when
+	// the person recorded it themselves.
 	Method string `json:"method,omitempty"`
 	Note   string `json:"note,omitempty"`
 }
@@ -213,7 +214,7 @@ func (t *Timeline) Apply(e Event) error {
 		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
 	case domain.MotionObjectionRaised:
 		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary, en.PersonName = d.MeetingID, d.MotionID, d.Reason, d.Name
+		en.MeetingID, en.MotionID, en.Summary, en.PersonName, en.Method = d.MeetingID, d.MotionID, d.Reason, d.Name, d.How
 		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
 	case domain.ConsensusReached:
 		en := entry(e, d.At)
