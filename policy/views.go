@@ -25,7 +25,7 @@ func Items[T any](r Reader, items []T, place func(T) (community, grid string)) (
 
 // Meeting returns a meeting's live state as r may read it. While a secret
 // motion is being voted, its running tally (each option's votes and the
-// abstentions) is left out for everyone but an auditor, and
+// abstentions, and the domain's running tally) is left out for everyone but an auditor, and
 // "tally_hidden" says so: a tally that moves with each ballot tells whoever
 // watches the room, or the ballots' arrival in the log, who chose what.
 // The number of ballots stays; the domain's tally is shown once voting
@@ -46,6 +46,7 @@ func (r Reader) Meeting(st projections.MeetingState) (json.RawMessage, error) {
 	}
 	delete(motion, "tally")
 	delete(motion, "abstentions")
+	delete(motion, "running")
 	motion["tally_hidden"] = json.RawMessage("true")
 	if m["motion"], err = json.Marshal(motion); err != nil {
 		return nil, fmt.Errorf("encode live motion: %w", err)
