@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,13 @@ func buildLedger(t *testing.T, events string) string {
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "copy")
+	copyTo(t, src, dst)
+	return dst
+}
+
+// copyTo copies every file of src into dst, as a backup or a restore does.
+func copyTo(t *testing.T, src, dst string) {
+	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -58,7 +66,6 @@ func copyDir(t *testing.T, src string) string {
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o640)
 	})
 	require.NoError(t, err)
-	return dst
 }
 
 // dirFiles reads every file under dir: relative path → contents.
@@ -408,4 +415,63 @@ func TestSnapshotsDoNotTravelWithACopy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, logged.String(), "do not belong to this log")
 	assert.Zero(t, r.Position(), "rebuilt from the start")
+}
+
+// serveUntilReady runs yishi serve on dir until /readyz answers 200, stops
+// it, and returns what /readyz said and what the server logged.
+func serveUntilReady(t *testing.T, dir string) (map[string]any, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+	}()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	var base string
+	require.Eventually(t, func() bool {
+		m := listening.FindStringSubmatch(out.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	}, 60*time.Second, 20*time.Millisecond, "server did not start:\n%s\n%s", out.String(), errOut.String())
+	var ready map[string]any
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		ready = nil
+		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&ready) == nil
+	}, 30*time.Second, 20*time.Millisecond)
+	return ready, errOut.String()
+}
+
+// TestServeAfterRestoringAnOlderLog is issue 10.3 with the binary: the
+// log restored from an older backup under newer snapshots. The server says
+// once that it discards them, and is ready at the log's true head.
+func TestServeAfterRestoringAnOlderLog(t *testing.T) {
+	dir := buildLedger(t, "200")
+	first, _ := serveUntilReady(t, dir)
+	backup := filepath.Join(t.TempDir(), "pebble")
+	copyTo(t, filepath.Join(dir, "pebble"), backup)
+
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"generate", "--data", dir, "--events", "100", "--grids", "10", "--seed", "3",
+		"--open-meetings", "1", "--voters", "4", "--writers", "2", "--out", filepath.Join(t.TempDir(), "ids.json")},
+		func(string) string { return "" }, &out, &errOut), errOut.String())
+	newer, _ := serveUntilReady(t, dir)
+	require.Greater(t, newer["head"], first["head"])
+
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "pebble")))
+	copyTo(t, backup, filepath.Join(dir, "pebble"))
+	restored, logged := serveUntilReady(t, dir)
+	assert.Equal(t, first["head"], restored["head"], "the restored log's head")
+	assert.Equal(t, restored["head"], restored["position"], "ready at the true head, not at the snapshots' position")
+	assert.Equal(t, 1, strings.Count(logged, "do not belong to this log"), logged)
 }
