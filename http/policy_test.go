@@ -412,7 +412,7 @@ func TestOwnersTallyPublishesShares(t *testing.T) {
 	}
 	base, item := convene(t, e, c, "owners_assembly", "c1", "维修资金使用", map[string]string{"r1": "张三", "r2": "李四", "r3": "王五"}, "")
 	motion := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "使用维修资金更换电梯",
-		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]any{"kind": "owners_ordinary", "matter": 5}}, 201).ID
+		"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}}, "rule": map[string]any{"kind": "owners", "matter": 5}}, 201).ID
 	mbase := base + "/motions/" + motion
 	e.write(t, c.facilitator, mbase+"/voting", nil, 200)
 	e.write(t, c.r1, mbase+"/votes", map[string]string{"option_id": "no"}, 200)

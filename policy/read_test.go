@@ -264,7 +264,8 @@ func TestEventDataHidesSecretChoices(t *testing.T) {
 func TestMeetingHidesRunningSecretTally(t *testing.T) {
 	st := projections.MeetingState{MeetingID: "m1", CommunityID: "hengyuan", GridID: "g1", Motion: &projections.LiveMotion{
 		MotionID: "mo1", Secret: true, Status: projections.MotionVoting, Ballots: 2, Abstentions: 1,
-		Tally: []projections.OptionCount{{OptionID: "yes", Label: "同意", Votes: 1}},
+		Tally:   []projections.OptionCount{{OptionID: "yes", Label: "同意", Votes: 1}},
+		Running: &domain.Tally{Rule: domain.Rule{Kind: domain.RuleSimpleMajority}, Options: []domain.OptionTally{{OptionID: "yes", Votes: 1}}, Ballots: 2, Result: domain.ResultNotAdopted},
 	}}
 	for _, r := range []Reader{resident, facilitator, admin} {
 		b, err := r.Meeting(st)
@@ -277,7 +278,7 @@ func TestMeetingHidesRunningSecretTally(t *testing.T) {
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
-		if got.Motion["tally"] != nil || got.Motion["abstentions"] != nil || got.Motion["tally_hidden"] != true || got.Motion["ballots"] != float64(2) {
+		if got.Motion["tally"] != nil || got.Motion["abstentions"] != nil || got.Motion["running"] != nil || got.Motion["tally_hidden"] != true || got.Motion["ballots"] != float64(2) {
 			t.Errorf("%s reads %v", r.Role, got.Motion)
 		}
 	}

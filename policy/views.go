@@ -23,9 +23,14 @@ func Items[T any](r Reader, items []T, place func(T) (community, grid string)) (
 	return out, nil
 }
 
+// runningTally are the fields of a live motion that count the ballots by
+// choice while voting is open.
+var runningTally = []string{"tally", "abstentions", "running"}
+
 // Meeting returns a meeting's live state as r may read it. While a secret
-// motion is being voted, its running tally (each option's votes and the
-// abstentions, and the domain's running tally) is left out for everyone but an auditor, and
+// motion is being voted, its running tally (each option's votes, the
+// abstentions, the domain's running result) is left out for everyone but
+// an auditor, and
 // "tally_hidden" says so: a tally that moves with each ballot tells whoever
 // watches the room, or the ballots' arrival in the log, who chose what.
 // The number of ballots stays; the domain's tally is shown once voting
@@ -44,9 +49,9 @@ func (r Reader) Meeting(st projections.MeetingState) (json.RawMessage, error) {
 	if err := json.Unmarshal(m["motion"], &motion); err != nil {
 		return nil, fmt.Errorf("decode live motion: %w", err)
 	}
-	delete(motion, "tally")
-	delete(motion, "abstentions")
-	delete(motion, "running")
+	for _, k := range runningTally {
+		delete(motion, k)
+	}
 	motion["tally_hidden"] = json.RawMessage("true")
 	if m["motion"], err = json.Marshal(motion); err != nil {
 		return nil, fmt.Errorf("encode live motion: %w", err)
