@@ -30,9 +30,9 @@ var runningTally = []string{"tally", "abstentions", "running"}
 // Meeting returns a meeting's live state as r may read it. While a secret
 // motion is being voted, its running tally (each option's votes, the
 // abstentions, the domain's running result) is left out for everyone but
-// an auditor, and
-// "tally_hidden" says so: a tally that moves with each ballot tells whoever
-// watches the room, or the ballots' arrival in the log, who chose what.
+// an auditor, and "tally_hidden" says so: a tally that moves with each
+// ballot tells whoever watches the room, or the ballots' arrival in the
+// log, who chose what.
 // The number of ballots stays; the domain's tally is shown once voting
 // closes. Personal data is masked as Answer does.
 func (r Reader) Meeting(st projections.MeetingState) (json.RawMessage, error) {
