@@ -198,7 +198,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 			r.from[i] = h.Position
 		}
 	}
-	if i := slices.IndexFunc(heads, func(h *snapshotHeader) bool { return h == nil }); i < 0 && len(heads) > 0 {
+	if len(heads) > 0 && !slices.Contains(heads, nil) {
 		low := slices.MinFunc(heads, func(a, b *snapshotHeader) int { return cmp.Compare(a.Position, b.Position) })
 		set.pos, set.at = low.Position, low.At
 	}
