@@ -26,7 +26,7 @@ type Event struct {
 	Position eventstore.Position
 	// Type is the stored, versioned event type.
 	Type string
-	// Recorded is when the store committed the event.
+	// Recorded is when the event was recorded (eventstore.Event.Recorded).
 	Recorded time.Time
 	// Actor is the envelope's actor, if any.
 	Actor string

@@ -21,7 +21,7 @@ type Entry struct {
 	Type     string              `json:"type"`
 	// At is when it happened (the event's own time).
 	At time.Time `json:"at"`
-	// Recorded is when the store committed it.
+	// Recorded is when the event was recorded (eventstore.Event.Recorded).
 	Recorded  time.Time `json:"recorded"`
 	MeetingID string    `json:"meeting_id,omitempty"`
 	MotionID  string    `json:"motion_id,omitempty"`
