@@ -57,7 +57,8 @@ type loader struct {
 
 // Load writes the demo data set into store through the ledger's commands.
 // The store should be empty; Load refuses a store that already holds events.
-func Load(ctx context.Context, store eventstore.Store, photos PhotoStore) (Summary, error) {
+// opts configure the ledger it writes with (a sealer for personal data).
+func Load(ctx context.Context, store eventstore.Store, photos PhotoStore, opts ...ledger.Option) (Summary, error) {
 	for _, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{Max: 1}) {
 		if err != nil {
 			return Summary{}, fmt.Errorf("demo: check the store is empty: %w", err)
@@ -65,7 +66,7 @@ func Load(ctx context.Context, store eventstore.Store, photos PhotoStore) (Summa
 		return Summary{}, fmt.Errorf("demo: the store already holds events; the demo loads only into an empty store")
 	}
 	d := &loader{ctx: ctx, now: Start, photos: photos}
-	d.l = ledger.New(store, ledger.WithClock(func() time.Time { return d.now }))
+	d.l = ledger.New(store, append([]ledger.Option{ledger.WithClock(func() time.Time { return d.now })}, opts...)...)
 	for _, story := range []func() error{
 		d.hengyuanOrganisation, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.maintenanceFund,
 		d.yangguangFitnessArea,

@@ -36,7 +36,7 @@ type ActionProgressReported struct {
 	ActionID string    `json:"action_id"`
 	Percent  int       `json:"percent"`
 	Note     string    `json:"note,omitempty"`
-	Photos   []string  `json:"photos,omitempty"`
+	Photos   []string  `json:"photos,omitempty" pii:"photo,item"`
 	At       time.Time `json:"at"`
 }
 
@@ -50,7 +50,7 @@ type ActionOccurrenceHeld struct {
 	// Participants is how many took part, if counted.
 	Participants int       `json:"participants,omitempty"`
 	Note         string    `json:"note,omitempty"`
-	Photos       []string  `json:"photos,omitempty"`
+	Photos       []string  `json:"photos,omitempty" pii:"photo,item"`
 	At           time.Time `json:"at"`
 }
 
@@ -65,7 +65,7 @@ type ActionBlocked struct {
 // evidence (photo references).
 type ActionCompleted struct {
 	ActionID string    `json:"action_id"`
-	Evidence []string  `json:"evidence"`
+	Evidence []string  `json:"evidence" pii:"photo,item"`
 	Note     string    `json:"note,omitempty"`
 	At       time.Time `json:"at"`
 }
@@ -80,7 +80,7 @@ type ActionVerified struct {
 	// Satisfied is false when residents reject the outcome; the action reopens.
 	Satisfied bool `json:"satisfied"`
 	// Reason says what is wrong when not satisfied.
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" pii:"text,person=Verifier.PersonID"`
 	// RecordedBy is the staff member who recorded the verdict on the
 	// verifier's behalf, empty when the verifier recorded it; Method
 	// (VerifiedByPhone, VerifiedOnAVisit, VerifiedAtAMeeting,

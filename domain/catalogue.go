@@ -79,6 +79,8 @@ func init() {
 	register[ActionCompleted]()
 	register[ActionVerified]()
 	register[ActionCancelled]()
+
+	register[DataErased]()
 }
 
 // EventTypes returns every current event type, sorted.

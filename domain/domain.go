@@ -53,6 +53,8 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 		return decideMeeting(FoldMeeting(history), cmd, now)
 	case "action":
 		return decideAction(FoldAction(history), cmd, now)
+	case "erasure":
+		return decideErasure(FoldErasure(history), cmd, now)
 	}
 	return nil, unknownCommand(cmd)
 }

@@ -71,7 +71,7 @@ const (
 // Participant is someone invited to a meeting.
 type Participant struct {
 	PersonID string `json:"person_id"`
-	Name     string `json:"name"`
+	Name     string `json:"name" pii:"name,person=PersonID"`
 	Kind     string `json:"kind"`
 	// PartnerID is the participating unit the person speaks for, if any.
 	PartnerID string `json:"partner_id,omitempty"`
@@ -125,13 +125,13 @@ type MeetingOpened struct {
 type AttendanceRecorded struct {
 	MeetingID string `json:"meeting_id"`
 	PersonID  string `json:"person_id"`
-	Name      string `json:"name"`
+	Name      string `json:"name" pii:"name,person=PersonID"`
 	// Attendance is Present, Absent or Proxy.
 	Attendance string `json:"attendance"`
 	// HolderID is the present person holding the proxy.
 	HolderID string `json:"holder_id,omitempty"`
 	// Authority describes the written proxy (委托书), or references it.
-	Authority string    `json:"authority,omitempty"`
+	Authority string    `json:"authority,omitempty" pii:"text,person=PersonID,person=HolderID"`
 	At        time.Time `json:"at"`
 }
 
@@ -140,7 +140,7 @@ type StatementRecorded struct {
 	MeetingID string    `json:"meeting_id"`
 	ItemID    string    `json:"item_id"`
 	Speaker   Voter     `json:"speaker"`
-	Summary   string    `json:"summary"`
+	Summary   string    `json:"summary" pii:"text,person=Speaker.PersonID"`
 	At        time.Time `json:"at"`
 }
 
@@ -255,8 +255,8 @@ type MotionObjectionRaised struct {
 	MeetingID string `json:"meeting_id"`
 	MotionID  string `json:"motion_id"`
 	PersonID  string `json:"person_id"`
-	Name      string `json:"name"`
-	Reason    string `json:"reason"`
+	Name      string `json:"name" pii:"name,person=PersonID"`
+	Reason    string `json:"reason" pii:"text,person=PersonID"`
 	// RecordedBy is the person id of the staff member who recorded the
 	// objection; empty when the objector raised it themselves.
 	RecordedBy string `json:"recorded_by,omitempty"`
@@ -342,8 +342,8 @@ type MinutesPublished struct {
 type MinutesObjectionRaised struct {
 	MeetingID string    `json:"meeting_id"`
 	PersonID  string    `json:"person_id"`
-	Name      string    `json:"name"`
-	Text      string    `json:"text"`
+	Name      string    `json:"name" pii:"name,person=PersonID"`
+	Text      string    `json:"text" pii:"text,person=PersonID"`
 	At        time.Time `json:"at"`
 }
 

@@ -77,7 +77,7 @@ type GridHeadAppointed struct {
 	CommunityID string    `json:"community_id"`
 	GridID      string    `json:"grid_id"`
 	PersonID    string    `json:"person_id"`
-	Name        string    `json:"name"`
+	Name        string    `json:"name" pii:"name,person=PersonID"`
 	At          time.Time `json:"at"`
 }
 
@@ -86,7 +86,7 @@ type GridWorkerAssigned struct {
 	CommunityID string `json:"community_id"`
 	GridID      string `json:"grid_id"`
 	PersonID    string `json:"person_id"`
-	Name        string `json:"name"`
+	Name        string `json:"name" pii:"name,person=PersonID"`
 	// Employment is FullTime or PartTime.
 	Employment string    `json:"employment"`
 	At         time.Time `json:"at"`
@@ -117,7 +117,7 @@ type UnitRegistered struct {
 	CompoundID  string `json:"compound_id"`
 	UnitID      string `json:"unit_id"`
 	// Label is the door label, such as "3-2-101".
-	Label string `json:"label"`
+	Label string `json:"label" pii:"door,person=Owners.PersonID"`
 	// AreaDM2 is the exclusive area in hundredths of a square metre.
 	AreaDM2 int64 `json:"area_dm2"`
 	// Owners are the unit's owners; co-owners share one vote.
@@ -196,7 +196,7 @@ type AppointGridHead struct {
 	CommunityID string `json:"community_id"`
 	GridID      string `json:"grid_id"`
 	PersonID    string `json:"person_id"`
-	Name        string `json:"name"`
+	Name        string `json:"name" pii:"name,person=PersonID"`
 }
 
 // AssignGridWorker adds a full-time or part-time worker to a grid.
@@ -204,7 +204,7 @@ type AssignGridWorker struct {
 	CommunityID string `json:"community_id"`
 	GridID      string `json:"grid_id"`
 	PersonID    string `json:"person_id"`
-	Name        string `json:"name"`
+	Name        string `json:"name" pii:"name,person=PersonID"`
 	Employment  string `json:"employment"`
 }
 

@@ -23,13 +23,13 @@ type ProposalSubmitted struct {
 	GridID      string `json:"grid_id"`
 	CompoundID  string `json:"compound_id,omitempty"`
 	Title       string `json:"title"`
-	Text        string `json:"text"`
+	Text        string `json:"text" pii:"text,person=Author.ID,if=Author.Kind:person,item"`
 	// Category is free text, such as 环境卫生 or 停车.
 	Category string `json:"category"`
 	// Place describes where, such as 3号院停车棚.
-	Place string `json:"place"`
+	Place string `json:"place" pii:"text,person=Author.ID,if=Author.Kind:person,item"`
 	// Photos are SHA-256 references of stored attachments.
-	Photos []string `json:"photos,omitempty"`
+	Photos []string `json:"photos,omitempty" pii:"photo,person=Author.ID,if=Author.Kind:person,item"`
 	// Channel is one of the Channel* constants.
 	Channel string `json:"channel"`
 	// Author is who raised the proposal: a resident or a unit.
@@ -43,7 +43,7 @@ type ProposalSubmitted struct {
 type ProposalSupported struct {
 	ProposalID string    `json:"proposal_id"`
 	PersonID   string    `json:"person_id"`
-	Name       string    `json:"name"`
+	Name       string    `json:"name" pii:"name,person=PersonID"`
 	At         time.Time `json:"at"`
 }
 
@@ -98,7 +98,7 @@ type ProposalDuplicateAbsorbed struct {
 type ProposalWithdrawn struct {
 	ProposalID string    `json:"proposal_id"`
 	AuthorID   string    `json:"author_id"`
-	Reason     string    `json:"reason,omitempty"`
+	Reason     string    `json:"reason,omitempty" pii:"text,person=AuthorID,item"`
 	At         time.Time `json:"at"`
 }
 

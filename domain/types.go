@@ -8,7 +8,7 @@ type Party struct {
 	// ID is the person's or the participating unit's id.
 	ID string `json:"id"`
 	// Name is the display name (public views mask people's names).
-	Name string `json:"name"`
+	Name string `json:"name" pii:"name,person=ID,if=Kind:person"`
 }
 
 // Party kinds.
@@ -32,7 +32,7 @@ type Voter struct {
 	// PersonID is the voter's id.
 	PersonID string `json:"person_id"`
 	// Name is the voter's display name.
-	Name string `json:"name"`
+	Name string `json:"name" pii:"name,person=PersonID"`
 }
 
 // OwnedUnit is one unit (房屋, 专有部分) of a compound's register as it

@@ -17,6 +17,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 )
 
@@ -42,8 +43,10 @@ func mustServeIn(tb testing.TB, dir string, storeOpts []pebble.Option, opts ...f
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
-	l := ledger.New(store)
-	runner, err := projections.New(store, projections.Config{})
+	// Every test runs with personal data sealed, as serve does.
+	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
+	l := ledger.New(store, ledger.WithSealer(sealer))
+	runner, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}

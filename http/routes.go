@@ -132,6 +132,11 @@ var api = []route{
 	{"POST", "/v1/attachments", h((*Server).postAttachment), rolesWriters},
 	{"GET", "/v1/attachments/:sha256", h((*Server).getAttachment), nil},
 
+	// Personal data (PIPL arts. 45 and 47; docs/privacy.md).
+	{"POST", "/v1/persons/:person/erasure", h((*Server).postErasure), rolesAdmin},
+	{"GET", "/v1/persons/:person/export", h((*Server).getPersonExport), rolesAdmin},
+	{"GET", "/v1/me/export", h((*Server).getOwnExport), rolesReaders},
+
 	// The raw log.
 	{"GET", "/v1/events/live", h((*Server).getEventFeed), rolesAuditors},
 }

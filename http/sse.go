@@ -165,7 +165,11 @@ func (s *Server) feedEventFor(ctx context.Context, r policy.Reader, ev eventstor
 	if !r.SeesStream(ev.Stream, community, grid) {
 		return FeedEvent{}, false, nil
 	}
-	data, err := r.EventData(ev.Type, ev.Data, community, grid)
+	opened, err := s.openedData(ctx, ev)
+	if err != nil {
+		return FeedEvent{}, false, err
+	}
+	data, err := r.EventData(ev.Type, opened, community, grid)
 	if err != nil {
 		return FeedEvent{}, false, err
 	}

@@ -58,6 +58,15 @@ func (c *streamCache) get(stream string) *cachedStream {
 	return nil
 }
 
+// clear drops every entry.
+func (c *streamCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order.Init()
+	clear(c.items)
+	clear(c.data)
+}
+
 // put stores s as stream's prefix unless a longer one is already cached.
 func (c *streamCache) put(stream string, s *cachedStream) {
 	c.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // ErrPreconditionFailed is returned by Execute when Options.IfMatch names a
@@ -84,6 +85,9 @@ type Ledger struct {
 	newID       func() uuid.UUID
 	locks       streamLocks
 	cache       *streamCache
+	// seal, when set, seals the personal fields of every event before it
+	// is stored and opens them when a stream is loaded.
+	seal *privacy.Sealer
 }
 
 // Option configures a Ledger.
@@ -91,6 +95,18 @@ type Option func(*Ledger)
 
 // WithClock sets the clock that stamps commands (tests, demo data).
 func WithClock(now func() time.Time) Option { return func(l *Ledger) { l.now = now } }
+
+// WithSealer seals the personal fields of every event the ledger appends
+// and opens them when it loads a stream (docs/privacy.md). Without it
+// events are stored as the domain encodes them.
+func WithSealer(s *privacy.Sealer) Option { return func(l *Ledger) { l.seal = s } }
+
+// Sealer returns the ledger's sealer, or nil.
+func (l *Ledger) Sealer() *privacy.Sealer { return l.seal }
+
+// Forget drops every decoded stream the ledger keeps, so that what it loads
+// next is opened with the key store as it is now (after an erasure).
+func (l *Ledger) Forget() { l.cache.clear() }
 
 // New returns a ledger over store.
 func New(store eventstore.Store, opts ...Option) *Ledger {
@@ -136,6 +152,9 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 			return loaded{}, fmt.Errorf("load %s: %w", stream, err)
 		}
 		de, err := domain.Decode(ev.Type, ev.Data)
+		if err == nil && l.seal != nil && privacy.MaySeal(ev.Data) {
+			de, err = l.seal.Open(ctx, de)
+		}
 		if err != nil {
 			return loaded{}, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
 		}
@@ -241,7 +260,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 				return decided{}, err
 			}
 		}
-		data, err := l.encode(stream, s, events, actor, opts)
+		data, err := l.encode(ctx, stream, s, events, actor, opts)
 		if err != nil {
 			return decided{}, err
 		}
@@ -263,8 +282,15 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 	return decided{}, fmt.Errorf("%s: %w", stream, ErrTooManyConflicts)
 }
 
-// encode turns decided events into store events, chaining their hashes.
-func (l *Ledger) encode(stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
+// encode turns decided events into store events, sealing their personal
+// fields and chaining their hashes.
+func (l *Ledger) encode(ctx context.Context, stream string, s loaded, events []domain.Event, actor Actor, opts Options) ([]eventstore.EventData, error) {
+	if l.seal != nil {
+		var err error
+		if events, err = l.seal.Seal(ctx, stream, events); err != nil {
+			return nil, fmt.Errorf("append to %s: %w", stream, err)
+		}
+	}
 	return EncodeEvents(stream, s.revision, s.lastHash, events, actor, opts, l.newID, l.recordedNow())
 }
 

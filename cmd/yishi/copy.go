@@ -14,7 +14,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
-const copyUsage = `usage: yishi copy --from STORE --to STORE
+const copyUsage = `usage: yishi copy --from STORE --to STORE [--with-keys [--from-keys DIR] [--to-keys DIR]]
 
 Copies a whole ledger from one store to another: every event with its id,
 its place in its stream, its data, metadata and hashes, in global order.
@@ -23,7 +23,8 @@ string. Run it while nothing writes to either store. It is resumable: events
 the target already holds are skipped, and appends expect the exact revision,
 so a second run after an interruption finishes the job. At the end it reads
 every copied stream back from both sides and checks that they hold the same
-events.
+events. Keys of personal data are copied only with --with-keys: without them
+the copy's personal data reads as erased (docs/privacy.md).
 `
 
 // copyCmd is `yishi copy`.
@@ -33,6 +34,9 @@ func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Usage = func() { fmt.Fprint(stderr, copyUsage); fs.PrintDefaults() }
 	from := fs.String("from", "", "the source store: a data directory or a kurrentdb:// connection string")
 	to := fs.String("to", "", "the target store: a data directory or a kurrentdb:// connection string")
+	withKeys := fs.Bool("with-keys", false, "also copy the key store of personal data")
+	fromKeys := fs.String("from-keys", "", "the source's key store; default <from>/keys (required for KurrentDB)")
+	toKeys := fs.String("to-keys", "", "the target's key store; default <to>/keys (required for KurrentDB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,7 +59,37 @@ func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer dst.Close()
 	fmt.Fprintf(stdout, "copying from %s\n          to %s\n", srcDesc, dstDesc)
 	c := &copier{src: src, dst: dst, progress: stderr, now: time.Now}
-	return c.run(ctx, stdout)
+	if err := c.run(ctx, stdout); err != nil {
+		return err
+	}
+	if !*withKeys {
+		fmt.Fprintln(stdout, "keys not copied: the copy's personal data reads as erased (yishi copy --with-keys)")
+		return nil
+	}
+	return copyKeyDirs(ctx, keysDir(*fromKeys, *from, ""), keysDir(*toKeys, *to, ""), stdout)
+}
+
+// copyKeyDirs copies the key store in from into the one in to.
+func copyKeyDirs(ctx context.Context, from, to string, stdout io.Writer) (err error) {
+	if from == "keys" || to == "keys" {
+		return errors.New("copy --with-keys: a KurrentDB store needs --from-keys or --to-keys")
+	}
+	src, err := openSealer(from)
+	if err != nil {
+		return fmt.Errorf("copy keys from: %w", err)
+	}
+	defer closeSealer(src, &err)
+	dst, err := openSealer(to)
+	if err != nil {
+		return fmt.Errorf("copy keys to: %w", err)
+	}
+	defer closeSealer(dst, &err)
+	n, err := copyKeys(ctx, src.Keys(), dst.Keys())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "copied %d keys and tombstones from %s to %s\n", n, from, to)
+	return nil
 }
 
 // copier moves a ledger from src to dst.

@@ -32,6 +32,8 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stderr)
 	spec := storeFlag(fs, getenv)
 	out := fs.String("out", "-", "file to write, - for standard output")
+	keys := keysFlag(fs, getenv)
+	withKeys := fs.String("with-keys", "", "also write the key store of personal data to this file (a backup; never publish it). Without it the export holds personal data only as ciphertext: an open-data export")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,5 +74,19 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("export: %w", err)
 	}
 	fmt.Fprintf(stderr, "exported %d events from %s\n", n, desc)
+	if *withKeys == "" {
+		fmt.Fprintln(stderr, "no keys exported: personal data stays sealed (yishi export --with-keys FILE for a backup)")
+		return nil
+	}
+	sealer, err := openSealer(keysDir(*keys, *spec, ""))
+	if err != nil {
+		return err
+	}
+	defer closeSealer(sealer, &err)
+	k, err := writeKeyFile(ctx, sealer.Keys(), *withKeys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "exported %d keys and tombstones to %s\n", k, *withKeys)
 	return nil
 }

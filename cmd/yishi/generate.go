@@ -20,6 +20,7 @@ import (
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // generate adds generated, domain-valid events to a ledger for load tests:
@@ -43,6 +44,7 @@ func generate(ctx context.Context, args []string, getenv func(string) string, st
 	openMeetings := fs.Int("open-meetings", 200, "meetings left open with voting open, for vote casting")
 	voters := fs.Int("voters", 20, "electorate of each open motion")
 	writers := fs.Int("writers", 16, "concurrent appending writers")
+	keys := keysFlag(fs, getenv)
 	out := fs.String("out", "", "where to write the ids a load test needs (JSON); default DATA/generated-<seed>.json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,14 +64,22 @@ func generate(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer closeStore(store, &err)
+	// Keys are synced once before each append instead of once per command.
+	kd, err := privacy.OpenKeyDir(keysDir(*keys, spec, *data), privacy.BulkLoad())
+	if err != nil {
+		return fmt.Errorf("--keys: %w", err)
+	}
+	sealer := privacy.NewSealer(kd)
+	defer closeSealer(sealer, &err)
 	fmt.Fprintf(stderr, "generating about %d events over %d grids into %s\n", *events, *grids, desc)
 
 	start := time.Now()
-	w := newBulkWriter(ctx, store, *writers, func(n int) {
+	w := newBulkWriter(ctx, store, *writers, kd.Sync, func(n int) {
 		el := time.Since(start)
 		fmt.Fprintf(stderr, "  %d events written in %s (%.0f events/s)\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
 	})
 	g := newGenerator(*seed, *grids, *events, time.Now().UTC(), w)
+	g.seal = sealer
 	ids, err := g.run(*events, *openMeetings, *voters)
 	if err != nil {
 		return err
@@ -137,6 +147,9 @@ type bulkWriter struct {
 	ctx      context.Context
 	store    eventstore.Store
 	writers  int
+	// syncKeys makes the keys the pending events are sealed under durable;
+	// flush calls it before any append.
+	syncKeys func() error
 	progress func(written int)
 	streams  map[string]*memStream
 	touched  []*memStream // streams with pending events, in order of first change
@@ -150,8 +163,8 @@ type bulkWriter struct {
 // flush about 18 days).
 const flushEvery = 50_000
 
-func newBulkWriter(ctx context.Context, store eventstore.Store, writers int, progress func(int)) *bulkWriter {
-	return &bulkWriter{ctx: ctx, store: store, writers: writers, progress: progress, streams: map[string]*memStream{}}
+func newBulkWriter(ctx context.Context, store eventstore.Store, writers int, syncKeys func() error, progress func(int)) *bulkWriter {
+	return &bulkWriter{ctx: ctx, store: store, writers: writers, syncKeys: syncKeys, progress: progress, streams: map[string]*memStream{}}
 }
 
 // stream returns the named stream's state; a stream the generator has not
@@ -185,6 +198,9 @@ func (w *bulkWriter) add(s *memStream, data []eventstore.EventData) error {
 func (w *bulkWriter) flush() error {
 	if w.pending == 0 {
 		return nil
+	}
+	if err := w.syncKeys(); err != nil {
+		return fmt.Errorf("generate: %w", err)
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
@@ -291,6 +307,8 @@ type generator struct {
 	accepted []*genProposal // accepted, waiting for a meeting
 	busy     []*genAction   // open actions
 	photos   []string
+	// seal seals personal fields as the ledger does; nil stores them plain.
+	seal *privacy.Sealer
 }
 
 type genGrid struct {
@@ -378,7 +396,13 @@ func (g *generator) execute(actor ledger.Actor, cmd domain.Command, opts ledger.
 	if len(events) == 0 {
 		return nil
 	}
-	data, err := ledger.EncodeEvents(s.name, s.revision, s.hash, events, actor, opts, func() uuid.UUID { return uuid.Must(uuid.NewV7()) }, time.Now())
+	stored := events
+	if g.seal != nil {
+		if stored, err = g.seal.Seal(g.w.ctx, s.name, events); err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+	}
+	data, err := ledger.EncodeEvents(s.name, s.revision, s.hash, stored, actor, opts, func() uuid.UUID { return uuid.Must(uuid.NewV7()) }, time.Now())
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}

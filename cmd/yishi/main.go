@@ -31,6 +31,7 @@ commands:
             (--checkpoint: against a signed checkpoint; --views: rebuild the views and compare the snapshots)
   seal      make signing keys and signed checkpoints of the whole log
   export    write every event, in global order, as JSON lines
+  person    erase a person's data, export a person's own data, run the retention rules
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
 `
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return export(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args[1:], stdout, stderr)
+	case "person":
+		return personCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

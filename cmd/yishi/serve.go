@@ -29,6 +29,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	addr := fs.String("addr", envOr(getenv, "YISHI_ADDR", "127.0.0.1:8080"), "listen address (env YISHI_ADDR)")
 	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory: the embedded store, projection snapshots, attachments (env YISHI_DATA)")
 	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; default --data (env YISHI_STORE)")
+	keys := keysFlag(fs, getenv)
+	retentionEvery := fs.Duration("retention-every", 24*time.Hour, "how often the retention rules run (docs/privacy.md); 0 never")
+	var rules retentionFlags
+	rules.register(fs)
 	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each token (or each address without one); 0 means 50/s (env YISHI_RATE_LIMIT)")
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
@@ -38,6 +42,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	retention, err := rules.parse()
+	if err != nil {
 		return err
 	}
 	if *rateLimit < 0 {
@@ -63,8 +71,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
 
-	l := ledger.New(store)
-	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger})
+	sealer, err := openSealer(keysDir(*keys, spec, *dataDir))
+	if err != nil {
+		return err
+	}
+	defer closeSealer(sealer, &err)
+	l := ledger.New(store, ledger.WithSealer(sealer))
+	// The log is the authority on erasures: a key store restored from an
+	// older backup must not bring an erased person back.
+	if n, err := l.ApplyErasures(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("erasures re-applied to the key store", "erasures", n)
+	}
+	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
+		Decode: sealer.Decoder(projections.NewDecoder().Decode)})
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
@@ -73,7 +94,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	if *withDemo {
-		if err := loadDemo(ctx, store, srv, stdout); err != nil {
+		if err := loadDemo(ctx, store, srv, stdout, ledger.WithSealer(sealer)); err != nil {
 			return err
 		}
 	}
@@ -87,6 +108,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	g.Go(func() error { return ignoreCancel(runner.Run(gctx)) })
 	g.Go(func() error { return ignoreCancel(srv.Run(gctx)) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if *retentionEvery > 0 {
+		g.Go(func() error { return runRetention(gctx, l, runner, retention, *retentionEvery, logger) })
+	}
 	if *withDemo {
 		if err := printDemoTokens(gctx, l, srv, base, stdout); err != nil {
 			return err
@@ -106,7 +130,7 @@ func ignoreCancel(err error) error {
 
 // loadDemo writes the demo data set into an empty store; a store that
 // already holds events is left alone.
-func loadDemo(ctx context.Context, store eventstore.Store, srv *yhttp.Server, stdout io.Writer) error {
+func loadDemo(ctx context.Context, store eventstore.Store, srv *yhttp.Server, stdout io.Writer, opts ...ledger.Option) error {
 	for _, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{Max: 1}) {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -115,11 +139,45 @@ func loadDemo(ctx context.Context, store eventstore.Store, srv *yhttp.Server, st
 		return nil
 	}
 	start := time.Now()
-	sum, err := demo.Load(ctx, store, srv.SaveAttachment)
+	sum, err := demo.Load(ctx, store, srv.SaveAttachment, opts...)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo: %d commands (%d proposals, %d meetings, %d actions) loaded in %s\n",
 		sum.Commands, sum.Proposals, sum.Meetings, sum.Actions, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// runRetention runs the retention rules every interval until ctx ends:
+// what is due is erased by the same mechanism as a request (an erasure
+// event, then the key), the views are rebuilt, and one line per erasure
+// and one summary are logged (ids only: they are pseudonyms).
+func runRetention(ctx context.Context, l *ledger.Ledger, runner *projections.Runner, rules ledger.Retention, every time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		due, err := l.RetentionDue(ctx, rules, time.Now().UTC())
+		if err != nil {
+			log.Error("retention: listing what is due failed", "error", err)
+			continue
+		}
+		n, err := l.ApplyRetention(ctx, due)
+		for _, d := range due[:n] {
+			log.Info("retention: erased", "rule", d.Rule, "subject", d.Subject, "id", d.ID, "since", d.Since)
+		}
+		if err != nil {
+			log.Error("retention: erasure failed", "error", err)
+		}
+		if n > 0 {
+			if err := runner.Rebuild(ctx); err != nil {
+				log.Error("retention: rebuilding the views failed", "error", err)
+			}
+		}
+		log.Info("retention: done", "due", len(due), "erased", n)
+	}
 }

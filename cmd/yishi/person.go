@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/ledger"
+)
+
+const personUsage = `usage: yishi person <erase|export|retention|import-keys> [flags]
+
+  erase     --person ID --reason TEXT [--ground G] [--by ID]
+            records the erasure (PIPL art. 47) and destroys the person's key:
+            their names, texts, photos and door numbers read as erased
+            everywhere, in every copy; the hash chain and checkpoints stay valid
+  export    --person ID [--out FILE]
+            the person's own data as JSON (PIPL art. 45)
+  retention [--dry-run] [--proposal-text AGE] [--action-photos AGE] [--inactive-person AGE]
+            erases what the retention rules say is due, and reports it
+  import-keys --in FILE
+            restores keys from a key file written by yishi export --with-keys;
+            a key never replaces the tombstone of an erased one
+
+Every subcommand takes --data, --store and --keys; the embedded store and the
+key store are locked by a running server: use the admin API there.
+AGE is a Go duration or a number of days (1095d) or years (3y).
+`
+
+// Retention defaults (docs/privacy.md).
+const (
+	defaultProposalText   = "3y"
+	defaultActionPhotos   = "3y"
+	defaultInactivePerson = "5y"
+)
+
+// personCmd is `yishi person`.
+func personCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, personUsage)
+		return errors.New("person: no subcommand given")
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("person "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, personUsage); fs.PrintDefaults() }
+	data := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory (env YISHI_DATA)")
+	storeSpec := fs.String("store", getenv("YISHI_STORE"), "store: a data directory or a kurrentdb:// connection string (env YISHI_STORE); default --data")
+	keys := keysFlag(fs, getenv)
+	var person, reason, ground, by, out, in *string
+	var dryRun *bool
+	var rules retentionFlags
+	switch sub {
+	case "erase":
+		person = fs.String("person", "", "the person's id")
+		reason = fs.String("reason", "", "why, in words, without repeating the personal data")
+		ground = fs.String("ground", domain.GroundRequest, "request, consent_withdrawn, purpose_achieved, retention_expired or unlawful (PIPL art. 47)")
+		by = fs.String("by", "", "the id of who asked for it; default the operating system user")
+	case "export":
+		person = fs.String("person", "", "the person's id")
+		out = fs.String("out", "-", "file to write, - for standard output")
+	case "import-keys":
+		in = fs.String("in", "", "the key file")
+	case "retention":
+		dryRun = fs.Bool("dry-run", false, "report what is due without erasing it")
+		rules.register(fs)
+	default:
+		fmt.Fprint(stderr, personUsage)
+		return fmt.Errorf("person: unknown subcommand %q", sub)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("person %s: unexpected arguments %q", sub, fs.Args())
+	}
+	if person != nil && *person == "" {
+		return fmt.Errorf("person %s: --person is required", sub)
+	}
+	spec := *storeSpec
+	if spec == "" {
+		spec = *data
+	}
+	store, _, err := openStore(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer closeStore(store, &err)
+	sealer, err := openSealer(keysDir(*keys, spec, *data))
+	if err != nil {
+		return err
+	}
+	defer closeSealer(sealer, &err)
+	l := ledger.New(store, ledger.WithSealer(sealer))
+	views := filepath.Join(*data, "projections")
+	if sub == "import-keys" {
+		n, err := readKeyFile(ctx, sealer.Keys(), *in)
+		if err != nil {
+			return fmt.Errorf("person import-keys: %w", err)
+		}
+		// The log stays the authority: keys of recorded erasures go again.
+		erasures, err := l.ApplyErasures(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d keys and tombstones; %d recorded erasures re-applied\n", n, erasures)
+		return nil
+	}
+
+	switch sub {
+	case "erase":
+		asker := *by
+		if asker == "" {
+			asker = operator()
+		}
+		cmd := domain.EraseData{Subject: domain.ErasePerson, ID: *person, Ground: *ground, Reason: *reason, By: asker}
+		res, err := l.Erase(ctx, cmd, ledger.Actor{ID: asker, Role: "admin"}, ledger.Options{})
+		if err != nil {
+			return fmt.Errorf("person erase: %w", err)
+		}
+		if err := dropSnapshots(views); err != nil {
+			return err
+		}
+		if res.Replayed {
+			fmt.Fprintf(stdout, "person %s was erased already; key destroyed again\n", *person)
+		} else {
+			fmt.Fprintf(stdout, "person %s erased at position %d; key destroyed; view snapshots dropped (rebuilt at the next start)\n", *person, res.Position)
+		}
+		return nil
+	case "export":
+		exp, err := l.ExportPerson(ctx, *person)
+		if err != nil {
+			return fmt.Errorf("person export: %w", err)
+		}
+		return writeJSONFile(*out, stdout, exp)
+	default:
+		r, err := rules.parse()
+		if err != nil {
+			return err
+		}
+		due, err := l.RetentionDue(ctx, r, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			fmt.Fprintf(stdout, "%s\t%s %s\tsince %s\n", d.Rule, d.Subject, d.ID, d.Since.Format(time.DateOnly))
+		}
+		if *dryRun {
+			fmt.Fprintf(stdout, "retention: %d erasures due (dry run: nothing erased)\n", len(due))
+			return nil
+		}
+		n, err := l.ApplyRetention(ctx, due)
+		if n > 0 {
+			if derr := dropSnapshots(views); derr != nil && err == nil {
+				err = derr
+			}
+		}
+		fmt.Fprintf(stdout, "retention: %d of %d due erasures done\n", n, len(due))
+		return err
+	}
+}
+
+// retentionFlags are the retention rules' ages as flags.
+type retentionFlags struct {
+	proposalText, actionPhotos, inactivePerson *string
+}
+
+func (f *retentionFlags) register(fs *flag.FlagSet) {
+	f.proposalText = fs.String("proposal-text", defaultProposalText, "erase an ended proposal's text, place and photos this long after it ended; 0 keeps them")
+	f.actionPhotos = fs.String("action-photos", defaultActionPhotos, "erase an ended action's photos this long after it ended; 0 keeps them")
+	f.inactivePerson = fs.String("inactive-person", defaultInactivePerson, "erase a person without a role this long after the last event holding their data; 0 keeps them")
+}
+
+func (f *retentionFlags) parse() (ledger.Retention, error) {
+	var r ledger.Retention
+	for _, x := range []struct {
+		name string
+		v    string
+		dst  *time.Duration
+	}{{"proposal-text", *f.proposalText, &r.ProposalText}, {"action-photos", *f.actionPhotos, &r.ActionPhotos}, {"inactive-person", *f.inactivePerson, &r.InactivePerson}} {
+		d, err := parseAge(x.v)
+		if err != nil {
+			return r, fmt.Errorf("--%s: %w", x.name, err)
+		}
+		*x.dst = d
+	}
+	return r, nil
+}
+
+// parseAge reads a Go duration, or a whole number of days ("1095d") or
+// years of 365 days ("3y").
+func parseAge(s string) (time.Duration, error) {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "y": 365 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("%q: want a Go duration, or a whole number of days (1095d) or years (3y)", s)
+			}
+			return time.Duration(v) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want a Go duration, or a whole number of days (1095d) or years (3y)", s)
+	}
+	return d, nil
+}
+
+// dropSnapshots removes the views' snapshots, which hold personal data in
+// the clear, so that the next start rebuilds the views from the log.
+func dropSnapshots(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("drop view snapshots: %w", err)
+	}
+	return nil
+}
+
+// writeJSONFile writes v as indented JSON to path, or to stdout for "-".
+func writeJSONFile(path string, stdout io.Writer, v any) (err error) {
+	w := stdout
+	if path != "-" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--out: %w", cerr)
+			}
+		}()
+		w = f
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
+)
+
+// TestPersonErasureThroughAPI erases a resident through the admin API and
+// searches the bytes of every answer for their name and their text: none
+// may hold them any more, while the proposal, its support count and the
+// other resident's name stay, and the hash chain still verifies.
+func TestPersonErasureThroughAPI(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
+	sub := e.write(t, c.r1, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
+		"text": "我家门口3号楼2单元501室堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online",
+	}, 201)
+	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
+	wait := fmt.Sprintf("?wait_for=%d", sup.Position)
+
+	// The person's own export: their data, and nobody else's.
+	own := e.do(req{method: "GET", path: "/v1/me/export", token: c.r1}).want(t, 200)
+	if !bytes.Contains(own.body, []byte("张三")) || !bytes.Contains(own.body, []byte("501室")) {
+		t.Fatalf("own export lacks the person's data: %s", own.body)
+	}
+	if bytes.Contains(own.body, []byte("李四")) {
+		t.Fatalf("own export shows another resident: %s", own.body)
+	}
+	e.do(req{method: "GET", path: "/v1/persons/r1/export", token: c.r2}).wantProblem(t, 403, "forbidden")
+	e.do(req{method: "GET", path: "/v1/persons/r1/export", token: c.admin}).wantProblem(t, 403, "forbidden")
+	// Only an admin without a community scope erases.
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: c.admin, body: map[string]string{"ground": "request", "reason": "本人申请"}}).wantProblem(t, 403, "forbidden")
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "because", "reason": "本人申请"}}).wantProblem(t, 422, "validation")
+
+	var er ErasureResult
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	if !er.ViewsRebuilt || er.Stream != "erasure-person:r1" || er.Replayed {
+		t.Fatalf("erasure result %+v", er)
+	}
+	wait = fmt.Sprintf("?wait_for=%d", er.Position)
+	answers := map[string][]byte{}
+	for name, r := range map[string]req{
+		"proposal":        {method: "GET", path: "/v1/proposals/" + sub.ID, token: c.facilitator},
+		"timeline":        {method: "GET", path: "/v1/proposals/" + sub.ID + "/timeline" + wait, token: c.auditor},
+		"public timeline": {method: "GET", path: "/v1/proposals/" + sub.ID + "/timeline" + wait},
+		"board":           {method: "GET", path: "/v1/board" + wait, token: c.facilitator},
+		"stats":           {method: "GET", path: "/v1/stats?community=hengyuan"},
+		"export":          {method: "GET", path: "/v1/persons/r1/export", token: root},
+	} {
+		answers[name] = e.do(r).want(t, 200).body
+	}
+	for name, body := range answers {
+		for _, secret := range []string{"张三", "501室", "3号院车棚"} {
+			if bytes.Contains(body, []byte(secret)) {
+				t.Errorf("%s still shows %q after the erasure: %s", name, secret, body)
+			}
+		}
+	}
+	if !bytes.Contains(answers["timeline"], []byte(privacy.ErasedName)) {
+		t.Errorf("the auditor's timeline does not show the erased resident: %s", answers["timeline"])
+	}
+	if !bytes.Contains(answers["proposal"], []byte("李四")) {
+		t.Errorf("the other resident's support lost its name: %s", answers["proposal"])
+	}
+	if !bytes.Contains(answers["export"], []byte(`"erased":true`)) {
+		t.Errorf("export does not say the person is erased: %s", answers["export"])
+	}
+	// Erasing again is answered, and destroys the key again.
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	if !er.Replayed {
+		t.Fatalf("second erasure %+v", er)
+	}
+	if _, err := ledger.Verify(context.Background(), e.store, nil); err != nil {
+		t.Fatalf("verify after erasure: %v", err)
+	}
+}

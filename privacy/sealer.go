@@ -1,0 +1,443 @@
+// Package privacy keeps personal data in the immutable ledger forgettable
+// (crypto-shredding): the application layer seals every field the domain
+// marks as personal (struct tag `pii`, see domain/personal.go) with
+// AES-256-GCM under the keys of the persons it belongs to, and of its item,
+// before the event is encoded; the stored event keeps only ciphertext and
+// key ids. Reading opens the fields with the key store; a field whose key
+// was erased reads as the erased marker. The hash chain covers the stored
+// ciphertext, so erasing a key changes no stored byte and every proof still
+// holds. The domain never sees a key; keys never enter the ledger, logs or
+// exports made without --with-keys. docs/privacy.md explains the model.
+package privacy
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// Markers that take the place of erased data in every read.
+const (
+	// ErasedName replaces the name of an erased person.
+	ErasedName = "已删除的居民 / erased resident"
+	// ErasedText replaces any other erased field (free text, a door
+	// number, a photo reference).
+	ErasedText = "已删除 / erased"
+	// Withheld replaces another person's data in a person's own export.
+	Withheld = "（他人信息，不予提供）/ another person's data, withheld"
+)
+
+// prefix starts every sealed value: "sealed:v1:<base64 ciphertext>:<key
+// ids, query-escaped, comma-separated>". The ciphertext is the plaintext
+// sealed under each key in turn (nonce ‖ AES-256-GCM, the key id as
+// additional data), so it opens only while every one of its keys exists.
+const prefix = "sealed:v1:"
+
+var prefixBytes = []byte(prefix)
+
+// PersonKey is the id of a person's key.
+func PersonKey(personID string) string { return "person/" + personID }
+
+// ItemKey is the id of an item's key (free text and photos of one
+// proposal, action, ...): the item's stream.
+func ItemKey(stream string) string { return "item/" + stream }
+
+// IsSealed reports whether a stored field value is sealed.
+func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
+
+// Sealer seals and opens the personal fields of domain events with a key
+// store. It caches the ciphers of keys it has used; Erase goes through it
+// so that the cache forgets erased keys at once. Safe for concurrent use.
+type Sealer struct {
+	keys KeyStore
+	mu   sync.RWMutex
+	aead map[string]cipher.AEAD // nil value: erased
+}
+
+// NewSealer returns a sealer over keys.
+func NewSealer(keys KeyStore) *Sealer {
+	return &Sealer{keys: keys, aead: map[string]cipher.AEAD{}}
+}
+
+// Keys returns the sealer's key store.
+func (s *Sealer) Keys() KeyStore { return s.keys }
+
+// cipherFor returns the cipher of key id, or nil when it is erased or
+// missing.
+func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) {
+	s.mu.RLock()
+	a, ok := s.aead[id]
+	s.mu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	k, err := s.keys.Key(ctx, id)
+	switch {
+	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
+		a = nil
+	case err != nil:
+		return nil, err
+	default:
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", id, err)
+		}
+		if a, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("key %s: %w", id, err)
+		}
+	}
+	s.mu.Lock()
+	s.aead[id] = a
+	s.mu.Unlock()
+	return a, nil
+}
+
+// Erase destroys the keys with ids in the key store, dated at, and forgets
+// them.
+func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
+	s.mu.Lock()
+	for _, id := range ids {
+		s.aead[id] = nil
+	}
+	s.mu.Unlock()
+	if err := s.keys.Erase(ctx, at, ids...); err != nil {
+		return fmt.Errorf("erase keys: %w", err)
+	}
+	return nil
+}
+
+// Forget drops every cached cipher, so the next use reads the key store
+// again (after keys were restored or erased by another sealer).
+func (s *Sealer) Forget() {
+	s.mu.Lock()
+	clear(s.aead)
+	s.mu.Unlock()
+}
+
+// Seal returns copies of events of stream with every personal field
+// sealed. The keys it needs are created (durably) first, all in one call
+// to the key store. A field whose key is erased is stored as the erased
+// marker's seal: nothing of it reaches the ledger. Events are not changed.
+func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event) ([]domain.Event, error) {
+	var ids []string
+	for _, e := range events {
+		if err := walk(reflect.ValueOf(e), stream, func(st *site, _ reflect.Value, v string, keys []string) (string, bool) {
+			for _, k := range keys {
+				if !contains(ids, k) {
+					ids = append(ids, k)
+				}
+			}
+			return v, false
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) == 0 {
+		return events, nil
+	}
+	erasedList, err := s.keys.Ensure(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	out := make([]domain.Event, len(events))
+	for i, e := range events {
+		var serr error
+		cp, err := rewrite(e, stream, func(_ *site, _ reflect.Value, v string, keys []string) (string, bool) {
+			for _, k := range keys {
+				if contains(erasedList, k) {
+					return sealedEmpty(keys), true
+				}
+			}
+			sv, err := s.sealValue(ctx, v, keys)
+			if err != nil && serr == nil {
+				serr = err
+			}
+			return sv, true
+		})
+		if err == nil {
+			err = serr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("seal %s: %w", e.EventType(), err)
+		}
+		out[i] = cp
+	}
+	return out, nil
+}
+
+func joinKeys(keys []string) string {
+	esc := make([]string, len(keys))
+	for i, k := range keys {
+		esc[i] = url.QueryEscape(k)
+	}
+	return strings.Join(esc, ",")
+}
+
+// sealedEmpty is the stored form of a field whose key is erased already.
+func sealedEmpty(keys []string) string { return prefix + ":" + joinKeys(keys) }
+
+func (s *Sealer) sealValue(ctx context.Context, v string, keys []string) (string, error) {
+	b := []byte(v)
+	for _, id := range keys {
+		a, err := s.cipherFor(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if a == nil {
+			return sealedEmpty(keys), nil
+		}
+		nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(b)+a.Overhead())
+		if _, err := rand.Read(nonce); err != nil {
+			return "", fmt.Errorf("nonce: %w", err)
+		}
+		b = a.Seal(nonce, nonce, b, []byte(id))
+	}
+	return prefix + base64.RawStdEncoding.EncodeToString(b) + ":" + joinKeys(keys), nil
+}
+
+// parse splits a sealed value into ciphertext and key ids.
+func parse(v string) (ct []byte, keys []string, err error) {
+	body, list, ok := strings.Cut(v[len(prefix):], ":")
+	if !ok {
+		return nil, nil, fmt.Errorf("sealed value without key ids")
+	}
+	if ct, err = base64.RawStdEncoding.DecodeString(body); err != nil {
+		return nil, nil, fmt.Errorf("sealed value: %w", err)
+	}
+	for _, k := range strings.Split(list, ",") {
+		id, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sealed value: key id: %w", err)
+		}
+		keys = append(keys, id)
+	}
+	return ct, keys, nil
+}
+
+// openValue opens a sealed value; ok is false when a key is erased or
+// missing or the ciphertext does not open.
+func (s *Sealer) openValue(ctx context.Context, v string) (string, []string, bool, error) {
+	ct, keys, err := parse(v)
+	if err != nil {
+		return "", nil, false, nil
+	}
+	if len(ct) == 0 {
+		return "", keys, false, nil
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		a, err := s.cipherFor(ctx, keys[i])
+		if err != nil {
+			return "", keys, false, err
+		}
+		if a == nil || len(ct) < a.NonceSize() {
+			return "", keys, false, nil
+		}
+		n := a.NonceSize()
+		if ct, err = a.Open(nil, ct[:n], ct[n:], []byte(keys[i])); err != nil {
+			return "", keys, false, nil
+		}
+	}
+	return string(ct), keys, true, nil
+}
+
+// marker is what an erased field of kind reads as.
+func marker(kind string) string {
+	if kind == "name" {
+		return ErasedName
+	}
+	return ErasedText
+}
+
+// Open returns e with every sealed field opened: its plaintext, or the
+// erased marker when one of its keys is erased or missing. Fields stored in
+// plaintext (events written before sealing) read as they are. Fails only
+// when the key store cannot be read.
+func (s *Sealer) Open(ctx context.Context, e domain.Event) (domain.Event, error) {
+	return s.open(ctx, e, "")
+}
+
+// OpenFor is Open for a person's own export (PIPL art. 45): fields that
+// belong to personID are opened, every other person's data reads as
+// Withheld.
+func (s *Sealer) OpenFor(ctx context.Context, e domain.Event, personID string) (domain.Event, error) {
+	return s.open(ctx, e, personID)
+}
+
+func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.Event, error) {
+	var oerr error
+	out, err := rewrite(e, "", func(st *site, _ reflect.Value, v string, persons []string) (string, bool) {
+		if only != "" && !contains(persons, PersonKey(only)) {
+			if v == "" {
+				return v, false
+			}
+			return Withheld, true
+		}
+		if !IsSealed(v) {
+			return v, false
+		}
+		p, _, ok, err := s.openValue(ctx, v)
+		if err != nil && oerr == nil {
+			oerr = err
+		}
+		if !ok {
+			return marker(st.tag.kind), true
+		}
+		return p, true
+	})
+	if err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", e.EventType(), err)
+	}
+	return out, nil
+}
+
+// MaySeal reports whether a stored body may hold sealed fields; a body
+// without the marker needs no Open.
+func MaySeal(data []byte) bool { return bytes.Contains(data, prefixBytes) }
+
+// Decoder wraps decode (domain.Decode's signature) so that what it returns
+// is opened: the projections' and the ledger's read path.
+func (s *Sealer) Decoder(decode func(typ string, data []byte) (domain.Event, error)) func(typ string, data []byte) (domain.Event, error) {
+	return func(typ string, data []byte) (domain.Event, error) {
+		e, err := decode(typ, data)
+		if err != nil || !MaySeal(data) {
+			return e, err
+		}
+		return s.Open(context.Background(), e)
+	}
+}
+
+// visit is called for each personal string of an event: the site, the
+// struct holding it, its value and its key ids (persons' keys, then the
+// item's). It returns the new value and whether it changed.
+type visit func(st *site, holder reflect.Value, v string, keys []string) (string, bool)
+
+// walk calls fn on every personal string of struct value v (read only).
+func walk(v reflect.Value, stream string, fn visit) error {
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	p, err := planOf(v.Type())
+	if err != nil {
+		return err
+	}
+	walkPlan(p, v, stream, fn, false)
+	return nil
+}
+
+// rewrite returns a copy of e with fn applied to every personal string;
+// slices it changes are copied first, so e is never modified.
+func rewrite(e domain.Event, stream string, fn visit) (domain.Event, error) {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Struct {
+		return e, nil
+	}
+	p, err := planOf(v.Type())
+	if err != nil {
+		return nil, err
+	}
+	if p.empty() {
+		return e, nil
+	}
+	cp := reflect.New(v.Type()).Elem()
+	cp.Set(v)
+	walkPlan(p, cp, stream, fn, true)
+	return cp.Interface().(domain.Event), nil
+}
+
+func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set bool) {
+	for i := range p.sites {
+		st := &p.sites[i]
+		ok, persons := st.personal(v)
+		if !ok {
+			continue
+		}
+		keys := make([]string, 0, len(persons)+1)
+		for _, id := range persons {
+			keys = append(keys, PersonKey(id))
+		}
+		if st.tag.item && stream != "" {
+			keys = append(keys, ItemKey(stream))
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		f := v.Field(st.index)
+		if !st.slice {
+			if f.String() == "" {
+				continue
+			}
+			if nv, changed := fn(st, v, f.String(), keys); changed && set {
+				f.SetString(nv)
+			}
+			continue
+		}
+		var cp reflect.Value
+		for j := 0; j < f.Len(); j++ {
+			if f.Index(j).String() == "" {
+				continue
+			}
+			nv, changed := fn(st, v, f.Index(j).String(), keys)
+			if !changed || !set {
+				continue
+			}
+			if !cp.IsValid() {
+				cp = reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+				reflect.Copy(cp, f)
+			}
+			cp.Index(j).SetString(nv)
+		}
+		if cp.IsValid() {
+			f.Set(cp)
+		}
+	}
+	for _, n := range p.nested {
+		f := v.Field(n.index)
+		if !n.slice {
+			walkPlan(n.plan, f, stream, fn, set)
+			continue
+		}
+		if f.Len() == 0 {
+			continue
+		}
+		if set {
+			cp := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(cp, f)
+			f.Set(cp)
+			f = cp
+		}
+		for j := 0; j < f.Len(); j++ {
+			walkPlan(n.plan, f.Index(j), stream, fn, set)
+		}
+	}
+}
+
+// Persons returns the ids of the persons whose personal data e holds (the
+// persons its pii tags name), in order of first appearance.
+func Persons(e domain.Event) ([]string, error) {
+	var ids []string
+	err := walk(reflect.ValueOf(e), "", func(st *site, holder reflect.Value, v string, _ []string) (string, bool) {
+		_, persons := st.personal(holder)
+		for _, id := range persons {
+			if !contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		return v, false
+	})
+	return ids, err
+}

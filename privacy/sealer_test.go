@@ -1,0 +1,156 @@
+package privacy_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
+)
+
+var ctx = context.Background()
+
+// TestCataloguePlans checks that every event type's pii tags parse and
+// lead to real fields: a typo in a tag fails here, not at the first append.
+func TestCataloguePlans(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	for _, typ := range domain.EventTypes() {
+		e, err := domain.Decode(typ, []byte("{}"))
+		require.NoError(t, err)
+		_, err = s.Seal(ctx, "proposal-x", []domain.Event{e})
+		require.NoError(t, err, typ)
+	}
+}
+
+func submitted() domain.ProposalSubmitted {
+	return domain.ProposalSubmitted{
+		ProposalID: "p1", CommunityID: "c1", GridID: "g1", Title: "停车棚夹道乱堆乱放",
+		Text: "3号楼2单元501室门口堆了旧家具，电话13912345678", Place: "3号楼2单元501室门口",
+		Photos: []string{"sha-a", "sha-b"}, Channel: domain.ChannelOnline,
+		Author: domain.Party{Kind: domain.PartyPerson, ID: "zhang", Name: "张三"},
+		At:     time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestSealOpenRoundTrip(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	orig := submitted()
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{orig})
+	require.NoError(t, err)
+	body, err := json.Marshal(sealed[0])
+	require.NoError(t, err)
+	for _, secret := range []string{"张三", "501", "13912345678", "sha-a"} {
+		require.NotContains(t, string(body), secret)
+	}
+	require.Contains(t, string(body), "停车棚夹道乱堆乱放", "titles are public, not sealed")
+	require.Equal(t, orig.Photos[0], "sha-a", "Seal must not change its input")
+	require.Equal(t, orig.Author.Name, "张三", "Seal must not change its input")
+
+	back, err := domain.Decode(orig.EventType(), body)
+	require.NoError(t, err)
+	opened, err := s.Open(ctx, back)
+	require.NoError(t, err)
+	require.Equal(t, orig, opened)
+}
+
+func TestEraseReadsAsMarker(t *testing.T) {
+	keys := privacy.NewMemoryKeys()
+	s := privacy.NewSealer(keys)
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{submitted()})
+	require.NoError(t, err)
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("zhang")))
+	// A fresh sealer (another process) sees the erasure through the store.
+	for _, r := range []*privacy.Sealer{s, privacy.NewSealer(keys)} {
+		got, err := r.Open(ctx, sealed[0])
+		require.NoError(t, err)
+		p := got.(domain.ProposalSubmitted)
+		require.Equal(t, privacy.ErasedName, p.Author.Name)
+		require.Equal(t, privacy.ErasedText, p.Text)
+		require.Equal(t, privacy.ErasedText, p.Place)
+		require.Equal(t, []string{privacy.ErasedText, privacy.ErasedText}, p.Photos, "the number of photos stays")
+		require.Equal(t, "zhang", p.Author.ID, "ids stay: counts and links stay right")
+		require.Equal(t, "停车棚夹道乱堆乱放", p.Title)
+	}
+	// After the erasure, new data about the person is never stored.
+	again, err := s.Seal(ctx, "proposal-p2", []domain.Event{submitted()})
+	require.NoError(t, err)
+	body, _ := json.Marshal(again[0])
+	require.NotContains(t, string(body), "张三")
+	got, err := s.Open(ctx, again[0])
+	require.NoError(t, err)
+	require.Equal(t, privacy.ErasedName, got.(domain.ProposalSubmitted).Author.Name)
+}
+
+func TestItemErasureKeepsTheAuthor(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{submitted()})
+	require.NoError(t, err)
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.ItemKey("proposal-p1")))
+	got, err := s.Open(ctx, sealed[0])
+	require.NoError(t, err)
+	p := got.(domain.ProposalSubmitted)
+	require.Equal(t, "张三", p.Author.Name)
+	require.Equal(t, privacy.ErasedText, p.Text)
+}
+
+// A door number belongs to every owner of the unit: erasing any one of
+// them erases it.
+func TestDoorNeedsEveryOwner(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	u := domain.UnitRegistered{CommunityID: "c", CompoundID: "k", UnitID: "u", Label: "3-2-101", AreaDM2: 8956,
+		Owners: []domain.Voter{{PersonID: "a", Name: "李四"}, {PersonID: "b", Name: "王五"}}}
+	sealed, err := s.Seal(ctx, "organisation-c", []domain.Event{u})
+	require.NoError(t, err)
+	got, err := s.Open(ctx, sealed[0])
+	require.NoError(t, err)
+	require.Equal(t, u, got)
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("b")))
+	got, err = s.Open(ctx, sealed[0])
+	require.NoError(t, err)
+	g := got.(domain.UnitRegistered)
+	require.Equal(t, privacy.ErasedText, g.Label)
+	require.Equal(t, "李四", g.Owners[0].Name)
+	require.Equal(t, privacy.ErasedName, g.Owners[1].Name)
+	require.Equal(t, int64(8956), g.AreaDM2)
+}
+
+func TestUnitsArePublic(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	p := submitted()
+	p.Author = domain.Party{Kind: domain.PartyUnit, ID: "wuye", Name: "某物业公司"}
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{p})
+	require.NoError(t, err)
+	require.Equal(t, p, sealed[0], "a unit's proposal holds no personal data")
+}
+
+func TestOpenForWithholdsOthers(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	v := domain.VotingOpened{MeetingID: "m", Electorate: []domain.Voter{{PersonID: "a", Name: "李四"}, {PersonID: "b", Name: "王五"}}}
+	sealed, err := s.Seal(ctx, "meeting-m", []domain.Event{v})
+	require.NoError(t, err)
+	got, err := s.OpenFor(ctx, sealed[0], "a")
+	require.NoError(t, err)
+	e := got.(domain.VotingOpened).Electorate
+	require.Equal(t, "李四", e[0].Name)
+	require.Equal(t, privacy.Withheld, e[1].Name)
+	require.False(t, strings.Contains(e[1].Name, "王"))
+}
+
+// TestPlaintextReadsAsBefore: events written before sealing (plaintext
+// fields) open unchanged, whatever keys exist or are erased.
+func TestPlaintextReadsAsBefore(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("zhang")))
+	orig := submitted()
+	got, err := s.Open(ctx, orig)
+	require.NoError(t, err)
+	require.Equal(t, orig, got)
+	body, err := json.Marshal(orig)
+	require.NoError(t, err)
+	require.False(t, privacy.MaySeal(body))
+}
