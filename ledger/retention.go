@@ -67,7 +67,7 @@ func (l *Ledger) RetentionDue(ctx context.Context, rules Retention, now time.Tim
 			delete(roles[person], role)
 		}
 	}
-	heads := map[string]string{}  // grid → head
+	heads := map[string]string{}    // grid → head
 	owners := map[string][]string{} // unit → owners
 	for ev, err := range l.store.ReadAll(ctx, eventstore.ReadAllOptions{}) {
 		if err != nil {

@@ -144,9 +144,9 @@ type memStream struct {
 // bulkWriter appends the streams' pending events, one append per stream
 // (or more past the store's append limits), with several writers.
 type bulkWriter struct {
-	ctx      context.Context
-	store    eventstore.Store
-	writers  int
+	ctx     context.Context
+	store   eventstore.Store
+	writers int
 	// syncKeys makes the keys the pending events are sealed under durable;
 	// flush calls it before any append.
 	syncKeys func() error
