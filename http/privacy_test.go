@@ -3,10 +3,14 @@ package http
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
 )
@@ -16,7 +20,10 @@ import (
 // may hold them any more, while the proposal, its support count and the
 // other resident's name stay, and the hash chain still verifies.
 func TestPersonErasureThroughAPI(t *testing.T) {
-	e := mustServe(t)
+	var logs syncBuffer
+	e := mustServe(t, func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	c := newCast(e)
 	organise(t, e, c)
 	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
@@ -81,5 +88,41 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 	}
 	if _, err := ledger.Verify(context.Background(), e.store, nil); err != nil {
 		t.Fatalf("verify after erasure: %v", err)
+	}
+
+	// No key, in any encoding, is in any stored event or log line, and the
+	// erased person's data is in no log line.
+	var stored [][]byte
+	for ev, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, ev.Data, []byte(fmt.Sprint(ev.Metadata)))
+	}
+	logged := []byte(logs.String())
+	keys := 0
+	for k, err := range e.ledger.Sealer().Keys().All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Key == nil {
+			continue
+		}
+		keys++
+		for _, enc := range [][]byte{k.Key, []byte(base64.StdEncoding.EncodeToString(k.Key)), []byte(base64.RawStdEncoding.EncodeToString(k.Key)), []byte(hex.EncodeToString(k.Key))} {
+			for _, b := range append(stored, logged) {
+				if bytes.Contains(b, enc) {
+					t.Fatalf("key %s found in the ledger or the log", k.ID)
+				}
+			}
+		}
+	}
+	if keys == 0 || len(logged) == 0 {
+		t.Fatalf("nothing checked: %d keys, %d bytes of log", keys, len(logged))
+	}
+	for _, secret := range []string{"张三", "501室"} {
+		if bytes.Contains(logged, []byte(secret)) {
+			t.Errorf("the log holds %q", secret)
+		}
 	}
 }

@@ -323,7 +323,8 @@ func (s *Sealer) Decoder(decode func(typ string, data []byte) (domain.Event, err
 
 // visit is called for each personal string of an event: the site, the
 // struct holding it, its value and its key ids (persons' keys, then the
-// item's). It returns the new value and whether it changed.
+// item's, which is known only when sealing: opening reads the key ids
+// from the sealed value). It returns the new value and whether it changed.
 type visit func(st *site, holder reflect.Value, v string, keys []string) (string, bool)
 
 // walk calls fn on every personal string of struct value v (read only).
@@ -373,8 +374,8 @@ func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set bool) {
 		if st.tag.item && stream != "" {
 			keys = append(keys, ItemKey(stream))
 		}
-		if len(keys) == 0 {
-			continue
+		if len(keys) == 0 && stream != "" {
+			continue // sealing: nobody to seal it for
 		}
 		f := v.Field(st.index)
 		if !st.slice {
