@@ -25,7 +25,7 @@ const personUsage = `usage: yishi person <erase|export|retention|import-keys> [f
             everywhere, in every copy; the hash chain and checkpoints stay valid
   export    --person ID [--out FILE]
             the person's own data as JSON (PIPL art. 45)
-  retention [--dry-run] [--proposal-text AGE] [--action-photos AGE] [--inactive-person AGE]
+  retention [--dry-run] [--at TIME] [--proposal-text AGE] [--action-photos AGE] [--inactive-person AGE]
             erases what the retention rules say is due, and reports it
   import-keys --in FILE
             restores keys from a key file written by yishi export --with-keys;
@@ -58,6 +58,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 	keys := keysFlag(fs, getenv)
 	var person, reason, ground, by, out, in *string
 	var dryRun *bool
+	var at *string
 	var rules retentionFlags
 	switch sub {
 	case "erase":
@@ -72,6 +73,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		in = fs.String("in", "", "the key file")
 	case "retention":
 		dryRun = fs.Bool("dry-run", false, "report what is due without erasing it")
+		at = fs.String("at", "", "evaluate the rules as of this time (RFC 3339), to see what falls due when; default now")
 		rules.register(fs)
 	default:
 		fmt.Fprint(stderr, personUsage)
@@ -147,7 +149,13 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		due, err := l.RetentionDue(ctx, r, time.Now().UTC())
+		now := time.Now().UTC()
+		if *at != "" {
+			if now, err = time.Parse(time.RFC3339, *at); err != nil {
+				return fmt.Errorf("--at: %w", err)
+			}
+		}
+		due, err := l.RetentionDue(ctx, r, now)
 		if err != nil {
 			return err
 		}
