@@ -20,6 +20,10 @@ type metrics struct {
 	appends    *prometheus.CounterVec
 	events     *prometheus.CounterVec
 	sseClients prometheus.Gauge
+	// connsOpen and connsRefused count the connections Serve holds and
+	// those it closed at once for being past a limit.
+	connsOpen    prometheus.Gauge
+	connsRefused *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -46,6 +50,14 @@ func newMetrics(s *Server) *metrics {
 			Name: "yishi_sse_clients",
 			Help: "Open Server-Sent Events streams.",
 		}),
+		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "yishi_http_connections_open",
+			Help: "Connections the server holds now.",
+		}),
+		connsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yishi_http_connections_refused_total",
+			Help: "Connections closed on accept for being past a limit (total or per_address).",
+		}, []string{"limit"}),
 	}
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "yishi_projection_lag_positions",
@@ -68,7 +80,7 @@ func newMetrics(s *Server) *metrics {
 			}, func() float64 { sp, _ := s.space(); return float64(sp.Free) }),
 		)
 	}
-	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag,
+	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag, m.connsOpen, m.connsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -8,10 +8,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/auth"
 	"golang.org/x/time/rate"
@@ -111,7 +111,9 @@ func principalOf(c echo.Context) principal {
 
 // authenticate reads a bearer token when one is sent. A request without
 // Authorization goes on anonymously (public reads); a malformed, unknown or
-// revoked token is refused with 401 whatever the route.
+// revoked token is refused with 401 whatever the route. An address that
+// keeps sending tokens that fail is refused with 429 before its token is
+// even looked at, so secrets cannot be guessed at speed.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -122,8 +124,13 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			return refuse(kindUnauthorized, text{"Authorization 头应为 \"Bearer <令牌>\"", `the Authorization header must be "Bearer <token>"`})
 		}
+		addr := clientAddr(c.Request())
+		if s.authFails.exhausted(addr, time.Now()) {
+			return rateLimited(int(1 / authFailRate))
+		}
 		tok, err := s.tokens.Authenticate(strings.TrimSpace(secret))
 		if err != nil {
+			s.authFails.allow(addr, time.Now())
 			return err
 		}
 		c.Set(principalKey, principal{token: tok})
@@ -166,61 +173,85 @@ func requireScope(p principal, community, grid string) error {
 }
 
 // limiter is a token bucket per key (token id, or client address for
-// anonymous requests).
+// anonymous requests). It keeps at most maxBuckets keys, dropping the least
+// recently used: an active key keeps its bucket, and a flood of new keys
+// (addresses, guessed tokens) costs bounded memory and constant time.
 type limiter struct {
-	rps   rate.Limit
-	burst int
-
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	rps     rate.Limit
+	burst   int
+	buckets *lru.Cache[string, *rate.Limiter]
 }
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// maxBuckets bounds the limiter's memory; past it, idle buckets are dropped.
+// maxBuckets bounds each limiter's memory (about 200 bytes a key).
 const maxBuckets = 10000
 
 func newLimiter(rps float64, burst int) *limiter {
-	return &limiter{rps: rate.Limit(rps), burst: burst, buckets: make(map[string]*bucket)}
+	c, err := lru.New[string, *rate.Limiter](maxBuckets)
+	if err != nil {
+		panic(fmt.Sprintf("http: limiter cache: %v", err)) // only for a size <= 0
+	}
+	return &limiter{rps: rate.Limit(rps), burst: burst, buckets: c}
+}
+
+// bucket returns key's bucket, made full for a new key.
+func (l *limiter) bucket(key string) *rate.Limiter {
+	b, ok := l.buckets.Get(key)
+	if !ok {
+		b = rate.NewLimiter(l.rps, l.burst)
+		if prev, ok, _ := l.buckets.PeekOrAdd(key, b); ok {
+			b = prev
+		}
+	}
+	return b
 }
 
 func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			for k, old := range l.buckets {
-				if now.Sub(old.seen) > time.Minute {
-					delete(l.buckets, k)
-				}
-			}
-		}
-		b = &bucket{lim: rate.NewLimiter(l.rps, l.burst)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
+	return l.bucket(key).AllowN(now, 1)
 }
 
+// exhausted reports whether key's bucket is empty now, without taking
+// from it.
+func (l *limiter) exhausted(key string, now time.Time) bool {
+	return l.bucket(key).TokensAt(now) < 1
+}
+
+// Rates of the limiters other than the per-token one.
+const (
+	// authFailRate and authFailBurst bound the failed authentications an
+	// address may make: 10 at once, then one every 6 s.
+	authFailRate  = 1.0 / 6
+	authFailBurst = 10
+	// healthRate and healthBurst are the health checks' own budget per
+	// address, apart from everyone else's requests.
+	healthRate  = 20
+	healthBurst = 40
+)
+
+// healthRoutes are the probes that get their own rate budget, so that
+// neither a busy client nor a limited one starves them.
+var healthRoutes = map[string]bool{"/healthz": true, "/readyz": true}
+
 // rateLimit refuses requests past the per-token (or per-address) rate with
-// 429 and Retry-After.
+// 429 and Retry-After. Health checks draw on a budget of their own.
 func (s *Server) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		key := "ip:" + clientAddr(c.Request())
-		if p := principalOf(c); p.authenticated() {
+		lim, key := s.limits, "ip:"+clientAddr(c.Request())
+		if healthRoutes[c.Path()] {
+			lim = s.healthLimits
+		} else if p := principalOf(c); p.authenticated() {
 			key = "token:" + p.token.ID.String()
 		}
-		if !s.limits.allow(key, time.Now()) {
-			e := refuse(kindRateLimited, text{"请求过于频繁，请稍后再试", "too many requests; slow down"})
-			e.retryAfter = 1
-			return e
+		if !lim.allow(key, time.Now()) {
+			return rateLimited(1)
 		}
 		return next(c)
 	}
+}
+
+func rateLimited(retryAfter int) error {
+	e := refuse(kindRateLimited, text{"请求过于频繁，请稍后再试", "too many requests; slow down"})
+	e.retryAfter = retryAfter
+	return e
 }
 
 // clientAddr is the request's peer address without the port. Forwarded

@@ -146,6 +146,9 @@ func (s *Server) routes() {
 	s.echo.Use(requestID, s.observe, recoverPanics, s.authenticate, s.rateLimit, checkPathParams)
 	for _, r := range api {
 		var mw []echo.MiddlewareFunc
+		if longLived[r.path] {
+			mw = append(mw, s.streamDeadlines)
+		}
 		if r.roles != nil {
 			mw = append(mw, allow(r.roles...))
 		}

@@ -46,6 +46,15 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests;
 	// zero means 10 s.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included, and
+	// WriteTimeout writing its answer (from the end of its headers); zero
+	// means 60 s each. Event streams are exempt: each of their writes gets
+	// StreamWriteTimeout (zero: 30 s) instead.
+	ReadTimeout, WriteTimeout, StreamWriteTimeout time.Duration
+	// MaxConns bounds the connections Serve holds at once, MaxConnsPerAddr
+	// those from one client address; a connection past either is closed at
+	// once. Zero means 2048 and 64; negative means no limit.
+	MaxConns, MaxConnsPerAddr int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -58,8 +67,12 @@ type Server struct {
 	tokens  *auth.Registry
 	metrics *metrics
 	limits  *limiter
-	now     func() time.Time
-	attach  string
+	// authFails counts failed authentications per client address;
+	// healthLimits is the health checks' own budget.
+	authFails    *limiter
+	healthLimits *limiter
+	now          func() time.Time
+	attach       string
 	// syncDir makes a directory's entries durable (fsync); tests watch it.
 	syncDir func(dir string) error
 
@@ -98,17 +111,33 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.ReadTimeout, defaultReadTimeout}, {&cfg.WriteTimeout, defaultWriteTimeout}, {&cfg.StreamWriteTimeout, defaultStreamWriteLimit}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.MaxConnsPerAddr == 0 {
+		cfg.MaxConnsPerAddr = defaultMaxConnsPerAddr
+	}
 	s := &Server{
-		cfg:     cfg,
-		echo:    echo.New(),
-		log:     cfg.Logger,
-		tokens:  auth.NewRegistry(cfg.Store),
-		limits:  newLimiter(cfg.RatePerSecond, cfg.Burst),
-		now:     cfg.Now,
-		attach:  filepath.Join(cfg.DataDir, "attachments"),
-		syncDir: syncDirectory,
-		closing: make(chan struct{}),
-		places:  make(map[string]aggregate),
+		cfg:          cfg,
+		echo:         echo.New(),
+		log:          cfg.Logger,
+		tokens:       auth.NewRegistry(cfg.Store),
+		limits:       newLimiter(cfg.RatePerSecond, cfg.Burst),
+		authFails:    newLimiter(authFailRate, authFailBurst),
+		healthLimits: newLimiter(healthRate, healthBurst),
+		now:          cfg.Now,
+		attach:       filepath.Join(cfg.DataDir, "attachments"),
+		syncDir:      syncDirectory,
+		closing:      make(chan struct{}),
+		places:       make(map[string]aggregate),
 	}
 	s.metrics = newMetrics(s)
 	s.echo.HideBanner, s.echo.HidePort = true, true
@@ -140,17 +169,22 @@ func (s *Server) Run(ctx context.Context) error {
 // accepting, ends live streams, and waits (up to ShutdownTimeout) for
 // in-flight requests, whose appends are then all acknowledged. The tokens
 // known when it starts authenticate at once; Run, alongside, adds those
-// issued later.
+// issued later. It holds at most MaxConns connections (MaxConnsPerAddr
+// from one address), and a request that takes longer than ReadTimeout to
+// arrive or WriteTimeout to answer loses its connection.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.tokens.Sync(ctx); err != nil {
 		return fmt.Errorf("http: load tokens: %w", err)
 	}
 	srv := &nethttp.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	ln = newConnLimiter(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr, s.metrics)
 	srv.RegisterOnShutdown(s.close)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

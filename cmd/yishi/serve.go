@@ -35,6 +35,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rules.register(fs)
 	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each token (or each address without one); 0 means 50/s (env YISHI_RATE_LIMIT)")
+	maxConns := fs.Int("max-conns", 0, "connections held at once; past it new ones are closed; 0 means 2048, -1 no limit")
+	maxConnsPerAddr := fs.Int("max-conns-per-addr", 0, "connections held at once from one client address (raise it behind a proxy); 0 means 64, -1 no limit")
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
 	if v := getenv("YISHI_RATE_LIMIT"); v != "" {
 		if err := fs.Set("rate-limit", v); err != nil {
@@ -89,7 +91,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
-	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit})
+	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit,
+		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr})
 	if err != nil {
 		return err
 	}
