@@ -230,14 +230,14 @@ func TestRateLimitPerToken(t *testing.T) {
 	e := mustServe(t, func(c *Config) { c.RatePerSecond, c.Burst = 0.001, 2 })
 	tok := e.token(auth.RoleResident, auth.Scope{}, "")
 	other := e.token(auth.RoleResident, auth.Scope{}, "")
-	e.do(req{method: "GET", path: "/healthz", token: tok}).want(t, 200)
-	e.do(req{method: "GET", path: "/healthz", token: tok}).want(t, 200)
-	r := e.do(req{method: "GET", path: "/healthz", token: tok})
+	e.do(req{method: "GET", path: "/v1/register", token: tok}).want(t, 200)
+	e.do(req{method: "GET", path: "/v1/register", token: tok}).want(t, 200)
+	r := e.do(req{method: "GET", path: "/v1/register", token: tok})
 	r.wantProblem(t, 429, "rate-limited")
 	if r.header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After")
 	}
-	e.do(req{method: "GET", path: "/healthz", token: other}).want(t, 200)
+	e.do(req{method: "GET", path: "/v1/register", token: other}).want(t, 200)
 }
 
 func TestMetrics(t *testing.T) {
