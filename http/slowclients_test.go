@@ -158,12 +158,12 @@ func TestSlowClients(t *testing.T) {
 func TestEventStreamOutlivesTimeouts(t *testing.T) {
 	e := mustServe(t, func(c *Config) { c.ReadTimeout, c.WriteTimeout = 500*time.Millisecond, 500*time.Millisecond })
 	addr := serveReal(t, e)
-	auditor := e.token(auth.RoleAuditor, auth.Scope{}, "")
+	admin := e.token(auth.RoleAdmin, auth.Scope{}, "") // token events reach an unscoped admin's feed only
 	hr, err := nethttp.NewRequest("GET", "http://"+addr+"/v1/events/live?stream=token-", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hr.Header.Set("Authorization", "Bearer "+auditor)
+	hr.Header.Set("Authorization", "Bearer "+admin)
 	res, err := nethttp.DefaultClient.Do(hr)
 	if err != nil {
 		t.Fatal(err)
