@@ -52,8 +52,10 @@ type Story struct {
 }
 
 // Timeline is the story of every proposal, in global order: its own
-// stream, the meetings that discussed it (agenda, statements, motions,
-// votes as their tallies, consensus, mediation, minutes), and its actions
+// stream, the meetings that discussed it (their scheduling, the invitation
+// of the people and units concerned, attendance, agenda, statements,
+// motions, votes as their tallies, consensus, mediation, minutes), and its
+// actions
 // with their progress and verification. Single ballots are not steps: a
 // closed vote's tally is.
 type Timeline struct {
@@ -71,12 +73,16 @@ type timelineState struct {
 	Meetings map[string][]string `json:"meetings"`
 	// Actions maps an action to its proposal.
 	Actions map[string]string `json:"actions"`
+	// Convened holds, until a meeting adjourns, the steps that convened it
+	// (its scheduling, invitations, attendance), so that a proposal put on
+	// its agenda later gets them too.
+	Convened map[string][]Entry `json:"convened"`
 }
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
 	return &Timeline{mu: mu, st: timelineState{
 		Stories: map[string][]Entry{}, Items: map[string]string{}, Motions: map[string]string{},
-		Meetings: map[string][]string{}, Actions: map[string]string{},
+		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]Entry{},
 	}}
 }
 
@@ -84,7 +90,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 2 }
+func (t *Timeline) Version() int { return 3 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -95,7 +101,7 @@ func (t *Timeline) UnmarshalSnapshot(data []byte) error {
 	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("timeline snapshot: %w", err)
 	}
-	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil {
+	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil || st.Convened == nil {
 		return fmt.Errorf("timeline snapshot: missing maps")
 	}
 	t.st = st
@@ -176,6 +182,18 @@ func (t *Timeline) Apply(e Event) error {
 		en.ActionID, en.Summary = d.ActionID, d.Reason
 		t.add(d.ProposalID, en)
 
+	case domain.MeetingScheduled:
+		en := entry(e, d.At)
+		en.MeetingID, en.Summary = d.MeetingID, d.Title
+		t.st.Convened[d.MeetingID] = []Entry{en}
+	case domain.ParticipantInvited:
+		en := entry(e, d.At)
+		en.Summary, en.PersonName = d.Participant.Kind, d.Participant.Name
+		t.convene(d.MeetingID, en)
+	case domain.AttendanceRecorded:
+		en := entry(e, d.At)
+		en.Summary, en.PersonName = d.Attendance, d.Name
+		t.convene(d.MeetingID, en)
 	case domain.AgendaItemAdded:
 		if d.ProposalID == "" {
 			return nil
@@ -183,6 +201,9 @@ func (t *Timeline) Apply(e Event) error {
 		t.st.Items[d.MeetingID+"/"+d.ItemID] = d.ProposalID
 		if !slices.Contains(t.st.Meetings[d.MeetingID], d.ProposalID) {
 			t.st.Meetings[d.MeetingID] = append(t.st.Meetings[d.MeetingID], d.ProposalID)
+			for _, en := range t.st.Convened[d.MeetingID] {
+				t.insert(d.ProposalID, en)
+			}
 		}
 	case domain.MeetingOpened:
 		t.toMeeting(d.MeetingID, entry(e, d.At))
@@ -237,6 +258,7 @@ func (t *Timeline) Apply(e Event) error {
 		en := entry(e, d.At)
 		en.Summary = d.Note
 		t.toMeeting(d.MeetingID, en)
+		delete(t.st.Convened, d.MeetingID)
 	case domain.MinutesPublished:
 		en := entry(e, d.At)
 		en.Summary = d.Summary
@@ -284,6 +306,28 @@ func (t *Timeline) Apply(e Event) error {
 		t.action(d.ActionID, en)
 	}
 	return nil
+}
+
+// convene keeps a step that convened a meeting for proposals put on its
+// agenda later, and adds it to the stories of those already on it.
+func (t *Timeline) convene(meetingID string, en Entry) {
+	en.MeetingID = meetingID
+	if c, ok := t.st.Convened[meetingID]; ok {
+		t.st.Convened[meetingID] = append(c, en)
+	}
+	t.toMeeting(meetingID, en)
+}
+
+// insert adds en to the story of proposal id at its place in global order
+// (a meeting's earlier steps, when the proposal joins its agenda); steps
+// from before the proposal was submitted are left out.
+func (t *Timeline) insert(id string, en Entry) {
+	s, ok := t.st.Stories[id]
+	if !ok || en.Position < s[0].Position {
+		return
+	}
+	i := sort.Search(len(s), func(i int) bool { return s[i].Position > en.Position })
+	t.st.Stories[id] = slices.Insert(s, i, en)
 }
 
 func (t *Timeline) action(actionID string, en Entry) {

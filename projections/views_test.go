@@ -245,8 +245,11 @@ func TestTimelineTellsTheWholeStory(t *testing.T) {
 		types = append(types, e.Type)
 	}
 	assert.Equal(t, []string{
-		"proposal.submitted.v1", "proposal.supported.v1", "proposal.accepted.v1", "proposal.put_on_agenda.v1",
-		"meeting.opened.v1", "meeting.statement_recorded.v1", "meeting.motion_tabled.v1", "meeting.voting_opened.v1",
+		"proposal.submitted.v1", "proposal.supported.v1", "proposal.accepted.v1",
+		"meeting.scheduled.v1", "proposal.put_on_agenda.v1", // scheduled before the proposal joined its agenda
+		"meeting.participant_invited.v1", "meeting.participant_invited.v1", "meeting.participant_invited.v1",
+		"meeting.opened.v1", "meeting.attendance_recorded.v1", "meeting.attendance_recorded.v1",
+		"meeting.statement_recorded.v1", "meeting.motion_tabled.v1", "meeting.voting_opened.v1", "meeting.attendance_recorded.v1",
 		"meeting.voting_closed.v1", "proposal.decided.v1", "meeting.adjourned.v1", "meeting.minutes_published.v1",
 		"meeting.minutes_objection_raised.v1", "action.assigned.v1", "action.progress_reported.v1", "action.completed.v1",
 		"action.verified.v1", "proposal.reopened.v1", "action.completed.v1", "action.verified.v1", "proposal.closed.v1",
