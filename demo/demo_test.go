@@ -13,6 +13,7 @@ import (
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 func TestLoadTellsTheSeedStories(t *testing.T) {
@@ -74,6 +75,18 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	assert.NotNil(t, opened.RegisterRevision, "the register says which organisation revision it came from")
 	assert.Len(t, opened.Units, 12)
 	assert.Equal(t, domain.ResultAdopted, closed.Tally.Result)
+
+	// 网格之家: 6 policy talks, 24 opinions collected at them, readable
+	// apart from the other meetings and the other intake.
+	runner, err := projections.New(store, projections.Config{})
+	require.NoError(t, err)
+	views, err := runner.AsOf(ctx, projections.AsOf{})
+	require.NoError(t, err)
+	figures := views.Stats.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan})
+	assert.Equal(t, 6, figures.MeetingsByFormat[domain.FormatTalk], "policy talks held")
+	assert.Equal(t, 24, figures.CollectedAtMeetings[domain.FormatTalk], "opinions collected at the talks")
+	assert.Greater(t, figures.MeetingsHeld, 6)
+	assert.LessOrEqual(t, figures.ClosedLoopRate, 1.0)
 
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")

@@ -104,7 +104,7 @@ func (d *loader) gridHomeTalks() error {
 			pid := ID(fmt.Sprintf("hy/opinion/%d", n))
 			if err := d.all(fac,
 				domain.SubmitProposal{ProposalID: pid, CommunityID: Hengyuan, GridID: hyGrid(n%7 + 1), Title: op.title, Text: op.title + "，在" + topic + "会上提出。",
-					Category: op.category, Place: "衡苑社区", Channel: domain.ChannelMeeting, Author: partyOf(author), RecordedBy: worker.PersonID},
+					Category: op.category, Place: "衡苑社区", Channel: domain.ChannelMeeting, Author: partyOf(author), RecordedBy: worker.PersonID, MeetingID: mid},
 			); err != nil {
 				return err
 			}

@@ -9,17 +9,19 @@ import (
 // ProposalState is a proposal folded from its stream.
 type ProposalState struct {
 	// Exists is false until the proposal is submitted.
-	Exists      bool      `json:"exists"`
-	ProposalID  string    `json:"proposal_id"`
-	CommunityID string    `json:"community_id"`
-	GridID      string    `json:"grid_id"`
-	CompoundID  string    `json:"compound_id,omitempty"`
-	Title       string    `json:"title"`
-	Text        string    `json:"text"`
-	Category    string    `json:"category"`
-	Place       string    `json:"place"`
-	Photos      []string  `json:"photos,omitempty"`
-	Channel     string    `json:"channel"`
+	Exists      bool     `json:"exists"`
+	ProposalID  string   `json:"proposal_id"`
+	CommunityID string   `json:"community_id"`
+	GridID      string   `json:"grid_id"`
+	CompoundID  string   `json:"compound_id,omitempty"`
+	Title       string   `json:"title"`
+	Text        string   `json:"text"`
+	Category    string   `json:"category"`
+	Place       string   `json:"place"`
+	Photos      []string `json:"photos,omitempty"`
+	Channel     string   `json:"channel"`
+	// MeetingID is the meeting or talk where it was collected, if any.
+	MeetingID   string    `json:"meeting_id,omitempty"`
 	Author      Party     `json:"author"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	// Status is StatusSubmitted, StatusAccepted, StatusHandling, StatusOnAgenda,
@@ -91,7 +93,7 @@ func (s *ProposalState) evolve(e Event) {
 	switch e := e.(type) {
 	case ProposalSubmitted:
 		*s = ProposalState{Exists: true, ProposalID: e.ProposalID, CommunityID: e.CommunityID, GridID: e.GridID, CompoundID: e.CompoundID,
-			Title: e.Title, Text: e.Text, Category: e.Category, Place: e.Place, Photos: e.Photos, Channel: e.Channel,
+			Title: e.Title, Text: e.Text, Category: e.Category, Place: e.Place, Photos: e.Photos, Channel: e.Channel, MeetingID: e.MeetingID,
 			Author: e.Author, SubmittedAt: e.At, Status: StatusSubmitted, Supporters: []string{}, Actions: map[string]LinkedAction{}}
 	case ProposalSupported:
 		s.Supporters = append(s.Supporters, e.PersonID)
@@ -331,10 +333,10 @@ func submitProposal(s ProposalState, c SubmitProposal, now time.Time) ([]Event, 
 		text("title", "the title", "标题", c.Title, maxShort), text("text", "the description", "内容", c.Text, maxLong),
 		text("category", "the category", "类别", c.Category, maxShort), text("place", "the place", "地点", c.Place, maxShort),
 		pics, oneOf("channel", c.Channel, ChannelPhotoReport, ChannelVisit, ChannelMeeting, ChannelWindow, ChannelOnline),
-		party("author", c.Author), optionalID("recorded_by", c.RecordedBy)); err != nil {
+		party("author", c.Author), optionalID("recorded_by", c.RecordedBy), optionalID("meeting_id", c.MeetingID)); err != nil {
 		return nil, err
 	}
 	return []Event{ProposalSubmitted{ProposalID: c.ProposalID, CommunityID: c.CommunityID, GridID: c.GridID, CompoundID: c.CompoundID,
 		Title: c.Title, Text: c.Text, Category: c.Category, Place: c.Place, Photos: c.Photos, Channel: c.Channel,
-		Author: c.Author, RecordedBy: c.RecordedBy, At: now}}, nil
+		Author: c.Author, RecordedBy: c.RecordedBy, MeetingID: c.MeetingID, At: now}}, nil
 }

@@ -35,8 +35,11 @@ type ProposalSubmitted struct {
 	// Author is who raised the proposal: a resident or a unit.
 	Author Party `json:"author"`
 	// RecordedBy is the grid worker who typed it in, if not the author.
-	RecordedBy string    `json:"recorded_by,omitempty"`
-	At         time.Time `json:"at"`
+	RecordedBy string `json:"recorded_by,omitempty"`
+	// MeetingID is the meeting or talk (座谈, 政策宣讲) where it was
+	// collected, if any: outreach intake.
+	MeetingID string    `json:"meeting_id,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // ProposalSupported records one person's support (附议).
@@ -241,6 +244,9 @@ type SubmitProposal struct {
 	Channel     string   `json:"channel"`
 	Author      Party    `json:"author"`
 	RecordedBy  string   `json:"recorded_by,omitempty"`
+	// MeetingID is the meeting or talk where it was collected, if any; the
+	// application layer checks that it exists in the same community.
+	MeetingID string `json:"meeting_id,omitempty"`
 }
 
 // SupportProposal records a person's support (附议), once per person.

@@ -72,6 +72,7 @@ type (
 		Photos      []string      `json:"photos"`
 		Channel     string        `json:"channel"`
 		Author      *partyRequest `json:"author"`
+		MeetingID   string        `json:"meeting_id"`
 	}
 	emptyRequest  struct{}
 	reasonRequest struct {
@@ -103,6 +104,16 @@ func submitProposal(s *Server, c echo.Context, p principal, _ ref, r *submitProp
 	if err := s.checkPhotos("photos", r.Photos); err != nil {
 		return nil, "", err
 	}
+	if r.MeetingID != "" {
+		mid, err := parseID("meeting_id", r.MeetingID)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := s.authorize(c, p, domain.MeetingStream(mid.String())); err != nil {
+			return nil, "", err
+		}
+		r.MeetingID = mid.String()
+	}
 	id, err := newID(c, p, "proposal_id", r.ProposalID)
 	if err != nil {
 		return nil, "", err
@@ -110,7 +121,7 @@ func submitProposal(s *Server, c echo.Context, p principal, _ ref, r *submitProp
 	cmd := domain.SubmitProposal{
 		ProposalID: id, CommunityID: r.CommunityID, GridID: r.GridID, CompoundID: r.CompoundID,
 		Title: r.Title, Text: r.Text, Category: r.Category, Place: r.Place, Photos: r.Photos, Channel: r.Channel,
-		Author: p.self(),
+		Author: p.self(), MeetingID: r.MeetingID,
 	}
 	if r.Author != nil {
 		if !p.staff() {

@@ -28,6 +28,15 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 		return l.checkMerge(ctx, history, c)
 	case domain.AssignAction:
 		return l.checkAssign(ctx, c)
+	case domain.SubmitProposal:
+		if c.MeetingID == "" {
+			return nil
+		}
+		m, err := l.meeting(ctx, c.MeetingID)
+		if err != nil {
+			return err
+		}
+		return sameCommunity("meeting_id", c.CommunityID, m.CommunityID)
 	case domain.VerifyAction:
 		return l.checkVerifier(ctx, domain.FoldAction(history), c)
 	case domain.AddAgendaItem:
@@ -82,14 +91,9 @@ func (l *Ledger) checkAssign(ctx context.Context, c domain.AssignAction) error {
 	if c.MeetingID == "" {
 		return nil
 	}
-	events, _, err := l.Load(ctx, domain.MeetingStream(c.MeetingID))
+	m, err := l.meeting(ctx, c.MeetingID)
 	if err != nil {
 		return err
-	}
-	m := domain.FoldMeeting(events)
-	if !m.Exists {
-		return &domain.Error{Code: domain.CodeNotFound, Reason: "meeting_not_found", Field: "meeting_id",
-			Message: "there is no such meeting", MessageZH: "没有这个会议"}
 	}
 	if err := sameCommunity("meeting_id", c.CommunityID, m.CommunityID); err != nil {
 		return err
@@ -207,6 +211,21 @@ func (l *Ledger) proposal(ctx context.Context, id, field string) (domain.Proposa
 			Message: "there is no such proposal", MessageZH: "没有这个议题"}
 	}
 	return p, nil
+}
+
+// meeting folds the meeting id names; a missing one is refused naming
+// meeting_id.
+func (l *Ledger) meeting(ctx context.Context, id string) (domain.MeetingState, error) {
+	events, _, err := l.Load(ctx, domain.MeetingStream(id))
+	if err != nil {
+		return domain.MeetingState{}, err
+	}
+	m := domain.FoldMeeting(events)
+	if !m.Exists {
+		return m, &domain.Error{Code: domain.CodeNotFound, Reason: "meeting_not_found", Field: "meeting_id",
+			Message: "there is no such meeting", MessageZH: "没有这个会议"}
+	}
+	return m, nil
 }
 
 // settled reports whether a proposal can take no new duplicates or

@@ -122,6 +122,15 @@ func TestAgendaItemTakesAProposalOfTheMeetingsCommunity(t *testing.T) {
 	o := uuid.NewString()
 	mustRun(t, l, submitIn(o, "dongzhongxu", "dzx-grid-1"))
 	refused(t, l, domain.AddAgendaItem{MeetingID: mid, ItemID: "item-9", Title: "外社区议题", ProposalID: o}, ledger.Options{}, "other_community", "proposal_id")
+
+	// An opinion collected at a talk names a talk of its own community.
+	collected := submitIn(uuid.NewString(), "dongzhongxu", "dzx-grid-1")
+	collected.MeetingID = mid
+	refused(t, l, collected, ledger.Options{}, "other_community", "meeting_id")
+	collected.MeetingID = uuid.NewString()
+	refused(t, l, collected, ledger.Options{}, "meeting_not_found", "meeting_id")
+	collected.CommunityID, collected.GridID, collected.MeetingID = "hengyuan", "grid-3", mid
+	mustRun(t, l, collected)
 }
 
 func TestWithdrawAfterAMeetingDecided(t *testing.T) {

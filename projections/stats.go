@@ -39,8 +39,14 @@ type Figures struct {
 	Verifications int     `json:"verifications"`
 	Satisfied     int     `json:"satisfied"`
 	Satisfaction  float64 `json:"satisfaction"`
-	// MeetingsHeld counts meetings opened in the period.
-	MeetingsHeld int `json:"meetings_held"`
+	// CollectedAtMeetings counts proposals collected at a meeting (those
+	// naming the meeting they were collected at), by the meeting's format:
+	// the 24 opinions of 网格之家's policy talks are "talk": 24.
+	CollectedAtMeetings map[string]int `json:"collected_at_meetings"`
+	// MeetingsHeld counts meetings opened in the period, MeetingsByFormat
+	// by their format (talk, courtyard, council, owners_assembly …).
+	MeetingsHeld     int            `json:"meetings_held"`
+	MeetingsByFormat map[string]int `json:"meetings_by_format"`
 	// Attendance counts people present or represented by proxy at those
 	// meetings, Invited those invited; AttendanceRate is their ratio.
 	Attendance     int     `json:"attendance"`
@@ -79,6 +85,8 @@ type bucket struct {
 	Grid          string         `json:"g"`
 	Month         string         `json:"m"`
 	ByChannel     map[string]int `json:"ch,omitempty"`
+	AtMeetings    map[string]int `json:"am,omitempty"`
+	ByFormat      map[string]int `json:"mf,omitempty"`
 	Solved        int            `json:"s,omitempty"`
 	Closed        int            `json:"cl,omitempty"`
 	Days          []float32      `json:"d,omitempty"`
@@ -103,6 +111,7 @@ type statProposal struct {
 type statMeeting struct {
 	Community string `json:"c"`
 	Grid      string `json:"g"`
+	Format    string `json:"f,omitempty"`
 	// Month is the month the meeting opened, empty before.
 	Month      string            `json:"m,omitempty"`
 	Invited    int               `json:"i"`
@@ -155,7 +164,7 @@ func newStats(mu *sync.RWMutex) *Stats {
 func (s *Stats) Name() string { return "stats" }
 
 // Version implements View.
-func (s *Stats) Version() int { return 3 }
+func (s *Stats) Version() int { return 4 }
 
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
@@ -221,6 +230,12 @@ func (s *Stats) Apply(e Event) error {
 			b.ByChannel = map[string]int{}
 		}
 		b.ByChannel[d.Channel]++
+		if m := s.st.Meetings[d.MeetingID]; m != nil && d.MeetingID != "" {
+			if b.AtMeetings == nil {
+				b.AtMeetings = map[string]int{}
+			}
+			b.AtMeetings[m.Format]++
+		}
 	case domain.ProposalClosed:
 		s.end(d.ProposalID, d.At, true)
 	case domain.ProposalRejected:
@@ -242,7 +257,7 @@ func (s *Stats) Apply(e Event) error {
 			b.Satisfied++
 		}
 	case domain.MeetingScheduled:
-		s.st.Meetings[d.MeetingID] = &statMeeting{Community: d.CommunityID, Grid: d.GridID, Attendance: map[string]string{}}
+		s.st.Meetings[d.MeetingID] = &statMeeting{Community: d.CommunityID, Grid: d.GridID, Format: d.Format, Attendance: map[string]string{}}
 	case domain.ParticipantInvited:
 		if m := s.st.Meetings[d.MeetingID]; m != nil {
 			s.expect(m, d.Participant.PersonID)
@@ -255,6 +270,10 @@ func (s *Stats) Apply(e Event) error {
 		m.Month = monthOf(d.At)
 		b := s.monthBucket(m)
 		b.Meetings++
+		if b.ByFormat == nil {
+			b.ByFormat = map[string]int{}
+		}
+		b.ByFormat[m.Format]++
 		b.Invited += m.Invited
 		for _, a := range m.Attendance {
 			if a == domain.Present || a == domain.Proxy {
@@ -300,7 +319,7 @@ func (q *StatsQuery) match(b *bucket) bool {
 
 // sum adds the buckets' figures up.
 func sum(bs []*bucket) Figures {
-	f := Figures{ByChannel: map[string]int{}}
+	f := Figures{ByChannel: map[string]int{}, CollectedAtMeetings: map[string]int{}, MeetingsByFormat: map[string]int{}}
 	var days []float64
 	for _, b := range bs {
 		for ch, n := range b.ByChannel {
@@ -314,7 +333,13 @@ func sum(bs []*bucket) Figures {
 		}
 		f.Verifications += b.Verifications
 		f.Satisfied += b.Satisfied
+		for k, n := range b.AtMeetings {
+			f.CollectedAtMeetings[k] += n
+		}
 		f.MeetingsHeld += b.Meetings
+		for k, n := range b.ByFormat {
+			f.MeetingsByFormat[k] += n
+		}
 		f.Attendance += b.Attendance
 		f.Invited += b.Invited
 	}
