@@ -77,7 +77,7 @@ func TestSecretBallotsNeverReachNonAuditors(t *testing.T) {
 		}
 		motion := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "无记名表决", "secret": true,
 			"options": []map[string]string{{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}, {"id": "maybe", "label": "再议"}},
-			"rule": map[string]any{"kind": "simple_majority"}}, 201).ID
+			"rule":    map[string]any{"kind": "simple_majority"}}, 201).ID
 		mbase := base + "/motions/" + motion
 		last := e.write(t, c.facilitator, mbase+"/voting", nil, 200).Position
 		current := map[string]string{}
