@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ type loopModel struct {
 	proposals, meetings, actions []string
 	items                        map[string][]string // meeting → agenda items
 	decisions                    [][2]string         // meeting, motion or mediation
+	voting                       [][2]string         // meeting, motion left with voting open
 	n                            int
 }
 
@@ -147,7 +149,7 @@ func (m *loopModel) actionsMap() map[string]func(*rapid.T) {
 				}
 				return
 			}
-			if !m.run(t, domain.TableMotion{MeetingID: mid, MotionID: motion, ItemID: item, Text: "选方案", Options: options, Rule: domain.Rule{Kind: domain.RuleSimpleMajority}}) {
+			if !m.run(t, domain.TableMotion{MeetingID: mid, MotionID: motion, ItemID: item, Text: "选方案", Options: options, Rule: domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 50}}) {
 				return
 			}
 			m.decisions = append(m.decisions, [2]string{mid, motion})
@@ -158,7 +160,27 @@ func (m *loopModel) actionsMap() map[string]func(*rapid.T) {
 					m.run(t, domain.CastVote{MeetingID: mid, MotionID: motion, VoterID: v.PersonID, CastBy: v.PersonID, OptionID: opt})
 				}
 			}
-			m.run(t, domain.CloseVoting{MeetingID: mid, MotionID: motion})
+			if rapid.Bool().Draw(t, "close now") {
+				m.run(t, domain.CloseVoting{MeetingID: mid, MotionID: motion})
+			} else {
+				m.voting = append(m.voting, [2]string{mid, motion})
+			}
+		},
+		// attend records (or changes) someone's attendance, also while a
+		// vote is open: the quorum moves.
+		"attend": func(t *rapid.T) {
+			r := rapid.SampledFrom(modelPeople[:4]).Draw(t, "attendee")
+			m.run(t, domain.RecordAttendance{MeetingID: pick(t, m.meetings, "meeting"), PersonID: r, Name: person(r).Name,
+				Attendance: rapid.SampledFrom([]string{domain.Present, domain.Absent}).Draw(t, "attendance")})
+		},
+		"close vote": func(t *rapid.T) {
+			if len(m.voting) == 0 {
+				t.Skip("no vote open")
+			}
+			i := rapid.IntRange(0, len(m.voting)-1).Draw(t, "vote")
+			v := m.voting[i]
+			m.voting = slices.Delete(m.voting, i, i+1)
+			m.run(t, domain.CloseVoting{MeetingID: v[0], MotionID: v[1]})
 		},
 		"assign": func(t *rapid.T) {
 			id := m.next("0000000e")
@@ -242,7 +264,8 @@ type stored struct {
 // reopening; merges form no cycle and every merged proposal leads to a
 // survivor that is neither merged nor withdrawn, in its community; every
 // action links an existing proposal of its community, open while the
-// action is, or an adopted decision of its community.
+// action is, or an adopted decision of its community; the live view's
+// tally is the one the domain computes (running) or recorded (final).
 func (m *loopModel) check(t *rapid.T) {
 	var log []stored
 	streams := map[string][]domain.Event{}
@@ -316,6 +339,32 @@ func (m *loopModel) check(t *rapid.T) {
 			}
 			if s.Status == domain.StatusWithdrawn {
 				t.Fatalf("proposal %s merged, its survivor %s withdrawn", id, s.ProposalID)
+			}
+		}
+	}
+
+	// The live view's tally is the domain's: running, as closing the vote
+	// now would record it, and final, as it was recorded.
+	for _, id := range m.meetings {
+		live, ok := m.views.Live.Meeting(id)
+		if !ok || live.Motion == nil {
+			continue
+		}
+		mt := domain.FoldMeeting(streams[domain.MeetingStream(id)])
+		for _, mo := range mt.Motions {
+			if mo.MotionID != live.Motion.MotionID {
+				continue
+			}
+			switch {
+			case mo.Status == domain.StatusVoting:
+				want := domain.ComputeTally(mo.Rule, mo.Options, mo.Electorate, mo.Units, mo.Ballots, mt.Attendance)
+				if live.Motion.Running == nil || !reflect.DeepEqual(*live.Motion.Running, want) {
+					t.Fatalf("meeting %s: live running tally %+v, closing now would record %+v", id, live.Motion.Running, want)
+				}
+			case mo.Tally != nil:
+				if live.Motion.Final == nil || !reflect.DeepEqual(*live.Motion.Final, *mo.Tally) {
+					t.Fatalf("meeting %s: live final tally %+v, recorded %+v", id, live.Motion.Final, *mo.Tally)
+				}
 			}
 		}
 	}
