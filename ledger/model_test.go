@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -12,10 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/policy"
 	"github.com/yishi-civic/yishi/projections"
 )
 
@@ -149,7 +152,8 @@ func (m *loopModel) actionsMap() map[string]func(*rapid.T) {
 				}
 				return
 			}
-			if !m.run(t, domain.TableMotion{MeetingID: mid, MotionID: motion, ItemID: item, Text: "选方案", Options: options, Rule: domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 50}}) {
+			if !m.run(t, domain.TableMotion{MeetingID: mid, MotionID: motion, ItemID: item, Text: "选方案", Options: options,
+				Rule: domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 50}, Secret: rapid.Bool().Draw(t, "secret")}) {
 				return
 			}
 			m.decisions = append(m.decisions, [2]string{mid, motion})
@@ -255,7 +259,20 @@ func (m *loopModel) actionsMap() map[string]func(*rapid.T) {
 type stored struct {
 	pos    eventstore.Position
 	stream string
+	typ    string
+	data   []byte
 	event  domain.Event
+}
+
+// modelReaders are readers who must never see a secret ballot's choice:
+// the public, a resident, a facilitator and an admin of the community, an
+// unscoped admin.
+var modelReaders = []policy.Reader{
+	policy.Anonymous,
+	{Authenticated: true, Role: auth.RoleResident, Scope: auth.Scope{Community: "hy"}},
+	{Authenticated: true, Role: auth.RoleFacilitator, Scope: auth.Scope{Community: "hy"}},
+	{Authenticated: true, Role: auth.RoleAdmin, Scope: auth.Scope{Community: "hy"}},
+	{Authenticated: true, Role: auth.RoleAdmin},
 }
 
 // check folds the new events into the views and checks, over the whole
@@ -265,7 +282,8 @@ type stored struct {
 // survivor that is neither merged nor withdrawn, in its community; every
 // action links an existing proposal of its community, open while the
 // action is, or an adopted decision of its community; the live view's
-// tally is the one the domain computes (running) or recorded (final).
+// tally is the one the domain computes (running) or recorded (final); a
+// secret ballot's choice reaches no reader but an auditor.
 func (m *loopModel) check(t *rapid.T) {
 	var log []stored
 	streams := map[string][]domain.Event{}
@@ -277,7 +295,7 @@ func (m *loopModel) check(t *rapid.T) {
 		if err != nil {
 			t.Fatalf("decode %s: %v", ev.Type, err)
 		}
-		log = append(log, stored{ev.Position, ev.Stream, de})
+		log = append(log, stored{ev.Position, ev.Stream, ev.Type, ev.Data, de})
 		streams[ev.Stream] = append(streams[ev.Stream], de)
 		if ev.Position > m.folded {
 			m.folded = ev.Position
@@ -339,6 +357,47 @@ func (m *loopModel) check(t *rapid.T) {
 			}
 			if s.Status == domain.StatusWithdrawn {
 				t.Fatalf("proposal %s merged, its survivor %s withdrawn", id, s.ProposalID)
+			}
+		}
+	}
+
+	// A secret ballot's choice reaches no reader but an auditor: not in the
+	// event as any other reader reads it, not in the live view's running
+	// tally.
+	for _, s := range log {
+		secret := false
+		switch e := s.event.(type) {
+		case domain.VoteCast:
+			secret = e.Secret
+		case domain.VoteChanged:
+			secret = e.Secret
+		}
+		if !secret {
+			continue
+		}
+		mt := domain.FoldMeeting(streams[s.stream])
+		for _, r := range modelReaders {
+			out, err := r.EventData(s.typ, s.data, mt.CommunityID, mt.GridID)
+			if err != nil {
+				t.Fatalf("read %s: %v", s.typ, err)
+			}
+			if bytes.Contains(out, []byte(`"option_id"`)) {
+				t.Fatalf("reader %+v reads a secret ballot's choice: %s", r, out)
+			}
+		}
+	}
+	for _, id := range m.meetings {
+		live, ok := m.views.Live.Meeting(id)
+		if !ok || live.Motion == nil || !live.Motion.Secret || live.Motion.Status != projections.MotionVoting {
+			continue
+		}
+		for _, r := range modelReaders {
+			out, err := r.Meeting(live)
+			if err != nil {
+				t.Fatalf("read live %s: %v", id, err)
+			}
+			if bytes.Contains(out, []byte(`"running"`)) || bytes.Contains(out, []byte(`"votes"`)) {
+				t.Fatalf("reader %+v reads a secret vote's running tally: %s", r, out)
 			}
 		}
 	}
