@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -22,15 +23,44 @@ func firstError(errs ...*Error) error {
 	return nil
 }
 
-// text checks a required free-text field.
+// text checks a required free-text field: something visible in it, no
+// control or bidirectional-override characters, at most limit characters.
 func text(field, en, zh, v string, limit int) *Error {
-	if strings.TrimSpace(v) == "" {
+	if strings.TrimFunc(v, invisible) == "" {
 		return invalid(field, "required", en+" is required", "请填写"+zh)
+	}
+	if i := strings.IndexFunc(v, control); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return invalid(field, "control_character", fmt.Sprintf("%s holds U+%04X, a control character", en, r), fmt.Sprintf("%s含有不允许的控制字符 U+%04X", zh, r))
 	}
 	if utf8.RuneCountInString(v) > limit {
 		return invalid(field, "too_long", fmt.Sprintf("%s is longer than %d characters", en, limit), fmt.Sprintf("%s超过 %d 个字", zh, limit))
 	}
 	return nil
+}
+
+// invisible reports whether r shows nothing on its own: white space, the
+// format characters (zero-width space and joiners, the byte-order mark,
+// bidi marks) and the blank fillers of Hangul and Braille. A title made
+// only of these is empty.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0 || r == 0x2800
+}
+
+// control reports whether r may not appear in free text: control
+// characters other than tab, line feed and carriage return (NUL, the ESC
+// of ANSI escape sequences, C1) and the bidirectional marks, embeddings,
+// overrides and isolates, which make text read otherwise than it is stored.
+func control(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
 }
 
 // optionalText checks an optional free-text field's length.

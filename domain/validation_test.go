@@ -34,3 +34,43 @@ func TestTallyWithoutOptions(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// TestTextRefusesInvisibleAndControl: a title of zero-width characters is
+// empty, and control or bidi-override characters are refused in free text
+// whichever door the command came through (issue 10, 15).
+func TestTextRefusesInvisibleAndControl(t *testing.T) {
+	for _, tc := range []struct{ title, reason string }{
+		{"\u200b\u200c\u200d\ufeff", "required"},
+		{" \u3000\u2060\u3164 ", "required"},
+		{"停车\x00棚", "control_character"},
+		{"\x1b[31m紧急\x1b[0m", "control_character"},
+		{"楼道\u202e灯不亮", "control_character"},
+		{"\u2067abc\u2069", "control_character"},
+		{"楼道灯\u200d不亮", ""},
+		{"第一行\n第二行\t制表", ""},
+	} {
+		e := text("title", "the title", "标题", tc.title, maxShort)
+		switch {
+		case tc.reason == "" && e != nil:
+			t.Errorf("%q refused: %v", tc.title, e)
+		case tc.reason != "" && (e == nil || e.Reason != tc.reason || e.Field != "title"):
+			t.Errorf("%q: got %v, want %s", tc.title, e, tc.reason)
+		}
+	}
+}
+
+// FuzzText: whatever text() accepts has something visible in it and no
+// control character but tab and line breaks.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"标题", "\u200b", "a\x00", "\x1b[0m", "\u202e", "a\tb\nc", " ", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if text("title", "the title", "标题", s, maxShort) != nil {
+			return
+		}
+		if strings.TrimFunc(s, invisible) == "" || strings.IndexFunc(s, control) >= 0 {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}

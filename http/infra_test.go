@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi"
@@ -488,6 +489,7 @@ func FuzzDecodeBody(f *testing.F) {
 	for _, s := range []string{
 		`{"role":"resident"}`, `{"role":"resident","x":1}`, `{"role":1}`, `[]`, `null`, ``, `{`,
 		`{"role":"\ud800"}`, "{\"role\":\"\xff\"}", `{"role":"a"}{}`, `{"name":"张三","community":"衡苑"}`,
+		`{"name":"a\u0000"}`, `{"name":"\u001b[2J"}`, `{"name":"\u202e"}`, `{"Role":"a","role":"b"}`, `{"name":"ok\n"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -497,6 +499,11 @@ func FuzzDecodeBody(f *testing.F) {
 		if err == nil {
 			if !json.Valid(body) {
 				t.Fatalf("accepted invalid JSON %q", body)
+			}
+			for _, v := range []string{dst.Role, dst.Community, dst.Grid, dst.Name, dst.Subject} {
+				if strings.IndexFunc(v, forbiddenRune) >= 0 || strings.ContainsRune(v, utf8.RuneError) && !strings.Contains(string(body), "\uFFFD") && !strings.Contains(strings.ToLower(string(body)), `\ufffd`) {
+					t.Fatalf("accepted %q from %q", v, body)
+				}
 			}
 			return
 		}

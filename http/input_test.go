@@ -85,3 +85,30 @@ func TestValidationReportsEveryField(t *testing.T) {
 	}}).wantProblem(t, 422, "validation")
 	wantFields(t, p, "title", "due", "motion_id")
 }
+
+// TestUnparseableTimeNamesField: "due":"next week" is a 400 naming due, and
+// a zero-width title is a missing title (issue 9, 16; issue 10, 15).
+func TestUnparseableTimeNamesField(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pid := newProposal(t, e, c)
+	p := e.do(req{method: "POST", path: "/v1/actions", token: c.facilitator, body: map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid, "title": "修灯",
+		"owner": map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"}, "due": "next week",
+	}}).wantProblem(t, 400, "bad-request")
+	if p.Field != "due" {
+		t.Fatalf("unparseable due: %+v", p)
+	}
+	p = e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "\u200b\u200b", "text": "内容",
+		"category": "facilities", "place": "3号楼", "channel": "online",
+	}}).wantProblem(t, 422, "validation")
+	if p.Field != "title" || p.Reason != "required" {
+		t.Fatalf("zero-width title: %+v", p)
+	}
+	p = e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: "{\"community_id\":\"hengyuan\",\"grid_id\":\"g1\",\"title\":\"\xff\xfe\",\"text\":\"内容\"}"}).wantProblem(t, 400, "bad-request")
+	if p.Field != "title" {
+		t.Fatalf("invalid UTF-8 in title: %+v", p)
+	}
+}
