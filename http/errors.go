@@ -140,6 +140,10 @@ func problemFor(err error, l lang) (p Problem, retryAfter int, internal bool) {
 		return p, re.retryAfter, false
 	case domainProblem(err, l, &p):
 		return p, 0, false
+	case errors.Is(err, ledger.ErrKeyReused):
+		p = build(kindValidation, text{"这个幂等键已用于另一个不同的请求", "this key was already used for a different request"}.in(l))
+		p.Field, p.Errors = headerIdempotencyKey, []FieldError{{Field: headerIdempotencyKey, Reason: p.Detail}}
+		return p, 0, false
 	case errors.Is(err, ledger.ErrPreconditionFailed):
 		return build(kindPrecondition, text{"该记录在您读取之后已被他人修改，请重新读取后再试", "the record changed since you read it; read it again and retry"}.in(l)), 0, false
 	case errors.Is(err, ledger.ErrTooManyConflicts), errors.Is(err, eventstore.ErrWrongRevision):

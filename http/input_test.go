@@ -1,9 +1,14 @@
 package http
 
 import (
+	"context"
+	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // fieldsOf returns the fields a problem names in errors[], sorted.
@@ -110,5 +115,77 @@ func TestUnparseableTimeNamesField(t *testing.T) {
 	p = e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: "{\"community_id\":\"hengyuan\",\"grid_id\":\"g1\",\"title\":\"\xff\xfe\",\"text\":\"内容\"}"}).wantProblem(t, 400, "bad-request")
 	if p.Field != "title" {
 		t.Fatalf("invalid UTF-8 in title: %+v", p)
+	}
+}
+
+// TestOneIdempotencyKeyConcurrentRequests: different requests sent at once
+// with one key: exactly one is executed, every other is refused naming the
+// key, never executed as well (issue 9, 19).
+func TestOneIdempotencyKeyConcurrentRequests(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pid := newProposal(t, e, c)
+	const n = 10
+	got := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			got[i] = e.do(req{method: "POST", path: "/v1/proposals/" + pid + "/accept", token: c.facilitator,
+				body: map[string]string{"note": fmt.Sprintf("第%d种说明", i)}, header: map[string]string{"Idempotency-Key": "accept-once"}})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, r := range got {
+		if r.status == 200 {
+			ok++
+			continue
+		}
+		p := r.wantProblem(t, 422, "validation")
+		if p.Field != headerIdempotencyKey {
+			t.Fatalf("refusal names %q: %+v", p.Field, p)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d requests under one key were executed", ok)
+	}
+}
+
+// TestWriteAnswersOwnAndHeadPosition: a command with follow-ups answers its
+// own event's position and, apart, the highest position written (issue 10,
+// 16).
+func TestWriteAnswersOwnAndHeadPosition(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pid := newProposal(t, e, c)
+	e.write(t, c.facilitator, "/v1/proposals/"+pid+"/accept", nil, 200)
+	w := e.write(t, c.facilitator, "/v1/actions", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid, "title": "修灯",
+		"owner": map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"}, "due": soon(48 * time.Hour),
+	}, 201)
+	if w.Position == 0 || w.HeadPosition <= w.Position {
+		t.Fatalf("action with a follow-up: %+v", w)
+	}
+	var own, follow eventstore.Position
+	for ev, err := range e.store.ReadStream(context.Background(), "action-"+w.ID, eventstore.ReadStreamOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		own = ev.Position
+	}
+	for ev, err := range e.store.ReadStream(context.Background(), "proposal-"+pid, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: eventstore.LastRevision, Max: 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		follow = ev.Position
+	}
+	if uint64(own) != w.Position || uint64(follow) != w.HeadPosition {
+		t.Fatalf("answer %+v; action event at %d, follow-up at %d", w, own, follow)
+	}
+	plain := e.write(t, c.r2, "/v1/proposals/"+pid+"/support", nil, 200)
+	if plain.Position != plain.HeadPosition {
+		t.Fatalf("a write without follow-ups: %+v", plain)
 	}
 }

@@ -73,7 +73,7 @@ func TestWhoMayVerify(t *testing.T) {
 	v := e.write(t, c.worker, verify, onBehalf("r1", "张三", "phone", "电话回访，张三表示满意"), 200)
 	e.write(t, c.facilitator, "/v1/proposals/"+pid+"/close", nil, 200)
 
-	tl := e.do(req{method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?wait_for=%d", pid, v.Position), token: c.auditor}).want(t, 200)
+	tl := e.do(req{method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?wait_for=%d", pid, v.HeadPosition), token: c.auditor}).want(t, 200)
 	var story struct {
 		Entries []map[string]any `json:"entries"`
 	}

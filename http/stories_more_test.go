@@ -59,7 +59,7 @@ func TestNeighbourhoodDinnerStory(t *testing.T) {
 	for i := range 3 {
 		last = e.write(t, c.worker, "/v1/actions/"+act.ID+"/occurrences", map[string]any{"held_on": time.Now().Add(time.Duration(-i) * 24 * time.Hour).Format(time.RFC3339), "participants": 12 + i}, 200)
 	}
-	reg := e.do(req{method: "GET", path: fmt.Sprintf("/v1/register?how=consensus&wait_for=%d", last.Position)}).want(t, 200)
+	reg := e.do(req{method: "GET", path: fmt.Sprintf("/v1/register?how=consensus&wait_for=%d", last.HeadPosition)}).want(t, 200)
 	if !bytes.Contains(reg.body, []byte(motion)) {
 		t.Fatalf("register lacks the consensus: %s", reg.body)
 	}
@@ -77,7 +77,7 @@ func TestHeatingMediationStory(t *testing.T) {
 		"options": []map[string]string{{"id": "fix", "label": "一周内检修管线"}, {"id": "refund", "label": "按天退费"}}}, 201).ID
 	e.do(req{method: "POST", path: base + "/mediations/" + med + "/agreement", token: c.facilitator, body: map[string]string{"option_id": "nope"}}).wantProblem(t, 422, "validation")
 	w := e.write(t, c.facilitator, base+"/mediations/"+med+"/agreement", map[string]string{"option_id": "fix"}, 200)
-	d := e.do(req{method: "GET", path: fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], med, w.Position)}).want(t, 200)
+	d := e.do(req{method: "GET", path: fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], med, w.HeadPosition)}).want(t, 200)
 	if !bytes.Contains(d.body, []byte("一周内检修管线")) {
 		t.Fatalf("decision %s", d.body)
 	}
@@ -117,7 +117,7 @@ func TestOwnersDoubleMajority(t *testing.T) {
 	var d struct {
 		Tally json.RawMessage `json:"tally"`
 	}
-	e.do(req{method: "GET", path: fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], motion, w.Position), token: c.auditor}).want(t, 200).decode(t, &d)
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], motion, w.HeadPosition), token: c.auditor}).want(t, 200).decode(t, &d)
 	var tally struct {
 		Result     string `json:"result"`
 		Electorate int    `json:"electorate"`
@@ -152,7 +152,7 @@ func TestUnsatisfiedVerificationReopens(t *testing.T) {
 	e.write(t, c.unit, "/v1/actions/"+act+"/complete", map[string]any{"note": "已划线", "evidence": []string{photo}}, 200)
 	v := e.write(t, c.r1, "/v1/actions/"+act+"/verify", map[string]any{"satisfied": false, "reason": "线太窄"}, 200)
 	e.do(req{method: "POST", path: "/v1/proposals/" + pid + "/close", token: c.facilitator}).wantProblem(t, 409, "conflict")
-	out := e.do(req{method: "GET", path: fmt.Sprintf("/v1/outcomes?open=true&wait_for=%d", v.Position), token: c.facilitator}).want(t, 200)
+	out := e.do(req{method: "GET", path: fmt.Sprintf("/v1/outcomes?open=true&wait_for=%d", v.HeadPosition), token: c.facilitator}).want(t, 200)
 	if !bytes.Contains(out.body, []byte(act)) {
 		t.Fatalf("the reopened action is not open: %s", out.body)
 	}

@@ -132,7 +132,7 @@ func TestBicycleShedStory(t *testing.T) {
 	done := e.write(t, c.facilitator, "/v1/proposals/"+pid+"/close", map[string]string{"note": "居民满意"}, 200)
 
 	// The views, read after the last write.
-	wait := fmt.Sprintf("?wait_for=%d", max(done.Position, verified.Position, closed.Position))
+	wait := fmt.Sprintf("?wait_for=%d", max(done.HeadPosition, verified.HeadPosition, closed.HeadPosition))
 	reg := e.do(req{method: "GET", path: "/v1/register" + wait}).want(t, 200)
 	var regPage struct {
 		Items []map[string]any `json:"items"`

@@ -113,5 +113,5 @@ func (s *Server) deleteToken(c echo.Context) error {
 	if err := s.tokens.WaitFor(c.Request().Context(), res.Position); err != nil {
 		return err
 	}
-	return c.JSON(nethttp.StatusOK, WriteResult{Stream: auth.Stream(id), Revision: res.NextRevision, Position: uint64(res.Position)})
+	return c.JSON(nethttp.StatusOK, WriteResult{Stream: auth.Stream(id), Revision: res.NextRevision, Position: uint64(res.Position), HeadPosition: uint64(res.Position)})
 }

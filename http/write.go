@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	nethttp "net/http"
 	"strconv"
@@ -17,14 +16,19 @@ import (
 )
 
 // WriteResult is the answer to every write: where its events landed. A
-// read with wait_for=position sees them.
+// read with wait_for=head_position sees them and their follow-ups.
 type WriteResult struct {
 	// ID is the id of what the write created (a proposal, a motion …), when
 	// it created something.
 	ID       string `json:"id,omitempty"`
 	Stream   string `json:"stream"`
 	Revision uint64 `json:"revision"`
+	// Position is the global position of the command's own (last) event.
 	Position uint64 `json:"position"`
+	// HeadPosition is the highest position the write reached, its
+	// follow-ups included (the proposal an action was attached to …); a
+	// read with wait_for=head_position sees all of them.
+	HeadPosition uint64 `json:"head_position"`
 	// Replayed is set when the request repeated an Idempotency-Key and the
 	// first result is returned; nothing new was appended.
 	Replayed bool `json:"replayed,omitempty"`
@@ -38,8 +42,9 @@ const headerIdempotencyKey = "Idempotency-Key"
 
 // writeOptions reads If-Match and Idempotency-Key into ledger options. The
 // idempotency key is scoped to the token, so two clients never collide,
-// and carries a fingerprint of the command, so that reusing a key for a
-// different command is caught (see checkKeyReuse).
+// and carries a fingerprint of the command, so that the ledger catches a
+// key reused for a different command (ledger.ErrKeyReused) in the
+// stream's turn.
 func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Options, error) {
 	var opts ledger.Options
 	h := c.Request().Header
@@ -52,7 +57,8 @@ func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Optio
 			return opts, fmt.Errorf("fingerprint %T: %w", cmd, err)
 		}
 		sum := sha256.Sum256(append([]byte(fmt.Sprintf("%T\x00", cmd)), fp...))
-		opts.CommandID = keyPrefix(p, key) + hex.EncodeToString(sum[:8])
+		opts.KeyPrefix = keyPrefix(p, key)
+		opts.CommandID = opts.KeyPrefix + hex.EncodeToString(sum[:8])
 	}
 	if im := h.Get("If-Match"); im != "" && im != "*" {
 		rev, err := parseETag(im)
@@ -71,29 +77,6 @@ func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Optio
 // keyPrefix is the part of a command id an idempotency key determines.
 func keyPrefix(p principal, key string) string {
 	return "idem:" + p.token.ID.String() + ":" + key + ":"
-}
-
-// checkKeyReuse refuses a command whose Idempotency-Key already caused
-// events of the target stream for a different command: a retry must repeat
-// its request, not change it.
-func (s *Server) checkKeyReuse(c echo.Context, p principal, stream string, opts ledger.Options) error {
-	key := c.Request().Header.Get(headerIdempotencyKey)
-	if key == "" {
-		return nil
-	}
-	prefix := keyPrefix(p, key)
-	for ev, err := range s.cfg.Store.ReadStream(c.Request().Context(), stream, eventstore.ReadStreamOptions{}) {
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("check idempotency key on %s: %w", stream, err)
-		}
-		if id := ev.Metadata.CausationID; strings.HasPrefix(id, prefix) && id != opts.CommandID {
-			return fieldErr(kindValidation, headerIdempotencyKey, text{"这个幂等键已用于另一个不同的请求", "this key was already used for a different request"})
-		}
-	}
-	return nil
 }
 
 // etag renders a stream revision as an entity tag.
@@ -122,9 +105,6 @@ func (s *Server) execute(c echo.Context, cmd domain.Command, createdID string) e
 	if err != nil {
 		return err
 	}
-	if err := s.checkKeyReuse(c, p, cmd.Stream(), opts); err != nil {
-		return err
-	}
 	actor := ledger.Actor{ID: p.token.Actor(), Role: string(p.token.Role)}
 	res, err := s.cfg.Ledger.Execute(c.Request().Context(), cmd, actor, opts)
 	if err != nil {
@@ -142,7 +122,8 @@ func (s *Server) execute(c echo.Context, cmd domain.Command, createdID string) e
 	if createdID != "" {
 		status = nethttp.StatusCreated
 	}
-	return c.JSON(status, WriteResult{ID: createdID, Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed, Warnings: warningsOf(c)})
+	return c.JSON(status, WriteResult{ID: createdID, Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Own), HeadPosition: uint64(res.Position),
+		Replayed: res.Replayed, Warnings: warningsOf(c)})
 }
 
 // recordAppend counts a command that appended n events to a stream.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,11 @@ var ErrPreconditionFailed = errors.New("stream changed since it was read")
 // ErrTooManyConflicts is returned when concurrent writers kept changing the
 // stream through every retry.
 var ErrTooManyConflicts = errors.New("too many concurrent changes, try again")
+
+// ErrKeyReused is returned by Execute when Options.KeyPrefix is set and the
+// target stream already holds events caused by another command with that
+// prefix: one idempotency key used for two different requests.
+var ErrKeyReused = errors.New("idempotency key already used for a different command")
 
 // maxAttempts bounds how often Execute re-loads and re-decides on conflicts.
 const maxAttempts = 8
@@ -49,6 +55,13 @@ type Options struct {
 	// holds events the same actor caused with this id, Execute returns their
 	// result with Replayed set and appends nothing.
 	CommandID string
+	// KeyPrefix, when set, is the part of CommandID the caller's key
+	// determines (CommandID adds a fingerprint of the command). A command
+	// whose target stream holds events caused by a different CommandID
+	// with this prefix is refused with ErrKeyReused. The check runs in the
+	// stream's turn, on the ledger's cached stream, right before deciding:
+	// two different commands sent at once with one key cannot both append.
+	KeyPrefix string
 	// CorrelationID ties the command's events (and its follow-ups) together.
 	CorrelationID string
 	// Scope, when set, is asked about the aggregate (its community and
@@ -68,6 +81,10 @@ type Result struct {
 	// Position is the highest global position written by the command and
 	// its follow-ups; a read waiting for it sees them all.
 	Position eventstore.Position
+	// Own is the global position of the command's own last event on Stream
+	// (equal to Position when there were no follow-ups; 0 when nothing was
+	// appended): where a client finds the event it caused.
+	Own eventstore.Position
 	// Events are the events the command appended to Stream.
 	Events []domain.Event
 	// Replayed is set when the command had already been executed and
@@ -133,9 +150,10 @@ type loaded struct {
 	lastHash string
 	replay   *Result // set when the command was already executed
 	replayID uuid.UUID
+	reused   bool // another command caused events with the key's prefix
 }
 
-func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID string) (loaded, error) {
+func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID, keyPrefix string) (loaded, error) {
 	c := l.cache.get(stream)
 	if c == nil {
 		c = &cachedStream{revision: -1}
@@ -170,6 +188,9 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 		return s, nil
 	}
 	for i, r := range records {
+		if keyPrefix != "" && r.causation != commandID && strings.HasPrefix(r.causation, keyPrefix) {
+			s.reused = true
+		}
 		if r.causation != commandID || r.actor != actor.ID {
 			continue
 		}
@@ -179,6 +200,7 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 		}
 		s.replay.Revision = r.revision
 		s.replay.Position = r.position
+		s.replay.Own = r.position
 		s.replay.Events = append(s.replay.Events, events[i])
 	}
 	return s, nil
@@ -187,7 +209,7 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 // Load returns the decoded events of stream and its current revision (-1
 // when the stream does not exist).
 func (l *Ledger) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
-	s, err := l.load(ctx, stream, Actor{}, "")
+	s, err := l.load(ctx, stream, Actor{}, "", "")
 	return s.events, s.revision, err
 }
 
@@ -229,9 +251,12 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 	unlock := l.locks.lock(stream)
 	defer unlock()
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		s, err := l.load(ctx, stream, actor, opts.CommandID)
+		s, err := l.load(ctx, stream, actor, opts.CommandID, opts.KeyPrefix)
 		if err != nil {
 			return decided{}, err
+		}
+		if s.reused {
+			return decided{}, fmt.Errorf("%s: %w", stream, ErrKeyReused)
 		}
 		if s.replay != nil {
 			// The follow-ups may not have run if the first attempt died
@@ -277,7 +302,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 		if err != nil {
 			return decided{}, fmt.Errorf("append to %s: %w", stream, err)
 		}
-		return decided{Result: Result{Stream: stream, Revision: res.NextRevision, Position: res.Position, Events: events}, firstID: data[0].ID}, nil
+		return decided{Result: Result{Stream: stream, Revision: res.NextRevision, Position: res.Position, Own: res.Position, Events: events}, firstID: data[0].ID}, nil
 	}
 	return decided{}, fmt.Errorf("%s: %w", stream, ErrTooManyConflicts)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,6 +226,61 @@ func TestFollowUpsReachTheOtherAggregate(t *testing.T) {
 		proposalPos = ev.Position
 	}
 	assert.Equal(t, proposalPos, res.Position, "the result's position covers the follow-up")
+	var actionPos eventstore.Position
+	for ev, err := range l.Store().ReadStream(ctx, domain.ActionStream(aid), eventstore.ReadStreamOptions{}) {
+		require.NoError(t, err)
+		actionPos = ev.Position
+	}
+	assert.Equal(t, actionPos, res.Own, "Own is the command's own event")
+	assert.Less(t, res.Own, res.Position)
+}
+
+// TestOneKeyTwoCommandsAtOnce: different commands sent at once under one
+// idempotency key (KeyPrefix): exactly one appends, every other is refused
+// with ErrKeyReused, and the check reads the stream through the cache.
+func TestOneKeyTwoCommandsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	counting := &countingStore{Store: MustOpenStore(t)}
+	l := ledger.New(counting, ledger.WithClock(clock))
+	id := uuid.NewString()
+	_, err := l.Execute(ctx, submit(id), facilitator, ledger.Options{})
+	require.NoError(t, err)
+
+	const tries = 12
+	errs := make([]error, tries)
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Go(func() {
+			_, errs[i] = l.Execute(ctx, support(id, i), facilitator, ledger.Options{KeyPrefix: "idem:k:", CommandID: fmt.Sprintf("idem:k:%d", i)})
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, ledger.ErrKeyReused)
+	}
+	assert.Equal(t, 1, won, "exactly one command under the key appended")
+	_, rev, err := l.Load(ctx, domain.ProposalStream(id))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rev)
+	assert.Equal(t, int64(2), counting.fromStart.Load(), "after the first two loads (before and after the stream existed), the stream is read from the cache onwards, however many commands check the key")
+}
+
+// countingStore counts reads of a stream from its first event.
+type countingStore struct {
+	eventstore.Store
+	fromStart atomic.Int64
+}
+
+func (c *countingStore) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) iter.Seq2[eventstore.Event, error] {
+	if opts.From == 0 && opts.Direction == eventstore.Forwards {
+		c.fromStart.Add(1)
+	}
+	return c.Store.ReadStream(ctx, stream, opts)
 }
 
 func TestVerify(t *testing.T) {
