@@ -45,6 +45,7 @@ var (
 	kindContention       = kind{"contention", nethttp.StatusConflict, text{"同时修改的人太多，请重试", "Too many concurrent changes, try again"}}
 	kindPrecondition     = kind{"precondition-failed", nethttp.StatusPreconditionFailed, text{"数据在读取后已被修改", "Changed since it was read"}}
 	kindTooLarge         = kind{"too-large", nethttp.StatusRequestEntityTooLarge, text{"请求内容过大", "Request too large"}}
+	kindHeaderTooLarge   = kind{"header-too-large", nethttp.StatusRequestHeaderFieldsTooLarge, text{"请求头过大", "Request headers too large"}}
 	kindUnsupportedMedia = kind{"unsupported-media-type", nethttp.StatusUnsupportedMediaType, text{"不支持的内容类型", "Unsupported media type"}}
 	kindValidation       = kind{"validation", nethttp.StatusUnprocessableEntity, text{"输入不符合要求", "Invalid input"}}
 	kindRateLimited      = kind{"rate-limited", nethttp.StatusTooManyRequests, text{"请求过于频繁", "Too many requests"}}
@@ -57,7 +58,7 @@ var (
 // kinds lists every problem type, for GET /problems/{slug} and the docs.
 var kinds = []kind{
 	kindBadRequest, kindUnauthorized, kindForbidden, kindNotFound, kindMethodNotAllowed,
-	kindConflict, kindContention, kindPrecondition, kindTooLarge, kindUnsupportedMedia,
+	kindConflict, kindContention, kindPrecondition, kindTooLarge, kindHeaderTooLarge, kindUnsupportedMedia,
 	kindValidation, kindRateLimited, kindNotReady, kindUnavailable, kindDiskFull, kindInternal,
 }
 
@@ -236,6 +237,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		h.Set("WWW-Authenticate", `Bearer realm="yishi"`)
 	}
 	h.Set("Content-Language", l.tag())
+	h.Set(echo.HeaderCacheControl, "no-store")
 	if req.Method == nethttp.MethodHead {
 		err = c.NoContent(p.Status)
 	} else {

@@ -468,6 +468,9 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	}
 	routed := map[string]bool{}
 	for _, r := range e.srv.echo.Routes() {
+		if r.Method == nethttp.MethodHead {
+			continue // every GET route but the live streams answers HEAD too (docs/api.md)
+		}
 		routed[r.Method+" "+r.Path] = true
 	}
 	for r := range routed {

@@ -1,9 +1,15 @@
 package http
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	nethttp "net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -187,5 +193,86 @@ func TestWriteAnswersOwnAndHeadPosition(t *testing.T) {
 	plain := e.write(t, c.r2, "/v1/proposals/"+pid+"/support", nil, 200)
 	if plain.Position != plain.HeadPosition {
 		t.Fatalf("a write without follow-ups: %+v", plain)
+	}
+}
+
+// TestHTTPHygiene: HEAD works on GET routes, JSON answers are not for
+// caches, a client's request id is kept only when it is safe (issue 10, 14).
+func TestHTTPHygiene(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	for _, path := range []string{"/v1/register", "/v1/stats", "/healthz", "/v1/communities/hengyuan"} {
+		get := e.do(req{method: "GET", path: path, token: c.admin}).want(t, 200)
+		head := e.do(req{method: "HEAD", path: path, token: c.admin, undocumented: true}).want(t, 200)
+		if len(head.body) != 0 || head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+			t.Fatalf("HEAD %s: %q, %q", path, head.body, head.header.Get("Content-Type"))
+		}
+		if cc := get.header.Get("Cache-Control"); cc != "no-store" {
+			t.Fatalf("GET %s: Cache-Control %q", path, cc)
+		}
+	}
+	p := e.do(req{method: "POST", path: "/v1/proposals", token: c.r1, body: map[string]any{}})
+	if p.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("problem Cache-Control %q", p.header.Get("Cache-Control"))
+	}
+	for rid, kept := range map[string]bool{
+		"abc-123_x.y:z":              true,
+		"<script>alert(1)</script>":  false,
+		"a b":                        false,
+		"id\"quoted":                 false,
+		strings.Repeat("a", 65):      false,
+		"01a23554-3db8-7400-ad6a-ef": true,
+	} {
+		r := e.do(req{method: "GET", path: "/healthz", header: map[string]string{"X-Request-Id": rid}})
+		if got := r.header.Get("X-Request-Id"); (got == rid) != kept || got == "" {
+			t.Errorf("X-Request-Id %q answered as %q (kept %v)", rid, got, kept)
+		}
+	}
+}
+
+// TestNetHTTPErrorsAreProblems: the answers net/http writes itself, before
+// any handler (431 for huge headers, 400 for a malformed request), are
+// problem+json too (issue 10, 14).
+func TestNetHTTPErrorsAreProblems(t *testing.T) {
+	e := mustServe(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	for _, tc := range []struct {
+		raw    string
+		status int
+		slug   string
+	}{
+		{"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2<<20) + "\r\n\r\n", 431, "header-too-large"},
+		{"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", 400, "bad-request"},
+		{"GET /healthz HTTP/1.1\r\n\r\n", 400, "bad-request"},
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _, _ = conn.Write([]byte(tc.raw)) }()
+		res, err := nethttp.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%.40q: %v", tc.raw, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		conn.Close()
+		var p Problem
+		if res.StatusCode != tc.status || res.Header.Get("Content-Type") != "application/problem+json" || json.Unmarshal(body, &p) != nil ||
+			p.Type != problemBase+tc.slug || p.Status != tc.status {
+			t.Fatalf("%.40q: %d %s %s", tc.raw, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
 	}
 }

@@ -18,17 +18,37 @@ import (
 )
 
 // requestID gives every request an id: the client's X-Request-Id when it is
-// short and printable, a fresh UUID v7 otherwise. It is echoed in the
-// response, logged, and put into problem bodies.
+// 1 to 64 letters, digits, '.', '_', ':' or '-', a fresh UUID v7 otherwise
+// (so that nothing a client sends reaches logs or answers unchecked). It is
+// echoed in the response, logged, and put into problem bodies. Every answer
+// also starts as Cache-Control: no-store (ledger data and tokens are not
+// for shared caches); a handler serving something cacheable says so.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		rid := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !printableToken(rid, 64) {
+		if !safeRequestID(rid) {
 			rid = uuid.Must(uuid.NewV7()).String()
 		}
-		c.Response().Header().Set(echo.HeaderXRequestID, rid)
+		h := c.Response().Header()
+		h.Set(echo.HeaderXRequestID, rid)
+		h.Set(echo.HeaderCacheControl, "no-store")
 		return next(c)
 	}
+}
+
+// safeRequestID reports whether a client's request id may be kept: 1 to 64
+// of [A-Za-z0-9._:-].
+func safeRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // printableToken reports whether s is 1..max bytes of visible ASCII.

@@ -1,6 +1,9 @@
 package http
 
 import (
+	nethttp "net/http"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/auth"
 )
@@ -153,6 +156,11 @@ func (s *Server) routes() {
 			mw = append(mw, allow(r.roles...))
 		}
 		s.echo.Add(r.method, r.path, r.handler(s), mw...)
+		// HEAD answers as GET does, without the body (net/http drops it);
+		// live streams never end, so they have none.
+		if r.method == nethttp.MethodGet && !strings.HasSuffix(r.path, "/stream") && r.path != "/v1/events/live" {
+			s.echo.Add(nethttp.MethodHead, r.path, r.handler(s), mw...)
+		}
 	}
 }
 

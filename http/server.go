@@ -187,7 +187,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ln = newConnLimiter(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr, s.metrics)
 	srv.RegisterOnShutdown(s.close)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(problemListener{ln}) }()
 
 	select {
 	case err := <-serveErr:
