@@ -276,3 +276,34 @@ func TestNetHTTPErrorsAreProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorAndAsOfZero: a cursor the service never gave is a 400 naming
+// cursor, and as_of=0 is the state before the first event, not now
+// (issue 10, 15).
+func TestCursorAndAsOfZero(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pid := newProposal(t, e, c)
+	for _, path := range []string{"/v1/register", "/v1/board", "/v1/outcomes", "/v1/proposals/" + pid + "/timeline"} {
+		for _, bad := range []string{"garbage", "12abc", "-1", "1.2", "../../etc"} {
+			p := e.do(req{method: "GET", path: path + "?cursor=" + bad, token: c.facilitator}).wantProblem(t, 400, "bad-request")
+			if p.Field != "cursor" {
+				t.Fatalf("%s?cursor=%s: %+v", path, bad, p)
+			}
+		}
+	}
+	var page struct {
+		Items    []json.RawMessage `json:"items"`
+		Position uint64            `json:"position"`
+	}
+	w := e.write(t, c.r2, "/v1/proposals/"+pid+"/support", nil, 200)
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", w.HeadPosition), token: c.auditor}).want(t, 200).decode(t, &page)
+	if len(page.Items) == 0 {
+		t.Fatal("the board is empty now")
+	}
+	e.do(req{method: "GET", path: "/v1/board?as_of=0", token: c.auditor}).want(t, 200).decode(t, &page)
+	if len(page.Items) != 0 || page.Position != 0 {
+		t.Fatalf("as_of=0 answered %d items at position %d", len(page.Items), page.Position)
+	}
+}

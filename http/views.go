@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	nethttp "net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -28,6 +29,12 @@ func (s *Server) viewSet(c echo.Context) (*projections.Views, error) {
 		}
 		var at projections.AsOf
 		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			if n == 0 {
+				// Position 0 is before the first event: every view is
+				// empty (projections.AsOf's zero Position means the whole
+				// log, which is not what a client asking for 0 means).
+				return projections.NewViews(), nil
+			}
 			at.Position = eventstore.Position(n)
 		} else if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 			at.Time = t
@@ -63,8 +70,17 @@ type listParams struct {
 	limit int
 }
 
+// cursorPattern is the shape of every next_cursor the views give: a
+// global position, or rank.due.position for outcomes.
+var cursorPattern = regexp.MustCompile(`^(?:[0-9]{1,20}|[0-9]{1,3}\.-?[0-9]{1,20}\.[0-9]{1,20})$`)
+
+// parseList reads cursor and limit. A cursor the service never gave is a
+// 400 naming it, not a silent restart at the first page.
 func parseList(c echo.Context) (listParams, error) {
 	lp := listParams{after: c.QueryParam("cursor")}
+	if lp.after != "" && !cursorPattern.MatchString(lp.after) {
+		return lp, fieldErr(kindBadRequest, "cursor", text{"应为上一页返回的 next_cursor", "want the next_cursor of the previous page"})
+	}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > projections.MaxLimit {
