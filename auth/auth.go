@@ -110,6 +110,8 @@ type Token struct {
 	Subject string `json:"subject,omitempty"`
 	// Issued is when the token was issued.
 	Issued time.Time `json:"issued"`
+	// IssuedBy is the actor who issued it (see Issued.IssuedBy).
+	IssuedBy string `json:"issued_by,omitempty"`
 	// Revoked is when the token was revoked; zero while valid.
 	Revoked time.Time `json:"revoked,omitzero"`
 }

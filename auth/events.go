@@ -32,6 +32,12 @@ type Issued struct {
 	// Hash is the hex SHA-256 of the secret; the secret itself is never recorded.
 	Hash   string    `json:"hash"`
 	Issued time.Time `json:"issued"`
+	// IssuedBy is who issued the token (an admin's subject, or "operator"
+	// for the command line), and IssuerRole their role: with Subject and
+	// Name, the record of who issued a token for whom. Empty in tokens
+	// issued before it was recorded (their event's metadata has the actor).
+	IssuedBy   string `json:"issued_by,omitempty"`
+	IssuerRole string `json:"issuer_role,omitempty"`
 }
 
 // Revoked is the body of a token.revoked.v1 event.
@@ -72,7 +78,7 @@ func Issue(ctx context.Context, rec Recorder, by ledger.Actor, req IssueRequest,
 	if err != nil {
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("new token id: %w", err)
 	}
-	ev := Issued{ID: id, Role: req.Role, Scope: req.Scope, Name: req.Name, Subject: req.Subject, Hash: hash, Issued: now.UTC()}
+	ev := Issued{ID: id, Role: req.Role, Scope: req.Scope, Name: req.Name, Subject: req.Subject, Hash: hash, Issued: now.UTC(), IssuedBy: by.ID, IssuerRole: by.Role}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("encode %s: %w", TypeIssued, err)
@@ -116,5 +122,5 @@ func Revoke(ctx context.Context, store eventstore.Store, rec Recorder, by ledger
 }
 
 func (ev Issued) token() Token {
-	return Token{ID: ev.ID, Role: ev.Role, Scope: ev.Scope, Name: ev.Name, Subject: ev.Subject, Issued: ev.Issued}
+	return Token{ID: ev.ID, Role: ev.Role, Scope: ev.Scope, Name: ev.Name, Subject: ev.Subject, Issued: ev.Issued, IssuedBy: ev.IssuedBy}
 }

@@ -96,6 +96,9 @@ func TestAuthentication(t *testing.T) {
 func TestTokenLifecycleThroughAPI(t *testing.T) {
 	e := mustServe(t)
 	admin := e.token(auth.RoleAdmin, auth.Scope{Community: "hengyuan"}, "")
+	root := e.token(auth.RoleAdmin, auth.Scope{}, "root")
+	e.write(t, root, "/v1/communities", map[string]string{"community_id": "hengyuan", "name": "衡苑社区", "kind": "community", "street": "衡山街道"}, 201)
+	e.write(t, root, "/v1/communities/hengyuan/grids", map[string]string{"grid_id": "g1", "name": "第一网格", "kind": "residential"}, 201)
 
 	var issued IssuedToken
 	e.do(req{method: "POST", path: "/v1/tokens", token: admin, body: map[string]string{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
@@ -306,4 +307,52 @@ func TestCursorAndAsOfZero(t *testing.T) {
 	if len(page.Items) != 0 || page.Position != 0 {
 		t.Fatalf("as_of=0 answered %d items at position %d", len(page.Items), page.Position)
 	}
+}
+
+// TestTokensNeedTheOrganisation: a token's community and grid must exist,
+// its subject must fit the organisation's registers, a community admin
+// cannot mint a second identity for one person, and each token records who
+// issued it (issue 10, 9).
+func TestTokensNeedTheOrganisation(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	issue := func(body map[string]string) response {
+		return e.do(req{method: "POST", path: "/v1/tokens", token: c.admin, body: body})
+	}
+	for _, tc := range []struct {
+		body          map[string]string
+		status        int
+		field, reason string
+	}{
+		{map[string]string{"role": "resident", "community": "nowhere", "subject": "x1", "name": "某"}, 403, "", ""},
+		{map[string]string{"role": "resident", "community": "hengyuan", "grid": "g9", "subject": "x1", "name": "某"}, 404, "grid", "grid_not_found"},
+		{map[string]string{"role": "facilitator", "community": "hengyuan", "grid": "g1", "subject": "r1", "name": "张三"}, 422, "subject", "subject_not_staff"},
+		{map[string]string{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "worker-1", "name": "网格员赵强"}, 422, "subject", "subject_is_staff"},
+		{map[string]string{"role": "unit_rep", "community": "hengyuan", "grid": "g1", "subject": "nobody", "name": "某单位"}, 422, "subject", "subject_not_partner"},
+		{map[string]string{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "r1", "name": "张三"}, 409, "subject", "subject_has_token"},
+	} {
+		r := issue(tc.body)
+		if r.status != tc.status {
+			t.Fatalf("%v: status %d, want %d: %s", tc.body, r.status, tc.status, r.body)
+		}
+		if p := r.problem(t); p.Field != tc.field || p.Reason != tc.reason {
+			t.Fatalf("%v: %+v", tc.body, p)
+		}
+	}
+	unscoped := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "street-1", "街道管理员")
+	p := e.do(req{method: "POST", path: "/v1/tokens", token: unscoped, body: map[string]string{"role": "resident", "community": "nowhere", "subject": "x1"}}).wantProblem(t, 404, "not-found")
+	if p.Field != "community" || p.Reason != "community_not_found" {
+		t.Fatalf("unknown community: %+v", p)
+	}
+	var tok IssuedToken
+	issue(map[string]string{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "r9", "name": "赵六"}).want(t, 201).decode(t, &tok)
+	if tok.IssuedBy != "admin-1" {
+		t.Fatalf("issued_by %q", tok.IssuedBy)
+	}
+	issue(map[string]string{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "r9", "name": "赵六"}).wantProblem(t, 409, "conflict")
+	issue(map[string]string{"role": "facilitator", "community": "hengyuan", "grid": "g1", "subject": "head-1", "name": "网格长李红"}).wantProblem(t, 409, "conflict")
+	e.write(t, c.admin, "/v1/communities/hengyuan/grids/g1/workers", map[string]string{"person_id": "worker-9", "name": "网格员钱九", "employment": "part_time"}, 201)
+	issue(map[string]string{"role": "grid_worker", "community": "hengyuan", "grid": "g1", "subject": "worker-9", "name": "网格员钱九"}).want(t, 201)
+	issue(map[string]string{"role": "unit_rep", "community": "hengyuan", "grid": "g1", "subject": "pm-2", "name": "物业"}).wantProblem(t, 422, "validation")
 }

@@ -20,14 +20,16 @@ type tokenRequest struct {
 
 // TokenView is a token as the API shows it: never its secret or hash.
 type TokenView struct {
-	ID        string     `json:"id"`
-	Role      string     `json:"role"`
-	Community string     `json:"community,omitempty"`
-	Grid      string     `json:"grid,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	Subject   string     `json:"subject,omitempty"`
-	Issued    time.Time  `json:"issued"`
-	Revoked   *time.Time `json:"revoked,omitempty"`
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Community string    `json:"community,omitempty"`
+	Grid      string    `json:"grid,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	Issued    time.Time `json:"issued"`
+	// IssuedBy is who issued the token.
+	IssuedBy string     `json:"issued_by,omitempty"`
+	Revoked  *time.Time `json:"revoked,omitempty"`
 }
 
 // IssuedToken is the answer to POST /v1/tokens: the secret, shown once.
@@ -38,7 +40,7 @@ type IssuedToken struct {
 }
 
 func tokenView(t auth.Token) TokenView {
-	v := TokenView{ID: t.ID.String(), Role: string(t.Role), Community: t.Scope.Community, Grid: t.Scope.Grid, Name: t.Name, Subject: t.Subject, Issued: t.Issued}
+	v := TokenView{ID: t.ID.String(), Role: string(t.Role), Community: t.Scope.Community, Grid: t.Scope.Grid, Name: t.Name, Subject: t.Subject, Issued: t.Issued, IssuedBy: t.IssuedBy}
 	if !t.Revoked.IsZero() {
 		r := t.Revoked
 		v.Revoked = &r
@@ -67,9 +69,12 @@ func (s *Server) postToken(c echo.Context) error {
 	if p.token.Scope.Community != "" && req.Community == "" {
 		return refuse(kindForbidden, text{"不能签发比自己范围更大的令牌", "may not issue a token wider than its own scope"})
 	}
+	ir := auth.IssueRequest{Role: role, Scope: auth.Scope{Community: req.Community, Grid: req.Grid}, Name: req.Name, Subject: req.Subject}
+	if err := auth.CheckIssue(c.Request().Context(), s.cfg.Ledger, s.tokens, ir, p.token.Scope); err != nil {
+		return err
+	}
 	by := ledger.Actor{ID: p.token.Actor(), Role: string(p.token.Role)}
-	tok, secret, res, err := auth.Issue(c.Request().Context(), s.cfg.Ledger, by,
-		auth.IssueRequest{Role: role, Scope: auth.Scope{Community: req.Community, Grid: req.Grid}, Name: req.Name, Subject: req.Subject}, s.now())
+	tok, secret, res, err := auth.Issue(c.Request().Context(), s.cfg.Ledger, by, ir, s.now())
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/demo"
 	"github.com/yishi-civic/yishi/eventstore"
-	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 )
 
@@ -34,10 +33,30 @@ var demoDoors = []struct {
 		"/v1/events/live", "the live event feed"},
 }
 
-// printDemoTokens issues one token per role and prints how to use it.
-func printDemoTokens(ctx context.Context, l *ledger.Ledger, srv *yhttp.Server, base string, stdout io.Writer) error {
+// printDemoTokens issues one token per role and prints how to use it. The
+// tokens of an earlier start are revoked first (their secrets were shown
+// once and cannot be shown again), so that however often a store is
+// served with --demo, only the six printed last are valid.
+func printDemoTokens(ctx context.Context, l *ledger.Ledger, reg *auth.Registry, base string, stdout io.Writer) error {
 	by := ledger.Actor{ID: "demo", Role: "operator"}
-	fmt.Fprintf(stdout, "\nDemo tokens (new ones on every start with --demo; each shown once):\n")
+	if err := reg.Sync(ctx); err != nil {
+		return fmt.Errorf("demo tokens: %w", err)
+	}
+	replaced := 0
+	for _, t := range reg.List() {
+		if t.IssuedBy != by.ID || !t.Revoked.IsZero() {
+			continue
+		}
+		if _, err := auth.Revoke(ctx, l.Store(), l, by, t.ID, "replaced by the demo tokens of a new start", time.Now()); err != nil {
+			return fmt.Errorf("demo tokens: revoke %s: %w", t.ID, err)
+		}
+		replaced++
+	}
+	fmt.Fprintf(stdout, "\nDemo tokens (each shown once; the next start with --demo revokes them and prints new ones")
+	if replaced > 0 {
+		fmt.Fprintf(stdout, "; the %d of the last start are revoked", replaced)
+	}
+	fmt.Fprintf(stdout, "):\n")
 	var last eventstore.Position
 	for _, d := range demoDoors {
 		tok, secret, res, err := auth.Issue(ctx, l, by, d.req, time.Now())
@@ -49,5 +68,5 @@ func printDemoTokens(ctx context.Context, l *ledger.Ledger, srv *yhttp.Server, b
 		fmt.Fprintf(stdout, "               curl -H 'Authorization: Bearer %s' '%s%s'   # %s\n", secret, base, d.try, d.what)
 	}
 	fmt.Fprintf(stdout, "\nPublic, no token: %s/v1/register (公示栏)  %s/v1/stats?community=%s\n\n", base, base, demo.Hengyuan)
-	return srv.Tokens().WaitFor(ctx, last)
+	return reg.WaitFor(ctx, last)
 }

@@ -115,7 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		g.Go(func() error { return runRetention(gctx, l, runner, retention, *retentionEvery, logger) })
 	}
 	if *withDemo {
-		if err := printDemoTokens(gctx, l, srv, base, stdout); err != nil {
+		if err := printDemoTokens(gctx, l, srv.Tokens(), base, stdout); err != nil {
 			return err
 		}
 	}

@@ -71,9 +71,11 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}
-		tok, secret, _, err := auth.Issue(ctx, l, by, auth.IssueRequest{
-			Role: r, Scope: auth.Scope{Community: *community, Grid: *grid}, Name: *name, Subject: *subject,
-		}, time.Now())
+		req := auth.IssueRequest{Role: r, Scope: auth.Scope{Community: *community, Grid: *grid}, Name: *name, Subject: *subject}
+		if err := auth.CheckIssue(ctx, l, nil, req, auth.Scope{}); err != nil {
+			return fmt.Errorf("token create in %s: %w", desc, err)
+		}
+		tok, secret, _, err := auth.Issue(ctx, l, by, req, time.Now())
 		if err != nil {
 			return fmt.Errorf("token create in %s: %w", desc, err)
 		}
