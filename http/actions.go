@@ -52,7 +52,7 @@ type (
 // assignAction: the proposal and the meeting it names must lie in the
 // principal's scope too.
 func assignAction(s *Server, c echo.Context, p principal, _ ref, r *assignActionRequest) (domain.Command, string, error) {
-	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
+	if err := requirePlace(p, r.CommunityID, r.GridID); err != nil {
 		return nil, "", err
 	}
 	refs := []struct {

@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	nethttp "net/http"
+	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pb33f/libopenapi"
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -355,4 +359,111 @@ func TestTokensNeedTheOrganisation(t *testing.T) {
 	e.write(t, c.admin, "/v1/communities/hengyuan/grids/g1/workers", map[string]string{"person_id": "worker-9", "name": "网格员钱九", "employment": "part_time"}, 201)
 	issue(map[string]string{"role": "grid_worker", "community": "hengyuan", "grid": "g1", "subject": "worker-9", "name": "网格员钱九"}).want(t, 201)
 	issue(map[string]string{"role": "unit_rep", "community": "hengyuan", "grid": "g1", "subject": "pm-2", "name": "物业"}).wantProblem(t, 422, "validation")
+}
+
+// TestOpenAPIRequiredFieldsAreTheServers walks docs/openapi.yaml's request
+// schemas of the main write routes: a body with only the fields the
+// document marks required (and one branch of its anyOf) is accepted, and a
+// body without any one of them is refused naming that field (issue 9, 18).
+func TestOpenAPIRequiredFieldsAreTheServers(t *testing.T) {
+	b, err := os.ReadFile("../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := libopenapi.NewDocument(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	requiredOf := func(method, path string) []string {
+		item := model.Model.Paths.PathItems.GetOrZero(path)
+		if item == nil {
+			t.Fatalf("%s is not in the document", path)
+		}
+		op := item.GetOperations().GetOrZero(strings.ToLower(method))
+		if op == nil || op.RequestBody == nil {
+			t.Fatalf("%s %s has no request body in the document", method, path)
+		}
+		return op.RequestBody.Content.GetOrZero("application/json").Schema.Schema().Required
+	}
+
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "街道管理员")
+	var photo Attachment
+	e.do(req{method: "POST", path: "/v1/attachments", token: c.worker, body: pngBytes, header: map[string]string{"Content-Type": "image/png"}}).want(t, 201).decode(t, &photo)
+	pid := newProposal(t, e, c)
+	owner := map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"}
+	aid := e.write(t, c.facilitator, "/v1/actions", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid,
+		"title": "修灯", "owner": owner, "due": soon(48 * time.Hour)}, 201).ID
+	e.write(t, c.worker, "/v1/actions/"+aid+"/start", nil, 200)
+	mid := e.write(t, c.facilitator, "/v1/meetings", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "议事",
+		"place": "活动室", "starts_at": soon(time.Hour), "format": "council"}, 201).ID
+
+	for _, tc := range []struct {
+		method, doc, path, token string
+		body                     map[string]any
+		// keep are fields kept in the minimal body besides the required:
+		// one branch of the schema's anyOf.
+		keep []string
+	}{
+		{"POST", "/v1/communities", "/v1/communities", root, map[string]any{"community_id": "walk", "name": "走查社区", "kind": "village", "street": "某镇"}, nil},
+		{"POST", "/v1/communities/{community}/grids", "/v1/communities/hengyuan/grids", c.admin, map[string]any{"grid_id": "g7", "name": "第七网格", "kind": "dedicated"}, nil},
+		{"POST", "/v1/communities/{community}/partners", "/v1/communities/hengyuan/partners", c.admin, map[string]any{"partner_id": "pm-7", "name": "供暖公司", "kind": "heating_company", "contact": "客服"}, nil},
+		{"POST", "/v1/proposals", "/v1/proposals", c.r1, map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "路灯", "text": "路灯坏了",
+			"category": "facilities", "place": "北门", "channel": "online", "photos": []string{photo.SHA256}}, nil},
+		{"POST", "/v1/meetings", "/v1/meetings", c.facilitator, map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "议事会",
+			"place": "活动室", "starts_at": soon(2 * time.Hour), "format": "courtyard", "compound_id": "c1"}, nil},
+		{"POST", "/v1/meetings/{id}/agenda", "/v1/meetings/" + mid + "/agenda", c.facilitator, map[string]any{"title": "路灯", "proposal_id": pid}, nil},
+		{"POST", "/v1/actions", "/v1/actions", c.facilitator, map[string]any{"community_id": "hengyuan", "grid_id": "g1", "proposal_id": pid,
+			"title": "换灯", "description": "换新灯", "owner": owner, "due": soon(72 * time.Hour)}, []string{"proposal_id"}},
+		{"POST", "/v1/actions/{id}/complete", "/v1/actions/" + aid + "/complete", c.worker, map[string]any{"evidence": []string{photo.SHA256}, "note": "已换"}, nil},
+	} {
+		required := requiredOf(tc.method, tc.doc)
+		if len(required) == 0 {
+			t.Fatalf("%s %s: the document requires nothing", tc.method, tc.doc)
+		}
+		for _, f := range required {
+			if _, ok := tc.body[f]; !ok {
+				t.Fatalf("%s %s: the test's body lacks required %s", tc.method, tc.doc, f)
+			}
+			without := map[string]any{}
+			for k, v := range tc.body {
+				if k != f {
+					without[k] = v
+				}
+			}
+			r := e.do(req{method: tc.method, path: tc.path, token: tc.token, body: without})
+			if r.status < 400 || r.status >= 500 {
+				t.Fatalf("%s %s without required %s: %d %s", tc.method, tc.doc, f, r.status, r.body)
+			}
+			p := r.problem(t)
+			named := false
+			for _, fe := range p.Errors {
+				named = named || fe.Field == f || strings.HasPrefix(fe.Field, f+".") || strings.HasPrefix(fe.Field, f+"[")
+			}
+			if !named {
+				t.Fatalf("%s %s without required %s: the refusal does not name it: %+v", tc.method, tc.doc, f, p)
+			}
+		}
+		minimal := map[string]any{}
+		for _, f := range append(required, tc.keep...) {
+			minimal[f] = tc.body[f]
+		}
+		r := e.do(req{method: tc.method, path: tc.path, token: tc.token, body: minimal})
+		if r.status >= 300 {
+			t.Fatalf("%s %s with the document's required fields only %v: %d %s", tc.method, tc.doc, slices.Sorted(maps.Keys(minimal)), r.status, r.body)
+		}
+	}
+	// An action names its source: neither a proposal nor a meeting is refused
+	// naming proposal_id, as the document's anyOf says.
+	p := e.do(req{method: "POST", path: "/v1/actions", token: c.facilitator, body: map[string]any{"community_id": "hengyuan", "grid_id": "g1",
+		"title": "换灯", "owner": owner, "due": soon(72 * time.Hour)}}).wantProblem(t, 422, "validation")
+	if p.Field != "proposal_id" {
+		t.Fatalf("an action without a source: %+v", p)
+	}
 }

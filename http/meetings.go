@@ -149,7 +149,7 @@ type (
 // scheduleMeeting: in the principal's scope; the principal facilitates it
 // unless another facilitator is named.
 func scheduleMeeting(_ *Server, c echo.Context, p principal, _ ref, r *scheduleMeetingRequest) (domain.Command, string, error) {
-	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
+	if err := requirePlace(p, r.CommunityID, r.GridID); err != nil {
 		return nil, "", err
 	}
 	id, err := newID(c, p, "meeting_id", r.MeetingID)

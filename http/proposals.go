@@ -98,7 +98,7 @@ type (
 // submitProposal: residents and unit representatives are the author; staff
 // may record a proposal for someone else (a visit, a window).
 func submitProposal(s *Server, c echo.Context, p principal, _ ref, r *submitProposalRequest) (domain.Command, string, error) {
-	if err := requireScope(p, r.CommunityID, r.GridID); err != nil {
+	if err := requirePlace(p, r.CommunityID, r.GridID); err != nil {
 		return nil, "", err
 	}
 	if err := s.checkPhotos("photos", r.Photos); err != nil {

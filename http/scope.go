@@ -133,3 +133,19 @@ func newID(c echo.Context, p principal, field, given string) (string, error) {
 	}
 	return uuid.Must(uuid.NewV7()).String(), nil
 }
+
+// requirePlace checks the community_id and grid_id of a body that creates
+// an aggregate: both given (a 422 naming each one missing, before the
+// scope is judged on an empty place), then within the principal's scope.
+func requirePlace(p principal, community, grid string) error {
+	var missing []fieldText
+	for _, f := range []struct{ name, value string }{{"community_id", community}, {"grid_id", grid}} {
+		if f.value == "" {
+			missing = append(missing, fieldText{f.name, text{"必填", "required"}})
+		}
+	}
+	if len(missing) > 0 {
+		return fieldsErr(kindValidation, missing)
+	}
+	return requireScope(p, community, grid)
+}
