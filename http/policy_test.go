@@ -165,6 +165,40 @@ func TestSecretBallotsStaySecret(t *testing.T) {
 	}
 }
 
+// TestExportsCarryNoSecretChoice (issue 9.1, exports served over HTTP): a
+// person's export (PIPL art. 45) holds their ballots on a secret motion
+// without the choice, for the person and for the admin who hands it over:
+// a receipt would let anyone buy or coerce a vote.
+func TestExportsCarryNoSecretChoice(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	holdSecretVote(t, e, c, true)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "street-admin", "街道管理员")
+	for name, r := range map[string]req{
+		"own":   {method: "GET", path: "/v1/me/export", token: c.r1},
+		"admin": {method: "GET", path: "/v1/persons/r1/export", token: root},
+	} {
+		res := e.do(r).want(t, 200)
+		var exp struct {
+			Events []AggregateEvent `json:"events"`
+		}
+		res.decode(t, &exp)
+		var ballots int
+		for _, ev := range exp.Events {
+			if strings.HasPrefix(ev.Type, "meeting.vote_") {
+				ballots++
+				if bytes.Contains(ev.Data, []byte("option")) {
+					t.Errorf("%s export shows a secret choice: %s", name, ev.Data)
+				}
+			}
+		}
+		if ballots != 2 {
+			t.Errorf("%s export holds %d ballots, want 2: %s", name, ballots, res.body)
+		}
+	}
+}
+
 // readFeed reads the raw log from the start up to "caught-up".
 func readFeed(t *testing.T, e *env, token string) []FeedEvent {
 	t.Helper()

@@ -120,5 +120,16 @@ func (s *Server) exportPerson(c echo.Context, person string) error {
 	if err != nil {
 		return err
 	}
+	// A person's own data, whole, but never a receipt of a secret ballot.
+	r := readerOf(c)
+	for i, ev := range exp.Events {
+		a, err := s.place(c.Request().Context(), ev.Stream)
+		if err != nil {
+			return err
+		}
+		if exp.Events[i].Data, err = r.BallotData(ev.Type, ev.Data, a.community, a.grid); err != nil {
+			return err
+		}
+	}
 	return c.JSON(nethttp.StatusOK, exp)
 }

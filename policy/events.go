@@ -38,6 +38,22 @@ func (r Reader) EventData(typ string, data json.RawMessage, community, grid stri
 	return PublicJSON(data)
 }
 
+// BallotData returns an event's data with the choice of a secret ballot
+// dropped unless r sees ballots, and nothing else changed: for answers that
+// are the reader's own data (a person's export, PIPL art. 45), where
+// masking would hide what the law says they may read, but a receipt of a
+// secret ballot would let anyone buy or coerce a vote.
+func (r Reader) BallotData(typ string, data json.RawMessage, community, grid string) (json.RawMessage, error) {
+	if !ballotTypes[typ] || r.SeesBallots(community, grid) {
+		return data, nil
+	}
+	out, err := redactBallot(data)
+	if err != nil {
+		return nil, fmt.Errorf("redact %s: %w", typ, err)
+	}
+	return out, nil
+}
+
 // redactBallot drops the choice from a ballot's data when the ballot is
 // secret.
 func redactBallot(data json.RawMessage) (json.RawMessage, error) {
