@@ -277,10 +277,12 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 		if len(events) == 0 {
 			return decided{Result: Result{Stream: stream, Revision: uint64(max(s.revision, 0))}}, nil
 		}
+		// The rules across aggregates run on every attempt: the other
+		// streams may have changed as well as this one.
+		if err := l.checkRelations(ctx, s.events, cmd); err != nil {
+			return decided{}, err
+		}
 		if attempt == 0 {
-			if err := l.checkRelations(ctx, s.events, cmd); err != nil {
-				return decided{}, err
-			}
 			if err := l.checkFollowUps(ctx, stream, append(s.events[:len(s.events):len(s.events)], events...), events, opts); err != nil {
 				return decided{}, err
 			}
