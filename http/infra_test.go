@@ -248,7 +248,7 @@ func TestMetrics(t *testing.T) {
 	e := mustServe(t)
 	c := newCast(e)
 	organise(t, e, c)
-	m := e.do(req{method: "GET", path: "/metrics"}).want(t, 200)
+	m := e.do(req{method: "GET", path: "/metrics", token: c.admin}).want(t, 200)
 	for _, name := range []string{
 		`yishi_http_request_duration_seconds_bucket{method="POST",route="/v1/communities",status="201"`,
 		`yishi_appends_total{category="organisation"} 7`,

@@ -2,6 +2,10 @@ package http
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -114,7 +118,44 @@ func (s *Server) projectionLag() float64 {
 	return float64(head - pos)
 }
 
+// getMetrics serves the metrics to an admin or auditor: route counts and
+// the log's head would let anyone watch votes arrive. Prometheus scrapes
+// them with a token, or without one on the operators' own listener
+// (OpsHandler).
 func (s *Server) getMetrics(c echo.Context) error {
 	promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
+}
+
+// OpsHandler serves /metrics without a token, and /healthz and /readyz, for
+// a listener of its own that only operators and the orchestrator reach
+// (serve --metrics-addr); every other path is 404 there.
+func (s *Server) OpsHandler() nethttp.Handler {
+	mux := nethttp.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /healthz", s)
+	mux.Handle("GET /readyz", s)
+	return mux
+}
+
+// ServeOps serves OpsHandler on ln until ctx ends. It has its own budget:
+// none of the main listener's connections count against it.
+func (s *Server) ServeOps(ctx context.Context, ln net.Listener) error {
+	srv := &nethttp.Server{
+		Handler:           s.OpsHandler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: serve operations: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
 }

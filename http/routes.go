@@ -54,7 +54,7 @@ var api = []route{
 	// Operations.
 	{"GET", "/healthz", h((*Server).getHealthz), nil},
 	{"GET", "/readyz", h((*Server).getReadyz), nil},
-	{"GET", "/metrics", h((*Server).getMetrics), nil},
+	{"GET", "/metrics", h((*Server).getMetrics), rolesAuditors},
 	{"GET", "/problems/:slug", h((*Server).getProblemType), nil},
 
 	// Access tokens.

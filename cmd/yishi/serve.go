@@ -35,6 +35,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rules.register(fs)
 	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each token (or each address without one); 0 means 50/s (env YISHI_RATE_LIMIT)")
+	metricsAddr := fs.String("metrics-addr", getenv("YISHI_METRICS_ADDR"), "a second listen address for /metrics without a token, /healthz and /readyz (keep it private); without it /metrics needs an admin or auditor token (env YISHI_METRICS_ADDR)")
 	maxConns := fs.Int("max-conns", 0, "connections held at once; past it new ones are closed; 0 means 2048, -1 no limit")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", 0, "connections held at once from one client address (raise it behind a proxy); 0 means 64, -1 no limit")
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
@@ -111,6 +112,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	g.Go(func() error { return ignoreCancel(runner.Run(gctx)) })
 	g.Go(func() error { return ignoreCancel(srv.Run(gctx)) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", *metricsAddr, err)
+		}
+		fmt.Fprintf(stdout, "yishi metrics on http://%s/metrics (no token: keep this address private)\n", mln.Addr())
+		g.Go(func() error { return srv.ServeOps(gctx, mln) })
+	}
 	if *retentionEvery > 0 {
 		g.Go(func() error { return runRetention(gctx, l, runner, retention, *retentionEvery, logger) })
 	}

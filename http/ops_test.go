@@ -1,0 +1,42 @@
+package http
+
+import (
+	"io"
+	nethttp "net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/yishi-civic/yishi/auth"
+)
+
+// TestMetricsNeedAToken checks that /metrics on the service's own address
+// is for admins and auditors only, and that the operators' listener serves
+// it, and the health checks, without a token and nothing else.
+func TestMetricsNeedAToken(t *testing.T) {
+	e := mustServe(t)
+	e.do(req{method: "GET", path: "/metrics"}).wantProblem(t, 401, "unauthorized")
+	resident := e.token(auth.RoleResident, auth.Scope{Community: "c"}, "r1")
+	e.do(req{method: "GET", path: "/metrics", token: resident}).wantProblem(t, 403, "forbidden")
+	auditor := e.token(auth.RoleAuditor, auth.Scope{}, "")
+	if m := e.do(req{method: "GET", path: "/metrics", token: auditor}).want(t, 200); !strings.Contains(string(m.body), "yishi_http_requests_in_flight") {
+		t.Fatalf("no metrics for the auditor: %.200s", m.body)
+	}
+
+	ops := httptest.NewServer(e.srv.OpsHandler())
+	defer ops.Close()
+	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/v1/register": 404, "/v1/tokens": 404} {
+		res, err := nethttp.Get(ops.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("operators' listener %s: %d, want %d", path, res.StatusCode, want)
+		}
+		if path == "/metrics" && !strings.Contains(string(body), "yishi_http_requests_in_flight") {
+			t.Errorf("operators' /metrics: %.200s", body)
+		}
+	}
+}
