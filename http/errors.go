@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	nethttp "net/http"
+	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/auth"
@@ -215,10 +217,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	l := requestLang(req)
 	p, retryAfter, internal := problemFor(err, l)
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)
-	clientGone := errors.Is(err, context.Canceled) && req.Context().Err() != nil
 	switch {
-	case clientGone:
-		s.log.LogAttrs(req.Context(), slog.LevelDebug, "client went away", slog.String("request_id", rid))
+	case clientGone(err, req):
+		s.log.LogAttrs(req.Context(), slog.LevelDebug, "client went away",
+			slog.String("request_id", rid), slog.String("client", clientAddr(req)), slog.String("error", err.Error()))
 		return
 	case internal:
 		s.log.LogAttrs(req.Context(), slog.LevelError, "request failed",
@@ -246,6 +248,20 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err != nil {
 		s.log.LogAttrs(req.Context(), slog.LevelWarn, "writing problem failed", slog.String("request_id", rid), slog.Any("error", err))
 	}
+}
+
+// clientGone reports whether err only says that the client left or was too
+// slow to take the answer (it closed the connection, reset it, or a write
+// deadline passed): the client's doing, logged at debug, not an error of
+// the service.
+func clientGone(err error, req *nethttp.Request) bool {
+	switch {
+	case errors.Is(err, context.Canceled) && req.Context().Err() != nil:
+		return true
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET), errors.Is(err, os.ErrDeadlineExceeded):
+		return true
+	}
+	return false
 }
 
 // problemDoc is what GET /problems/{slug} returns: the documentation of a

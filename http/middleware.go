@@ -87,6 +87,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
 			slog.String("method", req.Method),
 			slog.String("route", route),
+			slog.String("client", clientAddr(req)),
 			slog.Int("status", res.Status),
 			slog.Int64("bytes", res.Size),
 			slog.Float64("ms", float64(elapsed.Microseconds())/1000),

@@ -156,6 +156,9 @@ func (s *Server) Tokens() *auth.Registry { return s.tokens }
 // nil when ctx ends and the store's error otherwise.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.tokens.Sync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("http: load tokens: %w", err)
 	}
 	err := s.tokens.Run(ctx)
