@@ -169,3 +169,18 @@ func TestFollowUpsStayInTheSendersScope(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(-1), rev, "nothing of the refused command was written")
 }
+
+// TestVerifiersOfADecisionWithoutAProposal: an action carrying out a
+// decision that names no proposal is verified by those present at the
+// meeting that took it, and by nobody else.
+func TestVerifiersOfADecisionWithoutAProposal(t *testing.T) {
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	mid, aid := meetingWithMotions(t, l), uuid.NewString()
+	mustRun(t, l, assign(aid, "hengyuan", "", mid, "carried"), domain.StartAction{ActionID: aid},
+		domain.CompleteAction{ActionID: aid, Evidence: []string{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}})
+	refused(t, l, domain.VerifyAction{ActionID: aid, Verifier: domain.Voter{PersonID: "r9", Name: "路人"}, Satisfied: true}, ledger.Options{}, "not_a_verifier", "verifier")
+	refused(t, l, domain.VerifyAction{ActionID: aid, Verifier: domain.Voter{PersonID: "r9", Name: "路人"}, Satisfied: true,
+		RecordedBy: "worker-1", Method: domain.VerifiedByPhone, Note: "电话回访"}, ledger.Options{}, "not_a_verifier", "verifier")
+	mustRun(t, l, domain.VerifyAction{ActionID: aid, Verifier: domain.Voter{PersonID: "v2", Name: "乙"}, Satisfied: true,
+		RecordedBy: "worker-1", Method: domain.VerifiedOnAVisit, Note: "入户回访，乙表示满意"})
+}
