@@ -31,7 +31,7 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 		"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
 		"text": "我家门口3号楼2单元501室堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online",
 	}, 201)
-	e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
+	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
 
 	// The person's own export: their data, and nobody else's.
 	own := e.do(req{method: "GET", path: "/v1/me/export", token: c.r1}).want(t, 200)
@@ -61,6 +61,8 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 		"board":           {method: "GET", path: "/v1/board" + wait, token: c.facilitator},
 		"stats":           {method: "GET", path: "/v1/stats?community=hengyuan"},
 		"export":          {method: "GET", path: "/v1/persons/r1/export", token: root},
+		// Time travel to before the erasure shows the erased state.
+		"as of before": {method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?as_of=%d", sub.ID, sup.Position), token: c.auditor},
 	} {
 		answers[name] = e.do(r).want(t, 200).body
 	}

@@ -12,11 +12,14 @@ type tag struct {
 	// kind is what the field holds: "name", "text", "door" or "photo".
 	kind string
 	// persons are paths, relative to the struct holding the field, to the
-	// ids of the persons the field belongs to.
-	persons [][]string
+	// ids of the persons the field belongs to: field names as written, and
+	// field indices once the plan is built.
+	persons    [][]string
+	personsIdx [][]int
 	// cond, when set, is a path whose value must equal condValue for the
 	// field to be personal (a Party's Name only when its Kind is person).
 	cond      []string
+	condIdx   []int
 	condValue string
 	// item seals the field under the stream's item key too.
 	item bool
@@ -86,15 +89,19 @@ func buildPlan(t reflect.Type, seen map[reflect.Type]bool) (*plan, error) {
 			default:
 				return nil, fmt.Errorf("privacy: %s.%s: pii tag on %s, want string or []string", t, f.Name, f.Type)
 			}
-			paths := tg.persons
-			if tg.cond != nil {
-				paths = append(paths[:len(paths):len(paths)], tg.cond)
+			for _, path := range tg.persons {
+				idx, err := checkPath(t, path)
+				if err != nil {
+					return nil, fmt.Errorf("privacy: %s.%s: %w", t, f.Name, err)
+				}
+				tg.personsIdx = append(tg.personsIdx, idx)
 			}
-			for _, path := range paths {
-				if err := checkPath(t, path); err != nil {
+			if tg.cond != nil {
+				if tg.condIdx, err = checkPath(t, tg.cond); err != nil {
 					return nil, fmt.Errorf("privacy: %s.%s: %w", t, f.Name, err)
 				}
 			}
+			s.tag = tg
 			p.sites = append(p.sites, s)
 			continue
 		}
@@ -158,32 +165,35 @@ func parseTag(raw string) (tag, error) {
 }
 
 // checkPath checks that path leads through t's fields (and slices of
-// structs) to a string.
-func checkPath(t reflect.Type, path []string) error {
+// structs) to a string, and returns the fields' indices.
+func checkPath(t reflect.Type, path []string) ([]int, error) {
+	idx := make([]int, len(path))
 	for i, name := range path {
 		if t.Kind() == reflect.Slice {
 			t = t.Elem()
 		}
 		if t.Kind() != reflect.Struct {
-			return fmt.Errorf("path %s: %s is not a struct", strings.Join(path, "."), strings.Join(path[:i], "."))
+			return nil, fmt.Errorf("path %s: %s is not a struct", strings.Join(path, "."), strings.Join(path[:i], "."))
 		}
 		f, ok := t.FieldByName(name)
-		if !ok {
-			return fmt.Errorf("path %s: no field %s in %s", strings.Join(path, "."), name, t)
+		if !ok || len(f.Index) != 1 {
+			return nil, fmt.Errorf("path %s: no field %s in %s", strings.Join(path, "."), name, t)
 		}
+		idx[i] = f.Index[0]
 		t = f.Type
 	}
 	if t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.String {
-		return fmt.Errorf("path %s leads to %s, want string", strings.Join(path, "."), t)
+		return nil, fmt.Errorf("path %s leads to %s, want string", strings.Join(path, "."), t)
 	}
-	return nil
+	return idx, nil
 }
 
-// values collects the strings path leads to from struct value v.
-func values(v reflect.Value, path []string, out []string) []string {
+// values collects the strings path (field indices) leads to from struct
+// value v.
+func values(v reflect.Value, path []int, out []string) []string {
 	if len(path) == 0 {
 		switch v.Kind() {
 		case reflect.String:
@@ -203,20 +213,33 @@ func values(v reflect.Value, path []string, out []string) []string {
 		}
 		return out
 	}
-	return values(v.FieldByName(path[0]), path[1:], out)
+	return values(v.Field(path[0]), path[1:], out)
+}
+
+// applies reports whether site s of struct value v holds personal data:
+// its condition, if any, holds.
+func (s *site) applies(v reflect.Value) bool {
+	if s.tag.cond == nil {
+		return true
+	}
+	f := v
+	for _, i := range s.tag.condIdx {
+		if f.Kind() != reflect.Struct {
+			return false
+		}
+		f = f.Field(i)
+	}
+	return f.Kind() == reflect.String && f.String() == s.tag.condValue
 }
 
 // personal reports whether site s of struct value v holds personal data
 // (its condition, if any, holds) and returns the ids of its persons.
 func (s *site) personal(v reflect.Value) (bool, []string) {
-	if s.tag.cond != nil {
-		got := values(v, s.tag.cond, nil)
-		if len(got) != 1 || got[0] != s.tag.condValue {
-			return false, nil
-		}
+	if !s.applies(v) {
+		return false, nil
 	}
 	var ids []string
-	for _, p := range s.tag.persons {
+	for _, p := range s.tag.personsIdx {
 		for _, id := range values(v, p, nil) {
 			if !contains(ids, id) {
 				ids = append(ids, id)

@@ -64,11 +64,22 @@ type Sealer struct {
 	keys KeyStore
 	mu   sync.RWMutex
 	aead map[string]cipher.AEAD // nil value: erased
+	// lists caches the ciphers of each key list met in a sealed value
+	// ("person/r1,item/proposal-1"), the hot path of a replay.
+	lists map[string]*keyList
+}
+
+// keyList is the ciphers of one sealed value's keys, in sealing order,
+// with each key id as additional data; erased is set when one is gone.
+type keyList struct {
+	aeads  []cipher.AEAD
+	ads    [][]byte
+	erased bool
 }
 
 // NewSealer returns a sealer over keys.
 func NewSealer(keys KeyStore) *Sealer {
-	return &Sealer{keys: keys, aead: map[string]cipher.AEAD{}}
+	return &Sealer{keys: keys, aead: map[string]cipher.AEAD{}, lists: map[string]*keyList{}}
 }
 
 // Keys returns the sealer's key store.
@@ -111,6 +122,7 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	for _, id := range ids {
 		s.aead[id] = nil
 	}
+	clear(s.lists)
 	s.mu.Unlock()
 	if err := s.keys.Erase(ctx, at, ids...); err != nil {
 		return fmt.Errorf("erase keys: %w", err)
@@ -123,6 +135,7 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 func (s *Sealer) Forget() {
 	s.mu.Lock()
 	clear(s.aead)
+	clear(s.lists)
 	s.mu.Unlock()
 }
 
@@ -154,7 +167,7 @@ func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event)
 	out := make([]domain.Event, len(events))
 	for i, e := range events {
 		var serr error
-		cp, err := rewrite(e, stream, func(_ *site, _ reflect.Value, v string, keys []string) (string, bool) {
+		cp, err := rewrite(e, stream, true, false, func(_ *site, _ reflect.Value, v string, keys []string) (string, bool) {
 			for _, k := range keys {
 				if contains(erasedList, k) {
 					return sealedEmpty(keys), true
@@ -177,12 +190,64 @@ func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event)
 	return out, nil
 }
 
+// joinKeys lists key ids; an id holding a comma or a percent sign (never
+// the case for the domain's ids) is query-escaped.
 func joinKeys(keys []string) string {
 	esc := make([]string, len(keys))
 	for i, k := range keys {
-		esc[i] = url.QueryEscape(k)
+		esc[i] = k
+		if strings.ContainsAny(k, ",%") {
+			esc[i] = url.QueryEscape(k)
+		}
 	}
 	return strings.Join(esc, ",")
+}
+
+// splitKeys reverses joinKeys (and reads lists written when every id was
+// query-escaped).
+func splitKeys(list string) ([]string, error) {
+	keys := strings.Split(list, ",")
+	for i, k := range keys {
+		if strings.IndexByte(k, '%') < 0 {
+			continue
+		}
+		id, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, fmt.Errorf("sealed value: key id: %w", err)
+		}
+		keys[i] = id
+	}
+	return keys, nil
+}
+
+// list returns the ciphers of a sealed value's key list, cached.
+func (s *Sealer) list(ctx context.Context, list string) (*keyList, error) {
+	s.mu.RLock()
+	kl, ok := s.lists[list]
+	s.mu.RUnlock()
+	if ok {
+		return kl, nil
+	}
+	keys, err := splitKeys(list)
+	if err != nil {
+		return nil, err
+	}
+	kl = &keyList{}
+	for _, id := range keys {
+		a, err := s.cipherFor(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			kl.erased = true
+		}
+		kl.aeads = append(kl.aeads, a)
+		kl.ads = append(kl.ads, []byte(id))
+	}
+	s.mu.Lock()
+	s.lists[list] = kl
+	s.mu.Unlock()
+	return kl, nil
 }
 
 // sealedEmpty is the stored form of a field whose key is erased already.
@@ -207,49 +272,34 @@ func (s *Sealer) sealValue(ctx context.Context, v string, keys []string) (string
 	return prefix + base64.RawStdEncoding.EncodeToString(b) + ":" + joinKeys(keys), nil
 }
 
-// parse splits a sealed value into ciphertext and key ids.
-func parse(v string) (ct []byte, keys []string, err error) {
-	body, list, ok := strings.Cut(v[len(prefix):], ":")
-	if !ok {
-		return nil, nil, fmt.Errorf("sealed value without key ids")
-	}
-	if ct, err = base64.RawStdEncoding.DecodeString(body); err != nil {
-		return nil, nil, fmt.Errorf("sealed value: %w", err)
-	}
-	for _, k := range strings.Split(list, ",") {
-		id, err := url.QueryUnescape(k)
-		if err != nil {
-			return nil, nil, fmt.Errorf("sealed value: key id: %w", err)
-		}
-		keys = append(keys, id)
-	}
-	return ct, keys, nil
-}
-
 // openValue opens a sealed value; ok is false when a key is erased or
-// missing or the ciphertext does not open.
-func (s *Sealer) openValue(ctx context.Context, v string) (string, []string, bool, error) {
-	ct, keys, err := parse(v)
+// missing or the ciphertext does not open (a malformed value included).
+func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) {
+	body, list, found := strings.Cut(v[len(prefix):], ":")
+	if !found || body == "" {
+		return "", false, nil
+	}
+	kl, err := s.list(ctx, list)
+	if err != nil || kl.erased {
+		return "", false, err
+	}
+	ct := make([]byte, base64.RawStdEncoding.DecodedLen(len(body)))
+	n, err := base64.RawStdEncoding.Decode(ct, []byte(body))
 	if err != nil {
-		return "", nil, false, nil
+		return "", false, nil
 	}
-	if len(ct) == 0 {
-		return "", keys, false, nil
-	}
-	for i := len(keys) - 1; i >= 0; i-- {
-		a, err := s.cipherFor(ctx, keys[i])
-		if err != nil {
-			return "", keys, false, err
+	ct = ct[:n]
+	for i := len(kl.aeads) - 1; i >= 0; i-- {
+		a := kl.aeads[i]
+		ns := a.NonceSize()
+		if len(ct) < ns {
+			return "", false, nil
 		}
-		if a == nil || len(ct) < a.NonceSize() {
-			return "", keys, false, nil
-		}
-		n := a.NonceSize()
-		if ct, err = a.Open(nil, ct[:n], ct[n:], []byte(keys[i])); err != nil {
-			return "", keys, false, nil
+		if ct, err = a.Open(ct[ns:ns], ct[:ns], ct[ns:], kl.ads[i]); err != nil {
+			return "", false, nil
 		}
 	}
-	return string(ct), keys, true, nil
+	return string(ct), true, nil
 }
 
 // marker is what an erased field of kind reads as.
@@ -262,8 +312,9 @@ func marker(kind string) string {
 
 // Open returns e with every sealed field opened: its plaintext, or the
 // erased marker when one of its keys is erased or missing. Fields stored in
-// plaintext (events written before sealing) read as they are. Fails only
-// when the key store cannot be read.
+// plaintext (events written before sealing) read as they are. e must be
+// the caller's own, just decoded: slices inside it are opened in place.
+// Fails only when the key store cannot be read.
 func (s *Sealer) Open(ctx context.Context, e domain.Event) (domain.Event, error) {
 	return s.open(ctx, e, "")
 }
@@ -277,7 +328,7 @@ func (s *Sealer) OpenFor(ctx context.Context, e domain.Event, personID string) (
 
 func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.Event, error) {
 	var oerr error
-	out, err := rewrite(e, "", func(st *site, _ reflect.Value, v string, persons []string) (string, bool) {
+	out, err := rewrite(e, "", false, only == "", func(st *site, _ reflect.Value, v string, persons []string) (string, bool) {
 		if only != "" && !contains(persons, PersonKey(only)) {
 			if v == "" {
 				return v, false
@@ -287,7 +338,7 @@ func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.
 		if !IsSealed(v) {
 			return v, false
 		}
-		p, _, ok, err := s.openValue(ctx, v)
+		p, ok, err := s.openValue(ctx, v)
 		if err != nil && oerr == nil {
 			oerr = err
 		}
@@ -336,13 +387,16 @@ func walk(v reflect.Value, stream string, fn visit) error {
 	if err != nil {
 		return err
 	}
-	walkPlan(p, v, stream, fn, false)
+	walkPlan(p, v, stream, fn, false, false, false)
 	return nil
 }
 
 // rewrite returns a copy of e with fn applied to every personal string;
-// slices it changes are copied first, so e is never modified.
-func rewrite(e domain.Event, stream string, fn visit) (domain.Event, error) {
+// noKeys spares working out the key ids (fn then gets none).
+// With clone, slices it changes are copied first, so e and whatever shares
+// its slices are never modified; without, e must be the reader's own (just
+// decoded) and its slices are changed in place.
+func rewrite(e domain.Event, stream string, clone, noKeys bool, fn visit) (domain.Event, error) {
 	v := reflect.ValueOf(e)
 	if v.Kind() != reflect.Struct {
 		return e, nil
@@ -356,26 +410,33 @@ func rewrite(e domain.Event, stream string, fn visit) (domain.Event, error) {
 	}
 	cp := reflect.New(v.Type()).Elem()
 	cp.Set(v)
-	walkPlan(p, cp, stream, fn, true)
+	walkPlan(p, cp, stream, fn, true, clone, noKeys)
 	return cp.Interface().(domain.Event), nil
 }
 
-func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set bool) {
+func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set, clone, noKeys bool) {
 	for i := range p.sites {
 		st := &p.sites[i]
-		ok, persons := st.personal(v)
-		if !ok {
-			continue
-		}
-		keys := make([]string, 0, len(persons)+1)
-		for _, id := range persons {
-			keys = append(keys, PersonKey(id))
-		}
-		if st.tag.item && stream != "" {
-			keys = append(keys, ItemKey(stream))
-		}
-		if len(keys) == 0 && stream != "" {
-			continue // sealing: nobody to seal it for
+		var keys []string
+		if noKeys {
+			if !st.applies(v) {
+				continue
+			}
+		} else {
+			ok, persons := st.personal(v)
+			if !ok {
+				continue
+			}
+			keys = make([]string, 0, len(persons)+1)
+			for _, id := range persons {
+				keys = append(keys, PersonKey(id))
+			}
+			if st.tag.item && stream != "" {
+				keys = append(keys, ItemKey(stream))
+			}
+			if len(keys) == 0 && stream != "" {
+				continue // sealing: nobody to seal it for
+			}
 		}
 		f := v.Field(st.index)
 		if !st.slice {
@@ -396,6 +457,10 @@ func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set bool) {
 			if !changed || !set {
 				continue
 			}
+			if !clone {
+				f.Index(j).SetString(nv)
+				continue
+			}
 			if !cp.IsValid() {
 				cp = reflect.MakeSlice(f.Type(), f.Len(), f.Len())
 				reflect.Copy(cp, f)
@@ -409,20 +474,20 @@ func walkPlan(p *plan, v reflect.Value, stream string, fn visit, set bool) {
 	for _, n := range p.nested {
 		f := v.Field(n.index)
 		if !n.slice {
-			walkPlan(n.plan, f, stream, fn, set)
+			walkPlan(n.plan, f, stream, fn, set, clone, noKeys)
 			continue
 		}
 		if f.Len() == 0 {
 			continue
 		}
-		if set {
+		if set && clone {
 			cp := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
 			reflect.Copy(cp, f)
 			f.Set(cp)
 			f = cp
 		}
 		for j := 0; j < f.Len(); j++ {
-			walkPlan(n.plan, f.Index(j), stream, fn, set)
+			walkPlan(n.plan, f.Index(j), stream, fn, set, clone, noKeys)
 		}
 	}
 }

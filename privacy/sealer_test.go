@@ -27,6 +27,17 @@ func TestCataloguePlans(t *testing.T) {
 	}
 }
 
+// stored round-trips a sealed event through its stored JSON, as every
+// reader gets it: Open works on the reader's own copy.
+func stored(t *testing.T, e domain.Event) domain.Event {
+	t.Helper()
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	d, err := domain.Decode(e.EventType(), b)
+	require.NoError(t, err)
+	return d
+}
+
 func submitted() domain.ProposalSubmitted {
 	return domain.ProposalSubmitted{
 		ProposalID: "p1", CommunityID: "c1", GridID: "g1", Title: "停车棚夹道乱堆乱放",
@@ -66,7 +77,7 @@ func TestEraseReadsAsMarker(t *testing.T) {
 	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("zhang")))
 	// A fresh sealer (another process) sees the erasure through the store.
 	for _, r := range []*privacy.Sealer{s, privacy.NewSealer(keys)} {
-		got, err := r.Open(ctx, sealed[0])
+		got, err := r.Open(ctx, stored(t, sealed[0]))
 		require.NoError(t, err)
 		p := got.(domain.ProposalSubmitted)
 		require.Equal(t, privacy.ErasedName, p.Author.Name)
@@ -81,7 +92,7 @@ func TestEraseReadsAsMarker(t *testing.T) {
 	require.NoError(t, err)
 	body, _ := json.Marshal(again[0])
 	require.NotContains(t, string(body), "张三")
-	got, err := s.Open(ctx, again[0])
+	got, err := s.Open(ctx, stored(t, again[0]))
 	require.NoError(t, err)
 	require.Equal(t, privacy.ErasedName, got.(domain.ProposalSubmitted).Author.Name)
 }
@@ -91,7 +102,7 @@ func TestItemErasureKeepsTheAuthor(t *testing.T) {
 	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{submitted()})
 	require.NoError(t, err)
 	require.NoError(t, s.Erase(ctx, time.Now(), privacy.ItemKey("proposal-p1")))
-	got, err := s.Open(ctx, sealed[0])
+	got, err := s.Open(ctx, stored(t, sealed[0]))
 	require.NoError(t, err)
 	p := got.(domain.ProposalSubmitted)
 	require.Equal(t, "张三", p.Author.Name)
@@ -106,11 +117,11 @@ func TestDoorNeedsEveryOwner(t *testing.T) {
 		Owners: []domain.Voter{{PersonID: "a", Name: "李四"}, {PersonID: "b", Name: "王五"}}}
 	sealed, err := s.Seal(ctx, "organisation-c", []domain.Event{u})
 	require.NoError(t, err)
-	got, err := s.Open(ctx, sealed[0])
+	got, err := s.Open(ctx, stored(t, sealed[0]))
 	require.NoError(t, err)
 	require.Equal(t, u, got)
 	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("b")))
-	got, err = s.Open(ctx, sealed[0])
+	got, err = s.Open(ctx, stored(t, sealed[0]))
 	require.NoError(t, err)
 	g := got.(domain.UnitRegistered)
 	require.Equal(t, privacy.ErasedText, g.Label)
@@ -133,7 +144,7 @@ func TestOpenForWithholdsOthers(t *testing.T) {
 	v := domain.VotingOpened{MeetingID: "m", Electorate: []domain.Voter{{PersonID: "a", Name: "李四"}, {PersonID: "b", Name: "王五"}}}
 	sealed, err := s.Seal(ctx, "meeting-m", []domain.Event{v})
 	require.NoError(t, err)
-	got, err := s.OpenFor(ctx, sealed[0], "a")
+	got, err := s.OpenFor(ctx, stored(t, sealed[0]), "a")
 	require.NoError(t, err)
 	e := got.(domain.VotingOpened).Electorate
 	require.Equal(t, "李四", e[0].Name)
