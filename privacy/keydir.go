@@ -3,7 +3,6 @@ package privacy
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -25,6 +24,11 @@ type KeyDir struct {
 	// ensureSync is how Ensure commits: pebble.Sync unless opened with
 	// BulkLoad.
 	ensureSync *pebble.WriteOptions
+	// mem holds every record, read once at open (a replay looks up tens of
+	// thousands of keys; 32 bytes and an id each), updated after each
+	// commit.
+	memMu sync.RWMutex
+	mem   map[string]Entry
 }
 
 // KeyDirOption configures OpenKeyDir.
@@ -64,9 +68,16 @@ func OpenKeyDir(dir string, opts ...KeyDirOption) (*KeyDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
-	d := &KeyDir{db: db, path: dir, ensureSync: pebble.Sync}
+	d := &KeyDir{db: db, path: dir, ensureSync: pebble.Sync, mem: map[string]Entry{}}
 	for _, o := range opts {
 		o(d)
+	}
+	for e, err := range d.scan(context.Background()) {
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open key store %s: %w", dir, err)
+		}
+		d.mem[e.ID] = e
 	}
 	return d, nil
 }
@@ -84,15 +95,19 @@ func dbKey(id string) []byte { return append([]byte("k/"), id...) }
 
 // get reads id's record: the key, or nil and the erasure time, or found false.
 func (d *KeyDir) get(id string) (key []byte, erased time.Time, found bool, err error) {
-	v, closer, err := d.db.Get(dbKey(id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, time.Time{}, false, nil
+	d.memMu.RLock()
+	e, found := d.mem[id]
+	d.memMu.RUnlock()
+	return e.Key, e.Erased, found, nil
+}
+
+// remember records entries in mem after their commit.
+func (d *KeyDir) remember(entries []Entry) {
+	d.memMu.Lock()
+	for _, e := range entries {
+		d.mem[e.ID] = e
 	}
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("key store: read %s: %w", id, err)
-	}
-	defer closer.Close()
-	return decodeRecord(id, v)
+	d.memMu.Unlock()
 }
 
 func decodeRecord(id string, v []byte) ([]byte, time.Time, bool, error) {
@@ -118,6 +133,7 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var erased []string
+	var added []Entry
 	b := d.db.NewBatch()
 	defer b.Close()
 	for _, id := range ids {
@@ -138,6 +154,7 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 		if err := b.Set(dbKey(id), append([]byte{recKey}, k...), nil); err != nil {
 			return nil, fmt.Errorf("key store: %w", err)
 		}
+		added = append(added, Entry{ID: id, Key: k})
 	}
 	if b.Empty() {
 		return erased, nil
@@ -145,6 +162,7 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	if err := b.Commit(d.ensureSync); err != nil {
 		return nil, fmt.Errorf("key store: write keys: %w", err)
 	}
+	d.remember(added)
 	return erased, nil
 }
 
@@ -170,6 +188,7 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	defer d.mu.Unlock()
 	b := d.db.NewBatch()
 	defer b.Close()
+	var gone []Entry
 	for _, id := range ids {
 		_, when, found, err := d.get(id)
 		if err != nil {
@@ -181,6 +200,7 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 		if err := b.Set(dbKey(id), tombstone(at), nil); err != nil {
 			return fmt.Errorf("key store: %w", err)
 		}
+		gone = append(gone, Entry{ID: id, Erased: time.Unix(0, at.UnixNano()).UTC()})
 	}
 	if b.Empty() {
 		return nil
@@ -188,6 +208,7 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("key store: erase: %w", err)
 	}
+	d.remember(gone)
 	if err := d.db.Flush(); err != nil {
 		return fmt.Errorf("key store: erase: flush: %w", err)
 	}
@@ -198,7 +219,10 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 }
 
 // All implements KeyStore.
-func (d *KeyDir) All(ctx context.Context) iter.Seq2[Entry, error] {
+func (d *KeyDir) All(ctx context.Context) iter.Seq2[Entry, error] { return d.scan(ctx) }
+
+// scan reads every record from the database, ordered by id.
+func (d *KeyDir) scan(ctx context.Context) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		it, err := d.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte("k/"), UpperBound: []byte("k0")})
 		if err != nil {
@@ -225,6 +249,7 @@ func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 	defer d.mu.Unlock()
 	b := d.db.NewBatch()
 	defer b.Close()
+	var put []Entry
 	for _, e := range entries {
 		var v []byte
 		switch {
@@ -243,10 +268,15 @@ func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 		if err := b.Set(dbKey(e.ID), v, nil); err != nil {
 			return fmt.Errorf("key store: %w", err)
 		}
+		if e.Key == nil {
+			e.Erased = time.Unix(0, e.Erased.UnixNano()).UTC()
+		}
+		put = append(put, e)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("key store: put: %w", err)
 	}
+	d.remember(put)
 	return nil
 }
 
