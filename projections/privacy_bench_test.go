@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -87,7 +86,7 @@ func sealingLogs(b *testing.B, n int) (plain, sealed []eventstore.Event, keyDir 
 				sealedFields++
 			}
 		}
-		b.Log(fmt.Sprintf("%d events, %d of them with sealed fields", len(sealSeal), sealedFields))
+		b.Logf("%d events, %d of them with sealed fields", len(sealSeal), sealedFields)
 	})
 	return sealPlain, sealSeal, sealKeyDir
 }
