@@ -282,6 +282,12 @@ func (s *Server) getBoardGrids(c echo.Context) error {
 // getRegister lists decisions (公示栏): public, masked for the public.
 func (s *Server) getRegister(c echo.Context) error {
 	community, grid := publicScoped(c)
+	meeting, proposal := c.QueryParam("meeting"), c.QueryParam("proposal")
+	if (meeting != "" || proposal != "") && c.QueryParam("community") == "" && c.QueryParam("grid") == "" {
+		// One record's decisions, wherever it lies: the token's scope
+		// decides only what is masked, not what is found.
+		community, grid = "", ""
+	}
 	lp, err := parseList(c)
 	if err != nil {
 		return err
@@ -291,7 +297,7 @@ func (s *Server) getRegister(c echo.Context) error {
 		return err
 	}
 	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
-		MeetingID: c.QueryParam("meeting"), ProposalID: c.QueryParam("proposal"), How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
+		MeetingID: meeting, ProposalID: proposal, How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
 	return renderPage(c, views, page.Items, page.Next, decisionPlace)
 }
 
