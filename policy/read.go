@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/yishi-civic/yishi/auth"
 )
@@ -144,6 +145,16 @@ var personNameKeys = map[string]bool{
 // identifier matches values that are ids or digests, never free text.
 var identifier = regexp.MustCompile(`^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,128})$`)
 
+// timestamp reports whether s is an RFC 3339 time, as answers write
+// times: never personal data, and the most common string with digits.
+func timestamp(s string) bool {
+	if len(s) < 20 || len(s) > 35 || s[4] != '-' || s[10] != 'T' {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
+}
+
 // structuralKey reports whether a key holds an id, a type or a status
 // rather than text people typed.
 func structuralKey(k string) bool {
@@ -198,7 +209,7 @@ func public(v any) any {
 		}
 		return t
 	case string:
-		if identifier.MatchString(t) {
+		if identifier.MatchString(t) || timestamp(t) {
 			return t
 		}
 		return Text(t)

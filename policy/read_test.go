@@ -312,3 +312,27 @@ func TestScan(t *testing.T) {
 		t.Fatal("Scan warns about text without personal data")
 	}
 }
+
+// BenchmarkPublicRegisterPage masks a register page of 50 decisions, the
+// default page size, as a public read does.
+func BenchmarkPublicRegisterPage(b *testing.B) {
+	d := projections.Decision{
+		Key: "m1/mo1", MeetingTitle: "3号楼议事会", Text: "同意 2-1-302 改门，联系13812345678", Place: "3号楼2单元302",
+		Options:    []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}},
+		Electorate: make([]domain.Voter, 30),
+		Tally:      &domain.Tally{Rule: domain.Rule{Kind: domain.RuleSimpleMajority}, Options: []domain.OptionTally{{OptionID: "yes", Votes: 20}, {OptionID: "no", Votes: 5}}, Result: domain.ResultAdopted},
+	}
+	for i := range d.Electorate {
+		d.Electorate[i] = domain.Voter{PersonID: "p" + strings.Repeat("x", i%5), Name: "张三"}
+	}
+	page := make([]projections.Decision, 50)
+	for i := range page {
+		page[i] = d
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Public(page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
