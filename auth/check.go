@@ -34,7 +34,9 @@ type Loader interface {
 //     office, the operator's command line) may issue a second one.
 //
 // Admins and auditors need no register entry; their scope is checked all
-// the same. reg may be nil when the caller keeps no registry (then the
+// the same. The check reads the registry: a caller that issues tokens
+// concurrently makes the check and the issue one step (the HTTP door
+// issues one token at a time and waits for the registry to know it). reg may be nil when the caller keeps no registry (then the
 // one-token-per-subject rule is not checked).
 func CheckIssue(ctx context.Context, l Loader, reg *Registry, req IssueRequest, issuer Scope) error {
 	if req.Scope.Community == "" {

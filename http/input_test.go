@@ -467,3 +467,34 @@ func TestOpenAPIRequiredFieldsAreTheServers(t *testing.T) {
 		t.Fatalf("an action without a source: %+v", p)
 	}
 }
+
+// TestOneSubjectOneTokenAtOnce: several community-admin requests at once
+// for one subject issue exactly one token (issue 10, 9).
+func TestOneSubjectOneTokenAtOnce(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	const n = 6
+	status := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			status[i] = e.do(req{method: "POST", path: "/v1/tokens", token: c.admin,
+				body: map[string]string{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "r7", "name": "孙七"}}).status
+		})
+	}
+	wg.Wait()
+	issued := 0
+	for _, s := range status {
+		switch s {
+		case 201:
+			issued++
+		case 409:
+		default:
+			t.Fatalf("status %d", s)
+		}
+	}
+	if issued != 1 {
+		t.Fatalf("%d tokens issued for one subject: %v", issued, status)
+	}
+}

@@ -79,6 +79,9 @@ type Server struct {
 	// places caches where aggregates live (their first event's community
 	// and grid) for scope checks.
 	placesMu sync.Mutex
+	// issuing makes token issues take turns, so that the check of one
+	// valid token per subject (auth.CheckIssue) and the issue are one step.
+	issuing sync.Mutex
 	places   map[string]aggregate
 
 	// closing is closed when the server shuts down; long-lived streams

@@ -70,6 +70,10 @@ func (s *Server) postToken(c echo.Context) error {
 		return refuse(kindForbidden, text{"不能签发比自己范围更大的令牌", "may not issue a token wider than its own scope"})
 	}
 	ir := auth.IssueRequest{Role: role, Scope: auth.Scope{Community: req.Community, Grid: req.Grid}, Name: req.Name, Subject: req.Subject}
+	// The check and the issue are one step: the registry knows the new
+	// token (WaitFor) before the next request is checked.
+	s.issuing.Lock()
+	defer s.issuing.Unlock()
 	if err := auth.CheckIssue(c.Request().Context(), s.cfg.Ledger, s.tokens, ir, p.token.Scope); err != nil {
 		return err
 	}
