@@ -82,7 +82,7 @@ type Server struct {
 	// issuing makes token issues take turns, so that the check of one
 	// valid token per subject (auth.CheckIssue) and the issue are one step.
 	issuing sync.Mutex
-	places   map[string]aggregate
+	places  map[string]aggregate
 
 	// closing is closed when the server shuts down; long-lived streams
 	// (SSE) end then so that shutdown does not wait for them.
