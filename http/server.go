@@ -79,10 +79,11 @@ type Server struct {
 	// places caches where aggregates live (their first event's community
 	// and grid) for scope checks.
 	placesMu sync.Mutex
+	places   map[string]aggregate
+
 	// issuing makes token issues take turns, so that the check of one
 	// valid token per subject (auth.CheckIssue) and the issue are one step.
 	issuing sync.Mutex
-	places  map[string]aggregate
 
 	// closing is closed when the server shuts down; long-lived streams
 	// (SSE) end then so that shutdown does not wait for them.
