@@ -29,10 +29,17 @@ var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Attachment describes a stored file. Commands refer to it by SHA256.
 type Attachment struct {
-	SHA256      string `json:"sha256"`
-	ContentType string `json:"content_type"`
-	Size        int64  `json:"size"`
-	URL         string `json:"url"`
+	// SHA256 is the hash of the stored file (the photo without its
+	// metadata): the reference commands and events use, and the address
+	// it is served at.
+	SHA256 string `json:"sha256"`
+	// OriginalSHA256 is the hash of the bytes as uploaded, metadata
+	// included, for whoever kept the original as evidence; the service
+	// does not keep those bytes.
+	OriginalSHA256 string `json:"original_sha256"`
+	ContentType    string `json:"content_type"`
+	Size           int64  `json:"size"`
+	URL            string `json:"url"`
 }
 
 // postAttachment stores the request body (a photo, sent raw with its media
@@ -74,69 +81,67 @@ func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment
 	if err := s.refuseWhenDiskFull(); err != nil {
 		return Attachment{}, err
 	}
-	if err := os.MkdirAll(s.attach, 0o750); err != nil {
-		return Attachment{}, diskErr("attachments dir", err)
-	}
-	tmp, err := os.CreateTemp(s.attach, "upload-*")
-	if err != nil {
-		return Attachment{}, diskErr("attachment temp file", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	w := &writeErr{w: tmp}
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(body, maxAttachment+1))
-	if w.err != nil {
-		return Attachment{}, diskErr("write attachment", w.err)
-	}
+	original, err := io.ReadAll(io.LimitReader(body, maxAttachment+1))
 	if err != nil {
 		return Attachment{}, refuse(kindBadRequest, text{"读取上传内容失败", "the upload could not be read"})
 	}
-	if n > maxAttachment {
+	if len(original) > maxAttachment {
 		return Attachment{}, tooLargeAttachment()
 	}
-	if n == 0 {
+	if len(original) == 0 {
 		return Attachment{}, refuse(kindValidation, text{"上传内容为空", "the upload is empty"})
 	}
-	head := make([]byte, 512)
-	m, _ := tmp.ReadAt(head, 0)
-	if sniffed := nethttp.DetectContentType(head[:m]); sniffed != declared {
+	if sniffed := nethttp.DetectContentType(original); sniffed != declared {
 		return Attachment{}, refuse(kindUnsupportedMedia, text{"文件内容与声明的类型 " + declared + " 不符", "the bytes are not the declared " + declared})
 	}
-	if err := tmp.Sync(); err != nil {
-		return Attachment{}, diskErr("attachment sync", err)
+	stored, err := stripMetadata(declared, original)
+	if err != nil {
+		return Attachment{}, refuse(kindUnsupportedMedia, text{"图片文件已损坏，无法读取", "the image is malformed"})
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
+	originalSum := sha256.Sum256(original)
+	storedSum := sha256.Sum256(stored)
+	sum := hex.EncodeToString(storedSum[:])
+	if err := s.writeAttachment(sum, stored); err != nil {
+		return Attachment{}, err
+	}
+	return Attachment{SHA256: sum, OriginalSHA256: hex.EncodeToString(originalSum[:]), ContentType: declared,
+		Size: int64(len(stored)), URL: "/v1/attachments/" + sum}, nil
+}
+
+// writeAttachment stores b under its hash: written to a temporary file,
+// synced, renamed into place, and its directory synced, so that the file is
+// durable before any event can refer to it.
+func (s *Server) writeAttachment(sum string, b []byte) error {
+	if err := os.MkdirAll(s.attach, 0o750); err != nil {
+		return diskErr("attachments dir", err)
+	}
+	tmp, err := os.CreateTemp(s.attach, "upload-*")
+	if err != nil {
+		return diskErr("attachment temp file", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := tmp.Write(b); err != nil {
+		return diskErr("write attachment", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return diskErr("attachment sync", err)
+	}
 	final := s.attachmentPath(sum)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return Attachment{}, diskErr("attachments dir", err)
+		return diskErr("attachments dir", err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return Attachment{}, diskErr("store attachment", err)
+		return diskErr("store attachment", err)
 	}
 	// The rename is durable only once the directory holding the new name
 	// is synced, and a new hash directory only once its parent is.
 	for _, dir := range []string{filepath.Dir(final), s.attach} {
 		if err := s.syncDir(dir); err != nil {
-			return Attachment{}, diskErr("attachment dir sync", err)
+			return diskErr("attachment dir sync", err)
 		}
 	}
-	return Attachment{SHA256: sum, ContentType: declared, Size: n, URL: "/v1/attachments/" + sum}, nil
-}
-
-// writeErr remembers a write error, so that a failed write to the disk is
-// told apart from a failed read of the client's body.
-type writeErr struct {
-	w   io.Writer
-	err error
-}
-
-func (w *writeErr) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	if err != nil {
-		w.err = err
-	}
-	return n, err
+	return nil
 }
 
 // diskErr wraps a failed file operation; a full disk (or quota) becomes
@@ -171,7 +176,8 @@ func (s *Server) attachmentPath(sum string) string {
 }
 
 // getAttachment serves a stored file with the media type its bytes have.
-// Content-addressed files never change, so they are cacheable forever.
+// Content-addressed files never change, so a browser may keep them, but
+// no shared cache may.
 func (s *Server) getAttachment(c echo.Context) error {
 	sum := c.Param("sha256")
 	if !sha256Pattern.MatchString(sum) {
@@ -193,7 +199,9 @@ func (s *Server) getAttachment(c echo.Context) error {
 	}
 	hdr := c.Response().Header()
 	hdr.Set(echo.HeaderContentType, nethttp.DetectContentType(head[:m]))
-	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	// private: a photo may show a resident's home; shared caches (proxies,
+	// CDNs) must not keep it. The bytes never change, so the browser may.
+	hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set(headerETag, `"`+sum+`"`)
 	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)

@@ -1,8 +1,16 @@
 package http
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -32,5 +40,114 @@ func TestAttachmentDirectorySynced(t *testing.T) {
 		if !slices.Contains(synced, dir) {
 			t.Errorf("%s was not synced before the upload was answered (synced: %v)", dir, synced)
 		}
+	}
+}
+
+// jpegWithGPS builds a small real JPEG and adds what a phone adds: an EXIF
+// block with an orientation and a GPS position, an XMP block and a comment.
+func jpegWithGPS(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	plain := buf.Bytes()
+	// IFD0: orientation 6 and a GPS IFD pointer; the GPS IFD: latitude ref "N".
+	tiff := []byte{'I', 'I', 42, 0, 8, 0, 0, 0,
+		2, 0,
+		0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,
+		0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0,
+		0, 0, 0, 0,
+		1, 0,
+		1, 0, 2, 0, 2, 0, 0, 0, 'N', 0, 0, 0,
+		0, 0, 0, 0}
+	seg := func(marker byte, payload []byte) []byte {
+		n := len(payload) + 2
+		return append([]byte{0xFF, marker, byte(n >> 8), byte(n)}, payload...)
+	}
+	var out []byte
+	out = append(out, plain[:2]...)
+	out = append(out, seg(0xE1, append([]byte("Exif\x00\x00"), tiff...))...)
+	out = append(out, seg(0xE1, []byte("http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>GPSLatitude 39.9</x:xmpmeta>"))...)
+	out = append(out, seg(0xFE, []byte("shot at 3号楼2单元1502"))...)
+	return append(out, plain[2:]...)
+}
+
+// TestPhotoMetadataStripped uploads a JPEG carrying EXIF (with a GPS
+// position), XMP and a comment: the stored photo has none of it but its
+// orientation, still decodes to the same pixels, is addressed by the hash
+// of what is stored, and the answer also gives the original's hash.
+func TestPhotoMetadataStripped(t *testing.T) {
+	e := mustServe(t)
+	tok := e.token(auth.RoleResident, auth.Scope{Community: "c"}, "r1")
+	original := jpegWithGPS(t)
+	var a Attachment
+	e.do(req{method: "POST", path: "/v1/attachments", token: tok, body: original, header: map[string]string{"Content-Type": "image/jpeg"}}).want(t, 201).decode(t, &a)
+	origSum := sha256.Sum256(original)
+	if a.OriginalSHA256 != hex.EncodeToString(origSum[:]) {
+		t.Errorf("original_sha256 %s, want the uploaded bytes' hash", a.OriginalSHA256)
+	}
+	got := e.do(req{method: "GET", path: "/v1/attachments/" + a.SHA256}).want(t, 200)
+	storedSum := sha256.Sum256(got.body)
+	if a.SHA256 != hex.EncodeToString(storedSum[:]) || a.SHA256 == a.OriginalSHA256 {
+		t.Errorf("sha256 %s is not the stored bytes' hash", a.SHA256)
+	}
+	for _, leak := range []string{"GPS", "xmpmeta", "3号楼", "\x25\x88"} {
+		if bytes.Contains(got.body, []byte(leak)) {
+			t.Errorf("the stored photo still holds %q", leak)
+		}
+	}
+	if o := orientationOf(got.body); o != 6 {
+		t.Errorf("orientation %d, want 6 kept", o)
+	}
+	want, err := jpeg.Decode(bytes.NewReader(original))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := jpeg.Decode(bytes.NewReader(got.body))
+	if err != nil {
+		t.Fatalf("the stored photo does not decode: %v", err)
+	}
+	if !bytes.Equal(want.(*image.YCbCr).Y, have.(*image.YCbCr).Y) {
+		t.Error("the pixels changed")
+	}
+	if cc := got.header.Get("Cache-Control"); !strings.HasPrefix(cc, "private") {
+		t.Errorf("Cache-Control %q, want private", cc)
+	}
+	// Truncated bytes are refused, not stored.
+	e.do(req{method: "POST", path: "/v1/attachments", token: tok, body: original[:40], header: map[string]string{"Content-Type": "image/jpeg"}}).wantProblem(t, 415, "unsupported-media-type")
+}
+
+// orientationOf reads the orientation of a JPEG's first EXIF block.
+func orientationOf(b []byte) uint16 {
+	for i := 2; i+4 < len(b) && b[i] == 0xFF; {
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if b[i+1] == 0xE1 {
+			return exifOrientation(b[i+4 : i+2+n])
+		}
+		i += 2 + n
+	}
+	return 0
+}
+
+// TestPNGMetadataStripped drops a PNG's text and EXIF chunks.
+func TestPNGMetadataStripped(t *testing.T) {
+	chunk := func(typ string, data []byte) []byte {
+		c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+		c = append(c, typ...)
+		c = append(c, data...)
+		return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	in := append([]byte{}, pngBytes[:33]...) // signature and IHDR
+	in = append(in, chunk("tEXt", []byte("GPS\x0039.9,116.4"))...)
+	in = append(in, chunk("eXIf", []byte("MM\x00\x2a"))...)
+	in = append(in, pngBytes[33:]...)
+	out, err := stripPNG(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, pngBytes) {
+		t.Fatalf("stripped PNG differs from the plain one:\n%q\n%q", out, pngBytes)
 	}
 }
