@@ -24,6 +24,8 @@ type KeyDir struct {
 	// ensureSync is how Ensure commits: pebble.Sync unless opened with
 	// BulkLoad.
 	ensureSync *pebble.WriteOptions
+	// readOnly opens the store without writing a file of it (ReadOnly).
+	readOnly bool
 	// mem holds every record, read once at open (a replay looks up tens of
 	// thousands of keys; 32 bytes and an id each), updated after each
 	// commit.
@@ -38,6 +40,10 @@ type KeyDirOption func(*KeyDir)
 // writer must call Sync before it appends events that use them (yishi
 // generate does, before every append).
 func BulkLoad() KeyDirOption { return func(d *KeyDir) { d.ensureSync = pebble.NoSync } }
+
+// ReadOnly opens an existing key store without changing any of its files,
+// for an auditor's commands on an evidence copy (yishi verify --views).
+func ReadOnly() KeyDirOption { return func(d *KeyDir) { d.readOnly = true } }
 
 // Sync makes every key written so far durable.
 func (d *KeyDir) Sync() error {
@@ -58,20 +64,24 @@ const (
 // OpenKeyDir opens (creating it if needed) the key store in dir. Returns an
 // error when another process has it open.
 func OpenKeyDir(dir string, opts ...KeyDirOption) (*KeyDir, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open key store %s: %w", dir, err)
+	d := &KeyDir{path: dir, ensureSync: pebble.Sync, mem: map[string]Entry{}}
+	for _, o := range opts {
+		o(d)
+	}
+	if !d.readOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open key store %s: %w", dir, err)
+		}
 	}
 	db, err := pebble.Open(dir, &pebble.Options{
 		MemTableSize: 1 << 20,
 		Logger:       quietLogger{},
+		ReadOnly:     d.readOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
-	d := &KeyDir{db: db, path: dir, ensureSync: pebble.Sync, mem: map[string]Entry{}}
-	for _, o := range opts {
-		o(d)
-	}
+	d.db = db
 	for e, err := range d.scan(context.Background()) {
 		if err != nil {
 			db.Close()

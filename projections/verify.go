@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
@@ -61,8 +62,13 @@ type ViewsReport struct {
 // was edited, even with its checksum recomputed, differs from the rebuild.
 // It reads dir and the log and writes nothing. Returns a *ViewMismatch for
 // the first difference, an *ApplyError when an event does not fold, or the
-// store's error. progress, if not nil, is called every 100,000 events.
-func VerifyViews(ctx context.Context, store eventstore.Store, dir string, progress func(events uint64, at eventstore.Position)) (ViewsReport, error) {
+// store's error. decode turns a stored event into a domain event as the
+// server's Config.Decode does (opening sealed personal data); nil means
+// NewDecoder().Decode. progress, if not nil, is called every 100,000 events.
+func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode func(typ string, data []byte) (domain.Event, error), progress func(events uint64, at eventstore.Position)) (ViewsReport, error) {
+	if decode == nil {
+		decode = NewDecoder().Decode
+	}
 	rep := ViewsReport{Snapshots: map[string]eventstore.Position{}, Skipped: map[string]string{}}
 	fresh, served := NewViews(), NewViews()
 	heads := make([]*snapshotHeader, len(fresh.all))
@@ -110,7 +116,6 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, progre
 	if err := compare(eventstore.Start); err != nil {
 		return rep, err
 	}
-	decode := NewDecoder().Decode
 	for se, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{Filter: domainFilter()}) {
 		if err != nil {
 			return rep, fmt.Errorf("projections: verify views: read the log after %d: %w", rep.Head, err)

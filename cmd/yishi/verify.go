@@ -17,6 +17,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
@@ -37,6 +38,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer")
 	views := fs.Bool("views", false, "also rebuild every view from the log and compare it with the projection snapshots and with the views a server would serve from them")
 	snapshots := fs.String("snapshots", "", "the projection snapshots for --views (default: STORE/projections for a data directory)")
+	keys := keysFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,16 +93,29 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
 	}
 	if *views {
-		return verifyViews(ctx, store, *snapshots, stdout, stderr)
+		return verifyViews(ctx, store, *snapshots, keysDir(*keys, *spec, ""), stdout, stderr)
 	}
 	return nil
 }
 
 // verifyViews rebuilds the views from the log and compares them with the
-// snapshots in dir (see projections.VerifyViews).
-func verifyViews(ctx context.Context, store eventstore.Store, dir string, stdout, stderr io.Writer) error {
+// snapshots in dir (see projections.VerifyViews), opening sealed personal
+// data with the key store in keys, read-only, as the server's views do.
+func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stderr, "rebuilding the views from the log to compare with %s\n", dir)
-	rep, err := projections.VerifyViews(ctx, store, dir, func(n uint64, at eventstore.Position) {
+	decode := projections.NewDecoder().Decode
+	if _, serr := os.Stat(keys); serr == nil {
+		kd, err := privacy.OpenKeyDir(keys, privacy.ReadOnly())
+		if err != nil {
+			return fmt.Errorf("--keys: %w", err)
+		}
+		sealer := privacy.NewSealer(kd)
+		defer closeSealer(sealer, &err)
+		decode = sealer.Decoder(decode)
+	} else {
+		fmt.Fprintf(stderr, "no key store at %s: personal data is compared sealed\n", keys)
+	}
+	rep, err := projections.VerifyViews(ctx, store, dir, decode, func(n uint64, at eventstore.Position) {
 		fmt.Fprintf(stderr, "  %d events folded (position %d)\n", n, at)
 	})
 	var m *projections.ViewMismatch
