@@ -479,10 +479,27 @@ func TestOwnersTallyPublishesShares(t *testing.T) {
 		}
 		res.decode(t, &d)
 		sh := d.Tally.Shares
-		if sh.Participation.AreaPercent != 100 || !sh.Participation.Met || len(sh.Options) != 2 ||
-			sh.Options[0].AreaPercent != 64 || !sh.Options[0].Met || sh.Options[0].Threshold != "> 1/2" || sh.Options[1].Met {
+		if sh.Participation.AreaPercent != 100 || !sh.Participation.Met || len(sh.Options) != 1 ||
+			sh.Options[0].AreaPercent != 64 || !sh.Options[0].Met || sh.Options[0].Threshold != "> 1/2" {
 			t.Errorf("shares %+v in %s", sh, res.body)
 		}
+	}
+	// Nothing else a resident reads counts the losing side or gives a
+	// unit's area or owners: the register list, the live view, the
+	// organisation.
+	for _, p := range []struct{ path, token string }{
+		{"/v1/register", ""}, {"/v1/register", c.r2}, {base + "/live", c.r2}, {"/v1/communities/hengyuan", c.r2},
+	} {
+		res := e.do(req{method: "GET", path: p.path, token: p.token}).want(t, 200)
+		for _, leak := range []string{"8956", "9000", "area_dm2", `"votes"`, `"heads"`, `"abstentions"`, `"owners"`, `"area_percent":35`} {
+			if bytes.Contains(res.body, []byte(leak)) {
+				t.Errorf("%s shows %s: %s", p.path, leak, res.body)
+			}
+		}
+	}
+	// Staff in scope read the register of units.
+	if res := e.do(req{method: "GET", path: "/v1/communities/hengyuan", token: c.admin}).want(t, 200); !bytes.Contains(res.body, []byte("8956")) {
+		t.Errorf("the admin's organisation lacks the areas: %s", res.body)
 	}
 	// The auditor reads the figures.
 	res := e.do(req{method: "GET", path: path, token: c.auditor}).want(t, 200)

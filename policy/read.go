@@ -90,8 +90,12 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 //     hashes, types and statuses (keys ending in _id, and values shaped
 //     like a UUID or a hex digest);
 //   - a tally under the owners' rules (PRC Civil Code art. 278) shows the
-//     shares against the thresholds instead of area and heads
-//     (OwnersShares).
+//     shares against the thresholds instead of area, heads and votes
+//     (OwnersShares), and a live motion under them drops its count by
+//     choice;
+//   - a unit's exclusive area and its owners (unitKeys) are dropped: with
+//     the areas, an owners' vote's shares would narrow a dissenter to a
+//     unit or two.
 func Public(v any) (json.RawMessage, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -121,6 +125,11 @@ var dropKeys = map[string]bool{
 	"email": true, "address": true, "door": true, "door_number": true, "door_no": true, "room": true,
 	"id_card": true, "id_number": true, "exact_address": true,
 }
+
+// unitKeys are a unit's exclusive area and owners, wherever they appear
+// (the organisation register, its events, the units locked when an
+// owners' vote opened): never in a public answer.
+var unitKeys = map[string]bool{"area_dm2": true, "owners": true}
 
 // personIDKeys hold one person's id.
 var personIDKeys = map[string]bool{
@@ -179,12 +188,13 @@ func public(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		publicTally(t)
+		publicMotion(t)
 		person := personObject(t)
 		for k, val := range t {
 			lk := strings.ToLower(k)
 			_, isList := val.([]any)
 			switch {
-			case dropKeys[lk], personIDKeys[lk], personListKeys[lk] && isList && stringsOnly(val.([]any)):
+			case dropKeys[lk], unitKeys[lk], personIDKeys[lk], personListKeys[lk] && isList && stringsOnly(val.([]any)):
 				delete(t, k)
 			case person && lk == "id":
 				delete(t, k)

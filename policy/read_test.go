@@ -185,7 +185,7 @@ func TestOwnersSharesReplaceAreaAndHeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, leak := range []string{"8956", "area_dm2", "heads\":", "35956", "44000"} {
+	for _, leak := range []string{"8956", "area_dm2", "heads\":", "35956", "44000", "votes", "abstentions", "\"area_percent\":24", "\"heads_percent\":25"} {
 		if strings.Contains(s, leak) {
 			t.Errorf("public tally shows %s: %s", leak, s)
 		}
@@ -207,7 +207,6 @@ func TestOwnersSharesReplaceAreaAndHeads(t *testing.T) {
 		Participation: Share{AreaPercent: 81, HeadsPercent: 80, Threshold: ">= 2/3", Met: true},
 		Options: []OptionShare{
 			{OptionID: "yes", Share: Share{AreaPercent: 75, HeadsPercent: 75, Threshold: "> 1/2", Met: true}},
-			{OptionID: "no", Share: Share{AreaPercent: 24, HeadsPercent: 25, Threshold: "> 1/2", Met: false}},
 		},
 	}
 	gotShares, _ := json.Marshal(out.Tally.Shares)
@@ -215,7 +214,7 @@ func TestOwnersSharesReplaceAreaAndHeads(t *testing.T) {
 	if string(gotShares) != string(wantShares) {
 		t.Errorf("shares %s, want %s", gotShares, wantShares)
 	}
-	if out.Tally.Result != domain.ResultAdopted || len(out.Tally.Options) != 2 || out.Tally.Options[1].Votes != 1 {
+	if out.Tally.Result != domain.ResultAdopted || len(out.Tally.Options) != 2 || out.Tally.Options[1].OptionID != "no" {
 		t.Errorf("tally %s", s)
 	}
 
@@ -223,6 +222,12 @@ func TestOwnersSharesReplaceAreaAndHeads(t *testing.T) {
 	b, _ = facilitator.Answer("hengyuan", "g1", d)
 	if !strings.Contains(string(b), "8956") {
 		t.Errorf("staff lose the figures: %s", b)
+	}
+	// Nothing adopted: no option's share is published.
+	lost := tally
+	lost.Adopted, lost.WinningOptionID, lost.Result = false, "", domain.ResultRejected
+	if s, _ := Shares(lost); len(s.Options) != 0 {
+		t.Errorf("shares of a rejected vote name options: %+v", s)
 	}
 	simple := domain.Tally{Rule: domain.Rule{Kind: domain.RuleSimpleMajority}, Options: []domain.OptionTally{{OptionID: "yes", Votes: 2}}, Result: domain.ResultAdopted}
 	b, _ = Public(projections.Entry{Tally: &simple})
@@ -334,5 +339,32 @@ func BenchmarkPublicRegisterPage(b *testing.B) {
 		if _, err := Public(page); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestUnitsAreaAndOwnersArePrivate (issue 10.12): the public reads no
+// unit's exclusive area or owners, in the register nor in a live owners'
+// motion, whose count by choice it does not read either; staff do.
+func TestUnitsAreaAndOwnersArePrivate(t *testing.T) {
+	org := domain.OrganisationState{Compounds: map[string]domain.Compound{"c1": {CompoundID: "c1", GridID: "g1", Units: map[string]domain.Unit{
+		"u101": {UnitID: "u101", Label: "u101", AreaDM2: 8956, Owners: []domain.Voter{{PersonID: "r1", Name: "张三"}}},
+	}}}}
+	units := []domain.OwnedUnit{{UnitID: "u101", AreaDM2: 8956, Owners: []string{"r1"}}}
+	live := projections.LiveMotion{Rule: domain.Rule{Kind: domain.RuleOwnersMajor}, Status: projections.MotionVoting,
+		Tally: []projections.OptionCount{{OptionID: "no", Votes: 1}}, Abstentions: 1}
+	for name, v := range map[string]any{"organisation": org, "units": units, "live motion": live} {
+		b, err := Public(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, leak := range []string{"8956", "area_dm2", `"owners"`, "votes", "abstentions"} {
+			if strings.Contains(string(b), leak) {
+				t.Errorf("%s: public answer shows %s: %s", name, leak, b)
+			}
+		}
+	}
+	b, _ := facilitator.Answer("hengyuan", "g1", org)
+	if !strings.Contains(string(b), "8956") || !strings.Contains(string(b), "owners") {
+		t.Errorf("staff lose the register: %s", b)
 	}
 }

@@ -10,9 +10,11 @@ import (
 // (PRC Civil Code art. 278) in place of its area and head figures. The law
 // asks that a decision show it met the thresholds: the shares of the
 // exclusive area and of the owners that took part, and of those behind
-// each option. Area and heads, in total and per option, are left out: with
-// the units' areas on the register, a single dissenter's area would name
-// them. Shares are whole percents rounded down, which blurs one unit's area
+// the adopted option. Area and heads, in total and per option, and the
+// votes of every option are left out, and nothing is said of the options
+// that lost: a dissenting side's share or count, beside what a resident
+// knows of the neighbours' flats, would name a single dissenter. (The
+// units' areas and owners are not public either: see Public.) Shares are whole percents rounded down, which blurs one unit's area
 // in all but the smallest compounds; whether a threshold was met is the
 // domain's exact answer (the tally's quorum and its adopted option), so a
 // share of 66 that is met is 2/3 on the dot or a little above.
@@ -20,9 +22,10 @@ type OwnersShares struct {
 	// Participation is who took part against at least 2/3 of the area and
 	// of the owners (and the rule's own quorum, if any).
 	Participation Share `json:"participation"`
-	// Options are the shares of the participating area and owners behind
-	// each option, against more than 1/2 (ordinary matters) or at least 3/4
-	// (major matters).
+	// Options holds the adopted option's share of the participating area
+	// and owners, against more than 1/2 (ordinary matters) or at least 3/4
+	// (major matters); it is empty when nothing was adopted (the tally's
+	// result says why).
 	Options []OptionShare `json:"options"`
 }
 
@@ -67,35 +70,60 @@ func Shares(t domain.Tally) (OwnersShares, bool) {
 			AreaPercent: percent(t.ParticipatingAreaDM2, t.TotalAreaDM2), HeadsPercent: percent(int64(t.ParticipatingHeads), int64(t.TotalHeads)),
 			Threshold: thresholdParticipation, Met: t.QuorumMet,
 		},
-		Options: make([]OptionShare, len(t.Options)),
+		Options: []OptionShare{},
 	}
 	threshold := thresholdOrdinary
 	if t.Rule.Kind == domain.RuleOwnersMajor {
 		threshold = thresholdMajor
 	}
-	for i, o := range t.Options {
-		s.Options[i] = OptionShare{OptionID: o.OptionID, Share: Share{
+	for _, o := range t.Options {
+		if !t.Adopted || t.WinningOptionID != o.OptionID {
+			continue
+		}
+		s.Options = append(s.Options, OptionShare{OptionID: o.OptionID, Share: Share{
 			AreaPercent: percent(o.AreaDM2, t.ParticipatingAreaDM2), HeadsPercent: percent(int64(o.Heads), int64(t.ParticipatingHeads)),
-			Threshold: threshold, Met: t.Adopted && t.WinningOptionID == o.OptionID,
-		}}
+			Threshold: threshold, Met: true,
+		}})
 	}
 	return s, true
 }
 
 // tallyFigures are the area and head figures of an owners' tally that the
-// public answer replaces by its shares.
-var tallyFigures = []string{"total_area_dm2", "participating_area_dm2", "total_heads", "participating_heads"}
+// public answer replaces by its shares, and the abstentions, a count of
+// one choice like an option's votes.
+var tallyFigures = []string{"total_area_dm2", "participating_area_dm2", "total_heads", "participating_heads", "abstentions"}
 
-// publicTally recognises a tally under the owners' rules inside a decoded
-// answer (a register decision's tally, a timeline entry's, the live view's
-// final one, the data of meeting.voting_closed.v1) and replaces its area
-// and head figures by its shares, in place. It reports whether m was one.
-func publicTally(m map[string]any) bool {
+// optionFigures are what an option of an owners' tally counts.
+var optionFigures = []string{"votes", "area_dm2", "heads"}
+
+// ownersRule reports whether m holds a rule under the owners' rules.
+func ownersRule(m map[string]any) bool {
 	rule, ok := m["rule"].(map[string]any)
 	if !ok {
 		return false
 	}
-	if kind, _ := rule["kind"].(string); kind != domain.RuleOwnersOrdinary && kind != domain.RuleOwnersMajor {
+	kind, _ := rule["kind"].(string)
+	return kind == domain.RuleOwnersOrdinary || kind == domain.RuleOwnersMajor
+}
+
+// publicMotion drops, from a live motion under the owners' rules, the
+// count of ballots by choice (its tally and abstentions): the public reads
+// the domain's tally (running, then final) as shares instead.
+func publicMotion(m map[string]any) {
+	if _, isList := m["tally"].([]any); !isList || !ownersRule(m) {
+		return
+	}
+	delete(m, "tally")
+	delete(m, "abstentions")
+}
+
+// publicTally recognises a tally under the owners' rules inside a decoded
+// answer (a register decision's tally, a timeline entry's, the live view's
+// final one, the data of meeting.voting_closed.v1) and replaces its area
+// and head figures and every option's count by its shares, in place. It
+// reports whether m was one.
+func publicTally(m map[string]any) bool {
+	if !ownersRule(m) {
 		return false
 	}
 	_, hasResult := m["result"]
@@ -125,8 +153,9 @@ func publicTally(m map[string]any) bool {
 	if opts, ok := m["options"].([]any); ok {
 		for _, o := range opts {
 			if om, ok := o.(map[string]any); ok {
-				delete(om, "area_dm2")
-				delete(om, "heads")
+				for _, k := range optionFigures {
+					delete(om, k)
+				}
 			}
 		}
 	}
