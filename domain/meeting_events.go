@@ -332,7 +332,7 @@ type MinutesPublished struct {
 	MeetingID string `json:"meeting_id"`
 	Summary   string `json:"summary"`
 	// Document is the SHA-256 reference of the minutes' file, if stored.
-	Document string `json:"document,omitempty"`
+	Document string `json:"document,omitempty" attachment:"ref"`
 	// ObjectionUntil ends the period in which objections are accepted.
 	ObjectionUntil time.Time `json:"objection_until"`
 	At             time.Time `json:"at"`

@@ -13,9 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"syscall"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
@@ -175,13 +177,25 @@ func (s *Server) attachmentPath(sum string) string {
 	return filepath.Join(s.attach, sum[:2], sum)
 }
 
-// getAttachment serves a stored file with the media type its bytes have.
-// Content-addressed files never change, so a browser may keep them, but
-// no shared cache may.
+// attachmentItem matches the item a photo is asked for with:
+// proposal-<uuid>, action-<uuid> or meeting-<uuid>.
+var attachmentItem = regexp.MustCompile(`^(proposal|action|meeting)-(.+)$`)
+
+// getAttachment serves a stored file with the media type its bytes have,
+// to whoever may read the item (?item=proposal-<uuid>, action-<uuid> or
+// meeting-<uuid>) whose events refer to it, as policy.Reader.SeesAttachment
+// says. The item is loaded through the ledger, sealed fields opened: a
+// reference whose key was erased no longer names the file, which is then
+// served to no one through that item. Without an item only an unscoped
+// admin or auditor reads a file. Content-addressed files never change, so
+// a browser may keep them, but no shared cache may.
 func (s *Server) getAttachment(c echo.Context) error {
 	sum := c.Param("sha256")
 	if !sha256Pattern.MatchString(sum) {
 		return fieldErr(kindBadRequest, "sha256", text{"应为 64 位小写十六进制 SHA-256", "want a SHA-256 as 64 lowercase hex digits"})
+	}
+	if err := s.mayReadAttachment(c, sum); err != nil {
+		return err
 	}
 	f, err := os.Open(s.attachmentPath(sum))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -206,4 +220,47 @@ func (s *Server) getAttachment(c echo.Context) error {
 	hdr.Set(headerETag, `"`+sum+`"`)
 	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
 	return nil
+}
+
+// mayReadAttachment refuses the request unless its reader may read the
+// attachment sum through the item it names.
+func (s *Server) mayReadAttachment(c echo.Context, sum string) error {
+	r := readerOf(c)
+	item := c.QueryParam("item")
+	if item == "" {
+		if r.SeesAttachment("", "", "") {
+			return nil
+		}
+		return fieldErr(kindBadRequest, "item", text{"应指明附件所属的议题、行动或会议（proposal-、action- 或 meeting- 加 UUID）",
+			"name the proposal, action or meeting the attachment belongs to (proposal-, action- or meeting- and a UUID)"})
+	}
+	m := attachmentItem.FindStringSubmatch(item)
+	if m == nil {
+		return fieldErr(kindBadRequest, "item", text{"应为 proposal-、action- 或 meeting- 加 UUID", "want proposal-, action- or meeting- and a UUID"})
+	}
+	id, err := parseID("item", m[2])
+	if err != nil {
+		return err
+	}
+	kind := m[1]
+	a, err := s.loadAggregate(c.Request().Context(), kind+"-"+id.String())
+	var re *requestError
+	if errors.As(err, &re) && re.kind == kindNotFound {
+		return fieldErr(kindNotFound, "item", text{"没有这条记录", "no such record"})
+	}
+	if err != nil {
+		return err
+	}
+	if !r.SeesAttachment(kind, a.community, a.grid) {
+		if !r.Authenticated {
+			return refuse(kindUnauthorized, text{"读取此附件需要有效的访问令牌", "reading this attachment needs a valid access token"})
+		}
+		return refuse(kindForbidden, text{"令牌的范围不包括此附件所属的记录", "the token's scope does not cover the record this attachment belongs to"})
+	}
+	for _, ev := range a.events {
+		if slices.Contains(domain.Attachments(ev), sum) {
+			return nil
+		}
+	}
+	return fieldErr(kindNotFound, "item", text{"这条记录没有这个附件", "the record has no such attachment"})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/yishi-civic/yishi/auth"
 )
@@ -88,7 +89,8 @@ func TestPhotoMetadataStripped(t *testing.T) {
 	if a.OriginalSHA256 != hex.EncodeToString(origSum[:]) {
 		t.Errorf("original_sha256 %s, want the uploaded bytes' hash", a.OriginalSHA256)
 	}
-	got := e.do(req{method: "GET", path: "/v1/attachments/" + a.SHA256}).want(t, 200)
+	auditor := e.token(auth.RoleAuditor, auth.Scope{}, "")
+	got := e.do(req{method: "GET", path: "/v1/attachments/" + a.SHA256, token: auditor}).want(t, 200)
 	storedSum := sha256.Sum256(got.body)
 	if a.SHA256 != hex.EncodeToString(storedSum[:]) || a.SHA256 == a.OriginalSHA256 {
 		t.Errorf("sha256 %s is not the stored bytes' hash", a.SHA256)
@@ -149,5 +151,90 @@ func TestPNGMetadataStripped(t *testing.T) {
 	}
 	if !bytes.Equal(out, pngBytes) {
 		t.Fatalf("stripped PNG differs from the plain one:\n%q\n%q", out, pngBytes)
+	}
+}
+
+// TestAttachmentReadPolicy: a photo is served only through an item whose
+// events refer to it, to whoever may read that item; a photo whose
+// reference was erased is no longer served through its item.
+func TestAttachmentReadPolicy(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
+	outsider := e.tokenNamed(auth.RoleResident, auth.Scope{Community: "hengyuan", Grid: "g2"}, "r9", "赵六")
+	upload := func(body []byte, ct string) Attachment {
+		var a Attachment
+		e.do(req{method: "POST", path: "/v1/attachments", token: c.r1, body: body, header: map[string]string{"Content-Type": ct}}).want(t, 201).decode(t, &a)
+		return a
+	}
+	png, jpg := upload(pngBytes, "image/png"), upload(jpegWithGPS(t), "image/jpeg")
+	submit := func(tok, title, photo string) string {
+		return e.write(t, tok, "/v1/proposals", map[string]any{
+			"community_id": "hengyuan", "grid_id": "g1", "title": title, "text": "见照片", "category": "环境",
+			"place": "3号院", "photos": []string{photo}, "channel": "photo_report",
+		}, 201).ID
+	}
+	p1 := submit(c.r1, "车棚杂物", jpg.SHA256)
+	p2 := submit(c.r2, "路灯不亮", png.SHA256)
+	mid := e.write(t, c.facilitator, "/v1/meetings", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "楼院议事", "place": "3号院", "starts_at": soon(24 * time.Hour), "format": "courtyard",
+	}, 201).ID
+	e.write(t, c.facilitator, "/v1/meetings/"+mid+"/open", nil, 200)
+	e.write(t, c.facilitator, "/v1/meetings/"+mid+"/adjourn", nil, 200)
+	e.write(t, c.facilitator, "/v1/meetings/"+mid+"/minutes", map[string]string{"summary": "纪要", "document": png.SHA256, "objection_until": soon(7 * 24 * time.Hour)}, 200)
+
+	get := func(sum, item, tok string) response {
+		path := "/v1/attachments/" + sum
+		if item != "" {
+			path += "?item=" + item
+		}
+		return e.do(req{method: "GET", path: path, token: tok})
+	}
+	served := func(r response, want []byte) {
+		t.Helper()
+		r.want(t, 200)
+		if !bytes.Equal(r.body, want) {
+			t.Fatalf("served %d bytes, not the stored photo", len(r.body))
+		}
+	}
+	namesItem := func(r response, status int, slug string) {
+		t.Helper()
+		r.wantProblem(t, status, slug)
+		if !bytes.Contains(r.body, []byte(`"item"`)) {
+			t.Fatalf("the refusal does not name item: %s", r.body)
+		}
+	}
+
+	// Without an item: refused to all but unscoped admins and auditors.
+	namesItem(get(png.SHA256, "", ""), 400, "bad-request")
+	namesItem(get(png.SHA256, "", c.r1), 400, "bad-request")
+	namesItem(get(png.SHA256, "", c.admin), 400, "bad-request")
+	served(get(png.SHA256, "", c.auditor), pngBytes)
+	served(get(png.SHA256, "", root), pngBytes)
+	// A proposal's photos are public, as its story is.
+	served(get(png.SHA256, "proposal-"+p2, ""), pngBytes)
+	// The wrong item, an unknown one, a malformed one.
+	namesItem(get(png.SHA256, "proposal-"+p1, ""), 404, "not-found")
+	namesItem(get(png.SHA256, "proposal-"+p1, c.auditor), 404, "not-found")
+	namesItem(get(png.SHA256, "action-"+p2, ""), 404, "not-found")
+	namesItem(get(png.SHA256, "proposal-00000000-0000-4000-8000-000000000000", ""), 404, "not-found")
+	namesItem(get(png.SHA256, "photo-"+p2, ""), 400, "bad-request")
+	namesItem(get(png.SHA256, "proposal-x", ""), 400, "bad-request")
+	// A meeting's document: its scope only.
+	get(png.SHA256, "meeting-"+mid, "").wantProblem(t, 401, "unauthorized")
+	get(png.SHA256, "meeting-"+mid, outsider).wantProblem(t, 403, "forbidden")
+	get(png.SHA256, "meeting-"+mid, c.otherFacilitator).wantProblem(t, 403, "forbidden")
+	served(get(png.SHA256, "meeting-"+mid, c.r2), pngBytes)
+
+	// The author is erased: the reference of their photo with them.
+	stored := get(jpg.SHA256, "proposal-"+p1, "").want(t, 200).body
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200)
+	namesItem(get(jpg.SHA256, "proposal-"+p1, ""), 404, "not-found")
+	namesItem(get(jpg.SHA256, "proposal-"+p1, c.auditor), 404, "not-found")
+	// Another item's photo stays.
+	served(get(png.SHA256, "proposal-"+p2, ""), pngBytes)
+	if len(stored) == 0 {
+		t.Fatal("the photo was empty before the erasure")
 	}
 }

@@ -217,7 +217,7 @@ func TestAttachments(t *testing.T) {
 	if again != a {
 		t.Fatalf("same bytes, different address: %+v vs %+v", again, a)
 	}
-	got := e.do(req{method: "GET", path: a.URL}).want(t, 200)
+	got := e.do(req{method: "GET", path: a.URL, token: auditor}).want(t, 200)
 	if got.header.Get("Content-Type") != "image/png" || !bytes.Equal(got.body, pngBytes) {
 		t.Fatalf("served %q, %d bytes", got.header.Get("Content-Type"), len(got.body))
 	}
@@ -227,7 +227,7 @@ func TestAttachments(t *testing.T) {
 	post("", "image/png", pngBytes).wantProblem(t, 401, "unauthorized")
 	post(auditor, "image/png", pngBytes).wantProblem(t, 403, "forbidden")
 	e.do(req{method: "GET", path: "/v1/attachments/abc"}).wantProblem(t, 400, "bad-request")
-	e.do(req{method: "GET", path: "/v1/attachments/" + strings.Repeat("0", 64)}).wantProblem(t, 404, "not-found")
+	e.do(req{method: "GET", path: "/v1/attachments/" + strings.Repeat("0", 64), token: auditor}).wantProblem(t, 404, "not-found")
 }
 
 func TestRateLimitPerToken(t *testing.T) {
@@ -554,7 +554,7 @@ func TestSaveAttachment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := e.do(req{method: "GET", path: "/v1/attachments/" + sum}).want(t, 200)
+	got := e.do(req{method: "GET", path: "/v1/attachments/" + sum, token: e.token(auth.RoleAdmin, auth.Scope{}, "")}).want(t, 200)
 	if !bytes.Equal(got.body, pngBytes) {
 		t.Fatal("served bytes differ")
 	}

@@ -237,3 +237,22 @@ func stringsOnly(l []any) bool {
 	}
 	return true
 }
+
+// SeesAttachment reports whether r may read a stored attachment (a photo,
+// evidence, a minutes' document) that an item of kind ("proposal",
+// "action" or "meeting") in community and grid refers to. Proposals' and
+// actions' stories are public, and so are their photos; a meeting's
+// attachments are read within the meeting's scope. kind "" is an
+// attachment no item is named for: only an unscoped admin or auditor may
+// read it (an upload not yet referred to, an audit of the store).
+func (r Reader) SeesAttachment(kind, community, grid string) bool {
+	switch kind {
+	case "proposal", "action":
+		return true
+	case "meeting":
+		return r.Covers(community, grid)
+	case "":
+		return r.Authenticated && r.Scope == (auth.Scope{}) && (r.Role == auth.RoleAdmin || r.Role == auth.RoleAuditor)
+	}
+	return false
+}

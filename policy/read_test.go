@@ -368,3 +368,33 @@ func TestUnitsAreaAndOwnersArePrivate(t *testing.T) {
 		t.Errorf("staff lose the register: %s", b)
 	}
 }
+
+// TestSeesAttachment: proposals' and actions' photos are public, a
+// meeting's attachments are read within its scope, and a file no item is
+// named for only by an unscoped admin or auditor.
+func TestSeesAttachment(t *testing.T) {
+	g1 := auth.Scope{Community: "c", Grid: "g1"}
+	g2 := auth.Scope{Community: "c", Grid: "g2"}
+	for _, tc := range []struct {
+		r          Reader
+		kind       string
+		want       bool
+		whoAndWhat string
+	}{
+		{Anonymous, "proposal", true, "public, proposal"},
+		{Anonymous, "action", true, "public, action"},
+		{Anonymous, "meeting", false, "public, meeting"},
+		{Reader{true, auth.RoleResident, g2}, "meeting", false, "resident of another grid, meeting"},
+		{Reader{true, auth.RoleResident, g1}, "meeting", true, "resident of the grid, meeting"},
+		{Reader{true, auth.RoleResident, g1}, "", false, "resident, no item"},
+		{Reader{true, auth.RoleAdmin, auth.Scope{Community: "c"}}, "", false, "community admin, no item"},
+		{Reader{true, auth.RoleAdmin, auth.Scope{}}, "", true, "unscoped admin, no item"},
+		{Reader{true, auth.RoleAuditor, auth.Scope{}}, "", true, "unscoped auditor, no item"},
+		{Reader{true, auth.RoleFacilitator, auth.Scope{}}, "", false, "unscoped facilitator, no item"},
+		{Reader{true, auth.RoleAdmin, auth.Scope{}}, "organisation", false, "unknown kind"},
+	} {
+		if got := tc.r.SeesAttachment(tc.kind, "c", "g1"); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.whoAndWhat, got, tc.want)
+		}
+	}
+}
