@@ -41,7 +41,9 @@ type Attachment struct {
 	OriginalSHA256 string `json:"original_sha256"`
 	ContentType    string `json:"content_type"`
 	Size           int64  `json:"size"`
-	URL            string `json:"url"`
+	// URL is where the file is served; anyone but an unscoped admin or
+	// auditor appends ?item= and the stream of a record referring to it.
+	URL string `json:"url"`
 }
 
 // postAttachment stores the request body (a photo, sent raw with its media
