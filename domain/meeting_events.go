@@ -331,7 +331,8 @@ type MeetingAdjourned struct {
 type MinutesPublished struct {
 	MeetingID string `json:"meeting_id"`
 	Summary   string `json:"summary"`
-	// Document is the SHA-256 reference of the minutes' file, if stored.
+	// Document is the SHA-256 reference of the minutes' file, if stored;
+	// the tag attachment:"ref" lets the meeting's readers fetch it.
 	Document string `json:"document,omitempty" attachment:"ref"`
 	// ObjectionUntil ends the period in which objections are accepted.
 	ObjectionUntil time.Time `json:"objection_until"`

@@ -1,10 +1,5 @@
 package domain
 
-import (
-	"reflect"
-	"strings"
-)
-
 // Personal data in events is marked, not handled, here: the domain stays
 // free of keys and crypto. A string or []string field of an event (or of a
 // struct inside one) that holds personal information carries the struct
@@ -29,59 +24,3 @@ import (
 //
 // Ids (person_id, voter_id, ...) are never sealed: they are pseudonyms
 // that keep counts, tallies and links right after an erasure.
-
-// Attachments returns the attachment references ev holds (photos,
-// evidence, a minutes' document): the string and []string fields, at any
-// depth, tagged pii:"photo,..." or attachment:"ref". A reference whose key
-// was erased reads as the erased marker once opened, so it is no longer
-// among them.
-func Attachments(ev Event) []string {
-	var out []string
-	collectAttachments(reflect.ValueOf(ev), &out)
-	return out
-}
-
-func collectAttachments(v reflect.Value, out *[]string) {
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			fv := v.Field(i)
-			if !attachmentField(f) {
-				collectAttachments(fv, out)
-				continue
-			}
-			switch {
-			case fv.Kind() == reflect.String && fv.String() != "":
-				*out = append(*out, fv.String())
-			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
-				for j := range fv.Len() {
-					*out = append(*out, fv.Index(j).String())
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			collectAttachments(v.Index(i), out)
-		}
-	}
-}
-
-// attachmentField reports whether f holds attachment references.
-func attachmentField(f reflect.StructField) bool {
-	if f.Tag.Get("attachment") == "ref" {
-		return true
-	}
-	kind, _, _ := strings.Cut(f.Tag.Get("pii"), ",")
-	return kind == "photo"
-}

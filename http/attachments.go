@@ -12,8 +12,10 @@ import (
 	nethttp "net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/labstack/echo/v4"
@@ -260,9 +262,65 @@ func (s *Server) mayReadAttachment(c echo.Context, sum string) error {
 		return refuse(kindForbidden, text{"令牌的范围不包括此附件所属的记录", "the token's scope does not cover the record this attachment belongs to"})
 	}
 	for _, ev := range a.events {
-		if slices.Contains(domain.Attachments(ev), sum) {
+		if slices.Contains(attachmentsOf(ev), sum) {
 			return nil
 		}
 	}
 	return fieldErr(kindNotFound, "item", text{"这条记录没有这个附件", "the record has no such attachment"})
+}
+
+// attachmentsOf returns the attachment references ev holds (photos,
+// evidence, a minutes' document): the string and []string fields, at any
+// depth, tagged pii:"photo,..." or attachment:"ref". A reference whose key
+// was erased reads as the erased marker once opened, so it is no longer
+// among them.
+func attachmentsOf(ev domain.Event) []string {
+	var out []string
+	collectAttachments(reflect.ValueOf(ev), &out)
+	return out
+}
+
+func collectAttachments(v reflect.Value, out *[]string) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fv := v.Field(i)
+			if !attachmentField(f) {
+				collectAttachments(fv, out)
+				continue
+			}
+			switch {
+			case fv.Kind() == reflect.String && fv.String() != "":
+				*out = append(*out, fv.String())
+			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+				for j := range fv.Len() {
+					*out = append(*out, fv.Index(j).String())
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			collectAttachments(v.Index(i), out)
+		}
+	}
+}
+
+// attachmentField reports whether f holds attachment references.
+func attachmentField(f reflect.StructField) bool {
+	if f.Tag.Get("attachment") == "ref" {
+		return true
+	}
+	kind, _, _ := strings.Cut(f.Tag.Get("pii"), ",")
+	return kind == "photo"
 }

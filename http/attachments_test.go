@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/domain"
 )
 
 // TestAttachmentDirectorySynced checks that an upload is answered only after
@@ -236,5 +237,23 @@ func TestAttachmentReadPolicy(t *testing.T) {
 	served(get(png.SHA256, "proposal-"+p2, ""), pngBytes)
 	if len(stored) == 0 {
 		t.Fatal("the photo was empty before the erasure")
+	}
+}
+
+// TestAttachmentsOf finds the references of photos, evidence and a
+// minutes' document, and nothing else.
+func TestAttachmentsOf(t *testing.T) {
+	for _, tc := range []struct {
+		ev   domain.Event
+		want []string
+	}{
+		{domain.ProposalSubmitted{Title: "t", Photos: []string{"a", "b"}}, []string{"a", "b"}},
+		{domain.ActionCompleted{Evidence: []string{"e"}, Note: "n"}, []string{"e"}},
+		{domain.MinutesPublished{Summary: "s", Document: "d"}, []string{"d"}},
+		{domain.MinutesPublished{Summary: "s"}, nil},
+	} {
+		if got := attachmentsOf(tc.ev); !slices.Equal(got, tc.want) {
+			t.Errorf("%T: %v, want %v", tc.ev, got, tc.want)
+		}
 	}
 }
