@@ -21,7 +21,7 @@ const (
 	piiEmail     = "zhangsan@example.com"
 )
 
-var piiLeaks = []string{piiPhone, piiWidePhone, "37000011111", piiDoor, "1502", "1503", piiIDNumber, piiEmail}
+var piiLeaks = []string{piiPhone, piiWidePhone, "37000011111", piiDoor, "单元1502", "2-1503", piiIDNumber, piiEmail}
 
 // secretMeeting is a meeting of grid g1 with personal data in every free
 // text and a secret vote: r1 votes yes, then changes to no; r2 votes yes.
