@@ -45,15 +45,20 @@ func (s *Server) getAggregate(c echo.Context, stream string) error {
 	}
 	r := p.reader()
 	out := Aggregate{Stream: stream, Revision: a.revision, Events: make([]AggregateEvent, len(a.events))}
+	types, bodies := make([]string, len(a.events)), make([]json.RawMessage, len(a.events))
 	for i, ev := range a.events {
 		typ, body, err := domain.Encode(ev)
 		if err != nil {
 			return fmt.Errorf("encode %T: %w", ev, err)
 		}
-		if body, err = r.EventData(typ, body, a.community, grid); err != nil {
-			return fmt.Errorf("read %s@%d: %w", stream, i, err)
-		}
-		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: typ, Data: body}
+		types[i], bodies[i] = typ, body
+	}
+	bodies, err = r.StreamData(types, bodies, a.community, grid)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", stream, err)
+	}
+	for i := range bodies {
+		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: types[i], Data: bodies[i]}
 	}
 	c.Response().Header().Set(headerETag, etag(a.revision))
 	return c.JSON(nethttp.StatusOK, out)

@@ -497,7 +497,15 @@ func TestOwnersTallyPublishesShares(t *testing.T) {
 			}
 		}
 	}
-	// Staff in scope read the register of units.
+	// The meeting's record keeps its ballots, without their choices.
+	if res := e.do(req{method: "GET", path: base, token: c.r2}).want(t, 200); bytes.Contains(res.body, []byte(`"option_id":"no","secret"`)) ||
+		bytes.Contains(res.body, []byte(`"option_id":"yes","secret"`)) || bytes.Count(res.body, []byte("meeting.vote_cast.v1")) != 3 {
+		t.Errorf("the meeting's ballots: %s", res.body)
+	}
+	// Staff in scope read the register of units and the ballots' choices.
+	if res := e.do(req{method: "GET", path: base, token: c.facilitator}).want(t, 200); !bytes.Contains(res.body, []byte(`"option_id":"no","secret"`)) {
+		t.Errorf("the facilitator's meeting lacks the choices: %s", res.body)
+	}
 	if res := e.do(req{method: "GET", path: "/v1/communities/hengyuan", token: c.admin}).want(t, 200); !bytes.Contains(res.body, []byte("8956")) {
 		t.Errorf("the admin's organisation lacks the areas: %s", res.body)
 	}

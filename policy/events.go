@@ -38,6 +38,42 @@ func (r Reader) EventData(typ string, data json.RawMessage, community, grid stri
 	return PublicJSON(data)
 }
 
+// StreamData is EventData over the events of one stream, in order (types
+// and data side by side). Besides, for a reader who gets the public
+// answer, a ballot on a motion under the owners' rules (PRC Civil Code
+// art. 278) loses its choice: counted, the choices would give each
+// option's votes, which with the units' areas name a dissenter; the
+// public reads the closing tally's shares instead.
+func (r Reader) StreamData(types []string, data []json.RawMessage, community, grid string) ([]json.RawMessage, error) {
+	owners := map[string]bool{}
+	out := make([]json.RawMessage, len(data))
+	for i, d := range data {
+		var m map[string]any
+		if json.Unmarshal(d, &m) == nil {
+			id, _ := m["motion_id"].(string)
+			if _, hasRule := m["rule"]; hasRule && id != "" {
+				owners[id] = ownersRule(m)
+			}
+			if ballotTypes[types[i]] && owners[id] && !r.SeesPersonalData(community, grid) {
+				for _, k := range choiceKeys {
+					delete(m, k)
+				}
+				b, err := json.Marshal(m)
+				if err != nil {
+					return nil, fmt.Errorf("redact %s: %w", types[i], err)
+				}
+				d = b
+			}
+		}
+		b, err := r.EventData(types[i], d, community, grid)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
 // BallotData returns an event's data with the choice of a secret ballot
 // dropped unless r sees ballots, and nothing else changed: for answers that
 // are the reader's own data (a person's export, PIPL art. 45), where

@@ -398,3 +398,28 @@ func TestSeesAttachment(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamDataHidesOwnersChoices (issue 10.12): in a meeting's record,
+// the public does not read the choice of a ballot on an owners' motion
+// (counted, it gives each option's votes); other open ballots keep theirs,
+// and staff read them all.
+func TestStreamDataHidesOwnersChoices(t *testing.T) {
+	types := []string{"meeting.motion_tabled.v1", "meeting.motion_tabled.v1", "meeting.vote_cast.v1", "meeting.vote_cast.v1"}
+	data := []json.RawMessage{
+		json.RawMessage(`{"motion_id":"mo1","rule":{"kind":"owners_ordinary"}}`),
+		json.RawMessage(`{"motion_id":"mo2","rule":{"kind":"simple_majority"}}`),
+		json.RawMessage(`{"motion_id":"mo1","voter_id":"r1","option_id":"no","secret":false}`),
+		json.RawMessage(`{"motion_id":"mo2","voter_id":"r1","option_id":"no","secret":false}`),
+	}
+	out, err := Anonymous.StreamData(types, data, "hengyuan", "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out[2]), "option_id") || !strings.Contains(string(out[3]), `"option_id":"no"`) {
+		t.Errorf("public ballots: %s, %s", out[2], out[3])
+	}
+	out, _ = facilitator.StreamData(types, data, "hengyuan", "g1")
+	if !strings.Contains(string(out[2]), `"option_id":"no"`) {
+		t.Errorf("staff lose the choice: %s", out[2])
+	}
+}
