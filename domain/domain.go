@@ -81,3 +81,20 @@ func foldEvents[S any, P interface {
 	}
 	return s
 }
+
+// PlaceOf returns the community and grid that an aggregate's first event
+// places it in: empty for events that start no aggregate, and an empty grid
+// for a community's organisation.
+func PlaceOf(first Event) (community, grid string) {
+	switch e := first.(type) {
+	case ProposalSubmitted:
+		return e.CommunityID, e.GridID
+	case MeetingScheduled:
+		return e.CommunityID, e.GridID
+	case ActionAssigned:
+		return e.CommunityID, e.GridID
+	case CommunityRegistered:
+		return e.CommunityID, ""
+	}
+	return "", ""
+}

@@ -21,21 +21,6 @@ type aggregate struct {
 	events          []domain.Event
 }
 
-// placeOf says where the aggregate a stream's first event starts lives.
-func placeOf(first domain.Event) (community, grid string) {
-	switch e := first.(type) {
-	case domain.ProposalSubmitted:
-		return e.CommunityID, e.GridID
-	case domain.MeetingScheduled:
-		return e.CommunityID, e.GridID
-	case domain.ActionAssigned:
-		return e.CommunityID, e.GridID
-	case domain.CommunityRegistered:
-		return e.CommunityID, ""
-	}
-	return "", ""
-}
-
 // noSuchRecord is the refusal of a command or read on a stream with no
 // events.
 func noSuchRecord() error { return refuse(kindNotFound, text{"没有这条记录", "no such record"}) }
@@ -50,7 +35,7 @@ func (s *Server) loadAggregate(ctx context.Context, stream string) (aggregate, e
 		return aggregate{}, noSuchRecord()
 	}
 	a := aggregate{revision: rev, events: events}
-	a.community, a.grid = placeOf(events[0])
+	a.community, a.grid = domain.PlaceOf(events[0])
 	return a, nil
 }
 
@@ -77,7 +62,7 @@ func (s *Server) place(ctx context.Context, stream string) (aggregate, error) {
 		if err != nil {
 			return aggregate{}, fmt.Errorf("decode %s@0: %w", stream, err)
 		}
-		a.community, a.grid = placeOf(first)
+		a.community, a.grid = domain.PlaceOf(first)
 		s.placesMu.Lock()
 		if len(s.places) >= maxPlaces {
 			clear(s.places)

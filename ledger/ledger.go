@@ -340,7 +340,7 @@ func (l *Ledger) checkFollowUps(ctx context.Context, stream string, all, events 
 		if len(history) == 0 {
 			continue
 		}
-		community, grid := placeOf(history[0])
+		community, grid := domain.PlaceOf(history[0])
 		if err := sameCommunity("", communityOf(all), community); err != nil {
 			return err
 		}

@@ -262,22 +262,6 @@ func communityOf(events []domain.Event) string {
 	if len(events) == 0 {
 		return ""
 	}
-	c, _ := placeOf(events[0])
+	c, _ := domain.PlaceOf(events[0])
 	return c
-}
-
-// placeOf returns the community and grid an aggregate's first event places
-// it in.
-func placeOf(first domain.Event) (community, grid string) {
-	switch e := first.(type) {
-	case domain.ProposalSubmitted:
-		return e.CommunityID, e.GridID
-	case domain.MeetingScheduled:
-		return e.CommunityID, e.GridID
-	case domain.ActionAssigned:
-		return e.CommunityID, e.GridID
-	case domain.CommunityRegistered:
-		return e.CommunityID, ""
-	}
-	return "", ""
 }
