@@ -1,12 +1,10 @@
 package http
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +12,6 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/internal/tmpfs"
 )
-
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // TestDiskFullAnswers runs the service on a small tmpfs and fills it: writes
 // and uploads are refused with 507 problem+json (not 400, not a dead
@@ -41,7 +21,7 @@ func (b *lockedBuffer) String() string {
 func TestDiskFullAnswers(t *testing.T) {
 	const mib = 1 << 20
 	dir := tmpfs.Mount(t, 128*mib)
-	var logs lockedBuffer
+	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	e := mustServeIn(t, filepath.Join(dir, "data"), []pebble.Option{pebble.WithSpace(64*mib, 32*mib), pebble.WithLogger(logger)},
 		func(c *Config) { c.Logger = logger })
