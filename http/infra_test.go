@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -441,20 +442,27 @@ func TestServeShutsDownWithOpenStreams(t *testing.T) {
 // echoPath turns "/v1/tokens/{id}" into echo's "/v1/tokens/:id".
 var paramPattern = regexp.MustCompile(`\{([^}]+)\}`)
 
-func TestOpenAPIMatchesRouter(t *testing.T) {
-	e := mustServe(t)
+// mustOpenAPI reads docs/openapi.yaml into its OpenAPI 3 model.
+func mustOpenAPI(tb testing.TB) *libopenapi.DocumentModel[v3.Document] {
+	tb.Helper()
 	b, err := os.ReadFile("../docs/openapi.yaml")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	doc, err := libopenapi.NewDocument(b)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	model, err := doc.BuildV3Model()
 	if err != nil {
-		t.Fatalf("openapi.yaml: %v", err)
+		tb.Fatalf("openapi.yaml: %v", err)
 	}
+	return model
+}
+
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	e := mustServe(t)
+	model := mustOpenAPI(t)
 	if v := model.Model.Version; !strings.HasPrefix(v, "3.1") {
 		t.Fatalf("openapi version %s, want 3.1", v)
 	}
