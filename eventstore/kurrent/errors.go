@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -49,6 +50,12 @@ func (s *Store) translate(ctx context.Context, c *conn, op string, err error) er
 		}
 	}
 	if sentinel == nil && errors.Is(err, errStuck) {
+		sentinel = eventstore.ErrUnavailable
+	}
+	// A gRPC stream whose connection broke answers Send with a bare io.EOF
+	// (the real status only comes from the next Recv, which the client does
+	// not make); the client reports it as an unknown error.
+	if sentinel == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
 		sentinel = eventstore.ErrUnavailable
 	}
 	if sentinel == nil {

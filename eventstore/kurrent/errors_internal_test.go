@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -40,5 +42,28 @@ func TestServerSizeLimitIsTooLarge(t *testing.T) {
 	}
 	if got := s.translate(context.Background(), c, "op", nil); got != nil {
 		t.Errorf("translate(nil) = %v, want nil", got)
+	}
+}
+
+// TestBrokenStreamIsUnavailable covers a gRPC stream whose connection broke
+// between two sends: Send answers a bare io.EOF, which the client wraps in
+// an unknown-code error. The flaky outage test first showed it.
+func TestBrokenStreamIsUnavailable(t *testing.T) {
+	srv := kurrenttest.MustStart(t)
+	s, err := Open(context.Background(), srv.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.calls.Done()
+	for _, cause := range []error{io.EOF, io.ErrUnexpectedEOF} {
+		err := fmt.Errorf("could not send append request. Reason: %w", cause)
+		if got := s.translate(context.Background(), c, "append to meeting-o", err); !errors.Is(got, eventstore.ErrUnavailable) {
+			t.Errorf("translate(%v) = %v, want ErrUnavailable", err, got)
+		}
 	}
 }
