@@ -81,6 +81,17 @@ func init() {
 	register[ActionCancelled]()
 
 	register[DataErased]()
+
+	register[ItemFollowed]()
+	register[ItemUnfollowed]()
+	register[NotificationSettingsChanged]()
+	register[PushDeviceRegistered]()
+	register[PushDeviceRemoved]()
+	register[InboxSeen]()
+	register[NotificationSent]()
+	register[NotificationFailed]()
+	register[NotificationGaveUp]()
+	register[ReminderRaised]()
 }
 
 // EventTypes returns every current event type, sorted.

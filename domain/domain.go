@@ -55,6 +55,12 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 		return decideAction(FoldAction(history), cmd, now)
 	case "erasure":
 		return decideErasure(FoldErasure(history), cmd, now)
+	case "subscriber":
+		return decideSubscriber(FoldSubscriber(history), cmd, now)
+	case "notification":
+		return decideNotification(FoldNotification(history), cmd, now)
+	case "reminder":
+		return decideReminder(history, cmd, now)
 	}
 	return nil, unknownCommand(cmd)
 }

@@ -97,6 +97,12 @@ func fold(stream string, events []Event) any {
 		return FoldMeeting(events)
 	case "action":
 		return FoldAction(events)
+	case "subscriber":
+		return FoldSubscriber(events)
+	case "notification":
+		return FoldNotification(events)
+	case "reminder":
+		return len(events)
 	}
 	panic("no aggregate for " + stream)
 }

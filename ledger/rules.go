@@ -39,6 +39,8 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 		return sameCommunity("meeting_id", c.CommunityID, m.CommunityID)
 	case domain.VerifyAction:
 		return l.checkVerifier(ctx, domain.FoldAction(history), c)
+	case domain.FollowItem:
+		return l.checkExists(ctx, c.Item, "item")
 	case domain.AddAgendaItem:
 		if c.ProposalID == "" {
 			return nil
@@ -264,4 +266,18 @@ func communityOf(events []domain.Event) string {
 	}
 	c, _ := domain.PlaceOf(events[0])
 	return c
+}
+
+// checkExists refuses a command about an item whose stream holds no events
+// (following a proposal that was never submitted).
+func (l *Ledger) checkExists(ctx context.Context, stream, field string) error {
+	_, rev, err := l.Load(ctx, stream)
+	if err != nil {
+		return err
+	}
+	if rev < 0 {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "item_not_found", Field: field,
+			Message: "there is no such item", MessageZH: "没有这个条目"}
+	}
+	return nil
 }

@@ -184,3 +184,10 @@ func TestVerifiersOfADecisionWithoutAProposal(t *testing.T) {
 	mustRun(t, l, domain.VerifyAction{ActionID: aid, Verifier: domain.Voter{PersonID: "v2", Name: "乙"}, Satisfied: true,
 		RecordedBy: "worker-1", Method: domain.VerifiedOnAVisit, Note: "入户回访，乙表示满意"})
 }
+
+func TestFollowAnItemThatExists(t *testing.T) {
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	p := uuid.NewString()
+	mustRun(t, l, submit(p), domain.FollowItem{PersonID: "resident-9", Item: domain.ProposalStream(p)})
+	refused(t, l, domain.FollowItem{PersonID: "resident-9", Item: domain.ProposalStream(uuid.NewString())}, ledger.Options{}, "item_not_found", "item")
+}
