@@ -154,9 +154,13 @@ func (d *loader) parkingLines() error {
 	fac := actorOf(head, "facilitator")
 	author := hyResidents[4]
 	d.later(10 * 24 * time.Hour)
+	road, err := d.snapshot("西院主路 两侧停车")
+	if err != nil {
+		return err
+	}
 	if err := d.do(actorOf(author, "resident"), domain.SubmitProposal{ProposalID: pid, CommunityID: Hengyuan, GridID: hyGrid(2), CompoundID: hyWestCompound,
 		Title: "院内道路窄，车辆经常剐蹭", Text: "西院主路两边都停车，会车困难，上个月有三辆车被剐蹭。希望重新规划停车位。",
-		Category: "traffic", Place: "衡苑西院主路", Channel: domain.ChannelOnline, Author: partyOf(author)}); err != nil {
+		Category: "traffic", Place: "衡苑西院主路", Channel: domain.ChannelOnline, Photos: []string{road}, Author: partyOf(author)}); err != nil {
 		return err
 	}
 	for _, r := range hyResidents[5:9] {
@@ -229,13 +233,17 @@ func (d *loader) parkingLines() error {
 		return err
 	}
 	d.later(6 * 24 * time.Hour)
+	halfway, err := d.snapshot("西院 单侧禁停线")
+	if err != nil {
+		return err
+	}
 	lines, err := d.snapshot("西院 新划停车线")
 	if err != nil {
 		return err
 	}
 	if err := d.all(fac,
 		domain.StartAction{ActionID: aid},
-		domain.ReportProgress{ActionID: aid, Percent: 50, Note: "主路单侧禁停线已划"},
+		domain.ReportProgress{ActionID: aid, Percent: 50, Note: "主路单侧禁停线已划", Photos: []string{halfway}},
 	); err != nil {
 		return err
 	}

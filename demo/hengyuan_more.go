@@ -228,3 +228,24 @@ func (d *loader) maintenanceFund() error {
 		domain.PublishMinutes{MeetingID: mid, Summary: "业主大会表决动用专项维修资金修缮屋面，结果见公示。", ObjectionUntil: d.now.Add(7 * 24 * time.Hour)},
 	)
 }
+
+// winterCouncil: the opinions of the talks still waiting for a meeting go
+// on the agenda of 衡苑's first council of 2027, so that the board shows
+// what comes next and the home page a meeting coming up. Its date is
+// fixed, like every date of the demo.
+func (d *loader) winterCouncil() error {
+	mid := ID("hy/council/2027-01")
+	worker := hyWorkers[4]
+	fac := actorOf(worker, "facilitator")
+	cmds := []domain.Command{
+		domain.ScheduleMeeting{MeetingID: mid, CommunityID: Hengyuan, GridID: hyGrid(6), Title: "衡苑社区2027年第一次居民议事会", Place: "衡苑社区网格之家",
+			StartsAt: time.Date(2027, 1, 16, 1, 30, 0, 0, time.UTC), Format: domain.FormatCouncil, Facilitator: worker},
+	}
+	for i, op := range []struct {
+		n     int
+		title string
+	}{{5, "快递堆放在单元门口怎么办"}, {11, "小区路面坑洼的修补"}, {23, "开设老年人智能手机课"}} {
+		cmds = append(cmds, domain.AddAgendaItem{MeetingID: mid, ItemID: fmt.Sprintf("item-%d", i+1), Title: op.title, ProposalID: ID(fmt.Sprintf("hy/opinion/%d", op.n))})
+	}
+	return d.all(fac, cmds...)
+}

@@ -307,6 +307,15 @@ func meetingOf(e domain.Event) string {
 	return ""
 }
 
+// state is the meeting's state without its attendees and motion.
+func (m *liveMeeting) state() MeetingState {
+	return MeetingState{
+		MeetingID: m.Info.MeetingID, CommunityID: m.Info.CommunityID, GridID: m.Info.GridID, Title: m.Info.Title,
+		Format: m.Info.Format, Place: m.Info.Place, StartsAt: m.Info.StartsAt, Facilitator: m.Info.Facilitator,
+		Status: m.Status, Agenda: slices.Clone(m.Agenda), Invited: m.Invited, Motions: m.Motions, Position: m.Position,
+	}
+}
+
 // Meeting returns the live state of one meeting.
 func (l *Live) Meeting(id string) (MeetingState, bool) {
 	l.mu.RLock()
@@ -315,12 +324,8 @@ func (l *Live) Meeting(id string) (MeetingState, bool) {
 	if !ok {
 		return MeetingState{}, false
 	}
-	s := MeetingState{
-		MeetingID: m.Info.MeetingID, CommunityID: m.Info.CommunityID, GridID: m.Info.GridID, Title: m.Info.Title,
-		Format: m.Info.Format, Place: m.Info.Place, StartsAt: m.Info.StartsAt, Facilitator: m.Info.Facilitator,
-		Status: m.Status, Agenda: slices.Clone(m.Agenda), Invited: m.Invited, Motions: m.Motions, Position: m.Position,
-		Attendees: make([]Attendee, 0, len(m.Attendees)),
-	}
+	s := m.state()
+	s.Attendees = make([]Attendee, 0, len(m.Attendees))
 	for _, a := range m.Attendees {
 		s.Attendees = append(s.Attendees, a)
 		switch a.Attendance {
@@ -371,4 +376,26 @@ func (mo *liveMotion) view(attendees map[string]Attendee) *LiveMotion {
 	}
 	v.Abstentions, v.Ballots, v.Electorate, v.Attending, v.QuorumReached = t.Abstentions, t.Ballots, t.Electorate, t.Attending, t.QuorumMet
 	return &v
+}
+
+// Upcoming returns the meetings of a community (every community when
+// empty) and grid (every grid when empty) that are scheduled, not yet
+// opened and start at or after now, soonest first, at most limit
+// (DefaultLimit when 0, at most MaxLimit): what their notices say, with
+// no attendance and no motion.
+func (l *Live) Upcoming(community, grid string, now time.Time, limit int) []MeetingState {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := []MeetingState{}
+	for _, m := range l.st.Meetings {
+		i := m.Info
+		if m.Status != MeetingScheduled || i.StartsAt.Before(now) || community != "" && i.CommunityID != community || grid != "" && i.GridID != grid {
+			continue
+		}
+		out = append(out, m.state())
+	}
+	slices.SortFunc(out, func(a, b MeetingState) int {
+		return cmp.Or(a.StartsAt.Compare(b.StartsAt), cmp.Compare(a.MeetingID, b.MeetingID))
+	})
+	return out[:min(len(out), pageLimit(limit))]
 }

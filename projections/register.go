@@ -135,13 +135,16 @@ type RegisterQuery struct {
 	ProposalID  string
 	// How is domain.DecidedByVote, DecidedByConsensus or DecidedByMediation.
 	How string
+	// Newest lists the latest decision first (a notice board's order);
+	// the default is the oldest first.
+	Newest bool
 	// After is the cursor of the previous page (RegisterPage.Next).
 	After string
 	// Limit is the page size (DefaultLimit when 0, at most MaxLimit).
 	Limit int
 }
 
-// RegisterPage is one page of the register, oldest decision first.
+// RegisterPage is one page of the register, in the query's order.
 type RegisterPage struct {
 	Items []Decision `json:"items"`
 	// Next is the cursor of the next page, empty on the last page.
@@ -377,16 +380,26 @@ func (r *Register) withPublication(dec *Decision) Decision {
 	return c
 }
 
-// Decisions returns one page of the decisions that match q, oldest first.
+// Decisions returns one page of the decisions that match q, oldest first,
+// or latest first when q.Newest is set.
 func (r *Register) Decisions(q RegisterQuery) RegisterPage {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	keys := r.idx.keys(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
-	start := sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position > after })
+	if q.Newest {
+		end := len(keys)
+		if after > 0 {
+			end = sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position >= after })
+		}
+		keys = slices.Clone(keys[:end])
+		slices.Reverse(keys)
+	} else {
+		keys = keys[sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position > after }):]
+	}
 	limit := pageLimit(q.Limit)
 	page := RegisterPage{Items: []Decision{}}
-	for _, k := range keys[start:] {
+	for _, k := range keys {
 		d := r.st.Decisions[k]
 		if q.CommunityID != "" && d.CommunityID != q.CommunityID || q.GridID != "" && d.GridID != q.GridID ||
 			q.MeetingID != "" && d.MeetingID != q.MeetingID || q.ProposalID != "" && d.ProposalID != q.ProposalID ||

@@ -31,6 +31,12 @@ type Entry struct {
 	// PersonName is the person the step is about (author, supporter,
 	// speaker, verifier), masked in public views.
 	PersonName string `json:"person_name,omitempty"`
+	// Text is the proposal's text as submitted (its first step only).
+	Text string `json:"text,omitempty"`
+	// Photos are the SHA-256 references of the step's photos: the
+	// report's, a progress report's or occurrence's, a completion's
+	// evidence. An erased photo's reference is the erased marker.
+	Photos []string `json:"photos,omitempty"`
 	// Tally is the computed tally of a closed vote.
 	Tally     *domain.Tally `json:"tally,omitempty"`
 	Percent   int           `json:"percent,omitempty"`
@@ -90,7 +96,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 3 }
+func (t *Timeline) Version() int { return 4 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -133,7 +139,7 @@ func (t *Timeline) Apply(e Event) error {
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
 		en := entry(e, d.At)
-		en.Summary, en.PersonName = d.Title, personName(d.Author)
+		en.Summary, en.PersonName, en.Text, en.Photos = d.Title, personName(d.Author), d.Text, d.Photos
 		t.st.Stories[d.ProposalID] = []Entry{en}
 	case domain.ProposalSupported:
 		en := entry(e, d.At)
@@ -280,11 +286,11 @@ func (t *Timeline) Apply(e Event) error {
 		t.action(d.ActionID, entry(e, d.At))
 	case domain.ActionProgressReported:
 		en := entry(e, d.At)
-		en.Summary, en.Percent = d.Note, d.Percent
+		en.Summary, en.Percent, en.Photos = d.Note, d.Percent, d.Photos
 		t.action(d.ActionID, en)
 	case domain.ActionOccurrenceHeld:
 		en := entry(e, d.At)
-		en.Summary = d.Note
+		en.Summary, en.Photos = d.Note, d.Photos
 		t.action(d.ActionID, en)
 	case domain.ActionBlocked:
 		en := entry(e, d.At)
@@ -292,7 +298,7 @@ func (t *Timeline) Apply(e Event) error {
 		t.action(d.ActionID, en)
 	case domain.ActionCompleted:
 		en := entry(e, d.At)
-		en.Summary = d.Note
+		en.Summary, en.Photos = d.Note, d.Evidence
 		t.action(d.ActionID, en)
 	case domain.ActionVerified:
 		en := entry(e, d.At)
@@ -363,6 +369,7 @@ func (t *Timeline) Of(proposalID, after string, limit int) (Story, bool) {
 			tally.Options = slices.Clone(en.Tally.Options)
 			en.Tally = &tally
 		}
+		en.Photos = slices.Clone(en.Photos)
 		if en.Satisfied != nil {
 			v := *en.Satisfied
 			en.Satisfied = &v

@@ -1,0 +1,91 @@
+package projections
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// TestTimelineCarriesTheReportAndPhotos: a story page shows the report's
+// text and photos, progress photos and the completion's evidence.
+func TestTimelineCarriesTheReportAndPhotos(t *testing.T) {
+	zhang := domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}
+	v := foldAll(t, encode(t, []domain.Event{
+		domain.ProposalSubmitted{ProposalID: "p", CommunityID: "c", GridID: "g", Title: "飞线充电", Text: "三楼窗口拉线充电", Category: "安全",
+			Place: "东门", Channel: domain.ChannelPhotoReport, Photos: []string{"aa"}, Author: zhang, At: at(0)},
+		domain.ActionAssigned{ActionID: "a", CommunityID: "c", GridID: "g", ProposalID: "p", Title: "拆除飞线", Owner: zhang, Due: at(5), At: at(1)},
+		domain.ActionProgressReported{ActionID: "a", Percent: 50, Note: "已劝导", Photos: []string{"bb"}, At: at(2)},
+		domain.ActionOccurrenceHeld{ActionID: "a", Number: 1, HeldOn: at(2), Note: "巡查", Photos: []string{"cc"}, At: at(3)},
+		domain.ActionCompleted{ActionID: "a", Evidence: []string{"dd"}, At: at(4)},
+	}))
+	s, ok := v.Timeline.Of("p", "", 0)
+	require.True(t, ok)
+	require.Len(t, s.Entries, 5)
+	assert.Equal(t, "三楼窗口拉线充电", s.Entries[0].Text)
+	var photos [][]string
+	for _, e := range s.Entries {
+		photos = append(photos, e.Photos)
+	}
+	assert.Equal(t, [][]string{{"aa"}, nil, {"bb"}, {"cc"}, {"dd"}}, photos)
+	s.Entries[0].Photos[0] = "changed"
+	again, _ := v.Timeline.Of("p", "", 0)
+	assert.Equal(t, "aa", again.Entries[0].Photos[0], "a story is a copy")
+}
+
+// TestRegisterNewestFirst pages the register latest decision first, and
+// gives the same decisions as oldest first, reversed.
+func TestRegisterNewestFirst(t *testing.T) {
+	v := foldAll(t, encode(t, newGen(7, 5).events(3000)))
+	var oldest, newest []Decision
+	for q := (RegisterQuery{Limit: 3}); ; {
+		p := v.Register.Decisions(q)
+		oldest = append(oldest, p.Items...)
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
+	}
+	for q := (RegisterQuery{Limit: 3, Newest: true}); ; {
+		p := v.Register.Decisions(q)
+		newest = append(newest, p.Items...)
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
+	}
+	require.Greater(t, len(oldest), 3, "the generator decides more than a page")
+	slices.Reverse(newest)
+	assert.Equal(t, oldest, newest)
+}
+
+// TestUpcomingMeetings lists meetings not yet opened, soonest first,
+// within a community and grid.
+func TestUpcomingMeetings(t *testing.T) {
+	meeting := func(id, community, grid string, starts int) domain.Event {
+		return domain.MeetingScheduled{MeetingID: id, CommunityID: community, GridID: grid, Title: id, Place: "院内", StartsAt: at(starts), Format: domain.FormatCourtyard, At: at(0)}
+	}
+	v := foldAll(t, encode(t, []domain.Event{
+		meeting("late", "c", "g1", 9), meeting("soon", "c", "g2", 5), meeting("past", "c", "g1", 1), meeting("opened", "c", "g1", 6),
+		meeting("elsewhere", "d", "g9", 7),
+		domain.AgendaItemAdded{MeetingID: "soon", ItemID: "i1", Title: "停车", ProposalID: "p1", At: at(0)},
+		domain.MeetingOpened{MeetingID: "opened", At: at(1)},
+	}))
+	titles := func(ns []MeetingState) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.MeetingID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"soon", "elsewhere", "late"}, titles(v.Live.Upcoming("", "", at(2), 0)))
+	assert.Equal(t, []string{"soon", "late"}, titles(v.Live.Upcoming("c", "", at(2), 0)))
+	assert.Equal(t, []string{"late"}, titles(v.Live.Upcoming("c", "g1", at(2), 0)))
+	assert.Equal(t, []string{"soon"}, titles(v.Live.Upcoming("", "", at(2), 1)))
+	up := v.Live.Upcoming("c", "g2", at(2), 0)
+	require.Len(t, up, 1)
+	assert.Equal(t, "停车", up[0].Agenda[0].Title)
+}
