@@ -38,6 +38,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			Metadata:    meta,
 		}
 	}
+	if size := appendSize(proposed); size > maxAppendSize {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %d bytes as KurrentDB counts them (data, metadata and twice the type of each event), more than the %d a node takes up to version 25.0: %w", stream, size, maxAppendSize, eventstore.ErrTooLarge)
+	}
 	c, err := s.begin()
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
@@ -54,6 +57,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, err
 	}
 	return eventstore.AppendResult{NextRevision: res.NextExpectedVersion, Position: fromCommit(res.CommitPosition)}, nil
+}
+
+// maxAppendSize is the smallest default limit on one append of the
+// KurrentDB versions the adapter supports: 1 MiB up to 25.0 (256 MiB from
+// 25.1, with 16 MiB an event). The adapter refuses larger appends itself, so
+// that one append is accepted or refused alike on every version.
+const maxAppendSize = 1 << 20
+
+// appendSize is the size of an append as KurrentDB counts it against its
+// limits (Event.SizeOnDisk, summed): each event's data, its metadata and
+// twice the length of its type (the server counts UTF-16 code units, two
+// bytes each; Yishi's types are ASCII, so their length in bytes is their
+// length in characters).
+func appendSize(events []esdb.EventData) int {
+	size := 0
+	for _, e := range events {
+		size += len(e.Data) + len(e.Metadata) + 2*len(e.EventType)
+	}
+	return size
 }
 
 // wrongRevision builds the refusal of an append. The client reports a wrong

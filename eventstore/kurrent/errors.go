@@ -68,9 +68,10 @@ func (s *Store) translate(ctx context.Context, c *conn, op string, err error) er
 }
 
 // fromStatus classifies what the client reports as an unknown error by the
-// gRPC status underneath: a request over the server's size limit (KurrentDB
-// refuses appends over 1 MiB by default), a malformed request, or a
-// transport failure. Returns nil when nothing fits.
+// gRPC status underneath: a request over one of the server's size limits
+// (an append over MaxAppendSize, or from 25.0 an event over
+// MaxAppendEventSize; both InvalidArgument, told apart by their messages), a
+// malformed request, or a transport failure. Returns nil when nothing fits.
 func fromStatus(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -80,7 +81,7 @@ func fromStatus(err error) error {
 	switch {
 	case st.Code() == codes.ResourceExhausted,
 		strings.Contains(msg, "maximum append size"),
-		strings.Contains(msg, "maximum-append-size"):
+		strings.Contains(msg, "maximum append event size"):
 		return eventstore.ErrTooLarge
 	case st.Code() == codes.InvalidArgument:
 		return eventstore.ErrInvalid

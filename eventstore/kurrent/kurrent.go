@@ -52,7 +52,11 @@ func IsConnectionString(s string) bool {
 // esdb+discover:// it accepts kurrentdb://, kurrent:// and kdb:// (and their
 // +discover forms). Several comma-separated hosts are gossip seeds of a
 // cluster; credentials, tls, tlsCAFile, tlsVerifyCert and the client's other
-// settings go in the user info and query as the client documents. Errors
+// settings go in the user info and query as the client documents.
+// Returns ErrInvalid for a string the client cannot parse, a defaultDeadline
+// that is not a whole number of milliseconds above 0 (the client would make
+// it 0 and fail every call), and credentials with tls=false (the client
+// sends credentials only over TLS and would silently leave them out). Errors
 // never repeat the string, which may hold a password.
 func ParseConnectionString(s string) (*esdb.Configuration, error) {
 	scheme, rest, ok := strings.Cut(s, "://")
@@ -71,8 +75,27 @@ func ParseConnectionString(s string) (*esdb.Configuration, error) {
 		}
 		return nil, fmt.Errorf("%w connection string: %v", eventstore.ErrInvalid, err)
 	}
+	if err := checkConfig(cfg); err != nil {
+		return nil, fmt.Errorf("%w connection string: %v", eventstore.ErrInvalid, err)
+	}
 	cfg.Logger = esdb.NoopLogging()
 	return cfg, nil
+}
+
+// checkConfig refuses the settings the client accepts without a word but
+// then misbehaves with.
+func checkConfig(cfg *esdb.Configuration) error {
+	// The client turns a defaultDeadline it cannot parse, or one of 0, into
+	// a deadline of zero, which fails every call at once.
+	if cfg.DefaultDeadline != nil && *cfg.DefaultDeadline <= 0 {
+		return errors.New("defaultDeadline must be a whole number of milliseconds above 0")
+	}
+	// The client sends credentials only over TLS and leaves them out
+	// otherwise, so that a node with authentication would refuse every call.
+	if cfg.DisableTLS && (cfg.Username != "" || cfg.Password != "") {
+		return errors.New("credentials are only sent over TLS, and tls=false turns it off: drop the credentials for an insecure node, or drop tls=false")
+	}
+	return nil
 }
 
 // Redact returns the connection string s with its password replaced, for
@@ -131,6 +154,9 @@ func Open(ctx context.Context, connectionString string) (*Store, error) {
 
 // OpenConfig is Open with a configuration built by the caller.
 func OpenConfig(ctx context.Context, cfg *esdb.Configuration) (*Store, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, fmt.Errorf("%w kurrentdb configuration: %v", eventstore.ErrInvalid, err)
+	}
 	client, err := esdb.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w kurrentdb configuration: %v", eventstore.ErrInvalid, err)

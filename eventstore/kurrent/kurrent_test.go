@@ -219,6 +219,23 @@ func TestParseConnectionString(t *testing.T) {
 	if !errors.Is(err, eventstore.ErrInvalid) || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("malformed string: %v, want ErrInvalid without the password", err)
 	}
+	// The client makes a defaultDeadline it cannot read into 0, and then
+	// every call fails at once: such strings are refused.
+	for _, d := range []string{"0", "-5", "abc", "1.5", ""} {
+		_, err := kurrent.ParseConnectionString("kurrentdb://host1:2113?tls=false&defaultDeadline=" + d)
+		if !errors.Is(err, eventstore.ErrInvalid) || !strings.Contains(err.Error(), "defaultDeadline") {
+			t.Errorf("defaultDeadline=%q: %v, want ErrInvalid naming defaultDeadline", d, err)
+		}
+	}
+	if cfg, err := kurrent.ParseConnectionString("kurrentdb://host1:2113?tls=false&defaultDeadline=2500"); err != nil || *cfg.DefaultDeadline != 2500*time.Millisecond {
+		t.Errorf("defaultDeadline=2500: %+v, %v, want 2.5 s", cfg, err)
+	}
+	// Credentials travel only over TLS: with tls=false the client would
+	// leave them out without a word.
+	_, err = kurrent.ParseConnectionString("kurrentdb://admin:s3cret@host1:2113?tls=false")
+	if !errors.Is(err, eventstore.ErrInvalid) || !strings.Contains(err.Error(), "only sent over TLS") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("credentials with tls=false: %v, want ErrInvalid saying credentials need TLS, without the password", err)
+	}
 	if _, err := kurrent.ParseConnectionString("postgres://x"); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Errorf("foreign scheme: %v, want ErrInvalid", err)
 	}

@@ -12,9 +12,11 @@
 //     exact, wrong-expected-version replies carrying the current and expected
 //     revisions, idempotent writes by event id (a repeated append of the same
 //     ids at the same place answers with the original result and writes
-//     nothing), the 1 MiB maximum append size (refused with InvalidArgument
-//     and the maximum-append-size-exceeded exception), and appends to a
-//     tombstoned stream refused with the stream-deleted exception.
+//     nothing), the size limits of a version (SetLimits; 1 MiB an append up
+//     to 25.0, 256 MiB an append and 16 MiB an event from 25.1), counted as
+//     the server counts and refused with its exceptions and messages, and
+//     appends to a tombstoned stream refused with the stream-deleted
+//     exception.
 //   - Streams.Read of a stream and of $all in both directions (forwards from a
 //     position inclusive, backwards from a position exclusive), answering only
 //     with event and stream-not-found messages, every event's metadata
@@ -66,9 +68,34 @@ import (
 	"google.golang.org/grpc/keepalive"
 )
 
-// MaxAppendSize is KurrentDB's default limit on the events of one append
-// (data plus metadata), in bytes.
+// MaxAppendSize is KurrentDB's default limit on the events of one append up
+// to server 25.0, in bytes, counted as the server counts (see Limits). The
+// server starts with it.
 const MaxAppendSize = 1 << 20
+
+// Limits are a node's append size limits in bytes. KurrentDB counts an
+// event as its data plus its metadata plus twice the length of its type
+// (Event.SizeOnDisk), and an append as the sum over its events; it refuses
+// an event over MaxAppendEventSize with the maximum-append-event-size-exceeded
+// exception, then an append over MaxAppendSize with
+// maximum-append-size-exceeded, both as InvalidArgument.
+type Limits struct {
+	// MaxAppendSize bounds the sum of an append's event sizes.
+	MaxAppendSize int
+	// MaxAppendEventSize bounds one event's size; 0 for no bound of its own.
+	MaxAppendEventSize int
+}
+
+// The default limits of KurrentDB's versions. Both can be changed on a node
+// (MaxAppendSize, MaxAppendEventSize settings; the latter from 25.0).
+var (
+	// LimitsTo25_0 are the defaults up to 25.0: 1 MiB an append, no
+	// per-event bound of its own.
+	LimitsTo25_0 = Limits{MaxAppendSize: MaxAppendSize}
+	// LimitsFrom25_1 are the defaults from 25.1: 256 MiB an append (a
+	// chunk), 16 MiB an event (a log record).
+	LimitsFrom25_1 = Limits{MaxAppendSize: 256 << 20, MaxAppendEventSize: 16 << 20}
+)
 
 // Server is one stand-in KurrentDB node.
 type Server struct {
@@ -86,12 +113,16 @@ type Server struct {
 	subscriptions int
 	// sec is set by Secure.
 	sec *security
+	// limits are the append size limits; appends counts the append calls
+	// received.
+	limits  Limits
+	appends int
 }
 
 // New returns a stopped server with an empty log (but for one system event,
 // as a fresh node has).
 func New() *Server {
-	return &Server{db: newDatabase(), drop: make(chan struct{})}
+	return &Server{db: newDatabase(), drop: make(chan struct{}), limits: LimitsTo25_0}
 }
 
 // MustStart starts a server on a free loopback port and stops it when the
@@ -194,6 +225,21 @@ func (s *Server) sendsCaughtUp() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return !s.noCaughtUp
+}
+
+// SetLimits sets the append size limits, for example to LimitsFrom25_1.
+func (s *Server) SetLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = l
+}
+
+// Appends returns how many append calls the server has received, refused
+// ones included.
+func (s *Server) Appends() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appends
 }
 
 // Member describes one node in the gossip answer.

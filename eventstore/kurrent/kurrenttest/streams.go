@@ -54,6 +54,10 @@ func (s *streams) Append(stream api.Streams_AppendServer) error {
 	}
 	var events []*record
 	size := 0
+	s.srv.mu.Lock()
+	limits := s.srv.limits
+	s.srv.appends++
+	s.srv.mu.Unlock()
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -66,14 +70,21 @@ func (s *streams) Append(stream api.Streams_AppendServer) error {
 		if pm == nil {
 			return status.Error(codes.InvalidArgument, "append: expected a proposed message")
 		}
-		size += len(pm.GetData()) + len(pm.GetCustomMetadata())
-		if size > MaxAppendSize {
-			stream.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded", "maximum-append-size", fmt.Sprint(MaxAppendSize)))
-			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
-		}
 		r, err := proposed(pm)
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "append to %s: %v", name, err)
+		}
+		// KurrentDB's Event.SizeOnDisk: the type counts twice (UTF-16).
+		eventSize := len(r.data) + len(r.meta) + 2*len(r.typ)
+		if limits.MaxAppendEventSize > 0 && eventSize > limits.MaxAppendEventSize {
+			stream.SetTrailer(metadata.Pairs("exception", "maximum-append-event-size-exceeded",
+				"maximum-append-event-size", fmt.Sprint(limits.MaxAppendEventSize),
+				"event-id", r.id.String(), "proposed-append-event-size", fmt.Sprint(eventSize)))
+			return status.Errorf(codes.InvalidArgument, "Event with Id: %s, Size: %d, exceeds Maximum Append Event Size of %d.", r.id, eventSize, limits.MaxAppendEventSize)
+		}
+		if size += eventSize; size > limits.MaxAppendSize {
+			stream.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded", "maximum-append-size", fmt.Sprint(limits.MaxAppendSize)))
+			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", limits.MaxAppendSize)
 		}
 		events = append(events, r)
 	}
