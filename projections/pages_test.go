@@ -89,3 +89,30 @@ func TestUpcomingMeetings(t *testing.T) {
 	require.Len(t, up, 1)
 	assert.Equal(t, "停车", up[0].Agenda[0].Title)
 }
+
+// TestDirectoryNamesPlaces keeps communities' and grids' names, and no
+// people.
+func TestDirectoryNamesPlaces(t *testing.T) {
+	v := foldAll(t, encode(t, []domain.Event{
+		domain.CommunityRegistered{CommunityID: "hy", Name: "衡苑社区", Kind: domain.CommunityUrban, Street: "李封街道", At: at(0)},
+		domain.GridCreated{CommunityID: "hy", GridID: "g2", Name: "第二网格", Kind: domain.GridResidential, At: at(0)},
+		domain.GridCreated{CommunityID: "hy", GridID: "g1", Name: "第一网格", Kind: domain.GridResidential, At: at(0)},
+		domain.GridHeadAppointed{CommunityID: "hy", GridID: "g1", PersonID: "w1", Name: "王芳", At: at(0)},
+		domain.CompoundRegistered{CommunityID: "hy", CompoundID: "c1", GridID: "g1", Name: "3号院", At: at(0)},
+		domain.CommunityRegistered{CommunityID: "aa", Name: "阳光社区", Kind: domain.CommunityUrban, At: at(0)},
+	}))
+	places := v.Directory.Places()
+	require.Len(t, places, 2)
+	assert.Equal(t, "aa", places[0].CommunityID, "sorted by id")
+	hy, ok := v.Directory.Place("hy")
+	require.True(t, ok)
+	assert.Equal(t, []GridPlace{{"g2", "第二网格", domain.GridResidential}, {"g1", "第一网格", domain.GridResidential}}, hy.Grids)
+	assert.Equal(t, []CompoundPlace{{"c1", "g1", "3号院"}}, hy.Compounds)
+	assert.Equal(t, "第一网格", v.Directory.GridName("hy", "g1"))
+	assert.Equal(t, "g9", v.Directory.GridName("hy", "g9"))
+	_, ok = v.Directory.Place("zz")
+	assert.False(t, ok)
+	snap, err := v.Directory.MarshalSnapshot()
+	require.NoError(t, err)
+	assert.NotContains(t, string(snap), "王芳")
+}

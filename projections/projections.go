@@ -1,10 +1,11 @@
 // Package projections folds the event log into the views people read: the
 // open-issues board (民情账本), the decision register (公示栏), the outcomes
-// list (行动清单), the timeline of one proposal, statistics, and the live
-// state of a meeting. Each view is a pure fold in its own file; runner.go
-// owns the subscription, the order of events, snapshots with checkpoints,
-// rebuilds, read-your-writes and views as of a past point. Nothing here
-// decides anything: the domain decides, projections fold.
+// list (行动清单), the timeline of one proposal, statistics, the live
+// state of a meeting, and the directory of places. Each view is a pure
+// fold in its own file; runner.go owns the subscription, the order of
+// events, snapshots with checkpoints, rebuilds, read-your-writes and views
+// as of a past point. Nothing here decides anything: the domain decides,
+// projections fold.
 package projections
 
 import (
@@ -75,6 +76,8 @@ type Views struct {
 	Stats *Stats
 	// Live holds the live state of every meeting.
 	Live *Live
+	// Directory holds every community's name, grids and compounds.
+	Directory *Directory
 
 	mu  *sync.RWMutex
 	all []View
@@ -88,15 +91,16 @@ type Views struct {
 func NewViews() *Views {
 	mu := new(sync.RWMutex)
 	v := &Views{
-		Board:    newBoard(mu),
-		Register: newRegister(mu),
-		Outcomes: newOutcomes(mu),
-		Timeline: newTimeline(mu),
-		Stats:    newStats(mu),
-		Live:     newLive(mu),
-		mu:       mu,
+		Board:     newBoard(mu),
+		Register:  newRegister(mu),
+		Outcomes:  newOutcomes(mu),
+		Timeline:  newTimeline(mu),
+		Stats:     newStats(mu),
+		Live:      newLive(mu),
+		Directory: newDirectory(mu),
+		mu:        mu,
 	}
-	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live}
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory}
 	return v
 }
 
