@@ -248,8 +248,15 @@ func TestSubscriptionSurvivesDropsDuringCatchUp(t *testing.T) {
 		srv.DropSubscriptions()
 	}
 	sameIDs(t, "catch-up with drops", got, want)
-	if n := srv.Subscriptions(); n < 3 {
-		t.Errorf("the server saw %d subscriptions, want resubscriptions after the drops", n)
+	// The first drop hits a live subscription, so the adapter must
+	// subscribe again; how many later drops find one in flight depends on
+	// how far ahead the client had read, which varies with the load.
+	deadline := time.Now().Add(patience)
+	for srv.Subscriptions() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server saw %d subscriptions, want a resubscription after the drops", srv.Subscriptions())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
