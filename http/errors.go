@@ -38,23 +38,23 @@ func (t text) in(l lang) string {
 
 // The problem types. Their slugs are part of the API: never rename one.
 var (
-	kindBadRequest       = kind{"bad-request", nethttp.StatusBadRequest, text{"请求格式错误", "Malformed request"}}
-	kindUnauthorized     = kind{"unauthorized", nethttp.StatusUnauthorized, text{"需要有效的访问令牌", "A valid access token is required"}}
-	kindForbidden        = kind{"forbidden", nethttp.StatusForbidden, text{"无权执行此操作", "Not allowed"}}
-	kindNotFound         = kind{"not-found", nethttp.StatusNotFound, text{"未找到", "Not found"}}
-	kindMethodNotAllowed = kind{"method-not-allowed", nethttp.StatusMethodNotAllowed, text{"不支持此请求方法", "Method not allowed"}}
-	kindConflict         = kind{"conflict", nethttp.StatusConflict, text{"当前状态下不能执行此操作", "Refused in the current state"}}
-	kindContention       = kind{"contention", nethttp.StatusConflict, text{"同时修改的人太多，请重试", "Too many concurrent changes, try again"}}
-	kindPrecondition     = kind{"precondition-failed", nethttp.StatusPreconditionFailed, text{"数据在读取后已被修改", "Changed since it was read"}}
-	kindTooLarge         = kind{"too-large", nethttp.StatusRequestEntityTooLarge, text{"请求内容过大", "Request too large"}}
-	kindHeaderTooLarge   = kind{"header-too-large", nethttp.StatusRequestHeaderFieldsTooLarge, text{"请求头过大", "Request headers too large"}}
-	kindUnsupportedMedia = kind{"unsupported-media-type", nethttp.StatusUnsupportedMediaType, text{"不支持的内容类型", "Unsupported media type"}}
-	kindValidation       = kind{"validation", nethttp.StatusUnprocessableEntity, text{"输入不符合要求", "Invalid input"}}
-	kindRateLimited      = kind{"rate-limited", nethttp.StatusTooManyRequests, text{"请求过于频繁", "Too many requests"}}
-	kindNotReady         = kind{"not-ready", nethttp.StatusServiceUnavailable, text{"视图尚未更新到所需位置", "Views have not caught up yet"}}
-	kindUnavailable      = kind{"unavailable", nethttp.StatusServiceUnavailable, text{"服务暂时不可用", "Service unavailable"}}
-	kindDiskFull         = kind{"insufficient-storage", nethttp.StatusInsufficientStorage, text{"服务器磁盘已满，暂不接受写入", "The server's disk is full; writes are refused for now"}}
-	kindInternal         = kind{"internal", nethttp.StatusInternalServerError, text{"服务器内部错误", "Internal error"}}
+	kindBadRequest       = kind{"bad-request", nethttp.StatusBadRequest, catalogued("problem.bad-request")}
+	kindUnauthorized     = kind{"unauthorized", nethttp.StatusUnauthorized, catalogued("problem.unauthorized")}
+	kindForbidden        = kind{"forbidden", nethttp.StatusForbidden, catalogued("problem.forbidden")}
+	kindNotFound         = kind{"not-found", nethttp.StatusNotFound, catalogued("problem.not-found")}
+	kindMethodNotAllowed = kind{"method-not-allowed", nethttp.StatusMethodNotAllowed, catalogued("problem.method-not-allowed")}
+	kindConflict         = kind{"conflict", nethttp.StatusConflict, catalogued("problem.conflict")}
+	kindContention       = kind{"contention", nethttp.StatusConflict, catalogued("problem.contention")}
+	kindPrecondition     = kind{"precondition-failed", nethttp.StatusPreconditionFailed, catalogued("problem.precondition-failed")}
+	kindTooLarge         = kind{"too-large", nethttp.StatusRequestEntityTooLarge, catalogued("problem.too-large")}
+	kindHeaderTooLarge   = kind{"header-too-large", nethttp.StatusRequestHeaderFieldsTooLarge, catalogued("problem.header-too-large")}
+	kindUnsupportedMedia = kind{"unsupported-media-type", nethttp.StatusUnsupportedMediaType, catalogued("problem.unsupported-media-type")}
+	kindValidation       = kind{"validation", nethttp.StatusUnprocessableEntity, catalogued("problem.validation")}
+	kindRateLimited      = kind{"rate-limited", nethttp.StatusTooManyRequests, catalogued("problem.rate-limited")}
+	kindNotReady         = kind{"not-ready", nethttp.StatusServiceUnavailable, catalogued("problem.not-ready")}
+	kindUnavailable      = kind{"unavailable", nethttp.StatusServiceUnavailable, catalogued("problem.unavailable")}
+	kindDiskFull         = kind{"insufficient-storage", nethttp.StatusInsufficientStorage, catalogued("problem.insufficient-storage")}
+	kindInternal         = kind{"internal", nethttp.StatusInternalServerError, catalogued("problem.internal")}
 )
 
 // kinds lists every problem type, for GET /problems/{slug} and the docs.
@@ -231,6 +231,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	p.Instance = req.URL.Path
 	p.RequestID = rid
+	if s.pages != nil && !APIPath(req.URL.Path) {
+		s.pages.RenderError(c, p)
+		return
+	}
 	h := c.Response().Header()
 	if retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(retryAfter))
@@ -238,7 +242,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if p.Status == nethttp.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="yishi"`)
 	}
-	h.Set("Content-Language", l.tag())
+	h.Set("Content-Language", l.Tag())
 	h.Set(echo.HeaderCacheControl, "no-store")
 	if req.Method == nethttp.MethodHead {
 		err = c.NoContent(p.Status)

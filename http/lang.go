@@ -3,40 +3,22 @@ package http
 import (
 	nethttp "net/http"
 
-	"golang.org/x/text/language"
+	"github.com/yishi-civic/yishi/i18n"
 )
 
-// lang is the language of a response's messages.
-type lang int
+// lang is the language of a response's messages: the pages' languages
+// (package i18n), chosen the same way.
+type lang = i18n.Lang
 
 const (
-	langZH lang = iota // zh-CN, the default
-	langEN
+	langZH = i18n.ZH // zh-CN, the default
+	langEN = i18n.EN
 )
-
-func (l lang) tag() string {
-	if l == langEN {
-		return "en"
-	}
-	return "zh-CN"
-}
-
-var langMatcher = language.NewMatcher([]language.Tag{language.SimplifiedChinese, language.English})
 
 // requestLang picks the response language from Accept-Language: English
 // when the client prefers it, Simplified Chinese otherwise.
-func requestLang(r *nethttp.Request) lang {
-	h := r.Header.Get("Accept-Language")
-	if h == "" {
-		return langZH
-	}
-	tags, _, err := language.ParseAcceptLanguage(h)
-	if err != nil || len(tags) == 0 {
-		return langZH
-	}
-	_, i, conf := langMatcher.Match(tags...)
-	if i == 1 && conf != language.No {
-		return langEN
-	}
-	return langZH
-}
+func requestLang(r *nethttp.Request) lang { return i18n.Negotiate(r) }
+
+// catalogued returns the message key of the shared catalogues in both
+// languages.
+func catalogued(key string) text { return text{i18n.ZH.T(key), i18n.EN.T(key)} }

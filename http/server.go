@@ -89,6 +89,9 @@ type Server struct {
 	// (SSE) end then so that shutdown does not wait for them.
 	closeOnce sync.Once
 	closing   chan struct{}
+
+	// pages is the web door, when one is mounted (Mount).
+	pages Pages
 }
 
 // New builds the server and its routes. It starts nothing: run Run (which

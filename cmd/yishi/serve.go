@@ -20,6 +20,7 @@ import (
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/projections"
+	"github.com/yishi-civic/yishi/web"
 )
 
 // serve runs the HTTP service until ctx ends, then shuts down gracefully.
@@ -97,6 +98,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	pages, err := web.New(web.Config{API: srv, Tokens: srv.Tokens(), Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv.Mount(pages)
 	if *withDemo {
 		if err := loadDemo(ctx, store, srv, stdout, ledger.WithSealer(sealer)); err != nil {
 			return err
@@ -128,7 +134,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "yishi listening on %s (health %s/healthz, ready %s/readyz)\n", base, base, base)
+	fmt.Fprintf(stdout, "yishi listening on %s (pages %s/, health %s/healthz, ready %s/readyz)\n", base, base, base, base)
 	return g.Wait()
 }
 

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/i18n"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// views holds one parsed template set per page and language: the layout
+// and the partials, plus the page's own file, with "t" bound to the
+// language's catalogue.
+type views struct {
+	sets map[i18n.Lang]map[string]*template.Template
+}
+
+// parseViews parses templates/layout.html, templates/partials/*.html and
+// every templates/pages/<name>.html into a set named <name>, once per
+// language.
+func parseViews(a *assets) (*views, error) {
+	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	v := &views{sets: map[i18n.Lang]map[string]*template.Template{}}
+	for _, l := range i18n.Langs {
+		base, err := template.New("layout.html").Funcs(funcs(l, a)).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		v.sets[l] = map[string]*template.Template{}
+		for _, p := range pages {
+			set, err := template.Must(base.Clone()).ParseFS(templateFS, p)
+			if err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", p, err)
+			}
+			v.sets[l][strings.TrimSuffix(path.Base(p), ".html")] = set
+		}
+	}
+	return v, nil
+}
+
+// funcs are the templates' functions in language l:
+//
+//	t "key" args…      the catalogue's message, formatted
+//	asset "app.css"    a static file's fingerprinted path
+//	navItem . "board" "/board"   an entry of the main navigation
+func funcs(l i18n.Lang, a *assets) template.FuncMap {
+	return template.FuncMap{
+		"t":     l.T,
+		"asset": a.url,
+		"navItem": func(p Page, key, href string) navItem {
+			return navItem{Key: key, Href: href, Current: p.Nav == key}
+		},
+	}
+}
+
+// navItem is one entry of the main navigation.
+type navItem struct {
+	Key, Href string
+	Current   bool
+}
+
+// Page is what the layout needs of every page; handlers fill Title and
+// Data (the page's own data), render fills the rest.
+type Page struct {
+	Lang  i18n.Lang
+	Title string
+	// Nav is the key of the navigation entry to mark as current ("board").
+	Nav string
+	// Place names the community or grid the page is about, shown in the
+	// header.
+	Place string
+	// Session is the signed-in visitor, nil for an anonymous one.
+	Session *Session
+	// CSRF is the token every form posts back (the partial "csrf").
+	CSRF string
+	// RequestID identifies the request for error reports.
+	RequestID string
+	// Notice is a one-line confirmation shown above the content ("Your
+	// vote is recorded").
+	Notice string
+	// Data is the page's own data.
+	Data any
+
+	url *url.URL
+}
+
+// LangURL returns the current page's address switched to language tag:
+// the same path and query with lang=tag, which also sets the cookie.
+func (p Page) LangURL(tag string) string {
+	if p.url == nil {
+		return "/?lang=" + tag
+	}
+	q := p.url.Query()
+	q.Set("lang", tag)
+	return p.url.Path + "?" + q.Encode()
+}
+
+// Path is the current page's path, to mark the navigation.
+func (p Page) Path() string {
+	if p.url == nil {
+		return "/"
+	}
+	return p.url.Path
+}
+
+// render writes page name with status. The body is rendered into a buffer
+// first, so that a template error becomes a clean error page, not half a
+// page.
+func (w *Web) render(c echo.Context, status int, name string, p Page) error {
+	l := w.lang(c)
+	set, ok := w.views.sets[l][name]
+	if !ok {
+		return fmt.Errorf("web: no page template %q", name)
+	}
+	p.Lang = l
+	p.url = c.Request().URL
+	p.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+	if p.Session == nil {
+		p.Session = sessionOf(c)
+	}
+	if p.CSRF == "" {
+		p.CSRF, _ = c.Get(csrfKey).(string)
+	}
+	var buf bytes.Buffer
+	if err := set.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Content-Language", l.Tag())
+	return c.HTMLBlob(status, buf.Bytes())
+}

@@ -1,0 +1,25 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+)
+
+// route is one page (or form target) of the web door.
+type route struct {
+	method, path string
+	handler      func(*Web) echo.HandlerFunc
+}
+
+// p adapts a method expression to a route handler.
+func p(f func(*Web, echo.Context) error) func(*Web) echo.HandlerFunc {
+	return func(w *Web) echo.HandlerFunc { return func(c echo.Context) error { return f(w, c) } }
+}
+
+// routes lists every page: one line per route, as http/routes.go lists the
+// API. A GET route also answers HEAD. Path parameters follow the API's
+// rule (http.checkPathParams): ":id" is a UUID the handler parses, any
+// other name an organisation-style slug. No path may lie under the API's
+// (http.APIPath).
+var routes = []route{
+	{"GET", "/", p((*Web).home)},
+}

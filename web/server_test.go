@@ -1,0 +1,111 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/demo"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
+	yhttp "github.com/yishi-civic/yishi/http"
+	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
+	"github.com/yishi-civic/yishi/projections"
+)
+
+// server is a real Yishi service (API and pages, as serve wires them) on a
+// loopback port, over an embedded store in a temp dir.
+type server struct {
+	url    string
+	api    *yhttp.Server
+	ledger *ledger.Ledger
+}
+
+// mustServe starts a server, with the demo data set when withDemo; the
+// test's cleanup stops it.
+func mustServe(tb testing.TB, withDemo bool) *server {
+	tb.Helper()
+	dir := tb.TempDir()
+	store, err := pebble.Open(dir)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
+	l := ledger.New(store, ledger.WithSealer(sealer))
+	runner, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	if err != nil {
+		tb.Fatalf("new runner: %v", err)
+	}
+	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: dir, RatePerSecond: 10000, Burst: 10000})
+	if err != nil {
+		tb.Fatalf("new server: %v", err)
+	}
+	pages, err := New(Config{API: api, Tokens: api.Tokens()})
+	if err != nil {
+		tb.Fatalf("new pages: %v", err)
+	}
+	api.Mount(pages)
+	ctx, cancel := context.WithCancel(context.Background())
+	if withDemo {
+		if _, err := demo.Load(ctx, store, api.SaveAttachment, ledger.WithSealer(sealer)); err != nil {
+			tb.Fatalf("demo: %v", err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 3)
+	go func() { done <- ignoreCanceled(runner.Run(ctx)) }()
+	go func() { done <- api.Run(ctx) }()
+	go func() { done <- api.Serve(ctx, ln) }()
+	tb.Cleanup(func() {
+		cancel()
+		for range 3 {
+			if err := <-done; err != nil {
+				tb.Errorf("server: %v", err)
+			}
+		}
+		if err := store.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	// Wait until the views have caught up with the demo.
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	var head eventstore.Position
+	for ev, err := range store.ReadAll(wctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1}) {
+		if err != nil {
+			tb.Fatalf("head: %v", err)
+		}
+		head = ev.Position
+	}
+	if err := runner.WaitFor(wctx, head); err != nil {
+		tb.Fatalf("views: %v", err)
+	}
+	return &server{url: "http://" + ln.Addr().String(), api: api, ledger: l}
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// mustToken issues a token as the operator's command line does.
+func (s *server) mustToken(tb testing.TB, req auth.IssueRequest) (auth.Token, string) {
+	tb.Helper()
+	tok, secret, res, err := auth.Issue(context.Background(), s.ledger, ledger.Actor{ID: "operator", Role: "operator"}, req, time.Now())
+	if err != nil {
+		tb.Fatalf("issue token: %v", err)
+	}
+	if err := s.api.Tokens().WaitFor(context.Background(), res.Position); err != nil {
+		tb.Fatalf("token registry: %v", err)
+	}
+	return tok, secret
+}

@@ -1,0 +1,99 @@
+// Package web is Yishi's second door: server-rendered HTML pages for
+// residents, facilitators and auditors, in zh-CN and en, mounted on the
+// same echo server as the JSON API (http.Server.Mount). It holds the
+// templates, the embedded static files, the page handlers, sessions and
+// CSRF protection. It decides nothing and reads no store: every page reads
+// and writes by calling the API in-process (api.go) with the visitor's
+// session, so that a page obeys exactly the roles, scopes, masking and
+// domain rules the API does. docs/web.md says how to add a page.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	nethttp "net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/auth"
+	yhttp "github.com/yishi-civic/yishi/http"
+)
+
+// Config is what the pages need.
+type Config struct {
+	// API is the JSON API the pages call in-process (an *http.Server).
+	API nethttp.Handler
+	// Tokens tells who a session cookie stands for (the API server's
+	// registry, http.Server.Tokens).
+	Tokens *auth.Registry
+	// Logger receives what fails while rendering; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Web is the pages. It implements http.Pages.
+type Web struct {
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	views  *views
+	assets *assets
+}
+
+var _ yhttp.Pages = (*Web)(nil)
+
+// New parses the templates and fingerprints the static files; it fails
+// only when they are broken (a bug, caught by the tests).
+func New(cfg Config) (*Web, error) {
+	if cfg.API == nil || cfg.Tokens == nil {
+		return nil, errors.New("web: Config needs API and Tokens")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	v, err := parseViews(a)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return &Web{cfg: cfg, log: cfg.Logger, now: cfg.Now, views: v, assets: a}, nil
+}
+
+// Register adds every page of routes.go to e, behind the pages' own
+// middleware (language, security headers, compression, session, CSRF).
+func (w *Web) Register(e *echo.Echo) {
+	mw := w.middleware()
+	e.GET("/static/:file", w.serveAsset)
+	e.HEAD("/static/:file", w.serveAsset)
+	for _, r := range routes {
+		h := w.showRefusals(r.handler(w))
+		e.Add(r.method, r.path, h, mw...)
+		if r.method == nethttp.MethodGet {
+			e.Add(nethttp.MethodHead, r.path, h, mw...)
+		}
+	}
+}
+
+// showRefusals renders a refusal of the API that a page handler returns
+// (a record that does not exist, a scope the session lacks) as the error
+// page with the API's own problem.
+func (w *Web) showRefusals(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		var ae *apiError
+		if errors.As(err, &ae) {
+			w.RenderError(c, ae.Problem)
+			return nil
+		}
+		return err
+	}
+}
