@@ -15,6 +15,13 @@ import (
 // eventstore.Store. Each event keeps its own id, so a retried append is
 // answered idempotently by the server. KurrentDB keeps ids per stream, so an
 // id already used in another stream is not refused (no ErrDuplicateID).
+//
+// When the server answers that it could not complete the append (a
+// follower's "not leader", a timeout as Aborted or DeadlineExceeded), Append
+// sends the very same append again, up to appendAttempts times: the same
+// ids at the same expected revision either write the events, are answered
+// with the first write's result, or are refused as a wrong revision, never
+// written twice.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -46,9 +53,16 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
 	defer c.calls.Done()
-	res, err := guard(ctx, c, s.callLimit, func() (*esdb.WriteResult, error) {
-		return c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, proposed...)
-	}, nil)
+	call := s.outgoing(ctx)
+	var res *esdb.WriteResult
+	for attempt := 1; ; attempt++ {
+		res, err = guard(ctx, c, s.callLimit, func() (*esdb.WriteResult, error) {
+			return c.AppendToStream(call, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, proposed...)
+		}, nil)
+		if err == nil || attempt == appendAttempts || ctx.Err() != nil || !retriable(err) {
+			break
+		}
+	}
 	if err != nil {
 		err = s.translate(ctx, c, "append to "+stream, err)
 		if errors.Is(err, eventstore.ErrWrongRevision) {
@@ -58,6 +72,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	return eventstore.AppendResult{NextRevision: res.NextExpectedVersion, Position: fromCommit(res.CommitPosition)}, nil
 }
+
+// appendAttempts bounds how often Append sends one append when the server
+// answers that it could not complete it (see retriable).
+const appendAttempts = 3
 
 // maxAppendSize is the smallest default limit on one append of the
 // KurrentDB versions the adapter supports: 1 MiB up to 25.0 (256 MiB from

@@ -60,3 +60,56 @@ func TestThreeNodeConnectionString(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowsTheLeader elects another leader while the adapter works on the
+// old one. Every later call must reach the new leader: the old one, now a
+// follower, refuses calls that require the leader and names the new one,
+// and the adapter makes them again there. A call the follower served
+// instead (a forwarded write, a read of its possibly stale copy, the
+// revision of a conflict read from it) fails the test.
+func TestFollowsTheLeader(t *testing.T) {
+	cluster := kurrenttest.MustStartCluster(t, 3)
+	nodes := cluster.Nodes()
+	s, err := kurrent.Open(context.Background(), cluster.ConnectionString())
+	if err != nil {
+		t.Fatalf("open the cluster: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	first := event("proposal.submitted.v1", 1)
+	mustAppend(t, s, "proposal-l", eventstore.NoStream(), first)
+	sub := subscribe(t, s, eventstore.SubscribeOptions{Filter: eventstore.Filter{StreamPrefixes: []string{"proposal-l"}}})
+	got, _ := sub.events(1)
+	sameIDs(t, "before the election", got, []eventstore.EventData{first})
+
+	if err := cluster.Elect(nodes[1]); err != nil {
+		t.Fatal(err)
+	}
+	nodes[0].DropSubscriptions() // the subscription must come back, on the new leader
+
+	second := event("proposal.triaged.v1", 2)
+	if _, err := s.Append(ctx, "proposal-l", eventstore.Exact(0), second); err != nil {
+		t.Fatalf("append after the election: %v", err)
+	}
+	_, err = s.Append(ctx, "proposal-l", eventstore.Exact(0), event("proposal.merged.v1", 3))
+	var wrong *eventstore.WrongRevisionError
+	if !errors.As(err, &wrong) || wrong.Actual != 1 {
+		t.Errorf("conflicting append after the election: %v, want a wrong revision with actual 1", err)
+	}
+	var read []eventstore.Event
+	for e, err := range s.ReadStream(ctx, "proposal-l", eventstore.ReadStreamOptions{}) {
+		if err != nil {
+			t.Fatalf("read after the election: %v", err)
+		}
+		read = append(read, e)
+	}
+	sameIDs(t, "read after the election", read, []eventstore.EventData{first, second})
+	got, _ = sub.events(1)
+	sameIDs(t, "subscription after the election", got, []eventstore.EventData{second})
+
+	for _, n := range nodes {
+		if calls := n.FollowerCalls(); calls != 0 {
+			t.Errorf("%s served %d calls as a follower, want every call on the leader", n, calls)
+		}
+	}
+}

@@ -93,6 +93,33 @@ func fromStatus(err error) error {
 	return nil
 }
 
+// retriable reports whether a call that failed with err (as the client
+// reports it) can be made again at once with hope: a follower refused it
+// and the client has moved to the leader it named, or the server gave up
+// waiting (Aborted: a write not completed within its timeout, such as a
+// retry that arrives while the first send is still being replicated, which
+// KurrentDB drops as "idempotent, not ready"; DeadlineExceeded: the
+// client's deadline).
+func retriable(err error) bool {
+	var esErr *esdb.Error
+	if !errors.As(err, &esErr) {
+		return false
+	}
+	switch esErr.Code() {
+	case esdb.ErrorCodeNotLeader, esdb.ErrorAborted, esdb.ErrorCodeDeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// notLeader reports whether err (as the client reports it) is a follower's
+// refusal of a call that requires the leader; the client has then moved to
+// the leader.
+func notLeader(err error) bool {
+	var esErr *esdb.Error
+	return errors.As(err, &esErr) && esErr.Code() == esdb.ErrorCodeNotLeader
+}
+
 // permanent reports whether a subscription that failed with err (already
 // translated) must end rather than resubscribe: retrying cannot help a
 // refused credential or a malformed request.

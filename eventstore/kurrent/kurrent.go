@@ -19,6 +19,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/yishi-civic/yishi/eventstore"
+	"google.golang.org/grpc/metadata"
 )
 
 // schemes maps the connection string schemes Yishi accepts to the ones the
@@ -298,9 +299,32 @@ func (s *Store) isClosed() bool {
 	return s.closed
 }
 
-// withLife returns a context that ends when ctx ends or the store closes.
+// withLife returns a context that ends when ctx ends or the store closes,
+// for a call to the server (see outgoing).
 func (s *Store) withLife(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(s.outgoing(ctx))
 	stop := context.AfterFunc(s.life, cancel)
 	return ctx, func() { stop(); cancel() }
+}
+
+// requiresLeader is the request header that tells a KurrentDB node to serve
+// a call only as the leader.
+const requiresLeader = "requires-leader"
+
+// outgoing returns ctx for a call to the server: with the requires-leader
+// header when the store prefers the leader (nodePreference=leader, the
+// default). The v4 client means to send that header but attaches it to the
+// incoming metadata of the call's context, which gRPC never sends; without
+// it a follower forwards writes and serves reads from its own copy, which
+// may lag. With it, a follower answers "not leader" with the leader's
+// endpoint, the client reconnects there, and the adapter makes the call
+// again (see retriable).
+func (s *Store) outgoing(ctx context.Context) context.Context {
+	if s.cfg.NodePreference != esdb.NodePreferenceLeader {
+		return ctx
+	}
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get(requiresLeader)) > 0 {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, requiresLeader, "true")
 }

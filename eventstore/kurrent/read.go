@@ -157,32 +157,51 @@ func (s *Store) readAll(ctx context.Context, c *conn, ro esdb.ReadAllOptions, n 
 }
 
 // events yields the non-system events of the client read that open starts
-// on c, with errors translated for op.
+// on c, with errors translated for op. A read that a follower refuses as
+// not the leader before it has yielded anything is made once more, on the
+// leader the client has moved to.
 func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*esdb.ReadStream, error)) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
-		rs, err := guard(ctx, c, s.callLimit, open, (*esdb.ReadStream).Close)
-		if err != nil {
-			yield(eventstore.Event{}, s.translate(ctx, c, op, err))
-			return
-		}
-		next, stop := s.receive(ctx, c, rs)
-		defer stop()
-		for {
-			re, err := next()
-			if errors.Is(err, io.EOF) {
+		for attempt := 1; ; attempt++ {
+			yielded, err := s.eventsOnce(ctx, c, op, open, yield)
+			if err == nil {
 				return
 			}
-			if err != nil {
+			if yielded || attempt > 1 || !notLeader(err) {
 				yield(eventstore.Event{}, s.translate(ctx, c, op, err))
 				return
 			}
-			e, ok, err := convert(re)
-			if err != nil {
-				yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
-				return
-			}
-			if ok && !yield(e, nil) {
-				return
+		}
+	}
+}
+
+// eventsOnce is one read for events. It returns whether it yielded an
+// event and the client's error that ended the read (nil at its end or when
+// the consumer stopped).
+func (s *Store) eventsOnce(ctx context.Context, c *conn, op string, open func() (*esdb.ReadStream, error), yield func(eventstore.Event, error) bool) (yielded bool, err error) {
+	rs, err := guard(ctx, c, s.callLimit, open, (*esdb.ReadStream).Close)
+	if err != nil {
+		return false, err
+	}
+	next, stop := s.receive(ctx, c, rs)
+	defer stop()
+	for {
+		re, err := next()
+		if errors.Is(err, io.EOF) {
+			return yielded, nil
+		}
+		if err != nil {
+			return yielded, err
+		}
+		e, ok, err := convert(re)
+		if err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
+			return true, nil
+		}
+		if ok {
+			yielded = true
+			if !yield(e, nil) {
+				return true, nil
 			}
 		}
 	}
@@ -239,18 +258,33 @@ func (s *Store) receive(ctx context.Context, c *conn, rs *esdb.ReadStream) (next
 }
 
 // head returns the commit position of the newest record in $all, system
-// records included, and false for an empty log.
+// records included, and false for an empty log. A follower's refusal as not
+// the leader is answered by reading again from the leader.
 func (s *Store) head(ctx context.Context) (uint64, bool, error) {
 	c, err := s.begin()
 	if err != nil {
 		return 0, false, err
 	}
 	defer c.calls.Done()
+	for attempt := 1; ; attempt++ {
+		commit, ok, err := s.headOnce(ctx, c)
+		if err == nil {
+			return commit, ok, nil
+		}
+		if attempt > 1 || !notLeader(err) {
+			return 0, false, s.translate(ctx, c, "read head of $all", err)
+		}
+	}
+}
+
+// headOnce is one read for head; errors are the client's.
+func (s *Store) headOnce(ctx context.Context, c *conn) (uint64, bool, error) {
+	call := s.outgoing(ctx)
 	rs, err := guard(ctx, c, s.callLimit, func() (*esdb.ReadStream, error) {
-		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+		return c.ReadAll(call, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	}, (*esdb.ReadStream).Close)
 	if err != nil {
-		return 0, false, s.translate(ctx, c, "read head of $all", err)
+		return 0, false, err
 	}
 	next, stop := s.receive(ctx, c, rs)
 	defer stop()
@@ -259,7 +293,7 @@ func (s *Store) head(ctx context.Context) (uint64, bool, error) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, s.translate(ctx, c, "read head of $all", err)
+		return 0, false, err
 	}
 	return re.OriginalEvent().Position.Commit, true, nil
 }

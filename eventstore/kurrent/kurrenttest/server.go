@@ -33,6 +33,11 @@
 //     stream fail with the stream-deleted exception and stream-name trailer.
 //   - Gossip.Read, answering with the members set by SetMembers (for
 //     connection strings that name several nodes).
+//   - Clusters (MustStartCluster): nodes sharing one log, one the leader;
+//     Elect moves the leadership. A follower refuses a Streams call that
+//     carries the requires-leader header with the not-leader exception and
+//     the leader's endpoint in the trailers (status NotFound, as KurrentDB's
+//     RpcExceptions.LeaderInfo), and serves and counts the others.
 //   - With Secure, TLS with a self-signed certificate and basic-auth
 //     credentials required on every call (Unauthenticated otherwise).
 //   - A keepalive enforcement policy that permits the client's 10 s pings
@@ -40,8 +45,9 @@
 //
 // It does not cover: BatchAppend, soft Delete, stream subscriptions,
 // persistent subscriptions, projections, users and ACLs (Secure admits one
-// user, to everything), client certificates, resolving links, leader
-// elections and not-leader redirects, stream metadata ($max-count, $tb …),
+// user, to everything), client certificates, resolving links, replication
+// lag (a cluster's nodes share one log) and elections of their own (tests
+// call Elect), stream metadata ($max-count, $tb …),
 // or server features (GetSupportedMethods answers Unimplemented, which the
 // client accepts).
 // Event ids are checked for idempotency within a stream against all its
@@ -117,6 +123,11 @@ type Server struct {
 	// received.
 	limits  Limits
 	appends int
+	// cluster is the cluster the node belongs to, nil for a lone node
+	// (always the leader); followerCalls counts the calls it served as a
+	// follower.
+	cluster       *Cluster
+	followerCalls int
 }
 
 // New returns a stopped server with an empty log (but for one system event,
@@ -148,7 +159,7 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("kurrenttest: listen on %s: %w", addr, err)
 	}
-	opts := append(s.sec.serverOptions(),
+	opts := append(append(s.sec.serverOptions(), s.interceptors()...),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}))
 	g := grpc.NewServer(opts...)
 	api.RegisterStreamsServer(g, &streams{srv: s})
