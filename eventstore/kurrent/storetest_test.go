@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
@@ -39,12 +40,19 @@ func openURL(t testing.TB, urls *sync.Map, url string) eventstore.Store {
 	return s
 }
 
+// replicationDelay is how long the test server keeps each append waiting
+// for its replication in the conformance suite, so that the suite's
+// concurrent retries meet KurrentDB's not-ready window as on a real node.
+const replicationDelay = 5 * time.Millisecond
+
 // TestConformance runs the store's conformance suite against the adapter on
 // the in-process protocol server, one server per test.
 func TestConformance(t *testing.T) {
 	var urls sync.Map
 	storetest.Run(t, features(&urls), func(t testing.TB) eventstore.Store {
-		return openURL(t, &urls, kurrenttest.MustStart(t).ConnectionString())
+		srv := kurrenttest.MustStart(t)
+		srv.SetReplicationDelay(replicationDelay)
+		return openURL(t, &urls, srv.ConnectionString())
 	})
 }
 

@@ -18,6 +18,9 @@ type record struct {
 	created     string // .NET ticks (100 ns) since the Unix epoch, in decimal
 	data, meta  []byte
 	pos         uint64 // commit and prepare position: the record's offset in the log
+	// pending is set while the append that wrote the record waits for its
+	// replication (SetReplicationDelay, HoldReplication). Guarded by db.mu.
+	pending bool
 }
 
 // tombstoneRevision is the revision KurrentDB gives a stream's tombstone.
@@ -70,21 +73,26 @@ type expectation struct {
 	rev  uint64
 }
 
-// appendResult is the outcome of an append: written or answered
-// idempotently (ok with the last revision and position), a wrong expected
-// version (current is -1 for no stream), or a tombstoned stream.
+// appendResult is the outcome of an append: written (ok and written) or
+// answered idempotently (ok) with the last revision and position, a wrong
+// expected version (current is -1 for no stream), a tombstoned stream, or
+// an idempotent repeat of events still pending replication (notReady).
 type appendResult struct {
 	ok         bool
+	written    bool
 	revision   uint64
 	pos        uint64
 	current    int64
 	tombstoned bool
+	notReady   bool
 }
 
 // appendEvents writes events to stream under the expectation, with
 // KurrentDB's idempotency: events whose ids are already at the expected place
-// of the stream are not written again.
-func (db *database) appendEvents(stream string, exp expectation, events []*record) appendResult {
+// of the stream are not written again, and if any of them is still pending
+// replication the repeat is not ready (KurrentDB's IdempotentNotReady).
+// Written events are pending when pending is set, until replicated.
+func (db *database) appendEvents(stream string, exp expectation, events []*record, pending bool) appendResult {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.tombstoned[stream] {
@@ -115,35 +123,50 @@ func (db *database) appendEvents(stream string, exp expectation, events []*recor
 			}
 		}
 		if from < 0 {
-			return db.write(stream, existing, events)
+			return db.write(stream, existing, events, pending)
 		}
 	} else if from == current+1 {
-		return db.write(stream, existing, events)
+		return db.write(stream, existing, events, pending)
 	}
 	// Idempotent only if every event is already there, in order.
 	if from > current || from+int64(len(events))-1 > current {
 		return wrong
 	}
+	notReady := false
 	for i, e := range events {
-		if existing[from+int64(i)].id != e.id {
+		r := existing[from+int64(i)]
+		if r.id != e.id {
 			return wrong
 		}
+		notReady = notReady || r.pending
+	}
+	if notReady {
+		return appendResult{notReady: true}
 	}
 	last := existing[from+int64(len(events))-1]
 	return appendResult{ok: true, revision: last.revision, pos: last.pos}
 }
 
 // write adds events at the end of stream. Call with db.mu held.
-func (db *database) write(stream string, existing []*record, events []*record) appendResult {
+func (db *database) write(stream string, existing []*record, events []*record, pending bool) appendResult {
 	rev := uint64(len(existing))
 	for _, e := range events {
-		e.stream, e.revision = stream, rev
+		e.stream, e.revision, e.pending = stream, rev, pending
 		db.add(e)
 		rev++
 	}
 	db.notify()
 	last := events[len(events)-1]
-	return appendResult{ok: true, revision: last.revision, pos: last.pos}
+	return appendResult{ok: true, written: true, revision: last.revision, pos: last.pos}
+}
+
+// replicated ends the pending state of events.
+func (db *database) replicated(events []*record) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	for _, e := range events {
+		e.pending = false
+	}
 }
 
 // tombstone deletes stream for good and returns the tombstone's position, or

@@ -33,6 +33,10 @@
 //     stream fail with the stream-deleted exception and stream-name trailer.
 //   - Gossip.Read, answering with the members set by SetMembers (for
 //     connection strings that name several nodes).
+//   - Replication (SetReplicationDelay, HoldReplication): an append waits
+//     after writing before it answers, and a repeat of its events meanwhile
+//     gets no answer until the prepare timeout and then Aborted, as
+//     KurrentDB drops an "idempotent, not ready" write.
 //   - Clusters (MustStartCluster): nodes sharing one log, one the leader;
 //     Elect moves the leadership. A follower refuses a Streams call that
 //     carries the requires-leader header with the not-leader exception and
@@ -71,7 +75,9 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 )
 
 // MaxAppendSize is KurrentDB's default limit on the events of one append up
@@ -128,12 +134,20 @@ type Server struct {
 	// follower.
 	cluster       *Cluster
 	followerCalls int
+	// replicationDelay and hold keep written appends pending (see
+	// replication); replicating counts those pending now, notReady the
+	// repeats dropped meanwhile, after prepareTimeout.
+	replicationDelay time.Duration
+	hold             chan struct{}
+	replicating      int
+	notReady         int
+	prepareTimeout   time.Duration
 }
 
 // New returns a stopped server with an empty log (but for one system event,
 // as a fresh node has).
 func New() *Server {
-	return &Server{db: newDatabase(), drop: make(chan struct{}), limits: LimitsTo25_0}
+	return &Server{db: newDatabase(), drop: make(chan struct{}), limits: LimitsTo25_0, prepareTimeout: PrepareTimeout}
 }
 
 // MustStart starts a server on a free loopback port and stops it when the
@@ -251,6 +265,118 @@ func (s *Server) Appends() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.appends
+}
+
+// PrepareTimeout is how long a KurrentDB node waits for a write by default
+// before it answers Aborted ("Operation timed out").
+const PrepareTimeout = 2 * time.Second
+
+// SetReplicationDelay makes every later append wait d after writing its
+// events before it answers, as a leader waits for a quorum of followers to
+// replicate them. Meanwhile the events are pending: an append of the same
+// events (a client's retry) finds them, but KurrentDB does not answer it
+// (IdempotentNotReady: "dropping idempotent write … since the original
+// write has not yet been replicated"), and it times out after the prepare
+// timeout as Aborted. Readers see pending events at once, which a real
+// leader does only once they are replicated.
+func (s *Server) SetReplicationDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replicationDelay = d
+}
+
+// HoldReplication makes later appends wait, their events pending as with
+// SetReplicationDelay, until release is called.
+func (s *Server) HoldReplication() (release func()) {
+	hold := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = hold
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			close(hold)
+			if s.hold == hold {
+				s.hold = nil
+			}
+		})
+	}
+}
+
+// SetPrepareTimeout sets how long a dropped, not-ready append waits before
+// it answers Aborted (PrepareTimeout by default).
+func (s *Server) SetPrepareTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prepareTimeout = d
+}
+
+// Pending returns how many appends have written their events and wait for
+// their replication now.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replicating
+}
+
+// NotReady returns how many appends the server has dropped because they
+// repeated events still pending replication.
+func (s *Server) NotReady() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notReady
+}
+
+// replication returns the wait of an append between writing its events and
+// answering, nil when appends answer at once. The wait ends with the delay,
+// the release of the hold, or ctx; it counts in Pending meanwhile.
+func (s *Server) replication() func(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delay, hold := s.replicationDelay, s.hold
+	if delay <= 0 && hold == nil {
+		return nil
+	}
+	return func(ctx context.Context) {
+		s.mu.Lock()
+		s.replicating++
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.replicating--
+			s.mu.Unlock()
+		}()
+		var timeout <-chan time.Time
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-timeout:
+		case <-hold: // nil without a hold: never ready
+		case <-ctx.Done():
+		}
+	}
+}
+
+// dropNotReady answers an append that repeated pending events as KurrentDB
+// does: no answer until the prepare timeout, then Aborted.
+func (s *Server) dropNotReady(ctx context.Context) error {
+	s.mu.Lock()
+	s.notReady++
+	timeout := s.prepareTimeout
+	s.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return status.Error(codes.Aborted, "Operation timed out: Prepare phase timeout.")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Member describes one node in the gossip answer.

@@ -91,7 +91,15 @@ func (s *streams) Append(stream api.Streams_AppendServer) error {
 	if len(events) == 0 {
 		return status.Error(codes.InvalidArgument, "append: no events")
 	}
-	res := s.srv.db.appendEvents(name, exp, events)
+	wait := s.srv.replication()
+	res := s.srv.db.appendEvents(name, exp, events, wait != nil)
+	switch {
+	case res.notReady:
+		return s.srv.dropNotReady(stream.Context())
+	case res.written && wait != nil:
+		wait(stream.Context())
+		s.srv.db.replicated(events)
+	}
 	switch {
 	case res.tombstoned:
 		return streamDeleted(stream, name)
