@@ -121,13 +121,15 @@ var api = []route{
 	{"POST", "/v1/actions/:id/cancel", command(toAction, required, cancelAction), rolesFacilitators},
 
 	// Views.
-	{"GET", "/v1/board", h((*Server).getBoard), rolesReaders},
-	{"GET", "/v1/board/grids", h((*Server).getBoardGrids), rolesReaders},
+	{"GET", "/v1/board", h((*Server).getBoard), nil},
+	{"GET", "/v1/board/grids", h((*Server).getBoardGrids), nil},
 	{"GET", "/v1/register", h((*Server).getRegister), nil},
 	{"GET", "/v1/register/:meeting/:decision", h((*Server).getDecision), nil},
-	{"GET", "/v1/outcomes", h((*Server).getOutcomes), rolesReaders},
+	{"GET", "/v1/outcomes", h((*Server).getOutcomes), nil},
 	{"GET", "/v1/proposals/:id/timeline", h((*Server).getTimeline), nil},
 	{"GET", "/v1/stats", h((*Server).getStats), nil},
+	{"GET", "/v1/places", h((*Server).getPlaces), nil},
+	{"GET", "/v1/calendar", h((*Server).getCalendar), nil},
 	{"GET", "/v1/meetings/:id/live", h((*Server).getLiveMeeting), rolesReaders},
 	{"GET", "/v1/meetings/:id/live/stream", h((*Server).getLiveMeetingStream), rolesReaders},
 

@@ -233,7 +233,8 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 	return c.JSON(nethttp.StatusOK, viewPage[json.RawMessage]{Items: out, NextCursor: next, Position: uint64(views.Position())})
 }
 
-// getBoard lists open proposals (民情账本) within the principal's scope.
+// getBoard lists open proposals (民情账本): public, masked for the public;
+// a scoped token reads its own scope.
 func (s *Server) getBoard(c echo.Context) error {
 	lq, err := s.parseListQuery(c)
 	if err != nil {
@@ -296,8 +297,16 @@ func (s *Server) getRegister(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var newest bool
+	switch c.QueryParam("order") {
+	case "", "oldest":
+	case "newest":
+		newest = true
+	default:
+		return fieldErr(kindBadRequest, "order", text{"应为 oldest 或 newest", "want oldest or newest"})
+	}
 	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
-		MeetingID: meeting, ProposalID: proposal, How: c.QueryParam("how"), After: lp.after, Limit: lp.limit})
+		MeetingID: meeting, ProposalID: proposal, How: c.QueryParam("how"), Newest: newest, After: lp.after, Limit: lp.limit})
 	return renderPage(c, views, page.Items, page.Next, decisionPlace)
 }
 
@@ -320,7 +329,8 @@ func (s *Server) getDecision(c echo.Context) error {
 	return c.JSONBlob(nethttp.StatusOK, b)
 }
 
-// getOutcomes lists actions (行动清单) within the principal's scope.
+// getOutcomes lists actions (行动清单): public, masked for the public; a
+// scoped token reads its own scope.
 func (s *Server) getOutcomes(c echo.Context) error {
 	lq, err := s.parseListQuery(c)
 	if err != nil {

@@ -25,15 +25,16 @@ func TestTimelineCarriesTheReportAndPhotos(t *testing.T) {
 	s, ok := v.Timeline.Of("p", "", 0)
 	require.True(t, ok)
 	require.Len(t, s.Entries, 5)
-	assert.Equal(t, "三楼窗口拉线充电", s.Entries[0].Text)
+	assert.Equal(t, &Report{CommunityID: "c", GridID: "g", Category: "安全", Channel: domain.ChannelPhotoReport, Place: "东门", Text: "三楼窗口拉线充电"}, s.Entries[0].Report)
 	var photos [][]string
 	for _, e := range s.Entries {
 		photos = append(photos, e.Photos)
 	}
 	assert.Equal(t, [][]string{{"aa"}, nil, {"bb"}, {"cc"}, {"dd"}}, photos)
-	s.Entries[0].Photos[0] = "changed"
+	s.Entries[0].Photos[0], s.Entries[0].Report.Text = "changed", "changed"
 	again, _ := v.Timeline.Of("p", "", 0)
 	assert.Equal(t, "aa", again.Entries[0].Photos[0], "a story is a copy")
+	assert.Equal(t, "三楼窗口拉线充电", again.Entries[0].Report.Text, "a story is a copy")
 }
 
 // TestRegisterNewestFirst pages the register latest decision first, and

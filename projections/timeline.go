@@ -31,8 +31,9 @@ type Entry struct {
 	// PersonName is the person the step is about (author, supporter,
 	// speaker, verifier), masked in public views.
 	PersonName string `json:"person_name,omitempty"`
-	// Text is the proposal's text as submitted (its first step only).
-	Text string `json:"text,omitempty"`
+	// Report is what the proposal's first step reports: where, what
+	// kind, by which channel, and its text.
+	Report *Report `json:"report,omitempty"`
 	// Photos are the SHA-256 references of the step's photos: the
 	// report's, a progress report's or occurrence's, a completion's
 	// evidence. An erased photo's reference is the erased marker.
@@ -47,6 +48,17 @@ type Entry struct {
 	// the person recorded it themselves.
 	Method string `json:"method,omitempty"`
 	Note   string `json:"note,omitempty"`
+}
+
+// Report is the submission of a proposal as its story tells it.
+type Report struct {
+	CommunityID string `json:"community_id"`
+	GridID      string `json:"grid_id"`
+	CompoundID  string `json:"compound_id,omitempty"`
+	Category    string `json:"category"`
+	Channel     string `json:"channel"`
+	Place       string `json:"place"`
+	Text        string `json:"text"`
 }
 
 // Story is one page of a proposal's timeline.
@@ -96,7 +108,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 4 }
+func (t *Timeline) Version() int { return 5 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -139,7 +151,9 @@ func (t *Timeline) Apply(e Event) error {
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
 		en := entry(e, d.At)
-		en.Summary, en.PersonName, en.Text, en.Photos = d.Title, personName(d.Author), d.Text, d.Photos
+		en.Summary, en.PersonName, en.Photos = d.Title, personName(d.Author), d.Photos
+		en.Report = &Report{CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID, Category: d.Category,
+			Channel: d.Channel, Place: d.Place, Text: d.Text}
 		t.st.Stories[d.ProposalID] = []Entry{en}
 	case domain.ProposalSupported:
 		en := entry(e, d.At)
@@ -370,6 +384,10 @@ func (t *Timeline) Of(proposalID, after string, limit int) (Story, bool) {
 			en.Tally = &tally
 		}
 		en.Photos = slices.Clone(en.Photos)
+		if en.Report != nil {
+			r := *en.Report
+			en.Report = &r
+		}
 		if en.Satisfied != nil {
 			v := *en.Satisfied
 			en.Satisfied = &v
