@@ -52,6 +52,11 @@ type Metadata struct {
 	// for the first scheme, which left out the recorded time, 2 for the
 	// scheme that covers it.
 	HashScheme int `json:"hash_scheme,omitempty"`
+	// Salt is random bytes (hex) the hash covers under scheme 3, so that
+	// nobody can find an event's hash by trying each value of the one
+	// field they do not know (a secret ballot's choice): published
+	// Merkle proofs carry hashes of every event. Only auditors read it.
+	Salt string `json:"salt,omitempty"`
 }
 
 // EventData is an event to append. Its ID makes appends idempotent: sending

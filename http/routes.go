@@ -144,6 +144,13 @@ var api = []route{
 
 	// The raw log.
 	{"GET", "/v1/events/live", h((*Server).getEventFeed), rolesAuditors},
+
+	// Proofs anyone can check (docs/audit.md).
+	{"GET", "/v1/checkpoint", h((*Server).getCheckpoint), nil},
+	{"GET", "/v1/checkpoint/key", h((*Server).getCheckpointKey), nil},
+	{"GET", "/v1/proofs/inclusion", h((*Server).getInclusionProof), nil},
+	{"GET", "/v1/proofs/consistency", h((*Server).getConsistencyProof), nil},
+	{"GET", "/v1/log", h((*Server).getLog), rolesAuditors},
 }
 
 // routes registers api on the server's echo instance.

@@ -19,10 +19,13 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/projections"
+	"github.com/yishi-civic/yishi/seal"
 )
 
 // Config is what a Server needs.
@@ -57,6 +60,17 @@ type Config struct {
 	MaxConns, MaxConnsPerAddr int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Seal is the Merkle tree of the log, which the caller keeps following
+	// (seal.Log.Follow). With Signer, Origin and VerifierKey it serves the
+	// signed checkpoints and the proofs; without them those routes answer
+	// 503.
+	Seal *seal.Log
+	// Signer signs the checkpoints: the server's own key, which yishi
+	// serve creates once beside the data; VerifierKey is its public half
+	// (a note verifier key) and Origin names the ledger in them.
+	Signer      note.Signer
+	VerifierKey string
+	Origin      string
 }
 
 // Server is the HTTP service. It implements net/http.Handler.
@@ -75,6 +89,9 @@ type Server struct {
 	attach       string
 	// syncDir makes a directory's entries durable (fsync); tests watch it.
 	syncDir func(dir string) error
+
+	// checkpoints is the newest signed checkpoint.
+	checkpoints checkpoints
 
 	// places caches where aggregates live (their first event's community
 	// and grid) for scope checks.

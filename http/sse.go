@@ -148,19 +148,27 @@ func feedEvent(ev eventstore.Event) FeedEvent {
 // their record lies.
 var domainStreams = []string{"proposal-", "meeting-", "action-", "organisation-"}
 
+// streamPlace returns the community and grid of stream's record: those of
+// its first event for a domain stream, none for any other.
+func (s *Server) streamPlace(ctx context.Context, stream string) (community, grid string, err error) {
+	for _, prefix := range domainStreams {
+		if strings.HasPrefix(stream, prefix) {
+			a, err := s.place(ctx, stream)
+			if err != nil {
+				return "", "", err
+			}
+			return a.community, a.grid, nil
+		}
+	}
+	return "", "", nil
+}
+
 // feedEventFor returns what r may read of ev in the raw log, and false
 // when ev is none of r's business (another community's, a token's).
 func (s *Server) feedEventFor(ctx context.Context, r policy.Reader, ev eventstore.Event) (FeedEvent, bool, error) {
-	var community, grid string
-	for _, prefix := range domainStreams {
-		if strings.HasPrefix(ev.Stream, prefix) {
-			a, err := s.place(ctx, ev.Stream)
-			if err != nil {
-				return FeedEvent{}, false, err
-			}
-			community, grid = a.community, a.grid
-			break
-		}
+	community, grid, err := s.streamPlace(ctx, ev.Stream)
+	if err != nil {
+		return FeedEvent{}, false, err
 	}
 	if !r.SeesStream(ev.Stream, community, grid) {
 		return FeedEvent{}, false, nil
@@ -177,7 +185,7 @@ func (s *Server) feedEventFor(ctx context.Context, r policy.Reader, ev eventstor
 	fe.Data = data
 	if !r.SeesChainHashes() {
 		m := ev.Metadata
-		m.PrevHash, m.Hash = "", ""
+		m.PrevHash, m.Hash, m.Salt = "", "", ""
 		fe.Metadata = m
 	}
 	return fe, true, nil

@@ -38,6 +38,7 @@ func EncodeEvents(stream string, revision int64, lastHash string, events []domai
 				CausationID:   opts.CommandID,
 				PrevHash:      prev,
 				HashScheme:    HashScheme,
+				Salt:          NewSalt(),
 			},
 			Recorded: recorded,
 		}

@@ -314,6 +314,11 @@ func TestVerify(t *testing.T) {
 			e.Metadata.Hash = ledger.ChainHash(e.Metadata.PrevHash, e.Stream, e.Revision, e.ID, e.Type, e.Data, e.Metadata, e.Recorded)
 		},
 		"unknown scheme": func(e *eventstore.Event) { e.Metadata.HashScheme = 7 },
+		"salt":           func(e *eventstore.Event) { e.Metadata.Salt = ledger.NewSalt() },
+		"salt dropped, hash recomputed": func(e *eventstore.Event) {
+			e.Metadata.Salt = ""
+			e.Metadata.Hash = ledger.ChainHash(e.Metadata.PrevHash, e.Stream, e.Revision, e.ID, e.Type, e.Data, e.Metadata, e.Recorded)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tampered := tamperedStore{Store: store, at: 4, alter: alter}
@@ -348,7 +353,7 @@ func TestOldChainsStillVerify(t *testing.T) {
 
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err)
-	assert.Equal(t, map[int]uint64{ledger.HashSchemeV1: 1, ledger.HashSchemeV2: 1}, rep.Schemes)
+	assert.Equal(t, map[int]uint64{ledger.HashSchemeV1: 1, ledger.HashSchemeV3: 1}, rep.Schemes)
 	assert.True(t, rep.Dense, "the embedded store's positions are checked")
 
 	// The old event's recorded time is not covered; the new one's is.

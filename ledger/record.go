@@ -29,7 +29,7 @@ func (l *Ledger) Record(ctx context.Context, stream string, ifRevision int64, ac
 		ID:       l.newID(),
 		Type:     typ,
 		Data:     body,
-		Metadata: eventstore.Metadata{Actor: actor.ID, Role: actor.Role, PrevHash: prev, HashScheme: HashScheme},
+		Metadata: eventstore.Metadata{Actor: actor.ID, Role: actor.Role, PrevHash: prev, HashScheme: HashScheme, Salt: NewSalt()},
 		Recorded: l.recordedNow(),
 	}
 	ed.Metadata.Hash = ChainHash(prev, stream, uint64(ifRevision+1), ed.ID, typ, body, ed.Metadata, ed.Recorded)

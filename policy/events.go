@@ -106,6 +106,15 @@ func redactBallot(data json.RawMessage) (json.RawMessage, error) {
 	return json.Marshal(m)
 }
 
+// LeafExposes reports whether publishing a hash of an event (of type typ
+// with data, salted with salt) would let anyone find a secret ballot's
+// choice by trying each option: a secret ballot whose hash covers no salt
+// (written before hash scheme 3). The public Merkle proofs carry such a
+// hash of every event.
+func LeafExposes(typ string, data json.RawMessage, salt string) bool {
+	return salt == "" && Anonymous.RedactsBallot(typ, data, "", "")
+}
+
 // RedactsBallot reports whether r must not read the choice of an event of
 // type typ with data in a record of community and grid: a secret ballot
 // and a reader who does not see ballots.

@@ -55,9 +55,12 @@ func (r Reader) SeesTokens() bool {
 	return r.Authenticated && r.Role == auth.RoleAdmin && r.Scope == (auth.Scope{})
 }
 
-// SeesChainHashes reports whether r reads the hash chain of events: an
-// auditor only. A secret ballot's hash, with the rest of its event, would
-// let anyone try each option and find the one that hashes the same.
+// SeesChainHashes reports whether r reads the hash chain of events and
+// their salts: an auditor only. A secret ballot's hash, with the rest of
+// its event, would let anyone try each option and find the one that hashes
+// the same. The public Merkle proofs carry a hash of every event's chain
+// hash; under hash scheme 3 that hash covers a salt nobody else reads, so
+// trying options no longer finds it (docs/audit.md).
 func (r Reader) SeesChainHashes() bool {
 	return r.Authenticated && r.Role == auth.RoleAuditor
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,28 +120,56 @@ func (c Checkpoint) text() string {
 // Sign builds the checkpoint of t and signs it with signer; the result is
 // a sumdb note an auditor can keep and check with the verifier key.
 func Sign(t *Tree, origin string, signer note.Signer) ([]byte, Checkpoint, error) {
-	if strings.ContainsAny(origin, "\n") || origin == "" {
-		return nil, Checkpoint{}, fmt.Errorf("seal: origin %q must be one non-empty line", origin)
-	}
 	root, err := t.Root()
 	if err != nil {
 		return nil, Checkpoint{}, fmt.Errorf("seal: root: %w", err)
 	}
 	c := Checkpoint{Origin: origin, Size: t.n, Root: root, Head: t.head}
-	msg, err := note.Sign(&note.Note{Text: c.text()}, signer)
+	msg, err := c.Sign(signer)
 	if err != nil {
-		return nil, Checkpoint{}, fmt.Errorf("seal: sign: %w", err)
+		return nil, Checkpoint{}, err
 	}
 	return msg, c, nil
 }
 
+// Sign returns c as a sumdb note signed by signer.
+func (c Checkpoint) Sign(signer note.Signer) ([]byte, error) {
+	if strings.ContainsAny(c.Origin, "\n") || c.Origin == "" {
+		return nil, fmt.Errorf("seal: origin %q must be one non-empty line", c.Origin)
+	}
+	msg, err := note.Sign(&note.Note{Text: c.text()}, signer)
+	if err != nil {
+		return nil, fmt.Errorf("seal: sign: %w", err)
+	}
+	return msg, nil
+}
+
 // Open checks a signed checkpoint against the verifier key and parses it.
 func Open(msg []byte, verifier note.Verifier) (Checkpoint, error) {
-	n, err := note.Open(msg, note.VerifierList(verifier))
+	c, _, err := OpenNote(msg, verifier)
+	return c, err
+}
+
+// OpenNote checks a signed checkpoint against the server's verifier key
+// and parses it; the note it returns lists in Sigs the signatures of the
+// server and of the witnesses among known, and in UnverifiedSigs the
+// others.
+func OpenNote(msg []byte, server note.Verifier, known ...note.Verifier) (Checkpoint, *note.Note, error) {
+	n, err := note.Open(msg, note.VerifierList(append([]note.Verifier{server}, known...)...))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("seal: checkpoint signature: %w", err)
+		return Checkpoint{}, nil, fmt.Errorf("seal: checkpoint signature: %w", err)
 	}
-	lines := strings.Split(strings.TrimSuffix(n.Text, "\n"), "\n")
+	if !slices.ContainsFunc(n.Sigs, func(s note.Signature) bool { return s.Name == server.Name() && s.Hash == server.KeyHash() }) {
+		return Checkpoint{}, nil, fmt.Errorf("seal: checkpoint signature: not signed by %s", server.Name())
+	}
+	c, err := parseCheckpoint(n.Text)
+	return c, n, err
+}
+
+// parseCheckpoint parses a checkpoint's text.
+func parseCheckpoint(text string) (Checkpoint, error) {
+	var err error
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[3], "head ") {
 		return Checkpoint{}, fmt.Errorf("seal: checkpoint text is not origin, size, root, head")
 	}

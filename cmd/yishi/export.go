@@ -8,23 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/eventstore"
+	yhttp "github.com/yishi-civic/yishi/http"
 )
 
-// exportedEvent is one line of `yishi export`: the whole envelope.
-type exportedEvent struct {
-	ID       uuid.UUID           `json:"id"`
-	Stream   string              `json:"stream"`
-	Revision uint64              `json:"revision"`
-	Position eventstore.Position `json:"position"`
-	Type     string              `json:"type"`
-	Recorded time.Time           `json:"recorded"`
-	Data     json.RawMessage     `json:"data"`
-	Metadata eventstore.Metadata `json:"metadata"`
-}
+// exportedEvent is one line of `yishi export`: the whole envelope, as
+// GET /v1/log serves it to auditors.
+type exportedEvent = yhttp.StoredEvent
 
 // export writes every event, in global order, as one JSON object per line.
 func export(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {

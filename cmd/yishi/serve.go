@@ -39,6 +39,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	metricsAddr := fs.String("metrics-addr", getenv("YISHI_METRICS_ADDR"), "a second listen address for /metrics without a token, /healthz and /readyz (keep it private); without it /metrics needs an admin or auditor token (env YISHI_METRICS_ADDR)")
 	maxConns := fs.Int("max-conns", 0, "connections held at once; past it new ones are closed; 0 means 2048, -1 no limit")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", 0, "connections held at once from one client address (raise it behind a proxy); 0 means 64, -1 no limit")
+	origin := fs.String("origin", envOr(getenv, "YISHI_ORIGIN", "yishi"), "the ledger's name in its signed checkpoints; also the name of the signing key created in <data>/seal the first time (env YISHI_ORIGIN)")
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
 	if v := getenv("YISHI_RATE_LIMIT"); v != "" {
 		if err := fs.Set("rate-limit", v); err != nil {
@@ -93,8 +94,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
+	signer, vkey, err := serverKey(filepath.Join(*dataDir, "seal"), *origin)
+	if err != nil {
+		return err
+	}
+	tree := newSealLog()
 	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit,
-		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr})
+		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin})
 	if err != nil {
 		return err
 	}
@@ -117,6 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCancel(runner.Run(gctx)) })
 	g.Go(func() error { return ignoreCancel(srv.Run(gctx)) })
+	g.Go(func() error { return ignoreCancel(tree.Follow(gctx, store)) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)

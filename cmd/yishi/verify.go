@@ -10,9 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
@@ -79,7 +76,10 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if n := rep.Schemes[ledger.HashSchemeV1]; n > 0 {
 		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes do not cover their recorded time; %d do\n",
-			n, ledger.HashSchemeV2, rep.Schemes[ledger.HashSchemeV2])
+			n, ledger.HashSchemeV2, rep.Events-n)
+	}
+	if n := rep.Schemes[ledger.HashSchemeV1] + rep.Schemes[ledger.HashSchemeV2]; n > 0 {
+		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes carry no salt\n", n, ledger.HashSchemeV3)
 	}
 	if cp != nil {
 		err = seal.Check(ctx, store, *cp, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
@@ -145,13 +145,9 @@ func openCheckpoint(file, vkeyFile string) (seal.Checkpoint, error) {
 	if err != nil {
 		return seal.Checkpoint{}, fmt.Errorf("--checkpoint: %w", err)
 	}
-	vkey, err := os.ReadFile(vkeyFile)
+	verifier, err := readVerifier(vkeyFile)
 	if err != nil {
-		return seal.Checkpoint{}, fmt.Errorf("--vkey: %w", err)
-	}
-	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
-	if err != nil {
-		return seal.Checkpoint{}, fmt.Errorf("--vkey: %w", err)
+		return seal.Checkpoint{}, err
 	}
 	return seal.Open(msg, verifier)
 }

@@ -28,8 +28,9 @@ const (
 
 // valueVersion is the first byte of every encoded event, so that the format
 // can change later without guessing. Version 2 added the hash scheme after
-// the hash; version 1 values (hash scheme 0) are still read.
-const valueVersion = 2
+// the hash, version 3 the salt after the scheme; version 1 values (hash
+// scheme 0) and version 2 values (no salt) are still read.
+const valueVersion = 3
 
 var errCorrupt = errors.New("pebble store: corrupt record")
 
@@ -90,8 +91,8 @@ func decodeIDEntry(v []byte) (idEntry, error) {
 
 // encodeEvent appends e's stored form to b: a version byte, the revision and
 // recorded time as varints, the id, the length-prefixed stream, type and
-// metadata strings, the hash scheme as a uvarint, then the JSON data to the
-// end. The position is the key.
+// metadata strings, the hash scheme as a uvarint, the length-prefixed salt,
+// then the JSON data to the end. The position is the key.
 func encodeEvent(b []byte, e *eventstore.Event) []byte {
 	b = append(b, valueVersion)
 	b = binary.AppendUvarint(b, e.Revision)
@@ -103,6 +104,8 @@ func encodeEvent(b []byte, e *eventstore.Event) []byte {
 		b = append(b, s...)
 	}
 	b = binary.AppendUvarint(b, uint64(e.Metadata.HashScheme))
+	b = binary.AppendUvarint(b, uint64(len(e.Metadata.Salt)))
+	b = append(b, e.Metadata.Salt...)
 	return append(b, e.Data...)
 }
 
@@ -205,7 +208,7 @@ func (d *decoder) event(pos eventstore.Position, v []byte) (eventstore.Event, er
 // did. The stream and type come first in the value, so an event the filter
 // drops costs no allocation for its metadata and data.
 func (d *decoder) eventIf(pos eventstore.Position, v []byte, f eventstore.Filter) (eventstore.Event, bool, error) {
-	if len(v) == 0 || (v[0] != valueVersion && v[0] != 1) {
+	if len(v) == 0 || v[0] < 1 || v[0] > valueVersion {
 		return eventstore.Event{}, false, fmt.Errorf("%w at position %d: unknown format", errCorrupt, pos)
 	}
 	d.b, d.err = v[1:], nil
@@ -231,6 +234,9 @@ func (d *decoder) eventIf(pos eventstore.Position, v []byte, f eventstore.Filter
 	e.Metadata.Hash = d.str()
 	if v[0] >= 2 {
 		e.Metadata.HashScheme = int(d.uvarint())
+	}
+	if v[0] >= 3 {
+		e.Metadata.Salt = d.str()
 	}
 	if d.err != nil {
 		return eventstore.Event{}, false, fmt.Errorf("%w at position %d", d.err, pos)

@@ -14,7 +14,7 @@ import (
 
 // TestCodecReadsVersionOne decodes a value in the layout stores wrote
 // before the hash scheme was added (version 1, no scheme), and round-trips
-// the current one.
+// the current one (scheme and salt).
 func TestCodecReadsVersionOne(t *testing.T) {
 	e := eventstore.Event{
 		ID: uuid.Must(uuid.NewV7()), Stream: "proposal-1", Revision: 3, Position: 9, Type: "proposal.supported.v1",
@@ -35,7 +35,7 @@ func TestCodecReadsVersionOne(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, e, got)
 
-	e.Metadata.HashScheme = 2
+	e.Metadata.HashScheme, e.Metadata.Salt = 3, "5a1t"
 	got, err = d.event(9, encodeEvent(nil, &e))
 	require.NoError(t, err)
 	assert.Equal(t, e, got)

@@ -1,0 +1,275 @@
+package http
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	nethttp "net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/seal"
+)
+
+// checkpoints signs the log's tree heads and remembers the newest one, so
+// that every request of the same size gets the same note.
+type checkpoints struct {
+	mu   sync.Mutex
+	size int64
+	msg  []byte
+	head seal.Checkpoint
+}
+
+// latestCheckpoint returns the checkpoint of the tree as it is now, signed.
+func (s *Server) latestCheckpoint() ([]byte, seal.Checkpoint, error) {
+	if s.cfg.Seal == nil || s.cfg.Signer == nil {
+		return nil, seal.Checkpoint{}, refuse(kindUnavailable, text{"本服务未配置签名检查点", "this server publishes no checkpoints"})
+	}
+	head, err := s.cfg.Seal.Head()
+	if err != nil {
+		return nil, seal.Checkpoint{}, err
+	}
+	cp := &s.checkpoints
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.msg != nil && cp.size == head.Size {
+		return cp.msg, cp.head, nil
+	}
+	head.Origin = s.cfg.Origin
+	msg, err := head.Sign(s.cfg.Signer)
+	if err != nil {
+		return nil, seal.Checkpoint{}, err
+	}
+	cp.size, cp.msg, cp.head = head.Size, msg, head
+	return msg, head, nil
+}
+
+// getCheckpoint answers the log's signed tree head: a sumdb note of the
+// origin, the number of events, the Merkle root and the head position.
+func (s *Server) getCheckpoint(c echo.Context) error {
+	msg, _, err := s.latestCheckpoint()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.Blob(nethttp.StatusOK, "text/plain; charset=utf-8", msg)
+}
+
+// getCheckpointKey answers the verifier key of the server's checkpoints.
+func (s *Server) getCheckpointKey(c echo.Context) error {
+	if s.cfg.VerifierKey == "" {
+		return refuse(kindUnavailable, text{"本服务未配置签名检查点", "this server publishes no checkpoints"})
+	}
+	return c.Blob(nethttp.StatusOK, "text/plain; charset=utf-8", []byte(s.cfg.VerifierKey+"\n"))
+}
+
+// InclusionProof is the answer of GET /v1/proofs/inclusion: the event at
+// Position is leaf Index of the tree of Size events, whose leaf hash is
+// LeafHash (tlog.RecordHash of the event's chain hash, never the chain
+// hash itself); tlog.CheckRecord(Proof, Size, root, Index, LeafHash) holds
+// for the root of that tree. Checkpoint is the signed tree head of Size
+// events, when Size is the latest.
+type InclusionProof struct {
+	Position   uint64      `json:"position"`
+	Index      int64       `json:"index"`
+	Size       int64       `json:"size"`
+	LeafHash   tlog.Hash   `json:"leaf_hash"`
+	Proof      []tlog.Hash `json:"proof"`
+	Checkpoint string      `json:"checkpoint,omitempty"`
+}
+
+// ConsistencyProof is the answer of GET /v1/proofs/consistency: the tree
+// of To events extends the tree of From events;
+// tlog.CheckTree(Proof, To, rootTo, From, rootFrom) holds. Checkpoint is
+// the signed tree head of To events, when To is the latest.
+type ConsistencyProof struct {
+	From       int64       `json:"from"`
+	To         int64       `json:"to"`
+	Proof      []tlog.Hash `json:"proof"`
+	Checkpoint string      `json:"checkpoint,omitempty"`
+}
+
+// proofTarget reads the size a proof is asked against (the query
+// parameter name, default the latest checkpoint's) and refuses a reader
+// the proofs must not be shown to.
+func (s *Server) proofTarget(c echo.Context, name string) (int64, []byte, error) {
+	msg, latest, err := s.latestCheckpoint()
+	if err != nil {
+		return 0, nil, err
+	}
+	if n := s.cfg.Seal.Unsafe(); n > 0 && !readerOf(c).SeesChainHashes() {
+		return 0, nil, refuse(kindForbidden, text{
+			fmt.Sprintf("账本中有 %d 张在哈希加盐之前写入的不记名选票；它们的哈希会泄露选择，证明只向审计员提供", n),
+			fmt.Sprintf("the log holds %d secret ballots written before hash scheme 3 salted their hashes, which would give their choices away: proofs are for auditors only", n)})
+	}
+	size := latest.Size
+	if v := c.QueryParam(name); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > latest.Size {
+			return 0, nil, fieldErr(kindBadRequest, name, text{
+				fmt.Sprintf("应为 1 到 %d 之间的事件数", latest.Size),
+				fmt.Sprintf("want a number of events from 1 to %d", latest.Size)})
+		}
+		size = n
+	}
+	if size != latest.Size {
+		msg = nil
+	}
+	return size, msg, nil
+}
+
+// getInclusionProof proves that an event is in the tree of the log's
+// first size events (default: the latest checkpoint's).
+func (s *Server) getInclusionProof(c echo.Context) error {
+	size, msg, err := s.proofTarget(c, "size")
+	if err != nil {
+		return err
+	}
+	pos, err := strconv.ParseUint(c.QueryParam("position"), 10, 64)
+	if err != nil || pos == 0 {
+		return fieldErr(kindBadRequest, "position", text{"应为事件的全局位置（正整数）", "want an event's global position (a positive integer)"})
+	}
+	i, ok := s.cfg.Seal.Index(eventstore.Position(pos))
+	if !ok {
+		return refuse(kindNotFound, text{fmt.Sprintf("位置 %d 没有事件", pos), fmt.Sprintf("no event at position %d", pos)})
+	}
+	if i >= size {
+		return fieldErr(kindValidation, "size", text{
+			fmt.Sprintf("位置 %d 的事件是第 %d 个，不在前 %d 个事件中", pos, i+1, size),
+			fmt.Sprintf("the event at position %d is event number %d, not among the first %d", pos, i+1, size)})
+	}
+	proof, err := s.cfg.Seal.InclusionProof(i, size)
+	if err != nil {
+		return err
+	}
+	leaf, err := s.cfg.Seal.Leaf(i)
+	if err != nil {
+		return err
+	}
+	return c.JSON(nethttp.StatusOK, InclusionProof{Position: pos, Index: i, Size: size, LeafHash: leaf, Proof: proof, Checkpoint: string(msg)})
+}
+
+// getConsistencyProof proves that the tree of the log's first "to" events
+// (default: the latest checkpoint's) extends the tree of its first "from".
+func (s *Server) getConsistencyProof(c echo.Context) error {
+	to, msg, err := s.proofTarget(c, "to")
+	if err != nil {
+		return err
+	}
+	from, err := strconv.ParseInt(c.QueryParam("from"), 10, 64)
+	if err != nil || from < 1 {
+		return fieldErr(kindBadRequest, "from", text{"应为较早检查点的事件数（正整数）", "want the number of events of the older checkpoint (a positive integer)"})
+	}
+	if from > to {
+		return fieldErr(kindValidation, "from", text{fmt.Sprintf("大于 %d", to), fmt.Sprintf("greater than %d", to)})
+	}
+	proof, err := s.cfg.Seal.ConsistencyProof(from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(nethttp.StatusOK, ConsistencyProof{From: from, To: to, Proof: proof, Checkpoint: string(msg)})
+}
+
+// LogEntry is one line of GET /v1/log: leaf Index of the tree, the event
+// at Position, and its LeafHash as the server's tree holds it. Event is
+// the event exactly as stored (its data as stored, sealed personal data
+// as ciphertext, its whole metadata with hashes and salt) when the reader
+// may read its stream and its hash chain; otherwise only the leaf hash is
+// given, which is enough to recompute the tree but not the stream's chain.
+type LogEntry struct {
+	Index    int64        `json:"index"`
+	Position uint64       `json:"position"`
+	LeafHash tlog.Hash    `json:"leaf_hash"`
+	Event    *StoredEvent `json:"event,omitempty"`
+}
+
+// StoredEvent is a whole event as stored: every field its chain hash
+// covers. It is a line of `yishi export` too.
+type StoredEvent struct {
+	ID       uuid.UUID           `json:"id"`
+	Stream   string              `json:"stream"`
+	Revision uint64              `json:"revision"`
+	Position eventstore.Position `json:"position"`
+	Type     string              `json:"type"`
+	Recorded time.Time           `json:"recorded"`
+	Data     json.RawMessage     `json:"data"`
+	Metadata eventstore.Metadata `json:"metadata"`
+}
+
+// maxLogEntries bounds one answer of GET /v1/log.
+const maxLogEntries = 100_000
+
+// getLog streams the leaves of the log's tree from index "from", at most
+// "max" of them (default and bound maxLogEntries), as JSON Lines.
+func (s *Server) getLog(c echo.Context) error {
+	if s.cfg.Seal == nil {
+		return refuse(kindUnavailable, text{"本服务未配置签名检查点", "this server publishes no checkpoints"})
+	}
+	head, err := s.cfg.Seal.Head()
+	if err != nil {
+		return err
+	}
+	from, err := strconv.ParseInt(c.QueryParam("from"), 10, 64)
+	if c.QueryParam("from") == "" {
+		from, err = 0, nil
+	}
+	if err != nil || from < 0 || from > head.Size {
+		return fieldErr(kindBadRequest, "from", text{fmt.Sprintf("应为 0 到 %d 之间的序号", head.Size), fmt.Sprintf("want a leaf index from 0 to %d", head.Size)})
+	}
+	limit, err := queryInt(c, "max")
+	if err != nil {
+		return err
+	}
+	if limit == 0 || limit > maxLogEntries {
+		limit = maxLogEntries
+	}
+	end := min(head.Size, from+int64(limit))
+	r := readerOf(c)
+	ctx := c.Request().Context()
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	res.Header().Set("X-Log-Size", strconv.FormatInt(head.Size, 10))
+	res.WriteHeader(nethttp.StatusOK)
+	if from == end {
+		return nil
+	}
+	start, err := s.cfg.Seal.Position(from)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(res, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false) // the data's bytes as stored: its hash covers them
+	i := from
+	for ev, err := range s.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{From: start, Max: uint64(end - from)}) {
+		if err != nil {
+			return fmt.Errorf("read the log at leaf %d: %w", i, err)
+		}
+		leaf, err := s.cfg.Seal.Leaf(i)
+		if err != nil {
+			return err
+		}
+		e := LogEntry{Index: i, Position: uint64(ev.Position), LeafHash: leaf}
+		community, grid, err := s.streamPlace(ctx, ev.Stream)
+		if err != nil && !errors.As(err, new(*requestError)) {
+			return err
+		}
+		if err == nil && r.SeesChainHashes() && r.SeesStream(ev.Stream, community, grid) && !r.RedactsBallot(ev.Type, ev.Data, community, grid) {
+			se := StoredEvent(ev)
+			e.Event = &se
+		}
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+		i++
+	}
+	return bw.Flush()
+}

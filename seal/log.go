@@ -1,0 +1,210 @@
+package seal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// ErrRange is returned by the proofs of a Log for an index or a size it
+// does not hold.
+var ErrRange = errors.New("seal: outside the tree")
+
+// Log is the Merkle tree of a live log, safe for concurrent use: Follow
+// adds each event the store commits, and the proofs are answered from the
+// hashes kept in memory (two per event, 64 bytes). It is the tree Build
+// makes, kept up to date, so a checkpoint signed from a Log equals the one
+// `yishi seal sign` signs over the same events.
+type Log struct {
+	mu        sync.RWMutex
+	tree      Tree
+	positions []eventstore.Position // by leaf index
+	unsafe    int64
+	grew      chan struct{} // closed and replaced whenever the tree grows
+	isUnsafe  func(eventstore.Event) bool
+}
+
+// NewLog returns an empty Log. unsafe, if not nil, names the events whose
+// leaf hash must not be published (a secret ballot written before hash
+// scheme 3 salted it); Unsafe counts them.
+func NewLog(unsafe func(eventstore.Event) bool) *Log {
+	return &Log{grew: make(chan struct{}), isUnsafe: unsafe}
+}
+
+// Add records the next event of the log.
+func (l *Log) Add(ev eventstore.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.tree.Add(ev); err != nil {
+		return err
+	}
+	l.positions = append(l.positions, ev.Position)
+	if l.isUnsafe != nil && l.isUnsafe(ev) {
+		l.unsafe++
+	}
+	close(l.grew)
+	l.grew = make(chan struct{})
+	return nil
+}
+
+// Follow adds every event of store to l, from the first one l does not
+// hold, until ctx ends (returning ctx's error) or the store fails.
+func (l *Log) Follow(ctx context.Context, store eventstore.Store) error {
+	l.mu.RLock()
+	after := l.tree.head
+	l.mu.RUnlock()
+	for d, err := range store.Subscribe(ctx, eventstore.SubscribeOptions{After: after}) {
+		if err != nil {
+			return fmt.Errorf("seal: follow the log: %w", err)
+		}
+		if d.Event == nil {
+			continue
+		}
+		if err := l.Add(*d.Event); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// Wait returns once l holds the event at pos (or a later one), or with
+// ctx's error.
+func (l *Log) Wait(ctx context.Context, pos eventstore.Position) error {
+	for {
+		l.mu.RLock()
+		head, grew := l.tree.head, l.grew
+		l.mu.RUnlock()
+		if head >= pos {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Unsafe is the number of events whose leaf hash must not be published
+// (see NewLog).
+func (l *Log) Unsafe() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.unsafe
+}
+
+// Head returns the tree's size, root and the position of its last event.
+func (l *Log) Head() (Checkpoint, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	root, err := l.tree.Root()
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("seal: root: %w", err)
+	}
+	return Checkpoint{Size: l.tree.n, Root: root, Head: l.tree.head}, nil
+}
+
+// Index returns the leaf index of the event at pos, and false when no
+// event of the tree is there.
+func (l *Log) Index(pos eventstore.Position) (int64, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	i := sort.Search(len(l.positions), func(i int) bool { return l.positions[i] >= pos })
+	if i == len(l.positions) || l.positions[i] != pos {
+		return 0, false
+	}
+	return int64(i), true
+}
+
+// Position returns the global position of the event at leaf index i.
+func (l *Log) Position(i int64) (eventstore.Position, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if i < 0 || i >= int64(len(l.positions)) {
+		return 0, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, len(l.positions))
+	}
+	return l.positions[i], nil
+}
+
+// Leaf returns the hash of leaf i: tlog.RecordHash of the event's chain
+// hash.
+func (l *Log) Leaf(i int64) (tlog.Hash, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if i < 0 || i >= l.tree.n {
+		return tlog.Hash{}, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, l.tree.n)
+	}
+	return l.tree.hashes[tlog.StoredHashIndex(0, i)], nil
+}
+
+// InclusionProof proves that leaf i is in the tree of the first size
+// leaves (tlog.ProveRecord; check it with tlog.CheckRecord).
+func (l *Log) InclusionProof(i, size int64) (tlog.RecordProof, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if size > l.tree.n || i < 0 || i >= size {
+		return nil, fmt.Errorf("%w: leaf %d in a tree of %d (the log holds %d)", ErrRange, i, size, l.tree.n)
+	}
+	p, err := tlog.ProveRecord(size, i, &l.tree)
+	if err != nil {
+		return nil, fmt.Errorf("seal: inclusion proof: %w", err)
+	}
+	return p, nil
+}
+
+// ConsistencyProof proves that the tree of the first size leaves extends
+// the tree of the first old ones (tlog.ProveTree; check it with
+// tlog.CheckTree).
+func (l *Log) ConsistencyProof(old, size int64) (tlog.TreeProof, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if size > l.tree.n || old < 1 || old > size {
+		return nil, fmt.Errorf("%w: from %d to %d leaves (the log holds %d)", ErrRange, old, size, l.tree.n)
+	}
+	p, err := tlog.ProveTree(size, old, &l.tree)
+	if err != nil {
+		return nil, fmt.Errorf("seal: consistency proof: %w", err)
+	}
+	return p, nil
+}
+
+// Frontier is the right edge of a Merkle tree: the hashes of its perfect
+// subtrees, largest first. It is enough to add leaves and compute the
+// root, in memory of O(log n), for a reader that streams a log once (yishi
+// audit). The zero Frontier is empty.
+type Frontier struct {
+	n      int64
+	hashes []tlog.Hash
+}
+
+// Add appends a leaf hash (tlog.RecordHash of the leaf's data).
+func (f *Frontier) Add(leaf tlog.Hash) {
+	h := leaf
+	for k := f.n; k&1 == 1; k >>= 1 {
+		h = tlog.NodeHash(f.hashes[len(f.hashes)-1], h)
+		f.hashes = f.hashes[:len(f.hashes)-1]
+	}
+	f.hashes = append(f.hashes, h)
+	f.n++
+}
+
+// Size is the number of leaves added.
+func (f *Frontier) Size() int64 { return f.n }
+
+// Root is the tree's root hash, as tlog.TreeHash computes it.
+func (f *Frontier) Root() tlog.Hash {
+	if f.n == 0 {
+		return tlog.Hash{}
+	}
+	h := f.hashes[len(f.hashes)-1]
+	for i := len(f.hashes) - 2; i >= 0; i-- {
+		h = tlog.NodeHash(f.hashes[i], h)
+	}
+	return h
+}
