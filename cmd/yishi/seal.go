@@ -68,13 +68,9 @@ func sealCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		skey, err := os.ReadFile(*keyFile)
+		signer, err := readSigner(*keyFile)
 		if err != nil {
-			return fmt.Errorf("--key: %w", err)
-		}
-		signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
-		if err != nil {
-			return fmt.Errorf("--key: %w", err)
+			return err
 		}
 		store, desc, err := openStoreReadOnly(ctx, *spec)
 		if err != nil {
@@ -119,13 +115,9 @@ func cosign(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.W
 	if *base == "" || *keyFile == "" || *vkeyFile == "" || *keep == "" {
 		return errors.New("seal cosign needs --url, --key, --vkey and --keep")
 	}
-	skey, err := os.ReadFile(*keyFile)
+	witness, err := readSigner(*keyFile)
 	if err != nil {
-		return fmt.Errorf("--key: %w", err)
-	}
-	witness, err := note.NewSigner(strings.TrimSpace(string(skey)))
-	if err != nil {
-		return fmt.Errorf("--key: %w", err)
+		return err
 	}
 	server, err := readVerifier(*vkeyFile)
 	if err != nil {
@@ -188,6 +180,19 @@ func cosign(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.W
 	}
 	fmt.Fprintf(stdout, "cosigned %q: %d events, root %s (%s) → %s\n", c.Origin, c.Size, c.Root, from, file)
 	return nil
+}
+
+// readSigner reads a note signer key file.
+func readSigner(file string) (note.Signer, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--key: %w", err)
+	}
+	s, err := note.NewSigner(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: %w", file, err)
+	}
+	return s, nil
 }
 
 // readVerifier reads a note verifier key file.
