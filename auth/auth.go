@@ -114,6 +114,9 @@ type Token struct {
 	IssuedBy string `json:"issued_by,omitempty"`
 	// Revoked is when the token was revoked; zero while valid.
 	Revoked time.Time `json:"revoked,omitzero"`
+	// Kind is what the token is for: an API token, a sign-in code or a
+	// browser session.
+	Kind Kind `json:"kind,omitempty"`
 }
 
 // Actor returns the id recorded as the actor of what the token does.

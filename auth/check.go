@@ -84,7 +84,9 @@ func checkSubjectUnique(reg *Registry, req IssueRequest, issuer Scope) error {
 		return nil
 	}
 	for _, t := range reg.List() {
-		if t.Subject == req.Subject && t.Revoked.IsZero() {
+		// An unused sign-in code acts for nobody until it is exchanged;
+		// a new code withdraws it (WithdrawCodes).
+		if t.Subject == req.Subject && t.Revoked.IsZero() && t.Kind != KindSignIn {
 			return &domain.Error{Code: domain.CodeConflict, Reason: "subject_has_token", Field: "subject",
 				Message: "this person already holds a valid token; revoke it first", MessageZH: "此人已有有效令牌，须先吊销"}
 		}

@@ -38,6 +38,10 @@ type Issued struct {
 	// issued before it was recorded (their event's metadata has the actor).
 	IssuedBy   string `json:"issued_by,omitempty"`
 	IssuerRole string `json:"issuer_role,omitempty"`
+	// Kind is what the token is for; empty for an API token.
+	Kind Kind `json:"kind,omitempty"`
+	// Code is the sign-in code a session was exchanged for.
+	Code uuid.UUID `json:"code,omitzero"`
 }
 
 // Revoked is the body of a token.revoked.v1 event.
@@ -58,6 +62,10 @@ type IssueRequest struct {
 	Scope   Scope
 	Name    string
 	Subject string
+	// Kind is what the token is for (KindAPI when empty).
+	Kind Kind
+	// Code is, for a session, the sign-in code it replaces.
+	Code uuid.UUID
 }
 
 // Issue records a new token and returns it with its secret, which is shown
@@ -78,7 +86,7 @@ func Issue(ctx context.Context, rec Recorder, by ledger.Actor, req IssueRequest,
 	if err != nil {
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("new token id: %w", err)
 	}
-	ev := Issued{ID: id, Role: req.Role, Scope: req.Scope, Name: req.Name, Subject: req.Subject, Hash: hash, Issued: now.UTC(), IssuedBy: by.ID, IssuerRole: by.Role}
+	ev := Issued{ID: id, Role: req.Role, Scope: req.Scope, Name: req.Name, Subject: req.Subject, Hash: hash, Issued: now.UTC(), IssuedBy: by.ID, IssuerRole: by.Role, Kind: req.Kind, Code: req.Code}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("encode %s: %w", TypeIssued, err)
@@ -122,5 +130,5 @@ func Revoke(ctx context.Context, store eventstore.Store, rec Recorder, by ledger
 }
 
 func (ev Issued) token() Token {
-	return Token{ID: ev.ID, Role: ev.Role, Scope: ev.Scope, Name: ev.Name, Subject: ev.Subject, Issued: ev.Issued, IssuedBy: ev.IssuedBy}
+	return Token{ID: ev.ID, Role: ev.Role, Scope: ev.Scope, Name: ev.Name, Subject: ev.Subject, Issued: ev.Issued, IssuedBy: ev.IssuedBy, Kind: ev.Kind}
 }

@@ -170,8 +170,21 @@ func (r *Registry) moveToLocked(pos eventstore.Position) {
 }
 
 // Authenticate returns the token whose secret is secret. Returns
-// ErrUnknownToken for a secret no token has and ErrRevoked for a revoked one.
+// ErrUnknownToken for a secret no token has (a sign-in code authenticates
+// nothing: see Code) and ErrRevoked for a revoked one.
 func (r *Registry) Authenticate(secret string) (Token, error) {
+	t, err := r.lookup(secret)
+	if err != nil {
+		return Token{}, err
+	}
+	if t.Kind == KindSignIn {
+		return Token{}, ErrUnknownToken
+	}
+	return t, nil
+}
+
+// lookup returns the valid token of any kind whose secret is secret.
+func (r *Registry) lookup(secret string) (Token, error) {
 	if !strings.HasPrefix(secret, secretPrefix) {
 		return Token{}, ErrUnknownToken
 	}

@@ -61,6 +61,11 @@ var api = []route{
 	{"POST", "/v1/tokens", h((*Server).postToken), rolesAdmin},
 	{"GET", "/v1/tokens", h((*Server).getTokens), rolesAdmin},
 	{"DELETE", "/v1/tokens/:id", h((*Server).deleteToken), rolesAdmin},
+	{"DELETE", "/v1/me/token", h((*Server).deleteOwnToken), rolesReaders},
+
+	// Signing in from a browser (docs/web.md).
+	{"POST", "/v1/signin-codes", h((*Server).postSignInCode), rolesStaff},
+	{"POST", "/v1/sessions", h((*Server).postSession), nil},
 
 	// Organisation.
 	{"POST", "/v1/communities", command(toNew, required, registerCommunity), rolesAdmin},

@@ -30,6 +30,9 @@ type TokenView struct {
 	// IssuedBy is who issued the token.
 	IssuedBy string     `json:"issued_by,omitempty"`
 	Revoked  *time.Time `json:"revoked,omitempty"`
+	// Kind is "signin" for a sign-in code, "session" for a browser
+	// session, empty for an API token.
+	Kind string `json:"kind,omitempty"`
 }
 
 // IssuedToken is the answer to POST /v1/tokens: the secret, shown once.
@@ -40,7 +43,7 @@ type IssuedToken struct {
 }
 
 func tokenView(t auth.Token) TokenView {
-	v := TokenView{ID: t.ID.String(), Role: string(t.Role), Community: t.Scope.Community, Grid: t.Scope.Grid, Name: t.Name, Subject: t.Subject, Issued: t.Issued, IssuedBy: t.IssuedBy}
+	v := TokenView{ID: t.ID.String(), Role: string(t.Role), Community: t.Scope.Community, Grid: t.Scope.Grid, Name: t.Name, Subject: t.Subject, Issued: t.Issued, IssuedBy: t.IssuedBy, Kind: string(t.Kind)}
 	if !t.Revoked.IsZero() {
 		r := t.Revoked
 		v.Revoked = &r

@@ -29,25 +29,25 @@ func TestCallRunsTheAPIAsTheVisitor(t *testing.T) {
 		}
 		return c
 	}
-	board := "/v1/board"
-	q := map[string][]string{"community": {demo.Hengyuan}}
+	board := "/v1/meetings/" + demo.ID("hy/parking/meeting")
+	var q map[string][]string
 
 	err = w.get(ctx(i18n.EN, nil), board, q, nil)
 	var ae *apiError
 	if !errors.As(err, &ae) || ae.Problem.Status != http.StatusUnauthorized || ae.Problem.Title != "A valid access token is required" {
-		t.Fatalf("anonymous board: %v, want the API's 401 in English", err)
+		t.Fatalf("anonymous meeting read: %v, want the API's 401 in English", err)
 	}
 	if err := w.get(ctx(i18n.ZH, nil), board, q, nil); !errors.As(err, &ae) || ae.Problem.Title != "需要有效的访问令牌" {
-		t.Fatalf("anonymous board in Chinese: %v", err)
+		t.Fatalf("anonymous meeting read in Chinese: %v", err)
 	}
 
 	tok, secret := s.mustToken(t, auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3"})
 	var out map[string]any
 	if err := w.get(ctx(i18n.ZH, &Session{Token: tok, secret: secret}), board, q, &out); err != nil {
-		t.Fatalf("board as a resident: %v", err)
+		t.Fatalf("meeting as a resident: %v", err)
 	}
 	if len(out) == 0 {
-		t.Fatal("board as a resident: empty answer")
+		t.Fatal("meeting as a resident: empty answer")
 	}
 	// A write the role may not make is refused by the API's own rule.
 	err = w.call(ctx(i18n.EN, &Session{Token: tok, secret: secret}), apiRequest{method: "POST", path: "/v1/meetings", body: map[string]string{}}, nil)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/i18n"
 )
 
@@ -26,10 +27,11 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // middleware is the pages' chain, after the server's own (request id,
-// logging, panic recovery, rate limit): security headers, language,
-// compression, session, CSRF.
+// logging, panic recovery, rate limit): refusals as pages, security
+// headers, language, compression, session, CSRF.
 func (w *Web) middleware() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
+		w.showRefusals,
 		securityHeaders,
 		w.chooseLang,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
@@ -42,6 +44,11 @@ func (w *Web) middleware() []echo.MiddlewareFunc {
 			CookieHTTPOnly: true,
 			CookieSameSite: nethttp.SameSiteStrictMode,
 			CookieMaxAge:   int((24 * time.Hour).Seconds()),
+			ErrorHandler: func(err error, c echo.Context) error {
+				l := w.lang(c)
+				return &apiError{Problem: yhttp.Problem{Type: "/problems/forbidden", Status: nethttp.StatusForbidden,
+					Title: l.T("problem.forbidden"), Detail: l.T("error.csrf")}}
+			},
 		}),
 	}
 }

@@ -115,6 +115,11 @@ func (p Page) Path() string {
 	return p.url.Path
 }
 
+// notices are the confirmations a redirect after a form may ask for with
+// ?done=<key>; the message is the catalogue's "notice.<key>".
+var notices = map[string]bool{"signedin": true, "signedout": true, "proposed": true, "supported": true,
+	"followed": true, "unfollowed": true, "voted": true, "verified": true}
+
 // render writes page name with status. The body is rendered into a buffer
 // first, so that a template error becomes a clean error page, not half a
 // page.
@@ -132,6 +137,9 @@ func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 	}
 	if p.CSRF == "" {
 		p.CSRF, _ = c.Get(csrfKey).(string)
+	}
+	if done := c.QueryParam("done"); p.Notice == "" && notices[done] {
+		p.Notice = l.T("notice." + done)
 	}
 	var buf bytes.Buffer
 	if err := set.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -22,4 +22,11 @@ func p(f func(*Web, echo.Context) error) func(*Web) echo.HandlerFunc {
 // (http.APIPath).
 var routes = []route{
 	{"GET", "/", p((*Web).home)},
+
+	// Signing in and out (signin.go), and staff issuing sign-in links.
+	{"GET", "/signin", p((*Web).signInPage)},
+	{"POST", "/signin", p((*Web).signIn)},
+	{"POST", "/signout", p((*Web).signOut)},
+	{"GET", "/staff/signin-codes", p((*Web).codesPage)},
+	{"POST", "/staff/signin-codes", p((*Web).issueCode)},
 }

@@ -27,6 +27,16 @@ func (s *Session) Name() string {
 	return string(s.Token.Role)
 }
 
+// Staff reports whether the visitor records things for others (a grid
+// worker, facilitator or admin): the layout offers them the staff pages.
+func (s *Session) Staff() bool {
+	switch s.Token.Role {
+	case auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker:
+		return true
+	}
+	return false
+}
+
 // readSession finds the session of the request's cookie, if it is valid;
 // a revoked or unknown one is dropped (the visitor is anonymous again).
 func (w *Web) readSession(next echo.HandlerFunc) echo.HandlerFunc {
@@ -56,4 +66,10 @@ func clearSession(c echo.Context) {
 // expiredCookie deletes cookie name.
 func expiredCookie(name string, secure bool) *nethttp.Cookie {
 	return &nethttp.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: nethttp.SameSiteLaxMode}
+}
+
+// signInFirst sends an anonymous visitor of a page that needs a session to
+// the sign-in page.
+func signInFirst(c echo.Context) error {
+	return c.Redirect(nethttp.StatusSeeOther, "/signin?need=1")
 }

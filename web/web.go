@@ -75,17 +75,17 @@ func (w *Web) Register(e *echo.Echo) {
 	e.GET("/static/:file", w.serveAsset)
 	e.HEAD("/static/:file", w.serveAsset)
 	for _, r := range routes {
-		h := w.showRefusals(r.handler(w))
-		e.Add(r.method, r.path, h, mw...)
+		e.Add(r.method, r.path, r.handler(w), mw...)
 		if r.method == nethttp.MethodGet {
-			e.Add(nethttp.MethodHead, r.path, h, mw...)
+			e.Add(nethttp.MethodHead, r.path, r.handler(w), mw...)
 		}
 	}
 }
 
 // showRefusals renders a refusal of the API that a page handler returns
-// (a record that does not exist, a scope the session lacks) as the error
-// page with the API's own problem.
+// (a record that does not exist, a scope the session lacks), or of the
+// pages' own middleware (a form without its CSRF token), as the error page
+// with the problem.
 func (w *Web) showRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)

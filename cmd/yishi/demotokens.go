@@ -33,7 +33,12 @@ var demoDoors = []struct {
 		"/v1/events/live", "the live event feed"},
 }
 
-// printDemoTokens issues one token per role and prints how to use it. The
+// demoSignIn is the one-time sign-in link the demo prints, for the
+// resident of demoDoors, so that a new user can take part in a browser.
+var demoSignIn = auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3", Kind: auth.KindSignIn}
+
+// printDemoTokens issues one token per role and prints how to use it,
+// then a sign-in link for the pages. The
 // tokens of an earlier start are revoked first (their secrets were shown
 // once and cannot be shown again), so that however often a store is
 // served with --demo, only the six printed last are valid.
@@ -67,6 +72,13 @@ func printDemoTokens(ctx context.Context, l *ledger.Ledger, reg *auth.Registry, 
 		fmt.Fprintf(stdout, "  %-12s %s  (%s, scope %s)\n", tok.Role, secret, d.req.Name, tok.Scope)
 		fmt.Fprintf(stdout, "               curl -H 'Authorization: Bearer %s' '%s%s'   # %s\n", secret, base, d.try, d.what)
 	}
-	fmt.Fprintf(stdout, "\nPublic, no token: %s/v1/register (公示栏)  %s/v1/stats?community=%s\n\n", base, base, demo.Hengyuan)
+	fmt.Fprintf(stdout, "\nPublic, no token: %s/v1/register (公示栏)  %s/v1/stats?community=%s\n", base, base, demo.Hengyuan)
+	code, secret, res, err := auth.Issue(ctx, l, by, demoSignIn, time.Now())
+	if err != nil {
+		return fmt.Errorf("demo sign-in link: %w", err)
+	}
+	last = max(last, res.Position)
+	fmt.Fprintf(stdout, "\nIn a browser: %s/  (the pages; 中文 / English)\n", base)
+	fmt.Fprintf(stdout, "Sign in as the resident %s (one use, 7 days): %s/signin?code=%s\n\n", code.Name, base, secret)
 	return reg.WaitFor(ctx, last)
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // TestDemoTokensDoNotPileUp: serving a store with --demo again revokes the
-// tokens the last start printed, so six demo tokens are valid however
-// often it starts (issue 10, 17).
+// tokens the last start printed, so six demo tokens and one sign-in link
+// are valid however often it starts (issue 10, 17).
 func TestDemoTokensDoNotPileUp(t *testing.T) {
 	store, err := pebble.Open(t.TempDir())
 	require.NoError(t, err)
@@ -31,21 +31,31 @@ func TestDemoTokensDoNotPileUp(t *testing.T) {
 	require.NoError(t, printDemoTokens(ctx, l, reg, "http://x", &first))
 	require.NoError(t, printDemoTokens(ctx, l, reg, "http://x", &second))
 	require.NoError(t, reg.Sync(ctx))
-	valid := 0
+	valid, codes := 0, 0
 	for _, tok := range reg.List() {
 		if tok.Revoked.IsZero() {
 			valid++
 			assert.Equal(t, "demo", tok.IssuedBy)
+			if tok.Kind == auth.KindSignIn {
+				codes++
+			}
 		}
 	}
-	assert.Equal(t, len(demoDoors), valid, "valid demo tokens after two starts")
+	assert.Equal(t, len(demoDoors)+1, valid, "valid demo tokens and sign-in codes after two starts")
+	assert.Equal(t, 1, codes, "valid demo sign-in codes after two starts")
+	// usable reports whether a printed secret still works, as a token or
+	// as a sign-in code.
+	usable := func(s string) bool {
+		_, errTok := reg.Authenticate(s)
+		_, errCode := reg.Code(s)
+		return errTok == nil || errCode == nil
+	}
 	for _, s := range secret.FindAllString(first.String(), -1) {
-		_, err := reg.Authenticate(s)
-		assert.Error(t, err, "a token of the first start still authenticates")
+		assert.False(t, usable(s), "a token or code of the first start still works")
 	}
 	for _, s := range secret.FindAllString(second.String(), -1) {
-		_, err := reg.Authenticate(s)
-		assert.NoError(t, err, "a token of the second start")
+		assert.True(t, usable(s), "a token or code of the second start")
 	}
-	assert.Contains(t, second.String(), "the 6 of the last start are revoked")
+	assert.Contains(t, second.String(), "the 7 of the last start are revoked")
+	assert.Contains(t, second.String(), "http://x/signin?code=yst_")
 }
