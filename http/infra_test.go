@@ -262,6 +262,21 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// neighbourlyStore is a store that reports foreign events skipped, as the
+// KurrentDB store does on a server shared with other applications.
+type neighbourlyStore struct{ eventstore.Store }
+
+func (neighbourlyStore) ForeignEvents() uint64 { return 3 }
+
+func TestMetricsCountForeignEvents(t *testing.T) {
+	e := mustServe(t, func(c *Config) { c.Store = neighbourlyStore{c.Store} })
+	c := newCast(e)
+	m := e.do(req{method: "GET", path: "/metrics", token: c.admin}).want(t, 200)
+	if !bytes.Contains(m.body, []byte("yishi_store_foreign_events_skipped_total 3")) {
+		t.Errorf("metrics lack the foreign events skipped:\n%s", grepLines(string(m.body), "foreign"))
+	}
+}
+
 // TestLogsNeverShowTokens checks the request log: one JSON line per
 // request with its id, route and the token's id, never the token itself.
 func TestLogsNeverShowTokens(t *testing.T) {

@@ -84,9 +84,22 @@ func newMetrics(s *Server) *metrics {
 			}, func() float64 { sp, _ := s.space(); return float64(sp.Free) }),
 		)
 	}
+	if fc, ok := s.cfg.Store.(foreignCounter); ok {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "yishi_store_foreign_events_skipped_total",
+			Help: "Events other applications wrote to a shared server (streams not starting with $, metadata or data not Yishi's JSON) that subscriptions and reads of the log skipped.",
+		}, func() float64 { return float64(fc.ForeignEvents()) }))
+	}
 	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag, m.connsOpen, m.connsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// foreignCounter is implemented by stores that skip events other
+// applications wrote to a shared server (kurrent.Store).
+type foreignCounter interface {
+	// ForeignEvents returns how many such events have been skipped.
+	ForeignEvents() uint64
 }
 
 // headPosition is the global position of the newest event, 0 for none.

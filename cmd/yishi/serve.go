@@ -16,6 +16,7 @@ import (
 
 	"github.com/yishi-civic/yishi/demo"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
@@ -72,6 +73,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	store, desc, err := openStore(ctx, spec, pebble.WithLogger(logger))
 	if err != nil {
 		return err
+	}
+	if ks, ok := store.(*kurrent.Store); ok {
+		ks.SetLogger(logger) // the events of other applications it skips
 	}
 	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)

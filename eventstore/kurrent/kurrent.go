@@ -12,9 +12,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -137,6 +139,11 @@ type Store struct {
 	// retryDelay is the first pause before a subscription resubscribes; it
 	// doubles up to maxRetryDelay.
 	retryDelay, maxRetryDelay time.Duration
+
+	// log takes the lines about foreign events (see SetLogger); foreign
+	// counts them.
+	log     atomic.Pointer[slog.Logger]
+	foreign atomic.Uint64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -181,6 +188,40 @@ func OpenConfig(ctx context.Context, cfg *esdb.Configuration) (*Store, error) {
 		return nil, fmt.Errorf("connect to kurrentdb: %w", err)
 	}
 	return s, nil
+}
+
+// SetLogger sets where the store logs the events of other applications it
+// skips (see ForeignEvents); slog.Default() until it is called. It may be
+// called at any time.
+func (s *Store) SetLogger(l *slog.Logger) { s.log.Store(l) }
+
+// logger returns the store's logger.
+func (s *Store) logger() *slog.Logger {
+	if l := s.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// ForeignEvents returns how many events reads of $all and subscriptions
+// have skipped because another application wrote them: events in streams
+// whose names do not start with $ (so the server does not filter them out
+// as system events) but whose metadata is not Yishi's JSON. A server that
+// Yishi shares with other applications may hold such events; they never
+// stop a subscription, and so never stop the views.
+func (s *Store) ForeignEvents() uint64 { return s.foreign.Load() }
+
+// skipForeign counts and logs a foreign event that a read of $all or a
+// subscription leaves out: the first one, then whenever the count reaches a
+// power of two, so that a busy neighbour does not flood the log.
+func (s *Store) skipForeign(r *esdb.RecordedEvent, why error) {
+	n := s.foreign.Add(1)
+	if n&(n-1) != 0 {
+		return
+	}
+	s.logger().Warn("kurrentdb: skipped an event Yishi did not write",
+		"stream", r.StreamID, "revision", r.EventNumber, "event_id", r.EventID.String(), "type", r.EventType,
+		"reason", why.Error(), "skipped_so_far", n)
 }
 
 // conn is one client and the calls running on it.

@@ -15,6 +15,10 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
+// jsonContentType is the content type of every event Yishi writes
+// (esdb.ContentTypeJson on the wire).
+const jsonContentType = "application/json"
+
 // noPosition is what servers before 22.x report as the $all position of an
 // event read from its stream.
 const noPosition = math.MaxUint64
@@ -55,7 +59,7 @@ func (s *Store) readStream(ctx context.Context, c *conn, stream string, opts eve
 				ro.From = esdb.End{}
 			}
 		}
-		for e, err := range s.events(ctx, c, op, func() (*esdb.ReadStream, error) {
+		for e, err := range s.events(ctx, c, op, false, func() (*esdb.ReadStream, error) {
 			return c.ReadStream(ctx, stream, ro, count(opts.Max))
 		}) {
 			if !yield(e, err) || err != nil {
@@ -151,19 +155,22 @@ func (s *Store) readAllBackwards(ctx context.Context, c *conn, from eventstore.P
 // readAll yields the non-system events among the first n records of one
 // client read of $all.
 func (s *Store) readAll(ctx context.Context, c *conn, ro esdb.ReadAllOptions, n uint64) iter.Seq2[eventstore.Event, error] {
-	return s.events(ctx, c, "read $all", func() (*esdb.ReadStream, error) {
+	return s.events(ctx, c, "read $all", true, func() (*esdb.ReadStream, error) {
 		return c.ReadAll(ctx, ro, n)
 	})
 }
 
 // events yields the non-system events of the client read that open starts
-// on c, with errors translated for op. A read that a follower refuses as
-// not the leader before it has yielded anything is made once more, on the
-// leader the client has moved to.
-func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*esdb.ReadStream, error)) iter.Seq2[eventstore.Event, error] {
+// on c, with errors translated for op. With skipForeign (reads of $all),
+// events another application wrote are left out (see Store.ForeignEvents);
+// without it (reads of one of Yishi's streams) such an event ends the read
+// with an error. A read that a follower refuses as not the leader before it
+// has yielded anything is made once more, on the leader the client has
+// moved to.
+func (s *Store) events(ctx context.Context, c *conn, op string, skipForeign bool, open func() (*esdb.ReadStream, error)) iter.Seq2[eventstore.Event, error] {
 	return func(yield func(eventstore.Event, error) bool) {
 		for attempt := 1; ; attempt++ {
-			yielded, err := s.eventsOnce(ctx, c, op, open, yield)
+			yielded, err := s.eventsOnce(ctx, c, op, skipForeign, open, yield)
 			if err == nil {
 				return
 			}
@@ -178,7 +185,7 @@ func (s *Store) events(ctx context.Context, c *conn, op string, open func() (*es
 // eventsOnce is one read for events. It returns whether it yielded an
 // event and the client's error that ended the read (nil at its end or when
 // the consumer stopped).
-func (s *Store) eventsOnce(ctx context.Context, c *conn, op string, open func() (*esdb.ReadStream, error), yield func(eventstore.Event, error) bool) (yielded bool, err error) {
+func (s *Store) eventsOnce(ctx context.Context, c *conn, op string, skipForeign bool, open func() (*esdb.ReadStream, error), yield func(eventstore.Event, error) bool) (yielded bool, err error) {
 	rs, err := guard(ctx, c, s.callLimit, open, (*esdb.ReadStream).Close)
 	if err != nil {
 		return false, err
@@ -194,6 +201,10 @@ func (s *Store) eventsOnce(ctx context.Context, c *conn, op string, open func() 
 			return yielded, err
 		}
 		e, ok, err := convert(re)
+		if err != nil && skipForeign {
+			s.skipForeign(re.Event, err)
+			continue
+		}
 		if err != nil {
 			yield(eventstore.Event{}, fmt.Errorf("%s: %w", op, err))
 			return true, nil
@@ -310,7 +321,9 @@ func count(max uint64) uint64 {
 func isSystem(name string) bool { return strings.HasPrefix(name, "$") }
 
 // convert turns a read event into the envelope. ok is false for system
-// events and links, which Yishi never writes and does not deliver.
+// events and links, which Yishi never writes and does not deliver. An event
+// that is not JSON or whose metadata is not Yishi's JSON (another
+// application's) is an error.
 func convert(re *esdb.ResolvedEvent) (e eventstore.Event, ok bool, err error) {
 	r := re.Event
 	if r == nil || re.Link != nil || isSystem(r.StreamID) || isSystem(r.EventType) {
@@ -323,6 +336,9 @@ func convert(re *esdb.ResolvedEvent) (e eventstore.Event, ok bool, err error) {
 		Type:     r.EventType,
 		Recorded: r.CreatedDate,
 		Data:     r.Data,
+	}
+	if r.ContentType != jsonContentType {
+		return eventstore.Event{}, false, fmt.Errorf("event %s in %s (revision %d) has content type %q, not Yishi's JSON", r.EventID, r.StreamID, r.EventNumber, r.ContentType)
 	}
 	if r.Position.Commit != noPosition {
 		e.Position = fromCommit(r.Position.Commit)

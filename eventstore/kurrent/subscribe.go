@@ -131,23 +131,27 @@ func (sub *subscription) receive(ctx context.Context, c *conn, yield func(events
 }
 
 // event delivers one received event unless it was delivered before (the
-// server repeats nothing, but a resubscription from a checkpoint might) or
-// the client-side part of the filter drops it.
+// server repeats nothing, but a resubscription from a checkpoint might), the
+// client-side part of the filter drops it, or another application wrote it
+// (see Store.ForeignEvents).
 func (sub *subscription) event(re *esdb.ResolvedEvent, yield func(eventstore.Delivery, error) bool) bool {
-	if re.Event == nil {
+	r := re.Event
+	if r == nil {
 		return true
 	}
-	pos := re.Event.Position
-	if sub.started && !after(pos, sub.last) {
+	if sub.started && !after(r.Position, sub.last) {
 		return true
 	}
-	sub.last, sub.started = pos, true
+	sub.last, sub.started = r.Position, true
+	if !sub.filter.Match(r.StreamID, r.EventType) {
+		return sub.caughtUpByHead(yield)
+	}
 	e, ok, err := convert(re)
 	if err != nil {
-		yield(eventstore.Delivery{}, fmt.Errorf("subscription to $all: %w", err))
-		return false
+		sub.s.skipForeign(r, err)
+		ok = false
 	}
-	if ok && sub.filter.Match(e.Stream, e.Type) {
+	if ok {
 		if e.Position > sub.emitted {
 			sub.emitted = e.Position
 		}
