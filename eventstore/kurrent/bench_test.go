@@ -55,17 +55,19 @@ func benchEvent(i int) eventstore.EventData {
 	}
 }
 
-func rawClient(b *testing.B, srv *kurrenttest.Server) *esdb.Client {
+// rawClient returns the bare client on srv, closed when the test ends.
+func rawClient(tb testing.TB, srv *kurrenttest.Server) *esdb.Client {
+	tb.Helper()
 	cfg, err := esdb.ParseConnectionString("esdb://" + srv.Addr() + "?tls=false")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg.Logger = esdb.NoopLogging()
 	c, err := esdb.NewClient(cfg)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
+	tb.Cleanup(func() { c.Close() })
 	return c
 }
 

@@ -150,16 +150,7 @@ func TestErrorsTranslated(t *testing.T) {
 	mustAppend(t, s, "action-1", eventstore.NoStream(), event("action.assigned.v1", 1))
 
 	// A tombstone written by another client makes the stream deleted.
-	cfg, err := esdb.ParseConnectionString("esdb://" + srv.Addr() + "?tls=false")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Logger = esdb.NoopLogging()
-	raw, err := esdb.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawClient(t, srv)
 	if _, err := raw.TombstoneStream(ctx, "action-1", esdb.TombstoneStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
 		t.Fatalf("tombstone: %v", err)
 	}
