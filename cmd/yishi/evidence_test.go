@@ -431,9 +431,10 @@ func TestSnapshotsDoNotTravelWithACopy(t *testing.T) {
 	assert.Zero(t, r.Position(), "rebuilt from the start")
 }
 
-// serveUntilReady runs yishi serve on dir until /readyz answers 200, stops
-// it, and returns what /readyz said and what the server logged.
-func serveUntilReady(t *testing.T, dir string) (map[string]any, string) {
+// withServer runs yishi serve on dir, calls f with its URL once /readyz
+// answers 200 (and what /readyz said), stops it, and returns what the
+// server logged.
+func withServer(t *testing.T, dir string, f func(base string, ready map[string]any)) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
@@ -463,7 +464,17 @@ func serveUntilReady(t *testing.T, dir string) (map[string]any, string) {
 		ready = nil
 		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&ready) == nil
 	}, 30*time.Second, 20*time.Millisecond)
-	return ready, errOut.String()
+	f(base, ready)
+	return errOut.String()
+}
+
+// serveUntilReady runs yishi serve on dir until /readyz answers 200, stops
+// it, and returns what /readyz said and what the server logged.
+func serveUntilReady(t *testing.T, dir string) (map[string]any, string) {
+	t.Helper()
+	var ready map[string]any
+	logged := withServer(t, dir, func(_ string, r map[string]any) { ready = r })
+	return ready, logged
 }
 
 // TestServeAfterRestoringAnOlderLog is issue 10.3 with the binary: the

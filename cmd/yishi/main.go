@@ -29,7 +29,8 @@ commands:
   token     create, list and revoke access tokens
   verify    re-compute every stream's hash chain and name the first event that does not match
             (--checkpoint: against a signed checkpoint; --views: rebuild the views and compare the snapshots)
-  seal      make signing keys and signed checkpoints of the whole log
+  seal      make signing keys and signed checkpoints of the whole log; cosign a server's as a witness
+  audit     audit a running server from another machine: checkpoints, proofs, every event since
   export    write every event, in global order, as JSON lines
   person    erase a person's data, export a person's own data, run the retention rules
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return generate(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
 		return verify(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return audit(ctx, args[1:], getenv, stdout, stderr)
 	case "seal":
 		return sealCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "export":

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,4 +96,47 @@ func (r *remote) consistency(ctx context.Context, from, to int64) (tlog.TreeProo
 		return nil, fmt.Errorf("consistency proof: %w", err)
 	}
 	return p.Proof, nil
+}
+
+// logPage is the most entries asked of GET /v1/log at once.
+const logPage = 50_000
+
+// entries yields the log's entries from leaf index from up to (not
+// including) to, a page at a time.
+func (r *remote) entries(ctx context.Context, from, to int64) iter.Seq2[yhttp.LogEntry, error] {
+	return func(yield func(yhttp.LogEntry, error) bool) {
+		for from < to {
+			n := min(to-from, logPage)
+			body, err := r.get(ctx, "/v1/log?from="+strconv.FormatInt(from, 10)+"&max="+strconv.FormatInt(n, 10))
+			if err != nil {
+				yield(yhttp.LogEntry{}, err)
+				return
+			}
+			dec := json.NewDecoder(bufio.NewReaderSize(body, 256<<10))
+			got := int64(0)
+			for got < n {
+				var e yhttp.LogEntry
+				if err := dec.Decode(&e); err != nil {
+					body.Close()
+					if err == io.EOF {
+						err = fmt.Errorf("the server's log ends at leaf %d, before %d", from+got, to)
+					}
+					yield(yhttp.LogEntry{}, fmt.Errorf("read the log at leaf %d: %w", from+got, err))
+					return
+				}
+				if e.Index != from+got {
+					body.Close()
+					yield(yhttp.LogEntry{}, fmt.Errorf("the server sent leaf %d where %d was due", e.Index, from+got))
+					return
+				}
+				got++
+				if !yield(e, nil) {
+					body.Close()
+					return
+				}
+			}
+			body.Close()
+			from += n
+		}
+	}
 }
