@@ -162,7 +162,7 @@ func BenchmarkFold(b *testing.B) {
 	for i, se := range stored {
 		d, err := domain.Decode(se.Type, se.Data)
 		require.NoError(b, err)
-		evs[i] = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}
+		evs[i] = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: d, ref: refOf(se)}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -26,8 +26,13 @@ func streamOf(tb testing.TB, e domain.Event) string {
 	typ := e.EventType()
 	cat := typ[:strings.IndexByte(typ, '.')]
 	key := cat + "_id"
-	if cat == "organisation" {
+	switch cat {
+	case "organisation":
 		key = "community_id"
+	case "subscriber":
+		key = "person_id"
+	case "erasure":
+		key = "id"
 	}
 	b, err := json.Marshal(e)
 	require.NoError(tb, err)

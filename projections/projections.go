@@ -78,6 +78,8 @@ type Views struct {
 	Live *Live
 	// Directory holds every community's name, grids and compounds.
 	Directory *Directory
+	// Notifications is the outbox: inboxes, settings, deliveries due.
+	Notifications *Notifications
 
 	mu  *sync.RWMutex
 	all []View
@@ -100,7 +102,8 @@ func NewViews() *Views {
 		Directory: newDirectory(mu),
 		mu:        mu,
 	}
-	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory}
+	v.Notifications = newNotifications(mu)
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Notifications}
 	return v
 }
 

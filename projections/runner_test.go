@@ -45,7 +45,7 @@ func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
 	for _, se := range evs {
 		d, err := domain.Decode(se.Type, se.Data)
 		require.NoError(tb, err)
-		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}
+		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: d, ref: refOf(se)}
 		for _, view := range v.all {
 			require.NoError(tb, view.Apply(e))
 		}
@@ -359,7 +359,7 @@ func TestAsOfEveryPositionEqualsIncremental(t *testing.T) {
 		d, err := domain.Decode(se.Type, se.Data)
 		require.NoError(t, err)
 		for _, v := range inc.all {
-			require.NoError(t, v.Apply(Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Data: d}))
+			require.NoError(t, v.Apply(Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: d, ref: refOf(se)}))
 		}
 		got, err := r.AsOf(context.Background(), AsOf{Position: pos[i]})
 		require.NoError(t, err)

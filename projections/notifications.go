@@ -1,0 +1,567 @@
+package projections
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/google/uuid"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// Kinds of notification: what a message says happened.
+const (
+	// KindSubmitted tells a grid head of a new item in their grid.
+	KindSubmitted = "submitted"
+	// KindAccepted .. KindReopened tell an item's followers of its steps.
+	KindAccepted    = "accepted"
+	KindRejected    = "rejected"
+	KindMerged      = "merged"
+	KindWithdrawn   = "withdrawn"
+	KindHandled     = "handled_directly"
+	KindOnAgenda    = "on_agenda"
+	KindDecided     = "decided"
+	KindActionSet   = "action_linked"
+	KindClosed      = "closed"
+	KindReopened    = "reopened"
+	KindProgress    = "progress"
+	KindCompleted   = "completed"
+	KindVerified    = "verified"
+	KindUnsatisfied = "unsatisfied"
+	KindCancelled   = "cancelled"
+	// KindAssigned tells a person that an action is theirs to carry out.
+	KindAssigned = "assigned"
+	// KindDueSoon and KindOverdue remind an action's owner (and, overdue,
+	// the grid head).
+	KindDueSoon = "due_soon"
+	KindOverdue = "overdue"
+	// KindVotingOpened and KindVotingClosed tell a motion's electorate.
+	KindVotingOpened = "voting_opened"
+	KindVotingClosed = "voting_closed"
+	// KindMinutes tells a meeting's followers that its minutes are out.
+	KindMinutes = "minutes_published"
+)
+
+// Details of a notification (Notification.Detail).
+const (
+	DetailAdopted    = "adopted"
+	DetailNotAdopted = "not_adopted"
+)
+
+// inboxCap bounds the notifications a person's inbox keeps: the oldest go
+// first. Deliveries on external channels are not bounded by it.
+const inboxCap = 100
+
+// notificationSpace is the UUID namespace of notification ids.
+var notificationSpace = uuid.MustParse("6f1d3c1e-2b7a-4e39-9a55-1f0e6c8d4b20")
+
+// NotificationID is the id of the notification that tells person of the
+// event with id eventID: the same on every rebuild and every backend.
+func NotificationID(eventID uuid.UUID, person string) string {
+	return uuid.NewSHA1(notificationSpace, append(eventID[:], person...)).String()
+}
+
+// Notification is one event told to one person. It holds no personal
+// data: the item's title (public record), what happened, and ids.
+type Notification struct {
+	ID       string              `json:"id"`
+	PersonID string              `json:"person_id"`
+	EventID  string              `json:"event_id"`
+	Position eventstore.Position `json:"position"`
+	// Item is the stream of the item it is about; Kind what happened.
+	Item string `json:"item"`
+	Kind string `json:"kind"`
+	// Title is the item's title.
+	Title string `json:"title"`
+	// Detail adds to Kind: adopted or not, a percentage, a due date.
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Pending is a notification still to deliver on one external channel.
+type Pending struct {
+	Notification
+	Channel string `json:"channel"`
+	// Attempts counts the attempts recorded so far; Retry is when the next
+	// is due (zero: now).
+	Attempts int       `json:"attempts"`
+	Retry    time.Time `json:"retry,omitzero"`
+}
+
+// Key is the pending delivery's key: notification and channel.
+func (p Pending) Key() string { return p.ID + "/" + p.Channel }
+
+// Subscriber is what the outbox knows of a person's settings: never their
+// contact or their browsers' addresses (the dispatcher reads those from
+// the ledger when it sends).
+type Subscriber struct {
+	PersonID string                      `json:"person_id"`
+	Settings domain.NotificationSettings `json:"settings"`
+	// Chosen reports whether the person chose settings; otherwise Settings
+	// are the defaults.
+	Chosen     bool `json:"chosen"`
+	HasContact bool `json:"has_contact"`
+	Devices    int  `json:"devices"`
+	// Follows are the items followed explicitly; Unfollows the ones muted.
+	Follows   []string            `json:"follows"`
+	Unfollows []string            `json:"unfollows"`
+	Seen      eventstore.Position `json:"seen"`
+}
+
+// Channels returns the external channels a notification goes out on now.
+func (s *Subscriber) Channels() []string {
+	var out []string
+	want := func(ch string) bool { return s.Settings.Channels == nil || slices.Contains(s.Settings.Channels, ch) }
+	if s.Devices > 0 && want(domain.ChannelPush) {
+		out = append(out, domain.ChannelPush)
+	}
+	if s.HasContact && want(domain.ChannelWebhook) {
+		out = append(out, domain.ChannelWebhook)
+	}
+	return out
+}
+
+// Inbox is a person's in-app notifications, newest first.
+type Inbox struct {
+	Items []Notification `json:"items"`
+	// Unread counts the items newer than Seen, the person's last visit.
+	Unread int                 `json:"unread"`
+	Seen   eventstore.Position `json:"seen"`
+}
+
+// OpenAction is an open action with a person or unit owning it, for the
+// reminders.
+type OpenAction struct {
+	ActionID string    `json:"action_id"`
+	Due      time.Time `json:"due"`
+}
+
+// Notifications is the outbox: it derives from the log who must be told
+// of each event (an item's author, supporters and followers, an action's
+// owner, a motion's electorate, a grid's head), keeps each person's inbox
+// and settings, and the deliveries still due on external channels, which
+// the delivery events of the log settle. Because it is a fold, a rebuild
+// derives the same notifications with the same ids and knows which were
+// delivered: it never sends twice.
+type Notifications struct {
+	mu *sync.RWMutex
+	st notifyState
+}
+
+type notifyState struct {
+	Proposals map[string]*notifyItem `json:"proposals"`
+	Actions   map[string]*notifyItem `json:"actions"`
+	Meetings  map[string]*notifyItem `json:"meetings"`
+	GridHeads map[string]string      `json:"grid_heads"`
+	// Followers indexes the explicit follows: item stream → persons.
+	Followers   map[string][]string      `json:"followers"`
+	Subscribers map[string]*notifyPerson `json:"subscribers"`
+	Pending     map[string]*Pending      `json:"pending"`
+	Erased      map[string]bool          `json:"erased"`
+}
+
+// notifyItem is a proposal, action or meeting as the outbox follows it.
+type notifyItem struct {
+	Title     string `json:"title"`
+	Community string `json:"community"`
+	Grid      string `json:"grid"`
+	// Persons are the ledger's followers: a proposal's author and
+	// supporters, an action's owner.
+	Persons []string `json:"persons,omitempty"`
+	// Proposal links an action to its proposal.
+	Proposal string `json:"proposal,omitempty"`
+	// Motions holds a meeting's electorates while voting is open.
+	Motions map[string][]string `json:"motions,omitempty"`
+	// Due and Open are an action's, for reminders.
+	Due  time.Time `json:"due,omitzero"`
+	Open bool      `json:"open,omitempty"`
+}
+
+type notifyPerson struct {
+	Subscriber
+	Inbox []Notification `json:"inbox"`
+}
+
+func newNotifications(mu *sync.RWMutex) *Notifications {
+	n := &Notifications{mu: mu}
+	n.st = emptyNotifyState()
+	return n
+}
+
+func emptyNotifyState() notifyState {
+	return notifyState{Proposals: map[string]*notifyItem{}, Actions: map[string]*notifyItem{}, Meetings: map[string]*notifyItem{},
+		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*notifyPerson{}, Pending: map[string]*Pending{}, Erased: map[string]bool{}}
+}
+
+// Name implements View.
+func (n *Notifications) Name() string { return "notifications" }
+
+// Version implements View.
+func (n *Notifications) Version() int { return 1 }
+
+// MarshalSnapshot implements View.
+func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
+
+// UnmarshalSnapshot implements View.
+func (n *Notifications) UnmarshalSnapshot(data []byte) error {
+	var st notifyState
+	if err := gojson.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("notifications snapshot: %w", err)
+	}
+	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Pending == nil || st.Erased == nil {
+		return fmt.Errorf("notifications snapshot: missing maps")
+	}
+	n.st = st
+	return nil
+}
+
+// Apply implements View.
+func (n *Notifications) Apply(e Event) error {
+	switch d := e.Data.(type) {
+	case domain.GridHeadAppointed:
+		n.st.GridHeads[d.CommunityID+"/"+d.GridID] = d.PersonID
+	case domain.ProposalSubmitted:
+		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}
+		if d.Author.Kind == domain.PartyPerson {
+			it.Persons = []string{d.Author.ID}
+		}
+		n.st.Proposals[d.ProposalID] = it
+		n.tell(e, it, e.Stream, KindSubmitted, "", n.gridHead(it)...)
+	case domain.ProposalSupported:
+		n.addPersons(n.st.Proposals[d.ProposalID], d.PersonID)
+	case domain.ProposalDuplicateAbsorbed:
+		n.addPersons(n.st.Proposals[d.ProposalID], d.NewSupporters...)
+	case domain.ProposalAccepted:
+		n.tellProposal(e, d.ProposalID, KindAccepted, "")
+	case domain.ProposalRejected:
+		n.tellProposal(e, d.ProposalID, KindRejected, "")
+	case domain.ProposalMerged:
+		n.tellProposal(e, d.ProposalID, KindMerged, d.SurvivorID)
+	case domain.ProposalWithdrawn:
+		n.tellProposal(e, d.ProposalID, KindWithdrawn, "")
+	case domain.ProposalHandledDirectly:
+		n.tellProposal(e, d.ProposalID, KindHandled, "")
+	case domain.ProposalPutOnAgenda:
+		n.tellProposal(e, d.ProposalID, KindOnAgenda, d.StartsAt.UTC().Format(time.RFC3339))
+	case domain.ProposalDecided:
+		n.tellProposal(e, d.ProposalID, KindDecided, adopted(d.Adopted))
+	case domain.ProposalActionLinked:
+		n.tellProposal(e, d.ProposalID, KindActionSet, d.ActionID)
+	case domain.ProposalClosed:
+		n.tellProposal(e, d.ProposalID, KindClosed, "")
+	case domain.ProposalReopened:
+		n.tellProposal(e, d.ProposalID, KindReopened, "")
+	case domain.ActionAssigned:
+		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID, Proposal: d.ProposalID, Due: d.Due, Open: true}
+		if d.Owner.Kind == domain.PartyPerson {
+			it.Persons = []string{d.Owner.ID}
+		}
+		n.st.Actions[d.ActionID] = it
+		n.tell(e, it, e.Stream, KindAssigned, it.Due.UTC().Format(time.RFC3339), it.Persons...)
+	case domain.ActionProgressReported:
+		n.tellAction(e, d.ActionID, KindProgress, strconv.Itoa(d.Percent), false)
+	case domain.ActionCompleted:
+		n.tellAction(e, d.ActionID, KindCompleted, "", true)
+	case domain.ActionVerified:
+		it := n.st.Actions[d.ActionID]
+		if d.Satisfied {
+			n.tellAction(e, d.ActionID, KindVerified, "", false)
+			break
+		}
+		if it != nil {
+			it.Open = true
+		}
+		n.tellAction(e, d.ActionID, KindUnsatisfied, "", false, n.gridHead(it)...)
+	case domain.ActionCancelled:
+		n.tellAction(e, d.ActionID, KindCancelled, "", true)
+	case domain.ReminderRaised:
+		it := n.st.Actions[d.ActionID]
+		if it == nil || !it.Open || !it.Due.Equal(d.Due) {
+			return nil
+		}
+		var extra []string
+		kind := KindDueSoon
+		if d.Kind == domain.ReminderOverdue {
+			kind, extra = KindOverdue, n.gridHead(it)
+		}
+		n.tell(e, it, domain.ActionStream(d.ActionID), kind, d.Due.UTC().Format(time.RFC3339), append(slices.Clone(it.Persons), extra...)...)
+	case domain.MeetingScheduled:
+		n.st.Meetings[d.MeetingID] = &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}
+	case domain.VotingOpened:
+		m := n.st.Meetings[d.MeetingID]
+		if m == nil {
+			return nil
+		}
+		voters := make([]string, len(d.Electorate))
+		for i, v := range d.Electorate {
+			voters[i] = v.PersonID
+		}
+		if m.Motions == nil {
+			m.Motions = map[string][]string{}
+		}
+		m.Motions[d.MotionID] = voters
+		n.tell(e, m, e.Stream, KindVotingOpened, d.MotionID, append(voters, n.followers(e.Stream, nil)...)...)
+	case domain.VotingClosed:
+		m := n.st.Meetings[d.MeetingID]
+		if m == nil {
+			return nil
+		}
+		voters := m.Motions[d.MotionID]
+		delete(m.Motions, d.MotionID)
+		n.tell(e, m, e.Stream, KindVotingClosed, adopted(d.Tally.Adopted), append(voters, n.followers(e.Stream, nil)...)...)
+	case domain.MinutesPublished:
+		if m := n.st.Meetings[d.MeetingID]; m != nil {
+			n.tell(e, m, e.Stream, KindMinutes, "", n.followers(e.Stream, nil)...)
+		}
+	case domain.ItemFollowed:
+		p := n.person(d.PersonID)
+		p.Follows, p.Unfollows = addOnce(p.Follows, d.Item), remove(p.Unfollows, d.Item)
+		n.st.Followers[d.Item] = addOnce(n.st.Followers[d.Item], d.PersonID)
+	case domain.ItemUnfollowed:
+		p := n.person(d.PersonID)
+		p.Unfollows, p.Follows = addOnce(p.Unfollows, d.Item), remove(p.Follows, d.Item)
+		if f := remove(n.st.Followers[d.Item], d.PersonID); len(f) > 0 {
+			n.st.Followers[d.Item] = f
+		} else {
+			delete(n.st.Followers, d.Item)
+		}
+	case domain.NotificationSettingsChanged:
+		p := n.person(d.PersonID)
+		p.Settings, p.Chosen, p.HasContact = d.Settings, true, d.Contact != ""
+	case domain.PushDeviceRegistered:
+		n.person(d.PersonID).Devices++
+	case domain.PushDeviceRemoved:
+		p := n.person(d.PersonID)
+		p.Devices = max(p.Devices-1, 0)
+	case domain.InboxSeen:
+		p := n.person(d.PersonID)
+		p.Seen = max(p.Seen, eventstore.Position(d.Position))
+	case domain.NotificationSent:
+		delete(n.st.Pending, d.NotificationID+"/"+d.Channel)
+	case domain.NotificationGaveUp:
+		delete(n.st.Pending, d.NotificationID+"/"+d.Channel)
+	case domain.NotificationFailed:
+		if p := n.st.Pending[d.NotificationID+"/"+d.Channel]; p != nil {
+			p.Attempts, p.Retry = max(p.Attempts, d.Attempt), d.Retry
+		}
+	case domain.DataErased:
+		if d.Subject != domain.ErasePerson {
+			return nil
+		}
+		n.st.Erased[d.ID] = true
+		if p := n.st.Subscribers[d.ID]; p != nil {
+			for _, item := range p.Follows {
+				n.st.Followers[item] = remove(n.st.Followers[item], d.ID)
+			}
+		}
+		delete(n.st.Subscribers, d.ID)
+		for k, p := range n.st.Pending {
+			if p.PersonID == d.ID {
+				delete(n.st.Pending, k)
+			}
+		}
+	}
+	return nil
+}
+
+// adopted names a decision's outcome.
+func adopted(ok bool) string {
+	if ok {
+		return DetailAdopted
+	}
+	return DetailNotAdopted
+}
+
+// remove drops s from list.
+func remove(list []string, s string) []string {
+	return slices.DeleteFunc(list, func(x string) bool { return x == s })
+}
+
+// addOnce appends s to list unless it is there.
+func addOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func (n *Notifications) addPersons(it *notifyItem, persons ...string) {
+	if it == nil {
+		return
+	}
+	for _, p := range persons {
+		it.Persons = addOnce(it.Persons, p)
+	}
+}
+
+func (n *Notifications) gridHead(it *notifyItem) []string {
+	if it == nil {
+		return nil
+	}
+	if h, ok := n.st.GridHeads[it.Community+"/"+it.Grid]; ok {
+		return []string{h}
+	}
+	return nil
+}
+
+// followers returns the persons the ledger gives an item (ledger) and
+// the ones who follow its stream explicitly.
+func (n *Notifications) followers(stream string, ledger []string) []string {
+	return append(slices.Clone(ledger), n.st.Followers[stream]...)
+}
+
+func (n *Notifications) tellProposal(e Event, id, kind, detail string) {
+	if it := n.st.Proposals[id]; it != nil {
+		n.tell(e, it, e.Stream, kind, detail, n.followers(e.Stream, it.Persons)...)
+	}
+}
+
+// tellAction tells an action's owner, its followers and its proposal's
+// followers; closing ends its reminders.
+func (n *Notifications) tellAction(e Event, id, kind, detail string, closing bool, extra ...string) {
+	it := n.st.Actions[id]
+	if it == nil {
+		return
+	}
+	if closing {
+		it.Open = false
+	}
+	to := n.followers(e.Stream, it.Persons)
+	if p := n.st.Proposals[it.Proposal]; p != nil {
+		to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
+	}
+	n.tell(e, it, e.Stream, kind, detail, append(to, extra...)...)
+}
+
+// tell records a notification of e for each person in to: once per
+// person, never to the event's own actor, an erased person, or one who
+// unfollowed the item.
+func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string, to ...string) {
+	if it == nil {
+		return
+	}
+	muted := func(p *notifyPerson) bool {
+		return slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal))
+	}
+	seen := map[string]bool{}
+	for _, person := range to {
+		if person == "" || seen[person] || person == e.Actor || n.st.Erased[person] {
+			continue
+		}
+		seen[person] = true
+		p := n.person(person)
+		if muted(p) {
+			continue
+		}
+		note := Notification{ID: NotificationID(e.ref.ID, person), PersonID: person, EventID: e.ref.ID.String(), Position: e.Position,
+			Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
+		p.Inbox = append(p.Inbox, note)
+		if len(p.Inbox) > inboxCap {
+			p.Inbox = slices.Delete(p.Inbox, 0, len(p.Inbox)-inboxCap)
+		}
+		for _, ch := range p.Channels() {
+			pd := &Pending{Notification: note, Channel: ch}
+			n.st.Pending[pd.Key()] = pd
+		}
+	}
+}
+
+// person returns the outbox's record of a person, creating it.
+func (n *Notifications) person(id string) *notifyPerson {
+	p := n.st.Subscribers[id]
+	if p == nil {
+		p = &notifyPerson{Subscriber: Subscriber{PersonID: id, Settings: domain.DefaultSettings()}}
+		n.st.Subscribers[id] = p
+	}
+	return p
+}
+
+// Inbox returns a person's inbox, newest first, at most limit items.
+func (n *Notifications) Inbox(person string, limit int) Inbox {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	p := n.st.Subscribers[person]
+	if p == nil {
+		return Inbox{Items: []Notification{}}
+	}
+	out := Inbox{Seen: p.Seen, Items: make([]Notification, 0, min(len(p.Inbox), pageLimit(limit)))}
+	for i := len(p.Inbox) - 1; i >= 0; i-- {
+		if p.Inbox[i].Position > p.Seen {
+			out.Unread++
+		}
+		if len(out.Items) < pageLimit(limit) {
+			out.Items = append(out.Items, p.Inbox[i])
+		}
+	}
+	return out
+}
+
+// Subscriber returns what the outbox knows of a person's settings: the
+// defaults for a person it never met.
+func (n *Notifications) Subscriber(person string) Subscriber {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	p := n.st.Subscribers[person]
+	if p == nil {
+		return Subscriber{PersonID: person, Settings: domain.DefaultSettings(), Follows: []string{}, Unfollows: []string{}}
+	}
+	s := p.Subscriber
+	s.Settings.Channels = slices.Clone(s.Settings.Channels)
+	s.Follows, s.Unfollows = append([]string{}, p.Follows...), append([]string{}, p.Unfollows...)
+	return s
+}
+
+// Erased reports whether the outbox saw the person's erasure.
+func (n *Notifications) Erased(person string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.st.Erased[person]
+}
+
+// Due returns the deliveries whose next attempt is due at now, oldest
+// event first, at most limit.
+func (n *Notifications) Due(now time.Time, limit int) []Pending {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []Pending
+	for _, p := range n.st.Pending {
+		if !p.Retry.After(now) {
+			out = append(out, *p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Pending) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.PersonID, b.PersonID), cmp.Compare(a.Channel, b.Channel))
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// PendingCount is how many deliveries are not yet settled.
+func (n *Notifications) PendingCount() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.st.Pending)
+}
+
+// OpenActions returns the open actions that have a due date, for the
+// reminders, ordered by due date.
+func (n *Notifications) OpenActions() []OpenAction {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []OpenAction
+	for id, a := range n.st.Actions {
+		if a.Open && !a.Due.IsZero() {
+			out = append(out, OpenAction{ActionID: id, Due: a.Due})
+		}
+	}
+	slices.SortFunc(out, func(a, b OpenAction) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ActionID, b.ActionID)) })
+	return out
+}

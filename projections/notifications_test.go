@@ -1,0 +1,205 @@
+package projections
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// kinds lists an inbox's kinds with their items, oldest first.
+func kinds(in Inbox) []string {
+	var out []string
+	for i := len(in.Items) - 1; i >= 0; i-- {
+		out = append(out, in.Items[i].Kind+" "+in.Items[i].Item)
+	}
+	return out
+}
+
+// noticeStory is the shed story with a grid head, a follower of the
+// action, a supporter who stops following, and an author who chose the
+// webhook.
+func noticeStory() []domain.Event {
+	evs := []domain.Event{
+		domain.GridHeadAppointed{CommunityID: "hengyuan", GridID: "g1", PersonID: "h1", Name: "刘网格长", At: at(0)},
+		domain.NotificationSettingsChanged{PersonID: "r1", Contact: "13800138000", At: at(0),
+			Settings: domain.NotificationSettings{Channels: []string{domain.ChannelWebhook}, QuietFrom: "22:00", QuietTo: "07:00", Digest: domain.DigestOff, Language: domain.LangZH}},
+	}
+	evs = append(evs, story()...)
+	evs = append(evs,
+		domain.ItemUnfollowed{PersonID: "r2", Item: "proposal-shed", At: at(5)},
+		domain.ItemFollowed{PersonID: "r3", Item: "action-clear", At: at(5)},
+	)
+	return append(evs, story2()...)
+}
+
+func TestNotificationsTellWhoFollows(t *testing.T) {
+	v := foldAll(t, encode(t, noticeStory()))
+	n := v.Notifications
+
+	r1 := kinds(n.Inbox("r1", 0))
+	for _, want := range []string{"accepted proposal-shed", "rejected proposal-noise", "on_agenda proposal-shed", "decided proposal-shed",
+		"progress action-clear", "completed action-clear", "unsatisfied action-clear", "reopened proposal-shed",
+		"verified action-clear", "closed proposal-shed"} {
+		assert.Contains(t, r1, want, "the author hears of every step")
+	}
+	assert.NotContains(t, r1, "submitted proposal-shed", "an author is not told what they did")
+
+	// The supporter heard until they stopped following.
+	r2 := kinds(n.Inbox("r2", 0))
+	assert.Contains(t, r2, "accepted proposal-shed")
+	assert.NotContains(t, r2, "decided proposal-shed")
+	assert.NotContains(t, r2, "completed action-clear", "unfollowing a proposal mutes its actions")
+
+	// The electorate hears that voting opened and its result, not the ballots.
+	for _, voter := range []string{"v1", "v2", "v3"} {
+		in := n.Inbox(voter, 0)
+		assert.Equal(t, []string{"voting_opened meeting-m1", "voting_closed meeting-m1"}, kinds(in), voter)
+		assert.Equal(t, DetailAdopted, in.Items[0].Detail)
+	}
+	b, err := json.Marshal(n.Inbox("v1", 0))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), `"no"`, "no choice of anyone's ballot")
+	assert.NotContains(t, string(b), "王五", "no names")
+
+	// The grid head hears of new items and of unsatisfied verifications in their grid only.
+	assert.Equal(t, []string{"submitted proposal-shed", "unsatisfied action-clear"}, kinds(n.Inbox("h1", 0)))
+	// The explicit follower of the action.
+	assert.Equal(t, []string{"progress action-clear", "completed action-clear", "unsatisfied action-clear", "completed action-clear", "verified action-clear"}, kinds(n.Inbox("r3", 0)))
+	// Nobody was told twice of one event.
+	for _, p := range []string{"r1", "r2", "r3", "h1", "v1"} {
+		in := n.Inbox(p, 0)
+		idsSeen := map[string]bool{}
+		for _, it := range in.Items {
+			assert.False(t, idsSeen[it.ID], "%s told twice of %s", p, it.EventID)
+			idsSeen[it.ID] = true
+			assert.Equal(t, NotificationID(mustUUID(t, it.EventID), p), it.ID)
+		}
+	}
+}
+
+func TestNotificationsOutboxSettlesOnDeliveryEvents(t *testing.T) {
+	stored := encode(t, noticeStory())
+	v := foldAll(t, stored)
+	n := v.Notifications
+	due := n.Due(at(100), 0)
+	require.NotEmpty(t, due)
+	for _, p := range due {
+		assert.Equal(t, "r1", p.PersonID, "only r1 has an external channel")
+		assert.Equal(t, domain.ChannelWebhook, p.Channel)
+	}
+	assert.Len(t, due, len(n.Inbox("r1", 0).Items), "one webhook delivery per notification of r1")
+
+	// Record a sent, a failure and a give-up, then fold everything again
+	// from the start: a rebuild derives the same ids and knows what was
+	// delivered.
+	d := func(p Pending) domain.Delivery {
+		return domain.Delivery{NotificationID: p.ID, PersonID: p.PersonID, EventID: p.EventID, Item: p.Item, Kind: p.Kind, Channel: p.Channel, Attempt: 1}
+	}
+	failed := d(due[1])
+	failed.Error, failed.Retry = "HTTP 503", at(200)
+	more := []domain.Event{
+		domain.NotificationSent{Delivery: d(due[0]), At: at(100)},
+		domain.NotificationFailed{Delivery: failed, At: at(100)},
+		domain.NotificationGaveUp{Delivery: d(due[2]), At: at(100)},
+	}
+	all := append(slices.Clone(stored), renumber(encode(t, more), stored)...)
+	rebuilt := foldAll(t, all).Notifications
+	left := rebuilt.Due(at(100), 0)
+	assert.Len(t, left, len(due)-3)
+	for _, p := range left {
+		assert.NotContains(t, []string{due[0].ID, due[1].ID, due[2].ID}, p.ID)
+	}
+	later := rebuilt.Due(at(200), 0)
+	assert.Len(t, later, len(due)-2, "the failed one is due again at its retry")
+	assert.Equal(t, rebuilt.PendingCount(), len(due)-2)
+}
+
+func TestNotificationsStopAtAnErasure(t *testing.T) {
+	evs := append(noticeStory(), domain.DataErased{Subject: domain.ErasePerson, ID: "r1", Ground: domain.GroundRequest, Reason: "本人申请", By: "admin", At: at(11)},
+		domain.ProposalReopened{ProposalID: "shed", Reason: "复查", By: "f1", At: at(12)})
+	n := foldAll(t, encode(t, evs)).Notifications
+	assert.Empty(t, n.Inbox("r1", 0).Items)
+	assert.Zero(t, n.PendingCount())
+	assert.True(t, n.Erased("r1"))
+	assert.False(t, n.Subscriber("r1").HasContact)
+	assert.Contains(t, kinds(n.Inbox("h1", 0)), "submitted proposal-shed", "others keep theirs")
+}
+
+func TestNotificationsSnapshotRoundTrip(t *testing.T) {
+	n := foldAll(t, encode(t, noticeStory())).Notifications
+	b, err := n.MarshalSnapshot()
+	require.NoError(t, err)
+	back := NewViews().Notifications
+	require.NoError(t, back.UnmarshalSnapshot(b))
+	assert.Equal(t, n.Inbox("r1", 0), back.Inbox("r1", 0))
+	assert.Equal(t, n.Due(at(100), 0), back.Due(at(100), 0))
+	assert.Error(t, back.UnmarshalSnapshot([]byte(`{}`)))
+}
+
+func TestNotificationsReminders(t *testing.T) {
+	owner := domain.Party{Kind: domain.PartyPerson, ID: "o1", Name: "王师傅"}
+	evs := []domain.Event{
+		domain.GridHeadAppointed{CommunityID: "hengyuan", GridID: "g1", PersonID: "h1", Name: "刘网格长", At: at(0)},
+		domain.ActionAssigned{ActionID: "a1", CommunityID: "hengyuan", GridID: "g1", Title: "修路灯", Owner: owner, Due: at(3), By: "f1", At: at(0)},
+		domain.ReminderRaised{ReminderID: "x", ActionID: "a1", Kind: domain.ReminderDueSoon, Due: at(3), At: at(2)},
+		domain.ReminderRaised{ReminderID: "y", ActionID: "a1", Kind: domain.ReminderOverdue, Due: at(3), At: at(4)},
+		domain.ReminderRaised{ReminderID: "z", ActionID: "a1", Kind: domain.ReminderOverdue, Due: at(9), At: at(10)},
+	}
+	n := foldAll(t, encode(t, evs)).Notifications
+	assert.Equal(t, []string{"assigned action-a1", "due_soon action-a1", "overdue action-a1"}, kinds(n.Inbox("o1", 0)), "a reminder for another due date is stale")
+	assert.Equal(t, []string{"overdue action-a1"}, kinds(n.Inbox("h1", 0)))
+	assert.Equal(t, []OpenAction{{ActionID: "a1", Due: at(3)}}, n.OpenActions())
+
+	done := foldAll(t, encode(t, append(evs, domain.ActionCompleted{ActionID: "a1", At: at(5)}))).Notifications
+	assert.Empty(t, done.OpenActions())
+}
+
+func TestNotificationsInboxSeen(t *testing.T) {
+	evs := noticeStory()
+	stored := encode(t, evs)
+	n := foldAll(t, stored).Notifications
+	in := n.Inbox("r3", 0)
+	require.Equal(t, 5, in.Unread)
+	mid := in.Items[2].Position
+	n = foldAll(t, append(slices.Clone(stored), renumber(encode(t, []domain.Event{domain.InboxSeen{PersonID: "r3", Position: uint64(mid), At: at(20)}}), stored)...)).Notifications
+	in = n.Inbox("r3", 1)
+	assert.Equal(t, 2, in.Unread, "what changed since the last visit")
+	assert.Len(t, in.Items, 1)
+	assert.Equal(t, mid, in.Seen)
+}
+
+func TestNotificationsInboxIsBounded(t *testing.T) {
+	evs := []domain.Event{domain.ProposalSubmitted{ProposalID: "p", CommunityID: "c", GridID: "g", Title: "t", Author: domain.Party{Kind: domain.PartyPerson, ID: "r1"}, At: at(0)}}
+	for i := range inboxCap + 20 {
+		evs = append(evs, domain.ProposalReopened{ProposalID: "p", Reason: strings.Repeat("x", i%3+1), By: "f1", At: at(1)})
+	}
+	in := foldAll(t, encode(t, evs)).Notifications.Inbox("r1", MaxLimit)
+	assert.Len(t, in.Items, inboxCap)
+	assert.Equal(t, eventstore.Position(len(evs)), in.Items[0].Position, "the newest stay")
+}
+
+// renumber gives more positions after those of base, as appends would.
+func renumber(more, base []eventstore.Event) []eventstore.Event {
+	last := base[len(base)-1]
+	for i := range more {
+		more[i].Position = last.Position + eventstore.Position(i+1)
+		more[i].Recorded = last.Recorded.Add(time.Duration(i+1) * time.Second)
+	}
+	return more
+}
+
+func mustUUID(tb testing.TB, s string) uuid.UUID {
+	tb.Helper()
+	u, err := uuid.Parse(s)
+	require.NoError(tb, err)
+	return u
+}
