@@ -298,7 +298,9 @@ func decideSubscriber(s SubscriberState, cmd Command, now time.Time) ([]Event, e
 		}
 		set := c.Settings
 		if set.Channels != nil {
-			set.Channels = slices.Compact(slices.Sorted(slices.Values(set.Channels)))
+			// Sorted and without repeats, and empty (the inbox only) stays
+			// empty rather than null (the defaults).
+			set.Channels = append([]string{}, slices.Compact(slices.Sorted(slices.Values(set.Channels)))...)
 		}
 		return []Event{NotificationSettingsChanged{PersonID: c.PersonID, Settings: set, Contact: c.Contact, At: now}}, nil
 	case RegisterPushDevice:

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,5 +96,19 @@ func TestReminders(t *testing.T) {
 	})
 	if got := (RaiseReminder{ActionID: "a1", Kind: ReminderOverdue, Due: due}).Stream(); got != "reminder-a1:overdue:20260716T0000" {
 		t.Fatalf("stream %s", got)
+	}
+}
+
+func TestInboxOnlyIsNotTheDefaults(t *testing.T) {
+	got, err := Decide(nil, ChangeNotificationSettings{PersonID: "r1", Settings: NotificationSettings{Channels: []string{}, QuietFrom: "22:00", QuietTo: "07:00", Digest: DigestOff, Language: LangZH}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, data, err := Encode(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"channels":[]`) {
+		t.Fatalf("no channel chosen must stay an empty list: %s", data)
 	}
 }

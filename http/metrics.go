@@ -92,6 +92,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.reg.MustRegister(m.latency, m.inFlight, m.appends, m.events, m.sseClients, lag, m.connsOpen, m.connsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(s.cfg.Collectors...)
 	return m
 }
 

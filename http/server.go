@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/yishi-civic/yishi/auth"
@@ -71,6 +72,12 @@ type Config struct {
 	Signer      note.Signer
 	VerifierKey string
 	Origin      string
+	// PushPublicKey is the VAPID public key browsers subscribe to Web Push
+	// with; empty when Web Push is not configured.
+	PushPublicKey string
+	// Collectors are more Prometheus collectors /metrics shows (the
+	// notifications' outcomes).
+	Collectors []prometheus.Collector
 }
 
 // Server is the HTTP service. It implements net/http.Handler.

@@ -33,6 +33,7 @@ commands:
   audit     audit a running server from another machine: checkpoints, proofs, every event since
   export    write every event, in global order, as JSON lines
   person    erase a person's data, export a person's own data, run the retention rules
+  vapid-keys  print a new VAPID key pair for Web Push notifications (docs/notifications.md)
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
 `
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return copyCmd(ctx, args[1:], stdout, stderr)
 	case "person":
 		return personCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "vapid-keys":
+		return vapidKeys(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/notify"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/web"
 )
@@ -41,6 +42,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	maxConns := fs.Int("max-conns", 0, "connections held at once; past it new ones are closed; 0 means 2048, -1 no limit")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", 0, "connections held at once from one client address (raise it behind a proxy); 0 means 64, -1 no limit")
 	origin := fs.String("origin", envOr(getenv, "YISHI_ORIGIN", "yishi"), "the ledger's name in its signed checkpoints; also the name of the signing key created in <data>/seal the first time (env YISHI_ORIGIN)")
+	notifications := addNotifyFlags(fs, getenv)
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
 	if v := getenv("YISHI_RATE_LIMIT"); v != "" {
 		if err := fs.Set("rate-limit", v); err != nil {
@@ -103,8 +105,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	tree := newSealLog()
+	channels, pushKey, err := notifications.channels()
+	if err != nil {
+		return err
+	}
+	notifyMetrics := notify.NewMetrics()
 	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit,
-		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin})
+		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin,
+		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors()})
 	if err != nil {
 		return err
 	}
@@ -136,6 +144,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "yishi metrics on http://%s/metrics (no token: keep this address private)\n", mln.Addr())
 		g.Go(func() error { return srv.ServeOps(gctx, mln) })
+	}
+	if *notifications.every > 0 {
+		d := notifications.dispatcher(l, runner, channels, base, notifyMetrics, logger)
+		g.Go(func() error { return d.Run(gctx) })
 	}
 	if *retentionEvery > 0 {
 		g.Go(func() error { return runRetention(gctx, l, runner, retention, *retentionEvery, logger) })
