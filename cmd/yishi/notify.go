@@ -50,7 +50,7 @@ func (f *notifyFlags) channels() ([]notify.Channel, string, error) {
 	case keys.Public != "" && keys.Private != "":
 		out = append(out, notify.NewWebPush(keys, *f.vapidSub, nil, 10*time.Second))
 	case keys.Public != "" || keys.Private != "":
-		return nil, "", errors.New("Web Push needs both YISHI_VAPID_PUBLIC_KEY and YISHI_VAPID_PRIVATE_KEY")
+		return nil, "", errors.New("web push needs both YISHI_VAPID_PUBLIC_KEY and YISHI_VAPID_PRIVATE_KEY")
 	}
 	return out, keys.Public, nil
 }
