@@ -44,6 +44,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	origin := fs.String("origin", envOr(getenv, "YISHI_ORIGIN", "yishi"), "the ledger's name in its signed checkpoints; also the name of the signing key created in <data>/seal the first time (env YISHI_ORIGIN)")
 	notifications := addNotifyFlags(fs, getenv)
 	logLevel := fs.String("log-level", envOr(getenv, "YISHI_LOG_LEVEL", "info"), "debug, info, warn or error (env YISHI_LOG_LEVEL)")
+	storeWait := fs.Duration("store-wait", 0, "how long to keep trying to open a store that is unavailable at start, such as a KurrentDB cluster still electing its leader; 0 gives up at once (env YISHI_STORE_WAIT)")
+	if v := getenv("YISHI_STORE_WAIT"); v != "" {
+		if err := fs.Set("store-wait", v); err != nil {
+			return fmt.Errorf("YISHI_STORE_WAIT: %w", err)
+		}
+	}
 	if v := getenv("YISHI_RATE_LIMIT"); v != "" {
 		if err := fs.Set("rate-limit", v); err != nil {
 			return fmt.Errorf("YISHI_RATE_LIMIT: %w", err)
@@ -72,7 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
-	store, desc, err := openStore(ctx, spec, pebble.WithLogger(logger))
+	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
 	}

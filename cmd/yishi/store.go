@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
@@ -33,6 +36,31 @@ func openStore(ctx context.Context, spec string, opts ...pebble.Option) (eventst
 		return nil, desc, fmt.Errorf("open %s: %w", desc, err)
 	}
 	return s, desc, nil
+}
+
+// storeRetry is the pause between two attempts of openStoreWaiting.
+const storeRetry = time.Second
+
+// openStoreWaiting is openStore for serve: while the store is unavailable
+// (a KurrentDB node that answers /health/live but does not serve yet, a
+// cluster still electing its leader) it logs and tries again every
+// storeRetry, until wait has passed or ctx ends.
+func openStoreWaiting(ctx context.Context, spec string, wait time.Duration, log *slog.Logger, opts ...pebble.Option) (eventstore.Store, string, error) {
+	giveUp := time.Now().Add(wait)
+	for {
+		s, desc, err := openStore(ctx, spec, opts...)
+		if err == nil || !errors.Is(err, eventstore.ErrUnavailable) || time.Now().Add(storeRetry).After(giveUp) {
+			return s, desc, err
+		}
+		log.Warn("store unavailable, trying again", "store", desc, "error", err.Error(), "retry_in", storeRetry.String())
+		t := time.NewTimer(storeRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, desc, fmt.Errorf("open %s: %w", desc, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // openStoreReadOnly opens the store spec names for reading only: an

@@ -113,3 +113,28 @@ func TestFollowsTheLeader(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenWhileElecting opens the store while the cluster has no leader:
+// the client connects to a follower, which answers a call that requires the
+// leader with "no leader info". That must read as unavailable, which
+// callers wait out (serve --store-wait), and the store opens once a leader
+// is elected.
+func TestOpenWhileElecting(t *testing.T) {
+	cluster := kurrenttest.MustStartCluster(t, 3)
+	if err := cluster.Elect(nil); err != nil {
+		t.Fatal(err)
+	}
+	url := cluster.ConnectionString() + "&maxDiscoverAttempts=2&discoveryInterval=10"
+	if _, err := kurrent.Open(context.Background(), url); !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Fatalf("open while the cluster has no leader: %v, want ErrUnavailable", err)
+	}
+	if err := cluster.Elect(cluster.Nodes()[2]); err != nil {
+		t.Fatal(err)
+	}
+	s, err := kurrent.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open once a leader is elected: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	mustAppend(t, s, "proposal-e", eventstore.NoStream(), event("proposal.submitted.v1", 1))
+}

@@ -71,7 +71,9 @@ func (s *Store) translate(ctx context.Context, c *conn, op string, err error) er
 // gRPC status underneath: a request over one of the server's size limits
 // (an append over MaxAppendSize, or from 25.0 an event over
 // MaxAppendEventSize; both InvalidArgument, told apart by their messages), a
-// malformed request, or a transport failure. Returns nil when nothing fits.
+// follower's answer while its cluster has no leader (Unknown, "No leader
+// info available"), a malformed request, or a transport failure. Returns
+// nil when nothing fits.
 func fromStatus(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -83,6 +85,8 @@ func fromStatus(err error) error {
 		strings.Contains(msg, "maximum append size"),
 		strings.Contains(msg, "maximum append event size"):
 		return eventstore.ErrTooLarge
+	case strings.Contains(msg, "no leader info"): // a follower while the cluster elects a leader
+		return eventstore.ErrUnavailable
 	case st.Code() == codes.InvalidArgument:
 		return eventstore.ErrInvalid
 	case st.Code() == codes.Unavailable, st.Code() == codes.Aborted:

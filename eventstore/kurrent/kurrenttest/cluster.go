@@ -61,6 +61,7 @@ func (c *Cluster) Leader() *Server {
 }
 
 // Elect makes node the leader and tells every node's gossip, as after an
+// election; a nil node leaves the cluster without a leader, as during an
 // election. Calls in flight are not disturbed.
 func (c *Cluster) Elect(node *Server) error {
 	members := make([]Member, len(c.nodes))
@@ -103,8 +104,9 @@ const streamsMethod = "/event_store.client.streams.Streams/"
 // admit decides whether the node serves a call: a secure node checks the
 // credentials; a follower refuses a Streams call that requires the leader
 // with KurrentDB's not-leader answer (status NotFound, the exception and
-// the leader's endpoint in the trailers, set through trailer), and counts
-// the others.
+// the leader's endpoint in the trailers, set through trailer), or while the
+// cluster has no leader with its "no leader info" answer (status Unknown),
+// and counts the others.
 func (s *Server) admit(ctx context.Context, method string, trailer func(metadata.MD)) error {
 	if err := s.sec.authorize(ctx, method); err != nil {
 		return err
@@ -115,6 +117,9 @@ func (s *Server) admit(ctx context.Context, method string, trailer func(metadata
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	if v := md.Get("requires-leader"); len(v) > 0 && strings.EqualFold(v[0], "true") {
+		if leader == nil { // KurrentDB's RpcExceptions.NoLeaderInfo
+			return status.Error(codes.Unknown, "No leader info available in response")
+		}
 		host, port, err := net.SplitHostPort(leader.Addr())
 		if err != nil {
 			return status.Errorf(codes.Internal, "kurrenttest: leader address: %v", err)
