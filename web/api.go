@@ -47,7 +47,8 @@ func (e *apiError) Error() string {
 // into out (unless out is nil). A refusal is an *apiError; any other error
 // is the service's fault.
 func (w *Web) call(c echo.Context, r apiRequest, out any) error {
-	var body io.Reader
+	// A request without a body has an empty one, as a server's always has.
+	var body io.Reader = nethttp.NoBody
 	switch {
 	case r.raw != nil:
 		body = bytes.NewReader(r.raw)

@@ -2,6 +2,7 @@ package web
 
 import (
 	nethttp "net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,7 +35,9 @@ func (w *Web) middleware() []echo.MiddlewareFunc {
 		w.showRefusals,
 		securityHeaders,
 		w.chooseLang,
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
+			// An event stream is flushed event by event, never buffered.
+			Skipper: func(c echo.Context) bool { return strings.HasSuffix(c.Path(), "/events") }}),
 		w.readSession,
 		middleware.CSRFWithConfig(middleware.CSRFConfig{
 			TokenLookup:    "form:csrf,header:X-CSRF-Token",

@@ -29,4 +29,25 @@ var routes = []route{
 	{"POST", "/signout", p((*Web).signOut)},
 	{"GET", "/staff/signin-codes", p((*Web).codesPage)},
 	{"POST", "/staff/signin-codes", p((*Web).issueCode)},
+
+	// Staff pages (staff_*.go): work queue and triage, meetings and their
+	// live console, the projector view, actions. Every POST is one API
+	// command (staff_command.go).
+	{"GET", "/staff", staffPage((*Web).queue)},
+	{"GET", "/staff/intake", staffPage((*Web).intake)},
+	{"POST", "/staff/intake", staffPage(doCommand("intake"))},
+	{"GET", "/staff/proposals/:id", staffPage((*Web).proposal)},
+	{"POST", "/staff/proposals/:id/:cmd", staffPage(doCommand(""))},
+	{"GET", "/staff/meetings/new", staffPage((*Web).newMeeting)},
+	{"POST", "/staff/meetings", staffPage(doCommand("schedule"))},
+	{"GET", "/staff/meetings/:id", staffPage((*Web).meeting)},
+	{"GET", "/staff/meetings/:id/console", staffPage((*Web).console)},
+	{"GET", "/staff/meetings/:id/events", staffPage((*Web).meetingEvents)},
+	{"GET", "/staff/meetings/:id/projector", staffPage((*Web).projector)},
+	{"POST", "/staff/meetings/:id/:cmd", staffPage(doCommand(""))},
+	{"GET", "/staff/actions", staffPage((*Web).actions)},
+	{"GET", "/staff/actions/new", staffPage((*Web).newAction)},
+	{"POST", "/staff/actions", staffPage(doCommand("assign"))},
+	{"GET", "/staff/actions/:id", staffPage((*Web).action)},
+	{"POST", "/staff/actions/:id/:cmd", staffPage(doCommand(""))},
 }
