@@ -143,4 +143,3 @@ func (p Page) Back() string {
 	}
 	return p.url.Path + "?" + q.Encode()
 }
-

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	nethttp "net/http"
 	"net/url"
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -117,24 +116,14 @@ func (w *Web) newAction(c echo.Context, s *Session) error {
 		if g.Head.PersonID != "" {
 			d.Owners = append(d.Owners, ownerChoice{"person|" + g.Head.PersonID + "|" + g.Head.Name, g.Head.Name})
 		}
-		ws := make([]domain.GridWorker, 0, len(g.Workers))
-		for _, gw := range g.Workers {
-			ws = append(ws, gw)
-		}
-		slices.SortFunc(ws, func(a, b domain.GridWorker) int { return cmp.Compare(a.PersonID, b.PersonID) })
-		for _, gw := range ws {
+		for _, gw := range inScope(nil, g.Workers, nil) {
 			d.Owners = append(d.Owners, ownerChoice{"person|" + gw.PersonID + "|" + gw.Name, gw.Name})
 		}
 		if d.GridID == "" {
 			d.GridID = g.GridID
 		}
 	}
-	ps := make([]domain.Partner, 0, len(org.Partners))
-	for _, p := range org.Partners {
-		ps = append(ps, p)
-	}
-	slices.SortFunc(ps, func(a, b domain.Partner) int { return cmp.Compare(a.PartnerID, b.PartnerID) })
-	for _, p := range ps {
+	for _, p := range inScope(nil, org.Partners, nil) {
 		d.Owners = append(d.Owners, ownerChoice{"unit|" + p.PartnerID + "|" + p.Name, p.Name})
 	}
 	return w.render(c, nethttp.StatusOK, "staff_assign", w.staffPageOf(c, "staff.assign.title", "actions", d))

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"cmp"
 	nethttp "net/http"
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -93,12 +91,11 @@ func (w *Web) meeting(c echo.Context, s *Session) error {
 			d.Owners = append(d.Owners, o)
 		}
 	}
-	for _, p := range org.Partners {
+	for _, p := range inScope(nil, org.Partners, nil) {
 		if !invited[p.PartnerID] {
 			d.Partners = append(d.Partners, p)
 		}
 	}
-	slices.SortFunc(d.Partners, func(a, b domain.Partner) int { return cmp.Compare(a.PartnerID, b.PartnerID) })
 	page := w.staffPageOf(c, "staff.meeting.title", "meetings", d)
 	page.Title = m.Title
 	return w.render(c, nethttp.StatusOK, "staff_meeting", page)

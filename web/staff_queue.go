@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"maps"
 	nethttp "net/http"
 	"net/url"
 	"slices"
@@ -212,25 +213,24 @@ func (w *Web) intake(c echo.Context, s *Session) error {
 
 // grids are the grids of org the session works in, by id.
 func grids(org domain.OrganisationState, s *Session) []domain.Grid {
-	var out []domain.Grid
-	for _, g := range org.Grids {
-		if s.Token.Scope.Grid == "" || g.GridID == s.Token.Scope.Grid {
-			out = append(out, g)
-		}
-	}
-	slices.SortFunc(out, func(a, b domain.Grid) int { return cmp.Compare(a.GridID, b.GridID) })
-	return out
+	return inScope(s, org.Grids, func(g domain.Grid) string { return g.GridID })
 }
 
 // compounds are the compounds of org the session works in, by id.
 func compounds(org domain.OrganisationState, s *Session) []domain.Compound {
-	var out []domain.Compound
-	for _, c := range org.Compounds {
-		if s.Token.Scope.Grid == "" || c.GridID == s.Token.Scope.Grid {
-			out = append(out, c)
+	return inScope(s, org.Compounds, func(c domain.Compound) string { return c.GridID })
+}
+
+// inScope returns the values of m (keyed by their ids) in the order of
+// their keys: those in the session's grid when it has one (grid says
+// where a value lies), all of them for a nil session.
+func inScope[V any](s *Session, m map[string]V, grid func(V) string) []V {
+	var out []V
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if s == nil || s.Token.Scope.Grid == "" || grid(m[k]) == s.Token.Scope.Grid {
+			out = append(out, m[k])
 		}
 	}
-	slices.SortFunc(out, func(a, b domain.Compound) int { return cmp.Compare(a.CompoundID, b.CompoundID) })
 	return out
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -98,13 +97,11 @@ func (sc *staffClient) get(path string, want int) string {
 	return string(b)
 }
 
-var staffCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // post posts a form as the page's form would (with the page's CSRF token,
 // read from page) and returns the page it lands on and its address.
 func (sc *staffClient) post(page, path string, form url.Values) (string, string) {
 	sc.t.Helper()
-	m := staffCSRF.FindStringSubmatch(page)
+	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
 		sc.t.Fatalf("no CSRF field on the page before POST %s", path)
 	}
