@@ -286,7 +286,13 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 // as a caller riding out a node restart does.
 func appendEventually(tb testing.TB, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, events ...eventstore.EventData) {
 	tb.Helper()
-	deadline := time.Now().Add(patience)
+	appendWithin(tb, patience, s, stream, exp, events...)
+}
+
+// appendWithin is appendEventually giving up after limit.
+func appendWithin(tb testing.TB, limit time.Duration, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, events ...eventstore.EventData) {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		_, err := s.Append(context.Background(), stream, exp, events...)
 		if err == nil {
