@@ -21,7 +21,13 @@ func p(f func(*Web, echo.Context) error) func(*Web) echo.HandlerFunc {
 // other name an organisation-style slug. No path may lie under the API's
 // (http.APIPath).
 var routes = []route{
+	// The public pages (pages_public.go, pages_story.go; docs/pages.md).
 	{"GET", "/", p((*Web).home)},
+	{"GET", "/board", p((*Web).board)},
+	{"GET", "/register", p((*Web).register)},
+	{"GET", "/proposals/:id", p((*Web).story)},
+	{"GET", "/outcomes", p((*Web).outcomes)},
+	{"GET", "/stats", p((*Web).stats)},
 
 	// Signing in and out (signin.go), and staff issuing sign-in links.
 	{"GET", "/signin", p((*Web).signInPage)},

@@ -20,7 +20,7 @@ import (
 const (
 	width    = 400.0
 	barH     = 22.0
-	rowGap   = 30.0 // the label line above each bar
+	rowGap   = 34.0 // the label line above each bar
 	padTop   = 8.0
 	padRight = 8.0
 	colPlotH = 160.0
@@ -85,7 +85,7 @@ func (b Bars) layout() (rows []barRow, height float64) {
 	}
 	y := padTop
 	for _, br := range b.Bars {
-		r := barRow{Bar: br, LabelY: y + 14, Y: y + rowGap - 8, Fill: colourBar, Shown: valueText(br.Text, br.Value)}
+		r := barRow{Bar: br, LabelY: y + 17, Y: y + rowGap - 8, Fill: colourBar, Shown: valueText(br.Text, br.Value)}
 		if br.Highlight {
 			r.Fill = colourHighlight
 		}
@@ -144,7 +144,7 @@ func (s Shares) layout() (rows []shareRow, height float64) {
 	plot := width - padRight
 	y := padTop
 	for _, sh := range s.Shares {
-		r := shareRow{Share: sh, LabelY: y + 14, Y: y + rowGap - 8, Fill: colourAlert,
+		r := shareRow{Share: sh, LabelY: y + 17, Y: y + rowGap - 8, Fill: colourAlert,
 			W: round1(plot * clamp(sh.Percent) / 100), MarkX: round1(plot * clamp(sh.Threshold) / 100),
 			Shown: strconv.FormatFloat(sh.Percent, 'f', -1, 64) + "%"}
 		if sh.Met {
