@@ -42,9 +42,9 @@ type homeData struct {
 // lists of each.
 const homeSize = "5"
 
-// home is the front page: a community and grid picker, and what is
+// publicHome is the front page: a community and grid picker, and what is
 // happening there now.
-func (w *Web) home(c echo.Context) error {
+func (w *Web) publicHome(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	wh, err := w.where(c)
@@ -138,9 +138,9 @@ var boardStatuses = []string{projections.StatusSubmitted, projections.StatusAcce
 // boardAges are the ages (at least so many days) a visitor may filter by.
 var boardAges = []string{"7", "30", "90"}
 
-// board is the board of open issues (民情账本) of the place picked, with
+// publicBoard is the board of open issues (民情账本) of the place picked, with
 // filters by category, status and age.
-func (w *Web) board(c echo.Context) error {
+func (w *Web) publicBoard(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	wh, err := w.where(c)
@@ -199,10 +199,10 @@ type registerData struct {
 	NextHref string
 }
 
-// register is the decision register (公示栏) of the place picked, latest
+// publicRegister is the decision register (公示栏) of the place picked, latest
 // first: each decision's rule in words, its tally as a chart, 通过 or 未通过
 // and the minutes.
-func (w *Web) register(c echo.Context) error {
+func (w *Web) publicRegister(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	wh, err := w.where(c)
@@ -239,9 +239,9 @@ type outcomesData struct {
 // done, everything.
 var outcomesFilters = []string{"open", "overdue", "done", "all"}
 
-// outcomes is the outcomes list (行动清单) of the place picked: overdue
+// publicOutcomes is the outcomes list (行动清单) of the place picked: overdue
 // and reopened first, each with its progress bar.
-func (w *Web) outcomes(c echo.Context) error {
+func (w *Web) publicOutcomes(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	wh, err := w.where(c)

@@ -54,10 +54,10 @@ var proposalStatus = map[string]string{
 	"proposal.merged.v1": projections.StatusMerged, "proposal.withdrawn.v1": projections.StatusWithdrawn,
 }
 
-// story is one proposal's whole story as one page: the report with its
+// publicStory is one proposal's whole story as one page: the report with its
 // photos, the decisions taken on it with their tallies, its actions with
 // their progress, and every step from the report to the verification.
-func (w *Web) story(c echo.Context) error {
+func (w *Web) publicStory(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	id, err := uuid.Parse(c.Param("id"))
@@ -183,10 +183,10 @@ type statsData struct {
 	Monthly, ByPlace, Days, ByChannel template.HTML
 }
 
-// stats is the statistics of the place picked (every community when none
+// publicStats is the statistics of the place picked (every community when none
 // is): totals, collected and solved by month, the closed-loop rate and
 // days to close per grid (or community), and proposals by channel.
-func (w *Web) stats(c echo.Context) error {
+func (w *Web) publicStats(c echo.Context) error {
 	l := w.lang(c)
 	wd := words{l}
 	wh, err := w.where(c)

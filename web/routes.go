@@ -22,12 +22,12 @@ func p(f func(*Web, echo.Context) error) func(*Web) echo.HandlerFunc {
 // (http.APIPath).
 var routes = []route{
 	// The public pages (pages_public.go, pages_story.go; docs/pages.md).
-	{"GET", "/", p((*Web).home)},
-	{"GET", "/board", p((*Web).board)},
-	{"GET", "/register", p((*Web).register)},
-	{"GET", "/proposals/:id", p((*Web).story)},
-	{"GET", "/outcomes", p((*Web).outcomes)},
-	{"GET", "/stats", p((*Web).stats)},
+	{"GET", "/", p((*Web).publicHome)},
+	{"GET", "/board", p((*Web).publicBoard)},
+	{"GET", "/register", p((*Web).publicRegister)},
+	{"GET", "/proposals/:id", p((*Web).publicStory)},
+	{"GET", "/outcomes", p((*Web).publicOutcomes)},
+	{"GET", "/stats", p((*Web).publicStats)},
 
 	// Signing in and out (signin.go), and staff issuing sign-in links.
 	{"GET", "/signin", p((*Web).signInPage)},
