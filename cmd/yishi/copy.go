@@ -7,17 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+	"iter"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
 const copyUsage = `usage: yishi copy --from STORE --to STORE [--with-keys [--from-keys DIR] [--to-keys DIR]]
 
 Copies a whole ledger from one store to another: every event with its id,
-its place in its stream, its data, metadata and hashes, in global order.
+its place in its stream, its recorded time, its data, metadata and hashes,
+in global order.
 A STORE is a data directory (the embedded store) or a kurrentdb:// connection
 string. Run it while nothing writes to either store. It is resumable: events
 the target already holds are skipped, and appends expect the exact revision,
@@ -108,7 +111,7 @@ type copier struct {
 	order []string
 
 	total, copied, skipped int
-	lastReport             time.Time
+	bar                    *progressbar.ProgressBar
 }
 
 // maxBatch bounds the events of one append: consecutive events of one
@@ -122,14 +125,10 @@ func (c *copier) run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	c.total = total
-	c.streams = make(map[string]int64)
-	c.held = make(map[string]heldEvent)
 	start := c.now()
-	if err := c.copyAll(ctx); err != nil {
-		c.report(true)
+	if err := c.copyAll(ctx, c.src.ReadAll(ctx, eventstore.ReadAllOptions{})); err != nil {
 		return fmt.Errorf("copy stopped after %d of %d events (run it again to resume): %w", c.copied+c.skipped, c.total, err)
 	}
-	c.report(true)
 	fmt.Fprintf(stdout, "copied %d events, skipped %d the target already held, %d streams, in %s\n",
 		c.copied, c.skipped, len(c.order), c.now().Sub(start).Round(time.Millisecond))
 	checked, err := c.check(ctx)
@@ -152,11 +151,16 @@ func (c *copier) count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// copyAll reads src in global order and appends each run of consecutive
-// events of one stream to dst.
-func (c *copier) copyAll(ctx context.Context) error {
+// copyAll takes events in global order and appends each run of
+// consecutive events of one stream to dst, with a progress bar on
+// c.progress (c.total events; -1 for a count not known).
+func (c *copier) copyAll(ctx context.Context, events iter.Seq2[eventstore.Event, error]) error {
+	c.streams = make(map[string]int64)
+	c.held = make(map[string]heldEvent)
+	c.bar = newProgress(c.progress, int64(c.total), "copying")
+	defer func() { _ = c.bar.Finish() }()
 	var batch []eventstore.Event
-	for e, err := range c.src.ReadAll(ctx, eventstore.ReadAllOptions{}) {
+	for e, err := range events {
 		if err != nil {
 			return fmt.Errorf("read source: %w", err)
 		}
@@ -230,7 +234,7 @@ func (c *copier) flush(ctx context.Context, batch []eventstore.Event) error {
 		c.streams[stream] = int64(res.NextRevision)
 		c.copied += len(todo)
 	}
-	c.report(false)
+	_ = c.bar.Set(c.copied + c.skipped) // it only fails on a closed writer
 	return nil
 }
 
@@ -253,23 +257,6 @@ func newestOf(ctx context.Context, s eventstore.Store, stream string) (heldEvent
 		return heldEvent{revision: int64(e.Revision), id: e.ID}, nil
 	}
 	return heldEvent{revision: -1}, nil
-}
-
-// report prints the progress bar at most once a second, and always when
-// final.
-func (c *copier) report(final bool) {
-	now := c.now()
-	if !final && now.Sub(c.lastReport) < time.Second {
-		return
-	}
-	c.lastReport = now
-	done := c.copied + c.skipped
-	const width = 30
-	filled := width
-	if c.total > 0 {
-		filled = done * width / c.total
-	}
-	fmt.Fprintf(c.progress, "[%s%s] %d/%d events, %d streams\n", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, c.total, len(c.order))
 }
 
 // check reads every copied stream from both stores and compares them event
@@ -310,10 +297,14 @@ func readAllOf(ctx context.Context, s eventstore.Store, stream string) ([]events
 	return out, nil
 }
 
-// sameEvent compares what a copy must preserve. Positions and recorded
-// times are the target's own.
+// sameEvent compares what a copy must preserve: everything but the
+// position, which is the target's own.
 func sameEvent(want, got eventstore.Event) error {
 	switch {
+	case !got.Recorded.Equal(want.Recorded):
+		return fmt.Errorf("event %s was recorded at %s in the target, %s in the source", want.ID, got.Recorded.Format(time.RFC3339Nano), want.Recorded.Format(time.RFC3339Nano))
+	case got.Stream != want.Stream:
+		return fmt.Errorf("event %s is in stream %s in the target, %s in the source", want.ID, got.Stream, want.Stream)
 	case got.ID != want.ID:
 		return fmt.Errorf("id %s in the target, %s in the source", got.ID, want.ID)
 	case got.Revision != want.Revision:

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -38,6 +39,7 @@ func seedLedger(t *testing.T, dir string) map[string][]eventstore.EventData {
 			Data: json.RawMessage(fmt.Sprintf(`{"n": %d, "text": "邻里小饭桌 %d"}`, i, i)),
 			Metadata: eventstore.Metadata{Actor: "grid-worker-3", Role: "facilitator", CorrelationID: fmt.Sprint("corr-", i),
 				PrevHash: prev, Hash: fmt.Sprintf("%064x", i+1)},
+			Recorded: time.Date(2026, 5, 1, 8, 0, i, 123456789, time.UTC),
 		}
 		exp := eventstore.NoStream()
 		if n := len(streams[name]); n > 0 {
@@ -120,7 +122,7 @@ func TestCopyEmbeddedToKurrentAndBack(t *testing.T) {
 		}
 		for i, e := range evs {
 			g := got[i]
-			if g.ID != e.ID || g.Type != e.Type || !bytes.Equal(g.Data, e.Data) || g.Metadata != e.Metadata || g.Revision != uint64(i) {
+			if g.ID != e.ID || g.Type != e.Type || !bytes.Equal(g.Data, e.Data) || g.Metadata != e.Metadata || g.Revision != uint64(i) || !g.Recorded.Equal(e.Recorded) {
 				t.Errorf("%s revision %d after the round trip = %+v, want %+v", name, i, g, e)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	yhttp "github.com/yishi-civic/yishi/http"
@@ -48,6 +49,11 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	// The data as stored (the ledger stores compact JSON): its hash
+	// covers those bytes, and yishi import checks them.
+	enc.SetEscapeHTML(false)
+	start := time.Now()
+	bar := newProgress(stderr, -1, "exporting")
 	var n uint64
 	for ev, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{}) {
 		if err != nil {
@@ -57,14 +63,13 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 			return fmt.Errorf("export: %w", err)
 		}
 		n++
-		if n%100000 == 0 {
-			fmt.Fprintf(stderr, "  %d events exported\n", n)
-		}
+		_ = bar.Add(1) // it only fails on a closed writer
 	}
+	_ = bar.Finish()
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	fmt.Fprintf(stderr, "exported %d events from %s\n", n, desc)
+	fmt.Fprintf(stderr, "exported %d events from %s in %s\n", n, desc, time.Since(start).Round(time.Millisecond))
 	if *withKeys == "" {
 		fmt.Fprintln(stderr, "no keys exported: personal data stays sealed (yishi export --with-keys FILE for a backup)")
 		return nil

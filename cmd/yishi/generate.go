@@ -74,9 +74,9 @@ func generate(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stderr, "generating about %d events over %d grids into %s\n", *events, *grids, desc)
 
 	start := time.Now()
+	bar := newProgress(stderr, int64(*events), "generating")
 	w := newBulkWriter(ctx, store, *writers, kd.Sync, func(n int) {
-		el := time.Since(start)
-		fmt.Fprintf(stderr, "  %d events written in %s (%.0f events/s)\n", n, el.Round(time.Millisecond), float64(n)/el.Seconds())
+		_ = bar.Set(n) // it only fails on a closed writer
 	})
 	g := newGenerator(*seed, *grids, *events, time.Now().UTC(), w)
 	g.seal = sealer
@@ -87,6 +87,7 @@ func generate(ctx context.Context, args []string, getenv func(string) string, st
 	if err := w.flush(); err != nil {
 		return err
 	}
+	_ = bar.Finish()
 	ids.Events = w.written
 	took := time.Since(start)
 	b, err := json.MarshalIndent(ids, "", "  ")

@@ -32,6 +32,7 @@ commands:
   seal      make signing keys and signed checkpoints of the whole log; cosign a server's as a witness
   audit     audit a running server from another machine: checkpoints, proofs, every event since
   export    write every event, in global order, as JSON lines
+  import    load an export into an empty store and verify it
   person    erase a person's data, export a person's own data, run the retention rules
   vapid-keys  print a new VAPID key pair for Web Push notifications (docs/notifications.md)
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return sealCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return export(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args[1:], stdout, stderr)
 	case "person":

@@ -77,7 +77,9 @@ func sealCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		defer closeStore(store, &err)
-		tree, err := seal.Build(ctx, store, 0, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
+		bar := newProgress(stderr, -1, "hashing")
+		tree, err := seal.Build(ctx, store, 0, func(n int64) { _ = bar.Set64(n) })
+		_ = bar.Finish()
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
@@ -59,9 +60,12 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer closeStore(store, &err)
 	fmt.Fprintf(stderr, "verifying %s\n", desc)
-	rep, err := ledger.Verify(ctx, store, func(n uint64, at eventstore.Position) {
-		fmt.Fprintf(stderr, "  %d events verified (position %d)\n", n, at)
+	start := time.Now()
+	bar := newProgress(stderr, -1, "verifying")
+	rep, err := ledger.Verify(ctx, store, func(n uint64, _ eventstore.Position) {
+		_ = bar.Set64(int64(n)) // it only fails on a closed writer
 	})
+	_ = bar.Finish()
 	var tamper *ledger.TamperError
 	if errors.As(err, &tamper) {
 		fmt.Fprintf(stdout, "FAILED after %d good events: %v\n", rep.Events, tamper)
@@ -70,7 +74,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "OK: %d events in %d streams verified, head position %d\n", rep.Events, rep.Streams, rep.Head)
+	fmt.Fprintf(stdout, "OK: %d events in %d streams verified, head position %d, in %s\n", rep.Events, rep.Streams, rep.Head, time.Since(start).Round(time.Millisecond))
 	if rep.Dense {
 		fmt.Fprintf(stdout, "OK: positions run from 1 to %d without a gap\n", rep.Head)
 	}
@@ -82,7 +86,9 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes carry no salt\n", n, ledger.HashSchemeV3)
 	}
 	if cp != nil {
-		err = seal.Check(ctx, store, *cp, func(n int64) { fmt.Fprintf(stderr, "  %d events hashed\n", n) })
+		bar := newProgress(stderr, cp.Size, "hashing")
+		err = seal.Check(ctx, store, *cp, func(n int64) { _ = bar.Set64(n) })
+		_ = bar.Finish()
 		if errors.Is(err, seal.ErrMismatch) {
 			fmt.Fprintf(stdout, "FAILED: checkpoint of %q (%d events): %v\n", cp.Origin, cp.Size, err)
 			return fmt.Errorf("the ledger does not match the checkpoint")
@@ -115,9 +121,11 @@ func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, 
 	} else {
 		fmt.Fprintf(stderr, "no key store at %s: personal data is compared sealed\n", keys)
 	}
-	rep, err := projections.VerifyViews(ctx, store, dir, decode, func(n uint64, at eventstore.Position) {
-		fmt.Fprintf(stderr, "  %d events folded (position %d)\n", n, at)
+	bar := newProgress(stderr, -1, "folding")
+	rep, err := projections.VerifyViews(ctx, store, dir, decode, func(n uint64, _ eventstore.Position) {
+		_ = bar.Set64(int64(n)) // it only fails on a closed writer
 	})
+	_ = bar.Finish()
 	var m *projections.ViewMismatch
 	if errors.As(err, &m) {
 		fmt.Fprintf(stdout, "FAILED: %v\n", m)

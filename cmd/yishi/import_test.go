@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
+	"github.com/yishi-civic/yishi/privacy"
+	"github.com/yishi-civic/yishi/projections"
+)
+
+// viewsOf builds every view of the store spec names, personal data opened
+// with the key store in keys, as of at, and returns each view's encoded
+// state by name.
+func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	s, _, err := openStoreReadOnly(ctx, spec)
+	require.NoError(t, err)
+	defer s.Close()
+	kd, err := privacy.OpenKeyDir(keys, privacy.ReadOnly())
+	require.NoError(t, err)
+	defer kd.Close()
+	r, err := projections.New(s, projections.Config{Decode: privacy.NewSealer(kd).Decoder(projections.NewDecoder().Decode)})
+	require.NoError(t, err)
+	views, err := r.AsOf(ctx, at)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, v := range views.List() {
+		b, err := v.MarshalSnapshot()
+		require.NoError(t, err)
+		out[v.Name()] = string(b)
+	}
+	return out
+}
+
+// recordedTimes returns the recorded time of every event of the store.
+func recordedTimes(t *testing.T, spec string) []time.Time {
+	t.Helper()
+	s, _, err := openStoreReadOnly(context.Background(), spec)
+	require.NoError(t, err)
+	defer s.Close()
+	var out []time.Time
+	for ev, err := range s.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		require.NoError(t, err)
+		out = append(out, ev.Recorded)
+	}
+	return out
+}
+
+// positions matches the global positions a view quotes.
+var positions = regexp.MustCompile(`"position":[0-9]+`)
+
+// TestExportImportIsTheSameLedger exports a generated ledger with its
+// keys, imports it into a new embedded store and into KurrentDB (the test
+// server), and finds the same events (import checks every field of each
+// against the file, verify the chains) and the same views, at the head
+// and as of a moment inside the history: recorded times travel.
+func TestExportImportIsTheSameLedger(t *testing.T) {
+	dir := buildLedger(t, "400")
+	tmp := t.TempDir()
+	file, keyFile := filepath.Join(tmp, "ledger.jsonl"), filepath.Join(tmp, "keys.jsonl")
+	yishiOK(t, "export", "--store", dir, "--out", file, "--with-keys", keyFile)
+
+	times := recordedTimes(t, dir)
+	middle := projections.AsOf{Time: times[len(times)/2]}
+	want, wantThen := viewsOf(t, dir, filepath.Join(dir, "keys"), projections.AsOf{}), viewsOf(t, dir, filepath.Join(dir, "keys"), middle)
+	require.NotEqual(t, want, wantThen, "the moment is inside the history")
+
+	srv := kurrenttest.MustStart(t)
+	for name, target := range map[string]struct {
+		spec, keys string
+		// ownPositions: the store assigns positions of its own (KurrentDB's
+		// commit positions), which the views quote.
+		ownPositions bool
+	}{
+		"embedded":  {filepath.Join(tmp, "imported"), "", false},
+		"kurrentdb": {srv.ConnectionString(), filepath.Join(tmp, "kurrent-keys"), true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"import", "--store", target.spec, "--with-keys", keyFile}
+			keys := filepath.Join(target.spec, "keys")
+			if target.keys != "" {
+				args, keys = append(args, "--keys", target.keys), target.keys
+			}
+			out := yishiOK(t, append(args, file)...)
+			assert.Regexp(t, `imported \d+ events`, out)
+			assert.Contains(t, out, "OK: ")
+			assert.Contains(t, out, "the store reads back the file's")
+			assert.Equal(t, times, recordedTimes(t, target.spec))
+			same := func(want, got map[string]string, when string) {
+				t.Helper()
+				require.Len(t, got, len(want))
+				for view := range want {
+					w, g := want[view], got[view]
+					if target.ownPositions {
+						w, g = positions.ReplaceAllString(w, "#"), positions.ReplaceAllString(g, "#")
+					}
+					assert.Equal(t, w, g, "view %s %s", view, when)
+				}
+			}
+			same(want, viewsOf(t, target.spec, keys, projections.AsOf{}), "at the head")
+			same(wantThen, viewsOf(t, target.spec, keys, middle), "as of a time inside the history")
+
+			got, err := yishi(t, "import", "--store", target.spec, file)
+			require.Error(t, err, got)
+			assert.Contains(t, err.Error(), "already holds events")
+		})
+	}
+
+	// A line that does not parse is named, and nothing after it written.
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(b), "\n")
+	broken := filepath.Join(tmp, "broken.jsonl")
+	require.NoError(t, os.WriteFile(broken, []byte(strings.Join(lines[:5], "")+"{not json\n"+strings.Join(lines[5:], "")), 0o600))
+	got, err := yishi(t, "import", "--store", filepath.Join(tmp, "broken"), broken)
+	require.Error(t, err, got)
+	assert.Contains(t, err.Error(), "event 6")
+}
