@@ -46,7 +46,7 @@ func mustServeIn(tb testing.TB, dir string, storeOpts []pebble.Option, opts ...f
 	// Every test runs with personal data sealed, as serve does.
 	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
 	l := ledger.New(store, ledger.WithSealer(sealer))
-	runner, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}

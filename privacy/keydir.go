@@ -176,6 +176,13 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	return erased, nil
 }
 
+// Len returns how many keys and tombstones the store holds.
+func (d *KeyDir) Len() int {
+	d.memMu.RLock()
+	defer d.memMu.RUnlock()
+	return len(d.mem)
+}
+
 // Key implements KeyStore.
 func (d *KeyDir) Key(_ context.Context, id string) ([]byte, error) {
 	k, _, found, err := d.get(id)

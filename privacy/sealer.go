@@ -63,10 +63,13 @@ func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
 type Sealer struct {
 	keys KeyStore
 	mu   sync.RWMutex
-	aead map[string]cipher.AEAD // nil value: erased
 	// lists caches the ciphers of each key list met in a sealed value
-	// ("person/r1,item/proposal-1"), the hot path of a replay.
+	// ("person/r1,item/proposal-1") and of each single key ("person/r1"),
+	// the hot path of a replay: one map look-up per value.
 	lists map[string]*keyList
+	// gen counts erasures and Forgets: a list read from the key store while
+	// one happened is not cached (it may hold an erased key's cipher).
+	gen uint64
 }
 
 // keyList is the ciphers of one sealed value's keys, in sealing order,
@@ -77,9 +80,18 @@ type keyList struct {
 	erased bool
 }
 
-// NewSealer returns a sealer over keys.
+// erasedList stands for a key that is erased or missing.
+var erasedList = &keyList{erased: true}
+
+// NewSealer returns a sealer over keys. A key store that says how many
+// keys it holds (Len) gets a cache sized for them, so that a replay does
+// not grow it step by step.
 func NewSealer(keys KeyStore) *Sealer {
-	return &Sealer{keys: keys, aead: map[string]cipher.AEAD{}, lists: map[string]*keyList{}}
+	n := 0
+	if l, ok := keys.(interface{ Len() int }); ok {
+		n = l.Len()
+	}
+	return &Sealer{keys: keys, lists: make(map[string]*keyList, n)}
 }
 
 // Keys returns the sealer's key store.
@@ -88,30 +100,31 @@ func (s *Sealer) Keys() KeyStore { return s.keys }
 // cipherFor returns the cipher of key id, or nil when it is erased or
 // missing.
 func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) {
-	s.mu.RLock()
-	a, ok := s.aead[id]
-	s.mu.RUnlock()
-	if ok {
-		return a, nil
+	kl, err := s.list(ctx, joinKeys([]string{id}))
+	if err != nil || kl.erased {
+		return nil, err
 	}
+	return kl.aeads[0], nil
+}
+
+// newCipher reads key id from the key store and returns its cipher, or
+// nil when it is erased or missing.
+func (s *Sealer) newCipher(ctx context.Context, id string) (cipher.AEAD, error) {
 	k, err := s.keys.Key(ctx, id)
 	switch {
 	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
-		a = nil
+		return nil, nil
 	case err != nil:
 		return nil, err
-	default:
-		block, err := aes.NewCipher(k)
-		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", id, err)
-		}
-		if a, err = cipher.NewGCM(block); err != nil {
-			return nil, fmt.Errorf("key %s: %w", id, err)
-		}
 	}
-	s.mu.Lock()
-	s.aead[id] = a
-	s.mu.Unlock()
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", id, err)
+	}
+	a, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", id, err)
+	}
 	return a, nil
 }
 
@@ -119,10 +132,11 @@ func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) 
 // them.
 func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	s.mu.Lock()
-	for _, id := range ids {
-		s.aead[id] = nil
-	}
+	s.gen++
 	clear(s.lists)
+	for _, id := range ids {
+		s.lists[joinKeys([]string{id})] = erasedList
+	}
 	s.mu.Unlock()
 	if err := s.keys.Erase(ctx, at, ids...); err != nil {
 		return fmt.Errorf("erase keys: %w", err)
@@ -134,7 +148,7 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 // again (after keys were restored or erased by another sealer).
 func (s *Sealer) Forget() {
 	s.mu.Lock()
-	clear(s.aead)
+	s.gen++
 	clear(s.lists)
 	s.mu.Unlock()
 }
@@ -220,10 +234,12 @@ func splitKeys(list string) ([]string, error) {
 	return keys, nil
 }
 
-// list returns the ciphers of a sealed value's key list, cached.
+// list returns the ciphers of a sealed value's key list (or of one key
+// id), cached.
 func (s *Sealer) list(ctx context.Context, list string) (*keyList, error) {
 	s.mu.RLock()
 	kl, ok := s.lists[list]
+	gen := s.gen
 	s.mu.RUnlock()
 	if ok {
 		return kl, nil
@@ -232,20 +248,33 @@ func (s *Sealer) list(ctx context.Context, list string) (*keyList, error) {
 	if err != nil {
 		return nil, err
 	}
-	kl = &keyList{}
-	for _, id := range keys {
-		a, err := s.cipherFor(ctx, id)
+	if len(keys) == 1 {
+		a, err := s.newCipher(ctx, keys[0])
 		if err != nil {
 			return nil, err
 		}
-		if a == nil {
-			kl.erased = true
+		kl = erasedList
+		if a != nil {
+			kl = &keyList{aeads: []cipher.AEAD{a}, ads: [][]byte{[]byte(keys[0])}}
 		}
-		kl.aeads = append(kl.aeads, a)
-		kl.ads = append(kl.ads, []byte(id))
+	} else {
+		kl = &keyList{aeads: make([]cipher.AEAD, len(keys)), ads: make([][]byte, len(keys))}
+		for i, id := range keys {
+			one, err := s.list(ctx, joinKeys([]string{id}))
+			if err != nil {
+				return nil, err
+			}
+			if one.erased {
+				kl = erasedList
+				break
+			}
+			kl.aeads[i], kl.ads[i] = one.aeads[0], one.ads[0]
+		}
 	}
 	s.mu.Lock()
-	s.lists[list] = kl
+	if s.gen == gen {
+		s.lists[list] = kl
+	}
 	s.mu.Unlock()
 	return kl, nil
 }
@@ -272,6 +301,10 @@ func (s *Sealer) sealValue(ctx context.Context, v string, keys []string) (string
 	return prefix + base64.RawStdEncoding.EncodeToString(b) + ":" + joinKeys(keys), nil
 }
 
+// scratch holds a sealed value's base64 text and its decoded bytes while
+// it is opened, so that opening allocates only the plaintext string.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // openValue opens a sealed value; ok is false when a key is erased or
 // missing or the ciphertext does not open (a malformed value included).
 func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) {
@@ -283,9 +316,18 @@ func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) 
 	if err != nil || kl.erased {
 		return "", false, err
 	}
-	ct := make([]byte, base64.RawStdEncoding.DecodedLen(len(body)))
-	n, err := base64.RawStdEncoding.Decode(ct, []byte(body))
-	if err != nil {
+	bp := scratch.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			scratch.Put(bp)
+		}
+	}()
+	n := base64.RawStdEncoding.DecodedLen(len(body))
+	buf := append((*bp)[:0], body...)
+	buf = append(buf, make([]byte, n)...)
+	*bp = buf
+	ct := buf[len(body):]
+	if n, err = base64.RawStdEncoding.Decode(ct, buf[:len(body)]); err != nil {
 		return "", false, nil
 	}
 	ct = ct[:n]
@@ -328,7 +370,40 @@ func (s *Sealer) OpenFor(ctx context.Context, e domain.Event, personID string) (
 
 func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.Event, error) {
 	var oerr error
-	out, err := rewrite(e, "", false, only == "", func(st *site, _ reflect.Value, v string, persons []string) (string, bool) {
+	out, err := rewrite(e, "", false, only == "", s.opener(ctx, only, &oerr))
+	if err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", e.EventType(), err)
+	}
+	return out, nil
+}
+
+// OpenInPlace is Open on the event ptr points to, changed in place: ptr
+// is a pointer to an event struct the caller just decoded, and no copy of
+// it is made (the projections' decoder, the hot path of a replay).
+func (s *Sealer) OpenInPlace(ctx context.Context, ptr any) error {
+	v := reflect.ValueOf(ptr)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("open: %T is not a pointer to an event struct", ptr)
+	}
+	p, err := planOf(v.Elem().Type())
+	if err != nil {
+		return err
+	}
+	var oerr error
+	walkPlan(p, v.Elem(), "", s.opener(ctx, "", &oerr), true, false, true)
+	if oerr != nil {
+		return fmt.Errorf("open %s: %w", v.Elem().Type().Name(), oerr)
+	}
+	return nil
+}
+
+// opener is the visit that opens each personal string (for only's own
+// export when only is set), keeping the first key store failure in oerr.
+func (s *Sealer) opener(ctx context.Context, only string, oerr *error) visit {
+	return func(st *site, _ reflect.Value, v string, persons []string) (string, bool) {
 		if only != "" && !contains(persons, PersonKey(only)) {
 			if v == "" {
 				return v, false
@@ -339,38 +414,19 @@ func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.
 			return v, false
 		}
 		p, ok, err := s.openValue(ctx, v)
-		if err != nil && oerr == nil {
-			oerr = err
+		if err != nil && *oerr == nil {
+			*oerr = err
 		}
 		if !ok {
 			return marker(st.tag.kind), true
 		}
 		return p, true
-	})
-	if err == nil {
-		err = oerr
 	}
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", e.EventType(), err)
-	}
-	return out, nil
 }
 
 // MaySeal reports whether a stored body may hold sealed fields; a body
 // without the marker needs no Open.
 func MaySeal(data []byte) bool { return bytes.Contains(data, prefixBytes) }
-
-// Decoder wraps decode (domain.Decode's signature) so that what it returns
-// is opened: the projections' and the ledger's read path.
-func (s *Sealer) Decoder(decode func(typ string, data []byte) (domain.Event, error)) func(typ string, data []byte) (domain.Event, error) {
-	return func(typ string, data []byte) (domain.Event, error) {
-		e, err := decode(typ, data)
-		if err != nil || !MaySeal(data) {
-			return e, err
-		}
-		return s.Open(context.Background(), e)
-	}
-}
 
 // visit is called for each personal string of an event: the site, the
 // struct holding it, its value and its key ids (persons' keys, then the

@@ -165,3 +165,63 @@ func TestPlaintextReadsAsBefore(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, privacy.MaySeal(body))
 }
+
+// TestOpenInPlaceEqualsOpen: the projections' decoder opens the struct it
+// just decoded in place; it must read exactly as Open does, erased fields
+// included, and refuse what is not a pointer to an event struct.
+func TestOpenInPlaceEqualsOpen(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{submitted()})
+	require.NoError(t, err)
+	body, err := json.Marshal(sealed[0])
+	require.NoError(t, err)
+	for _, erase := range []bool{false, true} {
+		if erase {
+			require.NoError(t, s.Erase(ctx, time.Now(), privacy.ItemKey("proposal-p1")))
+		}
+		want, err := s.Open(ctx, stored(t, sealed[0]))
+		require.NoError(t, err)
+		var got domain.ProposalSubmitted
+		require.NoError(t, json.Unmarshal(body, &got))
+		require.NoError(t, s.OpenInPlace(ctx, &got))
+		require.Equal(t, want, got)
+	}
+	require.Error(t, s.OpenInPlace(ctx, submitted()))
+}
+
+// slowKeys hands out keys only when told to, so that an erasure can come
+// between a key's read and its caching.
+type slowKeys struct {
+	*privacy.MemoryKeys
+	reading chan struct{}
+	release chan struct{}
+}
+
+func (k *slowKeys) Key(ctx context.Context, id string) ([]byte, error) {
+	key, err := k.MemoryKeys.Key(ctx, id)
+	k.reading <- struct{}{}
+	<-k.release
+	return key, err
+}
+
+// TestEraseDuringARead: a key read from the store before an erasure and
+// cached after it must not bring the erased data back.
+func TestEraseDuringARead(t *testing.T) {
+	mem := privacy.NewMemoryKeys()
+	sealed, err := privacy.NewSealer(mem).Seal(ctx, "meeting-m", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: "a", Name: "李四"}})
+	require.NoError(t, err)
+	keys := &slowKeys{MemoryKeys: mem, reading: make(chan struct{}), release: make(chan struct{})}
+	s := privacy.NewSealer(keys)
+	done := make(chan domain.Event)
+	go func() {
+		got, _ := s.Open(ctx, stored(t, sealed[0]))
+		done <- got
+	}()
+	<-keys.reading // the reader holds the live key
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("a")))
+	close(keys.release)
+	<-done
+	got, err := s.Open(ctx, stored(t, sealed[0]))
+	require.NoError(t, err)
+	require.Equal(t, privacy.ErasedName, got.(domain.ProposalSupported).Name)
+}

@@ -1,12 +1,14 @@
 package projections
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // Decoder decodes stored events into domain events with
@@ -17,6 +19,8 @@ import (
 // go through domain.Decode, so upcasting and its errors stay the domain's.
 type Decoder struct {
 	types map[string]reflect.Type
+	// seal, when set, opens the sealed personal fields of what is decoded.
+	seal *privacy.Sealer
 }
 
 // NewDecoder builds a decoder for the domain's catalogue. It learns each
@@ -31,15 +35,33 @@ func NewDecoder() *Decoder {
 	return d
 }
 
+// Opening returns a decoder that also opens the sealed personal fields of
+// every event it decodes with s (their plaintext, or the erased markers),
+// in place, in the one struct the decoding filled: the read path of the
+// views when personal data is sealed (docs/privacy.md).
+func (d *Decoder) Opening(s *privacy.Sealer) *Decoder {
+	return &Decoder{types: d.types, seal: s}
+}
+
 // Decode decodes one stored event; it has domain.Decode's signature.
 func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
+	sealed := d.seal != nil && privacy.MaySeal(data)
 	rt, ok := d.types[typ]
 	if !ok {
-		return domain.Decode(typ, data)
+		e, err := domain.Decode(typ, data)
+		if err != nil || !sealed {
+			return e, err
+		}
+		return d.seal.Open(context.Background(), e)
 	}
 	p := reflect.New(rt)
 	if err := gojson.Unmarshal(data, p.Interface()); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	if sealed {
+		if err := d.seal.OpenInPlace(context.Background(), p.Interface()); err != nil {
+			return nil, err
+		}
 	}
 	return p.Elem().Interface().(domain.Event), nil
 }

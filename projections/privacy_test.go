@@ -159,7 +159,7 @@ func TestErasureEqualsBlankFromTheStart(t *testing.T) {
 		}
 
 		// The runner's decoder, as serve configures it.
-		decode := sealer.Decoder(NewDecoder().Decode)
+		decode := NewDecoder().Opening(sealer).Decode
 		views := NewViews()
 		for _, se := range stored {
 			d, err := decode(se.Type, se.Data)

@@ -343,7 +343,7 @@ func snapshotViews(t *testing.T, dir string) {
 	s, err := pebble.Open(dir)
 	require.NoError(t, err)
 	defer s.Close()
-	r, err := projections.New(s, projections.Config{Dir: filepath.Join(dir, "projections"), Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	r, err := projections.New(s, projections.Config{Dir: filepath.Join(dir, "projections"), Decode: projections.NewDecoder().Opening(sealer).Decode})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

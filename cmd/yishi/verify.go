@@ -109,7 +109,8 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 // data with the key store in keys, read-only, as the server's views do.
 func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stderr, "rebuilding the views from the log to compare with %s\n", dir)
-	decode := projections.NewDecoder().Decode
+	dec := projections.NewDecoder()
+	decode := dec.Decode
 	if _, serr := os.Stat(keys); serr == nil {
 		kd, err := privacy.OpenKeyDir(keys, privacy.ReadOnly())
 		if err != nil {
@@ -117,7 +118,7 @@ func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, 
 		}
 		sealer := privacy.NewSealer(kd)
 		defer closeSealer(sealer, &err)
-		decode = sealer.Decoder(decode)
+		decode = dec.Opening(sealer).Decode
 	} else {
 		fmt.Fprintf(stderr, "no key store at %s: personal data is compared sealed\n", keys)
 	}
