@@ -36,7 +36,7 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 	}
 	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
 	l := ledger.New(store, ledger.WithSealer(sealer))
-	runner, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
