@@ -33,12 +33,19 @@ type Loader interface {
 //     token first, which the ledger records. An unscoped issuer (the street
 //     office, the operator's command line) may issue a second one.
 //
+// A subject whose personal data was erased gets no token at all
+// (subject_erased, when reg is given): the erasure revoked its tokens.
+//
 // Admins and auditors need no register entry; their scope is checked all
 // the same. The check reads the registry: a caller that issues tokens
 // concurrently makes the check and the issue one step (the HTTP door
 // issues one token at a time and waits for the registry to know it). reg may be nil when the caller keeps no registry (then the
 // one-token-per-subject rule is not checked).
 func CheckIssue(ctx context.Context, l Loader, reg *Registry, req IssueRequest, issuer Scope) error {
+	if reg != nil && req.Subject != "" && reg.Erased(req.Subject) {
+		return &domain.Error{Code: domain.CodeConflict, Reason: "subject_erased", Field: "subject",
+			Message: "this person's data was erased: no token may act as them", MessageZH: "此人的个人信息已删除，不能再为其签发令牌"}
+	}
 	if req.Scope.Community == "" {
 		return checkSubjectUnique(reg, req, issuer)
 	}

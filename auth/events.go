@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // The token events: the whole catalogue of this package. They live outside
@@ -24,11 +26,14 @@ const (
 
 // Issued is the body of a token.issued.v1 event.
 type Issued struct {
-	ID      uuid.UUID `json:"id"`
-	Role    Role      `json:"role"`
-	Scope   Scope     `json:"scope"`
-	Name    string    `json:"name,omitempty"`
-	Subject string    `json:"subject,omitempty"`
+	ID    uuid.UUID `json:"id"`
+	Role  Role      `json:"role"`
+	Scope Scope     `json:"scope"`
+	// Name is the holder's name, personal data: sealed under the subject's
+	// key and the token's own (docs/privacy.md), so erasing the subject
+	// erases it. Tokens issued before sealing hold it in plaintext.
+	Name    string `json:"name,omitempty" pii:"name,person=Subject,item"`
+	Subject string `json:"subject,omitempty"`
 	// Hash is the hex SHA-256 of the secret; the secret itself is never recorded.
 	Hash   string    `json:"hash"`
 	Issued time.Time `json:"issued"`
@@ -44,6 +49,10 @@ type Issued struct {
 	Code uuid.UUID `json:"code,omitzero"`
 }
 
+// EventType names the event, so that the sealer (privacy.Sealer) seals
+// and opens it like the domain's events.
+func (Issued) EventType() string { return TypeIssued }
+
 // Revoked is the body of a token.revoked.v1 event.
 type Revoked struct {
 	ID      uuid.UUID `json:"id"`
@@ -51,9 +60,11 @@ type Revoked struct {
 	Revoked time.Time `json:"revoked"`
 }
 
-// Recorder appends events outside the domain catalogue; *ledger.Ledger is one.
+// Recorder appends events outside the domain catalogue, sealing their
+// personal fields with its sealer (nil: none); *ledger.Ledger is one.
 type Recorder interface {
 	Record(ctx context.Context, stream string, ifRevision int64, actor ledger.Actor, typ string, body []byte) (eventstore.AppendResult, error)
+	Sealer() *privacy.Sealer
 }
 
 // IssueRequest describes a token to issue.
@@ -87,7 +98,15 @@ func Issue(ctx context.Context, rec Recorder, by ledger.Actor, req IssueRequest,
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("new token id: %w", err)
 	}
 	ev := Issued{ID: id, Role: req.Role, Scope: req.Scope, Name: req.Name, Subject: req.Subject, Hash: hash, Issued: now.UTC(), IssuedBy: by.ID, IssuerRole: by.Role, Kind: req.Kind, Code: req.Code}
-	body, err := json.Marshal(ev)
+	var stored domain.Event = ev
+	if s := rec.Sealer(); s != nil {
+		sealed, err := s.Seal(ctx, Stream(id), []domain.Event{ev})
+		if err != nil {
+			return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("issue token: %w", err)
+		}
+		stored = sealed[0]
+	}
+	body, err := json.Marshal(stored)
 	if err != nil {
 		return Token{}, "", eventstore.AppendResult{}, fmt.Errorf("encode %s: %w", TypeIssued, err)
 	}

@@ -7,19 +7,33 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
-// filter selects the token events of the log.
-var filter = eventstore.Filter{StreamPrefixes: []string{"token-"}, TypePrefixes: []string{"token."}}
+// filter selects the token events of the log, and the erasures: a token
+// whose subject's personal data is erased is revoked with it.
+var filter = eventstore.Filter{StreamPrefixes: []string{"token-", "erasure-"}, TypePrefixes: []string{"token.", "erasure."}}
 
 // Registry is the set of tokens folded from the ledger: it answers which
 // token a bearer secret is. Sync or Run keep it current; all methods are
 // safe for concurrent use.
+//
+// An erasure of a person (erasure.data_erased.v1, docs/privacy.md) revokes
+// every token whose subject is that person, as of the erasure, and their
+// names read as erased: whatever authenticates through the registry (a
+// bearer token, a web session standing for one, an open event stream)
+// ends with it, whichever door recorded the erasure (API, command line,
+// retention job).
 type Registry struct {
 	store eventstore.Store
+	// seal opens the sealed names of tokens; nil when the ledger seals
+	// nothing.
+	seal *privacy.Sealer
 	// syncing makes concurrent Syncs take turns, so that the second reads
 	// only what the first did not.
 	syncing sync.Mutex
@@ -32,17 +46,31 @@ type Registry struct {
 	// revoked holds a channel per token someone waits on (Revocation),
 	// closed when the token is revoked.
 	revoked map[uuid.UUID]chan struct{}
+	// erased holds the subjects whose personal data was erased, and when.
+	erased map[string]time.Time
 }
 
+// RegistryOption configures NewRegistry.
+type RegistryOption func(*Registry)
+
+// Opening makes the registry open the sealed names of tokens with s (nil:
+// names stay as stored).
+func Opening(s *privacy.Sealer) RegistryOption { return func(r *Registry) { r.seal = s } }
+
 // NewRegistry returns an empty registry over store; call Sync or Run.
-func NewRegistry(store eventstore.Store) *Registry {
-	return &Registry{
+func NewRegistry(store eventstore.Store, opts ...RegistryOption) *Registry {
+	r := &Registry{
 		store:   store,
 		byHash:  make(map[string]uuid.UUID),
 		tokens:  make(map[uuid.UUID]Token),
 		advance: make(chan struct{}),
 		revoked: make(map[uuid.UUID]chan struct{}),
+		erased:  make(map[string]time.Time),
 	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Sync folds every token event recorded after the registry's position, and
@@ -134,24 +162,78 @@ func (r *Registry) apply(ev eventstore.Event) error {
 		if err := json.Unmarshal(ev.Data, &is); err != nil {
 			return fmt.Errorf("decode %s at %d: %w", ev.Type, ev.Position, err)
 		}
-		r.tokens[is.ID] = is.token()
+		if r.seal != nil && privacy.MaySeal(ev.Data) {
+			if err := r.seal.OpenInPlace(context.Background(), &is); err != nil {
+				return fmt.Errorf("%s at %d: %w", ev.Type, ev.Position, err)
+			}
+		}
+		t := is.token()
+		if at, ok := r.erased[t.Subject]; ok && t.Subject != "" {
+			eraseToken(&t, at)
+		}
+		r.tokens[is.ID] = t
 		r.byHash[is.Hash] = is.ID
 	case TypeRevoked:
 		var rv Revoked
 		if err := json.Unmarshal(ev.Data, &rv); err != nil {
 			return fmt.Errorf("decode %s at %d: %w", ev.Type, ev.Position, err)
 		}
-		if t, ok := r.tokens[rv.ID]; ok {
+		if t, ok := r.tokens[rv.ID]; ok && t.Revoked.IsZero() {
 			t.Revoked = rv.Revoked
 			r.tokens[rv.ID] = t
 		}
-		if ch, ok := r.revoked[rv.ID]; ok {
-			close(ch)
-			delete(r.revoked, rv.ID)
+		r.closeRevocation(rv.ID)
+	case domain.DataErased{}.EventType():
+		e, err := domain.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return fmt.Errorf("decode %s at %d: %w", ev.Type, ev.Position, err)
+		}
+		d := e.(domain.DataErased)
+		if d.Subject != domain.ErasePerson || d.ID == "" {
+			break
+		}
+		if _, ok := r.erased[d.ID]; !ok {
+			r.erased[d.ID] = d.At
+		}
+		for id, t := range r.tokens {
+			if t.Subject == d.ID {
+				eraseToken(&t, d.At)
+				r.tokens[id] = t
+				r.closeRevocation(id)
+			}
 		}
 	}
 	r.moveToLocked(ev.Position)
 	return nil
+}
+
+// eraseToken makes t a token of an erased person: revoked as of the
+// erasure (unless it was revoked before), its name erased.
+func eraseToken(t *Token, at time.Time) {
+	if t.Revoked.IsZero() {
+		t.Revoked = at
+	}
+	if t.Name != "" {
+		t.Name = privacy.ErasedName
+	}
+}
+
+// closeRevocation closes the channel of those who wait for token id's
+// revocation; r.mu is held.
+func (r *Registry) closeRevocation(id uuid.UUID) {
+	if ch, ok := r.revoked[id]; ok {
+		close(ch)
+		delete(r.revoked, id)
+	}
+}
+
+// Erased reports whether subject's personal data was erased: no token may
+// be issued for it any more.
+func (r *Registry) Erased(subject string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.erased[subject]
+	return ok
 }
 
 func (r *Registry) moveTo(pos eventstore.Position) {

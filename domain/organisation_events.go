@@ -143,8 +143,10 @@ type PartnerRegistered struct {
 	Name        string `json:"name"`
 	// Kind is one of the Unit* constants (物业, 供暖公司, 派出所 …).
 	Kind string `json:"kind"`
-	// Contact is the unit's contact person, free text.
-	Contact string    `json:"contact"`
+	// Contact is the unit's contact person, free text: personal data,
+	// sealed under the partner's id as a person's (the id the unit's
+	// representatives act as), so erasing that id erases it.
+	Contact string    `json:"contact" pii:"text,person=PartnerID"`
 	At      time.Time `json:"at"`
 }
 

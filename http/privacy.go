@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
@@ -23,12 +24,24 @@ func (s *Server) openedData(ctx context.Context, ev eventstore.Event) (json.RawM
 	if sealer == nil || !privacy.MaySeal(ev.Data) {
 		return ev.Data, nil
 	}
-	e, err := domain.Decode(ev.Type, ev.Data)
-	if err != nil {
-		return nil, fmt.Errorf("feed: decode %s: %w", ev.Type, err)
-	}
-	if e, err = sealer.Open(ctx, e); err != nil {
-		return nil, fmt.Errorf("feed: %w", err)
+	var e domain.Event
+	if ev.Type == auth.TypeIssued {
+		var is auth.Issued
+		if err := json.Unmarshal(ev.Data, &is); err != nil {
+			return nil, fmt.Errorf("feed: decode %s: %w", ev.Type, err)
+		}
+		if err := sealer.OpenInPlace(ctx, &is); err != nil {
+			return nil, fmt.Errorf("feed: %w", err)
+		}
+		e = is
+	} else {
+		d, err := domain.Decode(ev.Type, ev.Data)
+		if err != nil {
+			return nil, fmt.Errorf("feed: decode %s: %w", ev.Type, err)
+		}
+		if e, err = sealer.Open(ctx, d); err != nil {
+			return nil, fmt.Errorf("feed: %w", err)
+		}
 	}
 	data, err := json.Marshal(e)
 	if err != nil {
@@ -51,8 +64,9 @@ type ErasureResult struct {
 }
 
 // postErasure erases a person's data (PIPL art. 47): it records the
-// erasure, destroys the person's key and rebuilds the views, so that when
-// it answers no view, feed or export shows the data any more. Admins
+// erasure, destroys the person's key, revokes the person's tokens and
+// rebuilds the views, so that when it answers no view, feed or export
+// shows the data any more and nothing acts as the person. Admins
 // without a community scope only: a person is not bound to one community.
 func (s *Server) postErasure(c echo.Context) error {
 	p := principalOf(c)
@@ -81,6 +95,12 @@ func (s *Server) postErasure(c echo.Context) error {
 		return err
 	}
 	out := ErasureResult{WriteResult: WriteResult{Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed}}
+	// The registry folds the erasure, which revokes the person's tokens
+	// (and so the sessions and streams that stand on them) before the
+	// answer says it is done.
+	if err := s.tokens.Sync(context.WithoutCancel(c.Request().Context())); err != nil {
+		return fmt.Errorf("erasure: revoke the person's tokens: %w", err)
+	}
 	if s.cfg.Runner != nil {
 		// The rebuild must finish even if the client goes away: the live
 		// views hold the erased data until it does.

@@ -17,8 +17,10 @@ import (
 
 // TestPersonErasureThroughAPI erases a resident through the admin API and
 // searches the bytes of every answer for their name and their text: none
-// may hold them any more, while the proposal, its support count and the
-// other resident's name stay, and the hash chain still verifies.
+// may hold them any more (the token listing included), while the proposal,
+// its support count and the other resident's name stay, and the hash
+// chain still verifies. The erased resident's token no longer
+// authenticates, and none may be issued for them again.
 func TestPersonErasureThroughAPI(t *testing.T) {
 	var logs syncBuffer
 	e := mustServe(t, func(cfg *Config) {
@@ -61,6 +63,7 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 		"board":           {method: "GET", path: "/v1/board" + wait, token: c.facilitator},
 		"stats":           {method: "GET", path: "/v1/stats?community=hengyuan"},
 		"export":          {method: "GET", path: "/v1/persons/r1/export", token: root},
+		"tokens":          {method: "GET", path: "/v1/tokens", token: root},
 		// Time travel to before the erasure shows the erased state.
 		"as of before": {method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?as_of=%d", sub.ID, sup.Position), token: c.auditor},
 	} {
@@ -82,6 +85,12 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 	if !bytes.Contains(answers["export"], []byte(`"erased":true`)) {
 		t.Errorf("export does not say the person is erased: %s", answers["export"])
 	}
+	if !bytes.Contains(answers["tokens"], []byte("李四")) || !bytes.Contains(answers["tokens"], []byte(privacy.ErasedName)) {
+		t.Errorf("the token listing does not show the other resident and the erased one: %s", answers["tokens"])
+	}
+	e.do(req{method: "GET", path: "/v1/me/export", token: c.r1}).wantProblem(t, 401, "unauthorized")
+	e.do(req{method: "GET", path: "/v1/me/export", token: c.r2}).want(t, 200)
+	e.do(req{method: "POST", path: "/v1/tokens", token: root, body: map[string]any{"role": "resident", "community": "hengyuan", "grid": "g1", "subject": "r1"}}).wantProblem(t, 409, "conflict")
 	// Erasing again is answered, and destroys the key again.
 	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
 	if !er.Replayed {

@@ -160,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:          cfg,
 		echo:         echo.New(),
 		log:          cfg.Logger,
-		tokens:       auth.NewRegistry(cfg.Store),
+		tokens:       auth.NewRegistry(cfg.Store, auth.Opening(cfg.Ledger.Sealer())),
 		limits:       newLimiter(cfg.RatePerSecond, cfg.Burst),
 		authFails:    newLimiter(authFailRate, authFailBurst),
 		healthLimits: newLimiter(healthRate, healthBurst),

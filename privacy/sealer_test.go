@@ -225,3 +225,24 @@ func TestEraseDuringARead(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, privacy.ErasedName, got.(domain.ProposalSupported).Name)
 }
+
+// TestPartnerContactIsSealed: a partner unit's contact person is personal
+// data, sealed under the partner's id; the unit's name stays public.
+func TestPartnerContactIsSealed(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	p := domain.PartnerRegistered{CommunityID: "c", PartnerID: "wuye", Name: "衡苑物业服务中心", Kind: domain.UnitPropertyManagement, Contact: "王经理 13912345678"}
+	sealed, err := s.Seal(ctx, "organisation-c", []domain.Event{p})
+	require.NoError(t, err)
+	body, err := json.Marshal(sealed[0])
+	require.NoError(t, err)
+	require.NotContains(t, string(body), "王经理")
+	require.Contains(t, string(body), "衡苑物业服务中心")
+	got, err := s.Open(ctx, stored(t, sealed[0]))
+	require.NoError(t, err)
+	require.Equal(t, p, got)
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("wuye")))
+	got, err = s.Open(ctx, stored(t, sealed[0]))
+	require.NoError(t, err)
+	require.Equal(t, privacy.ErasedText, got.(domain.PartnerRegistered).Contact)
+	require.Equal(t, "衡苑物业服务中心", got.(domain.PartnerRegistered).Name)
+}

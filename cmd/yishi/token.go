@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
 	"text/tabwriter"
 	"time"
@@ -13,20 +14,22 @@ import (
 	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 const tokenUsage = `usage: yishi token <create|list|revoke> [flags]
 
-  create --data DIR --role ROLE [--community ID] [--grid ID] [--name NAME] [--subject ID]
-         prints a new bearer token (shown once; only its hash is stored)
-  list   --data DIR
+  create --data DIR --role ROLE [--community ID] [--grid ID] [--name NAME] [--subject ID] [--keys DIR]
+         prints a new bearer token (shown once; only its hash is stored; the
+         name is sealed with the key store, docs/privacy.md)
+  list   --data DIR [--keys DIR]
   revoke --data DIR [--reason TEXT] TOKEN-ID
 `
 
 // tokenCmd manages access tokens in a ledger that no server holds open
 // (the embedded store is locked by a running server: use the API's
 // /v1/tokens there).
-func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, tokenUsage)
 		return errors.New("token: no subcommand given")
@@ -36,6 +39,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	fs.SetOutput(stderr)
 	data := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory of the embedded store (env YISHI_DATA)")
 	storeSpec := fs.String("store", getenv("YISHI_STORE"), "store: a data directory or a kurrentdb:// connection string (env YISHI_STORE); default --data")
+	keys := keysFlag(fs, getenv)
 	var role, community, grid, name, subject, reason *string
 	switch sub {
 	case "create":
@@ -63,7 +67,26 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
-	l := ledger.New(store)
+	// Names are sealed with the key store: create needs it (and makes it on
+	// a fresh ledger), list opens it read-only when there is one.
+	var sealer *privacy.Sealer
+	var opts []ledger.Option
+	dir := keysDir(*keys, spec, *data)
+	if _, serr := os.Stat(dir); sub == "create" || serr == nil {
+		var ko []privacy.KeyDirOption
+		if sub != "create" {
+			ko = append(ko, privacy.ReadOnly())
+		}
+		kd, kerr := privacy.OpenKeyDir(dir, ko...)
+		if kerr != nil {
+			return fmt.Errorf("--keys: %w", kerr)
+		}
+		sealer = privacy.NewSealer(kd)
+		defer closeSealer(sealer, &err)
+		opts = append(opts, ledger.WithSealer(sealer))
+	}
+	l := ledger.New(store, opts...)
+	reg := auth.NewRegistry(store, auth.Opening(sealer))
 	by := ledger.Actor{ID: operator(), Role: "operator"}
 	switch sub {
 	case "create":
@@ -72,7 +95,10 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("token create: %w", err)
 		}
 		req := auth.IssueRequest{Role: r, Scope: auth.Scope{Community: *community, Grid: *grid}, Name: *name, Subject: *subject}
-		if err := auth.CheckIssue(ctx, l, nil, req, auth.Scope{}); err != nil {
+		if err := reg.Sync(ctx); err != nil {
+			return fmt.Errorf("token create in %s: %w", desc, err)
+		}
+		if err := auth.CheckIssue(ctx, l, reg, req, auth.Scope{}); err != nil {
 			return fmt.Errorf("token create in %s: %w", desc, err)
 		}
 		tok, secret, _, err := auth.Issue(ctx, l, by, req, time.Now())
@@ -83,7 +109,6 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, secret)
 		return nil
 	case "list":
-		reg := auth.NewRegistry(store)
 		if err := reg.Sync(ctx); err != nil {
 			return fmt.Errorf("token list in %s: %w", desc, err)
 		}
