@@ -87,6 +87,11 @@ func (w words) actionCard(a projections.ActionItem, wh where) (actionCard, error
 	if a.ProposalID != "" {
 		card.StoryHref = "/proposals/" + a.ProposalID
 	}
+	if a.Recurrence != "" {
+		// A recurring action (a weekly dinner) is never some percent
+		// done: its occurrences say how it goes.
+		return card, nil
+	}
 	text := l.T("outcomes.percent", a.Percent)
 	if a.Overdue {
 		text = l.T("outcomes.percent.overdue", a.Percent)

@@ -220,9 +220,9 @@ func (w *Web) publicStats(c echo.Context) error {
 	}
 	monthly.Desc = l.T("stats.monthly.desc", f.Collected, f.Solved)
 	rate := chart.Bars{ID: "rate", Title: l.T("stats.rate.title"), Desc: l.T("stats.rate.desc"), Label: l.T("stats.place"), Value: l.T("stats.rate"),
-		Max: 100, Empty: l.T("chart.empty")}
+		Max: 100, Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 	days := chart.Bars{ID: "days", Title: l.T("stats.days.title"), Desc: l.T("stats.days.desc"), Label: l.T("stats.place"), Value: l.T("stats.median"),
-		Empty: l.T("chart.empty")}
+		Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 	for _, r := range places.Breakdown {
 		name := wh.communityName(r.Key)
 		if c, g, ok := strings.Cut(r.Key, "/"); ok {
@@ -236,7 +236,7 @@ func (w *Web) publicStats(c echo.Context) error {
 			days.Bars = append(days.Bars, chart.Bar{Label: name, Value: r.Figures.MedianDays, Text: l.T("stats.days", r.Figures.MedianDays)})
 		}
 	}
-	channels := chart.Bars{ID: "channels", Title: l.T("stats.channel.title"), Label: l.T("stats.channel"), Value: l.T("stats.collected"), Empty: l.T("chart.empty")}
+	channels := chart.Bars{ID: "channels", Title: l.T("stats.channel.title"), Label: l.T("stats.channel"), Value: l.T("stats.collected"), Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 	var parts []string
 	for _, ch := range sortedKeys(f.ByChannel) {
 		n := f.ByChannel[ch]

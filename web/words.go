@@ -87,7 +87,7 @@ func (w words) tallyChart(id string, t *tally, verdict string) (h template.HTML,
 	l := w.l
 	if t.Shares != nil {
 		s := chart.Shares{ID: id, Title: l.T("chart.shares.title"), Label: l.T("chart.shares.item"), Value: l.T("chart.shares.value"),
-			Threshold: l.T("chart.shares.threshold"), Met: l.T("chart.shares.met"), Empty: l.T("chart.empty")}
+			Threshold: l.T("chart.shares.threshold"), Met: l.T("chart.shares.met"), Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 		p := t.Shares.Participation
 		s.Shares = append(s.Shares, w.share("chart.shares.area", p.AreaPercent, p.Threshold, p.Met), w.share("chart.shares.heads", p.HeadsPercent, p.Threshold, p.Met))
 		for _, o := range t.Shares.Options {
@@ -109,7 +109,7 @@ func (w words) tallyChart(id string, t *tally, verdict string) (h template.HTML,
 		h, err = s.HTML()
 		return h, brief, err
 	}
-	b := chart.Bars{ID: id, Title: l.T("chart.votes.title"), Label: l.T("chart.votes.option"), Value: l.T("chart.votes.votes"), Empty: l.T("chart.empty")}
+	b := chart.Bars{ID: id, Title: l.T("chart.votes.title"), Label: l.T("chart.votes.option"), Value: l.T("chart.votes.votes"), Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 	var desc []string
 	for _, o := range t.Options {
 		text := l.T("chart.votes.n", o.Votes)

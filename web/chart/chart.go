@@ -68,6 +68,9 @@ type Bars struct {
 	Max float64
 	// Empty is written instead of a chart when there are no bars.
 	Empty string
+	// Sep is written between a bar's label and its value above the bar:
+	// ": " when empty ("：" in Chinese).
+	Sep string
 }
 
 // barRow is one laid-out bar.
@@ -101,7 +104,7 @@ func (b Bars) layout() (rows []barRow, height float64) {
 // HTML renders the chart and its table.
 func (b Bars) HTML() (template.HTML, error) {
 	rows, h := b.layout()
-	return render("bars", map[string]any{"C": b, "Rows": rows, "H": h, "W": width, "BarH": barH})
+	return render("bars", map[string]any{"C": b, "Rows": rows, "H": h, "W": width, "Plot": width - padRight, "BarH": barH, "Sep": sep(b.Sep)})
 }
 
 // Share is one share against a threshold: 67 % of the area took part,
@@ -131,6 +134,8 @@ type Shares struct {
 	Label, Value, Threshold, Met string
 	Shares                       []Share
 	Empty                        string
+	// Sep is as Bars.Sep.
+	Sep string
 }
 
 type shareRow struct {
@@ -159,7 +164,7 @@ func (s Shares) layout() (rows []shareRow, height float64) {
 // HTML renders the chart and its table.
 func (s Shares) HTML() (template.HTML, error) {
 	rows, h := s.layout()
-	return render("shares", map[string]any{"C": s, "Rows": rows, "H": h, "W": width, "BarH": barH, "Mark": colourMark})
+	return render("shares", map[string]any{"C": s, "Rows": rows, "H": h, "W": width, "Plot": width - padRight, "BarH": barH, "Mark": colourMark, "Sep": sep(s.Sep)})
 }
 
 // Series is one series of a column chart (collected, solved …).
@@ -284,6 +289,14 @@ func (p Progress) HTML() (template.HTML, error) {
 		fill = colourHighlight
 	}
 	return render("progress", map[string]any{"C": p, "W": pc, "Fill": fill, "Track": colourTrack})
+}
+
+// sep is a label's separator, ": " by default.
+func sep(s string) string {
+	if s == "" {
+		return ": "
+	}
+	return s
 }
 
 func clamp(p float64) float64 { return math.Max(0, math.Min(100, p)) }

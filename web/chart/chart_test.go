@@ -55,7 +55,8 @@ func TestBarsScaleToTheLargestValue(t *testing.T) {
 	}
 	out := mustHTML(t, b.HTML)
 	for _, want := range []string{`role="img"`, `aria-labelledby="v-t v-d"`, `<title id="v-t">表决结果</title>`, `<desc id="v-d">同意 8 票，不同意 1 票</desc>`,
-		`<th scope="row">同意</th><td>8 票 (通过)</td>`, `<th scope="row">弃权</th><td>0</td>`, `class="chart-highlight"`} {
+		`<th scope="row">同意</th><td>8 票 (通过)</td>`, `<th scope="row">弃权</th><td>0</td>`, `class="chart-highlight"`, `>同意: 8 票</text>`,
+		`width="` + "392" + `" height="22" fill="#e8eaed"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("chart lacks %s:\n%s", want, out)
 		}
@@ -66,6 +67,9 @@ func TestBarsMaxAndEmpty(t *testing.T) {
 	rows, _ := Bars{Max: 10, Bars: []Bar{{Label: "a", Value: 5}}}.layout()
 	if want := round1((width - padRight) / 2); rows[0].W != want {
 		t.Errorf("5 of max 10 width = %v, want %v", rows[0].W, want)
+	}
+	if out := mustHTML(t, Bars{ID: "s", Sep: "：", Bars: []Bar{{Label: "同意", Value: 1, Text: "1 票"}}}.HTML); !strings.Contains(out, ">同意：1 票</text>") {
+		t.Errorf("the separator is not the one given:\n%s", out)
 	}
 	out := mustHTML(t, Bars{ID: "e", Title: "无", Empty: "还没有数据"}.HTML)
 	if !strings.Contains(out, "还没有数据") || strings.Contains(out, "<svg") {

@@ -10,7 +10,7 @@ const chartTemplates = `
 {{define "bars"}}<figure class="chart" id="{{.C.ID}}"><figcaption>{{.C.Title}}</figcaption>
 {{- if not .Rows}}<p class="chart-empty">{{.C.Empty}}</p>{{else}}
 {{template "open" .}}
-{{- range .Rows}}<text x="0" y="{{num .LabelY}}" font-size="18" fill="#202124">{{.Label}}: {{.Shown}}</text><rect x="0" y="{{num .Y}}" width="{{num $.W}}" height="{{num $.BarH}}" fill="#e8eaed"/>{{if .W}}<rect x="0" y="{{num .Y}}" width="{{num .W}}" height="{{num $.BarH}}" fill="{{.Fill}}"/>{{end}}{{end -}}
+{{- range .Rows}}<text x="0" y="{{num .LabelY}}" font-size="18" fill="#202124">{{.Label}}{{$.Sep}}{{.Shown}}</text><rect x="0" y="{{num .Y}}" width="{{num $.Plot}}" height="{{num $.BarH}}" fill="#e8eaed"/>{{if .W}}<rect x="0" y="{{num .Y}}" width="{{num .W}}" height="{{num $.BarH}}" fill="{{.Fill}}"/>{{end}}{{end -}}
 </svg>
 <table class="chart-table"><thead><tr><th scope="col">{{.C.Label}}</th><th scope="col">{{.C.Value}}</th></tr></thead><tbody>
 {{- range .Rows}}<tr{{if .Highlight}} class="chart-highlight"{{end}}><th scope="row">{{.Label}}</th><td>{{.Shown}}{{if .Note}} ({{.Note}}){{end}}</td></tr>{{end -}}
@@ -19,7 +19,7 @@ const chartTemplates = `
 {{define "shares"}}<figure class="chart" id="{{.C.ID}}"><figcaption>{{.C.Title}}</figcaption>
 {{- if not .Rows}}<p class="chart-empty">{{.C.Empty}}</p>{{else}}
 {{template "open" .}}
-{{- range .Rows}}<text x="0" y="{{num .LabelY}}" font-size="18" fill="#202124">{{.Label}}: {{.Shown}} ({{.ThresholdText}})</text><rect x="0" y="{{num .Y}}" width="{{num $.W}}" height="{{num $.BarH}}" fill="#e8eaed"/>{{if .W}}<rect x="0" y="{{num .Y}}" width="{{num .W}}" height="{{num $.BarH}}" fill="{{.Fill}}"/>{{end}}<rect class="chart-threshold" x="{{num .MarkX}}" y="{{num .Y}}" width="3" height="{{num $.BarH}}" fill="{{$.Mark}}" transform="translate(-1.5 0)"/>{{end -}}
+{{- range .Rows}}<text x="0" y="{{num .LabelY}}" font-size="18" fill="#202124">{{.Label}}{{$.Sep}}{{.Shown}} ({{.ThresholdText}})</text><rect x="0" y="{{num .Y}}" width="{{num $.Plot}}" height="{{num $.BarH}}" fill="#e8eaed"/>{{if .W}}<rect x="0" y="{{num .Y}}" width="{{num .W}}" height="{{num $.BarH}}" fill="{{.Fill}}"/>{{end}}<rect class="chart-threshold" x="{{num .MarkX}}" y="{{num .Y}}" width="3" height="{{num $.BarH}}" fill="{{$.Mark}}" transform="translate(-1.5 0)"/>{{end -}}
 </svg>
 <table class="chart-table"><thead><tr><th scope="col">{{.C.Label}}</th><th scope="col">{{.C.Value}}</th><th scope="col">{{.C.Threshold}}</th><th scope="col">{{.C.Met}}</th></tr></thead><tbody>
 {{- range .Rows}}<tr><th scope="row">{{.Label}}</th><td>{{.Shown}}</td><td>{{.ThresholdText}}</td><td>{{.MetText}}</td></tr>{{end -}}
