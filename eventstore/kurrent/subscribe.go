@@ -82,7 +82,6 @@ func (sub *subscription) run(ctx context.Context, yield func(eventstore.Delivery
 			return
 		}
 		more, err := sub.receive(ctx, c, yield)
-		c.calls.Done()
 		if !more {
 			return
 		}
@@ -92,8 +91,12 @@ func (sub *subscription) run(ctx context.Context, yield func(eventstore.Delivery
 	}
 }
 
-// receive runs one server subscription. It returns more == false when the
-// Subscribe call is over, else the error that dropped the subscription.
+// receive runs one server subscription on c, whose registration (see
+// Store.begin) it ends once subscribed: from then on it only reads the
+// subscription's stream, which Close ends, and Close must not wait for a
+// consumer that holds a delivery and reads no more. It returns more ==
+// false when the Subscribe call is over, else the error that dropped the
+// subscription.
 func (sub *subscription) receive(ctx context.Context, c *conn, yield func(eventstore.Delivery, error) bool) (more bool, err error) {
 	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: sub.serverFilter()}
 	if sub.started {
@@ -102,6 +105,7 @@ func (sub *subscription) receive(ctx context.Context, c *conn, yield func(events
 	h, err := guard(ctx, c, sub.s.callLimit, func() (*esdb.Subscription, error) {
 		return c.SubscribeToAll(ctx, opts)
 	}, func(h *esdb.Subscription) { _ = h.Close() })
+	c.calls.Done()
 	if err != nil {
 		return true, sub.s.translate(ctx, c, "subscribe to $all", err)
 	}

@@ -388,3 +388,51 @@ func TestCaughtUpWithoutServerMessage(t *testing.T) {
 		t.Error("a second CaughtUp checkpoint")
 	}
 }
+
+// TestCloseWhileConsumerHoldsDelivery closes the store while a subscription
+// waits for its consumer, which has stopped reading, to take a delivery (on
+// a server shared with other writers, checkpoints keep coming). Close must
+// not wait for that consumer.
+func TestCloseWhileConsumerHoldsDelivery(t *testing.T) {
+	srv := kurrenttest.MustStart(t)
+	s, err := kurrent.Open(context.Background(), srv.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := make(chan eventstore.Delivery)
+	ended := make(chan error, 1)
+	go func() {
+		for d, err := range s.Subscribe(context.Background(), eventstore.SubscribeOptions{}) {
+			if err != nil {
+				ended <- err
+				return
+			}
+			taken <- d // the test stops taking after the first event
+		}
+		ended <- nil
+	}()
+	for d := range taken {
+		if d.CaughtUp {
+			break
+		}
+	}
+	mustAppend(t, s, "proposal-h", eventstore.NoStream(), event("proposal.submitted.v1", 1), event("proposal.triaged.v1", 2))
+	<-taken // the first event; the second waits in the subscription
+	if err := s.Close(); err != nil {
+		t.Fatalf("close while a consumer holds a delivery: %v", err)
+	}
+	// The consumer comes back: the subscription ends with ErrClosed.
+	timeout := time.After(patience)
+	for {
+		select {
+		case <-taken:
+		case err := <-ended:
+			if !errors.Is(err, eventstore.ErrClosed) {
+				t.Errorf("subscription ended with %v, want ErrClosed", err)
+			}
+			return
+		case <-timeout:
+			t.Fatal("subscription still running after Close")
+		}
+	}
+}
