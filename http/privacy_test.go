@@ -76,8 +76,10 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 			}
 		}
 	}
-	if !bytes.Contains(answers["timeline"], []byte(privacy.ErasedName)) {
-		t.Errorf("the auditor's timeline does not show the erased resident: %s", answers["timeline"])
+	for _, name := range []string{"timeline", "public timeline"} {
+		if !bytes.Contains(answers[name], []byte(privacy.ErasedName)) {
+			t.Errorf("the %s does not show the erased resident's marker whole: %s", name, answers[name])
+		}
 	}
 	if !bytes.Contains(answers["proposal"], []byte("李四")) {
 		t.Errorf("the other resident's support lost its name: %s", answers["proposal"])

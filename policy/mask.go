@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // Kind names a kind of personal data Text masks.
@@ -181,11 +183,13 @@ func Find(s string) []Kind {
 }
 
 // Name masks a person's name for public answers: its first character and
-// a star (张三 → 张*, 欧阳娜娜 → 欧*, Li Wei → L*).
+// a star (张三 → 张*, 欧阳娜娜 → 欧*, Li Wei → L*). The marker of an erased
+// person (privacy.ErasedName, and the other markers) is no name: it stays
+// whole, in both its languages.
 func Name(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
+	if s == "" || privacy.IsMarker(s) {
+		return s
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return string(r) + "*"

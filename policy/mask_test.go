@@ -1,11 +1,15 @@
 package policy
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 func TestTextMasks(t *testing.T) {
@@ -148,4 +152,29 @@ func TestTextProperties(t *testing.T) {
 			t.Fatalf("Text changed text without numbers: %q %q", pre, post)
 		}
 	})
+}
+
+// TestErasedMarkersStayWhole: an erased field reads as its marker in every
+// public answer, whole and in both languages, never masked as a name
+// ("已*") or as text.
+func TestErasedMarkersStayWhole(t *testing.T) {
+	in := map[string]any{
+		"author":       map[string]any{"kind": "person", "id": "r1", "name": privacy.ErasedName},
+		"speaker_name": privacy.ErasedName,
+		"voters":       []any{map[string]any{"person_id": "r2", "name": " " + privacy.ErasedName + " "}},
+		"text":         privacy.ErasedText,
+		"photos":       []any{privacy.ErasedText},
+		"others":       privacy.Withheld,
+	}
+	b, err := Public(in)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	require.Equal(t, privacy.ErasedName, out["author"].(map[string]any)["name"])
+	require.Equal(t, privacy.ErasedName, out["speaker_name"])
+	require.Equal(t, privacy.ErasedName, out["voters"].([]any)[0].(map[string]any)["name"])
+	require.Equal(t, privacy.ErasedText, out["text"])
+	require.Equal(t, []any{privacy.ErasedText}, out["photos"])
+	require.Equal(t, privacy.Withheld, out["others"])
+	require.Equal(t, "张*", Name("张三"), "names are still masked")
 }

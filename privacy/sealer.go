@@ -39,6 +39,11 @@ const (
 	Withheld = "（他人信息，不予提供）/ another person's data, withheld"
 )
 
+// IsMarker reports whether s is one of the markers that take the place of
+// erased or withheld data: it is not personal data, and masking must leave
+// it whole so that every reader sees plainly that something was erased.
+func IsMarker(s string) bool { return s == ErasedName || s == ErasedText || s == Withheld }
+
 // prefix starts every sealed value: "sealed:v1:<base64 ciphertext>:<key
 // ids, query-escaped, comma-separated>". The ciphertext is the plaintext
 // sealed under each key in turn (nonce ‖ AES-256-GCM, the key id as
