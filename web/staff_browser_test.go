@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -54,19 +55,40 @@ func (b *browser) signedIn(secret string, width, height int64) *browser {
 // refusal fails the test with the API's words.
 func (b *browser) tap(sel string) {
 	b.t.Helper()
-	got := eval[string](b, fmt.Sprintf(`(async () => {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(async () => {
 		const s = document.getElementById("console-status"); s.textContent = "";
 		const box = document.querySelector("[data-refusal]"); if (box) { box.hidden = true; box.textContent = ""; }
 		const el = document.querySelector(%q);
 		if (!el) return "missing: " + %q;
+		const reload = el.form && el.form.hasAttribute("data-reload");
 		el.click();
 		for (let i = 0; i < 300; i++) {
 			await new Promise(r => setTimeout(r, 20));
-			if (s.textContent) return "ok";
+			if (s.textContent) return reload ? "reload" : "ok";
 			if (box && !box.hidden && box.textContent) return "refused: " + box.textContent;
 		}
 		return "no answer";
-	})()`, sel, sel))
+	})()`, sel, sel), chromedp.EvalAwaitPromise))
+	if err != nil && strings.Contains(err.Error(), "navigated") {
+		got = "reload" // the page reloaded before the script could answer
+	} else if err != nil {
+		b.t.Fatalf("tap %s: %v", sel, err)
+	}
+	if got == "reload" {
+		// The screen reloads as of the write: wait for the new page.
+		for range 100 {
+			ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+			done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.search.includes("wait_for") && document.readyState === "complete"`))
+			cancel()
+			if err == nil && done {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.t.Fatalf("tap %s: the screen did not reload", sel)
+	}
 	if got != "ok" {
 		b.t.Fatalf("tap %s: %s", sel, got)
 	}

@@ -90,6 +90,8 @@ var staffCommands = map[string]staffCommand{
 
 // commandAnswer is doCommand's JSON answer to the console's script.
 type commandAnswer struct {
+	// Key names the command's notice (?notice= of a page).
+	Key    string            `json:"key"`
 	Notice string            `json:"notice"`
 	Next   string            `json:"next,omitempty"`
 	Result yhttp.WriteResult `json:"result"`
@@ -126,7 +128,7 @@ func doCommand(name string) func(*Web, echo.Context, *Session) error {
 			next = fmt.Sprintf(cmd.created, res.ID)
 		}
 		if wantsJSON(c) {
-			return c.JSON(nethttp.StatusOK, commandAnswer{Notice: notice, Next: next, Result: res})
+			return c.JSON(nethttp.StatusOK, commandAnswer{Key: strings.ReplaceAll(key, "/", "."), Notice: notice, Next: next, Result: res})
 		}
 		u, _ := url.Parse(next)
 		q := u.Query()

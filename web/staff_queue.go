@@ -248,7 +248,10 @@ func owners(org domain.OrganisationState, s *Session, compound string) []registe
 		for _, u := range cp.Units {
 			units = append(units, u)
 		}
-		slices.SortFunc(units, func(a, b domain.Unit) int { return cmp.Compare(a.UnitID, b.UnitID) })
+		// Units in their natural order: 2号楼 before 10号楼.
+		slices.SortFunc(units, func(a, b domain.Unit) int {
+			return cmp.Or(cmp.Compare(len(a.UnitID), len(b.UnitID)), cmp.Compare(a.UnitID, b.UnitID))
+		})
 		for _, u := range units {
 			for _, o := range u.Owners {
 				if !seen[o.PersonID] {

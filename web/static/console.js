@@ -102,6 +102,16 @@
       }
       const next = r.data.next && new URL(r.data.next, location.href);
       if (next && next.pathname !== location.pathname) { location.assign(next); return; }
+      // A command that changes what the screen offers (voting opened, a
+      // motion tabled) reloads it, as of the write.
+      if (form.hasAttribute("data-reload")) {
+        const u = new URL(location.href);
+        u.searchParams.set("wait_for", r.data.result.head_position);
+        u.searchParams.set("notice", r.data.key);
+        location.replace(u);
+        return;
+      }
+      form.querySelectorAll("input[type=checkbox]").forEach((c) => { c.checked = false; });
       scheduleRefresh(r.data.result && r.data.result.head_position);
     } catch (e) {
       say(String(e));
