@@ -92,6 +92,8 @@ func init() {
 	register[NotificationFailed]()
 	register[NotificationGaveUp]()
 	register[ReminderRaised]()
+
+	register[AttachmentUploaded]()
 }
 
 // EventTypes returns every current event type, sorted.

@@ -12,7 +12,8 @@
 //
 // Streams: "organisation-<communityID>" (community, grids, compounds with
 // their unit register, participating units), "proposal-<id>",
-// "meeting-<id>" and "action-<id>". docs/events.md documents every event.
+// "meeting-<id>" and "action-<id>"; erasures and upload records have
+// streams of their own. docs/events.md documents every event.
 package domain
 
 import (
@@ -61,6 +62,8 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 		return decideNotification(FoldNotification(history), cmd, now)
 	case "reminder":
 		return decideReminder(history, cmd, now)
+	case "attachment":
+		return decideUpload(FoldUpload(history), cmd, now)
 	}
 	return nil, unknownCommand(cmd)
 }

@@ -113,7 +113,7 @@ func reportProgress(s *Server, c echo.Context, p principal, t ref, r *progressRe
 	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
-	if err := s.checkPhotos("photos", r.Photos); err != nil {
+	if err := s.checkPhotos(c.Request().Context(), "photos", r.Photos); err != nil {
 		return nil, "", err
 	}
 	return domain.ReportProgress{ActionID: t.id, Percent: r.Percent, Note: r.Note, Photos: r.Photos}, "", nil
@@ -125,7 +125,7 @@ func recordOccurrence(s *Server, c echo.Context, p principal, t ref, r *occurren
 	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
-	if err := s.checkPhotos("photos", r.Photos); err != nil {
+	if err := s.checkPhotos(c.Request().Context(), "photos", r.Photos); err != nil {
 		return nil, "", err
 	}
 	return domain.RecordOccurrence{ActionID: t.id, HeldOn: r.HeldOn, Participants: r.Participants, Note: r.Note, Photos: r.Photos}, "", nil
@@ -142,7 +142,7 @@ func completeAction(s *Server, c echo.Context, p principal, t ref, r *completeRe
 	if err := s.ownUnitAction(c, p, t); err != nil {
 		return nil, "", err
 	}
-	if err := s.checkPhotos("evidence", r.Evidence); err != nil {
+	if err := s.checkPhotos(c.Request().Context(), "evidence", r.Evidence); err != nil {
 		return nil, "", err
 	}
 	return domain.CompleteAction{ActionID: t.id, Evidence: r.Evidence, Note: r.Note}, "", nil

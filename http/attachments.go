@@ -2,25 +2,26 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime"
 	nethttp "net/http"
-	"os"
-	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
-	"strings"
 	"syscall"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // maxAttachment bounds an uploaded photo.
@@ -39,47 +40,58 @@ type Attachment struct {
 	SHA256 string `json:"sha256"`
 	// OriginalSHA256 is the hash of the bytes as uploaded, metadata
 	// included, for whoever kept the original as evidence; the service
-	// does not keep those bytes.
+	// does not keep those bytes, but records the hash with the upload
+	// (attachment.uploaded.v1).
 	OriginalSHA256 string `json:"original_sha256"`
 	ContentType    string `json:"content_type"`
 	Size           int64  `json:"size"`
 	// URL is where the file is served; anyone but an unscoped admin or
 	// auditor appends ?item= and the stream of a record referring to it.
 	URL string `json:"url"`
+	// UploadID names the upload's record in the ledger (stream
+	// attachment-<upload_id>), which keeps both hashes.
+	UploadID string `json:"upload_id"`
 }
 
 // postAttachment stores the request body (a photo, sent raw with its media
-// type) under the SHA-256 of its bytes. The declared type must be an
-// accepted image type and agree with the bytes themselves. Storing the same
-// bytes twice is harmless: the address is the content.
+// type) under the SHA-256 of its bytes once its metadata is stripped, and
+// records the upload. The declared type must be an accepted image type and
+// agree with the bytes themselves. Storing the same photo twice is
+// harmless: the address is the content.
 func (s *Server) postAttachment(c echo.Context) error {
 	req := c.Request()
 	if req.ContentLength > maxAttachment {
 		return tooLargeAttachment()
 	}
-	a, err := s.storeAttachment(req.Body, req.Header.Get(echo.HeaderContentType))
+	p := principalOf(c)
+	a, err := s.storeAttachment(req.Context(), req.Body, req.Header.Get(echo.HeaderContentType),
+		ledger.Actor{ID: p.token.Actor(), Role: string(p.token.Role)})
 	if err != nil {
 		return err
 	}
 	return c.JSON(nethttp.StatusCreated, a)
 }
 
+// demoUploader is the uploader SaveAttachment records.
+var demoUploader = ledger.Actor{ID: "demo", Role: "admin"}
+
 // SaveAttachment stores a photo as an upload would and returns its
 // reference (the SHA-256 of its bytes, lowercase hex); the demo data
 // loader uses it.
 func (s *Server) SaveAttachment(data []byte, contentType string) (string, error) {
-	a, err := s.storeAttachment(bytes.NewReader(data), contentType)
+	a, err := s.storeAttachment(context.Background(), bytes.NewReader(data), contentType, demoUploader)
 	if err != nil {
 		return "", fmt.Errorf("save attachment: %w", err)
 	}
 	return a.SHA256, nil
 }
 
-// storeAttachment checks and stores one file: written to a temporary file,
-// synced, renamed to its content address, and its directory synced, so
-// that the file is durable before any event can refer to it. On a full
-// disk it answers 507, never a refusal that blames the client.
-func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment, error) {
+// storeAttachment checks one file, strips its metadata, stores it
+// (encrypted, durable: privacy.Blobs.Put) and then records the upload
+// (domain.AttachmentUploaded, with the original's hash), so that the file
+// is durable before any event can refer to it. On a full disk it answers
+// 507, never a refusal that blames the client.
+func (s *Server) storeAttachment(ctx context.Context, body io.Reader, contentType string, by ledger.Actor) (Attachment, error) {
 	declared, _, err := mime.ParseMediaType(contentType)
 	if err != nil || !attachmentTypes[declared] {
 		return Attachment{}, refuse(kindUnsupportedMedia, text{"只接受 JPEG、PNG、WebP 或 GIF 图片", "only JPEG, PNG, WebP or GIF images are accepted"})
@@ -107,50 +119,20 @@ func (s *Server) storeAttachment(body io.Reader, contentType string) (Attachment
 	originalSum := sha256.Sum256(original)
 	storedSum := sha256.Sum256(stored)
 	sum := hex.EncodeToString(storedSum[:])
-	if err := s.writeAttachment(sum, stored); err != nil {
-		return Attachment{}, err
+	if err := s.photos.Put(ctx, sum, stored); err != nil {
+		return Attachment{}, diskErr("store attachment", err)
 	}
-	return Attachment{SHA256: sum, OriginalSHA256: hex.EncodeToString(originalSum[:]), ContentType: declared,
-		Size: int64(len(stored)), URL: "/v1/attachments/" + sum}, nil
+	a := Attachment{SHA256: sum, OriginalSHA256: hex.EncodeToString(originalSum[:]), ContentType: declared,
+		Size: int64(len(stored)), URL: "/v1/attachments/" + sum, UploadID: uuid.Must(uuid.NewV7()).String()}
+	cmd := domain.RecordUpload{UploadID: a.UploadID, SHA256: a.SHA256, OriginalSHA256: a.OriginalSHA256,
+		ContentType: a.ContentType, Size: a.Size, UploaderID: by.ID}
+	if _, err := s.cfg.Ledger.Execute(ctx, cmd, by, ledger.Options{}); err != nil {
+		return Attachment{}, fmt.Errorf("record upload: %w", err)
+	}
+	return a, nil
 }
 
-// writeAttachment stores b under its hash: written to a temporary file,
-// synced, renamed into place, and its directory synced, so that the file is
-// durable before any event can refer to it.
-func (s *Server) writeAttachment(sum string, b []byte) error {
-	if err := os.MkdirAll(s.attach, 0o750); err != nil {
-		return diskErr("attachments dir", err)
-	}
-	tmp, err := os.CreateTemp(s.attach, "upload-*")
-	if err != nil {
-		return diskErr("attachment temp file", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if _, err := tmp.Write(b); err != nil {
-		return diskErr("write attachment", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return diskErr("attachment sync", err)
-	}
-	final := s.attachmentPath(sum)
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return diskErr("attachments dir", err)
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return diskErr("store attachment", err)
-	}
-	// The rename is durable only once the directory holding the new name
-	// is synced, and a new hash directory only once its parent is.
-	for _, dir := range []string{filepath.Dir(final), s.attach} {
-		if err := s.syncDir(dir); err != nil {
-			return diskErr("attachment dir sync", err)
-		}
-	}
-	return nil
-}
-
-// diskErr wraps a failed file operation; a full disk (or quota) becomes
+// diskErr wraps a failed store operation; a full disk (or quota) becomes
 // eventstore.ErrDiskFull, answered 507.
 func diskErr(op string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
@@ -159,26 +141,8 @@ func diskErr(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// syncDirectory fsyncs a directory, making the names in it durable.
-func syncDirectory(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 func tooLargeAttachment() error {
 	return refuse(kindTooLarge, text{fmt.Sprintf("图片不能超过 %d MiB", maxAttachment>>20), fmt.Sprintf("a photo may not exceed %d MiB", maxAttachment>>20)})
-}
-
-// attachmentPath spreads files over 256 directories by their hash.
-func (s *Server) attachmentPath(sum string) string {
-	return filepath.Join(s.attach, sum[:2], sum)
 }
 
 // attachmentItem matches the item a photo is asked for with:
@@ -201,28 +165,21 @@ func (s *Server) getAttachment(c echo.Context) error {
 	if err := s.mayReadAttachment(c, sum); err != nil {
 		return err
 	}
-	f, err := os.Open(s.attachmentPath(sum))
-	if errors.Is(err, fs.ErrNotExist) {
+	b, err := s.photos.Get(c.Request().Context(), sum)
+	if errors.Is(err, blob.ErrNotFound) || errors.Is(err, privacy.ErrErased) {
 		return refuse(kindNotFound, text{"没有这个附件", "no such attachment"})
 	}
 	if err != nil {
-		return fmt.Errorf("open attachment: %w", err)
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	m, _ := f.ReadAt(head, 0)
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("stat attachment: %w", err)
+		return fmt.Errorf("read attachment: %w", err)
 	}
 	hdr := c.Response().Header()
-	hdr.Set(echo.HeaderContentType, nethttp.DetectContentType(head[:m]))
+	hdr.Set(echo.HeaderContentType, nethttp.DetectContentType(b))
 	// private: a photo may show a resident's home; shared caches (proxies,
 	// CDNs) must not keep it. The bytes never change, so the browser may.
 	hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set(headerETag, `"`+sum+`"`)
-	nethttp.ServeContent(c.Response(), c.Request(), "", st.ModTime(), f)
+	nethttp.ServeContent(c.Response(), c.Request(), "", time.Time{}, bytes.NewReader(b))
 	return nil
 }
 
@@ -262,65 +219,9 @@ func (s *Server) mayReadAttachment(c echo.Context, sum string) error {
 		return refuse(kindForbidden, text{"令牌的范围不包括此附件所属的记录", "the token's scope does not cover the record this attachment belongs to"})
 	}
 	for _, ev := range a.events {
-		if slices.Contains(attachmentsOf(ev), sum) {
+		if slices.Contains(privacy.Attachments(ev), sum) {
 			return nil
 		}
 	}
 	return fieldErr(kindNotFound, "item", text{"这条记录没有这个附件", "the record has no such attachment"})
-}
-
-// attachmentsOf returns the attachment references ev holds (photos,
-// evidence, a minutes' document): the string and []string fields, at any
-// depth, tagged pii:"photo,..." or attachment:"ref". A reference whose key
-// was erased reads as the erased marker once opened, so it is no longer
-// among them.
-func attachmentsOf(ev domain.Event) []string {
-	var out []string
-	collectAttachments(reflect.ValueOf(ev), &out)
-	return out
-}
-
-func collectAttachments(v reflect.Value, out *[]string) {
-	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return
-		}
-		v = v.Elem()
-	}
-	switch v.Kind() {
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			fv := v.Field(i)
-			if !attachmentField(f) {
-				collectAttachments(fv, out)
-				continue
-			}
-			switch {
-			case fv.Kind() == reflect.String && fv.String() != "":
-				*out = append(*out, fv.String())
-			case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
-				for j := range fv.Len() {
-					*out = append(*out, fv.Index(j).String())
-				}
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			collectAttachments(v.Index(i), out)
-		}
-	}
-}
-
-// attachmentField reports whether f holds attachment references.
-func attachmentField(f reflect.StructField) bool {
-	if f.Tag.Get("attachment") == "ref" {
-		return true
-	}
-	kind, _, _ := strings.Cut(f.Tag.Get("pii"), ",")
-	return kind == "photo"
 }

@@ -2,48 +2,23 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
-	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 )
-
-// TestAttachmentDirectorySynced checks that an upload is answered only after
-// the directory that holds the photo's new name, and its parent, are
-// synced: without it a crash can keep the event that refers to the photo
-// and lose the photo (issue 9.20).
-func TestAttachmentDirectorySynced(t *testing.T) {
-	e := mustServe(t)
-	var mu sync.Mutex
-	var synced []string
-	e.srv.syncDir = func(dir string) error {
-		mu.Lock()
-		synced = append(synced, dir)
-		mu.Unlock()
-		return syncDirectory(dir)
-	}
-	tok := e.token(auth.RoleResident, auth.Scope{Community: "c"}, "r1")
-	var a Attachment
-	e.do(req{method: "POST", path: "/v1/attachments", token: tok, body: pngBytes, header: map[string]string{"Content-Type": "image/png"}}).want(t, 201).decode(t, &a)
-	mu.Lock()
-	defer mu.Unlock()
-	for _, dir := range []string{filepath.Dir(e.srv.attachmentPath(a.SHA256)), e.srv.attach} {
-		if !slices.Contains(synced, dir) {
-			t.Errorf("%s was not synced before the upload was answered (synced: %v)", dir, synced)
-		}
-	}
-}
 
 // jpegWithGPS builds a small real JPEG and adds what a phone adds: an EXIF
 // block with an orientation and a GPS position, an XMP block and a comment.
@@ -228,32 +203,54 @@ func TestAttachmentReadPolicy(t *testing.T) {
 	get(png.SHA256, "meeting-"+mid, c.otherFacilitator).wantProblem(t, 403, "forbidden")
 	served(get(png.SHA256, "meeting-"+mid, c.r2), pngBytes)
 
-	// The author is erased: the reference of their photo with them.
+	// r1 also shows r2's photo in a proposal of their own.
+	p3 := submit(c.r1, "路灯还是不亮", png.SHA256)
+	served(get(png.SHA256, "proposal-"+p3, ""), pngBytes)
+
+	// The author is erased: the reference of their photo with them, and the
+	// photo itself, which nothing else refers to: its file is gone and its
+	// key destroyed, so no backup of the file opens either.
 	stored := get(jpg.SHA256, "proposal-"+p1, "").want(t, 200).body
 	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200)
 	namesItem(get(jpg.SHA256, "proposal-"+p1, ""), 404, "not-found")
 	namesItem(get(jpg.SHA256, "proposal-"+p1, c.auditor), 404, "not-found")
-	// Another item's photo stays.
+	namesItem(get(png.SHA256, "proposal-"+p3, ""), 404, "not-found")
+	get(jpg.SHA256, "", c.auditor).wantProblem(t, 404, "not-found")
+	if _, err := e.srv.photos.Store().Get(context.Background(), jpg.SHA256); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("the erased photo's file is still stored: %v", err)
+	}
+	// A photo another person's item refers to stays.
 	served(get(png.SHA256, "proposal-"+p2, ""), pngBytes)
+	served(get(png.SHA256, "", c.auditor), pngBytes)
 	if len(stored) == 0 {
 		t.Fatal("the photo was empty before the erasure")
 	}
 }
 
-// TestAttachmentsOf finds the references of photos, evidence and a
-// minutes' document, and nothing else.
-func TestAttachmentsOf(t *testing.T) {
-	for _, tc := range []struct {
-		ev   domain.Event
-		want []string
-	}{
-		{domain.ProposalSubmitted{Title: "t", Photos: []string{"a", "b"}}, []string{"a", "b"}},
-		{domain.ActionCompleted{Evidence: []string{"e"}, Note: "n"}, []string{"e"}},
-		{domain.MinutesPublished{Summary: "s", Document: "d"}, []string{"d"}},
-		{domain.MinutesPublished{Summary: "s"}, nil},
-	} {
-		if got := attachmentsOf(tc.ev); !slices.Equal(got, tc.want) {
-			t.Errorf("%T: %v, want %v", tc.ev, got, tc.want)
+// TestUploadRecorded: an upload is recorded in the ledger with the stored
+// file's hash and the original's (issue 10.11), both sealed under the
+// uploader's key.
+func TestUploadRecorded(t *testing.T) {
+	e := mustServe(t)
+	tok := e.token(auth.RoleResident, auth.Scope{Community: "c"}, "r1")
+	original := jpegWithGPS(t)
+	var a Attachment
+	e.do(req{method: "POST", path: "/v1/attachments", token: tok, body: original, header: map[string]string{"Content-Type": "image/jpeg"}}).want(t, 201).decode(t, &a)
+	ctx := context.Background()
+	events, _, err := e.ledger.Load(ctx, domain.AttachmentStreamPrefix+a.UploadID)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("the upload's record: %v, %v", events, err)
+	}
+	up, ok := events[0].(domain.AttachmentUploaded)
+	if !ok || up.SHA256 != a.SHA256 || up.OriginalSHA256 != a.OriginalSHA256 || up.UploaderID != "r1" || up.ContentType != "image/jpeg" || up.Size != a.Size {
+		t.Fatalf("recorded %+v, want %+v", events[0], a)
+	}
+	for ev, err := range e.store.ReadAll(ctx, eventstore.ReadAllOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Stream == domain.AttachmentStreamPrefix+a.UploadID && bytes.Contains(ev.Data, []byte(a.OriginalSHA256)) {
+			t.Errorf("the original's hash is stored in plaintext: %s", ev.Data)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
@@ -45,12 +47,16 @@ func mustServeIn(tb testing.TB, dir string, storeOpts []pebble.Option, opts ...f
 	}
 	// Every test runs with personal data sealed, as serve does.
 	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
-	l := ledger.New(store, ledger.WithSealer(sealer))
+	blobs, err := blob.OpenDir(filepath.Join(dir, "attachments"))
+	if err != nil {
+		tb.Fatalf("open attachments: %v", err)
+	}
+	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
 	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
-	cfg := Config{Store: store, Ledger: l, Runner: runner, DataDir: dir, RatePerSecond: 10000, Burst: 10000}
+	cfg := Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -1,11 +1,15 @@
 package http
 
 import (
-	"os"
+	"context"
+	"errors"
+	"fmt"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // partyRequest names a person or a participating unit.
@@ -45,14 +49,17 @@ func (p principal) staff() bool {
 	return false
 }
 
-// checkPhotos refuses references to attachments that were never uploaded.
-func (s *Server) checkPhotos(field string, photos []string) error {
+// checkPhotos refuses references to attachments that were never uploaded
+// (or were erased).
+func (s *Server) checkPhotos(ctx context.Context, field string, photos []string) error {
 	for _, sum := range photos {
 		if !sha256Pattern.MatchString(sum) {
 			return fieldErr(kindValidation, field, text{"照片应为上传后得到的 SHA-256", "photos are the SHA-256 an upload returned"})
 		}
-		if _, err := os.Stat(s.attachmentPath(sum)); err != nil {
+		if _, err := s.photos.Get(ctx, sum); errors.Is(err, blob.ErrNotFound) || errors.Is(err, privacy.ErrErased) {
 			return fieldErr(kindValidation, field, text{"照片 " + sum + " 尚未上传", "photo " + sum + " was never uploaded"})
+		} else if err != nil {
+			return fmt.Errorf("check %s: %w", field, err)
 		}
 	}
 	return nil
@@ -101,7 +108,7 @@ func submitProposal(s *Server, c echo.Context, p principal, _ ref, r *submitProp
 	if err := requirePlace(p, r.CommunityID, r.GridID); err != nil {
 		return nil, "", err
 	}
-	if err := s.checkPhotos("photos", r.Photos); err != nil {
+	if err := s.checkPhotos(c.Request().Context(), "photos", r.Photos); err != nil {
 		return nil, "", err
 	}
 	if r.MeetingID != "" {

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
@@ -37,9 +37,6 @@ type Config struct {
 	// Runner serves the projections' views; the caller runs it. Without
 	// one, view routes answer 503 and /readyz is not ready.
 	Runner *projections.Runner
-	// DataDir is the data directory; attachments live under
-	// DataDir/attachments.
-	DataDir string
 	// Logger receives one structured line per request and every internal
 	// error; nil discards.
 	Logger *slog.Logger
@@ -93,9 +90,8 @@ type Server struct {
 	authFails    *limiter
 	healthLimits *limiter
 	now          func() time.Time
-	attach       string
-	// syncDir makes a directory's entries durable (fsync); tests watch it.
-	syncDir func(dir string) error
+	// photos keeps the attachments, encrypted (the ledger's store).
+	photos *privacy.Blobs
 
 	// checkpoints is the newest signed checkpoint.
 	checkpoints checkpoints
@@ -124,8 +120,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Ledger == nil {
 		return nil, errors.New("http: Config needs Store and Ledger")
 	}
-	if cfg.DataDir == "" {
-		return nil, errors.New("http: Config needs DataDir")
+	if cfg.Ledger.Photos() == nil {
+		return nil, errors.New("http: Config needs a Ledger with an attachment store (ledger.WithPhotos)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -165,8 +161,7 @@ func New(cfg Config) (*Server, error) {
 		authFails:    newLimiter(authFailRate, authFailBurst),
 		healthLimits: newLimiter(healthRate, healthBurst),
 		now:          cfg.Now,
-		attach:       filepath.Join(cfg.DataDir, "attachments"),
-		syncDir:      syncDirectory,
+		photos:       cfg.Ledger.Photos(),
 		closing:      make(chan struct{}),
 		places:       make(map[string]aggregate),
 	}

@@ -22,7 +22,8 @@ func ErasureKey(subject, id string) string {
 	return privacy.PersonKey(id)
 }
 
-// Erase records cmd's erasure (domain.DataErased) and then destroys its
+// Erase records cmd's erasure (domain.DataErased), erases the photos only
+// the erased person or item referred to (WithPhotos), and then destroys its
 // key, so that every copy of the data, everywhere, reads as erased; the
 // ledger's decoded streams are dropped. Erasing what was erased already
 // appends nothing and destroys the key again (a crash between the two
@@ -45,6 +46,11 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 			at = d.At
 		}
 	}
+	// The photos go first, while the references to them still open; a
+	// crash after them and before the key is finished by the next call.
+	if err := l.erasePhotosOf(ctx, at, ErasureKey(cmd.Subject, cmd.ID)); err != nil {
+		return res, fmt.Errorf("erase %s %s: %w", cmd.Subject, cmd.ID, err)
+	}
 	if err := l.seal.Erase(ctx, at, ErasureKey(cmd.Subject, cmd.ID)); err != nil {
 		return res, fmt.Errorf("erase %s %s: %w", cmd.Subject, cmd.ID, err)
 	}
@@ -54,8 +60,10 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 
 // ApplyErasures destroys, again, the key of every erasure the log records:
 // the ledger is the authority on what was erased, so a key store restored
-// from an older backup cannot bring an erased person back. It returns how
-// many erasures the log holds.
+// from an older backup cannot bring an erased person back. Then it sweeps
+// the attachment store (SweepPhotos, keeping uploads younger than
+// PhotoGrace), so that such a key store cannot bring an erased photo back
+// either. It returns how many erasures the log holds.
 func (l *Ledger) ApplyErasures(ctx context.Context) (int, error) {
 	if l.seal == nil {
 		return 0, nil
@@ -80,5 +88,9 @@ func (l *Ledger) ApplyErasures(ctx context.Context) (int, error) {
 		n++
 	}
 	l.Forget()
+	now := l.now()
+	if _, err := l.SweepPhotos(ctx, now, now.Add(-PhotoGrace)); err != nil {
+		return n, fmt.Errorf("apply erasures: %w", err)
+	}
 	return n, nil
 }

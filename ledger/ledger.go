@@ -105,6 +105,9 @@ type Ledger struct {
 	// seal, when set, seals the personal fields of every event before it
 	// is stored and opens them when a stream is loaded.
 	seal *privacy.Sealer
+	// photos, when set, is the attachment store whose photos an erasure
+	// erases with the references to them.
+	photos *privacy.Blobs
 }
 
 // Option configures a Ledger.

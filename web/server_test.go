@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/demo"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
@@ -35,12 +37,16 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 		tb.Fatalf("open store: %v", err)
 	}
 	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
-	l := ledger.New(store, ledger.WithSealer(sealer))
+	blobs, err := blob.OpenDir(filepath.Join(dir, "attachments"))
+	if err != nil {
+		tb.Fatalf("open attachments: %v", err)
+	}
+	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
 	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
-	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: dir, RatePerSecond: 10000, Burst: 10000})
+	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000})
 	if err != nil {
 		tb.Fatalf("new server: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 const personUsage = `usage: yishi person <erase|export|retention|import-keys> [flags]
@@ -31,7 +32,7 @@ const personUsage = `usage: yishi person <erase|export|retention|import-keys> [f
             restores keys from a key file written by yishi export --with-keys;
             a key never replaces the tombstone of an erased one
 
-Every subcommand takes --data, --store and --keys; the embedded store and the
+Every subcommand takes --data, --store, --keys and --blobs; the embedded store and the
 key store are locked by a running server: use the admin API there.
 AGE is a Go duration or a number of days (1095d) or years (3y).
 `
@@ -56,6 +57,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 	data := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory (env YISHI_DATA)")
 	storeSpec := fs.String("store", getenv("YISHI_STORE"), "store: a data directory or a kurrentdb:// connection string (env YISHI_STORE); default --data")
 	keys := keysFlag(fs, getenv)
+	blobsSpec := blobsFlag(fs, getenv)
 	var person, reason, ground, by, out, in *string
 	var dryRun *bool
 	var at *string
@@ -102,7 +104,16 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer closeSealer(sealer, &err)
-	l := ledger.New(store, ledger.WithSealer(sealer))
+	opts := []ledger.Option{ledger.WithSealer(sealer)}
+	if sub != "export" {
+		// Erasures erase the photos only the erased referred to.
+		blobs, err := openBlobs(ctx, *blobsSpec, spec, *data, getenv)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
+	}
+	l := ledger.New(store, opts...)
 	views := filepath.Join(*data, "projections")
 	if sub == "import-keys" {
 		n, err := readKeyFile(ctx, sealer.Keys(), *in)

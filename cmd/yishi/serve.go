@@ -21,6 +21,7 @@ import (
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/notify"
+	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/web"
 )
@@ -30,9 +31,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr(getenv, "YISHI_ADDR", "127.0.0.1:8080"), "listen address (env YISHI_ADDR)")
-	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory: the embedded store, projection snapshots, attachments (env YISHI_DATA)")
+	dataDir := fs.String("data", envOr(getenv, "YISHI_DATA", "./data"), "data directory: the embedded store, projection snapshots, attachments by default (env YISHI_DATA)")
 	storeSpec := fs.String("store", getenv("YISHI_STORE"), "the event store: a kurrentdb:// connection string or a data directory; default --data (env YISHI_STORE)")
 	keys := keysFlag(fs, getenv)
+	blobsSpec := blobsFlag(fs, getenv)
 	retentionEvery := fs.Duration("retention-every", 24*time.Hour, "how often the retention rules run (docs/privacy.md); 0 never")
 	var rules retentionFlags
 	rules.register(fs)
@@ -93,7 +95,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeSealer(sealer, &err)
-	l := ledger.New(store, ledger.WithSealer(sealer))
+	blobs, err := openBlobs(ctx, *blobsSpec, spec, *dataDir, getenv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "yishi attachments: %s\n", blobs)
+	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
 	// The log is the authority on erasures: a key store restored from an
 	// older backup must not bring an erased person back.
 	if n, err := l.ApplyErasures(ctx); err != nil {
@@ -116,7 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	notifyMetrics := notify.NewMetrics()
-	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, DataDir: *dataDir, Logger: logger, RatePerSecond: *rateLimit,
+	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, Logger: logger, RatePerSecond: *rateLimit,
 		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin,
 		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors()})
 	if err != nil {
