@@ -142,7 +142,7 @@ func likelyDuplicates(p domain.ProposalState, open []projections.BoardItem, n in
 		if p.CompoundID != "" && it.CompoundID == p.CompoundID {
 			score += 0.2
 		}
-		if score >= 0.3 {
+		if score >= 0.2 {
 			out = append(out, scored{it, score})
 		}
 	}

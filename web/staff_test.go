@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // parkingLine is the parking-line story's organisation: 衡苑社区 with one
@@ -177,4 +179,46 @@ func TestStaffPagesWithoutJavaScript(t *testing.T) {
 	f.get(base+"/projector", 200)
 	f.get("/staff", 200)
 	f.get("/staff/actions", 200)
+}
+
+// TestLikelyDuplicatesByPlaceAndText checks the triage page's suggestion:
+// the same place first, then similar titles, never the proposal itself, a
+// merged one or another community's.
+func TestLikelyDuplicatesByPlaceAndText(t *testing.T) {
+	p := domain.ProposalState{ProposalID: "p0", CommunityID: "hy", CompoundID: "west", Title: "西院车位线重新划线", Place: "西院停车场"}
+	open := []projections.BoardItem{
+		{ProposalID: "p0", CommunityID: "hy", Title: "西院车位线重新划线", Place: "西院停车场"},
+		{ProposalID: "p1", CommunityID: "hy", Title: "楼道灯坏了", Place: "3号楼"},
+		{ProposalID: "p2", CommunityID: "hy", Title: "西院车位线看不清", Place: "西院"},
+		{ProposalID: "p3", CommunityID: "hy", Title: "停车太乱", Place: "西院停车场"},
+		{ProposalID: "p4", CommunityID: "other", Title: "西院车位线重新划线", Place: "西院停车场"},
+		{ProposalID: "p5", CommunityID: "hy", Title: "西院车位线重新划线", Place: "西院停车场", MergedInto: "p0"},
+	}
+	var got []string
+	for _, it := range likelyDuplicates(p, open, 3) {
+		got = append(got, it.ProposalID)
+	}
+	if strings.Join(got, ",") != "p3,p2" {
+		t.Errorf("likely duplicates %v, want p3 (same place) then p2 (similar text)", got)
+	}
+}
+
+// TestCommandBodyMapsFormFields checks the form-to-JSON mapping of the one
+// command handler.
+func TestCommandBodyMapsFormFields(t *testing.T) {
+	w := &Web{}
+	form := url.Values{"item_id": {"i1"}, "text": {" 重新划线 "}, "options": {"同意\n\n不同意\n"}, "rule.kind": {"simple_majority"},
+		"rule.quorum_percent": {"50"}, "secret": {""}, "speaker": {"r01|赵居民"}, "electorate": {"r01|赵居民", "r02|钱居民"}}
+	body, err := w.commandBody(nil, []string{"item_id", "text", "options:options", "rule.kind", "rule.quorum_percent:int", "secret:bool",
+		"speaker:voter", "electorate:voters", "missing"}, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(body)
+	want := `{"electorate":[{"name":"赵居民","person_id":"r01"},{"name":"钱居民","person_id":"r02"}],"item_id":"i1",` +
+		`"options":[{"id":"o1","label":"同意"},{"id":"o2","label":"不同意"}],"rule":{"kind":"simple_majority","quorum_percent":50},` +
+		`"speaker":{"name":"赵居民","person_id":"r01"},"text":"重新划线"}`
+	if string(b) != want {
+		t.Errorf("body\n%s\nwant\n%s", b, want)
+	}
 }
