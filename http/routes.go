@@ -147,6 +147,18 @@ var api = []route{
 	{"GET", "/v1/persons/:person/export", h((*Server).getPersonExport), rolesAdmin},
 	{"GET", "/v1/me/export", h((*Server).getOwnExport), rolesReaders},
 
+	// Notifications (docs/notifications.md): the caller's own, and anyone's for auditors.
+	{"GET", "/v1/me/notifications", h((*Server).getOwnInbox), rolesReaders},
+	{"POST", "/v1/me/notifications/seen", h((*Server).postInboxSeen), rolesWriters},
+	{"GET", "/v1/me/notification-settings", h((*Server).getNotificationSettings), rolesReaders},
+	{"PUT", "/v1/me/notification-settings", h((*Server).putNotificationSettings), rolesWriters},
+	{"PUT", "/v1/me/follows/:item", h((*Server).putFollow), rolesWriters},
+	{"DELETE", "/v1/me/follows/:item", h((*Server).deleteFollow), rolesWriters},
+	{"POST", "/v1/me/push-subscriptions", h((*Server).postPushSubscription), rolesWriters},
+	{"DELETE", "/v1/me/push-subscriptions/:device", h((*Server).deletePushSubscription), rolesWriters},
+	{"GET", "/v1/persons/:person/notifications", h((*Server).getPersonInbox), rolesAuditors},
+	{"GET", "/v1/notifications/:id", h((*Server).getNotificationDeliveries), rolesAuditors},
+
 	// The raw log.
 	{"GET", "/v1/events/live", h((*Server).getEventFeed), rolesAuditors},
 
