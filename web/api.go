@@ -68,6 +68,9 @@ func (w *Web) call(c echo.Context, r apiRequest, out any) error {
 	if err != nil {
 		return fmt.Errorf("web: build %s %s: %w", r.method, r.path, err)
 	}
+	if req.Body == nil {
+		req.Body = nethttp.NoBody // as a server's request always has one
+	}
 	req.RemoteAddr = c.Request().RemoteAddr
 	req.Header.Set("Accept-Language", w.lang(c).Tag())
 	req.Header.Set(echo.HeaderXRequestID, c.Response().Header().Get(echo.HeaderXRequestID))

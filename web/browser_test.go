@@ -136,11 +136,13 @@ func (b *browser) visit(path string) {
 // text returns the text of the first element sel matches.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
+		here, _ := chromedp.Run(b.ctx, chromedp.Location())
+		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body.innerText"))
+		b.t.Fatalf("text of %s: %v\non %s:\n%s", sel, err, here, body)
 	}
 	return s
 }

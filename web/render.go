@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/i18n"
 )
 
@@ -55,10 +56,14 @@ func parseViews(a *assets) (*views, error) {
 //	t "key" args…      the catalogue's message, formatted
 //	asset "app.css"    a static file's fingerprinted path
 //	navItem . "board" "/board"   an entry of the main navigation
+//	optionLabel .Options "yes"   the label of a motion's option
+//	stepKey "action.verified.v1" the catalogue key naming a story's step
 func funcs(l i18n.Lang, a *assets) template.FuncMap {
 	return template.FuncMap{
-		"t":     l.T,
-		"asset": a.url,
+		"t":           l.T,
+		"asset":       a.url,
+		"optionLabel": optionLabel,
+		"stepKey":     stepKey,
 		"navItem": func(p Page, key, href string) navItem {
 			return navItem{Key: key, Href: href, Current: p.Nav == key}
 		},
@@ -147,4 +152,28 @@ func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 	}
 	c.Response().Header().Set("Content-Language", l.Tag())
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// optionLabel returns the label of option id among options (the id itself
+// when it is not one of them).
+func optionLabel(options []domain.Option, id string) string {
+	for _, o := range options {
+		if o.ID == id {
+			return o.Label
+		}
+	}
+	return id
+}
+
+// stepKey returns the catalogue key that names a story step of event type
+// typ ("action.verified.v1" → "step.action.verified"), or the generic
+// "step.other" for a type the catalogue does not name.
+func stepKey(typ string) string {
+	if i := strings.LastIndex(typ, ".v"); i > 0 {
+		typ = typ[:i]
+	}
+	if k := "step." + typ; i18n.Has(k) {
+		return k
+	}
+	return "step.other"
 }

@@ -56,4 +56,15 @@ var routes = []route{
 	{"POST", "/staff/actions", staffPage(doCommand("assign"))},
 	{"GET", "/staff/actions/:id", staffPage((*Web).action)},
 	{"POST", "/staff/actions/:id/:cmd", staffPage(doCommand(""))},
+
+	// Residents taking part (propose.go, takepart.go, mine.go).
+	{"GET", "/propose", p((*Web).proposePage)},
+	{"POST", "/propose", p((*Web).propose)},
+	{"GET", "/proposals/:id/support", p((*Web).supportPage)},
+	{"POST", "/proposals/:id/support", p((*Web).support)},
+	{"GET", "/meetings/:id/vote", p((*Web).votePage)},
+	{"POST", "/meetings/:id/vote", p((*Web).vote)},
+	{"GET", "/actions/:id/verify", p((*Web).verifyPage)},
+	{"POST", "/actions/:id/verify", p((*Web).verify)},
+	{"GET", "/mine", p((*Web).mine)},
 }

@@ -1,9 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -46,7 +52,8 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
-	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000})
+	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		tb.Fatalf("new server: %v", err)
 	}
@@ -114,4 +121,69 @@ func (s *server) mustToken(tb testing.TB, req auth.IssueRequest) (auth.Token, st
 		tb.Fatalf("token registry: %v", err)
 	}
 	return tok, secret
+}
+
+// write sends a JSON write to the API as token's holder and returns its
+// result, failing the test unless the API accepts it.
+func (s *server) write(tb testing.TB, token, path string, body any) yhttp.WriteResult {
+	tb.Helper()
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest("POST", s.url+path, bytes.NewReader(raw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.StatusCode >= 300 {
+		tb.Fatalf("POST %s: %d %s", path, res.StatusCode, b)
+	}
+	var w yhttp.WriteResult
+	if err := json.Unmarshal(b, &w); err != nil {
+		tb.Fatalf("POST %s: %v", path, err)
+	}
+	return w
+}
+
+// read GETs an API path as token's holder (anonymous when empty) into out.
+func (s *server) read(tb testing.TB, token, path string, out any) {
+	tb.Helper()
+	req, err := http.NewRequest("GET", s.url+path, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		tb.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		tb.Fatalf("GET %s: %v", path, err)
+	}
 }

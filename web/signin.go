@@ -80,7 +80,7 @@ func (w *Web) signIn(c echo.Context) error {
 	}
 	c.SetCookie(&nethttp.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(sessionMaxAge.Seconds()),
 		HttpOnly: true, Secure: secure(c), SameSite: nethttp.SameSiteLaxMode})
-	return c.Redirect(nethttp.StatusSeeOther, "/?done=signedin")
+	return c.Redirect(nethttp.StatusSeeOther, "/mine?done=signedin")
 }
 
 // signOut revokes the session (DELETE /v1/me/token) and drops the cookie.

@@ -76,7 +76,7 @@ func TestSignInLinkGivesASessionCookieOnce(t *testing.T) {
 	}
 
 	res, body := post(t, c, s.url+"/signin", page, url.Values{"code": {code}})
-	if res.StatusCode != 200 || res.Request.URL.Path != "/" {
+	if res.StatusCode != 200 || res.Request.URL.Path != "/mine" {
 		t.Fatalf("sign-in: %d at %s", res.StatusCode, res.Request.URL)
 	}
 	var session *http.Cookie
@@ -126,7 +126,7 @@ func TestStaffIssueSignInLinksWithAQRCode(t *testing.T) {
 	}
 	_, page := fetch(t, c, s.url+"/signin", "Accept-Language", "en")
 	res, _ = post(t, c, s.url+"/signin", page, url.Values{"token": {worker}})
-	if res.Request.URL.Path != "/" {
+	if res.Request.URL.Path != "/mine" {
 		t.Fatalf("staff sign-in ends at %s", res.Request.URL)
 	}
 	_, page = fetch(t, c, s.url+"/staff/signin-codes", "Accept-Language", "en")
