@@ -19,6 +19,7 @@ import (
 	"github.com/yishi-civic/yishi/demo"
 	"github.com/yishi-civic/yishi/domain"
 	yhttp "github.com/yishi-civic/yishi/http"
+	"github.com/yishi-civic/yishi/i18n"
 )
 
 // TestBrowserResidentTakesPart is the residents' door in a real browser:
@@ -161,7 +162,7 @@ func TestBrowserResidentTakesPart(t *testing.T) {
 	if st := foldProposal(t, p).Status; st != domain.StatusReopened {
 		t.Fatalf("after an unsatisfied verdict the proposal is %q, want reopened", st)
 	}
-	if got := b.text("#p-" + pid + " .badge"); got != "已重新打开" {
+	if got := b.text("#p-" + pid + " .badge"); got != i18n.ZH.T("status.reopened") {
 		t.Errorf("my items shows the proposal as %q", got)
 	}
 	b.check("mine-reopened-zh")
