@@ -3,11 +3,13 @@ package web
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	nethttp "net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/projections"
@@ -45,6 +47,12 @@ func (w *Web) meetingEvents(c echo.Context, s *Session) error {
 	}()
 	defer func() { _ = pr.Close() }()
 
+	// A stream outlives the server's write timeout: clear it, and bound
+	// each write instead, as the API does for its own streams.
+	rc := nethttp.NewResponseController(c.Response())
+	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil && !errors.Is(err, nethttp.ErrNotSupported) {
+		return fmt.Errorf("web: live stream deadlines: %w", err)
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -67,6 +75,7 @@ func (w *Web) meetingEvents(c echo.Context, s *Session) error {
 		if out == "" {
 			continue
 		}
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteLimit))
 		if _, err := io.WriteString(c.Response(), out); err != nil {
 			return nil
 		}
@@ -74,6 +83,10 @@ func (w *Web) meetingEvents(c echo.Context, s *Session) error {
 	}
 	return nil
 }
+
+// streamWriteLimit bounds each write of a change stream: a client that
+// reads nothing for that long loses it (its EventSource reconnects).
+const streamWriteLimit = 30 * time.Second
 
 // streamWriter is the response writer of the in-process live stream: what
 // the API writes goes into a pipe that meetingEvents reads line by line.

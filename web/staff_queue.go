@@ -92,7 +92,9 @@ func validNotice(n string) bool {
 
 // proposalData is a proposal's triage page.
 type proposalData struct {
-	P          domain.ProposalState
+	P domain.ProposalState
+	// Meetings are the meetings it is on the agenda of.
+	Meetings   []string
 	Duplicates []projections.BoardItem
 	Convenes   bool
 	Form       staffForm
@@ -115,6 +117,11 @@ func (w *Web) proposal(c echo.Context, s *Session) error {
 		return err
 	}
 	d := proposalData{P: p, Duplicates: likelyDuplicates(p, open, 3), Convenes: convenes(s), Form: newStaffForm(c)}
+	for _, it := range open {
+		if it.ProposalID == p.ProposalID {
+			d.Meetings = it.Meetings
+		}
+	}
 	page := w.staffPageOf(c, "staff.proposal.title", "staff", d)
 	page.Title = p.Title
 	return w.render(c, nethttp.StatusOK, "staff_proposal", page)
