@@ -51,8 +51,8 @@ const realPatience = 2 * time.Minute
 
 // TestRealServerRestarts runs, one after another, the shell commands in
 // YISHI_KURRENTDB_RESTART (separated by ";"), each of which restarts a node
-// (for a cluster, one command per node, so that the leader is restarted too
-// and another is elected). After each, an append with the exact expected
+// and returns once it has (docker restart does; for a cluster, one command
+// per node, so that the leader is restarted too and another is elected). After each, an append with the exact expected
 // revision must succeed once the node or the new leader serves, exactly
 // once, and the subscription that was running must deliver it.
 func TestRealServerRestarts(t *testing.T) {
@@ -79,11 +79,18 @@ func TestRealServerRestarts(t *testing.T) {
 		got, _ := sub.events(1)
 		sameIDs(t, "after restart "+cmd, got, want[len(want)-1:])
 	}
-	read, err := storetest.Collect(s.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{}))
-	if err != nil {
-		t.Fatalf("read back: %v", err)
+	deadline := time.Now().Add(realPatience)
+	for {
+		read, err := storetest.Collect(s.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{}))
+		if err == nil {
+			sameIDs(t, "the stream after every restart", read, want)
+			return
+		}
+		if !errors.Is(err, eventstore.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("read back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	sameIDs(t, "the stream after every restart", read, want)
 }
 
 // TestRealServerIdleSubscription keeps a subscription idle for longer than
