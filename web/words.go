@@ -112,7 +112,7 @@ func (w words) tallyChart(id string, t *tally, verdict string) (h template.HTML,
 	b := chart.Bars{ID: id, Title: l.T("chart.votes.title"), Label: l.T("chart.votes.option"), Value: l.T("chart.votes.votes"), Empty: l.T("chart.empty"), Sep: l.T("chart.sep")}
 	var desc []string
 	for _, o := range t.Options {
-		text := l.T("chart.votes.n", o.Votes)
+		text := w.votes(o.Votes)
 		bar := chart.Bar{Label: o.Label, Value: float64(o.Votes), Text: text}
 		if t.Adopted && o.OptionID == t.WinningOptionID {
 			bar.Highlight, bar.Note = true, l.T("chart.votes.adopted")
@@ -121,7 +121,7 @@ func (w words) tallyChart(id string, t *tally, verdict string) (h template.HTML,
 		desc = append(desc, o.Label+" "+text)
 	}
 	if t.Abstentions > 0 {
-		text := l.T("chart.votes.n", t.Abstentions)
+		text := w.votes(t.Abstentions)
 		b.Bars = append(b.Bars, chart.Bar{Label: l.T("chart.votes.abstain"), Value: float64(t.Abstentions), Text: text})
 		desc = append(desc, l.T("chart.votes.abstain")+" "+text)
 	}
@@ -129,6 +129,14 @@ func (w words) tallyChart(id string, t *tally, verdict string) (h template.HTML,
 	b.Desc = brief + ". " + verdict
 	h, err = b.HTML()
 	return h, brief, err
+}
+
+// votes writes a number of votes: 1 vote, 8 votes.
+func (w words) votes(n int) string {
+	if n == 1 {
+		return w.l.T("chart.votes.one", n)
+	}
+	return w.l.T("chart.votes.n", n)
 }
 
 // thresholdPercent is the share a threshold of the public answer
