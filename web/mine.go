@@ -23,7 +23,7 @@ type mineData struct {
 	// Verify are the completed actions of the visitor's proposals, waiting
 	// for their verdict.
 	Verify []verifyItem
-	// Items are the proposals the visitor reported or supported.
+	// Items are the proposals the visitor reported, supported or follows.
 	Items []myItem
 	// FirstVisit is set on the first look (nothing is marked changed).
 	FirstVisit bool
@@ -44,8 +44,10 @@ type verifyItem struct {
 // myItem is one of the visitor's proposals.
 type myItem struct {
 	ID, Title, Status string
-	Mine              bool // reported by the visitor (else supported)
-	Supporters        int
+	// Mine is set when the visitor reported it, Supported when they
+	// support it (else they follow it).
+	Mine, Supported bool
+	Supporters      int
 	// Changed lists the steps recorded since the last visit.
 	Changed []projections.Entry
 	Last    time.Time
@@ -85,6 +87,9 @@ func (w *Web) mine(c echo.Context) error {
 		}
 	}
 	for _, id := range mp.Proposals {
+		if !mp.reported[id] && !mp.supported[id] && !mp.followed[id] {
+			continue // followed once, no longer
+		}
 		p, err := w.readProposal(c, id)
 		if err != nil {
 			return err
@@ -97,7 +102,7 @@ func (w *Web) mine(c echo.Context) error {
 			return err
 		}
 		head = max(head, story.Position)
-		it := myItem{ID: id, Title: p.Title, Status: p.Status, Mine: mp.reported[id], Supporters: len(p.Supporters)}
+		it := myItem{ID: id, Title: p.Title, Status: p.Status, Mine: mp.reported[id], Supported: mp.supported[id], Supporters: len(p.Supporters)}
 		var actions []string
 		for _, e := range story.Entries {
 			if !d.FirstVisit && e.Position > seen {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/ledger"
@@ -12,11 +14,13 @@ import (
 // masked (other people's ids hidden, theirs too), so whether they support
 // a proposal or may vote is read here, never guessed from a masked record.
 type myPart struct {
-	// Proposals are the proposals they reported or supported, in the order
-	// they first took part.
+	// Proposals are the proposals they reported, supported or followed,
+	// in the order they first took part.
 	Proposals []string
 	reported  map[string]bool
 	supported map[string]bool
+	// followed are the proposals they follow (domain.FollowItem).
+	followed map[string]bool
 	// Meetings are the meetings that name them.
 	Meetings []string
 	// electorate[meeting][motion] is set when they may vote on it;
@@ -28,7 +32,7 @@ type myPart struct {
 
 // myPart reads the visitor's own data.
 func (w *Web) myPart(c echo.Context) (myPart, error) {
-	mp := myPart{reported: map[string]bool{}, supported: map[string]bool{},
+	mp := myPart{reported: map[string]bool{}, supported: map[string]bool{}, followed: map[string]bool{},
 		electorate: map[string]map[string]bool{}, ballot: map[string]map[string]*string{}}
 	var exp ledger.PersonExport
 	if err := w.get(c, "/v1/me/export", nil, &exp); err != nil {
@@ -64,6 +68,15 @@ func (w *Web) myPart(c echo.Context) (myPart, error) {
 			if e.PersonID == me {
 				mp.supported[e.ProposalID] = true
 				addProposal(e.ProposalID)
+			}
+		case domain.ItemFollowed:
+			if id, ok := strings.CutPrefix(e.Item, "proposal-"); ok && e.PersonID == me {
+				mp.followed[id] = true
+				addProposal(id)
+			}
+		case domain.ItemUnfollowed:
+			if id, ok := strings.CutPrefix(e.Item, "proposal-"); ok && e.PersonID == me {
+				mp.followed[id] = false
 			}
 		case domain.VotingOpened:
 			for _, v := range e.Electorate {

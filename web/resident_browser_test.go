@@ -105,6 +105,11 @@ func TestBrowserResidentTakesPart(t *testing.T) {
 	if b.text("#supported") == "" {
 		t.Fatal("no confirmation of the support")
 	}
+	b.submit("#follow-submit")
+	if b.text("#followed") == "" {
+		t.Fatal("no confirmation of following")
+	}
+	b.check("followed-zh")
 
 	// A vote: the facilitator convenes, invites 张明 and opens voting.
 	m := s.write(t, facilitator, "/v1/meetings", map[string]any{"community_id": demo.Hengyuan, "grid_id": "hy-grid-2",

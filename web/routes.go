@@ -62,6 +62,7 @@ var routes = []route{
 	{"POST", "/propose", p((*Web).propose)},
 	{"GET", "/proposals/:id/support", p((*Web).supportPage)},
 	{"POST", "/proposals/:id/support", p((*Web).support)},
+	{"POST", "/proposals/:id/follow", p((*Web).follow)},
 	{"GET", "/meetings/:id/vote", p((*Web).votePage)},
 	{"POST", "/meetings/:id/vote", p((*Web).vote)},
 	{"GET", "/actions/:id/verify", p((*Web).verifyPage)},

@@ -29,11 +29,11 @@ func pathUUID(c echo.Context) (string, error) {
 // supportData is the support page's data.
 type supportData struct {
 	P domain.ProposalState
-	// Supported is set when the visitor supports it already; Own when it
-	// is theirs.
-	Supported, Own bool
-	Form           form
-	Key            string
+	// Supported is set when the visitor supports it already, Own when it
+	// is theirs, Followed when they follow it.
+	Supported, Own, Followed bool
+	Form                     form
+	Key                      string
 }
 
 // supportPage shows a proposal with the button to support it (附议): the
@@ -57,7 +57,7 @@ func (w *Web) showSupport(c echo.Context, status int, f form) error {
 		if err != nil {
 			return err
 		}
-		d.Supported, d.Own = mp.supported[id], mp.reported[id]
+		d.Supported, d.Own, d.Followed = mp.supported[id], mp.reported[id], mp.followed[id]
 	}
 	return w.render(c, status, "support", Page{Title: w.lang(c).T("support.title"), Data: d})
 }
@@ -81,6 +81,33 @@ func (w *Web) support(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/proposals/%s/support?done=supported&wait_for=%d", id, res.HeadPosition))
+}
+
+// follow follows or unfollows the proposal (PUT or DELETE
+// /v1/me/follows/proposal-{id}): its news then shows in "my items" and
+// reaches the visitor as notifications do.
+func (w *Web) follow(c echo.Context) error {
+	if sessionOf(c) == nil {
+		return signInFirst(c)
+	}
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	f := newForm(c)
+	method, done := http.MethodPut, "followed"
+	if f.Value("follow") == "no" {
+		method, done = http.MethodDelete, "unfollowed"
+	}
+	var res yhttp.WriteResult
+	err = w.call(c, apiRequest{method: method, path: "/v1/me/follows/proposal-" + id, idempotencyKey: f.Value("key")}, &res)
+	if f.refused(err) {
+		return w.showSupport(c, http.StatusConflict, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/proposals/%s/support?done=%s", id, done))
 }
 
 // voteData is the vote page's data.
