@@ -1,7 +1,5 @@
 package domain
 
-import "fmt"
-
 // FollowUps returns the commands the application layer must run next, on
 // other streams, after events were appended to stream: in the events'
 // order, and the same for the same input. Each follow-up is idempotent
@@ -39,15 +37,8 @@ func followUp(e Event) Command {
 		}
 	case VotingClosed:
 		if e.ProposalID != "" {
-			verdict, _ := Verdict(false)
-			outcome := fmt.Sprintf("%s: %s（%s）", e.Text, verdict, e.Tally.Summary())
-			for _, o := range e.Tally.Options {
-				if e.Tally.Adopted && o.OptionID == e.Tally.WinningOptionID {
-					outcome = fmt.Sprintf("%s: %s", e.Text, o.Label)
-				}
-			}
 			return RecordDecision{ProposalID: e.ProposalID, MeetingID: e.MeetingID, MotionID: e.MotionID, How: DecidedByVote,
-				Adopted: e.Tally.Adopted, OptionID: e.Tally.WinningOptionID, Outcome: outcome}
+				Adopted: e.Tally.Adopted, OptionID: e.Tally.WinningOptionID, Outcome: VoteOutcome(e.Text, e.Tally)}
 		}
 	case ConsensusReached:
 		if e.ProposalID != "" {

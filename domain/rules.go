@@ -274,10 +274,22 @@ func Verdict(adopted bool) (zh, en string) {
 }
 
 // Summary says the tally in a resident's words: each option's votes and
-// the abstentions, or that too few took part.
+// the abstentions, or that too few took part. Under the owners' rules
+// (art. 278) it gives only the shares of the exclusive area and of the
+// owners that took part, in whole percents rounded down, and that no
+// option met the thresholds: an option's head count or area, beside what
+// neighbours know of each other's flats, would name a dissenter (the read
+// policy publishes the same shares, policy.Shares).
 func (t Tally) Summary() string {
 	if t.Result == ResultNoQuorum {
 		return "参与人数未达到要求"
+	}
+	if ownersRule(t.Rule.Kind) {
+		s := fmt.Sprintf("参与业主占专有面积 %d%%、占业主人数 %d%%", percentDown(t.ParticipatingAreaDM2, t.TotalAreaDM2), percentDown(int64(t.ParticipatingHeads), int64(t.TotalHeads)))
+		if !t.Adopted {
+			s += "，没有选项同时达到面积和人数的法定比例"
+		}
+		return s
 	}
 	parts := make([]string, 0, len(t.Options)+1)
 	for _, o := range t.Options {
@@ -285,6 +297,27 @@ func (t Tally) Summary() string {
 	}
 	parts = append(parts, fmt.Sprintf("弃权 %d", t.Abstentions))
 	return strings.Join(parts, "，")
+}
+
+// percentDown is 100·part/whole rounded down, 0 for an empty whole.
+func percentDown(part, whole int64) int64 {
+	if whole <= 0 {
+		return 0
+	}
+	return 100 * part / whole
+}
+
+// VoteOutcome says in words what a closed vote on motion text decided, as
+// proposal.decided.v1 records it: the adopted option's label, or that it
+// did not carry, with the tally's Summary.
+func VoteOutcome(text string, t Tally) string {
+	for _, o := range t.Options {
+		if t.Adopted && o.OptionID == t.WinningOptionID {
+			return fmt.Sprintf("%s: %s", text, o.Label)
+		}
+	}
+	verdict, _ := Verdict(false)
+	return fmt.Sprintf("%s: %s（%s）", text, verdict, t.Summary())
 }
 
 // ownersPass reports whether an option meets an art. 278 threshold.

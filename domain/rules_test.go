@@ -401,3 +401,40 @@ func TestTallyYesNoVotedDownIsRejected(t *testing.T) {
 		t.Fatalf("two plans: %+v", got)
 	}
 }
+
+// TestOwnersOutcomeCountsNobody: the outcome proposal.decided.v1 records
+// for an owners' vote (art. 278) gives the shares that took part, never an
+// option's owners, area or votes, nor the abstentions: the public reads it.
+// Other rules still count each option.
+func TestOwnersOutcomeCountsNobody(t *testing.T) {
+	five := electorateOf("a", "b", "c", "d", "e")
+	for _, c := range []struct {
+		name    string
+		kind    string
+		ballots []Ballot
+		want    string
+	}{
+		{"rejected", RuleOwnersOrdinary, ballots("a=no", "b=no", "c=no", "e=yes"), "使用维修资金: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"},
+		{"not adopted, with abstentions", RuleOwnersOrdinary, ballots("a=", "b=", "c=yes", "e=yes"), "使用维修资金: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"},
+		{"major, 3 of 4 heads", RuleOwnersMajor, ballots("a=yes", "b=yes", "c=yes", "e=no"), "使用维修资金: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"},
+		{"too few", RuleOwnersOrdinary, ballots("e=yes", "a=yes"), "使用维修资金: 未通过（参与人数未达到要求）"},
+		{"adopted", RuleOwnersOrdinary, ballots("a=yes", "b=yes", "c=yes", "e=no"), "使用维修资金: 同意"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tally := ComputeTally(Rule{Kind: c.kind}, yesNo, five, ownersRegister, c.ballots, nil)
+			got := VoteOutcome("使用维修资金", tally)
+			if got != c.want {
+				t.Fatalf("outcome %q, want %q", got, c.want)
+			}
+			for _, o := range tally.Options {
+				if strings.Contains(got, fmt.Sprintf("%s %d", o.Label, o.Votes)) || strings.Contains(got, "弃权") {
+					t.Fatalf("outcome %q counts an option", got)
+				}
+			}
+		})
+	}
+	simple := ComputeTally(Rule{Kind: RuleSimpleMajority}, yesNo, five, nil, ballots("a=no", "b=no", "c=yes", "d="), nil)
+	if got := VoteOutcome("换灯", simple); !strings.Contains(got, "弃权 1") {
+		t.Fatalf("a simple majority's outcome %q does not count", got)
+	}
+}

@@ -108,7 +108,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 5 }
+func (t *Timeline) Version() int { return 6 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -135,6 +135,18 @@ func (t *Timeline) add(id string, en Entry) {
 	if s, ok := t.st.Stories[id]; ok {
 		t.st.Stories[id] = append(s, en)
 	}
+}
+
+// closedVote returns the entry of the closed vote on motionID of meetingID
+// in proposal id's story, nil when there is none.
+func (t *Timeline) closedVote(id, meetingID, motionID string) *Entry {
+	story := t.st.Stories[id]
+	for i := len(story) - 1; i >= 0; i-- {
+		if en := &story[i]; en.Tally != nil && en.MeetingID == meetingID && en.MotionID == motionID {
+			return en
+		}
+	}
+	return nil
 }
 
 // toMeeting appends en to the story of every proposal on the meeting's
@@ -190,6 +202,13 @@ func (t *Timeline) Apply(e Event) error {
 	case domain.ProposalDecided:
 		en := entry(e, d.At)
 		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Outcome
+		if vote := t.closedVote(d.ProposalID, d.MeetingID, d.MotionID); d.How == domain.DecidedByVote && vote != nil &&
+			(vote.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.Tally.Rule.Kind == domain.RuleOwnersMajor) {
+			// An owners' vote (art. 278) is said again from its tally:
+			// decisions recorded before such votes were summarised by
+			// their shares counted each option's owners in the words.
+			en.Summary = domain.VoteOutcome(vote.Summary, *vote.Tally)
+		}
 		t.add(d.ProposalID, en)
 	case domain.ProposalActionLinked, domain.ProposalActionSettled:
 		// The action's own events tell this part of the story.

@@ -438,3 +438,24 @@ func TestStatsCountsAProposalSolvedOnce(t *testing.T) {
 	assert.Equal(t, 1, aug.Solved)
 	assert.Equal(t, 1, aug.Closed)
 }
+
+// TestOwnersDecisionInTheTimelineCountsNobody: a proposal.decided.v1 of an
+// owners' vote recorded before such outcomes were summarised by shares
+// says each option's owners ("同意 1，反对 2，弃权 0"); the timeline tells
+// it again from the vote's tally, by shares only.
+func TestOwnersDecisionInTheTimelineCountsNobody(t *testing.T) {
+	evs := story()
+	tally := domain.Tally{Rule: domain.Rule{Kind: domain.RuleOwnersOrdinary},
+		Options: []domain.OptionTally{{OptionID: "yes", Label: "同意", Votes: 1, Heads: 1, AreaDM2: 9000}, {OptionID: "no", Label: "反对", Votes: 2, Heads: 2, AreaDM2: 15956}},
+		Ballots: 3, Electorate: 3, Attending: 3, QuorumMet: true, TotalAreaDM2: 24956, ParticipatingAreaDM2: 24956, TotalHeads: 3, ParticipatingHeads: 3,
+		Result: domain.ResultRejected}
+	evs = append(evs,
+		domain.VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Tally: tally, At: at(5)},
+		domain.ProposalDecided{ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", How: domain.DecidedByVote, Outcome: "清理夹道: 未通过（同意 1，反对 2，弃权 0）", At: at(5)})
+	v := foldAll(t, encode(t, evs))
+	s, ok := v.Timeline.Of("shed", "", 0)
+	require.True(t, ok)
+	last := s.Entries[len(s.Entries)-1]
+	require.Equal(t, "proposal.decided.v1", last.Type)
+	assert.Equal(t, "清理夹道: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）", last.Summary)
+}
