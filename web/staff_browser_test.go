@@ -116,32 +116,6 @@ func (b *browser) set(sel, value string) {
 	b.do("set "+sel, chromedp.SetValue(chromedp.CSS(sel), value))
 }
 
-// resident opens a resident's page and acts on it; while the residents'
-// pages are not there yet (a 404), it calls the API from the same browser
-// context instead. It reports whether the page is there.
-func (b *browser) resident(path string, act func(), method, api, body, secret string) bool {
-	b.t.Helper()
-	b.visit(path)
-	if !strings.Contains(b.text("h1"), "未找到") {
-		if act != nil {
-			act()
-		}
-		return true
-	}
-	b.t.Logf("no resident page %s yet: calling the API from the resident's browser", path)
-	if api != "" {
-		if body == "" {
-			body = "{}"
-		}
-		st := eval[float64](b, fmt.Sprintf(`fetch(%q, {method: %q, headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"}, body: %q}).then(r => r.status)`,
-			api, method, secret, body))
-		if st >= 300 {
-			b.t.Fatalf("%s %s: %v", method, api, st)
-		}
-	}
-	return false
-}
-
 // mustPhoto writes a small PNG, a photo taken on the site.
 func mustPhoto(t *testing.T, shade uint8) string {
 	t.Helper()
@@ -194,8 +168,8 @@ func TestBrowserParkingLine(t *testing.T) {
 	// Two neighbours support it from their phones.
 	for _, i := range []int{1, 2} {
 		r := root.signedIn(story.residents[i], 390, 844)
-		r.resident("/proposals/"+proposal+"/support", func() { r.submit("#support-submit") },
-			"POST", "/v1/proposals/"+proposal+"/support", "", story.residents[i])
+		r.visit("/proposals/" + proposal + "/support")
+		r.submit("#support-submit")
 	}
 
 	// Triage: accept.
@@ -266,22 +240,13 @@ func TestBrowserParkingLine(t *testing.T) {
 	var shown []time.Duration
 	for i := range 3 {
 		r := root.signedIn(story.residents[i], 390, 844)
-		if !r.resident("/meetings/"+meeting+"/vote", nil, "", "", "", "") {
-			r.visit("/?lang=zh-CN")
-		}
+		r.visit("/meetings/" + meeting + "/vote")
 		want := fmt.Sprintf("已投 %d / 15 票", i+1)
 		eval[bool](pj, fmt.Sprintf(`window.__seen = 0; new MutationObserver((_, o) => {
 			if (document.getElementById("pj-live").textContent.includes(%q)) { window.__seen = Date.now(); o.disconnect(); }
 		}).observe(document.body, {subtree: true, childList: true, characterData: true}); true`, want))
-		var t0 float64
-		if eval[bool](r, `!!document.querySelector(".vote-submit")`) {
-			r.do("choose", chromedp.Click(chromedp.CSS(`input[name="option_id"][value="o1"]`)))
-			t0 = eval[float64](r, `window.__t0 = Date.now(); document.querySelector(".vote-submit").click(); window.__t0`)
-		} else {
-			t0 = eval[float64](r, fmt.Sprintf(`window.__t0 = Date.now(); fetch("/v1/meetings/%s/motions/"+%q+"/votes", {method: "POST",
-				headers: {"Authorization": "Bearer %s", "Content-Type": "application/json"}, body: JSON.stringify({option_id: "o1"})}); window.__t0`,
-				meeting, eval[string](f, `document.querySelector('input[name="motion"]').value`), story.residents[i]))
-		}
+		r.do("choose", chromedp.Click(chromedp.CSS(`input[name="option_id"][value="o1"]`)))
+		t0 := eval[float64](r, `window.__t0 = Date.now(); document.querySelector(".vote-submit").click(); window.__t0`)
 		pj.waitText("#pj-live", want)
 		seen := eval[float64](pj, "window.__seen || Date.now()")
 		shown = append(shown, time.Duration(seen-t0)*time.Millisecond)
@@ -330,10 +295,9 @@ func TestBrowserParkingLine(t *testing.T) {
 
 	// The resident who reported it verifies the outcome; the loop closes.
 	r := root.signedIn(story.residents[0], 390, 844)
-	r.resident("/actions/"+action+"/verify", func() {
-		r.do("satisfied", chromedp.Click(chromedp.CSS(`input[name="satisfied"][value="yes"]`)))
-		r.submit("#verify-submit")
-	}, "POST", "/v1/actions/"+action+"/verify", `{"satisfied": true}`, story.residents[0])
+	r.visit("/actions/" + action + "/verify")
+	r.do("satisfied", chromedp.Click(chromedp.CSS(`input[name="satisfied"][value="yes"]`)))
+	r.submit("#verify-submit")
 	f.visit("/staff/proposals/" + proposal)
 	f.tap(`form[action$="/close"] button`)
 	f.visit("/staff/proposals/" + proposal)
