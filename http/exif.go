@@ -11,8 +11,11 @@ import (
 // compressed image data is copied byte for byte, so nothing is lost in
 // quality, and only metadata segments (JPEG) or chunks (PNG) are dropped.
 // A JPEG's orientation is the one EXIF tag kept (in a minimal EXIF block of
-// its own), so that a photo taken upright is still shown upright. WebP and
-// GIF are stored as sent (see docs/hardening.md).
+// its own), so that a photo taken upright is still shown upright. WebP
+// loses its EXIF and XMP chunks (an orientation kept likewise) and GIF its
+// comments and application blocks (XMP lives in one), the looping block
+// excepted. No Go library strips these formats without re-encoding (and
+// re-encoding a lossy WebP loses quality): the walkers below only cut.
 
 // errBadImage says the bytes are not a well-formed image of their type.
 var errBadImage = errors.New("malformed image")
@@ -24,6 +27,10 @@ func stripMetadata(mediaType string, b []byte) ([]byte, error) {
 		return stripJPEG(b)
 	case "image/png":
 		return stripPNG(b)
+	case "image/webp":
+		return stripWebP(b)
+	case "image/gif":
+		return stripGIF(b)
 	}
 	return b, nil
 }
@@ -168,5 +175,139 @@ func stripPNG(b []byte) ([]byte, error) {
 			return out, nil
 		}
 		i = end
+	}
+}
+
+// stripWebP drops the EXIF and XMP chunks of a RIFF WebP file and clears
+// their flags in the VP8X header; an EXIF orientation other than 1 is kept
+// in a minimal EXIF chunk of its own. Other chunks are copied as they are.
+func stripWebP(b []byte) ([]byte, error) {
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
+		return nil, errBadImage
+	}
+	end := 8 + int(binary.LittleEndian.Uint32(b[4:8]))
+	if end > len(b) || end < 12 {
+		return nil, errBadImage
+	}
+	out := append(make([]byte, 0, len(b)), b[:12]...)
+	vp8x := -1
+	orientation := uint16(0)
+	for i := 12; i < end; {
+		if i+8 > end {
+			return nil, errBadImage
+		}
+		n := int(binary.LittleEndian.Uint32(b[i+4 : i+8]))
+		next := i + 8 + n + n&1
+		if n < 0 || i+8+n > end || next < i {
+			return nil, errBadImage
+		}
+		next = min(next, end)
+		switch fourcc := string(b[i : i+4]); fourcc {
+		case "EXIF":
+			p := b[i+8 : i+8+n]
+			if !bytes.HasPrefix(p, []byte("Exif\x00\x00")) {
+				p = append([]byte("Exif\x00\x00"), p...)
+			}
+			if o := exifOrientation(p); o != 0 {
+				orientation = o
+			}
+		case "XMP ":
+		default:
+			if fourcc == "VP8X" && n >= 10 {
+				vp8x = len(out)
+			}
+			out = append(out, b[i:next]...)
+		}
+		i = next
+	}
+	if vp8x >= 0 {
+		out[vp8x+8] &^= 0x08 | 0x04 // EXIF and XMP present
+		if orientation > 1 {
+			tiff := []byte{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, byte(orientation >> 8), byte(orientation), 0, 0, 0, 0, 0, 0}
+			out = append(out, "EXIF"...)
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(tiff)))
+			out = append(out, tiff...)
+			out[vp8x+8] |= 0x08
+		}
+	}
+	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
+	return out, nil
+}
+
+// stripGIF drops a GIF's comment extensions and application extensions
+// (XMP data, other programs' notes) but the looping one (NETSCAPE2.0,
+// ANIMEXTS1.0); the header, colour tables, graphic controls and image data
+// are copied as they are.
+func stripGIF(b []byte) ([]byte, error) {
+	if len(b) < 13 || (string(b[:6]) != "GIF87a" && string(b[:6]) != "GIF89a") {
+		return nil, errBadImage
+	}
+	table := func(flags byte) int {
+		if flags&0x80 == 0 {
+			return 0
+		}
+		return 3 << (flags&0x07 + 1)
+	}
+	// subBlocks returns the end of the data sub-blocks starting at i.
+	subBlocks := func(i int) (int, error) {
+		for {
+			if i >= len(b) {
+				return 0, errBadImage
+			}
+			n := int(b[i])
+			i++
+			if n == 0 {
+				return i, nil
+			}
+			i += n
+		}
+	}
+	i := 13 + table(b[10])
+	if i > len(b) {
+		return nil, errBadImage
+	}
+	out := append(make([]byte, 0, len(b)), b[:i]...)
+	for {
+		if i >= len(b) {
+			return nil, errBadImage
+		}
+		switch b[i] {
+		case 0x3B: // trailer
+			return append(out, 0x3B), nil
+		case 0x2C: // image descriptor, local colour table, LZW data
+			if i+10 > len(b) {
+				return nil, errBadImage
+			}
+			start := i + 10 + table(b[i+9])
+			if start >= len(b) {
+				return nil, errBadImage
+			}
+			end, err := subBlocks(start + 1) // after the LZW minimum code size
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b[i:end]...)
+			i = end
+		case 0x21: // extension
+			if i+2 > len(b) {
+				return nil, errBadImage
+			}
+			end, err := subBlocks(i + 2)
+			if err != nil {
+				return nil, err
+			}
+			label := b[i+1]
+			keep := label != 0xFE && label != 0xFF
+			if label == 0xFF && i+14 <= len(b) && b[i+2] == 11 {
+				app := string(b[i+3 : i+14])
+				keep = app == "NETSCAPE2.0" || app == "ANIMEXTS1.0"
+			}
+			if keep {
+				out = append(out, b[i:end]...)
+			}
+			i = end
+		default:
+			return nil, errBadImage
+		}
 	}
 }
