@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"io"
 	"net"
 	nethttp "net/http"
 	"net/netip"
@@ -19,7 +20,13 @@ const (
 	defaultMaxConns         = 2048
 	defaultMaxConnsPerAddr  = 64
 	defaultStreamWriteLimit = 30 * time.Second
+	defaultUploadTimeout    = 10 * time.Minute
+	defaultUploadMinRate    = 1 << 10
 )
+
+// uploads are the routes whose bodies are photos: their read timeout is
+// lifted to Config.UploadTimeout while the body keeps moving.
+var uploads = map[string]bool{"/v1/attachments": true}
 
 // longLived are the routes that stream Server-Sent Events: exempt from the
 // read and write timeouts on purpose, each write bounded instead.
@@ -148,3 +155,54 @@ func (w *deadlineWriter) Flush() { _ = w.FlushError() }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *deadlineWriter) Unwrap() nethttp.ResponseWriter { return w.ResponseWriter }
+
+// uploadDeadlines lets an upload take up to UploadTimeout while its body
+// keeps arriving at UploadMinRate or faster: the read deadline starts
+// ReadTimeout ahead, as on every route, and moves ReadTimeout ahead again
+// each time another ReadTimeout's worth of bytes at the minimum rate has
+// arrived, never past UploadTimeout. A slowloris client gains nothing: it
+// is cut after ReadTimeout. The answer gets WriteTimeout from the end of
+// the body.
+func (s *Server) uploadDeadlines(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rc := nethttp.NewResponseController(c.Response().Writer)
+		now := time.Now()
+		end := now.Add(s.cfg.UploadTimeout)
+		if err := errors.Join(rc.SetReadDeadline(now.Add(min(s.cfg.ReadTimeout, s.cfg.UploadTimeout))),
+			rc.SetWriteDeadline(end.Add(s.cfg.WriteTimeout))); err != nil && !errors.Is(err, nethttp.ErrNotSupported) {
+			return err
+		}
+		req := c.Request()
+		step := int64(float64(s.cfg.UploadMinRate) * s.cfg.ReadTimeout.Seconds())
+		req.Body = &progressBody{ReadCloser: req.Body, rc: rc, step: max(step, 1), left: max(step, 1),
+			window: s.cfg.ReadTimeout, end: end, writeTimeout: s.cfg.WriteTimeout}
+		return next(c)
+	}
+}
+
+// progressBody moves its connection's read deadline as bytes arrive.
+type progressBody struct {
+	io.ReadCloser
+	rc           *nethttp.ResponseController
+	step, left   int64
+	window       time.Duration
+	end          time.Time
+	writeTimeout time.Duration
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if b.left -= int64(n); b.left <= 0 {
+		b.left = b.step
+		now := time.Now()
+		deadline := now.Add(b.window)
+		if deadline.After(b.end) {
+			deadline = b.end
+		}
+		_ = b.rc.SetReadDeadline(deadline)
+	}
+	if err == io.EOF {
+		_ = b.rc.SetWriteDeadline(time.Now().Add(b.writeTimeout))
+	}
+	return n, err
+}

@@ -178,6 +178,9 @@ func (s *Server) routes() {
 		if longLived[r.path] {
 			mw = append(mw, s.streamDeadlines)
 		}
+		if uploads[r.path] && r.method == nethttp.MethodPost {
+			mw = append(mw, s.uploadDeadlines)
+		}
 		if r.roles != nil {
 			mw = append(mw, allow(r.roles...))
 		}

@@ -52,6 +52,14 @@ type Config struct {
 	// means 60 s each. Event streams are exempt: each of their writes gets
 	// StreamWriteTimeout (zero: 30 s) instead.
 	ReadTimeout, WriteTimeout, StreamWriteTimeout time.Duration
+	// UploadTimeout bounds a whole upload (POST /v1/attachments) instead of
+	// ReadTimeout, for a photo sent over a slow mobile network; zero means
+	// 10 minutes. The upload must keep moving: its read deadline moves
+	// ReadTimeout ahead only each time UploadMinRate bytes per second of
+	// ReadTimeout have arrived (zero: 1 KiB/s), so a client trickling a
+	// byte now and then is cut after ReadTimeout as on any other route.
+	UploadTimeout time.Duration
+	UploadMinRate int
 	// MaxConns bounds the connections Serve holds at once, MaxConnsPerAddr
 	// those from one client address; a connection past either is closed at
 	// once. Zero means 2048 and 64; negative means no limit.
@@ -141,10 +149,13 @@ func New(cfg Config) (*Server, error) {
 	for _, d := range []struct {
 		v   *time.Duration
 		def time.Duration
-	}{{&cfg.ReadTimeout, defaultReadTimeout}, {&cfg.WriteTimeout, defaultWriteTimeout}, {&cfg.StreamWriteTimeout, defaultStreamWriteLimit}} {
+	}{{&cfg.ReadTimeout, defaultReadTimeout}, {&cfg.WriteTimeout, defaultWriteTimeout}, {&cfg.StreamWriteTimeout, defaultStreamWriteLimit}, {&cfg.UploadTimeout, defaultUploadTimeout}} {
 		if *d.v == 0 {
 			*d.v = d.def
 		}
+	}
+	if cfg.UploadMinRate == 0 {
+		cfg.UploadMinRate = defaultUploadMinRate
 	}
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = defaultMaxConns
