@@ -102,41 +102,81 @@ func (r *remote) consistency(ctx context.Context, from, to int64) (tlog.TreeProo
 const logPage = 50_000
 
 // entries yields the log's entries from leaf index from up to (not
-// including) to, a page at a time.
+// including) to, a page at a time. A goroutine fetches and decodes them
+// ahead of the caller (a few thousand entries), so that the server's
+// writing, the decoding and the caller's checks run side by side.
 func (r *remote) entries(ctx context.Context, from, to int64) iter.Seq2[yhttp.LogEntry, error] {
 	return func(yield func(yhttp.LogEntry, error) bool) {
-		for from < to {
-			n := min(to-from, logPage)
-			body, err := r.get(ctx, "/v1/log?from="+strconv.FormatInt(from, 10)+"&max="+strconv.FormatInt(n, 10))
-			if err != nil {
-				yield(yhttp.LogEntry{}, err)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type batch struct {
+			entries []yhttp.LogEntry
+			err     error
+		}
+		batches := make(chan batch, 4)
+		go func() {
+			defer close(batches)
+			send := func(b batch) bool {
+				select {
+				case batches <- b:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			for at := from; at < to; {
+				n, err := r.page(ctx, at, min(to-at, logPage), func(es []yhttp.LogEntry) bool { return send(batch{entries: es}) })
+				if err != nil {
+					send(batch{err: err})
+					return
+				}
+				at += n
+			}
+		}()
+		for b := range batches {
+			for _, e := range b.entries {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(yhttp.LogEntry{}, b.err)
 				return
 			}
-			dec := json.NewDecoder(bufio.NewReaderSize(body, 256<<10))
-			got := int64(0)
-			for got < n {
-				var e yhttp.LogEntry
-				if err := dec.Decode(&e); err != nil {
-					body.Close()
-					if err == io.EOF {
-						err = fmt.Errorf("the server's log ends at leaf %d, before %d", from+got, to)
-					}
-					yield(yhttp.LogEntry{}, fmt.Errorf("read the log at leaf %d: %w", from+got, err))
-					return
-				}
-				if e.Index != from+got {
-					body.Close()
-					yield(yhttp.LogEntry{}, fmt.Errorf("the server sent leaf %d where %d was due", e.Index, from+got))
-					return
-				}
-				got++
-				if !yield(e, nil) {
-					body.Close()
-					return
-				}
-			}
-			body.Close()
-			from += n
 		}
 	}
+}
+
+// page fetches n entries from leaf index from and hands them to emit in
+// slices of up to 1,000; it returns how many it handed over.
+func (r *remote) page(ctx context.Context, from, n int64, emit func([]yhttp.LogEntry) bool) (int64, error) {
+	body, err := r.get(ctx, "/v1/log?from="+strconv.FormatInt(from, 10)+"&max="+strconv.FormatInt(n, 10))
+	if err != nil {
+		return 0, err
+	}
+	defer body.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(body, 256<<10))
+	got := int64(0)
+	es := make([]yhttp.LogEntry, 0, 1000)
+	for got < n {
+		var e yhttp.LogEntry
+		if err := dec.Decode(&e); err != nil {
+			if err == io.EOF {
+				err = fmt.Errorf("the server's log ends at leaf %d, before %d", from+got, from+n)
+			}
+			return got, fmt.Errorf("read the log at leaf %d: %w", from+got, err)
+		}
+		if e.Index != from+got {
+			return got, fmt.Errorf("the server sent leaf %d where %d was due", e.Index, from+got)
+		}
+		es = append(es, e)
+		got++
+		if len(es) == cap(es) || got == n {
+			if !emit(es) {
+				return got, ctx.Err()
+			}
+			es = make([]yhttp.LogEntry, 0, 1000)
+		}
+	}
+	return got, nil
 }
