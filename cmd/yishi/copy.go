@@ -13,10 +13,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent"
 )
 
-const copyUsage = `usage: yishi copy --from STORE --to STORE [--with-keys [--from-keys DIR] [--to-keys DIR]]
+const copyUsage = `usage: yishi copy --from STORE --to STORE [--with-keys [--from-keys DIR] [--to-keys DIR]] [--from-blobs URL] [--to-blobs URL]
 
 Copies a whole ledger from one store to another: every event with its id,
 its place in its stream, its recorded time, its data, metadata and hashes,
@@ -27,11 +29,15 @@ the target already holds are skipped, and appends expect the exact revision,
 so a second run after an interruption finishes the job. At the end it reads
 every copied stream back from both sides and checks that they hold the same
 events. Keys of personal data are copied only with --with-keys: without them
-the copy's personal data reads as erased (docs/privacy.md).
+the copy's personal data reads as erased (docs/privacy.md). Attachments
+(photos) are copied too, as they are stored (encrypted: they open with the
+keys), from --from-blobs to --to-blobs; each defaults to the directory
+attachments of a data directory; without the flag on a KurrentDB side they
+are not copied.
 `
 
 // copyCmd is `yishi copy`.
-func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func copyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, copyUsage); fs.PrintDefaults() }
@@ -40,6 +46,8 @@ func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	withKeys := fs.Bool("with-keys", false, "also copy the key store of personal data")
 	fromKeys := fs.String("from-keys", "", "the source's key store; default <from>/keys (required for KurrentDB)")
 	toKeys := fs.String("to-keys", "", "the target's key store; default <to>/keys (required for KurrentDB)")
+	fromBlobs := fs.String("from-blobs", "", "the source's attachment store (file:///path or s3://bucket?endpoint=…); default <from>/attachments (required for KurrentDB)")
+	toBlobs := fs.String("to-blobs", "", "the target's attachment store; default <to>/attachments (required for KurrentDB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,6 +71,9 @@ func copyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "copying from %s\n          to %s\n", srcDesc, dstDesc)
 	c := &copier{src: src, dst: dst, progress: stderr, now: time.Now}
 	if err := c.run(ctx, stdout); err != nil {
+		return err
+	}
+	if err := copyBlobStores(ctx, *fromBlobs, *from, *toBlobs, *to, getenv, stdout); err != nil {
 		return err
 	}
 	if !*withKeys {
@@ -317,4 +328,55 @@ func sameEvent(want, got eventstore.Event) error {
 		return fmt.Errorf("event %s has other metadata in the target (hash %s, source %s)", want.ID, got.Metadata.Hash, want.Metadata.Hash)
 	}
 	return nil
+}
+
+// copyBlobStores opens the attachment stores of both sides and copies one
+// into the other. A KurrentDB side without its flag is an error: its photos
+// would be left behind silently.
+func copyBlobStores(ctx context.Context, fromURL, from, toURL, to string, getenv func(string) string, stdout io.Writer) error {
+	for _, side := range []struct{ url, spec, flag string }{{fromURL, from, "--from-blobs"}, {toURL, to, "--to-blobs"}} {
+		if side.url == "" && kurrent.IsConnectionString(side.spec) {
+			fmt.Fprintf(stdout, "attachments not copied: a KurrentDB store keeps them elsewhere (give %s)\n", side.flag)
+			return nil
+		}
+	}
+	src, err := openBlobs(ctx, fromURL, from, "", getenv)
+	if err != nil {
+		return fmt.Errorf("copy attachments from: %w", err)
+	}
+	dst, err := openBlobs(ctx, toURL, to, "", getenv)
+	if err != nil {
+		return fmt.Errorf("copy attachments to: %w", err)
+	}
+	copied, skipped, err := copyBlobs(ctx, src, dst)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "copied %d attachments, skipped %d the target already held, from %s to %s\n", copied, skipped, src, dst)
+	return nil
+}
+
+// copyBlobs copies every blob of src that dst does not hold with the same
+// bytes, as stored, and returns how many it copied and skipped.
+func copyBlobs(ctx context.Context, src, dst blob.Store) (copied, skipped int, err error) {
+	for in, err := range src.List(ctx) {
+		if err != nil {
+			return copied, skipped, fmt.Errorf("copy attachments: %w", err)
+		}
+		b, err := src.Get(ctx, in.Key)
+		if err != nil {
+			return copied, skipped, fmt.Errorf("copy attachments: %w", err)
+		}
+		if have, err := dst.Get(ctx, in.Key); err == nil && bytes.Equal(have, b) {
+			skipped++
+			continue
+		} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return copied, skipped, fmt.Errorf("copy attachments: %w", err)
+		}
+		if err := dst.Put(ctx, in.Key, b); err != nil {
+			return copied, skipped, fmt.Errorf("copy attachments: %w", err)
+		}
+		copied++
+	}
+	return copied, skipped, nil
 }

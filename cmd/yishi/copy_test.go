@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/yishi-civic/yishi/blob"
+	"github.com/yishi-civic/yishi/blob/blobtest"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
@@ -53,10 +55,10 @@ func seedLedger(t *testing.T, dir string) map[string][]eventstore.EventData {
 	return streams
 }
 
-func runCopy(t *testing.T, from, to string) (string, error) {
+func runCopy(t *testing.T, from, to string, flags ...string) (string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"copy", "--from", from, "--to", to}, func(string) string { return "" }, &stdout, &stderr)
+	err := run(context.Background(), append([]string{"copy", "--from", from, "--to", to}, flags...), blobtest.Getenv, &stdout, &stderr)
 	return stdout.String() + stderr.String(), err
 }
 
@@ -64,17 +66,29 @@ func TestCopyEmbeddedToKurrentAndBack(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	want := seedLedger(t, src)
 	srv := kurrenttest.MustStart(t)
+	// A photo, stored as the service stores it (an opaque object here).
+	photos, err := blob.OpenDir(filepath.Join(src, "attachments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const photo = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	if err := photos.Put(context.Background(), photo, []byte("yishi-blob:v1 sealed bytes")); err != nil {
+		t.Fatal(err)
+	}
+	bucket := blobtest.StartFakeS3(t).Bucket(t, "photos")
 
 	out, err := runCopy(t, src, srv.ConnectionString())
-	if err != nil {
-		t.Fatalf("copy to KurrentDB: %v\n%s", err, out)
+	if err != nil || !strings.Contains(out, "attachments not copied") || !strings.Contains(out, "--to-blobs") ||
+		!strings.Contains(out, "copied 30 events, skipped 0") || !strings.Contains(out, "check: both stores hold the same 30 events in 3 streams") {
+		t.Errorf("a copy to KurrentDB without --to-blobs: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "copied 30 events, skipped 0") || !strings.Contains(out, "check: both stores hold the same 30 events in 3 streams") {
-		t.Errorf("copy output:\n%s", out)
+	out, err = runCopy(t, src, srv.ConnectionString(), "--to-blobs", bucket)
+	if err != nil || !strings.Contains(out, "copied 1 attachments, skipped 0") {
+		t.Errorf("copy with the attachments: %v\n%s", err, out)
 	}
 	// A second run finds everything there.
-	out, err = runCopy(t, src, srv.ConnectionString())
-	if err != nil || !strings.Contains(out, "copied 0 events, skipped 30") {
+	out, err = runCopy(t, src, srv.ConnectionString(), "--to-blobs", bucket)
+	if err != nil || !strings.Contains(out, "copied 0 events, skipped 30") || !strings.Contains(out, "copied 0 attachments, skipped 1") {
 		t.Errorf("second copy: %v\n%s", err, out)
 	}
 
@@ -89,9 +103,16 @@ func TestCopyEmbeddedToKurrentAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	partial.Close()
-	out, err = runCopy(t, srv.ConnectionString(), back)
+	out, err = runCopy(t, srv.ConnectionString(), back, "--from-blobs", bucket)
 	if err != nil || !strings.Contains(out, "copied 28 events, skipped 2") {
 		t.Fatalf("copy back: %v\n%s", err, out)
+	}
+	backPhotos, err := blob.OpenDir(filepath.Join(back, "attachments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := backPhotos.Get(context.Background(), photo); err != nil || string(got) != "yishi-blob:v1 sealed bytes" {
+		t.Errorf("the photo after the round trip: %q, %v", got, err)
 	}
 
 	s, err := pebble.Open(back)

@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "import":
 		return importCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
-		return copyCmd(ctx, args[1:], stdout, stderr)
+		return copyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "person":
 		return personCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "vapid-keys":
