@@ -40,6 +40,7 @@ var routes = []route{
 	// live console, the projector view, actions. Every POST is one API
 	// command (staff_command.go).
 	{"GET", "/staff", staffPage((*Web).queue)},
+	{"GET", "/staff/people", staffPage((*Web).people)},
 	{"GET", "/staff/intake", staffPage((*Web).intake)},
 	{"POST", "/staff/intake", staffPage(doCommand("intake"))},
 	{"GET", "/staff/proposals/:id", staffPage((*Web).proposal)},

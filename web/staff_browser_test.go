@@ -311,7 +311,7 @@ func TestBrowserParkingLine(t *testing.T) {
 	for _, p := range []struct{ path, name string }{
 		{"/staff?lang=en", "staff-queue-en"}, {"/staff/intake", "staff-intake-en"},
 		{base + "/console?screen=attendance", "console-attendance-en"}, {base + "/console?screen=vote", "console-vote-en"},
-		{"/staff/actions/" + action, "staff-action-en"}, {base + "/console?screen=close", "console-close-en"},
+		{"/staff/actions/" + action, "staff-action-en"}, {"/staff/people", "staff-people-en"}, {base + "/console?screen=close", "console-close-en"},
 		{base + "/console?screen=discussion", "console-discussion-en"}, {base + "/console?screen=motion", "console-motion-en"},
 		{base, "staff-meeting-en"}, {"/staff/proposals/" + proposal, "staff-proposal-en"},
 	} {

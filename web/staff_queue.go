@@ -6,6 +6,7 @@ import (
 	nethttp "net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -251,15 +252,7 @@ func owners(org domain.OrganisationState, s *Session, compound string) []registe
 		if compound != "" && cp.CompoundID != compound {
 			continue
 		}
-		units := make([]domain.Unit, 0, len(cp.Units))
-		for _, u := range cp.Units {
-			units = append(units, u)
-		}
-		// Units in their natural order: 2号楼 before 10号楼.
-		slices.SortFunc(units, func(a, b domain.Unit) int {
-			return cmp.Or(cmp.Compare(len(a.UnitID), len(b.UnitID)), cmp.Compare(a.UnitID, b.UnitID))
-		})
-		for _, u := range units {
+		for _, u := range unitsInOrder(cp) {
 			for _, o := range u.Owners {
 				if !seen[o.PersonID] {
 					seen[o.PersonID] = true
@@ -269,4 +262,47 @@ func owners(org domain.OrganisationState, s *Session, compound string) []registe
 		}
 	}
 	return out
+}
+
+// peopleData is the register of the session's grids: their heads and
+// workers, the compounds' units with their owners, the partner units.
+type peopleData struct {
+	Org       domain.OrganisationState
+	Grids     []domain.Grid
+	Compounds []domain.Compound
+	Units     map[string][]unitRow
+	Partners  []domain.Partner
+}
+
+// unitRow is a unit of the register with its area in square metres.
+type unitRow struct {
+	domain.Unit
+	AreaM2 string
+}
+
+// people lists this grid's (or community's) people and units, from the
+// organisation's registers as the session may read them.
+func (w *Web) people(c echo.Context, s *Session) error {
+	org, err := w.organisation(c, s, c.QueryParam("community"))
+	if err != nil {
+		return err
+	}
+	d := peopleData{Org: org, Grids: grids(org, s), Compounds: compounds(org, s), Units: map[string][]unitRow{},
+		Partners: inScope(nil, org.Partners, nil)}
+	for _, cp := range d.Compounds {
+		for _, u := range unitsInOrder(cp) {
+			d.Units[cp.CompoundID] = append(d.Units[cp.CompoundID], unitRow{Unit: u, AreaM2: strconv.FormatFloat(float64(u.AreaDM2)/100, 'f', 2, 64)})
+		}
+	}
+	return w.render(c, nethttp.StatusOK, "staff_people", w.staffPageOf(c, "staff.people.title", "people", d))
+}
+
+// unitsInOrder returns a compound's units in their natural order: 2号楼
+// before 10号楼.
+func unitsInOrder(cp domain.Compound) []domain.Unit {
+	units := inScope(nil, cp.Units, nil)
+	slices.SortFunc(units, func(a, b domain.Unit) int {
+		return cmp.Or(cmp.Compare(len(a.UnitID), len(b.UnitID)), cmp.Compare(a.UnitID, b.UnitID))
+	})
+	return units
 }
