@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/demo"
 )
 
 // The browser tests drive Debian's Chromium through chromedp against a real
@@ -248,5 +250,36 @@ func TestBrowserLayoutAndLanguageSwitch(t *testing.T) {
 	b.submit(`.lang a[hreflang="zh-CN"]`)
 	if h1 := b.text("h1"); h1 != "未找到" {
 		t.Errorf("after the switch back the 404 page says %q", h1)
+	}
+}
+
+// TestBrowserStaffIssueASignInLink: a grid worker signs in with their
+// access token, issues a sign-in link with its QR code for a resident, and
+// the resident's browser signs in with it.
+func TestBrowserStaffIssueASignInLink(t *testing.T) {
+	s := mustServe(t, true)
+	_, worker := s.mustToken(t, auth.IssueRequest{Role: auth.RoleGridWorker, Scope: auth.Scope{Community: demo.Hengyuan, Grid: "hy-grid-3"}, Name: "孙丽", Subject: "hy-w3"})
+	b := mustBrowser(t, s.url)
+	b.visit("/signin")
+	b.do("open the staff sign-in", chromedp.Click(chromedp.CSS("details.staff summary")), chromedp.SendKeys(chromedp.CSS("#token"), worker))
+	b.submit(`details.staff button[type=submit]`)
+	b.visit("/staff/signin-codes")
+	b.check("codes-zh")
+	b.do("fill the resident", chromedp.SendKeys(chromedp.CSS("#name"), "3号楼 陈大爷"), chromedp.SendKeys(chromedp.CSS("#subject"), "hy-r30"))
+	b.submit(`form[action="/staff/signin-codes"] button[type=submit]`)
+	link := b.text("#signin-link")
+	if !strings.HasPrefix(link, s.url+"/signin?code=yst_") {
+		t.Fatalf("the sign-in link is %q", link)
+	}
+	if n := eval[int](b, `document.querySelectorAll("svg.qr path").length`); n != 1 {
+		t.Errorf("no QR code on the page (%d paths)", n)
+	}
+	b.check("codes-issued-zh")
+
+	r := mustBrowser(t, s.url)
+	r.do("open the link", chromedp.Navigate(link), chromedp.WaitReady(chromedp.CSS("body")))
+	r.submit("#signin-confirm")
+	if got := r.text(".who span"); !strings.Contains(got, "陈大爷") {
+		t.Fatalf("the resident's header says %q", got)
 	}
 }
