@@ -180,6 +180,9 @@ func TestStaffPagesWithoutJavaScript(t *testing.T) {
 	f.get("/staff", 200)
 	f.get("/staff/actions", 200)
 	page = f.get("/staff/people", 200)
+	if strings.Contains(page, " 、") {
+		t.Error("the people page starts a list with a separator")
+	}
 	for _, want := range []string{"王网格长", "李网格员", "西院", "15 户", "12号楼", "80.00", "韩居民", "衡苑物业"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the people page lacks %q", want)
