@@ -179,6 +179,36 @@ func BenchmarkFold(b *testing.B) {
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkFoldNotifications folds the generated log into the outbox view
+// alone: what telling everyone costs the runner, beside BenchmarkFold.
+func BenchmarkFoldNotifications(b *testing.B) {
+	stored := benchLog(b)
+	evs := make([]Event, len(stored))
+	for i, se := range stored {
+		d, err := domain.Decode(se.Type, se.Data)
+		require.NoError(b, err)
+		evs[i] = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: d, ref: refOf(se)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var told int
+	for b.Loop() {
+		n := NewViews().Notifications
+		for _, e := range evs {
+			if err := n.Apply(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		told = 0
+		for _, p := range n.st.Subscribers {
+			told += len(p.Inbox)
+		}
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(told), "inbox-entries")
+	b.ReportMetric(float64(len(NewViews().Notifications.st.Subscribers)), "persons")
+}
+
 // BenchmarkServeFromSnapshots measures a process that serves from
 // snapshots alone, without the generated log in its memory: its peak RSS is
 // the views' own. It needs YISHI_BENCH_SNAPSHOTS, a directory; the first
