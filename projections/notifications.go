@@ -54,8 +54,9 @@ const (
 	DetailNotAdopted = "not_adopted"
 )
 
-// inboxCap bounds the notifications a person's inbox keeps: the oldest go
-// first. Deliveries on external channels are not bounded by it.
+// inboxCap bounds the notifications a person's inbox shows: the oldest go
+// first (the fold keeps up to twice as many, trimming in halves).
+// Deliveries on external channels are not bounded by it.
 const inboxCap = 100
 
 // notificationSpace is the UUID namespace of notification ids.
@@ -449,12 +450,10 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 	muted := func(p *notifyPerson) bool {
 		return slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal))
 	}
-	seen := map[string]bool{}
-	for _, person := range to {
-		if person == "" || seen[person] || person == e.Actor || n.st.Erased[person] {
+	for i, person := range to {
+		if person == "" || person == e.Actor || slices.Contains(to[:i], person) || n.st.Erased[person] {
 			continue
 		}
-		seen[person] = true
 		p := n.person(person)
 		if muted(p) {
 			continue
@@ -462,8 +461,10 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 		note := Notification{ID: NotificationID(e.ref.ID, person), PersonID: person, EventID: e.ref.ID.String(), Position: e.Position,
 			Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
 		p.Inbox = append(p.Inbox, note)
-		if len(p.Inbox) > inboxCap {
-			p.Inbox = slices.Delete(p.Inbox, 0, len(p.Inbox)-inboxCap)
+		if len(p.Inbox) >= 2*inboxCap {
+			// Trimmed in halves, not one by one: a copy per hundred
+			// notifications instead of one per notification.
+			p.Inbox = append(p.Inbox[:0:0], p.Inbox[len(p.Inbox)-inboxCap:]...)
 		}
 		for _, ch := range p.Channels() {
 			pd := &Pending{Notification: note, Channel: ch}
@@ -490,13 +491,14 @@ func (n *Notifications) Inbox(person string, limit int) Inbox {
 	if p == nil {
 		return Inbox{Items: []Notification{}}
 	}
-	out := Inbox{Seen: p.Seen, Items: make([]Notification, 0, min(len(p.Inbox), pageLimit(limit)))}
-	for i := len(p.Inbox) - 1; i >= 0; i-- {
-		if p.Inbox[i].Position > p.Seen {
+	kept := p.Inbox[max(len(p.Inbox)-inboxCap, 0):]
+	out := Inbox{Seen: p.Seen, Items: make([]Notification, 0, min(len(kept), pageLimit(limit)))}
+	for i := len(kept) - 1; i >= 0; i-- {
+		if kept[i].Position > p.Seen {
 			out.Unread++
 		}
 		if len(out.Items) < pageLimit(limit) {
-			out.Items = append(out.Items, p.Inbox[i])
+			out.Items = append(out.Items, kept[i])
 		}
 	}
 	return out

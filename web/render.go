@@ -123,7 +123,7 @@ func (p Page) Path() string {
 // notices are the confirmations a redirect after a form may ask for with
 // ?done=<key>; the message is the catalogue's "notice.<key>".
 var notices = map[string]bool{"signedin": true, "signedout": true, "proposed": true, "supported": true,
-	"followed": true, "unfollowed": true, "voted": true, "verified": true}
+	"followed": true, "unfollowed": true, "voted": true, "verified": true, "saved": true}
 
 // render writes page name with status. The body is rendered into a buffer
 // first, so that a template error becomes a clean error page, not half a

@@ -69,4 +69,9 @@ var routes = []route{
 	{"GET", "/actions/:id/verify", p((*Web).verifyPage)},
 	{"POST", "/actions/:id/verify", p((*Web).verify)},
 	{"GET", "/mine", p((*Web).mine)},
+
+	// A resident's notifications (notifications.go, docs/notifications.md).
+	{"GET", "/notifications", p((*Web).notificationsPage)},
+	{"POST", "/notifications/seen", p((*Web).notificationsSeen)},
+	{"POST", "/notifications/settings", p((*Web).notificationSettings)},
 }

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/demo"
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// hearBack signs 张明 in (a cookie jar client), and has a facilitator
+// accept a proposal 张明 submitted, so that his bell has news; it returns
+// the client and the acceptance's position.
+func hearBack(t *testing.T, s *server) (*http.Client, string, uint64) {
+	t.Helper()
+	grid := auth.Scope{Community: demo.Hengyuan, Grid: "hy-grid-2"}
+	_, facilitator := s.mustToken(t, auth.IssueRequest{Role: auth.RoleFacilitator, Scope: grid, Name: "赵磊", Subject: "hy-w2"})
+	_, zhang := s.mustToken(t, auth.IssueRequest{Role: auth.RoleResident, Scope: grid, Name: "张明", Subject: "hy-r3"})
+	code := s.mustCode(t, auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3"})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	_, page := fetch(t, c, s.url+"/signin?code="+code)
+	post(t, c, s.url+"/signin", page, url.Values{"code": {code}})
+	id := uuid.NewString()
+	s.write(t, zhang, "/v1/proposals", map[string]any{"proposal_id": id, "community_id": demo.Hengyuan, "grid_id": "hy-grid-2", "title": "2号楼门口路灯不亮",
+		"text": "晚上很黑", "category": "safety", "place": "2号楼", "channel": domain.ChannelOnline})
+	res := s.write(t, facilitator, "/v1/proposals/"+id+"/accept", nil)
+	return c, id, res.HeadPosition
+}
+
+func TestNotificationsPage(t *testing.T) {
+	s := mustServe(t, true)
+	c, id, pos := hearBack(t, s)
+	_, page := fetch(t, c, fmt.Sprintf("%s/notifications?wait_for=%d", s.url, pos))
+	for _, want := range []string{`id="unread"`, "“2号楼门口路灯不亮”已受理。", `href="/proposals/` + id + `"`, `id="settings"`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the notifications page lacks %q:\n%s", want, page)
+		}
+	}
+	_, page = post(t, c, s.url+"/notifications/seen", page, url.Values{})
+	if strings.Contains(page, `id="unread"`) {
+		t.Fatalf("after marking as read the bell still shows news:\n%s", page)
+	}
+	res, page := post(t, c, s.url+"/notifications/settings", page, url.Values{"channels": {"webhook"}, "contact": {"138 0013"}, "quiet_from": {"22:00"},
+		"quiet_to": {"07:00"}, "digest": {"daily"}, "language": {"zh-CN"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="contact-error"`) {
+		t.Fatalf("a contact with spaces: %d\n%s", res.StatusCode, page)
+	}
+	_, page = post(t, c, s.url+"/notifications/settings", page, url.Values{"channels": {"webhook"}, "contact": {"13800138000"}, "quiet_from": {"21:00"},
+		"quiet_to": {"07:00"}, "digest": {"daily"}, "language": {"zh-CN"}})
+	if !strings.Contains(page, `value="21:00"`) || !strings.Contains(page, `value="daily" selected`) || strings.Contains(page, "13800138000") {
+		t.Fatalf("the saved settings (the number never shown again):\n%s", page)
+	}
+	if res, _ := fetch(t, http.DefaultClient, s.url+"/notifications"); res.Request.URL.Path != "/signin" {
+		t.Fatalf("an anonymous visitor is not sent to sign in: %s", res.Request.URL)
+	}
+}
