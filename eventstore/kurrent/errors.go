@@ -68,7 +68,9 @@ func (s *Store) translate(ctx context.Context, c *conn, op string, err error) er
 }
 
 // fromStatus classifies what the client reports as an unknown error by the
-// gRPC status underneath: a request over one of the server's size limits
+// gRPC status underneath: a write the node's disk had no room for (its
+// I/O exception's words; ErrDiskFull, which the HTTP layer answers 507 as
+// for the embedded store), a request over one of the server's size limits
 // (an append over MaxAppendSize, or from 25.0 an event over
 // MaxAppendEventSize; both InvalidArgument, told apart by their messages), a
 // follower's answer while its cluster has no leader (Unknown, "No leader
@@ -81,6 +83,10 @@ func fromStatus(err error) error {
 	}
 	msg := strings.ToLower(st.Message())
 	switch {
+	case strings.Contains(msg, "no space left on device"), // Linux's ENOSPC, in a .NET IOException
+		strings.Contains(msg, "not enough space on the disk"), // Windows'
+		strings.Contains(msg, "disk full"):
+		return eventstore.ErrDiskFull
 	case st.Code() == codes.ResourceExhausted,
 		strings.Contains(msg, "maximum append size"),
 		strings.Contains(msg, "maximum append event size"):

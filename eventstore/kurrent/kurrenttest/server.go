@@ -142,6 +142,23 @@ type Server struct {
 	replicating      int
 	notReady         int
 	prepareTimeout   time.Duration
+	// diskFull makes appends fail as an I/O failure to write (SetDiskFull).
+	diskFull bool
+}
+
+// DiskFullMessage is how the test server refuses an append while its disk
+// is full (SetDiskFull): the .NET exception a node's writer meets when the
+// file system has no room, as the server's error text would carry it.
+const DiskFullMessage = "System.IO.IOException: No space left on device : '/var/lib/kurrentdb/chunk-000000.000000'"
+
+// SetDiskFull makes the node refuse every append (status Unknown with
+// DiskFullMessage) until it is called with false, as a node whose disk is
+// full might; reads go on. What a real node answers is not settled
+// (docs/kurrentdb.md, "Disk full").
+func (s *Server) SetDiskFull(full bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.diskFull = full
 }
 
 // New returns a stopped server with an empty log (but for one system event,

@@ -55,9 +55,12 @@ func (s *streams) Append(stream api.Streams_AppendServer) error {
 	var events []*record
 	size := 0
 	s.srv.mu.Lock()
-	limits := s.srv.limits
+	limits, diskFull := s.srv.limits, s.srv.diskFull
 	s.srv.appends++
 	s.srv.mu.Unlock()
+	if diskFull {
+		return status.Error(codes.Unknown, DiskFullMessage)
+	}
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
