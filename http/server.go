@@ -211,9 +211,14 @@ func (s *Server) Run(ctx context.Context) error {
 // known when it starts authenticate at once; Run, alongside, adds those
 // issued later. It holds at most MaxConns connections (MaxConnsPerAddr
 // from one address), and a request that takes longer than ReadTimeout to
-// arrive or WriteTimeout to answer loses its connection.
+// arrive or WriteTimeout to answer loses its connection. A ctx that ends
+// while the tokens load ends Serve with nil: nothing was served yet.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.tokens.Sync(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Stopped before it started: nothing to serve, nothing lost.
+			return nil
+		}
 		return fmt.Errorf("http: load tokens: %w", err)
 	}
 	srv := &nethttp.Server{
