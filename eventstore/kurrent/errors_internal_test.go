@@ -19,20 +19,10 @@ import (
 // error. The adapter's own limits stop such appends before they are sent, so
 // the refusal is provoked through the bare client.
 func TestServerSizeLimitIsTooLarge(t *testing.T) {
-	srv := kurrenttest.MustStart(t)
-	s, err := Open(context.Background(), srv.ConnectionString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	c, err := s.begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.calls.Done()
+	s, c := mustConn(t)
 	big := esdb.EventData{EventID: uuid.New(), EventType: "bulk.v1", ContentType: esdb.ContentTypeJson,
 		Data: append(append([]byte(`"`), bytes.Repeat([]byte("x"), kurrenttest.MaxAppendSize)...), '"')}
-	_, err = c.AppendToStream(context.Background(), "bulk-1", esdb.AppendToStreamOptions{}, big)
+	_, err := c.AppendToStream(context.Background(), "bulk-1", esdb.AppendToStreamOptions{}, big)
 	var esErr *esdb.Error
 	if !errors.As(err, &esErr) || esErr.Code() != esdb.ErrorCodeUnknown {
 		t.Fatalf("oversized append through the client: %v, want an unknown-code client error", err)
@@ -49,21 +39,29 @@ func TestServerSizeLimitIsTooLarge(t *testing.T) {
 // between two sends: Send answers a bare io.EOF, which the client wraps in
 // an unknown-code error. The flaky outage test first showed it.
 func TestBrokenStreamIsUnavailable(t *testing.T) {
-	srv := kurrenttest.MustStart(t)
-	s, err := Open(context.Background(), srv.ConnectionString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	c, err := s.begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.calls.Done()
+	s, c := mustConn(t)
 	for _, cause := range []error{io.EOF, io.ErrUnexpectedEOF} {
 		err := fmt.Errorf("could not send append request. Reason: %w", cause)
 		if got := s.translate(context.Background(), c, "append to meeting-o", err); !errors.Is(got, eventstore.ErrUnavailable) {
 			t.Errorf("translate(%v) = %v, want ErrUnavailable", err, got)
 		}
 	}
+}
+
+// mustConn opens the adapter on a test server and holds one of its
+// connections for the test.
+func mustConn(t *testing.T) (*Store, *conn) {
+	t.Helper()
+	srv := kurrenttest.MustStart(t)
+	s, err := Open(context.Background(), srv.ConnectionString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	c, err := s.begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.calls.Done)
+	return s, c
 }
