@@ -55,7 +55,8 @@ func (w *Web) showNotifications(c echo.Context, status int, f form) error {
 	for _, dg := range []string{domain.DigestOff, domain.DigestDaily, domain.DigestWeekly} {
 		d.Digests = append(d.Digests, choice{Value: dg, Checked: dg == d.Settings.Settings.Digest})
 	}
-	return w.render(c, status, "notifications", Page{Title: w.lang(c).T("notifications.title"), Nav: "notifications", Data: d})
+	return w.render(c, status, "notifications", Page{Title: w.lang(c).T("notifications.title"), Nav: "notifications", Data: d,
+		Unread: d.Inbox.Unread, bellKnown: true})
 }
 
 // notificationsSeen records the visit: everything in the inbox is read.

@@ -11,8 +11,9 @@ import (
 	"github.com/yishi-civic/yishi/domain"
 )
 
-// TestBrowserBellLightsUp: 张明, signed in, sees the bell light up when the
-// grid head accepts his proposal, marks it read, and the page passes the
+// TestBrowserBellLightsUp: 张明, signed in, sees the bell in the header of
+// /mine light up when the grid head accepts his proposal, marks it read on
+// /notifications (the bell on /mine goes dark), and the page passes the
 // checks (axe-core, console errors) in zh-CN and English.
 func TestBrowserBellLightsUp(t *testing.T) {
 	s := mustServe(t, true)
@@ -30,6 +31,11 @@ func TestBrowserBellLightsUp(t *testing.T) {
 	b.visit("/notifications")
 	before := eval[int](b, `document.querySelectorAll("#inbox .changed").length`)
 	res := s.write(t, facilitator, "/v1/proposals/"+id+"/accept", nil)
+	b.visit(fmt.Sprintf("/mine?wait_for=%d", res.HeadPosition))
+	if b.text("#bell-unread") == "" {
+		t.Fatal("the header's bell on /mine does not light up")
+	}
+	b.check("mine-bell-zh")
 	b.visit(fmt.Sprintf("/notifications?wait_for=%d", res.HeadPosition))
 	if got := eval[int](b, `document.querySelectorAll("#inbox .changed").length`); got != before+1 {
 		t.Fatalf("%d new notifications after the acceptance, want %d", got, before+1)
@@ -41,6 +47,10 @@ func TestBrowserBellLightsUp(t *testing.T) {
 	b.submit("#mark-seen")
 	if n := eval[int](b, `document.querySelectorAll("#unread").length`); n != 0 {
 		t.Fatal("the bell stays lit after marking everything read")
+	}
+	b.visit("/mine")
+	if n := eval[int](b, `document.querySelectorAll("#bell-unread").length`); n != 0 {
+		t.Fatal("the header's bell on /mine stays lit after visiting /notifications")
 	}
 	b.visit("/notifications?lang=en")
 	b.check("notifications-en")

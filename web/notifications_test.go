@@ -35,6 +35,28 @@ func hearBack(t *testing.T, s *server) (*http.Client, string, uint64) {
 	return c, id, res.HeadPosition
 }
 
+// TestBellOnEveryPage: the header of any page a signed-in person sees
+// carries the unread count, which clears once they read their inbox; an
+// anonymous visitor has no bell.
+func TestBellOnEveryPage(t *testing.T) {
+	s := mustServe(t, true)
+	c, id, pos := hearBack(t, s)
+	for _, path := range []string{"/mine", "/board", "/proposals/" + id} {
+		_, page := fetch(t, c, fmt.Sprintf("%s%s?wait_for=%d", s.url, path, pos))
+		if !strings.Contains(page, `id="bell-unread"`) {
+			t.Fatalf("%s has no lit bell in its header:\n%s", path, page)
+		}
+	}
+	_, page := fetch(t, c, s.url+"/notifications")
+	post(t, c, s.url+"/notifications/seen", page, url.Values{})
+	if _, page := fetch(t, c, s.url+"/mine"); strings.Contains(page, `id="bell-unread"`) || !strings.Contains(page, `id="nav-bell"`) {
+		t.Fatalf("after reading the inbox the bell on /mine:\n%s", page)
+	}
+	if _, page := fetch(t, http.DefaultClient, s.url+"/board"); strings.Contains(page, `id="nav-bell"`) {
+		t.Fatalf("an anonymous visitor has a bell:\n%s", page)
+	}
+}
+
 func TestNotificationsPage(t *testing.T) {
 	s := mustServe(t, true)
 	c, id, pos := hearBack(t, s)

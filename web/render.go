@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"path"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
+	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/i18n"
 )
 
@@ -97,6 +99,10 @@ type Page struct {
 	Notice string
 	// Data is the page's own data.
 	Data any
+	// Unread is the signed-in visitor's count of notifications since their
+	// last visit, the header's bell; render fills it unless bellKnown.
+	Unread    int
+	bellKnown bool
 
 	url *url.URL
 }
@@ -143,6 +149,9 @@ func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 	if p.CSRF == "" {
 		p.CSRF, _ = c.Get(csrfKey).(string)
 	}
+	if p.Session != nil && !p.bellKnown {
+		p.Unread = w.unread(c)
+	}
 	if done := c.QueryParam("done"); p.Notice == "" && notices[done] {
 		p.Notice = l.T("notice." + done)
 	}
@@ -152,6 +161,22 @@ func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 	}
 	c.Response().Header().Set("Content-Language", l.Tag())
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// unread asks the outbox's projection for the visitor's unread count (one
+// inbox item, no reading of the log). A failure leaves the bell dark rather
+// than failing the page: it is logged.
+func (w *Web) unread(c echo.Context) int {
+	q := url.Values{"limit": {"1"}}
+	if v := c.QueryParam("wait_for"); v != "" {
+		q.Set("wait_for", v)
+	}
+	var in yhttp.InboxAnswer
+	if err := w.get(c, "/v1/me/notifications", q, &in); err != nil {
+		w.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "the bell's unread count failed", slog.Any("error", err))
+		return 0
+	}
+	return in.Unread
 }
 
 // optionLabel returns the label of option id among options (the id itself
