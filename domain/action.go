@@ -171,7 +171,7 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		}
 		return []Event{ActionCompleted{ActionID: s.ActionID, Evidence: c.Evidence, Note: c.Note, At: now}}, nil
 	case VerifyAction:
-		if err := firstError(voter("verifier", c.Verifier)); err != nil {
+		if err := firstError(voter("verifier", c.Verifier), photos("photos", c.Photos)); err != nil {
 			return nil, err
 		}
 		if !c.Satisfied {
@@ -194,7 +194,7 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		if s.Owner.Kind == PartyPerson && (s.Owner.ID == c.Verifier.PersonID || s.Owner.ID == c.RecordedBy) {
 			return nil, refuse(CodeForbidden, "owner_cannot_verify", "the action's owner cannot verify their own work, nor record its verification", "行动负责人不能验收自己的工作，也不能代为记录验收")
 		}
-		return []Event{ActionVerified{ActionID: s.ActionID, ProposalID: s.ProposalID, Verifier: c.Verifier, Satisfied: c.Satisfied, Reason: c.Reason,
+		return []Event{ActionVerified{ActionID: s.ActionID, ProposalID: s.ProposalID, Verifier: c.Verifier, Satisfied: c.Satisfied, Reason: c.Reason, Photos: c.Photos,
 			RecordedBy: c.RecordedBy, Method: c.Method, Note: c.Note, At: now}}, nil
 	case CancelAction:
 		if err := firstError(text("reason", "the reason", "取消原因", c.Reason, maxLong), id("by", c.By)); err != nil {

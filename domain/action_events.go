@@ -81,6 +81,9 @@ type ActionVerified struct {
 	Satisfied bool `json:"satisfied"`
 	// Reason says what is wrong when not satisfied.
 	Reason string `json:"reason,omitempty" pii:"text,person=Verifier.PersonID"`
+	// Photos are SHA-256 references of stored attachments the verifier
+	// took of the outcome; absent from events recorded before they could.
+	Photos []string `json:"photos,omitempty" pii:"photo,person=Verifier.PersonID,item"`
 	// RecordedBy is the staff member who recorded the verdict on the
 	// verifier's behalf, empty when the verifier recorded it; Method
 	// (VerifiedByPhone, VerifiedOnAVisit, VerifiedAtAMeeting,
@@ -195,6 +198,8 @@ type VerifyAction struct {
 	Verifier  Voter  `json:"verifier"`
 	Satisfied bool   `json:"satisfied"`
 	Reason    string `json:"reason,omitempty"`
+	// Photos are SHA-256 references of the verifier's photos of the outcome.
+	Photos []string `json:"photos,omitempty"`
 	// RecordedBy, Method and Note: staff recording the verifier's verdict
 	// on their behalf say who they are and how they obtained it.
 	RecordedBy string `json:"recorded_by,omitempty"`

@@ -41,6 +41,8 @@ type (
 	verifyRequest struct {
 		Satisfied *bool  `json:"satisfied"`
 		Reason    string `json:"reason"`
+		// Photos are SHA-256 references of uploaded photos of the outcome.
+		Photos []string `json:"photos"`
 		// Verifier, Method and Note: staff recording a resident's verdict
 		// on their behalf name the resident and say how they obtained it.
 		Verifier *voterRequest `json:"verifier"`
@@ -152,12 +154,15 @@ func completeAction(s *Server, c echo.Context, p principal, t ref, r *completeRe
 // the verifier the body names, with how they obtained it (the ledger
 // decides who may verify); not satisfied reopens the action and its
 // proposal.
-func verifyAction(_ *Server, _ echo.Context, p principal, t ref, r *verifyRequest) (domain.Command, string, error) {
+func verifyAction(s *Server, c echo.Context, p principal, t ref, r *verifyRequest) (domain.Command, string, error) {
 	if r.Satisfied == nil {
 		return nil, "", fieldErr(kindValidation, "satisfied", text{"必须说明是否满意", "say whether you are satisfied"})
 	}
+	if err := s.checkPhotos(c.Request().Context(), "photos", r.Photos); err != nil {
+		return nil, "", err
+	}
 	cmd := domain.VerifyAction{
-		ActionID: t.id, Verifier: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}, Satisfied: *r.Satisfied, Reason: r.Reason,
+		ActionID: t.id, Verifier: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}, Satisfied: *r.Satisfied, Reason: r.Reason, Photos: r.Photos,
 		Method: r.Method, Note: r.Note,
 	}
 	if r.Verifier != nil {

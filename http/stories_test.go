@@ -128,7 +128,12 @@ func TestBicycleShedStory(t *testing.T) {
 	e.do(req{method: "POST", path: abase + "/progress", token: c.worker, body: map[string]any{"percent": 60, "photos": []string{strings.Repeat("a", 64)}}}).wantProblem(t, 422, "validation")
 	e.write(t, c.worker, abase+"/complete", map[string]any{"evidence": []string{photo.SHA256}, "note": "已清理完毕"}, 200)
 	e.do(req{method: "POST", path: abase + "/verify", token: c.r1, body: map[string]any{}}).wantProblem(t, 422, "validation")
-	verified := e.write(t, c.r1, abase+"/verify", map[string]any{"satisfied": true}, 200)
+	e.do(req{method: "POST", path: abase + "/verify", token: c.r1, body: map[string]any{"satisfied": true, "photos": []string{strings.Repeat("b", 64)}}}).wantProblem(t, 422, "validation")
+	var seen Attachment
+	e.do(req{method: "POST", path: "/v1/attachments", token: c.r1, body: jpegWithGPS(t), header: map[string]string{"Content-Type": "image/jpeg"}}).want(t, 201).decode(t, &seen)
+	verified := e.write(t, c.r1, abase+"/verify", map[string]any{"satisfied": true, "photos": []string{seen.SHA256}}, 200)
+	// The verifier's photo is the action's: read through it like the evidence.
+	e.do(req{method: "GET", path: "/v1/attachments/" + seen.SHA256 + "?item=action-" + act.ID, token: c.auditor}).want(t, 200)
 	done := e.write(t, c.facilitator, "/v1/proposals/"+pid+"/close", map[string]string{"note": "居民满意"}, 200)
 
 	// The views, read after the last write.

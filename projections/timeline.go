@@ -336,7 +336,7 @@ func (t *Timeline) Apply(e Event) error {
 	case domain.ActionVerified:
 		en := entry(e, d.At)
 		s := d.Satisfied
-		en.Summary, en.PersonName, en.Satisfied = d.Reason, d.Verifier.Name, &s
+		en.Summary, en.PersonName, en.Satisfied, en.Photos = d.Reason, d.Verifier.Name, &s, d.Photos
 		en.Method, en.Note = d.Method, d.Note
 		t.action(d.ActionID, en)
 	case domain.ActionCancelled:
