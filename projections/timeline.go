@@ -36,7 +36,7 @@ type Entry struct {
 	Report *Report `json:"report,omitempty"`
 	// Photos are the SHA-256 references of the step's photos: the
 	// report's, a progress report's or occurrence's, a completion's
-	// evidence. An erased photo's reference is the erased marker.
+	// evidence, a verifier's. An erased photo's reference is the erased marker.
 	Photos []string `json:"photos,omitempty"`
 	// Tally is the computed tally of a closed vote.
 	Tally     *domain.Tally `json:"tally,omitempty"`

@@ -53,19 +53,12 @@ func (w *Web) propose(c echo.Context) error {
 		return signInFirst(c)
 	}
 	f := newForm(c)
-	photos := f.Values["photos"] // uploaded with an earlier, refused post
-	if fh, err := c.FormFile("photo"); err == nil && fh.Size > 0 {
-		sum, err := w.upload(c, fh)
-		if f.refused(err, "photo") {
-			f.Errors["photo"] = f.Problem
-			f.Problem = ""
-			return w.proposeAgain(c, f)
-		}
-		if err != nil {
-			return err
-		}
-		photos = append(photos, sum)
-		f.Values["photos"] = photos
+	photos, refused, err := w.formPhotos(c, &f)
+	if refused {
+		return w.proposeAgain(c, f)
+	}
+	if err != nil {
+		return err
 	}
 	grid := f.Value("grid_id")
 	if s.Token.Scope.Grid != "" {
@@ -77,7 +70,7 @@ func (w *Web) propose(c echo.Context) error {
 		"place": f.Value("place"), "channel": f.Value("channel"), "photos": photos,
 	}
 	var res yhttp.WriteResult
-	err := w.call(c, apiRequest{method: http.MethodPost, path: "/v1/proposals", body: body, idempotencyKey: f.Value("key")}, &res)
+	err = w.call(c, apiRequest{method: http.MethodPost, path: "/v1/proposals", body: body, idempotencyKey: f.Value("key")}, &res)
 	if f.refused(err, proposeFields...) {
 		return w.proposeAgain(c, f)
 	}
@@ -121,6 +114,30 @@ func (w *Web) proposeData(c echo.Context, f form) (proposeData, error) {
 		}
 	}
 	return d, nil
+}
+
+// formPhotos returns the photo references a form carries: those uploaded
+// with an earlier, refused post (hidden "photos") and the file in "photo",
+// uploaded now (POST /v1/attachments) and kept in f for a post again.
+// refused says the API refused the file, its problem set on f's "photo".
+func (w *Web) formPhotos(c echo.Context, f *form) (photos []string, refused bool, err error) {
+	photos = f.Values["photos"]
+	fh, ferr := c.FormFile("photo")
+	if ferr != nil || fh.Size == 0 {
+		return photos, false, nil
+	}
+	sum, err := w.upload(c, fh)
+	if f.refused(err, "photo") {
+		f.Errors["photo"] = f.Problem
+		f.Problem = ""
+		return photos, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	photos = append(photos, sum)
+	f.Values["photos"] = photos
+	return photos, false, nil
 }
 
 // upload stores a photo through the API and returns its reference.

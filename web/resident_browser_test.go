@@ -68,11 +68,7 @@ func TestBrowserResidentTakesPart(t *testing.T) {
 	b.check("propose-refused-zh")
 	photo := filepath.Join(t.TempDir(), "camera.jpg")
 	writeCameraPhoto(t, photo, 3000, 2000)
-	b.do("take the photo", chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{photo}))
-	b.do("wait for the resize", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Poll[bool](`(function () { var s = document.getElementById("photo-status"); return s.textContent === s.dataset.ready; })()`)(ctx, tg)
-		return err
-	}))
+	takePhoto(b, photo)
 	b.submit("#propose-submit")
 	if n := eval[int](b, `document.querySelectorAll(".cards .card").length`); n == 0 {
 		t.Fatal("my items lists nothing after proposing")
@@ -161,7 +157,17 @@ func TestBrowserResidentTakesPart(t *testing.T) {
 	}
 	b.check("verify-refused-zh")
 	b.do("say why", chromedp.SendKeys(chromedp.CSS("#reason"), "灯还是不亮"))
+	takePhoto(b, photo)
 	b.submit("#verify-submit")
+	var va yhttp.Aggregate
+	s.read(t, facilitator, "/v1/actions/"+act.ID, &va)
+	var verdict domain.ActionVerified
+	if last := va.Events[len(va.Events)-1]; last.Type != "action.verified.v1" || json.Unmarshal(last.Data, &verdict) != nil || len(verdict.Photos) != 1 {
+		t.Fatalf("the ledger's last action event: %s %s, want a verdict with one photo", last.Type, last.Data)
+	}
+	if w := photoWidth(t, s, verdict.Photos[0], "action-"+act.ID); w > 1600 {
+		t.Errorf("the verdict's photo was uploaded %d pixels wide; the browser should have resized it to 1600", w)
+	}
 	var p yhttp.Aggregate
 	s.read(t, facilitator, "/v1/proposals/"+pid, &p)
 	if st := foldProposal(t, p).Status; st != domain.StatusReopened {
@@ -206,6 +212,16 @@ func writeCameraPhoto(t *testing.T, path string, w, h int) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// takePhoto chooses the photo file in the page's #photo and waits until
+// the page has made it smaller.
+func takePhoto(b *browser, file string) {
+	b.do("take the photo", chromedp.SetUploadFiles(chromedp.CSS("#photo"), []string{file}))
+	b.do("wait for the resize", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](`(function () { var s = document.getElementById("photo-status"); return s.textContent === s.dataset.ready; })()`)(ctx, tg)
+		return err
+	}))
 }
 
 // photoWidth reads a stored photo's width through the API.

@@ -243,7 +243,14 @@ func (w *Web) verify(c echo.Context) error {
 		return err
 	}
 	f := newForm(c)
-	body := map[string]any{"reason": f.Value("reason")}
+	photos, refused, err := w.formPhotos(c, &f)
+	if refused {
+		return w.showVerify(c, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"reason": f.Value("reason"), "photos": photos}
 	switch f.Value("satisfied") {
 	case "yes":
 		body["satisfied"] = true
