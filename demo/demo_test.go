@@ -92,6 +92,17 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	require.NoError(t, err, "the demo ledger verifies")
 	assert.Equal(t, sum.Position, rep.Head)
 
+	// 张明, the printed demo resident, has a vote to cast and an outcome to
+	// verify, no facilitator needed.
+	zhang := ledger.Actor{ID: "hy-r3", Role: "resident"}
+	light, _, err := l.Load(ctx, domain.ActionStream(demo.ID("hy/stairwell-light/replace")))
+	require.NoError(t, err)
+	assert.Equal(t, domain.StatusCompleted, domain.FoldAction(light).Status, "the stairwell light awaits 张明's verdict")
+	_, err = l.Execute(ctx, domain.CastVote{MeetingID: demo.ID("hy/bins/meeting"), MotionID: "motion-1", VoterID: "hy-r3", CastBy: "hy-r3", OptionID: "no"}, zhang, ledger.Options{})
+	require.NoError(t, err, "张明 votes on the bins")
+	_, err = l.Execute(ctx, domain.VerifyAction{ActionID: demo.ID("hy/stairwell-light/replace"), Verifier: domain.Voter{PersonID: "hy-r3", Name: "张明"}, Satisfied: true}, zhang, ledger.Options{})
+	require.NoError(t, err, "张明 verifies the stairwell light")
+
 	_, err = demo.Load(ctx, store, nil)
 	require.Error(t, err, "the demo loads only into an empty store")
 }

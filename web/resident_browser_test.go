@@ -76,7 +76,8 @@ func TestBrowserResidentTakesPart(t *testing.T) {
 	if notice := b.text(".notice"); notice == "" {
 		t.Error("no confirmation after proposing")
 	}
-	pid := eval[string](b, `(document.querySelector('.card h3 a[href^="/proposals/"]') || {}).getAttribute ? document.querySelector('.card h3 a[href^="/proposals/"]').getAttribute("href").split("/")[2] : ""`)
+	// The demo leaves 张明 items of his own: find this one by its title.
+	pid := eval[string](b, `(function () { var a = Array.from(document.querySelectorAll('.card h3 a[href^="/proposals/"]')).find(function (a) { return a.textContent.indexOf("门口路灯") >= 0; }); return a ? a.getAttribute("href").split("/")[2] : ""; })()`)
 	var agg yhttp.Aggregate
 	s.read(t, facilitator, "/v1/proposals/"+pid, &agg)
 	if len(agg.Events) == 0 || !strings.Contains(string(agg.Events[0].Data), "路灯") {
