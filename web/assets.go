@@ -80,6 +80,18 @@ func (a *assets) url(name string) string {
 	return "/static/missing-" + name
 }
 
+// serveWorker answers GET /sw.js: the service worker that shows Web Push
+// notifications. A service worker's script needs a stable address whose
+// scope covers the pages, so it is served at the root under its own name,
+// cached for five minutes only (browsers check it again for updates).
+func (w *Web) serveWorker(c echo.Context) error {
+	f := w.assets.byHashed[strings.TrimPrefix(w.assets.url("sw.js"), "/static/")]
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "public, max-age=300")
+	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+	return c.Blob(nethttp.StatusOK, "text/javascript; charset=utf-8", f.body)
+}
+
 // serveAsset answers GET /static/{file}: the file for its fingerprinted
 // name, cached for a year (immutable), gzipped when the client takes it.
 func (w *Web) serveAsset(c echo.Context) error {

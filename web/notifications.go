@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -91,4 +92,22 @@ func (w *Web) notificationSettings(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/notifications?done=saved&wait_for=%d", res.HeadPosition))
+}
+
+// notificationsPush registers the visitor's browser for Web Push: app.js
+// posts the browser's PushSubscription (JSON, with the CSRF header), which
+// goes to the API as it is; the API's answer (or refusal) is returned.
+func (w *Web) notificationsPush(c echo.Context) error {
+	if sessionOf(c) == nil {
+		return signInFirst(c)
+	}
+	raw, err := io.ReadAll(io.LimitReader(c.Request().Body, 8<<10))
+	if err != nil {
+		return fmt.Errorf("web: read push subscription: %w", err)
+	}
+	var res yhttp.WriteResult
+	if err := w.call(c, apiRequest{method: http.MethodPost, path: "/v1/me/push-subscriptions", raw: raw, contentType: echo.MIMEApplicationJSON}, &res); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
 }

@@ -55,3 +55,37 @@ func TestBrowserBellLightsUp(t *testing.T) {
 	b.visit("/notifications?lang=en")
 	b.check("notifications-en")
 }
+
+// TestBrowserPushButton: with VAPID keys the button "receive notifications
+// on this phone" appears once the service worker at /sw.js is registered
+// (scope: the whole site), with no JavaScript error and axe-core clean;
+// without keys it is not there. Headless Chromium has no push service, so
+// the subscription itself is not tried here (docs/notifications.md).
+func TestBrowserPushButton(t *testing.T) {
+	for _, withKeys := range []bool{true, false} {
+		key := ""
+		if withKeys {
+			key = vapidKey(t)
+		}
+		s := mustServeWith(t, true, key)
+		b := mustBrowser(t, s.url)
+		code := s.mustCode(t, auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3"})
+		b.visit("/signin?code=" + code)
+		b.submit("#signin-confirm")
+		b.visit("/notifications")
+		if !withKeys {
+			if n := eval[int](b, `document.querySelectorAll("#push, #push-subscribe").length`); n != 0 {
+				t.Fatal("the push button shows without VAPID keys")
+			}
+			continue
+		}
+		scope := eval[string](b, `navigator.serviceWorker.ready.then(r => r.scope)`)
+		if scope != s.url+"/" {
+			t.Fatalf("the service worker's scope is %q, want %q", scope, s.url+"/")
+		}
+		if !eval[bool](b, `new Promise(r => setTimeout(() => r(!document.getElementById("push").hidden), 100))`) {
+			t.Fatal("the push button stays hidden with VAPID keys and a registered service worker")
+		}
+		b.check("notifications-push-zh")
+	}
+}

@@ -1,10 +1,15 @@
 package web
 
 import (
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,5 +87,64 @@ func TestNotificationsPage(t *testing.T) {
 	}
 	if res, _ := fetch(t, http.DefaultClient, s.url+"/notifications"); res.Request.URL.Path != "/signin" {
 		t.Fatalf("an anonymous visitor is not sent to sign in: %s", res.Request.URL)
+	}
+}
+
+// vapidKey returns a fresh VAPID public key (an uncompressed P-256 point,
+// base64url) for a server offering Web Push in the tests.
+func vapidKey(t *testing.T) string {
+	t.Helper()
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes())
+}
+
+// TestPushOnTheNotificationsPage: the push block is on /notifications only
+// when the service has VAPID keys; the service worker is served at /sw.js
+// with a short cache; a posted subscription (with the CSRF header) reaches
+// the API, and one without the header is refused.
+func TestPushOnTheNotificationsPage(t *testing.T) {
+	plain := mustServe(t, true)
+	c, _, _ := hearBack(t, plain)
+	if _, page := fetch(t, c, plain.url+"/notifications"); strings.Contains(page, `id="push"`) {
+		t.Fatalf("a service without VAPID keys offers push:\n%s", page)
+	}
+	key := vapidKey(t)
+	s := mustServeWith(t, true, key)
+	c, _, _ = hearBack(t, s)
+	_, page := fetch(t, c, s.url+"/notifications")
+	if !strings.Contains(page, `data-key="`+key+`"`) || !strings.Contains(page, `id="push-subscribe"`) {
+		t.Fatalf("the push block with the key is missing:\n%s", page)
+	}
+	res, sw := fetch(t, http.DefaultClient, s.url+"/sw.js")
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "javascript") ||
+		res.Header.Get("Cache-Control") != "public, max-age=300" || !strings.Contains(sw, "showNotification") {
+		t.Fatalf("GET /sw.js: %d %v\n%s", res.StatusCode, res.Header, sw)
+	}
+	m := regexp.MustCompile(`data-csrf="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the push block:\n%s", page)
+	}
+	sub := `{"endpoint":"https://push.example.net/send/abc","keys":{"p256dh":"` + vapidKey(t) + `","auth":"c2VjcmV0c2VjcmV0MTIzNA"}}`
+	for _, tc := range []struct {
+		csrf string
+		want int
+	}{{"", http.StatusForbidden}, {m[1], http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/notifications/push", strings.NewReader(sub))
+		req.Header.Set("Content-Type", "application/json")
+		if tc.csrf != "" {
+			req.Header.Set("X-CSRF-Token", tc.csrf)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Fatalf("POST /notifications/push (csrf %q): %d, want %d\n%s", tc.csrf, res.StatusCode, tc.want, body)
+		}
 	}
 }

@@ -74,4 +74,5 @@ var routes = []route{
 	{"GET", "/notifications", p((*Web).notificationsPage)},
 	{"POST", "/notifications/seen", p((*Web).notificationsSeen)},
 	{"POST", "/notifications/settings", p((*Web).notificationSettings)},
+	{"POST", "/notifications/push", p((*Web).notificationsPush)},
 }

@@ -37,6 +37,13 @@ type server struct {
 // test's cleanup stops it.
 func mustServe(tb testing.TB, withDemo bool) *server {
 	tb.Helper()
+	return mustServeWith(tb, withDemo, "")
+}
+
+// mustServeWith is mustServe with the API offering Web Push under the
+// VAPID public key pushKey (none when empty).
+func mustServeWith(tb testing.TB, withDemo bool, pushKey string) *server {
+	tb.Helper()
 	dir := tb.TempDir()
 	store, err := pebble.Open(dir)
 	if err != nil {
@@ -52,7 +59,7 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
-	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000,
+	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000, PushPublicKey: pushKey,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		tb.Fatalf("new server: %v", err)

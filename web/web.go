@@ -74,6 +74,7 @@ func (w *Web) Register(e *echo.Echo) {
 	mw := w.middleware()
 	e.GET("/static/:file", w.serveAsset)
 	e.HEAD("/static/:file", w.serveAsset)
+	e.GET("/sw.js", w.serveWorker)
 	for _, r := range routes {
 		e.Add(r.method, r.path, r.handler(w), mw...)
 		if r.method == nethttp.MethodGet {

@@ -57,3 +57,51 @@
     }
   });
 })();
+
+// Web Push: on /notifications, when the service offers it (the #push block
+// carries its VAPID public key) and the browser can, the button registers
+// the service worker (/sw.js), subscribes with the key and posts the
+// subscription; otherwise the block stays hidden.
+(function () {
+  var box = document.getElementById("push");
+  if (!box || !("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    return;
+  }
+  function key(b64) {
+    var s = atob((b64 + "===".slice((b64.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/"));
+    var out = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) {
+      out[i] = s.charCodeAt(i);
+    }
+    return out;
+  }
+  var status = document.getElementById("push-status");
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+    box.hidden = false;
+  }).catch(function () {
+    // Without a service worker there is no push: the block stays hidden.
+  });
+  document.getElementById("push-subscribe").addEventListener("click", function () {
+    Notification.requestPermission().then(function (perm) {
+      if (perm !== "granted") {
+        throw new Error("permission " + perm);
+      }
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key(box.dataset.key) });
+    }).then(function (sub) {
+      return fetch("/notifications/push", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": box.dataset.csrf },
+        body: JSON.stringify(sub.toJSON())
+      });
+    }).then(function (res) {
+      if (!res.ok) {
+        throw new Error("status " + res.status);
+      }
+      status.textContent = box.dataset.done;
+    }).catch(function () {
+      status.textContent = box.dataset.failed;
+    });
+  });
+})();
