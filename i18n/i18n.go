@@ -1,5 +1,5 @@
-// Package i18n holds Yishi's message catalogues (one file per language
-// under catalog/, embedded) and chooses a request's language. The web
+// Package i18n holds Yishi's message catalogues (files per language
+// under catalog/, embedded: see mustLoad) and chooses a request's language. The web
 // pages take every string from the catalogues; the JSON API takes its
 // problem titles from them and its language choice from Negotiate, so that
 // both doors speak alike. Simplified Chinese is the default, English the
@@ -76,16 +76,42 @@ var files embed.FS
 // catalogues holds each language's messages by key.
 var catalogues = mustLoad()
 
+// mustLoad reads every language's catalogue: the file "<tag>.json" and
+// any number of "<tag>.<part>.json" beside it (one part per area of the
+// product, e.g. "en.minutes.json"), so that areas built side by side do
+// not edit one file. A key defined twice in one language is an error.
 func mustLoad() map[Lang]map[string]string {
 	out := make(map[Lang]map[string]string, len(Langs))
+	entries, err := files.ReadDir("catalog")
+	if err != nil {
+		panic(fmt.Sprintf("i18n: catalogues: %v", err))
+	}
 	for _, l := range Langs {
-		b, err := files.ReadFile("catalog/" + l.Tag() + ".json")
-		if err != nil {
-			panic(fmt.Sprintf("i18n: catalogue %s: %v", l.Tag(), err))
-		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: catalogue %s: %v", l.Tag(), err))
+		found := false
+		for _, e := range entries {
+			name := e.Name()
+			if name != l.Tag()+".json" && !(strings.HasPrefix(name, l.Tag()+".") && strings.HasSuffix(name, ".json")) {
+				continue
+			}
+			found = true
+			b, err := files.ReadFile("catalog/" + name)
+			if err != nil {
+				panic(fmt.Sprintf("i18n: catalogue %s: %v", name, err))
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("i18n: catalogue %s: %v", name, err))
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					panic(fmt.Sprintf("i18n: catalogue %s: key %q defined twice", name, k))
+				}
+				m[k] = v
+			}
+		}
+		if !found {
+			panic(fmt.Sprintf("i18n: no catalogue for %s", l.Tag()))
 		}
 		out[l] = m
 	}
