@@ -26,6 +26,8 @@ var (
 	// ErrBadKey is returned for a key that is not 1 to 128 characters of
 	// [0-9A-Za-z._-] starting with a letter or digit.
 	ErrBadKey = errors.New("blob: bad key")
+	// ErrExists is returned by Create for a key the store holds already.
+	ErrExists = errors.New("blob: exists")
 )
 
 // Info describes a stored blob.
@@ -44,6 +46,12 @@ type Store interface {
 	// backend the file and its directory are synced, on S3 the object is
 	// stored. A reader never sees a partial blob.
 	Put(ctx context.Context, key string, data []byte) error
+	// Create is Put only if no blob has key, decided atomically by the
+	// store: of writers creating one key at once, across processes sharing
+	// the store, exactly one succeeds and the others get ErrExists (a
+	// hard link on the local backend, a PUT with If-None-Match: * on S3).
+	// Durable before it returns, as Put.
+	Create(ctx context.Context, key string, data []byte) error
 	// Get returns the blob's bytes. Returns ErrNotFound when there is none.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Stat describes the blob. Returns ErrNotFound when there is none.

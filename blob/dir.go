@@ -39,7 +39,17 @@ func (d *Dir) String() string { return "file://" + d.dir }
 func (d *Dir) Path(key string) string { return filepath.Join(d.dir, key[:min(2, len(key))], key) }
 
 // Put implements Store.
-func (d *Dir) Put(_ context.Context, key string, data []byte) error {
+func (d *Dir) Put(_ context.Context, key string, data []byte) error { return d.write(key, data, false) }
+
+// Create implements Store: the synced temporary file is linked to its final
+// name, which fails when the name exists.
+func (d *Dir) Create(_ context.Context, key string, data []byte) error {
+	return d.write(key, data, true)
+}
+
+// write writes a blob through a synced temporary file, renamed into place
+// (or, to create, linked: the link fails if the name exists).
+func (d *Dir) write(key string, data []byte, create bool) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -63,7 +73,15 @@ func (d *Dir) Put(_ context.Context, key string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if create {
+		err = os.Link(tmp.Name(), final)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrExists, key)
+		}
+	} else {
+		err = os.Rename(tmp.Name(), final)
+	}
+	if err != nil {
 		return fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	// The rename is durable only once the directory holding the new name

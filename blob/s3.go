@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -121,6 +123,36 @@ func (s *S3) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
+// Create implements Store: a PUT with If-None-Match: *, which S3 (since
+// 2024), MinIO and gofakes3 decide atomically; 412 Precondition Failed is
+// ErrExists. AWS answers 409 ConditionalRequestConflict while another
+// conditional write of the key is in flight: the PUT is then tried again.
+func (s *S3) Create(ctx context.Context, key string, data []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		opts := minio.PutObjectOptions{ContentType: "application/octet-stream", SendContentMd5: true, DisableMultipart: true}
+		opts.SetMatchETagExcept("*")
+		_, err := s.client.PutObject(ctx, s.bucket, s.prefix+key, bytes.NewReader(data), int64(len(data)), opts)
+		resp := minio.ToErrorResponse(err)
+		switch {
+		case err == nil:
+			return nil
+		case resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed:
+			return fmt.Errorf("%w: %s", ErrExists, key)
+		case resp.Code == "ConditionalRequestConflict" && attempt < 5:
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("blob: create %s: %w", key, ctx.Err())
+			case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+			}
+			continue
+		}
+		return fmt.Errorf("blob: create %s: %w", key, err)
+	}
+}
+
 // Get implements Store.
 func (s *S3) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
@@ -187,4 +219,15 @@ func (s *S3) List(ctx context.Context) iter.Seq2[Info, error] {
 			}
 		}
 	}
+}
+
+// Versioned reports whether the bucket keeps old versions of objects
+// (versioning enabled or suspended with versions kept): a store that must
+// destroy bytes, such as privacy.SharedKeys, refuses such a bucket.
+func (s *S3) Versioned(ctx context.Context) (bool, error) {
+	cfg, err := s.client.GetBucketVersioning(ctx, s.bucket)
+	if err != nil {
+		return false, fmt.Errorf("blob: versioning of %s: %w", s.desc, err)
+	}
+	return cfg.Enabled() || cfg.Suspended(), nil
 }

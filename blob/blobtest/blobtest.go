@@ -107,6 +107,54 @@ func Run(t *testing.T, open func(t testing.TB) blob.Store) {
 			}
 		}
 	})
+	t.Run("Create", func(t *testing.T) {
+		s := open(t)
+		if err := s.Create(ctx, "new", []byte("first")); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if err := s.Create(ctx, "new", []byte("second")); !errors.Is(err, blob.ErrExists) {
+			t.Fatalf("create of an existing key: %v, want ErrExists", err)
+		}
+		if got, err := s.Get(ctx, "new"); err != nil || string(got) != "first" {
+			t.Fatalf("get: %q, %v; want the first creation's bytes", got, err)
+		}
+		if err := s.Create(ctx, "a/b", nil); !errors.Is(err, blob.ErrBadKey) {
+			t.Errorf("create of a bad key: %v, want ErrBadKey", err)
+		}
+	})
+	t.Run("ConcurrentCreate", func(t *testing.T) {
+		// Creators of one key at once: exactly one wins, and the blob is
+		// the winner's.
+		s := open(t)
+		const n = 12
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.Create(ctx, "race", []byte(fmt.Sprintf("creator %d", i)))
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("creators %d and %d both succeeded", winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, blob.ErrExists):
+				t.Fatalf("creator %d: %v, want nil or ErrExists", i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatal("no creator succeeded")
+		}
+		if got, err := s.Get(ctx, "race"); err != nil || string(got) != fmt.Sprintf("creator %d", winner) {
+			t.Fatalf("get: %q, %v; want creator %d's bytes", got, err, winner)
+		}
+	})
 	t.Run("ConcurrentWriters", func(t *testing.T) {
 		// Writers of one key and readers of it at once: a reader sees one
 		// whole version, never a mix or a part.
@@ -202,4 +250,12 @@ func (f *FakeS3) MustOpenS3(tb testing.TB, bucket string) blob.Store {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// Version turns versioning on for bucket (created with Bucket).
+func (f *FakeS3) Version(tb testing.TB, bucket string) {
+	tb.Helper()
+	if err := f.backend.SetVersioningConfiguration(bucket, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
+		tb.Fatalf("fake s3: versioning of %s: %v", bucket, err)
+	}
 }
