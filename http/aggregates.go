@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	nethttp "net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
@@ -12,8 +13,12 @@ import (
 
 // AggregateEvent is one event of an aggregate read.
 type AggregateEvent struct {
-	Revision uint64          `json:"revision"`
-	Type     string          `json:"type"`
+	Revision uint64 `json:"revision"`
+	Type     string `json:"type"`
+	// Recorded is when the event reached the ledger. The data's "at" is
+	// when it happened: the command's own time for a meeting's command
+	// recorded offline (header Yishi-Command-Time), else the same moment.
+	Recorded time.Time       `json:"recorded"`
 	Data     json.RawMessage `json:"data"`
 }
 
@@ -58,7 +63,7 @@ func (s *Server) getAggregate(c echo.Context, stream string) error {
 		return fmt.Errorf("read %s: %w", stream, err)
 	}
 	for i := range bodies {
-		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: types[i], Data: bodies[i]}
+		out.Events[i] = AggregateEvent{Revision: uint64(i), Type: types[i], Recorded: a.recorded[i], Data: bodies[i]}
 	}
 	c.Response().Header().Set(headerETag, etag(a.revision))
 	return c.JSON(nethttp.StatusOK, out)

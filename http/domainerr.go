@@ -26,9 +26,14 @@ func domainProblem(err error, l lang, p *Problem) bool {
 	if l == langEN || detail == "" {
 		detail = de.Message
 	}
-	*p = Problem{Type: problemBase + k.slug, Title: k.title.in(l), Status: k.status, Detail: detail, Reason: de.Reason, Field: de.Field}
-	if de.Field != "" {
-		p.Errors = []FieldError{{Field: de.Field, Reason: detail}}
+	field := de.Field
+	if field == domain.CommandTimeField {
+		// A command's own time comes in a header, not in the body.
+		field = headerCommandTime
+	}
+	*p = Problem{Type: problemBase + k.slug, Title: k.title.in(l), Status: k.status, Detail: detail, Reason: de.Reason, Field: field}
+	if field != "" {
+		p.Errors = []FieldError{{Field: field, Reason: detail}}
 	}
 	for _, o := range de.Also {
 		msg := o.MessageZH

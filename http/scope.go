@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -19,6 +20,8 @@ type aggregate struct {
 	community, grid string
 	revision        int64
 	events          []domain.Event
+	// recorded is when each of events reached the ledger.
+	recorded []time.Time
 }
 
 // noSuchRecord is the refusal of a command or read on a stream with no
@@ -27,14 +30,14 @@ func noSuchRecord() error { return refuse(kindNotFound, text{"没有这条记录
 
 // loadAggregate reads stream whole through the ledger.
 func (s *Server) loadAggregate(ctx context.Context, stream string) (aggregate, error) {
-	events, rev, err := s.cfg.Ledger.Load(ctx, stream)
+	events, recorded, rev, err := s.cfg.Ledger.LoadRecorded(ctx, stream)
 	if err != nil {
 		return aggregate{}, err
 	}
 	if rev < 0 || len(events) == 0 {
 		return aggregate{}, noSuchRecord()
 	}
-	a := aggregate{revision: rev, events: events}
+	a := aggregate{revision: rev, events: events, recorded: recorded}
 	a.community, a.grid = domain.PlaceOf(events[0])
 	return a, nil
 }

@@ -8,6 +8,7 @@ import (
 	nethttp "net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
@@ -40,6 +41,13 @@ type WriteResult struct {
 // headerIdempotencyKey names the header that makes a write safe to retry.
 const headerIdempotencyKey = "Idempotency-Key"
 
+// headerCommandTime names the header that carries the moment a meeting's
+// command was made, when it reaches the API later (the console records
+// commands offline and sends them when the network returns): RFC 3339.
+// The ledger checks it against the meeting's window and records it as the
+// events' "at" (domain.CheckCommandTime); refusals name this header.
+const headerCommandTime = "Yishi-Command-Time"
+
 // writeOptions reads If-Match and Idempotency-Key into ledger options. The
 // idempotency key is scoped to the token, so two clients never collide,
 // and carries a fingerprint of the command, so that the ledger catches a
@@ -59,6 +67,13 @@ func writeOptions(c echo.Context, p principal, cmd domain.Command) (ledger.Optio
 		sum := sha256.Sum256(append([]byte(fmt.Sprintf("%T\x00", cmd)), fp...))
 		opts.KeyPrefix = keyPrefix(p, key)
 		opts.CommandID = opts.KeyPrefix + hex.EncodeToString(sum[:8])
+	}
+	if ct := h.Get(headerCommandTime); ct != "" {
+		t, err := time.Parse(time.RFC3339Nano, ct)
+		if err != nil {
+			return opts, fieldErr(kindBadRequest, headerCommandTime, text{"应为 RFC 3339 时间，如 2026-12-02T10:03:00.000Z", "want an RFC 3339 time such as 2026-12-02T10:03:00.000Z"})
+		}
+		opts.CommandTime = t
 	}
 	if im := h.Get("If-Match"); im != "" && im != "*" {
 		rev, err := parseETag(im)

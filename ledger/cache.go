@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"time"
+
 	"container/list"
 	"sync"
 
@@ -20,6 +22,8 @@ type record struct {
 	causation string
 	revision  uint64
 	position  eventstore.Position
+	// recorded is when the event reached the ledger.
+	recorded time.Time
 }
 
 // cachedStream is a decoded prefix of a stream. Entries are never changed

@@ -64,6 +64,13 @@ type Options struct {
 	KeyPrefix string
 	// CorrelationID ties the command's events (and its follow-ups) together.
 	CorrelationID string
+	// CommandTime, when set, is the moment the command says it was made
+	// (a console command recorded offline and sent later): it is checked
+	// against the meeting's window (domain.CheckCommandTime) and given to
+	// the domain as the time of the decision, so the events carry it as
+	// their "at"; the events' recorded time stays the moment they were
+	// appended. Follow-ups take the ledger's clock.
+	CommandTime time.Time
 	// Scope, when set, is asked about the aggregate (its community and
 	// grid) of every follow-up the command causes, before anything is
 	// appended: a follow-up writes only where the command's sender may
@@ -149,6 +156,7 @@ func (l *Ledger) Store() eventstore.Store { return l.store }
 // loaded is a stream as the ledger sees it before deciding.
 type loaded struct {
 	events   []domain.Event
+	records  []record
 	revision int64 // -1: no stream
 	lastHash string
 	replay   *Result // set when the command was already executed
@@ -180,13 +188,14 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 			return loaded{}, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
 		}
 		events = append(events, de)
-		records = append(records, record{id: ev.ID, actor: ev.Metadata.Actor, causation: ev.Metadata.CausationID, revision: ev.Revision, position: ev.Position})
+		records = append(records, record{id: ev.ID, actor: ev.Metadata.Actor, causation: ev.Metadata.CausationID, revision: ev.Revision, position: ev.Position,
+			recorded: ev.Recorded})
 		revision, lastHash = int64(ev.Revision), ev.Metadata.Hash
 	}
 	if revision != c.revision {
 		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash})
 	}
-	s := loaded{events: events, revision: revision, lastHash: lastHash}
+	s := loaded{events: events, records: records, revision: revision, lastHash: lastHash}
 	if commandID == "" {
 		return s, nil
 	}
@@ -214,6 +223,20 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 func (l *Ledger) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
 	s, err := l.load(ctx, stream, Actor{}, "", "")
 	return s.events, s.revision, err
+}
+
+// LoadRecorded is Load with the moment each event reached the ledger (its
+// recorded time), beside the time the event itself carries.
+func (l *Ledger) LoadRecorded(ctx context.Context, stream string) ([]domain.Event, []time.Time, int64, error) {
+	s, err := l.load(ctx, stream, Actor{}, "", "")
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	recorded := make([]time.Time, len(s.records))
+	for i, r := range s.records {
+		recorded[i] = r.recorded
+	}
+	return s.events, recorded, s.revision, nil
 }
 
 // Execute runs cmd: it loads the target stream, lets the domain decide,
@@ -273,7 +296,14 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 		if err != nil {
 			return decided{}, err
 		}
-		events, err := domain.Decide(s.events, prepared, l.now())
+		at := l.now()
+		if !opts.CommandTime.IsZero() {
+			if err := domain.CheckCommandTime(s.events, cmd, opts.CommandTime, at); err != nil {
+				return decided{}, err
+			}
+			at = opts.CommandTime.UTC()
+		}
+		events, err := domain.Decide(s.events, prepared, at)
 		if err != nil {
 			return decided{}, err
 		}

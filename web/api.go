@@ -31,6 +31,9 @@ type apiRequest struct {
 	// idempotencyKey makes a form's second post (a double tap, a reload)
 	// answer the first one's result instead of acting twice.
 	idempotencyKey string
+	// commandTime is the moment a meeting's command was made on the
+	// console (header Yishi-Command-Time), when it reaches the API later.
+	commandTime string
 }
 
 // apiError is a refusal of the API: its problem, to show on the page.
@@ -79,6 +82,9 @@ func (w *Web) call(c echo.Context, r apiRequest, out any) error {
 	}
 	if r.idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", r.idempotencyKey)
+	}
+	if r.commandTime != "" {
+		req.Header.Set(headerCommandTime, r.commandTime)
 	}
 	if s := sessionOf(c); s != nil {
 		req.Header.Set(echo.HeaderAuthorization, "Bearer "+s.secret)

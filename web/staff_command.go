@@ -139,9 +139,16 @@ func doCommand(name string) func(*Web, echo.Context, *Session) error {
 	}
 }
 
+// headerCommandTime carries the moment the console's script recorded a
+// command (it may send it minutes later, once the network is back).
+const headerCommandTime = "Yishi-Command-Time"
+
 // runCommand maps form to cmd's API call and runs it with the request's
 // Idempotency-Key (the script's header) or the form's key (field "idem",
-// fresh in every rendered form).
+// fresh in every rendered form). A command on a meeting also passes on
+// the script's Yishi-Command-Time, which the API checks against the
+// meeting's window and records as the events' time; the other commands
+// take the ledger's clock.
 func (w *Web) runCommand(c echo.Context, cmd staffCommand, form url.Values) (yhttp.WriteResult, error) {
 	var res yhttp.WriteResult
 	path := strings.ReplaceAll(cmd.path, "{id}", c.Param("id"))
@@ -160,7 +167,11 @@ func (w *Web) runCommand(c echo.Context, cmd staffCommand, form url.Values) (yht
 	if key == "" {
 		key = form.Get("idem")
 	}
-	err := w.call(c, apiRequest{method: cmd.method, path: path, body: body, idempotencyKey: key}, &res)
+	var at string
+	if strings.HasPrefix(cmd.path, "/v1/meetings/{id}/") {
+		at = c.Request().Header.Get(headerCommandTime)
+	}
+	err := w.call(c, apiRequest{method: cmd.method, path: path, body: body, idempotencyKey: key, commandTime: at}, &res)
 	return res, err
 }
 
