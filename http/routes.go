@@ -146,6 +146,8 @@ var api = []route{
 	{"POST", "/v1/persons/:person/erasure", h((*Server).postErasure), rolesAdmin},
 	{"GET", "/v1/persons/:person/export", h((*Server).getPersonExport), rolesAdmin},
 	{"GET", "/v1/me/export", h((*Server).getOwnExport), rolesReaders},
+	{"GET", "/v1/retention", h((*Server).getRetention), rolesAdmin},
+	{"POST", "/v1/retention", h((*Server).postRetention), rolesAdmin},
 
 	// Notifications (docs/notifications.md): the caller's own, and anyone's for auditors.
 	{"GET", "/v1/me/notifications", h((*Server).getOwnInbox), rolesReaders},

@@ -83,6 +83,9 @@ type Config struct {
 	// Collectors are more Prometheus collectors /metrics shows (the
 	// notifications' outcomes).
 	Collectors []prometheus.Collector
+	// Retention is the retention rules GET and POST /v1/retention apply
+	// (docs/privacy.md); the zero value keeps everything for ever.
+	Retention ledger.Retention
 }
 
 // Server is the HTTP service. It implements net/http.Handler.

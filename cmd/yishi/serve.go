@@ -125,7 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	notifyMetrics := notify.NewMetrics()
 	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, Logger: logger, RatePerSecond: *rateLimit,
 		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin,
-		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors()})
+		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors(), Retention: retention})
 	if err != nil {
 		return err
 	}
