@@ -11,8 +11,9 @@ import (
 	"github.com/yishi-civic/yishi/ledger"
 )
 
-// RetentionRules are the retention rules' ages in days; 0 keeps that kind
-// of data for ever (docs/privacy.md).
+// RetentionRules are the retention rules' ages in whole days, rounded up
+// (a rule of a few hours reads as 1); 0 keeps that kind of data for ever
+// (docs/privacy.md).
 type RetentionRules struct {
 	ProposalTextDays   int `json:"proposal_text_days"`
 	ActionPhotosDays   int `json:"action_photos_days"`
@@ -38,7 +39,7 @@ type RetentionRun struct {
 
 // rulesOf is r in days.
 func rulesOf(r ledger.Retention) RetentionRules {
-	days := func(d time.Duration) int { return int(d / (24 * time.Hour)) }
+	days := func(d time.Duration) int { return int((d + 24*time.Hour - 1) / (24 * time.Hour)) }
 	return RetentionRules{ProposalTextDays: days(r.ProposalText), ActionPhotosDays: days(r.ActionPhotos), InactivePersonDays: days(r.InactivePerson)}
 }
 

@@ -58,6 +58,17 @@ var routes = []route{
 	{"GET", "/staff/actions/:id", staffPage((*Web).action)},
 	{"POST", "/staff/actions/:id/:cmd", staffPage(doCommand(""))},
 
+	// Personal data (staff_persons.go, docs/privacy.md): admins without a
+	// community scope find a person, export and erase their data, and
+	// apply the retention rules. Each POST is one API command.
+	{"GET", "/staff/persons", erasesPage((*Web).findPerson)},
+	{"GET", "/staff/persons/:person", erasesPage((*Web).person)},
+	{"GET", "/staff/persons/:person/export", erasesPage((*Web).personExport)},
+	{"GET", "/staff/persons/:person/erase", erasesPage((*Web).eraseConfirm)},
+	{"POST", "/staff/persons/:person/erasure", erasesPage(confirmed("confirm", doCommand("persons/erasure")))},
+	{"GET", "/staff/retention", erasesPage((*Web).retention)},
+	{"POST", "/staff/retention", erasesPage(confirmed("confirm", (*Web).runRetention))},
+
 	// Residents taking part (propose.go, takepart.go, mine.go).
 	{"GET", "/propose", p((*Web).proposePage)},
 	{"POST", "/propose", p((*Web).propose)},

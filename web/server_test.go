@@ -41,8 +41,9 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 }
 
 // mustServeWith is mustServe with the API offering Web Push under the
-// VAPID public key pushKey (none when empty).
-func mustServeWith(tb testing.TB, withDemo bool, pushKey string) *server {
+// VAPID public key pushKey (none when empty), and its configuration
+// changed by opts.
+func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*yhttp.Config)) *server {
 	tb.Helper()
 	dir := tb.TempDir()
 	store, err := pebble.Open(dir)
@@ -59,8 +60,12 @@ func mustServeWith(tb testing.TB, withDemo bool, pushKey string) *server {
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
-	api, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000, PushPublicKey: pushKey,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	cfg := yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000, PushPublicKey: pushKey,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	api, err := yhttp.New(cfg)
 	if err != nil {
 		tb.Fatalf("new server: %v", err)
 	}

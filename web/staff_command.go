@@ -23,6 +23,7 @@ import (
 //
 //	POST /staff/intake, /staff/meetings, /staff/actions   create (a proposal, a meeting, an action)
 //	POST /staff/<proposals|meetings|actions>/:id/:cmd     a command on one of them
+//	POST /staff/persons/:person/erasure                    a person's erasure
 //
 // A form posts there without JavaScript and is answered with a redirect
 // (303) to the page it came from (its "back" field) or to what it created;
@@ -86,6 +87,8 @@ var staffCommands = map[string]staffCommand{
 	"actions/complete": {"POST", "/v1/actions/{id}/complete", []string{"evidence:photos", "note"}, ""},
 	"actions/verify": {"POST", "/v1/actions/{id}/verify", []string{"satisfied:bool", "reason", "verifier.person_id", "verifier.name",
 		"method", "note"}, ""},
+
+	"persons/erasure": {"POST", "/v1/persons/{person}/erasure", []string{"ground", "reason"}, ""},
 }
 
 // commandAnswer is doCommand's JSON answer to the console's script.
@@ -152,6 +155,7 @@ const headerCommandTime = "Yishi-Command-Time"
 func (w *Web) runCommand(c echo.Context, cmd staffCommand, form url.Values) (yhttp.WriteResult, error) {
 	var res yhttp.WriteResult
 	path := strings.ReplaceAll(cmd.path, "{id}", c.Param("id"))
+	path = strings.ReplaceAll(path, "{person}", url.PathEscape(c.Param("person")))
 	for _, f := range []string{"motion", "mediation"} {
 		path = strings.ReplaceAll(path, "{"+f+"}", url.PathEscape(form.Get(f)))
 	}
