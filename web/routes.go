@@ -62,9 +62,9 @@ var routes = []route{
 	// community scope find a person, export and erase their data, and
 	// apply the retention rules. Each POST is one API command.
 	{"GET", "/staff/persons", erasesPage((*Web).findPerson)},
-	{"GET", "/staff/persons/:person", erasesPage((*Web).person)},
+	{"GET", "/staff/persons/:person", erasesPage(personPage("staff_person", "erasure.person.title"))},
 	{"GET", "/staff/persons/:person/export", erasesPage((*Web).personExport)},
-	{"GET", "/staff/persons/:person/erase", erasesPage((*Web).eraseConfirm)},
+	{"GET", "/staff/persons/:person/erase", erasesPage(personPage("staff_erase", "erasure.confirm.title"))},
 	{"POST", "/staff/persons/:person/erasure", erasesPage(confirmed("confirm", doCommand("persons/erasure")))},
 	{"GET", "/staff/retention", erasesPage((*Web).retention)},
 	{"POST", "/staff/retention", erasesPage(confirmed("confirm", (*Web).runRetention))},

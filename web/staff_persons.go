@@ -127,18 +127,23 @@ var roleOf = map[string]string{
 	"organisation.unit_owners_changed.v1":  "owner",
 }
 
-// person shows what the ledger holds about a person: whether they were
-// erased, how many events name them, of which types, the parts they took,
-// and the ways to their export and to their erasure.
-func (w *Web) person(c echo.Context, s *Session) error {
-	id := c.Param("person")
-	var exp ledger.PersonExport
-	if err := w.get(c, "/v1/persons/"+url.PathEscape(id)+"/export", nil, &exp); err != nil {
-		return err
+// personPage renders a person's page: what the ledger holds about them
+// (their export summed up, personOf) under page and title. As "staff_person"
+// it shows whether they were erased, how many events name them, of which
+// types, the parts they took, and the ways to their export and erasure; as
+// "staff_erase" it is the confirmation step of an erasure: what will be
+// gone and what cannot be undone, the ground and the reason, and an
+// acknowledgment to tick before the button erases.
+func personPage(page, title string) func(*Web, echo.Context, *Session) error {
+	return func(w *Web, c echo.Context, s *Session) error {
+		var exp ledger.PersonExport
+		if err := w.get(c, "/v1/persons/"+url.PathEscape(c.Param("person"))+"/export", nil, &exp); err != nil {
+			return err
+		}
+		d := personOf(exp)
+		d.Form = newStaffForm(c)
+		return w.render(c, nethttp.StatusOK, page, w.staffPageOf(c, title, "persons", d))
 	}
-	d := personOf(exp)
-	d.Form = newStaffForm(c)
-	return w.render(c, nethttp.StatusOK, "staff_person", w.staffPageOf(c, "erasure.person.title", "persons", d))
 }
 
 // personOf sums up a person's export.
@@ -238,20 +243,6 @@ func (w *Web) personExport(c echo.Context, s *Session) error {
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="person-%s.json"`, url.PathEscape(id)))
 	h.Set("Cache-Control", "no-store")
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, exp)
-}
-
-// eraseConfirm is the confirmation step of an erasure: what will be gone
-// and what cannot be undone, the ground and the reason, and an
-// acknowledgment to tick before the button erases.
-func (w *Web) eraseConfirm(c echo.Context, s *Session) error {
-	id := c.Param("person")
-	var exp ledger.PersonExport
-	if err := w.get(c, "/v1/persons/"+url.PathEscape(id)+"/export", nil, &exp); err != nil {
-		return err
-	}
-	d := personOf(exp)
-	d.Form = newStaffForm(c)
-	return w.render(c, nethttp.StatusOK, "staff_erase", w.staffPageOf(c, "erasure.confirm.title", "persons", d))
 }
 
 // confirmed refuses a form whose acknowledgment field is not ticked,
