@@ -68,7 +68,7 @@ func Load(ctx context.Context, store eventstore.Store, photos PhotoStore, opts .
 	d := &loader{ctx: ctx, now: Start, photos: photos}
 	d.l = ledger.New(store, append([]ledger.Option{ledger.WithClock(func() time.Time { return d.now })}, opts...)...)
 	for _, story := range []func() error{
-		d.hengyuanOrganisation, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.maintenanceFund, d.winterCouncil,
+		d.hengyuanOrganisation, d.hengyuanResources, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.maintenanceFund, d.winterCouncil,
 		d.yangguangFitnessArea,
 		d.dongzhongxuOrganisation, d.heatingMeeting, d.developerDispute, d.riderReports,
 		d.zilingVillages, d.zhangMingTakesPart,

@@ -40,6 +40,12 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, domain.StatusClosed, domain.FoldProposal(shed).Status, "the bicycle-shed passage was cleared and verified")
 
+	clear, _, err := l.Load(ctx, domain.ActionStream(demo.ID("hy/bicycle-shed/clear")))
+	require.NoError(t, err)
+	cleared := domain.FoldAction(clear)
+	assert.Equal(t, domain.PartyTeam, cleared.Owner.Kind, "the cleanup went to a volunteer team of the resource map")
+	assert.Len(t, cleared.Accepted, 3, "three of its volunteers accepted it")
+
 	dinner, _, err := l.Load(ctx, domain.ActionStream(demo.ID("hy/dinner/action")))
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, domain.FoldAction(dinner).Occurrences, 70, "邻里小饭桌 held 70+ times")
@@ -87,6 +93,14 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	assert.Equal(t, 24, figures.CollectedAtMeetings[domain.FormatTalk], "opinions collected at the talks")
 	assert.Greater(t, figures.MeetingsHeld, 6)
 	assert.LessOrEqual(t, figures.ClosedLoopRate, 1.0)
+
+	// The resource map: the five 小红李 teams, and who can help with the
+	// bicycle-shed passage (environment, grid 1).
+	counts := views.Resources.ResourceCounts(demo.Hengyuan)
+	assert.Equal(t, 5, counts[projections.ResourceTeam], "五支“小红李”志愿服务队")
+	helpers := views.Resources.Helpers(projections.HelpQuery{CommunityID: demo.Hengyuan, GridID: "hy-grid-1", Category: "environment"})
+	require.NotEmpty(t, helpers)
+	assert.Equal(t, projections.ResourceVolunteer, helpers[0].Kind)
 
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")

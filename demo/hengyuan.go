@@ -112,9 +112,19 @@ func (d *loader) bicycleShed() error {
 	if err := d.all(actorOf(worker, "facilitator"),
 		domain.HandleDirectly{ProposalID: pid, Handler: partyOf(worker), Note: "组织网格员和志愿者集中清理", By: worker.PersonID},
 		domain.AssignAction{ActionID: aid, CommunityID: Hengyuan, GridID: hyGrid(1), ProposalID: pid, Title: "清理停车棚夹道",
-			Description: "网格员带领“小红李”志愿服务队清运杂物，与住户确认无主物品后处理。", Owner: partyOf(worker), Due: d.now.Add(72 * time.Hour), By: worker.PersonID},
-		domain.StartAction{ActionID: aid},
+			Description: "网格员带领“小红李”环境卫生服务队清运杂物，与住户确认无主物品后处理。",
+			Owner:       domain.Party{Kind: domain.PartyTeam, ID: hyTeams[2].id, Name: hyTeams[2].name}, Due: d.now.Add(72 * time.Hour), By: worker.PersonID},
 	); err != nil {
+		return err
+	}
+	// The team's volunteers in the grid accept (接单) the cleanup.
+	for _, v := range hyVolunteers[:3] {
+		if err := d.do(actorOf(v.who, "resident"), domain.AcceptAction{ActionID: aid, Volunteer: v.who}); err != nil {
+			return err
+		}
+		d.later(10 * time.Minute)
+	}
+	if err := d.do(actorOf(worker, "grid_worker"), domain.StartAction{ActionID: aid}); err != nil {
 		return err
 	}
 	d.later(26 * time.Hour)

@@ -35,6 +35,9 @@ type ActionState struct {
 	Occurrences int `json:"occurrences"`
 	// Reopens counts unsatisfied verifications.
 	Reopens int `json:"reopens"`
+	// Accepted are the person ids of the volunteers who accepted the
+	// action, in order.
+	Accepted []string `json:"accepted,omitempty"`
 	// Verification is the last verification, if any.
 	Verification *ActionVerified `json:"verification,omitempty"`
 }
@@ -51,6 +54,8 @@ func (s *ActionState) evolve(e Event) {
 		*s = ActionState{Exists: true, ActionID: e.ActionID, CommunityID: e.CommunityID, GridID: e.GridID, ProposalID: e.ProposalID,
 			MeetingID: e.MeetingID, MotionID: e.MotionID, Title: e.Title, Description: e.Description, Owner: e.Owner,
 			Due: e.Due, Recurrence: e.Recurrence, AssignedAt: e.At, Status: StatusAssigned}
+	case ActionAccepted:
+		s.Accepted = append(s.Accepted, e.Volunteer.PersonID)
 	case ActionStarted:
 		s.Status = StatusInProgress
 	case ActionProgressReported:
@@ -104,7 +109,7 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		}
 		if err := firstError(id("action_id", c.ActionID), id("community_id", c.CommunityID), id("grid_id", c.GridID), optionalID("proposal_id", c.ProposalID),
 			optionalID("meeting_id", c.MeetingID), optionalID("motion_id", c.MotionID), text("title", "the title", "标题", c.Title, maxShort),
-			optionalText("description", "the description", "说明", c.Description, maxLong), party("owner", c.Owner),
+			optionalText("description", "the description", "说明", c.Description, maxLong), actionOwner("owner", c.Owner),
 			instant("due", "the due date", "完成期限", c.Due), notPast("due", "the due date", "完成期限", c.Due, now),
 			optionalText("recurrence", "the recurrence", "周期", c.Recurrence, maxShort), id("by", c.By), decision, source); err != nil {
 			return nil, err
@@ -117,6 +122,8 @@ func decideAction(s ActionState, cmd Command, now time.Time) ([]Event, error) {
 		return nil, refuse(CodeNotFound, "action_not_found", "there is no such action", "没有这项行动")
 	}
 	switch c := cmd.(type) {
+	case AcceptAction:
+		return decideAccept(s, c, now)
 	case StartAction:
 		if err := s.actionIn("start", "开始", StatusAssigned); err != nil {
 			return nil, err

@@ -34,6 +34,11 @@ func init() {
 	register[UnitRegistered]()
 	register[UnitOwnersChanged]()
 	register[PartnerRegistered]()
+	register[VolunteerRegistered]()
+	register[VolunteerTeamFormed]()
+	register[VolunteerJoinedTeam]()
+	register[StationRegistered]()
+	register[PartnerOfferRecorded]()
 
 	register[ProposalSubmitted]()
 	register[ProposalSupported]()
@@ -72,6 +77,7 @@ func init() {
 	register[MinutesObjectionRaised]()
 
 	register[ActionAssigned]()
+	register[ActionAccepted]()
 	register[ActionStarted]()
 	register[ActionProgressReported]()
 	register[ActionOccurrenceHeld]()

@@ -17,6 +17,11 @@ type OrganisationState struct {
 	Grids       map[string]Grid     `json:"grids"`
 	Compounds   map[string]Compound `json:"compounds"`
 	Partners    map[string]Partner  `json:"partners"`
+	// Volunteers, Teams and Stations are the community's resource map
+	// (资源图谱), nil until the first of each is registered.
+	Volunteers map[string]Volunteer `json:"volunteers,omitempty"`
+	Teams      map[string]Team      `json:"teams,omitempty"`
+	Stations   map[string]Station   `json:"stations,omitempty"`
 }
 
 // Grid is one grid of a community.
@@ -58,6 +63,10 @@ type Partner struct {
 	Name      string `json:"name"`
 	Kind      string `json:"kind"`
 	Contact   string `json:"contact"`
+	// Offer, Skills and Categories say what the unit offers the community.
+	Offer      string   `json:"offer,omitempty"`
+	Skills     []string `json:"skills,omitempty"`
+	Categories []string `json:"categories,omitempty"`
 }
 
 // Register returns a compound's unit register as an owners' vote locks it,
@@ -118,6 +127,8 @@ func (s *OrganisationState) evolve(e Event) {
 		s.Compounds[e.CompoundID].Units[e.UnitID] = u
 	case PartnerRegistered:
 		s.Partners[e.PartnerID] = Partner{PartnerID: e.PartnerID, Name: e.Name, Kind: e.Kind, Contact: e.Contact}
+	default:
+		s.evolveResources(e)
 	}
 }
 
@@ -251,7 +262,7 @@ func decideOrganisation(s OrganisationState, cmd Command, now time.Time) ([]Even
 		}
 		return []Event{PartnerRegistered{CommunityID: s.CommunityID, PartnerID: c.PartnerID, Name: c.Name, Kind: c.Kind, Contact: c.Contact, At: now}}, nil
 	}
-	return nil, unknownCommand(cmd)
+	return decideResources(s, cmd, now)
 }
 
 // area checks an exclusive area: positive, at most 100,000 m².

@@ -79,6 +79,15 @@ var api = []route{
 	{"PUT", "/v1/communities/:community/compounds/:compound/units/:unit/owners", command(toCommunity, required, changeUnitOwners), rolesAdmin},
 	{"POST", "/v1/communities/:community/partners", command(toCommunity, required, registerPartner), rolesAdmin},
 
+	// The resource map (资源图谱): volunteers, teams, stations, what units offer.
+	{"POST", "/v1/communities/:community/volunteers", command(toCommunity, required, registerVolunteer), rolesFacilitators},
+	{"POST", "/v1/communities/:community/teams", command(toCommunity, required, formVolunteerTeam), rolesFacilitators},
+	{"POST", "/v1/communities/:community/teams/:team/members", command(toCommunity, required, joinVolunteerTeam), rolesFacilitators},
+	{"POST", "/v1/communities/:community/stations", command(toCommunity, required, registerStation), rolesFacilitators},
+	{"PUT", "/v1/communities/:community/partners/:partner/offer", command(toCommunity, required, recordPartnerOffer), rolesFacilitators},
+	{"GET", "/v1/resources", h((*Server).getResources), nil},
+	{"GET", "/v1/resources/helpers", h((*Server).getHelpers), nil},
+
 	// Proposals.
 	{"POST", "/v1/proposals", command(toNew, required, submitProposal), rolesWriters},
 	{"GET", "/v1/proposals/:id", h((*Server).getProposal), rolesReaders},
@@ -117,6 +126,7 @@ var api = []route{
 	// Actions.
 	{"POST", "/v1/actions", command(toNew, required, assignAction), rolesFacilitators},
 	{"GET", "/v1/actions/:id", h((*Server).getAction), rolesReaders},
+	{"POST", "/v1/actions/:id/accept", command(toAction, optional, acceptAction), rolesWriters},
 	{"POST", "/v1/actions/:id/start", command(toAction, optional, startAction), rolesReporters},
 	{"POST", "/v1/actions/:id/progress", command(toAction, required, reportProgress), rolesReporters},
 	{"POST", "/v1/actions/:id/occurrences", command(toAction, required, recordOccurrence), rolesReporters},

@@ -27,7 +27,12 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 	case domain.MergeProposal:
 		return l.checkMerge(ctx, history, c)
 	case domain.AssignAction:
+		if err := l.checkTeamOwner(ctx, c); err != nil {
+			return err
+		}
 		return l.checkAssign(ctx, c)
+	case domain.AcceptAction:
+		return l.checkAccept(ctx, domain.FoldAction(history), c)
 	case domain.SubmitProposal:
 		if c.MeetingID == "" {
 			return nil

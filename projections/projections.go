@@ -78,6 +78,8 @@ type Views struct {
 	Live *Live
 	// Directory holds every community's name, grids and compounds.
 	Directory *Directory
+	// Resources is the resource map (资源图谱): who can help.
+	Resources *Resources
 	// Notifications is the outbox: inboxes, settings, deliveries due.
 	Notifications *Notifications
 
@@ -100,10 +102,11 @@ func NewViews() *Views {
 		Stats:     newStats(mu),
 		Live:      newLive(mu),
 		Directory: newDirectory(mu),
+		Resources: newResources(mu),
 		mu:        mu,
 	}
 	v.Notifications = newNotifications(mu)
-	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Notifications}
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Resources, v.Notifications}
 	return v
 }
 
