@@ -105,3 +105,65 @@
     });
   });
 })();
+
+// Signing out forgets what this browser kept for the person: the
+// console's queue of commands not yet sent (IndexedDB yishi-console,
+// static/console.js) — after asking, when some wait — and the console's
+// pages the service worker kept (/sw.js).
+(function () {
+  function waiting() {
+    if (!window.indexedDB) {
+      return Promise.resolve(0);
+    }
+    return new Promise(function (resolve) {
+      var r = indexedDB.open("yishi-console", 1);
+      r.onupgradeneeded = function () { r.result.createObjectStore("commands", { keyPath: "seq", autoIncrement: true }); };
+      r.onerror = function () { resolve(0); };
+      r.onsuccess = function () {
+        var d = r.result;
+        var all = d.transaction("commands", "readonly").objectStore("commands").getAll();
+        all.onsuccess = function () {
+          d.close();
+          resolve(all.result.filter(function (c) { return c.state === "pending"; }).length);
+        };
+        all.onerror = function () { d.close(); resolve(0); };
+      };
+    });
+  }
+  function forget() {
+    var done = [];
+    if (window.indexedDB) {
+      done.push(new Promise(function (resolve) {
+        var r = indexedDB.deleteDatabase("yishi-console");
+        r.onsuccess = r.onerror = r.onblocked = function () { resolve(); };
+      }));
+    }
+    if (window.caches) {
+      done.push(caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("yishi-") === 0; }).map(function (k) { return caches.delete(k); }));
+      }));
+    }
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ forget: true });
+    }
+    return Promise.all(done);
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-signout") || form.dataset.forgotten) {
+      return;
+    }
+    ev.preventDefault();
+    waiting().then(function (n) {
+      if (n > 0 && !window.confirm(form.dataset.signout.replace("%d", n))) {
+        return false;
+      }
+      return forget().then(function () { return true; });
+    }).catch(function () { return true; }).then(function (go) {
+      if (go) {
+        form.dataset.forgotten = "1";
+        form.submit();
+      }
+    });
+  });
+})();
