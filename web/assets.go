@@ -81,7 +81,8 @@ func (a *assets) url(name string) string {
 }
 
 // serveWorker answers GET /sw.js: the service worker that shows Web Push
-// notifications. A service worker's script needs a stable address whose
+// notifications and keeps the offline console's pages (static/sw.js). A
+// service worker's script needs a stable address whose
 // scope covers the pages, so it is served at the root under its own name,
 // cached for five minutes only (browsers check it again for updates).
 func (w *Web) serveWorker(c echo.Context) error {
