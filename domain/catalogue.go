@@ -87,6 +87,7 @@ func init() {
 	register[ActionCancelled]()
 
 	register[DataErased]()
+	register[LedgerResealed]()
 
 	register[ItemFollowed]()
 	register[ItemUnfollowed]()

@@ -21,14 +21,15 @@ var aggregateID = map[string]string{
 	"notification": "notification_id",
 	"reminder":     "reminder_id",
 	"attachment":   "upload_id",
+	"ledger":       "ledger_id",
 }
 
 func TestCatalogueTypesAreWellFormed(t *testing.T) {
 	types := EventTypes()
-	if len(types) != 69 {
+	if len(types) != 70 {
 		t.Fatalf("%d event types; update this count when adding one to the catalogue (and docs/events.md)", len(types))
 	}
-	pattern := regexp.MustCompile(`^(organisation|proposal|meeting|action|erasure|subscriber|notification|reminder|attachment)\.[a-z][a-z_]*[a-z]\.v[1-9][0-9]*$`)
+	pattern := regexp.MustCompile(`^(organisation|proposal|meeting|action|erasure|subscriber|notification|reminder|attachment|ledger)\.[a-z][a-z_]*[a-z]\.v[1-9][0-9]*$`)
 	for _, typ := range types {
 		if !pattern.MatchString(typ) {
 			t.Errorf("%s is not <aggregate>.<past_tense>.v<n>", typ)

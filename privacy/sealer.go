@@ -163,9 +163,27 @@ func (s *Sealer) Forget() {
 // to the key store. A field whose key is erased is stored as the erased
 // marker's seal: nothing of it reaches the ledger. Events are not changed.
 func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event) ([]domain.Event, error) {
+	out, _, err := s.seal(ctx, stream, events, false)
+	return out, err
+}
+
+// SealPlaintext is Seal for the events of a ledger written before sealing
+// (yishi reseal): it seals the personal fields still held in plaintext,
+// leaves those sealed already as they are, and returns how many fields it
+// sealed. A plaintext field whose key was erased meanwhile is stored as
+// the erased marker's seal, so re-sealing also carries out the erasures
+// recorded since.
+func (s *Sealer) SealPlaintext(ctx context.Context, stream string, events []domain.Event) ([]domain.Event, int, error) {
+	return s.seal(ctx, stream, events, true)
+}
+
+func (s *Sealer) seal(ctx context.Context, stream string, events []domain.Event, plainOnly bool) ([]domain.Event, int, error) {
 	var ids []string
 	for _, e := range events {
 		if err := walk(reflect.ValueOf(e), stream, func(st *site, _ reflect.Value, v string, keys []string) (string, bool) {
+			if plainOnly && IsSealed(v) {
+				return v, false
+			}
 			for _, k := range keys {
 				if !contains(ids, k) {
 					ids = append(ids, k)
@@ -173,20 +191,25 @@ func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event)
 			}
 			return v, false
 		}); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if len(ids) == 0 {
-		return events, nil
+		return events, 0, nil
 	}
 	erasedList, err := s.keys.Ensure(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
+		return nil, 0, fmt.Errorf("seal: %w", err)
 	}
 	out := make([]domain.Event, len(events))
+	n := 0
 	for i, e := range events {
 		var serr error
 		cp, err := rewrite(e, stream, true, false, func(_ *site, _ reflect.Value, v string, keys []string) (string, bool) {
+			if plainOnly && IsSealed(v) {
+				return v, false
+			}
+			n++
 			for _, k := range keys {
 				if contains(erasedList, k) {
 					return sealedEmpty(keys), true
@@ -202,11 +225,11 @@ func (s *Sealer) Seal(ctx context.Context, stream string, events []domain.Event)
 			err = serr
 		}
 		if err != nil {
-			return nil, fmt.Errorf("seal %s: %w", e.EventType(), err)
+			return nil, 0, fmt.Errorf("seal %s: %w", e.EventType(), err)
 		}
 		out[i] = cp
 	}
-	return out, nil
+	return out, n, nil
 }
 
 // joinKeys lists key ids; an id holding a comma or a percent sign (never

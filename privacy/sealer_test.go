@@ -246,3 +246,36 @@ func TestPartnerContactIsSealed(t *testing.T) {
 	require.Equal(t, privacy.ErasedText, got.(domain.PartnerRegistered).Contact)
 	require.Equal(t, "衡苑物业服务中心", got.(domain.PartnerRegistered).Name)
 }
+
+// TestSealPlaintextKeepsSealedFields checks the re-sealing migration's
+// sealer: a field sealed already is kept byte for byte, a plaintext one is
+// sealed and counted, and a plaintext one whose key was erased meanwhile
+// is stored with nothing of it.
+func TestSealPlaintextKeepsSealedFields(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	sealed, err := s.Seal(ctx, "proposal-p1", []domain.Event{submitted()})
+	require.NoError(t, err)
+	mixed := sealed[0].(domain.ProposalSubmitted)
+	mixed.Text = "我家3号楼2单元501室门口" // as written before sealing
+	again, n, err := s.SealPlaintext(ctx, "proposal-p1", []domain.Event{mixed})
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "only the plaintext field is sealed")
+	got := again[0].(domain.ProposalSubmitted)
+	require.Equal(t, mixed.Author.Name, got.Author.Name, "a sealed field is kept as it was")
+	require.Equal(t, mixed.Photos, got.Photos)
+	require.True(t, privacy.IsSealed(got.Text))
+	opened, err := s.Open(ctx, stored(t, got))
+	require.NoError(t, err)
+	require.Equal(t, "我家3号楼2单元501室门口", opened.(domain.ProposalSubmitted).Text)
+	require.Equal(t, "张三", opened.(domain.ProposalSubmitted).Author.Name)
+
+	_, n, err = s.SealPlaintext(ctx, "proposal-p1", []domain.Event{got})
+	require.NoError(t, err)
+	require.Zero(t, n, "sealing twice seals nothing more")
+
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("zhang")))
+	erased, _, err := s.SealPlaintext(ctx, "proposal-p1", []domain.Event{mixed})
+	require.NoError(t, err)
+	body, _ := json.Marshal(erased[0])
+	require.NotContains(t, string(body), "501")
+}

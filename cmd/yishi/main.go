@@ -33,6 +33,7 @@ commands:
   audit     audit a running server from another machine: checkpoints, proofs, every event since
   export    write every event, in global order, as JSON lines
   import    load an export into an empty store and verify it
+  reseal    copy a ledger written before sealing into an empty store, sealing its personal data; signed note of why
   person    erase a person's data, export a person's own data, run the retention rules
   vapid-keys  print a new VAPID key pair for Web Push notifications (docs/notifications.md)
   generate  add generated, domain-valid events (communities, proposals, meetings, votes, actions) for load tests
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "reseal":
+		return resealCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "person":
 		return personCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "vapid-keys":

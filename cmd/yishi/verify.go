@@ -33,7 +33,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.SetOutput(stderr)
 	spec := storeFlag(fs, getenv)
 	checkpoint := fs.String("checkpoint", "", "also check a signed checkpoint from yishi seal sign")
-	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer")
+	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer; on a re-sealed ledger (yishi reseal), the server's, to check its note")
 	views := fs.Bool("views", false, "also rebuild every view from the log and compare it with the projection snapshots and with the views a server would serve from them")
 	snapshots := fs.String("snapshots", "", "the projection snapshots for --views (default: STORE/projections for a data directory)")
 	keys := keysFlag(fs, getenv)
@@ -84,6 +84,9 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if n := rep.Schemes[ledger.HashSchemeV1] + rep.Schemes[ledger.HashSchemeV2]; n > 0 {
 		fmt.Fprintf(stdout, "note: %d events were written before hash scheme %d and their hashes carry no salt\n", n, ledger.HashSchemeV3)
+	}
+	if err := reportReseal(ctx, store, *vkeyFile, stdout); err != nil {
+		return err
 	}
 	if cp != nil {
 		bar := newProgress(stderr, cp.Size, "hashing")
