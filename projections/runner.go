@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -356,27 +357,124 @@ func (r *Runner) feed(ctx context.Context, p *pipe) error {
 
 // subscribe runs one subscription after *fed, pushing what it delivers.
 // A decoding failure is pushed too, for the fold to stop at.
+//
+// The subscription is read on a goroutine of its own; what has arrived
+// meanwhile (up to decodeBatch deliveries) is decoded as one batch, in
+// parallel when it is long enough (decodeAll), and pushed in order. A
+// replay with sealed personal data spends most of its extra time opening
+// fields in the decoder (docs/performance.md), which then runs on every
+// core instead of one; a live event arriving alone is decoded at once.
 func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pipe, fed *eventstore.Position) error {
-	for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: *fed, Filter: filter}) {
-		if err != nil {
-			return fmt.Errorf("projections: subscription: %w", err)
-		}
-		it := item{pos: d.Position, caughtUp: d.CaughtUp}
-		if se := d.Event; se != nil {
-			it.e = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, ref: refOf(*se)}
-			if it.e.Data, it.err = r.cfg.Decode(se.Type, se.Data); it.err != nil {
-				it.err = &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: it.err}
+	ctx, cancel := context.WithCancel(ctx)
+	in := make(chan delivery, 2*decodeBatch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(in)
+		for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: *fed, Filter: filter}) {
+			if d.Event != nil {
+				ev := *d.Event // the delivery's own copy, decoded after the iterator moved on
+				d.Event = &ev
+			}
+			select {
+			case in <- delivery{d: d, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
 			}
 		}
-		if !p.push(it) {
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	batch := make([]delivery, 0, decodeBatch)
+	items := make([]item, 0, decodeBatch)
+	for {
+		first, ok := <-in
+		if !ok {
 			return nil
 		}
-		if it.err != nil {
-			return nil
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < decodeBatch && batch[len(batch)-1].err == nil {
+			select {
+			case d, ok := <-in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, d)
+			default:
+				break more
+			}
 		}
-		*fed = max(*fed, d.Position)
+		items = r.decodeAll(batch, items[:0])
+		for i, it := range items {
+			if batch[i].err != nil {
+				return fmt.Errorf("projections: subscription: %w", batch[i].err)
+			}
+			if !p.push(it) {
+				return nil
+			}
+			if it.err != nil {
+				return nil
+			}
+			*fed = max(*fed, it.pos)
+		}
 	}
-	return nil
+}
+
+// delivery is one yield of a subscription, passed from the goroutine that
+// reads it to the one that decodes it.
+type delivery struct {
+	d   eventstore.Delivery
+	err error
+}
+
+// decodeBatch bounds how many deliveries are decoded together.
+const decodeBatch = 256
+
+// parallelDecode is the smallest batch worth decoding on several cores.
+const parallelDecode = 32
+
+// decodeAll decodes batch into items (one per delivery, a failed
+// subscription's included, left empty), in parallel on up to GOMAXPROCS
+// goroutines when the batch is long enough.
+func (r *Runner) decodeAll(batch []delivery, items []item) []item {
+	items = slices.Grow(items, len(batch))[:len(batch)]
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/parallelDecode)
+	if workers < 2 {
+		r.decodeRange(batch, items)
+		return items
+	}
+	var wg sync.WaitGroup
+	step := (len(batch) + workers - 1) / workers
+	for lo := step; lo < len(batch); lo += step {
+		hi := min(lo+step, len(batch))
+		wg.Go(func() { r.decodeRange(batch[lo:hi], items[lo:hi]) })
+	}
+	r.decodeRange(batch[:step], items[:step])
+	wg.Wait()
+	return items
+}
+
+// decodeRange decodes each delivery of batch into the item of the same
+// index.
+func (r *Runner) decodeRange(batch []delivery, items []item) {
+	for i, b := range batch {
+		d := b.d
+		it := item{pos: d.Position, caughtUp: d.CaughtUp}
+		if se := d.Event; se != nil && b.err == nil {
+			it.e = Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, ref: refOf(*se)}
+			var err error
+			if it.e.Data, err = r.cfg.Decode(se.Type, se.Data); err != nil {
+				it.err = &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
+			}
+		}
+		items[i] = it
+	}
 }
 
 // foldBatch bounds how many events are folded under one write lock, so

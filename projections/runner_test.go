@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -482,4 +484,54 @@ func TestSnapshotsOfAnotherLogAreDiscarded(t *testing.T) {
 		require.NoError(t, s.Close())
 		check(t, other, evs[260:270])
 	})
+}
+
+// failingStore's first subscriptions fail after delivering some events,
+// with a transient error, the way a store's connection breaks.
+type failingStore struct {
+	*memStore
+	mu    sync.Mutex
+	fails []int // how many events each failing subscription delivers first
+}
+
+func (s *failingStore) Subscribe(ctx context.Context, o eventstore.SubscribeOptions) iter.Seq2[eventstore.Delivery, error] {
+	s.mu.Lock()
+	n := -1
+	if len(s.fails) > 0 {
+		n, s.fails = s.fails[0], s.fails[1:]
+	}
+	s.mu.Unlock()
+	inner := s.memStore.Subscribe(ctx, o)
+	if n < 0 {
+		return inner
+	}
+	return func(yield func(eventstore.Delivery, error) bool) {
+		sent := 0
+		for d, err := range inner {
+			if sent == n {
+				yield(eventstore.Delivery{}, errors.New("connection reset"))
+				return
+			}
+			if !yield(d, err) {
+				return
+			}
+			sent++
+		}
+	}
+}
+
+// TestRunnerResumesAfterASubscriptionFailure: the subscription is read on
+// a goroutine of its own and decoded in batches on several cores; a
+// subscription that breaks in the middle of a batch loses nothing of what
+// it delivered before, and the runner resumes after the last event pushed,
+// folding each event once and in order.
+func TestRunnerResumesAfterASubscriptionFailure(t *testing.T) {
+	stored := encode(t, newGen(3, 20).events(3000))
+	want := state(t, foldAll(t, stored))
+	s := &failingStore{memStore: &memStore{evs: stored}, fails: []int{1, 700, 1500, 0}}
+	r, err := New(s, Config{})
+	require.NoError(t, err)
+	require.NoError(t, runUntil(t, r, stored[len(stored)-1].Position))
+	assert.Equal(t, want, state(t, r.Views()))
+	assert.Empty(t, s.fails)
 }
