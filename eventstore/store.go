@@ -201,9 +201,10 @@ type Store interface {
 	// stops. A subscriber never sees a position lower than one already
 	// delivered and never misses one that passes its filter. Ends with
 	// ctx.Err() when ctx ends, and with ErrClosed when the store closes.
-	// A delivered event's Data stays the subscriber's after the yield
-	// returns: the store never writes into it again (the projections decode
-	// deliveries in batches, after the subscription has moved on).
+	// A delivered event, its Data included, stays the subscriber's after
+	// the yield returns: the store never writes into it again (the
+	// projections decode deliveries in batches, after the subscription has
+	// moved on).
 	Subscribe(ctx context.Context, opts SubscribeOptions) iter.Seq2[Delivery, error]
 
 	// Close releases the store. Pending appends either complete or fail;

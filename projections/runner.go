@@ -372,10 +372,7 @@ func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pip
 		defer close(done)
 		defer close(in)
 		for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: *fed, Filter: filter}) {
-			if d.Event != nil {
-				ev := *d.Event // the delivery's own copy, decoded after the iterator moved on
-				d.Event = &ev
-			}
+			// d.Event stays ours after the yield (Store.Subscribe's contract).
 			select {
 			case in <- delivery{d: d, err: err}:
 			case <-ctx.Done():
