@@ -73,6 +73,7 @@ func init() {
 	register[MediationOffered]()
 	register[MediationAgreed]()
 	register[MeetingAdjourned]()
+	register[MinutesDrafted]()
 	register[MinutesPublished]()
 	register[MinutesObjectionRaised]()
 

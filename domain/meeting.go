@@ -28,6 +28,8 @@ type MeetingState struct {
 	Statements   []StatementRecorded   `json:"statements"`
 	Motions      []Motion              `json:"motions"`
 	Mediations   []Mediation           `json:"mediations"`
+	// MinutesDraft is the latest draft of the minutes, if any.
+	MinutesDraft *MinutesDrafted `json:"minutes_draft,omitempty"`
 	// Minutes is set once the minutes are published.
 	Minutes           *MinutesPublished        `json:"minutes,omitempty"`
 	MinutesObjections []MinutesObjectionRaised `json:"minutes_objections,omitempty"`
@@ -198,6 +200,8 @@ func (s *MeetingState) evolve(e Event) {
 		s.mediation(e.MediationID).Agreed = &Option{ID: e.OptionID, Label: e.Label}
 	case MeetingAdjourned:
 		s.Status = StatusAdjourned
+	case MinutesDrafted:
+		s.MinutesDraft = &e
 	case MinutesPublished:
 		s.Status, s.Minutes = StatusPublished, &e
 	case MinutesObjectionRaised:

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,6 +52,8 @@ func decideMeeting(s MeetingState, cmd Command, now time.Time) ([]Event, error) 
 		return agreeMediation(s, c, now)
 	case AdjournMeeting:
 		return adjournMeeting(s, c, now)
+	case DraftMinutes:
+		return draftMinutes(s, c, now)
 	case PublishMinutes:
 		return publishMinutes(s, c, now)
 	case ObjectToMinutes:
@@ -576,17 +580,92 @@ func adjournMeeting(s MeetingState, c AdjournMeeting, now time.Time) ([]Event, e
 	return []Event{MeetingAdjourned{MeetingID: s.MeetingID, Note: c.Note, At: now}}, nil
 }
 
-// publishMinutes decides a PublishMinutes.
-func publishMinutes(s MeetingState, c PublishMinutes, now time.Time) ([]Event, error) {
-	if err := firstError(text("summary", "the summary", "会议纪要", c.Summary, maxLong), photos("document", optionalRef(c.Document)),
-		instant("objection_until", "the end of the objection period", "公示截止时间", c.ObjectionUntil), s.meetingIn("publish the minutes", "公示纪要", StatusAdjourned)); err != nil {
+// draftMinutes decides a DraftMinutes: after the meeting and before the
+// minutes are published, the recorder writes the words the record lacks.
+// A note names an agenda item of the meeting, once; an empty note is left
+// out.
+func draftMinutes(s MeetingState, c DraftMinutes, now time.Time) ([]Event, error) {
+	if err := firstError(text("summary", "the summary", "会议概要", c.Summary, maxLong), optionalText("remarks", "the remarks", "其他事项", c.Remarks, maxLong),
+		voter("recorder", c.Recorder), s.meetingIn("draft the minutes", "起草纪要", StatusAdjourned)); err != nil {
 		return nil, err
 	}
-	if !c.ObjectionUntil.After(now) {
+	var notes []MinutesNote
+	seen := map[string]bool{}
+	for i, n := range c.Notes {
+		f := fmt.Sprintf("notes[%d]", i)
+		if e := firstErr(id(f+".item_id", n.ItemID), optionalText(f+".text", "the note", "议程说明", n.Text, maxLong)); e != nil {
+			return nil, e
+		}
+		if _, ok := s.item(n.ItemID); !ok {
+			e := *errItemNotFound
+			e.Field = f + ".item_id"
+			return nil, &e
+		}
+		if seen[n.ItemID] {
+			return nil, invalid(f+".item_id", "duplicate_note", "an agenda item has one note in the minutes", "每个议程项只有一段说明")
+		}
+		seen[n.ItemID] = true
+		if strings.TrimFunc(n.Text, invisible) != "" {
+			notes = append(notes, n)
+		}
+	}
+	e := MinutesDrafted{MeetingID: s.MeetingID, Draft: 1, Summary: c.Summary, Notes: notes, Remarks: c.Remarks, Recorder: c.Recorder, At: now}
+	if d := s.MinutesDraft; d != nil {
+		if d.Summary == e.Summary && d.Remarks == e.Remarks && slices.Equal(d.Notes, e.Notes) && d.Recorder == e.Recorder {
+			return nil, refuse(CodeConflict, "minutes_unchanged", "the draft is saved already, without a change", "纪要草稿已保存，没有改动")
+		}
+		e.Draft = d.Draft + 1
+	}
+	return []Event{e}, nil
+}
+
+// publishMinutes decides a PublishMinutes: the latest draft, or the
+// command's summary when there is none, with the objection period.
+func publishMinutes(s MeetingState, c PublishMinutes, now time.Time) ([]Event, error) {
+	if err := firstError(photos("document", optionalRef(c.Document)), s.meetingIn("publish the minutes", "公示纪要", StatusAdjourned)); err != nil {
+		return nil, err
+	}
+	until := c.ObjectionUntil
+	switch {
+	case c.ObjectionDays != 0 && !until.IsZero():
+		return nil, invalid("objection_days", "objection_period_twice", "give the objection period in days or as its end, not both", "公示期请填写天数或截止时间，二选一")
+	case c.ObjectionDays != 0:
+		if c.ObjectionDays < 1 || c.ObjectionDays > maxObjectionDays {
+			return nil, invalid("objection_days", "bad_objection_days", fmt.Sprintf("the objection period is 1 to %d days", maxObjectionDays), fmt.Sprintf("公示期应为 1 到 %d 天", maxObjectionDays))
+		}
+		until = now.AddDate(0, 0, c.ObjectionDays)
+	default:
+		if err := instant("objection_until", "the end of the objection period", "公示截止时间", until); err != nil {
+			return nil, err
+		}
+	}
+	if !until.After(now) {
 		return nil, invalid("objection_until", "objection_period_in_past", "the objection period must end in the future", "公示截止时间应晚于现在")
 	}
-	return []Event{MinutesPublished{MeetingID: s.MeetingID, Summary: c.Summary, Document: c.Document, ObjectionUntil: c.ObjectionUntil, At: now}}, nil
+	e := MinutesPublished{MeetingID: s.MeetingID, Document: c.Document, ObjectionUntil: until, ObjectionDays: c.ObjectionDays, At: now}
+	d := s.MinutesDraft
+	switch {
+	case d == nil:
+		if err := text("summary", "the summary", "会议纪要", c.Summary, maxLong); err != nil {
+			return nil, err
+		}
+		if c.Draft != 0 {
+			return nil, refuse(CodeConflict, "draft_changed", "there is no draft of the minutes to publish", "纪要还没有草稿")
+		}
+		e.Summary = c.Summary
+	case c.Summary != "":
+		return nil, invalid("summary", "summary_in_draft", "the minutes have a draft, and the draft is published: change the draft instead", "纪要已有草稿，公示的是草稿：请修改草稿")
+	case c.Draft != 0 && c.Draft != d.Draft:
+		return nil, refuse(CodeConflict, "draft_changed", fmt.Sprintf("the draft was changed (draft %d, not %d): read it again before publishing", d.Draft, c.Draft),
+			fmt.Sprintf("纪要草稿已被修改（现为第 %d 稿，不是第 %d 稿）：请重新阅读后再公示", d.Draft, c.Draft))
+	default:
+		e.Summary, e.Draft, e.Notes, e.Remarks, e.Recorder = d.Summary, d.Draft, d.Notes, d.Remarks, d.Recorder
+	}
+	return []Event{e}, nil
 }
+
+// maxObjectionDays bounds an objection period given in days.
+const maxObjectionDays = 90
 
 // objectToMinutes decides an ObjectToMinutes.
 func objectToMinutes(s MeetingState, c ObjectToMinutes, now time.Time) ([]Event, error) {

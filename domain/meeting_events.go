@@ -326,8 +326,34 @@ type MeetingAdjourned struct {
 	At        time.Time `json:"at"`
 }
 
+// MinutesNote is what a person writes in the minutes about one agenda
+// item, beside the statements and decisions the record holds.
+type MinutesNote struct {
+	ItemID string `json:"item_id"`
+	Text   string `json:"text"`
+}
+
+// MinutesDrafted records a draft of the minutes (会议纪要): the words a
+// person adds to the record after the meeting — a summary, a note per
+// agenda item, remarks. Attendance, statements, motions, tallies,
+// decisions and actions are not copied: the minutes are drawn from the
+// meeting's events when they are read. Each draft replaces the one before.
+type MinutesDrafted struct {
+	MeetingID string `json:"meeting_id"`
+	// Draft counts the drafts of the meeting's minutes, from 1.
+	Draft   int           `json:"draft"`
+	Summary string        `json:"summary"`
+	Notes   []MinutesNote `json:"notes,omitempty"`
+	Remarks string        `json:"remarks,omitempty"`
+	// Recorder is the person who wrote this draft (记录人).
+	Recorder Voter     `json:"recorder"`
+	At       time.Time `json:"at"`
+}
+
 // MinutesPublished records the minutes' publication (公示) and the end of
-// the period in which objections may be raised.
+// the period in which objections may be raised. When the minutes were
+// drafted, it repeats the draft published (Draft, Summary, Notes, Remarks,
+// Recorder) so that the published words need no other event.
 type MinutesPublished struct {
 	MeetingID string `json:"meeting_id"`
 	Summary   string `json:"summary"`
@@ -336,7 +362,15 @@ type MinutesPublished struct {
 	Document string `json:"document,omitempty" attachment:"ref"`
 	// ObjectionUntil ends the period in which objections are accepted.
 	ObjectionUntil time.Time `json:"objection_until"`
-	At             time.Time `json:"at"`
+	// ObjectionDays is the period in days, when it was given so.
+	ObjectionDays int `json:"objection_days,omitempty"`
+	// Draft is the number of the draft published; 0 when the minutes were
+	// published without one (a summary only).
+	Draft    int           `json:"draft,omitempty"`
+	Notes    []MinutesNote `json:"notes,omitempty"`
+	Remarks  string        `json:"remarks,omitempty"`
+	Recorder Voter         `json:"recorder,omitzero"`
+	At       time.Time     `json:"at"`
 }
 
 // MinutesObjectionRaised records an objection to the published minutes.
@@ -401,6 +435,9 @@ func (MediationAgreed) EventType() string { return "meeting.mediation_agreed.v1"
 
 // EventType implements Event.
 func (MeetingAdjourned) EventType() string { return "meeting.adjourned.v1" }
+
+// EventType implements Event.
+func (MinutesDrafted) EventType() string { return "meeting.minutes_drafted.v1" }
 
 // EventType implements Event.
 func (MinutesPublished) EventType() string { return "meeting.minutes_published.v1" }
@@ -589,12 +626,28 @@ type AdjournMeeting struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// PublishMinutes publishes the minutes with an objection period.
+// DraftMinutes writes (or rewrites) the draft of the minutes once the
+// meeting is adjourned; Recorder is the person writing it.
+type DraftMinutes struct {
+	MeetingID string        `json:"meeting_id"`
+	Summary   string        `json:"summary"`
+	Notes     []MinutesNote `json:"notes,omitempty"`
+	Remarks   string        `json:"remarks,omitempty"`
+	Recorder  Voter         `json:"recorder"`
+}
+
+// PublishMinutes publishes the minutes with an objection period, given
+// as its end (ObjectionUntil) or in days from now (ObjectionDays). With a
+// draft, the latest draft is published (Summary stays empty; Draft, when
+// set, must name the latest draft, so that nobody publishes words they
+// have not seen); without one, Summary is the minutes.
 type PublishMinutes struct {
 	MeetingID      string    `json:"meeting_id"`
 	Summary        string    `json:"summary"`
 	Document       string    `json:"document,omitempty"`
 	ObjectionUntil time.Time `json:"objection_until"`
+	ObjectionDays  int       `json:"objection_days,omitempty"`
+	Draft          int       `json:"draft,omitempty"`
 }
 
 // ObjectToMinutes raises an objection to published minutes.
@@ -661,6 +714,9 @@ func (c AgreeMediation) Stream() string { return MeetingStream(c.MeetingID) }
 
 // Stream implements Command.
 func (c AdjournMeeting) Stream() string { return MeetingStream(c.MeetingID) }
+
+// Stream implements Command.
+func (c DraftMinutes) Stream() string { return MeetingStream(c.MeetingID) }
 
 // Stream implements Command.
 func (c PublishMinutes) Stream() string { return MeetingStream(c.MeetingID) }

@@ -261,3 +261,46 @@ func TestMeetingRoom(t *testing.T) {
 			then: []Event{VotingOpened{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "p1", Text: tabled.Text, Options: yesNo, Rule: majority, Electorate: []Voter{{"v1", "甲"}}, At: now}}},
 	})
 }
+
+func TestMinutes(t *testing.T) {
+	open := []Event{scheduled, item1, opened}
+	adj := with(open, adjourned)
+	recorder := Voter{PersonID: "w1", Name: "王网格员"}
+	draft := DraftMinutes{MeetingID: "m1", Summary: "会议表决通过重新划线。", Notes: []MinutesNote{{ItemID: "i1", Text: "物业两周内施工"}},
+		Remarks: "下次议事会讨论充电桩。", Recorder: recorder}
+	drafted := MinutesDrafted{MeetingID: "m1", Draft: 1, Summary: draft.Summary, Notes: draft.Notes, Remarks: draft.Remarks, Recorder: recorder, At: now}
+	dr := with(adj, drafted)
+	redraft := draft
+	redraft.Summary = "会议表决通过重新划线，并加宽消防通道。"
+	redraft.Notes = []MinutesNote{{ItemID: "i1", Text: ""}}
+	fromDraft := MinutesPublished{MeetingID: "m1", Summary: drafted.Summary, ObjectionUntil: now.AddDate(0, 0, 7), ObjectionDays: 7, Draft: 1,
+		Notes: drafted.Notes, Remarks: drafted.Remarks, Recorder: recorder, At: now}
+	run(t, []spec{
+		{name: "draft after the meeting", given: adj, when: draft, then: []Event{drafted}},
+		{name: "a second draft replaces the first, empty notes left out", given: dr, when: redraft,
+			then: []Event{MinutesDrafted{MeetingID: "m1", Draft: 2, Summary: redraft.Summary, Remarks: draft.Remarks, Recorder: recorder, At: now}}},
+		{name: "the same draft twice", given: dr, when: draft, code: CodeConflict, reason: "minutes_unchanged"},
+		{name: "draft during the meeting", given: open, when: draft, code: CodeConflict, reason: "meeting_not_adjourned"},
+		{name: "draft after publication", given: with(dr, fromDraft), when: redraft, code: CodeConflict, reason: "meeting_not_adjourned"},
+		{name: "draft without summary", given: adj, when: DraftMinutes{MeetingID: "m1", Recorder: recorder}, code: CodeInvalid, reason: "required", field: "summary"},
+		{name: "draft without recorder", given: adj, when: DraftMinutes{MeetingID: "m1", Summary: "x"}, code: CodeInvalid, reason: "required", field: "recorder.person_id"},
+		{name: "a note on an item of another meeting", given: adj, when: DraftMinutes{MeetingID: "m1", Summary: "x", Recorder: recorder, Notes: []MinutesNote{{ItemID: "i9", Text: "x"}}},
+			code: CodeNotFound, reason: "item_not_found", field: "notes[0].item_id"},
+		{name: "two notes on one item", given: adj, when: DraftMinutes{MeetingID: "m1", Summary: "x", Recorder: recorder, Notes: []MinutesNote{{ItemID: "i1", Text: "a"}, {ItemID: "i1", Text: "b"}}},
+			code: CodeInvalid, reason: "duplicate_note", field: "notes[1].item_id"},
+		{name: "publish the draft for 7 days", given: dr, when: PublishMinutes{MeetingID: "m1", ObjectionDays: 7, Draft: 1}, then: []Event{fromDraft}},
+		{name: "publish a draft someone changed since", given: with(dr, MinutesDrafted{MeetingID: "m1", Draft: 2, Summary: "y", Recorder: recorder, At: now}),
+			when: PublishMinutes{MeetingID: "m1", ObjectionDays: 7, Draft: 1}, code: CodeConflict, reason: "draft_changed"},
+		{name: "publish a summary over a draft", given: dr, when: PublishMinutes{MeetingID: "m1", Summary: "另写的纪要", ObjectionDays: 7}, code: CodeInvalid, reason: "summary_in_draft", field: "summary"},
+		{name: "publish without summary or draft", given: adj, when: PublishMinutes{MeetingID: "m1", ObjectionDays: 7}, code: CodeInvalid, reason: "required", field: "summary"},
+		{name: "publish naming a draft that does not exist", given: adj, when: PublishMinutes{MeetingID: "m1", Summary: "x", ObjectionDays: 7, Draft: 1}, code: CodeConflict, reason: "draft_changed"},
+		{name: "period in days and as an end", given: dr, when: PublishMinutes{MeetingID: "m1", ObjectionDays: 7, ObjectionUntil: now.Add(time.Hour)}, code: CodeInvalid, reason: "objection_period_twice", field: "objection_days"},
+		{name: "period of 0 days", given: dr, when: PublishMinutes{MeetingID: "m1", ObjectionDays: -1}, code: CodeInvalid, reason: "bad_objection_days", field: "objection_days"},
+		{name: "period of a year", given: dr, when: PublishMinutes{MeetingID: "m1", ObjectionDays: 365}, code: CodeInvalid, reason: "bad_objection_days", field: "objection_days"},
+		{name: "no period", given: dr, when: PublishMinutes{MeetingID: "m1"}, code: CodeInvalid, reason: "required", field: "objection_until"},
+	})
+	s := FoldMeeting(with(dr, fromDraft))
+	if s.MinutesDraft == nil || s.MinutesDraft.Draft != 1 || s.Minutes == nil || s.Minutes.Remarks != draft.Remarks || s.Status != StatusPublished {
+		t.Fatalf("folded minutes: draft %+v, published %+v, status %s", s.MinutesDraft, s.Minutes, s.Status)
+	}
+}

@@ -136,10 +136,26 @@ type (
 		Parties     []partyRequest  `json:"parties"`
 		Options     []optionRequest `json:"options"`
 	}
+	// minutesDraftRequest is the words the recorder adds to the record.
+	minutesDraftRequest struct {
+		Summary string               `json:"summary"`
+		Notes   []minutesNoteRequest `json:"notes"`
+		Remarks string               `json:"remarks"`
+	}
+	minutesNoteRequest struct {
+		ItemID string `json:"item_id"`
+		Text   string `json:"text"`
+	}
+	// minutesRequest publishes the minutes: the latest draft (naming its
+	// number in draft, if the caller wants to be sure it is the one they
+	// read) or, without a draft, the summary; the objection period as its
+	// end or in days.
 	minutesRequest struct {
 		Summary        string    `json:"summary"`
 		Document       string    `json:"document"`
 		ObjectionUntil time.Time `json:"objection_until"`
+		ObjectionDays  int       `json:"objection_days"`
+		Draft          int       `json:"draft"`
 	}
 	minutesObjectionRequest struct {
 		Text string `json:"text"`
@@ -322,8 +338,19 @@ func adjournMeeting(_ *Server, _ echo.Context, _ principal, t ref, r *noteReques
 	return domain.AdjournMeeting{MeetingID: t.id, Note: r.Note}, "", nil
 }
 
+// draftMinutes: the principal is the recorder (记录人) of the draft.
+func draftMinutes(_ *Server, _ echo.Context, p principal, t ref, r *minutesDraftRequest) (domain.Command, string, error) {
+	notes := make([]domain.MinutesNote, len(r.Notes))
+	for i, n := range r.Notes {
+		notes[i] = domain.MinutesNote{ItemID: n.ItemID, Text: n.Text}
+	}
+	return domain.DraftMinutes{MeetingID: t.id, Summary: r.Summary, Notes: notes, Remarks: r.Remarks,
+		Recorder: domain.Voter{PersonID: p.token.Actor(), Name: p.token.Name}}, "", nil
+}
+
 func publishMinutes(_ *Server, _ echo.Context, _ principal, t ref, r *minutesRequest) (domain.Command, string, error) {
-	return domain.PublishMinutes{MeetingID: t.id, Summary: r.Summary, Document: r.Document, ObjectionUntil: r.ObjectionUntil}, "", nil
+	return domain.PublishMinutes{MeetingID: t.id, Summary: r.Summary, Document: r.Document, ObjectionUntil: r.ObjectionUntil,
+		ObjectionDays: r.ObjectionDays, Draft: r.Draft}, "", nil
 }
 
 func objectToMinutes(_ *Server, _ echo.Context, p principal, t ref, r *minutesObjectionRequest) (domain.Command, string, error) {

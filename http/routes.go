@@ -120,6 +120,8 @@ var api = []route{
 	{"POST", "/v1/meetings/:id/mediations", command(toMeeting, required, offerMediation), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/mediations/:mediation/agreement", command(toMeeting, required, agreeMediation), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/adjourn", command(toMeeting, optional, adjournMeeting), rolesFacilitators},
+	{"GET", "/v1/meetings/:id/minutes", h((*Server).getMinutes), nil},
+	{"PUT", "/v1/meetings/:id/minutes/draft", command(toMeeting, required, draftMinutes), rolesStaff},
 	{"POST", "/v1/meetings/:id/minutes", command(toMeeting, required, publishMinutes), rolesFacilitators},
 	{"POST", "/v1/meetings/:id/minutes/objections", command(toMeeting, required, objectToMinutes), rolesVoters},
 

@@ -454,3 +454,40 @@ func (s *Server) meetingState(c echo.Context, views *projections.Views, id strin
 	}
 	return p.reader().Meeting(st)
 }
+
+// getMinutes returns a meeting's minutes drawn from its record (the
+// meeting's events and the register's decisions of it, with their
+// actions): public once published, masked for the public; before that
+// only to those who see the meeting's personal data (staff and auditors
+// in its scope), who read the draft.
+func (s *Server) getMinutes(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.loadAggregate(c.Request().Context(), domain.MeetingStream(id.String()))
+	if err != nil {
+		return err
+	}
+	m := domain.FoldMeeting(a.events)
+	r := readerOf(c)
+	if m.Status != domain.StatusPublished && !r.SeesPersonalData(m.CommunityID, m.GridID) {
+		return refuse(kindNotFound, text{"这次会议的纪要尚未公示", "the minutes of this meeting are not published"})
+	}
+	decisions := views.Register.Decisions(projections.RegisterQuery{MeetingID: m.MeetingID, Limit: projections.MaxLimit})
+	b, err := r.Answer(m.CommunityID, m.GridID, minutesAnswer{Minutes: projections.DraftMinutes(m, decisions.Items), Position: uint64(views.Position())})
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(nethttp.StatusOK, b)
+}
+
+// minutesAnswer is the body of GET /v1/meetings/{id}/minutes.
+type minutesAnswer struct {
+	projections.Minutes
+	Position uint64 `json:"position"`
+}
