@@ -26,6 +26,8 @@ type decisionCard struct {
 	Minutes, ObjectUntil string
 	Objections           int
 	StoryHref            string
+	// MinutesHref is the meeting's published minutes.
+	MinutesHref string
 }
 
 // decisionCard writes a decision for the pages.
@@ -58,6 +60,7 @@ func (w words) decisionCard(d decision, wh where) (decisionCard, error) {
 	}
 	if p := d.Publication; p != nil {
 		card.Minutes, card.ObjectUntil, card.Objections = p.Summary, w.date(p.ObjectionUntil), len(p.Objections)
+		card.MinutesHref = "/meetings/" + d.MeetingID + "/minutes"
 	}
 	if d.ProposalID != "" {
 		card.StoryHref = "/proposals/" + d.ProposalID

@@ -27,6 +27,7 @@ var routes = []route{
 	{"GET", "/register", p((*Web).publicRegister)},
 	{"GET", "/proposals/:id", p((*Web).publicStory)},
 	{"GET", "/outcomes", p((*Web).publicOutcomes)},
+	{"GET", "/meetings/:id/minutes", p((*Web).publicMinutes)},
 	{"GET", "/stats", p((*Web).publicStats)},
 
 	// Signing in and out (signin.go), and staff issuing sign-in links.
@@ -51,6 +52,7 @@ var routes = []route{
 	{"GET", "/staff/meetings/:id/console", staffPage((*Web).console)},
 	{"GET", "/staff/meetings/:id/events", staffPage((*Web).meetingEvents)},
 	{"GET", "/staff/meetings/:id/projector", staffPage((*Web).projector)},
+	{"GET", "/staff/meetings/:id/minutes", staffPage((*Web).staffMinutes)},
 	{"POST", "/staff/meetings/:id/:cmd", staffPage(doCommand(""))},
 	{"GET", "/staff/actions", staffPage((*Web).actions)},
 	{"GET", "/staff/actions/new", staffPage((*Web).newAction)},

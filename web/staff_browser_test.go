@@ -303,6 +303,40 @@ func TestBrowserParkingLine(t *testing.T) {
 	f.visit("/staff/proposals/" + proposal)
 	f.waitText("main", "已办结")
 
+	// After the meeting: adjourn, draft the minutes from the record,
+	// publish them for 7 days, and print them on A4 (Chromium's print).
+	f.visit(base + "/console?screen=close")
+	f.tap(`form[action$="/adjourn"] button`)
+	f.submit(`a[href$="/minutes"]`)
+	f.waitText("#minutes-status", "尚未起草")
+	f.check("staff-minutes-zh")
+	f.set("#m-summary-field", "会议表决通过重新划线，并加宽消防通道。")
+	f.set("#m-note-0", "物业负责联系施工队，两周内完成。")
+	f.set("#m-remarks-field", "下次议事会讨论电动车充电。")
+	f.submit("#draft-form button[type=submit]")
+	f.waitText("#minutes-status", "第 1 稿")
+	f.submit("#publish-form button[type=submit]")
+	f.waitText("#minutes-status", "公示期 7 天")
+	f.check("staff-minutes-published-zh")
+	staffPrint := checkMinutesPDF(t, f, "西院停车议事会 会议纪要", "衡苑社区", "西院凉亭", "应到 16 人，亲自出席 12 人，委托出席 0 人", "亲自出席：赵居民",
+		"同意 10 票", "投票 10 人，有表决权 15 人", "通过", "物业负责联系施工队", "重新划线", "衡苑物业", "主持人：", "记录人：", "参会代表：", "公示期 7 天")
+	if !strings.Contains(staffPrint, "晚上车多") {
+		t.Errorf("the staff's printed minutes lack the statement")
+	}
+
+	// Anyone reads them from the story's decision, masked: counts, no names.
+	pub := root.signedIn("", 390, 844)
+	pub.visit("/proposals/" + proposal)
+	pub.submit(`a[href="/meetings/` + meeting + `/minutes"]`)
+	pub.waitText("#minutes-attendance", "亲自出席 12 人")
+	pub.check("public-minutes-zh")
+	publicPrint := checkMinutesPDF(t, pub, "西院停车议事会 会议纪要", "应到 16 人，亲自出席 12 人", "同意 10 票", "主持人：", "参会代表：")
+	for _, name := range append(names, "王网格长") {
+		if strings.Contains(publicPrint, name) || strings.Contains(pub.text("main"), name) {
+			t.Errorf("the public minutes show %s", name)
+		}
+	}
+
 	// The overdue list and the queue, and the pages in English.
 	f.visit("/staff/actions")
 	f.check("staff-actions-zh")
@@ -313,6 +347,7 @@ func TestBrowserParkingLine(t *testing.T) {
 		{base + "/console?screen=attendance", "console-attendance-en"}, {base + "/console?screen=vote", "console-vote-en"},
 		{"/staff/actions/" + action, "staff-action-en"}, {"/staff/people", "staff-people-en"}, {base + "/console?screen=close", "console-close-en"},
 		{base + "/console?screen=discussion", "console-discussion-en"}, {base + "/console?screen=motion", "console-motion-en"},
+		{base + "/minutes", "staff-minutes-en"}, {"/meetings/" + meeting + "/minutes", "public-minutes-en"},
 		{base, "staff-meeting-en"}, {"/staff/proposals/" + proposal, "staff-proposal-en"},
 	} {
 		f.visit(p.path)

@@ -44,7 +44,8 @@ type staffCommand struct {
 	// ":list" for every value, ":options" for one option label per line,
 	// ":party" for one "kind|id|name" value, ":parties" for several,
 	// ":voter" for one "id|name" value, ":voters" for several,
-	// ":photos" for uploaded files).
+	// ":notes" for the minutes' notes, paired from the fields
+	// <name>.item_id and <name>.text, ":photos" for uploaded files).
 	fields []string
 	// created is where to go once the command created something ("%s" is
 	// its id); empty goes back to the form's page.
@@ -71,14 +72,16 @@ var staffCommands = map[string]staffCommand{
 		"rule.matter:int", "secret:bool"}, ""},
 	"meetings/amend": {"PUT", "/v1/meetings/{id}/motions/{motion}", []string{"text", "options:options", "rule.kind", "rule.quorum_percent:int",
 		"rule.matter:int", "secret:bool", "reason"}, ""},
-	"meetings/voting":       {"POST", "/v1/meetings/{id}/motions/{motion}/voting", []string{"electorate:voters"}, ""},
-	"meetings/close-voting": {"POST", "/v1/meetings/{id}/motions/{motion}/voting/close", nil, ""},
-	"meetings/ballots":      {"POST", "/v1/meetings/{id}/motions/{motion}/ballots", []string{"option_id", "voter_ids:list", "method"}, ""},
-	"meetings/objection":    {"POST", "/v1/meetings/{id}/motions/{motion}/objections", []string{"reason", "person_id", "name", "how"}, ""},
-	"meetings/consensus":    {"POST", "/v1/meetings/{id}/motions/{motion}/consensus", []string{"option_id", "note"}, ""},
-	"meetings/mediation":    {"POST", "/v1/meetings/{id}/mediations", []string{"item_id", "dispute", "parties:parties", "options:options"}, ""},
-	"meetings/agree":        {"POST", "/v1/meetings/{id}/mediations/{mediation}/agreement", []string{"option_id", "note"}, ""},
-	"meetings/adjourn":      {"POST", "/v1/meetings/{id}/adjourn", []string{"note"}, ""},
+	"meetings/voting":          {"POST", "/v1/meetings/{id}/motions/{motion}/voting", []string{"electorate:voters"}, ""},
+	"meetings/close-voting":    {"POST", "/v1/meetings/{id}/motions/{motion}/voting/close", nil, ""},
+	"meetings/ballots":         {"POST", "/v1/meetings/{id}/motions/{motion}/ballots", []string{"option_id", "voter_ids:list", "method"}, ""},
+	"meetings/objection":       {"POST", "/v1/meetings/{id}/motions/{motion}/objections", []string{"reason", "person_id", "name", "how"}, ""},
+	"meetings/consensus":       {"POST", "/v1/meetings/{id}/motions/{motion}/consensus", []string{"option_id", "note"}, ""},
+	"meetings/mediation":       {"POST", "/v1/meetings/{id}/mediations", []string{"item_id", "dispute", "parties:parties", "options:options"}, ""},
+	"meetings/agree":           {"POST", "/v1/meetings/{id}/mediations/{mediation}/agreement", []string{"option_id", "note"}, ""},
+	"meetings/adjourn":         {"POST", "/v1/meetings/{id}/adjourn", []string{"note"}, ""},
+	"meetings/draft-minutes":   {"PUT", "/v1/meetings/{id}/minutes/draft", []string{"summary", "notes:notes", "remarks"}, ""},
+	"meetings/publish-minutes": {"POST", "/v1/meetings/{id}/minutes", []string{"objection_days:int", "draft:int"}, ""},
 
 	"assign": {"POST", "/v1/actions", []string{"community_id", "grid_id", "proposal_id", "meeting_id", "motion_id", "title", "description",
 		"owner:party", "due:date"}, "/staff/actions/%s"},
@@ -269,6 +272,10 @@ func (w *Web) commandBody(c echo.Context, fields []string, form url.Values) (map
 			}
 			if parties != nil {
 				v = parties
+			}
+		case "notes":
+			if notes := minutesNotes(form[name+".item_id"], form[name+".text"]); notes != nil {
+				v = notes
 			}
 		case "photos":
 			sums, err := w.uploadPhotos(c, name)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -187,6 +188,32 @@ func TestStaffPagesWithoutJavaScript(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the people page lacks %q", want)
 		}
+	}
+
+	// The minutes: nothing public before publication; a refused draft
+	// keeps what was typed; the published minutes are public, in counts.
+	anon := newStaffClient(t, s, "")
+	anon.get("/meetings/"+meeting+"/minutes", 404)
+	f.post(f.get(base+"/console?screen=close", 200), base+"/adjourn", url.Values{"back": {base + "/console?screen=close"}})
+	page = f.get(base+"/minutes", 200)
+	item := regexp.MustCompile(`name="notes.item_id" value="([^"]+)"`).FindStringSubmatch(page)
+	if item == nil || !strings.Contains(page, "应到 16 人，亲自出席 12 人") || !strings.Contains(page, "亲自出席：赵居民") {
+		t.Fatalf("the minutes page before the draft:\n%s", page)
+	}
+	draft := url.Values{"summary": {""}, "notes.item_id": {item[1]}, "notes.text": {"物业两周内施工"}, "back": {base + "/minutes"}}
+	page, _ = f.post(page, base+"/draft-minutes", draft)
+	if !strings.Contains(page, `role="alert"`) || !strings.Contains(page, "物业两周内施工") {
+		t.Errorf("a draft without a summary shows no refusal or loses the note:\n%s", page)
+	}
+	draft.Set("summary", "通过重新划线。")
+	page, _ = f.post(page, base+"/draft-minutes", draft)
+	page, _ = f.post(page, base+"/publish-minutes", url.Values{"objection_days": {"5"}, "draft": {"1"}, "back": {base + "/minutes"}})
+	if !strings.Contains(page, "纪要已公示") || !strings.Contains(page, "公示期 5 天") {
+		t.Fatalf("after publishing:\n%s", page)
+	}
+	page = anon.get("/meetings/"+meeting+"/minutes", 200)
+	if !strings.Contains(page, "应到 16 人，亲自出席 12 人") || !strings.Contains(page, "物业两周内施工") || strings.Contains(page, "赵居民") {
+		t.Errorf("the public minutes:\n%s", page)
 	}
 }
 

@@ -167,3 +167,14 @@
     });
   });
 })();
+
+// A print button (the minutes) shows only where the script runs, and opens
+// the browser's print dialogue, which also saves a PDF.
+(function () {
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      window.print();
+    });
+  });
+})();
