@@ -29,7 +29,8 @@ const CommandTimeField = "command_time"
 //   - never later than now (plus CommandTimeSkew);
 //   - a ballot, a raised hand or the closing of a vote: not before that
 //     motion's voting opened, not after it closed;
-//   - the minutes and objections to them: not before the meeting adjourned;
+//   - the minutes (a draft, their publication) and objections to them:
+//     not before the meeting adjourned;
 //   - any other command of the meeting: not before it opened (before it
 //     was scheduled while it has not opened), not after it adjourned.
 //
@@ -60,7 +61,7 @@ func CheckCommandTime(history []Event, cmd Command, at, now time.Time) error {
 		if t, ok := w.votingClosed[motion]; ok {
 			end, endWhat, endZH = t, "voting closed", "表决结束"
 		}
-	case PublishMinutes, ObjectToMinutes:
+	case DraftMinutes, PublishMinutes, ObjectToMinutes:
 		start, startWhat, startZH = w.adjourned, "the meeting adjourned", "散会"
 		end = time.Time{}
 	}

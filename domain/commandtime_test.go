@@ -41,6 +41,8 @@ func TestCommandTimeWindow(t *testing.T) {
 		{"attendance after adjourning", adjourned, attend, at(11, 4), "command_time_after_window"},
 		{"minutes after adjourning", adjourned, PublishMinutes{MeetingID: mid}, at(11, 4), ""},
 		{"minutes before adjourning", adjourned, PublishMinutes{MeetingID: mid}, at(10, 40), "command_time_before_window"},
+		{"a draft of the minutes after adjourning", adjourned, DraftMinutes{MeetingID: mid}, at(11, 4), ""},
+		{"a draft of the minutes before adjourning", adjourned, DraftMinutes{MeetingID: mid}, at(10, 40), "command_time_before_window"},
 		{"scheduling", nil, ScheduleMeeting{MeetingID: mid}, at(9, 0), "command_time_not_taken"},
 		{"a proposal", nil, SubmitProposal{ProposalID: "p-1"}, at(9, 0), "command_time_not_taken"},
 	} {
