@@ -139,15 +139,23 @@ func (w words) minutesDoc(a minutesAnswer, wh where, names bool) (minutesDoc, er
 	return d, nil
 }
 
-// readMinutes reads a meeting's minutes through the API as the visitor.
-func (w *Web) readMinutes(c echo.Context) (minutesAnswer, error) {
+// readMinutes reads a meeting's minutes through the API as the visitor
+// and writes them for a page; names lists the attendance by name.
+func (w *Web) readMinutes(c echo.Context, names bool) (minutesAnswer, minutesDoc, error) {
 	var a minutesAnswer
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return a, echo.ErrNotFound
+		return a, minutesDoc{}, echo.ErrNotFound
 	}
-	err = w.get(c, "/v1/meetings/"+id.String()+"/minutes", waitFor(c), &a)
-	return a, err
+	wh, err := w.where(c)
+	if err != nil {
+		return a, minutesDoc{}, err
+	}
+	if err := w.get(c, "/v1/meetings/"+id.String()+"/minutes", waitFor(c), &a); err != nil {
+		return a, minutesDoc{}, err
+	}
+	doc, err := words{w.lang(c)}.minutesDoc(a, wh, names)
+	return a, doc, err
 }
 
 // minutesPage is the public minutes page's data.
@@ -159,15 +167,7 @@ type minutesPage struct {
 // attendance in counts, no resident's full name.
 func (w *Web) publicMinutes(c echo.Context) error {
 	l := w.lang(c)
-	wh, err := w.where(c)
-	if err != nil {
-		return err
-	}
-	a, err := w.readMinutes(c)
-	if err != nil {
-		return err
-	}
-	doc, err := words{l}.minutesDoc(a, wh, false)
+	a, doc, err := w.readMinutes(c, false)
 	if err != nil {
 		return err
 	}
@@ -195,15 +195,7 @@ type minutesNoteField struct{ ItemID, Title, Text string }
 // minutes.
 func (w *Web) staffMinutes(c echo.Context, s *Session) error {
 	l := w.lang(c)
-	wh, err := w.where(c)
-	if err != nil {
-		return err
-	}
-	a, err := w.readMinutes(c)
-	if err != nil {
-		return err
-	}
-	doc, err := words{l}.minutesDoc(a, wh, true)
+	a, doc, err := w.readMinutes(c, true)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 // print stylesheet, its @page size) and returns the PDF.
 func (b *browser) printPDF() []byte {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	// Printing lays the page out again and embeds its fonts' glyphs: on
+	// a loaded machine that takes a while.
+	ctx, cancel := context.WithTimeout(b.ctx, 4*time.Minute)
 	defer cancel()
 	yes := true
 	res, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes, PrintBackground: &yes})
