@@ -30,7 +30,7 @@ var uploads = map[string]bool{"/v1/attachments": true}
 
 // longLived are the routes that stream Server-Sent Events: exempt from the
 // read and write timeouts on purpose, each write bounded instead.
-var longLived = map[string]bool{"/v1/meetings/:id/live/stream": true, "/v1/events/live": true}
+var longLived = map[string]bool{"/v1/meetings/:id/live/stream": true, "/v1/events/live": true, "/v1/verification/stream": true}
 
 // connLimiter is a net.Listener that holds at most max connections, and at
 // most perAddr from one client address. A connection past either limit is

@@ -182,6 +182,10 @@ var api = []route{
 	{"GET", "/v1/proofs/inclusion", h((*Server).getInclusionProof), nil},
 	{"GET", "/v1/proofs/consistency", h((*Server).getConsistencyProof), nil},
 	{"GET", "/v1/log", h((*Server).getLog), rolesAuditors},
+
+	// The auditor's door (docs/audit.md): the log searched, the verification run.
+	{"GET", "/v1/events", h((*Server).getEvents), rolesAuditors},
+	{"GET", "/v1/verification/stream", h((*Server).getVerification), rolesAuditors},
 }
 
 // routes registers api on the server's echo instance.

@@ -106,6 +106,8 @@ type Server struct {
 
 	// checkpoints is the newest signed checkpoint.
 	checkpoints checkpoints
+	// verifying is set while an auditor's verification runs (audit.go).
+	verifying verifying
 
 	// places caches where aggregates live (their first event's community
 	// and grid) for scope checks.
