@@ -8,6 +8,7 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/url"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	yhttp "github.com/yishi-civic/yishi/http"
@@ -101,14 +102,23 @@ func (w *Web) call(c echo.Context, r apiRequest, out any) error {
 	if out == nil {
 		return nil
 	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = rec.body.Bytes()
+		return nil
+	}
 	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
 		return fmt.Errorf("web: decode %s %s: %w", r.method, r.path, err)
 	}
 	return nil
 }
 
-// get reads path (with query) into out; see call.
+// get reads path (with query) into out (a *[]byte takes the body as it
+// is); see call. A read of a view follows the page's ?as_of= (withAsOf).
 func (w *Web) get(c echo.Context, path string, query url.Values, out any) error {
+	query, err := w.withAsOf(c, path, query)
+	if err != nil {
+		return err
+	}
 	return w.call(c, apiRequest{method: nethttp.MethodGet, path: path, query: query}, out)
 }
 
@@ -131,4 +141,79 @@ func (r *recorder) WriteHeader(status int) {
 func (r *recorder) Write(b []byte) (int, error) {
 	r.WriteHeader(nethttp.StatusOK)
 	return r.body.Write(b)
+}
+
+// apiStream is an answer of the API read as it is written: an event
+// stream, or a long download.
+type apiStream struct {
+	header nethttp.Header
+	body   io.Reader
+	close  func()
+}
+
+// openStream runs a GET of path through the API in-process as the
+// visitor (see call) and returns its answer once the API has written its
+// status, to be read while the API writes the rest; close ends the read
+// (and the API's request). A refusal is an *apiError.
+func (w *Web) openStream(c echo.Context, path string, query url.Values) (*apiStream, error) {
+	u := path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	req, err := nethttp.NewRequestWithContext(ctx, nethttp.MethodGet, u, nethttp.NoBody)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("web: stream %s: %w", path, err)
+	}
+	req.RemoteAddr = c.Request().RemoteAddr
+	req.Header.Set("Accept-Language", w.lang(c).Tag())
+	req.Header.Set(echo.HeaderXRequestID, c.Response().Header().Get(echo.HeaderXRequestID))
+	if s := sessionOf(c); s != nil {
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+s.secret)
+	}
+	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
+		req.Header.Set("Last-Event-ID", id)
+	}
+	pr, pw := io.Pipe()
+	sw := &streamWriter{header: nethttp.Header{}, w: pw, status: make(chan int, 1)}
+	go func() {
+		w.cfg.API.ServeHTTP(sw, req)
+		sw.WriteHeader(nethttp.StatusOK) // an answer without a body
+		_ = pw.Close()
+	}()
+	st := &apiStream{header: sw.header, body: pr, close: func() { cancel(); _ = pr.Close() }}
+	if status := <-sw.status; status >= 400 {
+		defer st.close()
+		var p yhttp.Problem
+		if err := json.NewDecoder(pr).Decode(&p); err != nil || p.Status == 0 {
+			return nil, fmt.Errorf("web: %s answered %d without a problem", path, status)
+		}
+		return nil, &apiError{Problem: p}
+	}
+	return st, nil
+}
+
+// streamWriter is the response writer of an in-process stream: what the
+// API writes goes into a pipe that the page reads as it comes; its status
+// is sent on status once, before the body.
+type streamWriter struct {
+	header nethttp.Header
+	w      *io.PipeWriter
+	status chan int
+	once   sync.Once
+}
+
+func (s *streamWriter) Header() nethttp.Header { return s.header }
+func (s *streamWriter) WriteHeader(status int) {
+	s.once.Do(func() { s.status <- status })
+}
+func (s *streamWriter) Flush() {}
+func (s *streamWriter) Write(b []byte) (int, error) {
+	s.WriteHeader(nethttp.StatusOK)
+	n, err := s.w.Write(b)
+	if err != nil {
+		return n, fmt.Errorf("web: stream closed: %w", err)
+	}
+	return n, nil
 }

@@ -28,6 +28,8 @@ type decisionCard struct {
 	StoryHref            string
 	// MinutesHref is the meeting's published minutes.
 	MinutesHref string
+	// Events links to the events behind the decision (auditors).
+	Events string
 }
 
 // decisionCard writes a decision for the pages.
@@ -65,6 +67,9 @@ func (w words) decisionCard(d decision, wh where) (decisionCard, error) {
 	if d.ProposalID != "" {
 		card.StoryHref = "/proposals/" + d.ProposalID
 	}
+	if wh.auditor {
+		card.Events = eventsHref("stream", "meeting-"+d.MeetingID)
+	}
 	return card, nil
 }
 
@@ -76,6 +81,8 @@ type actionCard struct {
 	Note, Recurrence                 string
 	Occurrences                      int
 	StoryHref                        string
+	// Events links to the action's events (auditors).
+	Events string
 }
 
 // actionCard writes an action for the pages, its progress as a bar.
@@ -89,6 +96,9 @@ func (w words) actionCard(a projections.ActionItem, wh where) (actionCard, error
 	}
 	if a.ProposalID != "" {
 		card.StoryHref = "/proposals/" + a.ProposalID
+	}
+	if wh.auditor {
+		card.Events = eventsHref("stream", "action-"+a.ActionID)
 	}
 	if a.Recurrence != "" {
 		// A recurring action (a weekly dinner) is never some percent
@@ -178,6 +188,8 @@ type boardCard struct {
 	Age, Supporters                      string
 	Next                                 string
 	Overdue                              bool
+	// Events links to the proposal's events (auditors).
+	Events string
 }
 
 func (w words) boardCard(it projections.BoardItem, wh where, now time.Time, upcoming map[string]projections.MeetingState) boardCard {
@@ -190,10 +202,14 @@ func (w words) boardCard(it projections.BoardItem, wh where, now time.Time, upco
 	case title != "":
 		next = l.T("next."+kind+".titled", title)
 	}
-	return boardCard{Title: it.Title, Href: "/proposals/" + it.ProposalID, Place: wh.gridName(it.CommunityID, it.GridID),
+	card := boardCard{Title: it.Title, Href: "/proposals/" + it.ProposalID, Place: wh.gridName(it.CommunityID, it.GridID),
 		Category: w.code("category", it.Category), Status: w.code("status", it.Status),
 		Age: l.T("board.age", wholeDays(it.Submitted, now)), Supporters: l.T("board.supporters", it.Supporters),
 		Next: next, Overdue: overdue || it.Overdue}
+	if wh.auditor {
+		card.Events = eventsHref("stream", "proposal-"+it.ProposalID)
+	}
+	return card
 }
 
 // photo is a photo on a page: the API's attachment route serves it to

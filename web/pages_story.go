@@ -32,10 +32,12 @@ type storyData struct {
 // (eleven invitations, ten attendances) told once with their count.
 type stepLine struct {
 	When, What, Summary, Who string
-	Count                    int
-	Photos                   []photo
-	Satisfied, Unsatisfied   bool
-	Percent                  int
+	// Events links to the step's events, from its first (auditors).
+	Events                 string
+	Count                  int
+	Photos                 []photo
+	Satisfied, Unsatisfied bool
+	Percent                int
 }
 
 // grouped are the step types told once for a run of them.
@@ -88,7 +90,11 @@ func (w *Web) publicStory(c echo.Context) error {
 		if st.Type == "proposal.supported.v1" {
 			supporters++
 		}
+		n := len(d.Steps)
 		d.Steps = appendStep(d.Steps, wd, st)
+		if wh.auditor && len(d.Steps) > n {
+			d.Steps[n].Events = eventsHref("from", strconv.FormatUint(uint64(st.Position), 10))
+		}
 	}
 	if d.Title == "" {
 		// A later page of a long story: name it by its first step.

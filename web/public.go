@@ -64,6 +64,9 @@ type where struct {
 	// picked; places are every community.
 	Place  *projections.Place
 	places []projections.Place
+	// auditor is set for an auditor or admin, whose pages link each entry
+	// to the events behind it (the explorer).
+	auditor bool
 }
 
 // placeCookie remembers the community and grid a visitor picked.
@@ -78,7 +81,7 @@ func (w *Web) where(c echo.Context) (where, error) {
 	if err := w.get(c, "/v1/places", nil, &pl); err != nil {
 		return where{}, err
 	}
-	wh := where{places: pl.Places}
+	wh := where{places: pl.Places, auditor: sessionOf(c).Auditor()}
 	q := c.QueryParams()
 	_, picked := q["community"]
 	if picked {

@@ -60,12 +60,14 @@ func parseViews(a *assets) (*views, error) {
 //	navItem . "board" "/board"   an entry of the main navigation
 //	optionLabel .Options "yes"   the label of a motion's option
 //	stepKey "action.verified.v1" the catalogue key naming a story's step
+//	changes "id" "key" .Added    a section of the comparison of two moments
 func funcs(l i18n.Lang, a *assets) template.FuncMap {
 	return template.FuncMap{
 		"t":           l.T,
 		"asset":       a.url,
 		"optionLabel": optionLabel,
 		"stepKey":     stepKey,
+		"changes":     func(id, key string, lines []change) changeList { return changeList{ID: id, Key: key, Lines: lines} },
 		"navItem": func(p Page, key, href string) navItem {
 			return navItem{Key: key, Href: href, Current: p.Nav == key}
 		},

@@ -83,6 +83,17 @@ var routes = []route{
 	{"POST", "/actions/:id/verify", p((*Web).verify)},
 	{"GET", "/mine", p((*Web).mine)},
 
+	// The auditor's door (audit*.go, docs/audit.md): auditors and admins.
+	{"GET", "/audit", auditPage((*Web).auditHome)},
+	{"GET", "/audit/travel", auditPage((*Web).travel)},
+	{"GET", "/audit/events", auditPage((*Web).explorer)},
+	{"GET", "/audit/compare", auditPage((*Web).compare)},
+	{"GET", "/audit/verify", auditPage((*Web).proofsPage)},
+	{"GET", "/audit/verify/stream", auditPage((*Web).verifyStream)},
+	{"GET", "/audit/export.jsonl", auditPage((*Web).downloadExport)},
+	{"GET", "/audit/register.csv", auditPage((*Web).downloadRegister)},
+	{"GET", "/audit/outcomes.csv", auditPage((*Web).downloadOutcomes)},
+
 	// A resident's notifications (notifications.go, docs/notifications.md).
 	{"GET", "/notifications", p((*Web).notificationsPage)},
 	{"POST", "/notifications/seen", p((*Web).notificationsSeen)},

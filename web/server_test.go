@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -21,8 +22,11 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
+	"github.com/yishi-civic/yishi/policy"
 	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
+	"github.com/yishi-civic/yishi/seal"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // server is a real Yishi service (API and pages, as serve wires them) on a
@@ -60,7 +64,19 @@ func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*y
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}
+	// The log's tree and a signing key, as serve has them: the auditor's
+	// pages show checkpoints and download the log.
+	skey, vkey, err := note.GenerateKey(rand.Reader, "yishi-web-test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tree := seal.NewLog(func(ev eventstore.Event) bool { return policy.LeafExposes(ev.Type, ev.Data, ev.Metadata.Salt) })
 	cfg := yhttp.Config{Store: store, Ledger: l, Runner: runner, RatePerSecond: 10000, Burst: 10000, PushPublicKey: pushKey,
+		Seal: tree, Signer: signer, VerifierKey: vkey, Origin: "yishi web test",
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	for _, o := range opts {
 		o(&cfg)
@@ -84,13 +100,14 @@ func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*y
 	if err != nil {
 		tb.Fatalf("listen: %v", err)
 	}
-	done := make(chan error, 3)
+	done := make(chan error, 4)
+	go func() { done <- ignoreCanceled(tree.Follow(ctx, store)) }()
 	go func() { done <- ignoreCanceled(runner.Run(ctx)) }()
 	go func() { done <- api.Run(ctx) }()
 	go func() { done <- api.Serve(ctx, ln) }()
 	tb.Cleanup(func() {
 		cancel()
-		for range 3 {
+		for range 4 {
 			if err := <-done; err != nil {
 				tb.Errorf("server: %v", err)
 			}
@@ -111,6 +128,9 @@ func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*y
 	}
 	if err := runner.WaitFor(wctx, head); err != nil {
 		tb.Fatalf("views: %v", err)
+	}
+	if err := tree.Wait(wctx, head); err != nil {
+		tb.Fatalf("the log's tree: %v", err)
 	}
 	return &server{url: "http://" + ln.Addr().String(), api: api, ledger: l}
 }

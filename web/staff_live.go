@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -23,35 +22,41 @@ import (
 // position it reflects. The pages then read their parts again with
 // wait_for: the browser is never sent more than the page itself shows
 // (the projector view shows no names, so it receives none).
-func (w *Web) meetingEvents(c echo.Context, s *Session) error {
+func (w *Web) meetingEvents(c echo.Context, _ *Session) error {
 	m, err := w.meetingRecord(c)
 	if err != nil {
 		return err
 	}
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(c.Request().Context())
-	defer cancel()
-	req, err := nethttp.NewRequestWithContext(ctx, nethttp.MethodGet, "/v1/meetings/"+m.MeetingID+"/live/stream", nil)
-	if err != nil {
-		return fmt.Errorf("web: live stream: %w", err)
-	}
-	req.RemoteAddr = c.Request().RemoteAddr
-	req.Header.Set(echo.HeaderAuthorization, "Bearer "+s.secret)
-	if id := c.Request().Header.Get("Last-Event-ID"); id != "" {
-		req.Header.Set("Last-Event-ID", id)
-	}
-	sw := &streamWriter{header: nethttp.Header{}, w: pw}
-	go func() {
-		w.cfg.API.ServeHTTP(sw, req)
-		_ = pw.Close()
-	}()
-	defer func() { _ = pr.Close() }()
+	var id string
+	return w.relay(c, "/v1/meetings/"+m.MeetingID+"/live/stream", func(line string) string {
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			id = strings.TrimPrefix(line, "id: ")
+		case line == "event: state":
+			return "id: " + id + "\nevent: changed\ndata: " + id + "\n\n"
+		case strings.HasPrefix(line, ":"):
+			return line + "\n\n"
+		}
+		return ""
+	})
+}
 
+// relay reads an event stream of the API in-process, as the visitor (with
+// the session's token, so the stream ends when the token is revoked, and
+// with Last-Event-ID), and sends the page what pass makes of each of its
+// lines (nothing for ""). A refusal of the API is sent as one event
+// "refused" whose data is the problem's detail.
+func (w *Web) relay(c echo.Context, path string, pass func(line string) string) error {
+	st, err := w.openStream(c, path, nil)
+	var refused *apiError
+	if err != nil && !errors.As(err, &refused) {
+		return err
+	}
 	// A stream outlives the server's write timeout: clear it, and bound
 	// each write instead, as the API does for its own streams.
 	rc := nethttp.NewResponseController(c.Response())
 	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil && !errors.Is(err, nethttp.ErrNotSupported) {
-		return fmt.Errorf("web: live stream deadlines: %w", err)
+		return fmt.Errorf("web: stream deadlines: %w", err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
@@ -59,19 +64,15 @@ func (w *Web) meetingEvents(c echo.Context, s *Session) error {
 	h.Set("X-Accel-Buffering", "no")
 	c.Response().WriteHeader(nethttp.StatusOK)
 	c.Response().Flush()
-	sc := bufio.NewScanner(pr)
-	var id string
+	if refused != nil {
+		_, err := io.WriteString(c.Response(), "event: refused\ndata: "+strings.ReplaceAll(refused.Problem.Detail, "\n", " ")+"\n\n")
+		return err
+	}
+	defer st.close()
+	sc := bufio.NewScanner(st.body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		var out string
-		switch {
-		case strings.HasPrefix(line, "id: "):
-			id = strings.TrimPrefix(line, "id: ")
-		case line == "event: state":
-			out = "id: " + id + "\nevent: changed\ndata: " + id + "\n\n"
-		case strings.HasPrefix(line, ":"):
-			out = line + "\n\n"
-		}
+		out := pass(sc.Text())
 		if out == "" {
 			continue
 		}
@@ -87,24 +88,6 @@ func (w *Web) meetingEvents(c echo.Context, s *Session) error {
 // streamWriteLimit bounds each write of a change stream: a client that
 // reads nothing for that long loses it (its EventSource reconnects).
 const streamWriteLimit = 30 * time.Second
-
-// streamWriter is the response writer of the in-process live stream: what
-// the API writes goes into a pipe that meetingEvents reads line by line.
-type streamWriter struct {
-	header nethttp.Header
-	w      *io.PipeWriter
-}
-
-func (s *streamWriter) Header() nethttp.Header { return s.header }
-func (s *streamWriter) WriteHeader(int)        {}
-func (s *streamWriter) Flush()                 {}
-func (s *streamWriter) Write(b []byte) (int, error) {
-	n, err := s.w.Write(b)
-	if err != nil {
-		return n, fmt.Errorf("web: live stream closed: %w", err)
-	}
-	return n, nil
-}
 
 // projectorData is the projector view: nothing but what the public
 // register shows — the meeting, its agenda item, the motion's text, the
