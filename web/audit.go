@@ -238,6 +238,10 @@ type explorerData struct {
 	Filtered, Correlated bool
 }
 
+// explorerPage is how many events the explorer shows at a time, unless
+// the address says otherwise (limit): a phone's screenful or two.
+const explorerPage = "20"
+
 // explorerFilters are the explorer's form fields, passed to GET /v1/events
 // (since and until after pageTime).
 var explorerFilters = []string{"stream", "type", "actor", "correlation", "since", "until", "from", "order", "limit"}
@@ -261,6 +265,9 @@ func (w *Web) explorer(c echo.Context) error {
 			}
 		}
 		q.Set(k, v)
+	}
+	if q.Get("limit") == "" {
+		q.Set("limit", explorerPage)
 	}
 	var page struct {
 		Events   []explorerEvent `json:"events"`

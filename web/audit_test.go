@@ -82,8 +82,8 @@ func TestAuditExplorerShowsTheEventsBehindADecision(t *testing.T) {
 
 	_, register := as(t, s, auditor, "/register?community=hengyuan")
 	stream := "meeting-" + demo.ID("hy/parking/meeting")
-	link := `href="/audit/events?stream=` + stream + `"`
-	if !strings.Contains(register, link) {
+	link := `href="/audit/events?from=`
+	if !strings.Contains(register, link) || !strings.Contains(register, `&amp;order=newest&amp;stream=`+stream+`"`) {
 		t.Fatalf("the register lacks the link %s to the parking decision's events", link)
 	}
 	_, story := as(t, s, auditor, "/proposals/"+demo.ID("hy/parking"))
@@ -102,7 +102,7 @@ func TestAuditExplorerShowsTheEventsBehindADecision(t *testing.T) {
 		t.Error("the public register links to the explorer")
 	}
 
-	res, page := as(t, s, auditor, "/audit/events?stream="+stream)
+	res, page := as(t, s, auditor, "/audit/events?limit=100&stream="+stream)
 	if res.StatusCode != 200 {
 		t.Fatalf("explorer: %d\n%s", res.StatusCode, page)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,8 @@ func (w words) decisionCard(d decision, wh where) (decisionCard, error) {
 		card.StoryHref = "/proposals/" + d.ProposalID
 	}
 	if wh.auditor {
-		card.Events = eventsHref("stream", "meeting-"+d.MeetingID)
+		// The meeting's events, newest first from the one that decided.
+		card.Events = eventsHref("stream", "meeting-"+d.MeetingID, "order", "newest", "from", strconv.FormatUint(uint64(d.Position), 10))
 	}
 	return card, nil
 }
