@@ -12,7 +12,6 @@ import (
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/demo"
-	"github.com/yishi-civic/yishi/projections"
 )
 
 // TestBrowserAuditorsDoor: an auditor signs in with an access token on a
@@ -26,17 +25,8 @@ import (
 func TestBrowserAuditorsDoor(t *testing.T) {
 	s := mustServe(t, true)
 	_, auditor := s.mustToken(t, auth.IssueRequest{Role: auth.RoleAuditor, Subject: "auditor-1", Name: "街道督查"})
-	var reg struct {
-		Items []projections.Decision `json:"items"`
-	}
-	s.read(t, auditor, "/v1/register?community=hengyuan&limit=500", &reg)
-	var before uint64
-	for _, d := range reg.Items {
-		if d.ItemTitle == "重新划定停车位" {
-			before = uint64(d.Position) - 1
-		}
-	}
-	decided := before + 1
+	decided := parkingDecided(t, s, auditor)
+	before := decided - 1
 	if before == 0 {
 		t.Fatal("no parking decision in the demo's register")
 	}

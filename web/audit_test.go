@@ -180,25 +180,30 @@ func between(s, prefix, end string) string {
 	return v
 }
 
+// parkingDecided finds the position of the demo's parking decision in the
+// register, as token's holder reads it.
+func parkingDecided(t *testing.T, s *server, token string) uint64 {
+	t.Helper()
+	var reg struct {
+		Items []projections.Decision `json:"items"`
+	}
+	s.read(t, token, "/v1/register?community=hengyuan&limit=500", &reg)
+	for _, d := range reg.Items {
+		if d.ItemTitle == "重新划定停车位" {
+			return uint64(d.Position)
+		}
+	}
+	t.Fatal("no parking decision in the demo's register")
+	return 0
+}
+
 // TestAuditTimeTravelAndComparison: an auditor reads the register as it
 // stood before the parking decision (without it) and compares that moment
 // with now (the decision added); the public asking as_of is refused.
 func TestAuditTimeTravelAndComparison(t *testing.T) {
 	s := mustServe(t, true)
 	_, auditor := s.mustToken(t, auth.IssueRequest{Role: auth.RoleAuditor, Subject: "auditor-1", Name: "街道督查"})
-	var reg struct {
-		Items []projections.Decision `json:"items"`
-	}
-	s.read(t, auditor, "/v1/register?community=hengyuan&limit=500", &reg)
-	var before uint64
-	for _, d := range reg.Items {
-		if d.ItemTitle == "重新划定停车位" {
-			before = uint64(d.Position) - 1
-		}
-	}
-	if before == 0 {
-		t.Fatalf("no parking decision in %+v", reg.Items)
-	}
+	before := parkingDecided(t, s, auditor) - 1
 	_, now := as(t, s, auditor, "/register?community=hengyuan")
 	res, then := as(t, s, auditor, fmt.Sprintf("/register?community=hengyuan&as_of=%d", before))
 	if res.StatusCode != 200 {
