@@ -8,12 +8,14 @@ import (
 	nethttp "net/http"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // openedData is ev's body with its sealed personal fields opened (or read
@@ -152,4 +154,51 @@ func (s *Server) exportPerson(c echo.Context, person string) error {
 		}
 	}
 	return c.JSON(nethttp.StatusOK, exp)
+}
+
+// followErasures applies the erasures that other processes sharing the log
+// record (another replica, the command line; ledger.FollowErasures) and
+// rebuilds the views after them, so that a replica stops showing an erased
+// person's data once it has folded the erasure, as the one that recorded it
+// does. Erasures recorded while a rebuild waits to start share it.
+func (s *Server) followErasures(ctx context.Context) error {
+	rebuild := make(chan eventstore.Position, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return s.cfg.Ledger.FollowErasures(gctx, func(d domain.DataErased, pos eventstore.Position) {
+			s.log.Info("erasure followed", "subject", d.Subject, "id", d.ID, "position", pos)
+			select {
+			case rebuild <- pos:
+			default: // a rebuild is waiting to start; it will see this one too
+			}
+		})
+	})
+	if s.cfg.Runner != nil {
+		g.Go(func() error {
+			for {
+				var pos eventstore.Position
+				select {
+				case <-gctx.Done():
+					return gctx.Err()
+				case pos = <-rebuild:
+				}
+				// The views must have met the erasure (and so be running)
+				// before a rebuild replaces them; they may be catching up.
+				err := s.cfg.Runner.WaitFor(gctx, pos)
+				for errors.Is(err, projections.ErrWaitTimeout) && gctx.Err() == nil {
+					err = s.cfg.Runner.WaitFor(gctx, pos)
+				}
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				if err == nil {
+					err = s.cfg.Runner.Rebuild(gctx)
+				}
+				if err != nil {
+					s.log.Error("erasure followed: rebuilding the views failed", "error", err, "position", pos)
+				}
+			}
+		})
+	}
+	return g.Wait()
 }

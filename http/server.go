@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -194,8 +195,9 @@ func (s *Server) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) { s.ech
 // Tokens returns the registry of access tokens the server authenticates with.
 func (s *Server) Tokens() *auth.Registry { return s.tokens }
 
-// Run keeps the server's token registry current until ctx ends; it returns
-// nil when ctx ends and the store's error otherwise.
+// Run keeps the server's token registry current, and follows the erasures
+// other processes record in the log (followErasures), until ctx ends; it
+// returns nil when ctx ends and the store's error otherwise.
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.tokens.Sync(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -203,7 +205,10 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("http: load tokens: %w", err)
 	}
-	err := s.tokens.Run(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.tokens.Run(gctx) })
+	g.Go(func() error { return s.followErasures(gctx) })
+	err := g.Wait()
 	if ctx.Err() != nil {
 		return nil
 	}

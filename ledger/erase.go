@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -45,6 +46,7 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 		if d, ok := res.Events[0].(domain.DataErased); ok {
 			at = d.At
 		}
+		l.erasures.madeHere(res.Own)
 	}
 	// The photos go first, while the references to them still open; a
 	// crash after them and before the key is finished by the next call.
@@ -69,8 +71,11 @@ func (l *Ledger) ApplyErasures(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	n := 0
-	filter := eventstore.Filter{StreamPrefixes: []string{"erasure-"}, TypePrefixes: []string{"erasure."}}
-	for ev, err := range l.store.ReadAll(ctx, eventstore.ReadAllOptions{Filter: filter}) {
+	head, err := l.head(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("apply erasures: %w", err)
+	}
+	for ev, err := range l.store.ReadAll(ctx, eventstore.ReadAllOptions{Filter: erasureFilter}) {
 		if err != nil {
 			return n, fmt.Errorf("apply erasures: %w", err)
 		}
@@ -87,10 +92,117 @@ func (l *Ledger) ApplyErasures(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	l.erasures.appliedThrough(head)
 	l.Forget()
 	now := l.now()
 	if _, err := l.SweepPhotos(ctx, now, now.Add(-PhotoGrace)); err != nil {
 		return n, fmt.Errorf("apply erasures: %w", err)
 	}
 	return n, nil
+}
+
+// erasureFilter selects the erasures of the log.
+var erasureFilter = eventstore.Filter{StreamPrefixes: []string{"erasure-"}, TypePrefixes: []string{"erasure."}}
+
+// erasureLog is what a ledger knows of the erasures it applied itself.
+type erasureLog struct {
+	mu sync.Mutex
+	// through is the log's head when ApplyErasures last started: every
+	// erasure up to it was applied (set: ApplyErasures ran).
+	through eventstore.Position
+	set     bool
+	// here holds the positions of the erasures Erase recorded, which
+	// FollowErasures need not apply again.
+	here map[eventstore.Position]bool
+}
+
+func (e *erasureLog) appliedThrough(pos eventstore.Position) {
+	e.mu.Lock()
+	e.through, e.set = max(e.through, pos), true
+	e.mu.Unlock()
+}
+
+func (e *erasureLog) madeHere(pos eventstore.Position) {
+	e.mu.Lock()
+	if e.here == nil {
+		e.here = map[eventstore.Position]bool{}
+	}
+	e.here[pos] = true
+	e.mu.Unlock()
+}
+
+// takeHere reports whether the erasure at pos was made here, forgetting it.
+func (e *erasureLog) takeHere(pos eventstore.Position) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.here[pos] {
+		delete(e.here, pos)
+		return true
+	}
+	return false
+}
+
+// head returns the position of the log's last event (0 when empty).
+func (l *Ledger) head(ctx context.Context) (eventstore.Position, error) {
+	var head eventstore.Position
+	for ev, err := range l.store.ReadAll(ctx, eventstore.ReadAllOptions{Direction: eventstore.Backwards, From: eventstore.End, Max: 1}) {
+		if err != nil {
+			return 0, fmt.Errorf("read the log's head: %w", err)
+		}
+		head = ev.Position
+	}
+	return head, nil
+}
+
+// FollowErasures applies, as they are appended, the erasures recorded by
+// anyone else sharing the log (another replica, yishi person erase, another
+// process's retention job): for each it erases the photos only the erased
+// person or item referred to, destroys the key in this process's key store
+// and caches (with a shared key store the tombstone is written again, which
+// changes nothing if the recording process got that far), drops the
+// decoded streams, and then calls followed, which rebuilds the caller's
+// views. It starts after the log's head as ApplyErasures last saw it (or
+// as it is now, if ApplyErasures never ran). Erasures this ledger made with
+// Erase are skipped: Erase did all of it already. It runs until ctx ends
+// and returns ctx's error or the store's; without a sealer it returns nil
+// at once.
+func (l *Ledger) FollowErasures(ctx context.Context, followed func(d domain.DataErased, pos eventstore.Position)) error {
+	if l.seal == nil {
+		return nil
+	}
+	l.erasures.mu.Lock()
+	from, set := l.erasures.through, l.erasures.set
+	l.erasures.mu.Unlock()
+	if !set {
+		var err error
+		if from, err = l.head(ctx); err != nil {
+			return fmt.Errorf("follow erasures: %w", err)
+		}
+	}
+	for dl, err := range l.store.Subscribe(ctx, eventstore.SubscribeOptions{After: from, Filter: erasureFilter}) {
+		if err != nil {
+			return fmt.Errorf("follow erasures: %w", err)
+		}
+		if dl.Event == nil || l.erasures.takeHere(dl.Position) {
+			continue
+		}
+		e, err := domain.Decode(dl.Event.Type, dl.Event.Data)
+		if err != nil {
+			return fmt.Errorf("follow erasures: %s@%d: %w", dl.Event.Stream, dl.Event.Revision, err)
+		}
+		d, ok := e.(domain.DataErased)
+		if !ok {
+			continue
+		}
+		key := ErasureKey(d.Subject, d.ID)
+		if err := l.erasePhotosOf(ctx, d.At, key); err != nil {
+			return fmt.Errorf("follow erasures: %s %s: %w", d.Subject, d.ID, err)
+		}
+		if err := l.seal.Erase(ctx, d.At, key); err != nil {
+			return fmt.Errorf("follow erasures: %s %s: %w", d.Subject, d.ID, err)
+		}
+		l.Forget()
+		followed(d, dl.Position)
+	}
+	return ctx.Err()
 }

@@ -115,6 +115,9 @@ type Ledger struct {
 	// photos, when set, is the attachment store whose photos an erasure
 	// erases with the references to them.
 	photos *privacy.Blobs
+	// erasures is what FollowErasures needs to know of the erasures this
+	// process applied itself.
+	erasures erasureLog
 }
 
 // Option configures a Ledger.
