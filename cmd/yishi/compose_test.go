@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,11 @@ type composeFile struct {
 		Environment environment `yaml:"environment"`
 		Volumes     []string    `yaml:"volumes"`
 		Networks    any         `yaml:"networks"`
+		Secrets     []string    `yaml:"secrets"`
 	} `yaml:"services"`
+	Secrets map[string]struct {
+		File string `yaml:"file"`
+	} `yaml:"secrets"`
 	Networks map[string]struct {
 		IPAM struct {
 			Config []struct {
@@ -120,5 +125,73 @@ func TestComposeFile(t *testing.T) {
 	}
 	if kurrent < 4 || yishi < 2 {
 		t.Errorf("found %d KurrentDB and %d yishi services, want the single node, the three cluster nodes and two yishi", kurrent, yishi)
+	}
+	checkComposeReplicas(t, c)
+}
+
+// minioImage matches a MinIO image whose tag defaults to a release.
+var minioImage = regexp.MustCompile(`/minio:\$\{MINIO_TAG:-RELEASE\.[0-9TZ-]+\}$`)
+
+// secretDir finds the directory of a secret's default file, ./dir/name.
+var secretDir = regexp.MustCompile(`^(?:\$\{[A-Z_]+:-)?\./([^/}]+)/[^/}]+\}?$`)
+
+// checkComposeReplicas checks the replicas' services: MinIO pinned to a
+// release; every replica on the same S3 bucket for attachments and for
+// the shared key store, under prefixes apart (checkApart, as serve
+// checks); the key-encryption key from a compose secret file, never
+// written in the file, and kept out of the image's build context.
+func checkComposeReplicas(t *testing.T, c composeFile) {
+	t.Helper()
+	minio := 0
+	keys := map[string]bool{}
+	replicas := 0
+	for name, s := range c.Services {
+		if strings.Contains(s.Image, "/minio:") {
+			minio++
+			if !minioImage.MatchString(s.Image) {
+				t.Errorf("%s: image %q, want MinIO pinned to a release", name, s.Image)
+			}
+		}
+		if _, set := s.Environment["YISHI_KEYS_KEK"]; set {
+			t.Errorf("%s: YISHI_KEYS_KEK written in compose.yaml; give it as a secret file", name)
+		}
+		k := s.Environment["YISHI_KEYS"]
+		if k == "" {
+			continue
+		}
+		replicas++
+		keys[k] = true
+		if !isSharedKeys(k) || !strings.Contains(k, "prefix=") {
+			t.Errorf("%s: YISHI_KEYS %q, want an s3:// URL with a prefix", name, k)
+		}
+		blobs := s.Environment["YISHI_BLOBS"]
+		if !strings.HasPrefix(blobs, "s3://") {
+			t.Errorf("%s: YISHI_BLOBS %q, want the shared bucket", name, blobs)
+		}
+		if err := checkApart(blobs, k); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		file := s.Environment["YISHI_KEYS_KEK_FILE"]
+		secret, found := strings.CutPrefix(file, "/run/secrets/")
+		if !found || !slices.Contains(s.Secrets, secret) {
+			t.Errorf("%s: YISHI_KEYS_KEK_FILE %q, secrets %v: want the key-encryption key from a compose secret", name, file, s.Secrets)
+			continue
+		}
+		if c.Secrets[secret].File == "" {
+			t.Errorf("%s: secret %s is not declared with a file", name, secret)
+		}
+	}
+	if minio != 1 || replicas < 2 || len(keys) != 1 {
+		t.Errorf("%d MinIO services, %d replicas with a shared key store, %d different key stores: want one MinIO and two or more replicas on one key store", minio, replicas, len(keys))
+	}
+	ignore, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Secrets {
+		m := secretDir.FindStringSubmatch(s.File)
+		if m == nil || !slices.Contains(strings.Fields(string(ignore)), m[1]) {
+			t.Errorf("the secret %s: want it in a directory of the project that .dockerignore keeps out of the image", s.File)
+		}
 	}
 }

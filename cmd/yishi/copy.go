@@ -80,20 +80,20 @@ func copyCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintln(stdout, "keys not copied: the copy's personal data reads as erased (yishi copy --with-keys)")
 		return nil
 	}
-	return copyKeyDirs(ctx, keysDir(*fromKeys, *from, ""), keysDir(*toKeys, *to, ""), stdout)
+	return copyKeyDirs(ctx, keysDir(*fromKeys, *from, ""), keysDir(*toKeys, *to, ""), getenv, stdout)
 }
 
 // copyKeyDirs copies the key store in from into the one in to.
-func copyKeyDirs(ctx context.Context, from, to string, stdout io.Writer) (err error) {
+func copyKeyDirs(ctx context.Context, from, to string, getenv func(string) string, stdout io.Writer) (err error) {
 	if from == "keys" || to == "keys" {
 		return errors.New("copy --with-keys: a KurrentDB store needs --from-keys or --to-keys")
 	}
-	src, err := openSealer(from)
+	src, err := openSealer(ctx, from, getenv)
 	if err != nil {
 		return fmt.Errorf("copy keys from: %w", err)
 	}
 	defer closeSealer(src, &err)
-	dst, err := openSealer(to)
+	dst, err := openSealer(ctx, to, getenv)
 	if err != nil {
 		return fmt.Errorf("copy keys to: %w", err)
 	}

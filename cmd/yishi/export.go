@@ -74,7 +74,7 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintln(stderr, "no keys exported: personal data stays sealed (yishi export --with-keys FILE for a backup)")
 		return nil
 	}
-	sealer, err := openSealer(keysDir(*keys, *spec, ""))
+	sealer, err := openSealer(ctx, keysDir(*keys, *spec, ""), getenv)
 	if err != nil {
 		return err
 	}

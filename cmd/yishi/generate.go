@@ -65,7 +65,11 @@ func generate(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer closeStore(store, &err)
 	// Keys are synced once before each append instead of once per command.
-	kd, err := privacy.OpenKeyDir(keysDir(*keys, spec, *data), privacy.BulkLoad())
+	keysAt := keysDir(*keys, spec, *data)
+	if isSharedKeys(keysAt) {
+		return errors.New("--keys: generate writes into a key directory; copy its keys to a shared store with yishi copy --with-keys")
+	}
+	kd, err := privacy.OpenKeyDir(keysAt, privacy.BulkLoad())
 	if err != nil {
 		return fmt.Errorf("--keys: %w", err)
 	}

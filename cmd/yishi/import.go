@@ -79,7 +79,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *withKeys == "" {
 		return nil
 	}
-	sealer, err := openSealer(keysDir(*keys, *spec, ""))
+	sealer, err := openSealer(ctx, keysDir(*keys, *spec, ""), getenv)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer closeStore(store, &err)
-	sealer, err := openSealer(keysDir(*keys, spec, *data))
+	sealer, err := openSealer(ctx, keysDir(*keys, spec, *data), getenv)
 	if err != nil {
 		return err
 	}

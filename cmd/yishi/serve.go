@@ -90,7 +90,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
 
-	sealer, err := openSealer(keysDir(*keys, spec, *dataDir))
+	keysAt := keysDir(*keys, spec, *dataDir)
+	blobsAt, err := blobsURL(*blobsSpec, spec, *dataDir)
+	if err != nil {
+		return err
+	}
+	if err := checkApart(blobsAt, keysAt); err != nil {
+		return err
+	}
+	sealer, err := openSealer(ctx, keysAt, getenv)
 	if err != nil {
 		return err
 	}
@@ -100,6 +108,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fmt.Fprintf(stdout, "yishi attachments: %s\n", blobs)
+	fmt.Fprintf(stdout, "yishi keys: %s\n", describeKeys(keysAt))
 	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
 	// The log is the authority on erasures: a key store restored from an
 	// older backup must not bring an erased person back.

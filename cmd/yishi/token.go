@@ -72,14 +72,14 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	var sealer *privacy.Sealer
 	var opts []ledger.Option
 	dir := keysDir(*keys, spec, *data)
-	if _, serr := os.Stat(dir); sub == "create" || serr == nil {
+	if _, serr := os.Stat(dir); sub == "create" || serr == nil || isSharedKeys(dir) {
 		var ko []privacy.KeyDirOption
 		if sub != "create" {
 			ko = append(ko, privacy.ReadOnly())
 		}
-		kd, kerr := privacy.OpenKeyDir(dir, ko...)
+		kd, kerr := openKeyStore(ctx, dir, getenv, ko...)
 		if kerr != nil {
-			return fmt.Errorf("--keys: %w", kerr)
+			return kerr
 		}
 		sealer = privacy.NewSealer(kd)
 		defer closeSealer(sealer, &err)

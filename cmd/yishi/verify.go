@@ -102,7 +102,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
 	}
 	if *views {
-		return verifyViews(ctx, store, *snapshots, keysDir(*keys, *spec, ""), stdout, stderr)
+		return verifyViews(ctx, store, *snapshots, keysDir(*keys, *spec, ""), getenv, stdout, stderr)
 	}
 	return nil
 }
@@ -110,14 +110,14 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 // verifyViews rebuilds the views from the log and compares them with the
 // snapshots in dir (see projections.VerifyViews), opening sealed personal
 // data with the key store in keys, read-only, as the server's views do.
-func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, stdout, stderr io.Writer) (err error) {
+func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stderr, "rebuilding the views from the log to compare with %s\n", dir)
 	dec := projections.NewDecoder()
 	decode := dec.Decode
-	if _, serr := os.Stat(keys); serr == nil {
-		kd, err := privacy.OpenKeyDir(keys, privacy.ReadOnly())
+	if _, serr := os.Stat(keys); serr == nil || isSharedKeys(keys) {
+		kd, err := openKeyStore(ctx, keys, getenv, privacy.ReadOnly())
 		if err != nil {
-			return fmt.Errorf("--keys: %w", err)
+			return err
 		}
 		sealer := privacy.NewSealer(kd)
 		defer closeSealer(sealer, &err)
