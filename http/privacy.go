@@ -162,6 +162,9 @@ func (s *Server) exportPerson(c echo.Context, person string) error {
 // person's data once it has folded the erasure, as the one that recorded it
 // does. Erasures recorded while a rebuild waits to start share it.
 func (s *Server) followErasures(ctx context.Context) error {
+	if s.cfg.Ledger.Sealer() == nil {
+		return nil // no keys, nothing to erase
+	}
 	rebuild := make(chan eventstore.Position, 1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
