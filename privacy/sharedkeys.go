@@ -80,7 +80,7 @@ type SharedKeysOption func(*sharedKeysConfig)
 type sharedKeysConfig struct{ cache int }
 
 // CacheSize bounds how many keys and tombstones a SharedKeys keeps in
-// memory (default 262,144: about 30 MB).
+// memory (default 262,144: some 60 MB at most).
 func CacheSize(n int) SharedKeysOption { return func(c *sharedKeysConfig) { c.cache = n } }
 
 // checkName is the object that proves the KEK: a known text wrapped under

@@ -243,3 +243,34 @@ func TestParseKEK(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSharedKeysMiss measures a cache miss of a fresh replica on the
+// in-process fake S3 (loopback HTTP, signing, unwrapping): the client's
+// share of what a replica pays per key it meets first; a real bucket adds
+// its round trip (docs/scaling.md).
+func BenchmarkSharedKeysMiss(b *testing.B) {
+	fake := blobtest.StartFakeS3(b)
+	url := fake.Bucket(b, "keys") + "&prefix=keys/"
+	kek := newKEK(b)
+	open := func() *privacy.SharedKeys {
+		s, err := blob.Open(ctx, url, blobtest.Getenv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return mustOpenShared(b, s, kek)
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("person/%d", i)
+	}
+	if _, err := open().Ensure(ctx, ids); err != nil {
+		b.Fatal(err)
+	}
+	fresh := open()
+	b.ResetTimer()
+	for _, id := range ids {
+		if _, err := fresh.Key(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
