@@ -107,13 +107,13 @@ func resealCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 	fromK, toK := keysDir(*fromKeys, *from, ""), keysDir(*toKeys, *to, "")
 	if _, serr := os.Stat(fromK); serr == nil {
-		if err := copyKeyDirs(ctx, fromK, toK, stdout); err != nil {
+		if err := copyKeyDirs(ctx, fromK, toK, getenv, stdout); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(stdout, "no key store at %s: every personal field is sealed under new keys\n", fromK)
 	}
-	sealer, err := openSealer(toK)
+	sealer, err := openSealer(ctx, toK, getenv)
 	if err != nil {
 		return err
 	}
