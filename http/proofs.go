@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -272,4 +273,85 @@ func (s *Server) getLog(c echo.Context) error {
 		i++
 	}
 	return bw.Flush()
+}
+
+// DecisionProof is the answer of GET /v1/proofs/decisions/{meeting}/{decision}:
+// the events a decision of the register was made of (projections.Decision's
+// Events), each with its leaf hash and its inclusion proof in the tree of
+// Size events, whose signed tree head is Checkpoint. Fingerprint is
+// seal.Fingerprint of the leaf hashes in hex: the register prints its
+// first 12 digits beside the decision, and its QR code carries it whole.
+type DecisionProof struct {
+	Key         string          `json:"key"`
+	Fingerprint string          `json:"fingerprint"`
+	Size        int64           `json:"size"`
+	Checkpoint  string          `json:"checkpoint"`
+	Events      []DecisionEvent `json:"events"`
+}
+
+// DecisionEvent is one event of a DecisionProof: leaf Index of the tree,
+// the event at Position of type Type, its LeafHash (never its chain hash)
+// and Proof, for tlog.CheckRecord(Proof, Size, root, Index, LeafHash).
+type DecisionEvent struct {
+	Position uint64      `json:"position"`
+	Type     string      `json:"type"`
+	Index    int64       `json:"index"`
+	LeafHash tlog.Hash   `json:"leaf_hash"`
+	Proof    []tlog.Hash `json:"proof"`
+}
+
+// getDecisionProof proves that the events of a decision of the register
+// are in the latest checkpoint. It publishes nothing the other proofs do
+// not: leaf hashes, and the positions and types of the decision's events
+// (a public register entry quotes them); it is refused like them while
+// the log holds an unsalted secret ballot.
+func (s *Server) getDecisionProof(c echo.Context) error {
+	views, err := s.viewSet(c)
+	if err != nil {
+		return err
+	}
+	d, ok := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	if !ok || len(d.Events) == 0 {
+		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
+	}
+	ctx := c.Request().Context()
+	if s.cfg.Seal != nil {
+		// The views may be ahead of the tree, which follows the store too.
+		if err := s.cfg.Seal.Wait(ctx, d.Events[len(d.Events)-1]); err != nil {
+			return fmt.Errorf("wait for the tree to hold the decision: %w", err)
+		}
+	}
+	size, msg, err := s.proofTarget(c, "size")
+	if err != nil {
+		return err
+	}
+	out := DecisionProof{Key: d.Key, Size: size, Checkpoint: string(msg), Events: make([]DecisionEvent, 0, len(d.Events))}
+	leaves := make([]tlog.Hash, 0, len(d.Events))
+	for _, pos := range d.Events {
+		i, ok := s.cfg.Seal.Index(pos)
+		if !ok || i >= size {
+			return refuse(kindNotFound, text{fmt.Sprintf("位置 %d 的事件不在前 %d 个事件中", pos, size), fmt.Sprintf("the event at position %d is not among the first %d", pos, size)})
+		}
+		proof, err := s.cfg.Seal.InclusionProof(i, size)
+		if err != nil {
+			return err
+		}
+		leaf, err := s.cfg.Seal.Leaf(i)
+		if err != nil {
+			return err
+		}
+		typ := ""
+		for ev, err := range s.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{From: pos, Max: 1}) {
+			if err != nil {
+				return fmt.Errorf("read the event at position %d: %w", pos, err)
+			}
+			typ = ev.Type
+		}
+		leaves = append(leaves, leaf)
+		out.Events = append(out.Events, DecisionEvent{Position: uint64(pos), Type: typ, Index: i, LeafHash: leaf, Proof: proof})
+	}
+	fp := seal.Fingerprint(leaves)
+	out.Fingerprint = hex.EncodeToString(fp[:])
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.JSON(nethttp.StatusOK, out)
 }

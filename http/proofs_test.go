@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
@@ -21,6 +23,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/policy"
+	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
 
@@ -37,7 +40,9 @@ func withSeal(tb testing.TB) func(*Config) {
 		done := make(chan struct{})
 		go func() { defer close(done); _ = tree.Follow(ctx, cfg.Store) }()
 		tb.Cleanup(func() { cancel(); <-done })
-		cfg.Seal, cfg.Signer, cfg.VerifierKey, cfg.Origin = tree, signer, vkey, "yishi test"
+		witnesses, err := seal.OpenWitnesses(tb.TempDir())
+		require.NoError(tb, err)
+		cfg.Seal, cfg.Signer, cfg.VerifierKey, cfg.Origin, cfg.Witnesses = tree, signer, vkey, "yishi test", witnesses
 	}
 }
 
@@ -248,4 +253,67 @@ func TestLogServesEventsAsStored(t *testing.T) {
 	assert.Empty(t, read(auditor, "?from=4"))
 	e.do(req{method: "GET", path: "/v1/log?from=5", token: auditor}).wantProblem(t, 400, "bad-request")
 	e.do(req{method: "GET", path: "/v1/log"}).wantProblem(t, 401, "unauthorized")
+}
+
+// TestDecisionProofChecksOut proves a decision of the register to a
+// stranger: every event it was made of is in the signed checkpoint, the
+// fingerprint is the hash of their leaves, and nothing but leaf hashes is
+// given; while an unsalted secret ballot is in the log it is refused like
+// every proof.
+func TestDecisionProofChecksOut(t *testing.T) {
+	e := mustServe(t, withSeal(t))
+	c := newCast(e)
+	organise(t, e, c)
+	base, item := convene(t, e, c, "council", "", "夹道清理", map[string]string{"r1": "张三"}, "")
+	motion := e.write(t, c.facilitator, base+"/motions", map[string]any{"item_id": item, "text": "清理夹道",
+		"options": []map[string]string{{"id": "yes", "label": "同意"}}, "rule": map[string]string{"kind": "consensus"}}, 201).ID
+	last := e.write(t, c.facilitator, base+"/motions/"+motion+"/consensus", map[string]string{"option_id": "yes"}, 200)
+	var page viewPage[projections.Decision]
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/register?wait_for=%d", last.HeadPosition)}).want(t, 200).decode(t, &page)
+	require.Len(t, page.Items, 1)
+	d := page.Items[0]
+	require.Len(t, d.Events, 2, "tabled, then reached by consensus")
+
+	var p DecisionProof
+	r := e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.Key}).want(t, 200)
+	r.decode(t, &p)
+	body := r.body
+	assert.NotContains(t, string(body), `"hash"`, "no chain hash is published")
+	vkey := strings.TrimSpace(string(e.do(req{method: "GET", path: "/v1/checkpoint/key"}).want(t, 200).body))
+	v, err := note.NewVerifier(vkey)
+	require.NoError(t, err)
+	cp, err := seal.Open([]byte(p.Checkpoint), v)
+	require.NoError(t, err)
+	assert.Equal(t, cp.Size, p.Size)
+	var leaves []tlog.Hash
+	for i, ev := range p.Events {
+		assert.Equal(t, uint64(d.Events[i]), ev.Position)
+		var stored eventstore.Event
+		for se, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{From: d.Events[i], Max: 1}) {
+			require.NoError(t, err)
+			stored = se
+		}
+		assert.Equal(t, stored.Type, ev.Type)
+		chain, err := hex.DecodeString(stored.Metadata.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, tlog.RecordHash(chain), ev.LeafHash)
+		require.NoError(t, tlog.CheckRecord(ev.Proof, cp.Size, cp.Root, ev.Index, ev.LeafHash))
+		leaves = append(leaves, ev.LeafHash)
+	}
+	want := sha256.Sum256(append(leaves[0][:], leaves[1][:]...))
+	assert.Equal(t, hex.EncodeToString(want[:]), p.Fingerprint)
+
+	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.MeetingID + "/nope"}).wantProblem(t, 404, "not-found")
+	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.MeetingID + "/" + motion + "?size=0"}).wantProblem(t, 400, "bad-request")
+
+	// An unsalted secret ballot in the log: auditors only.
+	old := eventstore.EventData{ID: uuid.New(), Type: "meeting.vote_cast.v1",
+		Data:     []byte(`{"meeting_id":"m1","motion_id":"mo1","voter_id":"r1","cast_by":"r1","option_id":"for","secret":true,"at":"2026-07-01T09:00:00Z"}`),
+		Metadata: eventstore.Metadata{Actor: "r1", Role: "resident", HashScheme: ledger.HashSchemeV2}, Recorded: time.Now().UTC()}
+	old.Metadata.Hash = ledger.ChainHash("", "ballot-old", 0, old.ID, old.Type, old.Data, old.Metadata, old.Recorded)
+	ar, err := e.store.Append(context.Background(), "ballot-old", eventstore.NoStream(), old)
+	require.NoError(t, err)
+	e.waitSealed(t, ar.Position)
+	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.Key}).wantProblem(t, 403, "forbidden")
+	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.Key, token: e.token(auth.RoleAuditor, auth.Scope{}, "")}).want(t, 200)
 }

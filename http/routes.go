@@ -181,7 +181,12 @@ var api = []route{
 	{"GET", "/v1/checkpoint/key", h((*Server).getCheckpointKey), nil},
 	{"GET", "/v1/proofs/inclusion", h((*Server).getInclusionProof), nil},
 	{"GET", "/v1/proofs/consistency", h((*Server).getConsistencyProof), nil},
+	{"GET", "/v1/proofs/decisions/:meeting/:decision", h((*Server).getDecisionProof), nil},
 	{"GET", "/v1/log", h((*Server).getLog), rolesAuditors},
+	{"GET", "/v1/checkpoints", h((*Server).getCheckpoints), nil},
+	{"POST", "/v1/checkpoints/cosigned", h((*Server).postCosigned), nil},
+	{"GET", "/v1/witnesses", h((*Server).getWitnesses), nil},
+	{"PUT", "/v1/witnesses/:witness", h((*Server).putWitness), rolesAdmin},
 
 	// The auditor's door (docs/audit.md): the log searched, the verification run.
 	{"GET", "/v1/events", h((*Server).getEvents), rolesAuditors},

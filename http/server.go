@@ -78,6 +78,10 @@ type Config struct {
 	Signer      note.Signer
 	VerifierKey string
 	Origin      string
+	// Witnesses keeps the witnesses' keys an admin registered and the
+	// checkpoints they cosigned (GET /v1/checkpoints); nil: those routes
+	// answer 503.
+	Witnesses *seal.Witnesses
 	// PushPublicKey is the VAPID public key browsers subscribe to Web Push
 	// with; empty when Web Push is not configured.
 	PushPublicKey string

@@ -98,14 +98,23 @@ type Decision struct {
 	Objections []Objection    `json:"objections,omitempty"`
 	Decided    time.Time      `json:"decided"`
 	// Position is the position of the deciding event; the register's order.
-	Position    eventstore.Position `json:"position"`
-	Publication *Publication        `json:"publication,omitempty"`
-	Actions     []DecisionAction    `json:"actions,omitempty"`
+	Position eventstore.Position `json:"position"`
+	// Events are the positions of the events the decision was made of, in
+	// the log's order, up to the deciding one: the motion tabled, amended,
+	// opened to the vote, objected to, then closed (or reached by
+	// consensus); a mediation offered, then agreed. Ballots are not among
+	// them (their tally is in the closing event). Nothing recorded after
+	// the decision (minutes, actions) is: so its fingerprint (GET
+	// /v1/proofs/decisions/{meeting}/{decision}) never changes.
+	Events      []eventstore.Position `json:"events"`
+	Publication *Publication          `json:"publication,omitempty"`
+	Actions     []DecisionAction      `json:"actions,omitempty"`
 }
 
 func (d *Decision) clone() Decision {
 	c := *d
 	c.Options = slices.Clone(d.Options)
+	c.Events = slices.Clone(d.Events)
 	if d.Rule != nil {
 		r := *d.Rule
 		c.Rule = &r
@@ -161,13 +170,15 @@ type Register struct {
 
 // regMeeting is what the register keeps of a meeting while it decides.
 type regMeeting struct {
-	Info        domain.MeetingScheduled            `json:"info"`
-	Items       map[string]domain.AgendaItemAdded  `json:"items"`
-	Motions     map[string]*regMotion              `json:"motions"`
-	Mediations  map[string]domain.MediationOffered `json:"mediations"`
-	Invited     int                                `json:"invited"`
-	Attendance  map[string]string                  `json:"attendance"`
-	Publication *Publication                       `json:"publication,omitempty"`
+	Info       domain.MeetingScheduled            `json:"info"`
+	Items      map[string]domain.AgendaItemAdded  `json:"items"`
+	Motions    map[string]*regMotion              `json:"motions"`
+	Mediations map[string]domain.MediationOffered `json:"mediations"`
+	// MediationEvents are the positions of each open mediation's events.
+	MediationEvents map[string][]eventstore.Position `json:"mediation_events,omitempty"`
+	Invited         int                              `json:"invited"`
+	Attendance      map[string]string                `json:"attendance"`
+	Publication     *Publication                     `json:"publication,omitempty"`
 }
 
 type regMotion struct {
@@ -179,6 +190,8 @@ type regMotion struct {
 	Secret     bool            `json:"secret,omitempty"`
 	Electorate []domain.Voter  `json:"electorate,omitempty"`
 	Objections []Objection     `json:"objections,omitempty"`
+	// Events are the positions of the motion's events so far.
+	Events []eventstore.Position `json:"events"`
 }
 
 type registerState struct {
@@ -203,7 +216,7 @@ func (r *Register) reset(st registerState) {
 func (r *Register) Name() string { return "register" }
 
 // Version implements View.
-func (r *Register) Version() int { return 2 }
+func (r *Register) Version() int { return 3 }
 
 // MarshalSnapshot implements View.
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
@@ -255,19 +268,23 @@ func (r *Register) Apply(e Event) error {
 		}
 	case domain.MotionTabled:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Motions[d.MotionID] = &regMotion{Text: d.Text, ItemID: d.ItemID, ProposalID: d.ProposalID, Options: d.Options, Rule: d.Rule, Secret: d.Secret}
+			m.Motions[d.MotionID] = &regMotion{Text: d.Text, ItemID: d.ItemID, ProposalID: d.ProposalID, Options: d.Options, Rule: d.Rule, Secret: d.Secret,
+				Events: []eventstore.Position{e.Position}}
 		}
 	case domain.MotionAmended:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
 			mo.Text, mo.Options, mo.Rule, mo.Secret = d.Text, d.Options, d.Rule, d.Secret
+			mo.Events = append(mo.Events, e.Position)
 		}
 	case domain.VotingOpened:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
 			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Electorate = d.Text, d.Options, d.Rule, d.Secret, d.Electorate
+			mo.Events = append(mo.Events, e.Position)
 		}
 	case domain.MotionObjectionRaised:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
 			mo.Objections = append(mo.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Reason, How: d.How, At: d.At})
+			mo.Events = append(mo.Events, e.Position)
 		}
 	case domain.MotionObjectionWithdrawn:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
@@ -276,6 +293,7 @@ func (r *Register) Apply(e Event) error {
 					mo.Objections[i].Withdrawn = true
 				}
 			}
+			mo.Events = append(mo.Events, e.Position)
 		}
 	case domain.VotingClosed:
 		r.decideMotion(e, d.MeetingID, d.MotionID, domain.DecidedByVote, d.At, func(dec *Decision) {
@@ -301,6 +319,10 @@ func (r *Register) Apply(e Event) error {
 	case domain.MediationOffered:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
 			m.Mediations[d.MediationID] = d
+			if m.MediationEvents == nil {
+				m.MediationEvents = map[string][]eventstore.Position{}
+			}
+			m.MediationEvents[d.MediationID] = append(m.MediationEvents[d.MediationID], e.Position)
 		}
 	case domain.MediationAgreed:
 		m := r.st.Meetings[d.MeetingID]
@@ -312,7 +334,9 @@ func (r *Register) Apply(e Event) error {
 		dec.Options = m.Mediations[d.MediationID].Options
 		dec.Adopted, dec.OptionID, dec.Label, dec.Note, dec.Parties = true, d.OptionID, d.Label, d.Note, d.Parties
 		dec.Verdict, dec.VerdictEN = domain.Verdict(true)
+		dec.Events = append(m.MediationEvents[d.MediationID], e.Position)
 		delete(m.Mediations, d.MediationID)
+		delete(m.MediationEvents, d.MediationID)
 	case domain.MinutesPublished:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
 			m.Publication = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
@@ -365,6 +389,7 @@ func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at tim
 	rule := mo.Rule
 	dec.MotionID, dec.ProposalID, dec.Options, dec.Rule, dec.Secret = motionID, mo.ProposalID, mo.Options, &rule, mo.Secret
 	dec.Electorate, dec.Objections = mo.Electorate, mo.Objections
+	dec.Events = append(mo.Events, e.Position)
 	fill(dec)
 	delete(m.Motions, motionID)
 }

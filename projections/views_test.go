@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 var day0 = time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)
@@ -156,7 +157,8 @@ func TestLiveMeeting(t *testing.T) {
 }
 
 func TestRegister(t *testing.T) {
-	v := foldAll(t, encode(t, append(story(), story2()...)))
+	evs := encode(t, append(story(), story2()...))
+	v := foldAll(t, evs)
 	page := v.Register.Decisions(RegisterQuery{})
 	require.Len(t, page.Items, 1)
 	d := page.Items[0]
@@ -175,6 +177,15 @@ func TestRegister(t *testing.T) {
 	assert.Equal(t, at(12), d.Publication.ObjectionUntil)
 	require.Len(t, d.Publication.Objections, 1)
 	assert.Equal(t, []DecisionAction{{ActionID: "clear", Title: "清理夹道", Owner: domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}, Due: at(9)}}, d.Actions)
+	var made []eventstore.Position // the motion's events, not its ballots, nothing after it closed
+	for _, e := range evs {
+		switch e.Type {
+		case domain.MotionTabled{}.EventType(), domain.VotingOpened{}.EventType(), domain.VotingClosed{}.EventType():
+			made = append(made, e.Position)
+		}
+	}
+	assert.Equal(t, made, d.Events)
+	assert.Equal(t, d.Position, made[len(made)-1])
 
 	for name, q := range map[string]RegisterQuery{
 		"grid": {GridID: "g1"}, "community": {CommunityID: "hengyuan"}, "meeting": {MeetingID: "m1"},

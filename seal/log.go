@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -207,4 +208,35 @@ func (f *Frontier) Root() tlog.Hash {
 		h = tlog.NodeHash(f.hashes[i], h)
 	}
 	return h
+}
+
+// Fingerprint is the SHA-256 of the leaf hashes of a set of events (a
+// decision's), concatenated in the log's order. Leaf hashes are public
+// (every inclusion proof carries some), so anyone holding the leaves can
+// recompute it, and it changes when any of those events is rewritten.
+func Fingerprint(leaves []tlog.Hash) [sha256.Size]byte {
+	h := sha256.New()
+	for _, l := range leaves {
+		h.Write(l[:])
+	}
+	var fp [sha256.Size]byte
+	h.Sum(fp[:0])
+	return fp
+}
+
+// Matches reports whether c is a checkpoint of l's log as it is now: the
+// tree of its first c.Size events has c's root and its c.Size-th event is
+// at c's head position. A checkpoint signed before the log was rewritten
+// no longer matches.
+func (l *Log) Matches(c Checkpoint) (bool, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if c.Size < 1 || c.Size > l.tree.n {
+		return false, nil
+	}
+	root, err := tlog.TreeHash(c.Size, &l.tree)
+	if err != nil {
+		return false, fmt.Errorf("seal: root of %d leaves: %w", c.Size, err)
+	}
+	return root == c.Root && l.positions[c.Size-1] == c.Head, nil
 }

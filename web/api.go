@@ -48,7 +48,7 @@ func (e *apiError) Error() string {
 
 // call runs r through the API as the request's visitor (with the session's
 // token, if signed in) in the visitor's language, and decodes a 2xx answer
-// into out (unless out is nil). A refusal is an *apiError; any other error
+// into out (unless out is nil; into a *[]byte, as it is). A refusal is an *apiError; any other error
 // is the service's fault.
 func (w *Web) call(c echo.Context, r apiRequest, out any) error {
 	// A request without a body has an empty one, as a server's always has.
@@ -99,7 +99,11 @@ func (w *Web) call(c echo.Context, r apiRequest, out any) error {
 		}
 		return &apiError{Problem: p}
 	}
-	if out == nil {
+	switch raw := out.(type) {
+	case nil:
+		return nil
+	case *[]byte: // an answer that is not JSON (a checkpoint, a key)
+		*raw = bytes.Clone(rec.body.Bytes())
 		return nil
 	}
 	if raw, ok := out.(*[]byte); ok {

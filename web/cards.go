@@ -31,6 +31,11 @@ type decisionCard struct {
 	MinutesHref string
 	// Events links to the events behind the decision (auditors).
 	Events string
+	// Fingerprint is the first digits of the decision's fingerprint,
+	// CheckHref the page that checks it and QR that link's QR code
+	// (check.go); empty when the server cannot prove it to the visitor.
+	Fingerprint, CheckHref string
+	QR                     template.HTML
 }
 
 // decisionCard writes a decision for the pages.

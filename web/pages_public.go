@@ -219,6 +219,9 @@ func (w *Web) publicRegister(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := w.sealDecision(c, &card, dec); err != nil {
+			return err
+		}
 		d.Cards = append(d.Cards, card)
 	}
 	if page.NextCursor != "" {

@@ -111,6 +111,9 @@ func (w *Web) publicStory(c echo.Context) error {
 			return err
 		}
 		card.StoryHref = ""
+		if err := w.sealDecision(c, &card, dec); err != nil {
+			return err
+		}
 		d.Decisions = append(d.Decisions, card)
 	}
 	var actions list[projections.ActionItem]

@@ -29,6 +29,7 @@ var routes = []route{
 	{"GET", "/outcomes", p((*Web).publicOutcomes)},
 	{"GET", "/meetings/:id/minutes", p((*Web).publicMinutes)},
 	{"GET", "/stats", p((*Web).publicStats)},
+	{"GET", "/check/decisions/:meeting/:decision", p((*Web).checkDecision)},
 
 	// Signing in and out (signin.go), and staff issuing sign-in links.
 	{"GET", "/signin", p((*Web).signInPage)},

@@ -103,10 +103,17 @@ func qrSVG(link, label string) (template.HTML, error) {
 		n, n, template.HTMLEscapeString(label))
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
 	for y, row := range bits {
-		for x, on := range row {
-			if on {
-				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+		for x := 0; x < len(row); {
+			if !row[x] {
+				x++
+				continue
 			}
+			run := 1 // one rectangle per run of dark modules: a smaller page
+			for x+run < len(row) && row[x+run] {
+				run++
+			}
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x, y, run, run)
+			x += run
 		}
 	}
 	b.WriteString(`"/></svg>`)

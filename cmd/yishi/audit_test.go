@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,9 +15,11 @@ import (
 	pebbledb "github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
+	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 )
 
@@ -87,16 +91,31 @@ func rewriteEvent(t *testing.T, dir string, before eventstore.Position, rehash b
 	return victim.Position, victim.Stream
 }
 
+// witnessCheckpoints reads GET /v1/checkpoints.
+func witnessCheckpoints(t *testing.T, base string) yhttp.CheckpointList {
+	t.Helper()
+	res, err := http.Get(base + "/v1/checkpoints")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var list yhttp.CheckpointList
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&list))
+	return list
+}
+
 // TestAuditFromAnotherMachine audits a served ledger with nothing but its
 // URL, an auditor's token and what the last audit kept; a witness cosigns
-// along. Then someone with the server's files rewrites an event and
+// along and sends its cosignatures back to the server, which lists them.
+// Then someone with the server's files rewrites an event and
 // recomputes its hash: the chains still hold and a fresh audit finds
 // nothing, but the kept audit names the event, the witness refuses to
-// sign, and an audit given the witness's checkpoint fails. Rewriting an
+// sign, the server's list shows the witnessed checkpoint no longer
+// matching its log, and an audit given the witness's checkpoint fails. Rewriting an
 // event without its hash is named by any audit.
 func TestAuditFromAnotherMachine(t *testing.T) {
 	dir := buildLedger(t, "300")
 	token := strings.TrimSpace(yishiOK(t, "token", "create", "--data", dir, "--role", "auditor"))
+	admin := strings.TrimSpace(yishiOK(t, "token", "create", "--data", dir, "--role", "admin"))
 	keep := filepath.Join(t.TempDir(), "audit")
 	wdir := t.TempDir()
 	yishiOK(t, "seal", "keygen", "--name", "street-office", "--dir", wdir)
@@ -123,8 +142,39 @@ func TestAuditFromAnotherMachine(t *testing.T) {
 		assert.Equal(t, string(served), string(pinned), "the key pinned is the one serve created beside the data")
 
 		out, err = cosign(base)
+		require.Error(t, err, "the server does not know the witness yet")
+		assert.Contains(t, err.Error(), "no registered witness signed it")
+		assert.Contains(t, out, "its first checkpoint", "the witness signed and kept it all the same")
+		wkey, err := os.ReadFile(filepath.Join(wdir, "street-office.vkey"))
+		require.NoError(t, err)
+		body, err := json.Marshal(map[string]string{"key": string(wkey)})
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodPut, base+"/v1/witnesses/street-office", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		require.Equal(t, http.StatusOK, res.StatusCode, "an admin registers the witness")
+		out, err = cosign(base)
 		require.NoError(t, err, out)
-		assert.Contains(t, out, "its first checkpoint")
+		assert.Contains(t, out, "consistent with the") // it kept its signature the first time
+		assert.Contains(t, out, "the server keeps it")
+		list := witnessCheckpoints(t, base)
+		require.Len(t, list.Witnesses, 1)
+		assert.Equal(t, yhttp.WitnessInfo{Name: "street-office", Key: strings.TrimSpace(string(wkey)), LatestSize: size, LatestMatches: true}, list.Witnesses[0])
+		require.NotEmpty(t, list.Items)
+		assert.Equal(t, size, list.Items[0].Size)
+		assert.True(t, list.Items[0].Latest && list.Items[0].MatchesLog)
+		assert.Equal(t, []string{"street-office"}, list.Items[0].CosignedBy)
+		wv, err := note.NewVerifier(strings.TrimSpace(string(wkey)))
+		require.NoError(t, err)
+		sv, err := note.NewVerifier(strings.TrimSpace(string(served)))
+		require.NoError(t, err)
+		n, err := note.Open([]byte(list.Items[0].Note), note.VerifierList(sv, wv))
+		require.NoError(t, err, "the listed note carries both signatures")
+		assert.Len(t, n.Sigs, 2)
 		out = yishiOK(t, auditArgs(base, "--keep", keep)...)
 		assert.Contains(t, out, fmt.Sprintf("extends the checkpoint of %d events kept", size))
 		assert.Contains(t, out, "OK: 0 new events checked")
@@ -160,6 +210,21 @@ func TestAuditFromAnotherMachine(t *testing.T) {
 		assert.Contains(t, out, "REFUSED")
 		refused, _ := filepath.Glob(filepath.Join(witnessed, "refused-*.note"))
 		assert.Len(t, refused, 1, "the witness keeps the evidence")
+		list := witnessCheckpoints(t, base)
+		require.Len(t, list.Witnesses, 1)
+		assert.False(t, list.Witnesses[0].LatestMatches, "the server's own list shows the fork")
+		for _, it := range list.Items {
+			if !it.Latest {
+				assert.False(t, it.MatchesLog, "the checkpoint of %d events the witness signed no longer matches the log", it.Size)
+			}
+		}
+		// The witness's old cosignature is refused as not of this log.
+		old, err := os.ReadFile(filepath.Join(witnessed, "latest.note"))
+		require.NoError(t, err)
+		res, err := http.Post(base+"/v1/checkpoints/cosigned", "text/plain", bytes.NewReader(old))
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		assert.Equal(t, http.StatusConflict, res.StatusCode)
 
 		out, err = yishi(t, auditArgs(base, "--vkey", vkey, "--witness", filepath.Join(witnessed, "latest.note"))...)
 		require.Error(t, err, out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,6 +75,32 @@ func (r *remote) getAll(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// postCosigned sends a checkpoint the witness cosigned back to the server,
+// which keeps it when the witness's key is registered there.
+func (r *remote) postCosigned(ctx context.Context, msg []byte) error {
+	const path = "/v1/checkpoints/cosigned"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, bytes.NewReader(msg))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("Accept-Language", "en")
+	res, err := r.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		var p yhttp.Problem
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+		if json.Unmarshal(b, &p) == nil && p.Title != "" {
+			return fmt.Errorf("POST %s: %d %s: %s", path, res.StatusCode, p.Title, p.Detail)
+		}
+		return fmt.Errorf("POST %s: %s", path, res.Status)
+	}
+	return nil
 }
 
 // checkpoint fetches the server's latest signed checkpoint.

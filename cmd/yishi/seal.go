@@ -25,11 +25,13 @@ const sealUsage = `usage: yishi seal <keygen|sign|cosign> [flags]
   sign   --store DIR|URL --key NAME.skey [--origin TEXT] [--out FILE]
          signs a checkpoint (size and Merkle root of the whole log); auditors keep the file
          and check it later with: yishi verify --checkpoint FILE --vkey NAME.vkey
-  cosign --url URL --key WITNESS.skey --vkey SERVER.vkey --keep DIR
+  cosign --url URL --key WITNESS.skey --vkey SERVER.vkey --keep DIR [--post=false]
          a witness (a street office, a residents' committee) fetches the server's latest
          checkpoint, checks that it extends the last one it signed (kept in DIR) with the
          server's consistency proof, and only then adds its signature: DIR/<size>.note
-         and DIR/latest.note hold the cosigned checkpoints
+         and DIR/latest.note hold the cosigned checkpoints; then it sends the cosigned
+         checkpoint back to the server, which keeps it once an admin registered the
+         witness's key (PUT /v1/witnesses/NAME) and lists it at GET /v1/checkpoints
 `
 
 // sealCmd makes signing keys and signed checkpoints of the log.
@@ -111,6 +113,7 @@ func cosign(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.W
 	keyFile := fs.String("key", "", "the witness's secret key file (yishi seal keygen)")
 	vkeyFile := fs.String("vkey", "", "the server's verifier key file, obtained once from its operator (or GET /v1/checkpoint/key)")
 	keep := fs.String("keep", "", "the witness's directory of cosigned checkpoints")
+	post := fs.Bool("post", true, "send the cosigned checkpoint back to the server, which keeps it for everyone to see (GET /v1/checkpoints) once an admin registered the witness's key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,6 +184,13 @@ func cosign(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.W
 		from = fmt.Sprintf("consistent with the %d events signed before", last.Size)
 	}
 	fmt.Fprintf(stdout, "cosigned %q: %d events, root %s (%s) → %s\n", c.Origin, c.Size, c.Root, from, file)
+	if !*post {
+		return nil
+	}
+	if err := r.postCosigned(ctx, signed); err != nil {
+		return fmt.Errorf("cosigned and kept, but the server did not take it: %w", err)
+	}
+	fmt.Fprintf(stdout, "sent to %s: the server keeps it\n", *base)
 	return nil
 }
 

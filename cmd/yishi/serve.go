@@ -23,6 +23,7 @@ import (
 	"github.com/yishi-civic/yishi/notify"
 	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
+	"github.com/yishi-civic/yishi/seal"
 	"github.com/yishi-civic/yishi/web"
 )
 
@@ -127,13 +128,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	tree := newSealLog()
+	witnesses, err := seal.OpenWitnesses(filepath.Join(*dataDir, "seal", "witnesses"))
+	if err != nil {
+		return err
+	}
 	channels, pushKey, err := notifications.channels()
 	if err != nil {
 		return err
 	}
 	notifyMetrics := notify.NewMetrics()
 	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, Logger: logger, RatePerSecond: *rateLimit,
-		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin,
+		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin, Witnesses: witnesses,
 		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors(), Retention: retention})
 	if err != nil {
 		return err
