@@ -315,7 +315,7 @@ func TestScopeMatrix(t *testing.T) {
 			continue // the caller's own browsers: no community to be outside of
 		}
 		path := strings.NewReplacer(":community", "hengyuan", ":grid", "g1", ":compound", "c1", ":unit", "u1", ":person", "worker-1",
-			":motion", "m1", ":mediation", "md1", ":team", "t1", ":partner", "pm-1", ":item", "proposal-"+pid).Replace(rt.path)
+			":motion", "m1", ":mediation", "md1", ":team", "t1", ":partner", "pm-1", ":item", "proposal-"+pid, ":witness", "street-office").Replace(rt.path)
 		switch {
 		case strings.HasPrefix(path, "/v1/meetings/"):
 			path = strings.Replace(path, ":id", mid, 1)

@@ -82,8 +82,12 @@ type putWitnessRequest struct {
 	Key string `json:"key"`
 }
 
-// putWitness registers (or replaces) a witness's verifier key: admins.
+// putWitness registers (or replaces) a witness's verifier key: admins
+// without a community scope (the witnesses watch the whole log).
 func (s *Server) putWitness(c echo.Context) error {
+	if principalOf(c).token.Scope.Community != "" {
+		return refuse(kindForbidden, text{"只有不限社区的管理员可以登记见证方", "only an admin without a community scope may register a witness"})
+	}
 	if err := s.witnessesReady(); err != nil {
 		return err
 	}
