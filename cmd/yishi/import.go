@@ -12,11 +12,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/ledger"
 )
 
-const importUsage = `usage: yishi import --store DIR|URL [--with-keys FILE [--keys DIR]] FILE
+const importUsage = `usage: yishi import --store DIR|URL [--with-keys FILE [--keys DIR]] [--with-blobs DIR [--blobs URL]] FILE
 
 Loads an export (JSON Lines, as yishi export writes it; - for standard
 input) into an empty store: every event with its id, stream, revision,
@@ -24,7 +26,9 @@ recorded time, data and metadata (hashes and salt), in the export's global
 order. Then it re-computes every stream's hash chain on the store and reads
 the log back against the file, event by event. --with-keys loads the key
 file that export --with-keys wrote into the store's key store, so that
-personal data reads as it did.
+personal data reads as it did; --with-blobs copies the attachments (photos)
+that export --with-blobs wrote into the store's attachment store (--blobs,
+by default the directory attachments beside an embedded store).
 `
 
 // importCmd is `yishi import`.
@@ -35,6 +39,8 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	spec := storeFlag(fs, getenv)
 	keys := keysFlag(fs, getenv)
 	withKeys := fs.String("with-keys", "", "a key file from yishi export --with-keys, loaded into the key store")
+	blobs := blobsFlag(fs, getenv)
+	withBlobs := fs.String("with-blobs", "", "a directory of attachments from yishi export --with-blobs, copied into the attachment store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +82,24 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	fmt.Fprintf(stdout, "OK: %d events in %d streams verified; the store reads back the file's %d events, in its order\n", rep.Events, rep.Streams, n)
+	if *withBlobs != "" {
+		if *blobs == "" && kurrent.IsConnectionString(*spec) {
+			return errors.New("--with-blobs: a KurrentDB store keeps its attachments elsewhere: give --blobs")
+		}
+		src, err := blob.OpenDir(*withBlobs)
+		if err != nil {
+			return fmt.Errorf("--with-blobs: %w", err)
+		}
+		dst, err := openBlobs(ctx, *blobs, *spec, "", getenv)
+		if err != nil {
+			return err
+		}
+		copied, skipped, err := copyBlobs(ctx, src, dst)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d attachments (%d were there already) into %s\n", copied, skipped, dst)
+	}
 	if *withKeys == "" {
 		return nil
 	}

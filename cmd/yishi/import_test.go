@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
 	"github.com/yishi-civic/yishi/privacy"
@@ -57,8 +59,9 @@ func recordedTimes(t *testing.T, spec string) []time.Time {
 	return out
 }
 
-// positions matches the global positions a view quotes.
-var positions = regexp.MustCompile(`"position":[0-9]+`)
+// positions matches the global positions a view quotes (a decision quotes
+// its events' too).
+var positions = regexp.MustCompile(`"position":[0-9]+|"events":\[[0-9,]*\]`)
 
 // TestExportImportIsTheSameLedger exports a generated ledger with its
 // keys, imports it into a new embedded store and into KurrentDB (the test
@@ -68,8 +71,16 @@ var positions = regexp.MustCompile(`"position":[0-9]+`)
 func TestExportImportIsTheSameLedger(t *testing.T) {
 	dir := buildLedger(t, "400")
 	tmp := t.TempDir()
-	file, keyFile := filepath.Join(tmp, "ledger.jsonl"), filepath.Join(tmp, "keys.jsonl")
-	yishiOK(t, "export", "--store", dir, "--out", file, "--with-keys", keyFile)
+	file, keyFile, blobDir := filepath.Join(tmp, "ledger.jsonl"), filepath.Join(tmp, "keys.jsonl"), filepath.Join(tmp, "attachments")
+	// A photo, stored as the service stores it (an opaque object here).
+	photos, err := blob.OpenDir(filepath.Join(dir, "attachments"))
+	require.NoError(t, err)
+	const photo = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	require.NoError(t, photos.Put(context.Background(), photo, []byte("yishi-blob:v1 sealed bytes")))
+	var stderr strings.Builder
+	require.NoError(t, run(context.Background(), []string{"export", "--store", dir, "--out", file, "--with-keys", keyFile, "--with-blobs", blobDir},
+		func(string) string { return "" }, io.Discard, &stderr))
+	assert.Contains(t, stderr.String(), "exported 1 attachments to "+blobDir)
 
 	times := recordedTimes(t, dir)
 	middle := projections.AsOf{Time: times[len(times)/2]}
@@ -87,13 +98,20 @@ func TestExportImportIsTheSameLedger(t *testing.T) {
 		"kurrentdb": {srv.ConnectionString(), filepath.Join(tmp, "kurrent-keys"), true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			args := []string{"import", "--store", target.spec, "--with-keys", keyFile}
-			keys := filepath.Join(target.spec, "keys")
+			args := []string{"import", "--store", target.spec, "--with-keys", keyFile, "--with-blobs", blobDir}
+			keys, blobs := filepath.Join(target.spec, "keys"), filepath.Join(target.spec, "attachments")
 			if target.keys != "" {
-				args, keys = append(args, "--keys", target.keys), target.keys
+				blobs = filepath.Join(tmp, "kurrent-attachments")
+				args, keys = append(args, "--keys", target.keys, "--blobs", "file://"+blobs), target.keys
 			}
 			out := yishiOK(t, append(args, file)...)
 			assert.Regexp(t, `imported \d+ events`, out)
+			assert.Contains(t, out, "imported 1 attachments")
+			imported, err := blob.OpenDir(blobs)
+			require.NoError(t, err)
+			b, err := imported.Get(context.Background(), photo)
+			require.NoError(t, err, "the photo is in the import's attachment store")
+			assert.Equal(t, "yishi-blob:v1 sealed bytes", string(b))
 			assert.Contains(t, out, "OK: ")
 			assert.Contains(t, out, "the store reads back the file's")
 			assert.Equal(t, times, recordedTimes(t, target.spec))
