@@ -102,6 +102,15 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	require.NotEmpty(t, helpers)
 	assert.Equal(t, projections.ResourceVolunteer, helpers[0].Kind)
 
+	// 点单—派单—接单: two services confirmed (one re-dispatched after a
+	// decline), one waiting again after its dispatch expired; the points
+	// follow the rule, and one volunteer redeemed some.
+	services := views.Services.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan})
+	assert.Equal(t, projections.ServiceFigures{Ordered: 3, Confirmed: 2, Hours: 3.5, Points: 4 + 7, Redeemed: 3}, services)
+	waiting := views.Services.Orders(projections.ServiceQuery{CommunityID: demo.Hengyuan, Status: domain.ServiceStatusOrdered})
+	require.Len(t, waiting, 1)
+	assert.Equal(t, 1, waiting[0].Expiries)
+
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")
 	assert.Equal(t, sum.Position, rep.Head)

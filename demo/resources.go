@@ -2,8 +2,10 @@ package demo
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/ledger"
 )
 
 // 衡苑's resource map (资源图谱): the five 小红李 volunteer teams, their
@@ -75,4 +77,54 @@ func (d *loader) hengyuanResources() error {
 			Categories: []string{"environment", "facilities"}},
 	)
 	return d.all(hyAdmin, cmds...)
+}
+
+// hengyuanServices: 点单—派单—接单 in 衡苑. 徐大爷's drain is blocked: the
+// grid worker orders a repair for him and dispatches it to a repair
+// volunteer, who accepts and fixes it; 米阿姨 needs meals cooked while her
+// husband is away: the first volunteer declines, the elders' team takes it;
+// a ride to the clinic waits unanswered past its time and is back in the
+// queue. The volunteers' points are confirmed and one redeems some at the
+// station.
+func (d *loader) hengyuanServices() error {
+	worker := hyWorkers[0]
+	staff := actorOf(worker, "grid_worker")
+	xu, mi := hyResidents[1], hyResidents[0]
+	repair, cook, elders := hyVolunteers[3].who, hyVolunteers[4].who, hyVolunteers[5].who
+	drain, meals, ride := ID("hy/service/drain"), ID("hy/service/meals"), ID("hy/service/ride")
+	d.later(24 * time.Hour)
+	steps := []struct {
+		actor ledger.Actor
+		cmd   domain.Command
+	}{
+		{staff, domain.OrderService{ServiceID: drain, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "下水管堵了", Need: "厨房下水管堵了，孩子们不在家。",
+			Category: "facilities", Skill: "疏通下水", Resident: xu, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: drain, Assignee: partyOf(repair), AnswerBy: d.now.Add(4 * time.Hour), By: worker.PersonID}},
+		{actorOf(repair, "resident"), domain.AcceptService{ServiceID: drain, Attempt: 1, Volunteer: repair}},
+		{actorOf(repair, "resident"), domain.ReportServiceDone{ServiceID: drain, Volunteer: repair, Minutes: 60, Note: "疏通完毕，更换了存水弯"}},
+		{actorOf(xu, "resident"), domain.ConfirmService{ServiceID: drain, Confirmer: xu, Satisfied: true}},
+		{staff, domain.OrderService{ServiceID: meals, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "帮忙做饭", Need: "身体不好，丈夫外出几天，需要有人帮忙做饭。",
+			Category: "elderly", Skill: "做饭", Resident: mi, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: meals, Assignee: partyOf(cook), AnswerBy: d.now.Add(24 * time.Hour), By: worker.PersonID}},
+		{actorOf(cook, "resident"), domain.DeclineService{ServiceID: meals, Attempt: 1, Volunteer: cook, Reason: "这几天在外地"}},
+		{staff, domain.DispatchService{ServiceID: meals, Assignee: domain.Party{Kind: domain.PartyTeam, ID: hyTeams[0].id, Name: hyTeams[0].name},
+			AnswerBy: d.now.Add(24 * time.Hour), By: worker.PersonID}},
+		{actorOf(elders, "resident"), domain.AcceptService{ServiceID: meals, Attempt: 2, Volunteer: elders}},
+		{actorOf(elders, "resident"), domain.ReportServiceDone{ServiceID: meals, Volunteer: elders, Minutes: 150, Note: "做了三天的午饭和晚饭"}},
+		{staff, domain.ConfirmService{ServiceID: meals, Confirmer: mi, Satisfied: true, RecordedBy: worker.PersonID}},
+		{staff, domain.OrderService{ServiceID: ride, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "陪同去诊所复查", Need: "腿脚不便，周三上午去诊所复查。",
+			Category: "elderly", Skill: "陪同就医", Resident: xu, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: ride, Assignee: partyOf(elders), AnswerBy: d.now.Add(12 * time.Hour), By: worker.PersonID}},
+	}
+	for _, s := range steps {
+		if err := d.do(s.actor, s.cmd); err != nil {
+			return err
+		}
+		d.later(50 * time.Minute)
+	}
+	d.later(3 * time.Hour)
+	return d.all(staff,
+		domain.ExpireDispatch{ServiceID: ride, Attempt: 1},
+		domain.RedeemPoints{CommunityID: Hengyuan, PersonID: repair.PersonID, StationID: hyStation, Points: 3, Item: "洗衣液一瓶", By: worker.PersonID},
+	)
 }

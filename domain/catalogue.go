@@ -102,6 +102,17 @@ func init() {
 	register[ReminderRaised]()
 
 	register[AttachmentUploaded]()
+
+	register[ServiceOrdered]()
+	register[ServiceDispatched]()
+	register[ServiceAccepted]()
+	register[ServiceDeclined]()
+	register[ServiceDispatchExpired]()
+	register[ServiceDone]()
+	register[ServiceConfirmed]()
+	register[ServiceCancelled]()
+	register[PointsAwarded]()
+	register[PointsRedeemed]()
 }
 
 // EventTypes returns every current event type, sorted.

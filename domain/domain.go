@@ -12,8 +12,9 @@
 //
 // Streams: "organisation-<communityID>" (community, grids, compounds with
 // their unit register, participating units), "proposal-<id>",
-// "meeting-<id>" and "action-<id>"; erasures and upload records have
-// streams of their own. docs/events.md documents every event.
+// "meeting-<id>" and "action-<id>"; volunteer service orders
+// "service-<id>" and points accounts "points-<community>:<person>";
+// erasures and upload records have streams of their own. docs/events.md documents every event.
 package domain
 
 import (
@@ -64,6 +65,10 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 		return decideReminder(history, cmd, now)
 	case "attachment":
 		return decideUpload(FoldUpload(history), cmd, now)
+	case "service":
+		return decideService(FoldService(history), cmd, now)
+	case "points":
+		return decidePoints(FoldPoints(history), cmd, now)
 	}
 	return nil, unknownCommand(cmd)
 }
@@ -103,6 +108,10 @@ func PlaceOf(first Event) (community, grid string) {
 	case ActionAssigned:
 		return e.CommunityID, e.GridID
 	case CommunityRegistered:
+		return e.CommunityID, ""
+	case ServiceOrdered:
+		return e.CommunityID, e.GridID
+	case PointsAwarded:
 		return e.CommunityID, ""
 	}
 	return "", ""

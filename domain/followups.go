@@ -15,7 +15,9 @@ package domain
 //     proposal cannot close while the action is open;
 //   - action.verified.v1 with a proposal: satisfied → SettleAction,
 //     not satisfied → ReopenProposal (the action reopened itself);
-//   - action.cancelled.v1 with a proposal → SettleAction.
+//   - action.cancelled.v1 with a proposal → SettleAction;
+//   - service.confirmed.v1 satisfied → AwardPoints on the volunteer's
+//     points account (idempotent per service).
 func FollowUps(stream string, events []Event) []Command {
 	var out []Command
 	for _, e := range events {
@@ -65,6 +67,10 @@ func followUp(e Event) Command {
 	case ActionCancelled:
 		if e.ProposalID != "" {
 			return SettleAction{ProposalID: e.ProposalID, ActionID: e.ActionID, Outcome: StatusCancelled}
+		}
+	case ServiceConfirmed:
+		if e.Satisfied && e.Points > 0 {
+			return AwardPoints{CommunityID: e.CommunityID, PersonID: e.VolunteerID, ServiceID: e.ServiceID, Minutes: e.Minutes, Points: e.Points, Rule: e.Rule}
 		}
 	}
 	return nil

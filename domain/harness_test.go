@@ -103,6 +103,10 @@ func fold(stream string, events []Event) any {
 		return FoldNotification(events)
 	case "reminder":
 		return len(events)
+	case "service":
+		return FoldService(events)
+	case "points":
+		return FoldPoints(events)
 	}
 	panic("no aggregate for " + stream)
 }

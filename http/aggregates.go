@@ -41,8 +41,9 @@ func (s *Server) getAggregate(c echo.Context, stream string) error {
 		return err
 	}
 	grid := a.grid
-	if eventstore.Category(stream) == "organisation" {
-		// The organisation of a community is read by its grids' people too.
+	if cat := eventstore.Category(stream); cat == "organisation" || cat == "points" {
+		// The organisation of a community, and its volunteers' points
+		// accounts, are read by its grids' people too.
 		grid = p.token.Scope.Grid
 	}
 	if err := requireScope(p, a.community, grid); err != nil {

@@ -16,6 +16,7 @@ const (
 	toMeeting
 	toAction
 	toCommunity
+	toService
 )
 
 // body says whether a write route needs a JSON body.
@@ -89,6 +90,8 @@ func (s *Server) target(c echo.Context, p principal, t target) (ref, error) {
 			stream = domain.ProposalStream(id)
 		case toMeeting:
 			stream = domain.MeetingStream(id)
+		case toService:
+			stream = domain.ServiceStream(id)
 		default:
 			stream = domain.ActionStream(id)
 		}

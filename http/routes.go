@@ -137,6 +137,21 @@ var api = []route{
 	{"POST", "/v1/actions/:id/verify", command(toAction, required, verifyAction), rolesVerifiers},
 	{"POST", "/v1/actions/:id/cancel", command(toAction, required, cancelAction), rolesFacilitators},
 
+	// Volunteer service: 点单—派单—接单, points (积分).
+	{"POST", "/v1/services", command(toNew, required, orderService), rolesWriters},
+	{"GET", "/v1/services", h((*Server).getServices), nil},
+	{"GET", "/v1/services/:id", h((*Server).getService), rolesReaders},
+	{"POST", "/v1/services/:id/dispatch", command(toService, required, dispatchService), rolesStaff},
+	{"POST", "/v1/services/:id/accept", command(toService, required, acceptService), rolesWriters},
+	{"POST", "/v1/services/:id/decline", command(toService, required, declineService), rolesWriters},
+	{"POST", "/v1/services/:id/expire", command(toService, required, expireDispatch), rolesStaff},
+	{"POST", "/v1/services/:id/done", command(toService, required, reportServiceDone), rolesWriters},
+	{"POST", "/v1/services/:id/confirm", command(toService, required, confirmService), rolesWriters},
+	{"POST", "/v1/services/:id/cancel", command(toService, required, cancelService), rolesStaff},
+	{"GET", "/v1/points", h((*Server).getPoints), nil},
+	{"GET", "/v1/communities/:community/points/:person", h((*Server).getPointsAccount), rolesReaders},
+	{"POST", "/v1/communities/:community/points/:person/redemptions", command(toCommunity, required, redeemPoints), rolesStaff},
+
 	// Views.
 	{"GET", "/v1/board", h((*Server).getBoard), nil},
 	{"GET", "/v1/board/grids", h((*Server).getBoardGrids), nil},

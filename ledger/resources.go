@@ -39,3 +39,49 @@ func (l *Ledger) checkAccept(ctx context.Context, a domain.ActionState, c domain
 	}
 	return nil
 }
+
+// checkDispatch: a service is dispatched to a volunteer or a volunteer
+// team registered in the order's community.
+func (l *Ledger) checkDispatch(ctx context.Context, s domain.ServiceState, c domain.DispatchService) error {
+	org, _, err := l.organisation(ctx, s.CommunityID)
+	if err != nil {
+		return err
+	}
+	_, volunteer := org.Volunteers[c.Assignee.ID]
+	_, team := org.Teams[c.Assignee.ID]
+	if (c.Assignee.Kind == domain.PartyPerson && !volunteer) || (c.Assignee.Kind == domain.PartyTeam && !team) {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "assignee_not_found", Field: "assignee.id",
+			Message: "there is no such volunteer or volunteer team in this community", MessageZH: "本社区没有这位志愿者或这个服务队"}
+	}
+	return nil
+}
+
+// checkAnswer: a dispatch to a team is answered by one of its members.
+func (l *Ledger) checkAnswer(ctx context.Context, s domain.ServiceState, volunteer string) error {
+	if s.Assignee.Kind != domain.PartyTeam {
+		return nil
+	}
+	org, _, err := l.organisation(ctx, s.CommunityID)
+	if err != nil {
+		return err
+	}
+	if !org.InTeam(s.Assignee.ID, volunteer) {
+		return &domain.Error{Code: domain.CodeForbidden, Reason: "not_a_member", Field: "volunteer.person_id",
+			Message: "only a member of the team the order was dispatched to can answer it", MessageZH: "只有接到派单的服务队成员才能接单或拒单"}
+	}
+	return nil
+}
+
+// checkRedeem: points are redeemed at a station of the account's
+// community, by a registered volunteer.
+func (l *Ledger) checkRedeem(ctx context.Context, c domain.RedeemPoints) error {
+	org, _, err := l.organisation(ctx, c.CommunityID)
+	if err != nil {
+		return err
+	}
+	if _, ok := org.Stations[c.StationID]; !ok {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "station_not_found", Field: "station_id",
+			Message: "there is no such station in this community", MessageZH: "本社区没有这个站点"}
+	}
+	return nil
+}

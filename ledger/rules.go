@@ -33,6 +33,14 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 		return l.checkAssign(ctx, c)
 	case domain.AcceptAction:
 		return l.checkAccept(ctx, domain.FoldAction(history), c)
+	case domain.DispatchService:
+		return l.checkDispatch(ctx, domain.FoldService(history), c)
+	case domain.AcceptService:
+		return l.checkAnswer(ctx, domain.FoldService(history), c.Volunteer.PersonID)
+	case domain.DeclineService:
+		return l.checkAnswer(ctx, domain.FoldService(history), c.Volunteer.PersonID)
+	case domain.RedeemPoints:
+		return l.checkRedeem(ctx, c)
 	case domain.SubmitProposal:
 		if c.MeetingID == "" {
 			return nil

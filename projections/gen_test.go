@@ -29,7 +29,7 @@ func streamOf(tb testing.TB, e domain.Event) string {
 	switch cat {
 	case "organisation":
 		key = "community_id"
-	case "subscriber":
+	case "subscriber", "points":
 		key = "person_id"
 	case "erasure":
 		key = "id"

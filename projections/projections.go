@@ -80,6 +80,8 @@ type Views struct {
 	Directory *Directory
 	// Resources is the resource map (资源图谱): who can help.
 	Resources *Resources
+	// Services holds volunteer service orders and points accounts.
+	Services *Services
 	// Notifications is the outbox: inboxes, settings, deliveries due.
 	Notifications *Notifications
 
@@ -103,10 +105,11 @@ func NewViews() *Views {
 		Live:      newLive(mu),
 		Directory: newDirectory(mu),
 		Resources: newResources(mu),
+		Services:  newServices(mu),
 		mu:        mu,
 	}
 	v.Notifications = newNotifications(mu)
-	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Resources, v.Notifications}
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Resources, v.Services, v.Notifications}
 	return v
 }
 
