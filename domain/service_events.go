@@ -298,7 +298,9 @@ func ServiceStream(serviceID string) string { return "service-" + serviceID }
 
 // PointsStream is the stream of a volunteer's points account in a
 // community.
-func PointsStream(communityID, personID string) string { return "points-" + communityID + ":" + personID }
+func PointsStream(communityID, personID string) string {
+	return "points-" + communityID + ":" + personID
+}
 
 // Stream implements Command.
 func (c OrderService) Stream() string { return ServiceStream(c.ServiceID) }
