@@ -99,6 +99,25 @@ func TestVolunteerServiceThroughAPI(t *testing.T) {
 	e.write(t, c.worker, "/v1/services/"+s2.ID+"/dispatch", map[string]any{"assignee": map[string]string{"kind": "person", "id": "r3", "name": "王五"}, "answer_by": answerBy}, 200)
 	e.write(t, c.worker, "/v1/services/"+s2.ID+"/expire", map[string]any{"attempt": 1}, 409)
 	e.write(t, c.worker, "/v1/services/"+s2.ID+"/cancel", map[string]any{"reason": "家人已修好"}, 200)
+
+	// A dispatch due within a second expires once its time has passed
+	// (the loop waits for the clock, not for another goroutine).
+	s3 := e.write(t, c.r1, "/v1/services", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "取药", "need": "帮忙取药", "category": "elderly"}, 201)
+	soonDue := time.Now().Add(1500 * time.Millisecond).Format(time.RFC3339Nano)
+	e.write(t, c.worker, "/v1/services/"+s3.ID+"/dispatch", map[string]any{"assignee": map[string]string{"kind": "person", "id": "r3", "name": "王五"}, "answer_by": soonDue}, 200)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.do(req{method: "POST", path: "/v1/services/" + s3.ID + "/expire", token: c.worker, body: map[string]any{"attempt": 1}})
+		if r.status == 200 {
+			break
+		}
+		r.want(t, 409)
+		if time.Now().After(deadline) {
+			t.Fatal("the dispatch never expired")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.write(t, c.worker, "/v1/services/"+s3.ID+"/dispatch", map[string]any{"assignee": map[string]string{"kind": "person", "id": "r2", "name": "李四"}, "answer_by": answerBy}, 200)
 	e.write(t, c.r3, "/v1/services/"+s2.ID+"/accept", map[string]any{"attempt": 1}, 409)
 	e.do(req{method: "GET", path: "/v1/services/" + s2.ID, token: c.worker}).want(t, 200)
 	e.do(req{method: "GET", path: "/v1/services?status=lost"}).wantProblem(t, 400, "bad-request")
