@@ -106,3 +106,35 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*streams*per)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkStreamEnds reads the first event of a long stream (how the
+// server finds where an aggregate lives) and asks for its head (a read
+// from past the last revision, which must tell "empty" from "no such
+// stream"): both should cost the same however long the stream is.
+func BenchmarkStreamEnds(b *testing.B) {
+	for _, n := range []int{10, 5_000} {
+		s := benchStore(b)
+		ctx := context.Background()
+		for i := 0; i < n; i += 500 {
+			_, err := s.Append(ctx, "meeting-long", eventstore.Any(), benchEvents(b, min(500, n-i))...)
+			require.NoError(b, err)
+		}
+		b.Run(fmt.Sprintf("first/events=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				got := 0
+				for _, err := range s.ReadStream(ctx, "meeting-long", eventstore.ReadStreamOptions{Max: 1}) {
+					require.NoError(b, err)
+					got++
+				}
+				require.Equal(b, 1, got)
+			}
+		})
+		b.Run(fmt.Sprintf("past-head/events=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				for _, err := range s.ReadStream(ctx, "meeting-long", eventstore.ReadStreamOptions{From: uint64(n)}) {
+					require.NoError(b, err)
+				}
+			}
+		})
+	}
+}

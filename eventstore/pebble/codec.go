@@ -120,8 +120,14 @@ type decoder struct {
 	arena []byte
 }
 
-// arenaSize is the size of each block the decoder copies event data into.
-const arenaSize = 256 << 10
+// arenaSize is the largest block the decoder copies event data into; the
+// first block of a read is small (firstArena) and each next one twice the
+// last, so that reading one event (where an aggregate lives, a stream's
+// first event) does not allocate a block sized for a chunk of the log.
+const (
+	arenaSize  = 256 << 10
+	firstArena = 4 << 10
+)
 
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
@@ -190,7 +196,7 @@ func (d *decoder) own(b []byte) []byte {
 		return append([]byte(nil), b...)
 	}
 	if cap(d.arena)-len(d.arena) < len(b) {
-		d.arena = make([]byte, 0, arenaSize)
+		d.arena = make([]byte, 0, min(arenaSize, max(firstArena, 2*cap(d.arena), len(b))))
 	}
 	start := len(d.arena)
 	d.arena = append(d.arena, b...)

@@ -59,7 +59,11 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 				fail(err)
 				return
 			}
-			evs, more, err := s.streamChunk(stream, opts.Direction, from, limit)
+			want := uint64(chunkSize)
+			if opts.Max > 0 {
+				want = min(want, opts.Max-n)
+			}
+			evs, more, err := s.streamChunk(stream, opts.Direction, from, limit, int(want))
 			if err != nil {
 				fail(err)
 				return
@@ -91,19 +95,35 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 }
 
 // readHead is streamHead for readers: it enters the store and ignores
-// revisions past the published position limit.
+// revisions past the published position limit. It reads the stream index
+// only, from its end: no event is read or decoded, however long the
+// stream.
 func (s *Store) readHead(stream string, limit eventstore.Position) (int64, error) {
-	evs, _, err := s.streamChunk(stream, eventstore.Backwards, eventstore.LastRevision, limit)
-	if err != nil || len(evs) == 0 {
+	if err := s.enter(); err != nil {
 		return -1, err
 	}
-	return int64(evs[0].Revision), nil
+	defer s.leave()
+	prefix := streamPrefix(stream)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return -1, fmt.Errorf("find head of %s: %w", stream, err)
+	}
+	defer it.Close()
+	for ok := it.Last(); ok; ok = it.Prev() {
+		if eventstore.Position(binary.BigEndian.Uint64(it.Value())) <= limit {
+			return int64(binary.BigEndian.Uint64(it.Key()[len(prefix):])), nil
+		}
+	}
+	if err := it.Error(); err != nil {
+		return -1, fmt.Errorf("find head of %s: %w", stream, err)
+	}
+	return -1, nil
 }
 
-// streamChunk reads up to chunkSize events of stream from revision from in
-// direction dir, none past position limit. more says whether the stream may
-// go on.
-func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64, limit eventstore.Position) (evs []eventstore.Event, more bool, err error) {
+// streamChunk reads up to want events (at most chunkSize) of stream from
+// revision from in direction dir, none past position limit. more says
+// whether the stream may go on.
+func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64, limit eventstore.Position, want int) (evs []eventstore.Event, more bool, err error) {
 	if err := s.enter(); err != nil {
 		return nil, false, err
 	}
@@ -122,7 +142,7 @@ func (s *Store) streamChunk(stream string, dir eventstore.Direction, from uint64
 	} else {
 		ok = it.SeekGE(key)
 	}
-	for ; ok && len(evs) < chunkSize; ok = step(it, dir) {
+	for ; ok && len(evs) < want; ok = step(it, dir) {
 		pos := eventstore.Position(binary.BigEndian.Uint64(it.Value()))
 		if pos > limit {
 			if dir == eventstore.Backwards {
