@@ -138,3 +138,32 @@ func BenchmarkStreamEnds(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFewStreamsOfALongLog reads the events of a few streams out of
+// 200,000 by stream prefix, as the token registry does at start: from the
+// stream index, the cost follows the matching events, not the log.
+func BenchmarkFewStreamsOfALongLog(b *testing.B) {
+	dir := b.TempDir()
+	s, err := pebble.Open(dir)
+	require.NoError(b, err)
+	ctx := context.Background()
+	for i := range 400 {
+		_, err := s.Append(ctx, fmt.Sprintf("proposal-%d", i), eventstore.NoStream(), benchEvents(b, 500)...)
+		require.NoError(b, err)
+		_, err = s.Append(ctx, fmt.Sprintf("token-%d", i), eventstore.NoStream(), benchEvents(b, 1)...)
+		require.NoError(b, err)
+	}
+	require.NoError(b, s.Close())
+	s, err = pebble.Open(dir)
+	require.NoError(b, err)
+	b.Cleanup(func() { require.NoError(b, s.Close()) })
+	f := eventstore.Filter{StreamPrefixes: []string{"token-", "erasure-"}}
+	for b.Loop() {
+		n := 0
+		for _, err := range s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: f}) {
+			require.NoError(b, err)
+			n++
+		}
+		require.Equal(b, 400, n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -194,6 +195,17 @@ func (s *Store) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) ite
 			from = max(from, 1)
 		}
 		n := uint64(0)
+		if opts.Direction == eventstore.Forwards && len(opts.Filter.StreamPrefixes) > 0 {
+			positions, ok, err := s.indexed(opts.Filter.StreamPrefixes, from, limit)
+			if err != nil {
+				yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+				return
+			}
+			if ok {
+				s.readPositions(ctx, positions, opts, yield)
+				return
+			}
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
@@ -272,4 +284,91 @@ func (s *Store) logChunk(dir eventstore.Direction, from, limit eventstore.Positi
 		return evs, pos - 1, pos > 1, nil
 	}
 	return evs, pos + 1, pos < limit, nil
+}
+
+// maxIndexed bounds how many positions a filtered read of the log collects
+// from the stream index; a filter that matches more reads the log itself
+// in order, since looking each event up would cost more.
+// A variable only so that a test can take the other path.
+var maxIndexed = 1 << 16
+
+// indexed returns the positions in [from, limit] of the events of every
+// stream whose name starts with one of prefixes, in log order, from the
+// stream index alone (a few streams of a long log: the tokens, the
+// erasures). ok is false when they are more than maxIndexed.
+func (s *Store) indexed(prefixes []string, from, limit eventstore.Position) (positions []eventstore.Position, ok bool, err error) {
+	if err := s.enter(); err != nil {
+		return nil, false, err
+	}
+	defer s.leave()
+	for _, p := range prefixes {
+		lower := append([]byte{tableStreams}, p...)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+		if err != nil {
+			return nil, false, err
+		}
+		for valid := it.First(); valid; valid = it.Next() {
+			pos := eventstore.Position(binary.BigEndian.Uint64(it.Value()))
+			if pos < from || pos > limit {
+				continue
+			}
+			if len(positions) == maxIndexed {
+				it.Close()
+				return nil, false, nil
+			}
+			positions = append(positions, pos)
+		}
+		if err := it.Close(); err != nil {
+			return nil, false, err
+		}
+	}
+	slices.Sort(positions)
+	return slices.Compact(positions), true, nil
+}
+
+// readPositions yields the events at positions (in log order) that pass
+// opts' filter, up to opts.Max, a chunk at a time.
+func (s *Store) readPositions(ctx context.Context, positions []eventstore.Position, opts eventstore.ReadAllOptions, yield func(eventstore.Event, error) bool) {
+	n := uint64(0)
+	for len(positions) > 0 {
+		if err := ctx.Err(); err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+			return
+		}
+		chunk := positions[:min(len(positions), chunkSize)]
+		positions = positions[len(chunk):]
+		evs, err := s.getAll(chunk, opts.Filter)
+		if err != nil {
+			yield(eventstore.Event{}, fmt.Errorf("read all: %w", err))
+			return
+		}
+		if !yieldUpTo(yield, evs, &n, opts.Max) {
+			return
+		}
+	}
+}
+
+// getAll reads the events at positions that pass f.
+func (s *Store) getAll(positions []eventstore.Position, f eventstore.Filter) ([]eventstore.Event, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	var d decoder
+	evs := make([]eventstore.Event, 0, len(positions))
+	for _, pos := range positions {
+		v, closer, err := s.db.Get(eventKey(pos))
+		if err != nil {
+			return nil, fmt.Errorf("event at position %d: %w", pos, err)
+		}
+		e, ok, err := d.eventIf(pos, v, f)
+		closer.Close()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			evs = append(evs, e)
+		}
+	}
+	return evs, nil
 }
