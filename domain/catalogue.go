@@ -113,6 +113,13 @@ func init() {
 	register[ServiceCancelled]()
 	register[PointsAwarded]()
 	register[PointsRedeemed]()
+
+	register[WishPosted]()
+	register[WishClaimed]()
+	register[WishReleased]()
+	register[WishFulfilled]()
+	register[WishConfirmed]()
+	register[WishCancelled]()
 }
 
 // EventTypes returns every current event type, sorted.

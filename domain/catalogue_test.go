@@ -24,14 +24,15 @@ var aggregateID = map[string]string{
 	"ledger":       "ledger_id",
 	"service":      "service_id",
 	"points":       "person_id",
+	"wish":         "wish_id",
 }
 
 func TestCatalogueTypesAreWellFormed(t *testing.T) {
 	types := EventTypes()
-	if len(types) != 81 {
+	if len(types) != 87 {
 		t.Fatalf("%d event types; update this count when adding one to the catalogue (and docs/events.md)", len(types))
 	}
-	pattern := regexp.MustCompile(`^(organisation|proposal|meeting|action|erasure|subscriber|notification|reminder|attachment|ledger|service|points)\.[a-z][a-z_]*[a-z]\.v[1-9][0-9]*$`)
+	pattern := regexp.MustCompile(`^(organisation|proposal|meeting|action|erasure|subscriber|notification|reminder|attachment|ledger|service|points|wish)\.[a-z][a-z_]*[a-z]\.v[1-9][0-9]*$`)
 	for _, typ := range types {
 		if !pattern.MatchString(typ) {
 			t.Errorf("%s is not <aggregate>.<past_tense>.v<n>", typ)

@@ -14,6 +14,7 @@
 // their unit register, participating units), "proposal-<id>",
 // "meeting-<id>" and "action-<id>"; volunteer service orders
 // "service-<id>" and points accounts "points-<community>:<person>";
+// small wishes (微心愿) "wish-<id>";
 // erasures and upload records have streams of their own. docs/events.md documents every event.
 package domain
 
@@ -69,6 +70,8 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 		return decideService(FoldService(history), cmd, now)
 	case "points":
 		return decidePoints(FoldPoints(history), cmd, now)
+	case "wish":
+		return decideWish(FoldWish(history), cmd, now)
 	}
 	return nil, unknownCommand(cmd)
 }
@@ -113,6 +116,8 @@ func PlaceOf(first Event) (community, grid string) {
 		return e.CommunityID, e.GridID
 	case PointsAwarded:
 		return e.CommunityID, ""
+	case WishPosted:
+		return e.CommunityID, e.GridID
 	}
 	return "", ""
 }

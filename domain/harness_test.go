@@ -107,6 +107,8 @@ func fold(stream string, events []Event) any {
 		return FoldService(events)
 	case "points":
 		return FoldPoints(events)
+	case "wish":
+		return FoldWish(events)
 	}
 	panic("no aggregate for " + stream)
 }

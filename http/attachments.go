@@ -146,12 +146,12 @@ func tooLargeAttachment() error {
 }
 
 // attachmentItem matches the item a photo is asked for with:
-// proposal-<uuid>, action-<uuid> or meeting-<uuid>.
-var attachmentItem = regexp.MustCompile(`^(proposal|action|meeting)-(.+)$`)
+// proposal-<uuid>, action-<uuid>, meeting-<uuid> or wish-<uuid>.
+var attachmentItem = regexp.MustCompile(`^(proposal|action|meeting|wish)-(.+)$`)
 
 // getAttachment serves a stored file with the media type its bytes have,
-// to whoever may read the item (?item=proposal-<uuid>, action-<uuid> or
-// meeting-<uuid>) whose events refer to it, as policy.Reader.SeesAttachment
+// to whoever may read the item (?item=proposal-<uuid>, action-<uuid>,
+// meeting-<uuid> or wish-<uuid>) whose events refer to it, as policy.Reader.SeesAttachment
 // says. The item is loaded through the ledger, sealed fields opened: a
 // reference whose key was erased no longer names the file, which is then
 // served to no one through that item. Without an item only an unscoped
@@ -197,7 +197,7 @@ func (s *Server) mayReadAttachment(c echo.Context, sum string) error {
 	}
 	m := attachmentItem.FindStringSubmatch(item)
 	if m == nil {
-		return fieldErr(kindBadRequest, "item", text{"应为 proposal-、action- 或 meeting- 加 UUID", "want proposal-, action- or meeting- and a UUID"})
+		return fieldErr(kindBadRequest, "item", text{"应为 proposal-、action-、meeting- 或 wish- 加 UUID", "want proposal-, action-, meeting- or wish- and a UUID"})
 	}
 	id, err := parseID("item", m[2])
 	if err != nil {

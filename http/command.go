@@ -17,6 +17,7 @@ const (
 	toAction
 	toCommunity
 	toService
+	toWish
 )
 
 // body says whether a write route needs a JSON body.
@@ -92,6 +93,8 @@ func (s *Server) target(c echo.Context, p principal, t target) (ref, error) {
 			stream = domain.MeetingStream(id)
 		case toService:
 			stream = domain.ServiceStream(id)
+		case toWish:
+			stream = domain.WishStream(id)
 		default:
 			stream = domain.ActionStream(id)
 		}

@@ -26,6 +26,9 @@ var (
 	rolesVotersAndStaff = []auth.Role{auth.RoleResident, auth.RoleUnitRep, auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker}
 	// rolesReporters report on actions they carry out.
 	rolesReporters = []auth.Role{auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker, auth.RoleUnitRep}
+	// rolesResidentsAndStaff make small wishes: residents for themselves,
+	// staff for a resident.
+	rolesResidentsAndStaff = []auth.Role{auth.RoleAdmin, auth.RoleFacilitator, auth.RoleGridWorker, auth.RoleResident}
 	// rolesResidents support proposals.
 	rolesResidents = []auth.Role{auth.RoleResident}
 	// rolesVerifiers verify outcomes (residents and unit representatives
@@ -151,6 +154,16 @@ var api = []route{
 	{"GET", "/v1/points", h((*Server).getPoints), nil},
 	{"GET", "/v1/communities/:community/points/:person", h((*Server).getPointsAccount), rolesReaders},
 	{"POST", "/v1/communities/:community/points/:person/redemptions", command(toCommunity, required, redeemPoints), rolesStaff},
+
+	// Small wishes (微心愿): post, claim (认领), fulfil, confirm.
+	{"POST", "/v1/wishes", command(toNew, required, postWish), rolesResidentsAndStaff},
+	{"GET", "/v1/wishes", h((*Server).getWishes), nil},
+	{"GET", "/v1/wishes/:id", h((*Server).getWish), rolesReaders},
+	{"POST", "/v1/wishes/:id/claim", command(toWish, optional, claimWish), rolesWriters},
+	{"POST", "/v1/wishes/:id/release", command(toWish, optional, releaseWish), rolesWriters},
+	{"POST", "/v1/wishes/:id/fulfil", command(toWish, optional, fulfilWish), rolesWriters},
+	{"POST", "/v1/wishes/:id/confirm", command(toWish, optional, confirmWish), rolesResidentsAndStaff},
+	{"POST", "/v1/wishes/:id/cancel", command(toWish, required, cancelWish), rolesResidentsAndStaff},
 
 	// Views.
 	{"GET", "/v1/board", h((*Server).getBoard), nil},

@@ -401,7 +401,8 @@ func (s *Server) getStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := statsAnswer{Figures: views.Stats.Figures(q), Position: uint64(views.Position())}
+	wishes := views.Wishes.Figures(q)
+	out := statsAnswer{Figures: views.Stats.Figures(q), Wishes: &wishes, Position: uint64(views.Position())}
 	if by := c.QueryParam("by"); by != "" {
 		rows, err := views.Stats.Breakdown(q, by)
 		if err != nil {
@@ -416,7 +417,10 @@ func (s *Server) getStats(c echo.Context) error {
 type statsAnswer struct {
 	Figures   projections.Figures    `json:"figures"`
 	Breakdown []projections.StatsRow `json:"breakdown,omitempty"`
-	Position  uint64                 `json:"position"`
+	// Wishes are the small wishes' figures of the same grids and period
+	// (projections.Wishes.Figures); "wishes fulfilled" is Wishes.Fulfilled.
+	Wishes   *projections.WishFigures `json:"wishes,omitempty"`
+	Position uint64                   `json:"position"`
 }
 
 // getLiveMeeting returns a meeting's live state: attendance, quorum, the

@@ -34,7 +34,7 @@ type photoUse struct {
 
 // photoStreams are the streams whose events refer to attachments; upload
 // records (attachment streams) are not references.
-var photoStreams = eventstore.Filter{StreamPrefixes: []string{"proposal-", "action-", "meeting-"}}
+var photoStreams = eventstore.Filter{StreamPrefixes: []string{"proposal-", "action-", "meeting-", "wish-"}}
 
 // scanPhotos reads the items' streams and sorts their attachment
 // references by whether they are sealed under key (key "" sorts every

@@ -85,3 +85,20 @@ func (l *Ledger) checkRedeem(ctx context.Context, c domain.RedeemPoints) error {
 	}
 	return nil
 }
+
+// checkWishClaim: a unit claims a small wish only if it is a partner unit
+// registered in the wish's community.
+func (l *Ledger) checkWishClaim(ctx context.Context, s domain.WishState, c domain.ClaimWish) error {
+	if c.Claimer.Kind != domain.PartyUnit || !s.Exists {
+		return nil
+	}
+	org, _, err := l.organisation(ctx, s.CommunityID)
+	if err != nil {
+		return err
+	}
+	if _, ok := org.Partners[c.Claimer.ID]; !ok {
+		return &domain.Error{Code: domain.CodeNotFound, Reason: "unit_not_found", Field: "claimer.id",
+			Message: "there is no such participating unit in this community", MessageZH: "本社区没有这个参与单位"}
+	}
+	return nil
+}

@@ -41,6 +41,8 @@ func (l *Ledger) checkRelations(ctx context.Context, history []domain.Event, cmd
 		return l.checkAnswer(ctx, domain.FoldService(history), c.Volunteer.PersonID)
 	case domain.RedeemPoints:
 		return l.checkRedeem(ctx, c)
+	case domain.ClaimWish:
+		return l.checkWishClaim(ctx, domain.FoldWish(history), c)
 	case domain.SubmitProposal:
 		if c.MeetingID == "" {
 			return nil

@@ -83,7 +83,8 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 // of the answer, so a field added later is masked without anyone
 // remembering to:
 //   - contact fields (phone, address, e-mail, ID number, contact) are
-//     dropped;
+//     dropped, and so is a small wish's wish-maker with their words
+//     (wishKeys);
 //   - person ids are dropped (person_id, voter_id, holder_id, cast_by,
 //     author_id, recorded_by, by, actor, subject, lists of supporters,
 //     owners and voters, and the id of a party that is a person): a stable
@@ -128,6 +129,12 @@ var dropKeys = map[string]bool{
 	"email": true, "address": true, "door": true, "door_number": true, "door_no": true, "room": true,
 	"id_card": true, "id_number": true, "exact_address": true,
 }
+
+// wishKeys are a small wish's wish-maker (微心愿: who they are and who
+// posted for them) and their own words: being in need is itself personal,
+// so a public answer keeps no trace of who made a wish, not even a masked
+// name or an initial.
+var wishKeys = map[string]bool{"wish_maker": true, "story": true}
 
 // unitKeys are a unit's exclusive area and owners, wherever they appear
 // (the organisation register, its events, the units locked when an
@@ -197,7 +204,7 @@ func public(v any) any {
 			lk := strings.ToLower(k)
 			_, isList := val.([]any)
 			switch {
-			case dropKeys[lk], unitKeys[lk], personIDKeys[lk], personListKeys[lk] && isList && stringsOnly(val.([]any)):
+			case dropKeys[lk], wishKeys[lk], unitKeys[lk], personIDKeys[lk], personListKeys[lk] && isList && stringsOnly(val.([]any)):
 				delete(t, k)
 			case person && lk == "id":
 				delete(t, k)
@@ -245,14 +252,16 @@ func stringsOnly(l []any) bool {
 // evidence, a minutes' document) that an item of kind ("proposal",
 // "action" or "meeting") in community and grid refers to. Proposals' and
 // actions' stories are public, and so are their photos; a meeting's
-// attachments are read within the meeting's scope. kind "" is an
+// attachments, and the photos of a small wish fulfilled (which may show the
+// wish-maker, often a child or an elder at home), are read within the
+// record's scope. kind "" is an
 // attachment no item is named for: only an unscoped admin or auditor may
 // read it (an upload not yet referred to, an audit of the store).
 func (r Reader) SeesAttachment(kind, community, grid string) bool {
 	switch kind {
 	case "proposal", "action":
 		return true
-	case "meeting":
+	case "meeting", "wish":
 		return r.Covers(community, grid)
 	case "":
 		return r.Authenticated && r.Scope == (auth.Scope{}) && (r.Role == auth.RoleAdmin || r.Role == auth.RoleAuditor)

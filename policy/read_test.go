@@ -423,3 +423,46 @@ func TestStreamDataHidesOwnersChoices(t *testing.T) {
 		t.Errorf("staff lose the choice: %s", out[2])
 	}
 }
+
+// TestWishMakerLeavesNoTrace: a small wish's wish-maker, their door and
+// their words are not in a public answer at all, neither in the list view
+// nor in the wish's events (the poster's id goes with the person ids);
+// staff in scope read them whole; the claimer, a neighbour, reads as
+// anyone named does (an initial).
+func TestWishMakerLeavesNoTrace(t *testing.T) {
+	item := projections.WishItem{WishID: "w1", CommunityID: "hengyuan", GridID: "g1", Title: "新书包", Category: "study", Status: domain.WishStatusClaimed,
+		WishMaker: &projections.WishMaker{PersonID: "p9", Name: "孙奶奶", PostedBy: "p9"},
+		Claimer:   &domain.Party{Kind: domain.PartyPerson, ID: "n1", Name: "周阿姨"}}
+	posted := domain.WishPosted{WishID: "w1", CommunityID: "hengyuan", GridID: "g1", Title: "新书包", Category: "study", Story: "孙奶奶的孙子要上学了",
+		WishMaker: domain.Voter{PersonID: "p9", Name: "孙奶奶"}, Door: "3号楼2单元302", By: "p9"}
+	for _, v := range []any{item, posted} {
+		for _, r := range []Reader{Anonymous, resident, {Authenticated: true, Role: auth.RoleGridWorker, Scope: auth.Scope{Community: "hengyuan", Grid: "g2"}}} {
+			b, err := r.Answer("hengyuan", "g1", v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, leak := range []string{"孙", "p9", "302", "wish_maker", "story", "door"} {
+				if strings.Contains(string(b), leak) {
+					t.Errorf("%+v reads %q in %s", r, leak, b)
+				}
+			}
+			if !strings.Contains(string(b), "新书包") {
+				t.Errorf("the wish itself is public: %s", b)
+			}
+		}
+		b, err := facilitator.Answer("hengyuan", "g1", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "孙奶奶") {
+			t.Errorf("staff in scope read the wish-maker: %s", b)
+		}
+	}
+	b, err := Anonymous.Answer("hengyuan", "g1", item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"name":"周*"`) {
+		t.Errorf("the claimer reads masked: %s", b)
+	}
+}

@@ -82,6 +82,8 @@ type Views struct {
 	Resources *Resources
 	// Services holds volunteer service orders and points accounts.
 	Services *Services
+	// Wishes holds the small wishes (微心愿) and their figures.
+	Wishes *Wishes
 	// Notifications is the outbox: inboxes, settings, deliveries due.
 	Notifications *Notifications
 
@@ -106,10 +108,11 @@ func NewViews() *Views {
 		Directory: newDirectory(mu),
 		Resources: newResources(mu),
 		Services:  newServices(mu),
+		Wishes:    newWishes(mu),
 		mu:        mu,
 	}
 	v.Notifications = newNotifications(mu)
-	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Resources, v.Services, v.Notifications}
+	v.all = []View{v.Board, v.Register, v.Outcomes, v.Timeline, v.Stats, v.Live, v.Directory, v.Resources, v.Services, v.Wishes, v.Notifications}
 	return v
 }
 
