@@ -255,15 +255,7 @@ func (s *Services) Orders(q ServiceQuery) []ServiceItem {
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b ServiceItem) int {
-		ra, ok := rank[a.Status]
-		if !ok {
-			ra = 9
-		}
-		rb, ok := rank[b.Status]
-		if !ok {
-			rb = 9
-		}
-		return cmp.Or(cmp.Compare(ra, rb), a.OrderedAt.Compare(b.OrderedAt), cmp.Compare(a.ServiceID, b.ServiceID))
+		return cmp.Or(cmp.Compare(rankOf(rank, a.Status), rankOf(rank, b.Status)), a.OrderedAt.Compare(b.OrderedAt), cmp.Compare(a.ServiceID, b.ServiceID))
 	})
 	return out
 }
@@ -293,8 +285,7 @@ func (s *Services) Figures(q StatsQuery) ServiceFigures {
 	var f ServiceFigures
 	minutes := 0
 	for _, b := range s.st.Buckets {
-		if (q.CommunityID != "" && b.Community != q.CommunityID) || (q.GridID != "" && b.Grid != q.GridID) ||
-			(!q.From.IsZero() && b.Month < monthOf(q.From)) || (!q.To.IsZero() && b.Month > monthOf(q.To)) {
+		if !q.selects(b.Community, b.Grid, b.Month) {
 			continue
 		}
 		f.Ordered += b.Ordered

@@ -225,15 +225,7 @@ func (w *Wishes) List(q WishQuery) []WishItem {
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b WishItem) int {
-		ra, ok := wishRank[a.Status]
-		if !ok {
-			ra = 9
-		}
-		rb, ok := wishRank[b.Status]
-		if !ok {
-			rb = 9
-		}
-		return cmp.Or(cmp.Compare(ra, rb), a.PostedAt.Compare(b.PostedAt), cmp.Compare(a.WishID, b.WishID))
+		return cmp.Or(cmp.Compare(rankOf(wishRank, a.Status), rankOf(wishRank, b.Status)), a.PostedAt.Compare(b.PostedAt), cmp.Compare(a.WishID, b.WishID))
 	})
 	return out
 }
@@ -245,8 +237,7 @@ func (w *Wishes) Figures(q StatsQuery) WishFigures {
 	defer w.mu.RUnlock()
 	var f WishFigures
 	for _, b := range w.st.Buckets {
-		if (q.CommunityID != "" && b.Community != q.CommunityID) || (q.GridID != "" && b.Grid != q.GridID) ||
-			(!q.From.IsZero() && b.Month < monthOf(q.From)) || (!q.To.IsZero() && b.Month > monthOf(q.To)) {
+		if !q.selects(b.Community, b.Grid, b.Month) {
 			continue
 		}
 		f.Posted += b.Posted
