@@ -2,12 +2,14 @@ package http
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	nethttp "net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/policy"
 	"github.com/yishi-civic/yishi/seal"
 )
 
@@ -235,8 +238,13 @@ func (s *Server) getLog(c echo.Context) error {
 	end := min(head.Size, from+int64(limit))
 	r := readerOf(c)
 	ctx := c.Request().Context()
+	frames := acceptsLogFrames(c.Request().Header.Values(echo.HeaderAccept))
 	res := c.Response()
-	res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	if frames {
+		res.Header().Set(echo.HeaderContentType, LogFramesType)
+	} else {
+		res.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	}
 	res.Header().Set("X-Log-Size", strconv.FormatInt(head.Size, 10))
 	res.WriteHeader(nethttp.StatusOK)
 	if from == end {
@@ -246,9 +254,10 @@ func (s *Server) getLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(res, 64<<10)
+	bw := bufio.NewWriterSize(res, 256<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false) // the data's bytes as stored: its hash covers them
+	var frame []byte
 	i := from
 	for ev, err := range s.cfg.Store.ReadAll(ctx, eventstore.ReadAllOptions{From: start, Max: uint64(end - from)}) {
 		if err != nil {
@@ -258,12 +267,24 @@ func (s *Server) getLog(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		e := LogEntry{Index: i, Position: uint64(ev.Position), LeafHash: leaf}
-		community, grid, err := s.streamPlace(ctx, ev.Stream)
-		if err != nil && !errors.As(err, new(*requestError)) {
+		readable, err := s.logReadable(ctx, r, ev)
+		if err != nil {
 			return err
 		}
-		if err == nil && r.SeesChainHashes() && r.SeesStream(ev.Stream, community, grid) && !r.RedactsBallot(ev.Type, ev.Data, community, grid) {
+		if frames {
+			if readable {
+				frame = AppendLogFrame(frame[:0], i, leaf, ev.Position, &ev)
+			} else {
+				frame = AppendLogFrame(frame[:0], i, leaf, ev.Position, nil)
+			}
+			if _, err := bw.Write(frame); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		e := LogEntry{Index: i, Position: uint64(ev.Position), LeafHash: leaf}
+		if readable {
 			se := StoredEvent(ev)
 			e.Event = &se
 		}
@@ -273,6 +294,43 @@ func (s *Server) getLog(c echo.Context) error {
 		i++
 	}
 	return bw.Flush()
+}
+
+// acceptsLogFrames reports whether a request's Accept headers ask for
+// LogFramesType.
+func acceptsLogFrames(accept []string) bool {
+	for _, a := range accept {
+		for _, t := range strings.Split(a, ",") {
+			mt, _, _ := strings.Cut(t, ";")
+			if strings.TrimSpace(mt) == LogFramesType {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// logReadable reports whether r reads ev whole in GET /v1/log: an auditor
+// whose scope covers its stream, a secret ballot only where r reads
+// ballots. The stream's place is looked up only when r's scope makes it
+// matter (policy.Reader.PlaceMatters), which spares an unscoped auditor
+// a lookup per event.
+func (s *Server) logReadable(ctx context.Context, r policy.Reader, ev eventstore.Event) (bool, error) {
+	if !r.SeesChainHashes() {
+		return false, nil
+	}
+	var community, grid string
+	if r.PlaceMatters() {
+		var err error
+		community, grid, err = s.streamPlace(ctx, ev.Stream)
+		if errors.As(err, new(*requestError)) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return r.SeesStream(ev.Stream, community, grid) && !r.RedactsBallot(ev.Type, ev.Data, community, grid), nil
 }
 
 // DecisionProof is the answer of GET /v1/proofs/decisions/{meeting}/{decision}:

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,47 @@ func TestLogServesEventsAsStored(t *testing.T) {
 			assert.Nil(t, le.Event, "leaf hashes only")
 		}
 	}
+	// The compact form carries the same entries, the event's bytes as stored.
+	frames := func(token, query string) []LogEntry {
+		r := e.do(req{method: "GET", path: "/v1/log" + query, token: token, header: map[string]string{"Accept": "application/json, " + LogFramesType + ";q=0.9"}}).want(t, 200)
+		assert.Equal(t, LogFramesType, r.header.Get("Content-Type"))
+		var out []LogEntry
+		lr := NewLogFrameReader(bytes.NewReader(r.body))
+		var buf []byte
+		for {
+			var f LogFrame
+			var err error
+			if buf, err = lr.Read(&f, buf[:0]); err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			le := LogEntry{Index: f.Index, Position: uint64(f.Position), LeafHash: f.LeafHash}
+			if f.HasEvent {
+				se := StoredEvent(f.Event())
+				le.Event = &se
+			}
+			out = append(out, le)
+		}
+		return out
+	}
+	for _, token := range []string{auditor, scoped, admin} {
+		for _, q := range []string{"", "?from=1&max=2"} {
+			want, got := read(token, q), frames(token, q)
+			require.Len(t, got, len(want))
+			for i := range want {
+				if want[i].Event != nil {
+					require.NotNil(t, got[i].Event)
+					assert.True(t, want[i].Event.Recorded.Equal(got[i].Event.Recorded))
+					got[i].Event.Recorded = want[i].Event.Recorded
+				}
+				assert.Equal(t, want[i], got[i])
+			}
+		}
+	}
+	stored := eventstore.Event(*got.Event)
+	_, err := NewLogFrameReader(bytes.NewReader(AppendLogFrame(nil, 3, tlog.Hash{1}, 4, &stored)[:40])).Read(new(LogFrame), nil)
+	assert.ErrorIs(t, err, ErrBadFrame, "a frame cut short")
+
 	page := read(auditor, "?from=2&max=1")
 	require.Len(t, page, 1)
 	assert.Equal(t, int64(2), page[0].Index)

@@ -128,6 +128,14 @@ func (r Reader) RedactsBallot(typ string, data json.RawMessage, community, grid 
 	return json.Unmarshal(data, &b) == nil && b.Secret
 }
 
+// PlaceMatters reports whether SeesStream and RedactsBallot may answer
+// differently for streams of different places (community and grid): not
+// for a reader whose scope covers every community, so a caller reading
+// many events for such a reader need not look each stream's place up.
+func (r Reader) PlaceMatters() bool {
+	return r.Scope != (auth.Scope{})
+}
+
 // SeesStream reports whether r may read the events of stream in the raw
 // log (GET /v1/events/live), the stream's record lying in community and
 // grid (both empty for a stream of no community). Token streams

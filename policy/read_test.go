@@ -74,6 +74,39 @@ func TestSeesStream(t *testing.T) {
 	}
 }
 
+// TestPlaceMattersOnlyToScopedReaders checks the promise callers rely on
+// to skip looking a stream's place up: for a reader whose scope covers
+// every community, SeesStream and RedactsBallot answer the same whatever
+// the place.
+func TestPlaceMattersOnlyToScopedReaders(t *testing.T) {
+	places := [][2]string{{"", ""}, {"hengyuan", ""}, {"hengyuan", "g1"}, {"ziling", "g7"}}
+	ballot := json.RawMessage(`{"secret":true,"choice":"for"}`)
+	for _, role := range []auth.Role{auth.RoleAdmin, auth.RoleAuditor, auth.RoleFacilitator, auth.RoleResident} {
+		for _, scope := range []auth.Scope{{}, {Community: "hengyuan"}, {Community: "hengyuan", Grid: "g1"}} {
+			r := Reader{Authenticated: true, Role: role, Scope: scope}
+			if r.PlaceMatters() != (scope != auth.Scope{}) {
+				t.Errorf("%+v: PlaceMatters() = %v", r, r.PlaceMatters())
+			}
+			if r.PlaceMatters() {
+				continue
+			}
+			for _, stream := range []string{"proposal-1", "meeting-1", "organisation-hengyuan", "token-1", "seal-main"} {
+				for _, p := range places {
+					if r.SeesStream(stream, p[0], p[1]) != r.SeesStream(stream, "", "") {
+						t.Errorf("%+v SeesStream(%s) depends on the place %v", r, stream, p)
+					}
+					if r.RedactsBallot(domain.VoteCast{}.EventType(), ballot, p[0], p[1]) != r.RedactsBallot(domain.VoteCast{}.EventType(), ballot, "", "") {
+						t.Errorf("%+v RedactsBallot depends on the place %v", r, p)
+					}
+				}
+			}
+		}
+	}
+	if (Reader{Authenticated: true, Role: auth.RoleAuditor, Scope: auth.Scope{Community: "hengyuan"}}).SeesStream("proposal-1", "ziling", "g7") {
+		t.Error("a scoped auditor reads another community's stream: the place matters to it")
+	}
+}
+
 func TestPublic(t *testing.T) {
 	type statement struct {
 		SpeakerName string `json:"speaker_name"`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,15 +10,21 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/seal"
 )
@@ -270,7 +277,13 @@ func (a *auditor) witness(ctx context.Context, file string) error {
 }
 
 // events fetches every event after the kept checkpoint, checks the chains
-// and the leaves, and compares the tree with the checkpoint.
+// and the leaves, and compares the tree with the checkpoint. The chains
+// are checked on one goroutine per core (chainShard: streams are
+// independent, each stream's events stay in order on one of them), the
+// positions and the tree on this one, while another fetches ahead. The
+// first inconsistency reported is the one at the lowest leaf index: after
+// one is found no new batch is handed out, and every batch handed out
+// before is checked to the end.
 func (a *auditor) events(ctx context.Context) error {
 	var f seal.Frontier
 	for _, l := range a.leaves {
@@ -281,46 +294,77 @@ func (a *auditor) events(ctx context.Context) error {
 	if a.kept != nil {
 		head = a.kept.Head
 	}
-	streams := map[string]bool{}
+	a.leaves = slices.Grow(a.leaves, int(max(0, a.now.Size-from)))
+	var failed atomic.Bool
+	shards := make([]*chainShard, chainShards())
+	var wg sync.WaitGroup
+	for n := range shards {
+		sh := &chainShard{n: uint32(n), of: uint32(len(shards)), in: make(chan *logBatch, 4), failed: &failed,
+			chains: ledger.Chains{Heads: map[string]ledger.ChainHead{}}, names: map[string]string{}, seen: map[string]bool{}}
+		shards[n] = sh
+		wg.Go(sh.run)
+	}
+	for stream, h := range a.chains.Heads {
+		shards[shardOf(stream, uint32(len(shards)))].chains.Heads[stream] = h
+	}
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		for _, sh := range shards {
+			close(sh.in)
+		}
+		wg.Wait()
+	}
+	var fail *auditFailure
 	bar := newProgress(a.stderr, a.now.Size-from, "auditing")
-	for e, err := range a.r.entries(ctx, from, a.now.Size) {
+	for b, err := range a.r.batches(ctx, from, a.now.Size) {
 		if err != nil {
+			stop()
+			if fail = firstFailure(shards, nil); fail != nil {
+				break // found before the fetch failed: report it
+			}
 			return err
 		}
-		leaf := e.LeafHash
-		if e.Event != nil {
-			ev := eventstore.Event(*e.Event)
-			if err := a.chains.Check(ev); err != nil {
-				fmt.Fprintf(a.stdout, "FAILED at leaf %d: %v\n", e.Index, err)
-				return errAuditFailed
-			}
-			chain, err := hex.DecodeString(ev.Metadata.Hash)
-			if err != nil {
-				return fmt.Errorf("leaf %d: %w", e.Index, err)
-			}
-			if leaf = tlog.RecordHash(chain); leaf != e.LeafHash {
-				fmt.Fprintf(a.stdout, "FAILED at leaf %d: event %s@%d (position %d) hashes to leaf %s, the server's tree holds %s\n", e.Index, ev.Stream, ev.Revision, ev.Position, leaf, e.LeafHash)
-				return errAuditFailed
-			}
-			if ev.Metadata.Salt == "" {
-				a.unsalted++
-			}
-			streams[ev.Stream] = true
-		} else {
-			a.treeOnly++
+		b.refs.Store(int32(len(shards) + 1))
+		for _, sh := range shards {
+			sh.in <- b
 		}
-		if eventstore.Position(e.Position) <= head {
-			fmt.Fprintf(a.stdout, "FAILED at leaf %d: position %d does not follow position %d\n", e.Index, e.Position, head)
-			return errAuditFailed
+		for i := range b.frames {
+			fr := &b.frames[i]
+			if fr.Position <= head {
+				fail = &auditFailure{index: fr.Index, msg: fmt.Sprintf("FAILED at leaf %d: position %d does not follow position %d", fr.Index, fr.Position, head)}
+				break
+			}
+			if !fr.HasEvent {
+				a.treeOnly++
+			}
+			head = fr.Position
+			f.Add(fr.LeafHash)
+			a.leaves = append(a.leaves, fr.LeafHash)
 		}
-		head = eventstore.Position(e.Position)
-		f.Add(leaf)
-		a.leaves = append(a.leaves, leaf)
-		a.fetched++
-		_ = bar.Add(1) // it only fails on a closed writer
+		n := len(b.frames)
+		b.release()
+		a.fetched += int64(n)
+		_ = bar.Add(n) // it only fails on a closed writer
+		if fail != nil || failed.Load() {
+			break
+		}
+	}
+	stop()
+	if fail = firstFailure(shards, fail); fail != nil {
+		fmt.Fprintln(a.stdout, fail.msg)
+		return errAuditFailed
 	}
 	_ = bar.Finish()
-	a.chained = len(streams)
+	a.chains.Heads = make(map[string]ledger.ChainHead, len(a.chains.Heads))
+	for _, sh := range shards {
+		maps.Copy(a.chains.Heads, sh.chains.Heads)
+		a.chained += len(sh.seen)
+		a.unsalted += sh.unsalted
+	}
 	if root := f.Root(); root != a.now.Root {
 		fmt.Fprintf(a.stdout, "FAILED: the %d leaves the server serves hash to %s, its checkpoint says %s\n", f.Size(), root, a.now.Root)
 		return errAuditFailed
@@ -335,23 +379,125 @@ func (a *auditor) events(ctx context.Context) error {
 	return nil
 }
 
+// auditFailure is an inconsistency found at leaf index, described by msg.
+type auditFailure struct {
+	index int64
+	msg   string
+}
+
+// firstFailure is the failure at the lowest leaf index among fail and the
+// shards' (nil for none).
+func firstFailure(shards []*chainShard, fail *auditFailure) *auditFailure {
+	for _, sh := range shards {
+		if sh.fail != nil && (fail == nil || sh.fail.index <= fail.index) {
+			fail = sh.fail
+		}
+	}
+	return fail
+}
+
+// chainShard checks the hash chains of the streams shardOf gives it, and
+// that each of their events' chain hash gives the leaf the server's tree
+// holds. Only its own goroutine touches it until in is closed and it
+// returned.
+type chainShard struct {
+	n, of  uint32
+	in     chan *logBatch
+	failed *atomic.Bool
+	chains ledger.Chains
+	// names interns the streams' names, so that an event's stream is not
+	// a new string each time.
+	names    map[string]string
+	seen     map[string]bool
+	unsalted int64
+	fail     *auditFailure
+}
+
+// chainShards is how many goroutines check chains: one per core.
+func chainShards() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// shardOf is the shard, of n, that checks stream's chain.
+func shardOf[S string | []byte](stream S, n uint32) uint32 {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(stream); i++ {
+		h = (h ^ uint32(stream[i])) * 16777619
+	}
+	return h % n
+}
+
+// run checks each batch it is handed, until in is closed; after a failure
+// it only releases them.
+func (sh *chainShard) run() {
+	for b := range sh.in {
+		for i := range b.frames {
+			if sh.fail != nil {
+				break
+			}
+			fr := &b.frames[i]
+			if fr.HasEvent && shardOf(fr.Stream, sh.of) == sh.n {
+				if sh.fail = sh.check(fr); sh.fail != nil {
+					sh.failed.Store(true)
+				}
+			}
+		}
+		b.release()
+	}
+}
+
+// check checks one event's link in its stream's chain and its leaf.
+func (sh *chainShard) check(fr *yhttp.LogFrame) *auditFailure {
+	stream, ok := sh.names[string(fr.Stream)]
+	if !ok {
+		stream = string(fr.Stream)
+		sh.names[stream] = stream
+		sh.seen[stream] = true
+	}
+	ev := eventstore.Event{
+		ID: fr.ID, Stream: stream, Revision: fr.Revision, Position: fr.Position, Type: string(fr.Type),
+		Recorded: time.Unix(0, fr.Recorded).UTC(), Data: fr.Data,
+		Metadata: eventstore.Metadata{
+			Actor: string(fr.Actor), Role: string(fr.Role), CorrelationID: string(fr.Correlation), CausationID: string(fr.Causation),
+			PrevHash: string(fr.PrevHash), Hash: string(fr.Hash), HashScheme: fr.HashScheme, Salt: string(fr.Salt),
+		},
+	}
+	if err := sh.chains.Check(ev); err != nil {
+		return &auditFailure{index: fr.Index, msg: fmt.Sprintf("FAILED at leaf %d: %v", fr.Index, err)}
+	}
+	var chain [sha256.Size]byte
+	if n, err := hex.Decode(chain[:], fr.Hash); err != nil || n != len(chain) {
+		return &auditFailure{index: fr.Index, msg: fmt.Sprintf("FAILED at leaf %d: event %s@%d (position %d) carries hash %q, not %d hex bytes", fr.Index, stream, fr.Revision, fr.Position, fr.Hash, sha256.Size)}
+	}
+	if leaf := tlog.RecordHash(chain[:]); leaf != fr.LeafHash {
+		return &auditFailure{index: fr.Index, msg: fmt.Sprintf("FAILED at leaf %d: event %s@%d (position %d) hashes to leaf %s, the server's tree holds %s", fr.Index, stream, fr.Revision, fr.Position, leaf, fr.LeafHash)}
+	}
+	if len(fr.Salt) == 0 {
+		sh.unsalted++
+	}
+	return nil
+}
+
 // locate compares the server's leaves with the kept ones and names the
 // first that differs: the event the server rewrote.
 func (a *auditor) locate(ctx context.Context) {
-	for e, err := range a.r.entries(ctx, 0, min(a.now.Size, a.kept.Size)) {
+	for b, err := range a.r.batches(ctx, 0, min(a.now.Size, a.kept.Size)) {
 		if err != nil {
 			fmt.Fprintf(a.stdout, "could not fetch the server's leaves to find the first changed one: %v\n", err)
 			return
 		}
-		if e.LeafHash == a.leaves[e.Index] {
-			continue
+		b.refs.Store(1)
+		for i := range b.frames {
+			fr := &b.frames[i]
+			if fr.LeafHash == a.leaves[fr.Index] {
+				continue
+			}
+			what := "an event you may not read"
+			if fr.HasEvent {
+				what = fmt.Sprintf("event %s@%d (%s)", fr.Stream, fr.Revision, fr.Type)
+			}
+			fmt.Fprintf(a.stdout, "FAILED at leaf %d (position %d, %s): the server's tree now holds leaf %s, the kept one was %s\n", fr.Index, fr.Position, what, fr.LeafHash, a.leaves[fr.Index])
+			return
 		}
-		what := "an event you may not read"
-		if ev := e.Event; ev != nil {
-			what = fmt.Sprintf("event %s@%d (%s)", ev.Stream, ev.Revision, ev.Type)
-		}
-		fmt.Fprintf(a.stdout, "FAILED at leaf %d (position %d, %s): the server's tree now holds leaf %s, the kept one was %s\n", e.Index, e.Position, what, e.LeafHash, a.leaves[e.Index])
-		return
+		b.release()
 	}
 	if a.now.Size < a.kept.Size {
 		fmt.Fprintf(a.stdout, "FAILED at leaf %d: the server's log now ends there; the kept one held %d events\n", a.now.Size, a.kept.Size)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -39,11 +39,19 @@ func newRemote(base, token string) (*remote, error) {
 // get requests path and returns the answer's body when its status is 200;
 // otherwise an error with the server's problem detail.
 func (r *remote) get(ctx context.Context, path string) (io.ReadCloser, error) {
+	return r.getAccept(ctx, path, "")
+}
+
+// getAccept is get asking for the media type accept (none when empty).
+func (r *remote) getAccept(ctx context.Context, path, accept string) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept-Language", "en")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
@@ -59,6 +67,10 @@ func (r *remote) get(ctx context.Context, path string) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("GET %s: %d %s: %s", path, res.StatusCode, p.Title, p.Detail)
 		}
 		return nil, fmt.Errorf("GET %s: %s", path, res.Status)
+	}
+	if ct, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";"); accept != "" && strings.TrimSpace(ct) != accept {
+		res.Body.Close()
+		return nil, fmt.Errorf("GET %s: the server answers %s, not %s: it is older than this yishi", path, ct, accept)
 	}
 	return res.Body, nil
 }
@@ -126,83 +138,120 @@ func (r *remote) consistency(ctx context.Context, from, to int64) (tlog.TreeProo
 }
 
 // logPage is the most entries asked of GET /v1/log at once.
-const logPage = 50_000
+const logPage = 100_000
 
-// entries yields the log's entries from leaf index from up to (not
-// including) to, a page at a time. A goroutine fetches and decodes them
-// ahead of the caller (a few thousand entries), so that the server's
-// writing, the decoding and the caller's checks run side by side.
-func (r *remote) entries(ctx context.Context, from, to int64) iter.Seq2[yhttp.LogEntry, error] {
-	return func(yield func(yhttp.LogEntry, error) bool) {
+// Bounds of a logBatch: frames and bytes.
+const (
+	batchFrames = 2048
+	batchBytes  = 2 << 20
+)
+
+// logBatch is a run of consecutive frames of GET /v1/log, their bytes in
+// buf. Every goroutine a batch is handed to calls release once when done
+// with it (refs counts them); the last one returns it to its pool for the
+// next frames.
+type logBatch struct {
+	frames []yhttp.LogFrame
+	buf    []byte
+	refs   atomic.Int32
+	pool   chan *logBatch
+}
+
+// release gives up one reference to b.
+func (b *logBatch) release() {
+	if b.refs.Add(-1) != 0 {
+		return
+	}
+	b.frames, b.buf = b.frames[:0], b.buf[:0]
+	select {
+	case b.pool <- b:
+	default:
+	}
+}
+
+// batches yields the log's frames from leaf index from up to (not
+// including) to, in the compact form (yhttp.LogFramesType), a batch at a
+// time. A goroutine fetches and parses them ahead of the caller, so that
+// the server's writing, the reading and the caller's checks run side by
+// side. The caller sets each batch's refs and releases it.
+func (r *remote) batches(ctx context.Context, from, to int64) iter.Seq2[*logBatch, error] {
+	return func(yield func(*logBatch, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		type batch struct {
-			entries []yhttp.LogEntry
-			err     error
+		type item struct {
+			b   *logBatch
+			err error
 		}
-		batches := make(chan batch, 4)
+		const ahead = 4
+		items := make(chan item, ahead)
+		pool := make(chan *logBatch, ahead+4)
 		go func() {
-			defer close(batches)
-			send := func(b batch) bool {
+			defer close(items)
+			next := func() *logBatch {
 				select {
-				case batches <- b:
+				case b := <-pool:
+					return b
+				default:
+					return &logBatch{frames: make([]yhttp.LogFrame, 0, batchFrames), buf: make([]byte, 0, batchBytes+64<<10), pool: pool}
+				}
+			}
+			send := func(it item) bool {
+				select {
+				case items <- it:
 					return true
 				case <-ctx.Done():
 					return false
 				}
 			}
 			for at := from; at < to; {
-				n, err := r.page(ctx, at, min(to-at, logPage), func(es []yhttp.LogEntry) bool { return send(batch{entries: es}) })
+				n, err := r.page(ctx, at, min(to-at, logPage), next, func(b *logBatch) bool { return send(item{b: b}) })
 				if err != nil {
-					send(batch{err: err})
+					send(item{err: err})
 					return
 				}
 				at += n
 			}
 		}()
-		for b := range batches {
-			for _, e := range b.entries {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if b.err != nil {
-				yield(yhttp.LogEntry{}, b.err)
+		for it := range items {
+			if !yield(it.b, it.err) || it.err != nil {
 				return
 			}
 		}
 	}
 }
 
-// page fetches n entries from leaf index from and hands them to emit in
-// slices of up to 1,000; it returns how many it handed over.
-func (r *remote) page(ctx context.Context, from, n int64, emit func([]yhttp.LogEntry) bool) (int64, error) {
-	body, err := r.get(ctx, "/v1/log?from="+strconv.FormatInt(from, 10)+"&max="+strconv.FormatInt(n, 10))
+// page fetches n frames from leaf index from into batches taken from next
+// and hands each full one to emit; it returns how many frames it handed
+// over.
+func (r *remote) page(ctx context.Context, from, n int64, next func() *logBatch, emit func(*logBatch) bool) (int64, error) {
+	body, err := r.getAccept(ctx, "/v1/log?from="+strconv.FormatInt(from, 10)+"&max="+strconv.FormatInt(n, 10), yhttp.LogFramesType)
 	if err != nil {
 		return 0, err
 	}
 	defer body.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(body, 256<<10))
+	lr := yhttp.NewLogFrameReader(body)
 	got := int64(0)
-	es := make([]yhttp.LogEntry, 0, 1000)
+	b := next()
 	for got < n {
-		var e yhttp.LogEntry
-		if err := dec.Decode(&e); err != nil {
+		b.frames = append(b.frames, yhttp.LogFrame{})
+		f := &b.frames[len(b.frames)-1]
+		if b.buf, err = lr.Read(f, b.buf); err != nil {
 			if err == io.EOF {
 				err = fmt.Errorf("the server's log ends at leaf %d, before %d", from+got, from+n)
 			}
 			return got, fmt.Errorf("read the log at leaf %d: %w", from+got, err)
 		}
-		if e.Index != from+got {
-			return got, fmt.Errorf("the server sent leaf %d where %d was due", e.Index, from+got)
+		if f.Index != from+got {
+			return got, fmt.Errorf("the server sent leaf %d where %d was due", f.Index, from+got)
 		}
-		es = append(es, e)
 		got++
-		if len(es) == cap(es) || got == n {
-			if !emit(es) {
+		if len(b.frames) == batchFrames || len(b.buf) >= batchBytes || got == n {
+			if !emit(b) {
 				return got, ctx.Err()
 			}
-			es = make([]yhttp.LogEntry, 0, 1000)
+			if got < n {
+				b = next()
+			}
 		}
 	}
 	return got, nil
