@@ -104,12 +104,16 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 
 	// 点单—派单—接单: two services confirmed (one re-dispatched after a
 	// decline), one waiting again after its dispatch expired; the points
-	// follow the rule, and one volunteer redeemed some.
+	// follow the rule, and one volunteer redeemed some. Three more are
+	// under way for the pages: dispatched, accepted, done.
 	services := views.Services.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan})
-	assert.Equal(t, projections.ServiceFigures{Ordered: 3, Confirmed: 2, Hours: 3.5, Points: 4 + 7, Redeemed: 3}, services)
+	assert.Equal(t, projections.ServiceFigures{Ordered: 6, Confirmed: 2, Hours: 3.5, Points: 4 + 7, Redeemed: 3}, services)
 	waiting := views.Services.Orders(projections.ServiceQuery{CommunityID: demo.Hengyuan, Status: domain.ServiceStatusOrdered})
 	require.Len(t, waiting, 1)
 	assert.Equal(t, 1, waiting[0].Expiries)
+	for _, status := range []string{domain.ServiceStatusDispatched, domain.ServiceStatusAccepted, domain.ServiceStatusDone} {
+		assert.Len(t, views.Services.Orders(projections.ServiceQuery{CommunityID: demo.Hengyuan, Status: status}), 1, "one order %s", status)
+	}
 
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")

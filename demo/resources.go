@@ -128,3 +128,42 @@ func (d *loader) hengyuanServices() error {
 		domain.RedeemPoints{CommunityID: Hengyuan, PersonID: repair.PersonID, StationID: hyStation, Points: 3, Item: "洗衣液一瓶", By: worker.PersonID},
 	)
 }
+
+// hengyuanServicesUnderway leaves an order at each stage for the pages:
+// 徐大爷's door closer is dispatched to the repair volunteer 曹建华 (the
+// volunteer whose sign-in link `serve --demo` prints) and waits for his
+// answer; 米阿姨's groceries are accepted by 彭丽; 张明's old furniture was
+// carried down by the environment team's 韩志强 and waits for 张明's
+// confirmation.
+func (d *loader) hengyuanServicesUnderway() error {
+	worker := hyWorkers[0]
+	staff := actorOf(worker, "grid_worker")
+	xu, mi, zhang := hyResidents[1], hyResidents[0], hyResidents[2]
+	repair, cook, carrier := hyVolunteers[3].who, hyVolunteers[4].who, hyVolunteers[1].who
+	closer, groceries, furniture := ID("hy/service/door-closer"), ID("hy/service/groceries"), ID("hy/service/furniture")
+	d.later(6 * time.Hour)
+	steps := []struct {
+		actor ledger.Actor
+		cmd   domain.Command
+	}{
+		{staff, domain.OrderService{ServiceID: furniture, CommunityID: Hengyuan, GridID: hyGrid(2), Title: "旧家具搬下楼", Need: "家里换了新柜子，旧衣柜太重，一个人搬不下楼。",
+			Category: "environment", Skill: "清运", Resident: zhang, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: furniture, Assignee: partyOf(carrier), AnswerBy: d.now.Add(24 * time.Hour), By: worker.PersonID}},
+		{actorOf(carrier, "resident"), domain.AcceptService{ServiceID: furniture, Attempt: 1, Volunteer: carrier}},
+		{actorOf(carrier, "resident"), domain.ReportServiceDone{ServiceID: furniture, Volunteer: carrier, Minutes: 40, Note: "和邻居一起抬下楼，放到了大件垃圾点"}},
+		{staff, domain.OrderService{ServiceID: groceries, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "代买一周的菜", Need: "丈夫还没回来，想请人帮忙买一周的菜。",
+			Category: "elderly", Skill: "助老", Resident: mi, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: groceries, Assignee: partyOf(cook), AnswerBy: d.now.Add(24 * time.Hour), By: worker.PersonID}},
+		{actorOf(cook, "resident"), domain.AcceptService{ServiceID: groceries, Attempt: 1, Volunteer: cook}},
+		{staff, domain.OrderService{ServiceID: closer, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "单元门闭门器坏了", Need: "单元门关不上，风一吹就砰砰响，闭门器需要修。",
+			Category: "facilities", Skill: "维修", Resident: xu, OrderedBy: worker.PersonID}},
+		{staff, domain.DispatchService{ServiceID: closer, Assignee: partyOf(repair), AnswerBy: d.now.Add(48 * time.Hour), By: worker.PersonID}},
+	}
+	for _, s := range steps {
+		if err := d.do(s.actor, s.cmd); err != nil {
+			return err
+		}
+		d.later(30 * time.Minute)
+	}
+	return nil
+}

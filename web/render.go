@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/yishi-civic/yishi/domain"
@@ -60,6 +61,9 @@ func parseViews(a *assets) (*views, error) {
 //	navItem . "board" "/board"   an entry of the main navigation
 //	optionLabel .Options "yes"   the label of a motion's option
 //	stepKey "action.verified.v1" the catalogue key naming a story's step
+//	join .Skills                 a list of skills or categories on one line
+//	code "category" .Category    a code of the ledger in words (words.code)
+//	cst .At                      a time in China time, to format
 //	changes "id" "key" .Added    a section of the comparison of two moments
 func funcs(l i18n.Lang, a *assets) template.FuncMap {
 	return template.FuncMap{
@@ -67,6 +71,9 @@ func funcs(l i18n.Lang, a *assets) template.FuncMap {
 		"asset":       a.url,
 		"optionLabel": optionLabel,
 		"stepKey":     stepKey,
+		"join":        joinWords,
+		"code":        words{l}.code,
+		"cst":         func(t time.Time) time.Time { return t.In(china) },
 		"changes":     func(id, key string, lines []change) changeList { return changeList{ID: id, Key: key, Lines: lines} },
 		"navItem": func(p Page, key, href string) navItem {
 			return navItem{Key: key, Href: href, Current: p.Nav == key}
@@ -131,7 +138,8 @@ func (p Page) Path() string {
 // notices are the confirmations a redirect after a form may ask for with
 // ?done=<key>; the message is the catalogue's "notice.<key>".
 var notices = map[string]bool{"signedin": true, "signedout": true, "proposed": true, "supported": true,
-	"followed": true, "unfollowed": true, "voted": true, "verified": true, "saved": true}
+	"followed": true, "unfollowed": true, "voted": true, "verified": true, "saved": true,
+	"service_ordered": true, "service_accepted": true, "service_declined": true, "service_done": true, "service_confirmed": true}
 
 // render writes page name with status. The body is rendered into a buffer
 // first, so that a template error becomes a clean error page, not half a

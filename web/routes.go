@@ -61,6 +61,21 @@ var routes = []route{
 	{"GET", "/staff/actions/:id", staffPage((*Web).action)},
 	{"POST", "/staff/actions/:id/:cmd", staffPage(doCommand(""))},
 
+	// The resource map and the volunteer service, staff's side
+	// (resources.go, staff_services.go): registering volunteers, teams,
+	// stations and offers; the dispatch queue (派单), an order's page,
+	// ordering for a resident; points accounts and redemptions.
+	{"GET", "/staff/resources", staffPage((*Web).staffResources)},
+	{"POST", "/staff/resources/:cmd", staffPage(doCommand(""))},
+	{"GET", "/staff/services", staffPage((*Web).staffServices)},
+	{"GET", "/staff/services/new", staffPage((*Web).newService)},
+	{"POST", "/staff/services", staffPage(doCommand("order"))},
+	{"GET", "/staff/services/:id", staffPage((*Web).staffService)},
+	{"POST", "/staff/services/:id/:cmd", staffPage(doCommand(""))},
+	{"GET", "/staff/points", staffPage((*Web).staffPoints)},
+	{"GET", "/staff/points/:person", staffPage((*Web).staffAccount)},
+	{"POST", "/staff/points/:person/redeem", staffPage(doCommand("points/redeem"))},
+
 	// Personal data (staff_persons.go, docs/privacy.md): admins without a
 	// community scope find a person, export and erase their data, and
 	// apply the retention rules. Each POST is one API command.
@@ -83,6 +98,16 @@ var routes = []route{
 	{"GET", "/actions/:id/verify", p((*Web).verifyPage)},
 	{"POST", "/actions/:id/verify", p((*Web).verify)},
 	{"GET", "/mine", p((*Web).mine)},
+
+	// The resource map (资源图谱), public; the volunteer service for
+	// residents and volunteers: 点单, 接单, done, confirm, points
+	// (resources.go, services.go).
+	{"GET", "/resources", p((*Web).publicResources)},
+	{"GET", "/services", p((*Web).servicesPage)},
+	{"GET", "/services/order", p((*Web).orderPage)},
+	{"POST", "/services/order", p((*Web).order)},
+	{"POST", "/services/:id/:cmd", p((*Web).answerService)},
+	{"GET", "/services/points", p((*Web).myPoints)},
 
 	// The auditor's door (audit*.go, docs/audit.md): auditors and admins.
 	{"GET", "/audit", auditPage((*Web).auditHome)},

@@ -5,6 +5,8 @@ import (
 	"html/template"
 	nethttp "net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -68,7 +70,9 @@ type assignData struct {
 	// Owners are who may carry it out: the grid's head and workers and the
 	// community's partner units.
 	Owners []ownerChoice
-	Form   staffForm
+	// Owner is the owner chosen on "who can help" (?owner=kind|id|name).
+	Owner string
+	Form  staffForm
 }
 
 // ownerChoice is one possible owner, as "kind|id|name".
@@ -126,6 +130,16 @@ func (w *Web) newAction(c echo.Context, s *Session) error {
 	for _, p := range inScope(nil, org.Partners, nil) {
 		d.Owners = append(d.Owners, ownerChoice{"unit|" + p.PartnerID + "|" + p.Name, p.Name})
 	}
+	// A volunteer, team or unit chosen on "who can help" comes first; the
+	// API checks it is one of the community's.
+	if o := c.QueryParam("owner"); o != "" {
+		parts := strings.SplitN(o, "|", 3)
+		if len(parts) == 3 && slices.Contains([]string{domain.PartyPerson, domain.PartyTeam, domain.PartyUnit}, parts[0]) {
+			d.Owner = o
+			d.Owners = slices.DeleteFunc(d.Owners, func(oc ownerChoice) bool { return oc.Value == o })
+			d.Owners = append([]ownerChoice{{o, parts[2]}}, d.Owners...)
+		}
+	}
 	return w.render(c, nethttp.StatusOK, "staff_assign", w.staffPageOf(c, "staff.assign.title", "actions", d))
 }
 
@@ -135,7 +149,10 @@ type actionData struct {
 	A      domain.ActionState
 	Bar    template.HTML
 	Photos []string
-	Form   staffForm
+	// Helpers are who can help with it (资源图谱), its volunteers to
+	// record as accepting it.
+	Helpers helpersData
+	Form    staffForm
 }
 
 // action is an action's page.
@@ -156,6 +173,13 @@ func (w *Web) action(c echo.Context, s *Session) error {
 		}
 	}
 	d.Photos = append(d.Photos, a.Evidence...)
+	d.Helpers = helpersData{ActionID: a.ActionID, Owner: a.Owner, Accepted: a.Accepted}
+	if convenes(s) && a.ProposalID != "" {
+		d.Helpers.ProposalID = a.ProposalID
+	}
+	if d.Helpers.Items, err = w.helpers(c, "action", a.ActionID); err != nil {
+		return err
+	}
 	l := w.lang(c)
 	overdue := a.Due.Before(w.now()) && a.Status != domain.StatusCompleted && a.Status != domain.StatusVerified && a.Status != domain.StatusCancelled
 	text := l.T("staff.action.percent", a.Percent)

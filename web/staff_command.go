@@ -35,15 +35,19 @@ import (
 
 // staffCommand maps a form to one API command.
 type staffCommand struct {
-	// method and path of the API call; {id} is the path's id, {motion}
-	// and {mediation} the form's fields of those names.
+	// method and path of the API call; {id} and {person} are the path's,
+	// {motion}, {mediation}, {community}, {team} and {partner} the form's
+	// fields of those names.
 	method, path string
 	// fields are the form's fields and how each becomes the JSON body: a
 	// dotted name nests ("speaker.name"), a suffix gives the type
 	// (":int", ":bool", ":time" for a datetime-local input, ":date",
 	// ":list" for every value, ":options" for one option label per line,
 	// ":party" for one "kind|id|name" value, ":parties" for several,
-	// ":voter" for one "id|name" value, ":voters" for several,
+	// ":voter" for one "id|name" value (or a person not in the register,
+	// named in <name>_name), ":voters" for several, ":words" for a list
+	// typed on one line (separated by commas, 、 or spaces), ":slug" for an
+	// id derived from the form's "name" when left empty,
 	// ":notes" for the minutes' notes, paired from the fields
 	// <name>.item_id and <name>.text, ":photos" for uploaded files).
 	fields []string
@@ -92,6 +96,25 @@ var staffCommands = map[string]staffCommand{
 		"method", "note"}, ""},
 
 	"persons/erasure": {"POST", "/v1/persons/{person}/erasure", []string{"ground", "reason"}, ""},
+
+	// The resource map (资源图谱) and volunteers taking on actions.
+	"actions/accept": {"POST", "/v1/actions/{id}/accept", []string{"volunteer.person_id", "volunteer.name"}, ""},
+	"resources/volunteer": {"POST", "/v1/communities/{community}/volunteers", []string{"grid_id", "person_id:slug", "name", "phone",
+		"skills:words", "categories:words", "availability"}, ""},
+	"resources/team":    {"POST", "/v1/communities/{community}/teams", []string{"team_id:slug", "grid_id", "name", "skills:words", "categories:words"}, ""},
+	"resources/member":  {"POST", "/v1/communities/{community}/teams/{team}/members", []string{"person_id"}, ""},
+	"resources/station": {"POST", "/v1/communities/{community}/stations", []string{"station_id:slug", "grid_id", "name", "kind", "services:words", "categories:words"}, ""},
+	"resources/offer":   {"PUT", "/v1/communities/{community}/partners/{partner}/offer", []string{"offer", "skills:words", "categories:words"}, ""},
+
+	// The volunteer service (点单—派单—接单) and points (积分).
+	"order":             {"POST", "/v1/services", []string{"community_id", "grid_id", "title", "need", "category", "skill", "resident:voter"}, "/staff/services/%s"},
+	"services/dispatch": {"POST", "/v1/services/{id}/dispatch", []string{"assignee:party", "answer_by:time"}, ""},
+	"services/accept":   {"POST", "/v1/services/{id}/accept", []string{"attempt:int", "volunteer.person_id", "volunteer.name"}, ""},
+	"services/decline":  {"POST", "/v1/services/{id}/decline", []string{"attempt:int", "reason", "volunteer.person_id", "volunteer.name"}, ""},
+	"services/expire":   {"POST", "/v1/services/{id}/expire", []string{"attempt:int"}, ""},
+	"services/confirm":  {"POST", "/v1/services/{id}/confirm", []string{"satisfied:bool", "reason", "resident.person_id", "resident.name"}, ""},
+	"services/cancel":   {"POST", "/v1/services/{id}/cancel", []string{"reason"}, ""},
+	"points/redeem":     {"POST", "/v1/communities/{community}/points/{person}/redemptions", []string{"station_id", "points:int", "item"}, ""},
 }
 
 // commandAnswer is doCommand's JSON answer to the console's script.
@@ -159,7 +182,7 @@ func (w *Web) runCommand(c echo.Context, cmd staffCommand, form url.Values) (yht
 	var res yhttp.WriteResult
 	path := strings.ReplaceAll(cmd.path, "{id}", c.Param("id"))
 	path = strings.ReplaceAll(path, "{person}", url.PathEscape(c.Param("person")))
-	for _, f := range []string{"motion", "mediation"} {
+	for _, f := range []string{"motion", "mediation", "community", "team", "partner"} {
 		path = strings.ReplaceAll(path, "{"+f+"}", url.PathEscape(form.Get(f)))
 	}
 	var body any
@@ -243,14 +266,23 @@ func (w *Web) commandBody(c echo.Context, fields []string, form url.Values) (map
 			if len(parts) == 3 {
 				v = map[string]string{"kind": parts[0], "id": parts[1], "name": parts[2]}
 			} else if other := strings.TrimSpace(form.Get(name + "_name")); other != "" {
-				// The id derives from the name, so that the form posted
-				// twice is the same command (its Idempotency-Key holds).
-				sum := sha256.Sum256([]byte(other))
-				v = map[string]string{"kind": "person", "id": "visitor-" + hex.EncodeToString(sum[:6]), "name": other}
+				v = map[string]string{"kind": "person", "id": derivedID("visitor", other), "name": other}
 			}
 		case "voter":
 			if id, n, ok := strings.Cut(raw, "|"); ok {
 				v = map[string]string{"person_id": id, "name": n}
+			} else if other := strings.TrimSpace(form.Get(name + "_name")); other != "" {
+				v = map[string]string{"person_id": derivedID("visitor", other), "name": other}
+			}
+		case "words":
+			if ws := strings.FieldsFunc(raw, func(r rune) bool { return strings.ContainsRune(",，、;； \t\n", r) }); len(ws) > 0 {
+				v = ws
+			}
+		case "slug":
+			if raw != "" {
+				v = raw
+			} else if n := strings.TrimSpace(form.Get("name")); n != "" {
+				v = derivedID(strings.TrimSuffix(name, "_id"), n)
 			}
 		case "voters":
 			var vs []map[string]string
@@ -293,6 +325,13 @@ func (w *Web) commandBody(c echo.Context, fields []string, form url.Values) (map
 		}
 	}
 	return body, nil
+}
+
+// derivedID is an id derived from a name typed on a form, so that the
+// form posted twice is the same command (its Idempotency-Key holds).
+func derivedID(prefix, name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return prefix + "-" + hex.EncodeToString(sum[:6])
 }
 
 // setPath sets body's dotted name to v, making the nested objects.

@@ -98,7 +98,9 @@ type proposalData struct {
 	Meetings   []string
 	Duplicates []projections.BoardItem
 	Convenes   bool
-	Form       staffForm
+	// Helpers are who can help with it (资源图谱).
+	Helpers helpersData
+	Form    staffForm
 }
 
 // proposal is a proposal's triage page: accept, reject with a reason,
@@ -122,6 +124,12 @@ func (w *Web) proposal(c echo.Context, s *Session) error {
 		if it.ProposalID == p.ProposalID {
 			d.Meetings = it.Meetings
 		}
+	}
+	if d.Convenes && slices.Contains([]string{domain.StatusAccepted, domain.StatusHandling, domain.StatusDecided, domain.StatusReopened}, p.Status) {
+		d.Helpers.ProposalID = p.ProposalID
+	}
+	if d.Helpers.Items, err = w.helpers(c, "proposal", p.ProposalID); err != nil {
+		return err
 	}
 	page := w.staffPageOf(c, "staff.proposal.title", "staff", d)
 	page.Title = p.Title

@@ -37,8 +37,13 @@ var demoDoors = []struct {
 // resident of demoDoors, so that a new user can take part in a browser.
 var demoSignIn = auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "张明", Subject: "hy-r3", Kind: auth.KindSignIn}
 
+// demoVolunteerSignIn is the sign-in link of the volunteer 曹建华, to whom
+// the demo leaves an order dispatched and waiting for his answer (接单) and
+// a points account (demo/resources.go).
+var demoVolunteerSignIn = auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "曹建华", Subject: "hy-v4", Kind: auth.KindSignIn}
+
 // printDemoTokens issues one token per role and prints how to use it,
-// then a sign-in link for the pages. The
+// then sign-in links for the pages (a resident's and a volunteer's). The
 // tokens of an earlier start are revoked first (their secrets were shown
 // once and cannot be shown again), so that however often a store is
 // served with --demo, only the six printed last are valid.
@@ -73,12 +78,22 @@ func printDemoTokens(ctx context.Context, l *ledger.Ledger, reg *auth.Registry, 
 		fmt.Fprintf(stdout, "               curl -H 'Authorization: Bearer %s' '%s%s'   # %s\n", secret, base, d.try, d.what)
 	}
 	fmt.Fprintf(stdout, "\nPublic, no token: %s/v1/register (公示栏)  %s/v1/stats?community=%s\n", base, base, demo.Hengyuan)
-	code, secret, res, err := auth.Issue(ctx, l, by, demoSignIn, time.Now())
-	if err != nil {
-		return fmt.Errorf("demo sign-in link: %w", err)
-	}
-	last = max(last, res.Position)
 	fmt.Fprintf(stdout, "\nIn a browser: %s/  (the pages; 中文 / English)\n", base)
-	fmt.Fprintf(stdout, "Sign in as the resident %s (one use, 7 days): %s/signin?code=%s\n\n", code.Name, base, secret)
+	for _, link := range []struct {
+		req  auth.IssueRequest
+		who  string
+		what string
+	}{
+		{demoSignIn, "the resident", ""},
+		{demoVolunteerSignIn, "the volunteer", "; an order waits for his answer at /services"},
+	} {
+		code, secret, res, err := auth.Issue(ctx, l, by, link.req, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo sign-in link: %w", err)
+		}
+		last = max(last, res.Position)
+		fmt.Fprintf(stdout, "Sign in as %s %s (one use, 7 days%s): %s/signin?code=%s\n", link.who, code.Name, link.what, base, secret)
+	}
+	fmt.Fprintln(stdout)
 	return reg.WaitFor(ctx, last)
 }
