@@ -93,10 +93,7 @@ func (d *loader) hengyuanServices() error {
 	repair, cook, elders := hyVolunteers[3].who, hyVolunteers[4].who, hyVolunteers[5].who
 	drain, meals, ride := ID("hy/service/drain"), ID("hy/service/meals"), ID("hy/service/ride")
 	d.later(24 * time.Hour)
-	steps := []struct {
-		actor ledger.Actor
-		cmd   domain.Command
-	}{
+	steps := []step{
 		{staff, domain.OrderService{ServiceID: drain, CommunityID: Hengyuan, GridID: hyGrid(1), Title: "下水管堵了", Need: "厨房下水管堵了，孩子们不在家。",
 			Category: "facilities", Skill: "疏通下水", Resident: xu, OrderedBy: worker.PersonID}},
 		{staff, domain.DispatchService{ServiceID: drain, Assignee: partyOf(repair), AnswerBy: d.now.Add(4 * time.Hour), By: worker.PersonID}},
@@ -116,11 +113,8 @@ func (d *loader) hengyuanServices() error {
 			Category: "elderly", Skill: "陪同就医", Resident: xu, OrderedBy: worker.PersonID}},
 		{staff, domain.DispatchService{ServiceID: ride, Assignee: partyOf(elders), AnswerBy: d.now.Add(12 * time.Hour), By: worker.PersonID}},
 	}
-	for _, s := range steps {
-		if err := d.do(s.actor, s.cmd); err != nil {
-			return err
-		}
-		d.later(50 * time.Minute)
+	if err := d.steps(50*time.Minute, steps); err != nil {
+		return err
 	}
 	d.later(3 * time.Hour)
 	return d.all(staff,
@@ -142,10 +136,7 @@ func (d *loader) hengyuanServicesUnderway() error {
 	repair, cook, carrier := hyVolunteers[3].who, hyVolunteers[4].who, hyVolunteers[1].who
 	closer, groceries, furniture := ID("hy/service/door-closer"), ID("hy/service/groceries"), ID("hy/service/furniture")
 	d.later(6 * time.Hour)
-	steps := []struct {
-		actor ledger.Actor
-		cmd   domain.Command
-	}{
+	steps := []step{
 		{staff, domain.OrderService{ServiceID: furniture, CommunityID: Hengyuan, GridID: hyGrid(2), Title: "旧家具搬下楼", Need: "家里换了新柜子，旧衣柜太重，一个人搬不下楼。",
 			Category: "environment", Skill: "清运", Resident: zhang, OrderedBy: worker.PersonID}},
 		{staff, domain.DispatchService{ServiceID: furniture, Assignee: partyOf(carrier), AnswerBy: d.now.Add(24 * time.Hour), By: worker.PersonID}},
@@ -159,11 +150,22 @@ func (d *loader) hengyuanServicesUnderway() error {
 			Category: "facilities", Skill: "维修", Resident: xu, OrderedBy: worker.PersonID}},
 		{staff, domain.DispatchService{ServiceID: closer, Assignee: partyOf(repair), AnswerBy: d.now.Add(48 * time.Hour), By: worker.PersonID}},
 	}
+	return d.steps(30*time.Minute, steps)
+}
+
+// step is one command of a story and who sends it.
+type step struct {
+	actor ledger.Actor
+	cmd   domain.Command
+}
+
+// steps runs a story's steps in order, gap apart.
+func (d *loader) steps(gap time.Duration, steps []step) error {
 	for _, s := range steps {
 		if err := d.do(s.actor, s.cmd); err != nil {
 			return err
 		}
-		d.later(30 * time.Minute)
+		d.later(gap)
 	}
 	return nil
 }
