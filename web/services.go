@@ -112,16 +112,12 @@ func (w *Web) showServices(c echo.Context, status int, f form) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{}
-	if wf := c.QueryParam("wait_for"); wf != "" {
-		q.Set("wait_for", wf)
-	}
-	var orders list[projections.ServiceItem]
-	if err := w.get(c, "/v1/services", q, &orders); err != nil {
+	orders, err := w.serviceOrders(c)
+	if err != nil {
 		return err
 	}
 	d := servicesData{Volunteer: ms.Community != "", Form: f}
-	for _, o := range orders.Items {
+	for _, o := range orders {
 		switch {
 		case ms.offered(o):
 			d.Offered = append(d.Offered, o)
@@ -133,6 +129,18 @@ func (w *Web) showServices(c echo.Context, status int, f form) error {
 		}
 	}
 	return w.render(c, status, "services", Page{Title: w.lang(c).T("services.title"), Nav: "services", Data: d})
+}
+
+// serviceOrders lists the orders the visitor reads (GET /v1/services in
+// their scope), as of the write a redirect names (wait_for).
+func (w *Web) serviceOrders(c echo.Context) ([]projections.ServiceItem, error) {
+	q := url.Values{}
+	if wf := c.QueryParam("wait_for"); wf != "" {
+		q.Set("wait_for", wf)
+	}
+	var orders list[projections.ServiceItem]
+	err := w.get(c, "/v1/services", q, &orders)
+	return orders.Items, err
 }
 
 // serviceAnswers are the visitor's commands on an order, by the path's

@@ -27,16 +27,12 @@ type staffServicesData struct {
 
 // staffServices is the dispatch queue of the session's scope.
 func (w *Web) staffServices(c echo.Context, s *Session) error {
-	q := url.Values{}
-	if wf := c.QueryParam("wait_for"); wf != "" {
-		q.Set("wait_for", wf)
-	}
-	var orders list[projections.ServiceItem]
-	if err := w.get(c, "/v1/services", q, &orders); err != nil {
+	orders, err := w.serviceOrders(c)
+	if err != nil {
 		return err
 	}
 	var d staffServicesData
-	for _, o := range orders.Items {
+	for _, o := range orders {
 		switch o.Status {
 		case domain.ServiceStatusOrdered:
 			d.ToDispatch = append(d.ToDispatch, o)
