@@ -159,4 +159,40 @@ func TestBrowserVolunteerService(t *testing.T) {
 	if strings.Contains(worker.text(".helpers"), "记录 刘春燕 接单") {
 		t.Error("刘春燕 can still be recorded as accepting")
 	}
+
+	// The resource map: a facilitator registers a volunteer; the public
+	// map counts them and names nobody.
+	worker.visit("/staff/resources")
+	worker.do("open the volunteer form", chromedp.Click(chromedp.CSS(`#h-vols ~ details summary`)))
+	worker.set("#v-grid", "hy-grid-1")
+	worker.do("fill the volunteer", chromedp.SendKeys(chromedp.CSS("#v-name"), "石磊"), chromedp.SendKeys(chromedp.CSS("#v-skills"), "维修、驾驶"),
+		chromedp.SendKeys(chromedp.CSS("#v-cats"), "facilities"))
+	worker.submit(`form[action="/staff/resources/volunteer"] button[type=submit]`)
+	worker.waitText(".notice", "志愿者已登记")
+	worker.waitText("#h-vols + ul", "石磊")
+	worker.check("staff-resources-zh")
+	b.visit("/resources?community=" + demo.Hengyuan)
+	b.waitText("#h-volunteers", "志愿者：9 人")
+	if html := eval[string](b, "document.body.innerHTML"); strings.Contains(html, "石磊") || strings.Contains(html, "曾国平") {
+		t.Error("the public resource map names a volunteer")
+	}
+	b.check("resources-zh")
+
+	// The same pages in English.
+	b.visit("/resources?lang=en")
+	b.check("resources-en")
+	resident.visit("/services?lang=en")
+	resident.check("services-en")
+	resident.visit("/services/order")
+	resident.check("service-order-en")
+	volunteer.visit("/services?lang=en")
+	volunteer.check("services-volunteer-en")
+	worker.visit("/staff/services?lang=en")
+	worker.check("staff-services-en")
+	worker.visit("/staff/services/" + id)
+	worker.check("staff-service-en")
+	worker.visit("/staff/resources")
+	worker.check("staff-resources-en")
+	worker.visit("/staff/points/hy-v6")
+	worker.check("staff-account-en")
 }
