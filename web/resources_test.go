@@ -38,7 +38,8 @@ func TestResourceMapNamesNobody(t *testing.T) {
 
 // TestServicePagesRefuseAsTheAPIDoes: a volunteer answering an order
 // dispatched to someone else sees the API's refusal and nothing is
-// written; a resident gets no staff page.
+// written; a resident gets no staff page; a grid worker records a
+// volunteer's answer given by phone.
 func TestServicePagesRefuseAsTheAPIDoes(t *testing.T) {
 	s := mustServe(t, true)
 	_, zeng := s.mustToken(t, auth.IssueRequest{Role: auth.RoleResident, Scope: auth.Scope{Community: demo.Hengyuan}, Name: "曾国平", Subject: "hy-v6"})
@@ -76,5 +77,42 @@ func TestServicePagesRefuseAsTheAPIDoes(t *testing.T) {
 	res, body := fetch(t, c, s.url+"/staff/services", "Cookie", sessionCookie+"="+zeng)
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("a resident's /staff/services: %d\n%s", res.StatusCode, body)
+	}
+
+	// A grid worker records 曹建华's decline given by phone: the order is
+	// back in the queue, the decline recorded by the worker.
+	_, worker := s.mustToken(t, auth.IssueRequest{Role: auth.RoleGridWorker, Scope: auth.Scope{Community: demo.Hengyuan, Grid: "hy-grid-1"}, Name: "王芳", Subject: "hy-w1"})
+	res, body = fetch(t, c, s.url+"/staff/services/"+closer, "Cookie", sessionCookie+"="+worker)
+	if res.StatusCode != 200 || !strings.Contains(body, `<option value="hy-v4|曹建华">`) {
+		t.Fatalf("the order's staff page does not offer to record 曹建华's answer: %d\n%s", res.StatusCode, body)
+	}
+	form := url.Values{"attempt": {"1"}, "volunteer": {"hy-v4|曹建华"}, "reason": {"这周在外地"}, "idem": {"k2"}, "back": {"/staff/services/" + closer}}
+	req, err = http.NewRequest("POST", s.url+"/staff/services/"+closer+"/decline", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: worker})
+	if res, err = c.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "notice=services.decline") {
+		t.Fatalf("recording the decline: %d to %s", res.StatusCode, loc)
+	}
+	var declined struct {
+		Events []struct {
+			Type string `json:"type"`
+			Data struct {
+				RecordedBy string `json:"recorded_by"`
+				Reason     string `json:"reason"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	s.read(t, worker, "/v1/services/"+closer, &declined)
+	last := declined.Events[len(declined.Events)-1]
+	if last.Type != "service.declined.v1" || last.Data.RecordedBy != "hy-w1" || last.Data.Reason != "这周在外地" {
+		t.Errorf("the order's last event is %+v, want the decline recorded by hy-w1", last)
 	}
 }

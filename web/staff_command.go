@@ -109,8 +109,8 @@ var staffCommands = map[string]staffCommand{
 	// The volunteer service (点单—派单—接单) and points (积分).
 	"order":             {"POST", "/v1/services", []string{"community_id", "grid_id", "title", "need", "category", "skill", "resident:voter"}, "/staff/services/%s"},
 	"services/dispatch": {"POST", "/v1/services/{id}/dispatch", []string{"assignee:party", "answer_by:time"}, ""},
-	"services/accept":   {"POST", "/v1/services/{id}/accept", []string{"attempt:int", "volunteer.person_id", "volunteer.name"}, ""},
-	"services/decline":  {"POST", "/v1/services/{id}/decline", []string{"attempt:int", "reason", "volunteer.person_id", "volunteer.name"}, ""},
+	"services/accept":   {"POST", "/v1/services/{id}/accept", []string{"attempt:int", "volunteer:voter"}, ""},
+	"services/decline":  {"POST", "/v1/services/{id}/decline", []string{"attempt:int", "reason", "volunteer:voter"}, ""},
 	"services/expire":   {"POST", "/v1/services/{id}/expire", []string{"attempt:int"}, ""},
 	"services/confirm":  {"POST", "/v1/services/{id}/confirm", []string{"satisfied:bool", "reason", "resident.person_id", "resident.name"}, ""},
 	"services/cancel":   {"POST", "/v1/services/{id}/cancel", []string{"reason"}, ""},

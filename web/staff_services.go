@@ -87,9 +87,13 @@ type staffServiceData struct {
 	// volunteer and team of the community is offered.
 	Candidates []projections.Resource
 	Matched    bool
-	Overdue    bool
-	AnswerBy   string
-	Form       staffForm
+	// Answerers are who may answer the current dispatch, for staff to
+	// record their answer given by phone or on the spot: the volunteer,
+	// or the team's members.
+	Answerers []domain.Voter
+	Overdue   bool
+	AnswerBy  string
+	Form      staffForm
 }
 
 // staffService is an order's page: its history, the dispatch form
@@ -112,8 +116,13 @@ func (w *Web) staffService(c echo.Context, s *Session) error {
 		d.Steps = append(d.Steps, stepOf(ev))
 	}
 	slices.Reverse(d.Steps)
-	if st.Status == domain.ServiceStatusOrdered {
+	switch st.Status {
+	case domain.ServiceStatusOrdered:
 		if d.Candidates, d.Matched, err = w.candidates(c, st); err != nil {
+			return err
+		}
+	case domain.ServiceStatusDispatched:
+		if d.Answerers, err = w.answerers(c, s, st); err != nil {
 			return err
 		}
 	}
@@ -179,6 +188,23 @@ func (w *Web) candidates(c echo.Context, st domain.ServiceState) ([]projections.
 	}
 	found, err = ask(url.Values{})
 	return found, false, err
+}
+
+// answerers are who may answer an order's current dispatch: its volunteer,
+// or the members of its team (from the community's organisation).
+func (w *Web) answerers(c echo.Context, s *Session, st domain.ServiceState) ([]domain.Voter, error) {
+	if st.Assignee.Kind == domain.PartyPerson {
+		return []domain.Voter{{PersonID: st.Assignee.ID, Name: st.Assignee.Name}}, nil
+	}
+	org, err := w.organisation(c, s, st.CommunityID)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Voter
+	for _, m := range org.Teams[st.Assignee.ID].Members {
+		out = append(out, domain.Voter{PersonID: m, Name: org.Volunteers[m].Name})
+	}
+	return out, nil
 }
 
 // Assignee is resource r as a dispatch's assignee ("kind|id|name").
