@@ -1,13 +1,16 @@
 package web
 
 import (
+	"encoding/json"
 	"html"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/demo"
+	yhttp "github.com/yishi-civic/yishi/http"
 )
 
 // sealLink finds a decision's fingerprint, check link and QR code on a
@@ -103,4 +106,75 @@ func TestBrowserCheckADecision(t *testing.T) {
 		t.Errorf("in English the check says %q", got)
 	}
 	b.check("check-decision-en")
+}
+
+// minutesHref finds the links to published minutes on a page.
+var minutesHref = regexp.MustCompile(`href="(/meetings/[0-9a-f-]+/minutes)"`)
+
+// decisionProof reads a decision's proof from the API, as a stranger.
+func decisionProof(t *testing.T, s *server, checkHref string) yhttp.DecisionProof {
+	t.Helper()
+	key := strings.TrimPrefix(strings.SplitN(checkHref, "?", 2)[0], "/check/decisions/")
+	res, body := fetch(t, http.DefaultClient, s.url+"/v1/proofs/decisions/"+key)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the proof of %s: %d\n%s", key, res.StatusCode, body)
+	}
+	var p yhttp.DecisionProof
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestMinutesCarryTheirFingerprint: every decision of published minutes,
+// on the public page and on the staff page that is printed, carries the
+// fingerprint the proofs API gives and a QR code of its check link.
+func TestMinutesCarryTheirFingerprint(t *testing.T) {
+	s := mustServe(t, true)
+	_, admin := s.mustToken(t, auth.IssueRequest{Role: auth.RoleAdmin, Name: "管理员", Subject: "admin-1"})
+	staff := newStaffClient(t, s, admin)
+	seen := map[string]bool{}
+	for _, m := range minutesHref.FindAllStringSubmatch(publicPage(t, s, "/register"), -1) {
+		if seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		public := publicPage(t, s, m[1])
+		decisions := strings.Count(public, `<div class="minutes-decision">`)
+		seals := sealLink.FindAllStringSubmatch(public, -1)
+		if decisions == 0 || len(seals) != decisions {
+			t.Errorf("%s: %d decisions, %d with a fingerprint", m[1], decisions, len(seals))
+			continue
+		}
+		if !strings.Contains(public, "用手机扫描二维码") {
+			t.Errorf("%s does not say how to check a decision", m[1])
+		}
+		var shown []string
+		for _, sl := range seals {
+			svg, fp, href := sl[1], strings.ReplaceAll(sl[2], " ", ""), html.UnescapeString(sl[3])
+			p := decisionProof(t, s, href)
+			if fp != p.Fingerprint[:12] || href != "/check/decisions/"+p.Key+"?fp="+p.Fingerprint[:32] {
+				t.Errorf("%s prints %s and links %s; the proof's fingerprint is %s", m[1], fp, href, p.Fingerprint)
+			}
+			want, err := qrSVG(s.url+href, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if path := func(s string) string { return s[strings.Index(s, `<path`):] }; path(svg) != path(string(want)) {
+				t.Errorf("%s: the QR code does not encode %s", m[1], s.url+href)
+			}
+			shown = append(shown, sl[2]+" "+href)
+		}
+		// The staff page, which staff print, carries the same.
+		var printed []string
+		for _, sl := range sealLink.FindAllStringSubmatch(staff.get("/staff"+m[1], 200), -1) {
+			printed = append(printed, sl[2]+" "+html.UnescapeString(sl[3]))
+		}
+		if strings.Join(printed, "\n") != strings.Join(shown, "\n") {
+			t.Errorf("%s: the staff page prints\n%s\nthe public one\n%s", m[1], strings.Join(printed, "\n"), strings.Join(shown, "\n"))
+		}
+	}
+	if len(seen) < 2 {
+		t.Errorf("the register links to %d published minutes", len(seen))
+	}
 }

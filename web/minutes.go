@@ -45,6 +45,9 @@ type minutesDoc struct {
 	// yet drafted.
 	Status    string
 	Published bool
+	// Sealed is true when a decision carries its fingerprint and QR code
+	// (decisionCard.Fingerprint): the page then says how to check them.
+	Sealed bool
 }
 
 type minutesItemDoc struct {
@@ -155,7 +158,21 @@ func (w *Web) readMinutes(c echo.Context, names bool) (minutesAnswer, minutesDoc
 		return a, minutesDoc{}, err
 	}
 	doc, err := words{w.lang(c)}.minutesDoc(a, wh, names)
-	return a, doc, err
+	if err != nil {
+		return a, doc, err
+	}
+	// Each decision carries its fingerprint and the QR code of its check,
+	// as on the register, so that the printed minutes can be checked.
+	for i, it := range a.Items {
+		for j, dec := range it.Decisions {
+			card := &doc.Items[i].Decisions[j].Card
+			if err := w.sealDecision(c, card, dec); err != nil {
+				return a, doc, err
+			}
+			doc.Sealed = doc.Sealed || card.Fingerprint != ""
+		}
+	}
+	return a, doc, nil
 }
 
 // minutesPage is the public minutes page's data.

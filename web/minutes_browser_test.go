@@ -10,6 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
+
+	"github.com/yishi-civic/yishi/demo"
 )
 
 // printPDF prints the page b shows as the browser's print does (the page's
@@ -106,4 +108,36 @@ func checkMinutesPDF(t *testing.T, b *browser, want ...string) string {
 		}
 	}
 	return flat
+}
+
+// TestBrowserMinutesCarryTheirCheck reads published minutes as a resident
+// holding the printout would: each decision shows the fingerprint the
+// proofs API gives, the printed PDF carries it, and its link opens the
+// check page, which verifies it in the browser.
+func TestBrowserMinutesCarryTheirCheck(t *testing.T) {
+	s := mustServe(t, true)
+	m := minutesHref.FindStringSubmatch(publicPage(t, s, "/proposals/"+demo.ID("hy/parking")))
+	if m == nil {
+		t.Fatal("the parking story links to no minutes")
+	}
+	b := mustBrowser(t, s.url)
+	b.visit(m[1])
+	fp := b.text(".minutes-decision .seal code.fp")
+	href := eval[string](b, `document.querySelector(".minutes-decision .seal a").getAttribute("href")`)
+	p := decisionProof(t, s, href)
+	if strings.ReplaceAll(fp, " ", "") != p.Fingerprint[:12] {
+		t.Errorf("the minutes show fingerprint %q, the proofs API gives %s", fp, p.Fingerprint)
+	}
+	if eval[int](b, `document.querySelectorAll(".minutes-decision .seal svg").length`) != eval[int](b, `document.querySelectorAll(".minutes-decision").length`) {
+		t.Error("a decision of the minutes has no QR code")
+	}
+	b.check("minutes-seal-zh")
+	checkMinutesPDF(t, b, "停车", fp, "用手机扫描二维码")
+
+	b.visit(href)
+	state := eval[string](b, `new Promise(r => { const f = () => { const s = document.getElementById("check").dataset.state; s ? r(s) : setTimeout(f, 50); }; f(); })`)
+	if state != "ok" || !strings.Contains(b.text(`[data-result="ok"]`), "已核对") {
+		t.Fatalf("the check of the minutes' decision says %q: %s", state, b.text("#check"))
+	}
+	b.check("minutes-seal-check-zh")
 }
