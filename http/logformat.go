@@ -105,18 +105,11 @@ type LogFrame struct {
 	HasEvent   bool
 	ID         [16]byte
 	Revision   uint64
-	Recorded   int64
+	Recorded   int64 // nanoseconds since the Unix epoch
 	HashScheme int
-	Stream     []byte
-	Type       []byte
-	Data       []byte
-	Actor      []byte
-	Role       []byte
-	Correlation,
-	Causation,
-	PrevHash,
-	Hash,
-	Salt []byte
+	// The event's stored strings and data, as the frame carries them.
+	Stream, Type, Data, Actor, Role              []byte
+	Correlation, Causation, PrevHash, Hash, Salt []byte
 }
 
 // Event returns the frame's event, its strings and data copied out of the
