@@ -115,4 +115,13 @@ func TestServicePagesRefuseAsTheAPIDoes(t *testing.T) {
 	if last.Type != "service.declined.v1" || last.Data.RecordedBy != "hy-w1" || last.Data.Reason != "这周在外地" {
 		t.Errorf("the order's last event is %+v, want the decline recorded by hy-w1", last)
 	}
+
+	// An admin of no community names one to list its points accounts.
+	_, admin := s.mustToken(t, auth.IssueRequest{Role: auth.RoleAdmin, Name: "管理员", Subject: "admin"})
+	if res, body = fetch(t, c, s.url+"/staff/points", "Cookie", sessionCookie+"="+admin); res.StatusCode != 200 || strings.Contains(body, "曹建华") {
+		t.Errorf("an unscoped admin's /staff/points: %d", res.StatusCode)
+	}
+	if res, body = fetch(t, c, s.url+"/staff/points?community="+demo.Hengyuan, "Cookie", sessionCookie+"="+admin); res.StatusCode != 200 || !strings.Contains(body, "曹建华") {
+		t.Errorf("/staff/points?community=hengyuan: %d, want 曹建华's account", res.StatusCode)
+	}
 }

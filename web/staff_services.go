@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	nethttp "net/http"
 	"net/url"
 	"slices"
@@ -224,14 +225,12 @@ type staffPointsData struct {
 // highest balance first, each linking to its ledger and redemption form.
 func (w *Web) staffPoints(c echo.Context, s *Session) error {
 	var accounts list[projections.PointsAccount]
-	q := url.Values{}
-	if s.Token.Scope.Community != "" {
-		q.Set("community", s.Token.Scope.Community)
-	} else {
-		q.Set("community", c.QueryParam("community"))
-	}
-	if err := w.get(c, "/v1/points", q, &accounts); err != nil {
-		return err
+	// A session of no community (an unscoped admin) names one with
+	// ?community=; without it there is no account to list.
+	if community := cmp.Or(s.Token.Scope.Community, c.QueryParam("community")); community != "" {
+		if err := w.get(c, "/v1/points", url.Values{"community": {community}}, &accounts); err != nil {
+			return err
+		}
 	}
 	return w.render(c, nethttp.StatusOK, "staff_points", w.staffPageOf(c, "points.staff.title", "staff-services", staffPointsData{Accounts: accounts.Items}))
 }
