@@ -71,7 +71,7 @@ func Load(ctx context.Context, store eventstore.Store, photos PhotoStore, opts .
 		d.hengyuanOrganisation, d.hengyuanResources, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.maintenanceFund, d.winterCouncil,
 		d.yangguangFitnessArea,
 		d.dongzhongxuOrganisation, d.heatingMeeting, d.developerDispute, d.riderReports,
-		d.zilingVillages, d.hengyuanServices, d.zhangMingTakesPart, d.hengyuanServicesUnderway,
+		d.zilingVillages, d.hengyuanServices, d.zhangMingTakesPart, d.hengyuanServicesUnderway, d.hengyuanWishes,
 	} {
 		if err := story(); err != nil {
 			return d.sum, err

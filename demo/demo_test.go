@@ -115,6 +115,16 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 		assert.Len(t, views.Services.Orders(projections.ServiceQuery{CommunityID: demo.Hengyuan, Status: status}), 1, "one order %s", status)
 	}
 
+	// 微心愿: five wishes, four claimed, three fulfilled, two confirmed;
+	// none names its wish-maker to the public.
+	assert.Equal(t, projections.WishFigures{Posted: 5, Claimed: 4, Fulfilled: 3, Confirmed: 2}, views.Wishes.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan}))
+	open := views.Wishes.List(projections.WishQuery{CommunityID: demo.Hengyuan, Status: domain.WishStatusOpen})
+	require.Len(t, open, 1)
+	assert.Equal(t, "冬天想要一件厚棉衣", open[0].Title)
+	rack := views.Wishes.List(projections.WishQuery{CommunityID: demo.Hengyuan, Reader: "hy-r3", MineOnly: true})
+	require.Len(t, rack, 1, "张明's clothes rack")
+	assert.Equal(t, domain.WishStatusFulfilled, rack[0].Status)
+
 	rep, err := ledger.Verify(ctx, store, nil)
 	require.NoError(t, err, "the demo ledger verifies")
 	assert.Equal(t, sum.Position, rep.Head)
