@@ -109,6 +109,13 @@ var routes = []route{
 	{"POST", "/services/:id/:cmd", p((*Web).answerService)},
 	{"GET", "/services/points", p((*Web).myPoints)},
 
+	// Small wishes (微心愿, wishes.go): the public list, claiming,
+	// fulfilling and confirming from it, and the form to post one.
+	{"GET", "/wishes", p((*Web).wishesPage)},
+	{"GET", "/wishes/new", p((*Web).newWishPage)},
+	{"POST", "/wishes", p((*Web).postWish)},
+	{"POST", "/wishes/:id/:cmd", p((*Web).wishCommand)},
+
 	// The auditor's door (audit*.go, docs/audit.md): auditors and admins.
 	{"GET", "/audit", auditPage((*Web).auditHome)},
 	{"GET", "/audit/travel", auditPage((*Web).travel)},
