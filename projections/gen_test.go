@@ -200,6 +200,8 @@ func (g *gen) pick(s *[]string) string {
 // step emits one small story fragment.
 func (g *gen) step() {
 	switch n := g.r.IntN(100); {
+	case n < 3:
+		g.wish()
 	case n < 30 || len(g.open) == 0:
 		g.submit()
 	case n < 40:
@@ -242,6 +244,29 @@ func (g *gen) submit() {
 	g.meta[id] = e
 	g.open = append(g.open, id)
 	g.emit(e)
+}
+
+// wish emits a small wish's story (微心愿): posted by a grid worker for a
+// resident, with a door and the resident's words; then perhaps claimed by
+// a neighbour, fulfilled and confirmed by the wish-maker.
+func (g *gen) wish() {
+	id, grid, maker := g.id("w"), g.r.IntN(g.grids), g.person()
+	community := fmt.Sprintf("c%d", grid%g.communities)
+	g.emit(domain.WishPosted{WishID: id, CommunityID: community, GridID: fmt.Sprintf("g%d", grid), Title: "新书包", Category: "study",
+		Story: "孩子九月上学，电话13812345678", WishMaker: maker, Door: "3号楼2单元302", By: "w1", At: g.tick()})
+	n := g.person()
+	if g.r.IntN(4) == 0 || n.PersonID == maker.PersonID {
+		return
+	}
+	claimer := domain.Party{Kind: domain.PartyPerson, ID: n.PersonID, Name: n.Name}
+	g.emit(domain.WishClaimed{WishID: id, CommunityID: community, Claim: 1, As: domain.WishByNeighbour, Claimer: claimer, At: g.tick()})
+	if g.r.IntN(3) == 0 {
+		return
+	}
+	g.emit(domain.WishFulfilled{WishID: id, CommunityID: community, Claim: 1, Claimer: claimer, Note: "已送到", At: g.tick()})
+	if g.r.IntN(2) == 0 {
+		g.emit(domain.WishConfirmed{WishID: id, CommunityID: community, Claim: 1, By: maker.PersonID, At: g.tick()})
+	}
 }
 
 func (g *gen) assign(pid, meeting, motion string) {

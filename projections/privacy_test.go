@@ -108,6 +108,17 @@ func blank(e domain.Event, gone map[string]bool) domain.Event {
 		txt(d.Verifier.PersonID, &d.Reason)
 		d.Verifier = voter(d.Verifier)
 		return d
+	case domain.WishPosted:
+		txt(d.WishMaker.PersonID, &d.Story)
+		txt(d.WishMaker.PersonID, &d.Door)
+		d.WishMaker = voter(d.WishMaker)
+		return d
+	case domain.WishClaimed:
+		d.Claimer = party(d.Claimer)
+		return d
+	case domain.WishFulfilled:
+		d.Claimer = party(d.Claimer)
+		return d
 	}
 	return e
 }
