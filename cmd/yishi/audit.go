@@ -300,7 +300,7 @@ func (a *auditor) events(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for n := range shards {
 		sh := &chainShard{n: uint32(n), of: uint32(len(shards)), in: make(chan *logBatch, 4), failed: &failed,
-			chains: ledger.Chains{Heads: map[string]ledger.ChainHead{}}, names: map[string]string{}, seen: map[string]bool{}}
+			chains: ledger.Chains{Heads: map[string]ledger.ChainHead{}}, names: map[string]string{}}
 		shards[n] = sh
 		wg.Go(sh.run)
 	}
@@ -362,7 +362,7 @@ func (a *auditor) events(ctx context.Context) error {
 	a.chains.Heads = make(map[string]ledger.ChainHead, len(a.chains.Heads))
 	for _, sh := range shards {
 		maps.Copy(a.chains.Heads, sh.chains.Heads)
-		a.chained += len(sh.seen)
+		a.chained += len(sh.names)
 		a.unsalted += sh.unsalted
 	}
 	if root := f.Root(); root != a.now.Root {
@@ -405,10 +405,9 @@ type chainShard struct {
 	in     chan *logBatch
 	failed *atomic.Bool
 	chains ledger.Chains
-	// names interns the streams' names, so that an event's stream is not
-	// a new string each time.
+	// names interns the names of the streams with events in this run, so
+	// that an event's stream is not a new string each time.
 	names    map[string]string
-	seen     map[string]bool
 	unsalted int64
 	fail     *auditFailure
 }
@@ -450,7 +449,6 @@ func (sh *chainShard) check(fr *yhttp.LogFrame) *auditFailure {
 	if !ok {
 		stream = string(fr.Stream)
 		sh.names[stream] = stream
-		sh.seen[stream] = true
 	}
 	ev := eventstore.Event{
 		ID: fr.ID, Stream: stream, Revision: fr.Revision, Position: fr.Position, Type: string(fr.Type),
