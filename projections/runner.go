@@ -128,9 +128,10 @@ type Runner struct {
 	at  []int
 
 	sinceSnap atomic.Int64
-	lastSnap  atomic.Int64 // unix nanoseconds
-	snapMu    sync.Mutex   // one snapshot write at a time
-	first     *eventRef    // the log's first event; guarded by snapMu
+	lastSnap  atomic.Int64   // unix nanoseconds
+	snapMu    sync.Mutex     // one snapshot write at a time
+	writing   sync.WaitGroup // the snapshot written in the background, if any
+	first     *eventRef      // the log's first event; guarded by snapMu
 }
 
 // domainFilter passes the categories of the domain's catalogue; other
@@ -283,6 +284,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		if serr := r.snapshot(true); serr != nil {
 			r.log.Error("projections: final snapshot", "err", serr)
 		}
+	} else {
+		// Let a snapshot still being written (of a good state) finish.
+		r.writing.Wait()
 	}
 	if ctx.Err() != nil && !isApply(err) {
 		err = nil
@@ -749,7 +753,9 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 	}
 	r.applyMu.Unlock()
 	r.log.Info("projections: rebuilt", "position", fresh.pos)
-	if err := r.snapshot(false); err != nil {
+	// Written before Rebuild returns: after an erasure, the snapshots
+	// holding what was erased must be gone when the erasure is answered.
+	if err := r.snapshot(true); err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	return nil
@@ -759,25 +765,50 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 // something folded, to write snapshots.
 func (r *Runner) snapshotDue() bool {
 	n := r.sinceSnap.Load()
-	if n >= int64(r.cfg.SnapshotEvery) {
+	if n >= r.snapshotEvery() {
 		return true
 	}
 	return n > 0 && (n%1024 == 0 || r.caughtUp.Load()) && time.Since(time.Unix(0, r.lastSnap.Load())) >= r.cfg.SnapshotInterval
 }
 
+// snapshotEvery is how many events folded since the last snapshots make
+// new ones due: Config.SnapshotEvery once caught up; while catching up, at
+// least as many as this runner folded so far, so that a long replay (whose
+// views grow as it goes, and each snapshot encodes them whole) writes a
+// few snapshots spaced further and further apart, and their cost stays in
+// proportion to the log rather than growing with its square.
+func (r *Runner) snapshotEvery() int64 {
+	every := int64(r.cfg.SnapshotEvery)
+	if !r.caughtUp.Load() {
+		every = max(every, int64(r.events.Load()))
+	}
+	return every
+}
+
 // snapshot writes the live set's snapshots if anything was folded since the
-// last ones. final waits for a snapshot in progress; otherwise a snapshot
-// already in progress means this one is skipped.
+// last ones. The views are encoded under the set's read lock (the fold
+// waits meanwhile); the files are written after it. final waits for a
+// snapshot in progress and writes before it returns; otherwise a snapshot
+// already in progress means this one is skipped, and the files are written
+// on a goroutine of their own, so that the fold goes on meanwhile.
 func (r *Runner) snapshot(final bool) error {
-	if r.cfg.Dir == "" || r.sinceSnap.Load() == 0 {
+	if r.cfg.Dir == "" {
 		return nil
 	}
 	if final {
-		r.snapMu.Lock()
+		r.snapMu.Lock() // after the one being written, if any
 	} else if !r.snapMu.TryLock() {
 		return nil
 	}
-	defer r.snapMu.Unlock()
+	unlock := true
+	defer func() {
+		if unlock {
+			r.snapMu.Unlock()
+		}
+	}()
+	if r.sinceSnap.Load() == 0 {
+		return nil
+	}
 	r.applyMu.Lock()
 	set := r.cur.Load()
 	from := slices.Clone(r.from)
@@ -817,10 +848,24 @@ func (r *Runner) snapshot(final bool) error {
 	}
 	r.sinceSnap.Store(0)
 	r.lastSnap.Store(time.Now().UnixNano())
-	start := time.Now()
-	if err := writeSnapshots(r.cfg.Dir, set.all, snaps, identity{pos: pos, at: at, first: *r.first}); err != nil {
-		return err
+	id := identity{pos: pos, at: at, first: *r.first}
+	write := func() error {
+		start := time.Now()
+		if err := writeSnapshots(r.cfg.Dir, set.all, snaps, id); err != nil {
+			return err
+		}
+		r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))
+		return nil
 	}
-	r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))
+	if final {
+		return write()
+	}
+	unlock = false
+	r.writing.Go(func() {
+		defer r.snapMu.Unlock()
+		if err := write(); err != nil {
+			r.log.Error("projections: snapshot", "err", err)
+		}
+	})
 	return nil
 }
