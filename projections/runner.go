@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -59,8 +60,9 @@ type Config struct {
 	// start replays the whole log.
 	Dir string
 	// SnapshotEvery writes snapshots after this many events folded since the
-	// last ones (0 means 200,000). Snapshots are also written when the
-	// runner catches up and when Run returns.
+	// last ones, once the runner has caught up (0 means 200,000); while it
+	// catches up, only SnapshotInterval does. Snapshots are also written
+	// when the runner catches up and when Run returns.
 	SnapshotEvery int
 	// SnapshotInterval writes snapshots when events were folded and this
 	// much time passed since the last ones (0 means 5 minutes).
@@ -511,7 +513,7 @@ func (r *Runner) fold(items []item) (int, error) {
 	r.applyMu.Lock()
 	set := r.cur.Load()
 	set.mu.Lock()
-	due := int64(r.cfg.SnapshotEvery) - r.sinceSnap.Load()
+	due := r.snapshotEvery() - r.sinceSnap.Load()
 	// The items to fold now, and among them the events the set lacks with
 	// the index of each event's item.
 	var failed error
@@ -765,24 +767,24 @@ func (r *Runner) Rebuild(ctx context.Context) error {
 // something folded, to write snapshots.
 func (r *Runner) snapshotDue() bool {
 	n := r.sinceSnap.Load()
-	if n >= r.snapshotEvery() {
-		return true
+	if n == 0 {
+		return false
 	}
-	return n > 0 && (n%1024 == 0 || r.caughtUp.Load()) && time.Since(time.Unix(0, r.lastSnap.Load())) >= r.cfg.SnapshotInterval
+	return n >= r.snapshotEvery() || time.Since(time.Unix(0, r.lastSnap.Load())) >= r.cfg.SnapshotInterval
 }
 
 // snapshotEvery is how many events folded since the last snapshots make
-// new ones due: Config.SnapshotEvery once caught up; while catching up, at
-// least as many as this runner folded so far, so that a long replay (whose
-// views grow as it goes, and each snapshot encodes them whole) writes a
-// few snapshots spaced further and further apart, and their cost stays in
-// proportion to the log rather than growing with its square.
+// new ones due: Config.SnapshotEvery once caught up. While a runner catches
+// up, only time does (Config.SnapshotInterval since the start or the last
+// snapshots): each snapshot encodes the views whole, and views grow as a
+// replay goes, so snapshots every so many events made a first start on a
+// long log cost in proportion to its square; the snapshots written when
+// the runner catches up follow at once.
 func (r *Runner) snapshotEvery() int64 {
-	every := int64(r.cfg.SnapshotEvery)
 	if !r.caughtUp.Load() {
-		every = max(every, int64(r.events.Load()))
+		return math.MaxInt64
 	}
-	return every
+	return int64(r.cfg.SnapshotEvery)
 }
 
 // snapshot writes the live set's snapshots if anything was folded since the
