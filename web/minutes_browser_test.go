@@ -11,6 +11,7 @@ import (
 	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
 
+	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/demo"
 )
 
@@ -112,8 +113,9 @@ func checkMinutesPDF(t *testing.T, b *browser, want ...string) string {
 
 // TestBrowserMinutesCarryTheirCheck reads published minutes as a resident
 // holding the printout would: each decision shows the fingerprint the
-// proofs API gives, the printed PDF carries it, and its link opens the
-// check page, which verifies it in the browser.
+// proofs API gives, the printed PDF carries it (the public page's and the
+// staff page's), and its link opens the check page, which verifies it in
+// the browser.
 func TestBrowserMinutesCarryTheirCheck(t *testing.T) {
 	s := mustServe(t, true)
 	m := minutesHref.FindStringSubmatch(publicPage(t, s, "/proposals/"+demo.ID("hy/parking")))
@@ -133,6 +135,16 @@ func TestBrowserMinutesCarryTheirCheck(t *testing.T) {
 	}
 	b.check("minutes-seal-zh")
 	checkMinutesPDF(t, b, "停车", fp, "用手机扫描二维码")
+
+	// The staff page, the one staff print and sign, carries the same.
+	_, admin := s.mustToken(t, auth.IssueRequest{Role: auth.RoleAdmin, Name: "管理员", Subject: "admin-1"})
+	staff := b.signedIn(admin, 390, 844)
+	staff.visit("/staff" + m[1])
+	if got := staff.text(".minutes-decision .seal code.fp"); got != fp {
+		t.Errorf("the staff's minutes show fingerprint %q, the public ones %q", got, fp)
+	}
+	staff.check("minutes-seal-staff-zh")
+	checkMinutesPDF(t, staff, fp)
 
 	b.visit(href)
 	state := eval[string](b, `new Promise(r => { const f = () => { const s = document.getElementById("check").dataset.state; s ? r(s) : setTimeout(f, 50); }; f(); })`)
