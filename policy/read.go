@@ -145,7 +145,7 @@ var unitKeys = map[string]bool{"area_dm2": true, "owners": true}
 var personIDKeys = map[string]bool{
 	"person_id": true, "voter_id": true, "holder_id": true, "cast_by": true, "author_id": true,
 	"recorded_by": true, "by": true, "actor": true, "subject": true, "verifier_id": true, "speaker_id": true,
-	"proxy_id": true, "proxy_for": true,
+	"proxy_id": true, "proxy_for": true, "ordered_by": true,
 }
 
 // personListKeys hold lists of person ids (a list of numbers under the same

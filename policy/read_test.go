@@ -125,6 +125,7 @@ func TestPublic(t *testing.T) {
 		"electorate":   []map[string]string{{"person_id": "p1", "name": "钱七"}},
 		"supporters":   []string{"r2", "r3"},
 		"voter_id":     "r1",
+		"ordered_by":   "w4",
 		"photos":       []string{strings.Repeat("1381234567", 6) + "abcd"},
 		"options":      []map[string]string{{"id": "yes", "label": "同意（张工 13912345678）"}},
 		"minutes":      map[string]string{"summary": "会议纪要：联系人邮箱 a.b@example.com，身份证11010519900307123X"},
@@ -137,7 +138,7 @@ func TestPublic(t *testing.T) {
 	}
 	s := string(b)
 	for _, leak := range []string{"王小明", "李四", "赵六", "钱七", "13900001111", "联系13812345678", "13912345678", "5号楼", "302", "address", "phone",
-		`"p9"`, `"p1"`, `"r1"`, `"r2"`, "a.b@example.com", "11010519900307123X"} {
+		`"p9"`, `"p1"`, `"r1"`, `"r2"`, `"w4"`, "a.b@example.com", "11010519900307123X"} {
 		if strings.Contains(s, leak) {
 			t.Errorf("public answer leaks %s: %s", leak, s)
 		}
