@@ -173,6 +173,7 @@ var api = []route{
 	{"GET", "/v1/outcomes", h((*Server).getOutcomes), nil},
 	{"GET", "/v1/proposals/:id/timeline", h((*Server).getTimeline), nil},
 	{"GET", "/v1/stats", h((*Server).getStats), nil},
+	{"GET", "/v1/reports/street", h((*Server).getStreetReport), rolesAuditors},
 	{"GET", "/v1/places", h((*Server).getPlaces), nil},
 	{"GET", "/v1/calendar", h((*Server).getCalendar), nil},
 	{"GET", "/v1/meetings/:id/live", h((*Server).getLiveMeeting), rolesReaders},

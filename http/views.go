@@ -402,7 +402,7 @@ func (s *Server) getStats(c echo.Context) error {
 		return err
 	}
 	wishes := views.Wishes.Figures(q)
-	out := statsAnswer{Figures: views.Stats.Figures(q), Wishes: &wishes, Position: uint64(views.Position())}
+	out := statsAnswer{Figures: views.Stats.Figures(q), Organisation: views.Stats.Organisation(q), Wishes: &wishes, Position: uint64(views.Position())}
 	if by := c.QueryParam("by"); by != "" {
 		rows, err := views.Stats.Breakdown(q, by)
 		if err != nil {
@@ -415,8 +415,11 @@ func (s *Server) getStats(c echo.Context) error {
 
 // statsAnswer is the body of GET /v1/stats.
 type statsAnswer struct {
-	Figures   projections.Figures    `json:"figures"`
-	Breakdown []projections.StatsRow `json:"breakdown,omitempty"`
+	Figures projections.Figures `json:"figures"`
+	// Organisation counts the grids, grid heads, grid workers, volunteers
+	// and teams of the places selected, as they stand (not per period).
+	Organisation projections.OrgFigures `json:"organisation"`
+	Breakdown    []projections.StatsRow `json:"breakdown,omitempty"`
 	// Wishes are the small wishes' figures of the same grids and period
 	// (projections.Wishes.Figures); "wishes fulfilled" is Wishes.Fulfilled.
 	Wishes   *projections.WishFigures `json:"wishes,omitempty"`

@@ -1,11 +1,10 @@
 package projections
 
 // selects reports whether q selects the figures of a grid of a community
-// in a month ("2026-07"): an empty community or grid, and a zero From or
-// To, select every one.
+// in a month ("2026-07"): an empty community or grid, a nil Communities,
+// and a zero From or To, select every one.
 func (q StatsQuery) selects(community, grid, month string) bool {
-	return (q.CommunityID == "" || community == q.CommunityID) && (q.GridID == "" || grid == q.GridID) &&
-		(q.From.IsZero() || month >= monthOf(q.From)) && (q.To.IsZero() || month <= monthOf(q.To))
+	return q.covers(community, grid) && q.during(month)
 }
 
 // rankOf is a status's place in a list's order by rank; statuses the

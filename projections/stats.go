@@ -22,6 +22,14 @@ type Figures struct {
 	// Solved counts proposals closed after verification, each once: a
 	// proposal reopened and closed again is not solved again.
 	Solved int `json:"solved"`
+	// SolvedDirectly counts the solved proposals handled directly (即时办结)
+	// without a meeting: the 发现—处置—反馈 loop of found, handled and fed
+	// back (智慧赵寨's 98). SolvedConvened counts those decided at a
+	// meeting to which the units concerned were invited (a grid head
+	// convening 相关单位 on a 关键小事: 紫陵镇's 280). The rest of Solved
+	// were decided at meetings of residents alone.
+	SolvedDirectly int `json:"solved_directly"`
+	SolvedConvened int `json:"solved_convened"`
 	// Closed counts proposals that ended (solved, rejected, withdrawn or
 	// merged), each once, in the month it first ended, or in the month it
 	// was solved when it ended unsolved before (a rejection reopened).
@@ -32,8 +40,10 @@ type Figures struct {
 	// MedianDays and P90Days are the days from submission to verified
 	// close of the proposals solved in the period (nearest-rank
 	// percentiles).
+	// MeanDays is their average.
 	MedianDays float64 `json:"median_days"`
 	P90Days    float64 `json:"p90_days"`
+	MeanDays   float64 `json:"mean_days"`
 	// Verifications counts residents' verdicts on actions; Satisfied those
 	// that were satisfied, and Satisfaction is their share.
 	Verifications int     `json:"verifications"`
@@ -59,6 +69,9 @@ type Figures struct {
 type StatsQuery struct {
 	CommunityID string
 	GridID      string
+	// Communities, when not nil, keeps only these communities (a street
+	// office's); an empty list keeps none.
+	Communities []string
 	// From and To bound the period: months from From's month up to and
 	// including To's month. Zero times do not bound.
 	From time.Time
@@ -88,6 +101,8 @@ type bucket struct {
 	AtMeetings    map[string]int `json:"am,omitempty"`
 	ByFormat      map[string]int `json:"mf,omitempty"`
 	Solved        int            `json:"s,omitempty"`
+	Direct        int            `json:"sd,omitempty"`
+	Convened      int            `json:"sc,omitempty"`
 	Closed        int            `json:"cl,omitempty"`
 	Days          []float32      `json:"d,omitempty"`
 	Verifications int            `json:"v,omitempty"`
@@ -106,12 +121,19 @@ type statProposal struct {
 	// counted as solved.
 	EndedIn string `json:"em,omitempty"`
 	Solved  bool   `json:"so,omitempty"`
+	// Direct is set while it is handled directly (即时办结); Meeting is the
+	// meeting that last decided it.
+	Direct  bool   `json:"dr,omitempty"`
+	Meeting string `json:"mi,omitempty"`
 }
 
 type statMeeting struct {
 	Community string `json:"c"`
 	Grid      string `json:"g"`
 	Format    string `json:"f,omitempty"`
+	// Units is set once a participating unit's representative is invited:
+	// the meeting convenes the units concerned.
+	Units bool `json:"u,omitempty"`
 	// Month is the month the meeting opened, empty before.
 	Month      string            `json:"m,omitempty"`
 	Invited    int               `json:"i"`
@@ -144,6 +166,8 @@ type statsState struct {
 	Meetings  map[string]*statMeeting  `json:"meetings"`
 	// Actions maps an action to its grid: [community, grid].
 	Actions map[string][2]string `json:"actions"`
+	// Orgs holds each community's organisation as it stands.
+	Orgs map[string]*statOrg `json:"orgs"`
 }
 
 // Stats holds statistics per grid and month, summed on demand per grid,
@@ -156,7 +180,7 @@ type Stats struct {
 func newStats(mu *sync.RWMutex) *Stats {
 	return &Stats{mu: mu, st: statsState{
 		Buckets: map[string]*bucket{}, Proposals: map[string]*statProposal{},
-		Meetings: map[string]*statMeeting{}, Actions: map[string][2]string{},
+		Meetings: map[string]*statMeeting{}, Actions: map[string][2]string{}, Orgs: map[string]*statOrg{},
 	}}
 }
 
@@ -164,7 +188,7 @@ func newStats(mu *sync.RWMutex) *Stats {
 func (s *Stats) Name() string { return "stats" }
 
 // Version implements View.
-func (s *Stats) Version() int { return 4 }
+func (s *Stats) Version() int { return 5 }
 
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
@@ -175,7 +199,7 @@ func (s *Stats) UnmarshalSnapshot(data []byte) error {
 	if err := gojson.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
-	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil {
+	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil || st.Orgs == nil {
 		return fmt.Errorf("stats snapshot: missing maps")
 	}
 	s.st = st
@@ -216,6 +240,12 @@ func (s *Stats) end(id string, at time.Time, solved bool) {
 	if solved {
 		p.Solved = true
 		b.Solved++
+		switch m := s.st.Meetings[p.Meeting]; {
+		case p.Direct:
+			b.Direct++
+		case m != nil && m.Units:
+			b.Convened++
+		}
 		b.Days = append(b.Days, float32(at.Sub(p.Submitted).Hours()/24))
 	}
 }
@@ -235,6 +265,14 @@ func (s *Stats) Apply(e Event) error {
 				b.AtMeetings = map[string]int{}
 			}
 			b.AtMeetings[m.Format]++
+		}
+	case domain.ProposalHandledDirectly:
+		if p := s.st.Proposals[d.ProposalID]; p != nil {
+			p.Direct = true
+		}
+	case domain.ProposalDecided:
+		if p := s.st.Proposals[d.ProposalID]; p != nil {
+			p.Direct, p.Meeting = false, d.MeetingID
 		}
 	case domain.ProposalClosed:
 		s.end(d.ProposalID, d.At, true)
@@ -261,6 +299,7 @@ func (s *Stats) Apply(e Event) error {
 	case domain.ParticipantInvited:
 		if m := s.st.Meetings[d.MeetingID]; m != nil {
 			s.expect(m, d.Participant.PersonID)
+			m.Units = m.Units || d.Participant.Kind == domain.ParticipantUnit || d.Participant.PartnerID != ""
 		}
 	case domain.MeetingOpened:
 		m := s.st.Meetings[d.MeetingID]
@@ -306,15 +345,26 @@ func (s *Stats) Apply(e Event) error {
 		if m := s.st.Meetings[d.MeetingID]; m != nil && m.Month != "" {
 			m.Attendance, m.Expected = nil, nil
 		}
+	default:
+		s.applyOrganisation(e.Data)
 	}
 	return nil
 }
 
 func (s *Stats) monthBucket(m *statMeeting) *bucket { return s.bucketIn(m.Community, m.Grid, m.Month) }
 
-func (q *StatsQuery) match(b *bucket) bool {
-	return (q.CommunityID == "" || b.Community == q.CommunityID) && (q.GridID == "" || b.Grid == q.GridID) &&
-		(q.From.IsZero() || b.Month >= monthOf(q.From)) && (q.To.IsZero() || b.Month <= monthOf(q.To))
+func (q *StatsQuery) match(b *bucket) bool { return q.selects(b.Community, b.Grid, b.Month) }
+
+// covers reports whether the query selects a grid of a community (grid ""
+// stands for what belongs to the community and no grid).
+func (q StatsQuery) covers(community, grid string) bool {
+	return (q.CommunityID == "" || community == q.CommunityID) && (q.GridID == "" || grid == q.GridID) &&
+		(q.Communities == nil || slices.Contains(q.Communities, community))
+}
+
+// during reports whether the query's period holds a month ("2026-07").
+func (q StatsQuery) during(month string) bool {
+	return (q.From.IsZero() || month >= monthOf(q.From)) && (q.To.IsZero() || month <= monthOf(q.To))
 }
 
 // sum adds the buckets' figures up.
@@ -327,6 +377,8 @@ func sum(bs []*bucket) Figures {
 			f.Collected += n
 		}
 		f.Solved += b.Solved
+		f.SolvedDirectly += b.Direct
+		f.SolvedConvened += b.Convened
 		f.Closed += b.Closed
 		for _, d := range b.Days {
 			days = append(days, float64(d))
@@ -349,6 +401,7 @@ func sum(bs []*bucket) Figures {
 	slices.Sort(days)
 	f.MedianDays = percentile(days, 50)
 	f.P90Days = percentile(days, 90)
+	f.MeanDays = mean(days)
 	return f
 }
 
@@ -357,6 +410,18 @@ func ratio(a, b int) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// mean is the average of values, rounded to a tenth of a day; 0 for none.
+func mean(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	total := 0.0
+	for _, v := range values {
+		total += v
+	}
+	return math.Round(total/float64(len(values))*10) / 10
 }
 
 // percentile is the nearest-rank percentile of sorted values, rounded to
@@ -380,6 +445,19 @@ func (s *Stats) Figures(q StatsQuery) Figures {
 		}
 	}
 	return sum(bs)
+}
+
+// Months lists the months q selects that hold any figure, in order.
+func (s *Stats) Months(q StatsQuery) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seen := map[string]bool{}
+	for _, b := range s.st.Buckets {
+		if q.match(b) {
+			seen[b.Month] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Breakdown sums the figures q selects per grid, community or month (by is
