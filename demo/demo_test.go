@@ -94,6 +94,24 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	assert.Greater(t, figures.MeetingsHeld, 6)
 	assert.LessOrEqual(t, figures.ClosedLoopRate, 1.0)
 
+	// 紫陵镇's street office reads the report's figures off its report.
+	zl, ok := views.StreetReport(projections.ReportQuery{Street: demo.ZilingStreet})
+	require.True(t, ok)
+	assert.Equal(t, demo.ZilingConvened, zl.Totals.SolvedConvened, "关键小事 solved by convening the units concerned")
+	assert.Equal(t, demo.ZilingClosedLoop, zl.Totals.SolvedDirectly, "智慧赵寨's 发现—处置—反馈")
+	assert.Equal(t, demo.ZilingConvened+demo.ZilingClosedLoop, zl.Totals.Solved)
+	assert.Equal(t, demo.ZilingConvened+demo.ZilingClosedLoop+2, zl.Totals.Collected, "two still being handled")
+	assert.Equal(t, projections.OrgFigures{Communities: map[string]int{domain.CommunityVillage: 1}, Grids: 92,
+		GridsByKind: map[string]int{domain.GridResidential: 75, domain.GridDedicated: 17}, VillageGrids: 75, GridHeads: 43,
+		GridWorkers: map[string]int{domain.FullTime: 75, domain.PartTime: 75}}, zl.Organisation)
+	assert.Positive(t, zl.Totals.MeanDays)
+	hy := views.Stats.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan})
+	lf, ok := views.StreetReport(projections.ReportQuery{Street: "中站区李封街道"})
+	require.True(t, ok)
+	assert.Equal(t, 6, lf.Totals.Talks, "网格之家's policy talks")
+	assert.Equal(t, 24, lf.Totals.Opinions, "and the opinions collected there")
+	assert.Equal(t, hy.Collected, lf.Totals.Collected, "衡苑社区 is 李封街道's one community in the demo")
+
 	// The resource map: the five 小红李 teams, and who can help with the
 	// bicycle-shed passage (environment, grid 1).
 	counts := views.Resources.ResourceCounts(demo.Hengyuan)

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -18,7 +19,7 @@ func (d *loader) yangguangFitnessArea() error {
 	fac := actorOf(secretary, "facilitator")
 	pid, mid, aid := ID("yg/fitness"), ID("yg/fitness/meeting"), ID("yg/fitness/rebuild")
 	if err := d.all(admin,
-		domain.RegisterCommunity{CommunityID: Yangguang, Name: "阳光社区", Kind: domain.CommunityUrban, Street: "中站区李封街道"},
+		domain.RegisterCommunity{CommunityID: Yangguang, Name: "阳光社区", Kind: domain.CommunityUrban, Street: "山阳区太行街道"},
 		domain.CreateGrid{CommunityID: Yangguang, GridID: "yg-grid-1", Name: "阳光第1网格", Kind: domain.GridResidential},
 		domain.AppointGridHead{CommunityID: Yangguang, GridID: "yg-grid-1", PersonID: secretary.PersonID, Name: secretary.Name},
 		domain.AssignGridWorker{CommunityID: Yangguang, GridID: "yg-grid-1", PersonID: worker.PersonID, Name: worker.Name, Employment: domain.FullTime},
@@ -117,7 +118,7 @@ var (
 
 func (d *loader) dongzhongxuOrganisation() error {
 	return d.all(ledger.Actor{ID: "dzx-admin", Role: "admin"},
-		domain.RegisterCommunity{CommunityID: Dongzhongxu, Name: "东仲许社区", Kind: domain.CommunityUrban, Street: "中站区"},
+		domain.RegisterCommunity{CommunityID: Dongzhongxu, Name: "东仲许社区", Kind: domain.CommunityUrban, Street: "武陟县龙源街道"},
 		domain.CreateGrid{CommunityID: Dongzhongxu, GridID: "dzx-grid-1", Name: "东仲许第1网格", Kind: domain.GridResidential},
 		domain.AppointGridHead{CommunityID: Dongzhongxu, GridID: "dzx-grid-1", PersonID: dzxHead.PersonID, Name: dzxHead.Name},
 		domain.AssignGridWorker{CommunityID: Dongzhongxu, GridID: "dzx-grid-1", PersonID: dzxWorker.PersonID, Name: dzxWorker.Name, Employment: domain.FullTime},
@@ -273,74 +274,187 @@ func (d *loader) riderReports() error {
 }
 
 // zilingVillages: 紫陵镇 has 92 grids (75 village grids, 17 dedicated),
-// 43 grid heads, 75 full-time and 75 part-time grid workers; its grid
-// workers collect 关键小事 that grid heads settle with the units concerned.
+// 43 grid heads, 75 full-time and 75 part-time grid workers.
 func (d *loader) zilingVillages() error {
 	admin := ledger.Actor{ID: "zl-admin", Role: "admin"}
-	cmds := []domain.Command{domain.RegisterCommunity{CommunityID: Ziling, Name: "紫陵镇", Kind: domain.CommunityVillage, Street: "沁阳市紫陵镇"}}
+	cmds := []domain.Command{domain.RegisterCommunity{CommunityID: Ziling, Name: "紫陵镇", Kind: domain.CommunityVillage, Street: ZilingStreet}}
+	for _, u := range zilingUnits {
+		cmds = append(cmds, domain.RegisterPartner{CommunityID: Ziling, PartnerID: u.PersonID, Name: u.Name, Kind: domain.UnitOther, Contact: u.Name + "值班电话"})
+	}
 	for g := 1; g <= 92; g++ {
 		kind, name := domain.GridResidential, fmt.Sprintf("紫陵第%d村网格", g)
-		if g > 75 {
+		switch {
+		case g == zilingZhaozhai:
+			name = "赵寨村网格"
+		case g > 75:
 			kind, name = domain.GridDedicated, fmt.Sprintf("紫陵第%d专属网格", g-75)
 		}
-		grid := fmt.Sprintf("zl-grid-%d", g)
+		grid := zlGrid(g)
 		cmds = append(cmds, domain.CreateGrid{CommunityID: Ziling, GridID: grid, Name: name, Kind: kind})
 		if g <= 43 {
-			cmds = append(cmds, domain.AppointGridHead{CommunityID: Ziling, GridID: grid, PersonID: fmt.Sprintf("zl-h%d", g), Name: fmt.Sprintf("网格长%d", g)})
+			cmds = append(cmds, domain.AppointGridHead{CommunityID: Ziling, GridID: grid, PersonID: zlHead(g).PersonID, Name: zlHead(g).Name})
 		}
 		if g <= 75 {
 			cmds = append(cmds,
-				domain.AssignGridWorker{CommunityID: Ziling, GridID: grid, PersonID: fmt.Sprintf("zl-f%d", g), Name: fmt.Sprintf("专职网格员%d", g), Employment: domain.FullTime},
+				domain.AssignGridWorker{CommunityID: Ziling, GridID: grid, PersonID: zlWorker(g).PersonID, Name: zlWorker(g).Name, Employment: domain.FullTime},
 				domain.AssignGridWorker{CommunityID: Ziling, GridID: grid, PersonID: fmt.Sprintf("zl-p%d", g), Name: fmt.Sprintf("兼职网格员%d", g), Employment: domain.PartTime},
 			)
 		}
 	}
-	if err := d.all(admin, cmds...); err != nil {
+	return d.all(admin, cmds...)
+}
+
+// The figures of 紫陵镇 the report gives and the demo reproduces.
+const (
+	// ZilingStreet is 紫陵镇 as a street office (街道/镇) names it.
+	ZilingStreet = "沁阳市紫陵镇"
+	// ZilingConvened is the 关键小事 solved by grid heads convening the
+	// units concerned (解决村民各种诉求280多件).
+	ZilingConvened = 280
+	// ZilingClosedLoop is the problems 智慧赵寨 solved through its
+	// 发现—处置—反馈 loop (累计解决群众反映的问题98件).
+	ZilingClosedLoop = 98
+	// zilingSpaces is the villages with a 议事空间 for 纳凉议事.
+	zilingSpaces = 13
+	// zilingZhaozhai is 赵寨村's grid.
+	zilingZhaozhai = 14
+	// zilingPerMeeting is the 关键小事 one 纳凉议事 settles.
+	zilingPerMeeting = 10
+)
+
+// zilingUnits are the units grid heads convene, each speaking through
+// one representative (the partner's id).
+var zilingUnits = []domain.Voter{person("zl-power", "紫陵供电所"), person("zl-water", "镇自来水厂"), person("zl-roads", "镇村建办")}
+
+func zlGrid(g int) string { return fmt.Sprintf("zl-grid-%d", g) }
+
+func zlHead(g int) domain.Voter {
+	return person(fmt.Sprintf("zl-h%d", g), fmt.Sprintf("网格长%d", g))
+}
+
+func zlWorker(g int) domain.Voter {
+	return person(fmt.Sprintf("zl-f%d", g), fmt.Sprintf("专职网格员%d", g))
+}
+
+// zilingMatters are the kinds of 关键小事 grid workers collect.
+var zilingMatters = []string{"村口路灯不亮", "灌溉渠堵塞", "村道坑洼", "垃圾清运不及时", "自来水压力小", "文化广场缺少照明", "桥头护栏损坏", "排水沟淤积", "电线老化", "井盖缺失"}
+
+// zilingKeyMatters: grid workers collect 关键小事 on their visits; each is
+// proposed, and the grid head convenes the units concerned at a 纳凉议事 in
+// one of the 13 villages' 议事空间, where it is settled by consensus and
+// then done (280 solved). 智慧赵寨's platform closes its own loop of found
+// → handled → fed back without a meeting (98 solved). Two more are still
+// being handled. Every item is a proposal with its action, the villager's
+// verdict and its close, so the figures come out of the statistics. The
+// items are independent of one another, so each step runs for all of them
+// at once (the store commits concurrent writers together), which keeps the
+// demo's start quick.
+func (d *loader) zilingKeyMatters() error {
+	evidence, err := d.snapshot("紫陵镇 关键小事 已办结")
+	if err != nil {
 		return err
 	}
-	issues := []string{"村口路灯不亮", "灌溉渠堵塞", "村道坑洼", "垃圾清运不及时", "自来水压力小", "文化广场缺少照明", "桥头护栏损坏", "排水沟淤积"}
-	for i, title := range issues {
-		g := i*9 + 1
-		grid := fmt.Sprintf("zl-grid-%d", g)
-		worker := person(fmt.Sprintf("zl-f%d", g), fmt.Sprintf("专职网格员%d", g))
-		headN := g
-		if headN > 43 {
-			headN = g % 43
+	meetings := ZilingConvened / zilingPerMeeting
+	total := ZilingClosedLoop + 2 + ZilingConvened
+	// grid is the grid of matter n: 赵寨's for the platform's, then ten for
+	// each meeting's village.
+	grid := func(n int) int {
+		if n < ZilingClosedLoop+2 {
+			return zilingZhaozhai
 		}
-		head := person(fmt.Sprintf("zl-h%d", headN), fmt.Sprintf("网格长%d", headN))
-		pid, aid := ID(fmt.Sprintf("zl/issue/%d", i)), ID(fmt.Sprintf("zl/issue/%d/fix", i))
-		d.later(4 * 24 * time.Hour)
-		fac := actorOf(head, "facilitator")
-		if err := d.do(actorOf(worker, "grid_worker"), domain.SubmitProposal{ProposalID: pid, CommunityID: Ziling, GridID: grid, Title: title,
-			Text: "网格员走访收集的关键小事：" + title, Category: "village", Place: fmt.Sprintf("紫陵第%d村", g), Channel: domain.ChannelVisit,
-			Author: partyOf(person(fmt.Sprintf("zl-v%d", i), fmt.Sprintf("村民%d", i+1))), RecordedBy: worker.PersonID}); err != nil {
-			return err
+		return meetingOf(n)%zilingSpaces + 1
+	}
+	pid := func(n int) string { return ID(fmt.Sprintf("zl/matter/%d", n)) }
+	aid := func(n int) string { return ID(fmt.Sprintf("zl/matter/%d/fix", n)) }
+	villager := func(n int) domain.Voter { return person(fmt.Sprintf("zl-v%d", n), fmt.Sprintf("村民%d", n+1)) }
+	matter := func(n int) string { return zilingMatters[n%len(zilingMatters)] }
+
+	if err := d.parallel(total, func(n int) error {
+		g := grid(n)
+		title := fmt.Sprintf("%s（第%d件）", matter(n), n+1)
+		channel, via := domain.ChannelVisit, "网格员走访收集的关键小事："
+		if n < ZilingClosedLoop+2 {
+			channel, via = domain.ChannelOnline, "“智慧赵寨”平台反映："
 		}
-		if err := d.all(fac,
-			domain.HandleDirectly{ProposalID: pid, Handler: partyOf(head), Note: "网格长召集相关单位现场办理", By: head.PersonID},
-			domain.AssignAction{ActionID: aid, CommunityID: Ziling, GridID: grid, ProposalID: pid, Title: "办理：" + title, Owner: partyOf(head), Due: d.now.Add(5 * 24 * time.Hour), By: head.PersonID},
-			domain.StartAction{ActionID: aid},
-		); err != nil {
-			return err
+		return d.do(actorOf(zlWorker(g), "grid_worker"), domain.SubmitProposal{ProposalID: pid(n), CommunityID: Ziling, GridID: zlGrid(g), Title: title,
+			Text: via + title, Category: "village", Place: fmt.Sprintf("紫陵第%d村", g), Channel: channel,
+			Author: partyOf(villager(n)), RecordedBy: zlWorker(g).PersonID})
+	}); err != nil {
+		return err
+	}
+	d.later(24 * time.Hour)
+	// 智慧赵寨: handled directly by 赵寨's grid head.
+	head := zlHead(zilingZhaozhai)
+	if err := d.parallel(ZilingClosedLoop+2, func(n int) error {
+		return d.seq(actorOf(head, "facilitator"),
+			domain.HandleDirectly{ProposalID: pid(n), Handler: partyOf(head), Note: "网格长现场处置", By: head.PersonID},
+			domain.AssignAction{ActionID: aid(n), CommunityID: Ziling, GridID: zlGrid(zilingZhaozhai), ProposalID: pid(n), Title: "处置：" + matter(n),
+				Owner: partyOf(head), Due: d.now.Add(7 * 24 * time.Hour), By: head.PersonID},
+			domain.StartAction{ActionID: aid(n)})
+	}); err != nil {
+		return err
+	}
+	// 纳凉议事: each meeting settles ten 关键小事 with one unit convened.
+	if err := d.parallel(meetings, func(k int) error {
+		g := k%zilingSpaces + 1
+		head, unit := zlHead(g), zilingUnits[k%len(zilingUnits)]
+		mid := ID(fmt.Sprintf("zl/space/%d", k))
+		first := ZilingClosedLoop + 2 + k*zilingPerMeeting
+		cmds := []domain.Command{
+			domain.ScheduleMeeting{MeetingID: mid, CommunityID: Ziling, GridID: zlGrid(g), Title: fmt.Sprintf("第%d村议事空间纳凉议事", g),
+				Place: fmt.Sprintf("紫陵第%d村议事空间", g), StartsAt: d.now, Format: domain.FormatSummerEvening, Facilitator: head},
+			domain.InviteParticipant{MeetingID: mid, Participant: domain.Participant{PersonID: unit.PersonID, Name: unit.Name, Kind: domain.ParticipantUnit, PartnerID: unit.PersonID}},
 		}
-		if i%4 == 3 {
-			continue
+		for j := range zilingPerMeeting {
+			cmds = append(cmds, domain.AcceptProposal{ProposalID: pid(first + j), Owner: partyOf(head), By: head.PersonID},
+				domain.AddAgendaItem{MeetingID: mid, ItemID: fmt.Sprintf("item-%d", j+1), Title: matter(first + j), ProposalID: pid(first + j)})
 		}
-		ev, err := d.snapshot(title + " 已办结")
-		if err != nil {
-			return err
+		cmds = append(cmds, domain.OpenMeeting{MeetingID: mid},
+			domain.RecordAttendance{MeetingID: mid, PersonID: unit.PersonID, Name: unit.Name, Attendance: domain.Present})
+		for j := range zilingPerMeeting {
+			cmds = append(cmds,
+				domain.TableMotion{MeetingID: mid, MotionID: fmt.Sprintf("motion-%d", j+1), ItemID: fmt.Sprintf("item-%d", j+1), Text: unit.Name + "负责办理",
+					Options: []domain.Option{{ID: "ok", Label: "同意"}}, Rule: domain.Rule{Kind: domain.RuleConsensus}},
+				domain.RecordConsensus{MeetingID: mid, MotionID: fmt.Sprintf("motion-%d", j+1), OptionID: "ok"})
 		}
-		d.later(time.Duration(1+i%3) * 24 * time.Hour)
-		if err := d.all(fac, domain.CompleteAction{ActionID: aid, Evidence: []string{ev}}); err != nil {
-			return err
+		cmds = append(cmds, domain.AdjournMeeting{MeetingID: mid})
+		for j := range zilingPerMeeting {
+			n := first + j
+			cmds = append(cmds, domain.AssignAction{ActionID: aid(n), CommunityID: Ziling, GridID: zlGrid(g), ProposalID: pid(n), MeetingID: mid,
+				MotionID: fmt.Sprintf("motion-%d", j+1), Title: "办理：" + matter(n), Owner: domain.Party{Kind: domain.PartyUnit, ID: unit.PersonID, Name: unit.Name},
+				Due: d.now.Add(14 * 24 * time.Hour), By: head.PersonID},
+				domain.StartAction{ActionID: aid(n)})
 		}
-		villager := person(fmt.Sprintf("zl-v%d", i), fmt.Sprintf("村民%d", i+1))
-		if err := d.do(actorOf(villager, "resident"), domain.VerifyAction{ActionID: aid, Verifier: villager, Satisfied: true}); err != nil {
-			return err
+		return d.seq(actorOf(head, "facilitator"), cmds...)
+	}); err != nil {
+		return err
+	}
+	// Done, confirmed by the villager who raised it, closed: a fifth of
+	// them every two days.
+	var solved []int
+	for n := range total {
+		if n != ZilingClosedLoop && n != ZilingClosedLoop+1 {
+			solved = append(solved, n)
 		}
-		if err := d.do(fac, domain.CloseProposal{ProposalID: pid, By: head.PersonID}); err != nil {
+	}
+	for chunk := range slices.Chunk(solved, (len(solved)+4)/5) {
+		d.later(2 * 24 * time.Hour)
+		if err := d.parallel(len(chunk), func(i int) error {
+			n := chunk[i]
+			head := zlHead(grid(n))
+			if err := d.seq(actorOf(head, "facilitator"), domain.CompleteAction{ActionID: aid(n), Evidence: []string{evidence}}); err != nil {
+				return err
+			}
+			if err := d.seq(actorOf(villager(n), "resident"), domain.VerifyAction{ActionID: aid(n), Verifier: villager(n), Satisfied: true}); err != nil {
+				return err
+			}
+			return d.seq(actorOf(head, "facilitator"), domain.CloseProposal{ProposalID: pid(n), By: head.PersonID})
+		}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// meetingOf is the 纳凉议事 that settles convened matter n.
+func meetingOf(n int) int { return (n - ZilingClosedLoop - 2) / zilingPerMeeting }

@@ -50,6 +50,21 @@ func mustServe(tb testing.TB, withDemo bool) *server {
 // changed by opts.
 func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*yhttp.Config)) *server {
 	tb.Helper()
+	var load demoLoader
+	if withDemo {
+		load = demo.LoadStories
+	}
+	return serveLoaded(tb, load, pushKey, opts...)
+}
+
+// demoLoader writes a demo data set: demo.Load (with 紫陵镇's figures) or
+// demo.LoadStories (the stories alone, quicker).
+type demoLoader func(context.Context, eventstore.Store, demo.PhotoStore, ...ledger.Option) (demo.Summary, error)
+
+// serveLoaded is mustServeWith with the demo data set load writes (none
+// when nil).
+func serveLoaded(tb testing.TB, load demoLoader, pushKey string, opts ...func(*yhttp.Config)) *server {
+	tb.Helper()
 	dir := tb.TempDir()
 	store, err := pebble.Open(dir)
 	if err != nil {
@@ -96,8 +111,8 @@ func mustServeWith(tb testing.TB, withDemo bool, pushKey string, opts ...func(*y
 	}
 	api.Mount(pages)
 	ctx, cancel := context.WithCancel(context.Background())
-	if withDemo {
-		if _, err := demo.Load(ctx, store, api.SaveAttachment, ledger.WithSealer(sealer)); err != nil {
+	if load != nil {
+		if _, err := load(ctx, store, api.SaveAttachment, ledger.WithSealer(sealer)); err != nil {
 			tb.Fatalf("demo: %v", err)
 		}
 	}
