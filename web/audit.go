@@ -83,7 +83,7 @@ func moment(l i18n.Lang, field, v string) (string, error) {
 // asOfViews are the API's views a page's ?as_of= travels to: every view
 // the public pages read. Others (a session's own data, aggregates) are
 // read as they are now.
-var asOfViews = []string{"/v1/board", "/v1/register", "/v1/outcomes", "/v1/stats", "/v1/calendar", "/v1/places"}
+var asOfViews = []string{"/v1/board", "/v1/register", "/v1/outcomes", "/v1/stats", "/v1/calendar", "/v1/places", "/v1/reports/street"}
 
 // travels reports whether an API read of path follows the page's as_of.
 func travels(path string) bool {

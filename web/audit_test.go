@@ -16,7 +16,7 @@ import (
 
 // auditPaths are the auditor's door's pages and downloads.
 var auditPaths = []string{"/audit", "/audit/events", "/audit/compare", "/audit/verify", "/audit/travel?as_of=1&view=/board",
-	"/audit/export.jsonl", "/audit/register.csv", "/audit/outcomes.csv", "/audit/verify/stream"}
+	"/audit/export.jsonl", "/audit/register.csv", "/audit/outcomes.csv", "/audit/verify/stream", "/audit/report", "/audit/report.csv"}
 
 // as fetches path with a session cookie holding secret (anonymous when
 // empty), without following redirects.

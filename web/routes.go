@@ -126,6 +126,8 @@ var routes = []route{
 	{"GET", "/audit/export.jsonl", auditPage((*Web).downloadExport)},
 	{"GET", "/audit/register.csv", auditPage((*Web).downloadRegister)},
 	{"GET", "/audit/outcomes.csv", auditPage((*Web).downloadOutcomes)},
+	{"GET", "/audit/report", auditPage((*Web).streetReport)},
+	{"GET", "/audit/report.csv", auditPage((*Web).downloadReport)},
 
 	// A resident's notifications (notifications.go, docs/notifications.md).
 	{"GET", "/notifications", p((*Web).notificationsPage)},
