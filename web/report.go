@@ -38,10 +38,10 @@ type reportData struct {
 	Tiles, Organisation []reportTile
 	// Wishes is the 微心愿 fulfilled, written, or empty while the ledger
 	// records none.
-	Wishes string
+	Wishes          string
 	Monthly, Routes template.HTML
-	Rows    []reportRow
-	CSV     string
+	Rows            []reportRow
+	CSV             string
 }
 
 // reportTile is one figure with its label.
