@@ -89,7 +89,7 @@ func load(ctx context.Context, store eventstore.Store, photos PhotoStore, figure
 		keyMatters = d.zilingKeyMatters
 	}
 	for _, story := range []func() error{
-		d.hengyuanOrganisation, d.hengyuanResources, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.maintenanceFund, d.winterCouncil,
+		d.hengyuanOrganisation, d.hengyuanResources, d.bicycleShed, d.parkingLines, d.neighbourDinner, d.gridHomeTalks, d.gridHomeActivities, d.maintenanceFund, d.winterCouncil,
 		d.yangguangFitnessArea,
 		d.dongzhongxuOrganisation, d.heatingMeeting, d.developerDispute, d.riderReports,
 		d.zilingVillages, keyMatters, d.hengyuanServices, d.zhangMingTakesPart, d.hengyuanServicesUnderway, d.hengyuanWishes,

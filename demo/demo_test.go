@@ -110,6 +110,7 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, 6, lf.Totals.Talks, "网格之家's policy talks")
 	assert.Equal(t, 24, lf.Totals.Opinions, "and the opinions collected there")
+	assert.Equal(t, 3, lf.Totals.Activities, "a clinic, photos for elders, a police lecture: counted apart")
 	assert.Equal(t, hy.Collected, lf.Totals.Collected, "衡苑社区 is 李封街道's one community in the demo")
 
 	// The resource map: the five 小红李 teams, and who can help with the

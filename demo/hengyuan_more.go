@@ -119,6 +119,27 @@ func (d *loader) gridHomeTalks() error {
 	return nil
 }
 
+// gridHomeActivities: besides its talks, 网格之家 hosts activities: in
+// April a dental clinic with the district Red Cross (义诊), free photos
+// for residents of 55 and over (“留下美好时光，齐筑幸福晚年”), and the police
+// station's safety lectures on pyramid schemes, illegal fund-raising and
+// telephone fraud.
+func (d *loader) gridHomeActivities() error {
+	for i, title := range []string{"口腔义诊（区红十字会、口腔门诊）", "“留下美好时光，齐筑幸福晚年”老年人免费拍照", "安全知识讲座：远离传销和非法集资、识别电信诈骗"} {
+		worker := hyWorkers[i%len(hyWorkers)]
+		fac := actorOf(worker, "facilitator")
+		mid := ID(fmt.Sprintf("hy/activity/%d", i))
+		d.later(3 * 24 * time.Hour)
+		cmds := []domain.Command{domain.ScheduleMeeting{MeetingID: mid, CommunityID: Hengyuan, GridID: hyGrid(1), Title: title, Place: "衡苑社区网格之家",
+			StartsAt: d.now.Add(24 * time.Hour), Format: domain.FormatActivity, Facilitator: worker},
+			domain.OpenMeeting{MeetingID: mid}, domain.AdjournMeeting{MeetingID: mid}}
+		if err := d.all(fac, cmds...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // resolveOpinion takes opinion n to one of the states real ledgers hold:
 // most are handled and verified, some are in progress, one is rejected,
 // one was not satisfactory and reopened.

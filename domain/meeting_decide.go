@@ -74,7 +74,7 @@ func scheduleMeeting(s MeetingState, c ScheduleMeeting, now time.Time) ([]Event,
 	if err := firstError(id("meeting_id", c.MeetingID), id("community_id", c.CommunityID), id("grid_id", c.GridID), optionalID("compound_id", c.CompoundID),
 		text("title", "the title", "会议名称", c.Title, maxShort), text("place", "the place", "地点", c.Place, maxShort),
 		instant("starts_at", "the start time", "开始时间", c.StartsAt),
-		oneOf("format", c.Format, FormatCourtyard, FormatSummerEvening, FormatCouncil, FormatOwners, FormatTalk), voter("facilitator", c.Facilitator)); err != nil {
+		oneOf("format", c.Format, FormatCourtyard, FormatSummerEvening, FormatCouncil, FormatOwners, FormatTalk, FormatActivity), voter("facilitator", c.Facilitator)); err != nil {
 		return nil, err
 	}
 	if c.Format == FormatOwners && c.CompoundID == "" {

@@ -12,8 +12,13 @@ const (
 	FormatCouncil = "council"
 	// FormatOwners is an owners' assembly (业主大会) deciding under art. 278.
 	FormatOwners = "owners_assembly"
-	// FormatTalk is a policy talk or forum (座谈).
+	// FormatTalk is a policy talk or forum (政策宣讲, 座谈), such as a
+	// 网格之家's: the opinions collected there are proposals naming it.
 	FormatTalk = "talk"
+	// FormatActivity is an activity held for residents (a free clinic 义诊,
+	// photos for elders, a police station's safety lecture): counted apart
+	// from the talks, so that "6 talks" is not "30 activities".
+	FormatActivity = "activity"
 )
 
 // Participant kinds.

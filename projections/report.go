@@ -39,6 +39,9 @@ type ReportFigures struct {
 	// the opinions collected at them.
 	Talks    int `json:"talks"`
 	Opinions int `json:"opinions"`
+	// Activities counts the activities held for residents (义诊, photos
+	// for elders, a police lecture), apart from the talks.
+	Activities int `json:"activities"`
 	// Meetings counts every meeting held.
 	Meetings int `json:"meetings"`
 	// ServicesConfirmed, VolunteerHours and ServicePoints are the volunteer
@@ -122,6 +125,7 @@ func (v *Views) reportFigures(q StatsQuery) ReportFigures {
 	s := v.Services.Figures(q)
 	return ReportFigures{Collected: f.Collected, Solved: f.Solved, SolvedDirectly: f.SolvedDirectly, SolvedConvened: f.SolvedConvened,
 		Closed: f.Closed, ClosedLoopRate: f.ClosedLoopRate, MeanDays: f.MeanDays,
-		Talks: f.MeetingsByFormat[domain.FormatTalk], Opinions: f.CollectedAtMeetings[domain.FormatTalk], Meetings: f.MeetingsHeld,
+		Talks: f.MeetingsByFormat[domain.FormatTalk], Opinions: f.CollectedAtMeetings[domain.FormatTalk],
+		Activities: f.MeetingsByFormat[domain.FormatActivity], Meetings: f.MeetingsHeld,
 		ServicesConfirmed: s.Confirmed, VolunteerHours: s.Hours, ServicePoints: s.Points}
 }

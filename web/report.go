@@ -114,6 +114,7 @@ func (w *Web) streetReport(c echo.Context) error {
 		{strconv.Itoa(f.Solved), l.T("report.solved")},
 		{l.T("stats.days", f.MeanDays), l.T("report.days")},
 		{l.T("report.talks.value", f.Talks, f.Opinions), l.T("report.talks")},
+		{strconv.Itoa(f.Activities), l.T("report.activities")},
 		{strconv.FormatFloat(f.VolunteerHours, 'f', -1, 64), l.T("report.hours")},
 		{strconv.Itoa(f.ServicePoints), l.T("report.points")},
 	}
@@ -176,7 +177,7 @@ func (w *Web) downloadReport(c echo.Context) error {
 		return err
 	}
 	cw := w.startCSV(c, "report", where{}, []string{"report.csv.scope", "report.csv.key", "report.collected", "report.solved", "report.direct",
-		"report.convened", "report.csv.closed", "report.days", "report.talks", "report.opinions", "report.csv.meetings",
+		"report.convened", "report.csv.closed", "report.days", "report.talks", "report.opinions", "report.activities", "report.csv.meetings",
 		"report.csv.services", "report.hours", "report.points", "report.wishes"})
 	wishes := l.T("report.wishes.missing")
 	if r.WishesFulfilled != nil {
@@ -185,7 +186,7 @@ func (w *Web) downloadReport(c echo.Context) error {
 	line := func(scope, key string, f projections.ReportFigures, wishes string) error {
 		return cw.Write([]string{scope, key, strconv.Itoa(f.Collected), strconv.Itoa(f.Solved), strconv.Itoa(f.SolvedDirectly),
 			strconv.Itoa(f.SolvedConvened), strconv.Itoa(f.Closed), strconv.FormatFloat(f.MeanDays, 'f', 1, 64), strconv.Itoa(f.Talks),
-			strconv.Itoa(f.Opinions), strconv.Itoa(f.Meetings), strconv.Itoa(f.ServicesConfirmed),
+			strconv.Itoa(f.Opinions), strconv.Itoa(f.Activities), strconv.Itoa(f.Meetings), strconv.Itoa(f.ServicesConfirmed),
 			strconv.FormatFloat(f.VolunteerHours, 'f', -1, 64), strconv.Itoa(f.ServicePoints), wishes})
 	}
 	period := cmp.Or(r.From, "…") + "–" + cmp.Or(r.To, "…")

@@ -56,7 +56,7 @@ func TestBrowserStreetReport(t *testing.T) {
 		t.Fatalf("CSV %q: %v", body, err)
 	}
 	if len(rows) < 3 || rows[0][4] != "闭环直接办结（发现—处置—反馈）" || rows[1][0] != "街道/镇" || rows[1][4] != "98" || rows[1][5] != "280" ||
-		rows[1][14] != "账本尚未记录微心愿" || rows[2][1] != "紫陵镇" {
+		rows[1][15] != "账本尚未记录微心愿" || rows[2][1] != "紫陵镇" {
 		t.Errorf("CSV rows %q", rows)
 	}
 
@@ -64,7 +64,7 @@ func TestBrowserStreetReport(t *testing.T) {
 	b.do("pick 李封街道", chromedp.SetValue(chromedp.CSS("#r-street"), "中站区李封街道"))
 	b.submit(`form.filters button[type=submit]`)
 	tiles = eval[[]string](b, `Array.from(document.querySelectorAll(".tiles li"), e => e.textContent.trim())`)
-	if !slices.Contains(tiles, "6 场 / 24 条意见 网格之家宣讲与活动") {
+	if !slices.Contains(tiles, "6 场 / 24 条意见 政策宣讲与座谈") || !slices.Contains(tiles, "3 网格之家活动（义诊、讲座等）") {
 		t.Errorf("李封街道's talks: %q", tiles)
 	}
 	b.check("report-lifeng-zh")

@@ -10,7 +10,7 @@ import (
 )
 
 // meetingFormats are the formats a facilitator schedules.
-var meetingFormats = []string{domain.FormatCourtyard, domain.FormatSummerEvening, domain.FormatCouncil, domain.FormatOwners, domain.FormatTalk}
+var meetingFormats = []string{domain.FormatCourtyard, domain.FormatSummerEvening, domain.FormatCouncil, domain.FormatOwners, domain.FormatTalk, domain.FormatActivity}
 
 // scheduleData is the page that schedules a meeting.
 type scheduleData struct {
