@@ -12,7 +12,7 @@ import (
 // getStreetReport answers a street office's (街道/镇) report over a period:
 // items collected, solved through the closed loop and by convening the
 // units concerned, average days to close, talks and opinions, volunteer
-// hours and points, the organisation's figures. Admins and auditors read
+// hours and points, wishes fulfilled, the organisation's figures. Admins and auditors read
 // it (a street office's supervisors are auditors); a token scoped to a
 // community reads its own community's part of its street, a token scoped
 // to a grid none (a street office's report is not a grid's).

@@ -50,6 +50,8 @@ type ReportFigures struct {
 	ServicesConfirmed int     `json:"services_confirmed"`
 	VolunteerHours    float64 `json:"volunteer_hours"`
 	ServicePoints     int     `json:"service_points"`
+	// WishesFulfilled counts the small wishes (微心愿) fulfilled.
+	WishesFulfilled int `json:"wishes_fulfilled"`
 }
 
 // ReportRow is one community's or one month's figures.
@@ -73,9 +75,6 @@ type StreetReport struct {
 	Communities  []ReportRow   `json:"communities"`
 	Months       []ReportRow   `json:"months"`
 	Organisation OrgFigures    `json:"organisation"`
-	// WishesFulfilled is the number of 微心愿 fulfilled; null while the
-	// ledger records no wishes (the figure is missing, not zero).
-	WishesFulfilled *int `json:"wishes_fulfilled"`
 }
 
 // StreetReport sums a street's figures over the query's period; ok is
@@ -127,5 +126,5 @@ func (v *Views) reportFigures(q StatsQuery) ReportFigures {
 		Closed: f.Closed, ClosedLoopRate: f.ClosedLoopRate, MeanDays: f.MeanDays,
 		Talks: f.MeetingsByFormat[domain.FormatTalk], Opinions: f.CollectedAtMeetings[domain.FormatTalk],
 		Activities: f.MeetingsByFormat[domain.FormatActivity], Meetings: f.MeetingsHeld,
-		ServicesConfirmed: s.Confirmed, VolunteerHours: s.Hours, ServicePoints: s.Points}
+		ServicesConfirmed: s.Confirmed, VolunteerHours: s.Hours, ServicePoints: s.Points, WishesFulfilled: v.Wishes.Figures(q).Fulfilled}
 }

@@ -36,12 +36,9 @@ type reportData struct {
 	Report reportAnswer
 	// Tiles are the headline figures; Organisation the organisation's.
 	Tiles, Organisation []reportTile
-	// Wishes is the 微心愿 fulfilled, written, or empty while the ledger
-	// records none.
-	Wishes          string
-	Monthly, Routes template.HTML
-	Rows            []reportRow
-	CSV             string
+	Monthly, Routes     template.HTML
+	Rows                []reportRow
+	CSV                 string
 }
 
 // reportTile is one figure with its label.
@@ -117,9 +114,7 @@ func (w *Web) streetReport(c echo.Context) error {
 		{strconv.Itoa(f.Activities), l.T("report.activities")},
 		{strconv.FormatFloat(f.VolunteerHours, 'f', -1, 64), l.T("report.hours")},
 		{strconv.Itoa(f.ServicePoints), l.T("report.points")},
-	}
-	if r.WishesFulfilled != nil {
-		d.Wishes = strconv.Itoa(*r.WishesFulfilled)
+		{strconv.Itoa(f.WishesFulfilled), l.T("report.wishes")},
 	}
 	o := r.Organisation
 	d.Organisation = []reportTile{
@@ -179,30 +174,26 @@ func (w *Web) downloadReport(c echo.Context) error {
 	cw := w.startCSV(c, "report", where{}, []string{"report.csv.scope", "report.csv.key", "report.collected", "report.solved", "report.direct",
 		"report.convened", "report.csv.closed", "report.days", "report.talks", "report.opinions", "report.activities", "report.csv.meetings",
 		"report.csv.services", "report.hours", "report.points", "report.wishes"})
-	wishes := l.T("report.wishes.missing")
-	if r.WishesFulfilled != nil {
-		wishes = strconv.Itoa(*r.WishesFulfilled)
-	}
-	line := func(scope, key string, f projections.ReportFigures, wishes string) error {
+	line := func(scope, key string, f projections.ReportFigures) error {
 		return cw.Write([]string{scope, key, strconv.Itoa(f.Collected), strconv.Itoa(f.Solved), strconv.Itoa(f.SolvedDirectly),
 			strconv.Itoa(f.SolvedConvened), strconv.Itoa(f.Closed), strconv.FormatFloat(f.MeanDays, 'f', 1, 64), strconv.Itoa(f.Talks),
 			strconv.Itoa(f.Opinions), strconv.Itoa(f.Activities), strconv.Itoa(f.Meetings), strconv.Itoa(f.ServicesConfirmed),
-			strconv.FormatFloat(f.VolunteerHours, 'f', -1, 64), strconv.Itoa(f.ServicePoints), wishes})
+			strconv.FormatFloat(f.VolunteerHours, 'f', -1, 64), strconv.Itoa(f.ServicePoints), strconv.Itoa(f.WishesFulfilled)})
 	}
 	period := cmp.Or(r.From, "…") + "–" + cmp.Or(r.To, "…")
-	if err := line(l.T("report.csv.street"), r.Street+" "+period, r.Totals, wishes); err != nil {
+	if err := line(l.T("report.csv.street"), r.Street+" "+period, r.Totals); err != nil {
 		return err
 	}
 	if err := flushCSV(c, cw); err != nil {
 		return err
 	}
 	for _, row := range r.Communities {
-		if err := line(l.T("report.csv.community"), row.Name, row.Figures, ""); err != nil {
+		if err := line(l.T("report.csv.community"), row.Name, row.Figures); err != nil {
 			return err
 		}
 	}
 	for _, row := range r.Months {
-		if err := line(l.T("report.csv.month"), row.Key, row.Figures, ""); err != nil {
+		if err := line(l.T("report.csv.month"), row.Key, row.Figures); err != nil {
 			return err
 		}
 		if err := flushCSV(c, cw); err != nil {
