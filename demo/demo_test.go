@@ -112,6 +112,9 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 	assert.Equal(t, 24, lf.Totals.Opinions, "and the opinions collected there")
 	assert.Equal(t, 3, lf.Totals.Activities, "a clinic, photos for elders, a police lecture: counted apart")
 	assert.Equal(t, hy.Collected, lf.Totals.Collected, "衡苑社区 is 李封街道's one community in the demo")
+	wishes := views.Wishes.Figures(projections.StatsQuery{CommunityID: demo.Hengyuan}).Fulfilled
+	assert.Positive(t, wishes)
+	assert.Equal(t, wishes, lf.Totals.WishesFulfilled, "the small wishes fulfilled")
 
 	// The resource map: the five 小红李 teams, and who can help with the
 	// bicycle-shed passage (environment, grid 1).
