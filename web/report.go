@@ -48,6 +48,7 @@ type reportTile struct{ Value, Label string }
 type reportRow struct {
 	Name                                                string
 	Collected, Solved, Direct, Convened, Talks, Opinion int
+	Activities, Wishes                                  int
 	Days, Hours                                         string
 	Points                                              int
 }
@@ -153,7 +154,7 @@ func (w *Web) streetReport(c echo.Context) error {
 	for _, row := range r.Communities {
 		g := row.Figures
 		d.Rows = append(d.Rows, reportRow{Name: row.Name, Collected: g.Collected, Solved: g.Solved, Direct: g.SolvedDirectly, Convened: g.SolvedConvened,
-			Talks: g.Talks, Opinion: g.Opinions, Days: l.T("stats.days", g.MeanDays), Hours: strconv.FormatFloat(g.VolunteerHours, 'f', -1, 64), Points: g.ServicePoints})
+			Talks: g.Talks, Opinion: g.Opinions, Activities: g.Activities, Wishes: g.WishesFulfilled, Days: l.T("stats.days", g.MeanDays), Hours: strconv.FormatFloat(g.VolunteerHours, 'f', -1, 64), Points: g.ServicePoints})
 	}
 	return w.render(c, nethttp.StatusOK, "report", Page{Title: l.T("report.title"), Nav: "audit", Place: street, Data: d})
 }

@@ -67,6 +67,9 @@ func TestBrowserStreetReport(t *testing.T) {
 	if !slices.Contains(tiles, "6 场 / 24 条意见 政策宣讲与座谈") || !slices.Contains(tiles, "3 网格之家活动（义诊、讲座等）") {
 		t.Errorf("李封街道's talks: %q", tiles)
 	}
+	if cells := eval[[]string](b, `Array.from(document.querySelectorAll("#r-communities ~ table td, section[aria-labelledby=r-communities] td"), e => e.textContent)`); len(cells) != 11 || cells[7] != "3" {
+		t.Errorf("衡苑社区's table: %q", cells)
+	}
 	b.check("report-lifeng-zh")
 
 	b.visit("/audit/report?lang=en&street=" + url.QueryEscape(demo.ZilingStreet) + "&from=2026-01-01&to=2026-12-31")
