@@ -297,8 +297,14 @@ func TestBrowserParkingLine(t *testing.T) {
 	r := root.signedIn(story.residents[0], 390, 844)
 	r.visit("/actions/" + action + "/verify")
 	r.do("satisfied", chromedp.Click(chromedp.CSS(`input[name="satisfied"][value="yes"]`)))
+	if !eval[bool](r, `document.querySelector('input[name="satisfied"][value="yes"]').checked`) {
+		// A click that reached the page before it was ready to take it.
+		r.do("satisfied, again", chromedp.Click(chromedp.CSS(`input[name="satisfied"][value="yes"]`)))
+	}
 	r.submit("#verify-submit")
+	r.waitText("body", "您的评价已记录")
 	f.visit("/staff/proposals/" + proposal)
+	f.waitText("main", "居民已验收行动结果，可以办结")
 	f.tap(`form[action$="/close"] button`)
 	f.visit("/staff/proposals/" + proposal)
 	f.waitText("main", "已办结")
