@@ -368,16 +368,17 @@ func (d *loader) zilingKeyMatters() error {
 	aid := func(n int) string { return ID(fmt.Sprintf("zl/matter/%d/fix", n)) }
 	villager := func(n int) domain.Voter { return person(fmt.Sprintf("zl-v%d", n), fmt.Sprintf("村民%d", n+1)) }
 	matter := func(n int) string { return zilingMatters[n%len(zilingMatters)] }
+	title := func(n int) string { return fmt.Sprintf("%s（第%d件）", matter(n), n+1) }
 
 	if err := d.parallel(total, func(n int) error {
 		g := grid(n)
-		title := fmt.Sprintf("%s（第%d件）", matter(n), n+1)
+		name := title(n)
 		channel, via := domain.ChannelVisit, "网格员走访收集的关键小事："
 		if n < ZilingClosedLoop+2 {
 			channel, via = domain.ChannelOnline, "“智慧赵寨”平台反映："
 		}
-		return d.do(actorOf(zlWorker(g), "grid_worker"), domain.SubmitProposal{ProposalID: pid(n), CommunityID: Ziling, GridID: zlGrid(g), Title: title,
-			Text: via + title, Category: "village", Place: fmt.Sprintf("紫陵第%d村", g), Channel: channel,
+		return d.do(actorOf(zlWorker(g), "grid_worker"), domain.SubmitProposal{ProposalID: pid(n), CommunityID: Ziling, GridID: zlGrid(g), Title: name,
+			Text: via + name, Category: "village", Place: fmt.Sprintf("紫陵第%d村", g), Channel: channel,
 			Author: partyOf(villager(n)), RecordedBy: zlWorker(g).PersonID})
 	}); err != nil {
 		return err
@@ -407,7 +408,7 @@ func (d *loader) zilingKeyMatters() error {
 		}
 		for j := range zilingPerMeeting {
 			cmds = append(cmds, domain.AcceptProposal{ProposalID: pid(first + j), Owner: partyOf(head), By: head.PersonID},
-				domain.AddAgendaItem{MeetingID: mid, ItemID: fmt.Sprintf("item-%d", j+1), Title: matter(first + j), ProposalID: pid(first + j)})
+				domain.AddAgendaItem{MeetingID: mid, ItemID: fmt.Sprintf("item-%d", j+1), Title: title(first + j), ProposalID: pid(first + j)})
 		}
 		cmds = append(cmds, domain.OpenMeeting{MeetingID: mid},
 			domain.RecordAttendance{MeetingID: mid, PersonID: unit.PersonID, Name: unit.Name, Attendance: domain.Present})
