@@ -305,10 +305,17 @@ func TestDailyDigest(t *testing.T) {
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
 	d := e.dispatcher(notify.Config{Channels: []notify.Channel{notify.NewWebhook(srv.URL, secret, time.Second)}})
+	// The digest is due at the first 07:00 after the notifications were
+	// recorded (by the store's clock, the wall clock): an hour before it,
+	// both wait; at it, both go, whatever the time of day the test runs.
+	pending := e.runner.Views().Notifications.Due(time.Now().Add(48*time.Hour), 10)
+	require.Len(t, pending, 2)
+	due := notify.DigestDue(daily, pending[0].At)
+	e.clock.Add(due.Add(-time.Hour).Sub(e.clock.Now()))
 	st, err := d.Round(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, notify.RoundStats{Waiting: 2}, st)
-	e.clock.Add(19 * time.Hour) // 07:00 tomorrow
+	e.clock.Add(time.Hour)
 	st, err = d.Round(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, st.Sent)
