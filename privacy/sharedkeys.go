@@ -287,6 +287,11 @@ func (s *SharedKeys) get(ctx context.Context, id string) (Entry, bool, error) {
 		found bool
 	}
 	v, err, _ := s.reads.Do(id, func() (any, error) {
+		// A reader that missed while another's read of id was finishing
+		// comes here after it: the cache has the key by now.
+		if e, ok := s.cache.Get(id); ok {
+			return result{e, true}, nil
+		}
 		gen := s.gen.Load()
 		e, found, err := s.fetch(ctx, id)
 		if err != nil || !found {
