@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -142,7 +143,13 @@ func (s *Sealer) newCipher(ctx context.Context, id string) (cipher.AEAD, error) 
 func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	s.mu.Lock()
 	s.gen++
-	clear(s.lists)
+	// Only the lists that hold an erased key go: the rebuild of the views
+	// that follows an erasure opens every other value with warm ciphers.
+	for list, kl := range s.lists {
+		if kl != erasedList && holdsAny(list, ids) {
+			delete(s.lists, list)
+		}
+	}
 	for _, id := range ids {
 		s.lists[listOf(id)] = erasedList
 	}
@@ -151,6 +158,22 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 		return fmt.Errorf("erase keys: %w", err)
 	}
 	return nil
+}
+
+// holdsAny reports whether the key list (joinKeys's form, or one id)
+// holds one of ids; a list that does not parse is said to, so that it is
+// dropped.
+func holdsAny(list string, ids []string) bool {
+	keys, err := splitKeys(list)
+	if err != nil {
+		return true
+	}
+	for _, k := range keys {
+		if slices.Contains(ids, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Forget drops every cached cipher, so the next use reads the key store

@@ -3,7 +3,9 @@ package privacy_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,4 +280,48 @@ func TestSealPlaintextKeepsSealedFields(t *testing.T) {
 	require.NoError(t, err)
 	body, _ := json.Marshal(erased[0])
 	require.NotContains(t, string(body), "501")
+}
+
+// countingKeys counts the key store's reads of each key.
+type countingKeys struct {
+	privacy.KeyStore
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingKeys) Key(ctx context.Context, id string) ([]byte, error) {
+	c.mu.Lock()
+	c.reads[id]++
+	c.mu.Unlock()
+	return c.KeyStore.Key(ctx, id)
+}
+
+// An erasure forgets only the erased key and the lists that hold it: the
+// rebuild that follows opens everyone else's data without reading their
+// keys again.
+func TestEraseKeepsOtherCiphers(t *testing.T) {
+	keys := &countingKeys{KeyStore: privacy.NewMemoryKeys(), reads: map[string]int{}}
+	s := privacy.NewSealer(keys)
+	u := domain.UnitRegistered{CommunityID: "c", CompoundID: "k", UnitID: "u", Label: "3-2-101", AreaDM2: 8956,
+		Owners: []domain.Voter{{PersonID: "a", Name: "李四"}, {PersonID: "b", Name: "王五"}}}
+	other := u
+	other.UnitID, other.Label, other.Owners = "v", "5-1-202", []domain.Voter{{PersonID: "c", Name: "赵六"}}
+	sealed, err := s.Seal(ctx, "organisation-c", []domain.Event{u, other})
+	require.NoError(t, err)
+	for _, e := range sealed {
+		_, err := s.Open(ctx, stored(t, e))
+		require.NoError(t, err)
+	}
+	before := maps.Clone(keys.reads)
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("b")))
+	got, err := s.Open(ctx, stored(t, sealed[1]))
+	require.NoError(t, err)
+	require.Equal(t, other, got, "another unit's owner is untouched")
+	got, err = s.Open(ctx, stored(t, sealed[0]))
+	require.NoError(t, err)
+	g := got.(domain.UnitRegistered)
+	require.Equal(t, privacy.ErasedText, g.Label, "the list of a and b went with b")
+	require.Equal(t, "李四", g.Owners[0].Name)
+	require.Equal(t, privacy.ErasedName, g.Owners[1].Name)
+	require.Equal(t, before, keys.reads, "no key was read again")
 }
