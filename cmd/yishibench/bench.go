@@ -1,0 +1,491 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// bench runs the steps and collects the report.
+type bench struct {
+	opt    options
+	root   string // the module's directory
+	data   string // binaries, ledgers and store data; removed unless --keep
+	logs   string // one log per child process
+	stderr io.Writer
+	began  time.Time
+	rep    *Report
+
+	mu        sync.Mutex
+	servers   map[*server]bool // running servers, stopped on the way out
+	serverPID int              // the server the current step started
+}
+
+// the fold benchmark's ledger: projections/bench_test.go's benchEvents.
+const foldBenchEvents = 1_000_000
+
+func (b *bench) progress(format string, args ...any) {
+	el := time.Since(b.began).Round(time.Second)
+	fmt.Fprintf(b.stderr, "[%02d:%02d] %s\n", int(el.Minutes()), int(el.Seconds())%60, fmt.Sprintf(format, args...))
+}
+
+// step runs fn as one named step: it prints its start, a line every 15
+// seconds while it runs and its end, and records its time, its load
+// averages and its error. It returns fn's error. Once the run is
+// interrupted no step starts.
+func (b *bench) step(ctx context.Context, name, sz string, fn func() error) error {
+	if ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
+	label := name
+	if sz != "" {
+		label = sz + " · " + name
+	}
+	s := Step{Name: name, Size: sz, Started: time.Now().UTC(), Load1Before: loadNow()}
+	b.progress("%s …", label)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				b.progress("  %s: %s so far, load average %.2f", label, time.Since(s.Started).Round(time.Second), loadNow())
+			}
+		}
+	}()
+	err := fn()
+	close(done)
+	b.mu.Lock()
+	s.ServerPID, b.serverPID = b.serverPID, 0
+	b.mu.Unlock()
+	s.Seconds = time.Since(s.Started).Seconds()
+	s.Load1After = loadNow()
+	if err != nil {
+		s.Error = err.Error()
+		b.progress("  %s FAILED after %.1f s: %s", label, s.Seconds, s.Error)
+	} else {
+		b.progress("  %s done in %.1f s (load average %.2f)", label, s.Seconds, s.Load1After)
+	}
+	b.rep.Steps = append(b.rep.Steps, s)
+	return err
+}
+
+// figure adds a measured figure.
+func (b *bench) figure(area, sz, key, name, unit string, v float64, goal *Goal) {
+	b.rep.add(Figure{Area: area, Size: sz, Key: key, Name: name, Unit: unit, Value: &v, Goal: goal, Load1: loadNow()})
+}
+
+// missing adds figures that could not be measured, with the reason.
+func (b *bench) missing(area, sz string, err error, keys ...[2]string) {
+	for _, k := range keys {
+		b.rep.add(Figure{Area: area, Size: sz, Key: k[0], Name: k[1], Error: err.Error(), Load1: loadNow()})
+	}
+}
+
+func goal(op string, target float64, source string) *Goal {
+	return &Goal{Op: op, Target: target, Source: source}
+}
+
+// all runs every selected area.
+func (b *bench) all(ctx context.Context) {
+	bins := filepath.Join(b.data, "bin")
+	sizes := b.opt.only["fold"] || b.opt.only["start"] || b.opt.only["load"]
+	builds := map[string]string{}
+	if sizes {
+		builds["yishi"] = "./cmd/yishi"
+		if b.opt.only["load"] {
+			builds["yishiload"] = "./cmd/yishiload"
+		}
+	}
+	if b.opt.only["store"] {
+		builds["peersbench"] = "./eventstore/pebble/peersbench"
+	}
+	berr := b.step(ctx, "go build", "", func() error {
+		if err := os.MkdirAll(bins, 0o755); err != nil {
+			return err
+		}
+		for _, name := range []string{"yishi", "yishiload", "peersbench"} {
+			if pkg, ok := builds[name]; ok {
+				if err := b.runLogged(ctx, "build-"+name, nil, "go", "build", "-o", filepath.Join(bins, name), pkg); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if berr != nil {
+		berr = fmt.Errorf("go build failed: %w", berr)
+	}
+	if b.opt.only["store"] {
+		b.store(ctx, bins, berr)
+	}
+	if b.opt.only["fold"] {
+		b.foldBench(ctx)
+	}
+	if sizes {
+		for _, s := range b.opt.sizes {
+			if ctx.Err() != nil {
+				return
+			}
+			b.size(ctx, bins, s, berr)
+		}
+	}
+}
+
+// store runs peersbench once (the store against the raw floor).
+func (b *bench) store(ctx context.Context, bins string, berr error) {
+	keys := [][2]string{{"store_1_writer_ratio", "1 writer appends/s vs raw"}, {"store_16_writers_ratio", "16 writers appends/s vs raw-group16"},
+		{"store_batched_ratio", "appends of 100, events/s vs raw"}, {"store_replay_warm_ratio", "replay warm, events/s vs raw"},
+		{"store_replay_cold_ratio", "replay cold, events/s vs raw"}, {"store_p99_stall_ms", "worst append p99 of the store's three phases"}}
+	const sz = "120k (peers workload)"
+	if berr != nil {
+		b.missing("store", sz, berr, keys...)
+		return
+	}
+	out := filepath.Join(b.logs, "peersbench.json")
+	var r storeRatios
+	err := b.step(ctx, "store vs raw floor (peersbench)", "", func() error {
+		dir := filepath.Join(b.data, "store")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := b.runLogged(ctx, "peersbench", nil, filepath.Join(bins, "peersbench"),
+			"-runs", strconv.Itoa(b.opt.storeRuns), "-dir", dir, "-out", out); err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		r, err = parsePeers(raw)
+		return err
+	})
+	if err != nil {
+		b.missing("store", sz, err, keys...)
+		return
+	}
+	runs := fmt.Sprintf(" (median of %d runs)", r.runs)
+	b.figure("store", sz, keys[0][0], keys[0][1]+runs, "×", r.writer1, goal(">=", 0.8, "issue 2"))
+	b.figure("store", sz, keys[1][0], keys[1][1]+runs, "×", r.writers16, goal(">=", 0.8, "issue 15"))
+	b.figure("store", sz, keys[2][0], keys[2][1]+runs, "×", r.batched, goal(">=", 0.5, "issue 15"))
+	b.figure("store", sz, keys[3][0], keys[3][1]+runs, "×", r.replayWarm, goal(">=", 1, "issue 2"))
+	b.figure("store", sz, keys[4][0], keys[4][1]+runs, "×", r.replay, nil)
+	b.figure("store", sz, keys[5][0], keys[5][1]+runs, "ms", r.p99StallMS, goal("<=", 5, "issue 15"))
+}
+
+// foldBench runs the projections' replay benchmark once.
+func (b *bench) foldBench(ctx context.Context) {
+	keys := [][2]string{{"fold_events_per_s", "replay into all views, from memory"}, {"fold_allocs_per_event", "allocations per event"},
+		{"fold_views_heap_mib", "views' live heap after the replay"}}
+	const sz = "1m (in memory)"
+	var f benchFigure
+	err := b.step(ctx, "fold benchmark (go test ./projections)", "", func() error {
+		var out bytes.Buffer
+		if err := b.runLogged(ctx, "fold-bench", &out, "go", "test", "./projections", "-run", "^$",
+			"-bench", "^BenchmarkReplay$", "-benchtime", "1x", "-benchmem", "-count", "1", "-timeout", "30m"); err != nil {
+			return err
+		}
+		var err error
+		f, err = parseReplayBench(&out, "Replay")
+		return err
+	})
+	if err != nil {
+		b.missing("fold", sz, err, keys...)
+		return
+	}
+	b.figure("fold", sz, keys[0][0], keys[0][1], "events/s", f.eventsPerSec, goal(">=", 1_000_000, "issue 15"))
+	if f.hasAllocsPerOp {
+		b.figure("fold", sz, keys[1][0], keys[1][1], "allocs/event", f.allocsPerOp/foldBenchEvents, goal("<=", 2, "issue 15"))
+	}
+	if f.hasViewsHeap {
+		b.figure("fold", sz, keys[2][0], keys[2][1], "MiB", f.viewsHeapMiB, nil)
+	}
+}
+
+// memGoal is issue 15's bound on the server's RSS for a ledger size.
+func memGoal(events int) *Goal {
+	if events <= 1_000_000 {
+		return goal("<", 512, "issue 15")
+	}
+	return goal("<", 1024, "issue 15")
+}
+
+// size generates a ledger of one size and measures the server on it.
+func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
+	dir := filepath.Join(b.data, "ledger-"+s.label)
+	data, ids, tok := filepath.Join(dir, "data"), filepath.Join(dir, "ids.json"), filepath.Join(dir, "admin.token")
+	yishi := filepath.Join(bins, "yishi")
+	startKeys := [][2]string{{"start_no_snapshots_s", "start to ready, no snapshots"}, {"start_snapshots_s", "start to ready, from snapshots"}}
+	foldKeys := [][2]string{{"fold_server_events_per_s", "first start with no snapshots, events ÷ seconds to ready"}}
+	memKeys := [][2]string{{"rss_ready_no_snapshots_mib", "VmRSS at ready, no snapshots"}, {"rss_ready_mib", "VmRSS at ready, from snapshots"},
+		{"hwm_ready_mib", "VmHWM at ready, from snapshots"}, {"rss_load_mib", "peak VmRSS under load"}, {"hwm_load_mib", "VmHWM after the load"}}
+	loadKeys := [][2]string{{"votes_begin_s", "first vote after ready (tokens issued first)"}, {"votes_p99_ms", "votes at 500/s, p99"},
+		{"votes_rate", "votes answered per second"}, {"votes_errors", "votes not answered 200"},
+		{"board_p99_ms", "board reads at 2,000/s, p99"}, {"board_rate", "board reads answered per second"}, {"board_errors", "board reads not answered 200"},
+		{"timeline_p99_ms", "timeline reads at 2,000/s, p99"}, {"timeline_rate", "timeline reads answered per second"}, {"timeline_errors", "timeline reads not answered 200"}}
+	fail := func(err error) {
+		if b.opt.only["fold"] {
+			b.missing("fold", s.label, err, foldKeys...)
+		}
+		if b.opt.only["start"] {
+			b.missing("start", s.label, err, startKeys...)
+		}
+		if b.opt.only["start"] || b.opt.only["load"] {
+			b.missing("memory", s.label, err, memKeys...)
+		}
+		if b.opt.only["load"] {
+			b.missing("load", s.label, err, loadKeys...)
+		}
+	}
+	if berr != nil {
+		fail(berr)
+		return
+	}
+
+	grids := min(max(s.events/100, 10), 100_000)
+	open := min(max(s.events/5_000, 10), 200)
+	var generated int
+	err := b.step(ctx, "generate", s.label, func() error {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := b.runLogged(ctx, "generate-"+s.label, nil, yishi, "generate", "--data", data, "--events", strconv.Itoa(s.events),
+			"--grids", strconv.Itoa(grids), "--seed", "7", "--open-meetings", strconv.Itoa(open), "--voters", "20", "--out", ids); err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(ids)
+		if err != nil {
+			return err
+		}
+		var g struct {
+			Events int `json:"events"`
+		}
+		if err := json.Unmarshal(raw, &g); err != nil || g.Events < 1 {
+			return fmt.Errorf("ids file %s: no event count (%v)", ids, err)
+		}
+		generated = g.Events
+		var secret bytes.Buffer
+		if err := b.runLogged(ctx, "token-"+s.label, &secret, yishi, "token", "create", "--data", data, "--role", "admin", "--name", "yishibench"); err != nil {
+			return err
+		}
+		return os.WriteFile(tok, bytes.TrimSpace(secret.Bytes()), 0o600)
+	})
+	if err != nil {
+		fail(fmt.Errorf("generate failed: %w", err))
+		return
+	}
+	b.figure("start", s.label, "ledger_events", "events generated", "events", float64(generated), nil)
+
+	// First start: no snapshots, the views fold the whole log.
+	var ready time.Duration
+	var rss0 float64
+	err = b.step(ctx, "start, no snapshots", s.label, func() error {
+		srv, took, err := b.startServer(ctx, yishi, data, "serve-first-"+s.label)
+		if err != nil {
+			return err
+		}
+		ready = took
+		rss0, _, err = srv.memory()
+		stopErr := b.stopServer(srv)
+		return errors.Join(err, stopErr)
+	})
+	if err != nil {
+		fail(fmt.Errorf("first start failed: %w", err))
+		return
+	}
+	if b.opt.only["start"] {
+		b.figure("start", s.label, startKeys[0][0], startKeys[0][1], "s", ready.Seconds(), goal("<", 1, "issue 15"))
+	}
+	if b.opt.only["fold"] {
+		b.figure("fold", s.label, foldKeys[0][0], foldKeys[0][1], "events/s", float64(generated)/ready.Seconds(), goal(">=", 1_000_000, "issue 15"))
+	}
+	if b.opt.only["start"] || b.opt.only["load"] {
+		b.figure("memory", s.label, memKeys[0][0], memKeys[0][1], "MiB", rss0, memGoal(s.events))
+	}
+	if !b.opt.only["start"] && !b.opt.only["load"] {
+		return
+	}
+
+	// Restart from the snapshots the stop wrote, and load it at once.
+	var srv *server
+	var rss, hwm float64
+	err = b.step(ctx, "start, from snapshots", s.label, func() error {
+		var err error
+		srv, ready, err = b.startServer(ctx, yishi, data, "serve-restart-"+s.label)
+		if err != nil {
+			return err
+		}
+		rss, hwm, err = srv.memory()
+		return err
+	})
+	if err != nil {
+		fail(fmt.Errorf("restart failed: %w", err))
+		if srv != nil {
+			_ = b.stopServer(srv)
+		}
+		return
+	}
+	readyAt := time.Now()
+	defer func() { _ = b.stopServer(srv) }()
+	if b.opt.only["start"] {
+		b.figure("start", s.label, startKeys[1][0], startKeys[1][1], "s", ready.Seconds(), goal("<", 1, "issue 15"))
+	}
+	b.figure("memory", s.label, memKeys[1][0], memKeys[1][1], "MiB", rss, memGoal(s.events))
+	b.figure("memory", s.label, memKeys[2][0], memKeys[2][1], "MiB", hwm, memGoal(s.events))
+	if !b.opt.only["load"] {
+		return
+	}
+
+	sampler := srv.sampleRSS()
+	load := filepath.Join(bins, "yishiload")
+	base := "http://" + srv.addr
+	pid := strconv.Itoa(srv.pid())
+	var votes map[string]loadStep
+	var begin float64
+	verr := b.step(ctx, "votes at 500/s after the restart", s.label, func() error {
+		out := filepath.Join(b.logs, "votes-"+s.label+".json")
+		spawned := time.Since(readyAt).Seconds()
+		log := "yishiload-votes-" + s.label
+		err := b.runLogged(ctx, log, nil, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
+			"--steps", "vote@500", "--duration", b.opt.duration.String(), "--warmup", "0s",
+			"--max-voters", strconv.Itoa(b.opt.maxVoters), "--server-pid", pid, "--json", out)
+		if err != nil {
+			return err
+		}
+		logText, _ := os.ReadFile(filepath.Join(b.logs, log+".log"))
+		setup, ok := setupSeconds(string(logText))
+		if !ok {
+			return errors.New("yishiload printed no setup time")
+		}
+		begin = spawned + setup
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		votes, err = parseLoad(raw)
+		return err
+	})
+	var reads map[string]loadStep
+	rerr := b.step(ctx, "reads at 2,000/s", s.label, func() error {
+		out := filepath.Join(b.logs, "reads-"+s.label+".json")
+		err := b.runLogged(ctx, "yishiload-reads-"+s.label, nil, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
+			"--steps", "board@2000,timeline@2000", "--duration", b.opt.duration.String(), "--warmup", b.opt.warmup.String(),
+			"--server-pid", pid, "--json", out)
+		if err != nil {
+			return err
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		reads, err = parseLoad(raw)
+		return err
+	})
+	peak, serr := sampler.stop()
+	_, hwmLoad, merr := srv.memory()
+
+	if verr == nil {
+		v, ok := votes["vote@500"]
+		if !ok {
+			verr = errors.New("yishiload's results hold no vote@500 step")
+		} else {
+			b.figure("load", s.label, loadKeys[0][0], loadKeys[0][1], "s", begin, goal("<", 1, "issue 15"))
+			b.figure("load", s.label, loadKeys[1][0], loadKeys[1][1], "ms", v.P99MS, goal("<", 25, "issue 15"))
+			b.figure("load", s.label, loadKeys[2][0], loadKeys[2][1], "req/s", v.Throughput, goal(">=", 475, "95% of 500/s"))
+			b.figure("load", s.label, loadKeys[3][0], loadKeys[3][1], "count", float64(v.errorCount()), goal("==", 0, "every vote succeeds"))
+		}
+	}
+	if verr != nil {
+		b.missing("load", s.label, fmt.Errorf("votes: %w", verr), loadKeys[:4]...)
+	}
+	for i, kind := range []string{"board", "timeline"} {
+		k := loadKeys[4+3*i : 7+3*i]
+		r, ok := reads[kind+"@2000"]
+		if rerr != nil || !ok {
+			err := rerr
+			if err == nil {
+				err = fmt.Errorf("yishiload's results hold no %s@2000 step", kind)
+			}
+			b.missing("load", s.label, fmt.Errorf("reads: %w", err), k...)
+			continue
+		}
+		b.figure("load", s.label, k[0][0], k[0][1], "ms", r.P99MS, goal("<", 10, "issue 15"))
+		b.figure("load", s.label, k[1][0], k[1][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
+		b.figure("load", s.label, k[2][0], k[2][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+	}
+	if err := errors.Join(serr, merr); err != nil {
+		b.missing("memory", s.label, err, memKeys[3:]...)
+	} else {
+		b.figure("memory", s.label, memKeys[3][0], memKeys[3][1], "MiB", peak, memGoal(s.events))
+		b.figure("memory", s.label, memKeys[4][0], memKeys[4][1], "MiB", hwmLoad, memGoal(s.events))
+	}
+}
+
+// runLogged runs a child process in the module's directory with its
+// output in logs/<name>.log (stdout to out instead when given). Its error
+// names the command and quotes the end of the log.
+func (b *bench) runLogged(ctx context.Context, name string, out io.Writer, prog string, args ...string) error {
+	path := filepath.Join(b.logs, name+".log")
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("log: %w", err)
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Dir = b.root
+	cmd.Stderr = f
+	cmd.Stdout = f
+	if out != nil {
+		cmd.Stdout = io.MultiWriter(out, f)
+	}
+	own(cmd)
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: interrupted", filepath.Base(prog))
+		}
+		return fmt.Errorf("%s %s: %w; %s", filepath.Base(prog), firstArg(args), err, logTail(path))
+	}
+	return nil
+}
+
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+// logTail quotes the last lines of a log for an error message.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return "no output (log " + path + ")"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	for i, l := range lines {
+		// progress bars redraw with carriage returns: keep the last frame
+		if j := strings.LastIndexByte(strings.TrimRight(l, "\r"), '\r'); j >= 0 {
+			lines[i] = l[j+1:]
+		}
+	}
+	return "last output: " + strings.Join(lines, " / ") + " (log " + path + ")"
+}
