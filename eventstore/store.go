@@ -68,6 +68,12 @@ type EventData struct {
 	Type string
 	// Data is the event's JSON body.
 	Data json.RawMessage
+	// Marshalled says that Data was produced by encoding/json.Marshal in
+	// this process (the ledger's own encoder), so that it is valid JSON by
+	// construction and the store skips parsing it again. A writer that
+	// passes on bytes from elsewhere (an import, a copy, a test) leaves it
+	// false, and the store checks them.
+	Marshalled bool
 	// Metadata is the envelope's metadata.
 	Metadata Metadata
 	// Recorded, when set, is the event's recorded time: the store keeps it

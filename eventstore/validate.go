@@ -52,7 +52,9 @@ func Category(stream string) string {
 }
 
 // ValidateAppend checks an append's stream and events against the naming
-// rules and the limits. Returns errors matching ErrInvalid or ErrTooLarge.
+// rules and the limits, and that each event's data is valid JSON unless it
+// is marked as json.Marshal's own output (EventData.Marshalled). Returns
+// errors matching ErrInvalid or ErrTooLarge.
 func ValidateAppend(stream string, events []EventData) error {
 	if err := ValidateStream(stream); err != nil {
 		return err
@@ -76,7 +78,7 @@ func ValidateAppend(stream string, events []EventData) error {
 		if len(e.Type) > MaxTypeLen || !typePattern.MatchString(e.Type) {
 			return fmt.Errorf("%w event %d: type %q, want e.g. proposal.submitted.v1", ErrInvalid, i, e.Type)
 		}
-		if !utf8.Valid(e.Data) || !json.Valid(e.Data) {
+		if !e.Marshalled && (!utf8.Valid(e.Data) || !json.Valid(e.Data)) {
 			return fmt.Errorf("%w event %d (%s): data is not valid JSON", ErrInvalid, i, e.Type)
 		}
 		size := len(e.Data) + metadataSize(e.Metadata)

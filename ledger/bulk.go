@@ -28,9 +28,10 @@ func EncodeEvents(stream string, revision int64, lastHash string, events []domai
 			return nil, fmt.Errorf("encode %T: %w", e, err)
 		}
 		ed := eventstore.EventData{
-			ID:   newID(),
-			Type: typ,
-			Data: body,
+			ID:         newID(),
+			Type:       typ,
+			Data:       body,
+			Marshalled: true, // domain.Encode is json.Marshal
 			Metadata: eventstore.Metadata{
 				Actor:         actor.ID,
 				Role:          actor.Role,

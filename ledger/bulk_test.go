@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -33,6 +34,12 @@ func TestEncodeEventsChainsLikeExecute(t *testing.T) {
 	assert.Equal(t, data[0].Metadata.Hash, data[1].Metadata.PrevHash)
 	assert.Equal(t, "corr-1", data[1].Metadata.CorrelationID)
 	assert.Equal(t, "bulk-1", data[1].Metadata.CausationID)
+	for _, d := range data {
+		// Marked as json.Marshal's output, which the store does not parse
+		// again: it must be valid JSON indeed.
+		assert.True(t, d.Marshalled)
+		assert.True(t, json.Valid(d.Data), "%s", d.Data)
+	}
 	_, err = store.Append(ctx, stream, eventstore.NoStream(), data...)
 	require.NoError(t, err)
 

@@ -8,8 +8,9 @@
 //
 // main.go, workload.go, raw.go, store.go and sysutil.go are that harness's
 // files, kept as they are so that the workload and the raw floor are exactly
-// the same (less one unused field); only the peer list (raw, raw-group16 and yishi-pebble, in
-// yishi.go) and the ratio table at the end differ. Every peer runs in its own
+// the same (less one unused field); only the peer list (raw, raw-group16,
+// yishi-pebble and yishi-pebble-checked, in store.go, opened in yishi.go) and
+// the ratio table at the end differ. Every peer runs in its own
 // child process, interleaved run by run, so the ratios compare measurements
 // taken minutes apart on the same disk.
 //

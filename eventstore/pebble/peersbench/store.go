@@ -55,7 +55,8 @@ type Peer struct {
 var peers = []Peer{
 	{"raw", "one file, write+fdatasync per append (concurrent writers serialise on a mutex)", openRaw(false)},
 	{"raw-group16", "one file, group commit: up to 16 queued appends per write+fdatasync", openRaw(true)},
-	{"yishi-pebble", "eventstore/pebble (this repository) through the eventstore.Store port: ids, envelope, stream and id indexes, group commit", openYishi},
+	{"yishi-pebble", "eventstore/pebble (this repository) through the eventstore.Store port: ids, envelope, stream and id indexes, group commit; payloads marked as the ledger's own (json.Marshal), so not parsed again", openYishi(true)},
+	{"yishi-pebble-checked", "the same, every payload's JSON checked by the store, as for a writer other than the ledger (an import)", openYishi(false)},
 }
 
 func peerByName(name string) (Peer, error) {
