@@ -1,0 +1,46 @@
+package privacy
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// TestSealerCacheBounded: opening the names of more persons than the cache
+// holds keeps it within its bound, and every value still opens right,
+// the evicted ones included; an erased person's evicted marker reads as
+// erased again from the key store.
+func TestSealerCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	s := NewSealer(NewMemoryKeys())
+	n := maxLists + maxLists/4
+	sealed := make([]domain.Event, n)
+	for i := range n {
+		e := domain.ProposalSupported{ProposalID: "p", PersonID: fmt.Sprintf("r%d", i), Name: fmt.Sprintf("居民%d", i)}
+		out, err := s.Seal(ctx, "proposal-p", []domain.Event{e})
+		require.NoError(t, err)
+		sealed[i] = out[0]
+	}
+	require.NoError(t, s.Erase(ctx, time.Now(), PersonKey("r0")))
+	open := func(i int) string {
+		e := sealed[i].(domain.ProposalSupported)
+		require.NoError(t, s.OpenInPlace(ctx, &e))
+		return e.Name
+	}
+	for i := 1; i < n; i++ {
+		require.Equal(t, fmt.Sprintf("居民%d", i), open(i))
+		s.mu.RLock()
+		size := len(s.lists)
+		s.mu.RUnlock()
+		require.LessOrEqual(t, size, maxLists)
+	}
+	require.Equal(t, ErasedName, open(0))
+	for i := 1; i < n; i += 997 {
+		require.Equal(t, fmt.Sprintf("居民%d", i), open(i), "opened again after its eviction")
+	}
+}
