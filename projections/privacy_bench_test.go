@@ -22,9 +22,10 @@ import (
 // collection, so that the load other work puts on the machine falls on
 // each alike. "On" comes twice: cold, with the embedded key store opened
 // fresh each round (outside the timing), as a start with no snapshots
-// meets every key once; and warm, with one sealer whose ciphers are all
-// cached, as the rebuild of the views after an erasure in a running
-// service finds them (an erasure forgets only the erased keys). It reports
+// meets every key once; and warm, with one sealer that opened the whole
+// ledger before (its cache as full as its bound lets it be), as the
+// rebuild of the views after an erasure in a running service finds it (an
+// erasure forgets only the erased keys). It reports
 // the events/s of each and the ratios to "off" of the wall time and of the
 // process's CPU time (user and system, every thread: decoding, folding and
 // the garbage collector). Run it with
