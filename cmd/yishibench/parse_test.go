@@ -187,3 +187,25 @@ func TestAFailedStepIsReportedAndTheRestRuns(t *testing.T) {
 	require.Contains(t, md.String(), "| store vs raw floor (peersbench) | — |")
 	require.Contains(t, md.String(), "| failed: peersbench: exit status 1 \\| disk full |")
 }
+
+// When the build failed, every figure of a size is in the tables as failed
+// with the reason, and nothing is run for it.
+func TestASizeWithoutBinariesReportsEveryFigureFailed(t *testing.T) {
+	only, err := parseOnly("")
+	require.NoError(t, err)
+	b := &bench{opt: options{only: only}, stderr: &bytes.Buffer{}, began: time.Now(), rep: &Report{}}
+	b.size(context.Background(), t.TempDir(), size{"1m", 1_000_000}, errors.New("go build failed: exit status 1"))
+	require.Empty(t, b.rep.Steps)
+	areas := map[string]int{}
+	for _, f := range b.rep.Figures {
+		require.Nil(t, f.Value, f.Key)
+		require.Nil(t, f.Met, f.Key)
+		require.Equal(t, "go build failed: exit status 1", f.Error, f.Key)
+		require.Equal(t, "1m", f.Size)
+		areas[f.Area]++
+	}
+	require.Equal(t, map[string]int{"fold": 1, "start": 2, "memory": 5, "load": 10}, areas)
+	var md bytes.Buffer
+	require.NoError(t, b.rep.writeMarkdown(&md))
+	require.Contains(t, md.String(), "| 1m | votes at 500/s, p99 | **failed**: go build failed: exit status 1 | — | — |")
+}
