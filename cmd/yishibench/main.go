@@ -65,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each load step")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each read step (votes start with none, right after the restart)")
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
-	fs.IntVar(&o.maxVoters, "max-voters", 1000, "most voters yishiload issues tokens for before voting")
+	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for before voting (each costs the restarted server an append before the first vote; yishiload keeps at most 256 votes in flight)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
