@@ -243,10 +243,14 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	foldKeys := [][2]string{{"fold_server_events_per_s", "first start with no snapshots, events ÷ seconds to ready"}}
 	memKeys := [][2]string{{"rss_ready_no_snapshots_mib", "VmRSS at ready, no snapshots"}, {"rss_ready_mib", "VmRSS at ready, from snapshots"},
 		{"hwm_ready_mib", "VmHWM at ready, from snapshots"}, {"rss_load_mib", "peak VmRSS under load"}, {"hwm_load_mib", "VmHWM after the load"}}
+	// The tool's start lag (how late it began requests, p99) tells a
+	// saturated server or machine from a slow answer.
 	loadKeys := [][2]string{{"votes_begin_s", "first vote after ready (tokens issued first)"}, {"votes_p99_ms", "votes at 500/s, p99"},
-		{"votes_rate", "votes answered per second"}, {"votes_errors", "votes not answered 200"},
-		{"board_p99_ms", "board reads at 2,000/s, p99"}, {"board_rate", "board reads answered per second"}, {"board_errors", "board reads not answered 200"},
-		{"timeline_p99_ms", "timeline reads at 2,000/s, p99"}, {"timeline_rate", "timeline reads answered per second"}, {"timeline_errors", "timeline reads not answered 200"}}
+		{"votes_lag_p99_ms", "votes: yishiload's start lag, p99"}, {"votes_rate", "votes answered per second"}, {"votes_errors", "votes not answered 200"},
+		{"board_p99_ms", "board reads at 2,000/s, p99"}, {"board_lag_p99_ms", "board reads: yishiload's start lag, p99"},
+		{"board_rate", "board reads answered per second"}, {"board_errors", "board reads not answered 200"},
+		{"timeline_p99_ms", "timeline reads at 2,000/s, p99"}, {"timeline_lag_p99_ms", "timeline reads: yishiload's start lag, p99"},
+		{"timeline_rate", "timeline reads answered per second"}, {"timeline_errors", "timeline reads not answered 200"}}
 	// fail reports the figures not measured yet as failed; after the
 	// first start, its own figures are in already.
 	fail := func(err error, afterFirstStart bool) {
@@ -421,15 +425,16 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		} else {
 			b.loadFigure(v, s.label, loadKeys[0][0], loadKeys[0][1], "s", begin, goal("<", 1, "issue 15"))
 			b.loadFigure(v, s.label, loadKeys[1][0], loadKeys[1][1], "ms", v.P99MS, goal("<", 25, "issue 15"))
-			b.loadFigure(v, s.label, loadKeys[2][0], loadKeys[2][1], "req/s", v.Throughput, goal(">=", 475, "95% of 500/s"))
-			b.loadFigure(v, s.label, loadKeys[3][0], loadKeys[3][1], "count", float64(v.errorCount()), goal("==", 0, "every vote succeeds"))
+			b.loadFigure(v, s.label, loadKeys[2][0], loadKeys[2][1], "ms", v.LagP99MS, nil)
+			b.loadFigure(v, s.label, loadKeys[3][0], loadKeys[3][1], "req/s", v.Throughput, goal(">=", 475, "95% of 500/s"))
+			b.loadFigure(v, s.label, loadKeys[4][0], loadKeys[4][1], "count", float64(v.errorCount()), goal("==", 0, "every vote succeeds"))
 		}
 	}
 	if verr != nil {
-		b.missing("load", s.label, fmt.Errorf("votes: %w", verr), loadKeys[:4]...)
+		b.missing("load", s.label, fmt.Errorf("votes: %w", verr), loadKeys[:5]...)
 	}
 	for i, kind := range []string{"board", "timeline"} {
-		k := loadKeys[4+3*i : 7+3*i]
+		k := loadKeys[5+4*i : 9+4*i]
 		r, ok := reads[kind+"@2000"]
 		if rerr != nil || !ok {
 			err := rerr
@@ -440,8 +445,9 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 			continue
 		}
 		b.loadFigure(r, s.label, k[0][0], k[0][1], "ms", r.P99MS, goal("<", 10, "issue 15"))
-		b.loadFigure(r, s.label, k[1][0], k[1][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
-		b.loadFigure(r, s.label, k[2][0], k[2][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+		b.loadFigure(r, s.label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
+		b.loadFigure(r, s.label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
+		b.loadFigure(r, s.label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
 	}
 	if err := errors.Join(serr, merr); err != nil {
 		b.missing("memory", s.label, err, memKeys[3:]...)

@@ -83,7 +83,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		require.True(t, ok, "no figure %s", key)
 		require.Positive(t, *f.Value, key)
 	}
-	for _, key := range []string{"votes_errors", "board_errors", "timeline_errors"} {
+	for _, key := range []string{"votes_errors", "board_errors", "timeline_errors", "votes_lag_p99_ms", "board_lag_p99_ms", "timeline_lag_p99_ms"} {
 		require.GreaterOrEqual(t, *figs[key].Value, 0.0, key)
 	}
 	require.GreaterOrEqual(t, *figs["ledger_events"].Value, 2000.0)

@@ -212,6 +212,7 @@ type loadStep struct {
 	Errors     map[string]int `json:"errors"`
 	Throughput float64        `json:"throughput"`
 	P99MS      float64        `json:"p99_ms"`
+	LagP99MS   float64        `json:"start_lag_p99_ms"`
 	ServerCPU  float64        `json:"server_cpu_cores"`
 	LoadAvg    string         `json:"load_average"`
 }

@@ -110,10 +110,11 @@ func TestParsePeersTakesMediansOfPerRunRatios(t *testing.T) {
 
 func TestParseLoadAndSetup(t *testing.T) {
 	steps, err := parseLoad([]byte(`[{"step":"vote@500","kind":"vote","target_rate":500,"requests":1000,"ok":997,
-		"errors":{"409":2,"timeout":1},"throughput":499.5,"p99_ms":12.5,"load_average":"1.20"}]`))
+		"errors":{"409":2,"timeout":1},"throughput":499.5,"p99_ms":12.5,"start_lag_p99_ms":1.5,"load_average":"1.20"}]`))
 	require.NoError(t, err)
 	v := steps["vote@500"]
 	require.Equal(t, 12.5, v.P99MS)
+	require.Equal(t, 1.5, v.LagP99MS)
 	require.Equal(t, 499.5, v.Throughput)
 	require.Equal(t, 3, v.errorCount())
 	_, err = parseLoad([]byte(`[{"step":"board@2000","requests":0}]`))
@@ -204,7 +205,7 @@ func TestASizeWithoutBinariesReportsEveryFigureFailed(t *testing.T) {
 		require.Equal(t, "1m", f.Size)
 		areas[f.Area]++
 	}
-	require.Equal(t, map[string]int{"fold": 1, "start": 2, "memory": 5, "load": 10}, areas)
+	require.Equal(t, map[string]int{"fold": 1, "start": 2, "memory": 5, "load": 13}, areas)
 	var md bytes.Buffer
 	require.NoError(t, b.rep.writeMarkdown(&md))
 	require.Contains(t, md.String(), "| 1m | votes at 500/s, p99 | **failed**: go build failed: exit status 1 | — | — |")
