@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"sync"
@@ -170,9 +171,9 @@ func (b *Board) Version() int { return 1 }
 func (b *Board) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&b.st) }
 
 // UnmarshalSnapshot implements View.
-func (b *Board) UnmarshalSnapshot(data []byte) error {
+func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
 	if st.Proposals == nil || st.Actions == nil {

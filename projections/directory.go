@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -62,9 +63,9 @@ func (d *Directory) Version() int { return 1 }
 func (d *Directory) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&d.st) }
 
 // UnmarshalSnapshot implements View.
-func (d *Directory) UnmarshalSnapshot(data []byte) error {
+func (d *Directory) UnmarshalSnapshot(r io.Reader) error {
 	var st directoryState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("directory snapshot: %w", err)
 	}
 	if st.Places == nil {

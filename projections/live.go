@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -150,9 +151,9 @@ func (l *Live) Version() int { return 2 }
 func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
 
 // UnmarshalSnapshot implements View.
-func (l *Live) UnmarshalSnapshot(data []byte) error {
+func (l *Live) UnmarshalSnapshot(r io.Reader) error {
 	var st liveState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("live snapshot: %w", err)
 	}
 	if st.Meetings == nil {

@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -210,9 +211,9 @@ func (n *Notifications) Version() int { return 1 }
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
 
 // UnmarshalSnapshot implements View.
-func (n *Notifications) UnmarshalSnapshot(data []byte) error {
+func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	var st notifyState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("notifications snapshot: %w", err)
 	}
 	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Pending == nil || st.Erased == nil {

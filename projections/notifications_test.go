@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -139,10 +140,10 @@ func TestNotificationsSnapshotRoundTrip(t *testing.T) {
 	b, err := n.MarshalSnapshot()
 	require.NoError(t, err)
 	back := NewViews().Notifications
-	require.NoError(t, back.UnmarshalSnapshot(b))
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(b)))
 	assert.Equal(t, n.Inbox("r1", 0), back.Inbox("r1", 0))
 	assert.Equal(t, n.Due(at(100), 0), back.Due(at(100), 0))
-	assert.Error(t, back.UnmarshalSnapshot([]byte(`{}`)))
+	assert.Error(t, back.UnmarshalSnapshot(bytes.NewReader([]byte(`{}`))))
 }
 
 func TestNotificationsReminders(t *testing.T) {

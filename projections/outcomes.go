@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,9 +160,9 @@ func (o *Outcomes) Version() int { return 1 }
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&o.st) }
 
 // UnmarshalSnapshot implements View.
-func (o *Outcomes) UnmarshalSnapshot(data []byte) error {
+func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	var st outcomesState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
 	if st.Actions == nil {

@@ -9,6 +9,7 @@
 package projections
 
 import (
+	"io"
 	"sync"
 	"time"
 
@@ -55,8 +56,11 @@ type View interface {
 	Apply(e Event) error
 	// MarshalSnapshot encodes the view's state.
 	MarshalSnapshot() ([]byte, error)
-	// UnmarshalSnapshot replaces the view's state with a decoded snapshot.
-	UnmarshalSnapshot(data []byte) error
+	// UnmarshalSnapshot replaces the view's state with the snapshot r
+	// holds, read to its end (decodeSnapshot). On any error, the reader's
+	// included (a damaged snapshot fails its checksum at the end), the view
+	// keeps its state.
+	UnmarshalSnapshot(r io.Reader) error
 }
 
 // Views is one consistent set of views, all folded up to the same position.

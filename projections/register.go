@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"sync"
@@ -222,9 +223,9 @@ func (r *Register) Version() int { return 3 }
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
 
 // UnmarshalSnapshot implements View.
-func (r *Register) UnmarshalSnapshot(data []byte) error {
+func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st registerState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(in, &st); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
 	if st.Meetings == nil || st.Decisions == nil {

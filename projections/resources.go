@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -91,9 +92,9 @@ func (r *Resources) Version() int { return 1 }
 func (r *Resources) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
 
 // UnmarshalSnapshot implements View.
-func (r *Resources) UnmarshalSnapshot(data []byte) error {
+func (r *Resources) UnmarshalSnapshot(in io.Reader) error {
 	var st resourcesState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(in, &st); err != nil {
 		return fmt.Errorf("resources snapshot: %w", err)
 	}
 	if st.Communities == nil {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,7 +54,7 @@ func TestHelpersAnswerWhoCanHelp(t *testing.T) {
 	snap, err := v.Resources.MarshalSnapshot()
 	require.NoError(t, err)
 	back := newResources(v.mu)
-	require.NoError(t, back.UnmarshalSnapshot(snap))
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
 	assert.Equal(t, got, back.Helpers(HelpQuery{CommunityID: "hy", GridID: "g1", Category: "环境卫生"}))
-	assert.Error(t, back.UnmarshalSnapshot([]byte(`{}`)))
+	assert.Error(t, back.UnmarshalSnapshot(bytes.NewReader([]byte(`{}`))))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"iter"
 	"log/slog"
@@ -131,10 +132,10 @@ func TestRunnerSkipsEventsOutsideTheDomain(t *testing.T) {
 // failing is a view that fails on the event at a position.
 type failing struct{ at eventstore.Position }
 
-func (f *failing) Name() string                     { return "failing" }
-func (f *failing) Version() int                     { return 1 }
-func (f *failing) MarshalSnapshot() ([]byte, error) { return []byte("{}"), nil }
-func (f *failing) UnmarshalSnapshot([]byte) error   { return nil }
+func (f *failing) Name() string                      { return "failing" }
+func (f *failing) Version() int                      { return 1 }
+func (f *failing) MarshalSnapshot() ([]byte, error)  { return []byte("{}"), nil }
+func (f *failing) UnmarshalSnapshot(io.Reader) error { return nil }
 func (f *failing) Apply(e Event) error {
 	if e.Position == f.at {
 		return errors.New("boom")
@@ -261,6 +262,23 @@ func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
 			require.NoError(t, err)
 			b[len(b)-2] ^= 0xff
 			require.NoError(t, os.WriteFile(path, b, 0o600))
+		},
+		// The payload is decoded as it is read: a change that leaves it
+		// valid JSON decodes, and only the checksum at its end refuses it.
+		"a letter changed mid-payload": func(t *testing.T, path string) {
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			i := len(b) / 2
+			for !(b[i] >= 'a' && b[i] <= 'z' && b[i-1] >= 'a' && b[i-1] <= 'z') {
+				i++
+			}
+			b[i] ^= 0x20
+			require.NoError(t, os.WriteFile(path, b, 0o600))
+		},
+		"truncated payload": func(t *testing.T, path string) {
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path, b[:len(b)-40], 0o600))
 		},
 	}
 	for name, damage := range cases {

@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -112,9 +113,9 @@ func (s *Services) Version() int { return 1 }
 func (s *Services) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
 
 // UnmarshalSnapshot implements View.
-func (s *Services) UnmarshalSnapshot(data []byte) error {
+func (s *Services) UnmarshalSnapshot(r io.Reader) error {
 	var st servicesState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("services snapshot: %w", err)
 	}
 	if st.Orders == nil || st.Accounts == nil || st.Buckets == nil {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func TestServicesFoldOrdersAndPoints(t *testing.T) {
 	snap, err := v.Services.MarshalSnapshot()
 	require.NoError(t, err)
 	back := newServices(v.mu)
-	require.NoError(t, back.UnmarshalSnapshot(snap))
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
 	assert.Equal(t, accounts, back.Accounts("hy"))
-	assert.Error(t, back.UnmarshalSnapshot([]byte(`{}`)))
+	assert.Error(t, back.UnmarshalSnapshot(bytes.NewReader([]byte(`{}`))))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"runtime"
 	"sync"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -168,17 +170,75 @@ func checkSnapshots(ctx context.Context, store eventstore.Store, heads []*snapsh
 var errOutdated = errors.New("snapshot outdated")
 
 // loadSnapshot restores v from its snapshot file and returns its header.
-// On any error v keeps its empty state (UnmarshalSnapshot replaces the
-// state only on success).
+// The payload is decoded as it is read, never held whole in memory (the
+// timeline's is hundreds of megabytes at a million events), and its
+// checksum is checked as it goes: a damaged payload fails at its end,
+// before the view takes the decoded state. On any error v keeps its empty
+// state.
 func loadSnapshot(dir string, v View) (*snapshotHeader, error) {
-	h, payload, err := readSnapshot(dir, v)
+	f, err := os.Open(snapshotPath(dir, v.Name()))
 	if err != nil {
 		return nil, err
 	}
-	if err := v.UnmarshalSnapshot(payload); err != nil {
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	h, err := readHeader(br, v)
+	if err != nil {
+		return nil, err
+	}
+	cr := &checkedReader{r: io.LimitReader(br, int64(h.Size)), crc: crc32.New(castagnoli), h: h}
+	if err := v.UnmarshalSnapshot(cr); err != nil {
 		return nil, fmt.Errorf("decode payload: %w", err)
 	}
 	return h, nil
+}
+
+// checkedReader reads a snapshot's payload and, at its end, checks its
+// length and checksum against the header: it reports a mismatch in place
+// of io.EOF.
+type checkedReader struct {
+	r   io.Reader
+	crc hash.Hash32
+	n   int
+	h   *snapshotHeader
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.crc.Write(p[:n])
+	c.n += n
+	if err == io.EOF {
+		switch {
+		case c.n != c.h.Size:
+			return n, fmt.Errorf("payload: %d bytes, the header says %d", c.n, c.h.Size)
+		case c.crc.Sum32() != c.h.CRC32C:
+			return n, errors.New("payload checksum mismatch")
+		}
+	}
+	return n, err
+}
+
+// decodeSnapshot decodes the JSON value r holds into v and reads r to its
+// end, so that a checkedReader checks the whole payload; a value followed
+// by anything but white space fails.
+func decodeSnapshot(r io.Reader, v any) error {
+	dec := gojson.NewDecoder(r)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	var rest [512]byte
+	for {
+		n, err := r.Read(rest[:])
+		if len(bytes.TrimSpace(rest[:n])) > 0 {
+			return errors.New("data after the snapshot's value")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // readSnapshot reads v's snapshot file and checks its header and checksum.
@@ -189,17 +249,9 @@ func readSnapshot(dir string, v View) (*snapshotHeader, []byte, error) {
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
-	line, err := br.ReadBytes('\n')
+	h, err := readHeader(br, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read header: %w", err)
-	}
-	var h snapshotHeader
-	if err := json.Unmarshal(line, &h); err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	if h.Format != snapshotFormat || h.View != v.Name() || h.Version != v.Version() {
-		return nil, nil, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
-			errOutdated, h.Format, h.View, h.Version, snapshotFormat, v.Name(), v.Version())
+		return nil, nil, err
 	}
 	payload := make([]byte, h.Size)
 	if _, err := io.ReadFull(br, payload); err != nil {
@@ -208,7 +260,25 @@ func readSnapshot(dir string, v View) (*snapshotHeader, []byte, error) {
 	if crc32.Checksum(payload, castagnoli) != h.CRC32C {
 		return nil, nil, errors.New("payload checksum mismatch")
 	}
-	return &h, payload, nil
+	return h, payload, nil
+}
+
+// readHeader reads the header line of v's snapshot and checks that it is
+// of this format and of v's current version.
+func readHeader(br *bufio.Reader, v View) (*snapshotHeader, error) {
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	var h snapshotHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if h.Format != snapshotFormat || h.View != v.Name() || h.Version != v.Version() {
+		return nil, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
+			errOutdated, h.Format, h.View, h.Version, snapshotFormat, v.Name(), v.Version())
+	}
+	return &h, nil
 }
 
 // writeSnapshots writes each view's payload (nil payloads are skipped) in

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -194,9 +195,9 @@ func (s *Stats) Version() int { return 5 }
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
 
 // UnmarshalSnapshot implements View.
-func (s *Stats) UnmarshalSnapshot(data []byte) error {
+func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	var st statsState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil || st.Orgs == nil {

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"sync"
@@ -114,9 +115,9 @@ func (t *Timeline) Version() int { return 6 }
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
 
 // UnmarshalSnapshot implements View.
-func (t *Timeline) UnmarshalSnapshot(data []byte) error {
+func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	var st timelineState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("timeline snapshot: %w", err)
 	}
 	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil || st.Convened == nil {

@@ -89,7 +89,7 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 			rep.Skipped[v.Name()] = "not of this log, a server would rebuild it: " + why
 			continue
 		}
-		if err := v.UnmarshalSnapshot(payload); err != nil {
+		if err := v.UnmarshalSnapshot(bytes.NewReader(payload)); err != nil {
 			rep.Skipped[v.Name()] = "undecodable, a server would rebuild it: " + err.Error()
 			continue
 		}

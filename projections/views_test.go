@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -341,7 +342,7 @@ func TestIndexesAndPagesAgreeWithAScan(t *testing.T) {
 	for i, view := range v.all {
 		b, err := view.MarshalSnapshot()
 		require.NoError(t, err)
-		require.NoError(t, restored.all[i].UnmarshalSnapshot(b))
+		require.NoError(t, restored.all[i].UnmarshalSnapshot(bytes.NewReader(b)))
 	}
 	now := at(400)
 	allDecisions := func(vs *Views, q RegisterQuery) []Decision {

@@ -3,6 +3,7 @@ package projections
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -103,9 +104,9 @@ func (w *Wishes) Version() int { return 1 }
 func (w *Wishes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&w.st) }
 
 // UnmarshalSnapshot implements View.
-func (w *Wishes) UnmarshalSnapshot(data []byte) error {
+func (w *Wishes) UnmarshalSnapshot(r io.Reader) error {
 	var st wishesState
-	if err := gojson.Unmarshal(data, &st); err != nil {
+	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("wishes snapshot: %w", err)
 	}
 	if st.Wishes == nil || st.Buckets == nil {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,8 +57,8 @@ func TestWishesFoldListAndFigures(t *testing.T) {
 	snap, err := v.Wishes.MarshalSnapshot()
 	require.NoError(t, err)
 	back := newWishes(v.mu)
-	require.NoError(t, back.UnmarshalSnapshot(snap))
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
 	assert.Equal(t, want, back.Figures(StatsQuery{CommunityID: "hy"}))
 	assert.Equal(t, list, back.List(WishQuery{CommunityID: "hy", Reader: "n1"}))
-	assert.Error(t, back.UnmarshalSnapshot([]byte(`{}`)))
+	assert.Error(t, back.UnmarshalSnapshot(bytes.NewReader([]byte(`{}`))))
 }
