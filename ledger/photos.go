@@ -92,8 +92,23 @@ func (l *Ledger) erasePhotosOf(ctx context.Context, at time.Time, key string) er
 // were all erased (when a key store restored from a backup brought their
 // keys back, or an erasure stopped half-way) and uploads never used. It
 // returns how many it erased.
+//
+// The stored photos are listed first: the log, which a start reads whole
+// for this, is read only when one of them is old enough to go.
 func (l *Ledger) SweepPhotos(ctx context.Context, at, before time.Time) (int, error) {
 	if l.photos == nil {
+		return 0, nil
+	}
+	var old []string
+	for in, err := range l.photos.Store().List(ctx) {
+		if err != nil {
+			return 0, fmt.Errorf("photos: %w", err)
+		}
+		if in.Modified.Before(before) {
+			old = append(old, in.Key)
+		}
+	}
+	if len(old) == 0 {
 		return 0, nil
 	}
 	use, err := l.scanPhotos(ctx, "")
@@ -101,12 +116,9 @@ func (l *Ledger) SweepPhotos(ctx context.Context, at, before time.Time) (int, er
 		return 0, err
 	}
 	var gone []string
-	for in, err := range l.photos.Store().List(ctx) {
-		if err != nil {
-			return 0, fmt.Errorf("photos: %w", err)
-		}
-		if !use.live[in.Key] && in.Modified.Before(before) {
-			gone = append(gone, in.Key)
+	for _, key := range old {
+		if !use.live[key] {
+			gone = append(gone, key)
 		}
 	}
 	if err := l.photos.Erase(ctx, at, gone...); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"iter"
 	"os"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
 )
@@ -66,4 +68,45 @@ func TestErasureErasesPhotos(t *testing.T) {
 	require.False(t, readable(old), "an old upload nothing refers to was kept")
 	require.True(t, readable(young), "a fresh upload was swept before its command could refer to it")
 	require.True(t, readable(shared))
+}
+
+// readCounting counts the reads of the whole log.
+type readCounting struct {
+	eventstore.Store
+	reads int
+}
+
+func (r *readCounting) ReadAll(ctx context.Context, opts eventstore.ReadAllOptions) iter.Seq2[eventstore.Event, error] {
+	r.reads++
+	return r.Store.ReadAll(ctx, opts)
+}
+
+// TestSweepReadsTheLogOnlyForOldPhotos: a start sweeps the photos, and
+// with none old enough to go it does not read the log for their
+// references (at a million events, seconds of a start).
+func TestSweepReadsTheLogOnlyForOldPhotos(t *testing.T) {
+	ctx := context.Background()
+	store := &readCounting{Store: MustOpenStore(t)}
+	dir, err := blob.OpenDir(t.TempDir())
+	require.NoError(t, err)
+	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
+	photos := privacy.NewBlobs(dir, sealer)
+	l := ledger.New(store, ledger.WithClock(clock), ledger.WithSealer(sealer), ledger.WithPhotos(photos))
+	_, err = l.Execute(ctx, submit(uuid.NewString()), facilitator, ledger.Options{})
+	require.NoError(t, err)
+	content := []byte("just uploaded")
+	s := sha256.Sum256(content)
+	sum := hex.EncodeToString(s[:])
+	require.NoError(t, photos.Put(ctx, sum, content))
+	now := time.Now()
+	store.reads = 0
+	n, err := l.SweepPhotos(ctx, now, now.Add(-ledger.PhotoGrace))
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Zero(t, store.reads, "the log was read with no photo old enough to go")
+	require.NoError(t, os.Chtimes(dir.Path(sum), now.Add(-48*time.Hour), now.Add(-48*time.Hour)))
+	n, err = l.SweepPhotos(ctx, now, now.Add(-ledger.PhotoGrace))
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the unused upload, old now, goes")
+	require.Equal(t, 1, store.reads)
 }
