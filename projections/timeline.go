@@ -82,8 +82,75 @@ type Timeline struct {
 	st timelineState
 }
 
+// step is how the timeline keeps one step of a story: an Entry less the
+// fields few steps have, which wait behind More. A million-event ledger
+// holds millions of steps; this is about two thirds of an Entry's size, and
+// its short keys make the snapshot a third smaller.
+type step struct {
+	Position   eventstore.Position `json:"p"`
+	Stream     string              `json:"s"`
+	Revision   uint64              `json:"r"`
+	Type       string              `json:"t"`
+	At         time.Time           `json:"a"`
+	Recorded   time.Time           `json:"rc"`
+	MeetingID  string              `json:"m,omitempty"`
+	MotionID   string              `json:"mo,omitempty"`
+	ActionID   string              `json:"ac,omitempty"`
+	Summary    string              `json:"su,omitempty"`
+	PersonName string              `json:"pn,omitempty"`
+	More       *stepMore           `json:"x,omitempty"`
+}
+
+// stepMore is what only some steps have: a report, photos, a tally, a
+// percentage, a verdict and how staff obtained it.
+type stepMore struct {
+	Report    *Report       `json:"report,omitempty"`
+	Photos    []string      `json:"photos,omitempty"`
+	Tally     *domain.Tally `json:"tally,omitempty"`
+	Percent   int           `json:"percent,omitempty"`
+	Satisfied *bool         `json:"satisfied,omitempty"`
+	Method    string        `json:"method,omitempty"`
+	Note      string        `json:"note,omitempty"`
+}
+
+// stepOf keeps en as a step.
+func stepOf(en Entry) step {
+	st := step{Position: en.Position, Stream: en.Stream, Revision: en.Revision, Type: en.Type, At: en.At, Recorded: en.Recorded,
+		MeetingID: en.MeetingID, MotionID: en.MotionID, ActionID: en.ActionID, Summary: en.Summary, PersonName: en.PersonName}
+	if en.Report != nil || len(en.Photos) > 0 || en.Tally != nil || en.Percent != 0 || en.Satisfied != nil || en.Method != "" || en.Note != "" {
+		st.More = &stepMore{Report: en.Report, Photos: en.Photos, Tally: en.Tally, Percent: en.Percent, Satisfied: en.Satisfied,
+			Method: en.Method, Note: en.Note}
+	}
+	return st
+}
+
+// entry returns the step as an Entry of its own: nothing in it is shared
+// with the view.
+func (st step) entry() Entry {
+	en := Entry{Position: st.Position, Stream: st.Stream, Revision: st.Revision, Type: st.Type, At: st.At, Recorded: st.Recorded,
+		MeetingID: st.MeetingID, MotionID: st.MotionID, ActionID: st.ActionID, Summary: st.Summary, PersonName: st.PersonName}
+	if m := st.More; m != nil {
+		en.Percent, en.Method, en.Note = m.Percent, m.Method, m.Note
+		en.Photos = slices.Clone(m.Photos)
+		if m.Report != nil {
+			r := *m.Report
+			en.Report = &r
+		}
+		if m.Tally != nil {
+			tally := *m.Tally
+			tally.Options = slices.Clone(m.Tally.Options)
+			en.Tally = &tally
+		}
+		if m.Satisfied != nil {
+			v := *m.Satisfied
+			en.Satisfied = &v
+		}
+	}
+	return en
+}
+
 type timelineState struct {
-	Stories map[string][]Entry `json:"stories"`
+	Stories map[string][]step `json:"stories"`
 	// Items maps "<meeting>/<item>" to its proposal.
 	Items map[string]string `json:"items"`
 	// Motions maps "<meeting>/<motion or mediation>" to its proposal.
@@ -95,13 +162,13 @@ type timelineState struct {
 	// Convened holds, until a meeting adjourns, the steps that convened it
 	// (its scheduling, invitations, attendance), so that a proposal put on
 	// its agenda later gets them too.
-	Convened map[string][]Entry `json:"convened"`
+	Convened map[string][]step `json:"convened"`
 }
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
 	return &Timeline{mu: mu, st: timelineState{
-		Stories: map[string][]Entry{}, Items: map[string]string{}, Motions: map[string]string{},
-		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]Entry{},
+		Stories: map[string][]step{}, Items: map[string]string{}, Motions: map[string]string{},
+		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]step{},
 	}}
 }
 
@@ -109,7 +176,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 6 }
+func (t *Timeline) Version() int { return 7 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -134,17 +201,17 @@ func entry(e Event, at time.Time) Entry {
 // add appends en to the story of proposal id, if it has one.
 func (t *Timeline) add(id string, en Entry) {
 	if s, ok := t.st.Stories[id]; ok {
-		t.st.Stories[id] = append(s, en)
+		t.st.Stories[id] = append(s, stepOf(en))
 	}
 }
 
 // closedVote returns the entry of the closed vote on motionID of meetingID
 // in proposal id's story, nil when there is none.
-func (t *Timeline) closedVote(id, meetingID, motionID string) *Entry {
+func (t *Timeline) closedVote(id, meetingID, motionID string) *step {
 	story := t.st.Stories[id]
 	for i := len(story) - 1; i >= 0; i-- {
-		if en := &story[i]; en.Tally != nil && en.MeetingID == meetingID && en.MotionID == motionID {
-			return en
+		if st := &story[i]; st.More != nil && st.More.Tally != nil && st.MeetingID == meetingID && st.MotionID == motionID {
+			return st
 		}
 	}
 	return nil
@@ -167,7 +234,7 @@ func (t *Timeline) Apply(e Event) error {
 		en.Summary, en.PersonName, en.Photos = d.Title, personName(d.Author), d.Photos
 		en.Report = &Report{CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID, Category: d.Category,
 			Channel: d.Channel, Place: d.Place, Text: d.Text}
-		t.st.Stories[d.ProposalID] = []Entry{en}
+		t.st.Stories[d.ProposalID] = []step{stepOf(en)}
 	case domain.ProposalSupported:
 		en := entry(e, d.At)
 		en.PersonName = d.Name
@@ -204,11 +271,11 @@ func (t *Timeline) Apply(e Event) error {
 		en := entry(e, d.At)
 		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Outcome
 		if vote := t.closedVote(d.ProposalID, d.MeetingID, d.MotionID); d.How == domain.DecidedByVote && vote != nil &&
-			(vote.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.Tally.Rule.Kind == domain.RuleOwnersMajor) {
+			(vote.More.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.More.Tally.Rule.Kind == domain.RuleOwnersMajor) {
 			// An owners' vote (art. 278) is said again from its tally:
 			// decisions recorded before such votes were summarised by
 			// their shares counted each option's owners in the words.
-			en.Summary = domain.VoteOutcome(vote.Summary, *vote.Tally)
+			en.Summary = domain.VoteOutcome(vote.Summary, *vote.More.Tally)
 		}
 		t.add(d.ProposalID, en)
 	case domain.ProposalActionLinked, domain.ProposalActionSettled:
@@ -225,7 +292,7 @@ func (t *Timeline) Apply(e Event) error {
 	case domain.MeetingScheduled:
 		en := entry(e, d.At)
 		en.MeetingID, en.Summary = d.MeetingID, d.Title
-		t.st.Convened[d.MeetingID] = []Entry{en}
+		t.st.Convened[d.MeetingID] = []step{stepOf(en)}
 	case domain.ParticipantInvited:
 		en := entry(e, d.At)
 		en.Summary, en.PersonName = d.Participant.Kind, d.Participant.Name
@@ -353,21 +420,21 @@ func (t *Timeline) Apply(e Event) error {
 func (t *Timeline) convene(meetingID string, en Entry) {
 	en.MeetingID = meetingID
 	if c, ok := t.st.Convened[meetingID]; ok {
-		t.st.Convened[meetingID] = append(c, en)
+		t.st.Convened[meetingID] = append(c, stepOf(en))
 	}
 	t.toMeeting(meetingID, en)
 }
 
-// insert adds en to the story of proposal id at its place in global order
+// insert adds st to the story of proposal id at its place in global order
 // (a meeting's earlier steps, when the proposal joins its agenda); steps
 // from before the proposal was submitted are left out.
-func (t *Timeline) insert(id string, en Entry) {
+func (t *Timeline) insert(id string, st step) {
 	s, ok := t.st.Stories[id]
-	if !ok || en.Position < s[0].Position {
+	if !ok || st.Position < s[0].Position {
 		return
 	}
-	i := sort.Search(len(s), func(i int) bool { return s[i].Position > en.Position })
-	t.st.Stories[id] = slices.Insert(s, i, en)
+	i := sort.Search(len(s), func(i int) bool { return s[i].Position > st.Position })
+	t.st.Stories[id] = slices.Insert(s, i, st)
 }
 
 func (t *Timeline) action(actionID string, en Entry) {
@@ -397,22 +464,8 @@ func (t *Timeline) Of(proposalID, after string, limit int) (Story, bool) {
 	limit = pageLimit(limit)
 	end := min(len(s), start+limit)
 	story := Story{ProposalID: proposalID, Entries: make([]Entry, end-start)}
-	for i, en := range s[start:end] {
-		if en.Tally != nil {
-			tally := *en.Tally
-			tally.Options = slices.Clone(en.Tally.Options)
-			en.Tally = &tally
-		}
-		en.Photos = slices.Clone(en.Photos)
-		if en.Report != nil {
-			r := *en.Report
-			en.Report = &r
-		}
-		if en.Satisfied != nil {
-			v := *en.Satisfied
-			en.Satisfied = &v
-		}
-		story.Entries[i] = en
+	for i, st := range s[start:end] {
+		story.Entries[i] = st.entry()
 	}
 	if end < len(s) {
 		story.Next = positionCursor(s[end-1].Position)
