@@ -60,8 +60,8 @@ func recordedTimes(t *testing.T, spec string) []time.Time {
 }
 
 // positions matches the global positions a view quotes (a decision quotes
-// its events' too).
-var positions = regexp.MustCompile(`"position":[0-9]+|"events":\[[0-9,]*\]`)
+// its events' too; the timeline's steps keep theirs under "p").
+var positions = regexp.MustCompile(`"(position|p)":[0-9]+|"events":\[[0-9,]*\]`)
 
 // TestExportImportIsTheSameLedger exports a generated ledger with its
 // keys, imports it into a new embedded store and into KurrentDB (the test
