@@ -83,9 +83,10 @@ type Timeline struct {
 }
 
 // step is how the timeline keeps one step of a story: an Entry less the
-// fields few steps have, which wait behind More. A million-event ledger
-// holds millions of steps; this is about two thirds of an Entry's size, and
-// its short keys make the snapshot a third smaller.
+// fields few steps have, which wait behind More, with short snapshot keys.
+// A million-event ledger holds millions of steps: a step is 184 bytes
+// where an Entry is 288, and the million's snapshot 230 MB instead of 266.
+// Entry stays the answer's shape; entry() turns a step back into one.
 type step struct {
 	Position   eventstore.Position `json:"p"`
 	Stream     string              `json:"s"`
