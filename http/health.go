@@ -25,7 +25,8 @@ func (s *Server) getHealthz(c echo.Context) error {
 // getReadyz says whether the service is ready for reads and writes: the
 // store answers, its disk has room (a full disk is not ready, and the
 // answer says so, although reads go on), and the projections have caught
-// up with the log as it was when they started.
+// up with the log as it was when they started, and so has the Merkle tree
+// the checkpoints are signed from.
 func (s *Server) getReadyz(c echo.Context) error {
 	head, err := s.headPosition(c.Request().Context())
 	if err != nil {
@@ -39,6 +40,9 @@ func (s *Server) getReadyz(c echo.Context) error {
 	}
 	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
 		return notReady(text{"视图仍在追赶事件日志", "the views are still catching up with the log"})
+	}
+	if s.cfg.Seal != nil && !s.cfg.Seal.CaughtUp() {
+		return notReady(text{"完整性校验树仍在追赶事件日志", "the integrity tree is still catching up with the log"})
 	}
 	return c.JSON(nethttp.StatusOK, health{Status: "ready", Position: uint64(s.cfg.Runner.Position()), Head: uint64(head)})
 }

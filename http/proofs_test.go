@@ -359,3 +359,18 @@ func TestDecisionProofChecksOut(t *testing.T) {
 	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.Key}).wantProblem(t, 403, "forbidden")
 	e.do(req{method: "GET", path: "/v1/proofs/decisions/" + d.Key, token: e.token(auth.RoleAuditor, auth.Scope{}, "")}).want(t, 200)
 }
+
+// TestNotReadyUntilTheTreeCaughtUp: /readyz says not ready while the
+// Merkle tree the checkpoints are signed from has not yet read the log
+// (a checkpoint then would be of a prefix), and ready once it has.
+func TestNotReadyUntilTheTreeCaughtUp(t *testing.T) {
+	tree := seal.NewLog(nil)
+	e := mustServe(t, func(cfg *Config) { cfg.Seal = tree })
+	p := e.do(req{method: "GET", path: "/readyz", header: map[string]string{"Accept-Language": "en"}}).wantProblem(t, 503, "not-ready")
+	require.Contains(t, p.Detail, "integrity tree")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tree.Follow(ctx, e.store) }()
+	t.Cleanup(func() { cancel(); <-done })
+	require.Eventually(t, func() bool { return e.do(req{method: "GET", path: "/readyz"}).status == 200 }, 10*time.Second, 10*time.Millisecond)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -29,6 +30,9 @@ type Log struct {
 	unsafe    int64
 	grew      chan struct{} // closed and replaced whenever the tree grows
 	isUnsafe  func(eventstore.Event) bool
+	// caughtUp is set once Follow has added every event the store held
+	// when it started.
+	caughtUp atomic.Bool
 }
 
 // NewLog returns an empty Log. unsafe, if not nil, names the events whose
@@ -64,6 +68,9 @@ func (l *Log) Follow(ctx context.Context, store eventstore.Store) error {
 		if err != nil {
 			return fmt.Errorf("seal: follow the log: %w", err)
 		}
+		if d.CaughtUp {
+			l.caughtUp.Store(true)
+		}
 		if d.Event == nil {
 			continue
 		}
@@ -73,6 +80,11 @@ func (l *Log) Follow(ctx context.Context, store eventstore.Store) error {
 	}
 	return ctx.Err()
 }
+
+// CaughtUp reports whether Follow has added every event the store held
+// when it started: until then a checkpoint of l is of a prefix of the log,
+// and the service is not ready.
+func (l *Log) CaughtUp() bool { return l.caughtUp.Load() }
 
 // Wait returns once l holds the event at pos (or a later one), or with
 // ctx's error.

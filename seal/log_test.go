@@ -225,3 +225,22 @@ func TestFrontierRootIsTheTreeHash(t *testing.T) {
 	assert.Equal(t, head.Root, f.Root())
 	assert.Equal(t, int64(130), f.Size())
 }
+
+// TestLogCaughtUp: a Log says it caught up only once Follow has added
+// every event the store held when it started.
+func TestLogCaughtUp(t *testing.T) {
+	store, _ := ledgerWith(t, 3)
+	ctx := context.Background()
+	built, err := seal.Build(ctx, store, 0, nil)
+	require.NoError(t, err)
+	l := seal.NewLog(nil)
+	require.False(t, l.CaughtUp())
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- l.Follow(fctx, store) }()
+	t.Cleanup(func() { cancel(); <-done })
+	require.Eventually(t, l.CaughtUp, 10*time.Second, time.Millisecond)
+	head, err := l.Head()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, head.Size, built.Size())
+}
