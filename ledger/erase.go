@@ -35,7 +35,9 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 	if l.seal == nil {
 		return Result{}, ErrNoSealer
 	}
+	l.erasures.begin()
 	res, err := l.Execute(ctx, cmd, actor, opts)
+	l.erasures.done(res.Own, err == nil && len(res.Events) > 0)
 	at := l.now()
 	switch {
 	case domain.ErrorReason(err) == "already_erased":
@@ -46,7 +48,6 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 		if d, ok := res.Events[0].(domain.DataErased); ok {
 			at = d.At
 		}
-		l.erasures.madeHere(res.Own)
 	}
 	// The photos go first, while the references to them still open; a
 	// crash after them and before the key is finished by the next call.
@@ -114,6 +115,35 @@ type erasureLog struct {
 	// here holds the positions of the erasures Erase recorded, which
 	// FollowErasures need not apply again.
 	here map[eventstore.Position]bool
+	// pending counts the Erase calls between their append and done
+	// (or their failure); settled is signalled when it drops, so that the
+	// follower, meeting an erasure while one is pending, waits to learn
+	// whether it was made here.
+	pending int
+	settled *sync.Cond
+}
+
+// begin counts an Erase about to append; done(pos, true) records the
+// erasure it appended at pos, done(0, false) one that appended nothing.
+func (e *erasureLog) begin() {
+	e.mu.Lock()
+	e.pending++
+	e.mu.Unlock()
+}
+
+func (e *erasureLog) done(pos eventstore.Position, appended bool) {
+	e.mu.Lock()
+	if appended {
+		if e.here == nil {
+			e.here = map[eventstore.Position]bool{}
+		}
+		e.here[pos] = true
+	}
+	e.pending--
+	if e.settled != nil {
+		e.settled.Broadcast()
+	}
+	e.mu.Unlock()
 }
 
 func (e *erasureLog) appliedThrough(pos eventstore.Position) {
@@ -122,19 +152,17 @@ func (e *erasureLog) appliedThrough(pos eventstore.Position) {
 	e.mu.Unlock()
 }
 
-func (e *erasureLog) madeHere(pos eventstore.Position) {
-	e.mu.Lock()
-	if e.here == nil {
-		e.here = map[eventstore.Position]bool{}
-	}
-	e.here[pos] = true
-	e.mu.Unlock()
-}
-
-// takeHere reports whether the erasure at pos was made here, forgetting it.
+// takeHere reports whether the erasure at pos was made here, forgetting it;
+// while an Erase is between its append and its record it waits for it.
 func (e *erasureLog) takeHere(pos eventstore.Position) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.settled == nil {
+		e.settled = sync.NewCond(&e.mu)
+	}
+	for e.pending > 0 && !e.here[pos] {
+		e.settled.Wait()
+	}
 	if e.here[pos] {
 		delete(e.here, pos)
 		return true
