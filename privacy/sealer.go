@@ -13,7 +13,6 @@ package privacy
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,7 +20,6 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,13 +43,21 @@ const (
 // it whole so that every reader sees plainly that something was erased.
 func IsMarker(s string) bool { return s == ErasedName || s == ErasedText || s == Withheld }
 
-// prefix starts every sealed value: "sealed:v1:<base64 ciphertext>:<key
-// ids, query-escaped, comma-separated>". The ciphertext is the plaintext
-// sealed under each key in turn (nonce ‖ AES-256-GCM, the key id as
-// additional data), so it opens only while every one of its keys exists.
-const prefix = "sealed:v1:"
+// prefix starts every value sealed now: "sealed:v2:<base64
+// ciphertext>:<key ids, query-escaped, comma-separated>". The ciphertext
+// is the plaintext sealed under each key in turn (a random 12-byte nonce ‖
+// ChaCha20-Poly1305 of RFC 8439, the key id as additional data), so it
+// opens only while every one of its keys exists.
+const prefix = "sealed:v2:"
 
-var prefixBytes = []byte(prefix)
+// prefixV1 starts the values sealed before v2: the same form with
+// AES-256-GCM in place of ChaCha20-Poly1305. They open as ever; nothing
+// seals them any more (a replay that opens them sets up an AES key
+// schedule and GCM table per key, fifty times ChaCha20's set-up).
+const prefixV1 = "sealed:v1:"
+
+// sealedBytes is what both prefixes start with.
+var sealedBytes = []byte("sealed:v")
 
 // PersonKey is the id of a person's key.
 func PersonKey(personID string) string { return "person/" + personID }
@@ -61,7 +67,9 @@ func PersonKey(personID string) string { return "person/" + personID }
 func ItemKey(stream string) string { return "item/" + stream }
 
 // IsSealed reports whether a stored field value is sealed.
-func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
+func IsSealed(s string) bool {
+	return strings.HasPrefix(s, prefix) || strings.HasPrefix(s, prefixV1)
+}
 
 // Sealer seals and opens the personal fields of domain events with a key
 // store. It caches the ciphers of keys it has used; Erase goes through it
@@ -69,38 +77,13 @@ func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
 type Sealer struct {
 	keys KeyStore
 	mu   sync.RWMutex
-	// lists caches the ciphers of each key list met in a sealed value
-	// ("person/r1,item/proposal-1") and of each single key ("person/r1"),
-	// the hot path of a replay: one map look-up per value. It holds at
-	// most maxLists entries (see remember).
-	lists map[string]*keyList
-	// gen counts erasures and Forgets: a list read from the key store while
-	// one happened is not cached (it may hold an erased key's cipher).
+	// cache holds the ciphers of the keys met last, the hot path of a
+	// replay: one map look-up per key of a sealed value.
+	cache cipherCache
+	// gen counts erasures and Forgets: a cipher read from the key store
+	// while one happened is not cached (it may be an erased key's).
 	gen uint64
 }
-
-// keyList is the ciphers of one sealed value's keys, in sealing order,
-// with each key id as additional data; erased is set when one is gone.
-// A single key's list keeps its cipher and id in one and ad1, so that it
-// is one allocation besides the cipher (a replay makes tens of thousands).
-type keyList struct {
-	aeads  []cipher.AEAD
-	ads    [][]byte
-	erased bool
-	one    [1]cipher.AEAD
-	ad1    [1][]byte
-}
-
-// erasedList stands for a key that is erased or missing.
-var erasedList = &keyList{erased: true}
-
-// maxLists bounds the sealer's cache. A cipher with its key list costs
-// about 1.4 KB (AES-256's key schedules and GCM's tables): a city's
-// ledger meets millions of persons and items, and a cache of them all
-// would hold gigabytes for the life of the process. 32,768 lists are about
-// 46 MB; a value whose key fell out costs one key read and one cipher set-up
-// (a few microseconds) when it is opened again.
-const maxLists = 1 << 15
 
 // NewSealer returns a sealer over keys. A key store that says how many
 // keys it holds (Len) gets a cache sized for them (up to its bound), so
@@ -108,76 +91,53 @@ const maxLists = 1 << 15
 func NewSealer(keys KeyStore) *Sealer {
 	n := 0
 	if l, ok := keys.(interface{ Len() int }); ok {
-		n = min(l.Len(), maxLists)
+		n = l.Len()
 	}
-	return &Sealer{keys: keys, lists: make(map[string]*keyList, n)}
-}
-
-// remember caches kl as list's ciphers, first dropping an eighth of the
-// cache, chosen at random (Go's map order), when it is full: readers keep
-// their shared lock, where a least-recently-used order would make every
-// read a write. Called with s.mu held for writing.
-func (s *Sealer) remember(list string, kl *keyList) {
-	if len(s.lists) >= maxLists {
-		drop := maxLists / 8
-		for l := range s.lists {
-			delete(s.lists, l)
-			if drop--; drop == 0 {
-				break
-			}
-		}
-	}
-	s.lists[list] = kl
+	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n)}
 }
 
 // Keys returns the sealer's key store.
 func (s *Sealer) Keys() KeyStore { return s.keys }
 
-// cipherFor returns the cipher of key id, or nil when it is erased or
-// missing.
-func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) {
-	kl, err := s.list(ctx, listOf(id))
-	if err != nil || kl.erased {
-		return nil, err
+// key returns key id's cached entry, reading the key store on a miss.
+func (s *Sealer) key(ctx context.Context, id string) (*cached, error) {
+	s.mu.RLock()
+	e := s.cache.get(id)
+	gen := s.gen
+	s.mu.RUnlock()
+	if e != nil {
+		return e, nil
 	}
-	return kl.aeads[0], nil
-}
-
-// newCipher reads key id from the key store and returns its cipher, or
-// nil when it is erased or missing.
-func (s *Sealer) newCipher(ctx context.Context, id string) (cipher.AEAD, error) {
 	k, err := s.keys.Key(ctx, id)
 	switch {
 	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
-		return nil, nil
+		k = nil
 	case err != nil:
 		return nil, err
+	default:
+		k = bytes.Clone(k) // the cache's own: a key store may wipe an erased key's bytes
 	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", id, err)
+	id = strings.Clone(id) // id may be a slice of a whole sealed value
+	if e, err = newCached(id, k); err != nil {
+		return nil, err
 	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", id, err)
+	s.mu.Lock()
+	if s.gen == gen {
+		s.cache.put(id, e)
 	}
-	return a, nil
+	s.mu.Unlock()
+	return e, nil
 }
 
 // Erase destroys the keys with ids in the key store, dated at, and forgets
-// them.
+// them. Every other cached cipher stays: the rebuild of the views that
+// follows an erasure opens everyone else's data without reading their
+// keys again.
 func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	s.mu.Lock()
 	s.gen++
-	// Only the lists that hold an erased key go: the rebuild of the views
-	// that follows an erasure opens every other value with warm ciphers.
-	for list, kl := range s.lists {
-		if kl != erasedList && holdsAny(list, ids) {
-			delete(s.lists, list)
-		}
-	}
 	for _, id := range ids {
-		s.remember(listOf(id), erasedList)
+		s.cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
 	}
 	s.mu.Unlock()
 	if err := s.keys.Erase(ctx, at, ids...); err != nil {
@@ -186,28 +146,12 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	return nil
 }
 
-// holdsAny reports whether the key list (joinKeys's form, or one id)
-// holds one of ids; a list that does not parse is said to, so that it is
-// dropped.
-func holdsAny(list string, ids []string) bool {
-	keys, err := splitKeys(list)
-	if err != nil {
-		return true
-	}
-	for _, k := range keys {
-		if slices.Contains(ids, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // Forget drops every cached cipher, so the next use reads the key store
 // again (after keys were restored or erased by another sealer).
 func (s *Sealer) Forget() {
 	s.mu.Lock()
 	s.gen++
-	clear(s.lists)
+	s.cache.clear()
 	s.mu.Unlock()
 }
 
@@ -298,15 +242,6 @@ func joinKeys(keys []string) string {
 	return strings.Join(esc, ",")
 }
 
-// listOf is joinKeys of the one id: the id itself, unless it needs
-// escaping.
-func listOf(id string) string {
-	if strings.ContainsAny(id, ",%") {
-		return url.QueryEscape(id)
-	}
-	return id
-}
-
 // splitKeys reverses joinKeys (and reads lists written when every id was
 // query-escaped).
 func splitKeys(list string) ([]string, error) {
@@ -324,59 +259,65 @@ func splitKeys(list string) ([]string, error) {
 	return keys, nil
 }
 
-// list returns the ciphers of a sealed value's key list (or of one key
-// id), cached. A list of several keys is made of the cached ciphers of
-// each.
-func (s *Sealer) list(ctx context.Context, list string) (*keyList, error) {
+// cipherFor returns the AES-256-GCM cipher of key id (an attachment's),
+// or nil when it is erased or missing.
+func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) {
+	e, err := s.key(ctx, id)
+	if err != nil || e.erased() {
+		return nil, err
+	}
+	return e.aesGCM()
+}
+
+// maxSealKeys is how many keys a value is sealed under at most without
+// an allocation to open it (the domain uses two: a person's and the
+// item's).
+const maxSealKeys = 4
+
+// keysOf appends the entries of the keys in list (a sealed value's key
+// ids, joinKeys's form) to into: one cache look-up for the whole list in
+// the usual case, the key store read for the keys not cached; ok is false
+// when list does not parse.
+func (s *Sealer) keysOf(ctx context.Context, list string, into []*cached) (_ []*cached, ok bool, err error) {
 	s.mu.RLock()
-	kl, ok := s.lists[list]
+	e := s.cache.get(list)
 	gen := s.gen
 	s.mu.RUnlock()
-	if ok {
-		return kl, nil
+	switch {
+	case e != nil && e.parts == nil:
+		return append(into, e), true, nil
+	case e != nil && e.gen == gen:
+		return append(into, e.parts...), true, nil
 	}
-	if strings.IndexByte(list, ',') < 0 {
-		id := list
+	// A list cached before an erasure or Forget is made again from its
+	// keys' entries, which the erasure marked.
+	parts := make([]*cached, 0, 2)
+	for rest := list; ; {
+		id, more, found := strings.Cut(rest, ",")
 		if strings.IndexByte(id, '%') >= 0 {
-			keys, err := splitKeys(list)
-			if err != nil {
-				return nil, err
+			if id, err = url.QueryUnescape(id); err != nil {
+				return into, false, nil
 			}
-			id = keys[0]
 		}
-		a, err := s.newCipher(ctx, id)
+		k, err := s.key(ctx, id)
 		if err != nil {
-			return nil, err
+			return into, false, err
 		}
-		kl = erasedList
-		if a != nil {
-			kl = &keyList{one: [1]cipher.AEAD{a}, ad1: [1][]byte{[]byte(id)}}
-			kl.aeads, kl.ads = kl.one[:], kl.ad1[:]
+		parts = append(parts, k)
+		if !found {
+			break
 		}
-	} else {
-		keys, err := splitKeys(list)
-		if err != nil {
-			return nil, err
-		}
-		kl = &keyList{aeads: make([]cipher.AEAD, len(keys)), ads: make([][]byte, len(keys))}
-		for i, id := range keys {
-			one, err := s.list(ctx, listOf(id))
-			if err != nil {
-				return nil, err
-			}
-			if one.erased {
-				kl = erasedList
-				break
-			}
-			kl.aeads[i], kl.ads[i] = one.aeads[0], one.ads[0]
-		}
+		rest = more
 	}
-	s.mu.Lock()
-	if s.gen == gen {
-		s.remember(list, kl)
+	if len(parts) > 1 {
+		e = &cached{parts: parts, gen: gen}
+		s.mu.Lock()
+		if s.gen == gen {
+			s.cache.put(strings.Clone(list), e)
+		}
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
-	return kl, nil
+	return append(into, parts...), true, nil
 }
 
 // sealedEmpty is the stored form of a field whose key is erased already.
@@ -385,18 +326,19 @@ func sealedEmpty(keys []string) string { return prefix + ":" + joinKeys(keys) }
 func (s *Sealer) sealValue(ctx context.Context, v string, keys []string) (string, error) {
 	b := []byte(v)
 	for _, id := range keys {
-		a, err := s.cipherFor(ctx, id)
+		e, err := s.key(ctx, id)
 		if err != nil {
 			return "", err
 		}
-		if a == nil {
+		if e.erased() {
 			return sealedEmpty(keys), nil
 		}
+		a := e.chacha
 		nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(b)+a.Overhead())
 		if _, err := rand.Read(nonce); err != nil {
 			return "", fmt.Errorf("nonce: %w", err)
 		}
-		b = a.Seal(nonce, nonce, b, []byte(id))
+		b = a.Seal(nonce, nonce, b, e.ad)
 	}
 	return prefix + base64.RawStdEncoding.EncodeToString(b) + ":" + joinKeys(keys), nil
 }
@@ -412,9 +354,15 @@ func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) 
 	if !found || body == "" {
 		return "", false, nil
 	}
-	kl, err := s.list(ctx, list)
-	if err != nil || kl.erased {
+	var ks [maxSealKeys]*cached
+	keys, ok, err := s.keysOf(ctx, list, ks[:0])
+	if err != nil || !ok {
 		return "", false, err
+	}
+	for _, e := range keys {
+		if e.erased() {
+			return "", false, nil
+		}
 	}
 	bp := scratch.Get().(*[]byte)
 	defer func() {
@@ -431,13 +379,19 @@ func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) 
 		return "", false, nil
 	}
 	ct = ct[:n]
-	for i := len(kl.aeads) - 1; i >= 0; i-- {
-		a := kl.aeads[i]
+	v1 := strings.HasPrefix(v, prefixV1)
+	for i := len(keys) - 1; i >= 0; i-- {
+		a := keys[i].chacha
+		if v1 {
+			if a, err = keys[i].aesGCM(); err != nil {
+				return "", false, err
+			}
+		}
 		ns := a.NonceSize()
 		if len(ct) < ns {
 			return "", false, nil
 		}
-		if ct, err = a.Open(ct[ns:ns], ct[:ns], ct[ns:], kl.ads[i]); err != nil {
+		if ct, err = a.Open(ct[ns:ns], ct[:ns], ct[ns:], keys[i].ad); err != nil {
 			return "", false, nil
 		}
 	}
@@ -526,7 +480,7 @@ func (s *Sealer) opener(ctx context.Context, only string, oerr *error) visit {
 
 // MaySeal reports whether a stored body may hold sealed fields; a body
 // without the marker needs no Open.
-func MaySeal(data []byte) bool { return bytes.Contains(data, prefixBytes) }
+func MaySeal(data []byte) bool { return bytes.Contains(data, sealedBytes) }
 
 // Decoder wraps decode (domain.Decode's signature) so that what it returns
 // is opened, for any decoder; the projections' own decoder opens in place

@@ -17,8 +17,10 @@ import (
 // erased again from the key store.
 func TestSealerCacheBounded(t *testing.T) {
 	ctx := context.Background()
+	const bound = 1 << 12
 	s := NewSealer(NewMemoryKeys())
-	n := maxLists + maxLists/4
+	s.cache = newCipherCache(bound, 0)
+	n := bound + bound/4
 	sealed := make([]domain.Event, n)
 	for i := range n {
 		e := domain.ProposalSupported{ProposalID: "p", PersonID: fmt.Sprintf("r%d", i), Name: fmt.Sprintf("居民%d", i)}
@@ -35,9 +37,9 @@ func TestSealerCacheBounded(t *testing.T) {
 	for i := 1; i < n; i++ {
 		require.Equal(t, fmt.Sprintf("居民%d", i), open(i))
 		s.mu.RLock()
-		size := len(s.lists)
+		size := s.cache.len()
 		s.mu.RUnlock()
-		require.LessOrEqual(t, size, maxLists)
+		require.LessOrEqual(t, size, bound)
 	}
 	require.Equal(t, ErasedName, open(0))
 	for i := 1; i < n; i += 997 {

@@ -296,7 +296,7 @@ func (c *countingKeys) Key(ctx context.Context, id string) ([]byte, error) {
 	return c.KeyStore.Key(ctx, id)
 }
 
-// An erasure forgets only the erased key and the lists that hold it: the
+// An erasure forgets only the erased key: the
 // rebuild that follows opens everyone else's data without reading their
 // keys again.
 func TestEraseKeepsOtherCiphers(t *testing.T) {

@@ -65,7 +65,7 @@ func TestPersonCommands(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "张三")
 	require.NotContains(t, string(b), "501室")
-	require.Contains(t, string(b), "sealed:v1:")
+	require.Contains(t, string(b), "sealed:v2:")
 	keyFile := filepath.Join(t.TempDir(), "keys.jsonl")
 	out, err = runCLI(t, "export", "--store", dir, "--out", exp, "--with-keys", keyFile)
 	require.NoError(t, err, out)
