@@ -47,7 +47,9 @@ var atSeconds = regexp.MustCompile(`"at":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d(\d)`)
 // rewriteEvent changes one digit of the recorded "at" time in the data of
 // an event early in the log that is the last of its stream, and, when
 // rehash is set, recomputes its chain hash as a forger who knows the
-// scheme would (nothing links to it, so every chain still holds). It
+// scheme would (nothing links to it, so every chain still holds), and
+// deletes the Merkle tree the server saved at its last stop, whose leaf
+// still holds the old hash (the server would serve the old tree). It
 // returns the event's position and stream.
 func rewriteEvent(t *testing.T, dir string, before eventstore.Position, rehash bool) (eventstore.Position, string) {
 	t.Helper()
@@ -88,6 +90,9 @@ func rewriteEvent(t *testing.T, dir string, before eventstore.Position, rehash b
 		}
 		require.NoError(t, db.Set(key, value, pebbledb.Sync))
 	})
+	if rehash {
+		require.NoError(t, os.Remove(filepath.Join(dir, "seal", "tree.snap")))
+	}
 	return victim.Position, victim.Stream
 }
 
@@ -242,4 +247,26 @@ func TestAuditFromAnotherMachine(t *testing.T) {
 	require.Error(t, err, out)
 	_, err = yishi(t, "audit", "--url", "http://127.0.0.1:1")
 	require.ErrorContains(t, err, "--vkey")
+}
+
+// TestServeKeepsTheMerkleTree: a stop saves the tree of the log beside
+// the server's key, and the next start loads it instead of hashing the
+// whole log again; a saved tree that does not match the log is set aside
+// with a warning, and the tree is built from the log.
+func TestServeKeepsTheMerkleTree(t *testing.T) {
+	dir := buildLedger(t, "100")
+	first := withServer(t, dir, func(string, map[string]any) {})
+	require.NotContains(t, first, "Merkle tree loaded")
+	require.FileExists(t, filepath.Join(dir, "seal", "tree.snap"))
+	second := withServer(t, dir, func(string, map[string]any) {})
+	require.Contains(t, second, "Merkle tree loaded")
+
+	other := buildLedger(t, "60")
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "seal"), 0o700))
+	raw, err := os.ReadFile(filepath.Join(dir, "seal", "tree.snap"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(other, "seal", "tree.snap"), raw, 0o600))
+	third := withServer(t, other, func(string, map[string]any) {})
+	require.Contains(t, third, "saved Merkle tree not used")
+	require.NotContains(t, third, "Merkle tree loaded")
 }

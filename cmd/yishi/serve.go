@@ -128,6 +128,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	tree := newSealLog()
+	// The tree saved at the last stop spares hashing the whole log again;
+	// Follow goes on from its head.
+	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
+	switch err := tree.Load(ctx, treePath, store); {
+	case err == nil:
+		if h, err := tree.Head(); err == nil {
+			logger.Info("Merkle tree loaded", "events", h.Size, "path", treePath)
+		}
+	case errors.Is(err, seal.ErrNoSave):
+	default:
+		logger.Warn("saved Merkle tree not used: hashing the whole log again", "err", err)
+	}
 	witnesses, err := seal.OpenWitnesses(filepath.Join(*dataDir, "seal", "witnesses"))
 	if err != nil {
 		return err
@@ -185,7 +197,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	fmt.Fprintf(stdout, "yishi listening on %s (pages %s/, health %s/healthz, ready %s/readyz)\n", base, base, base, base)
-	return g.Wait()
+	werr := g.Wait()
+	if err := tree.Save(treePath); err != nil {
+		logger.Error("the Merkle tree was not saved: the next start hashes the whole log again", "err", err)
+	}
+	return werr
 }
 
 // ignoreCancel turns the end of the service's context into a clean stop.

@@ -1,0 +1,174 @@
+package seal
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// saveMagic starts a saved tree; the format is magic, then little-endian
+// n, head, unsafe and the number of stored hashes (8 bytes each), the n
+// leaves' positions (8 bytes each), the stored hashes (32 bytes each), and
+// the SHA-256 of everything before it.
+const saveMagic = "yishi-tree v1\n"
+
+// Save writes what l holds to path, atomically (a temporary file, synced,
+// renamed over path), so that the next start loads it (Load) and follows
+// the log from its head instead of hashing the whole log again.
+func (l *Log) Save(path string) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tree-*")
+	if err != nil {
+		return fmt.Errorf("seal: save the tree: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename, a no-op
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		w.Write(b[:])
+	}
+	w.WriteString(saveMagic)
+	put(uint64(l.tree.n))
+	put(uint64(l.tree.head))
+	put(uint64(l.unsafe))
+	put(uint64(len(l.tree.hashes)))
+	for _, p := range l.positions {
+		put(uint64(p))
+	}
+	for i := range l.tree.hashes {
+		w.Write(l.tree.hashes[i][:])
+	}
+	err = w.Flush()
+	if err == nil {
+		_, err = tmp.Write(h.Sum(nil))
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		return fmt.Errorf("seal: save the tree: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ErrNoSave is returned by Load when there is no saved tree.
+var ErrNoSave = errors.New("seal: no saved tree")
+
+// Load fills l, which must be empty, with the tree Save wrote to path,
+// after checking the file's checksum and shape, and that its last leaf is
+// the chain hash of the event store holds at the same position (a saved
+// tree of another or an older ledger is refused). On any error l stays
+// empty: the caller builds the tree from the log as before.
+func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) error {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrNoSave
+	}
+	if err != nil {
+		return fmt.Errorf("seal: load the saved tree: %w", err)
+	}
+	t, positions, unsafe, err := decodeSaved(raw)
+	if err != nil {
+		return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
+	}
+	if t.n > 0 {
+		if err := matchesStore(ctx, t, store); err != nil {
+			return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tree.n != 0 {
+		return fmt.Errorf("seal: load the saved tree: the tree holds %d events already", l.tree.n)
+	}
+	l.tree, l.positions, l.unsafe = t, positions, unsafe
+	return nil
+}
+
+// decodeSaved parses and checks a saved tree.
+func decodeSaved(raw []byte) (Tree, []eventstore.Position, int64, error) {
+	const head = len(saveMagic) + 4*8
+	if len(raw) < head+sha256.Size || !bytes.HasPrefix(raw, []byte(saveMagic)) {
+		return Tree{}, nil, 0, errors.New("not a saved tree")
+	}
+	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return Tree{}, nil, 0, errors.New("checksum mismatch")
+	}
+	r := body[len(saveMagic):]
+	next := func() uint64 { v := binary.LittleEndian.Uint64(r); r = r[8:]; return v }
+	n, headPos, unsafe, stored := int64(next()), eventstore.Position(next()), int64(next()), next()
+	if n < 0 || stored != uint64(tlog.StoredHashCount(n)) || uint64(len(r)) != uint64(n)*8+stored*tlog.HashSize {
+		return Tree{}, nil, 0, fmt.Errorf("%d events do not match its size", n)
+	}
+	positions := make([]eventstore.Position, n)
+	for i := range positions {
+		positions[i] = eventstore.Position(next())
+		if i > 0 && positions[i] <= positions[i-1] {
+			return Tree{}, nil, 0, fmt.Errorf("positions out of order at leaf %d", i)
+		}
+	}
+	if n > 0 && positions[n-1] != headPos {
+		return Tree{}, nil, 0, errors.New("the head is not the last leaf's position")
+	}
+	hashes := make([]tlog.Hash, stored)
+	for i := range hashes {
+		copy(hashes[i][:], r[i*tlog.HashSize:])
+	}
+	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, nil
+}
+
+// matchesStore checks that t's last leaf is the record hash of the event
+// store holds at t's head.
+func matchesStore(ctx context.Context, t Tree, store eventstore.Store) error {
+	for ev, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{From: t.head, Max: 1}) {
+		if err != nil {
+			return fmt.Errorf("read the event at its head: %w", err)
+		}
+		if ev.Position != t.head {
+			break
+		}
+		data, err := leaf(ev)
+		if err != nil {
+			return err
+		}
+		want := t.hashes[tlog.StoredHashIndex(0, t.n-1)]
+		if tlog.RecordHash(data) != want {
+			return fmt.Errorf("its last leaf is not the event at position %d", t.head)
+		}
+		return nil
+	}
+	return fmt.Errorf("the store holds no event at its head, position %d", t.head)
+}

@@ -1,0 +1,111 @@
+package seal_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/seal"
+)
+
+// followed returns a Log that has caught up with store.
+func followed(t *testing.T, l *seal.Log, store eventstore.Store) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Follow(ctx, store) }()
+	t.Cleanup(func() { cancel(); <-done })
+	require.Eventually(t, l.CaughtUp, 10*time.Second, time.Millisecond)
+}
+
+// TestSaveAndLoad: a tree saved at a stop and loaded at the next start is
+// the tree of the log it was saved from, and following the log from there
+// gives the tree Build makes of the whole log, events added meanwhile
+// included.
+func TestSaveAndLoad(t *testing.T) {
+	ctx := context.Background()
+	store, led := ledgerWith(t, 4)
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	first := seal.NewLog(nil)
+	followed(t, first, store)
+	require.NoError(t, first.Save(path))
+	saved, err := first.Head()
+	require.NoError(t, err)
+
+	addProposal(t, led) // written while the service was stopped
+	again := seal.NewLog(nil)
+	require.NoError(t, again.Load(ctx, path, store))
+	loaded, err := again.Head()
+	require.NoError(t, err)
+	require.Equal(t, saved, loaded)
+	proof, err := again.InclusionProof(1, saved.Size)
+	require.NoError(t, err)
+	want, err := first.InclusionProof(1, saved.Size)
+	require.NoError(t, err)
+	require.Equal(t, want, proof)
+
+	followed(t, again, store)
+	built, err := seal.Build(ctx, store, 0, nil)
+	require.NoError(t, err)
+	root, err := built.Root()
+	require.NoError(t, err)
+	now, err := again.Head()
+	require.NoError(t, err)
+	require.Equal(t, built.Size(), now.Size)
+	require.Greater(t, now.Size, saved.Size)
+	require.Equal(t, root, now.Root, "loaded and followed, the tree is the one of the whole log")
+	p, ok := again.Index(now.Head)
+	require.True(t, ok)
+	require.Equal(t, now.Size-1, p)
+}
+
+// TestLoadRefuses: a saved tree that is missing, damaged, cut short, or of
+// another ledger is not loaded, and the Log stays empty for a build from
+// the log.
+func TestLoadRefuses(t *testing.T) {
+	ctx := context.Background()
+	store, _ := ledgerWith(t, 3)
+	other, _ := ledgerWith(t, 3)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tree.snap")
+	l := seal.NewLog(nil)
+	require.ErrorIs(t, l.Load(ctx, path, store), seal.ErrNoSave)
+	followed(t, l, store)
+	require.NoError(t, l.Save(path))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, b, 0o600))
+		return p
+	}
+	flipped := append([]byte(nil), raw...)
+	flipped[len(flipped)/2] ^= 1
+	for name, c := range map[string]struct {
+		path  string
+		store eventstore.Store
+		want  string
+	}{
+		"a flipped bit":    {write("flipped", flipped), store, "checksum"},
+		"cut short":        {write("short", raw[:len(raw)-40]), store, ""},
+		"not a tree":       {write("hello", []byte("hello")), store, "not a saved tree"},
+		"another ledger's": {path, other, "last leaf"},
+	} {
+		fresh := seal.NewLog(nil)
+		err := fresh.Load(ctx, c.path, c.store)
+		require.Error(t, err, name)
+		require.ErrorContains(t, err, c.want, name)
+		head, herr := fresh.Head()
+		require.NoError(t, herr)
+		require.Zero(t, head.Size, name)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, ".tree-*"))
+	require.NoError(t, err)
+	require.Empty(t, files, "no temporary file is left behind")
+}
