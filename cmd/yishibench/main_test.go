@@ -87,7 +87,9 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		require.GreaterOrEqual(t, *figs[key].Value, 0.0, key)
 	}
 	require.GreaterOrEqual(t, *figs["ledger_events"].Value, 2000.0)
-	require.GreaterOrEqual(t, *figs["hwm_load_mib"].Value, *figs["rss_load_mib"].Value)
+	// No "VmHWM ≥ the sampled peak of VmRSS": the kernel raises the
+	// high-water mark lazily (at unmaps and faults it counts), so VmHWM
+	// read after the load can be a few pages below an RSS sampled during it.
 	require.Equal(t, &Goal{Op: "<", Target: 25, Source: "issue 15"}, figs["votes_p99_ms"].Goal)
 	require.Equal(t, &Goal{Op: "<", Target: 512, Source: "issue 15"}, figs["rss_ready_mib"].Goal)
 
