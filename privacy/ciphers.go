@@ -1,7 +1,6 @@
 package privacy
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
 	"sync/atomic"
@@ -21,16 +20,14 @@ import (
 const maxCiphers = 1 << 17
 
 // cached is one key in the sealer's cache, or the mark of a key that is
-// erased or missing (key nil), or the keys of a sealed value's list of
+// erased or missing (chacha nil), or the keys of a sealed value's list of
 // several (parts).
 type cached struct {
-	// key is the key's bytes.
-	key []byte
 	// chacha is the key's cipher for the values sealed now (sealed:v2:).
 	chacha cipher.AEAD
 	// gcm is the key's AES-256-GCM cipher (sealed:v1: values,
-	// attachments), set up at its first use: its set-up costs 1.5 µs and
-	// 1.3 KB, fifty times ChaCha20-Poly1305's.
+	// attachments), set up at its first use (Sealer.gcmOf): its set-up
+	// costs 1.5 µs and 1.3 KB, fifty times ChaCha20-Poly1305's.
 	gcm atomic.Pointer[cipher.AEAD]
 	// ad is the key's id, the additional data of every seal under it.
 	ad []byte
@@ -51,34 +48,16 @@ func newCached(id string, key []byte) (*cached, error) {
 	if key == nil {
 		return c, nil
 	}
-	a, err := chacha20poly1305.New(key)
+	a, err := chacha20poly1305.New(key) // a copy of key: the entry keeps no slice of the store's
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", id, err)
 	}
-	c.key, c.chacha = key, a
+	c.chacha = a
 	return c, nil
 }
 
 // erased reports whether the entry marks an erased or missing key.
-func (c *cached) erased() bool { return c.key == nil }
-
-// aesGCM returns the key's AES-256-GCM cipher, setting it up at the first
-// call. Two first calls at once both set one up; either is kept.
-func (c *cached) aesGCM() (cipher.AEAD, error) {
-	if a := c.gcm.Load(); a != nil {
-		return *a, nil
-	}
-	block, err := aes.NewCipher(c.key)
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", c.ad, err)
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", c.ad, err)
-	}
-	c.gcm.Store(&a)
-	return a, nil
-}
+func (c *cached) erased() bool { return c.chacha == nil }
 
 // cipherCache holds at most max ciphers by key id and evicts with the
 // CLOCK algorithm (second chance): a reader only sets its entry's used

@@ -13,6 +13,7 @@ package privacy
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
@@ -108,17 +109,22 @@ func (s *Sealer) key(ctx context.Context, id string) (*cached, error) {
 	if e != nil {
 		return e, nil
 	}
+	return s.load(ctx, id, gen)
+}
+
+// load reads key id from the key store and caches its entry, unless an
+// erasure or Forget happened since the sealer's generation was gen.
+func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, error) {
 	k, err := s.keys.Key(ctx, id)
 	switch {
 	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
 		k = nil
 	case err != nil:
 		return nil, err
-	default:
-		k = bytes.Clone(k) // the cache's own: a key store may wipe an erased key's bytes
 	}
 	id = strings.Clone(id) // id may be a slice of a whole sealed value
-	if e, err = newCached(id, k); err != nil {
+	e, err := newCached(id, k)
+	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -266,7 +272,34 @@ func (s *Sealer) cipherFor(ctx context.Context, id string) (cipher.AEAD, error) 
 	if err != nil || e.erased() {
 		return nil, err
 	}
-	return e.aesGCM()
+	return s.gcmOf(ctx, e)
+}
+
+// gcmOf returns the AES-256-GCM cipher of e's key, setting it up at the
+// first call with the key read again from the key store (the entry keeps
+// only its ChaCha20 cipher); nil when the key is gone meanwhile. Two first
+// calls at once both set one up; either is kept.
+func (s *Sealer) gcmOf(ctx context.Context, e *cached) (cipher.AEAD, error) {
+	if a := e.gcm.Load(); a != nil {
+		return *a, nil
+	}
+	k, err := s.keys.Key(ctx, string(e.ad))
+	switch {
+	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", e.ad, err)
+	}
+	a, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", e.ad, err)
+	}
+	e.gcm.Store(&a)
+	return a, nil
 }
 
 // maxSealKeys is how many keys a value is sealed under at most without
@@ -288,6 +321,13 @@ func (s *Sealer) keysOf(ctx context.Context, list string, into []*cached) (_ []*
 		return append(into, e), true, nil
 	case e != nil && e.gen == gen:
 		return append(into, e.parts...), true, nil
+	}
+	if e == nil && strings.IndexByte(list, ',') < 0 && strings.IndexByte(list, '%') < 0 {
+		k, err := s.load(ctx, list, gen) // a single key, not cached: looked up once
+		if err != nil {
+			return into, false, err
+		}
+		return append(into, k), true, nil
 	}
 	// A list cached before an erasure or Forget is made again from its
 	// keys' entries, which the erasure marked.
@@ -383,7 +423,7 @@ func (s *Sealer) openValue(ctx context.Context, v string) (string, bool, error) 
 	for i := len(keys) - 1; i >= 0; i-- {
 		a := keys[i].chacha
 		if v1 {
-			if a, err = keys[i].aesGCM(); err != nil {
+			if a, err = s.gcmOf(ctx, keys[i]); a == nil || err != nil {
 				return "", false, err
 			}
 		}
