@@ -5,6 +5,7 @@ import (
 
 	"container/list"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/yishi-civic/yishi/domain"
@@ -28,12 +29,40 @@ type record struct {
 
 // cachedStream is a decoded prefix of a stream. Entries are never changed
 // after they are stored: an update stores a new entry, so a reader can keep
-// using the one it got.
+// using the one it got. The entries of one stream share the arrays behind
+// events and records: an update appends to them in place, into the room
+// past every earlier entry's length, so that one more ballot on a meeting
+// of thousands copies nothing (it copied the whole stream before: 1.1 MB
+// per vote at 5,000 events).
 type cachedStream struct {
 	events   []domain.Event
 	records  []record
 	revision int64
 	lastHash string
+	// filled is how many elements of the shared arrays are written; only
+	// the entry whose length it is may append in place, and claims the
+	// room first, so that two updates of one entry never write the same
+	// element.
+	filled *atomic.Int64
+}
+
+// extend returns c's events and records followed by evs and recs: in place
+// when c is the longest entry of its arrays and they have room, else in new
+// arrays of twice the length. The returned slices' room past their length
+// belongs to the entry made of them (put them in the cache as they are).
+func (c *cachedStream) extend(evs []domain.Event, recs []record) ([]domain.Event, []record, *atomic.Int64) {
+	n, k := len(c.events), len(evs)
+	if k == 0 {
+		return c.events, c.records, c.filled
+	}
+	if c.filled != nil && n+k <= cap(c.events) && n+k <= cap(c.records) && c.filled.CompareAndSwap(int64(n), int64(n+k)) {
+		return append(c.events, evs...), append(c.records, recs...), c.filled
+	}
+	events := append(make([]domain.Event, 0, 2*(n+k)), c.events...)
+	records := append(make([]record, 0, 2*(n+k)), c.records...)
+	filled := new(atomic.Int64)
+	filled.Store(int64(n + k))
+	return append(events, evs...), append(records, recs...), filled
 }
 
 // streamCache keeps the most recently used streams decoded, so that a busy

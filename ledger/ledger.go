@@ -173,8 +173,8 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 		c = &cachedStream{revision: -1}
 	}
 	from := uint64(c.revision + 1)
-	// Copy on extend: the cached entry may be in use by another reader.
-	events, records := c.events[:len(c.events):len(c.events)], c.records[:len(c.records):len(c.records)]
+	var fresh []domain.Event
+	var freshRecords []record
 	revision, lastHash := c.revision, c.lastHash
 	for ev, err := range l.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from}) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
@@ -190,15 +190,19 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 		if err != nil {
 			return loaded{}, fmt.Errorf("load %s: decode %s at revision %d: %w", stream, ev.Type, ev.Revision, err)
 		}
-		events = append(events, de)
-		records = append(records, record{id: ev.ID, actor: ev.Metadata.Actor, causation: ev.Metadata.CausationID, revision: ev.Revision, position: ev.Position,
+		fresh = append(fresh, de)
+		freshRecords = append(freshRecords, record{id: ev.ID, actor: ev.Metadata.Actor, causation: ev.Metadata.CausationID, revision: ev.Revision, position: ev.Position,
 			recorded: ev.Recorded})
 		revision, lastHash = int64(ev.Revision), ev.Metadata.Hash
 	}
+	events, records, filled := c.extend(fresh, freshRecords)
 	if revision != c.revision {
-		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash})
+		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled})
 	}
-	s := loaded{events: events, records: records, revision: revision, lastHash: lastHash}
+	// Capped: a caller's append copies, and never writes into the room
+	// the cache's entries share.
+	n := len(events)
+	s := loaded{events: events[:n:n], records: records[:n:n], revision: revision, lastHash: lastHash}
 	if commandID == "" {
 		return s, nil
 	}
@@ -319,7 +323,7 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 			return decided{}, err
 		}
 		if attempt == 0 {
-			if err := l.checkFollowUps(ctx, stream, append(s.events[:len(s.events):len(s.events)], events...), events, opts); err != nil {
+			if err := l.checkFollowUps(ctx, stream, s.events, events, opts); err != nil {
 				return decided{}, err
 			}
 		}
@@ -361,11 +365,16 @@ func (l *Ledger) encode(ctx context.Context, stream string, s loaded, events []d
 // would cause, so that a command whose follow-up the other aggregate would
 // refuse (an action for a proposal that does not exist) is refused whole
 // instead of half written. A follow-up stays within the community of the
-// stream that causes it (whose events, the new ones included, are all) and
+// stream that causes it (history and the new events) and
 // within opts.Scope. A change to the other stream between this check and
 // the follow-up can still refuse it; the error then says so.
-func (l *Ledger) checkFollowUps(ctx context.Context, stream string, all, events []domain.Event, opts Options) error {
-	for _, c := range domain.FollowUps(stream, events) {
+func (l *Ledger) checkFollowUps(ctx context.Context, stream string, history, events []domain.Event, opts Options) error {
+	cmds := domain.FollowUps(stream, events)
+	if len(cmds) == 0 {
+		return nil
+	}
+	all := append(history[:len(history):len(history)], events...) // a copy: history is the cache's
+	for _, c := range cmds {
 		history, _, err := l.Load(ctx, c.Stream())
 		if err != nil {
 			return err
