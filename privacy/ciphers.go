@@ -8,15 +8,14 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// maxCiphers bounds the sealer's cache of keys and key lists. A cached key
-// costs about
-// 250 bytes (its bytes, its ChaCha20-Poly1305 cipher, its id twice, the
-// map's and the ring's slots), 768 more once it opened an AES-GCM value
-// (sealed:v1: or an attachment): a city's ledger meets millions of persons
-// and items, and a cache of them all would grow for the life of the
-// process. 65,536 keys are 16 to 66 MB; a key that fell out costs one key
-// read (and a ChaCha20 set-up, 30 ns) when a value sealed with it is
-// opened again.
+// maxCiphers bounds the sealer's cache of keys and key lists. An entry
+// costs about 270 bytes (its ChaCha20-Poly1305 cipher, its id twice, the
+// map's and the ring's slots; a list, its keys' entries), 768 more once a
+// key opened an AES-GCM value (sealed:v1: or an attachment): a city's
+// ledger meets millions of persons and items, and a cache of them all
+// would grow for the life of the process. 131,072 entries are about 35 MB;
+// a key that fell out costs one key read (and a ChaCha20 set-up, 30 ns)
+// when a value sealed with it is opened again.
 const maxCiphers = 1 << 17
 
 // cached is one key in the sealer's cache, or the mark of a key that is
