@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -28,7 +29,27 @@ func pageLimit(n int) int {
 var china = time.FixedZone("CST", 8*3600)
 
 // monthOf returns t's calendar month in China, such as "2026-07".
-func monthOf(t time.Time) string { return t.In(china).Format("2006-01") }
+func monthOf(t time.Time) string {
+	t = t.In(china)
+	if y, m, _ := t.Date(); y >= firstMonthYear && y < firstMonthYear+len(monthNames)/12 {
+		return monthNames[(y-firstMonthYear)*12+int(m)-1]
+	}
+	return t.Format("2006-01")
+}
+
+// monthNames are the months of this century as monthOf writes them, made
+// once: a replay asks for a month several times an event, and formatting
+// allocated each time.
+var monthNames = func() []string {
+	names := make([]string, 100*12)
+	for i := range names {
+		names[i] = fmt.Sprintf("%04d-%02d", firstMonthYear+i/12, i%12+1)
+	}
+	return names
+}()
+
+// firstMonthYear is the first year of monthNames.
+const firstMonthYear = 2000
 
 // positionCursor encodes a position as a cursor.
 func positionCursor(p eventstore.Position) string { return strconv.FormatUint(uint64(p), 10) }

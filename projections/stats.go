@@ -214,12 +214,15 @@ func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
 // bucketIn returns the bucket of a grid in a month ("2026-07"), made on
 // first use.
 func (s *Stats) bucketIn(community, grid, month string) *bucket {
-	k := community + "\x00" + grid + "\x00" + month
-	b := s.st.Buckets[k]
-	if b == nil {
-		b = &bucket{Community: community, Grid: grid, Month: month}
-		s.st.Buckets[k] = b
+	// The key is built on the stack: a look-up of string(kb) allocates
+	// nothing, and only a new bucket's key becomes a string.
+	var buf [96]byte
+	kb := append(append(append(append(append(buf[:0], community...), 0), grid...), 0), month...)
+	if b := s.st.Buckets[string(kb)]; b != nil {
+		return b
 	}
+	b := &bucket{Community: community, Grid: grid, Month: month}
+	s.st.Buckets[string(kb)] = b
 	return b
 }
 
