@@ -119,3 +119,52 @@ func TestListCachedBeforeAnErasure(t *testing.T) {
 	require.NoError(t, s.Erase(ctx, time.Now(), PersonKey("a")))
 	require.Equal(t, ErasedText, story(v))
 }
+
+// slowErase is a key store whose Erase waits for release after it is
+// called, as a durable erasure takes its time.
+type slowErase struct {
+	KeyStore
+	called, release chan struct{}
+}
+
+func (k slowErase) Erase(ctx context.Context, at time.Time, ids ...string) error {
+	close(k.called)
+	<-k.release
+	return k.KeyStore.Erase(ctx, at, ids...)
+}
+
+// TestEraseWhileTheStoreErases: values opened while the key store is still
+// erasing a key (its erased mark evicted by other opens meanwhile) may read
+// either way, but once Erase has returned the erased person's data reads as
+// erased, never from a key cached in between.
+func TestEraseWhileTheStoreErases(t *testing.T) {
+	ctx := context.Background()
+	keys := slowErase{KeyStore: NewMemoryKeys(), called: make(chan struct{}), release: make(chan struct{})}
+	s := NewSealer(keys)
+	s.cache = newCipherCache(16, 0)
+	seal := func(person, name string) domain.Event {
+		out, err := s.Seal(ctx, "proposal-p", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: person, Name: name}})
+		require.NoError(t, err)
+		return out[0]
+	}
+	nameOf := func(e domain.Event) string {
+		got, err := s.Open(ctx, e)
+		require.NoError(t, err)
+		return got.(domain.ProposalSupported).Name
+	}
+	alice := seal("r0", "Alice")
+	others := make([]domain.Event, 64)
+	for i := range others {
+		others[i] = seal(fmt.Sprint("r", i+1), fmt.Sprint("居民", i+1))
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Erase(ctx, time.Now(), PersonKey("r0")) }()
+	<-keys.called
+	for _, e := range others {
+		nameOf(e) // evicts the erased mark
+	}
+	nameOf(alice) // the store still holds the key
+	close(keys.release)
+	require.NoError(t, <-done)
+	require.Equal(t, ErasedName, nameOf(alice))
+}

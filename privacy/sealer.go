@@ -140,16 +140,28 @@ func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, erro
 // follows an erasure opens everyone else's data without reading their
 // keys again.
 func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
+	s.mark(ids)
+	err := s.keys.Erase(ctx, at, ids...)
+	// Again once the keys are gone: while the store was erasing them, the
+	// marks may have been evicted (or Forgotten) and a reader may have read
+	// a key the store still held and cached it under the generation that
+	// followed the first marks.
+	s.mark(ids)
+	if err != nil {
+		return fmt.Errorf("erase keys: %w", err)
+	}
+	return nil
+}
+
+// mark starts a new generation (no key read before it is cached after it)
+// and caches ids as erased.
+func (s *Sealer) mark(ids []string) {
 	s.mu.Lock()
 	s.gen++
 	for _, id := range ids {
 		s.cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
 	}
 	s.mu.Unlock()
-	if err := s.keys.Erase(ctx, at, ids...); err != nil {
-		return fmt.Errorf("erase keys: %w", err)
-	}
-	return nil
 }
 
 // Forget drops every cached cipher, so the next use reads the key store
