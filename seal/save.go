@@ -130,7 +130,10 @@ func decodeSaved(raw []byte) (Tree, []eventstore.Position, int64, error) {
 	r := body[len(saveMagic):]
 	next := func() uint64 { v := binary.LittleEndian.Uint64(r); r = r[8:]; return v }
 	n, headPos, unsafe, stored := int64(next()), eventstore.Position(next()), int64(next()), next()
-	if n < 0 || stored != uint64(tlog.StoredHashCount(n)) || uint64(len(r)) != uint64(n)*8+stored*tlog.HashSize {
+	// Bounded by the file first, so that no product below overflows and no
+	// slice is made larger than what the file holds.
+	if n < 0 || uint64(n) > uint64(len(r))/8 || stored > uint64(len(r))/tlog.HashSize || unsafe < 0 || unsafe > n ||
+		stored != uint64(tlog.StoredHashCount(n)) || uint64(len(r)) != uint64(n)*8+stored*tlog.HashSize {
 		return Tree{}, nil, 0, fmt.Errorf("%d events do not match its size", n)
 	}
 	positions := make([]eventstore.Position, n)

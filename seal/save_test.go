@@ -2,12 +2,15 @@ package seal_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/seal"
@@ -85,6 +88,16 @@ func TestLoadRefuses(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o600))
 		return p
 	}
+	// A file whose counts overflow the size check to exactly its empty
+	// body (8n + 32·stored ≡ 0 mod 2^64), with a checksum that holds:
+	// refused, not a panic making a slice of n positions.
+	const n = 768614336404564664
+	huge := []byte("yishi-tree v1\n")
+	for _, v := range []uint64{n, 0, 0, uint64(tlog.StoredHashCount(n))} {
+		huge = binary.LittleEndian.AppendUint64(huge, v)
+	}
+	sum := sha256.Sum256(huge)
+	huge = append(huge, sum[:]...)
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)/2] ^= 1
 	for name, c := range map[string]struct {
@@ -95,6 +108,7 @@ func TestLoadRefuses(t *testing.T) {
 		"a flipped bit":    {write("flipped", flipped), store, "checksum"},
 		"cut short":        {write("short", raw[:len(raw)-40]), store, ""},
 		"not a tree":       {write("hello", []byte("hello")), store, "not a saved tree"},
+		"counts too large": {write("huge", huge), store, "do not match its size"},
 		"another ledger's": {path, other, "last leaf"},
 	} {
 		fresh := seal.NewLog(nil)
