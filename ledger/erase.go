@@ -35,9 +35,7 @@ func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, o
 	if l.seal == nil {
 		return Result{}, ErrNoSealer
 	}
-	l.erasures.begin()
-	res, err := l.Execute(ctx, cmd, actor, opts)
-	l.erasures.done(res.Own, err == nil && len(res.Events) > 0)
+	res, err := l.executeErasure(ctx, cmd, actor, opts)
 	at := l.now()
 	switch {
 	case domain.ErrorReason(err) == "already_erased":
@@ -100,6 +98,22 @@ func (l *Ledger) ApplyErasures(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("apply erasures: %w", err)
 	}
 	return n, nil
+}
+
+// executeErasure executes cmd between erasures.begin and done, done also
+// when Execute panics, so that the follower never waits for it forever.
+func (l *Ledger) executeErasure(ctx context.Context, cmd domain.EraseData, actor Actor, opts Options) (res Result, err error) {
+	l.erasures.begin()
+	settled := false
+	defer func() {
+		if !settled {
+			l.erasures.done(0, false)
+		}
+	}()
+	res, err = l.Execute(ctx, cmd, actor, opts)
+	l.erasures.done(res.Own, err == nil && len(res.Events) > 0)
+	settled = true
+	return res, err
 }
 
 // erasureFilter selects the erasures of the log.
