@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/yishi-civic/yishi/internal/durable"
 )
 
 // Dir is the local-directory Store: each blob a file at dir/<key[:2]>/<key>
@@ -29,7 +31,7 @@ func OpenDir(dir string) (*Dir, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("blob: open %s: %w", dir, err)
 	}
-	return &Dir{dir: dir, syncDir: syncDirectory}, nil
+	return &Dir{dir: dir, syncDir: durable.SyncDir}, nil
 }
 
 // String implements Store.
@@ -179,17 +181,4 @@ func (d *Dir) List(ctx context.Context) iter.Seq2[Info, error] {
 			}
 		}
 	}
-}
-
-// syncDirectory fsyncs a directory, making the names in it durable.
-func syncDirectory(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

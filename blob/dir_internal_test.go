@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/yishi-civic/yishi/internal/durable"
 )
 
 // TestDirPutSyncsDirectories checks that Put returns only after the
@@ -23,7 +25,7 @@ func TestDirPutSyncsDirectories(t *testing.T) {
 		mu.Lock()
 		synced = append(synced, dir)
 		mu.Unlock()
-		return syncDirectory(dir)
+		return durable.SyncDir(dir)
 	}
 	key := "ab" + "cdef"
 	if err := d.Put(context.Background(), key, []byte("photo")); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/internal/durable"
 )
 
 // A snapshot file, <dir>/<view>.snap, is a header line of JSON followed by
@@ -298,8 +299,7 @@ func writeSnapshots(dir string, views []View, payloads [][]byte, id identity) er
 	return errors.Join(errs...)
 }
 
-// writeSnapshot writes one snapshot atomically: a temporary file, fsync,
-// rename over the old one, fsync of the directory.
+// writeSnapshot writes one snapshot atomically (durable.WriteFile).
 func writeSnapshot(dir string, v View, payload []byte, id identity) error {
 	h, err := json.Marshal(snapshotHeader{
 		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
@@ -308,33 +308,12 @@ func writeSnapshot(dir string, v View, payload []byte, id identity) error {
 	if err != nil {
 		return fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
 	}
-	final := snapshotPath(dir, v.Name())
-	tmp, err := os.CreateTemp(dir, v.Name()+".snap.tmp*")
+	err = durable.WriteFile(snapshotPath(dir, v.Name()), func(w io.Writer) error {
+		_, err := io.Copy(w, io.MultiReader(bytes.NewReader(h), bytes.NewReader([]byte{'\n'}), bytes.NewReader(payload)))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if _, err := io.Copy(tmp, io.MultiReader(bytes.NewReader(h), bytes.NewReader([]byte{'\n'}), bytes.NewReader(payload))); err != nil {
-		tmp.Close()
-		return fmt.Errorf("projections: write snapshot of %s: %w", v.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("projections: sync snapshot of %s: %w", v.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("projections: close snapshot of %s: %w", v.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return fmt.Errorf("projections: install snapshot of %s: %w", v.Name(), err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("projections: sync snapshot directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("projections: sync snapshot directory: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package seal
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/internal/durable"
 )
 
 // saveMagic starts a saved tree; the format is magic, then little-endian
@@ -23,64 +22,45 @@ import (
 // the SHA-256 of everything before it.
 const saveMagic = "yishi-tree v1\n"
 
-// Save writes what l holds to path, atomically (a temporary file, synced,
-// renamed over path), so that the next start loads it (Load) and follows
+// Save writes what l holds to path, atomically (durable.WriteFile), so that the next start loads it (Load) and follows
 // the log from its head instead of hashing the whole log again.
 func (l *Log) Save(path string) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tree-*")
-	if err != nil {
-		return fmt.Errorf("seal: save the tree: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename, a no-op
-	h := sha256.New()
-	w := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
-	var b [8]byte
-	put := func(v uint64) {
-		binary.LittleEndian.PutUint64(b[:], v)
-		w.Write(b[:])
-	}
-	w.WriteString(saveMagic)
-	put(uint64(l.tree.n))
-	put(uint64(l.tree.head))
-	put(uint64(l.unsafe))
-	put(uint64(len(l.tree.hashes)))
-	for _, p := range l.positions {
-		put(uint64(p))
-	}
-	for i := range l.tree.hashes {
-		w.Write(l.tree.hashes[i][:])
-	}
-	err = w.Flush()
-	if err == nil {
-		_, err = tmp.Write(h.Sum(nil))
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
+	err := durable.WriteFile(path, func(out io.Writer) error {
+		h := sha256.New()
+		w := io.MultiWriter(out, h)
+		var b [8]byte
+		put := func(v uint64) error {
+			binary.LittleEndian.PutUint64(b[:], v)
+			_, err := w.Write(b[:])
+			return err
+		}
+		if _, err := io.WriteString(w, saveMagic); err != nil {
+			return err
+		}
+		for _, v := range []uint64{uint64(l.tree.n), uint64(l.tree.head), uint64(l.unsafe), uint64(len(l.tree.hashes))} {
+			if err := put(v); err != nil {
+				return err
+			}
+		}
+		for _, p := range l.positions {
+			if err := put(uint64(p)); err != nil {
+				return err
+			}
+		}
+		for i := range l.tree.hashes {
+			if _, err := w.Write(l.tree.hashes[i][:]); err != nil {
+				return err
+			}
+		}
+		_, err := out.Write(h.Sum(nil))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("seal: save the tree: %w", err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // ErrNoSave is returned by Load when there is no saved tree.

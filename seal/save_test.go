@@ -119,7 +119,7 @@ func TestLoadRefuses(t *testing.T) {
 		require.NoError(t, herr)
 		require.Zero(t, head.Size, name)
 	}
-	files, err := filepath.Glob(filepath.Join(dir, ".tree-*"))
+	files, err := filepath.Glob(filepath.Join(dir, ".tree.snap.tmp-*"))
 	require.NoError(t, err)
 	require.Empty(t, files, "no temporary file is left behind")
 }
