@@ -54,7 +54,7 @@ const prefix = "sealed:v2:"
 // prefixV1 starts the values sealed before v2: the same form with
 // AES-256-GCM in place of ChaCha20-Poly1305. They open as ever; nothing
 // seals them any more (a replay that opens them sets up an AES key
-// schedule and GCM table per key, fifty times ChaCha20's set-up).
+// schedule and GCM table per key, 26 times ChaCha20's set-up).
 const prefixV1 = "sealed:v1:"
 
 // sealedBytes is what both prefixes start with.
