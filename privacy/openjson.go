@@ -1,0 +1,127 @@
+package privacy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// quotedPrefix is how a sealed value starts inside a JSON document.
+var quotedPrefix = []byte(`"sealed:v`)
+
+// OpenJSON returns the JSON document b with every sealed string in it
+// opened: its plaintext, or the erased marker when one of its keys is
+// erased or missing. It is how the views' answers are opened when they are
+// read: the views keep the personal fields sealed as the ledger stores
+// them (docs/privacy.md, "Opened when read"), so that a replay opens
+// nothing and a snapshot holds no plaintext. A document with nothing
+// sealed is returned as it is, not copied; b is never changed.
+//
+// The marker is chosen by the value's key, since a view's field carries no
+// pii tag: ErasedName under "name", "pn" and every key ending in "_name"
+// or "Name", or one of nameKeys; ErasedText anywhere else (free text, door
+// numbers, photo references, list elements). Fails only when the key store
+// cannot be read.
+func (s *Sealer) OpenJSON(ctx context.Context, b []byte) ([]byte, error) {
+	i := bytes.Index(b, quotedPrefix)
+	if i < 0 {
+		return b, nil
+	}
+	out := make([]byte, 0, len(b))
+	last := 0 // b[:last] is in out already
+	for i >= 0 {
+		start := last + i // the opening quote
+		end := bytes.IndexByte(b[start+1:], '"')
+		if end < 0 {
+			break
+		}
+		end += start + 1 // the closing quote
+		lit := b[start+1 : end]
+		if !valueStart(b, start) || bytes.IndexByte(lit, '\\') >= 0 || !IsSealed(string(lit)) {
+			// Not a whole sealed value: text that quotes one, say.
+			out = append(out, b[last:start+1]...)
+			last = start + 1
+			i = bytes.Index(b[last:], quotedPrefix)
+			continue
+		}
+		p, ok, err := s.openValue(ctx, string(lit))
+		if err != nil {
+			return nil, fmt.Errorf("open answer: %w", err)
+		}
+		if !ok {
+			p = ErasedText
+			if nameKey(keyBefore(b, start)) {
+				p = ErasedName
+			}
+		}
+		enc, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("open answer: %w", err)
+		}
+		out = append(out, b[last:start]...)
+		out = append(out, enc...)
+		last = end + 1
+		i = bytes.Index(b[last:], quotedPrefix)
+	}
+	return append(out, b[last:]...), nil
+}
+
+// nameKeys are keys other than "name" and "…_name" whose string is a
+// person's name (the public masking's person name keys, policy.Public).
+var nameKeys = map[string]bool{
+	"author": true, "speaker": true, "proposer": true, "voter": true, "person": true,
+	"resident": true, "owner": true, "supporter": true, "verifier": true, "holder": true,
+	"facilitator": true, "claimer": true, "volunteer": true,
+}
+
+// nameKey reports whether the string under key k is a person's name.
+func nameKey(k string) bool {
+	lk := strings.ToLower(k)
+	return lk == "name" || lk == "pn" || strings.HasSuffix(lk, "_name") || strings.HasSuffix(k, "Name") || nameKeys[lk]
+}
+
+// valueStart reports whether the quote at b[q] opens a JSON string value:
+// after a colon, an opening bracket or a comma (white space between), not
+// inside another string.
+func valueStart(b []byte, q int) bool {
+	j := q - 1
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 0 {
+		return true // the whole document is one string
+	}
+	switch b[j] {
+	case ':', '[', ',':
+		return true
+	}
+	return false
+}
+
+// keyBefore returns the object key whose value starts at the quote b[q],
+// or "" when that value is a list element or the whole document.
+func keyBefore(b []byte, q int) string {
+	j := q - 1
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != ':' {
+		return ""
+	}
+	j--
+	for j >= 0 && isSpace(b[j]) {
+		j--
+	}
+	if j < 0 || b[j] != '"' {
+		return ""
+	}
+	k := bytes.LastIndexByte(b[:j], '"')
+	if k < 0 {
+		return ""
+	}
+	return string(b[k+1 : j])
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
