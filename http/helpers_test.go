@@ -52,7 +52,7 @@ func mustServeIn(tb testing.TB, dir string, storeOpts []pebble.Option, opts ...f
 		tb.Fatalf("open attachments: %v", err)
 	}
 	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
-	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}

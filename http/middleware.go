@@ -1,6 +1,8 @@
 package http
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	nethttp "net/http"
@@ -119,6 +121,8 @@ func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // principal is who sends a request: a token's holder, or nobody.
 type principal struct {
 	token auth.Token
+	// open opens the sealed fields of an answer (policy.Reader.Open).
+	open func(json.RawMessage) (json.RawMessage, error)
 }
 
 func (p principal) authenticated() bool { return p.token.ID != uuid.Nil }
@@ -130,6 +134,17 @@ func principalOf(c echo.Context) principal {
 	return p
 }
 
+// opener returns what opens the sealed personal fields of the answers
+// to a request with context ctx: the views keep them sealed
+// (privacy.Sealer.OpenJSON). Nil when the ledger seals nothing.
+func (s *Server) opener(ctx context.Context) func(json.RawMessage) (json.RawMessage, error) {
+	sealer := s.cfg.Ledger.Sealer()
+	if sealer == nil {
+		return nil
+	}
+	return func(b json.RawMessage) (json.RawMessage, error) { return sealer.OpenJSON(ctx, b) }
+}
+
 // authenticate reads a bearer token when one is sent. A request without
 // Authorization goes on anonymously (public reads); a malformed, unknown or
 // revoked token is refused with 401 whatever the route. An address that
@@ -137,6 +152,8 @@ func principalOf(c echo.Context) principal {
 // even looked at, so secrets cannot be guessed at speed.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		p := principal{open: s.opener(c.Request().Context())}
+		c.Set(principalKey, p)
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		if h == "" {
 			return next(c)
@@ -154,7 +171,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			s.authFails.allow(addr, time.Now())
 			return err
 		}
-		c.Set(principalKey, principal{token: tok})
+		p.token = tok
+		c.Set(principalKey, p)
 		return next(c)
 	}
 }

@@ -49,7 +49,7 @@ func replica(t *testing.T, kurrentURL, blobsURL, keysURL string, kek []byte) *en
 	if _, err := l.ApplyErasures(ctx); err != nil {
 		t.Fatal(err)
 	}
-	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,7 @@ func publicScoped(c echo.Context) (community, grid string) {
 
 // reader is the principal as the read policy knows it.
 func (p principal) reader() policy.Reader {
-	return policy.Reader{Authenticated: p.authenticated(), Role: p.token.Role, Scope: p.token.Scope}
+	return policy.Reader{Authenticated: p.authenticated(), Role: p.token.Role, Scope: p.token.Scope, Open: p.open}
 }
 
 // readerOf returns the request's reader.

@@ -60,7 +60,7 @@ func crashChild(dir, url string, drain bool) error {
 	defer keys.Close()
 	sealer := privacy.NewSealer(keys)
 	l := ledger.New(store, ledger.WithSealer(sealer))
-	runner, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		return err
 	}

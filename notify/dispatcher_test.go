@@ -73,7 +73,7 @@ func mustEnv(tb testing.TB) *env {
 // mustRun starts a runner over store from the start of the log.
 func mustRun(tb testing.TB, store eventstore.Store, sealer *privacy.Sealer) *projections.Runner {
 	tb.Helper()
-	r, err := projections.New(store, projections.Config{Decode: sealer.Decoder(projections.NewDecoder().Decode)})
+	r, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Decode})
 	require.NoError(tb, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

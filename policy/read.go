@@ -17,6 +17,10 @@ type Reader struct {
 	Authenticated bool
 	Role          auth.Role
 	Scope         auth.Scope
+	// Open opens the sealed personal fields of an answer's JSON before it
+	// is masked (privacy.Sealer.OpenJSON): the views keep them sealed. Nil
+	// when nothing is sealed (a ledger without a sealer).
+	Open func(json.RawMessage) (json.RawMessage, error)
 }
 
 // Anonymous is the public: it reads public views only, masked.
@@ -66,17 +70,22 @@ func (r Reader) SeesChainHashes() bool {
 }
 
 // Answer returns v's JSON as r may read it for a record of community and
-// grid: as is for those who see personal data, the public answer (Public)
-// for everyone else.
+// grid, its sealed fields opened (Open): as is for those who see personal
+// data, the public answer (PublicJSON) for everyone else.
 func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
-	if r.SeesPersonalData(community, grid) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("encode answer: %w", err)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode answer: %w", err)
+	}
+	if r.Open != nil {
+		if b, err = r.Open(b); err != nil {
+			return nil, err
 		}
+	}
+	if r.SeesPersonalData(community, grid) {
 		return b, nil
 	}
-	return Public(v)
+	return PublicJSON(b)
 }
 
 // Public returns v's JSON as the public may read it. It walks every value

@@ -418,14 +418,14 @@ func TestSeesAttachment(t *testing.T) {
 		{Anonymous, "proposal", true, "public, proposal"},
 		{Anonymous, "action", true, "public, action"},
 		{Anonymous, "meeting", false, "public, meeting"},
-		{Reader{true, auth.RoleResident, g2}, "meeting", false, "resident of another grid, meeting"},
-		{Reader{true, auth.RoleResident, g1}, "meeting", true, "resident of the grid, meeting"},
-		{Reader{true, auth.RoleResident, g1}, "", false, "resident, no item"},
-		{Reader{true, auth.RoleAdmin, auth.Scope{Community: "c"}}, "", false, "community admin, no item"},
-		{Reader{true, auth.RoleAdmin, auth.Scope{}}, "", true, "unscoped admin, no item"},
-		{Reader{true, auth.RoleAuditor, auth.Scope{}}, "", true, "unscoped auditor, no item"},
-		{Reader{true, auth.RoleFacilitator, auth.Scope{}}, "", false, "unscoped facilitator, no item"},
-		{Reader{true, auth.RoleAdmin, auth.Scope{}}, "organisation", false, "unknown kind"},
+		{Reader{Authenticated: true, Role: auth.RoleResident, Scope: g2}, "meeting", false, "resident of another grid, meeting"},
+		{Reader{Authenticated: true, Role: auth.RoleResident, Scope: g1}, "meeting", true, "resident of the grid, meeting"},
+		{Reader{Authenticated: true, Role: auth.RoleResident, Scope: g1}, "", false, "resident, no item"},
+		{Reader{Authenticated: true, Role: auth.RoleAdmin, Scope: auth.Scope{Community: "c"}}, "", false, "community admin, no item"},
+		{Reader{Authenticated: true, Role: auth.RoleAdmin, Scope: auth.Scope{}}, "", true, "unscoped admin, no item"},
+		{Reader{Authenticated: true, Role: auth.RoleAuditor, Scope: auth.Scope{}}, "", true, "unscoped auditor, no item"},
+		{Reader{Authenticated: true, Role: auth.RoleFacilitator, Scope: auth.Scope{}}, "", false, "unscoped facilitator, no item"},
+		{Reader{Authenticated: true, Role: auth.RoleAdmin, Scope: auth.Scope{}}, "organisation", false, "unknown kind"},
 	} {
 		if got := tc.r.SeesAttachment(tc.kind, "c", "g1"); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.whoAndWhat, got, tc.want)

@@ -534,19 +534,6 @@ func (s *Sealer) opener(ctx context.Context, only string, oerr *error) visit {
 // without the marker needs no Open.
 func MaySeal(data []byte) bool { return bytes.Contains(data, sealedBytes) }
 
-// Decoder wraps decode (domain.Decode's signature) so that what it returns
-// is opened, for any decoder; the projections' own decoder opens in place
-// instead (projections.Decoder.Opening), which spares a copy of each event.
-func (s *Sealer) Decoder(decode func(typ string, data []byte) (domain.Event, error)) func(typ string, data []byte) (domain.Event, error) {
-	return func(typ string, data []byte) (domain.Event, error) {
-		e, err := decode(typ, data)
-		if err != nil || !MaySeal(data) {
-			return e, err
-		}
-		return s.Open(context.Background(), e)
-	}
-}
-
 // visit is called for each personal string of an event: the site, the
 // struct holding it, its value and its key ids (persons' keys, then the
 // item's, which is known only when sealing: opening reads the key ids

@@ -27,7 +27,7 @@ import (
 // A snapshot file, <dir>/<view>.snap, is a header line of JSON followed by
 // the view's own encoding of its state:
 //
-//	{"format":2,"view":"board","version":1,"position":1234,
+//	{"format":3,"view":"board","version":1,"position":1234,
 //	 "at":{"id":"…","hash":"…"},"first":{"id":"…","hash":"…"},"size":5678,"crc32c":…}\n
 //	<size bytes of payload>
 //
@@ -44,8 +44,11 @@ import (
 // checkSnapshots).
 
 // snapshotFormat is the version of the snapshot file layout. Format 1 had
-// no at and first; its files are ignored.
-const snapshotFormat = 2
+// no at and first; format 2's views held personal data opened, in
+// plaintext, where format 3's keep it sealed as the log stores it (opened
+// when read). Files of an older format are ignored, and replaced by the
+// next snapshot.
+const snapshotFormat = 3
 
 // snapshotHeader is the first line of a snapshot file.
 type snapshotHeader struct {

@@ -76,7 +76,7 @@ func serveLoaded(tb testing.TB, load demoLoader, pushKey string, opts ...func(*y
 		tb.Fatalf("open attachments: %v", err)
 	}
 	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
-	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Opening(sealer).Decode})
+	runner, err := projections.New(store, projections.Config{Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		tb.Fatalf("new runner: %v", err)
 	}

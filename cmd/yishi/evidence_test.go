@@ -23,7 +23,6 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/kurrent/kurrenttest"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/ledger"
-	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
@@ -335,15 +334,11 @@ func TestCopiedLedgerStillVerifies(t *testing.T) {
 // caught up, which writes their snapshots to dir/projections.
 func snapshotViews(t *testing.T, dir string) {
 	t.Helper()
-	// As serve does: the views hold personal data opened with the keys.
-	kd, err := privacy.OpenKeyDir(filepath.Join(dir, "keys"))
-	require.NoError(t, err)
-	defer kd.Close()
-	sealer := privacy.NewSealer(kd)
+	// As serve does: the views keep personal data sealed.
 	s, err := pebble.Open(dir)
 	require.NoError(t, err)
 	defer s.Close()
-	r, err := projections.New(s, projections.Config{Dir: filepath.Join(dir, "projections"), Decode: projections.NewDecoder().Opening(sealer).Decode})
+	r, err := projections.New(s, projections.Config{Dir: filepath.Join(dir, "projections"), Decode: projections.NewDecoder().Decode})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -119,7 +119,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("erasures re-applied to the key store", "erasures", n)
 	}
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Opening(sealer).Decode})
+		Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/ledger"
-	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
 )
@@ -36,7 +35,6 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	vkeyFile := fs.String("vkey", "", "the verifier key file of the checkpoint's signer; on a re-sealed ledger (yishi reseal), the server's, to check its note")
 	views := fs.Bool("views", false, "also rebuild every view from the log and compare it with the projection snapshots and with the views a server would serve from them")
 	snapshots := fs.String("snapshots", "", "the projection snapshots for --views (default: STORE/projections for a data directory)")
-	keys := keysFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,31 +100,19 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stdout, "OK: the first %d events match the checkpoint signed for %q (root %s)\n", cp.Size, cp.Origin, cp.Root)
 	}
 	if *views {
-		return verifyViews(ctx, store, *snapshots, keysDir(*keys, *spec, ""), getenv, stdout, stderr)
+		return verifyViews(ctx, store, *snapshots, stdout, stderr)
 	}
 	return nil
 }
 
 // verifyViews rebuilds the views from the log and compares them with the
-// snapshots in dir (see projections.VerifyViews), opening sealed personal
-// data with the key store in keys, read-only, as the server's views do.
-func verifyViews(ctx context.Context, store eventstore.Store, dir, keys string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+// snapshots in dir (see projections.VerifyViews). It needs no key store:
+// the views keep personal data sealed as the log stores it, and open it
+// only when read (docs/privacy.md).
+func verifyViews(ctx context.Context, store eventstore.Store, dir string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "rebuilding the views from the log to compare with %s\n", dir)
-	dec := projections.NewDecoder()
-	decode := dec.Decode
-	if _, serr := os.Stat(keys); serr == nil || isSharedKeys(keys) {
-		kd, err := openKeyStore(ctx, keys, getenv, privacy.ReadOnly())
-		if err != nil {
-			return err
-		}
-		sealer := privacy.NewSealer(kd)
-		defer closeSealer(sealer, &err)
-		decode = dec.Opening(sealer).Decode
-	} else {
-		fmt.Fprintf(stderr, "no key store at %s: personal data is compared sealed\n", keys)
-	}
 	bar := newProgress(stderr, -1, "folding")
-	rep, err := projections.VerifyViews(ctx, store, dir, decode, func(n uint64, _ eventstore.Position) {
+	rep, err := projections.VerifyViews(ctx, store, dir, projections.NewDecoder().Decode, func(n uint64, _ eventstore.Position) {
 		_ = bar.Set64(int64(n)) // it only fails on a closed writer
 	})
 	_ = bar.Finish()
