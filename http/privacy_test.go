@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -137,4 +140,78 @@ func TestPersonErasureThroughAPI(t *testing.T) {
 			t.Errorf("the log holds %q", secret)
 		}
 	}
+}
+
+// TestPastedCiphertextIsNotOpened: a resident who copies someone's stored
+// ciphertext (an open-data export carries every one) into a title must not
+// have the server open it for every reader. Only what the events' tags
+// mark personal is opened; the title reads as typed.
+func TestPastedCiphertextIsNotOpened(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	sub := e.write(t, c.r1, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "车棚",
+		"text": "我家501室", "category": "环境", "place": "3号院车棚", "channel": "online",
+	}, 201)
+	var name, text string
+	for ev, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		require.NoError(t, err)
+		if ev.Stream != "proposal-"+sub.ID {
+			continue
+		}
+		var d struct {
+			Author struct{ Name string } `json:"author"`
+			Text   string                `json:"text"`
+		}
+		require.NoError(t, json.Unmarshal(ev.Data, &d))
+		name, text = d.Author.Name, d.Text
+	}
+	require.True(t, privacy.IsSealed(name) && privacy.IsSealed(text))
+	var last WriteResult
+	for _, v := range []string{name, text} {
+		last = e.write(t, c.r3, "/v1/proposals", map[string]any{
+			"community_id": "hengyuan", "grid_id": "g1", "title": v,
+			"text": "x", "category": "环境", "place": "y", "channel": "online",
+		}, 201)
+	}
+	for _, token := range []string{"", c.facilitator} {
+		r := e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d&limit=100", last.Position), token: token}).want(t, 200)
+		require.NotContains(t, string(r.body), "501", "the pasted text is not opened")
+		var page struct{ Items []struct{ Title string } }
+		r.decode(t, &page)
+		var titles []string
+		for _, it := range page.Items {
+			titles = append(titles, it.Title)
+		}
+		if token != "" { // staff read titles whole; the public's are masked
+			require.Contains(t, titles, name)
+			require.Contains(t, titles, text)
+		}
+	}
+}
+
+// TestForgedKeyIdsDoNotEraseLaterData: a title shaped like a sealed value
+// naming a key not yet made (person/v9) must not make the sealer remember
+// that key as erased, so that v9's data, sealed once v9 is registered, is
+// stored and read whole.
+func TestForgedKeyIdsDoNotEraseLaterData(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	pos := e.write(t, c.r3, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "sealed:v2:AAAA:person/v9",
+		"text": "x", "category": "环境", "place": "y", "channel": "online",
+	}, 201)
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", pos.Position)}).want(t, 200)
+	e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", pos.Position), token: c.facilitator}).want(t, 200)
+	last := e.write(t, c.admin, "/v1/communities/hengyuan/volunteers", map[string]any{"grid_id": "g1", "person_id": "v9", "name": "赵六", "phone": "13800000000", "skills": []string{"维修"}, "categories": []string{"环境"}}, 201)
+	for ev, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
+		require.NoError(t, err)
+		if ev.Stream != "proposal-"+pos.ID && bytes.Contains(ev.Data, []byte("person%2Fv9")) {
+			require.NotContains(t, string(ev.Data), "sealed:v2::person", "v9's data is stored sealed, not as erased")
+		}
+	}
+	r := e.do(req{method: "GET", path: fmt.Sprintf("/v1/resources?community=hengyuan&kind=volunteer&wait_for=%d", last.Position), token: c.admin}).want(t, 200)
+	require.Contains(t, string(r.body), "赵六")
 }

@@ -39,6 +39,9 @@ type cached struct {
 	slot int
 	// used is set by each reader and cleared by the clock's hand.
 	used atomic.Bool
+	// missing marks a key the store does not hold: never cached
+	// (Sealer.load).
+	missing bool
 }
 
 // newCached returns the entry of key id with bytes key, nil for an erased

@@ -5,19 +5,55 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
-// quotedPrefix is how a sealed value starts inside a JSON document.
-var quotedPrefix = []byte(`"sealed:v`)
+// Held marks a sealed value that a view holds where the events' pii tags
+// put personal data (MarkInPlace): OpenJSON opens only the values that
+// carry it. It is a NUL, which no free text can hold (the domain refuses
+// control characters), so a resident who types, or pastes, a sealed value
+// into a title or any other field can never have it opened.
+const Held = "\x00"
 
-// OpenJSON returns the JSON document b with every sealed string in it
-// opened: its plaintext, or the erased marker when one of its keys is
-// erased or missing. It is how the views' answers are opened when they are
-// read: the views keep the personal fields sealed as the ledger stores
-// them (docs/privacy.md, "Opened when read"), so that a replay opens
-// nothing and a snapshot holds no plaintext. A document with nothing
-// sealed is returned as it is, not copied; b is never changed.
+// quotedPrefix is how a held sealed value starts inside a JSON document
+// (encoding/json and goccy/go-json write a NUL as \u0000).
+var quotedPrefix = []byte(`"\u0000sealed:v`)
+
+// heldEscape is the JSON escape of Held at the start of a held value.
+const heldEscape = len(`\u0000`)
+
+// MarkInPlace marks every sealed personal field of the event that ptr
+// points to (a pointer to an event struct the caller just decoded) as
+// held, in place: the projections' decoder, so that what the views keep is
+// opened when read (OpenJSON) and nothing else is.
+func MarkInPlace(ptr any) error {
+	v := reflect.ValueOf(ptr)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("mark: %T is not a pointer to an event struct", ptr)
+	}
+	p, err := planOf(v.Elem().Type())
+	if err != nil || p.empty() {
+		return err
+	}
+	walkPlan(p, v.Elem(), "", func(_ *site, _ reflect.Value, s string, _ []string) (string, bool) {
+		if !IsSealed(s) {
+			return s, false
+		}
+		return Held + s, true
+	}, true, false, true)
+	return nil
+}
+
+// OpenJSON returns the JSON document b with every held sealed string in it
+// (MarkInPlace) opened: its plaintext, or the erased marker when one of
+// its keys is erased or missing. It is how the views' answers are opened
+// when they are read: the views keep the personal fields sealed as the
+// ledger stores them (docs/privacy.md, "Opened when read"), so that a
+// replay opens nothing and a snapshot holds no plaintext. A sealed value
+// that is not held (typed into a title, quoted in a stored event) is left
+// as it is. A document with nothing held is returned as it is, not
+// copied; b is never changed.
 //
 // The marker is chosen by the value's key, since a view's field carries no
 // pii tag: ErasedName under "name", "pn" and every key ending in "_name"
@@ -38,7 +74,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, b []byte) ([]byte, error) {
 			break
 		}
 		end += start + 1 // the closing quote
-		lit := b[start+1 : end]
+		lit := b[start+1+heldEscape : end]
 		if !valueStart(b, start) || bytes.IndexByte(lit, '\\') >= 0 || !IsSealed(string(lit)) {
 			// Not a whole sealed value: text that quotes one, say.
 			out = append(out, b[last:start+1]...)

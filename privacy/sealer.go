@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -114,11 +115,19 @@ func (s *Sealer) key(ctx context.Context, id string) (*cached, error) {
 
 // load reads key id from the key store and caches its entry, unless an
 // erasure or Forget happened since the sealer's generation was gen.
+//
+// A missing key is not cached: it reads as erased this once, and is read
+// again next time, since Seal may create it meanwhile (a value naming a
+// key this store never held, from an imported ledger, must not make the
+// person's next data be stored as erased).
 func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, error) {
 	k, err := s.keys.Key(ctx, id)
+	missing := false
 	switch {
-	case errors.Is(err, ErrErased), errors.Is(err, ErrNoKey):
+	case errors.Is(err, ErrErased):
 		k = nil
+	case errors.Is(err, ErrNoKey):
+		k, missing = nil, true
 	case err != nil:
 		return nil, err
 	}
@@ -126,6 +135,10 @@ func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, erro
 	e, err := newCached(id, k)
 	if err != nil {
 		return nil, err
+	}
+	e.missing = missing
+	if missing {
+		return e, nil
 	}
 	s.mu.Lock()
 	if s.gen == gen {
@@ -361,7 +374,7 @@ func (s *Sealer) keysOf(ctx context.Context, list string, into []*cached) (_ []*
 		}
 		rest = more
 	}
-	if len(parts) > 1 {
+	if len(parts) > 1 && !slices.ContainsFunc(parts, func(p *cached) bool { return p.missing }) {
 		e = &cached{parts: parts, gen: gen}
 		s.mu.Lock()
 		if s.gen == gen {

@@ -7,6 +7,7 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // Decoder decodes stored events into domain events with
@@ -16,9 +17,9 @@ import (
 // current catalogue (older versions that need upcasting, unknown types)
 // go through domain.Decode, so upcasting and its errors stay the domain's.
 // Sealed personal fields stay sealed: the views keep them as the log
-// stores them and they are opened when read (privacy.Sealer.OpenJSON), so
-// that a replay opens nothing and a snapshot holds no plaintext
-// (docs/privacy.md).
+// stores them, marked as held (privacy.MarkInPlace), and they are opened
+// when read (privacy.Sealer.OpenJSON), so that a replay opens nothing and
+// a snapshot holds no plaintext (docs/privacy.md).
 type Decoder struct {
 	types map[string]reflect.Type
 }
@@ -38,11 +39,21 @@ func NewDecoder() *Decoder {
 // Decode decodes one stored event; it has domain.Decode's signature.
 func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 	rt, ok := d.types[typ]
-	if !ok {
-		return domain.Decode(typ, data)
+	var p reflect.Value
+	if ok {
+		p = reflect.New(rt)
+		if err := gojson.Unmarshal(data, p.Interface()); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", typ, err)
+		}
+	} else {
+		e, err := domain.Decode(typ, data)
+		if err != nil || reflect.TypeOf(e).Kind() != reflect.Struct {
+			return e, err
+		}
+		p = reflect.New(reflect.TypeOf(e))
+		p.Elem().Set(reflect.ValueOf(e))
 	}
-	p := reflect.New(rt)
-	if err := gojson.Unmarshal(data, p.Interface()); err != nil {
+	if err := privacy.MarkInPlace(p.Interface()); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
 	return p.Elem().Interface().(domain.Event), nil

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // Kinds of resource in the resource map (资源图谱).
@@ -62,6 +64,15 @@ func (r *Resource) clone() Resource {
 }
 
 // key is the resource's id within its community, prefixed by its kind.
+// sortName is what orders r among its kind: its name, or nothing when the
+// view holds it sealed (a volunteer's), which leaves the order to key.
+func (r *Resource) sortName() string {
+	if strings.HasPrefix(r.Name, privacy.Held) {
+		return ""
+	}
+	return r.Name
+}
+
 func (r *Resource) key() string {
 	return r.Kind + ":" + r.PersonID + r.TeamID + r.StationID + r.PartnerID
 }
@@ -159,7 +170,8 @@ type HelpQuery struct {
 // community of q's kind that help with q's category and have q's skill
 // (each when given). Those serving q's grid come first, then those serving
 // the whole community, then the community's other grids; within each,
-// volunteers, teams, stations and partners, by name.
+// volunteers, teams, stations and partners, by name (volunteers by id:
+// the view keeps their names sealed, and ciphertext has no order).
 func (r *Resources) Helpers(q HelpQuery) []Resource {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -199,7 +211,7 @@ func (r *Resources) Helpers(q HelpQuery) []Resource {
 	}
 	order := map[string]int{ResourceVolunteer: 0, ResourceTeam: 1, ResourceStation: 2, ResourcePartner: 3}
 	slices.SortFunc(found, func(a, b ranked) int {
-		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(order[a.res.Kind], order[b.res.Kind]), cmp.Compare(a.res.Name, b.res.Name), cmp.Compare(a.res.key(), b.res.key()))
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(order[a.res.Kind], order[b.res.Kind]), cmp.Compare(a.res.sortName(), b.res.sortName()), cmp.Compare(a.res.key(), b.res.key()))
 	})
 	out := make([]Resource, len(found))
 	for i, f := range found {

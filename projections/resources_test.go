@@ -2,12 +2,15 @@ package projections
 
 import (
 	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // TestHelpersAnswerWhoCanHelp finds the volunteers, teams, stations and
@@ -57,4 +60,39 @@ func TestHelpersAnswerWhoCanHelp(t *testing.T) {
 	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
 	assert.Equal(t, got, back.Helpers(HelpQuery{CommunityID: "hy", GridID: "g1", Category: "环境卫生"}))
 	assert.Error(t, back.UnmarshalSnapshot(bytes.NewReader([]byte(`{}`))))
+}
+
+// TestSealedVolunteersKeepAnOrder: volunteers' names are sealed in the
+// view (held, opened when read), and each seal is random, so ordering by
+// the stored name would shuffle "who can help" from one ledger to the
+// next; sealed names order by id instead, the same on every fold.
+func TestSealedVolunteersKeepAnOrder(t *testing.T) {
+	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
+	var ids [][]string
+	for range 3 {
+		var evs []domain.Event
+		for _, p := range []struct{ id, name string }{{"v3", "甲"}, {"v1", "乙"}, {"v2", "丙"}, {"v4", "丁"}} {
+			e := domain.VolunteerRegistered{CommunityID: "hy", GridID: "g1", PersonID: p.id, Name: p.name, Skills: []string{"清扫"}, At: at(0)}
+			out, err := sealer.Seal(context.Background(), "volunteer-hy-"+p.id, []domain.Event{e})
+			require.NoError(t, err)
+			evs = append(evs, out[0])
+		}
+		stored := encode(t, evs)
+		v := NewViews()
+		decode := NewDecoder().Decode
+		for _, se := range stored {
+			d, err := decode(se.Type, se.Data)
+			require.NoError(t, err)
+			require.NoError(t, v.Resources.Apply(Event{Stream: se.Stream, Type: se.Type, Position: se.Position, Data: d}))
+		}
+		var got []string
+		for _, r := range v.Resources.Helpers(HelpQuery{CommunityID: "hy", Skill: "清扫"}) {
+			require.True(t, strings.HasPrefix(r.Name, privacy.Held), "the view holds the name sealed")
+			got = append(got, r.PersonID)
+		}
+		ids = append(ids, got)
+	}
+	for _, got := range ids {
+		assert.Equal(t, []string{"v1", "v2", "v3", "v4"}, got)
+	}
 }
