@@ -28,21 +28,12 @@ const heldEscape = len(`\u0000`)
 // held, in place: the projections' decoder, so that what the views keep is
 // opened when read (OpenJSON) and nothing else is.
 func MarkInPlace(ptr any) error {
-	v := reflect.ValueOf(ptr)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("mark: %T is not a pointer to an event struct", ptr)
-	}
-	p, err := planOf(v.Elem().Type())
-	if err != nil || p.empty() {
-		return err
-	}
-	walkPlan(p, v.Elem(), "", func(_ *site, _ reflect.Value, s string, _ []string) (string, bool) {
+	return inPlace("mark", ptr, func(_ *site, _ reflect.Value, s string, _ []string) (string, bool) {
 		if !IsSealed(s) {
 			return s, false
 		}
 		return Held + s, true
-	}, true, false, true)
-	return nil
+	})
 }
 
 // OpenJSON returns the JSON document b with every held sealed string in it

@@ -501,21 +501,30 @@ func (s *Sealer) open(ctx context.Context, e domain.Event, only string) (domain.
 
 // OpenInPlace is Open on the event ptr points to, changed in place: ptr
 // is a pointer to an event struct the caller just decoded, and no copy of
-// it is made (the projections' decoder, the hot path of a replay).
+// it is made (the token registry, yishi reseal).
 func (s *Sealer) OpenInPlace(ctx context.Context, ptr any) error {
+	var oerr error
+	if err := inPlace("open", ptr, s.opener(ctx, "", &oerr)); err != nil {
+		return err
+	}
+	if oerr != nil {
+		return fmt.Errorf("open %T: %w", ptr, oerr)
+	}
+	return nil
+}
+
+// inPlace calls fn on every personal string of the event struct ptr points
+// to, setting what it returns; what names the caller in an error.
+func inPlace(what string, ptr any, fn visit) error {
 	v := reflect.ValueOf(ptr)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("open: %T is not a pointer to an event struct", ptr)
+		return fmt.Errorf("%s: %T is not a pointer to an event struct", what, ptr)
 	}
 	p, err := planOf(v.Elem().Type())
 	if err != nil || p.empty() {
 		return err
 	}
-	var oerr error
-	walkPlan(p, v.Elem(), "", s.opener(ctx, "", &oerr), true, false, true)
-	if oerr != nil {
-		return fmt.Errorf("open %s: %w", v.Elem().Type().Name(), oerr)
-	}
+	walkPlan(p, v.Elem(), "", fn, true, false, true)
 	return nil
 }
 
