@@ -234,8 +234,10 @@ func parseAge(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// dropSnapshots removes the views' snapshots, which hold personal data in
-// the clear, so that the next start rebuilds the views from the log.
+// dropSnapshots removes the views' snapshots, so that the next start
+// rebuilds the views from the log: those of this version hold personal
+// data sealed, but those written before 2026-12-03 (snapshot format 2)
+// held it in plaintext, and an erasure must leave none of it on disk.
 func dropSnapshots(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("drop view snapshots: %w", err)
