@@ -125,3 +125,45 @@ func (c *cipherCache) clear() {
 	clear(c.m)
 	c.ring, c.hand = c.ring[:0], 0
 }
+
+// maxOpened bounds each of the two generations of the cache of opened
+// values: at most 2×16,384 values, about 230 bytes each (the sealed value
+// as key, its plaintext, the map's slot), under 8 MB.
+const maxOpened = 1 << 14
+
+// openedCache remembers the plaintext of the values opened lately, so that
+// the answers read again and again (a board, a busy proposal's timeline)
+// open their names and texts once, not on every read. Two generations: a
+// value is put in the current one; when that is full it becomes the old
+// one and the older is dropped, so the cache holds at most twice its bound
+// and a value read in either generation stays. An erasure clears it
+// (Sealer.mark), so no erased value is served from it. The caller
+// serialises put and clear against get.
+type openedCache struct {
+	cur, old map[string]string
+	max      int
+}
+
+// get returns the plaintext of sealed value v, if cached.
+func (c *openedCache) get(v []byte) (string, bool) {
+	if p, ok := c.cur[string(v)]; ok {
+		return p, true
+	}
+	p, ok := c.old[string(v)]
+	return p, ok
+}
+
+// put caches plaintext p of sealed value v (which must not share memory
+// with a larger string: the cache keeps it).
+func (c *openedCache) put(v, p string) {
+	if c.cur == nil || len(c.cur) >= c.max {
+		c.old, c.cur = c.cur, make(map[string]string, c.max)
+	}
+	c.cur[v] = p
+}
+
+// clear drops every value.
+func (c *openedCache) clear() { c.cur, c.old = nil, nil }
+
+// len is how many values the cache holds.
+func (c *openedCache) len() int { return len(c.cur) + len(c.old) }

@@ -73,7 +73,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, b []byte) ([]byte, error) {
 			i = bytes.Index(b[last:], quotedPrefix)
 			continue
 		}
-		p, ok, err := s.openValue(ctx, string(lit))
+		p, ok, err := s.openHeld(ctx, lit)
 		if err != nil {
 			return nil, fmt.Errorf("open answer: %w", err)
 		}
@@ -152,3 +152,26 @@ func keyBefore(b []byte, q int) string {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
+// openHeld opens sealed value v (a slice of an answer), from the cache of
+// values opened lately when it is there.
+func (s *Sealer) openHeld(ctx context.Context, v []byte) (string, bool, error) {
+	s.mu.RLock()
+	p, ok := s.opened.get(v)
+	gen := s.gen
+	s.mu.RUnlock()
+	if ok {
+		return p, true, nil
+	}
+	sv := string(v)
+	p, ok, err := s.openValue(ctx, sv)
+	if err != nil || !ok {
+		return p, ok, err
+	}
+	s.mu.Lock()
+	if s.gen == gen { // no erasure meanwhile
+		s.opened.put(sv, p)
+	}
+	s.mu.Unlock()
+	return p, true, nil
+}

@@ -82,6 +82,9 @@ type Sealer struct {
 	// cache holds the ciphers of the keys met last, the hot path of a
 	// replay: one map look-up per key of a sealed value.
 	cache cipherCache
+	// opened holds the plaintext of the held values opened lately
+	// (OpenJSON); cleared with every erasure and Forget.
+	opened openedCache
 	// gen counts erasures and Forgets: a cipher read from the key store
 	// while one happened is not cached (it may be an erased key's).
 	gen uint64
@@ -95,7 +98,7 @@ func NewSealer(keys KeyStore) *Sealer {
 	if l, ok := keys.(interface{ Len() int }); ok {
 		n = l.Len()
 	}
-	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n)}
+	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n), opened: openedCache{max: maxOpened}}
 }
 
 // Keys returns the sealer's key store.
@@ -171,6 +174,7 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 func (s *Sealer) mark(ids []string) {
 	s.mu.Lock()
 	s.gen++
+	s.opened.clear()
 	for _, id := range ids {
 		s.cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
 	}
@@ -183,6 +187,7 @@ func (s *Sealer) Forget() {
 	s.mu.Lock()
 	s.gen++
 	s.cache.clear()
+	s.opened.clear()
 	s.mu.Unlock()
 }
 

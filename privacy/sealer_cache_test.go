@@ -46,3 +46,22 @@ func TestSealerCacheBounded(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("居民%d", i), open(i), "opened again after its eviction")
 	}
 }
+
+// TestOpenedCacheIsBounded: the cache of opened values holds at most two
+// generations of its bound, keeps the latest values, and forgets all on
+// clear.
+func TestOpenedCacheIsBounded(t *testing.T) {
+	c := openedCache{max: 4}
+	for i := range 11 {
+		c.put(fmt.Sprintf("v%d", i), fmt.Sprintf("p%d", i))
+		require.LessOrEqual(t, c.len(), 8)
+	}
+	p, ok := c.get([]byte("v10"))
+	require.True(t, ok)
+	require.Equal(t, "p10", p)
+	_, ok = c.get([]byte("v0"))
+	require.False(t, ok, "the oldest generation is dropped")
+	c.clear()
+	_, ok = c.get([]byte("v10"))
+	require.False(t, ok)
+}
