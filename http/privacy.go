@@ -8,14 +8,12 @@ import (
 	nethttp "net/http"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
-	"github.com/yishi-civic/yishi/projections"
 )
 
 // openedData is ev's body with its sealed personal fields opened (or read
@@ -58,18 +56,12 @@ type erasureRequest struct {
 	Reason string `json:"reason"`
 }
 
-// ErasureResult answers an erasure: the recorded event's place, and
-// whether the views were rebuilt without the erased data.
-type ErasureResult struct {
-	WriteResult
-	ViewsRebuilt bool `json:"views_rebuilt"`
-}
-
 // postErasure erases a person's data (PIPL art. 47): it records the
-// erasure, destroys the person's key, revokes the person's tokens and
-// rebuilds the views, so that when it answers no view, feed or export
-// shows the data any more and nothing acts as the person. Admins
-// without a community scope only: a person is not bound to one community.
+// erasure, destroys the person's key and revokes the person's tokens, so
+// that when it answers no view, feed or export shows the data any more
+// (the views keep it sealed, and what opens it is the key just destroyed)
+// and nothing acts as the person. Admins without a community scope only: a
+// person is not bound to one community.
 func (s *Server) postErasure(c echo.Context) error {
 	p := principalOf(c)
 	if p.token.Scope.Community != "" {
@@ -96,20 +88,12 @@ func (s *Server) postErasure(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := ErasureResult{WriteResult: WriteResult{Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed}}
+	out := WriteResult{Stream: res.Stream, Revision: res.Revision, Position: uint64(res.Position), Replayed: res.Replayed}
 	// The registry folds the erasure, which revokes the person's tokens
 	// (and so the sessions and streams that stand on them) before the
 	// answer says it is done.
 	if err := s.tokens.Sync(context.WithoutCancel(c.Request().Context())); err != nil {
 		return fmt.Errorf("erasure: revoke the person's tokens: %w", err)
-	}
-	if s.cfg.Runner != nil {
-		// The rebuild must finish even if the client goes away: the live
-		// views hold the erased data until it does.
-		if err := s.cfg.Runner.Rebuild(context.WithoutCancel(c.Request().Context())); err != nil {
-			return fmt.Errorf("erasure: rebuild views: %w", err)
-		}
-		out.ViewsRebuilt = true
 	}
 	s.log.Info("person erased", "person", person, "ground", r.Ground, "by", actor.ID, "position", res.Position)
 	return c.JSON(nethttp.StatusOK, out)
@@ -157,51 +141,13 @@ func (s *Server) exportPerson(c echo.Context, person string) error {
 }
 
 // followErasures applies the erasures that other processes sharing the log
-// record (another replica, the command line; ledger.FollowErasures) and
-// rebuilds the views after them, so that a replica stops showing an erased
-// person's data once it has folded the erasure, as the one that recorded it
-// does. Erasures recorded while a rebuild waits to start share it.
+// record (another replica, the command line; ledger.FollowErasures): each
+// destroys the key in this process's key store and caches, so that a
+// replica stops showing an erased person's data once it has met the
+// erasure, as the one that recorded it does. The views need no rebuild:
+// they keep personal data sealed.
 func (s *Server) followErasures(ctx context.Context) error {
-	if s.cfg.Ledger.Sealer() == nil {
-		return nil // no keys, nothing to erase
-	}
-	rebuild := make(chan eventstore.Position, 1)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return s.cfg.Ledger.FollowErasures(gctx, func(d domain.DataErased, pos eventstore.Position) {
-			s.log.Info("erasure followed", "subject", d.Subject, "id", d.ID, "position", pos)
-			select {
-			case rebuild <- pos:
-			default: // a rebuild is waiting to start; it will see this one too
-			}
-		})
+	return s.cfg.Ledger.FollowErasures(ctx, func(d domain.DataErased, pos eventstore.Position) {
+		s.log.Info("erasure followed", "subject", d.Subject, "id", d.ID, "position", pos)
 	})
-	if s.cfg.Runner != nil {
-		g.Go(func() error {
-			for {
-				var pos eventstore.Position
-				select {
-				case <-gctx.Done():
-					return gctx.Err()
-				case pos = <-rebuild:
-				}
-				// The views must have met the erasure (and so be running)
-				// before a rebuild replaces them; they may be catching up.
-				err := s.cfg.Runner.WaitFor(gctx, pos)
-				for errors.Is(err, projections.ErrWaitTimeout) && gctx.Err() == nil {
-					err = s.cfg.Runner.WaitFor(gctx, pos)
-				}
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				if err == nil {
-					err = s.cfg.Runner.Rebuild(gctx)
-				}
-				if err != nil {
-					s.log.Error("erasure followed: rebuilding the views failed", "error", err, "position", pos)
-				}
-			}
-		})
-	}
-	return g.Wait()
 }

@@ -157,7 +157,7 @@ func TestTwoReplicasServeOnePhoto(t *testing.T) {
 
 	// Erased through A: B stops showing the person once it has folded the
 	// erasure, without a restart.
-	var er ErasureResult
+	var er WriteResult
 	a.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
 	deadline := time.Now().Add(60 * time.Second)
 	var after []byte

@@ -31,10 +31,9 @@ type RetentionReport struct {
 // RetentionRun answers POST /v1/retention: how many erasures were due, and
 // those done, each recorded like a request's erasure.
 type RetentionRun struct {
-	At           time.Time    `json:"at"`
-	Due          int          `json:"due"`
-	Erased       []ledger.Due `json:"erased"`
-	ViewsRebuilt bool         `json:"views_rebuilt"`
+	At     time.Time    `json:"at"`
+	Due    int          `json:"due"`
+	Erased []ledger.Due `json:"erased"`
 }
 
 // rulesOf is r in days.
@@ -80,7 +79,7 @@ func (s *Server) getRetention(c echo.Context) error {
 // postRetention erases what the retention rules say is due now, as the
 // scheduled job does: each an erasure recorded on the ground
 // retention_expired, then its key destroyed; the erased persons' tokens
-// are revoked and the views rebuilt before the answer.
+// are revoked before the answer.
 func (s *Server) postRetention(c echo.Context) error {
 	if err := retentionAdmin(c); err != nil {
 		return err
@@ -88,8 +87,7 @@ func (s *Server) postRetention(c echo.Context) error {
 	if s.cfg.Ledger.Sealer() == nil {
 		return refuse(kindUnavailable, text{"本服务未配置密钥库，无法删除", "this service keeps no key store; nothing can be erased"})
 	}
-	// The erasures must all be done, and the views rebuilt, even if the
-	// client goes away.
+	// The erasures must all be done even if the client goes away.
 	ctx := context.WithoutCancel(c.Request().Context())
 	at := s.now().UTC()
 	due, err := s.cfg.Ledger.RetentionDue(ctx, s.cfg.Retention, at)
@@ -103,15 +101,9 @@ func (s *Server) postRetention(c echo.Context) error {
 	out := RetentionRun{At: at, Due: len(due), Erased: append([]ledger.Due{}, due[:n]...)}
 	if n > 0 {
 		// What was erased is erased even when a later erasure failed: its
-		// tokens go and the views forget it either way.
+		// tokens go either way.
 		if err := s.tokens.Sync(ctx); err != nil {
 			return fmt.Errorf("retention: revoke the erased persons' tokens: %w", err)
-		}
-		if s.cfg.Runner != nil {
-			if err := s.cfg.Runner.Rebuild(ctx); err != nil {
-				return fmt.Errorf("retention: rebuild views: %w", err)
-			}
-			out.ViewsRebuilt = true
 		}
 	}
 	if applyErr != nil {

@@ -57,7 +57,7 @@ func TestRetentionThroughAPI(t *testing.T) {
 	skew.Store(int64(49 * time.Hour))
 	var run RetentionRun
 	e.do(req{method: "POST", path: "/v1/retention", token: root}).want(t, 200).decode(t, &run)
-	if run.Due != 1 || len(run.Erased) != 1 || run.Erased[0].ID != "proposal-"+sub.ID || !run.ViewsRebuilt {
+	if run.Due != 1 || len(run.Erased) != 1 || run.Erased[0].ID != "proposal-"+sub.ID {
 		t.Fatalf("retention run %+v", run)
 	}
 	story = e.do(req{method: "GET", path: "/v1/proposals/" + sub.ID, token: c.facilitator}).want(t, 200).body
@@ -68,7 +68,7 @@ func TestRetentionThroughAPI(t *testing.T) {
 		t.Fatalf("the title (public record) went with the text: %s", story)
 	}
 	e.do(req{method: "POST", path: "/v1/retention", token: root}).want(t, 200).decode(t, &run)
-	if run.Due != 0 || len(run.Erased) != 0 || run.ViewsRebuilt {
+	if run.Due != 0 || len(run.Erased) != 0 {
 		t.Fatalf("a second run erased again: %+v", run)
 	}
 }

@@ -123,7 +123,7 @@ func TestWishesThroughAPI(t *testing.T) {
 
 	// 张三 erased: staff read the erased resident, the public list holds
 	// the same items.
-	var er ErasureResult
+	var er WriteResult
 	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
 	wait = fmt.Sprintf("wait_for=%d", er.Position)
 	var after wishList

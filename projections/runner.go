@@ -28,8 +28,6 @@ var (
 	// ErrStopped is returned by WaitFor, and wrapped by Run's error, once the
 	// runner has stopped: because Run returned, or because a view failed.
 	ErrStopped = errors.New("projections stopped")
-	// ErrNotRunning is returned by Rebuild when Run is not running.
-	ErrNotRunning = errors.New("projections runner is not running")
 )
 
 // ApplyError is the failure of a view, or of decoding, on one event. The
@@ -95,7 +93,7 @@ type Status struct {
 
 // Runner subscribes to the store, decodes each event once and folds it into
 // every view in global order; it snapshots the views with their checkpoint,
-// restarts from the snapshots, rebuilds on demand, lets reads wait for a
+// restarts from the snapshots, lets reads wait for a
 // position, and builds views as of a past point. Views returns the live
 // set; its methods are safe for concurrent use.
 type Runner struct {
@@ -104,8 +102,8 @@ type Runner struct {
 	log   *slog.Logger
 
 	cur atomic.Pointer[Views]
-	// applyMu serialises folds into the live set and the swap of a rebuilt
-	// set. from[i] is the checkpoint of view i of the live set: events at or
+	// applyMu serialises folds into the live set and its snapshots.
+	// from[i] is the checkpoint of view i of the live set: events at or
 	// before it were already folded into it (from its snapshot).
 	applyMu sync.Mutex
 	from    []eventstore.Position
@@ -217,8 +215,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// Views returns the live set of views. A set swapped out by Rebuild stays
-// readable but no longer changes.
+// Views returns the live set of views.
 func (r *Runner) Views() *Views { return r.cur.Load() }
 
 // Position is the global position every view has folded up to.
@@ -719,46 +716,6 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 		}
 		set.pos, set.at = e.Position, e.ref
 		set.mu.Unlock()
-	}
-	return nil
-}
-
-// Rebuild folds a fresh set of views from the start of the log while the
-// live set keeps serving, then swaps it in, with the live subscription
-// paused only for the last stretch, and writes its snapshots. Returns
-// ErrNotRunning when Run is not running, and an *ApplyError when a view
-// fails on an event (the live set is then kept).
-func (r *Runner) Rebuild(ctx context.Context) error {
-	if !r.running.Load() {
-		return ErrNotRunning
-	}
-	fresh := r.cfg.NewViews()
-	if err := r.foldLog(ctx, fresh, AsOf{}); err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	r.applyMu.Lock()
-	live := r.cur.Load()
-	live.mu.RLock()
-	livePos := live.pos
-	live.mu.RUnlock()
-	if fresh.pos < livePos {
-		if err := r.foldLog(ctx, fresh, AsOf{Position: livePos}); err != nil {
-			r.applyMu.Unlock()
-			return fmt.Errorf("rebuild: %w", err)
-		}
-	}
-	r.cur.Store(fresh)
-	r.from = make([]eventstore.Position, len(fresh.all))
-	r.sinceSnap.Store(1)
-	if fresh.pos > r.Position() {
-		r.advance(fresh.pos)
-	}
-	r.applyMu.Unlock()
-	r.log.Info("projections: rebuilt", "position", fresh.pos)
-	// Written before Rebuild returns: after an erasure, the snapshots
-	// holding what was erased must be gone when the erasure is answered.
-	if err := r.snapshot(true); err != nil {
-		return fmt.Errorf("rebuild: %w", err)
 	}
 	return nil
 }

@@ -321,29 +321,6 @@ func rewriteHeader(t *testing.T, path string, f func(*snapshotHeader)) {
 	require.NoError(t, os.WriteFile(path, append(nh, b[i:]...), 0o600))
 }
 
-func TestRebuildOnDemandKeepsServing(t *testing.T) {
-	s := mustOpenStore(t)
-	dir := t.TempDir()
-	pos := mustAppend(t, s, newGen(7, 3).events(120))
-	r, err := New(s, Config{Dir: dir})
-	require.NoError(t, err)
-	require.ErrorIs(t, r.Rebuild(context.Background()), ErrNotRunning)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
-	old := r.Views()
-	want := state(t, old)
-	require.NoError(t, r.Rebuild(ctx))
-	assert.NotSame(t, old, r.Views(), "a fresh set was swapped in")
-	assert.Equal(t, want, state(t, r.Views()))
-	more := mustAppend(t, s, newGen(8, 3).events(40))
-	require.NoError(t, r.WaitFor(ctx, more[len(more)-1]))
-	assert.Equal(t, state(t, foldAll(t, readAll(t, s))), state(t, r.Views()), "the rebuilt set goes on folding live events")
-	cancel()
-	require.NoError(t, <-done)
-}
-
 // TestRebuildEqualsIncremental folds a generated ledger at once, and event
 // by event through runners restarted from their snapshots at random
 // checkpoints, and compares the states.

@@ -189,7 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		g.Go(func() error { return d.Run(gctx) })
 	}
 	if *retentionEvery > 0 {
-		g.Go(func() error { return runRetention(gctx, l, runner, retention, *retentionEvery, logger) })
+		g.Go(func() error { return runRetention(gctx, l, retention, *retentionEvery, logger) })
 	}
 	if *withDemo {
 		if err := printDemoTokens(gctx, l, srv.Tokens(), base, stdout); err != nil {
@@ -234,9 +234,9 @@ func loadDemo(ctx context.Context, store eventstore.Store, srv *yhttp.Server, st
 
 // runRetention runs the retention rules every interval until ctx ends:
 // what is due is erased by the same mechanism as a request (an erasure
-// event, then the key), the views are rebuilt, and one line per erasure
-// and one summary are logged (ids only: they are pseudonyms).
-func runRetention(ctx context.Context, l *ledger.Ledger, runner *projections.Runner, rules ledger.Retention, every time.Duration, log *slog.Logger) error {
+// event, then the key), and one line per erasure and one summary are
+// logged (ids only: they are pseudonyms).
+func runRetention(ctx context.Context, l *ledger.Ledger, rules ledger.Retention, every time.Duration, log *slog.Logger) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -256,11 +256,6 @@ func runRetention(ctx context.Context, l *ledger.Ledger, runner *projections.Run
 		}
 		if err != nil {
 			log.Error("retention: erasure failed", "error", err)
-		}
-		if n > 0 {
-			if err := runner.Rebuild(ctx); err != nil {
-				log.Error("retention: rebuilding the views failed", "error", err)
-			}
 		}
 		log.Info("retention: done", "due", len(due), "erased", n)
 	}
