@@ -531,3 +531,36 @@ func TestRunnerResumesAfterASubscriptionFailure(t *testing.T) {
 	assert.Equal(t, want, state(t, r.Views()))
 	assert.Empty(t, s.fails)
 }
+
+// TestDropPlaintextSnapshots: an erasure made while the service is stopped
+// removes the snapshots of a format that held personal data in plaintext
+// (and any it cannot read), and keeps those of this format, from which the
+// next start restores the views without a replay.
+func TestDropPlaintextSnapshots(t *testing.T) {
+	s := mustOpenStore(t)
+	dir := t.TempDir()
+	pos := mustAppend(t, s, newGen(5, 3).events(100))
+	last := pos[len(pos)-1]
+	r, err := New(s, Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, runUntil(t, r, last))
+	kept, err := filepath.Glob(filepath.Join(dir, "*.snap"))
+	require.NoError(t, err)
+	require.NotEmpty(t, kept)
+	old := filepath.Join(dir, "board.snap")
+	rewriteHeader(t, old, func(h *snapshotHeader) { h.Format = 2 })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "garbage.snap"), []byte("not a header"), 0o600))
+
+	n, err := DropPlaintextSnapshots(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.NoFileExists(t, old)
+	assert.NoFileExists(t, filepath.Join(dir, "garbage.snap"))
+	left, err := filepath.Glob(filepath.Join(dir, "*.snap"))
+	require.NoError(t, err)
+	assert.Len(t, left, len(kept)-1)
+
+	n, err = DropPlaintextSnapshots(filepath.Join(dir, "missing"))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}

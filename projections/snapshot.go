@@ -320,3 +320,48 @@ func writeSnapshot(dir string, v View, payload []byte, id identity) error {
 	}
 	return nil
 }
+
+// sealedSince is the first snapshot format whose views keep personal data
+// sealed.
+const sealedSince = 3
+
+// DropPlaintextSnapshots removes the snapshots in dir that may hold
+// personal data in plaintext: those of a format before the views kept it
+// sealed, and any whose header cannot be read. An erasure made while the
+// service is stopped (yishi person erase) calls it, so that no such file
+// outlives the erasure; the snapshots of this format stay, and the next
+// start restores the views from them. It returns how many it removed; a
+// missing dir is no error.
+func DropPlaintextSnapshots(dir string) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.snap"))
+	if err != nil {
+		return 0, fmt.Errorf("drop plaintext snapshots: %w", err)
+	}
+	n := 0
+	for _, f := range files {
+		if sealedSnapshot(f) {
+			continue
+		}
+		if err := os.Remove(f); err != nil {
+			return n, fmt.Errorf("drop plaintext snapshots: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// sealedSnapshot reports whether the snapshot file at path has a header of
+// a format that keeps personal data sealed.
+func sealedSnapshot(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil {
+		return false
+	}
+	var h snapshotHeader
+	return json.Unmarshal(line, &h) == nil && h.Format >= sealedSince
+}

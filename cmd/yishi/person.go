@@ -16,6 +16,7 @@ import (
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 const personUsage = `usage: yishi person <erase|export|retention|import-keys> [flags]
@@ -140,13 +141,17 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("person erase: %w", err)
 		}
-		if err := dropSnapshots(views); err != nil {
+		dropped, err := projections.DropPlaintextSnapshots(views)
+		if err != nil {
 			return err
 		}
 		if res.Replayed {
 			fmt.Fprintf(stdout, "person %s was erased already; key destroyed again\n", *person)
 		} else {
-			fmt.Fprintf(stdout, "person %s erased at position %d; key destroyed; view snapshots dropped (rebuilt at the next start)\n", *person, res.Position)
+			fmt.Fprintf(stdout, "person %s erased at position %d; key destroyed\n", *person, res.Position)
+		}
+		if dropped > 0 {
+			fmt.Fprintf(stdout, "%d view snapshots of an older version, which held personal data in plaintext, dropped (rebuilt at the next start)\n", dropped)
 		}
 		return nil
 	case "export":
@@ -179,7 +184,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		n, err := l.ApplyRetention(ctx, due)
 		if n > 0 {
-			if derr := dropSnapshots(views); derr != nil && err == nil {
+			if _, derr := projections.DropPlaintextSnapshots(views); derr != nil && err == nil {
 				err = derr
 			}
 		}
@@ -232,17 +237,6 @@ func parseAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: want a Go duration, or a whole number of days (1095d) or years (3y)", s)
 	}
 	return d, nil
-}
-
-// dropSnapshots removes the views' snapshots, so that the next start
-// rebuilds the views from the log: those of this version hold personal
-// data sealed, but those written before 2026-12-03 (snapshot format 2)
-// held it in plaintext, and an erasure must leave none of it on disk.
-func dropSnapshots(dir string) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("drop view snapshots: %w", err)
-	}
-	return nil
 }
 
 // writeJSONFile writes v as indented JSON to path, or to stdout for "-".

@@ -86,9 +86,22 @@ func TestPersonCommands(t *testing.T) {
 	require.Contains(t, out, "张三")
 
 	// Erase r1: the export now says so, the data is gone, the chain holds.
+	// The views' snapshots keep personal data sealed and stay; one of a
+	// version that held it in plaintext goes.
+	snapshotViews(t, dir)
+	snaps, err := filepath.Glob(filepath.Join(dir, "projections", "*.snap"))
+	require.NoError(t, err)
+	require.NotEmpty(t, snaps)
+	old := filepath.Join(dir, "projections", "old.snap")
+	require.NoError(t, os.WriteFile(old, []byte(`{"format":2,"view":"old","version":1}`+"\n张三"), 0o600))
 	out, err = runCLI(t, "person", "erase", "--data", dir, "--person", "r1", "--reason", "本人申请删除")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "person r1 erased")
+	require.Contains(t, out, "1 view snapshots of an older version")
+	require.NoFileExists(t, old)
+	for _, f := range snaps {
+		require.FileExists(t, f)
+	}
 	out, err = runCLI(t, "person", "export", "--data", dir, "--person", "r1")
 	require.NoError(t, err, out)
 	require.Contains(t, out, `"erased": true`)
