@@ -45,6 +45,9 @@ func (l *Ledger) scanPhotos(ctx context.Context, key string) (photoUse, error) {
 		if err != nil {
 			return use, fmt.Errorf("photos: read the log: %w", err)
 		}
+		if !privacy.MayReferToAttachments(ev.Type) {
+			continue // a vote, an attendance: not decoded
+		}
 		e, err := domain.Decode(ev.Type, ev.Data)
 		if err != nil {
 			return use, fmt.Errorf("photos: %s@%d: %w", ev.Stream, ev.Revision, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/yishi-civic/yishi/domain"
 )
@@ -56,6 +57,50 @@ func collectAttachments(v reflect.Value, out *[]string) {
 			collectAttachments(v.Index(i), out)
 		}
 	}
+}
+
+// MayReferToAttachments reports whether an event of type typ may hold an
+// attachment reference: false for the types of the catalogue with no
+// field tagged as one at any depth (a vote, an attendance, a statement),
+// true for every other, unknown types included. A scan for references
+// decodes only the events it says true for.
+func MayReferToAttachments(typ string) bool {
+	has, known := attachmentTypes()[typ]
+	return has || !known
+}
+
+// attachmentTypes says, for each event type of the catalogue, whether its
+// struct holds an attachment reference field.
+var attachmentTypes = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, typ := range domain.EventTypes() {
+		if e, err := domain.Decode(typ, []byte("{}")); err == nil {
+			m[typ] = holdsAttachments(reflect.TypeOf(e), map[reflect.Type]bool{})
+		}
+	}
+	return m
+})
+
+// holdsAttachments reports whether type t has an attachment reference
+// field at any depth.
+func holdsAttachments(t reflect.Type, seen map[reflect.Type]bool) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface {
+		return true // whatever it holds at run time may hold one
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return false
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.IsExported() && (attachmentField(f) || holdsAttachments(f.Type, seen)) {
+			return true
+		}
+	}
+	return false
 }
 
 // attachmentField reports whether f holds attachment references.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/yishi-civic/yishi/domain"
 )
 
@@ -23,4 +25,24 @@ func TestAttachmentsOf(t *testing.T) {
 			t.Errorf("%T: %v, want %v", tc.ev, got, tc.want)
 		}
 	}
+}
+
+// TestMayReferToAttachments: the types that carry photos, evidence or a
+// document say so, and a vote or an attendance does not; an unknown type
+// (an older version, another writer's) may.
+func TestMayReferToAttachments(t *testing.T) {
+	for _, e := range []domain.Event{domain.ProposalSubmitted{}, domain.ActionVerified{}, domain.WishFulfilled{}} {
+		require.True(t, MayReferToAttachments(e.EventType()), e.EventType())
+	}
+	for _, e := range []domain.Event{domain.VoteCast{}, domain.AttendanceRecorded{}, domain.ProposalSupported{}} {
+		require.False(t, MayReferToAttachments(e.EventType()), e.EventType())
+	}
+	require.True(t, MayReferToAttachments("proposal.submitted.v0"))
+	n := 0
+	for _, typ := range domain.EventTypes() {
+		if MayReferToAttachments(typ) {
+			n++
+		}
+	}
+	require.Less(t, n, len(domain.EventTypes())/2, "most types hold no attachment")
 }
