@@ -74,21 +74,25 @@ type streamCache struct {
 	order *list.List // of string, most recent first
 	items map[string]*list.Element
 	data  map[string]*cachedStream
+	// gen counts clears: a load that began before one (an erasure's
+	// Forget) may hold what the erasure hid, and must not cache it.
+	gen uint64
 }
 
 func newStreamCache() *streamCache {
 	return &streamCache{order: list.New(), items: map[string]*list.Element{}, data: map[string]*cachedStream{}}
 }
 
-// get returns the cached prefix of stream, or nil.
-func (c *streamCache) get(stream string) *cachedStream {
+// get returns the cached prefix of stream, or nil, and the cache's
+// generation, for put.
+func (c *streamCache) get(stream string) (*cachedStream, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[stream]; ok {
 		c.order.MoveToFront(e)
-		return c.data[stream]
+		return c.data[stream], c.gen
 	}
-	return nil
+	return nil, c.gen
 }
 
 // clear drops every entry.
@@ -98,12 +102,18 @@ func (c *streamCache) clear() {
 	c.order.Init()
 	clear(c.items)
 	clear(c.data)
+	c.gen++
 }
 
-// put stores s as stream's prefix unless a longer one is already cached.
-func (c *streamCache) put(stream string, s *cachedStream) {
+// put stores s as stream's prefix unless a longer one is already cached,
+// or the cache was cleared since the get of generation gen that began the
+// load of s.
+func (c *streamCache) put(stream string, s *cachedStream, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if old, ok := c.data[stream]; ok {
 		if old.revision > s.revision {
 			return

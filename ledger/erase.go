@@ -29,8 +29,8 @@ func ErasureKey(subject, id string) string {
 // ledger's decoded streams are dropped. Erasing what was erased already
 // appends nothing and destroys the key again (a crash between the two
 // steps is finished by the second call). Returns the domain's refusal for
-// an invalid command and ErrNoSealer without a sealer. Views built before
-// the erasure still hold the data: the caller rebuilds them.
+// an invalid command and ErrNoSealer without a sealer. Views need no
+// rebuild: they keep personal data sealed, opened when read.
 func (l *Ledger) Erase(ctx context.Context, cmd domain.EraseData, actor Actor, opts Options) (Result, error) {
 	if l.seal == nil {
 		return Result{}, ErrNoSealer
@@ -202,8 +202,7 @@ func (l *Ledger) head(ctx context.Context) (eventstore.Position, error) {
 // person or item referred to, destroys the key in this process's key store
 // and caches (with a shared key store the tombstone is written again, which
 // changes nothing if the recording process got that far), drops the
-// decoded streams, and then calls followed, which rebuilds the caller's
-// views. It starts after the log's head as ApplyErasures last saw it (or
+// decoded streams, and then calls followed. It starts after the log's head as ApplyErasures last saw it (or
 // as it is now, if ApplyErasures never ran). Erasures this ledger made with
 // Erase are skipped: Erase did all of it already. It runs until ctx ends
 // and returns ctx's error or the store's; without a sealer it returns nil

@@ -168,7 +168,7 @@ type loaded struct {
 }
 
 func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID, keyPrefix string) (loaded, error) {
-	c := l.cache.get(stream)
+	c, gen := l.cache.get(stream)
 	if c == nil {
 		c = &cachedStream{revision: -1}
 	}
@@ -197,7 +197,7 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 	}
 	events, records, filled := c.extend(fresh, freshRecords)
 	if revision != c.revision {
-		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled})
+		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled}, gen)
 	}
 	// Capped: a caller's append copies, and never writes into the room
 	// the cache's entries share.
