@@ -127,9 +127,14 @@ func (c *cipherCache) clear() {
 }
 
 // maxOpened bounds each of the two generations of the cache of opened
-// values: at most 2×16,384 values, about 230 bytes each (the sealed value
-// as key, its plaintext, the map's slot), under 8 MB.
-const maxOpened = 1 << 14
+// values, in values and in bytes (the sealed value kept as the key and
+// its plaintext): at most 2×16,384 values and 2×4 MiB. A value larger than
+// maxOpenedValue (a long text) is not cached.
+const (
+	maxOpened      = 1 << 14
+	maxOpenedBytes = 4 << 20
+	maxOpenedValue = 8 << 10
+)
 
 // openedCache remembers the plaintext of the values opened lately, so that
 // the answers read again and again (a board, a busy proposal's timeline)
@@ -141,7 +146,8 @@ const maxOpened = 1 << 14
 // serialises put and clear against get.
 type openedCache struct {
 	cur, old map[string]string
-	max      int
+	// bytes is what cur holds: its keys' and values' lengths.
+	bytes int
 }
 
 // get returns the plaintext of sealed value v, if cached.
@@ -154,16 +160,22 @@ func (c *openedCache) get(v []byte) (string, bool) {
 }
 
 // put caches plaintext p of sealed value v (which must not share memory
-// with a larger string: the cache keeps it).
+// with a larger string: the cache keeps it), unless the two are larger
+// than maxOpenedValue.
 func (c *openedCache) put(v, p string) {
-	if c.cur == nil || len(c.cur) >= c.max {
-		c.old, c.cur = c.cur, make(map[string]string, c.max)
+	n := len(v) + len(p)
+	if n > maxOpenedValue {
+		return
+	}
+	if c.cur == nil || len(c.cur) >= maxOpened || c.bytes+n > maxOpenedBytes {
+		c.old, c.cur, c.bytes = c.cur, make(map[string]string), 0
 	}
 	c.cur[v] = p
+	c.bytes += n
 }
 
 // clear drops every value.
-func (c *openedCache) clear() { c.cur, c.old = nil, nil }
+func (c *openedCache) clear() { c.cur, c.old, c.bytes = nil, nil, 0 }
 
 // len is how many values the cache holds.
 func (c *openedCache) len() int { return len(c.cur) + len(c.old) }

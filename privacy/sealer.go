@@ -98,7 +98,7 @@ func NewSealer(keys KeyStore) *Sealer {
 	if l, ok := keys.(interface{ Len() int }); ok {
 		n = l.Len()
 	}
-	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n), opened: openedCache{max: maxOpened}}
+	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n)}
 }
 
 // Keys returns the sealer's key store.
@@ -152,9 +152,9 @@ func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, erro
 }
 
 // Erase destroys the keys with ids in the key store, dated at, and forgets
-// them. Every other cached cipher stays: the rebuild of the views that
-// follows an erasure opens everyone else's data without reading their
-// keys again.
+// them, and every value opened lately. Every other cached cipher stays:
+// the reads that follow an erasure open everyone else's data without
+// reading their keys again.
 func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	s.mark(ids)
 	err := s.keys.Erase(ctx, at, ids...)

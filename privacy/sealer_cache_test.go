@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,20 +49,31 @@ func TestSealerCacheBounded(t *testing.T) {
 }
 
 // TestOpenedCacheIsBounded: the cache of opened values holds at most two
-// generations of its bound, keeps the latest values, and forgets all on
-// clear.
+// generations of its bounds, in values and in bytes, keeps the latest
+// values, skips a value too large to keep, and forgets all on clear.
 func TestOpenedCacheIsBounded(t *testing.T) {
-	c := openedCache{max: 4}
-	for i := range 11 {
-		c.put(fmt.Sprintf("v%d", i), fmt.Sprintf("p%d", i))
-		require.LessOrEqual(t, c.len(), 8)
+	var c openedCache
+	for i := range 3 * maxOpened {
+		c.put(fmt.Sprintf("v%d", i), "p")
+		require.LessOrEqual(t, c.len(), 2*maxOpened)
 	}
-	p, ok := c.get([]byte("v10"))
+	p, ok := c.get([]byte(fmt.Sprintf("v%d", 3*maxOpened-1)))
 	require.True(t, ok)
-	require.Equal(t, "p10", p)
+	require.Equal(t, "p", p)
 	_, ok = c.get([]byte("v0"))
 	require.False(t, ok, "the oldest generation is dropped")
+
 	c.clear()
-	_, ok = c.get([]byte("v10"))
+	big := strings.Repeat("字", maxOpenedValue/3/2) // about half the largest value kept, in bytes
+	for i := range 4 * maxOpenedBytes / len(big) {
+		c.put(fmt.Sprintf("k%d", i), big)
+		require.LessOrEqual(t, c.bytes, maxOpenedBytes)
+		require.LessOrEqual(t, c.len()*len(big), 2*maxOpenedBytes+2*len(big))
+	}
+	c.put("long", strings.Repeat("x", maxOpenedValue))
+	_, ok = c.get([]byte("long"))
+	require.False(t, ok, "a value larger than maxOpenedValue is not kept")
+	c.clear()
+	_, ok = c.get([]byte("k0"))
 	require.False(t, ok)
 }
