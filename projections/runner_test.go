@@ -550,11 +550,14 @@ func TestDropPlaintextSnapshots(t *testing.T) {
 	old := filepath.Join(dir, "board.snap")
 	rewriteHeader(t, old, func(h *snapshotHeader) { h.Format = 2 })
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "garbage.snap"), []byte("not a header"), 0o600))
+	temp := filepath.Join(dir, ".board.snap.tmp-123456") // a crash while one was written
+	require.NoError(t, os.WriteFile(temp, []byte(`{"format":2,"view":"board"}`+"\n张三"), 0o600))
 
 	n, err := DropPlaintextSnapshots(dir)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n)
+	assert.Equal(t, 3, n)
 	assert.NoFileExists(t, old)
+	assert.NoFileExists(t, temp)
 	assert.NoFileExists(t, filepath.Join(dir, "garbage.snap"))
 	left, err := filepath.Glob(filepath.Join(dir, "*.snap"))
 	require.NoError(t, err)

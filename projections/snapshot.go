@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	gojson "github.com/goccy/go-json"
@@ -327,19 +328,27 @@ const sealedSince = 3
 
 // DropPlaintextSnapshots removes the snapshots in dir that may hold
 // personal data in plaintext: those of a format before the views kept it
-// sealed, and any whose header cannot be read. An erasure made while the
-// service is stopped (yishi person erase) calls it, so that no such file
-// outlives the erasure; the snapshots of this format stay, and the next
-// start restores the views from them. It returns how many it removed; a
-// missing dir is no error.
+// sealed, any whose header cannot be read, and the temporary files a
+// snapshot is written to first (left by a crash while one was written).
+// An erasure made while the service is stopped (yishi person erase) calls
+// it, so that no such file outlives the erasure; the snapshots of this
+// format stay, and the next start restores the views from them. (On a
+// ledger written before sealing and never re-sealed, yishi reseal, the
+// log itself holds personal data in plaintext, and so do the views of
+// every format.) It returns how many files it removed; a missing dir is no
+// error.
 func DropPlaintextSnapshots(dir string) (int, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.snap"))
 	if err != nil {
 		return 0, fmt.Errorf("drop plaintext snapshots: %w", err)
 	}
+	temps, err := filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	if err != nil {
+		return 0, fmt.Errorf("drop plaintext snapshots: %w", err)
+	}
 	n := 0
-	for _, f := range files {
-		if sealedSnapshot(f) {
+	for _, f := range append(files, temps...) {
+		if !strings.HasPrefix(filepath.Base(f), ".") && sealedSnapshot(f) {
 			continue
 		}
 		if err := os.Remove(f); err != nil {
