@@ -59,6 +59,14 @@ func (s *streams) Append(stream api.Streams_AppendServer) error {
 	s.srv.appends++
 	s.srv.mu.Unlock()
 	if diskFull {
+		// The writer fails at the write, after the whole request was read:
+		// answering before the client has sent it all makes the client's
+		// send fail with EOF instead of reading the status.
+		for {
+			if _, err := stream.Recv(); err != nil {
+				break
+			}
+		}
 		return status.Error(codes.Unknown, DiskFullMessage)
 	}
 	for {
