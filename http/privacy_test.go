@@ -150,10 +150,7 @@ func TestPastedCiphertextIsNotOpened(t *testing.T) {
 	e := mustServe(t)
 	c := newCast(e)
 	organise(t, e, c)
-	sub := e.write(t, c.r1, "/v1/proposals", map[string]any{
-		"community_id": "hengyuan", "grid_id": "g1", "title": "车棚",
-		"text": "我家501室", "category": "环境", "place": "3号院车棚", "channel": "online",
-	}, 201)
+	sub := propose(t, e, c.r1, "车棚", "我家501室")
 	var name, text string
 	for ev, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
 		require.NoError(t, err)
@@ -170,10 +167,7 @@ func TestPastedCiphertextIsNotOpened(t *testing.T) {
 	require.True(t, privacy.IsSealed(name) && privacy.IsSealed(text))
 	var last WriteResult
 	for _, v := range []string{name, text} {
-		last = e.write(t, c.r3, "/v1/proposals", map[string]any{
-			"community_id": "hengyuan", "grid_id": "g1", "title": v,
-			"text": "x", "category": "环境", "place": "y", "channel": "online",
-		}, 201)
+		last = propose(t, e, c.r3, v, "x")
 	}
 	for _, token := range []string{"", c.facilitator} {
 		r := e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d&limit=100", last.Position), token: token}).want(t, 200)
@@ -199,19 +193,29 @@ func TestForgedKeyIdsDoNotEraseLaterData(t *testing.T) {
 	e := mustServe(t)
 	c := newCast(e)
 	organise(t, e, c)
-	pos := e.write(t, c.r3, "/v1/proposals", map[string]any{
-		"community_id": "hengyuan", "grid_id": "g1", "title": "sealed:v2:AAAA:person/v9",
-		"text": "x", "category": "环境", "place": "y", "channel": "online",
-	}, 201)
+	pos := propose(t, e, c.r3, "sealed:v2:AAAA:person/v9", "x")
 	e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", pos.Position)}).want(t, 200)
 	e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", pos.Position), token: c.facilitator}).want(t, 200)
 	last := e.write(t, c.admin, "/v1/communities/hengyuan/volunteers", map[string]any{"grid_id": "g1", "person_id": "v9", "name": "赵六", "phone": "13800000000", "skills": []string{"维修"}, "categories": []string{"环境"}}, 201)
+	sealedForV9 := 0
 	for ev, err := range e.store.ReadAll(context.Background(), eventstore.ReadAllOptions{}) {
 		require.NoError(t, err)
-		if ev.Stream != "proposal-"+pos.ID && bytes.Contains(ev.Data, []byte("person%2Fv9")) {
+		if ev.Stream != "proposal-"+pos.ID && bytes.Contains(ev.Data, []byte(":person/v9")) {
 			require.NotContains(t, string(ev.Data), "sealed:v2::person", "v9's data is stored sealed, not as erased")
+			sealedForV9++
 		}
 	}
+	require.Positive(t, sealedForV9, "v9's registration is sealed under v9's key")
 	r := e.do(req{method: "GET", path: fmt.Sprintf("/v1/resources?community=hengyuan&kind=volunteer&wait_for=%d", last.Position), token: c.admin}).want(t, 200)
 	require.Contains(t, string(r.body), "赵六")
+}
+
+// propose submits a proposal in hengyuan's grid g1 as token, with title and
+// text, and returns where it was written.
+func propose(t *testing.T, e *env, token, title, text string) WriteResult {
+	t.Helper()
+	return e.write(t, token, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": title,
+		"text": text, "category": "环境", "place": "3号院车棚", "channel": "online",
+	}, 201)
 }

@@ -236,14 +236,22 @@ func TestWaitForTimesOut(t *testing.T) {
 	require.ErrorIs(t, r.WaitFor(short, pos[len(pos)-1]+1000), ErrWaitTimeout, "the caller's deadline bounds the wait too")
 }
 
-func TestSnapshotsRestartWithoutReplay(t *testing.T) {
-	s := mustOpenStore(t)
-	dir := t.TempDir()
-	pos := mustAppend(t, s, newGen(5, 3).events(200))
-	last := pos[len(pos)-1]
+// snapshotted folds n generated events (seed's, on 3 grids) into a store
+// and a runner that has written its snapshots to dir; last is the last
+// event's position.
+func snapshotted(t *testing.T, seed uint64, n int) (s *pebble.Store, dir string, last eventstore.Position, r *Runner) {
+	t.Helper()
+	s, dir = mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, newGen(seed, 3).events(n))
+	last = pos[len(pos)-1]
 	r, err := New(s, Config{Dir: dir})
 	require.NoError(t, err)
 	require.NoError(t, runUntil(t, r, last))
+	return s, dir, last, r
+}
+
+func TestSnapshotsRestartWithoutReplay(t *testing.T) {
+	s, dir, last, r := snapshotted(t, 5, 200)
 	want := state(t, r.Views())
 
 	again, err := New(s, Config{Dir: dir})
@@ -284,13 +292,7 @@ func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
 	}
 	for name, damage := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := mustOpenStore(t)
-			dir := t.TempDir()
-			pos := mustAppend(t, s, newGen(6, 3).events(150))
-			last := pos[len(pos)-1]
-			r, err := New(s, Config{Dir: dir})
-			require.NoError(t, err)
-			require.NoError(t, runUntil(t, r, last))
+			s, dir, last, r := snapshotted(t, 6, 150)
 			want := state(t, r.Views())
 			damage(t, filepath.Join(dir, "board.snap"))
 
@@ -537,13 +539,7 @@ func TestRunnerResumesAfterASubscriptionFailure(t *testing.T) {
 // (and any it cannot read), and keeps those of this format, from which the
 // next start restores the views without a replay.
 func TestDropPlaintextSnapshots(t *testing.T) {
-	s := mustOpenStore(t)
-	dir := t.TempDir()
-	pos := mustAppend(t, s, newGen(5, 3).events(100))
-	last := pos[len(pos)-1]
-	r, err := New(s, Config{Dir: dir})
-	require.NoError(t, err)
-	require.NoError(t, runUntil(t, r, last))
+	_, dir, _, _ := snapshotted(t, 5, 100)
 	kept, err := filepath.Glob(filepath.Join(dir, "*.snap"))
 	require.NoError(t, err)
 	require.NotEmpty(t, kept)
