@@ -24,7 +24,7 @@ var choiceKeys = []string{"option_id", "previous_option"}
 //   - a ballot on a secret motion loses its choice (option_id and
 //     previous_option) unless r sees ballots (SeesBallots): who voted
 //     stays, what they chose does not;
-//   - then the public answer (Public) unless r sees personal data.
+//   - then the public answer (PublicJSON) unless r sees personal data.
 func (r Reader) EventData(typ string, data json.RawMessage, community, grid string) (json.RawMessage, error) {
 	if ballotTypes[typ] && !r.SeesBallots(community, grid) {
 		var err error

@@ -88,8 +88,8 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 	return PublicJSON(b)
 }
 
-// Public returns v's JSON as the public may read it. It walks every value
-// of the answer, so a field added later is masked without anyone
+// PublicJSON returns the JSON answer b as the public may read it. It walks
+// every value of the answer, so a field added later is masked without anyone
 // remembering to:
 //   - contact fields (phone, address, e-mail, ID number, contact) are
 //     dropped, and so is a small wish's wish-maker with their words
@@ -109,15 +109,6 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 //   - a unit's exclusive area and its owners (unitKeys) are dropped: with
 //     the areas, an owners' vote's shares would narrow a dissenter to a
 //     unit or two.
-func Public(v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode answer: %w", err)
-	}
-	return PublicJSON(b)
-}
-
-// PublicJSON is Public over an answer already encoded.
 func PublicJSON(b []byte) (json.RawMessage, error) {
 	var tree any
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -500,3 +500,12 @@ func TestWishMakerLeavesNoTrace(t *testing.T) {
 		t.Errorf("the claimer reads masked: %s", b)
 	}
 }
+
+// Public is PublicJSON over v's encoding, as the tests write answers.
+func Public(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return PublicJSON(b)
+}

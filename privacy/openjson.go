@@ -23,6 +23,9 @@ var quotedPrefix = []byte(`"\u0000sealed:v`)
 // heldEscape is the JSON escape of Held at the start of a held value.
 const heldEscape = len(`\u0000`)
 
+// The sealed prefixes as bytes (IsSealed without a string of the answer).
+var prefixBytes, prefixV1Bytes = []byte(prefix), []byte(prefixV1)
+
 // MarkInPlace marks every sealed personal field of the event that ptr
 // points to (a pointer to an event struct the caller just decoded) as
 // held, in place: the projections' decoder, so that what the views keep is
@@ -66,7 +69,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, b []byte) ([]byte, error) {
 		}
 		end += start + 1 // the closing quote
 		lit := b[start+1+heldEscape : end]
-		if !valueStart(b, start) || bytes.IndexByte(lit, '\\') >= 0 || !IsSealed(string(lit)) {
+		if !valueStart(b, start) || bytes.IndexByte(lit, '\\') >= 0 || !(bytes.HasPrefix(lit, prefixBytes) || bytes.HasPrefix(lit, prefixV1Bytes)) {
 			// Not a whole sealed value: text that quotes one, say.
 			out = append(out, b[last:start+1]...)
 			last = start + 1
@@ -96,7 +99,7 @@ func (s *Sealer) OpenJSON(ctx context.Context, b []byte) ([]byte, error) {
 }
 
 // nameKeys are keys other than "name" and "…_name" whose string is a
-// person's name (the public masking's person name keys, policy.Public).
+// person's name (the public masking's person name keys, policy.PublicJSON).
 var nameKeys = map[string]bool{
 	"author": true, "speaker": true, "proposer": true, "voter": true, "person": true,
 	"resident": true, "owner": true, "supporter": true, "verifier": true, "holder": true,

@@ -271,6 +271,19 @@ func readSnapshot(dir string, v View) (*snapshotHeader, []byte, error) {
 // readHeader reads the header line of v's snapshot and checks that it is
 // of this format and of v's current version.
 func readHeader(br *bufio.Reader, v View) (*snapshotHeader, error) {
+	h, err := decodeHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	if h.Format != snapshotFormat || h.View != v.Name() || h.Version != v.Version() {
+		return nil, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
+			errOutdated, h.Format, h.View, h.Version, snapshotFormat, v.Name(), v.Version())
+	}
+	return h, nil
+}
+
+// decodeHeader reads and decodes the header line of a snapshot file.
+func decodeHeader(br *bufio.Reader) (*snapshotHeader, error) {
 	line, err := br.ReadBytes('\n')
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
@@ -278,10 +291,6 @@ func readHeader(br *bufio.Reader, v View) (*snapshotHeader, error) {
 	var h snapshotHeader
 	if err := json.Unmarshal(line, &h); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
-	}
-	if h.Format != snapshotFormat || h.View != v.Name() || h.Version != v.Version() {
-		return nil, fmt.Errorf("%w: format %d view %q version %d, want format %d view %q version %d",
-			errOutdated, h.Format, h.View, h.Version, snapshotFormat, v.Name(), v.Version())
 	}
 	return &h, nil
 }
@@ -367,10 +376,6 @@ func sealedSnapshot(path string) bool {
 		return false
 	}
 	defer f.Close()
-	line, err := bufio.NewReader(f).ReadBytes('\n')
-	if err != nil {
-		return false
-	}
-	var h snapshotHeader
-	return json.Unmarshal(line, &h) == nil && h.Format >= sealedSince
+	h, err := decodeHeader(bufio.NewReader(f))
+	return err == nil && h.Format >= sealedSince
 }
