@@ -363,7 +363,10 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	story, ok := views.Timeline.Of(id.String(), lp.after, lp.limit)
+	story, ok, err := views.Timeline.Of(c.Request().Context(), id.String(), lp.after, lp.limit)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}

@@ -149,7 +149,7 @@ func TestTimelineSaysHowAnObjectionWasRecorded(t *testing.T) {
 		domain.MotionTabled{MeetingID: "m1", MotionID: "mc", ItemID: "i1", ProposalID: "p1", Text: "加装照明", Options: []domain.Option{{ID: "do", Label: "加装"}}, Rule: domain.Rule{Kind: domain.RuleConsensus}, At: at(2)},
 		domain.MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "old-1", Name: "刘大爷", Reason: "电费谁出？", RecordedBy: "w1", How: domain.RecordedSpoken, At: at(2)},
 	}))
-	story, ok := v.Timeline.Of("p1", "", 0)
+	story, ok := storyOf(t, v, "p1", "", 0)
 	require.True(t, ok)
 	last := story.Entries[len(story.Entries)-1]
 	assert.Equal(t, "meeting.motion_objection_raised.v1", last.Type)

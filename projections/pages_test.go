@@ -22,7 +22,7 @@ func TestTimelineCarriesTheReportAndPhotos(t *testing.T) {
 		domain.ActionOccurrenceHeld{ActionID: "a", Number: 1, HeldOn: at(2), Note: "巡查", Photos: []string{"cc"}, At: at(3)},
 		domain.ActionCompleted{ActionID: "a", Evidence: []string{"dd"}, At: at(4)},
 	}))
-	s, ok := v.Timeline.Of("p", "", 0)
+	s, ok := storyOf(t, v, "p", "", 0)
 	require.True(t, ok)
 	require.Len(t, s.Entries, 5)
 	assert.Equal(t, &Report{CommunityID: "c", GridID: "g", Category: "安全", Channel: domain.ChannelPhotoReport, Place: "东门", Text: "三楼窗口拉线充电"}, s.Entries[0].Report)
@@ -32,7 +32,7 @@ func TestTimelineCarriesTheReportAndPhotos(t *testing.T) {
 	}
 	assert.Equal(t, [][]string{{"aa"}, nil, {"bb"}, {"cc"}, {"dd"}}, photos)
 	s.Entries[0].Photos[0], s.Entries[0].Report.Text = "changed", "changed"
-	again, _ := v.Timeline.Of("p", "", 0)
+	again, _ := storyOf(t, v, "p", "", 0)
 	assert.Equal(t, "aa", again.Entries[0].Photos[0], "a story is a copy")
 	assert.Equal(t, "三楼窗口拉线充电", again.Entries[0].Report.Text, "a story is a copy")
 }

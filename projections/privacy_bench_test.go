@@ -132,11 +132,10 @@ func BenchmarkOpenWhenRead(b *testing.B) {
 	answers := func(v *Views) [][]byte {
 		out := make([][]byte, len(ids))
 		for i, id := range ids { // no require here: its Helper call costs as much as an answer
-			story, ok := v.Timeline.Of(id, "", 50)
-			if !ok {
-				b.Fatalf("no story %s", id)
+			story, ok, err := v.Timeline.Of(context.Background(), id, "", 50)
+			if err != nil || !ok {
+				b.Fatalf("no story %s: %v", id, err)
 			}
-			var err error
 			if out[i], err = json.Marshal(story); err != nil {
 				b.Fatal(err)
 			}

@@ -178,7 +178,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	}
 	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
 	r.lastSnap.Store(time.Now().UnixNano())
-	set := cfg.NewViews()
+	set := r.newViews()
 	heads, err := loadSnapshots(cfg.Dir, set.all, r.log)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	}
 	if why != "" {
 		r.log.Warn("projections: the snapshots do not belong to this log (restored from an older backup, or carried from another store); discarding them and rebuilding every view from the start of the log", "reason", why)
-		set = cfg.NewViews()
+		set = r.newViews()
 		clear(heads)
 	}
 	r.from = make([]eventstore.Position, len(heads))
@@ -682,7 +682,7 @@ func (r *Runner) AsOf(ctx context.Context, at AsOf) (*Views, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("projections: as of: waiting for another build: %w", ctx.Err())
 	}
-	set := r.cfg.NewViews()
+	set := r.newViews()
 	if err := r.foldLog(ctx, set, at); err != nil {
 		return nil, err
 	}
@@ -706,7 +706,7 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 		if err != nil {
 			return &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
 		}
-		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data, ref: refOf(se)}
+		e := eventOf(se, data)
 		set.mu.Lock()
 		for _, v := range set.all {
 			if err := v.Apply(e); err != nil {
@@ -718,6 +718,39 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 		set.mu.Unlock()
 	}
 	return nil
+}
+
+// newViews returns a fresh set of views (Config.NewViews) that reads the
+// details its timeline keeps no copy of from the runner's log.
+func (r *Runner) newViews() *Views {
+	set := r.cfg.NewViews()
+	set.Timeline.read = logReader(r.store, r.cfg.Decode)
+	return set
+}
+
+// logReader reads the events at positions of store and decodes them with
+// decode, as the fold does.
+func logReader(store eventstore.Store, decode func(typ string, data []byte) (domain.Event, error)) LogReader {
+	return func(ctx context.Context, positions []eventstore.Position) ([]Event, error) {
+		stored, err := eventstore.ReadAt(ctx, store, positions)
+		if err != nil {
+			return nil, fmt.Errorf("projections: read the log: %w", err)
+		}
+		evs := make([]Event, len(stored))
+		for i, se := range stored {
+			data, err := decode(se.Type, se.Data)
+			if err != nil {
+				return nil, fmt.Errorf("projections: decode %s@%d: %w", se.Stream, se.Revision, err)
+			}
+			evs[i] = eventOf(se, data)
+		}
+		return evs, nil
+	}
+}
+
+// eventOf is the stored event se with its decoded domain event.
+func eventOf(se eventstore.Event, data domain.Event) Event {
+	return Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data, ref: refOf(se)}
 }
 
 // snapshotDue reports whether enough was folded, or enough time passed with

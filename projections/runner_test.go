@@ -46,6 +46,7 @@ func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
 	tb.Helper()
 	v := NewViews()
 	decode := NewDecoder().Decode // as the runner decodes: sealed values held
+	v.Timeline.read = logReader(&memStore{evs: evs}, decode)
 	for _, se := range evs {
 		d, err := decode(se.Type, se.Data)
 		require.NoError(tb, err)
@@ -562,4 +563,12 @@ func TestDropPlaintextSnapshots(t *testing.T) {
 	n, err = DropPlaintextSnapshots(filepath.Join(dir, "missing"))
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// storyOf is Timeline.Of that fails the test on the log's error.
+func storyOf(tb testing.TB, v *Views, id, after string, limit int) (Story, bool) {
+	tb.Helper()
+	s, ok, err := v.Timeline.Of(context.Background(), id, after, limit)
+	require.NoError(tb, err)
+	return s, ok
 }

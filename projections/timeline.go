@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -74,84 +75,28 @@ type Story struct {
 // stream, the meetings that discussed it (their scheduling, the invitation
 // of the people and units concerned, attendance, agenda, statements,
 // motions, votes as their tallies, consensus, mediation, minutes), and its
-// actions
-// with their progress and verification. Single ballots are not steps: a
-// closed vote's tally is.
+// actions with their progress and verification. Single ballots are not
+// steps: a closed vote's tally is.
+//
+// The view keeps only where each step is: the positions of a story's
+// events in the global log. A page of a story reads those events from the
+// log and tells each as an Entry (entryOf), so the view holds eight bytes
+// a step, not the steps' texts.
 type Timeline struct {
 	mu *sync.RWMutex
 	st timelineState
+	// read reads events of the log at positions, decoded as the fold
+	// decodes them; set by the runner.
+	read LogReader
 }
 
-// step is how the timeline keeps one step of a story: an Entry less the
-// fields few steps have, which wait behind More, with short snapshot keys.
-// A million-event ledger holds millions of steps: a step is 184 bytes
-// where an Entry is 288, and the million's snapshot 230 MB instead of 266.
-// Entry stays the answer's shape; entry() turns a step back into one.
-type step struct {
-	Position   eventstore.Position `json:"p"`
-	Stream     string              `json:"s"`
-	Revision   uint64              `json:"r"`
-	Type       string              `json:"t"`
-	At         time.Time           `json:"a"`
-	Recorded   time.Time           `json:"rc"`
-	MeetingID  string              `json:"m,omitempty"`
-	MotionID   string              `json:"mo,omitempty"`
-	ActionID   string              `json:"ac,omitempty"`
-	Summary    string              `json:"su,omitempty"`
-	PersonName string              `json:"pn,omitempty"`
-	More       *stepMore           `json:"x,omitempty"`
-}
-
-// stepMore is what only some steps have: a report, photos, a tally, a
-// percentage, a verdict and how staff obtained it.
-type stepMore struct {
-	Report    *Report       `json:"report,omitempty"`
-	Photos    []string      `json:"photos,omitempty"`
-	Tally     *domain.Tally `json:"tally,omitempty"`
-	Percent   int           `json:"percent,omitempty"`
-	Satisfied *bool         `json:"satisfied,omitempty"`
-	Method    string        `json:"method,omitempty"`
-	Note      string        `json:"note,omitempty"`
-}
-
-// stepOf keeps en as a step.
-func stepOf(en Entry) step {
-	st := step{Position: en.Position, Stream: en.Stream, Revision: en.Revision, Type: en.Type, At: en.At, Recorded: en.Recorded,
-		MeetingID: en.MeetingID, MotionID: en.MotionID, ActionID: en.ActionID, Summary: en.Summary, PersonName: en.PersonName}
-	if en.Report != nil || len(en.Photos) > 0 || en.Tally != nil || en.Percent != 0 || en.Satisfied != nil || en.Method != "" || en.Note != "" {
-		st.More = &stepMore{Report: en.Report, Photos: en.Photos, Tally: en.Tally, Percent: en.Percent, Satisfied: en.Satisfied,
-			Method: en.Method, Note: en.Note}
-	}
-	return st
-}
-
-// entry returns the step as an Entry of its own: nothing in it is shared
-// with the view.
-func (st step) entry() Entry {
-	en := Entry{Position: st.Position, Stream: st.Stream, Revision: st.Revision, Type: st.Type, At: st.At, Recorded: st.Recorded,
-		MeetingID: st.MeetingID, MotionID: st.MotionID, ActionID: st.ActionID, Summary: st.Summary, PersonName: st.PersonName}
-	if m := st.More; m != nil {
-		en.Percent, en.Method, en.Note = m.Percent, m.Method, m.Note
-		en.Photos = slices.Clone(m.Photos)
-		if m.Report != nil {
-			r := *m.Report
-			en.Report = &r
-		}
-		if m.Tally != nil {
-			tally := *m.Tally
-			tally.Options = slices.Clone(m.Tally.Options)
-			en.Tally = &tally
-		}
-		if m.Satisfied != nil {
-			v := *m.Satisfied
-			en.Satisfied = &v
-		}
-	}
-	return en
-}
+// LogReader reads the events at positions of the global log, decoded as
+// the runner decodes them for the fold, in the order given.
+type LogReader func(ctx context.Context, positions []eventstore.Position) ([]Event, error)
 
 type timelineState struct {
-	Stories map[string][]step `json:"stories"`
+	// Stories maps a proposal to the positions of its story's steps.
+	Stories map[string][]eventstore.Position `json:"stories"`
 	// Items maps "<meeting>/<item>" to its proposal.
 	Items map[string]string `json:"items"`
 	// Motions maps "<meeting>/<motion or mediation>" to its proposal.
@@ -163,13 +108,13 @@ type timelineState struct {
 	// Convened holds, until a meeting adjourns, the steps that convened it
 	// (its scheduling, invitations, attendance), so that a proposal put on
 	// its agenda later gets them too.
-	Convened map[string][]step `json:"convened"`
+	Convened map[string][]eventstore.Position `json:"convened"`
 }
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
 	return &Timeline{mu: mu, st: timelineState{
-		Stories: map[string][]step{}, Items: map[string]string{}, Motions: map[string]string{},
-		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]step{},
+		Stories: map[string][]eventstore.Position{}, Items: map[string]string{}, Motions: map[string]string{},
+		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]eventstore.Position{},
 	}}
 }
 
@@ -177,7 +122,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 7 }
+func (t *Timeline) Version() int { return 8 }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -195,113 +140,63 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	return nil
 }
 
-func entry(e Event, at time.Time) Entry {
-	return Entry{Position: e.Position, Stream: e.Stream, Revision: e.Revision, Type: e.Type, At: at, Recorded: e.Recorded}
-}
-
-// add appends en to the story of proposal id, if it has one.
-func (t *Timeline) add(id string, en Entry) {
+// add appends the step at p to the story of proposal id, if it has one.
+func (t *Timeline) add(id string, p eventstore.Position) {
 	if s, ok := t.st.Stories[id]; ok {
-		t.st.Stories[id] = append(s, stepOf(en))
+		t.st.Stories[id] = append(s, p)
 	}
 }
 
-// closedVote returns the entry of the closed vote on motionID of meetingID
-// in proposal id's story, nil when there is none.
-func (t *Timeline) closedVote(id, meetingID, motionID string) *step {
-	story := t.st.Stories[id]
-	for i := len(story) - 1; i >= 0; i-- {
-		if st := &story[i]; st.More != nil && st.More.Tally != nil && st.MeetingID == meetingID && st.MotionID == motionID {
-			return st
-		}
-	}
-	return nil
-}
-
-// toMeeting appends en to the story of every proposal on the meeting's
-// agenda.
-func (t *Timeline) toMeeting(meetingID string, en Entry) {
-	en.MeetingID = meetingID
+// toMeeting appends the step at p to the story of every proposal on the
+// meeting's agenda.
+func (t *Timeline) toMeeting(meetingID string, p eventstore.Position) {
 	for _, id := range t.st.Meetings[meetingID] {
-		t.add(id, en)
+		t.add(id, p)
 	}
 }
 
-// Apply implements View.
+// motion appends the step at p to the story of the proposal a motion or
+// mediation of a meeting is about.
+func (t *Timeline) motion(meetingID, motionID string, p eventstore.Position) {
+	t.add(t.st.Motions[meetingID+"/"+motionID], p)
+}
+
+// Apply implements View: it files the event's position in the stories it
+// belongs to; entryOf says what the step tells.
 func (t *Timeline) Apply(e Event) error {
+	p := e.Position
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
-		en := entry(e, d.At)
-		en.Summary, en.PersonName, en.Photos = d.Title, personName(d.Author), d.Photos
-		en.Report = &Report{CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID, Category: d.Category,
-			Channel: d.Channel, Place: d.Place, Text: d.Text}
-		t.st.Stories[d.ProposalID] = []step{stepOf(en)}
+		t.st.Stories[d.ProposalID] = []eventstore.Position{p}
 	case domain.ProposalSupported:
-		en := entry(e, d.At)
-		en.PersonName = d.Name
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalAccepted:
-		en := entry(e, d.At)
-		en.Summary = d.Note
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalRejected:
-		en := entry(e, d.At)
-		en.Summary = d.Reason
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalMerged:
-		en := entry(e, d.At)
-		en.Summary = d.Reason
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalDuplicateAbsorbed:
-		en := entry(e, d.At)
-		en.Summary = d.DuplicateID
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalWithdrawn:
-		en := entry(e, d.At)
-		en.Summary = d.Reason
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalHandledDirectly:
-		en := entry(e, d.At)
-		en.Summary = d.Note
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalPutOnAgenda:
-		en := entry(e, d.At)
-		en.MeetingID, en.Summary = d.MeetingID, d.MeetingTitle
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalDecided:
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Outcome
-		if vote := t.closedVote(d.ProposalID, d.MeetingID, d.MotionID); d.How == domain.DecidedByVote && vote != nil &&
-			(vote.More.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.More.Tally.Rule.Kind == domain.RuleOwnersMajor) {
-			// An owners' vote (art. 278) is said again from its tally:
-			// decisions recorded before such votes were summarised by
-			// their shares counted each option's owners in the words.
-			en.Summary = domain.VoteOutcome(vote.Summary, *vote.More.Tally)
-		}
-		t.add(d.ProposalID, en)
-	case domain.ProposalActionLinked, domain.ProposalActionSettled:
-		// The action's own events tell this part of the story.
+		t.add(d.ProposalID, p)
 	case domain.ProposalClosed:
-		en := entry(e, d.At)
-		en.Summary = d.Note
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ProposalReopened:
-		en := entry(e, d.At)
-		en.ActionID, en.Summary = d.ActionID, d.Reason
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 
 	case domain.MeetingScheduled:
-		en := entry(e, d.At)
-		en.MeetingID, en.Summary = d.MeetingID, d.Title
-		t.st.Convened[d.MeetingID] = []step{stepOf(en)}
+		t.st.Convened[d.MeetingID] = []eventstore.Position{p}
 	case domain.ParticipantInvited:
-		en := entry(e, d.At)
-		en.Summary, en.PersonName = d.Participant.Kind, d.Participant.Name
-		t.convene(d.MeetingID, en)
+		t.convene(d.MeetingID, p)
 	case domain.AttendanceRecorded:
-		en := entry(e, d.At)
-		en.Summary, en.PersonName = d.Attendance, d.Name
-		t.convene(d.MeetingID, en)
+		t.convene(d.MeetingID, p)
 	case domain.AgendaItemAdded:
 		if d.ProposalID == "" {
 			return nil
@@ -309,138 +204,230 @@ func (t *Timeline) Apply(e Event) error {
 		t.st.Items[d.MeetingID+"/"+d.ItemID] = d.ProposalID
 		if !slices.Contains(t.st.Meetings[d.MeetingID], d.ProposalID) {
 			t.st.Meetings[d.MeetingID] = append(t.st.Meetings[d.MeetingID], d.ProposalID)
-			for _, en := range t.st.Convened[d.MeetingID] {
-				t.insert(d.ProposalID, en)
+			for _, c := range t.st.Convened[d.MeetingID] {
+				t.insert(d.ProposalID, c)
 			}
 		}
 	case domain.MeetingOpened:
-		t.toMeeting(d.MeetingID, entry(e, d.At))
+		t.toMeeting(d.MeetingID, p)
 	case domain.StatementRecorded:
-		en := entry(e, d.At)
-		en.MeetingID, en.Summary, en.PersonName = d.MeetingID, d.Summary, d.Speaker.Name
-		t.add(t.st.Items[d.MeetingID+"/"+d.ItemID], en)
+		t.add(t.st.Items[d.MeetingID+"/"+d.ItemID], p)
 	case domain.MotionTabled:
 		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
 		if pid == "" {
 			pid = d.ProposalID
 		}
 		t.st.Motions[d.MeetingID+"/"+d.MotionID] = pid
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
-		t.add(pid, en)
+		t.add(pid, p)
 	case domain.MotionAmended:
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+		t.motion(d.MeetingID, d.MotionID, p)
 	case domain.VotingOpened:
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Text
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+		t.motion(d.MeetingID, d.MotionID, p)
 	case domain.VotingClosed:
-		en := entry(e, d.At)
-		tally := d.Tally
-		en.MeetingID, en.MotionID, en.Summary, en.Tally = d.MeetingID, d.MotionID, d.Text, &tally
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+		t.motion(d.MeetingID, d.MotionID, p)
 	case domain.MotionObjectionRaised:
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary, en.PersonName, en.Method = d.MeetingID, d.MotionID, d.Reason, d.Name, d.How
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+		t.motion(d.MeetingID, d.MotionID, p)
 	case domain.ConsensusReached:
-		en := entry(e, d.At)
-		en.MeetingID, en.MotionID, en.Summary = d.MeetingID, d.MotionID, d.Label
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MotionID], en)
+		t.motion(d.MeetingID, d.MotionID, p)
 	case domain.MediationOffered:
 		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
 		if pid == "" {
 			pid = d.ProposalID
 		}
 		t.st.Motions[d.MeetingID+"/"+d.MediationID] = pid
-		en := entry(e, d.At)
-		en.MeetingID, en.Summary = d.MeetingID, d.Dispute
-		t.add(pid, en)
+		t.add(pid, p)
 	case domain.MediationAgreed:
-		en := entry(e, d.At)
-		en.MeetingID, en.Summary = d.MeetingID, d.Label
-		t.add(t.st.Motions[d.MeetingID+"/"+d.MediationID], en)
+		t.motion(d.MeetingID, d.MediationID, p)
 	case domain.MeetingAdjourned:
-		en := entry(e, d.At)
-		en.Summary = d.Note
-		t.toMeeting(d.MeetingID, en)
+		t.toMeeting(d.MeetingID, p)
 		delete(t.st.Convened, d.MeetingID)
 	case domain.MinutesPublished:
-		en := entry(e, d.At)
-		en.Summary = d.Summary
-		t.toMeeting(d.MeetingID, en)
+		t.toMeeting(d.MeetingID, p)
 	case domain.MinutesObjectionRaised:
-		en := entry(e, d.At)
-		en.Summary, en.PersonName = d.Text, d.Name
-		t.toMeeting(d.MeetingID, en)
+		t.toMeeting(d.MeetingID, p)
 
 	case domain.ActionAssigned:
 		if d.ProposalID == "" {
 			return nil
 		}
 		t.st.Actions[d.ActionID] = d.ProposalID
-		en := entry(e, d.At)
-		en.ActionID, en.MeetingID, en.MotionID, en.Summary = d.ActionID, d.MeetingID, d.MotionID, d.Title
-		t.add(d.ProposalID, en)
+		t.add(d.ProposalID, p)
 	case domain.ActionStarted:
-		t.action(d.ActionID, entry(e, d.At))
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionProgressReported:
-		en := entry(e, d.At)
-		en.Summary, en.Percent, en.Photos = d.Note, d.Percent, d.Photos
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionOccurrenceHeld:
-		en := entry(e, d.At)
-		en.Summary, en.Photos = d.Note, d.Photos
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionBlocked:
-		en := entry(e, d.At)
-		en.Summary = d.Reason
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionCompleted:
-		en := entry(e, d.At)
-		en.Summary, en.Photos = d.Note, d.Evidence
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionVerified:
-		en := entry(e, d.At)
-		s := d.Satisfied
-		en.Summary, en.PersonName, en.Satisfied, en.Photos = d.Reason, d.Verifier.Name, &s, d.Photos
-		en.Method, en.Note = d.Method, d.Note
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	case domain.ActionCancelled:
-		en := entry(e, d.At)
-		en.Summary = d.Reason
-		t.action(d.ActionID, en)
+		t.add(t.st.Actions[d.ActionID], p)
 	}
 	return nil
 }
 
 // convene keeps a step that convened a meeting for proposals put on its
 // agenda later, and adds it to the stories of those already on it.
-func (t *Timeline) convene(meetingID string, en Entry) {
-	en.MeetingID = meetingID
+func (t *Timeline) convene(meetingID string, p eventstore.Position) {
 	if c, ok := t.st.Convened[meetingID]; ok {
-		t.st.Convened[meetingID] = append(c, stepOf(en))
+		t.st.Convened[meetingID] = append(c, p)
 	}
-	t.toMeeting(meetingID, en)
+	t.toMeeting(meetingID, p)
 }
 
-// insert adds st to the story of proposal id at its place in global order
-// (a meeting's earlier steps, when the proposal joins its agenda); steps
-// from before the proposal was submitted are left out.
-func (t *Timeline) insert(id string, st step) {
+// insert adds the step at p to the story of proposal id at its place in
+// global order (a meeting's earlier steps, when the proposal joins its
+// agenda); steps from before the proposal was submitted are left out.
+func (t *Timeline) insert(id string, p eventstore.Position) {
 	s, ok := t.st.Stories[id]
-	if !ok || st.Position < s[0].Position {
+	if !ok || p < s[0] {
 		return
 	}
-	i := sort.Search(len(s), func(i int) bool { return s[i].Position > st.Position })
-	t.st.Stories[id] = slices.Insert(s, i, st)
+	i := sort.Search(len(s), func(i int) bool { return s[i] > p })
+	t.st.Stories[id] = slices.Insert(s, i, p)
 }
 
-func (t *Timeline) action(actionID string, en Entry) {
+func entry(e Event, at time.Time) Entry {
+	return Entry{Position: e.Position, Stream: e.Stream, Revision: e.Revision, Type: e.Type, At: at, Recorded: e.Recorded}
+}
+
+// entryOf tells the step an event of a story is. A ProposalDecided by an
+// owners' vote is said again from the vote's tally by Of.
+func entryOf(e Event) Entry {
+	switch d := e.Data.(type) {
+	case domain.ProposalSubmitted:
+		en := entry(e, d.At)
+		en.Summary, en.PersonName, en.Photos = d.Title, personName(d.Author), d.Photos
+		en.Report = &Report{CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID, Category: d.Category,
+			Channel: d.Channel, Place: d.Place, Text: d.Text}
+		return en
+	case domain.ProposalSupported:
+		en := entry(e, d.At)
+		en.PersonName = d.Name
+		return en
+	case domain.ProposalAccepted:
+		return summary(e, d.At, d.Note)
+	case domain.ProposalRejected:
+		return summary(e, d.At, d.Reason)
+	case domain.ProposalMerged:
+		return summary(e, d.At, d.Reason)
+	case domain.ProposalDuplicateAbsorbed:
+		return summary(e, d.At, d.DuplicateID)
+	case domain.ProposalWithdrawn:
+		return summary(e, d.At, d.Reason)
+	case domain.ProposalHandledDirectly:
+		return summary(e, d.At, d.Note)
+	case domain.ProposalPutOnAgenda:
+		return atMeeting(e, d.At, d.MeetingID, "", d.MeetingTitle)
+	case domain.ProposalDecided:
+		return atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Outcome)
+	case domain.ProposalClosed:
+		return summary(e, d.At, d.Note)
+	case domain.ProposalReopened:
+		en := summary(e, d.At, d.Reason)
+		en.ActionID = d.ActionID
+		return en
+
+	case domain.MeetingScheduled:
+		return atMeeting(e, d.At, d.MeetingID, "", d.Title)
+	case domain.ParticipantInvited:
+		en := atMeeting(e, d.At, d.MeetingID, "", d.Participant.Kind)
+		en.PersonName = d.Participant.Name
+		return en
+	case domain.AttendanceRecorded:
+		en := atMeeting(e, d.At, d.MeetingID, "", d.Attendance)
+		en.PersonName = d.Name
+		return en
+	case domain.MeetingOpened:
+		return atMeeting(e, d.At, d.MeetingID, "", "")
+	case domain.StatementRecorded:
+		en := atMeeting(e, d.At, d.MeetingID, "", d.Summary)
+		en.PersonName = d.Speaker.Name
+		return en
+	case domain.MotionTabled:
+		return atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Text)
+	case domain.MotionAmended:
+		return atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Text)
+	case domain.VotingOpened:
+		return atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Text)
+	case domain.VotingClosed:
+		en := atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Text)
+		tally := d.Tally
+		en.Tally = &tally
+		return en
+	case domain.MotionObjectionRaised:
+		en := atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Reason)
+		en.PersonName, en.Method = d.Name, d.How
+		return en
+	case domain.ConsensusReached:
+		return atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Label)
+	case domain.MediationOffered:
+		return atMeeting(e, d.At, d.MeetingID, "", d.Dispute)
+	case domain.MediationAgreed:
+		return atMeeting(e, d.At, d.MeetingID, "", d.Label)
+	case domain.MeetingAdjourned:
+		return atMeeting(e, d.At, d.MeetingID, "", d.Note)
+	case domain.MinutesPublished:
+		return atMeeting(e, d.At, d.MeetingID, "", d.Summary)
+	case domain.MinutesObjectionRaised:
+		en := atMeeting(e, d.At, d.MeetingID, "", d.Text)
+		en.PersonName = d.Name
+		return en
+
+	case domain.ActionAssigned:
+		en := atMeeting(e, d.At, d.MeetingID, d.MotionID, d.Title)
+		en.ActionID = d.ActionID
+		return en
+	case domain.ActionStarted:
+		return ofAction(e, d.At, d.ActionID, "")
+	case domain.ActionProgressReported:
+		en := ofAction(e, d.At, d.ActionID, d.Note)
+		en.Percent, en.Photos = d.Percent, d.Photos
+		return en
+	case domain.ActionOccurrenceHeld:
+		en := ofAction(e, d.At, d.ActionID, d.Note)
+		en.Photos = d.Photos
+		return en
+	case domain.ActionBlocked:
+		return ofAction(e, d.At, d.ActionID, d.Reason)
+	case domain.ActionCompleted:
+		en := ofAction(e, d.At, d.ActionID, d.Note)
+		en.Photos = d.Evidence
+		return en
+	case domain.ActionVerified:
+		en := ofAction(e, d.At, d.ActionID, d.Reason)
+		s := d.Satisfied
+		en.PersonName, en.Satisfied, en.Photos, en.Method, en.Note = d.Verifier.Name, &s, d.Photos, d.Method, d.Note
+		return en
+	case domain.ActionCancelled:
+		return ofAction(e, d.At, d.ActionID, d.Reason)
+	}
+	return entry(e, e.Recorded)
+}
+
+// summary is a step whose main text is s.
+func summary(e Event, at time.Time, s string) Entry {
+	en := entry(e, at)
+	en.Summary = s
+	return en
+}
+
+// atMeeting is a step of a meeting (and of one of its motions).
+func atMeeting(e Event, at time.Time, meetingID, motionID, s string) Entry {
+	en := summary(e, at, s)
+	en.MeetingID, en.MotionID = meetingID, motionID
+	return en
+}
+
+// ofAction is a step of an action.
+func ofAction(e Event, at time.Time, actionID, s string) Entry {
+	en := summary(e, at, s)
 	en.ActionID = actionID
-	t.add(t.st.Actions[actionID], en)
+	return en
 }
 
 func personName(p domain.Party) string {
@@ -452,24 +439,68 @@ func personName(p domain.Party) string {
 
 // Of returns one page of the story of a proposal, oldest step first,
 // starting after the cursor after (Story.Next of the previous page), and
-// false when the proposal is unknown.
-func (t *Timeline) Of(proposalID, after string, limit int) (Story, bool) {
+// false when the proposal is unknown. It reads the page's steps from the
+// log outside the views' lock, and fails with the log's error.
+func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) (Story, bool, error) {
 	t.mu.RLock()
-	defer t.mu.RUnlock()
 	s, ok := t.st.Stories[proposalID]
 	if !ok {
-		return Story{}, false
+		t.mu.RUnlock()
+		return Story{}, false, nil
 	}
-	from := parsePositionCursor(after)
-	start := sort.Search(len(s), func(i int) bool { return s[i].Position > from })
-	limit = pageLimit(limit)
-	end := min(len(s), start+limit)
-	story := Story{ProposalID: proposalID, Entries: make([]Entry, end-start)}
-	for i, st := range s[start:end] {
-		story.Entries[i] = st.entry()
+	start := sort.Search(len(s), func(i int) bool { return s[i] > parsePositionCursor(after) })
+	end := min(len(s), start+pageLimit(limit))
+	more := end < len(s)
+	// A copy: a meeting's earlier steps are inserted into a story in place.
+	told := slices.Clone(s[:end])
+	read := t.read
+	t.mu.RUnlock()
+
+	story := Story{ProposalID: proposalID, Entries: make([]Entry, 0, end-start)}
+	if more {
+		story.Next = positionCursor(told[end-1])
 	}
-	if end < len(s) {
-		story.Next = positionCursor(s[end-1].Position)
+	if start == end {
+		return story, true, nil
 	}
-	return story, true
+	if read == nil {
+		return Story{}, false, fmt.Errorf("projections: timeline of %s: no log to read its steps from", proposalID)
+	}
+	page, err := read(ctx, told[start:end])
+	if err != nil {
+		return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
+	}
+	var before []Event // the steps before the page, read when a decision asks for its vote
+	for i, e := range page {
+		en := entryOf(e)
+		if d, ok := e.Data.(domain.ProposalDecided); ok && d.How == domain.DecidedByVote {
+			if before == nil && start > 0 {
+				if before, err = read(ctx, told[:start]); err != nil {
+					return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
+				}
+			}
+			if vote, ok := closedVote(before, page[:i], d.MeetingID, d.MotionID); ok &&
+				(vote.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.Tally.Rule.Kind == domain.RuleOwnersMajor) {
+				// An owners' vote (art. 278) is said again from its tally:
+				// decisions recorded before such votes were summarised by
+				// their shares counted each option's owners in the words.
+				en.Summary = domain.VoteOutcome(vote.Text, vote.Tally)
+			}
+		}
+		story.Entries = append(story.Entries, en)
+	}
+	return story, true, nil
+}
+
+// closedVote returns the last closing of the vote on motionID of meetingID
+// among the steps of page, else of before.
+func closedVote(before, page []Event, meetingID, motionID string) (domain.VotingClosed, bool) {
+	for _, evs := range [][]Event{page, before} {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if v, ok := evs[i].Data.(domain.VotingClosed); ok && v.MeetingID == meetingID && v.MotionID == motionID {
+				return v, true
+			}
+		}
+	}
+	return domain.VotingClosed{}, false
 }

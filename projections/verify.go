@@ -124,7 +124,7 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 		if err != nil {
 			return rep, &ApplyError{View: "decode", Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Err: err}
 		}
-		e := Event{Stream: se.Stream, Revision: se.Revision, Position: se.Position, Type: se.Type, Recorded: se.Recorded, Actor: se.Metadata.Actor, Data: data, ref: refOf(se)}
+		e := eventOf(se, data)
 		for i := range fresh.all {
 			if err := fresh.all[i].Apply(e); err != nil {
 				return rep, &ApplyError{View: fresh.all[i].Name(), Stream: e.Stream, Revision: e.Revision, Position: e.Position, Type: e.Type, Err: err}

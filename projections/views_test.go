@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -250,7 +251,7 @@ func TestOutcomesOrderAndFilters(t *testing.T) {
 
 func TestTimelineTellsTheWholeStory(t *testing.T) {
 	v := foldAll(t, encode(t, append(story(), story2()...)))
-	s, ok := v.Timeline.Of("shed", "", 0)
+	s, ok := storyOf(t, v, "shed", "", 0)
 	require.True(t, ok)
 	var types []string
 	for _, e := range s.Entries {
@@ -269,11 +270,11 @@ func TestTimelineTellsTheWholeStory(t *testing.T) {
 	for i := 1; i < len(s.Entries); i++ {
 		assert.Less(t, s.Entries[i-1].Position, s.Entries[i].Position, "in global order")
 	}
-	page, _ := v.Timeline.Of("shed", "", 5)
+	page, _ := storyOf(t, v, "shed", "", 5)
 	require.Len(t, page.Entries, 5)
-	rest, _ := v.Timeline.Of("shed", page.Next, 100)
+	rest, _ := storyOf(t, v, "shed", page.Next, 100)
 	assert.Equal(t, s.Entries[5:], rest.Entries)
-	_, ok = v.Timeline.Of("nope", "", 0)
+	_, ok = storyOf(t, v, "nope", "", 0)
 	assert.False(t, ok)
 }
 
@@ -465,9 +466,49 @@ func TestOwnersDecisionInTheTimelineCountsNobody(t *testing.T) {
 		domain.VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Tally: tally, At: at(5)},
 		domain.ProposalDecided{ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", How: domain.DecidedByVote, Outcome: "清理夹道: 未通过（同意 1，反对 2，弃权 0）", At: at(5)})
 	v := foldAll(t, encode(t, evs))
-	s, ok := v.Timeline.Of("shed", "", 0)
+	s, ok := storyOf(t, v, "shed", "", 0)
 	require.True(t, ok)
 	last := s.Entries[len(s.Entries)-1]
 	require.Equal(t, "proposal.decided.v1", last.Type)
-	assert.Equal(t, "清理夹道: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）", last.Summary)
+	said := "清理夹道: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"
+	assert.Equal(t, said, last.Summary)
+
+	// The vote on an earlier page than the decision: the page reads the
+	// steps before it to find the tally.
+	alone, ok := storyOf(t, v, "shed", positionCursor(s.Entries[len(s.Entries)-2].Position), 1)
+	require.True(t, ok)
+	require.Len(t, alone.Entries, 1)
+	assert.Equal(t, last, alone.Entries[0])
+	assert.Empty(t, alone.Next, "the last page")
+}
+
+// TestTimelineReadsItsStepsFromTheLog: the timeline keeps positions only;
+// a page is read from the log, and the log's failure is the page's.
+func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
+	stored := encode(t, story())
+	v := foldAll(t, stored)
+	snap, err := v.Timeline.MarshalSnapshot()
+	require.NoError(t, err)
+	assert.NotContains(t, string(snap), "夹道", "no step's text is kept in the view")
+
+	var asked [][]eventstore.Position
+	read := v.Timeline.read
+	v.Timeline.read = func(ctx context.Context, positions []eventstore.Position) ([]Event, error) {
+		asked = append(asked, positions)
+		return read(ctx, positions)
+	}
+	page, ok := storyOf(t, v, "shed", "", 2)
+	require.True(t, ok)
+	require.Len(t, page.Entries, 2)
+	require.Len(t, asked, 1, "one read a page")
+	assert.Equal(t, []eventstore.Position{page.Entries[0].Position, page.Entries[1].Position}, asked[0])
+
+	v.Timeline.read = func(context.Context, []eventstore.Position) ([]Event, error) {
+		return nil, eventstore.ErrClosed
+	}
+	_, _, err = v.Timeline.Of(context.Background(), "shed", "", 0)
+	assert.ErrorIs(t, err, eventstore.ErrClosed)
+	_, ok, err = v.Timeline.Of(context.Background(), "nope", "", 0)
+	assert.NoError(t, err, "an unknown proposal reads nothing")
+	assert.False(t, ok)
 }

@@ -82,7 +82,8 @@ func TestGenerate(t *testing.T) {
 	}
 	views := runner.Views()
 	for _, id := range first.Proposals[:10] {
-		story, ok := views.Timeline.Of(id, "", 0)
+		story, ok, err := views.Timeline.Of(context.Background(), id, "", 0)
+		require.NoError(t, err)
 		require.True(t, ok, "timeline of %s", id)
 		assert.NotEmpty(t, story.Entries)
 	}

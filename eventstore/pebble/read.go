@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -346,6 +347,34 @@ func (s *Store) readPositions(ctx context.Context, positions []eventstore.Positi
 			return
 		}
 	}
+}
+
+// ReadAt returns the events at positions, a point lookup each, none past
+// the published position. See eventstore.PositionReader.
+func (s *Store) ReadAt(ctx context.Context, positions []eventstore.Position) ([]eventstore.Event, error) {
+	limit, _ := s.published()
+	evs := make([]eventstore.Event, 0, len(positions))
+	for len(positions) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read at positions: %w", err)
+		}
+		chunk := positions[:min(len(positions), chunkSize)]
+		positions = positions[len(chunk):]
+		for _, p := range chunk {
+			if p > limit || p == eventstore.Start {
+				return nil, fmt.Errorf("read at positions: %d: %w", p, eventstore.ErrNoEventAt)
+			}
+		}
+		got, err := s.getAll(chunk, eventstore.Filter{})
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, fmt.Errorf("read at positions: %w: %w", eventstore.ErrNoEventAt, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read at positions: %w", err)
+		}
+		evs = append(evs, got...)
+	}
+	return evs, nil
 }
 
 // getAll reads the events at positions that pass f.

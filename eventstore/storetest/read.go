@@ -137,3 +137,39 @@ func testReadAll(t *testing.T, _ Features, open Open) {
 	byStream := readAll(eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{a}}})
 	assert.Equal(t, []uuid.UUID{written[0].ID, written[2].ID, written[4].ID}, ids(byStream), "filter by one stream's name")
 }
+
+// testReadAt reads events at given positions, with the store's own
+// PositionReader when it has one and with the generic read of the log
+// (the store hidden behind an interface that has only Store's methods).
+func testReadAt(t *testing.T, _ Features, open Open) {
+	s := fresh(t, open)
+	ctx := context.Background()
+	cat := category(t)
+	stream := streamIn(cat)
+	mustAppend(t, s, stream, eventstore.NoStream(), evs(t, "test.opened.v1", 0, 5)...)
+	all, err := Collect(s.ReadAll(ctx, eventstore.ReadAllOptions{Filter: eventstore.Filter{StreamPrefixes: []string{cat + "-"}}}))
+	require.NoError(t, err)
+	require.Len(t, all, 5)
+	ways := map[string]eventstore.Store{"generic": struct{ eventstore.Store }{s}}
+	if _, ok := s.(eventstore.PositionReader); ok {
+		ways["own"] = s
+	}
+	for name, store := range ways {
+		t.Run(name, func(t *testing.T) {
+			got, err := eventstore.ReadAt(ctx, store, []eventstore.Position{all[3].Position, all[0].Position, all[3].Position})
+			require.NoError(t, err)
+			require.Len(t, got, 3)
+			assert.Equal(t, []uuid.UUID{all[3].ID, all[0].ID, all[3].ID}, ids(got), "in the order asked, repeats kept")
+			assert.Equal(t, all[3], got[0], "the whole event, as the log reads it")
+
+			none, err := eventstore.ReadAt(ctx, store, nil)
+			require.NoError(t, err)
+			assert.Empty(t, none)
+
+			for _, p := range []eventstore.Position{eventstore.Start, all[4].Position + 1_000_000} {
+				_, err = eventstore.ReadAt(ctx, store, []eventstore.Position{all[1].Position, p})
+				assert.ErrorIs(t, err, eventstore.ErrNoEventAt, "position %d", p)
+			}
+		})
+	}
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, features Features, open Open) {
 		{"ReadStream", testReadStream},
 		{"StreamNotFound", testStreamNotFound},
 		{"ReadAll", testReadAll},
+		{"ReadAt", testReadAt},
 		{"SubscribeCatchUpThenLive", testSubscribeCatchUpThenLive},
 		{"SubscribeFromCheckpoint", testSubscribeFromCheckpoint},
 		{"SubscribeFilters", testSubscribeFilters},
