@@ -197,7 +197,27 @@ type notifyItem struct {
 
 type notifyPerson struct {
 	Subscriber
-	Inbox []Notification `json:"inbox"`
+	Inbox []inboxNote `json:"inbox"`
+}
+
+// inboxNote is how an inbox keeps a notification: without what the inbox
+// or the event already says (its person, its id and the event's id as
+// text), in about half a Notification's memory; its strings are shared
+// with the item it is about, also after a snapshot is loaded (intern).
+type inboxNote struct {
+	Event    uuid.UUID           `json:"e"`
+	Position eventstore.Position `json:"p"`
+	At       time.Time           `json:"a"`
+	Item     string              `json:"i"`
+	Kind     string              `json:"k"`
+	Title    string              `json:"t"`
+	Detail   string              `json:"d,omitempty"`
+}
+
+// notification is the note as a Notification to person.
+func (in inboxNote) notification(person string) Notification {
+	return Notification{ID: NotificationID(in.Event, person), PersonID: person, EventID: in.Event.String(), Position: in.Position,
+		Item: in.Item, Kind: in.Kind, Title: in.Title, Detail: in.Detail, At: in.At}
 }
 
 func newNotifications(mu *sync.RWMutex) *Notifications {
@@ -215,7 +235,7 @@ func emptyNotifyState() notifyState {
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 1 }
+func (n *Notifications) Version() int { return 2 }
 
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
@@ -229,8 +249,29 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Pending == nil || st.Erased == nil {
 		return fmt.Errorf("notifications snapshot: missing maps")
 	}
+	st.intern()
 	n.st = st
 	return nil
+}
+
+// intern makes the inboxes' notes share one copy of each item, kind and
+// title, as the fold leaves them: a loaded snapshot gives every note
+// copies of its own.
+func (st *notifyState) intern() {
+	seen := map[string]string{}
+	one := func(s string) string {
+		if t, ok := seen[s]; ok {
+			return t
+		}
+		seen[s] = s
+		return s
+	}
+	for _, p := range st.Subscribers {
+		for i := range p.Inbox {
+			in := &p.Inbox[i]
+			in.Item, in.Kind, in.Title = one(in.Item), one(in.Kind), one(in.Title)
+		}
+	}
 }
 
 // Apply implements View.
@@ -461,7 +502,6 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 	muted := func(p *notifyPerson) bool {
 		return slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal))
 	}
-	eventID := ""
 	for i, person := range to {
 		if person == "" || person == e.Actor || slices.Contains(to[:i], person) || n.st.Erased[person] {
 			continue
@@ -470,19 +510,15 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 		if muted(p) {
 			continue
 		}
-		if eventID == "" {
-			eventID = e.ref.ID.String() // once for all the event's recipients
-		}
-		note := Notification{ID: NotificationID(e.ref.ID, person), PersonID: person, EventID: eventID, Position: e.Position,
-			Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
-		p.Inbox = append(p.Inbox, note)
+		in := inboxNote{Event: e.ref.ID, Position: e.Position, Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
+		p.Inbox = append(p.Inbox, in)
 		if len(p.Inbox) >= 2*inboxCap {
 			// Trimmed in halves, not one by one: a copy per hundred
 			// notifications instead of one per notification.
 			p.Inbox = append(p.Inbox[:0:0], p.Inbox[len(p.Inbox)-inboxCap:]...)
 		}
 		for _, ch := range p.Channels() {
-			pd := &Pending{Notification: note, Channel: ch}
+			pd := &Pending{Notification: in.notification(person), Channel: ch}
 			n.st.Pending[pd.Key()] = pd
 		}
 	}
@@ -513,7 +549,7 @@ func (n *Notifications) Inbox(person string, limit int) Inbox {
 			out.Unread++
 		}
 		if len(out.Items) < pageLimit(limit) {
-			out.Items = append(out.Items, kept[i])
+			out.Items = append(out.Items, kept[i].notification(person))
 		}
 	}
 	return out

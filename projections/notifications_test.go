@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -203,4 +204,29 @@ func mustUUID(tb testing.TB, s string) uuid.UUID {
 	u, err := uuid.Parse(s)
 	require.NoError(tb, err)
 	return u
+}
+
+// TestLoadedInboxesShareTheirStrings: a loaded snapshot's notes share one
+// copy of each item, kind and title, as the fold's do, and read the same.
+func TestLoadedInboxesShareTheirStrings(t *testing.T) {
+	v := foldAll(t, encode(t, noticeStory()))
+	snap, err := v.Notifications.MarshalSnapshot()
+	require.NoError(t, err)
+	loaded := NewViews()
+	require.NoError(t, loaded.Notifications.UnmarshalSnapshot(bytes.NewReader(snap)))
+	for _, person := range []string{"r1", "r2", "h1"} {
+		assert.Equal(t, v.Notifications.Inbox(person, 0), loaded.Notifications.Inbox(person, 0), person)
+	}
+	r1, h1 := loaded.Notifications.st.Subscribers["r1"].Inbox, loaded.Notifications.st.Subscribers["h1"].Inbox
+	var a, b *inboxNote
+	for i := range r1 {
+		for j := range h1 {
+			if r1[i].Event == h1[j].Event {
+				a, b = &r1[i], &h1[j]
+			}
+		}
+	}
+	require.NotNil(t, a, "r1 and the grid head were told of one event")
+	assert.Same(t, unsafe.StringData(a.Title), unsafe.StringData(b.Title), "one title")
+	assert.Same(t, unsafe.StringData(a.Item), unsafe.StringData(b.Item), "one item")
 }
