@@ -88,6 +88,8 @@ type Timeline struct {
 	// read reads events of the log at positions, decoded as the fold
 	// decodes them; set by the runner.
 	read LogReader
+	// cache keeps the stories read lately.
+	cache storyCache
 }
 
 // LogReader reads the events at positions of the global log, decoded as
@@ -137,6 +139,7 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 		return fmt.Errorf("timeline snapshot: missing maps")
 	}
 	t.st = st
+	t.cache.clear()
 	return nil
 }
 
@@ -440,7 +443,9 @@ func personName(p domain.Party) string {
 // Of returns one page of the story of a proposal, oldest step first,
 // starting after the cursor after (Story.Next of the previous page), and
 // false when the proposal is unknown. It reads the page's steps from the
-// log outside the views' lock, and fails with the log's error.
+// log outside the views' lock (a story of up to storyCacheLongest steps
+// whole, kept in the story cache for the next read), and fails with the
+// log's error.
 func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) (Story, bool, error) {
 	t.mu.RLock()
 	s, ok := t.st.Stories[proposalID]
@@ -450,33 +455,59 @@ func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) 
 	}
 	start := sort.Search(len(s), func(i int) bool { return s[i] > parsePositionCursor(after) })
 	end := min(len(s), start+pageLimit(limit))
-	more := end < len(s)
 	// A copy: a meeting's earlier steps are inserted into a story in place.
-	told := slices.Clone(s[:end])
+	told := slices.Clone(s)
 	read := t.read
 	t.mu.RUnlock()
 
-	story := Story{ProposalID: proposalID, Entries: make([]Entry, 0, end-start)}
-	if more {
+	story := Story{ProposalID: proposalID, Entries: []Entry{}}
+	if end < len(told) {
 		story.Next = positionCursor(told[end-1])
 	}
 	if start == end {
 		return story, true, nil
 	}
+	if page, ok := t.cache.get(proposalID, told, start, end); ok {
+		story.Entries = page
+		return story, true, nil
+	}
 	if read == nil {
 		return Story{}, false, fmt.Errorf("projections: timeline of %s: no log to read its steps from", proposalID)
 	}
-	page, err := read(ctx, told[start:end])
+	from, to := start, end
+	whole := len(told) <= storyCacheLongest
+	if whole {
+		from, to = 0, len(told)
+	}
+	entries, err := tell(ctx, read, told, from, to)
 	if err != nil {
 		return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
 	}
-	var before []Event // the steps before the page, read when a decision asks for its vote
+	if whole {
+		t.cache.put(proposalID, told, entries)
+		entries = entries[start:end]
+	}
+	story.Entries = entries
+	return story, true, nil
+}
+
+// tell reads the steps of a story at positions told[from:to] and tells
+// each as an entry. A decision by an owners' vote is said again from the
+// vote's tally, which it finds among the steps read or, when there are
+// steps before from, among those.
+func tell(ctx context.Context, read LogReader, told []eventstore.Position, from, to int) ([]Entry, error) {
+	page, err := read(ctx, told[from:to])
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, 0, len(page))
+	var before []Event // the steps before from, read when a decision asks for its vote
 	for i, e := range page {
 		en := entryOf(e)
 		if d, ok := e.Data.(domain.ProposalDecided); ok && d.How == domain.DecidedByVote {
-			if before == nil && start > 0 {
-				if before, err = read(ctx, told[:start]); err != nil {
-					return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
+			if before == nil && from > 0 {
+				if before, err = read(ctx, told[:from]); err != nil {
+					return nil, err
 				}
 			}
 			if vote, ok := closedVote(before, page[:i], d.MeetingID, d.MotionID); ok &&
@@ -487,9 +518,9 @@ func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) 
 				en.Summary = domain.VoteOutcome(vote.Text, vote.Tally)
 			}
 		}
-		story.Entries = append(story.Entries, en)
+		entries = append(entries, en)
 	}
-	return story, true, nil
+	return entries, nil
 }
 
 // closedVote returns the last closing of the vote on motionID of meetingID

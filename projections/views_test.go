@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -457,35 +458,47 @@ func TestStatsCountsAProposalSolvedOnce(t *testing.T) {
 // says each option's owners ("同意 1，反对 2，弃权 0"); the timeline tells
 // it again from the vote's tally, by shares only.
 func TestOwnersDecisionInTheTimelineCountsNobody(t *testing.T) {
-	evs := story()
 	tally := domain.Tally{Rule: domain.Rule{Kind: domain.RuleOwnersOrdinary},
 		Options: []domain.OptionTally{{OptionID: "yes", Label: "同意", Votes: 1, Heads: 1, AreaDM2: 9000}, {OptionID: "no", Label: "反对", Votes: 2, Heads: 2, AreaDM2: 15956}},
 		Ballots: 3, Electorate: 3, Attending: 3, QuorumMet: true, TotalAreaDM2: 24956, ParticipatingAreaDM2: 24956, TotalHeads: 3, ParticipatingHeads: 3,
 		Result: domain.ResultRejected}
-	evs = append(evs,
-		domain.VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Tally: tally, At: at(5)},
-		domain.ProposalDecided{ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", How: domain.DecidedByVote, Outcome: "清理夹道: 未通过（同意 1，反对 2，弃权 0）", At: at(5)})
-	v := foldAll(t, encode(t, evs))
+	said := "清理夹道: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"
+	decided := func(evs []domain.Event) []domain.Event {
+		return append(evs,
+			domain.VotingClosed{MeetingID: "m1", MotionID: "mo1", ItemID: "i1", ProposalID: "shed", Text: "清理夹道", Tally: tally, At: at(5)},
+			domain.ProposalDecided{ProposalID: "shed", MeetingID: "m1", MotionID: "mo1", How: domain.DecidedByVote, Outcome: "清理夹道: 未通过（同意 1，反对 2，弃权 0）", At: at(5)})
+	}
+	v := foldAll(t, encode(t, decided(story())))
 	s, ok := storyOf(t, v, "shed", "", 0)
 	require.True(t, ok)
 	last := s.Entries[len(s.Entries)-1]
 	require.Equal(t, "proposal.decided.v1", last.Type)
-	said := "清理夹道: 未通过（参与业主占专有面积 100%、占业主人数 100%，没有选项同时达到面积和人数的法定比例）"
 	assert.Equal(t, said, last.Summary)
 
-	// The vote on an earlier page than the decision: the page reads the
-	// steps before it to find the tally.
-	alone, ok := storyOf(t, v, "shed", positionCursor(s.Entries[len(s.Entries)-2].Position), 1)
+	// A story too long for the story cache is read a page at a time: the
+	// decision's page reads the steps before it to find the tally.
+	long := story()
+	for i := range storyCacheLongest {
+		long = append(long, domain.ProposalSupported{ProposalID: "shed", PersonID: fmt.Sprintf("s%d", i), Name: "居民", At: at(4)})
+	}
+	v = foldAll(t, encode(t, decided(long)))
+	whole, ok := storyOf(t, v, "shed", "", MaxLimit)
+	require.True(t, ok)
+	require.Greater(t, len(whole.Entries), storyCacheLongest)
+	alone, ok := storyOf(t, v, "shed", positionCursor(whole.Entries[len(whole.Entries)-2].Position), 1)
 	require.True(t, ok)
 	require.Len(t, alone.Entries, 1)
-	assert.Equal(t, last, alone.Entries[0])
+	assert.Equal(t, "proposal.decided.v1", alone.Entries[0].Type)
+	assert.Equal(t, said, alone.Entries[0].Summary)
 	assert.Empty(t, alone.Next, "the last page")
 }
 
 // TestTimelineReadsItsStepsFromTheLog: the timeline keeps positions only;
-// a page is read from the log, and the log's failure is the page's.
+// a story is read from the log once, whole, then from the story cache
+// until it changes; the log's failure is the page's.
 func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
-	stored := encode(t, story())
+	evs := story()
+	stored := encode(t, evs)
 	v := foldAll(t, stored)
 	snap, err := v.Timeline.MarshalSnapshot()
 	require.NoError(t, err)
@@ -497,18 +510,36 @@ func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
 		asked = append(asked, positions)
 		return read(ctx, positions)
 	}
+	all := v.Timeline.st.Stories["shed"]
 	page, ok := storyOf(t, v, "shed", "", 2)
 	require.True(t, ok)
 	require.Len(t, page.Entries, 2)
-	require.Len(t, asked, 1, "one read a page")
-	assert.Equal(t, []eventstore.Position{page.Entries[0].Position, page.Entries[1].Position}, asked[0])
+	require.Len(t, asked, 1, "one read")
+	assert.Equal(t, all, asked[0], "the whole story, for the cache")
+	rest, ok := storyOf(t, v, "shed", page.Next, 0)
+	require.True(t, ok)
+	assert.Len(t, asked, 1, "the next page from the cache")
+	assert.Len(t, rest.Entries, len(all)-2)
 
-	v.Timeline.read = func(context.Context, []eventstore.Position) ([]Event, error) {
+	// The story grows: the cache no longer holds it as it is.
+	more := encode(t, append(evs, domain.ProposalSupported{ProposalID: "shed", PersonID: "r9", Name: "赵九", At: at(6)}))
+	next := more[len(more)-1]
+	d, err := NewDecoder().Decode(next.Type, next.Data)
+	require.NoError(t, err)
+	require.NoError(t, v.Timeline.Apply(eventOf(next, d)))
+	read = logReader(&memStore{evs: more}, NewDecoder().Decode)
+	grown, ok := storyOf(t, v, "shed", "", 0)
+	require.True(t, ok)
+	require.Len(t, asked, 2, "read again")
+	assert.Equal(t, "赵九", grown.Entries[len(grown.Entries)-1].PersonName)
+
+	failing := foldAll(t, stored)
+	failing.Timeline.read = func(context.Context, []eventstore.Position) ([]Event, error) {
 		return nil, eventstore.ErrClosed
 	}
-	_, _, err = v.Timeline.Of(context.Background(), "shed", "", 0)
+	_, _, err = failing.Timeline.Of(context.Background(), "shed", "", 0)
 	assert.ErrorIs(t, err, eventstore.ErrClosed)
-	_, ok, err = v.Timeline.Of(context.Background(), "nope", "", 0)
+	_, ok, err = failing.Timeline.Of(context.Background(), "nope", "", 0)
 	assert.NoError(t, err, "an unknown proposal reads nothing")
 	assert.False(t, ok)
 }

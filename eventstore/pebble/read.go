@@ -349,30 +349,70 @@ func (s *Store) readPositions(ctx context.Context, positions []eventstore.Positi
 	}
 }
 
-// ReadAt returns the events at positions, a point lookup each, none past
-// the published position. See eventstore.PositionReader.
+// ReadAt returns the events at positions, none past the published
+// position. Positions in ascending order (a story's steps) are read with
+// one iterator, each a seek forward from the last, which finds neighbours
+// in the block it already holds; others with a point lookup each. See
+// eventstore.PositionReader.
 func (s *Store) ReadAt(ctx context.Context, positions []eventstore.Position) ([]eventstore.Event, error) {
 	limit, _ := s.published()
-	evs := make([]eventstore.Event, 0, len(positions))
-	for len(positions) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read at positions: %w", err)
+	for _, p := range positions {
+		if p > limit || p == eventstore.Start {
+			return nil, fmt.Errorf("read at positions: %d: %w", p, eventstore.ErrNoEventAt)
 		}
-		chunk := positions[:min(len(positions), chunkSize)]
-		positions = positions[len(chunk):]
-		for _, p := range chunk {
-			if p > limit || p == eventstore.Start {
-				return nil, fmt.Errorf("read at positions: %d: %w", p, eventstore.ErrNoEventAt)
-			}
-		}
-		got, err := s.getAll(chunk, eventstore.Filter{})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read at positions: %w", err)
+	}
+	var evs []eventstore.Event
+	var err error
+	if slices.IsSorted(positions) {
+		evs, err = s.seekAll(positions)
+	} else {
+		evs, err = s.getAll(positions, eventstore.Filter{})
 		if errors.Is(err, pebble.ErrNotFound) {
-			return nil, fmt.Errorf("read at positions: %w: %w", eventstore.ErrNoEventAt, err)
+			err = fmt.Errorf("%w: %w", eventstore.ErrNoEventAt, err)
 		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read at positions: %w", err)
+	}
+	return evs, nil
+}
+
+// seekAll reads the events at positions, in ascending order, with one
+// iterator.
+func (s *Store) seekAll(positions []eventstore.Position) ([]eventstore.Event, error) {
+	evs := make([]eventstore.Event, 0, len(positions))
+	if len(positions) == 0 {
+		return evs, nil
+	}
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: eventKey(positions[0]), UpperBound: eventKey(positions[len(positions)-1] + 1)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var d decoder
+	for _, pos := range positions {
+		if !it.SeekGE(eventKey(pos)) || keyPosition(it.Key()) != pos {
+			if err := it.Error(); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("event at position %d: %w", pos, eventstore.ErrNoEventAt)
+		}
+		v, err := it.ValueAndErr()
 		if err != nil {
-			return nil, fmt.Errorf("read at positions: %w", err)
+			return nil, err
 		}
-		evs = append(evs, got...)
+		e, err := d.event(pos, v)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
 	}
 	return evs, nil
 }
