@@ -29,7 +29,7 @@ func TestPublicViewsForThePages(t *testing.T) {
 	for _, path := range []string{"/v1/board?" + wait, "/v1/board/grids?community=hengyuan&" + wait, "/v1/outcomes?" + wait,
 		"/v1/places?" + wait, "/v1/calendar?" + wait} {
 		body := string(e.do(req{method: "GET", path: path}).want(t, 200).body)
-		for _, secret := range []string{"13812345678", "302", "worker-1", "赵强", "r1\"", "head-1"} {
+		for _, secret := range []string{"13812345678", "2单元302", "worker-1", "赵强", "r1\"", "head-1"} {
 			if strings.Contains(body, secret) {
 				t.Errorf("%s shows %q to the public: %s", path, secret, body)
 			}
