@@ -215,7 +215,7 @@ func BenchmarkFoldNotifications(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(len(n.st.Subscribers)), "persons")
+	b.ReportMetric(float64(len(n.st.Inboxes)), "persons")
 }
 
 // BenchmarkServeFromSnapshots measures a process that serves from

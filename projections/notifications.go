@@ -121,9 +121,11 @@ type Subscriber struct {
 	HasContact bool `json:"has_contact"`
 	Devices    int  `json:"devices"`
 	// Follows are the items followed explicitly; Unfollows the ones muted.
-	Follows   []string            `json:"follows"`
-	Unfollows []string            `json:"unfollows"`
-	Seen      eventstore.Position `json:"seen"`
+	Follows   []string `json:"follows"`
+	Unfollows []string `json:"unfollows"`
+	// Seen is the position of the person's last visit to their inbox
+	// (kept with the inbox; Notifications.Subscriber fills it in).
+	Seen eventstore.Position `json:"seen"`
 }
 
 // Channels returns the external channels a notification goes out on now.
@@ -172,10 +174,15 @@ type notifyState struct {
 	Meetings  map[string]*notifyItem `json:"meetings"`
 	GridHeads map[string]string      `json:"grid_heads"`
 	// Followers indexes the explicit follows: item stream → persons.
-	Followers   map[string][]string      `json:"followers"`
-	Subscribers map[string]*notifyPerson `json:"subscribers"`
-	Pending     map[string]*Pending      `json:"pending"`
-	Erased      map[string]bool          `json:"erased"`
+	Followers map[string][]string `json:"followers"`
+	// Subscribers holds the persons who chose settings, follow or mute
+	// items, or registered a browser; anyone else has the defaults and
+	// no record.
+	Subscribers map[string]*Subscriber `json:"subscribers"`
+	// Inboxes holds the notifications of every person told of something.
+	Inboxes map[string]*personInbox `json:"inboxes"`
+	Pending map[string]*Pending     `json:"pending"`
+	Erased  map[string]bool         `json:"erased"`
 }
 
 // notifyItem is a proposal, action or meeting as the outbox follows it.
@@ -195,9 +202,11 @@ type notifyItem struct {
 	Open bool      `json:"open,omitempty"`
 }
 
-type notifyPerson struct {
-	Subscriber
-	Inbox []inboxNote `json:"inbox"`
+// personInbox is a person's notifications, oldest first, and the
+// position of their last visit.
+type personInbox struct {
+	Notes []inboxNote         `json:"notes"`
+	Seen  eventstore.Position `json:"seen"`
 }
 
 // inboxNote is how an inbox keeps a notification: without what the inbox
@@ -228,14 +237,15 @@ func newNotifications(mu *sync.RWMutex) *Notifications {
 
 func emptyNotifyState() notifyState {
 	return notifyState{Proposals: map[string]*notifyItem{}, Actions: map[string]*notifyItem{}, Meetings: map[string]*notifyItem{},
-		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*notifyPerson{}, Pending: map[string]*Pending{}, Erased: map[string]bool{}}
+		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*Subscriber{}, Inboxes: map[string]*personInbox{},
+		Pending: map[string]*Pending{}, Erased: map[string]bool{}}
 }
 
 // Name implements View.
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 2 }
+func (n *Notifications) Version() int { return 3 }
 
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
@@ -246,7 +256,7 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("notifications snapshot: %w", err)
 	}
-	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Pending == nil || st.Erased == nil {
+	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Inboxes == nil || st.Pending == nil || st.Erased == nil {
 		return fmt.Errorf("notifications snapshot: missing maps")
 	}
 	st.intern()
@@ -266,9 +276,9 @@ func (st *notifyState) intern() {
 		seen[s] = s
 		return s
 	}
-	for _, p := range st.Subscribers {
-		for i := range p.Inbox {
-			in := &p.Inbox[i]
+	for _, box := range st.Inboxes {
+		for i := range box.Notes {
+			in := &box.Notes[i]
 			in.Item, in.Kind, in.Title = one(in.Item), one(in.Kind), one(in.Title)
 		}
 	}
@@ -393,8 +403,8 @@ func (n *Notifications) Apply(e Event) error {
 		p := n.person(d.PersonID)
 		p.Devices = max(p.Devices-1, 0)
 	case domain.InboxSeen:
-		p := n.person(d.PersonID)
-		p.Seen = max(p.Seen, eventstore.Position(d.Position))
+		box := n.inbox(d.PersonID)
+		box.Seen = max(box.Seen, eventstore.Position(d.Position))
 	case domain.NotificationSent:
 		delete(n.st.Pending, d.NotificationID+"/"+d.Channel)
 	case domain.NotificationGaveUp:
@@ -414,6 +424,7 @@ func (n *Notifications) Apply(e Event) error {
 			}
 		}
 		delete(n.st.Subscribers, d.ID)
+		delete(n.st.Inboxes, d.ID)
 		for k, p := range n.st.Pending {
 			if p.PersonID == d.ID {
 				delete(n.st.Pending, k)
@@ -499,23 +510,27 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 	if it == nil {
 		return
 	}
-	muted := func(p *notifyPerson) bool {
-		return slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal))
+	muted := func(p *Subscriber) bool {
+		return p != nil && (slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal)))
 	}
 	for i, person := range to {
 		if person == "" || person == e.Actor || slices.Contains(to[:i], person) || n.st.Erased[person] {
 			continue
 		}
-		p := n.person(person)
+		p := n.st.Subscribers[person]
 		if muted(p) {
 			continue
 		}
 		in := inboxNote{Event: e.ref.ID, Position: e.Position, Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
-		p.Inbox = append(p.Inbox, in)
-		if len(p.Inbox) >= 2*inboxCap {
+		box := n.inbox(person)
+		box.Notes = append(box.Notes, in)
+		if len(box.Notes) >= 2*inboxCap {
 			// Trimmed in halves, not one by one: a copy per hundred
 			// notifications instead of one per notification.
-			p.Inbox = append(p.Inbox[:0:0], p.Inbox[len(p.Inbox)-inboxCap:]...)
+			box.Notes = append(box.Notes[:0:0], box.Notes[len(box.Notes)-inboxCap:]...)
+		}
+		if p == nil {
+			continue // the defaults: in-app only
 		}
 		for _, ch := range p.Channels() {
 			pd := &Pending{Notification: in.notification(person), Channel: ch}
@@ -524,28 +539,38 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 	}
 }
 
-// person returns the outbox's record of a person, creating it.
-func (n *Notifications) person(id string) *notifyPerson {
+// person returns the outbox's record of a person's settings, creating it.
+func (n *Notifications) person(id string) *Subscriber {
 	p := n.st.Subscribers[id]
 	if p == nil {
-		p = &notifyPerson{Subscriber: Subscriber{PersonID: id, Settings: domain.DefaultSettings()}}
+		p = &Subscriber{PersonID: id, Settings: domain.DefaultSettings()}
 		n.st.Subscribers[id] = p
 	}
 	return p
+}
+
+// inbox returns a person's inbox, creating it.
+func (n *Notifications) inbox(id string) *personInbox {
+	box := n.st.Inboxes[id]
+	if box == nil {
+		box = &personInbox{}
+		n.st.Inboxes[id] = box
+	}
+	return box
 }
 
 // Inbox returns a person's inbox, newest first, at most limit items.
 func (n *Notifications) Inbox(person string, limit int) Inbox {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	p := n.st.Subscribers[person]
-	if p == nil {
+	box := n.st.Inboxes[person]
+	if box == nil {
 		return Inbox{Items: []Notification{}}
 	}
-	kept := p.Inbox[max(len(p.Inbox)-inboxCap, 0):]
-	out := Inbox{Seen: p.Seen, Items: make([]Notification, 0, min(len(kept), pageLimit(limit)))}
+	kept := box.Notes[max(len(box.Notes)-inboxCap, 0):]
+	out := Inbox{Seen: box.Seen, Items: make([]Notification, 0, min(len(kept), pageLimit(limit)))}
 	for i := len(kept) - 1; i >= 0; i-- {
-		if kept[i].Position > p.Seen {
+		if kept[i].Position > box.Seen {
 			out.Unread++
 		}
 		if len(out.Items) < pageLimit(limit) {
@@ -560,13 +585,15 @@ func (n *Notifications) Inbox(person string, limit int) Inbox {
 func (n *Notifications) Subscriber(person string) Subscriber {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	p := n.st.Subscribers[person]
-	if p == nil {
-		return Subscriber{PersonID: person, Settings: domain.DefaultSettings(), Follows: []string{}, Unfollows: []string{}}
+	s := Subscriber{PersonID: person, Settings: domain.DefaultSettings(), Follows: []string{}, Unfollows: []string{}}
+	if p := n.st.Subscribers[person]; p != nil {
+		s = *p
+		s.Settings.Channels = slices.Clone(s.Settings.Channels)
+		s.Follows, s.Unfollows = append([]string{}, p.Follows...), append([]string{}, p.Unfollows...)
 	}
-	s := p.Subscriber
-	s.Settings.Channels = slices.Clone(s.Settings.Channels)
-	s.Follows, s.Unfollows = append([]string{}, p.Follows...), append([]string{}, p.Unfollows...)
+	if box := n.st.Inboxes[person]; box != nil {
+		s.Seen = box.Seen
+	}
 	return s
 }
 

@@ -177,6 +177,16 @@ func TestNotificationsInboxSeen(t *testing.T) {
 	assert.Equal(t, 2, in.Unread, "what changed since the last visit")
 	assert.Len(t, in.Items, 1)
 	assert.Equal(t, mid, in.Seen)
+	assert.Equal(t, mid, n.Subscriber("r3").Seen, "the settings' answer says the last visit too")
+	assert.Zero(t, n.Subscriber("r2").Seen)
+
+	// Only who chose something has a record of settings; h1, the grid
+	// head told of new items, has an inbox and the defaults.
+	require.NotNil(t, n.st.Inboxes["h1"])
+	assert.NotContains(t, n.st.Subscribers, "h1")
+	assert.Contains(t, n.st.Subscribers, "r1", "chose the webhook")
+	assert.Contains(t, n.st.Subscribers, "r2", "muted an item")
+	assert.Equal(t, domain.DefaultSettings(), n.Subscriber("h1").Settings)
 }
 
 func TestNotificationsInboxIsBounded(t *testing.T) {
@@ -217,7 +227,7 @@ func TestLoadedInboxesShareTheirStrings(t *testing.T) {
 	for _, person := range []string{"r1", "r2", "h1"} {
 		assert.Equal(t, v.Notifications.Inbox(person, 0), loaded.Notifications.Inbox(person, 0), person)
 	}
-	r1, h1 := loaded.Notifications.st.Subscribers["r1"].Inbox, loaded.Notifications.st.Subscribers["h1"].Inbox
+	r1, h1 := loaded.Notifications.st.Inboxes["r1"].Notes, loaded.Notifications.st.Inboxes["h1"].Notes
 	var a, b *inboxNote
 	for i := range r1 {
 		for j := range h1 {
