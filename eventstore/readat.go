@@ -12,7 +12,8 @@ import (
 var ErrNoEventAt = errors.New("no event at this position")
 
 // PositionReader is implemented by stores that read events at given global
-// positions in one call (the embedded store: a point lookup each).
+// positions in one call: the embedded store (one iterator over ascending
+// positions), KurrentDB (a one-record read of $all for each).
 type PositionReader interface {
 	// ReadAt returns the events at positions, in the order given. It fails
 	// with ErrNoEventAt when a position holds no event.
@@ -20,7 +21,7 @@ type PositionReader interface {
 }
 
 // readsInFlight bounds the one-event reads ReadAt has in flight on a
-// store without a PositionReader (a server: each is a round trip).
+// store without a PositionReader.
 const readsInFlight = 8
 
 // ReadAt returns the events of s at positions, in the order given: with

@@ -211,8 +211,8 @@ type personInbox struct {
 
 // inboxNote is how an inbox keeps a notification: without what the inbox
 // or the event already says (its person, its id and the event's id as
-// text), in about half a Notification's memory; its strings are shared
-// with the item it is about, also after a snapshot is loaded (intern).
+// text), in about half a Notification's memory. The notes of one event
+// share their strings, also after a snapshot is loaded (intern).
 type inboxNote struct {
 	Event    uuid.UUID           `json:"e"`
 	Position eventstore.Position `json:"p"`
@@ -265,8 +265,8 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 }
 
 // intern makes the inboxes' notes share one copy of each item, kind and
-// title, as the fold leaves them: a loaded snapshot gives every note
-// copies of its own.
+// title, as the notes of one event share them in the fold: a loaded
+// snapshot gives every note copies of its own.
 func (st *notifyState) intern() {
 	seen := map[string]string{}
 	one := func(s string) string {

@@ -4,14 +4,16 @@ import (
 	"container/list"
 	"slices"
 	"sync"
+	"unsafe"
 
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
-// storyCacheEntries bounds the entries the story cache holds, about 20 MiB
-// (an entry and its strings take some 600 bytes): a neighbourhood's reads
-// go to the items it talks about now, a few thousand stories.
-const storyCacheEntries = 32_768
+// storyCacheBytes bounds the memory the story cache's entries take, their
+// strings counted (Entry.size): a neighbourhood's reads go to the items it
+// talks about now, a few thousand stories of some 600 bytes a step.
+const storyCacheBytes = 24 << 20
 
 // storyCacheLongest is the longest story the cache takes: a miss reads a
 // cached story whole, which for a long one costs more than its page.
@@ -25,10 +27,10 @@ const storyCacheLongest = 200
 // personal data sealed (opened by the answer), so an erasure leaves them
 // right. Safe for concurrent use.
 type storyCache struct {
-	mu      sync.Mutex
-	entries int
-	byID    map[string]*list.Element
-	lru     list.List // of *cachedStory, most recently used first
+	mu    sync.Mutex
+	bytes int
+	byID  map[string]*list.Element
+	lru   list.List // of *cachedStory, most recently used first
 }
 
 type cachedStory struct {
@@ -36,6 +38,7 @@ type cachedStory struct {
 	steps   int
 	last    eventstore.Position
 	entries []Entry
+	bytes   int
 }
 
 // get returns a copy of the entries from start to end of story id, whose
@@ -65,9 +68,13 @@ func (c *storyCache) put(id string, told []eventstore.Position, entries []Entry)
 	if len(told) == 0 || len(told) > storyCacheLongest || len(entries) != len(told) {
 		return
 	}
-	kept := make([]Entry, len(entries))
+	kept, size := make([]Entry, len(entries)), 0
 	for i, en := range entries {
 		kept[i] = en.clone()
+		size += en.size()
+	}
+	if size > storyCacheBytes/8 {
+		return // one story never takes most of the cache
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,9 +84,9 @@ func (c *storyCache) put(id string, told []eventstore.Position, entries []Entry)
 	if el, ok := c.byID[id]; ok {
 		c.drop(el)
 	}
-	c.byID[id] = c.lru.PushFront(&cachedStory{id: id, steps: len(told), last: told[len(told)-1], entries: kept})
-	c.entries += len(kept)
-	for c.entries > storyCacheEntries {
+	c.byID[id] = c.lru.PushFront(&cachedStory{id: id, steps: len(told), last: told[len(told)-1], entries: kept, bytes: size})
+	c.bytes += size
+	for c.bytes > storyCacheBytes {
 		c.drop(c.lru.Back())
 	}
 }
@@ -88,7 +95,7 @@ func (c *storyCache) put(id string, told []eventstore.Position, entries []Entry)
 func (c *storyCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.byID, c.entries = nil, 0
+	c.byID, c.bytes = nil, 0
 	c.lru.Init()
 }
 
@@ -96,7 +103,27 @@ func (c *storyCache) clear() {
 func (c *storyCache) drop(el *list.Element) {
 	cs := c.lru.Remove(el).(*cachedStory)
 	delete(c.byID, cs.id)
-	c.entries -= len(cs.entries)
+	c.bytes -= cs.bytes
+}
+
+// size is about the memory en takes: the struct, its strings and what its
+// pointers hold.
+func (en Entry) size() int {
+	n := int(unsafe.Sizeof(en)) + len(en.Stream) + len(en.Type) + len(en.MeetingID) + len(en.MotionID) + len(en.ActionID) +
+		len(en.Summary) + len(en.PersonName) + len(en.Method) + len(en.Note)
+	for _, p := range en.Photos {
+		n += 16 + len(p)
+	}
+	if r := en.Report; r != nil {
+		n += int(unsafe.Sizeof(*r)) + len(r.CommunityID) + len(r.GridID) + len(r.CompoundID) + len(r.Category) + len(r.Channel) + len(r.Place) + len(r.Text)
+	}
+	if t := en.Tally; t != nil {
+		n += int(unsafe.Sizeof(*t)) + len(t.Options)*int(unsafe.Sizeof(domain.OptionTally{}))
+		for _, o := range t.Options {
+			n += len(o.OptionID) + len(o.Label)
+		}
+	}
+	return n
 }
 
 // clone returns the entry with nothing shared with en.

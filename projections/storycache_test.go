@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,6 +48,11 @@ func TestStoryCacheHoldsStoriesAsTheyAre(t *testing.T) {
 	c.put("long", long, cachedEntries(long))
 	_, ok = c.get("long", long, 0, 1)
 	assert.False(t, ok, "too long to keep")
+
+	big := []Entry{{Position: 1, Summary: strings.Repeat("长", storyCacheBytes/8)}}
+	c.put("big", []eventstore.Position{1}, big)
+	_, ok = c.get("big", []eventstore.Position{1}, 0, 1)
+	assert.False(t, ok, "too large to keep")
 }
 
 func TestStoryCacheDropsTheLeastRecentlyUsed(t *testing.T) {
@@ -55,14 +61,18 @@ func TestStoryCacheDropsTheLeastRecentlyUsed(t *testing.T) {
 	for i := range story {
 		story[i] = eventstore.Position(i + 1)
 	}
-	fits := storyCacheEntries / storyCacheLongest
+	size := 0
+	for _, en := range cachedEntries(story) {
+		size += en.size()
+	}
+	fits := storyCacheBytes / size
 	for i := range fits {
 		c.put(fmt.Sprint(i), story, cachedEntries(story))
 	}
 	_, ok := c.get("0", story, 0, 1) // used: the least recent is now "1"
 	require.True(t, ok)
 	c.put("new", story, cachedEntries(story))
-	assert.LessOrEqual(t, c.entries, storyCacheEntries)
+	assert.LessOrEqual(t, c.bytes, storyCacheBytes)
 	_, ok = c.get("1", story, 0, 1)
 	assert.False(t, ok, "the least recently used went")
 	for _, id := range []string{"0", "2", "new"} {
@@ -72,5 +82,5 @@ func TestStoryCacheDropsTheLeastRecentlyUsed(t *testing.T) {
 	c.clear()
 	_, ok = c.get("0", story, 0, 1)
 	assert.False(t, ok)
-	assert.Zero(t, c.entries)
+	assert.Zero(t, c.bytes)
 }

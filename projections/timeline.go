@@ -493,25 +493,27 @@ func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) 
 
 // tell reads the steps of a story at positions told[from:to] and tells
 // each as an entry. A decision by an owners' vote is said again from the
-// vote's tally, which it finds among the steps read or, when there are
-// steps before from, among those.
+// vote's tally: the vote is looked for among the steps read before the
+// decision, then, when not there, among the story's steps before from,
+// read lookBack at a time, newest first, up to the first match.
 func tell(ctx context.Context, read LogReader, told []eventstore.Position, from, to int) ([]Entry, error) {
 	page, err := read(ctx, told[from:to])
 	if err != nil {
 		return nil, err
 	}
 	entries := make([]Entry, 0, len(page))
-	var before []Event // the steps before from, read when a decision asks for its vote
 	for i, e := range page {
 		en := entryOf(e)
 		if d, ok := e.Data.(domain.ProposalDecided); ok && d.How == domain.DecidedByVote {
-			if before == nil && from > 0 {
-				if before, err = read(ctx, told[:from]); err != nil {
+			vote, ok := closedVote(page[:i], d.MeetingID, d.MotionID)
+			for hi := from; !ok && hi > 0; hi = max(0, hi-lookBack) {
+				earlier, err := read(ctx, told[max(0, hi-lookBack):hi])
+				if err != nil {
 					return nil, err
 				}
+				vote, ok = closedVote(earlier, d.MeetingID, d.MotionID)
 			}
-			if vote, ok := closedVote(before, page[:i], d.MeetingID, d.MotionID); ok &&
-				(vote.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.Tally.Rule.Kind == domain.RuleOwnersMajor) {
+			if ok && (vote.Tally.Rule.Kind == domain.RuleOwnersOrdinary || vote.Tally.Rule.Kind == domain.RuleOwnersMajor) {
 				// An owners' vote (art. 278) is said again from its tally:
 				// decisions recorded before such votes were summarised by
 				// their shares counted each option's owners in the words.
@@ -523,14 +525,16 @@ func tell(ctx context.Context, read LogReader, told []eventstore.Position, from,
 	return entries, nil
 }
 
+// lookBack is how many earlier steps tell reads at a time when a decision's
+// vote is not on its page.
+const lookBack = 64
+
 // closedVote returns the last closing of the vote on motionID of meetingID
-// among the steps of page, else of before.
-func closedVote(before, page []Event, meetingID, motionID string) (domain.VotingClosed, bool) {
-	for _, evs := range [][]Event{page, before} {
-		for i := len(evs) - 1; i >= 0; i-- {
-			if v, ok := evs[i].Data.(domain.VotingClosed); ok && v.MeetingID == meetingID && v.MotionID == motionID {
-				return v, true
-			}
+// among steps.
+func closedVote(steps []Event, meetingID, motionID string) (domain.VotingClosed, bool) {
+	for i := len(steps) - 1; i >= 0; i-- {
+		if v, ok := steps[i].Data.(domain.VotingClosed); ok && v.MeetingID == meetingID && v.MotionID == motionID {
+			return v, true
 		}
 	}
 	return domain.VotingClosed{}, false

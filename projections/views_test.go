@@ -485,12 +485,24 @@ func TestOwnersDecisionInTheTimelineCountsNobody(t *testing.T) {
 	whole, ok := storyOf(t, v, "shed", "", MaxLimit)
 	require.True(t, ok)
 	require.Greater(t, len(whole.Entries), storyCacheLongest)
+	read, positions := v.Timeline.read, 0
+	v.Timeline.read = func(ctx context.Context, at []eventstore.Position) ([]Event, error) {
+		positions += len(at)
+		return read(ctx, at)
+	}
 	alone, ok := storyOf(t, v, "shed", positionCursor(whole.Entries[len(whole.Entries)-2].Position), 1)
 	require.True(t, ok)
 	require.Len(t, alone.Entries, 1)
 	assert.Equal(t, "proposal.decided.v1", alone.Entries[0].Type)
 	assert.Equal(t, said, alone.Entries[0].Summary)
 	assert.Empty(t, alone.Next, "the last page")
+	assert.Equal(t, 1+lookBack, positions, "the page, then one look back that finds the vote")
+
+	positions = 0
+	both, ok := storyOf(t, v, "shed", positionCursor(whole.Entries[len(whole.Entries)-3].Position), 2)
+	require.True(t, ok)
+	assert.Equal(t, said, both.Entries[1].Summary)
+	assert.Equal(t, 2, positions, "the vote on the page: nothing else read")
 }
 
 // TestTimelineReadsItsStepsFromTheLog: the timeline keeps positions only;

@@ -68,6 +68,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,6 +130,8 @@ type Server struct {
 	// received.
 	limits  Limits
 	appends int
+	// allRecords counts the records reads of $all have sent.
+	allRecords atomic.Int64
 	// cluster is the cluster the node belongs to, nil for a lone node
 	// (always the leader); followerCalls counts the calls it served as a
 	// follower.
@@ -283,6 +286,10 @@ func (s *Server) Appends() int {
 	defer s.mu.Unlock()
 	return s.appends
 }
+
+// AllRecordsSent returns how many records the server's reads of $all have
+// sent (what a client asked for and took, not what it used).
+func (s *Server) AllRecordsSent() int64 { return s.allRecords.Load() }
 
 // PrepareTimeout is how long a KurrentDB node waits for a write by default
 // before it answers Aborted ("Operation timed out").

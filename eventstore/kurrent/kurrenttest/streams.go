@@ -245,6 +245,7 @@ func (s *streams) Read(req *api.ReadReq, stream api.Streams_ReadServer) error {
 func (s *streams) readAll(all *api.ReadReq_Options_AllOptions, backwards bool, n uint64, f *filter, send func(*record) error) error {
 	db := s.srv.db
 	sent := uint64(0)
+	defer func() { s.srv.allRecords.Add(int64(sent)) }()
 	if backwards {
 		pos := uint64(math.MaxUint64)
 		if p := all.GetPosition(); p != nil {
