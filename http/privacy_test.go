@@ -171,7 +171,7 @@ func TestPastedCiphertextIsNotOpened(t *testing.T) {
 	}
 	for _, token := range []string{"", c.facilitator} {
 		r := e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d&limit=100", last.Position), token: token}).want(t, 200)
-		require.NotContains(t, string(r.body), "501", "the pasted text is not opened")
+		require.NotContains(t, string(r.body), "501室", "the pasted text is not opened")
 		var page struct{ Items []struct{ Title string } }
 		r.decode(t, &page)
 		var titles []string
