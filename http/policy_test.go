@@ -457,7 +457,7 @@ func TestOwnersTallyPublishesShares(t *testing.T) {
 	path := fmt.Sprintf("/v1/register/%s/%s?wait_for=%d", base[len("/v1/meetings/"):], motion, w.Position)
 	for _, tok := range []string{"", c.r2} {
 		res := e.do(req{method: "GET", path: path, token: tok}).want(t, 200)
-		for _, leak := range []string{"8956", "area_dm2", `"heads"`, "total_heads", "participating"} {
+		for _, leak := range []string{":8956", "area_dm2", `"heads"`, "total_heads", "participating"} {
 			if bytes.Contains(res.body, []byte(leak)) {
 				t.Errorf("the public tally shows %s: %s", leak, res.body)
 			}

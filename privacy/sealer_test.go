@@ -57,7 +57,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	body, err := json.Marshal(sealed[0])
 	require.NoError(t, err)
-	for _, secret := range []string{"张三", "501", "13912345678", "sha-a"} {
+	for _, secret := range []string{"张三", "501室", "13912345678", "sha-a"} {
 		require.NotContains(t, string(body), secret)
 	}
 	require.Contains(t, string(body), "停车棚夹道乱堆乱放", "titles are public, not sealed")
