@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -141,14 +142,21 @@ func (s *Server) getMetrics(c echo.Context) error {
 	return nil
 }
 
-// OpsHandler serves /metrics without a token, and /healthz and /readyz, for
-// a listener of its own that only operators and the orchestrator reach
-// (serve --metrics-addr); every other path is 404 there.
+// OpsHandler serves /metrics without a token, /healthz and /readyz, and
+// the Go runtime's profiles under /debug/pprof/ (CPU, heap, goroutines:
+// code locations and sizes, no ledger data), for a listener of its own that
+// only operators and the orchestrator reach (serve --metrics-addr); every
+// other path is 404 there.
 func (s *Server) OpsHandler() nethttp.Handler {
 	mux := nethttp.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET /healthz", s)
 	mux.Handle("GET /readyz", s)
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
@@ -159,8 +167,9 @@ func (s *Server) ServeOps(ctx context.Context, ln net.Listener) error {
 		Handler:           s.OpsHandler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Room for a CPU profile or a trace (?seconds=, 30 by default).
+		WriteTimeout: 2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -23,9 +23,12 @@ func TestMetricsNeedAToken(t *testing.T) {
 		t.Fatalf("no metrics for the auditor: %.200s", m.body)
 	}
 
+	// The runtime's profiles are on the operators' listener only.
+	e.do(req{method: "GET", path: "/debug/pprof/heap", token: auditor, undocumented: true}).want(t, 404)
+
 	ops := httptest.NewServer(e.srv.OpsHandler())
 	defer ops.Close()
-	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/v1/register": 404, "/v1/tokens": 404} {
+	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/debug/pprof/heap": 200, "/v1/register": 404, "/v1/tokens": 404} {
 		res, err := nethttp.Get(ops.URL + path)
 		if err != nil {
 			t.Fatal(err)
