@@ -26,7 +26,7 @@ var ErrRange = errors.New("seal: outside the tree")
 type Log struct {
 	mu        sync.RWMutex
 	tree      Tree
-	positions []eventstore.Position // by leaf index
+	positions chunks[eventstore.Position] // by leaf index
 	unsafe    int64
 	grew      chan struct{} // closed and replaced whenever the tree grows
 	isUnsafe  func(eventstore.Event) bool
@@ -49,7 +49,7 @@ func (l *Log) Add(ev eventstore.Event) error {
 	if err := l.tree.Add(ev); err != nil {
 		return err
 	}
-	l.positions = append(l.positions, ev.Position)
+	l.positions.add(ev.Position)
 	if l.isUnsafe != nil && l.isUnsafe(ev) {
 		l.unsafe++
 	}
@@ -128,8 +128,9 @@ func (l *Log) Head() (Checkpoint, error) {
 func (l *Log) Index(pos eventstore.Position) (int64, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	i := sort.Search(len(l.positions), func(i int) bool { return l.positions[i] >= pos })
-	if i == len(l.positions) || l.positions[i] != pos {
+	n := int(l.positions.len())
+	i := sort.Search(n, func(i int) bool { return l.positions.at(int64(i)) >= pos })
+	if i == n || l.positions.at(int64(i)) != pos {
 		return 0, false
 	}
 	return int64(i), true
@@ -139,10 +140,10 @@ func (l *Log) Index(pos eventstore.Position) (int64, bool) {
 func (l *Log) Position(i int64) (eventstore.Position, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if i < 0 || i >= int64(len(l.positions)) {
-		return 0, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, len(l.positions))
+	if i < 0 || i >= l.positions.len() {
+		return 0, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, l.positions.len())
 	}
-	return l.positions[i], nil
+	return l.positions.at(i), nil
 }
 
 // Leaf returns the hash of leaf i: tlog.RecordHash of the event's chain
@@ -153,7 +154,7 @@ func (l *Log) Leaf(i int64) (tlog.Hash, error) {
 	if i < 0 || i >= l.tree.n {
 		return tlog.Hash{}, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, l.tree.n)
 	}
-	return l.tree.hashes[tlog.StoredHashIndex(0, i)], nil
+	return l.tree.hashes.at(tlog.StoredHashIndex(0, i)), nil
 }
 
 // InclusionProof proves that leaf i is in the tree of the first size
@@ -250,5 +251,5 @@ func (l *Log) Matches(c Checkpoint) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("seal: root of %d leaves: %w", c.Size, err)
 	}
-	return root == c.Root && l.positions[c.Size-1] == c.Head, nil
+	return root == c.Root && l.positions.at(c.Size-1) == c.Head, nil
 }

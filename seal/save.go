@@ -39,20 +39,16 @@ func (l *Log) Save(path string) error {
 		if _, err := io.WriteString(w, saveMagic); err != nil {
 			return err
 		}
-		for _, v := range []uint64{uint64(l.tree.n), uint64(l.tree.head), uint64(l.unsafe), uint64(len(l.tree.hashes))} {
+		for _, v := range []uint64{uint64(l.tree.n), uint64(l.tree.head), uint64(l.unsafe), uint64(l.tree.hashes.len())} {
 			if err := put(v); err != nil {
 				return err
 			}
 		}
-		for _, p := range l.positions {
-			if err := put(uint64(p)); err != nil {
-				return err
-			}
+		if err := l.positions.all(func(p eventstore.Position) error { return put(uint64(p)) }); err != nil {
+			return err
 		}
-		for i := range l.tree.hashes {
-			if _, err := w.Write(l.tree.hashes[i][:]); err != nil {
-				return err
-			}
+		if err := l.tree.hashes.all(func(h tlog.Hash) error { _, err := w.Write(h[:]); return err }); err != nil {
+			return err
 		}
 		_, err := out.Write(h.Sum(nil))
 		return err
@@ -98,14 +94,14 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 }
 
 // decodeSaved parses and checks a saved tree.
-func decodeSaved(raw []byte) (Tree, []eventstore.Position, int64, error) {
+func decodeSaved(raw []byte) (Tree, chunks[eventstore.Position], int64, error) {
 	const head = len(saveMagic) + 4*8
 	if len(raw) < head+sha256.Size || !bytes.HasPrefix(raw, []byte(saveMagic)) {
-		return Tree{}, nil, 0, errors.New("not a saved tree")
+		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("not a saved tree")
 	}
 	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return Tree{}, nil, 0, errors.New("checksum mismatch")
+		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("checksum mismatch")
 	}
 	r := body[len(saveMagic):]
 	next := func() uint64 { v := binary.LittleEndian.Uint64(r); r = r[8:]; return v }
@@ -114,21 +110,22 @@ func decodeSaved(raw []byte) (Tree, []eventstore.Position, int64, error) {
 	// slice is made larger than what the file holds.
 	if n < 0 || uint64(n) > uint64(len(r))/8 || stored > uint64(len(r))/tlog.HashSize || unsafe < 0 || unsafe > n ||
 		stored != uint64(tlog.StoredHashCount(n)) || uint64(len(r)) != uint64(n)*8+stored*tlog.HashSize {
-		return Tree{}, nil, 0, fmt.Errorf("%d events do not match its size", n)
+		return Tree{}, chunks[eventstore.Position]{}, 0, fmt.Errorf("%d events do not match its size", n)
 	}
-	positions := make([]eventstore.Position, n)
-	for i := range positions {
-		positions[i] = eventstore.Position(next())
-		if i > 0 && positions[i] <= positions[i-1] {
-			return Tree{}, nil, 0, fmt.Errorf("positions out of order at leaf %d", i)
+	var positions chunks[eventstore.Position]
+	for i := range n {
+		p := eventstore.Position(next())
+		if i > 0 && p <= positions.at(i-1) {
+			return Tree{}, chunks[eventstore.Position]{}, 0, fmt.Errorf("positions out of order at leaf %d", i)
 		}
+		positions.add(p)
 	}
-	if n > 0 && positions[n-1] != headPos {
-		return Tree{}, nil, 0, errors.New("the head is not the last leaf's position")
+	if n > 0 && positions.at(n-1) != headPos {
+		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("the head is not the last leaf's position")
 	}
-	hashes := make([]tlog.Hash, stored)
-	for i := range hashes {
-		copy(hashes[i][:], r[i*tlog.HashSize:])
+	var hashes chunks[tlog.Hash]
+	for i := range stored {
+		hashes.add(tlog.Hash(r[i*tlog.HashSize:]))
 	}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, nil
 }
@@ -147,7 +144,7 @@ func matchesStore(ctx context.Context, t Tree, store eventstore.Store) error {
 		if err != nil {
 			return err
 		}
-		want := t.hashes[tlog.StoredHashIndex(0, t.n-1)]
+		want := t.hashes.at(tlog.StoredHashIndex(0, t.n-1))
 		if tlog.RecordHash(data) != want {
 			return fmt.Errorf("its last leaf is not the event at position %d", t.head)
 		}

@@ -30,7 +30,7 @@ var ErrMismatch = errors.New("the log does not match the checkpoint")
 // Tree is a Merkle tree over the events of a log, in global order. The
 // zero Tree is empty and ready to use.
 type Tree struct {
-	hashes []tlog.Hash // stored hashes, by tlog storage index
+	hashes chunks[tlog.Hash] // stored hashes, by tlog storage index
 	n      int64
 	head   eventstore.Position
 }
@@ -39,10 +39,10 @@ type Tree struct {
 func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.hashes)) {
+		if x < 0 || x >= t.hashes.len() {
 			return nil, fmt.Errorf("seal: hash %d not stored", x)
 		}
-		out[i] = t.hashes[x]
+		out[i] = t.hashes.at(x)
 	}
 	return out, nil
 }
@@ -68,13 +68,7 @@ func (t *Tree) Add(ev eventstore.Event) error {
 	if err != nil {
 		return fmt.Errorf("seal: add event %d: %w", t.n, err)
 	}
-	if len(t.hashes)+len(hs) > cap(t.hashes) {
-		// Doubling: append's growth of a slice this large (a quarter at
-		// a time) copied the whole tree about 20 times over per doubling
-		// of the log, half the CPU of a start's catch-up.
-		t.hashes = slices.Grow(t.hashes, max(len(hs), len(t.hashes)))
-	}
-	t.hashes = append(t.hashes, hs...)
+	t.hashes.add(hs...)
 	t.n++
 	t.head = ev.Position
 	return nil
