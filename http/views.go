@@ -230,7 +230,34 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 	if err != nil {
 		return err
 	}
-	return c.JSON(nethttp.StatusOK, viewPage[json.RawMessage]{Items: out, NextCursor: next, Position: uint64(views.Position())})
+	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
+}
+
+// rawPage writes a viewPage of items that are JSON already, as
+// json.Marshal would but without parsing each item again to compact it:
+// that second pass was a tenth of a board read's CPU.
+func rawPage(items []json.RawMessage, next string, position uint64) []byte {
+	n := 64 + len(next)
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, ']')
+	if next != "" {
+		q, _ := json.Marshal(next) // a string always encodes
+		b = append(b, `,"next_cursor":`...)
+		b = append(b, q...)
+	}
+	b = append(b, `,"position":`...)
+	b = strconv.AppendUint(b, position, 10)
+	return append(b, "}\n"...)
 }
 
 // getBoard lists open proposals (民情账本): public, masked for the public;

@@ -312,7 +312,7 @@ func (b *Board) Open(q BoardQuery) BoardPage {
 	after := parsePositionCursor(q.After)
 	start := sort.Search(len(ids), func(i int) bool { return b.st.Proposals[ids[i]].Position > after })
 	limit := pageLimit(q.Limit)
-	page := BoardPage{Items: []BoardItem{}}
+	page := BoardPage{Items: make([]BoardItem, 0, min(limit, len(ids)-start))}
 	for _, id := range ids[start:] {
 		it := b.st.Proposals[id]
 		if !q.match(it) {
