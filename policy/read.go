@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"regexp"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ func (r Reader) SeesChainHashes() bool {
 // grid, its sealed fields opened (Open): as is for those who see personal
 // data, the public answer (PublicJSON) for everyone else.
 func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
-	b, err := json.Marshal(v)
+	b, err := gojson.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode answer: %w", err)
 	}
@@ -111,12 +112,12 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 //     unit or two.
 func PublicJSON(b []byte) (json.RawMessage, error) {
 	var tree any
-	dec := json.NewDecoder(bytes.NewReader(b))
+	dec := gojson.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&tree); err != nil {
 		return nil, fmt.Errorf("decode answer: %w", err)
 	}
-	out, err := json.Marshal(public(tree))
+	out, err := gojson.Marshal(public(tree))
 	if err != nil {
 		return nil, fmt.Errorf("encode masked answer: %w", err)
 	}
