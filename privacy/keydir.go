@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -26,11 +27,6 @@ type KeyDir struct {
 	ensureSync *pebble.WriteOptions
 	// readOnly opens the store without writing a file of it (ReadOnly).
 	readOnly bool
-	// mem holds every record, read once at open (a replay looks up tens of
-	// thousands of keys; 32 bytes and an id each), updated after each
-	// commit.
-	memMu sync.RWMutex
-	mem   map[string]Entry
 }
 
 // KeyDirOption configures OpenKeyDir.
@@ -64,7 +60,7 @@ const (
 // OpenKeyDir opens (creating it if needed) the key store in dir. Returns an
 // error when another process has it open.
 func OpenKeyDir(dir string, opts ...KeyDirOption) (*KeyDir, error) {
-	d := &KeyDir{path: dir, ensureSync: pebble.Sync, mem: map[string]Entry{}}
+	d := &KeyDir{path: dir, ensureSync: pebble.Sync}
 	for _, o := range opts {
 		o(d)
 	}
@@ -82,13 +78,6 @@ func OpenKeyDir(dir string, opts ...KeyDirOption) (*KeyDir, error) {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)
 	}
 	d.db = db
-	for e, err := range d.scan(context.Background()) {
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open key store %s: %w", dir, err)
-		}
-		d.mem[e.ID] = e
-	}
 	return d, nil
 }
 
@@ -103,21 +92,20 @@ func (quietLogger) Fatalf(format string, args ...any) {
 
 func dbKey(id string) []byte { return append([]byte("k/"), id...) }
 
-// get reads id's record: the key, or nil and the erasure time, or found false.
+// get reads id's record: the key, or nil and the erasure time, or found
+// false. Records are read from the database, not held in memory: a city's
+// ledger holds millions of keys, and the Sealer caches the ciphers of the
+// ones in use.
 func (d *KeyDir) get(id string) (key []byte, erased time.Time, found bool, err error) {
-	d.memMu.RLock()
-	e, found := d.mem[id]
-	d.memMu.RUnlock()
-	return e.Key, e.Erased, found, nil
-}
-
-// remember records entries in mem after their commit.
-func (d *KeyDir) remember(entries []Entry) {
-	d.memMu.Lock()
-	for _, e := range entries {
-		d.mem[e.ID] = e
+	v, closer, err := d.db.Get(dbKey(id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, time.Time{}, false, nil
 	}
-	d.memMu.Unlock()
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("key store: read %s: %w", id, err)
+	}
+	defer closer.Close()
+	return decodeRecord(id, v)
 }
 
 func decodeRecord(id string, v []byte) ([]byte, time.Time, bool, error) {
@@ -143,7 +131,6 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var erased []string
-	var added []Entry
 	b := d.db.NewBatch()
 	defer b.Close()
 	for _, id := range ids {
@@ -164,7 +151,6 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 		if err := b.Set(dbKey(id), append([]byte{recKey}, k...), nil); err != nil {
 			return nil, fmt.Errorf("key store: %w", err)
 		}
-		added = append(added, Entry{ID: id, Key: k})
 	}
 	if b.Empty() {
 		return erased, nil
@@ -172,15 +158,7 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	if err := b.Commit(d.ensureSync); err != nil {
 		return nil, fmt.Errorf("key store: write keys: %w", err)
 	}
-	d.remember(added)
 	return erased, nil
-}
-
-// Len returns how many keys and tombstones the store holds.
-func (d *KeyDir) Len() int {
-	d.memMu.RLock()
-	defer d.memMu.RUnlock()
-	return len(d.mem)
 }
 
 // Key implements KeyStore.
@@ -205,7 +183,6 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	defer d.mu.Unlock()
 	b := d.db.NewBatch()
 	defer b.Close()
-	var gone []Entry
 	for _, id := range ids {
 		_, when, found, err := d.get(id)
 		if err != nil {
@@ -217,7 +194,6 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 		if err := b.Set(dbKey(id), tombstone(at), nil); err != nil {
 			return fmt.Errorf("key store: %w", err)
 		}
-		gone = append(gone, Entry{ID: id, Erased: time.Unix(0, at.UnixNano()).UTC()})
 	}
 	if b.Empty() {
 		return nil
@@ -225,7 +201,6 @@ func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("key store: erase: %w", err)
 	}
-	d.remember(gone)
 	if err := d.db.Flush(); err != nil {
 		return fmt.Errorf("key store: erase: flush: %w", err)
 	}
@@ -266,7 +241,6 @@ func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 	defer d.mu.Unlock()
 	b := d.db.NewBatch()
 	defer b.Close()
-	var put []Entry
 	for _, e := range entries {
 		var v []byte
 		switch {
@@ -285,15 +259,10 @@ func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 		if err := b.Set(dbKey(e.ID), v, nil); err != nil {
 			return fmt.Errorf("key store: %w", err)
 		}
-		if e.Key == nil {
-			e.Erased = time.Unix(0, e.Erased.UnixNano()).UTC()
-		}
-		put = append(put, e)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("key store: put: %w", err)
 	}
-	d.remember(put)
 	return nil
 }
 

@@ -81,6 +81,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
+	// Each phase of the start is logged with its duration: where a slow
+	// start spends its time.
+	began := time.Now()
+	phase := func(what string, since time.Time) time.Time {
+		now := time.Now()
+		logger.Info("start: "+what, "ms", now.Sub(since).Milliseconds(), "since_start_ms", now.Sub(began).Milliseconds())
+		return now
+	}
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
@@ -90,6 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
+	at := phase("store opened", began)
 
 	keysAt := keysDir(*keys, spec, *dataDir)
 	blobsAt, err := blobsURL(*blobsSpec, spec, *dataDir)
@@ -104,6 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeSealer(sealer, &err)
+	at = phase("key store opened", at)
 	blobs, err := openBlobs(ctx, *blobsSpec, spec, *dataDir, getenv)
 	if err != nil {
 		return err
@@ -118,11 +128,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else if n > 0 {
 		logger.Info("erasures re-applied to the key store", "erasures", n)
 	}
+	at = phase("erasures checked", at)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
 		Decode: projections.NewDecoder().Decode})
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
+	at = phase("view snapshots loaded", at)
 	signer, vkey, err := serverKey(filepath.Join(*dataDir, "seal"), *origin)
 	if err != nil {
 		return err
@@ -140,6 +152,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	default:
 		logger.Warn("saved Merkle tree not used: hashing the whole log again", "err", err)
 	}
+	at = phase("Merkle tree ready", at)
 	witnesses, err := seal.OpenWitnesses(filepath.Join(*dataDir, "seal", "witnesses"))
 	if err != nil {
 		return err
@@ -160,6 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv.Mount(pages)
+	phase("API and pages made", at)
 	if *withDemo {
 		if err := loadDemo(ctx, store, srv, stdout, ledger.WithSealer(sealer)); err != nil {
 			return err
