@@ -68,7 +68,10 @@ func (s *Server) inbox(c echo.Context, person string) error {
 	if err != nil {
 		return err
 	}
-	in := views.Notifications.Inbox(person, lp.limit)
+	in, err := views.Notifications.Inbox(c.Request().Context(), person, lp.limit)
+	if err != nil {
+		return err
+	}
 	lang := views.Notifications.Subscriber(person).Settings.Language
 	switch q := c.QueryParam("lang"); q {
 	case "":
@@ -107,9 +110,7 @@ func (s *Server) postInboxSeen(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if in := views.Notifications.Inbox(person, 1); len(in.Items) > 0 {
-			pos = uint64(in.Items[0].Position)
-		}
+		pos = uint64(views.Notifications.Newest(person))
 	}
 	return s.execute(c, domain.MarkInboxSeen{PersonID: person, Position: pos}, "")
 }

@@ -207,7 +207,7 @@ func TestOutboxUnderKill9(t *testing.T) {
 	outbox := runner.Views().Notifications
 	resent := 0
 	for proposal, person := range acked {
-		in := outbox.Inbox(person, 0)
+		in := inboxOf(t, outbox, person, 0)
 		if len(in.Items) != 1 || in.Items[0].Item != domain.ProposalStream(proposal) {
 			t.Fatalf("%s's inbox: %+v", person, in)
 		}

@@ -33,6 +33,17 @@ type fakeClock struct {
 	t  time.Time
 }
 
+// inboxOf returns person's inbox as n reads it, failing the test on an
+// error.
+func inboxOf(tb testing.TB, n *projections.Notifications, person string, limit int) projections.Inbox {
+	tb.Helper()
+	in, err := n.Inbox(context.Background(), person, limit)
+	if err != nil {
+		tb.Fatalf("inbox of %s: %v", person, err)
+	}
+	return in
+}
+
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
@@ -255,7 +266,7 @@ func TestWebhookFailsTimesOutAndRecovers(t *testing.T) {
 	again := mustRun(t, e.store, e.ledger.Sealer())
 	require.NoError(t, again.WaitFor(ctx, e.runner.Position()))
 	assert.Zero(t, again.Views().Notifications.PendingCount())
-	inbox := again.Views().Notifications.Inbox("resident-1", 0)
+	inbox := inboxOf(t, again.Views().Notifications, "resident-1", 0)
 	require.Len(t, inbox.Items, 1)
 	assert.Equal(t, got.ID, inbox.Items[0].ID)
 }
@@ -325,7 +336,7 @@ func TestDailyDigest(t *testing.T) {
 		assert.Contains(t, p.Data.Text, "2 条更新")
 		assert.LessOrEqual(t, len([]rune(p.Data.Text)), notify.MaxText)
 	}
-	for _, n := range e.runner.Views().Notifications.Inbox("resident-1", 0).Items {
+	for _, n := range inboxOf(t, e.runner.Views().Notifications, "resident-1", 0).Items {
 		evs := e.stream(t, domain.NotificationStream(n.ID))
 		require.Len(t, evs, 1)
 		assert.Equal(t, rcv.ids[0], evs[0].(domain.NotificationSent).Digest, "each records the digest that carried it")
@@ -350,7 +361,7 @@ func TestNoChannelNoDelivery(t *testing.T) {
 	e := mustEnv(t)
 	e.story(t, settings([]string{}, domain.DigestOff, "22:00", "07:00"))
 	assert.Zero(t, e.runner.Views().Notifications.PendingCount(), "inbox only")
-	assert.Len(t, e.runner.Views().Notifications.Inbox("resident-1", 0).Items, 1)
+	assert.Len(t, inboxOf(t, e.runner.Views().Notifications, "resident-1", 0).Items, 1)
 }
 
 func TestErasureStopsNotifications(t *testing.T) {
@@ -368,7 +379,7 @@ func TestErasureStopsNotifications(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, notify.RoundStats{}, st)
 	assert.Zero(t, rcv.calls)
-	assert.Empty(t, e.runner.Views().Notifications.Inbox("resident-1", 0).Items)
+	assert.Empty(t, inboxOf(t, e.runner.Views().Notifications, "resident-1", 0).Items)
 }
 
 func TestRemindersOfAnActionFallingDue(t *testing.T) {
@@ -383,7 +394,7 @@ func TestRemindersOfAnActionFallingDue(t *testing.T) {
 	d := e.dispatcher(notify.Config{})
 	kinds := func() []string {
 		var out []string
-		for _, n := range e.runner.Views().Notifications.Inbox("worker-7", 0).Items {
+		for _, n := range inboxOf(t, e.runner.Views().Notifications, "worker-7", 0).Items {
 			out = append([]string{n.Kind}, out...)
 		}
 		return out

@@ -2,7 +2,9 @@ package projections
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha1"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -166,6 +168,9 @@ type OpenAction struct {
 type Notifications struct {
 	mu *sync.RWMutex
 	st notifyState
+	// read reads the events an inbox holds back from the log (the runner
+	// sets it, as the timeline's).
+	read LogReader
 }
 
 type notifyState struct {
@@ -203,30 +208,113 @@ type notifyItem struct {
 }
 
 // personInbox is a person's notifications, oldest first, and the
-// position of their last visit.
+// position of their last visit. A notification is kept as the position of
+// the event it tells: what it says is a function of that event (toldOf)
+// and the item's title, read back from the log when the inbox is read, so
+// that an inbox takes 8 bytes a notification and nothing the collector
+// must scan.
 type personInbox struct {
-	Notes []inboxNote         `json:"notes"`
-	Seen  eventstore.Position `json:"seen"`
+	Notes []eventstore.Position `json:"notes"`
+	Seen  eventstore.Position   `json:"seen"`
 }
 
-// inboxNote is how an inbox keeps a notification: without what the inbox
-// or the event already says (its person, its id and the event's id as
-// text), in about half a Notification's memory. The notes of one event
-// share their strings, also after a snapshot is loaded (intern).
-type inboxNote struct {
-	Event    uuid.UUID           `json:"e"`
-	Position eventstore.Position `json:"p"`
-	At       time.Time           `json:"a"`
-	Item     string              `json:"i"`
-	Kind     string              `json:"k"`
-	Title    string              `json:"t"`
-	Detail   string              `json:"d,omitempty"`
+// told is what the notification of an event says, whoever it goes to: the
+// stream of the item it is about, what happened and its detail, and which
+// item holds the title.
+type told struct {
+	Item, Kind, Detail string
+	// of is the map holding the item (Proposals, Actions or Meetings),
+	// id its key there.
+	of byte
+	id string
 }
 
-// notification is the note as a Notification to person.
-func (in inboxNote) notification(person string) Notification {
-	return Notification{ID: NotificationID(in.Event, person), PersonID: person, EventID: in.Event.String(), Position: in.Position,
-		Item: in.Item, Kind: in.Kind, Title: in.Title, Detail: in.Detail, At: in.At}
+// The maps an item of a notification is kept in (told.of).
+const (
+	inProposals byte = 'p'
+	inActions   byte = 'a'
+	inMeetings  byte = 'm'
+)
+
+// toldOf returns what the notification of e says, or false for an event
+// that tells no one. The fold and the inbox's read both use it, so a
+// notification read back from the log says what the fold told.
+func toldOf(e Event) (told, bool) {
+	about := func(of byte) func(id, kind, detail string) (told, bool) {
+		return func(id, kind, detail string) (told, bool) {
+			return told{Item: e.Stream, Kind: kind, Detail: detail, of: of, id: id}, true
+		}
+	}
+	proposal, action, meeting := about(inProposals), about(inActions), about(inMeetings)
+	switch d := e.Data.(type) {
+	case domain.ProposalSubmitted:
+		return proposal(d.ProposalID, KindSubmitted, "")
+	case domain.ProposalAccepted:
+		return proposal(d.ProposalID, KindAccepted, "")
+	case domain.ProposalRejected:
+		return proposal(d.ProposalID, KindRejected, "")
+	case domain.ProposalMerged:
+		return proposal(d.ProposalID, KindMerged, d.SurvivorID)
+	case domain.ProposalWithdrawn:
+		return proposal(d.ProposalID, KindWithdrawn, "")
+	case domain.ProposalHandledDirectly:
+		return proposal(d.ProposalID, KindHandled, "")
+	case domain.ProposalPutOnAgenda:
+		return proposal(d.ProposalID, KindOnAgenda, d.StartsAt.UTC().Format(time.RFC3339))
+	case domain.ProposalDecided:
+		return proposal(d.ProposalID, KindDecided, adopted(d.Adopted))
+	case domain.ProposalActionLinked:
+		return proposal(d.ProposalID, KindActionSet, d.ActionID)
+	case domain.ProposalClosed:
+		return proposal(d.ProposalID, KindClosed, "")
+	case domain.ProposalReopened:
+		return proposal(d.ProposalID, KindReopened, "")
+	case domain.ActionAssigned:
+		return action(d.ActionID, KindAssigned, d.Due.UTC().Format(time.RFC3339))
+	case domain.ActionProgressReported:
+		return action(d.ActionID, KindProgress, strconv.Itoa(d.Percent))
+	case domain.ActionCompleted:
+		return action(d.ActionID, KindCompleted, "")
+	case domain.ActionVerified:
+		if d.Satisfied {
+			return action(d.ActionID, KindVerified, "")
+		}
+		return action(d.ActionID, KindUnsatisfied, "")
+	case domain.ActionCancelled:
+		return action(d.ActionID, KindCancelled, "")
+	case domain.ReminderRaised:
+		kind := KindDueSoon
+		if d.Kind == domain.ReminderOverdue {
+			kind = KindOverdue
+		}
+		return told{Item: domain.ActionStream(d.ActionID), Kind: kind, Detail: d.Due.UTC().Format(time.RFC3339), of: inActions, id: d.ActionID}, true
+	case domain.VotingOpened:
+		return meeting(d.MeetingID, KindVotingOpened, d.MotionID)
+	case domain.VotingClosed:
+		return meeting(d.MeetingID, KindVotingClosed, adopted(d.Tally.Adopted))
+	case domain.MinutesPublished:
+		return meeting(d.MeetingID, KindMinutes, "")
+	}
+	return told{}, false
+}
+
+// item returns the item that holds t's title, nil if the outbox never met it.
+func (st *notifyState) item(t told) *notifyItem {
+	switch t.of {
+	case inProposals:
+		return st.Proposals[t.id]
+	case inActions:
+		return st.Actions[t.id]
+	case inMeetings:
+		return st.Meetings[t.id]
+	}
+	return nil
+}
+
+// notification is the notification of e to person, as t says it about it.
+func notification(e Event, t told, it *notifyItem, person string) Notification {
+	return Notification{ID: NotificationID(e.ref.ID, person), PersonID: person, EventID: e.ref.ID.String(), Position: e.Position,
+		Item: t.Item, Kind: t.Kind, Title: it.Title, Detail: t.Detail, At: e.Recorded}
 }
 
 func newNotifications(mu *sync.RWMutex) *Notifications {
@@ -245,7 +333,7 @@ func emptyNotifyState() notifyState {
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 3 }
+func (n *Notifications) Version() int { return 4 }
 
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
@@ -259,33 +347,13 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Inboxes == nil || st.Pending == nil || st.Erased == nil {
 		return fmt.Errorf("notifications snapshot: missing maps")
 	}
-	st.intern()
 	n.st = st
 	return nil
 }
 
-// intern makes the inboxes' notes share one copy of each item, kind and
-// title, as the notes of one event share them in the fold: a loaded
-// snapshot gives every note copies of its own.
-func (st *notifyState) intern() {
-	seen := map[string]string{}
-	one := func(s string) string {
-		if t, ok := seen[s]; ok {
-			return t
-		}
-		seen[s] = s
-		return s
-	}
-	for _, box := range st.Inboxes {
-		for i := range box.Notes {
-			in := &box.Notes[i]
-			in.Item, in.Kind, in.Title = one(in.Item), one(in.Kind), one(in.Title)
-		}
-	}
-}
-
 // Apply implements View.
 func (n *Notifications) Apply(e Event) error {
+	t, _ := toldOf(e)
 	switch d := e.Data.(type) {
 	case domain.GridHeadAppointed:
 		n.st.GridHeads[d.CommunityID+"/"+d.GridID] = d.PersonID
@@ -295,65 +363,64 @@ func (n *Notifications) Apply(e Event) error {
 			it.Persons = []string{d.Author.ID}
 		}
 		n.st.Proposals[d.ProposalID] = it
-		n.tell(e, it, e.Stream, KindSubmitted, "", n.gridHead(it)...)
+		n.tell(e, it, t, n.gridHead(it)...)
 	case domain.ProposalSupported:
 		n.addPersons(n.st.Proposals[d.ProposalID], d.PersonID)
 	case domain.ProposalDuplicateAbsorbed:
 		n.addPersons(n.st.Proposals[d.ProposalID], d.NewSupporters...)
 	case domain.ProposalAccepted:
-		n.tellProposal(e, d.ProposalID, KindAccepted, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalRejected:
-		n.tellProposal(e, d.ProposalID, KindRejected, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalMerged:
-		n.tellProposal(e, d.ProposalID, KindMerged, d.SurvivorID)
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalWithdrawn:
-		n.tellProposal(e, d.ProposalID, KindWithdrawn, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalHandledDirectly:
-		n.tellProposal(e, d.ProposalID, KindHandled, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalPutOnAgenda:
-		n.tellProposal(e, d.ProposalID, KindOnAgenda, d.StartsAt.UTC().Format(time.RFC3339))
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalDecided:
-		n.tellProposal(e, d.ProposalID, KindDecided, adopted(d.Adopted))
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalActionLinked:
-		n.tellProposal(e, d.ProposalID, KindActionSet, d.ActionID)
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalClosed:
-		n.tellProposal(e, d.ProposalID, KindClosed, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalReopened:
-		n.tellProposal(e, d.ProposalID, KindReopened, "")
+		n.tellProposal(e, d.ProposalID, t)
 	case domain.ActionAssigned:
 		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID, Proposal: d.ProposalID, Due: d.Due, Open: true}
 		if d.Owner.Kind == domain.PartyPerson {
 			it.Persons = []string{d.Owner.ID}
 		}
 		n.st.Actions[d.ActionID] = it
-		n.tell(e, it, e.Stream, KindAssigned, it.Due.UTC().Format(time.RFC3339), it.Persons...)
+		n.tell(e, it, t, it.Persons...)
 	case domain.ActionProgressReported:
-		n.tellAction(e, d.ActionID, KindProgress, strconv.Itoa(d.Percent), false)
+		n.tellAction(e, d.ActionID, t, false)
 	case domain.ActionCompleted:
-		n.tellAction(e, d.ActionID, KindCompleted, "", true)
+		n.tellAction(e, d.ActionID, t, true)
 	case domain.ActionVerified:
 		it := n.st.Actions[d.ActionID]
 		if d.Satisfied {
-			n.tellAction(e, d.ActionID, KindVerified, "", false)
+			n.tellAction(e, d.ActionID, t, false)
 			break
 		}
 		if it != nil {
 			it.Open = true
 		}
-		n.tellAction(e, d.ActionID, KindUnsatisfied, "", false, n.gridHead(it)...)
+		n.tellAction(e, d.ActionID, t, false, n.gridHead(it)...)
 	case domain.ActionCancelled:
-		n.tellAction(e, d.ActionID, KindCancelled, "", true)
+		n.tellAction(e, d.ActionID, t, true)
 	case domain.ReminderRaised:
 		it := n.st.Actions[d.ActionID]
 		if it == nil || !it.Open || !it.Due.Equal(d.Due) {
 			return nil
 		}
 		var extra []string
-		kind := KindDueSoon
 		if d.Kind == domain.ReminderOverdue {
-			kind, extra = KindOverdue, n.gridHead(it)
+			extra = n.gridHead(it)
 		}
-		n.tell(e, it, domain.ActionStream(d.ActionID), kind, d.Due.UTC().Format(time.RFC3339), append(slices.Clone(it.Persons), extra...)...)
+		n.tell(e, it, t, append(slices.Clone(it.Persons), extra...)...)
 	case domain.MeetingScheduled:
 		n.st.Meetings[d.MeetingID] = &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}
 	case domain.VotingOpened:
@@ -369,7 +436,7 @@ func (n *Notifications) Apply(e Event) error {
 			m.Motions = map[string][]string{}
 		}
 		m.Motions[d.MotionID] = voters
-		n.tell(e, m, e.Stream, KindVotingOpened, d.MotionID, append(voters, n.followers(e.Stream, nil)...)...)
+		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.VotingClosed:
 		m := n.st.Meetings[d.MeetingID]
 		if m == nil {
@@ -377,10 +444,10 @@ func (n *Notifications) Apply(e Event) error {
 		}
 		voters := m.Motions[d.MotionID]
 		delete(m.Motions, d.MotionID)
-		n.tell(e, m, e.Stream, KindVotingClosed, adopted(d.Tally.Adopted), append(voters, n.followers(e.Stream, nil)...)...)
+		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.MinutesPublished:
 		if m := n.st.Meetings[d.MeetingID]; m != nil {
-			n.tell(e, m, e.Stream, KindMinutes, "", n.followers(e.Stream, nil)...)
+			n.tell(e, m, t, n.followers(e.Stream, nil)...)
 		}
 	case domain.ItemFollowed:
 		p := n.person(d.PersonID)
@@ -480,15 +547,15 @@ func (n *Notifications) followers(stream string, ledger []string) []string {
 	return append(slices.Clone(ledger), n.st.Followers[stream]...)
 }
 
-func (n *Notifications) tellProposal(e Event, id, kind, detail string) {
+func (n *Notifications) tellProposal(e Event, id string, t told) {
 	if it := n.st.Proposals[id]; it != nil {
-		n.tell(e, it, e.Stream, kind, detail, n.followers(e.Stream, it.Persons)...)
+		n.tell(e, it, t, n.followers(e.Stream, it.Persons)...)
 	}
 }
 
 // tellAction tells an action's owner, its followers and its proposal's
 // followers; closing ends its reminders.
-func (n *Notifications) tellAction(e Event, id, kind, detail string, closing bool, extra ...string) {
+func (n *Notifications) tellAction(e Event, id string, t told, closing bool, extra ...string) {
 	it := n.st.Actions[id]
 	if it == nil {
 		return
@@ -500,18 +567,18 @@ func (n *Notifications) tellAction(e Event, id, kind, detail string, closing boo
 	if p := n.st.Proposals[it.Proposal]; p != nil {
 		to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
 	}
-	n.tell(e, it, e.Stream, kind, detail, append(to, extra...)...)
+	n.tell(e, it, t, append(to, extra...)...)
 }
 
 // tell records a notification of e for each person in to: once per
 // person, never to the event's own actor, an erased person, or one who
 // unfollowed the item.
-func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string, to ...string) {
+func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) {
 	if it == nil {
 		return
 	}
 	muted := func(p *Subscriber) bool {
-		return p != nil && (slices.Contains(p.Unfollows, item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal)))
+		return p != nil && (slices.Contains(p.Unfollows, t.Item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal)))
 	}
 	for i, person := range to {
 		if person == "" || person == e.Actor || slices.Contains(to[:i], person) || n.st.Erased[person] {
@@ -521,9 +588,8 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 		if muted(p) {
 			continue
 		}
-		in := inboxNote{Event: e.ref.ID, Position: e.Position, Item: item, Kind: kind, Title: it.Title, Detail: detail, At: e.Recorded}
 		box := n.inbox(person)
-		box.Notes = append(box.Notes, in)
+		box.Notes = append(box.Notes, e.Position)
 		if len(box.Notes) >= 2*inboxCap {
 			// Trimmed in halves, not one by one: a copy per hundred
 			// notifications instead of one per notification.
@@ -533,7 +599,7 @@ func (n *Notifications) tell(e Event, it *notifyItem, item, kind, detail string,
 			continue // the defaults: in-app only
 		}
 		for _, ch := range p.Channels() {
-			pd := &Pending{Notification: in.notification(person), Channel: ch}
+			pd := &Pending{Notification: notification(e, t, it, person), Channel: ch}
 			n.st.Pending[pd.Key()] = pd
 		}
 	}
@@ -559,25 +625,55 @@ func (n *Notifications) inbox(id string) *personInbox {
 	return box
 }
 
-// Inbox returns a person's inbox, newest first, at most limit items.
-func (n *Notifications) Inbox(person string, limit int) Inbox {
+// Inbox returns a person's inbox, newest first, at most limit items. The
+// events it tells are read back from the log, outside the views' lock.
+func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (Inbox, error) {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
 	box := n.st.Inboxes[person]
 	if box == nil {
-		return Inbox{Items: []Notification{}}
+		n.mu.RUnlock()
+		return Inbox{Items: []Notification{}}, nil
 	}
 	kept := box.Notes[max(len(box.Notes)-inboxCap, 0):]
-	out := Inbox{Seen: box.Seen, Items: make([]Notification, 0, min(len(kept), pageLimit(limit)))}
-	for i := len(kept) - 1; i >= 0; i-- {
-		if kept[i].Position > box.Seen {
+	out := Inbox{Seen: box.Seen}
+	for _, pos := range kept {
+		if pos > box.Seen {
 			out.Unread++
 		}
-		if len(out.Items) < pageLimit(limit) {
-			out.Items = append(out.Items, kept[i].notification(person))
-		}
 	}
-	return out
+	// The newest, oldest first: the log is read forwards.
+	page := slices.Clone(kept[max(len(kept)-pageLimit(limit), 0):])
+	n.mu.RUnlock()
+	if n.read == nil {
+		return Inbox{}, errors.New("notifications: no reader of the log")
+	}
+	evs, err := n.read(ctx, page)
+	if err != nil {
+		return Inbox{}, fmt.Errorf("notifications: read the inbox of %s: %w", person, err)
+	}
+	out.Items = make([]Notification, 0, len(evs))
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for i := len(evs) - 1; i >= 0; i-- {
+		t, ok := toldOf(evs[i])
+		it := n.st.item(t)
+		if !ok || it == nil {
+			return Inbox{}, fmt.Errorf("notifications: the event at position %d tells no one", evs[i].Position)
+		}
+		out.Items = append(out.Items, notification(evs[i], t, it, person))
+	}
+	return out, nil
+}
+
+// Newest returns the position of the newest notification in a person's
+// inbox, 0 when it is empty.
+func (n *Notifications) Newest(person string) eventstore.Position {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if box := n.st.Inboxes[person]; box != nil && len(box.Notes) > 0 {
+		return box.Notes[len(box.Notes)-1]
+	}
+	return 0
 }
 
 // Subscriber returns what the outbox knows of a person's settings: the

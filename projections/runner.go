@@ -725,6 +725,7 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 func (r *Runner) newViews() *Views {
 	set := r.cfg.NewViews()
 	set.Timeline.read = logReader(r.store, r.cfg.Decode)
+	set.Notifications.read = set.Timeline.read
 	return set
 }
 

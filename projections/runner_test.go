@@ -47,6 +47,7 @@ func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
 	v := NewViews()
 	decode := NewDecoder().Decode // as the runner decodes: sealed values held
 	v.Timeline.read = logReader(&memStore{evs: evs}, decode)
+	v.Notifications.read = v.Timeline.read
 	for _, se := range evs {
 		d, err := decode(se.Type, se.Data)
 		require.NoError(tb, err)
