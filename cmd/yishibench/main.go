@@ -10,8 +10,9 @@
 // replay benchmark, and for each size generates a ledger (`yishi
 // generate`), starts `yishi serve` on it with no snapshots and then from
 // snapshots (polling /readyz), reads the server's RSS from /proc, and
-// loads it with yishiload (votes at 500/s as soon as it is ready after the
-// restart, then board and timeline reads at 2,000/s). It writes bench.md
+// loads it with yishiload (the voters' tokens issued on the first start;
+// votes at 500/s as soon as it is ready after the restart, then board and
+// timeline reads at 2,000/s). It writes bench.md
 // (a table per area with the goal beside each figure) and bench.json (the
 // same figures as numbers) with the machine and the load average of each
 // step. A step that fails is reported as failed and the others still run;
@@ -65,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each load step")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each read step (votes start with none, right after the restart)")
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
-	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for before voting (each costs the restarted server an append before the first vote; yishiload keeps at most 256 votes in flight)")
+	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

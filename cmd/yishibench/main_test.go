@@ -30,6 +30,14 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 	require.Equal(t, md+"\n"+js+"\n", stdout.String())
 	require.Contains(t, stderr.String(), "2k · generate …")
 	require.Contains(t, stderr.String(), "2k · votes at 500/s after the restart done in")
+	// The votes after the restart use the tokens issued before it.
+	issued, err := os.ReadFile(filepath.Join(out, "logs", "yishiload-tokens-2k.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(issued), "voter tokens ready in")
+	require.Contains(t, string(issued), "(issued)")
+	voted, err := os.ReadFile(filepath.Join(out, "logs", "yishiload-votes-2k.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(voted), "tokens.json)", "the votes issued tokens of their own")
 
 	raw, err := os.ReadFile(js)
 	require.NoError(t, err)
@@ -59,7 +67,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 			require.ErrorIs(t, syscall.Kill(s.ServerPID, 0), syscall.ESRCH, "the server of %q is still running", s.Name)
 		}
 	}
-	require.Equal(t, []string{"go build", "generate", "start, no snapshots", "start, from snapshots",
+	require.Equal(t, []string{"go build", "generate", "start, no snapshots", "voters' tokens issued", "start, from snapshots",
 		"votes at 500/s after the restart", "reads at 2,000/s"}, names)
 	require.Equal(t, 2, servers)
 	for _, key := range []string{`"load1_before"`, `"load1_after"`, `"load1"`} {

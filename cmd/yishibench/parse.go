@@ -242,7 +242,7 @@ func (s loadStep) errorCount() int {
 	return n
 }
 
-// setupSeconds finds yishiload's "setup: … issued in 1.234s" line: how long
+// setupSeconds finds yishiload's "setup: … ready in 1.234s" line: how long
 // it took to issue its tokens before the first measured request.
 func setupSeconds(stderr string) (float64, bool) {
 	sc := bufio.NewScanner(strings.NewReader(stderr))
@@ -251,11 +251,12 @@ func setupSeconds(stderr string) (float64, bool) {
 		if !strings.HasPrefix(line, "setup:") {
 			continue
 		}
-		_, d, ok := strings.Cut(line, " issued in ")
+		_, d, ok := strings.Cut(line, " ready in ")
 		if !ok {
 			continue
 		}
-		v, err := parseDuration(strings.TrimSpace(d))
+		d, _, _ = strings.Cut(strings.TrimSpace(d), " ") // then "(issued)" or "(read from …)"
+		v, err := parseDuration(d)
 		if err == nil {
 			return v, true
 		}

@@ -120,10 +120,10 @@ func TestParseLoadAndSetup(t *testing.T) {
 	_, err = parseLoad([]byte(`[{"step":"board@2000","requests":0}]`))
 	require.ErrorContains(t, err, "sent no request")
 
-	s, ok := setupSeconds("step x\nsetup: a reader token and 400 voter tokens issued in 1.234s\nsetup: the voters' 20 open meetings hold 30.0 events each on average\n")
+	s, ok := setupSeconds("step x\nsetup: a reader token and 400 voter tokens ready in 1.234s (issued)\nsetup: the voters' 20 open meetings hold 30.0 events each on average\n")
 	require.True(t, ok)
 	require.InDelta(t, 1.234, s, 1e-9)
-	s, ok = setupSeconds("setup: a reader token and 0 voter tokens issued in 6ms\n")
+	s, ok = setupSeconds("setup: a reader token and 0 voter tokens ready in 6ms (read from /tmp/a b/tokens.json)\n")
 	require.True(t, ok)
 	require.InDelta(t, 0.006, s, 1e-9)
 	_, ok = setupSeconds("nothing here\n")

@@ -73,10 +73,91 @@ func issueToken(ctx context.Context, c *http.Client, base *url.URL, admin string
 	return issued.Secret, nil
 }
 
+// savedTokens is a --tokens file: the tokens a run issued, for a later run
+// against the same ledger (after a restart, say) to use instead of issuing
+// them again.
+type savedTokens struct {
+	Reader string       `json:"reader"`
+	Voters []savedVoter `json:"voters"`
+}
+
+// savedVoter is one voter of a --tokens file.
+type savedVoter struct {
+	Token   string   `json:"token"`
+	Person  string   `json:"person_id"`
+	Meeting string   `json:"meeting_id"`
+	Motion  string   `json:"motion_id"`
+	Options []string `json:"options"`
+}
+
+// saveTokens writes t's tokens to path, readable by its owner only.
+func saveTokens(path string, t *targets) error {
+	st := savedTokens{Reader: t.reader, Voters: []savedVoter{}}
+	for _, v := range t.all {
+		st.Voters = append(st.Voters, savedVoter{Token: v.token, Person: v.person, Meeting: v.meeting, Motion: v.motion, Options: v.options})
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("--tokens: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("--tokens: %w", err)
+	}
+	return nil
+}
+
+// loadTokens reads the tokens a run saved to path (saveTokens); false when
+// there is no such file.
+func loadTokens(path string) (*targets, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("--tokens: %w", err)
+	}
+	var st savedTokens
+	if err := json.Unmarshal(b, &st); err != nil || st.Reader == "" {
+		return nil, false, fmt.Errorf("--tokens: %s is not a tokens file yishiload wrote", path)
+	}
+	t := &targets{reader: st.Reader, voters: make(chan *voter, len(st.Voters))}
+	for _, sv := range st.Voters {
+		v := &voter{token: sv.Token, person: sv.Person, meeting: sv.Meeting, motion: sv.Motion, options: sv.Options}
+		t.all = append(t.all, v)
+		t.voters <- v
+	}
+	return t, true, nil
+}
+
 // setup issues a reader (auditor) token and, when votes are measured, a
 // resident token for each voter (up to maxVoters), whose subject is the
-// voter's person id, scoped to the meeting's grid.
-func setup(ctx context.Context, c *http.Client, base *url.URL, admin string, ids generatedIDs, votes bool, maxVoters int) (*targets, error) {
+// voter's person id, scoped to the meeting's grid. With a tokens file
+// (--tokens) that exists, it uses the tokens the file holds instead, and
+// otherwise writes the ones it issued there; read reports which.
+func setup(ctx context.Context, c *http.Client, base *url.URL, admin string, ids generatedIDs, votes bool, maxVoters int, tokens string) (t *targets, read bool, err error) {
+	if tokens != "" {
+		t, ok, err := loadTokens(tokens)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			if votes && len(t.all) == 0 {
+				return nil, false, fmt.Errorf("--tokens: %s holds no voters' tokens", tokens)
+			}
+			return t, true, t.readBallots(ctx, c, base)
+		}
+	}
+	if t, err = issueTokens(ctx, c, base, admin, ids, votes, maxVoters); err != nil {
+		return nil, false, err
+	}
+	if tokens != "" {
+		return t, false, saveTokens(tokens, t)
+	}
+	return t, false, nil
+}
+
+// issueTokens issues setup's tokens.
+func issueTokens(ctx context.Context, c *http.Client, base *url.URL, admin string, ids generatedIDs, votes bool, maxVoters int) (*targets, error) {
 	reader, err := issueToken(ctx, c, base, admin, map[string]string{"role": "auditor", "name": "yishiload reader"})
 	if err != nil {
 		return nil, err

@@ -142,6 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "per-request timeout")
 	serverPID := fs.Int("server-pid", 0, "the server's process id, to report its CPU use per step (Linux)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	tokens := fs.String("tokens", "", "a file of the tokens issued: written after issuing them, read instead of issuing when it exists (so that a run after a restart votes with the tokens voters already hold); with --steps \"\" the run only issues and writes them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,9 +150,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := parseSteps(*steps)
-	if err != nil {
-		return fmt.Errorf("--steps: %w", err)
+	var st []step
+	if strings.TrimSpace(*steps) != "" || *tokens == "" {
+		if st, err = parseSteps(*steps); err != nil {
+			return fmt.Errorf("--steps: %w", err)
+		}
 	}
 	if *duration <= 0 || *duration > 10*time.Minute || *warmup < 0 || *maxRequests < 1 || *maxInFlight < 1 {
 		return errors.New("--duration must be up to 10m, --warmup not negative, --max-requests and --max-in-flight positive")
@@ -175,13 +178,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	needVotes := slices.ContainsFunc(st, func(s step) bool { return s.kind == "vote" })
 	start := time.Now()
-	t, err := setup(ctx, client, u, strings.TrimSpace(string(adminTok)), ids, needVotes, *maxVoters)
+	if len(st) == 0 {
+		// Only the tokens: every kind's.
+		needVotes = true
+	}
+	t, read, err := setup(ctx, client, u, strings.TrimSpace(string(adminTok)), ids, needVotes, *maxVoters, *tokens)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "setup: a reader token and %d voter tokens issued in %s\n", len(t.all), time.Since(start).Round(time.Millisecond))
+	how := "issued"
+	if read {
+		how = "read from " + *tokens
+	}
+	fmt.Fprintf(stderr, "setup: a reader token and %d voter tokens ready in %s (%s)\n", len(t.all), time.Since(start).Round(time.Millisecond), how)
 	if t.meetings > 0 {
 		fmt.Fprintf(stderr, "setup: the voters' %d open meetings hold %.1f events each on average\n", t.meetings, float64(t.meetingEvents)/float64(t.meetings))
+	}
+	if len(st) == 0 {
+		return nil
 	}
 	return measure(ctx, cfg, client, t, ids, stdout, stderr)
 }
