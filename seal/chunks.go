@@ -1,5 +1,13 @@
 package seal
 
+import (
+	"encoding/binary"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
 // chunkLen is the number of values of one block of a chunks list.
 const chunkLen = 1 << 15
 
@@ -40,4 +48,47 @@ func (c *chunks[T]) all(f func(T) error) error {
 		}
 	}
 	return nil
+}
+
+// stored is an append-only list: the values of a saved tree, read in place
+// from its mapped file (base, size bytes each), then the values added
+// since, in blocks. The zero stored is empty and ready to use.
+type stored[T any] struct {
+	base   []byte
+	size   int64
+	n      int64 // values in base
+	decode func([]byte) T
+	more   chunks[T]
+}
+
+// len returns the number of values held.
+func (s *stored[T]) len() int64 { return s.n + s.more.len() }
+
+// at returns value i; i must be in [0, len).
+func (s *stored[T]) at(i int64) T {
+	if i < s.n {
+		return s.decode(s.base[i*s.size:])
+	}
+	return s.more.at(i - s.n)
+}
+
+// add appends vs.
+func (s *stored[T]) add(vs ...T) { s.more.add(vs...) }
+
+// all calls f with each value in order until f returns an error.
+func (s *stored[T]) all(f func(T) error) error {
+	for i := range s.n {
+		if err := f(s.at(i)); err != nil {
+			return err
+		}
+	}
+	return s.more.all(f)
+}
+
+// decodeHash reads a stored hash from the start of b.
+func decodeHash(b []byte) tlog.Hash { return tlog.Hash(b) }
+
+// decodePosition reads a little-endian position from the start of b.
+func decodePosition(b []byte) eventstore.Position {
+	return eventstore.Position(binary.LittleEndian.Uint64(b))
 }

@@ -26,7 +26,7 @@ var ErrRange = errors.New("seal: outside the tree")
 type Log struct {
 	mu        sync.RWMutex
 	tree      Tree
-	positions chunks[eventstore.Position] // by leaf index
+	positions stored[eventstore.Position] // by leaf index
 	unsafe    int64
 	grew      chan struct{} // closed and replaced whenever the tree grows
 	isUnsafe  func(eventstore.Event) bool

@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -67,15 +68,22 @@ var ErrNoSave = errors.New("seal: no saved tree")
 // the chain hash of the event store holds at the same position (a saved
 // tree of another or an older ledger is refused). On any error l stays
 // empty: the caller builds the tree from the log as before.
+//
+// The file is read once to be checked, then mapped, not copied: the
+// hashes and positions it holds (72 bytes an event) are read in place, so
+// a proof brings only the pages it reads into memory, and a tree of tens
+// of millions of events costs the server no heap. Events added later are
+// kept in memory until the next Save.
 func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) error {
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return ErrNoSave
 	}
 	if err != nil {
 		return fmt.Errorf("seal: load the saved tree: %w", err)
 	}
-	t, positions, unsafe, err := decodeSaved(raw)
+	defer f.Close()
+	t, positions, unsafe, err := openSaved(f)
 	if err != nil {
 		return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
 	}
@@ -93,40 +101,80 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 	return nil
 }
 
-// decodeSaved parses and checks a saved tree.
-func decodeSaved(raw []byte) (Tree, chunks[eventstore.Position], int64, error) {
+// openSaved checks the saved tree in f, reading it once from start to end
+// (its checksum, its counts against its size, its positions in order),
+// then maps it and returns the tree and positions read in place from the
+// mapping.
+func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, error) {
+	var none stored[eventstore.Position]
 	const head = len(saveMagic) + 4*8
-	if len(raw) < head+sha256.Size || !bytes.HasPrefix(raw, []byte(saveMagic)) {
-		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("not a saved tree")
+	fi, err := f.Stat()
+	if err != nil {
+		return Tree{}, none, 0, err
 	}
-	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("checksum mismatch")
+	size := fi.Size()
+	r := bufio.NewReaderSize(f, 1<<20)
+	sum := sha256.New()
+	hdr := make([]byte, head)
+	if size < int64(head+sha256.Size) {
+		return Tree{}, none, 0, errors.New("not a saved tree")
 	}
-	r := body[len(saveMagic):]
-	next := func() uint64 { v := binary.LittleEndian.Uint64(r); r = r[8:]; return v }
-	n, headPos, unsafe, stored := int64(next()), eventstore.Position(next()), int64(next()), next()
-	// Bounded by the file first, so that no product below overflows and no
-	// slice is made larger than what the file holds.
-	if n < 0 || uint64(n) > uint64(len(r))/8 || stored > uint64(len(r))/tlog.HashSize || unsafe < 0 || unsafe > n ||
-		stored != uint64(tlog.StoredHashCount(n)) || uint64(len(r)) != uint64(n)*8+stored*tlog.HashSize {
-		return Tree{}, chunks[eventstore.Position]{}, 0, fmt.Errorf("%d events do not match its size", n)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return Tree{}, none, 0, err
 	}
-	var positions chunks[eventstore.Position]
+	if !bytes.HasPrefix(hdr, []byte(saveMagic)) {
+		return Tree{}, none, 0, errors.New("not a saved tree")
+	}
+	sum.Write(hdr)
+	b := hdr[len(saveMagic):]
+	next := func() uint64 { v := binary.LittleEndian.Uint64(b); b = b[8:]; return v }
+	n, headPos, unsafe, count := int64(next()), eventstore.Position(next()), int64(next()), next()
+	// Bounded by the file first, so that no product below overflows.
+	body := uint64(size) - uint64(head+sha256.Size)
+	if n < 0 || uint64(n) > body/8 || count > body/tlog.HashSize || unsafe < 0 || unsafe > n ||
+		count != uint64(tlog.StoredHashCount(n)) || body != uint64(n)*8+count*tlog.HashSize {
+		return Tree{}, none, 0, fmt.Errorf("%d events do not match its size", n)
+	}
+	// The positions, checked in order as they pass; what is wrong with
+	// them is told only once the checksum holds (a flipped bit is a
+	// checksum mismatch, not a disorder).
+	var disorder error
+	var last eventstore.Position
+	var p [8]byte
 	for i := range n {
-		p := eventstore.Position(next())
-		if i > 0 && p <= positions.at(i-1) {
-			return Tree{}, chunks[eventstore.Position]{}, 0, fmt.Errorf("positions out of order at leaf %d", i)
+		if _, err := io.ReadFull(r, p[:]); err != nil {
+			return Tree{}, none, 0, err
 		}
-		positions.add(p)
+		sum.Write(p[:])
+		pos := eventstore.Position(binary.LittleEndian.Uint64(p[:]))
+		if i > 0 && pos <= last && disorder == nil {
+			disorder = fmt.Errorf("positions out of order at leaf %d", i)
+		}
+		last = pos
 	}
-	if n > 0 && positions.at(n-1) != headPos {
-		return Tree{}, chunks[eventstore.Position]{}, 0, errors.New("the head is not the last leaf's position")
+	if n > 0 && last != headPos && disorder == nil {
+		disorder = errors.New("the head is not the last leaf's position")
 	}
-	var hashes chunks[tlog.Hash]
-	for i := range stored {
-		hashes.add(tlog.Hash(r[i*tlog.HashSize:]))
+	if _, err := io.CopyN(sum, r, int64(count)*tlog.HashSize); err != nil {
+		return Tree{}, none, 0, err
 	}
+	want := make([]byte, sha256.Size)
+	if _, err := io.ReadFull(r, want); err != nil {
+		return Tree{}, none, 0, err
+	}
+	if !bytes.Equal(sum.Sum(nil), want) {
+		return Tree{}, none, 0, errors.New("checksum mismatch")
+	}
+	if disorder != nil {
+		return Tree{}, none, 0, disorder
+	}
+	m, err := mapFile(f, size)
+	if err != nil {
+		return Tree{}, none, 0, err
+	}
+	posAt, hashAt := int64(head), int64(head)+8*n
+	positions := stored[eventstore.Position]{base: m[posAt:hashAt], size: 8, n: n, decode: decodePosition}
+	hashes := stored[tlog.Hash]{base: m[hashAt : hashAt+int64(count)*tlog.HashSize], size: tlog.HashSize, n: int64(count), decode: decodeHash}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, nil
 }
 

@@ -65,6 +65,21 @@ func TestSaveAndLoad(t *testing.T) {
 	p, ok := again.Index(now.Head)
 	require.True(t, ok)
 	require.Equal(t, now.Size-1, p)
+	// Leaves read from the saved file and leaves added since prove
+	// alike, and the tree saves again over the file it was loaded from.
+	for _, leaf := range []int64{0, saved.Size - 1, now.Size - 1} {
+		got, err := again.InclusionProof(leaf, now.Size)
+		require.NoError(t, err)
+		want, err := tlog.ProveRecord(now.Size, leaf, built)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "leaf %d", leaf)
+	}
+	require.NoError(t, again.Save(path))
+	third := seal.NewLog(nil)
+	require.NoError(t, third.Load(ctx, path, store))
+	head, err := third.Head()
+	require.NoError(t, err)
+	require.Equal(t, now, head)
 }
 
 // TestLoadRefuses: a saved tree that is missing, damaged, cut short, or of

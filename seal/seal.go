@@ -30,7 +30,7 @@ var ErrMismatch = errors.New("the log does not match the checkpoint")
 // Tree is a Merkle tree over the events of a log, in global order. The
 // zero Tree is empty and ready to use.
 type Tree struct {
-	hashes chunks[tlog.Hash] // stored hashes, by tlog storage index
+	hashes stored[tlog.Hash] // stored hashes, by tlog storage index
 	n      int64
 	head   eventstore.Position
 }

@@ -1,0 +1,19 @@
+//go:build !unix
+
+package seal
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// mapFile reads the first size bytes of f into memory, where the system
+// has no mmap.
+func mapFile(f *os.File, size int64) ([]byte, error) {
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return b, nil
+}
