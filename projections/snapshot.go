@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
@@ -105,6 +106,7 @@ func loadSnapshots(dir string, views []View, log *slog.Logger) ([]*snapshotHeade
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			began := time.Now()
 			h, err := loadSnapshot(dir, v)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
@@ -113,6 +115,7 @@ func loadSnapshots(dir string, views []View, log *slog.Logger) ([]*snapshotHeade
 				log.Warn("projections: snapshot unusable; rebuilding", "view", v.Name(), "err", err)
 			default:
 				heads[i] = h
+				log.Debug("projections: snapshot loaded", "view", v.Name(), "bytes", h.Size, "ms", time.Since(began).Milliseconds())
 			}
 		})
 	}
