@@ -118,6 +118,8 @@ type Server struct {
 	// and grid) for scope checks.
 	placesMu sync.Mutex
 	places   map[string]aggregate
+	// publicAnswers keeps the public answers of timeline pages.
+	publicAnswers answerCache
 
 	// issuing makes token issues take turns, so that the check of one
 	// valid token per subject (auth.CheckIssue) and the issue are one step.

@@ -1,8 +1,10 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	nethttp "net/http"
 	"regexp"
 	"strconv"
@@ -390,28 +392,60 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	story, ok, err := views.Timeline.Of(c.Request().Context(), id.String(), lp.after, lp.limit)
+	ctx, r := c.Request().Context(), readerOf(c)
+	// The public answer of a page read before, unless the story or what
+	// the sealer opens changed since (both are read before the answer is
+	// made, so a change meanwhile makes a key no later read asks for).
+	var key string
+	if steps, last, ok := views.Timeline.Length(id.String()); ok && c.QueryParam("as_of") == "" {
+		a, err := s.place(ctx, domain.ProposalStream(id.String()))
+		if err != nil {
+			return err
+		}
+		if !r.SeesPersonalData(a.community, a.grid) {
+			var gen uint64
+			if sealer := s.cfg.Ledger.Sealer(); sealer != nil {
+				gen = sealer.Generation()
+			}
+			key = fmt.Sprintf("%s|%s|%d|%d|%d|%d", id, lp.after, lp.limit, steps, last, gen)
+			if b, ok := s.publicAnswers.get(key); ok {
+				return timelineAnswer(c, b, views.Position())
+			}
+		}
+	}
+	story, ok, err := views.Timeline.Of(ctx, id.String(), lp.after, lp.limit)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	a, err := s.place(c.Request().Context(), domain.ProposalStream(id.String()))
+	a, err := s.place(ctx, domain.ProposalStream(id.String()))
 	if err != nil {
 		return err
 	}
-	b, err := readerOf(c).Answer(a.community, a.grid, timelinePage{Story: story, Position: uint64(views.Position())})
+	b, err := r.Answer(a.community, a.grid, story)
 	if err != nil {
 		return err
 	}
-	return c.JSONBlob(nethttp.StatusOK, b)
+	if key != "" {
+		s.publicAnswers.put(key, b)
+	}
+	return timelineAnswer(c, b, views.Position())
 }
 
-// timelinePage is a page of a proposal's story with the views' position.
-type timelinePage struct {
-	projections.Story
-	Position uint64 `json:"position"`
+// timelineAnswer answers a page of a story, the JSON object answer, with
+// the views' position added as its last member.
+func timelineAnswer(c echo.Context, answer json.RawMessage, position eventstore.Position) error {
+	body := bytes.TrimRight(answer, " \n")
+	if len(body) < 2 || body[len(body)-1] != '}' || body[len(body)-2] == '{' {
+		return fmt.Errorf("timeline: the answer is not a JSON object with members: %.40q", answer)
+	}
+	out := make([]byte, 0, len(body)+32)
+	out = append(out, body[:len(body)-1]...)
+	out = append(out, `,"position":`...)
+	out = strconv.AppendUint(out, uint64(position), 10)
+	return c.JSONBlob(nethttp.StatusOK, append(out, '}'))
 }
 
 // getStats sums the statistics of a community or grid over a period, with

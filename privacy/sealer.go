@@ -181,6 +181,14 @@ func (s *Sealer) mark(ids []string) {
 	s.mu.Unlock()
 }
 
+// Generation counts the erasures and Forgets the sealer went through: what
+// it opens may change only when the generation does.
+func (s *Sealer) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
 // Forget drops every cached cipher, so the next use reads the key store
 // again (after keys were restored or erased by another sealer).
 func (s *Sealer) Forget() {

@@ -440,6 +440,19 @@ func personName(p domain.Party) string {
 	return p.Name
 }
 
+// Length returns the number of steps of a proposal's story and the
+// position of its last one: a story only grows, so the pair changes with
+// any change of the story.
+func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Position, ok bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s, ok := t.st.Stories[proposalID]
+	if !ok || len(s) == 0 {
+		return 0, 0, false
+	}
+	return len(s), s[len(s)-1], true
+}
+
 // Of returns one page of the story of a proposal, oldest step first,
 // starting after the cursor after (Story.Next of the previous page), and
 // false when the proposal is unknown. It reads the page's steps from the
