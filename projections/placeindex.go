@@ -1,9 +1,8 @@
 package projections
 
 import (
-	"maps"
+	"cmp"
 	"slices"
-	"sort"
 
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -26,18 +25,22 @@ func (x *placeIndex) add(key, community, grid string) {
 }
 
 // rebuild indexes every item of items in position order; place says where
-// an item lives and at which position.
+// an item lives and at which position. Each item is placed once, and the
+// places are sorted, not the keys by looking each up again.
 func rebuild[T any](x *placeIndex, items map[string]T, place func(T) (community, grid string, pos eventstore.Position)) {
-	x.order, x.byGrid, x.byCommunity = nil, map[string][]string{}, map[string][]string{}
-	keys := slices.Collect(maps.Keys(items))
-	sort.Slice(keys, func(i, j int) bool {
-		_, _, pi := place(items[keys[i]])
-		_, _, pj := place(items[keys[j]])
-		return pi < pj
-	})
-	for _, k := range keys {
-		community, grid, _ := place(items[k])
-		x.add(k, community, grid)
+	type placed struct {
+		key, community, grid string
+		pos                  eventstore.Position
+	}
+	all := make([]placed, 0, len(items))
+	for k, it := range items {
+		community, grid, pos := place(it)
+		all = append(all, placed{k, community, grid, pos})
+	}
+	slices.SortFunc(all, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
+	x.order, x.byGrid, x.byCommunity = make([]string, 0, len(all)), map[string][]string{}, map[string][]string{}
+	for _, p := range all {
+		x.add(p.key, p.community, p.grid)
 	}
 }
 
