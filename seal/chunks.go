@@ -2,6 +2,7 @@ package seal
 
 import (
 	"encoding/binary"
+	"runtime/debug"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -64,9 +65,12 @@ type stored[T any] struct {
 // len returns the number of values held.
 func (s *stored[T]) len() int64 { return s.n + s.more.len() }
 
-// at returns value i; i must be in [0, len).
+// at returns value i; i must be in [0, len). A read of the mapped file
+// that faults (the file cut short in place under the server, against the
+// rule that only Save writes it) panics instead of killing the process.
 func (s *stored[T]) at(i int64) T {
 	if i < s.n {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		return s.decode(s.base[i*s.size:])
 	}
 	return s.more.at(i - s.n)

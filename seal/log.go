@@ -20,7 +20,9 @@ var ErrRange = errors.New("seal: outside the tree")
 
 // Log is the Merkle tree of a live log, safe for concurrent use: Follow
 // adds each event the store commits, and the proofs are answered from the
-// hashes kept in memory (two per event, 64 bytes). It is the tree Build
+// stored hashes (two per event, 64 bytes): those of a loaded saved tree
+// read in place from its mapped file, the later ones in memory. It is the
+// tree Build
 // makes, kept up to date, so a checkpoint signed from a Log equals the one
 // `yishi seal sign` signs over the same events.
 type Log struct {

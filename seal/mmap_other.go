@@ -9,11 +9,11 @@ import (
 )
 
 // mapFile reads the first size bytes of f into memory, where the system
-// has no mmap.
-func mapFile(f *os.File, size int64) ([]byte, error) {
+// has no mmap; there is nothing to unmap.
+func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 	b := make([]byte, size)
 	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+		return nil, nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	return b, nil
+	return b, func() {}, nil
 }

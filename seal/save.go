@@ -83,18 +83,20 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 		return fmt.Errorf("seal: load the saved tree: %w", err)
 	}
 	defer f.Close()
-	t, positions, unsafe, err := openSaved(f)
+	t, positions, unsafe, unmap, err := openSaved(f)
 	if err != nil {
 		return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
 	}
 	if t.n > 0 {
 		if err := matchesStore(ctx, t, store); err != nil {
+			unmap()
 			return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
 		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.tree.n != 0 {
+		unmap()
 		return fmt.Errorf("seal: load the saved tree: the tree holds %d events already", l.tree.n)
 	}
 	l.tree, l.positions, l.unsafe = t, positions, unsafe
@@ -104,26 +106,27 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 // openSaved checks the saved tree in f, reading it once from start to end
 // (its checksum, its counts against its size, its positions in order),
 // then maps it and returns the tree and positions read in place from the
-// mapping.
-func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, error) {
+// mapping, and the function that unmaps it (for a tree not used after
+// all).
+func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), error) {
 	var none stored[eventstore.Position]
 	const head = len(saveMagic) + 4*8
 	fi, err := f.Stat()
 	if err != nil {
-		return Tree{}, none, 0, err
+		return Tree{}, none, 0, nil, err
 	}
 	size := fi.Size()
 	r := bufio.NewReaderSize(f, 1<<20)
 	sum := sha256.New()
 	hdr := make([]byte, head)
 	if size < int64(head+sha256.Size) {
-		return Tree{}, none, 0, errors.New("not a saved tree")
+		return Tree{}, none, 0, nil, errors.New("not a saved tree")
 	}
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return Tree{}, none, 0, err
+		return Tree{}, none, 0, nil, err
 	}
 	if !bytes.HasPrefix(hdr, []byte(saveMagic)) {
-		return Tree{}, none, 0, errors.New("not a saved tree")
+		return Tree{}, none, 0, nil, errors.New("not a saved tree")
 	}
 	sum.Write(hdr)
 	b := hdr[len(saveMagic):]
@@ -133,7 +136,12 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, error) {
 	body := uint64(size) - uint64(head+sha256.Size)
 	if n < 0 || uint64(n) > body/8 || count > body/tlog.HashSize || unsafe < 0 || unsafe > n ||
 		count != uint64(tlog.StoredHashCount(n)) || body != uint64(n)*8+count*tlog.HashSize {
-		return Tree{}, none, 0, fmt.Errorf("%d events do not match its size", n)
+		return Tree{}, none, 0, nil, fmt.Errorf("%d events do not match its size", n)
+	}
+	if n == 0 && (headPos != 0 || unsafe != 0) {
+		// An empty tree stands before the first event: a head would make
+		// Follow skip every event up to it.
+		return Tree{}, none, 0, nil, errors.New("an empty tree with a head")
 	}
 	// The positions, checked in order as they pass; what is wrong with
 	// them is told only once the checksum holds (a flipped bit is a
@@ -143,7 +151,7 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, error) {
 	var p [8]byte
 	for i := range n {
 		if _, err := io.ReadFull(r, p[:]); err != nil {
-			return Tree{}, none, 0, err
+			return Tree{}, none, 0, nil, err
 		}
 		sum.Write(p[:])
 		pos := eventstore.Position(binary.LittleEndian.Uint64(p[:]))
@@ -156,26 +164,26 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, error) {
 		disorder = errors.New("the head is not the last leaf's position")
 	}
 	if _, err := io.CopyN(sum, r, int64(count)*tlog.HashSize); err != nil {
-		return Tree{}, none, 0, err
+		return Tree{}, none, 0, nil, err
 	}
 	want := make([]byte, sha256.Size)
 	if _, err := io.ReadFull(r, want); err != nil {
-		return Tree{}, none, 0, err
+		return Tree{}, none, 0, nil, err
 	}
 	if !bytes.Equal(sum.Sum(nil), want) {
-		return Tree{}, none, 0, errors.New("checksum mismatch")
+		return Tree{}, none, 0, nil, errors.New("checksum mismatch")
 	}
 	if disorder != nil {
-		return Tree{}, none, 0, disorder
+		return Tree{}, none, 0, nil, disorder
 	}
-	m, err := mapFile(f, size)
+	m, unmap, err := mapFile(f, size)
 	if err != nil {
-		return Tree{}, none, 0, err
+		return Tree{}, none, 0, nil, err
 	}
 	posAt, hashAt := int64(head), int64(head)+8*n
 	positions := stored[eventstore.Position]{base: m[posAt:hashAt], size: 8, n: n, decode: decodePosition}
 	hashes := stored[tlog.Hash]{base: m[hashAt : hashAt+int64(count)*tlog.HashSize], size: tlog.HashSize, n: int64(count), decode: decodeHash}
-	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, nil
+	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, unmap, nil
 }
 
 // matchesStore checks that t's last leaf is the record hash of the event

@@ -138,3 +138,38 @@ func TestLoadRefuses(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, files, "no temporary file is left behind")
 }
+
+// TestLoadRefusesAndLeavesNothingMapped: a saved tree of another ledger is
+// refused and unmapped; an empty tree that names a head is refused (Follow
+// would skip the events before it); a loaded tree cut short in place under
+// the server makes a read panic, which the API answers as an error, rather
+// than a fault that kills the process.
+func TestLoadRefusesAndLeavesNothingMapped(t *testing.T) {
+	ctx := context.Background()
+	store, _ := ledgerWith(t, 3)
+	other, _ := ledgerWith(t, 3)
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	l := seal.NewLog(nil)
+	followed(t, l, store)
+	require.NoError(t, l.Save(path))
+	require.ErrorContains(t, seal.NewLog(nil).Load(ctx, path, other), "last leaf")
+	if maps, err := os.ReadFile("/proc/self/maps"); err == nil {
+		require.NotContains(t, string(maps), path, "the refused tree is still mapped")
+	}
+
+	empty := []byte("yishi-tree v1\n")
+	for _, v := range []uint64{0, 1 << 40, 0, 0} {
+		empty = binary.LittleEndian.AppendUint64(empty, v)
+	}
+	sum := sha256.Sum256(empty)
+	headed := filepath.Join(t.TempDir(), "headed.snap")
+	require.NoError(t, os.WriteFile(headed, append(empty, sum[:]...), 0o600))
+	require.ErrorContains(t, seal.NewLog(nil).Load(ctx, headed, store), "empty tree with a head")
+
+	loaded := seal.NewLog(nil)
+	require.NoError(t, loaded.Load(ctx, path, store))
+	_, err := loaded.Leaf(0)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(path, 0))
+	require.Panics(t, func() { _, _ = loaded.Leaf(0) })
+}
