@@ -144,7 +144,8 @@ func (s *Server) getMetrics(c echo.Context) error {
 
 // OpsHandler serves /metrics without a token, /healthz and /readyz, and
 // the Go runtime's profiles under /debug/pprof/ (CPU, heap, goroutines:
-// code locations and sizes, no ledger data), for a listener of its own that
+// code locations and sizes, no ledger data; not the command line, which
+// may hold a store's password), for a listener of its own that
 // only operators and the orchestrator reach (serve --metrics-addr); every
 // other path is 404 there.
 func (s *Server) OpsHandler() nethttp.Handler {
@@ -153,7 +154,6 @@ func (s *Server) OpsHandler() nethttp.Handler {
 	mux.Handle("GET /healthz", s)
 	mux.Handle("GET /readyz", s)
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)

@@ -28,7 +28,7 @@ func TestMetricsNeedAToken(t *testing.T) {
 
 	ops := httptest.NewServer(e.srv.OpsHandler())
 	defer ops.Close()
-	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/debug/pprof/heap": 200, "/v1/register": 404, "/v1/tokens": 404} {
+	for path, want := range map[string]int{"/metrics": 200, "/healthz": 200, "/readyz": 200, "/debug/pprof/heap": 200, "/debug/pprof/cmdline": 404, "/v1/register": 404, "/v1/tokens": 404} {
 		res, err := nethttp.Get(ops.URL + path)
 		if err != nil {
 			t.Fatal(err)
