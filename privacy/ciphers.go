@@ -74,8 +74,8 @@ type cipherCache struct {
 	hand int
 }
 
-func newCipherCache(max, hint int) cipherCache {
-	return cipherCache{max: max, m: make(map[string]*cached, min(hint, max))}
+func newCipherCache(max int) cipherCache {
+	return cipherCache{max: max, m: map[string]*cached{}}
 }
 
 // get returns id's entry, or nil, and marks it used. Safe under a shared

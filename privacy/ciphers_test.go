@@ -19,7 +19,7 @@ import (
 // clock's hand last passed it outlives one that was not, and the cache
 // never holds more than its bound.
 func TestCacheSecondChance(t *testing.T) {
-	c := newCipherCache(4, 0)
+	c := newCipherCache(4)
 	for i := range 4 {
 		c.put(fmt.Sprint(i), &cached{})
 	}
@@ -98,7 +98,7 @@ func TestOpensV1Values(t *testing.T) {
 func TestListCachedBeforeAnErasure(t *testing.T) {
 	ctx := context.Background()
 	s := NewSealer(NewMemoryKeys())
-	s.cache = newCipherCache(8, 0)
+	s.cache = newCipherCache(8)
 	seal := func(person, text string) domain.Event {
 		out, err := s.Seal(ctx, "wish-w1", []domain.Event{domain.WishPosted{WishID: "w1",
 			WishMaker: domain.Voter{PersonID: person, Name: "王" + person}, Story: text}})
@@ -141,7 +141,7 @@ func TestEraseWhileTheStoreErases(t *testing.T) {
 	ctx := context.Background()
 	keys := slowErase{KeyStore: NewMemoryKeys(), called: make(chan struct{}), release: make(chan struct{})}
 	s := NewSealer(keys)
-	s.cache = newCipherCache(16, 0)
+	s.cache = newCipherCache(16)
 	seal := func(person, name string) domain.Event {
 		out, err := s.Seal(ctx, "proposal-p", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: person, Name: name}})
 		require.NoError(t, err)

@@ -92,12 +92,13 @@ func (quietLogger) Fatalf(format string, args ...any) {
 
 func dbKey(id string) []byte { return append([]byte("k/"), id...) }
 
-// get reads id's record: the key, or nil and the erasure time, or found
-// false. Records are read from the database, not held in memory: a city's
+// get reads id's record from r (the database, or a batch being written
+// over it, which sees its own records first): the key, or nil and the
+// erasure time, or found false. Records are read from the database, not held in memory: a city's
 // ledger holds millions of keys, and the Sealer caches the ciphers of the
 // ones in use.
-func (d *KeyDir) get(id string) (key []byte, erased time.Time, found bool, err error) {
-	v, closer, err := d.db.Get(dbKey(id))
+func (d *KeyDir) get(r pebble.Reader, id string) (key []byte, erased time.Time, found bool, err error) {
+	v, closer, err := r.Get(dbKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, time.Time{}, false, nil
 	}
@@ -131,10 +132,10 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var erased []string
-	b := d.db.NewBatch()
+	b := d.db.NewIndexedBatch()
 	defer b.Close()
 	for _, id := range ids {
-		k, _, found, err := d.get(id)
+		k, _, found, err := d.get(b, id)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +164,7 @@ func (d *KeyDir) Ensure(_ context.Context, ids []string) ([]string, error) {
 
 // Key implements KeyStore.
 func (d *KeyDir) Key(_ context.Context, id string) ([]byte, error) {
-	k, _, found, err := d.get(id)
+	k, _, found, err := d.get(d.db, id)
 	switch {
 	case err != nil:
 		return nil, err
@@ -181,10 +182,10 @@ func (d *KeyDir) Key(_ context.Context, id string) ([]byte, error) {
 func (d *KeyDir) Erase(ctx context.Context, at time.Time, ids ...string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := d.db.NewBatch()
+	b := d.db.NewIndexedBatch()
 	defer b.Close()
 	for _, id := range ids {
-		_, when, found, err := d.get(id)
+		_, when, found, err := d.get(b, id)
 		if err != nil {
 			return err
 		}
@@ -239,7 +240,7 @@ func (d *KeyDir) scan(ctx context.Context) iter.Seq2[Entry, error] {
 func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := d.db.NewBatch()
+	b := d.db.NewIndexedBatch()
 	defer b.Close()
 	for _, e := range entries {
 		var v []byte
@@ -249,7 +250,7 @@ func (d *KeyDir) Put(_ context.Context, entries []Entry) error {
 		case len(e.Key) != KeySize:
 			return fmt.Errorf("key store: key %s has %d bytes, want %d", e.ID, len(e.Key), KeySize)
 		default:
-			if _, when, found, err := d.get(e.ID); err != nil {
+			if _, when, found, err := d.get(b, e.ID); err != nil {
 				return err
 			} else if found && !when.IsZero() {
 				continue

@@ -90,15 +90,9 @@ type Sealer struct {
 	gen uint64
 }
 
-// NewSealer returns a sealer over keys. A key store that says how many
-// keys it holds (Len) gets a cache sized for them (up to its bound), so
-// that a replay does not grow it step by step.
+// NewSealer returns a sealer over keys.
 func NewSealer(keys KeyStore) *Sealer {
-	n := 0
-	if l, ok := keys.(interface{ Len() int }); ok {
-		n = l.Len()
-	}
-	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers, n)}
+	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers)}
 }
 
 // Keys returns the sealer's key store.

@@ -20,7 +20,7 @@ func TestSealerCacheBounded(t *testing.T) {
 	ctx := context.Background()
 	const bound = 1 << 12
 	s := NewSealer(NewMemoryKeys())
-	s.cache = newCipherCache(bound, 0)
+	s.cache = newCipherCache(bound)
 	n := bound + bound/4
 	sealed := make([]domain.Event, n)
 	for i := range n {

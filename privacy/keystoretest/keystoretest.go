@@ -45,6 +45,18 @@ func Run(t *testing.T, open func(t testing.TB) privacy.KeyStore) {
 			t.Fatalf("key of an unknown id: %v, want ErrNoKey", err)
 		}
 	})
+	t.Run("OneCallSeesItsOwnRecords", func(t *testing.T) {
+		// A tombstone and a key of one id in one Put (two key files
+		// put together): the erasure stands.
+		ks := open(t)
+		at := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+		if err := ks.Put(ctx, []privacy.Entry{{ID: "person/a", Erased: at}, {ID: "person/a", Key: bytes.Repeat([]byte{7}, privacy.KeySize)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ks.Key(ctx, "person/a"); !errors.Is(err, privacy.ErrErased) {
+			t.Fatalf("the erased key came back: %v", err)
+		}
+	})
 	t.Run("Erase", func(t *testing.T) {
 		ks := open(t)
 		if _, err := ks.Ensure(ctx, []string{"person/a", "person/b"}); err != nil {
