@@ -326,16 +326,10 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		rss0, _, err = srv.memory()
 		return err
 	})
-	if err == nil && b.opt.only["load"] {
-		err = b.step(ctx, "voters' tokens issued", s.label, func() error {
-			return b.runLogged(ctx, "yishiload-tokens-"+s.label, nil, load, "--base", "http://"+first.addr, "--ids", ids,
-				"--admin-token-file", tok, "--steps", "", "--max-voters", strconv.Itoa(b.opt.maxVoters), "--tokens", tokens)
-		})
-	}
-	if first != nil {
-		err = errors.Join(err, b.stopServer(first))
-	}
 	if err != nil {
+		if first != nil {
+			_ = b.stopServer(first)
+		}
 		fail(fmt.Errorf("first start failed: %w", err), false)
 		return
 	}
@@ -347,6 +341,17 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	}
 	if b.opt.only["start"] || b.opt.only["load"] {
 		b.figure("memory", s.label, memKeys[0][0], memKeys[0][1], "MiB", rss0, memGoal(s.events))
+	}
+	if b.opt.only["load"] {
+		err = b.step(ctx, "voters' tokens issued", s.label, func() error {
+			return b.runLogged(ctx, "yishiload-tokens-"+s.label, nil, load, "--base", "http://"+first.addr, "--ids", ids,
+				"--admin-token-file", tok, "--steps", "", "--max-voters", strconv.Itoa(b.opt.maxVoters), "--tokens", tokens)
+		})
+	}
+	if err = errors.Join(err, b.stopServer(first)); err != nil {
+		// The first start's own figures are in.
+		fail(fmt.Errorf("voters' tokens or the first stop failed: %w", err), true)
+		return
 	}
 	if !b.opt.only["start"] && !b.opt.only["load"] {
 		return
