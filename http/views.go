@@ -515,7 +515,10 @@ func (s *Server) liveState(c echo.Context) (json.RawMessage, error) {
 }
 
 func (s *Server) meetingState(c echo.Context, views *projections.Views, id string) (json.RawMessage, error) {
-	st, ok := views.Live.Meeting(id)
+	st, ok, err := views.Live.Meeting(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, refuse(kindNotFound, text{"没有这个会议", "no such meeting"})
 	}

@@ -387,7 +387,10 @@ func (m *loopModel) check(t *rapid.T) {
 		}
 	}
 	for _, id := range m.meetings {
-		live, ok := m.views.Live.Meeting(id)
+		live, ok, err := m.views.Live.Meeting(m.ctx, id)
+		if err != nil {
+			t.Fatalf("live %s: %v", id, err)
+		}
 		if !ok || live.Motion == nil || !live.Motion.Secret || live.Motion.Status != projections.MotionVoting {
 			continue
 		}
@@ -405,7 +408,10 @@ func (m *loopModel) check(t *rapid.T) {
 	// The live view's tally is the domain's: running, as closing the vote
 	// now would record it, and final, as it was recorded.
 	for _, id := range m.meetings {
-		live, ok := m.views.Live.Meeting(id)
+		live, ok, err := m.views.Live.Meeting(m.ctx, id)
+		if err != nil {
+			t.Fatalf("live %s: %v", id, err)
+		}
 		if !ok || live.Motion == nil {
 			continue
 		}
@@ -481,6 +487,7 @@ func TestClosedLoopModel(t *testing.T) {
 		defer func() { require.NoError(rt, store.Close()) }()
 		m := &loopModel{ctx: context.Background(), l: ledger.New(store, ledger.WithClock(clock)), store: store,
 			views: projections.NewViews(), items: map[string][]string{}}
+		m.views.ReadFrom(store)
 		rt.Repeat(m.actionsMap())
 	})
 }

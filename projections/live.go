@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -127,25 +128,39 @@ type liveVoting struct {
 }
 
 type liveState struct {
+	// Meetings holds the state of every meeting whose minutes are not
+	// published yet.
 	Meetings map[string]*liveMeeting `json:"meetings"`
+	// Steps holds, for every meeting, the positions of the events Live
+	// folds for it: a meeting whose minutes are published keeps only
+	// these, and its state is folded again from the log when read.
+	Steps map[string][]eventstore.Position `json:"steps"`
 }
 
 // Live holds the live state of every meeting: attendance, quorum, the
-// current motion and its running tally.
+// current motion and its running tally. A meeting whose minutes are
+// published is kept as the positions of its events and read back from
+// the log: the past meetings of a city would otherwise fill the heap.
 type Live struct {
 	mu *sync.RWMutex
 	st liveState
+	// read reads a published meeting's events back from the log (the
+	// runner sets it).
+	read LogReader
+	// keep keeps published meetings' state (the fold of one meeting read
+	// back).
+	keep bool
 }
 
 func newLive(mu *sync.RWMutex) *Live {
-	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}}}
+	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}, Steps: map[string][]eventstore.Position{}}}
 }
 
 // Name implements View.
 func (l *Live) Name() string { return "live" }
 
 // Version implements View.
-func (l *Live) Version() int { return 2 }
+func (l *Live) Version() int { return 3 }
 
 // MarshalSnapshot implements View.
 func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
@@ -156,8 +171,8 @@ func (l *Live) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("live snapshot: %w", err)
 	}
-	if st.Meetings == nil {
-		return fmt.Errorf("live snapshot: missing meetings")
+	if st.Meetings == nil || st.Steps == nil {
+		return fmt.Errorf("live snapshot: missing meetings or steps")
 	}
 	l.st = st
 	return nil
@@ -192,8 +207,12 @@ func tallyOf(options []domain.Option) []OptionCount {
 
 // Apply implements View.
 func (l *Live) Apply(e Event) error {
+	if id := meetingOf(e.Data); id != "" {
+		l.st.Steps[id] = append(l.st.Steps[id], e.Position)
+	}
 	switch d := e.Data.(type) {
 	case domain.MeetingScheduled:
+		l.st.Steps[d.MeetingID] = append(l.st.Steps[d.MeetingID], e.Position)
 		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Attendees: map[string]Attendee{}, Position: e.Position}
 		return nil
 	case domain.AgendaItemAdded:
@@ -265,8 +284,12 @@ func (l *Live) Apply(e Event) error {
 	default:
 		return nil
 	}
-	if m := l.st.Meetings[meetingOf(e.Data)]; m != nil {
+	id := meetingOf(e.Data)
+	if m := l.st.Meetings[id]; m != nil {
 		m.Position = e.Position
+		if m.Status == MeetingPublished && !l.keep {
+			delete(l.st.Meetings, id)
+		}
 	}
 	return nil
 }
@@ -317,14 +340,43 @@ func (m *liveMeeting) state() MeetingState {
 	}
 }
 
-// Meeting returns the live state of one meeting.
-func (l *Live) Meeting(id string) (MeetingState, bool) {
+// Meeting returns the live state of one meeting; a meeting whose minutes
+// are published is folded again from its events, read from the log.
+func (l *Live) Meeting(ctx context.Context, id string) (MeetingState, bool, error) {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
-	m, ok := l.st.Meetings[id]
-	if !ok {
-		return MeetingState{}, false
+	if m, ok := l.st.Meetings[id]; ok {
+		defer l.mu.RUnlock()
+		return m.full(), true, nil
 	}
+	steps := slices.Clone(l.st.Steps[id])
+	read := l.read
+	l.mu.RUnlock()
+	if len(steps) == 0 {
+		return MeetingState{}, false, nil
+	}
+	if read == nil {
+		return MeetingState{}, false, fmt.Errorf("projections: meeting %s: no log to read its events from", id)
+	}
+	evs, err := read(ctx, steps)
+	if err != nil {
+		return MeetingState{}, false, fmt.Errorf("projections: meeting %s: %w", id, err)
+	}
+	one := newLive(new(sync.RWMutex))
+	one.keep = true
+	for _, e := range evs {
+		if err := one.Apply(e); err != nil {
+			return MeetingState{}, false, fmt.Errorf("projections: meeting %s: %w", id, err)
+		}
+	}
+	m, ok := one.st.Meetings[id]
+	if !ok {
+		return MeetingState{}, false, fmt.Errorf("projections: meeting %s: its events hold no schedule", id)
+	}
+	return m.full(), true, nil
+}
+
+// full returns the meeting's state with its attendees and motion.
+func (m *liveMeeting) full() MeetingState {
 	s := m.state()
 	s.Attendees = make([]Attendee, 0, len(m.Attendees))
 	for _, a := range m.Attendees {
@@ -342,7 +394,7 @@ func (l *Live) Meeting(id string) (MeetingState, bool) {
 	if m.Motion != nil {
 		s.Motion = m.Motion.view(m.Attendees)
 	}
-	return s, true
+	return s
 }
 
 // view returns the motion as readers see it: its counts are the domain's

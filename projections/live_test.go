@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -22,6 +23,7 @@ func TestPropertyLiveTallyEqualsClosingTally(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		now := day0
 		live := newLive(&sync.RWMutex{})
+		live.keep = true // published meetings stay in memory: no log here
 		var history []domain.Event
 		apply := func(cmd domain.Command) bool {
 			evs, err := domain.Decide(history, cmd, now)
@@ -90,7 +92,7 @@ func TestPropertyLiveTallyEqualsClosingTally(t *testing.T) {
 			closing, err := domain.Decide(history, domain.CloseVoting{MeetingID: "m1", MotionID: "mo1"}, now)
 			require.NoError(t, err)
 			want := closing[0].(domain.VotingClosed).Tally
-			m, _ := live.Meeting("m1")
+			m, _, _ := live.Meeting(context.Background(), "m1")
 			if m.Motion == nil || m.Motion.Running == nil || !reflect.DeepEqual(*m.Motion.Running, want) {
 				t.Fatalf("live %+v\nclosing %+v", m.Motion, want)
 			}
@@ -99,7 +101,7 @@ func TestPropertyLiveTallyEqualsClosingTally(t *testing.T) {
 			}
 		}
 		require.True(t, apply(domain.CloseVoting{MeetingID: "m1", MotionID: "mo1"}))
-		m, _ := live.Meeting("m1")
+		m, _, _ := live.Meeting(context.Background(), "m1")
 		require.NotNil(t, m.Motion.Final)
 		require.Nil(t, m.Motion.Running)
 	})
@@ -110,6 +112,7 @@ func TestPropertyLiveTallyEqualsClosingTally(t *testing.T) {
 // absent; and it did not count written ballots (issue 9, point 10).
 func TestLiveQuorumIsTheDomains(t *testing.T) {
 	live := newLive(&sync.RWMutex{})
+	live.keep = true
 	voters := []domain.Voter{{PersonID: "a", Name: "甲"}, {PersonID: "b", Name: "乙"}, {PersonID: "c", Name: "丙"}, {PersonID: "d", Name: "丁"}}
 	rule := domain.Rule{Kind: domain.RuleSimpleMajority, QuorumPercent: 75}
 	opts := []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}
@@ -126,12 +129,12 @@ func TestLiveQuorumIsTheDomains(t *testing.T) {
 	} {
 		require.NoError(t, live.Apply(Event{Data: e}))
 	}
-	m, _ := live.Meeting("m1")
+	m, _, _ := live.Meeting(context.Background(), "m1")
 	assert.Equal(t, 1, m.Motion.Attending, "b's proxy holder is absent: only c takes part")
 	assert.False(t, m.Motion.QuorumReached)
 	require.NoError(t, live.Apply(Event{Data: domain.VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "d", CastBy: "d", OptionID: "no", Method: domain.MethodPaper, RecordedBy: "f1"}}))
 	require.NoError(t, live.Apply(Event{Data: domain.VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: "a", CastBy: "a", OptionID: "yes"}}))
-	m, _ = live.Meeting("m1")
+	m, _, _ = live.Meeting(context.Background(), "m1")
 	assert.Equal(t, 3, m.Motion.Attending, "a paper ballot and an electronic one are taking part")
 	assert.True(t, m.Motion.QuorumReached)
 	assert.Equal(t, domain.ResultAdopted, m.Motion.Running.Result)

@@ -120,6 +120,14 @@ func NewViews() *Views {
 	return v
 }
 
+// ReadFrom makes views made by NewViews read what they keep as positions
+// (stories' steps, inboxes, published meetings) from store's log, decoded
+// as NewDecoder decodes; the runner's views read from its own store.
+func (v *Views) ReadFrom(store eventstore.Store) {
+	read := logReader(store, NewDecoder().Decode)
+	v.Timeline.read, v.Notifications.read, v.Live.read = read, read, read
+}
+
 // Position is the global position the set has folded up to.
 func (v *Views) Position() eventstore.Position {
 	v.mu.RLock()

@@ -726,6 +726,7 @@ func (r *Runner) newViews() *Views {
 	set := r.cfg.NewViews()
 	set.Timeline.read = logReader(r.store, r.cfg.Decode)
 	set.Notifications.read = set.Timeline.read
+	set.Live.read = set.Timeline.read
 	return set
 }
 

@@ -48,6 +48,7 @@ func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
 	decode := NewDecoder().Decode // as the runner decodes: sealed values held
 	v.Timeline.read = logReader(&memStore{evs: evs}, decode)
 	v.Notifications.read = v.Timeline.read
+	v.Live.read = v.Timeline.read
 	for _, se := range evs {
 		d, err := decode(se.Type, se.Data)
 		require.NoError(tb, err)

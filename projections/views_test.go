@@ -135,7 +135,8 @@ func TestBoardFilters(t *testing.T) {
 
 func TestLiveMeeting(t *testing.T) {
 	v := foldAll(t, encode(t, story()))
-	m, ok := v.Live.Meeting("m1")
+	m, ok, err := v.Live.Meeting(context.Background(), "m1")
+	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, MeetingOpen, m.Status)
 	assert.Equal(t, 3, m.Invited)
@@ -150,12 +151,16 @@ func TestLiveMeeting(t *testing.T) {
 	assert.True(t, m.Motion.QuorumReached, "2 of 3 attend, quorum 50%")
 
 	v = foldAll(t, encode(t, append(story(), story2()...)))
-	m, _ = v.Live.Meeting("m1")
+	m, ok, err = v.Live.Meeting(context.Background(), "m1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.NotContains(t, v.Live.st.Meetings, "m1", "a published meeting is read back from the log")
 	assert.Equal(t, MeetingPublished, m.Status)
 	assert.Equal(t, MotionClosed, m.Motion.Status)
 	require.NotNil(t, m.Motion.Final)
 	assert.True(t, m.Motion.Final.Adopted)
-	_, ok = v.Live.Meeting("nope")
+	_, ok, err = v.Live.Meeting(context.Background(), "nope")
+	require.NoError(t, err)
 	assert.False(t, ok)
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -53,6 +54,10 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 			// So do the inboxes: compare what they read.
 			b = inboxesOf(t, views, b)
 		}
+		if v.Name() == "live" {
+			// And published meetings: compare every meeting as it reads.
+			b = meetingsOf(t, views, b)
+		}
 		// Opened as a reader reads it: a copy's values are sealed anew.
 		b, err = sealer.OpenJSON(ctx, b)
 		require.NoError(t, err)
@@ -61,26 +66,46 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 	return out
 }
 
-// inboxesOf returns the outbox's snapshot snap with every inbox as it
-// reads, instead of the positions it keeps.
-func inboxesOf(t *testing.T, views *projections.Views, snap []byte) []byte {
+// asRead returns snap, a view's snapshot, with the member field, an
+// object keyed by person or meeting whose values hold positions (which
+// differ between stores), replaced by what read says each key reads as.
+func asRead[T any](t *testing.T, snap []byte, field string, read func(key string) (T, error)) []byte {
 	t.Helper()
 	var st map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(snap, &st))
-	var boxes map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(st["inboxes"], &boxes))
-	read := map[string]projections.Inbox{}
-	for person := range boxes {
-		in, err := views.Notifications.Inbox(context.Background(), person, projections.MaxLimit)
-		require.NoError(t, err)
-		read[person] = in
+	var keyed map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(st[field], &keyed))
+	out := map[string]T{}
+	for k := range keyed {
+		v, err := read(k)
+		require.NoError(t, err, k)
+		out[k] = v
 	}
-	b, err := json.Marshal(read)
+	b, err := json.Marshal(out)
 	require.NoError(t, err)
-	st["inboxes"] = b
-	out, err := json.Marshal(st)
+	st[field] = b
+	b, err = json.Marshal(st)
 	require.NoError(t, err)
-	return out
+	return b
+}
+
+// inboxesOf returns the outbox's snapshot with every inbox as it reads.
+func inboxesOf(t *testing.T, views *projections.Views, snap []byte) []byte {
+	return asRead(t, snap, "inboxes", func(person string) (projections.Inbox, error) {
+		return views.Notifications.Inbox(context.Background(), person, projections.MaxLimit)
+	})
+}
+
+// meetingsOf returns the live view's snapshot with every meeting it has
+// steps of as it reads.
+func meetingsOf(t *testing.T, views *projections.Views, snap []byte) []byte {
+	return asRead(t, snap, "steps", func(id string) (projections.MeetingState, error) {
+		m, ok, err := views.Live.Meeting(context.Background(), id)
+		if err == nil && !ok {
+			err = fmt.Errorf("no meeting %s", id)
+		}
+		return m, err
+	})
 }
 
 // storiesOf returns every story the timeline whose snapshot is snap tells,
