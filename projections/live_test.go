@@ -158,3 +158,33 @@ func TestTimelineSaysHowAnObjectionWasRecorded(t *testing.T) {
 	assert.Equal(t, "meeting.motion_objection_raised.v1", last.Type)
 	assert.Equal(t, domain.RecordedSpoken, last.Method)
 }
+
+// TestLiveReadsBackWhatItFolded: every meeting of a generated log of
+// 10,000 events, most of them published and so read back from the log,
+// reads as the fold that keeps every meeting in memory says.
+func TestLiveReadsBackWhatItFolded(t *testing.T) {
+	evs := encode(t, newGen(7, 4).events(10000))
+	v := foldAll(t, evs)
+	keep := newLive(&sync.RWMutex{})
+	keep.keep = true
+	decode := NewDecoder().Decode
+	for _, se := range evs {
+		d, err := decode(se.Type, se.Data)
+		require.NoError(t, err)
+		require.NoError(t, keep.Apply(eventOf(se, d)))
+	}
+	require.Len(t, keep.st.Meetings, len(v.Live.st.Steps))
+	published := 0
+	for id := range v.Live.st.Steps {
+		if _, ok := v.Live.st.Meetings[id]; !ok {
+			published++
+		}
+		got, ok, err := v.Live.Meeting(context.Background(), id)
+		require.NoError(t, err, id)
+		require.True(t, ok, id)
+		want, _, err := keep.Meeting(context.Background(), id)
+		require.NoError(t, err, id)
+		require.Equal(t, want, got, id)
+	}
+	require.Positive(t, published, "no meeting was read back from the log")
+}
