@@ -393,24 +393,26 @@ func (s *Server) getTimeline(c echo.Context) error {
 		return err
 	}
 	ctx, r := c.Request().Context(), readerOf(c)
+	steps, last, ok := views.Timeline.Length(id.String())
+	if !ok {
+		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
+	}
+	a, err := s.place(ctx, domain.ProposalStream(id.String()))
+	if err != nil {
+		return err
+	}
 	// The public answer of a page read before, unless the story or what
 	// the sealer opens changed since (both are read before the answer is
 	// made, so a change meanwhile makes a key no later read asks for).
 	var key string
-	if steps, last, ok := views.Timeline.Length(id.String()); ok && c.QueryParam("as_of") == "" {
-		a, err := s.place(ctx, domain.ProposalStream(id.String()))
-		if err != nil {
-			return err
+	if c.QueryParam("as_of") == "" && !r.SeesPersonalData(a.community, a.grid) {
+		var gen uint64
+		if sealer := s.cfg.Ledger.Sealer(); sealer != nil {
+			gen = sealer.Generation()
 		}
-		if !r.SeesPersonalData(a.community, a.grid) {
-			var gen uint64
-			if sealer := s.cfg.Ledger.Sealer(); sealer != nil {
-				gen = sealer.Generation()
-			}
-			key = fmt.Sprintf("%s|%s|%d|%d|%d|%d", id, lp.after, lp.limit, steps, last, gen)
-			if b, ok := s.publicAnswers.get(key); ok {
-				return timelineAnswer(c, b, views.Position())
-			}
+		key = fmt.Sprintf("%s|%s|%d|%d|%d|%d", id, lp.after, lp.limit, steps, last, gen)
+		if b, ok := s.publicAnswers.get(key); ok {
+			return timelineAnswer(c, b, views.Position())
 		}
 	}
 	story, ok, err := views.Timeline.Of(ctx, id.String(), lp.after, lp.limit)
@@ -419,10 +421,6 @@ func (s *Server) getTimeline(c echo.Context) error {
 	}
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
-	}
-	a, err := s.place(ctx, domain.ProposalStream(id.String()))
-	if err != nil {
-		return err
 	}
 	b, err := r.Answer(a.community, a.grid, story)
 	if err != nil {
