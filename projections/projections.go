@@ -124,7 +124,11 @@ func NewViews() *Views {
 // (stories' steps, inboxes, published meetings) from store's log, decoded
 // as NewDecoder decodes; the runner's views read from its own store.
 func (v *Views) ReadFrom(store eventstore.Store) {
-	read := logReader(store, NewDecoder().Decode)
+	v.readWith(logReader(store, NewDecoder().Decode))
+}
+
+// readWith gives every view that keeps positions its reader of the log.
+func (v *Views) readWith(read LogReader) {
 	v.Timeline.read, v.Notifications.read, v.Live.read = read, read, read
 }
 

@@ -724,9 +724,7 @@ func (r *Runner) foldLog(ctx context.Context, set *Views, at AsOf) error {
 // details its timeline keeps no copy of from the runner's log.
 func (r *Runner) newViews() *Views {
 	set := r.cfg.NewViews()
-	set.Timeline.read = logReader(r.store, r.cfg.Decode)
-	set.Notifications.read = set.Timeline.read
-	set.Live.read = set.Timeline.read
+	set.readWith(logReader(r.store, r.cfg.Decode))
 	return set
 }
 

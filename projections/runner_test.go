@@ -46,9 +46,7 @@ func foldAll(tb testing.TB, evs []eventstore.Event) *Views {
 	tb.Helper()
 	v := NewViews()
 	decode := NewDecoder().Decode // as the runner decodes: sealed values held
-	v.Timeline.read = logReader(&memStore{evs: evs}, decode)
-	v.Notifications.read = v.Timeline.read
-	v.Live.read = v.Timeline.read
+	v.readWith(logReader(&memStore{evs: evs}, decode))
 	for _, se := range evs {
 		d, err := decode(se.Type, se.Data)
 		require.NoError(tb, err)
