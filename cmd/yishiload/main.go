@@ -9,7 +9,9 @@
 //
 // It reads the ids that `yishi generate` wrote and needs an admin token to
 // issue one reader token and a resident token per voter (POST /v1/tokens)
-// before the steps start:
+// before the steps start; with --tokens FILE it keeps them in FILE and
+// reads them from there on the next run (after a restart, say), and
+// --steps "" only issues them:
 //
 //	yishiload --ids /tmp/ids.json --admin-token-file /tmp/admin.token \
 //	  --steps board@500,board@1000,board@2000,vote@100,vote@250,vote@500
