@@ -118,6 +118,12 @@ func TestPropertyProposalLifecycle(t *testing.T) {
 			return RejectProposal{ProposalID: "p1", Reason: "x", By: "h1"}
 		}), 0, 30).Draw(t, "commands")
 		for _, c := range cmds {
+			if a, ok := c.(AssignAction); ok && FoldProposal(streams[ProposalStream(a.ProposalID)]).terminal() {
+				// Refused across aggregates, by the ledger (checkAssign: an
+				// action needs an open proposal), which this harness does
+				// not run: the action's stream cannot see its proposal's.
+				continue
+			}
 			if err := decideInto(streams, c, 0); err != nil && ErrorCode(err) == CodeInternal {
 				t.Fatal(err)
 			}
