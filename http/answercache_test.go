@@ -3,8 +3,10 @@ package http
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/privacy"
@@ -67,5 +69,76 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 	erased := read("", er.Position)
 	if strings.Contains(string(erased), "张") || !strings.Contains(string(erased), privacy.ErasedName) {
 		t.Fatalf("the public answer after the erasure still shows the person: %s", erased)
+	}
+}
+
+// TestBoardItemAnswersAreKeptUntilTheyChange: a board item read again is
+// answered from the cache, for the public and for staff alike but each
+// with their own answer; a support, an overdue flag at another "now" and
+// an erasure are in the very next answer.
+func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
+	pid := e.write(t, c.r1, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
+		"text": "车棚夹道堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online",
+	}, 201).ID
+	e.write(t, c.facilitator, "/v1/proposals/"+pid+"/accept", nil, 200)
+	due := time.Now().Add(48 * time.Hour).UTC()
+	a := e.write(t, c.facilitator, "/v1/actions", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "清理夹道", "proposal_id": pid,
+		"owner": map[string]string{"kind": "person", "id": "worker-1", "name": "网格员赵强"}, "due": due.Format(time.RFC3339)}, 201)
+	type page struct {
+		Items []struct {
+			ProposalID string `json:"proposal_id"`
+			Supporters int    `json:"supporters"`
+			Overdue    bool   `json:"overdue"`
+			Author     struct {
+				Name string `json:"name"`
+			} `json:"author"`
+		} `json:"items"`
+	}
+	read := func(token string, at uint64, now time.Time) page {
+		t.Helper()
+		var p page
+		e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?community=hengyuan&grid=g1&wait_for=%d&now=%s", at, now.Format(time.RFC3339)), token: token}).want(t, 200).decode(t, &p)
+		if len(p.Items) != 1 || p.Items[0].ProposalID != pid {
+			t.Fatalf("board = %+v", p)
+		}
+		return p
+	}
+	today := time.Now().UTC()
+	hits := e.srv.itemAnswers.hits
+	first := read("", a.HeadPosition, today)
+	if first.Items[0].Author.Name != "张*" || e.srv.itemAnswers.hits != hits {
+		t.Fatalf("first public read: %+v (%d hits, then %d)", first, hits, e.srv.itemAnswers.hits)
+	}
+	if again := read("", a.HeadPosition, today); !reflect.DeepEqual(again, first) || e.srv.itemAnswers.hits != hits+1 {
+		t.Fatalf("the second public read was not the first, from the cache: %+v (%d hits)", again, e.srv.itemAnswers.hits)
+	}
+	staff := read(c.auditor, a.HeadPosition, today)
+	if staff.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits != hits+1 {
+		t.Fatalf("the auditor was answered the public's item: %+v", staff)
+	}
+	if staffAgain := read(c.auditor, a.HeadPosition, today); staffAgain.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits != hits+2 {
+		t.Fatalf("the auditor's second read: %+v (%d hits)", staffAgain, e.srv.itemAnswers.hits)
+	}
+
+	late := read("", a.HeadPosition, due.Add(time.Hour))
+	if !late.Items[0].Overdue {
+		t.Fatalf("past the action's due date the item is not overdue: %+v", late)
+	}
+	sup := e.write(t, c.r2, "/v1/proposals/"+pid+"/support", nil, 200)
+	if grown := read("", sup.Position, today); grown.Items[0].Supporters != first.Items[0].Supporters+1 || grown.Items[0].Overdue {
+		t.Fatalf("a support was not in the next answer: %+v, then %+v", first, grown)
+	}
+
+	var er WriteResult
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	for _, token := range []string{"", c.auditor} {
+		if erased := read(token, er.Position, today); erased.Items[0].Author.Name != privacy.ErasedName {
+			t.Fatalf("after the erasure the board still shows the author: %+v", erased)
+		}
 	}
 }

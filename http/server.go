@@ -118,8 +118,10 @@ type Server struct {
 	// and grid) for scope checks.
 	placesMu sync.Mutex
 	places   map[string]aggregate
-	// publicAnswers keeps the public answers of timeline pages.
-	publicAnswers answerCache
+	// publicAnswers keeps the public answers of timeline pages;
+	// itemAnswers the answers of list pages' items, by audience.
+	publicAnswers *answerCache
+	itemAnswers   *answerCache
 
 	// issuing makes token issues take turns, so that the check of one
 	// valid token per subject (auth.CheckIssue) and the issue are one step.
@@ -176,17 +178,19 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConnsPerAddr = defaultMaxConnsPerAddr
 	}
 	s := &Server{
-		cfg:          cfg,
-		echo:         echo.New(),
-		log:          cfg.Logger,
-		tokens:       auth.NewRegistry(cfg.Store, auth.Opening(cfg.Ledger.Sealer())),
-		limits:       newLimiter(cfg.RatePerSecond, cfg.Burst),
-		authFails:    newLimiter(authFailRate, authFailBurst),
-		healthLimits: newLimiter(healthRate, healthBurst),
-		now:          cfg.Now,
-		photos:       cfg.Ledger.Photos(),
-		closing:      make(chan struct{}),
-		places:       make(map[string]aggregate),
+		cfg:           cfg,
+		echo:          echo.New(),
+		log:           cfg.Logger,
+		tokens:        auth.NewRegistry(cfg.Store, auth.Opening(cfg.Ledger.Sealer())),
+		limits:        newLimiter(cfg.RatePerSecond, cfg.Burst),
+		authFails:     newLimiter(authFailRate, authFailBurst),
+		healthLimits:  newLimiter(healthRate, healthBurst),
+		now:           cfg.Now,
+		photos:        cfg.Ledger.Photos(),
+		closing:       make(chan struct{}),
+		places:        make(map[string]aggregate),
+		publicAnswers: newAnswerCache(timelineAnswerBytes),
+		itemAnswers:   newAnswerCache(itemAnswerBytes),
 	}
 	s.metrics = newMetrics(s)
 	s.echo.HideBanner, s.echo.HidePort = true, true

@@ -235,6 +235,46 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
 }
 
+// renderKeptPage is renderPage for the items of a view that name their
+// state (state): an item's answer, made for the reader's audience, is
+// kept in s.itemAnswers and served again while the item's state and the
+// sealer's generation stay the same. Sets built as_of are answered afresh.
+func renderKeptPage[T any](c echo.Context, s *Server, views *projections.Views, items []T, next string, place func(T) (community, grid string), state func(T) string) error {
+	if views != s.cfg.Runner.Views() {
+		return renderPage(c, views, items, next, place)
+	}
+	r := readerOf(c)
+	gen := s.sealerGeneration()
+	// The answer depends on the views (a set replaced reads afresh) and on
+	// the reader only through what Answer asks: opened or not, masked or not.
+	prefix := fmt.Sprintf("%p|%t|", views, r.Open != nil)
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		community, grid := place(it)
+		key := prefix + strconv.FormatBool(r.SeesPersonalData(community, grid)) + "|" + state(it)
+		if b, ok := s.itemAnswers.get(gen, key); ok {
+			out[i] = b
+			continue
+		}
+		b, err := r.Answer(community, grid, it)
+		if err != nil {
+			return err
+		}
+		s.itemAnswers.put(gen, key, b)
+		out[i] = b
+	}
+	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
+}
+
+// sealerGeneration is the ledger's sealer's generation (0 without one):
+// what an answer opens changes only when it does.
+func (s *Server) sealerGeneration() uint64 {
+	if sealer := s.cfg.Ledger.Sealer(); sealer != nil {
+		return sealer.Generation()
+	}
+	return 0
+}
+
 // rawPage writes a viewPage of items that are JSON already, as
 // json.Marshal would but without parsing each item again to compact it:
 // that second pass was a tenth of a board read's CPU.
@@ -283,7 +323,8 @@ func (s *Server) getBoard(c echo.Context) error {
 		return err
 	}
 	page := views.Board.Open(q)
-	return renderPage(c, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID })
+	return renderKeptPage(c, s, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID },
+		func(it projections.BoardItem) string { return it.State() })
 }
 
 // getBoardGrids counts open and overdue proposals per grid of a community.
@@ -405,13 +446,10 @@ func (s *Server) getTimeline(c echo.Context) error {
 	// the sealer opens changed since (both are read before the answer is
 	// made, so a change meanwhile makes a key no later read asks for).
 	var key string
+	gen := s.sealerGeneration()
 	if c.QueryParam("as_of") == "" && !r.SeesPersonalData(a.community, a.grid) {
-		var gen uint64
-		if sealer := s.cfg.Ledger.Sealer(); sealer != nil {
-			gen = sealer.Generation()
-		}
-		key = fmt.Sprintf("%s|%s|%d|%d|%d|%d", id, lp.after, lp.limit, steps, last, gen)
-		if b, ok := s.publicAnswers.get(key); ok {
+		key = fmt.Sprintf("%s|%s|%d|%d|%d", id, lp.after, lp.limit, steps, last)
+		if b, ok := s.publicAnswers.get(gen, key); ok {
 			return timelineAnswer(c, b, views.Position())
 		}
 	}
@@ -427,7 +465,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 		return err
 	}
 	if key != "" {
-		s.publicAnswers.put(key, b)
+		s.publicAnswers.put(gen, key, b)
 	}
 	return timelineAnswer(c, b, views.Position())
 }

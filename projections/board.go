@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -70,6 +71,28 @@ type BoardItem struct {
 	Updated    time.Time           `json:"updated"`
 	// Overdue is computed by the query: an open action is past its due date.
 	Overdue bool `json:"overdue,omitempty"`
+	// Changed is the position of the last event that changed the item in
+	// this process (0 for an item as its snapshot was loaded): with the
+	// overdue flags, it names the item's state (State).
+	Changed eventstore.Position `json:"-"`
+}
+
+// State names the item's state as answered: two items with the same
+// state read the same. An answer may be kept by it.
+func (it *BoardItem) State() string {
+	b := make([]byte, 0, len(it.ProposalID)+24+len(it.Actions))
+	b = append(b, it.ProposalID...)
+	b = append(b, '@')
+	b = strconv.AppendUint(b, uint64(it.Changed), 10)
+	b = append(b, '/')
+	for _, a := range it.Actions {
+		if a.Overdue {
+			b = append(b, '1')
+		} else {
+			b = append(b, '0')
+		}
+	}
+	return string(b)
 }
 
 func (it *BoardItem) clone() BoardItem {
@@ -190,26 +213,26 @@ func (b *Board) Apply(e Event) error {
 		it := &BoardItem{
 			ProposalID: d.ProposalID, CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID,
 			Title: d.Title, Category: d.Category, Channel: d.Channel, Place: d.Place, Author: d.Author,
-			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
+			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At, Changed: e.Position,
 		}
 		b.st.Proposals[d.ProposalID] = it
 		b.idx.add(it.ProposalID, it.CommunityID, it.GridID)
 	case domain.ProposalSupported:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Supporters += len(d.NewSupporters) })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters += len(d.NewSupporters) })
 	case domain.ProposalAccepted:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { o := d.Owner; it.Owner = &o; it.Status = StatusAccepted })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Owner; it.Owner = &o; it.Status = StatusAccepted })
 	case domain.ProposalRejected:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusRejected })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusRejected })
 	case domain.ProposalMerged:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusMerged; it.MergedInto = d.SurvivorID })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusMerged; it.MergedInto = d.SurvivorID })
 	case domain.ProposalWithdrawn:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusWithdrawn })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusWithdrawn })
 	case domain.ProposalHandledDirectly:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { o := d.Handler; it.Owner = &o; it.Status = StatusHandled })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Handler; it.Owner = &o; it.Status = StatusHandled })
 	case domain.ProposalPutOnAgenda:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) {
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
 			if !slices.Contains(it.Meetings, d.MeetingID) {
 				it.Meetings = append(it.Meetings, d.MeetingID)
 			}
@@ -218,54 +241,55 @@ func (b *Board) Apply(e Event) error {
 			}
 		})
 	case domain.ProposalDecided:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusDecided })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusDecided })
 	case domain.ProposalClosed:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusClosed })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusClosed })
 	case domain.ProposalReopened:
-		b.update(d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusReopened })
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusReopened })
 	case domain.ActionAssigned:
 		if d.ProposalID == "" {
 			return nil
 		}
 		b.st.Actions[d.ActionID] = d.ProposalID
-		b.update(d.ProposalID, d.At, func(it *BoardItem) {
+		b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
 			it.Actions = append(it.Actions, ItemAction{ActionID: d.ActionID, Title: d.Title, Due: d.Due, Status: ActionAssigned})
 		})
 	case domain.ActionStarted:
-		b.actionStatus(d.ActionID, ActionStarted, d.At)
+		b.actionStatus(e, d.ActionID, ActionStarted, d.At)
 	case domain.ActionBlocked:
-		b.actionStatus(d.ActionID, ActionBlocked, d.At)
+		b.actionStatus(e, d.ActionID, ActionBlocked, d.At)
 	case domain.ActionProgressReported:
-		b.actionStatus(d.ActionID, ActionStarted, d.At)
+		b.actionStatus(e, d.ActionID, ActionStarted, d.At)
 	case domain.ActionCompleted:
-		b.actionStatus(d.ActionID, ActionCompleted, d.At)
+		b.actionStatus(e, d.ActionID, ActionCompleted, d.At)
 	case domain.ActionVerified:
 		if d.Satisfied {
-			b.actionStatus(d.ActionID, ActionVerified, d.At)
+			b.actionStatus(e, d.ActionID, ActionVerified, d.At)
 		} else {
-			b.actionStatus(d.ActionID, ActionReopened, d.At)
+			b.actionStatus(e, d.ActionID, ActionReopened, d.At)
 		}
 	case domain.ActionCancelled:
-		b.actionStatus(d.ActionID, ActionCancelled, d.At)
+		b.actionStatus(e, d.ActionID, ActionCancelled, d.At)
 	}
 	return nil
 }
 
-func (b *Board) update(id string, at time.Time, f func(*BoardItem)) {
+func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) {
 	if it, ok := b.st.Proposals[id]; ok {
 		f(it)
+		it.Changed = e.Position
 		if at.After(it.Updated) {
 			it.Updated = at
 		}
 	}
 }
 
-func (b *Board) actionStatus(actionID, status string, at time.Time) {
+func (b *Board) actionStatus(e Event, actionID, status string, at time.Time) {
 	pid, ok := b.st.Actions[actionID]
 	if !ok {
 		return
 	}
-	b.update(pid, at, func(it *BoardItem) {
+	b.update(e, pid, at, func(it *BoardItem) {
 		for i := range it.Actions {
 			if it.Actions[i].ActionID == actionID {
 				it.Actions[i].Status = status
