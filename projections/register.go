@@ -196,13 +196,19 @@ type regMotion struct {
 }
 
 type registerState struct {
-	Meetings  map[string]*regMeeting `json:"meetings"`
-	Decisions map[string]*Decision   `json:"decisions"`
+	// Meetings are the meetings still deciding: scheduled or open.
+	Meetings map[string]*regMeeting `json:"meetings"`
+	// Adjourned keeps of an adjourned meeting only its published minutes
+	// (nil until they are): nothing is decided after an adjournment, and
+	// a city's meetings would otherwise keep their agendas, motions and
+	// attendance lists in memory forever.
+	Adjourned map[string]*Publication `json:"adjourned"`
+	Decisions map[string]*Decision    `json:"decisions"`
 }
 
 func newRegister(mu *sync.RWMutex) *Register {
 	r := &Register{mu: mu}
-	r.reset(registerState{Meetings: map[string]*regMeeting{}, Decisions: map[string]*Decision{}})
+	r.reset(registerState{Meetings: map[string]*regMeeting{}, Adjourned: map[string]*Publication{}, Decisions: map[string]*Decision{}})
 	return r
 }
 
@@ -217,7 +223,7 @@ func (r *Register) reset(st registerState) {
 func (r *Register) Name() string { return "register" }
 
 // Version implements View.
-func (r *Register) Version() int { return 3 }
+func (r *Register) Version() int { return 4 }
 
 // MarshalSnapshot implements View.
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
@@ -228,7 +234,7 @@ func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	if err := decodeSnapshot(in, &st); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
-	if st.Meetings == nil || st.Decisions == nil {
+	if st.Meetings == nil || st.Adjourned == nil || st.Decisions == nil {
 		return fmt.Errorf("register snapshot: missing maps")
 	}
 	r.reset(st)
@@ -338,13 +344,21 @@ func (r *Register) Apply(e Event) error {
 		dec.Events = append(m.MediationEvents[d.MediationID], e.Position)
 		delete(m.Mediations, d.MediationID)
 		delete(m.MediationEvents, d.MediationID)
-	case domain.MinutesPublished:
+	case domain.MeetingAdjourned:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Publication = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
+			r.st.Adjourned[d.MeetingID] = m.Publication
+			delete(r.st.Meetings, d.MeetingID)
+		}
+	case domain.MinutesPublished:
+		p := &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
+		if _, ok := r.st.Adjourned[d.MeetingID]; ok {
+			r.st.Adjourned[d.MeetingID] = p
+		} else if m := r.st.Meetings[d.MeetingID]; m != nil {
+			m.Publication = p
 		}
 	case domain.MinutesObjectionRaised:
-		if m := r.st.Meetings[d.MeetingID]; m != nil && m.Publication != nil {
-			m.Publication.Objections = append(m.Publication.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
+		if p := r.publication(d.MeetingID); p != nil {
+			p.Objections = append(p.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
 		}
 	case domain.ActionAssigned:
 		if d.MeetingID == "" || d.MotionID == "" {
@@ -395,11 +409,22 @@ func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at tim
 	delete(m.Motions, motionID)
 }
 
+// publication is a meeting's published minutes, or nil.
+func (r *Register) publication(meetingID string) *Publication {
+	if p, ok := r.st.Adjourned[meetingID]; ok {
+		return p
+	}
+	if m := r.st.Meetings[meetingID]; m != nil {
+		return m.Publication
+	}
+	return nil
+}
+
 // withPublication returns a copy of dec with its meeting's publication.
 func (r *Register) withPublication(dec *Decision) Decision {
 	c := dec.clone()
-	if m := r.st.Meetings[dec.MeetingID]; m != nil && m.Publication != nil {
-		p := *m.Publication
+	if pub := r.publication(dec.MeetingID); pub != nil {
+		p := *pub
 		p.Objections = slices.Clone(p.Objections)
 		c.Publication = &p
 	}

@@ -184,6 +184,7 @@ func TestRegister(t *testing.T) {
 	require.NotNil(t, d.Publication)
 	assert.Equal(t, at(12), d.Publication.ObjectionUntil)
 	require.Len(t, d.Publication.Objections, 1)
+	assert.NotContains(t, v.Register.st.Meetings, "m1", "an adjourned meeting keeps only its minutes' publication")
 	assert.Equal(t, []DecisionAction{{ActionID: "clear", Title: "清理夹道", Owner: domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}, Due: at(9)}}, d.Actions)
 	var made []eventstore.Position // the motion's events, not its ballots, nothing after it closed
 	for _, e := range evs {
