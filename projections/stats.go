@@ -95,22 +95,22 @@ type StatsRow struct {
 
 // bucket holds the figures of one grid in one month.
 type bucket struct {
-	Community     string         `json:"c"`
-	Grid          string         `json:"g"`
-	Month         string         `json:"m"`
-	ByChannel     map[string]int `json:"ch,omitempty"`
-	AtMeetings    map[string]int `json:"am,omitempty"`
-	ByFormat      map[string]int `json:"mf,omitempty"`
-	Solved        int            `json:"s,omitempty"`
-	Direct        int            `json:"sd,omitempty"`
-	Convened      int            `json:"sc,omitempty"`
-	Closed        int            `json:"cl,omitempty"`
-	Days          []float32      `json:"d,omitempty"`
-	Verifications int            `json:"v,omitempty"`
-	Satisfied     int            `json:"sa,omitempty"`
-	Meetings      int            `json:"mt,omitempty"`
-	Attendance    int            `json:"a,omitempty"`
-	Invited       int            `json:"i,omitempty"`
+	Community     string    `json:"c"`
+	Grid          string    `json:"g"`
+	Month         string    `json:"m"`
+	ByChannel     counts    `json:"ch,omitempty"`
+	AtMeetings    counts    `json:"am,omitempty"`
+	ByFormat      counts    `json:"mf,omitempty"`
+	Solved        int       `json:"s,omitempty"`
+	Direct        int       `json:"sd,omitempty"`
+	Convened      int       `json:"sc,omitempty"`
+	Closed        int       `json:"cl,omitempty"`
+	Days          []float32 `json:"d,omitempty"`
+	Verifications int       `json:"v,omitempty"`
+	Satisfied     int       `json:"sa,omitempty"`
+	Meetings      int       `json:"mt,omitempty"`
+	Attendance    int       `json:"a,omitempty"`
+	Invited       int       `json:"i,omitempty"`
 }
 
 type statProposal struct {
@@ -260,15 +260,9 @@ func (s *Stats) Apply(e Event) error {
 	case domain.ProposalSubmitted:
 		s.st.Proposals[d.ProposalID] = &statProposal{Community: d.CommunityID, Grid: d.GridID, Submitted: d.At}
 		b := s.bucket(d.CommunityID, d.GridID, d.At)
-		if b.ByChannel == nil {
-			b.ByChannel = map[string]int{}
-		}
-		b.ByChannel[d.Channel]++
+		b.ByChannel.add(d.Channel)
 		if m := s.st.Meetings[d.MeetingID]; m != nil && d.MeetingID != "" {
-			if b.AtMeetings == nil {
-				b.AtMeetings = map[string]int{}
-			}
-			b.AtMeetings[m.Format]++
+			b.AtMeetings.add(m.Format)
 		}
 	case domain.ProposalHandledDirectly:
 		if p := s.st.Proposals[d.ProposalID]; p != nil {
@@ -313,10 +307,7 @@ func (s *Stats) Apply(e Event) error {
 		m.Month = monthOf(d.At)
 		b := s.monthBucket(m)
 		b.Meetings++
-		if b.ByFormat == nil {
-			b.ByFormat = map[string]int{}
-		}
-		b.ByFormat[m.Format]++
+		b.ByFormat.add(m.Format)
 		b.Invited += m.Invited
 		for _, a := range m.Attendance {
 			if a == domain.Present || a == domain.Proxy {
@@ -376,9 +367,9 @@ func sum(bs []*bucket) Figures {
 	f := Figures{ByChannel: map[string]int{}, CollectedAtMeetings: map[string]int{}, MeetingsByFormat: map[string]int{}}
 	var days []float64
 	for _, b := range bs {
-		for ch, n := range b.ByChannel {
-			f.ByChannel[ch] += n
-			f.Collected += n
+		for _, c := range b.ByChannel {
+			f.ByChannel[c.Key] += c.N
+			f.Collected += c.N
 		}
 		f.Solved += b.Solved
 		f.SolvedDirectly += b.Direct
@@ -389,12 +380,12 @@ func sum(bs []*bucket) Figures {
 		}
 		f.Verifications += b.Verifications
 		f.Satisfied += b.Satisfied
-		for k, n := range b.AtMeetings {
-			f.CollectedAtMeetings[k] += n
+		for _, c := range b.AtMeetings {
+			f.CollectedAtMeetings[c.Key] += c.N
 		}
 		f.MeetingsHeld += b.Meetings
-		for k, n := range b.ByFormat {
-			f.MeetingsByFormat[k] += n
+		for _, c := range b.ByFormat {
+			f.MeetingsByFormat[c.Key] += c.N
 		}
 		f.Attendance += b.Attendance
 		f.Invited += b.Invited
