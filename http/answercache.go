@@ -8,7 +8,7 @@ import (
 // Bounds of the memory of the answers kept.
 const (
 	// timelineAnswerBytes is for whole public timeline pages.
-	timelineAnswerBytes = 16 << 20
+	timelineAnswerBytes = 48 << 20
 	// itemAnswerBytes is for the items of list pages (board).
 	itemAnswerBytes = 32 << 20
 )

@@ -477,11 +477,19 @@ func timelineAnswer(c echo.Context, answer json.RawMessage, position eventstore.
 	if len(body) < 2 || body[len(body)-1] != '}' || body[len(body)-2] == '{' {
 		return fmt.Errorf("timeline: the answer is not a JSON object with members: %.40q", answer)
 	}
-	out := make([]byte, 0, len(body)+32)
-	out = append(out, body[:len(body)-1]...)
-	out = append(out, `,"position":`...)
-	out = strconv.AppendUint(out, uint64(position), 10)
-	return c.JSONBlob(nethttp.StatusOK, append(out, '}'))
+	// Written in two pieces, the answer (often a kept one) as it is: no
+	// copy of a whole story per read.
+	tail := strconv.AppendUint([]byte(`,"position":`), uint64(position), 10)
+	tail = append(tail, '}')
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	res.Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)-1+len(tail)))
+	res.WriteHeader(nethttp.StatusOK)
+	if _, err := res.Write(body[:len(body)-1]); err != nil {
+		return err
+	}
+	_, err := res.Write(tail)
+	return err
 }
 
 // getStats sums the statistics of a community or grid over a period, with
