@@ -235,32 +235,38 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
 }
 
-// renderKeptPage is renderPage for the items of a view that name their
-// state (state): an item's answer, made for the reader's audience, is
-// kept in s.itemAnswers and served again while the item's state and the
-// sealer's generation stay the same. Sets built as_of are answered afresh.
-func renderKeptPage[T any](c echo.Context, s *Server, views *projections.Views, items []T, next string, place func(T) (community, grid string), state func(T) string) error {
+// getKeptBoard answers a board page from the answers of its items kept in
+// s.itemAnswers by the item's state and the reader's audience, while the
+// sealer's generation stays the same; only the items not kept are copied
+// out of the board and answered afresh. Sets built as_of are answered
+// afresh whole.
+func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projections.BoardQuery) error {
 	if views != s.cfg.Runner.Views() {
-		return renderPage(c, views, items, next, place)
+		page := views.Board.Open(q)
+		return renderPage(c, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID })
 	}
 	r := readerOf(c)
 	gen := s.sealerGeneration()
 	// The answer depends on the views (a set replaced reads afresh) and on
 	// the reader only through what Answer asks: opened or not, masked or not.
 	prefix := fmt.Sprintf("%p|%t|", views, r.Open != nil)
-	out := make([]json.RawMessage, len(items))
-	for i, it := range items {
-		community, grid := place(it)
-		key := prefix + strconv.FormatBool(r.SeesPersonalData(community, grid)) + "|" + state(it)
-		if b, ok := s.itemAnswers.get(gen, key); ok {
-			out[i] = b
+	key := func(it *projections.BoardItem, state string) string {
+		return prefix + strconv.FormatBool(r.SeesPersonalData(it.CommunityID, it.GridID)) + "|" + state
+	}
+	entries, next := views.Board.OpenKept(q, func(it *projections.BoardItem, state string) ([]byte, bool) {
+		return s.itemAnswers.get(gen, key(it, state))
+	})
+	out := make([]json.RawMessage, len(entries))
+	for i, e := range entries {
+		if e.Item == nil {
+			out[i] = e.Answer
 			continue
 		}
-		b, err := r.Answer(community, grid, it)
+		b, err := r.Answer(e.Item.CommunityID, e.Item.GridID, *e.Item)
 		if err != nil {
 			return err
 		}
-		s.itemAnswers.put(gen, key, b)
+		s.itemAnswers.put(gen, key(e.Item, e.State), b)
 		out[i] = b
 	}
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
@@ -322,9 +328,7 @@ func (s *Server) getBoard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.Board.Open(q)
-	return renderKeptPage(c, s, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID },
-		func(it projections.BoardItem) string { return it.State() })
+	return s.getKeptBoard(c, views, q)
 }
 
 // getBoardGrids counts open and overdue proposals per grid of a community.

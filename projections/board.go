@@ -77,22 +77,24 @@ type BoardItem struct {
 	Changed eventstore.Position `json:"-"`
 }
 
-// State names the item's state as answered: two items with the same
-// state read the same. An answer may be kept by it.
-func (it *BoardItem) State() string {
+// StateAt names the item's state as answered at now: its id, the last
+// event that changed it and its actions' overdue flags at now. Two reads
+// of an item in the same state answer the same, so an answer may be kept
+// by it; overdue is whether any action is overdue at now.
+func (it *BoardItem) StateAt(now time.Time) (state string, overdue bool) {
 	b := make([]byte, 0, len(it.ProposalID)+24+len(it.Actions))
 	b = append(b, it.ProposalID...)
 	b = append(b, '@')
 	b = strconv.AppendUint(b, uint64(it.Changed), 10)
 	b = append(b, '/')
-	for _, a := range it.Actions {
-		if a.Overdue {
-			b = append(b, '1')
+	for i := range it.Actions {
+		if actionOverdue(&it.Actions[i], now) {
+			b, overdue = append(b, '1'), true
 		} else {
 			b = append(b, '0')
 		}
 	}
-	return string(b)
+	return string(b), overdue
 }
 
 func (it *BoardItem) clone() BoardItem {
@@ -303,9 +305,15 @@ func flag(it *BoardItem, now time.Time) {
 	it.Overdue = false
 	for i := range it.Actions {
 		a := &it.Actions[i]
-		a.Overdue = !now.IsZero() && actionOpen(a.Status) && !a.Due.IsZero() && a.Due.Before(now)
+		a.Overdue = actionOverdue(a, now)
 		it.Overdue = it.Overdue || a.Overdue
 	}
+}
+
+// actionOverdue reports whether a is open and due before now (never for a
+// zero now).
+func actionOverdue(a *ItemAction, now time.Time) bool {
+	return !now.IsZero() && actionOpen(a.Status) && !a.Due.IsZero() && a.Due.Before(now)
 }
 
 func (q *BoardQuery) match(it *BoardItem) bool {
@@ -330,30 +338,73 @@ func (q *BoardQuery) match(it *BoardItem) bool {
 // first. Without a Status filter only open proposals (not closed,
 // rejected, merged or withdrawn) are listed.
 func (b *Board) Open(q BoardQuery) BoardPage {
+	page := BoardPage{Items: []BoardItem{}}
+	page.Next = b.scan(q, func(it *BoardItem, _ string) {
+		c := it.clone()
+		flag(&c, q.Now)
+		page.Items = append(page.Items, c)
+	})
+	return page
+}
+
+// BoardEntry is one item of a board page read by OpenKept: the item's
+// state (BoardItem.StateAt the query's now) and either the answer the
+// reader kept for that state or a copy of the item, its flags set.
+type BoardEntry struct {
+	State  string
+	Answer []byte
+	Item   *BoardItem
+}
+
+// OpenKept is Open for a reader that keeps its answers by item state:
+// kept returns the answer it holds for an item in a state (it is called
+// under the board's read lock, and must not read the views), and only the
+// items it holds none for are copied. It returns the entries in the page's
+// order and the next page's cursor.
+func (b *Board) OpenKept(q BoardQuery, kept func(it *BoardItem, state string) ([]byte, bool)) ([]BoardEntry, string) {
+	var entries []BoardEntry
+	next := b.scan(q, func(it *BoardItem, state string) {
+		e := BoardEntry{State: state}
+		if a, ok := kept(it, state); ok {
+			e.Answer = a
+		} else {
+			c := it.clone()
+			flag(&c, q.Now)
+			e.Item = &c
+		}
+		entries = append(entries, e)
+	})
+	return entries, next
+}
+
+// scan calls fn, under the read lock, with each item of the page q asks
+// for, in order, and its state at q.Now; it returns the next page's
+// cursor, empty on the last page.
+func (b *Board) scan(q BoardQuery, fn func(it *BoardItem, state string)) string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	ids := b.idx.keys(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
 	start := sort.Search(len(ids), func(i int) bool { return b.st.Proposals[ids[i]].Position > after })
 	limit := pageLimit(q.Limit)
-	page := BoardPage{Items: make([]BoardItem, 0, min(limit, len(ids)-start))}
+	var n int
+	var last eventstore.Position
 	for _, id := range ids[start:] {
 		it := b.st.Proposals[id]
 		if !q.match(it) {
 			continue
 		}
-		c := it.clone()
-		flag(&c, q.Now)
-		if q.OverdueOnly && !c.Overdue {
+		state, overdue := it.StateAt(q.Now)
+		if q.OverdueOnly && !overdue {
 			continue
 		}
-		if len(page.Items) == limit {
-			page.Next = positionCursor(page.Items[limit-1].Position)
-			break
+		if n == limit {
+			return positionCursor(last)
 		}
-		page.Items = append(page.Items, c)
+		fn(it, state)
+		n, last = n+1, it.Position
 	}
-	return page
+	return ""
 }
 
 // Proposal returns one proposal as the board knows it, whatever its status,

@@ -112,9 +112,39 @@ func TestBoardFilters(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			assert.Equal(t, c.want, ids(v.Board.Open(c.q).Items))
+			page := v.Board.Open(c.q)
+			assert.Equal(t, c.want, ids(page.Items))
+			// OpenKept lists the same items, copies those not kept, and
+			// hands back the answer kept for the others.
+			for _, keepAll := range []bool{false, true} {
+				entries, next := v.Board.OpenKept(c.q, func(it *BoardItem, state string) ([]byte, bool) {
+					return []byte(state), keepAll
+				})
+				require.Len(t, entries, len(page.Items))
+				assert.Equal(t, page.Next, next)
+				for i, e := range entries {
+					state, overdue := page.Items[i].StateAt(c.q.Now)
+					assert.Equal(t, state, e.State)
+					assert.Equal(t, page.Items[i].Overdue, overdue)
+					if keepAll {
+						assert.Nil(t, e.Item)
+						assert.Equal(t, state, string(e.Answer))
+					} else {
+						require.NotNil(t, e.Item)
+						assert.Equal(t, page.Items[i], *e.Item)
+					}
+				}
+			}
 		})
 	}
+	// An item's state names its overdue flags at the query's "now".
+	lines, ok := v.Board.Proposal("lines", now)
+	require.True(t, ok)
+	before, overdueBefore := lines.StateAt(at(9))
+	after, overdueAfter := lines.StateAt(now)
+	assert.NotEqual(t, before, after)
+	assert.False(t, overdueBefore)
+	assert.True(t, overdueAfter)
 	first := v.Board.Open(BoardQuery{Now: now, Limit: 1})
 	require.NotEmpty(t, first.Next)
 	assert.Equal(t, []string{"shed"}, ids(first.Items))
