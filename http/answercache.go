@@ -3,6 +3,7 @@ package http
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
 // Bounds of the memory of the answers kept.
@@ -18,24 +19,30 @@ const (
 // whenever the answer could, such as a story's length and last step or a
 // proposal's last change. Every answer depends on what the sealer opens,
 // which changes only with its generation (every erasure moves it): the
-// cache keeps the answers of one generation, and forgets them all when a
-// newer one is seen, so that nothing erased stays in memory. Bounded by
-// bytes, the least recently used answer goes first. Safe for concurrent
-// use.
+// cache keeps the answers of one generation and forgets them all as soon
+// as the sealer tells of a newer one (forgetBefore, from
+// privacy.Sealer.Watch), so that nothing erased stays in memory; an answer
+// of an older generation is neither served nor kept. Bounded by bytes; a
+// full cache evicts the oldest answer not read since it was last passed
+// over (the clock algorithm), so that a read takes only a shared lock: a
+// board page looks its items up while it holds the views' read lock.
+// Safe for concurrent use.
 type answerCache struct {
 	max   int // bytes kept at most
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	bytes int
 	gen   uint64 // the sealer's generation of the answers kept
 	byKey map[string]*list.Element
-	lru   list.List // of *cachedAnswer, most recently used first
+	order list.List // of *cachedAnswer, newest (or passed over) first
 	// hits counts the answers served from the cache (for tests).
-	hits int
+	hits atomic.Int64
 }
 
 type cachedAnswer struct {
 	key    string
 	answer []byte
+	// used is set by every read; eviction passes over a used answer once.
+	used atomic.Bool
 }
 
 func newAnswerCache(max int) *answerCache {
@@ -43,35 +50,45 @@ func newAnswerCache(max int) *answerCache {
 }
 
 // at moves the cache to generation gen, forgetting every answer of an
-// older one, and reports whether answers of gen may be read and kept: not
-// when gen is older than answers kept already (a read that began before
-// an erasure).
+// older one, and reports whether answers of gen may be kept: not when gen
+// is older than the cache's (a read that began before an erasure). It
+// needs the write lock.
 func (c *answerCache) at(gen uint64) bool {
 	switch {
 	case gen < c.gen:
 		return false
 	case gen > c.gen:
 		c.byKey = map[string]*list.Element{}
-		c.lru.Init()
+		c.order.Init()
 		c.bytes, c.gen = 0, gen
 	}
 	return true
 }
 
+// forgetBefore drops every answer of a generation older than gen.
+func (c *answerCache) forgetBefore(gen uint64) {
+	c.mu.Lock()
+	c.at(gen)
+	c.mu.Unlock()
+}
+
 // get returns the answer kept under key at the sealer's generation gen.
 func (c *answerCache) get(gen uint64, key string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.at(gen) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if gen != c.gen {
 		return nil, false
 	}
 	el, ok := c.byKey[key]
 	if !ok {
 		return nil, false
 	}
-	c.lru.MoveToFront(el)
-	c.hits++
-	return el.Value.(*cachedAnswer).answer, true
+	ca := el.Value.(*cachedAnswer)
+	if !ca.used.Load() {
+		ca.used.Store(true)
+	}
+	c.hits.Add(1)
+	return ca.answer, true
 }
 
 // put keeps answer under key at generation gen; answer must not change
@@ -89,12 +106,17 @@ func (c *answerCache) put(gen uint64, key string, answer []byte) {
 	if _, ok := c.byKey[key]; ok {
 		return
 	}
-	c.byKey[key] = c.lru.PushFront(&cachedAnswer{key: key, answer: answer})
+	c.byKey[key] = c.order.PushFront(&cachedAnswer{key: key, answer: answer})
 	c.bytes += size
 	for c.bytes > c.max {
-		last := c.lru.Back()
+		last := c.order.Back()
 		ca := last.Value.(*cachedAnswer)
-		c.lru.Remove(last)
+		if ca.used.Load() {
+			ca.used.Store(false)
+			c.order.MoveToFront(last)
+			continue
+		}
+		c.order.Remove(last)
 		delete(c.byKey, ca.key)
 		c.bytes -= len(ca.key) + len(ca.answer)
 	}

@@ -42,10 +42,10 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 	}
 
 	first := read("", sub.Position)
-	hits := e.srv.publicAnswers.hits
+	hits := e.srv.publicAnswers.hits.Load()
 	again := read("", sub.Position)
-	if e.srv.publicAnswers.hits != hits+1 {
-		t.Fatalf("the second public read was not served from the cache (%d hits, then %d)", hits, e.srv.publicAnswers.hits)
+	if e.srv.publicAnswers.hits.Load() != hits+1 {
+		t.Fatalf("the second public read was not served from the cache (%d hits, then %d)", hits, e.srv.publicAnswers.hits.Load())
 	}
 	if withoutPosition(first) != withoutPosition(again) {
 		t.Fatalf("the cached answer differs:\n%s\n%s", first, again)
@@ -54,13 +54,13 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 		t.Fatalf("the public answer does not show the author masked: %s", first)
 	}
 	staff := read(c.auditor, sub.Position)
-	if !strings.Contains(string(staff), "张三") || e.srv.publicAnswers.hits != hits+1 {
+	if !strings.Contains(string(staff), "张三") || e.srv.publicAnswers.hits.Load() != hits+1 {
 		t.Fatalf("the auditor's answer came from the public cache: %s", staff)
 	}
 
 	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
 	grown := read("", sup.Position)
-	if e.srv.publicAnswers.hits != hits+1 || !strings.Contains(string(grown), "李*") {
+	if e.srv.publicAnswers.hits.Load() != hits+1 || !strings.Contains(string(grown), "李*") {
 		t.Fatalf("a new step was not in the next public answer: %s", grown)
 	}
 
@@ -109,20 +109,20 @@ func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
 		return p
 	}
 	today := time.Now().UTC()
-	hits := e.srv.itemAnswers.hits
+	hits := e.srv.itemAnswers.hits.Load()
 	first := read("", a.HeadPosition, today)
-	if first.Items[0].Author.Name != "张*" || e.srv.itemAnswers.hits != hits {
-		t.Fatalf("first public read: %+v (%d hits, then %d)", first, hits, e.srv.itemAnswers.hits)
+	if first.Items[0].Author.Name != "张*" || e.srv.itemAnswers.hits.Load() != hits {
+		t.Fatalf("first public read: %+v (%d hits, then %d)", first, hits, e.srv.itemAnswers.hits.Load())
 	}
-	if again := read("", a.HeadPosition, today); !reflect.DeepEqual(again, first) || e.srv.itemAnswers.hits != hits+1 {
-		t.Fatalf("the second public read was not the first, from the cache: %+v (%d hits)", again, e.srv.itemAnswers.hits)
+	if again := read("", a.HeadPosition, today); !reflect.DeepEqual(again, first) || e.srv.itemAnswers.hits.Load() != hits+1 {
+		t.Fatalf("the second public read was not the first, from the cache: %+v (%d hits)", again, e.srv.itemAnswers.hits.Load())
 	}
 	staff := read(c.auditor, a.HeadPosition, today)
-	if staff.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits != hits+1 {
+	if staff.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits.Load() != hits+1 {
 		t.Fatalf("the auditor was answered the public's item: %+v", staff)
 	}
-	if staffAgain := read(c.auditor, a.HeadPosition, today); staffAgain.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits != hits+2 {
-		t.Fatalf("the auditor's second read: %+v (%d hits)", staffAgain, e.srv.itemAnswers.hits)
+	if staffAgain := read(c.auditor, a.HeadPosition, today); staffAgain.Items[0].Author.Name != "张三" || e.srv.itemAnswers.hits.Load() != hits+2 {
+		t.Fatalf("the auditor's second read: %+v (%d hits)", staffAgain, e.srv.itemAnswers.hits.Load())
 	}
 
 	late := read("", a.HeadPosition, due.Add(time.Hour))
@@ -140,5 +140,81 @@ func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
 		if erased := read(token, er.Position, today); erased.Items[0].Author.Name != privacy.ErasedName {
 			t.Fatalf("after the erasure the board still shows the author: %+v", erased)
 		}
+	}
+}
+
+// TestErasureEmptiesTheKeptAnswersAtOnce: once an erasure is answered, no
+// kept answer (staff's opened, the public's masked) holds the erased name,
+// before anyone reads again.
+func TestErasureEmptiesTheKeptAnswersAtOnce(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
+	sub := e.write(t, c.r1, "/v1/proposals", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
+		"text": "车棚夹道堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online"}, 201)
+	for _, token := range []string{"", c.auditor} {
+		e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?community=hengyuan&grid=g1&wait_for=%d", sub.Position), token: token}).want(t, 200)
+		e.do(req{method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?wait_for=%d", sub.ID, sub.Position), token: token}).want(t, 200)
+	}
+	holds := func(ca *answerCache, s string) bool {
+		ca.mu.RLock()
+		defer ca.mu.RUnlock()
+		for el := ca.order.Front(); el != nil; el = el.Next() {
+			if strings.Contains(string(el.Value.(*cachedAnswer).answer), s) {
+				return true
+			}
+		}
+		return false
+	}
+	if !holds(e.srv.itemAnswers, "张三") || !holds(e.srv.itemAnswers, "张*") || !holds(e.srv.publicAnswers, "张*") {
+		t.Fatal("the reads were not kept")
+	}
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200)
+	for name, ca := range map[string]*answerCache{"board items": e.srv.itemAnswers, "timelines": e.srv.publicAnswers} {
+		if holds(ca, "张") {
+			t.Errorf("after the erasure the kept answers of %s still hold the erased name", name)
+		}
+	}
+}
+
+// TestAnswerCacheKeepsOneGenerationAndWhatIsRead: answers of an older
+// generation are neither served nor kept; a newer one empties the cache;
+// a full cache evicts an answer nobody read before one that was read.
+func TestAnswerCacheKeepsOneGenerationAndWhatIsRead(t *testing.T) {
+	c := newAnswerCache(16 * 100)
+	c.put(1, "a", bytes.Repeat([]byte("a"), 99))
+	if _, ok := c.get(1, "a"); !ok {
+		t.Fatal("an answer kept is not served")
+	}
+	if _, ok := c.get(0, "a"); ok {
+		t.Fatal("an answer was served to a read of an older generation")
+	}
+	c.put(0, "old", []byte("x"))
+	if _, ok := c.get(1, "old"); ok {
+		t.Fatal("an answer of an older generation was kept")
+	}
+	c.forgetBefore(2)
+	if _, ok := c.get(2, "a"); ok {
+		t.Fatal("a newer generation did not empty the cache")
+	}
+
+	// 16 answers of 100 bytes fill it; the first is read, so the next
+	// answer evicts the second.
+	for i := range 16 {
+		c.put(2, fmt.Sprintf("%d%d", i/10, i%10), bytes.Repeat([]byte("b"), 98))
+	}
+	if _, ok := c.get(2, "00"); !ok {
+		t.Fatal("the first answer is not kept")
+	}
+	c.put(2, "new", bytes.Repeat([]byte("c"), 97))
+	if _, ok := c.get(2, "00"); !ok {
+		t.Fatal("the answer read was evicted")
+	}
+	if _, ok := c.get(2, "01"); ok {
+		t.Fatal("the oldest answer nobody read was kept")
+	}
+	if _, ok := c.get(2, "new"); !ok {
+		t.Fatal("the newest answer is not kept")
 	}
 }

@@ -192,6 +192,14 @@ func New(cfg Config) (*Server, error) {
 		publicAnswers: newAnswerCache(timelineAnswerBytes),
 		itemAnswers:   newAnswerCache(itemAnswerBytes),
 	}
+	if sealer := cfg.Ledger.Sealer(); sealer != nil {
+		// An erasure empties the kept answers at once: none holds an
+		// erased name or text a moment longer.
+		sealer.Watch(func(gen uint64) {
+			s.publicAnswers.forgetBefore(gen)
+			s.itemAnswers.forgetBefore(gen)
+		})
+	}
 	s.metrics = newMetrics(s)
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError

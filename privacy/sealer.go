@@ -88,6 +88,8 @@ type Sealer struct {
 	// gen counts erasures and Forgets: a cipher read from the key store
 	// while one happened is not cached (it may be an erased key's).
 	gen uint64
+	// watchers are told of each new generation (Watch).
+	watchers []func(gen uint64)
 }
 
 // NewSealer returns a sealer over keys.
@@ -172,6 +174,26 @@ func (s *Sealer) mark(ids []string) {
 	for _, id := range ids {
 		s.cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
 	}
+	s.unlockTelling()
+}
+
+// unlockTelling releases the write lock taken to start a new generation
+// and tells the watchers of it, outside the lock.
+func (s *Sealer) unlockTelling() {
+	gen, watchers := s.gen, s.watchers
+	s.mu.Unlock()
+	for _, fn := range watchers {
+		fn(gen)
+	}
+}
+
+// Watch has fn called with the new generation after every erasure and
+// Forget, once the sealer opens nothing erased any more, so that whoever
+// keeps answers opened by the sealer drops them at once rather than at
+// their next read. fn must not block.
+func (s *Sealer) Watch(fn func(gen uint64)) {
+	s.mu.Lock()
+	s.watchers = append(slices.Clip(s.watchers), fn)
 	s.mu.Unlock()
 }
 
@@ -190,7 +212,7 @@ func (s *Sealer) Forget() {
 	s.gen++
 	s.cache.clear()
 	s.opened.clear()
-	s.mu.Unlock()
+	s.unlockTelling()
 }
 
 // Seal returns copies of events of stream with every personal field

@@ -325,3 +325,23 @@ func TestEraseKeepsOtherCiphers(t *testing.T) {
 	require.Equal(t, privacy.ErasedName, g.Owners[1].Name)
 	require.Equal(t, before, keys.reads, "no key was read again")
 }
+
+// TestWatchersHearOfEveryNewGeneration: an erasure and a Forget each tell
+// the watchers the generation that follows them, once the sealer no
+// longer opens what was erased.
+func TestWatchersHearOfEveryNewGeneration(t *testing.T) {
+	s := privacy.NewSealer(privacy.NewMemoryKeys())
+	var heard []uint64
+	s.Watch(func(gen uint64) {
+		heard = append(heard, gen)
+		if gen != s.Generation() {
+			t.Errorf("told of generation %d while the sealer is at %d", gen, s.Generation())
+		}
+	})
+	require.NoError(t, s.Erase(ctx, time.Now(), "person/r1"))
+	require.NotEmpty(t, heard)
+	require.Equal(t, s.Generation(), heard[len(heard)-1])
+	n := len(heard)
+	s.Forget()
+	require.Equal(t, []uint64{s.Generation()}, heard[n:])
+}

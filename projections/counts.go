@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unique"
+	"sync"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -49,9 +49,36 @@ func (c *counts) UnmarshalJSON(b []byte) error {
 	}
 	out := make(counts, 0, len(m))
 	for k, n := range m {
-		out = append(out, count{Key: unique.Make(k).Value(), N: n})
+		out = append(out, count{Key: countKeys.intern(k), N: n})
 	}
 	slices.SortFunc(out, func(a, b count) int { return strings.Compare(a.Key, b.Key) })
 	*c = out
 	return nil
+}
+
+// countKeys keeps one copy of each key counted (channels and formats: a
+// handful of words, bounded by maxCountKeys against a snapshot that
+// would name many).
+var countKeys = interner{m: map[string]string{}}
+
+// maxCountKeys bounds the keys countKeys keeps.
+const maxCountKeys = 1024
+
+// interner hands out one copy of each string it keeps.
+type interner struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// intern returns the copy of k kept, keeping k when there is room.
+func (in *interner) intern(k string) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if v, ok := in.m[k]; ok {
+		return v
+	}
+	if len(in.m) < maxCountKeys {
+		in.m[k] = k
+	}
+	return k
 }

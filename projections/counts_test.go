@@ -2,6 +2,7 @@ package projections
 
 import (
 	"testing"
+	"unsafe"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
@@ -28,4 +29,13 @@ func TestCountsReadAndWriteAsTheMapTheyReplace(t *testing.T) {
 	assert.Equal(t, b, back)
 	assert.Nil(t, back.AtMeetings)
 	require.Error(t, gojson.Unmarshal([]byte(`{"ch":{"door":"x"}}`), &back))
+}
+
+// TestCountsKeysAreKeptOnce: the same key read from two snapshots is one
+// string in memory.
+func TestCountsKeysAreKeptOnce(t *testing.T) {
+	var a, b counts
+	require.NoError(t, gojson.Unmarshal([]byte(`{"online":1}`), &a))
+	require.NoError(t, gojson.Unmarshal([]byte(`{"online":2}`), &b))
+	assert.Same(t, unsafe.StringData(a[0].Key), unsafe.StringData(b[0].Key))
 }
