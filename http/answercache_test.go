@@ -12,11 +12,11 @@ import (
 	"github.com/yishi-civic/yishi/privacy"
 )
 
-// TestPublicTimelineAnswersAreKeptUntilTheyChange: a public timeline page
-// read again is served from the cache, as it was but for the views'
-// position; staff read the page opened, never from it; a new step of the
-// story and an erasure are in the very next public answer.
-func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
+// keptSetUp serves a ledger organised with one proposal by r1 (张三) in
+// grid g1, and returns the server, its cast, an unscoped admin's token and
+// the proposal's write.
+func keptSetUp(t *testing.T) (*env, cast, string, WriteResult) {
+	t.Helper()
 	e := mustServe(t)
 	c := newCast(e)
 	organise(t, e, c)
@@ -25,6 +25,23 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 		"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
 		"text": "车棚夹道堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online",
 	}, 201)
+	return e, c, root, sub
+}
+
+// eraseR1 erases r1 as root and returns the erasure's write.
+func eraseR1(t *testing.T, e *env, root string) WriteResult {
+	t.Helper()
+	var er WriteResult
+	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	return er
+}
+
+// TestPublicTimelineAnswersAreKeptUntilTheyChange: a public timeline page
+// read again is served from the cache, as it was but for the views'
+// position; staff read the page opened, never from it; a new step of the
+// story and an erasure are in the very next public answer.
+func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
+	e, c, root, sub := keptSetUp(t)
 	path := "/v1/proposals/" + sub.ID + "/timeline"
 	read := func(token string, at uint64) []byte {
 		t.Helper()
@@ -64,8 +81,7 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 		t.Fatalf("a new step was not in the next public answer: %s", grown)
 	}
 
-	var er WriteResult
-	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	er := eraseR1(t, e, root)
 	erased := read("", er.Position)
 	if strings.Contains(string(erased), "张") || !strings.Contains(string(erased), privacy.ErasedName) {
 		t.Fatalf("the public answer after the erasure still shows the person: %s", erased)
@@ -77,14 +93,8 @@ func TestPublicTimelineAnswersAreKeptUntilTheyChange(t *testing.T) {
 // with their own answer; a support, an overdue flag at another "now" and
 // an erasure are in the very next answer.
 func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
-	e := mustServe(t)
-	c := newCast(e)
-	organise(t, e, c)
-	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
-	pid := e.write(t, c.r1, "/v1/proposals", map[string]any{
-		"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
-		"text": "车棚夹道堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online",
-	}, 201).ID
+	e, c, root, sub := keptSetUp(t)
+	pid := sub.ID
 	e.write(t, c.facilitator, "/v1/proposals/"+pid+"/accept", nil, 200)
 	due := time.Now().Add(48 * time.Hour).UTC()
 	a := e.write(t, c.facilitator, "/v1/actions", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "清理夹道", "proposal_id": pid,
@@ -134,8 +144,7 @@ func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
 		t.Fatalf("a support was not in the next answer: %+v, then %+v", first, grown)
 	}
 
-	var er WriteResult
-	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200).decode(t, &er)
+	er := eraseR1(t, e, root)
 	for _, token := range []string{"", c.auditor} {
 		if erased := read(token, er.Position, today); erased.Items[0].Author.Name != privacy.ErasedName {
 			t.Fatalf("after the erasure the board still shows the author: %+v", erased)
@@ -147,12 +156,7 @@ func TestBoardItemAnswersAreKeptUntilTheyChange(t *testing.T) {
 // kept answer (staff's opened, the public's masked) holds the erased name,
 // before anyone reads again.
 func TestErasureEmptiesTheKeptAnswersAtOnce(t *testing.T) {
-	e := mustServe(t)
-	c := newCast(e)
-	organise(t, e, c)
-	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
-	sub := e.write(t, c.r1, "/v1/proposals", map[string]any{"community_id": "hengyuan", "grid_id": "g1", "title": "停车棚夹道乱堆乱放",
-		"text": "车棚夹道堆满杂物", "category": "环境", "place": "3号院车棚", "channel": "online"}, 201)
+	e, c, root, sub := keptSetUp(t)
 	for _, token := range []string{"", c.auditor} {
 		e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?community=hengyuan&grid=g1&wait_for=%d", sub.Position), token: token}).want(t, 200)
 		e.do(req{method: "GET", path: fmt.Sprintf("/v1/proposals/%s/timeline?wait_for=%d", sub.ID, sub.Position), token: token}).want(t, 200)
@@ -170,7 +174,7 @@ func TestErasureEmptiesTheKeptAnswersAtOnce(t *testing.T) {
 	if !holds(e.srv.itemAnswers, "张三") || !holds(e.srv.itemAnswers, "张*") || !holds(e.srv.publicAnswers, "张*") {
 		t.Fatal("the reads were not kept")
 	}
-	e.do(req{method: "POST", path: "/v1/persons/r1/erasure", token: root, body: map[string]string{"ground": "request", "reason": "本人申请删除"}}).want(t, 200)
+	eraseR1(t, e, root)
 	for name, ca := range map[string]*answerCache{"board items": e.srv.itemAnswers, "timelines": e.srv.publicAnswers} {
 		if holds(ca, "张") {
 			t.Errorf("after the erasure the kept answers of %s still hold the erased name", name)

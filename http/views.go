@@ -241,17 +241,19 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 // out of the board and answered afresh. Sets built as_of are answered
 // afresh whole.
 func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projections.BoardQuery) error {
-	if views != s.cfg.Runner.Views() {
+	if !s.keepsAnswers(views) {
 		page := views.Board.Open(q)
 		return renderPage(c, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID })
 	}
 	r := readerOf(c)
 	gen := s.sealerGeneration()
-	// The answer depends on the views (a set replaced reads afresh) and on
-	// the reader only through what Answer asks: opened or not, masked or not.
-	prefix := fmt.Sprintf("%p|%t|", views, r.Open != nil)
+	// The answer depends on the reader only through what Answer asks of
+	// it: masked or not (whether it opens depends on the server alone).
 	key := func(it *projections.BoardItem, state string) string {
-		return prefix + strconv.FormatBool(r.SeesPersonalData(it.CommunityID, it.GridID)) + "|" + state
+		if r.SeesPersonalData(it.CommunityID, it.GridID) {
+			return "opened|" + state
+		}
+		return "masked|" + state
 	}
 	entries, next := views.Board.OpenKept(q, func(it *projections.BoardItem, state string) ([]byte, bool) {
 		return s.itemAnswers.get(gen, key(it, state))
@@ -270,6 +272,12 @@ func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projec
 		out[i] = b
 	}
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
+}
+
+// keepsAnswers reports whether answers read from views may be kept: those
+// of the runner's live set, not of a set built as_of a past position.
+func (s *Server) keepsAnswers(views *projections.Views) bool {
+	return views == s.cfg.Runner.Views()
 }
 
 // sealerGeneration is the ledger's sealer's generation (0 without one):
@@ -451,7 +459,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 	// made, so a change meanwhile makes a key no later read asks for).
 	var key string
 	gen := s.sealerGeneration()
-	if c.QueryParam("as_of") == "" && !r.SeesPersonalData(a.community, a.grid) {
+	if s.keepsAnswers(views) && !r.SeesPersonalData(a.community, a.grid) {
 		key = fmt.Sprintf("%s|%s|%d|%d|%d", id, lp.after, lp.limit, steps, last)
 		if b, ok := s.publicAnswers.get(gen, key); ok {
 			return timelineAnswer(c, b, views.Position())

@@ -73,15 +73,15 @@ type BoardItem struct {
 	Overdue bool `json:"overdue,omitempty"`
 	// Changed is the position of the last event that changed the item in
 	// this process (0 for an item as its snapshot was loaded): with the
-	// overdue flags, it names the item's state (State).
+	// overdue flags, it names the item's state (StateAt).
 	Changed eventstore.Position `json:"-"`
 }
 
 // StateAt names the item's state as answered at now: its id, the last
 // event that changed it and its actions' overdue flags at now. Two reads
 // of an item in the same state answer the same, so an answer may be kept
-// by it; overdue is whether any action is overdue at now.
-func (it *BoardItem) StateAt(now time.Time) (state string, overdue bool) {
+// by it.
+func (it *BoardItem) StateAt(now time.Time) string {
 	b := make([]byte, 0, len(it.ProposalID)+24+len(it.Actions))
 	b = append(b, it.ProposalID...)
 	b = append(b, '@')
@@ -89,12 +89,22 @@ func (it *BoardItem) StateAt(now time.Time) (state string, overdue bool) {
 	b = append(b, '/')
 	for i := range it.Actions {
 		if actionOverdue(&it.Actions[i], now) {
-			b, overdue = append(b, '1'), true
+			b = append(b, '1')
 		} else {
 			b = append(b, '0')
 		}
 	}
-	return string(b), overdue
+	return string(b)
+}
+
+// overdueAt reports whether any of the item's actions is overdue at now.
+func (it *BoardItem) overdueAt(now time.Time) bool {
+	for i := range it.Actions {
+		if actionOverdue(&it.Actions[i], now) {
+			return true
+		}
+	}
+	return false
 }
 
 func (it *BoardItem) clone() BoardItem {
@@ -339,7 +349,7 @@ func (q *BoardQuery) match(it *BoardItem) bool {
 // rejected, merged or withdrawn) are listed.
 func (b *Board) Open(q BoardQuery) BoardPage {
 	page := BoardPage{Items: []BoardItem{}}
-	page.Next = b.scan(q, func(it *BoardItem, _ string) {
+	page.Next = b.scan(q, func(it *BoardItem) {
 		c := it.clone()
 		flag(&c, q.Now)
 		page.Items = append(page.Items, c)
@@ -363,9 +373,9 @@ type BoardEntry struct {
 // order and the next page's cursor.
 func (b *Board) OpenKept(q BoardQuery, kept func(it *BoardItem, state string) ([]byte, bool)) ([]BoardEntry, string) {
 	var entries []BoardEntry
-	next := b.scan(q, func(it *BoardItem, state string) {
-		e := BoardEntry{State: state}
-		if a, ok := kept(it, state); ok {
+	next := b.scan(q, func(it *BoardItem) {
+		e := BoardEntry{State: it.StateAt(q.Now)}
+		if a, ok := kept(it, e.State); ok {
 			e.Answer = a
 		} else {
 			c := it.clone()
@@ -378,9 +388,9 @@ func (b *Board) OpenKept(q BoardQuery, kept func(it *BoardItem, state string) ([
 }
 
 // scan calls fn, under the read lock, with each item of the page q asks
-// for, in order, and its state at q.Now; it returns the next page's
-// cursor, empty on the last page.
-func (b *Board) scan(q BoardQuery, fn func(it *BoardItem, state string)) string {
+// for, in order; it returns the next page's cursor, empty on the last
+// page.
+func (b *Board) scan(q BoardQuery, fn func(it *BoardItem)) string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	ids := b.idx.keys(q.CommunityID, q.GridID)
@@ -394,14 +404,13 @@ func (b *Board) scan(q BoardQuery, fn func(it *BoardItem, state string)) string 
 		if !q.match(it) {
 			continue
 		}
-		state, overdue := it.StateAt(q.Now)
-		if q.OverdueOnly && !overdue {
+		if q.OverdueOnly && !it.overdueAt(q.Now) {
 			continue
 		}
 		if n == limit {
 			return positionCursor(last)
 		}
-		fn(it, state)
+		fn(it)
 		n, last = n+1, it.Position
 	}
 	return ""

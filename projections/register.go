@@ -179,7 +179,6 @@ type regMeeting struct {
 	MediationEvents map[string][]eventstore.Position `json:"mediation_events,omitempty"`
 	Invited         int                              `json:"invited"`
 	Attendance      map[string]string                `json:"attendance"`
-	Publication     *Publication                     `json:"publication,omitempty"`
 }
 
 type regMotion struct {
@@ -346,18 +345,17 @@ func (r *Register) Apply(e Event) error {
 		delete(m.MediationEvents, d.MediationID)
 	case domain.MeetingAdjourned:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			r.st.Adjourned[d.MeetingID] = m.Publication
+			r.st.Adjourned[d.MeetingID] = nil
 			delete(r.st.Meetings, d.MeetingID)
 		}
 	case domain.MinutesPublished:
-		p := &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
+		// Minutes are published once the meeting adjourned (the domain's
+		// rule), so their meeting is among the adjourned.
 		if _, ok := r.st.Adjourned[d.MeetingID]; ok {
-			r.st.Adjourned[d.MeetingID] = p
-		} else if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Publication = p
+			r.st.Adjourned[d.MeetingID] = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
 		}
 	case domain.MinutesObjectionRaised:
-		if p := r.publication(d.MeetingID); p != nil {
+		if p := r.st.Adjourned[d.MeetingID]; p != nil {
 			p.Objections = append(p.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
 		}
 	case domain.ActionAssigned:
@@ -409,21 +407,10 @@ func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at tim
 	delete(m.Motions, motionID)
 }
 
-// publication is a meeting's published minutes, or nil.
-func (r *Register) publication(meetingID string) *Publication {
-	if p, ok := r.st.Adjourned[meetingID]; ok {
-		return p
-	}
-	if m := r.st.Meetings[meetingID]; m != nil {
-		return m.Publication
-	}
-	return nil
-}
-
 // withPublication returns a copy of dec with its meeting's publication.
 func (r *Register) withPublication(dec *Decision) Decision {
 	c := dec.clone()
-	if pub := r.publication(dec.MeetingID); pub != nil {
+	if pub := r.st.Adjourned[dec.MeetingID]; pub != nil {
 		p := *pub
 		p.Objections = slices.Clone(p.Objections)
 		c.Publication = &p
