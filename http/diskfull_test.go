@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/internal/tmpfs"
@@ -34,6 +36,9 @@ func TestDiskFullAnswers(t *testing.T) {
 	}
 	e.write(t, admin, "/v1/communities", community("before"), 201)
 	upload().want(t, 201)
+	// Ready once the views caught up, which they may not have yet so soon
+	// after the start.
+	require.Eventually(t, e.srv.cfg.Runner.Ready, 10*time.Second, 10*time.Millisecond)
 	e.do(req{method: "GET", path: "/readyz"}).want(t, 200)
 
 	filler := filepath.Join(dir, "filler")
