@@ -21,37 +21,60 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// views holds one parsed template set per page and language: the layout
-// and the partials, plus the page's own file, with "t" bound to the
-// language's catalogue.
+// views holds one parsed template set per language: the layout, the
+// partials and every page, with "t" bound to the language's catalogue.
+// A page's "content" and "head" are renamed after the page, and a wrapper
+// "page.<name>" puts them into the layout, so that the layout and the
+// partials are parsed once per language, not once per page (their copies
+// took 28 MB of a server's heap).
 type views struct {
-	sets map[i18n.Lang]map[string]*template.Template
+	sets map[i18n.Lang]*template.Template
 }
 
 // parseViews parses templates/layout.html, templates/partials/*.html and
-// every templates/pages/<name>.html into a set named <name>, once per
-// language.
+// every templates/pages/<name>.html, once per language.
 func parseViews(a *assets) (*views, error) {
 	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
 	}
-	v := &views{sets: map[i18n.Lang]map[string]*template.Template{}}
-	for _, l := range i18n.Langs {
-		base, err := template.New("layout.html").Funcs(funcs(l, a)).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+	sources := make(map[string]string, len(pages))
+	for _, p := range pages {
+		b, err := fs.ReadFile(templateFS, p)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
-		v.sets[l] = map[string]*template.Template{}
-		for _, p := range pages {
-			set, err := template.Must(base.Clone()).ParseFS(templateFS, p)
-			if err != nil {
-				return nil, fmt.Errorf("templates: %s: %w", p, err)
-			}
-			v.sets[l][strings.TrimSuffix(path.Base(p), ".html")] = set
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		sources[name] = pageSource(name, string(b))
+	}
+	v := &views{sets: map[i18n.Lang]*template.Template{}}
+	for _, l := range i18n.Langs {
+		set, err := template.New("layout.html").Funcs(funcs(l, a)).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
 		}
+		for name, src := range sources {
+			if _, err := set.New(name + ".html").Parse(src); err != nil {
+				return nil, fmt.Errorf("templates: %s: %w", name, err)
+			}
+		}
+		v.sets[l] = set
 	}
 	return v, nil
+}
+
+// pageSource renames page name's "content" and "head" after it and adds
+// its wrapper, "page.<name>": the layout's three pieces around them (a
+// page without a "head" gets an empty one). A page that replaces the
+// layout (the projector view) is its own wrapper.
+func pageSource(name, src string) string {
+	src = strings.Replace(src, `{{define "content"}}`, `{{define "content.`+name+`"}}`, 1)
+	src = strings.Replace(src, `{{define "head"}}`, `{{define "head.`+name+`"}}`, 1)
+	if strings.Contains(src, `{{define "layout"}}`) {
+		return strings.Replace(src, `{{define "layout"}}`, `{{define "page.`+name+`"}}`, 1)
+	}
+	return src + `{{define "page.` + name + `"}}{{template "layout.top" .}}{{block "head.` + name + `" .}}{{end}}` +
+		`{{template "layout.middle" .}}{{template "content.` + name + `" .}}{{template "layout.bottom" .}}{{end}}`
 }
 
 // funcs are the templates' functions in language l:
@@ -146,8 +169,8 @@ var notices = map[string]bool{"signedin": true, "signedout": true, "proposed": t
 // page.
 func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 	l := w.lang(c)
-	set, ok := w.views.sets[l][name]
-	if !ok {
+	set := w.views.sets[l]
+	if set.Lookup("page."+name) == nil {
 		return fmt.Errorf("web: no page template %q", name)
 	}
 	p.Lang = l
@@ -166,7 +189,7 @@ func (w *Web) render(c echo.Context, status int, name string, p Page) error {
 		p.Notice = l.T("notice." + done)
 	}
 	var buf bytes.Buffer
-	if err := set.ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := set.ExecuteTemplate(&buf, "page."+name, p); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	c.Response().Header().Set("Content-Language", l.Tag())

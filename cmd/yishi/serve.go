@@ -130,8 +130,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("erasures re-applied to the key store", "erasures", n)
 	}
 	at = phase("erasures checked", at)
+	// Loading the snapshots builds the views' whole heap at once, nearly
+	// all of it kept: a collection at every doubling of the heap would
+	// mark what stays, so the load runs with fewer (measured at 1M events,
+	// three starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same
+	// peak RSS).
+	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
 		Decode: projections.NewDecoder().Decode})
+	debug.SetGCPercent(gc)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
