@@ -205,6 +205,9 @@ func (b *Board) Version() int { return 1 }
 // MarshalSnapshot implements View.
 func (b *Board) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&b.st) }
 
+// mapSizes implements sized.
+func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
+
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState

@@ -62,6 +62,9 @@ func (d *Directory) Version() int { return 1 }
 // MarshalSnapshot implements View.
 func (d *Directory) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&d.st) }
 
+// mapSizes implements sized.
+func (d *Directory) mapSizes() map[string]int { return mapSizesOf(&d.st) }
+
 // UnmarshalSnapshot implements View.
 func (d *Directory) UnmarshalSnapshot(r io.Reader) error {
 	var st directoryState

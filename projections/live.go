@@ -165,6 +165,9 @@ func (l *Live) Version() int { return 3 }
 // MarshalSnapshot implements View.
 func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
 
+// mapSizes implements sized.
+func (l *Live) mapSizes() map[string]int { return mapSizesOf(&l.st) }
+
 // UnmarshalSnapshot implements View.
 func (l *Live) UnmarshalSnapshot(r io.Reader) error {
 	var st liveState

@@ -338,6 +338,9 @@ func (n *Notifications) Version() int { return 4 }
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
 
+// mapSizes implements sized.
+func (n *Notifications) mapSizes() map[string]int { return mapSizesOf(&n.st) }
+
 // UnmarshalSnapshot implements View.
 func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	var st notifyState

@@ -159,6 +159,9 @@ func (o *Outcomes) Version() int { return 1 }
 // MarshalSnapshot implements View.
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&o.st) }
 
+// mapSizes implements sized.
+func (o *Outcomes) mapSizes() map[string]int { return mapSizesOf(&o.st) }
+
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	var st outcomesState

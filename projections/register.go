@@ -227,6 +227,9 @@ func (r *Register) Version() int { return 4 }
 // MarshalSnapshot implements View.
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
 
+// mapSizes implements sized.
+func (r *Register) mapSizes() map[string]int { return mapSizesOf(&r.st) }
+
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st registerState

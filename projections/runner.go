@@ -810,6 +810,7 @@ func (r *Runner) snapshot(final bool) error {
 	set.mu.RLock()
 	pos, at := set.pos, set.at
 	snaps := make([][]byte, len(set.all))
+	sizes := make([]map[string]int, len(set.all))
 	var err error
 	for i, v := range set.all {
 		if pos <= from[i] {
@@ -818,6 +819,9 @@ func (r *Runner) snapshot(final bool) error {
 		if snaps[i], err = v.MarshalSnapshot(); err != nil {
 			err = fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
 			break
+		}
+		if s, ok := v.(sized); ok {
+			sizes[i] = s.mapSizes()
 		}
 	}
 	set.mu.RUnlock()
@@ -843,7 +847,7 @@ func (r *Runner) snapshot(final bool) error {
 	id := identity{pos: pos, at: at, first: *r.first}
 	write := func() error {
 		start := time.Now()
-		if err := writeSnapshots(r.cfg.Dir, set.all, snaps, id); err != nil {
+		if err := writeSnapshots(r.cfg.Dir, set.all, snaps, sizes, id); err != nil {
 			return err
 		}
 		r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))

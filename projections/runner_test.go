@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +263,56 @@ func TestSnapshotsRestartWithoutReplay(t *testing.T) {
 	assert.Equal(t, want, state(t, again.Views()))
 	require.NoError(t, runUntil(t, again, last))
 	assert.Zero(t, again.Status().Events, "nothing replayed")
+}
+
+// A snapshot's header counts the entries of its view's maps, and a load
+// makes the maps at that size first; a damaged count asks for no more
+// than the file could fill, and the view is restored as it was.
+func TestSnapshotHeadersCountTheMaps(t *testing.T) {
+	s, dir, last, r := snapshotted(t, 7, 200)
+	want := state(t, r.Views())
+	path := filepath.Join(dir, "board.snap")
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	h, err := decodeHeader(bufio.NewReader(f))
+	require.NoError(t, f.Close())
+	require.NoError(t, err)
+	b := r.Views().Board
+	b.mu.RLock()
+	proposals, actions := len(b.st.Proposals), len(b.st.Actions)
+	b.mu.RUnlock()
+	require.Positive(t, proposals)
+	assert.Equal(t, map[string]int{"proposals": proposals, "actions": actions}, h.Sizes)
+
+	rewriteHeader(t, path, func(h *snapshotHeader) { h.Sizes["proposals"] = 1 << 40 })
+	again, err := New(s, Config{Dir: dir})
+	require.NoError(t, err)
+	assert.Equal(t, last, again.Position(), "restored from the snapshots")
+	assert.Equal(t, want, state(t, again.Views()))
+}
+
+func TestPresizeMakesTheMapsNamed(t *testing.T) {
+	var st struct {
+		A map[string]int `json:"a"`
+		B map[string]int `json:"b,omitempty"`
+		C map[string]int
+		D []int `json:"d"`
+	}
+	presize(&st, map[string]int{"a": 10, "b": 3, "d": 5}, 1000)
+	assert.NotNil(t, st.A)
+	assert.NotNil(t, st.B)
+	assert.Nil(t, st.C, "no size given")
+	assert.Nil(t, st.D, "not a map")
+	st.C = map[string]int{"x": 1}
+	assert.Equal(t, map[string]int{"a": 0, "b": 0, "C": 1}, mapSizesOf(&st))
+
+	// A damaged header's size is bounded by the payload's bytes.
+	st.A = nil
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	presize(&st, map[string]int{"a": 1 << 22}, 1000)
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "bytes allocated for a map of 4M entries asked by a 1 KB payload")
 }
 
 func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ type snapshotHeader struct {
 	First    eventRef            `json:"first"`
 	Size     int                 `json:"size"`
 	CRC32C   uint32              `json:"crc32c"`
+	// Sizes counts the entries of each map of the view's state, by its
+	// JSON name (views that are sized), so that a load makes each map at
+	// its size before decoding into it.
+	Sizes map[string]int `json:"sizes,omitempty"`
 }
 
 // eventRef names one event of a ledger: its id and its chain hash (which
@@ -229,7 +234,13 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 // decodeSnapshot decodes the JSON value r holds into v and reads r to its
 // end, so that a checkedReader checks the whole payload; a value followed
 // by anything but white space fails.
+//
+// Reading a snapshot file (a checkedReader), it first makes v's maps at
+// the sizes the header gives (presize).
 func decodeSnapshot(r io.Reader, v any) error {
+	if c, ok := r.(*checkedReader); ok {
+		presize(v, c.h.Sizes, c.h.Size)
+	}
 	dec := gojson.NewDecoder(r)
 	if err := dec.Decode(v); err != nil {
 		return err
@@ -298,9 +309,59 @@ func decodeHeader(br *bufio.Reader) (*snapshotHeader, error) {
 	return &h, nil
 }
 
+// sized is a view that counts the entries of its state's maps
+// (mapSizesOf) when its snapshot is encoded: the snapshot's header keeps
+// the counts, and a load makes each map at its size before decoding into
+// it (decodeSnapshot). Grown entry by entry instead, the maps of a
+// million-event ledger's views took a fifth of a start's CPU.
+type sized interface {
+	mapSizes() map[string]int
+}
+
+// mapSizesOf counts the entries of each map field of the struct st points
+// to, by the field's JSON name.
+func mapSizesOf(st any) map[string]int {
+	v := reflect.ValueOf(st).Elem()
+	sizes := map[string]int{}
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Map {
+			sizes[jsonName(v.Type().Field(i))] = f.Len()
+		}
+	}
+	return sizes
+}
+
+// presize makes each nil map field of the struct st points to (if it is
+// one) with the size sizes gives its JSON name. A size is taken at most
+// as large as a quarter of the payload's bytes (an entry takes more), so
+// that a damaged header cannot ask for more memory than its file could
+// fill.
+func presize(st any, sizes map[string]int, payload int) {
+	v := reflect.ValueOf(st)
+	if len(sizes) == 0 || v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	v = v.Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		n := sizes[jsonName(v.Type().Field(i))]
+		if f.Kind() == reflect.Map && f.IsNil() && n > 0 && f.CanSet() {
+			f.Set(reflect.MakeMapWithSize(f.Type(), min(n, payload/4)))
+		}
+	}
+}
+
+// jsonName is the name f has in JSON: its tag's, or its own.
+func jsonName(f reflect.StructField) string {
+	if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
+		return name
+	}
+	return f.Name
+}
+
 // writeSnapshots writes each view's payload (nil payloads are skipped) in
 // parallel.
-func writeSnapshots(dir string, views []View, payloads [][]byte, id identity) error {
+func writeSnapshots(dir string, views []View, payloads [][]byte, sizes []map[string]int, id identity) error {
 	errs := make([]error, len(views))
 	var wg sync.WaitGroup
 	for i, v := range views {
@@ -308,7 +369,7 @@ func writeSnapshots(dir string, views []View, payloads [][]byte, id identity) er
 			continue
 		}
 		wg.Go(func() {
-			errs[i] = writeSnapshot(dir, v, payloads[i], id)
+			errs[i] = writeSnapshot(dir, v, payloads[i], sizes[i], id)
 		})
 	}
 	wg.Wait()
@@ -316,10 +377,11 @@ func writeSnapshots(dir string, views []View, payloads [][]byte, id identity) er
 }
 
 // writeSnapshot writes one snapshot atomically (durable.WriteFile).
-func writeSnapshot(dir string, v View, payload []byte, id identity) error {
+func writeSnapshot(dir string, v View, payload []byte, sizes map[string]int, id identity) error {
 	h, err := json.Marshal(snapshotHeader{
 		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
 		At: id.at, First: id.first, Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli),
+		Sizes: sizes,
 	})
 	if err != nil {
 		return fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)

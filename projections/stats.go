@@ -194,6 +194,9 @@ func (s *Stats) Version() int { return 5 }
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
 
+// mapSizes implements sized.
+func (s *Stats) mapSizes() map[string]int { return mapSizesOf(&s.st) }
+
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	var st statsState

@@ -129,6 +129,9 @@ func (t *Timeline) Version() int { return 8 }
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
 
+// mapSizes implements sized.
+func (t *Timeline) mapSizes() map[string]int { return mapSizesOf(&t.st) }
+
 // UnmarshalSnapshot implements View.
 func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	var st timelineState
