@@ -245,8 +245,15 @@ func BenchmarkServeFromSnapshots(b *testing.B) {
 	var h snapshotHeader
 	require.NoError(b, json.NewDecoder(f).Decode(&h))
 	f.Close()
-	// The log's last event, so that the subscription delivers nothing new.
-	store := &memStore{evs: []eventstore.Event{{Stream: "meeting-x", Position: h.Position, Type: "meeting.opened.v1", Data: []byte(`{}`)}}}
+	// The log's first and last events as the snapshots name them, so that
+	// they are taken as this log's (not discarded and rebuilt, which wrote
+	// empty snapshots over the input) and the subscription delivers
+	// nothing new.
+	event := func(pos eventstore.Position, ref eventRef) eventstore.Event {
+		return eventstore.Event{ID: ref.ID, Stream: "meeting-x", Position: pos, Type: "meeting.opened.v1", Data: []byte(`{}`),
+			Metadata: eventstore.Metadata{Hash: ref.Hash}}
+	}
+	store := &memStore{evs: []eventstore.Event{event(1, h.First), event(h.Position, h.At)}}
 	for b.Loop() {
 		start := time.Now()
 		r, err := New(store, Config{Dir: dir})
@@ -254,6 +261,7 @@ func BenchmarkServeFromSnapshots(b *testing.B) {
 		runToReady(b, r)
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
 		require.Equal(b, h.Position, r.Position())
+		require.Zero(b, r.Status().Events, "restored from the snapshots, nothing folded")
 	}
 	b.ReportMetric(maxRSSMiB(), "maxrss-MiB")
 }
