@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -64,6 +63,12 @@ type Motion struct {
 	Objections []Objection `json:"objections,omitempty"`
 	Tally      *Tally      `json:"tally,omitempty"`
 	Consensus  *Option     `json:"consensus,omitempty"`
+
+	// seat holds, while a fold casts ballots, the index in Ballots of each
+	// voter's current ballot; a ballot it does not point to was replaced
+	// and is dropped when the fold settles the motion (settle). nil
+	// otherwise.
+	seat map[string]int
 }
 
 // Ballot is a voter's current ballot; OptionID is empty for an abstention.
@@ -94,7 +99,11 @@ type Mediation struct {
 
 // FoldMeeting folds a meeting stream's events, oldest first.
 func FoldMeeting(events []Event) MeetingState {
-	return foldEvents[MeetingState](events)
+	s := foldEvents[MeetingState](events)
+	for i := range s.Motions {
+		s.Motions[i].settle()
+	}
+	return s
 }
 
 // motion returns a pointer to the motion with the id, or nil.
@@ -130,9 +139,47 @@ func (s *MeetingState) item(id string) (AgendaItemAdded, bool) {
 // setBallot records a voter's ballot, replacing an earlier one: Ballots
 // stay in the order of their latest casting, which decides between
 // co-owners of a unit (the latest ballot speaks for the unit).
+//
+// A replaced ballot stays in place until the fold settles the motion (or
+// until replaced ballots outnumber the others), so that casting is O(1)
+// however many ballots the meeting's stream holds: removing it at once
+// made a vote's fold of a long meeting quadratic (a meeting of 4,700
+// events: 356 ms at p99 for a vote at 500/s).
 func (m *Motion) setBallot(b Ballot) {
-	m.Ballots = slices.DeleteFunc(m.Ballots, func(x Ballot) bool { return x.VoterID == b.VoterID })
+	switch {
+	case m.seat == nil:
+		m.seat = make(map[string]int, len(m.Ballots)+1)
+		for i, x := range m.Ballots {
+			m.seat[x.VoterID] = i
+		}
+	case len(m.Ballots) > 2*len(m.seat)+16:
+		m.compact()
+	}
+	m.seat[b.VoterID] = len(m.Ballots)
 	m.Ballots = append(m.Ballots, b)
+}
+
+// compact drops the replaced ballots, keeping the others in the order of
+// their casting, and moves their seats with them.
+func (m *Motion) compact() {
+	kept := m.Ballots[:0]
+	for i, b := range m.Ballots {
+		if m.seat[b.VoterID] == i {
+			m.seat[b.VoterID] = len(kept)
+			kept = append(kept, b)
+		}
+	}
+	clear(m.Ballots[len(kept):])
+	m.Ballots = kept
+}
+
+// settle ends a fold's casting: it compacts the ballots and forgets the
+// seats.
+func (m *Motion) settle() {
+	if m.seat != nil {
+		m.compact()
+		m.seat = nil
+	}
 }
 
 // ballot returns the voter's current ballot.

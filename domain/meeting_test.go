@@ -1,8 +1,12 @@
 package domain
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 var (
@@ -172,6 +176,32 @@ func TestFoldMeetingKeepsBallotsInOrderOfLatestCasting(t *testing.T) {
 	if len(b) != 2 || b[0].VoterID != "v2" || b[1].VoterID != "v1" || b[1].OptionID != "no" {
 		t.Fatalf("ballots: %+v", b)
 	}
+}
+
+// However many ballots a stream casts and replaces (past the point where
+// the fold drops the replaced ones on its way), the fold keeps each
+// voter's latest ballot once, in the order of casting, as removing the
+// earlier ballot at once would.
+func TestFoldMeetingKeepsLatestBallotsOfALongVote(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		voters := rapid.IntRange(1, 30).Draw(t, "voters")
+		history := []Event{scheduled, item1, opened, tabled, voting}
+		var want []Ballot
+		for i := range rapid.IntRange(0, 400).Draw(t, "ballots") {
+			b := Ballot{VoterID: fmt.Sprintf("v%d", rapid.IntRange(0, voters-1).Draw(t, "voter")), CastBy: "x",
+				OptionID: rapid.SampledFrom([]string{"yes", "no", ""}).Draw(t, "option")}
+			if i%2 == 0 {
+				history = append(history, VoteCast{MeetingID: "m1", MotionID: "mo1", VoterID: b.VoterID, CastBy: b.CastBy, OptionID: b.OptionID})
+			} else {
+				history = append(history, VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: b.VoterID, CastBy: b.CastBy, OptionID: b.OptionID})
+			}
+			want = append(slices.DeleteFunc(want, func(x Ballot) bool { return x.VoterID == b.VoterID }), b)
+		}
+		got := FoldMeeting(history).Motions[0]
+		if !slices.Equal(got.Ballots, want) || got.seat != nil {
+			t.Fatalf("ballots %+v (seats %v), want %+v", got.Ballots, got.seat, want)
+		}
+	})
 }
 
 func TestOwnersVote(t *testing.T) {
