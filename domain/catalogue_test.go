@@ -151,7 +151,7 @@ func TestNoIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed := []string{"encoding/json", "errors", "fmt", "math", "slices", "sort", "strconv", "strings", "time", "unicode", "unicode/utf8"}
+	allowed := []string{"encoding/json", "errors", "fmt", "maps", "math", "slices", "sort", "strconv", "strings", "time", "unicode", "unicode/utf8"}
 	for _, imp := range strings.Fields(string(out)) {
 		if !slices.Contains(allowed, imp) {
 			t.Errorf("domain imports %s", imp)

@@ -76,6 +76,20 @@ func Decide(history []Event, cmd Command, now time.Time) ([]Event, error) {
 	return nil, unknownCommand(cmd)
 }
 
+// DecideMeeting is Decide for a command on a meeting whose state s is
+// already folded (FoldMeeting, FoldMeetingOnto): the ledger keeps a busy
+// meeting's state, so that a vote does not fold the whole meeting again.
+// s is not changed.
+func DecideMeeting(s MeetingState, cmd Command, now time.Time) ([]Event, error) {
+	if cmd == nil {
+		return nil, refuse(CodeInvalid, "unknown_command", "no command was given", "没有给出操作")
+	}
+	if category(cmd.Stream()) != "meeting" {
+		return nil, unknownCommand(cmd)
+	}
+	return decideMeeting(s, cmd, now)
+}
+
 // category returns the part of a stream name before its first dash.
 func category(stream string) string {
 	c, _, _ := strings.Cut(stream, "-")

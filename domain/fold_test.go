@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -159,4 +160,72 @@ func stored(t *rapid.T, events []Event) []Event {
 		}
 	}
 	return out
+}
+
+// A meeting's state carried forward (FoldMeetingOnto, from a state kept
+// for the stream's first events) is the state of folding the whole stream,
+// the state it was carried from is left as it was, and a command decided
+// on it (DecideMeeting) decides as Decide on the whole history does.
+func TestPropertyFoldMeetingOntoIsTheWholeFold(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		events := randomMeeting(t)
+		k1 := rapid.IntRange(0, len(events)).Draw(t, "k1")
+		k2 := rapid.IntRange(k1, len(events)).Draw(t, "k2")
+		first := FoldMeeting(events[:k1])
+		kept := normaliseState(t, first)
+		middle := FoldMeetingOnto(&first, events[k1:k2])
+		other := FoldMeetingOnto(&first, events[k1:]) // a second fold from the same state
+		last := FoldMeetingOnto(&middle, events[k2:])
+		whole := FoldMeeting(events)
+		if !reflect.DeepEqual(last, whole) || !reflect.DeepEqual(other, whole) {
+			t.Fatalf("carried forward:\n%s\nwhole:\n%s", normaliseState(t, last), normaliseState(t, whole))
+		}
+		if normaliseState(t, first) != kept {
+			t.Fatal("folding onto a state changed it")
+		}
+		cmd := CastVote{MeetingID: "m1", MotionID: rapid.SampledFrom([]string{"mo1", "mo2"}).Draw(t, "motion"),
+			VoterID: "v1", CastBy: "v1", OptionID: rapid.SampledFrom([]string{"yes", "no"}).Draw(t, "option")}
+		want, wantErr := Decide(events, cmd, now)
+		got, err := DecideMeeting(last, cmd, now)
+		if !reflect.DeepEqual(got, want) || ErrorCode(err) != ErrorCode(wantErr) {
+			t.Fatalf("DecideMeeting: %v %v, Decide: %v %v", got, err, want, wantErr)
+		}
+	})
+}
+
+// The parts of a meeting the random meetings seldom or never reach after
+// the state was kept: ballots replaced, a mediation agreed, objections
+// raised and withdrawn.
+func TestFoldMeetingOntoMediationsAndObjections(t *testing.T) {
+	said := func(s string) StatementRecorded {
+		return StatementRecorded{MeetingID: "m1", ItemID: "i1", Speaker: Voter{"v1", "甲"}, Summary: s}
+	}
+	consensus := MotionTabled{MeetingID: "m1", MotionID: "mc", ItemID: "i1", Text: "协商", Options: yesNo, Rule: Rule{Kind: RuleConsensus}}
+	// Five ballots leave room for three more in their array: a replaced
+	// ballot is appended there, and the fold's compaction moves the
+	// ballots within it.
+	head := []Event{scheduled, item1, opened, tabled, voting, castYes("v1"), castYes("v2"), castYes("v3"), castYes("v4"), castYes("v5"),
+		consensus, offered, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v1"},
+		MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v3"}, MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v4"},
+		said("一"), said("二"), said("三")}
+	tail := []Event{said("四"), VoteChanged{MeetingID: "m1", MotionID: "mo1", VoterID: "v1", CastBy: "v1", OptionID: "no"},
+		MediationAgreed{MeetingID: "m1", MediationID: "md1", OptionID: "a", Label: "甲"},
+		MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v2"},
+		AttendanceRecorded{MeetingID: "m1", PersonID: "v3", Attendance: Present}}
+	first := FoldMeeting(head)
+	again := FoldMeeting(head)
+	got := FoldMeetingOnto(&first, tail)
+	// A second fold from the same state, which appends to the same lists.
+	other := []Event{said("五"), MotionObjectionRaised{MeetingID: "m1", MotionID: "mc", PersonID: "v5"}, castYes("v4"),
+		AttendanceRecorded{MeetingID: "m1", PersonID: "v4", Attendance: Absent},
+		MotionObjectionWithdrawn{MeetingID: "m1", MotionID: "mc", PersonID: "v1"}}
+	if got, want := FoldMeetingOnto(&first, other), FoldMeeting(append(slices.Clip(head), other...)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if want := FoldMeeting(append(slices.Clip(head), tail...)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Fatalf("the kept state changed: %+v", first)
+	}
 }

@@ -2,6 +2,8 @@ package domain
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -104,6 +106,45 @@ func FoldMeeting(events []Event) MeetingState {
 		s.Motions[i].settle()
 	}
 	return s
+}
+
+// FoldMeetingOnto returns the state of a meeting stream whose first events
+// prev is the state of (FoldMeeting of them), followed by tail: FoldMeeting
+// of the whole stream, without folding its beginning again. prev is not
+// changed, and shares nothing with the result that a later fold changes,
+// so that a state kept for a stream can be read while a longer one is
+// folded from it.
+func FoldMeetingOnto(prev *MeetingState, tail []Event) MeetingState {
+	s := prev.clone()
+	for _, e := range tail {
+		s.evolve(e)
+	}
+	for i := range s.Motions {
+		s.Motions[i].settle()
+	}
+	return s
+}
+
+// clone copies s deep enough for evolve: what evolve changes in place (the
+// attendance, the motions and their ballots, the mediations) is copied;
+// the lists it only appends to are clipped, so that an append copies them;
+// what it only replaces is shared.
+func (s *MeetingState) clone() MeetingState {
+	c := *s
+	c.Items = slices.Clip(s.Items)
+	c.Participants = slices.Clip(s.Participants)
+	c.Attendance = maps.Clone(s.Attendance)
+	c.Statements = slices.Clip(s.Statements)
+	c.Motions = slices.Clone(s.Motions)
+	for i := range c.Motions {
+		m := &c.Motions[i]
+		m.Ballots = slices.Clone(m.Ballots)
+		m.Objections = slices.Clip(m.Objections)
+		m.seat = nil
+	}
+	c.Mediations = slices.Clone(s.Mediations)
+	c.MinutesObjections = slices.Clip(s.MinutesObjections)
+	return c
 }
 
 // motion returns a pointer to the motion with the id, or nil.

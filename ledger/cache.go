@@ -44,6 +44,10 @@ type cachedStream struct {
 	// room first, so that two updates of one entry never write the same
 	// element.
 	filled *atomic.Int64
+	// meeting is, for a meeting's stream, the state of exactly events,
+	// once a command on it needed it (loaded.meetingState); the next
+	// entry's is carried forward from it.
+	meeting atomic.Pointer[domain.MeetingState]
 }
 
 // extend returns c's events and records followed by evs and recs: in place

@@ -165,6 +165,29 @@ type loaded struct {
 	replay   *Result // set when the command was already executed
 	replayID uuid.UUID
 	reused   bool // another command caused events with the key's prefix
+	// entry is the cache's entry of events, prev the one they were read
+	// on from (its events a prefix of these): a meeting's state is kept
+	// on entry, carried forward from prev's (meetingState).
+	entry, prev *cachedStream
+}
+
+// meetingState returns the state of the loaded meeting stream: the one
+// kept for its cache entry, or prev's carried forward over the events read
+// since (domain.FoldMeetingOnto), or, with neither, the whole stream
+// folded; and keeps it. A vote on a meeting of thousands of events so
+// costs its own events, not the meeting's.
+func (s *loaded) meetingState() domain.MeetingState {
+	if m := s.entry.meeting.Load(); m != nil {
+		return *m
+	}
+	var m domain.MeetingState
+	if p := s.prev.meeting.Load(); p != nil && s.prev != s.entry {
+		m = domain.FoldMeetingOnto(p, s.events[len(s.prev.events):])
+	} else {
+		m = domain.FoldMeeting(s.events)
+	}
+	s.entry.meeting.Store(&m)
+	return m
 }
 
 func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID, keyPrefix string) (loaded, error) {
@@ -196,13 +219,15 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 		revision, lastHash = int64(ev.Revision), ev.Metadata.Hash
 	}
 	events, records, filled := c.extend(fresh, freshRecords)
+	entry := c
 	if revision != c.revision {
-		l.cache.put(stream, &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled}, gen)
+		entry = &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled}
+		l.cache.put(stream, entry, gen)
 	}
 	// Capped: a caller's append copies, and never writes into the room
 	// the cache's entries share.
 	n := len(events)
-	s := loaded{events: events[:n:n], records: records[:n:n], revision: revision, lastHash: lastHash}
+	s := loaded{events: events[:n:n], records: records[:n:n], revision: revision, lastHash: lastHash, entry: entry, prev: c}
 	if commandID == "" {
 		return s, nil
 	}
@@ -310,7 +335,12 @@ func (l *Ledger) decideAndAppend(ctx context.Context, cmd domain.Command, stream
 			}
 			at = opts.CommandTime.UTC()
 		}
-		events, err := domain.Decide(s.events, prepared, at)
+		var events []domain.Event
+		if strings.HasPrefix(stream, domain.MeetingStream("")) {
+			events, err = domain.DecideMeeting(s.meetingState(), prepared, at)
+		} else {
+			events, err = domain.Decide(s.events, prepared, at)
+		}
 		if err != nil {
 			return decided{}, err
 		}

@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -160,4 +162,46 @@ func TestVotedDownIsRejectedForEveryConsumer(t *testing.T) {
 	}
 	assert.Equal(t, "车棚收费管理: 未通过（同意 1，反对 2，弃权 0）", outcome)
 	refused(t, l, assign(uuid.NewString(), "hengyuan", "", mid, "mo"), ledger.Options{}, "decision_not_adopted", "motion_id")
+}
+
+// A vote is decided on the meeting's state the ledger keeps and carries
+// forward from command to command: every decision, made through the
+// ledger on a long vote with ballots cast, changed and repeated, is the
+// one the domain makes on the whole history loaded before it.
+func TestVotesDecideOnTheKeptMeetingStateAsOnTheWholeHistory(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	pid, mid := uuid.NewString(), uuid.NewString()
+	var voters []domain.Voter
+	for i := range 6 {
+		voters = append(voters, domain.Voter{PersonID: fmt.Sprintf("v%d", i), Name: fmt.Sprintf("居民%d", i)})
+	}
+	mustRun(t, l, submit(pid),
+		domain.ScheduleMeeting{MeetingID: mid, CommunityID: "hengyuan", GridID: "grid-3", Title: "楼院议事", Place: "3号院",
+			StartsAt: clock().Add(time.Hour), Format: domain.FormatCourtyard, Facilitator: domain.Voter{PersonID: "worker-1", Name: "王网格"}},
+		domain.AddAgendaItem{MeetingID: mid, ItemID: "item-1", Title: "车棚收费", ProposalID: pid},
+		domain.OpenMeeting{MeetingID: mid},
+		domain.TableMotion{MeetingID: mid, MotionID: "mo", ItemID: "item-1", Text: "车棚收费管理", Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleSimpleMajority}},
+		domain.OpenVoting{MeetingID: mid, MotionID: "mo", Electorate: voters},
+	)
+	rng := rand.New(rand.NewPCG(7, 7))
+	options := []string{"yes", "no", ""}
+	decided := 0
+	for i := range 300 {
+		voter := voters[rng.IntN(len(voters))].PersonID
+		var cmd domain.Command = domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: voter, CastBy: voter, OptionID: options[rng.IntN(len(options))]}
+		if i == 299 {
+			cmd = domain.CloseVoting{MeetingID: mid, MotionID: "mo"}
+		}
+		history, _, err := l.Load(ctx, domain.MeetingStream(mid))
+		require.NoError(t, err)
+		want, wantErr := domain.Decide(history, cmd, clock())
+		res, err := l.Execute(ctx, cmd, facilitator, ledger.Options{})
+		require.Equal(t, domain.ErrorCode(wantErr), domain.ErrorCode(err), "command %d: %v, domain: %v", i, err, wantErr)
+		if err == nil {
+			require.Equal(t, want, res.Events[:len(want)], "command %d", i)
+			decided++
+		}
+	}
+	require.Greater(t, decided, 100, "most commands were decided, not refused")
 }
