@@ -131,11 +131,10 @@ func TestOwnersVoteRegisterComesFromTheOrganisation(t *testing.T) {
 // is registered as rejected, the proposal learns it was not adopted (未通过
 // with the tally in its outcome), and no action may carry it out (issue 9,
 // point 9).
-func TestVotedDownIsRejectedForEveryConsumer(t *testing.T) {
-	ctx := context.Background()
-	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
-	pid, mid := uuid.NewString(), uuid.NewString()
-	voters := []domain.Voter{{PersonID: "v1", Name: "甲"}, {PersonID: "v2", Name: "乙"}, {PersonID: "v3", Name: "丙"}}
+// votingOn submits proposal pid and opens a meeting mid on it, whose
+// motion "mo" (yes or no, simple majority) is open to voters' votes.
+func votingOn(t *testing.T, l *ledger.Ledger, pid, mid string, voters []domain.Voter) {
+	t.Helper()
 	mustRun(t, l, submit(pid),
 		domain.ScheduleMeeting{MeetingID: mid, CommunityID: "hengyuan", GridID: "grid-3", Title: "楼院议事", Place: "3号院",
 			StartsAt: clock().Add(time.Hour), Format: domain.FormatCourtyard, Facilitator: domain.Voter{PersonID: "worker-1", Name: "王网格"}},
@@ -143,6 +142,16 @@ func TestVotedDownIsRejectedForEveryConsumer(t *testing.T) {
 		domain.OpenMeeting{MeetingID: mid},
 		domain.TableMotion{MeetingID: mid, MotionID: "mo", ItemID: "item-1", Text: "车棚收费管理", Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleSimpleMajority}},
 		domain.OpenVoting{MeetingID: mid, MotionID: "mo", Electorate: voters},
+	)
+}
+
+func TestVotedDownIsRejectedForEveryConsumer(t *testing.T) {
+	ctx := context.Background()
+	l := ledger.New(MustOpenStore(t), ledger.WithClock(clock))
+	pid, mid := uuid.NewString(), uuid.NewString()
+	voters := []domain.Voter{{PersonID: "v1", Name: "甲"}, {PersonID: "v2", Name: "乙"}, {PersonID: "v3", Name: "丙"}}
+	votingOn(t, l, pid, mid, voters)
+	mustRun(t, l,
 		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v1", CastBy: "v1", OptionID: "yes"},
 		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v2", CastBy: "v2", OptionID: "no"},
 		domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: "v3", CastBy: "v3", OptionID: "no"},
@@ -176,14 +185,7 @@ func TestVotesDecideOnTheKeptMeetingStateAsOnTheWholeHistory(t *testing.T) {
 	for i := range 6 {
 		voters = append(voters, domain.Voter{PersonID: fmt.Sprintf("v%d", i), Name: fmt.Sprintf("居民%d", i)})
 	}
-	mustRun(t, l, submit(pid),
-		domain.ScheduleMeeting{MeetingID: mid, CommunityID: "hengyuan", GridID: "grid-3", Title: "楼院议事", Place: "3号院",
-			StartsAt: clock().Add(time.Hour), Format: domain.FormatCourtyard, Facilitator: domain.Voter{PersonID: "worker-1", Name: "王网格"}},
-		domain.AddAgendaItem{MeetingID: mid, ItemID: "item-1", Title: "车棚收费", ProposalID: pid},
-		domain.OpenMeeting{MeetingID: mid},
-		domain.TableMotion{MeetingID: mid, MotionID: "mo", ItemID: "item-1", Text: "车棚收费管理", Options: []domain.Option{{ID: "yes", Label: "同意"}, {ID: "no", Label: "反对"}}, Rule: domain.Rule{Kind: domain.RuleSimpleMajority}},
-		domain.OpenVoting{MeetingID: mid, MotionID: "mo", Electorate: voters},
-	)
+	votingOn(t, l, pid, mid, voters)
 	rng := rand.New(rand.NewPCG(7, 7))
 	options := []string{"yes", "no", ""}
 	decided := 0
