@@ -42,3 +42,38 @@ func BenchmarkExecuteOnALongStream(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVoteOnALongMeeting casts one ballot on a meeting whose stream
+// already holds ballots= ballots of 300 voters (first ballots, then
+// changed ones), the meeting kept in the ledger's cache: what one vote
+// costs as a long vote goes on. Run it with
+//
+//	go test ./ledger -run '^$' -bench VoteOnALongMeeting -benchmem
+func BenchmarkVoteOnALongMeeting(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{300, 3000, 10000} {
+		b.Run(fmt.Sprintf("ballots=%d", n), func(b *testing.B) {
+			l := ledger.New(MustOpenStore(b), ledger.WithClock(clock))
+			var voters []domain.Voter
+			for i := range 300 {
+				voters = append(voters, domain.Voter{PersonID: fmt.Sprintf("v%d", i), Name: fmt.Sprintf("居民%d", i)})
+			}
+			pid, mid := uuid.NewString(), uuid.NewString()
+			votingOn(b, l, pid, mid, voters)
+			options := []string{"yes", "no"}
+			vote := func(i int) {
+				v := voters[i%len(voters)].PersonID
+				_, err := l.Execute(ctx, domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: v, CastBy: v, OptionID: options[(i/len(voters))%2]}, facilitator, ledger.Options{})
+				require.NoError(b, err)
+			}
+			for i := range n {
+				vote(i)
+			}
+			i := n
+			for b.Loop() {
+				vote(i)
+				i++
+			}
+		})
+	}
+}

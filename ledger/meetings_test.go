@@ -133,7 +133,7 @@ func TestOwnersVoteRegisterComesFromTheOrganisation(t *testing.T) {
 // point 9).
 // votingOn submits proposal pid and opens a meeting mid on it, whose
 // motion "mo" (yes or no, simple majority) is open to voters' votes.
-func votingOn(t *testing.T, l *ledger.Ledger, pid, mid string, voters []domain.Voter) {
+func votingOn(t testing.TB, l *ledger.Ledger, pid, mid string, voters []domain.Voter) {
 	t.Helper()
 	mustRun(t, l, submit(pid),
 		domain.ScheduleMeeting{MeetingID: mid, CommunityID: "hengyuan", GridID: "grid-3", Title: "楼院议事", Place: "3号院",
