@@ -119,6 +119,34 @@ func parseReplayBench(r io.Reader, base string) (benchFigure, error) {
 	return f, nil
 }
 
+// parseSubBenchNs reads `go test -bench` output (benchfmt) and returns the
+// ns/op of each sub-benchmark of the benchmark named base, by its part
+// after the slash ("ballots=300").
+func parseSubBenchNs(r io.Reader, base string) (map[string]float64, error) {
+	out := map[string]float64{}
+	rd := benchfmt.NewReader(r, "go test output")
+	for rd.Scan() {
+		res, ok := rd.Result().(*benchfmt.Result)
+		if !ok || string(res.Name.Base()) != base {
+			continue
+		}
+		_, parts := res.Name.Parts()
+		if len(parts) == 0 || !strings.HasPrefix(string(parts[0]), "/") {
+			continue
+		}
+		if v, ok := res.Value("sec/op"); ok {
+			out[strings.TrimPrefix(string(parts[0]), "/")] = v * 1e9
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("benchmark output: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no result line for Benchmark%s in the output", base)
+	}
+	return out, nil
+}
+
 // peerRun is the part of one peersbench result (its -out file) used here.
 type peerRun struct {
 	Peer    string `json:"peer"`

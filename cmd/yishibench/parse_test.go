@@ -210,3 +210,19 @@ func TestASizeWithoutBinariesReportsEveryFigureFailed(t *testing.T) {
 	require.NoError(t, b.rep.writeMarkdown(&md))
 	require.Contains(t, md.String(), "| 1m | votes at 500/s, p99 | **failed**: go build failed: exit status 1 | — | — |")
 }
+
+func TestParseSubBenchNs(t *testing.T) {
+	out := `goos: linux
+BenchmarkVoteOnALongMeeting/ballots=300-2         	     300	    257041 ns/op	   40110 B/op	      75 allocs/op
+BenchmarkVoteOnALongMeeting/ballots=10000-2       	     300	    234415 ns/op	   39011 B/op	      75 allocs/op
+BenchmarkOther/x=1-2 1 5 ns/op
+PASS
+`
+	got, err := parseSubBenchNs(strings.NewReader(out), "VoteOnALongMeeting")
+	require.NoError(t, err)
+	require.InDelta(t, 257041, got["ballots=300"], 0.5)
+	require.InDelta(t, 234415, got["ballots=10000"], 0.5)
+	require.Len(t, got, 2)
+	_, err = parseSubBenchNs(strings.NewReader("PASS\n"), "VoteOnALongMeeting")
+	require.ErrorContains(t, err, "no result line")
+}
