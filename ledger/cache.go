@@ -48,6 +48,13 @@ type cachedStream struct {
 	// once a command on it needed it (loaded.meetingState); the next
 	// entry's is carried forward from it.
 	meeting atomic.Pointer[domain.MeetingState]
+	// base is the latest state kept on an entry this one descends from,
+	// the state of its first baseLen events (set when the entry is made):
+	// a read of the stream between two commands makes an entry without
+	// a state, and the next command carries base forward instead of
+	// folding the whole meeting again.
+	base    *domain.MeetingState
+	baseLen int
 }
 
 // extend returns c's events and records followed by evs and recs: in place

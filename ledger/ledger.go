@@ -173,16 +173,20 @@ type loaded struct {
 
 // meetingState returns the state of the loaded meeting stream: the one
 // kept for its cache entry, or prev's carried forward over the events read
-// since (domain.FoldMeetingOnto), or, with neither, the whole stream
-// folded; and keeps it. A vote on a meeting of thousands of events so
+// since (domain.FoldMeetingOnto), or the entry's base carried forward, or,
+// with none, the whole stream folded; and keeps it. A vote on a meeting of thousands of events so
 // costs its own events, not the meeting's.
 func (s *loaded) meetingState() domain.MeetingState {
 	if m := s.entry.meeting.Load(); m != nil {
 		return *m
 	}
 	var m domain.MeetingState
-	if p := s.prev.meeting.Load(); p != nil && s.prev != s.entry {
-		m = domain.FoldMeetingOnto(p, s.events[len(s.prev.events):])
+	p, n := s.entry.base, s.entry.baseLen
+	if q := s.prev.meeting.Load(); q != nil && s.prev != s.entry {
+		p, n = q, len(s.prev.events)
+	}
+	if p != nil {
+		m = domain.FoldMeetingOnto(p, s.events[n:])
 	} else {
 		m = domain.FoldMeeting(s.events)
 	}
@@ -221,7 +225,10 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 	events, records, filled := c.extend(fresh, freshRecords)
 	entry := c
 	if revision != c.revision {
-		entry = &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled}
+		entry = &cachedStream{events: events, records: records, revision: revision, lastHash: lastHash, filled: filled, base: c.base, baseLen: c.baseLen}
+		if p := c.meeting.Load(); p != nil {
+			entry.base, entry.baseLen = p, len(c.events)
+		}
 		l.cache.put(stream, entry, gen)
 	}
 	// Capped: a caller's append copies, and never writes into the room
