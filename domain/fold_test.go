@@ -17,8 +17,9 @@ func randomMeeting(t *rapid.T) []Event {
 	people := []string{"v1", "v2", "v3", "v4"}
 	person := rapid.SampledFrom(people)
 	motion := rapid.SampledFrom([]string{"mo1", "mo2"})
+	mediation := rapid.SampledFrom([]string{"md1", "md2"})
 	cmds := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) Command {
-		switch rapid.IntRange(0, 6).Draw(t, "kind") {
+		switch rapid.IntRange(0, 14).Draw(t, "kind") {
 		case 0:
 			p := person.Draw(t, "person")
 			c := RecordAttendance{MeetingID: "m1", PersonID: p, Name: p, Attendance: rapid.SampledFrom([]string{Present, Absent, Proxy}).Draw(t, "att")}
@@ -28,17 +29,31 @@ func randomMeeting(t *rapid.T) []Event {
 			return c
 		case 1:
 			return TableMotion{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), ItemID: "i1", Text: "x", Options: yesNo,
-				Rule: Rule{Kind: rapid.SampledFrom([]string{RuleSimpleMajority, RuleTwoThirds, RuleAbsoluteMajority}).Draw(t, "rule"), QuorumPercent: rapid.IntRange(0, 100).Draw(t, "q")}}
+				Rule: Rule{Kind: rapid.SampledFrom([]string{RuleSimpleMajority, RuleTwoThirds, RuleAbsoluteMajority, RuleConsensus}).Draw(t, "rule"), QuorumPercent: rapid.IntRange(0, 100).Draw(t, "q")}}
 		case 2:
 			return OpenVoting{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), Electorate: electorateOf(people[:rapid.IntRange(1, 4).Draw(t, "n")]...)}
-		case 3, 4:
+		case 3, 4, 11, 12, 13, 14:
 			v := person.Draw(t, "voter")
-			return CastVote{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), VoterID: v, CastBy: person.Draw(t, "by"), OptionID: rapid.SampledFrom([]string{"yes", "no", ""}).Draw(t, "option")}
+			by := v
+			if rapid.IntRange(0, 3).Draw(t, "for another") == 0 {
+				by = person.Draw(t, "by")
+			}
+			return CastVote{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), VoterID: v, CastBy: by, OptionID: rapid.SampledFrom([]string{"yes", "no", ""}).Draw(t, "option")}
 		case 5:
 			return CloseVoting{MeetingID: "m1", MotionID: motion.Draw(t, "motion")}
+		case 7:
+			p := person.Draw(t, "objector")
+			return RaiseMotionObjection{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), PersonID: p, Name: p, Reason: "x"}
+		case 8:
+			return WithdrawMotionObjection{MeetingID: "m1", MotionID: motion.Draw(t, "motion"), PersonID: person.Draw(t, "objector")}
+		case 9:
+			return OfferMediation{MeetingID: "m1", MediationID: mediation.Draw(t, "mediation"), ItemID: "i1", Dispute: "x",
+				Parties: []Party{{PartyUnit, "dev", "开发商"}, {PartyPerson, "v1", "甲"}}, Options: []Option{{"a", "维修"}, {"b", "补偿"}}}
+		case 10:
+			return AgreeMediation{MeetingID: "m1", MediationID: mediation.Draw(t, "mediation"), OptionID: rapid.SampledFrom([]string{"a", "b"}).Draw(t, "agreed")}
 		}
 		return RecordStatement{MeetingID: "m1", ItemID: "i1", Speaker: Voter{"v1", "甲"}, Summary: fmt.Sprint(rapid.Int().Draw(t, "n"))}
-	}), 0, 40).Draw(t, "commands")
+	}), 30, 120).Draw(t, "commands")
 	for _, c := range cmds {
 		events, err := Decide(history, c, now)
 		if err != nil && (events != nil || ErrorCode(err) == CodeInternal) {
