@@ -165,28 +165,24 @@ type loaded struct {
 	replay   *Result // set when the command was already executed
 	replayID uuid.UUID
 	reused   bool // another command caused events with the key's prefix
-	// entry is the cache's entry of events, prev the one they were read
-	// on from (its events a prefix of these): a meeting's state is kept
-	// on entry, carried forward from prev's (meetingState).
-	entry, prev *cachedStream
+	// entry is the cache's entry of events: a meeting's state is kept on
+	// it (meetingState).
+	entry *cachedStream
 }
 
 // meetingState returns the state of the loaded meeting stream: the one
-// kept for its cache entry, or prev's carried forward over the events read
-// since (domain.FoldMeetingOnto), or the entry's base carried forward, or,
-// with none, the whole stream folded; and keeps it. A vote on a meeting of thousands of events so
+// kept on its cache entry, or the entry's base (the latest state kept on
+// an entry before it) carried forward over the events after it
+// (domain.FoldMeetingOnto), or, without one, the whole stream folded; and
+// keeps it on the entry. A vote on a meeting of thousands of events so
 // costs its own events, not the meeting's.
 func (s *loaded) meetingState() domain.MeetingState {
 	if m := s.entry.meeting.Load(); m != nil {
 		return *m
 	}
 	var m domain.MeetingState
-	p, n := s.entry.base, s.entry.baseLen
-	if q := s.prev.meeting.Load(); q != nil && s.prev != s.entry {
-		p, n = q, len(s.prev.events)
-	}
-	if p != nil {
-		m = domain.FoldMeetingOnto(p, s.events[n:])
+	if s.entry.base != nil {
+		m = domain.FoldMeetingOnto(s.entry.base, s.events[s.entry.baseLen:])
 	} else {
 		m = domain.FoldMeeting(s.events)
 	}
@@ -234,7 +230,7 @@ func (l *Ledger) load(ctx context.Context, stream string, actor Actor, commandID
 	// Capped: a caller's append copies, and never writes into the room
 	// the cache's entries share.
 	n := len(events)
-	s := loaded{events: events[:n:n], records: records[:n:n], revision: revision, lastHash: lastHash, entry: entry, prev: c}
+	s := loaded{events: events[:n:n], records: records[:n:n], revision: revision, lastHash: lastHash, entry: entry}
 	if commandID == "" {
 		return s, nil
 	}
