@@ -31,14 +31,7 @@ func BenchmarkExecuteOnALongStream(b *testing.B) {
 				_, err := l.Execute(ctx, domain.SupportProposal{ProposalID: id, PersonID: fmt.Sprintf("s%d", i), Name: fmt.Sprintf("李%d", i)}, facilitator, ledger.Options{})
 				require.NoError(b, err)
 			}
-			for i := range n {
-				support(i)
-			}
-			i := n
-			for b.Loop() {
-				support(i)
-				i++
-			}
+			grownThenOneMore(b, n, support)
 		})
 	}
 }
@@ -66,14 +59,20 @@ func BenchmarkVoteOnALongMeeting(b *testing.B) {
 				_, err := l.Execute(ctx, domain.CastVote{MeetingID: mid, MotionID: "mo", VoterID: v, CastBy: v, OptionID: options[(i/len(voters))%2]}, facilitator, ledger.Options{})
 				require.NoError(b, err)
 			}
-			for i := range n {
-				vote(i)
-			}
-			i := n
-			for b.Loop() {
-				vote(i)
-				i++
-			}
+			grownThenOneMore(b, n, vote)
 		})
+	}
+}
+
+// grownThenOneMore runs command n times to grow a stream, then measures
+// running it once more, with i counting on.
+func grownThenOneMore(b *testing.B, n int, command func(i int)) {
+	for i := range n {
+		command(i)
+	}
+	i := n
+	for b.Loop() {
+		command(i)
+		i++
 	}
 }
