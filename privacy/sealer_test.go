@@ -228,6 +228,34 @@ func TestEraseDuringARead(t *testing.T) {
 	require.Equal(t, privacy.ErasedName, got.(domain.ProposalSupported).Name)
 }
 
+// TestEraseDuringAHeldRead: the same for a view's answer (OpenJSON): a
+// value opened with a key read before an erasure is not kept among the
+// values opened lately after it.
+func TestEraseDuringAHeldRead(t *testing.T) {
+	mem := privacy.NewMemoryKeys()
+	sealed, err := privacy.NewSealer(mem).Seal(ctx, "meeting-m", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: "a", Name: "李四"}})
+	require.NoError(t, err)
+	e := sealed[0].(domain.ProposalSupported)
+	require.NoError(t, privacy.MarkInPlace(&e))
+	answer, err := json.Marshal(e)
+	require.NoError(t, err)
+	keys := &slowKeys{MemoryKeys: mem, reading: make(chan struct{}), release: make(chan struct{})}
+	s := privacy.NewSealer(keys)
+	done := make(chan struct{})
+	go func() {
+		_, _ = s.OpenJSON(ctx, answer)
+		close(done)
+	}()
+	<-keys.reading // the reader holds the live key
+	require.NoError(t, s.Erase(ctx, time.Now(), privacy.PersonKey("a")))
+	close(keys.release)
+	<-done
+	got, err := s.OpenJSON(ctx, answer)
+	require.NoError(t, err)
+	require.NotContains(t, string(got), "李四")
+	require.Contains(t, string(got), privacy.ErasedName)
+}
+
 // TestPartnerContactIsSealed: a partner unit's contact person is personal
 // data, sealed under the partner's id; the unit's name stays public.
 func TestPartnerContactIsSealed(t *testing.T) {
