@@ -433,12 +433,12 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	var votes map[string]loadStep
 	var begin float64
 	verr := b.step(ctx, "votes at 500/s after the restart", s.label, func() error {
-		out := filepath.Join(b.logs, "votes-"+s.label+".json")
 		spawned := time.Since(readyAt).Seconds()
 		log := "yishiload-votes-" + s.label
-		err := b.runLogged(ctx, log, nil, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
+		var err error
+		votes, err = b.runLoad(ctx, log, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
 			"--steps", "vote@500", "--duration", b.opt.duration.String(), "--warmup", "0s",
-			"--max-voters", strconv.Itoa(b.opt.maxVoters), "--tokens", tokens, "--server-pid", pid, "--json", out)
+			"--max-voters", strconv.Itoa(b.opt.maxVoters), "--tokens", tokens, "--server-pid", pid)
 		if err != nil {
 			return err
 		}
@@ -448,27 +448,14 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 			return errors.New("yishiload printed no setup time")
 		}
 		begin = spawned + setup
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			return err
-		}
-		votes, err = parseLoad(raw)
-		return err
+		return nil
 	})
 	var reads map[string]loadStep
 	rerr := b.step(ctx, "reads at 2,000/s", s.label, func() error {
-		out := filepath.Join(b.logs, "reads-"+s.label+".json")
-		err := b.runLogged(ctx, "yishiload-reads-"+s.label, nil, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
+		var err error
+		reads, err = b.runLoad(ctx, "yishiload-reads-"+s.label, load, "--base", base, "--ids", ids, "--admin-token-file", tok,
 			"--steps", "board@2000,timeline@2000", "--duration", b.opt.duration.String(), "--warmup", b.opt.warmup.String(),
-			"--server-pid", pid, "--json", out)
-		if err != nil {
-			return err
-		}
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			return err
-		}
-		reads, err = parseLoad(raw)
+			"--server-pid", pid)
 		return err
 	})
 	peak, serr := sampler.stop()
@@ -526,18 +513,9 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		if srv, _, err = b.startServer(ctx, yishi, data, "serve-cold-"+s.label); err != nil {
 			return err
 		}
-		out := filepath.Join(b.logs, "cold-reads-"+s.label+".json")
-		err = b.runLogged(ctx, "yishiload-cold-reads-"+s.label, nil, load, "--base", "http://"+srv.addr, "--ids", ids, "--admin-token-file", tok,
+		cold, err = b.runLoad(ctx, "yishiload-cold-reads-"+s.label, load, "--base", "http://"+srv.addr, "--ids", ids, "--admin-token-file", tok,
 			"--steps", "timeline@2000", "--duration", b.opt.duration.String(), "--warmup", "0s",
-			"--server-pid", strconv.Itoa(srv.pid()), "--json", out)
-		if err != nil {
-			return err
-		}
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			return err
-		}
-		cold, err = parseLoad(raw)
+			"--server-pid", strconv.Itoa(srv.pid()))
 		return err
 	})
 	r, ok := cold["timeline@2000"]
@@ -552,6 +530,20 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	b.loadFigure(r, s.label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
 	b.loadFigure(r, s.label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
 	b.loadFigure(r, s.label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+}
+
+// runLoad runs yishiload with args, its output in logs/<name>.log, and
+// returns the steps of its results (--json, kept as logs/<name>.json).
+func (b *bench) runLoad(ctx context.Context, name, yishiload string, args ...string) (map[string]loadStep, error) {
+	out := filepath.Join(b.logs, name+".json")
+	if err := b.runLogged(ctx, name, nil, yishiload, append(args, "--json", out)...); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	return parseLoad(raw)
 }
 
 // runLogged runs a child process in the module's directory with its
