@@ -74,6 +74,11 @@ type Config struct {
 	// Decode turns a stored event into a domain event; nil means
 	// NewDecoder().Decode.
 	Decode func(typ string, data []byte) (domain.Event, error)
+	// CaughtUp, when set, is called when Run has caught up with the log,
+	// before the runner reports ready, with how many events it folded
+	// since it was made (the server returns the memory of a long fold
+	// then).
+	CaughtUp func(folded uint64)
 }
 
 // Status is the runner's state for readiness checks and lag metrics.
@@ -549,7 +554,12 @@ func (r *Runner) fold(items []item) (int, error) {
 	if failed != nil {
 		return n, failed
 	}
-	if n > 0 && items[n-1].caughtUp && !r.caughtUp.Swap(true) {
+	if n > 0 && items[n-1].caughtUp && !r.caughtUp.Load() {
+		// Only this goroutine sets caughtUp (Run clears it when it ends).
+		if r.cfg.CaughtUp != nil {
+			r.cfg.CaughtUp(r.events.Load())
+		}
+		r.caughtUp.Store(true)
 		r.log.Info("projections: caught up", "position", r.Position(), "events", r.events.Load())
 		if err := r.snapshot(false); err != nil {
 			r.log.Error("projections: snapshot", "err", err)

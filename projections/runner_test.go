@@ -107,6 +107,32 @@ func TestRunnerFoldsTheStoreAndServesReadYourWrites(t *testing.T) {
 	assert.ErrorIs(t, r.WaitFor(context.Background(), head+1), ErrStopped)
 }
 
+// The runner tells Config.CaughtUp how many events it folded to catch up,
+// once, before it reports ready; later events do not call it again.
+func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
+	s := mustOpenStore(t)
+	evs := newGen(3, 5).events(300)
+	pos := mustAppend(t, s, evs[:200])
+	var r *Runner
+	var calls []uint64
+	var readyThen []bool
+	r, err := New(s, Config{CaughtUp: func(folded uint64) {
+		calls, readyThen = append(calls, folded), append(readyThen, r.Ready())
+	}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.NoError(t, r.WaitFor(ctx, pos[199]))
+	require.Eventually(t, r.Ready, 5*time.Second, time.Millisecond)
+	pos = append(pos, mustAppend(t, s, evs[200:])...)
+	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, []uint64{200}, calls, "once, with the events folded to catch up")
+	assert.Equal(t, []bool{false}, readyThen, "before the runner reports ready")
+}
+
 func uuidV7(tb testing.TB) uuid.UUID {
 	tb.Helper()
 	id, err := uuid.NewV7()

@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// peak RSS).
 	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Decode})
+		Decode: projections.NewDecoder().Decode, CaughtUp: returnFoldMemory})
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
@@ -285,5 +285,21 @@ func runRetention(ctx context.Context, l *ledger.Ledger, rules ledger.Retention,
 			log.Error("retention: erasure failed", "error", err)
 		}
 		log.Info("retention: done", "due", len(due), "erased", n)
+	}
+}
+
+// longFold is how many events a fold must have folded for its memory to be
+// returned to the system when it catches up (returnFoldMemory).
+const longFold = 100_000
+
+// returnFoldMemory collects the garbage of a long fold (a start with no
+// snapshots, or one far behind the log) and returns its memory before the
+// server reports ready: the decoded events and batches it went through,
+// which an idle server would otherwise hold until its heap doubled (at a
+// million events, 832 MiB of RSS at ready for some 350 MB of views). It
+// costs one collection, a fraction of the fold's time.
+func returnFoldMemory(folded uint64) {
+	if folded >= longFold {
+		debug.FreeOSMemory()
 	}
 }
