@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,4 +165,43 @@ func TestLoadTellsTheSeedStories(t *testing.T) {
 
 	_, err = demo.Load(ctx, store, nil)
 	require.Error(t, err, "the demo loads only into an empty store")
+}
+
+// The demo's views, restored from the snapshots a stop wrote, are the
+// views folded from its log, view by view: the demo holds every kind of
+// item (small wishes, volunteers' services and the resource map among
+// them), which the generated ledgers of the projections' tests do not.
+func TestDemoViewsRestoreFromTheirSnapshots(t *testing.T) {
+	ctx := context.Background()
+	store, err := pebble.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	_, err = demo.Load(ctx, store, func(data []byte, _ string) (string, error) {
+		h := sha256.Sum256(data)
+		return hex.EncodeToString(h[:]), nil
+	})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	folded, err := projections.New(store, projections.Config{Dir: dir})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- folded.Run(runCtx) }()
+	require.Eventually(t, folded.Ready, 30*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done) // the stop writes the snapshots
+
+	restored, err := projections.New(store, projections.Config{Dir: dir})
+	require.NoError(t, err)
+	require.Equal(t, folded.Position(), restored.Position(), "restored from the snapshots")
+	want, got := folded.Views().List(), restored.Views().List()
+	require.Len(t, got, len(want))
+	for i, v := range want {
+		a, err := v.MarshalSnapshot()
+		require.NoError(t, err)
+		b, err := got[i].MarshalSnapshot()
+		require.NoError(t, err)
+		require.Equal(t, string(a), string(b), v.Name())
+	}
 }
