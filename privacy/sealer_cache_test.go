@@ -2,15 +2,11 @@ package privacy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -80,67 +76,4 @@ func TestOpenedCacheIsBounded(t *testing.T) {
 	c.clear()
 	_, ok = c.get([]byte("k0"))
 	require.False(t, ok)
-}
-
-// TestEraseUnderConcurrentHeldReads: readers open the names of many
-// persons as views' answers (OpenJSON, through the caches of opened values
-// and of ciphers) while some of them are erased; once Erase has
-// returned, no reader sees the erased name again, and every other name
-// still opens.
-func TestEraseUnderConcurrentHeldReads(t *testing.T) {
-	ctx := context.Background()
-	s := NewSealer(NewMemoryKeys())
-	const persons = 200
-	answers := make([][]byte, persons)
-	for i := range persons {
-		out, err := s.Seal(ctx, "proposal-p", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: fmt.Sprint("r", i), Name: fmt.Sprint("居民", i)}})
-		require.NoError(t, err)
-		e := out[0].(domain.ProposalSupported)
-		require.NoError(t, MarkInPlace(&e)) // as the views hold it
-		b, err := json.Marshal(e)
-		require.NoError(t, err)
-		answers[i] = b
-	}
-	nameOf := func(i int) string {
-		b, err := s.OpenJSON(ctx, answers[i])
-		require.NoError(t, err)
-		var e domain.ProposalSupported
-		require.NoError(t, json.Unmarshal(b, &e))
-		return e.Name
-	}
-	var erased [persons]atomic.Bool
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for n := g; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				i := n * 7 % persons
-				was := erased[i].Load() // erased before this read began
-				name := nameOf(i)
-				if was {
-					assert.Equal(t, ErasedName, name, "person %d was erased before the read", i)
-				} else if name != ErasedName {
-					assert.Equal(t, fmt.Sprint("居民", i), name)
-				}
-			}
-		})
-	}
-	for i := 0; i < persons; i += 10 {
-		require.NoError(t, s.Erase(ctx, time.Now(), PersonKey(fmt.Sprint("r", i))))
-		erased[i].Store(true)
-	}
-	close(stop)
-	wg.Wait()
-	for i := range persons {
-		want := fmt.Sprint("居民", i)
-		if i%10 == 0 {
-			want = ErasedName
-		}
-		require.Equal(t, want, nameOf(i))
-	}
 }

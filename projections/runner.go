@@ -75,9 +75,10 @@ type Config struct {
 	// NewDecoder().Decode.
 	Decode func(typ string, data []byte) (domain.Event, error)
 	// CaughtUp, when set, is called when Run has caught up with the log,
-	// before the runner reports ready, with how many events it folded
-	// since it was made (the server returns the memory of a long fold
-	// then).
+	// before the runner reports ready, and again once the snapshots taken
+	// then are written (encoding them takes memory too), with how many
+	// events the runner folded since it was made: the server returns the
+	// memory of a long fold then.
 	CaughtUp func(folded uint64)
 }
 
@@ -285,7 +286,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if !isApply(err) {
 		// A failed event leaves the views half-folded: keep the last good
 		// snapshots then.
-		if serr := r.snapshot(true); serr != nil {
+		if serr := r.snapshot(true, nil); serr != nil {
 			r.log.Error("projections: final snapshot", "err", serr)
 		}
 	} else {
@@ -556,17 +557,21 @@ func (r *Runner) fold(items []item) (int, error) {
 	}
 	if n > 0 && items[n-1].caughtUp && !r.caughtUp.Load() {
 		// Only this goroutine sets caughtUp (Run clears it when it ends).
-		if r.cfg.CaughtUp != nil {
-			r.cfg.CaughtUp(r.events.Load())
+		folded := r.events.Load()
+		settled := func() {
+			if r.cfg.CaughtUp != nil {
+				r.cfg.CaughtUp(folded)
+			}
 		}
+		settled()
 		r.caughtUp.Store(true)
-		r.log.Info("projections: caught up", "position", r.Position(), "events", r.events.Load())
-		if err := r.snapshot(false); err != nil {
+		r.log.Info("projections: caught up", "position", r.Position(), "events", folded)
+		if err := r.snapshot(false, settled); err != nil {
 			r.log.Error("projections: snapshot", "err", err)
 		}
 	}
 	if r.snapshotDue() {
-		if err := r.snapshot(false); err != nil {
+		if err := r.snapshot(false, nil); err != nil {
 			r.log.Error("projections: snapshot", "err", err)
 		}
 	}
@@ -792,8 +797,9 @@ func (r *Runner) snapshotEvery() int64 {
 // waits meanwhile); the files are written after it. final waits for a
 // snapshot in progress and writes before it returns; otherwise a snapshot
 // already in progress means this one is skipped, and the files are written
-// on a goroutine of their own, so that the fold goes on meanwhile.
-func (r *Runner) snapshot(final bool) error {
+// on a goroutine of their own, so that the fold goes on meanwhile. written,
+// when set, is called once the files are written.
+func (r *Runner) snapshot(final bool, written func()) error {
 	if r.cfg.Dir == "" {
 		return nil
 	}
@@ -861,6 +867,9 @@ func (r *Runner) snapshot(final bool) error {
 			return err
 		}
 		r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))
+		if written != nil {
+			written()
+		}
 		return nil
 	}
 	if final {

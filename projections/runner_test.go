@@ -107,17 +107,23 @@ func TestRunnerFoldsTheStoreAndServesReadYourWrites(t *testing.T) {
 	assert.ErrorIs(t, r.WaitFor(context.Background(), head+1), ErrStopped)
 }
 
-// The runner tells Config.CaughtUp how many events it folded to catch up,
-// once, before it reports ready; later events do not call it again.
+// The runner tells Config.CaughtUp how many events it folded to catch up:
+// before it reports ready, and again once the snapshots taken then are
+// written; later events do not call it again.
 func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
 	s := mustOpenStore(t)
 	evs := newGen(3, 5).events(300)
 	pos := mustAppend(t, s, evs[:200])
+	dir := t.TempDir()
 	var r *Runner
+	var mu sync.Mutex
 	var calls []uint64
-	var readyThen []bool
-	r, err := New(s, Config{CaughtUp: func(folded uint64) {
-		calls, readyThen = append(calls, folded), append(readyThen, r.Ready())
+	var readyThen, writtenThen []bool
+	r, err := New(s, Config{Dir: dir, CaughtUp: func(folded uint64) {
+		_, statErr := os.Stat(filepath.Join(dir, "board.snap"))
+		mu.Lock()
+		defer mu.Unlock()
+		calls, readyThen, writtenThen = append(calls, folded), append(readyThen, r.Ready()), append(writtenThen, statErr == nil)
 	}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,8 +135,11 @@ func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
 	require.NoError(t, r.WaitFor(ctx, pos[len(pos)-1]))
 	cancel()
 	require.NoError(t, <-done)
-	assert.Equal(t, []uint64{200}, calls, "once, with the events folded to catch up")
-	assert.Equal(t, []bool{false}, readyThen, "before the runner reports ready")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []uint64{200, 200}, calls, "twice, with the events folded to catch up")
+	assert.False(t, readyThen[0], "first before the runner reports ready")
+	assert.Equal(t, []bool{false, true}, writtenThen, "then once the snapshots are written")
 }
 
 func uuidV7(tb testing.TB) uuid.UUID {
