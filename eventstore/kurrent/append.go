@@ -17,8 +17,9 @@ import (
 // id already used in another stream is not refused (no ErrDuplicateID).
 //
 // When the server answers that it could not complete the append (a
-// follower's "not leader", a timeout as Aborted or DeadlineExceeded), Append
-// sends the very same append again, up to appendAttempts times: the same
+// follower's "not leader", a timeout as Aborted or DeadlineExceeded), or the
+// stream ended before the append was sent whole, Append sends the very same
+// append again, up to appendAttempts times: the same
 // ids at the same expected revision either write the events, are answered
 // with the first write's result, or are refused as a wrong revision, never
 // written twice.

@@ -109,8 +109,15 @@ func fromStatus(err error) error {
 // waiting (Aborted: a write not completed within its timeout, such as a
 // retry that arrives while the first send is still being replicated, which
 // KurrentDB drops as "idempotent, not ready"; DeadlineExceeded: the
-// client's deadline).
+// client's deadline), or the stream ended while the call was still
+// sending: a follower that refuses an append as soon as its header
+// arrives ends the stream with "not leader", and a client still sending
+// the events meets a bare io.EOF instead of that answer (a CI run of
+// TestFollowsTheLeader met it once); sent again, the refusal is read.
 func retriable(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
 	var esErr *esdb.Error
 	if !errors.As(err, &esErr) {
 		return false

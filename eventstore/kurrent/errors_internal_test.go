@@ -48,6 +48,20 @@ func TestBrokenStreamIsUnavailable(t *testing.T) {
 	}
 }
 
+// TestAppendSentAgainAfterABrokenSend: an append whose stream ended while
+// it was being sent (a follower refusing it at its header) is sent again,
+// as a follower's refusal is; a refusal the client read whole is not.
+func TestAppendSentAgainAfterABrokenSend(t *testing.T) {
+	for _, cause := range []error{io.EOF, io.ErrUnexpectedEOF} {
+		if err := fmt.Errorf("could not send append request. Reason: %w", cause); !retriable(err) {
+			t.Errorf("retriable(%v) = false, want true", err)
+		}
+	}
+	if err := errors.New("could not send append request. Reason: permission denied"); retriable(err) {
+		t.Errorf("retriable(%v) = true, want false", err)
+	}
+}
+
 // mustConn opens the adapter on a test server and holds one of its
 // connections for the test.
 func mustConn(t *testing.T) (*Store, *conn) {
