@@ -192,16 +192,18 @@ func TestOpenInPlaceEqualsOpen(t *testing.T) {
 }
 
 // slowKeys hands out keys only when told to, so that an erasure can come
-// between a key's read and its caching.
+// between a key's read and its caching. Only the first read is told of
+// (reading): a later one, which a test does not wait for, must not hang it.
 type slowKeys struct {
 	*privacy.MemoryKeys
 	reading chan struct{}
 	release chan struct{}
+	told    sync.Once
 }
 
 func (k *slowKeys) Key(ctx context.Context, id string) ([]byte, error) {
 	key, err := k.MemoryKeys.Key(ctx, id)
-	k.reading <- struct{}{}
+	k.told.Do(func() { k.reading <- struct{}{} })
 	<-k.release
 	return key, err
 }
