@@ -207,13 +207,11 @@ func (b *bench) foldBench(ctx context.Context) {
 	const sz = "1m (in memory)"
 	var f benchFigure
 	err := b.step(ctx, "fold benchmark (go test ./projections)", "", func() error {
-		var out bytes.Buffer
-		if err := b.runLogged(ctx, "fold-bench", &out, "go", "test", "./projections", "-run", "^$",
-			"-bench", "^BenchmarkReplay$", "-benchtime", "1x", "-benchmem", "-count", "1", "-timeout", "30m"); err != nil {
+		out, err := b.goBench(ctx, "fold-bench", "./projections", "Replay", "1x")
+		if err != nil {
 			return err
 		}
-		var err error
-		f, err = parseReplayBench(&out, "Replay")
+		f, err = parseReplayBench(out, "Replay")
 		return err
 	})
 	if err != nil {
@@ -239,13 +237,11 @@ func (b *bench) voteBench(ctx context.Context) {
 	const sz = "ledger"
 	var ns map[string]float64
 	err := b.step(ctx, "votes on long meetings (go test ./ledger)", "", func() error {
-		var out bytes.Buffer
-		if err := b.runLogged(ctx, "vote-bench", &out, "go", "test", "./ledger", "-run", "^$",
-			"-bench", "^BenchmarkVoteOnALongMeeting$", "-benchtime", "300x", "-benchmem", "-count", "1", "-timeout", "30m"); err != nil {
+		out, err := b.goBench(ctx, "vote-bench", "./ledger", "VoteOnALongMeeting", "300x")
+		if err != nil {
 			return err
 		}
-		var err error
-		if ns, err = parseSubBenchNs(&out, "VoteOnALongMeeting"); err != nil {
+		if ns, err = parseSubBenchNs(out, "VoteOnALongMeeting"); err != nil {
 			return err
 		}
 		if ns["ballots=300"] == 0 || ns["ballots=10000"] == 0 {
@@ -530,6 +526,16 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	b.loadFigure(r, s.label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
 	b.loadFigure(r, s.label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
 	b.loadFigure(r, s.label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+}
+
+// goBench runs one Go benchmark of pkg (BenchmarkName, with -benchmem,
+// once, for benchtime), its output in logs/<log>.log, and returns that
+// output.
+func (b *bench) goBench(ctx context.Context, log, pkg, name, benchtime string) (*bytes.Buffer, error) {
+	var out bytes.Buffer
+	err := b.runLogged(ctx, log, &out, "go", "test", pkg, "-run", "^$", "-bench", "^Benchmark"+name+"$",
+		"-benchtime", benchtime, "-benchmem", "-count", "1", "-timeout", "30m")
+	return &out, err
 }
 
 // runLoad runs yishiload with args, its output in logs/<name>.log, and
