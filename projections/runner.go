@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -138,6 +139,10 @@ type Runner struct {
 	snapMu    sync.Mutex     // one snapshot write at a time
 	writing   sync.WaitGroup // the snapshot written in the background, if any
 	first     *eventRef      // the log's first event; guarded by snapMu
+
+	// tables is the live set's table store (nil without Config.Dir).
+	tables    *tableStore
+	closeOnce sync.Once
 }
 
 // domainFilter passes the categories of the domain's catalogue; other
@@ -184,21 +189,19 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	}
 	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
 	r.lastSnap.Store(time.Now().UnixNano())
-	set := r.newViews()
-	heads, err := loadSnapshots(cfg.Dir, set.all, r.log)
-	if err != nil {
-		return nil, err
+	if cfg.Dir != "" {
+		st, err := openTableStore(filepath.Join(cfg.Dir, "state"))
+		if err != nil {
+			return nil, err
+		}
+		r.tables = st
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
-	defer cancel()
-	why, err := checkSnapshots(ctx, store, heads)
+	set, heads, err := r.restore()
 	if err != nil {
+		if r.tables != nil {
+			err = errors.Join(err, r.tables.close())
+		}
 		return nil, err
-	}
-	if why != "" {
-		r.log.Warn("projections: the snapshots do not belong to this log (restored from an older backup, or carried from another store); discarding them and rebuilding every view from the start of the log", "reason", why)
-		set = r.newViews()
-		clear(heads)
 	}
 	r.from = make([]eventstore.Position, len(heads))
 	for i, h := range heads {
@@ -219,6 +222,57 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	r.cur.Store(set)
 	r.pos.Store(uint64(set.pos))
 	return r, nil
+}
+
+// restore makes the live set from the snapshots in Config.Dir and returns
+// it with each view's header (nil for a view to rebuild), its tables bound
+// to the table store and emptied for the views to rebuild.
+func (r *Runner) restore() (*Views, []*snapshotHeader, error) {
+	set := r.newViews()
+	heads, err := loadSnapshots(r.cfg.Dir, set.all, r.tables, r.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	why, err := checkSnapshots(ctx, r.store, heads)
+	if err != nil {
+		return nil, nil, err
+	}
+	if why != "" {
+		r.log.Warn("projections: the snapshots do not belong to this log (restored from an older backup, or carried from another store); discarding them and rebuilding every view from the start of the log", "reason", why)
+		set = r.newViews()
+		clear(heads)
+	}
+	if r.tables == nil {
+		return set, heads, nil
+	}
+	for i, v := range set.all {
+		tv, ok := v.(tabled)
+		if !ok {
+			continue
+		}
+		if heads[i] == nil {
+			if err := r.tables.reset(tv); err != nil {
+				return nil, nil, err
+			}
+		}
+		bindTables(tv, r.tables)
+	}
+	return set, heads, nil
+}
+
+// Close releases the table store of the live set; later calls do nothing.
+// Call it once Run has returned; the live set's views must not be used
+// after it.
+func (r *Runner) Close() error {
+	var err error
+	r.closeOnce.Do(func() {
+		if r.tables != nil {
+			err = r.tables.close()
+		}
+	})
+	return err
 }
 
 // Views returns the live set of views.
@@ -792,6 +846,37 @@ func (r *Runner) snapshotEvery() int64 {
 	return int64(r.cfg.SnapshotEvery)
 }
 
+// flushTables flushes the tables of v into ops.
+func flushTables(v tabled, ops *[]tableOp) error {
+	for _, t := range v.tables() {
+		if err := t.flush(ops); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitTables writes the tables of each view of set that has a snapshot
+// to write, with the snapshot's identity.
+func (r *Runner) commitTables(set *Views, snaps [][]byte, ops [][]tableOp, id identity) error {
+	if r.tables == nil {
+		return nil
+	}
+	for i, v := range set.all {
+		tv, ok := v.(tabled)
+		if !ok || snaps[i] == nil {
+			continue
+		}
+		if err := r.tables.commit(tv, ops[i], id); err != nil {
+			return err
+		}
+		for _, t := range tv.tables() {
+			t.committed()
+		}
+	}
+	return nil
+}
+
 // snapshot writes the live set's snapshots if anything was folded since the
 // last ones. The views are encoded under the set's read lock (the fold
 // waits meanwhile); the files are written after it. final waits for a
@@ -827,6 +912,7 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	pos, at := set.pos, set.at
 	snaps := make([][]byte, len(set.all))
 	sizes := make([]map[string]int, len(set.all))
+	ops := make([][]tableOp, len(set.all))
 	var err error
 	for i, v := range set.all {
 		if pos <= from[i] {
@@ -838,6 +924,12 @@ func (r *Runner) snapshot(final bool, written func()) error {
 		}
 		if s, ok := v.(sized); ok {
 			sizes[i] = s.mapSizes()
+		}
+		if tv, ok := v.(tabled); ok {
+			if err = flushTables(tv, &ops[i]); err != nil {
+				err = fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+				break
+			}
 		}
 	}
 	set.mu.RUnlock()
@@ -863,6 +955,12 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	id := identity{pos: pos, at: at, first: *r.first}
 	write := func() error {
 		start := time.Now()
+		// A view's tables first: a view whose snapshot file is then not
+		// written is rebuilt at the next start, never loaded with tables of
+		// another position.
+		if err := r.commitTables(set, snaps, ops, id); err != nil {
+			return err
+		}
 		if err := writeSnapshots(r.cfg.Dir, set.all, snaps, sizes, id); err != nil {
 			return err
 		}

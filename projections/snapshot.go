@@ -93,9 +93,10 @@ func snapshotPath(dir, view string) string { return filepath.Join(dir, view+".sn
 
 // loadSnapshots restores each view from its snapshot in dir, in parallel,
 // and returns each view's header (nil when the view has to be rebuilt).
-// Only a failure to read the directory is an error; a bad snapshot is
-// logged and means a rebuild.
-func loadSnapshots(dir string, views []View, log *slog.Logger) ([]*snapshotHeader, error) {
+// Only a failure to read the directory is an error; a bad snapshot, or one
+// whose view's tables in st are not of its position, is logged and means a
+// rebuild.
+func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) ([]*snapshotHeader, error) {
 	heads := make([]*snapshotHeader, len(views))
 	if dir == "" {
 		return heads, nil
@@ -112,7 +113,7 @@ func loadSnapshots(dir string, views []View, log *slog.Logger) ([]*snapshotHeade
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			began := time.Now()
-			h, err := loadSnapshot(dir, v)
+			h, err := loadSnapshot(dir, v, st)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 				log.Info("projections: no snapshot; rebuilding", "view", v.Name())
@@ -186,9 +187,10 @@ var errOutdated = errors.New("snapshot outdated")
 // The payload is decoded as it is read, never held whole in memory (the
 // timeline's is hundreds of megabytes at a million events), and its
 // checksum is checked as it goes: a damaged payload fails at its end,
-// before the view takes the decoded state. On any error v keeps its empty
-// state.
-func loadSnapshot(dir string, v View) (*snapshotHeader, error) {
+// before the view takes the decoded state. A view with tables is loaded
+// only when st holds them as of the snapshot's position. On any error v
+// keeps its empty state.
+func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {
 	f, err := os.Open(snapshotPath(dir, v.Name()))
 	if err != nil {
 		return nil, err
@@ -198,6 +200,11 @@ func loadSnapshot(dir string, v View) (*snapshotHeader, error) {
 	h, err := readHeader(br, v)
 	if err != nil {
 		return nil, err
+	}
+	if tv, ok := v.(tabled); ok && st != nil {
+		if err := st.matches(tv, h); err != nil {
+			return nil, err
+		}
 	}
 	cr := &checkedReader{r: io.LimitReader(br, int64(h.Size)), crc: crc32.New(castagnoli), h: h}
 	if err := v.UnmarshalSnapshot(cr); err != nil {

@@ -162,11 +162,7 @@ func (s *Stats) expect(m *statMeeting, person string) {
 }
 
 type statsState struct {
-	Buckets   map[string]*bucket       `json:"buckets"`
-	Proposals map[string]*statProposal `json:"proposals"`
-	Meetings  map[string]*statMeeting  `json:"meetings"`
-	// Actions maps an action to its grid: [community, grid].
-	Actions map[string][2]string `json:"actions"`
+	Buckets map[string]*bucket `json:"buckets"`
 	// Orgs holds each community's organisation as it stands.
 	Orgs map[string]*statOrg `json:"orgs"`
 }
@@ -176,20 +172,30 @@ type statsState struct {
 type Stats struct {
 	mu *sync.RWMutex
 	st statsState
+	// What the fold remembers of each proposal, meeting and action (an
+	// action's grid: [community, grid]) to count its later events, which
+	// no query reads: kept in tables.
+	proposals *entries[statProposal]
+	meetings  *entries[statMeeting]
+	actions   *entries[[2]string]
 }
 
 func newStats(mu *sync.RWMutex) *Stats {
-	return &Stats{mu: mu, st: statsState{
-		Buckets: map[string]*bucket{}, Proposals: map[string]*statProposal{},
-		Meetings: map[string]*statMeeting{}, Actions: map[string][2]string{}, Orgs: map[string]*statOrg{},
-	}}
+	return &Stats{mu: mu, st: statsState{Buckets: map[string]*bucket{}, Orgs: map[string]*statOrg{}},
+		proposals: newEntries[statProposal]("proposals"),
+		meetings:  newEntries[statMeeting]("meetings"),
+		actions:   newEntries[[2]string]("actions"),
+	}
 }
 
 // Name implements View.
 func (s *Stats) Name() string { return "stats" }
 
 // Version implements View.
-func (s *Stats) Version() int { return 5 }
+func (s *Stats) Version() int { return 6 }
+
+// tables implements tabled.
+func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.actions} }
 
 // MarshalSnapshot implements View.
 func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
@@ -203,7 +209,7 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
-	if st.Buckets == nil || st.Proposals == nil || st.Meetings == nil || st.Actions == nil || st.Orgs == nil {
+	if st.Buckets == nil || st.Orgs == nil {
 		return fmt.Errorf("stats snapshot: missing maps")
 	}
 	s.st = st
@@ -233,10 +239,13 @@ func (s *Stats) bucketIn(community, grid, month string) *bucket {
 // (after a reopen) are not new closures. A proposal that ended unsolved
 // (rejected) and is solved after a reopen moves its closure to the month
 // it was solved, so that no period counts more solved than closed.
-func (s *Stats) end(id string, at time.Time, solved bool) {
-	p := s.st.Proposals[id]
-	if p == nil || p.Solved || (p.Ended && !solved) {
-		return
+func (s *Stats) end(id string, at time.Time, solved bool) error {
+	p, err := s.proposals.get(id)
+	if err != nil || p == nil || p.Solved || (p.Ended && !solved) {
+		return err
+	}
+	if p, err = s.proposals.edit(id); err != nil {
+		return err
 	}
 	b := s.bucket(p.Community, p.Grid, at)
 	if p.Ended {
@@ -247,7 +256,13 @@ func (s *Stats) end(id string, at time.Time, solved bool) {
 	if solved {
 		p.Solved = true
 		b.Solved++
-		switch m := s.st.Meetings[p.Meeting]; {
+		var m *statMeeting
+		if p.Meeting != "" {
+			if m, err = s.meetings.get(p.Meeting); err != nil {
+				return err
+			}
+		}
+		switch {
 		case p.Direct:
 			b.Direct++
 		case m != nil && m.Units:
@@ -255,40 +270,58 @@ func (s *Stats) end(id string, at time.Time, solved bool) {
 		}
 		b.Days = append(b.Days, float32(at.Sub(p.Submitted).Hours()/24))
 	}
+	return nil
 }
 
 // Apply implements View.
 func (s *Stats) Apply(e Event) error {
+	if err := s.apply(e); err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	return nil
+}
+
+func (s *Stats) apply(e Event) error {
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
-		s.st.Proposals[d.ProposalID] = &statProposal{Community: d.CommunityID, Grid: d.GridID, Submitted: d.At}
+		s.proposals.put(d.ProposalID, &statProposal{Community: d.CommunityID, Grid: d.GridID, Submitted: d.At})
 		b := s.bucket(d.CommunityID, d.GridID, d.At)
 		b.ByChannel.add(d.Channel)
-		if m := s.st.Meetings[d.MeetingID]; m != nil && d.MeetingID != "" {
-			b.AtMeetings.add(m.Format)
+		if d.MeetingID != "" {
+			m, err := s.meetings.get(d.MeetingID)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				b.AtMeetings.add(m.Format)
+			}
 		}
 	case domain.ProposalHandledDirectly:
-		if p := s.st.Proposals[d.ProposalID]; p != nil {
+		p, err := s.proposals.edit(d.ProposalID)
+		if p != nil {
 			p.Direct = true
 		}
+		return err
 	case domain.ProposalDecided:
-		if p := s.st.Proposals[d.ProposalID]; p != nil {
+		p, err := s.proposals.edit(d.ProposalID)
+		if p != nil {
 			p.Direct, p.Meeting = false, d.MeetingID
 		}
+		return err
 	case domain.ProposalClosed:
-		s.end(d.ProposalID, d.At, true)
+		return s.end(d.ProposalID, d.At, true)
 	case domain.ProposalRejected:
-		s.end(d.ProposalID, d.At, false)
+		return s.end(d.ProposalID, d.At, false)
 	case domain.ProposalWithdrawn:
-		s.end(d.ProposalID, d.At, false)
+		return s.end(d.ProposalID, d.At, false)
 	case domain.ProposalMerged:
-		s.end(d.ProposalID, d.At, false)
+		return s.end(d.ProposalID, d.At, false)
 	case domain.ActionAssigned:
-		s.st.Actions[d.ActionID] = [2]string{d.CommunityID, d.GridID}
+		s.actions.put(d.ActionID, &[2]string{d.CommunityID, d.GridID})
 	case domain.ActionVerified:
-		g, ok := s.st.Actions[d.ActionID]
-		if !ok {
-			return nil
+		g, err := s.actions.get(d.ActionID)
+		if g == nil {
+			return err
 		}
 		b := s.bucket(g[0], g[1], d.At)
 		b.Verifications++
@@ -296,16 +329,21 @@ func (s *Stats) Apply(e Event) error {
 			b.Satisfied++
 		}
 	case domain.MeetingScheduled:
-		s.st.Meetings[d.MeetingID] = &statMeeting{Community: d.CommunityID, Grid: d.GridID, Format: d.Format, Attendance: map[string]string{}}
+		s.meetings.put(d.MeetingID, &statMeeting{Community: d.CommunityID, Grid: d.GridID, Format: d.Format, Attendance: map[string]string{}})
 	case domain.ParticipantInvited:
-		if m := s.st.Meetings[d.MeetingID]; m != nil {
+		m, err := s.meetings.edit(d.MeetingID)
+		if m != nil {
 			s.expect(m, d.Participant.PersonID)
 			m.Units = m.Units || d.Participant.Kind == domain.ParticipantUnit || d.Participant.PartnerID != ""
 		}
+		return err
 	case domain.MeetingOpened:
-		m := s.st.Meetings[d.MeetingID]
+		m, err := s.meetings.get(d.MeetingID)
 		if m == nil || m.Month != "" {
-			return nil
+			return err
+		}
+		if m, err = s.meetings.edit(d.MeetingID); err != nil {
+			return err
 		}
 		m.Month = monthOf(d.At)
 		b := s.monthBucket(m)
@@ -318,9 +356,9 @@ func (s *Stats) Apply(e Event) error {
 			}
 		}
 	case domain.AttendanceRecorded:
-		m := s.st.Meetings[d.MeetingID]
+		m, err := s.meetings.edit(d.MeetingID)
 		if m == nil {
-			return nil
+			return err
 		}
 		if m.Attendance == nil {
 			m.Attendance = map[string]string{}
@@ -340,9 +378,14 @@ func (s *Stats) Apply(e Event) error {
 		}
 	case domain.MeetingAdjourned:
 		// Attendance is final: keep the counts, drop the per-person record.
-		if m := s.st.Meetings[d.MeetingID]; m != nil && m.Month != "" {
-			m.Attendance, m.Expected = nil, nil
+		m, err := s.meetings.get(d.MeetingID)
+		if m == nil || m.Month == "" {
+			return err
 		}
+		if m, err = s.meetings.edit(d.MeetingID); err != nil {
+			return err
+		}
+		m.Attendance, m.Expected = nil, nil
 	default:
 		s.applyOrganisation(e.Data)
 	}

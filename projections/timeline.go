@@ -90,6 +90,12 @@ type Timeline struct {
 	read LogReader
 	// cache keeps the stories read lately.
 	cache storyCache
+	// The fold's own maps, kept in tables (no query reads them): a
+	// meeting's item ("<meeting>/<item>"), motion or mediation
+	// ("<meeting>/<motion>") and an action to its proposal, and a meeting
+	// to the proposals on its agenda.
+	items, motions, actions *entries[string]
+	meetings                *entries[[]string]
 }
 
 // LogReader reads the events at positions of the global log, decoded as
@@ -99,14 +105,6 @@ type LogReader func(ctx context.Context, positions []eventstore.Position) ([]Eve
 type timelineState struct {
 	// Stories maps a proposal to the positions of its story's steps.
 	Stories map[string][]eventstore.Position `json:"stories"`
-	// Items maps "<meeting>/<item>" to its proposal.
-	Items map[string]string `json:"items"`
-	// Motions maps "<meeting>/<motion or mediation>" to its proposal.
-	Motions map[string]string `json:"motions"`
-	// Meetings maps a meeting to the proposals on its agenda.
-	Meetings map[string][]string `json:"meetings"`
-	// Actions maps an action to its proposal.
-	Actions map[string]string `json:"actions"`
 	// Convened holds, until a meeting adjourns, the steps that convened it
 	// (its scheduling, invitations, attendance), so that a proposal put on
 	// its agenda later gets them too.
@@ -115,16 +113,21 @@ type timelineState struct {
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
 	return &Timeline{mu: mu, st: timelineState{
-		Stories: map[string][]eventstore.Position{}, Items: map[string]string{}, Motions: map[string]string{},
-		Meetings: map[string][]string{}, Actions: map[string]string{}, Convened: map[string][]eventstore.Position{},
-	}}
+		Stories: map[string][]eventstore.Position{}, Convened: map[string][]eventstore.Position{},
+	},
+		items: newEntries[string]("items"), motions: newEntries[string]("motions"),
+		meetings: newEntries[[]string]("meetings"), actions: newEntries[string]("actions"),
+	}
 }
 
 // Name implements View.
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 8 }
+func (t *Timeline) Version() int { return 9 }
+
+// tables implements tabled.
+func (t *Timeline) tables() []table { return []table{t.items, t.motions, t.meetings, t.actions} }
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -138,7 +141,7 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("timeline snapshot: %w", err)
 	}
-	if st.Stories == nil || st.Items == nil || st.Motions == nil || st.Meetings == nil || st.Actions == nil || st.Convened == nil {
+	if st.Stories == nil || st.Convened == nil {
 		return fmt.Errorf("timeline snapshot: missing maps")
 	}
 	t.st = st
@@ -155,21 +158,49 @@ func (t *Timeline) add(id string, p eventstore.Position) {
 
 // toMeeting appends the step at p to the story of every proposal on the
 // meeting's agenda.
-func (t *Timeline) toMeeting(meetingID string, p eventstore.Position) {
-	for _, id := range t.st.Meetings[meetingID] {
+func (t *Timeline) toMeeting(meetingID string, p eventstore.Position) error {
+	ids, err := t.meetings.get(meetingID)
+	if ids == nil {
+		return err
+	}
+	for _, id := range *ids {
 		t.add(id, p)
 	}
+	return nil
+}
+
+// proposalOf returns the proposal tb maps key to, "" if none.
+func proposalOf(tb *entries[string], key string) (string, error) {
+	id, err := tb.get(key)
+	if id == nil {
+		return "", err
+	}
+	return *id, nil
+}
+
+// addVia appends the step at p to the story of the proposal tb maps key to.
+func (t *Timeline) addVia(tb *entries[string], key string, p eventstore.Position) error {
+	id, err := proposalOf(tb, key)
+	t.add(id, p)
+	return err
 }
 
 // motion appends the step at p to the story of the proposal a motion or
 // mediation of a meeting is about.
-func (t *Timeline) motion(meetingID, motionID string, p eventstore.Position) {
-	t.add(t.st.Motions[meetingID+"/"+motionID], p)
+func (t *Timeline) motion(meetingID, motionID string, p eventstore.Position) error {
+	return t.addVia(t.motions, meetingID+"/"+motionID, p)
 }
 
 // Apply implements View: it files the event's position in the stories it
 // belongs to; entryOf says what the step tells.
 func (t *Timeline) Apply(e Event) error {
+	if err := t.apply(e); err != nil {
+		return fmt.Errorf("timeline: %w", err)
+	}
+	return nil
+}
+
+func (t *Timeline) apply(e Event) error {
 	p := e.Position
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
@@ -200,89 +231,105 @@ func (t *Timeline) Apply(e Event) error {
 	case domain.MeetingScheduled:
 		t.st.Convened[d.MeetingID] = []eventstore.Position{p}
 	case domain.ParticipantInvited:
-		t.convene(d.MeetingID, p)
+		return t.convene(d.MeetingID, p)
 	case domain.AttendanceRecorded:
-		t.convene(d.MeetingID, p)
+		return t.convene(d.MeetingID, p)
 	case domain.AgendaItemAdded:
 		if d.ProposalID == "" {
 			return nil
 		}
-		t.st.Items[d.MeetingID+"/"+d.ItemID] = d.ProposalID
-		if !slices.Contains(t.st.Meetings[d.MeetingID], d.ProposalID) {
-			t.st.Meetings[d.MeetingID] = append(t.st.Meetings[d.MeetingID], d.ProposalID)
-			for _, c := range t.st.Convened[d.MeetingID] {
-				t.insert(d.ProposalID, c)
+		t.items.put(d.MeetingID+"/"+d.ItemID, &d.ProposalID)
+		ids, err := t.meetings.get(d.MeetingID)
+		switch {
+		case err != nil:
+			return err
+		case ids == nil:
+			t.meetings.put(d.MeetingID, &[]string{d.ProposalID})
+		case slices.Contains(*ids, d.ProposalID):
+			return nil
+		default:
+			if ids, err = t.meetings.edit(d.MeetingID); err != nil {
+				return err
 			}
+			*ids = append(*ids, d.ProposalID)
+		}
+		for _, c := range t.st.Convened[d.MeetingID] {
+			t.insert(d.ProposalID, c)
 		}
 	case domain.MeetingOpened:
-		t.toMeeting(d.MeetingID, p)
+		return t.toMeeting(d.MeetingID, p)
 	case domain.StatementRecorded:
-		t.add(t.st.Items[d.MeetingID+"/"+d.ItemID], p)
+		return t.addVia(t.items, d.MeetingID+"/"+d.ItemID, p)
 	case domain.MotionTabled:
-		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
-		if pid == "" {
-			pid = d.ProposalID
-		}
-		t.st.Motions[d.MeetingID+"/"+d.MotionID] = pid
-		t.add(pid, p)
+		return t.table(d.MeetingID, d.ItemID, d.MotionID, d.ProposalID, p)
 	case domain.MotionAmended:
-		t.motion(d.MeetingID, d.MotionID, p)
+		return t.motion(d.MeetingID, d.MotionID, p)
 	case domain.VotingOpened:
-		t.motion(d.MeetingID, d.MotionID, p)
+		return t.motion(d.MeetingID, d.MotionID, p)
 	case domain.VotingClosed:
-		t.motion(d.MeetingID, d.MotionID, p)
+		return t.motion(d.MeetingID, d.MotionID, p)
 	case domain.MotionObjectionRaised:
-		t.motion(d.MeetingID, d.MotionID, p)
+		return t.motion(d.MeetingID, d.MotionID, p)
 	case domain.ConsensusReached:
-		t.motion(d.MeetingID, d.MotionID, p)
+		return t.motion(d.MeetingID, d.MotionID, p)
 	case domain.MediationOffered:
-		pid := t.st.Items[d.MeetingID+"/"+d.ItemID]
-		if pid == "" {
-			pid = d.ProposalID
-		}
-		t.st.Motions[d.MeetingID+"/"+d.MediationID] = pid
-		t.add(pid, p)
+		return t.table(d.MeetingID, d.ItemID, d.MediationID, d.ProposalID, p)
 	case domain.MediationAgreed:
-		t.motion(d.MeetingID, d.MediationID, p)
+		return t.motion(d.MeetingID, d.MediationID, p)
 	case domain.MeetingAdjourned:
-		t.toMeeting(d.MeetingID, p)
 		delete(t.st.Convened, d.MeetingID)
+		return t.toMeeting(d.MeetingID, p)
 	case domain.MinutesPublished:
-		t.toMeeting(d.MeetingID, p)
+		return t.toMeeting(d.MeetingID, p)
 	case domain.MinutesObjectionRaised:
-		t.toMeeting(d.MeetingID, p)
+		return t.toMeeting(d.MeetingID, p)
 
 	case domain.ActionAssigned:
 		if d.ProposalID == "" {
 			return nil
 		}
-		t.st.Actions[d.ActionID] = d.ProposalID
+		t.actions.put(d.ActionID, &d.ProposalID)
 		t.add(d.ProposalID, p)
 	case domain.ActionStarted:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionProgressReported:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionOccurrenceHeld:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionBlocked:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionCompleted:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionVerified:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionCancelled:
-		t.add(t.st.Actions[d.ActionID], p)
+		return t.addVia(t.actions, d.ActionID, p)
 	}
+	return nil
+}
+
+// table files a motion or mediation (id) tabled on a meeting's item under
+// the item's proposal (else the one it names) and adds the step at p.
+func (t *Timeline) table(meetingID, itemID, id, proposalID string, p eventstore.Position) error {
+	pid, err := proposalOf(t.items, meetingID+"/"+itemID)
+	if err != nil {
+		return err
+	}
+	if pid == "" {
+		pid = proposalID
+	}
+	t.motions.put(meetingID+"/"+id, &pid)
+	t.add(pid, p)
 	return nil
 }
 
 // convene keeps a step that convened a meeting for proposals put on its
 // agenda later, and adds it to the stories of those already on it.
-func (t *Timeline) convene(meetingID string, p eventstore.Position) {
+func (t *Timeline) convene(meetingID string, p eventstore.Position) error {
 	if c, ok := t.st.Convened[meetingID]; ok {
 		t.st.Convened[meetingID] = append(c, p)
 	}
-	t.toMeeting(meetingID, p)
+	return t.toMeeting(meetingID, p)
 }
 
 // insert adds the step at p to the story of proposal id at its place in

@@ -432,7 +432,14 @@ func TestIndexesAndPagesAgreeWithAScan(t *testing.T) {
 		}
 		assert.Equal(t, want, allDecisions(vs, RegisterQuery{CommunityID: "c0"}))
 	}
-	assert.Equal(t, state(t, v), state(t, restored))
+	// The round trip of the snapshots (the tables are not in them).
+	for i, view := range v.all {
+		a, err := view.MarshalSnapshot()
+		require.NoError(t, err)
+		b, err := restored.all[i].MarshalSnapshot()
+		require.NoError(t, err)
+		assert.Equal(t, string(a), string(b), view.Name())
+	}
 }
 
 // TestStatsAttendanceCountsUninvitedAttendees: an owners' assembly records

@@ -43,7 +43,7 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 	require.NoError(t, err)
 	out := map[string]string{}
 	for _, v := range views.List() {
-		b, err := v.MarshalSnapshot()
+		b, err := projections.Dump(v)
 		require.NoError(t, err)
 		if v.Name() == "timeline" {
 			// The timeline keeps the positions of its steps, which

@@ -142,6 +142,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
 	}
+	defer func() {
+		if err := runner.Close(); err != nil {
+			logger.Error("projections: close", "err", err)
+		}
+	}()
 	at = phase("view snapshots loaded", at)
 	// Reading the snapshots leaves as much garbage as the views it made
 	// (read buffers, decoding's intermediates), which an idle server would

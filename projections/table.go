@@ -1,0 +1,387 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	gojson "github.com/goccy/go-json"
+)
+
+// A table holds the part of a view's state that only its fold reads, such
+// as what the statistics remember of every proposal to count its end in
+// the right grid: entries keyed by id that no query looks up, and that
+// grow with the ledger. The live set keeps its tables in a store of their
+// own (tableStore, <Dir>/state) and holds only a bounded number of entries
+// in memory; a view's snapshot file holds the rest of its state.
+//
+// The entries a fold changed since the last snapshots are kept in memory
+// (dirty) until the next ones: the runner writes them in one batch with
+// the view's position, synced, before it writes the view's snapshot file.
+// A snapshot file is loaded only when its view's tables are of its very
+// position (tableStore.matches); otherwise the view is rebuilt, its tables
+// emptied first. So a crash between the two writes costs a rebuild of that
+// view, never a view whose parts are of different positions.
+//
+// Sets built by AsOf keep their tables in memory only.
+
+// tableCap is how many entries a table keeps in memory besides the dirty
+// ones; beyond it, clean entries are dropped (read again from the store
+// when the fold needs them). A variable for tests.
+var tableCap = 8192
+
+// tabled is a view that keeps some of its state in tables.
+type tabled interface {
+	View
+	tables() []table
+}
+
+// table is what the runner needs of a view's table, whatever its entries.
+type table interface {
+	// name is the table's name within its view.
+	name() string
+	// bind makes the table keep its entries in st, under prefix.
+	bind(st *tableStore, prefix []byte)
+	// flush encodes the entries changed since the last flush into ops and
+	// keeps them, as pending, until committed is called.
+	flush(ops *[]tableOp) error
+	// committed forgets the pending entries: the store holds them.
+	committed()
+	// dump returns every entry encoded, by id (for comparisons).
+	dump() (map[string]json.RawMessage, error)
+}
+
+// tableOp is one entry to write.
+type tableOp struct {
+	key, value []byte
+}
+
+// entries is a table of entries of type T.
+type entries[T any] struct {
+	tname string
+	// hot holds entries in memory; dirty the ids changed since the last
+	// flush. Both belong to the fold: they are
+	// used under the set's write lock, or its read lock with the fold out.
+	hot   map[string]*T
+	dirty map[string]struct{}
+
+	store  *tableStore
+	prefix []byte
+
+	// pending holds the entries flushed and not yet committed; mu guards it (the snapshot's writer clears it while the
+	// fold goes on).
+	mu      sync.Mutex
+	pending map[string][]byte
+}
+
+func newEntries[T any](name string) *entries[T] {
+	return &entries[T]{tname: name, hot: map[string]*T{}, dirty: map[string]struct{}{}}
+}
+
+func (t *entries[T]) name() string { return t.tname }
+
+func (t *entries[T]) bind(st *tableStore, prefix []byte) {
+	t.store, t.prefix = st, prefix
+}
+
+// get returns the entry id, or nil. The fold must not change it (see edit).
+func (t *entries[T]) get(id string) (*T, error) {
+	if v, ok := t.hot[id]; ok {
+		return v, nil
+	}
+	if t.store == nil {
+		return nil, nil
+	}
+	t.mu.Lock()
+	b, ok := t.pending[id]
+	t.mu.Unlock()
+	if !ok {
+		var err error
+		if b, err = t.store.get(t.key(id)); err != nil {
+			return nil, fmt.Errorf("table %s: read %s: %w", t.tname, id, err)
+		}
+	}
+	if b == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := gojson.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("table %s: decode %s: %w", t.tname, id, err)
+	}
+	t.keep(id, v)
+	return v, nil
+}
+
+// edit returns the entry id, or nil, for the fold to change in place: it
+// is written with the next snapshots.
+func (t *entries[T]) edit(id string) (*T, error) {
+	v, err := t.get(id)
+	if v != nil {
+		t.dirty[id] = struct{}{}
+	}
+	return v, err
+}
+
+// put sets the entry id.
+func (t *entries[T]) put(id string, v *T) {
+	t.dirty[id] = struct{}{}
+	t.keep(id, v)
+}
+
+// keep holds v in memory as id's entry, dropping clean entries when the
+// table holds too many. A table without a store keeps every entry.
+func (t *entries[T]) keep(id string, v *T) {
+	t.hot[id] = v
+	if t.store == nil || len(t.hot) <= tableCap+len(t.dirty) || len(t.hot)-len(t.dirty) < tableCap/4 {
+		return
+	}
+	// Drop a quarter of the clean entries (the map's order is random).
+	drop := tableCap / 4
+	for k := range t.hot {
+		if _, d := t.dirty[k]; d || k == id {
+			continue
+		}
+		delete(t.hot, k)
+		if drop--; drop == 0 {
+			break
+		}
+	}
+}
+
+func (t *entries[T]) key(id string) []byte {
+	return append(slices.Clip(t.prefix), id...)
+}
+
+func (t *entries[T]) flush(ops *[]tableOp) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Entries flushed before and not committed (their write failed) are
+	// written again with these.
+	if t.pending == nil {
+		t.pending = make(map[string][]byte, len(t.dirty))
+	}
+	for id := range t.dirty {
+		b, err := gojson.Marshal(t.hot[id])
+		if err != nil {
+			return fmt.Errorf("table %s: encode %s: %w", t.tname, id, err)
+		}
+		t.pending[id] = b
+	}
+	for id, b := range t.pending {
+		*ops = append(*ops, tableOp{key: t.key(id), value: b})
+	}
+	clear(t.dirty)
+	return nil
+}
+
+func (t *entries[T]) committed() {
+	t.mu.Lock()
+	t.pending = nil
+	t.mu.Unlock()
+}
+
+func (t *entries[T]) dump() (map[string]json.RawMessage, error) {
+	all := map[string]json.RawMessage{}
+	if t.store != nil {
+		err := t.store.scan(t.prefix, func(k, v []byte) {
+			all[string(k[len(t.prefix):])] = bytes.Clone(v)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("table %s: %w", t.tname, err)
+		}
+		t.mu.Lock()
+		for id, b := range t.pending {
+			all[id] = b
+		}
+		t.mu.Unlock()
+	}
+	for id, v := range t.hot {
+		b, err := gojson.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("table %s: encode %s: %w", t.tname, id, err)
+		}
+		all[id] = b
+	}
+	return all, nil
+}
+
+// tableStore is the live set's store of tables: one pebble instance in
+// <Dir>/state. Keys are "t/<view>/<table>/<id>" for entries and
+// "m/<view>" for the identity (position, event, view version) of the
+// snapshot the view's entries belong to.
+type tableStore struct {
+	db *pebble.DB
+}
+
+// openTableStore opens (creating it if needed) the table store in dir.
+func openTableStore(dir string) (*tableStore, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{
+		MemTableSize: 4 << 20,
+		Logger:       quietLogger{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
+	}
+	return &tableStore{db: db}, nil
+}
+
+// quietLogger keeps pebble's informational lines out of the service's log.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("projections: table store: "+format, args...))
+}
+
+func (s *tableStore) close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("projections: close the table store: %w", err)
+	}
+	return nil
+}
+
+// get returns a copy of key's value, or nil when there is none.
+func (s *tableStore) get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+// scan calls f with every key and value under prefix, in order.
+func (s *tableStore) scan(prefix []byte, f func(k, v []byte)) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		f(it.Key(), it.Value())
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
+// prefixEnd is the first key after every key that starts with prefix.
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i]++; end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func tablePrefix(view, table string) []byte { return []byte("t/" + view + "/" + table + "/") }
+func metaKey(view string) []byte            { return []byte("m/" + view) }
+
+// tableMeta is the identity of the snapshot a view's entries belong to.
+type tableMeta struct {
+	Version  int      `json:"version"`
+	Position uint64   `json:"position"`
+	At       eventRef `json:"at"`
+}
+
+// matches reports why v's tables do not belong to the snapshot whose
+// header is h, or nil when they do.
+func (s *tableStore) matches(v tabled, h *snapshotHeader) error {
+	b, err := s.get(metaKey(v.Name()))
+	if err != nil {
+		return fmt.Errorf("read its tables' position: %w", err)
+	}
+	if b == nil {
+		return errors.New("its tables hold no position (never written, or written after the snapshot)")
+	}
+	var m tableMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("its tables' position: %w", err)
+	}
+	if m.Version != v.Version() || m.Position != uint64(h.Position) || m.At != h.At {
+		return fmt.Errorf("its tables are of version %d position %d, the snapshot of version %d position %d", m.Version, m.Position, h.Version, h.Position)
+	}
+	return nil
+}
+
+// reset empties v's tables, for a view rebuilt from the start of the log.
+func (s *tableStore) reset(v tabled) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	name := v.Name()
+	prefix := []byte("t/" + name + "/")
+	if err := b.DeleteRange(prefix, prefixEnd(prefix), nil); err != nil {
+		return fmt.Errorf("projections: empty the tables of %s: %w", name, err)
+	}
+	if err := b.Delete(metaKey(name), nil); err != nil {
+		return fmt.Errorf("projections: empty the tables of %s: %w", name, err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("projections: empty the tables of %s: %w", name, err)
+	}
+	return nil
+}
+
+// commit writes ops and v's identity in one synced batch.
+func (s *tableStore) commit(v tabled, ops []tableOp, id identity) error {
+	meta, err := json.Marshal(tableMeta{Version: v.Version(), Position: uint64(id.pos), At: id.at})
+	if err != nil {
+		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, op := range ops {
+		if err := b.Set(op.key, op.value, nil); err != nil {
+			return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
+		}
+	}
+	if err := b.Set(metaKey(v.Name()), meta, nil); err != nil {
+		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("projections: write the tables of %s: %w", v.Name(), err)
+	}
+	return nil
+}
+
+// bindTables makes every table of v keep its entries in st.
+func bindTables(v tabled, st *tableStore) {
+	for _, t := range v.tables() {
+		t.bind(st, tablePrefix(v.Name(), t.name()))
+	}
+}
+
+// Dump returns v's whole state as one JSON document: its snapshot and the
+// entries of its tables, wherever they are kept. Two views that folded the
+// same events dump the same bytes (for tests and comparisons). The fold
+// must not run meanwhile.
+func Dump(v View) ([]byte, error) {
+	snap, err := v.MarshalSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	tv, ok := v.(tabled)
+	if !ok {
+		return snap, nil
+	}
+	doc := map[string]any{"snapshot": json.RawMessage(snap)}
+	for _, t := range tv.tables() {
+		all, err := t.dump()
+		if err != nil {
+			return nil, fmt.Errorf("projections: dump %s: %w", v.Name(), err)
+		}
+		doc[t.name()] = all
+	}
+	return json.Marshal(doc)
+}
