@@ -168,16 +168,20 @@ type OpenAction struct {
 type Notifications struct {
 	mu *sync.RWMutex
 	st notifyState
+	// The proposals, actions and meetings the outbox follows, kept in
+	// tables: the fold reads them, and an inbox's read the titles of its
+	// notifications' items.
+	proposals, actions, meetings *entries[notifyItem]
 	// read reads the events an inbox holds back from the log (the runner
 	// sets it, as the timeline's).
 	read LogReader
 }
 
 type notifyState struct {
-	Proposals map[string]*notifyItem `json:"proposals"`
-	Actions   map[string]*notifyItem `json:"actions"`
-	Meetings  map[string]*notifyItem `json:"meetings"`
-	GridHeads map[string]string      `json:"grid_heads"`
+	// OpenDue holds the due date of every open action that has one, for
+	// the reminders.
+	OpenDue   map[string]time.Time `json:"open_due"`
+	GridHeads map[string]string    `json:"grid_heads"`
 	// Followers indexes the explicit follows: item stream → persons.
 	Followers map[string][]string `json:"followers"`
 	// Subscribers holds the persons who chose settings, follow or mute
@@ -299,16 +303,16 @@ func toldOf(e Event) (told, bool) {
 }
 
 // item returns the item that holds t's title, nil if the outbox never met it.
-func (st *notifyState) item(t told) *notifyItem {
+func (n *Notifications) item(t told) (*notifyItem, error) {
 	switch t.of {
 	case inProposals:
-		return st.Proposals[t.id]
+		return n.proposals.get(t.id)
 	case inActions:
-		return st.Actions[t.id]
+		return n.actions.get(t.id)
 	case inMeetings:
-		return st.Meetings[t.id]
+		return n.meetings.get(t.id)
 	}
-	return nil
+	return nil, nil
 }
 
 // notification is the notification of e to person, as t says it about it.
@@ -318,13 +322,14 @@ func notification(e Event, t told, it *notifyItem, person string) Notification {
 }
 
 func newNotifications(mu *sync.RWMutex) *Notifications {
-	n := &Notifications{mu: mu}
+	n := &Notifications{mu: mu, proposals: newEntries[notifyItem]("proposals"),
+		actions: newEntries[notifyItem]("actions"), meetings: newEntries[notifyItem]("meetings")}
 	n.st = emptyNotifyState()
 	return n
 }
 
 func emptyNotifyState() notifyState {
-	return notifyState{Proposals: map[string]*notifyItem{}, Actions: map[string]*notifyItem{}, Meetings: map[string]*notifyItem{},
+	return notifyState{OpenDue: map[string]time.Time{},
 		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*Subscriber{}, Inboxes: map[string]*personInbox{},
 		Pending: map[string]*Pending{}, Erased: map[string]bool{}}
 }
@@ -333,7 +338,10 @@ func emptyNotifyState() notifyState {
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 4 }
+func (n *Notifications) Version() int { return 5 }
+
+// tables implements tabled.
+func (n *Notifications) tables() []table { return []table{n.proposals, n.actions, n.meetings} }
 
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
@@ -347,7 +355,7 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("notifications snapshot: %w", err)
 	}
-	if st.Proposals == nil || st.Actions == nil || st.Meetings == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Inboxes == nil || st.Pending == nil || st.Erased == nil {
+	if st.OpenDue == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Inboxes == nil || st.Pending == nil || st.Erased == nil {
 		return fmt.Errorf("notifications snapshot: missing maps")
 	}
 	n.st = st
@@ -356,6 +364,13 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 
 // Apply implements View.
 func (n *Notifications) Apply(e Event) error {
+	if err := n.apply(e); err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	return nil
+}
+
+func (n *Notifications) apply(e Event) error {
 	t, _ := toldOf(e)
 	switch d := e.Data.(type) {
 	case domain.GridHeadAppointed:
@@ -365,59 +380,63 @@ func (n *Notifications) Apply(e Event) error {
 		if d.Author.Kind == domain.PartyPerson {
 			it.Persons = []string{d.Author.ID}
 		}
-		n.st.Proposals[d.ProposalID] = it
+		n.proposals.put(d.ProposalID, it)
 		n.tell(e, it, t, n.gridHead(it)...)
 	case domain.ProposalSupported:
-		n.addPersons(n.st.Proposals[d.ProposalID], d.PersonID)
+		return n.addPersons(d.ProposalID, d.PersonID)
 	case domain.ProposalDuplicateAbsorbed:
-		n.addPersons(n.st.Proposals[d.ProposalID], d.NewSupporters...)
+		return n.addPersons(d.ProposalID, d.NewSupporters...)
 	case domain.ProposalAccepted:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalRejected:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalMerged:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalWithdrawn:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalHandledDirectly:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalPutOnAgenda:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalDecided:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalActionLinked:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalClosed:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ProposalReopened:
-		n.tellProposal(e, d.ProposalID, t)
+		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ActionAssigned:
 		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID, Proposal: d.ProposalID, Due: d.Due, Open: true}
 		if d.Owner.Kind == domain.PartyPerson {
 			it.Persons = []string{d.Owner.ID}
 		}
-		n.st.Actions[d.ActionID] = it
+		n.actions.put(d.ActionID, it)
+		n.opened(d.ActionID, it)
 		n.tell(e, it, t, it.Persons...)
 	case domain.ActionProgressReported:
-		n.tellAction(e, d.ActionID, t, false)
+		return n.tellAction(e, d.ActionID, t, false)
 	case domain.ActionCompleted:
-		n.tellAction(e, d.ActionID, t, true)
+		return n.tellAction(e, d.ActionID, t, true)
 	case domain.ActionVerified:
-		it := n.st.Actions[d.ActionID]
 		if d.Satisfied {
-			n.tellAction(e, d.ActionID, t, false)
-			break
+			return n.tellAction(e, d.ActionID, t, false)
+		}
+		it, err := n.actions.edit(d.ActionID)
+		if err != nil {
+			return err
 		}
 		if it != nil {
 			it.Open = true
+			n.opened(d.ActionID, it)
 		}
-		n.tellAction(e, d.ActionID, t, false, n.gridHead(it)...)
+		return n.tellAction(e, d.ActionID, t, false, n.gridHead(it)...)
 	case domain.ActionCancelled:
-		n.tellAction(e, d.ActionID, t, true)
+		return n.tellAction(e, d.ActionID, t, true)
 	case domain.ReminderRaised:
-		it := n.st.Actions[d.ActionID]
+		it, err := n.actions.get(d.ActionID)
 		if it == nil || !it.Open || !it.Due.Equal(d.Due) {
-			return nil
+			return err
 		}
 		var extra []string
 		if d.Kind == domain.ReminderOverdue {
@@ -425,11 +444,11 @@ func (n *Notifications) Apply(e Event) error {
 		}
 		n.tell(e, it, t, append(slices.Clone(it.Persons), extra...)...)
 	case domain.MeetingScheduled:
-		n.st.Meetings[d.MeetingID] = &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}
+		n.meetings.put(d.MeetingID, &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID})
 	case domain.VotingOpened:
-		m := n.st.Meetings[d.MeetingID]
+		m, err := n.meetings.edit(d.MeetingID)
 		if m == nil {
-			return nil
+			return err
 		}
 		voters := make([]string, len(d.Electorate))
 		for i, v := range d.Electorate {
@@ -441,17 +460,19 @@ func (n *Notifications) Apply(e Event) error {
 		m.Motions[d.MotionID] = voters
 		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.VotingClosed:
-		m := n.st.Meetings[d.MeetingID]
+		m, err := n.meetings.edit(d.MeetingID)
 		if m == nil {
-			return nil
+			return err
 		}
 		voters := m.Motions[d.MotionID]
 		delete(m.Motions, d.MotionID)
 		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.MinutesPublished:
-		if m := n.st.Meetings[d.MeetingID]; m != nil {
+		m, err := n.meetings.get(d.MeetingID)
+		if m != nil {
 			n.tell(e, m, t, n.followers(e.Stream, nil)...)
 		}
+		return err
 	case domain.ItemFollowed:
 		p := n.person(d.PersonID)
 		p.Follows, p.Unfollows = addOnce(p.Follows, d.Item), remove(p.Unfollows, d.Item)
@@ -525,12 +546,22 @@ func addOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-func (n *Notifications) addPersons(it *notifyItem, persons ...string) {
+// addPersons adds persons to a proposal's followers.
+func (n *Notifications) addPersons(proposal string, persons ...string) error {
+	it, err := n.proposals.edit(proposal)
 	if it == nil {
-		return
+		return err
 	}
 	for _, p := range persons {
 		it.Persons = addOnce(it.Persons, p)
+	}
+	return nil
+}
+
+// opened keeps an open action's due date for the reminders.
+func (n *Notifications) opened(id string, it *notifyItem) {
+	if !it.Due.IsZero() {
+		n.st.OpenDue[id] = it.Due
 	}
 }
 
@@ -550,27 +581,41 @@ func (n *Notifications) followers(stream string, ledger []string) []string {
 	return append(slices.Clone(ledger), n.st.Followers[stream]...)
 }
 
-func (n *Notifications) tellProposal(e Event, id string, t told) {
-	if it := n.st.Proposals[id]; it != nil {
+func (n *Notifications) tellProposal(e Event, id string, t told) error {
+	it, err := n.proposals.get(id)
+	if it != nil {
 		n.tell(e, it, t, n.followers(e.Stream, it.Persons)...)
 	}
+	return err
 }
 
 // tellAction tells an action's owner, its followers and its proposal's
 // followers; closing ends its reminders.
-func (n *Notifications) tellAction(e Event, id string, t told, closing bool, extra ...string) {
-	it := n.st.Actions[id]
+func (n *Notifications) tellAction(e Event, id string, t told, closing bool, extra ...string) error {
+	get := n.actions.get
+	if closing {
+		get = n.actions.edit
+	}
+	it, err := get(id)
 	if it == nil {
-		return
+		return err
 	}
 	if closing {
 		it.Open = false
+		delete(n.st.OpenDue, id)
 	}
 	to := n.followers(e.Stream, it.Persons)
-	if p := n.st.Proposals[it.Proposal]; p != nil {
-		to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
+	if it.Proposal != "" {
+		p, err := n.proposals.get(it.Proposal)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
+		}
 	}
 	n.tell(e, it, t, append(to, extra...)...)
+	return nil
 }
 
 // tell records a notification of e for each person in to: once per
@@ -659,7 +704,10 @@ func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (In
 	defer n.mu.RUnlock()
 	for i := len(evs) - 1; i >= 0; i-- {
 		t, ok := toldOf(evs[i])
-		it := n.st.item(t)
+		it, err := n.item(t)
+		if err != nil {
+			return Inbox{}, fmt.Errorf("notifications: read the inbox of %s: %w", person, err)
+		}
 		if !ok || it == nil {
 			return Inbox{}, fmt.Errorf("notifications: the event at position %d tells no one", evs[i].Position)
 		}
@@ -735,11 +783,9 @@ func (n *Notifications) PendingCount() int {
 func (n *Notifications) OpenActions() []OpenAction {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	var out []OpenAction
-	for id, a := range n.st.Actions {
-		if a.Open && !a.Due.IsZero() {
-			out = append(out, OpenAction{ActionID: id, Due: a.Due})
-		}
+	out := make([]OpenAction, 0, len(n.st.OpenDue))
+	for id, due := range n.st.OpenDue {
+		out = append(out, OpenAction{ActionID: id, Due: due})
 	}
 	slices.SortFunc(out, func(a, b OpenAction) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ActionID, b.ActionID)) })
 	return out

@@ -190,7 +190,7 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
 	r.lastSnap.Store(time.Now().UnixNano())
 	if cfg.Dir != "" {
-		st, err := openTableStore(filepath.Join(cfg.Dir, "state"))
+		st, err := openTableStore(filepath.Join(cfg.Dir, "state"), false, r.log)
 		if err != nil {
 			return nil, err
 		}
@@ -263,9 +263,13 @@ func (r *Runner) restore() (*Views, []*snapshotHeader, error) {
 }
 
 // Close releases the table store of the live set; later calls do nothing.
-// Call it once Run has returned; the live set's views must not be used
-// after it.
+// Call it once Run has returned (it waits for a snapshot still being
+// written); the live set's views must not be used after it.
 func (r *Runner) Close() error {
+	if r.running.Load() {
+		return errors.New("projections: close while the runner runs")
+	}
+	r.writing.Wait()
 	var err error
 	r.closeOnce.Do(func() {
 		if r.tables != nil {

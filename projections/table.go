@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -54,6 +56,8 @@ type table interface {
 	committed()
 	// dump returns every entry encoded, by id (for comparisons).
 	dump() (map[string]json.RawMessage, error)
+	// stored returns the entries the store holds, by id.
+	stored() (map[string]json.RawMessage, error)
 }
 
 // tableOp is one entry to write.
@@ -61,21 +65,21 @@ type tableOp struct {
 	key, value []byte
 }
 
-// entries is a table of entries of type T.
+// entries is a table of entries of type T. Its methods are safe for
+// concurrent use: the fold changes entries under the set's write lock, and
+// queries read them under its read lock (they must not keep an entry
+// beyond it).
 type entries[T any] struct {
-	tname string
-	// hot holds entries in memory; dirty the ids changed since the last
-	// flush. Both belong to the fold: they are
-	// used under the set's write lock, or its read lock with the fold out.
-	hot   map[string]*T
-	dirty map[string]struct{}
-
+	tname  string
 	store  *tableStore
 	prefix []byte
 
-	// pending holds the entries flushed and not yet committed; mu guards it (the snapshot's writer clears it while the
-	// fold goes on).
+	// mu guards the maps. hot holds entries in memory; dirty the ids
+	// changed since the last flush; pending the entries flushed and not yet
+	// committed (the snapshot's writer clears it while the fold goes on).
 	mu      sync.Mutex
+	hot     map[string]*T
+	dirty   map[string]struct{}
 	pending map[string][]byte
 }
 
@@ -91,16 +95,14 @@ func (t *entries[T]) bind(st *tableStore, prefix []byte) {
 
 // get returns the entry id, or nil. The fold must not change it (see edit).
 func (t *entries[T]) get(id string) (*T, error) {
-	if v, ok := t.hot[id]; ok {
+	t.mu.Lock()
+	v, ok := t.hot[id]
+	b, flushed := t.pending[id]
+	t.mu.Unlock()
+	if ok || t.store == nil {
 		return v, nil
 	}
-	if t.store == nil {
-		return nil, nil
-	}
-	t.mu.Lock()
-	b, ok := t.pending[id]
-	t.mu.Unlock()
-	if !ok {
+	if !flushed {
 		var err error
 		if b, err = t.store.get(t.key(id)); err != nil {
 			return nil, fmt.Errorf("table %s: read %s: %w", t.tname, id, err)
@@ -109,9 +111,14 @@ func (t *entries[T]) get(id string) (*T, error) {
 	if b == nil {
 		return nil, nil
 	}
-	v := new(T)
+	v = new(T)
 	if err := gojson.Unmarshal(b, v); err != nil {
 		return nil, fmt.Errorf("table %s: decode %s: %w", t.tname, id, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if kept, ok := t.hot[id]; ok {
+		return kept, nil // read meanwhile by another query
 	}
 	t.keep(id, v)
 	return v, nil
@@ -122,19 +129,24 @@ func (t *entries[T]) get(id string) (*T, error) {
 func (t *entries[T]) edit(id string) (*T, error) {
 	v, err := t.get(id)
 	if v != nil {
+		t.mu.Lock()
 		t.dirty[id] = struct{}{}
+		t.mu.Unlock()
 	}
 	return v, err
 }
 
 // put sets the entry id.
 func (t *entries[T]) put(id string, v *T) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.dirty[id] = struct{}{}
 	t.keep(id, v)
 }
 
 // keep holds v in memory as id's entry, dropping clean entries when the
-// table holds too many. A table without a store keeps every entry.
+// table holds too many. A table without a store keeps every entry. The
+// caller holds mu.
 func (t *entries[T]) keep(id string, v *T) {
 	t.hot[id] = v
 	if t.store == nil || len(t.hot) <= tableCap+len(t.dirty) || len(t.hot)-len(t.dirty) < tableCap/4 {
@@ -175,7 +187,20 @@ func (t *entries[T]) flush(ops *[]tableOp) error {
 	for id, b := range t.pending {
 		*ops = append(*ops, tableOp{key: t.key(id), value: b})
 	}
-	clear(t.dirty)
+	// New maps: a map keeps the room of its largest size, and after a
+	// long fold (a first start) every entry was dirty. The entries dropped
+	// are read from pending until they are committed.
+	t.dirty = map[string]struct{}{}
+	if len(t.hot) > tableCap {
+		hot := make(map[string]*T, tableCap)
+		for id, v := range t.hot {
+			if len(hot) == tableCap {
+				break
+			}
+			hot[id] = v
+		}
+		t.hot = hot
+	}
 	return nil
 }
 
@@ -185,21 +210,34 @@ func (t *entries[T]) committed() {
 	t.mu.Unlock()
 }
 
-func (t *entries[T]) dump() (map[string]json.RawMessage, error) {
+func (t *entries[T]) stored() (map[string]json.RawMessage, error) {
 	all := map[string]json.RawMessage{}
-	if t.store != nil {
-		err := t.store.scan(t.prefix, func(k, v []byte) {
-			all[string(k[len(t.prefix):])] = bytes.Clone(v)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("table %s: %w", t.tname, err)
-		}
-		t.mu.Lock()
-		for id, b := range t.pending {
-			all[id] = b
-		}
-		t.mu.Unlock()
+	if t.store == nil {
+		return all, nil
 	}
+	err := t.store.scan(t.prefix, func(k, v []byte) {
+		all[string(k[len(t.prefix):])] = bytes.Clone(v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", t.tname, err)
+	}
+	return all, nil
+}
+
+func (t *entries[T]) dump() (map[string]json.RawMessage, error) {
+	// pending before the store: committed may move them into it meanwhile.
+	t.mu.Lock()
+	pending := maps.Clone(t.pending)
+	t.mu.Unlock()
+	all, err := t.stored()
+	if err != nil {
+		return nil, err
+	}
+	for id, b := range pending {
+		all[id] = b
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for id, v := range t.hot {
 		b, err := gojson.Marshal(v)
 		if err != nil {
@@ -218,14 +256,18 @@ type tableStore struct {
 	db *pebble.DB
 }
 
-// openTableStore opens (creating it if needed) the table store in dir.
-func openTableStore(dir string) (*tableStore, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
+// openTableStore opens the table store in dir: read-only, or else
+// creating it if needed. pebble's errors go to log.
+func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, error) {
+	if !readOnly {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
+		}
 	}
 	db, err := pebble.Open(dir, &pebble.Options{
 		MemTableSize: 4 << 20,
-		Logger:       quietLogger{},
+		Logger:       pebbleLogger{log},
+		ReadOnly:     readOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
@@ -233,13 +275,18 @@ func openTableStore(dir string) (*tableStore, error) {
 	return &tableStore{db: db}, nil
 }
 
-// quietLogger keeps pebble's informational lines out of the service's log.
-type quietLogger struct{}
+// pebbleLogger keeps pebble's informational lines out of the service's
+// log and passes its errors on.
+type pebbleLogger struct{ log *slog.Logger }
 
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("projections: table store: "+format, args...))
+func (pebbleLogger) Infof(string, ...any) {}
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error("projections: table store: " + fmt.Sprintf(format, args...))
+}
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "projections: table store: " + fmt.Sprintf(format, args...)
+	l.log.Error(msg)
+	panic(msg)
 }
 
 func (s *tableStore) close() error {
@@ -371,13 +418,20 @@ func Dump(v View) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withTables(v, snap, table.dump)
+}
+
+// withTables returns snap, the snapshot of v, with the entries of v's
+// tables that entriesOf gives, as Dump encodes them; snap alone for a
+// view without tables.
+func withTables(v View, snap []byte, entriesOf func(table) (map[string]json.RawMessage, error)) ([]byte, error) {
 	tv, ok := v.(tabled)
 	if !ok {
 		return snap, nil
 	}
 	doc := map[string]any{"snapshot": json.RawMessage(snap)}
 	for _, t := range tv.tables() {
-		all, err := t.dump()
+		all, err := entriesOf(t)
 		if err != nil {
 			return nil, fmt.Errorf("projections: dump %s: %w", v.Name(), err)
 		}

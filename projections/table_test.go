@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,7 +60,7 @@ func TestTablesKeepFewEntriesInMemory(t *testing.T) {
 func TestSnapshotOfAnotherTablePositionRebuildsItsView(t *testing.T) {
 	cases := map[string]func(t *testing.T, dir string, last eventstore.Position){
 		"tables written after the snapshot": func(t *testing.T, dir string, last eventstore.Position) {
-			st, err := openTableStore(filepath.Join(dir, "state"))
+			st, err := openTableStore(filepath.Join(dir, "state"), false, slog.New(slog.DiscardHandler))
 			require.NoError(t, err)
 			defer st.close()
 			stats := newStats(nil)

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -60,7 +63,9 @@ type ViewsReport struct {
 // view as a server starting from dir would serve it (restored from its
 // snapshot, then folded on) with the rebuilt one. A snapshot whose payload
 // was edited, even with its checksum recomputed, differs from the rebuild.
-// It reads dir and the log and writes nothing. Returns a *ViewMismatch for
+// A view's tables (<dir>/state) are compared with its snapshot, and serve
+// its restored view, as a server's would. It reads dir and the log and
+// writes nothing. Returns a *ViewMismatch for
 // the first difference, an *ApplyError when an event does not fold, or the
 // store's error. decode turns a stored event into a domain event as the
 // server's Config.Decode does (opening sealed personal data); nil means
@@ -73,6 +78,13 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 	fresh, served := NewViews(), NewViews()
 	heads := make([]*snapshotHeader, len(fresh.all))
 	payloads := make([][]byte, len(fresh.all))
+	var tables *tableStore
+	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
+		if tables, err = openTableStore(filepath.Join(dir, "state"), true, slog.New(slog.DiscardHandler)); err != nil {
+			return rep, fmt.Errorf("projections: verify views: %w", err)
+		}
+		defer tables.close()
+	}
 	for i, v := range served.all {
 		h, payload, err := readSnapshot(dir, v)
 		switch {
@@ -89,9 +101,27 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 			rep.Skipped[v.Name()] = "not of this log, a server would rebuild it: " + why
 			continue
 		}
+		if tv, ok := v.(tabled); ok {
+			if tables == nil {
+				rep.Skipped[v.Name()] = "its tables are missing, a server would rebuild it"
+				continue
+			}
+			if err := tables.matches(tv, h); err != nil {
+				rep.Skipped[v.Name()] = "a server would rebuild it: " + err.Error()
+				continue
+			}
+		}
 		if err := v.UnmarshalSnapshot(bytes.NewReader(payload)); err != nil {
 			rep.Skipped[v.Name()] = "undecodable, a server would rebuild it: " + err.Error()
 			continue
+		}
+		if tv, ok := v.(tabled); ok {
+			// Its entries as of the snapshot, read as a server reads them;
+			// the ones the fold changes from there stay in memory.
+			bindTables(tv, tables)
+			if payload, err = withTables(v, payload, table.stored); err != nil {
+				return rep, fmt.Errorf("projections: verify views: %w", err)
+			}
 		}
 		heads[i], payloads[i] = h, payload
 		rep.Snapshots[v.Name()] = h.Position
@@ -102,7 +132,7 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 			if h == nil || h.Position != pos {
 				continue
 			}
-			rebuilt, err := fresh.all[i].MarshalSnapshot()
+			rebuilt, err := Dump(fresh.all[i])
 			if err != nil {
 				return fmt.Errorf("projections: verify views: encode %s: %w", fresh.all[i].Name(), err)
 			}
@@ -152,11 +182,11 @@ func VerifyViews(ctx context.Context, store eventstore.Store, dir string, decode
 		}
 	}
 	for i := range fresh.all {
-		want, err := fresh.all[i].MarshalSnapshot()
+		want, err := Dump(fresh.all[i])
 		if err != nil {
 			return rep, fmt.Errorf("projections: verify views: encode %s: %w", fresh.all[i].Name(), err)
 		}
-		got, err := served.all[i].MarshalSnapshot()
+		got, err := Dump(served.all[i])
 		if err != nil {
 			return rep, fmt.Errorf("projections: verify views: encode %s: %w", served.all[i].Name(), err)
 		}

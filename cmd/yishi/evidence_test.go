@@ -346,6 +346,7 @@ func snapshotViews(t *testing.T, dir string) {
 	require.Eventually(t, r.Ready, 10*time.Second, time.Millisecond)
 	cancel()
 	require.NoError(t, <-done)
+	require.NoError(t, r.Close())
 }
 
 // forgeSnapshot replaces old with new in a snapshot's payload and fixes
@@ -365,6 +366,22 @@ func forgeSnapshot(t *testing.T, path, old, new string) {
 	nh, err := json.Marshal(h)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, append(append(nh, '\n'), payload...), 0o640))
+}
+
+// forgeTableEntry replaces old with new in the first entry under prefix
+// of the table store in dir.
+func forgeTableEntry(t *testing.T, dir, prefix, old, new string) {
+	t.Helper()
+	db, err := pebbledb.Open(dir, &pebbledb.Options{})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, db.Close()) }()
+	it, err := db.NewIter(&pebbledb.IterOptions{LowerBound: []byte(prefix)})
+	require.NoError(t, err)
+	require.True(t, it.First() && strings.HasPrefix(string(it.Key()), prefix), "an entry under %s", prefix)
+	key, value := slices.Clone(it.Key()), string(it.Value())
+	require.NoError(t, it.Close())
+	require.Contains(t, value, old)
+	require.NoError(t, db.Set(key, []byte(strings.Replace(value, old, new, 1)), pebbledb.Sync))
 }
 
 // TestVerifyViews rebuilds the views from the log and compares them with
@@ -395,6 +412,16 @@ func TestVerifyViews(t *testing.T) {
 	require.Error(t, err, got)
 	assert.Contains(t, got, "FAILED: view register at position")
 	assert.Contains(t, got, ".result: \"not_adopted\", rebuilt \"adopted\"")
+
+	// The statistics keep what they know of each proposal in their
+	// tables (projections/state): an entry changed there is named too.
+	forged = copyDir(t, dir)
+	forgeTableEntry(t, filepath.Join(forged, "projections", "state"), "t/stats/proposals/", `"g":"`, `"g":"forged-`)
+	got, err = verifyOut(t, "--store", forged, "--views")
+	require.Error(t, err, got)
+	assert.Contains(t, got, "FAILED: view stats at position")
+	assert.Contains(t, got, "the snapshot differs")
+	assert.Contains(t, got, "forged-")
 
 	// Snapshots of another ledger are not compared (a server would not
 	// load them); the served views are then the rebuilt ones.

@@ -43,7 +43,19 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 	require.NoError(t, err)
 	out := map[string]string{}
 	for _, v := range views.List() {
-		b, err := projections.Dump(v)
+		// The tables of a view, beside its snapshot.
+		dump, err := projections.Dump(v)
+		require.NoError(t, err)
+		var doc map[string]json.RawMessage
+		if json.Unmarshal(dump, &doc) == nil && doc["snapshot"] != nil {
+			delete(doc, "snapshot")
+			tables, err := json.Marshal(doc)
+			require.NoError(t, err)
+			tables, err = sealer.OpenJSON(ctx, tables)
+			require.NoError(t, err)
+			out[v.Name()+" tables"] = string(tables)
+		}
+		b, err := v.MarshalSnapshot()
 		require.NoError(t, err)
 		if v.Name() == "timeline" {
 			// The timeline keeps the positions of its steps, which
