@@ -601,6 +601,9 @@ func (r *Runner) fold(items []item) (int, error) {
 	if ok > 0 {
 		set.pos, set.at = evs[ok-1].Position, evs[ok-1].ref
 	}
+	if r.tables != nil && ok > 0 {
+		r.spillTables(set)
+	}
 	set.mu.Unlock()
 	r.applyMu.Unlock()
 	clear(evs) // let the folded events go
@@ -848,6 +851,51 @@ func (r *Runner) snapshotEvery() int64 {
 		return math.MaxInt64
 	}
 	return int64(r.cfg.SnapshotEvery)
+}
+
+// spillTables writes the changed entries of each view of set whose tables
+// hold more than spillAt of them, unless its last snapshot's are still
+// being written: a long fold (a first start, where snapshots wait until it
+// catches up) then keeps no more of them in memory than that. Such a write
+// also removes the view's position from its tables, so that a crash before
+// the next snapshot means a rebuild of that view. The caller holds the
+// set's write lock; a failure is logged, and the entries stay in memory
+// until the next snapshot.
+func (r *Runner) spillTables(set *Views) {
+	for _, v := range set.all {
+		tv, ok := v.(tabled)
+		if !ok {
+			continue
+		}
+		dirty, busy := 0, false
+		for _, t := range tv.tables() {
+			n, pending := t.changed()
+			dirty, busy = dirty+n, busy || pending
+		}
+		if dirty < spillAt || busy {
+			continue
+		}
+		var ops []tableOp
+		var written []func()
+		var err error
+		for _, t := range tv.tables() {
+			var done func()
+			if done, err = t.spill(&ops); err != nil {
+				break
+			}
+			written = append(written, done)
+		}
+		if err == nil {
+			err = r.tables.spill(tv, ops)
+		}
+		if err != nil {
+			r.log.Error("projections: write the tables of "+v.Name(), "err", err)
+			continue
+		}
+		for _, done := range written {
+			done()
+		}
+	}
 }
 
 // flushTables flushes the tables of v into ops.

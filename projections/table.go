@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	gojson "github.com/goccy/go-json"
 )
 
@@ -31,6 +32,10 @@ import (
 // view, never a view whose parts are of different positions.
 //
 // Sets built by AsOf keep their tables in memory only.
+
+// spillAt is how many changed entries a view's tables keep in memory
+// before the runner writes them (Runner.spillTables). A variable for tests.
+var spillAt = 32_768
 
 // tableCap is how many entries a table keeps in memory besides the dirty
 // ones; beyond it, clean entries are dropped (read again from the store
@@ -52,6 +57,12 @@ type table interface {
 	// flush encodes the entries changed since the last flush into ops and
 	// keeps them, as pending, until committed is called.
 	flush(ops *[]tableOp) error
+	// changed returns how many entries changed since the last flush or
+	// spill, and whether flushed entries wait to be committed.
+	changed() (n int, pending bool)
+	// spill encodes the entries changed into ops; once they are written,
+	// written makes them unchanged and drops entries beyond the cap.
+	spill(ops *[]tableOp) (written func(), err error)
 	// committed forgets the pending entries: the store holds them.
 	committed()
 	// dump returns every entry encoded, by id (for comparisons).
@@ -187,9 +198,15 @@ func (t *entries[T]) flush(ops *[]tableOp) error {
 	for id, b := range t.pending {
 		*ops = append(*ops, tableOp{key: t.key(id), value: b})
 	}
-	// New maps: a map keeps the room of its largest size, and after a
-	// long fold (a first start) every entry was dirty. The entries dropped
-	// are read from pending until they are committed.
+	// The entries dropped are read from pending until they are committed.
+	t.clean()
+	return nil
+}
+
+// clean makes every entry unchanged and keeps at most tableCap of them in
+// memory, in new maps: a map keeps the room of its largest size, and a
+// long fold changes many entries. The caller holds mu.
+func (t *entries[T]) clean() {
 	t.dirty = map[string]struct{}{}
 	if len(t.hot) > tableCap {
 		hot := make(map[string]*T, tableCap)
@@ -201,7 +218,29 @@ func (t *entries[T]) flush(ops *[]tableOp) error {
 		}
 		t.hot = hot
 	}
-	return nil
+}
+
+func (t *entries[T]) changed() (int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.dirty), len(t.pending) > 0
+}
+
+func (t *entries[T]) spill(ops *[]tableOp) (func(), error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id := range t.dirty {
+		b, err := gojson.Marshal(t.hot[id])
+		if err != nil {
+			return nil, fmt.Errorf("table %s: encode %s: %w", t.tname, id, err)
+		}
+		*ops = append(*ops, tableOp{key: t.key(id), value: b})
+	}
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.clean()
+	}, nil
 }
 
 func (t *entries[T]) committed() {
@@ -264,11 +303,17 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 			return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
 		}
 	}
-	db, err := pebble.Open(dir, &pebble.Options{
-		MemTableSize: 4 << 20,
-		Logger:       pebbleLogger{log},
-		ReadOnly:     readOnly,
-	})
+	o := &pebble.Options{
+		FormatMajorVersion: pebble.FormatNewest,
+		MemTableSize:       4 << 20,
+		Logger:             pebbleLogger{log},
+		ReadOnly:           readOnly,
+	}
+	// Bloom filters: most of the fold's look-ups of an entry not in memory
+	// are of one the table never had (a meeting's item that is no proposal,
+	// an action of no proposal), answered then without reading a block.
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	db, err := pebble.Open(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
 	}
@@ -397,6 +442,26 @@ func (s *tableStore) commit(v tabled, ops []tableOp, id identity) error {
 		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("projections: write the tables of %s: %w", v.Name(), err)
+	}
+	return nil
+}
+
+// spill writes ops, entries changed since v's last snapshot, and removes
+// v's identity: until its next snapshot, v's tables are of no position. Not
+// synced: the next snapshot's batch is, and pebble's log keeps the order.
+func (s *tableStore) spill(v tabled, ops []tableOp) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(metaKey(v.Name()), nil); err != nil {
+		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
+	}
+	for _, op := range ops {
+		if err := b.Set(op.key, op.value, nil); err != nil {
+			return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
+		}
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("projections: write the tables of %s: %w", v.Name(), err)
 	}
 	return nil

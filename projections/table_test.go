@@ -2,10 +2,13 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +55,51 @@ func TestTablesKeepFewEntriesInMemory(t *testing.T) {
 	assert.Equal(t, want, state(t, again.Views()))
 }
 
+// TestTablesSpillDuringALongFold: a long fold (a start far behind the log,
+// which writes no snapshot until it catches up) keeps few changed entries
+// in memory: it writes them to the table store as it goes, and removes the
+// position the tables had from the last snapshot (a crash then means a
+// rebuild); the views equal a fold in memory.
+func TestTablesSpillDuringALongFold(t *testing.T) {
+	wasCap, wasSpill := tableCap, spillAt
+	tableCap, spillAt = 8, 16
+	t.Cleanup(func() { tableCap, spillAt = wasCap, wasSpill })
+
+	s, dir := mustOpenStore(t), t.TempDir()
+	evs := newGen(22, 6).events(3000)
+	pos := mustAppend(t, s, evs[:300])
+	first := mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, first, pos[len(pos)-1]))
+	require.NoError(t, first.Close())
+	pos = mustAppend(t, s, evs[300:])
+
+	var r *Runner
+	var changed int
+	var stored map[string]json.RawMessage
+	var meta []byte
+	r = mustNew(t, s, Config{Dir: dir, CaughtUp: func(uint64) {
+		if stored != nil {
+			return // the second call, once the snapshots are written
+		}
+		// Caught up, before the snapshots: what the fold kept and wrote.
+		var err error
+		changed, _ = r.Views().Stats.proposals.changed()
+		stored, err = r.Views().Stats.proposals.stored()
+		require.NoError(t, err)
+		meta, err = r.tables.get(metaKey("stats"))
+		require.NoError(t, err)
+	}})
+	m, err := r.tables.get(metaKey("stats"))
+	require.NoError(t, err)
+	require.NotNil(t, m, "the tables of the first runner's snapshots")
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	require.NotNil(t, stored)
+	assert.Greater(t, len(stored), 8*spillAt, "the proposals written as the fold went")
+	assert.Less(t, changed, len(stored)/2, "few kept in memory")
+	assert.Nil(t, meta, "no position while the tables are ahead of the snapshots")
+	assert.Equal(t, state(t, foldAll(t, readAll(t, s))), state(t, r.Views()))
+}
+
 // TestSnapshotOfAnotherTablePositionRebuildsItsView: a view whose tables
 // are not of its snapshot's position (a crash after the tables were
 // written and before the file was; the state directory lost) is rebuilt
@@ -85,5 +133,35 @@ func TestSnapshotOfAnotherTablePositionRebuildsItsView(t *testing.T) {
 			require.NoError(t, runUntil(t, again, last))
 			assert.Equal(t, want, state(t, again.Views()), "rebuilt to the same state")
 		})
+	}
+}
+
+// BenchmarkTableReadFromStore reads entries a table dropped from memory
+// back from its store: the cost the fold (or an inbox's read) pays for an
+// entry not among the 8,192 kept.
+//
+//	go test ./projections -run '^$' -bench '^BenchmarkTableReadFromStore$' -benchmem
+func BenchmarkTableReadFromStore(b *testing.B) {
+	st, err := openTableStore(b.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(b, err)
+	defer st.close()
+	stats := newStats(nil)
+	bindTables(stats, st)
+	const n = 100_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("proposal-%06d", i)
+		stats.proposals.put(ids[i], &statProposal{Community: "community-7", Grid: "grid-0042", Submitted: time.Now(), Meeting: "meeting-1234"})
+	}
+	var ops []tableOp
+	require.NoError(b, flushTables(stats, &ops))
+	require.NoError(b, st.commit(stats, ops, identity{pos: 1}))
+	stats.proposals.committed()
+	b.ResetTimer()
+	for i := range b.N {
+		p, err := stats.proposals.get(ids[(i*7919)%n])
+		if err != nil || p == nil {
+			b.Fatal(p, err)
+		}
 	}
 }
