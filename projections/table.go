@@ -86,7 +86,7 @@ type entries[T any] struct {
 	prefix []byte
 
 	// mu guards the maps. hot holds entries in memory; dirty the ids
-	// changed since the last flush; pending the entries flushed and not yet
+	// changed since the last flush (none without a store); pending the entries flushed and not yet
 	// committed (the snapshot's writer clears it while the fold goes on).
 	mu      sync.Mutex
 	hot     map[string]*T
@@ -139,7 +139,7 @@ func (t *entries[T]) get(id string) (*T, error) {
 // is written with the next snapshots.
 func (t *entries[T]) edit(id string) (*T, error) {
 	v, err := t.get(id)
-	if v != nil {
+	if v != nil && t.store != nil {
 		t.mu.Lock()
 		t.dirty[id] = struct{}{}
 		t.mu.Unlock()
@@ -151,7 +151,9 @@ func (t *entries[T]) edit(id string) (*T, error) {
 func (t *entries[T]) put(id string, v *T) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.dirty[id] = struct{}{}
+	if t.store != nil {
+		t.dirty[id] = struct{}{}
+	}
 	t.keep(id, v)
 }
 
