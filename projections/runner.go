@@ -143,6 +143,9 @@ type Runner struct {
 	// tables is the live set's table store (nil without Config.Dir).
 	tables    *tableStore
 	closeOnce sync.Once
+	// noSpill is set when a spill failed (spillTables); the folding
+	// goroutine's.
+	noSpill bool
 }
 
 // domainFilter passes the categories of the domain's catalogue; other
@@ -601,7 +604,7 @@ func (r *Runner) fold(items []item) (int, error) {
 	if ok > 0 {
 		set.pos, set.at = evs[ok-1].Position, evs[ok-1].ref
 	}
-	if r.tables != nil && ok > 0 {
+	if r.tables != nil && ok > 0 && err == nil && !r.caughtUp.Load() && !r.noSpill {
 		r.spillTables(set)
 	}
 	set.mu.Unlock()
@@ -854,13 +857,18 @@ func (r *Runner) snapshotEvery() int64 {
 }
 
 // spillTables writes the changed entries of each view of set whose tables
-// hold more than spillAt of them, unless its last snapshot's are still
-// being written: a long fold (a first start, where snapshots wait until it
-// catches up) then keeps no more of them in memory than that. Such a write
-// also removes the view's position from its tables, so that a crash before
-// the next snapshot means a rebuild of that view. The caller holds the
-// set's write lock; a failure is logged, and the entries stay in memory
-// until the next snapshot.
+// hold spillAt of them or more, unless entries of its last snapshot wait to
+// be committed. The fold calls it while the runner catches up (a first
+// start, or one far behind the log), when snapshots come only every
+// Config.SnapshotInterval: the fold then keeps no more changed entries in
+// memory than that. Such a write also removes the view's position from its
+// tables, so that until its next snapshot (the one taken on catching up,
+// at the latest) a crash means a rebuild of that view, and a snapshot file
+// written meanwhile is not loaded. Once caught up, snapshots every
+// Config.SnapshotEvery events bound the changed entries instead. The
+// caller holds the set's write lock. A failure is logged once, and the
+// entries stay in memory until the next snapshot; the runner spills no
+// more.
 func (r *Runner) spillTables(set *Views) {
 	for _, v := range set.all {
 		tv, ok := v.(tabled)
@@ -889,8 +897,9 @@ func (r *Runner) spillTables(set *Views) {
 			err = r.tables.spill(tv, ops)
 		}
 		if err != nil {
-			r.log.Error("projections: write the tables of "+v.Name(), "err", err)
-			continue
+			r.log.Error("projections: write the tables of "+v.Name()+"; their changed entries stay in memory until the next snapshot", "err", err)
+			r.noSpill = true
+			return
 		}
 		for _, done := range written {
 			done()

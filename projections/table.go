@@ -26,10 +26,12 @@ import (
 // The entries a fold changed since the last snapshots are kept in memory
 // (dirty) until the next ones: the runner writes them in one batch with
 // the view's position, synced, before it writes the view's snapshot file.
-// A snapshot file is loaded only when its view's tables are of its very
-// position (tableStore.matches); otherwise the view is rebuilt, its tables
-// emptied first. So a crash between the two writes costs a rebuild of that
-// view, never a view whose parts are of different positions.
+// While the runner catches up, it also writes them when there are many
+// (Runner.spillTables), removing the view's position. A snapshot file is
+// loaded only when its view's tables are of its very position
+// (tableStore.matches); otherwise the view is rebuilt, its tables emptied
+// first. So a crash between two such writes costs a rebuild of that view,
+// never a view whose parts are of different positions.
 //
 // Sets built by AsOf keep their tables in memory only.
 
@@ -54,8 +56,8 @@ type table interface {
 	name() string
 	// bind makes the table keep its entries in st, under prefix.
 	bind(st *tableStore, prefix []byte)
-	// flush encodes the entries changed since the last flush into ops and
-	// keeps them, as pending, until committed is called.
+	// flush encodes the entries changed since the last flush or spill
+	// into ops and keeps them, as pending, until committed is called.
 	flush(ops *[]tableOp) error
 	// changed returns how many entries changed since the last flush or
 	// spill, and whether flushed entries wait to be committed.
@@ -86,8 +88,9 @@ type entries[T any] struct {
 	prefix []byte
 
 	// mu guards the maps. hot holds entries in memory; dirty the ids
-	// changed since the last flush (none without a store); pending the entries flushed and not yet
-	// committed (the snapshot's writer clears it while the fold goes on).
+	// changed since the last flush or spill (none without a store);
+	// pending the entries flushed and not yet committed (the snapshot's
+	// writer clears it while the fold goes on).
 	mu      sync.Mutex
 	hot     map[string]*T
 	dirty   map[string]struct{}
@@ -136,7 +139,7 @@ func (t *entries[T]) get(id string) (*T, error) {
 }
 
 // edit returns the entry id, or nil, for the fold to change in place: it
-// is written with the next snapshots.
+// is written with the next snapshots (or spill).
 func (t *entries[T]) edit(id string) (*T, error) {
 	v, err := t.get(id)
 	if v != nil && t.store != nil {
