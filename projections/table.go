@@ -16,10 +16,11 @@ import (
 	gojson "github.com/goccy/go-json"
 )
 
-// A table holds the part of a view's state that only its fold reads, such
-// as what the statistics remember of every proposal to count its end in
-// the right grid: entries keyed by id that no query looks up, and that
-// grow with the ledger. The live set keeps its tables in a store of their
+// A table holds a part of a view's state that its fold reads, such as what
+// the statistics remember of every proposal to count its end in the right
+// grid: entries keyed by id that queries do not list (at most look up one
+// by one, as an inbox does its items' titles), and that grow with the
+// ledger. The live set keeps its tables in a store of their
 // own (tableStore, <Dir>/state) and holds only a bounded number of entries
 // in memory; a view's snapshot file holds the rest of its state.
 //
