@@ -483,10 +483,7 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 			b.missing("load", s.label, fmt.Errorf("reads: %w", err), k...)
 			continue
 		}
-		b.loadFigure(r, s.label, k[0][0], k[0][1], "ms", r.P99MS, goal("<", 10, "issue 15"))
-		b.loadFigure(r, s.label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
-		b.loadFigure(r, s.label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
-		b.loadFigure(r, s.label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+		b.readFigures(r, s.label, k, "issue 15")
 	}
 	if err := errors.Join(serr, merr); err != nil {
 		b.missing("memory", s.label, err, memKeys[3:]...)
@@ -522,10 +519,17 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		b.missing("load", s.label, fmt.Errorf("reads after another restart: %w", cerr), k...)
 		return
 	}
-	b.loadFigure(r, s.label, k[0][0], k[0][1], "ms", r.P99MS, goal("<", 10, "issue 15: including the first minute after a start"))
-	b.loadFigure(r, s.label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
-	b.loadFigure(r, s.label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
-	b.loadFigure(r, s.label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
+	b.readFigures(r, s.label, k, "issue 15: including the first minute after a start")
+}
+
+// readFigures records the four figures of reads at 2,000/s under the keys
+// k: p99 (its goal's source is why), yishiload's start lag, throughput and
+// errors.
+func (b *bench) readFigures(r loadStep, label string, k [][2]string, why string) {
+	b.loadFigure(r, label, k[0][0], k[0][1], "ms", r.P99MS, goal("<", 10, why))
+	b.loadFigure(r, label, k[1][0], k[1][1], "ms", r.LagP99MS, nil)
+	b.loadFigure(r, label, k[2][0], k[2][1], "req/s", r.Throughput, goal(">=", 1900, "95% of 2,000/s"))
+	b.loadFigure(r, label, k[3][0], k[3][1], "count", float64(r.errorCount()), goal("==", 0, "every read succeeds"))
 }
 
 // goBench runs one Go benchmark of pkg (BenchmarkName, with -benchmem,
