@@ -368,7 +368,10 @@ func (s *Server) getDecisionProof(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, ok := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	d, ok, err := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	if err != nil {
+		return err
+	}
 	if !ok || len(d.Events) == 0 {
 		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
 	}

@@ -242,22 +242,28 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 // afresh whole.
 func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projections.BoardQuery) error {
 	if !s.keepsAnswers(views) {
-		page := views.Board.Open(q)
+		page, err := views.Board.Open(q)
+		if err != nil {
+			return err
+		}
 		return renderPage(c, views, page.Items, page.Next, func(it projections.BoardItem) (string, string) { return it.CommunityID, it.GridID })
 	}
 	r := readerOf(c)
 	gen := s.sealerGeneration()
 	// The answer depends on the reader only through what Answer asks of
 	// it: masked or not (whether it opens depends on the server alone).
-	key := func(it *projections.BoardItem, state string) string {
-		if r.SeesPersonalData(it.CommunityID, it.GridID) {
+	key := func(community, grid, state string) string {
+		if r.SeesPersonalData(community, grid) {
 			return "opened|" + state
 		}
 		return "masked|" + state
 	}
-	entries, next := views.Board.OpenKept(q, func(it *projections.BoardItem, state string) ([]byte, bool) {
-		return s.itemAnswers.get(gen, key(it, state))
+	entries, next, err := views.Board.OpenKept(q, func(community, grid, state string) ([]byte, bool) {
+		return s.itemAnswers.get(gen, key(community, grid, state))
 	})
+	if err != nil {
+		return err
+	}
 	out := make([]json.RawMessage, len(entries))
 	for i, e := range entries {
 		if e.Item == nil {
@@ -268,7 +274,7 @@ func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projec
 		if err != nil {
 			return err
 		}
-		s.itemAnswers.put(gen, key(e.Item, e.State), b)
+		s.itemAnswers.put(gen, key(e.Item.CommunityID, e.Item.GridID, e.State), b)
 		out[i] = b
 	}
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
@@ -387,8 +393,11 @@ func (s *Server) getRegister(c echo.Context) error {
 	default:
 		return fieldErr(kindBadRequest, "order", text{"应为 oldest 或 newest", "want oldest or newest"})
 	}
-	page := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
+	page, err := views.Register.Decisions(projections.RegisterQuery{CommunityID: community, GridID: grid,
 		MeetingID: meeting, ProposalID: proposal, How: c.QueryParam("how"), Newest: newest, After: lp.after, Limit: lp.limit})
+	if err != nil {
+		return err
+	}
 	return renderPage(c, views, page.Items, page.Next, decisionPlace)
 }
 
@@ -400,7 +409,10 @@ func (s *Server) getDecision(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, ok := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	d, ok, err := views.Register.Decision(c.Param("meeting") + "/" + c.Param("decision"))
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return refuse(kindNotFound, text{"没有这项决定", "no such decision"})
 	}
@@ -427,7 +439,10 @@ func (s *Server) getOutcomes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.Outcomes.List(q)
+	page, err := views.Outcomes.List(q)
+	if err != nil {
+		return err
+	}
 	return renderPage(c, views, page.Items, page.Next, func(a projections.ActionItem) (string, string) { return a.CommunityID, a.GridID })
 }
 
@@ -608,7 +623,10 @@ func (s *Server) getMinutes(c echo.Context) error {
 	if m.Status != domain.StatusPublished && !r.SeesPersonalData(m.CommunityID, m.GridID) {
 		return refuse(kindNotFound, text{"这次会议的纪要尚未公示", "the minutes of this meeting are not published"})
 	}
-	decisions := views.Register.Decisions(projections.RegisterQuery{MeetingID: m.MeetingID, Limit: projections.MaxLimit})
+	decisions, err := views.Register.Decisions(projections.RegisterQuery{MeetingID: m.MeetingID, Limit: projections.MaxLimit})
+	if err != nil {
+		return err
+	}
 	b, err := r.Answer(m.CommunityID, m.GridID, minutesAnswer{Minutes: projections.DraftMinutes(m, decisions.Items), Position: uint64(views.Position())})
 	if err != nil {
 		return err

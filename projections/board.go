@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -97,16 +98,6 @@ func (it *BoardItem) StateAt(now time.Time) string {
 	return string(b)
 }
 
-// overdueAt reports whether any of the item's actions is overdue at now.
-func (it *BoardItem) overdueAt(now time.Time) bool {
-	for i := range it.Actions {
-		if actionOverdue(&it.Actions[i], now) {
-			return true
-		}
-	}
-	return false
-}
-
 func (it *BoardItem) clone() BoardItem {
 	c := *it
 	if it.Owner != nil {
@@ -170,29 +161,140 @@ type GridCount struct {
 // Board is the open-issues board (民情账本): every proposal not yet closed,
 // with its linked actions and their overdue flags, filterable and counted
 // per grid.
+//
+// What its queries filter, order and count by is kept in memory for every
+// proposal (a head); the rest of each item (title, place, author, owner,
+// meetings, actions) is kept in a table, from which a page reads only its
+// own items. Memory grows with the ledger by a head per proposal, not by
+// the items.
 type Board struct {
 	mu *sync.RWMutex
 	st boardState
+	// items holds each proposal's BoardItem; actions an action's proposal.
+	items   *entries[BoardItem]
+	actions *entries[string]
 	// idx holds proposal ids in submission order, rebuilt from st.
 	idx placeIndex
+	// names interns the heads' repeated strings (grids, categories …).
+	names names
+}
+
+// names keeps one copy of each string it is given: the heads' ids of
+// communities, grids and compounds, categories, channels and statuses,
+// which repeat over many proposals and grow with the city, not the ledger.
+// Only the fold uses it.
+type names map[string]string
+
+// of returns the copy of s kept, keeping s if it is new.
+func (n names) of(s string) string {
+	if v, ok := n[s]; ok {
+		return v
+	}
+	n[s] = s
+	return s
 }
 
 type boardState struct {
-	Proposals map[string]*BoardItem `json:"proposals"`
-	// Actions maps an action id to its proposal.
-	Actions map[string]string `json:"actions"`
+	Heads map[string]boardHead `json:"heads"`
+}
+
+// boardHead is what the board's queries read of a proposal without its
+// item: where it is, what it is, its status and its actions' due dates.
+// Times are Unix nanoseconds, 0 for none.
+type boardHead struct {
+	CommunityID string              `json:"c"`
+	GridID      string              `json:"g"`
+	CompoundID  string              `json:"cp,omitempty"`
+	Category    string              `json:"k"`
+	Channel     string              `json:"ch"`
+	Status      string              `json:"s"`
+	Submitted   int64               `json:"t"`
+	Position    eventstore.Position `json:"p"`
+	Actions     []actionMark        `json:"a,omitempty"`
+	// Changed is as BoardItem.Changed.
+	Changed eventstore.Position `json:"-"`
+}
+
+// actionMark is what a head keeps of an action: its due date and whether
+// it still has work to do.
+type actionMark struct {
+	Due  int64 `json:"d,omitempty"`
+	Open bool  `json:"o,omitempty"`
+}
+
+// overdue reports whether the action is open and due before now (Unix
+// nanoseconds; never for 0, a zero now).
+func (m actionMark) overdue(now int64) bool { return now != 0 && m.Open && m.Due != 0 && m.Due < now }
+
+// unixNano is t in Unix nanoseconds, 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// headOf is the head of it, its strings interned.
+func (b *Board) headOf(it *BoardItem, changed eventstore.Position) boardHead {
+	h := boardHead{
+		CommunityID: b.names.of(it.CommunityID), GridID: b.names.of(it.GridID), CompoundID: b.names.of(it.CompoundID),
+		Category: b.names.of(it.Category), Channel: b.names.of(it.Channel), Status: b.names.of(it.Status),
+		Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
+	}
+	if len(it.Actions) > 0 {
+		h.Actions = make([]actionMark, len(it.Actions))
+		for i, a := range it.Actions {
+			h.Actions[i] = actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)}
+		}
+	}
+	return h
+}
+
+// stateAt is BoardItem.StateAt for the item of id whose head is h.
+func (h *boardHead) stateAt(id string, now time.Time) string {
+	n := unixNano(now)
+	b := make([]byte, 0, len(id)+24+len(h.Actions))
+	b = append(b, id...)
+	b = append(b, '@')
+	b = strconv.AppendUint(b, uint64(h.Changed), 10)
+	b = append(b, '/')
+	for _, m := range h.Actions {
+		if m.overdue(n) {
+			b = append(b, '1')
+		} else {
+			b = append(b, '0')
+		}
+	}
+	return string(b)
+}
+
+// overdueAt reports whether any of the item's actions is overdue at now
+// (Unix nanoseconds).
+func (h *boardHead) overdueAt(now int64) bool {
+	for _, m := range h.Actions {
+		if m.overdue(now) {
+			return true
+		}
+	}
+	return false
 }
 
 func newBoard(mu *sync.RWMutex) *Board {
-	b := &Board{mu: mu}
-	b.reset(boardState{Proposals: map[string]*BoardItem{}, Actions: map[string]string{}})
+	b := &Board{mu: mu, items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
+	b.reset(boardState{Heads: map[string]boardHead{}})
 	return b
 }
 
 func (b *Board) reset(st boardState) {
+	b.names = names{}
+	for id, h := range st.Heads {
+		h.CommunityID, h.GridID, h.CompoundID = b.names.of(h.CommunityID), b.names.of(h.GridID), b.names.of(h.CompoundID)
+		h.Category, h.Channel, h.Status = b.names.of(h.Category), b.names.of(h.Channel), b.names.of(h.Status)
+		st.Heads[id] = h
+	}
 	b.st = st
-	rebuild(&b.idx, st.Proposals, func(it *BoardItem) (string, string, eventstore.Position) {
-		return it.CommunityID, it.GridID, it.Position
+	rebuild(&b.idx, st.Heads, func(h boardHead) (string, string, eventstore.Position) {
+		return h.CommunityID, h.GridID, h.Position
 	})
 }
 
@@ -200,7 +302,10 @@ func (b *Board) reset(st boardState) {
 func (b *Board) Name() string { return "board" }
 
 // Version implements View.
-func (b *Board) Version() int { return 1 }
+func (b *Board) Version() int { return 2 }
+
+// tables implements tabled.
+func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
 // MarshalSnapshot implements View.
 func (b *Board) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&b.st) }
@@ -214,8 +319,8 @@ func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
-	if st.Proposals == nil || st.Actions == nil {
-		return fmt.Errorf("board snapshot: missing maps")
+	if st.Heads == nil {
+		return fmt.Errorf("board snapshot: missing heads")
 	}
 	b.reset(st)
 	return nil
@@ -228,26 +333,28 @@ func (b *Board) Apply(e Event) error {
 		it := &BoardItem{
 			ProposalID: d.ProposalID, CommunityID: d.CommunityID, GridID: d.GridID, CompoundID: d.CompoundID,
 			Title: d.Title, Category: d.Category, Channel: d.Channel, Place: d.Place, Author: d.Author,
-			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At, Changed: e.Position,
+			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
 		}
-		b.st.Proposals[d.ProposalID] = it
-		b.idx.add(it.ProposalID, it.CommunityID, it.GridID)
+		b.items.put(d.ProposalID, it)
+		h := b.headOf(it, e.Position)
+		b.st.Heads[d.ProposalID] = h
+		b.idx.add(d.ProposalID, h.CommunityID, h.GridID)
 	case domain.ProposalSupported:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters += len(d.NewSupporters) })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters += len(d.NewSupporters) })
 	case domain.ProposalAccepted:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Owner; it.Owner = &o; it.Status = StatusAccepted })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Owner; it.Owner = &o; it.Status = StatusAccepted })
 	case domain.ProposalRejected:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusRejected })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusRejected })
 	case domain.ProposalMerged:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusMerged; it.MergedInto = d.SurvivorID })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusMerged; it.MergedInto = d.SurvivorID })
 	case domain.ProposalWithdrawn:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusWithdrawn })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusWithdrawn })
 	case domain.ProposalHandledDirectly:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Handler; it.Owner = &o; it.Status = StatusHandled })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { o := d.Handler; it.Owner = &o; it.Status = StatusHandled })
 	case domain.ProposalPutOnAgenda:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
 			if !slices.Contains(it.Meetings, d.MeetingID) {
 				it.Meetings = append(it.Meetings, d.MeetingID)
 			}
@@ -256,55 +363,66 @@ func (b *Board) Apply(e Event) error {
 			}
 		})
 	case domain.ProposalDecided:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusDecided })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusDecided })
 	case domain.ProposalClosed:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusClosed })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusClosed })
 	case domain.ProposalReopened:
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusReopened })
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusReopened })
 	case domain.ActionAssigned:
-		if d.ProposalID == "" {
+		if _, ok := b.st.Heads[d.ProposalID]; !ok {
 			return nil
 		}
-		b.st.Actions[d.ActionID] = d.ProposalID
-		b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
+		pid := d.ProposalID
+		b.actions.put(d.ActionID, &pid)
+		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) {
 			it.Actions = append(it.Actions, ItemAction{ActionID: d.ActionID, Title: d.Title, Due: d.Due, Status: ActionAssigned})
 		})
 	case domain.ActionStarted:
-		b.actionStatus(e, d.ActionID, ActionStarted, d.At)
+		return b.actionStatus(e, d.ActionID, ActionStarted, d.At)
 	case domain.ActionBlocked:
-		b.actionStatus(e, d.ActionID, ActionBlocked, d.At)
+		return b.actionStatus(e, d.ActionID, ActionBlocked, d.At)
 	case domain.ActionProgressReported:
-		b.actionStatus(e, d.ActionID, ActionStarted, d.At)
+		return b.actionStatus(e, d.ActionID, ActionStarted, d.At)
 	case domain.ActionCompleted:
-		b.actionStatus(e, d.ActionID, ActionCompleted, d.At)
+		return b.actionStatus(e, d.ActionID, ActionCompleted, d.At)
 	case domain.ActionVerified:
 		if d.Satisfied {
-			b.actionStatus(e, d.ActionID, ActionVerified, d.At)
-		} else {
-			b.actionStatus(e, d.ActionID, ActionReopened, d.At)
+			return b.actionStatus(e, d.ActionID, ActionVerified, d.At)
 		}
+		return b.actionStatus(e, d.ActionID, ActionReopened, d.At)
 	case domain.ActionCancelled:
-		b.actionStatus(e, d.ActionID, ActionCancelled, d.At)
+		return b.actionStatus(e, d.ActionID, ActionCancelled, d.At)
 	}
 	return nil
 }
 
-func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) {
-	if it, ok := b.st.Proposals[id]; ok {
-		f(it)
-		it.Changed = e.Position
-		if at.After(it.Updated) {
-			it.Updated = at
-		}
+// update changes the item of proposal id, if the board has it, with f, and
+// its head with it.
+func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) error {
+	if _, ok := b.st.Heads[id]; !ok {
+		return nil
 	}
+	it, err := b.items.named(id, true)
+	if err != nil {
+		return fmt.Errorf("board: %w", err)
+	}
+	f(it)
+	if at.After(it.Updated) {
+		it.Updated = at
+	}
+	b.st.Heads[id] = b.headOf(it, e.Position)
+	return nil
 }
 
-func (b *Board) actionStatus(e Event, actionID, status string, at time.Time) {
-	pid, ok := b.st.Actions[actionID]
-	if !ok {
-		return
+func (b *Board) actionStatus(e Event, actionID, status string, at time.Time) error {
+	pid, err := b.actions.get(actionID)
+	if err != nil {
+		return fmt.Errorf("board: %w", err)
 	}
-	b.update(e, pid, at, func(it *BoardItem) {
+	if pid == nil {
+		return nil
+	}
+	return b.update(e, *pid, at, func(it *BoardItem) {
 		for i := range it.Actions {
 			if it.Actions[i].ActionID == actionID {
 				it.Actions[i].Status = status
@@ -329,35 +447,52 @@ func actionOverdue(a *ItemAction, now time.Time) bool {
 	return !now.IsZero() && actionOpen(a.Status) && !a.Due.IsZero() && a.Due.Before(now)
 }
 
-func (q *BoardQuery) match(it *BoardItem) bool {
-	if q.Status == "" && !openStatus(it.Status) || q.Status != "" && it.Status != q.Status {
+func (q *BoardQuery) match(h *boardHead) bool {
+	if q.Status == "" && !openStatus(h.Status) || q.Status != "" && h.Status != q.Status {
 		return false
 	}
-	if q.CommunityID != "" && it.CommunityID != q.CommunityID || q.GridID != "" && it.GridID != q.GridID ||
-		q.CompoundID != "" && it.CompoundID != q.CompoundID || q.Category != "" && it.Category != q.Category ||
-		q.Channel != "" && it.Channel != q.Channel {
+	if q.CommunityID != "" && h.CommunityID != q.CommunityID || q.GridID != "" && h.GridID != q.GridID ||
+		q.CompoundID != "" && h.CompoundID != q.CompoundID || q.Category != "" && h.Category != q.Category ||
+		q.Channel != "" && h.Channel != q.Channel {
 		return false
 	}
-	if q.MinAgeDays > 0 && it.Submitted.After(q.Now.AddDate(0, 0, -q.MinAgeDays)) {
+	if q.MinAgeDays > 0 && h.Submitted > q.Now.AddDate(0, 0, -q.MinAgeDays).UnixNano() {
 		return false
 	}
-	if q.MaxAgeDays > 0 && it.Submitted.Before(q.Now.AddDate(0, 0, -q.MaxAgeDays)) {
+	if q.MaxAgeDays > 0 && h.Submitted < q.Now.AddDate(0, 0, -q.MaxAgeDays).UnixNano() {
 		return false
 	}
 	return true
 }
 
+// item returns a copy of the item of proposal id, whose head is h, with
+// its overdue flags at now. The caller holds the read lock.
+func (b *Board) item(id string, h *boardHead, now time.Time) (BoardItem, error) {
+	it, err := b.items.named(id, false)
+	if err != nil {
+		return BoardItem{}, fmt.Errorf("board: %w", err)
+	}
+	c := it.clone()
+	c.Changed = h.Changed
+	flag(&c, now)
+	return c, nil
+}
+
 // Open returns one page of the proposals that match q, oldest submission
 // first. Without a Status filter only open proposals (not closed,
 // rejected, merged or withdrawn) are listed.
-func (b *Board) Open(q BoardQuery) BoardPage {
+func (b *Board) Open(q BoardQuery) (BoardPage, error) {
 	page := BoardPage{Items: []BoardItem{}}
-	page.Next = b.scan(q, func(it *BoardItem) {
-		c := it.clone()
-		flag(&c, q.Now)
+	var err error
+	page.Next, err = b.scan(q, func(id string, h *boardHead) error {
+		c, err := b.item(id, h, q.Now)
 		page.Items = append(page.Items, c)
+		return err
 	})
-	return page
+	if err != nil {
+		return BoardPage{}, err
+	}
+	return page, nil
 }
 
 // BoardEntry is one item of a board page read by OpenKept: the item's
@@ -370,67 +505,76 @@ type BoardEntry struct {
 }
 
 // OpenKept is Open for a reader that keeps its answers by item state:
-// kept returns the answer it holds for an item in a state (it is called
-// under the board's read lock, and must not read the views), and only the
-// items it holds none for are copied. It returns the entries in the page's
-// order and the next page's cursor.
-func (b *Board) OpenKept(q BoardQuery, kept func(it *BoardItem, state string) ([]byte, bool)) ([]BoardEntry, string) {
+// kept returns the answer it holds for an item of a community and grid in
+// a state (it is called under the board's read lock, and must not read the
+// views), and only the items it holds none for are read from the board's
+// table and copied. It returns the entries in the page's order and the
+// next page's cursor.
+func (b *Board) OpenKept(q BoardQuery, kept func(community, grid, state string) ([]byte, bool)) ([]BoardEntry, string, error) {
 	var entries []BoardEntry
-	next := b.scan(q, func(it *BoardItem) {
-		e := BoardEntry{State: it.StateAt(q.Now)}
-		if a, ok := kept(it, e.State); ok {
+	next, err := b.scan(q, func(id string, h *boardHead) error {
+		e := BoardEntry{State: h.stateAt(id, q.Now)}
+		if a, ok := kept(h.CommunityID, h.GridID, e.State); ok {
 			e.Answer = a
 		} else {
-			c := it.clone()
-			flag(&c, q.Now)
+			c, err := b.item(id, h, q.Now)
+			if err != nil {
+				return err
+			}
 			e.Item = &c
 		}
 		entries = append(entries, e)
+		return nil
 	})
-	return entries, next
+	if err != nil {
+		return nil, "", err
+	}
+	return entries, next, nil
 }
 
 // scan calls fn, under the read lock, with each item of the page q asks
 // for, in order; it returns the next page's cursor, empty on the last
-// page.
-func (b *Board) scan(q BoardQuery, fn func(it *BoardItem)) string {
+// page, or fn's first error.
+func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	ids := b.idx.keys(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
-	start := sort.Search(len(ids), func(i int) bool { return b.st.Proposals[ids[i]].Position > after })
+	start := sort.Search(len(ids), func(i int) bool { return b.st.Heads[ids[i]].Position > after })
 	limit := pageLimit(q.Limit)
+	now := unixNano(q.Now)
 	var n int
 	var last eventstore.Position
 	for _, id := range ids[start:] {
-		it := b.st.Proposals[id]
-		if !q.match(it) {
+		h := b.st.Heads[id]
+		if !q.match(&h) {
 			continue
 		}
-		if q.OverdueOnly && !it.overdueAt(q.Now) {
+		if q.OverdueOnly && !h.overdueAt(now) {
 			continue
 		}
 		if n == limit {
-			return positionCursor(last)
+			return positionCursor(last), nil
 		}
-		fn(it)
-		n, last = n+1, it.Position
+		if err := fn(id, &h); err != nil {
+			return "", err
+		}
+		n, last = n+1, h.Position
 	}
-	return ""
+	return "", nil
 }
 
 // Proposal returns one proposal as the board knows it, whatever its status,
 // with overdue flags at now.
-func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool) {
+func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	it, ok := b.st.Proposals[id]
+	h, ok := b.st.Heads[id]
 	if !ok {
-		return BoardItem{}, false
+		return BoardItem{}, false, nil
 	}
-	c := it.clone()
-	flag(&c, now)
-	return c, true
+	it, err := b.item(id, &h, now)
+	return it, err == nil, err
 }
 
 // GridCounts counts the open proposals of each grid of a community (of
@@ -440,25 +584,23 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	ids := b.idx.keys(communityID, "")
+	n := unixNano(now)
 	counts := map[[2]string]*GridCount{}
 	for _, id := range ids {
-		it := b.st.Proposals[id]
-		if !openStatus(it.Status) {
+		h := b.st.Heads[id]
+		if !openStatus(h.Status) {
 			continue
 		}
-		k := [2]string{it.CommunityID, it.GridID}
+		k := [2]string{h.CommunityID, h.GridID}
 		c := counts[k]
 		if c == nil {
-			c = &GridCount{CommunityID: it.CommunityID, GridID: it.GridID, ByStatus: map[string]int{}}
+			c = &GridCount{CommunityID: h.CommunityID, GridID: h.GridID, ByStatus: map[string]int{}}
 			counts[k] = c
 		}
 		c.Open++
-		c.ByStatus[it.Status]++
-		for _, a := range it.Actions {
-			if actionOpen(a.Status) && !a.Due.IsZero() && !now.IsZero() && a.Due.Before(now) {
-				c.Overdue++
-				break
-			}
+		c.ByStatus[h.Status]++
+		if h.overdueAt(n) {
+			c.Overdue++
 		}
 	}
 	out := make([]GridCount, 0, len(counts))
@@ -466,19 +608,7 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 		out = append(out, *c)
 	}
 	slices.SortFunc(out, func(a, b GridCount) int {
-		if a.CommunityID != b.CommunityID {
-			if a.CommunityID < b.CommunityID {
-				return -1
-			}
-			return 1
-		}
-		if a.GridID < b.GridID {
-			return -1
-		}
-		if a.GridID > b.GridID {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.CommunityID, b.CommunityID), cmp.Compare(a.GridID, b.GridID))
 	})
 	return out
 }

@@ -122,39 +122,94 @@ type OutcomesPage struct {
 
 // Outcomes is the outcomes list (行动清单): every action with its owner, due
 // date, progress, evidence, verification and satisfaction.
+//
+// As on the board, what the list filters and orders by is kept in memory
+// for every action (a head), and the rest of each action in a table, from
+// which a page reads only its own actions.
 type Outcomes struct {
 	mu *sync.RWMutex
 	st outcomesState
+	// items holds each action's ActionItem.
+	items *entries[ActionItem]
 	// ids of actions per grid and per community, rebuilt from st.
 	byGrid      map[string][]string
 	byCommunity map[string][]string
+	names       names
 }
 
 type outcomesState struct {
-	Actions map[string]*ActionItem `json:"actions"`
+	Heads map[string]outcomeHead `json:"heads"`
+}
+
+// outcomeHead is what the outcomes list reads of an action without its
+// item: where it is, what it belongs to, who owns it, its status and due
+// date (Unix nanoseconds, 0 for none).
+type outcomeHead struct {
+	CommunityID string              `json:"c"`
+	GridID      string              `json:"g"`
+	ProposalID  string              `json:"pr,omitempty"`
+	MeetingID   string              `json:"m,omitempty"`
+	OwnerID     string              `json:"o,omitempty"`
+	Status      string              `json:"s"`
+	Due         int64               `json:"d,omitempty"`
+	Position    eventstore.Position `json:"p"`
+}
+
+// overdue reports whether the action is open and due before now (Unix
+// nanoseconds; never for 0, a zero now).
+func (h *outcomeHead) overdue(now int64) bool {
+	return now != 0 && actionOpen(h.Status) && h.Due != 0 && h.Due < now
+}
+
+// key is the action's place in the list's order at now.
+func (h *outcomeHead) key(now int64) outcomeKey {
+	due := zeroUnix
+	if h.Due != 0 {
+		due = time.Unix(0, h.Due).Unix()
+	}
+	return outcomeKey{rank(h.Status, h.overdue(now)), due, h.Position}
+}
+
+// zeroUnix is the zero time's Unix seconds: the order's due date of an
+// action due never.
+var zeroUnix = time.Time{}.Unix()
+
+func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
+	return outcomeHead{
+		CommunityID: o.names.of(a.CommunityID), GridID: o.names.of(a.GridID), ProposalID: a.ProposalID,
+		MeetingID: o.names.of(a.MeetingID), OwnerID: o.names.of(a.Owner.ID), Status: o.names.of(a.Status),
+		Due: unixNano(a.Due), Position: a.Position,
+	}
 }
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
-	o := &Outcomes{mu: mu}
-	o.reset(outcomesState{Actions: map[string]*ActionItem{}})
+	o := &Outcomes{mu: mu, items: newEntries[ActionItem]("items")}
+	o.reset(outcomesState{Heads: map[string]outcomeHead{}})
 	return o
 }
 
 func (o *Outcomes) reset(st outcomesState) {
-	o.st = st
+	o.names = names{}
 	o.byGrid = map[string][]string{}
 	o.byCommunity = map[string][]string{}
-	for id, a := range st.Actions {
-		o.byGrid[a.GridID] = append(o.byGrid[a.GridID], id)
-		o.byCommunity[a.CommunityID] = append(o.byCommunity[a.CommunityID], id)
+	for id, h := range st.Heads {
+		h.CommunityID, h.GridID, h.MeetingID = o.names.of(h.CommunityID), o.names.of(h.GridID), o.names.of(h.MeetingID)
+		h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.of(h.Status)
+		st.Heads[id] = h
+		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], id)
+		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], id)
 	}
+	o.st = st
 }
 
 // Name implements View.
 func (o *Outcomes) Name() string { return "outcomes" }
 
 // Version implements View.
-func (o *Outcomes) Version() int { return 1 }
+func (o *Outcomes) Version() int { return 2 }
+
+// tables implements tabled.
+func (o *Outcomes) tables() []table { return []table{o.items} }
 
 // MarshalSnapshot implements View.
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&o.st) }
@@ -168,8 +223,8 @@ func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
-	if st.Actions == nil {
-		return fmt.Errorf("outcomes snapshot: missing actions")
+	if st.Heads == nil {
+		return fmt.Errorf("outcomes snapshot: missing heads")
 	}
 	o.reset(st)
 	return nil
@@ -185,36 +240,38 @@ func (o *Outcomes) Apply(e Event) error {
 			Owner: d.Owner, Due: d.Due, Recurrence: d.Recurrence, Status: ActionAssigned,
 			Assigned: d.At, Updated: d.At, Position: e.Position,
 		}
-		o.st.Actions[d.ActionID] = a
-		o.byGrid[a.GridID] = append(o.byGrid[a.GridID], a.ActionID)
-		o.byCommunity[a.CommunityID] = append(o.byCommunity[a.CommunityID], a.ActionID)
+		o.items.put(d.ActionID, a)
+		h := o.headOf(a)
+		o.st.Heads[d.ActionID] = h
+		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], d.ActionID)
+		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], d.ActionID)
 	case domain.ActionStarted:
-		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionStarted })
+		return o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionStarted })
 	case domain.ActionProgressReported:
-		o.update(d.ActionID, d.At, func(a *ActionItem) {
+		return o.update(d.ActionID, d.At, func(a *ActionItem) {
 			a.Percent = d.Percent
 			a.Progress = append(a.Progress, ProgressReport{Percent: d.Percent, Note: d.Note, Photos: d.Photos, At: d.At})
 			a.Status = ActionStarted
 			a.BlockedReason = ""
 		})
 	case domain.ActionOccurrenceHeld:
-		o.update(d.ActionID, d.At, func(a *ActionItem) {
+		return o.update(d.ActionID, d.At, func(a *ActionItem) {
 			a.Occurrences = max(a.Occurrences, d.Number)
 			if a.Status == ActionAssigned {
 				a.Status = ActionStarted
 			}
 		})
 	case domain.ActionBlocked:
-		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionBlocked; a.BlockedReason = d.Reason })
+		return o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionBlocked; a.BlockedReason = d.Reason })
 	case domain.ActionCompleted:
-		o.update(d.ActionID, d.At, func(a *ActionItem) {
+		return o.update(d.ActionID, d.At, func(a *ActionItem) {
 			a.Status = ActionCompleted
 			a.Evidence = append(a.Evidence, d.Evidence...)
 			a.Completed = d.At
 			a.Percent = 100
 		})
 	case domain.ActionVerified:
-		o.update(d.ActionID, d.At, func(a *ActionItem) {
+		return o.update(d.ActionID, d.At, func(a *ActionItem) {
 			a.Verifications = append(a.Verifications, Verification{Verifier: d.Verifier, Satisfied: d.Satisfied, Reason: d.Reason, At: d.At})
 			s := d.Satisfied
 			a.Satisfied = &s
@@ -226,29 +283,38 @@ func (o *Outcomes) Apply(e Event) error {
 			}
 		})
 	case domain.ActionCancelled:
-		o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionCancelled; a.CancelReason = d.Reason })
+		return o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionCancelled; a.CancelReason = d.Reason })
 	}
 	return nil
 }
 
-func (o *Outcomes) update(id string, at time.Time, f func(*ActionItem)) {
-	if a, ok := o.st.Actions[id]; ok {
-		f(a)
-		if at.After(a.Updated) {
-			a.Updated = at
-		}
+// update changes the action id, if the list has it, with f, and its head
+// with it.
+func (o *Outcomes) update(id string, at time.Time, f func(*ActionItem)) error {
+	if _, ok := o.st.Heads[id]; !ok {
+		return nil
 	}
+	a, err := o.items.named(id, true)
+	if err != nil {
+		return fmt.Errorf("outcomes: %w", err)
+	}
+	f(a)
+	if at.After(a.Updated) {
+		a.Updated = at
+	}
+	o.st.Heads[id] = o.headOf(a)
+	return nil
 }
 
 // rank orders actions: 0 overdue or reopened, 1 other open, 2 completed
 // and awaiting verification, 3 verified or cancelled.
-func rank(a *ActionItem, now time.Time) int {
+func rank(status string, overdue bool) int {
 	switch {
-	case a.Status == ActionReopened || a.Overdue:
+	case status == ActionReopened || overdue:
 		return 0
-	case actionOpen(a.Status):
+	case actionOpen(status):
 		return 1
-	case a.Status == ActionCompleted:
+	case status == ActionCompleted:
 		return 2
 	default:
 		return 3
@@ -284,45 +350,45 @@ func parseOutcomeCursor(c string) (outcomeKey, bool) {
 	return outcomeKey{r, d, eventstore.Position(p)}, true
 }
 
-func (q *OutcomesQuery) match(a *ActionItem) bool {
-	return (q.CommunityID == "" || a.CommunityID == q.CommunityID) && (q.GridID == "" || a.GridID == q.GridID) &&
-		(q.ProposalID == "" || a.ProposalID == q.ProposalID) && (q.MeetingID == "" || a.MeetingID == q.MeetingID) &&
-		(q.OwnerID == "" || a.Owner.ID == q.OwnerID) && (q.Status == "" || a.Status == q.Status) &&
-		(!q.OpenOnly || actionOpen(a.Status)) && (!q.OverdueOnly || a.Overdue)
+func (q *OutcomesQuery) match(h *outcomeHead, now int64) bool {
+	return (q.CommunityID == "" || h.CommunityID == q.CommunityID) && (q.GridID == "" || h.GridID == q.GridID) &&
+		(q.ProposalID == "" || h.ProposalID == q.ProposalID) && (q.MeetingID == "" || h.MeetingID == q.MeetingID) &&
+		(q.OwnerID == "" || h.OwnerID == q.OwnerID) && (q.Status == "" || h.Status == q.Status) &&
+		(!q.OpenOnly || actionOpen(h.Status)) && (!q.OverdueOnly || h.overdue(now))
 }
 
 // List returns one page of the actions that match q, overdue and reopened
 // first (see OutcomesPage). A page's order is computed at q.Now, so pages
 // of one listing must use the same Now.
-func (o *Outcomes) List(q OutcomesQuery) OutcomesPage {
+func (o *Outcomes) List(q OutcomesQuery) (OutcomesPage, error) {
 	o.mu.RLock()
+	defer o.mu.RUnlock()
 	type keyed struct {
-		k outcomeKey
-		a ActionItem
+		k  outcomeKey
+		id string
 	}
+	now := unixNano(q.Now)
 	var found []keyed
-	visit := func(a *ActionItem) {
-		c := a.clone()
-		c.Overdue = !q.Now.IsZero() && actionOpen(c.Status) && !c.Due.IsZero() && c.Due.Before(q.Now)
-		if q.match(&c) {
-			found = append(found, keyed{outcomeKey{rank(&c, q.Now), c.Due.Unix(), c.Position}, c})
+	visit := func(id string, h *outcomeHead) {
+		if q.match(h, now) {
+			found = append(found, keyed{h.key(now), id})
 		}
 	}
 	switch {
-	case q.GridID != "":
-		for _, id := range o.byGrid[q.GridID] {
-			visit(o.st.Actions[id])
+	case q.GridID != "" || q.CommunityID != "":
+		ids := o.byCommunity[q.CommunityID]
+		if q.GridID != "" {
+			ids = o.byGrid[q.GridID]
 		}
-	case q.CommunityID != "":
-		for _, id := range o.byCommunity[q.CommunityID] {
-			visit(o.st.Actions[id])
+		for _, id := range ids {
+			h := o.st.Heads[id]
+			visit(id, &h)
 		}
 	default:
-		for _, a := range o.st.Actions {
-			visit(a)
+		for id, h := range o.st.Heads {
+			visit(id, &h)
 		}
 	}
-	o.mu.RUnlock()
 	slices.SortFunc(found, func(a, b keyed) int { return a.k.compare(b.k) })
 	start := 0
 	if after, ok := parseOutcomeCursor(q.After); ok {
@@ -340,20 +406,23 @@ func (o *Outcomes) List(q OutcomesQuery) OutcomesPage {
 			page.Next = found[start+limit-1].k.cursor()
 			break
 		}
-		page.Items = append(page.Items, f.a)
+		a, err := o.item(f.id, q.Now)
+		if err != nil {
+			return OutcomesPage{}, err
+		}
+		page.Items = append(page.Items, a)
 	}
-	return page
+	return page, nil
 }
 
-// Action returns one action with its overdue flag at now.
-func (o *Outcomes) Action(id string, now time.Time) (ActionItem, bool) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	a, ok := o.st.Actions[id]
-	if !ok {
-		return ActionItem{}, false
+// item returns a copy of the action id with its overdue flag at now. The
+// caller holds the read lock.
+func (o *Outcomes) item(id string, now time.Time) (ActionItem, error) {
+	a, err := o.items.named(id, false)
+	if err != nil {
+		return ActionItem{}, fmt.Errorf("outcomes: %w", err)
 	}
 	c := a.clone()
 	c.Overdue = !now.IsZero() && actionOpen(c.Status) && !c.Due.IsZero() && c.Due.Before(now)
-	return c, true
+	return c, nil
 }

@@ -43,7 +43,8 @@ func TestRegisterNewestFirst(t *testing.T) {
 	v := foldAll(t, encode(t, newGen(7, 5).events(3000)))
 	var oldest, newest []Decision
 	for q := (RegisterQuery{Limit: 3}); ; {
-		p := v.Register.Decisions(q)
+		p, err := v.Register.Decisions(q)
+		require.NoError(t, err)
 		oldest = append(oldest, p.Items...)
 		if p.Next == "" {
 			break
@@ -51,7 +52,8 @@ func TestRegisterNewestFirst(t *testing.T) {
 		q.After = p.Next
 	}
 	for q := (RegisterQuery{Limit: 3, Newest: true}); ; {
-		p := v.Register.Decisions(q)
+		p, err := v.Register.Decisions(q)
+		require.NoError(t, err)
 		newest = append(newest, p.Items...)
 		if p.Next == "" {
 			break

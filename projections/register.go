@@ -162,11 +162,38 @@ type RegisterPage struct {
 }
 
 // Register is the decision register (公示栏).
+//
+// As on the board, what its queries filter and order by is kept in memory
+// for every decision (a head); each decision, with its electorate, tally
+// and objections, and each adjourned meeting's minutes are kept in
+// tables, from which a page reads only its own decisions.
 type Register struct {
 	mu *sync.RWMutex
 	st registerState
+	// decisions holds each decision by key; minutes each adjourned
+	// meeting's published minutes.
+	decisions *entries[Decision]
+	minutes   *entries[adjourned]
 	// idx holds decision keys by position, rebuilt from st.
-	idx placeIndex
+	idx   placeIndex
+	names names
+}
+
+// adjourned is what the register keeps of an adjourned meeting: its
+// published minutes, nil until they are.
+type adjourned struct {
+	Minutes *Publication `json:"minutes,omitempty"`
+}
+
+// decisionHead is what the register's queries read of a decision without
+// the decision.
+type decisionHead struct {
+	CommunityID string              `json:"c"`
+	GridID      string              `json:"g"`
+	MeetingID   string              `json:"m"`
+	ProposalID  string              `json:"pr,omitempty"`
+	How         string              `json:"h"`
+	Position    eventstore.Position `json:"p"`
 }
 
 // regMeeting is what the register keeps of a meeting while it decides.
@@ -197,24 +224,28 @@ type regMotion struct {
 type registerState struct {
 	// Meetings are the meetings still deciding: scheduled or open.
 	Meetings map[string]*regMeeting `json:"meetings"`
-	// Adjourned keeps of an adjourned meeting only its published minutes
-	// (nil until they are): nothing is decided after an adjournment, and
-	// a city's meetings would otherwise keep their agendas, motions and
-	// attendance lists in memory forever.
-	Adjourned map[string]*Publication `json:"adjourned"`
-	Decisions map[string]*Decision    `json:"decisions"`
+	// An adjourned meeting leaves the register's memory for its minutes
+	// table: nothing is decided after an adjournment, and a city's
+	// meetings would otherwise keep their agendas, motions and attendance
+	// lists in memory forever.
+	Heads map[string]decisionHead `json:"heads"`
 }
 
 func newRegister(mu *sync.RWMutex) *Register {
-	r := &Register{mu: mu}
-	r.reset(registerState{Meetings: map[string]*regMeeting{}, Adjourned: map[string]*Publication{}, Decisions: map[string]*Decision{}})
+	r := &Register{mu: mu, decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
+	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}})
 	return r
 }
 
 func (r *Register) reset(st registerState) {
+	r.names = names{}
+	for k, h := range st.Heads {
+		h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.of(h.How)
+		st.Heads[k] = h
+	}
 	r.st = st
-	rebuild(&r.idx, st.Decisions, func(d *Decision) (string, string, eventstore.Position) {
-		return d.CommunityID, d.GridID, d.Position
+	rebuild(&r.idx, st.Heads, func(h decisionHead) (string, string, eventstore.Position) {
+		return h.CommunityID, h.GridID, h.Position
 	})
 }
 
@@ -222,7 +253,10 @@ func (r *Register) reset(st registerState) {
 func (r *Register) Name() string { return "register" }
 
 // Version implements View.
-func (r *Register) Version() int { return 4 }
+func (r *Register) Version() int { return 5 }
+
+// tables implements tabled.
+func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 
 // MarshalSnapshot implements View.
 func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
@@ -236,7 +270,7 @@ func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	if err := decodeSnapshot(in, &st); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
-	if st.Meetings == nil || st.Adjourned == nil || st.Decisions == nil {
+	if st.Meetings == nil || st.Heads == nil {
 		return fmt.Errorf("register snapshot: missing maps")
 	}
 	r.reset(st)
@@ -346,28 +380,47 @@ func (r *Register) Apply(e Event) error {
 		dec.Events = append(m.MediationEvents[d.MediationID], e.Position)
 		delete(m.Mediations, d.MediationID)
 		delete(m.MediationEvents, d.MediationID)
+		r.record(dec)
 	case domain.MeetingAdjourned:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			r.st.Adjourned[d.MeetingID] = nil
+			r.minutes.put(d.MeetingID, &adjourned{})
 			delete(r.st.Meetings, d.MeetingID)
 		}
 	case domain.MinutesPublished:
 		// Minutes are published once the meeting adjourned (the domain's
 		// rule), so their meeting is among the adjourned.
-		if _, ok := r.st.Adjourned[d.MeetingID]; ok {
-			r.st.Adjourned[d.MeetingID] = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
+		a, err := r.minutes.edit(d.MeetingID)
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		if a != nil {
+			a.Minutes = &Publication{Summary: d.Summary, Document: d.Document, Published: d.At, ObjectionUntil: d.ObjectionUntil}
 		}
 	case domain.MinutesObjectionRaised:
-		if p := r.st.Adjourned[d.MeetingID]; p != nil {
-			p.Objections = append(p.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
+		a, err := r.minutes.get(d.MeetingID)
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
 		}
+		if a == nil || a.Minutes == nil {
+			return nil
+		}
+		if a, err = r.minutes.edit(d.MeetingID); err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		a.Minutes.Objections = append(a.Minutes.Objections, Objection{PersonID: d.PersonID, Name: d.Name, Text: d.Text, At: d.At})
 	case domain.ActionAssigned:
 		if d.MeetingID == "" || d.MotionID == "" {
 			return nil
 		}
-		if dec := r.st.Decisions[d.MeetingID+"/"+d.MotionID]; dec != nil {
-			dec.Actions = append(dec.Actions, DecisionAction{ActionID: d.ActionID, Title: d.Title, Owner: d.Owner, Due: d.Due})
+		key := d.MeetingID + "/" + d.MotionID
+		if _, ok := r.st.Heads[key]; !ok {
+			return nil
 		}
+		dec, err := r.decisions.named(key, true)
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
+		}
+		dec.Actions = append(dec.Actions, DecisionAction{ActionID: d.ActionID, Title: d.Title, Owner: d.Owner, Due: d.Due})
 	}
 	return nil
 }
@@ -387,9 +440,16 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 		Place: info.Place, StartsAt: info.StartsAt, ItemID: itemID, ItemTitle: m.Items[itemID].Title,
 		Attendance: m.attendance(), Decided: at, Position: e.Position,
 	}
-	r.st.Decisions[dec.Key] = dec
-	r.idx.add(dec.Key, dec.CommunityID, dec.GridID)
 	return dec
+}
+
+// record keeps dec, made whole, in the register.
+func (r *Register) record(dec *Decision) {
+	r.decisions.put(dec.Key, dec)
+	h := decisionHead{CommunityID: r.names.of(dec.CommunityID), GridID: r.names.of(dec.GridID), MeetingID: dec.MeetingID,
+		ProposalID: dec.ProposalID, How: r.names.of(dec.How), Position: dec.Position}
+	r.st.Heads[dec.Key] = h
+	r.idx.add(dec.Key, h.CommunityID, h.GridID)
 }
 
 func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at time.Time, fill func(*Decision)) {
@@ -408,22 +468,32 @@ func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at tim
 	dec.Events = append(mo.Events, e.Position)
 	fill(dec)
 	delete(m.Motions, motionID)
+	r.record(dec)
 }
 
-// withPublication returns a copy of dec with its meeting's publication.
-func (r *Register) withPublication(dec *Decision) Decision {
+// decision returns a copy of the decision key with its meeting's
+// publication. The caller holds the read lock.
+func (r *Register) decision(key string) (Decision, error) {
+	dec, err := r.decisions.named(key, false)
+	if err != nil {
+		return Decision{}, fmt.Errorf("register: %w", err)
+	}
 	c := dec.clone()
-	if pub := r.st.Adjourned[dec.MeetingID]; pub != nil {
-		p := *pub
+	a, err := r.minutes.get(dec.MeetingID)
+	if err != nil {
+		return Decision{}, fmt.Errorf("register: %w", err)
+	}
+	if a != nil && a.Minutes != nil {
+		p := *a.Minutes
 		p.Objections = slices.Clone(p.Objections)
 		c.Publication = &p
 	}
-	return c
+	return c, nil
 }
 
 // Decisions returns one page of the decisions that match q, oldest first,
 // or latest first when q.Newest is set.
-func (r *Register) Decisions(q RegisterQuery) RegisterPage {
+func (r *Register) Decisions(q RegisterQuery) (RegisterPage, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	keys := r.idx.keys(q.CommunityID, q.GridID)
@@ -431,39 +501,43 @@ func (r *Register) Decisions(q RegisterQuery) RegisterPage {
 	if q.Newest {
 		end := len(keys)
 		if after > 0 {
-			end = sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position >= after })
+			end = sort.Search(len(keys), func(i int) bool { return r.st.Heads[keys[i]].Position >= after })
 		}
 		keys = slices.Clone(keys[:end])
 		slices.Reverse(keys)
 	} else {
-		keys = keys[sort.Search(len(keys), func(i int) bool { return r.st.Decisions[keys[i]].Position > after }):]
+		keys = keys[sort.Search(len(keys), func(i int) bool { return r.st.Heads[keys[i]].Position > after }):]
 	}
 	limit := pageLimit(q.Limit)
 	page := RegisterPage{Items: []Decision{}}
 	for _, k := range keys {
-		d := r.st.Decisions[k]
-		if q.CommunityID != "" && d.CommunityID != q.CommunityID || q.GridID != "" && d.GridID != q.GridID ||
-			q.MeetingID != "" && d.MeetingID != q.MeetingID || q.ProposalID != "" && d.ProposalID != q.ProposalID ||
-			q.How != "" && d.How != q.How {
+		h := r.st.Heads[k]
+		if q.CommunityID != "" && h.CommunityID != q.CommunityID || q.GridID != "" && h.GridID != q.GridID ||
+			q.MeetingID != "" && h.MeetingID != q.MeetingID || q.ProposalID != "" && h.ProposalID != q.ProposalID ||
+			q.How != "" && h.How != q.How {
 			continue
 		}
 		if len(page.Items) == limit {
 			page.Next = positionCursor(page.Items[limit-1].Position)
 			break
 		}
-		page.Items = append(page.Items, r.withPublication(d))
+		d, err := r.decision(k)
+		if err != nil {
+			return RegisterPage{}, err
+		}
+		page.Items = append(page.Items, d)
 	}
-	return page
+	return page, nil
 }
 
 // Decision returns one decision by its key ("<meeting id>/<motion or
 // mediation id>").
-func (r *Register) Decision(key string) (Decision, bool) {
+func (r *Register) Decision(key string) (Decision, bool, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	d, ok := r.st.Decisions[key]
-	if !ok {
-		return Decision{}, false
+	if _, ok := r.st.Heads[key]; !ok {
+		return Decision{}, false, nil
 	}
-	return r.withPublication(d), true
+	d, err := r.decision(key)
+	return d, err == nil, err
 }

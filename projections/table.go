@@ -16,13 +16,15 @@ import (
 	gojson "github.com/goccy/go-json"
 )
 
-// A table holds a part of a view's state that its fold reads, such as what
-// the statistics remember of every proposal to count its end in the right
-// grid: entries keyed by id that queries do not list (at most look up one
-// by one, as an inbox does its items' titles), and that grow with the
-// ledger. The live set keeps its tables in a store of their
-// own (tableStore, <Dir>/state) and holds only a bounded number of entries
-// in memory; a view's snapshot file holds the rest of its state.
+// A table holds a part of a view's state that grows with the ledger:
+// entries keyed by id that the fold reads to place later events (what the
+// statistics remember of every proposal to count its end in the right
+// grid), or the items of a list whose queries keep only a head per item
+// in memory and read from the table the items of the page they return (the
+// board, the register, the outcomes). The live set keeps its tables in a
+// store of their own (tableStore, <Dir>/state) and holds only a bounded
+// number of entries in memory; a view's snapshot file holds the rest of
+// its state.
 //
 // The entries a fold changed since the last snapshots are kept in memory
 // (dirty) until the next ones: the runner writes them in one batch with
@@ -147,6 +149,21 @@ func (t *entries[T]) edit(id string) (*T, error) {
 		t.mu.Lock()
 		t.dirty[id] = struct{}{}
 		t.mu.Unlock()
+	}
+	return v, err
+}
+
+// named returns the entry id, which the view's state names (a list's head
+// of it): to change in place (edit) when forEdit, else to read (get). An
+// entry missing then is an error, the view's parts disagreeing.
+func (t *entries[T]) named(id string, forEdit bool) (*T, error) {
+	read := t.get
+	if forEdit {
+		read = t.edit
+	}
+	v, err := read(id)
+	if err == nil && v == nil {
+		err = fmt.Errorf("table %s: no entry %s, which the view names", t.tname, id)
 	}
 	return v, err
 }

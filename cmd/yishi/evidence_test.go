@@ -369,7 +369,7 @@ func forgeSnapshot(t *testing.T, path, old, new string) {
 }
 
 // forgeTableEntry replaces old with new in the first entry under prefix
-// of the table store in dir.
+// of the table store in dir that holds old.
 func forgeTableEntry(t *testing.T, dir, prefix, old, new string) {
 	t.Helper()
 	db, err := pebbledb.Open(dir, &pebbledb.Options{})
@@ -377,17 +377,24 @@ func forgeTableEntry(t *testing.T, dir, prefix, old, new string) {
 	defer func() { require.NoError(t, db.Close()) }()
 	it, err := db.NewIter(&pebbledb.IterOptions{LowerBound: []byte(prefix)})
 	require.NoError(t, err)
-	require.True(t, it.First() && strings.HasPrefix(string(it.Key()), prefix), "an entry under %s", prefix)
-	key, value := slices.Clone(it.Key()), string(it.Value())
+	var key []byte
+	var value string
+	for ok := it.First(); ok && strings.HasPrefix(string(it.Key()), prefix); ok = it.Next() {
+		if strings.Contains(string(it.Value()), old) {
+			key, value = slices.Clone(it.Key()), string(it.Value())
+			break
+		}
+	}
 	require.NoError(t, it.Close())
-	require.Contains(t, value, old)
+	require.NotNil(t, key, "an entry under %s holding %s", prefix, old)
 	require.NoError(t, db.Set(key, []byte(strings.Replace(value, old, new, 1)), pebbledb.Sync))
 }
 
 // TestVerifyViews rebuilds the views from the log and compares them with
 // the snapshots a server left and with the views it would serve from them:
-// they match; a register snapshot with a forged decision and a recomputed
-// checksum is named, with the first difference.
+// they match; a register snapshot with a forged decision head and a
+// recomputed checksum, and a decision forged in the register's table, are
+// named, with the first difference.
 func TestVerifyViews(t *testing.T) {
 	ctx := context.Background()
 	dir := buildLedger(t, "400")
@@ -407,7 +414,15 @@ func TestVerifyViews(t *testing.T) {
 	assertSameFiles(t, before, evidence, "verify --views")
 
 	forged := copyDir(t, dir)
-	forgeSnapshot(t, filepath.Join(forged, "projections", "register.snap"), `"result":"adopted"`, `"result":"not_adopted"`)
+	forgeSnapshot(t, filepath.Join(forged, "projections", "register.snap"), `"h":"vote"`, `"h":"consensus"`)
+	got, err = verifyOut(t, "--store", forged, "--views")
+	require.Error(t, err, got)
+	assert.Contains(t, got, "FAILED: view register at position")
+	assert.Contains(t, got, ".h: \"consensus\", rebuilt \"vote\"")
+
+	// The register keeps its decisions in its tables (projections/state).
+	forged = copyDir(t, dir)
+	forgeTableEntry(t, filepath.Join(forged, "projections", "state"), "t/register/decisions/", `"result":"adopted"`, `"result":"not_adopted"`)
 	got, err = verifyOut(t, "--store", forged, "--views")
 	require.Error(t, err, got)
 	assert.Contains(t, got, "FAILED: view register at position")

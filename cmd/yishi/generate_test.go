@@ -88,7 +88,9 @@ func TestGenerate(t *testing.T) {
 		assert.NotEmpty(t, story.Entries)
 	}
 	g := first.Grids[0]
-	assert.NotEmpty(t, views.Board.Open(projections.BoardQuery{CommunityID: g.Community}).Items)
+	board, err := views.Board.Open(projections.BoardQuery{CommunityID: g.Community})
+	require.NoError(t, err)
+	assert.NotEmpty(t, board.Items)
 	cancel()
 	require.NoError(t, <-done)
 
