@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -226,13 +227,31 @@ type actionMark struct {
 // nanoseconds; never for 0, a zero now).
 func (m actionMark) overdue(now int64) bool { return now != 0 && m.Open && m.Due != 0 && m.Due < now }
 
-// unixNano is t in Unix nanoseconds, 0 for the zero time.
+// unixNano is t in Unix nanoseconds, 0 for the zero time. Beyond the
+// years int64 nanoseconds hold (1678 to 2262) it saturates at their ends,
+// so that it orders as t does against any time within them (a due date in
+// 2300 is never overdue, an age cut-off 200,000 days back excludes
+// nothing); and the Unix epoch itself, which 0 would mean none, is 1.
 func unixNano(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	case t.After(maxUnixNano):
+		return math.MaxInt64
 	}
-	return t.UnixNano()
+	if n := t.UnixNano(); n != 0 {
+		return n
+	}
+	return 1
 }
+
+// The times int64 Unix nanoseconds hold.
+var (
+	minUnixNano = time.Unix(0, math.MinInt64)
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+)
 
 // headOf is the head of it, its strings interned.
 func (b *Board) headOf(it *BoardItem, changed eventstore.Position) boardHead {
@@ -456,10 +475,10 @@ func (q *BoardQuery) match(h *boardHead) bool {
 		q.Channel != "" && h.Channel != q.Channel {
 		return false
 	}
-	if q.MinAgeDays > 0 && h.Submitted > q.Now.AddDate(0, 0, -q.MinAgeDays).UnixNano() {
+	if q.MinAgeDays > 0 && h.Submitted > unixNano(q.Now.AddDate(0, 0, -q.MinAgeDays)) {
 		return false
 	}
-	if q.MaxAgeDays > 0 && h.Submitted < q.Now.AddDate(0, 0, -q.MaxAgeDays).UnixNano() {
+	if q.MaxAgeDays > 0 && h.Submitted < unixNano(q.Now.AddDate(0, 0, -q.MaxAgeDays)) {
 		return false
 	}
 	return true

@@ -143,7 +143,9 @@ type outcomesState struct {
 
 // outcomeHead is what the outcomes list reads of an action without its
 // item: where it is, what it belongs to, who owns it, its status and due
-// date (Unix nanoseconds, 0 for none).
+// date: in Unix nanoseconds for the overdue flag (unixNano, 0 for none)
+// and in Unix seconds for the order, as the cursor has it (whatever the
+// year).
 type outcomeHead struct {
 	CommunityID string              `json:"c"`
 	GridID      string              `json:"g"`
@@ -152,6 +154,7 @@ type outcomeHead struct {
 	OwnerID     string              `json:"o,omitempty"`
 	Status      string              `json:"s"`
 	Due         int64               `json:"d,omitempty"`
+	DueUnix     int64               `json:"du"`
 	Position    eventstore.Position `json:"p"`
 }
 
@@ -163,22 +166,14 @@ func (h *outcomeHead) overdue(now int64) bool {
 
 // key is the action's place in the list's order at now.
 func (h *outcomeHead) key(now int64) outcomeKey {
-	due := zeroUnix
-	if h.Due != 0 {
-		due = time.Unix(0, h.Due).Unix()
-	}
-	return outcomeKey{rank(h.Status, h.overdue(now)), due, h.Position}
+	return outcomeKey{rank(h.Status, h.overdue(now)), h.DueUnix, h.Position}
 }
-
-// zeroUnix is the zero time's Unix seconds: the order's due date of an
-// action due never.
-var zeroUnix = time.Time{}.Unix()
 
 func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
 	return outcomeHead{
 		CommunityID: o.names.of(a.CommunityID), GridID: o.names.of(a.GridID), ProposalID: a.ProposalID,
 		MeetingID: o.names.of(a.MeetingID), OwnerID: o.names.of(a.Owner.ID), Status: o.names.of(a.Status),
-		Due: unixNano(a.Due), Position: a.Position,
+		Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
 	}
 }
 

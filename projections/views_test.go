@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -618,4 +619,44 @@ func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
 	_, ok, err = failing.Timeline.Of(context.Background(), "nope", "", 0)
 	assert.NoError(t, err, "an unknown proposal reads nothing")
 	assert.False(t, ok)
+}
+
+// TestListsOrderTimesOfAnyYear: the lists' heads keep times as integers;
+// a due date or an age cut-off beyond the years those hold (2262, 1678)
+// still compares as the times do.
+func TestListsOrderTimesOfAnyYear(t *testing.T) {
+	wuye := domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}
+	far := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
+	v := foldAll(t, encode(t, []domain.Event{
+		domain.ProposalSubmitted{ProposalID: "p", CommunityID: "c", GridID: "g", Title: "路灯", Category: "设施", Channel: domain.ChannelVisit, Author: wuye, At: at(0)},
+		domain.ActionAssigned{ActionID: "far", CommunityID: "c", GridID: "g", ProposalID: "p", Title: "换灯", Owner: wuye, Due: far, By: "w1", At: at(1)},
+		domain.ActionAssigned{ActionID: "farther", CommunityID: "c", GridID: "g", ProposalID: "p", Title: "换杆", Owner: wuye, Due: far.AddDate(1, 0, 0), By: "w1", At: at(1)},
+	}))
+	now := at(5)
+	board := func(q BoardQuery) []string {
+		t.Helper()
+		q.Now = now
+		p, err := v.Board.Open(q)
+		require.NoError(t, err)
+		return ids(p.Items)
+	}
+	assert.Empty(t, board(BoardQuery{OverdueOnly: true}), "due in 2300: not overdue")
+	assert.Equal(t, []string{"p"}, board(BoardQuery{MaxAgeDays: 200_000}), "submitted within 200,000 days")
+	assert.Empty(t, board(BoardQuery{MinAgeDays: 200_000}), "not submitted 200,000 days ago")
+	assert.Zero(t, v.Board.GridCounts("", now)[0].Overdue)
+	p, err := v.Board.Open(BoardQuery{Now: now})
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(p.Items[0].StateAt(now), "/00"), "neither action overdue in the item's state")
+
+	list, err := v.Outcomes.List(OutcomesQuery{OverdueOnly: true, Now: now})
+	require.NoError(t, err)
+	assert.Empty(t, list.Items, "due in 2300: not overdue")
+	list, err = v.Outcomes.List(OutcomesQuery{Now: now, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, "far", list.Items[0].ActionID)
+	assert.Equal(t, fmt.Sprintf("1.%d.%d", far.Unix(), list.Items[0].Position), list.Next, "the cursor holds the due date's own seconds")
+	list, err = v.Outcomes.List(OutcomesQuery{Now: now, After: list.Next})
+	require.NoError(t, err)
+	assert.Equal(t, "farther", list.Items[0].ActionID)
 }
