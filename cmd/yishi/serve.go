@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/yishi-civic/yishi/demo"
@@ -90,6 +92,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("start: "+what, "ms", now.Sub(since).Milliseconds(), "since_start_ms", now.Sub(began).Milliseconds())
 		return now
 	}
+	limit, err := memlimit.Set()
+	logMemoryLimit(logger, limit, err)
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
@@ -308,4 +312,25 @@ func returnFoldMemory(folded uint64) {
 	if folded >= longFold {
 		debug.FreeOSMemory()
 	}
+}
+
+// logMemoryLimit says which memory limit the Go runtime keeps to, as
+// memlimit.Set (automemlimit) left it: GOMEMLIMIT when set, else 90% of
+// the container's cgroup limit (AUTOMEMLIMIT another ratio, or off), so
+// that near the limit the collector works harder instead of the kernel
+// killing the server; none outside a container.
+func logMemoryLimit(logger *slog.Logger, limit int64, err error) {
+	if err != nil {
+		logger.Info("memory limit: none found", "err", err)
+		return
+	}
+	if limit == math.MaxInt64 {
+		logger.Info("memory limit: none")
+		return
+	}
+	from := "the container's memory limit"
+	if os.Getenv("GOMEMLIMIT") != "" {
+		from = "GOMEMLIMIT"
+	}
+	logger.Info("memory limit", "mib", limit>>20, "from", from)
 }

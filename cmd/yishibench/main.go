@@ -53,6 +53,8 @@ type options struct {
 	warmup    time.Duration
 	storeRuns int
 	maxVoters int
+	// memoryLimit is the servers' GOMEMLIMIT, "" for none.
+	memoryLimit string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -66,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each load step")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each read step (votes start with none, right after the restart)")
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "460MiB", "the servers' Go memory limit (GOMEMLIMIT): by default what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); \"\" for none")
 	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -117,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		b.rep.Sizes = append(b.rep.Sizes, s.events)
 	}
 	b.rep.Machine = machine(ctx, root)
+	b.rep.Machine.ServerMemoryLimit = b.opt.memoryLimit
 	defer func() {
 		b.stopServers()
 		if !o.keep {

@@ -43,6 +43,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 	require.NoError(t, err)
 	var rep Report
 	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.Equal(t, "460MiB", rep.Machine.ServerMemoryLimit, "a 512 MiB container's limit by default")
 	require.Equal(t, []int{2000}, rep.Sizes)
 	require.Positive(t, rep.Machine.Cores)
 	require.NotEmpty(t, rep.Machine.CPUModel)
@@ -119,7 +120,8 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		"| 2k | VmRSS at ready, from snapshots | ", "| 2k | peak VmRSS under load | ",
 		"| 2k | votes at 500/s, p99 | ", "| 2k | board reads at 2,000/s, p99 | ", "| 2k | timeline reads at 2,000/s, p99 | ",
 		"| reads at 2,000/s | 2k | ", "| 2k | timeline reads at 2,000/s from the first second after another restart, p99 | ",
-		"| timeline reads at 2,000/s after another restart | 2k | "} {
+		"| timeline reads at 2,000/s after another restart | 2k | ",
+		"| server's Go memory limit (GOMEMLIMIT) | 460MiB (`--memory-limit`) |"} {
 		require.Contains(t, string(text), want)
 	}
 	require.Regexp(t, regexp.MustCompile(`\| 2k \| votes at 500/s, p99 \| [0-9.]+ ms \| < 25\.00 ms \(issue 15\) \| (yes|\*\*no\*\*) \| [0-9.]+ \|`), string(text))

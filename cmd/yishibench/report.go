@@ -37,6 +37,9 @@ type Machine struct {
 	Dirty bool `json:"dirty,omitempty"`
 	// Load1 is the 1-minute load average when the run started.
 	Load1 float64 `json:"load1"`
+	// ServerMemoryLimit is the servers' GOMEMLIMIT (--memory-limit), ""
+	// for none.
+	ServerMemoryLimit string `json:"server_memory_limit,omitempty"`
 }
 
 // Step is one step of the run.
@@ -145,6 +148,11 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "| machine | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| CPU | %s |\n| cores | %d |\n| memory | %.1f GiB |\n| kernel | %s |\n| Go | %s |\n| commit | %s |\n| load average (1 min) at start | %.2f |\n",
 		orUnknown(m.CPUModel), m.Cores, m.MemTotalMiB/1024, orUnknown(m.Kernel), orUnknown(m.GoVersion), commit, m.Load1)
+	limit := "none"
+	if m.ServerMemoryLimit != "" {
+		limit = m.ServerMemoryLimit + " (`--memory-limit`)"
+	}
+	fmt.Fprintf(&b, "| server's Go memory limit (GOMEMLIMIT) | %s |\n", limit)
 	fmt.Fprintf(&b, "| run | %s to %s (%s) |\n\n", r.Started.UTC().Format("15:04:05"), r.Finished.UTC().Format("15:04:05 UTC"),
 		r.Finished.Sub(r.Started).Round(time.Second))
 	for _, a := range areaTitles {

@@ -53,6 +53,10 @@ func (b *bench) startServer(ctx context.Context, yishi, data, logName string) (*
 		"--max-conns-per-addr", "-1", "--log-level", "warn")
 	cmd.Dir = b.root
 	cmd.Stdout, cmd.Stderr = f, f
+	if b.opt.memoryLimit != "" {
+		// As yishi sets it itself from a container's memory limit.
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+b.opt.memoryLimit)
+	}
 	own(cmd)
 	s := &server{cmd: cmd, addr: addr, log: path, done: make(chan struct{})}
 	start := time.Now()
