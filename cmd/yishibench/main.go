@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each load step")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each read step (votes start with none, right after the restart)")
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
-	fs.StringVar(&o.memoryLimit, "memory-limit", "460MiB", "the servers' Go memory limit (GOMEMLIMIT): by default what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); \"\" for none")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "", "the servers' Go memory limit (GOMEMLIMIT), e.g. 460MiB, what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); none by default")
 	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
