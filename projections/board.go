@@ -73,30 +73,6 @@ type BoardItem struct {
 	Updated    time.Time           `json:"updated"`
 	// Overdue is computed by the query: an open action is past its due date.
 	Overdue bool `json:"overdue,omitempty"`
-	// Changed is the position of the last event that changed the item in
-	// this process (0 for an item as its snapshot was loaded): with the
-	// overdue flags, it names the item's state (StateAt).
-	Changed eventstore.Position `json:"-"`
-}
-
-// StateAt names the item's state as answered at now: its id, the last
-// event that changed it and its actions' overdue flags at now. Two reads
-// of an item in the same state answer the same, so an answer may be kept
-// by it.
-func (it *BoardItem) StateAt(now time.Time) string {
-	b := make([]byte, 0, len(it.ProposalID)+24+len(it.Actions))
-	b = append(b, it.ProposalID...)
-	b = append(b, '@')
-	b = strconv.AppendUint(b, uint64(it.Changed), 10)
-	b = append(b, '/')
-	for i := range it.Actions {
-		if actionOverdue(&it.Actions[i], now) {
-			b = append(b, '1')
-		} else {
-			b = append(b, '0')
-		}
-	}
-	return string(b)
 }
 
 func (it *BoardItem) clone() BoardItem {
@@ -182,8 +158,10 @@ type Board struct {
 
 // names keeps one copy of each string it is given: the heads' ids of
 // communities, grids and compounds, categories, channels and statuses,
-// which repeat over many proposals and grow with the city, not the ledger.
-// Only the fold uses it.
+// which repeat over many items and grow with the city, not the ledger.
+// Unlike countKeys (an interner shared by every view's counts, locked and
+// bounded to a handful of words), a view's names are its own, used by its
+// fold alone (under the write lock) and as many as the city's places.
 type names map[string]string
 
 // of returns the copy of s kept, keeping s if it is new.
@@ -212,7 +190,9 @@ type boardHead struct {
 	Submitted   int64               `json:"t"`
 	Position    eventstore.Position `json:"p"`
 	Actions     []actionMark        `json:"a,omitempty"`
-	// Changed is as BoardItem.Changed.
+	// Changed is the position of the last event that changed the item in
+	// this process (0 for an item as its snapshot was loaded): with the
+	// overdue flags, it names the item's state (stateAt).
 	Changed eventstore.Position `json:"-"`
 }
 
@@ -253,23 +233,33 @@ var (
 	maxUnixNano = time.Unix(0, math.MaxInt64)
 )
 
-// headOf is the head of it, its strings interned.
-func (b *Board) headOf(it *BoardItem, changed eventstore.Position) boardHead {
+// headOf is the head of it, its strings interned; its action marks reuse
+// marks' room (the head it replaces: a fold's update allocates none).
+func (b *Board) headOf(it *BoardItem, changed eventstore.Position, marks []actionMark) boardHead {
 	h := boardHead{
-		CommunityID: b.names.of(it.CommunityID), GridID: b.names.of(it.GridID), CompoundID: b.names.of(it.CompoundID),
-		Category: b.names.of(it.Category), Channel: b.names.of(it.Channel), Status: b.names.of(it.Status),
-		Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
+		CommunityID: it.CommunityID, GridID: it.GridID, CompoundID: it.CompoundID, Category: it.Category,
+		Channel: it.Channel, Status: it.Status, Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
 	}
+	b.intern(&h)
 	if len(it.Actions) > 0 {
-		h.Actions = make([]actionMark, len(it.Actions))
-		for i, a := range it.Actions {
-			h.Actions[i] = actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)}
+		h.Actions = marks[:0]
+		for _, a := range it.Actions {
+			h.Actions = append(h.Actions, actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)})
 		}
 	}
 	return h
 }
 
-// stateAt is BoardItem.StateAt for the item of id whose head is h.
+// intern makes h's strings the copies b.names keeps.
+func (b *Board) intern(h *boardHead) {
+	h.CommunityID, h.GridID, h.CompoundID = b.names.of(h.CommunityID), b.names.of(h.GridID), b.names.of(h.CompoundID)
+	h.Category, h.Channel, h.Status = b.names.of(h.Category), b.names.of(h.Channel), b.names.of(h.Status)
+}
+
+// stateAt names the state of the item of id, whose head is h, as answered
+// at now: its id, the last event that changed it and its actions' overdue
+// flags at now. Two reads of an item in the same state answer the same, so
+// an answer may be kept by it (OpenKept).
 func (h *boardHead) stateAt(id string, now time.Time) string {
 	n := unixNano(now)
 	b := make([]byte, 0, len(id)+24+len(h.Actions))
@@ -307,8 +297,7 @@ func newBoard(mu *sync.RWMutex) *Board {
 func (b *Board) reset(st boardState) {
 	b.names = names{}
 	for id, h := range st.Heads {
-		h.CommunityID, h.GridID, h.CompoundID = b.names.of(h.CommunityID), b.names.of(h.GridID), b.names.of(h.CompoundID)
-		h.Category, h.Channel, h.Status = b.names.of(h.Category), b.names.of(h.Channel), b.names.of(h.Status)
+		b.intern(&h)
 		st.Heads[id] = h
 	}
 	b.st = st
@@ -355,7 +344,7 @@ func (b *Board) Apply(e Event) error {
 			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
 		}
 		b.items.put(d.ProposalID, it)
-		h := b.headOf(it, e.Position)
+		h := b.headOf(it, e.Position, nil)
 		b.st.Heads[d.ProposalID] = h
 		b.idx.add(d.ProposalID, h.CommunityID, h.GridID)
 	case domain.ProposalSupported:
@@ -429,7 +418,7 @@ func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) err
 	if at.After(it.Updated) {
 		it.Updated = at
 	}
-	b.st.Heads[id] = b.headOf(it, e.Position)
+	b.st.Heads[id] = b.headOf(it, e.Position, b.st.Heads[id].Actions)
 	return nil
 }
 
@@ -492,7 +481,6 @@ func (b *Board) item(id string, h *boardHead, now time.Time) (BoardItem, error) 
 		return BoardItem{}, fmt.Errorf("board: %w", err)
 	}
 	c := it.clone()
-	c.Changed = h.Changed
 	flag(&c, now)
 	return c, nil
 }
@@ -515,7 +503,7 @@ func (b *Board) Open(q BoardQuery) (BoardPage, error) {
 }
 
 // BoardEntry is one item of a board page read by OpenKept: the item's
-// state (BoardItem.StateAt the query's now) and either the answer the
+// state at the query's now (see boardHead.stateAt) and either the answer the
 // reader kept for that state or a copy of the item, its flags set.
 type BoardEntry struct {
 	State  string

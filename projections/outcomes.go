@@ -169,12 +169,20 @@ func (h *outcomeHead) key(now int64) outcomeKey {
 	return outcomeKey{rank(h.Status, h.overdue(now)), h.DueUnix, h.Position}
 }
 
+// headOf is the head of a, its strings interned.
 func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
-	return outcomeHead{
-		CommunityID: o.names.of(a.CommunityID), GridID: o.names.of(a.GridID), ProposalID: a.ProposalID,
-		MeetingID: o.names.of(a.MeetingID), OwnerID: o.names.of(a.Owner.ID), Status: o.names.of(a.Status),
-		Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
+	h := outcomeHead{
+		CommunityID: a.CommunityID, GridID: a.GridID, ProposalID: a.ProposalID, MeetingID: a.MeetingID,
+		OwnerID: a.Owner.ID, Status: a.Status, Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
 	}
+	o.intern(&h)
+	return h
+}
+
+// intern makes h's repeated strings the copies o.names keeps.
+func (o *Outcomes) intern(h *outcomeHead) {
+	h.CommunityID, h.GridID, h.MeetingID = o.names.of(h.CommunityID), o.names.of(h.GridID), o.names.of(h.MeetingID)
+	h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.of(h.Status)
 }
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
@@ -188,8 +196,7 @@ func (o *Outcomes) reset(st outcomesState) {
 	o.byGrid = map[string][]string{}
 	o.byCommunity = map[string][]string{}
 	for id, h := range st.Heads {
-		h.CommunityID, h.GridID, h.MeetingID = o.names.of(h.CommunityID), o.names.of(h.GridID), o.names.of(h.MeetingID)
-		h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.of(h.Status)
+		o.intern(&h)
 		st.Heads[id] = h
 		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], id)
 		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], id)

@@ -240,7 +240,7 @@ func newRegister(mu *sync.RWMutex) *Register {
 func (r *Register) reset(st registerState) {
 	r.names = names{}
 	for k, h := range st.Heads {
-		h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.of(h.How)
+		r.intern(&h)
 		st.Heads[k] = h
 	}
 	r.st = st
@@ -443,11 +443,17 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 	return dec
 }
 
+// intern makes h's repeated strings the copies r.names keeps.
+func (r *Register) intern(h *decisionHead) {
+	h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.of(h.How)
+}
+
 // record keeps dec, made whole, in the register.
 func (r *Register) record(dec *Decision) {
 	r.decisions.put(dec.Key, dec)
-	h := decisionHead{CommunityID: r.names.of(dec.CommunityID), GridID: r.names.of(dec.GridID), MeetingID: dec.MeetingID,
-		ProposalID: dec.ProposalID, How: r.names.of(dec.How), Position: dec.Position}
+	h := decisionHead{CommunityID: dec.CommunityID, GridID: dec.GridID, MeetingID: dec.MeetingID,
+		ProposalID: dec.ProposalID, How: dec.How, Position: dec.Position}
+	r.intern(&h)
 	r.st.Heads[dec.Key] = h
 	r.idx.add(dec.Key, h.CommunityID, h.GridID)
 }
