@@ -6,12 +6,15 @@ import (
 	"sync/atomic"
 )
 
-// Bounds of the memory of the answers kept.
+// Bounds of the memory of the answers kept: together with the views'
+// other caches (the story cache, the sealer's, the tables' entries) they
+// are most of what a server's heap holds beyond its views, and the
+// collector doubles it (docs/scaling.md, "A memory budget").
 const (
 	// timelineAnswerBytes is for whole public timeline pages.
-	timelineAnswerBytes = 48 << 20
+	timelineAnswerBytes = 32 << 20
 	// itemAnswerBytes is for the items of list pages (board).
-	itemAnswerBytes = 32 << 20
+	itemAnswerBytes = 16 << 20
 )
 
 // answerCache keeps answers (the JSON a reader gets, opened and, for the

@@ -13,10 +13,11 @@ import (
 // map's and the ring's slots; a list, its keys' entries), 768 more once a
 // key opened an AES-GCM value (sealed:v1: or an attachment): a city's
 // ledger meets millions of persons and items, and a cache of them all
-// would grow for the life of the process. 131,072 entries are about 35 MB;
-// a key that fell out costs one key read (and a ChaCha20 set-up, 30 ns)
-// when a value sealed with it is opened again.
-const maxCiphers = 1 << 17
+// would grow for the life of the process. 32,768 entries are about 9 MB
+// (131,072 took 35 MB of a 1M ledger's server under reads, more than any
+// view but two); a key that fell out costs one key read (and a ChaCha20
+// set-up, 30 ns) when a value sealed with it is opened again.
+const maxCiphers = 1 << 15
 
 // cached is one key in the sealer's cache, or the mark of a key that is
 // erased or missing (chacha nil), or the keys of a sealed value's list of

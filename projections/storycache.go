@@ -12,8 +12,10 @@ import (
 
 // storyCacheBytes bounds the memory the story cache's entries take, their
 // strings counted (Entry.size): a neighbourhood's reads go to the items it
-// talks about now, a few thousand stories of some 600 bytes a step.
-const storyCacheBytes = 24 << 20
+// talks about now, a few thousand stories of some 600 bytes a step. Public
+// readers are answered from the server's cache of whole answers first, so
+// this one serves mostly staff and the pages after a story changed.
+const storyCacheBytes = 12 << 20
 
 // storyCacheLongest is the longest story the cache takes: a miss reads a
 // cached story whole, which for a long one costs more than its page.
