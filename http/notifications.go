@@ -72,7 +72,11 @@ func (s *Server) inbox(c echo.Context, person string) error {
 	if err != nil {
 		return err
 	}
-	lang := views.Notifications.Subscriber(person).Settings.Language
+	sub, err := views.Notifications.Subscriber(person)
+	if err != nil {
+		return err
+	}
+	lang := sub.Settings.Language
 	switch q := c.QueryParam("lang"); q {
 	case "":
 	case domain.LangZH, domain.LangEN:
@@ -110,7 +114,11 @@ func (s *Server) postInboxSeen(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		pos = uint64(views.Notifications.Newest(person))
+		newest, err := views.Notifications.Newest(person)
+		if err != nil {
+			return err
+		}
+		pos = uint64(newest)
 	}
 	return s.execute(c, domain.MarkInboxSeen{PersonID: person, Position: pos}, "")
 }
@@ -132,7 +140,11 @@ func (s *Server) getNotificationSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := NotificationSettingsAnswer{Subscriber: views.Notifications.Subscriber(principalOf(c).token.Actor()), PushPublicKey: s.cfg.PushPublicKey,
+	sub, err := views.Notifications.Subscriber(principalOf(c).token.Actor())
+	if err != nil {
+		return err
+	}
+	out := NotificationSettingsAnswer{Subscriber: sub, PushPublicKey: s.cfg.PushPublicKey,
 		Channels: []string{domain.ChannelWebhook}}
 	if s.cfg.PushPublicKey != "" {
 		out.Channels = []string{domain.ChannelPush, domain.ChannelWebhook}

@@ -461,7 +461,10 @@ func (s *Server) getTimeline(c echo.Context) error {
 		return err
 	}
 	ctx, r := c.Request().Context(), readerOf(c)
-	steps, last, ok := views.Timeline.Length(id.String())
+	steps, last, ok, err := views.Timeline.Length(id.String())
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}

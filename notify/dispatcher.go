@@ -156,7 +156,10 @@ func (d *Dispatcher) Round(ctx context.Context) (RoundStats, error) {
 		g.items = append(g.items, p)
 	}
 	for _, g := range groups {
-		sub := outbox.Subscriber(g.person)
+		sub, err := outbox.Subscriber(g.person)
+		if err != nil {
+			return st, err
+		}
 		set := sub.Settings
 		var fresh []projections.Pending
 		for _, p := range g.items {

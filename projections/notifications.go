@@ -172,6 +172,10 @@ type Notifications struct {
 	// tables: the fold reads them, and an inbox's read the titles of its
 	// notifications' items.
 	proposals, actions, meetings *entries[notifyItem]
+	// inboxes holds the notifications of every person told of something,
+	// by person, in a table: a city has hundreds of thousands of them, and
+	// an inbox is read only when its person opens it.
+	inboxes *entries[personInbox]
 	// read reads the events an inbox holds back from the log (the runner
 	// sets it, as the timeline's).
 	read LogReader
@@ -188,10 +192,8 @@ type notifyState struct {
 	// items, or registered a browser; anyone else has the defaults and
 	// no record.
 	Subscribers map[string]*Subscriber `json:"subscribers"`
-	// Inboxes holds the notifications of every person told of something.
-	Inboxes map[string]*personInbox `json:"inboxes"`
-	Pending map[string]*Pending     `json:"pending"`
-	Erased  map[string]bool         `json:"erased"`
+	Pending     map[string]*Pending    `json:"pending"`
+	Erased      map[string]bool        `json:"erased"`
 }
 
 // notifyItem is a proposal, action or meeting as the outbox follows it.
@@ -323,14 +325,15 @@ func notification(e Event, t told, it *notifyItem, person string) Notification {
 
 func newNotifications(mu *sync.RWMutex) *Notifications {
 	n := &Notifications{mu: mu, proposals: newEntries[notifyItem]("proposals"),
-		actions: newEntries[notifyItem]("actions"), meetings: newEntries[notifyItem]("meetings")}
+		actions: newEntries[notifyItem]("actions"), meetings: newEntries[notifyItem]("meetings"),
+		inboxes: newEntries[personInbox]("inboxes")}
 	n.st = emptyNotifyState()
 	return n
 }
 
 func emptyNotifyState() notifyState {
 	return notifyState{OpenDue: map[string]time.Time{},
-		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*Subscriber{}, Inboxes: map[string]*personInbox{},
+		GridHeads: map[string]string{}, Followers: map[string][]string{}, Subscribers: map[string]*Subscriber{},
 		Pending: map[string]*Pending{}, Erased: map[string]bool{}}
 }
 
@@ -338,10 +341,12 @@ func emptyNotifyState() notifyState {
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 5 }
+func (n *Notifications) Version() int { return 6 }
 
 // tables implements tabled.
-func (n *Notifications) tables() []table { return []table{n.proposals, n.actions, n.meetings} }
+func (n *Notifications) tables() []table {
+	return []table{n.proposals, n.actions, n.meetings, n.inboxes}
+}
 
 // MarshalSnapshot implements View.
 func (n *Notifications) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&n.st) }
@@ -355,7 +360,7 @@ func (n *Notifications) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("notifications snapshot: %w", err)
 	}
-	if st.OpenDue == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Inboxes == nil || st.Pending == nil || st.Erased == nil {
+	if st.OpenDue == nil || st.GridHeads == nil || st.Followers == nil || st.Subscribers == nil || st.Pending == nil || st.Erased == nil {
 		return fmt.Errorf("notifications snapshot: missing maps")
 	}
 	n.st = st
@@ -381,7 +386,7 @@ func (n *Notifications) apply(e Event) error {
 			it.Persons = []string{d.Author.ID}
 		}
 		n.proposals.put(d.ProposalID, it)
-		n.tell(e, it, t, n.gridHead(it)...)
+		return n.tell(e, it, t, n.gridHead(it)...)
 	case domain.ProposalSupported:
 		return n.addPersons(d.ProposalID, d.PersonID)
 	case domain.ProposalDuplicateAbsorbed:
@@ -413,7 +418,7 @@ func (n *Notifications) apply(e Event) error {
 		}
 		n.actions.put(d.ActionID, it)
 		n.opened(d.ActionID, it)
-		n.tell(e, it, t, it.Persons...)
+		return n.tell(e, it, t, it.Persons...)
 	case domain.ActionProgressReported:
 		return n.tellAction(e, d.ActionID, t, false)
 	case domain.ActionCompleted:
@@ -442,7 +447,7 @@ func (n *Notifications) apply(e Event) error {
 		if d.Kind == domain.ReminderOverdue {
 			extra = n.gridHead(it)
 		}
-		n.tell(e, it, t, append(slices.Clone(it.Persons), extra...)...)
+		return n.tell(e, it, t, append(slices.Clone(it.Persons), extra...)...)
 	case domain.MeetingScheduled:
 		n.meetings.put(d.MeetingID, &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID})
 	case domain.VotingOpened:
@@ -458,7 +463,7 @@ func (n *Notifications) apply(e Event) error {
 			m.Motions = map[string][]string{}
 		}
 		m.Motions[d.MotionID] = voters
-		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
+		return n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.VotingClosed:
 		m, err := n.meetings.edit(d.MeetingID)
 		if m == nil {
@@ -466,13 +471,13 @@ func (n *Notifications) apply(e Event) error {
 		}
 		voters := m.Motions[d.MotionID]
 		delete(m.Motions, d.MotionID)
-		n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
+		return n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
 	case domain.MinutesPublished:
 		m, err := n.meetings.get(d.MeetingID)
-		if m != nil {
-			n.tell(e, m, t, n.followers(e.Stream, nil)...)
+		if m == nil {
+			return err
 		}
-		return err
+		return n.tell(e, m, t, n.followers(e.Stream, nil)...)
 	case domain.ItemFollowed:
 		p := n.person(d.PersonID)
 		p.Follows, p.Unfollows = addOnce(p.Follows, d.Item), remove(p.Unfollows, d.Item)
@@ -494,7 +499,10 @@ func (n *Notifications) apply(e Event) error {
 		p := n.person(d.PersonID)
 		p.Devices = max(p.Devices-1, 0)
 	case domain.InboxSeen:
-		box := n.inbox(d.PersonID)
+		box, err := n.inbox(d.PersonID)
+		if err != nil {
+			return err
+		}
 		box.Seen = max(box.Seen, eventstore.Position(d.Position))
 	case domain.NotificationSent:
 		delete(n.st.Pending, d.NotificationID+"/"+d.Channel)
@@ -515,7 +523,14 @@ func (n *Notifications) apply(e Event) error {
 			}
 		}
 		delete(n.st.Subscribers, d.ID)
-		delete(n.st.Inboxes, d.ID)
+		// An empty inbox reads as none: its notifications go.
+		box, err := n.inboxes.edit(d.ID)
+		if err != nil {
+			return err
+		}
+		if box != nil {
+			*box = personInbox{}
+		}
 		for k, p := range n.st.Pending {
 			if p.PersonID == d.ID {
 				delete(n.st.Pending, k)
@@ -583,10 +598,10 @@ func (n *Notifications) followers(stream string, ledger []string) []string {
 
 func (n *Notifications) tellProposal(e Event, id string, t told) error {
 	it, err := n.proposals.get(id)
-	if it != nil {
-		n.tell(e, it, t, n.followers(e.Stream, it.Persons)...)
+	if it == nil {
+		return err
 	}
-	return err
+	return n.tell(e, it, t, n.followers(e.Stream, it.Persons)...)
 }
 
 // tellAction tells an action's owner, its followers and its proposal's
@@ -614,16 +629,15 @@ func (n *Notifications) tellAction(e Event, id string, t told, closing bool, ext
 			to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
 		}
 	}
-	n.tell(e, it, t, append(to, extra...)...)
-	return nil
+	return n.tell(e, it, t, append(to, extra...)...)
 }
 
 // tell records a notification of e for each person in to: once per
 // person, never to the event's own actor, an erased person, or one who
 // unfollowed the item.
-func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) {
+func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) error {
 	if it == nil {
-		return
+		return nil
 	}
 	muted := func(p *Subscriber) bool {
 		return p != nil && (slices.Contains(p.Unfollows, t.Item) || it.Proposal != "" && slices.Contains(p.Unfollows, domain.ProposalStream(it.Proposal)))
@@ -636,7 +650,10 @@ func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) {
 		if muted(p) {
 			continue
 		}
-		box := n.inbox(person)
+		box, err := n.inbox(person)
+		if err != nil {
+			return err
+		}
 		box.Notes = append(box.Notes, e.Position)
 		if len(box.Notes) >= 2*inboxCap {
 			// Trimmed in halves, not one by one: a copy per hundred
@@ -651,6 +668,7 @@ func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) {
 			n.st.Pending[pd.Key()] = pd
 		}
 	}
+	return nil
 }
 
 // person returns the outbox's record of a person's settings, creating it.
@@ -663,23 +681,29 @@ func (n *Notifications) person(id string) *Subscriber {
 	return p
 }
 
-// inbox returns a person's inbox, creating it.
-func (n *Notifications) inbox(id string) *personInbox {
-	box := n.st.Inboxes[id]
+// inbox returns a person's inbox for the fold to change, creating it.
+func (n *Notifications) inbox(id string) (*personInbox, error) {
+	box, err := n.inboxes.edit(id)
+	if err != nil {
+		return nil, err
+	}
 	if box == nil {
 		box = &personInbox{}
-		n.st.Inboxes[id] = box
+		n.inboxes.put(id, box)
 	}
-	return box
+	return box, nil
 }
 
 // Inbox returns a person's inbox, newest first, at most limit items. The
 // events it tells are read back from the log, outside the views' lock.
 func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (Inbox, error) {
 	n.mu.RLock()
-	box := n.st.Inboxes[person]
-	if box == nil {
+	box, err := n.inboxes.get(person)
+	if err != nil || box == nil {
 		n.mu.RUnlock()
+		if err != nil {
+			return Inbox{}, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
+		}
 		return Inbox{Items: []Notification{}}, nil
 	}
 	kept := box.Notes[max(len(box.Notes)-inboxCap, 0):]
@@ -718,18 +742,22 @@ func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (In
 
 // Newest returns the position of the newest notification in a person's
 // inbox, 0 when it is empty.
-func (n *Notifications) Newest(person string) eventstore.Position {
+func (n *Notifications) Newest(person string) (eventstore.Position, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	if box := n.st.Inboxes[person]; box != nil && len(box.Notes) > 0 {
-		return box.Notes[len(box.Notes)-1]
+	box, err := n.inboxes.get(person)
+	if err != nil {
+		return 0, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
 	}
-	return 0
+	if box != nil && len(box.Notes) > 0 {
+		return box.Notes[len(box.Notes)-1], nil
+	}
+	return 0, nil
 }
 
 // Subscriber returns what the outbox knows of a person's settings: the
 // defaults for a person it never met.
-func (n *Notifications) Subscriber(person string) Subscriber {
+func (n *Notifications) Subscriber(person string) (Subscriber, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	s := Subscriber{PersonID: person, Settings: domain.DefaultSettings(), Follows: []string{}, Unfollows: []string{}}
@@ -738,10 +766,14 @@ func (n *Notifications) Subscriber(person string) Subscriber {
 		s.Settings.Channels = slices.Clone(s.Settings.Channels)
 		s.Follows, s.Unfollows = append([]string{}, p.Follows...), append([]string{}, p.Unfollows...)
 	}
-	if box := n.st.Inboxes[person]; box != nil {
+	box, err := n.inboxes.get(person)
+	if err != nil {
+		return Subscriber{}, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
+	}
+	if box != nil {
 		s.Seen = box.Seen
 	}
-	return s
+	return s, nil
 }
 
 // Erased reports whether the outbox saw the person's erasure.

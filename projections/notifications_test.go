@@ -139,9 +139,13 @@ func TestNotificationsStopAtAnErasure(t *testing.T) {
 		domain.ProposalReopened{ProposalID: "shed", Reason: "复查", By: "f1", At: at(12)})
 	n := foldAll(t, encode(t, evs)).Notifications
 	assert.Empty(t, readInbox(t, n, "r1", 0).Items)
+	box, err := n.inboxes.get("r1")
+	require.NoError(t, err)
+	assert.Equal(t, &personInbox{}, box, "the inbox's table keeps none of the erased person's notifications")
+	assert.Zero(t, newest(t, n, "r1"))
 	assert.Zero(t, n.PendingCount())
 	assert.True(t, n.Erased("r1"))
-	assert.False(t, n.Subscriber("r1").HasContact)
+	assert.False(t, subscriber(t, n, "r1").HasContact)
 	assert.Contains(t, kinds(readInbox(t, n, "h1", 0)), "submitted proposal-shed", "others keep theirs")
 }
 
@@ -192,16 +196,18 @@ func TestNotificationsInboxSeen(t *testing.T) {
 	assert.Equal(t, 2, in.Unread, "what changed since the last visit")
 	assert.Len(t, in.Items, 1)
 	assert.Equal(t, mid, in.Seen)
-	assert.Equal(t, mid, n.Subscriber("r3").Seen, "the settings' answer says the last visit too")
-	assert.Zero(t, n.Subscriber("r2").Seen)
+	assert.Equal(t, mid, subscriber(t, n, "r3").Seen, "the settings' answer says the last visit too")
+	assert.Zero(t, subscriber(t, n, "r2").Seen)
 
 	// Only who chose something has a record of settings; h1, the grid
 	// head told of new items, has an inbox and the defaults.
-	require.NotNil(t, n.st.Inboxes["h1"])
+	box, err := n.inboxes.get("h1")
+	require.NoError(t, err)
+	require.NotNil(t, box)
 	assert.NotContains(t, n.st.Subscribers, "h1")
 	assert.Contains(t, n.st.Subscribers, "r1", "chose the webhook")
 	assert.Contains(t, n.st.Subscribers, "r2", "muted an item")
-	assert.Equal(t, domain.DefaultSettings(), n.Subscriber("h1").Settings)
+	assert.Equal(t, domain.DefaultSettings(), subscriber(t, n, "h1").Settings)
 }
 
 func TestNotificationsInboxIsBounded(t *testing.T) {
@@ -266,12 +272,30 @@ func TestInboxReadsBackWhatTheFoldTold(t *testing.T) {
 		assert.Equal(t, p.Notification, byID[p.ID])
 	}
 	assert.Len(t, byID, len(due))
-	assert.Equal(t, in.Items[0].Position, n.Newest("r1"))
-	assert.Zero(t, n.Newest("nobody"))
+	assert.Equal(t, in.Items[0].Position, newest(t, n, "r1"))
+	assert.Zero(t, newest(t, n, "nobody"))
 }
 
 // shareTables gives to the tables of from, which its snapshot leaves out
 // (a runner keeps them in its table store).
 func shareTables(to, from *Notifications) {
-	to.proposals, to.actions, to.meetings = from.proposals, from.actions, from.meetings
+	to.proposals, to.actions, to.meetings, to.inboxes = from.proposals, from.actions, from.meetings, from.inboxes
+}
+
+// subscriber returns what n knows of person's settings, failing the test
+// on an error.
+func subscriber(t *testing.T, n *Notifications, person string) Subscriber {
+	t.Helper()
+	s, err := n.Subscriber(person)
+	require.NoError(t, err)
+	return s
+}
+
+// newest returns the position of the newest notification in person's
+// inbox, failing the test on an error.
+func newest(t *testing.T, n *Notifications, person string) eventstore.Position {
+	t.Helper()
+	p, err := n.Newest(person)
+	require.NoError(t, err)
+	return p
 }

@@ -79,9 +79,10 @@ type Story struct {
 // steps: a closed vote's tally is.
 //
 // The view keeps only where each step is: the positions of a story's
-// events in the global log. A page of a story reads those events from the
-// log and tells each as an Entry (entryOf), so the view holds eight bytes
-// a step, not the steps' texts.
+// events in the global log, in a table by proposal (a city's ledger holds
+// hundreds of thousands of stories, and a read needs only its own). A page
+// of a story reads those events from the log and tells each as an Entry
+// (entryOf), so the view holds eight bytes a step, not the steps' texts.
 type Timeline struct {
 	mu *sync.RWMutex
 	st timelineState
@@ -90,6 +91,8 @@ type Timeline struct {
 	read LogReader
 	// cache keeps the stories read lately.
 	cache storyCache
+	// stories maps a proposal to the positions of its story's steps.
+	stories *entries[[]eventstore.Position]
 	// The fold's own maps, kept in tables (no query reads them): a
 	// meeting's item ("<meeting>/<item>"), motion or mediation
 	// ("<meeting>/<motion>") and an action to its proposal, and a meeting
@@ -103,8 +106,6 @@ type Timeline struct {
 type LogReader func(ctx context.Context, positions []eventstore.Position) ([]Event, error)
 
 type timelineState struct {
-	// Stories maps a proposal to the positions of its story's steps.
-	Stories map[string][]eventstore.Position `json:"stories"`
 	// Convened holds, until a meeting adjourns, the steps that convened it
 	// (its scheduling, invitations, attendance), so that a proposal put on
 	// its agenda later gets them too.
@@ -112,10 +113,9 @@ type timelineState struct {
 }
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
-	return &Timeline{mu: mu, st: timelineState{
-		Stories: map[string][]eventstore.Position{}, Convened: map[string][]eventstore.Position{},
-	},
-		items: newEntries[string]("items"), motions: newEntries[string]("motions"),
+	return &Timeline{mu: mu, st: timelineState{Convened: map[string][]eventstore.Position{}},
+		stories: newEntries[[]eventstore.Position]("stories"),
+		items:   newEntries[string]("items"), motions: newEntries[string]("motions"),
 		meetings: newEntries[[]string]("meetings"), actions: newEntries[string]("actions"),
 	}
 }
@@ -124,10 +124,12 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 9 }
+func (t *Timeline) Version() int { return 10 }
 
 // tables implements tabled.
-func (t *Timeline) tables() []table { return []table{t.items, t.motions, t.meetings, t.actions} }
+func (t *Timeline) tables() []table {
+	return []table{t.stories, t.items, t.motions, t.meetings, t.actions}
+}
 
 // MarshalSnapshot implements View.
 func (t *Timeline) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&t.st) }
@@ -141,7 +143,7 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("timeline snapshot: %w", err)
 	}
-	if st.Stories == nil || st.Convened == nil {
+	if st.Convened == nil {
 		return fmt.Errorf("timeline snapshot: missing maps")
 	}
 	t.st = st
@@ -150,10 +152,15 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 }
 
 // add appends the step at p to the story of proposal id, if it has one.
-func (t *Timeline) add(id string, p eventstore.Position) {
-	if s, ok := t.st.Stories[id]; ok {
-		t.st.Stories[id] = append(s, p)
+func (t *Timeline) add(id string, p eventstore.Position) error {
+	if id == "" {
+		return nil
 	}
+	s, err := t.stories.edit(id)
+	if s != nil {
+		*s = append(*s, p)
+	}
+	return err
 }
 
 // toMeeting appends the step at p to the story of every proposal on the
@@ -164,7 +171,9 @@ func (t *Timeline) toMeeting(meetingID string, p eventstore.Position) error {
 		return err
 	}
 	for _, id := range *ids {
-		t.add(id, p)
+		if err := t.add(id, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -181,8 +190,10 @@ func proposalOf(tb *entries[string], key string) (string, error) {
 // addVia appends the step at p to the story of the proposal tb maps key to.
 func (t *Timeline) addVia(tb *entries[string], key string, p eventstore.Position) error {
 	id, err := proposalOf(tb, key)
-	t.add(id, p)
-	return err
+	if err != nil {
+		return err
+	}
+	return t.add(id, p)
 }
 
 // motion appends the step at p to the story of the proposal a motion or
@@ -204,29 +215,29 @@ func (t *Timeline) apply(e Event) error {
 	p := e.Position
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
-		t.st.Stories[d.ProposalID] = []eventstore.Position{p}
+		t.stories.put(d.ProposalID, &[]eventstore.Position{p})
 	case domain.ProposalSupported:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalAccepted:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalRejected:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalMerged:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalDuplicateAbsorbed:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalWithdrawn:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalHandledDirectly:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalPutOnAgenda:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalDecided:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalClosed:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ProposalReopened:
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 
 	case domain.MeetingScheduled:
 		t.st.Convened[d.MeetingID] = []eventstore.Position{p}
@@ -254,7 +265,9 @@ func (t *Timeline) apply(e Event) error {
 			*ids = append(*ids, d.ProposalID)
 		}
 		for _, c := range t.st.Convened[d.MeetingID] {
-			t.insert(d.ProposalID, c)
+			if err := t.insert(d.ProposalID, c); err != nil {
+				return err
+			}
 		}
 	case domain.MeetingOpened:
 		return t.toMeeting(d.MeetingID, p)
@@ -289,7 +302,7 @@ func (t *Timeline) apply(e Event) error {
 			return nil
 		}
 		t.actions.put(d.ActionID, &d.ProposalID)
-		t.add(d.ProposalID, p)
+		return t.add(d.ProposalID, p)
 	case domain.ActionStarted:
 		return t.addVia(t.actions, d.ActionID, p)
 	case domain.ActionProgressReported:
@@ -319,8 +332,7 @@ func (t *Timeline) table(meetingID, itemID, id, proposalID string, p eventstore.
 		pid = proposalID
 	}
 	t.motions.put(meetingID+"/"+id, &pid)
-	t.add(pid, p)
-	return nil
+	return t.add(pid, p)
 }
 
 // convene keeps a step that convened a meeting for proposals put on its
@@ -335,13 +347,17 @@ func (t *Timeline) convene(meetingID string, p eventstore.Position) error {
 // insert adds the step at p to the story of proposal id at its place in
 // global order (a meeting's earlier steps, when the proposal joins its
 // agenda); steps from before the proposal was submitted are left out.
-func (t *Timeline) insert(id string, p eventstore.Position) {
-	s, ok := t.st.Stories[id]
-	if !ok || p < s[0] {
-		return
+func (t *Timeline) insert(id string, p eventstore.Position) error {
+	s, err := t.stories.get(id)
+	if err != nil || s == nil || len(*s) == 0 || p < (*s)[0] {
+		return err
 	}
-	i := sort.Search(len(s), func(i int) bool { return s[i] > p })
-	t.st.Stories[id] = slices.Insert(s, i, p)
+	if s, err = t.stories.edit(id); err != nil {
+		return err
+	}
+	i := sort.Search(len(*s), func(i int) bool { return (*s)[i] > p })
+	*s = slices.Insert(*s, i, p)
+	return nil
 }
 
 func entry(e Event, at time.Time) Entry {
@@ -493,14 +509,17 @@ func personName(p domain.Party) string {
 // Length returns the number of steps of a proposal's story and the
 // position of its last one: a story only grows, so the pair changes with
 // any change of the story.
-func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Position, ok bool) {
+func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Position, ok bool, err error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	s, ok := t.st.Stories[proposalID]
-	if !ok || len(s) == 0 {
-		return 0, 0, false
+	s, err := t.stories.get(proposalID)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
 	}
-	return len(s), s[len(s)-1], true
+	if s == nil || len(*s) == 0 {
+		return 0, 0, false, nil
+	}
+	return len(*s), (*s)[len(*s)-1], true, nil
 }
 
 // Of returns one page of the story of a proposal, oldest step first,
@@ -511,11 +530,15 @@ func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Positio
 // log's error.
 func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) (Story, bool, error) {
 	t.mu.RLock()
-	s, ok := t.st.Stories[proposalID]
-	if !ok {
+	held, err := t.stories.get(proposalID)
+	if err != nil || held == nil {
 		t.mu.RUnlock()
+		if err != nil {
+			return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
+		}
 		return Story{}, false, nil
 	}
+	s := *held
 	start := sort.Search(len(s), func(i int) bool { return s[i] > parsePositionCursor(after) })
 	end := min(len(s), start+pageLimit(limit))
 	// A copy: a meeting's earlier steps are inserted into a story in place.

@@ -625,7 +625,9 @@ func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
 		asked = append(asked, positions)
 		return read(ctx, positions)
 	}
-	all := v.Timeline.st.Stories["shed"]
+	held, err := v.Timeline.stories.get("shed")
+	require.NoError(t, err)
+	all := *held
 	page, ok := storyOf(t, v, "shed", "", 2)
 	require.True(t, ok)
 	require.Len(t, page.Entries, 2)
