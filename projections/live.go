@@ -131,10 +131,6 @@ type liveState struct {
 	// Meetings holds the state of every meeting whose minutes are not
 	// published yet.
 	Meetings map[string]*liveMeeting `json:"meetings"`
-	// Steps holds, for every meeting, the positions of the events Live
-	// folds for it: a meeting whose minutes are published keeps only
-	// these, and its state is folded again from the log when read.
-	Steps map[string][]eventstore.Position `json:"steps"`
 }
 
 // Live holds the live state of every meeting: attendance, quorum, the
@@ -144,6 +140,11 @@ type liveState struct {
 type Live struct {
 	mu *sync.RWMutex
 	st liveState
+	// steps holds, for every meeting, the positions of the events Live
+	// folds for it, in a table: a meeting whose minutes are published
+	// keeps only these, and its state is folded again from the log when
+	// read.
+	steps *entries[[]eventstore.Position]
 	// read reads a published meeting's events back from the log (the
 	// runner sets it).
 	read LogReader
@@ -153,14 +154,17 @@ type Live struct {
 }
 
 func newLive(mu *sync.RWMutex) *Live {
-	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}, Steps: map[string][]eventstore.Position{}}}
+	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}}, steps: newEntries[[]eventstore.Position]("steps")}
 }
 
 // Name implements View.
 func (l *Live) Name() string { return "live" }
 
 // Version implements View.
-func (l *Live) Version() int { return 3 }
+func (l *Live) Version() int { return 4 }
+
+// tables implements tabled.
+func (l *Live) tables() []table { return []table{l.steps} }
 
 // MarshalSnapshot implements View.
 func (l *Live) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&l.st) }
@@ -174,8 +178,8 @@ func (l *Live) UnmarshalSnapshot(r io.Reader) error {
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("live snapshot: %w", err)
 	}
-	if st.Meetings == nil || st.Steps == nil {
-		return fmt.Errorf("live snapshot: missing meetings or steps")
+	if st.Meetings == nil {
+		return fmt.Errorf("live snapshot: missing meetings")
 	}
 	l.st = st
 	return nil
@@ -208,14 +212,32 @@ func tallyOf(options []domain.Option) []OptionCount {
 	return t
 }
 
+// step files the event at p among the meeting's steps.
+func (l *Live) step(meetingID string, p eventstore.Position) error {
+	s, err := l.steps.edit(meetingID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("live: %w", err)
+	case s == nil:
+		l.steps.put(meetingID, &[]eventstore.Position{p})
+	default:
+		*s = append(*s, p)
+	}
+	return nil
+}
+
 // Apply implements View.
 func (l *Live) Apply(e Event) error {
 	if id := meetingOf(e.Data); id != "" {
-		l.st.Steps[id] = append(l.st.Steps[id], e.Position)
+		if err := l.step(id, e.Position); err != nil {
+			return err
+		}
 	}
 	switch d := e.Data.(type) {
 	case domain.MeetingScheduled:
-		l.st.Steps[d.MeetingID] = append(l.st.Steps[d.MeetingID], e.Position)
+		if err := l.step(d.MeetingID, e.Position); err != nil {
+			return err
+		}
 		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Attendees: map[string]Attendee{}, Position: e.Position}
 		return nil
 	case domain.AgendaItemAdded:
@@ -351,7 +373,15 @@ func (l *Live) Meeting(ctx context.Context, id string) (MeetingState, bool, erro
 		defer l.mu.RUnlock()
 		return m.full(), true, nil
 	}
-	steps := slices.Clone(l.st.Steps[id])
+	held, err := l.steps.get(id)
+	if err != nil {
+		l.mu.RUnlock()
+		return MeetingState{}, false, fmt.Errorf("projections: meeting %s: %w", id, err)
+	}
+	var steps []eventstore.Position
+	if held != nil {
+		steps = slices.Clone(*held)
+	}
 	read := l.read
 	l.mu.RUnlock()
 	if len(steps) == 0 {

@@ -49,14 +49,18 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 		var doc map[string]json.RawMessage
 		if json.Unmarshal(dump, &doc) == nil && doc["snapshot"] != nil {
 			delete(doc, "snapshot")
-			// The stories (by proposal) and inboxes (by person) hold
-			// positions, which differ between stores: the stories are
-			// compared as told below, the inboxes as they read.
+			// The stories (by proposal), inboxes (by person) and
+			// meetings' steps hold positions, which differ between
+			// stores: the stories are compared as told below, the
+			// inboxes and meetings as they read.
 			delete(doc, "stories")
 			tables, err := json.Marshal(doc)
 			require.NoError(t, err)
-			if v.Name() == "notifications" {
+			switch v.Name() {
+			case "notifications":
 				tables = inboxesOf(t, views, tables)
+			case "live":
+				tables = meetingsOf(t, views, tables)
 			}
 			tables, err = sealer.OpenJSON(ctx, tables)
 			require.NoError(t, err)
@@ -69,10 +73,6 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 			// stories it tells.
 			b = storiesOf(t, views, dump)
 		}
-		if v.Name() == "live" {
-			// And published meetings: compare every meeting as it reads.
-			b = meetingsOf(t, views, b)
-		}
 		// Opened as a reader reads it: a copy's values are sealed anew.
 		b, err = sealer.OpenJSON(ctx, b)
 		require.NoError(t, err)
@@ -81,13 +81,14 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 	return out
 }
 
-// asRead returns snap, a view's snapshot, with the member field, an
-// object keyed by person or meeting whose values hold positions (which
-// differ between stores), replaced by what read says each key reads as.
-func asRead[T any](t *testing.T, snap []byte, field string, read func(key string) (T, error)) []byte {
+// asRead returns tables, a view's tables (projections.Dump without its
+// snapshot), with the table field, keyed by person or meeting, whose
+// values hold positions (which differ between stores), replaced by what
+// read says each key reads as.
+func asRead[T any](t *testing.T, tables []byte, field string, read func(key string) (T, error)) []byte {
 	t.Helper()
 	var st map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(snap, &st))
+	require.NoError(t, json.Unmarshal(tables, &st))
 	var keyed map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(st[field], &keyed))
 	out := map[string]T{}
@@ -111,10 +112,10 @@ func inboxesOf(t *testing.T, views *projections.Views, tables []byte) []byte {
 	})
 }
 
-// meetingsOf returns the live view's snapshot with every meeting it has
+// meetingsOf returns the live view's tables with every meeting it has
 // steps of as it reads.
-func meetingsOf(t *testing.T, views *projections.Views, snap []byte) []byte {
-	return asRead(t, snap, "steps", func(id string) (projections.MeetingState, error) {
+func meetingsOf(t *testing.T, views *projections.Views, tables []byte) []byte {
+	return asRead(t, tables, "steps", func(id string) (projections.MeetingState, error) {
 		m, ok, err := views.Live.Meeting(context.Background(), id)
 		if err == nil && !ok {
 			err = fmt.Errorf("no meeting %s", id)
