@@ -468,16 +468,17 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	a, err := s.place(ctx, domain.ProposalStream(id.String()))
-	if err != nil {
-		return err
+	// The views that know the story know where the proposal lives.
+	community, grid, ok := views.Board.Place(id.String())
+	if !ok {
+		return fmt.Errorf("timeline: the board does not know proposal %s, which the timeline does", id)
 	}
 	// The public answer of a page read before, unless the story or what
 	// the sealer opens changed since (both are read before the answer is
 	// made, so a change meanwhile makes a key no later read asks for).
 	var key string
 	gen := s.sealerGeneration()
-	if s.keepsAnswers(views) && !r.SeesPersonalData(a.community, a.grid) {
+	if s.keepsAnswers(views) && !r.SeesPersonalData(community, grid) {
 		key = fmt.Sprintf("%s|%s|%d|%d|%d", id, lp.after, lp.limit, steps, last)
 		if b, ok := s.publicAnswers.get(gen, key); ok {
 			return timelineAnswer(c, b, views.Position())
@@ -490,7 +491,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	b, err := r.Answer(a.community, a.grid, story)
+	b, err := r.Answer(community, grid, story)
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,25 @@ func ids(items []BoardItem) []string {
 	return out
 }
 
+// TestBoardPlace: the board tells where any proposal it knows lives,
+// whatever its status, and knows no other.
+func TestBoardPlace(t *testing.T) {
+	v := foldAll(t, encode(t, story()))
+	for _, id := range []string{"shed", "lines", "noise"} {
+		it, ok, err := v.Board.Proposal(id, at(12))
+		require.NoError(t, err)
+		require.True(t, ok, id)
+		community, grid, ok := v.Board.Place(id)
+		require.True(t, ok, id)
+		assert.Equal(t, [2]string{it.CommunityID, it.GridID}, [2]string{community, grid}, id)
+	}
+	community, grid, _ := v.Board.Place("lines")
+	assert.Equal(t, "g2", grid)
+	assert.NotEmpty(t, community)
+	_, _, ok := v.Board.Place("nobody")
+	assert.False(t, ok)
+}
+
 func TestBoardFilters(t *testing.T) {
 	v := foldAll(t, encode(t, story()))
 	now := at(12)
