@@ -2,13 +2,19 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // cast is the people of the bicycle-shed story and their tokens.
@@ -367,4 +373,32 @@ func TestLiveMeetingStream(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestProposalPlaceWhileTheBoardCatchesUp: a timeline read learns where its
+// proposal lives from the board; a board that does not know the proposal
+// yet (rebuilt from the start while the timeline was restored, still
+// catching up) leaves it to the proposal's first event in the log, and a
+// proposal neither knows is not found.
+func TestProposalPlaceWhileTheBoardCatchesUp(t *testing.T) {
+	e := mustServe(t)
+	c := newCast(e)
+	organise(t, e, c)
+	w := propose(t, e, c.r1, "车棚夹道", "杂物堆放")
+	id := w.ID
+	ctx := context.Background()
+	require.NoError(t, e.srv.cfg.Runner.WaitFor(ctx, eventstore.Position(w.Position)))
+	community, grid, err := e.srv.proposalPlace(ctx, e.srv.cfg.Runner.Views(), id)
+	require.NoError(t, err)
+	assert.Equal(t, [2]string{"hengyuan", "g1"}, [2]string{community, grid}, "from the board")
+
+	behind := projections.NewViews() // a board that knows no proposal yet
+	_, _, known := behind.Board.Place(id)
+	require.False(t, known)
+	community, grid, err = e.srv.proposalPlace(ctx, behind, id)
+	require.NoError(t, err)
+	assert.Equal(t, [2]string{"hengyuan", "g1"}, [2]string{community, grid}, "from the log")
+
+	_, _, err = e.srv.proposalPlace(ctx, behind, "0195a3c4-1d2e-7f00-9a1b-2c3d4e5f6a7b")
+	assert.Error(t, err, "no such proposal")
 }

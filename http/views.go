@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -468,10 +469,9 @@ func (s *Server) getTimeline(c echo.Context) error {
 	if !ok {
 		return refuse(kindNotFound, text{"没有这个议题", "no such proposal"})
 	}
-	// The views that know the story know where the proposal lives.
-	community, grid, ok := views.Board.Place(id.String())
-	if !ok {
-		return fmt.Errorf("timeline: the board does not know proposal %s, which the timeline does", id)
+	community, grid, err := s.proposalPlace(ctx, views, id.String())
+	if err != nil {
+		return err
 	}
 	// The public answer of a page read before, unless the story or what
 	// the sealer opens changed since (both are read before the answer is
@@ -499,6 +499,19 @@ func (s *Server) getTimeline(c echo.Context) error {
 		s.publicAnswers.put(gen, key, b)
 	}
 	return timelineAnswer(c, b, views.Position())
+}
+
+// proposalPlace returns where proposal id lives: from the board's head in
+// memory, or, when the board does not know the proposal yet (a board
+// rebuilt from the start of the log while the other views were restored
+// from their snapshots, still catching up), from the proposal's first
+// event.
+func (s *Server) proposalPlace(ctx context.Context, views *projections.Views, id string) (community, grid string, err error) {
+	if community, grid, ok := views.Board.Place(id); ok {
+		return community, grid, nil
+	}
+	a, err := s.place(ctx, domain.ProposalStream(id))
+	return a.community, a.grid, err
 }
 
 // timelineAnswer answers a page of a story, the JSON object answer, with

@@ -174,7 +174,8 @@ type Notifications struct {
 	proposals, actions, meetings *entries[notifyItem]
 	// inboxes holds the notifications of every person told of something,
 	// by person, in a table: a city has hundreds of thousands of them, and
-	// an inbox is read only when its person opens it.
+	// an inbox is read one at a time: by its person's pages, and with their
+	// settings (Subscriber, which says their last visit).
 	inboxes *entries[personInbox]
 	// read reads the events an inbox holds back from the log (the runner
 	// sets it, as the timeline's).

@@ -299,3 +299,31 @@ func newest(t *testing.T, n *Notifications, person string) eventstore.Position {
 	require.NoError(t, err)
 	return p
 }
+
+// TestAnErasedInboxIsEmptyInTheTableStore: a person's inbox is written to
+// the table store with the snapshots, and their erasure empties it there
+// too, across a restart.
+func TestAnErasedInboxIsEmptyInTheTableStore(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, noticeStory())
+	r := mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	require.NoError(t, r.Close())
+	stored := func() map[string]json.RawMessage {
+		again := mustNew(t, s, Config{Dir: dir})
+		defer func() { require.NoError(t, again.Close()) }()
+		all, err := again.Views().Notifications.inboxes.stored()
+		require.NoError(t, err)
+		return all
+	}
+	before := stored()
+	require.Contains(t, string(before["r1"]), `"notes":[`, "r1's inbox is in the store")
+
+	pos = mustAppend(t, s, []domain.Event{domain.DataErased{Subject: domain.ErasePerson, ID: "r1", Ground: domain.GroundRequest, Reason: "本人申请", By: "admin", At: at(11)}})
+	r = mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	require.NoError(t, r.Close())
+	after := stored()
+	assert.JSONEq(t, `{"notes":null,"seen":0}`, string(after["r1"]), "the erased inbox is empty in the store")
+	assert.Equal(t, before["h1"], after["h1"], "others keep theirs")
+}

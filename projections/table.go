@@ -21,7 +21,9 @@ import (
 // statistics remember of every proposal to count its end in the right
 // grid), or the items of a list whose queries keep only a head per item
 // in memory and read from the table the items of the page they return (the
-// board, the register, the outcomes). The live set keeps its tables in a
+// board, the register, the outcomes), or lists of positions a query reads
+// by one id (a proposal's story, a meeting's steps, a person's inbox). The
+// live set keeps its tables in a
 // store of their own (tableStore, <Dir>/state) and holds only a bounded
 // number of entries in memory; a view's snapshot file holds the rest of
 // its state.

@@ -178,8 +178,10 @@ func TestSnapshotOfAnotherTablePositionRebuildsItsView(t *testing.T) {
 			assert.Equal(t, eventstore.Start, again.Position(), "the statistics start over")
 			got := state(t, again.Views())
 			assert.NotEqual(t, want["stats"], got["stats"])
-			require.NotEqual(t, "{}", want["directory"])
-			assert.Equal(t, want["directory"], got["directory"], "other views keep their snapshots")
+			// The wishes have no tables, and the generated log gives them
+			// some: loaded, not rebuilt.
+			require.NotEqual(t, state(t, NewViews())["wishes"], want["wishes"])
+			assert.Equal(t, want["wishes"], got["wishes"], "other views keep their snapshots")
 			require.NoError(t, runUntil(t, again, last))
 			assert.Equal(t, want, state(t, again.Views()), "rebuilt to the same state")
 		})
