@@ -214,15 +214,11 @@ func tallyOf(options []domain.Option) []OptionCount {
 
 // step files the event at p among the meeting's steps.
 func (l *Live) step(meetingID string, p eventstore.Position) error {
-	s, err := l.steps.edit(meetingID)
-	switch {
-	case err != nil:
+	s, err := l.steps.editOrNew(meetingID)
+	if err != nil {
 		return fmt.Errorf("live: %w", err)
-	case s == nil:
-		l.steps.put(meetingID, &[]eventstore.Position{p})
-	default:
-		*s = append(*s, p)
 	}
+	*s = append(*s, p)
 	return nil
 }
 

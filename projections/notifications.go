@@ -500,7 +500,7 @@ func (n *Notifications) apply(e Event) error {
 		p := n.person(d.PersonID)
 		p.Devices = max(p.Devices-1, 0)
 	case domain.InboxSeen:
-		box, err := n.inbox(d.PersonID)
+		box, err := n.inboxes.editOrNew(d.PersonID)
 		if err != nil {
 			return err
 		}
@@ -651,7 +651,7 @@ func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) erro
 		if muted(p) {
 			continue
 		}
-		box, err := n.inbox(person)
+		box, err := n.inboxes.editOrNew(person)
 		if err != nil {
 			return err
 		}
@@ -680,19 +680,6 @@ func (n *Notifications) person(id string) *Subscriber {
 		n.st.Subscribers[id] = p
 	}
 	return p
-}
-
-// inbox returns a person's inbox for the fold to change, creating it.
-func (n *Notifications) inbox(id string) (*personInbox, error) {
-	box, err := n.inboxes.edit(id)
-	if err != nil {
-		return nil, err
-	}
-	if box == nil {
-		box = &personInbox{}
-		n.inboxes.put(id, box)
-	}
-	return box, nil
 }
 
 // Inbox returns a person's inbox, newest first, at most limit items. The

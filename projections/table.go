@@ -155,6 +155,18 @@ func (t *entries[T]) edit(id string) (*T, error) {
 	return v, err
 }
 
+// editOrNew returns the entry id for the fold to change in place (edit),
+// or, when the table has none, a new zero entry put under id.
+func (t *entries[T]) editOrNew(id string) (*T, error) {
+	v, err := t.edit(id)
+	if err != nil || v != nil {
+		return v, err
+	}
+	v = new(T)
+	t.put(id, v)
+	return v, nil
+}
+
 // named returns the entry id, which the view's state names (a list's head
 // of it): to change in place (edit) when forEdit, else to read (get). An
 // entry missing then is an error, the view's parts disagreeing.

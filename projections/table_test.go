@@ -217,3 +217,28 @@ func BenchmarkTableReadFromStore(b *testing.B) {
 		}
 	}
 }
+
+// TestEditOrNew: a table hands the fold its entry to change, or a new zero
+// one kept under the id; either is written with the next flush.
+func TestEditOrNew(t *testing.T) {
+	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.close()
+	tb := newEntries[[]eventstore.Position]("steps")
+	tb.bind(st, tablePrefix("live", "steps"))
+
+	first, err := tb.editOrNew("m1")
+	require.NoError(t, err)
+	require.NotNil(t, first)
+	assert.Empty(t, *first, "a new entry is the zero value")
+	*first = append(*first, 7)
+	again, err := tb.editOrNew("m1")
+	require.NoError(t, err)
+	assert.Same(t, first, again, "the entry kept, not a new one")
+	*again = append(*again, 9)
+
+	var ops []tableOp
+	require.NoError(t, tb.flush(&ops))
+	require.Len(t, ops, 1)
+	assert.JSONEq(t, `[7,9]`, string(ops[0].value))
+}
