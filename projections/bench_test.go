@@ -216,7 +216,7 @@ func BenchmarkFoldNotifications(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(len(n.inboxes.hot)), "persons")
+	b.ReportMetric(float64(len(n.notes.mem)), "persons")
 }
 
 // BenchmarkServeFromSnapshots measures a process that serves from

@@ -144,7 +144,7 @@ type Live struct {
 	// folds for it, in a table: a meeting whose minutes are published
 	// keeps only these, and its state is folded again from the log when
 	// read.
-	steps *entries[[]eventstore.Position]
+	steps *lists
 	// read reads a published meeting's events back from the log (the
 	// runner sets it).
 	read LogReader
@@ -154,14 +154,14 @@ type Live struct {
 }
 
 func newLive(mu *sync.RWMutex) *Live {
-	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}}, steps: newEntries[[]eventstore.Position]("steps")}
+	return &Live{mu: mu, st: liveState{Meetings: map[string]*liveMeeting{}}, steps: newLists("steps")}
 }
 
 // Name implements View.
 func (l *Live) Name() string { return "live" }
 
 // Version implements View.
-func (l *Live) Version() int { return 4 }
+func (l *Live) Version() int { return 5 }
 
 // tables implements tabled.
 func (l *Live) tables() []table { return []table{l.steps} }
@@ -212,28 +212,14 @@ func tallyOf(options []domain.Option) []OptionCount {
 	return t
 }
 
-// step files the event at p among the meeting's steps.
-func (l *Live) step(meetingID string, p eventstore.Position) error {
-	s, err := l.steps.editOrNew(meetingID)
-	if err != nil {
-		return fmt.Errorf("live: %w", err)
-	}
-	*s = append(*s, p)
-	return nil
-}
-
 // Apply implements View.
 func (l *Live) Apply(e Event) error {
 	if id := meetingOf(e.Data); id != "" {
-		if err := l.step(id, e.Position); err != nil {
-			return err
-		}
+		l.steps.add(id, e.Position)
 	}
 	switch d := e.Data.(type) {
 	case domain.MeetingScheduled:
-		if err := l.step(d.MeetingID, e.Position); err != nil {
-			return err
-		}
+		l.steps.add(d.MeetingID, e.Position)
 		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Attendees: map[string]Attendee{}, Position: e.Position}
 		return nil
 	case domain.AgendaItemAdded:
@@ -369,14 +355,10 @@ func (l *Live) Meeting(ctx context.Context, id string) (MeetingState, bool, erro
 		defer l.mu.RUnlock()
 		return m.full(), true, nil
 	}
-	held, err := l.steps.get(id)
+	steps, err := l.steps.all(id)
 	if err != nil {
 		l.mu.RUnlock()
 		return MeetingState{}, false, fmt.Errorf("projections: meeting %s: %w", id, err)
-	}
-	var steps []eventstore.Position
-	if held != nil {
-		steps = slices.Clone(*held)
 	}
 	read := l.read
 	l.mu.RUnlock()

@@ -173,9 +173,9 @@ func TestLiveReadsBackWhatItFolded(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, keep.Apply(eventOf(se, d)))
 	}
-	require.Len(t, keep.st.Meetings, len(v.Live.steps.hot))
+	require.Len(t, keep.st.Meetings, len(v.Live.steps.mem))
 	published := 0
-	for id := range v.Live.steps.hot {
+	for id := range v.Live.steps.mem {
 		if _, ok := v.Live.st.Meetings[id]; !ok {
 			published++
 		}

@@ -58,9 +58,8 @@ const (
 	DetailNotAdopted = "not_adopted"
 )
 
-// inboxCap bounds the notifications a person's inbox shows: the oldest go
-// first (the fold keeps up to twice as many, trimming in halves).
-// Deliveries on external channels are not bounded by it.
+// inboxCap bounds the notifications a person's inbox shows: the newest
+// (the table keeps them all, one key each). Deliveries on external channels are not bounded by it.
 const inboxCap = 100
 
 // notificationSpace is the UUID namespace of notification ids.
@@ -172,11 +171,15 @@ type Notifications struct {
 	// tables: the fold reads them, and an inbox's read the titles of its
 	// notifications' items.
 	proposals, actions, meetings *entries[notifyItem]
-	// inboxes holds the notifications of every person told of something,
+	// notes holds the notifications of every person told of something,
 	// by person, in a table: a city has hundreds of thousands of them, and
-	// an inbox is read one at a time: by its person's pages, and with their
-	// settings (Subscriber, which says their last visit).
-	inboxes *entries[personInbox]
+	// an inbox is read one at a time, by its person's pages. A
+	// notification is kept as the position of the event it tells: what it
+	// says is a function of that event (toldOf) and the item's title, read
+	// back from the log when the inbox is read. seen holds the position of
+	// each person's last visit (Subscriber says it).
+	notes *lists
+	seen  *entries[eventstore.Position]
 	// read reads the events an inbox holds back from the log (the runner
 	// sets it, as the timeline's).
 	read LogReader
@@ -212,17 +215,6 @@ type notifyItem struct {
 	// Due and Open are an action's, for reminders.
 	Due  time.Time `json:"due,omitzero"`
 	Open bool      `json:"open,omitempty"`
-}
-
-// personInbox is a person's notifications, oldest first, and the
-// position of their last visit. A notification is kept as the position of
-// the event it tells: what it says is a function of that event (toldOf)
-// and the item's title, read back from the log when the inbox is read, so
-// that an inbox takes 8 bytes a notification and nothing the collector
-// must scan.
-type personInbox struct {
-	Notes []eventstore.Position `json:"notes"`
-	Seen  eventstore.Position   `json:"seen"`
 }
 
 // told is what the notification of an event says, whoever it goes to: the
@@ -327,7 +319,7 @@ func notification(e Event, t told, it *notifyItem, person string) Notification {
 func newNotifications(mu *sync.RWMutex) *Notifications {
 	n := &Notifications{mu: mu, proposals: newEntries[notifyItem]("proposals"),
 		actions: newEntries[notifyItem]("actions"), meetings: newEntries[notifyItem]("meetings"),
-		inboxes: newEntries[personInbox]("inboxes")}
+		notes: newLists("notes"), seen: newEntries[eventstore.Position]("seen")}
 	n.st = emptyNotifyState()
 	return n
 }
@@ -342,11 +334,11 @@ func emptyNotifyState() notifyState {
 func (n *Notifications) Name() string { return "notifications" }
 
 // Version implements View.
-func (n *Notifications) Version() int { return 6 }
+func (n *Notifications) Version() int { return 7 }
 
 // tables implements tabled.
 func (n *Notifications) tables() []table {
-	return []table{n.proposals, n.actions, n.meetings, n.inboxes}
+	return []table{n.proposals, n.actions, n.meetings, n.notes, n.seen}
 }
 
 // MarshalSnapshot implements View.
@@ -500,11 +492,11 @@ func (n *Notifications) apply(e Event) error {
 		p := n.person(d.PersonID)
 		p.Devices = max(p.Devices-1, 0)
 	case domain.InboxSeen:
-		box, err := n.inboxes.editOrNew(d.PersonID)
+		seen, err := n.seen.editOrNew(d.PersonID)
 		if err != nil {
 			return err
 		}
-		box.Seen = max(box.Seen, eventstore.Position(d.Position))
+		*seen = max(*seen, eventstore.Position(d.Position))
 	case domain.NotificationSent:
 		delete(n.st.Pending, d.NotificationID+"/"+d.Channel)
 	case domain.NotificationGaveUp:
@@ -524,13 +516,14 @@ func (n *Notifications) apply(e Event) error {
 			}
 		}
 		delete(n.st.Subscribers, d.ID)
-		// An empty inbox reads as none: its notifications go.
-		box, err := n.inboxes.edit(d.ID)
+		// The inbox's notifications go, and the last visit.
+		n.notes.clear(d.ID)
+		seen, err := n.seen.edit(d.ID)
 		if err != nil {
 			return err
 		}
-		if box != nil {
-			*box = personInbox{}
+		if seen != nil {
+			*seen = 0
 		}
 		for k, p := range n.st.Pending {
 			if p.PersonID == d.ID {
@@ -651,16 +644,7 @@ func (n *Notifications) tell(e Event, it *notifyItem, t told, to ...string) erro
 		if muted(p) {
 			continue
 		}
-		box, err := n.inboxes.editOrNew(person)
-		if err != nil {
-			return err
-		}
-		box.Notes = append(box.Notes, e.Position)
-		if len(box.Notes) >= 2*inboxCap {
-			// Trimmed in halves, not one by one: a copy per hundred
-			// notifications instead of one per notification.
-			box.Notes = append(box.Notes[:0:0], box.Notes[len(box.Notes)-inboxCap:]...)
-		}
+		n.notes.add(person, e.Position)
 		if p == nil {
 			continue // the defaults: in-app only
 		}
@@ -686,18 +670,25 @@ func (n *Notifications) person(id string) *Subscriber {
 // events it tells are read back from the log, outside the views' lock.
 func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (Inbox, error) {
 	n.mu.RLock()
-	box, err := n.inboxes.get(person)
-	if err != nil || box == nil {
-		n.mu.RUnlock()
-		if err != nil {
-			return Inbox{}, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
-		}
-		return Inbox{Items: []Notification{}}, nil
+	kept, err := n.notes.last(person, inboxCap)
+	var seen *eventstore.Position
+	if err == nil {
+		seen, err = n.seen.get(person)
 	}
-	kept := box.Notes[max(len(box.Notes)-inboxCap, 0):]
-	out := Inbox{Seen: box.Seen}
+	if err != nil {
+		n.mu.RUnlock()
+		return Inbox{}, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
+	}
+	out := Inbox{Items: []Notification{}}
+	if seen != nil {
+		out.Seen = *seen
+	}
+	if len(kept) == 0 {
+		n.mu.RUnlock()
+		return out, nil
+	}
 	for _, pos := range kept {
-		if pos > box.Seen {
+		if pos > out.Seen {
 			out.Unread++
 		}
 	}
@@ -733,12 +724,12 @@ func (n *Notifications) Inbox(ctx context.Context, person string, limit int) (In
 func (n *Notifications) Newest(person string) (eventstore.Position, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	box, err := n.inboxes.get(person)
+	newest, err := n.notes.last(person, 1)
 	if err != nil {
 		return 0, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
 	}
-	if box != nil && len(box.Notes) > 0 {
-		return box.Notes[len(box.Notes)-1], nil
+	if len(newest) > 0 {
+		return newest[0], nil
 	}
 	return 0, nil
 }
@@ -754,12 +745,12 @@ func (n *Notifications) Subscriber(person string) (Subscriber, error) {
 		s.Settings.Channels = slices.Clone(s.Settings.Channels)
 		s.Follows, s.Unfollows = append([]string{}, p.Follows...), append([]string{}, p.Unfollows...)
 	}
-	box, err := n.inboxes.get(person)
+	seen, err := n.seen.get(person)
 	if err != nil {
-		return Subscriber{}, fmt.Errorf("notifications: the inbox of %s: %w", person, err)
+		return Subscriber{}, fmt.Errorf("notifications: the last visit of %s: %w", person, err)
 	}
-	if box != nil {
-		s.Seen = box.Seen
+	if seen != nil {
+		s.Seen = *seen
 	}
 	return s, nil
 }

@@ -124,7 +124,7 @@ func BenchmarkOpenWhenRead(b *testing.B) {
 	plain, sealed, keyDir := sealingLogs(b, 200_000)
 	plainViews, sealedViews := foldAll(b, plain), foldAll(b, sealed)
 	var ids []string
-	for id := range sealedViews.Timeline.stories.hot {
+	for id := range sealedViews.Timeline.stories.mem {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)

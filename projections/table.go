@@ -78,9 +78,29 @@ type table interface {
 	stored() (map[string]json.RawMessage, error)
 }
 
-// tableOp is one entry to write.
+// tableOp is one entry to write, or, when end is set, the keys from key
+// to end to delete.
 type tableOp struct {
-	key, value []byte
+	key, value, end []byte
+}
+
+// newBatch returns a batch with room for ops: a spill writes tens of
+// thousands of entries, and a batch grown one doubling at a time copies
+// them again at each.
+func (s *tableStore) newBatch(ops []tableOp) *pebble.Batch {
+	size := 64
+	for _, op := range ops {
+		size += len(op.key) + len(op.value) + len(op.end) + 16
+	}
+	return s.db.NewBatchWithSize(size)
+}
+
+// write adds op to batch b.
+func (op tableOp) write(b *pebble.Batch) error {
+	if op.end != nil {
+		return b.DeleteRange(op.key, op.end, nil)
+	}
+	return b.Set(op.key, op.value, nil)
 }
 
 // entries is a table of entries of type T. Its methods are safe for
@@ -468,10 +488,10 @@ func (s *tableStore) commit(v tabled, ops []tableOp, id identity) error {
 	if err != nil {
 		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
 	}
-	b := s.db.NewBatch()
+	b := s.newBatch(ops)
 	defer b.Close()
 	for _, op := range ops {
-		if err := b.Set(op.key, op.value, nil); err != nil {
+		if err := op.write(b); err != nil {
 			return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
 		}
 	}
@@ -488,13 +508,13 @@ func (s *tableStore) commit(v tabled, ops []tableOp, id identity) error {
 // v's identity: until its next snapshot, v's tables are of no position. Not
 // synced: the next snapshot's batch is, and pebble's log keeps the order.
 func (s *tableStore) spill(v tabled, ops []tableOp) error {
-	b := s.db.NewBatch()
+	b := s.newBatch(ops)
 	defer b.Close()
 	if err := b.Delete(metaKey(v.Name()), nil); err != nil {
 		return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
 	}
 	for _, op := range ops {
-		if err := b.Set(op.key, op.value, nil); err != nil {
+		if err := op.write(b); err != nil {
 			return fmt.Errorf("projections: tables of %s: %w", v.Name(), err)
 		}
 	}

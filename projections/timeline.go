@@ -91,8 +91,8 @@ type Timeline struct {
 	read LogReader
 	// cache keeps the stories read lately.
 	cache storyCache
-	// stories maps a proposal to the positions of its story's steps.
-	stories *entries[[]eventstore.Position]
+	// stories holds the positions of each proposal's story's steps.
+	stories *lists
 	// The fold's own maps, kept in tables (no query reads them): a
 	// meeting's item ("<meeting>/<item>"), motion or mediation
 	// ("<meeting>/<motion>") and an action to its proposal, and a meeting
@@ -114,7 +114,7 @@ type timelineState struct {
 
 func newTimeline(mu *sync.RWMutex) *Timeline {
 	return &Timeline{mu: mu, st: timelineState{Convened: map[string][]eventstore.Position{}},
-		stories: newEntries[[]eventstore.Position]("stories"),
+		stories: newLists("stories"),
 		items:   newEntries[string]("items"), motions: newEntries[string]("motions"),
 		meetings: newEntries[[]string]("meetings"), actions: newEntries[string]("actions"),
 	}
@@ -124,7 +124,7 @@ func newTimeline(mu *sync.RWMutex) *Timeline {
 func (t *Timeline) Name() string { return "timeline" }
 
 // Version implements View.
-func (t *Timeline) Version() int { return 10 }
+func (t *Timeline) Version() int { return 11 }
 
 // tables implements tabled.
 func (t *Timeline) tables() []table {
@@ -151,16 +151,13 @@ func (t *Timeline) UnmarshalSnapshot(r io.Reader) error {
 	return nil
 }
 
-// add appends the step at p to the story of proposal id, if it has one.
+// add appends the step at p to the story of proposal id. The events that
+// name a proposal follow its submission, so the story is not read first.
 func (t *Timeline) add(id string, p eventstore.Position) error {
-	if id == "" {
-		return nil
+	if id != "" {
+		t.stories.add(id, p)
 	}
-	s, err := t.stories.edit(id)
-	if s != nil {
-		*s = append(*s, p)
-	}
-	return err
+	return nil
 }
 
 // toMeeting appends the step at p to the story of every proposal on the
@@ -215,7 +212,7 @@ func (t *Timeline) apply(e Event) error {
 	p := e.Position
 	switch d := e.Data.(type) {
 	case domain.ProposalSubmitted:
-		t.stories.put(d.ProposalID, &[]eventstore.Position{p})
+		t.stories.add(d.ProposalID, p)
 	case domain.ProposalSupported:
 		return t.add(d.ProposalID, p)
 	case domain.ProposalAccepted:
@@ -348,15 +345,11 @@ func (t *Timeline) convene(meetingID string, p eventstore.Position) error {
 // global order (a meeting's earlier steps, when the proposal joins its
 // agenda); steps from before the proposal was submitted are left out.
 func (t *Timeline) insert(id string, p eventstore.Position) error {
-	s, err := t.stories.get(id)
-	if err != nil || s == nil || len(*s) == 0 || p < (*s)[0] {
+	first, ok, err := t.stories.first(id)
+	if err != nil || !ok || p < first {
 		return err
 	}
-	if s, err = t.stories.edit(id); err != nil {
-		return err
-	}
-	i := sort.Search(len(*s), func(i int) bool { return (*s)[i] > p })
-	*s = slices.Insert(*s, i, p)
+	t.stories.add(id, p)
 	return nil
 }
 
@@ -512,14 +505,14 @@ func personName(p domain.Party) string {
 func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Position, ok bool, err error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	s, err := t.stories.get(proposalID)
+	s, err := t.stories.all(proposalID)
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
 	}
-	if s == nil || len(*s) == 0 {
+	if len(s) == 0 {
 		return 0, 0, false, nil
 	}
-	return len(*s), (*s)[len(*s)-1], true, nil
+	return len(s), s[len(s)-1], true, nil
 }
 
 // Of returns one page of the story of a proposal, oldest step first,
@@ -530,21 +523,17 @@ func (t *Timeline) Length(proposalID string) (steps int, last eventstore.Positio
 // log's error.
 func (t *Timeline) Of(ctx context.Context, proposalID, after string, limit int) (Story, bool, error) {
 	t.mu.RLock()
-	held, err := t.stories.get(proposalID)
-	if err != nil || held == nil {
-		t.mu.RUnlock()
+	told, err := t.stories.all(proposalID)
+	read := t.read
+	t.mu.RUnlock()
+	if err != nil || len(told) == 0 {
 		if err != nil {
 			return Story{}, false, fmt.Errorf("projections: timeline of %s: %w", proposalID, err)
 		}
 		return Story{}, false, nil
 	}
-	s := *held
-	start := sort.Search(len(s), func(i int) bool { return s[i] > parsePositionCursor(after) })
-	end := min(len(s), start+pageLimit(limit))
-	// A copy: a meeting's earlier steps are inserted into a story in place.
-	told := slices.Clone(s)
-	read := t.read
-	t.mu.RUnlock()
+	start := sort.Search(len(told), func(i int) bool { return told[i] > parsePositionCursor(after) })
+	end := min(len(told), start+pageLimit(limit))
 
 	story := Story{ProposalID: proposalID, Entries: []Entry{}}
 	if end < len(told) {

@@ -644,9 +644,8 @@ func TestTimelineReadsItsStepsFromTheLog(t *testing.T) {
 		asked = append(asked, positions)
 		return read(ctx, positions)
 	}
-	held, err := v.Timeline.stories.get("shed")
+	all, err := v.Timeline.stories.all("shed")
 	require.NoError(t, err)
-	all := *held
 	page, ok := storyOf(t, v, "shed", "", 2)
 	require.True(t, ok)
 	require.Len(t, page.Entries, 2)

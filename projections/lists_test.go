@@ -1,0 +1,125 @@
+package projections
+
+import (
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// TestLists: a list of positions reads the same whether its positions are
+// in the store, in changes flushed and not committed, or in changes not
+// yet written: in order, each position once, and none of them after the
+// list is emptied.
+func TestLists(t *testing.T) {
+	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.close()
+	live := newLive(&sync.RWMutex{})
+	bindTables(live, st)
+	l := live.steps
+	all := func(id string) []eventstore.Position {
+		t.Helper()
+		list, err := l.all(id)
+		require.NoError(t, err)
+		return list
+	}
+	commit := func() {
+		t.Helper()
+		var ops []tableOp
+		require.NoError(t, l.flush(&ops))
+		require.NoError(t, st.commit(live, ops, identity{pos: 1}))
+		l.committed()
+	}
+	stored := func() map[string]string {
+		t.Helper()
+		got, err := l.stored()
+		require.NoError(t, err)
+		out := map[string]string{}
+		for id, b := range got {
+			out[id] = string(b)
+		}
+		return out
+	}
+	p := func(ps ...eventstore.Position) []eventstore.Position { return ps }
+
+	l.add("m1", 5)
+	l.add("m1", 3)
+	l.add("m2", 4)
+	assert.Equal(t, p(3, 5), all("m1"), "in order before any write")
+	commit()
+	n, pending := l.changed()
+	assert.Zero(t, n)
+	assert.False(t, pending)
+	assert.Equal(t, map[string]string{"m1": "[3,5]", "m2": "[4]"}, stored())
+
+	l.add("m1", 9)
+	l.add("m1", 5)
+	assert.Equal(t, p(3, 5, 9), all("m1"), "the store's and the new, each once")
+	first, ok, err := l.first("m1")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, eventstore.Position(3), first)
+	last, err := l.last("m1", 2)
+	require.NoError(t, err)
+	assert.Equal(t, p(5, 9), last)
+
+	// A flush whose write failed: its changes are read from pending, and
+	// written again with the next flush's.
+	l.add("m2", 6)
+	var lost []tableOp
+	require.NoError(t, l.flush(&lost))
+	l.add("m1", 12)
+	l.clear("m2")
+	l.add("m2", 11)
+	assert.Equal(t, p(3, 5, 9, 12), all("m1"), "from pending and the new")
+	assert.Equal(t, p(11), all("m2"), "emptied after the flush, then added to")
+	commit()
+	assert.Equal(t, map[string]string{"m1": "[3,5,9,12]", "m2": "[11]"}, stored())
+
+	// A spill writes the changes since the last flush alone.
+	l.add("m3", 2)
+	var ops []tableOp
+	written, err := l.spill(&ops)
+	require.NoError(t, err)
+	require.Len(t, ops, 1)
+	require.NoError(t, st.spill(live, ops))
+	written()
+	n, _ = l.changed()
+	assert.Zero(t, n)
+	assert.Equal(t, p(2), all("m3"), "from the store")
+
+	l.clear("m1")
+	assert.Empty(t, all("m1"), "emptied before it is written")
+	commit()
+	assert.NotContains(t, stored(), "m1")
+	_, ok, err = l.first("m1")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	last, err = l.last("m1", 5)
+	require.NoError(t, err)
+	assert.Empty(t, last)
+
+	// The same changes in a table without a store read the same.
+	mem := newLists("steps")
+	for _, c := range []struct {
+		id string
+		p  eventstore.Position
+	}{{"m1", 5}, {"m1", 3}, {"m2", 4}, {"m1", 9}, {"m1", 5}, {"m2", 6}, {"m1", 12}, {"m3", 2}} {
+		mem.add(c.id, c.p)
+	}
+	mem.clear("m2")
+	mem.add("m2", 11)
+	mem.clear("m1")
+	want, err := l.dump()
+	require.NoError(t, err)
+	got, err := mem.dump()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, map[string]json.RawMessage{"m2": json.RawMessage("[11]"), "m3": json.RawMessage("[2]")}, got)
+}
