@@ -49,7 +49,7 @@ func viewsOf(t *testing.T, spec, keys string, at projections.AsOf) map[string]st
 		var doc map[string]json.RawMessage
 		if json.Unmarshal(dump, &doc) == nil && doc["snapshot"] != nil {
 			delete(doc, "snapshot")
-			// The stories (by proposal), inboxes (by person) and
+			// The stories (by proposal), inboxes (notes, by person) and
 			// meetings' steps hold positions, which differ between
 			// stores: the stories are compared as told below, the
 			// inboxes and meetings as they read.
@@ -107,7 +107,7 @@ func asRead[T any](t *testing.T, tables []byte, field string, read func(key stri
 
 // inboxesOf returns the outbox's tables with every inbox as it reads.
 func inboxesOf(t *testing.T, views *projections.Views, tables []byte) []byte {
-	return asRead(t, tables, "inboxes", func(person string) (projections.Inbox, error) {
+	return asRead(t, tables, "notes", func(person string) (projections.Inbox, error) {
 		return views.Notifications.Inbox(context.Background(), person, projections.MaxLimit)
 	})
 }
