@@ -59,7 +59,8 @@ const (
 )
 
 // inboxCap bounds the notifications a person's inbox shows: the newest
-// (the table keeps them all, one key each). Deliveries on external channels are not bounded by it.
+// (the table keeps them all, one key each). Deliveries on external
+// channels are not bounded by it.
 const inboxCap = 100
 
 // notificationSpace is the UUID namespace of notification ids.
