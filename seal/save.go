@@ -60,6 +60,44 @@ func (l *Log) Save(path string) error {
 	return nil
 }
 
+// Spill saves l to path (Save), then reads the hashes and positions the
+// save holds in place from the file, as Load does: a tree hashed from the
+// whole log (a first start, or a saved tree refused) keeps 72 bytes an
+// event on the heap, some 720 MB at ten million events, and keeps only
+// those added since the save once spilled. Events added while it saves
+// are kept. Spill is for a tree that holds no mapped file yet, as one
+// Load filled does: that file would stay mapped, unused, for the life of
+// the process.
+func (l *Log) Spill(path string) error {
+	if err := l.Save(path); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("seal: spill the tree: %w", err)
+	}
+	defer f.Close()
+	t, positions, _, unmap, err := openSaved(f)
+	if err != nil {
+		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.n > l.tree.n || t.hashes.len() > l.tree.hashes.len() || positions.len() > l.positions.len() {
+		unmap()
+		return fmt.Errorf("seal: spill the tree to %s: the file holds %d events, the tree %d", path, t.n, l.tree.n)
+	}
+	for i := t.hashes.len(); i < l.tree.hashes.len(); i++ {
+		t.hashes.add(l.tree.hashes.at(i))
+	}
+	for i := positions.len(); i < l.positions.len(); i++ {
+		positions.add(l.positions.at(i))
+	}
+	t.n, t.head = l.tree.n, l.tree.head
+	l.tree, l.positions = t, positions
+	return nil
+}
+
 // ErrNoSave is returned by Load when there is no saved tree.
 var ErrNoSave = errors.New("seal: no saved tree")
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/assert"
@@ -255,7 +256,14 @@ func TestAuditFromAnotherMachine(t *testing.T) {
 // with a warning, and the tree is built from the log.
 func TestServeKeepsTheMerkleTree(t *testing.T) {
 	dir := buildLedger(t, "100")
-	first := withServer(t, dir, func(string, map[string]any) {})
+	first := withServer(t, dir, func(string, map[string]any) {
+		// Hashed from the whole log, the tree is saved and read from its
+		// file as soon as it has caught up, not only at the stop.
+		require.Eventually(t, func() bool {
+			_, err := os.Stat(filepath.Join(dir, "seal", "tree.snap"))
+			return err == nil
+		}, 10*time.Second, 10*time.Millisecond)
+	})
 	require.NotContains(t, first, "Merkle tree loaded")
 	require.FileExists(t, filepath.Join(dir, "seal", "tree.snap"))
 	second := withServer(t, dir, func(string, map[string]any) {})
@@ -266,7 +274,14 @@ func TestServeKeepsTheMerkleTree(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(dir, "seal", "tree.snap"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(other, "seal", "tree.snap"), raw, 0o600))
-	third := withServer(t, other, func(string, map[string]any) {})
+	third := withServer(t, other, func(string, map[string]any) {
+		// The tree hashed again from this log is saved over the other one
+		// while the server runs.
+		require.Eventually(t, func() bool {
+			now, err := os.ReadFile(filepath.Join(other, "seal", "tree.snap"))
+			return err == nil && !bytes.Equal(now, raw)
+		}, 10*time.Second, 10*time.Millisecond)
+	})
 	require.Contains(t, third, "saved Merkle tree not used")
 	require.NotContains(t, third, "Merkle tree loaded")
 }

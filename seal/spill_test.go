@@ -1,0 +1,116 @@
+package seal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// addSynthetic adds the events from to to-1 of a synthetic log to l.
+func addSynthetic(t *testing.T, l *Log, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
+		require.NoError(t, l.Add(eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
+			Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}))
+	}
+}
+
+// TestSpillLeavesOnlyLaterEventsOnTheHeap: a spilled tree reads what the
+// save holds from the file and keeps on the heap only what is added after
+// it, and it answers every question as the same tree never spilled does;
+// saved again and loaded, it is the same tree.
+func TestSpillLeavesOnlyLaterEventsOnTheHeap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	spilled, kept := NewLog(nil), NewLog(nil)
+	addSynthetic(t, spilled, 0, 1000)
+	addSynthetic(t, kept, 0, 1000)
+	require.NoError(t, spilled.Spill(path))
+	require.Zero(t, spilled.tree.hashes.more.len(), "no hash left on the heap")
+	require.Zero(t, spilled.positions.more.len(), "no position left on the heap")
+	require.EqualValues(t, 1000, spilled.positions.n)
+
+	addSynthetic(t, spilled, 1000, 1037)
+	addSynthetic(t, kept, 1000, 1037)
+	require.EqualValues(t, 37, spilled.positions.more.len(), "only the later events on the heap")
+	want, err := kept.Head()
+	require.NoError(t, err)
+	got, err := spilled.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	for _, i := range []int64{0, 1, 511, 999, 1000, 1036} {
+		p, err := spilled.Position(i)
+		require.NoError(t, err)
+		require.Equal(t, eventstore.Position(10*(i+1)), p)
+		for _, size := range []int64{i + 1, 1000, 1037} {
+			if size <= i {
+				continue
+			}
+			a, err := spilled.InclusionProof(i, size)
+			require.NoError(t, err)
+			b, err := kept.InclusionProof(i, size)
+			require.NoError(t, err)
+			require.Equal(t, b, a, "leaf %d in %d", i, size)
+		}
+	}
+	a, err := spilled.ConsistencyProof(700, 1037)
+	require.NoError(t, err)
+	b, err := kept.ConsistencyProof(700, 1037)
+	require.NoError(t, err)
+	require.Equal(t, b, a)
+
+	again := filepath.Join(t.TempDir(), "tree.snap")
+	require.NoError(t, spilled.Save(again))
+	loaded := NewLog(nil)
+	f, err := os.Open(again)
+	require.NoError(t, err)
+	defer f.Close()
+	t2, positions, unsafe, _, err := openSaved(f)
+	require.NoError(t, err)
+	loaded.tree, loaded.positions, loaded.unsafe = t2, positions, unsafe
+	head, err := loaded.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, head)
+}
+
+// TestSpillKeepsWhatIsAddedWhileItSaves: events added while the tree is
+// saved are neither lost nor doubled.
+func TestSpillKeepsWhatIsAddedWhileItSaves(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	spilled, kept := NewLog(nil), NewLog(nil)
+	addSynthetic(t, spilled, 0, 50000)
+	addSynthetic(t, kept, 0, 52000)
+	saved := make(chan int64, 1)
+	go func() {
+		defer close(saved)
+		for i := 50000; i < 52000; i++ {
+			addSynthetic(t, spilled, i, i+1)
+		}
+	}()
+	require.NoError(t, spilled.Spill(path))
+	<-saved
+	want, err := kept.Head()
+	require.NoError(t, err)
+	got, err := spilled.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	require.EqualValues(t, 52000, spilled.positions.len())
+	for _, i := range []int64{0, 49999, 50000, 51999} {
+		p, err := spilled.Position(i)
+		require.NoError(t, err)
+		require.Equal(t, eventstore.Position(10*(i+1)), p)
+		a, err := spilled.InclusionProof(i, 52000)
+		require.NoError(t, err)
+		b, err := kept.InclusionProof(i, 52000)
+		require.NoError(t, err)
+		require.Equal(t, b, a, "leaf %d", i)
+	}
+	t.Logf("%d events on the file, %d added while it was saved", spilled.positions.n, spilled.positions.more.len())
+}
