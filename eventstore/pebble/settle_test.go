@@ -1,0 +1,57 @@
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// TestCloseLeavesNoCompactionDue: a burst of appends leaves pebble
+// compactions due; Close lets them run, so that the next Open (which waits for
+// the compactions it starts) has none to wait for.
+func TestCloseLeavesNoCompactionDue(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	body := json.RawMessage(fmt.Sprintf(`{"text":%q}`, strings.Repeat("停车棚夹道 ", 40)))
+	var g errgroup.Group
+	for w := range 16 {
+		g.Go(func() error {
+			for i := range 40 {
+				evs := make([]eventstore.EventData, 100)
+				for j := range evs {
+					evs[j] = eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "proposal.submitted.v1", Data: body, Marshalled: true}
+				}
+				if _, err := s.Append(ctx, fmt.Sprintf("proposal-%d-%d", w, i), eventstore.NoStream(), evs...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	require.NoError(t, s.Close())
+
+	o := pebbleOptions(newSpace(dir, config{}))
+	o.DisableAutomaticCompactions = true
+	db, err := pebble.Open(dir+"/pebble", o)
+	require.NoError(t, err)
+	defer db.Close()
+	m := db.Metrics()
+	require.False(t, compacting(m), "compactions due after Close:\n%s", m)
+	tables := int64(0)
+	for _, l := range m.Levels {
+		tables += l.TablesCount
+	}
+	require.Positive(t, tables, "the appends are in tables")
+}
