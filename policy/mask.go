@@ -73,22 +73,18 @@ type span struct {
 	kind     Kind
 }
 
-// find returns the spans of personal data in s, in rune indexes of s.
+// find returns the spans of personal data in s, in rune indexes of s, and
+// s as runes when there is any (every kind of personal data it finds holds
+// a digit or an @, in ASCII or full width: text with neither, most of it,
+// is passed over without a copy).
 func find(s string) (runes []rune, spans []span) {
+	if strings.IndexFunc(s, func(r rune) bool { f := fold(r); return isDigit(f) || f == '@' }) < 0 {
+		return nil, nil
+	}
 	runes = []rune(s)
 	folded := make([]rune, len(runes))
-	plain := true
 	for i, r := range runes {
 		folded[i] = fold(r)
-		if folded[i] != r {
-			plain = false
-		}
-	}
-	if !plain && !hasDigitOrAt(folded) {
-		return runes, nil
-	}
-	if plain && strings.IndexFunc(s, func(r rune) bool { return isDigit(r) || r == '@' }) < 0 {
-		return runes, nil
 	}
 	fs := string(folded)
 	// byteToRune maps the byte offset of each rune of fs (matches start
@@ -124,15 +120,6 @@ func find(s string) (runes []rune, spans []span) {
 		}
 	}
 	return runes, spans
-}
-
-func hasDigitOrAt(rs []rune) bool {
-	for _, r := range rs {
-		if isDigit(r) || r == '@' {
-			return true
-		}
-	}
-	return false
 }
 
 func overlaps(covered []bool, from, to int) bool {
