@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -23,11 +24,15 @@ import (
 // the SHA-256 of everything before it.
 const saveMagic = "yishi-tree v1\n"
 
-// Save writes what l holds to path, atomically (durable.WriteFile), so that the next start loads it (Load) and follows
-// the log from its head instead of hashing the whole log again.
+// Save writes what l holds to path, atomically (durable.WriteFile), so
+// that the next start loads it (Load) and follows the log from its head
+// instead of hashing the whole log again. It writes a frozen copy of the
+// tree (frozen), not under l's lock: events go on being added meanwhile,
+// and proofs answered, however long a tree of millions takes to write.
 func (l *Log) Save(path string) error {
 	l.mu.RLock()
-	defer l.mu.RUnlock()
+	t, positions, unsafe := l.frozen()
+	l.mu.RUnlock()
 	err := durable.WriteFile(path, func(out io.Writer) error {
 		h := sha256.New()
 		w := io.MultiWriter(out, h)
@@ -40,15 +45,15 @@ func (l *Log) Save(path string) error {
 		if _, err := io.WriteString(w, saveMagic); err != nil {
 			return err
 		}
-		for _, v := range []uint64{uint64(l.tree.n), uint64(l.tree.head), uint64(l.unsafe), uint64(l.tree.hashes.len())} {
+		for _, v := range []uint64{uint64(t.n), uint64(t.head), uint64(unsafe), uint64(t.hashes.len())} {
 			if err := put(v); err != nil {
 				return err
 			}
 		}
-		if err := l.positions.all(func(p eventstore.Position) error { return put(uint64(p)) }); err != nil {
+		if err := positions.all(func(p eventstore.Position) error { return put(uint64(p)) }); err != nil {
 			return err
 		}
-		if err := l.tree.hashes.all(func(h tlog.Hash) error { _, err := w.Write(h[:]); return err }); err != nil {
+		if err := t.hashes.all(func(h tlog.Hash) error { _, err := w.Write(h[:]); return err }); err != nil {
 			return err
 		}
 		_, err := out.Write(h.Sum(nil))
@@ -60,18 +65,42 @@ func (l *Log) Save(path string) error {
 	return nil
 }
 
+// frozen returns l's tree, positions and unsafe count as they stand, to be
+// read without l's lock: the lists only grow, in blocks that never move,
+// so copies of their block lists hold exactly the values held now. The
+// caller holds l.mu (read).
+func (l *Log) frozen() (Tree, stored[eventstore.Position], int64) {
+	t, positions := l.tree, l.positions
+	t.hashes.more.blocks = slices.Clone(t.hashes.more.blocks)
+	positions.more.blocks = slices.Clone(positions.more.blocks)
+	return t, positions, l.unsafe
+}
+
 // Spill saves l to path (Save), then reads the hashes and positions the
 // save holds in place from the file, as Load does: a tree hashed from the
 // whole log (a first start, or a saved tree refused) keeps 72 bytes an
 // event on the heap, some 720 MB at ten million events, and keeps only
-// those added since the save once spilled. Events added while it saves
-// are kept. Spill is for a tree that holds no mapped file yet, as one
-// Load filled does: that file would stay mapped, unused, for the life of
-// the process.
+// those added since the save once spilled. Events added between the save
+// and the swap are kept. A tree that reads from a file already (Load)
+// is refused: that file's mapping would stay, unused, for the life of the
+// process.
 func (l *Log) Spill(path string) error {
+	l.mu.RLock()
+	mapped := l.tree.hashes.n > 0 || l.positions.n > 0
+	l.mu.RUnlock()
+	if mapped {
+		return fmt.Errorf("seal: spill the tree to %s: it reads from a saved tree already", path)
+	}
 	if err := l.Save(path); err != nil {
 		return err
 	}
+	return l.readSaved(path)
+}
+
+// readSaved swaps l's tree and positions for those of the tree just saved
+// to path, read in place from the file, with the values added since
+// after them.
+func (l *Log) readSaved(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("seal: spill the tree: %w", err)

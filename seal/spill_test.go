@@ -17,9 +17,7 @@ import (
 func addSynthetic(t *testing.T, l *Log, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
-		require.NoError(t, l.Add(eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
-			Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}))
+		require.NoError(t, l.Add(syntheticEvent(i)))
 	}
 }
 
@@ -72,45 +70,63 @@ func TestSpillLeavesOnlyLaterEventsOnTheHeap(t *testing.T) {
 	f, err := os.Open(again)
 	require.NoError(t, err)
 	defer f.Close()
-	t2, positions, unsafe, _, err := openSaved(f)
+	t2, positions, unsafe, unmap, err := openSaved(f)
 	require.NoError(t, err)
+	defer unmap()
 	loaded.tree, loaded.positions, loaded.unsafe = t2, positions, unsafe
 	head, err := loaded.Head()
 	require.NoError(t, err)
 	require.Equal(t, want, head)
 }
 
-// TestSpillKeepsWhatIsAddedWhileItSaves: events added while the tree is
-// saved are neither lost nor doubled.
-func TestSpillKeepsWhatIsAddedWhileItSaves(t *testing.T) {
+// syntheticEvent is event i of a synthetic log.
+func syntheticEvent(i int) eventstore.Event {
+	h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
+	return eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
+		Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}
+}
+
+// TestSpillKeepsWhatIsAddedMeanwhile: events added while the tree is saved
+// (Save holds no lock while it writes) and between the save and the swap
+// are neither lost nor doubled, and a tree that reads from a file already
+// is not spilled again.
+func TestSpillKeepsWhatIsAddedMeanwhile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tree.snap")
 	spilled, kept := NewLog(nil), NewLog(nil)
 	addSynthetic(t, spilled, 0, 50000)
-	addSynthetic(t, kept, 0, 52000)
-	saved := make(chan int64, 1)
+	addSynthetic(t, kept, 0, 52500)
+	added := make(chan error, 1)
 	go func() {
-		defer close(saved)
 		for i := 50000; i < 52000; i++ {
-			addSynthetic(t, spilled, i, i+1)
+			if err := spilled.Add(syntheticEvent(i)); err != nil {
+				added <- err
+				return
+			}
 		}
+		added <- nil
 	}()
-	require.NoError(t, spilled.Spill(path))
-	<-saved
+	require.NoError(t, spilled.Save(path))
+	require.NoError(t, <-added)
+	addSynthetic(t, spilled, 52000, 52500) // after the save, before the swap
+	require.NoError(t, spilled.readSaved(path))
+	require.Positive(t, spilled.positions.n)
+	require.EqualValues(t, 52500, spilled.positions.len())
+	require.GreaterOrEqual(t, spilled.positions.more.len(), int64(500), "what the file lacks is on the heap")
+
 	want, err := kept.Head()
 	require.NoError(t, err)
 	got, err := spilled.Head()
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	require.EqualValues(t, 52000, spilled.positions.len())
-	for _, i := range []int64{0, 49999, 50000, 51999} {
+	for _, i := range []int64{0, 49999, 50000, 51999, 52000, 52499} {
 		p, err := spilled.Position(i)
 		require.NoError(t, err)
 		require.Equal(t, eventstore.Position(10*(i+1)), p)
-		a, err := spilled.InclusionProof(i, 52000)
+		a, err := spilled.InclusionProof(i, 52500)
 		require.NoError(t, err)
-		b, err := kept.InclusionProof(i, 52000)
+		b, err := kept.InclusionProof(i, 52500)
 		require.NoError(t, err)
 		require.Equal(t, b, a, "leaf %d", i)
 	}
-	t.Logf("%d events on the file, %d added while it was saved", spilled.positions.n, spilled.positions.more.len())
+	require.ErrorContains(t, spilled.Spill(path), "reads from a saved tree already")
 }
