@@ -222,14 +222,18 @@ func pebbleOptions(sp *space) *pebble.Options {
 // here, and cost 60 MiB more of both.
 const memTableSize = 8 << 20
 
-// closeSettle bounds how long Close lets pebble's compactions run.
-const closeSettle = 10 * time.Second
+// closeSettle bounds how long Close lets pebble's compactions run: within
+// the 10 s a container stop allows before its kill (which is safe too:
+// pebble replays its log at the next start).
+const closeSettle = 5 * time.Second
 
 // settle waits, up to max, until db runs no compaction and no level needs
-// one. pebble's Open waits for the compactions it starts before it
-// returns, so the ones a burst of appends left due (a generated ledger's,
-// or a busy day's) would otherwise be paid by the next start (at 100k
-// generated events, some 0.4 s of its time to ready), not by the stop.
+// one. pebble's Open schedules the compactions a store needs as it opens,
+// and then waits for those under way before it removes obsolete files
+// (pebble v2.1.7: Open, scanObsoleteFiles), so the ones a burst of
+// appends left due (a generated ledger's, or a busy day's) would
+// otherwise be paid by the next start (at 100k generated events, some
+// 0.4 s of its time to ready), not by the stop.
 func settle(db *pebble.DB, max time.Duration) {
 	deadline := time.Now().Add(max)
 	for quiet := 0; quiet < 3 && time.Now().Before(deadline); {

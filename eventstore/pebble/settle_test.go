@@ -16,8 +16,8 @@ import (
 )
 
 // TestCloseLeavesNoCompactionDue: a burst of appends leaves pebble
-// compactions due; Close lets them run, so that the next Open (which waits for
-// the compactions it starts) has none to wait for.
+// compactions due; Close lets them run, so that the next Open (which waits
+// for the compactions under way as it opens) has none to start.
 func TestCloseLeavesNoCompactionDue(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)
