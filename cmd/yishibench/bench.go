@@ -277,7 +277,8 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	startKeys := [][2]string{{"start_no_snapshots_s", "start to ready, no snapshots"}, {"start_snapshots_s", "start to ready, from snapshots"}}
 	foldKeys := [][2]string{{"fold_server_events_per_s", "first start with no snapshots, events ÷ seconds to ready"}}
 	memKeys := [][2]string{{"rss_ready_no_snapshots_mib", "VmRSS at ready, no snapshots"}, {"rss_ready_mib", "VmRSS at ready, from snapshots"},
-		{"hwm_ready_mib", "VmHWM at ready, from snapshots"}, {"rss_load_mib", "peak VmRSS under load"}, {"hwm_load_mib", "VmHWM after the load"}}
+		{"hwm_ready_mib", "VmHWM at ready, from snapshots"}, {"rss_load_mib", "peak VmRSS under load"}, {"hwm_load_mib", "VmHWM after the load"},
+		{"rss_first_peak_mib", "peak VmRSS of the first start, from ready to its stop (the snapshots it writes included)"}}
 	// The tool's start lag (how late it began requests, p99) tells a
 	// saturated server or machine from a slow answer.
 	loadKeys := [][2]string{{"votes_begin_s", "first vote after ready (tokens issued before the restart)"}, {"votes_p99_ms", "votes at 500/s, p99"},
@@ -353,12 +354,17 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	var ready time.Duration
 	var rss0 float64
 	var first *server
+	// Sampled from ready until the server has stopped: the snapshots
+	// written once the fold has caught up, and again at the stop, take
+	// more than the fold left at ready.
+	var firstRSS *rssSampler
 	err = b.step(ctx, "start, no snapshots", s.label, func() error {
 		srv, took, err := b.startServer(ctx, yishi, data, "serve-first-"+s.label)
 		if err != nil {
 			return err
 		}
 		first, ready = srv, took
+		firstRSS = srv.sampleRSS()
 		rss0, _, err = srv.memory()
 		return err
 	})
@@ -384,7 +390,11 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 				"--admin-token-file", tok, "--steps", "", "--max-voters", strconv.Itoa(b.opt.maxVoters), "--tokens", tokens)
 		})
 	}
-	if err = errors.Join(err, b.stopServer(first)); err != nil {
+	err = errors.Join(err, b.stopServer(first))
+	if peak, perr := firstRSS.untilExit(); (b.opt.only["start"] || b.opt.only["load"]) && perr == nil {
+		b.figure("memory", s.label, memKeys[5][0], memKeys[5][1], "MiB", peak, memGoal(s.events))
+	}
+	if err != nil {
 		// The first start's own figures are in.
 		fail(fmt.Errorf("voters' tokens or the first stop failed: %w", err), true)
 		return

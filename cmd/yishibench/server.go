@@ -176,6 +176,16 @@ func (s *server) sampleRSS() *rssSampler {
 	return r
 }
 
+// untilExit waits for the sampling to end with the server's exit (the
+// read that fails then is no error) and returns the peak VmRSS in MiB.
+func (r *rssSampler) untilExit() (float64, error) {
+	r.wg.Wait()
+	if r.peak == 0 {
+		return 0, errors.New("server memory: no sample")
+	}
+	return r.peak, nil
+}
+
 // stop ends the sampling and returns the peak VmRSS in MiB.
 func (r *rssSampler) stop() (float64, error) {
 	close(r.stopc)
