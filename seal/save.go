@@ -101,12 +101,7 @@ func (l *Log) Spill(path string) error {
 // to path, read in place from the file, with the values added since
 // after them.
 func (l *Log) readSaved(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("seal: spill the tree: %w", err)
-	}
-	defer f.Close()
-	t, positions, _, unmap, err := openSaved(f)
+	t, positions, _, unmap, err := openSavedFile(path)
 	if err != nil {
 		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
 	}
@@ -142,15 +137,10 @@ var ErrNoSave = errors.New("seal: no saved tree")
 // of millions of events costs the server no heap. Events added later are
 // kept in memory until the next Save.
 func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	t, positions, unsafe, unmap, err := openSavedFile(path)
+	if errors.Is(err, ErrNoSave) {
 		return ErrNoSave
 	}
-	if err != nil {
-		return fmt.Errorf("seal: load the saved tree: %w", err)
-	}
-	defer f.Close()
-	t, positions, unsafe, unmap, err := openSaved(f)
 	if err != nil {
 		return fmt.Errorf("seal: load the saved tree %s: %w", path, err)
 	}
@@ -168,6 +158,20 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 	}
 	l.tree, l.positions, l.unsafe = t, positions, unsafe
 	return nil
+}
+
+// openSavedFile is openSaved of the file at path; ErrNoSave when there is
+// none.
+func openSavedFile(path string) (Tree, stored[eventstore.Position], int64, func(), error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Tree{}, stored[eventstore.Position]{}, 0, nil, ErrNoSave
+	}
+	if err != nil {
+		return Tree{}, stored[eventstore.Position]{}, 0, nil, err
+	}
+	defer f.Close()
+	return openSaved(f)
 }
 
 // openSaved checks the saved tree in f, reading it once from start to end

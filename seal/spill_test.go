@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -43,21 +42,8 @@ func TestSpillLeavesOnlyLaterEventsOnTheHeap(t *testing.T) {
 	got, err := spilled.Head()
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	for _, i := range []int64{0, 1, 511, 999, 1000, 1036} {
-		p, err := spilled.Position(i)
-		require.NoError(t, err)
-		require.Equal(t, eventstore.Position(10*(i+1)), p)
-		for _, size := range []int64{i + 1, 1000, 1037} {
-			if size <= i {
-				continue
-			}
-			a, err := spilled.InclusionProof(i, size)
-			require.NoError(t, err)
-			b, err := kept.InclusionProof(i, size)
-			require.NoError(t, err)
-			require.Equal(t, b, a, "leaf %d in %d", i, size)
-		}
-	}
+	requireSameTree(t, spilled, kept, 1000, 0, 1, 511, 999)
+	requireSameTree(t, spilled, kept, 1037, 0, 1, 511, 999, 1000, 1036)
 	a, err := spilled.ConsistencyProof(700, 1037)
 	require.NoError(t, err)
 	b, err := kept.ConsistencyProof(700, 1037)
@@ -67,16 +53,29 @@ func TestSpillLeavesOnlyLaterEventsOnTheHeap(t *testing.T) {
 	again := filepath.Join(t.TempDir(), "tree.snap")
 	require.NoError(t, spilled.Save(again))
 	loaded := NewLog(nil)
-	f, err := os.Open(again)
-	require.NoError(t, err)
-	defer f.Close()
-	t2, positions, unsafe, unmap, err := openSaved(f)
+	t2, positions, unsafe, unmap, err := openSavedFile(again)
 	require.NoError(t, err)
 	defer unmap()
 	loaded.tree, loaded.positions, loaded.unsafe = t2, positions, unsafe
 	head, err := loaded.Head()
 	require.NoError(t, err)
 	require.Equal(t, want, head)
+}
+
+// requireSameTree checks that spilled answers as kept does: the positions
+// of leaves and their inclusion proofs in a tree of size.
+func requireSameTree(t *testing.T, spilled, kept *Log, size int64, leaves ...int64) {
+	t.Helper()
+	for _, i := range leaves {
+		p, err := spilled.Position(i)
+		require.NoError(t, err)
+		require.Equal(t, eventstore.Position(10*(i+1)), p)
+		a, err := spilled.InclusionProof(i, size)
+		require.NoError(t, err)
+		b, err := kept.InclusionProof(i, size)
+		require.NoError(t, err)
+		require.Equal(t, b, a, "leaf %d in %d", i, size)
+	}
 }
 
 // syntheticEvent is event i of a synthetic log.
@@ -118,15 +117,6 @@ func TestSpillKeepsWhatIsAddedMeanwhile(t *testing.T) {
 	got, err := spilled.Head()
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	for _, i := range []int64{0, 49999, 50000, 51999, 52000, 52499} {
-		p, err := spilled.Position(i)
-		require.NoError(t, err)
-		require.Equal(t, eventstore.Position(10*(i+1)), p)
-		a, err := spilled.InclusionProof(i, 52500)
-		require.NoError(t, err)
-		b, err := kept.InclusionProof(i, 52500)
-		require.NoError(t, err)
-		require.Equal(t, b, a, "leaf %d", i)
-	}
+	requireSameTree(t, spilled, kept, 52500, 0, 49999, 50000, 51999, 52000, 52499)
 	require.ErrorContains(t, spilled.Spill(path), "reads from a saved tree already")
 }
