@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-
-	"github.com/yishi-civic/yishi/internal/blockcache"
 )
 
 // KeyDir is the embedded key store: a pebble database of its own in a
@@ -75,7 +73,6 @@ func OpenKeyDir(dir string, opts ...KeyDirOption) (*KeyDir, error) {
 		MemTableSize: 1 << 20,
 		Logger:       quietLogger{},
 		ReadOnly:     d.readOnly,
-		Cache:        blockcache.Shared(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open key store %s: %w", dir, err)

@@ -14,8 +14,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	gojson "github.com/goccy/go-json"
-
-	"github.com/yishi-civic/yishi/internal/blockcache"
 )
 
 // A table holds a part of a view's state that grows with the ledger:
@@ -367,7 +365,6 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 		MemTableSize:       4 << 20,
 		Logger:             pebbleLogger{log},
 		ReadOnly:           readOnly,
-		Cache:              blockcache.Shared(),
 	}
 	// Bloom filters: most of the fold's look-ups of an entry not in memory
 	// are of one the table never had (a meeting's item that is no proposal,
