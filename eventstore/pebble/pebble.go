@@ -131,9 +131,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	po := pebbleOptions(sp)
 	po.ReadOnly = c.readOnly
-	po.Cache = pebble.NewCache(blockCacheSize)
 	db, err := pebble.Open(filepath.Join(dir, "pebble"), po)
-	po.Cache.Unref() // the open store holds its own reference
 	if err != nil {
 		closeLock(lock)
 		return nil, fmt.Errorf("open event store %s: %w", dir, err)
@@ -241,16 +239,6 @@ func tableSpans(start []byte) (pebble.SpanPolicy, []byte, error) {
 // reuse, so it also sets a fixed floor of disk use (up to about 35 MiB). 32 MiB measured no faster on the peers workload
 // here, and cost 60 MiB more of both.
 const memTableSize = 8 << 20
-
-// blockCacheSize is the store's block cache, four times pebble's default.
-// An append to a stream the committer has not seen yet (every new
-// proposal, meeting or person) looks its head up in the stream index, and
-// with 8 MiB the index and filter blocks of a store of some 100,000 events
-// no longer stayed in the cache: each look-up read them again, 45% of the
-// CPU of 16 writers appending to new streams. 32 MiB took those from
-// 19,841 and 18,588 to 25,056 and 32,912 appends/s (BenchmarkAppend, two
-// runs each); it is filled only as blocks are read.
-const blockCacheSize = 32 << 20
 
 // closeSettle bounds how long Close lets pebble's compactions run: within
 // the 10 s a container stop allows before its kill (which is safe too:
