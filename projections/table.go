@@ -370,11 +370,32 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 	// are of one the table never had (a meeting's item that is no proposal,
 	// an action of no proposal), answered then without reading a block.
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	o.Experimental.SpanPolicyFunc = tableFiles
 	db, err := pebble.Open(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
 	}
 	return &tableStore{db: db}, nil
+}
+
+// tableFiles ends every file that pebble's flushes and compactions write
+// at the end of its first key's table ("t/<view>/<table>/"), or, for the
+// other keys, of their first byte: so that a compaction merges the files
+// of one table, not of all of them.
+func tableFiles(start []byte) (pebble.SpanPolicy, []byte, error) {
+	if len(start) == 0 || start[0] == 0xff {
+		return pebble.SpanPolicy{}, nil, nil
+	}
+	if bytes.HasPrefix(start, []byte("t/")) {
+		if n := bytes.IndexByte(start[2:], '/'); n >= 0 {
+			if m := bytes.IndexByte(start[3+n:], '/'); m >= 0 {
+				end := bytes.Clone(start[:3+n+m+1])
+				end[len(end)-1]++
+				return pebble.SpanPolicy{}, end, nil
+			}
+		}
+	}
+	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
 }
 
 // pebbleLogger keeps pebble's informational lines out of the service's
