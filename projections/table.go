@@ -379,20 +379,26 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 }
 
 // tableFiles ends every file that pebble's flushes and compactions write
-// at the end of its first key's table ("t/<view>/<table>/"), or, for the
-// other keys, of their first byte: so that a compaction merges the files
-// of one table, not of all of them.
+// at the end of its first key's table ("t/<view>/<table>/"), of its view
+// when the key is where a view's range deletion starts ("t/<view>/", see
+// tableStore.reset), or, for the other keys, of their first byte: so that
+// a compaction merges the files of one table, not of all of them.
 func tableFiles(start []byte) (pebble.SpanPolicy, []byte, error) {
-	if len(start) == 0 || start[0] == 0xff {
-		return pebble.SpanPolicy{}, nil, nil
+	switch {
+	case len(start) == 0:
+		return pebble.SpanPolicy{}, []byte{0}, nil
+	case start[0] == 0xff:
+		return pebble.SpanPolicy{}, nil, nil // nothing lies past it
 	}
-	if bytes.HasPrefix(start, []byte("t/")) {
-		if n := bytes.IndexByte(start[2:], '/'); n >= 0 {
-			if m := bytes.IndexByte(start[3+n:], '/'); m >= 0 {
-				end := bytes.Clone(start[:3+n+m+1])
-				end[len(end)-1]++
-				return pebble.SpanPolicy{}, end, nil
+	if rest, ok := bytes.CutPrefix(start, []byte("t/")); ok {
+		if n := bytes.IndexByte(rest, '/'); n >= 0 {
+			end := 2 + n + 1 // past the view's slash
+			if m := bytes.IndexByte(rest[n+1:], '/'); m >= 0 {
+				end += m + 1 // past the table's slash
 			}
+			e := bytes.Clone(start[:end])
+			e[len(e)-1]++
+			return pebble.SpanPolicy{}, e, nil
 		}
 	}
 	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil

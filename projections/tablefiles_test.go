@@ -13,12 +13,13 @@ import (
 
 // TestEveryStateFileHoldsOneTable: the files that the table store's
 // flushes and compactions write hold the entries of one table only
-// (tableFiles), so that a compaction merges one table's files.
+// (tableFiles), two tables of one view too, so that a compaction merges
+// one table's files.
 func TestEveryStateFileHoldsOneTable(t *testing.T) {
 	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, st.close()) }()
-	tables := [][]byte{tablePrefix("timeline", "stories"), tablePrefix("live", "steps"), tablePrefix("board", "items")}
+	tables := [][]byte{tablePrefix("timeline", "stories"), tablePrefix("live", "steps"), tablePrefix("live", "meetings"), tablePrefix("board", "items")}
 	for round := range 3 {
 		b := st.db.NewBatch()
 		for i := range 300 {
@@ -50,7 +51,7 @@ func TestEveryStateFileHoldsOneTable(t *testing.T) {
 			seen[table(first)]++
 		}
 	}
-	require.Len(t, seen, 4, "files of the three tables and of the other keys: %v", seen)
+	require.Len(t, seen, 5, "files of the four tables and of the other keys: %v", seen)
 }
 
 // TestTableFilesEndsAtTheTable: the end tableFiles gives is the first key
@@ -59,6 +60,8 @@ func TestTableFilesEndsAtTheTable(t *testing.T) {
 	for start, end := range map[string]string{
 		"t/timeline/stories/0190": "t/timeline/stories0",
 		"t/live/steps/":           "t/live/steps0",
+		"t/board/":                "t/board0",
+		"":                        "\x00",
 		"m/timeline":              "n",
 		"t/odd":                   "u",
 	} {

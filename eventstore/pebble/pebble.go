@@ -225,11 +225,14 @@ func pebbleOptions(sp *space) *pebble.Options {
 // levels by a move, not a rewrite; only the small index entries are merged.
 // Without it each flushed file spans the events and both indexes, overlaps
 // every other, and every compaction rewrites the events with them: appends
-// of 100 measured 94–96k events/s against 136k with it (BenchmarkAppend,
-// docs/performance.md).
+// of 100 measured 94–96k events/s against 136k with it, two runs each
+// (BenchmarkAppend, docs/performance.md, "How the store is built").
 func tableSpans(start []byte) (pebble.SpanPolicy, []byte, error) {
-	if len(start) == 0 || start[0] == 0xff {
-		return pebble.SpanPolicy{}, nil, nil
+	switch {
+	case len(start) == 0:
+		return pebble.SpanPolicy{}, []byte{0}, nil
+	case start[0] == 0xff:
+		return pebble.SpanPolicy{}, nil, nil // nothing lies past it
 	}
 	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
 }
