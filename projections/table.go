@@ -14,6 +14,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	gojson "github.com/goccy/go-json"
+
+	"github.com/yishi-civic/yishi/internal/spanpolicy"
 )
 
 // A table holds a part of a view's state that grows with the ledger:
@@ -381,15 +383,10 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 // tableFiles ends every file that pebble's flushes and compactions write
 // at the end of its first key's table ("t/<view>/<table>/"), of its view
 // when the key is where a view's range deletion starts ("t/<view>/", see
-// tableStore.reset), or, for the other keys, of their first byte: so that
-// a compaction merges the files of one table, not of all of them.
+// tableStore.reset), or, for the other keys, of their first byte
+// (spanpolicy.FirstByte): so that a compaction merges the files of one
+// table, not of all of them.
 func tableFiles(start []byte) (pebble.SpanPolicy, []byte, error) {
-	switch {
-	case len(start) == 0:
-		return pebble.SpanPolicy{}, []byte{0}, nil
-	case start[0] == 0xff:
-		return pebble.SpanPolicy{}, nil, nil // nothing lies past it
-	}
 	if rest, ok := bytes.CutPrefix(start, []byte("t/")); ok {
 		if n := bytes.IndexByte(rest, '/'); n >= 0 {
 			end := 2 + n + 1 // past the view's slash
@@ -401,7 +398,7 @@ func tableFiles(start []byte) (pebble.SpanPolicy, []byte, error) {
 			return pebble.SpanPolicy{}, e, nil
 		}
 	}
-	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
+	return spanpolicy.FirstByte(start)
 }
 
 // pebbleLogger keeps pebble's informational lines out of the service's

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/internal/spanpolicy"
 )
 
 // Store is the embedded event store. It implements eventstore.Store.
@@ -195,7 +196,7 @@ func (s *Store) Space() eventstore.Space { return s.space.state() }
 // pebbleOptions tunes pebble for an append-only log whose appends look up
 // event ids and stream heads: bloom filters make the lookup of a new id (a
 // miss) cheap, a memtable twice pebble's default halves the flushes, and
-// every table file holds keys of one table only (tableSpans). Pebble's
+// every table file holds keys of one table only (spanpolicy.FirstByte). Pebble's
 // errors go to the store's logger, at most one a second, and an ENOSPC met
 // in the background marks the disk full at once.
 func pebbleOptions(sp *space) *pebble.Options {
@@ -214,27 +215,16 @@ func pebbleOptions(sp *space) *pebble.Options {
 		},
 	}
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	o.Experimental.SpanPolicyFunc = tableSpans
+	// Every file pebble writes holds one table's keys (codec.go). Events
+	// are keyed by position, so each new file of events lies past every
+	// older one and overlaps none: it stays where it is while the small
+	// index entries are merged. Otherwise each flushed file spans the
+	// events and both indexes, overlaps every other, and every compaction
+	// rewrites the events with them: appends of 100 measured 94–96k
+	// events/s against 136k with it, two runs each (BenchmarkAppend,
+	// docs/performance.md, "How the store is built").
+	o.Experimental.SpanPolicyFunc = spanpolicy.FirstByte
 	return o
-}
-
-// tableSpans ends every table file that flushes and compactions write at the
-// end of its first key's table (the key's first byte, see codec.go), so that
-// no file holds both events and index entries. Events are keyed by position,
-// so each new file of events lies past every older one and overlaps none:
-// it stays where it is while the small index entries are merged.
-// Without it each flushed file spans the events and both indexes, overlaps
-// every other, and every compaction rewrites the events with them: appends
-// of 100 measured 94–96k events/s against 136k with it, two runs each
-// (BenchmarkAppend, docs/performance.md, "How the store is built").
-func tableSpans(start []byte) (pebble.SpanPolicy, []byte, error) {
-	switch {
-	case len(start) == 0:
-		return pebble.SpanPolicy{}, []byte{0}, nil
-	case start[0] == 0xff:
-		return pebble.SpanPolicy{}, nil, nil // nothing lies past it
-	}
-	return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
 }
 
 // memTableSize is pebble's memtable size, its largest use of memory. Pebble

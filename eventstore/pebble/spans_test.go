@@ -44,7 +44,7 @@ func growByFlushes(t *testing.T, s *Store, rounds int, older bool) {
 }
 
 // TestEveryTableFileHoldsOneTable: the files that flushes and compactions
-// write hold keys of one table only (tableSpans), so that the events, keyed
+// write hold keys of one table only (spanpolicy.FirstByte), so that the events, keyed
 // by position, never overlap the index entries or each other's older files.
 func TestEveryTableFileHoldsOneTable(t *testing.T) {
 	s, err := Open(t.TempDir())
@@ -69,7 +69,7 @@ func TestEveryTableFileHoldsOneTable(t *testing.T) {
 // TestFlushedEventsAreNotRewritten: a log that grows by flushes, some of its
 // appends going to older streams, leaves compactions less to rewrite than
 // it flushed: the files of events overlap no other and stay as written.
-// Without tableSpans every flushed file spans the events and both indexes,
+// Without the span policy every flushed file spans the events and both indexes,
 // and compactions rewrote about four times what was flushed.
 func TestFlushedEventsAreNotRewritten(t *testing.T) {
 	s, err := Open(t.TempDir())
