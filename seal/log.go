@@ -19,7 +19,8 @@ import (
 var ErrRange = errors.New("seal: outside the tree")
 
 // Log is the Merkle tree of a live log, safe for concurrent use: Follow
-// adds each event the store commits, and the proofs are answered from the
+// (or Take, handed another subscription's deliveries) adds each event the
+// store commits, and the proofs are answered from the
 // stored hashes (two per event, 64 bytes): those of a loaded saved tree
 // read in place from its mapped file, the later ones in memory. It is the
 // tree Build
@@ -32,8 +33,8 @@ type Log struct {
 	unsafe    int64
 	grew      chan struct{} // closed and replaced whenever the tree grows
 	isUnsafe  func(eventstore.Event) bool
-	// caughtUp is set once Follow has added every event the store held
-	// when it started.
+	// caughtUp is set once Follow (or Take) has added every event the
+	// store held when its subscription started.
 	caughtUp atomic.Bool
 }
 
@@ -63,28 +64,45 @@ func (l *Log) Add(ev eventstore.Event) error {
 // Follow adds every event of store to l, from the first one l does not
 // hold, until ctx ends (returning ctx's error) or the store fails.
 func (l *Log) Follow(ctx context.Context, store eventstore.Store) error {
-	l.mu.RLock()
-	after := l.tree.head
-	l.mu.RUnlock()
-	for d, err := range store.Subscribe(ctx, eventstore.SubscribeOptions{After: after}) {
+	for d, err := range store.Subscribe(ctx, eventstore.SubscribeOptions{After: l.After()}) {
 		if err != nil {
 			return fmt.Errorf("seal: follow the log: %w", err)
 		}
-		if d.CaughtUp {
-			l.caughtUp.Store(true)
-		}
-		if d.Event == nil {
-			continue
-		}
-		if err := l.Add(*d.Event); err != nil {
+		if err := l.Take(d); err != nil {
 			return err
 		}
 	}
 	return ctx.Err()
 }
 
-// CaughtUp reports whether Follow has added every event the store held
-// when it started: until then a checkpoint of l is of a prefix of the log,
+// After is the position of the last event l holds: it takes the log's
+// events after it.
+func (l *Log) After() eventstore.Position {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.tree.head
+}
+
+// Take takes one delivery of a subscription to the whole log, unfiltered,
+// from After or earlier: it adds the delivery's event unless l holds it
+// already, and the caught-up checkpoint marks l caught up. Follow takes
+// its own subscription's; a server hands it those of the projections'
+// runner (projections.Config.Tap), so that one read of the log feeds both
+// the views and the tree.
+func (l *Log) Take(d eventstore.Delivery) error {
+	if ev := d.Event; ev != nil && ev.Position > l.After() {
+		if err := l.Add(*ev); err != nil {
+			return err
+		}
+	}
+	if d.CaughtUp {
+		l.caughtUp.Store(true)
+	}
+	return nil
+}
+
+// CaughtUp reports whether Follow (or Take) has added every event the
+// store held when its subscription started: until then a checkpoint of l is of a prefix of the log,
 // and the service is not ready.
 func (l *Log) CaughtUp() bool { return l.caughtUp.Load() }
 

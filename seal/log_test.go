@@ -244,3 +244,42 @@ func TestLogCaughtUp(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, head.Size, built.Size())
 }
+
+// TestLogTakesDeliveriesFromAnEarlierPosition checks that a Log handed a
+// subscription's deliveries from before its head (the projections'
+// runner reading for both, projections.Config.Tap) adds each event once:
+// it is the tree Build makes over the same store, and the caught-up
+// checkpoint marks it caught up.
+func TestLogTakesDeliveriesFromAnEarlierPosition(t *testing.T) {
+	store, _ := ledgerWith(t, 3)
+	ctx := context.Background()
+	var all []eventstore.Event
+	for ev, err := range store.ReadAll(ctx, eventstore.ReadAllOptions{}) {
+		require.NoError(t, err)
+		all = append(all, ev)
+	}
+	require.Greater(t, len(all), 4)
+	l := seal.NewLog(nil)
+	for _, ev := range all[:len(all)/2] {
+		require.NoError(t, l.Add(ev))
+	}
+	assert.Equal(t, all[len(all)/2-1].Position, l.After())
+	for d, err := range store.Subscribe(ctx, eventstore.SubscribeOptions{}) {
+		require.NoError(t, err)
+		require.NoError(t, l.Take(d))
+		if d.CaughtUp {
+			break
+		}
+		assert.False(t, l.CaughtUp())
+	}
+	assert.True(t, l.CaughtUp())
+	assert.Equal(t, all[len(all)-1].Position, l.After())
+	tree, err := seal.Build(ctx, store, 0, nil)
+	require.NoError(t, err)
+	want, err := tree.Root()
+	require.NoError(t, err)
+	head, err := l.Head()
+	require.NoError(t, err)
+	assert.Equal(t, tree.Size(), head.Size, "each event once")
+	assert.Equal(t, want, head.Root)
+}

@@ -5,6 +5,7 @@ package seal
 import (
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,4 +25,22 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 		return nil, nil, fmt.Errorf("map %s: %w", f.Name(), err)
 	}
 	return m, unmap, nil
+}
+
+// release drops the whole pages of b, part of a mapping no longer read
+// (a tree spilled again, Log.Spill), from the process's memory: a read of
+// them afterwards, if any, reads them again from the file. It leaves the
+// mapping in place, so that a reader holding it reads on.
+func release(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	from := (start + page - 1) &^ (page - 1)
+	to := (start + uintptr(len(b))) &^ (page - 1)
+	if to <= from {
+		return
+	}
+	_ = unix.Madvise(b[from-start:to-start], unix.MADV_DONTNEED)
 }

@@ -81,20 +81,28 @@ func (l *Log) frozen() (Tree, stored[eventstore.Position], int64) {
 // whole log (a first start, or a saved tree refused) keeps 72 bytes an
 // event on the heap, some 720 MB at ten million events, and keeps only
 // those added since the save once spilled. Events added between the save
-// and the swap are kept. A tree that reads from a file already (Load)
-// is refused: that file's mapping would stay, unused, for the life of the
-// process.
+// and the swap are kept.
+//
+// A tree that reads from a file already (Load, or an earlier Spill) may
+// be spilled again, to hold on the heap none of the events added since:
+// the earlier file's mapping then stays for the life of the process,
+// unused (a proof or a save may be reading it), and so does that file's
+// room on disk. The server spills a growing tree each time it holds on
+// the heap as many events as in its file (Held), so that those mappings
+// are together no larger than the last file.
 func (l *Log) Spill(path string) error {
-	l.mu.RLock()
-	mapped := l.tree.hashes.n > 0 || l.positions.n > 0
-	l.mu.RUnlock()
-	if mapped {
-		return fmt.Errorf("seal: spill the tree to %s: it reads from a saved tree already", path)
-	}
 	if err := l.Save(path); err != nil {
 		return err
 	}
 	return l.readSaved(path)
+}
+
+// Held returns how many of l's events have their hashes on the heap, and
+// how many are read from a saved tree's file (Load, Spill).
+func (l *Log) Held() (heap, file int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.positions.more.len(), l.positions.n
 }
 
 // readSaved swaps l's tree and positions for those of the tree just saved
@@ -118,6 +126,10 @@ func (l *Log) readSaved(path string) error {
 		positions.add(l.positions.at(i))
 	}
 	t.n, t.head = l.tree.n, l.tree.head
+	// The file spilled before, if any, is no longer read: its pages leave
+	// the process's memory (a save reads them all).
+	defer release(l.tree.hashes.base)
+	defer release(l.positions.base)
 	l.tree, l.positions = t, positions
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -88,7 +89,7 @@ func syntheticEvent(i int) eventstore.Event {
 // TestSpillKeepsWhatIsAddedMeanwhile: events added while the tree is saved
 // (Save holds no lock while it writes) and between the save and the swap
 // are neither lost nor doubled, and a tree that reads from a file already
-// is not spilled again.
+// is spilled again.
 func TestSpillKeepsWhatIsAddedMeanwhile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tree.snap")
 	spilled, kept := NewLog(nil), NewLog(nil)
@@ -118,5 +119,21 @@ func TestSpillKeepsWhatIsAddedMeanwhile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 	requireSameTree(t, spilled, kept, 52500, 0, 49999, 50000, 51999, 52000, 52499)
-	require.ErrorContains(t, spilled.Spill(path), "reads from a saved tree already")
+
+	// Spilled again, to a new file at the same path: the events added
+	// since leave the heap too, and the tree answers as before.
+	heap, file := spilled.Held()
+	require.Equal(t, int64(52500), heap+file)
+	addSynthetic(t, spilled, 52500, 53000)
+	addSynthetic(t, kept, 52500, 53000)
+	require.NoError(t, spilled.Spill(path))
+	heap, file = spilled.Held()
+	assert.Zero(t, heap, "none left on the heap")
+	assert.EqualValues(t, 53000, file)
+	want, err = kept.Head()
+	require.NoError(t, err)
+	got, err = spilled.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	requireSameTree(t, spilled, kept, 53000, 0, 49999, 52499, 52500, 52999)
 }
