@@ -75,6 +75,14 @@ type Config struct {
 	// Decode turns a stored event into a domain event; nil means
 	// NewDecoder().Decode.
 	Decode func(typ string, data []byte) (domain.Event, error)
+	// Tap, when set, is handed every delivery of the runner's reading of
+	// the log, whatever the views need of it: the runner then reads the
+	// whole log, unfiltered, from the earlier of its own position and
+	// Tap's, and skips for the views what they do not fold. The server
+	// feeds the Merkle tree so (seal.Log.Take): one read of the log instead
+	// of two, at a first start with no snapshots a sixth of the CPU
+	// (docs/performance.md). An error from Tap stops Run with it.
+	Tap Tap
 	// CaughtUp, when set, is called when Run has caught up with the log,
 	// before the runner reports ready, and again once the snapshots taken
 	// then are written (encoding them takes memory too), with how many
@@ -82,6 +90,24 @@ type Config struct {
 	// memory of a long fold then.
 	CaughtUp func(folded uint64)
 }
+
+// Tap takes the deliveries of a runner's reading of the log (Config.Tap).
+type Tap interface {
+	// After is the position of the last event the tap holds.
+	After() eventstore.Position
+	// Take takes one delivery: an event (one it holds already, when the
+	// runner reads from an earlier position, included) or a checkpoint.
+	Take(eventstore.Delivery) error
+}
+
+// TapError is the error of a Config.Tap, which stops Run.
+type TapError struct{ Err error }
+
+// Error says that the tap failed.
+func (e *TapError) Error() string { return "projections: tap: " + e.Err.Error() }
+
+// Unwrap returns the tap's error.
+func (e *TapError) Unwrap() error { return e.Err }
 
 // Status is the runner's state for readiness checks and lag metrics.
 type Status struct {
@@ -412,7 +438,8 @@ func (r *Runner) feed(ctx context.Context, p *pipe) error {
 	fed := r.Position()
 	for {
 		err := r.subscribe(ctx, filter, p, &fed)
-		if err == nil || ctx.Err() != nil || errors.Is(err, eventstore.ErrClosed) {
+		var tapErr *TapError
+		if err == nil || ctx.Err() != nil || errors.Is(err, eventstore.ErrClosed) || errors.As(err, &tapErr) {
 			return err
 		}
 		r.log.Warn("projections: subscription failed; retrying", "err", err, "position", fed, "backoff", backoff)
@@ -438,10 +465,25 @@ func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pip
 	ctx, cancel := context.WithCancel(ctx)
 	in := make(chan delivery, 2*decodeBatch)
 	done := make(chan struct{})
+	opts := eventstore.SubscribeOptions{After: *fed, Filter: filter}
+	tap := r.cfg.Tap
+	if tap != nil {
+		opts = eventstore.SubscribeOptions{After: min(*fed, tap.After())}
+	}
+	from := *fed
 	go func() {
 		defer close(done)
 		defer close(in)
-		for d, err := range r.store.Subscribe(ctx, eventstore.SubscribeOptions{After: *fed, Filter: filter}) {
+		for d, err := range r.store.Subscribe(ctx, opts) {
+			if tap != nil && err == nil {
+				if terr := tap.Take(d); terr != nil {
+					err = &TapError{Err: terr}
+				} else if ev := d.Event; ev != nil && (ev.Position <= from || !filter.Match(ev.Stream, ev.Type)) {
+					// Not for the views: a checkpoint, as the store's
+					// filter gives.
+					d = eventstore.Delivery{Position: ev.Position, CaughtUp: d.CaughtUp}
+				}
+			}
 			// d.Event stays ours after the yield (Store.Subscribe's contract).
 			select {
 			case in <- delivery{d: d, err: err}:

@@ -754,3 +754,102 @@ func storyOf(tb testing.TB, v *Views, id, after string, limit int) (Story, bool)
 	require.NoError(tb, err)
 	return s, ok
 }
+
+// recordingTap is a Config.Tap that keeps what it takes, after a
+// position, failing at fail when set.
+type recordingTap struct {
+	mu       sync.Mutex
+	after    eventstore.Position
+	took     []eventstore.Position
+	caughtUp bool
+	fail     eventstore.Position
+}
+
+func (t *recordingTap) After() eventstore.Position {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.after
+}
+
+func (t *recordingTap) Take(d eventstore.Delivery) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ev := d.Event; ev != nil && ev.Position > t.after {
+		if ev.Position == t.fail {
+			return errors.New("the tap fails here")
+		}
+		t.took = append(t.took, ev.Position)
+		t.after = ev.Position
+	}
+	t.caughtUp = t.caughtUp || d.CaughtUp
+	return nil
+}
+
+// TestTapTakesTheWholeLogFromTheRunnersReading: a runner with a tap reads
+// the log once for both, from the earlier of their positions: the tap
+// takes every event after its own position, those the views do not fold
+// included, in order, and the caught-up checkpoint; the views fold what
+// they folded without it, nothing twice.
+func TestTapTakesTheWholeLogFromTheRunnersReading(t *testing.T) {
+	s, dir, _, first := snapshotted(t, 9, 200)
+	want := state(t, first.Views())
+	require.NoError(t, first.Close())
+	res, err := s.Append(context.Background(), "token-1", eventstore.NoStream(), eventstore.EventData{ID: uuidV7(t), Type: "token.issued.v1", Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	all := readAll(t, s)
+	positions := func(evs []eventstore.Event) []eventstore.Position {
+		var out []eventstore.Position
+		for _, e := range evs {
+			out = append(out, e.Position)
+		}
+		return out
+	}
+
+	for name, c := range map[string]struct {
+		dir   string // the views' snapshots: the runner starts at last
+		after int    // the tap holds the first after events
+	}{
+		"the tap behind the views":   {dir: dir, after: 50},
+		"the tap ahead of the views": {after: 120},
+		"the tap from the start":     {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tap := &recordingTap{}
+			if c.after > 0 {
+				tap.after = all[c.after-1].Position
+			}
+			r := mustNew(t, s, Config{Dir: c.dir, Tap: tap})
+			require.NoError(t, runUntil(t, r, res.Position))
+			tap.mu.Lock()
+			defer tap.mu.Unlock()
+			assert.Equal(t, positions(all[c.after:]), tap.took, "every event after the tap's own, once, in order")
+			assert.True(t, tap.caughtUp)
+			assert.Equal(t, want, state(t, r.Views()))
+			if c.dir != "" {
+				assert.Zero(t, r.Status().Events, "the views fold nothing their snapshots hold")
+			} else {
+				assert.Equal(t, uint64(len(all)-1), r.Status().Events, "every domain event, once")
+			}
+		})
+	}
+}
+
+// TestTapFailureStopsTheRunner: the tap's error stops Run with it, not
+// retried.
+func TestTapFailureStopsTheRunner(t *testing.T) {
+	s := mustOpenStore(t)
+	pos := mustAppend(t, s, newGen(4, 2).events(40))
+	tap := &recordingTap{fail: pos[20]}
+	r := mustNew(t, s, Config{Tap: tap})
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		var tapErr *TapError
+		require.ErrorAs(t, err, &tapErr)
+		assert.ErrorContains(t, err, "the tap fails here")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the runner did not stop")
+	}
+	assert.Less(t, r.Position(), pos[20], "not folded past the tap's failure")
+}
