@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -134,6 +136,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("erasures re-applied to the key store", "erasures", n)
 	}
 	at = phase("erasures checked", at)
+	tree := newSealLog()
+	// The tree saved at the last stop spares hashing the whole log again;
+	// the runner's reading of the log goes on from its head (the runner's
+	// Tap), so that a start with neither reads the log once, not twice.
+	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
+	hashed := true // the tree is hashed from the whole log, on the heap
+	switch err := tree.Load(ctx, treePath, store); {
+	case err == nil:
+		hashed = false
+		if h, err := tree.Head(); err == nil {
+			logger.Info("Merkle tree loaded", "events", h.Size, "path", treePath)
+		}
+	case errors.Is(err, seal.ErrNoSave):
+	default:
+		logger.Warn("saved Merkle tree not used: hashing the whole log again", "err", err)
+	}
+	at = phase("Merkle tree ready", at)
 	// Loading the snapshots builds the views' whole heap at once, nearly
 	// all of it kept: a collection at every doubling of the heap would
 	// mark what stays, so the load runs with fewer (measured at 1M events,
@@ -141,7 +160,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// peak RSS).
 	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Decode, CaughtUp: returnFoldMemory})
+		Decode: projections.NewDecoder().Decode, CaughtUp: returnFoldMemory,
+		Tap: &treeTap{Log: tree, path: treePath, hashed: hashed, log: logger}})
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
@@ -161,22 +181,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	tree := newSealLog()
-	// The tree saved at the last stop spares hashing the whole log again;
-	// Follow goes on from its head.
-	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
-	hashed := true // the tree is hashed from the whole log, on the heap
-	switch err := tree.Load(ctx, treePath, store); {
-	case err == nil:
-		hashed = false
-		if h, err := tree.Head(); err == nil {
-			logger.Info("Merkle tree loaded", "events", h.Size, "path", treePath)
-		}
-	case errors.Is(err, seal.ErrNoSave):
-	default:
-		logger.Warn("saved Merkle tree not used: hashing the whole log again", "err", err)
-	}
-	at = phase("Merkle tree ready", at)
 	witnesses, err := seal.OpenWitnesses(filepath.Join(*dataDir, "seal", "witnesses"))
 	if err != nil {
 		return err
@@ -212,10 +216,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCancel(runner.Run(gctx)) })
 	g.Go(func() error { return ignoreCancel(srv.Run(gctx)) })
-	g.Go(func() error { return ignoreCancel(tree.Follow(gctx, store)) })
-	if hashed {
-		g.Go(func() error { spillTree(gctx, tree, treePath, logger); return nil })
-	}
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
@@ -245,28 +245,65 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return werr
 }
 
-// spillTree saves a tree hashed from the whole log once it has caught up,
-// and reads it from that file from then on (seal.Log.Spill): its hashes,
-// 72 bytes an event, leave the heap. A failure leaves the tree on the
-// heap, as it was, and is logged.
-func spillTree(ctx context.Context, tree *seal.Log, path string, logger *slog.Logger) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for !tree.CaughtUp() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// spillTreeAt is the fewest events whose hashes a growing Merkle tree
+// keeps on the heap before treeTap spills it. A variable for tests.
+var spillTreeAt int64 = 1 << 17
+
+// treeTap hands the Merkle tree the deliveries of the views' reading of the
+// log (projections.Config.Tap, seal.Log.Take): one read of the log feeds
+// both. It keeps the tree's hashes, 72 bytes an event, off the heap
+// (seal.Log.Spill): each time the heap holds as many of the tree's events
+// as its file does, and spillTreeAt at least, on a goroutine of its own
+// (events go on being added meanwhile), and, before the runner reports
+// caught up, when a tree hashed from the start of the log (hashed: no
+// saved tree, or one refused) has caught up. So a tree never holds on the
+// heap much more than half of its events while it is hashed, nor the
+// mappings of earlier files more than its last file. A failed spill is
+// logged, and the tree stays on the heap from then on.
+type treeTap struct {
+	*seal.Log
+	path     string
+	hashed   bool
+	log      *slog.Logger
+	spilling sync.Mutex  // held while a spill runs
+	failed   atomic.Bool // a spill failed: no more
+}
+
+// Take takes one delivery, then spills the tree when it is due.
+func (t *treeTap) Take(d eventstore.Delivery) error {
+	if err := t.Log.Take(d); err != nil {
+		return err
 	}
-	start := time.Now()
-	if err := tree.Spill(path); err != nil {
-		logger.Warn("the Merkle tree stays on the heap", "err", err)
+	if t.failed.Load() {
+		return nil
+	}
+	heap, file := t.Held()
+	if d.CaughtUp && t.hashed {
+		t.hashed = false
+		t.spilling.Lock() // after the spill running, if any
+		t.spill()
+		return nil
+	}
+	if heap >= max(spillTreeAt, file) && t.spilling.TryLock() {
+		go t.spill()
+	}
+	return nil
+}
+
+// spill spills the tree and releases t.spilling.
+func (t *treeTap) spill() {
+	defer t.spilling.Unlock()
+	heap, file := t.Held()
+	if heap == 0 {
 		return
 	}
-	if h, err := tree.Head(); err == nil {
-		logger.Info("Merkle tree saved and read from its file", "events", h.Size, "path", path, "ms", time.Since(start).Milliseconds())
+	start := time.Now()
+	if err := t.Spill(t.path); err != nil {
+		t.failed.Store(true)
+		t.log.Warn("the Merkle tree stays on the heap", "err", err)
+		return
 	}
+	t.log.Info("Merkle tree saved and read from its file", "events", heap+file, "path", t.path, "ms", time.Since(start).Milliseconds())
 }
 
 // ignoreCancel turns the end of the service's context into a clean stop.
