@@ -377,7 +377,8 @@ func (s *Server) getDecisionProof(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if s.cfg.Seal != nil {
-		// The views may be ahead of the tree, which follows the store too.
+		// The views may be ahead of the tree when it follows the store on
+		// its own (seal.Log.Follow); fed by the views' reading, it is not.
 		if err := s.cfg.Seal.Wait(ctx, d.Events[len(d.Events)-1]); err != nil {
 			return fmt.Errorf("wait for the tree to hold the decision: %w", err)
 		}

@@ -67,8 +67,9 @@ type Config struct {
 	MaxConns, MaxConnsPerAddr int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Seal is the Merkle tree of the log, which the caller keeps following
-	// (seal.Log.Follow). With Signer, Origin and VerifierKey it serves the
+	// Seal is the Merkle tree of the log, which the caller keeps up to
+	// date (seal.Log.Follow, or Take from the views' reading of the log).
+	// With Signer, Origin and VerifierKey it serves the
 	// signed checkpoints and the proofs; without them those routes answer
 	// 503.
 	Seal *seal.Log

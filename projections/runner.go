@@ -81,7 +81,10 @@ type Config struct {
 	// Tap's, and skips for the views what they do not fold. The server
 	// feeds the Merkle tree so (seal.Log.Take): one read of the log instead
 	// of two, at a first start with no snapshots a sixth of the CPU
-	// (docs/performance.md). An error from Tap stops Run with it.
+	// (docs/performance.md). Take is called on the goroutine that reads
+	// the log, one delivery at a time, before the views get it: it holds
+	// up the views while it runs, and must not change the event, which is
+	// decoded afterwards. An error from Tap stops Run with it.
 	Tap Tap
 	// CaughtUp, when set, is called when Run has caught up with the log,
 	// before the runner reports ready, and again once the snapshots taken
@@ -350,8 +353,8 @@ func (r *Runner) Head(ctx context.Context) (eventstore.Position, error) {
 // already holds, and writes snapshots as it goes and before it returns.
 // Transient store errors are retried with a backoff from the position
 // reached. Returns nil when ctx ends, an *ApplyError (wrapping the view's
-// error) when a view or the decoding fails on an event, and the store's
-// error when it closes. After such a failure Run returns the same error
+// error) when a view or the decoding fails on an event, a *TapError when
+// Config.Tap fails, and the store's error when it closes. After such a failure Run returns the same error
 // again: build a new Runner, which starts from the last good snapshots.
 func (r *Runner) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
@@ -430,8 +433,8 @@ func (r *Runner) run(ctx context.Context) error {
 
 // feed subscribes from the position reached, decodes each event and pushes
 // it into p, retrying transient store errors with a backoff from the last
-// position pushed. It returns when ctx ends, the store closes, or the fold
-// stopped.
+// position pushed. It returns when ctx ends, the store closes, the tap
+// fails, or the fold stopped.
 func (r *Runner) feed(ctx context.Context, p *pipe) error {
 	filter := domainFilter()
 	backoff := 100 * time.Millisecond
@@ -478,7 +481,9 @@ func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pip
 			if tap != nil && err == nil {
 				if terr := tap.Take(d); terr != nil {
 					err = &TapError{Err: terr}
-				} else if ev := d.Event; ev != nil && (ev.Position <= from || !filter.Match(ev.Stream, ev.Type)) {
+				} else if ev := d.Event; ev != nil && ev.Position <= from && !d.CaughtUp {
+					continue // folded already
+				} else if ev != nil && (ev.Position <= from || !filter.Match(ev.Stream, ev.Type)) {
 					// Not for the views: a checkpoint, as the store's
 					// filter gives.
 					d = eventstore.Delivery{Position: ev.Position, CaughtUp: d.CaughtUp}

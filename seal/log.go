@@ -88,7 +88,8 @@ func (l *Log) After() eventstore.Position {
 // already, and the caught-up checkpoint marks l caught up. Follow takes
 // its own subscription's; a server hands it those of the projections'
 // runner (projections.Config.Tap), so that one read of the log feeds both
-// the views and the tree.
+// the views and the tree. One caller at a time: two could add an event
+// twice.
 func (l *Log) Take(d eventstore.Delivery) error {
 	if ev := d.Event; ev != nil && ev.Position > l.After() {
 		if err := l.Add(*ev); err != nil {

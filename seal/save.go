@@ -86,10 +86,11 @@ func (l *Log) frozen() (Tree, stored[eventstore.Position], int64) {
 // A tree that reads from a file already (Load, or an earlier Spill) may
 // be spilled again, to hold on the heap none of the events added since:
 // the earlier file's mapping then stays for the life of the process,
-// unused (a proof or a save may be reading it), and so does that file's
-// room on disk. The server spills a growing tree each time it holds on
-// the heap as many events as in its file (Held), so that those mappings
-// are together no larger than the last file.
+// unused (a save that began before the swap may be reading it), and so
+// does that file's room on disk. The server spills a growing tree each
+// time it holds on the heap as many events as in its file (Held), and
+// once when it has caught up, so that those mappings are together no
+// larger than about twice the last file.
 func (l *Log) Spill(path string) error {
 	if err := l.Save(path); err != nil {
 		return err
@@ -114,7 +115,17 @@ func (l *Log) readSaved(path string) error {
 		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	old := [][]byte{l.tree.hashes.base, l.positions.base}
+	defer func() {
+		l.mu.Unlock()
+		// The file spilled before, if any, is no longer read but by a save
+		// that began before the swap: its pages leave the process's memory
+		// (a save reads them all), read again from the file if that save
+		// goes on.
+		for _, b := range old {
+			release(b)
+		}
+	}()
 	if t.n > l.tree.n || t.hashes.len() > l.tree.hashes.len() || positions.len() > l.positions.len() {
 		unmap()
 		return fmt.Errorf("seal: spill the tree to %s: the file holds %d events, the tree %d", path, t.n, l.tree.n)
@@ -126,10 +137,6 @@ func (l *Log) readSaved(path string) error {
 		positions.add(l.positions.at(i))
 	}
 	t.n, t.head = l.tree.n, l.tree.head
-	// The file spilled before, if any, is no longer read: its pages leave
-	// the process's memory (a save reads them all).
-	defer release(l.tree.hashes.base)
-	defer release(l.positions.base)
 	l.tree, l.positions = t, positions
 	return nil
 }
@@ -147,7 +154,7 @@ var ErrNoSave = errors.New("seal: no saved tree")
 // hashes and positions it holds (72 bytes an event) are read in place, so
 // a proof brings only the pages it reads into memory, and a tree of tens
 // of millions of events costs the server no heap. Events added later are
-// kept in memory until the next Save.
+// kept in memory until the next Spill.
 func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) error {
 	t, positions, unsafe, unmap, err := openSavedFile(path)
 	if errors.Is(err, ErrNoSave) {
