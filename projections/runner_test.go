@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -818,7 +819,12 @@ func TestTapTakesTheWholeLogFromTheRunnersReading(t *testing.T) {
 			if c.after > 0 {
 				tap.after = all[c.after-1].Position
 			}
-			r := mustNew(t, s, Config{Dir: c.dir, Tap: tap})
+			var decoded atomic.Int64
+			decode := NewDecoder().Decode
+			r := mustNew(t, s, Config{Dir: c.dir, Tap: tap, Decode: func(typ string, data []byte) (domain.Event, error) {
+				decoded.Add(1)
+				return decode(typ, data)
+			}})
 			require.NoError(t, runUntil(t, r, res.Position))
 			tap.mu.Lock()
 			defer tap.mu.Unlock()
@@ -827,8 +833,10 @@ func TestTapTakesTheWholeLogFromTheRunnersReading(t *testing.T) {
 			assert.Equal(t, want, state(t, r.Views()))
 			if c.dir != "" {
 				assert.Zero(t, r.Status().Events, "the views fold nothing their snapshots hold")
+				assert.Zero(t, decoded.Load(), "nor decode it")
 			} else {
 				assert.Equal(t, uint64(len(all)-1), r.Status().Events, "every domain event, once")
+				assert.Equal(t, int64(len(all)-1), decoded.Load(), "the token's event not decoded")
 			}
 		})
 	}
