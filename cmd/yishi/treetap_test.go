@@ -24,19 +24,10 @@ func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 	was := spillTreeAt
 	spillTreeAt = 100
 	t.Cleanup(func() { spillTreeAt = was })
-	event := func(i int) *eventstore.Event {
-		h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
-		return &eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
-			Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}
-	}
+	event := treeEvent
 	tree, kept := seal.NewLog(nil), seal.NewLog(nil)
 	tap := &treeTap{Log: tree, path: filepath.Join(t.TempDir(), "tree.snap"), hashed: true, log: slog.New(slog.DiscardHandler)}
-	// settled waits for the spill running, if any.
-	settled := func() {
-		tap.spilling.Lock()
-		defer tap.spilling.Unlock()
-		_, _ = tree.Held()
-	}
+	settled := func() { settle(tap) }
 	take := func(from, to int) {
 		for i := from; i < to; i++ {
 			require.NoError(t, tap.Take(eventstore.Delivery{Event: event(i), Position: event(i).Position}))
@@ -82,4 +73,69 @@ func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, b, a, "leaf %d", i)
 	}
+}
+
+// TestTreeTapSpillsWhileEventsAreAdded: spills on their own goroutine run
+// while the tap goes on taking events (run with -race); the caught-up
+// spill waits for the one running, and the tree is the same tree.
+func TestTreeTapSpillsWhileEventsAreAdded(t *testing.T) {
+	was := spillTreeAt
+	spillTreeAt = 64
+	t.Cleanup(func() { spillTreeAt = was })
+	tree, kept := seal.NewLog(nil), seal.NewLog(nil)
+	tap := &treeTap{Log: tree, path: filepath.Join(t.TempDir(), "tree.snap"), hashed: true, log: slog.New(slog.DiscardHandler)}
+	const n = 5000
+	for i := range n {
+		ev := treeEvent(i)
+		require.NoError(t, tap.Take(eventstore.Delivery{Event: ev, Position: ev.Position}))
+		require.NoError(t, kept.Add(*ev))
+	}
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: treeEvent(n - 1).Position, CaughtUp: true}))
+	heap, file := tree.Held()
+	assert.Equal(t, [2]int64{0, n}, [2]int64{heap, file}, "all in the file once caught up")
+	want, err := kept.Head()
+	require.NoError(t, err)
+	got, err := tree.Head()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+// TestTreeTapKeepsTheTreeWhenASpillFails: a spill that fails (here, no
+// directory to write to) leaves the tree on the heap, whole, and no spill
+// is tried again.
+func TestTreeTapKeepsTheTreeWhenASpillFails(t *testing.T) {
+	was := spillTreeAt
+	spillTreeAt = 10
+	t.Cleanup(func() { spillTreeAt = was })
+	tree, kept := seal.NewLog(nil), seal.NewLog(nil)
+	tap := &treeTap{Log: tree, path: filepath.Join(t.TempDir(), "missing", "tree.snap"), hashed: true, log: slog.New(slog.DiscardHandler)}
+	for i := range 100 {
+		ev := treeEvent(i)
+		require.NoError(t, tap.Take(eventstore.Delivery{Event: ev, Position: ev.Position}))
+		settle(tap)
+		require.NoError(t, kept.Add(*ev))
+	}
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: treeEvent(99).Position, CaughtUp: true}))
+	assert.True(t, tap.failed.Load())
+	heap, file := tree.Held()
+	assert.Equal(t, [2]int64{100, 0}, [2]int64{heap, file})
+	want, err := kept.Head()
+	require.NoError(t, err)
+	got, err := tree.Head()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+// settle waits for tap's spill running, if any.
+func settle(tap *treeTap) {
+	tap.spilling.Lock()
+	defer tap.spilling.Unlock()
+	_ = tap.failed.Load()
+}
+
+// treeEvent is event i of a synthetic log.
+func treeEvent(i int) *eventstore.Event {
+	h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
+	return &eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
+		Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}
 }
