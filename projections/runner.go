@@ -80,8 +80,8 @@ type Config struct {
 	// whole log, unfiltered, from the earlier of its own position and
 	// Tap's, and skips for the views what they do not fold. The server
 	// feeds the Merkle tree so (seal.Log.Take): one read of the log instead
-	// of two, at a first start with no snapshots a sixth of the CPU
-	// (docs/performance.md). Take is called on the goroutine that reads
+	// of two, which was about a sixth of the CPU of a first start at 100k
+	// events (docs/performance.md). Take is called on the goroutine that reads
 	// the log, one delivery at a time, before the views get it: it holds
 	// up the views while it runs, and must not change the event, which is
 	// decoded afterwards. An error from Tap stops Run with it.
@@ -354,7 +354,8 @@ func (r *Runner) Head(ctx context.Context) (eventstore.Position, error) {
 // Transient store errors are retried with a backoff from the position
 // reached. Returns nil when ctx ends, an *ApplyError (wrapping the view's
 // error) when a view or the decoding fails on an event, a *TapError when
-// Config.Tap fails, and the store's error when it closes. After such a failure Run returns the same error
+// Config.Tap fails (before the views get that event), and the store's
+// error when it closes. After an *ApplyError Run returns the same error
 // again: build a new Runner, which starts from the last good snapshots.
 func (r *Runner) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
