@@ -103,8 +103,8 @@ func (l *Log) Take(d eventstore.Delivery) error {
 }
 
 // CaughtUp reports whether Follow (or Take) has added every event the
-// store held when its subscription started: until then a checkpoint of l is of a prefix of the log,
-// and the service is not ready.
+// store held when its subscription started: until then a checkpoint of l
+// is of a prefix of the log, and the service is not ready.
 func (l *Log) CaughtUp() bool { return l.caughtUp.Load() }
 
 // Wait returns once l holds the event at pos (or a later one), or with
