@@ -49,6 +49,11 @@ func NewLog(unsafe func(eventstore.Event) bool) *Log {
 func (l *Log) Add(ev eventstore.Event) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.add(ev)
+}
+
+// add records ev. The caller holds mu.
+func (l *Log) add(ev eventstore.Event) error {
 	if err := l.tree.Add(ev); err != nil {
 		return err
 	}
@@ -88,11 +93,16 @@ func (l *Log) After() eventstore.Position {
 // already, and the caught-up checkpoint marks l caught up. Follow takes
 // its own subscription's; a server hands it those of the projections'
 // runner (projections.Config.Tap), so that one read of the log feeds both
-// the views and the tree. One caller at a time: two could add an event
-// twice.
+// the views and the tree.
 func (l *Log) Take(d eventstore.Delivery) error {
-	if ev := d.Event; ev != nil && ev.Position > l.After() {
-		if err := l.Add(*ev); err != nil {
+	if ev := d.Event; ev != nil {
+		l.mu.Lock()
+		var err error
+		if ev.Position > l.tree.head {
+			err = l.add(*ev)
+		}
+		l.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
