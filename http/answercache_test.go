@@ -3,21 +3,23 @@ package http
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/yishi-civic/yishi/auth"
+	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/privacy"
 )
 
 // keptSetUp serves a ledger organised with one proposal by r1 (张三) in
 // grid g1, and returns the server, its cast, an unscoped admin's token and
-// the proposal's write.
-func keptSetUp(t *testing.T) (*env, cast, string, WriteResult) {
+// the proposal's write. opts change the server's Config.
+func keptSetUp(t *testing.T, opts ...func(*Config)) (*env, cast, string, WriteResult) {
 	t.Helper()
-	e := mustServe(t)
+	e := mustServe(t, opts...)
 	c := newCast(e)
 	organise(t, e, c)
 	root := e.tokenNamed(auth.RoleAdmin, auth.Scope{}, "root", "系统管理员")
@@ -220,5 +222,77 @@ func TestAnswerCacheKeepsOneGenerationAndWhatIsRead(t *testing.T) {
 	}
 	if _, ok := c.get(2, "new"); !ok {
 		t.Fatal("the newest answer is not kept")
+	}
+}
+
+// TestPublicTimelineFirstPagesAreKeptOnDisk: a public first page is kept
+// on the answer shelf as it was answered; after a restart (the answers in
+// memory gone) it is answered from the shelf; staff never read from it; a
+// new step of the story makes a new answer; an erasure empties the shelf
+// at once.
+func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
+	shelf, err := answershelf.Open(t.TempDir(), 0, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shelf.Close() })
+	e, c, root, sub := keptSetUp(t, func(cfg *Config) { cfg.Answers = shelf })
+	path := "/v1/proposals/" + sub.ID + "/timeline"
+	read := func(token string, at uint64) string {
+		t.Helper()
+		return string(e.do(req{method: "GET", path: fmt.Sprintf("%s?wait_for=%d", path, at), token: token}).want(t, 200).body)
+	}
+	// shelved returns the first page kept for the story as it is now.
+	shelved := func() (string, string, bool) {
+		t.Helper()
+		steps, last, ok, err := e.srv.cfg.Runner.Views().Timeline.Length(sub.ID)
+		if err != nil || !ok {
+			t.Fatalf("no story of %s: %v", sub.ID, err)
+		}
+		v := timelineVersion(0, steps, last)
+		b, ok, err := shelf.Get(sub.ID, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), v, ok
+	}
+	restart := func() { e.srv.publicAnswers = newAnswerCache(timelineAnswerBytes) }
+
+	first := read("", sub.Position)
+	kept, version, ok := shelved()
+	if !ok || !strings.HasPrefix(first, strings.TrimSuffix(kept, "}")+`,"position":`) {
+		t.Fatalf("the public first page was not kept as answered (kept %v):\n%s\n%s", ok, kept, first)
+	}
+	// What the shelf holds is what a read after a restart answers.
+	planted := strings.Replace(kept, "张*", "planted", 1)
+	if err := shelf.Put(e.srv.sealerGeneration(), sub.ID, version, []byte(planted)); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	if got := read("", sub.Position); !strings.Contains(got, "planted") {
+		t.Fatalf("the read after a restart was not answered from the shelf: %s", got)
+	}
+	if staff := read(c.auditor, sub.Position); !strings.Contains(staff, "张三") {
+		t.Fatalf("the auditor's answer came from the shelf: %s", staff)
+	}
+
+	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
+	restart()
+	grown := read("", sup.Position)
+	if strings.Contains(grown, "planted") || !strings.Contains(grown, "李*") {
+		t.Fatalf("a new step was not in the next public answer: %s", grown)
+	}
+	if kept, _, ok := shelved(); !ok || !strings.Contains(kept, "李*") {
+		t.Fatalf("the grown story's first page was not kept: %v %s", ok, kept)
+	}
+
+	er := eraseR1(t, e, root)
+	if kept, _, ok := shelved(); ok {
+		t.Fatalf("after the erasure the shelf still holds the page: %s", kept)
+	}
+	restart()
+	erased := read("", er.Position)
+	if strings.Contains(erased, "张") || !strings.Contains(erased, privacy.ErasedName) {
+		t.Fatalf("the public answer after the erasure still shows the person: %s", erased)
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
@@ -92,6 +93,10 @@ type Config struct {
 	// Retention is the retention rules GET and POST /v1/retention apply
 	// (docs/privacy.md); the zero value keeps everything for ever.
 	Retention ledger.Retention
+	// Answers keeps the first pages of public timelines on disk across
+	// restarts (see internal/answershelf); nil keeps them in memory only.
+	// It must have been opened with the number of erasures the log holds.
+	Answers *answershelf.Shelf
 }
 
 // Server is the HTTP service. It implements net/http.Handler.
@@ -199,6 +204,12 @@ func New(cfg Config) (*Server, error) {
 		sealer.Watch(func(gen uint64) {
 			s.publicAnswers.forgetBefore(gen)
 			s.itemAnswers.forgetBefore(gen)
+			if cfg.Answers != nil {
+				if err := cfg.Answers.Wipe(gen); err != nil {
+					// The shelf serves and keeps nothing more then.
+					s.log.Error("the answers kept on disk were not removed after an erasure", "err", err)
+				}
+			}
 		})
 	}
 	s.metrics = newMetrics(s)

@@ -484,6 +484,20 @@ func (s *Server) getTimeline(c echo.Context) error {
 			return timelineAnswer(c, b, views.Position())
 		}
 	}
+	// A story's first page is also kept on disk (Config.Answers), so that
+	// the first read of it after a restart is not made again.
+	shelved := key != "" && lp.after == "" && s.cfg.Answers != nil
+	version := timelineVersion(lp.limit, steps, last)
+	if shelved {
+		b, ok, err := s.cfg.Answers.Get(id.String(), version)
+		if err != nil {
+			s.log.Warn("timeline: the answer kept on disk was not read", "err", err)
+		}
+		if ok && answerObject(b) {
+			s.publicAnswers.put(gen, key, b)
+			return timelineAnswer(c, b, views.Position())
+		}
+	}
 	story, ok, err := views.Timeline.Of(ctx, id.String(), lp.after, lp.limit)
 	if err != nil {
 		return err
@@ -497,6 +511,11 @@ func (s *Server) getTimeline(c echo.Context) error {
 	}
 	if key != "" {
 		s.publicAnswers.put(gen, key, b)
+	}
+	if shelved {
+		if err := s.cfg.Answers.Put(gen, id.String(), version, b); err != nil {
+			s.log.Warn("timeline: the answer was not kept on disk", "err", err)
+		}
 	}
 	return timelineAnswer(c, b, views.Position())
 }
@@ -514,11 +533,25 @@ func (s *Server) proposalPlace(ctx context.Context, views *projections.Views, id
 	return a.community, a.grid, err
 }
 
+// timelineVersion is what a timeline page's public answer depends on
+// besides the sealer's generation: the page's size, the story's length and
+// its last step.
+func timelineVersion(limit, steps int, last eventstore.Position) string {
+	return fmt.Sprintf("%d|%d|%d", limit, steps, last)
+}
+
+// answerObject reports whether answer ends as a JSON object with members
+// does: timelineAnswer writes the views' position as its last member.
+func answerObject(answer []byte) bool {
+	body := bytes.TrimRight(answer, " \n")
+	return len(body) >= 2 && body[len(body)-1] == '}' && body[len(body)-2] != '{'
+}
+
 // timelineAnswer answers a page of a story, the JSON object answer, with
 // the views' position added as its last member.
 func timelineAnswer(c echo.Context, answer json.RawMessage, position eventstore.Position) error {
 	body := bytes.TrimRight(answer, " \n")
-	if len(body) < 2 || body[len(body)-1] != '}' || body[len(body)-2] == '{' {
+	if !answerObject(body) {
 		return fmt.Errorf("timeline: the answer is not a JSON object with members: %.40q", answer)
 	}
 	// Written in two pieces, the answer (often a kept one) as it is: no

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/privacy"
 	"github.com/yishi-civic/yishi/projections"
@@ -145,6 +147,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
+		emptyAnswerShelf(*data, stderr)
 		if res.Replayed {
 			fmt.Fprintf(stdout, "person %s was erased already; key destroyed again\n", *person)
 		} else {
@@ -187,9 +190,19 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 			if _, derr := projections.DropPlaintextSnapshots(views); derr != nil && err == nil {
 				err = derr
 			}
+			emptyAnswerShelf(*data, stderr)
 		}
 		fmt.Fprintf(stdout, "retention: %d of %d due erasures done\n", n, len(due))
 		return err
+	}
+}
+
+// emptyAnswerShelf removes the public answers kept on disk in data after
+// an erasure. A server running on data holds them open, and removes them
+// itself when it follows the erasure: a failure is only a warning.
+func emptyAnswerShelf(data string, stderr io.Writer) {
+	if err := answershelf.Empty(filepath.Join(data, "answers"), slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
+		fmt.Fprintf(stderr, "warning: the answers kept on disk were not removed (a server running on %s removes them itself): %v\n", data, err)
 	}
 }
 

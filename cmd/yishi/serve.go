@@ -24,6 +24,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
+	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/notify"
 	"github.com/yishi-civic/yishi/privacy"
@@ -130,12 +131,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	l := ledger.New(store, ledger.WithSealer(sealer), ledger.WithPhotos(privacy.NewBlobs(blobs, sealer)))
 	// The log is the authority on erasures: a key store restored from an
 	// older backup must not bring an erased person back.
-	if n, err := l.ApplyErasures(ctx); err != nil {
+	erasures, err := l.ApplyErasures(ctx)
+	if err != nil {
 		return err
-	} else if n > 0 {
-		logger.Info("erasures re-applied to the key store", "erasures", n)
+	} else if erasures > 0 {
+		logger.Info("erasures re-applied to the key store", "erasures", erasures)
 	}
 	at = phase("erasures checked", at)
+	// Public timeline pages kept on disk, for the first reads after this
+	// start; emptied when an erasure was recorded since they were kept.
+	answers, err := answershelf.Open(filepath.Join(*dataDir, "answers"), erasures, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := answers.Close(); err != nil {
+			logger.Error("close the answer shelf", "err", err)
+		}
+	}()
 	tree := newSealLog()
 	// The tree saved at the last stop spares hashing the whole log again;
 	// the runner's reading of the log goes on from its head (the runner's
@@ -199,7 +212,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	notifyMetrics := notify.NewMetrics()
 	srv, err := yhttp.New(yhttp.Config{Store: store, Ledger: l, Runner: runner, Logger: logger, RatePerSecond: *rateLimit,
 		MaxConns: *maxConns, MaxConnsPerAddr: *maxConnsPerAddr, Seal: tree, Signer: signer, VerifierKey: vkey, Origin: *origin, Witnesses: witnesses,
-		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors(), Retention: retention})
+		PushPublicKey: pushKey, Collectors: notifyMetrics.Collectors(), Retention: retention, Answers: answers})
 	if err != nil {
 		return err
 	}
