@@ -90,12 +90,14 @@ func Open(dir string, erasures int, log *slog.Logger) (*Shelf, error) {
 	return s, nil
 }
 
-// The shelf's memory: its block cache and memtable (one answer is a few
-// kilobytes, read once after a restart and then from the server's own
-// cache in memory).
+// The shelf's memory, small beside the views' (a server of a million
+// events is held under 512 MiB): its block cache, which needs to hold
+// little more than the files' indexes and filters, since an answer is read
+// from it once after a restart and then from the server's own cache in
+// memory; and its memtable, some 300 answers of a few kilobytes.
 const (
-	cacheBytes    = 4 << 20
-	memTableBytes = 4 << 20
+	cacheBytes    = 1 << 20
+	memTableBytes = 2 << 20
 )
 
 // end is the first key after every key that starts with prefix.
