@@ -140,15 +140,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	at = phase("erasures checked", at)
 	// Public timeline pages kept on disk, for the first reads after this
 	// start; emptied when an erasure was recorded since they were kept.
-	answers, err := answershelf.Open(filepath.Join(*dataDir, "answers"), erasures, logger)
-	if err != nil {
-		return err
+	answers := openAnswerShelf(filepath.Join(*dataDir, "answers"), erasures, logger)
+	if answers != nil {
+		defer func() {
+			if err := answers.Close(); err != nil {
+				logger.Error("close the answer shelf", "err", err)
+			}
+		}()
 	}
-	defer func() {
-		if err := answers.Close(); err != nil {
-			logger.Error("close the answer shelf", "err", err)
-		}
-	}()
 	tree := newSealLog()
 	// The tree saved at the last stop spares hashing the whole log again;
 	// the runner's reading of the log goes on from its head (the runner's
@@ -270,6 +269,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // spillTreeAt is the fewest events whose hashes a growing Merkle tree
 // keeps on the heap before treeTap spills it. A variable for tests.
 var spillTreeAt int64 = 1 << 17
+
+// openAnswerShelf opens the answer shelf in dir for a log of erasures
+// erasures. It is a cache: when it does not open (a disk that failed,
+// another server on the same data directory), the server runs without one
+// (nil) and its reads are answered as before. It is not removed and made
+// again here, since another process may be using it.
+func openAnswerShelf(dir string, erasures int, log *slog.Logger) *answershelf.Shelf {
+	s, err := answershelf.Open(dir, erasures, log)
+	if err != nil {
+		log.Error("the answer shelf did not open: running without it (if no other server uses it, remove the directory and it is made again at the next start)", "dir", dir, "err", err)
+		return nil
+	}
+	return s
+}
 
 // treeTap hands the Merkle tree the deliveries of the views' reading of the
 // log (projections.Config.Tap, seal.Log.Take): one read of the log feeds

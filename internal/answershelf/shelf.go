@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -36,9 +37,10 @@ type Shelf struct {
 	// gen is the generation of the last Wipe: answers of older ones are
 	// refused.
 	gen uint64
-	// broken is set when a Wipe failed: the shelf then neither serves
-	// nor keeps anything.
-	broken bool
+	// broken is set by the first error of a Get, Put or Wipe: the shelf
+	// then serves and keeps nothing more (it is a cache; a server goes on
+	// without it, and a failing disk is not logged at every read).
+	broken atomic.Bool
 }
 
 var (
@@ -108,12 +110,10 @@ func end(prefix []byte) []byte {
 }
 
 // Get returns the answer kept under key when it was kept at version, and
-// false when none is or the one kept is of another version.
+// false when none is or the one kept is of another version. Its first
+// error stops the shelf (see Shelf.broken).
 func (s *Shelf) Get(key, version string) ([]byte, bool, error) {
-	s.mu.Lock()
-	broken := s.broken
-	s.mu.Unlock()
-	if broken {
+	if s.broken.Load() {
 		return nil, false, nil
 	}
 	v, closer, err := s.db.Get(append(bytes.Clone(answers), key...))
@@ -121,11 +121,13 @@ func (s *Shelf) Get(key, version string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
+		s.broken.Store(true)
 		return nil, false, fmt.Errorf("answer shelf: get %s: %w", key, err)
 	}
 	defer closer.Close()
 	n, w := binary.Uvarint(v)
 	if w <= 0 || uint64(len(v)-w) < n {
+		s.broken.Store(true)
 		return nil, false, fmt.Errorf("answer shelf: get %s: a damaged value", key)
 	}
 	if string(v[w:w+int(n)]) != version {
@@ -136,17 +138,19 @@ func (s *Shelf) Get(key, version string) ([]byte, bool, error) {
 
 // Put keeps answer under key at version, in place of any answer kept
 // under key before, unless it was made at a generation older than the
-// last Wipe's. It does not wait for the disk: a crash may lose it.
+// last Wipe's. It does not wait for the disk: a crash may lose it. Its
+// first error stops the shelf (see Shelf.broken).
 func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
 	v := make([]byte, 0, binary.MaxVarintLen64+len(version)+len(answer))
 	v = binary.AppendUvarint(v, uint64(len(version)))
 	v = append(append(v, version...), answer...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if gen < s.gen || s.broken {
+	if gen < s.gen || s.broken.Load() {
 		return nil
 	}
 	if err := s.db.Set(append(bytes.Clone(answers), key...), v, pebble.NoSync); err != nil {
+		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: put %s: %w", key, err)
 	}
 	return nil
@@ -163,7 +167,7 @@ func (s *Shelf) Wipe(gen uint64) error {
 	s.gen = max(s.gen, gen)
 	b := s.db.NewBatch()
 	if err := errors.Join(b.DeleteRange(answers, end(answers), nil), b.Delete(stampKey, nil), b.Commit(pebble.Sync)); err != nil {
-		s.broken = true
+		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: wipe: %w", err)
 	}
 	return nil

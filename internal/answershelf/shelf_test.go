@@ -141,3 +141,22 @@ func openReadOnly(dir string) (*Shelf, error) {
 	}
 	return &Shelf{db: db}, nil
 }
+
+// TestAFailedPutStopsTheShelf: the first write the disk refuses is
+// reported, and then the shelf serves and keeps nothing, quietly.
+func TestAFailedPutStopsTheShelf(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 0, quiet)
+	require.NoError(t, err)
+	require.NoError(t, s.Put(0, "p1", "v", []byte("{}")))
+	require.NoError(t, s.Close())
+	ro, err := openReadOnly(dir)
+	require.NoError(t, err)
+	defer ro.Close()
+	_, ok := get(t, ro, "p1", "v")
+	require.True(t, ok)
+	require.Error(t, ro.Put(0, "p2", "v", []byte("{}")))
+	require.NoError(t, ro.Put(0, "p3", "v", []byte("{}")), "only the first failure is reported")
+	_, ok = get(t, ro, "p1", "v")
+	require.False(t, ok, "a shelf that failed serves nothing")
+}
