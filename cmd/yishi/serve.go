@@ -148,6 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 		}()
 	}
+	at = phase("answer shelf opened", at)
 	tree := newSealLog()
 	// The tree saved at the last stop spares hashing the whole log again;
 	// the runner's reading of the log goes on from its head (the runner's
