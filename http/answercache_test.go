@@ -3,7 +3,10 @@ package http
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/privacy"
+	"github.com/yishi-civic/yishi/projections"
 )
 
 // keptSetUp serves a ledger organised with one proposal by r1 (张三) in
@@ -227,30 +231,34 @@ func TestAnswerCacheKeepsOneGenerationAndWhatIsRead(t *testing.T) {
 
 // TestPublicTimelineFirstPagesAreKeptOnDisk: a public first page is kept
 // on the answer shelf as it was answered; after a restart (the answers in
-// memory gone) it is answered from the shelf; staff never read from it; a
-// new step of the story makes a new answer; an erasure empties the shelf
-// at once.
+// memory gone) it is answered from the shelf, at the page size it was
+// kept for; staff neither read from it nor write to it, and later pages
+// are not answered from it; a new step of the story makes a new answer;
+// an erasure deletes the shelf's answers from the disk at once.
 func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
-	shelf, err := answershelf.Open(t.TempDir(), 0, slog.New(slog.DiscardHandler))
+	dir := t.TempDir()
+	shelf, err := answershelf.Open(dir, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = shelf.Close() })
 	e, c, root, sub := keptSetUp(t, func(cfg *Config) { cfg.Answers = shelf })
 	path := "/v1/proposals/" + sub.ID + "/timeline"
-	read := func(token string, at uint64) string {
+	read := func(token string, at uint64, query string) string {
 		t.Helper()
-		return string(e.do(req{method: "GET", path: fmt.Sprintf("%s?wait_for=%d", path, at), token: token}).want(t, 200).body)
+		return string(e.do(req{method: "GET", path: fmt.Sprintf("%s?wait_for=%d%s", path, at, query), token: token}).want(t, 200).body)
 	}
-	// shelved returns the first page kept for the story as it is now.
+	// shelved returns the first page of the default size kept for the
+	// story as it is now.
+	shelfKey := sub.ID + "|" + fmt.Sprint(projections.DefaultLimit)
 	shelved := func() (string, string, bool) {
 		t.Helper()
 		steps, last, ok, err := e.srv.cfg.Runner.Views().Timeline.Length(sub.ID)
 		if err != nil || !ok {
 			t.Fatalf("no story of %s: %v", sub.ID, err)
 		}
-		v := timelineVersion(0, steps, last)
-		b, ok, err := shelf.Get(sub.ID, v)
+		v := timelineVersion(steps, last)
+		b, ok, err := shelf.Get(e.srv.sealerGeneration(), shelfKey, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,27 +266,46 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 	}
 	restart := func() { e.srv.publicAnswers = newAnswerCache(timelineAnswerBytes) }
 
-	first := read("", sub.Position)
+	first := read("", sub.Position, "")
 	kept, version, ok := shelved()
 	if !ok || !strings.HasPrefix(first, strings.TrimSuffix(kept, "}")+`,"position":`) {
 		t.Fatalf("the public first page was not kept as answered (kept %v):\n%s\n%s", ok, kept, first)
 	}
 	// What the shelf holds is what a read after a restart answers.
 	planted := strings.Replace(kept, "张*", "planted", 1)
-	if err := shelf.Put(e.srv.sealerGeneration(), sub.ID, version, []byte(planted)); err != nil {
+	if err := shelf.Put(e.srv.sealerGeneration(), shelfKey, version, []byte(planted)); err != nil {
 		t.Fatal(err)
 	}
 	restart()
-	if got := read("", sub.Position); !strings.Contains(got, "planted") {
+	if got := read("", sub.Position, ""); !strings.Contains(got, "planted") {
 		t.Fatalf("the read after a restart was not answered from the shelf: %s", got)
 	}
-	if staff := read(c.auditor, sub.Position); !strings.Contains(staff, "张三") {
+	restart()
+	if got := read("", sub.Position, fmt.Sprintf("&limit=%d", projections.DefaultLimit)); !strings.Contains(got, "planted") {
+		t.Fatalf("the default page size asked for by name was not answered from the shelf: %s", got)
+	}
+	for _, q := range []string{fmt.Sprintf("&limit=%d", projections.MaxLimit), "&limit=7", fmt.Sprintf("&cursor=%d", sub.Position-1)} {
+		if got := read("", sub.Position, q); strings.Contains(got, "planted") {
+			t.Fatalf("a page of another size or a later page was answered from the shelf (%s): %s", q, got)
+		}
+	}
+	if staff := read(c.auditor, sub.Position, ""); !strings.Contains(staff, "张三") {
 		t.Fatalf("the auditor's answer came from the shelf: %s", staff)
+	}
+	if kept, _, _ := shelved(); kept != planted {
+		t.Fatalf("a staff read or another page changed the kept answer: %s", kept)
+	}
+	steps, last, _, err := e.srv.cfg.Runner.Views().Timeline.Length(sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := shelf.Get(e.srv.sealerGeneration(), sub.ID+"|7", timelineVersion(steps, last)); ok {
+		t.Fatal("a page of a size no door asks for was kept on disk")
 	}
 
 	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
 	restart()
-	grown := read("", sup.Position)
+	grown := read("", sup.Position, "")
 	if strings.Contains(grown, "planted") || !strings.Contains(grown, "李*") {
 		t.Fatalf("a new step was not in the next public answer: %s", grown)
 	}
@@ -290,9 +317,30 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 	if kept, _, ok := shelved(); ok {
 		t.Fatalf("after the erasure the shelf still holds the page: %s", kept)
 	}
+	if onDisk(t, dir, "张*") {
+		t.Fatal("after the erasure the shelf's files still hold the masked name")
+	}
 	restart()
-	erased := read("", er.Position)
+	erased := read("", er.Position, "")
 	if strings.Contains(erased, "张") || !strings.Contains(erased, privacy.ErasedName) {
 		t.Fatalf("the public answer after the erasure still shows the person: %s", erased)
 	}
+}
+
+// onDisk reports whether a file under dir holds text.
+func onDisk(t *testing.T, dir, text string) bool {
+	t.Helper()
+	found := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		found = found || bytes.Contains(b, []byte(text))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
 }

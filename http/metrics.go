@@ -29,6 +29,8 @@ type metrics struct {
 	// those it closed at once for being past a limit.
 	connsOpen    prometheus.Gauge
 	connsRefused *prometheus.CounterVec
+	// shelfReads counts the reads of the answer shelf by outcome.
+	shelfReads *prometheus.CounterVec
 }
 
 func newMetrics(s *Server) *metrics {
@@ -63,6 +65,13 @@ func newMetrics(s *Server) *metrics {
 			Name: "yishi_http_connections_refused_total",
 			Help: "Connections closed on accept for being past a limit (total or per_address).",
 		}, []string{"limit"}),
+		shelfReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yishi_answer_shelf_reads_total",
+			Help: "Public timeline first pages looked for on the answer shelf (on disk) after missing the answers in memory: hit (answered from it) or miss (made, then kept on it).",
+		}, []string{"outcome"}),
+	}
+	if s.cfg.Answers != nil {
+		m.reg.MustRegister(m.shelfReads)
 	}
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "yishi_projection_lag_positions",

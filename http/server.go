@@ -95,7 +95,8 @@ type Config struct {
 	Retention ledger.Retention
 	// Answers keeps the first pages of public timelines on disk across
 	// restarts (see internal/answershelf); nil keeps them in memory only.
-	// It must have been opened with the number of erasures the log holds.
+	// It must have been opened with a stamp that changes with the number
+	// of erasures the log holds and with the build (cmd/yishi's serve).
 	Answers *answershelf.Shelf
 }
 
@@ -206,11 +207,16 @@ func New(cfg Config) (*Server, error) {
 			s.itemAnswers.forgetBefore(gen)
 			if cfg.Answers != nil {
 				if err := cfg.Answers.Wipe(gen); err != nil {
-					// The shelf serves and keeps nothing more then.
+					// The shelf serves and keeps nothing more then, and
+					// the next start deletes its files.
 					s.log.Error("the answers kept on disk were not removed after an erasure", "err", err)
 				}
 			}
 		})
+		if cfg.Answers != nil {
+			// Read after Watch: an erasure meanwhile moves it on.
+			cfg.Answers.Start(sealer.Generation())
+		}
 	}
 	s.metrics = newMetrics(s)
 	s.echo.HideBanner, s.echo.HidePort = true, true

@@ -484,19 +484,27 @@ func (s *Server) getTimeline(c echo.Context) error {
 			return timelineAnswer(c, b, views.Position())
 		}
 	}
-	// A story's first page is also kept on disk (Config.Answers), so that
-	// the first read of it after a restart is not made again.
-	shelved := key != "" && lp.after == "" && s.cfg.Answers != nil
-	version := timelineVersion(lp.limit, steps, last)
+	// A story's first page, at the sizes the doors ask for, is also kept
+	// on disk (Config.Answers), so that the first read of it after a
+	// restart is not made again.
+	size := lp.limit
+	if size <= 0 {
+		size = projections.DefaultLimit
+	}
+	shelved := key != "" && lp.after == "" && s.cfg.Answers != nil && (size == projections.DefaultLimit || size == projections.MaxLimit)
+	shelfKey := fmt.Sprintf("%s|%d", id, size)
+	version := timelineVersion(steps, last)
 	if shelved {
-		b, ok, err := s.cfg.Answers.Get(id.String(), version)
+		b, ok, err := s.cfg.Answers.Get(gen, shelfKey, version)
 		if err != nil {
 			s.log.Warn("timeline: the answer kept on disk was not read", "err", err)
 		}
 		if ok && answerObject(b) {
+			s.metrics.shelfReads.WithLabelValues("hit").Inc()
 			s.publicAnswers.put(gen, key, b)
 			return timelineAnswer(c, b, views.Position())
 		}
+		s.metrics.shelfReads.WithLabelValues("miss").Inc()
 	}
 	story, ok, err := views.Timeline.Of(ctx, id.String(), lp.after, lp.limit)
 	if err != nil {
@@ -513,7 +521,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 		s.publicAnswers.put(gen, key, b)
 	}
 	if shelved {
-		if err := s.cfg.Answers.Put(gen, id.String(), version, b); err != nil {
+		if err := s.cfg.Answers.Put(gen, shelfKey, version, b); err != nil {
 			s.log.Warn("timeline: the answer was not kept on disk", "err", err)
 		}
 	}
@@ -533,11 +541,11 @@ func (s *Server) proposalPlace(ctx context.Context, views *projections.Views, id
 	return a.community, a.grid, err
 }
 
-// timelineVersion is what a timeline page's public answer depends on
-// besides the sealer's generation: the page's size, the story's length and
+// timelineVersion is what a story's first page's public answer depends
+// on besides its size and the sealer's generation: the story's length and
 // its last step.
-func timelineVersion(limit, steps int, last eventstore.Position) string {
-	return fmt.Sprintf("%d|%d|%d", limit, steps, last)
+func timelineVersion(steps int, last eventstore.Position) string {
+	return fmt.Sprintf("%d|%d", steps, last)
 }
 
 // answerObject reports whether answer ends as a JSON object with members

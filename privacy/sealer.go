@@ -190,7 +190,10 @@ func (s *Sealer) unlockTelling() {
 // Watch has fn called with the new generation after every erasure and
 // Forget, once the sealer opens nothing erased any more, so that whoever
 // keeps answers opened by the sealer drops them at once rather than at
-// their next read. fn must not block.
+// their next read. fn runs on the goroutine of the erasure, before it
+// returns, outside the sealer's lock: it must not wait for anything that
+// waits for the erasure, and should be short (the answer shelf deletes and
+// makes again a few files).
 func (s *Sealer) Watch(fn func(gen uint64)) {
 	s.mu.Lock()
 	s.watchers = append(slices.Clip(s.watchers), fn)

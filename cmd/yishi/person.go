@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,6 +127,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
+		emptyAnswerShelf(*data, false, stderr)
 		fmt.Fprintf(stdout, "imported %d keys and tombstones; %d recorded erasures re-applied\n", n, erasures)
 		return nil
 	}
@@ -147,7 +147,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		emptyAnswerShelf(*data, stderr)
+		emptyAnswerShelf(*data, true, stderr)
 		if res.Replayed {
 			fmt.Fprintf(stdout, "person %s was erased already; key destroyed again\n", *person)
 		} else {
@@ -190,7 +190,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 			if _, derr := projections.DropPlaintextSnapshots(views); derr != nil && err == nil {
 				err = derr
 			}
-			emptyAnswerShelf(*data, stderr)
+			emptyAnswerShelf(*data, true, stderr)
 		}
 		fmt.Fprintf(stdout, "retention: %d of %d due erasures done\n", n, len(due))
 		return err
@@ -198,11 +198,19 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 // emptyAnswerShelf removes the public answers kept on disk in data after
-// an erasure. A server running on data holds them open, and removes them
-// itself when it follows the erasure: a failure is only a warning.
-func emptyAnswerShelf(data string, stderr io.Writer) {
-	if err := answershelf.Empty(filepath.Join(data, "answers"), slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
-		fmt.Fprintf(stderr, "warning: the answers kept on disk were not removed (a server running on %s removes them itself): %v\n", data, err)
+// an erasure, or after keys were imported (an answer made while a key was
+// missing shows its person as erased). A server running on data holds
+// them, and removes them itself when it follows the erasure.
+// erased says which: a server follows erasures, not imports.
+func emptyAnswerShelf(data string, erased bool, stderr io.Writer) {
+	err := answershelf.Empty(filepath.Join(data, "answers"))
+	switch {
+	case errors.Is(err, answershelf.ErrInUse) && erased:
+		fmt.Fprintf(stderr, "the answers kept on disk in %s are in use by a running server: it removes them itself as it follows the erasure\n", data)
+	case errors.Is(err, answershelf.ErrInUse):
+		fmt.Fprintf(stderr, "warning: the answers kept on disk in %s are in use by a running server and may show people whose keys were missing as erased: stop it and run this again\n", data)
+	case err != nil:
+		fmt.Fprintf(stderr, "warning: the answers kept on disk were not removed: %v (remove %s while no server runs on it)\n", err, filepath.Join(data, "answers"))
 	}
 }
 

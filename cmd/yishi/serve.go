@@ -140,7 +140,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	at = phase("erasures checked", at)
 	// Public timeline pages kept on disk, for the first reads after this
 	// start; emptied when an erasure was recorded since they were kept.
-	answers := openAnswerShelf(filepath.Join(*dataDir, "answers"), erasures, logger)
+	answers := openAnswerShelf(filepath.Join(*dataDir, "answers"), answerStamp(erasures), logger)
 	if answers != nil {
 		defer func() {
 			if err := answers.Close(); err != nil {
@@ -271,18 +271,50 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // keeps on the heap before treeTap spills it. A variable for tests.
 var spillTreeAt int64 = 1 << 17
 
-// openAnswerShelf opens the answer shelf in dir for a log of erasures
-// erasures. It is a cache: when it does not open (a disk that failed,
-// another server on the same data directory), the server runs without one
-// (nil) and its reads are answered as before. It is not removed and made
-// again here, since another process may be using it.
-func openAnswerShelf(dir string, erasures int, log *slog.Logger) *answershelf.Shelf {
-	s, err := answershelf.Open(dir, erasures, log)
+// openAnswerShelf opens the answer shelf in dir for stamp. It is a cache:
+// when it does not open (another server on the same data directory, a
+// disk that failed), the server runs without one (nil) and its reads are
+// answered as before.
+func openAnswerShelf(dir, stamp string, log *slog.Logger) *answershelf.Shelf {
+	s, err := answershelf.Open(dir, stamp, log)
 	if err != nil {
-		log.Error("the answer shelf did not open: running without it (if no other server uses it, remove the directory and it is made again at the next start)", "dir", dir, "err", err)
+		log.Error("the answer shelf did not open: running without it", "dir", dir, "err", err)
 		return nil
 	}
 	return s
+}
+
+// answerStamp is what the answers kept on the shelf depend on besides the
+// log's stories: the erasures the log holds (one recorded while the
+// server was down makes every kept answer stale) and the build that made
+// them (a new one may mask otherwise). The build is the version control
+// revision the binary was built from, when it says one and the tree was
+// clean; otherwise the executable's size and time, which change with
+// every build.
+func answerStamp(erasures int) string {
+	build := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, st := range info.Settings {
+			switch st.Key {
+			case "vcs.revision":
+				rev = st.Value
+			case "vcs.modified":
+				modified = st.Value
+			}
+		}
+		if rev != "" && modified == "false" {
+			build = "rev " + rev
+		}
+	}
+	if build == "" {
+		if exe, err := os.Executable(); err == nil {
+			if fi, err := os.Stat(exe); err == nil {
+				build = fmt.Sprintf("exe %d %d", fi.Size(), fi.ModTime().UnixNano())
+			}
+		}
+	}
+	return fmt.Sprintf("erasures %d, build %s", erasures, build)
 }
 
 // treeTap hands the Merkle tree the deliveries of the views' reading of the

@@ -3,15 +3,16 @@
 // first reader of every page pay for making it again.
 //
 // A shelf is a cache: losing any part of it costs time, never
-// correctness. What it holds must never outlive an erasure: every answer
-// is made at a generation of the sealer (privacy.Sealer.Generation), an
-// erasure starts a new one, and Wipe, called then, removes every answer
-// durably before it returns. An answer made at an older generation is
-// refused. Across a restart, the shelf is stamped with the number of
-// erasures the log held when it was opened: a start that finds another
-// number (an erasure recorded while the server was down, by another
-// replica or the command line), or a shelf wiped since it was stamped,
-// empties it.
+// correctness. What it holds must never outlive an erasure. Every answer
+// is made at a generation of the sealer (privacy.Sealer.Generation), and
+// an erasure starts a new one; Wipe, called then, deletes the shelf's
+// files and starts empty ones before it returns, so that no byte of an
+// answer stays in a live file. The shelf serves an answer only to a read
+// of the generation of its last wipe, and keeps one only when it was made
+// at that generation or a newer one. Across a restart, the shelf is
+// stamped with what its answers depend on besides the log (the caller
+// says what: the number of erasures the log held, the build that made
+// them): a start with another stamp, or after a wipe, deletes the files.
 package answershelf
 
 import (
@@ -19,77 +20,96 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
-// Shelf is one pebble instance in its own directory. Keys are "a/<key>"
-// for answers (value: the answer's version, length-prefixed, then the
-// answer) and "m/erasures" for the stamp. Safe for concurrent use.
+// Shelf is one pebble instance in <dir>/db, under a lock on dir that a
+// second process cannot take. Keys are "a/<key>" for answers (value: the
+// answer's version, length-prefixed, then the answer) and "m/stamp" for
+// the stamp. Safe for concurrent use.
 type Shelf struct {
-	db *pebble.DB
-	mu sync.Mutex
-	// gen is the generation of the last Wipe: answers of older ones are
-	// refused.
-	gen uint64
-	// broken is set by the first error of a Get, Put or Wipe: the shelf
-	// then serves and keeps nothing more (it is a cache; a server goes on
-	// without it, and a failing disk is not logged at every read).
+	dir  string
+	log  *slog.Logger
+	lock io.Closer
+	// mu guards db: reads take it shared, a wipe and Close exclusive.
+	mu sync.RWMutex
+	db *pebble.DB // nil once closed or broken
+	// gen is the generation of the last wipe (or Start): reads of other
+	// generations are not served, answers of older ones are not kept.
+	gen atomic.Uint64
+	// dirty is set when the files may hold an answer: a wipe with none
+	// to remove deletes nothing (a retention run erases many at once).
+	dirty atomic.Bool
+	// broken is set by the first error of a read or a write: the shelf
+	// then serves and keeps nothing more (it is a cache, and a failing
+	// disk is not logged at every read).
 	broken atomic.Bool
 }
 
 var (
 	answers  = []byte("a/")
-	stampKey = []byte("m/erasures")
+	stampKey = []byte("m/stamp")
 )
 
-// Open opens the shelf in dir, creating it if needed, for a log that
-// holds erasures erasures: a shelf stamped with another number, or with
-// none, is emptied first. pebble's errors go to log.
-func Open(dir string, erasures int, log *slog.Logger) (*Shelf, error) {
+// ErrInUse is returned by Open and Empty when another process holds the
+// shelf.
+var ErrInUse = errors.New("answer shelf: in use by another process")
+
+// Open opens the shelf in dir, creating it if needed, for stamp: a shelf
+// stamped otherwise, or wiped since its stamp, or whose files do not open,
+// is deleted and made again. It fails with ErrInUse when another process
+// holds dir. pebble's errors go to log.
+func Open(dir, stamp string, log *slog.Logger) (*Shelf, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("answer shelf %s: %w", dir, err)
 	}
-	cache := pebble.NewCache(cacheBytes)
-	defer cache.Unref()
-	o := &pebble.Options{
-		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize:       memTableBytes,
-		Cache:              cache,
-		Logger:             logger{log},
-	}
-	// Bloom filters: a page never read before is looked for in vain.
-	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
-	db, err := pebble.Open(dir, o)
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
 	if err != nil {
-		return nil, fmt.Errorf("answer shelf %s: %w", dir, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInUse, dir, err)
 	}
-	s := &Shelf{db: db}
-	stamp := binary.AppendUvarint(nil, uint64(erasures))
-	v, closer, err := db.Get(stampKey)
-	switch {
-	case err == nil:
-		same := bytes.Equal(v, stamp)
-		_ = closer.Close()
-		if same {
+	s := &Shelf{dir: dir, log: log, lock: lock}
+	db, err := s.open()
+	if err == nil {
+		var kept bool
+		if kept, err = stamped(db, stamp); err == nil && kept {
+			s.db = db
+			s.dirty.Store(true)
 			return s, nil
 		}
-	case !errors.Is(err, pebble.ErrNotFound):
-		_ = db.Close()
-		return nil, fmt.Errorf("answer shelf %s: read its stamp: %w", dir, err)
+		err = errors.Join(err, db.Close())
 	}
-	b := db.NewBatch()
-	err = errors.Join(b.DeleteRange(answers, end(answers), nil), b.Set(stampKey, stamp, nil), b.Commit(pebble.Sync))
 	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("answer shelf %s: empty it: %w", dir, err)
+		log.Warn("answer shelf: its files did not open: made again", "dir", dir, "err", err)
+	}
+	if s.db, err = s.remake(); err == nil {
+		err = s.db.Set(stampKey, []byte(stamp), pebble.Sync)
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("answer shelf %s: %w", dir, err), s.Close())
 	}
 	return s, nil
+}
+
+// stamped reports whether db's stamp is stamp.
+func stamped(db *pebble.DB, stamp string) (bool, error) {
+	v, closer, err := db.Get(stampKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer closer.Close()
+	return string(v) == stamp, nil
 }
 
 // The shelf's memory, small beside the views' (a server of a million
@@ -102,18 +122,58 @@ const (
 	memTableBytes = 2 << 20
 )
 
-// end is the first key after every key that starts with prefix.
-func end(prefix []byte) []byte {
-	e := bytes.Clone(prefix)
-	e[len(e)-1]++
-	return e
+// open opens the pebble instance in <dir>/db.
+func (s *Shelf) open() (*pebble.DB, error) {
+	cache := pebble.NewCache(cacheBytes)
+	defer cache.Unref()
+	o := &pebble.Options{
+		FormatMajorVersion: pebble.FormatNewest,
+		MemTableSize:       memTableBytes,
+		Cache:              cache,
+		Logger:             &logger{log: s.log},
+	}
+	// Bloom filters: a page never read before is looked for in vain.
+	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return pebble.Open(filepath.Join(s.dir, "db"), o)
 }
 
-// Get returns the answer kept under key when it was kept at version, and
-// false when none is or the one kept is of another version. Its first
+// remake deletes <dir>/db, durably, and opens an empty one.
+func (s *Shelf) remake() (*pebble.DB, error) {
+	if err := removeDurably(filepath.Join(s.dir, "db")); err != nil {
+		return nil, err
+	}
+	return s.open()
+}
+
+// removeDurably deletes dir and waits for its parent's entry to be gone
+// from the disk.
+func removeDurably(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	parent, err := os.Open(filepath.Dir(dir))
+	if err != nil {
+		return err
+	}
+	return errors.Join(parent.Sync(), parent.Close())
+}
+
+// Start sets the generation of the answers the shelf holds at open: the
+// sealer's at the server's start, read once the shelf's wipes are watched.
+func (s *Shelf) Start(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen.Store(max(s.gen.Load(), gen))
+}
+
+// Get returns the answer kept under key when it was kept at version, for
+// a read of the sealer's generation gen, and false when none is, the one
+// kept is of another version, or gen is not the last wipe's. Its first
 // error stops the shelf (see Shelf.broken).
-func (s *Shelf) Get(key, version string) ([]byte, bool, error) {
-	if s.broken.Load() {
+func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil || s.broken.Load() || gen != s.gen.Load() {
 		return nil, false, nil
 	}
 	v, closer, err := s.db.Get(append(bytes.Clone(answers), key...))
@@ -138,17 +198,20 @@ func (s *Shelf) Get(key, version string) ([]byte, bool, error) {
 
 // Put keeps answer under key at version, in place of any answer kept
 // under key before, unless it was made at a generation older than the
-// last Wipe's. It does not wait for the disk: a crash may lose it. Its
+// last wipe's. It does not wait for the disk: a crash may lose it. Its
 // first error stops the shelf (see Shelf.broken).
 func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
 	v := make([]byte, 0, binary.MaxVarintLen64+len(version)+len(answer))
 	v = binary.AppendUvarint(v, uint64(len(version)))
 	v = append(append(v, version...), answer...)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if gen < s.gen || s.broken.Load() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil || s.broken.Load() || gen < s.gen.Load() {
 		return nil
 	}
+	// dirty is set before the write, under the shared lock, so that a
+	// wipe (which takes the lock exclusively) sees it.
+	s.dirty.Store(true)
 	if err := s.db.Set(append(bytes.Clone(answers), key...), v, pebble.NoSync); err != nil {
 		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: put %s: %w", key, err)
@@ -156,55 +219,97 @@ func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
 	return nil
 }
 
-// Wipe removes every answer, durably, and refuses from now on answers
-// made at a generation older than gen. It also removes the stamp (the
-// shelf does not know how many erasures the log holds now), so that the
-// next Open empties the shelf again. When it fails, the shelf serves and
-// keeps nothing more until it is opened again.
+// Wipe removes every answer, its bytes included: it closes the shelf's
+// files, deletes them durably and opens empty ones, without a stamp, so
+// that the next Open deletes what is kept after it too (the shelf does
+// not know how many erasures the log holds now). From then on it serves
+// reads of generation gen only, and keeps answers of gen or newer. Reads
+// and writes wait meanwhile. When it fails, the shelf serves and keeps
+// nothing more.
 func (s *Shelf) Wipe(gen uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.gen = max(s.gen, gen)
-	b := s.db.NewBatch()
-	if err := errors.Join(b.DeleteRange(answers, end(answers), nil), b.Delete(stampKey, nil), b.Commit(pebble.Sync)); err != nil {
+	if s.db == nil {
+		return nil
+	}
+	if !s.dirty.Load() {
+		s.gen.Store(max(s.gen.Load(), gen))
+		return nil
+	}
+	// The stamp goes first, so that files a failed deletion leaves are
+	// deleted by the next Open. What matters is that the files go: these
+	// two steps' errors are not the wipe's.
+	_ = s.db.Delete(stampKey, pebble.Sync)
+	_ = s.db.Close()
+	s.db = nil
+	db, err := s.remake()
+	if err != nil {
 		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: wipe: %w", err)
+	}
+	s.db = db
+	s.dirty.Store(false)
+	s.gen.Store(max(s.gen.Load(), gen))
+	return nil
+}
+
+// Empty deletes every answer of the shelf in dir, if there is one: for
+// erasures made while no server runs on dir. It fails with ErrInUse when
+// a server holds the shelf (that server empties it itself when it learns
+// of the erasure).
+func Empty(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInUse, dir, err)
+	}
+	err = removeDurably(filepath.Join(dir, "db"))
+	if cerr := lock.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("answer shelf %s: empty it: %w", dir, err)
 	}
 	return nil
 }
 
-// Empty removes, durably, every answer of the shelf in dir, if there is
-// one, and its stamp: for erasures made while no server runs on dir (a
-// server that runs has the shelf open, and empties it itself when it
-// learns of the erasure; Empty fails then).
-func Empty(dir string, log *slog.Logger) error {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	s, err := Open(dir, -1, log)
-	if err != nil {
-		return err
-	}
-	return errors.Join(s.Wipe(0), s.Close())
-}
-
-// Close closes the shelf.
+// Close closes the shelf; reads and writes after it find nothing.
 func (s *Shelf) Close() error {
-	if err := s.db.Close(); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+		s.db = nil
+	}
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
+		s.lock = nil
+	}
+	if err != nil {
 		return fmt.Errorf("answer shelf: close: %w", err)
 	}
 	return nil
 }
 
 // logger keeps pebble's informational lines out of the service's log and
-// passes its errors on.
-type logger struct{ log *slog.Logger }
-
-func (logger) Infof(string, ...any) {}
-func (l logger) Errorf(format string, args ...any) {
-	l.log.Error("answer shelf: " + fmt.Sprintf(format, args...))
+// passes its first error on (a failing disk would repeat it at every
+// retry of a flush). A fatal error of pebble's stops the server, as the
+// views' table store's do: pebble does not go on after one.
+type logger struct {
+	log    *slog.Logger
+	logged atomic.Bool
 }
-func (l logger) Fatalf(format string, args ...any) {
+
+func (*logger) Infof(string, ...any) {}
+func (l *logger) Errorf(format string, args ...any) {
+	if l.logged.CompareAndSwap(false, true) {
+		l.log.Error("answer shelf: "+fmt.Sprintf(format, args...), "note", "later errors of the shelf's files are not logged")
+	}
+}
+func (l *logger) Fatalf(format string, args ...any) {
 	msg := "answer shelf: " + fmt.Sprintf(format, args...)
 	l.log.Error(msg)
 	panic(msg)
