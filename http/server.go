@@ -200,22 +200,22 @@ func New(cfg Config) (*Server, error) {
 		itemAnswers:   newAnswerCache(itemAnswerBytes),
 	}
 	if sealer := cfg.Ledger.Sealer(); sealer != nil {
+		var gen0 uint64
+		if cfg.Answers != nil {
+			gen0 = sealer.Generation()
+			cfg.Answers.Start(gen0)
+		}
 		// An erasure empties the kept answers at once: none holds an
 		// erased name or text a moment longer.
 		sealer.Watch(func(gen uint64) {
 			s.publicAnswers.forgetBefore(gen)
 			s.itemAnswers.forgetBefore(gen)
-			if cfg.Answers != nil {
-				if err := cfg.Answers.Wipe(gen); err != nil {
-					// The shelf serves and keeps nothing more then, and
-					// the next start deletes its files.
-					s.log.Error("the answers kept on disk were not removed after an erasure", "err", err)
-				}
-			}
+			s.wipeShelf(gen)
 		})
-		if cfg.Answers != nil {
-			// Read after Watch: an erasure meanwhile moves it on.
-			cfg.Answers.Start(sealer.Generation())
+		if gen := sealer.Generation(); cfg.Answers != nil && gen != gen0 {
+			// An erasure between the two reads, which the watcher may
+			// not have seen.
+			s.wipeShelf(gen)
 		}
 	}
 	s.metrics = newMetrics(s)
@@ -223,6 +223,19 @@ func New(cfg Config) (*Server, error) {
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s, nil
+}
+
+// wipeShelf makes the answers kept on disk unreadable after an erasure,
+// at the sealer's generation gen.
+func (s *Server) wipeShelf(gen uint64) {
+	if s.cfg.Answers == nil {
+		return
+	}
+	if err := s.cfg.Answers.Wipe(gen); err != nil {
+		// The shelf serves and keeps nothing more then, and the next
+		// start deletes its files.
+		s.log.Error("the answers kept on disk were not made unreadable after an erasure", "err", err)
+	}
 }
 
 // ServeHTTP serves one request.

@@ -127,7 +127,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		emptyAnswerShelf(*data, false, stderr)
+		emptyAnswerShelf(ctx, *data, sealer.Keys(), false, stderr)
 		fmt.Fprintf(stdout, "imported %d keys and tombstones; %d recorded erasures re-applied\n", n, erasures)
 		return nil
 	}
@@ -147,7 +147,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return err
 		}
-		emptyAnswerShelf(*data, true, stderr)
+		emptyAnswerShelf(ctx, *data, sealer.Keys(), true, stderr)
 		if res.Replayed {
 			fmt.Fprintf(stdout, "person %s was erased already; key destroyed again\n", *person)
 		} else {
@@ -190,7 +190,7 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 			if _, derr := projections.DropPlaintextSnapshots(views); derr != nil && err == nil {
 				err = derr
 			}
-			emptyAnswerShelf(*data, true, stderr)
+			emptyAnswerShelf(ctx, *data, sealer.Keys(), true, stderr)
 		}
 		fmt.Fprintf(stdout, "retention: %d of %d due erasures done\n", n, len(due))
 		return err
@@ -202,8 +202,8 @@ func personCmd(ctx context.Context, args []string, getenv func(string) string, s
 // missing shows its person as erased). A server running on data holds
 // them, and removes them itself when it follows the erasure.
 // erased says which: a server follows erasures, not imports.
-func emptyAnswerShelf(data string, erased bool, stderr io.Writer) {
-	err := answershelf.Empty(filepath.Join(data, "answers"))
+func emptyAnswerShelf(ctx context.Context, data string, keys answershelf.Keys, erased bool, stderr io.Writer) {
+	err := answershelf.Empty(ctx, filepath.Join(data, "answers"), keys)
 	switch {
 	case errors.Is(err, answershelf.ErrInUse) && erased:
 		fmt.Fprintf(stderr, "the answers kept on disk in %s are in use by a running server: it removes them itself as it follows the erasure\n", data)

@@ -99,19 +99,27 @@ func TestPersonCommands(t *testing.T) {
 	// The public answers kept on disk go too (the shelf reopened with
 	// the same stamp would keep them).
 	shelfDir := filepath.Join(dir, "answers")
-	shelf, err := answershelf.Open(shelfDir, "", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	require.NoError(t, shelf.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
-	require.NoError(t, shelf.Close())
+	withShelf := func(do func(*answershelf.Shelf)) {
+		t.Helper()
+		kd, err := privacy.OpenKeyDir(filepath.Join(dir, "keys"))
+		require.NoError(t, err)
+		shelf, err := answershelf.Open(context.Background(), shelfDir, "", kd, slog.New(slog.DiscardHandler))
+		require.NoError(t, err)
+		do(shelf)
+		require.NoError(t, shelf.Close())
+		require.NoError(t, kd.Close())
+	}
+	withShelf(func(shelf *answershelf.Shelf) {
+		require.NoError(t, shelf.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
+	})
 	out, err = runCLI(t, "person", "erase", "--data", dir, "--person", "r1", "--reason", "本人申请删除")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "person r1 erased")
-	shelf, err = answershelf.Open(shelfDir, "", slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	_, kept, err := shelf.Get(0, "p1", "v")
-	require.NoError(t, err)
-	require.False(t, kept, "the erasure left the public answers kept on disk")
-	require.NoError(t, shelf.Close())
+	withShelf(func(shelf *answershelf.Shelf) {
+		_, kept, err := shelf.Get(0, "p1", "v")
+		require.NoError(t, err)
+		require.False(t, kept, "the erasure left the public answers kept on disk")
+	})
 	require.Contains(t, out, "1 view snapshots of an older version")
 	require.NoFileExists(t, old)
 	for _, f := range snaps {

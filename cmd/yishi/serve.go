@@ -140,7 +140,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	at = phase("erasures checked", at)
 	// Public timeline pages kept on disk, for the first reads after this
 	// start; emptied when an erasure was recorded since they were kept.
-	answers := openAnswerShelf(filepath.Join(*dataDir, "answers"), answerStamp(erasures), logger)
+	answers := openAnswerShelf(ctx, filepath.Join(*dataDir, "answers"), answerStamp(erasures), sealer.Keys(), logger)
 	if answers != nil {
 		defer func() {
 			if err := answers.Close(); err != nil {
@@ -271,12 +271,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // keeps on the heap before treeTap spills it. A variable for tests.
 var spillTreeAt int64 = 1 << 17
 
-// openAnswerShelf opens the answer shelf in dir for stamp. It is a cache:
+// openAnswerShelf opens the answer shelf in dir for stamp, its key in
+// keys (the server's key store). It is a cache:
 // when it does not open (another server on the same data directory, a
 // disk that failed), the server runs without one (nil) and its reads are
 // answered as before.
-func openAnswerShelf(dir, stamp string, log *slog.Logger) *answershelf.Shelf {
-	s, err := answershelf.Open(dir, stamp, log)
+func openAnswerShelf(ctx context.Context, dir, stamp string, keys answershelf.Keys, log *slog.Logger) *answershelf.Shelf {
+	s, err := answershelf.Open(ctx, dir, stamp, keys, log)
 	if err != nil {
 		log.Error("the answer shelf did not open: running without it", "dir", dir, "err", err)
 		return nil

@@ -3,20 +3,27 @@
 // first reader of every page pay for making it again.
 //
 // A shelf is a cache: losing any part of it costs time, never
-// correctness. What it holds must never outlive an erasure. Every answer
-// is made at a generation of the sealer (privacy.Sealer.Generation), and
-// an erasure starts a new one; Wipe, called then, deletes the shelf's
-// files and starts empty ones before it returns, so that no byte of an
-// answer stays in a live file. The shelf serves an answer only to a read
-// of the generation of its last wipe, and keeps one only when it was made
-// at that generation or a newer one. Across a restart, the shelf is
-// stamped with what its answers depend on besides the log (the caller
-// says what: the number of erasures the log held, the build that made
-// them): a start with another stamp, or after a wipe, deletes the files.
+// correctness. What it holds must never outlive an erasure, in the live
+// files or in any copy or backup of them. So every answer is sealed
+// (ChaCha20-Poly1305, as the ledger's personal fields are) with the
+// shelf's own key, kept in the server's key store beside the people's
+// keys, and an erasure destroys that key: Wipe, which the sealer's
+// watchers call before the erasure returns, destroys it in the key store
+// and stops the shelf, with no read or write of the shelf's own files;
+// they are deleted and made again, with a new key, on the shelf's own
+// goroutine. The shelf serves an answer only to a read of the sealer's
+// generation of its last wipe, and keeps one only when it was made at
+// that generation or a newer one. Across a restart the shelf is stamped
+// with what its answers depend on besides the log (the caller says what:
+// the number of erasures the log holds, the build): a start with another
+// stamp, after a wipe, or without the shelf's key deletes the files.
 package answershelf
 
 import (
 	"bytes"
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,49 +33,92 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/google/uuid"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
+// Keys is the key store the shelf's key lives in (privacy.KeyStore).
+type Keys interface {
+	// Ensure creates the keys with ids that do not exist, durably.
+	Ensure(ctx context.Context, ids []string) (erased []string, err error)
+	// Key returns the key with id.
+	Key(ctx context.Context, id string) ([]byte, error)
+	// Erase destroys the keys with ids, durably.
+	Erase(ctx context.Context, at time.Time, ids ...string) error
+}
+
 // Shelf is one pebble instance in <dir>/db, under a lock on dir that a
-// second process cannot take. Keys are "a/<key>" for answers (value: the
-// answer's version, length-prefixed, then the answer) and "m/stamp" for
-// the stamp. Safe for concurrent use.
+// second process cannot take. Keys are "a/<key>" for answers (value: a
+// nonce, then the sealed version, length-prefixed, and answer), "m/stamp"
+// for the stamp and "m/key" for the id of the shelf's key in the key
+// store. Safe for concurrent use.
+//
+// Two locks: state guards what a read or a write checks first (the
+// generation, the epoch, stale, dirty) and is never held across a read or
+// a write of a file or of the key store, so that Wipe, on an erasure's
+// path, waits for no disk; mu guards the files (db, aead, filesEpoch):
+// reads and writes take it shared, the goroutine that makes the files
+// again and Close exclusive.
 type Shelf struct {
 	dir  string
 	log  *slog.Logger
+	keys Keys
 	lock io.Closer
-	// mu guards db: reads take it shared, a wipe and Close exclusive.
-	mu sync.RWMutex
-	db *pebble.DB // nil once closed or broken
+
+	state sync.Mutex
 	// gen is the generation of the last wipe (or Start): reads of other
 	// generations are not served, answers of older ones are not kept.
-	gen atomic.Uint64
+	gen uint64
+	// epoch counts the wipes that destroyed a key: an answer is written
+	// only into files of the epoch it was checked in.
+	epoch uint64
+	// stale is set by such a wipe until the files of its epoch are made:
+	// the shelf serves and keeps nothing meanwhile.
+	stale bool
 	// dirty is set when the files may hold an answer: a wipe with none
-	// to remove deletes nothing (a retention run erases many at once).
-	dirty atomic.Bool
-	// broken is set by the first error of a read or a write: the shelf
-	// then serves and keeps nothing more (it is a cache, and a failing
-	// disk is not logged at every read).
+	// to remove destroys no key (a retention run erases many at once).
+	dirty bool
+	// keyID is the id of the key of the newest files, in the key store.
+	keyID string
+	// closed is set by Close: no wipe asks for files made again after it.
+	closed bool
+
+	mu         sync.RWMutex
+	db         *pebble.DB // nil once closed
+	aead       cipher.AEAD
+	filesEpoch uint64
+
+	// broken is set by the first error of a read, a write or a wipe: the
+	// shelf then serves and keeps nothing more (it is a cache, and a
+	// failing disk is not logged at every read).
 	broken atomic.Bool
+	// remake asks the shelf's goroutine to make the files again; done is
+	// closed when it has stopped.
+	remake chan struct{}
+	done   chan struct{}
 }
 
 var (
 	answers  = []byte("a/")
 	stampKey = []byte("m/stamp")
+	keyIDKey = []byte("m/key")
 )
 
 // ErrInUse is returned by Open and Empty when another process holds the
 // shelf.
 var ErrInUse = errors.New("answer shelf: in use by another process")
 
-// Open opens the shelf in dir, creating it if needed, for stamp: a shelf
-// stamped otherwise, or wiped since its stamp, or whose files do not open,
-// is deleted and made again. It fails with ErrInUse when another process
-// holds dir. pebble's errors go to log.
-func Open(dir, stamp string, log *slog.Logger) (*Shelf, error) {
+// Open opens the shelf in dir, creating it if needed, for stamp, with its
+// key in keys: a shelf stamped otherwise, or wiped since its stamp, or
+// whose key is gone, or whose files do not open, is deleted and made
+// again with a new key. It fails with ErrInUse when another process holds
+// dir. pebble's errors go to log.
+func Open(ctx context.Context, dir, stamp string, keys Keys, log *slog.Logger) (*Shelf, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("answer shelf %s: %w", dir, err)
 	}
@@ -76,40 +126,112 @@ func Open(dir, stamp string, log *slog.Logger) (*Shelf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrInUse, dir, err)
 	}
-	s := &Shelf{dir: dir, log: log, lock: lock}
-	db, err := s.open()
-	if err == nil {
-		var kept bool
-		if kept, err = stamped(db, stamp); err == nil && kept {
-			s.db = db
-			s.dirty.Store(true)
-			return s, nil
+	s := &Shelf{dir: dir, log: log, keys: keys, lock: lock, remake: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := s.openKept(ctx, stamp); err != nil {
+		log.Warn("answer shelf: what it kept is not used: made again", "dir", dir, "err", err)
+		if err := s.makeAgain(ctx, stamp, 0); err != nil {
+			return nil, errors.Join(fmt.Errorf("answer shelf %s: %w", dir, err), s.closeFiles())
 		}
-		err = errors.Join(err, db.Close())
 	}
-	if err != nil {
-		log.Warn("answer shelf: its files did not open: made again", "dir", dir, "err", err)
-	}
-	if s.db, err = s.remake(); err == nil {
-		err = s.db.Set(stampKey, []byte(stamp), pebble.Sync)
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("answer shelf %s: %w", dir, err), s.Close())
-	}
+	go s.remaking()
 	return s, nil
 }
 
-// stamped reports whether db's stamp is stamp.
-func stamped(db *pebble.DB, stamp string) (bool, error) {
-	v, closer, err := db.Get(stampKey)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
+// errNotKept is why openKept keeps nothing of a shelf stamped otherwise.
+var errNotKept = errors.New("another stamp, or none")
+
+// openKept opens the files in <dir>/db when they hold answers for stamp
+// sealed with a key keys still holds.
+func (s *Shelf) openKept(ctx context.Context, stamp string) error {
+	db, err := s.open()
+	if err != nil {
+		return err
+	}
+	got, gotErr := value(db, stampKey)
+	id, idErr := value(db, keyIDKey)
+	var aead cipher.AEAD
+	switch err = errors.Join(gotErr, idErr); {
+	case err != nil:
+	case got != stamp || id == "":
+		err = errNotKept
+	default:
+		aead, err = s.cipher(ctx, id)
 	}
 	if err != nil {
-		return false, err
+		if id != "" {
+			// The old answers' key goes with them.
+			err = errors.Join(err, s.keys.Erase(ctx, time.Now(), id))
+		}
+		return errors.Join(err, db.Close())
+	}
+	s.db, s.aead, s.keyID, s.dirty = db, aead, id, true
+	return nil
+}
+
+// value returns key's value in db, "" when there is none.
+func value(db *pebble.DB, key []byte) (string, error) {
+	v, closer, err := db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
 	}
 	defer closer.Close()
-	return string(v) == stamp, nil
+	return string(v), nil
+}
+
+// cipher returns the sealing of the key with id in s.keys.
+func (s *Shelf) cipher(ctx context.Context, id string) (cipher.AEAD, error) {
+	k, err := s.keys.Key(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return chacha20poly1305.New(k)
+}
+
+// makeAgain deletes <dir>/db, durably, and opens an empty one with a new
+// key, stamped with stamp ("" for none), for epoch. It needs mu held, or
+// the shelf not yet shared.
+func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error {
+	if s.db != nil {
+		_ = s.db.Close() // its files are deleted next
+		s.db = nil
+	}
+	if err := removeDurably(filepath.Join(s.dir, "db")); err != nil {
+		return err
+	}
+	id := "answers/" + uuid.NewString()
+	if _, err := s.keys.Ensure(ctx, []string{id}); err != nil {
+		return err
+	}
+	aead, err := s.cipher(ctx, id)
+	if err != nil {
+		return err
+	}
+	db, err := s.open()
+	if err != nil {
+		return err
+	}
+	b := db.NewBatch()
+	err = b.Set(keyIDKey, []byte(id), nil)
+	if err == nil && stamp != "" {
+		err = b.Set(stampKey, []byte(stamp), nil)
+	}
+	if err == nil {
+		err = b.Commit(pebble.Sync)
+	}
+	if err = errors.Join(err, b.Close()); err != nil {
+		return errors.Join(err, db.Close())
+	}
+	s.db, s.aead, s.filesEpoch = db, aead, epoch
+	s.state.Lock()
+	s.keyID = id
+	if s.epoch == epoch {
+		s.dirty, s.stale = false, false
+	}
+	s.state.Unlock()
+	return nil
 }
 
 // The shelf's memory, small beside the views' (a server of a million
@@ -137,14 +259,6 @@ func (s *Shelf) open() (*pebble.DB, error) {
 	return pebble.Open(filepath.Join(s.dir, "db"), o)
 }
 
-// remake deletes <dir>/db, durably, and opens an empty one.
-func (s *Shelf) remake() (*pebble.DB, error) {
-	if err := removeDurably(filepath.Join(s.dir, "db")); err != nil {
-		return nil, err
-	}
-	return s.open()
-}
-
 // removeDurably deletes dir and waits for its parent's entry to be gone
 // from the disk.
 func removeDurably(dir string) error {
@@ -159,11 +273,21 @@ func removeDurably(dir string) error {
 }
 
 // Start sets the generation of the answers the shelf holds at open: the
-// sealer's at the server's start, read once the shelf's wipes are watched.
+// sealer's at the server's start. Read it before watching the sealer, and
+// Wipe after when it moved meanwhile.
 func (s *Shelf) Start(gen uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gen.Store(max(s.gen.Load(), gen))
+	s.state.Lock()
+	s.gen = gen
+	s.state.Unlock()
+}
+
+// check reports whether a read (exact) or a write (not exact) of
+// generation gen may use the files, and the epoch it may use them in.
+func (s *Shelf) check(gen uint64, exact bool) (uint64, bool) {
+	s.state.Lock()
+	defer s.state.Unlock()
+	ok := !s.stale && !s.broken.Load() && (gen == s.gen || !exact && gen > s.gen)
+	return s.epoch, ok
 }
 
 // Get returns the answer kept under key when it was kept at version, for
@@ -171,9 +295,13 @@ func (s *Shelf) Start(gen uint64) {
 // kept is of another version, or gen is not the last wipe's. Its first
 // error stops the shelf (see Shelf.broken).
 func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
+	epoch, ok := s.check(gen, true)
+	if !ok {
+		return nil, false, nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.db == nil || s.broken.Load() || gen != s.gen.Load() {
+	if s.db == nil || s.filesEpoch != epoch {
 		return nil, false, nil
 	}
 	v, closer, err := s.db.Get(append(bytes.Clone(answers), key...))
@@ -185,15 +313,20 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("answer shelf: get %s: %w", key, err)
 	}
 	defer closer.Close()
-	n, w := binary.Uvarint(v)
-	if w <= 0 || uint64(len(v)-w) < n {
-		s.broken.Store(true)
-		return nil, false, fmt.Errorf("answer shelf: get %s: a damaged value", key)
+	ns := s.aead.NonceSize()
+	var plain []byte
+	if len(v) > ns {
+		plain, err = s.aead.Open(nil, v[:ns], v[ns:], []byte(key))
 	}
-	if string(v[w:w+int(n)]) != version {
+	n, w := binary.Uvarint(plain)
+	if len(plain) == 0 || err != nil || w <= 0 || uint64(len(plain)-w) < n {
+		s.broken.Store(true)
+		return nil, false, fmt.Errorf("answer shelf: get %s: a value that does not open (%v)", key, err)
+	}
+	if string(plain[w:w+int(n)]) != version {
 		return nil, false, nil
 	}
-	return bytes.Clone(v[w+int(n):]), true, nil
+	return plain[w+int(n):], true, nil
 }
 
 // Put keeps answer under key at version, in place of any answer kept
@@ -201,17 +334,32 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 // last wipe's. It does not wait for the disk: a crash may lose it. Its
 // first error stops the shelf (see Shelf.broken).
 func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
-	v := make([]byte, 0, binary.MaxVarintLen64+len(version)+len(answer))
-	v = binary.AppendUvarint(v, uint64(len(version)))
-	v = append(append(v, version...), answer...)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.db == nil || s.broken.Load() || gen < s.gen.Load() {
+	s.state.Lock()
+	ok := !s.stale && !s.broken.Load() && gen >= s.gen
+	epoch := s.epoch
+	if ok {
+		// Before the write: a wipe that follows destroys the key the
+		// write uses.
+		s.dirty = true
+	}
+	s.state.Unlock()
+	if !ok {
 		return nil
 	}
-	// dirty is set before the write, under the shared lock, so that a
-	// wipe (which takes the lock exclusively) sees it.
-	s.dirty.Store(true)
+	plain := make([]byte, 0, binary.MaxVarintLen64+len(version)+len(answer))
+	plain = binary.AppendUvarint(plain, uint64(len(version)))
+	plain = append(append(plain, version...), answer...)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil || s.filesEpoch != epoch {
+		return nil
+	}
+	ns := s.aead.NonceSize()
+	v := make([]byte, ns, ns+len(plain)+s.aead.Overhead())
+	if _, err := rand.Read(v); err != nil {
+		return fmt.Errorf("answer shelf: put %s: %w", key, err)
+	}
+	v = s.aead.Seal(v, v[:ns], plain, []byte(key))
 	if err := s.db.Set(append(bytes.Clone(answers), key...), v, pebble.NoSync); err != nil {
 		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: put %s: %w", key, err)
@@ -219,45 +367,64 @@ func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
 	return nil
 }
 
-// Wipe removes every answer, its bytes included: it closes the shelf's
-// files, deletes them durably and opens empty ones, without a stamp, so
-// that the next Open deletes what is kept after it too (the shelf does
-// not know how many erasures the log holds now). From then on it serves
-// reads of generation gen only, and keeps answers of gen or newer. Reads
-// and writes wait meanwhile. When it fails, the shelf serves and keeps
-// nothing more.
+// Wipe makes every answer kept unreadable, in the live files and in any
+// copy of them: it destroys the shelf's key in the key store, durably, and
+// stops the shelf. It touches none of the shelf's files and waits for no
+// read or write of them: the shelf's goroutine deletes them and makes
+// empty ones, with a new key and without a stamp (so that the next Open
+// deletes what is kept after it too). From then on the shelf serves reads
+// of generation gen only, and keeps answers of gen or newer. When the key
+// is not destroyed, the shelf serves and keeps nothing more.
 func (s *Shelf) Wipe(gen uint64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.db == nil {
+	s.state.Lock()
+	s.gen = max(s.gen, gen)
+	if !s.dirty {
+		s.state.Unlock()
 		return nil
 	}
-	if !s.dirty.Load() {
-		s.gen.Store(max(s.gen.Load(), gen))
-		return nil
-	}
-	// The stamp goes first, so that files a failed deletion leaves are
-	// deleted by the next Open. What matters is that the files go: these
-	// two steps' errors are not the wipe's.
-	_ = s.db.Delete(stampKey, pebble.Sync)
-	_ = s.db.Close()
-	s.db = nil
-	db, err := s.remake()
-	if err != nil {
+	s.stale, s.dirty = true, false
+	s.epoch++
+	id := s.keyID
+	s.state.Unlock()
+	if err := s.keys.Erase(context.Background(), time.Now(), id); err != nil {
 		s.broken.Store(true)
-		return fmt.Errorf("answer shelf: wipe: %w", err)
+		return fmt.Errorf("answer shelf: wipe: destroy its key: %w", err)
 	}
-	s.db = db
-	s.dirty.Store(false)
-	s.gen.Store(max(s.gen.Load(), gen))
+	s.state.Lock()
+	if !s.closed {
+		select {
+		case s.remake <- struct{}{}:
+		default: // one is pending already
+		}
+	}
+	s.state.Unlock()
 	return nil
 }
 
-// Empty deletes every answer of the shelf in dir, if there is one: for
-// erasures made while no server runs on dir. It fails with ErrInUse when
-// a server holds the shelf (that server empties it itself when it learns
-// of the erasure).
-func Empty(dir string) error {
+// remaking makes the files again after each wipe, until Close.
+func (s *Shelf) remaking() {
+	defer close(s.done)
+	for range s.remake {
+		s.state.Lock()
+		epoch := s.epoch
+		s.state.Unlock()
+		s.mu.Lock()
+		// The answers sealed with the destroyed key are deleted with
+		// their files.
+		err := s.makeAgain(context.Background(), "", epoch)
+		s.mu.Unlock()
+		if err != nil {
+			s.broken.Store(true)
+			s.log.Error("answer shelf: not made again after an erasure: it keeps nothing more (what it kept was unreadable already)", "err", err)
+		}
+	}
+}
+
+// Empty deletes every answer of the shelf in dir, if there is one, and
+// destroys its key in keys: for erasures made while no server runs on dir.
+// It fails with ErrInUse when a server holds the shelf (that server
+// empties it itself when it learns of the erasure).
+func Empty(ctx context.Context, dir string, keys Keys) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -265,7 +432,18 @@ func Empty(dir string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInUse, dir, err)
 	}
-	err = removeDurably(filepath.Join(dir, "db"))
+	s := &Shelf{dir: dir, log: slog.New(slog.DiscardHandler), keys: keys}
+	var id string
+	if db, oerr := s.open(); oerr == nil {
+		id, err = value(db, keyIDKey)
+		err = errors.Join(err, db.Close())
+	}
+	if err == nil && id != "" {
+		err = keys.Erase(ctx, time.Now(), id)
+	}
+	if err == nil {
+		err = removeDurably(filepath.Join(dir, "db"))
+	}
 	if cerr := lock.Close(); err == nil {
 		err = cerr
 	}
@@ -275,10 +453,26 @@ func Empty(dir string) error {
 	return nil
 }
 
-// Close closes the shelf; reads and writes after it find nothing.
+// Close stops the shelf's goroutine and closes its files; reads and
+// writes after it find nothing.
 func (s *Shelf) Close() error {
+	s.state.Lock()
+	if s.closed {
+		s.state.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.remake)
+	s.state.Unlock()
+	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.closeFiles()
+}
+
+// closeFiles closes the pebble instance and the directory's lock. It
+// needs mu held, or the shelf not yet shared.
+func (s *Shelf) closeFiles() error {
 	var err error
 	if s.db != nil {
 		err = s.db.Close()
@@ -297,7 +491,8 @@ func (s *Shelf) Close() error {
 // logger keeps pebble's informational lines out of the service's log and
 // passes its first error on (a failing disk would repeat it at every
 // retry of a flush). A fatal error of pebble's stops the server, as the
-// views' table store's do: pebble does not go on after one.
+// views' table store's do: pebble does not go on after one; no erasure
+// waits for the shelf's files.
 type logger struct {
 	log    *slog.Logger
 	logged atomic.Bool

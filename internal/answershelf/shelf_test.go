@@ -2,17 +2,26 @@ package answershelf
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/privacy"
 )
 
-var quiet = slog.New(slog.DiscardHandler)
+var (
+	quiet = slog.New(slog.DiscardHandler)
+	ctx   = context.Background()
+)
 
 // get reads key at version for a read of generation gen, failing the test
 // on an error.
@@ -41,13 +50,31 @@ func holds(t *testing.T, dir, text string) bool {
 	return found
 }
 
+// made waits until the shelf's goroutine has made its files again.
+func made(t *testing.T, s *Shelf) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		s.state.Lock()
+		defer s.state.Unlock()
+		return !s.stale
+	}, 10*time.Second, time.Millisecond)
+}
+
+// keyOf returns the id of the shelf's key.
+func keyOf(s *Shelf) string {
+	s.state.Lock()
+	defer s.state.Unlock()
+	return s.keyID
+}
+
 // TestShelfKeepsAnswersWhileTheStampIsTheSame: an answer is served at the
-// version it was kept at, replaced by a newer one, and still there after
-// the shelf is opened again with the same stamp; another stamp (one more
-// erasure in the log, another build) deletes it.
+// version it was kept at, replaced by a newer one, never written in
+// plaintext, and still there after the shelf is opened again with the
+// same stamp; another stamp (one more erasure in the log, another build),
+// or its key gone from the key store, deletes it.
 func TestShelfKeepsAnswersWhileTheStampIsTheSame(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, "erasures 2", quiet)
+	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
+	s, err := Open(ctx, dir, "erasures 2", keys, quiet)
 	require.NoError(t, err)
 	require.NoError(t, s.Put(0, "p1", "3|17", []byte(`{"entries":[1,2,3]}`)))
 	require.NoError(t, s.Put(0, "p2", "1|9", []byte(`{"entries":["张*"]}`)))
@@ -62,37 +89,52 @@ func TestShelfKeepsAnswersWhileTheStampIsTheSame(t *testing.T) {
 	_, ok = get(t, s, 0, "p1", "3|17")
 	require.False(t, ok, "a newer answer replaces the older")
 	require.NoError(t, s.Close())
+	require.False(t, holds(t, dir, "张*"), "an answer is on disk in plaintext")
 	_, ok = get(t, s, 0, "p1", "4|20")
 	require.False(t, ok, "a closed shelf serves nothing")
 	require.NoError(t, s.Put(0, "p1", "5|21", []byte(`{}`)), "nor fails")
 
-	s, err = Open(dir, "erasures 2", quiet)
+	s, err = Open(ctx, dir, "erasures 2", keys, quiet)
 	require.NoError(t, err)
 	got, ok = get(t, s, 0, "p1", "4|20")
 	require.True(t, ok, "the answers outlive a restart")
 	require.Equal(t, `{"entries":[1,2,3,4]}`, got)
+	id := keyOf(s)
 	require.NoError(t, s.Close())
 
-	s, err = Open(dir, "erasures 3", quiet)
+	s, err = Open(ctx, dir, "erasures 3", keys, quiet)
 	require.NoError(t, err)
-	defer s.Close()
-	require.False(t, holds(t, dir, "张*"), "another stamp deletes the answers' bytes")
+	_, err = keys.Key(ctx, id)
+	require.ErrorIs(t, err, privacy.ErrErased, "the key of answers not kept is destroyed")
 	for _, k := range [][2]string{{"p1", "4|20"}, {"p2", "1|9"}} {
 		_, ok = get(t, s, 0, k[0], k[1])
 		require.False(t, ok, "an erasure recorded while the shelf was closed empties it: %s", k[0])
 	}
+	require.NoError(t, s.Put(0, "p4", "v", []byte(`{}`)))
+	id = keyOf(s)
+	require.NoError(t, s.Close())
+
+	require.NoError(t, keys.Erase(ctx, time.Now(), id))
+	s, err = Open(ctx, dir, "erasures 3", keys, quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	_, ok = get(t, s, 0, "p4", "v")
+	require.False(t, ok, "answers whose key is gone are not kept")
+	require.NoError(t, s.Put(0, "p4", "v", []byte(`{}`)))
+	_, ok = get(t, s, 0, "p4", "v")
+	require.True(t, ok, "the shelf is made again with a new key")
 }
 
-// TestWipeDeletesEverythingAndServesOnlyItsGeneration: after a wipe at a
-// generation no byte of an earlier answer is on disk; an answer made at
-// an older generation is not kept, one made at it is; a read of another
-// generation is not served (a read that began before the erasure, or one
-// after a newer erasure whose wipe is not done); a wipe with nothing
-// kept since the last deletes nothing; the next open empties the shelf
-// even with the same stamp.
-func TestWipeDeletesEverythingAndServesOnlyItsGeneration(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, "e1", quiet)
+// TestWipeDestroysTheKeyAndServesOnlyItsGeneration: a wipe destroys the
+// shelf's key in the key store before it returns, so that a copy of the
+// files made before it (a backup) opens no answer; the files are then
+// made again; a read of another generation is not served, an answer made
+// at an older one is not kept; a wipe with nothing kept since the last
+// destroys no key; the next open empties the shelf even with the same
+// stamp.
+func TestWipeDestroysTheKeyAndServesOnlyItsGeneration(t *testing.T) {
+	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
+	s, err := Open(ctx, dir, "e1", keys, quiet)
 	require.NoError(t, err)
 	s.Start(4)
 	require.NoError(t, s.Put(4, "p1", "v", []byte(`{"author":"张*"}`)))
@@ -100,12 +142,20 @@ func TestWipeDeletesEverythingAndServesOnlyItsGeneration(t *testing.T) {
 	require.True(t, ok)
 	_, ok = get(t, s, 5, "p1", "v")
 	require.False(t, ok, "a read of a generation the shelf has not been wiped for is not served")
+	backup := t.TempDir()
+	require.NoError(t, os.CopyFS(backup, os.DirFS(dir)))
+	require.NoError(t, os.Remove(filepath.Join(backup, "LOCK")))
+	old := keyOf(s)
+
 	require.NoError(t, s.Wipe(5))
-	require.False(t, holds(t, dir, "张*"), "the wipe left the answer's bytes on disk")
+	_, err = keys.Key(ctx, old)
+	require.ErrorIs(t, err, privacy.ErrErased, "the wipe returned before the shelf's key was destroyed")
+	made(t, s)
+	require.NotEqual(t, old, keyOf(s))
 	_, ok = get(t, s, 5, "p1", "v")
 	require.False(t, ok)
 	require.NoError(t, s.Put(4, "p1", "v", []byte(`{"author":"张*"}`)))
-	_, ok = get(t, s, 4, "p1", "v")
+	_, ok = get(t, s, 5, "p1", "v")
 	require.False(t, ok, "an answer made before the erasure is refused")
 	require.NoError(t, s.Put(5, "p2", "v", []byte(`{"entries":[]}`)))
 	_, ok = get(t, s, 5, "p2", "v")
@@ -113,59 +163,142 @@ func TestWipeDeletesEverythingAndServesOnlyItsGeneration(t *testing.T) {
 	_, ok = get(t, s, 4, "p2", "v")
 	require.False(t, ok, "a read that began before the wipe is not served")
 
+	fromBackup, err := Open(ctx, backup, "e1", keys, quiet)
+	require.NoError(t, err)
+	_, ok = get(t, fromBackup, 0, "p1", "v")
+	require.False(t, ok, "a copy made before the wipe opens its answers")
+	require.NoError(t, fromBackup.Close())
+
 	require.NoError(t, s.Wipe(3))
+	made(t, s)
 	_, ok = get(t, s, 5, "p2", "v")
 	require.False(t, ok, "a wipe at an older generation removes the answers too")
 	require.NoError(t, s.Put(4, "p1", "v", []byte(`{}`)))
 	_, ok = get(t, s, 5, "p1", "v")
 	require.False(t, ok, "a wipe at an older generation does not lower the one kept")
 
-	files := func() []string {
-		t.Helper()
-		es, err := os.ReadDir(filepath.Join(dir, "db"))
-		require.NoError(t, err)
-		var names []string
-		for _, e := range es {
-			names = append(names, e.Name())
-		}
-		return names
-	}
-	before := files()
+	kept := keyOf(s)
 	require.NoError(t, s.Wipe(6))
-	require.Equal(t, before, files(), "a wipe with nothing kept since the last one deletes nothing")
-	s.Start(7)
-	require.NoError(t, s.Put(7, "p3", "v", []byte(`{}`)))
+	_, err = keys.Key(ctx, kept)
+	require.NoError(t, err, "a wipe with nothing kept since the last one destroyed a key")
+	require.Equal(t, kept, keyOf(s))
+	require.NoError(t, s.Put(6, "p3", "v", []byte(`{}`)))
 	require.NoError(t, s.Close())
 
-	s, err = Open(dir, "e1", quiet)
+	s, err = Open(ctx, dir, "e1", keys, quiet)
 	require.NoError(t, err)
 	defer s.Close()
 	_, ok = get(t, s, 0, "p3", "v")
 	require.False(t, ok, "a shelf wiped since it was stamped is emptied when opened")
 }
 
+// TestWipeWaitsForNoFile: a wipe returns while the shelf's files are held
+// by a read or a write that does not end (a disk that stalls), and the
+// shelf serves nothing meanwhile.
+func TestWipeWaitsForNoFile(t *testing.T) {
+	keys := privacy.NewMemoryKeys()
+	s, err := Open(ctx, t.TempDir(), "", keys, quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Put(0, "p1", "v", []byte(`{}`)))
+	s.mu.Lock() // the files held
+	wiped := make(chan error, 1)
+	go func() { wiped <- s.Wipe(1) }()
+	select {
+	case err := <-wiped:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the wipe waited for the shelf's files")
+	}
+	_, ok, err := s.Get(1, "p1", "v")
+	require.NoError(t, err)
+	require.False(t, ok)
+	s.mu.Unlock()
+	made(t, s)
+}
+
+// TestReadsAndWritesDuringWipes: under the race detector, reads and writes
+// of several generations while wipes move the generation on; no read is
+// served an answer made at an older generation than its own.
+func TestReadsAndWritesDuringWipes(t *testing.T) {
+	keys := privacy.NewMemoryKeys()
+	s, err := Open(ctx, t.TempDir(), "", keys, quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	gen := uint64(0)
+	current := func() uint64 { mu.Lock(); defer mu.Unlock(); return gen }
+	stop := make(chan struct{})
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g := current()
+				key := fmt.Sprintf("p%d", (w*7+i)%16)
+				if err := s.Put(g, key, "v", fmt.Appendf(nil, `{"gen":%d}`, g)); err != nil {
+					t.Error(err)
+					return
+				}
+				g = current()
+				b, ok, err := s.Get(g, key, "v")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var made uint64
+				if ok {
+					if _, err := fmt.Sscanf(string(b), `{"gen":%d}`, &made); err != nil || made < g {
+						t.Errorf("a read of generation %d was served an answer of %d: %s", g, made, b)
+						return
+					}
+				}
+			}
+		})
+	}
+	for range 20 {
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		gen++
+		g := gen
+		mu.Unlock()
+		require.NoError(t, s.Wipe(g))
+	}
+	close(stop)
+	wg.Wait()
+}
+
 // TestOnlyOneProcessHoldsAShelf: a second Open or an Empty of a shelf in
 // use fails with ErrInUse and leaves it as it is; Empty of a shelf not in
-// use deletes its answers; Empty where there is none makes none.
+// use destroys its key and deletes its files; Empty where there is none
+// makes none.
 func TestOnlyOneProcessHoldsAShelf(t *testing.T) {
+	keys := privacy.NewMemoryKeys()
 	none := filepath.Join(t.TempDir(), "answers")
-	require.NoError(t, Empty(none))
+	require.NoError(t, Empty(ctx, none, keys))
 	require.NoDirExists(t, none)
 
 	dir := t.TempDir()
-	s, err := Open(dir, "", quiet)
+	s, err := Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	require.NoError(t, s.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
-	_, err = Open(dir, "", quiet)
+	_, err = Open(ctx, dir, "", keys, quiet)
 	require.ErrorIs(t, err, ErrInUse)
-	require.ErrorIs(t, Empty(dir), ErrInUse)
+	require.ErrorIs(t, Empty(ctx, dir, keys), ErrInUse)
 	_, ok := get(t, s, 0, "p1", "v")
 	require.True(t, ok)
+	id := keyOf(s)
 	require.NoError(t, s.Close())
 
-	require.NoError(t, Empty(dir))
-	require.False(t, holds(t, dir, "张*"))
-	s, err = Open(dir, "", quiet)
+	require.NoError(t, Empty(ctx, dir, keys))
+	_, err = keys.Key(ctx, id)
+	require.ErrorIs(t, err, privacy.ErrErased)
+	require.NoDirExists(t, filepath.Join(dir, "db"))
+	s, err = Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	defer s.Close()
 	_, ok = get(t, s, 0, "p1", "v")
@@ -175,8 +308,8 @@ func TestOnlyOneProcessHoldsAShelf(t *testing.T) {
 // TestDamagedFilesAreMadeAgain: a shelf whose files do not open is
 // deleted and made again, not left on disk.
 func TestDamagedFilesAreMadeAgain(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, "", quiet)
+	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
+	s, err := Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	require.NoError(t, s.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
 	require.NoError(t, s.Close())
@@ -186,27 +319,32 @@ func TestDamagedFilesAreMadeAgain(t *testing.T) {
 	for _, m := range manifests {
 		require.NoError(t, os.WriteFile(m, []byte("not a manifest"), 0o600))
 	}
-	s, err = Open(dir, "", quiet)
+	s, err = Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	defer s.Close()
-	require.False(t, holds(t, dir, "张*"))
 	require.NoError(t, s.Put(0, "p2", "v", []byte(`{}`)))
 	_, ok := get(t, s, 0, "p2", "v")
 	require.True(t, ok)
+	_, ok = get(t, s, 0, "p1", "v")
+	require.False(t, ok)
 }
 
 // TestAFailedWriteStopsTheShelf: the first write the disk refuses is
 // reported, and then the shelf serves and keeps nothing, quietly.
 func TestAFailedWriteStopsTheShelf(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, "", quiet)
+	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
+	s, err := Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	require.NoError(t, s.Put(0, "p1", "v", []byte("{}")))
+	id := keyOf(s)
 	require.NoError(t, s.Close())
 	// pebble opened read-only refuses writes.
 	db, err := pebble.Open(filepath.Join(dir, "db"), &pebble.Options{ReadOnly: true, Logger: &logger{log: quiet}})
 	require.NoError(t, err)
-	ro := &Shelf{dir: dir, log: quiet, db: db}
+	ro := &Shelf{dir: dir, log: quiet, keys: keys, db: db, keyID: id, remake: make(chan struct{}, 1), done: make(chan struct{})}
+	ro.aead, err = ro.cipher(ctx, id)
+	require.NoError(t, err)
+	go ro.remaking()
 	defer ro.Close()
 	_, ok := get(t, ro, 0, "p1", "v")
 	require.True(t, ok)
