@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -322,9 +323,25 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 		t.Fatalf("the grown story's first page was not kept: %v %s", ok, kept)
 	}
 
+	keys := e.srv.cfg.Ledger.Sealer().Keys()
+	var shelfKeys []string
+	for k, err := range keys.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(k.ID, answershelf.KeyPrefix) && k.Erased.IsZero() {
+			shelfKeys = append(shelfKeys, k.ID)
+		}
+	}
+	if len(shelfKeys) != 1 {
+		t.Fatalf("want the shelf's one key in the key store, have %v", shelfKeys)
+	}
 	er := eraseR1(t, e, root)
 	if kept, _, ok := shelved(); ok {
 		t.Fatalf("after the erasure the shelf still holds the page: %s", kept)
+	}
+	if _, err := keys.Key(context.Background(), shelfKeys[0]); !errors.Is(err, privacy.ErrErased) {
+		t.Fatalf("after the erasure the shelf's key is not destroyed: %v", err)
 	}
 	restart()
 	erased := read("", er.Position, "")

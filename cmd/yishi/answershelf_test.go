@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -153,4 +154,41 @@ func serveWhile(t *testing.T, dir string, fn func(base, metricsBase string)) {
 		t.Fatal("serve did not stop")
 	}
 	require.False(t, strings.Contains(errOut.String(), "answer shelf did not open"), errOut.String())
+}
+
+// TestKeyBackupsLeaveTheShelfKeysOut: a key file written for a backup,
+// a copy of the keys and an import skip the shelves' keys: a key store
+// restored from a backup must not bring one back after an erasure
+// destroyed it.
+func TestKeyBackupsLeaveTheShelfKeysOut(t *testing.T) {
+	ctx := context.Background()
+	src := privacy.NewMemoryKeys()
+	_, err := src.Ensure(ctx, []string{"person/r1", answershelf.KeyPrefix + "s1"})
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "keys.jsonl")
+	n, err := writeKeyFile(ctx, src, file)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), answershelf.KeyPrefix)
+
+	dst := privacy.NewMemoryKeys()
+	n, err = copyKeys(ctx, src, dst)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = dst.Key(ctx, answershelf.KeyPrefix+"s1")
+	require.ErrorIs(t, err, privacy.ErrNoKey)
+
+	k, err := src.Key(ctx, answershelf.KeyPrefix+"s1")
+	require.NoError(t, err)
+	line, err := json.Marshal(keyLine{ID: answershelf.KeyPrefix + "s2", Key: k})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, append(append(b, line...), '\n'), 0o600))
+	into := privacy.NewMemoryKeys()
+	n, err = readKeyFile(ctx, into, file)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = into.Key(ctx, answershelf.KeyPrefix+"s2")
+	require.ErrorIs(t, err, privacy.ErrNoKey)
 }

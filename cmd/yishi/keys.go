@@ -16,6 +16,7 @@ import (
 
 	"github.com/yishi-civic/yishi/blob"
 	"github.com/yishi-civic/yishi/eventstore/kurrent"
+	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/privacy"
 )
 
@@ -163,6 +164,9 @@ func copyKeys(ctx context.Context, src, dst privacy.KeyStore) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("read keys: %w", err)
 		}
+		if shelfKey(e.ID) {
+			continue
+		}
 		batch = append(batch, e)
 		if len(batch) == 1000 {
 			if err := flush(); err != nil {
@@ -194,6 +198,9 @@ func writeKeyFile(ctx context.Context, ks privacy.KeyStore, path string) (n int,
 		if err != nil {
 			return n, fmt.Errorf("--with-keys: %w", err)
 		}
+		if shelfKey(e.ID) {
+			continue
+		}
 		if err := enc.Encode(keyLine(e)); err != nil {
 			return n, fmt.Errorf("--with-keys: %w", err)
 		}
@@ -224,6 +231,9 @@ func readKeyFile(ctx context.Context, ks privacy.KeyStore, path string) (int, er
 		if k.ID == "" || (k.Key == nil) == k.Erased.IsZero() {
 			return 0, fmt.Errorf("--in: line %d: want an id with either a key or an erasure time", line)
 		}
+		if shelfKey(k.ID) {
+			continue
+		}
 		entries = append(entries, privacy.Entry(k))
 	}
 	if err := ks.Put(ctx, entries); err != nil {
@@ -245,3 +255,9 @@ func describeKeys(keys string) string {
 	q := u.Query()
 	return fmt.Sprintf("s3://%s/%s at %s, shared, wrapped under the key-encryption key", u.Host, q.Get("prefix"), q.Get("endpoint"))
 }
+
+// shelfKey reports whether id is an answer shelf's key: it seals a cache
+// of one server, so backups, copies and imports of keys leave it out (a
+// key store restored from a backup must not bring back a key an erasure
+// destroyed since).
+func shelfKey(id string) bool { return strings.HasPrefix(id, answershelf.KeyPrefix) }

@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,8 +86,14 @@ type Shelf struct {
 	// dirty is set when the files may hold an answer: a wipe with none
 	// to remove destroys no key (a retention run erases many at once).
 	dirty bool
-	// keyID is the id of the key of the newest files, in the key store.
+	// keyID is the id of the key of the newest files, in the key store
+	// (and in <dir>/key, so that files that no longer open do not hide
+	// it).
 	keyID string
+	// doomed are the keys a wipe must have destroyed before it returns:
+	// kept until the key store says they are, so that a wipe that failed
+	// is done again by the next, and two erasures at once both wait.
+	doomed []string
 	// closed is set by Close: no wipe asks for files made again after it.
 	closed bool
 
@@ -108,8 +115,11 @@ type Shelf struct {
 var (
 	answers  = []byte("a/")
 	stampKey = []byte("m/stamp")
-	keyIDKey = []byte("m/key")
 )
+
+// KeyPrefix starts the ids of shelves' keys in the key store. They seal a
+// cache only: backups and copies of keys leave them out.
+const KeyPrefix = "answers/"
 
 // ErrInUse is returned by Open and Empty when another process holds the
 // shelf.
@@ -143,31 +153,72 @@ func Open(ctx context.Context, dir, stamp string, keys Keys, log *slog.Logger) (
 var errNotKept = errors.New("another stamp, or none")
 
 // openKept opens the files in <dir>/db when they hold answers for stamp
-// sealed with a key keys still holds.
+// sealed with a key keys still holds. Otherwise it destroys their key, the
+// one <dir>/key names, whether or not the files open.
 func (s *Shelf) openKept(ctx context.Context, stamp string) error {
-	db, err := s.open()
+	id, err := readKeyID(s.dir)
 	if err != nil {
 		return err
 	}
-	got, gotErr := value(db, stampKey)
-	id, idErr := value(db, keyIDKey)
+	db, err := s.open()
 	var aead cipher.AEAD
-	switch err = errors.Join(gotErr, idErr); {
-	case err != nil:
-	case got != stamp || id == "":
-		err = errNotKept
-	default:
-		aead, err = s.cipher(ctx, id)
+	if err == nil {
+		got, gotErr := value(db, stampKey)
+		switch err = gotErr; {
+		case err != nil:
+		case got != stamp || id == "":
+			err = errNotKept
+		default:
+			aead, err = s.cipher(ctx, id)
+		}
+		if err != nil {
+			err = errors.Join(err, db.Close())
+		}
 	}
 	if err != nil {
 		if id != "" {
 			// The old answers' key goes with them.
-			err = errors.Join(err, s.keys.Erase(ctx, time.Now(), id))
+			if eerr := s.keys.Erase(ctx, time.Now(), id); eerr != nil {
+				return errors.Join(err, fmt.Errorf("destroy the old answers' key: %w", eerr))
+			}
 		}
-		return errors.Join(err, db.Close())
+		return err
 	}
 	s.db, s.aead, s.keyID, s.dirty = db, aead, id, true
 	return nil
+}
+
+// keyFile is where a shelf names its key, outside pebble's files.
+const keyFile = "key"
+
+// readKeyID returns the id <dir>/key names, "" when there is none.
+func readKeyID(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	return string(bytes.TrimSpace(b)), err
+}
+
+// writeKeyID makes <dir>/key name id, durably.
+func writeKeyID(dir, id string) error {
+	tmp := filepath.Join(dir, keyFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(id + "\n")
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, keyFile)); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // value returns key's value in db, "" when there is none.
@@ -203,7 +254,12 @@ func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error
 	if err := removeDurably(filepath.Join(s.dir, "db")); err != nil {
 		return err
 	}
-	id := "answers/" + uuid.NewString()
+	// Named first: a crash before the key is made leaves a name the next
+	// Open destroys (a tombstone), never a key nobody names.
+	id := KeyPrefix + uuid.NewString()
+	if err := writeKeyID(s.dir, id); err != nil {
+		return err
+	}
 	if _, err := s.keys.Ensure(ctx, []string{id}); err != nil {
 		return err
 	}
@@ -215,16 +271,10 @@ func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error
 	if err != nil {
 		return err
 	}
-	b := db.NewBatch()
-	err = b.Set(keyIDKey, []byte(id), nil)
-	if err == nil && stamp != "" {
-		err = b.Set(stampKey, []byte(stamp), nil)
-	}
-	if err == nil {
-		err = b.Commit(pebble.Sync)
-	}
-	if err = errors.Join(err, b.Close()); err != nil {
-		return errors.Join(err, db.Close())
+	if stamp != "" {
+		if err := db.Set(stampKey, []byte(stamp), pebble.Sync); err != nil {
+			return errors.Join(err, db.Close())
+		}
 	}
 	s.db, s.aead, s.filesEpoch = db, aead, epoch
 	s.state.Lock()
@@ -279,7 +329,7 @@ func removeDurably(dir string) error {
 // Wipe after when it moved meanwhile.
 func (s *Shelf) Start(gen uint64) {
 	s.state.Lock()
-	s.gen = gen
+	s.gen = max(s.gen, gen)
 	s.state.Unlock()
 }
 
@@ -329,6 +379,10 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("answer shelf: get %s: a value that does not open (%v)", key, err)
 	}
 	if string(plain[w:w+int(n)]) != version {
+		return nil, false, nil
+	}
+	// Again: a wipe may have returned while this read was in the files.
+	if now, ok := s.check(gen, true); !ok || now != epoch {
 		return nil, false, nil
 	}
 	return plain[w+int(n):], true, nil
@@ -386,25 +440,28 @@ func (s *Shelf) Put(gen uint64, key, version string, answer []byte) error {
 func (s *Shelf) Wipe(gen uint64) error {
 	s.state.Lock()
 	s.gen = max(s.gen, gen)
-	if !s.dirty {
-		s.state.Unlock()
+	if s.dirty {
+		s.stale, s.dirty = true, false
+		s.epoch++
+		s.doomed = append(s.doomed, s.keyID)
+		if !s.closed {
+			select {
+			case s.remake <- struct{}{}:
+			default: // one is pending already
+			}
+		}
+	}
+	doomed := slices.Clone(s.doomed)
+	s.state.Unlock()
+	if len(doomed) == 0 {
 		return nil
 	}
-	s.stale, s.dirty = true, false
-	s.epoch++
-	id := s.keyID
-	s.state.Unlock()
-	if err := s.keys.Erase(context.Background(), time.Now(), id); err != nil {
+	if err := s.keys.Erase(context.Background(), time.Now(), doomed...); err != nil {
 		s.broken.Store(true)
 		return fmt.Errorf("answer shelf: wipe: destroy its key: %w", err)
 	}
 	s.state.Lock()
-	if !s.closed {
-		select {
-		case s.remake <- struct{}{}:
-		default: // one is pending already
-		}
-	}
+	s.doomed = slices.DeleteFunc(s.doomed, func(id string) bool { return slices.Contains(doomed, id) })
 	s.state.Unlock()
 	return nil
 }
@@ -414,8 +471,20 @@ func (s *Shelf) remaking() {
 	defer close(s.done)
 	for range s.remake {
 		s.state.Lock()
-		epoch := s.epoch
+		epoch, closed, doomed := s.epoch, s.closed, len(s.doomed) > 0
 		s.state.Unlock()
+		if closed {
+			continue
+		}
+		if doomed {
+			// The files' name for their key is replaced only once the key
+			// is destroyed: a wipe that could not destroy it left the
+			// shelf broken, and the next Open destroys it.
+			if err := s.Wipe(0); err != nil {
+				s.log.Error("answer shelf: its key was not destroyed: it keeps nothing more", "err", err)
+				continue
+			}
+		}
 		s.mu.Lock()
 		// The answers sealed with the destroyed key are deleted with
 		// their files.
@@ -440,12 +509,7 @@ func Empty(ctx context.Context, dir string, keys Keys) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInUse, dir, err)
 	}
-	s := &Shelf{dir: dir, log: slog.New(slog.DiscardHandler), keys: keys}
-	var id string
-	if db, oerr := s.open(); oerr == nil {
-		id, err = value(db, keyIDKey)
-		err = errors.Join(err, db.Close())
-	}
+	id, err := readKeyID(dir)
 	if err == nil && id != "" {
 		err = keys.Erase(ctx, time.Now(), id)
 	}

@@ -3,12 +3,14 @@ package answershelf
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -316,12 +318,15 @@ func TestDamagedFilesAreMadeAgain(t *testing.T) {
 	manifests, err := filepath.Glob(filepath.Join(dir, "db", "MANIFEST-*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, manifests)
+	old := keyOf(s)
 	for _, m := range manifests {
 		require.NoError(t, os.WriteFile(m, []byte("not a manifest"), 0o600))
 	}
 	s, err = Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	defer s.Close()
+	_, err = keys.Key(ctx, old)
+	require.ErrorIs(t, err, privacy.ErrErased, "the key of files that do not open is left in the key store")
 	require.NoError(t, s.Put(0, "p2", "v", []byte(`{}`)))
 	_, ok := get(t, s, 0, "p2", "v")
 	require.True(t, ok)
@@ -352,4 +357,39 @@ func TestAFailedWriteStopsTheShelf(t *testing.T) {
 	require.NoError(t, ro.Put(0, "p3", "v", []byte("{}")), "only the first failure is reported")
 	_, ok = get(t, ro, 0, "p1", "v")
 	require.False(t, ok, "a shelf that failed serves nothing")
+}
+
+// failingKeys fails the key destructions while fail is set.
+type failingKeys struct {
+	*privacy.MemoryKeys
+	fail atomic.Bool
+}
+
+func (k *failingKeys) Erase(ctx context.Context, at time.Time, ids ...string) error {
+	if k.fail.Load() {
+		return errors.New("the key store is down")
+	}
+	return k.MemoryKeys.Erase(ctx, at, ids...)
+}
+
+// TestAWipeThatFailedIsDoneByTheNext: a wipe whose key destruction failed
+// says so and leaves the shelf serving nothing; the next wipe, though
+// nothing was kept since, destroys the key before it returns.
+func TestAWipeThatFailedIsDoneByTheNext(t *testing.T) {
+	keys := &failingKeys{MemoryKeys: privacy.NewMemoryKeys()}
+	s, err := Open(ctx, t.TempDir(), "", keys, quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Put(0, "p1", "v", []byte(`{}`)))
+	old := keyOf(s)
+	keys.fail.Store(true)
+	require.Error(t, s.Wipe(1))
+	_, ok := get(t, s, 1, "p1", "v")
+	require.False(t, ok)
+	_, err = keys.Key(ctx, old)
+	require.NoError(t, err)
+	keys.fail.Store(false)
+	require.NoError(t, s.Wipe(2))
+	_, err = keys.Key(ctx, old)
+	require.ErrorIs(t, err, privacy.ErrErased, "the second wipe returned before the key was destroyed")
 }
