@@ -192,8 +192,8 @@ func (s *Sealer) unlockTelling() {
 // keeps answers opened by the sealer drops them at once rather than at
 // their next read. fn runs on the goroutine of the erasure, before it
 // returns, outside the sealer's lock: it must not wait for anything that
-// waits for the erasure, and should be short (the answer shelf deletes and
-// makes again a few files).
+// waits for the erasure, and should be short (the answer shelf destroys
+// its own key in the key store; its files are made again elsewhere).
 func (s *Sealer) Watch(fn func(gen uint64)) {
 	s.mu.Lock()
 	s.watchers = append(slices.Clip(s.watchers), fn)

@@ -62,6 +62,18 @@ func made(t *testing.T, s *Shelf) {
 	}, 10*time.Second, time.Millisecond)
 }
 
+// keptOne opens a shelf in dir, keeps one answer, p1 at version v, closes
+// it and returns the id of its key.
+func keptOne(t *testing.T, dir string, keys Keys) string {
+	t.Helper()
+	s, err := Open(ctx, dir, "", keys, quiet)
+	require.NoError(t, err)
+	require.NoError(t, s.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
+	id := keyOf(s)
+	require.NoError(t, s.Close())
+	return id
+}
+
 // keyOf returns the id of the shelf's key.
 func keyOf(s *Shelf) string {
 	s.state.Lock()
@@ -311,18 +323,14 @@ func TestOnlyOneProcessHoldsAShelf(t *testing.T) {
 // deleted and made again, not left on disk.
 func TestDamagedFilesAreMadeAgain(t *testing.T) {
 	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
-	s, err := Open(ctx, dir, "", keys, quiet)
-	require.NoError(t, err)
-	require.NoError(t, s.Put(0, "p1", "v", []byte(`{"author":"张*"}`)))
-	require.NoError(t, s.Close())
+	old := keptOne(t, dir, keys)
 	manifests, err := filepath.Glob(filepath.Join(dir, "db", "MANIFEST-*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, manifests)
-	old := keyOf(s)
 	for _, m := range manifests {
 		require.NoError(t, os.WriteFile(m, []byte("not a manifest"), 0o600))
 	}
-	s, err = Open(ctx, dir, "", keys, quiet)
+	s, err := Open(ctx, dir, "", keys, quiet)
 	require.NoError(t, err)
 	defer s.Close()
 	_, err = keys.Key(ctx, old)
@@ -338,11 +346,7 @@ func TestDamagedFilesAreMadeAgain(t *testing.T) {
 // reported, and then the shelf serves and keeps nothing, quietly.
 func TestAFailedWriteStopsTheShelf(t *testing.T) {
 	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
-	s, err := Open(ctx, dir, "", keys, quiet)
-	require.NoError(t, err)
-	require.NoError(t, s.Put(0, "p1", "v", []byte("{}")))
-	id := keyOf(s)
-	require.NoError(t, s.Close())
+	id := keptOne(t, dir, keys)
 	// pebble opened read-only refuses writes.
 	db, err := pebble.Open(filepath.Join(dir, "db"), &pebble.Options{ReadOnly: true, Logger: &logger{log: quiet}})
 	require.NoError(t, err)
