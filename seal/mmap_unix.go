@@ -28,7 +28,8 @@ func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 }
 
 // release drops the whole pages of b, part of a mapping no longer read
-// (a tree spilled again, Log.Spill), from the process's memory: a read of
+// (a tree spilled again, Log.Spill) or read through once (a save), from
+// the process's memory: a read of
 // them afterwards, if any, reads them again from the file. It leaves the
 // mapping in place, so that a reader holding it reads on.
 func release(b []byte) {

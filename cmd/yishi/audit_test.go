@@ -266,8 +266,26 @@ func TestServeKeepsTheMerkleTree(t *testing.T) {
 	})
 	require.NotContains(t, first, "Merkle tree loaded")
 	require.FileExists(t, filepath.Join(dir, "seal", "tree.snap"))
+	require.Contains(t, first, "its file holds every event; not saved again", "spilled when it caught up, nothing new at the stop")
+	saved, err := os.ReadFile(filepath.Join(dir, "seal", "tree.snap"))
+	require.NoError(t, err)
 	second := withServer(t, dir, func(string, map[string]any) {})
 	require.Contains(t, second, "Merkle tree loaded")
+	require.Contains(t, second, "not saved again")
+
+	// Events appended while it was stopped are on the heap at the next
+	// stop, which saves the tree with them.
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"generate", "--data", dir, "--events", "50", "--grids", "10", "--seed", "5",
+		"--open-meetings", "1", "--voters", "4", "--out", filepath.Join(t.TempDir(), "ids.json")},
+		func(string) string { return "" }, &out, &errOut), errOut.String())
+	grown := withServer(t, dir, func(string, map[string]any) {})
+	require.Contains(t, grown, "Merkle tree loaded")
+	require.NotContains(t, grown, "not saved again")
+	now, err := os.ReadFile(filepath.Join(dir, "seal", "tree.snap"))
+	require.NoError(t, err)
+	require.Greater(t, len(now), len(saved), "saved with the events added")
+	require.Contains(t, withServer(t, dir, func(string, map[string]any) {}), "not saved again")
 
 	other := buildLedger(t, "60")
 	require.NoError(t, os.MkdirAll(filepath.Join(other, "seal"), 0o700))

@@ -471,7 +471,7 @@ func TestSnapshotsDoNotTravelWithACopy(t *testing.T) {
 // withServer runs yishi serve on dir, calls f with its URL once /readyz
 // answers 200 (and what /readyz said), stops it, and returns what the
 // server logged.
-func withServer(t *testing.T, dir string, f func(base string, ready map[string]any)) string {
+func withServer(t *testing.T, dir string, f func(base string, ready map[string]any)) (logged string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
@@ -482,6 +482,7 @@ func withServer(t *testing.T, dir string, f func(base string, ready map[string]a
 	defer func() {
 		cancel()
 		require.NoError(t, <-done)
+		logged = errOut.String() // with what the stop logged
 	}()
 	var base string
 	require.Eventually(t, func() bool {

@@ -261,7 +261,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	werr := g.Wait()
 	tap.spilling.Lock() // after a spill running, whose file would be older
 	defer tap.spilling.Unlock()
-	if err := tree.Save(treePath); err != nil {
+	if heap, file := tree.Held(); heap == 0 && file > 0 {
+		// Its file, loaded or spilled, holds it all already.
+		logger.Info("Merkle tree: its file holds every event; not saved again", "events", file)
+	} else if err := tree.Save(treePath); err != nil {
 		logger.Error("the Merkle tree was not saved: the next start hashes the whole log again", "err", err)
 	}
 	return werr
