@@ -87,11 +87,13 @@ type Config struct {
 	// decoded afterwards. An error from Tap stops Run with it.
 	Tap Tap
 	// CaughtUp, when set, is called when Run has caught up with the log,
-	// before the runner reports ready, and again once the snapshots taken
-	// then are written (encoding them takes memory too), with how many
-	// events the runner folded since it was made: the server returns the
-	// memory of a long fold then.
-	CaughtUp func(folded uint64)
+	// before the runner reports ready (written false), and again once the
+	// snapshots taken then are written (written true; also when there were
+	// none to write, or their write failed), with how many events the
+	// runner folded since it was made: the server returns the memory of a
+	// long fold then, and collects more often while the snapshots are
+	// encoded.
+	CaughtUp func(folded uint64, written bool)
 }
 
 // Tap takes the deliveries of a runner's reading of the log (Config.Tap).
@@ -670,12 +672,11 @@ func (r *Runner) fold(items []item) (int, error) {
 	if n > 0 && items[n-1].caughtUp && !r.caughtUp.Load() {
 		// Only this goroutine sets caughtUp (Run clears it when it ends).
 		folded := r.events.Load()
-		settled := func() {
-			if r.cfg.CaughtUp != nil {
-				r.cfg.CaughtUp(folded)
-			}
+		var settled func()
+		if r.cfg.CaughtUp != nil {
+			r.cfg.CaughtUp(folded, false)
+			settled = func() { r.cfg.CaughtUp(folded, true) }
 		}
-		settled()
 		r.caughtUp.Store(true)
 		r.log.Info("projections: caught up", "position", r.Position(), "events", folded)
 		if err := r.snapshot(false, settled); err != nil {
@@ -992,8 +993,15 @@ func (r *Runner) commitTables(set *Views, snaps [][]byte, ops [][]tableOp, id id
 // snapshot in progress and writes before it returns; otherwise a snapshot
 // already in progress means this one is skipped, and the files are written
 // on a goroutine of their own, so that the fold goes on meanwhile. written,
-// when set, is called once the files are written.
+// when set, is called once the files are written, or before snapshot
+// returns when it writes none (nothing new, one in progress, an error).
 func (r *Runner) snapshot(final bool, written func()) error {
+	handed := false // written, to the goroutine that writes the files
+	defer func() {
+		if written != nil && !handed {
+			written()
+		}
+	}()
 	if r.cfg.Dir == "" {
 		return nil
 	}
@@ -1074,19 +1082,19 @@ func (r *Runner) snapshot(final bool, written func()) error {
 			return err
 		}
 		r.log.Info("projections: snapshots written", "position", pos, "took", time.Since(start))
-		if written != nil {
-			written()
-		}
 		return nil
 	}
 	if final {
 		return write()
 	}
-	unlock = false
+	unlock, handed = false, true
 	r.writing.Go(func() {
 		defer r.snapMu.Unlock()
 		if err := write(); err != nil {
 			r.log.Error("projections: snapshot", "err", err)
+		}
+		if written != nil {
+			written()
 		}
 	})
 	return nil

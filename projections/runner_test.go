@@ -119,7 +119,8 @@ func TestRunnerFoldsTheStoreAndServesReadYourWrites(t *testing.T) {
 
 // The runner tells Config.CaughtUp how many events it folded to catch up:
 // before it reports ready, and again once the snapshots taken then are
-// written; later events do not call it again.
+// written, or at once when there is none to write; later events do not
+// call it again.
 func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
 	s := mustOpenStore(t)
 	evs := newGen(3, 5).events(300)
@@ -128,12 +129,13 @@ func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
 	var r *Runner
 	var mu sync.Mutex
 	var calls []uint64
-	var readyThen, writtenThen []bool
-	r, err := New(s, Config{Dir: dir, CaughtUp: func(folded uint64) {
+	var readyThen, writtenThen, said []bool
+	r, err := New(s, Config{Dir: dir, CaughtUp: func(folded uint64, written bool) {
 		_, statErr := os.Stat(filepath.Join(dir, "board.snap"))
 		mu.Lock()
 		defer mu.Unlock()
 		calls, readyThen, writtenThen = append(calls, folded), append(readyThen, r.Ready()), append(writtenThen, statErr == nil)
+		said = append(said, written)
 	}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,10 +148,37 @@ func TestRunnerTellsWhenItCatchesUp(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	mu.Lock()
-	defer mu.Unlock()
 	assert.Equal(t, []uint64{200, 200}, calls, "twice, with the events folded to catch up")
 	assert.False(t, readyThen[0], "first before the runner reports ready")
 	assert.Equal(t, []bool{false, true}, writtenThen, "then once the snapshots are written")
+	assert.Equal(t, []bool{false, true}, said, "and says which call it is")
+	mu.Unlock()
+
+	// Restarted on those snapshots with nothing new to fold: nothing is
+	// written, and the second call comes all the same.
+	require.NoError(t, r.Close())
+	calls, said = nil, nil
+	again, err := New(s, Config{Dir: dir, CaughtUp: func(folded uint64, written bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls, said = append(calls, folded), append(said, written)
+	}})
+	require.NoError(t, err)
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { done <- again.Run(ctx) }()
+	require.Eventually(t, again.Ready, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(said) == 2
+	}, 5*time.Second, time.Millisecond, "the second call, with no snapshot to write")
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, again.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []uint64{0, 0}, calls)
+	assert.Equal(t, []bool{false, true}, said)
 }
 
 func uuidV7(tb testing.TB) uuid.UUID {

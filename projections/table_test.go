@@ -126,8 +126,8 @@ func TestTablesSpillDuringALongFold(t *testing.T) {
 	var changed int
 	var stored map[string]json.RawMessage
 	var meta []byte
-	r = mustNew(t, s, Config{Dir: dir, CaughtUp: func(uint64) {
-		if stored != nil {
+	r = mustNew(t, s, Config{Dir: dir, CaughtUp: func(_ uint64, written bool) {
+		if written {
 			return // the second call, once the snapshots are written
 		}
 		// Caught up, before the snapshots: what the fold kept and wrote.

@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	limit, err := memlimit.Set()
 	logMemoryLimit(logger, limit, err)
+	gcPercent := setCollector(logger)
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
@@ -180,7 +181,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	tap := &treeTap{Log: tree, path: treePath, hashed: hashed, log: logger}
 	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Decode, CaughtUp: returnFoldMemory,
+		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(gcPercent),
 		Tap: tap})
 	debug.SetGCPercent(gc)
 	if err != nil {
@@ -437,19 +438,60 @@ func runRetention(ctx context.Context, l *ledger.Ledger, rules ledger.Retention,
 }
 
 // longFold is how many events a fold must have folded for its memory to be
-// returned to the system when it catches up (returnFoldMemory).
+// returned to the system when it catches up (foldMemory).
 const longFold = 100_000
 
-// returnFoldMemory collects the garbage of a long fold (a start with no
-// snapshots, or one far behind the log) and returns its memory: before the
-// server reports ready (the decoded events and batches the fold went
-// through), and again once the snapshots encoded then are written. An idle
-// server would otherwise hold both until its heap doubled (at a million
-// events, 750 MiB of RSS at ready and 1,174 MiB five seconds later, for
-// some 320 MB of views). It costs a collection each time.
-func returnFoldMemory(folded uint64) {
-	if folded >= longFold {
+// collectorPercent is the collector's target (GOGC) the server runs with
+// unless GOGC sets another: it collects when the heap has grown by half
+// its live data since the last collection, not by all of it as by
+// default. A process's peak is about its live heap plus that growth: at a
+// million events a first start's fold holds some 250 MB of live heap, and
+// its peak before ready was 582 MiB of RSS at GOGC=100 against 474–488
+// MiB at 50 (docs/performance.md).
+const collectorPercent = 50
+
+// setCollector sets the collector's target to collectorPercent unless the
+// environment sets GOGC (the runtime has read it then), logs which, and
+// returns it.
+func setCollector(logger *slog.Logger) int {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		logger.Info("collector", "gogc", v, "from", "GOGC")
+		percent := debug.SetGCPercent(collectorPercent)
+		debug.SetGCPercent(percent)
+		return percent
+	}
+	debug.SetGCPercent(collectorPercent)
+	logger.Info("collector", "gogc", collectorPercent, "from", "the server's default")
+	return collectorPercent
+}
+
+// snapshotPercent is the collector's target while the snapshots taken when
+// a long fold catches up are encoded: they are a burst of garbage on top of
+// the views' whole heap, and at a million events took the peak RSS after
+// ready from 517–539 MiB to 467–470 MiB at collectorPercent's pace
+// (docs/performance.md), for a few more collections in a second or two.
+const snapshotPercent = 15
+
+// foldMemory is the runner's CaughtUp hook. After a long fold (a start
+// with no snapshots, or one far behind the log) it collects the fold's
+// garbage and returns its memory: before the server reports ready (the
+// decoded events and batches the fold went through), and again once the
+// snapshots encoded then are written. An idle server would otherwise hold
+// both until its heap doubled (at a million events, 750 MiB of RSS at
+// ready and 1,174 MiB five seconds later, for some 320 MB of views). In
+// between, while the snapshots are encoded, the collector's target is
+// snapshotPercent; then target again.
+func foldMemory(target int) func(folded uint64, written bool) {
+	return func(folded uint64, written bool) {
+		if folded < longFold {
+			return
+		}
 		debug.FreeOSMemory()
+		if written {
+			debug.SetGCPercent(target)
+		} else {
+			debug.SetGCPercent(snapshotPercent)
+		}
 	}
 }
 

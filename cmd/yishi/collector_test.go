@@ -1,0 +1,51 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// gcPercent is the collector's target now.
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// TestTheServerCollectsAtHalfItsLiveHeapUnlessGOGCSays: serve's collector
+// target is collectorPercent; an operator's GOGC stays as the runtime read
+// it.
+func TestTheServerCollectsAtHalfItsLiveHeapUnlessGOGCSays(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(was) })
+	t.Setenv("GOGC", "") // restored after the test
+	os.Unsetenv("GOGC")
+	discard := slog.New(slog.DiscardHandler)
+	assert.Equal(t, collectorPercent, setCollector(discard))
+	assert.Equal(t, collectorPercent, gcPercent())
+
+	debug.SetGCPercent(80) // as the runtime set it from GOGC=80
+	t.Setenv("GOGC", "80")
+	assert.Equal(t, 80, setCollector(discard))
+	assert.Equal(t, 80, gcPercent())
+}
+
+// TestALongFoldsSnapshotsAreEncodedWithMoreCollections: after a long fold,
+// the collector's target is snapshotPercent from the catch-up until the
+// snapshots are written, then the server's again; a short fold leaves it
+// alone.
+func TestALongFoldsSnapshotsAreEncodedWithMoreCollections(t *testing.T) {
+	was := debug.SetGCPercent(70)
+	t.Cleanup(func() { debug.SetGCPercent(was) })
+	hook := foldMemory(70)
+	hook(longFold-1, false)
+	assert.Equal(t, 70, gcPercent(), "a short fold")
+	hook(longFold, false)
+	assert.Equal(t, snapshotPercent, gcPercent(), "caught up, the snapshots being encoded")
+	hook(longFold, true)
+	assert.Equal(t, 70, gcPercent(), "the snapshots written")
+}
