@@ -1,11 +1,9 @@
 package eventstore
 
 import (
-	"encoding/json"
 	"fmt"
-	"regexp"
-	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 )
 
@@ -24,10 +22,88 @@ const (
 	MaxAppendEvents = 1000
 )
 
-var (
-	streamPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}-[A-Za-z0-9][A-Za-z0-9._:-]*$`)
-	typePattern   = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.v[1-9][0-9]*$`)
-)
+// maxCategoryLen is the longest category, the part of a stream name before
+// its first dash.
+const maxCategoryLen = 40
+
+// validStream reports whether name is a category of 1 to maxCategoryLen
+// bytes of [a-z][a-z0-9_]*, a dash, and an id that starts with a letter
+// or digit and holds only letters, digits and ._:- (as the regular
+// expression ^[a-z][a-z0-9_]{0,39}-[A-Za-z0-9][A-Za-z0-9._:-]*$ would
+// say, at a fraction of its cost: it runs for every append).
+func validStream(name string) bool {
+	i := word(name, 0)
+	if i == 0 || i > maxCategoryLen || i+1 >= len(name) || name[i] != '-' || !alnum(name[i+1]) {
+		return false
+	}
+	for _, c := range []byte(name[i+2:]) {
+		if !alnum(c) && c != '.' && c != '_' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validType reports whether typ is words of [a-z][a-z0-9_]* joined by
+// dots, the last of them a version v[1-9][0-9]* after at least one other
+// (as ^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.v[1-9][0-9]*$ would say; it runs
+// for every event appended).
+func validType(typ string) bool {
+	for i, words := 0, 0; ; words++ {
+		end := word(typ, i)
+		if end == i {
+			return false
+		}
+		if end == len(typ) {
+			return words > 0 && version(typ[i:end])
+		}
+		if typ[end] != '.' {
+			return false
+		}
+		i = end + 1
+	}
+}
+
+// word returns where the word of [a-z][a-z0-9_]* that starts s[i:] ends;
+// i when there is none.
+func word(s string, i int) int {
+	if i >= len(s) || s[i] < 'a' || s[i] > 'z' {
+		return i
+	}
+	j := i + 1
+	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= '0' && s[j] <= '9' || s[j] == '_') {
+		j++
+	}
+	return j
+}
+
+// version reports whether w is v[1-9][0-9]*.
+func version(w string) bool {
+	if len(w) < 2 || w[0] != 'v' || w[1] < '1' || w[1] > '9' {
+		return false
+	}
+	for _, c := range []byte(w[2:]) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// validJSON reports whether data is one JSON value, in UTF-8, with no
+// escaped lone surrogate (\ud800 alone names no character); objects may
+// repeat a name, as encoding/json allows. It is jsontext's validation
+// (github.com/go-json-experiment/json, the reference of encoding/json/v2,
+// which the projections use already): at 450 bytes, 0.68 µs against 1.75
+// µs for utf8.Valid and json.Valid together, which were 29% of the CPU of
+// appends of 100 events another writer makes (docs/performance.md).
+func validJSON(data []byte) bool {
+	return jsontext.Value(data).IsValid(jsontext.AllowDuplicateNames(true))
+}
 
 // ValidateStream checks that name has the category-id form, such as
 // "proposal-0190b7c1-…" or "seal-main". Returns an error matching ErrInvalid.
@@ -35,7 +111,7 @@ func ValidateStream(name string) error {
 	if len(name) > MaxStreamLen {
 		return fmt.Errorf("%w stream name: longer than %d bytes", ErrInvalid, MaxStreamLen)
 	}
-	if !streamPattern.MatchString(name) {
+	if !validStream(name) {
 		return fmt.Errorf("%w stream name %q: want category-id, e.g. proposal-<uuid>", ErrInvalid, name)
 	}
 	return nil
@@ -75,10 +151,10 @@ func ValidateAppend(stream string, events []EventData) error {
 			return fmt.Errorf("%w event %d: id %s twice in one append", ErrInvalid, i, e.ID)
 		}
 		seen[e.ID] = struct{}{}
-		if len(e.Type) > MaxTypeLen || !typePattern.MatchString(e.Type) {
+		if len(e.Type) > MaxTypeLen || !validType(e.Type) {
 			return fmt.Errorf("%w event %d: type %q, want e.g. proposal.submitted.v1", ErrInvalid, i, e.Type)
 		}
-		if !e.Marshalled && (!utf8.Valid(e.Data) || !json.Valid(e.Data)) {
+		if !e.Marshalled && !validJSON(e.Data) {
 			return fmt.Errorf("%w event %d (%s): data is not valid JSON", ErrInvalid, i, e.Type)
 		}
 		size := len(e.Data) + metadataSize(e.Metadata)
