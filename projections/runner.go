@@ -88,11 +88,11 @@ type Config struct {
 	Tap Tap
 	// CaughtUp, when set, is called when Run has caught up with the log,
 	// before the runner reports ready (written false), and again once the
-	// snapshots taken then are written (written true; also when there were
-	// none to write, or their write failed), with how many events the
-	// runner folded since it was made: the server returns the memory of a
-	// long fold then, and collects more often while the snapshots are
-	// encoded.
+	// snapshots taken then are written (written true; at once when none
+	// are taken: nothing new, a snapshot already being written, or an
+	// error), with how many events the runner folded since it was made:
+	// the server returns the memory of a long fold then, and collects more
+	// often until the snapshots are written.
 	CaughtUp func(folded uint64, written bool)
 }
 
@@ -1089,8 +1089,9 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	}
 	unlock, handed = false, true
 	r.writing.Go(func() {
-		defer r.snapMu.Unlock()
-		if err := write(); err != nil {
+		err := write()
+		r.snapMu.Unlock()
+		if err != nil {
 			r.log.Error("projections: snapshot", "err", err)
 		}
 		if written != nil {

@@ -286,6 +286,11 @@ func TestServeKeepsTheMerkleTree(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(now), len(saved), "saved with the events added")
 	require.Contains(t, withServer(t, dir, func(string, map[string]any) {}), "not saved again")
+	// A file removed while the server runs is written again at the stop.
+	withServer(t, dir, func(string, map[string]any) {
+		require.NoError(t, os.Remove(filepath.Join(dir, "seal", "tree.snap")))
+	})
+	require.FileExists(t, filepath.Join(dir, "seal", "tree.snap"))
 
 	other := buildLedger(t, "60")
 	require.NoError(t, os.MkdirAll(filepath.Join(other, "seal"), 0o700))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"testing"
 
@@ -22,15 +21,18 @@ func gcPercent() int {
 func TestTheServerCollectsAtHalfItsLiveHeapUnlessGOGCSays(t *testing.T) {
 	was := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(was) })
-	t.Setenv("GOGC", "") // restored after the test
-	os.Unsetenv("GOGC")
+	t.Setenv("GOGC", "") // set but empty: the runtime's default, as unset
 	discard := slog.New(slog.DiscardHandler)
-	assert.Equal(t, collectorPercent, setCollector(discard))
+	percent, fromEnv := setCollector(discard)
+	assert.Equal(t, collectorPercent, percent)
+	assert.False(t, fromEnv)
 	assert.Equal(t, collectorPercent, gcPercent())
 
 	debug.SetGCPercent(80) // as the runtime set it from GOGC=80
 	t.Setenv("GOGC", "80")
-	assert.Equal(t, 80, setCollector(discard))
+	percent, fromEnv = setCollector(discard)
+	assert.Equal(t, 80, percent)
+	assert.True(t, fromEnv)
 	assert.Equal(t, 80, gcPercent())
 }
 
@@ -41,11 +43,19 @@ func TestTheServerCollectsAtHalfItsLiveHeapUnlessGOGCSays(t *testing.T) {
 func TestALongFoldsSnapshotsAreEncodedWithMoreCollections(t *testing.T) {
 	was := debug.SetGCPercent(70)
 	t.Cleanup(func() { debug.SetGCPercent(was) })
-	hook := foldMemory(70)
+	hook := foldMemory(70, true)
 	hook(longFold-1, false)
 	assert.Equal(t, 70, gcPercent(), "a short fold")
 	hook(longFold, false)
 	assert.Equal(t, snapshotPercent, gcPercent(), "caught up, the snapshots being encoded")
 	hook(longFold, true)
 	assert.Equal(t, 70, gcPercent(), "the snapshots written")
+
+	// An operator's GOGC, and a target at or below snapshotPercent, are
+	// left alone.
+	for _, hook := range []func(uint64, bool){foldMemory(70, false), foldMemory(10, true), foldMemory(-1, true)} {
+		debug.SetGCPercent(70)
+		hook(longFold, false)
+		assert.Equal(t, 70, gcPercent())
+	}
 }

@@ -97,7 +97,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	limit, err := memlimit.Set()
 	logMemoryLimit(logger, limit, err)
-	gcPercent := setCollector(logger)
+	collector, fromEnv := setCollector(logger)
+	defer debug.SetGCPercent(collector) // a process that runs serve again (tests) starts as this one did
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	tap := &treeTap{Log: tree, path: treePath, hashed: hashed, log: logger}
 	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(gcPercent),
+		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(collector, !fromEnv),
 		Tap: tap})
 	debug.SetGCPercent(gc)
 	if err != nil {
@@ -262,7 +263,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	werr := g.Wait()
 	tap.spilling.Lock() // after a spill running, whose file would be older
 	defer tap.spilling.Unlock()
-	if heap, file := tree.Held(); heap == 0 && file > 0 {
+	if heap, file := tree.Held(); heap == 0 && file > 0 && exists(treePath) {
 		// Its file, loaded or spilled, holds it all already.
 		logger.Info("Merkle tree: its file holds every event; not saved again", "events", file)
 	} else if err := tree.Save(treePath); err != nil {
@@ -441,34 +442,41 @@ func runRetention(ctx context.Context, l *ledger.Ledger, rules ledger.Retention,
 // returned to the system when it catches up (foldMemory).
 const longFold = 100_000
 
+// exists reports whether there is a file at path (a tree file removed
+// while the server ran is saved again at the stop).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // collectorPercent is the collector's target (GOGC) the server runs with
 // unless GOGC sets another: it collects when the heap has grown by half
 // its live data since the last collection, not by all of it as by
 // default. A process's peak is about its live heap plus that growth: at a
 // million events a first start's fold holds some 250 MB of live heap, and
-// its peak before ready was 582 MiB of RSS at GOGC=100 against 474–488
+// its peak before ready was 582 MiB of RSS at GOGC=100 against 487–501
 // MiB at 50 (docs/performance.md).
 const collectorPercent = 50
 
 // setCollector sets the collector's target to collectorPercent unless the
 // environment sets GOGC (the runtime has read it then), logs which, and
-// returns it.
-func setCollector(logger *slog.Logger) int {
-	if v, ok := os.LookupEnv("GOGC"); ok {
+// returns the target and whether GOGC set it.
+func setCollector(logger *slog.Logger) (percent int, fromEnv bool) {
+	if v := os.Getenv("GOGC"); v != "" {
 		logger.Info("collector", "gogc", v, "from", "GOGC")
-		percent := debug.SetGCPercent(collectorPercent)
+		percent = debug.SetGCPercent(collectorPercent)
 		debug.SetGCPercent(percent)
-		return percent
+		return percent, true
 	}
 	debug.SetGCPercent(collectorPercent)
 	logger.Info("collector", "gogc", collectorPercent, "from", "the server's default")
-	return collectorPercent
+	return collectorPercent, false
 }
 
-// snapshotPercent is the collector's target while the snapshots taken when
-// a long fold catches up are encoded: they are a burst of garbage on top of
-// the views' whole heap, and at a million events took the peak RSS after
-// ready from 517–539 MiB to 467–470 MiB at collectorPercent's pace
+// snapshotPercent is the collector's target from the moment a long fold
+// catches up until the snapshots taken then are written: they are a burst
+// of garbage on top of the views' whole heap, and at a million events it
+// took the peak RSS after ready from 517–539 MiB to 466–489 MiB
 // (docs/performance.md), for a few more collections in a second or two.
 const snapshotPercent = 15
 
@@ -479,17 +487,21 @@ const snapshotPercent = 15
 // snapshots encoded then are written. An idle server would otherwise hold
 // both until its heap doubled (at a million events, 750 MiB of RSS at
 // ready and 1,174 MiB five seconds later, for some 320 MB of views). In
-// between, while the snapshots are encoded, the collector's target is
-// snapshotPercent; then target again.
-func foldMemory(target int) func(folded uint64, written bool) {
+// between, when pace is set and target is above it, the collector's
+// target is snapshotPercent; then target again. An operator's GOGC is
+// left alone (pace false).
+func foldMemory(target int, pace bool) func(folded uint64, written bool) {
+	pace = pace && target > snapshotPercent
 	return func(folded uint64, written bool) {
 		if folded < longFold {
 			return
 		}
 		debug.FreeOSMemory()
-		if written {
+		switch {
+		case !pace:
+		case written:
 			debug.SetGCPercent(target)
-		} else {
+		default:
 			debug.SetGCPercent(snapshotPercent)
 		}
 	}
