@@ -98,7 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	limit, err := memlimit.Set()
 	logMemoryLimit(logger, limit, err)
 	collector, fromEnv := setCollector(logger)
-	defer debug.SetGCPercent(collector) // a process that runs serve again (tests) starts as this one did
+	defer debug.SetGCPercent(collector) // not snapshotPercent, after a stop before the catch-up snapshots were written
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
