@@ -45,7 +45,7 @@ import (
 // spillAt is how many changed entries a view's tables keep in memory
 // before the runner writes them (Runner.spillTables). A variable for tests.
 // At 32,768 a first start of a million events held some 330 MB of live
-// heap in its fold, at 8,192 some 250 MB, for a start about a fifth
+// heap in its fold, at 8,192 some 250 MB, for a start about a quarter
 // slower (entries dropped are read again; docs/performance.md).
 var spillAt = 8192
 
