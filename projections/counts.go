@@ -1,12 +1,14 @@
 package projections
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
-	gojson "github.com/goccy/go-json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // counts counts by a key (a channel, a meeting's format): the few keys one
@@ -32,29 +34,89 @@ func (c *counts) add(key string) {
 	*c = slices.Insert(*c, i, count{Key: key, N: 1})
 }
 
-// MarshalJSON writes the counts as an object.
+// MarshalJSON writes the counts as an object, in key order: the bytes a
+// map of the same counts was written as.
 func (c counts) MarshalJSON() ([]byte, error) {
-	m := make(map[string]int, len(c))
-	for _, e := range c {
-		m[e.Key] = e.N
+	b := make([]byte, 0, 2+16*len(c))
+	b = append(b, '{')
+	for i, e := range c {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = jsontext.AppendQuote(b, e.Key); err != nil {
+			return nil, fmt.Errorf("counts: key %q: %w", e.Key, err)
+		}
+		b = strconv.AppendInt(append(b, ':'), int64(e.N), 10)
 	}
-	return gojson.Marshal(m)
+	return append(b, '}'), nil
 }
 
-// UnmarshalJSON reads an object of numbers.
+// UnmarshalJSON reads an object of whole numbers.
 func (c *counts) UnmarshalJSON(b []byte) error {
-	var m map[string]int
-	if err := gojson.Unmarshal(b, &m); err != nil {
+	return c.UnmarshalJSONFrom(jsontext.NewDecoder(bytes.NewReader(b)))
+}
+
+// UnmarshalJSONFrom reads an object of whole numbers from dec, its keys
+// interned (JSON v2, which reads the snapshots, calls it in place of
+// UnmarshalJSON). It reads each member as it comes, with no map and no
+// copy of the object: a snapshot holds one to three counts in each of
+// tens of thousands of buckets, and decoding each through a map made the
+// stats the slowest view to load (docs/performance.md). A key given twice
+// is an error, null leaves no counts.
+func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		if _, err := dec.ReadToken(); err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		*c = nil
+		return nil
+	}
+	if tok, err := dec.ReadToken(); err != nil {
+		return fmt.Errorf("counts: %w", err)
+	} else if tok.Kind() != '{' {
+		return fmt.Errorf("counts: want an object, got %v", tok.Kind())
+	}
+	out := make(counts, 0, 4)
+	var key [64]byte
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		k, err := jsontext.AppendUnquote(key[:0], name)
+		if err != nil {
+			return fmt.Errorf("counts: key %s: %w", name, err)
+		}
+		num, err := dec.ReadValue()
+		if err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		if num.Kind() != '0' {
+			return fmt.Errorf("counts: %s: want a number, got %s", name, num)
+		}
+		n, err := strconv.Atoi(string(num))
+		if err != nil {
+			return fmt.Errorf("counts: %s: %w", name, err)
+		}
+		out = append(out, count{Key: countKeys.internBytes(k), N: n})
+	}
+	if _, err := dec.ReadToken(); err != nil {
 		return fmt.Errorf("counts: %w", err)
 	}
-	out := make(counts, 0, len(m))
-	for k, n := range m {
-		out = append(out, count{Key: countKeys.intern(k), N: n})
+	if !slices.IsSortedFunc(out, compareCounts) {
+		slices.SortFunc(out, compareCounts)
 	}
-	slices.SortFunc(out, func(a, b count) int { return strings.Compare(a.Key, b.Key) })
+	for i := 1; i < len(out); i++ {
+		if out[i].Key == out[i-1].Key {
+			return fmt.Errorf("counts: %q given twice", out[i].Key)
+		}
+	}
 	*c = out
 	return nil
 }
+
+func compareCounts(a, b count) int { return strings.Compare(a.Key, b.Key) }
 
 // countKeys keeps one copy of each key counted (channels and formats: a
 // handful of words, bounded by maxCountKeys against a snapshot that
@@ -70,15 +132,17 @@ type interner struct {
 	m  map[string]string
 }
 
-// intern returns the copy of k kept, keeping k when there is room.
-func (in *interner) intern(k string) string {
+// internBytes returns the copy of k kept, keeping a copy when there is
+// room: only a key not kept is copied.
+func (in *interner) internBytes(k []byte) string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if v, ok := in.m[k]; ok {
+	if v, ok := in.m[string(k)]; ok {
 		return v
 	}
+	s := string(k)
 	if len(in.m) < maxCountKeys {
-		in.m[k] = k
+		in.m[s] = s
 	}
-	return k
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"unsafe"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,40 @@ func TestCountsKeysAreKeptOnce(t *testing.T) {
 	require.NoError(t, gojson.Unmarshal([]byte(`{"online":1}`), &a))
 	require.NoError(t, gojson.Unmarshal([]byte(`{"online":2}`), &b))
 	assert.Same(t, unsafe.StringData(a[0].Key), unsafe.StringData(b[0].Key))
+}
+
+// TestCountsAreReadAsTheSnapshotsReadThem: JSON v2, which reads the
+// snapshots, reads counts member by member (UnmarshalJSONFrom): sorted
+// whatever the order written, escaped keys unescaped, null as none, and a
+// key given twice, a fraction or a string refused.
+func TestCountsAreReadAsTheSnapshotsReadThem(t *testing.T) {
+	var b bucket
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{"online":3,"d\u006For":1,"hotline":2},"am":null}`), &b))
+	assert.Equal(t, counts{{"door", 1}, {"hotline", 2}, {"online", 3}}, b.ByChannel)
+	assert.Nil(t, b.AtMeetings)
+
+	var empty bucket
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{}}`), &empty))
+	assert.Equal(t, counts{}, empty.ByChannel)
+
+	for _, bad := range []string{
+		`{"ch":{"door":1,"door":2}}`,
+		`{"ch":{"door":1.5}}`,
+		`{"ch":{"door":"1"}}`,
+		`{"ch":[1]}`,
+		`{"ch":{"door":1}`,
+	} {
+		var got bucket
+		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got), bad)
+	}
+
+	// What is written is read back the same, through either decoder.
+	want := counts{{"a<b", 1}, {"talk", 24}, {"会议", 2}}
+	out, err := want.MarshalJSON()
+	require.NoError(t, err)
+	var viaV2, viaGoccy counts
+	require.NoError(t, jsonv2.Unmarshal(out, &viaV2))
+	require.NoError(t, gojson.Unmarshal(out, &viaGoccy))
+	assert.Equal(t, want, viaV2)
+	assert.Equal(t, want, viaGoccy)
 }
