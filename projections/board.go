@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -290,15 +292,19 @@ func (h *boardHead) overdueAt(now int64) bool {
 
 func newBoard(mu *sync.RWMutex) *Board {
 	b := &Board{mu: mu, items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
-	b.reset(boardState{Heads: map[string]boardHead{}})
+	b.reset(boardState{Heads: map[string]boardHead{}}, false)
 	return b
 }
 
-func (b *Board) reset(st boardState) {
-	b.names = names{}
-	for id, h := range st.Heads {
-		b.intern(&h)
-		st.Heads[id] = h
+// reset makes st the board's state, its heads' strings interned in
+// b.names: anew, or (interned) as read by readHead into b.names.
+func (b *Board) reset(st boardState, interned bool) {
+	if !interned {
+		b.names = names{}
+		for id, h := range st.Heads {
+			b.intern(&h)
+			st.Heads[id] = h
+		}
 	}
 	b.st = st
 	rebuild(&b.idx, st.Heads, func(h boardHead) (string, string, eventstore.Position) {
@@ -324,14 +330,52 @@ func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState
-	if err := decodeSnapshot(r, &st); err != nil {
+	b.names = names{}
+	read := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, h *boardHead) error {
+		return h.read(dec, b.names)
+	}))
+	if err := decodeSnapshot(r, &st, read); err != nil {
+		b.reset(boardState{Heads: map[string]boardHead{}}, false)
 		return fmt.Errorf("board snapshot: %w", err)
 	}
 	if st.Heads == nil {
+		b.reset(boardState{Heads: map[string]boardHead{}}, false)
 		return fmt.Errorf("board snapshot: missing heads")
 	}
-	b.reset(st)
+	b.reset(st, true)
 	return nil
+}
+
+// read reads h as MarshalSnapshot wrote it, its repeated strings interned
+// in keep (members).
+func (h *boardHead) read(dec *jsontext.Decoder, keep names) error {
+	return members(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "c":
+			h.CommunityID, err = readString(dec, keep)
+		case "g":
+			h.GridID, err = readString(dec, keep)
+		case "cp":
+			h.CompoundID, err = readString(dec, keep)
+		case "k":
+			h.Category, err = readString(dec, keep)
+		case "ch":
+			h.Channel, err = readString(dec, keep)
+		case "s":
+			h.Status, err = readString(dec, keep)
+		case "t":
+			h.Submitted, err = readInt(dec)
+		case "p":
+			var p uint64
+			p, err = readUint(dec)
+			h.Position = eventstore.Position(p)
+		case "a":
+			err = jsonv2.UnmarshalDecode(dec, &h.Actions)
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
 }
 
 // Apply implements View.

@@ -38,10 +38,28 @@ func rebuild[T any](x *placeIndex, items map[string]T, place func(T) (community,
 		all = append(all, placed{k, community, grid, pos})
 	}
 	slices.SortFunc(all, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
-	x.order, x.byGrid, x.byCommunity = make([]string, 0, len(all)), map[string][]string{}, map[string][]string{}
+	// Each grid's and community's list is made at its size, all of them
+	// slices of two arrays, not grown item by item.
+	grids, communities := map[string]int{}, map[string]int{}
+	for _, p := range all {
+		grids[p.grid]++
+		communities[p.community]++
+	}
+	x.order, x.byGrid, x.byCommunity = make([]string, 0, len(all)), listsOf(grids, len(all)), listsOf(communities, len(all))
 	for _, p := range all {
 		x.add(p.key, p.community, p.grid)
 	}
+}
+
+// listsOf makes an empty list of each key of sizes with room for its size,
+// all in one array of n.
+func listsOf(sizes map[string]int, n int) map[string][]string {
+	out := make(map[string][]string, len(sizes))
+	backing := make([]string, n)
+	for k, size := range sizes {
+		out[k], backing = backing[:0:size], backing[size:]
+	}
+	return out
 }
 
 // keys returns the keys of grid if set, else of community if set, else all.

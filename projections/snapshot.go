@@ -3,6 +3,7 @@ package projections
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,11 +17,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -104,24 +107,43 @@ func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) (
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("projections: snapshot directory: %w", err)
 	}
+	loadOne := func(i int) {
+		v, began := views[i], time.Now()
+		h, err := loadSnapshot(dir, v, st)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			log.Info("projections: no snapshot; rebuilding", "view", v.Name())
+		case err != nil:
+			log.Warn("projections: snapshot unusable; rebuilding", "view", v.Name(), "err", err)
+		default:
+			heads[i] = h
+			log.Debug("projections: snapshot loaded", "view", v.Name(), "bytes", h.Size, "ms", time.Since(began).Milliseconds())
+		}
+	}
 	// As many at once as there are cores: more would not load faster, and
-	// every payload in flight adds to the peak memory.
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
+	// every payload in flight adds to the peak memory. The largest files
+	// first, so that the last to finish is a small one: taken in the
+	// views' order, the board (the largest at a million events) was often
+	// loaded last, alone on one core.
+	order := make([]int, len(views))
+	sizes := make([]int64, len(views))
 	for i, v := range views {
+		order[i] = i
+		if fi, err := os.Stat(snapshotPath(dir, v.Name())); err == nil {
+			sizes[i] = fi.Size()
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
+	next := make(chan int, len(order))
+	for _, i := range order {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(views)) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			began := time.Now()
-			h, err := loadSnapshot(dir, v, st)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				log.Info("projections: no snapshot; rebuilding", "view", v.Name())
-			case err != nil:
-				log.Warn("projections: snapshot unusable; rebuilding", "view", v.Name(), "err", err)
-			default:
-				heads[i] = h
-				log.Debug("projections: snapshot loaded", "view", v.Name(), "bytes", h.Size, "ms", time.Since(began).Milliseconds())
+			for i := range next {
+				loadOne(i)
 			}
 		})
 	}
@@ -252,11 +274,18 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 // one or two (an item's actions, a decision's options): 42 MB of a 1M
 // ledger's 354 MB of views were that spare room, against 8 MB decoded
 // with JSON v2 (docs/performance.md).
-func decodeSnapshot(r io.Reader, v any) error {
+//
+// opts are JSON v2's options for v: a view's own readers of the types it
+// holds many of (members).
+func decodeSnapshot(r io.Reader, v any, opts ...jsonv2.Options) error {
 	if c, ok := r.(*checkedReader); ok {
 		presize(v, c.h.Sizes, c.h.Size)
 	}
-	if err := jsonv2.UnmarshalRead(r, v); err != nil {
+	// A snapshot's maps were written from maps: a name given twice is not
+	// looked for, in maps of up to millions of entries (a damaged payload
+	// fails its checksum).
+	opts = append(opts, jsontext.AllowDuplicateNames(true))
+	if err := jsonv2.UnmarshalRead(r, v, opts...); err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
 	return nil

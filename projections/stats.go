@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -206,7 +208,11 @@ func (s *Stats) mapSizes() map[string]int { return mapSizesOf(&s.st) }
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	var st statsState
-	if err := decodeSnapshot(r, &st); err != nil {
+	keep := names{}
+	read := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, b *bucket) error {
+		return b.read(dec, keep)
+	}))
+	if err := decodeSnapshot(r, &st, read); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	if st.Buckets == nil || st.Orgs == nil {
@@ -214,6 +220,50 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	}
 	s.st = st
 	return nil
+}
+
+// read reads b as MarshalSnapshot wrote it, its community, grid and
+// month interned in keep (members).
+func (b *bucket) read(dec *jsontext.Decoder, keep names) error {
+	return members(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "c":
+			b.Community, err = readString(dec, keep)
+		case "g":
+			b.Grid, err = readString(dec, keep)
+		case "m":
+			b.Month, err = readString(dec, keep)
+		case "ch":
+			err = b.ByChannel.UnmarshalJSONFrom(dec)
+		case "am":
+			err = b.AtMeetings.UnmarshalJSONFrom(dec)
+		case "mf":
+			err = b.ByFormat.UnmarshalJSONFrom(dec)
+		case "d":
+			err = jsonv2.UnmarshalDecode(dec, &b.Days)
+		case "s":
+			b.Solved, err = readWhole(dec)
+		case "sd":
+			b.Direct, err = readWhole(dec)
+		case "sc":
+			b.Convened, err = readWhole(dec)
+		case "cl":
+			b.Closed, err = readWhole(dec)
+		case "v":
+			b.Verifications, err = readWhole(dec)
+		case "sa":
+			b.Satisfied, err = readWhole(dec)
+		case "mt":
+			b.Meetings, err = readWhole(dec)
+		case "a":
+			b.Attendance, err = readWhole(dec)
+		case "i":
+			b.Invited, err = readWhole(dec)
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
 }
 
 func (s *Stats) bucket(community, grid string, at time.Time) *bucket {

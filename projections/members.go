@@ -1,0 +1,132 @@
+package projections
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// The few types a snapshot holds tens of thousands of (the board's heads,
+// the statistics' buckets) are read member by member with the functions
+// below, not by JSON v2's reflection: their repeated strings (grids,
+// categories, months) are interned as they are read, with no copy made of
+// a string already kept, and no reflection per field. It made those two
+// views, the slowest to load, about twice as fast to read at a million
+// events (docs/performance.md). Each reader is tested against JSON v2's own
+// decoding of the same bytes.
+
+// members reads the object dec is at, calling member with each member's
+// name (unquoted; valid only during the call), which must read the value.
+// null reads as no members. A name given twice is an error (dec's
+// default), as it is to JSON v2.
+func members(dec *jsontext.Decoder, member func(name []byte) error) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		return nil
+	case '{':
+	default:
+		return fmt.Errorf("want an object, got %v", tok.Kind())
+	}
+	for dec.PeekKind() != '}' {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		name, err := unquote(raw)
+		if err != nil {
+			return fmt.Errorf("member name %s: %w", raw, err)
+		}
+		if err := member(name); err != nil {
+			return fmt.Errorf("member %q: %w", name, err)
+		}
+	}
+	_, err = dec.ReadToken()
+	return err
+}
+
+// readString reads a string, or null as "". With keep, the string is the
+// copy keep holds, and a new one is kept there.
+func readString(dec *jsontext.Decoder, keep names) (string, error) {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	switch raw.Kind() {
+	case 'n':
+		return "", nil
+	case '"':
+	default:
+		return "", fmt.Errorf("want a string, got %s", raw)
+	}
+	b, err := unquote(raw)
+	if err != nil {
+		return "", err
+	}
+	if keep == nil {
+		return string(b), nil
+	}
+	if s, ok := keep[string(b)]; ok {
+		return s, nil
+	}
+	s := string(b)
+	keep[s] = s
+	return s, nil
+}
+
+// unquote returns the text of the string raw (read and checked by a
+// jsontext.Decoder): raw's own bytes between the quotes when it has no
+// escape, as nearly every name and id has, else a copy unescaped.
+func unquote(raw jsontext.Value) ([]byte, error) {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	return jsontext.AppendUnquote(nil, raw)
+}
+
+// readNumber reads a number's text, or "" for null.
+func readNumber(dec *jsontext.Decoder) ([]byte, error) {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	switch raw.Kind() {
+	case 'n':
+		return nil, nil
+	case '0':
+		return raw, nil
+	}
+	return nil, fmt.Errorf("want a number, got %s", raw)
+}
+
+// readInt reads a whole number of 64 bits, or null as 0.
+func readInt(dec *jsontext.Decoder) (int64, error) {
+	raw, err := readNumber(dec)
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(raw), 10, 64)
+}
+
+// readWhole reads a whole number of an int's size, or null as 0.
+func readWhole(dec *jsontext.Decoder) (int, error) {
+	raw, err := readNumber(dec)
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	return strconv.Atoi(string(raw))
+}
+
+// readUint reads a whole number of 64 bits, not negative, or null as 0.
+func readUint(dec *jsontext.Decoder) (uint64, error) {
+	raw, err := readNumber(dec)
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	return strconv.ParseUint(string(raw), 10, 64)
+}

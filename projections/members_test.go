@@ -1,0 +1,122 @@
+package projections
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"unsafe"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	gojson "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fill sets every field of the struct v points to (strings, numbers,
+// slices of structs and counts) to random values, so that a reader that
+// forgets a field reads a value unlike the one written. Fields JSON leaves
+// out ("-") stay zero.
+func fill(t *testing.T, rng *rand.Rand, v reflect.Value) {
+	words := []string{"g1", "c-7", "会议", "a\"b", "tab\there", "\x00nul", "</script>", "online", ""}
+	for i := range v.NumField() {
+		f, sf := v.Field(i), v.Type().Field(i)
+		if sf.Tag.Get("json") == "-" {
+			continue
+		}
+		switch {
+		case f.Type() == reflect.TypeFor[counts]():
+			var c counts
+			for _, w := range words[:rng.IntN(4)] {
+				c.add(w)
+			}
+			f.Set(reflect.ValueOf(c))
+		case f.Kind() == reflect.String:
+			f.SetString(words[rng.IntN(len(words))])
+		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+			f.SetInt(rng.Int64N(1<<62) - 1<<61)
+		case f.Kind() == reflect.Uint64:
+			f.SetUint(rng.Uint64())
+		case f.Kind() == reflect.Bool:
+			f.SetBool(rng.IntN(2) == 1)
+		case f.Kind() == reflect.Float32:
+			f.SetFloat(float64(rng.Float32() * 400))
+		case f.Kind() == reflect.Slice:
+			n := rng.IntN(4)
+			if n == 0 {
+				continue // written as nothing (omitempty), read as nil
+			}
+			s := reflect.MakeSlice(f.Type(), n, n)
+			for j := range n {
+				e := s.Index(j)
+				switch e.Kind() {
+				case reflect.Struct:
+					fill(t, rng, e)
+				case reflect.Float32:
+					e.SetFloat(float64(rng.Float32() * 400))
+				default:
+					t.Fatalf("fill: no values for %s", e.Type())
+				}
+			}
+			f.Set(s)
+		default:
+			t.Fatalf("fill: no values for %s.%s (%s)", v.Type(), sf.Name, f.Type())
+		}
+	}
+}
+
+// readsAsWritten fills a T at random, writes it as its snapshot does
+// (goccy) and reads it back with read: the value must be the one written,
+// and what JSON v2's reflection reads of the same bytes.
+func readsAsWritten[T any](t *testing.T, rng *rand.Rand, read jsonv2.Options) {
+	var v T
+	fill(t, rng, reflect.ValueOf(&v).Elem())
+	out, err := gojson.Marshal(&v)
+	require.NoError(t, err)
+	var got, reflected T
+	require.NoError(t, jsonv2.Unmarshal(out, &got, read), "%s", out)
+	require.NoError(t, jsonv2.Unmarshal(out, &reflected))
+	require.Equal(t, v, got, "%s", out)
+	require.Equal(t, reflected, got)
+}
+
+// TestBoardHeadsAndStatsBucketsReadAsWritten: a head or bucket written as
+// its snapshot writes it (goccy) is read by its own reader as it was,
+// and as JSON v2's reflection reads the same bytes; every field is set,
+// so a field the reader forgets fails.
+func TestBoardHeadsAndStatsBucketsReadAsWritten(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	keep := names{}
+	heads := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, h *boardHead) error { return h.read(dec, keep) }))
+	buckets := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, b *bucket) error { return b.read(dec, keep) }))
+	for range 500 {
+		readsAsWritten[boardHead](t, rng, heads)
+		readsAsWritten[bucket](t, rng, buckets)
+	}
+
+	// The same grid in two heads is one string, kept in keep.
+	var a, b boardHead
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c\u002d1"}`), &a, heads))
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c-1"}`), &b, heads))
+	assert.Same(t, unsafe.StringData(a.GridID), unsafe.StringData(b.GridID))
+	assert.Same(t, unsafe.StringData(a.CommunityID), unsafe.StringData(b.CommunityID))
+	assert.Equal(t, "c-1", a.CommunityID)
+	assert.Equal(t, keep["grid-9"], a.GridID)
+
+	// Names escaped, members unknown (skipped, whatever they hold) and null.
+	var c boardHead
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"\u0063":"x","zz":{"a":[1,{"b":null}]},"t":null,"s":null,"p":7}`), &c, heads))
+	assert.Equal(t, boardHead{CommunityID: "x", Position: 7}, c)
+	var none boardHead
+	require.NoError(t, jsonv2.Unmarshal([]byte(`null`), &none, heads))
+	assert.Equal(t, boardHead{}, none)
+
+	for _, bad := range []string{`[1]`, `"x"`, `{"c":1}`, `{"t":"1"}`, `{"t":1.5}`, `{"p":-1}`, `{"p":1e3}`, `{"a":{}}`, `{"c":"x"`} {
+		var got boardHead
+		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, heads), bad)
+	}
+	for _, bad := range []string{`{"m":true}`, `{"s":"2"}`, `{"d":[1,"x"]}`, `{"ch":[]}`} {
+		var got bucket
+		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, buckets), bad)
+	}
+}
