@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -82,6 +84,41 @@ func TestSaveAndLoad(t *testing.T) {
 	require.Equal(t, now, head)
 }
 
+// TestLoadReadsTheFirstFormat: a tree saved in the first format (a SHA-256
+// at its end, not a CRC-32C) loads as the same tree; damaged, it is
+// refused.
+func TestLoadReadsTheFirstFormat(t *testing.T) {
+	ctx := context.Background()
+	store, _ := ledgerWith(t, 3)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tree.snap")
+	l := seal.NewLog(nil)
+	followed(t, l, store)
+	require.NoError(t, l.Save(path))
+	want, err := l.Head()
+	require.NoError(t, err)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "yishi-tree v2\n", string(raw[:14]))
+	sum := crc32.Checksum(raw[:len(raw)-4], crc32.MakeTable(crc32.Castagnoli))
+	require.Equal(t, sum, binary.BigEndian.Uint32(raw[len(raw)-4:]), "a CRC-32C at the end")
+
+	v1 := append([]byte("yishi-tree v1\n"), raw[14:len(raw)-4]...)
+	digest := sha256.Sum256(v1)
+	v1 = append(v1, digest[:]...)
+	old := filepath.Join(dir, "v1.snap")
+	require.NoError(t, os.WriteFile(old, v1, 0o600))
+	loaded := seal.NewLog(nil)
+	require.NoError(t, loaded.Load(ctx, old, store))
+	head, err := loaded.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, head)
+
+	v1[len(v1)-40] ^= 1 // the last stored hash
+	require.NoError(t, os.WriteFile(old, v1, 0o600))
+	require.ErrorContains(t, seal.NewLog(nil).Load(ctx, old, store), "checksum")
+}
+
 // TestLoadRefuses: a saved tree that is missing, damaged, cut short, or of
 // another ledger is not loaded, and the Log stays empty for a build from
 // the log.
@@ -115,12 +152,21 @@ func TestLoadRefuses(t *testing.T) {
 	huge = append(huge, sum[:]...)
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)/2] ^= 1
+	// The first two leaves' positions swapped, under a checksum that
+	// holds.
+	swapped := append([]byte(nil), raw[:len(raw)-4]...)
+	const leaves = 14 + 4*8
+	first, second := slices.Clone(swapped[leaves:leaves+8]), slices.Clone(swapped[leaves+8:leaves+16])
+	copy(swapped[leaves:], second)
+	copy(swapped[leaves+8:], first)
+	swapped = binary.BigEndian.AppendUint32(swapped, crc32.Checksum(swapped, crc32.MakeTable(crc32.Castagnoli)))
 	for name, c := range map[string]struct {
 		path  string
 		store eventstore.Store
 		want  string
 	}{
 		"a flipped bit":    {write("flipped", flipped), store, "checksum"},
+		"out of order":     {write("swapped", swapped), store, "positions out of order at leaf 1"},
 		"cut short":        {write("short", raw[:len(raw)-40]), store, ""},
 		"not a tree":       {write("hello", []byte("hello")), store, "not a saved tree"},
 		"counts too large": {write("huge", huge), store, "do not match its size"},
