@@ -331,10 +331,7 @@ func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState
 	b.names = names{}
-	read := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, h *boardHead) error {
-		return h.read(dec, b.names)
-	}))
-	if err := decodeSnapshot(r, &st, read); err != nil {
+	if err := decodeSnapshot(r, &st, readerOf((*boardHead).read, b.names)); err != nil {
 		b.reset(boardState{Heads: map[string]boardHead{}}, false)
 		return fmt.Errorf("board snapshot: %w", err)
 	}
@@ -366,9 +363,7 @@ func (h *boardHead) read(dec *jsontext.Decoder, keep names) error {
 		case "t":
 			h.Submitted, err = readInt(dec)
 		case "p":
-			var p uint64
-			p, err = readUint(dec)
-			h.Position = eventstore.Position(p)
+			h.Position, err = readPosition(dec)
 		case "a":
 			err = jsonv2.UnmarshalDecode(dec, &h.Actions)
 		default:

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strconv"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // The few types a snapshot holds tens of thousands of (the board's heads,
@@ -16,6 +19,12 @@ import (
 // views, the slowest to load, about twice as fast to read at a million
 // events (docs/performance.md). Each reader is tested against JSON v2's own
 // decoding of the same bytes.
+
+// readerOf is the option that makes JSON v2 read each T with read, its
+// strings interned in keep: readerOf((*boardHead).read, keep).
+func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error { return read(v, dec, keep) }))
+}
 
 // members reads the object dec is at, calling member with each member's
 // name (unquoted; valid only during the call), which must read the value.
@@ -122,11 +131,12 @@ func readWhole(dec *jsontext.Decoder) (int, error) {
 	return strconv.Atoi(string(raw))
 }
 
-// readUint reads a whole number of 64 bits, not negative, or null as 0.
-func readUint(dec *jsontext.Decoder) (uint64, error) {
+// readPosition reads a position in the log, or null as 0.
+func readPosition(dec *jsontext.Decoder) (eventstore.Position, error) {
 	raw, err := readNumber(dec)
 	if err != nil || raw == nil {
 		return 0, err
 	}
-	return strconv.ParseUint(string(raw), 10, 64)
+	p, err := strconv.ParseUint(string(raw), 10, 64)
+	return eventstore.Position(p), err
 }

@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,18 +79,20 @@ func readsAsWritten[T any](t *testing.T, rng *rand.Rand, read jsonv2.Options) {
 	require.Equal(t, reflected, got)
 }
 
-// TestBoardHeadsAndStatsBucketsReadAsWritten: a head or bucket written as
-// its snapshot writes it (goccy) is read by its own reader as it was,
-// and as JSON v2's reflection reads the same bytes; every field is set,
-// so a field the reader forgets fails.
-func TestBoardHeadsAndStatsBucketsReadAsWritten(t *testing.T) {
+// TestHeadsAndBucketsReadAsWritten: the heads of the board, the outcomes
+// and the register, and a stats bucket, written as their snapshots write
+// them (goccy), are read by their own readers as they were, and as JSON
+// v2's reflection reads the same bytes; every field is set, so a field a
+// reader forgets fails.
+func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	keep := names{}
-	heads := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, h *boardHead) error { return h.read(dec, keep) }))
-	buckets := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, b *bucket) error { return b.read(dec, keep) }))
+	heads, buckets := readerOf((*boardHead).read, keep), readerOf((*bucket).read, keep)
 	for range 500 {
 		readsAsWritten[boardHead](t, rng, heads)
 		readsAsWritten[bucket](t, rng, buckets)
+		readsAsWritten[outcomeHead](t, rng, readerOf((*outcomeHead).read, keep))
+		readsAsWritten[decisionHead](t, rng, readerOf((*decisionHead).read, keep))
 	}
 
 	// The same grid in two heads is one string, kept in keep.

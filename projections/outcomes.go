@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -187,17 +188,23 @@ func (o *Outcomes) intern(h *outcomeHead) {
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
 	o := &Outcomes{mu: mu, items: newEntries[ActionItem]("items")}
-	o.reset(outcomesState{Heads: map[string]outcomeHead{}})
+	o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
 	return o
 }
 
-func (o *Outcomes) reset(st outcomesState) {
-	o.names = names{}
+// reset makes st the outcomes' state, its heads' strings interned in
+// o.names: anew, or (interned) as read by readHead into o.names.
+func (o *Outcomes) reset(st outcomesState, interned bool) {
+	if !interned {
+		o.names = names{}
+	}
 	o.byGrid = map[string][]string{}
 	o.byCommunity = map[string][]string{}
 	for id, h := range st.Heads {
-		o.intern(&h)
-		st.Heads[id] = h
+		if !interned {
+			o.intern(&h)
+			st.Heads[id] = h
+		}
 		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], id)
 		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], id)
 	}
@@ -222,14 +229,47 @@ func (o *Outcomes) mapSizes() map[string]int { return mapSizesOf(&o.st) }
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	var st outcomesState
-	if err := decodeSnapshot(r, &st); err != nil {
+	o.names = names{}
+	if err := decodeSnapshot(r, &st, readerOf((*outcomeHead).read, o.names)); err != nil {
+		o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
 	if st.Heads == nil {
+		o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
 		return fmt.Errorf("outcomes snapshot: missing heads")
 	}
-	o.reset(st)
+	o.reset(st, true)
 	return nil
+}
+
+// read reads h as MarshalSnapshot wrote it, the strings intern interns
+// kept in keep (members).
+func (h *outcomeHead) read(dec *jsontext.Decoder, keep names) error {
+	return members(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "c":
+			h.CommunityID, err = readString(dec, keep)
+		case "g":
+			h.GridID, err = readString(dec, keep)
+		case "pr":
+			h.ProposalID, err = readString(dec, nil)
+		case "m":
+			h.MeetingID, err = readString(dec, keep)
+		case "o":
+			h.OwnerID, err = readString(dec, keep)
+		case "s":
+			h.Status, err = readString(dec, keep)
+		case "d":
+			h.Due, err = readInt(dec)
+		case "du":
+			h.DueUnix, err = readInt(dec)
+		case "p":
+			h.Position, err = readPosition(dec)
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
 }
 
 // Apply implements View.

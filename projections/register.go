@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -233,15 +234,19 @@ type registerState struct {
 
 func newRegister(mu *sync.RWMutex) *Register {
 	r := &Register{mu: mu, decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
-	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}})
+	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}, false)
 	return r
 }
 
-func (r *Register) reset(st registerState) {
-	r.names = names{}
-	for k, h := range st.Heads {
-		r.intern(&h)
-		st.Heads[k] = h
+// reset makes st the register's state, its heads' strings interned in
+// r.names: anew, or (interned) as read by readHead into r.names.
+func (r *Register) reset(st registerState, interned bool) {
+	if !interned {
+		r.names = names{}
+		for k, h := range st.Heads {
+			r.intern(&h)
+			st.Heads[k] = h
+		}
 	}
 	r.st = st
 	rebuild(&r.idx, st.Heads, func(h decisionHead) (string, string, eventstore.Position) {
@@ -267,14 +272,42 @@ func (r *Register) mapSizes() map[string]int { return mapSizesOf(&r.st) }
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st registerState
-	if err := decodeSnapshot(in, &st); err != nil {
+	r.names = names{}
+	empty := registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}
+	if err := decodeSnapshot(in, &st, readerOf((*decisionHead).read, r.names)); err != nil {
+		r.reset(empty, false)
 		return fmt.Errorf("register snapshot: %w", err)
 	}
 	if st.Meetings == nil || st.Heads == nil {
+		r.reset(empty, false)
 		return fmt.Errorf("register snapshot: missing maps")
 	}
-	r.reset(st)
+	r.reset(st, true)
 	return nil
+}
+
+// read reads h as MarshalSnapshot wrote it, the strings intern interns
+// kept in keep (members).
+func (h *decisionHead) read(dec *jsontext.Decoder, keep names) error {
+	return members(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "c":
+			h.CommunityID, err = readString(dec, keep)
+		case "g":
+			h.GridID, err = readString(dec, keep)
+		case "m":
+			h.MeetingID, err = readString(dec, nil)
+		case "pr":
+			h.ProposalID, err = readString(dec, nil)
+		case "h":
+			h.How, err = readString(dec, keep)
+		case "p":
+			h.Position, err = readPosition(dec)
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
 }
 
 func (m *regMeeting) attendance() AttendanceCount {

@@ -208,11 +208,7 @@ func (s *Stats) mapSizes() map[string]int { return mapSizesOf(&s.st) }
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	var st statsState
-	keep := names{}
-	read := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, b *bucket) error {
-		return b.read(dec, keep)
-	}))
-	if err := decodeSnapshot(r, &st, read); err != nil {
+	if err := decodeSnapshot(r, &st, readerOf((*bucket).read, names{})); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	if st.Buckets == nil || st.Orgs == nil {
