@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	nethttp "net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,16 +58,39 @@ func New(cfg Config) (*Web, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a, err := loadAssets()
+	p, err := prepared()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	return &Web{cfg: cfg, log: cfg.Logger, now: cfg.Now, views: p.views, assets: p.assets}, nil
+}
+
+// ready is what the pages need of the binary alone: the static files
+// (fingerprinted and compressed) and the parsed templates.
+type ready struct {
+	assets *assets
+	views  *views
+}
+
+// prepared makes them once per process: they never change, and their
+// making takes some 50 ms (docs/architecture.md).
+var prepared = sync.OnceValues(func() (ready, error) {
+	a, err := loadAssets()
+	if err != nil {
+		return ready{}, err
 	}
 	v, err := parseViews(a)
 	if err != nil {
-		return nil, fmt.Errorf("web: %w", err)
+		return ready{}, err
 	}
-	return &Web{cfg: cfg, log: cfg.Logger, now: cfg.Now, views: v, assets: a}, nil
-}
+	return ready{assets: a, views: v}, nil
+})
+
+// Prepare does the part of New that depends on the binary alone
+// (compressing the static files, parsing the templates), so that a
+// server can have it done on a goroutine while it opens its store and
+// loads its views; New waits for it if it is under way.
+func Prepare() { _, _ = prepared() }
 
 // Register adds every page of routes.go to e, behind the pages' own
 // middleware (language, security headers, compression, session, CSRF).

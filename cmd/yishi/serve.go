@@ -95,6 +95,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Info("start: "+what, "ms", now.Sub(since).Milliseconds(), "since_start_ms", now.Sub(began).Milliseconds())
 		return now
 	}
+	// The pages' static files and templates, made on the core the start's
+	// first steps (the stores, the keys, the tree) leave idle.
+	go web.Prepare()
 	limit, err := memlimit.Set()
 	logMemoryLimit(logger, limit, err)
 	collector, fromEnv := setCollector(logger)
