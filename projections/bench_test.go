@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -264,6 +265,32 @@ func BenchmarkServeFromSnapshots(b *testing.B) {
 		require.Zero(b, r.Status().Events, "restored from the snapshots, nothing folded")
 	}
 	b.ReportMetric(maxRSSMiB(), "maxrss-MiB")
+}
+
+// BenchmarkLoadEachView loads each view's snapshot file, one view at a
+// time, over and over: the views' decoding alone, its tables not read.
+// YISHI_BENCH_SNAPSHOTS names a directory of snapshots (BenchmarkServe-
+// FromSnapshots fills one; a server's are in <data>/projections):
+//
+//	YISHI_BENCH_SNAPSHOTS=DATA/projections go test ./projections -run '^$' -bench LoadEachView -benchmem
+func BenchmarkLoadEachView(b *testing.B) {
+	dir := os.Getenv("YISHI_BENCH_SNAPSHOTS")
+	if dir == "" {
+		b.Skip("set YISHI_BENCH_SNAPSHOTS to a directory of snapshots")
+	}
+	for _, v := range NewViews().all {
+		if _, err := os.Stat(snapshotPath(dir, v.Name())); err != nil {
+			continue
+		}
+		b.Run(v.Name(), func(b *testing.B) {
+			for b.Loop() {
+				fresh := NewViews().all
+				i := slices.IndexFunc(fresh, func(f View) bool { return f.Name() == v.Name() })
+				_, err := loadSnapshot(dir, fresh[i], nil)
+				require.NoError(b, err)
+			}
+		})
+	}
 }
 
 // BenchmarkViewsHeap measures the heap each view takes as a server

@@ -21,9 +21,59 @@ import (
 // decoding of the same bytes.
 
 // readerOf is the option that makes JSON v2 read each T with read, its
-// strings interned in keep: readerOf((*boardHead).read, keep).
+// strings interned in keep: readerOf((*boardHead).read, keep). Maps of T
+// by id, and of pointers to T, are read by readMap, not by reflection.
 func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) jsonv2.Options {
-	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error { return read(v, dec, keep) }))
+	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error { return read(v, dec, keep) }),
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]T) error {
+			return readMap(dec, m, func(v *T) error { return read(v, dec, keep) })
+		}),
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]*T) error {
+			return readMap(dec, m, func(v **T) error { *v = new(T); return read(*v, dec, keep) })
+		}),
+	))
+}
+
+// readMap reads the object dec is at into *m (made if nil; null leaves it
+// nil), each value read by read. A name given twice keeps its last value,
+// as JSON v2 does with duplicate names allowed (decodeSnapshot).
+func readMap[V any](dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		*m = nil
+		return nil
+	case '{':
+	default:
+		return fmt.Errorf("want an object, got %v", tok.Kind())
+	}
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	v := new(V) // one for every entry: read would move each to the heap
+	for dec.PeekKind() != '}' {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		name, err := unquote(raw)
+		if err != nil {
+			return fmt.Errorf("member name %s: %w", raw, err)
+		}
+		key := string(name)
+		var zero V
+		*v = zero
+		if err := read(v); err != nil {
+			return fmt.Errorf("member %q: %w", key, err)
+		}
+		(*m)[key] = *v
+	}
+	_, err = dec.ReadToken()
+	return err
 }
 
 // members reads the object dec is at, calling member with each member's

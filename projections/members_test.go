@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -119,5 +120,33 @@ func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 	for _, bad := range []string{`{"m":true}`, `{"s":"2"}`, `{"d":[1,"x"]}`, `{"ch":[]}`} {
 		var got bucket
 		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, buckets), bad)
+	}
+}
+
+// TestMapsOfHeadsAndBucketsAreReadByTheirReaders: a map of heads by id
+// (and one of pointers to buckets) is read entry by entry, escaped ids
+// unescaped, a name given twice keeping its last value, null as no map;
+// anything but an object is refused.
+func TestMapsOfHeadsAndBucketsAreReadByTheirReaders(t *testing.T) {
+	keep := names{}
+	var st boardState
+	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"p":3},"p-3":{"p":4}}}`
+	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, readerOf((*boardHead).read, keep), jsontext.AllowDuplicateNames(true)))
+	assert.Equal(t, map[string]boardHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
+	assert.Same(t, unsafe.StringData(st.Heads["p-1"].GridID), unsafe.StringData(st.Heads["p-2"].GridID))
+
+	var stats statsState
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"buckets":{"a":{"m":"2026-01","s":2},"b":{"m":"2026-01"}},"orgs":null}`), &stats, readerOf((*bucket).read, keep)))
+	require.Len(t, stats.Buckets, 2)
+	assert.Equal(t, bucket{Month: "2026-01", Solved: 2}, *stats.Buckets["a"])
+	assert.NotSame(t, stats.Buckets["a"], stats.Buckets["b"])
+	assert.Same(t, unsafe.StringData(stats.Buckets["a"].Month), unsafe.StringData(stats.Buckets["b"].Month))
+
+	var none boardState
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, readerOf((*boardHead).read, keep)))
+	assert.Nil(t, none.Heads)
+	for _, bad := range []string{`{"heads":[]}`, `{"heads":{"p":[]}}`, `{"heads":{"p":{"p":"x"}}}`, `{"heads":{"p":{}`} {
+		var got boardState
+		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, readerOf((*boardHead).read, keep)), bad)
 	}
 }
