@@ -39,41 +39,25 @@ func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) 
 // nil), each value read by read. A name given twice keeps its last value,
 // as JSON v2 does with duplicate names allowed (decodeSnapshot).
 func readMap[V any](dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	switch tok.Kind() {
-	case 'n':
+	if dec.PeekKind() == 'n' {
 		*m = nil
-		return nil
-	case '{':
-	default:
-		return fmt.Errorf("want an object, got %v", tok.Kind())
+		_, err := dec.ReadToken()
+		return err
 	}
 	if *m == nil {
 		*m = map[string]V{}
 	}
 	v := new(V) // one for every entry: read would move each to the heap
-	for dec.PeekKind() != '}' {
-		raw, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		name, err := unquote(raw)
-		if err != nil {
-			return fmt.Errorf("member name %s: %w", raw, err)
-		}
-		key := string(name)
+	return members(dec, func(name []byte) error {
+		key := string(name) // before the value is read over name's bytes
 		var zero V
 		*v = zero
 		if err := read(v); err != nil {
-			return fmt.Errorf("member %q: %w", key, err)
+			return err
 		}
 		(*m)[key] = *v
-	}
-	_, err = dec.ReadToken()
-	return err
+		return nil
+	})
 }
 
 // members reads the object dec is at, calling member with each member's

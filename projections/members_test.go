@@ -1,9 +1,12 @@
 package projections
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"testing/iotest"
 	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -11,6 +14,8 @@ import (
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // fill sets every field of the struct v points to (strings, numbers,
@@ -141,6 +146,18 @@ func TestMapsOfHeadsAndBucketsAreReadByTheirReaders(t *testing.T) {
 	assert.Equal(t, bucket{Month: "2026-01", Solved: 2}, *stats.Buckets["a"])
 	assert.NotSame(t, stats.Buckets["a"], stats.Buckets["b"])
 	assert.Same(t, unsafe.StringData(stats.Buckets["a"].Month), unsafe.StringData(stats.Buckets["b"].Month))
+
+	// Read from a stream a byte at a time, as a snapshot file is read in
+	// pieces: each id is taken before its head is read over its bytes.
+	want := map[string]boardHead{}
+	for i := range 300 {
+		want[fmt.Sprintf("proposal-%03d", i)] = boardHead{GridID: fmt.Sprintf("g%d", i%7), Position: eventstore.Position(i + 1)}
+	}
+	out, err := gojson.Marshal(boardState{Heads: want})
+	require.NoError(t, err)
+	var streamed boardState
+	require.NoError(t, jsonv2.UnmarshalRead(iotest.OneByteReader(bytes.NewReader(out)), &streamed, readerOf((*boardHead).read, keep)))
+	assert.Equal(t, want, streamed.Heads)
 
 	var none boardState
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, readerOf((*boardHead).read, keep)))
