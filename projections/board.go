@@ -297,7 +297,7 @@ func newBoard(mu *sync.RWMutex) *Board {
 }
 
 // reset makes st the board's state, its heads' strings interned in
-// b.names: anew, or (interned) as read by readHead into b.names.
+// b.names: anew, or (interned) as read by its heads' reader into b.names.
 func (b *Board) reset(st boardState, interned bool) {
 	if !interned {
 		b.names = names{}

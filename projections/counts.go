@@ -43,8 +43,11 @@ func (c counts) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		// Bytes not UTF-8 (a key from an imported event) are written as
+		// U+FFFD, as the map's encoder wrote them, not refused: a refusal
+		// here would leave every view's snapshot unwritten.
 		var err error
-		if b, err = jsontext.AppendQuote(b, e.Key); err != nil {
+		if b, err = jsontext.AppendQuote(b, strings.ToValidUTF8(e.Key, "\ufffd")); err != nil {
 			return nil, fmt.Errorf("counts: key %q: %w", e.Key, err)
 		}
 		b = strconv.AppendInt(append(b, ':'), int64(e.N), 10)
@@ -62,8 +65,9 @@ func (c *counts) UnmarshalJSON(b []byte) error {
 // UnmarshalJSON). It reads each member as it comes, with no map and no
 // copy of the object: a snapshot holds one to three counts in each of
 // tens of thousands of buckets, and decoding each through a map made the
-// stats the slowest view to load (docs/performance.md). A key given twice
-// is an error, null leaves no counts.
+// stats the slowest view to load (docs/performance.md, fifteenth
+// session). A key given twice is an error, null leaves no counts, and a
+// null count is 0, as the map read it.
 func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	if dec.PeekKind() == 'n' {
 		if _, err := dec.ReadToken(); err != nil {
@@ -84,20 +88,25 @@ func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		if err != nil {
 			return fmt.Errorf("counts: %w", err)
 		}
+		// k is a copy: name's bytes are the decoder's, read over by the
+		// number.
 		k, err := jsontext.AppendUnquote(key[:0], name)
 		if err != nil {
 			return fmt.Errorf("counts: key %s: %w", name, err)
 		}
 		num, err := dec.ReadValue()
 		if err != nil {
-			return fmt.Errorf("counts: %w", err)
+			return fmt.Errorf("counts: %q: %w", k, err)
 		}
-		if num.Kind() != '0' {
-			return fmt.Errorf("counts: %s: want a number, got %s", name, num)
-		}
-		n, err := strconv.Atoi(string(num))
-		if err != nil {
-			return fmt.Errorf("counts: %s: %w", name, err)
+		n := 0
+		switch num.Kind() {
+		case 'n':
+		case '0':
+			if n, err = strconv.Atoi(string(num)); err != nil {
+				return fmt.Errorf("counts: %q: %w", k, err)
+			}
+		default:
+			return fmt.Errorf("counts: %q: want a number, got %s", k, num)
 		}
 		out = append(out, count{Key: countKeys.internBytes(k), N: n})
 	}

@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"strings"
 	"testing"
 	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,6 +57,16 @@ func TestCountsAreReadAsTheSnapshotsReadThem(t *testing.T) {
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{}}`), &empty))
 	assert.Equal(t, counts{}, empty.ByChannel)
 
+	// A null count is 0, as the map read it.
+	var nulls bucket
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{"door":null}}`), &nulls))
+	assert.Equal(t, counts{{"door", 0}}, nulls.ByChannel)
+
+	// The snapshots are read with duplicate names allowed: counts refuse
+	// a key given twice themselves.
+	var twice bucket
+	require.ErrorContains(t, jsonv2.Unmarshal([]byte(`{"ch":{"door":1,"door":2}}`), &twice, jsontext.AllowDuplicateNames(true)), `"door" given twice`)
+
 	for _, bad := range []string{
 		`{"ch":{"door":1,"door":2}}`,
 		`{"ch":{"door":1.5}}`,
@@ -66,9 +78,14 @@ func TestCountsAreReadAsTheSnapshotsReadThem(t *testing.T) {
 		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got), bad)
 	}
 
+	// Bytes not UTF-8 in a key are written as U+FFFD, not refused.
+	out, err := counts{{"a\xffb", 1}}.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, `{"a\ufffdb":1}`, strings.ReplaceAll(string(out), "\ufffd", `\ufffd`))
+
 	// What is written is read back the same, through either decoder.
 	want := counts{{"a<b", 1}, {"talk", 24}, {"会议", 2}}
-	out, err := want.MarshalJSON()
+	out, err = want.MarshalJSON()
 	require.NoError(t, err)
 	var viaV2, viaGoccy counts
 	require.NoError(t, jsonv2.Unmarshal(out, &viaV2))

@@ -11,33 +11,51 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
-// The few types a snapshot holds tens of thousands of (the board's heads,
-// the statistics' buckets) are read member by member with the functions
-// below, not by JSON v2's reflection: their repeated strings (grids,
-// categories, months) are interned as they are read, with no copy made of
-// a string already kept, and no reflection per field. It made those two
-// views, the slowest to load, about twice as fast to read at a million
-// events (docs/performance.md). Each reader is tested against JSON v2's own
-// decoding of the same bytes.
+// The four types a snapshot holds tens of thousands of (the board's, the
+// outcomes' and the register's heads, and the statistics' buckets) are
+// read member by member with the functions below, not by JSON v2's
+// reflection: their repeated strings (grids, categories, months) are
+// interned as they are read, with no copy made of a string already kept,
+// and no reflection per field; maps of them are read entry by entry. At a
+// million events it halved the allocations of their load and took a
+// fifth to a third off its time (docs/performance.md, fifteenth session).
+// Each reader is tested against JSON v2's own decoding of the same bytes.
 
 // readerOf is the option that makes JSON v2 read each T with read, its
 // strings interned in keep: readerOf((*boardHead).read, keep). Maps of T
 // by id, and of pointers to T, are read by readMap, not by reflection.
+// A T is read into a zero T, where JSON v2 would merge an object into what
+// the T held (a snapshot's are read into fresh ones); null reads as the
+// zero T, and as a nil pointer in a map of pointers, as JSON v2 reads it.
 func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) jsonv2.Options {
 	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
-		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error { return read(v, dec, keep) }),
+		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error {
+			var zero T
+			*v = zero
+			return read(v, dec, keep)
+		}),
 		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]T) error {
 			return readMap(dec, m, func(v *T) error { return read(v, dec, keep) })
 		}),
 		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]*T) error {
-			return readMap(dec, m, func(v **T) error { *v = new(T); return read(*v, dec, keep) })
+			return readMap(dec, m, func(v **T) error {
+				if dec.PeekKind() == 'n' {
+					*v = nil
+					_, err := dec.ReadToken()
+					return err
+				}
+				*v = new(T)
+				return read(*v, dec, keep)
+			})
 		}),
 	))
 }
 
 // readMap reads the object dec is at into *m (made if nil; null leaves it
-// nil), each value read by read. A name given twice keeps its last value,
-// as JSON v2 does with duplicate names allowed (decodeSnapshot).
+// nil), each value read by read into a zero V. A name given twice keeps
+// its last value whole, where JSON v2 with duplicate names allowed
+// (decodeSnapshot) merges the second into the first; a snapshot, written
+// from a map, gives no name twice.
 func readMap[V any](dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
 	if dec.PeekKind() == 'n' {
 		*m = nil
@@ -61,9 +79,10 @@ func readMap[V any](dec *jsontext.Decoder, m *map[string]V, read func(*V) error)
 }
 
 // members reads the object dec is at, calling member with each member's
-// name (unquoted; valid only during the call), which must read the value.
-// null reads as no members. A name given twice is an error (dec's
-// default), as it is to JSON v2.
+// name (unquoted; valid only until member reads the value, as the
+// decoder's buffer moves on), which must read the value. null reads as no
+// members. A name given twice is an error if dec refuses duplicate names
+// (its default), else read twice (decodeSnapshot allows them).
 func members(dec *jsontext.Decoder, member func(name []byte) error) error {
 	tok, err := dec.ReadToken()
 	if err != nil {
@@ -85,8 +104,11 @@ func members(dec *jsontext.Decoder, member func(name []byte) error) error {
 		if err != nil {
 			return fmt.Errorf("member name %s: %w", raw, err)
 		}
+		// The name as it was, for the error: member reads over its bytes.
+		var was [64]byte
+		n := copy(was[:], name)
 		if err := member(name); err != nil {
-			return fmt.Errorf("member %q: %w", name, err)
+			return fmt.Errorf("member %q: %w", string(was[:n]), err)
 		}
 	}
 	_, err = dec.ReadToken()

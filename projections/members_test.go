@@ -130,12 +130,13 @@ func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 
 // TestMapsOfHeadsAndBucketsAreReadByTheirReaders: a map of heads by id
 // (and one of pointers to buckets) is read entry by entry, escaped ids
-// unescaped, a name given twice keeping its last value, null as no map;
-// anything but an object is refused.
+// unescaped, a name given twice keeping its last value whole, null as no
+// map and a null entry of pointers as nil; anything but an object is
+// refused.
 func TestMapsOfHeadsAndBucketsAreReadByTheirReaders(t *testing.T) {
 	keep := names{}
 	var st boardState
-	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"p":3},"p-3":{"p":4}}}`
+	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"g":"gx","p":3},"p-3":{"p":4}}}`
 	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, readerOf((*boardHead).read, keep), jsontext.AllowDuplicateNames(true)))
 	assert.Equal(t, map[string]boardHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
 	assert.Same(t, unsafe.StringData(st.Heads["p-1"].GridID), unsafe.StringData(st.Heads["p-2"].GridID))
@@ -158,6 +159,11 @@ func TestMapsOfHeadsAndBucketsAreReadByTheirReaders(t *testing.T) {
 	var streamed boardState
 	require.NoError(t, jsonv2.UnmarshalRead(iotest.OneByteReader(bytes.NewReader(out)), &streamed, readerOf((*boardHead).read, keep)))
 	assert.Equal(t, want, streamed.Heads)
+
+	var withNil statsState
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"buckets":{"a":null}}`), &withNil, readerOf((*bucket).read, keep)))
+	require.Contains(t, withNil.Buckets, "a")
+	assert.Nil(t, withNil.Buckets["a"])
 
 	var none boardState
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, readerOf((*boardHead).read, keep)))

@@ -193,7 +193,7 @@ func newOutcomes(mu *sync.RWMutex) *Outcomes {
 }
 
 // reset makes st the outcomes' state, its heads' strings interned in
-// o.names: anew, or (interned) as read by readHead into o.names.
+// o.names: anew, or (interned) as read by its heads' reader into o.names.
 func (o *Outcomes) reset(st outcomesState, interned bool) {
 	if !interned {
 		o.names = names{}

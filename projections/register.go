@@ -239,7 +239,7 @@ func newRegister(mu *sync.RWMutex) *Register {
 }
 
 // reset makes st the register's state, its heads' strings interned in
-// r.names: anew, or (interned) as read by readHead into r.names.
+// r.names: anew, or (interned) as read by its heads' reader into r.names.
 func (r *Register) reset(st registerState, interned bool) {
 	if !interned {
 		r.names = names{}

@@ -31,8 +31,9 @@ import (
 //
 // A file of the first format (saveMagicV1) ends with the SHA-256 of
 // everything before it instead, and is read as well. CRC-32C is checked
-// seven times as fast (6 against 42 ms for a million events' 72 MB here),
-// and a start reads the whole file.
+// seven times as fast (6 against 42 ms for a million events' 72 MB here,
+// docs/performance.md), and a start reads the whole file. A binary of the
+// first format refuses a file of this one, and hashes the whole log again.
 const saveMagic = "yishi-tree v2\n"
 
 // saveMagicV1 starts a saved tree of the first format (SHA-256).

@@ -150,6 +150,28 @@ func TestLoadRefuses(t *testing.T) {
 	}
 	sum := sha256.Sum256(huge)
 	huge = append(huge, sum[:]...)
+	// The same in the second format, under a CRC-32C.
+	hugeV2 := append([]byte("yishi-tree v2\n"), huge[14:len(huge)-sha256.Size]...)
+	hugeV2 = binary.BigEndian.AppendUint32(hugeV2, crc32.Checksum(hugeV2, crc32.MakeTable(crc32.Castagnoli)))
+	// 9,000 leaves, more than one 64 KiB chunk of positions: in order
+	// they pass the check (and the store lacks the head), with the first
+	// of the second chunk not past the last of the first they do not.
+	leavesFile := func(disorderAt int) []byte {
+		const n = 9000
+		b := []byte("yishi-tree v2\n")
+		for _, v := range []uint64{n, n, 0, uint64(tlog.StoredHashCount(n))} {
+			b = binary.LittleEndian.AppendUint64(b, v)
+		}
+		for i := range n {
+			pos := uint64(i + 1)
+			if i == disorderAt {
+				pos = uint64(i)
+			}
+			b = binary.LittleEndian.AppendUint64(b, pos)
+		}
+		b = append(b, make([]byte, tlog.StoredHashCount(n)*tlog.HashSize)...)
+		return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
+	}
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)/2] ^= 1
 	// The first two leaves' positions swapped, under a checksum that
@@ -165,12 +187,15 @@ func TestLoadRefuses(t *testing.T) {
 		store eventstore.Store
 		want  string
 	}{
-		"a flipped bit":    {write("flipped", flipped), store, "checksum"},
-		"out of order":     {write("swapped", swapped), store, "positions out of order at leaf 1"},
-		"cut short":        {write("short", raw[:len(raw)-40]), store, ""},
-		"not a tree":       {write("hello", []byte("hello")), store, "not a saved tree"},
-		"counts too large": {write("huge", huge), store, "do not match its size"},
-		"another ledger's": {path, other, "last leaf"},
+		"a flipped bit":                   {write("flipped", flipped), store, "checksum"},
+		"out of order":                    {write("swapped", swapped), store, "positions out of order at leaf 1"},
+		"cut short":                       {write("short", raw[:len(raw)-40]), store, ""},
+		"not a tree":                      {write("hello", []byte("hello")), store, "not a saved tree"},
+		"counts too large":                {write("huge", huge), store, "do not match its size"},
+		"counts too large, second format": {write("huge2", hugeV2), store, "do not match its size"},
+		"9,000 leaves in order":           {write("ordered", leavesFile(-1)), store, "no event at its head, position 9000"},
+		"out of order across chunks":      {write("chunks", leavesFile(8192)), store, "positions out of order at leaf 8192"},
+		"another ledger's":                {path, other, "last leaf"},
 	} {
 		fresh := seal.NewLog(nil)
 		err := fresh.Load(ctx, c.path, c.store)

@@ -73,7 +73,8 @@ type ready struct {
 }
 
 // prepared makes them once per process: they never change, and their
-// making takes some 50 ms (docs/architecture.md).
+// making took 75-113 ms of a million events' start (docs/performance.md,
+// fifteenth session).
 var prepared = sync.OnceValues(func() (ready, error) {
 	a, err := loadAssets()
 	if err != nil {
