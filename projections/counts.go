@@ -96,17 +96,17 @@ func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		num, err := dec.ReadValue()
 		if err != nil {
-			return fmt.Errorf("counts: %q: %w", k, err)
+			return fmt.Errorf("counts: %q: %w", string(k), err)
 		}
 		n := 0
 		switch num.Kind() {
 		case 'n':
 		case '0':
 			if n, err = strconv.Atoi(string(num)); err != nil {
-				return fmt.Errorf("counts: %q: %w", k, err)
+				return fmt.Errorf("counts: %q: %w", string(k), err)
 			}
 		default:
-			return fmt.Errorf("counts: %q: want a number, got %s", k, num)
+			return fmt.Errorf("counts: %q: want a number, got %s", string(k), num)
 		}
 		out = append(out, count{Key: countKeys.internBytes(k), N: n})
 	}
