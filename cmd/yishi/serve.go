@@ -201,7 +201,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// intermediates), which an idle server would hold until its heap
 	// grew by half: it is collected and the memory given back, on a
 	// goroutine, beside the rest of the start and the first requests. On
-	// the start's path it took 60-110 ms of a million events' start, and
+	// the start's path it took 56-153 ms of a million events' start, and
 	// 2.7-3.2 s at ten million (docs/performance.md).
 	go func() {
 		began := time.Now()
