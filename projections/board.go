@@ -159,19 +159,32 @@ type Board struct {
 }
 
 // names keeps one copy of each string it is given: the heads' ids of
-// communities, grids and compounds, categories, channels and statuses,
-// which repeat over many items and grow with the city, not the ledger.
-// Unlike countKeys (an interner shared by every view's counts, locked and
-// bounded to a handful of words), a view's names are its own, used by its
-// fold alone (under the write lock) and as many as the city's places.
-type names map[string]string
+// communities, grids and compounds (ids), and their categories, channels
+// and statuses (words), which repeat over many items and grow with the
+// city, not the ledger. Unlike countKeys (an interner shared by every
+// view's counts, locked and bounded to a handful of words), a view's
+// names are its own, used by its fold alone (under the write lock) and
+// as many as the city's places. The words are kept apart: a look-up in a
+// map of a dozen stays in the CPU's cache, where one in the map of a
+// city's grids and compounds misses it (docs/performance.md).
+type names struct {
+	ids, words map[string]string
+}
 
-// of returns the copy of s kept, keeping s if it is new.
-func (n names) of(s string) string {
-	if v, ok := n[s]; ok {
+func newNames() names { return names{ids: map[string]string{}, words: map[string]string{}} }
+
+// of returns the copy of the id s kept, keeping s if it is new.
+func (n names) of(s string) string { return keep(n.ids, s) }
+
+// word returns the copy of the word s kept, keeping s if it is new.
+func (n names) word(s string) string { return keep(n.words, s) }
+
+// keep returns the copy of s in m, putting s there if it is new.
+func keep(m map[string]string, s string) string {
+	if v, ok := m[s]; ok {
 		return v
 	}
-	n[s] = s
+	m[s] = s
 	return s
 }
 
@@ -255,7 +268,7 @@ func (b *Board) headOf(it *BoardItem, changed eventstore.Position, marks []actio
 // intern makes h's strings the copies b.names keeps.
 func (b *Board) intern(h *boardHead) {
 	h.CommunityID, h.GridID, h.CompoundID = b.names.of(h.CommunityID), b.names.of(h.GridID), b.names.of(h.CompoundID)
-	h.Category, h.Channel, h.Status = b.names.of(h.Category), b.names.of(h.Channel), b.names.of(h.Status)
+	h.Category, h.Channel, h.Status = b.names.word(h.Category), b.names.word(h.Channel), b.names.word(h.Status)
 }
 
 // stateAt names the state of the item of id, whose head is h, as answered
@@ -300,7 +313,7 @@ func newBoard(mu *sync.RWMutex) *Board {
 // b.names: anew, or (interned) as read by its heads' reader into b.names.
 func (b *Board) reset(st boardState, interned bool) {
 	if !interned {
-		b.names = names{}
+		b.names = newNames()
 		for id, h := range st.Heads {
 			b.intern(&h)
 			st.Heads[id] = h
@@ -330,7 +343,7 @@ func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState
-	b.names = names{}
+	b.names = newNames()
 	if err := decodeSnapshot(r, &st, readerOf((*boardHead).read, b.names)); err != nil {
 		b.reset(boardState{Heads: map[string]boardHead{}}, false)
 		return fmt.Errorf("board snapshot: %w", err)
@@ -349,17 +362,17 @@ func (h *boardHead) read(dec *jsontext.Decoder, keep names) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			h.CommunityID, err = readString(dec, keep)
+			h.CommunityID, err = readString(dec, keep.ids)
 		case "g":
-			h.GridID, err = readString(dec, keep)
+			h.GridID, err = readString(dec, keep.ids)
 		case "cp":
-			h.CompoundID, err = readString(dec, keep)
+			h.CompoundID, err = readString(dec, keep.ids)
 		case "k":
-			h.Category, err = readString(dec, keep)
+			h.Category, err = readString(dec, keep.words)
 		case "ch":
-			h.Channel, err = readString(dec, keep)
+			h.Channel, err = readString(dec, keep.words)
 		case "s":
-			h.Status, err = readString(dec, keep)
+			h.Status, err = readString(dec, keep.words)
 		case "t":
 			h.Submitted, err = readInt(dec)
 		case "p":

@@ -117,7 +117,7 @@ func members(dec *jsontext.Decoder, member func(name []byte) error) error {
 
 // readString reads a string, or null as "". With keep, the string is the
 // copy keep holds, and a new one is kept there.
-func readString(dec *jsontext.Decoder, keep names) (string, error) {
+func readString(dec *jsontext.Decoder, keep map[string]string) (string, error) {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return "", err

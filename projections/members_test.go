@@ -92,7 +92,7 @@ func readsAsWritten[T any](t *testing.T, rng *rand.Rand, read jsonv2.Options) {
 // reader forgets fails.
 func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	keep := names{}
+	keep := newNames()
 	heads, buckets := readerOf((*boardHead).read, keep), readerOf((*bucket).read, keep)
 	for range 500 {
 		readsAsWritten[boardHead](t, rng, heads)
@@ -108,7 +108,7 @@ func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 	assert.Same(t, unsafe.StringData(a.GridID), unsafe.StringData(b.GridID))
 	assert.Same(t, unsafe.StringData(a.CommunityID), unsafe.StringData(b.CommunityID))
 	assert.Equal(t, "c-1", a.CommunityID)
-	assert.Equal(t, keep["grid-9"], a.GridID)
+	assert.Equal(t, keep.ids["grid-9"], a.GridID)
 
 	// Names escaped, members unknown (skipped, whatever they hold) and null.
 	var c boardHead
@@ -134,7 +134,7 @@ func TestHeadsAndBucketsReadAsWritten(t *testing.T) {
 // map and a null entry of pointers as nil; anything but an object is
 // refused.
 func TestMapsOfHeadsAndBucketsAreReadByTheirReaders(t *testing.T) {
-	keep := names{}
+	keep := newNames()
 	var st boardState
 	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"g":"gx","p":3},"p-3":{"p":4}}}`
 	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, readerOf((*boardHead).read, keep), jsontext.AllowDuplicateNames(true)))

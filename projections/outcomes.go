@@ -183,7 +183,7 @@ func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
 // intern makes h's repeated strings the copies o.names keeps.
 func (o *Outcomes) intern(h *outcomeHead) {
 	h.CommunityID, h.GridID, h.MeetingID = o.names.of(h.CommunityID), o.names.of(h.GridID), o.names.of(h.MeetingID)
-	h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.of(h.Status)
+	h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.word(h.Status)
 }
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
@@ -196,7 +196,7 @@ func newOutcomes(mu *sync.RWMutex) *Outcomes {
 // o.names: anew, or (interned) as read by its heads' reader into o.names.
 func (o *Outcomes) reset(st outcomesState, interned bool) {
 	if !interned {
-		o.names = names{}
+		o.names = newNames()
 	}
 	o.byGrid = map[string][]string{}
 	o.byCommunity = map[string][]string{}
@@ -229,7 +229,7 @@ func (o *Outcomes) mapSizes() map[string]int { return mapSizesOf(&o.st) }
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	var st outcomesState
-	o.names = names{}
+	o.names = newNames()
 	if err := decodeSnapshot(r, &st, readerOf((*outcomeHead).read, o.names)); err != nil {
 		o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
 		return fmt.Errorf("outcomes snapshot: %w", err)
@@ -248,17 +248,17 @@ func (h *outcomeHead) read(dec *jsontext.Decoder, keep names) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			h.CommunityID, err = readString(dec, keep)
+			h.CommunityID, err = readString(dec, keep.ids)
 		case "g":
-			h.GridID, err = readString(dec, keep)
+			h.GridID, err = readString(dec, keep.ids)
 		case "pr":
 			h.ProposalID, err = readString(dec, nil)
 		case "m":
-			h.MeetingID, err = readString(dec, keep)
+			h.MeetingID, err = readString(dec, keep.ids)
 		case "o":
-			h.OwnerID, err = readString(dec, keep)
+			h.OwnerID, err = readString(dec, keep.ids)
 		case "s":
-			h.Status, err = readString(dec, keep)
+			h.Status, err = readString(dec, keep.words)
 		case "d":
 			h.Due, err = readInt(dec)
 		case "du":

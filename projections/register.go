@@ -242,7 +242,7 @@ func newRegister(mu *sync.RWMutex) *Register {
 // r.names: anew, or (interned) as read by its heads' reader into r.names.
 func (r *Register) reset(st registerState, interned bool) {
 	if !interned {
-		r.names = names{}
+		r.names = newNames()
 		for k, h := range st.Heads {
 			r.intern(&h)
 			st.Heads[k] = h
@@ -272,7 +272,7 @@ func (r *Register) mapSizes() map[string]int { return mapSizesOf(&r.st) }
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st registerState
-	r.names = names{}
+	r.names = newNames()
 	empty := registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}
 	if err := decodeSnapshot(in, &st, readerOf((*decisionHead).read, r.names)); err != nil {
 		r.reset(empty, false)
@@ -292,15 +292,15 @@ func (h *decisionHead) read(dec *jsontext.Decoder, keep names) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			h.CommunityID, err = readString(dec, keep)
+			h.CommunityID, err = readString(dec, keep.ids)
 		case "g":
-			h.GridID, err = readString(dec, keep)
+			h.GridID, err = readString(dec, keep.ids)
 		case "m":
 			h.MeetingID, err = readString(dec, nil)
 		case "pr":
 			h.ProposalID, err = readString(dec, nil)
 		case "h":
-			h.How, err = readString(dec, keep)
+			h.How, err = readString(dec, keep.words)
 		case "p":
 			h.Position, err = readPosition(dec)
 		default:
@@ -478,7 +478,7 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 
 // intern makes h's repeated strings the copies r.names keeps.
 func (r *Register) intern(h *decisionHead) {
-	h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.of(h.How)
+	h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.word(h.How)
 }
 
 // record keeps dec, made whole, in the register.

@@ -208,7 +208,7 @@ func (s *Stats) mapSizes() map[string]int { return mapSizesOf(&s.st) }
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	var st statsState
-	if err := decodeSnapshot(r, &st, readerOf((*bucket).read, names{})); err != nil {
+	if err := decodeSnapshot(r, &st, readerOf((*bucket).read, newNames())); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	if st.Buckets == nil || st.Orgs == nil {
@@ -224,11 +224,11 @@ func (b *bucket) read(dec *jsontext.Decoder, keep names) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			b.Community, err = readString(dec, keep)
+			b.Community, err = readString(dec, keep.ids)
 		case "g":
-			b.Grid, err = readString(dec, keep)
+			b.Grid, err = readString(dec, keep.ids)
 		case "m":
-			b.Month, err = readString(dec, keep)
+			b.Month, err = readString(dec, keep.words)
 		case "ch":
 			err = b.ByChannel.UnmarshalJSONFrom(dec)
 		case "am":
