@@ -58,7 +58,7 @@ func rebuild[T any](x *placeIndex, items map[string]T, place func(T) (community,
 // ordinals numbers the names it is given in order of first sight, and
 // counts how often each was given.
 type ordinals struct {
-	index   map[string]int32
+	index map[string]int32
 	sizes []int
 	total int
 }
