@@ -72,9 +72,9 @@ type ready struct {
 	views  *views
 }
 
-// prepared makes them once per process: they never change, and their
-// making took 75-113 ms of a million events' start (docs/performance.md,
-// fifteenth session).
+// prepared makes them once per process: they never change, and the
+// start's step that made them, with the API, took 75-113 ms of a million
+// events' start (docs/performance.md, fifteenth session).
 var prepared = sync.OnceValues(func() (ready, error) {
 	a, err := loadAssets()
 	if err != nil {

@@ -203,11 +203,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// goroutine, beside the rest of the start and the first requests. On
 	// the start's path it took 56-153 ms of a million events' start, and
 	// 2.7-3.2 s at ten million (docs/performance.md).
+	returned := make(chan struct{})
 	go func() {
+		defer close(returned)
 		began := time.Now()
 		debug.FreeOSMemory()
 		logger.Info("memory of the load returned", "ms", time.Since(began).Milliseconds())
 	}()
+	defer func() { <-returned }() // serve returns after it, its log line written
 	signer, vkey, err := serverKey(filepath.Join(*dataDir, "seal"), *origin)
 	if err != nil {
 		return err
