@@ -178,15 +178,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	at = phase("Merkle tree ready", at)
 	// Loading the snapshots builds the views' whole heap at once, nearly
-	// all of it kept: a collection during the load would mark what stays,
-	// so the load runs with none (GOGC off; a memory limit, when set, still
-	// collects), and its garbage is collected once, after it (below). At
-	// 1M events, six starts each, alternating with GOGC=400 (before, itself
-	// measured against the default: 2.16–2.29 → 1.97–2.08 s): ready in
-	// 0.73–0.81 s against 0.77–0.98 s, the peak 5 MiB higher
-	// (docs/performance.md).
+	// all of it kept: a collection at every doubling of the heap would
+	// mark what stays, so the load runs with fewer (measured at 1M events,
+	// three starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same
+	// peak RSS).
 	tap := &treeTap{Log: tree, path: treePath, hashed: hashed, log: logger}
-	gc := debug.SetGCPercent(-1)
+	gc := debug.SetGCPercent(400)
 	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
 		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(collector, !fromEnv),
 		Tap: tap})
