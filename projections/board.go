@@ -305,21 +305,13 @@ func (h *boardHead) overdueAt(now int64) bool {
 
 func newBoard(mu *sync.RWMutex) *Board {
 	b := &Board{mu: mu, items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
-	b.reset(boardState{Heads: map[string]boardHead{}}, false)
+	b.reset(boardState{Heads: map[string]boardHead{}}, newNames())
 	return b
 }
 
-// reset makes st the board's state, its heads' strings interned in
-// b.names: anew, or (interned) as read by its heads' reader into b.names.
-func (b *Board) reset(st boardState, interned bool) {
-	if !interned {
-		b.names = newNames()
-		for id, h := range st.Heads {
-			b.intern(&h)
-			st.Heads[id] = h
-		}
-	}
-	b.st = st
+// reset makes st the board's state, its heads' strings interned in names.
+func (b *Board) reset(st boardState, names names) {
+	b.names, b.st = names, st
 	rebuild(&b.idx, st.Heads, func(h boardHead) (string, string, eventstore.Position) {
 		return h.CommunityID, h.GridID, h.Position
 	})
@@ -343,16 +335,14 @@ func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	var st boardState
-	b.names = newNames()
-	if err := decodeSnapshot(r, &st, readerOf((*boardHead).read, b.names)); err != nil {
-		b.reset(boardState{Heads: map[string]boardHead{}}, false)
+	names := newNames()
+	if err := decodeSnapshot(r, &st, readerOf((*boardHead).read, names)); err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
 	if st.Heads == nil {
-		b.reset(boardState{Heads: map[string]boardHead{}}, false)
 		return fmt.Errorf("board snapshot: missing heads")
 	}
-	b.reset(st, true)
+	b.reset(st, names)
 	return nil
 }
 

@@ -188,23 +188,17 @@ func (o *Outcomes) intern(h *outcomeHead) {
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
 	o := &Outcomes{mu: mu, items: newEntries[ActionItem]("items")}
-	o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
+	o.reset(outcomesState{Heads: map[string]outcomeHead{}}, newNames())
 	return o
 }
 
 // reset makes st the outcomes' state, its heads' strings interned in
-// o.names: anew, or (interned) as read by its heads' reader into o.names.
-func (o *Outcomes) reset(st outcomesState, interned bool) {
-	if !interned {
-		o.names = newNames()
-	}
+// names.
+func (o *Outcomes) reset(st outcomesState, names names) {
+	o.names = names
 	o.byGrid = map[string][]string{}
 	o.byCommunity = map[string][]string{}
 	for id, h := range st.Heads {
-		if !interned {
-			o.intern(&h)
-			st.Heads[id] = h
-		}
 		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], id)
 		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], id)
 	}
@@ -229,16 +223,14 @@ func (o *Outcomes) mapSizes() map[string]int { return mapSizesOf(&o.st) }
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	var st outcomesState
-	o.names = newNames()
-	if err := decodeSnapshot(r, &st, readerOf((*outcomeHead).read, o.names)); err != nil {
-		o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
+	names := newNames()
+	if err := decodeSnapshot(r, &st, readerOf((*outcomeHead).read, names)); err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
 	if st.Heads == nil {
-		o.reset(outcomesState{Heads: map[string]outcomeHead{}}, false)
 		return fmt.Errorf("outcomes snapshot: missing heads")
 	}
-	o.reset(st, true)
+	o.reset(st, names)
 	return nil
 }
 

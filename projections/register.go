@@ -234,21 +234,14 @@ type registerState struct {
 
 func newRegister(mu *sync.RWMutex) *Register {
 	r := &Register{mu: mu, decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
-	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}, false)
+	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}, newNames())
 	return r
 }
 
 // reset makes st the register's state, its heads' strings interned in
-// r.names: anew, or (interned) as read by its heads' reader into r.names.
-func (r *Register) reset(st registerState, interned bool) {
-	if !interned {
-		r.names = newNames()
-		for k, h := range st.Heads {
-			r.intern(&h)
-			st.Heads[k] = h
-		}
-	}
-	r.st = st
+// names.
+func (r *Register) reset(st registerState, names names) {
+	r.names, r.st = names, st
 	rebuild(&r.idx, st.Heads, func(h decisionHead) (string, string, eventstore.Position) {
 		return h.CommunityID, h.GridID, h.Position
 	})
@@ -272,17 +265,14 @@ func (r *Register) mapSizes() map[string]int { return mapSizesOf(&r.st) }
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st registerState
-	r.names = newNames()
-	empty := registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}
-	if err := decodeSnapshot(in, &st, readerOf((*decisionHead).read, r.names)); err != nil {
-		r.reset(empty, false)
+	names := newNames()
+	if err := decodeSnapshot(in, &st, readerOf((*decisionHead).read, names)); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
 	if st.Meetings == nil || st.Heads == nil {
-		r.reset(empty, false)
 		return fmt.Errorf("register snapshot: missing maps")
 	}
-	r.reset(st, true)
+	r.reset(st, names)
 	return nil
 }
 
