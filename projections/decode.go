@@ -24,17 +24,26 @@ import (
 //
 // Each type's struct is decoded into a zeroed one kept for it (a pool, as
 // the runner decodes on both cores), then copied into the event returned:
-// one allocation per event fewer than a new struct for each.
+// one allocation per event fewer than a new struct for each. Its strings
+// are decoded as references into the stored bytes and then given memory
+// of their own, shared with the same strings of the events just before
+// where they repeat (decodestrings.go): most of an event's strings are
+// ids and words its neighbours hold too, and need no allocation then.
 type Decoder struct {
 	types map[string]*decodeInto
 }
 
-// decodeInto is a type of the catalogue: its struct, and pointers to
-// zeroed ones to decode into.
+// decodeInto is a type of the catalogue: its struct, pointers to zeroed
+// ones to decode into, and where its strings are (nil when the walk does
+// not follow every field, and goccy copies each string then).
 type decodeInto struct {
 	rt      reflect.Type
 	scratch sync.Pool
+	strs    *stringPlan
 }
+
+// noCopy is goccy's option to decode strings as references into the input.
+var noCopy = []gojson.DecodeOptionFunc{gojson.DecodeNoCopyString()}
 
 // NewDecoder builds a decoder for the domain's catalogue. It learns each
 // current type's struct by decoding an empty body with domain.Decode.
@@ -42,7 +51,9 @@ func NewDecoder() *Decoder {
 	d := &Decoder{types: map[string]*decodeInto{}}
 	for _, typ := range domain.EventTypes() {
 		if zero, err := domain.Decode(typ, []byte("{}")); err == nil && reflect.TypeOf(zero).Kind() == reflect.Struct {
-			d.types[typ] = &decodeInto{rt: reflect.TypeOf(zero)}
+			rt := reflect.TypeOf(zero)
+			strs, _ := planStrings(rt) // nil: copied by goccy
+			d.types[typ] = &decodeInto{rt: rt, strs: strs}
 		}
 	}
 	return d
@@ -60,9 +71,18 @@ func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 			p.Elem().SetZero() // holding nothing of this event
 			t.scratch.Put(ptr)
 		}()
-		if err := gojson.Unmarshal(data, ptr); err != nil {
+		if t.strs == nil {
+			if err := gojson.Unmarshal(data, ptr); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", typ, err)
+			}
+			return marked(typ, p)
+		}
+		if err := gojson.UnmarshalWithOption(data, ptr, noCopy...); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", typ, err)
 		}
+		c := cachesPool.Get().(*stringCache)
+		t.strs.own(p.UnsafePointer(), data, c)
+		cachesPool.Put(c)
 		return marked(typ, p)
 	}
 	e, err := domain.Decode(typ, data)

@@ -1,14 +1,23 @@
 package projections
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/privacy"
 )
 
 // TestDecodedEventsShareNothing: the decoder decodes each type into a
@@ -43,4 +52,136 @@ func TestDecodedEventsShareNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDecodedStringsOwnTheirMemory: the decoder reads strings as references
+// into the stored bytes, then gives each memory of its own. An event it
+// returns is what the reference decoder makes of the same bytes (sealed
+// fields marked as held), and stays so when the bytes it came from are
+// written over, as the store's read buffers are.
+func TestDecodedStringsOwnTheirMemory(t *testing.T) {
+	evs := newGen(3, 40).events(30_000)
+	sealer := privacy.NewSealer(privacy.NewMemoryKeys())
+	for i := 0; i < len(evs); i += 3 {
+		out, err := sealer.Seal(context.Background(), streamOf(t, evs[i]), []domain.Event{evs[i]})
+		require.NoError(t, err)
+		evs[i] = out[0]
+	}
+	stored := encode(t, evs)
+	// Escapes, long strings, empty ones and repeats in one body.
+	long := strings.Repeat("停车棚", 30)
+	stored = append(stored, eventstore.Event{Type: "proposal.submitted.v1", Data: fmt.Appendf(nil,
+		`{"proposal_id":"p\"1\u4e00","title":%q,"text":"","photos":["a","a",%q,"b\\n"],"author":{"kind":"person","id":"r1","name":%q}}`, long, long, long)})
+	d := NewDecoder()
+	types := map[string]bool{}
+	for _, se := range stored {
+		want, err := domain.Decode(se.Type, se.Data)
+		require.NoError(t, err)
+		p := reflect.New(reflect.TypeOf(want))
+		p.Elem().Set(reflect.ValueOf(want))
+		require.NoError(t, privacy.MarkInPlace(p.Interface()))
+		want = p.Elem().Interface().(domain.Event)
+
+		buf := slices.Clone(se.Data)
+		got, err := d.Decode(se.Type, buf)
+		require.NoError(t, err)
+		for i := range buf {
+			buf[i] = 'x'
+		}
+		require.Equal(t, want, got, "%s: %s", se.Type, se.Data)
+		types[se.Type] = true
+	}
+	assert.GreaterOrEqual(t, len(types), 30, "types covered")
+}
+
+// TestEveryTypeIsWalked: the walk finds every string of every type of the
+// catalogue, however deep (filled at random, each string a slice of one
+// buffer, none of them left there after it), and refuses what it does not
+// follow.
+func TestEveryTypeIsWalked(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in := []byte(strings.Repeat("abcdefghij停车棚", 40))
+	d := NewDecoder()
+	for _, typ := range domain.EventTypes() {
+		zero, err := domain.Decode(typ, []byte("{}"))
+		if err != nil || reflect.TypeOf(zero).Kind() != reflect.Struct {
+			continue
+		}
+		plan, err := planStrings(reflect.TypeOf(zero))
+		require.NoError(t, err, typ)
+		require.NotNil(t, d.types[typ].strs, "%s is decoded with its strings copied by goccy", typ)
+		total := 0
+		for range 20 {
+			p := reflect.New(reflect.TypeOf(zero))
+			n := fillStrings(r, p.Elem(), in, 0)
+			total += n
+			c := new(stringCache)
+			plan.own(p.UnsafePointer(), in, c)
+			left := 0
+			walkStrings(p.Elem(), func(s string) {
+				if within(s, in) {
+					left++
+				}
+			})
+			require.Zero(t, left, "%s: %d of %d strings still in the input", typ, left, n)
+		}
+		require.Positive(t, total, typ)
+	}
+	for _, v := range []any{struct{ M map[string]string }{}, struct{ A []any }{}, struct{ P *string }{}, struct{ C chan string }{}} {
+		_, err := planStrings(reflect.TypeOf(v))
+		assert.Error(t, err, "%T", v)
+	}
+}
+
+// fillStrings fills v at random, each string a slice of in, and returns
+// how many strings it set.
+func fillStrings(r *rand.Rand, v reflect.Value, in []byte, depth int) int {
+	switch v.Kind() {
+	case reflect.String:
+		from := r.IntN(len(in) - 100)
+		v.SetString(unsafe.String(&in[from], 1+r.IntN(90)))
+		return 1
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			return 0
+		}
+		n := 0
+		for i := range v.NumField() {
+			n += fillStrings(r, v.Field(i), in, depth+1)
+		}
+		return n
+	case reflect.Slice:
+		if depth > 6 {
+			return 0
+		}
+		v.Set(reflect.MakeSlice(v.Type(), r.IntN(4), 4))
+		n := 0
+		for i := range v.Len() {
+			n += fillStrings(r, v.Index(i), in, depth+1)
+		}
+		return n
+	case reflect.Array:
+		n := 0
+		for i := range v.Len() {
+			n += fillStrings(r, v.Index(i), in, depth+1)
+		}
+		return n
+	}
+	return 0
+}
+
+// walkStrings calls fn on every string of v.
+func walkStrings(v reflect.Value, fn func(string)) {
+	switch v.Kind() {
+	case reflect.String:
+		fn(v.String())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			walkStrings(v.Field(i), fn)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkStrings(v.Index(i), fn)
+		}
+	}
 }

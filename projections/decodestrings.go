@@ -1,0 +1,165 @@
+package projections
+
+import (
+	"fmt"
+	"hash/maphash"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// An event's strings are decoded as references into its stored bytes (no
+// copy each), then given memory of their own before the event leaves the
+// decoder: a string seen lately (the meeting's id in each of its votes,
+// a grid's, an option's, a kind) is shared from a small cache, any other
+// is copied. No decoded event refers to its stored bytes, which the store
+// reads many events into at once (an arena of up to 256 KiB), so a view
+// that keeps a string keeps that string's bytes alone.
+
+// stringPlan says where the strings of a type are, as offsets from its
+// start: the walk runs over those alone, without reflection.
+type stringPlan struct {
+	sites []stringSite
+}
+
+// stringSite is one place of a plan: a string at off, or a slice at off
+// whose elements (of size size) have plan elem.
+type stringSite struct {
+	off  uintptr
+	kind siteKind
+	elem *stringPlan
+	size uintptr
+}
+
+type siteKind uint8
+
+const (
+	siteString siteKind = iota
+	siteSlice
+)
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// planStrings compiles the plan of type rt; it fails for a type that
+// holds a map, an interface, a pointer to strings or anything else the
+// walk does not follow (the catalogue has none today), whose strings are
+// then copied by goccy itself.
+func planStrings(rt reflect.Type) (*stringPlan, error) {
+	p := &stringPlan{}
+	if err := p.add(rt, 0, 0); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// add puts the places of a value of type rt at offset off into p.
+func (p *stringPlan) add(rt reflect.Type, off uintptr, depth int) error {
+	if depth > 16 {
+		return fmt.Errorf("%s: nested too deep", rt)
+	}
+	switch rt.Kind() {
+	case reflect.String:
+		p.sites = append(p.sites, stringSite{off: off, kind: siteString})
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+	case reflect.Struct:
+		if rt == timeType {
+			return nil // parsed into numbers; its location is never the input's
+		}
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			if err := p.add(f.Type, off+f.Offset, depth+1); err != nil {
+				return fmt.Errorf("%s.%s: %w", rt, f.Name, err)
+			}
+		}
+	case reflect.Array:
+		for i := range rt.Len() {
+			if err := p.add(rt.Elem(), off+uintptr(i)*rt.Elem().Size(), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Pointer:
+		elem := &stringPlan{}
+		if err := elem.add(rt.Elem(), 0, depth+1); err != nil {
+			return err
+		}
+		if len(elem.sites) > 0 {
+			return fmt.Errorf("%s: a pointer to strings is not followed", rt)
+		}
+	case reflect.Slice:
+		elem := &stringPlan{}
+		if err := elem.add(rt.Elem(), 0, depth+1); err != nil {
+			return err
+		}
+		if len(elem.sites) > 0 {
+			p.sites = append(p.sites, stringSite{off: off, kind: siteSlice, elem: elem, size: rt.Elem().Size()})
+		}
+	default:
+		return fmt.Errorf("%s: a %s is not followed", rt, rt.Kind())
+	}
+	return nil
+}
+
+// own gives every string of the value at base that lies in in memory of
+// its own.
+func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
+	for i := range p.sites {
+		s := &p.sites[i]
+		at := unsafe.Add(base, s.off)
+		switch s.kind {
+		case siteString:
+			str := (*string)(at)
+			*str = c.own(*str, in)
+		case siteSlice:
+			sl := *(*[]byte)(at) // the header alone: its data and length
+			for j := range len(sl) {
+				s.elem.own(unsafe.Add(unsafe.Pointer(unsafe.SliceData(sl)), uintptr(j)*s.size), in, c)
+			}
+		}
+	}
+}
+
+// stringCache is a direct-mapped cache of strings lately kept: a string's
+// hash picks its one slot, and a new string takes the slot over. Its
+// memory is bounded (cacheSlots strings of at most cacheLen bytes).
+type stringCache struct {
+	slots [cacheSlots]string
+}
+
+const (
+	cacheSlots = 1 << 12
+	cacheLen   = 64
+)
+
+var (
+	cacheSeed  = maphash.MakeSeed()
+	cachesPool = sync.Pool{New: func() any { return new(stringCache) }}
+)
+
+// own returns s as it is when it is not in in, else a string of its own
+// with s's bytes: the cache's when it holds one, a copy otherwise.
+func (c *stringCache) own(s string, in []byte) string {
+	if len(s) == 0 || !within(s, in) {
+		return s
+	}
+	if len(s) > cacheLen {
+		return strings.Clone(s)
+	}
+	slot := &c.slots[maphash.String(cacheSeed, s)&(cacheSlots-1)]
+	if *slot != s {
+		*slot = strings.Clone(s)
+	}
+	return *slot
+}
+
+// within reports whether s's bytes are part of b.
+func within(s string, b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return lo <= p && p < lo+uintptr(len(b))
+}
