@@ -39,7 +39,18 @@ type lists struct {
 	dirty   map[string]*listChange
 	pending map[string]*listChange
 	mem     map[string][]eventstore.Position
+
+	// changeSlab and firsts are where new changes and lists' first two
+	// positions are cut from, so that a list the fold starts or changes
+	// for the first time since a flush costs no allocation of its own (a
+	// list that outgrows its two moves to memory of its own, as append
+	// does). A chunk lives while any change or list cut from it does.
+	changeSlab []listChange
+	firsts     []eventstore.Position
 }
+
+// slabLen is how many changes, and twice how many positions, a chunk holds.
+const slabLen = 1024
 
 // listChange is what happened to a list since the layer below it: emptied
 // first (an erasure), then positions added.
@@ -61,15 +72,38 @@ func (l *lists) add(id string, p eventstore.Position) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.store == nil {
-		l.mem[id] = append(l.mem[id], p)
+		l.mem[id] = l.appendTo(l.mem[id], p)
 		return
 	}
 	c := l.dirty[id]
 	if c == nil {
-		c = &listChange{}
+		c = l.newChange()
 		l.dirty[id] = c
 	}
-	c.added = append(c.added, p)
+	c.added = l.appendTo(c.added, p)
+}
+
+// newChange returns an empty change cut from the chunk; l.mu is held.
+func (l *lists) newChange() *listChange {
+	if len(l.changeSlab) == cap(l.changeSlab) {
+		l.changeSlab = make([]listChange, 0, slabLen)
+	}
+	l.changeSlab = l.changeSlab[:len(l.changeSlab)+1]
+	return &l.changeSlab[len(l.changeSlab)-1]
+}
+
+// appendTo appends p to list, whose first two positions are cut from the
+// chunk; l.mu is held.
+func (l *lists) appendTo(list []eventstore.Position, p eventstore.Position) []eventstore.Position {
+	if cap(list) == 0 {
+		if len(l.firsts)+2 > cap(l.firsts) {
+			l.firsts = make([]eventstore.Position, 0, 2*slabLen)
+		}
+		n := len(l.firsts)
+		l.firsts = l.firsts[:n+2]
+		list = l.firsts[n:n:n+2]
+	}
+	return append(list, p)
 }
 
 // clear empties list id.
@@ -80,7 +114,9 @@ func (l *lists) clear(id string) {
 		delete(l.mem, id)
 		return
 	}
-	l.dirty[id] = &listChange{cleared: true}
+	c := l.newChange()
+	c.cleared = true
+	l.dirty[id] = c
 }
 
 // changes returns copies of id's changes not yet in the store, oldest

@@ -2,7 +2,11 @@ package projections
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -122,4 +126,63 @@ func TestLists(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, map[string]json.RawMessage{"m2": json.RawMessage("[11]"), "m3": json.RawMessage("[2]")}, got)
+}
+
+// TestListsAgainstAModel: many lists changed at random, each started and
+// grown in its turn (their first positions are cut from shared chunks),
+// with flushes, failed writes, commits and spills between, read as a map of
+// sets says, with a store and without.
+func TestListsAgainstAModel(t *testing.T) {
+	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.close()
+	live := newLive(&sync.RWMutex{})
+	bindTables(live, st)
+	stored, mem := live.steps, newLists("steps")
+	model := map[string]map[eventstore.Position]bool{}
+	r := rand.New(rand.NewPCG(1, 2))
+	var failed bool
+	for i := range 40_000 {
+		id := fmt.Sprintf("m%d", r.IntN(3*slabLen))
+		switch k := r.IntN(1000); {
+		case k < 5:
+			stored.clear(id)
+			mem.clear(id)
+			delete(model, id)
+		case k < 8:
+			var ops []tableOp
+			require.NoError(t, stored.flush(&ops))
+			if failed = r.IntN(3) == 0; !failed {
+				require.NoError(t, st.commit(live, ops, identity{pos: eventstore.Position(i + 1)}))
+				stored.committed()
+			}
+		case k < 10 && !failed:
+			var ops []tableOp
+			written, err := stored.spill(&ops)
+			require.NoError(t, err)
+			require.NoError(t, st.spill(live, ops))
+			written()
+		default:
+			p := eventstore.Position(r.IntN(1 << 20))
+			stored.add(id, p)
+			mem.add(id, p)
+			if model[id] == nil {
+				model[id] = map[eventstore.Position]bool{}
+			}
+			model[id][p] = true
+		}
+	}
+	for n := range 3 * slabLen {
+		id := fmt.Sprintf("m%d", n)
+		want := slices.Sorted(maps.Keys(model[id]))
+		for _, l := range []*lists{stored, mem} {
+			got, err := l.all(id)
+			require.NoError(t, err)
+			if len(want) == 0 {
+				assert.Empty(t, got, id)
+			} else {
+				assert.Equal(t, want, got, id)
+			}
+		}
+	}
 }
