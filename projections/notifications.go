@@ -184,6 +184,9 @@ type Notifications struct {
 	// read reads the events an inbox holds back from the log (the runner
 	// sets it, as the timeline's).
 	read LogReader
+	// to is the persons to tell of the event being applied: one list
+	// reused from event to event, as Apply runs under the write lock.
+	to []string
 }
 
 type notifyState struct {
@@ -441,7 +444,8 @@ func (n *Notifications) apply(e Event) error {
 		if d.Kind == domain.ReminderOverdue {
 			extra = n.gridHead(it)
 		}
-		return n.tell(e, it, t, append(slices.Clone(it.Persons), extra...)...)
+		n.to = append(append(n.to[:0], it.Persons...), extra...)
+		return n.tell(e, it, t, n.to...)
 	case domain.MeetingScheduled:
 		n.meetings.put(d.MeetingID, &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID})
 	case domain.VotingOpened:
@@ -457,7 +461,7 @@ func (n *Notifications) apply(e Event) error {
 			m.Motions = map[string][]string{}
 		}
 		m.Motions[d.MotionID] = voters
-		return n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
+		return n.tell(e, m, t, n.followers(append(n.to[:0], voters...), e.Stream, nil)...)
 	case domain.VotingClosed:
 		m, err := n.meetings.edit(d.MeetingID)
 		if m == nil {
@@ -465,13 +469,13 @@ func (n *Notifications) apply(e Event) error {
 		}
 		voters := m.Motions[d.MotionID]
 		delete(m.Motions, d.MotionID)
-		return n.tell(e, m, t, append(voters, n.followers(e.Stream, nil)...)...)
+		return n.tell(e, m, t, n.followers(append(n.to[:0], voters...), e.Stream, nil)...)
 	case domain.MinutesPublished:
 		m, err := n.meetings.get(d.MeetingID)
 		if m == nil {
 			return err
 		}
-		return n.tell(e, m, t, n.followers(e.Stream, nil)...)
+		return n.tell(e, m, t, n.followers(n.to[:0], e.Stream, nil)...)
 	case domain.ItemFollowed:
 		p := n.person(d.PersonID)
 		p.Follows, p.Unfollows = addOnce(p.Follows, d.Item), remove(p.Unfollows, d.Item)
@@ -585,10 +589,12 @@ func (n *Notifications) gridHead(it *notifyItem) []string {
 	return nil
 }
 
-// followers returns the persons the ledger gives an item (ledger) and
-// the ones who follow its stream explicitly.
-func (n *Notifications) followers(stream string, ledger []string) []string {
-	return append(slices.Clone(ledger), n.st.Followers[stream]...)
+// followers appends to to the persons the ledger gives an item (ledger)
+// and the ones who follow its stream explicitly, and keeps the list as
+// n.to for the next event.
+func (n *Notifications) followers(to []string, stream string, ledger []string) []string {
+	n.to = append(append(to, ledger...), n.st.Followers[stream]...)
+	return n.to
 }
 
 func (n *Notifications) tellProposal(e Event, id string, t told) error {
@@ -596,7 +602,7 @@ func (n *Notifications) tellProposal(e Event, id string, t told) error {
 	if it == nil {
 		return err
 	}
-	return n.tell(e, it, t, n.followers(e.Stream, it.Persons)...)
+	return n.tell(e, it, t, n.followers(n.to[:0], e.Stream, it.Persons)...)
 }
 
 // tellAction tells an action's owner, its followers and its proposal's
@@ -614,17 +620,18 @@ func (n *Notifications) tellAction(e Event, id string, t told, closing bool, ext
 		it.Open = false
 		delete(n.st.OpenDue, id)
 	}
-	to := n.followers(e.Stream, it.Persons)
+	to := n.followers(n.to[:0], e.Stream, it.Persons)
 	if it.Proposal != "" {
 		p, err := n.proposals.get(it.Proposal)
 		if err != nil {
 			return err
 		}
 		if p != nil {
-			to = append(to, n.followers(domain.ProposalStream(it.Proposal), p.Persons)...)
+			to = n.followers(to, domain.ProposalStream(it.Proposal), p.Persons)
 		}
 	}
-	return n.tell(e, it, t, append(to, extra...)...)
+	n.to = append(to, extra...)
+	return n.tell(e, it, t, n.to...)
 }
 
 // tell records a notification of e for each person in to: once per
