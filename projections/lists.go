@@ -101,7 +101,7 @@ func (l *lists) appendTo(list []eventstore.Position, p eventstore.Position) []ev
 		}
 		n := len(l.firsts)
 		l.firsts = l.firsts[:n+2]
-		list = l.firsts[n:n:n+2]
+		list = l.firsts[n : n : n+2]
 	}
 	return append(list, p)
 }
