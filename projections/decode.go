@@ -75,7 +75,7 @@ func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 			if err := gojson.Unmarshal(data, ptr); err != nil {
 				return nil, fmt.Errorf("decode %s: %w", typ, err)
 			}
-			return marked(typ, p)
+			return marked(typ, p, data)
 		}
 		if err := gojson.UnmarshalWithOption(data, ptr, noCopy...); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", typ, err)
@@ -83,7 +83,7 @@ func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 		c := cachesPool.Get().(*stringCache)
 		t.strs.own(p.UnsafePointer(), data, c)
 		cachesPool.Put(c)
-		return marked(typ, p)
+		return marked(typ, p, data)
 	}
 	e, err := domain.Decode(typ, data)
 	if err != nil || reflect.TypeOf(e).Kind() != reflect.Struct {
@@ -91,14 +91,17 @@ func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 	}
 	p := reflect.New(reflect.TypeOf(e))
 	p.Elem().Set(reflect.ValueOf(e))
-	return marked(typ, p)
+	return marked(typ, p, data)
 }
 
-// marked returns the event p points to, its sealed fields marked as held,
-// as a copy.
-func marked(typ string, p reflect.Value) (domain.Event, error) {
-	if err := privacy.MarkInPlace(p.Interface()); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", typ, err)
+// marked returns the event p points to, decoded from data, its sealed
+// fields marked as held, as a copy. A body without the sealed marker
+// holds no sealed field (privacy.MaySeal), and is not walked.
+func marked(typ string, p reflect.Value, data []byte) (domain.Event, error) {
+	if privacy.MaySeal(data) {
+		if err := privacy.MarkInPlace(p.Interface()); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", typ, err)
+		}
 	}
 	return p.Elem().Interface().(domain.Event), nil
 }
