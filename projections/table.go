@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -49,10 +50,11 @@ import (
 // slower (entries dropped are read again; docs/performance.md).
 var spillAt = 8192
 
-// tableCap is how many entries a table keeps in memory besides the dirty
-// ones; beyond it, clean entries are dropped (read again from the store
-// when the fold needs them). A variable for tests.
-var tableCap = 8192
+// tableCap is about how many clean entries a table keeps in memory in each
+// of its two generations (entries.hot and entries.old): beyond it, a new
+// generation starts and the oldest is dropped (its entries read again from
+// the store when the fold needs them). A variable for tests.
+var tableCap = 4096
 
 // tabled is a view that keeps some of its state in tables.
 type tabled interface {
@@ -108,6 +110,11 @@ func (op tableOp) write(b *pebble.Batch) error {
 	return b.Set(op.key, op.value, nil)
 }
 
+// storeReads counts the entries read back from a table store, by every
+// table of the process: what BenchmarkStartToServe reports of a fold's
+// misses.
+var storeReads atomic.Int64
+
 // entries is a table of entries of type T. Its methods are safe for
 // concurrent use: the fold changes entries under the set's write lock, and
 // queries read them under its read lock (they must not keep an entry
@@ -117,12 +124,16 @@ type entries[T any] struct {
 	store  *tableStore
 	prefix []byte
 
-	// mu guards the maps. hot holds entries in memory; dirty the ids
-	// changed since the last flush or spill (none without a store);
-	// pending the entries flushed and not yet committed (the snapshot's
-	// writer clears it while the fold goes on).
+	// mu guards the maps. hot holds entries in memory, every changed one
+	// among them; old the entries of the generation before, which go back
+	// into hot when they are used again, so that the entries a fold keeps
+	// are the ones it used last rather than any (a proposal's events come
+	// close together); dirty the ids changed since the last flush or spill
+	// (none without a store); pending the entries flushed and not yet
+	// committed (the snapshot's writer clears it while the fold goes on).
 	mu      sync.Mutex
 	hot     map[string]*T
+	old     map[string]*T
 	dirty   map[string]struct{}
 	pending map[string][]byte
 }
@@ -140,13 +151,14 @@ func (t *entries[T]) bind(st *tableStore, prefix []byte) {
 // get returns the entry id, or nil. The fold must not change it (see edit).
 func (t *entries[T]) get(id string) (*T, error) {
 	t.mu.Lock()
-	v, ok := t.hot[id]
+	v, ok := t.lookup(id)
 	b, flushed := t.pending[id]
 	t.mu.Unlock()
 	if ok || t.store == nil {
 		return v, nil
 	}
 	if !flushed {
+		storeReads.Add(1)
 		var err error
 		if b, err = t.store.get(t.key(id)); err != nil {
 			return nil, fmt.Errorf("table %s: read %s: %w", t.tname, id, err)
@@ -161,7 +173,7 @@ func (t *entries[T]) get(id string) (*T, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if kept, ok := t.hot[id]; ok {
+	if kept, ok := t.lookup(id); ok {
 		return kept, nil // read meanwhile by another query
 	}
 	t.keep(id, v)
@@ -174,7 +186,7 @@ func (t *entries[T]) edit(id string) (*T, error) {
 	v, err := t.get(id)
 	if v != nil && t.store != nil {
 		t.mu.Lock()
-		t.dirty[id] = struct{}{}
+		t.dirty[id] = struct{}{} // get left it in hot, where changed entries are
 		t.mu.Unlock()
 	}
 	return v, err
@@ -217,25 +229,40 @@ func (t *entries[T]) put(id string, v *T) {
 	t.keep(id, v)
 }
 
-// keep holds v in memory as id's entry, dropping clean entries when the
-// table holds too many. A table without a store keeps every entry. The
-// caller holds mu.
+// lookup returns the entry id held in memory, moving it from the older
+// generation to the newer one. The caller holds mu.
+func (t *entries[T]) lookup(id string) (*T, bool) {
+	if v, ok := t.hot[id]; ok {
+		return v, true
+	}
+	v, ok := t.old[id]
+	if ok {
+		t.keep(id, v)
+	}
+	return v, ok
+}
+
+// keep holds v in memory as id's entry, in hot, first starting a new
+// generation when hot holds tableCap clean entries: so each generation
+// holds at most tableCap of them. A table without a store keeps every
+// entry. The caller holds mu.
 func (t *entries[T]) keep(id string, v *T) {
+	if t.store != nil && len(t.hot)-len(t.dirty) >= tableCap {
+		t.rotate() // before: v stays in hot, for edit to change
+	}
 	t.hot[id] = v
-	if t.store == nil || len(t.hot) <= tableCap+len(t.dirty) || len(t.hot)-len(t.dirty) < tableCap/4 {
-		return
+	delete(t.old, id) // no-op on a nil map
+}
+
+// rotate makes hot the older generation, dropping the one before, and
+// starts hot again with the changed entries alone. The caller holds mu.
+func (t *entries[T]) rotate() {
+	hot := make(map[string]*T, len(t.dirty))
+	for id := range t.dirty {
+		hot[id] = t.hot[id]
+		delete(t.hot, id)
 	}
-	// Drop a quarter of the clean entries (the map's order is random).
-	drop := tableCap / 4
-	for k := range t.hot {
-		if _, d := t.dirty[k]; d || k == id {
-			continue
-		}
-		delete(t.hot, k)
-		if drop--; drop == 0 {
-			break
-		}
-	}
+	t.old, t.hot = t.hot, hot
 }
 
 func (t *entries[T]) key(id string) []byte {
@@ -265,20 +292,13 @@ func (t *entries[T]) flush(ops *[]tableOp) error {
 	return nil
 }
 
-// clean makes every entry unchanged and keeps at most tableCap of them in
-// memory, in new maps: a map keeps the room of its largest size, and a
-// long fold changes many entries. The caller holds mu.
+// clean makes every entry unchanged, and starts a new generation when the
+// table holds more than tableCap entries: a map keeps the room of its
+// largest size, and a long fold changes many entries. The caller holds mu.
 func (t *entries[T]) clean() {
 	t.dirty = map[string]struct{}{}
 	if len(t.hot) > tableCap {
-		hot := make(map[string]*T, tableCap)
-		for id, v := range t.hot {
-			if len(hot) == tableCap {
-				break
-			}
-			hot[id] = v
-		}
-		t.hot = hot
+		t.rotate()
 	}
 }
 
@@ -339,12 +359,14 @@ func (t *entries[T]) dump() (map[string]json.RawMessage, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for id, v := range t.hot {
-		b, err := gojson.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("table %s: encode %s: %w", t.tname, id, err)
+	for _, gen := range []map[string]*T{t.old, t.hot} {
+		for id, v := range gen {
+			b, err := gojson.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("table %s: encode %s: %w", t.tname, id, err)
+			}
+			all[id] = b
 		}
-		all[id] = b
 	}
 	return all, nil
 }

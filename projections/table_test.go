@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestTablesKeepFewEntriesInMemory(t *testing.T) {
 	all, err := stats.proposals.dump()
 	require.NoError(t, err)
 	assert.Greater(t, len(all), 10*tableCap, "a ledger with many more proposals than the cap")
-	assert.Less(t, len(stats.proposals.hot), len(all)/2, "most proposals are in the store only")
+	assert.Less(t, len(stats.proposals.hot)+len(stats.proposals.old), len(all)/2, "most proposals are in the store only")
 
 	require.NoError(t, r.Close())
 	again := mustNew(t, s, Config{Dir: dir})
@@ -241,4 +242,79 @@ func TestEditOrNew(t *testing.T) {
 	require.NoError(t, tb.flush(&ops))
 	require.Len(t, ops, 1)
 	assert.JSONEq(t, `[7,9]`, string(ops[0].value))
+}
+
+// TestTablesKeepTheEntriesUsedLast: a table keeps in memory the entries
+// the fold used last, in two generations of at most tableCap clean entries
+// each: an entry used again survives the next generation, one left alone
+// for two generations is read back from the store, and a changed entry is
+// never dropped before it is written.
+func TestTablesKeepTheEntriesUsedLast(t *testing.T) {
+	was := tableCap
+	tableCap = 8
+	t.Cleanup(func() { tableCap = was })
+	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.close()
+	tb := newEntries[string]("titles")
+	tb.bind(st, tablePrefix("board", "titles"))
+	write := func() {
+		t.Helper()
+		var ops []tableOp
+		require.NoError(t, tb.flush(&ops))
+		require.NoError(t, st.spill(newLive(&sync.RWMutex{}), ops))
+		tb.committed()
+	}
+	held := func(id string) bool {
+		t.Helper()
+		_, hot := tb.hot[id]
+		_, old := tb.old[id]
+		require.False(t, hot && old, "%s in one generation only", id)
+		return hot || old
+	}
+	get := func(id string) string {
+		t.Helper()
+		v, err := tb.get(id)
+		require.NoError(t, err)
+		require.NotNil(t, v, id)
+		return *v
+	}
+	put := func(prefix string, n int) {
+		for i := range n {
+			s := fmt.Sprintf("%s%d", prefix, i)
+			tb.put(s, &s)
+		}
+	}
+	put("p", 8)
+	write()
+	require.Len(t, tb.hot, 8)
+
+	// A write of more than tableCap entries starts a generation.
+	put("n", 8)
+	write()
+	assert.Empty(t, tb.hot)
+	assert.Len(t, tb.old, 16)
+	assert.Equal(t, "p0", get("p0"), "used: back in the newer generation")
+	put("m", 8)
+	write()
+	assert.True(t, held("p0"), "used in the generation before")
+	assert.False(t, held("p2"), "left alone for two generations")
+	assert.Equal(t, "p2", get("p2"), "read back from the store")
+
+	// Reads from the store start generations too; a changed entry stays.
+	changed, err := tb.edit("p0")
+	require.NoError(t, err)
+	*changed = "changed"
+	for i := range 2 * tableCap {
+		get(fmt.Sprintf("n%d", i%8))
+		get(fmt.Sprintf("m%d", i%8))
+	}
+	assert.LessOrEqual(t, len(tb.hot)+len(tb.old)-len(tb.dirty), 2*tableCap)
+	assert.Contains(t, tb.hot, "p0", "changed, not yet written")
+	assert.Len(t, tb.dirty, 1)
+	write()
+	all, err := tb.stored()
+	require.NoError(t, err)
+	assert.JSONEq(t, `"changed"`, string(all["p0"]), "the change written")
+	assert.Len(t, all, 24)
 }
