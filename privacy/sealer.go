@@ -585,7 +585,10 @@ func (s *Sealer) opener(ctx context.Context, only string, oerr *error) visit {
 }
 
 // MaySeal reports whether a stored body may hold sealed fields; a body
-// without the marker needs no Open.
+// without the marker needs no Open. It looks for the marker's bytes as the
+// sealer writes them: a body that escapes a character of the prefix
+// (`sealed\u003av2:`) is taken for one with no sealed field, whose value
+// then stays as stored, sealed.
 func MaySeal(data []byte) bool { return bytes.Contains(data, sealedBytes) }
 
 // visit is called for each personal string of an event: the site, the

@@ -157,7 +157,9 @@ func BenchmarkStartToServe(b *testing.B) {
 			b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
 			b.ReportMetric((cpuTime() - cpu).Seconds(), "cpu-s")
 			b.ReportMetric(float64(storeReads.Load()-reads), "table-reads")
+			b.StopTimer()
 			require.NoError(b, r.Close()) // its table store, before the directory goes
+			b.StartTimer()
 		}
 	})
 	b.Run("no-snapshots", func(b *testing.B) {

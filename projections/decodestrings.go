@@ -103,8 +103,8 @@ func (p *stringPlan) add(rt reflect.Type, off uintptr, depth int) error {
 	return nil
 }
 
-// own gives every string of the value at base that lies in in memory of
-// its own.
+// own gives every string of the value at base that lies inside in memory
+// of its own.
 func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
 	for i := range p.sites {
 		s := &p.sites[i]

@@ -268,6 +268,9 @@ func (l *lists) spill(ops *[]tableOp) (func(), error) {
 
 func (l *lists) committed() {
 	l.mu.Lock()
+	for _, c := range l.pending {
+		c.added = nil // its chunk may outlive it
+	}
 	l.pending = nil
 	l.mu.Unlock()
 }

@@ -606,7 +606,8 @@ func (n *Notifications) tellProposal(e Event, id string, t told) error {
 }
 
 // tellAction tells an action's owner, its followers and its proposal's
-// followers; closing ends its reminders.
+// followers, and extra; closing ends its reminders. extra must not be
+// n.to, which it reuses.
 func (n *Notifications) tellAction(e Event, id string, t told, closing bool, extra ...string) error {
 	get := n.actions.get
 	if closing {

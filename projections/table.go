@@ -50,10 +50,11 @@ import (
 // slower (entries dropped are read again; docs/performance.md).
 var spillAt = 8192
 
-// tableCap is about how many clean entries a table keeps in memory in each
-// of its two generations (entries.hot and entries.old): beyond it, a new
-// generation starts and the oldest is dropped (its entries read again from
-// the store when the fold needs them). A variable for tests.
+// tableCap is how many clean entries a table keeps in memory in its newer
+// generation (entries.hot): beyond it, a new generation starts, the older
+// one (entries.old, as many, or up to spillAt just after a write) is
+// dropped, and its entries are read again from the store when the fold
+// needs them. A variable for tests.
 var tableCap = 4096
 
 // tabled is a view that keeps some of its state in tables.
@@ -243,9 +244,8 @@ func (t *entries[T]) lookup(id string) (*T, bool) {
 }
 
 // keep holds v in memory as id's entry, in hot, first starting a new
-// generation when hot holds tableCap clean entries: so each generation
-// holds at most tableCap of them. A table without a store keeps every
-// entry. The caller holds mu.
+// generation when hot holds tableCap clean entries. A table without a
+// store keeps every entry. The caller holds mu.
 func (t *entries[T]) keep(id string, v *T) {
 	if t.store != nil && len(t.hot)-len(t.dirty) >= tableCap {
 		t.rotate() // before: v stays in hot, for edit to change
@@ -292,14 +292,24 @@ func (t *entries[T]) flush(ops *[]tableOp) error {
 	return nil
 }
 
-// clean makes every entry unchanged, and starts a new generation when the
-// table holds more than tableCap entries: a map keeps the room of its
+// clean makes every entry unchanged. When hot holds more than tableCap
+// entries (those just written among them), up to spillAt of them become
+// the older generation (the entries just written are the likeliest to be
+// used again) and hot starts again empty: a map keeps the room of its
 // largest size, and a long fold changes many entries. The caller holds mu.
 func (t *entries[T]) clean() {
 	t.dirty = map[string]struct{}{}
-	if len(t.hot) > tableCap {
-		t.rotate()
+	if t.store == nil || len(t.hot) <= tableCap {
+		return
 	}
+	old := make(map[string]*T, min(len(t.hot), spillAt))
+	for id, v := range t.hot {
+		if len(old) == spillAt {
+			break
+		}
+		old[id] = v
+	}
+	t.old, t.hot = old, map[string]*T{}
 }
 
 func (t *entries[T]) changed() (int, bool) {

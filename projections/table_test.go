@@ -245,14 +245,15 @@ func TestEditOrNew(t *testing.T) {
 }
 
 // TestTablesKeepTheEntriesUsedLast: a table keeps in memory the entries
-// the fold used last, in two generations of at most tableCap clean entries
-// each: an entry used again survives the next generation, one left alone
-// for two generations is read back from the store, and a changed entry is
+// the fold used last, in two generations (at most tableCap clean entries
+// in the newer): an entry used again survives the next generation, one
+// left alone for two generations is read back from the store, a write
+// keeps at most spillAt of the entries it wrote, and a changed entry is
 // never dropped before it is written.
 func TestTablesKeepTheEntriesUsedLast(t *testing.T) {
-	was := tableCap
-	tableCap = 8
-	t.Cleanup(func() { tableCap = was })
+	wasCap, wasSpill := tableCap, spillAt
+	tableCap, spillAt = 8, 12
+	t.Cleanup(func() { tableCap, spillAt = wasCap, wasSpill })
 	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer st.close()
@@ -265,56 +266,61 @@ func TestTablesKeepTheEntriesUsedLast(t *testing.T) {
 		require.NoError(t, st.spill(newLive(&sync.RWMutex{}), ops))
 		tb.committed()
 	}
+	// held checks the invariants and says whether id is in memory.
 	held := func(id string) bool {
 		t.Helper()
+		for d := range tb.dirty {
+			require.Contains(t, tb.hot, d, "a changed entry in the newer generation")
+		}
+		require.LessOrEqual(t, len(tb.hot)-len(tb.dirty), tableCap)
+		require.LessOrEqual(t, len(tb.old), max(tableCap, spillAt))
 		_, hot := tb.hot[id]
 		_, old := tb.old[id]
 		require.False(t, hot && old, "%s in one generation only", id)
 		return hot || old
 	}
-	get := func(id string) string {
+	get := func(ids ...int) {
 		t.Helper()
-		v, err := tb.get(id)
-		require.NoError(t, err)
-		require.NotNil(t, v, id)
-		return *v
-	}
-	put := func(prefix string, n int) {
-		for i := range n {
-			s := fmt.Sprintf("%s%d", prefix, i)
-			tb.put(s, &s)
+		for _, i := range ids {
+			id := fmt.Sprintf("p%d", i)
+			v, err := tb.get(id)
+			require.NoError(t, err)
+			require.NotNil(t, v, id)
+			require.Equal(t, id, *v)
+			held(id)
 		}
 	}
-	put("p", 8)
-	write()
-	require.Len(t, tb.hot, 8)
-
-	// A write of more than tableCap entries starts a generation.
-	put("n", 8)
-	write()
-	assert.Empty(t, tb.hot)
-	assert.Len(t, tb.old, 16)
-	assert.Equal(t, "p0", get("p0"), "used: back in the newer generation")
-	put("m", 8)
-	write()
-	assert.True(t, held("p0"), "used in the generation before")
-	assert.False(t, held("p2"), "left alone for two generations")
-	assert.Equal(t, "p2", get("p2"), "read back from the store")
-
-	// Reads from the store start generations too; a changed entry stays.
-	changed, err := tb.edit("p0")
-	require.NoError(t, err)
-	*changed = "changed"
-	for i := range 2 * tableCap {
-		get(fmt.Sprintf("n%d", i%8))
-		get(fmt.Sprintf("m%d", i%8))
+	for i := range 24 {
+		id := fmt.Sprintf("p%d", i)
+		tb.put(id, &id)
 	}
-	assert.LessOrEqual(t, len(tb.hot)+len(tb.old)-len(tb.dirty), 2*tableCap)
-	assert.Contains(t, tb.hot, "p0", "changed, not yet written")
-	assert.Len(t, tb.dirty, 1)
+	write()
+	assert.Empty(t, tb.hot, "a write of more than tableCap entries")
+	assert.Len(t, tb.old, spillAt, "keeps spillAt of them")
+
+	get(0, 1, 2, 3, 4, 5, 6, 7)
+	assert.Len(t, tb.hot, tableCap)
+	get(8, 9, 10, 11, 12, 13, 14, 15) // a new generation
+	get(0)                            // used again: another
+	assert.True(t, held("p0"), "used in each generation")
+	assert.True(t, held("p8"), "in the generation before")
+	assert.False(t, held("p1"), "left alone for two generations")
+	get(1) // read back from the store
+
+	// An entry read from the store when hot is full, to be changed: the
+	// new generation starts before it, not after.
+	get(16, 17, 18, 19, 20, 21)
+	require.Len(t, tb.hot, tableCap)
+	changed, err := tb.edit("p23")
+	require.NoError(t, err)
+	require.NotNil(t, changed)
+	assert.Contains(t, tb.hot, "p23")
+	*changed = "changed"
+	get(2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
+	assert.Contains(t, tb.hot, "p23", "changed, not yet written")
 	write()
 	all, err := tb.stored()
 	require.NoError(t, err)
-	assert.JSONEq(t, `"changed"`, string(all["p0"]), "the change written")
+	assert.JSONEq(t, `"changed"`, string(all["p23"]), "the change written")
 	assert.Len(t, all, 24)
 }
