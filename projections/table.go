@@ -400,11 +400,12 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 	o := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       4 << 20,
-		// Four times pebble's default: a first start's fold reads back
-		// some 130,000 entries at 1M events, and with 8 MiB most of those
-		// reads also read the table's index block again (BenchmarkStartToServe
-		// /empty-dir: 12.05 → 9.2 s; docs/performance.md).
-		CacheSize: 32 << 20,
+		// Twice pebble's default: a first start's fold reads back some
+		// 130,000 entries at 1M events, and with 8 MiB most of those reads
+		// also read the table's index block again. 32 MiB made the fold
+		// faster still but timeline reads under load slower
+		// (docs/performance.md, sixteenth session).
+		CacheSize: 16 << 20,
 		Logger:    pebbleLogger{log},
 		ReadOnly:  readOnly,
 	}
