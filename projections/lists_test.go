@@ -16,16 +16,24 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
+// liveInTableStore returns a table store in a temporary directory, closed
+// when t ends, and a live view whose tables are bound to it.
+func liveInTableStore(t *testing.T) (*tableStore, *Live) {
+	t.Helper()
+	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.close()) })
+	live := newLive(&sync.RWMutex{})
+	bindTables(live, st)
+	return st, live
+}
+
 // TestLists: a list of positions reads the same whether its positions are
 // in the store, in changes flushed and not committed, or in changes not
 // yet written: in order, each position once, and none of them after the
 // list is emptied.
 func TestLists(t *testing.T) {
-	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer st.close()
-	live := newLive(&sync.RWMutex{})
-	bindTables(live, st)
+	st, live := liveInTableStore(t)
 	l := live.steps
 	all := func(id string) []eventstore.Position {
 		t.Helper()
@@ -133,11 +141,7 @@ func TestLists(t *testing.T) {
 // with flushes, failed writes, commits and spills between, read as a map of
 // sets says, with a store and without.
 func TestListsAgainstAModel(t *testing.T) {
-	st, err := openTableStore(t.TempDir(), false, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	defer st.close()
-	live := newLive(&sync.RWMutex{})
-	bindTables(live, st)
+	st, live := liveInTableStore(t)
 	stored, mem := live.steps, newLists("steps")
 	model := map[string]map[eventstore.Position]bool{}
 	r := rand.New(rand.NewPCG(1, 2))
