@@ -22,6 +22,19 @@ const chunkSize = 512
 // stream index.
 func (s *Store) streamHead(stream string) (int64, error) {
 	prefix := streamPrefix(stream)
+	// Every stream's first entry is at revision 0 and no entry is ever
+	// deleted, so a missing first entry means no stream. A point look-up
+	// answers that from the bloom filters and the memtables, where an
+	// iterator over the stream's range opens every level: most heads the
+	// committer has to read are those of new streams.
+	switch _, closer, err := s.db.Get(binary.BigEndian.AppendUint64(prefix, 0)); {
+	case errors.Is(err, pebble.ErrNotFound):
+		return -1, nil
+	case err != nil:
+		return 0, fmt.Errorf("find head of %s: %w", stream, err)
+	default:
+		_ = closer.Close()
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return 0, fmt.Errorf("find head of %s: %w", stream, err)
