@@ -273,6 +273,7 @@ func BenchmarkServeFromSnapshots(b *testing.B) {
 
 // BenchmarkLoadEachView loads each view's snapshot file, one view at a
 // time, over and over: the views' decoding alone, its tables not read.
+// heap-MiB is the heap one loaded view holds.
 // YISHI_BENCH_SNAPSHOTS names a directory of snapshots (BenchmarkServe-
 // FromSnapshots fills one; a server's are in <data>/projections):
 //
@@ -287,12 +288,21 @@ func BenchmarkLoadEachView(b *testing.B) {
 			continue
 		}
 		b.Run(v.Name(), func(b *testing.B) {
-			for b.Loop() {
+			load := func() View {
 				fresh := NewViews().all
 				i := slices.IndexFunc(fresh, func(f View) bool { return f.Name() == v.Name() })
 				_, err := loadSnapshot(dir, fresh[i], nil)
 				require.NoError(b, err)
+				return fresh[i]
 			}
+			for b.Loop() {
+				load()
+			}
+			b.StopTimer()
+			before := liveHeap()
+			kept := load()
+			b.ReportMetric(float64(int64(liveHeap())-int64(before))/(1<<20), "heap-MiB")
+			runtime.KeepAlive(kept)
 		})
 	}
 }
@@ -315,27 +325,30 @@ func BenchmarkViewsHeap(b *testing.B) {
 		require.NoError(b, os.WriteFile(filepath.Join(dir, v.Name()), snap, 0o600))
 	}
 	r = nil
-	heap := func() uint64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.GC() // a second cycle: sync.Pool's victims go with it
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	for b.Loop() {
 		var total int64
 		loaded := NewViews()
 		for _, v := range loaded.List() {
 			f, err := os.Open(filepath.Join(dir, v.Name()))
 			require.NoError(b, err)
-			before := heap()
+			before := liveHeap()
 			require.NoError(b, v.UnmarshalSnapshot(f))
 			require.NoError(b, f.Close())
-			took := int64(heap()) - int64(before)
+			took := int64(liveHeap()) - int64(before)
 			total += took
 			b.ReportMetric(float64(took)/(1<<20), v.Name()+"-MiB")
 		}
 		b.ReportMetric(float64(total)/(1<<20), "all-MiB")
 		runtime.KeepAlive(loaded)
 	}
+}
+
+// liveHeap is the heap's live bytes after two collections (sync.Pool's
+// victims go with the second).
+func liveHeap() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

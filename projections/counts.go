@@ -81,7 +81,10 @@ func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	} else if tok.Kind() != '{' {
 		return fmt.Errorf("counts: want an object, got %v", tok.Kind())
 	}
-	out := make(counts, 0, 4)
+	// Read on the stack, then kept at its length: most counts hold one or
+	// two keys, and a slice made for four took 96 bytes for each.
+	var buf [4]count
+	out := counts(buf[:0])
 	var key [64]byte
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadValue()
@@ -121,7 +124,7 @@ func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			return fmt.Errorf("counts: %q given twice", out[i].Key)
 		}
 	}
-	*c = out
+	*c = slices.Clone(out)
 	return nil
 }
 

@@ -95,26 +95,6 @@ type StatsRow struct {
 	Figures Figures `json:"figures"`
 }
 
-// bucket holds the figures of one grid in one month.
-type bucket struct {
-	Community     string    `json:"c"`
-	Grid          string    `json:"g"`
-	Month         string    `json:"m"`
-	ByChannel     counts    `json:"ch,omitempty"`
-	AtMeetings    counts    `json:"am,omitempty"`
-	ByFormat      counts    `json:"mf,omitempty"`
-	Solved        int       `json:"s,omitempty"`
-	Direct        int       `json:"sd,omitempty"`
-	Convened      int       `json:"sc,omitempty"`
-	Closed        int       `json:"cl,omitempty"`
-	Days          []float32 `json:"d,omitempty"`
-	Verifications int       `json:"v,omitempty"`
-	Satisfied     int       `json:"sa,omitempty"`
-	Meetings      int       `json:"mt,omitempty"`
-	Attendance    int       `json:"a,omitempty"`
-	Invited       int       `json:"i,omitempty"`
-}
-
 type statProposal struct {
 	Community string    `json:"c"`
 	Grid      string    `json:"g"`
@@ -164,7 +144,7 @@ func (s *Stats) expect(m *statMeeting, person string) {
 }
 
 type statsState struct {
-	Buckets map[string]*bucket `json:"buckets"`
+	Buckets bucketSet `json:"buckets"`
 	// Orgs holds each community's organisation as it stands.
 	Orgs map[string]*statOrg `json:"orgs"`
 }
@@ -183,7 +163,7 @@ type Stats struct {
 }
 
 func newStats(mu *sync.RWMutex) *Stats {
-	return &Stats{mu: mu, st: statsState{Buckets: map[string]*bucket{}, Orgs: map[string]*statOrg{}},
+	return &Stats{mu: mu, st: statsState{Buckets: newBucketSet(0), Orgs: map[string]*statOrg{}},
 		proposals: newEntries[statProposal]("proposals"),
 		meetings:  newEntries[statMeeting]("meetings"),
 		actions:   newEntries[[2]string]("actions"),
@@ -199,67 +179,45 @@ func (s *Stats) Version() int { return 6 }
 // tables implements tabled.
 func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.actions} }
 
-// MarshalSnapshot implements View.
-func (s *Stats) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&s.st) }
+// MarshalSnapshot implements View: the buckets as appendJSON writes
+// them, then the organisations.
+func (s *Stats) MarshalSnapshot() ([]byte, error) {
+	out, err := s.st.Buckets.appendJSON([]byte(`{"buckets":`))
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := gojson.Marshal(s.st.Orgs)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(out, `,"orgs":`...), orgs...), '}'), nil
+}
 
 // mapSizes implements sized.
-func (s *Stats) mapSizes() map[string]int { return mapSizesOf(&s.st) }
+func (s *Stats) mapSizes() map[string]int {
+	return map[string]int{"buckets": s.st.Buckets.len(), "orgs": len(s.st.Orgs)}
+}
 
 // UnmarshalSnapshot implements View.
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
-	var st statsState
-	if err := decodeSnapshot(r, &st, readerOf((*bucket).read, newNames())); err != nil {
+	n := 0
+	if c, ok := r.(*checkedReader); ok {
+		n = min(c.h.Sizes["buckets"], c.h.Size/4)
+	}
+	st := statsState{Buckets: newBucketSet(n)}
+	keep, read := newNames(), false
+	buckets := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *bucketSet) error {
+		read = dec.PeekKind() == '{'
+		return v.read(dec, keep)
+	}))
+	if err := decodeSnapshot(r, &st, buckets); err != nil {
 		return fmt.Errorf("stats snapshot: %w", err)
 	}
-	if st.Buckets == nil || st.Orgs == nil {
+	if !read || st.Orgs == nil {
 		return fmt.Errorf("stats snapshot: missing maps")
 	}
 	s.st = st
 	return nil
-}
-
-// read reads b as MarshalSnapshot wrote it, its community, grid and
-// month interned in keep (members).
-func (b *bucket) read(dec *jsontext.Decoder, keep names) error {
-	return members(dec, func(name []byte) (err error) {
-		switch string(name) {
-		case "c":
-			b.Community, err = readString(dec, keep.ids)
-		case "g":
-			b.Grid, err = readString(dec, keep.ids)
-		case "m":
-			b.Month, err = readString(dec, keep.words)
-		case "ch":
-			err = b.ByChannel.UnmarshalJSONFrom(dec)
-		case "am":
-			err = b.AtMeetings.UnmarshalJSONFrom(dec)
-		case "mf":
-			err = b.ByFormat.UnmarshalJSONFrom(dec)
-		case "d":
-			err = jsonv2.UnmarshalDecode(dec, &b.Days)
-		case "s":
-			b.Solved, err = readWhole(dec)
-		case "sd":
-			b.Direct, err = readWhole(dec)
-		case "sc":
-			b.Convened, err = readWhole(dec)
-		case "cl":
-			b.Closed, err = readWhole(dec)
-		case "v":
-			b.Verifications, err = readWhole(dec)
-		case "sa":
-			b.Satisfied, err = readWhole(dec)
-		case "mt":
-			b.Meetings, err = readWhole(dec)
-		case "a":
-			b.Attendance, err = readWhole(dec)
-		case "i":
-			b.Invited, err = readWhole(dec)
-		default:
-			err = dec.SkipValue()
-		}
-		return err
-	})
 }
 
 func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
@@ -269,16 +227,7 @@ func (s *Stats) bucket(community, grid string, at time.Time) *bucket {
 // bucketIn returns the bucket of a grid in a month ("2026-07"), made on
 // first use.
 func (s *Stats) bucketIn(community, grid, month string) *bucket {
-	// The key is built on the stack: a look-up of string(kb) allocates
-	// nothing, and only a new bucket's key becomes a string.
-	var buf [96]byte
-	kb := append(append(append(append(append(buf[:0], community...), 0), grid...), 0), month...)
-	if b := s.st.Buckets[string(kb)]; b != nil {
-		return b
-	}
-	b := &bucket{Community: community, Grid: grid, Month: month}
-	s.st.Buckets[string(kb)] = b
-	return b
+	return s.st.Buckets.in(community, grid, month)
 }
 
 // end counts a proposal's end once and its solution once: later ends
@@ -395,7 +344,7 @@ func (s *Stats) apply(e Event) error {
 		b := s.monthBucket(m)
 		b.Meetings++
 		b.ByFormat.add(m.Format)
-		b.Invited += m.Invited
+		b.Invited += int32(m.Invited)
 		for _, a := range m.Attendance {
 			if a == domain.Present || a == domain.Proxy {
 				b.Attendance++
@@ -440,8 +389,6 @@ func (s *Stats) apply(e Event) error {
 
 func (s *Stats) monthBucket(m *statMeeting) *bucket { return s.bucketIn(m.Community, m.Grid, m.Month) }
 
-func (q *StatsQuery) match(b *bucket) bool { return q.selects(b.Community, b.Grid, b.Month) }
-
 // covers reports whether the query selects a grid of a community (grid ""
 // stands for what belongs to the community and no grid).
 func (q StatsQuery) covers(community, grid string) bool {
@@ -463,24 +410,24 @@ func sum(bs []*bucket) Figures {
 			f.ByChannel[c.Key] += c.N
 			f.Collected += c.N
 		}
-		f.Solved += b.Solved
-		f.SolvedDirectly += b.Direct
-		f.SolvedConvened += b.Convened
-		f.Closed += b.Closed
+		f.Solved += int(b.Solved)
+		f.SolvedDirectly += int(b.Direct)
+		f.SolvedConvened += int(b.Convened)
+		f.Closed += int(b.Closed)
 		for _, d := range b.Days {
 			days = append(days, float64(d))
 		}
-		f.Verifications += b.Verifications
-		f.Satisfied += b.Satisfied
+		f.Verifications += int(b.Verifications)
+		f.Satisfied += int(b.Satisfied)
 		for _, c := range b.AtMeetings {
 			f.CollectedAtMeetings[c.Key] += c.N
 		}
-		f.MeetingsHeld += b.Meetings
+		f.MeetingsHeld += int(b.Meetings)
 		for _, c := range b.ByFormat {
 			f.MeetingsByFormat[c.Key] += c.N
 		}
-		f.Attendance += b.Attendance
-		f.Invited += b.Invited
+		f.Attendance += int(b.Attendance)
+		f.Invited += int(b.Invited)
 	}
 	f.ClosedLoopRate = ratio(f.Solved, f.Closed)
 	f.Satisfaction = ratio(f.Satisfied, f.Verifications)
@@ -526,11 +473,7 @@ func (s *Stats) Figures(q StatsQuery) Figures {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var bs []*bucket
-	for _, b := range s.st.Buckets {
-		if q.match(b) {
-			bs = append(bs, b)
-		}
-	}
+	s.st.Buckets.each(q, func(_ place, _ string, b *bucket) { bs = append(bs, b) })
 	return sum(bs)
 }
 
@@ -539,35 +482,30 @@ func (s *Stats) Months(q StatsQuery) []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	seen := map[string]bool{}
-	for _, b := range s.st.Buckets {
-		if q.match(b) {
-			seen[b.Month] = true
-		}
-	}
+	s.st.Buckets.each(q, func(_ place, month string, _ *bucket) { seen[month] = true })
 	return slices.Sorted(maps.Keys(seen))
 }
 
 // Breakdown sums the figures q selects per grid, community or month (by is
 // ByGrid, ByCommunity or ByMonth), sorted by key.
 func (s *Stats) Breakdown(q StatsQuery, by string) ([]StatsRow, error) {
-	var key func(*bucket) string
+	var key func(p place, month string) string
 	switch by {
 	case ByGrid:
-		key = func(b *bucket) string { return b.Community + "/" + b.Grid }
+		key = func(p place, _ string) string { return p.community + "/" + p.grid }
 	case ByCommunity:
-		key = func(b *bucket) string { return b.Community }
+		key = func(p place, _ string) string { return p.community }
 	case ByMonth:
-		key = func(b *bucket) string { return b.Month }
+		key = func(_ place, month string) string { return month }
 	default:
 		return nil, fmt.Errorf("stats breakdown by %q: want %s, %s or %s", by, ByGrid, ByCommunity, ByMonth)
 	}
 	s.mu.RLock()
 	groups := map[string][]*bucket{}
-	for _, b := range s.st.Buckets {
-		if q.match(b) {
-			groups[key(b)] = append(groups[key(b)], b)
-		}
-	}
+	s.st.Buckets.each(q, func(p place, month string, b *bucket) {
+		k := key(p, month)
+		groups[k] = append(groups[k], b)
+	})
 	rows := make([]StatsRow, 0, len(groups))
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
 		rows = append(rows, StatsRow{Key: k, Figures: sum(groups[k])})

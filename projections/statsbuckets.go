@@ -1,0 +1,226 @@
+package projections
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	gojson "github.com/goccy/go-json"
+)
+
+// bucket holds the figures of one grid in one month. Its grid and month
+// are its key in the statistics' bucketSet, not fields of its own; its
+// counters are 32 bits (a grid's month counts far fewer). The JSON names
+// are those of the snapshot (bucketJSON).
+type bucket struct {
+	ByChannel     counts    `json:"ch,omitempty"`
+	AtMeetings    counts    `json:"am,omitempty"`
+	ByFormat      counts    `json:"mf,omitempty"`
+	Solved        int32     `json:"s,omitempty"`
+	Direct        int32     `json:"sd,omitempty"`
+	Convened      int32     `json:"sc,omitempty"`
+	Closed        int32     `json:"cl,omitempty"`
+	Days          []float32 `json:"d,omitempty"`
+	Verifications int32     `json:"v,omitempty"`
+	Satisfied     int32     `json:"sa,omitempty"`
+	Meetings      int32     `json:"mt,omitempty"`
+	Attendance    int32     `json:"a,omitempty"`
+	Invited       int32     `json:"i,omitempty"`
+}
+
+// bucketJSON is a bucket as the snapshot holds it: its community, grid and
+// month first, then its figures.
+type bucketJSON struct {
+	Community string `json:"c"`
+	Grid      string `json:"g"`
+	Month     string `json:"m"`
+	*bucket
+}
+
+// place is a community's grid.
+type place struct{ community, grid string }
+
+// bucketKey names a bucket by the numbers of its place and month.
+type bucketKey struct{ place, month uint32 }
+
+// bucketSet holds the statistics' buckets. Places and months are
+// numbered in the order they are first met, and a bucket is found by the
+// two numbers: no key string per bucket, and no copy of its community,
+// grid and month in it. A city's buckets grow with its grids times the
+// months of its ledger (607,309 at ten million generated events), and
+// were the largest of the views' heaps: 294 MB at ten million events,
+// some 485 bytes a bucket (docs/performance.md, seventeenth session).
+type bucketSet struct {
+	byKey  map[bucketKey]*bucket
+	places []place
+	placeN map[place]uint32
+	months []string
+	monthN map[string]uint32
+}
+
+// newBucketSet makes an empty set with room for n buckets.
+func newBucketSet(n int) bucketSet {
+	return bucketSet{byKey: make(map[bucketKey]*bucket, n), placeN: map[place]uint32{}, monthN: map[string]uint32{}}
+}
+
+// in returns the bucket of a grid in a month ("2026-07"), made on first
+// use. The strings are kept as given, the first time each is met.
+func (s *bucketSet) in(community, grid, month string) *bucket {
+	k := bucketKey{place: s.placeOf(community, grid), month: s.monthOf(month)}
+	b := s.byKey[k]
+	if b == nil {
+		b = &bucket{}
+		s.byKey[k] = b
+	}
+	return b
+}
+
+func (s *bucketSet) placeOf(community, grid string) uint32 {
+	p := place{community, grid}
+	n, ok := s.placeN[p]
+	if !ok {
+		n = uint32(len(s.places))
+		s.places = append(s.places, p)
+		s.placeN[p] = n
+	}
+	return n
+}
+
+func (s *bucketSet) monthOf(month string) uint32 {
+	n, ok := s.monthN[month]
+	if !ok {
+		n = uint32(len(s.months))
+		s.months = append(s.months, month)
+		s.monthN[month] = n
+	}
+	return n
+}
+
+// len is the number of buckets.
+func (s *bucketSet) len() int { return len(s.byKey) }
+
+// each calls f with every bucket q selects, its place and its month. Each
+// place and month is matched against q once, not once a bucket.
+func (s *bucketSet) each(q StatsQuery, f func(p place, month string, b *bucket)) {
+	places := make([]bool, len(s.places))
+	for i, p := range s.places {
+		places[i] = q.covers(p.community, p.grid)
+	}
+	months := make([]bool, len(s.months))
+	for i, m := range s.months {
+		months[i] = q.during(m)
+	}
+	for k, b := range s.byKey {
+		if places[k.place] && months[k.month] {
+			f(s.places[k.place], s.months[k.month], b)
+		}
+	}
+}
+
+// appendJSON appends the set as the snapshot holds it: an object of
+// bucketJSON by "<community>\x00<grid>\x00<month>", in the order of those
+// names, as goccy wrote the map the buckets were kept in before.
+func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
+	type entry struct {
+		name string
+		k    bucketKey
+	}
+	entries := make([]entry, 0, len(s.byKey))
+	for k := range s.byKey {
+		p := s.places[k.place]
+		entries = append(entries, entry{name: p.community + "\x00" + p.grid + "\x00" + s.months[k.month], k: k})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
+	out = append(out, '{')
+	for i, e := range entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		name, err := gojson.Marshal(e.name)
+		if err != nil {
+			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
+		}
+		p := s.places[e.k.place]
+		v, err := gojson.Marshal(bucketJSON{Community: p.community, Grid: p.grid, Month: s.months[e.k.month], bucket: s.byKey[e.k]})
+		if err != nil {
+			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
+		}
+		out = append(append(append(out, name...), ':'), v...)
+	}
+	return append(out, '}'), nil
+}
+
+// read reads the object of buckets dec is at, as appendJSON writes it,
+// into s: each bucket by the community, grid and month it holds, its
+// name not read (a snapshot's names are made of the same three). Places
+// and months are interned in keep. A bucket given twice keeps its last
+// value whole, and a null bucket is none; null is no bucket at all.
+func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	if dec.PeekKind() != '{' {
+		return fmt.Errorf("buckets: want an object, not %v", dec.PeekKind())
+	}
+	return members(dec, func([]byte) error {
+		if dec.PeekKind() == 'n' {
+			_, err := dec.ReadToken()
+			return err
+		}
+		b := new(bucket)
+		community, grid, month, err := b.read(dec, keep)
+		if err != nil {
+			return err
+		}
+		s.byKey[bucketKey{place: s.placeOf(community, grid), month: s.monthOf(month)}] = b
+		return nil
+	})
+}
+
+// read reads b as the snapshot holds it (bucketJSON), its community, grid
+// and month returned, interned in keep (members).
+func (b *bucket) read(dec *jsontext.Decoder, keep names) (community, grid, month string, err error) {
+	err = members(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "c":
+			community, err = readString(dec, keep.ids)
+		case "g":
+			grid, err = readString(dec, keep.ids)
+		case "m":
+			month, err = readString(dec, keep.words)
+		case "ch":
+			err = b.ByChannel.UnmarshalJSONFrom(dec)
+		case "am":
+			err = b.AtMeetings.UnmarshalJSONFrom(dec)
+		case "mf":
+			err = b.ByFormat.UnmarshalJSONFrom(dec)
+		case "d":
+			err = jsonv2.UnmarshalDecode(dec, &b.Days)
+		case "s":
+			b.Solved, err = readInt32(dec)
+		case "sd":
+			b.Direct, err = readInt32(dec)
+		case "sc":
+			b.Convened, err = readInt32(dec)
+		case "cl":
+			b.Closed, err = readInt32(dec)
+		case "v":
+			b.Verifications, err = readInt32(dec)
+		case "sa":
+			b.Satisfied, err = readInt32(dec)
+		case "mt":
+			b.Meetings, err = readInt32(dec)
+		case "a":
+			b.Attendance, err = readInt32(dec)
+		case "i":
+			b.Invited, err = readInt32(dec)
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
+	return community, grid, month, err
+}

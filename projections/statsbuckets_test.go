@@ -1,0 +1,183 @@
+package projections
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	gojson "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oldBucket is a bucket as the statistics kept it before the bucket set,
+// with its community, grid and month: the form of every stats snapshot
+// written since, which the set writes and reads byte for byte.
+type oldBucket struct {
+	Community     string    `json:"c"`
+	Grid          string    `json:"g"`
+	Month         string    `json:"m"`
+	ByChannel     counts    `json:"ch,omitempty"`
+	AtMeetings    counts    `json:"am,omitempty"`
+	ByFormat      counts    `json:"mf,omitempty"`
+	Solved        int       `json:"s,omitempty"`
+	Direct        int       `json:"sd,omitempty"`
+	Convened      int       `json:"sc,omitempty"`
+	Closed        int       `json:"cl,omitempty"`
+	Days          []float32 `json:"d,omitempty"`
+	Verifications int       `json:"v,omitempty"`
+	Satisfied     int       `json:"sa,omitempty"`
+	Meetings      int       `json:"mt,omitempty"`
+	Attendance    int       `json:"a,omitempty"`
+	Invited       int       `json:"i,omitempty"`
+}
+
+type oldStatsState struct {
+	Buckets map[string]*oldBucket `json:"buckets"`
+	Orgs    map[string]*statOrg   `json:"orgs"`
+}
+
+func toOld(p place, month string, b *bucket) *oldBucket {
+	return &oldBucket{Community: p.community, Grid: p.grid, Month: month,
+		ByChannel: b.ByChannel, AtMeetings: b.AtMeetings, ByFormat: b.ByFormat,
+		Solved: int(b.Solved), Direct: int(b.Direct), Convened: int(b.Convened), Closed: int(b.Closed),
+		Days: b.Days, Verifications: int(b.Verifications), Satisfied: int(b.Satisfied),
+		Meetings: int(b.Meetings), Attendance: int(b.Attendance), Invited: int(b.Invited)}
+}
+
+// oldForm is the set as the map of buckets it replaced held it.
+func oldForm(s *bucketSet) map[string]*oldBucket {
+	m := map[string]*oldBucket{}
+	s.each(StatsQuery{}, func(p place, month string, b *bucket) {
+		m[p.community+"\x00"+p.grid+"\x00"+month] = toOld(p, month, b)
+	})
+	return m
+}
+
+// TestBucketsAreWrittenAndReadAsTheirMapWas: random statistics are
+// written byte for byte as the map of buckets with their community, grid
+// and month was (the snapshots written before the bucket set are read by
+// it, and its own by the builds before it), read back as they were, and
+// read by JSON v2's reflection as that map.
+func TestBucketsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ids := []string{"g1", "c-7", "会议", "a\"b", "\x00nul", "</script>", ""}
+	months := []string{"2026-01", "2026-02", "1999-12", "a\"b"}
+	for range 300 {
+		s := newStats(&sync.RWMutex{})
+		for range rng.IntN(40) {
+			b := s.bucketIn(ids[rng.IntN(len(ids))], ids[rng.IntN(len(ids))], months[rng.IntN(len(months))])
+			var v bucket
+			fill(t, rng, reflect.ValueOf(&v).Elem())
+			*b = v
+		}
+		if rng.IntN(2) == 0 {
+			s.st.Orgs["c-7"] = &statOrg{Kind: "community", Street: "s1", Grids: map[string]*statGrid{}}
+		}
+		got, err := s.MarshalSnapshot()
+		require.NoError(t, err)
+		want, err := gojson.Marshal(&oldStatsState{Buckets: oldForm(&s.st.Buckets), Orgs: s.st.Orgs})
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+
+		back := newStats(&sync.RWMutex{})
+		require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(got)), "%s", got)
+		assert.Equal(t, oldForm(&s.st.Buckets), oldForm(&back.st.Buckets))
+		assert.Equal(t, s.st.Orgs, back.st.Orgs)
+		assert.Equal(t, s.mapSizes(), back.mapSizes())
+
+		var reflected oldStatsState
+		require.NoError(t, jsonv2.Unmarshal(got, &reflected))
+		assert.Equal(t, oldForm(&s.st.Buckets), reflected.Buckets)
+	}
+}
+
+// TestBucketsReadRefusesWhatNoSnapshotHolds: a bucket's member of the
+// wrong kind, a counter beyond 32 bits, and a snapshot without its
+// buckets or organisations are refused; a null bucket is none, and the
+// buckets' places and months are kept once.
+func TestBucketsReadRefusesWhatNoSnapshotHolds(t *testing.T) {
+	for _, bad := range []string{
+		`{"buckets":{"a":{"m":true}},"orgs":{}}`,
+		`{"buckets":{"a":{"s":"2"}},"orgs":{}}`,
+		`{"buckets":{"a":{"s":2147483648}},"orgs":{}}`,
+		`{"buckets":{"a":{"i":1.5}},"orgs":{}}`,
+		`{"buckets":{"a":{"d":[1,"x"]}},"orgs":{}}`,
+		`{"buckets":{"a":{"ch":[]}},"orgs":{}}`,
+		`{"buckets":[],"orgs":{}}`,
+		`{"buckets":{"a":{}`,
+		`{"orgs":{}}`,
+		`{"buckets":null,"orgs":{}}`,
+		`{"buckets":{}}`,
+	} {
+		s := newStats(&sync.RWMutex{})
+		assert.Error(t, s.UnmarshalSnapshot(bytes.NewReader([]byte(bad))), bad)
+	}
+
+	s := newStats(&sync.RWMutex{})
+	in := `{"buckets":{"x":null,"a":{"c":"c1","g":"g\u0031","m":"2026-01","s":-2},"b":{"c":"c1","g":"g1","m":"2026-02","zz":[{"q":null}]},"c":{"c":"c1","g":"g2","m":"2026-01"}},"orgs":{}}`
+	require.NoError(t, s.UnmarshalSnapshot(bytes.NewReader([]byte(in))))
+	assert.Equal(t, map[string]*oldBucket{
+		"c1\x00g1\x002026-01": {Community: "c1", Grid: "g1", Month: "2026-01", Solved: -2},
+		"c1\x00g1\x002026-02": {Community: "c1", Grid: "g1", Month: "2026-02"},
+		"c1\x00g2\x002026-01": {Community: "c1", Grid: "g2", Month: "2026-01"},
+	}, oldForm(&s.st.Buckets))
+	set := &s.st.Buckets
+	assert.Len(t, set.places, 2)
+	assert.Len(t, set.months, 2)
+	assert.Same(t, unsafe.StringData(set.places[0].community), unsafe.StringData(set.places[1].community))
+}
+
+// TestBucketsSelectedAsTheQuerySays: each calls back with exactly the
+// buckets whose place and month a query selects.
+func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	communities, grids := []string{"c1", "c2", "c3"}, []string{"", "g1", "g2"}
+	months := []string{"2026-01", "2026-02", "2026-03", "2026-04"}
+	s := newBucketSet(0)
+	for range 40 {
+		s.in(communities[rng.IntN(3)], grids[rng.IntN(3)], months[rng.IntN(4)]).Solved++
+	}
+	at := func(month string) time.Time {
+		m, err := time.ParseInLocation("2006-01", month, china)
+		require.NoError(t, err)
+		return m.AddDate(0, 0, 3)
+	}
+	for range 500 {
+		var q StatsQuery
+		if rng.IntN(2) == 0 {
+			q.CommunityID = communities[rng.IntN(3)]
+		}
+		if rng.IntN(2) == 0 {
+			q.GridID = grids[rng.IntN(3)]
+		}
+		if rng.IntN(3) == 0 {
+			q.Communities = communities[:rng.IntN(3)]
+		}
+		if rng.IntN(2) == 0 {
+			q.From = at(months[rng.IntN(4)])
+		}
+		if rng.IntN(2) == 0 {
+			q.To = at(months[rng.IntN(4)])
+		}
+		want := map[bucketKey]bool{}
+		for k := range s.byKey {
+			p := s.places[k.place]
+			if q.selects(p.community, p.grid, s.months[k.month]) {
+				want[k] = true
+			}
+		}
+		got := map[bucketKey]bool{}
+		s.each(q, func(p place, month string, b *bucket) {
+			k := bucketKey{place: s.placeN[p], month: s.monthN[month]}
+			assert.Same(t, s.byKey[k], b)
+			got[k] = true
+		})
+		assert.Equal(t, want, got, "%+v", q)
+	}
+}
