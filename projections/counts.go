@@ -124,7 +124,7 @@ func (c *counts) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			return fmt.Errorf("counts: %q given twice", out[i].Key)
 		}
 	}
-	*c = slices.Clone(out)
+	*c = append(make(counts, 0, len(out)), out...)
 	return nil
 }
 

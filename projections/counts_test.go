@@ -98,7 +98,8 @@ func TestCountsAreReadAsTheSnapshotsReadThem(t *testing.T) {
 // room of their keys and no more, however many keys (a bucket holds one
 // or two in most counts, and tens of thousands of buckets hold them).
 func TestCountsAreReadAtTheirLength(t *testing.T) {
-	for _, in := range []string{`{"a":1}`, `{"a":1,"b":2}`, `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}`} {
+	for _, in := range []string{`{}`, `{"a":1}`, `{"a":1,"b":2}`, `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`} {
 		var c counts
 		require.NoError(t, jsonv2.Unmarshal([]byte(in), &c))
 		assert.Equal(t, len(c), cap(c), in)

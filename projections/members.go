@@ -24,10 +24,10 @@ import (
 
 // readerOf is the option that makes JSON v2 read each T with read, its
 // strings interned in keep: readerOf((*boardHead).read, keep). Maps of T
-// by id, and of pointers to T, are read by readMap, not by reflection.
-// A T is read into a zero T, where JSON v2 would merge an object into what
-// the T held (a snapshot's are read into fresh ones); null reads as the
-// zero T, and as a nil pointer in a map of pointers, as JSON v2 reads it.
+// by id are read by readMap, not by reflection. A T is read into a zero
+// T, where JSON v2 would merge an object into what the T held (a
+// snapshot's are read into fresh ones); null reads as the zero T, as JSON
+// v2 reads it.
 func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) jsonv2.Options {
 	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error {
@@ -37,17 +37,6 @@ func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) 
 		}),
 		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]T) error {
 			return readMap(dec, m, func(v *T) error { return read(v, dec, keep) })
-		}),
-		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]*T) error {
-			return readMap(dec, m, func(v **T) error {
-				if dec.PeekKind() == 'n' {
-					*v = nil
-					_, err := dec.ReadToken()
-					return err
-				}
-				*v = new(T)
-				return read(*v, dec, keep)
-			})
 		}),
 	))
 }

@@ -68,7 +68,7 @@ func newBucketSet(n int) bucketSet {
 // in returns the bucket of a grid in a month ("2026-07"), made on first
 // use. The strings are kept as given, the first time each is met.
 func (s *bucketSet) in(community, grid, month string) *bucket {
-	k := bucketKey{place: s.placeOf(community, grid), month: s.monthOf(month)}
+	k := bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}
 	b := s.byKey[k]
 	if b == nil {
 		b = &bucket{}
@@ -77,7 +77,9 @@ func (s *bucketSet) in(community, grid, month string) *bucket {
 	return b
 }
 
-func (s *bucketSet) placeOf(community, grid string) uint32 {
+// placeNumber returns the number of a community's grid, numbering it if
+// it is new.
+func (s *bucketSet) placeNumber(community, grid string) uint32 {
 	p := place{community, grid}
 	n, ok := s.placeN[p]
 	if !ok {
@@ -88,7 +90,8 @@ func (s *bucketSet) placeOf(community, grid string) uint32 {
 	return n
 }
 
-func (s *bucketSet) monthOf(month string) uint32 {
+// monthNumber returns the number of a month, numbering it if it is new.
+func (s *bucketSet) monthNumber(month string) uint32 {
 	n, ok := s.monthN[month]
 	if !ok {
 		n = uint32(len(s.months))
@@ -175,7 +178,7 @@ func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
 		if err != nil {
 			return err
 		}
-		s.byKey[bucketKey{place: s.placeOf(community, grid), month: s.monthOf(month)}] = b
+		s.byKey[bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}] = b
 		return nil
 	})
 }
