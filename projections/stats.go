@@ -184,11 +184,11 @@ func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.act
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
 	out, err := s.st.Buckets.appendJSON([]byte(`{"buckets":`))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stats snapshot: %w", err)
 	}
 	orgs, err := gojson.Marshal(s.st.Orgs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stats snapshot: organisations: %w", err)
 	}
 	return append(append(append(out, `,"orgs":`...), orgs...), '}'), nil
 }
