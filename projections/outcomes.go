@@ -201,26 +201,15 @@ func newOutcomes(mu *sync.RWMutex) *Outcomes {
 // names.
 func (o *Outcomes) reset(st outcomesState, names names) {
 	o.names = names
-	// Each list is made at its size, all of a kind in one array
-	// (ordinals): grown action by action, they kept the room append
-	// leaves, and at ten million events their load made 300,000
-	// allocations more and held 2.7 MiB more (docs/performance.md,
-	// seventeenth session).
-	type placed struct {
-		id              string
-		grid, community int32
-	}
-	var grids, communities ordinals
-	all := make([]placed, 0, len(st.Heads))
-	for id, h := range st.Heads {
-		all = append(all, placed{id: id, grid: grids.of(h.GridID), community: communities.of(h.CommunityID)})
-	}
-	byGrid, byCommunity := grids.lists(), communities.lists()
-	for _, p := range all {
-		byGrid[p.grid] = append(byGrid[p.grid], p.id)
-		byCommunity[p.community] = append(byCommunity[p.community], p.id)
-	}
-	o.byGrid, o.byCommunity = grids.named(byGrid), communities.named(byCommunity)
+	// Each list is made at its size, all of a kind in one array, as the
+	// board's are (listsByPlace): grown action by action, they kept the
+	// room append leaves, and at ten million events their load made
+	// 300,000 allocations more and held 2.7 MiB more (docs/performance.md,
+	// seventeenth session). Their order is the map's: queries sort.
+	all, grids, communities := placeKeys(st.Heads, func(h outcomeHead) (string, string, eventstore.Position) {
+		return h.CommunityID, h.GridID, h.Position
+	})
+	o.byGrid, o.byCommunity = listsByPlace(all, &grids, &communities)
 	o.st = st
 }
 

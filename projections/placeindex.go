@@ -25,34 +25,51 @@ func (x *placeIndex) add(key, community, grid string) {
 }
 
 // rebuild indexes every item of items in position order; place says where
-// an item lives and at which position. One pass places each item, with
-// one map look-up for its grid and one for its community (each named by
-// an ordinal); the places (32 bytes each) are sorted by position; then
-// each list is filled in one array per kind, made at its size: no list
-// grown item by item, no map look-up per item after the first pass. At
-// ten million events, 600,000 proposals in 100,000 grids, sorting and
-// indexing took a quarter of the board's load (docs/performance.md).
+// an item lives and at which position. One pass places each item
+// (placeKeys); the places (32 bytes each) are sorted by position; then
+// each list is filled in one array per kind, made at its size
+// (listsByPlace): no list grown item by item, no map look-up per item
+// after the first pass. At ten million events, 600,000 proposals in
+// 100,000 grids, sorting and indexing took a quarter of the board's load
+// (docs/performance.md).
 func rebuild[T any](x *placeIndex, items map[string]T, place func(T) (community, grid string, pos eventstore.Position)) {
-	type placed struct {
-		key             string
-		pos             eventstore.Position
-		grid, community int32
+	all, grids, communities := placeKeys(items, place)
+	slices.SortFunc(all, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
+	x.order = make([]string, 0, len(all))
+	for _, p := range all {
+		x.order = append(x.order, p.key)
 	}
-	var grids, communities ordinals
-	all := make([]placed, 0, len(items))
+	x.byGrid, x.byCommunity = listsByPlace(all, &grids, &communities)
+}
+
+// placed is a key with its position and the ordinals of its grid and
+// community.
+type placed struct {
+	key             string
+	pos             eventstore.Position
+	grid, community int32
+}
+
+// placeKeys places every item of items, with one map look-up for its grid
+// and one for its community (each named by an ordinal), in no order.
+func placeKeys[T any](items map[string]T, place func(T) (community, grid string, pos eventstore.Position)) (all []placed, grids, communities ordinals) {
+	all = make([]placed, 0, len(items))
 	for k, it := range items {
 		community, grid, pos := place(it)
 		all = append(all, placed{key: k, pos: pos, grid: grids.of(grid), community: communities.of(community)})
 	}
-	slices.SortFunc(all, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
-	x.order = make([]string, 0, len(all))
-	byGrid, byCommunity := grids.lists(), communities.lists()
+	return all, grids, communities
+}
+
+// listsByPlace returns the keys of all by grid and by community, each list
+// in the order of all, made at its size, all of a kind in one array.
+func listsByPlace(all []placed, grids, communities *ordinals) (byGrid, byCommunity map[string][]string) {
+	g, c := grids.lists(), communities.lists()
 	for _, p := range all {
-		x.order = append(x.order, p.key)
-		byGrid[p.grid] = append(byGrid[p.grid], p.key)
-		byCommunity[p.community] = append(byCommunity[p.community], p.key)
+		g[p.grid] = append(g[p.grid], p.key)
+		c[p.community] = append(c[p.community], p.key)
 	}
-	x.byGrid, x.byCommunity = grids.named(byGrid), communities.named(byCommunity)
+	return grids.named(g), communities.named(c)
 }
 
 // ordinals numbers the names it is given in order of first sight, and
