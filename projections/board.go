@@ -6,14 +6,12 @@ import (
 	"io"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -148,14 +146,11 @@ type GridCount struct {
 // the items.
 type Board struct {
 	mu *sync.RWMutex
-	st boardState
+	// heads holds every proposal's head, in submission order.
+	heads boardHeads
 	// items holds each proposal's BoardItem; actions an action's proposal.
 	items   *entries[BoardItem]
 	actions *entries[string]
-	// idx holds proposal ids in submission order, rebuilt from st.
-	idx placeIndex
-	// names interns the heads' repeated strings (grids, categories …).
-	names names
 }
 
 // names keeps one copy of each string it is given: the heads' ids of
@@ -188,27 +183,21 @@ func keep(m map[string]string, s string) string {
 	return s
 }
 
-type boardState struct {
-	Heads map[string]boardHead `json:"heads"`
-}
-
 // boardHead is what the board's queries read of a proposal without its
 // item: where it is, what it is, its status and its actions' due dates.
-// Times are Unix nanoseconds, 0 for none.
+// Its community, grid and compound are numbers in the board's places, its
+// category, channel and status in its words (boardHeads); times are Unix
+// nanoseconds, 0 for none.
 type boardHead struct {
-	CommunityID string              `json:"c"`
-	GridID      string              `json:"g"`
-	CompoundID  string              `json:"cp,omitempty"`
-	Category    string              `json:"k"`
-	Channel     string              `json:"ch"`
-	Status      string              `json:"s"`
-	Submitted   int64               `json:"t"`
-	Position    eventstore.Position `json:"p"`
-	Actions     []actionMark        `json:"a,omitempty"`
+	community, grid, compound int32
+	category, channel, status int32
+	Submitted                 int64
+	Position                  eventstore.Position
+	Actions                   []actionMark
 	// Changed is the position of the last event that changed the item in
 	// this process (0 for an item as its snapshot was loaded): with the
 	// overdue flags, it names the item's state (stateAt).
-	Changed eventstore.Position `json:"-"`
+	Changed eventstore.Position
 }
 
 // actionMark is what a head keeps of an action: its due date and whether
@@ -248,14 +237,16 @@ var (
 	maxUnixNano = time.Unix(0, math.MaxInt64)
 )
 
-// headOf is the head of it, its strings interned; its action marks reuse
-// marks' room (the head it replaces: a fold's update allocates none).
+// headOf is the head of it, its places and words numbered; its action
+// marks reuse marks' room (the head it replaces: a fold's update
+// allocates none).
 func (b *Board) headOf(it *BoardItem, changed eventstore.Position, marks []actionMark) boardHead {
+	places, words := &b.heads.places, &b.heads.words
 	h := boardHead{
-		CommunityID: it.CommunityID, GridID: it.GridID, CompoundID: it.CompoundID, Category: it.Category,
-		Channel: it.Channel, Status: it.Status, Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
+		community: places.of(it.CommunityID), grid: places.of(it.GridID), compound: places.of(it.CompoundID),
+		category: words.of(it.Category), channel: words.of(it.Channel), status: words.of(it.Status),
+		Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
 	}
-	b.intern(&h)
 	if len(it.Actions) > 0 {
 		h.Actions = marks[:0]
 		for _, a := range it.Actions {
@@ -263,12 +254,6 @@ func (b *Board) headOf(it *BoardItem, changed eventstore.Position, marks []actio
 		}
 	}
 	return h
-}
-
-// intern makes h's strings the copies b.names keeps.
-func (b *Board) intern(h *boardHead) {
-	h.CommunityID, h.GridID, h.CompoundID = b.names.of(h.CommunityID), b.names.of(h.GridID), b.names.of(h.CompoundID)
-	h.Category, h.Channel, h.Status = b.names.word(h.Category), b.names.word(h.Channel), b.names.word(h.Status)
 }
 
 // stateAt names the state of the item of id, whose head is h, as answered
@@ -304,17 +289,7 @@ func (h *boardHead) overdueAt(now int64) bool {
 }
 
 func newBoard(mu *sync.RWMutex) *Board {
-	b := &Board{mu: mu, items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
-	b.reset(boardState{Heads: map[string]boardHead{}}, newNames())
-	return b
-}
-
-// reset makes st the board's state, its heads' strings interned in names.
-func (b *Board) reset(st boardState, names names) {
-	b.names, b.st = names, st
-	rebuild(&b.idx, st.Heads, func(h boardHead) (string, string, eventstore.Position) {
-		return h.CommunityID, h.GridID, h.Position
-	})
+	return &Board{mu: mu, heads: newBoardHeads(0), items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
 }
 
 // Name implements View.
@@ -326,54 +301,46 @@ func (b *Board) Version() int { return 2 }
 // tables implements tabled.
 func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
-// MarshalSnapshot implements View.
-func (b *Board) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&b.st) }
+// MarshalSnapshot implements View: {"heads": the heads as appendJSON
+// writes them}.
+func (b *Board) MarshalSnapshot() ([]byte, error) {
+	out := make([]byte, 0, 64+128*len(b.heads.rows))
+	out, err := b.heads.appendJSON(append(out, `{"heads":`...))
+	if err != nil {
+		return nil, fmt.Errorf("board snapshot: %w", err)
+	}
+	return append(out, '}'), nil
+}
 
 // mapSizes implements sized.
-func (b *Board) mapSizes() map[string]int { return mapSizesOf(&b.st) }
+func (b *Board) mapSizes() map[string]int { return map[string]int{"heads": len(b.heads.rows)} }
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
-	var st boardState
-	names := newNames()
-	if err := decodeSnapshot(r, &st, readerOf((*boardHead).read, names)); err != nil {
+	n := 0
+	if c, ok := r.(*checkedReader); ok {
+		n = min(c.h.Sizes["heads"], c.h.Size/64)
+	}
+	var st struct {
+		Heads boardHeads `json:"heads"`
+	}
+	st.Heads = newBoardHeads(n)
+	read := false
+	heads := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *boardHeads) error {
+		read = true
+		return hs.read(dec)
+	}))
+	if err := decodeSnapshot(r, &st, heads); err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
-	if st.Heads == nil {
+	if !read {
 		return fmt.Errorf("board snapshot: missing heads")
 	}
-	b.reset(st, names)
+	if err := st.Heads.index(); err != nil {
+		return fmt.Errorf("board snapshot: %w", err)
+	}
+	b.heads = st.Heads
 	return nil
-}
-
-// read reads h as MarshalSnapshot wrote it, its repeated strings interned
-// in keep (members).
-func (h *boardHead) read(dec *jsontext.Decoder, keep names) error {
-	return members(dec, func(name []byte) (err error) {
-		switch string(name) {
-		case "c":
-			h.CommunityID, err = readString(dec, keep.ids)
-		case "g":
-			h.GridID, err = readString(dec, keep.ids)
-		case "cp":
-			h.CompoundID, err = readString(dec, keep.ids)
-		case "k":
-			h.Category, err = readString(dec, keep.words)
-		case "ch":
-			h.Channel, err = readString(dec, keep.words)
-		case "s":
-			h.Status, err = readString(dec, keep.words)
-		case "t":
-			h.Submitted, err = readInt(dec)
-		case "p":
-			h.Position, err = readPosition(dec)
-		case "a":
-			err = jsonv2.UnmarshalDecode(dec, &h.Actions)
-		default:
-			err = dec.SkipValue()
-		}
-		return err
-	})
 }
 
 // Apply implements View.
@@ -387,8 +354,14 @@ func (b *Board) Apply(e Event) error {
 		}
 		b.items.put(d.ProposalID, it)
 		h := b.headOf(it, e.Position, nil)
-		b.st.Heads[d.ProposalID] = h
-		b.idx.add(d.ProposalID, h.CommunityID, h.GridID)
+		if old := b.heads.head(d.ProposalID); old != nil {
+			// Not from the ledger, which submits a proposal once: the
+			// head keeps its row, and the position that orders it there.
+			h.Position = old.Position
+			*old = h
+			return nil
+		}
+		b.heads.add(d.ProposalID, h)
 	case domain.ProposalSupported:
 		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
@@ -419,7 +392,7 @@ func (b *Board) Apply(e Event) error {
 	case domain.ProposalReopened:
 		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Status = StatusReopened })
 	case domain.ActionAssigned:
-		if _, ok := b.st.Heads[d.ProposalID]; !ok {
+		if b.heads.head(d.ProposalID) == nil {
 			return nil
 		}
 		pid := d.ProposalID
@@ -449,7 +422,8 @@ func (b *Board) Apply(e Event) error {
 // update changes the item of proposal id, if the board has it, with f, and
 // its head with it.
 func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) error {
-	if _, ok := b.st.Heads[id]; !ok {
+	h := b.heads.head(id)
+	if h == nil {
 		return nil
 	}
 	it, err := b.items.named(id, true)
@@ -460,7 +434,7 @@ func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) err
 	if at.After(it.Updated) {
 		it.Updated = at
 	}
-	b.st.Heads[id] = b.headOf(it, e.Position, b.st.Heads[id].Actions)
+	*h = b.headOf(it, e.Position, h.Actions)
 	return nil
 }
 
@@ -497,22 +471,39 @@ func actionOverdue(a *ItemAction, now time.Time) bool {
 	return !now.IsZero() && actionOpen(a.Status) && !a.Due.IsZero() && a.Due.Before(now)
 }
 
-func (q *BoardQuery) match(h *boardHead) bool {
-	if q.Status == "" && !openStatus(h.Status) || q.Status != "" && h.Status != q.Status {
-		return false
+// matcher returns what q filters by as a test of a head; nothing matches
+// when q names a place or word the board never saw.
+func (b *Board) matcher(q *BoardQuery) func(h *boardHead) bool {
+	hs := &b.heads
+	none := false
+	number := func(d *dictionary, s string) int32 {
+		if s == "" {
+			return -1
+		}
+		n, ok := d.find(s)
+		none = none || !ok
+		return n
 	}
-	if q.CommunityID != "" && h.CommunityID != q.CommunityID || q.GridID != "" && h.GridID != q.GridID ||
-		q.CompoundID != "" && h.CompoundID != q.CompoundID || q.Category != "" && h.Category != q.Category ||
-		q.Channel != "" && h.Channel != q.Channel {
-		return false
+	community, grid, compound := number(&hs.places, q.CommunityID), number(&hs.places, q.GridID), number(&hs.places, q.CompoundID)
+	category, channel, status := number(&hs.words, q.Category), number(&hs.words, q.Channel), number(&hs.words, q.Status)
+	if none {
+		return func(*boardHead) bool { return false }
 	}
-	if q.MinAgeDays > 0 && h.Submitted > unixNano(q.Now.AddDate(0, 0, -q.MinAgeDays)) {
-		return false
+	var newest, oldest int64 = math.MaxInt64, math.MinInt64
+	if q.MinAgeDays > 0 {
+		newest = unixNano(q.Now.AddDate(0, 0, -q.MinAgeDays))
 	}
-	if q.MaxAgeDays > 0 && h.Submitted < unixNano(q.Now.AddDate(0, 0, -q.MaxAgeDays)) {
-		return false
+	if q.MaxAgeDays > 0 {
+		oldest = unixNano(q.Now.AddDate(0, 0, -q.MaxAgeDays))
 	}
-	return true
+	is := func(want, n int32) bool { return want < 0 || want == n }
+	return func(h *boardHead) bool {
+		if status < 0 && !openStatus(hs.words.name(h.status)) {
+			return false
+		}
+		return is(status, h.status) && is(community, h.community) && is(grid, h.grid) && is(compound, h.compound) &&
+			is(category, h.category) && is(channel, h.channel) && h.Submitted <= newest && h.Submitted >= oldest
+	}
 }
 
 // item returns a copy of the item of proposal id, whose head is h, with
@@ -563,7 +554,7 @@ func (b *Board) OpenKept(q BoardQuery, kept func(community, grid, state string) 
 	var entries []BoardEntry
 	next, err := b.scan(q, func(id string, h *boardHead) error {
 		e := BoardEntry{State: h.stateAt(id, q.Now)}
-		if a, ok := kept(h.CommunityID, h.GridID, e.State); ok {
+		if a, ok := kept(b.heads.places.name(h.community), b.heads.places.name(h.grid), e.State); ok {
 			e.Answer = a
 		} else {
 			c, err := b.item(id, h, q.Now)
@@ -587,28 +578,36 @@ func (b *Board) OpenKept(q BoardQuery, kept func(community, grid, state string) 
 func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	ids := b.idx.keys(q.CommunityID, q.GridID)
-	after := parsePositionCursor(q.After)
-	start := sort.Search(len(ids), func(i int) bool { return b.st.Heads[ids[i]].Position > after })
+	hs := &b.heads
+	list, all := hs.list(q.CommunityID, q.GridID)
+	n := len(list)
+	if all {
+		n = len(hs.rows)
+	}
+	match := b.matcher(&q)
 	limit := pageLimit(q.Limit)
 	now := unixNano(q.Now)
-	var n int
+	var found int
 	var last eventstore.Position
-	for _, id := range ids[start:] {
-		h := b.st.Heads[id]
-		if !q.match(&h) {
+	for i := hs.after(list, all, parsePositionCursor(q.After)); i < n; i++ {
+		r := int32(i)
+		if !all {
+			r = list[i]
+		}
+		row := &hs.rows[r]
+		if !match(&row.boardHead) {
 			continue
 		}
-		if q.OverdueOnly && !h.overdueAt(now) {
+		if q.OverdueOnly && !row.overdueAt(now) {
 			continue
 		}
-		if n == limit {
+		if found == limit {
 			return positionCursor(last), nil
 		}
-		if err := fn(id, &h); err != nil {
+		if err := fn(row.id, &row.boardHead); err != nil {
 			return "", err
 		}
-		n, last = n+1, h.Position
+		found, last = found+1, row.Position
 	}
 	return "", nil
 }
@@ -618,8 +617,11 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 func (b *Board) Place(id string) (community, grid string, ok bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	h, ok := b.st.Heads[id]
-	return h.CommunityID, h.GridID, ok
+	h := b.heads.head(id)
+	if h == nil {
+		return "", "", false
+	}
+	return b.heads.places.name(h.community), b.heads.places.name(h.grid), true
 }
 
 // Proposal returns one proposal as the board knows it, whatever its status,
@@ -627,11 +629,11 @@ func (b *Board) Place(id string) (community, grid string, ok bool) {
 func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	h, ok := b.st.Heads[id]
-	if !ok {
+	h := b.heads.head(id)
+	if h == nil {
 		return BoardItem{}, false, nil
 	}
-	it, err := b.item(id, &h, now)
+	it, err := b.item(id, h, now)
 	return it, err == nil, err
 }
 
@@ -641,25 +643,33 @@ func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool, error) {
 func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	ids := b.idx.keys(communityID, "")
+	hs := &b.heads
+	list, all := hs.list(communityID, "")
 	n := unixNano(now)
-	counts := map[[2]string]*GridCount{}
-	for _, id := range ids {
-		h := b.st.Heads[id]
-		if !openStatus(h.Status) {
-			continue
+	counts := map[[2]int32]*GridCount{}
+	count := func(h *boardHead) {
+		if !openStatus(hs.words.name(h.status)) {
+			return
 		}
-		k := [2]string{h.CommunityID, h.GridID}
+		k := [2]int32{h.community, h.grid}
 		c := counts[k]
 		if c == nil {
-			c = &GridCount{CommunityID: h.CommunityID, GridID: h.GridID, ByStatus: map[string]int{}}
+			c = &GridCount{CommunityID: hs.places.name(h.community), GridID: hs.places.name(h.grid), ByStatus: map[string]int{}}
 			counts[k] = c
 		}
 		c.Open++
-		c.ByStatus[h.Status]++
+		c.ByStatus[hs.words.name(h.status)]++
 		if h.overdueAt(n) {
 			c.Overdue++
 		}
+	}
+	if all {
+		for i := range hs.rows {
+			count(&hs.rows[i].boardHead)
+		}
+	}
+	for _, r := range list {
+		count(&hs.rows[r].boardHead)
 	}
 	out := make([]GridCount, 0, len(counts))
 	for _, c := range counts {

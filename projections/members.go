@@ -17,13 +17,14 @@ import (
 // reflection: their repeated strings (grids, categories, months) are
 // interned as they are read, with no copy made of a string already kept,
 // and no reflection per field; maps of them are read entry by entry (the
-// buckets into their set, statsbuckets.go). At a
+// buckets into their set, statsbuckets.go; the board's heads into their
+// rows, their places and words as numbers, boardheads.go). At a
 // million events it halved the allocations of their load and took a
 // fifth to a third off its time (docs/performance.md, fifteenth session).
 // Each reader is tested against JSON v2's own decoding of the same bytes.
 
 // readerOf is the option that makes JSON v2 read each T with read, its
-// strings interned in keep: readerOf((*boardHead).read, keep). Maps of T
+// strings interned in keep: readerOf((*outcomeHead).read, keep). Maps of T
 // by id are read by readMap, not by reflection. A T is read into a zero
 // T, where JSON v2 would merge an object into what the T held (a
 // snapshot's are read into fresh ones); null reads as the zero T, as JSON
@@ -108,18 +109,7 @@ func members(dec *jsontext.Decoder, member func(name []byte) error) error {
 // readString reads a string, or null as "". With keep, the string is the
 // copy keep holds, and a new one is kept there.
 func readString(dec *jsontext.Decoder, keep map[string]string) (string, error) {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return "", err
-	}
-	switch raw.Kind() {
-	case 'n':
-		return "", nil
-	case '"':
-	default:
-		return "", fmt.Errorf("want a string, got %s", raw)
-	}
-	b, err := unquote(raw)
+	b, err := readText(dec)
 	if err != nil {
 		return "", err
 	}
@@ -134,6 +124,31 @@ func readString(dec *jsontext.Decoder, keep map[string]string) (string, error) {
 	return s, nil
 }
 
+// readText reads a string's text, valid until dec reads on (unquote), or
+// null as none.
+func readText(dec *jsontext.Decoder) ([]byte, error) {
+	raw, err := readKind(dec, '"', "a string")
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return unquote(raw)
+}
+
+// readKind reads a value of kind (what names it), or null as none.
+func readKind(dec *jsontext.Decoder, kind jsontext.Kind, what string) (jsontext.Value, error) {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	switch raw.Kind() {
+	case 'n':
+		return nil, nil
+	case kind:
+		return raw, nil
+	}
+	return nil, fmt.Errorf("want %s, got %s", what, raw)
+}
+
 // unquote returns the text of the string raw (read and checked by a
 // jsontext.Decoder): raw's own bytes between the quotes when it has no
 // escape, as nearly every name and id has, else a copy unescaped.
@@ -145,19 +160,7 @@ func unquote(raw jsontext.Value) ([]byte, error) {
 }
 
 // readNumber reads a number's text, or "" for null.
-func readNumber(dec *jsontext.Decoder) ([]byte, error) {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return nil, err
-	}
-	switch raw.Kind() {
-	case 'n':
-		return nil, nil
-	case '0':
-		return raw, nil
-	}
-	return nil, fmt.Errorf("want a number, got %s", raw)
-}
+func readNumber(dec *jsontext.Decoder) ([]byte, error) { return readKind(dec, '0', "a number") }
 
 // readInt reads a whole number of 64 bits, or null as 0.
 func readInt(dec *jsontext.Decoder) (int64, error) {

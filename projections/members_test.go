@@ -87,23 +87,23 @@ func readsAsWritten[T any](t *testing.T, rng *rand.Rand, read jsonv2.Options) {
 	require.Equal(t, reflected, got)
 }
 
-// TestHeadsReadAsWritten: the heads of the board, the outcomes and the
-// register, written as their snapshots write them (goccy), are read by
-// their own readers as they were, and as JSON v2's reflection reads the
-// same bytes; every field is set, so a field a reader forgets fails. (The
-// statistics' buckets: statsbuckets_test.go.)
+// TestHeadsReadAsWritten: the heads of the outcomes and the register,
+// written as their snapshots write them (goccy), are read by their own
+// readers as they were, and as JSON v2's reflection reads the same bytes;
+// every field is set, so a field a reader forgets fails. (The board's
+// heads: boardheads_test.go; the statistics' buckets:
+// statsbuckets_test.go.)
 func TestHeadsReadAsWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	keep := newNames()
-	heads := readerOf((*boardHead).read, keep)
+	heads := readerOf((*outcomeHead).read, keep)
 	for range 500 {
-		readsAsWritten[boardHead](t, rng, heads)
-		readsAsWritten[outcomeHead](t, rng, readerOf((*outcomeHead).read, keep))
+		readsAsWritten[outcomeHead](t, rng, heads)
 		readsAsWritten[decisionHead](t, rng, readerOf((*decisionHead).read, keep))
 	}
 
 	// The same grid in two heads is one string, kept in keep.
-	var a, b boardHead
+	var a, b outcomeHead
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c\u002d1"}`), &a, heads))
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c-1"}`), &b, heads))
 	assert.Same(t, unsafe.StringData(a.GridID), unsafe.StringData(b.GridID))
@@ -112,15 +112,15 @@ func TestHeadsReadAsWritten(t *testing.T) {
 	assert.Equal(t, keep.ids["grid-9"], a.GridID)
 
 	// Names escaped, members unknown (skipped, whatever they hold) and null.
-	var c boardHead
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"\u0063":"x","zz":{"a":[1,{"b":null}]},"t":null,"s":null,"p":7}`), &c, heads))
-	assert.Equal(t, boardHead{CommunityID: "x", Position: 7}, c)
-	var none boardHead
+	var c outcomeHead
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"\u0063":"x","zz":{"a":[1,{"b":null}]},"d":null,"s":null,"p":7}`), &c, heads))
+	assert.Equal(t, outcomeHead{CommunityID: "x", Position: 7}, c)
+	var none outcomeHead
 	require.NoError(t, jsonv2.Unmarshal([]byte(`null`), &none, heads))
-	assert.Equal(t, boardHead{}, none)
+	assert.Equal(t, outcomeHead{}, none)
 
-	for _, bad := range []string{`[1]`, `"x"`, `{"c":1}`, `{"t":"1"}`, `{"t":1.5}`, `{"p":-1}`, `{"p":1e3}`, `{"a":{}}`, `{"c":"x"`} {
-		var got boardHead
+	for _, bad := range []string{`[1]`, `"x"`, `{"c":1}`, `{"d":"1"}`, `{"d":1.5}`, `{"p":-1}`, `{"p":1e3}`, `{"c":"x"`} {
+		var got outcomeHead
 		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, heads), bad)
 	}
 }
@@ -131,29 +131,30 @@ func TestHeadsReadAsWritten(t *testing.T) {
 // refused.
 func TestMapsOfHeadsAreReadByTheirReaders(t *testing.T) {
 	keep := newNames()
-	var st boardState
+	heads := readerOf((*outcomeHead).read, keep)
+	var st outcomesState
 	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"g":"gx","p":3},"p-3":{"p":4}}}`
-	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, readerOf((*boardHead).read, keep), jsontext.AllowDuplicateNames(true)))
-	assert.Equal(t, map[string]boardHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
+	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, heads, jsontext.AllowDuplicateNames(true)))
+	assert.Equal(t, map[string]outcomeHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
 	assert.Same(t, unsafe.StringData(st.Heads["p-1"].GridID), unsafe.StringData(st.Heads["p-2"].GridID))
 
 	// Read from a stream a byte at a time, as a snapshot file is read in
 	// pieces: each id is taken before its head is read over its bytes.
-	want := map[string]boardHead{}
+	want := map[string]outcomeHead{}
 	for i := range 300 {
-		want[fmt.Sprintf("proposal-%03d", i)] = boardHead{GridID: fmt.Sprintf("g%d", i%7), Position: eventstore.Position(i + 1)}
+		want[fmt.Sprintf("action-%03d", i)] = outcomeHead{GridID: fmt.Sprintf("g%d", i%7), Position: eventstore.Position(i + 1)}
 	}
-	out, err := gojson.Marshal(boardState{Heads: want})
+	out, err := gojson.Marshal(outcomesState{Heads: want})
 	require.NoError(t, err)
-	var streamed boardState
-	require.NoError(t, jsonv2.UnmarshalRead(iotest.OneByteReader(bytes.NewReader(out)), &streamed, readerOf((*boardHead).read, keep)))
+	var streamed outcomesState
+	require.NoError(t, jsonv2.UnmarshalRead(iotest.OneByteReader(bytes.NewReader(out)), &streamed, heads))
 	assert.Equal(t, want, streamed.Heads)
 
-	var none boardState
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, readerOf((*boardHead).read, keep)))
+	var none outcomesState
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, heads))
 	assert.Nil(t, none.Heads)
 	for _, bad := range []string{`{"heads":[]}`, `{"heads":{"p":[]}}`, `{"heads":{"p":{"p":"x"}}}`, `{"heads":{"p":{}`} {
-		var got boardState
-		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, readerOf((*boardHead).read, keep)), bad)
+		var got outcomesState
+		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, heads), bad)
 	}
 }

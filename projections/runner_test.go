@@ -416,7 +416,7 @@ func TestSnapshotHeadersCountTheMaps(t *testing.T) {
 	require.NoError(t, err)
 	b := r.Views().Board
 	b.mu.RLock()
-	heads := len(b.st.Heads)
+	heads := len(b.heads.rows)
 	b.mu.RUnlock()
 	require.Positive(t, heads)
 	assert.Equal(t, map[string]int{"heads": heads}, h.Sizes)

@@ -1,0 +1,269 @@
+package projections
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	gojson "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// boardHeadJSON is a board head as snapshots hold it: the head the board
+// kept in a map by id, and wrote with goccy, before its heads were kept in
+// rows of numbers.
+type boardHeadJSON struct {
+	CommunityID string              `json:"c"`
+	GridID      string              `json:"g"`
+	CompoundID  string              `json:"cp,omitempty"`
+	Category    string              `json:"k"`
+	Channel     string              `json:"ch"`
+	Status      string              `json:"s"`
+	Submitted   int64               `json:"t"`
+	Position    eventstore.Position `json:"p"`
+	Actions     []actionMark        `json:"a,omitempty"`
+}
+
+// headsOf makes the heads of heads by id, numbered as the fold numbers
+// them, and indexed as a snapshot's are.
+func headsOf(t *testing.T, heads map[string]boardHeadJSON) boardHeads {
+	hs := newBoardHeads(0)
+	for id, j := range heads {
+		hs.rows = append(hs.rows, boardRow{id: id, boardHead: boardHead{
+			community: hs.places.of(j.CommunityID), grid: hs.places.of(j.GridID), compound: hs.places.of(j.CompoundID),
+			category: hs.words.of(j.Category), channel: hs.words.of(j.Channel), status: hs.words.of(j.Status),
+			Submitted: j.Submitted, Position: j.Position, Actions: j.Actions,
+		}})
+	}
+	require.NoError(t, hs.index())
+	return hs
+}
+
+// jsonOf is the heads by id as snapshots hold them.
+func jsonOf(hs *boardHeads) map[string]boardHeadJSON {
+	out := map[string]boardHeadJSON{}
+	for _, r := range hs.rows {
+		out[r.id] = boardHeadJSON{
+			CommunityID: hs.places.name(r.community), GridID: hs.places.name(r.grid), CompoundID: hs.places.name(r.compound),
+			Category: hs.words.name(r.category), Channel: hs.words.name(r.channel), Status: hs.words.name(r.status),
+			Submitted: r.Submitted, Position: r.Position, Actions: r.Actions,
+		}
+	}
+	return out
+}
+
+// readHeads reads heads as a board snapshot's member "heads" is read.
+func readHeads(in []byte) (boardHeads, error) {
+	hs := newBoardHeads(0)
+	dec := jsontext.NewDecoder(bytes.NewReader(in), jsontext.AllowDuplicateNames(true))
+	if err := hs.read(dec); err != nil {
+		return hs, err
+	}
+	if _, err := dec.ReadToken(); err == nil {
+		return hs, fmt.Errorf("more after the heads")
+	}
+	return hs, hs.index()
+}
+
+// randomHeads is up to 60 heads with random ids, places, words, times and
+// actions: names with escapes, HTML and non-ASCII (a decoded event holds
+// valid UTF-8 only; appendJSONString's test has the rest), ids
+// whose bytes sort otherwise than their escaped forms, empty compounds
+// (left out) and empty actions.
+func randomHeads(rng *rand.Rand) map[string]boardHeadJSON {
+	odd := []string{"a\"b", "tab\there", "\x00nul", "</script>", "a&b", "会议", "\u2028", "~", "é", "\x7f"}
+	name := func(prefix string, n int) string {
+		if rng.IntN(8) == 0 {
+			return prefix + odd[rng.IntN(len(odd))]
+		}
+		return fmt.Sprintf("%s%d", prefix, rng.IntN(n))
+	}
+	heads := map[string]boardHeadJSON{}
+	for range rng.IntN(61) {
+		h := boardHeadJSON{
+			CommunityID: name("c", 3), GridID: name("g", 9), Category: name("k", 4), Channel: name("ch", 3),
+			Status:    []string{StatusSubmitted, StatusClosed, StatusOnAgenda, ""}[rng.IntN(4)],
+			Submitted: rng.Int64() - 1<<62, Position: eventstore.Position(rng.Uint64()),
+		}
+		if rng.IntN(2) == 0 {
+			h.CompoundID = name("cp", 5)
+		}
+		for range rng.IntN(4) {
+			m := actionMark{Open: rng.IntN(2) == 0}
+			if rng.IntN(3) > 0 {
+				m.Due = rng.Int64() - 1<<62
+			}
+			h.Actions = append(h.Actions, m)
+		}
+		heads[name("p-", 1000)] = h
+	}
+	return heads
+}
+
+// TestBoardHeadsAreWrittenAndReadAsTheirMapWas: the board's heads, kept in
+// rows of numbers, are written byte for byte as goccy wrote the map of
+// heads by id they replace, and read back as they were, and as JSON v2's
+// reflection reads the same bytes into that map.
+func TestBoardHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 1))
+	for range 300 {
+		want := randomHeads(rng)
+		hs := headsOf(t, want)
+		out, err := hs.appendJSON(nil)
+		require.NoError(t, err)
+		old, err := gojson.Marshal(want)
+		require.NoError(t, err)
+		require.Equal(t, string(old), string(out))
+
+		got, err := readHeads(out)
+		require.NoError(t, err, "%s", out)
+		require.Equal(t, want, jsonOf(&got))
+		reflected := map[string]boardHeadJSON{}
+		require.NoError(t, jsonv2.Unmarshal(out, &reflected))
+		require.Equal(t, reflected, jsonOf(&got))
+	}
+}
+
+// TestBoardHeadsAreIndexedByPlace: read heads are in position order, each
+// id finds its own row, and each grid's and community's rows are its
+// heads, in position order.
+func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 2))
+	for range 200 {
+		heads := randomHeads(rng)
+		out, err := gojson.Marshal(heads)
+		require.NoError(t, err)
+		hs, err := readHeads(out)
+		require.NoError(t, err)
+		require.Len(t, hs.rows, len(heads))
+		for i := 1; i < len(hs.rows); i++ {
+			require.LessOrEqual(t, hs.rows[i-1].Position, hs.rows[i].Position)
+		}
+		for id := range heads {
+			h := hs.head(id)
+			require.NotNil(t, h, id)
+			assert.Equal(t, heads[id].Position, h.Position)
+		}
+		assert.Nil(t, hs.head("nobody"))
+		for _, byGrid := range []bool{true, false} {
+			want := map[string][]eventstore.Position{}
+			for _, r := range hs.rows {
+				place := heads[r.id].CommunityID
+				if byGrid {
+					place = heads[r.id].GridID
+				}
+				want[place] = append(want[place], r.Position)
+			}
+			for place, positions := range want {
+				community, grid := place, ""
+				if byGrid {
+					community, grid = "", place
+				}
+				list, all := hs.list(community, grid)
+				require.False(t, all)
+				var got []eventstore.Position
+				for _, r := range list {
+					got = append(got, hs.rows[r].Position)
+				}
+				assert.Equal(t, positions, got, place)
+			}
+		}
+		list, all := hs.list("", "")
+		assert.True(t, all)
+		assert.Nil(t, list)
+		list, all = hs.list("", "no such grid")
+		assert.False(t, all)
+		assert.Empty(t, list)
+	}
+}
+
+// TestBoardHeadsReadSnapshotsAsTheyWere: names escaped, a stream read a
+// byte at a time, members unknown (skipped) or null, and null heads; the
+// same place in two heads is one number. What no board wrote is refused:
+// anything but an object of objects, an id given twice.
+func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
+	hs, err := readHeads([]byte(`{"p\u002d1":{"g":"grid-9","c":"c\u002d1","zz":{"a":[1,{"b":null}]},"t":null,"s":null,"p":7},"p-2":{"g":"grid-9","c":"c-1","p":3},"p-3":null}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]boardHeadJSON{
+		"p-1": {CommunityID: "c-1", GridID: "grid-9", Position: 7},
+		"p-2": {CommunityID: "c-1", GridID: "grid-9", Position: 3},
+		"p-3": {},
+	}, jsonOf(&hs))
+	assert.Equal(t, hs.head("p-1").grid, hs.head("p-2").grid)
+	assert.Equal(t, hs.head("p-1").community, hs.head("p-2").community)
+	assert.Equal(t, []string{"p-3", "p-2", "p-1"}, []string{hs.rows[0].id, hs.rows[1].id, hs.rows[2].id})
+
+	want := map[string]boardHeadJSON{}
+	for i := range 300 {
+		want[fmt.Sprintf("proposal-%03d", i)] = boardHeadJSON{GridID: fmt.Sprintf("g%d", i%7), Status: StatusSubmitted, Position: eventstore.Position(300 - i)}
+	}
+	out, err := gojson.Marshal(want)
+	require.NoError(t, err)
+	streamed := newBoardHeads(0)
+	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out)))))
+	require.NoError(t, streamed.index())
+	assert.Equal(t, want, jsonOf(&streamed))
+
+	for _, bad := range []string{`null`, `[]`, `{"p":[]}`, `{"p":{"p":"x"}}`, `{"p":{"c":1}}`, `{"p":{"t":"1"}}`, `{"p":{"t":1.5}}`,
+		`{"p":{"p":-1}}`, `{"p":{"p":1e3}}`, `{"p":{"a":{}}}`, `{"p":{}`, `{"p":{"p":1},"p":{"p":2}}`} {
+		_, err := readHeads([]byte(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestBoardSnapshotIsTheMapOfHeads: a board's snapshot is {"heads": …} as
+// before, read by UnmarshalSnapshot into the same board; a snapshot
+// without heads is refused.
+func TestBoardSnapshotIsTheMapOfHeads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 3))
+	heads := randomHeads(rng)
+	for len(heads) == 0 {
+		heads = randomHeads(rng)
+	}
+	old, err := gojson.Marshal(struct {
+		Heads map[string]boardHeadJSON `json:"heads"`
+	}{heads})
+	require.NoError(t, err)
+	b := NewViews().Board
+	require.NoError(t, b.UnmarshalSnapshot(bytes.NewReader(old)))
+	assert.Equal(t, heads, jsonOf(&b.heads))
+	again, err := b.MarshalSnapshot()
+	require.NoError(t, err)
+	assert.Equal(t, string(old), string(again))
+	assert.Equal(t, map[string]int{"heads": len(heads)}, b.mapSizes())
+
+	for _, bad := range []string{`{}`, `{"heads":null}`, `{"heads":{"p":1}}`} {
+		b := NewViews().Board
+		assert.Error(t, b.UnmarshalSnapshot(strings.NewReader(bad)), bad)
+	}
+	empty := NewViews().Board
+	out, err := empty.MarshalSnapshot()
+	require.NoError(t, err)
+	assert.Equal(t, `{"heads":{}}`, string(out))
+}
+
+// TestStringsAreWrittenAsGoccyWritesThem: any string, valid UTF-8 or not,
+// with every byte a JSON or HTML escape is made for.
+func TestStringsAreWrittenAsGoccyWritesThem(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 4))
+	alphabet := []byte("aZ09-_ \"\\<>&\x00\x1f\x7f\x80\xff\xe4\xbc\x9a\xe2\x80\xa8~/")
+	for range 5000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		want, err := gojson.Marshal(string(b))
+		require.NoError(t, err)
+		got, err := appendJSONString([]byte("x"), string(b))
+		require.NoError(t, err)
+		require.Equal(t, "x"+string(want), string(got), "%q", b)
+	}
+}
