@@ -367,3 +367,25 @@ func onDisk(t *testing.T, dir, text string) bool {
 	}
 	return found
 }
+
+// TestAnswerCacheKeepsNoSpareRoom: an answer written into room made for
+// more is kept as a copy at its length, so that the bytes the cache counts
+// are the bytes it holds; one with little spare room is kept as it is.
+func TestAnswerCacheKeepsNoSpareRoom(t *testing.T) {
+	c := newAnswerCache(1 << 20)
+	roomy := append(make([]byte, 0, 4096), `{"title":"repaint the lines"}`...)
+	c.put(1, "roomy", roomy)
+	got, ok := c.get(1, "roomy")
+	if !ok || string(got) != string(roomy) {
+		t.Fatalf("kept %q, %v", got, ok)
+	}
+	if cap(got) >= 4096 {
+		t.Fatalf("the answer kept its room: cap %d for %d bytes", cap(got), len(got))
+	}
+	tight := make([]byte, 1000, 1100)
+	c.put(1, "tight", tight)
+	got, _ = c.get(1, "tight")
+	if &got[0] != &tight[0] {
+		t.Fatal("an answer with little spare room was copied")
+	}
+}
