@@ -156,10 +156,10 @@ type Board struct {
 // names keeps one copy of each string it is given: the heads' ids of
 // communities, grids and compounds (ids), and their categories, channels
 // and statuses (words), which repeat over many items and grow with the
-// city, not the ledger. Unlike countKeys (an interner shared by every
-// view's counts, locked and bounded to a handful of words), a view's
-// names are its own, used by its fold alone (under the write lock) and
-// as many as the city's places. The words are kept apart: a look-up in a
+// city, not the ledger. A view's names are its own, used by its fold
+// alone (under the write lock) and as many as the city's places (the
+// outcomes' and the register's heads, and the statistics' places and
+// months, read from snapshots). The words are kept apart: a look-up in a
 // map of a dozen stays in the CPU's cache, where one in the map of a
 // city's grids and compounds misses it (docs/performance.md).
 type names struct {

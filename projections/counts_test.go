@@ -3,105 +3,94 @@ package projections
 import (
 	"strings"
 	"testing"
-	"unsafe"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	gojson "github.com/goccy/go-json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestCountsReadAndWriteAsTheMapTheyReplace: a bucket's counts are written
-// as the JSON object of the map they replaced (sorted keys, left out when
-// empty), read back equal, and counted in key order whatever the order
-// of arrival, so that a bucket folded and one read from a snapshot are
-// the same.
-func TestCountsReadAndWriteAsTheMapTheyReplace(t *testing.T) {
-	var b bucket
+// readBucketJSON reads one bucket as a snapshot's is read, into s.
+func readBucketJSON(s *bucketSet, in string) (*bucket, error) {
+	b := new(bucket)
+	dec := jsontext.NewDecoder(strings.NewReader(in), jsontext.AllowDuplicateNames(true))
+	_, _, _, err := s.readBucket(b, dec, newNames())
+	return b, err
+}
+
+// countsOf is b's counts of each kind, as its snapshot writes them.
+func countsOf(s *bucketSet, b *bucket) [tallyKinds]counts {
+	var out [tallyKinds]counts
+	s.counts(b, &out)
+	return out
+}
+
+// TestTalliesCountAndWriteAsTheMapTheyReplace: a bucket's counts, of three
+// kinds in one list, are counted whatever the order of arrival, written
+// as the JSON objects of the maps they replaced (sorted by word), and read
+// back the same; a bucket folded and one read from its snapshot are the
+// same.
+func TestTalliesCountAndWriteAsTheMapTheyReplace(t *testing.T) {
+	s := newBucketSet(0)
+	b := s.in("c1", "g1", "2026-07")
 	for _, ch := range []string{"online", "door", "online", "hotline", "online"} {
-		b.ByChannel.add(ch)
+		require.NoError(t, s.count(b, byChannel, ch))
 	}
-	assert.Equal(t, counts{{"door", 1}, {"hotline", 1}, {"online", 3}}, b.ByChannel)
-	out, err := gojson.Marshal(&b)
+	require.NoError(t, s.count(b, byFormat, "online"))
+	require.NoError(t, s.count(b, atMeetings, "talk"))
+	require.NoError(t, s.count(b, atMeetings, "talk"))
+	got := countsOf(&s, b)
+	assert.Equal(t, counts{{"door", 1}, {"hotline", 1}, {"online", 3}}, got[byChannel])
+	assert.Equal(t, counts{{"talk", 2}}, got[atMeetings])
+	assert.Equal(t, counts{{"online", 1}}, got[byFormat])
+	assert.Len(t, b.tallies, 5, "one list for the three kinds")
+
+	out, err := s.appendJSON(nil)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"ch":{"door":1,"hotline":1,"online":3}}`, string(out))
+	assert.Equal(t, `{"c1\u0000g1\u00002026-07":{"c":"c1","g":"g1","m":"2026-07","ch":{"door":1,"hotline":1,"online":3},"am":{"talk":2},"mf":{"online":1}}}`, string(out))
 
-	var back bucket
-	require.NoError(t, gojson.Unmarshal(out, &back))
-	assert.Equal(t, b, back)
-	assert.Nil(t, back.AtMeetings)
-	require.Error(t, gojson.Unmarshal([]byte(`{"ch":{"door":"x"}}`), &back))
+	other := newBucketSet(0) // numbers its words in another order
+	back, err := readBucketJSON(&other, `{"mf":{"online":1},"ch":{"online":3,"d\u006For":1,"hotline":1},"am":{"talk":2}}`)
+	require.NoError(t, err)
+	assert.Equal(t, got, countsOf(&other, back))
+	assert.Equal(t, len(back.tallies), cap(back.tallies), "read at its length")
 }
 
-// TestCountsKeysAreKeptOnce: the same key read from two snapshots is one
-// string in memory.
-func TestCountsKeysAreKeptOnce(t *testing.T) {
-	var a, b counts
-	require.NoError(t, gojson.Unmarshal([]byte(`{"online":1}`), &a))
-	require.NoError(t, gojson.Unmarshal([]byte(`{"online":2}`), &b))
-	assert.Same(t, unsafe.StringData(a[0].Key), unsafe.StringData(b[0].Key))
-}
+// TestTalliesAreReadAsTheMapsWere: empty and null objects are no counts, a
+// null count is 0; a word given twice in one kind is refused (the
+// snapshots are read with duplicate names allowed), as are fractions,
+// strings and anything but an object. The same word in two kinds is two
+// tallies.
+func TestTalliesAreReadAsTheMapsWere(t *testing.T) {
+	s := newBucketSet(0)
+	for _, in := range []string{`{"ch":{}}`, `{"ch":null,"am":{}}`, `{}`} {
+		b, err := readBucketJSON(&s, in)
+		require.NoError(t, err, in)
+		assert.Nil(t, b.tallies, in)
+	}
+	b, err := readBucketJSON(&s, `{"ch":{"door":null},"mf":{"door":2}}`)
+	require.NoError(t, err)
+	assert.Equal(t, [tallyKinds]counts{{{"door", 0}}, nil, {{"door", 2}}}, countsOf(&s, b))
 
-// TestCountsAreReadAsTheSnapshotsReadThem: JSON v2, which reads the
-// snapshots, reads counts member by member (UnmarshalJSONFrom): sorted
-// whatever the order written, escaped keys unescaped, null as none, and a
-// key given twice, a fraction or a string refused.
-func TestCountsAreReadAsTheSnapshotsReadThem(t *testing.T) {
-	var b bucket
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{"online":3,"d\u006For":1,"hotline":2},"am":null}`), &b))
-	assert.Equal(t, counts{{"door", 1}, {"hotline", 2}, {"online", 3}}, b.ByChannel)
-	assert.Nil(t, b.AtMeetings)
-
-	var empty bucket
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{}}`), &empty))
-	assert.Equal(t, counts{}, empty.ByChannel)
-
-	// A null count is 0, as the map read it.
-	var nulls bucket
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"ch":{"door":null}}`), &nulls))
-	assert.Equal(t, counts{{"door", 0}}, nulls.ByChannel)
-
-	// The snapshots are read with duplicate names allowed: counts refuse
-	// a key given twice themselves.
-	var twice bucket
-	require.ErrorContains(t, jsonv2.Unmarshal([]byte(`{"ch":{"door":1,"door":2}}`), &twice, jsontext.AllowDuplicateNames(true)), `"door" given twice`)
-
+	_, err = readBucketJSON(&s, `{"ch":{"door":1,"door":2}}`)
+	require.ErrorContains(t, err, `"door" given twice`)
 	for _, bad := range []string{
-		`{"ch":{"door":1,"door":2}}`,
+		`{"am":{"door":1},"am":{"door":2}}`,
 		`{"ch":{"door":1.5}}`,
 		`{"ch":{"door":"1"}}`,
+		`{"ch":{"door":2147483648}}`,
 		`{"ch":[1]}`,
 		`{"ch":{"door":1}`,
 	} {
-		var got bucket
-		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got), bad)
+		_, err := readBucketJSON(&s, bad)
+		assert.Error(t, err, bad)
 	}
-
-	// Bytes not UTF-8 in a key are written as U+FFFD, not refused.
-	out, err := counts{{"a\xffb", 1}}.MarshalJSON()
-	require.NoError(t, err)
-	assert.Equal(t, `{"a\ufffdb":1}`, strings.ReplaceAll(string(out), "\ufffd", `\ufffd`))
-
-	// What is written is read back the same, through either decoder.
-	want := counts{{"a<b", 1}, {"talk", 24}, {"会议", 2}}
-	out, err = want.MarshalJSON()
-	require.NoError(t, err)
-	var viaV2, viaGoccy counts
-	require.NoError(t, jsonv2.Unmarshal(out, &viaV2))
-	require.NoError(t, gojson.Unmarshal(out, &viaGoccy))
-	assert.Equal(t, want, viaV2)
-	assert.Equal(t, want, viaGoccy)
 }
 
-// TestCountsAreReadAtTheirLength: counts read from a snapshot take the
-// room of their keys and no more, however many keys (a bucket holds one
-// or two in most counts, and tens of thousands of buckets hold them).
-func TestCountsAreReadAtTheirLength(t *testing.T) {
-	for _, in := range []string{`{}`, `{"a":1}`, `{"a":1,"b":2}`, `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}`,
-		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`} {
-		var c counts
-		require.NoError(t, jsonv2.Unmarshal([]byte(in), &c))
-		assert.Equal(t, len(c), cap(c), in)
-	}
+// TestCountsWriteBadUTF8AsTheMapsDid: bytes not UTF-8 in a word are
+// written as U+FFFD, not refused (a refusal would leave every view's
+// snapshot unwritten).
+func TestCountsWriteBadUTF8AsTheMapsDid(t *testing.T) {
+	out, err := counts{{"a\xffb", 1}, {"会议", 2}}.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, `{"a\ufffdb":1,"会议":2}`, strings.ReplaceAll(string(out), "\ufffd", `\ufffd`))
 }

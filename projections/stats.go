@@ -281,14 +281,16 @@ func (s *Stats) apply(e Event) error {
 	case domain.ProposalSubmitted:
 		s.proposals.put(d.ProposalID, &statProposal{Community: d.CommunityID, Grid: d.GridID, Submitted: d.At})
 		b := s.bucket(d.CommunityID, d.GridID, d.At)
-		b.ByChannel.add(d.Channel)
+		if err := s.st.Buckets.count(b, byChannel, d.Channel); err != nil {
+			return err
+		}
 		if d.MeetingID != "" {
 			m, err := s.meetings.get(d.MeetingID)
 			if err != nil {
 				return err
 			}
 			if m != nil {
-				b.AtMeetings.add(m.Format)
+				return s.st.Buckets.count(b, atMeetings, m.Format)
 			}
 		}
 	case domain.ProposalHandledDirectly:
@@ -343,7 +345,9 @@ func (s *Stats) apply(e Event) error {
 		m.Month = monthOf(d.At)
 		b := s.monthBucket(m)
 		b.Meetings++
-		b.ByFormat.add(m.Format)
+		if err := s.st.Buckets.count(b, byFormat, m.Format); err != nil {
+			return err
+		}
 		b.Invited += int32(m.Invited)
 		for _, a := range m.Attendance {
 			if a == domain.Present || a == domain.Proxy {
@@ -402,13 +406,21 @@ func (q StatsQuery) during(month string) bool {
 }
 
 // sum adds the buckets' figures up.
-func sum(bs []*bucket) Figures {
+func (s *bucketSet) sum(bs []*bucket) Figures {
 	f := Figures{ByChannel: map[string]int{}, CollectedAtMeetings: map[string]int{}, MeetingsByFormat: map[string]int{}}
 	var days []float64
 	for _, b := range bs {
-		for _, c := range b.ByChannel {
-			f.ByChannel[c.Key] += c.N
-			f.Collected += c.N
+		for _, t := range b.tallies {
+			word, n := s.words.name(t.word()), int(t.n)
+			switch t.kind() {
+			case byChannel:
+				f.ByChannel[word] += n
+				f.Collected += n
+			case atMeetings:
+				f.CollectedAtMeetings[word] += n
+			case byFormat:
+				f.MeetingsByFormat[word] += n
+			}
 		}
 		f.Solved += int(b.Solved)
 		f.SolvedDirectly += int(b.Direct)
@@ -419,13 +431,7 @@ func sum(bs []*bucket) Figures {
 		}
 		f.Verifications += int(b.Verifications)
 		f.Satisfied += int(b.Satisfied)
-		for _, c := range b.AtMeetings {
-			f.CollectedAtMeetings[c.Key] += c.N
-		}
 		f.MeetingsHeld += int(b.Meetings)
-		for _, c := range b.ByFormat {
-			f.MeetingsByFormat[c.Key] += c.N
-		}
 		f.Attendance += int(b.Attendance)
 		f.Invited += int(b.Invited)
 	}
@@ -474,7 +480,7 @@ func (s *Stats) Figures(q StatsQuery) Figures {
 	defer s.mu.RUnlock()
 	var bs []*bucket
 	s.st.Buckets.each(q, func(_ place, _ string, b *bucket) { bs = append(bs, b) })
-	return sum(bs)
+	return s.st.Buckets.sum(bs)
 }
 
 // Months lists the months q selects that hold any figure, in order.
@@ -508,7 +514,7 @@ func (s *Stats) Breakdown(q StatsQuery, by string) ([]StatsRow, error) {
 	})
 	rows := make([]StatsRow, 0, len(groups))
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
-		rows = append(rows, StatsRow{Key: k, Figures: sum(groups[k])})
+		rows = append(rows, StatsRow{Key: k, Figures: s.st.Buckets.sum(groups[k])})
 	}
 	s.mu.RUnlock()
 	return rows, nil

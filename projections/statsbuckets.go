@@ -12,9 +12,59 @@ import (
 
 // bucket holds the figures of one grid in one month. Its grid and month
 // are its key in the statistics' bucketSet, not fields of its own; its
-// counters are 32 bits (a grid's month counts far fewer). The JSON names
-// are those of the snapshot (bucketJSON).
+// counters are 32 bits (a grid's month counts far fewer), and its counts
+// by channel and by meeting format are tallies of 8 bytes, all three
+// kinds in one list. The snapshot holds it as a bucketJSON.
 type bucket struct {
+	// tallies are the bucket's counts by word, sorted by key.
+	tallies []tally
+	// Days are the days each proposal solved in the month took.
+	Days          []float32
+	Solved        int32
+	Direct        int32
+	Convened      int32
+	Closed        int32
+	Verifications int32
+	Satisfied     int32
+	Meetings      int32
+	Attendance    int32
+	Invited       int32
+}
+
+// tally is one count of a bucket: its kind and word in key (the kind in
+// the top bits, the word's number in the set's words below), and how
+// many. It takes 8 bytes where a count by its word's string took 24, and
+// a bucket keeps one list of them where it kept three (docs/performance.md,
+// eighteenth session).
+type tally struct {
+	key uint32
+	n   int32
+}
+
+// The kinds of a bucket's tallies.
+const (
+	// byChannel counts the proposals collected by channel.
+	byChannel = iota
+	// atMeetings counts the proposals collected at meetings, by format.
+	atMeetings
+	// byFormat counts the meetings held, by format.
+	byFormat
+	tallyKinds
+)
+
+// wordBits are the bits of a tally's key that number its word.
+const wordBits = 30
+
+func (t tally) kind() int                  { return int(t.key >> wordBits) }
+func (t tally) word() int32                { return int32(t.key & (1<<wordBits - 1)) }
+func tallyKey(kind int, word int32) uint32 { return uint32(kind)<<wordBits | uint32(word) }
+
+// bucketJSON is a bucket as the snapshot holds it: its community, grid and
+// month first, then its figures, its tallies as objects of counts by word.
+type bucketJSON struct {
+	Community     string    `json:"c"`
+	Grid          string    `json:"g"`
+	Month         string    `json:"m"`
 	ByChannel     counts    `json:"ch,omitempty"`
 	AtMeetings    counts    `json:"am,omitempty"`
 	ByFormat      counts    `json:"mf,omitempty"`
@@ -28,15 +78,6 @@ type bucket struct {
 	Meetings      int32     `json:"mt,omitempty"`
 	Attendance    int32     `json:"a,omitempty"`
 	Invited       int32     `json:"i,omitempty"`
-}
-
-// bucketJSON is a bucket as the snapshot holds it: its community, grid and
-// month first, then its figures.
-type bucketJSON struct {
-	Community string `json:"c"`
-	Grid      string `json:"g"`
-	Month     string `json:"m"`
-	*bucket
 }
 
 // place is a community's grid.
@@ -58,11 +99,42 @@ type bucketSet struct {
 	placeN map[place]uint32
 	months []string
 	monthN map[string]uint32
+	// words are the channels and meeting formats the tallies count.
+	words dictionary
 }
 
 // newBucketSet makes an empty set with room for n buckets.
 func newBucketSet(n int) bucketSet {
-	return bucketSet{byKey: make(map[bucketKey]*bucket, n), placeN: map[place]uint32{}, monthN: map[string]uint32{}}
+	return bucketSet{byKey: make(map[bucketKey]*bucket, n), placeN: map[place]uint32{}, monthN: map[string]uint32{}, words: newDictionary()}
+}
+
+// count counts one more of word, of a kind, in b.
+func (s *bucketSet) count(b *bucket, kind int, word string) error {
+	n := s.words.of(word)
+	if n >= 1<<wordBits {
+		return fmt.Errorf("stats: more than %d channels and formats", 1<<wordBits)
+	}
+	k := tallyKey(kind, n)
+	i, found := slices.BinarySearchFunc(b.tallies, k, func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
+	if found {
+		b.tallies[i].n++
+		return nil
+	}
+	b.tallies = slices.Insert(b.tallies, i, tally{key: k, n: 1})
+	return nil
+}
+
+// counts returns b's counts of each kind by word, in the words' order.
+func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts) {
+	for k := range into {
+		into[k] = into[k][:0]
+	}
+	for _, t := range b.tallies {
+		into[t.kind()] = append(into[t.kind()], count{Key: s.words.name(t.word()), N: int(t.n)})
+	}
+	for k := range into {
+		slices.SortFunc(into[k], compareCounts)
+	}
 }
 
 // in returns the bucket of a grid in a month ("2026-07"), made on first
@@ -137,6 +209,7 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 	out = append(out, '{')
+	var kinds [tallyKinds]counts // reused: each bucket's are written before the next's are made
 	for i, e := range entries {
 		if i > 0 {
 			out = append(out, ',')
@@ -145,8 +218,14 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
 		}
-		p := s.places[e.k.place]
-		v, err := gojson.Marshal(bucketJSON{Community: p.community, Grid: p.grid, Month: s.months[e.k.month], bucket: s.byKey[e.k]})
+		p, b := s.places[e.k.place], s.byKey[e.k]
+		s.counts(b, &kinds)
+		v, err := gojson.Marshal(bucketJSON{
+			Community: p.community, Grid: p.grid, Month: s.months[e.k.month],
+			ByChannel: kinds[byChannel], AtMeetings: kinds[atMeetings], ByFormat: kinds[byFormat],
+			Solved: b.Solved, Direct: b.Direct, Convened: b.Convened, Closed: b.Closed, Days: b.Days,
+			Verifications: b.Verifications, Satisfied: b.Satisfied, Meetings: b.Meetings, Attendance: b.Attendance, Invited: b.Invited,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
 		}
@@ -174,7 +253,7 @@ func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
 			return err
 		}
 		b := new(bucket)
-		community, grid, month, err := b.read(dec, keep)
+		community, grid, month, err := s.readBucket(b, dec, keep)
 		if err != nil {
 			return err
 		}
@@ -183,9 +262,12 @@ func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
 	})
 }
 
-// read reads b as the snapshot holds it (bucketJSON), its community, grid
-// and month returned, interned in keep (members).
-func (b *bucket) read(dec *jsontext.Decoder, keep names) (community, grid, month string, err error) {
+// readBucket reads b as the snapshot holds it (bucketJSON), its community,
+// grid and month returned, interned in keep (members), and its counts'
+// words numbered in s.words.
+func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (community, grid, month string, err error) {
+	var buf [8]tally // most buckets hold one to three
+	tallies := buf[:0]
 	err = members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
@@ -195,11 +277,11 @@ func (b *bucket) read(dec *jsontext.Decoder, keep names) (community, grid, month
 		case "m":
 			month, err = readString(dec, keep.words)
 		case "ch":
-			err = b.ByChannel.UnmarshalJSONFrom(dec)
+			tallies, err = s.readTallies(dec, byChannel, tallies)
 		case "am":
-			err = b.AtMeetings.UnmarshalJSONFrom(dec)
+			tallies, err = s.readTallies(dec, atMeetings, tallies)
 		case "mf":
-			err = b.ByFormat.UnmarshalJSONFrom(dec)
+			tallies, err = s.readTallies(dec, byFormat, tallies)
 		case "d":
 			err = jsonv2.UnmarshalDecode(dec, &b.Days)
 		case "s":
@@ -225,5 +307,39 @@ func (b *bucket) read(dec *jsontext.Decoder, keep names) (community, grid, month
 		}
 		return err
 	})
-	return community, grid, month, err
+	if err != nil {
+		return "", "", "", err
+	}
+	slices.SortFunc(tallies, func(a, b tally) int { return cmp.Compare(a.key, b.key) })
+	for i := 1; i < len(tallies); i++ {
+		if t := tallies[i]; t.key == tallies[i-1].key {
+			return "", "", "", fmt.Errorf("counts: %q given twice", s.words.name(t.word()))
+		}
+	}
+	if len(tallies) > 0 {
+		b.tallies = append(make([]tally, 0, len(tallies)), tallies...) // at its length, off the stack
+	}
+	return community, grid, month, nil
+}
+
+// readTallies reads an object of counts by word, of a kind, onto
+// tallies: null is no counts, and a null count 0, as the map of counts
+// the snapshots were first written from read them.
+func (s *bucketSet) readTallies(dec *jsontext.Decoder, kind int, tallies []tally) ([]tally, error) {
+	err := members(dec, func(name []byte) error {
+		word := s.words.ofBytes(name) // before the count is read over name's bytes
+		if word >= 1<<wordBits {
+			return fmt.Errorf("more than %d channels and formats", 1<<wordBits)
+		}
+		n, err := readInt32(dec)
+		if err != nil {
+			return err
+		}
+		tallies = append(tallies, tally{key: tallyKey(kind, word), n: n})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counts: %w", err)
+	}
+	return tallies, nil
 }
