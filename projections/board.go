@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -147,7 +146,7 @@ type GridCount struct {
 type Board struct {
 	mu *sync.RWMutex
 	// heads holds every proposal's head, in submission order.
-	heads boardHeads
+	heads heads[boardHead]
 	// items holds each proposal's BoardItem; actions an action's proposal.
 	items   *entries[BoardItem]
 	actions *entries[string]
@@ -186,7 +185,7 @@ func keep(m map[string]string, s string) string {
 // boardHead is what the board's queries read of a proposal without its
 // item: where it is, what it is, its status and its actions' due dates.
 // Its community, grid and compound are numbers in the board's places, its
-// category, channel and status in its words (boardHeads); times are Unix
+// category, channel and status in its words (heads); times are Unix
 // nanoseconds, 0 for none.
 type boardHead struct {
 	community, grid, compound int32
@@ -289,7 +288,7 @@ func (h *boardHead) overdueAt(now int64) bool {
 }
 
 func newBoard(mu *sync.RWMutex) *Board {
-	return &Board{mu: mu, heads: newBoardHeads(0), items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
+	return &Board{mu: mu, heads: newHeads[boardHead](0), items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
 }
 
 // Name implements View.
@@ -301,15 +300,14 @@ func (b *Board) Version() int { return 2 }
 // tables implements tabled.
 func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
-// MarshalSnapshot implements View: {"heads": the heads as appendJSON
-// writes them}.
+// MarshalSnapshot implements View: {"heads": the heads as the map of
+// heads by id was written}.
 func (b *Board) MarshalSnapshot() ([]byte, error) {
-	out := make([]byte, 0, 64+128*len(b.heads.rows))
-	out, err := b.heads.appendJSON(append(out, `{"heads":`...))
+	out, err := b.heads.snapshot(appendBoardHead)
 	if err != nil {
 		return nil, fmt.Errorf("board snapshot: %w", err)
 	}
-	return append(out, '}'), nil
+	return out, nil
 }
 
 // mapSizes implements sized.
@@ -317,29 +315,13 @@ func (b *Board) mapSizes() map[string]int { return map[string]int{"heads": len(b
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
-	n := 0
-	if c, ok := r.(*checkedReader); ok {
-		n = min(c.h.Sizes["heads"], c.h.Size/64)
-	}
-	var st struct {
-		Heads boardHeads `json:"heads"`
-	}
-	st.Heads = newBoardHeads(n)
-	read := false
-	heads := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *boardHeads) error {
-		read = true
-		return hs.read(dec)
-	}))
-	if err := decodeSnapshot(r, &st, heads); err != nil {
+	hs, err := readHeadsSnapshot(r, func(h *boardHead, dec *jsontext.Decoder, hs *heads[boardHead]) error {
+		return h.read(dec, &hs.places, &hs.words)
+	})
+	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
-	if !read {
-		return fmt.Errorf("board snapshot: missing heads")
-	}
-	if err := st.Heads.index(); err != nil {
-		return fmt.Errorf("board snapshot: %w", err)
-	}
-	b.heads = st.Heads
+	b.heads = hs
 	return nil
 }
 
@@ -475,18 +457,10 @@ func actionOverdue(a *ItemAction, now time.Time) bool {
 // when q names a place or word the board never saw.
 func (b *Board) matcher(q *BoardQuery) func(h *boardHead) bool {
 	hs := &b.heads
-	none := false
-	number := func(d *dictionary, s string) int32 {
-		if s == "" {
-			return -1
-		}
-		n, ok := d.find(s)
-		none = none || !ok
-		return n
-	}
-	community, grid, compound := number(&hs.places, q.CommunityID), number(&hs.places, q.GridID), number(&hs.places, q.CompoundID)
-	category, channel, status := number(&hs.words, q.Category), number(&hs.words, q.Channel), number(&hs.words, q.Status)
-	if none {
+	var f numbers
+	community, grid, compound := f.of(&hs.places, q.CommunityID), f.of(&hs.places, q.GridID), f.of(&hs.places, q.CompoundID)
+	category, channel, status := f.of(&hs.words, q.Category), f.of(&hs.words, q.Channel), f.of(&hs.words, q.Status)
+	if f.none {
 		return func(*boardHead) bool { return false }
 	}
 	var newest, oldest int64 = math.MaxInt64, math.MinInt64
@@ -496,7 +470,6 @@ func (b *Board) matcher(q *BoardQuery) func(h *boardHead) bool {
 	if q.MaxAgeDays > 0 {
 		oldest = unixNano(q.Now.AddDate(0, 0, -q.MaxAgeDays))
 	}
-	is := func(want, n int32) bool { return want < 0 || want == n }
 	return func(h *boardHead) bool {
 		if status < 0 && !openStatus(hs.words.name(h.status)) {
 			return false
@@ -580,36 +553,32 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 	defer b.mu.RUnlock()
 	hs := &b.heads
 	list, all := hs.list(q.CommunityID, q.GridID)
-	n := len(list)
-	if all {
-		n = len(hs.rows)
-	}
 	match := b.matcher(&q)
 	limit := pageLimit(q.Limit)
 	now := unixNano(q.Now)
 	var found int
 	var last eventstore.Position
-	for i := hs.after(list, all, parsePositionCursor(q.After)); i < n; i++ {
-		r := int32(i)
-		if !all {
-			r = list[i]
-		}
-		row := &hs.rows[r]
-		if !match(&row.boardHead) {
-			continue
-		}
-		if q.OverdueOnly && !row.overdueAt(now) {
-			continue
+	var next string
+	var err error
+	hs.each(list, all, hs.after(list, all, parsePositionCursor(q.After)), func(row *headRow[boardHead]) bool {
+		h := &row.head
+		if !match(h) || q.OverdueOnly && !h.overdueAt(now) {
+			return true
 		}
 		if found == limit {
-			return positionCursor(last), nil
+			next = positionCursor(last)
+			return false
 		}
-		if err := fn(row.id, &row.boardHead); err != nil {
-			return "", err
+		if err = fn(row.id, h); err != nil {
+			return false
 		}
-		found, last = found+1, row.Position
+		found, last = found+1, h.Position
+		return true
+	})
+	if err != nil {
+		return "", err
 	}
-	return "", nil
+	return next, nil
 }
 
 // Place returns the community and grid of a proposal the board knows, from
@@ -663,14 +632,10 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 			c.Overdue++
 		}
 	}
-	if all {
-		for i := range hs.rows {
-			count(&hs.rows[i].boardHead)
-		}
-	}
-	for _, r := range list {
-		count(&hs.rows[r].boardHead)
-	}
+	hs.each(list, all, 0, func(row *headRow[boardHead]) bool {
+		count(&row.head)
+		return true
+	})
 	out := make([]GridCount, 0, len(counts))
 	for _, c := range counts {
 		out = append(out, *c)

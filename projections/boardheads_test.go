@@ -34,10 +34,10 @@ type boardHeadJSON struct {
 
 // headsOf makes the heads of heads by id, numbered as the fold numbers
 // them, and indexed as a snapshot's are.
-func headsOf(t *testing.T, heads map[string]boardHeadJSON) boardHeads {
-	hs := newBoardHeads(0)
+func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[boardHead] {
+	hs := newHeads[boardHead](0)
 	for id, j := range heads {
-		hs.rows = append(hs.rows, boardRow{id: id, boardHead: boardHead{
+		hs.rows = append(hs.rows, headRow[boardHead]{id: id, head: boardHead{
 			community: hs.places.of(j.CommunityID), grid: hs.places.of(j.GridID), compound: hs.places.of(j.CompoundID),
 			category: hs.words.of(j.Category), channel: hs.words.of(j.Channel), status: hs.words.of(j.Status),
 			Submitted: j.Submitted, Position: j.Position, Actions: j.Actions,
@@ -48,10 +48,11 @@ func headsOf(t *testing.T, heads map[string]boardHeadJSON) boardHeads {
 }
 
 // jsonOf is the heads by id as snapshots hold them.
-func jsonOf(hs *boardHeads) map[string]boardHeadJSON {
+func jsonOf(hs *heads[boardHead]) map[string]boardHeadJSON {
 	out := map[string]boardHeadJSON{}
-	for _, r := range hs.rows {
-		out[r.id] = boardHeadJSON{
+	for _, row := range hs.rows {
+		r := row.head
+		out[row.id] = boardHeadJSON{
 			CommunityID: hs.places.name(r.community), GridID: hs.places.name(r.grid), CompoundID: hs.places.name(r.compound),
 			Category: hs.words.name(r.category), Channel: hs.words.name(r.channel), Status: hs.words.name(r.status),
 			Submitted: r.Submitted, Position: r.Position, Actions: r.Actions,
@@ -61,16 +62,26 @@ func jsonOf(hs *boardHeads) map[string]boardHeadJSON {
 }
 
 // readHeads reads heads as a board snapshot's member "heads" is read.
-func readHeads(in []byte) (boardHeads, error) {
-	hs := newBoardHeads(0)
+func readHeads(in []byte) (heads[boardHead], error) {
+	hs := newHeads[boardHead](0)
 	dec := jsontext.NewDecoder(bytes.NewReader(in), jsontext.AllowDuplicateNames(true))
-	if err := hs.read(dec); err != nil {
+	if err := hs.read(dec, readBoardHead(&hs)); err != nil {
 		return hs, err
 	}
 	if _, err := dec.ReadToken(); err == nil {
 		return hs, fmt.Errorf("more after the heads")
 	}
 	return hs, hs.index()
+}
+
+// readBoardHead reads a board head as the board's snapshot does.
+func readBoardHead(hs *heads[boardHead]) func(*boardHead, *jsontext.Decoder) error {
+	return func(h *boardHead, dec *jsontext.Decoder) error { return h.read(dec, &hs.places, &hs.words) }
+}
+
+// appendHeads writes hs as the board's snapshot does.
+func appendHeads(hs *heads[boardHead]) ([]byte, error) {
+	return hs.appendJSON(nil, func(out []byte, h *boardHead) ([]byte, error) { return appendBoardHead(hs, out, h) })
 }
 
 // randomHeads is up to 60 heads with random ids, places, words, times and
@@ -117,7 +128,7 @@ func TestBoardHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 	for range 300 {
 		want := randomHeads(rng)
 		hs := headsOf(t, want)
-		out, err := hs.appendJSON(nil)
+		out, err := appendHeads(&hs)
 		require.NoError(t, err)
 		old, err := gojson.Marshal(want)
 		require.NoError(t, err)
@@ -145,7 +156,7 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, hs.rows, len(heads))
 		for i := 1; i < len(hs.rows); i++ {
-			require.LessOrEqual(t, hs.rows[i-1].Position, hs.rows[i].Position)
+			require.LessOrEqual(t, hs.rows[i-1].head.Position, hs.rows[i].head.Position)
 		}
 		for id := range heads {
 			h := hs.head(id)
@@ -160,7 +171,7 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 				if byGrid {
 					place = heads[r.id].GridID
 				}
-				want[place] = append(want[place], r.Position)
+				want[place] = append(want[place], r.head.Position)
 			}
 			for place, positions := range want {
 				community, grid := place, ""
@@ -171,7 +182,7 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 				require.False(t, all)
 				var got []eventstore.Position
 				for _, r := range list {
-					got = append(got, hs.rows[r].Position)
+					got = append(got, hs.rows[r].head.Position)
 				}
 				assert.Equal(t, positions, got, place)
 			}
@@ -207,8 +218,8 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	}
 	out, err := gojson.Marshal(want)
 	require.NoError(t, err)
-	streamed := newBoardHeads(0)
-	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out)))))
+	streamed := newHeads[boardHead](0)
+	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out))), readBoardHead(&streamed)))
 	require.NoError(t, streamed.index())
 	assert.Equal(t, want, jsonOf(&streamed))
 

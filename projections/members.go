@@ -17,14 +17,14 @@ import (
 // reflection: their repeated strings (grids, categories, months) are
 // interned as they are read, with no copy made of a string already kept,
 // and no reflection per field; maps of them are read entry by entry (the
-// buckets into their set, statsbuckets.go; the board's heads into their
-// rows, their places and words as numbers, boardheads.go). At a
+// buckets into their set, statsbuckets.go; the board's and the outcomes'
+// heads into their rows, their places and words as numbers, rows.go). At a
 // million events it halved the allocations of their load and took a
 // fifth to a third off its time (docs/performance.md, fifteenth session).
 // Each reader is tested against JSON v2's own decoding of the same bytes.
 
 // readerOf is the option that makes JSON v2 read each T with read, its
-// strings interned in keep: readerOf((*outcomeHead).read, keep). Maps of T
+// strings interned in keep: readerOf((*decisionHead).read, keep). Maps of T
 // by id are read by readMap, not by reflection. A T is read into a zero
 // T, where JSON v2 would merge an object into what the T held (a
 // snapshot's are read into fresh ones); null reads as the zero T, as JSON

@@ -57,23 +57,22 @@ func readsAsWritten[T any](t *testing.T, rng *rand.Rand, read jsonv2.Options) {
 	require.Equal(t, reflected, got)
 }
 
-// TestHeadsReadAsWritten: the heads of the outcomes and the register,
-// written as their snapshots write them (goccy), are read by their own
-// readers as they were, and as JSON v2's reflection reads the same bytes;
-// every field is set, so a field a reader forgets fails. (The board's
-// heads: boardheads_test.go; the statistics' buckets:
+// TestHeadsReadAsWritten: the register's heads, written as its snapshot
+// writes them (goccy), are read by their own reader as they were, and as
+// JSON v2's reflection reads the same bytes; every field is set, so a
+// field a reader forgets fails. (The board's and the outcomes' heads:
+// boardheads_test.go and outcomeheads_test.go; the statistics' buckets:
 // statsbuckets_test.go.)
 func TestHeadsReadAsWritten(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	keep := newNames()
-	heads := readerOf((*outcomeHead).read, keep)
+	heads := readerOf((*decisionHead).read, keep)
 	for range 500 {
-		readsAsWritten[outcomeHead](t, rng, heads)
-		readsAsWritten[decisionHead](t, rng, readerOf((*decisionHead).read, keep))
+		readsAsWritten[decisionHead](t, rng, heads)
 	}
 
 	// The same grid in two heads is one string, kept in keep.
-	var a, b outcomeHead
+	var a, b decisionHead
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c\u002d1"}`), &a, heads))
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"g":"grid-9","c":"c-1"}`), &b, heads))
 	assert.Same(t, unsafe.StringData(a.GridID), unsafe.StringData(b.GridID))
@@ -82,15 +81,15 @@ func TestHeadsReadAsWritten(t *testing.T) {
 	assert.Equal(t, keep.ids["grid-9"], a.GridID)
 
 	// Names escaped, members unknown (skipped, whatever they hold) and null.
-	var c outcomeHead
-	require.NoError(t, jsonv2.Unmarshal([]byte(`{"\u0063":"x","zz":{"a":[1,{"b":null}]},"d":null,"s":null,"p":7}`), &c, heads))
-	assert.Equal(t, outcomeHead{CommunityID: "x", Position: 7}, c)
-	var none outcomeHead
+	var c decisionHead
+	require.NoError(t, jsonv2.Unmarshal([]byte(`{"\u0063":"x","zz":{"a":[1,{"b":null}]},"h":null,"p":7}`), &c, heads))
+	assert.Equal(t, decisionHead{CommunityID: "x", Position: 7}, c)
+	var none decisionHead
 	require.NoError(t, jsonv2.Unmarshal([]byte(`null`), &none, heads))
-	assert.Equal(t, outcomeHead{}, none)
+	assert.Equal(t, decisionHead{}, none)
 
-	for _, bad := range []string{`[1]`, `"x"`, `{"c":1}`, `{"d":"1"}`, `{"d":1.5}`, `{"p":-1}`, `{"p":1e3}`, `{"c":"x"`} {
-		var got outcomeHead
+	for _, bad := range []string{`[1]`, `"x"`, `{"c":1}`, `{"h":1}`, `{"p":"1"}`, `{"p":-1}`, `{"p":1e3}`, `{"c":"x"`} {
+		var got decisionHead
 		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, heads), bad)
 	}
 }
@@ -101,30 +100,30 @@ func TestHeadsReadAsWritten(t *testing.T) {
 // refused.
 func TestMapsOfHeadsAreReadByTheirReaders(t *testing.T) {
 	keep := newNames()
-	heads := readerOf((*outcomeHead).read, keep)
-	var st outcomesState
+	heads := readerOf((*decisionHead).read, keep)
+	var st registerState
 	in := `{"heads":{"p\u002d1":{"g":"g1","p":1},"p-2":{"g":"g1","p":2},"p-3":{"g":"gx","p":3},"p-3":{"p":4}}}`
 	require.NoError(t, jsonv2.Unmarshal([]byte(in), &st, heads, jsontext.AllowDuplicateNames(true)))
-	assert.Equal(t, map[string]outcomeHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
+	assert.Equal(t, map[string]decisionHead{"p-1": {GridID: "g1", Position: 1}, "p-2": {GridID: "g1", Position: 2}, "p-3": {Position: 4}}, st.Heads)
 	assert.Same(t, unsafe.StringData(st.Heads["p-1"].GridID), unsafe.StringData(st.Heads["p-2"].GridID))
 
 	// Read from a stream a byte at a time, as a snapshot file is read in
 	// pieces: each id is taken before its head is read over its bytes.
-	want := map[string]outcomeHead{}
+	want := map[string]decisionHead{}
 	for i := range 300 {
-		want[fmt.Sprintf("action-%03d", i)] = outcomeHead{GridID: fmt.Sprintf("g%d", i%7), Position: eventstore.Position(i + 1)}
+		want[fmt.Sprintf("decision-%03d", i)] = decisionHead{GridID: fmt.Sprintf("g%d", i%7), Position: eventstore.Position(i + 1)}
 	}
-	out, err := gojson.Marshal(outcomesState{Heads: want})
+	out, err := gojson.Marshal(registerState{Heads: want})
 	require.NoError(t, err)
-	var streamed outcomesState
+	var streamed registerState
 	require.NoError(t, jsonv2.UnmarshalRead(iotest.OneByteReader(bytes.NewReader(out)), &streamed, heads))
 	assert.Equal(t, want, streamed.Heads)
 
-	var none outcomesState
+	var none registerState
 	require.NoError(t, jsonv2.Unmarshal([]byte(`{"heads":null}`), &none, heads))
 	assert.Nil(t, none.Heads)
 	for _, bad := range []string{`{"heads":[]}`, `{"heads":{"p":[]}}`, `{"heads":{"p":{"p":"x"}}}`, `{"heads":{"p":{}`} {
-		var got outcomesState
+		var got registerState
 		assert.Error(t, jsonv2.Unmarshal([]byte(bad), &got, heads), bad)
 	}
 }

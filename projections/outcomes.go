@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
@@ -129,88 +128,59 @@ type OutcomesPage struct {
 // which a page reads only its own actions.
 type Outcomes struct {
 	mu *sync.RWMutex
-	st outcomesState
+	// heads holds every action's head, in assignment order.
+	heads heads[outcomeHead]
 	// items holds each action's ActionItem.
 	items *entries[ActionItem]
-	// ids of actions per grid and per community, rebuilt from st.
-	byGrid      map[string][]string
-	byCommunity map[string][]string
-	names       names
-}
-
-type outcomesState struct {
-	Heads map[string]outcomeHead `json:"heads"`
 }
 
 // outcomeHead is what the outcomes list reads of an action without its
 // item: where it is, what it belongs to, who owns it, its status and due
 // date: in Unix nanoseconds for the overdue flag (unixNano, 0 for none)
 // and in Unix seconds for the order, as the cursor has it (whatever the
-// year).
+// year). Its community, grid and owner are numbers in the list's places,
+// its status in its words (heads). Its proposal's and meeting's ids are
+// its own strings: few actions share one (at ten million generated
+// events, each of 182,683 meetings decided one action).
 type outcomeHead struct {
-	CommunityID string              `json:"c"`
-	GridID      string              `json:"g"`
-	ProposalID  string              `json:"pr,omitempty"`
-	MeetingID   string              `json:"m,omitempty"`
-	OwnerID     string              `json:"o,omitempty"`
-	Status      string              `json:"s"`
-	Due         int64               `json:"d,omitempty"`
-	DueUnix     int64               `json:"du"`
-	Position    eventstore.Position `json:"p"`
+	community, grid, owner, status int32
+	ProposalID                     string
+	MeetingID                      string
+	Due                            int64
+	DueUnix                        int64
+	Position                       eventstore.Position
 }
 
-// overdue reports whether the action is open and due before now (Unix
-// nanoseconds; never for 0, a zero now).
-func (h *outcomeHead) overdue(now int64) bool {
-	return now != 0 && actionOpen(h.Status) && h.Due != 0 && h.Due < now
+// place implements located.
+func (h outcomeHead) place() (community, grid int32) { return h.community, h.grid }
+
+// position implements located: the action's assignment.
+func (h outcomeHead) position() eventstore.Position { return h.Position }
+
+// overdue reports whether the action of h, in status, is open and due
+// before now (Unix nanoseconds; never for 0, a zero now).
+func (h *outcomeHead) overdue(status string, now int64) bool {
+	return now != 0 && actionOpen(status) && h.Due != 0 && h.Due < now
 }
 
 // key is the action's place in the list's order at now.
-func (h *outcomeHead) key(now int64) outcomeKey {
-	return outcomeKey{rank(h.Status, h.overdue(now)), h.DueUnix, h.Position}
+func (o *Outcomes) key(h *outcomeHead, now int64) outcomeKey {
+	status := o.heads.words.name(h.status)
+	return outcomeKey{rank(status, h.overdue(status, now)), h.DueUnix, h.Position}
 }
 
-// headOf is the head of a, its strings interned.
+// headOf is the head of a, its places and words numbered.
 func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
-	h := outcomeHead{
-		CommunityID: a.CommunityID, GridID: a.GridID, ProposalID: a.ProposalID, MeetingID: a.MeetingID,
-		OwnerID: a.Owner.ID, Status: a.Status, Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
+	places := &o.heads.places
+	return outcomeHead{
+		community: places.of(a.CommunityID), grid: places.of(a.GridID), owner: places.of(a.Owner.ID),
+		status: o.heads.words.of(a.Status), ProposalID: a.ProposalID, MeetingID: a.MeetingID,
+		Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
 	}
-	o.intern(&h)
-	return h
-}
-
-// intern makes h's repeated strings the copies o.names keeps: its place,
-// owner and status. Its proposal's and meeting's ids are its own: few
-// actions share one (at ten million generated events, each of 182,683
-// meetings decided one action), and a kept copy costs an entry in the
-// names' map beside the string: 142.6 → 129.4 MiB of outcomes there,
-// without the meetings' (docs/performance.md, seventeenth session).
-func (o *Outcomes) intern(h *outcomeHead) {
-	h.CommunityID, h.GridID = o.names.of(h.CommunityID), o.names.of(h.GridID)
-	h.OwnerID, h.Status = o.names.of(h.OwnerID), o.names.word(h.Status)
 }
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
-	o := &Outcomes{mu: mu, items: newEntries[ActionItem]("items")}
-	o.reset(outcomesState{Heads: map[string]outcomeHead{}}, newNames())
-	return o
-}
-
-// reset makes st the outcomes' state, its heads' strings interned in
-// names.
-func (o *Outcomes) reset(st outcomesState, names names) {
-	o.names = names
-	// Each list is made at its size, all of a kind in one array, as the
-	// board's are (listsByPlace): grown action by action, they kept the
-	// room append leaves, and at ten million events their load made
-	// 300,000 allocations more and held 2.7 MiB more (docs/performance.md,
-	// seventeenth session). Their order is the map's: queries sort.
-	all, grids, communities := placeKeys(st.Heads, func(h outcomeHead) (string, string, eventstore.Position) {
-		return h.CommunityID, h.GridID, h.Position
-	})
-	o.byGrid, o.byCommunity = listsByPlace(all, &grids, &communities)
-	o.st = st
+	return &Outcomes{mu: mu, heads: newHeads[outcomeHead](0), items: newEntries[ActionItem]("items")}
 }
 
 // Name implements View.
@@ -222,43 +192,48 @@ func (o *Outcomes) Version() int { return 2 }
 // tables implements tabled.
 func (o *Outcomes) tables() []table { return []table{o.items} }
 
-// MarshalSnapshot implements View.
-func (o *Outcomes) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&o.st) }
+// MarshalSnapshot implements View: {"heads": the heads as the map of
+// heads by id was written}.
+func (o *Outcomes) MarshalSnapshot() ([]byte, error) {
+	out, err := o.heads.snapshot(appendOutcomeHead)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes snapshot: %w", err)
+	}
+	return out, nil
+}
 
 // mapSizes implements sized.
-func (o *Outcomes) mapSizes() map[string]int { return mapSizesOf(&o.st) }
+func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": len(o.heads.rows)} }
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	var st outcomesState
-	names := newNames()
-	if err := decodeSnapshot(r, &st, readerOf((*outcomeHead).read, names)); err != nil {
+	hs, err := readHeadsSnapshot(r, func(h *outcomeHead, dec *jsontext.Decoder, hs *heads[outcomeHead]) error {
+		return h.read(dec, &hs.places, &hs.words)
+	})
+	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
-	if st.Heads == nil {
-		return fmt.Errorf("outcomes snapshot: missing heads")
-	}
-	o.reset(st, names)
+	o.heads = hs
 	return nil
 }
 
-// read reads h as MarshalSnapshot wrote it, the strings intern interns
-// kept in keep (members).
-func (h *outcomeHead) read(dec *jsontext.Decoder, keep names) error {
+// read reads h as appendOutcomeHead wrote it, its places and words
+// numbered in places and words.
+func (h *outcomeHead) read(dec *jsontext.Decoder, places, words *dictionary) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			h.CommunityID, err = readString(dec, keep.ids)
+			h.community, err = readNamed(dec, places)
 		case "g":
-			h.GridID, err = readString(dec, keep.ids)
+			h.grid, err = readNamed(dec, places)
 		case "pr":
 			h.ProposalID, err = readString(dec, nil)
 		case "m":
 			h.MeetingID, err = readString(dec, nil)
 		case "o":
-			h.OwnerID, err = readString(dec, keep.ids)
+			h.owner, err = readNamed(dec, places)
 		case "s":
-			h.Status, err = readString(dec, keep.words)
+			h.status, err = readNamed(dec, words)
 		case "d":
 			h.Due, err = readInt(dec)
 		case "du":
@@ -270,6 +245,37 @@ func (h *outcomeHead) read(dec *jsontext.Decoder, keep names) error {
 		}
 		return err
 	})
+}
+
+// appendOutcomeHead appends h as goccy/go-json wrote the outcomes' heads
+// when they were kept in a map by id: members c, g, pr, m and o (each
+// left out when empty), s, d (left out when 0), du and p.
+func appendOutcomeHead(hs *heads[outcomeHead], out []byte, h *outcomeHead) ([]byte, error) {
+	var err error
+	out = append(out, '{')
+	if out, err = appendMember(out, true, "c", &hs.places, h.community); err != nil {
+		return nil, err
+	}
+	if out, err = appendMember(out, false, "g", &hs.places, h.grid); err != nil {
+		return nil, err
+	}
+	for _, m := range []struct{ name, s string }{{"pr", h.ProposalID}, {"m", h.MeetingID}, {"o", hs.places.name(h.owner)}} {
+		if m.s == "" {
+			continue
+		}
+		if out, err = appendJSONString(append(append(append(out, `,"`...), m.name...), `":`...), m.s); err != nil {
+			return nil, err
+		}
+	}
+	if out, err = appendMember(out, false, "s", &hs.words, h.status); err != nil {
+		return nil, err
+	}
+	if h.Due != 0 {
+		out = strconv.AppendInt(append(out, `,"d":`...), h.Due, 10)
+	}
+	out = strconv.AppendInt(append(out, `,"du":`...), h.DueUnix, 10)
+	out = strconv.AppendUint(append(out, `,"p":`...), uint64(h.Position), 10)
+	return append(out, '}'), nil
 }
 
 // Apply implements View.
@@ -284,9 +290,14 @@ func (o *Outcomes) Apply(e Event) error {
 		}
 		o.items.put(d.ActionID, a)
 		h := o.headOf(a)
-		o.st.Heads[d.ActionID] = h
-		o.byGrid[h.GridID] = append(o.byGrid[h.GridID], d.ActionID)
-		o.byCommunity[h.CommunityID] = append(o.byCommunity[h.CommunityID], d.ActionID)
+		if old := o.heads.head(d.ActionID); old != nil {
+			// Not from the ledger, which assigns an action once: the head
+			// keeps its row, and the position that orders it there.
+			h.Position = old.Position
+			*old = h
+			return nil
+		}
+		o.heads.add(d.ActionID, h)
 	case domain.ActionStarted:
 		return o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionStarted })
 	case domain.ActionProgressReported:
@@ -333,7 +344,8 @@ func (o *Outcomes) Apply(e Event) error {
 // update changes the action id, if the list has it, with f, and its head
 // with it.
 func (o *Outcomes) update(id string, at time.Time, f func(*ActionItem)) error {
-	if _, ok := o.st.Heads[id]; !ok {
+	h := o.heads.head(id)
+	if h == nil {
 		return nil
 	}
 	a, err := o.items.named(id, true)
@@ -344,7 +356,7 @@ func (o *Outcomes) update(id string, at time.Time, f func(*ActionItem)) error {
 	if at.After(a.Updated) {
 		a.Updated = at
 	}
-	o.st.Heads[id] = o.headOf(a)
+	*h = o.headOf(a)
 	return nil
 }
 
@@ -392,11 +404,22 @@ func parseOutcomeCursor(c string) (outcomeKey, bool) {
 	return outcomeKey{r, d, eventstore.Position(p)}, true
 }
 
-func (q *OutcomesQuery) match(h *outcomeHead, now int64) bool {
-	return (q.CommunityID == "" || h.CommunityID == q.CommunityID) && (q.GridID == "" || h.GridID == q.GridID) &&
-		(q.ProposalID == "" || h.ProposalID == q.ProposalID) && (q.MeetingID == "" || h.MeetingID == q.MeetingID) &&
-		(q.OwnerID == "" || h.OwnerID == q.OwnerID) && (q.Status == "" || h.Status == q.Status) &&
-		(!q.OpenOnly || actionOpen(h.Status)) && (!q.OverdueOnly || h.overdue(now))
+// matcher returns what q filters by as a test of a head at now; nothing
+// matches when q names a place, owner or status the list never saw.
+func (o *Outcomes) matcher(q *OutcomesQuery, now int64) func(h *outcomeHead) bool {
+	hs := &o.heads
+	var f numbers
+	community, grid, owner := f.of(&hs.places, q.CommunityID), f.of(&hs.places, q.GridID), f.of(&hs.places, q.OwnerID)
+	status := f.of(&hs.words, q.Status)
+	if f.none {
+		return func(*outcomeHead) bool { return false }
+	}
+	return func(h *outcomeHead) bool {
+		st := hs.words.name(h.status)
+		return is(community, h.community) && is(grid, h.grid) && is(owner, h.owner) && is(status, h.status) &&
+			(q.ProposalID == "" || h.ProposalID == q.ProposalID) && (q.MeetingID == "" || h.MeetingID == q.MeetingID) &&
+			(!q.OpenOnly || actionOpen(st)) && (!q.OverdueOnly || h.overdue(st, now))
+	}
 }
 
 // List returns one page of the actions that match q, overdue and reopened
@@ -411,26 +434,14 @@ func (o *Outcomes) List(q OutcomesQuery) (OutcomesPage, error) {
 	}
 	now := unixNano(q.Now)
 	var found []keyed
-	visit := func(id string, h *outcomeHead) {
-		if q.match(h, now) {
-			found = append(found, keyed{h.key(now), id})
+	match := o.matcher(&q, now)
+	list, all := o.heads.list(q.CommunityID, q.GridID)
+	o.heads.each(list, all, 0, func(row *headRow[outcomeHead]) bool {
+		if match(&row.head) {
+			found = append(found, keyed{o.key(&row.head, now), row.id})
 		}
-	}
-	switch {
-	case q.GridID != "" || q.CommunityID != "":
-		ids := o.byCommunity[q.CommunityID]
-		if q.GridID != "" {
-			ids = o.byGrid[q.GridID]
-		}
-		for _, id := range ids {
-			h := o.st.Heads[id]
-			visit(id, &h)
-		}
-	default:
-		for id, h := range o.st.Heads {
-			visit(id, &h)
-		}
-	}
+		return true
+	})
 	slices.SortFunc(found, func(a, b keyed) int { return a.k.compare(b.k) })
 	start := 0
 	if after, ok := parseOutcomeCursor(q.After); ok {

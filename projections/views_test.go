@@ -346,6 +346,8 @@ func TestOutcomesOrderAndFilters(t *testing.T) {
 		"grid": {OutcomesQuery{GridID: "g1"}, 1}, "community": {OutcomesQuery{CommunityID: "hengyuan"}, 2},
 		"proposal": {OutcomesQuery{ProposalID: "lines"}, 1}, "meeting": {OutcomesQuery{MeetingID: "m1"}, 1},
 		"owner": {OutcomesQuery{OwnerID: "u1"}, 2}, "status": {OutcomesQuery{Status: ActionVerified}, 1},
+		// An id the list knows as a community's owns nothing.
+		"owner named as a community": {OutcomesQuery{OwnerID: "hengyuan"}, 0}, "unknown owner": {OutcomesQuery{OwnerID: "nobody"}, 0},
 		"open": {OutcomesQuery{OpenOnly: true}, 1}, "overdue": {OutcomesQuery{OverdueOnly: true, Now: now}, 1},
 		"overdue before due": {OutcomesQuery{OverdueOnly: true, Now: at(9)}, 0},
 	} {

@@ -1,0 +1,362 @@
+package projections
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	gojson "github.com/goccy/go-json"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// dictionary numbers the strings it is given in order of first sight; 0
+// is "". A head that keeps six numbers of 4 bytes, where it kept six
+// strings of 16, takes 72 bytes, not 144 (docs/performance.md, eighteenth
+// session).
+type dictionary struct {
+	number map[string]int32
+	names  []string
+}
+
+func newDictionary() dictionary {
+	return dictionary{number: map[string]int32{"": 0}, names: []string{""}}
+}
+
+// of returns s's number, numbering s if it is new.
+func (d *dictionary) of(s string) int32 {
+	if n, ok := d.number[s]; ok {
+		return n
+	}
+	n := int32(len(d.names))
+	d.number[s] = n
+	d.names = append(d.names, s)
+	return n
+}
+
+// ofBytes is of for the bytes b (a decoder's, which move on): it copies
+// them only if they are new.
+func (d *dictionary) ofBytes(b []byte) int32 {
+	if n, ok := d.number[string(b)]; ok {
+		return n
+	}
+	return d.of(string(b))
+}
+
+// find returns s's number, false if s was never given.
+func (d *dictionary) find(s string) (int32, bool) {
+	n, ok := d.number[s]
+	return n, ok
+}
+
+// name returns the string numbered n.
+func (d *dictionary) name(n int32) string { return d.names[n] }
+
+// headRow is an item's head with its id.
+type headRow[H any] struct {
+	id   string
+	head H
+}
+
+// located is a head that says where its item is (its community's and
+// grid's numbers in its rows' places) and at which position it came.
+type located interface {
+	place() (community, grid int32)
+	position() eventstore.Position
+}
+
+// heads holds a list view's heads (the board's, the outcomes') in rows:
+// the row of each id, and the rows of each grid and community (by number)
+// in row order. Rows are added as the fold meets items, in position
+// order, and sorted into it when a snapshot is read, so that the rows of
+// any list are in position order and a page of one is a binary search
+// away. Places (communities, grids, compounds, owners) and words
+// (categories, channels, statuses) are numbered in dictionaries of their
+// own: a look-up in the dozen words stays in the CPU's cache, where one
+// among a city's places misses it. A row takes its id and a head of
+// numbers, where a map of heads by id took a slot of strings, twice the
+// size, and rounded up to a power of two (docs/performance.md, eighteenth
+// session).
+type heads[H located] struct {
+	rows                []headRow[H]
+	row                 map[string]int32
+	byGrid, byCommunity map[int32][]int32
+	places, words       dictionary
+}
+
+// newHeads returns empty heads with room for n rows.
+func newHeads[H located](n int) heads[H] {
+	return heads[H]{
+		rows: make([]headRow[H], 0, n), row: make(map[string]int32, n),
+		byGrid: map[int32][]int32{}, byCommunity: map[int32][]int32{},
+		places: newDictionary(), words: newDictionary(),
+	}
+}
+
+// head returns the head of id, nil if there is none.
+func (hs *heads[H]) head(id string) *H {
+	r, ok := hs.row[id]
+	if !ok {
+		return nil
+	}
+	return &hs.rows[r].head
+}
+
+// add appends the head of a new item id, which comes after every other
+// in position order.
+func (hs *heads[H]) add(id string, h H) {
+	r := int32(len(hs.rows))
+	hs.rows = append(hs.rows, headRow[H]{id: id, head: h})
+	hs.row[id] = r
+	community, grid := h.place()
+	hs.byGrid[grid] = append(hs.byGrid[grid], r)
+	hs.byCommunity[community] = append(hs.byCommunity[community], r)
+}
+
+// list returns the rows of grid if set, else of community if set, in
+// position order; all is true for every row (list is nil then), and
+// neither for a place the view never saw.
+func (hs *heads[H]) list(community, grid string) (list []int32, all bool) {
+	switch {
+	case grid != "":
+		if n, ok := hs.places.find(grid); ok {
+			return hs.byGrid[n], false
+		}
+		return nil, false
+	case community != "":
+		if n, ok := hs.places.find(community); ok {
+			return hs.byCommunity[n], false
+		}
+		return nil, false
+	}
+	return nil, true
+}
+
+// each calls f with each row of list (of every row when all), in order,
+// from the index start, until f returns false.
+func (hs *heads[H]) each(list []int32, all bool, start int, f func(*headRow[H]) bool) {
+	if all {
+		for i := start; i < len(hs.rows); i++ {
+			if !f(&hs.rows[i]) {
+				return
+			}
+		}
+		return
+	}
+	for _, r := range list[min(start, len(list)):] {
+		if !f(&hs.rows[r]) {
+			return
+		}
+	}
+}
+
+// after returns the index in list (every row when all) of the first row
+// past position p.
+func (hs *heads[H]) after(list []int32, all bool, p eventstore.Position) int {
+	if all {
+		return sort.Search(len(hs.rows), func(i int) bool { return hs.rows[i].head.position() > p })
+	}
+	return sort.Search(len(list), func(i int) bool { return hs.rows[list[i]].head.position() > p })
+}
+
+// index sorts rows read from a snapshot into position order, and makes
+// the row of each id and the rows of each place, each list at its size
+// and all of a kind in one array. An id given twice is an error (no
+// snapshot written from a view's rows holds one).
+func (hs *heads[H]) index() error {
+	slices.SortFunc(hs.rows, func(a, b headRow[H]) int {
+		return cmp.Or(cmp.Compare(a.head.position(), b.head.position()), strings.Compare(a.id, b.id))
+	})
+	hs.row = make(map[string]int32, len(hs.rows))
+	grids, communities := make([]int32, len(hs.places.names)), make([]int32, len(hs.places.names))
+	for i := range hs.rows {
+		r := &hs.rows[i]
+		if _, ok := hs.row[r.id]; ok {
+			return fmt.Errorf("%q given twice", r.id)
+		}
+		hs.row[r.id] = int32(i)
+		community, grid := r.head.place()
+		grids[grid]++
+		communities[community]++
+	}
+	hs.byGrid, hs.byCommunity = listsOf(grids), listsOf(communities)
+	for i := range hs.rows {
+		community, grid := hs.rows[i].head.place()
+		hs.byGrid[grid] = append(hs.byGrid[grid], int32(i))
+		hs.byCommunity[community] = append(hs.byCommunity[community], int32(i))
+	}
+	return nil
+}
+
+// listsOf makes an empty list with room for sizes[n] rows for each number
+// n of a place that has rows, all in one array.
+func listsOf(sizes []int32) map[int32][]int32 {
+	places, total := 0, 0
+	for _, s := range sizes {
+		if s > 0 {
+			places, total = places+1, total+int(s)
+		}
+	}
+	out := make(map[int32][]int32, places)
+	backing := make([]int32, total)
+	for n, s := range sizes {
+		if s > 0 {
+			out[int32(n)], backing = backing[:0:s], backing[s:]
+		}
+	}
+	return out
+}
+
+// snapshot returns a list view's snapshot: {"heads": the heads as
+// appendJSON writes them, each by appendHead}.
+func (hs *heads[H]) snapshot(appendHead func(*heads[H], []byte, *H) ([]byte, error)) ([]byte, error) {
+	out := make([]byte, 0, 64+128*len(hs.rows))
+	out, err := hs.appendJSON(append(out, `{"heads":`...), func(out []byte, h *H) ([]byte, error) {
+		return appendHead(hs, out, h)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '}'), nil
+}
+
+// numbers turns a query's filters into numbers in a view's dictionaries.
+type numbers struct {
+	// none is set when a filter names what the view never saw: nothing
+	// matches.
+	none bool
+}
+
+// of returns s's number in d, -1 for "" (no filter).
+func (f *numbers) of(d *dictionary, s string) int32 {
+	if s == "" {
+		return -1
+	}
+	n, ok := d.find(s)
+	f.none = f.none || !ok
+	return n
+}
+
+// is reports whether n passes the filter want (-1 passes anything).
+func is(want, n int32) bool { return want < 0 || want == n }
+
+// readHeadsSnapshot reads a list view's snapshot, {"heads": an object of
+// heads by id}, each head read by readHead, into heads it indexes. A
+// header's count of the heads makes the rows at that size first, taken no
+// larger than a row for each 64 bytes of the payload (each head takes
+// more), so that a damaged header cannot ask for more memory than its
+// file could fill.
+func readHeadsSnapshot[H located](r io.Reader, readHead func(*H, *jsontext.Decoder, *heads[H]) error) (heads[H], error) {
+	n := 0
+	if c, ok := r.(*checkedReader); ok {
+		n = min(c.h.Sizes["heads"], c.h.Size/64)
+	}
+	var st struct {
+		Heads heads[H] `json:"heads"`
+	}
+	st.Heads = newHeads[H](n)
+	read := false
+	opt := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[H]) error {
+		read = true
+		return hs.read(dec, func(h *H, dec *jsontext.Decoder) error { return readHead(h, dec, hs) })
+	}))
+	if err := decodeSnapshot(r, &st, opt); err != nil {
+		return heads[H]{}, err
+	}
+	if !read {
+		return heads[H]{}, errors.New("missing heads")
+	}
+	if err := st.Heads.index(); err != nil {
+		return heads[H]{}, err
+	}
+	return st.Heads, nil
+}
+
+// read reads the object of heads by id dec is at, each head read by
+// readHead, into hs (then index sorts them). A null head is read by
+// readHead as an empty object is.
+func (hs *heads[H]) read(dec *jsontext.Decoder, readHead func(*H, *jsontext.Decoder) error) error {
+	if dec.PeekKind() != '{' {
+		return fmt.Errorf("heads: want an object, not %v", dec.PeekKind())
+	}
+	h := new(H) // one for every head: readHead would move each to the heap
+	return members(dec, func(name []byte) error {
+		id := string(name) // before the head is read over name's bytes
+		var zero H
+		*h = zero
+		if err := readHead(h, dec); err != nil {
+			return err
+		}
+		hs.rows = append(hs.rows, headRow[H]{id: id, head: *h})
+		return nil
+	})
+}
+
+// appendJSON appends the heads as the view wrote its map of heads by id
+// with goccy/go-json before they were kept in rows, byte for byte: an
+// object of heads sorted by id, each written by appendHead. Either build
+// reads the other's snapshots.
+func (hs *heads[H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, error)) ([]byte, error) {
+	order := make([]int32, len(hs.rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(hs.rows[a].id, hs.rows[b].id) })
+	out = append(out, '{')
+	var err error
+	for i, r := range order {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		row := &hs.rows[r]
+		if out, err = appendJSONString(out, row.id); err != nil {
+			return nil, fmt.Errorf("head of %q: %w", row.id, err)
+		}
+		if out, err = appendHead(append(out, ':'), &row.head); err != nil {
+			return nil, fmt.Errorf("head of %q: %w", row.id, err)
+		}
+	}
+	return append(out, '}'), nil
+}
+
+// appendMember appends ,"name": (without the comma first) and the word
+// numbered n in d as a JSON string.
+func appendMember(out []byte, first bool, name string, d *dictionary, n int32) ([]byte, error) {
+	if !first {
+		out = append(out, ',')
+	}
+	out = append(append(append(out, '"'), name...), `":`...)
+	return appendJSONString(out, d.name(n))
+}
+
+// readNamed reads a string, or null as "", and returns its number in d.
+func readNamed(dec *jsontext.Decoder, d *dictionary) (int32, error) {
+	b, err := readText(dec)
+	if err != nil {
+		return 0, err
+	}
+	return d.ofBytes(b), nil
+}
+
+// appendJSONString appends s as goccy/go-json writes a string: quoted as
+// it is when it holds only printable ASCII but the quote, the backslash
+// and the characters HTML escapes (nearly every id and word), else as
+// goccy writes it.
+func appendJSONString(out []byte, s string) ([]byte, error) {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := gojson.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			return append(out, q...), nil
+		}
+	}
+	return append(append(append(out, '"'), s...), '"'), nil
+}
