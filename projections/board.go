@@ -152,36 +152,6 @@ type Board struct {
 	actions *entries[string]
 }
 
-// names keeps one copy of each string it is given: the heads' ids of
-// communities, grids and compounds (ids), and their categories, channels
-// and statuses (words), which repeat over many items and grow with the
-// city, not the ledger. A view's names are its own, used by its fold
-// alone (under the write lock) and as many as the city's places (the
-// outcomes' and the register's heads, and the statistics' places and
-// months, read from snapshots). The words are kept apart: a look-up in a
-// map of a dozen stays in the CPU's cache, where one in the map of a
-// city's grids and compounds misses it (docs/performance.md).
-type names struct {
-	ids, words map[string]string
-}
-
-func newNames() names { return names{ids: map[string]string{}, words: map[string]string{}} }
-
-// of returns the copy of the id s kept, keeping s if it is new.
-func (n names) of(s string) string { return keep(n.ids, s) }
-
-// word returns the copy of the word s kept, keeping s if it is new.
-func (n names) word(s string) string { return keep(n.words, s) }
-
-// keep returns the copy of s in m, putting s there if it is new.
-func keep(m map[string]string, s string) string {
-	if v, ok := m[s]; ok {
-		return v
-	}
-	m[s] = s
-	return s
-}
-
 // boardHead is what the board's queries read of a proposal without its
 // item: where it is, what it is, its status and its actions' due dates.
 // Its community, grid and compound are numbers in the board's places, its

@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"strconv"
-
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -50,45 +48,31 @@ func (h *boardHead) read(dec *jsontext.Decoder, places, words *dictionary) error
 // empty), k, ch, s, t, p and a (left out when empty); places and words
 // are named in hs's dictionaries.
 func appendBoardHead(hs *heads[boardHead], out []byte, h *boardHead) ([]byte, error) {
-	var err error
-	member := func(name string, d *dictionary, n int32) {
-		if err == nil {
-			out, err = appendMember(out, name == "c", name, d, n)
-		}
-	}
-	out = append(out, '{')
-	member("c", &hs.places, h.community)
-	member("g", &hs.places, h.grid)
-	if h.compound != 0 {
-		member("cp", &hs.places, h.compound)
-	}
-	member("k", &hs.words, h.category)
-	member("ch", &hs.words, h.channel)
-	member("s", &hs.words, h.status)
-	if err != nil {
-		return nil, err
-	}
-	out = strconv.AppendInt(append(out, `,"t":`...), h.Submitted, 10)
-	out = strconv.AppendUint(append(out, `,"p":`...), uint64(h.Position), 10)
-	if len(h.Actions) > 0 {
-		out = append(out, `,"a":[`...)
+	o := newObject(out)
+	o.str("c", hs.places.name(h.community), false)
+	o.str("g", hs.places.name(h.grid), false)
+	o.str("cp", hs.places.name(h.compound), true)
+	o.str("k", hs.words.name(h.category), false)
+	o.str("ch", hs.words.name(h.channel), false)
+	o.str("s", hs.words.name(h.status), false)
+	o.int("t", h.Submitted, false)
+	o.position("p", h.Position)
+	if len(h.Actions) > 0 && o.err == nil {
+		o.name("a")
+		o.out = append(o.out, '[')
 		for i, m := range h.Actions {
 			if i > 0 {
-				out = append(out, ',')
+				o.out = append(o.out, ',')
 			}
-			out = append(out, '{')
-			if m.Due != 0 {
-				out = strconv.AppendInt(append(out, `"d":`...), m.Due, 10)
-			}
+			mark := newObject(o.out)
+			mark.int("d", m.Due, true)
 			if m.Open {
-				if m.Due != 0 {
-					out = append(out, ',')
-				}
-				out = append(out, `"o":true`...)
+				mark.name("o")
+				mark.out = append(mark.out, "true"...)
 			}
-			out = append(out, '}')
+			o.out, o.err = mark.close()
 		}
-		out = append(out, ']')
+		o.out = append(o.out, ']')
 	}
-	return append(out, '}'), nil
+	return o.close()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -14,60 +13,14 @@ import (
 // The four types a snapshot holds tens of thousands of (the board's, the
 // outcomes' and the register's heads, and the statistics' buckets) are
 // read member by member with the functions below, not by JSON v2's
-// reflection: their repeated strings (grids, categories, months) are
-// interned as they are read, with no copy made of a string already kept,
-// and no reflection per field; maps of them are read entry by entry (the
-// buckets into their set, statsbuckets.go; the board's and the outcomes'
-// heads into their rows, their places and words as numbers, rows.go). At a
-// million events it halved the allocations of their load and took a
-// fifth to a third off its time (docs/performance.md, fifteenth session).
-// Each reader is tested against JSON v2's own decoding of the same bytes.
-
-// readerOf is the option that makes JSON v2 read each T with read, its
-// strings interned in keep: readerOf((*decisionHead).read, keep). Maps of T
-// by id are read by readMap, not by reflection. A T is read into a zero
-// T, where JSON v2 would merge an object into what the T held (a
-// snapshot's are read into fresh ones); null reads as the zero T, as JSON
-// v2 reads it.
-func readerOf[T any](read func(*T, *jsontext.Decoder, names) error, keep names) jsonv2.Options {
-	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
-		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error {
-			var zero T
-			*v = zero
-			return read(v, dec, keep)
-		}),
-		jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *map[string]T) error {
-			return readMap(dec, m, func(v *T) error { return read(v, dec, keep) })
-		}),
-	))
-}
-
-// readMap reads the object dec is at into *m (made if nil; null leaves it
-// nil), each value read by read into a zero V. A name given twice keeps
-// its last value whole, where JSON v2 with duplicate names allowed
-// (decodeSnapshot) merges the second into the first; a snapshot, written
-// from a map, gives no name twice.
-func readMap[V any](dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
-	if dec.PeekKind() == 'n' {
-		*m = nil
-		_, err := dec.ReadToken()
-		return err
-	}
-	if *m == nil {
-		*m = map[string]V{}
-	}
-	v := new(V) // one for every entry: read would move each to the heap
-	return members(dec, func(name []byte) error {
-		key := string(name) // before the value is read over name's bytes
-		var zero V
-		*v = zero
-		if err := read(v); err != nil {
-			return err
-		}
-		(*m)[key] = *v
-		return nil
-	})
-}
+// reflection: their places and words (grids, categories, months) are
+// numbered or interned as they are read, with no copy made of a string
+// already kept, and no reflection per field; the objects of them are read
+// entry by entry (the buckets into their set, statsbuckets.go; the heads
+// into their rows, rows.go). At a million events it halved the
+// allocations of their load and took a fifth to a third off its time
+// (docs/performance.md, fifteenth session). Each reader is tested against
+// JSON v2's own decoding of the same bytes.
 
 // members reads the object dec is at, calling member with each member's
 // name (unquoted; valid only until member reads the value, as the

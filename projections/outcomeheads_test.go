@@ -44,11 +44,11 @@ func outcomesJSONOf(hs *heads[outcomeHead]) map[string]outcomeHeadJSON {
 	return out
 }
 
-// randomOutcomeHeads is up to 60 heads with random ids, places, owners,
-// statuses and dates, some left empty (and out of the JSON).
-func randomOutcomeHeads(rng *rand.Rand) map[string]outcomeHeadJSON {
+// randomNames returns a maker of random names: prefix and a number below
+// n, or with escapes, HTML or non-ASCII, or empty.
+func randomNames(rng *rand.Rand) func(prefix string, n int) string {
 	odd := []string{"a\"b", "</script>", "会议", "\u2028", "tab\there"}
-	name := func(prefix string, n int) string {
+	return func(prefix string, n int) string {
 		switch rng.IntN(8) {
 		case 0:
 			return prefix + odd[rng.IntN(len(odd))]
@@ -57,6 +57,12 @@ func randomOutcomeHeads(rng *rand.Rand) map[string]outcomeHeadJSON {
 		}
 		return fmt.Sprintf("%s%d", prefix, rng.IntN(n))
 	}
+}
+
+// randomOutcomeHeads is up to 60 heads with random ids, places, owners,
+// statuses and dates, some left empty (and out of the JSON).
+func randomOutcomeHeads(rng *rand.Rand) map[string]outcomeHeadJSON {
+	name := randomNames(rng)
 	heads := map[string]outcomeHeadJSON{}
 	for range rng.IntN(61) {
 		h := outcomeHeadJSON{

@@ -251,31 +251,17 @@ func (h *outcomeHead) read(dec *jsontext.Decoder, places, words *dictionary) err
 // when they were kept in a map by id: members c, g, pr, m and o (each
 // left out when empty), s, d (left out when 0), du and p.
 func appendOutcomeHead(hs *heads[outcomeHead], out []byte, h *outcomeHead) ([]byte, error) {
-	var err error
-	out = append(out, '{')
-	if out, err = appendMember(out, true, "c", &hs.places, h.community); err != nil {
-		return nil, err
-	}
-	if out, err = appendMember(out, false, "g", &hs.places, h.grid); err != nil {
-		return nil, err
-	}
-	for _, m := range []struct{ name, s string }{{"pr", h.ProposalID}, {"m", h.MeetingID}, {"o", hs.places.name(h.owner)}} {
-		if m.s == "" {
-			continue
-		}
-		if out, err = appendJSONString(append(append(append(out, `,"`...), m.name...), `":`...), m.s); err != nil {
-			return nil, err
-		}
-	}
-	if out, err = appendMember(out, false, "s", &hs.words, h.status); err != nil {
-		return nil, err
-	}
-	if h.Due != 0 {
-		out = strconv.AppendInt(append(out, `,"d":`...), h.Due, 10)
-	}
-	out = strconv.AppendInt(append(out, `,"du":`...), h.DueUnix, 10)
-	out = strconv.AppendUint(append(out, `,"p":`...), uint64(h.Position), 10)
-	return append(out, '}'), nil
+	o := newObject(out)
+	o.str("c", hs.places.name(h.community), false)
+	o.str("g", hs.places.name(h.grid), false)
+	o.str("pr", h.ProposalID, true)
+	o.str("m", h.MeetingID, true)
+	o.str("o", hs.places.name(h.owner), true)
+	o.str("s", hs.words.name(h.status), false)
+	o.int("d", h.Due, true)
+	o.int("du", h.DueUnix, false)
+	o.position("p", h.Position)
+	return o.close()
 }
 
 // Apply implements View.

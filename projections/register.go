@@ -175,9 +175,8 @@ type Register struct {
 	// meeting's published minutes.
 	decisions *entries[Decision]
 	minutes   *entries[adjourned]
-	// idx holds decision keys by position, rebuilt from st.
-	idx   placeIndex
-	names names
+	// heads holds every decision's head, in decision order.
+	heads heads[decisionHead]
 }
 
 // adjourned is what the register keeps of an adjourned meeting: its
@@ -187,15 +186,21 @@ type adjourned struct {
 }
 
 // decisionHead is what the register's queries read of a decision without
-// the decision.
+// the decision. Its community and grid are numbers in the register's
+// places, how it was taken in its words (heads); its meeting's and
+// proposal's ids are its own strings (few decisions share one).
 type decisionHead struct {
-	CommunityID string              `json:"c"`
-	GridID      string              `json:"g"`
-	MeetingID   string              `json:"m"`
-	ProposalID  string              `json:"pr,omitempty"`
-	How         string              `json:"h"`
-	Position    eventstore.Position `json:"p"`
+	community, grid, how int32
+	MeetingID            string
+	ProposalID           string
+	Position             eventstore.Position
 }
+
+// place implements located.
+func (h decisionHead) place() (community, grid int32) { return h.community, h.grid }
+
+// position implements located: the decision's.
+func (h decisionHead) position() eventstore.Position { return h.Position }
 
 // regMeeting is what the register keeps of a meeting while it decides.
 type regMeeting struct {
@@ -229,22 +234,11 @@ type registerState struct {
 	// table: nothing is decided after an adjournment, and a city's
 	// meetings would otherwise keep their agendas, motions and attendance
 	// lists in memory forever.
-	Heads map[string]decisionHead `json:"heads"`
 }
 
 func newRegister(mu *sync.RWMutex) *Register {
-	r := &Register{mu: mu, decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
-	r.reset(registerState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHead{}}, newNames())
-	return r
-}
-
-// reset makes st the register's state, its heads' strings interned in
-// names.
-func (r *Register) reset(st registerState, names names) {
-	r.names, r.st = names, st
-	rebuild(&r.idx, st.Heads, func(h decisionHead) (string, string, eventstore.Position) {
-		return h.CommunityID, h.GridID, h.Position
-	})
+	return &Register{mu: mu, st: registerState{Meetings: map[string]*regMeeting{}}, heads: newHeads[decisionHead](0),
+		decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
 }
 
 // Name implements View.
@@ -256,41 +250,81 @@ func (r *Register) Version() int { return 5 }
 // tables implements tabled.
 func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 
-// MarshalSnapshot implements View.
-func (r *Register) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&r.st) }
+// MarshalSnapshot implements View: {"meetings": …, "heads": …}, as goccy
+// wrote the register's state when its heads were a map by id.
+func (r *Register) MarshalSnapshot() ([]byte, error) {
+	meetings, err := gojson.Marshal(r.st.Meetings)
+	if err != nil {
+		return nil, fmt.Errorf("register snapshot: meetings: %w", err)
+	}
+	out := make([]byte, 0, len(meetings)+64+96*len(r.heads.rows))
+	out = append(append(append(out, `{"meetings":`...), meetings...), `,"heads":`...)
+	if out, err = r.heads.appendJSON(out, func(out []byte, h *decisionHead) ([]byte, error) {
+		return appendDecisionHead(&r.heads, out, h)
+	}); err != nil {
+		return nil, fmt.Errorf("register snapshot: %w", err)
+	}
+	return append(out, '}'), nil
+}
 
 // mapSizes implements sized.
-func (r *Register) mapSizes() map[string]int { return mapSizesOf(&r.st) }
+func (r *Register) mapSizes() map[string]int {
+	return map[string]int{"meetings": len(r.st.Meetings), "heads": len(r.heads.rows)}
+}
 
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
-	var st registerState
-	names := newNames()
-	if err := decodeSnapshot(in, &st, readerOf((*decisionHead).read, names)); err != nil {
+	var st struct {
+		Meetings map[string]*regMeeting `json:"meetings"`
+		Heads    heads[decisionHead]    `json:"heads"`
+	}
+	st.Heads = newHeads[decisionHead](headsSize(in))
+	read := false
+	heads := headsReader(func(h *decisionHead, dec *jsontext.Decoder, hs *heads[decisionHead]) error {
+		return h.read(dec, &hs.places, &hs.words)
+	}, &read)
+	if err := decodeSnapshot(in, &st, heads); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
-	if st.Meetings == nil || st.Heads == nil {
+	if st.Meetings == nil || !read {
 		return fmt.Errorf("register snapshot: missing maps")
 	}
-	r.reset(st, names)
+	if err := st.Heads.index(); err != nil {
+		return fmt.Errorf("register snapshot: %w", err)
+	}
+	r.st, r.heads = registerState{Meetings: st.Meetings}, st.Heads
 	return nil
 }
 
-// read reads h as MarshalSnapshot wrote it, the strings intern interns
-// kept in keep (members).
-func (h *decisionHead) read(dec *jsontext.Decoder, keep names) error {
+// appendDecisionHead appends h as goccy/go-json wrote the register's
+// heads when they were kept in a map by id: members c, g, m, pr (left out
+// when empty), h and p.
+func appendDecisionHead(hs *heads[decisionHead], out []byte, h *decisionHead) ([]byte, error) {
+	o := newObject(out)
+	o.str("c", hs.places.name(h.community), false)
+	o.str("g", hs.places.name(h.grid), false)
+	o.str("m", h.MeetingID, false)
+	o.str("pr", h.ProposalID, true)
+	o.str("h", hs.words.name(h.how), false)
+	o.position("p", h.Position)
+	return o.close()
+}
+
+// read reads h as appendDecisionHead wrote it, its places and words
+// numbered in places and words.
+func (h *decisionHead) read(dec *jsontext.Decoder, places, words *dictionary) error {
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
-			h.CommunityID, err = readString(dec, keep.ids)
+			h.community, err = readNamed(dec, places)
 		case "g":
-			h.GridID, err = readString(dec, keep.ids)
+			h.grid, err = readNamed(dec, places)
 		case "m":
 			h.MeetingID, err = readString(dec, nil)
 		case "pr":
 			h.ProposalID, err = readString(dec, nil)
 		case "h":
-			h.How, err = readString(dec, keep.words)
+			h.how, err = readNamed(dec, words)
 		case "p":
 			h.Position, err = readPosition(dec)
 		default:
@@ -436,7 +470,7 @@ func (r *Register) Apply(e Event) error {
 			return nil
 		}
 		key := d.MeetingID + "/" + d.MotionID
-		if _, ok := r.st.Heads[key]; !ok {
+		if r.heads.head(key) == nil {
 			return nil
 		}
 		dec, err := r.decisions.named(key, true)
@@ -466,19 +500,20 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 	return dec
 }
 
-// intern makes h's repeated strings the copies r.names keeps.
-func (r *Register) intern(h *decisionHead) {
-	h.CommunityID, h.GridID, h.How = r.names.of(h.CommunityID), r.names.of(h.GridID), r.names.word(h.How)
-}
-
 // record keeps dec, made whole, in the register.
 func (r *Register) record(dec *Decision) {
 	r.decisions.put(dec.Key, dec)
-	h := decisionHead{CommunityID: dec.CommunityID, GridID: dec.GridID, MeetingID: dec.MeetingID,
-		ProposalID: dec.ProposalID, How: dec.How, Position: dec.Position}
-	r.intern(&h)
-	r.st.Heads[dec.Key] = h
-	r.idx.add(dec.Key, h.CommunityID, h.GridID)
+	hs := &r.heads
+	h := decisionHead{community: hs.places.of(dec.CommunityID), grid: hs.places.of(dec.GridID), how: hs.words.of(dec.How),
+		MeetingID: dec.MeetingID, ProposalID: dec.ProposalID, Position: dec.Position}
+	if old := hs.head(dec.Key); old != nil {
+		// A motion decided again (not from the ledger): the head keeps its
+		// row, and the position that orders it there.
+		h.Position = old.Position
+		*old = h
+		return
+	}
+	hs.add(dec.Key, h)
 }
 
 func (r *Register) decideMotion(e Event, meetingID, motionID, how string, at time.Time, fill func(*Decision)) {
@@ -525,32 +560,37 @@ func (r *Register) decision(key string) (Decision, error) {
 func (r *Register) Decisions(q RegisterQuery) (RegisterPage, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	keys := r.idx.keys(q.CommunityID, q.GridID)
+	hs := &r.heads
+	page := RegisterPage{Items: []Decision{}}
+	var f numbers
+	community, grid, how := f.of(&hs.places, q.CommunityID), f.of(&hs.places, q.GridID), f.of(&hs.words, q.How)
+	if f.none {
+		return page, nil
+	}
+	list, all := hs.list(q.CommunityID, q.GridID)
 	after := parsePositionCursor(q.After)
+	// The rows from i on, in steps of step: past the cursor, or before it
+	// latest first.
+	i, step, n := hs.after(list, all, after), 1, hs.size(list, all)
 	if q.Newest {
-		end := len(keys)
+		i, step = n-1, -1
 		if after > 0 {
-			end = sort.Search(len(keys), func(i int) bool { return r.st.Heads[keys[i]].Position >= after })
+			i = sort.Search(n, func(i int) bool { return hs.at(list, all, i).head.Position >= after }) - 1
 		}
-		keys = slices.Clone(keys[:end])
-		slices.Reverse(keys)
-	} else {
-		keys = keys[sort.Search(len(keys), func(i int) bool { return r.st.Heads[keys[i]].Position > after }):]
 	}
 	limit := pageLimit(q.Limit)
-	page := RegisterPage{Items: []Decision{}}
-	for _, k := range keys {
-		h := r.st.Heads[k]
-		if q.CommunityID != "" && h.CommunityID != q.CommunityID || q.GridID != "" && h.GridID != q.GridID ||
-			q.MeetingID != "" && h.MeetingID != q.MeetingID || q.ProposalID != "" && h.ProposalID != q.ProposalID ||
-			q.How != "" && h.How != q.How {
+	for ; i >= 0 && i < n; i += step {
+		row := hs.at(list, all, i)
+		h := &row.head
+		if !is(community, h.community) || !is(grid, h.grid) || !is(how, h.how) ||
+			q.MeetingID != "" && h.MeetingID != q.MeetingID || q.ProposalID != "" && h.ProposalID != q.ProposalID {
 			continue
 		}
 		if len(page.Items) == limit {
 			page.Next = positionCursor(page.Items[limit-1].Position)
 			break
 		}
-		d, err := r.decision(k)
+		d, err := r.decision(row.id)
 		if err != nil {
 			return RegisterPage{}, err
 		}
@@ -564,7 +604,7 @@ func (r *Register) Decisions(q RegisterQuery) (RegisterPage, error) {
 func (r *Register) Decision(key string) (Decision, bool, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if _, ok := r.st.Heads[key]; !ok {
+	if r.heads.head(key) == nil {
 		return Decision{}, false, nil
 	}
 	d, err := r.decision(key)

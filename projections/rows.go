@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -141,28 +142,33 @@ func (hs *heads[H]) list(community, grid string) (list []int32, all bool) {
 // each calls f with each row of list (of every row when all), in order,
 // from the index start, until f returns false.
 func (hs *heads[H]) each(list []int32, all bool, start int, f func(*headRow[H]) bool) {
-	if all {
-		for i := start; i < len(hs.rows); i++ {
-			if !f(&hs.rows[i]) {
-				return
-			}
-		}
-		return
-	}
-	for _, r := range list[min(start, len(list)):] {
-		if !f(&hs.rows[r]) {
+	for i := start; i < hs.size(list, all); i++ {
+		if !f(hs.at(list, all, i)) {
 			return
 		}
 	}
 }
 
+// size is the number of rows in list (of every row when all).
+func (hs *heads[H]) size(list []int32, all bool) int {
+	if all {
+		return len(hs.rows)
+	}
+	return len(list)
+}
+
+// at returns the row at index i of list (of every row when all).
+func (hs *heads[H]) at(list []int32, all bool, i int) *headRow[H] {
+	if all {
+		return &hs.rows[i]
+	}
+	return &hs.rows[list[i]]
+}
+
 // after returns the index in list (every row when all) of the first row
 // past position p.
 func (hs *heads[H]) after(list []int32, all bool, p eventstore.Position) int {
-	if all {
-		return sort.Search(len(hs.rows), func(i int) bool { return hs.rows[i].head.position() > p })
-	}
-	return sort.Search(len(list), func(i int) bool { return hs.rows[list[i]].head.position() > p })
+	return sort.Search(hs.size(list, all), func(i int) bool { return hs.at(list, all, i).head.position() > p })
 }
 
 // index sorts rows read from a snapshot into position order, and makes
@@ -247,26 +253,14 @@ func (f *numbers) of(d *dictionary, s string) int32 {
 func is(want, n int32) bool { return want < 0 || want == n }
 
 // readHeadsSnapshot reads a list view's snapshot, {"heads": an object of
-// heads by id}, each head read by readHead, into heads it indexes. A
-// header's count of the heads makes the rows at that size first, taken no
-// larger than a row for each 64 bytes of the payload (each head takes
-// more), so that a damaged header cannot ask for more memory than its
-// file could fill.
+// heads by id}, each head read by readHead, into heads it indexes.
 func readHeadsSnapshot[H located](r io.Reader, readHead func(*H, *jsontext.Decoder, *heads[H]) error) (heads[H], error) {
-	n := 0
-	if c, ok := r.(*checkedReader); ok {
-		n = min(c.h.Sizes["heads"], c.h.Size/64)
-	}
 	var st struct {
 		Heads heads[H] `json:"heads"`
 	}
-	st.Heads = newHeads[H](n)
+	st.Heads = newHeads[H](headsSize(r))
 	read := false
-	opt := jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[H]) error {
-		read = true
-		return hs.read(dec, func(h *H, dec *jsontext.Decoder) error { return readHead(h, dec, hs) })
-	}))
-	if err := decodeSnapshot(r, &st, opt); err != nil {
+	if err := decodeSnapshot(r, &st, headsReader(readHead, &read)); err != nil {
 		return heads[H]{}, err
 	}
 	if !read {
@@ -276,6 +270,28 @@ func readHeadsSnapshot[H located](r io.Reader, readHead func(*H, *jsontext.Decod
 		return heads[H]{}, err
 	}
 	return st.Heads, nil
+}
+
+// headsSize is the number of heads a snapshot file's header counts, to
+// make the rows at that size first, taken no larger than a row for each
+// 64 bytes of the payload (each head takes more), so that a damaged
+// header cannot ask for more memory than its file could fill; 0 for
+// anything but a snapshot file.
+func headsSize(r io.Reader) int {
+	if c, ok := r.(*checkedReader); ok {
+		return min(c.h.Sizes["heads"], c.h.Size/64)
+	}
+	return 0
+}
+
+// headsReader is the option that makes JSON v2 read a snapshot's heads
+// into their heads[H] (which the caller indexes), each head read by
+// readHead; it sets *read when it does.
+func headsReader[H located](readHead func(*H, *jsontext.Decoder, *heads[H]) error, read *bool) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[H]) error {
+		*read = true
+		return hs.read(dec, func(h *H, dec *jsontext.Decoder) error { return readHead(h, dec, hs) })
+	}))
 }
 
 // read reads the object of heads by id dec is at, each head read by
@@ -325,14 +341,58 @@ func (hs *heads[H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, 
 	return append(out, '}'), nil
 }
 
-// appendMember appends ,"name": (without the comma first) and the word
-// numbered n in d as a JSON string.
-func appendMember(out []byte, first bool, name string, d *dictionary, n int32) ([]byte, error) {
-	if !first {
-		out = append(out, ',')
+// object appends a JSON object's members in the order it is given them,
+// as goccy/go-json writes a struct's fields; the first error stops it.
+type object struct {
+	out []byte
+	n   int
+	err error
+}
+
+// newObject starts an object at the end of out.
+func newObject(out []byte) *object { return &object{out: append(out, '{')} }
+
+// name appends the next member's name.
+func (o *object) name(name string) {
+	if o.n > 0 {
+		o.out = append(o.out, ',')
 	}
-	out = append(append(append(out, '"'), name...), `":`...)
-	return appendJSONString(out, d.name(n))
+	o.n++
+	o.out = append(append(append(o.out, '"'), name...), `":`...)
+}
+
+// str appends a string member; with omitEmpty, nothing for "".
+func (o *object) str(name, s string, omitEmpty bool) {
+	if o.err != nil || omitEmpty && s == "" {
+		return
+	}
+	o.name(name)
+	o.out, o.err = appendJSONString(o.out, s)
+}
+
+// int appends a whole number member; with omitZero, nothing for 0.
+func (o *object) int(name string, n int64, omitZero bool) {
+	if o.err != nil || omitZero && n == 0 {
+		return
+	}
+	o.name(name)
+	o.out = strconv.AppendInt(o.out, n, 10)
+}
+
+// position appends a position in the log.
+func (o *object) position(name string, p eventstore.Position) {
+	if o.err == nil {
+		o.name(name)
+		o.out = strconv.AppendUint(o.out, uint64(p), 10)
+	}
+}
+
+// close ends the object and returns what was appended.
+func (o *object) close() ([]byte, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
+	return append(o.out, '}'), nil
 }
 
 // readNamed reads a string, or null as "", and returns its number in d.

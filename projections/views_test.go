@@ -516,6 +516,14 @@ func TestIndexesAndPagesAgreeWithAScan(t *testing.T) {
 			}
 		}
 		assert.Equal(t, want, allDecisions(vs, RegisterQuery{CommunityID: "c0"}))
+		hows := map[string][]Decision{}
+		for _, d := range decisions {
+			hows[d.How] = append(hows[d.How], d)
+		}
+		require.Greater(t, len(hows), 1, "the ledger decides more than one way")
+		for how, want := range hows {
+			assert.Equal(t, want, allDecisions(vs, RegisterQuery{How: how}), how)
+		}
 	}
 	// The round trip of the snapshots (the tables are not in them).
 	for i, view := range v.all {
