@@ -179,7 +179,7 @@ func (hs *heads[H]) index() error {
 	slices.SortFunc(hs.rows, func(a, b headRow[H]) int {
 		return cmp.Or(cmp.Compare(a.head.position(), b.head.position()), strings.Compare(a.id, b.id))
 	})
-	hs.row = make(map[string]int32, len(hs.rows))
+	clear(hs.row) // made at the header's count by newHeads: read fills none
 	grids, communities := make([]int32, len(hs.places.names)), make([]int32, len(hs.places.names))
 	for i := range hs.rows {
 		r := &hs.rows[i]
