@@ -102,6 +102,13 @@ func (c *answerCache) put(gen uint64, key string, answer []byte) {
 	if size > c.max/16 {
 		return
 	}
+	// An answer is often written into room made for more (the opened JSON
+	// into room for the sealed): kept as it was, the item answers held
+	// some 26 MB for the 16 MiB they counted (docs/performance.md,
+	// eighteenth session). Copied before the lock: readers wait for none.
+	if cap(answer)-len(answer) > len(answer)/8 {
+		answer = bytes.Clone(answer)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.at(gen) {
@@ -109,13 +116,6 @@ func (c *answerCache) put(gen uint64, key string, answer []byte) {
 	}
 	if _, ok := c.byKey[key]; ok {
 		return
-	}
-	// An answer is often written into room made for more (the opened JSON
-	// into room for the sealed): kept as it was, the item answers held
-	// some 26 MB for the 16 MiB they counted (docs/performance.md,
-	// eighteenth session).
-	if cap(answer)-len(answer) > len(answer)/8 {
-		answer = bytes.Clone(answer)
 	}
 	c.byKey[key] = c.order.PushFront(&cachedAnswer{key: key, answer: answer})
 	c.bytes += size

@@ -304,16 +304,18 @@ func (b *Board) Apply(e Event) error {
 			Title: d.Title, Category: d.Category, Channel: d.Channel, Place: d.Place, Author: d.Author,
 			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
 		}
+		r, again := b.heads.row[d.ProposalID]
+		if again {
+			// Not from the ledger, which submits a proposal once: the item
+			// keeps its row, and the position that orders it there.
+			it.Position = b.heads.rows[r].head.Position
+		}
 		b.items.put(d.ProposalID, it)
-		h := b.headOf(it, e.Position, nil)
-		if old := b.heads.head(d.ProposalID); old != nil {
-			// Not from the ledger, which submits a proposal once: the
-			// head keeps its row, and the position that orders it there.
-			h.Position = old.Position
-			*old = h
+		if again {
+			b.heads.set(r, b.headOf(it, e.Position, nil))
 			return nil
 		}
-		b.heads.add(d.ProposalID, h)
+		b.heads.add(d.ProposalID, b.headOf(it, e.Position, nil))
 	case domain.ProposalSupported:
 		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
@@ -277,4 +278,74 @@ func TestStringsAreWrittenAsGoccyWritesThem(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "x"+string(want), string(got), "%q", b)
 	}
+}
+
+// TestARepeatedItemKeepsItsRowAndMovesItsPlace: a proposal submitted again
+// or an action assigned again (which the ledger never writes) keeps its
+// first position, and moves from its first grid's and community's lists
+// to those it now names; the lists and pages stay in order.
+func TestARepeatedItemKeepsItsRowAndMovesItsPlace(t *testing.T) {
+	wuye := domain.Party{Kind: domain.PartyUnit, ID: "u1", Name: "物业"}
+	submit := func(id, community, grid string, day int) domain.Event {
+		return domain.ProposalSubmitted{ProposalID: id, CommunityID: community, GridID: grid, Title: id, Category: "环境", Channel: "walk_in",
+			Author: domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}, At: at(day)}
+	}
+	assign := func(id, community, grid string, day int) domain.Event {
+		return domain.ActionAssigned{ActionID: id, CommunityID: community, GridID: grid, Title: id, Owner: wuye, Due: at(30), By: "f1", At: at(day)}
+	}
+	v := foldAll(t, encode(t, []domain.Event{
+		submit("a", "c1", "g1", 1), submit("b", "c1", "g1", 2), submit("c", "c1", "g1", 3),
+		assign("x", "c1", "g1", 3), assign("y", "c1", "g1", 4),
+		submit("b", "c2", "g9", 5), assign("x", "c2", "g9", 5),
+		domain.ProposalSupported{ProposalID: "b", PersonID: "r2", At: at(6)},
+		submit("d", "c2", "g9", 7),
+	}))
+	page := func(q BoardQuery) []string {
+		q.Now = at(8)
+		p, err := v.Board.Open(q)
+		require.NoError(t, err)
+		return ids(p.Items)
+	}
+	assert.Equal(t, []string{"a", "b", "c", "d"}, page(BoardQuery{}), "b keeps its first place in the order")
+	assert.Equal(t, []string{"a", "c"}, page(BoardQuery{GridID: "g1"}))
+	assert.Equal(t, []string{"b", "d"}, page(BoardQuery{GridID: "g9"}))
+	assert.Equal(t, []string{"b", "d"}, page(BoardQuery{CommunityID: "c2"}))
+	first := page(BoardQuery{Limit: 1})
+	require.Equal(t, []string{"a"}, first)
+	p, err := v.Board.Open(BoardQuery{Now: at(8), Limit: 1})
+	require.NoError(t, err)
+	p, err = v.Board.Open(BoardQuery{Now: at(8), Limit: 2, After: p.Next})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b", "c"}, ids(p.Items), "paging past the repeated item")
+	var one []string
+	for q := (BoardQuery{Now: at(8), Limit: 1}); ; {
+		p, err := v.Board.Open(q)
+		require.NoError(t, err)
+		one = append(one, ids(p.Items)...)
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
+	}
+	assert.Equal(t, []string{"a", "b", "c", "d"}, one, "a page at a time")
+	b, _, err := v.Board.Proposal("b", at(8))
+	require.NoError(t, err)
+	assert.Equal(t, 1, b.Supporters)
+	assert.Equal(t, "g9", b.GridID)
+	counts := v.Board.GridCounts("", at(8))
+	require.Len(t, counts, 2)
+	assert.Equal(t, [2]int{2, 2}, [2]int{counts[0].Open, counts[1].Open})
+
+	actions := func(q OutcomesQuery) []string {
+		p, err := v.Outcomes.List(q)
+		require.NoError(t, err)
+		var out []string
+		for _, a := range p.Items {
+			out = append(out, a.ActionID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"y"}, actions(OutcomesQuery{GridID: "g1"}))
+	assert.Equal(t, []string{"x"}, actions(OutcomesQuery{CommunityID: "c2"}))
+	assert.ElementsMatch(t, []string{"x", "y"}, actions(OutcomesQuery{}))
 }

@@ -274,16 +274,18 @@ func (o *Outcomes) Apply(e Event) error {
 			Owner: d.Owner, Due: d.Due, Recurrence: d.Recurrence, Status: ActionAssigned,
 			Assigned: d.At, Updated: d.At, Position: e.Position,
 		}
-		o.items.put(d.ActionID, a)
-		h := o.headOf(a)
-		if old := o.heads.head(d.ActionID); old != nil {
-			// Not from the ledger, which assigns an action once: the head
+		r, again := o.heads.row[d.ActionID]
+		if again {
+			// Not from the ledger, which assigns an action once: the action
 			// keeps its row, and the position that orders it there.
-			h.Position = old.Position
-			*old = h
+			a.Position = o.heads.rows[r].head.Position
+		}
+		o.items.put(d.ActionID, a)
+		if again {
+			o.heads.set(r, o.headOf(a))
 			return nil
 		}
-		o.heads.add(d.ActionID, h)
+		o.heads.add(d.ActionID, o.headOf(a))
 	case domain.ActionStarted:
 		return o.update(d.ActionID, d.At, func(a *ActionItem) { a.Status = ActionStarted })
 	case domain.ActionProgressReported:

@@ -502,15 +502,19 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 
 // record keeps dec, made whole, in the register.
 func (r *Register) record(dec *Decision) {
-	r.decisions.put(dec.Key, dec)
 	hs := &r.heads
+	row, again := hs.row[dec.Key]
+	if again {
+		// Decided again (not from the ledger, which decides a motion
+		// once): the decision keeps its row, and the position that orders
+		// it there.
+		dec.Position = hs.rows[row].head.Position
+	}
+	r.decisions.put(dec.Key, dec)
 	h := decisionHead{community: hs.places.of(dec.CommunityID), grid: hs.places.of(dec.GridID), how: hs.words.of(dec.How),
 		MeetingID: dec.MeetingID, ProposalID: dec.ProposalID, Position: dec.Position}
-	if old := hs.head(dec.Key); old != nil {
-		// A motion decided again (not from the ledger): the head keeps its
-		// row, and the position that orders it there.
-		h.Position = old.Position
-		*old = h
+	if again {
+		hs.set(row, h)
 		return
 	}
 	hs.add(dec.Key, h)

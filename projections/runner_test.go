@@ -426,6 +426,15 @@ func TestSnapshotHeadersCountTheMaps(t *testing.T) {
 	again := mustNew(t, s, Config{Dir: dir})
 	assert.Equal(t, last, again.Position(), "restored from the snapshots")
 	assert.Equal(t, want, state(t, again.Views()))
+
+	// A count below zero asks for nothing either.
+	for _, view := range []string{"board", "outcomes", "register"} {
+		rewriteHeader(t, filepath.Join(dir, view+".snap"), func(h *snapshotHeader) { h.Sizes["heads"] = -3 })
+	}
+	require.NoError(t, again.Close())
+	third := mustNew(t, s, Config{Dir: dir})
+	assert.Equal(t, last, third.Position(), "restored from the snapshots")
+	assert.Equal(t, want, state(t, third.Views()))
 }
 
 func TestPresizeMakesTheMapsNamed(t *testing.T) {
