@@ -73,9 +73,8 @@ type located interface {
 }
 
 // heads holds a list view's heads (the board's, the outcomes', the
-// register's) in rows:
-// the row of each id, and the rows of each grid and community (by number)
-// in row order. Rows are added as the fold meets items, in position
+// register's) in rows: the row of each id, and the rows of each grid and
+// community (by number) in row order. Rows are added as the fold meets items, in position
 // order, and sorted into it when a snapshot is read, so that the rows of
 // any list are in position order and a page of one is a binary search
 // away. Places (communities, grids, compounds, owners) and words
@@ -123,9 +122,9 @@ func (hs *heads[H]) add(id string, h H) {
 	hs.byCommunity[community] = append(hs.byCommunity[community], r)
 }
 
-// set puts h in place of the head of id, which is in row r, keeping its
-// position (its row's place in the order); if h names another grid or
-// community, r moves from their lists to the new ones.
+// set puts h in place of the head in row r, which keeps its place in the
+// order (h must keep its position); if h names another grid or community,
+// r moves from the old ones' lists to theirs.
 func (hs *heads[H]) set(r int32, h H) {
 	row := &hs.rows[r]
 	oldCommunity, oldGrid := row.head.place()
