@@ -20,7 +20,7 @@ func readBucketJSON(s *bucketSet, in string) (*bucket, error) {
 // countsOf is b's counts of each kind, as its snapshot writes them.
 func countsOf(s *bucketSet, b *bucket) [tallyKinds]counts {
 	var out [tallyKinds]counts
-	s.counts(b, &out)
+	s.counts(b, &out, nil)
 	return out
 }
 
@@ -32,9 +32,11 @@ func countsOf(s *bucketSet, b *bucket) [tallyKinds]counts {
 func TestTalliesCountAndWriteAsTheMapTheyReplace(t *testing.T) {
 	s := newBucketSet(0)
 	b := s.in("c1", "g1", "2026-07")
+	s.day(b, 2.5)
 	for _, ch := range []string{"online", "door", "online", "hotline", "online"} {
 		require.NoError(t, s.count(b, byChannel, ch))
 	}
+	s.day(b, 1)
 	require.NoError(t, s.count(b, byFormat, "online"))
 	require.NoError(t, s.count(b, atMeetings, "talk"))
 	require.NoError(t, s.count(b, atMeetings, "talk"))
@@ -42,17 +44,28 @@ func TestTalliesCountAndWriteAsTheMapTheyReplace(t *testing.T) {
 	assert.Equal(t, counts{{"door", 1}, {"hotline", 1}, {"online", 3}}, got[byChannel])
 	assert.Equal(t, counts{{"talk", 2}}, got[atMeetings])
 	assert.Equal(t, counts{{"online", 1}}, got[byFormat])
-	assert.Len(t, b.tallies, 5, "one list for the three kinds")
+	assert.Len(t, b.tallies, 7, "one list for the three kinds and the days")
+	for i := 1; i < len(b.tallies); i++ {
+		require.Less(t, b.tallies[i-1].key, b.tallies[i].key, "sorted by key, each key once")
+	}
+	assert.Equal(t, []float32{2.5, 1}, s.counts(b, &[tallyKinds]counts{}, nil), "the days in the order they came")
+	figures := s.sum([]*bucket{b})
+	assert.Equal(t, 1.8, figures.MeanDays, "(2.5 + 1) / 2, to a tenth")
+	assert.Equal(t, 5, figures.Collected)
 
 	out, err := s.appendJSON(nil)
 	require.NoError(t, err)
-	assert.Equal(t, `{"c1\u0000g1\u00002026-07":{"c":"c1","g":"g1","m":"2026-07","ch":{"door":1,"hotline":1,"online":3},"am":{"talk":2},"mf":{"online":1}}}`, string(out))
+	assert.Equal(t, `{"c1\u0000g1\u00002026-07":{"c":"c1","g":"g1","m":"2026-07","ch":{"door":1,"hotline":1,"online":3},"am":{"talk":2},"mf":{"online":1},"d":[2.5,1]}}`, string(out))
 
 	other := newBucketSet(0) // numbers its words in another order
-	back, err := readBucketJSON(&other, `{"mf":{"online":1},"ch":{"online":3,"d\u006For":1,"hotline":1},"am":{"talk":2}}`)
+	back, err := readBucketJSON(&other, `{"d":[2.5,1],"mf":{"online":1},"ch":{"online":3,"d\u006For":1,"hotline":1},"am":{"talk":2}}`)
 	require.NoError(t, err)
 	assert.Equal(t, got, countsOf(&other, back))
 	assert.Equal(t, len(back.tallies), cap(back.tallies), "read at its length")
+	other.day(back, 7)
+	assert.Equal(t, []float32{2.5, 1, 7}, other.counts(back, &[tallyKinds]counts{}, nil), "a day after those read comes after them")
+	_, err = readBucketJSON(&other, `{"d":[1],"d":[2]}`)
+	assert.ErrorContains(t, err, "days given twice")
 }
 
 // TestTalliesAreReadAsTheMapsWere: empty and null objects are no counts, a

@@ -263,7 +263,7 @@ func (s *Stats) end(id string, at time.Time, solved bool) error {
 		case m != nil && m.Units:
 			b.Convened++
 		}
-		b.Days = append(b.Days, float32(at.Sub(p.Submitted).Hours()/24))
+		s.st.Buckets.day(b, float32(at.Sub(p.Submitted).Hours()/24))
 	}
 	return nil
 }
@@ -408,9 +408,13 @@ func (q StatsQuery) during(month string) bool {
 // sum adds the buckets' figures up.
 func (s *bucketSet) sum(bs []*bucket) Figures {
 	f := Figures{ByChannel: map[string]int{}, CollectedAtMeetings: map[string]int{}, MeetingsByFormat: map[string]int{}}
-	var days []float64
+	var took []float64 // the days each solved proposal took
 	for _, b := range bs {
 		for _, t := range b.tallies {
+			if t.kind() == days {
+				took = append(took, float64(math.Float32frombits(uint32(t.n))))
+				continue
+			}
 			word, n := s.words.name(t.word()), int(t.n)
 			switch t.kind() {
 			case byChannel:
@@ -426,9 +430,6 @@ func (s *bucketSet) sum(bs []*bucket) Figures {
 		f.SolvedDirectly += int(b.Direct)
 		f.SolvedConvened += int(b.Convened)
 		f.Closed += int(b.Closed)
-		for _, d := range b.Days {
-			days = append(days, float64(d))
-		}
 		f.Verifications += int(b.Verifications)
 		f.Satisfied += int(b.Satisfied)
 		f.MeetingsHeld += int(b.Meetings)
@@ -438,10 +439,10 @@ func (s *bucketSet) sum(bs []*bucket) Figures {
 	f.ClosedLoopRate = ratio(f.Solved, f.Closed)
 	f.Satisfaction = ratio(f.Satisfied, f.Verifications)
 	f.AttendanceRate = ratio(f.Attendance, f.Invited)
-	slices.Sort(days)
-	f.MedianDays = percentile(days, 50)
-	f.P90Days = percentile(days, 90)
-	f.MeanDays = mean(days)
+	slices.Sort(took)
+	f.MedianDays = percentile(took, 50)
+	f.P90Days = percentile(took, 90)
+	f.MeanDays = mean(took)
 	return f
 }
 

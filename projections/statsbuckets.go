@@ -2,7 +2,9 @@ package projections
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -13,13 +15,14 @@ import (
 // bucket holds the figures of one grid in one month. Its grid and month
 // are its key in the statistics' bucketSet, not fields of its own; its
 // counters are 32 bits (a grid's month counts far fewer), and its counts
-// by channel and by meeting format are tallies of 8 bytes, all three
-// kinds in one list. The snapshot holds it as a bucketJSON.
+// by channel and by meeting format, and the days its solved proposals
+// took, are tallies of 8 bytes, all in one list. It takes 64 bytes where
+// it took 144 (docs/performance.md, eighteenth session). The snapshot
+// holds it as a bucketJSON.
 type bucket struct {
-	// tallies are the bucket's counts by word, sorted by key.
-	tallies []tally
-	// Days are the days each proposal solved in the month took.
-	Days          []float32
+	// tallies are the bucket's counts by word, sorted by key, then the
+	// days in the order they were met.
+	tallies       []tally
 	Solved        int32
 	Direct        int32
 	Convened      int32
@@ -33,9 +36,10 @@ type bucket struct {
 
 // tally is one count of a bucket: its kind and word in key (the kind in
 // the top bits, the word's number in the set's words below), and how
-// many. It takes 8 bytes where a count by its word's string took 24, and
-// a bucket keeps one list of them where it kept three (docs/performance.md,
-// eighteenth session).
+// many; or one of its days: the kind days, its place among them in key,
+// and the day's float32 bits in n. It takes 8 bytes where a count by its
+// word's string took 24, and a bucket keeps one list of them where it
+// kept three and a list of days.
 type tally struct {
 	key uint32
 	n   int32
@@ -50,6 +54,9 @@ const (
 	// byFormat counts the meetings held, by format.
 	byFormat
 	tallyKinds
+	// days are the days each proposal solved in the month took, the last
+	// of the list.
+	days = tallyKinds
 )
 
 // wordBits are the bits of a tally's key that number its word.
@@ -112,6 +119,8 @@ type bucketSet struct {
 	monthN map[string]uint32
 	// words are the channels and meeting formats the tallies count.
 	words dictionary
+	// days is room for the days of a bucket being read.
+	days []float32
 }
 
 // newBucketSet makes an empty set with room for n buckets.
@@ -135,17 +144,30 @@ func (s *bucketSet) count(b *bucket, kind int, word string) error {
 	return nil
 }
 
-// counts returns b's counts of each kind by word, in the words' order.
-func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts) {
+// day adds the days a proposal solved in b's month took.
+func (s *bucketSet) day(b *bucket, d float32) {
+	first, _ := slices.BinarySearchFunc(b.tallies, tallyKey(days, 0), func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
+	b.tallies = append(b.tallies, tally{key: tallyKey(days, int32(len(b.tallies)-first)), n: int32(math.Float32bits(d))})
+}
+
+// counts returns b's counts of each kind by word, in the words' order, and
+// its days in the order they were met, onto into and ds (emptied first).
+func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []float32 {
 	for k := range into {
 		into[k] = into[k][:0]
 	}
+	ds = ds[:0]
 	for _, t := range b.tallies {
+		if t.kind() == days {
+			ds = append(ds, math.Float32frombits(uint32(t.n)))
+			continue
+		}
 		into[t.kind()] = append(into[t.kind()], count{Key: s.words.name(t.word()), N: int(t.n)})
 	}
 	for k := range into {
 		slices.SortFunc(into[k], compareCounts)
 	}
+	return ds
 }
 
 // in returns the bucket of a grid in a month ("2026-07"), made on first
@@ -221,6 +243,7 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 	out = append(out, '{')
 	var kinds [tallyKinds]counts // reused: each bucket's are written before the next's are made
+	var ds []float32
 	for i, e := range entries {
 		if i > 0 {
 			out = append(out, ',')
@@ -230,11 +253,11 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
 		}
 		p, b := s.places[e.k.place], s.byKey[e.k]
-		s.counts(b, &kinds)
+		ds = s.counts(b, &kinds, ds)
 		v, err := gojson.Marshal(bucketJSON{
 			Community: p.community, Grid: p.grid, Month: s.months[e.k.month],
 			ByChannel: kinds[byChannel], AtMeetings: kinds[atMeetings], ByFormat: kinds[byFormat],
-			Solved: b.Solved, Direct: b.Direct, Convened: b.Convened, Closed: b.Closed, Days: b.Days,
+			Solved: b.Solved, Direct: b.Direct, Convened: b.Convened, Closed: b.Closed, Days: ds,
 			Verifications: b.Verifications, Satisfied: b.Satisfied, Meetings: b.Meetings, Attendance: b.Attendance, Invited: b.Invited,
 		})
 		if err != nil {
@@ -294,7 +317,12 @@ func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (co
 		case "mf":
 			tallies, err = s.readTallies(dec, byFormat, tallies)
 		case "d":
-			err = jsonv2.UnmarshalDecode(dec, &b.Days)
+			s.days = s.days[:0]
+			if err = jsonv2.UnmarshalDecode(dec, &s.days); err == nil {
+				for i, d := range s.days {
+					tallies = append(tallies, tally{key: tallyKey(days, int32(i)), n: int32(math.Float32bits(d))})
+				}
+			}
 		case "s":
 			b.Solved, err = readInt32(dec)
 		case "sd":
@@ -324,6 +352,9 @@ func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (co
 	slices.SortFunc(tallies, func(a, b tally) int { return cmp.Compare(a.key, b.key) })
 	for i := 1; i < len(tallies); i++ {
 		if t := tallies[i]; t.key == tallies[i-1].key {
+			if t.kind() == days {
+				return "", "", "", errors.New("days given twice")
+			}
 			return "", "", "", fmt.Errorf("counts: %q given twice", s.words.name(t.word()))
 		}
 	}

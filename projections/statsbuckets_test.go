@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -45,7 +46,12 @@ type oldStatsState struct {
 
 func toOld(s *bucketSet, p place, month string, b *bucket) *oldBucket {
 	var kinds [tallyKinds]map[string]int
+	var took []float32
 	for _, t := range b.tallies {
+		if t.kind() == days {
+			took = append(took, math.Float32frombits(uint32(t.n)))
+			continue
+		}
 		if kinds[t.kind()] == nil {
 			kinds[t.kind()] = map[string]int{}
 		}
@@ -54,7 +60,7 @@ func toOld(s *bucketSet, p place, month string, b *bucket) *oldBucket {
 	return &oldBucket{Community: p.community, Grid: p.grid, Month: month,
 		ByChannel: kinds[byChannel], AtMeetings: kinds[atMeetings], ByFormat: kinds[byFormat],
 		Solved: int(b.Solved), Direct: int(b.Direct), Convened: int(b.Convened), Closed: int(b.Closed),
-		Days: b.Days, Verifications: int(b.Verifications), Satisfied: int(b.Satisfied),
+		Days: took, Verifications: int(b.Verifications), Satisfied: int(b.Satisfied),
 		Meetings: int(b.Meetings), Attendance: int(b.Attendance), Invited: int(b.Invited)}
 }
 
@@ -83,7 +89,7 @@ func randomBucket(rng *rand.Rand, s *bucketSet, b *bucket) {
 	}
 	slices.SortFunc(b.tallies, func(a, b tally) int { return cmp.Compare(a.key, b.key) })
 	for range rng.IntN(4) {
-		b.Days = append(b.Days, rng.Float32()*400)
+		s.day(b, rng.Float32()*400-20)
 	}
 	b.Solved, b.Direct, b.Convened, b.Closed = n(), n(), n(), n()
 	b.Verifications, b.Satisfied, b.Meetings, b.Attendance, b.Invited = n(), n(), n(), n(), n()
