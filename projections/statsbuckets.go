@@ -119,8 +119,8 @@ type bucketSet struct {
 	monthN map[string]uint32
 	// words are the channels and meeting formats the tallies count.
 	words dictionary
-	// days is room for the days of a bucket being read.
-	days []float32
+	// readDays is room for the days of a bucket being read.
+	readDays []float32
 }
 
 // newBucketSet makes an empty set with room for n buckets.
@@ -317,9 +317,9 @@ func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (co
 		case "mf":
 			tallies, err = s.readTallies(dec, byFormat, tallies)
 		case "d":
-			s.days = s.days[:0]
-			if err = jsonv2.UnmarshalDecode(dec, &s.days); err == nil {
-				for i, d := range s.days {
+			s.readDays = s.readDays[:0]
+			if err = jsonv2.UnmarshalDecode(dec, &s.readDays); err == nil {
+				for i, d := range s.readDays {
 					tallies = append(tallies, tally{key: tallyKey(days, int32(i)), n: int32(math.Float32bits(d))})
 				}
 			}
