@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
-
 	"github.com/yishi-civic/yishi/domain"
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -285,9 +283,7 @@ func (b *Board) mapSizes() map[string]int { return map[string]int{"heads": len(b
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot(r, func(h *boardHead, dec *jsontext.Decoder, hs *heads[boardHead]) error {
-		return h.read(dec, &hs.places, &hs.words)
-	})
+	hs, err := readHeadsSnapshot(r, (*boardHead).read)
 	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}

@@ -66,18 +66,13 @@ func jsonOf(hs *heads[boardHead]) map[string]boardHeadJSON {
 func readHeads(in []byte) (heads[boardHead], error) {
 	hs := newHeads[boardHead](0)
 	dec := jsontext.NewDecoder(bytes.NewReader(in), jsontext.AllowDuplicateNames(true))
-	if err := hs.read(dec, readBoardHead(&hs)); err != nil {
+	if err := hs.read(dec, (*boardHead).read); err != nil {
 		return hs, err
 	}
 	if _, err := dec.ReadToken(); err == nil {
 		return hs, fmt.Errorf("more after the heads")
 	}
 	return hs, hs.index()
-}
-
-// readBoardHead reads a board head as the board's snapshot does.
-func readBoardHead(hs *heads[boardHead]) func(*boardHead, *jsontext.Decoder) error {
-	return func(h *boardHead, dec *jsontext.Decoder) error { return h.read(dec, &hs.places, &hs.words) }
 }
 
 // appendHeads writes hs as the board's snapshot does.
@@ -220,7 +215,7 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	out, err := gojson.Marshal(want)
 	require.NoError(t, err)
 	streamed := newHeads[boardHead](0)
-	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out))), readBoardHead(&streamed)))
+	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out))), (*boardHead).read))
 	require.NoError(t, streamed.index())
 	assert.Equal(t, want, jsonOf(&streamed))
 

@@ -207,9 +207,7 @@ func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": le
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot(r, func(h *outcomeHead, dec *jsontext.Decoder, hs *heads[outcomeHead]) error {
-		return h.read(dec, &hs.places, &hs.words)
-	})
+	hs, err := readHeadsSnapshot(r, (*outcomeHead).read)
 	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}

@@ -280,9 +280,7 @@ func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	}
 	st.Heads = newHeads[decisionHead](headsSize(in))
 	read := false
-	heads := headsReader(func(h *decisionHead, dec *jsontext.Decoder, hs *heads[decisionHead]) error {
-		return h.read(dec, &hs.places, &hs.words)
-	}, &read)
+	heads := headsReader((*decisionHead).read, &read)
 	if err := decodeSnapshot(in, &st, heads); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}

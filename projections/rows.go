@@ -276,9 +276,14 @@ func (f *numbers) of(d *dictionary, s string) int32 {
 // is reports whether n passes the filter want (-1 passes anything).
 func is(want, n int32) bool { return want < 0 || want == n }
 
+// headReader reads a head as its view's snapshot holds it, numbering its
+// places and words in places and words: a head type's read method, such
+// as (*boardHead).read.
+type headReader[H any] func(h *H, dec *jsontext.Decoder, places, words *dictionary) error
+
 // readHeadsSnapshot reads a list view's snapshot, {"heads": an object of
 // heads by id}, each head read by readHead, into heads it indexes.
-func readHeadsSnapshot[H located](r io.Reader, readHead func(*H, *jsontext.Decoder, *heads[H]) error) (heads[H], error) {
+func readHeadsSnapshot[H located](r io.Reader, readHead headReader[H]) (heads[H], error) {
 	var st struct {
 		Heads heads[H] `json:"heads"`
 	}
@@ -311,17 +316,17 @@ func headsSize(r io.Reader) int {
 // headsReader is the option that makes JSON v2 read a snapshot's heads
 // into their heads[H] (which the caller indexes), each head read by
 // readHead; it sets *read when it does.
-func headsReader[H located](readHead func(*H, *jsontext.Decoder, *heads[H]) error, read *bool) jsonv2.Options {
+func headsReader[H located](readHead headReader[H], read *bool) jsonv2.Options {
 	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[H]) error {
 		*read = true
-		return hs.read(dec, func(h *H, dec *jsontext.Decoder) error { return readHead(h, dec, hs) })
+		return hs.read(dec, readHead)
 	}))
 }
 
 // read reads the object of heads by id dec is at, each head read by
 // readHead, into hs (then index sorts them). A null head is read by
 // readHead as an empty object is.
-func (hs *heads[H]) read(dec *jsontext.Decoder, readHead func(*H, *jsontext.Decoder) error) error {
+func (hs *heads[H]) read(dec *jsontext.Decoder, readHead headReader[H]) error {
 	if dec.PeekKind() != '{' {
 		return fmt.Errorf("heads: want an object, not %v", dec.PeekKind())
 	}
@@ -330,7 +335,7 @@ func (hs *heads[H]) read(dec *jsontext.Decoder, readHead func(*H, *jsontext.Deco
 		id := string(name) // before the head is read over name's bytes
 		var zero H
 		*h = zero
-		if err := readHead(h, dec); err != nil {
+		if err := readHead(h, dec, &hs.places, &hs.words); err != nil {
 			return err
 		}
 		hs.rows = append(hs.rows, headRow[H]{id: id, head: *h})
