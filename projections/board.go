@@ -144,7 +144,7 @@ type GridCount struct {
 type Board struct {
 	mu *sync.RWMutex
 	// heads holds every proposal's head, in submission order.
-	heads heads[boardHead]
+	heads heads[ident, boardHead]
 	// items holds each proposal's BoardItem; actions an action's proposal.
 	items   *entries[BoardItem]
 	actions *entries[string]
@@ -256,7 +256,7 @@ func (h *boardHead) overdueAt(now int64) bool {
 }
 
 func newBoard(mu *sync.RWMutex) *Board {
-	return &Board{mu: mu, heads: newHeads[boardHead](0), items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
+	return &Board{mu: mu, heads: newHeads[ident, boardHead](0), items: newEntries[BoardItem]("items"), actions: newEntries[string]("actions")}
 }
 
 // Name implements View.
@@ -283,7 +283,7 @@ func (b *Board) mapSizes() map[string]int { return map[string]int{"heads": len(b
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot(r, (*boardHead).read)
+	hs, err := readHeadsSnapshot[ident](r, (*boardHead).read)
 	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
@@ -300,7 +300,7 @@ func (b *Board) Apply(e Event) error {
 			Title: d.Title, Category: d.Category, Channel: d.Channel, Place: d.Place, Author: d.Author,
 			Status: StatusSubmitted, Submitted: d.At, Position: e.Position, Updated: d.At,
 		}
-		r, again := b.heads.row[d.ProposalID]
+		r, again := b.heads.rowOf(d.ProposalID)
 		if again {
 			// Not from the ledger, which submits a proposal once: the item
 			// keeps its row, and the position that orders it there.
@@ -528,7 +528,7 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 	var last eventstore.Position
 	var next string
 	var err error
-	hs.each(list, all, hs.after(list, all, parsePositionCursor(q.After)), func(row *headRow[boardHead]) bool {
+	hs.each(list, all, hs.after(list, all, parsePositionCursor(q.After)), func(row *headRow[ident, boardHead]) bool {
 		h := &row.head
 		if !match(h) || q.OverdueOnly && !h.overdueAt(now) {
 			return true
@@ -537,7 +537,7 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 			next = positionCursor(last)
 			return false
 		}
-		if err = fn(row.id, h); err != nil {
+		if err = fn(hs.idText(row), h); err != nil {
 			return false
 		}
 		found, last = found+1, h.Position
@@ -600,7 +600,7 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 			c.Overdue++
 		}
 	}
-	hs.each(list, all, 0, func(row *headRow[boardHead]) bool {
+	hs.each(list, all, 0, func(row *headRow[ident, boardHead]) bool {
 		count(&row.head)
 		return true
 	})

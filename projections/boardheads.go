@@ -15,7 +15,8 @@ func (h boardHead) position() eventstore.Position { return h.Position }
 
 // read reads h as appendJSON wrote it, its places and words numbered in
 // places and words.
-func (h *boardHead) read(dec *jsontext.Decoder, places, words *dictionary) error {
+func (h *boardHead) read(dec *jsontext.Decoder, d *headNames) error {
+	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
@@ -47,7 +48,7 @@ func (h *boardHead) read(dec *jsontext.Decoder, places, words *dictionary) error
 // when they were kept in a map by id: members c, g, cp (left out when
 // empty), k, ch, s, t, p and a (left out when empty); places and words
 // are named in hs's dictionaries.
-func appendBoardHead(hs *heads[boardHead], out []byte, h *boardHead) ([]byte, error) {
+func appendBoardHead(hs *heads[ident, boardHead], out []byte, h *boardHead) ([]byte, error) {
 	o := newObject(out)
 	o.str("c", hs.places.name(h.community), false)
 	o.str("g", hs.places.name(h.grid), false)

@@ -35,10 +35,10 @@ type boardHeadJSON struct {
 
 // headsOf makes the heads of heads by id, numbered as the fold numbers
 // them, and indexed as a snapshot's are.
-func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[boardHead] {
-	hs := newHeads[boardHead](0)
+func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[ident, boardHead] {
+	hs := newHeads[ident, boardHead](0)
 	for id, j := range heads {
-		hs.rows = append(hs.rows, headRow[boardHead]{id: id, head: boardHead{
+		hs.rows = append(hs.rows, headRow[ident, boardHead]{id: identOf(id, &hs.others), head: boardHead{
 			community: hs.places.of(j.CommunityID), grid: hs.places.of(j.GridID), compound: hs.places.of(j.CompoundID),
 			category: hs.words.of(j.Category), channel: hs.words.of(j.Channel), status: hs.words.of(j.Status),
 			Submitted: j.Submitted, Position: j.Position, Actions: j.Actions,
@@ -49,11 +49,11 @@ func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[boardHead] {
 }
 
 // jsonOf is the heads by id as snapshots hold them.
-func jsonOf(hs *heads[boardHead]) map[string]boardHeadJSON {
+func jsonOf(hs *heads[ident, boardHead]) map[string]boardHeadJSON {
 	out := map[string]boardHeadJSON{}
 	for _, row := range hs.rows {
 		r := row.head
-		out[row.id] = boardHeadJSON{
+		out[hs.idText(&row)] = boardHeadJSON{
 			CommunityID: hs.places.name(r.community), GridID: hs.places.name(r.grid), CompoundID: hs.places.name(r.compound),
 			Category: hs.words.name(r.category), Channel: hs.words.name(r.channel), Status: hs.words.name(r.status),
 			Submitted: r.Submitted, Position: r.Position, Actions: r.Actions,
@@ -63,8 +63,8 @@ func jsonOf(hs *heads[boardHead]) map[string]boardHeadJSON {
 }
 
 // readHeads reads heads as a board snapshot's member "heads" is read.
-func readHeads(in []byte) (heads[boardHead], error) {
-	hs := newHeads[boardHead](0)
+func readHeads(in []byte) (heads[ident, boardHead], error) {
+	hs := newHeads[ident, boardHead](0)
 	dec := jsontext.NewDecoder(bytes.NewReader(in), jsontext.AllowDuplicateNames(true))
 	if err := hs.read(dec, (*boardHead).read); err != nil {
 		return hs, err
@@ -76,15 +76,15 @@ func readHeads(in []byte) (heads[boardHead], error) {
 }
 
 // appendHeads writes hs as the board's snapshot does.
-func appendHeads(hs *heads[boardHead]) ([]byte, error) {
+func appendHeads(hs *heads[ident, boardHead]) ([]byte, error) {
 	return hs.appendJSON(nil, func(out []byte, h *boardHead) ([]byte, error) { return appendBoardHead(hs, out, h) })
 }
 
 // randomHeads is up to 60 heads with random ids, places, words, times and
 // actions: names with escapes, HTML and non-ASCII (a decoded event holds
-// valid UTF-8 only; appendJSONString's test has the rest), ids
-// whose bytes sort otherwise than their escaped forms, empty compounds
-// (left out) and empty actions.
+// valid UTF-8 only; appendJSONString's test has the rest), ids as
+// randomIDs makes them, some whose bytes sort otherwise than their
+// escaped forms, empty compounds (left out) and empty actions.
 func randomHeads(rng *rand.Rand) map[string]boardHeadJSON {
 	odd := []string{"a\"b", "tab\there", "\x00nul", "</script>", "a&b", "会议", "\u2028", "~", "é", "\x7f"}
 	name := func(prefix string, n int) string {
@@ -93,6 +93,7 @@ func randomHeads(rng *rand.Rand) map[string]boardHeadJSON {
 		}
 		return fmt.Sprintf("%s%d", prefix, rng.IntN(n))
 	}
+	id := randomIDs(rng, name)
 	heads := map[string]boardHeadJSON{}
 	for range rng.IntN(61) {
 		h := boardHeadJSON{
@@ -110,7 +111,7 @@ func randomHeads(rng *rand.Rand) map[string]boardHeadJSON {
 			}
 			h.Actions = append(h.Actions, m)
 		}
-		heads[name("p-", 1000)] = h
+		heads[id("p-", 1000)] = h
 	}
 	return heads
 }
@@ -163,9 +164,9 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 		for _, byGrid := range []bool{true, false} {
 			want := map[string][]eventstore.Position{}
 			for _, r := range hs.rows {
-				place := heads[r.id].CommunityID
+				place := heads[hs.idText(&r)].CommunityID
 				if byGrid {
-					place = heads[r.id].GridID
+					place = heads[hs.idText(&r)].GridID
 				}
 				want[place] = append(want[place], r.head.Position)
 			}
@@ -206,7 +207,7 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	}, jsonOf(&hs))
 	assert.Equal(t, hs.head("p-1").grid, hs.head("p-2").grid)
 	assert.Equal(t, hs.head("p-1").community, hs.head("p-2").community)
-	assert.Equal(t, []string{"p-3", "p-2", "p-1"}, []string{hs.rows[0].id, hs.rows[1].id, hs.rows[2].id})
+	assert.Equal(t, []string{"p-3", "p-2", "p-1"}, []string{hs.idText(&hs.rows[0]), hs.idText(&hs.rows[1]), hs.idText(&hs.rows[2])})
 
 	want := map[string]boardHeadJSON{}
 	for i := range 300 {
@@ -214,7 +215,7 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	}
 	out, err := gojson.Marshal(want)
 	require.NoError(t, err)
-	streamed := newHeads[boardHead](0)
+	streamed := newHeads[ident, boardHead](0)
 	require.NoError(t, streamed.read(jsontext.NewDecoder(iotest.OneByteReader(bytes.NewReader(out))), (*boardHead).read))
 	require.NoError(t, streamed.index())
 	assert.Equal(t, want, jsonOf(&streamed))

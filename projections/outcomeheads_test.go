@@ -31,13 +31,13 @@ type outcomeHeadJSON struct {
 }
 
 // outcomesJSONOf is the outcomes' heads by id as snapshots hold them.
-func outcomesJSONOf(hs *heads[outcomeHead]) map[string]outcomeHeadJSON {
+func outcomesJSONOf(hs *heads[ident, outcomeHead]) map[string]outcomeHeadJSON {
 	out := map[string]outcomeHeadJSON{}
 	for _, row := range hs.rows {
 		h := row.head
-		out[row.id] = outcomeHeadJSON{
-			CommunityID: hs.places.name(h.community), GridID: hs.places.name(h.grid), ProposalID: h.ProposalID,
-			MeetingID: h.MeetingID, OwnerID: hs.places.name(h.owner), Status: hs.words.name(h.status),
+		out[hs.idText(&row)] = outcomeHeadJSON{
+			CommunityID: hs.places.name(h.community), GridID: hs.places.name(h.grid), ProposalID: h.ProposalID.text(&hs.others),
+			MeetingID: h.MeetingID.text(&hs.others), OwnerID: hs.places.name(h.owner), Status: hs.words.name(h.status),
 			Due: h.Due, DueUnix: h.DueUnix, Position: h.Position,
 		}
 	}
@@ -59,21 +59,23 @@ func randomNames(rng *rand.Rand) func(prefix string, n int) string {
 	}
 }
 
-// randomOutcomeHeads is up to 60 heads with random ids, places, owners,
-// statuses and dates, some left empty (and out of the JSON).
+// randomOutcomeHeads is up to 60 heads with random ids (as randomIDs
+// makes them), places, owners, statuses and dates, some left empty (and
+// out of the JSON).
 func randomOutcomeHeads(rng *rand.Rand) map[string]outcomeHeadJSON {
 	name := randomNames(rng)
+	id := randomIDs(rng, name)
 	heads := map[string]outcomeHeadJSON{}
 	for range rng.IntN(61) {
 		h := outcomeHeadJSON{
-			CommunityID: name("c", 3), GridID: name("g", 9), ProposalID: name("p-", 50), MeetingID: name("m-", 50),
+			CommunityID: name("c", 3), GridID: name("g", 9), ProposalID: id("p-", 50), MeetingID: id("m-", 50),
 			OwnerID: name("unit-", 5), Status: []string{ActionAssigned, ActionCompleted, ActionReopened, ""}[rng.IntN(4)],
 			DueUnix: rng.Int64() - 1<<62, Position: eventstore.Position(rng.Uint64()),
 		}
 		if rng.IntN(3) > 0 {
 			h.Due = rng.Int64() - 1<<62
 		}
-		heads[name("a-", 1000)] = h
+		heads[id("a-", 1000)] = h
 	}
 	return heads
 }
@@ -115,7 +117,7 @@ func TestOutcomeHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 		"a-2": {},
 		"a-3": {CommunityID: "c1", OwnerID: "u-1", Position: 1},
 	}, outcomesJSONOf(&o.heads))
-	assert.Equal(t, []string{"a-2", "a-3", "a-1"}, []string{o.heads.rows[0].id, o.heads.rows[1].id, o.heads.rows[2].id}, "in position order")
+	assert.Equal(t, []string{"a-2", "a-3", "a-1"}, []string{o.heads.idText(&o.heads.rows[0]), o.heads.idText(&o.heads.rows[1]), o.heads.idText(&o.heads.rows[2])}, "in position order")
 	assert.Equal(t, o.heads.head("a-1").owner, o.heads.head("a-3").owner)
 
 	for _, bad := range []string{`{}`, `{"heads":null}`, `{"heads":[]}`, `{"heads":{"a":1}}`, `{"heads":{"a":{"o":1}}}`,

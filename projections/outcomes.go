@@ -129,7 +129,7 @@ type OutcomesPage struct {
 type Outcomes struct {
 	mu *sync.RWMutex
 	// heads holds every action's head, in assignment order.
-	heads heads[outcomeHead]
+	heads heads[ident, outcomeHead]
 	// items holds each action's ActionItem.
 	items *entries[ActionItem]
 }
@@ -144,8 +144,8 @@ type Outcomes struct {
 // events, each of 182,683 meetings decided one action).
 type outcomeHead struct {
 	community, grid, owner, status int32
-	ProposalID                     string
-	MeetingID                      string
+	ProposalID                     ident
+	MeetingID                      ident
 	Due                            int64
 	DueUnix                        int64
 	Position                       eventstore.Position
@@ -174,13 +174,13 @@ func (o *Outcomes) headOf(a *ActionItem) outcomeHead {
 	places := &o.heads.places
 	return outcomeHead{
 		community: places.of(a.CommunityID), grid: places.of(a.GridID), owner: places.of(a.Owner.ID),
-		status: o.heads.words.of(a.Status), ProposalID: a.ProposalID, MeetingID: a.MeetingID,
+		status: o.heads.words.of(a.Status), ProposalID: o.heads.ident(a.ProposalID), MeetingID: o.heads.ident(a.MeetingID),
 		Due: unixNano(a.Due), DueUnix: a.Due.Unix(), Position: a.Position,
 	}
 }
 
 func newOutcomes(mu *sync.RWMutex) *Outcomes {
-	return &Outcomes{mu: mu, heads: newHeads[outcomeHead](0), items: newEntries[ActionItem]("items")}
+	return &Outcomes{mu: mu, heads: newHeads[ident, outcomeHead](0), items: newEntries[ActionItem]("items")}
 }
 
 // Name implements View.
@@ -207,7 +207,7 @@ func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": le
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot(r, (*outcomeHead).read)
+	hs, err := readHeadsSnapshot[ident](r, (*outcomeHead).read)
 	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
@@ -217,7 +217,8 @@ func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 
 // read reads h as appendOutcomeHead wrote it, its places and words
 // numbered in places and words.
-func (h *outcomeHead) read(dec *jsontext.Decoder, places, words *dictionary) error {
+func (h *outcomeHead) read(dec *jsontext.Decoder, d *headNames) error {
+	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
@@ -225,9 +226,9 @@ func (h *outcomeHead) read(dec *jsontext.Decoder, places, words *dictionary) err
 		case "g":
 			h.grid, err = readNamed(dec, places)
 		case "pr":
-			h.ProposalID, err = readString(dec, nil)
+			h.ProposalID, err = readIdent(dec, d.others)
 		case "m":
-			h.MeetingID, err = readString(dec, nil)
+			h.MeetingID, err = readIdent(dec, d.others)
 		case "o":
 			h.owner, err = readNamed(dec, places)
 		case "s":
@@ -248,12 +249,12 @@ func (h *outcomeHead) read(dec *jsontext.Decoder, places, words *dictionary) err
 // appendOutcomeHead appends h as goccy/go-json wrote the outcomes' heads
 // when they were kept in a map by id: members c, g, pr, m and o (each
 // left out when empty), s, d (left out when 0), du and p.
-func appendOutcomeHead(hs *heads[outcomeHead], out []byte, h *outcomeHead) ([]byte, error) {
+func appendOutcomeHead(hs *heads[ident, outcomeHead], out []byte, h *outcomeHead) ([]byte, error) {
 	o := newObject(out)
 	o.str("c", hs.places.name(h.community), false)
 	o.str("g", hs.places.name(h.grid), false)
-	o.str("pr", h.ProposalID, true)
-	o.str("m", h.MeetingID, true)
+	o.ident("pr", h.ProposalID, &hs.others, true)
+	o.ident("m", h.MeetingID, &hs.others, true)
 	o.str("o", hs.places.name(h.owner), true)
 	o.str("s", hs.words.name(h.status), false)
 	o.int("d", h.Due, true)
@@ -272,7 +273,7 @@ func (o *Outcomes) Apply(e Event) error {
 			Owner: d.Owner, Due: d.Due, Recurrence: d.Recurrence, Status: ActionAssigned,
 			Assigned: d.At, Updated: d.At, Position: e.Position,
 		}
-		r, again := o.heads.row[d.ActionID]
+		r, again := o.heads.rowOf(d.ActionID)
 		if again {
 			// Not from the ledger, which assigns an action once: the action
 			// keeps its row, and the position that orders it there.
@@ -397,13 +398,14 @@ func (o *Outcomes) matcher(q *OutcomesQuery, now int64) func(h *outcomeHead) boo
 	var f numbers
 	community, grid, owner := f.of(&hs.places, q.CommunityID), f.of(&hs.places, q.GridID), f.of(&hs.places, q.OwnerID)
 	status := f.of(&hs.words, q.Status)
+	proposal, meeting := f.ident(&hs.others, q.ProposalID), f.ident(&hs.others, q.MeetingID)
 	if f.none {
 		return func(*outcomeHead) bool { return false }
 	}
 	return func(h *outcomeHead) bool {
 		st := hs.words.name(h.status)
 		return is(community, h.community) && is(grid, h.grid) && is(owner, h.owner) && is(status, h.status) &&
-			(q.ProposalID == "" || h.ProposalID == q.ProposalID) && (q.MeetingID == "" || h.MeetingID == q.MeetingID) &&
+			(q.ProposalID == "" || h.ProposalID == proposal) && (q.MeetingID == "" || h.MeetingID == meeting) &&
 			(!q.OpenOnly || actionOpen(st)) && (!q.OverdueOnly || h.overdue(st, now))
 	}
 }
@@ -416,13 +418,13 @@ func (o *Outcomes) List(q OutcomesQuery) (OutcomesPage, error) {
 	defer o.mu.RUnlock()
 	type keyed struct {
 		k  outcomeKey
-		id string
+		id ident
 	}
 	now := unixNano(q.Now)
 	var found []keyed
 	match := o.matcher(&q, now)
 	list, all := o.heads.list(q.CommunityID, q.GridID)
-	o.heads.each(list, all, 0, func(row *headRow[outcomeHead]) bool {
+	o.heads.each(list, all, 0, func(row *headRow[ident, outcomeHead]) bool {
 		if match(&row.head) {
 			found = append(found, keyed{o.key(&row.head, now), row.id})
 		}
@@ -445,7 +447,7 @@ func (o *Outcomes) List(q OutcomesQuery) (OutcomesPage, error) {
 			page.Next = found[start+limit-1].k.cursor()
 			break
 		}
-		a, err := o.item(f.id, q.Now)
+		a, err := o.item(f.id.text(&o.heads.others), q.Now)
 		if err != nil {
 			return OutcomesPage{}, err
 		}

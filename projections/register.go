@@ -176,7 +176,7 @@ type Register struct {
 	decisions *entries[Decision]
 	minutes   *entries[adjourned]
 	// heads holds every decision's head, in decision order.
-	heads heads[decisionHead]
+	heads heads[identPair, decisionHead]
 }
 
 // adjourned is what the register keeps of an adjourned meeting: its
@@ -191,8 +191,8 @@ type adjourned struct {
 // proposal's ids are its own strings (few decisions share one).
 type decisionHead struct {
 	community, grid, how int32
-	MeetingID            string
-	ProposalID           string
+	MeetingID            ident
+	ProposalID           ident
 	Position             eventstore.Position
 }
 
@@ -237,7 +237,7 @@ type registerState struct {
 }
 
 func newRegister(mu *sync.RWMutex) *Register {
-	return &Register{mu: mu, st: registerState{Meetings: map[string]*regMeeting{}}, heads: newHeads[decisionHead](0),
+	return &Register{mu: mu, st: registerState{Meetings: map[string]*regMeeting{}}, heads: newHeads[identPair, decisionHead](0),
 		decisions: newEntries[Decision]("decisions"), minutes: newEntries[adjourned]("minutes")}
 }
 
@@ -275,12 +275,12 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	var st struct {
-		Meetings map[string]*regMeeting `json:"meetings"`
-		Heads    heads[decisionHead]    `json:"heads"`
+		Meetings map[string]*regMeeting         `json:"meetings"`
+		Heads    heads[identPair, decisionHead] `json:"heads"`
 	}
-	st.Heads = newHeads[decisionHead](headsSize(in))
+	st.Heads = newHeads[identPair, decisionHead](headsSize(in))
 	read := false
-	heads := headsReader((*decisionHead).read, &read)
+	heads := headsReader[identPair]((*decisionHead).read, &read)
 	if err := decodeSnapshot(in, &st, heads); err != nil {
 		return fmt.Errorf("register snapshot: %w", err)
 	}
@@ -297,12 +297,12 @@ func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 // appendDecisionHead appends h as goccy/go-json wrote the register's
 // heads when they were kept in a map by id: members c, g, m, pr (left out
 // when empty), h and p.
-func appendDecisionHead(hs *heads[decisionHead], out []byte, h *decisionHead) ([]byte, error) {
+func appendDecisionHead(hs *heads[identPair, decisionHead], out []byte, h *decisionHead) ([]byte, error) {
 	o := newObject(out)
 	o.str("c", hs.places.name(h.community), false)
 	o.str("g", hs.places.name(h.grid), false)
-	o.str("m", h.MeetingID, false)
-	o.str("pr", h.ProposalID, true)
+	o.ident("m", h.MeetingID, &hs.others, false)
+	o.ident("pr", h.ProposalID, &hs.others, true)
 	o.str("h", hs.words.name(h.how), false)
 	o.position("p", h.Position)
 	return o.close()
@@ -310,7 +310,8 @@ func appendDecisionHead(hs *heads[decisionHead], out []byte, h *decisionHead) ([
 
 // read reads h as appendDecisionHead wrote it, its places and words
 // numbered in places and words.
-func (h *decisionHead) read(dec *jsontext.Decoder, places, words *dictionary) error {
+func (h *decisionHead) read(dec *jsontext.Decoder, d *headNames) error {
+	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
@@ -318,9 +319,9 @@ func (h *decisionHead) read(dec *jsontext.Decoder, places, words *dictionary) er
 		case "g":
 			h.grid, err = readNamed(dec, places)
 		case "m":
-			h.MeetingID, err = readString(dec, nil)
+			h.MeetingID, err = readIdent(dec, d.others)
 		case "pr":
-			h.ProposalID, err = readString(dec, nil)
+			h.ProposalID, err = readIdent(dec, d.others)
 		case "h":
 			h.how, err = readNamed(dec, words)
 		case "p":
@@ -501,7 +502,7 @@ func (r *Register) newDecision(e Event, m *regMeeting, id, how, itemID string, a
 // record keeps dec, made whole, in the register.
 func (r *Register) record(dec *Decision) {
 	hs := &r.heads
-	row, again := hs.row[dec.Key]
+	row, again := hs.rowOf(dec.Key)
 	if again {
 		// Decided again (not from the ledger, which decides a motion
 		// once): the decision keeps its row, and the position that orders
@@ -510,7 +511,7 @@ func (r *Register) record(dec *Decision) {
 	}
 	r.decisions.put(dec.Key, dec)
 	h := decisionHead{community: hs.places.of(dec.CommunityID), grid: hs.places.of(dec.GridID), how: hs.words.of(dec.How),
-		MeetingID: dec.MeetingID, ProposalID: dec.ProposalID, Position: dec.Position}
+		MeetingID: hs.ident(dec.MeetingID), ProposalID: hs.ident(dec.ProposalID), Position: dec.Position}
 	if again {
 		hs.set(row, h)
 		return
@@ -566,6 +567,7 @@ func (r *Register) Decisions(q RegisterQuery) (RegisterPage, error) {
 	page := RegisterPage{Items: []Decision{}}
 	var f numbers
 	community, grid, how := f.of(&hs.places, q.CommunityID), f.of(&hs.places, q.GridID), f.of(&hs.words, q.How)
+	meeting, proposal := f.ident(&hs.others, q.MeetingID), f.ident(&hs.others, q.ProposalID)
 	if f.none {
 		return page, nil
 	}
@@ -585,14 +587,14 @@ func (r *Register) Decisions(q RegisterQuery) (RegisterPage, error) {
 		row := hs.at(list, all, i)
 		h := &row.head
 		if !is(community, h.community) || !is(grid, h.grid) || !is(how, h.how) ||
-			q.MeetingID != "" && h.MeetingID != q.MeetingID || q.ProposalID != "" && h.ProposalID != q.ProposalID {
+			q.MeetingID != "" && h.MeetingID != meeting || q.ProposalID != "" && h.ProposalID != proposal {
 			continue
 		}
 		if len(page.Items) == limit {
 			page.Next = positionCursor(page.Items[limit-1].Position)
 			break
 		}
-		d, err := r.decision(row.id)
+		d, err := r.decision(hs.idText(row))
 		if err != nil {
 			return RegisterPage{}, err
 		}

@@ -35,13 +35,13 @@ type oldRegisterState struct {
 }
 
 // registerJSONOf is the register's heads by id as snapshots hold them.
-func registerJSONOf(hs *heads[decisionHead]) map[string]decisionHeadJSON {
+func registerJSONOf(hs *heads[identPair, decisionHead]) map[string]decisionHeadJSON {
 	out := map[string]decisionHeadJSON{}
 	for _, row := range hs.rows {
 		h := row.head
-		out[row.id] = decisionHeadJSON{
-			CommunityID: hs.places.name(h.community), GridID: hs.places.name(h.grid), MeetingID: h.MeetingID,
-			ProposalID: h.ProposalID, How: hs.words.name(h.how), Position: h.Position,
+		out[hs.idText(&row)] = decisionHeadJSON{
+			CommunityID: hs.places.name(h.community), GridID: hs.places.name(h.grid), MeetingID: h.MeetingID.text(&hs.others),
+			ProposalID: h.ProposalID.text(&hs.others), How: hs.words.name(h.how), Position: h.Position,
 		}
 	}
 	return out
@@ -56,6 +56,7 @@ func registerJSONOf(hs *heads[decisionHead]) map[string]decisionHeadJSON {
 func TestDecisionHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 6))
 	name := randomNames(rng)
+	id := randomIDs(rng, name)
 	for round := range 300 {
 		want := oldRegisterState{Meetings: map[string]*regMeeting{}, Heads: map[string]decisionHeadJSON{}}
 		if rng.IntN(3) == 0 {
@@ -64,8 +65,9 @@ func TestDecisionHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 				Invited: 3, Attendance: map[string]string{"p1": "present"}}
 		}
 		for range rng.IntN(61) {
-			want.Heads[name("m-", 40)+"/"+name("mo-", 3)] = decisionHeadJSON{
-				CommunityID: name("c", 3), GridID: name("g", 9), MeetingID: name("m-", 40), ProposalID: name("p-", 50),
+			meeting := id("m-", 40)
+			want.Heads[meeting+"/"+id("mo-", 3)] = decisionHeadJSON{
+				CommunityID: name("c", 3), GridID: name("g", 9), MeetingID: meeting, ProposalID: id("p-", 50),
 				How: []string{"vote", "consensus", "mediation", ""}[rng.IntN(4)], Position: eventstore.Position(rng.Uint64()),
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -59,9 +58,9 @@ func (d *dictionary) find(s string) (int32, bool) {
 // name returns the string numbered n.
 func (d *dictionary) name(n int32) string { return d.names[n] }
 
-// headRow is an item's head with its id.
-type headRow[H any] struct {
-	id   string
+// headRow is an item's head with its key.
+type headRow[K, H any] struct {
+	id   K
 	head H
 }
 
@@ -80,43 +79,67 @@ type located interface {
 // away. Places (communities, grids, compounds, owners) and words
 // (categories, channels, statuses) are numbered in dictionaries of their
 // own: a look-up in the dozen words stays in the CPU's cache, where one
-// among a city's places misses it. A row takes its id and a head of
+// among a city's places misses it. A row takes its key and a head of
 // numbers, where a map of heads by id took a slot of strings, twice the
 // size, and rounded up to a power of two (docs/performance.md, eighteenth
-// session).
-type heads[H located] struct {
-	rows                []headRow[H]
-	row                 map[string]int32
-	byGrid, byCommunity map[int32][]int32
-	places, words       dictionary
+// session). Ids are idents (identPair for the register's keys), with
+// the ids that are not UUIDs numbered in others.
+type heads[K rowKey[K], H located] struct {
+	rows                  []headRow[K, H]
+	row                   map[K]int32
+	byGrid, byCommunity   map[int32][]int32
+	places, words, others dictionary
 }
 
 // newHeads returns empty heads with room for n rows, and an eighth more:
 // the fold's first new row after a load then copies no rows (53 MB for
 // the board at ten million events) under the views' write lock.
-func newHeads[H located](n int) heads[H] {
-	return heads[H]{
-		rows: make([]headRow[H], 0, n+n/8), row: make(map[string]int32, n),
+func newHeads[K rowKey[K], H located](n int) heads[K, H] {
+	return heads[K, H]{
+		rows: make([]headRow[K, H], 0, n+n/8), row: make(map[K]int32, n),
 		byGrid: map[int32][]int32{}, byCommunity: map[int32][]int32{},
-		places: newDictionary(), words: newDictionary(),
+		places: newDictionary(), words: newDictionary(), others: newDictionary(),
 	}
 }
 
+// rowOf returns the row of id, false if there is none.
+func (hs *heads[K, H]) rowOf(id string) (int32, bool) {
+	var zero K
+	k, ok := zero.find(id, &hs.others)
+	if !ok {
+		return 0, false
+	}
+	r, ok := hs.row[k]
+	return r, ok
+}
+
 // head returns the head of id, nil if there is none.
-func (hs *heads[H]) head(id string) *H {
-	r, ok := hs.row[id]
+func (hs *heads[K, H]) head(id string) *H {
+	r, ok := hs.rowOf(id)
 	if !ok {
 		return nil
 	}
 	return &hs.rows[r].head
 }
 
+// idText is the id a row's key stands for.
+func (hs *heads[K, H]) idText(row *headRow[K, H]) string {
+	var b [80]byte
+	return string(row.id.appendText(b[:0], &hs.others))
+}
+
+// ident returns id's ident in hs, numbering it if it must: for a head's
+// ids.
+func (hs *heads[K, H]) ident(id string) ident { return identOf(id, &hs.others) }
+
 // add appends the head of a new item id, which comes after every other
 // in position order.
-func (hs *heads[H]) add(id string, h H) {
+func (hs *heads[K, H]) add(id string, h H) {
+	var zero K
+	k := zero.of(id, &hs.others)
 	r := int32(len(hs.rows))
-	hs.rows = append(hs.rows, headRow[H]{id: id, head: h})
-	hs.row[id] = r
+	hs.rows = append(hs.rows, headRow[K, H]{id: k, head: h})
+	hs.row[k] = r
 	community, grid := h.place()
 	hs.byGrid[grid] = append(hs.byGrid[grid], r)
 	hs.byCommunity[community] = append(hs.byCommunity[community], r)
@@ -125,7 +148,7 @@ func (hs *heads[H]) add(id string, h H) {
 // set puts h in place of the head in row r, which keeps its place in the
 // order (h must keep its position); if h names another grid or community,
 // r moves from the old ones' lists to theirs.
-func (hs *heads[H]) set(r int32, h H) {
+func (hs *heads[K, H]) set(r int32, h H) {
 	row := &hs.rows[r]
 	oldCommunity, oldGrid := row.head.place()
 	row.head = h
@@ -147,7 +170,7 @@ func (hs *heads[H]) set(r int32, h H) {
 // list returns the rows of grid if set, else of community if set, in
 // position order; all is true for every row (list is nil then), and
 // neither for a place the view never saw.
-func (hs *heads[H]) list(community, grid string) (list []int32, all bool) {
+func (hs *heads[K, H]) list(community, grid string) (list []int32, all bool) {
 	switch {
 	case grid != "":
 		if n, ok := hs.places.find(grid); ok {
@@ -165,7 +188,7 @@ func (hs *heads[H]) list(community, grid string) (list []int32, all bool) {
 
 // each calls f with each row of list (of every row when all), in order,
 // from the index start, until f returns false.
-func (hs *heads[H]) each(list []int32, all bool, start int, f func(*headRow[H]) bool) {
+func (hs *heads[K, H]) each(list []int32, all bool, start int, f func(*headRow[K, H]) bool) {
 	for i := start; i < hs.size(list, all); i++ {
 		if !f(hs.at(list, all, i)) {
 			return
@@ -174,7 +197,7 @@ func (hs *heads[H]) each(list []int32, all bool, start int, f func(*headRow[H]) 
 }
 
 // size is the number of rows in list (of every row when all).
-func (hs *heads[H]) size(list []int32, all bool) int {
+func (hs *heads[K, H]) size(list []int32, all bool) int {
 	if all {
 		return len(hs.rows)
 	}
@@ -182,7 +205,7 @@ func (hs *heads[H]) size(list []int32, all bool) int {
 }
 
 // at returns the row at index i of list (of every row when all).
-func (hs *heads[H]) at(list []int32, all bool, i int) *headRow[H] {
+func (hs *heads[K, H]) at(list []int32, all bool, i int) *headRow[K, H] {
 	if all {
 		return &hs.rows[i]
 	}
@@ -191,7 +214,7 @@ func (hs *heads[H]) at(list []int32, all bool, i int) *headRow[H] {
 
 // after returns the index in list (every row when all) of the first row
 // past position p.
-func (hs *heads[H]) after(list []int32, all bool, p eventstore.Position) int {
+func (hs *heads[K, H]) after(list []int32, all bool, p eventstore.Position) int {
 	return sort.Search(hs.size(list, all), func(i int) bool { return hs.at(list, all, i).head.position() > p })
 }
 
@@ -199,16 +222,16 @@ func (hs *heads[H]) after(list []int32, all bool, p eventstore.Position) int {
 // the row of each id and the rows of each place, each list at its size
 // and all of a kind in one array. An id given twice is an error (no
 // snapshot written from a view's rows holds one).
-func (hs *heads[H]) index() error {
-	slices.SortFunc(hs.rows, func(a, b headRow[H]) int {
-		return cmp.Or(cmp.Compare(a.head.position(), b.head.position()), strings.Compare(a.id, b.id))
+func (hs *heads[K, H]) index() error {
+	slices.SortFunc(hs.rows, func(a, b headRow[K, H]) int {
+		return cmp.Or(cmp.Compare(a.head.position(), b.head.position()), a.id.compare(b.id, &hs.others))
 	})
 	clear(hs.row) // made at the header's count by newHeads: read fills none
 	grids, communities := make([]int32, len(hs.places.names)), make([]int32, len(hs.places.names))
 	for i := range hs.rows {
 		r := &hs.rows[i]
 		if _, ok := hs.row[r.id]; ok {
-			return fmt.Errorf("%q given twice", r.id)
+			return fmt.Errorf("%q given twice", hs.idText(r))
 		}
 		hs.row[r.id] = int32(i)
 		community, grid := r.head.place()
@@ -245,7 +268,7 @@ func listsOf(sizes []int32) map[int32][]int32 {
 
 // snapshot returns a list view's snapshot: {"heads": the heads as
 // appendJSON writes them, each by appendHead}.
-func (hs *heads[H]) snapshot(appendHead func(*heads[H], []byte, *H) ([]byte, error)) ([]byte, error) {
+func (hs *heads[K, H]) snapshot(appendHead func(*heads[K, H], []byte, *H) ([]byte, error)) ([]byte, error) {
 	out := make([]byte, 0, 64+128*len(hs.rows))
 	out, err := hs.appendJSON(append(out, `{"heads":`...), func(out []byte, h *H) ([]byte, error) {
 		return appendHead(hs, out, h)
@@ -273,30 +296,43 @@ func (f *numbers) of(d *dictionary, s string) int32 {
 	return n
 }
 
+// ident returns id's ident in others; "" passes anything.
+func (f *numbers) ident(others *dictionary, id string) ident {
+	if id == "" {
+		return ident{}
+	}
+	n, ok := findIdent(id, others)
+	f.none = f.none || !ok
+	return n
+}
+
 // is reports whether n passes the filter want (-1 passes anything).
 func is(want, n int32) bool { return want < 0 || want == n }
 
 // headReader reads a head as its view's snapshot holds it, numbering its
-// places and words in places and words: a head type's read method, such
-// as (*boardHead).read.
-type headReader[H any] func(h *H, dec *jsontext.Decoder, places, words *dictionary) error
+// places, words and ids in its heads' dictionaries: a head type's read
+// method, such as (*boardHead).read.
+type headReader[H any] func(h *H, dec *jsontext.Decoder, d *headNames) error
+
+// headNames are the dictionaries a head's numbers are named in.
+type headNames struct{ places, words, others *dictionary }
 
 // readHeadsSnapshot reads a list view's snapshot, {"heads": an object of
 // heads by id}, each head read by readHead, into heads it indexes.
-func readHeadsSnapshot[H located](r io.Reader, readHead headReader[H]) (heads[H], error) {
+func readHeadsSnapshot[K rowKey[K], H located](r io.Reader, readHead headReader[H]) (heads[K, H], error) {
 	var st struct {
-		Heads heads[H] `json:"heads"`
+		Heads heads[K, H] `json:"heads"`
 	}
-	st.Heads = newHeads[H](headsSize(r))
+	st.Heads = newHeads[K, H](headsSize(r))
 	read := false
-	if err := decodeSnapshot(r, &st, headsReader(readHead, &read)); err != nil {
-		return heads[H]{}, err
+	if err := decodeSnapshot(r, &st, headsReader[K](readHead, &read)); err != nil {
+		return heads[K, H]{}, err
 	}
 	if !read {
-		return heads[H]{}, errors.New("missing heads")
+		return heads[K, H]{}, errors.New("missing heads")
 	}
 	if err := st.Heads.index(); err != nil {
-		return heads[H]{}, err
+		return heads[K, H]{}, err
 	}
 	return st.Heads, nil
 }
@@ -316,8 +352,8 @@ func headsSize(r io.Reader) int {
 // headsReader is the option that makes JSON v2 read a snapshot's heads
 // into their heads[H] (which the caller indexes), each head read by
 // readHead; it sets *read when it does.
-func headsReader[H located](readHead headReader[H], read *bool) jsonv2.Options {
-	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[H]) error {
+func headsReader[K rowKey[K], H located](readHead headReader[H], read *bool) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, hs *heads[K, H]) error {
 		*read = true
 		return hs.read(dec, readHead)
 	}))
@@ -326,19 +362,20 @@ func headsReader[H located](readHead headReader[H], read *bool) jsonv2.Options {
 // read reads the object of heads by id dec is at, each head read by
 // readHead, into hs (then index sorts them). A null head is read by
 // readHead as an empty object is.
-func (hs *heads[H]) read(dec *jsontext.Decoder, readHead headReader[H]) error {
+func (hs *heads[K, H]) read(dec *jsontext.Decoder, readHead headReader[H]) error {
 	if dec.PeekKind() != '{' {
 		return fmt.Errorf("heads: want an object, not %v", dec.PeekKind())
 	}
 	h := new(H) // one for every head: readHead would move each to the heap
+	names := &headNames{&hs.places, &hs.words, &hs.others}
 	return members(dec, func(name []byte) error {
-		id := string(name) // before the head is read over name's bytes
-		var zero H
-		*h = zero
-		if err := readHead(h, dec, &hs.places, &hs.words); err != nil {
+		var zero K
+		id := zero.ofBytes(name, &hs.others) // before the head is read over name's bytes
+		*h = *new(H)
+		if err := readHead(h, dec, names); err != nil {
 			return err
 		}
-		hs.rows = append(hs.rows, headRow[H]{id: id, head: *h})
+		hs.rows = append(hs.rows, headRow[K, H]{id: id, head: *h})
 		return nil
 	})
 }
@@ -347,12 +384,12 @@ func (hs *heads[H]) read(dec *jsontext.Decoder, readHead headReader[H]) error {
 // with goccy/go-json before they were kept in rows, byte for byte: an
 // object of heads sorted by id, each written by appendHead. Either build
 // reads the other's snapshots.
-func (hs *heads[H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, error)) ([]byte, error) {
+func (hs *heads[K, H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, error)) ([]byte, error) {
 	order := make([]int32, len(hs.rows))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(hs.rows[a].id, hs.rows[b].id) })
+	slices.SortFunc(order, func(a, b int32) int { return hs.rows[a].id.compare(hs.rows[b].id, &hs.others) })
 	out = append(out, '{')
 	var err error
 	for i, r := range order {
@@ -360,11 +397,11 @@ func (hs *heads[H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, 
 			out = append(out, ',')
 		}
 		row := &hs.rows[r]
-		if out, err = appendJSONString(out, row.id); err != nil {
-			return nil, fmt.Errorf("head of %q: %w", row.id, err)
+		if out, err = row.id.appendJSON(out, &hs.others); err != nil {
+			return nil, fmt.Errorf("head of %q: %w", hs.idText(row), err)
 		}
 		if out, err = appendHead(append(out, ':'), &row.head); err != nil {
-			return nil, fmt.Errorf("head of %q: %w", row.id, err)
+			return nil, fmt.Errorf("head of %q: %w", hs.idText(row), err)
 		}
 	}
 	return append(out, '}'), nil
@@ -408,6 +445,15 @@ func (o *object) int(name string, n int64, omitZero bool) {
 	o.out = strconv.AppendInt(o.out, n, 10)
 }
 
+// ident appends an id member; with omitEmpty, nothing for "".
+func (o *object) ident(name string, id ident, others *dictionary, omitEmpty bool) {
+	if o.err != nil || omitEmpty && id == (ident{}) {
+		return
+	}
+	o.name(name)
+	o.out, o.err = id.appendJSON(o.out, others)
+}
+
 // position appends a position in the log.
 func (o *object) position(name string, p eventstore.Position) {
 	if o.err == nil {
@@ -448,4 +494,14 @@ func appendJSONString(out []byte, s string) ([]byte, error) {
 		}
 	}
 	return append(append(append(out, '"'), s...), '"'), nil
+}
+
+// readIdent reads a string, or null as "", and returns its ident, numbered
+// in others if it must be.
+func readIdent(dec *jsontext.Decoder, others *dictionary) (ident, error) {
+	b, err := readText(dec)
+	if err != nil {
+		return ident{}, err
+	}
+	return identOfBytes(b, others), nil
 }
