@@ -268,9 +268,14 @@ func (b *Board) Version() int { return 2 }
 // tables implements tabled.
 func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
-// MarshalSnapshot implements View: {"heads": the heads as the map of
-// heads by id was written}.
+// MarshalSnapshot implements View: the heads as rows (rowsMagic).
 func (b *Board) MarshalSnapshot() ([]byte, error) {
+	return b.heads.appendRows(make([]byte, 0, 64+48*len(b.heads.rows)), (*boardHead).appendBinary), nil
+}
+
+// snapshotJSON implements readable: {"heads": the heads as the map of
+// heads by id was written}, as snapshots held them before rows.
+func (b *Board) snapshotJSON() ([]byte, error) {
 	out, err := b.heads.snapshot(appendBoardHead)
 	if err != nil {
 		return nil, fmt.Errorf("board snapshot: %w", err)
@@ -283,7 +288,7 @@ func (b *Board) mapSizes() map[string]int { return map[string]int{"heads": len(b
 
 // UnmarshalSnapshot implements View.
 func (b *Board) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot[ident](r, (*boardHead).read)
+	hs, err := readHeadsSnapshot[ident](r, (*boardHead).read, (*boardHead).readBinary)
 	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}

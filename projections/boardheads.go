@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"encoding/binary"
+
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -76,4 +78,48 @@ func appendBoardHead(hs *heads[ident, boardHead], out []byte, h *boardHead) ([]b
 		o.out = append(o.out, ']')
 	}
 	return o.close()
+}
+
+// appendBinary appends h to a snapshot of rows: its numbers, its time and
+// position, and its actions' due dates and flags.
+func (h *boardHead) appendBinary(out []byte) []byte {
+	for _, n := range [...]int32{h.community, h.grid, h.compound, h.category, h.channel, h.status} {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = binary.AppendVarint(out, h.Submitted)
+	out = binary.AppendUvarint(out, uint64(h.Position))
+	out = binary.AppendUvarint(out, uint64(len(h.Actions)))
+	for _, m := range h.Actions {
+		out = binary.AppendVarint(out, m.Due)
+		out = appendFlag(out, m.Open)
+	}
+	return out
+}
+
+// readBinary reads h as appendBinary wrote it, its actions cut from the
+// reader's slab of them (one allocation for thousands of heads, not one
+// each; a head's are capped at their length, so that an action added
+// later moves them out).
+func (h *boardHead) readBinary(r *rowsReader, d *headNames) {
+	h.community, h.grid, h.compound = r.number(d.places), r.number(d.places), r.number(d.places)
+	h.category, h.channel, h.status = r.number(d.words), r.number(d.words), r.number(d.words)
+	h.Submitted, h.Position = r.varint(), r.position()
+	if n := r.count(2); n > 0 {
+		if cap(r.marks)-len(r.marks) < n {
+			r.marks = make([]actionMark, 0, max(n, 4096))
+		}
+		at := len(r.marks)
+		for range n {
+			r.marks = append(r.marks, actionMark{Due: r.varint(), Open: r.flag()})
+		}
+		h.Actions = r.marks[at:len(r.marks):len(r.marks)]
+	}
+}
+
+// appendFlag appends a boolean as one byte.
+func appendFlag(out []byte, b bool) []byte {
+	if b {
+		return append(out, 1)
+	}
+	return append(out, 0)
 }

@@ -195,7 +195,8 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 
 // TestBoardHeadsReadSnapshotsAsTheyWere: names escaped, a stream read a
 // byte at a time, members unknown (skipped) or null, and null heads; the
-// same place in two heads is one number. What no board wrote is refused:
+// same place in two heads is one number; heads of equal positions are in
+// the order of their ids. What no board wrote is refused:
 // anything but an object of objects, an id given twice.
 func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	hs, err := readHeads([]byte(`{"p\u002d1":{"g":"grid-9","c":"c\u002d1","zz":{"a":[1,{"b":null}]},"t":null,"s":null,"p":7},"p-2":{"g":"grid-9","c":"c-1","p":3},"p-3":null}`))
@@ -208,6 +209,10 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	assert.Equal(t, hs.head("p-1").grid, hs.head("p-2").grid)
 	assert.Equal(t, hs.head("p-1").community, hs.head("p-2").community)
 	assert.Equal(t, []string{"p-3", "p-2", "p-1"}, []string{hs.idText(&hs.rows[0]), hs.idText(&hs.rows[1]), hs.idText(&hs.rows[2])})
+
+	tied, err := readHeads([]byte(`{"p-b":{"p":5},"p-a":{"p":5},"p-c":{"p":4},"0a":{"p":5}}`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"p-c", "0a", "p-a", "p-b"}, []string{tied.idText(&tied.rows[0]), tied.idText(&tied.rows[1]), tied.idText(&tied.rows[2]), tied.idText(&tied.rows[3])}, "equal positions in the order of their ids")
 
 	want := map[string]boardHeadJSON{}
 	for i := range 300 {
@@ -227,9 +232,9 @@ func TestBoardHeadsReadSnapshotsAsTheyWere(t *testing.T) {
 	}
 }
 
-// TestBoardSnapshotIsTheMapOfHeads: a board's snapshot is {"heads": …} as
-// before, read by UnmarshalSnapshot into the same board; a snapshot
-// without heads is refused.
+// TestBoardSnapshotIsTheMapOfHeads: a board's snapshot as JSON is
+// {"heads": …} as before, read by UnmarshalSnapshot into the same board,
+// and so are its rows; a snapshot without heads is refused.
 func TestBoardSnapshotIsTheMapOfHeads(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 3))
 	heads := randomHeads(rng)
@@ -243,19 +248,21 @@ func TestBoardSnapshotIsTheMapOfHeads(t *testing.T) {
 	b := NewViews().Board
 	require.NoError(t, b.UnmarshalSnapshot(bytes.NewReader(old)))
 	assert.Equal(t, heads, jsonOf(&b.heads))
-	again, err := b.MarshalSnapshot()
+	again, err := b.snapshotJSON()
 	require.NoError(t, err)
 	assert.Equal(t, string(old), string(again))
 	assert.Equal(t, map[string]int{"heads": len(heads)}, b.mapSizes())
+	assert.Equal(t, string(old), string(rowsRoundTrip(t, b, NewViews().Board)))
 
 	for _, bad := range []string{`{}`, `{"heads":null}`, `{"heads":{"p":1}}`} {
 		b := NewViews().Board
 		assert.Error(t, b.UnmarshalSnapshot(strings.NewReader(bad)), bad)
 	}
 	empty := NewViews().Board
-	out, err := empty.MarshalSnapshot()
+	out, err := empty.snapshotJSON()
 	require.NoError(t, err)
 	assert.Equal(t, `{"heads":{}}`, string(out))
+	assert.Equal(t, `{"heads":{}}`, string(rowsRoundTrip(t, empty, NewViews().Board)))
 }
 
 // TestStringsAreWrittenAsGoccyWritesThem: any string, valid UTF-8 or not,

@@ -198,6 +198,11 @@ type rowKey[K any] interface {
 	appendJSON(out []byte, others *dictionary) ([]byte, error)
 	// compare orders keys as their strings are ordered.
 	compare(b K, others *dictionary) int
+	// appendBinary appends the key's bytes to a snapshot of rows, a fixed
+	// number of them.
+	appendBinary(out []byte) []byte
+	// readBinary reads what appendBinary wrote.
+	readBinary(r *rowsReader, others *dictionary) K
 }
 
 func (ident) of(s string, others *dictionary) ident           { return identOf(s, others) }

@@ -98,9 +98,10 @@ func TestOutcomeHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 		o := NewViews().Outcomes
 		require.NoError(t, o.UnmarshalSnapshot(bytes.NewReader(old)), "%s", old)
 		require.Equal(t, want, outcomesJSONOf(&o.heads))
-		out, err := o.MarshalSnapshot()
+		out, err := o.snapshotJSON()
 		require.NoError(t, err)
 		require.Equal(t, string(old), string(out))
+		require.Equal(t, string(old), string(rowsRoundTrip(t, o, NewViews().Outcomes)))
 		assert.Equal(t, map[string]int{"heads": len(want)}, o.mapSizes())
 
 		var reflected struct {

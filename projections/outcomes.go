@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -192,9 +193,14 @@ func (o *Outcomes) Version() int { return 2 }
 // tables implements tabled.
 func (o *Outcomes) tables() []table { return []table{o.items} }
 
-// MarshalSnapshot implements View: {"heads": the heads as the map of
-// heads by id was written}.
+// MarshalSnapshot implements View: the heads as rows (rowsMagic).
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) {
+	return o.heads.appendRows(make([]byte, 0, 64+64*len(o.heads.rows)), (*outcomeHead).appendBinary), nil
+}
+
+// snapshotJSON implements readable: {"heads": the heads as the map of
+// heads by id was written}, as snapshots held them before rows.
+func (o *Outcomes) snapshotJSON() ([]byte, error) {
 	out, err := o.heads.snapshot(appendOutcomeHead)
 	if err != nil {
 		return nil, fmt.Errorf("outcomes snapshot: %w", err)
@@ -207,7 +213,7 @@ func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": le
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot[ident](r, (*outcomeHead).read)
+	hs, err := readHeadsSnapshot[ident](r, (*outcomeHead).read, (*outcomeHead).readBinary)
 	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
@@ -466,4 +472,21 @@ func (o *Outcomes) item(id string, now time.Time) (ActionItem, error) {
 	c := a.clone()
 	c.Overdue = !now.IsZero() && actionOpen(c.Status) && !c.Due.IsZero() && c.Due.Before(now)
 	return c, nil
+}
+
+// appendBinary appends h to a snapshot of rows.
+func (h *outcomeHead) appendBinary(out []byte) []byte {
+	for _, n := range [...]int32{h.community, h.grid, h.owner, h.status} {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = h.MeetingID.appendBinary(h.ProposalID.appendBinary(out))
+	out = binary.AppendVarint(binary.AppendVarint(out, h.Due), h.DueUnix)
+	return binary.AppendUvarint(out, uint64(h.Position))
+}
+
+// readBinary reads h as appendBinary wrote it.
+func (h *outcomeHead) readBinary(r *rowsReader, d *headNames) {
+	h.community, h.grid, h.owner, h.status = r.number(d.places), r.number(d.places), r.number(d.places), r.number(d.words)
+	h.ProposalID, h.MeetingID = r.ident(d.others), r.ident(d.others)
+	h.Due, h.DueUnix, h.Position = r.varint(), r.varint(), r.position()
 }

@@ -1,6 +1,10 @@
 package projections
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -8,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 
@@ -250,9 +255,22 @@ func (r *Register) Version() int { return 5 }
 // tables implements tabled.
 func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 
-// MarshalSnapshot implements View: {"meetings": …, "heads": …}, as goccy
-// wrote the register's state when its heads were a map by id.
+// MarshalSnapshot implements View: the meetings still deciding as JSON,
+// after its length, then the heads as rows (rowsMagic).
 func (r *Register) MarshalSnapshot() ([]byte, error) {
+	meetings, err := gojson.Marshal(r.st.Meetings)
+	if err != nil {
+		return nil, fmt.Errorf("register snapshot: meetings: %w", err)
+	}
+	out := make([]byte, 0, len(meetings)+96+96*len(r.heads.rows))
+	out = append(binary.AppendUvarint(append(out, rowsMagic...), uint64(len(meetings))), meetings...)
+	// The heads' rows follow with their own magic, as a list view's.
+	return r.heads.appendRows(out, (*decisionHead).appendBinary), nil
+}
+
+// snapshotJSON implements readable: {"meetings": …, "heads": …}, as goccy
+// wrote the register's state when its heads were a map by id.
+func (r *Register) snapshotJSON() ([]byte, error) {
 	meetings, err := gojson.Marshal(r.st.Meetings)
 	if err != nil {
 		return nil, fmt.Errorf("register snapshot: meetings: %w", err)
@@ -274,11 +292,19 @@ func (r *Register) mapSizes() map[string]int {
 
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
+	size := headsSize(in)
+	payload, in, rows, err := rowsOrJSON(in)
+	switch {
+	case err != nil:
+		return fmt.Errorf("register snapshot: %w", err)
+	case rows:
+		return r.readRows(payload)
+	}
 	var st struct {
 		Meetings map[string]*regMeeting         `json:"meetings"`
 		Heads    heads[identPair, decisionHead] `json:"heads"`
 	}
-	st.Heads = newHeads[identPair, decisionHead](headsSize(in))
+	st.Heads = newHeads[identPair, decisionHead](size)
 	read := false
 	heads := headsReader[identPair]((*decisionHead).read, &read)
 	if err := decodeSnapshot(in, &st, heads); err != nil {
@@ -613,4 +639,40 @@ func (r *Register) Decision(key string) (Decision, bool, error) {
 	}
 	d, err := r.decision(key)
 	return d, err == nil, err
+}
+
+// readRows reads a snapshot MarshalSnapshot wrote, past its first
+// rowsMagic.
+func (r *Register) readRows(payload []byte) error {
+	in := &rowsReader{b: payload}
+	var meetings map[string]*regMeeting
+	if err := jsonv2.Unmarshal(in.next(in.count(1)), &meetings, jsontext.AllowDuplicateNames(true)); err != nil || in.err != nil {
+		return fmt.Errorf("register snapshot: meetings: %w", cmp.Or(in.err, err))
+	}
+	if meetings == nil || !bytes.HasPrefix(in.b, []byte(rowsMagic)) {
+		return errors.New("register snapshot: missing maps")
+	}
+	in.b = in.b[len(rowsMagic):]
+	hs, err := readRows[identPair](in, (*decisionHead).readBinary)
+	if err != nil {
+		return fmt.Errorf("register snapshot: %w", err)
+	}
+	r.st, r.heads = registerState{Meetings: meetings}, hs
+	return nil
+}
+
+// appendBinary appends h to a snapshot of rows.
+func (h *decisionHead) appendBinary(out []byte) []byte {
+	for _, n := range [...]int32{h.community, h.grid, h.how} {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = h.ProposalID.appendBinary(h.MeetingID.appendBinary(out))
+	return binary.AppendUvarint(out, uint64(h.Position))
+}
+
+// readBinary reads h as appendBinary wrote it.
+func (h *decisionHead) readBinary(r *rowsReader, d *headNames) {
+	h.community, h.grid, h.how = r.number(d.places), r.number(d.places), r.number(d.words)
+	h.MeetingID, h.ProposalID = r.ident(d.others), r.ident(d.others)
+	h.Position = r.position()
 }

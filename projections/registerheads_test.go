@@ -83,9 +83,10 @@ func TestDecisionHeadsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 		}
 		require.Equal(t, want.Heads, registerJSONOf(&r.heads))
 		require.Equal(t, len(want.Meetings), len(r.st.Meetings))
-		out, err := r.MarshalSnapshot()
+		out, err := r.snapshotJSON()
 		require.NoError(t, err)
 		require.Equal(t, string(old), string(out))
+		require.Equal(t, string(old), string(rowsRoundTrip(t, r, NewViews().Register)))
 		assert.Equal(t, map[string]int{"meetings": len(want.Meetings), "heads": len(want.Heads)}, r.mapSizes())
 
 		var reflected oldRegisterState

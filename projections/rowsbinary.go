@@ -1,0 +1,254 @@
+package projections
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// rowsMagic begins the snapshot of a list view (the board, the outcomes,
+// the register) written as its rows are kept: its dictionaries, then its
+// rows in position order, each a key of fixed size and a head of numbers.
+// Reading it looks up no name and sorts nothing, where reading the JSON
+// such a view wrote before (which starts with "{", and is still read)
+// looked up each head's places and words, and sorted the rows: the
+// board's load at ten million events went from 1.8 s to a fraction of it
+// (docs/performance.md, nineteenth session).
+const rowsMagic = "\x00yishi rows 1\n"
+
+// appendRows appends hs after rowsMagic, each head by appendHead.
+func (hs *heads[K, H]) appendRows(out []byte, appendHead func(*H, []byte) []byte) []byte {
+	out = append(out, rowsMagic...)
+	for _, d := range []*dictionary{&hs.places, &hs.words, &hs.others} {
+		out = binary.AppendUvarint(out, uint64(len(d.names)-1)) // "" is 0 in every dictionary
+		for _, name := range d.names[1:] {
+			out = binary.AppendUvarint(out, uint64(len(name)))
+			out = append(out, name...)
+		}
+	}
+	out = binary.AppendUvarint(out, uint64(len(hs.rows)))
+	for i := range hs.rows {
+		out = hs.rows[i].id.appendBinary(out)
+		out = appendHead(&hs.rows[i].head, out)
+	}
+	return out
+}
+
+// rowsReader reads the numbers appendRows and the heads' writers wrote;
+// its first error stops it (every read after it returns zeros).
+type rowsReader struct {
+	b   []byte
+	err error
+	// marks is the slab the board's heads' actions are cut from.
+	marks []actionMark
+}
+
+// fail records what is wrong, where, once.
+func (r *rowsReader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("rows: %s, %d bytes before the end", what, len(r.b))
+	}
+	r.b = nil
+}
+
+// uvarint reads an unsigned number.
+func (r *rowsReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+
+// varint reads a signed number.
+func (r *rowsReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads a number of r's by read (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](r *rowsReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
+	if n <= 0 {
+		r.fail("a bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// position reads a position in the log.
+func (r *rowsReader) position() eventstore.Position { return eventstore.Position(r.uvarint()) }
+
+// next reads n bytes.
+func (r *rowsReader) next(n int) []byte {
+	if n > len(r.b) {
+		r.fail("bytes past the end")
+		return nil
+	}
+	b := r.b[:n:n]
+	r.b = r.b[n:]
+	return b
+}
+
+// count reads how many of something follow, each of at least each bytes:
+// no more than the bytes left hold, so that a damaged count cannot ask for
+// more memory than the snapshot could fill.
+func (r *rowsReader) count(each int) int {
+	v := r.uvarint()
+	if v > uint64(len(r.b)/each) {
+		r.fail("a count past the end")
+		return 0
+	}
+	return int(v)
+}
+
+// number reads a number of d's.
+func (r *rowsReader) number(d *dictionary) int32 {
+	v := r.uvarint()
+	if v >= uint64(len(d.names)) {
+		r.fail("a number not in its dictionary")
+		return 0
+	}
+	return int32(v)
+}
+
+// flag reads a boolean of one byte.
+func (r *rowsReader) flag() bool {
+	b := r.next(1)
+	if b != nil && b[0] > 1 {
+		r.fail("a bad flag")
+	}
+	return b != nil && b[0] == 1
+}
+
+// ident reads an ident, which must be a UUID's bytes or a number in
+// others.
+func (r *rowsReader) ident(others *dictionary) ident {
+	b := r.next(16)
+	if b == nil {
+		return ident{}
+	}
+	id := ident(b)
+	if n := id.number(); !id.held() && (n < 0 || int(n) >= len(others.names)) {
+		r.fail("an id not in its dictionary")
+		return ident{}
+	}
+	return id
+}
+
+// dictionary reads a dictionary appendRows wrote into d, which is new.
+func (r *rowsReader) dictionary(d *dictionary) {
+	n := r.count(1)
+	d.names = make([]string, 1, n+1)
+	d.number = make(map[string]int32, n+1)
+	d.number[""] = 0
+	for range n {
+		name := r.next(r.count(1))
+		if r.err != nil {
+			return
+		}
+		if known := len(d.names); d.ofBytes(name) < int32(known) { // one look-up, not two
+			r.fail(fmt.Sprintf("%q named twice", name))
+			return
+		}
+	}
+}
+
+// appendBinary implements rowKey: the ident's 16 bytes.
+func (id ident) appendBinary(out []byte) []byte { return append(out, id[:]...) }
+
+// readBinary implements rowKey.
+func (ident) readBinary(r *rowsReader, others *dictionary) ident { return r.ident(others) }
+
+// appendBinary implements rowKey: the two idents' 32 bytes.
+func (p identPair) appendBinary(out []byte) []byte {
+	return append(append(out, p[0][:]...), p[1][:]...)
+}
+
+// readBinary implements rowKey: a first ident is a UUID's bytes or
+// zero (identPair).
+func (identPair) readBinary(r *rowsReader, others *dictionary) identPair {
+	p := identPair{r.ident(others), r.ident(others)}
+	if p[0] != (ident{}) && !p[0].held() {
+		r.fail("a key's first id is not a UUID")
+	}
+	return p
+}
+
+// rowsHeadReader reads a head as its head type's appendBinary wrote it,
+// with its numbers in its heads' dictionaries: a head type's readBinary
+// method, such as (*boardHead).readBinary.
+type rowsHeadReader[H any] func(h *H, r *rowsReader, d *headNames)
+
+// readRows reads heads appendRows wrote, past rowsMagic, each head by
+// readHead, and indexes them. Rows out of position order, a key given
+// twice, a number past its dictionary or bytes left over are refused.
+func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H]) (heads[K, H], error) {
+	hs := newHeads[K, H](0)
+	r.dictionary(&hs.places)
+	r.dictionary(&hs.words)
+	r.dictionary(&hs.others)
+	var zero K
+	n := r.count(len(zero.appendBinary(nil)) + 1)
+	hs.rows = make([]headRow[K, H], n, n+n/8)
+	names := &headNames{&hs.places, &hs.words, &hs.others}
+	for i := range hs.rows {
+		row := &hs.rows[i]
+		row.id = zero.readBinary(r, &hs.others)
+		readHead(&row.head, r, names)
+		if i > 0 && row.head.position() < hs.rows[i-1].head.position() {
+			r.fail("rows out of position order")
+		}
+		if r.err != nil {
+			return heads[K, H]{}, r.err
+		}
+	}
+	if r.err != nil {
+		return heads[K, H]{}, r.err
+	}
+	if len(r.b) > 0 {
+		return heads[K, H]{}, fmt.Errorf("rows: %d bytes after the last row", len(r.b))
+	}
+	hs.row = make(map[K]int32, n)
+	if err := hs.indexSorted(); err != nil {
+		return heads[K, H]{}, err
+	}
+	return hs, nil
+}
+
+// rowsOrJSON reads the snapshot r holds: the bytes after rowsMagic, with
+// rows true, or a reader of the JSON it holds instead (as every list
+// view's snapshot was before rows were written), with rows false. Either
+// way r is read to its end (a snapshot file's checksum is checked there)
+// by the caller's read.
+func rowsOrJSON(r io.Reader) (payload []byte, json io.Reader, rows bool, err error) {
+	size := 0
+	if c, ok := r.(*checkedReader); ok {
+		size = c.h.Size
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(len(rowsMagic))
+	if !bytes.Equal(magic, []byte(rowsMagic)) {
+		return nil, br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	// Read at the header's size, then to the end: one buffer, no copy as
+	// it grows.
+	payload = make([]byte, max(size, len(rowsMagic)))
+	n, err := io.ReadFull(br, payload)
+	if err == nil {
+		var rest []byte
+		if rest, err = io.ReadAll(br); len(rest) > 0 {
+			payload = append(payload, rest...)
+		}
+	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		payload, err = payload[:n], nil
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("rows: %w", err)
+	}
+	payload = payload[len(rowsMagic):]
+	if len(payload) == 0 {
+		return nil, nil, false, errors.New("rows: none")
+	}
+	return payload, nil, true, nil
+}
