@@ -293,7 +293,7 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	size := headsSize(in)
-	payload, in, rows, err := rowsOrJSON(in)
+	payload, in, rows, err := rowsOrJSON(in, rowsMagic)
 	switch {
 	case err != nil:
 		return fmt.Errorf("register snapshot: %w", err)

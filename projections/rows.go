@@ -366,7 +366,7 @@ type headNames struct{ places, words, others *dictionary }
 // each head read by readHead, into heads it indexes.
 func readHeadsSnapshot[K rowKey[K], H located](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
 	size := headsSize(r)
-	payload, in, rows, err := rowsOrJSON(r)
+	payload, in, rows, err := rowsOrJSON(r, rowsMagic)
 	switch {
 	case err != nil:
 		return heads[K, H]{}, err

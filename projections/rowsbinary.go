@@ -39,8 +39,9 @@ func (hs *heads[K, H]) appendRows(out []byte, appendHead func(*H, []byte) []byte
 	return out
 }
 
-// rowsReader reads the numbers appendRows and the heads' writers wrote;
-// its first error stops it (every read after it returns zeros).
+// rowsReader reads the numbers appendRows and the heads' writers wrote,
+// and the statistics' buckets (bucketSet.appendBinary); its first error
+// stops it (every read after it returns zeros).
 type rowsReader struct {
 	b   []byte
 	err error
@@ -213,19 +214,19 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 	return hs, nil
 }
 
-// rowsOrJSON reads the snapshot r holds: the bytes after rowsMagic, with
-// rows true, or a reader of the JSON it holds instead (as every list
-// view's snapshot was before rows were written), with rows false. Either
-// way r is read to its end (a snapshot file's checksum is checked there)
-// by the caller's read.
-func rowsOrJSON(r io.Reader) (payload []byte, json io.Reader, rows bool, err error) {
+// rowsOrJSON reads the snapshot r holds: the bytes after magic (rowsMagic
+// or bucketsMagic), with rows true, or a reader of the JSON it holds
+// instead (as every snapshot was before rows were written), with rows
+// false. Either way r is read to its end (a snapshot file's checksum is
+// checked there) by the caller's read.
+func rowsOrJSON(r io.Reader, magic string) (payload []byte, json io.Reader, rows bool, err error) {
 	size := 0
 	if c, ok := r.(*checkedReader); ok {
 		size = c.h.Size
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(len(rowsMagic))
-	if !bytes.Equal(magic, []byte(rowsMagic)) {
+	first, err := br.Peek(len(magic))
+	if !bytes.Equal(first, []byte(magic)) {
 		return nil, br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
 	}
 	if err != nil {
@@ -233,7 +234,7 @@ func rowsOrJSON(r io.Reader) (payload []byte, json io.Reader, rows bool, err err
 	}
 	// Read at the header's size, then to the end: one buffer, no copy as
 	// it grows.
-	payload = make([]byte, max(size, len(rowsMagic)))
+	payload = make([]byte, max(size, len(magic)))
 	n, err := io.ReadFull(br, payload)
 	if err == nil {
 		var rest []byte
@@ -246,7 +247,7 @@ func rowsOrJSON(r io.Reader) (payload []byte, json io.Reader, rows bool, err err
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("rows: %w", err)
 	}
-	payload = payload[len(rowsMagic):]
+	payload = payload[len(magic):]
 	if len(payload) == 0 {
 		return nil, nil, false, errors.New("rows: none")
 	}

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"maps"
@@ -179,9 +180,22 @@ func (s *Stats) Version() int { return 6 }
 // tables implements tabled.
 func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.actions} }
 
-// MarshalSnapshot implements View: the buckets as appendJSON writes
-// them, then the organisations.
+// MarshalSnapshot implements View: bucketsMagic, the organisations as JSON
+// after their length, then the buckets as bucketSet.appendBinary writes
+// them.
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
+	orgs, err := gojson.Marshal(s.st.Orgs)
+	if err != nil {
+		return nil, fmt.Errorf("stats snapshot: organisations: %w", err)
+	}
+	out := make([]byte, 0, len(bucketsMagic)+len(orgs)+64*s.st.Buckets.len())
+	out = append(binary.AppendUvarint(append(out, bucketsMagic...), uint64(len(orgs))), orgs...)
+	return s.st.Buckets.appendBinary(out), nil
+}
+
+// snapshotJSON implements readable: {"buckets": the buckets as appendJSON
+// writes them, "orgs": …}, as snapshots held them before bucketsMagic.
+func (s *Stats) snapshotJSON() ([]byte, error) {
 	out, err := s.st.Buckets.appendJSON([]byte(`{"buckets":`))
 	if err != nil {
 		return nil, fmt.Errorf("stats snapshot: %w", err)
@@ -203,6 +217,18 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	n := 0
 	if c, ok := r.(*checkedReader); ok {
 		n = min(c.h.Sizes["buckets"], c.h.Size/4)
+	}
+	payload, r, kept, err := rowsOrJSON(r, bucketsMagic)
+	switch {
+	case err != nil:
+		return fmt.Errorf("stats snapshot: %w", err)
+	case kept:
+		st, err := readBuckets(payload)
+		if err != nil {
+			return fmt.Errorf("stats snapshot: %w", err)
+		}
+		s.st = st
+		return nil
 	}
 	st := statsState{Buckets: newBucketSet(n)}
 	keep, read := newNames(), false

@@ -3,6 +3,8 @@ package projections
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -96,10 +98,11 @@ func randomBucket(rng *rand.Rand, s *bucketSet, b *bucket) {
 }
 
 // TestBucketsAreWrittenAndReadAsTheirMapWas: random statistics are
-// written byte for byte as the map of buckets with their community, grid
-// and month was (the snapshots written before the bucket set are read by
-// it, and its own by the builds before it), read back as they were, and
-// read by JSON v2's reflection as that map.
+// written as JSON byte for byte as the map of buckets with their
+// community, grid and month was (the snapshots written before the bucket
+// set are read by it), read back as they were, and read by JSON v2's
+// reflection as that map; and through their snapshot of buckets
+// (bucketsMagic) and back, the same.
 func TestBucketsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	// Names sort as their bytes, not as their escaped forms: "" (a name
@@ -118,11 +121,12 @@ func TestBucketsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			s.st.Orgs["c-7"] = &statOrg{Kind: "community", Street: "s1", Grids: map[string]*statGrid{}}
 		}
-		got, err := s.MarshalSnapshot()
+		got, err := s.snapshotJSON()
 		require.NoError(t, err)
 		want, err := gojson.Marshal(&oldStatsState{Buckets: oldForm(&s.st.Buckets), Orgs: s.st.Orgs})
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got))
+		require.Equal(t, string(want), string(rowsRoundTrip(t, s, newStats(&sync.RWMutex{}))))
 
 		back := newStats(&sync.RWMutex{})
 		require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(got)), "%s", got)
@@ -219,4 +223,96 @@ func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
 		})
 		assert.Equal(t, want, got, "%+v", q)
 	}
+}
+
+// TestDamagedBucketsAreRefused: a snapshot of buckets cut short anywhere
+// is refused, and any byte changed is refused or read into statistics
+// that are whole (their JSON written and read back), never a panic; days
+// out of order, tallies out of order or of no word, a bucket, place or
+// month given twice and bytes after the last bucket are refused.
+func TestDamagedBucketsAreRefused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 3))
+	s := newStats(&sync.RWMutex{})
+	for i := range 30 {
+		randomBucket(rng, &s.st.Buckets, s.bucketIn("c", fmt.Sprint("g", i%7), fmt.Sprintf("2026-%02d", 1+i%5)))
+	}
+	snap, err := s.MarshalSnapshot()
+	require.NoError(t, err)
+	for n := range len(snap) {
+		assert.Error(t, newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(snap[:n])), "cut at %d of %d", n, len(snap))
+	}
+	for range 3000 {
+		damaged := bytes.Clone(snap)
+		damaged[len(bucketsMagic)+rng.IntN(len(snap)-len(bucketsMagic))] ^= byte(1 + rng.IntN(255))
+		fresh := newStats(&sync.RWMutex{})
+		if fresh.UnmarshalSnapshot(bytes.NewReader(damaged)) == nil {
+			out, err := fresh.snapshotJSON()
+			require.NoError(t, err)
+			require.NoError(t, newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(out)))
+		}
+	}
+
+	snapshotOf := func(edit func(s *bucketSet)) []byte {
+		s := newStats(&sync.RWMutex{})
+		b := s.bucketIn("c", "g", "2026-01")
+		require.NoError(t, s.st.Buckets.count(b, byChannel, "visit"))
+		s.st.Buckets.day(b, 1.5)
+		s.st.Buckets.day(b, 2.5)
+		if edit != nil {
+			edit(&s.st.Buckets)
+		}
+		out, err := s.MarshalSnapshot()
+		require.NoError(t, err)
+		return out
+	}
+	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
+	require.NoError(t, read(snapshotOf(nil)))
+	only := func(s *bucketSet) *bucket {
+		for _, b := range s.byKey {
+			return b
+		}
+		return nil
+	}
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[2].key = tallyKey(days, 5) })), "days not numbered")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[0].key = tallyKey(byChannel, 9) })), "no word")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[1].key = tallyKey(byChannel, 0) })), "out of order")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.places = append(s.places, s.places[0]) })), "place named twice")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.months = append(s.months, s.months[0]) })), "month named twice")
+	twice := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
+	twice = append(append(twice, "2026-01"...), 0, 2)
+	for range 2 { // place 0, month 0, nine figures 0, no tallies
+		twice = append(twice, make([]byte, 12)...)
+	}
+	assert.ErrorContains(t, read(twice), "bucket given twice")
+	assert.NoError(t, read(append(twice[:len(twice)-25], append([]byte{1}, make([]byte, 12)...)...)), "one bucket")
+	assert.ErrorContains(t, read(append(snapshotOf(nil), 0)), "after the last")
+}
+
+// TestBucketsReadFromASnapshotGrowApart: the buckets of a snapshot share
+// one slab of tallies, and a tally counted in one does not reach the next;
+// a figure past 32 bits is refused.
+func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
+	s := newStats(&sync.RWMutex{})
+	for _, g := range []string{"g1", "g2"} {
+		require.NoError(t, s.st.Buckets.count(s.bucketIn("c", g, "2026-01"), byChannel, "visit"))
+	}
+	snap, err := s.MarshalSnapshot()
+	require.NoError(t, err)
+	back := newStats(&sync.RWMutex{})
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
+	first, second := back.bucketIn("c", "g1", "2026-01"), back.bucketIn("c", "g2", "2026-01")
+	require.NoError(t, back.st.Buckets.count(first, byChannel, "window"))
+	back.st.Buckets.day(first, 3)
+	var kinds [tallyKinds]counts
+	back.st.Buckets.counts(second, &kinds, nil)
+	assert.Equal(t, counts{{Key: "visit", N: 1}}, kinds[byChannel], "the next bucket's tallies as they were")
+	ds := back.st.Buckets.counts(first, &kinds, nil)
+	assert.Equal(t, counts{{Key: "visit", N: 1}, {Key: "window", N: 1}}, kinds[byChannel])
+	assert.Equal(t, []float32{3}, ds)
+
+	big := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
+	big = append(append(big, "2026-01"...), 0, 1, 0, 0)
+	big = binary.AppendVarint(big, 1<<31)
+	big = append(big, make([]byte, 9)...)
+	assert.ErrorContains(t, newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(big)), "past 32 bits")
 }
