@@ -12,6 +12,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
 // randomIDs returns a maker of random ids: mostly UUIDs as the ledger
@@ -130,11 +133,13 @@ func rowsRoundTrip(t *testing.T, v, fresh View) []byte {
 	return out
 }
 
-// TestDamagedRowsAreRefused: rows cut short anywhere are refused, and
-// any byte changed is refused or read into a view that is whole (its
-// JSON written and read back), never a panic; rows out of order, an id
-// given twice, a number past its dictionary, a name numbered twice and
-// bytes after the last row are refused.
+// TestDamagedRowsAreRefused: the board's, the outcomes' and the
+// register's rows cut short anywhere are refused, and any byte changed is
+// refused or read into a view that is whole (its JSON written and read
+// back), never a panic; rows out of order, an id given twice, a number
+// past its dictionary, a name numbered twice, a UUID numbered (which
+// reads as the same JSON), a register key kept whole that its first id
+// splits and bytes after the last row are refused.
 func TestDamagedRowsAreRefused(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 2))
 	drawn := randomHeads(rng)
@@ -143,22 +148,13 @@ func TestDamagedRowsAreRefused(t *testing.T) {
 	}
 	b := NewViews().Board
 	b.heads = headsOf(t, drawn)
-	snap, err := b.MarshalSnapshot()
-	require.NoError(t, err)
-	for n := range len(snap) {
-		assert.Error(t, NewViews().Board.UnmarshalSnapshot(strings.NewReader(string(snap[:n]))), "cut at %d of %d", n, len(snap))
-	}
-	for range 3000 {
-		damaged := []byte(string(snap))
-		damaged[len(rowsMagic)+rng.IntN(len(snap)-len(rowsMagic))] ^= byte(1 + rng.IntN(255))
-		fresh := NewViews().Board
-		if fresh.UnmarshalSnapshot(strings.NewReader(string(damaged))) == nil {
-			out, err := fresh.snapshotJSON()
-			require.NoError(t, err)
-			again := NewViews().Board
-			require.NoError(t, again.UnmarshalSnapshot(strings.NewReader(string(out))))
-		}
-	}
+	refusedOrWhole(t, rng, b, func() View { return NewViews().Board })
+	o := NewViews().Outcomes
+	require.NoError(t, o.UnmarshalSnapshot(strings.NewReader(outcomesSnapshot(t, rng))))
+	refusedOrWhole(t, rng, o, func() View { return NewViews().Outcomes })
+	r := NewViews().Register
+	require.NoError(t, r.UnmarshalSnapshot(strings.NewReader(registerSnapshot(t, rng))))
+	refusedOrWhole(t, rng, r, func() View { return NewViews().Register })
 
 	rows := func(hs heads[ident, boardHead]) []byte {
 		return hs.appendRows(nil, (*boardHead).appendBinary)
@@ -184,6 +180,76 @@ func TestDamagedRowsAreRefused(t *testing.T) {
 	named.places.names = append(slices.Clone(hs.places.names), "g")
 	assert.ErrorContains(t, read(rows(named)), "named twice")
 	assert.ErrorContains(t, read(append(rows(hs), 0)), "after the last row")
+	numbered := hs
+	numbered.others = newDictionary()
+	numbered.rows = []headRow[ident, boardHead]{hs.rows[0]}
+	numbered.rows[0].id = otherIdent(numbered.others.of("0a1b2c3d-0000-4000-8000-000000000001"))
+	assert.ErrorContains(t, read(rows(numbered)), "numbered, not kept as its bytes")
+
+	decisions := newHeads[identPair, decisionHead](0)
+	whole := "0a1b2c3d-0000-4000-8000-000000000001/motion-1"
+	decisions.rows = []headRow[identPair, decisionHead]{{id: identPair{{}, otherIdent(decisions.others.of(whole))}}}
+	require.NoError(t, decisions.indexSorted())
+	withMeetings := func(hs heads[identPair, decisionHead]) string {
+		return rowsMagic + "\x02{}" + string(hs.appendRows(nil, (*decisionHead).appendBinary))
+	}
+	assert.ErrorContains(t, NewViews().Register.UnmarshalSnapshot(strings.NewReader(withMeetings(decisions))), "first id splits")
+	decisions.rows[0].id = identPair{}.of(whole, &decisions.others)
+	assert.NoError(t, NewViews().Register.UnmarshalSnapshot(strings.NewReader(withMeetings(decisions))))
+}
+
+// refusedOrWhole checks v's snapshot cut short anywhere is refused by a
+// view fresh makes, and that 3,000 bytes changed at random are refused
+// or read into a view whose JSON reads back, never a panic.
+func refusedOrWhole(t *testing.T, rng *rand.Rand, v View, fresh func() View) {
+	t.Helper()
+	snap, err := v.MarshalSnapshot()
+	require.NoError(t, err)
+	for n := range len(snap) {
+		require.Error(t, fresh().UnmarshalSnapshot(strings.NewReader(string(snap[:n]))), "%s cut at %d of %d", v.Name(), n, len(snap))
+	}
+	for range 3000 {
+		damaged := []byte(string(snap))
+		damaged[len(rowsMagic)+rng.IntN(len(snap)-len(rowsMagic))] ^= byte(1 + rng.IntN(255))
+		read := fresh()
+		if read.UnmarshalSnapshot(strings.NewReader(string(damaged))) == nil {
+			out, err := readableSnapshot(read)
+			require.NoError(t, err)
+			require.NoError(t, fresh().UnmarshalSnapshot(strings.NewReader(string(out))), "%s", out)
+		}
+	}
+}
+
+// outcomesSnapshot is a JSON snapshot of random outcomes, of 20 heads or
+// more.
+func outcomesSnapshot(t *testing.T, rng *rand.Rand) string {
+	heads := randomOutcomeHeads(rng)
+	for len(heads) < 20 {
+		heads = randomOutcomeHeads(rng)
+	}
+	out, err := gojson.Marshal(struct {
+		Heads map[string]outcomeHeadJSON `json:"heads"`
+	}{heads})
+	require.NoError(t, err)
+	return string(out)
+}
+
+// registerSnapshot is a JSON snapshot of a random register: one meeting
+// still deciding, and 20 decisions or more.
+func registerSnapshot(t *testing.T, rng *rand.Rand) string {
+	name := randomNames(rng)
+	id := randomIDs(rng, name)
+	st := oldRegisterState{Meetings: map[string]*regMeeting{"m-open": {Info: domain.MeetingScheduled{MeetingID: "m-open", Title: "停车线"},
+		Items: map[string]domain.AgendaItemAdded{}, Motions: map[string]*regMotion{}, Mediations: map[string]domain.MediationOffered{},
+		Attendance: map[string]string{}}}, Heads: map[string]decisionHeadJSON{}}
+	for len(st.Heads) < 20 {
+		meeting := id("m-", 40)
+		st.Heads[meeting+"/"+id("mo-", 3)] = decisionHeadJSON{CommunityID: name("c", 3), GridID: name("g", 9), MeetingID: meeting,
+			ProposalID: id("p-", 50), How: "vote", Position: eventstore.Position(rng.Uint64())}
+	}
+	out, err := gojson.Marshal(st)
+	require.NoError(t, err)
+	return string(out)
 }
 
 // TestHeadsReadFromRowsGrowApart: the heads read from rows share one slab

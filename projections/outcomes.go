@@ -141,8 +141,9 @@ type Outcomes struct {
 // and in Unix seconds for the order, as the cursor has it (whatever the
 // year). Its community, grid and owner are numbers in the list's places,
 // its status in its words (heads). Its proposal's and meeting's ids are
-// its own strings: few actions share one (at ten million generated
-// events, each of 182,683 meetings decided one action).
+// idents of its own, not numbers in a dictionary: few actions share one
+// (at ten million generated events, each of 182,683 meetings decided one
+// action).
 type outcomeHead struct {
 	community, grid, owner, status int32
 	ProposalID                     ident

@@ -193,7 +193,7 @@ type adjourned struct {
 // decisionHead is what the register's queries read of a decision without
 // the decision. Its community and grid are numbers in the register's
 // places, how it was taken in its words (heads); its meeting's and
-// proposal's ids are its own strings (few decisions share one).
+// proposal's ids are idents of its own (few decisions share one).
 type decisionHead struct {
 	community, grid, how int32
 	MeetingID            ident

@@ -74,9 +74,9 @@ type located interface {
 // heads holds a list view's heads (the board's, the outcomes', the
 // register's) in rows: the row of each id, and the rows of each grid and
 // community (by number) in row order. Rows are added as the fold meets items, in position
-// order, and sorted into it when a snapshot is read, so that the rows of
-// any list are in position order and a page of one is a binary search
-// away. Places (communities, grids, compounds, owners) and words
+// order, sorted into it when a JSON snapshot is read, and refused out of
+// it in rows, so that the rows of any list are in position order and a
+// page of one is a binary search away. Places (communities, grids, compounds, owners) and words
 // (categories, channels, statuses) are numbered in dictionaries of their
 // own: a look-up in the dozen words stays in the CPU's cache, where one
 // among a city's places misses it. A row takes its key and a head of
@@ -435,8 +435,9 @@ func (hs *heads[K, H]) read(dec *jsontext.Decoder, readHead headReader[H]) error
 
 // appendJSON appends the heads as the view wrote its map of heads by id
 // with goccy/go-json before they were kept in rows, byte for byte: an
-// object of heads sorted by id, each written by appendHead. Either build
-// reads the other's snapshots.
+// object of heads sorted by id, each written by appendHead: the JSON Dump
+// and the views' verification compare, and the snapshots of the builds
+// before rows (still read).
 func (hs *heads[K, H]) appendJSON(out []byte, appendHead func([]byte, *H) ([]byte, error)) ([]byte, error) {
 	order := make([]int32, len(hs.rows))
 	for i := range order {

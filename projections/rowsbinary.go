@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
@@ -163,14 +162,30 @@ func (p identPair) appendBinary(out []byte) []byte {
 	return append(append(out, p[0][:]...), p[1][:]...)
 }
 
-// readBinary implements rowKey: a first ident is a UUID's bytes or
-// zero (identPair).
+// readBinary implements rowKey: a first ident is a UUID's bytes, or zero
+// before a key kept whole that does not start with a UUID and "/" (which
+// pairOf splits).
 func (identPair) readBinary(r *rowsReader, others *dictionary) identPair {
 	p := identPair{r.ident(others), r.ident(others)}
-	if p[0] != (ident{}) && !p[0].held() {
+	switch {
+	case p[0] != (ident{}) && !p[0].held():
 		r.fail("a key's first id is not a UUID")
+	case p[0] == (ident{}) && p != identPair{}.of(string(p[1].appendText(nil, others)), others):
+		r.fail("a key kept whole that its first id splits")
 	}
 	return p
+}
+
+// otherIDs reads the dictionary of other ids into d: none of them may be
+// a UUID as identOf keeps in its bytes.
+func (r *rowsReader) otherIDs(d *dictionary) {
+	r.dictionary(d)
+	for _, name := range d.names {
+		if _, ok := uuidIdent(name); ok {
+			r.fail(fmt.Sprintf("%q numbered, not kept as its bytes", name))
+			return
+		}
+	}
 }
 
 // rowsHeadReader reads a head as its head type's appendBinary wrote it,
@@ -185,7 +200,7 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 	hs := newHeads[K, H](0)
 	r.dictionary(&hs.places)
 	r.dictionary(&hs.words)
-	r.dictionary(&hs.others)
+	r.otherIDs(&hs.others)
 	var zero K
 	n := r.count(len(zero.appendBinary(nil)) + 1)
 	hs.rows = make([]headRow[K, H], n, n+n/8)
@@ -215,41 +230,24 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 }
 
 // rowsOrJSON reads the snapshot r holds: the bytes after magic (rowsMagic
-// or bucketsMagic), with rows true, or a reader of the JSON it holds
-// instead (as every snapshot was before rows were written), with rows
-// false. Either way r is read to its end (a snapshot file's checksum is
-// checked there) by the caller's read.
+// or bucketsMagic), read here to r's end (a snapshot file's checksum is
+// checked there), with rows true; or else a reader of the JSON it holds
+// instead (as every snapshot was before rows were written), which the
+// caller reads to its end, with rows false.
 func rowsOrJSON(r io.Reader, magic string) (payload []byte, json io.Reader, rows bool, err error) {
 	size := 0
 	if c, ok := r.(*checkedReader); ok {
-		size = c.h.Size
+		size = c.h.Size // no more than its file holds (loadSnapshot)
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	first, err := br.Peek(len(magic))
-	if !bytes.Equal(first, []byte(magic)) {
+	if first, _ := br.Peek(len(magic)); !bytes.Equal(first, []byte(magic)) {
 		return nil, br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
 	}
-	if err != nil {
-		return nil, nil, false, err
-	}
-	// Read at the header's size, then to the end: one buffer, no copy as
-	// it grows.
-	payload = make([]byte, max(size, len(magic)))
-	n, err := io.ReadFull(br, payload)
-	if err == nil {
-		var rest []byte
-		if rest, err = io.ReadAll(br); len(rest) > 0 {
-			payload = append(payload, rest...)
-		}
-	} else if errors.Is(err, io.ErrUnexpectedEOF) {
-		payload, err = payload[:n], nil
-	}
-	if err != nil {
+	// Made at the header's size, with the room ReadFrom wants: one buffer,
+	// no copy as it grows.
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(br); err != nil {
 		return nil, nil, false, fmt.Errorf("rows: %w", err)
 	}
-	payload = payload[len(magic):]
-	if len(payload) == 0 {
-		return nil, nil, false, errors.New("rows: none")
-	}
-	return payload, nil, true, nil
+	return buf.Bytes()[len(magic):], nil, true, nil
 }

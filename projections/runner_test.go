@@ -465,15 +465,19 @@ func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
 	cases := map[string]func(t *testing.T, path string){
 		"view version changed": func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Version = 99 }) },
 		"unknown format":       func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Format = 99 }) },
+		// The header is not under the checksum: nothing is made at a size
+		// the file cannot hold.
+		"a size past the file": func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Size = 1 << 50 }) },
+		"a size below zero":    func(t *testing.T, path string) { rewriteHeader(t, path, func(h *snapshotHeader) { h.Size = -1 }) },
 		"damaged payload": func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)
 			b[len(b)-2] ^= 0xff
 			require.NoError(t, os.WriteFile(path, b, 0o600))
 		},
-		// The payload is decoded as it is read: a change that leaves it
-		// valid (a letter of a name, in JSON or in rows) decodes, and only
-		// the checksum at its end refuses it.
+		// A change that leaves the payload valid (a letter of a name, in
+		// JSON or in rows) decodes, and only the checksum at its end
+		// refuses it.
 		"a letter changed mid-payload": func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)

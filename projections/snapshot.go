@@ -206,10 +206,12 @@ func checkSnapshots(ctx context.Context, store eventstore.Store, heads []*snapsh
 var errOutdated = errors.New("snapshot outdated")
 
 // loadSnapshot restores v from its snapshot file and returns its header.
-// The payload is decoded as it is read, never held whole in memory (the
-// timeline's is hundreds of megabytes at a million events), and its
-// checksum is checked as it goes: a damaged payload fails at its end,
-// before the view takes the decoded state. A view with tables is loaded
+// A JSON payload is decoded as it is read, never held whole in memory (the
+// timeline's is hundreds of megabytes at a million events); rows and
+// buckets (rowsMagic, bucketsMagic) are read whole, at the size the
+// header gives, which the file must hold. The checksum is checked as the
+// payload is read: a damaged payload fails at its end, before the view
+// takes the decoded state. A view with tables is loaded
 // only when st holds them as of the snapshot's position. On any error v
 // keeps its empty state.
 func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {
@@ -222,6 +224,13 @@ func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {
 	h, err := readHeader(br, v)
 	if err != nil {
 		return nil, err
+	}
+	// The header is not under the checksum: a size it gives is no larger
+	// than the file, before anything is made at that size.
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if h.Size < 0 || int64(h.Size) > fi.Size() {
+		return nil, fmt.Errorf("payload: the header says %d bytes, the file holds %d", h.Size, fi.Size())
 	}
 	if tv, ok := v.(tabled); ok && st != nil {
 		if err := st.matches(tv, h); err != nil {

@@ -94,10 +94,11 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	slab := make([]bucket, n) // one allocation for the buckets, not one each
 	var tallies []tally
 	for i := range slab {
-		k := bucketKey{place: uint32(r.uvarint()), month: uint32(r.uvarint())}
-		if int(k.place) >= len(s.places) || int(k.month) >= len(s.months) {
+		place, month := r.uvarint(), r.uvarint()
+		if place >= uint64(len(s.places)) || month >= uint64(len(s.months)) {
 			r.fail("a bucket of no place or month")
 		}
+		k := bucketKey{place: uint32(place), month: uint32(month)}
 		b := &slab[i]
 		for _, f := range b.figures() {
 			v := r.varint()
@@ -112,8 +113,11 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			}
 			at, day := len(tallies), int32(0)
 			for range c {
-				t := tally{key: uint32(r.uvarint()), n: int32(r.varint())}
+				key, n := r.uvarint(), r.varint()
+				t := tally{key: uint32(key), n: int32(n)}
 				switch {
+				case uint64(t.key) != key || int64(t.n) != n:
+					r.fail("a tally past 32 bits")
 				case t.kind() < days && int(t.word()) >= len(s.words.names) ||
 					len(tallies) > at && t.key <= tallies[len(tallies)-1].key:
 					r.fail("tallies of no word or out of order")

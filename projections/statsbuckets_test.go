@@ -290,7 +290,7 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 
 // TestBucketsReadFromASnapshotGrowApart: the buckets of a snapshot share
 // one slab of tallies, and a tally counted in one does not reach the next;
-// a figure past 32 bits is refused.
+// a figure or a tally past 32 bits is refused.
 func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
 	s := newStats(&sync.RWMutex{})
 	for _, g := range []string{"g1", "g2"} {
@@ -310,9 +310,18 @@ func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
 	assert.Equal(t, counts{{Key: "visit", N: 1}, {Key: "window", N: 1}}, kinds[byChannel])
 	assert.Equal(t, []float32{3}, ds)
 
-	big := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
-	big = append(append(big, "2026-01"...), 0, 1, 0, 0)
-	big = binary.AppendVarint(big, 1<<31)
-	big = append(big, make([]byte, 9)...)
-	assert.ErrorContains(t, newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(big)), "past 32 bits")
+	// One bucket, of place 0 and month 0, then its figures and tallies.
+	bucketOf := func(rest ...[]byte) []byte {
+		b := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
+		b = append(append(b, "2026-01"...), 0, 1, 0, 0)
+		for _, r := range rest {
+			b = append(b, r...)
+		}
+		return b
+	}
+	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
+	require.NoError(t, read(bucketOf(make([]byte, 10))), "nine figures 0, no tallies")
+	assert.ErrorContains(t, read(bucketOf(binary.AppendVarint(nil, 1<<31), make([]byte, 9))), "figure past 32 bits")
+	assert.ErrorContains(t, read(bucketOf(make([]byte, 9), []byte{1}, binary.AppendUvarint(nil, 1<<33), []byte{2})), "tally past 32 bits")
+	assert.ErrorContains(t, read(bucketOf(make([]byte, 9), []byte{1, 0}, binary.AppendVarint(nil, 1<<40))), "tally past 32 bits")
 }

@@ -609,8 +609,9 @@ func Dump(v View) ([]byte, error) {
 }
 
 // readable is a view whose snapshot is not JSON (a list view's rows,
-// rowsMagic): it also writes its state as the JSON its snapshots held
-// before, for Dump and the views' verification.
+// rowsMagic; the statistics' buckets, bucketsMagic): it also writes its
+// state as the JSON its snapshots held before, for Dump and the views'
+// verification.
 type readable interface {
 	snapshotJSON() ([]byte, error)
 }

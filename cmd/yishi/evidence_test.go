@@ -393,8 +393,9 @@ func forgeTableEntry(t *testing.T, dir, prefix, old, new string) {
 // TestVerifyViews rebuilds the views from the log and compares them with
 // the snapshots a server left and with the views it would serve from them:
 // they match; a register snapshot with a forged decision head and a
-// recomputed checksum, and a decision forged in the register's table, are
-// named, with the first difference.
+// recomputed checksum, one with a number written long (the same view, not
+// the bytes the register writes), and a decision forged in the register's
+// table, are named, with the first difference.
 func TestVerifyViews(t *testing.T) {
 	ctx := context.Background()
 	dir := buildLedger(t, "400")
@@ -421,6 +422,15 @@ func TestVerifyViews(t *testing.T) {
 	require.Error(t, err, got)
 	assert.Contains(t, got, "FAILED: view register at position")
 	assert.Contains(t, got, ".h: \"veto\", rebuilt \"vote\"")
+
+	// The same rows with a number written long (3 as two bytes) read as
+	// the same view, but are not the bytes the register writes.
+	forged = copyDir(t, dir)
+	forgeSnapshot(t, filepath.Join(forged, "projections", "register.snap"), "\x03\tconsensus", "\x83\x00\tconsensus")
+	got, err = verifyOut(t, "--store", forged, "--views")
+	require.Error(t, err, got)
+	assert.Contains(t, got, "FAILED: view register at position")
+	assert.Contains(t, got, "its bytes from byte")
 
 	// The register keeps its decisions in its tables (projections/state).
 	forged = copyDir(t, dir)
