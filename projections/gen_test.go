@@ -159,6 +159,11 @@ type gen struct {
 	busy      []string            // proposals with open actions, in order
 	meta      map[string]domain.ProposalSubmitted
 	started   map[string]bool
+
+	// uuids makes proposals', wishes', actions' and meetings' ids UUIDs,
+	// as the ledger makes them (an agenda item's and a motion's are the
+	// facilitator's names either way).
+	uuids bool
 }
 
 func newGen(seed uint64, grids int) *gen {
@@ -169,7 +174,13 @@ func newGen(seed uint64, grids int) *gen {
 	}
 }
 
-func (g *gen) id(prefix string) string { g.seq++; return fmt.Sprintf("%s%d", prefix, g.seq) }
+func (g *gen) id(prefix string) string {
+	g.seq++
+	if g.uuids && prefix != "i" && prefix != "mo" {
+		return uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s%d", prefix, g.seq)).String()
+	}
+	return fmt.Sprintf("%s%d", prefix, g.seq)
+}
 
 func (g *gen) tick() time.Time {
 	g.at = g.at.Add(time.Duration(1+g.r.IntN(600)) * time.Second)
