@@ -15,8 +15,8 @@ func (h boardHead) place() (community, grid int32) { return h.community, h.grid 
 // position implements located: the proposal's submission.
 func (h boardHead) position() eventstore.Position { return h.Position }
 
-// read reads h as appendJSON wrote it, its places and words numbered in
-// places and words.
+// read reads h as appendBoardHead wrote it, its places and words numbered
+// in d's dictionaries.
 func (h *boardHead) read(dec *jsontext.Decoder, d *headNames) error {
 	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {

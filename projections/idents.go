@@ -1,6 +1,11 @@
 package projections
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/hex"
+
+	"github.com/google/uuid"
+)
 
 // ident is an id as the list views keep it, in 16 bytes: a UUID in the
 // form the ledger writes every id it makes (36 characters, lower case) as
@@ -11,39 +16,30 @@ import "bytes"
 // 16 (docs/performance.md, nineteenth session).
 type ident [16]byte
 
-// uuidOffsets are where each byte's two hex digits start in a UUID's
-// 36 characters.
-var uuidOffsets = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
-
-const hexDigits = "0123456789abcdef"
-
 // uuidIdent returns the ident s is kept as in its own bytes: false when s
-// is not a UUID in lower case, or is one whose first twelve bytes are
-// zero (the form of an ident numbered in the dictionary of other ids).
-func uuidIdent[T string | []byte](s T) (id ident, ok bool) {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return id, false
+// is not a UUID of 36 characters in lower case (google/uuid's parser, which
+// takes upper case too, and other forms, reads the rest), or is one whose
+// first twelve bytes are zero (the form of an ident numbered in the
+// dictionary of other ids).
+func uuidIdent[T string | []byte](s T) (ident, bool) {
+	if len(s) != 36 {
+		return ident{}, false
 	}
-	for i, x := range uuidOffsets {
-		hi, lo := fromHex(s[x]), fromHex(s[x+1])
-		if hi > 15 || lo > 15 {
-			return id, false
+	for i := range len(s) {
+		if c := s[i]; 'A' <= c && c <= 'F' {
+			return ident{}, false
 		}
-		id[i] = hi<<4 | lo
 	}
-	return id, id.held()
-}
-
-// fromHex is the value of the lower-case hex digit c, 255 for anything
-// else.
-func fromHex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
+	var u uuid.UUID
+	var err error
+	switch v := any(s).(type) {
+	case string:
+		u, err = uuid.Parse(v)
+	case []byte:
+		u, err = uuid.ParseBytes(v)
 	}
-	return 255
+	id := ident(u)
+	return id, err == nil && id.held()
 }
 
 // held reports whether id is a UUID kept in its own bytes, not a number
@@ -95,11 +91,11 @@ func (id ident) appendText(out []byte, others *dictionary) []byte {
 	if !id.held() {
 		return append(out, others.name(id.number())...)
 	}
-	for i, x := range uuidOffsets {
-		if x == 9 || x == 14 || x == 19 || x == 24 {
+	for i, g := range [...][2]int{{0, 4}, {4, 6}, {6, 8}, {8, 10}, {10, 16}} { // its five groups of bytes
+		if i > 0 {
 			out = append(out, '-')
 		}
-		out = append(out, hexDigits[id[i]>>4], hexDigits[id[i]&15])
+		out = hex.AppendEncode(out, id[g[0]:g[1]])
 	}
 	return out
 }

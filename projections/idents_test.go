@@ -109,6 +109,13 @@ func TestIdentsStandForTheirStrings(t *testing.T) {
 		pa, pb := identPair{}.of(a, &others), identPair{}.of(b, &others)
 		assert.Equal(t, strings.Compare(a, b), pa.compare(pb, &others), "%q %q", a, b)
 	}
+	// A UUID is read and found with no allocation: the fold and every
+	// page look ids up.
+	u, b := uuid.NewString(), []byte(uuid.NewString())
+	assert.Zero(t, testing.AllocsPerRun(100, func() { findIdent(u, &others) }))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { identOfBytes(b, &others) }))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { identOf(u, &others).appendText(make([]byte, 0, 36), &others) }))
+
 	_, ok := findIdent("never seen", &others)
 	assert.False(t, ok)
 	_, ok = identPair{}.find(uuid.NewString()+"/never seen", &others)

@@ -222,8 +222,8 @@ func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
 	return nil
 }
 
-// read reads h as appendOutcomeHead wrote it, its places and words
-// numbered in places and words.
+// read reads h as appendOutcomeHead wrote it, its places, words and ids
+// numbered in d's dictionaries.
 func (h *outcomeHead) read(dec *jsontext.Decoder, d *headNames) error {
 	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {

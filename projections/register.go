@@ -334,8 +334,8 @@ func appendDecisionHead(hs *heads[identPair, decisionHead], out []byte, h *decis
 	return o.close()
 }
 
-// read reads h as appendDecisionHead wrote it, its places and words
-// numbered in places and words.
+// read reads h as appendDecisionHead wrote it, its places, words and ids
+// numbered in d's dictionaries.
 func (h *decisionHead) read(dec *jsontext.Decoder, d *headNames) error {
 	places, words := d.places, d.words
 	return members(dec, func(name []byte) (err error) {

@@ -195,7 +195,8 @@ type rowsHeadReader[H any] func(h *H, r *rowsReader, d *headNames)
 
 // readRows reads heads appendRows wrote, past rowsMagic, each head by
 // readHead, and indexes them. Rows out of position order, a key given
-// twice, a number past its dictionary or bytes left over are refused.
+// twice, a number past its dictionary, an id in a form the writer never
+// makes (otherIDs, identPair.readBinary) or bytes left over are refused.
 func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H]) (heads[K, H], error) {
 	hs := newHeads[K, H](0)
 	r.dictionary(&hs.places)
