@@ -293,12 +293,12 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	size := headsSize(in)
-	payload, in, rows, err := rowsOrJSON(in, rowsMagic)
+	in, rows, err := rowsOrJSON(in, rowsMagic, r.readRows)
 	switch {
 	case err != nil:
 		return fmt.Errorf("register snapshot: %w", err)
 	case rows:
-		return r.readRows(payload)
+		return nil
 	}
 	var st struct {
 		Meetings map[string]*regMeeting         `json:"meetings"`

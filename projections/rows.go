@@ -19,40 +19,47 @@ import (
 // dictionary numbers the strings it is given in order of first sight; 0
 // is "". A head that keeps six numbers of 4 bytes, where it kept six
 // strings of 16, takes 72 bytes, not 144 (docs/performance.md, eighteenth
-// session).
+// session). Its names are found by a numberIndex.
 type dictionary struct {
-	number map[string]int32
-	names  []string
+	names []string
+	index numberIndex
 }
 
 func newDictionary() dictionary {
-	return dictionary{number: map[string]int32{"": 0}, names: []string{""}}
+	return dictionary{names: []string{""}}
 }
 
 // of returns s's number, numbering s if it is new.
 func (d *dictionary) of(s string) int32 {
-	if n, ok := d.number[s]; ok {
-		return n
+	if s == "" {
+		return 0
 	}
-	n := int32(len(d.names))
-	d.number[s] = n
-	d.names = append(d.names, s)
+	n, added := d.index.put(hashString(s), int32(len(d.names)), func(n int32) bool { return d.names[n] == s })
+	if added {
+		d.names = append(d.names, s)
+	}
 	return n
 }
 
 // ofBytes is of for the bytes b (a decoder's, which move on): it copies
 // them only if they are new.
 func (d *dictionary) ofBytes(b []byte) int32 {
-	if n, ok := d.number[string(b)]; ok {
-		return n
+	if len(b) == 0 {
+		return 0
 	}
-	return d.of(string(b))
+	n, added := d.index.put(hashBytes(b), int32(len(d.names)), func(n int32) bool { return d.names[n] == string(b) })
+	if added {
+		d.names = append(d.names, string(b))
+	}
+	return n
 }
 
 // find returns s's number, false if s was never given.
 func (d *dictionary) find(s string) (int32, bool) {
-	n, ok := d.number[s]
-	return n, ok
+	if s == "" {
+		return 0, true
+	}
+	return d.index.find(hashString(s), func(n int32) bool { return d.names[n] == s })
 }
 
 // name returns the string numbered n.
@@ -86,7 +93,7 @@ type located interface {
 // the ids that are not UUIDs numbered in others.
 type heads[K rowKey[K], H located] struct {
 	rows                  []headRow[K, H]
-	row                   map[K]int32
+	row                   numberIndex // of rows by id
 	byGrid, byCommunity   map[int32][]int32
 	places, words, others dictionary
 }
@@ -96,7 +103,7 @@ type heads[K rowKey[K], H located] struct {
 // the board at ten million events) under the views' write lock.
 func newHeads[K rowKey[K], H located](n int) heads[K, H] {
 	return heads[K, H]{
-		rows: make([]headRow[K, H], 0, n+n/8), row: make(map[K]int32, n),
+		rows: make([]headRow[K, H], 0, n+n/8), row: newNumberIndex(n),
 		byGrid: map[int32][]int32{}, byCommunity: map[int32][]int32{},
 		places: newDictionary(), words: newDictionary(), others: newDictionary(),
 	}
@@ -109,8 +116,7 @@ func (hs *heads[K, H]) rowOf(id string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	r, ok := hs.row[k]
-	return r, ok
+	return hs.row.find(hashKey(k), func(r int32) bool { return hs.rows[r].id == k })
 }
 
 // head returns the head of id, nil if there is none.
@@ -139,7 +145,7 @@ func (hs *heads[K, H]) add(id string, h H) {
 	k := zero.of(id, &hs.others)
 	r := int32(len(hs.rows))
 	hs.rows = append(hs.rows, headRow[K, H]{id: k, head: h})
-	hs.row[k] = r
+	hs.row.put(hashKey(k), r, func(r int32) bool { return hs.rows[r].id == k }) // new: the caller found no row
 	community, grid := h.place()
 	hs.byGrid[grid] = append(hs.byGrid[grid], r)
 	hs.byCommunity[community] = append(hs.byCommunity[community], r)
@@ -230,11 +236,11 @@ func (hs *heads[K, H]) index() error {
 // indexSorted makes the row of each id and the rows of each place, of
 // rows in position order, as index does.
 func (hs *heads[K, H]) indexSorted() error {
-	clear(hs.row) // made at the header's count by newHeads: read fills none
+	hs.row.reset() // made at the header's count by newHeads: read fills none
 	grids, communities := make([]int32, len(hs.places.names)), make([]int32, len(hs.places.names))
 	for i := range hs.rows {
 		r := &hs.rows[i]
-		if hs.row[r.id] = int32(i); len(hs.row) != i+1 { // one look-up, not two
+		if _, added := hs.row.put(hashKey(r.id), int32(i), func(j int32) bool { return hs.rows[j].id == r.id }); !added {
 			return fmt.Errorf("%q given twice", hs.idText(r))
 		}
 		community, grid := r.head.place()
@@ -366,12 +372,16 @@ type headNames struct{ places, words, others *dictionary }
 // each head read by readHead, into heads it indexes.
 func readHeadsSnapshot[K rowKey[K], H located](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
 	size := headsSize(r)
-	payload, in, rows, err := rowsOrJSON(r, rowsMagic)
+	var hs heads[K, H]
+	in, rows, err := rowsOrJSON(r, rowsMagic, func(payload []byte) (err error) {
+		hs, err = readRows[K](&rowsReader{b: payload}, readRowsHead)
+		return err
+	})
 	switch {
 	case err != nil:
 		return heads[K, H]{}, err
 	case rows:
-		return readRows[K](&rowsReader{b: payload}, readRowsHead)
+		return hs, nil
 	}
 	var st struct {
 		Heads heads[K, H] `json:"heads"`

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -134,17 +136,30 @@ func (r *rowsReader) ident(others *dictionary) ident {
 }
 
 // dictionary reads a dictionary appendRows wrote into d, which is new.
+// Its names are cut from one string made for them all: one allocation,
+// not one a name.
 func (r *rowsReader) dictionary(d *dictionary) {
 	n := r.count(1)
+	raw, total := make([][]byte, n), 0
+	for i := range raw {
+		raw[i] = r.next(r.count(1))
+		total += len(raw[i])
+	}
+	if r.err != nil {
+		return
+	}
+	var all strings.Builder
+	all.Grow(total)
+	for _, b := range raw {
+		all.Write(b)
+	}
+	text := all.String()
 	d.names = make([]string, 1, n+1)
-	d.number = make(map[string]int32, n+1)
-	d.number[""] = 0
-	for range n {
-		name := r.next(r.count(1))
-		if r.err != nil {
-			return
-		}
-		if known := len(d.names); d.ofBytes(name) < int32(known) { // one look-up, not two
+	d.index = newNumberIndex(n)
+	for _, b := range raw {
+		name := text[:len(b)]
+		text = text[len(b):]
+		if known := int32(len(d.names)); len(name) == 0 || d.of(name) != known { // one look-up, not two
 			r.fail(fmt.Sprintf("%q named twice", name))
 			return
 		}
@@ -223,32 +238,45 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 	if len(r.b) > 0 {
 		return heads[K, H]{}, fmt.Errorf("rows: %d bytes after the last row", len(r.b))
 	}
-	hs.row = make(map[K]int32, n)
+	hs.row = newNumberIndex(n)
 	if err := hs.indexSorted(); err != nil {
 		return heads[K, H]{}, err
 	}
 	return hs, nil
 }
 
-// rowsOrJSON reads the snapshot r holds: the bytes after magic (rowsMagic
-// or bucketsMagic), read here to r's end (a snapshot file's checksum is
-// checked there), with rows true; or else a reader of the JSON it holds
-// instead (as every snapshot was before rows were written), which the
-// caller reads to its end, with rows false.
-func rowsOrJSON(r io.Reader, magic string) (payload []byte, json io.Reader, rows bool, err error) {
+// rowsOrJSON reads the snapshot r holds: if it begins with magic
+// (rowsMagic or bucketsMagic), read is called with the bytes after it and
+// rows is true; or else it returns a reader of the JSON it holds instead
+// (as every snapshot was before rows were written), which the caller
+// reads to its end, with rows false. A snapshot file's payload is mapped
+// from the file (checkedReader.mapPayload), valid only while read runs;
+// any other is read to r's end (a snapshot file's checksum is checked
+// there).
+func rowsOrJSON(r io.Reader, magic string, read func([]byte) error) (json io.Reader, rows bool, err error) {
 	size := 0
 	if c, ok := r.(*checkedReader); ok {
 		size = c.h.Size // no more than its file holds (loadSnapshot)
+		payload, unmap, err := c.mapPayload()
+		switch {
+		case err == nil:
+			defer unmap()
+			if bytes.HasPrefix(payload, []byte(magic)) {
+				return nil, true, read(payload[len(magic):])
+			}
+		case !errors.Is(err, errNotMapped):
+			return nil, false, err
+		}
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	if first, _ := br.Peek(len(magic)); !bytes.Equal(first, []byte(magic)) {
-		return nil, br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
+		return br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
 	}
 	// Made at the header's size, with the room ReadFrom wants: one buffer,
 	// no copy as it grows.
 	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	if _, err := buf.ReadFrom(br); err != nil {
-		return nil, nil, false, fmt.Errorf("rows: %w", err)
+		return nil, false, fmt.Errorf("rows: %w", err)
 	}
-	return buf.Bytes()[len(magic):], nil, true, nil
+	return nil, true, read(buf.Bytes()[len(magic):])
 }

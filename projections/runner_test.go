@@ -495,6 +495,23 @@ func TestOutdatedOrDamagedSnapshotRebuilds(t *testing.T) {
 		"data after the value": func(t *testing.T, path string) {
 			rewritePayload(t, path, func(p []byte) []byte { return append(p, " {}"...) })
 		},
+		// The payload is mapped from its file: one cut short by less than
+		// its header is refused before a page past the file's end is read.
+		"cut short across a page": func(t *testing.T, path string) {
+			for range 8 { // the header's numbers grow with the padding
+				fi, err := os.Stat(path)
+				require.NoError(t, err)
+				if fi.Size()%4096 == 1 {
+					break
+				}
+				pad := int((4096 + 1 - fi.Size()%4096) % 4096)
+				rewritePayload(t, path, func(p []byte) []byte { return append(p, bytes.Repeat([]byte(" "), pad)...) })
+			}
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, 1, len(b)%4096)
+			require.NoError(t, os.WriteFile(path, b[:len(b)-2], 0o600))
+		},
 		"truncated payload": func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)

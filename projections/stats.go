@@ -218,16 +218,17 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	if c, ok := r.(*checkedReader); ok {
 		n = min(c.h.Sizes["buckets"], c.h.Size/4)
 	}
-	payload, r, kept, err := rowsOrJSON(r, bucketsMagic)
+	r, kept, err := rowsOrJSON(r, bucketsMagic, func(payload []byte) error {
+		st, err := readBuckets(payload)
+		if err == nil {
+			s.st = st
+		}
+		return err
+	})
 	switch {
 	case err != nil:
 		return fmt.Errorf("stats snapshot: %w", err)
 	case kept:
-		st, err := readBuckets(payload)
-		if err != nil {
-			return fmt.Errorf("stats snapshot: %w", err)
-		}
-		s.st = st
 		return nil
 	}
 	st := statsState{Buckets: newBucketSet(n)}

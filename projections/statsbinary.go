@@ -35,14 +35,17 @@ func (s *bucketSet) appendBinary(out []byte) []byte {
 	for _, w := range s.words.names[1:] {
 		out = appendText(out, w)
 	}
-	keys := make([]bucketKey, 0, len(s.byKey))
-	for k := range s.byKey {
-		keys = append(keys, k)
+	order := make([]int32, len(s.keys))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(keys, func(a, b bucketKey) int { return cmp.Or(cmp.Compare(a.place, b.place), cmp.Compare(a.month, b.month)) })
-	out = binary.AppendUvarint(out, uint64(len(keys)))
-	for _, k := range keys {
-		b := s.byKey[k]
+	slices.SortFunc(order, func(a, b int32) int {
+		ka, kb := s.keys[a], s.keys[b]
+		return cmp.Or(cmp.Compare(ka.place, kb.place), cmp.Compare(ka.month, kb.month))
+	})
+	out = binary.AppendUvarint(out, uint64(len(order)))
+	for _, i := range order {
+		k, b := s.keys[i], s.buckets[i]
 		out = binary.AppendUvarint(binary.AppendUvarint(out, uint64(k.place)), uint64(k.month))
 		for _, n := range b.figures() {
 			out = binary.AppendVarint(out, int64(*n))
@@ -90,7 +93,7 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 		r.fail("too many words")
 	}
 	n := r.count(12) // two numbers, nine figures and a count, of a byte each at least
-	s.byKey = make(map[bucketKey]*bucket, n)
+	s.buckets, s.keys, s.byKey = make([]*bucket, 0, n), make([]bucketKey, 0, n), newNumberIndex(n)
 	slab := make([]bucket, n) // one allocation for the buckets, not one each
 	var tallies []tally
 	for i := range slab {
@@ -130,7 +133,7 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			}
 			b.tallies = tallies[at:len(tallies):len(tallies)] // an added tally moves them out
 		}
-		if s.byKey[k] = b; len(s.byKey) != i+1 && r.err == nil {
+		if !s.set(k, b) && r.err == nil {
 			r.fail("a bucket given twice")
 		}
 		if r.err != nil {

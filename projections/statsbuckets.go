@@ -112,11 +112,16 @@ type bucketKey struct{ place, month uint32 }
 // were the largest of the views' heaps: 294 MB at ten million events,
 // some 485 bytes a bucket (docs/performance.md, seventeenth session).
 type bucketSet struct {
-	byKey  map[bucketKey]*bucket
-	places []place
-	placeN map[place]uint32
-	months []string
-	monthN map[string]uint32
+	// buckets are in the order they were made, keys the key of each, and
+	// byKey finds a bucket by its key (a numberIndex, not a map: twentieth
+	// session).
+	buckets []*bucket
+	keys    []bucketKey
+	byKey   numberIndex
+	places  []place
+	placeN  numberIndex
+	months  []string
+	monthN  map[string]uint32
 	// words are the channels and meeting formats the tallies count.
 	words dictionary
 	// readDays is room for the days of a bucket being read.
@@ -125,7 +130,22 @@ type bucketSet struct {
 
 // newBucketSet makes an empty set with room for n buckets.
 func newBucketSet(n int) bucketSet {
-	return bucketSet{byKey: make(map[bucketKey]*bucket, n), placeN: map[place]uint32{}, monthN: map[string]uint32{}, words: newDictionary()}
+	return bucketSet{
+		buckets: make([]*bucket, 0, n), keys: make([]bucketKey, 0, n), byKey: newNumberIndex(n),
+		monthN: map[string]uint32{}, words: newDictionary(),
+	}
+}
+
+// set makes b the bucket of k, in place of the one there if there is
+// one; added is false then.
+func (s *bucketSet) set(k bucketKey, b *bucket) (added bool) {
+	n, added := s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
+	if !added {
+		s.buckets[n] = b
+		return false
+	}
+	s.buckets, s.keys = append(s.buckets, b), append(s.keys, k)
+	return true
 }
 
 // count counts one more of word, of a kind, in b.
@@ -174,11 +194,11 @@ func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []
 // use. The strings are kept as given, the first time each is met.
 func (s *bucketSet) in(community, grid, month string) *bucket {
 	k := bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}
-	b := s.byKey[k]
-	if b == nil {
-		b = &bucket{}
-		s.byKey[k] = b
+	if n, ok := s.byKey.find(hashKey(k), func(n int32) bool { return s.keys[n] == k }); ok {
+		return s.buckets[n]
 	}
+	b := &bucket{}
+	s.set(k, b)
 	return b
 }
 
@@ -186,13 +206,11 @@ func (s *bucketSet) in(community, grid, month string) *bucket {
 // it is new.
 func (s *bucketSet) placeNumber(community, grid string) uint32 {
 	p := place{community, grid}
-	n, ok := s.placeN[p]
-	if !ok {
-		n = uint32(len(s.places))
+	n, added := s.placeN.put(hashKey(p), int32(len(s.places)), func(n int32) bool { return s.places[n] == p })
+	if added {
 		s.places = append(s.places, p)
-		s.placeN[p] = n
 	}
-	return n
+	return uint32(n)
 }
 
 // monthNumber returns the number of a month, numbering it if it is new.
@@ -207,7 +225,7 @@ func (s *bucketSet) monthNumber(month string) uint32 {
 }
 
 // len is the number of buckets.
-func (s *bucketSet) len() int { return len(s.byKey) }
+func (s *bucketSet) len() int { return len(s.buckets) }
 
 // each calls f with every bucket q selects, its place and its month. Each
 // place and month is matched against q once, not once a bucket.
@@ -220,9 +238,9 @@ func (s *bucketSet) each(q StatsQuery, f func(p place, month string, b *bucket))
 	for i, m := range s.months {
 		months[i] = q.during(m)
 	}
-	for k, b := range s.byKey {
+	for i, k := range s.keys {
 		if places[k.place] && months[k.month] {
-			f(s.places[k.place], s.months[k.month], b)
+			f(s.places[k.place], s.months[k.month], s.buckets[i])
 		}
 	}
 }
@@ -234,11 +252,12 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 	type entry struct {
 		name string
 		k    bucketKey
+		b    *bucket
 	}
-	entries := make([]entry, 0, len(s.byKey))
-	for k := range s.byKey {
+	entries := make([]entry, 0, len(s.keys))
+	for i, k := range s.keys {
 		p := s.places[k.place]
-		entries = append(entries, entry{name: p.community + "\x00" + p.grid + "\x00" + s.months[k.month], k: k})
+		entries = append(entries, entry{name: p.community + "\x00" + p.grid + "\x00" + s.months[k.month], k: k, b: s.buckets[i]})
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 	out = append(out, '{')
@@ -252,7 +271,7 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
 		}
-		p, b := s.places[e.k.place], s.byKey[e.k]
+		p, b := s.places[e.k.place], e.b
 		ds = s.counts(b, &kinds, ds)
 		v, err := gojson.Marshal(bucketJSON{
 			Community: p.community, Grid: p.grid, Month: s.months[e.k.month],
@@ -291,7 +310,7 @@ func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
 		if err != nil {
 			return err
 		}
-		s.byKey[bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}] = b
+		s.set(bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}, b)
 		return nil
 	})
 }

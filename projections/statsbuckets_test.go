@@ -209,7 +209,7 @@ func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
 			q.To = at(months[rng.IntN(4)])
 		}
 		want := map[bucketKey]bool{}
-		for k := range s.byKey {
+		for _, k := range s.keys {
 			p := s.places[k.place]
 			if q.selects(p.community, p.grid, s.months[k.month]) {
 				want[k] = true
@@ -217,8 +217,8 @@ func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
 		}
 		got := map[bucketKey]bool{}
 		s.each(q, func(p place, month string, b *bucket) {
-			k := bucketKey{place: s.placeN[p], month: s.monthN[month]}
-			assert.Same(t, s.byKey[k], b)
+			k := bucketKey{place: s.placeNumber(p.community, p.grid), month: s.monthN[month]}
+			assert.Same(t, s.buckets[slices.Index(s.keys, k)], b)
 			got[k] = true
 		})
 		assert.Equal(t, want, got, "%+v", q)
@@ -268,10 +268,7 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
 	require.NoError(t, read(snapshotOf(nil)))
 	only := func(s *bucketSet) *bucket {
-		for _, b := range s.byKey {
-			return b
-		}
-		return nil
+		return s.buckets[0]
 	}
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[2].key = tallyKey(days, 5) })), "days not numbered")
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[0].key = tallyKey(byChannel, 9) })), "no word")

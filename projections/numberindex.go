@@ -1,0 +1,106 @@
+package projections
+
+import "hash/maphash"
+
+// numberIndex finds the number of a key among keys kept elsewhere (a
+// dictionary's names, a list view's rows): a table of 8-byte slots with
+// linear probing, each slot the number plus one (0 is empty) and 32 bits
+// of its key's hash, which say where it lives and tell most other keys
+// apart without reading them. A Go map of the same keys keeps a copy of
+// each key in its slots: where the board's 600,000 ids of ten million
+// events took a map of about 24 bytes an id, made in about a fifth of
+// the board's load, they take a table of 8 to 16 bytes an id that fits
+// the CPU's cache far better, and no key is copied
+// (docs/performance.md, twentieth session). Keys are never removed.
+type numberIndex struct {
+	slots []uint64
+	used  int
+}
+
+// hashSeed seeds the keys' hashes. It is made anew by each process, so
+// that no one can choose ids that all land in one place of the table;
+// the table is never written anywhere.
+var hashSeed = maphash.MakeSeed()
+
+// hashString is the hash of s (and of the bytes of s: maphash.Bytes
+// hashes as maphash.String does).
+func hashString(s string) uint64 { return maphash.String(hashSeed, s) }
+
+// hashBytes is hashString of b.
+func hashBytes(b []byte) uint64 { return maphash.Bytes(hashSeed, b) }
+
+// hashKey is the hash of a fixed-size key (an ident, a pair of them).
+func hashKey[K comparable](k K) uint64 { return maphash.Comparable(hashSeed, k) }
+
+// newNumberIndex returns an index with room for n keys before it grows.
+func newNumberIndex(n int) numberIndex {
+	size := 8
+	for size*2 < n*3 { // at most two thirds full
+		size *= 2
+	}
+	return numberIndex{slots: make([]uint64, size)}
+}
+
+// tagOf is the 32 bits of a hash a slot keeps; its low bits are the
+// slot where the key's probe starts.
+func tagOf(h uint64) uint64 { return (h ^ h>>32) << 32 }
+
+// find returns the number of the key hashed to h for which same is true.
+func (x *numberIndex) find(h uint64, same func(int32) bool) (int32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	tag, mask := tagOf(h), uint64(len(x.slots)-1)
+	for i := tag >> 32 & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^0xffffffff == tag && same(int32(uint32(s))-1) {
+			return int32(uint32(s)) - 1, true
+		}
+	}
+}
+
+// put numbers n the key hashed to h, unless a key for which same is true
+// is there: then it returns that key's number and false.
+func (x *numberIndex) put(h uint64, n int32, same func(int32) bool) (int32, bool) {
+	if (x.used+1)*3 > len(x.slots)*2 {
+		x.grow()
+	}
+	tag, mask := tagOf(h), uint64(len(x.slots)-1)
+	for i := tag >> 32 & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			x.slots[i] = tag | uint64(uint32(n)+1)
+			x.used++
+			return n, true
+		}
+		if s&^0xffffffff == tag && same(int32(uint32(s))-1) {
+			return int32(uint32(s)) - 1, false
+		}
+	}
+}
+
+// grow doubles the table, each slot moved where its tag says.
+func (x *numberIndex) grow() {
+	old := x.slots
+	x.slots = make([]uint64, max(8, 2*len(old)))
+	mask := uint64(len(x.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := s >> 32 & mask
+		for x.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = s
+	}
+}
+
+// reset empties the index, keeping its table.
+func (x *numberIndex) reset() {
+	clear(x.slots)
+	x.used = 0
+}
