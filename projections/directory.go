@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/yishi-civic/yishi/domain"
 )
 
@@ -59,14 +57,24 @@ func (d *Directory) Name() string { return "directory" }
 // Version implements View.
 func (d *Directory) Version() int { return 1 }
 
-// MarshalSnapshot implements View.
-func (d *Directory) MarshalSnapshot() ([]byte, error) { return gojson.Marshal(&d.st) }
-
 // mapSizes implements sized.
 func (d *Directory) mapSizes() map[string]int { return mapSizesOf(&d.st) }
 
 // UnmarshalSnapshot implements View.
 func (d *Directory) UnmarshalSnapshot(r io.Reader) error {
+	r, kept, err := rowsOrJSON(r, placesMagic, func(payload []byte) error {
+		st, err := readPlaces(payload)
+		if err == nil {
+			d.st = st
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("directory snapshot: %w", err)
+	case kept:
+		return nil
+	}
 	var st directoryState
 	if err := decodeSnapshot(r, &st); err != nil {
 		return fmt.Errorf("directory snapshot: %w", err)
