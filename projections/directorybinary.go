@@ -30,44 +30,66 @@ func (d *Directory) MarshalSnapshot() ([]byte, error) {
 		size += len(id) + len(p.Name) + len(p.Kind) + len(p.Street) + 8*len(p.Grids) + 8*len(p.Compounds)
 	}
 	slices.Sort(ids)
-	text := make([]byte, 0, size)
-	shape := make([]byte, 0, 8*len(ids)+4*(grids+compounds))
-	shape = binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(shape, uint64(len(ids))), uint64(grids)), uint64(compounds))
-	add := func(ss ...string) {
-		for _, s := range ss {
-			text = append(text, s...)
-			shape = binary.AppendUvarint(shape, uint64(len(s)))
-		}
-	}
+	w := textWriter{text: make([]byte, 0, size), shape: make([]byte, 0, 8*len(ids)+4*(grids+compounds))}
+	w.num(uint64(len(ids)), uint64(grids), uint64(compounds))
 	for _, id := range ids {
 		p := d.st.Places[id]
 		if p.CommunityID != id {
 			return nil, fmt.Errorf("directory snapshot: place %q under %q", p.CommunityID, id)
 		}
-		add(id, p.Name, p.Kind, p.Street)
-		shape = binary.AppendUvarint(shape, uint64(len(p.Grids)))
+		w.str(id, p.Name, p.Kind, p.Street)
+		w.num(uint64(len(p.Grids)))
 		for _, g := range p.Grids {
-			add(g.GridID, g.Name, g.Kind)
+			w.str(g.GridID, g.Name, g.Kind)
 		}
-		shape = binary.AppendUvarint(shape, uint64(len(p.Compounds)))
+		w.num(uint64(len(p.Compounds)))
 		for _, c := range p.Compounds {
-			add(c.CompoundID, c.GridID, c.Name)
+			w.str(c.CompoundID, c.GridID, c.Name)
 		}
 	}
-	out := make([]byte, 0, len(placesMagic)+binary.MaxVarintLen64+len(text)+len(shape))
-	out = binary.AppendUvarint(append(out, placesMagic...), uint64(len(text)))
-	return append(append(out, text...), shape...), nil
+	return w.appendTo([]byte(placesMagic)), nil
 }
 
 // snapshotJSON implements readable: the places as the directory's
 // snapshots held them before placesMagic.
 func (d *Directory) snapshotJSON() ([]byte, error) { return gojson.Marshal(&d.st) }
 
-// textReader cuts the strings of a snapshot's text in turn, each of a
-// length its rowsReader gives.
+// textWriter writes strings as a snapshot of text and shapes holds them:
+// each string into one text, its length into the shape, with the shape's
+// numbers.
+type textWriter struct{ text, shape []byte }
+
+// str adds strings.
+func (w *textWriter) str(ss ...string) {
+	for _, s := range ss {
+		w.text = append(w.text, s...)
+		w.shape = binary.AppendUvarint(w.shape, uint64(len(s)))
+	}
+}
+
+// num adds numbers to the shape.
+func (w *textWriter) num(ns ...uint64) {
+	for _, n := range ns {
+		w.shape = binary.AppendUvarint(w.shape, n)
+	}
+}
+
+// appendTo appends the text, after its length, then the shape.
+func (w *textWriter) appendTo(out []byte) []byte {
+	out = binary.AppendUvarint(out, uint64(len(w.text)))
+	return append(append(out, w.text...), w.shape...)
+}
+
+// textReader reads what a textWriter wrote: the text is made one string,
+// and each string cut from it in turn, of a length its rowsReader reads.
 type textReader struct {
 	*rowsReader
 	text string
+}
+
+// newTextReader reads the text at the start of r's bytes.
+func newTextReader(r *rowsReader) *textReader {
+	return &textReader{rowsReader: r, text: string(r.next(r.count(1)))}
 }
 
 // next returns the next string.
@@ -87,8 +109,7 @@ func (t *textReader) next() string {
 // places', text left over or bytes after the last place are refused.
 func readPlaces(payload []byte) (directoryState, error) {
 	r := &rowsReader{b: payload}
-	t := &textReader{rowsReader: r}
-	t.text = string(r.next(r.count(1)))
+	t := newTextReader(r)
 	places, grids, compounds := r.count(6), r.count(3), r.count(3)
 	st := directoryState{Places: make(map[string]*Place, places)}
 	placeSlab, gridSlab, compoundSlab := make([]Place, places), make([]GridPlace, grids), make([]CompoundPlace, compounds)

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"maps"
@@ -180,16 +179,10 @@ func (s *Stats) Version() int { return 6 }
 // tables implements tabled.
 func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.actions} }
 
-// MarshalSnapshot implements View: bucketsMagic, the organisations as JSON
-// after their length, then the buckets as bucketSet.appendBinary writes
-// them.
+// MarshalSnapshot implements View: bucketsMagic, the organisations as
+// text and shapes, then the buckets.
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
-	orgs, err := gojson.Marshal(s.st.Orgs)
-	if err != nil {
-		return nil, fmt.Errorf("stats snapshot: organisations: %w", err)
-	}
-	out := make([]byte, 0, len(bucketsMagic)+len(orgs)+64*s.st.Buckets.len())
-	out = append(binary.AppendUvarint(append(out, bucketsMagic...), uint64(len(orgs))), orgs...)
+	out := appendOrgs(append(make([]byte, 0, 64*s.st.Buckets.len()), bucketsMagic...), s.st.Orgs)
 	return s.st.Buckets.appendBinary(out), nil
 }
 
@@ -218,7 +211,7 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	if c, ok := r.(*checkedReader); ok {
 		n = min(c.h.Sizes["buckets"], c.h.Size/4)
 	}
-	r, kept, err := rowsOrJSON(r, bucketsMagic, func(payload []byte) error {
+	r, kept, err := rowsOrJSON(r, bucketsPrefix, func(payload []byte) error {
 		st, err := readBuckets(payload)
 		if err == nil {
 			s.st = st

@@ -5,20 +5,122 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
 // bucketsMagic begins the statistics' snapshot written as its buckets are
-// kept: the organisations as JSON after their length, then the places,
-// months and words, then each bucket (its place's and month's numbers, its
-// figures, its tallies) in the order of those numbers. Reading it looks up
-// no name and decodes no JSON but the organisations, where reading the
-// JSON the statistics wrote before (still read) looked up each bucket's
-// place, month and words (docs/performance.md, nineteenth session).
-const bucketsMagic = "\x00yishi buckets 1\n"
+// kept: the organisations as text and shapes (textWriter, appendOrgs),
+// then the places, months and words, then each bucket (its place's and
+// month's numbers, its figures, its tallies) in the order of those
+// numbers. Reading it looks up no name and decodes no JSON, where reading
+// the JSON the statistics wrote before (still read) looked up each
+// bucket's place, month and words (docs/performance.md, nineteenth
+// session). Its organisations were JSON in its first version
+// (bucketsMagicV1, still read): a third of its load at ten million
+// events (twentieth session).
+const (
+	bucketsMagic   = bucketsPrefix + "2\n"
+	bucketsMagicV1 = bucketsPrefix + "1\n"
+	bucketsPrefix  = "\x00yishi buckets "
+)
+
+// appendOrgs appends the organisations as text and shapes: each community
+// in the order of their ids, its id, kind and street, its volunteers and
+// teams of no grid, then its grids in the order of theirs, each its id,
+// kind and head, volunteers and teams, and its workers in the order of
+// the people's ids, each with their employment. A community or grid that
+// is null (which no event makes) holds nothing and is left out.
+func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
+	var w textWriter
+	ids := slices.Sorted(maps.Keys(orgs))
+	ids = slices.DeleteFunc(ids, func(id string) bool { return orgs[id] == nil })
+	w.num(uint64(len(ids)))
+	for _, id := range ids {
+		o := orgs[id]
+		w.str(id, o.Kind, o.Street)
+		w.num(zigzag(o.Volunteers), zigzag(o.Teams))
+		grids := slices.Sorted(maps.Keys(o.Grids))
+		grids = slices.DeleteFunc(grids, func(id string) bool { return o.Grids[id] == nil })
+		w.num(uint64(len(grids)))
+		for _, gid := range grids {
+			g := o.Grids[gid]
+			w.str(gid, g.Kind, g.Head)
+			w.num(zigzag(g.Volunteers), zigzag(g.Teams), uint64(len(g.Workers)))
+			for _, person := range slices.Sorted(maps.Keys(g.Workers)) {
+				w.str(person, g.Workers[person])
+			}
+		}
+	}
+	return w.appendTo(out)
+}
+
+// zigzag is n as binary.AppendVarint writes it, for a textWriter's shape.
+func zigzag(n int) uint64 { return uint64(n<<1) ^ uint64(n>>63) }
+
+// readOrgs reads the organisations appendOrgs wrote. Communities, grids
+// or workers out of the order of their ids (or given twice) are refused.
+func readOrgs(r *rowsReader) map[string]*statOrg {
+	t := newTextReader(r)
+	n := r.count(6)
+	orgs := make(map[string]*statOrg, n)
+	slab := make([]statOrg, n)
+	var grids []statGrid
+	last := ""
+	for i := range slab {
+		o := &slab[i]
+		id := t.next()
+		o.Kind, o.Street = t.next(), t.next()
+		o.Volunteers, o.Teams = int(r.varint()), int(r.varint())
+		if i > 0 && id <= last {
+			r.fail(fmt.Sprintf("community %q out of order", id))
+		}
+		last = id
+		k := r.count(5)
+		if cap(grids)-len(grids) < k {
+			grids = make([]statGrid, 0, max(k, 4096))
+		}
+		o.Grids = make(map[string]*statGrid, k)
+		lastGrid := ""
+		for j := range k {
+			gid := t.next()
+			grids = append(grids, statGrid{Kind: t.next(), Head: t.next(), Volunteers: int(r.varint()), Teams: int(r.varint())})
+			g := &grids[len(grids)-1]
+			if j > 0 && gid <= lastGrid {
+				r.fail(fmt.Sprintf("grid %q of %q out of order", gid, id))
+			}
+			lastGrid = gid
+			if w := r.count(2); w > 0 {
+				g.Workers = make(map[string]string, w)
+				lastPerson := ""
+				for l := range w {
+					person := t.next()
+					if l > 0 && person <= lastPerson {
+						r.fail(fmt.Sprintf("worker %q of %q out of order", person, gid))
+					}
+					lastPerson = person
+					g.Workers[person] = t.next()
+				}
+			}
+			o.Grids[gid] = g
+			if r.err != nil {
+				return nil
+			}
+		}
+		orgs[id] = o
+		if r.err != nil {
+			return nil
+		}
+	}
+	if len(t.text) > 0 {
+		r.fail(fmt.Sprintf("%d bytes of the organisations' text left over", len(t.text)))
+	}
+	return orgs
+}
 
 // appendBinary appends s as bucketsMagic's snapshot holds it, past the
 // organisations.
@@ -78,8 +180,23 @@ func (r *rowsReader) text() string { return string(r.next(r.count(1))) }
 // bits or bytes after the last bucket are refused.
 func readBucketSet(r *rowsReader) (bucketSet, error) {
 	s := newBucketSet(0)
-	for range r.count(2) {
-		if n := len(s.places); s.placeNumber(r.text(), r.text()) != uint32(n) && r.err == nil {
+	// The places' names are cut from one string made for them all.
+	raw, total := make([][]byte, 2*r.count(2)), 0
+	for i := range raw {
+		raw[i] = r.next(r.count(1))
+		total += len(raw[i])
+	}
+	var all strings.Builder
+	all.Grow(total)
+	for _, b := range raw {
+		all.Write(b)
+	}
+	text := all.String()
+	s.places, s.placeN = make([]place, 0, len(raw)/2), newNumberIndex(len(raw)/2)
+	for i := 0; i < len(raw) && r.err == nil; i += 2 {
+		community, grid := text[:len(raw[i])], text[len(raw[i]):len(raw[i])+len(raw[i+1])]
+		text = text[len(community)+len(grid):]
+		if n := len(s.places); s.placeNumber(community, grid) != uint32(n) {
 			r.fail("a place named twice")
 		}
 	}
@@ -149,12 +266,23 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	return s, nil
 }
 
-// readBuckets reads the statistics' snapshot past bucketsMagic.
+// readBuckets reads the statistics' snapshot past bucketsPrefix: its
+// version, the organisations (as text and shapes, or as JSON in the first
+// version) and the buckets.
 func readBuckets(payload []byte) (statsState, error) {
 	r := &rowsReader{b: payload}
 	var st statsState
-	if err := jsonv2.Unmarshal(r.next(r.count(1)), &st.Orgs, jsontext.AllowDuplicateNames(true)); err != nil || r.err != nil {
-		return statsState{}, fmt.Errorf("organisations: %w", cmp.Or(r.err, err))
+	switch v := string(r.next(len(bucketsMagic) - len(bucketsPrefix))); v {
+	case bucketsMagic[len(bucketsPrefix):]:
+		if st.Orgs = readOrgs(r); r.err != nil {
+			return statsState{}, fmt.Errorf("organisations: %w", r.err)
+		}
+	case bucketsMagicV1[len(bucketsPrefix):]:
+		if err := jsonv2.Unmarshal(r.next(r.count(1)), &st.Orgs, jsontext.AllowDuplicateNames(true)); err != nil || r.err != nil {
+			return statsState{}, fmt.Errorf("organisations: %w", cmp.Or(r.err, err))
+		}
+	default:
+		return statsState{}, fmt.Errorf("buckets: version %q", v)
 	}
 	if st.Orgs == nil {
 		return statsState{}, errors.New("missing maps")

@@ -275,7 +275,7 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[1].key = tallyKey(byChannel, 0) })), "out of order")
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.places = append(s.places, s.places[0]) })), "place named twice")
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.months = append(s.months, s.months[0]) })), "month named twice")
-	twice := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
+	twice := append([]byte(bucketsMagicV1), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
 	twice = append(append(twice, "2026-01"...), 0, 2)
 	for range 2 { // place 0, month 0, nine figures 0, no tallies
 		twice = append(twice, make([]byte, 12)...)
@@ -309,7 +309,7 @@ func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
 
 	// One bucket, of place 0 and month 0, then its figures and tallies.
 	bucketOf := func(rest ...[]byte) []byte {
-		b := append([]byte(bucketsMagic), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
+		b := append([]byte(bucketsMagicV1), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
 		b = append(append(b, "2026-01"...), 0, 1, 0, 0)
 		for _, r := range rest {
 			b = append(b, r...)

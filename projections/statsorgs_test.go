@@ -1,0 +1,111 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/domain"
+)
+
+// randomOrgs folds communities, grids, heads, workers (some removed
+// again), volunteers and teams of random names into s's organisations,
+// and a few buckets, as the ledger's events would.
+func randomOrgs(rng *rand.Rand, s *Stats) {
+	word := func() string { return []string{"", "东风", "full_time", "part_time", "x\"y"}[rng.IntN(5)] }
+	for c := range 9 {
+		community := fmt.Sprintf("c%d", rng.IntN(40)) // some registered twice
+		s.applyOrganisation(domain.CommunityRegistered{CommunityID: community, Kind: word(), Street: word()})
+		for g := range rng.IntN(4) {
+			grid := fmt.Sprintf("g%d", g)
+			s.applyOrganisation(domain.GridCreated{CommunityID: community, GridID: grid, Kind: word()})
+			if rng.IntN(2) == 0 {
+				s.applyOrganisation(domain.GridHeadAppointed{CommunityID: community, GridID: grid, PersonID: fmt.Sprint("head-", c)})
+			}
+			for w := range rng.IntN(4) {
+				s.applyOrganisation(domain.GridWorkerAssigned{CommunityID: community, GridID: grid, PersonID: fmt.Sprint("w", w), Employment: word()})
+			}
+			if rng.IntN(3) == 0 {
+				s.applyOrganisation(domain.GridWorkerRemoved{CommunityID: community, GridID: grid, PersonID: "w0"})
+			}
+			for range rng.IntN(3) {
+				s.applyOrganisation(domain.VolunteerRegistered{CommunityID: community, GridID: grid})
+			}
+		}
+		for range rng.IntN(3) {
+			s.applyOrganisation(domain.VolunteerTeamFormed{CommunityID: community})
+		}
+		s.bucketIn(community, "g0", "2026-07").Solved++
+	}
+}
+
+// TestOrgsReadBackAsWritten checks the statistics' organisations in their
+// snapshot: read back, the same JSON and the same bytes; the first
+// version, with the organisations as JSON, is still read.
+func TestOrgsReadBackAsWritten(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	for range 20 {
+		s := newStats(&sync.RWMutex{})
+		randomOrgs(rng, s)
+		want, err := s.snapshotJSON()
+		require.NoError(t, err)
+		snap, err := s.MarshalSnapshot()
+		require.NoError(t, err)
+		read := newStats(&sync.RWMutex{})
+		require.NoError(t, read.UnmarshalSnapshot(bytes.NewReader(snap)))
+		got, err := read.snapshotJSON()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+		again, err := read.MarshalSnapshot()
+		require.NoError(t, err)
+		require.Equal(t, snap, again)
+
+		orgs, err := gojson.Marshal(s.st.Orgs)
+		require.NoError(t, err)
+		v1 := binary.AppendUvarint([]byte(bucketsMagicV1), uint64(len(orgs)))
+		v1 = s.st.Buckets.appendBinary(append(v1, orgs...))
+		old := newStats(&sync.RWMutex{})
+		require.NoError(t, old.UnmarshalSnapshot(bytes.NewReader(v1)), "the first version")
+		got, err = old.snapshotJSON()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
+}
+
+// TestDamagedOrgsAreRefused: every cut of a statistics' snapshot with
+// organisations is refused, a changed byte is refused or read into
+// statistics whose JSON reads back, and communities, grids or workers out
+// of order, text left over and an unknown version are refused by name.
+func TestDamagedOrgsAreRefused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 4))
+	s := newStats(&sync.RWMutex{})
+	randomOrgs(rng, s)
+	refusedOrWhole(t, rng, s, func() View { return newStats(&sync.RWMutex{}) })
+
+	// One community "c", of no kind or street, no volunteers or teams, and
+	// one grid "g" with one worker "w" of employment "e"; then no place,
+	// month, word or bucket.
+	snap := func(text string, shape ...uint64) []byte {
+		var w textWriter
+		w.text = []byte(text)
+		w.num(shape...)
+		return append(w.appendTo([]byte(bucketsMagic)), 0, 0, 0, 0)
+	}
+	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
+	one := func(text string) []byte { return snap(text, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1) }
+	require.NoError(t, read(one("cgwe")))
+	assert.ErrorContains(t, read(one("cgwex")), "text left over")
+	assert.ErrorContains(t, read(snap("cbgwe", 2, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1)), `community "b" out of order`)
+	assert.ErrorContains(t, read(snap("cgf", 1, 1, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)), `grid "f" of "c" out of order`)
+	assert.ErrorContains(t, read(snap("cgwev", 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 2, 1, 1, 1, 0)), `worker "v" of "g" out of order`)
+	unknown := one("cgwe")
+	copy(unknown[len(bucketsPrefix):], "9\n")
+	assert.ErrorContains(t, read(unknown), `version "9\n"`)
+}
