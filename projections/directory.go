@@ -82,6 +82,13 @@ func (d *Directory) UnmarshalSnapshot(r io.Reader) error {
 	if st.Places == nil {
 		return fmt.Errorf("directory snapshot: missing places")
 	}
+	for id, p := range st.Places {
+		// The fold makes none of these, and the snapshot written of them
+		// would not read back as they are.
+		if p == nil || p.CommunityID != id || p.Grids == nil {
+			return fmt.Errorf("directory snapshot: community %q: null, under another id, or its grids null", id)
+		}
+	}
 	d.st = st
 	return nil
 }

@@ -105,8 +105,9 @@ func (t *textReader) next() string {
 }
 
 // readPlaces reads a directory MarshalSnapshot wrote, past placesMagic. A
-// community given twice, counts of grids or compounds other than their
-// places', text left over or bytes after the last place are refused.
+// community out of the order of their ids (or given twice), counts of
+// grids or compounds other than their places', text left over or bytes
+// after the last place are refused.
 func readPlaces(payload []byte) (directoryState, error) {
 	r := &rowsReader{b: payload}
 	t := newTextReader(r)
@@ -138,9 +139,10 @@ func readPlaces(payload []byte) (directoryState, error) {
 		if r.err != nil {
 			break
 		}
-		if st.Places[p.CommunityID] = p; len(st.Places) != i+1 {
-			return directoryState{}, fmt.Errorf("places: %q given twice", p.CommunityID)
+		if i > 0 && p.CommunityID <= placeSlab[i-1].CommunityID {
+			return directoryState{}, fmt.Errorf("places: %q out of order, or given twice", p.CommunityID)
 		}
+		st.Places[p.CommunityID] = p
 	}
 	switch {
 	case r.err != nil:

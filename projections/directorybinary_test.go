@@ -85,7 +85,7 @@ func TestPlacesReadBackAsWritten(t *testing.T) {
 
 // TestDamagedPlacesAreRefused: every cut of a directory's snapshot is
 // refused, a changed byte is refused or read into a directory whose JSON
-// reads back, and a community given twice, counts of grids or compounds
+// reads back, and a community given twice or out of order, counts of grids or compounds
 // that are not their places', a name past the text, text left over and
 // bytes after the last place are refused by name.
 func TestDamagedPlacesAreRefused(t *testing.T) {
@@ -104,11 +104,30 @@ func TestDamagedPlacesAreRefused(t *testing.T) {
 	// One community "c", of no name, kind or street, no grid, no compound.
 	one := []uint64{1, 0, 0, 1, 0, 0, 0, 0, 0}
 	require.NoError(t, read(places("c", one...)))
-	assert.ErrorContains(t, read(places("cc", 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)), `"c" given twice`)
+	assert.ErrorContains(t, read(places("cc", 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)), `"c" out of order, or given twice`)
+	require.NoError(t, read(places("cd", 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)))
+	assert.ErrorContains(t, read(places("dc", 2, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)), `"c" out of order`)
 	assert.ErrorContains(t, read(places("cx", one...)), "text left over")
 	assert.ErrorContains(t, read(places("c", 1, 0, 0, 5, 0, 0, 0, 0, 0)), "a name past the text")
 	assert.ErrorContains(t, read(places("c", 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)), "fewer grids or compounds")
 	assert.ErrorContains(t, read(places("c", 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0)), "more grids than counted")
 	assert.ErrorContains(t, read(places("c", 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0)), "more compounds than counted")
 	assert.ErrorContains(t, read(append(places("c", one...), 0)), "after the last place")
+}
+
+// TestPlacesTheFoldNeverMakesAreRefused: a directory's JSON with a null
+// community, one under another id, or one whose grids are null, is
+// refused: the snapshot written of it would not read back as it is.
+func TestPlacesTheFoldNeverMakesAreRefused(t *testing.T) {
+	read := func(s string) error {
+		return newDirectory(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader([]byte(s)))
+	}
+	require.NoError(t, read(`{"places":{"x":{"community_id":"x","grids":[]}}}`))
+	for _, s := range []string{
+		`{"places":{"x":null}}`,
+		`{"places":{"x":{"community_id":"y","grids":[]}}}`,
+		`{"places":{"x":{"community_id":"x","grids":null}}}`,
+	} {
+		assert.ErrorContains(t, read(s), `community "x"`, s)
+	}
 }

@@ -8,9 +8,10 @@ import "hash/maphash"
 // of its key's hash, which say where it lives and tell most other keys
 // apart without reading them. A Go map of the same keys keeps a copy of
 // each key in its slots: where the board's 600,000 ids of ten million
-// events took a map of about 24 bytes an id, made in about a fifth of
-// the board's load, they take a table of 8 to 16 bytes an id that fits
-// the CPU's cache far better, and no key is copied
+// events took a map of 24 bytes an id or more, made in about a fifth of
+// the board's load, they take a table of 12 to 24 bytes an id (a third
+// to two thirds full: 14 for the board's) that fits the CPU's cache
+// better, and no key is copied
 // (docs/performance.md, twentieth session). Keys are never removed.
 type numberIndex struct {
 	slots []uint64

@@ -647,15 +647,15 @@ func (r *Register) readRows(payload []byte) error {
 	in := &rowsReader{b: payload}
 	var meetings map[string]*regMeeting
 	if err := jsonv2.Unmarshal(in.next(in.count(1)), &meetings, jsontext.AllowDuplicateNames(true)); err != nil || in.err != nil {
-		return fmt.Errorf("register snapshot: meetings: %w", cmp.Or(in.err, err))
+		return fmt.Errorf("meetings: %w", cmp.Or(in.err, err))
 	}
 	if meetings == nil || !bytes.HasPrefix(in.b, []byte(rowsMagic)) {
-		return errors.New("register snapshot: missing maps")
+		return errors.New("missing maps")
 	}
 	in.b = in.b[len(rowsMagic):]
 	hs, err := readRows[identPair](in, (*decisionHead).readBinary)
 	if err != nil {
-		return fmt.Errorf("register snapshot: %w", err)
+		return err
 	}
 	r.st, r.heads = registerState{Meetings: meetings}, hs
 	return nil

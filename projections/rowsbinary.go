@@ -41,7 +41,8 @@ func (hs *heads[K, H]) appendRows(out []byte, appendHead func(*H, []byte) []byte
 }
 
 // rowsReader reads the numbers appendRows and the heads' writers wrote,
-// and the statistics' buckets (bucketSet.appendBinary); its first error
+// the statistics' buckets and organisations (bucketSet.appendBinary,
+// appendOrgs) and the directory's places (textReader); its first error
 // stops it (every read after it returns zeros).
 type rowsReader struct {
 	b   []byte
@@ -136,34 +137,46 @@ func (r *rowsReader) ident(others *dictionary) ident {
 }
 
 // dictionary reads a dictionary appendRows wrote into d, which is new.
-// Its names are cut from one string made for them all: one allocation,
-// not one a name.
 func (r *rowsReader) dictionary(d *dictionary) {
-	n := r.count(1)
-	raw, total := make([][]byte, n), 0
-	for i := range raw {
-		raw[i] = r.next(r.count(1))
-		total += len(raw[i])
-	}
+	names := r.texts(r.count(2)) // a name takes its length and a byte at least
 	if r.err != nil {
 		return
 	}
-	var all strings.Builder
-	all.Grow(total)
-	for _, b := range raw {
-		all.Write(b)
-	}
-	text := all.String()
-	d.names = make([]string, 1, n+1)
-	d.index = newNumberIndex(n)
-	for _, b := range raw {
-		name := text[:len(b)]
-		text = text[len(b):]
-		if known := int32(len(d.names)); len(name) == 0 || d.of(name) != known { // one look-up, not two
+	d.names = make([]string, 1, len(names)+1)
+	d.index = newNumberIndex(len(names))
+	for _, name := range names {
+		if known := int32(len(d.names)); name == "" || d.of(name) != known { // one look-up, not two
 			r.fail(fmt.Sprintf("%q named twice", name))
 			return
 		}
 	}
+}
+
+// texts reads n strings, each after its length, cut from one string made
+// for them all: one allocation, not one a string. Their lengths are read
+// first, so that nothing is made for strings a damaged count says are
+// there and are not.
+func (r *rowsReader) texts(n int) []string {
+	at, total := r.b, 0
+	for range n {
+		total += len(r.next(r.count(1)))
+	}
+	if r.err != nil {
+		return nil
+	}
+	var all strings.Builder
+	all.Grow(total)
+	r.b = at
+	for range n {
+		all.Write(r.next(r.count(1)))
+	}
+	text, out := all.String(), make([]string, n)
+	r.b = at
+	for i := range out {
+		k := len(r.next(r.count(1)))
+		out[i], text = text[:k], text[k:]
+	}
+	return out
 }
 
 // appendBinary implements rowKey: the ident's 16 bytes.
@@ -246,10 +259,11 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 }
 
 // rowsOrJSON reads the snapshot r holds: if it begins with magic
-// (rowsMagic or bucketsMagic), read is called with the bytes after it and
-// rows is true; or else it returns a reader of the JSON it holds instead
-// (as every snapshot was before rows were written), which the caller
-// reads to its end, with rows false. A snapshot file's payload is mapped
+// (rowsMagic, placesMagic, or bucketsPrefix for either version of the
+// buckets), read is called with the bytes after it and rows is true; or
+// else it returns a reader of the JSON it holds instead (as every
+// snapshot was before these forms were written), which the caller reads
+// to its end, with rows false. A snapshot file's payload is mapped
 // from the file (checkedReader.mapPayload), valid only while read runs;
 // any other is read to r's end (a snapshot file's checksum is checked
 // there).

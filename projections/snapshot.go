@@ -209,11 +209,12 @@ var errOutdated = errors.New("snapshot outdated")
 
 // loadSnapshot restores v from its snapshot file and returns its header.
 // A JSON payload is decoded as it is read, never held whole in memory (the
-// timeline's is hundreds of megabytes at a million events); rows and
-// buckets (rowsMagic, bucketsMagic) are read whole, at the size the
-// header gives, which the file must hold. The checksum is checked as the
-// payload is read: a damaged payload fails at its end, before the view
-// takes the decoded state. A view with tables is loaded
+// timeline's is hundreds of megabytes at a million events), and its
+// checksum checked at its end, before the view takes the decoded state;
+// rows, buckets and places (rowsMagic, bucketsMagic, placesMagic) are
+// mapped from the file, whose size the header's must not pass, and
+// checked before they are read (checkedReader.mapPayload). A view with
+// tables is loaded
 // only when st holds them as of the snapshot's position. On any error v
 // keeps its empty state.
 func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {

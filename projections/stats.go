@@ -209,7 +209,7 @@ func (s *Stats) mapSizes() map[string]int {
 func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	n := 0
 	if c, ok := r.(*checkedReader); ok {
-		n = min(c.h.Sizes["buckets"], c.h.Size/4)
+		n = max(0, min(c.h.Sizes["buckets"], c.h.Size/4)) // the header is not under the checksum
 	}
 	r, kept, err := rowsOrJSON(r, bucketsPrefix, func(payload []byte) error {
 		st, err := readBuckets(payload)
@@ -235,6 +235,9 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	}
 	if !read || st.Orgs == nil {
 		return fmt.Errorf("stats snapshot: missing maps")
+	}
+	if err := checkOrgs(st.Orgs); err != nil {
+		return fmt.Errorf("stats snapshot: %w", err)
 	}
 	s.st = st
 	return nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -34,7 +33,7 @@ const (
 // teams of no grid, then its grids in the order of theirs, each its id,
 // kind and head, volunteers and teams, and its workers in the order of
 // the people's ids, each with their employment. A community or grid that
-// is null (which no event makes) holds nothing and is left out.
+// is null (which no event makes, and the readers refuse) is left out.
 func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
 	var w textWriter
 	ids := slices.Sorted(maps.Keys(orgs))
@@ -57,6 +56,23 @@ func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
 		}
 	}
 	return w.appendTo(out)
+}
+
+// checkOrgs refuses organisations read from JSON that the fold never
+// makes: a null community or grid, or a community's grids null (which
+// the fold would write into).
+func checkOrgs(orgs map[string]*statOrg) error {
+	for id, o := range orgs {
+		if o == nil || o.Grids == nil {
+			return fmt.Errorf("organisations: community %q null, or its grids", id)
+		}
+		for gid, g := range o.Grids {
+			if g == nil {
+				return fmt.Errorf("organisations: grid %q of %q null", gid, id)
+			}
+		}
+	}
+	return nil
 }
 
 // zigzag is n as binary.AppendVarint writes it, for a textWriter's shape.
@@ -180,23 +196,10 @@ func (r *rowsReader) text() string { return string(r.next(r.count(1))) }
 // bits or bytes after the last bucket are refused.
 func readBucketSet(r *rowsReader) (bucketSet, error) {
 	s := newBucketSet(0)
-	// The places' names are cut from one string made for them all.
-	raw, total := make([][]byte, 2*r.count(2)), 0
-	for i := range raw {
-		raw[i] = r.next(r.count(1))
-		total += len(raw[i])
-	}
-	var all strings.Builder
-	all.Grow(total)
-	for _, b := range raw {
-		all.Write(b)
-	}
-	text := all.String()
-	s.places, s.placeN = make([]place, 0, len(raw)/2), newNumberIndex(len(raw)/2)
-	for i := 0; i < len(raw) && r.err == nil; i += 2 {
-		community, grid := text[:len(raw[i])], text[len(raw[i]):len(raw[i])+len(raw[i+1])]
-		text = text[len(community)+len(grid):]
-		if n := len(s.places); s.placeNumber(community, grid) != uint32(n) {
+	names := r.texts(2 * r.count(2)) // each place its community and grid
+	s.places, s.placeN = make([]place, 0, len(names)/2), newNumberIndex(len(names)/2)
+	for i := 0; i+1 < len(names) && r.err == nil; i += 2 {
+		if n := len(s.places); s.placeNumber(names[i], names[i+1]) != uint32(n) {
 			r.fail("a place named twice")
 		}
 	}
@@ -253,6 +256,9 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 		if !s.set(k, b) && r.err == nil {
 			r.fail("a bucket given twice")
 		}
+		if prev := s.keys[max(0, i-1)]; i > 0 && (k.place < prev.place || k.place == prev.place && k.month < prev.month) {
+			r.fail("buckets out of the order of their places and months")
+		}
 		if r.err != nil {
 			return bucketSet{}, r.err
 		}
@@ -280,6 +286,9 @@ func readBuckets(payload []byte) (statsState, error) {
 	case bucketsMagicV1[len(bucketsPrefix):]:
 		if err := jsonv2.Unmarshal(r.next(r.count(1)), &st.Orgs, jsontext.AllowDuplicateNames(true)); err != nil || r.err != nil {
 			return statsState{}, fmt.Errorf("organisations: %w", cmp.Or(r.err, err))
+		}
+		if err := checkOrgs(st.Orgs); err != nil {
+			return statsState{}, err
 		}
 	default:
 		return statsState{}, fmt.Errorf("buckets: version %q", v)

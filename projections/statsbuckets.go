@@ -128,8 +128,10 @@ type bucketSet struct {
 	readDays []float32
 }
 
-// newBucketSet makes an empty set with room for n buckets.
+// newBucketSet makes an empty set with room for n buckets (none for n
+// below zero).
 func newBucketSet(n int) bucketSet {
+	n = max(0, n)
 	return bucketSet{
 		buckets: make([]*bucket, 0, n), keys: make([]bucketKey, 0, n), byKey: newNumberIndex(n),
 		monthN: map[string]uint32{}, words: newDictionary(),

@@ -281,6 +281,13 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 		twice = append(twice, make([]byte, 12)...)
 	}
 	assert.ErrorContains(t, read(twice), "bucket given twice")
+	swapped := append([]byte(bucketsMagicV1), 2, '{', '}', 2, 1, 'c', 2, 'g', '1', 1, 'c', 2, 'g', '2', 1, 7)
+	swapped = append(append(swapped, "2026-01"...), 0, 2)
+	swapped = append(append(swapped, 1), make([]byte, 11)...) // place 1, month 0, nine figures 0, no tallies
+	swapped = append(swapped, make([]byte, 12)...)            // place 0
+	assert.ErrorContains(t, read(swapped), "out of the order of their places and months")
+	swapped[len(swapped)-24] = 0 // place 0, then place 0 again
+	assert.ErrorContains(t, read(swapped), "bucket given twice")
 	assert.NoError(t, read(append(twice[:len(twice)-25], append([]byte{1}, make([]byte, 12)...)...)), "one bucket")
 	assert.ErrorContains(t, read(append(snapshotOf(nil), 0)), "after the last")
 }

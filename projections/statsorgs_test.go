@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -108,4 +109,29 @@ func TestDamagedOrgsAreRefused(t *testing.T) {
 	unknown := one("cgwe")
 	copy(unknown[len(bucketsPrefix):], "9\n")
 	assert.ErrorContains(t, read(unknown), `version "9\n"`)
+}
+
+// TestOrgsTheFoldNeverMakesAreRefused: organisations read from JSON (a
+// first-version snapshot's) with a null community or grid, or a
+// community's grids null, are refused; and a header's negative count of
+// buckets (it is not under the checksum) makes no set at that size.
+func TestOrgsTheFoldNeverMakesAreRefused(t *testing.T) {
+	v1 := func(orgs string) []byte {
+		b := binary.AppendUvarint([]byte(bucketsMagicV1), uint64(len(orgs)))
+		return append(append(b, orgs...), 0, 0, 0, 0) // no place, month, word or bucket
+	}
+	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
+	require.NoError(t, read(v1(`{"c":{"k":"","s":"","g":{"g1":{"k":""}}}}`)))
+	for _, orgs := range []string{`{"c":null}`, `{"c":{"k":"","s":"","g":null}}`, `{"c":{"k":"","s":"","g":{"g1":null}}}`} {
+		assert.ErrorContains(t, read(v1(orgs)), "null", orgs)
+	}
+
+	s := newStats(&sync.RWMutex{})
+	randomOrgs(rand.New(rand.NewPCG(20, 5)), s)
+	payload, err := s.snapshotJSON()
+	require.NoError(t, err)
+	h := &snapshotHeader{Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli), Sizes: map[string]int{"buckets": -1}}
+	require.NoError(t, newStats(&sync.RWMutex{}).UnmarshalSnapshot(&checkedReader{r: bytes.NewReader(payload), crc: crc32.New(castagnoli), h: h}))
+	empty := newBucketSet(-5)
+	assert.Zero(t, empty.len())
 }

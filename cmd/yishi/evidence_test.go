@@ -414,6 +414,23 @@ func TestVerifyViews(t *testing.T) {
 	assert.Contains(t, got, "OK: the views served from these snapshots equal the views rebuilt")
 	assertSameFiles(t, before, evidence, "verify --views")
 
+	// A snapshot in the form an older build wrote (the directory's JSON),
+	// which a server reads and rewrites, is compared as its JSON.
+	older := copyDir(t, dir)
+	path := filepath.Join(older, "projections", "directory.snap")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	payload := b[bytes.IndexByte(b, '\n')+1:]
+	d := projections.NewViews().Directory
+	require.NoError(t, d.UnmarshalSnapshot(bytes.NewReader(payload)))
+	asJSON, err := projections.Dump(d)
+	require.NoError(t, err)
+	require.Equal(t, byte('{'), asJSON[0])
+	forgeSnapshot(t, path, string(payload), string(asJSON))
+	got, err = verifyOut(t, "--store", older, "--views")
+	require.NoError(t, err, got)
+	assert.Contains(t, got, "OK: the directory snapshot")
+
 	forged := copyDir(t, dir)
 	// The register's heads are rows: "vote", the way of deciding its
 	// decisions by vote name, is renamed in its dictionary of words.
