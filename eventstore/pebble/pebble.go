@@ -195,8 +195,9 @@ func (s *Store) Space() eventstore.Space { return s.space.state() }
 
 // pebbleOptions tunes pebble for an append-only log whose appends look up
 // event ids and stream heads: bloom filters make the lookup of a new id (a
-// miss) cheap, a memtable twice pebble's default halves the flushes, and
-// every table file holds keys of one table only (spanpolicy.FirstByte). Pebble's
+// miss) cheap, a memtable twice pebble's default halves the flushes, every
+// table file holds keys of one table only (spanpolicy.FirstByte), and no
+// table statistics are collected (the log has no tombstones). Pebble's
 // errors go to the store's logger, at most one a second, and an ENOSPC met
 // in the background marks the disk full at once.
 func pebbleOptions(sp *space) *pebble.Options {
@@ -205,6 +206,12 @@ func pebbleOptions(sp *space) *pebble.Options {
 		Logger:             lg,
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       memTableSize,
+		// Table statistics tell pebble's compactions where tombstones
+		// are; the log deletes nothing, so it has none. Collected, they
+		// opened every table file after each open, beside the views'
+		// load: 2,324 files and 8% of a start's CPU at ten million events
+		// (docs/performance.md, twentieth session).
+		DisableTableStats: true,
 		EventListener: &pebble.EventListener{
 			BackgroundError: func(err error) {
 				if isNoSpace(err) {

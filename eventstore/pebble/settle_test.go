@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
@@ -54,4 +56,44 @@ func TestCloseLeavesNoCompactionDue(t *testing.T) {
 		tables += l.TablesCount
 	}
 	require.Positive(t, tables, "the appends are in tables")
+}
+
+// TestTheLogCollectsNoTableStats: the log deletes nothing, so the table
+// statistics pebble collects for its compactions of tombstones would only
+// open every table file after each open (docs/performance.md, twentieth
+// session). Reopened on tables, the store's pebble collects none, where
+// pebble's default options do.
+func TestTheLogCollectsNoTableStats(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	body := json.RawMessage(`{"text":"clear the bicycle-shed passage"}`)
+	for i := range 20 {
+		evs := make([]eventstore.EventData, 50)
+		for j := range evs {
+			evs[j] = eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "proposal.submitted.v1", Data: body, Marshalled: true}
+		}
+		_, err := s.Append(context.Background(), fmt.Sprintf("proposal-%d", i), eventstore.NoStream(), evs...)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close()) // flushed into tables
+
+	collected := func(o *pebble.Options, wait time.Duration) bool {
+		db, err := pebble.Open(dir+"/pebble", o)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, db.Close()) }()
+		deadline := time.Now().Add(wait)
+		for time.Now().Before(deadline) {
+			if db.Metrics().Table.InitialStatsCollectionComplete {
+				return true
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return false
+	}
+	o := pebbleOptions(newSpace(dir, config{}))
+	assert.False(t, collected(o, 500*time.Millisecond), "the store's options")
+	o = pebbleOptions(newSpace(dir, config{}))
+	o.DisableTableStats = false
+	assert.True(t, collected(o, 10*time.Second), "pebble's default")
 }
