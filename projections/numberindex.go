@@ -100,8 +100,63 @@ func (x *numberIndex) grow() {
 	}
 }
 
-// reset empties the index, keeping its table.
-func (x *numberIndex) reset() {
-	clear(x.slots)
-	x.used = 0
+// bulk empties the index and numbers the keys first to first+n-1 at once:
+// hashOf(k) is key k's hash, and same(a, b) reports whether keys a and b
+// are equal. The keys are put in the order of the slots their probes
+// start at (a radix sort of their slots), so that the table is written
+// from its start to its end, where putting them in their order wrote
+// each to a slot at random: a miss in the CPU's cache for each key of a
+// table larger than the cache (the board's ids at ten million events:
+// docs/performance.md, twentieth session). It returns the first key it
+// finds equal to another one put before it, and false, if there is one
+// (the index then holds the keys put before it).
+func (x *numberIndex) bulk(first int32, n int, hashOf func(int32) uint64, same func(a, b int32) bool) (int32, bool) {
+	if x.used > 0 || (n+1)*3 > len(x.slots)*2 {
+		*x = newNumberIndex(n)
+	}
+	mask := uint64(len(x.slots) - 1)
+	bits := 0
+	for 1<<bits < len(x.slots) {
+		bits++
+	}
+	// Each entry is a slot's value: the tag above, the number plus one
+	// below; sorted by the slot its probe starts at, eleven bits a pass.
+	entries, spare := make([]uint64, n), make([]uint64, n)
+	for i := range entries {
+		k := first + int32(i)
+		entries[i] = tagOf(hashOf(k)) | uint64(uint32(k)+1)
+	}
+	const digit = 11
+	var counts [1 << digit]int
+	for shift := 0; shift < bits; shift += digit {
+		clear(counts[:])
+		for _, e := range entries {
+			counts[(e>>32&mask)>>shift&(1<<digit-1)]++
+		}
+		at := 0
+		for d, c := range counts {
+			counts[d], at = at, at+c
+		}
+		for _, e := range entries {
+			d := (e >> 32 & mask) >> shift & (1<<digit - 1)
+			spare[counts[d]] = e
+			counts[d]++
+		}
+		entries, spare = spare, entries
+	}
+	for _, e := range entries {
+		k := int32(uint32(e)) - 1
+		for i := e >> 32 & mask; ; i = (i + 1) & mask {
+			s := x.slots[i]
+			if s == 0 {
+				x.slots[i] = e
+				x.used++
+				break
+			}
+			if s&^0xffffffff == e&^0xffffffff && same(int32(uint32(s))-1, k) {
+				return k, false
+			}
+		}
+	}
+	return 0, true
 }

@@ -54,9 +54,6 @@ func TestNumberIndexAgainstAMap(t *testing.T) {
 				_, ok := x.find(c.hash(k), func(n int32) bool { return keys[n] == k })
 				require.False(t, ok, k)
 			}
-			x.reset()
-			_, ok := x.find(c.hash(keys[0]), func(n int32) bool { return keys[n] == keys[0] })
-			assert.False(t, ok, "found after reset")
 		})
 	}
 }
@@ -82,4 +79,69 @@ func TestDictionaryNumbersInOrderOfSight(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, int32(2), n)
 	assert.Equal(t, []string{"", "grid-1", "grid-2"}, d.names)
+}
+
+// TestNumberIndexInBulk numbers keys at once (bulk) and checks each is
+// found with its number, keys never given are not, and a key given
+// twice is named; with the real hash and with hashes that collide on
+// purpose, at sizes around the radix sort's passes of eleven bits.
+func TestNumberIndexInBulk(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		keys int
+		hash func(string) uint64
+	}{
+		{"maphash", 70_000, hashString},
+		{"maphash, a few", 5, hashString},
+		{"maphash, one pass", 900, hashString},
+		{"one hash for all", 500, func(string) uint64 { return 0x9e3779b97f4a7c15 }},
+		{"three hashes", 2_000, func(s string) uint64 { return uint64(len(s)%3) << 40 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			keys := []string{"never numbered"} // key 0: bulk numbers from 1
+			for i := range c.keys {
+				keys = append(keys, fmt.Sprintf("k%d", i))
+			}
+			var x numberIndex
+			x.put(hashString("left before"), 7, func(int32) bool { return false }) // emptied by bulk
+			hashOf := func(k int32) uint64 { return c.hash(keys[k]) }
+			same := func(a, b int32) bool { return keys[a] == keys[b] }
+			_, ok := x.bulk(1, c.keys, hashOf, same)
+			require.True(t, ok)
+			assert.Equal(t, c.keys, x.used)
+			assert.LessOrEqual(t, 3*x.used, 2*len(x.slots), "at most two thirds full")
+			for k := int32(1); k < int32(len(keys)); k++ {
+				n, ok := x.find(hashOf(k), func(n int32) bool { return keys[n] == keys[k] })
+				require.True(t, ok, keys[k])
+				require.Equal(t, k, n, keys[k])
+			}
+			for _, k := range []string{"never numbered", "left before", "k-1"} {
+				_, ok := x.find(c.hash(k), func(n int32) bool { return keys[n] == k })
+				assert.False(t, ok, k)
+			}
+			// A key given twice: the second k3 is named (or the first,
+			// whichever the sort puts second).
+			twice := append(keys[1:len(keys):len(keys)], "k3")
+			dup, ok := x.bulk(0, len(twice), func(k int32) uint64 { return c.hash(twice[k]) }, func(a, b int32) bool { return twice[a] == twice[b] })
+			require.False(t, ok)
+			assert.Equal(t, "k3", twice[dup])
+		})
+	}
+}
+
+// TestNumberIndexInBulkOfMillions numbers three million keys at once: a
+// table of 2^23 slots, sorted in three passes.
+func TestNumberIndexInBulkOfMillions(t *testing.T) {
+	const n = 3_000_000
+	var x numberIndex
+	_, ok := x.bulk(0, n, func(k int32) uint64 { return hashKey(k) }, func(a, b int32) bool { return a == b })
+	require.True(t, ok)
+	require.Equal(t, 1<<23, len(x.slots))
+	for k := int32(0); k < n; k++ {
+		if got, ok := x.find(hashKey(k), func(m int32) bool { return m == k }); !ok || got != k {
+			t.Fatalf("key %d: found %d, %v", k, got, ok)
+		}
+	}
+	_, ok = x.find(hashKey(int32(n)), func(m int32) bool { return m == n })
+	assert.False(t, ok)
 }

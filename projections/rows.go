@@ -236,13 +236,13 @@ func (hs *heads[K, H]) index() error {
 // indexSorted makes the row of each id and the rows of each place, of
 // rows in position order, as index does.
 func (hs *heads[K, H]) indexSorted() error {
-	hs.row.reset() // made at the header's count by newHeads: read fills none
+	if k, ok := hs.row.bulk(0, len(hs.rows), func(k int32) uint64 { return hashKey(hs.rows[k].id) },
+		func(a, b int32) bool { return hs.rows[a].id == hs.rows[b].id }); !ok {
+		return fmt.Errorf("%q given twice", hs.idText(&hs.rows[k]))
+	}
 	grids, communities := make([]int32, len(hs.places.names)), make([]int32, len(hs.places.names))
 	for i := range hs.rows {
 		r := &hs.rows[i]
-		if _, added := hs.row.put(hashKey(r.id), int32(i), func(j int32) bool { return hs.rows[j].id == r.id }); !added {
-			return fmt.Errorf("%q given twice", hs.idText(r))
-		}
 		community, grid := r.head.place()
 		grids[grid]++
 		communities[community]++

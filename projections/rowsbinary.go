@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -142,13 +143,14 @@ func (r *rowsReader) dictionary(d *dictionary) {
 	if r.err != nil {
 		return
 	}
-	d.names = make([]string, 1, len(names)+1)
-	d.index = newNumberIndex(len(names))
-	for _, name := range names {
-		if known := int32(len(d.names)); name == "" || d.of(name) != known { // one look-up, not two
-			r.fail(fmt.Sprintf("%q named twice", name))
-			return
-		}
+	d.names = append(make([]string, 1, len(names)+1), names...)
+	if slices.Contains(names, "") { // "" is 0 in every dictionary
+		r.fail(`"" named twice`)
+		return
+	}
+	if k, ok := d.index.bulk(1, len(names), func(k int32) uint64 { return hashString(d.names[k]) },
+		func(a, b int32) bool { return d.names[a] == d.names[b] }); !ok {
+		r.fail(fmt.Sprintf("%q named twice", d.names[k]))
 	}
 }
 

@@ -197,11 +197,13 @@ func (r *rowsReader) text() string { return string(r.next(r.count(1))) }
 func readBucketSet(r *rowsReader) (bucketSet, error) {
 	s := newBucketSet(0)
 	names := r.texts(2 * r.count(2)) // each place its community and grid
-	s.places, s.placeN = make([]place, 0, len(names)/2), newNumberIndex(len(names)/2)
-	for i := 0; i+1 < len(names) && r.err == nil; i += 2 {
-		if n := len(s.places); s.placeNumber(names[i], names[i+1]) != uint32(n) {
-			r.fail("a place named twice")
-		}
+	s.places = make([]place, len(names)/2)
+	for i := range s.places {
+		s.places[i] = place{names[2*i], names[2*i+1]}
+	}
+	if _, ok := s.placeN.bulk(0, len(s.places), func(k int32) uint64 { return hashKey(s.places[k]) },
+		func(a, b int32) bool { return s.places[a] == s.places[b] }); !ok {
+		r.fail("a place named twice")
 	}
 	for range r.count(1) {
 		if n := len(s.months); s.monthNumber(r.text()) != uint32(n) && r.err == nil {
@@ -213,7 +215,7 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 		r.fail("too many words")
 	}
 	n := r.count(12) // two numbers, nine figures and a count, of a byte each at least
-	s.buckets, s.keys, s.byKey = make([]*bucket, 0, n), make([]bucketKey, 0, n), newNumberIndex(n)
+	s.buckets, s.keys = make([]*bucket, n), make([]bucketKey, n)
 	slab := make([]bucket, n) // one allocation for the buckets, not one each
 	var tallies []tally
 	for i := range slab {
@@ -253,10 +255,13 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			}
 			b.tallies = tallies[at:len(tallies):len(tallies)] // an added tally moves them out
 		}
-		if !s.set(k, b) && r.err == nil {
+		s.buckets[i], s.keys[i] = b, k
+		// In order, each after the one before: none given twice.
+		switch prev := s.keys[max(0, i-1)]; {
+		case i == 0:
+		case k == prev:
 			r.fail("a bucket given twice")
-		}
-		if prev := s.keys[max(0, i-1)]; i > 0 && (k.place < prev.place || k.place == prev.place && k.month < prev.month) {
+		case k.place < prev.place || k.place == prev.place && k.month < prev.month:
 			r.fail("buckets out of the order of their places and months")
 		}
 		if r.err != nil {
@@ -269,6 +274,7 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	case len(r.b) > 0:
 		return bucketSet{}, fmt.Errorf("buckets: %d bytes after the last", len(r.b))
 	}
+	s.byKey.bulk(0, n, func(k int32) uint64 { return hashKey(s.keys[k]) }, func(a, b int32) bool { return s.keys[a] == s.keys[b] })
 	return s, nil
 }
 
