@@ -264,8 +264,8 @@ func registerSnapshot(t *testing.T, rng *rand.Rand) string {
 func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	b := NewViews().Board
 	b.heads = headsOf(t, map[string]boardHeadJSON{
-		"p-1": {Position: 1, Actions: []actionMark{{Due: 1}}},
-		"p-2": {Position: 2, Actions: []actionMark{{Due: 2, Open: true}}},
+		"p-1": {CommunityID: "c", GridID: "g1", Position: 1, Actions: []actionMark{{Due: 1}}},
+		"p-2": {CommunityID: "c", GridID: "g2", Position: 2, Actions: []actionMark{{Due: 2, Open: true}}},
 	})
 	snap, err := b.MarshalSnapshot()
 	require.NoError(t, err)
@@ -275,4 +275,18 @@ func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	first.Actions = append(first.Actions, actionMark{Due: 9})
 	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.head("p-2").Actions)
 	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.head("p-1").Actions)
+
+	// The lists of each grid and community share one array too: a row
+	// added to the first grid does not reach the second's list.
+	hs := &back.heads
+	g1, _ := hs.places.find("g1")
+	g2, _ := hs.places.find("g2")
+	c, _ := hs.places.find("c")
+	hs.add("p-3", boardHead{community: c, grid: g1, Position: 3})
+	got := func(grid string) []int32 { l, _ := hs.list("", grid); return l }
+	assert.Equal(t, []int32{0, 2}, got("g1"))
+	assert.Equal(t, []int32{1}, got("g2"))
+	l, _ := hs.list("c", "")
+	assert.Equal(t, []int32{0, 1, 2}, l)
+	assert.Less(t, g1, g2)
 }
