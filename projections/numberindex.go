@@ -111,7 +111,7 @@ func (x *numberIndex) grow() {
 // finds equal to another one put before it, and false, if there is one
 // (the index then holds the keys put before it).
 func (x *numberIndex) bulk(first int32, n int, hashOf func(int32) uint64, same func(a, b int32) bool) (int32, bool) {
-	if x.used > 0 || (n+1)*3 > len(x.slots)*2 {
+	if x.used > 0 || n*3 > len(x.slots)*2 {
 		*x = newNumberIndex(n)
 	}
 	mask := uint64(len(x.slots) - 1)

@@ -22,6 +22,7 @@ func TestNumberIndexAgainstAMap(t *testing.T) {
 	}{
 		{"maphash", 60_000, hashString},
 		{"one hash for all", 600, func(string) uint64 { return 0x9e3779b97f4a7c15 }},
+		{"all at the table's end", 300, func(string) uint64 { return 0xffffffff }}, // probes wrap to the start
 		{"three hashes", 3_000, func(s string) uint64 { return uint64(len(s)%3) << 40 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,6 +96,7 @@ func TestNumberIndexInBulk(t *testing.T) {
 		{"maphash, a few", 5, hashString},
 		{"maphash, one pass", 900, hashString},
 		{"one hash for all", 500, func(string) uint64 { return 0x9e3779b97f4a7c15 }},
+		{"all at the table's end", 300, func(string) uint64 { return 0xffffffff }}, // probes wrap to the start
 		{"three hashes", 2_000, func(s string) uint64 { return uint64(len(s)%3) << 40 }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

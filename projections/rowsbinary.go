@@ -253,7 +253,6 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 	if len(r.b) > 0 {
 		return heads[K, H]{}, fmt.Errorf("rows: %d bytes after the last row", len(r.b))
 	}
-	hs.row = newNumberIndex(n)
 	if err := hs.indexSorted(); err != nil {
 		return heads[K, H]{}, err
 	}

@@ -274,6 +274,7 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	case len(r.b) > 0:
 		return bucketSet{}, fmt.Errorf("buckets: %d bytes after the last", len(r.b))
 	}
+	// The order checked above rules out a key given twice.
 	s.byKey.bulk(0, n, func(k int32) uint64 { return hashKey(s.keys[k]) }, func(a, b int32) bool { return s.keys[a] == s.keys[b] })
 	return s, nil
 }

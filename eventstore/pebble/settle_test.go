@@ -82,6 +82,11 @@ func TestTheLogCollectsNoTableStats(t *testing.T) {
 		db, err := pebble.Open(dir+"/pebble", o)
 		require.NoError(t, err)
 		defer func() { require.NoError(t, db.Close()) }()
+		tables := int64(0)
+		for _, l := range db.Metrics().Levels {
+			tables += l.TablesCount
+		}
+		require.Positive(t, tables, "the appends are in tables")
 		deadline := time.Now().Add(wait)
 		for time.Now().Before(deadline) {
 			if db.Metrics().Table.InitialStatsCollectionComplete {
