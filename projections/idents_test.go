@@ -276,17 +276,22 @@ func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.head("p-2").Actions)
 	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.head("p-1").Actions)
 
-	// The lists of each grid and community share one array too: a row
-	// added to the first grid does not reach the second's list.
+	// The lists of each grid and community share one array too, in the
+	// order of the places' numbers: a row added to the grid whose list
+	// comes first does not reach the other's.
 	hs := &back.heads
-	g1, _ := hs.places.find("g1")
-	g2, _ := hs.places.find("g2")
+	lead, other := "g1", "g2" // rows 0 and 1
+	leadRow, otherRow := int32(0), int32(1)
+	n1, _ := hs.places.find(lead)
+	n2, _ := hs.places.find(other)
+	if n2 < n1 { // numbered in the order headsOf met them
+		lead, other, leadRow, otherRow, n1 = other, lead, otherRow, leadRow, n2
+	}
 	c, _ := hs.places.find("c")
-	hs.add("p-3", boardHead{community: c, grid: g1, Position: 3})
+	hs.add("p-3", boardHead{community: c, grid: n1, Position: 3})
 	got := func(grid string) []int32 { l, _ := hs.list("", grid); return l }
-	assert.Equal(t, []int32{0, 2}, got("g1"))
-	assert.Equal(t, []int32{1}, got("g2"))
+	assert.Equal(t, []int32{leadRow, 2}, got(lead))
+	assert.Equal(t, []int32{otherRow}, got(other))
 	l, _ := hs.list("c", "")
 	assert.Equal(t, []int32{0, 1, 2}, l)
-	assert.Less(t, g1, g2)
 }

@@ -50,8 +50,8 @@ func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
 			g := o.Grids[gid]
 			w.str(gid, g.Kind, g.Head)
 			w.num(zigzag(g.Volunteers), zigzag(g.Teams), uint64(len(g.Workers)))
-			for _, person := range slices.Sorted(maps.Keys(g.Workers)) {
-				w.str(person, g.Workers[person])
+			for _, worker := range g.Workers {
+				w.str(worker.Person, worker.Employment)
 			}
 		}
 	}
@@ -86,6 +86,7 @@ func readOrgs(r *rowsReader) map[string]*statOrg {
 	orgs := make(map[string]*statOrg, n)
 	slab := make([]statOrg, n)
 	var grids []statGrid
+	var workers statWorkers // the slab the grids' workers are cut from
 	last := ""
 	for i := range slab {
 		o := &slab[i]
@@ -111,16 +112,18 @@ func readOrgs(r *rowsReader) map[string]*statOrg {
 			}
 			lastGrid = gid
 			if w := r.count(2); w > 0 {
-				g.Workers = make(map[string]string, w)
-				lastPerson := ""
+				if cap(workers)-len(workers) < w {
+					workers = make(statWorkers, 0, max(w, 4096))
+				}
+				at := len(workers)
 				for l := range w {
 					person := t.next()
-					if l > 0 && person <= lastPerson {
+					if l > 0 && person <= workers[len(workers)-1].Person {
 						r.fail(fmt.Sprintf("worker %q of %q out of order", person, gid))
 					}
-					lastPerson = person
-					g.Workers[person] = t.next()
+					workers = append(workers, statWorker{Person: person, Employment: t.next()})
 				}
+				g.Workers = workers[at:len(workers):len(workers)] // a worker added later moves them out
 			}
 			o.Grids[gid] = g
 			if r.err != nil {
