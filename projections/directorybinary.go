@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -53,56 +52,6 @@ func (d *Directory) MarshalSnapshot() ([]byte, error) {
 // snapshotJSON implements readable: the places as the directory's
 // snapshots held them before placesMagic.
 func (d *Directory) snapshotJSON() ([]byte, error) { return gojson.Marshal(&d.st) }
-
-// textWriter writes strings as a snapshot of text and shapes holds them:
-// each string into one text, its length into the shape, with the shape's
-// numbers.
-type textWriter struct{ text, shape []byte }
-
-// str adds strings.
-func (w *textWriter) str(ss ...string) {
-	for _, s := range ss {
-		w.text = append(w.text, s...)
-		w.shape = binary.AppendUvarint(w.shape, uint64(len(s)))
-	}
-}
-
-// num adds numbers to the shape.
-func (w *textWriter) num(ns ...uint64) {
-	for _, n := range ns {
-		w.shape = binary.AppendUvarint(w.shape, n)
-	}
-}
-
-// appendTo appends the text, after its length, then the shape.
-func (w *textWriter) appendTo(out []byte) []byte {
-	out = binary.AppendUvarint(out, uint64(len(w.text)))
-	return append(append(out, w.text...), w.shape...)
-}
-
-// textReader reads what a textWriter wrote: the text is made one string,
-// and each string cut from it in turn, of a length its rowsReader reads.
-type textReader struct {
-	*rowsReader
-	text string
-}
-
-// newTextReader reads the text at the start of r's bytes.
-func newTextReader(r *rowsReader) *textReader {
-	return &textReader{rowsReader: r, text: string(r.next(r.count(1)))}
-}
-
-// next returns the next string.
-func (t *textReader) next() string {
-	n := t.uvarint()
-	if n > uint64(len(t.text)) {
-		t.fail("a name past the text")
-		return ""
-	}
-	s := t.text[:n]
-	t.text = t.text[n:]
-	return s
-}
 
 // readPlaces reads a directory MarshalSnapshot wrote, past placesMagic. A
 // community out of the order of their ids (or given twice), counts of

@@ -218,6 +218,56 @@ func (r *rowsReader) otherIDs(d *dictionary) {
 	}
 }
 
+// textWriter writes strings as a snapshot of text and shapes holds them:
+// each string into one text, its length into the shape, with the shape's
+// numbers.
+type textWriter struct{ text, shape []byte }
+
+// str adds strings.
+func (w *textWriter) str(ss ...string) {
+	for _, s := range ss {
+		w.text = append(w.text, s...)
+		w.shape = binary.AppendUvarint(w.shape, uint64(len(s)))
+	}
+}
+
+// num adds numbers to the shape.
+func (w *textWriter) num(ns ...uint64) {
+	for _, n := range ns {
+		w.shape = binary.AppendUvarint(w.shape, n)
+	}
+}
+
+// appendTo appends the text, after its length, then the shape.
+func (w *textWriter) appendTo(out []byte) []byte {
+	out = binary.AppendUvarint(out, uint64(len(w.text)))
+	return append(append(out, w.text...), w.shape...)
+}
+
+// textReader reads what a textWriter wrote: the text is made one string,
+// and each string cut from it in turn, of a length its rowsReader reads.
+type textReader struct {
+	*rowsReader
+	text string
+}
+
+// newTextReader reads the text at the start of r's bytes.
+func newTextReader(r *rowsReader) *textReader {
+	return &textReader{rowsReader: r, text: string(r.next(r.count(1)))}
+}
+
+// next returns the next string.
+func (t *textReader) next() string {
+	n := t.uvarint()
+	if n > uint64(len(t.text)) {
+		t.fail("a name past the text")
+		return ""
+	}
+	s := t.text[:n]
+	t.text = t.text[n:]
+	return s
+}
+
 // rowsHeadReader reads a head as its head type's appendBinary wrote it,
 // with its numbers in its heads' dictionaries: a head type's readBinary
 // method, such as (*boardHead).readBinary.

@@ -196,12 +196,11 @@ func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []
 // use. The strings are kept as given, the first time each is met.
 func (s *bucketSet) in(community, grid, month string) *bucket {
 	k := bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}
-	if n, ok := s.byKey.find(hashKey(k), func(n int32) bool { return s.keys[n] == k }); ok {
-		return s.buckets[n]
+	n, added := s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
+	if added { // one probe of the index, found or new
+		s.buckets, s.keys = append(s.buckets, &bucket{}), append(s.keys, k)
 	}
-	b := &bucket{}
-	s.set(k, b)
-	return b
+	return s.buckets[n]
 }
 
 // placeNumber returns the number of a community's grid, numbering it if
