@@ -31,8 +31,15 @@ type Log struct {
 	tree      Tree
 	positions stored[eventstore.Position] // by leaf index
 	unsafe    int64
-	grew      chan struct{} // closed and replaced whenever the tree grows
-	isUnsafe  func(eventstore.Event) bool
+	// unmap unmaps the saved tree's file that tree and positions read in
+	// place (Load, Spill), nil while they read none.
+	unmap func()
+	// saves counts the saves under way (Save), which read a frozen copy
+	// of the tree without the lock: a spill unmaps the file it no longer
+	// reads only when none is.
+	saves    atomic.Int32
+	grew     chan struct{} // closed and replaced whenever the tree grows
+	isUnsafe func(eventstore.Event) bool
 	// caughtUp is set once Follow (or Take) has added every event the
 	// store held when its subscription started.
 	caughtUp atomic.Bool

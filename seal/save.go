@@ -62,7 +62,9 @@ func checksumOf(magic []byte) hash.Hash {
 func (l *Log) Save(path string) error {
 	l.mu.RLock()
 	t, positions, unsafe := l.frozen()
+	l.saves.Add(1) // under the lock: a swap after it sees this save
 	l.mu.RUnlock()
+	defer l.saves.Add(-1)
 	err := durable.WriteFile(path, func(out io.Writer) error {
 		h := checksumOf([]byte(saveMagic))
 		w := io.MultiWriter(out, h)
@@ -115,12 +117,10 @@ func (l *Log) frozen() (Tree, stored[eventstore.Position], int64) {
 //
 // A tree that reads from a file already (Load, or an earlier Spill) may
 // be spilled again, to hold on the heap none of the events added since:
-// the earlier file's mapping then stays for the life of the process,
-// unused (a save that began before the swap may be reading it), and so
-// does that file's room on disk. The server spills a growing tree each
-// time it holds on the heap as many events as in its file (Held), and
-// once when it has caught up, so that those mappings are together no
-// larger than about twice the last file.
+// the earlier file is unmapped then, and its room on disk returned, unless
+// a save is under way (another caller's Save, which may be reading it):
+// its mapping then stays for the life of the process, its pages dropped,
+// and so does that file's room on disk.
 func (l *Log) Spill(path string) error {
 	if err := l.Save(path); err != nil {
 		return err
@@ -145,13 +145,23 @@ func (l *Log) readSaved(path string) error {
 		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
 	}
 	l.mu.Lock()
-	old := [][]byte{l.tree.hashes.base, l.positions.base}
+	old, oldUnmap := [][]byte{l.tree.hashes.base, l.positions.base}, l.unmap
+	swapped := false
 	defer func() {
+		// Read by none but a save under way, if any: with none, the file
+		// read before (if any) is unmapped; or else its pages leave the
+		// process's memory (a save reads them all), read again from the
+		// file if that save goes on. The lock is held while saves are
+		// counted, so that a save counted after it reads the new tree.
+		unused := l.saves.Load() == 0
 		l.mu.Unlock()
-		// The file spilled before, if any, is no longer read but by a save
-		// that began before the swap: its pages leave the process's memory
-		// (a save reads them all), read again from the file if that save
-		// goes on.
+		if !swapped {
+			return
+		}
+		if unused && oldUnmap != nil {
+			oldUnmap()
+			return
+		}
 		for _, b := range old {
 			release(b)
 		}
@@ -167,7 +177,8 @@ func (l *Log) readSaved(path string) error {
 		positions.add(l.positions.at(i))
 	}
 	t.n, t.head = l.tree.n, l.tree.head
-	l.tree, l.positions = t, positions
+	l.tree, l.positions, l.unmap = t, positions, unmap
+	swapped = true
 	return nil
 }
 
@@ -205,7 +216,7 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 		unmap()
 		return fmt.Errorf("seal: load the saved tree: the tree holds %d events already", l.tree.n)
 	}
-	l.tree, l.positions, l.unsafe = t, positions, unsafe
+	l.tree, l.positions, l.unsafe, l.unmap = t, positions, unsafe, unmap
 	return nil
 }
 

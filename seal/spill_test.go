@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,4 +181,46 @@ func residentKiB(t *testing.T, path string) int {
 		}
 	}
 	return total
+}
+
+// TestASpillUnmapsTheFileItNoLongerReads: spilled again, a tree unmaps the
+// file it read before, so that the file's room on disk is returned (it was
+// replaced at the same path), unless a save is under way, which may be
+// reading it: that mapping stays, and the tree still answers as before.
+func TestASpillUnmapsTheFileItNoLongerReads(t *testing.T) {
+	if _, err := os.Stat("/proc/self/maps"); err != nil {
+		t.Skip("needs /proc/self/maps to see the mappings of a file:", err)
+	}
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	l, kept := NewLog(nil), NewLog(nil)
+	addSynthetic(t, l, 0, 2000)
+	addSynthetic(t, kept, 0, 3000)
+	require.NoError(t, l.Spill(path))
+	assert.Equal(t, []string{path}, mappingsOf(t, path), "the file it reads")
+	addSynthetic(t, l, 2000, 2500)
+	require.NoError(t, l.Spill(path))
+	assert.Equal(t, []string{path}, mappingsOf(t, path), "the replaced file unmapped")
+
+	l.saves.Add(1) // a save under way, reading the file read now
+	addSynthetic(t, l, 2500, 3000)
+	require.NoError(t, l.Spill(path))
+	l.saves.Add(-1)
+	assert.Equal(t, []string{path, path + " (deleted)"}, mappingsOf(t, path), "kept for the save under way")
+	requireSameTree(t, l, kept, 3000, 0, 1999, 2000, 2499, 2500, 2999)
+}
+
+// mappingsOf lists the mappings of path in /proc/self/maps by the name
+// they show (a file replaced since shows " (deleted)"), sorted.
+func mappingsOf(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	require.NoError(t, err)
+	var names []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if i := strings.Index(line, path); i >= 0 {
+			names = append(names, line[i:])
+		}
+	}
+	slices.Sort(names)
+	return names
 }

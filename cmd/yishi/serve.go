@@ -288,6 +288,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // keeps on the heap before treeTap spills it. A variable for tests.
 var spillTreeAt int64 = 1 << 17
 
+// spillTreeShare is how many times as many events as the heap holds a
+// growing tree's file holds when treeTap spills it: the heap holds at
+// most a fifth of the tree, and each event's hashes are written about
+// five times over the whole fold. Spilled each time the heap held as many
+// as the file (a share of 1), a ten-million-event tree held 302 MB of
+// hashes on the heap just before its last spill, the largest part of a
+// first start's peak (docs/performance.md, twenty-first session).
+const spillTreeShare = 4
+
 // openAnswerShelf opens the answer shelf in dir for stamp, its key in
 // keys (the server's key store). It is a cache:
 // when it does not open (another server on the same data directory, a
@@ -338,15 +347,14 @@ func answerStamp(erasures int) string {
 // treeTap hands the Merkle tree the deliveries of the views' reading of the
 // log (projections.Config.Tap, seal.Log.Take): one read of the log feeds
 // both. It keeps the tree's hashes, 72 bytes an event, off the heap
-// (seal.Log.Spill): each time the heap holds as many of the tree's events
-// as its file does, and spillTreeAt at least, on a goroutine of its own
-// (events go on being added meanwhile), and, before the runner reports
-// caught up, when a tree hashed from the start of the log (hashed: no
-// saved tree, or one refused) has caught up. So a tree never holds on the
-// heap much more than half of its events while it is hashed, nor the
-// mappings of earlier files more than about twice its last file. A failed
-// spill is logged, and the tree stays on the heap from then on (until the
-// next start).
+// (seal.Log.Spill): each time the heap holds a quarter as many of the
+// tree's events as its file does (spillTreeShare), and spillTreeAt at
+// least, on a goroutine of its own (events go on being added meanwhile),
+// and, before the runner reports caught up, when a tree hashed from the
+// start of the log (hashed: no saved tree, or one refused) has caught up.
+// So a tree never holds on the heap much more than a fifth of its events
+// while it is hashed. A failed spill is logged, and the tree stays on the
+// heap from then on (until the next start).
 type treeTap struct {
 	*seal.Log
 	path     string
@@ -371,7 +379,7 @@ func (t *treeTap) Take(d eventstore.Delivery) error {
 		t.spill()
 		return nil
 	}
-	if heap >= max(spillTreeAt, file) && t.spilling.TryLock() {
+	if heap >= max(spillTreeAt, file/spillTreeShare) && t.spilling.TryLock() {
 		go t.spill()
 	}
 	return nil

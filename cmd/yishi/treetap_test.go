@@ -16,10 +16,11 @@ import (
 )
 
 // TestTreeTapKeepsTheTreeOffTheHeap: the tree fed by the views' reading of
-// the log is spilled each time the heap holds as many of its events as its
-// file (and spillTreeAt at least), on a goroutine of its own, and, hashed
-// from the start, once more when it has caught up, before that checkpoint
-// is passed on; it is the tree of the same events never spilled.
+// the log is spilled each time the heap holds a quarter as many of its
+// events as its file (and spillTreeAt at least), on a goroutine of its
+// own, and, hashed from the start, once more when it has caught up, before
+// that checkpoint is passed on; it is the tree of the same events never
+// spilled.
 func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 	was := spillTreeAt
 	spillTreeAt = 100
@@ -44,32 +45,36 @@ func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 	take(100, 199)
 	assert.Equal(t, [2]int64{99, 100}, held())
 	take(199, 200)
-	assert.Equal(t, [2]int64{0, 200}, held(), "as many on the heap as in the file")
-	take(200, 399)
-	assert.Equal(t, [2]int64{199, 200}, held())
-	take(399, 420)
-	assert.Equal(t, [2]int64{20, 400}, held())
-	for i := 390; i < 420; i++ { // held already: not added again
+	assert.Equal(t, [2]int64{0, 200}, held(), "spillTreeAt, more than a quarter of the file")
+	take(200, 500)
+	assert.Equal(t, [2]int64{0, 500}, held())
+	take(500, 624)
+	assert.Equal(t, [2]int64{124, 500}, held())
+	take(624, 625)
+	assert.Equal(t, [2]int64{0, 625}, held(), "a quarter as many on the heap as in the file")
+	take(625, 645)
+	assert.Equal(t, [2]int64{20, 625}, held())
+	for i := 615; i < 645; i++ { // held already: not added again
 		require.NoError(t, tap.Take(eventstore.Delivery{Event: event(i), Position: event(i).Position}))
 	}
-	assert.Equal(t, [2]int64{20, 400}, held())
+	assert.Equal(t, [2]int64{20, 625}, held())
 
-	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(419).Position, CaughtUp: true}))
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(644).Position, CaughtUp: true}))
 	assert.True(t, tree.CaughtUp())
-	assert.Equal(t, [2]int64{0, 420}, held(), "hashed from the start, spilled once caught up")
-	take(420, 430)
-	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(429).Position, CaughtUp: true}))
-	assert.Equal(t, [2]int64{10, 420}, held(), "not again")
+	assert.Equal(t, [2]int64{0, 645}, held(), "hashed from the start, spilled once caught up")
+	take(645, 655)
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(654).Position, CaughtUp: true}))
+	assert.Equal(t, [2]int64{10, 645}, held(), "not again")
 
 	want, err := kept.Head()
 	require.NoError(t, err)
 	got, err := tree.Head()
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	for _, i := range []int64{0, 99, 100, 250, 419, 429} {
-		a, err := tree.InclusionProof(i, 430)
+	for _, i := range []int64{0, 99, 100, 250, 624, 644, 654} {
+		a, err := tree.InclusionProof(i, 655)
 		require.NoError(t, err)
-		b, err := kept.InclusionProof(i, 430)
+		b, err := kept.InclusionProof(i, 655)
 		require.NoError(t, err)
 		assert.Equal(t, b, a, "leaf %d", i)
 	}
