@@ -3,6 +3,7 @@ package seal_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -72,4 +73,28 @@ func BenchmarkProofs(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSave measures a spill's save: a tree of a million events read
+// from its file and a quarter of a million more on the heap, written to a
+// new file (docs/performance.md, twenty-first session).
+func BenchmarkSave(b *testing.B) {
+	l := benchLog(b)
+	dir := b.TempDir()
+	if err := l.Spill(filepath.Join(dir, "tree.snap")); err != nil {
+		b.Fatal(err)
+	}
+	var h [32]byte
+	for i := range 250_000 {
+		h[0], h[1], h[2] = byte(i), byte(i>>8), byte(i>>16)
+		if err := l.Add(eventstore.Event{Position: eventstore.Position(2_000_000 + i), Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(1_250_000 * 72)
+	for b.Loop() {
+		if err := l.Save(filepath.Join(dir, "again.snap")); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

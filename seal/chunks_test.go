@@ -1,12 +1,16 @@
 package seal
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"testing"
+
+	"github.com/yishi-civic/yishi/eventstore"
 )
 
-// TestChunksKeepValuesInPlace checks values across block boundaries, the
-// order of all, and that growing never moves what a block holds.
+// TestChunksKeepValuesInPlace checks values across block boundaries, and
+// that growing never moves what a block holds.
 func TestChunksKeepValuesInPlace(t *testing.T) {
 	var c chunks[int64]
 	c.add(0)
@@ -26,19 +30,36 @@ func TestChunksKeepValuesInPlace(t *testing.T) {
 			t.Errorf("at(%d) = %d", i, got)
 		}
 	}
-	var next int64
-	if err := c.all(func(v int64) error {
-		if v != next {
-			return errors.New("out of order")
-		}
-		next++
-		return nil
-	}); err != nil || next != n {
-		t.Fatalf("all: %v after %d values", err, next)
+}
+
+// TestStoredWritesWhatItHolds: writeTo writes the mapped bytes (here a
+// slice standing for them, over more than one release) and then the
+// values added since, across blocks, in order, as the file holds them; a
+// writer's error stops it.
+func TestStoredWritesWhatItHolds(t *testing.T) {
+	const inFile, added = releaseEvery/8 + 3, 2*chunkLen + 7
+	var want []byte
+	for i := range uint64(inFile + added) {
+		want = binary.LittleEndian.AppendUint64(want, 10*i+1)
+	}
+	s := stored[eventstore.Position]{base: bytes.Clone(want[:8*inFile]), size: 8, n: inFile, decode: decodePosition}
+	for i := range uint64(added) {
+		s.add(eventstore.Position(10*(inFile+i) + 1))
+	}
+	var got bytes.Buffer
+	if err := s.writeTo(&got, appendPosition); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("wrote %d bytes, not the %d held in order", got.Len(), len(want))
 	}
 	stop := errors.New("stop")
-	seen := 0
-	if err := c.all(func(int64) error { seen++; return stop }); err != stop || seen != 1 {
-		t.Fatalf("all did not stop at the first error: %v after %d", err, seen)
+	if err := s.writeTo(failingWriter{stop}, appendPosition); !errors.Is(err, stop) {
+		t.Fatalf("writeTo: %v, want the writer's error", err)
 	}
 }
+
+// failingWriter fails every write with err.
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }

@@ -82,10 +82,10 @@ func (l *Log) Save(path string) error {
 				return err
 			}
 		}
-		if err := positions.all(func(p eventstore.Position) error { return put(uint64(p)) }); err != nil {
+		if err := positions.writeTo(w, appendPosition); err != nil {
 			return err
 		}
-		if err := t.hashes.all(func(h tlog.Hash) error { _, err := w.Write(h[:]); return err }); err != nil {
+		if err := t.hashes.writeTo(w, appendHash); err != nil {
 			return err
 		}
 		_, err := out.Write(h.Sum(nil))

@@ -214,7 +214,7 @@ func TestLoadRefuses(t *testing.T) {
 // refused and unmapped; an empty tree that names a head is refused (Follow
 // would skip the events before it); a loaded tree cut short in place under
 // the server makes a read panic, which the API answers as an error, rather
-// than a fault that kills the process.
+// than a fault that kills the process, and a save of it fails.
 func TestLoadRefusesAndLeavesNothingMapped(t *testing.T) {
 	ctx := context.Background()
 	store, _ := ledgerWith(t, 3)
@@ -243,4 +243,6 @@ func TestLoadRefusesAndLeavesNothingMapped(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(path, 0))
 	require.Panics(t, func() { _, _ = loaded.Leaf(0) })
+	// A save reads the file whole: the fault is its error.
+	require.ErrorContains(t, loaded.Save(filepath.Join(t.TempDir(), "again.snap")), "read the saved tree")
 }
