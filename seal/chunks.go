@@ -91,7 +91,11 @@ func (s *stored[T]) writeTo(w io.Writer, encode func([]byte, T) []byte) error {
 		release(part)
 		all = all[len(part):]
 	}
-	buf := make([]byte, 0, chunkLen*s.size)
+	if len(s.more.blocks) == 0 {
+		return nil
+	}
+	var zero T
+	buf := make([]byte, 0, chunkLen*len(encode(nil, zero)))
 	for _, b := range s.more.blocks {
 		buf = buf[:0]
 		for _, v := range b {
@@ -106,12 +110,19 @@ func (s *stored[T]) writeTo(w io.Writer, encode func([]byte, T) []byte) error {
 
 // writeMapped writes b, part of a mapped file, to w: a read that faults
 // (the file cut short in place under the server) panics instead of killing
-// the process, and is returned as an error.
+// the process, and is returned as an error; any other panic goes on.
 func writeMapped(w io.Writer, b []byte) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("read the saved tree: %v", r)
+			fault, ok := r.(interface {
+				error
+				Addr() uintptr
+			})
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("read the saved tree: %w", fault)
 		}
 	}()
 	_, err = w.Write(b)

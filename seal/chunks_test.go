@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/yishi-civic/yishi/eventstore"
@@ -42,7 +44,22 @@ func TestStoredWritesWhatItHolds(t *testing.T) {
 	for i := range uint64(inFile + added) {
 		want = binary.LittleEndian.AppendUint64(want, 10*i+1)
 	}
-	s := stored[eventstore.Position]{base: bytes.Clone(want[:8*inFile]), size: 8, n: inFile, decode: decodePosition}
+	// The file's values read from a mapping, as a loaded tree reads them
+	// (writeTo drops the pages it has written).
+	f, err := os.Create(filepath.Join(t.TempDir(), "positions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(want[:8*inFile]); err != nil {
+		t.Fatal(err)
+	}
+	m, unmap, err := mapFile(f, 8*inFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmap()
+	s := stored[eventstore.Position]{base: m, size: 8, n: inFile, decode: decodePosition}
 	for i := range uint64(added) {
 		s.add(eventstore.Position(10*(inFile+i) + 1))
 	}
@@ -56,6 +73,15 @@ func TestStoredWritesWhatItHolds(t *testing.T) {
 	stop := errors.New("stop")
 	if err := s.writeTo(failingWriter{stop}, appendPosition); !errors.Is(err, stop) {
 		t.Fatalf("writeTo: %v, want the writer's error", err)
+	}
+	onHeap := stored[eventstore.Position]{}
+	onHeap.add(1, 2, 3)
+	if err := onHeap.writeTo(failingWriter{stop}, appendPosition); !errors.Is(err, stop) {
+		t.Fatalf("writeTo of values on the heap: %v, want the writer's error", err)
+	}
+	got.Reset()
+	if err := onHeap.writeTo(&got, appendPosition); err != nil || got.Len() != 24 {
+		t.Fatalf("writeTo of values on the heap: %v after %d bytes, want 24", err, got.Len())
 	}
 }
 

@@ -13,7 +13,9 @@ import (
 // mapFile maps the first size bytes of f read-only, for random reads: a
 // proof reads a few hashes, and read-ahead would only fill memory. It
 // returns the mapping and the function that unmaps it; a Log keeps the
-// mapping of the tree it loaded or spilled for the life of the process.
+// mapping of the tree it loaded or spilled until a later Spill replaces
+// it (then unmapped, unless a save under way may be reading it: then it
+// stays for the life of the process).
 func mapFile(f *os.File, size int64) ([]byte, func(), error) {
 	m, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {

@@ -65,6 +65,9 @@ func (l *Log) Save(path string) error {
 	l.saves.Add(1) // under the lock: a swap after it sees this save
 	l.mu.RUnlock()
 	defer l.saves.Add(-1)
+	if saving != nil {
+		saving()
+	}
 	err := durable.WriteFile(path, func(out io.Writer) error {
 		h := checksumOf([]byte(saveMagic))
 		w := io.MultiWriter(out, h)
@@ -96,6 +99,10 @@ func (l *Log) Save(path string) error {
 	}
 	return nil
 }
+
+// saving, when set (by tests), is called by every Save once it has frozen
+// the tree and counted itself, before it writes.
+var saving func()
 
 // frozen returns l's tree, positions and unsafe count as they stand, to be
 // read without l's lock: the lists only grow, in blocks that never move,
@@ -215,6 +222,9 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 	if l.tree.n != 0 {
 		unmap()
 		return fmt.Errorf("seal: load the saved tree: the tree holds %d events already", l.tree.n)
+	}
+	if l.unmap != nil { // an empty tree spilled: nothing is read from it
+		l.unmap()
 	}
 	l.tree, l.positions, l.unsafe, l.unmap = t, positions, unsafe, unmap
 	return nil

@@ -201,12 +201,31 @@ func TestASpillUnmapsTheFileItNoLongerReads(t *testing.T) {
 	require.NoError(t, l.Spill(path))
 	assert.Equal(t, []string{path}, mappingsOf(t, path), "the replaced file unmapped")
 
-	l.saves.Add(1) // a save under way, reading the file read now
+	// A save under way, held once it has frozen the tree, reads the file
+	// read now: the spill meanwhile keeps it mapped, and the save writes
+	// the tree it froze.
+	frozen, goOn := make(chan struct{}), make(chan struct{})
+	saving = func() { close(frozen); <-goOn }
+	t.Cleanup(func() { saving = nil })
+	saved := make(chan error, 1)
+	other := filepath.Join(t.TempDir(), "other.snap")
+	go func() { saved <- l.Save(other) }()
+	<-frozen
+	saving = nil
 	addSynthetic(t, l, 2500, 3000)
 	require.NoError(t, l.Spill(path))
-	l.saves.Add(-1)
 	assert.Equal(t, []string{path, path + " (deleted)"}, mappingsOf(t, path), "kept for the save under way")
+	close(goOn)
+	require.NoError(t, <-saved)
 	requireSameTree(t, l, kept, 3000, 0, 1999, 2000, 2499, 2500, 2999)
+	fromSave := NewLog(nil)
+	t2, positions, unsafe, unmap, err := openSavedFile(other)
+	require.NoError(t, err)
+	defer unmap()
+	fromSave.tree, fromSave.positions, fromSave.unsafe = t2, positions, unsafe
+	want := NewLog(nil)
+	addSynthetic(t, want, 0, 2500)
+	requireSameTree(t, fromSave, want, 2500, 0, 1999, 2000, 2499)
 }
 
 // mappingsOf lists the mappings of path in /proc/self/maps by the name

@@ -289,8 +289,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 var spillTreeAt int64 = 1 << 17
 
 // spillTreeShare is how many times as many events as the heap holds a
-// growing tree's file holds when treeTap spills it: the heap holds at
-// most a fifth of the tree, and each event's hashes are written about
+// growing tree's file holds when treeTap spills it: the heap holds about
+// a fifth of the tree at most, and each event's hashes are written about
 // five times over the whole fold. Spilled each time the heap held as many
 // as the file (a share of 1), a ten-million-event tree held 302 MB of
 // hashes on the heap just before its last spill, the largest part of a
