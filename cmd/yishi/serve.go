@@ -288,14 +288,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // keeps on the heap before treeTap spills it. A variable for tests.
 var spillTreeAt int64 = 1 << 17
 
+// spillTreeHeld is the most events whose hashes a growing Merkle tree
+// keeps on the heap (72 MB) before treeTap spills it, until its file holds
+// spillTreeShare times as many. A variable for tests.
+var spillTreeHeld int64 = 1 << 20
+
 // spillTreeShare is how many times as many events as the heap holds a
-// growing tree's file holds when treeTap spills it: the heap holds about
-// a fifth of the tree at most, and each event's hashes are written about
-// five times over the whole fold. Spilled each time the heap held as many
-// as the file (a share of 1), a ten-million-event tree held 302 MB of
-// hashes on the heap just before its last spill, the largest part of a
-// first start's peak (docs/performance.md, twenty-first session).
+// large growing tree's file holds when treeTap spills it: the heap holds
+// about a fifth of such a tree at most, and each of its events' hashes is
+// written about five times over the whole fold. Spilled each time the heap
+// held as many as the file, a ten-million-event tree held 302 MB of hashes
+// on the heap just before its last spill, the largest part of a first
+// start's peak; spilled at a quarter at every size, a million events' first
+// start took a tenth longer, for 72 MB at most (docs/performance.md,
+// twenty-first session).
 const spillTreeShare = 4
+
+// spillTreeDue reports whether a growing tree holding heap events on the
+// heap and file in its file is due to be spilled: once the heap holds as
+// many as the file (a tree's hashes written about twice in all), but
+// spillTreeAt at least and spillTreeHeld at most, or a spillTreeShare-th
+// of the file when that is more.
+func spillTreeDue(heap, file int64) bool {
+	return heap >= max(spillTreeAt, min(file, spillTreeHeld), file/spillTreeShare)
+}
 
 // openAnswerShelf opens the answer shelf in dir for stamp, its key in
 // keys (the server's key store). It is a cache:
@@ -347,14 +363,15 @@ func answerStamp(erasures int) string {
 // treeTap hands the Merkle tree the deliveries of the views' reading of the
 // log (projections.Config.Tap, seal.Log.Take): one read of the log feeds
 // both. It keeps the tree's hashes, 72 bytes an event, off the heap
-// (seal.Log.Spill): each time the heap holds a quarter as many of the
-// tree's events as its file does (spillTreeShare), and spillTreeAt at
-// least, on a goroutine of its own (events go on being added meanwhile),
-// and, before the runner reports caught up, when a tree hashed from the
-// start of the log (hashed: no saved tree, or one refused) has caught up.
-// So a tree never holds on the heap much more than a fifth of its events
-// while it is hashed. A failed spill is logged, and the tree stays on the
-// heap from then on (until the next start).
+// (seal.Log.Spill): when it is due (spillTreeDue: as many on the heap as
+// in its file, but a million at most, or a quarter of the file when that
+// is more), on a goroutine of its own (events go on being added
+// meanwhile), and, before the runner reports caught up, when a tree hashed
+// from the start of the log (hashed: no saved tree, or one refused) has
+// caught up. So a tree never holds on the heap much more than a million
+// events' hashes, or a fifth of its events, while it is hashed. A failed
+// spill is logged, and the tree stays on the heap from then on (until the
+// next start).
 type treeTap struct {
 	*seal.Log
 	path     string
@@ -379,7 +396,7 @@ func (t *treeTap) Take(d eventstore.Delivery) error {
 		t.spill()
 		return nil
 	}
-	if heap >= max(spillTreeAt, file/spillTreeShare) && t.spilling.TryLock() {
+	if spillTreeDue(heap, file) && t.spilling.TryLock() {
 		go t.spill()
 	}
 	return nil

@@ -16,15 +16,15 @@ import (
 )
 
 // TestTreeTapKeepsTheTreeOffTheHeap: the tree fed by the views' reading of
-// the log is spilled each time the heap holds a quarter as many of its
-// events as its file (and spillTreeAt at least), on a goroutine of its
-// own, and, hashed from the start, once more when it has caught up, before
-// that checkpoint is passed on; it is the tree of the same events never
-// spilled.
+// the log is spilled each time the heap holds as many of its events as its
+// file, but spillTreeAt at least and spillTreeHeld at most, or a quarter
+// of the file when that is more, on a goroutine of its own, and, hashed
+// from the start, once more when it has caught up, before that checkpoint
+// is passed on; it is the tree of the same events never spilled.
 func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
-	was := spillTreeAt
-	spillTreeAt = 100
-	t.Cleanup(func() { spillTreeAt = was })
+	was, wasHeld := spillTreeAt, spillTreeHeld
+	spillTreeAt, spillTreeHeld = 100, 200
+	t.Cleanup(func() { spillTreeAt, spillTreeHeld = was, wasHeld })
 	event := treeEvent
 	tree, kept := seal.NewLog(nil), seal.NewLog(nil)
 	tap := &treeTap{Log: tree, path: filepath.Join(t.TempDir(), "tree.snap"), hashed: true, log: slog.New(slog.DiscardHandler)}
@@ -45,36 +45,44 @@ func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 	take(100, 199)
 	assert.Equal(t, [2]int64{99, 100}, held())
 	take(199, 200)
-	assert.Equal(t, [2]int64{0, 200}, held(), "spillTreeAt, more than a quarter of the file")
-	take(200, 500)
-	assert.Equal(t, [2]int64{0, 500}, held())
-	take(500, 624)
-	assert.Equal(t, [2]int64{124, 500}, held())
-	take(624, 625)
-	assert.Equal(t, [2]int64{0, 625}, held(), "a quarter as many on the heap as in the file")
-	take(625, 645)
-	assert.Equal(t, [2]int64{20, 625}, held())
-	for i := 615; i < 645; i++ { // held already: not added again
+	assert.Equal(t, [2]int64{0, 200}, held(), "as many on the heap as in the file")
+	take(200, 399)
+	assert.Equal(t, [2]int64{199, 200}, held())
+	take(399, 400)
+	assert.Equal(t, [2]int64{0, 400}, held())
+	take(400, 599)
+	assert.Equal(t, [2]int64{199, 400}, held())
+	take(599, 600)
+	assert.Equal(t, [2]int64{0, 600}, held(), "spillTreeHeld at most")
+	take(600, 1000)
+	assert.Equal(t, [2]int64{0, 1000}, held())
+	take(1000, 1249)
+	assert.Equal(t, [2]int64{249, 1000}, held())
+	take(1249, 1250)
+	assert.Equal(t, [2]int64{0, 1250}, held(), "a quarter as many on the heap as in the file")
+	take(1250, 1270)
+	assert.Equal(t, [2]int64{20, 1250}, held())
+	for i := 1240; i < 1270; i++ { // held already: not added again
 		require.NoError(t, tap.Take(eventstore.Delivery{Event: event(i), Position: event(i).Position}))
 	}
-	assert.Equal(t, [2]int64{20, 625}, held())
+	assert.Equal(t, [2]int64{20, 1250}, held())
 
-	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(644).Position, CaughtUp: true}))
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(1269).Position, CaughtUp: true}))
 	assert.True(t, tree.CaughtUp())
-	assert.Equal(t, [2]int64{0, 645}, held(), "hashed from the start, spilled once caught up")
-	take(645, 655)
-	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(654).Position, CaughtUp: true}))
-	assert.Equal(t, [2]int64{10, 645}, held(), "not again")
+	assert.Equal(t, [2]int64{0, 1270}, held(), "hashed from the start, spilled once caught up")
+	take(1270, 1280)
+	require.NoError(t, tap.Take(eventstore.Delivery{Position: event(1279).Position, CaughtUp: true}))
+	assert.Equal(t, [2]int64{10, 1270}, held(), "not again")
 
 	want, err := kept.Head()
 	require.NoError(t, err)
 	got, err := tree.Head()
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	for _, i := range []int64{0, 99, 100, 250, 624, 644, 654} {
-		a, err := tree.InclusionProof(i, 655)
+	for _, i := range []int64{0, 99, 100, 250, 1249, 1269, 1279} {
+		a, err := tree.InclusionProof(i, 1280)
 		require.NoError(t, err)
-		b, err := kept.InclusionProof(i, 655)
+		b, err := kept.InclusionProof(i, 1280)
 		require.NoError(t, err)
 		assert.Equal(t, b, a, "leaf %d", i)
 	}
