@@ -34,10 +34,10 @@ func TestChunksKeepValuesInPlace(t *testing.T) {
 	}
 }
 
-// TestStoredWritesWhatItHolds: writeTo writes the mapped bytes (here a
-// slice standing for them, over more than one release) and then the
-// values added since, across blocks, in order, as the file holds them; a
-// writer's error stops it.
+// TestStoredWritesWhatItHolds: writeTo writes the mapped file's bytes
+// (over more than one release) and then the values added since, across
+// blocks, in order, as the file holds them; a writer's error stops it,
+// in the mapped bytes or in the values on the heap.
 func TestStoredWritesWhatItHolds(t *testing.T) {
 	const inFile, added = releaseEvery/8 + 3, 2*chunkLen + 7
 	var want []byte

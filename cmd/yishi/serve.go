@@ -299,9 +299,10 @@ var spillTreeHeld int64 = 1 << 20
 // written about five times over the whole fold. Spilled each time the heap
 // held as many as the file, a ten-million-event tree held 302 MB of hashes
 // on the heap just before its last spill, the largest part of a first
-// start's peak; spilled at a quarter at every size, a million events' first
-// start took a tenth longer, for 72 MB at most (docs/performance.md,
-// twenty-first session).
+// start's peak. Spilled at a quarter at every size, a million events'
+// first start seemed to take a tenth longer, where the tree's hashes on
+// the heap are 72 MB at most anyway (docs/performance.md, twenty-first
+// session).
 const spillTreeShare = 4
 
 // spillTreeDue reports whether a growing tree holding heap events on the
