@@ -139,15 +139,20 @@ func newBucketSet(n int) bucketSet {
 }
 
 // set makes b the bucket of k, in place of the one there if there is
-// one; added is false then.
-func (s *bucketSet) set(k bucketKey, b *bucket) (added bool) {
-	n, added := s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
-	if !added {
-		s.buckets[n] = b
-		return false
+// one.
+func (s *bucketSet) set(k bucketKey, b *bucket) {
+	n, _ := s.slot(k)
+	s.buckets[n] = b
+}
+
+// slot returns the number of k's bucket, with one probe of the index:
+// found, or made for it (added, its bucket nil).
+func (s *bucketSet) slot(k bucketKey) (n int32, added bool) {
+	n, added = s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
+	if added {
+		s.buckets, s.keys = append(s.buckets, nil), append(s.keys, k)
 	}
-	s.buckets, s.keys = append(s.buckets, b), append(s.keys, k)
-	return true
+	return n, added
 }
 
 // count counts one more of word, of a kind, in b.
@@ -195,10 +200,9 @@ func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []
 // in returns the bucket of a grid in a month ("2026-07"), made on first
 // use. The strings are kept as given, the first time each is met.
 func (s *bucketSet) in(community, grid, month string) *bucket {
-	k := bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}
-	n, added := s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
-	if added { // one probe of the index, found or new
-		s.buckets, s.keys = append(s.buckets, &bucket{}), append(s.keys, k)
+	n, added := s.slot(bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)})
+	if added {
+		s.buckets[n] = &bucket{}
 	}
 	return s.buckets[n]
 }
