@@ -923,3 +923,88 @@ func TestTapFailureStopsTheRunner(t *testing.T) {
 	}
 	assert.Less(t, r.Position(), pos[20], "not folded past the tap's failure")
 }
+
+// probe is a view that keeps nothing, and notes which snapshots are
+// staged in dir (their temporary files beside their views') when it is
+// encoded; it fails its encoding when fail is set.
+type probe struct {
+	dir    string
+	fail   bool
+	staged []string
+}
+
+func (p *probe) Name() string                      { return "probe" }
+func (p *probe) Version() int                      { return 1 }
+func (p *probe) Apply(Event) error                 { return nil }
+func (p *probe) UnmarshalSnapshot(io.Reader) error { return nil }
+func (p *probe) MarshalSnapshot() ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(p.dir, ".*.snap.tmp-*"))
+	if err != nil {
+		return nil, err
+	}
+	p.staged = p.staged[:0]
+	for _, f := range files {
+		name, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), "."), ".snap.tmp-")
+		p.staged = append(p.staged, name)
+	}
+	if p.fail {
+		return nil, errors.New("boom")
+	}
+	return []byte("{}"), nil
+}
+
+// TestSnapshotsAreStagedOneViewAtATime: each view's snapshot is written to
+// its temporary file as soon as it is encoded, before the next view is
+// encoded, so that the runner holds one view's encoding at a time; the
+// files are put in place together. When a view fails to encode, none is:
+// the snapshots already staged are removed, and the files in place stay
+// as they were. A start removes snapshots staged and never put in place.
+func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, newGen(9, 3).events(100))
+	p := &probe{dir: dir}
+	withProbe := func() *Views {
+		v := NewViews()
+		v.all = append(v.all, p)
+		return v
+	}
+	r := mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
+	require.NoError(t, runUntil(t, r, pos[99]))
+	require.NoError(t, r.Close())
+	var others []string
+	for _, v := range NewViews().all {
+		others = append(others, v.Name())
+	}
+	assert.ElementsMatch(t, others, p.staged, "every view before the probe was staged when it was encoded")
+	written := map[string][]byte{}
+	for _, name := range append(others, "probe") {
+		b, err := os.ReadFile(snapshotPath(dir, name))
+		require.NoError(t, err, name)
+		written[name] = b
+	}
+	temps, err := filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, temps, "every staged file was put in place")
+
+	more := mustAppend(t, s, newGen(10, 3).events(50))
+	p.fail = true
+	r = mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
+	require.NoError(t, runUntil(t, r, more[49]))
+	require.Error(t, r.snapshot(true, nil), "the probe fails its encoding")
+	assert.ElementsMatch(t, others, p.staged)
+	temps, err = filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, temps, "the snapshots staged before the failure are removed")
+	for name, b := range written {
+		now, err := os.ReadFile(snapshotPath(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, b, now, "%s: the snapshot in place is the one before", name)
+	}
+
+	require.NoError(t, r.Close())
+	stale := filepath.Join(dir, ".board.snap.tmp-123")
+	require.NoError(t, os.WriteFile(stale, []byte("cut short"), 0o600))
+	p.fail = false
+	mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
+	assert.NoFileExists(t, stale, "a start removes a snapshot never put in place")
+}

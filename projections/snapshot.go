@@ -100,7 +100,7 @@ func snapshotPath(dir, view string) string { return filepath.Join(dir, view+".sn
 // and returns each view's header (nil when the view has to be rebuilt).
 // Only a failure to read the directory is an error; a bad snapshot, or one
 // whose view's tables in st are not of its position, is logged and means a
-// rebuild.
+// rebuild. Snapshots staged and never put in place are removed first.
 func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) ([]*snapshotHeader, error) {
 	heads := make([]*snapshotHeader, len(views))
 	if dir == "" {
@@ -108,6 +108,14 @@ func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) (
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("projections: snapshot directory: %w", err)
+	}
+	// Snapshots staged and never put in place (the process killed while it
+	// wrote them): each as large as its view's.
+	stale, _ := filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			log.Warn("projections: remove a snapshot never put in place", "file", f, "err", err)
+		}
 	}
 	loadOne := func(i int) {
 		v, began := views[i], time.Now()
@@ -450,41 +458,50 @@ func jsonName(f reflect.StructField) string {
 	return f.Name
 }
 
-// writeSnapshots writes each view's payload (nil payloads are skipped) in
-// parallel.
-func writeSnapshots(dir string, views []View, payloads [][]byte, sizes []map[string]int, id identity) error {
-	errs := make([]error, len(views))
-	var wg sync.WaitGroup
-	for i, v := range views {
-		if payloads[i] == nil {
-			continue
-		}
-		wg.Go(func() {
-			errs[i] = writeSnapshot(dir, v, payloads[i], sizes[i], id)
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// writeSnapshot writes one snapshot atomically (durable.WriteFile).
-func writeSnapshot(dir string, v View, payload []byte, sizes map[string]int, id identity) error {
+// stageSnapshot writes v's snapshot (its header, then payload) to a
+// temporary file beside its own, for commitSnapshots to put in place
+// (durable.Stage).
+func stageSnapshot(dir string, v View, payload []byte, sizes map[string]int, id identity) (*durable.Pending, error) {
 	h, err := json.Marshal(snapshotHeader{
 		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
 		At: id.at, First: id.first, Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli),
 		Sizes: sizes,
 	})
 	if err != nil {
-		return fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
+		return nil, fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
 	}
-	err = durable.WriteFile(snapshotPath(dir, v.Name()), func(w io.Writer) error {
+	p, err := durable.Stage(snapshotPath(dir, v.Name()), func(w io.Writer) error {
 		_, err := io.Copy(w, io.MultiReader(bytes.NewReader(h), bytes.NewReader([]byte{'\n'}), bytes.NewReader(payload)))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+		return nil, fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
 	}
-	return nil
+	return p, nil
+}
+
+// commitSnapshots puts the staged snapshots (nil ones are skipped) in
+// place, atomically and durably each, in parallel.
+func commitSnapshots(staged []*durable.Pending) error {
+	errs := make([]error, len(staged))
+	var wg sync.WaitGroup
+	for i, p := range staged {
+		if p == nil {
+			continue
+		}
+		wg.Go(func() { errs[i] = p.Commit() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// discardSnapshots removes the staged snapshots (nil ones are skipped).
+func discardSnapshots(staged []*durable.Pending) {
+	for _, p := range staged {
+		if p != nil {
+			p.Discard()
+		}
+	}
 }
 
 // sealedSince is the first snapshot format whose views keep personal data

@@ -15,33 +15,67 @@ import (
 // atomically and durably. The temporary file is ".<name>.tmp-*" beside
 // path and is gone when WriteFile returns, whatever happened.
 func WriteFile(path string, write func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	p, err := Stage(path, write)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	return p.Commit()
+}
+
+// Pending is a file written beside the one it is to replace, not yet
+// synced nor in its place: Commit puts it there, Discard removes it. Its
+// bytes wait in the page cache, not in the writer's memory.
+type Pending struct {
+	path string
+	tmp  *os.File
+}
+
+// Stage writes what write writes (through a buffer) to a temporary file
+// ".<name>.tmp-*" beside path, and neither syncs it nor renames it. On an
+// error the temporary file is gone.
+func Stage(path string, write func(w io.Writer) error) (*Pending, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	err = write(w)
 	if err == nil {
 		err = w.Flush()
 	}
-	if err == nil {
-		err = tmp.Sync()
+	if err != nil {
+		p := &Pending{path: path, tmp: tmp}
+		p.Discard()
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	if cerr := tmp.Close(); err == nil {
+	return &Pending{path: path, tmp: tmp}, nil
+}
+
+// Commit replaces the file at its path with p, atomically and durably:
+// it syncs p, renames it over the path and syncs the directory. The
+// temporary file is gone when Commit returns, whatever happened.
+func (p *Pending) Commit() error {
+	defer os.Remove(p.tmp.Name()) // a no-op once renamed
+	err := p.tmp.Sync()
+	if cerr := p.tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Rename(p.tmp.Name(), p.path)
 	}
 	if err == nil {
-		err = SyncDir(dir)
+		err = SyncDir(filepath.Dir(p.path))
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", p.path, err)
 	}
 	return nil
+}
+
+// Discard removes p; the file at its path stays as it was.
+func (p *Pending) Discard() {
+	_ = p.tmp.Close()
+	_ = os.Remove(p.tmp.Name())
 }
 
 // SyncDir fsyncs a directory, making the names in it durable.

@@ -39,3 +39,46 @@ func TestWriteFile(t *testing.T) {
 	require.Len(t, entries, 1, "no temporary file is left")
 	require.Error(t, WriteFile(filepath.Join(dir, "missing", "x"), put("x")))
 }
+
+// TestStage: a staged file leaves the old one in place until it is
+// committed; a discarded one leaves nothing; a write that fails stages
+// nothing.
+func TestStage(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "board.snap")
+	require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+	put := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	read := func() string {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return string(b)
+	}
+	files := func() int {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		return len(entries)
+	}
+
+	p, err := Stage(path, put("new"))
+	require.NoError(t, err)
+	require.Equal(t, "old", read(), "staged, not in place")
+	require.Equal(t, 2, files(), "the staged bytes are in a file beside it")
+	require.NoError(t, p.Commit())
+	require.Equal(t, "new", read())
+	require.Equal(t, 1, files())
+
+	p, err = Stage(path, put("dropped"))
+	require.NoError(t, err)
+	p.Discard()
+	require.Equal(t, "new", read())
+	require.Equal(t, 1, files(), "a discarded file is gone")
+
+	boom := errors.New("disk on fire")
+	_, err = Stage(path, func(w io.Writer) error { return boom })
+	require.ErrorIs(t, err, boom)
+	require.Equal(t, 1, files(), "a failed write stages nothing")
+	_, err = Stage(filepath.Join(dir, "missing", "x"), put("x"))
+	require.Error(t, err)
+}
