@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -355,4 +356,28 @@ func liveHeap() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkEncodeEachView encodes each view's snapshot as the runner
+// writes it (snapshotOf), to io.Discard, one view at a time, after the
+// generated log is folded: what a snapshot holds the fold for (the runner
+// encodes under the views' read lock), and allocates, view by view.
+func BenchmarkEncodeEachView(b *testing.B) {
+	stored := benchLog(b)
+	r, err := New(&memStore{evs: stored}, Config{})
+	require.NoError(b, err)
+	runToReady(b, r)
+	for _, v := range r.Views().all {
+		b.Run(v.Name(), func(b *testing.B) {
+			b.ReportAllocs()
+			var size checksummed
+			for b.Loop() {
+				size = checksummed{w: io.Discard}
+				write, err := snapshotOf(v)
+				require.NoError(b, err)
+				require.NoError(b, write(&size))
+			}
+			b.ReportMetric(float64(size.n)/(1<<20), "MiB")
+		})
+	}
 }

@@ -270,7 +270,13 @@ func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
 // MarshalSnapshot implements View: the heads as rows (rowsMagic).
 func (b *Board) MarshalSnapshot() ([]byte, error) {
-	return b.heads.appendRows(make([]byte, 0, 64+48*len(b.heads.rows)), (*boardHead).appendBinary), nil
+	return marshalEncoded(b, 64+48*len(b.heads.rows))
+}
+
+// encodeSnapshot implements encoded.
+func (b *Board) encodeSnapshot(s *snapshotWriter) error {
+	b.heads.writeRows(s, (*boardHead).appendBinary)
+	return nil
 }
 
 // snapshotJSON implements readable: {"heads": the heads as the map of

@@ -20,7 +20,10 @@ import (
 const placesMagic = "\x00yishi places 1\n"
 
 // MarshalSnapshot implements View: the places (placesMagic).
-func (d *Directory) MarshalSnapshot() ([]byte, error) {
+func (d *Directory) MarshalSnapshot() ([]byte, error) { return marshalEncoded(d, 64) }
+
+// encodeSnapshot implements encoded.
+func (d *Directory) encodeSnapshot(s *snapshotWriter) error {
 	ids := make([]string, 0, len(d.st.Places))
 	grids, compounds, size := 0, 0, 0
 	for id, p := range d.st.Places {
@@ -34,7 +37,7 @@ func (d *Directory) MarshalSnapshot() ([]byte, error) {
 	for _, id := range ids {
 		p := d.st.Places[id]
 		if p.CommunityID != id {
-			return nil, fmt.Errorf("directory snapshot: place %q under %q", p.CommunityID, id)
+			return fmt.Errorf("directory snapshot: place %q under %q", p.CommunityID, id)
 		}
 		w.str(id, p.Name, p.Kind, p.Street)
 		w.num(uint64(len(p.Grids)))
@@ -46,7 +49,9 @@ func (d *Directory) MarshalSnapshot() ([]byte, error) {
 			w.str(c.CompoundID, c.GridID, c.Name)
 		}
 	}
-	return w.appendTo([]byte(placesMagic)), nil
+	s.buf = append(s.buf, placesMagic...)
+	w.writeTo(s)
+	return nil
 }
 
 // snapshotJSON implements readable: the places as the directory's

@@ -164,7 +164,9 @@ func TestDamagedRowsAreRefused(t *testing.T) {
 	refusedOrWhole(t, rng, r, func() View { return NewViews().Register })
 
 	rows := func(hs heads[ident, boardHead]) []byte {
-		return hs.appendRows(nil, (*boardHead).appendBinary)
+		s := &snapshotWriter{}
+		hs.writeRows(s, (*boardHead).appendBinary)
+		return s.buf
 	}
 	read := func(b []byte) error { return NewViews().Board.UnmarshalSnapshot(strings.NewReader(string(b))) }
 	hs := headsOf(t, map[string]boardHeadJSON{"p-1": {GridID: "g", Position: 1}, "p-2": {GridID: "g", Position: 2}})
@@ -198,7 +200,9 @@ func TestDamagedRowsAreRefused(t *testing.T) {
 	decisions.rows = []headRow[identPair, decisionHead]{{id: identPair{{}, otherIdent(decisions.others.of(whole))}}}
 	require.NoError(t, decisions.indexSorted())
 	withMeetings := func(hs heads[identPair, decisionHead]) string {
-		return rowsMagic + "\x02{}" + string(hs.appendRows(nil, (*decisionHead).appendBinary))
+		s := &snapshotWriter{buf: []byte(rowsMagic + "\x02{}")}
+		hs.writeRows(s, (*decisionHead).appendBinary)
+		return string(s.buf)
 	}
 	assert.ErrorContains(t, NewViews().Register.UnmarshalSnapshot(strings.NewReader(withMeetings(decisions))), "first id splits")
 	decisions.rows[0].id = identPair{}.of(whole, &decisions.others)

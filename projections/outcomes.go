@@ -196,7 +196,13 @@ func (o *Outcomes) tables() []table { return []table{o.items} }
 
 // MarshalSnapshot implements View: the heads as rows (rowsMagic).
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) {
-	return o.heads.appendRows(make([]byte, 0, 64+64*len(o.heads.rows)), (*outcomeHead).appendBinary), nil
+	return marshalEncoded(o, 64+64*len(o.heads.rows))
+}
+
+// encodeSnapshot implements encoded.
+func (o *Outcomes) encodeSnapshot(s *snapshotWriter) error {
+	o.heads.writeRows(s, (*outcomeHead).appendBinary)
+	return nil
 }
 
 // snapshotJSON implements readable: {"heads": the heads as the map of

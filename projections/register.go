@@ -258,14 +258,20 @@ func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 // MarshalSnapshot implements View: the meetings still deciding as JSON,
 // after its length, then the heads as rows (rowsMagic).
 func (r *Register) MarshalSnapshot() ([]byte, error) {
+	return marshalEncoded(r, 96+96*len(r.heads.rows))
+}
+
+// encodeSnapshot implements encoded.
+func (r *Register) encodeSnapshot(s *snapshotWriter) error {
 	meetings, err := gojson.Marshal(r.st.Meetings)
 	if err != nil {
-		return nil, fmt.Errorf("register snapshot: meetings: %w", err)
+		return fmt.Errorf("register snapshot: meetings: %w", err)
 	}
-	out := make([]byte, 0, len(meetings)+96+96*len(r.heads.rows))
-	out = append(binary.AppendUvarint(append(out, rowsMagic...), uint64(len(meetings))), meetings...)
+	s.buf = binary.AppendUvarint(append(s.buf, rowsMagic...), uint64(len(meetings)))
+	s.write(meetings)
 	// The heads' rows follow with their own magic, as a list view's.
-	return r.heads.appendRows(out, (*decisionHead).appendBinary), nil
+	r.heads.writeRows(s, (*decisionHead).appendBinary)
+	return nil
 }
 
 // snapshotJSON implements readable: {"meetings": …, "heads": …}, as goccy

@@ -23,27 +23,28 @@ import (
 // (docs/performance.md, nineteenth session).
 const rowsMagic = "\x00yishi rows 1\n"
 
-// appendRows appends hs after rowsMagic, each head by appendHead.
-func (hs *heads[K, H]) appendRows(out []byte, appendHead func(*H, []byte) []byte) []byte {
-	out = append(out, rowsMagic...)
+// writeRows writes hs after rowsMagic, each head by appendHead.
+func (hs *heads[K, H]) writeRows(s *snapshotWriter, appendHead func(*H, []byte) []byte) {
+	s.buf = append(s.buf, rowsMagic...)
 	for _, d := range []*dictionary{&hs.places, &hs.words, &hs.others} {
-		out = binary.AppendUvarint(out, uint64(len(d.names)-1)) // "" is 0 in every dictionary
+		s.buf = binary.AppendUvarint(s.buf, uint64(len(d.names)-1)) // "" is 0 in every dictionary
 		for _, name := range d.names[1:] {
-			out = binary.AppendUvarint(out, uint64(len(name)))
-			out = append(out, name...)
+			s.buf = binary.AppendUvarint(s.buf, uint64(len(name)))
+			s.buf = append(s.buf, name...)
+			s.next()
 		}
 	}
-	out = binary.AppendUvarint(out, uint64(len(hs.rows)))
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
 	for i := range hs.rows {
-		out = hs.rows[i].id.appendBinary(out)
-		out = appendHead(&hs.rows[i].head, out)
+		s.buf = hs.rows[i].id.appendBinary(s.buf)
+		s.buf = appendHead(&hs.rows[i].head, s.buf)
+		s.next()
 	}
-	return out
 }
 
-// rowsReader reads the numbers appendRows and the heads' writers wrote,
+// rowsReader reads the numbers writeRows and the heads' writers wrote,
 // the statistics' buckets and organisations (bucketSet.appendBinary,
-// appendOrgs) and the directory's places (textReader); its first error
+// writeOrgs) and the directory's places (textReader); its first error
 // stops it (every read after it returns zeros).
 type rowsReader struct {
 	b   []byte
@@ -137,7 +138,7 @@ func (r *rowsReader) ident(others *dictionary) ident {
 	return id
 }
 
-// dictionary reads a dictionary appendRows wrote into d, which is new.
+// dictionary reads a dictionary writeRows wrote into d, which is new.
 func (r *rowsReader) dictionary(d *dictionary) {
 	names := r.texts(r.count(2)) // a name takes its length and a byte at least
 	if r.err != nil {
@@ -238,10 +239,11 @@ func (w *textWriter) num(ns ...uint64) {
 	}
 }
 
-// appendTo appends the text, after its length, then the shape.
-func (w *textWriter) appendTo(out []byte) []byte {
-	out = binary.AppendUvarint(out, uint64(len(w.text)))
-	return append(append(out, w.text...), w.shape...)
+// writeTo writes the text, after its length, then the shape.
+func (w *textWriter) writeTo(s *snapshotWriter) {
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(w.text)))
+	s.write(w.text)
+	s.write(w.shape)
 }
 
 // textReader reads what a textWriter wrote: the text is made one string,
@@ -273,7 +275,7 @@ func (t *textReader) next() string {
 // method, such as (*boardHead).readBinary.
 type rowsHeadReader[H any] func(h *H, r *rowsReader, d *headNames)
 
-// readRows reads heads appendRows wrote, past rowsMagic, each head by
+// readRows reads heads writeRows wrote, past rowsMagic, each head by
 // readHead, and indexes them. Rows out of position order, a key given
 // twice, a number past its dictionary, an id in a form the writer never
 // makes (otherIDs, identPair.readBinary) or bytes left over are refused.

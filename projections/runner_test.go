@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -926,12 +927,16 @@ func TestTapFailureStopsTheRunner(t *testing.T) {
 
 // probe is a view that keeps nothing, and notes which snapshots are
 // staged in dir (their temporary files beside their views') when it is
-// encoded; it fails its encoding when fail is set.
+// encoded; it fails its encoding when fail is set, and gives sizes as its
+// maps' sizes.
 type probe struct {
 	dir    string
 	fail   bool
 	staged []string
+	sizes  map[string]int
 }
+
+func (p *probe) mapSizes() map[string]int { return p.sizes }
 
 func (p *probe) Name() string                      { return "probe" }
 func (p *probe) Version() int                      { return 1 }
@@ -954,11 +959,13 @@ func (p *probe) MarshalSnapshot() ([]byte, error) {
 }
 
 // TestSnapshotsAreStagedOneViewAtATime: each view's snapshot is written to
-// its temporary file as soon as it is encoded, before the next view is
-// encoded, so that the runner holds one view's encoding at a time; the
-// files are put in place together. When a view fails to encode, none is:
-// the snapshots already staged are removed, and the files in place stay
-// as they were. A start removes snapshots staged and never put in place.
+// its temporary file as it is encoded, before the next view is encoded,
+// so that the runner never holds every view's encoding; a file holds its
+// header in headerRoom bytes, then the view's MarshalSnapshot. The files
+// are put in place together. When a view fails to encode, or its header
+// is longer than its room, none is: the snapshots already staged are
+// removed, and the files in place stay as they were. A start removes
+// snapshots staged and never put in place.
 func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	s, dir := mustOpenStore(t), t.TempDir()
 	pos := mustAppend(t, s, newGen(9, 3).events(100))
@@ -970,6 +977,15 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	}
 	r := mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
 	require.NoError(t, runUntil(t, r, pos[99]))
+	encoded := map[string][]byte{}
+	for _, v := range r.Views().all {
+		if v != View(p) { // the probe notes what is staged as it is encoded
+			b, err := v.MarshalSnapshot()
+			require.NoError(t, err)
+			encoded[v.Name()] = b
+		}
+	}
+	encoded["probe"] = []byte("{}")
 	require.NoError(t, r.Close())
 	var others []string
 	for _, v := range NewViews().all {
@@ -981,6 +997,9 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 		b, err := os.ReadFile(snapshotPath(dir, name))
 		require.NoError(t, err, name)
 		written[name] = b
+		require.Greater(t, len(b), headerRoom)
+		assert.Equal(t, byte('\n'), b[headerRoom-1], "%s: the header's room", name)
+		assert.Equal(t, encoded[name], b[headerRoom:], "%s: the payload is the view's snapshot", name)
 	}
 	temps, err := filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
 	require.NoError(t, err)
@@ -1001,7 +1020,17 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 		assert.Equal(t, b, now, "%s: the snapshot in place is the one before", name)
 	}
 
+	p.fail = false
+	p.sizes = map[string]int{}
+	for i := range 100 {
+		p.sizes[fmt.Sprintf("map-%d", i)] = i
+	}
+	require.ErrorContains(t, r.snapshot(true, nil), "snapshot header of probe: 1")
+	temps, err = filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, temps, "nothing staged is left when a header is longer than its room")
 	require.NoError(t, r.Close())
+	p.sizes = nil
 	stale := filepath.Join(dir, ".board.snap.tmp-123")
 	require.NoError(t, os.WriteFile(stale, []byte("cut short"), 0o600))
 	p.fail = false

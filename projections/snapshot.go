@@ -458,24 +458,46 @@ func jsonName(f reflect.StructField) string {
 	return f.Name
 }
 
-// stageSnapshot writes v's snapshot (its header, then payload) to a
-// temporary file beside its own, for commitSnapshots to put in place
-// (durable.Stage).
-func stageSnapshot(dir string, v View, payload []byte, sizes map[string]int, id identity) (*durable.Pending, error) {
-	h, err := json.Marshal(snapshotHeader{
-		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
-		At: id.at, First: id.first, Size: len(payload), CRC32C: crc32.Checksum(payload, castagnoli),
-		Sizes: sizes,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
-	}
+// headerRoom is the room a snapshot's header line is written in, padded
+// with spaces before its newline (which JSON reads as whitespace): the
+// payload is written first, after it, as it is encoded, and the header,
+// which gives the payload's size and checksum, then over the room. The
+// longest header (the notifications', with six map sizes) is under 500
+// bytes.
+const headerRoom = 1024
+
+// stageSnapshot writes v's snapshot to a temporary file beside its own,
+// for commitSnapshots to put in place (durable.Stage): its header, then
+// its payload, which write writes (as it is encoded, for a view that is
+// encoded).
+func stageSnapshot(dir string, v View, write func(io.Writer) error, sizes map[string]int, id identity) (*durable.Pending, error) {
+	var payload checksummed
 	p, err := durable.Stage(snapshotPath(dir, v.Name()), func(w io.Writer) error {
-		_, err := io.Copy(w, io.MultiReader(bytes.NewReader(h), bytes.NewReader([]byte{'\n'}), bytes.NewReader(payload)))
-		return err
+		room := bytes.Repeat([]byte{' '}, headerRoom)
+		room[headerRoom-1] = '\n'
+		if _, err := w.Write(room); err != nil {
+			return err
+		}
+		payload.w = w
+		return write(&payload)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+	}
+	h, err := json.Marshal(snapshotHeader{
+		Format: snapshotFormat, View: v.Name(), Version: v.Version(), Position: id.pos,
+		At: id.at, First: id.first, Size: payload.n, CRC32C: payload.crc,
+		Sizes: sizes,
+	})
+	if err == nil && len(h) >= headerRoom {
+		err = fmt.Errorf("%d bytes, more than the %d kept for it", len(h), headerRoom-1)
+	}
+	if err == nil {
+		err = p.WriteAt(h, 0)
+	}
+	if err != nil {
+		p.Discard()
+		return nil, fmt.Errorf("projections: snapshot header of %s: %w", v.Name(), err)
 	}
 	return p, nil
 }

@@ -182,8 +182,15 @@ func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.act
 // MarshalSnapshot implements View: bucketsMagic, the organisations as
 // text and shapes, then the buckets.
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
-	out := appendOrgs(append(make([]byte, 0, 64*s.st.Buckets.len()), bucketsMagic...), s.st.Orgs)
-	return s.st.Buckets.appendBinary(out), nil
+	return marshalEncoded(s, 64*s.st.Buckets.len())
+}
+
+// encodeSnapshot implements encoded.
+func (s *Stats) encodeSnapshot(w *snapshotWriter) error {
+	w.buf = append(w.buf, bucketsMagic...)
+	writeOrgs(w, s.st.Orgs)
+	s.st.Buckets.writeBinary(w)
+	return nil
 }
 
 // snapshotJSON implements readable: {"buckets": the buckets as appendJSON

@@ -13,7 +13,7 @@ import (
 )
 
 // bucketsMagic begins the statistics' snapshot written as its buckets are
-// kept: the organisations as text and shapes (textWriter, appendOrgs),
+// kept: the organisations as text and shapes (textWriter, writeOrgs),
 // then the places, months and words, then each bucket (its place's and
 // month's numbers, its figures, its tallies) in the order of those
 // numbers. Reading it looks up no name and decodes no JSON, where reading
@@ -28,13 +28,13 @@ const (
 	bucketsPrefix  = "\x00yishi buckets "
 )
 
-// appendOrgs appends the organisations as text and shapes: each community
+// writeOrgs writes the organisations as text and shapes: each community
 // in the order of their ids, its id, kind and street, its volunteers and
 // teams of no grid, then its grids in the order of theirs, each its id,
 // kind and head, volunteers and teams, and its workers in the order of
 // the people's ids, each with their employment. A community or grid that
 // is null (which no event makes, and the readers refuse) is left out.
-func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
+func writeOrgs(s *snapshotWriter, orgs map[string]*statOrg) {
 	var w textWriter
 	ids := slices.Sorted(maps.Keys(orgs))
 	ids = slices.DeleteFunc(ids, func(id string) bool { return orgs[id] == nil })
@@ -55,7 +55,7 @@ func appendOrgs(out []byte, orgs map[string]*statOrg) []byte {
 			}
 		}
 	}
-	return w.appendTo(out)
+	w.writeTo(s)
 }
 
 // checkOrgs refuses organisations read from JSON that the fold never
@@ -78,7 +78,7 @@ func checkOrgs(orgs map[string]*statOrg) error {
 // zigzag is n as binary.AppendVarint writes it, for a textWriter's shape.
 func zigzag(n int) uint64 { return uint64(n<<1) ^ uint64(n>>63) }
 
-// readOrgs reads the organisations appendOrgs wrote. Communities, grids
+// readOrgs reads the organisations writeOrgs wrote. Communities, grids
 // or workers out of the order of their ids (or given twice) are refused.
 func readOrgs(r *rowsReader) map[string]*statOrg {
 	t := newTextReader(r)
@@ -141,9 +141,10 @@ func readOrgs(r *rowsReader) map[string]*statOrg {
 	return orgs
 }
 
-// appendBinary appends s as bucketsMagic's snapshot holds it, past the
+// writeBinary writes s as bucketsMagic's snapshot holds it, past the
 // organisations.
-func (s *bucketSet) appendBinary(out []byte) []byte {
+func (s *bucketSet) writeBinary(w *snapshotWriter) {
+	out := w.buf
 	out = binary.AppendUvarint(out, uint64(len(s.places)))
 	for _, p := range s.places {
 		out = appendText(appendText(out, p.community), p.grid)
@@ -175,8 +176,11 @@ func (s *bucketSet) appendBinary(out []byte) []byte {
 		for _, t := range b.tallies {
 			out = binary.AppendVarint(binary.AppendUvarint(out, uint64(t.key)), int64(t.n))
 		}
+		w.buf = out
+		w.next()
+		out = w.buf
 	}
-	return out
+	w.buf = out
 }
 
 // figures are b's nine figures, in the order a snapshot of buckets holds
@@ -193,7 +197,7 @@ func appendText(out []byte, s string) []byte {
 // text reads a string appendText wrote.
 func (r *rowsReader) text() string { return string(r.next(r.count(1))) }
 
-// readBucketSet reads a set appendBinary wrote. A place, month or word
+// readBucketSet reads a set writeBinary wrote. A place, month or word
 // named twice, a number past its list, a bucket given twice, tallies out
 // of order or of no word, days not numbered from 0 on, a figure past 32
 // bits or bytes after the last bucket are refused.

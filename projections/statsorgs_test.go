@@ -71,7 +71,9 @@ func TestOrgsReadBackAsWritten(t *testing.T) {
 		orgs, err := gojson.Marshal(s.st.Orgs)
 		require.NoError(t, err)
 		v1 := binary.AppendUvarint([]byte(bucketsMagicV1), uint64(len(orgs)))
-		v1 = s.st.Buckets.appendBinary(append(v1, orgs...))
+		w := &snapshotWriter{buf: append(v1, orgs...)}
+		s.st.Buckets.writeBinary(w)
+		v1 = w.buf
 		old := newStats(&sync.RWMutex{})
 		require.NoError(t, old.UnmarshalSnapshot(bytes.NewReader(v1)), "the first version")
 		got, err = old.snapshotJSON()
@@ -97,7 +99,9 @@ func TestDamagedOrgsAreRefused(t *testing.T) {
 		var w textWriter
 		w.text = []byte(text)
 		w.num(shape...)
-		return append(w.appendTo([]byte(bucketsMagic)), 0, 0, 0, 0)
+		s := &snapshotWriter{buf: []byte(bucketsMagic)}
+		w.writeTo(s)
+		return append(s.buf, 0, 0, 0, 0)
 	}
 	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
 	one := func(text string) []byte { return snap(text, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1) }

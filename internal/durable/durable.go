@@ -72,6 +72,16 @@ func (p *Pending) Commit() error {
 	return nil
 }
 
+// WriteAt writes b at off in p, over what Stage wrote there (a header
+// whose room was kept at the front, filled in once what follows it is
+// known).
+func (p *Pending) WriteAt(b []byte, off int64) error {
+	if _, err := p.tmp.WriteAt(b, off); err != nil {
+		return fmt.Errorf("write %s: %w", p.path, err)
+	}
+	return nil
+}
+
 // Discard removes p; the file at its path stays as it was.
 func (p *Pending) Discard() {
 	_ = p.tmp.Close()

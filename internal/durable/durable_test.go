@@ -61,8 +61,9 @@ func TestStage(t *testing.T) {
 		return len(entries)
 	}
 
-	p, err := Stage(path, put("new"))
+	p, err := Stage(path, put("?ew"))
 	require.NoError(t, err)
+	require.NoError(t, p.WriteAt([]byte("n"), 0), "what was staged is written over")
 	require.Equal(t, "old", read(), "staged, not in place")
 	require.Equal(t, 2, files(), "the staged bytes are in a file beside it")
 	require.NoError(t, p.Commit())
