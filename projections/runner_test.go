@@ -1037,3 +1037,49 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
 	assert.NoFileExists(t, stale, "a start removes a snapshot never put in place")
 }
+
+// lockProbe is a view that keeps nothing, and calls encoded when its
+// snapshot is encoded.
+type lockProbe struct {
+	name    string
+	encoded func()
+}
+
+func (l *lockProbe) Name() string                      { return l.name }
+func (l *lockProbe) Version() int                      { return 1 }
+func (l *lockProbe) Apply(Event) error                 { return nil }
+func (l *lockProbe) UnmarshalSnapshot(io.Reader) error { return nil }
+func (l *lockProbe) MarshalSnapshot() ([]byte, error) {
+	l.encoded()
+	return []byte("{}"), nil
+}
+
+// TestSnapshotsLetTheFoldInBetweenViews: a snapshot takes the views' read
+// lock for one view at a time, so that the fold (a writer of the set),
+// waiting while one view is encoded, folds before the next is: it waits
+// for one view's encoding, not every view's.
+func TestSnapshotsLetTheFoldInBetweenViews(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, newGen(12, 2).events(40))
+	var set *Views
+	var writerIn, sawWriter atomic.Bool
+	first := &lockProbe{name: "first", encoded: func() {
+		writerIn.Store(false)
+		go func() {
+			set.mu.Lock()
+			writerIn.Store(true)
+			set.mu.Unlock()
+		}()
+		time.Sleep(50 * time.Millisecond) // the writer waits for the read lock meanwhile
+	}}
+	second := &lockProbe{name: "second", encoded: func() { sawWriter.Store(writerIn.Load()) }}
+	r := mustNew(t, s, Config{Dir: dir, NewViews: func() *Views {
+		v := NewViews()
+		v.all = append(append([]View{first}, v.all...), second)
+		set = v
+		return v
+	}})
+	require.NoError(t, runUntil(t, r, pos[39]))
+	require.FileExists(t, snapshotPath(dir, "second"))
+	assert.True(t, sawWriter.Load(), "the writer waiting while the first view was encoded had the lock before the second")
+}
