@@ -990,8 +990,8 @@ func flushTables(v tabled, ops *[]tableOp) error {
 }
 
 // commitTables writes the tables of each view of set that has a snapshot
-// to write, with its snapshot's identity.
-func (r *Runner) commitTables(set *Views, staged []*durable.Pending, ops [][]tableOp, ids []identity) error {
+// to write, with the snapshot's identity.
+func (r *Runner) commitTables(set *Views, staged []*durable.Pending, ops [][]tableOp, id identity) error {
 	if r.tables == nil {
 		return nil
 	}
@@ -1000,7 +1000,7 @@ func (r *Runner) commitTables(set *Views, staged []*durable.Pending, ops [][]tab
 		if !ok || staged[i] == nil {
 			continue
 		}
-		if err := r.tables.commit(tv, ops[i], ids[i]); err != nil {
+		if err := r.tables.commit(tv, ops[i], id); err != nil {
 			return err
 		}
 		for _, t := range tv.tables() {
@@ -1011,10 +1011,9 @@ func (r *Runner) commitTables(set *Views, staged []*durable.Pending, ops [][]tab
 }
 
 // snapshot writes the live set's snapshots if anything was folded since the
-// last ones. Each view is encoded under the set's read lock, taken for it
-// alone (the fold waits meanwhile, and folds between two views), and
-// written to a temporary file as it is encoded; the files are synced and
-// put in place after the last. final waits for a
+// last ones. The views are encoded under the set's read lock (the fold
+// waits meanwhile), each written to a temporary file as it is encoded;
+// the files are synced and put in place after it. final waits for a
 // snapshot in progress and writes before it returns; otherwise a snapshot
 // already in progress means this one is skipped, and the files are written
 // on a goroutine of their own, so that the fold goes on meanwhile. written,
@@ -1062,73 +1061,64 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	set := r.cur.Load()
 	from := slices.Clone(r.from)
 	r.applyMu.Unlock()
-	// Each view is encoded under the set's read lock, taken for that view
-	// alone: the fold (and the readers who come while it waits for the
-	// lock) waits for one view's encoding at a time, and folds between two
-	// views, so that each view's snapshot stands on the position the set
-	// had when it was encoded (a start folds each view from its own,
-	// Runner.from). Each view's snapshot is written to its temporary file
-	// as it is encoded: the encoded views (the lists, the statistics, the
-	// directory) in parts of snapshotChunk, the others whole. The process
-	// holds no view's snapshot whole, where it held every view's (at ten
-	// million events, some 330 MB allocated in two seconds, the peak of a
-	// first start), and the files wait in the page cache until they are
-	// synced.
-	folded := r.sinceSnap.Load()
+	// The read lock keeps the fold out while the views are encoded, so the
+	// snapshots are of one position; readers go on meanwhile. Each view's
+	// snapshot is written to its temporary file as it is encoded: the
+	// encoded views (the lists, the statistics, the directory) in parts of
+	// snapshotChunk, the others whole. The process holds no view's
+	// snapshot whole, where it held every view's (at ten million events,
+	// some 330 MB allocated in two seconds, the peak of a first start),
+	// and the files wait in the page cache until they are synced.
+	set.mu.RLock()
+	held := time.Now()
+	pos, at := set.pos, set.at
+	id := identity{pos: pos, at: at, first: *r.first}
 	staged := make([]*durable.Pending, len(set.all))
 	ops := make([][]tableOp, len(set.all))
-	ids := make([]identity, len(set.all))
-	var held, longest time.Duration
-	stage := func(i int, v View) error {
-		set.mu.RLock()
-		defer set.mu.RUnlock()
-		began := time.Now()
-		defer func() {
-			took := time.Since(began)
-			held, longest = held+took, max(longest, took)
-		}()
-		if set.pos <= from[i] {
-			return nil
+	var err error
+	for i, v := range set.all {
+		if pos <= from[i] {
+			continue
 		}
-		ids[i] = identity{pos: set.pos, at: set.at, first: *r.first}
 		var sizes map[string]int
 		if s, ok := v.(sized); ok {
 			sizes = s.mapSizes()
 		}
 		if tv, ok := v.(tabled); ok {
-			if err := flushTables(tv, &ops[i]); err != nil {
-				return fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+			if err = flushTables(tv, &ops[i]); err != nil {
+				err = fmt.Errorf("projections: snapshot of %s: %w", v.Name(), err)
+				break
 			}
 		}
-		write, err := snapshotOf(v)
-		if err == nil {
-			staged[i], err = stageSnapshot(r.cfg.Dir, v, write, sizes, ids[i])
+		var write func(io.Writer) error
+		if write, err = snapshotOf(v); err == nil {
+			staged[i], err = stageSnapshot(r.cfg.Dir, v, write, sizes, id)
 		}
+		if err != nil {
+			break
+		}
+	}
+	set.mu.RUnlock()
+	heldFor := time.Since(held)
+	if err != nil {
+		discardSnapshots(staged)
 		return err
 	}
-	for i, v := range set.all {
-		if err := stage(i, v); err != nil {
-			discardSnapshots(staged)
-			return err
-		}
-	}
-	last := slices.MaxFunc(ids, func(a, b identity) int { return cmp.Compare(a.pos, b.pos) }).pos
-	r.sinceSnap.Add(-folded) // what was folded meanwhile is not in every view's snapshot
+	r.sinceSnap.Store(0)
 	r.lastSnap.Store(time.Now().UnixNano())
 	write := func() error {
 		start := time.Now()
 		// A view's tables first: a view whose snapshot file is then not
 		// put in place is rebuilt at the next start, never loaded with
 		// tables of another position.
-		if err := r.commitTables(set, staged, ops, ids); err != nil {
+		if err := r.commitTables(set, staged, ops, id); err != nil {
 			discardSnapshots(staged)
 			return err
 		}
 		if err := commitSnapshots(staged); err != nil {
 			return err
 		}
-		r.log.Info("projections: snapshots written", "position", last, "fold_held_ms", held.Milliseconds(),
-			"longest_hold_ms", longest.Milliseconds(), "took", time.Since(start))
+		r.log.Info("projections: snapshots written", "position", pos, "fold_held_ms", heldFor.Milliseconds(), "took", time.Since(start))
 		return nil
 	}
 	if final {
