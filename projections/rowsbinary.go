@@ -43,7 +43,7 @@ func (hs *heads[K, H]) writeRows(s *snapshotWriter, appendHead func(*H, []byte) 
 }
 
 // rowsReader reads the numbers writeRows and the heads' writers wrote,
-// the statistics' buckets and organisations (bucketSet.appendBinary,
+// the statistics' buckets and organisations (bucketSet.writeBinary,
 // writeOrgs) and the directory's places (textReader); its first error
 // stops it (every read after it returns zeros).
 type rowsReader struct {

@@ -168,6 +168,7 @@ type Runner struct {
 
 	sinceSnap atomic.Int64
 	lastSnap  atomic.Int64   // unix nanoseconds
+	snapAfter atomic.Int64   // unix nanoseconds: none due before, after a failed one
 	snapMu    sync.Mutex     // one snapshot write at a time
 	writing   sync.WaitGroup // the snapshot written in the background, if any
 	first     *eventRef      // the log's first event; guarded by snapMu
@@ -883,10 +884,13 @@ func eventOf(se eventstore.Event, data domain.Event) Event {
 }
 
 // snapshotDue reports whether enough was folded, or enough time passed with
-// something folded, to write snapshots.
+// something folded, to write snapshots. After a snapshot that failed
+// (a full disk, a view that did not encode), none is due for
+// Config.SnapshotInterval: each attempt encodes every view on the fold's
+// path, and would otherwise be made again after every batch.
 func (r *Runner) snapshotDue() bool {
 	n := r.sinceSnap.Load()
-	if n == 0 {
+	if n == 0 || time.Now().UnixNano() < r.snapAfter.Load() {
 		return false
 	}
 	return n >= r.snapshotEvery() || time.Since(time.Unix(0, r.lastSnap.Load())) >= r.cfg.SnapshotInterval
@@ -964,7 +968,7 @@ func snapshotOf(v View) (func(io.Writer) error, error) {
 		return func(w io.Writer) error {
 			s := newSnapshotWriter(w)
 			if err := e.encodeSnapshot(s); err != nil {
-				return fmt.Errorf("snapshot of %s: %w", v.Name(), err)
+				return err
 			}
 			return s.flush()
 		}, nil
@@ -1011,12 +1015,14 @@ func (r *Runner) commitTables(set *Views, staged []*durable.Pending, ops [][]tab
 }
 
 // snapshot writes the live set's snapshots if anything was folded since the
-// last ones. The views are encoded under the set's read lock (the fold
-// waits meanwhile), each written to a temporary file as it is encoded;
-// the files are synced and put in place after it. final waits for a
+// last ones. The fold calls it, and waits while the views are encoded
+// (under the set's read lock), each written to a temporary file as it is
+// encoded; the files are synced and put in place after. final waits for a
 // snapshot in progress and writes before it returns; otherwise a snapshot
-// already in progress means this one is skipped, and the files are written
-// on a goroutine of their own, so that the fold goes on meanwhile. written,
+// already in progress means this one is skipped, and the files are synced
+// and put in place on a goroutine of their own, so that the fold goes on
+// meanwhile. A snapshot that fails makes none due for
+// Config.SnapshotInterval (snapshotDue). written,
 // when set, is called once the files are written, or before snapshot
 // returns when it writes none (nothing new, one in progress, an error).
 func (r *Runner) snapshot(final bool, written func()) error {
@@ -1043,11 +1049,15 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	if r.sinceSnap.Load() == 0 {
 		return nil
 	}
+	failed := func(err error) error {
+		r.snapAfter.Store(time.Now().Add(r.cfg.SnapshotInterval).UnixNano())
+		return err
+	}
 	if r.first == nil {
 		// The log's first event, read once: it never changes.
 		for ev, err := range r.store.ReadAll(context.Background(), eventstore.ReadAllOptions{Max: 1}) {
 			if err != nil {
-				return fmt.Errorf("projections: snapshot: read the first event of the log: %w", err)
+				return failed(fmt.Errorf("projections: snapshot: read the first event of the log: %w", err))
 			}
 			first := refOf(ev)
 			r.first = &first
@@ -1061,14 +1071,16 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	set := r.cur.Load()
 	from := slices.Clone(r.from)
 	r.applyMu.Unlock()
-	// The read lock keeps the fold out while the views are encoded, so the
-	// snapshots are of one position; readers go on meanwhile. Each view's
-	// snapshot is written to its temporary file as it is encoded: the
-	// encoded views (the lists, the statistics, the directory) in parts of
-	// snapshotChunk, the others whole. The process holds no view's
-	// snapshot whole, where it held every view's (at ten million events,
-	// some 330 MB allocated in two seconds, the peak of a first start),
-	// and the files wait in the page cache until they are synced.
+	// A snapshot is taken on the fold's goroutine (or once the fold has
+	// stopped), so the views are of one position while they are encoded:
+	// the fold waits for the whole of it; readers go on (the read lock).
+	// Each view's snapshot is written to its temporary file as it is
+	// encoded: the encoded views (the lists, the statistics, the
+	// directory) in parts of snapshotChunk, the others (JSON) whole, one
+	// at a time. Where every view's snapshot was held whole until all
+	// were written (at ten million events, some 330 MB allocated in two
+	// seconds, the peak of a first start), the files now wait in the page
+	// cache until they are synced, and the fold waits for those writes.
 	set.mu.RLock()
 	held := time.Now()
 	pos, at := set.pos, set.at
@@ -1102,7 +1114,7 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	heldFor := time.Since(held)
 	if err != nil {
 		discardSnapshots(staged)
-		return err
+		return failed(err)
 	}
 	r.sinceSnap.Store(0)
 	r.lastSnap.Store(time.Now().UnixNano())

@@ -927,13 +927,14 @@ func TestTapFailureStopsTheRunner(t *testing.T) {
 
 // probe is a view that keeps nothing, and notes which snapshots are
 // staged in dir (their temporary files beside their views') when it is
-// encoded; it fails its encoding when fail is set, and gives sizes as its
-// maps' sizes.
+// encoded, and how many times it was; it fails its encoding when fail is
+// set, and gives sizes as its maps' sizes.
 type probe struct {
-	dir    string
-	fail   bool
-	staged []string
-	sizes  map[string]int
+	dir     string
+	fail    bool
+	staged  []string
+	sizes   map[string]int
+	encodes int
 }
 
 func (p *probe) mapSizes() map[string]int { return p.sizes }
@@ -943,6 +944,7 @@ func (p *probe) Version() int                      { return 1 }
 func (p *probe) Apply(Event) error                 { return nil }
 func (p *probe) UnmarshalSnapshot(io.Reader) error { return nil }
 func (p *probe) MarshalSnapshot() ([]byte, error) {
+	p.encodes++
 	files, err := filepath.Glob(filepath.Join(p.dir, ".*.snap.tmp-*"))
 	if err != nil {
 		return nil, err
@@ -1036,4 +1038,35 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	p.fail = false
 	mustNew(t, s, Config{Dir: dir, NewViews: withProbe})
 	assert.NoFileExists(t, stale, "a start removes a snapshot never put in place")
+}
+
+// TestAFailedSnapshotWaitsBeforeTheNext: after a snapshot that failed (a
+// view that did not encode, a full disk), none is due for
+// Config.SnapshotInterval, where one was due again after every batch the
+// fold took (each encoding every view on the fold's path); the final
+// snapshot at the stop is still made.
+func TestAFailedSnapshotWaitsBeforeTheNext(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, newGen(13, 2).events(30))
+	p := &probe{dir: dir, fail: true}
+	r := mustNew(t, s, Config{Dir: dir, SnapshotEvery: 1, SnapshotInterval: time.Hour, NewViews: func() *Views {
+		v := NewViews()
+		v.all = append(v.all, p)
+		return v
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	require.NoError(t, r.WaitFor(context.Background(), pos[29]))
+	require.Eventually(t, r.Ready, 10*time.Second, time.Millisecond)
+	for batch := range 3 {
+		more := mustAppend(t, s, newGen(uint64(30+batch), 2).events(5))
+		require.NoError(t, r.WaitFor(context.Background(), more[4]))
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, 2, p.encodes, "encoded on catching up (it failed), then only at the stop: not after each batch")
+	temps, err := filepath.Glob(filepath.Join(dir, ".*.snap.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, temps)
 }

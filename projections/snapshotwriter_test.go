@@ -47,9 +47,9 @@ func TestSnapshotsAreWrittenInParts(t *testing.T) {
 	require.Greater(t, len(whole), 3*snapshotChunk)
 
 	var p parts
-	s := newSnapshotWriter(&p)
-	require.NoError(t, b.encodeSnapshot(s))
-	require.NoError(t, s.flush())
+	write, err := snapshotOf(b) // as the runner writes it
+	require.NoError(t, err)
+	require.NoError(t, write(&p))
 	assert.Equal(t, whole, p.Bytes(), "the parts are the snapshot")
 	require.Greater(t, len(p.writes), 3)
 	for _, n := range p.writes {
@@ -57,9 +57,7 @@ func TestSnapshotsAreWrittenInParts(t *testing.T) {
 	}
 
 	failing := parts{failAfter: 1}
-	s = newSnapshotWriter(&failing)
-	require.NoError(t, b.encodeSnapshot(s))
-	require.EqualError(t, s.flush(), "disk full")
+	require.EqualError(t, write(&failing), "disk full")
 	require.Len(t, failing.writes, 2, "nothing is written after the error")
 	assert.Equal(t, len(failing.Bytes()), failing.writes[0])
 	assert.Equal(t, -1, failing.writes[1], "the failed write")

@@ -154,8 +154,8 @@ func (s *bucketSet) writeBinary(w *snapshotWriter) {
 		out = appendText(out, m)
 	}
 	out = binary.AppendUvarint(out, uint64(len(s.words.names)-1)) // "" is 0
-	for _, w := range s.words.names[1:] {
-		out = appendText(out, w)
+	for _, word := range s.words.names[1:] {
+		out = appendText(out, word)
 	}
 	order := make([]int32, len(s.keys))
 	for i := range order {

@@ -358,10 +358,11 @@ func loadTree(ctx context.Context, tree *seal.Log, path string, store eventstore
 	for _, f := range stale {
 		_ = os.Remove(f)
 	}
+	began := time.Now()
 	switch err := tree.Load(ctx, path, store); {
 	case err == nil:
 		if h, err := tree.Head(); err == nil {
-			logger.Info("Merkle tree loaded", "events", h.Size, "path", path)
+			logger.Info("Merkle tree loaded", "events", h.Size, "path", path, "ms", time.Since(began).Milliseconds())
 		}
 		return false
 	case errors.Is(err, seal.ErrNoSave):
