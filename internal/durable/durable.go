@@ -32,23 +32,29 @@ type Pending struct {
 
 // Stage writes what write writes (through a buffer) to a temporary file
 // ".<name>.tmp-*" beside path, and neither syncs it nor renames it. On an
-// error the temporary file is gone.
+// error (or a panic of write) the temporary file is gone.
 func Stage(path string, write func(w io.Writer) error) (*Pending, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
+	p := &Pending{path: path, tmp: tmp}
+	staged := false
+	defer func() {
+		if !staged { // write failed, or panicked
+			p.Discard()
+		}
+	}()
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	err = write(w)
 	if err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
-		p := &Pending{path: path, tmp: tmp}
-		p.Discard()
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &Pending{path: path, tmp: tmp}, nil
+	staged = true
+	return p, nil
 }
 
 // Commit replaces the file at its path with p, atomically and durably:

@@ -82,4 +82,6 @@ func TestStage(t *testing.T) {
 	require.Equal(t, 1, files(), "a failed write stages nothing")
 	_, err = Stage(filepath.Join(dir, "missing", "x"), put("x"))
 	require.Error(t, err)
+	require.Panics(t, func() { _, _ = Stage(path, func(io.Writer) error { panic("encoder bug") }) })
+	require.Equal(t, 1, files(), "a write that panics stages nothing")
 }
