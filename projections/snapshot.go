@@ -132,9 +132,15 @@ func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) (
 	}
 	// As many at once as there are cores: more would not load faster, and
 	// every payload in flight adds to the peak memory. The largest files
-	// first, so that the last to finish is a small one: taken in the
-	// views' order, the board (the largest at a million events) was often
-	// loaded last, alone on one core.
+	// first: taken in the views' order, the board (the largest at a
+	// million events) was often loaded last, alone on one core.
+	onCores(largestFirst(dir, views), loadOne)
+	return heads, nil
+}
+
+// largestFirst is the indices of views, those whose snapshot file in dir
+// is the largest first (those without one last, in their order).
+func largestFirst(dir string, views []View) []int {
 	order := make([]int, len(views))
 	sizes := make([]int64, len(views))
 	for i, v := range views {
@@ -144,21 +150,27 @@ func loadSnapshots(dir string, views []View, st *tableStore, log *slog.Logger) (
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sizes[b], sizes[a]) })
+	return order
+}
+
+// onCores calls f with each index of order, on as many goroutines as there
+// are cores, each taking the next in order, and returns when all are done:
+// so that the last to finish is a small one when order is largestFirst.
+func onCores(order []int, f func(int)) {
 	next := make(chan int, len(order))
 	for _, i := range order {
 		next <- i
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(views)) {
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
 		wg.Go(func() {
 			for i := range next {
-				loadOne(i)
+				f(i)
 			}
 		})
 	}
 	wg.Wait()
-	return heads, nil
 }
 
 // checkSnapshots checks that the log holds the events the snapshots stand
