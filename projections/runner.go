@@ -1093,10 +1093,13 @@ func (r *Runner) snapshot(final bool, written func()) error {
 	// its own), the largest first (by its last snapshot's file): the fold
 	// waits for the longest share, not for the sum of them.
 	onCores(largestFirst(r.cfg.Dir, set.all), func(i int) {
-		v := set.all[i]
+		v, began := set.all[i], time.Now()
 		if pos <= from[i] {
 			return
 		}
+		defer func() {
+			r.log.Debug("projections: snapshot staged", "view", v.Name(), "ms", time.Since(began).Milliseconds(), "err", errs[i])
+		}()
 		var sizes map[string]int
 		if s, ok := v.(sized); ok {
 			sizes = s.mapSizes()
