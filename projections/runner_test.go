@@ -963,12 +963,11 @@ func (p *probe) MarshalSnapshot() ([]byte, error) {
 // TestSnapshotsAreStagedOneViewAtATime: each view's snapshot is written to
 // its temporary file as it is encoded, before the next view on its core
 // is encoded, so that the runner never holds every view's encoding; a
-// file holds its
-// header in headerRoom bytes, then the view's MarshalSnapshot. The files
-// are put in place together. When a view fails to encode, or its header
-// is longer than its room, none is: the snapshots already staged are
-// removed, and the files in place stay as they were. A start removes
-// snapshots staged and never put in place.
+// file holds its header in headerRoom bytes, then the view's
+// MarshalSnapshot. The files are put in place together. When a view fails
+// to encode, or its header is longer than its room, none is: the
+// snapshots already staged are removed, and the files in place stay as
+// they were. A start removes snapshots staged and never put in place.
 func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	s, dir := mustOpenStore(t), t.TempDir()
 	pos := mustAppend(t, s, newGen(9, 3).events(100))
