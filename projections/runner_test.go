@@ -969,6 +969,7 @@ func (p *probe) MarshalSnapshot() ([]byte, error) {
 // snapshots already staged are removed, and the files in place stay as
 // they were. A start removes snapshots staged and never put in place.
 func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // two views encoded at once, whatever the machine
 	s, dir := mustOpenStore(t), t.TempDir()
 	pos := mustAppend(t, s, newGen(9, 3).events(100))
 	p := &probe{dir: dir}
@@ -997,7 +998,7 @@ func TestSnapshotsAreStagedOneViewAtATime(t *testing.T) {
 	// files yet: in the views' order): every other view was staged when it
 	// was encoded, but those still in flight on the other cores.
 	assert.Subset(t, others, p.staged)
-	assert.GreaterOrEqual(t, len(p.staged), len(others)-(runtime.GOMAXPROCS(0)-1), "the views before the probe were staged when it was encoded: %v", p.staged)
+	assert.GreaterOrEqual(t, len(p.staged), len(others)-1, "the views before the probe were staged when it was encoded: %v", p.staged)
 	written := map[string][]byte{}
 	for _, name := range append(others, "probe") {
 		b, err := os.ReadFile(snapshotPath(dir, name))

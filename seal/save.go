@@ -71,19 +71,12 @@ func (l *Log) Save(path string) error {
 	err := durable.WriteFile(path, func(out io.Writer) error {
 		h := checksumOf([]byte(saveMagic))
 		w := io.MultiWriter(out, h)
-		var b [8]byte
-		put := func(v uint64) error {
-			binary.LittleEndian.PutUint64(b[:], v)
-			_, err := w.Write(b[:])
-			return err
-		}
-		if _, err := io.WriteString(w, saveMagic); err != nil {
-			return err
-		}
+		head := []byte(saveMagic)
 		for _, v := range []uint64{uint64(t.n), uint64(t.head), uint64(unsafe), uint64(t.hashes.len())} {
-			if err := put(v); err != nil {
-				return err
-			}
+			head = binary.LittleEndian.AppendUint64(head, v)
+		}
+		if _, err := w.Write(head); err != nil {
+			return err
 		}
 		if err := positions.writeTo(w, appendPosition); err != nil {
 			return err

@@ -38,30 +38,31 @@ func TestTreeTapKeepsTheTreeOffTheHeap(t *testing.T) {
 	}
 	held := func() [2]int64 { heap, file := tree.Held(); return [2]int64{heap, file} }
 
-	take(0, 99)
-	assert.Equal(t, [2]int64{99, 0}, held(), "fewer than spillTreeAt")
-	take(99, 100)
-	assert.Equal(t, [2]int64{0, 100}, held())
-	take(100, 199)
-	assert.Equal(t, [2]int64{99, 100}, held())
-	take(199, 200)
-	assert.Equal(t, [2]int64{0, 200}, held(), "as many on the heap as in the file")
-	take(200, 399)
-	assert.Equal(t, [2]int64{199, 200}, held())
-	take(399, 400)
-	assert.Equal(t, [2]int64{0, 400}, held())
-	take(400, 599)
-	assert.Equal(t, [2]int64{199, 400}, held())
-	take(599, 600)
-	assert.Equal(t, [2]int64{0, 600}, held(), "spillTreeHeld at most")
-	take(600, 1000)
-	assert.Equal(t, [2]int64{0, 1000}, held())
-	take(1000, 1249)
-	assert.Equal(t, [2]int64{249, 1000}, held())
-	take(1249, 1250)
-	assert.Equal(t, [2]int64{0, 1250}, held(), "a quarter as many on the heap as in the file")
-	take(1250, 1270)
-	assert.Equal(t, [2]int64{20, 1250}, held())
+	// Events taken up to each step, and the tree's events on the heap and
+	// in its file then.
+	taken := 0
+	for _, step := range []struct {
+		to         int
+		heap, file int64
+		why        string
+	}{
+		{99, 99, 0, "fewer than spillTreeAt"},
+		{100, 0, 100, "spillTreeAt"},
+		{199, 99, 100, ""},
+		{200, 0, 200, "as many on the heap as in the file"},
+		{399, 199, 200, ""},
+		{400, 0, 400, "as many on the heap as in the file"},
+		{599, 199, 400, ""},
+		{600, 0, 600, "spillTreeHeld at most"},
+		{1000, 0, 1000, "spillTreeHeld at most"},
+		{1249, 249, 1000, ""},
+		{1250, 0, 1250, "a quarter as many on the heap as in the file"},
+		{1270, 20, 1250, ""},
+	} {
+		take(taken, step.to)
+		taken = step.to
+		assert.Equal(t, [2]int64{step.heap, step.file}, held(), "after %d events: %s", step.to, step.why)
+	}
 	for i := 1240; i < 1270; i++ { // held already: not added again
 		require.NoError(t, tap.Take(eventstore.Delivery{Event: event(i), Position: event(i).Position}))
 	}
