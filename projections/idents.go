@@ -199,6 +199,8 @@ type rowKey[K any] interface {
 	appendBinary(out []byte) []byte
 	// readBinary reads what appendBinary wrote.
 	readBinary(r *rowsReader, others *dictionary) K
+	// check checks a key read in place as readBinary checks what it reads.
+	check(r *rowsReader, others *dictionary)
 }
 
 func (ident) of(s string, others *dictionary) ident           { return identOf(s, others) }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -194,14 +193,15 @@ func (o *Outcomes) Version() int { return 2 }
 // tables implements tabled.
 func (o *Outcomes) tables() []table { return []table{o.items} }
 
-// MarshalSnapshot implements View: the heads as rows (rowsMagic).
+// MarshalSnapshot implements View: the heads as fixed rows
+// (fixedRowsMagic).
 func (o *Outcomes) MarshalSnapshot() ([]byte, error) {
-	return marshalEncoded(o, 64+64*len(o.heads.rows))
+	return marshalEncoded(o, 1024+96*len(o.heads.rows))
 }
 
 // encodeSnapshot implements encoded.
 func (o *Outcomes) encodeSnapshot(s *snapshotWriter) error {
-	o.heads.writeRows(s, (*outcomeHead).appendBinary)
+	writeFixedRows(&o.heads, s)
 	return nil
 }
 
@@ -220,7 +220,7 @@ func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": le
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readHeadsSnapshot[ident](r, (*outcomeHead).read, (*outcomeHead).readBinary)
+	hs, err := readFixedHeadsSnapshot[ident](r, (*outcomeHead).read, (*outcomeHead).readBinary)
 	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}
@@ -481,14 +481,11 @@ func (o *Outcomes) item(id string, now time.Time) (ActionItem, error) {
 	return c, nil
 }
 
-// appendBinary appends h to a snapshot of rows.
-func (h *outcomeHead) appendBinary(out []byte) []byte {
-	for _, n := range [...]int32{h.community, h.grid, h.owner, h.status} {
-		out = binary.AppendUvarint(out, uint64(n))
-	}
-	out = h.MeetingID.appendBinary(h.ProposalID.appendBinary(out))
-	out = binary.AppendVarint(binary.AppendVarint(out, h.Due), h.DueUnix)
-	return binary.AppendUvarint(out, uint64(h.Position))
+// check implements fixedHead.
+func (h outcomeHead) check(r *rowsReader, d *headNames) {
+	r.checkNumbers(d.places, h.community, h.grid, h.owner)
+	r.checkNumbers(d.words, h.status)
+	r.checkIdents(d.others, h.ProposalID, h.MeetingID)
 }
 
 // readBinary reads h as appendBinary wrote it.

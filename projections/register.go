@@ -255,8 +255,9 @@ func (r *Register) Version() int { return 5 }
 // tables implements tabled.
 func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 
-// MarshalSnapshot implements View: the meetings still deciding as JSON,
-// after its length, then the heads as rows (rowsMagic).
+// MarshalSnapshot implements View: after rowsMagic, the meetings still
+// deciding as JSON, after its length, then the heads as fixed rows
+// (fixedRowsMagic).
 func (r *Register) MarshalSnapshot() ([]byte, error) {
 	return marshalEncoded(r, 96+96*len(r.heads.rows))
 }
@@ -270,7 +271,7 @@ func (r *Register) encodeSnapshot(s *snapshotWriter) error {
 	s.buf = binary.AppendUvarint(append(s.buf, rowsMagic...), uint64(len(meetings)))
 	s.write(meetings)
 	// The heads' rows follow with their own magic, as a list view's.
-	r.heads.writeRows(s, (*decisionHead).appendBinary)
+	writeFixedRows(&r.heads, s)
 	return nil
 }
 
@@ -299,7 +300,9 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	size := headsSize(in)
-	in, rows, err := rowsOrJSON(in, rowsMagic, r.readRows)
+	in, rows, err := rowsOrJSONKept(in, []string{rowsMagic}, roomFor(in), func(magic string, payload []byte, mapped bool) (bool, error) {
+		return r.readRows(payload, len(magic), mapped)
+	})
 	switch {
 	case err != nil:
 		return fmt.Errorf("register snapshot: %w", err)
@@ -647,33 +650,42 @@ func (r *Register) Decision(key string) (Decision, bool, error) {
 	return d, err == nil, err
 }
 
-// readRows reads a snapshot MarshalSnapshot wrote, past its first
-// rowsMagic.
-func (r *Register) readRows(payload []byte) error {
+// readRows reads a snapshot MarshalSnapshot wrote, or the builds before
+// fixed rows wrote (its heads as rows of numbers, rowsMagic), from
+// payload, which begins past its first rowsMagic, at offset start of the
+// snapshot's payload; mapped says the payload is mapped from its file
+// (readFixedRows), and inPlace that its rows were read in place.
+func (r *Register) readRows(payload []byte, start int, mapped bool) (inPlace bool, err error) {
 	in := &rowsReader{b: payload}
 	var meetings map[string]*regMeeting
 	if err := jsonv2.Unmarshal(in.next(in.count(1)), &meetings, jsontext.AllowDuplicateNames(true)); err != nil || in.err != nil {
-		return fmt.Errorf("meetings: %w", cmp.Or(in.err, err))
+		return false, fmt.Errorf("meetings: %w", cmp.Or(in.err, err))
 	}
-	if meetings == nil || !bytes.HasPrefix(in.b, []byte(rowsMagic)) {
-		return errors.New("missing maps")
+	var hs heads[identPair, decisionHead]
+	switch {
+	case meetings == nil:
+		return false, errors.New("missing maps")
+	case bytes.HasPrefix(in.b, []byte(fixedRowsMagic)):
+		rows := in.b[len(fixedRowsMagic):]
+		hs, inPlace, err = readFixedRows[identPair, decisionHead](payload[len(payload)-len(rows):], start+len(payload)-len(rows), mapped)
+	case bytes.HasPrefix(in.b, []byte(rowsMagic)):
+		in.b = in.b[len(rowsMagic):]
+		hs, err = readRows[identPair](in, (*decisionHead).readBinary)
+	default:
+		return false, errors.New("missing maps")
 	}
-	in.b = in.b[len(rowsMagic):]
-	hs, err := readRows[identPair](in, (*decisionHead).readBinary)
 	if err != nil {
-		return err
+		return false, err
 	}
 	r.st, r.heads = registerState{Meetings: meetings}, hs
-	return nil
+	return inPlace, nil
 }
 
-// appendBinary appends h to a snapshot of rows.
-func (h *decisionHead) appendBinary(out []byte) []byte {
-	for _, n := range [...]int32{h.community, h.grid, h.how} {
-		out = binary.AppendUvarint(out, uint64(n))
-	}
-	out = h.ProposalID.appendBinary(h.MeetingID.appendBinary(out))
-	return binary.AppendUvarint(out, uint64(h.Position))
+// check implements fixedHead.
+func (h decisionHead) check(r *rowsReader, d *headNames) {
+	r.checkNumbers(d.places, h.community, h.grid)
+	r.checkNumbers(d.words, h.how)
+	r.checkIdents(d.others, h.MeetingID, h.ProposalID)
 }
 
 // readBinary reads h as appendBinary wrote it.

@@ -380,11 +380,23 @@ type headNames struct{ places, words, others *dictionary }
 // each head read by readRowsHead, or {"heads": an object of heads by id},
 // each head read by readHead, into heads it indexes.
 func readHeadsSnapshot[K rowKey[K], H located](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
+	return readHeadsFrom(r, 0, readHead, func(_ string, payload []byte, _ bool) (heads[K, H], bool, error) {
+		hs, err := readRows[K](&rowsReader{b: payload}, readRowsHead)
+		return hs, false, err
+	}, rowsMagic)
+}
+
+// readHeadsFrom reads a list view's snapshot that begins with one of
+// magics by readPayload (rowsOrJSONKept, with room), or else {"heads": an
+// object of heads by id}, each head read by readHead, into heads it
+// indexes.
+func readHeadsFrom[K rowKey[K], H located](r io.Reader, room int, readHead headReader[H],
+	readPayload func(magic string, payload []byte, mapped bool) (heads[K, H], bool, error), magics ...string) (heads[K, H], error) {
 	size := headsSize(r)
 	var hs heads[K, H]
-	in, rows, err := rowsOrJSON(r, rowsMagic, func(payload []byte) (err error) {
-		hs, err = readRows[K](&rowsReader{b: payload}, readRowsHead)
-		return err
+	in, rows, err := rowsOrJSONKept(r, magics, room, func(magic string, payload []byte, mapped bool) (keep bool, err error) {
+		hs, keep, err = readPayload(magic, payload, mapped)
+		return keep, err
 	})
 	switch {
 	case err != nil:

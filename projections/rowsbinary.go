@@ -26,6 +26,18 @@ const rowsMagic = "\x00yishi rows 1\n"
 // writeRows writes hs after rowsMagic, each head by appendHead.
 func (hs *heads[K, H]) writeRows(s *snapshotWriter, appendHead func(*H, []byte) []byte) {
 	s.buf = append(s.buf, rowsMagic...)
+	hs.writeDictionaries(s)
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
+	for i := range hs.rows {
+		s.buf = hs.rows[i].id.appendBinary(s.buf)
+		s.buf = appendHead(&hs.rows[i].head, s.buf)
+		s.next()
+	}
+}
+
+// writeDictionaries writes hs's places, words and other ids, each a count
+// and then each name after its length.
+func (hs *heads[K, H]) writeDictionaries(s *snapshotWriter) {
 	for _, d := range []*dictionary{&hs.places, &hs.words, &hs.others} {
 		s.buf = binary.AppendUvarint(s.buf, uint64(len(d.names)-1)) // "" is 0 in every dictionary
 		for _, name := range d.names[1:] {
@@ -34,12 +46,14 @@ func (hs *heads[K, H]) writeRows(s *snapshotWriter, appendHead func(*H, []byte) 
 			s.next()
 		}
 	}
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
-	for i := range hs.rows {
-		s.buf = hs.rows[i].id.appendBinary(s.buf)
-		s.buf = appendHead(&hs.rows[i].head, s.buf)
-		s.next()
-	}
+}
+
+// readDictionaries reads what writeDictionaries wrote into hs's
+// dictionaries, which are new.
+func (hs *heads[K, H]) readDictionaries(r *rowsReader) {
+	r.dictionary(&hs.places)
+	r.dictionary(&hs.words)
+	r.otherIDs(&hs.others)
 }
 
 // rowsReader reads the numbers writeRows and the heads' writers wrote,
@@ -188,6 +202,9 @@ func (id ident) appendBinary(out []byte) []byte { return append(out, id[:]...) }
 // readBinary implements rowKey.
 func (ident) readBinary(r *rowsReader, others *dictionary) ident { return r.ident(others) }
 
+// check implements rowKey.
+func (id ident) check(r *rowsReader, others *dictionary) { r.checkIdents(others, id) }
+
 // appendBinary implements rowKey: the two idents' 32 bytes.
 func (p identPair) appendBinary(out []byte) []byte {
 	return append(append(out, p[0][:]...), p[1][:]...)
@@ -198,13 +215,27 @@ func (p identPair) appendBinary(out []byte) []byte {
 // pairOf splits).
 func (identPair) readBinary(r *rowsReader, others *dictionary) identPair {
 	p := identPair{r.ident(others), r.ident(others)}
+	p.checkSplit(r, others)
+	return p
+}
+
+// check implements rowKey.
+func (p identPair) check(r *rowsReader, others *dictionary) {
+	r.checkIdents(others, p[0], p[1])
+	if r.err == nil {
+		p.checkSplit(r, others)
+	}
+}
+
+// checkSplit checks that p is split as pairOf splits the key it stands
+// for.
+func (p identPair) checkSplit(r *rowsReader, others *dictionary) {
 	switch {
 	case p[0] != (ident{}) && !p[0].held():
 		r.fail("a key's first id is not a UUID")
 	case p[0] == (ident{}) && p != identPair{}.of(string(p[1].appendText(nil, others)), others):
 		r.fail("a key kept whole that its first id splits")
 	}
-	return p
 }
 
 // otherIDs reads the dictionary of other ids into d: none of them may be
@@ -281,9 +312,7 @@ type rowsHeadReader[H any] func(h *H, r *rowsReader, d *headNames)
 // makes (otherIDs, identPair.readBinary) or bytes left over are refused.
 func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H]) (heads[K, H], error) {
 	hs := newHeads[K, H](0)
-	r.dictionary(&hs.places)
-	r.dictionary(&hs.words)
-	r.otherIDs(&hs.others)
+	hs.readDictionaries(r)
 	var zero K
 	n := r.count(len(zero.appendBinary(nil)) + 1)
 	hs.rows = make([]headRow[K, H], n, n+n/8)
@@ -321,22 +350,46 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 // any other is read to r's end (a snapshot file's checksum is checked
 // there).
 func rowsOrJSON(r io.Reader, magic string, read func([]byte) error) (json io.Reader, rows bool, err error) {
+	return rowsOrJSONKept(r, []string{magic}, 0, func(_ string, payload []byte, _ bool) (bool, error) {
+		return false, read(payload)
+	})
+}
+
+// rowsOrJSONKept is rowsOrJSON for a payload that may begin with any of
+// magics, and whose reader may keep it: read is told which magic begins it
+// and whether the payload is mapped from its file, then with room bytes
+// of zeroed memory after it (mapPayload), and returns whether it keeps
+// the mapping, which is then never unmapped (a payload read into memory
+// is the reader's anyway).
+func rowsOrJSONKept(r io.Reader, magics []string, room int, read func(magic string, payload []byte, mapped bool) (keep bool, err error)) (json io.Reader, rows bool, err error) {
 	size := 0
 	if c, ok := r.(*checkedReader); ok {
 		size = c.h.Size // no more than its file holds (loadSnapshot)
-		payload, unmap, err := c.mapPayload()
+		payload, unmap, err := c.mapPayload(room)
 		switch {
 		case err == nil:
-			defer unmap()
-			if bytes.HasPrefix(payload, []byte(magic)) {
-				return nil, true, read(payload[len(magic):])
+			for _, magic := range magics {
+				if bytes.HasPrefix(payload, []byte(magic)) {
+					keep, err := read(magic, payload[len(magic):], true)
+					if !keep || err != nil {
+						unmap()
+					}
+					return nil, true, err
+				}
 			}
+			unmap()
 		case !errors.Is(err, errNotMapped):
 			return nil, false, err
 		}
 	}
+	longest := 0
+	for _, magic := range magics {
+		longest = max(longest, len(magic))
+	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	if first, _ := br.Peek(len(magic)); !bytes.Equal(first, []byte(magic)) {
+	first, _ := br.Peek(longest)
+	at := slices.IndexFunc(magics, func(m string) bool { return bytes.HasPrefix(first, []byte(m)) })
+	if at < 0 {
 		return br, false, nil // JSON, or too short for rows: the JSON reader says what is wrong
 	}
 	// Made at the header's size, with the room ReadFrom wants: one buffer,
@@ -345,5 +398,6 @@ func rowsOrJSON(r io.Reader, magic string, read func([]byte) error) (json io.Rea
 	if _, err := buf.ReadFrom(br); err != nil {
 		return nil, false, fmt.Errorf("rows: %w", err)
 	}
-	return nil, true, read(buf.Bytes()[len(magic):])
+	_, err = read(magics[at], buf.Bytes()[len(magics[at]):], false)
+	return nil, true, err
 }

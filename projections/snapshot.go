@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -297,7 +298,13 @@ var errNotMapped = errors.New("payload not mapped")
 // that copy and those faults were about a quarter of a start's CPU
 // (docs/performance.md, twentieth session). It fails with errNotMapped
 // when it cannot map (then the payload is read).
-func (c *checkedReader) mapPayload() (payload []byte, unmap func(), err error) {
+//
+// With room, the mapping is writable (each page written becomes the
+// process's own copy; the file is never written) and followed by room
+// bytes of zeroed memory, up to the payload's capacity: rows read in place
+// from a payload that is kept mapped (readFixedRows), and the rows the
+// fold adds after them.
+func (c *checkedReader) mapPayload(room int) (payload []byte, unmap func(), err error) {
 	if c.file == nil || c.n > 0 || c.h.Size == 0 {
 		return nil, nil, errNotMapped
 	}
@@ -309,20 +316,51 @@ func (c *checkedReader) mapPayload() (payload []byte, unmap func(), err error) {
 	if held := fi.Size() - c.at; held < int64(c.h.Size) {
 		return nil, nil, fmt.Errorf("payload: %d bytes, the header says %d", held, c.h.Size)
 	}
-	if end > math.MaxInt {
+	if end > math.MaxInt/2 || room < 0 || room > math.MaxInt/4 {
 		return nil, nil, errNotMapped
 	}
-	m, err := unix.Mmap(int(c.file.Fd()), 0, int(end), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
+	var m []byte
+	if room == 0 {
+		m, err = unix.Mmap(int(c.file.Fd()), 0, int(end), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
+	} else {
+		m, err = mapWithRoom(c.file, int(end), room)
+	}
 	if err != nil {
 		return nil, nil, errNotMapped
 	}
 	unmap = func() { _ = unix.Munmap(m) } // fails only for a mapping that is not one
-	payload = m[c.at:end:end]
+	payload = m[c.at:end:max(int(end), len(m))]
 	if crc32.Checksum(payload, castagnoli) != c.h.CRC32C {
 		unmap()
 		return nil, nil, errors.New("payload checksum mismatch")
 	}
 	return payload, unmap, nil
+}
+
+// mapWithRoom maps the first size bytes of f, private and writable, and
+// room bytes of zeroed memory right after them: one range of memory,
+// reserved whole first and the file mapped over its start.
+func mapWithRoom(f *os.File, size, room int) ([]byte, error) {
+	page := os.Getpagesize()
+	filePart := (size + page - 1) / page * page
+	m, err := unix.Mmap(-1, 0, filePart+(room+page-1)/page*page, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, err
+	}
+	// Populated read-only, the file's pages are the page cache's; made
+	// writable after, each stays so until it is written. (Populating a
+	// writable private mapping copies every page, as writing each would.)
+	if _, err := unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(unsafe.SliceData(m)), uintptr(size),
+		unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_POPULATE); err != nil {
+		_ = unix.Munmap(m)
+		return nil, err
+	}
+	if err := unix.Mprotect(m[:filePart], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		_ = unix.Munmap(m)
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *checkedReader) Read(p []byte) (int, error) {

@@ -18,7 +18,12 @@ type snapshotWriter struct {
 	w   io.Writer
 	buf []byte
 	err error
+	// out counts the bytes written out to w.
+	out int
 }
+
+// offset is how many bytes were encoded so far.
+func (s *snapshotWriter) offset() int { return s.out + len(s.buf) }
 
 // newSnapshotWriter writes a snapshot to w in parts.
 func newSnapshotWriter(w io.Writer) *snapshotWriter {
@@ -41,6 +46,7 @@ func (s *snapshotWriter) write(b []byte) {
 	if s.flush() == nil {
 		_, s.err = s.w.Write(b)
 	}
+	s.out += len(b)
 }
 
 // flush writes buf out, and returns w's first error.
@@ -51,6 +57,7 @@ func (s *snapshotWriter) flush() error {
 	if s.err == nil && len(s.buf) > 0 {
 		_, s.err = s.w.Write(s.buf)
 	}
+	s.out += len(s.buf)
 	s.buf = s.buf[:0]
 	return s.err
 }

@@ -1,0 +1,341 @@
+package projections
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/eventstore"
+)
+
+// mappedFrom returns the file the memory at p is mapped from, "" for
+// memory of no file (the heap, anonymous room).
+func mappedFrom(t *testing.T, p unsafe.Pointer) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/maps")
+	require.NoError(t, err)
+	defer f.Close()
+	at := uintptr(p)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var lo, hi uintptr
+		var rest string
+		fields := strings.Fields(sc.Text())
+		if _, err := fmt.Sscanf(fields[0], "%x-%x", &lo, &hi); err != nil || at < lo || at >= hi {
+			continue
+		}
+		if len(fields) >= 6 {
+			rest = fields[5]
+		}
+		return rest
+	}
+	require.NoError(t, sc.Err())
+	return ""
+}
+
+// The outcomes' and the register's rows are read in place from their
+// snapshot files: the fold then changes them (in the process's own copy
+// of each page it writes, never in the file) and adds rows after them, in
+// the room mapped after the file and then, once that is full, on the
+// heap; every step leaves the views as a fold of the whole log makes
+// them.
+func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	g := newGen(23, 4)
+	pos := mustAppend(t, s, g.events(800))
+	r := mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	require.NoError(t, r.Close())
+	files := map[string][]byte{}
+	for _, name := range []string{"outcomes", "register"} {
+		b, err := os.ReadFile(filepath.Join(dir, name+".snap"))
+		require.NoError(t, err)
+		require.Contains(t, string(b), fixedRowsMagic)
+		files[name] = b
+	}
+
+	again := mustNew(t, s, Config{Dir: dir})
+	v := again.Views()
+	rowsOf := func() map[string]unsafe.Pointer {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		return map[string]unsafe.Pointer{
+			"outcomes": unsafe.Pointer(unsafe.SliceData(v.Outcomes.heads.rows)),
+			"register": unsafe.Pointer(unsafe.SliceData(v.Register.heads.rows)),
+		}
+	}
+	sizes := func() map[string]int {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		return map[string]int{"outcomes": len(v.Outcomes.heads.rows), "register": len(v.Register.heads.rows)}
+	}
+	loaded := sizes()
+	for name, p := range rowsOf() {
+		require.Positive(t, loaded[name])
+		assert.Equal(t, filepath.Join(dir, name+".snap"), mappedFrom(t, p), "%s's rows read in place", name)
+	}
+	folded := func() map[string]string {
+		fresh := mustNew(t, s, Config{})
+		require.NoError(t, runUntil(t, fresh, pos[len(pos)-1]))
+		return state(t, fresh.Views())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- again.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			require.NoError(t, ignoreCanceled(<-done))
+		}
+	}
+	defer stop()
+
+	// A few more events: rows change and a few are added, into the room
+	// after the file.
+	pos = mustAppend(t, s, g.events(830)[800:])
+	require.NoError(t, again.WaitFor(ctx, pos[len(pos)-1]))
+	assert.Equal(t, folded(), state(t, again.Views()))
+	grew := false
+	for name, p := range rowsOf() {
+		grew = grew || sizes()[name] > loaded[name]
+		if sizes()[name] <= loaded[name]+loaded[name]/8 {
+			assert.Equal(t, filepath.Join(dir, name+".snap"), mappedFrom(t, p), "%s's rows still in place", name)
+		}
+	}
+	assert.True(t, grew, "rows added after those read in place")
+
+	// Many more: past the room, the rows move to the heap.
+	pos = mustAppend(t, s, g.events(1600)[830:])
+	require.NoError(t, again.WaitFor(ctx, pos[len(pos)-1]))
+	assert.Equal(t, folded(), state(t, again.Views()))
+	for name, p := range rowsOf() {
+		require.Greater(t, sizes()[name], loaded[name]+loaded[name]/8, name)
+		assert.Empty(t, mappedFrom(t, p), "%s's rows moved out", name)
+	}
+	for name, b := range files {
+		now, err := os.ReadFile(filepath.Join(dir, name+".snap"))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(b, now), "%s's snapshot file never written through its mapping", name)
+	}
+
+	// And the next start reads what this one wrote.
+	want := state(t, again.Views())
+	stop()
+	require.NoError(t, again.Close())
+	third := mustNew(t, s, Config{Dir: dir})
+	assert.Equal(t, want, state(t, third.Views()))
+	assert.Equal(t, pos[len(pos)-1], third.Position())
+}
+
+// A snapshot file whose payload does not lie at a multiple of eight bytes
+// in it (its header line of another length) is read too: its rows are
+// copied, not read in place.
+func TestFixedRowsOutOfAlignmentAreCopied(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	pos := mustAppend(t, s, newGen(29, 3).events(300))
+	r := mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	want := state(t, r.Views())
+	require.NoError(t, r.Close())
+	path := filepath.Join(dir, "outcomes.snap")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	header, payload, ok := bytes.Cut(b, []byte("\n"))
+	require.True(t, ok)
+	header = bytes.TrimRight(header, " ")
+	for (len(header)+1)%rowAlign != 3 {
+		header = append(header, ' ')
+	}
+	require.NoError(t, os.WriteFile(path, append(append(header, '\n'), payload...), 0o600))
+
+	again := mustNew(t, s, Config{Dir: dir})
+	assert.Equal(t, pos[len(pos)-1], again.Position(), "every view restored")
+	assert.Equal(t, want, state(t, again.Views()))
+	v := again.Views()
+	assert.Empty(t, mappedFrom(t, unsafe.Pointer(unsafe.SliceData(v.Outcomes.heads.rows))), "copied")
+	assert.Equal(t, filepath.Join(dir, "register.snap"), mappedFrom(t, unsafe.Pointer(unsafe.SliceData(v.Register.heads.rows))))
+}
+
+// Fixed rows are checked as rows of numbers are: a number past its
+// dictionary, an id that is neither a UUID nor numbered, rows out of
+// position order, rows of another layout, or bytes after the rows are
+// refused.
+func TestFixedRowsAreChecked(t *testing.T) {
+	good := func() *Outcomes {
+		o := NewViews().Outcomes
+		for i := range 5 {
+			o.heads.add(uuid.NewString(), outcomeHead{
+				community: o.heads.places.of("c"), grid: o.heads.places.of(fmt.Sprint("g", i)),
+				status: o.heads.words.of("open"), ProposalID: o.heads.ident("not-a-uuid"), Position: eventstore.Position(i + 1),
+			})
+		}
+		return o
+	}
+	read := func(snap []byte) error { return NewViews().Outcomes.UnmarshalSnapshot(bytes.NewReader(snap)) }
+	snap, err := good().MarshalSnapshot()
+	require.NoError(t, err)
+	require.NoError(t, read(snap))
+
+	for name, c := range map[string]struct {
+		change func(o *Outcomes)
+		want   string
+	}{
+		"a number past its dictionary": {func(o *Outcomes) { o.heads.rows[2].head.grid = 99 }, "a number not in its dictionary"},
+		"a negative number":            {func(o *Outcomes) { o.heads.rows[0].head.status = -1 }, "a number not in its dictionary"},
+		"an id not numbered": {func(o *Outcomes) {
+			o.heads.rows[1].head.MeetingID = identOf("x", &dictionary{names: make([]string, 9)})
+		}, "an id not in its dictionary"},
+		"rows out of order": {func(o *Outcomes) { o.heads.rows[3].head.Position = 1 }, "out of position order"},
+	} {
+		o := good()
+		c.change(o)
+		snap, err := o.MarshalSnapshot()
+		require.NoError(t, err)
+		assert.ErrorContains(t, read(snap), c.want, name)
+	}
+
+	l := layoutOf[headRow[ident, outcomeHead]]()
+	fp := binary.LittleEndian.AppendUint64(nil, l.fingerprint)
+	at := bytes.Index(snap, fp)
+	require.Positive(t, at)
+	other := bytes.Clone(snap)
+	other[at] ^= 1
+	assert.ErrorContains(t, read(other), "does not lay out so", "another layout")
+	assert.ErrorContains(t, read(append(bytes.Clone(snap), 0)), "after the last row")
+	assert.Error(t, read(snap[:len(snap)-1]), "a row cut short")
+}
+
+// A row's layout is found from its type: the register's rows have padding,
+// written as zeros whatever memory holds there, and a head with a
+// pointer cannot be kept in fixed rows.
+func TestFixedRowLayout(t *testing.T) {
+	l := layoutOf[headRow[identPair, decisionHead]]()
+	require.NotEmpty(t, l.padding, "decisionHead's three int32 before its idents")
+	assert.Equal(t, int(unsafe.Sizeof(headRow[identPair, decisionHead]{})), l.size)
+	assert.Empty(t, layoutOf[headRow[ident, outcomeHead]]().padding)
+	assert.NotEqual(t, l.fingerprint, layoutOf[headRow[ident, outcomeHead]]().fingerprint)
+	assert.Panics(t, func() { layoutOf[headRow[ident, boardHead]]() }, "a board head holds its actions' slice")
+
+	reg := NewViews().Register
+	reg.heads.add(uuid.NewString()+"/"+uuid.NewString(), decisionHead{community: reg.heads.places.of("c"), grid: reg.heads.places.of("g"), Position: 7})
+	row := bytesOf(reg.heads.rows)
+	for _, p := range l.padding {
+		for i := p[0]; i < p[1]; i++ {
+			row[i] = 0xff
+		}
+	}
+	snap, err := reg.MarshalSnapshot()
+	require.NoError(t, err)
+	at := bytes.Index(snap, []byte(fixedRowsMagic))
+	require.Positive(t, at)
+	written := snap[len(snap)-l.size:]
+	for _, p := range l.padding {
+		assert.Equal(t, make([]byte, p[1]-p[0]), written[p[0]:p[1]], "padding written as zeros")
+	}
+	fresh := NewViews().Register
+	require.NoError(t, fresh.UnmarshalSnapshot(bytes.NewReader(snap)))
+	again, err := fresh.MarshalSnapshot()
+	require.NoError(t, err)
+	assert.Equal(t, snap, again)
+}
+
+// ignoreCanceled is err, nil for a run stopped by its context.
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// appendBinary appends h to a snapshot of rows of numbers, as the builds
+// before fixed rows wrote the outcomes' heads (still read).
+func (h *outcomeHead) appendBinary(out []byte) []byte {
+	for _, n := range [...]int32{h.community, h.grid, h.owner, h.status} {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = h.MeetingID.appendBinary(h.ProposalID.appendBinary(out))
+	out = binary.AppendVarint(binary.AppendVarint(out, h.Due), h.DueUnix)
+	return binary.AppendUvarint(out, uint64(h.Position))
+}
+
+// appendBinary appends h to a snapshot of rows of numbers, as the builds
+// before fixed rows wrote the register's heads (still read).
+func (h *decisionHead) appendBinary(out []byte) []byte {
+	for _, n := range [...]int32{h.community, h.grid, h.how} {
+		out = binary.AppendUvarint(out, uint64(n))
+	}
+	out = h.ProposalID.appendBinary(h.MeetingID.appendBinary(out))
+	return binary.AppendUvarint(out, uint64(h.Position))
+}
+
+// The outcomes' and the register's snapshots of rows of numbers, as the
+// builds before fixed rows wrote them, are read as they were: from a
+// reader, and from a file (mapped while they are read, and not kept).
+func TestRowsOfEarlierBuildsAreStillRead(t *testing.T) {
+	evs := newGen(31, 4).events(600)
+	s := mustOpenStore(t)
+	pos := mustAppend(t, s, evs)
+	r := mustNew(t, s, Config{})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	v := r.Views()
+	outcomes := &snapshotWriter{}
+	v.Outcomes.heads.writeRows(outcomes, (*outcomeHead).appendBinary)
+	meetings, err := gojson.Marshal(v.Register.st.Meetings)
+	require.NoError(t, err)
+	register := &snapshotWriter{buf: binary.AppendUvarint([]byte(rowsMagic), uint64(len(meetings)))}
+	register.write(meetings)
+	v.Register.heads.writeRows(register, (*decisionHead).appendBinary)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		view View
+		old  []byte
+	}{{v.Outcomes, outcomes.buf}, {v.Register, register.buf}} {
+		require.True(t, bytes.HasPrefix(c.old, []byte(rowsMagic)))
+		want, err := readableSnapshot(c.view)
+		require.NoError(t, err)
+		fresh := viewNamed(t, c.view.Name())
+		require.NoError(t, fresh.UnmarshalSnapshot(bytes.NewReader(c.old)))
+		got, err := readableSnapshot(fresh)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, got), c.view.Name())
+
+		p, err := stageSnapshot(dir, c.view, func(w io.Writer) error { _, err := w.Write(c.old); return err }, nil, identity{})
+		require.NoError(t, err)
+		require.NoError(t, p.Commit())
+		fromFile := viewNamed(t, c.view.Name())
+		_, err = loadSnapshot(dir, fromFile, nil)
+		require.NoError(t, err)
+		got, err = readableSnapshot(fromFile)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, got), c.view.Name())
+	}
+}
+
+// viewNamed is the view of that name in a fresh set.
+func viewNamed(t *testing.T, name string) View {
+	t.Helper()
+	for _, v := range NewViews().all {
+		if v.Name() == name {
+			return v
+		}
+	}
+	t.Fatalf("no view %s", name)
+	return nil
+}
