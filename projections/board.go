@@ -160,12 +160,18 @@ type boardHead struct {
 	category, channel, status int32
 	Submitted                 int64
 	Position                  eventstore.Position
-	Actions                   []actionMark
+	// acts are the item's actions' marks, in its heads' slab of them.
+	acts actionSpan
 	// Changed is the position of the last event that changed the item in
 	// this process (0 for an item as its snapshot was loaded): with the
 	// overdue flags, it names the item's state (stateAt).
 	Changed eventstore.Position
 }
+
+// actionSpan is where a board head's action marks lie in its heads' slab
+// of them (heads.marks): n marks from at. A head holds no pointer, so that
+// its rows can be read in place from their snapshot (writeFixedRows).
+type actionSpan struct{ at, n int32 }
 
 // actionMark is what a head keeps of an action: its due date and whether
 // it still has work to do.
@@ -205,49 +211,86 @@ var (
 )
 
 // headOf is the head of it, its places and words numbered; its action
-// marks reuse marks' room (the head it replaces: a fold's update
-// allocates none).
-func (b *Board) headOf(it *BoardItem, changed eventstore.Position, marks []actionMark) boardHead {
+// marks take the room of old's (the head it replaces: a fold's update
+// allocates none) when they fit in it.
+func (b *Board) headOf(it *BoardItem, changed eventstore.Position, old actionSpan) boardHead {
 	places, words := &b.heads.places, &b.heads.words
 	h := boardHead{
 		community: places.of(it.CommunityID), grid: places.of(it.GridID), compound: places.of(it.CompoundID),
 		category: words.of(it.Category), channel: words.of(it.Channel), status: words.of(it.Status),
 		Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
 	}
-	if len(it.Actions) > 0 {
-		h.Actions = marks[:0]
-		for _, a := range it.Actions {
-			h.Actions = append(h.Actions, actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)})
-		}
+	h.acts = b.heads.putMarks(old, len(it.Actions))
+	for i, a := range it.Actions {
+		b.heads.marks[int(h.acts.at)+i] = actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)}
 	}
 	return h
+}
+
+// putMarks returns the span of n marks in place of old's: in old's room
+// when they fit in it, else after every other.
+func (hs *heads[K, H]) putMarks(old actionSpan, n int) actionSpan {
+	hs.marksUsed += n - int(old.n)
+	if n <= int(old.n) {
+		return actionSpan{old.at, int32(n)}
+	}
+	at := len(hs.marks)
+	hs.marks = slices.Grow(hs.marks, n)[:at+n]
+	return actionSpan{int32(at), int32(n)}
+}
+
+// marksOf returns the marks of span s.
+func (hs *heads[K, H]) marksOf(s actionSpan) []actionMark {
+	return hs.marks[s.at : s.at+s.n : s.at+s.n]
+}
+
+// compactMarks makes the slab of marks anew from the spans acts gives of
+// each head, once it holds more than twice the marks in use (and 4,096
+// more): marks that no head names any more (an item's that moved to the
+// end when it gained an action) are dropped.
+func (hs *heads[K, H]) compactMarks(acts func(*H) *actionSpan) {
+	if len(hs.marks) <= 2*hs.marksUsed+4096 {
+		return
+	}
+	marks := make([]actionMark, 0, hs.marksUsed+hs.marksUsed/8)
+	for i := range hs.rows {
+		s := acts(&hs.rows[i].head)
+		if s.n == 0 {
+			continue
+		}
+		from := hs.marksOf(*s)
+		s.at = int32(len(marks))
+		marks = append(marks, from...)
+	}
+	hs.marks = marks
 }
 
 // stateAt names the state of the item of id, whose head is h, as answered
 // at now: its id, the last event that changed it and its actions' overdue
 // flags at now. Two reads of an item in the same state answer the same, so
 // an answer may be kept by it (OpenKept).
-func (h *boardHead) stateAt(id string, now time.Time) string {
+func (b *Board) stateAt(id string, h *boardHead, now time.Time) string {
 	n := unixNano(now)
-	b := make([]byte, 0, len(id)+24+len(h.Actions))
-	b = append(b, id...)
-	b = append(b, '@')
-	b = strconv.AppendUint(b, uint64(h.Changed), 10)
-	b = append(b, '/')
-	for _, m := range h.Actions {
+	marks := b.heads.marksOf(h.acts)
+	out := make([]byte, 0, len(id)+24+len(marks))
+	out = append(out, id...)
+	out = append(out, '@')
+	out = strconv.AppendUint(out, uint64(h.Changed), 10)
+	out = append(out, '/')
+	for _, m := range marks {
 		if m.overdue(n) {
-			b = append(b, '1')
+			out = append(out, '1')
 		} else {
-			b = append(b, '0')
+			out = append(out, '0')
 		}
 	}
-	return string(b)
+	return string(out)
 }
 
-// overdueAt reports whether any of the item's actions is overdue at now
-// (Unix nanoseconds).
-func (h *boardHead) overdueAt(now int64) bool {
-	for _, m := range h.Actions {
+// overdueAt reports whether any of marks is overdue at now (Unix
+// nanoseconds).
+func overdueAt(marks []actionMark, now int64) bool {
+	for _, m := range marks {
 		if m.overdue(now) {
 			return true
 		}
@@ -268,14 +311,15 @@ func (b *Board) Version() int { return 2 }
 // tables implements tabled.
 func (b *Board) tables() []table { return []table{b.items, b.actions} }
 
-// MarshalSnapshot implements View: the heads as rows (rowsMagic).
+// MarshalSnapshot implements View: the heads as fixed rows
+// (fixedRowsMagic).
 func (b *Board) MarshalSnapshot() ([]byte, error) {
 	return marshalEncoded(b, 64+48*len(b.heads.rows))
 }
 
 // encodeSnapshot implements encoded.
 func (b *Board) encodeSnapshot(s *snapshotWriter) error {
-	b.heads.writeRows(s, (*boardHead).appendBinary)
+	writeFixedRows(&b.heads, s)
 	return nil
 }
 
@@ -298,6 +342,10 @@ func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
 	}
+	hs.marksUsed = 0
+	for i := range hs.rows {
+		hs.marksUsed += int(hs.rows[i].head.acts.n)
+	}
 	b.heads = hs
 	return nil
 }
@@ -319,10 +367,11 @@ func (b *Board) Apply(e Event) error {
 		}
 		b.items.put(d.ProposalID, it)
 		if again {
-			b.heads.set(r, b.headOf(it, e.Position, nil))
+			b.heads.set(r, b.headOf(it, e.Position, b.heads.rows[r].head.acts))
+			b.compactMarks()
 			return nil
 		}
-		b.heads.add(d.ProposalID, b.headOf(it, e.Position, nil))
+		b.heads.add(d.ProposalID, b.headOf(it, e.Position, actionSpan{}))
 	case domain.ProposalSupported:
 		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
@@ -395,8 +444,15 @@ func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) err
 	if at.After(it.Updated) {
 		it.Updated = at
 	}
-	*h = b.headOf(it, e.Position, h.Actions)
+	*h = b.headOf(it, e.Position, h.acts)
+	b.compactMarks()
 	return nil
+}
+
+// compactMarks drops the marks no head names, once they are most of the
+// slab (heads.compactMarks).
+func (b *Board) compactMarks() {
+	b.heads.compactMarks(func(h *boardHead) *actionSpan { return &h.acts })
 }
 
 func (b *Board) actionStatus(e Event, actionID, status string, at time.Time) error {
@@ -505,7 +561,7 @@ type BoardEntry struct {
 func (b *Board) OpenKept(q BoardQuery, kept func(community, grid, state string) ([]byte, bool)) ([]BoardEntry, string, error) {
 	var entries []BoardEntry
 	next, err := b.scan(q, func(id string, h *boardHead) error {
-		e := BoardEntry{State: h.stateAt(id, q.Now)}
+		e := BoardEntry{State: b.stateAt(id, h, q.Now)}
 		if a, ok := kept(b.heads.places.name(h.community), b.heads.places.name(h.grid), e.State); ok {
 			e.Answer = a
 		} else {
@@ -541,7 +597,7 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 	var err error
 	hs.each(list, all, hs.after(list, all, parsePositionCursor(q.After)), func(row *headRow[ident, boardHead]) bool {
 		h := &row.head
-		if !match(h) || q.OverdueOnly && !h.overdueAt(now) {
+		if !match(h) || q.OverdueOnly && !overdueAt(hs.marksOf(h.acts), now) {
 			return true
 		}
 		if found == limit {
@@ -607,7 +663,7 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 		}
 		c.Open++
 		c.ByStatus[hs.words.name(h.status)]++
-		if h.overdueAt(n) {
+		if overdueAt(hs.marksOf(h.acts), n) {
 			c.Overdue++
 		}
 	}

@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"encoding/binary"
-
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -38,7 +36,10 @@ func (h *boardHead) read(dec *jsontext.Decoder, d *headNames) error {
 		case "p":
 			h.Position, err = readPosition(dec)
 		case "a":
-			err = jsonv2.UnmarshalDecode(dec, &h.Actions)
+			var marks []actionMark
+			if err = jsonv2.UnmarshalDecode(dec, &marks); err == nil {
+				h.acts = appendMarks(d.marks, marks)
+			}
 		default:
 			err = dec.SkipValue()
 		}
@@ -60,10 +61,10 @@ func appendBoardHead(hs *heads[ident, boardHead], out []byte, h *boardHead) ([]b
 	o.str("s", hs.words.name(h.status), false)
 	o.int("t", h.Submitted, false)
 	o.position("p", h.Position)
-	if len(h.Actions) > 0 && o.err == nil {
+	if marks := hs.marksOf(h.acts); len(marks) > 0 && o.err == nil {
 		o.name("a")
 		o.out = append(o.out, '[')
-		for i, m := range h.Actions {
+		for i, m := range marks {
 			if i > 0 {
 				o.out = append(o.out, ',')
 			}
@@ -80,46 +81,34 @@ func appendBoardHead(hs *heads[ident, boardHead], out []byte, h *boardHead) ([]b
 	return o.close()
 }
 
-// appendBinary appends h to a snapshot of rows: its numbers, its time and
-// position, and its actions' due dates and flags.
-func (h *boardHead) appendBinary(out []byte) []byte {
-	for _, n := range [...]int32{h.community, h.grid, h.compound, h.category, h.channel, h.status} {
-		out = binary.AppendUvarint(out, uint64(n))
-	}
-	out = binary.AppendVarint(out, h.Submitted)
-	out = binary.AppendUvarint(out, uint64(h.Position))
-	out = binary.AppendUvarint(out, uint64(len(h.Actions)))
-	for _, m := range h.Actions {
-		out = binary.AppendVarint(out, m.Due)
-		out = appendFlag(out, m.Open)
-	}
-	return out
-}
-
-// readBinary reads h as appendBinary wrote it, its actions cut from the
-// reader's slab of them (one allocation for thousands of heads, not one
-// each; a head's are capped at their length, so that an action added
-// later moves them out).
+// readBinary reads h as the builds before fixed rows wrote it (rows of
+// numbers: its numbers, its time and position, and its actions' due dates
+// and flags after their count), its actions' marks put in d's slab.
 func (h *boardHead) readBinary(r *rowsReader, d *headNames) {
 	h.community, h.grid, h.compound = r.number(d.places), r.number(d.places), r.number(d.places)
 	h.category, h.channel, h.status = r.number(d.words), r.number(d.words), r.number(d.words)
 	h.Submitted, h.Position = r.varint(), r.position()
 	if n := r.count(2); n > 0 {
-		if cap(r.marks)-len(r.marks) < n {
-			r.marks = make([]actionMark, 0, max(n, 4096))
-		}
-		at := len(r.marks)
+		h.acts = actionSpan{int32(len(*d.marks)), int32(n)}
 		for range n {
-			r.marks = append(r.marks, actionMark{Due: r.varint(), Open: r.flag()})
+			*d.marks = append(*d.marks, actionMark{Due: r.varint(), Open: r.flag()})
 		}
-		h.Actions = r.marks[at:len(r.marks):len(r.marks)]
 	}
 }
 
-// appendFlag appends a boolean as one byte.
-func appendFlag(out []byte, b bool) []byte {
-	if b {
-		return append(out, 1)
+// appendMarks appends marks to the slab and returns their span.
+func appendMarks(slab *[]actionMark, marks []actionMark) actionSpan {
+	at := len(*slab)
+	*slab = append(*slab, marks...)
+	return actionSpan{int32(at), int32(len(marks))}
+}
+
+// check implements fixedHead: its numbers, and its actions' span within
+// the slab of marks.
+func (h boardHead) check(r *rowsReader, d *headNames) {
+	r.checkNumbers(d.places, h.community, h.grid, h.compound)
+	r.checkNumbers(d.words, h.category, h.channel, h.status)
+	if h.acts.at < 0 || h.acts.n < 0 || int64(h.acts.at)+int64(h.acts.n) > int64(len(*d.marks)) {
+		r.fail("actions past their slab")
 	}
-	return append(out, 0)
 }

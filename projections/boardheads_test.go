@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -41,8 +42,9 @@ func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[ident, boardHea
 		hs.rows = append(hs.rows, headRow[ident, boardHead]{id: identOf(id, &hs.others), head: boardHead{
 			community: hs.places.of(j.CommunityID), grid: hs.places.of(j.GridID), compound: hs.places.of(j.CompoundID),
 			category: hs.words.of(j.Category), channel: hs.words.of(j.Channel), status: hs.words.of(j.Status),
-			Submitted: j.Submitted, Position: j.Position, Actions: j.Actions,
+			Submitted: j.Submitted, Position: j.Position, acts: appendMarks(&hs.marks, j.Actions),
 		}})
+		hs.marksUsed += len(j.Actions)
 	}
 	require.NoError(t, hs.index())
 	return hs
@@ -56,10 +58,47 @@ func jsonOf(hs *heads[ident, boardHead]) map[string]boardHeadJSON {
 		out[hs.idText(&row)] = boardHeadJSON{
 			CommunityID: hs.places.name(r.community), GridID: hs.places.name(r.grid), CompoundID: hs.places.name(r.compound),
 			Category: hs.words.name(r.category), Channel: hs.words.name(r.channel), Status: hs.words.name(r.status),
-			Submitted: r.Submitted, Position: r.Position, Actions: r.Actions,
+			Submitted: r.Submitted, Position: r.Position, Actions: marksOrNil(hs, r.acts),
 		}
 	}
 	return out
+}
+
+// marksOrNil is the marks of span s, nil for none.
+func marksOrNil(hs *heads[ident, boardHead], s actionSpan) []actionMark {
+	if s.n == 0 {
+		return nil
+	}
+	return hs.marksOf(s)
+}
+
+// boardRows is how the builds before fixed rows wrote a board head to
+// rows of numbers (still read, boardHead.readBinary): its numbers, its
+// time and position, and its actions' due dates and flags after their
+// count.
+func boardRows(hs *heads[ident, boardHead]) func(h *boardHead, out []byte) []byte {
+	return func(h *boardHead, out []byte) []byte {
+		for _, n := range [...]int32{h.community, h.grid, h.compound, h.category, h.channel, h.status} {
+			out = binary.AppendUvarint(out, uint64(n))
+		}
+		out = binary.AppendVarint(out, h.Submitted)
+		out = binary.AppendUvarint(out, uint64(h.Position))
+		marks := hs.marksOf(h.acts)
+		out = binary.AppendUvarint(out, uint64(len(marks)))
+		for _, m := range marks {
+			out = binary.AppendVarint(out, m.Due)
+			out = appendFlag(out, m.Open)
+		}
+		return out
+	}
+}
+
+// appendFlag appends a boolean as one byte.
+func appendFlag(out []byte, b bool) []byte {
+	if b {
+		return append(out, 1)
+	}
+	return append(out, 0)
 }
 
 // readHeads reads heads as a board snapshot's member "heads" is read.

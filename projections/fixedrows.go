@@ -105,38 +105,73 @@ func bytesOf[T any](rows []T) []byte {
 }
 
 // writeFixedRows writes hs after fixedRowsMagic: its dictionaries, its
-// count of rows, its rows' size and layout, zeros up to the rows'
-// alignment in the payload (which starts aligned in a snapshot file), and
-// the rows as they lie in memory, their padding zeroed, in parts.
+// slab of marks (the board's) after their count, its count of rows, its
+// rows' size and the fingerprint of their layout, a count of zeros and
+// those zeros, up to an offset of eight bytes in the payload (which
+// starts at such an offset in a snapshot file), and the rows as they lie
+// in memory, their padding zeroed, in parts.
 func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter) {
 	l := layoutOf[headRow[K, H]]()
 	s.buf = append(s.buf, fixedRowsMagic...)
 	hs.writeDictionaries(s)
+	writeFixed(s, hs.marks)
 	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
 	s.buf = binary.AppendUvarint(s.buf, uint64(l.size))
 	s.buf = binary.LittleEndian.AppendUint64(s.buf, l.fingerprint)
-	for s.offset()%rowAlign != 0 {
-		s.buf = append(s.buf, 0)
-	}
-	raw := bytesOf(hs.rows)
-	per := max(1, snapshotChunk/l.size) * l.size
+	pad := (rowAlign - (s.offset()+1)%rowAlign) % rowAlign
+	s.buf = append(s.buf, byte(pad))
+	s.buf = append(s.buf, make([]byte, pad)...)
+	writeMemory(s, hs.rows)
+}
+
+// writeFixed writes the count of vs, then their memory (writeMemory).
+func writeFixed[T any](s *snapshotWriter, vs []T) {
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(vs)))
+	writeMemory(s, vs)
+}
+
+// writeMemory writes vs as they lie in memory, their padding zeroed, in
+// parts.
+func writeMemory[T any](s *snapshotWriter, vs []T) {
+	l := layoutOf[T]()
+	raw := bytesOf(vs)
 	for len(raw) > 0 {
-		part := raw[:min(per, len(raw))]
+		part := raw[:min(max(1, (snapshotChunk-len(s.buf))/l.size)*l.size, len(raw))]
 		raw = raw[len(part):]
 		at := len(s.buf)
 		s.buf = append(s.buf, part...)
-		for row := s.buf[at:]; len(row) > 0; row = row[l.size:] {
+		for v := s.buf[at:]; len(v) > 0; v = v[l.size:] {
 			for _, p := range l.padding {
-				clear(row[p[0]:p[1]])
+				clear(v[p[0]:p[1]])
 			}
 		}
 		s.next()
 	}
 }
 
+// readMarks reads the marks writeFixed wrote into memory made for them,
+// with room for an eighth more; a flag other than 0 or 1 is refused.
+func (r *rowsReader) readMarks() []actionMark {
+	const size = int(unsafe.Sizeof(actionMark{}))
+	n := r.count(size)
+	raw := r.next(n * size)
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	open := int(unsafe.Offsetof(actionMark{}.Open))
+	for i := 0; i < len(raw); i += size {
+		if raw[i+open] > 1 {
+			r.fail("a bad flag")
+			return nil
+		}
+	}
+	marks := make([]actionMark, n, n+n/8)
+	copy(bytesOf(marks), raw)
+	return marks
+}
+
 // readFixedRows reads heads writeFixedRows wrote from payload, which
-// begins past fixedRowsMagic, at offset start of its snapshot's payload
-// (the rows' alignment is counted from there). When mapped, the
+// begins past fixedRowsMagic. When mapped, the
 // payload is a mapping of its file that is never unmapped, with room
 // after it up to its capacity: the rows are read in place, and up to an
 // eighth more rows the fold adds later go into that room (then append
@@ -144,10 +179,11 @@ func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter
 // not lie aligned in memory) they are copied into memory made for them,
 // with room for an eighth more. Every row is checked as readRows checks
 // the rows it reads, and indexed.
-func readFixedRows[K rowKey[K], H fixedHead](payload []byte, start int, mapped bool) (_ heads[K, H], inPlace bool, err error) {
+func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ heads[K, H], inPlace bool, err error) {
 	r := &rowsReader{b: payload}
 	hs := newHeads[K, H](0)
 	hs.readDictionaries(r)
+	hs.marks = r.readMarks()
 	l := layoutOf[headRow[K, H]]()
 	n := r.count(l.size)
 	size, fingerprint := r.uvarint(), r.next(8)
@@ -157,8 +193,8 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, start int, mapped b
 	if size != uint64(l.size) || binary.LittleEndian.Uint64(fingerprint) != l.fingerprint {
 		return heads[K, H]{}, false, fmt.Errorf("rows: laid out as rows of %d bytes that this build does not lay out so (%d bytes)", size, l.size)
 	}
-	for (start+len(payload)-len(r.b))%rowAlign != 0 && r.err == nil {
-		r.next(1)
+	if pad := r.next(1); pad != nil && (pad[0] >= rowAlign || !allZero(r.next(int(pad[0])))) {
+		r.fail("bad padding")
 	}
 	off := len(payload) - len(r.b)
 	r.next(n * l.size)
@@ -177,7 +213,7 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, start int, mapped b
 		hs.rows = make([]headRow[K, H], n, n+n/8)
 		copy(bytesOf(hs.rows), body)
 	}
-	names := &headNames{&hs.places, &hs.words, &hs.others}
+	names := hs.names()
 	for i := range hs.rows {
 		row := &hs.rows[i]
 		row.id.check(r, &hs.others)
@@ -214,21 +250,6 @@ func (r *rowsReader) checkIdents(others *dictionary, ids ...ident) {
 	}
 }
 
-// readFixedHeadsSnapshot is readHeadsSnapshot for a view whose heads are
-// kept in fixed rows (writeFixedRows): it reads those, mapped in place
-// from a snapshot file with room for an eighth more rows after them, and
-// the forms readHeadsSnapshot reads, which the view's snapshots held
-// before.
-func readFixedHeadsSnapshot[K rowKey[K], H fixedHead](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
-	return readHeadsFrom(r, roomFor(r), readHead, func(magic string, payload []byte, mapped bool) (heads[K, H], bool, error) {
-		if magic == fixedRowsMagic {
-			return readFixedRows[K, H](payload, len(magic), mapped)
-		}
-		hs, err := readRows[K](&rowsReader{b: payload}, readRowsHead)
-		return hs, false, err
-	}, fixedRowsMagic, rowsMagic)
-}
-
 // roomFor is the room to map after a snapshot file's payload of fixed
 // rows: an eighth of it, as newHeads makes room for an eighth more rows
 // (at least a byte, so that the mapping is writable).
@@ -237,4 +258,14 @@ func roomFor(r io.Reader) int {
 		return max(1, c.h.Size/8)
 	}
 	return 0
+}
+
+// allZero reports whether b holds zeros only.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

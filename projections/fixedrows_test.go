@@ -47,8 +47,8 @@ func mappedFrom(t *testing.T, p unsafe.Pointer) string {
 	return ""
 }
 
-// The outcomes' and the register's rows are read in place from their
-// snapshot files: the fold then changes them (in the process's own copy
+// The board's, the outcomes' and the register's rows are read in place
+// from their snapshot files: the fold then changes them (in the process's own copy
 // of each page it writes, never in the file) and adds rows after them, in
 // the room mapped after the file and then, once that is full, on the
 // heap; every step leaves the views as a fold of the whole log makes
@@ -60,12 +60,17 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 	r := mustNew(t, s, Config{Dir: dir})
 	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
 	require.NoError(t, r.Close())
-	files := map[string][]byte{}
-	for _, name := range []string{"outcomes", "register"} {
-		b, err := os.ReadFile(filepath.Join(dir, name+".snap"))
+	// Each file as it was, and open: the snapshots the runner writes
+	// later are new files renamed over these, which stay as they are.
+	files, opened := map[string][]byte{}, map[string]*os.File{}
+	for _, name := range []string{"board", "outcomes", "register"} {
+		f, err := os.Open(filepath.Join(dir, name+".snap"))
+		require.NoError(t, err)
+		t.Cleanup(func() { f.Close() })
+		b, err := io.ReadAll(f)
 		require.NoError(t, err)
 		require.Contains(t, string(b), fixedRowsMagic)
-		files[name] = b
+		files[name], opened[name] = b, f
 	}
 
 	again := mustNew(t, s, Config{Dir: dir})
@@ -74,6 +79,7 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		v.mu.RLock()
 		defer v.mu.RUnlock()
 		return map[string]unsafe.Pointer{
+			"board":    unsafe.Pointer(unsafe.SliceData(v.Board.heads.rows)),
 			"outcomes": unsafe.Pointer(unsafe.SliceData(v.Outcomes.heads.rows)),
 			"register": unsafe.Pointer(unsafe.SliceData(v.Register.heads.rows)),
 		}
@@ -81,7 +87,7 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 	sizes := func() map[string]int {
 		v.mu.RLock()
 		defer v.mu.RUnlock()
-		return map[string]int{"outcomes": len(v.Outcomes.heads.rows), "register": len(v.Register.heads.rows)}
+		return map[string]int{"board": len(v.Board.heads.rows), "outcomes": len(v.Outcomes.heads.rows), "register": len(v.Register.heads.rows)}
 	}
 	loaded := sizes()
 	for name, p := range rowsOf() {
@@ -130,7 +136,7 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		assert.Empty(t, mappedFrom(t, p), "%s's rows moved out", name)
 	}
 	for name, b := range files {
-		now, err := os.ReadFile(filepath.Join(dir, name+".snap"))
+		now, err := io.ReadAll(io.NewSectionReader(opened[name], 0, int64(len(b))+1))
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(b, now), "%s's snapshot file never written through its mapping", name)
 	}
@@ -231,7 +237,8 @@ func TestFixedRowLayout(t *testing.T) {
 	assert.Equal(t, int(unsafe.Sizeof(headRow[identPair, decisionHead]{})), l.size)
 	assert.Empty(t, layoutOf[headRow[ident, outcomeHead]]().padding)
 	assert.NotEqual(t, l.fingerprint, layoutOf[headRow[ident, outcomeHead]]().fingerprint)
-	assert.Panics(t, func() { layoutOf[headRow[ident, boardHead]]() }, "a board head holds its actions' slice")
+	assert.Panics(t, func() { layoutOf[struct{ marks []actionMark }]() }, "a slice is a pointer")
+	assert.NotPanics(t, func() { layoutOf[headRow[ident, boardHead]]() }, "a board head's actions are a span of its heads' marks")
 
 	reg := NewViews().Register
 	reg.heads.add(uuid.NewString()+"/"+uuid.NewString(), decisionHead{community: reg.heads.places.of("c"), grid: reg.heads.places.of("g"), Position: 7})
@@ -285,8 +292,9 @@ func (h *decisionHead) appendBinary(out []byte) []byte {
 	return binary.AppendUvarint(out, uint64(h.Position))
 }
 
-// The outcomes' and the register's snapshots of rows of numbers, as the
-// builds before fixed rows wrote them, are read as they were: from a
+// The board's, the outcomes' and the register's snapshots of rows of
+// numbers, as the builds before fixed rows wrote them, are read as they
+// were: from a
 // reader, and from a file (mapped while they are read, and not kept).
 func TestRowsOfEarlierBuildsAreStillRead(t *testing.T) {
 	evs := newGen(31, 4).events(600)
@@ -295,6 +303,8 @@ func TestRowsOfEarlierBuildsAreStillRead(t *testing.T) {
 	r := mustNew(t, s, Config{})
 	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
 	v := r.Views()
+	board := &snapshotWriter{}
+	v.Board.heads.writeRows(board, boardRows(&v.Board.heads))
 	outcomes := &snapshotWriter{}
 	v.Outcomes.heads.writeRows(outcomes, (*outcomeHead).appendBinary)
 	meetings, err := gojson.Marshal(v.Register.st.Meetings)
@@ -306,7 +316,7 @@ func TestRowsOfEarlierBuildsAreStillRead(t *testing.T) {
 	for _, c := range []struct {
 		view View
 		old  []byte
-	}{{v.Outcomes, outcomes.buf}, {v.Register, register.buf}} {
+	}{{v.Board, board.buf}, {v.Outcomes, outcomes.buf}, {v.Register, register.buf}} {
 		require.True(t, bytes.HasPrefix(c.old, []byte(rowsMagic)))
 		want, err := readableSnapshot(c.view)
 		require.NoError(t, err)
@@ -338,4 +348,32 @@ func viewNamed(t *testing.T, name string) View {
 	}
 	t.Fatalf("no view %s", name)
 	return nil
+}
+
+// A board head's marks move to the end of the slab when it gains an
+// action, and the slab is made anew once the marks no head names are
+// most of it: the heads' marks stay as they were put.
+func TestBoardMarksAreCompacted(t *testing.T) {
+	hs := headsOf(t, map[string]boardHeadJSON{
+		"p-1": {CommunityID: "c", GridID: "g", Position: 1},
+		"p-2": {CommunityID: "c", GridID: "g", Position: 2, Actions: []actionMark{{Due: 7, Open: true}}},
+	})
+	acts := func(h *boardHead) *actionSpan { return &h.acts }
+	first := &hs.rows[0].head
+	for n := 1; n <= 300; n++ {
+		first.acts = hs.putMarks(first.acts, n)
+		marks := hs.marksOf(first.acts)
+		for i := range marks {
+			marks[i] = actionMark{Due: int64(i + 1)}
+		}
+		hs.compactMarks(acts)
+		require.LessOrEqual(t, len(hs.marks), 2*hs.marksUsed+4096, "after %d", n)
+		require.Equal(t, n+1, hs.marksUsed)
+		require.Equal(t, []actionMark{{Due: 7, Open: true}}, hs.marksOf(hs.rows[1].head.acts))
+		for i, m := range hs.marksOf(first.acts) {
+			require.Equal(t, int64(i+1), m.Due)
+		}
+	}
+	first.acts = hs.putMarks(first.acts, 0)
+	assert.Equal(t, 1, hs.marksUsed, "a head with no actions names none")
 }

@@ -166,7 +166,7 @@ func TestDamagedRowsAreRefused(t *testing.T) {
 
 	rows := func(hs heads[ident, boardHead]) []byte {
 		s := &snapshotWriter{}
-		hs.writeRows(s, (*boardHead).appendBinary)
+		hs.writeRows(s, boardRows(&hs))
 		return s.buf
 	}
 	read := func(b []byte) error { return NewViews().Board.UnmarshalSnapshot(strings.NewReader(string(b))) }
@@ -265,7 +265,8 @@ func registerSnapshot(t *testing.T, rng *rand.Rand) string {
 }
 
 // TestHeadsReadFromRowsGrowApart: the heads read from rows share one slab
-// of action marks, and a mark added to one head does not reach the next.
+// of action marks, and a mark added to one head does not reach the next:
+// its marks move to the slab's end.
 func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	b := NewViews().Board
 	b.heads = headsOf(t, map[string]boardHeadJSON{
@@ -277,9 +278,11 @@ func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	back := NewViews().Board
 	require.NoError(t, back.UnmarshalSnapshot(strings.NewReader(string(snap))))
 	first := back.heads.head("p-1")
-	first.Actions = append(first.Actions, actionMark{Due: 9})
-	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.head("p-2").Actions)
-	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.head("p-1").Actions)
+	was := back.heads.marksOf(first.acts)[0]
+	first.acts = back.heads.putMarks(first.acts, 2)
+	copy(back.heads.marksOf(first.acts), []actionMark{was, {Due: 9}})
+	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.marksOf(back.heads.head("p-2").acts))
+	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.marksOf(back.heads.head("p-1").acts))
 
 	// The lists of each grid and community share one array too, in the
 	// order of the places' numbers: a row added to the grid whose list

@@ -220,7 +220,7 @@ func (o *Outcomes) mapSizes() map[string]int { return map[string]int{"heads": le
 
 // UnmarshalSnapshot implements View.
 func (o *Outcomes) UnmarshalSnapshot(r io.Reader) error {
-	hs, err := readFixedHeadsSnapshot[ident](r, (*outcomeHead).read, (*outcomeHead).readBinary)
+	hs, err := readHeadsSnapshot[ident](r, (*outcomeHead).read, (*outcomeHead).readBinary)
 	if err != nil {
 		return fmt.Errorf("outcomes snapshot: %w", err)
 	}

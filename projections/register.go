@@ -300,8 +300,8 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	size := headsSize(in)
-	in, rows, err := rowsOrJSONKept(in, []string{rowsMagic}, roomFor(in), func(magic string, payload []byte, mapped bool) (bool, error) {
-		return r.readRows(payload, len(magic), mapped)
+	in, rows, err := rowsOrJSONKept(in, []string{rowsMagic}, roomFor(in), func(_ string, payload []byte, mapped bool) (bool, error) {
+		return r.readRows(payload, mapped)
 	})
 	switch {
 	case err != nil:
@@ -652,10 +652,10 @@ func (r *Register) Decision(key string) (Decision, bool, error) {
 
 // readRows reads a snapshot MarshalSnapshot wrote, or the builds before
 // fixed rows wrote (its heads as rows of numbers, rowsMagic), from
-// payload, which begins past its first rowsMagic, at offset start of the
-// snapshot's payload; mapped says the payload is mapped from its file
-// (readFixedRows), and inPlace that its rows were read in place.
-func (r *Register) readRows(payload []byte, start int, mapped bool) (inPlace bool, err error) {
+// payload, which begins past its first rowsMagic; mapped says the payload
+// is mapped from its file (readFixedRows), and inPlace that its rows were
+// read in place.
+func (r *Register) readRows(payload []byte, mapped bool) (inPlace bool, err error) {
 	in := &rowsReader{b: payload}
 	var meetings map[string]*regMeeting
 	if err := jsonv2.Unmarshal(in.next(in.count(1)), &meetings, jsontext.AllowDuplicateNames(true)); err != nil || in.err != nil {
@@ -667,7 +667,7 @@ func (r *Register) readRows(payload []byte, start int, mapped bool) (inPlace boo
 		return false, errors.New("missing maps")
 	case bytes.HasPrefix(in.b, []byte(fixedRowsMagic)):
 		rows := in.b[len(fixedRowsMagic):]
-		hs, inPlace, err = readFixedRows[identPair, decisionHead](payload[len(payload)-len(rows):], start+len(payload)-len(rows), mapped)
+		hs, inPlace, err = readFixedRows[identPair, decisionHead](payload[len(payload)-len(rows):], mapped)
 	case bytes.HasPrefix(in.b, []byte(rowsMagic)):
 		in.b = in.b[len(rowsMagic):]
 		hs, err = readRows[identPair](in, (*decisionHead).readBinary)

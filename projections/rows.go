@@ -96,6 +96,11 @@ type heads[K rowKey[K], H located] struct {
 	row                   numberIndex // of rows by id
 	byGrid, byCommunity   map[int32][]int32
 	places, words, others dictionary
+	// marks are the board's heads' actions' marks, each head's a span of
+	// them (actionSpan), marksUsed how many of them a head names (none
+	// for the other views).
+	marks     []actionMark
+	marksUsed int
 }
 
 // newHeads returns empty heads with room for n rows, and an eighth more:
@@ -373,30 +378,34 @@ func is(want, n int32) bool { return want < 0 || want == n }
 // method, such as (*boardHead).read.
 type headReader[H any] func(h *H, dec *jsontext.Decoder, d *headNames) error
 
-// headNames are the dictionaries a head's numbers are named in.
-type headNames struct{ places, words, others *dictionary }
-
-// readHeadsSnapshot reads a list view's snapshot: its rows (rowsMagic),
-// each head read by readRowsHead, or {"heads": an object of heads by id},
-// each head read by readHead, into heads it indexes.
-func readHeadsSnapshot[K rowKey[K], H located](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
-	return readHeadsFrom(r, 0, readHead, func(_ string, payload []byte, _ bool) (heads[K, H], bool, error) {
-		hs, err := readRows[K](&rowsReader{b: payload}, readRowsHead)
-		return hs, false, err
-	}, rowsMagic)
+// headNames are the dictionaries a head's numbers are named in, and the
+// slab of marks a board head's actions are in.
+type headNames struct {
+	places, words, others *dictionary
+	marks                 *[]actionMark
 }
 
-// readHeadsFrom reads a list view's snapshot that begins with one of
-// magics by readPayload (rowsOrJSONKept, with room), or else {"heads": an
-// object of heads by id}, each head read by readHead, into heads it
-// indexes.
-func readHeadsFrom[K rowKey[K], H located](r io.Reader, room int, readHead headReader[H],
-	readPayload func(magic string, payload []byte, mapped bool) (heads[K, H], bool, error), magics ...string) (heads[K, H], error) {
+// names are hs's dictionaries and slab of marks.
+func (hs *heads[K, H]) names() *headNames {
+	return &headNames{&hs.places, &hs.words, &hs.others, &hs.marks}
+}
+
+// readHeadsSnapshot reads a list view's snapshot: its heads in fixed
+// rows (writeFixedRows), mapped in place from a snapshot file with room
+// for an eighth more rows after them; or in the forms its snapshots held
+// before, rows of numbers (rowsMagic), each head read by readRowsHead, or
+// {"heads": an object of heads by id}, each head read by readHead; into
+// heads it indexes.
+func readHeadsSnapshot[K rowKey[K], H fixedHead](r io.Reader, readHead headReader[H], readRowsHead rowsHeadReader[H]) (heads[K, H], error) {
 	size := headsSize(r)
 	var hs heads[K, H]
-	in, rows, err := rowsOrJSONKept(r, magics, room, func(magic string, payload []byte, mapped bool) (keep bool, err error) {
-		hs, keep, err = readPayload(magic, payload, mapped)
-		return keep, err
+	in, rows, err := rowsOrJSONKept(r, []string{fixedRowsMagic, rowsMagic}, roomFor(r), func(magic string, payload []byte, mapped bool) (keep bool, err error) {
+		if magic == fixedRowsMagic {
+			hs, keep, err = readFixedRows[K, H](payload, mapped)
+			return keep, err
+		}
+		hs, err = readRows[K](&rowsReader{b: payload}, readRowsHead)
+		return false, err
 	})
 	switch {
 	case err != nil:
@@ -451,7 +460,7 @@ func (hs *heads[K, H]) read(dec *jsontext.Decoder, readHead headReader[H]) error
 		return fmt.Errorf("heads: want an object, not %v", dec.PeekKind())
 	}
 	h := new(H) // one for every head: readHead would move each to the heap
-	names := &headNames{&hs.places, &hs.words, &hs.others}
+	names := hs.names()
 	return members(dec, func(name []byte) error {
 		var zero K
 		id := zero.ofBytes(name, &hs.others) // before the head is read over name's bytes

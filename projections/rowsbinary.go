@@ -63,8 +63,6 @@ func (hs *heads[K, H]) readDictionaries(r *rowsReader) {
 type rowsReader struct {
 	b   []byte
 	err error
-	// marks is the slab the board's heads' actions are cut from.
-	marks []actionMark
 }
 
 // fail records what is wrong, where, once.
@@ -316,7 +314,7 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 	var zero K
 	n := r.count(len(zero.appendBinary(nil)) + 1)
 	hs.rows = make([]headRow[K, H], n, n+n/8)
-	names := &headNames{&hs.places, &hs.words, &hs.others}
+	names := hs.names()
 	for i := range hs.rows {
 		row := &hs.rows[i]
 		row.id = zero.readBinary(r, &hs.others)
