@@ -163,9 +163,10 @@ type boardHead struct {
 	// acts are the item's actions' marks, in its heads' slab of them.
 	acts actionSpan
 	// Changed is the position of the last event that changed the item in
-	// this process (0 for an item as its snapshot was loaded): with the
-	// overdue flags, it names the item's state (stateAt).
-	Changed eventstore.Position
+	// this process (0 for an item as its snapshot was loaded: snapshots
+	// write it as 0): with the overdue flags, it names the item's state
+	// (stateAt).
+	Changed eventstore.Position `fixed:"zero"`
 }
 
 // actionSpan is where a board head's action marks lie in its heads' slab
@@ -227,11 +228,14 @@ func (b *Board) headOf(it *BoardItem, changed eventstore.Position, old actionSpa
 	return h
 }
 
-// putMarks returns the span of n marks in place of old's: in old's room
-// when they fit in it, else after every other.
+// putMarks returns the span of n marks in place of old's: none for no
+// marks, in old's room when they fit in it, else after every other.
 func (hs *heads[K, H]) putMarks(old actionSpan, n int) actionSpan {
 	hs.marksUsed += n - int(old.n)
-	if n <= int(old.n) {
+	switch {
+	case n == 0:
+		return actionSpan{}
+	case n <= int(old.n):
 		return actionSpan{old.at, int32(n)}
 	}
 	at := len(hs.marks)
@@ -239,15 +243,20 @@ func (hs *heads[K, H]) putMarks(old actionSpan, n int) actionSpan {
 	return actionSpan{int32(at), int32(n)}
 }
 
-// marksOf returns the marks of span s.
+// marksOf returns the marks of span s (nil for none).
 func (hs *heads[K, H]) marksOf(s actionSpan) []actionMark {
+	if s.n == 0 {
+		return nil
+	}
 	return hs.marks[s.at : s.at+s.n : s.at+s.n]
 }
 
 // compactMarks makes the slab of marks anew from the spans acts gives of
-// each head, once it holds more than twice the marks in use (and 4,096
-// more): marks that no head names any more (an item's that moved to the
-// end when it gained an action) are dropped.
+// each head, in row order, once it holds more than twice the marks in use
+// (and 4,096 more): marks that no head names any more (an item's that
+// moved to the end when it gained an action) are dropped. A span is
+// written only where it moves (a row read in place from its snapshot
+// stays the page cache's until it is written).
 func (hs *heads[K, H]) compactMarks(acts func(*H) *actionSpan) {
 	if len(hs.marks) <= 2*hs.marksUsed+4096 {
 		return
@@ -258,9 +267,10 @@ func (hs *heads[K, H]) compactMarks(acts func(*H) *actionSpan) {
 		if s.n == 0 {
 			continue
 		}
-		from := hs.marksOf(*s)
-		s.at = int32(len(marks))
-		marks = append(marks, from...)
+		marks = append(marks, hs.marksOf(*s)...)
+		if at := int32(len(marks)) - s.n; s.at != at {
+			s.at = at
+		}
 	}
 	hs.marks = marks
 }
@@ -314,12 +324,12 @@ func (b *Board) tables() []table { return []table{b.items, b.actions} }
 // MarshalSnapshot implements View: the heads as fixed rows
 // (fixedRowsMagic).
 func (b *Board) MarshalSnapshot() ([]byte, error) {
-	return marshalEncoded(b, 64+48*len(b.heads.rows))
+	return marshalEncoded(b, 1024+80*len(b.heads.rows)+16*b.heads.marksUsed)
 }
 
 // encodeSnapshot implements encoded.
 func (b *Board) encodeSnapshot(s *snapshotWriter) error {
-	writeFixedRows(&b.heads, s)
+	writeFixedRows(&b.heads, s, func(h *boardHead) *actionSpan { return &h.acts })
 	return nil
 }
 
@@ -544,7 +554,7 @@ func (b *Board) Open(q BoardQuery) (BoardPage, error) {
 }
 
 // BoardEntry is one item of a board page read by OpenKept: the item's
-// state at the query's now (see boardHead.stateAt) and either the answer the
+// state at the query's now (see Board.stateAt) and either the answer the
 // reader kept for that state or a copy of the item, its flags set.
 type BoardEntry struct {
 	State  string

@@ -96,19 +96,30 @@ func (h *boardHead) readBinary(r *rowsReader, d *headNames) {
 	}
 }
 
-// appendMarks appends marks to the slab and returns their span.
+// appendMarks appends marks to the slab and returns their span (none for
+// no marks).
 func appendMarks(slab *[]actionMark, marks []actionMark) actionSpan {
+	if len(marks) == 0 {
+		return actionSpan{}
+	}
 	at := len(*slab)
 	*slab = append(*slab, marks...)
 	return actionSpan{int32(at), int32(len(marks))}
 }
 
-// check implements fixedHead: its numbers, and its actions' span within
-// the slab of marks.
+// check implements fixedHead: its numbers; its actions' span, which
+// follows the last head's within the slab of marks (none is at 0), as
+// writeFixedRows writes them; and no change position, which a snapshot
+// never keeps.
 func (h boardHead) check(r *rowsReader, d *headNames) {
 	r.checkNumbers(d.places, h.community, h.grid, h.compound)
 	r.checkNumbers(d.words, h.category, h.channel, h.status)
-	if h.acts.at < 0 || h.acts.n < 0 || int64(h.acts.at)+int64(h.acts.n) > int64(len(*d.marks)) {
-		r.fail("actions past their slab")
+	switch {
+	case h.acts.n < 0, h.acts.n == 0 && h.acts.at != 0, h.acts.n > 0 && h.acts.at != d.marksAt,
+		int64(h.acts.at)+int64(h.acts.n) > int64(len(*d.marks)):
+		r.fail("actions not where the marks before them end")
+	case h.Changed != 0:
+		r.fail("a change position kept in a snapshot")
 	}
+	d.marksAt += h.acts.n
 }

@@ -10,16 +10,16 @@ import (
 	"unsafe"
 )
 
-// fixedRowsMagic begins the snapshot of a list view whose heads hold no
-// pointers (the outcomes, the register): its dictionaries as rowsMagic's,
-// then its rows as they lie in memory. A load from a snapshot file maps
-// the rows from the file (mapPayload) and reads them in place, where
-// reading rows of numbers made each anew in memory the load had to fault
-// in page by page: at ten million events the outcomes' 35 MB and the
-// register's 27 MB of rows, on a machine where a page first touched
-// costs about 11 µs (docs/performance.md, twenty-third session). The
-// rows are checked as readRows checks them; a machine that lays them
-// out otherwise (its layout's fingerprint differs) refuses them.
+// fixedRowsMagic begins the snapshot of a list view (the board, the
+// outcomes, the register), whose heads hold no pointer: its dictionaries
+// as rowsMagic's, then its rows as they lie in memory. A load from a
+// snapshot file maps the rows from the file (mapPayload) and reads them
+// in place, where reading rows of numbers made each anew in memory the
+// load had to fault in page by page: about 90 MB of rows at ten million
+// events, on a machine where a page first touched costs about 11 µs
+// (docs/performance.md, twenty-third session). The rows are checked as
+// readRows checks them; a machine that lays them out otherwise (its
+// layout's fingerprint differs) refuses them.
 const fixedRowsMagic = "\x00yishi fixed rows 1\n"
 
 // rowAlign is the alignment of every fixed row's fields at most (int64).
@@ -34,12 +34,16 @@ type fixedHead interface {
 }
 
 // rowLayout is how a row type lies in memory: its size, a fingerprint of
-// its fields' offsets, sizes and kinds, and the bytes of padding between
-// them (written as zeros).
+// its fields' names, offsets, sizes and kinds and of the machine's byte
+// order, the bytes written as zeros (padding between fields, and fields
+// tagged `fixed:"zero"`, which only a process's memory keeps), and
+// whether it holds a bool (a byte other than 0 or 1 read into one is
+// undefined: rows read in place hold none).
 type rowLayout struct {
 	size        int
 	fingerprint uint64
-	padding     [][2]int // [from, to) within a row
+	zeroed      [][2]int // [from, to) within a row
+	bools       bool
 }
 
 var layouts sync.Map // reflect.Type → *rowLayout
@@ -53,6 +57,7 @@ func layoutOf[T any]() *rowLayout {
 	}
 	l := &rowLayout{size: int(t.Size())}
 	h := fnv.New64a()
+	fmt.Fprintf(h, "byte order %d;", binary.NativeEndian.Uint16([]byte{1, 0}))
 	covered := 0
 	var walk func(t reflect.Type, at int)
 	walk = func(t reflect.Type, at int) {
@@ -60,7 +65,11 @@ func layoutOf[T any]() *rowLayout {
 		case reflect.Struct:
 			for i := range t.NumField() {
 				f := t.Field(i)
+				fmt.Fprintf(h, "%s %s:", f.Name, f.Tag.Get("fixed"))
 				walk(f.Type, at+int(f.Offset))
+				if f.Tag.Get("fixed") == "zero" {
+					l.zeroed = append(l.zeroed, [2]int{at + int(f.Offset), at + int(f.Offset+f.Type.Size())})
+				}
 			}
 		case reflect.Array:
 			if t.Elem().Kind() == reflect.Uint8 {
@@ -71,7 +80,11 @@ func layoutOf[T any]() *rowLayout {
 			for i := range t.Len() {
 				walk(t.Elem(), at+i*int(t.Elem().Size()))
 			}
-		case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int,
+		case reflect.Bool:
+			fmt.Fprintf(h, "%d:bool;", at)
+			l.cover(&covered, at, 1)
+			l.bools = true
+		case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int,
 			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint,
 			reflect.Float32, reflect.Float64:
 			fmt.Fprintf(h, "%d:%s%d;", at, t.Kind(), t.Size())
@@ -91,12 +104,12 @@ func layoutOf[T any]() *rowLayout {
 // cover records the field at [at, at+n), and the padding before it.
 func (l *rowLayout) cover(covered *int, at, n int) {
 	if at > *covered {
-		l.padding = append(l.padding, [2]int{*covered, at})
+		l.zeroed = append(l.zeroed, [2]int{*covered, at})
 	}
 	*covered = max(*covered, at+n)
 }
 
-// bytesOf is the memory of rows, as bytes.
+// bytesOf is the memory of rows, as bytes (nil for none).
 func bytesOf[T any](rows []T) []byte {
 	if len(rows) == 0 {
 		return nil
@@ -104,62 +117,119 @@ func bytesOf[T any](rows []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(rows))), len(rows)*int(unsafe.Sizeof(rows[0])))
 }
 
-// writeFixedRows writes hs after fixedRowsMagic: its dictionaries, its
-// slab of marks (the board's) after their count, its count of rows, its
-// rows' size and the fingerprint of their layout, a count of zeros and
-// those zeros, up to an offset of eight bytes in the payload (which
-// starts at such an offset in a snapshot file), and the rows as they lie
-// in memory, their padding zeroed, in parts.
-func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter) {
-	l := layoutOf[headRow[K, H]]()
+// writeFixedRows writes hs after fixedRowsMagic: its dictionaries; the
+// board's marks of actions, each head's in row order, after their count,
+// size and layout (writeMarks); its count of rows, their size and the
+// fingerprint of their layout, a count of zeros and those zeros, up to an
+// offset of eight bytes in the payload (which starts at such an offset in
+// a snapshot file); and the rows as they lie in memory, in parts, the
+// bytes their layout zeroes written as zeros, and each head's span of
+// marks, when acts gives it (the board's), where writeMarks put them. So
+// two views that hold the same heads write the same bytes, whatever their
+// slabs hold besides.
+func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter, acts func(*H) *actionSpan) {
+	l := fixedLayout[headRow[K, H]]()
 	s.buf = append(s.buf, fixedRowsMagic...)
 	hs.writeDictionaries(s)
-	writeFixed(s, hs.marks)
+	hs.writeMarks(s, acts)
 	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
 	s.buf = binary.AppendUvarint(s.buf, uint64(l.size))
 	s.buf = binary.LittleEndian.AppendUint64(s.buf, l.fingerprint)
 	pad := (rowAlign - (s.offset()+1)%rowAlign) % rowAlign
 	s.buf = append(s.buf, byte(pad))
 	s.buf = append(s.buf, make([]byte, pad)...)
-	writeMemory(s, hs.rows)
+	var each func(i int, row []byte)
+	if acts != nil && len(hs.rows) > 0 {
+		first := &hs.rows[0]
+		off := uintptr(unsafe.Pointer(acts(&first.head))) - uintptr(unsafe.Pointer(first))
+		at := int32(0)
+		each = func(i int, row []byte) {
+			span := *acts(&hs.rows[i].head)
+			if span.n > 0 {
+				span.at, at = at, at+span.n
+			}
+			binary.NativeEndian.PutUint32(row[off:], uint32(span.at))
+			binary.NativeEndian.PutUint32(row[off+4:], uint32(span.n))
+		}
+	}
+	writeMemory(s, l, bytesOf(hs.rows), each)
 }
 
-// writeFixed writes the count of vs, then their memory (writeMemory).
-func writeFixed[T any](s *snapshotWriter, vs []T) {
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(vs)))
-	writeMemory(s, vs)
-}
-
-// writeMemory writes vs as they lie in memory, their padding zeroed, in
-// parts.
-func writeMemory[T any](s *snapshotWriter, vs []T) {
+// fixedLayout is layoutOf a row type kept in fixed rows, which holds no
+// bool.
+func fixedLayout[T any]() *rowLayout {
 	l := layoutOf[T]()
-	raw := bytesOf(vs)
-	for len(raw) > 0 {
-		part := raw[:min(max(1, (snapshotChunk-len(s.buf))/l.size)*l.size, len(raw))]
-		raw = raw[len(part):]
+	if l.bools {
+		panic(fmt.Sprintf("projections: %v holds a bool: its rows cannot be read in place", reflect.TypeFor[T]()))
+	}
+	return l
+}
+
+// writeMarks writes the marks of the spans acts gives of each head, in
+// row order, after their count, their size and the fingerprint of their
+// layout (none without acts).
+func (hs *heads[K, H]) writeMarks(s *snapshotWriter, acts func(*H) *actionSpan) {
+	l := layoutOf[actionMark]()
+	n := 0
+	for i := range hs.rows {
+		if acts != nil {
+			n += int(acts(&hs.rows[i].head).n)
+		}
+	}
+	s.buf = binary.AppendUvarint(s.buf, uint64(n))
+	s.buf = binary.AppendUvarint(s.buf, uint64(l.size))
+	s.buf = binary.LittleEndian.AppendUint64(s.buf, l.fingerprint)
+	for i := range hs.rows {
+		if acts != nil {
+			writeMemory(s, l, bytesOf(hs.marksOf(*acts(&hs.rows[i].head))), nil)
+		}
+	}
+}
+
+// writeMemory writes raw, values of layout l as they lie in memory, in
+// parts, the bytes l zeroes written as zeros; each, when set, is given
+// each value's index and bytes as written, to change.
+func writeMemory(s *snapshotWriter, l *rowLayout, raw []byte, each func(i int, v []byte)) {
+	for i := 0; len(raw) > 0; {
+		k := len(raw)
+		if s.w != nil {
+			k = min(k, max(1, (snapshotChunk-len(s.buf))/l.size)*l.size)
+		}
 		at := len(s.buf)
-		s.buf = append(s.buf, part...)
-		for v := s.buf[at:]; len(v) > 0; v = v[l.size:] {
-			for _, p := range l.padding {
-				clear(v[p[0]:p[1]])
+		s.buf = append(s.buf, raw[:k]...)
+		raw = raw[k:]
+		for v := s.buf[at:]; len(v) > 0; v, i = v[l.size:], i+1 {
+			for _, z := range l.zeroed {
+				clear(v[z[0]:z[1]])
+			}
+			if each != nil {
+				each(i, v[:l.size])
 			}
 		}
 		s.next()
 	}
 }
 
-// readMarks reads the marks writeFixed wrote into memory made for them,
-// with room for an eighth more; a flag other than 0 or 1 is refused.
+// readMarks reads the marks writeMarks wrote into memory made for them,
+// with room for an eighth more; marks of another layout, or a flag other
+// than 0 or 1, are refused.
 func (r *rowsReader) readMarks() []actionMark {
-	const size = int(unsafe.Sizeof(actionMark{}))
-	n := r.count(size)
-	raw := r.next(n * size)
+	l := layoutOf[actionMark]()
+	n := r.count(l.size)
+	size, fingerprint := r.uvarint(), r.next(8)
+	if r.err != nil {
+		return nil
+	}
+	if size != uint64(l.size) || binary.LittleEndian.Uint64(fingerprint) != l.fingerprint {
+		r.fail("marks laid out as this build does not lay them out")
+		return nil
+	}
+	raw := r.next(n * l.size)
 	if r.err != nil || n == 0 {
 		return nil
 	}
 	open := int(unsafe.Offsetof(actionMark{}.Open))
-	for i := 0; i < len(raw); i += size {
+	for i := 0; i < len(raw); i += l.size {
 		if raw[i+open] > 1 {
 			r.fail("a bad flag")
 			return nil
@@ -171,20 +241,20 @@ func (r *rowsReader) readMarks() []actionMark {
 }
 
 // readFixedRows reads heads writeFixedRows wrote from payload, which
-// begins past fixedRowsMagic. When mapped, the
-// payload is a mapping of its file that is never unmapped, with room
-// after it up to its capacity: the rows are read in place, and up to an
-// eighth more rows the fold adds later go into that room (then append
-// moves them all to the heap); inPlace says so. Otherwise (or when the rows do
-// not lie aligned in memory) they are copied into memory made for them,
-// with room for an eighth more. Every row is checked as readRows checks
-// the rows it reads, and indexed.
+// begins past fixedRowsMagic. When mapped, the payload is a mapping of
+// its file that is never unmapped, with room after it up to its
+// capacity: the rows are read in place, and up to an eighth more rows the
+// fold adds later go into that room (then append moves them all to the
+// heap); inPlace says so. Otherwise (or when the rows do not lie aligned
+// in memory) they are copied into memory made for them, with room for an
+// eighth more. Every row is checked as readRows checks the rows it reads,
+// and indexed.
 func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ heads[K, H], inPlace bool, err error) {
 	r := &rowsReader{b: payload}
 	hs := newHeads[K, H](0)
 	hs.readDictionaries(r)
 	hs.marks = r.readMarks()
-	l := layoutOf[headRow[K, H]]()
+	l := fixedLayout[headRow[K, H]]()
 	n := r.count(l.size)
 	size, fingerprint := r.uvarint(), r.next(8)
 	if r.err != nil {
@@ -224,6 +294,9 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 		if r.err != nil {
 			return heads[K, H]{}, false, r.err
 		}
+	}
+	if int(names.marksAt) != len(hs.marks) {
+		return heads[K, H]{}, false, fmt.Errorf("rows: %d marks of actions no head names", len(hs.marks)-int(names.marksAt))
 	}
 	if err := hs.indexSorted(); err != nil {
 		return heads[K, H]{}, false, err

@@ -130,7 +130,7 @@ func rowsRoundTrip(t *testing.T, v, fresh View) []byte {
 	t.Helper()
 	snap, err := v.MarshalSnapshot()
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(string(snap), rowsMagic) || strings.HasPrefix(string(snap), fixedRowsMagic) ||
+	require.True(t, strings.HasPrefix(string(snap), rowsMagic) || strings.HasPrefix(string(snap), fixedRowsMagic) || strings.HasPrefix(string(snap), registerMagic) ||
 		strings.HasPrefix(string(snap), bucketsMagic), "written as rows")
 	require.NoError(t, fresh.UnmarshalSnapshot(iotest.HalfReader(strings.NewReader(string(snap)))))
 	again, err := fresh.MarshalSnapshot()

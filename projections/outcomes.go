@@ -201,7 +201,7 @@ func (o *Outcomes) MarshalSnapshot() ([]byte, error) {
 
 // encodeSnapshot implements encoded.
 func (o *Outcomes) encodeSnapshot(s *snapshotWriter) error {
-	writeFixedRows(&o.heads, s)
+	writeFixedRows(&o.heads, s, nil)
 	return nil
 }
 
@@ -488,7 +488,7 @@ func (h outcomeHead) check(r *rowsReader, d *headNames) {
 	r.checkIdents(d.others, h.ProposalID, h.MeetingID)
 }
 
-// readBinary reads h as appendBinary wrote it.
+// readBinary reads h as the rows of numbers held it (rowsMagic).
 func (h *outcomeHead) readBinary(r *rowsReader, d *headNames) {
 	h.community, h.grid, h.owner, h.status = r.number(d.places), r.number(d.places), r.number(d.places), r.number(d.words)
 	h.ProposalID, h.MeetingID = r.ident(d.others), r.ident(d.others)

@@ -255,9 +255,16 @@ func (r *Register) Version() int { return 5 }
 // tables implements tabled.
 func (r *Register) tables() []table { return []table{r.decisions, r.minutes} }
 
-// MarshalSnapshot implements View: after rowsMagic, the meetings still
-// deciding as JSON, after its length, then the heads as fixed rows
-// (fixedRowsMagic).
+// registerMagic begins the register's snapshot: the meetings still
+// deciding as JSON, after its length, then its heads as fixed rows
+// (fixedRowsMagic). The builds before fixed rows began it with rowsMagic,
+// and their heads as rows of numbers (still read); a magic of its own
+// tells the two forms apart by their first line, as the views'
+// verification does (sameForm).
+const registerMagic = "\x00yishi register 2\n"
+
+// MarshalSnapshot implements View: registerMagic, the meetings still
+// deciding as JSON, after its length, then the heads as fixed rows.
 func (r *Register) MarshalSnapshot() ([]byte, error) {
 	return marshalEncoded(r, 96+96*len(r.heads.rows))
 }
@@ -268,10 +275,10 @@ func (r *Register) encodeSnapshot(s *snapshotWriter) error {
 	if err != nil {
 		return fmt.Errorf("register snapshot: meetings: %w", err)
 	}
-	s.buf = binary.AppendUvarint(append(s.buf, rowsMagic...), uint64(len(meetings)))
+	s.buf = binary.AppendUvarint(append(s.buf, registerMagic...), uint64(len(meetings)))
 	s.write(meetings)
 	// The heads' rows follow with their own magic, as a list view's.
-	writeFixedRows(&r.heads, s)
+	writeFixedRows(&r.heads, s, nil)
 	return nil
 }
 
@@ -300,8 +307,8 @@ func (r *Register) mapSizes() map[string]int {
 // UnmarshalSnapshot implements View.
 func (r *Register) UnmarshalSnapshot(in io.Reader) error {
 	size := headsSize(in)
-	in, rows, err := rowsOrJSONKept(in, []string{rowsMagic}, roomFor(in), func(_ string, payload []byte, mapped bool) (bool, error) {
-		return r.readRows(payload, mapped)
+	in, rows, err := rowsOrJSONKept(in, []string{registerMagic, rowsMagic}, roomFor(in), func(magic string, payload []byte, mapped bool) (bool, error) {
+		return r.readRows(payload, magic == registerMagic, mapped)
 	})
 	switch {
 	case err != nil:
@@ -650,12 +657,12 @@ func (r *Register) Decision(key string) (Decision, bool, error) {
 	return d, err == nil, err
 }
 
-// readRows reads a snapshot MarshalSnapshot wrote, or the builds before
-// fixed rows wrote (its heads as rows of numbers, rowsMagic), from
-// payload, which begins past its first rowsMagic; mapped says the payload
-// is mapped from its file (readFixedRows), and inPlace that its rows were
-// read in place.
-func (r *Register) readRows(payload []byte, mapped bool) (inPlace bool, err error) {
+// readRows reads a snapshot MarshalSnapshot wrote (fixed, past
+// registerMagic), or one the builds before fixed rows wrote (past
+// rowsMagic, its heads as rows of numbers), from payload; mapped says the
+// payload is mapped from its file (readFixedRows), and inPlace that its
+// rows were read in place.
+func (r *Register) readRows(payload []byte, fixed, mapped bool) (inPlace bool, err error) {
 	in := &rowsReader{b: payload}
 	var meetings map[string]*regMeeting
 	if err := jsonv2.Unmarshal(in.next(in.count(1)), &meetings, jsontext.AllowDuplicateNames(true)); err != nil || in.err != nil {
@@ -665,10 +672,10 @@ func (r *Register) readRows(payload []byte, mapped bool) (inPlace bool, err erro
 	switch {
 	case meetings == nil:
 		return false, errors.New("missing maps")
-	case bytes.HasPrefix(in.b, []byte(fixedRowsMagic)):
+	case fixed && bytes.HasPrefix(in.b, []byte(fixedRowsMagic)):
 		rows := in.b[len(fixedRowsMagic):]
 		hs, inPlace, err = readFixedRows[identPair, decisionHead](payload[len(payload)-len(rows):], mapped)
-	case bytes.HasPrefix(in.b, []byte(rowsMagic)):
+	case !fixed && bytes.HasPrefix(in.b, []byte(rowsMagic)):
 		in.b = in.b[len(rowsMagic):]
 		hs, err = readRows[identPair](in, (*decisionHead).readBinary)
 	default:
@@ -688,7 +695,7 @@ func (h decisionHead) check(r *rowsReader, d *headNames) {
 	r.checkIdents(d.others, h.MeetingID, h.ProposalID)
 }
 
-// readBinary reads h as appendBinary wrote it.
+// readBinary reads h as the rows of numbers held it (rowsMagic).
 func (h *decisionHead) readBinary(r *rowsReader, d *headNames) {
 	h.community, h.grid, h.how = r.number(d.places), r.number(d.places), r.number(d.words)
 	h.MeetingID, h.ProposalID = r.ident(d.others), r.ident(d.others)

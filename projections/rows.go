@@ -383,11 +383,14 @@ type headReader[H any] func(h *H, dec *jsontext.Decoder, d *headNames) error
 type headNames struct {
 	places, words, others *dictionary
 	marks                 *[]actionMark
+	// marksAt is where the next head's marks begin, as a load of fixed
+	// rows checks that each head's follow the last's (boardHead.check).
+	marksAt int32
 }
 
 // names are hs's dictionaries and slab of marks.
 func (hs *heads[K, H]) names() *headNames {
-	return &headNames{&hs.places, &hs.words, &hs.others, &hs.marks}
+	return &headNames{places: &hs.places, words: &hs.words, others: &hs.others, marks: &hs.marks}
 }
 
 // readHeadsSnapshot reads a list view's snapshot: its heads in fixed

@@ -13,27 +13,18 @@ import (
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
-// rowsMagic begins the snapshot of a list view (the board, the outcomes,
-// the register) written as its rows are kept: its dictionaries, then its
-// rows in position order, each a key of fixed size and a head of numbers.
-// Reading it looks up no name and sorts nothing, where reading the JSON
-// such a view wrote before (which starts with "{", and is still read)
-// looked up each head's places and words, and sorted the rows: the
-// board's load at ten million events went from 1.8 s to a fraction of it
-// (docs/performance.md, nineteenth session).
+// rowsMagic began the snapshot of a list view (the board, the outcomes,
+// the register) from the nineteenth session to the twenty-third, and is
+// still read: its dictionaries, then its rows in position order, each a
+// key of fixed size and a head of numbers as varints. Reading it looks up
+// no name and sorts nothing, where reading the JSON such a view wrote
+// before (which starts with "{", and is still read too) looked up each
+// head's places and words, and sorted the rows: the board's load at ten
+// million events went from 1.8 s to a fraction of it (docs/performance.md,
+// nineteenth session). The views now write fixed rows (fixedRowsMagic);
+// the register's meetings come first under a magic of their own
+// (registerMagic), where they came under rowsMagic.
 const rowsMagic = "\x00yishi rows 1\n"
-
-// writeRows writes hs after rowsMagic, each head by appendHead.
-func (hs *heads[K, H]) writeRows(s *snapshotWriter, appendHead func(*H, []byte) []byte) {
-	s.buf = append(s.buf, rowsMagic...)
-	hs.writeDictionaries(s)
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
-	for i := range hs.rows {
-		s.buf = hs.rows[i].id.appendBinary(s.buf)
-		s.buf = appendHead(&hs.rows[i].head, s.buf)
-		s.next()
-	}
-}
 
 // writeDictionaries writes hs's places, words and other ids, each a count
 // and then each name after its length.
@@ -299,7 +290,7 @@ func (t *textReader) next() string {
 	return s
 }
 
-// rowsHeadReader reads a head as its head type's appendBinary wrote it,
+// rowsHeadReader reads a head as the rows of numbers held it (rowsMagic),
 // with its numbers in its heads' dictionaries: a head type's readBinary
 // method, such as (*boardHead).readBinary.
 type rowsHeadReader[H any] func(h *H, r *rowsReader, d *headNames)
@@ -355,10 +346,10 @@ func rowsOrJSON(r io.Reader, magic string, read func([]byte) error) (json io.Rea
 
 // rowsOrJSONKept is rowsOrJSON for a payload that may begin with any of
 // magics, and whose reader may keep it: read is told which magic begins it
-// and whether the payload is mapped from its file, then with room bytes
-// of zeroed memory after it (mapPayload), and returns whether it keeps
-// the mapping, which is then never unmapped (a payload read into memory
-// is the reader's anyway).
+// and whether the payload is mapped from its file, writable, with room
+// bytes of zeroed memory after it (mapPayload; never without room), and
+// returns whether it keeps the mapping, which is then never unmapped (a
+// payload read into memory is the reader's anyway).
 func rowsOrJSONKept(r io.Reader, magics []string, room int, read func(magic string, payload []byte, mapped bool) (keep bool, err error)) (json io.Reader, rows bool, err error) {
 	size := 0
 	if c, ok := r.(*checkedReader); ok {
@@ -368,7 +359,7 @@ func rowsOrJSONKept(r io.Reader, magics []string, room int, read func(magic stri
 		case err == nil:
 			for _, magic := range magics {
 				if bytes.HasPrefix(payload, []byte(magic)) {
-					keep, err := read(magic, payload[len(magic):], true)
+					keep, err := read(magic, payload[len(magic):], room > 0) // writable only with room
 					if !keep || err != nil {
 						unmap()
 					}

@@ -232,9 +232,10 @@ var errOutdated = errors.New("snapshot outdated")
 // A JSON payload is decoded as it is read, never held whole in memory (the
 // timeline's is hundreds of megabytes at a million events), and its
 // checksum checked at its end, before the view takes the decoded state;
-// rows, buckets and places (rowsMagic, bucketsMagic, placesMagic) are
-// mapped from the file, whose size the header's must not pass, and
-// checked before they are read (checkedReader.mapPayload). A view with
+// rows, buckets and places (fixedRowsMagic, rowsMagic, bucketsMagic,
+// placesMagic) are mapped from the file, whose size the header's must not
+// pass, and checked before they are read (checkedReader.mapPayload); the
+// list views' fixed rows stay mapped, read in place (readFixedRows). A view with
 // tables is loaded
 // only when st holds them as of the snapshot's position. On any error v
 // keeps its empty state.
@@ -300,10 +301,11 @@ var errNotMapped = errors.New("payload not mapped")
 // when it cannot map (then the payload is read).
 //
 // With room, the mapping is writable (each page written becomes the
-// process's own copy; the file is never written) and followed by room
-// bytes of zeroed memory, up to the payload's capacity: rows read in place
-// from a payload that is kept mapped (readFixedRows), and the rows the
-// fold adds after them.
+// process's own copy; the file is never written) and followed by at least
+// room bytes of zeroed memory (a whole number of pages, after what the
+// file's last page holds), up to the payload's capacity: rows read in
+// place from a payload that is kept mapped (readFixedRows), and the rows
+// the fold adds after them.
 func (c *checkedReader) mapPayload(room int) (payload []byte, unmap func(), err error) {
 	if c.file == nil || c.n > 0 || c.h.Size == 0 {
 		return nil, nil, errNotMapped

@@ -609,7 +609,7 @@ func Dump(v View) ([]byte, error) {
 }
 
 // readable is a view whose snapshot is not JSON (a list view's rows,
-// rowsMagic; the statistics' buckets, bucketsMagic; the directory's
+// fixedRowsMagic; the statistics' buckets, bucketsMagic; the directory's
 // places, placesMagic): it also writes its
 // state as the JSON its snapshots held before, for Dump and the views'
 // verification.
