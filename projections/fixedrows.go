@@ -132,9 +132,7 @@ func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter
 	s.buf = append(s.buf, fixedRowsMagic...)
 	hs.writeDictionaries(s)
 	hs.writeMarks(s, acts)
-	s.buf = binary.AppendUvarint(s.buf, uint64(len(hs.rows)))
-	s.buf = binary.AppendUvarint(s.buf, uint64(l.size))
-	s.buf = binary.LittleEndian.AppendUint64(s.buf, l.fingerprint)
+	l.writeCount(s, len(hs.rows))
 	pad := (rowAlign - (s.offset()+1)%rowAlign) % rowAlign
 	s.buf = append(s.buf, byte(pad))
 	s.buf = append(s.buf, make([]byte, pad)...)
@@ -170,20 +168,37 @@ func fixedLayout[T any]() *rowLayout {
 // layout (none without acts).
 func (hs *heads[K, H]) writeMarks(s *snapshotWriter, acts func(*H) *actionSpan) {
 	l := layoutOf[actionMark]()
+	if acts == nil {
+		l.writeCount(s, 0)
+		return
+	}
 	n := 0
 	for i := range hs.rows {
-		if acts != nil {
-			n += int(acts(&hs.rows[i].head).n)
-		}
+		n += int(acts(&hs.rows[i].head).n)
 	}
+	l.writeCount(s, n)
+	for i := range hs.rows {
+		writeMemory(s, l, bytesOf(hs.marksOf(*acts(&hs.rows[i].head))), nil)
+	}
+}
+
+// writeCount writes how many values of layout l follow, their size and
+// the fingerprint of their layout.
+func (l *rowLayout) writeCount(s *snapshotWriter, n int) {
 	s.buf = binary.AppendUvarint(s.buf, uint64(n))
 	s.buf = binary.AppendUvarint(s.buf, uint64(l.size))
 	s.buf = binary.LittleEndian.AppendUint64(s.buf, l.fingerprint)
-	for i := range hs.rows {
-		if acts != nil {
-			writeMemory(s, l, bytesOf(hs.marksOf(*acts(&hs.rows[i].head))), nil)
-		}
+}
+
+// countOf reads what writeCount wrote: how many values of layout l follow
+// (no more than the bytes left hold), refused when another layout's.
+func (r *rowsReader) countOf(l *rowLayout, what string) int {
+	n := r.count(l.size)
+	size, fingerprint := r.uvarint(), r.next(8)
+	if r.err == nil && (size != uint64(l.size) || binary.LittleEndian.Uint64(fingerprint) != l.fingerprint) {
+		r.fail(fmt.Sprintf("%s laid out as this build does not lay them out (%d bytes each, here %d)", what, size, l.size))
 	}
+	return n
 }
 
 // writeMemory writes raw, values of layout l as they lie in memory, in
@@ -215,15 +230,7 @@ func writeMemory(s *snapshotWriter, l *rowLayout, raw []byte, each func(i int, v
 // than 0 or 1, are refused.
 func (r *rowsReader) readMarks() []actionMark {
 	l := layoutOf[actionMark]()
-	n := r.count(l.size)
-	size, fingerprint := r.uvarint(), r.next(8)
-	if r.err != nil {
-		return nil
-	}
-	if size != uint64(l.size) || binary.LittleEndian.Uint64(fingerprint) != l.fingerprint {
-		r.fail("marks laid out as this build does not lay them out")
-		return nil
-	}
+	n := r.countOf(l, "marks")
 	raw := r.next(n * l.size)
 	if r.err != nil || n == 0 {
 		return nil
@@ -255,14 +262,7 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 	hs.readDictionaries(r)
 	hs.marks = r.readMarks()
 	l := fixedLayout[headRow[K, H]]()
-	n := r.count(l.size)
-	size, fingerprint := r.uvarint(), r.next(8)
-	if r.err != nil {
-		return heads[K, H]{}, false, r.err
-	}
-	if size != uint64(l.size) || binary.LittleEndian.Uint64(fingerprint) != l.fingerprint {
-		return heads[K, H]{}, false, fmt.Errorf("rows: laid out as rows of %d bytes that this build does not lay out so (%d bytes)", size, l.size)
-	}
+	n := r.countOf(l, "rows")
 	if pad := r.next(1); pad != nil && (pad[0] >= rowAlign || !allZero(r.next(int(pad[0])))) {
 		r.fail("bad padding")
 	}

@@ -228,7 +228,7 @@ func TestFixedRowsAreChecked(t *testing.T) {
 	require.Positive(t, at)
 	other := bytes.Clone(snap)
 	other[at] ^= 1
-	assert.ErrorContains(t, read(other), "does not lay out so", "another layout")
+	assert.ErrorContains(t, read(other), "rows laid out as this build does not", "another layout")
 	assert.ErrorContains(t, read(append(bytes.Clone(snap), 0)), "after the last row")
 	assert.Error(t, read(snap[:len(snap)-1]), "a row cut short")
 }

@@ -134,8 +134,7 @@ func (r *rowsReader) ident(others *dictionary) ident {
 		return ident{}
 	}
 	id := ident(b)
-	if n := id.number(); !id.held() && (n < 0 || int(n) >= len(others.names)) {
-		r.fail("an id not in its dictionary")
+	if r.checkIdents(others, id); r.err != nil {
 		return ident{}
 	}
 	return id
