@@ -133,9 +133,7 @@ func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter
 	hs.writeDictionaries(s)
 	hs.writeMarks(s, acts)
 	l.writeCount(s, len(hs.rows))
-	pad := (rowAlign - (s.offset()+1)%rowAlign) % rowAlign
-	s.buf = append(s.buf, byte(pad))
-	s.buf = append(s.buf, make([]byte, pad)...)
+	s.align()
 	var each func(i int, row []byte)
 	if acts != nil && len(hs.rows) > 0 {
 		first := &hs.rows[0]
@@ -201,6 +199,22 @@ func (r *rowsReader) countOf(l *rowLayout, what string) int {
 	return n
 }
 
+// align writes a count of zeros and those zeros, up to an offset of
+// eight bytes (rowAlign) in the payload, which starts at such an offset
+// in a snapshot file: rows written next lie aligned in a mapping of it.
+func (s *snapshotWriter) align() {
+	pad := (rowAlign - (s.offset()+1)%rowAlign) % rowAlign
+	s.buf = append(s.buf, byte(pad))
+	s.buf = append(s.buf, make([]byte, pad)...)
+}
+
+// aligned reads what align wrote.
+func (r *rowsReader) aligned() {
+	if pad := r.next(1); pad != nil && (pad[0] >= rowAlign || !allZero(r.next(int(pad[0])))) {
+		r.fail("bad padding")
+	}
+}
+
 // writeMemory writes raw, values of layout l as they lie in memory, in
 // parts, the bytes l zeroes written as zeros; each, when set, is given
 // each value's index and bytes as written, to change.
@@ -263,9 +277,7 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 	hs.marks = r.readMarks()
 	l := fixedLayout[headRow[K, H]]()
 	n := r.countOf(l, "rows")
-	if pad := r.next(1); pad != nil && (pad[0] >= rowAlign || !allZero(r.next(int(pad[0])))) {
-		r.fail("bad padding")
-	}
+	r.aligned()
 	off := len(payload) - len(r.b)
 	r.next(n * l.size)
 	if r.err != nil {

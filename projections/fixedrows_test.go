@@ -64,13 +64,13 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 	// Each file as it was, and open: the snapshots the runner writes
 	// later are new files renamed over these, which stay as they are.
 	files, opened := map[string][]byte{}, map[string]*os.File{}
-	for _, name := range []string{"board", "outcomes", "register"} {
+	for _, name := range []string{"board", "outcomes", "register", "stats"} {
 		f, err := os.Open(filepath.Join(dir, name+".snap"))
 		require.NoError(t, err)
 		t.Cleanup(func() { f.Close() })
 		b, err := io.ReadAll(f)
 		require.NoError(t, err)
-		require.Contains(t, string(b), fixedRowsMagic)
+		require.Contains(t, string(b), map[bool]string{true: bucketsMagic, false: fixedRowsMagic}[name == "stats"])
 		files[name], opened[name] = b, f
 	}
 
@@ -95,6 +95,24 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		require.Positive(t, loaded[name])
 		assert.Equal(t, filepath.Join(dir, name+".snap"), mappedFrom(t, p), "%s's rows read in place", name)
 	}
+	// The statistics' buckets stay where they were read, those made later
+	// in blocks of their own; their tallies grow into the room after them.
+	buckets := func() (base unsafe.Pointer, made int, tallies unsafe.Pointer, n int) {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		set := &v.Stats.st.Buckets
+		return unsafe.Pointer(unsafe.SliceData(set.rows.base)), set.rows.n - len(set.rows.base),
+			unsafe.Pointer(unsafe.SliceData(set.tallies)), len(set.tallies)
+	}
+	base, made, tallies, _ := buckets()
+	require.NotZero(t, base)
+	statsFile := filepath.Join(dir, "stats.snap")
+	assert.Equal(t, statsFile, mappedFrom(t, base), "the buckets read in place")
+	assert.Equal(t, statsFile, mappedFrom(t, tallies), "the tallies read in place")
+	assert.Zero(t, made)
+	v.mu.RLock()
+	room := cap(v.Stats.st.Buckets.tallies)
+	v.mu.RUnlock()
 	folded := func() map[string]string {
 		fresh := mustNew(t, s, Config{})
 		require.NoError(t, runUntil(t, fresh, pos[len(pos)-1]))
@@ -127,6 +145,10 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		}
 	}
 	assert.True(t, grew, "rows added after those read in place")
+	if now, _, at, n := buckets(); n <= room {
+		assert.Equal(t, base, now)
+		assert.Equal(t, tallies, at, "the tallies still in place")
+	}
 
 	// Many more: past the room, the rows move to the heap.
 	pos = mustAppend(t, s, g.events(1600)[830:])
@@ -140,6 +162,10 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		}
 	}
 	assert.Positive(t, moved, "rows added past the room after those read in place")
+	now, _, at, n := buckets()
+	assert.Equal(t, statsFile, mappedFrom(t, now), "the buckets read in place stay")
+	require.Greater(t, n, room)
+	assert.Empty(t, mappedFrom(t, at), "the tallies moved out past the room")
 	for name, b := range files {
 		now, err := io.ReadAll(io.NewSectionReader(opened[name], 0, int64(len(b))+1))
 		require.NoError(t, err)

@@ -182,7 +182,7 @@ func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.act
 // MarshalSnapshot implements View: bucketsMagic, the organisations as
 // text and shapes, then the buckets.
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
-	return marshalEncoded(s, 64*s.st.Buckets.len())
+	return marshalEncoded(s, 64*s.st.Buckets.len()+8*len(s.st.Buckets.tallies))
 }
 
 // encodeSnapshot implements encoded.
@@ -218,12 +218,12 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	if c, ok := r.(*checkedReader); ok {
 		n = max(0, min(c.h.Sizes["buckets"], c.h.Size/4)) // the header is not under the checksum
 	}
-	r, kept, err := rowsOrJSON(r, bucketsPrefix, func(payload []byte) error {
-		st, err := readBuckets(payload)
+	r, kept, err := rowsOrJSONKept(r, []string{bucketsPrefix}, roomFor(r), func(_ string, payload []byte, mapped bool) (bool, error) {
+		st, inPlace, err := readBuckets(payload, mapped)
 		if err == nil {
 			s.st = st
 		}
-		return err
+		return inPlace, err
 	})
 	switch {
 	case err != nil:
@@ -440,7 +440,7 @@ func (s *bucketSet) sum(bs []*bucket) Figures {
 	f := Figures{ByChannel: map[string]int{}, CollectedAtMeetings: map[string]int{}, MeetingsByFormat: map[string]int{}}
 	var took []float64 // the days each solved proposal took
 	for _, b := range bs {
-		for _, t := range b.tallies {
+		for _, t := range s.talliesOf(b) {
 			if t.kind() == days {
 				took = append(took, float64(math.Float32frombits(uint32(t.n))))
 				continue

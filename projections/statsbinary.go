@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -14,16 +16,20 @@ import (
 
 // bucketsMagic begins the statistics' snapshot written as its buckets are
 // kept: the organisations as text and shapes (textWriter, writeOrgs),
-// then the places, months and words, then each bucket (its place's and
-// month's numbers, its figures, its tallies) in the order of those
-// numbers. Reading it looks up no name and decodes no JSON, where reading
-// the JSON the statistics wrote before (still read) looked up each
-// bucket's place, month and words (docs/performance.md, nineteenth
-// session). Its organisations were JSON in its first version
-// (bucketsMagicV1, still read): a third of its load at ten million
-// events (twentieth session).
+// then the places, months and words, then the buckets as they lie in
+// memory, in the order of their places' and months' numbers, and last
+// their tallies (writeBinary). A load from a snapshot file reads the
+// buckets and tallies in place from the file's mapping, where reading
+// them as numbers (bucketsMagicV2, still read) made each anew in memory
+// the load had to fault in page by page (docs/performance.md,
+// twenty-fourth session). Reading either looks up no name and decodes no
+// JSON, where reading the JSON the statistics wrote before (still read)
+// looked up each bucket's place, month and words (nineteenth session).
+// The organisations were JSON in the first version (bucketsMagicV1, still
+// read): a third of its load at ten million events (twentieth session).
 const (
-	bucketsMagic   = bucketsPrefix + "2\n"
+	bucketsMagic   = bucketsPrefix + "3\n"
+	bucketsMagicV2 = bucketsPrefix + "2\n"
 	bucketsMagicV1 = bucketsPrefix + "1\n"
 	bucketsPrefix  = "\x00yishi buckets "
 )
@@ -142,8 +148,45 @@ func readOrgs(r *rowsReader) map[string]*statOrg {
 }
 
 // writeBinary writes s as bucketsMagic's snapshot holds it, past the
-// organisations.
+// organisations: its places, months and words; its buckets in the order
+// of their places and months, as they lie in memory, after their count,
+// size and layout, each bucket's span of tallies where they are written
+// after; then the tallies of every bucket, in the same order, after their
+// count, size and layout. Both start at an offset of eight bytes in the
+// payload. So two sets that hold the same buckets write the same bytes,
+// whatever order they made them in and whatever their slab holds besides.
 func (s *bucketSet) writeBinary(w *snapshotWriter) {
+	s.writeNames(w)
+	order := s.inKeyOrder()
+	bl, tl := fixedLayout[bucket](), fixedLayout[tally]()
+	bl.writeCount(w, len(order))
+	w.align()
+	span := int(unsafe.Offsetof(bucket{}.tallies))
+	at := int32(0)
+	for _, b := range order {
+		i := len(w.buf)
+		w.buf = append(w.buf, bytesOf(unsafe.Slice(b, 1))...)
+		row := w.buf[i:]
+		for _, z := range bl.zeroed {
+			clear(row[z[0]:z[1]])
+		}
+		t := tallySpan{}
+		if b.tallies.n > 0 {
+			t, at = tallySpan{at, b.tallies.n}, at+b.tallies.n
+		}
+		binary.NativeEndian.PutUint32(row[span:], uint32(t.at))
+		binary.NativeEndian.PutUint32(row[span+4:], uint32(t.n))
+		w.next()
+	}
+	tl.writeCount(w, int(at))
+	w.align()
+	for _, b := range order {
+		writeMemory(w, tl, bytesOf(s.talliesOf(b)), nil)
+	}
+}
+
+// writeNames writes the set's places, months and words.
+func (s *bucketSet) writeNames(w *snapshotWriter) {
 	out := w.buf
 	out = binary.AppendUvarint(out, uint64(len(s.places)))
 	for _, p := range s.places {
@@ -157,30 +200,21 @@ func (s *bucketSet) writeBinary(w *snapshotWriter) {
 	for _, word := range s.words.names[1:] {
 		out = appendText(out, word)
 	}
-	order := make([]int32, len(s.keys))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		ka, kb := s.keys[a], s.keys[b]
-		return cmp.Or(cmp.Compare(ka.place, kb.place), cmp.Compare(ka.month, kb.month))
-	})
-	out = binary.AppendUvarint(out, uint64(len(order)))
-	for _, i := range order {
-		k, b := s.keys[i], s.buckets[i]
-		out = binary.AppendUvarint(binary.AppendUvarint(out, uint64(k.place)), uint64(k.month))
-		for _, n := range b.figures() {
-			out = binary.AppendVarint(out, int64(*n))
-		}
-		out = binary.AppendUvarint(out, uint64(len(b.tallies)))
-		for _, t := range b.tallies {
-			out = binary.AppendVarint(binary.AppendUvarint(out, uint64(t.key)), int64(t.n))
-		}
-		w.buf = out
-		w.next()
-		out = w.buf
-	}
 	w.buf = out
+	w.next()
+}
+
+// inKeyOrder returns the buckets in the order of their places' and
+// months' numbers.
+func (s *bucketSet) inKeyOrder() []*bucket {
+	order := make([]*bucket, 0, s.rows.n)
+	for _, b := range s.rows.all {
+		order = append(order, b)
+	}
+	slices.SortFunc(order, func(a, b *bucket) int {
+		return cmp.Or(cmp.Compare(a.key.place, b.key.place), cmp.Compare(a.key.month, b.key.month))
+	})
+	return order
 }
 
 // figures are b's nine figures, in the order a snapshot of buckets holds
@@ -197,12 +231,9 @@ func appendText(out []byte, s string) []byte {
 // text reads a string appendText wrote.
 func (r *rowsReader) text() string { return string(r.next(r.count(1))) }
 
-// readBucketSet reads a set writeBinary wrote. A place, month or word
-// named twice, a number past its list, a bucket given twice, tallies out
-// of order or of no word, days not numbered from 0 on, a figure past 32
-// bits or bytes after the last bucket are refused.
-func readBucketSet(r *rowsReader) (bucketSet, error) {
-	s := newBucketSet(0)
+// readNames reads the places, months and words writeNames wrote into s,
+// which is new. A place, month or word named twice is refused.
+func (s *bucketSet) readNames(r *rowsReader) {
 	names := r.texts(2 * r.count(2)) // each place its community and grid
 	s.places = make([]place, len(names)/2)
 	for i := range s.places {
@@ -221,17 +252,127 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	if len(s.words.names) > 1<<wordBits {
 		r.fail("too many words")
 	}
+}
+
+// readFixedBuckets reads the buckets and tallies writeBinary wrote, past
+// the organisations, from r, which reads payload. When mapped, the
+// payload is a mapping of its file that is never unmapped, with room
+// after it up to its capacity: the buckets and tallies are read in place
+// (inPlace), the tallies the fold adds going into that room until append
+// moves them to the heap, and the buckets it makes into blocks of their
+// own. Otherwise (or when they do not lie aligned in memory) they are
+// copied into memory made for them. Every bucket and tally is checked as
+// readBucketSet checks those it reads, and each bucket's span must follow
+// the one before it: no tally is named twice, or by none.
+func readFixedBuckets(r *rowsReader, payload []byte, mapped bool) (_ bucketSet, inPlace bool, _ error) {
+	s := newBucketSet(0)
+	s.readNames(r)
+	bl, tl := fixedLayout[bucket](), fixedLayout[tally]()
+	n := r.countOf(bl, "buckets")
+	r.aligned()
+	rowsAt := len(payload) - len(r.b)
+	r.next(n * bl.size)
+	m := r.countOf(tl, "tallies")
+	r.aligned()
+	talliesAt := len(payload) - len(r.b)
+	r.next(m * tl.size)
+	switch {
+	case r.err != nil:
+		return bucketSet{}, false, r.err
+	case len(r.b) > 0:
+		return bucketSet{}, false, fmt.Errorf("buckets: %d bytes after the last tally", len(r.b))
+	}
+	rows, tallies := payload[rowsAt:rowsAt+n*bl.size], payload[talliesAt:] // the tallies' capacity the room after them
+	aligned := func(b []byte) bool { return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%rowAlign == 0 }
+	inPlace = mapped && n > 0 && aligned(rows) && aligned(tallies)
+	if inPlace {
+		s.rows.base = unsafe.Slice((*bucket)(unsafe.Pointer(unsafe.SliceData(rows))), n)
+		s.tallies = unsafe.Slice((*tally)(unsafe.Pointer(unsafe.SliceData(tallies))), max(m, min(cap(tallies)/tl.size, m+m/8)))[:m]
+	} else {
+		s.rows.base = make([]bucket, n)
+		copy(bytesOf(s.rows.base), rows)
+		s.tallies = make([]tally, m, m+m/8)
+		copy(bytesOf(s.tallies), tallies[:m*tl.size])
+	}
+	s.rows.n, s.talliesUsed = n, m
+	next := int32(0) // where the next bucket's tallies start
+	for i := range s.rows.base {
+		b := &s.rows.base[i]
+		span := b.tallies
+		switch {
+		case span.n < 0, span.n == 0 && span.at != 0, span.n > 0 && span.at != next, int64(span.at)+int64(span.n) > int64(m):
+			r.fail("tallies not where the tallies before them end")
+		default:
+			next += span.n
+			s.checkBucket(r, b, s.talliesOf(b))
+		}
+		if i > 0 {
+			r.checkOrder(s.rows.base[i-1].key, b.key)
+		}
+		if r.err != nil {
+			return bucketSet{}, false, r.err
+		}
+	}
+	if int(next) != m {
+		return bucketSet{}, false, fmt.Errorf("buckets: %d tallies no bucket names", m-int(next))
+	}
+	// In the order checked above, each once.
+	s.byPlace = placeStarts(s.rows.base, len(s.places))
+	return s, inPlace, nil
+}
+
+// checkBucket refuses a bucket of no place or month, and tallies of no
+// word, out of order or given twice, or days not numbered from 0 on or
+// not finite.
+func (s *bucketSet) checkBucket(r *rowsReader, b *bucket, tallies []tally) {
+	if int(b.key.place) >= len(s.places) || int(b.key.month) >= len(s.months) {
+		r.fail("a bucket of no place or month")
+	}
+	day := int32(0)
+	for i, t := range tallies {
+		switch {
+		case t.kind() < days && int(t.word()) >= len(s.words.names) || i > 0 && t.key <= tallies[i-1].key:
+			r.fail("tallies of no word or out of order")
+		case t.kind() == days && t.word() != day:
+			r.fail("days not numbered in order") // day adds after the last
+		case t.kind() == days && !finite(math.Float32frombits(uint32(t.n))):
+			r.fail("days not a number") // JSON, which the statistics are read as, holds none
+		case t.kind() == days:
+			day++
+		}
+	}
+}
+
+// finite reports whether f is neither infinite nor NaN.
+func finite(f float32) bool { return !math.IsInf(float64(f), 0) && !math.IsNaN(float64(f)) }
+
+// checkOrder refuses a bucket's key that does not come after the one
+// before it in the order of places and months.
+func (r *rowsReader) checkOrder(prev, k bucketKey) {
+	switch {
+	case k == prev:
+		r.fail("a bucket given twice")
+	case k.place < prev.place || k.place == prev.place && k.month < prev.month:
+		r.fail("buckets out of the order of their places and months")
+	}
+}
+
+// readBucketSet reads a set bucketsMagicV2's snapshot holds, each bucket
+// as numbers (its place's and month's, its figures, its tallies after
+// their count). A bucket or tally past 32 bits, or bytes after the last
+// bucket, are refused, as readFixedBuckets refuses what is wrong.
+func readBucketSet(r *rowsReader) (bucketSet, error) {
+	s := newBucketSet(0)
+	s.readNames(r)
 	n := r.count(12) // two numbers, nine figures and a count, of a byte each at least
-	s.buckets, s.keys = make([]*bucket, n), make([]bucketKey, n)
-	slab := make([]bucket, n) // one allocation for the buckets, not one each
-	var tallies []tally
-	for i := range slab {
+	s.rows.base, s.rows.n = make([]bucket, n), n
+	for i := range s.rows.base {
+		b := &s.rows.base[i]
 		place, month := r.uvarint(), r.uvarint()
-		if place >= uint64(len(s.places)) || month >= uint64(len(s.months)) {
+		if place > 1<<32-1 || month > 1<<32-1 {
 			r.fail("a bucket of no place or month")
 		}
-		k := bucketKey{place: uint32(place), month: uint32(month)}
-		b := &slab[i]
+		b.key = bucketKey{place: uint32(place), month: uint32(month)}
 		for _, f := range b.figures() {
 			v := r.varint()
 			if int64(int32(v)) != v {
@@ -240,36 +381,21 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			*f = int32(v)
 		}
 		if c := r.count(2); c > 0 {
-			if cap(tallies)-len(tallies) < c {
-				tallies = make([]tally, 0, max(c, 4096))
-			}
-			at, day := len(tallies), int32(0)
+			at := len(s.tallies)
 			for range c {
 				key, n := r.uvarint(), r.varint()
 				t := tally{key: uint32(key), n: int32(n)}
-				switch {
-				case uint64(t.key) != key || int64(t.n) != n:
+				if uint64(t.key) != key || int64(t.n) != n {
 					r.fail("a tally past 32 bits")
-				case t.kind() < days && int(t.word()) >= len(s.words.names) ||
-					len(tallies) > at && t.key <= tallies[len(tallies)-1].key:
-					r.fail("tallies of no word or out of order")
-				case t.kind() == days && t.word() != day:
-					r.fail("days not numbered in order") // day adds after the last
-				case t.kind() == days:
-					day++
 				}
-				tallies = append(tallies, t)
+				s.tallies = append(s.tallies, t)
 			}
-			b.tallies = tallies[at:len(tallies):len(tallies)] // an added tally moves them out
+			b.tallies = tallySpan{int32(at), int32(c)}
+			s.talliesUsed += c
 		}
-		s.buckets[i], s.keys[i] = b, k
-		// In order, each after the one before: none given twice.
-		switch prev := s.keys[max(0, i-1)]; {
-		case i == 0:
-		case k == prev:
-			r.fail("a bucket given twice")
-		case k.place < prev.place || k.place == prev.place && k.month < prev.month:
-			r.fail("buckets out of the order of their places and months")
+		s.checkBucket(r, b, s.talliesOf(b))
+		if i > 0 {
+			r.checkOrder(s.rows.base[i-1].key, b.key)
 		}
 		if r.err != nil {
 			return bucketSet{}, r.err
@@ -281,38 +407,45 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 	case len(r.b) > 0:
 		return bucketSet{}, fmt.Errorf("buckets: %d bytes after the last", len(r.b))
 	}
-	// The order checked above rules out a key given twice.
-	s.byKey.bulk(0, n, func(k int32) uint64 { return hashKey(s.keys[k]) }, func(a, b int32) bool { return s.keys[a] == s.keys[b] })
+	// In the order checked above, each once.
+	s.byPlace = placeStarts(s.rows.base, len(s.places))
 	return s, nil
 }
 
 // readBuckets reads the statistics' snapshot past bucketsPrefix: its
 // version, the organisations (as text and shapes, or as JSON in the first
-// version) and the buckets.
-func readBuckets(payload []byte) (statsState, error) {
+// version) and the buckets, read in place from payload when it is mapped
+// (readFixedBuckets), as inPlace says.
+func readBuckets(payload []byte, mapped bool) (_ statsState, inPlace bool, _ error) {
 	r := &rowsReader{b: payload}
 	var st statsState
-	switch v := string(r.next(len(bucketsMagic) - len(bucketsPrefix))); v {
-	case bucketsMagic[len(bucketsPrefix):]:
+	v := string(r.next(len(bucketsMagic) - len(bucketsPrefix)))
+	switch v {
+	case bucketsMagic[len(bucketsPrefix):], bucketsMagicV2[len(bucketsPrefix):]:
 		if st.Orgs = readOrgs(r); r.err != nil {
-			return statsState{}, fmt.Errorf("organisations: %w", r.err)
+			return statsState{}, false, fmt.Errorf("organisations: %w", r.err)
 		}
 	case bucketsMagicV1[len(bucketsPrefix):]:
 		if err := jsonv2.Unmarshal(r.next(r.count(1)), &st.Orgs, jsontext.AllowDuplicateNames(true)); err != nil || r.err != nil {
-			return statsState{}, fmt.Errorf("organisations: %w", cmp.Or(r.err, err))
+			return statsState{}, false, fmt.Errorf("organisations: %w", cmp.Or(r.err, err))
 		}
 		if err := checkOrgs(st.Orgs); err != nil {
-			return statsState{}, err
+			return statsState{}, false, err
 		}
 	default:
-		return statsState{}, fmt.Errorf("buckets: version %q", v)
+		return statsState{}, false, fmt.Errorf("buckets: version %q", v)
 	}
 	if st.Orgs == nil {
-		return statsState{}, errors.New("missing maps")
+		return statsState{}, false, errors.New("missing maps")
 	}
 	var err error
-	if st.Buckets, err = readBucketSet(r); err != nil {
-		return statsState{}, err
+	if v == bucketsMagic[len(bucketsPrefix):] {
+		st.Buckets, inPlace, err = readFixedBuckets(r, payload, mapped)
+	} else {
+		st.Buckets, err = readBucketSet(r)
 	}
-	return st, nil
+	if err != nil {
+		return statsState{}, false, err
+	}
+	return st, inPlace, nil
 }

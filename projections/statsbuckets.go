@@ -6,23 +6,25 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	gojson "github.com/goccy/go-json"
 )
 
-// bucket holds the figures of one grid in one month. Its grid and month
-// are its key in the statistics' bucketSet, not fields of its own; its
-// counters are 32 bits (a grid's month counts far fewer), and its counts
-// by channel and by meeting format, and the days its solved proposals
-// took, are tallies of 8 bytes, all in one list. It takes 64 bytes where
-// it took 144 (docs/performance.md, eighteenth session). The snapshot
-// holds it as a bucketJSON.
+// bucket holds the figures of one grid in one month: its key (the
+// numbers of its place and month in its bucketSet), its counters of 32
+// bits (a grid's month counts far fewer), and the span of its tallies (its
+// counts by channel and by meeting format, and the days its solved
+// proposals took) in the set's slab of them. It holds no pointer: a
+// snapshot holds its buckets as they lie in memory, and a load reads them
+// in place from the file (bucketsMagic). It takes 52 bytes, where with a
+// list of its own and its key beside it it took 80
+// (docs/performance.md, twenty-fourth session).
 type bucket struct {
-	// tallies are the bucket's counts by word, sorted by key, then the
-	// days in the order they were met.
-	tallies       []tally
+	key           bucketKey
+	tallies       tallySpan
 	Solved        int32
 	Direct        int32
 	Convened      int32
@@ -33,6 +35,11 @@ type bucket struct {
 	Attendance    int32
 	Invited       int32
 }
+
+// tallySpan is where a bucket's tallies lie in its set's slab: n of them
+// from at, sorted by key, then its days in the order they were met; {0,
+// 0} for none.
+type tallySpan struct{ at, n int32 }
 
 // tally is one count of a bucket: its kind and word in key (the kind in
 // the top bits, the word's number in the set's words below), and how
@@ -112,11 +119,16 @@ type bucketKey struct{ place, month uint32 }
 // were the largest of the views' heaps: 294 MB at ten million events,
 // some 485 bytes a bucket (docs/performance.md, seventeenth session).
 type bucketSet struct {
-	// buckets are in the order they were made, keys the key of each, and
-	// byKey finds a bucket by its key (a numberIndex, not a map: twentieth
-	// session).
-	buckets []*bucket
-	keys    []bucketKey
+	// rows are the buckets: those read from a snapshot (rows.base), in
+	// the order of their keys, then those made since. byPlace says where
+	// the ones read of each place begin: place p's are rows.base[byPlace[p]:
+	// byPlace[p+1]] (nil when none were read), found by their month in a
+	// handful, with no index made for them at load (a numberIndex of
+	// 607,309 buckets at ten million events was a fifth of the load:
+	// docs/performance.md, twenty-fourth session). byKey finds those made
+	// since (a numberIndex, not a map: twentieth session).
+	rows    bucketRows
+	byPlace []int32
 	byKey   numberIndex
 	places  []place
 	placeN  numberIndex
@@ -124,35 +136,139 @@ type bucketSet struct {
 	monthN  map[string]uint32
 	// words are the channels and meeting formats the tallies count.
 	words dictionary
-	// readDays is room for the days of a bucket being read.
-	readDays []float32
+	// tallies is the slab of every bucket's tallies, talliesUsed how many
+	// of them a bucket's span names: a bucket that gains a tally moves
+	// its tallies to the end (unless they are there already), and the
+	// slab is made anew once it holds more than twice those in use
+	// (compactTallies).
+	tallies     []tally
+	talliesUsed int
+	// readDays and readTallies are room for the days and tallies of a
+	// bucket being read.
+	readDays    []float32
+	readTallies []tally
 }
 
-// newBucketSet makes an empty set with room for n buckets (none for n
-// below zero).
+// bucketRows are a set's buckets: those read from a snapshot first, where
+// they lie (in place in its file's mapping, or copied into memory), then
+// those made since, in blocks that never move. A bucket's address stays
+// the same as more are made: the fold holds one while it makes another
+// (Stats.end).
+type bucketRows struct {
+	base []bucket
+	more [][]bucket
+	n    int
+}
+
+// bucketBlock is how many buckets a block of bucketRows.more holds.
+const bucketBlock = 1024
+
+// at returns bucket i.
+func (r *bucketRows) at(i int32) *bucket {
+	if int(i) < len(r.base) {
+		return &r.base[i]
+	}
+	j := int(i) - len(r.base)
+	return &r.more[j/bucketBlock][j%bucketBlock]
+}
+
+// add adds b after the others.
+func (r *bucketRows) add(b bucket) {
+	if (r.n-len(r.base))%bucketBlock == 0 {
+		r.more = append(r.more, make([]bucket, 0, bucketBlock))
+	}
+	last := &r.more[len(r.more)-1]
+	*last = append(*last, b)
+	r.n++
+}
+
+// all yields each bucket's number and address, in order.
+func (r *bucketRows) all(yield func(int32, *bucket) bool) {
+	for i := range r.base {
+		if !yield(int32(i), &r.base[i]) {
+			return
+		}
+	}
+	i := int32(len(r.base))
+	for _, block := range r.more {
+		for j := range block {
+			if !yield(i, &block[j]) {
+				return
+			}
+			i++
+		}
+	}
+}
+
+// newBucketSet makes an empty set with room for n buckets in its index
+// (none for n below zero).
 func newBucketSet(n int) bucketSet {
-	n = max(0, n)
-	return bucketSet{
-		buckets: make([]*bucket, 0, n), keys: make([]bucketKey, 0, n), byKey: newNumberIndex(n),
-		monthN: map[string]uint32{}, words: newDictionary(),
+	return bucketSet{byKey: newNumberIndex(max(0, n)), monthN: map[string]uint32{}, words: newDictionary()}
+}
+
+// set makes b, with tallies, the bucket of its key, in place of the one
+// there if there is one.
+func (s *bucketSet) set(b bucket, tallies []tally) {
+	at := s.rows.at(s.slot(b.key))
+	s.talliesUsed -= int(at.tallies.n)
+	b.tallies = tallySpan{}
+	if len(tallies) > 0 {
+		b.tallies = tallySpan{int32(len(s.tallies)), int32(len(tallies))}
+		s.tallies = append(s.tallies, tallies...)
+		s.talliesUsed += len(tallies)
 	}
+	*at = b
 }
 
-// set makes b the bucket of k, in place of the one there if there is
-// one.
-func (s *bucketSet) set(k bucketKey, b *bucket) {
-	n, _ := s.slot(k)
-	s.buckets[n] = b
-}
-
-// slot returns the number of k's bucket, with one probe of the index:
-// found, or made for it (added, its bucket nil).
-func (s *bucketSet) slot(k bucketKey) (n int32, added bool) {
-	n, added = s.byKey.put(hashKey(k), int32(len(s.buckets)), func(n int32) bool { return s.keys[n] == k })
+// slot returns the number of k's bucket: found among those read, or with
+// one probe of the index of those made since, found or made for it
+// (empty).
+func (s *bucketSet) slot(k bucketKey) int32 {
+	if n, ok := s.findRead(k); ok {
+		return n
+	}
+	n, added := s.byKey.put(hashKey(k), int32(s.rows.n), func(n int32) bool { return s.rows.at(n).key == k })
 	if added {
-		s.buckets, s.keys = append(s.buckets, nil), append(s.keys, k)
+		s.rows.add(bucket{key: k})
 	}
-	return n, added
+	return n
+}
+
+// findRead returns the number of k's bucket among those read from a
+// snapshot, false if none of them is k's.
+func (s *bucketSet) findRead(k bucketKey) (int32, bool) {
+	if int(k.place)+1 >= len(s.byPlace) {
+		return 0, false
+	}
+	from, to := int(s.byPlace[k.place]), int(s.byPlace[k.place+1])
+	read := s.rows.base[from:to]
+	i := sort.Search(len(read), func(i int) bool { return read[i].key.month >= k.month })
+	return int32(from + i), i < len(read) && read[i].key.month == k.month
+}
+
+// placeStarts returns where the buckets of each place begin in base,
+// which is in the order of their keys, and ends with its length
+// (byPlace).
+func placeStarts(base []bucket, places int) []int32 {
+	starts := make([]int32, places+1)
+	p := 0
+	for i := range base {
+		for ; p <= int(base[i].key.place); p++ {
+			starts[p] = int32(i)
+		}
+	}
+	for ; p <= places; p++ {
+		starts[p] = int32(len(base))
+	}
+	return starts
+}
+
+// talliesOf returns b's tallies, in the slab (nil for none).
+func (s *bucketSet) talliesOf(b *bucket) []tally {
+	if b.tallies.n == 0 {
+		return nil
+	}
+	return s.tallies[b.tallies.at : b.tallies.at+b.tallies.n : b.tallies.at+b.tallies.n]
 }
 
 // count counts one more of word, of a kind, in b.
@@ -162,19 +278,61 @@ func (s *bucketSet) count(b *bucket, kind int, word string) error {
 		return fmt.Errorf("stats: more than %d channels and formats", 1<<wordBits)
 	}
 	k := tallyKey(kind, n)
-	i, found := slices.BinarySearchFunc(b.tallies, k, func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
+	ts := s.talliesOf(b)
+	i, found := slices.BinarySearchFunc(ts, k, func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
 	if found {
-		b.tallies[i].n++
+		ts[i].n++
 		return nil
 	}
-	b.tallies = slices.Insert(b.tallies, i, tally{key: k, n: 1})
+	s.insertTally(b, i, tally{key: k, n: 1})
 	return nil
 }
 
 // day adds the days a proposal solved in b's month took.
 func (s *bucketSet) day(b *bucket, d float32) {
-	first, _ := slices.BinarySearchFunc(b.tallies, tallyKey(days, 0), func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
-	b.tallies = append(b.tallies, tally{key: tallyKey(days, int32(len(b.tallies)-first)), n: int32(math.Float32bits(d))})
+	ts := s.talliesOf(b)
+	first, _ := slices.BinarySearchFunc(ts, tallyKey(days, 0), func(t tally, k uint32) int { return cmp.Compare(t.key, k) })
+	s.insertTally(b, len(ts), tally{key: tallyKey(days, int32(len(ts)-first)), n: int32(math.Float32bits(d))})
+}
+
+// insertTally puts t at index i of b's tallies: in place when they end
+// the slab, else with them moved to its end.
+func (s *bucketSet) insertTally(b *bucket, i int, t tally) {
+	span := b.tallies
+	if span.n > 0 && int(span.at+span.n) == len(s.tallies) {
+		s.tallies = slices.Insert(s.tallies, int(span.at)+i, t)
+	} else {
+		old := s.talliesOf(b) // the slab's, still good if append moves the slab
+		span.at = int32(len(s.tallies))
+		s.tallies = append(append(append(s.tallies, old[:i]...), t), old[i:]...)
+	}
+	span.n++
+	b.tallies = span
+	s.talliesUsed++
+	s.compactTallies()
+}
+
+// compactTallies makes the slab of tallies anew, each bucket's in the
+// order of the buckets, once it holds more than twice the tallies in use
+// (and 4,096 more): tallies that no bucket names any more (a bucket's
+// that moved to the end when it gained one) are dropped. A span is
+// written only where it moves (a bucket read in place from its snapshot
+// stays the page cache's until it is written).
+func (s *bucketSet) compactTallies() {
+	if len(s.tallies) <= 2*s.talliesUsed+4096 {
+		return
+	}
+	tallies := make([]tally, 0, s.talliesUsed+s.talliesUsed/8)
+	for _, b := range s.rows.all {
+		if b.tallies.n == 0 {
+			continue
+		}
+		tallies = append(tallies, s.talliesOf(b)...)
+		if at := int32(len(tallies)) - b.tallies.n; b.tallies.at != at {
+			b.tallies.at = at
+		}
+	}
+	s.tallies = tallies
 }
 
 // counts returns b's counts of each kind by word, in the words' order, and
@@ -184,7 +342,7 @@ func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []
 		into[k] = into[k][:0]
 	}
 	ds = ds[:0]
-	for _, t := range b.tallies {
+	for _, t := range s.talliesOf(b) {
 		if t.kind() == days {
 			ds = append(ds, math.Float32frombits(uint32(t.n)))
 			continue
@@ -200,11 +358,7 @@ func (s *bucketSet) counts(b *bucket, into *[tallyKinds]counts, ds []float32) []
 // in returns the bucket of a grid in a month ("2026-07"), made on first
 // use. The strings are kept as given, the first time each is met.
 func (s *bucketSet) in(community, grid, month string) *bucket {
-	n, added := s.slot(bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)})
-	if added {
-		s.buckets[n] = &bucket{}
-	}
-	return s.buckets[n]
+	return s.rows.at(s.slot(bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}))
 }
 
 // placeNumber returns the number of a community's grid, numbering it if
@@ -230,7 +384,7 @@ func (s *bucketSet) monthNumber(month string) uint32 {
 }
 
 // len is the number of buckets.
-func (s *bucketSet) len() int { return len(s.buckets) }
+func (s *bucketSet) len() int { return s.rows.n }
 
 // each calls f with every bucket q selects, its place and its month. Each
 // place and month is matched against q once, not once a bucket.
@@ -243,9 +397,9 @@ func (s *bucketSet) each(q StatsQuery, f func(p place, month string, b *bucket))
 	for i, m := range s.months {
 		months[i] = q.during(m)
 	}
-	for i, k := range s.keys {
-		if places[k.place] && months[k.month] {
-			f(s.places[k.place], s.months[k.month], s.buckets[i])
+	for _, b := range s.rows.all {
+		if k := b.key; places[k.place] && months[k.month] {
+			f(s.places[k.place], s.months[k.month], b)
 		}
 	}
 }
@@ -256,13 +410,12 @@ func (s *bucketSet) each(q StatsQuery, f func(p place, month string, b *bucket))
 func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 	type entry struct {
 		name string
-		k    bucketKey
 		b    *bucket
 	}
-	entries := make([]entry, 0, len(s.keys))
-	for i, k := range s.keys {
-		p := s.places[k.place]
-		entries = append(entries, entry{name: p.community + "\x00" + p.grid + "\x00" + s.months[k.month], k: k, b: s.buckets[i]})
+	entries := make([]entry, 0, s.rows.n)
+	for _, b := range s.rows.all {
+		p := s.places[b.key.place]
+		entries = append(entries, entry{name: p.community + "\x00" + p.grid + "\x00" + s.months[b.key.month], b: b})
 	}
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
 	out = append(out, '{')
@@ -276,10 +429,11 @@ func (s *bucketSet) appendJSON(out []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bucket %q: %w", e.name, err)
 		}
-		p, b := s.places[e.k.place], e.b
+		b := e.b
+		p := s.places[b.key.place]
 		ds = s.counts(b, &kinds, ds)
 		v, err := gojson.Marshal(bucketJSON{
-			Community: p.community, Grid: p.grid, Month: s.months[e.k.month],
+			Community: p.community, Grid: p.grid, Month: s.months[b.key.month],
 			ByChannel: kinds[byChannel], AtMeetings: kinds[atMeetings], ByFormat: kinds[byFormat],
 			Solved: b.Solved, Direct: b.Direct, Convened: b.Convened, Closed: b.Closed, Days: ds,
 			Verifications: b.Verifications, Satisfied: b.Satisfied, Meetings: b.Meetings, Attendance: b.Attendance, Invited: b.Invited,
@@ -310,22 +464,23 @@ func (s *bucketSet) read(dec *jsontext.Decoder, keep names) error {
 			_, err := dec.ReadToken()
 			return err
 		}
-		b := new(bucket)
-		community, grid, month, err := s.readBucket(b, dec, keep)
+		var b bucket
+		community, grid, month, tallies, err := s.readBucket(&b, dec, keep)
 		if err != nil {
 			return err
 		}
-		s.set(bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}, b)
+		b.key = bucketKey{place: s.placeNumber(community, grid), month: s.monthNumber(month)}
+		s.set(b, tallies)
 		return nil
 	})
 }
 
-// readBucket reads b as the snapshot holds it (bucketJSON), its community,
-// grid and month returned, interned in keep (members), and its counts'
-// words numbered in s.words.
-func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (community, grid, month string, err error) {
-	var buf [8]tally // most buckets hold one to three
-	tallies := buf[:0]
+// readBucket reads b's figures as the snapshot holds them (bucketJSON),
+// its community, grid and month returned, interned in keep (members), and
+// its tallies, sorted, their words numbered in s.words (in s.readTallies,
+// which the next bucket read reuses).
+func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (community, grid, month string, _ []tally, err error) {
+	tallies := s.readTallies[:0]
 	err = members(dec, func(name []byte) (err error) {
 		switch string(name) {
 		case "c":
@@ -335,11 +490,11 @@ func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (co
 		case "m":
 			month, err = readString(dec, keep.words)
 		case "ch":
-			tallies, err = s.readTallies(dec, byChannel, tallies)
+			tallies, err = s.readCounts(dec, byChannel, tallies)
 		case "am":
-			tallies, err = s.readTallies(dec, atMeetings, tallies)
+			tallies, err = s.readCounts(dec, atMeetings, tallies)
 		case "mf":
-			tallies, err = s.readTallies(dec, byFormat, tallies)
+			tallies, err = s.readCounts(dec, byFormat, tallies)
 		case "d":
 			s.readDays = s.readDays[:0]
 			if err = jsonv2.UnmarshalDecode(dec, &s.readDays); err == nil {
@@ -370,28 +525,26 @@ func (s *bucketSet) readBucket(b *bucket, dec *jsontext.Decoder, keep names) (co
 		}
 		return err
 	})
+	s.readTallies = tallies
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", nil, err
 	}
 	slices.SortFunc(tallies, func(a, b tally) int { return cmp.Compare(a.key, b.key) })
 	for i := 1; i < len(tallies); i++ {
 		if t := tallies[i]; t.key == tallies[i-1].key {
 			if t.kind() == days {
-				return "", "", "", errors.New("days given twice")
+				return "", "", "", nil, errors.New("days given twice")
 			}
-			return "", "", "", fmt.Errorf("counts: %q given twice", s.words.name(t.word()))
+			return "", "", "", nil, fmt.Errorf("counts: %q given twice", s.words.name(t.word()))
 		}
 	}
-	if len(tallies) > 0 {
-		b.tallies = append(make([]tally, 0, len(tallies)), tallies...) // at its length, off the stack
-	}
-	return community, grid, month, nil
+	return community, grid, month, tallies, nil
 }
 
-// readTallies reads an object of counts by word, of a kind, onto
+// readCounts reads an object of counts by word, of a kind, onto
 // tallies: null is no counts, and a null count 0, as the map of counts
 // the snapshots were first written from read them.
-func (s *bucketSet) readTallies(dec *jsontext.Decoder, kind int, tallies []tally) ([]tally, error) {
+func (s *bucketSet) readCounts(dec *jsontext.Decoder, kind int, tallies []tally) ([]tally, error) {
 	err := members(dec, func(name []byte) error {
 		word := s.words.ofBytes(name) // before the count is read over name's bytes
 		if word >= 1<<wordBits {

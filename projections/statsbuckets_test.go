@@ -2,7 +2,6 @@ package projections
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -49,7 +48,7 @@ type oldStatsState struct {
 func toOld(s *bucketSet, p place, month string, b *bucket) *oldBucket {
 	var kinds [tallyKinds]map[string]int
 	var took []float32
-	for _, t := range b.tallies {
+	for _, t := range s.talliesOf(b) {
 		if t.kind() == days {
 			took = append(took, math.Float32frombits(uint32(t.n)))
 			continue
@@ -77,19 +76,17 @@ func oldForm(s *bucketSet) map[string]*oldBucket {
 
 // randomBucket fills b at random, its tallies counted in s: every
 // figure, and counts of words with escapes, HTML and non-ASCII.
-func randomBucket(rng *rand.Rand, s *bucketSet, b *bucket) {
+func randomBucket(t *testing.T, rng *rand.Rand, s *bucketSet, b *bucket) {
 	words := []string{"online", "door", "会议", "a\"b", "</script>", "tab\there", ""}
 	n := func() int32 { return rng.Int32N(1<<31-1) - 1<<30 }
 	for kind := range tallyKinds {
 		for range rng.IntN(4) {
-			w := s.words.of(words[rng.IntN(len(words))])
-			k := tallyKey(kind, w)
-			if !slices.ContainsFunc(b.tallies, func(t tally) bool { return t.key == k }) {
-				b.tallies = append(b.tallies, tally{key: k, n: n()})
-			}
+			word := words[rng.IntN(len(words))]
+			require.NoError(t, s.count(b, kind, word))
+			i := slices.IndexFunc(s.talliesOf(b), func(t tally) bool { return t.key == tallyKey(kind, s.words.of(word)) })
+			s.talliesOf(b)[i].n = n()
 		}
 	}
-	slices.SortFunc(b.tallies, func(a, b tally) int { return cmp.Compare(a.key, b.key) })
 	for range rng.IntN(4) {
 		s.day(b, rng.Float32()*400-20)
 	}
@@ -113,9 +110,9 @@ func TestBucketsAreWrittenAndReadAsTheirMapWas(t *testing.T) {
 		s := newStats(&sync.RWMutex{})
 		for range rng.IntN(40) {
 			b := s.bucketIn(ids[rng.IntN(len(ids))], ids[rng.IntN(len(ids))], months[rng.IntN(len(months))])
-			*b = bucket{}
+			s.st.Buckets.set(bucket{key: b.key}, nil)
 			if rng.IntN(4) > 0 { // else left empty: written {}
-				randomBucket(rng, &s.st.Buckets, b)
+				randomBucket(t, rng, &s.st.Buckets, b)
 			}
 		}
 		if rng.IntN(2) == 0 {
@@ -209,7 +206,8 @@ func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
 			q.To = at(months[rng.IntN(4)])
 		}
 		want := map[bucketKey]bool{}
-		for _, k := range s.keys {
+		for _, b := range s.rows.all {
+			k := b.key
 			p := s.places[k.place]
 			if q.selects(p.community, p.grid, s.months[k.month]) {
 				want[k] = true
@@ -218,7 +216,7 @@ func TestBucketsSelectedAsTheQuerySays(t *testing.T) {
 		got := map[bucketKey]bool{}
 		s.each(q, func(p place, month string, b *bucket) {
 			k := bucketKey{place: s.placeNumber(p.community, p.grid), month: s.monthN[month]}
-			assert.Same(t, s.buckets[slices.Index(s.keys, k)], b)
+			assert.Same(t, s.rows.at(s.slot(k)), b)
 			got[k] = true
 		})
 		assert.Equal(t, want, got, "%+v", q)
@@ -234,7 +232,7 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 3))
 	s := newStats(&sync.RWMutex{})
 	for i := range 30 {
-		randomBucket(rng, &s.st.Buckets, s.bucketIn("c", fmt.Sprint("g", i%7), fmt.Sprintf("2026-%02d", 1+i%5)))
+		randomBucket(t, rng, &s.st.Buckets, s.bucketIn("c", fmt.Sprint("g", i%7), fmt.Sprintf("2026-%02d", 1+i%5)))
 	}
 	snap, err := s.MarshalSnapshot()
 	require.NoError(t, err)
@@ -267,12 +265,12 @@ func TestDamagedBucketsAreRefused(t *testing.T) {
 	}
 	read := func(b []byte) error { return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(b)) }
 	require.NoError(t, read(snapshotOf(nil)))
-	only := func(s *bucketSet) *bucket {
-		return s.buckets[0]
+	only := func(s *bucketSet) []tally {
+		return s.talliesOf(s.rows.at(0))
 	}
-	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[2].key = tallyKey(days, 5) })), "days not numbered")
-	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[0].key = tallyKey(byChannel, 9) })), "no word")
-	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s).tallies[1].key = tallyKey(byChannel, 0) })), "out of order")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s)[2].key = tallyKey(days, 5) })), "days not numbered")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s)[0].key = tallyKey(byChannel, 9) })), "no word")
+	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { only(s)[1].key = tallyKey(byChannel, 0) })), "out of order")
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.places = append(s.places, s.places[0]) })), "place named twice")
 	assert.ErrorContains(t, read(snapshotOf(func(s *bucketSet) { s.months = append(s.months, s.months[0]) })), "month named twice")
 	twice := append([]byte(bucketsMagicV1), 2, '{', '}', 1, 1, 'c', 1, 'g', 1, 7)
@@ -328,4 +326,247 @@ func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
 	assert.ErrorContains(t, read(bucketOf(binary.AppendVarint(nil, 1<<31), make([]byte, 9))), "figure past 32 bits")
 	assert.ErrorContains(t, read(bucketOf(make([]byte, 9), []byte{1}, binary.AppendUvarint(nil, 1<<33), []byte{2})), "tally past 32 bits")
 	assert.ErrorContains(t, read(bucketOf(make([]byte, 9), []byte{1, 0}, binary.AppendVarint(nil, 1<<40))), "tally past 32 bits")
+}
+
+// writeBinaryV2 writes s as bucketsMagicV2's snapshot held it, past the
+// organisations: as the build before the fixed buckets wrote it.
+func (s *bucketSet) writeBinaryV2(w *snapshotWriter) {
+	s.writeNames(w)
+	order := s.inKeyOrder()
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(order)))
+	for _, b := range order {
+		w.buf = binary.AppendUvarint(binary.AppendUvarint(w.buf, uint64(b.key.place)), uint64(b.key.month))
+		for _, n := range b.figures() {
+			w.buf = binary.AppendVarint(w.buf, int64(*n))
+		}
+		w.buf = binary.AppendUvarint(w.buf, uint64(b.tallies.n))
+		for _, t := range s.talliesOf(b) {
+			w.buf = binary.AppendVarint(binary.AppendUvarint(w.buf, uint64(t.key)), int64(t.n))
+		}
+	}
+}
+
+// randomStats is statistics of random buckets, made in a random order.
+func randomStats(t *testing.T, rng *rand.Rand) *Stats {
+	s := newStats(&sync.RWMutex{})
+	for i := range 40 + rng.IntN(40) {
+		randomBucket(t, rng, &s.st.Buckets, s.bucketIn(fmt.Sprint("c", rng.IntN(3)), fmt.Sprint("g", i%9), fmt.Sprintf("2026-%02d", 1+rng.IntN(12))))
+	}
+	s.st.Orgs["c1"] = &statOrg{Kind: "community", Street: "s1", Grids: map[string]*statGrid{}}
+	return s
+}
+
+// Statistics written by the build before the fixed buckets (bucketsMagicV2)
+// are read as they were written; verify sees them as another form (their
+// magic line differs), and the next snapshot writes them as fixed buckets.
+func TestBucketsOfEarlierBuildsAreStillRead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 2))
+	for range 20 {
+		s := randomStats(t, rng)
+		w := &snapshotWriter{}
+		w.buf = append(w.buf, bucketsMagicV2...)
+		writeOrgs(w, s.st.Orgs)
+		s.st.Buckets.writeBinaryV2(w)
+		back := newStats(&sync.RWMutex{})
+		require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(w.buf)))
+		assert.Equal(t, oldForm(&s.st.Buckets), oldForm(&back.st.Buckets))
+		assert.Equal(t, s.st.Orgs, back.st.Orgs)
+		now, err := back.MarshalSnapshot()
+		require.NoError(t, err)
+		want, err := s.MarshalSnapshot()
+		require.NoError(t, err)
+		assert.Equal(t, want, now, "written again as fixed buckets")
+		assert.False(t, sameForm(now, w.buf))
+	}
+}
+
+// Two sets that hold the same buckets write the same bytes, whatever order
+// they made them in and whatever dead tallies their slabs hold; and a set
+// read from a snapshot writes it again byte for byte.
+func TestBucketSnapshotsAreCanonical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 2))
+	for range 20 {
+		a := randomStats(t, rng)
+		type made struct {
+			community, grid, month string
+			b                      bucket
+			tallies                []tally
+		}
+		var all []made
+		for _, b := range a.st.Buckets.rows.all {
+			p := a.st.Buckets.places[b.key.place]
+			all = append(all, made{p.community, p.grid, a.st.Buckets.months[b.key.month], *b, a.st.Buckets.talliesOf(b)})
+		}
+		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+		b := newStats(&sync.RWMutex{})
+		b.st.Orgs = a.st.Orgs
+		// The same numbers for the same places, months and words.
+		set := &b.st.Buckets
+		for _, p := range a.st.Buckets.places {
+			set.placeNumber(p.community, p.grid)
+		}
+		for _, m := range a.st.Buckets.months {
+			set.monthNumber(m)
+		}
+		for _, w := range a.st.Buckets.words.names[1:] {
+			set.words.of(w)
+		}
+		for _, m := range all {
+			got := b.bucketIn(m.community, m.grid, m.month)
+			require.NoError(t, set.count(got, byFormat, set.words.name(int32(len(set.words.names)-1))), "a tally left dead below")
+			set.set(m.b, m.tallies)
+		}
+		require.Greater(t, len(set.tallies), set.talliesUsed, "dead tallies in the slab")
+		sa, err := a.MarshalSnapshot()
+		require.NoError(t, err)
+		sb, err := b.MarshalSnapshot()
+		require.NoError(t, err)
+		assert.Equal(t, sa, sb)
+		back := newStats(&sync.RWMutex{})
+		require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(sa)))
+		again, err := back.MarshalSnapshot()
+		require.NoError(t, err)
+		assert.Equal(t, sa, again)
+	}
+}
+
+// A bucket's address stays the same as more buckets are made after it,
+// whether it was read from a snapshot or made since: the fold holds one
+// while it makes another (Stats.end). The slab of tallies is made anew
+// once most of it is dead, and every bucket's counts stay as counted.
+func TestBucketsKeepTheirPlaceAndTalliesAreCompacted(t *testing.T) {
+	s := newStats(&sync.RWMutex{})
+	require.NoError(t, s.st.Buckets.count(s.bucketIn("c", "g0", "2026-01"), byChannel, "visit"))
+	snap, err := s.MarshalSnapshot()
+	require.NoError(t, err)
+	back := newStats(&sync.RWMutex{})
+	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
+	set := &back.st.Buckets
+	read, made := back.bucketIn("c", "g0", "2026-01"), back.bucketIn("c", "g1", "2026-01")
+	require.Len(t, set.rows.base, 1)
+	want := map[string]int{}
+	compacted := false
+	channels := []string{"visit", "door", "online", "hotline", "app", "wall"}
+	for i := range 8 * bucketBlock {
+		g := fmt.Sprint("g", i%(bucketBlock+7))
+		b := back.bucketIn("c", g, "2026-01")
+		ch := channels[i%len(channels)]
+		before := len(set.tallies)
+		require.NoError(t, set.count(b, byChannel, ch))
+		want[g+"/"+ch]++
+		// A bucket's new tally moves its tallies to the end, leaving dead
+		// ones behind, until the slab is made anew.
+		compacted = compacted || len(set.tallies) < before
+		require.LessOrEqual(t, len(set.tallies), 2*set.talliesUsed+4096)
+	}
+	assert.True(t, compacted, "the slab made anew")
+	assert.Same(t, read, back.bucketIn("c", "g0", "2026-01"))
+	assert.Same(t, made, back.bucketIn("c", "g1", "2026-01"))
+	assert.Greater(t, len(set.rows.more), 1, "buckets in more than one block")
+	want["g0/visit"]++ // the one read
+	got := map[string]int{}
+	var kinds [tallyKinds]counts
+	back.st.Buckets.each(StatsQuery{}, func(p place, _ string, b *bucket) {
+		back.st.Buckets.counts(b, &kinds, nil)
+		for _, c := range kinds[byChannel] {
+			got[p.grid+"/"+c.Key] += c.N
+		}
+	})
+	assert.Equal(t, want, got)
+}
+
+// bucketRowsAt returns where a snapshot of fixed buckets holds its
+// buckets, and how many, and where its tallies begin.
+func bucketRowsAt(t *testing.T, snap []byte) (rows, n, tallies int) {
+	r := &rowsReader{b: snap[len(bucketsMagic):]}
+	readOrgs(r)
+	s := newBucketSet(0)
+	s.readNames(r)
+	n = r.countOf(fixedLayout[bucket](), "buckets")
+	r.aligned()
+	rows = len(snap) - len(r.b)
+	r.next(n * int(unsafe.Sizeof(bucket{})))
+	r.countOf(fixedLayout[tally](), "tallies")
+	r.aligned()
+	require.NoError(t, r.err)
+	return rows, n, len(snap) - len(r.b)
+}
+
+// Fixed buckets whose spans of tallies overlap, leave a gap, name tallies
+// past the last or leave some unnamed, whose days are not numbers, or
+// that were laid out by another build, are refused.
+func TestFixedBucketsAreChecked(t *testing.T) {
+	s := newStats(&sync.RWMutex{})
+	for _, g := range []string{"g1", "g2"} {
+		b := s.bucketIn("c", g, "2026-01")
+		require.NoError(t, s.st.Buckets.count(b, byChannel, "visit"))
+		s.st.Buckets.day(b, 2)
+	}
+	snap, err := s.MarshalSnapshot()
+	require.NoError(t, err)
+	rows, n, tallies := bucketRowsAt(t, snap)
+	require.Equal(t, 2, n)
+	read := func(edit func(b []byte)) error {
+		damaged := bytes.Clone(snap)
+		edit(damaged)
+		return newStats(&sync.RWMutex{}).UnmarshalSnapshot(bytes.NewReader(damaged))
+	}
+	require.NoError(t, read(func([]byte) {}))
+	size, span := int(unsafe.Sizeof(bucket{})), int(unsafe.Offsetof(bucket{}.tallies))
+	second := rows + size + span
+	put := func(at int, v uint32) func(b []byte) {
+		return func(b []byte) { binary.NativeEndian.PutUint32(b[at:], v) }
+	}
+	assert.ErrorContains(t, read(put(second, 1)), "not where the tallies before them end", "overlapping")
+	assert.ErrorContains(t, read(put(second, 3)), "not where the tallies before them end", "past the last")
+	assert.ErrorContains(t, read(put(second+4, 1)), "1 tallies no bucket names")
+	assert.ErrorContains(t, read(put(second+4, 0)), "not where the tallies before them end", "an empty span not at 0")
+	assert.ErrorContains(t, read(put(rows+span+4, 0xffffffff)), "not where the tallies before them end", "a negative count")
+	day := tallies + 8 + 4 // the first bucket's day, its bits
+	assert.ErrorContains(t, read(put(day, math.Float32bits(float32(math.NaN())))), "days not a number")
+	assert.ErrorContains(t, read(put(day, math.Float32bits(float32(math.Inf(1))))), "days not a number")
+	assert.NoError(t, read(put(day, math.Float32bits(-3))), "any finite day")
+	layout := bytes.Index(snap, binary.LittleEndian.AppendUint64(nil, fixedLayout[bucket]().fingerprint))
+	require.Positive(t, layout)
+	assert.ErrorContains(t, read(func(b []byte) { b[layout] ^= 1 }), "laid out as this build does not lay them out")
+	assert.ErrorContains(t, read(put(rows, 5)), "a bucket of no place or month")
+	assert.ErrorContains(t, read(put(rows+size, 0)), "a bucket given twice")
+	assert.ErrorContains(t, read(func(b []byte) { put(rows, 1)(b); put(rows+size, 0)(b) }), "out of the order of their places and months")
+}
+
+// The buckets read from a snapshot are found by their place and month
+// (byPlace), with no index made for them; a bucket of a place or month
+// read but never together, or of neither, is made after them, once.
+func TestBucketsReadAreFoundByTheirPlaceAndMonth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 2))
+	for range 20 {
+		s := randomStats(t, rng)
+		snap, err := s.MarshalSnapshot()
+		require.NoError(t, err)
+		back := newStats(&sync.RWMutex{})
+		require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(snap)))
+		set := &back.st.Buckets
+		read := set.rows.n
+		require.Equal(t, s.st.Buckets.rows.n, read)
+		require.Zero(t, set.byKey.used, "no index of the buckets read")
+		for _, b := range s.st.Buckets.rows.all {
+			p, month := s.st.Buckets.places[b.key.place], s.st.Buckets.months[b.key.month]
+			got := back.bucketIn(p.community, p.grid, month)
+			assert.Equal(t, b.figures(), got.figures(), "%v %s", p, month)
+			assert.Equal(t, s.st.Buckets.talliesOf(b), set.talliesOf(got))
+		}
+		require.Equal(t, read, set.rows.n, "none made for the buckets read")
+		made := 0
+		places, months := append(slices.Clone(set.places), place{"new", "g"}), append(slices.Clone(set.months), "2030-01")
+		for _, p := range places {
+			for _, month := range months {
+				if _, ok := set.findRead(bucketKey{place: set.placeNumber(p.community, p.grid), month: set.monthNumber(month)}); !ok {
+					made++
+				}
+				b := back.bucketIn(p.community, p.grid, month)
+				assert.Same(t, b, back.bucketIn(p.community, p.grid, month))
+			}
+		}
+		assert.Equal(t, read+made, set.rows.n, "each made once")
+	}
 }

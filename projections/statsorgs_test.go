@@ -72,7 +72,7 @@ func TestOrgsReadBackAsWritten(t *testing.T) {
 		require.NoError(t, err)
 		v1 := binary.AppendUvarint([]byte(bucketsMagicV1), uint64(len(orgs)))
 		w := &snapshotWriter{buf: append(v1, orgs...)}
-		s.st.Buckets.writeBinary(w)
+		s.st.Buckets.writeBinaryV2(w)
 		v1 = w.buf
 		old := newStats(&sync.RWMutex{})
 		require.NoError(t, old.UnmarshalSnapshot(bytes.NewReader(v1)), "the first version")
@@ -94,12 +94,13 @@ func TestDamagedOrgsAreRefused(t *testing.T) {
 
 	// One community "c", of no kind or street, no volunteers or teams, and
 	// one grid "g" with one worker "w" of employment "e"; then no place,
-	// month, word or bucket.
+	// month, word or bucket, as the second version wrote them (the
+	// organisations are written and read as they were since).
 	snap := func(text string, shape ...uint64) []byte {
 		var w textWriter
 		w.text = []byte(text)
 		w.num(shape...)
-		s := &snapshotWriter{buf: []byte(bucketsMagic)}
+		s := &snapshotWriter{buf: []byte(bucketsMagicV2)}
 		w.writeTo(s)
 		return append(s.buf, 0, 0, 0, 0)
 	}
