@@ -205,6 +205,26 @@ const checkTimeout = time.Minute
 // the views are rebuilt from the start. Run then folds what came after
 // them. Returns the store's error when the log cannot be read.
 func New(store eventstore.Store, cfg Config) (*Runner, error) {
+	return Prepare(cfg).Runner(store)
+}
+
+// Prepared is a runner's views being loaded from their snapshots before
+// the log they follow is open: a server opens its event store, its key
+// store and the rest meanwhile, on one core, where the views' load waited
+// for them (docs/performance.md, twenty-fourth session). Call Runner or
+// Abandon, once.
+type Prepared struct {
+	done  chan struct{}
+	r     *Runner // without its store yet
+	set   *Views
+	heads []*snapshotHeader
+	err   error
+}
+
+// Prepare starts loading the views of a runner from the snapshots in
+// cfg.Dir, and opening its table store, on goroutines of its own; the
+// snapshots are checked against the log once Runner is given it.
+func Prepare(cfg Config) *Prepared {
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = 200_000
 	}
@@ -223,21 +243,50 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	if cfg.Decode == nil {
 		cfg.Decode = NewDecoder().Decode
 	}
-	r := &Runner{store: store, cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}
-	r.lastSnap.Store(time.Now().UnixNano())
-	if cfg.Dir != "" {
-		st, err := openTableStore(filepath.Join(cfg.Dir, "state"), false, r.log)
-		if err != nil {
-			return nil, err
+	p := &Prepared{done: make(chan struct{}), r: &Runner{cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}}
+	go func() {
+		defer close(p.done)
+		r := p.r
+		if cfg.Dir != "" {
+			st, err := openTableStore(filepath.Join(cfg.Dir, "state"), false, r.log)
+			if err != nil {
+				p.err = err
+				return
+			}
+			r.tables = st
 		}
-		r.tables = st
+		p.set = r.cfg.NewViews() // reading the log once Runner has it
+		if p.heads, p.err = loadSnapshots(r.cfg.Dir, p.set.all, r.tables, r.log); p.err != nil {
+			p.err = errors.Join(p.err, r.Close())
+		}
+	}()
+	return p
+}
+
+// Abandon waits for the load and releases what it opened, for a start
+// that ends before it needs the runner.
+func (p *Prepared) Abandon() error {
+	<-p.done
+	if p.err != nil {
+		return nil // released already
 	}
-	set, heads, err := r.restore()
+	return p.r.Close()
+}
+
+// Runner waits for the load and returns the runner over store, as New
+// does.
+func (p *Prepared) Runner(store eventstore.Store) (*Runner, error) {
+	<-p.done
+	if p.err != nil {
+		return nil, p.err
+	}
+	r := p.r
+	r.store = store
+	r.lastSnap.Store(time.Now().UnixNano())
+	p.set.readWith(logReader(store, r.cfg.Decode))
+	set, heads, err := r.restore(p.set, p.heads)
 	if err != nil {
-		if r.tables != nil {
-			err = errors.Join(err, r.tables.close())
-		}
-		return nil, err
+		return nil, errors.Join(err, r.Close())
 	}
 	r.from = make([]eventstore.Position, len(heads))
 	for i, h := range heads {
@@ -260,15 +309,11 @@ func New(store eventstore.Store, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// restore makes the live set from the snapshots in Config.Dir and returns
-// it with each view's header (nil for a view to rebuild), its tables bound
-// to the table store and emptied for the views to rebuild.
-func (r *Runner) restore() (*Views, []*snapshotHeader, error) {
-	set := r.newViews()
-	heads, err := loadSnapshots(r.cfg.Dir, set.all, r.tables, r.log)
-	if err != nil {
-		return nil, nil, err
-	}
+// restore makes the live set from the views loaded from their snapshots
+// and their headers (nil for a view to rebuild), once the log is checked
+// to hold what they stand on, and returns it with the headers, its
+// tables bound to the table store and emptied for the views to rebuild.
+func (r *Runner) restore(set *Views, heads []*snapshotHeader) (*Views, []*snapshotHeader, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	defer cancel()
 	why, err := checkSnapshots(ctx, r.store, heads)

@@ -1123,3 +1123,38 @@ func TestSnapshotsEncodeViewsOnEveryCore(t *testing.T) {
 	require.FileExists(t, snapshotPath(dir, "b"))
 	assert.True(t, aMet.Load() && bMet.Load(), "each was encoded while the other was")
 }
+
+// A runner prepared before its log is open (Prepare) loads the views
+// from their snapshots meanwhile and serves as New's does; one abandoned
+// before it had its log releases the table store, for the next start.
+func TestPreparedRunnerLoadsBeforeTheLogIsOpen(t *testing.T) {
+	s, dir := mustOpenStore(t), t.TempDir()
+	evs := newGen(31, 3).events(300)
+	pos := mustAppend(t, s, evs)
+	r := mustNew(t, s, Config{Dir: dir})
+	require.NoError(t, runUntil(t, r, pos[len(pos)-1]))
+	want := state(t, r.Views())
+	require.NoError(t, r.Close())
+
+	abandoned := Prepare(Config{Dir: dir})
+	require.NoError(t, abandoned.Abandon())
+	p := Prepare(Config{Dir: dir}) // the table store released: opened again
+	prepared, err := p.Runner(s)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, prepared.Close()) })
+	assert.Equal(t, pos[len(pos)-1], prepared.Position(), "every view from its snapshot")
+	assert.Equal(t, want, state(t, prepared.Views()))
+	// The views read the log they were given: a proposal's story.
+	id := ""
+	for _, e := range evs {
+		if d, ok := e.(domain.ProposalSubmitted); ok {
+			id = d.ProposalID
+			break
+		}
+	}
+	require.NotEmpty(t, id)
+	story, ok, err := prepared.Views().Timeline.Of(context.Background(), id, "", 100)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.NotEmpty(t, story.Entries)
+}

@@ -414,11 +414,24 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 	// an action of no proposal), answered then without reading a block.
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	o.Experimental.SpanPolicyFunc = tableFiles
-	db, err := pebble.Open(dir, o)
+	db, err := openPebble(dir, o)
 	if err != nil {
 		return nil, fmt.Errorf("projections: table store %s: %w", dir, err)
 	}
 	return &tableStore{db: db}, nil
+}
+
+// openPebble is pebble.Open, whose fatal errors (pebbleLogger.Fatalf:
+// a disk full as it writes its manifest) are returned, not panics: the
+// table store is opened beside the event store (Prepare), whose own
+// error on a full disk tells what to do.
+func openPebble(dir string, o *pebble.Options) (db *pebble.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return pebble.Open(dir, o)
 }
 
 // tableFiles ends every file that pebble's flushes and compactions write

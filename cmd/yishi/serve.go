@@ -102,6 +102,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logMemoryLimit(logger, limit, err)
 	collector, fromEnv := setCollector(logger)
 	defer debug.SetGCPercent(collector) // not snapshotPercent, after a stop before the catch-up snapshots were written
+	// The views' snapshots are loaded from the start, beside the stores'
+	// opening (on one core), and checked against the log once it is open.
+	// Loading them builds the views' whole heap at once, nearly all of it
+	// kept: a collection at every doubling of the heap would mark what
+	// stays, so the load runs with fewer (measured at 1M events, three
+	// starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same peak
+	// RSS).
+	tree := newSealLog()
+	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
+	tap := &treeTap{Log: tree, path: treePath, log: logger}
+	gc := debug.SetGCPercent(400)
+	prepared := projections.Prepare(projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
+		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(collector, !fromEnv),
+		Tap: tap})
+	loaded := false
+	defer func() {
+		if !loaded {
+			debug.SetGCPercent(gc)
+			if err := prepared.Abandon(); err != nil {
+				logger.Error("projections: close", "err", err)
+			}
+		}
+	}()
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
 	if err != nil {
 		return err
@@ -154,25 +177,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}()
 	}
 	at = phase("answer shelf opened", at)
-	tree := newSealLog()
 	// The tree saved at the last stop spares hashing the whole log again;
 	// the runner's reading of the log goes on from its head (the runner's
 	// Tap), so that a start with neither reads the log once, not twice.
 	// It is checked and mapped beside the views' snapshots, which do not
 	// need it: the runner takes it only once it runs.
-	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
 	treeLoaded := make(chan bool, 1) // whether the tree is to be hashed from the whole log, on the heap
 	go func() { treeLoaded <- loadTree(ctx, tree, treePath, store, logger) }()
-	// Loading the snapshots builds the views' whole heap at once, nearly
-	// all of it kept: a collection at every doubling of the heap would
-	// mark what stays, so the load runs with fewer (measured at 1M events,
-	// three starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same
-	// peak RSS).
-	tap := &treeTap{Log: tree, path: treePath, log: logger}
-	gc := debug.SetGCPercent(400)
-	runner, err := projections.New(store, projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
-		Decode: projections.NewDecoder().Decode, CaughtUp: foldMemory(collector, !fromEnv),
-		Tap: tap})
+	runner, err := prepared.Runner(store)
+	loaded = true
 	tap.hashed = <-treeLoaded
 	debug.SetGCPercent(gc)
 	if err != nil {
