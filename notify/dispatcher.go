@@ -30,6 +30,12 @@ type Config struct {
 	// WaitFor): after recording outcomes, so that the next round does not
 	// see them due again.
 	WaitFor func(ctx context.Context, pos eventstore.Position) error
+	// CaughtUp, when set, waits until the views have caught up with the
+	// log (the runner's WaitCaughtUp). Run's first round waits for it: a
+	// reminder raised from views still behind the log would name an
+	// action verified since, and its reading of the views would hold up
+	// the fold on its way to ready.
+	CaughtUp func(ctx context.Context) error
 	// Channels are the configured external channels; a notification for a
 	// channel not configured waits.
 	Channels []Channel
@@ -95,9 +101,15 @@ func New(cfg Config) *Dispatcher {
 // actor is who records deliveries and reminders in the ledger.
 var actor = ledger.Actor{ID: "notify", Role: "system"}
 
-// Run delivers until ctx ends, a round every Config.Every. A round's error
-// is logged and the next round tries again.
+// Run delivers until ctx ends, a round every Config.Every, the first once
+// the views have caught up (Config.CaughtUp). A round's error is logged
+// and the next round tries again.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	if d.cfg.CaughtUp != nil {
+		if err := d.cfg.CaughtUp(ctx); err != nil {
+			return nil // ctx ended
+		}
+	}
 	t := time.NewTicker(d.cfg.Every)
 	defer t.Stop()
 	for {

@@ -472,3 +472,44 @@ func TestWebPushToALocalPushService(t *testing.T) {
 	assert.Equal(t, "phone", sub.Devices[0].DeviceID)
 	assert.NotContains(t, e.rawStream(t, domain.SubscriberStream("resident-1")), push.URL, "endpoints are sealed")
 }
+
+// Run's first round waits until the views have caught up with the log
+// (Config.CaughtUp): no reminder is raised from views still behind it.
+func TestRunWaitsForTheViewsToCatchUp(t *testing.T) {
+	e := mustEnv(t)
+	id, pid := uuid.NewString(), uuid.NewString()
+	e.run(t, "f1", domain.SubmitProposal{ProposalID: pid, CommunityID: "hengyuan", GridID: "grid-3", Title: "路灯不亮", Text: "晚上太黑",
+		Category: "facilities", Place: "东门", Channel: domain.ChannelVisit, Author: domain.Party{Kind: domain.PartyPerson, ID: "resident-2", Name: "李"}},
+		domain.AcceptProposal{ProposalID: pid, Owner: domain.Party{Kind: domain.PartyUnit, ID: "wuye", Name: "物业"}, By: "f1"},
+		domain.AssignAction{ActionID: id, CommunityID: "hengyuan", GridID: "grid-3", ProposalID: pid, Title: "修路灯",
+			Owner: domain.Party{Kind: domain.PartyPerson, ID: "worker-7", Name: "王师傅"}, Due: e.clock.Now().Add(-time.Hour), By: "f1"})
+	caughtUp := make(chan struct{})
+	asked := make(chan struct{})
+	d := e.dispatcher(notify.Config{Every: 10 * time.Millisecond, CaughtUp: func(ctx context.Context) error {
+		close(asked)
+		select {
+		case <-caughtUp:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	<-asked
+	overdue := func() bool {
+		for _, n := range inboxOf(t, e.runner.Views().Notifications, "worker-7", 0).Items {
+			if n.Kind == projections.KindOverdue {
+				return true
+			}
+		}
+		return false
+	}
+	time.Sleep(100 * time.Millisecond) // ten rounds' time
+	assert.False(t, overdue(), "no round before the views caught up")
+	close(caughtUp)
+	assert.Eventually(t, overdue, 5*time.Second, 10*time.Millisecond, "the overdue reminder once caught up")
+	cancel()
+	require.NoError(t, <-done)
+}

@@ -802,11 +802,11 @@ func (n *Notifications) PendingCount() int {
 // reminders, ordered by due date.
 func (n *Notifications) OpenActions() []OpenAction {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
 	out := make([]OpenAction, 0, len(n.st.OpenDue))
 	for id, due := range n.st.OpenDue {
 		out = append(out, OpenAction{ActionID: id, Due: due})
 	}
+	n.mu.RUnlock() // sorted without it: the fold waits for no sort
 	slices.SortFunc(out, func(a, b OpenAction) int { return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.ActionID, b.ActionID)) })
 	return out
 }

@@ -150,7 +150,10 @@ type Runner struct {
 	pos      atomic.Uint64
 	caughtUp atomic.Bool
 	running  atomic.Bool
-	events   atomic.Uint64
+	// caughtUpOnce is closed when the views first catch up (WaitCaughtUp).
+	caughtUpOnce chan struct{}
+	firstCatchUp sync.Once
+	events       atomic.Uint64
 
 	waitMu  sync.Mutex
 	waitCh  chan struct{}
@@ -243,7 +246,7 @@ func Prepare(cfg Config) *Prepared {
 	if cfg.Decode == nil {
 		cfg.Decode = NewDecoder().Decode
 	}
-	p := &Prepared{done: make(chan struct{}), r: &Runner{cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1)}}
+	p := &Prepared{done: make(chan struct{}), r: &Runner{cfg: cfg, log: cfg.Logger, asOf: make(chan struct{}, 1), caughtUpOnce: make(chan struct{})}}
 	go func() {
 		defer close(p.done)
 		r := p.r
@@ -365,6 +368,22 @@ func (r *Runner) Views() *Views { return r.cur.Load() }
 
 // Position is the global position every view has folded up to.
 func (r *Runner) Position() eventstore.Position { return eventstore.Position(r.pos.Load()) }
+
+// WaitCaughtUp waits until the views have first caught up with the log as
+// it was when Run first started, or ctx ends.
+func (r *Runner) WaitCaughtUp(ctx context.Context) error {
+	select {
+	case <-r.caughtUpOnce:
+		return nil // before ctx: both may be ready
+	default:
+	}
+	select {
+	case <-r.caughtUpOnce:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Ready reports whether the views have caught up with the log as it was
 // when the runner's subscription started, and the runner is running.
@@ -725,6 +744,7 @@ func (r *Runner) fold(items []item) (int, error) {
 			settled = func() { r.cfg.CaughtUp(folded, true) }
 		}
 		r.caughtUp.Store(true)
+		r.firstCatchUp.Do(func() { close(r.caughtUpOnce) })
 		r.log.Info("projections: caught up", "position", r.Position(), "events", folded)
 		if err := r.snapshot(false, settled); err != nil {
 			r.log.Error("projections: snapshot", "err", err)

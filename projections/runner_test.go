@@ -1158,3 +1158,22 @@ func TestPreparedRunnerLoadsBeforeTheLogIsOpen(t *testing.T) {
 	require.True(t, ok)
 	assert.NotEmpty(t, story.Entries)
 }
+
+// WaitCaughtUp returns once the views first catch up with the log, and
+// with the context's error when it ends before.
+func TestWaitCaughtUp(t *testing.T) {
+	s := mustOpenStore(t)
+	mustAppend(t, s, newGen(37, 2).events(50))
+	r := mustNew(t, s, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, r.WaitCaughtUp(ctx), context.DeadlineExceeded, "not running: never caught up")
+	run, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(run) }()
+	require.NoError(t, r.WaitCaughtUp(context.Background()))
+	assert.True(t, r.Ready())
+	stop()
+	require.NoError(t, ignoreCanceled(<-done))
+	assert.NoError(t, r.WaitCaughtUp(ctx), "caught up once, it stays so for this wait")
+}

@@ -61,7 +61,7 @@ func (f *notifyFlags) dispatcher(l *ledger.Ledger, runner *projections.Runner, c
 		base = *f.publicURL
 	}
 	return notify.New(notify.Config{Ledger: l, Outbox: func() *projections.Notifications { return runner.Views().Notifications },
-		WaitFor: runner.WaitFor, Channels: channels, BaseURL: base, Every: *f.every, Logger: log, Metrics: m})
+		WaitFor: runner.WaitFor, CaughtUp: runner.WaitCaughtUp, Channels: channels, BaseURL: base, Every: *f.every, Logger: log, Metrics: m})
 }
 
 // vapidKeys prints a new VAPID key pair as environment settings.
