@@ -107,7 +107,10 @@ var actor = ledger.Actor{ID: "notify", Role: "system"}
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.cfg.CaughtUp != nil {
 		if err := d.cfg.CaughtUp(ctx); err != nil {
-			return nil // ctx ended
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("notifications: wait for the views: %w", err)
 		}
 	}
 	t := time.NewTicker(d.cfg.Every)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -512,4 +513,16 @@ func TestRunWaitsForTheViewsToCatchUp(t *testing.T) {
 	assert.Eventually(t, overdue, 5*time.Second, 10*time.Millisecond, "the overdue reminder once caught up")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// A wait for the views that fails for another reason than its context
+// ends Run with that error, not in silence.
+func TestRunSaysWhyItCouldNotWaitForTheViews(t *testing.T) {
+	e := mustEnv(t)
+	d := e.dispatcher(notify.Config{CaughtUp: func(context.Context) error { return errors.New("runner stopped") }})
+	assert.ErrorContains(t, d.Run(context.Background()), "runner stopped")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d = e.dispatcher(notify.Config{CaughtUp: func(ctx context.Context) error { return ctx.Err() }})
+	assert.NoError(t, d.Run(ctx), "its context ended: nothing to say")
 }

@@ -329,7 +329,7 @@ func readRows[K rowKey[K], H located](r *rowsReader, readHead rowsHeadReader[H])
 }
 
 // rowsOrJSON reads the snapshot r holds: if it begins with magic
-// (rowsMagic, placesMagic, or bucketsPrefix for either version of the
+// (rowsMagic, placesMagic, or bucketsPrefix for any version of the
 // buckets), read is called with the bytes after it and rows is true; or
 // else it returns a reader of the JSON it holds instead (as every
 // snapshot was before these forms were written), which the caller reads

@@ -235,8 +235,8 @@ var errOutdated = errors.New("snapshot outdated")
 // rows, buckets and places (fixedRowsMagic, rowsMagic, bucketsMagic,
 // placesMagic) are mapped from the file, whose size the header's must not
 // pass, and checked before they are read (checkedReader.mapPayload); the
-// list views' fixed rows stay mapped, read in place (readFixedRows). A view with
-// tables is loaded
+// list views' fixed rows and the statistics' buckets stay mapped, read in
+// place (readFixedRows, readFixedBuckets). A view with tables is loaded
 // only when st holds them as of the snapshot's position. On any error v
 // keeps its empty state.
 func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {

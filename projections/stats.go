@@ -218,7 +218,7 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	if c, ok := r.(*checkedReader); ok {
 		n = max(0, min(c.h.Sizes["buckets"], c.h.Size/4)) // the header is not under the checksum
 	}
-	r, kept, err := rowsOrJSONKept(r, []string{bucketsPrefix}, roomFor(r), func(_ string, payload []byte, mapped bool) (bool, error) {
+	r, rows, err := rowsOrJSONKept(r, []string{bucketsPrefix}, roomFor(r), func(_ string, payload []byte, mapped bool) (bool, error) {
 		st, inPlace, err := readBuckets(payload, mapped)
 		if err == nil {
 			s.st = st
@@ -228,7 +228,7 @@ func (s *Stats) UnmarshalSnapshot(r io.Reader) error {
 	switch {
 	case err != nil:
 		return fmt.Errorf("stats snapshot: %w", err)
-	case kept:
+	case rows:
 		return nil
 	}
 	st := statsState{Buckets: newBucketSet(n)}

@@ -153,8 +153,9 @@ func readOrgs(r *rowsReader) map[string]*statOrg {
 // size and layout, each bucket's span of tallies where they are written
 // after; then the tallies of every bucket, in the same order, after their
 // count, size and layout. Both start at an offset of eight bytes in the
-// payload. So two sets that hold the same buckets write the same bytes,
-// whatever order they made them in and whatever their slab holds besides.
+// payload. So two sets that hold the same buckets, their places, months
+// and words numbered alike, write the same bytes, whatever order they
+// made the buckets in and whatever their slab holds besides.
 func (s *bucketSet) writeBinary(w *snapshotWriter) {
 	s.writeNames(w)
 	order := s.inKeyOrder()
@@ -256,8 +257,8 @@ func (s *bucketSet) readNames(r *rowsReader) {
 
 // readFixedBuckets reads the buckets and tallies writeBinary wrote, past
 // the organisations, from r, which reads payload. When mapped, the
-// payload is a mapping of its file that is never unmapped, with room
-// after it up to its capacity: the buckets and tallies are read in place
+// payload is a mapping of its file, kept (never unmapped) when this
+// returns no error, with room after it up to its capacity: the buckets and tallies are read in place
 // (inPlace), the tallies the fold adds going into that room until append
 // moves them to the heap, and the buckets it makes into blocks of their
 // own. Otherwise (or when they do not lie aligned in memory) they are
@@ -273,6 +274,9 @@ func readFixedBuckets(r *rowsReader, payload []byte, mapped bool) (_ bucketSet, 
 	rowsAt := len(payload) - len(r.b)
 	r.next(n * bl.size)
 	m := r.countOf(tl, "tallies")
+	if m > math.MaxInt32 {
+		r.fail("more tallies than a span counts")
+	}
 	r.aligned()
 	talliesAt := len(payload) - len(r.b)
 	r.next(m * tl.size)
@@ -380,7 +384,9 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			}
 			*f = int32(v)
 		}
-		if c := r.count(2); c > 0 {
+		if c := r.count(2); c > 0 && len(s.tallies)+c > math.MaxInt32 {
+			r.fail("more tallies than a span counts")
+		} else if c > 0 {
 			at := len(s.tallies)
 			for range c {
 				key, n := r.uvarint(), r.varint()

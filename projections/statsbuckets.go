@@ -316,8 +316,10 @@ func (s *bucketSet) insertTally(b *bucket, i int, t tally) {
 // order of the buckets, once it holds more than twice the tallies in use
 // (and 4,096 more): tallies that no bucket names any more (a bucket's
 // that moved to the end when it gained one) are dropped. A span is
-// written only where it moves (a bucket read in place from its snapshot
-// stays the page cache's until it is written).
+// written only where it moves: a bucket read in place from its snapshot
+// stays the page cache's until it is written (after the first bucket
+// whose tallies moved, most do move, and their pages become the
+// process's own).
 func (s *bucketSet) compactTallies() {
 	if len(s.tallies) <= 2*s.talliesUsed+4096 {
 		return

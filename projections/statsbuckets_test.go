@@ -328,6 +328,22 @@ func TestBucketsReadFromASnapshotGrowApart(t *testing.T) {
 	assert.ErrorContains(t, read(bucketOf(make([]byte, 9), []byte{1, 0}, binary.AppendVarint(nil, 1<<40))), "tally past 32 bits")
 }
 
+// checkTallies checks that the set counts as used the tallies its
+// buckets' spans name, each span within the slab.
+func checkTallies(t *testing.T, s *bucketSet) {
+	t.Helper()
+	used := 0
+	for _, b := range s.rows.all {
+		require.GreaterOrEqual(t, b.tallies.n, int32(0))
+		require.LessOrEqual(t, int(b.tallies.at+b.tallies.n), len(s.tallies))
+		if b.tallies.n == 0 {
+			require.Zero(t, b.tallies.at, "an empty span at 0")
+		}
+		used += int(b.tallies.n)
+	}
+	require.Equal(t, used, s.talliesUsed)
+}
+
 // writeBinaryV2 writes s as bucketsMagicV2's snapshot held it, past the
 // organisations: as the build before the fixed buckets wrote it.
 func (s *bucketSet) writeBinaryV2(w *snapshotWriter) {
@@ -417,6 +433,7 @@ func TestBucketSnapshotsAreCanonical(t *testing.T) {
 			set.set(m.b, m.tallies)
 		}
 		require.Greater(t, len(set.tallies), set.talliesUsed, "dead tallies in the slab")
+		checkTallies(t, set)
 		sa, err := a.MarshalSnapshot()
 		require.NoError(t, err)
 		sb, err := b.MarshalSnapshot()
@@ -459,6 +476,7 @@ func TestBucketsKeepTheirPlaceAndTalliesAreCompacted(t *testing.T) {
 		compacted = compacted || len(set.tallies) < before
 		require.LessOrEqual(t, len(set.tallies), 2*set.talliesUsed+4096)
 	}
+	checkTallies(t, set)
 	assert.True(t, compacted, "the slab made anew")
 	assert.Same(t, read, back.bucketIn("c", "g0", "2026-01"))
 	assert.Same(t, made, back.bucketIn("c", "g1", "2026-01"))

@@ -424,15 +424,23 @@ func openTableStore(dir string, readOnly bool, log *slog.Logger) (*tableStore, e
 // openPebble is pebble.Open, whose fatal errors (pebbleLogger.Fatalf:
 // a disk full as it writes its manifest) are returned, not panics: the
 // table store is opened beside the event store (Prepare), whose own
-// error on a full disk tells what to do.
+// error on a full disk tells what to do. Any other panic is not
+// recovered.
 func openPebble(dir string, o *pebble.Options) (db *pebble.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%v", r)
+			fatal, ok := r.(pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			db, err = nil, errors.New(string(fatal))
 		}
 	}()
 	return pebble.Open(dir, o)
 }
+
+// pebbleFatal is what pebbleLogger.Fatalf panics with.
+type pebbleFatal string
 
 // tableFiles ends every file that pebble's flushes and compactions write
 // at the end of its first key's table ("t/<view>/<table>/"), of its view
@@ -466,7 +474,7 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 func (l pebbleLogger) Fatalf(format string, args ...any) {
 	msg := "projections: table store: " + fmt.Sprintf(format, args...)
 	l.log.Error(msg)
-	panic(msg)
+	panic(pebbleFatal(msg))
 }
 
 func (s *tableStore) close() error {

@@ -135,6 +135,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer closeStore(store, &err)
 	fmt.Fprintf(stdout, "yishi store: %s\n", desc)
 	at := phase("store opened", began)
+	// The tree saved at the last stop spares hashing the whole log again;
+	// the runner's reading of the log goes on from its head (the runner's
+	// Tap), so that a start with neither reads the log once, not twice.
+	// It is checked and mapped beside the views' load, from the store's
+	// opening on (it needs the store): the runner takes it only once it
+	// runs.
+	treeLoaded := make(chan bool, 1) // whether the tree is to be hashed from the whole log, on the heap
+	go func() { treeLoaded <- loadTree(ctx, tree, treePath, store, logger) }()
+	treeTaken := false
+	defer func() {
+		if !treeTaken { // a start that failed before it took the tree: its load ends before the store closes
+			<-treeLoaded
+		}
+	}()
 
 	keysAt := keysDir(*keys, spec, *dataDir)
 	blobsAt, err := blobsURL(*blobsSpec, spec, *dataDir)
@@ -177,16 +191,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}()
 	}
 	at = phase("answer shelf opened", at)
-	// The tree saved at the last stop spares hashing the whole log again;
-	// the runner's reading of the log goes on from its head (the runner's
-	// Tap), so that a start with neither reads the log once, not twice.
-	// It is checked and mapped beside the views' snapshots, which do not
-	// need it: the runner takes it only once it runs.
-	treeLoaded := make(chan bool, 1) // whether the tree is to be hashed from the whole log, on the heap
-	go func() { treeLoaded <- loadTree(ctx, tree, treePath, store, logger) }()
 	runner, err := prepared.Runner(store)
 	loaded = true
-	tap.hashed = <-treeLoaded
+	tap.hashed, treeTaken = <-treeLoaded, true
 	debug.SetGCPercent(gc)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)
