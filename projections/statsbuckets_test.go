@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -587,4 +589,62 @@ func TestBucketsReadAreFoundByTheirPlaceAndMonth(t *testing.T) {
 		}
 		assert.Equal(t, read+made, set.rows.n, "each made once")
 	}
+}
+
+// Buckets read in place from their snapshot file are counted into and
+// compacted where they lie: the spans compaction moves are written into
+// the process's own copies of the file's pages, never into the file, and
+// every bucket counts what it was given.
+func TestBucketsReadInPlaceAreCompactedWhereTheyLie(t *testing.T) {
+	dir := t.TempDir()
+	s := newStats(&sync.RWMutex{})
+	for g := range 300 {
+		require.NoError(t, s.st.Buckets.count(s.bucketIn("c", fmt.Sprint("g", g), "2026-01"), byChannel, "visit"))
+	}
+	p, err := stageSnapshot(dir, s, func(w io.Writer) error {
+		sw := newSnapshotWriter(w)
+		if err := s.encodeSnapshot(sw); err != nil {
+			return err
+		}
+		return sw.flush()
+	}, s.mapSizes(), identity{pos: 1})
+	require.NoError(t, err)
+	require.NoError(t, p.Commit())
+	file, err := os.ReadFile(snapshotPath(dir, "stats"))
+	require.NoError(t, err)
+
+	back := newStats(&sync.RWMutex{})
+	_, err = loadSnapshot(dir, back, nil)
+	require.NoError(t, err)
+	set := &back.st.Buckets
+	require.Equal(t, snapshotPath(dir, "stats"), mappedFrom(t, unsafe.Pointer(unsafe.SliceData(set.rows.base))), "read in place")
+	want := map[string]int{}
+	for g := range 300 {
+		want[fmt.Sprint("g", g)+"/visit"] = 1
+	}
+	channels := []string{"door", "online", "hotline", "app", "wall", "phone", "letter", "visit"}
+	compacted := false
+	for i := range 40 * 300 {
+		g := fmt.Sprint("g", i%300)
+		ch := channels[(i/300)%len(channels)]
+		before := len(set.tallies)
+		require.NoError(t, set.count(back.bucketIn("c", g, "2026-01"), byChannel, ch))
+		compacted = compacted || len(set.tallies) < before
+		want[g+"/"+ch]++
+	}
+	require.True(t, compacted, "the slab made anew")
+	checkTallies(t, set)
+	assert.Equal(t, snapshotPath(dir, "stats"), mappedFrom(t, unsafe.Pointer(unsafe.SliceData(set.rows.base))), "the buckets where they were read")
+	got := map[string]int{}
+	var kinds [tallyKinds]counts
+	set.each(StatsQuery{}, func(p place, _ string, b *bucket) {
+		set.counts(b, &kinds, nil)
+		for _, c := range kinds[byChannel] {
+			got[p.grid+"/"+c.Key] += c.N
+		}
+	})
+	assert.Equal(t, want, got)
+	now, err := os.ReadFile(snapshotPath(dir, "stats"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(file, now), "the file never written through its mapping")
 }
