@@ -267,11 +267,12 @@ func Prepare(cfg Config) *Prepared {
 }
 
 // Abandon waits for the load and releases what it opened, for a start
-// that ends before it needs the runner.
+// that ends before it needs the runner. It returns the load's error, if
+// it failed (having released what it opened), or the release's.
 func (p *Prepared) Abandon() error {
 	<-p.done
 	if p.err != nil {
-		return nil // released already
+		return p.err
 	}
 	return p.r.Close()
 }

@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !loaded {
 			debug.SetGCPercent(gc)
 			if err := prepared.Abandon(); err != nil {
-				logger.Error("projections: close", "err", err)
+				logger.Error("projections: the views' load, abandoned", "err", err)
 			}
 		}
 	}()
