@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"slices"
 	"strconv"
@@ -161,18 +162,13 @@ type boardHead struct {
 	Submitted                 int64
 	Position                  eventstore.Position
 	// acts are the item's actions' marks, in its heads' slab of them.
-	acts actionSpan
+	acts span
 	// Changed is the position of the last event that changed the item in
 	// this process (0 for an item as its snapshot was loaded: snapshots
 	// write it as 0): with the overdue flags, it names the item's state
 	// (stateAt).
 	Changed eventstore.Position `fixed:"zero"`
 }
-
-// actionSpan is where a board head's action marks lie in its heads' slab
-// of them (heads.marks): n marks from at. A head holds no pointer, so that
-// its rows can be read in place from their snapshot (writeFixedRows).
-type actionSpan struct{ at, n int32 }
 
 // actionMark is what a head keeps of an action: its due date and whether
 // it still has work to do.
@@ -214,65 +210,30 @@ var (
 // headOf is the head of it, its places and words numbered; its action
 // marks take the room of old's (the head it replaces: a fold's update
 // allocates none) when they fit in it.
-func (b *Board) headOf(it *BoardItem, changed eventstore.Position, old actionSpan) boardHead {
+func (b *Board) headOf(it *BoardItem, changed eventstore.Position, old span) boardHead {
 	places, words := &b.heads.places, &b.heads.words
 	h := boardHead{
 		community: places.of(it.CommunityID), grid: places.of(it.GridID), compound: places.of(it.CompoundID),
 		category: words.of(it.Category), channel: words.of(it.Channel), status: words.of(it.Status),
 		Submitted: unixNano(it.Submitted), Position: it.Position, Changed: changed,
 	}
-	h.acts = b.heads.putMarks(old, len(it.Actions))
+	h.acts = b.heads.marks.resize(old, len(it.Actions))
+	marks := b.heads.marks.of(h.acts)
 	for i, a := range it.Actions {
-		b.heads.marks[int(h.acts.at)+i] = actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)}
+		marks[i] = actionMark{Due: unixNano(a.Due), Open: actionOpen(a.Status)}
 	}
 	return h
 }
 
-// putMarks returns the span of n marks in place of old's: none for no
-// marks, in old's room when they fit in it, else after every other.
-func (hs *heads[K, H]) putMarks(old actionSpan, n int) actionSpan {
-	hs.marksUsed += n - int(old.n)
-	switch {
-	case n == 0:
-		return actionSpan{}
-	case n <= int(old.n):
-		return actionSpan{old.at, int32(n)}
-	}
-	at := len(hs.marks)
-	hs.marks = slices.Grow(hs.marks, n)[:at+n]
-	return actionSpan{int32(at), int32(n)}
-}
-
-// marksOf returns the marks of span s (nil for none).
-func (hs *heads[K, H]) marksOf(s actionSpan) []actionMark {
-	if s.n == 0 {
-		return nil
-	}
-	return hs.marks[s.at : s.at+s.n : s.at+s.n]
-}
-
-// compactMarks makes the slab of marks anew from the spans acts gives of
-// each head, in row order, once it holds more than twice the marks in use
-// (and 4,096 more): marks that no head names any more (an item's that
-// moved to the end when it gained an action) are dropped. A span is
-// written only where it moves (a row read in place from its snapshot
-// stays the page cache's until it is written).
-func (hs *heads[K, H]) compactMarks(acts func(*H) *actionSpan) {
-	if len(hs.marks) <= 2*hs.marksUsed+4096 {
-		return
-	}
-	marks := make([]actionMark, 0, hs.marksUsed+hs.marksUsed/8)
-	for i := range hs.rows {
-		s := acts(&hs.rows[i].head)
-		if s.n == 0 {
-			continue
-		}
-		marks = append(marks, hs.marksOf(*s)...)
-		if at := int32(len(marks)) - s.n; s.at != at {
-			s.at = at
+// spansOf yields the span acts gives of each head, in row order.
+func (hs *heads[K, H]) spansOf(acts func(*H) *span) iter.Seq[*span] {
+	return func(yield func(*span) bool) {
+		for i := range hs.rows {
+			if !yield(acts(&hs.rows[i].head)) {
+				return
+			}
 		}
 	}
-	hs.marks = marks
 }
 
 // stateAt names the state of the item of id, whose head is h, as answered
@@ -281,7 +242,7 @@ func (hs *heads[K, H]) compactMarks(acts func(*H) *actionSpan) {
 // an answer may be kept by it (OpenKept).
 func (b *Board) stateAt(id string, h *boardHead, now time.Time) string {
 	n := unixNano(now)
-	marks := b.heads.marksOf(h.acts)
+	marks := b.heads.marks.of(h.acts)
 	out := make([]byte, 0, len(id)+24+len(marks))
 	out = append(out, id...)
 	out = append(out, '@')
@@ -324,12 +285,12 @@ func (b *Board) tables() []table { return []table{b.items, b.actions} }
 // MarshalSnapshot implements View: the heads as fixed rows
 // (fixedRowsMagic).
 func (b *Board) MarshalSnapshot() ([]byte, error) {
-	return marshalEncoded(b, 1024+80*len(b.heads.rows)+16*b.heads.marksUsed)
+	return marshalEncoded(b, 1024+80*len(b.heads.rows)+16*b.heads.marks.used)
 }
 
 // encodeSnapshot implements encoded.
 func (b *Board) encodeSnapshot(s *snapshotWriter) error {
-	writeFixedRows(&b.heads, s, func(h *boardHead) *actionSpan { return &h.acts })
+	writeFixedRows(&b.heads, s, func(h *boardHead) *span { return &h.acts })
 	return nil
 }
 
@@ -351,10 +312,6 @@ func (b *Board) UnmarshalSnapshot(r io.Reader) error {
 	hs, err := readHeadsSnapshot[ident](r, (*boardHead).read, (*boardHead).readBinary)
 	if err != nil {
 		return fmt.Errorf("board snapshot: %w", err)
-	}
-	hs.marksUsed = 0
-	for i := range hs.rows {
-		hs.marksUsed += int(hs.rows[i].head.acts.n)
 	}
 	b.heads = hs
 	return nil
@@ -381,7 +338,7 @@ func (b *Board) Apply(e Event) error {
 			b.compactMarks()
 			return nil
 		}
-		b.heads.add(d.ProposalID, b.headOf(it, e.Position, actionSpan{}))
+		b.heads.add(d.ProposalID, b.headOf(it, e.Position, span{}))
 	case domain.ProposalSupported:
 		return b.update(e, d.ProposalID, d.At, func(it *BoardItem) { it.Supporters++ })
 	case domain.ProposalDuplicateAbsorbed:
@@ -460,9 +417,9 @@ func (b *Board) update(e Event, id string, at time.Time, f func(*BoardItem)) err
 }
 
 // compactMarks drops the marks no head names, once they are most of the
-// slab (heads.compactMarks).
+// slab (slab.compact).
 func (b *Board) compactMarks() {
-	b.heads.compactMarks(func(h *boardHead) *actionSpan { return &h.acts })
+	b.heads.marks.compact(b.heads.spansOf(func(h *boardHead) *span { return &h.acts }))
 }
 
 func (b *Board) actionStatus(e Event, actionID, status string, at time.Time) error {
@@ -607,7 +564,7 @@ func (b *Board) scan(q BoardQuery, fn func(id string, h *boardHead) error) (stri
 	var err error
 	hs.each(list, all, hs.after(list, all, parsePositionCursor(q.After)), func(row *headRow[ident, boardHead]) bool {
 		h := &row.head
-		if !match(h) || q.OverdueOnly && !overdueAt(hs.marksOf(h.acts), now) {
+		if !match(h) || q.OverdueOnly && !overdueAt(hs.marks.of(h.acts), now) {
 			return true
 		}
 		if found == limit {
@@ -673,7 +630,7 @@ func (b *Board) GridCounts(communityID string, now time.Time) []GridCount {
 		}
 		c.Open++
 		c.ByStatus[hs.words.name(h.status)]++
-		if overdueAt(hs.marksOf(h.acts), n) {
+		if overdueAt(hs.marks.of(h.acts), n) {
 			c.Overdue++
 		}
 	}

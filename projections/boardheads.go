@@ -38,7 +38,7 @@ func (h *boardHead) read(dec *jsontext.Decoder, d *headNames) error {
 		case "a":
 			var marks []actionMark
 			if err = jsonv2.UnmarshalDecode(dec, &marks); err == nil {
-				h.acts = appendMarks(d.marks, marks)
+				h.acts = d.marks.add(marks)
 			}
 		default:
 			err = dec.SkipValue()
@@ -61,7 +61,7 @@ func appendBoardHead(hs *heads[ident, boardHead], out []byte, h *boardHead) ([]b
 	o.str("s", hs.words.name(h.status), false)
 	o.int("t", h.Submitted, false)
 	o.position("p", h.Position)
-	if marks := hs.marksOf(h.acts); len(marks) > 0 && o.err == nil {
+	if marks := hs.marks.of(h.acts); len(marks) > 0 && o.err == nil {
 		o.name("a")
 		o.out = append(o.out, '[')
 		for i, m := range marks {
@@ -89,22 +89,12 @@ func (h *boardHead) readBinary(r *rowsReader, d *headNames) {
 	h.category, h.channel, h.status = r.number(d.words), r.number(d.words), r.number(d.words)
 	h.Submitted, h.Position = r.varint(), r.position()
 	if n := r.count(2); n > 0 {
-		h.acts = actionSpan{int32(len(*d.marks)), int32(n)}
-		for range n {
-			*d.marks = append(*d.marks, actionMark{Due: r.varint(), Open: r.flag()})
+		h.acts = d.marks.resize(span{}, n)
+		marks := d.marks.of(h.acts)
+		for i := range marks {
+			marks[i] = actionMark{Due: r.varint(), Open: r.flag()}
 		}
 	}
-}
-
-// appendMarks appends marks to the slab and returns their span (none for
-// no marks).
-func appendMarks(slab *[]actionMark, marks []actionMark) actionSpan {
-	if len(marks) == 0 {
-		return actionSpan{}
-	}
-	at := len(*slab)
-	*slab = append(*slab, marks...)
-	return actionSpan{int32(at), int32(len(marks))}
 }
 
 // check implements fixedHead: its numbers; its actions' span, which
@@ -115,8 +105,7 @@ func (h boardHead) check(r *rowsReader, d *headNames) {
 	r.checkNumbers(d.places, h.community, h.grid, h.compound)
 	r.checkNumbers(d.words, h.category, h.channel, h.status)
 	switch {
-	case h.acts.n < 0, h.acts.n == 0 && h.acts.at != 0, h.acts.n > 0 && h.acts.at != d.marksAt,
-		int64(h.acts.at)+int64(h.acts.n) > int64(len(*d.marks)):
+	case !h.acts.follows(d.marksAt, len(d.marks.vals)):
 		r.fail("actions not where the marks before them end")
 	case h.Changed != 0:
 		r.fail("a change position kept in a snapshot")

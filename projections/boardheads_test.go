@@ -42,9 +42,8 @@ func headsOf(t *testing.T, heads map[string]boardHeadJSON) heads[ident, boardHea
 		hs.rows = append(hs.rows, headRow[ident, boardHead]{id: identOf(id, &hs.others), head: boardHead{
 			community: hs.places.of(j.CommunityID), grid: hs.places.of(j.GridID), compound: hs.places.of(j.CompoundID),
 			category: hs.words.of(j.Category), channel: hs.words.of(j.Channel), status: hs.words.of(j.Status),
-			Submitted: j.Submitted, Position: j.Position, acts: appendMarks(&hs.marks, j.Actions),
+			Submitted: j.Submitted, Position: j.Position, acts: hs.marks.add(j.Actions),
 		}})
-		hs.marksUsed += len(j.Actions)
 	}
 	require.NoError(t, hs.index())
 	return hs
@@ -58,18 +57,10 @@ func jsonOf(hs *heads[ident, boardHead]) map[string]boardHeadJSON {
 		out[hs.idText(&row)] = boardHeadJSON{
 			CommunityID: hs.places.name(r.community), GridID: hs.places.name(r.grid), CompoundID: hs.places.name(r.compound),
 			Category: hs.words.name(r.category), Channel: hs.words.name(r.channel), Status: hs.words.name(r.status),
-			Submitted: r.Submitted, Position: r.Position, Actions: marksOrNil(hs, r.acts),
+			Submitted: r.Submitted, Position: r.Position, Actions: hs.marks.of(r.acts),
 		}
 	}
 	return out
-}
-
-// marksOrNil is the marks of span s, nil for none.
-func marksOrNil(hs *heads[ident, boardHead], s actionSpan) []actionMark {
-	if s.n == 0 {
-		return nil
-	}
-	return hs.marksOf(s)
 }
 
 // boardRows is how the builds before fixed rows wrote a board head to
@@ -83,7 +74,7 @@ func boardRows(hs *heads[ident, boardHead]) func(h *boardHead, out []byte) []byt
 		}
 		out = binary.AppendVarint(out, h.Submitted)
 		out = binary.AppendUvarint(out, uint64(h.Position))
-		marks := hs.marksOf(h.acts)
+		marks := hs.marks.of(h.acts)
 		out = binary.AppendUvarint(out, uint64(len(marks)))
 		for _, m := range marks {
 			out = binary.AppendVarint(out, m.Due)

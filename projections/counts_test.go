@@ -84,7 +84,7 @@ func TestTalliesAreReadAsTheMapsWere(t *testing.T) {
 		b, err := readBucketJSON(&s, in)
 		require.NoError(t, err, in)
 		assert.Nil(t, s.talliesOf(b), in)
-		assert.Equal(t, tallySpan{}, b.tallies, in)
+		assert.Equal(t, span{}, b.tallies, in)
 	}
 	b, err := readBucketJSON(&s, `{"ch":{"door":null},"mf":{"door":2}}`)
 	require.NoError(t, err)

@@ -127,7 +127,7 @@ func bytesOf[T any](rows []T) []byte {
 // marks, when acts gives it (the board's), where writeMarks put them. So
 // two views that hold the same heads write the same bytes, whatever their
 // slabs hold besides.
-func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter, acts func(*H) *actionSpan) {
+func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter, acts func(*H) *span) {
 	l := fixedLayout[headRow[K, H]]()
 	s.buf = append(s.buf, fixedRowsMagic...)
 	hs.writeDictionaries(s)
@@ -138,15 +138,8 @@ func writeFixedRows[K rowKey[K], H fixedHead](hs *heads[K, H], s *snapshotWriter
 	if acts != nil && len(hs.rows) > 0 {
 		first := &hs.rows[0]
 		off := uintptr(unsafe.Pointer(acts(&first.head))) - uintptr(unsafe.Pointer(first))
-		at := int32(0)
-		each = func(i int, row []byte) {
-			span := *acts(&hs.rows[i].head)
-			if span.n > 0 {
-				span.at, at = at, at+span.n
-			}
-			binary.NativeEndian.PutUint32(row[off:], uint32(span.at))
-			binary.NativeEndian.PutUint32(row[off+4:], uint32(span.n))
-		}
+		next := int32(0)
+		each = func(i int, row []byte) { acts(&hs.rows[i].head).written(&next).put(row, int(off)) }
 	}
 	writeMemory(s, l, bytesOf(hs.rows), each)
 }
@@ -164,7 +157,7 @@ func fixedLayout[T any]() *rowLayout {
 // writeMarks writes the marks of the spans acts gives of each head, in
 // row order, after their count, their size and the fingerprint of their
 // layout (none without acts).
-func (hs *heads[K, H]) writeMarks(s *snapshotWriter, acts func(*H) *actionSpan) {
+func (hs *heads[K, H]) writeMarks(s *snapshotWriter, acts func(*H) *span) {
 	l := layoutOf[actionMark]()
 	if acts == nil {
 		l.writeCount(s, 0)
@@ -176,7 +169,7 @@ func (hs *heads[K, H]) writeMarks(s *snapshotWriter, acts func(*H) *actionSpan) 
 	}
 	l.writeCount(s, n)
 	for i := range hs.rows {
-		writeMemory(s, l, bytesOf(hs.marksOf(*acts(&hs.rows[i].head))), nil)
+		writeMemory(s, l, bytesOf(hs.marks.of(*acts(&hs.rows[i].head))), nil)
 	}
 }
 
@@ -256,10 +249,27 @@ func (r *rowsReader) readMarks() []actionMark {
 			return nil
 		}
 	}
-	marks := make([]actionMark, n, n+n/8)
-	copy(bytesOf(marks), raw)
-	return marks
+	return rowsOf[actionMark](raw, n, false)
 }
+
+// rowsOf returns the n values of T that body holds: in place when
+// inPlace (body a mapping kept, with room after it up to its capacity:
+// an eighth more values go into it before append moves them all to the
+// heap), else copied into memory made for them, with room for an eighth
+// more.
+func rowsOf[T any](body []byte, n int, inPlace bool) []T {
+	size := int(unsafe.Sizeof(*new(T)))
+	if inPlace {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(body))), min(cap(body)/size, n+n/8))[:n]
+	}
+	rows := make([]T, n, n+n/8)
+	copy(bytesOf(rows), body[:n*size])
+	return rows
+}
+
+// alignedAt reports whether b starts at an offset of rowAlign bytes in
+// memory, as rows read in place must.
+func alignedAt(b []byte) bool { return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%rowAlign == 0 }
 
 // readFixedRows reads heads writeFixedRows wrote from payload, which
 // begins past fixedRowsMagic. When mapped, the payload is a mapping of
@@ -274,7 +284,7 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 	r := &rowsReader{b: payload}
 	hs := newHeads[K, H](0)
 	hs.readDictionaries(r)
-	hs.marks = r.readMarks()
+	hs.marks = slab[actionMark]{vals: r.readMarks()}
 	l := fixedLayout[headRow[K, H]]()
 	n := r.countOf(l, "rows")
 	r.aligned()
@@ -287,14 +297,8 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 		return heads[K, H]{}, false, fmt.Errorf("rows: %d bytes after the last row", len(r.b))
 	}
 	body := payload[off : off+n*l.size] // its capacity the mapping's room after the payload
-	at := unsafe.Pointer(unsafe.SliceData(body))
-	inPlace = mapped && n > 0 && uintptr(at)%rowAlign == 0
-	if inPlace {
-		hs.rows = unsafe.Slice((*headRow[K, H])(at), min(cap(body)/l.size, n+n/8))[:n]
-	} else {
-		hs.rows = make([]headRow[K, H], n, n+n/8)
-		copy(bytesOf(hs.rows), body)
-	}
+	inPlace = mapped && n > 0 && alignedAt(body)
+	hs.rows = rowsOf[headRow[K, H]](body, n, inPlace)
 	names := hs.names()
 	for i := range hs.rows {
 		row := &hs.rows[i]
@@ -307,9 +311,10 @@ func readFixedRows[K rowKey[K], H fixedHead](payload []byte, mapped bool) (_ hea
 			return heads[K, H]{}, false, r.err
 		}
 	}
-	if int(names.marksAt) != len(hs.marks) {
-		return heads[K, H]{}, false, fmt.Errorf("rows: %d marks of actions no head names", len(hs.marks)-int(names.marksAt))
+	if int(names.marksAt) != len(hs.marks.vals) {
+		return heads[K, H]{}, false, fmt.Errorf("rows: %d marks of actions no head names", len(hs.marks.vals)-int(names.marksAt))
 	}
+	hs.marks.used = len(hs.marks.vals)
 	if err := hs.indexSorted(); err != nil {
 		return heads[K, H]{}, false, err
 	}

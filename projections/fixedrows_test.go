@@ -102,7 +102,7 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 		defer v.mu.RUnlock()
 		set := &v.Stats.st.Buckets
 		return unsafe.Pointer(unsafe.SliceData(set.rows.base)), set.rows.n - len(set.rows.base),
-			unsafe.Pointer(unsafe.SliceData(set.tallies)), len(set.tallies)
+			unsafe.Pointer(unsafe.SliceData(set.tallies.vals)), len(set.tallies.vals)
 	}
 	base, made, tallies, _ := buckets()
 	require.NotZero(t, base)
@@ -111,7 +111,7 @@ func TestFixedRowsAreReadInPlaceFromTheirSnapshots(t *testing.T) {
 	assert.Equal(t, statsFile, mappedFrom(t, tallies), "the tallies read in place")
 	assert.Zero(t, made)
 	v.mu.RLock()
-	room := cap(v.Stats.st.Buckets.tallies)
+	room := cap(v.Stats.st.Buckets.tallies.vals)
 	v.mu.RUnlock()
 	folded := func() map[string]string {
 		fresh := mustNew(t, s, Config{})
@@ -409,32 +409,32 @@ func TestBoardMarksAreCompacted(t *testing.T) {
 		"p-1": {CommunityID: "c", GridID: "g", Position: 1},
 		"p-2": {CommunityID: "c", GridID: "g", Position: 2, Actions: []actionMark{{Due: 7, Open: true}}},
 	})
-	acts := func(h *boardHead) *actionSpan { return &h.acts }
+	acts := func(h *boardHead) *span { return &h.acts }
 	first := &hs.rows[0].head
 	for n := 1; n <= 300; n++ {
-		first.acts = hs.putMarks(first.acts, n)
-		marks := hs.marksOf(first.acts)
+		first.acts = hs.marks.resize(first.acts, n)
+		marks := hs.marks.of(first.acts)
 		for i := range marks {
 			marks[i] = actionMark{Due: int64(i + 1)}
 		}
-		hs.compactMarks(acts)
-		require.LessOrEqual(t, len(hs.marks), 2*hs.marksUsed+4096, "after %d", n)
-		require.Equal(t, n+1, hs.marksUsed)
-		require.Equal(t, []actionMark{{Due: 7, Open: true}}, hs.marksOf(hs.rows[1].head.acts))
-		for i, m := range hs.marksOf(first.acts) {
+		hs.marks.compact(hs.spansOf(acts))
+		require.LessOrEqual(t, len(hs.marks.vals), 2*hs.marks.used+4096, "after %d", n)
+		require.Equal(t, n+1, hs.marks.used)
+		require.Equal(t, []actionMark{{Due: 7, Open: true}}, hs.marks.of(hs.rows[1].head.acts))
+		for i, m := range hs.marks.of(first.acts) {
 			require.Equal(t, int64(i+1), m.Due)
 		}
 	}
-	first.acts = hs.putMarks(first.acts, 0)
-	assert.Equal(t, 1, hs.marksUsed, "a head with no actions names none")
-	assert.Equal(t, actionSpan{}, first.acts)
-	assert.Nil(t, hs.marksOf(first.acts))
-	hs.marks = append(hs.marks, make([]actionMark, 5000)...) // marks no head names
-	hs.compactMarks(acts)
-	assert.Len(t, hs.marks, 1, "made anew for the one mark a head names")
-	assert.Equal(t, actionSpan{}, first.acts)
-	assert.Nil(t, hs.marksOf(first.acts), "no marks, wherever the slab ends")
-	assert.Equal(t, []actionMark{{Due: 7, Open: true}}, hs.marksOf(hs.rows[1].head.acts))
+	first.acts = hs.marks.resize(first.acts, 0)
+	assert.Equal(t, 1, hs.marks.used, "a head with no actions names none")
+	assert.Equal(t, span{}, first.acts)
+	assert.Nil(t, hs.marks.of(first.acts))
+	hs.marks.vals = append(hs.marks.vals, make([]actionMark, 5000)...) // marks no head names
+	hs.marks.compact(hs.spansOf(acts))
+	assert.Len(t, hs.marks.vals, 1, "made anew for the one mark a head names")
+	assert.Equal(t, span{}, first.acts)
+	assert.Nil(t, hs.marks.of(first.acts), "no marks, wherever the slab ends")
+	assert.Equal(t, []actionMark{{Due: 7, Open: true}}, hs.marks.of(hs.rows[1].head.acts))
 }
 
 // The board's fixed rows hold each head's marks where the marks of the
@@ -462,32 +462,32 @@ func TestBoardFixedRowsAreCanonical(t *testing.T) {
 	// The same heads, their marks moved about the slab, a change position
 	// set: the same bytes.
 	moved := base
-	moved.rows, moved.marks = slices.Clone(base.rows), slices.Clone(base.marks)
+	moved.rows, moved.marks = slices.Clone(base.rows), slab[actionMark]{vals: slices.Clone(base.marks.vals), used: base.marks.used}
 	third := &moved.rows[2].head
-	was := slices.Clone(moved.marksOf(third.acts))
-	third.acts = moved.putMarks(third.acts, 1) // in place
+	was := slices.Clone(moved.marks.of(third.acts))
+	third.acts = moved.marks.resize(third.acts, 1) // in place
 	first := &moved.rows[0].head
-	kept := slices.Clone(moved.marksOf(first.acts))
-	first.acts = moved.putMarks(first.acts, 3) // to the end
-	copy(moved.marksOf(first.acts), append(kept, actionMark{}))
-	first.acts = moved.putMarks(first.acts, 2)
-	copy(moved.marksOf(third.acts), was)
+	kept := slices.Clone(moved.marks.of(first.acts))
+	first.acts = moved.marks.resize(first.acts, 3) // to the end
+	copy(moved.marks.of(first.acts), append(kept, actionMark{}))
+	first.acts = moved.marks.resize(first.acts, 2)
+	copy(moved.marks.of(third.acts), was)
 	moved.rows[1].head.Changed = 99
 	require.Equal(t, plain, snapOf(moved))
 
 	back := NewViews().Board
 	require.NoError(t, back.UnmarshalSnapshot(bytes.NewReader(plain)))
 	assert.Equal(t, want, jsonOf(&back.heads))
-	assert.Equal(t, []actionSpan{{0, 2}, {}, {2, 1}}, []actionSpan{back.heads.rows[0].head.acts, back.heads.rows[1].head.acts, back.heads.rows[2].head.acts})
+	assert.Equal(t, []span{{0, 2}, {}, {2, 1}}, []span{back.heads.rows[0].head.acts, back.heads.rows[1].head.acts, back.heads.rows[2].head.acts})
 
 	check := func(h boardHead, at int32, marks int) error {
 		r := &rowsReader{}
-		slab := make([]actionMark, marks)
-		d := &headNames{places: &back.heads.places, words: &back.heads.words, others: &back.heads.others, marks: &slab, marksAt: at}
+		sl := slab[actionMark]{vals: make([]actionMark, marks)}
+		d := &headNames{places: &back.heads.places, words: &back.heads.words, others: &back.heads.others, marks: &sl, marksAt: at}
 		h.check(r, d)
 		return r.err
 	}
-	assert.NoError(t, check(boardHead{acts: actionSpan{2, 1}}, 2, 3))
+	assert.NoError(t, check(boardHead{acts: span{2, 1}}, 2, 3))
 	assert.NoError(t, check(boardHead{}, 3, 3))
 	for name, c := range map[string]struct {
 		h      boardHead
@@ -495,11 +495,11 @@ func TestBoardFixedRowsAreCanonical(t *testing.T) {
 		marks  int
 		reason string
 	}{
-		"a span before the last's end": {boardHead{acts: actionSpan{0, 1}}, 2, 3, "not where"},
-		"a span past the last's end":   {boardHead{acts: actionSpan{3, 1}}, 2, 5, "not where"},
-		"no span, not at 0":            {boardHead{acts: actionSpan{2, 0}}, 2, 3, "not where"},
-		"a negative span":              {boardHead{acts: actionSpan{2, -1}}, 2, 3, "not where"},
-		"a span past the slab":         {boardHead{acts: actionSpan{2, 2}}, 2, 3, "not where"},
+		"a span before the last's end": {boardHead{acts: span{0, 1}}, 2, 3, "not where"},
+		"a span past the last's end":   {boardHead{acts: span{3, 1}}, 2, 5, "not where"},
+		"no span, not at 0":            {boardHead{acts: span{2, 0}}, 2, 3, "not where"},
+		"a negative span":              {boardHead{acts: span{2, -1}}, 2, 3, "not where"},
+		"a span past the slab":         {boardHead{acts: span{2, 2}}, 2, 3, "not where"},
 		"a change position":            {boardHead{Changed: 7}, 0, 0, "change position"},
 	} {
 		assert.ErrorContains(t, check(c.h, c.at, c.marks), c.reason, name)

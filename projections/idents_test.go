@@ -278,11 +278,11 @@ func TestHeadsReadFromRowsGrowApart(t *testing.T) {
 	back := NewViews().Board
 	require.NoError(t, back.UnmarshalSnapshot(strings.NewReader(string(snap))))
 	first := back.heads.head("p-1")
-	was := back.heads.marksOf(first.acts)[0]
-	first.acts = back.heads.putMarks(first.acts, 2)
-	copy(back.heads.marksOf(first.acts), []actionMark{was, {Due: 9}})
-	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.marksOf(back.heads.head("p-2").acts))
-	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.marksOf(back.heads.head("p-1").acts))
+	was := back.heads.marks.of(first.acts)[0]
+	first.acts = back.heads.marks.resize(first.acts, 2)
+	copy(back.heads.marks.of(first.acts), []actionMark{was, {Due: 9}})
+	assert.Equal(t, []actionMark{{Due: 2, Open: true}}, back.heads.marks.of(back.heads.head("p-2").acts))
+	assert.Equal(t, []actionMark{{Due: 1}, {Due: 9}}, back.heads.marks.of(back.heads.head("p-1").acts))
 
 	// The lists of each grid and community share one array too, in the
 	// order of the places' numbers: a row added to the grid whose list

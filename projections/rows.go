@@ -97,10 +97,8 @@ type heads[K rowKey[K], H located] struct {
 	byGrid, byCommunity   map[int32][]int32
 	places, words, others dictionary
 	// marks are the board's heads' actions' marks, each head's a span of
-	// them (actionSpan), marksUsed how many of them a head names (none
-	// for the other views).
-	marks     []actionMark
-	marksUsed int
+	// them (none for the other views).
+	marks slab[actionMark]
 }
 
 // newHeads returns empty heads with room for n rows, and an eighth more:
@@ -382,7 +380,7 @@ type headReader[H any] func(h *H, dec *jsontext.Decoder, d *headNames) error
 // slab of marks a board head's actions are in.
 type headNames struct {
 	places, words, others *dictionary
-	marks                 *[]actionMark
+	marks                 *slab[actionMark]
 	// marksAt is where the next head's marks begin, as a load of fixed
 	// rows checks that each head's follow the last's (boardHead.check).
 	marksAt int32

@@ -182,7 +182,7 @@ func (s *Stats) tables() []table { return []table{s.proposals, s.meetings, s.act
 // MarshalSnapshot implements View: bucketsMagic, the organisations as
 // text and shapes, then the buckets.
 func (s *Stats) MarshalSnapshot() ([]byte, error) {
-	return marshalEncoded(s, 64*s.st.Buckets.len()+8*len(s.st.Buckets.tallies))
+	return marshalEncoded(s, 64*s.st.Buckets.len()+8*len(s.st.Buckets.tallies.vals))
 }
 
 // encodeSnapshot implements encoded.

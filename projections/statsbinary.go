@@ -162,24 +162,14 @@ func (s *bucketSet) writeBinary(w *snapshotWriter) {
 	bl, tl := fixedLayout[bucket](), fixedLayout[tally]()
 	bl.writeCount(w, len(order))
 	w.align()
-	span := int(unsafe.Offsetof(bucket{}.tallies))
-	at := int32(0)
-	for _, b := range order {
-		i := len(w.buf)
-		w.buf = append(w.buf, bytesOf(unsafe.Slice(b, 1))...)
-		row := w.buf[i:]
-		for _, z := range bl.zeroed {
-			clear(row[z[0]:z[1]])
-		}
-		t := tallySpan{}
-		if b.tallies.n > 0 {
-			t, at = tallySpan{at, b.tallies.n}, at+b.tallies.n
-		}
-		binary.NativeEndian.PutUint32(row[span:], uint32(t.at))
-		binary.NativeEndian.PutUint32(row[span+4:], uint32(t.n))
-		w.next()
+	off := int(unsafe.Offsetof(bucket{}.tallies))
+	next := int32(0)
+	var b *bucket
+	patch := func(_ int, row []byte) { b.tallies.written(&next).put(row, off) }
+	for _, b = range order {
+		writeMemory(w, bl, bytesOf(unsafe.Slice(b, 1)), patch)
 	}
-	tl.writeCount(w, int(at))
+	tl.writeCount(w, int(next))
 	w.align()
 	for _, b := range order {
 		writeMemory(w, tl, bytesOf(s.talliesOf(b)), nil)
@@ -286,28 +276,20 @@ func readFixedBuckets(r *rowsReader, payload []byte, mapped bool) (_ bucketSet, 
 	case len(r.b) > 0:
 		return bucketSet{}, false, fmt.Errorf("buckets: %d bytes after the last tally", len(r.b))
 	}
-	rows, tallies := payload[rowsAt:rowsAt+n*bl.size], payload[talliesAt:] // the tallies' capacity the room after them
-	aligned := func(b []byte) bool { return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%rowAlign == 0 }
-	inPlace = mapped && n > 0 && aligned(rows) && aligned(tallies)
-	if inPlace {
-		s.rows.base = unsafe.Slice((*bucket)(unsafe.Pointer(unsafe.SliceData(rows))), n)
-		s.tallies = unsafe.Slice((*tally)(unsafe.Pointer(unsafe.SliceData(tallies))), max(m, min(cap(tallies)/tl.size, m+m/8)))[:m]
-	} else {
-		s.rows.base = make([]bucket, n)
-		copy(bytesOf(s.rows.base), rows)
-		s.tallies = make([]tally, m, m+m/8)
-		copy(bytesOf(s.tallies), tallies[:m*tl.size])
-	}
-	s.rows.n, s.talliesUsed = n, m
+	// The buckets at their length (those made later go into blocks of
+	// their own), the tallies with the room after them.
+	rows, tallies := payload[rowsAt:rowsAt+n*bl.size:rowsAt+n*bl.size], payload[talliesAt:]
+	inPlace = mapped && n > 0 && alignedAt(rows) && alignedAt(tallies)
+	s.rows.base = rowsOf[bucket](rows, n, inPlace)
+	s.tallies = slab[tally]{vals: rowsOf[tally](tallies, m, inPlace), used: m}
+	s.rows.n = n
 	next := int32(0) // where the next bucket's tallies start
 	for i := range s.rows.base {
 		b := &s.rows.base[i]
-		span := b.tallies
-		switch {
-		case span.n < 0, span.n == 0 && span.at != 0, span.n > 0 && span.at != next, int64(span.at)+int64(span.n) > int64(m):
+		if !b.tallies.follows(next, m) {
 			r.fail("tallies not where the tallies before them end")
-		default:
-			next += span.n
+		} else {
+			next += b.tallies.n
 			s.checkBucket(r, b, s.talliesOf(b))
 		}
 		if i > 0 {
@@ -384,20 +366,18 @@ func readBucketSet(r *rowsReader) (bucketSet, error) {
 			}
 			*f = int32(v)
 		}
-		if c := r.count(2); c > 0 && len(s.tallies)+c > math.MaxInt32 {
+		if c := r.count(2); c > 0 && len(s.tallies.vals)+c > math.MaxInt32 {
 			r.fail("more tallies than a span counts")
 		} else if c > 0 {
-			at := len(s.tallies)
-			for range c {
+			b.tallies = s.tallies.resize(span{}, c)
+			ts := s.talliesOf(b)
+			for j := range ts {
 				key, n := r.uvarint(), r.varint()
-				t := tally{key: uint32(key), n: int32(n)}
-				if uint64(t.key) != key || int64(t.n) != n {
+				ts[j] = tally{key: uint32(key), n: int32(n)}
+				if uint64(ts[j].key) != key || int64(ts[j].n) != n {
 					r.fail("a tally past 32 bits")
 				}
-				s.tallies = append(s.tallies, t)
 			}
-			b.tallies = tallySpan{int32(at), int32(c)}
-			s.talliesUsed += c
 		}
 		s.checkBucket(r, b, s.talliesOf(b))
 		if i > 0 {

@@ -24,7 +24,7 @@ import (
 // (docs/performance.md, twenty-fourth session).
 type bucket struct {
 	key           bucketKey
-	tallies       tallySpan
+	tallies       span
 	Solved        int32
 	Direct        int32
 	Convened      int32
@@ -35,11 +35,6 @@ type bucket struct {
 	Attendance    int32
 	Invited       int32
 }
-
-// tallySpan is where a bucket's tallies lie in its set's slab: n of them
-// from at, sorted by key, then its days in the order they were met; {0,
-// 0} for none.
-type tallySpan struct{ at, n int32 }
 
 // tally is one count of a bucket: its kind and word in key (the kind in
 // the top bits, the word's number in the set's words below), and how
@@ -136,13 +131,12 @@ type bucketSet struct {
 	monthN  map[string]uint32
 	// words are the channels and meeting formats the tallies count.
 	words dictionary
-	// tallies is the slab of every bucket's tallies, talliesUsed how many
-	// of them a bucket's span names: a bucket that gains a tally moves
-	// its tallies to the end (unless they are there already), and the
-	// slab is made anew once it holds more than twice those in use
-	// (compactTallies).
-	tallies     []tally
-	talliesUsed int
+	// tallies is the slab of every bucket's tallies, in the order of
+	// their keys, then the days in the order they were met: a bucket that
+	// gains a tally moves its tallies to the end (unless they end the slab
+	// already), and the slab is made anew once most of it is dead
+	// (slab.compact).
+	tallies slab[tally]
 	// readDays and readTallies are room for the days and tallies of a
 	// bucket being read.
 	readDays    []float32
@@ -210,13 +204,8 @@ func newBucketSet(n int) bucketSet {
 // there if there is one.
 func (s *bucketSet) set(b bucket, tallies []tally) {
 	at := s.rows.at(s.slot(b.key))
-	s.talliesUsed -= int(at.tallies.n)
-	b.tallies = tallySpan{}
-	if len(tallies) > 0 {
-		b.tallies = tallySpan{int32(len(s.tallies)), int32(len(tallies))}
-		s.tallies = append(s.tallies, tallies...)
-		s.talliesUsed += len(tallies)
-	}
+	b.tallies = s.tallies.resize(at.tallies, len(tallies))
+	copy(s.tallies.of(b.tallies), tallies)
 	*at = b
 }
 
@@ -264,12 +253,7 @@ func placeStarts(base []bucket, places int) []int32 {
 }
 
 // talliesOf returns b's tallies, in the slab (nil for none).
-func (s *bucketSet) talliesOf(b *bucket) []tally {
-	if b.tallies.n == 0 {
-		return nil
-	}
-	return s.tallies[b.tallies.at : b.tallies.at+b.tallies.n : b.tallies.at+b.tallies.n]
-}
+func (s *bucketSet) talliesOf(b *bucket) []tally { return s.tallies.of(b.tallies) }
 
 // count counts one more of word, of a kind, in b.
 func (s *bucketSet) count(b *bucket, kind int, word string) error {
@@ -295,46 +279,21 @@ func (s *bucketSet) day(b *bucket, d float32) {
 	s.insertTally(b, len(ts), tally{key: tallyKey(days, int32(len(ts)-first)), n: int32(math.Float32bits(d))})
 }
 
-// insertTally puts t at index i of b's tallies: in place when they end
-// the slab, else with them moved to its end.
+// insertTally puts t at index i of b's tallies (slab.resize), then drops
+// the dead tallies once they are most of the slab, each bucket's in the
+// order of the buckets.
 func (s *bucketSet) insertTally(b *bucket, i int, t tally) {
-	span := b.tallies
-	if span.n > 0 && int(span.at+span.n) == len(s.tallies) {
-		s.tallies = slices.Insert(s.tallies, int(span.at)+i, t)
-	} else {
-		old := s.talliesOf(b) // the slab's, still good if append moves the slab
-		span.at = int32(len(s.tallies))
-		s.tallies = append(append(append(s.tallies, old[:i]...), t), old[i:]...)
-	}
-	span.n++
-	b.tallies = span
-	s.talliesUsed++
-	s.compactTallies()
-}
-
-// compactTallies makes the slab of tallies anew, each bucket's in the
-// order of the buckets, once it holds more than twice the tallies in use
-// (and 4,096 more): tallies that no bucket names any more (a bucket's
-// that moved to the end when it gained one) are dropped. A span is
-// written only where it moves: a bucket read in place from its snapshot
-// stays the page cache's until it is written (after the first bucket
-// whose tallies moved, most do move, and their pages become the
-// process's own).
-func (s *bucketSet) compactTallies() {
-	if len(s.tallies) <= 2*s.talliesUsed+4096 {
-		return
-	}
-	tallies := make([]tally, 0, s.talliesUsed+s.talliesUsed/8)
-	for _, b := range s.rows.all {
-		if b.tallies.n == 0 {
-			continue
+	b.tallies = s.tallies.resize(b.tallies, int(b.tallies.n)+1)
+	ts := s.talliesOf(b)
+	copy(ts[i+1:], ts[i:])
+	ts[i] = t
+	s.tallies.compact(func(yield func(*span) bool) {
+		for _, b := range s.rows.all {
+			if !yield(&b.tallies) {
+				return
+			}
 		}
-		tallies = append(tallies, s.talliesOf(b)...)
-		if at := int32(len(tallies)) - b.tallies.n; b.tallies.at != at {
-			b.tallies.at = at
-		}
-	}
-	s.tallies = tallies
+	})
 }
 
 // counts returns b's counts of each kind by word, in the words' order, and
