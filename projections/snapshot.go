@@ -245,7 +245,12 @@ func loadSnapshot(dir string, v View, st *tableStore) (*snapshotHeader, error) {
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	// Most payloads are mapped (mapPayload), not read through br: a
+	// buffer of a megabyte, filled to read the header, had each view's
+	// start copy its file's first megabyte into fresh memory, faulted in
+	// page by page (docs/performance.md, twenty-fifth session). The
+	// others are read in parts of this size.
+	br := bufio.NewReaderSize(f, 64<<10)
 	h, err := readHeader(br, v)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,12 @@ type assets struct {
 // loadAssets reads and fingerprints every file under static/.
 func loadAssets() (*assets, error) {
 	a := &assets{byHashed: map[string]asset{}, hashed: map[string]string{}}
+	// One compressor for every file, reset for each: a compressor holds
+	// about a megabyte of tables, and one made for each file had the
+	// process fault in fresh memory for each, page by page, at every
+	// start (a twelfth of a million-event start's CPU with the
+	// compression; docs/performance.md, twenty-fifth session).
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -53,7 +59,7 @@ func loadAssets() (*assets, error) {
 			ct = "application/octet-stream"
 		}
 		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Reset(&gz)
 		if _, err := zw.Write(body); err != nil {
 			return err
 		}
