@@ -223,6 +223,39 @@ func TestBoardHeadsAreIndexedByPlace(t *testing.T) {
 	}
 }
 
+// TestPlaceListsReadThenChanged: the lists of a load are cut from one
+// array, each capped, so that a row added to one or moved into it takes
+// it out of the array without writing over its neighbour's; a row moves
+// in order; places never read, or past those read, have none until
+// given one.
+func TestPlaceListsReadThenChanged(t *testing.T) {
+	placeOf := []int32{0, 2, 0, 1, 2}
+	l := listsOf([]int32{2, 1, 2, 0}, len(placeOf), func(i int) int32 { return placeOf[i] })
+	lists := func() [][]int32 {
+		out := make([][]int32, 6)
+		for p := range out {
+			out[p] = l.of(int32(p))
+		}
+		return out
+	}
+	assert.Equal(t, [][]int32{{0, 2}, {3}, {1, 4}, {}, nil, nil}, lists())
+
+	l.add(0, 5)
+	assert.Equal(t, [][]int32{{0, 2, 5}, {3}, {1, 4}, {}, nil, nil}, lists())
+	l.move(4, 2, 1)
+	assert.Equal(t, [][]int32{{0, 2, 5}, {3, 4}, {1}, {}, nil, nil}, lists())
+	l.move(1, 2, 0)
+	assert.Equal(t, [][]int32{{0, 1, 2, 5}, {3, 4}, {}, {}, nil, nil}, lists())
+	l.move(3, 1, 5)
+	assert.Equal(t, [][]int32{{0, 1, 2, 5}, {4}, {}, {}, nil, {3}}, lists())
+
+	var none placeLists
+	assert.Nil(t, none.of(0))
+	none.add(7, 3)
+	none.add(7, 9)
+	assert.Equal(t, []int32{3, 9}, none.of(7))
+}
+
 // TestBoardHeadsReadSnapshotsAsTheyWere: names escaped, a stream read a
 // byte at a time, members unknown (skipped) or null, and null heads; the
 // same place in two heads is one number; heads of equal positions are in

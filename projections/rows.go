@@ -94,7 +94,7 @@ type located interface {
 type heads[K rowKey[K], H located] struct {
 	rows                  []headRow[K, H]
 	row                   numberIndex // of rows by id
-	byGrid, byCommunity   map[int32][]int32
+	byGrid, byCommunity   placeLists
 	places, words, others dictionary
 	// marks are the board's heads' actions' marks, each head's a span of
 	// them (none for the other views).
@@ -107,7 +107,6 @@ type heads[K rowKey[K], H located] struct {
 func newHeads[K rowKey[K], H located](n int) heads[K, H] {
 	return heads[K, H]{
 		rows: make([]headRow[K, H], 0, n+n/8), row: newNumberIndex(n),
-		byGrid: map[int32][]int32{}, byCommunity: map[int32][]int32{},
 		places: newDictionary(), words: newDictionary(), others: newDictionary(),
 	}
 }
@@ -150,8 +149,8 @@ func (hs *heads[K, H]) add(id string, h H) {
 	hs.rows = append(hs.rows, headRow[K, H]{id: k, head: h})
 	hs.row.put(hashKey(k), r, func(r int32) bool { return hs.rows[r].id == k }) // new: the caller found no row
 	community, grid := h.place()
-	hs.byGrid[grid] = append(hs.byGrid[grid], r)
-	hs.byCommunity[community] = append(hs.byCommunity[community], r)
+	hs.byGrid.add(grid, r)
+	hs.byCommunity.add(community, r)
 }
 
 // set puts h in place of the head in row r, which keeps its place in the
@@ -162,18 +161,8 @@ func (hs *heads[K, H]) set(r int32, h H) {
 	oldCommunity, oldGrid := row.head.place()
 	row.head = h
 	community, grid := h.place()
-	move := func(lists map[int32][]int32, from, to int32) {
-		if from == to {
-			return
-		}
-		if i, ok := slices.BinarySearch(lists[from], r); ok {
-			lists[from] = slices.Delete(lists[from], i, i+1)
-		}
-		i, _ := slices.BinarySearch(lists[to], r)
-		lists[to] = slices.Insert(lists[to], i, r)
-	}
-	move(hs.byGrid, oldGrid, grid)
-	move(hs.byCommunity, oldCommunity, community)
+	hs.byGrid.move(r, oldGrid, grid)
+	hs.byCommunity.move(r, oldCommunity, community)
 }
 
 // list returns the rows of grid if set, else of community if set, in
@@ -183,12 +172,12 @@ func (hs *heads[K, H]) list(community, grid string) (list []int32, all bool) {
 	switch {
 	case grid != "":
 		if n, ok := hs.places.find(grid); ok {
-			return hs.byGrid[n], false
+			return hs.byGrid.of(n), false
 		}
 		return nil, false
 	case community != "":
 		if n, ok := hs.places.find(community); ok {
-			return hs.byCommunity[n], false
+			return hs.byCommunity.of(n), false
 		}
 		return nil, false
 	}
@@ -296,36 +285,80 @@ func (hs *heads[K, H]) sortRows() {
 	}
 }
 
-// listsOf returns the rows 0 to n-1 of each place, in order, by place
-// number, all in one array: sizes[p] is how many rows placeOf gives
-// place p (sizes is used up). Each row is written where its place's list
-// is, and each place is put in the map once, where appending to a map's
-// list took two look-ups a row (4.5% of a ten-million start's CPU:
-// docs/performance.md, twentieth session). A list is capped at its
-// length, so that a row added later moves it out.
-func listsOf(sizes []int32, n int, placeOf func(int) int32) map[int32][]int32 {
-	places, at := 0, int32(0)
-	for p, s := range sizes { // each size becomes where its list starts
-		if s > 0 {
-			places++
-		}
-		sizes[p], at = at, at+s
+// placeLists are the rows of each place of one kind (its grids, or its
+// communities), by the place's number, each list in row order: those
+// read from a snapshot all in one array (listsOf), and those changed
+// since in a map, in place of theirs. A list read is capped at its
+// length, so that a row added to it moves it out. Where every list was
+// put in a map at the load, a list view's 110,000 places at ten million
+// events cost the map's slots and their making, twice a view
+// (docs/performance.md, twenty-fifth session).
+type placeLists struct {
+	// starts[p] is where the list of place p begins in rows, and
+	// starts[p+1] where it ends, for the places read; none when nothing
+	// was read.
+	starts []int32
+	rows   []int32
+	moved  map[int32][]int32
+}
+
+// of returns the rows of place p; nil for a place with none.
+func (l *placeLists) of(p int32) []int32 {
+	if list, ok := l.moved[p]; ok {
+		return list
 	}
-	backing := make([]int32, n)
+	if p >= 0 && int(p) < len(l.starts)-1 {
+		from, to := l.starts[p], l.starts[p+1]
+		return l.rows[from:to:to]
+	}
+	return nil
+}
+
+// set makes list the rows of place p.
+func (l *placeLists) set(p int32, list []int32) {
+	if l.moved == nil {
+		l.moved = map[int32][]int32{}
+	}
+	l.moved[p] = list
+}
+
+// add appends row r, after every other row, to place p's list.
+func (l *placeLists) add(p, r int32) { l.set(p, append(l.of(p), r)) }
+
+// move moves row r from place from's list to place to's, in order.
+func (l *placeLists) move(r, from, to int32) {
+	if from == to {
+		return
+	}
+	if list := l.of(from); len(list) > 0 {
+		if i, ok := slices.BinarySearch(list, r); ok {
+			l.set(from, slices.Delete(list, i, i+1))
+		}
+	}
+	list := l.of(to)
+	i, _ := slices.BinarySearch(list, r)
+	l.set(to, slices.Insert(list, i, r))
+}
+
+// listsOf returns the lists of rows 0 to n-1 by place: row i is of
+// place placeOf(i), and sizes[p] is how many rows are of place p
+// (sizes is used up). Each row is written where its place's list is,
+// where appending to a map's list took two look-ups a row (4.5% of a
+// ten-million start's CPU: docs/performance.md, twentieth session).
+func listsOf(sizes []int32, n int, placeOf func(int) int32) placeLists {
+	starts := make([]int32, len(sizes)+1)
+	at := int32(0)
+	for p, s := range sizes { // each size becomes where its list starts
+		starts[p], sizes[p], at = at, at, at+s
+	}
+	starts[len(sizes)] = at
+	rows := make([]int32, n)
 	for i := range n {
 		p := placeOf(i)
-		backing[sizes[p]] = int32(i)
-		sizes[p]++ // then where it ends
+		rows[sizes[p]] = int32(i)
+		sizes[p]++
 	}
-	out := make(map[int32][]int32, places)
-	start := int32(0)
-	for p, end := range sizes {
-		if end > start {
-			out[int32(p)] = backing[start:end:end]
-		}
-		start = end
-	}
-	return out
+	return placeLists{starts: starts, rows: rows}
 }
 
 // snapshot returns a list view's snapshot: {"heads": the heads as
