@@ -25,6 +25,7 @@ import (
 	"github.com/yishi-civic/yishi/eventstore/pebble"
 	yhttp "github.com/yishi-civic/yishi/http"
 	"github.com/yishi-civic/yishi/internal/answershelf"
+	"github.com/yishi-civic/yishi/internal/hugeheap"
 	"github.com/yishi-civic/yishi/ledger"
 	"github.com/yishi-civic/yishi/notify"
 	"github.com/yishi-civic/yishi/privacy"
@@ -109,6 +110,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// stays, so the load runs with fewer (measured at 1M events, three
 	// starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same peak
 	// RSS).
+	// The heap the views' snapshots are about to fill, about as large as
+	// their files, is marked for huge pages first: faulted in 2 MiB at a
+	// time, not 4 KiB (internal/hugeheap).
+	if n := snapshotBytes(filepath.Join(*dataDir, "projections")); n > 0 {
+		logger.Debug("heap of the views' load marked for huge pages", "bytes", n, "marked", hugeheap.Reserve(int(min(n, maxHugeReserve))))
+	}
 	tree := newSealLog()
 	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
 	tap := &treeTap{Log: tree, path: treePath, log: logger}
@@ -333,6 +340,22 @@ func openAnswerShelf(ctx context.Context, dir, stamp string, keys answershelf.Ke
 		return nil
 	}
 	return s
+}
+
+// maxHugeReserve bounds the heap marked for huge pages at a start.
+const maxHugeReserve = 4 << 30
+
+// snapshotBytes is the size of the views' snapshot files in dir (0 when
+// there are none).
+func snapshotBytes(dir string) int64 {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // answerStamp is what the answers kept on the shelf depend on besides the
