@@ -302,7 +302,9 @@ type placeLists struct {
 	moved  map[int32][]int32
 }
 
-// of returns the rows of place p; nil for a place with none.
+// of returns the rows of place p: empty for a place read with none, or
+// whose rows all moved out; nil for one past those read and never given
+// a row.
 func (l *placeLists) of(p int32) []int32 {
 	if list, ok := l.moved[p]; ok {
 		return list

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +104,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logMemoryLimit(logger, limit, err)
 	collector, fromEnv := setCollector(logger)
 	defer debug.SetGCPercent(collector) // not snapshotPercent, after a stop before the catch-up snapshots were written
+	// The heap the views' snapshots are about to fill, about as large as
+	// their files, is marked for huge pages first, and unmarked once they
+	// are loaded: faulted in 2 MiB at a time, not 4 KiB
+	// (internal/hugeheap).
+	unmark := reserveHugeHeap(filepath.Join(*dataDir, "projections"), limit, logger)
 	// The views' snapshots are loaded from the start, beside the stores'
 	// opening (on one core), and checked against the log once it is open.
 	// Loading them builds the views' whole heap at once, nearly all of it
@@ -110,12 +116,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// stays, so the load runs with fewer (measured at 1M events, three
 	// starts each, alternating: 2.16–2.29 → 1.97–2.08 s, the same peak
 	// RSS).
-	// The heap the views' snapshots are about to fill, about as large as
-	// their files, is marked for huge pages first: faulted in 2 MiB at a
-	// time, not 4 KiB (internal/hugeheap).
-	if n := snapshotBytes(filepath.Join(*dataDir, "projections")); n > 0 {
-		logger.Debug("heap of the views' load marked for huge pages", "bytes", n, "marked", hugeheap.Reserve(int(min(n, maxHugeReserve))))
-	}
 	tree := newSealLog()
 	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
 	tap := &treeTap{Log: tree, path: treePath, log: logger}
@@ -130,6 +130,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			if err := prepared.Abandon(); err != nil {
 				logger.Error("projections: the views' load, abandoned", "err", err)
 			}
+			unmark()
 		}
 	}()
 	store, desc, err := openStoreWaiting(ctx, spec, *storeWait, logger, pebble.WithLogger(logger))
@@ -200,6 +201,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	at = phase("answer shelf opened", at)
 	runner, err := prepared.Runner(store)
 	loaded = true
+	unmark()
 	tap.hashed, treeTaken = <-treeLoaded, true
 	debug.SetGCPercent(gc)
 	if err != nil {
@@ -342,12 +344,11 @@ func openAnswerShelf(ctx context.Context, dir, stamp string, keys answershelf.Ke
 	return s
 }
 
-// maxHugeReserve bounds the heap marked for huge pages at a start.
-const maxHugeReserve = 4 << 30
-
-// snapshotBytes is the size of the views' snapshot files in dir (0 when
-// there are none).
-func snapshotBytes(dir string) int64 {
+// reserveHugeHeap marks as much of the heap for huge pages as the views'
+// snapshot files in dir hold (hugeheap.Reserve), but no more than a
+// quarter of the memory limit or maxHugeReserve, on 64-bit systems only;
+// it returns the function that takes the mark off, once they are loaded.
+func reserveHugeHeap(dir string, limit int64, logger *slog.Logger) (unmark func()) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
 	var n int64
 	for _, f := range files {
@@ -355,8 +356,24 @@ func snapshotBytes(dir string) int64 {
 			n += fi.Size()
 		}
 	}
-	return n
+	if limit <= 0 { // none found
+		limit = math.MaxInt64
+	}
+	n = min(n, limit/4, maxHugeReserve)
+	if n == 0 || strconv.IntSize < 64 {
+		return func() {}
+	}
+	unmark, err := hugeheap.Reserve(int(n))
+	if err != nil {
+		logger.Debug("the views' load: heap not marked for huge pages", "bytes", n, "err", err)
+		return func() {}
+	}
+	logger.Debug("the views' load: heap marked for huge pages", "bytes", n)
+	return sync.OnceFunc(unmark)
 }
+
+// maxHugeReserve bounds the heap marked for huge pages at a start.
+const maxHugeReserve = 4 << 30
 
 // answerStamp is what the answers kept on the shelf depend on besides the
 // log's stories: the erasures the log holds (one recorded while the

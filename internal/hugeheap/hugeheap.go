@@ -5,37 +5,61 @@
 // its first second: at ten million events some 170 MiB, faulted in page
 // by page. Where the kernel leaves huge pages to the programs that ask
 // for them (transparent huge pages in "madvise" mode, the default of
-// many distributions), Go's heap never asks, and each 4 KiB page costs a
-// fault: on the virtual machines measured, about 10 µs each, a fifth of
-// such a start's CPU. Reserve grows the heap by the size about to be
-// filled, marks that range for huge pages (MADV_HUGEPAGE) and frees it
-// again: the allocations that follow take their pages from it, 2 MiB a
-// fault (docs/performance.md, twenty-fifth session).
+// many distributions), Go's runtime never asks for its heap, and each
+// 4 KiB page costs a fault: on the virtual machines measured, about
+// 10 µs each, a fifth of such a start's CPU. Reserve grows the heap by
+// the size about to be filled, marks that range for huge pages
+// (MADV_HUGEPAGE) and frees it again: the allocations that follow take
+// their pages from it, a huge page a fault (docs/performance.md,
+// twenty-fifth session). Once they are made, the mark is taken off
+// again (MADV_NOHUGEPAGE): the huge pages made are kept, and no more are
+// made there, by a later fault or by the kernel's khugepaged gathering
+// pages the runtime has given back (the reason Go's runtime stopped
+// marking its heap, golang/go#64332).
 //
-// Nothing is touched and nothing is kept: the range costs no memory
-// until it is used, and is the heap's like any other. With transparent
-// huge pages off ("never"), the mark has no effect.
+// Nothing is touched and nothing is kept: the range is the heap's like
+// any other. Reserve does nothing unless the kernel's transparent huge
+// pages are in "madvise" mode (with "always" the heap has them already,
+// with "never" none are made), or with GODEBUG=disablethp=1.
 package hugeheap
 
-import "runtime"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+)
 
-// hugePage is the size of the huge pages Reserve marks the heap for.
-const hugePage = 2 << 20
+// ErrNotUsed is returned by Reserve when it marks nothing, and why.
+var ErrNotUsed = errors.New("hugeheap: not used")
 
 // Reserve grows the Go heap by about n bytes, marks them for huge pages
-// and frees them for the allocations that follow. It does nothing for n
-// under a few huge pages, and where the system has no such mark (then
-// ok is false, as it is when the kernel refuses it).
-func Reserve(n int) (ok bool) {
-	if n < 4*hugePage {
-		return false
+// and frees them for the allocations that follow; unmark takes the mark
+// off once those are made. Call it once, at the start of a process,
+// before the heap it reserves for is made: later, the freed memory it
+// takes would be zeroed, page by page. It returns an error wrapping
+// ErrNotUsed, and marks nothing, for n under a few huge pages, on a
+// system without the mark or where the kernel gives huge pages to all or
+// none.
+func Reserve(n int) (unmark func(), err error) {
+	page, err := hugePageSize()
+	if err != nil {
+		return nil, err
+	}
+	if n < 4*page {
+		return nil, fmt.Errorf("%w: %d bytes is under four huge pages", ErrNotUsed, n)
+	}
+	if strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
+		return nil, fmt.Errorf("%w: GODEBUG=disablethp=1", ErrNotUsed)
 	}
 	b := make([]byte, n) // fresh from the system: the runtime writes none of it
-	ok = mark(b)
-	runtime.KeepAlive(b)
-	b = nil
+	unmark, err = mark(b, page)
+	if err != nil {
+		return nil, err
+	}
 	// Freed now, before the heap it is reserved for is made: a collection
 	// of the few megabytes a starting process holds.
 	runtime.GC()
-	return ok
+	return unmark, nil
 }

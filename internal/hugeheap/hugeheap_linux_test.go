@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -36,19 +37,43 @@ func vmaFlags(t *testing.T, p uintptr) []string {
 	return nil
 }
 
-// TestReserveMarksTheHeapThatFollows: the allocations made after
-// Reserve lie in memory marked for huge pages ("hg"), where the heap
-// before it was not; too small a size marks nothing.
+// TestReserveMarksTheHeapThatFollows: where the kernel gives huge pages
+// to marked ranges only, the allocations made after Reserve lie in
+// memory marked for them ("hg"), where the heap before it was not, and
+// the reserve is not kept; unmark takes the mark off ("nh"). Elsewhere,
+// or for too small a size, Reserve says it marked nothing. It must be the
+// package's only test to call Reserve: the heap stays marked after it.
 func TestReserveMarksTheHeapThatFollows(t *testing.T) {
-	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
-		t.Skip("this kernel has no transparent huge pages: nothing to mark")
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		_, err := Reserve(64 << 20)
+		require.ErrorIs(t, err, ErrNotUsed)
+		t.Skip("this kernel has no transparent huge pages: Reserve says so, and there is nothing to mark")
+	}
+	_, err = Reserve(2 << 20)
+	require.ErrorIs(t, err, ErrNotUsed, "too small to mark")
+	if !strings.Contains(string(mode), "[madvise]") {
+		_, err := Reserve(64 << 20)
+		require.ErrorIs(t, err, ErrNotUsed, "transparent huge pages are %q: nothing to mark", mode)
+		return
 	}
 	before := make([]byte, 8<<20)
 	assert.NotContains(t, vmaFlags(t, uintptr(unsafe.Pointer(&before[0]))), "hg", "the heap is not marked before Reserve")
-	assert.False(t, Reserve(hugePage), "too small to mark")
 
-	require.True(t, Reserve(64<<20))
-	after := make([]byte, 16<<20)
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	heldBefore := stats.HeapAlloc
+	unmark, err := Reserve(64 << 20)
+	require.NoError(t, err)
+	runtime.ReadMemStats(&stats)
+	assert.Less(t, stats.HeapAlloc, heldBefore+16<<20, "the reserve is freed")
+
+	// Larger than any other free part of the heap: it takes the reserve.
+	after := make([]byte, 48<<20)
 	after[len(after)/2] = 1
-	assert.Contains(t, vmaFlags(t, uintptr(unsafe.Pointer(&after[len(after)/2]))), "hg")
+	at := uintptr(unsafe.Pointer(&after[len(after)/2]))
+	assert.Contains(t, vmaFlags(t, at), "hg")
+	unmark()
+	assert.NotContains(t, vmaFlags(t, at), "hg")
+	assert.Contains(t, vmaFlags(t, at), "nh")
 }

@@ -2,5 +2,12 @@
 
 package hugeheap
 
-// mark marks nothing where there is no MADV_HUGEPAGE.
-func mark([]byte) bool { return false }
+import "fmt"
+
+// hugePageSize says there is no mark for huge pages here.
+func hugePageSize() (int, error) {
+	return 0, fmt.Errorf("%w: no mark for huge pages on this system", ErrNotUsed)
+}
+
+// mark is never called where hugePageSize fails.
+func mark([]byte, int) (func(), error) { return nil, ErrNotUsed }
