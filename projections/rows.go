@@ -332,12 +332,11 @@ func (l *placeLists) move(r, from, to int32) {
 	if from == to {
 		return
 	}
-	if list := l.of(from); len(list) > 0 {
-		if i, ok := slices.BinarySearch(list, r); ok {
-			l.set(from, slices.Delete(list, i, i+1))
-		}
+	list := l.of(from)
+	if i, ok := slices.BinarySearch(list, r); ok {
+		l.set(from, slices.Delete(list, i, i+1))
 	}
-	list := l.of(to)
+	list = l.of(to)
 	i, _ := slices.BinarySearch(list, r)
 	l.set(to, slices.Insert(list, i, r))
 }

@@ -1177,3 +1177,15 @@ func TestWaitCaughtUp(t *testing.T) {
 	require.NoError(t, ignoreCanceled(<-done))
 	assert.NoError(t, r.WaitCaughtUp(ctx), "caught up once, it stays so for this wait")
 }
+
+// TestSnapshotsSize: the views' snapshot files are counted, the files a
+// snapshot is staged in and other files are not, and a missing directory
+// holds none.
+func TestSnapshotsSize(t *testing.T) {
+	dir := t.TempDir()
+	for name, size := range map[string]int{"board.snap": 300, "stats.snap": 45, ".board.snap.tmp-1": 1000, "notes.txt": 7} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), make([]byte, size), 0o600))
+	}
+	assert.Equal(t, int64(345), SnapshotsSize(dir))
+	assert.Zero(t, SnapshotsSize(filepath.Join(dir, "none")))
+}

@@ -97,6 +97,19 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func snapshotPath(dir, view string) string { return filepath.Join(dir, view+".snap") }
 
+// SnapshotsSize is the size in bytes of the views' snapshot files in dir
+// (0 when there are none): about the heap loading them makes.
+func SnapshotsSize(dir string) int64 {
+	files, _ := filepath.Glob(snapshotPath(dir, "*"))
+	var n int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
 // loadSnapshots restores each view from its snapshot in dir, in parallel,
 // and returns each view's header (nil when the view has to be rebuilt).
 // Only a failure to read the directory is an error; a bad snapshot, or one

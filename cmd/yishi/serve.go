@@ -349,13 +349,7 @@ func openAnswerShelf(ctx context.Context, dir, stamp string, keys answershelf.Ke
 // quarter of the memory limit or maxHugeReserve, on 64-bit systems only;
 // it returns the function that takes the mark off, once they are loaded.
 func reserveHugeHeap(dir string, limit int64, logger *slog.Logger) (unmark func()) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
-	var n int64
-	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil {
-			n += fi.Size()
-		}
-	}
+	n := projections.SnapshotsSize(dir)
 	if limit <= 0 { // none found
 		limit = math.MaxInt64
 	}
