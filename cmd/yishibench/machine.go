@@ -44,6 +44,8 @@ func machine(ctx context.Context, root string) Machine {
 			}
 		}
 	}
+	sys := os.DirFS("/sys")
+	m.HugePages, m.IdlePageout = hugePages(sys), idlePageout(sys)
 	var u unix.Utsname
 	if err := unix.Uname(&u); err == nil {
 		m.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Machine[:])

@@ -51,6 +51,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 	require.True(t, strings.HasPrefix(rep.Machine.GoVersion, "go1."), rep.Machine.GoVersion)
 	require.Positive(t, rep.Machine.MemTotalMiB)
 	require.GreaterOrEqual(t, rep.Machine.Load1, 0.0)
+	require.NotEmpty(t, rep.Machine.IdlePageout, "what the kernel pages out when idle, or none")
 	if head, err := gitHead(); err == nil {
 		require.Equal(t, head, rep.Machine.Commit)
 	}
@@ -122,7 +123,8 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		"| 2k | votes at 500/s, p99 | ", "| 2k | board reads at 2,000/s, p99 | ", "| 2k | timeline reads at 2,000/s, p99 | ",
 		"| reads at 2,000/s | 2k | ", "| 2k | timeline reads at 2,000/s from the first second after another restart, p99 | ",
 		"| timeline reads at 2,000/s after another restart | 2k | ",
-		"| server's Go memory limit (GOMEMLIMIT) | 460MiB (`--memory-limit`) |"} {
+		"| server's Go memory limit (GOMEMLIMIT) | 460MiB (`--memory-limit`) |",
+		"| memory paged out when idle | " + rep.Machine.IdlePageout + " |"} {
 		require.Contains(t, string(text), want)
 	}
 	require.Regexp(t, regexp.MustCompile(`\| 2k \| votes at 500/s, p99 \| [0-9.]+ ms \| < 25\.00 ms \(issue 15\) \| (yes|\*\*no\*\*) \| [0-9.]+ \|`), string(text))
