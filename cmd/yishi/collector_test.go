@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"testing"
 
@@ -58,4 +59,15 @@ func TestALongFoldsSnapshotsAreEncodedWithMoreCollections(t *testing.T) {
 		hook(longFold, false)
 		assert.Equal(t, 70, gcPercent())
 	}
+}
+
+// TestHugeReserve: the heap marked for a load is twice its snapshot
+// files, within a quarter of the memory limit (none when there is no
+// limit) and maxHugeReserve.
+func TestHugeReserve(t *testing.T) {
+	assert.Equal(t, int64(380<<20), hugeReserve(190<<20, math.MaxInt64), "no limit")
+	assert.Equal(t, int64(380<<20), hugeReserve(190<<20, 0), "none found")
+	assert.Equal(t, int64(230<<20), hugeReserve(190<<20, 920<<20), "a quarter of a 920 MiB limit")
+	assert.Equal(t, int64(maxHugeReserve), hugeReserve(3<<30, math.MaxInt64))
+	assert.Zero(t, hugeReserve(0, math.MaxInt64), "no snapshots")
 }

@@ -104,8 +104,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logMemoryLimit(logger, limit, err)
 	collector, fromEnv := setCollector(logger)
 	defer debug.SetGCPercent(collector) // not snapshotPercent, after a stop before the catch-up snapshots were written
-	// The heap the views' snapshots are about to fill, about as large as
-	// their files, is marked for huge pages first, and unmarked once they
+	// The heap the views' snapshots are about to fill, up to twice their
+	// files' size, is marked for huge pages first, and unmarked once they
 	// are loaded: faulted in 2 MiB at a time, not 4 KiB
 	// (internal/hugeheap).
 	unmark := reserveHugeHeap(filepath.Join(*dataDir, "projections"), limit, logger)
@@ -344,16 +344,12 @@ func openAnswerShelf(ctx context.Context, dir, stamp string, keys answershelf.Ke
 	return s
 }
 
-// reserveHugeHeap marks as much of the heap for huge pages as the views'
-// snapshot files in dir hold (hugeheap.Reserve), but no more than a
-// quarter of the memory limit or maxHugeReserve, on 64-bit systems only;
-// it returns the function that takes the mark off, once they are loaded.
+// reserveHugeHeap marks the heap the views' snapshots in dir are about
+// to fill for huge pages (hugeheap.Reserve), as much of it as hugeReserve
+// gives, on 64-bit systems only; it returns the function that takes the
+// mark off, once they are loaded.
 func reserveHugeHeap(dir string, limit int64, logger *slog.Logger) (unmark func()) {
-	n := projections.SnapshotsSize(dir)
-	if limit <= 0 { // none found
-		limit = math.MaxInt64
-	}
-	n = min(n, limit/4, maxHugeReserve)
+	n := hugeReserve(projections.SnapshotsSize(dir), limit)
 	if n == 0 || strconv.IntSize < 64 {
 		return func() {}
 	}
@@ -364,6 +360,21 @@ func reserveHugeHeap(dir string, limit int64, logger *slog.Logger) (unmark func(
 	}
 	logger.Debug("the views' load: heap marked for huge pages", "bytes", n)
 	return sync.OnceFunc(unmark)
+}
+
+// hugeReserve is how much heap to mark for the load of snapshot files of
+// the given size: twice that, but no more than a quarter of the memory
+// limit (none when it is not positive) or maxHugeReserve. A load
+// allocates more than its files hold (read buffers and decoding's garbage
+// besides the views): 1.3 times at ten million events, 1.9 times at a
+// million, where a reserve of the files' size left a load 6,000–15,000
+// faults of 4 KiB pages past it (docs/performance.md, twenty-sixth
+// session).
+func hugeReserve(files, limit int64) int64 {
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+	return min(2*files, limit/4, maxHugeReserve)
 }
 
 // maxHugeReserve bounds the heap marked for huge pages at a start.
