@@ -26,14 +26,15 @@ import (
 // Each type's events are decoded in place into runs of its struct (a
 // few kilobytes of zeroed values, one kept per core by a pool), and each
 // event returned refers to its value there (box): where returning it as
-// an interface copied it into memory of its own, one allocation per event,
-// it costs one allocation per run. A value is never written once it is
-// returned. Whatever keeps an event keeps its run, a few kilobytes; the
-// views keep none (they copy what they keep). Its strings are decoded as
-// references into the stored bytes and then given memory of their own,
-// shared with the same strings of the events just before where they
-// repeat (decodestrings.go): most of an event's strings are ids and words
-// its neighbours hold too, and need no allocation then.
+// an interface copied it into memory of its own, one allocation per
+// event, it costs two allocations per run (the run and what counts it
+// out). A value is never written once it is returned. Whatever keeps an
+// event keeps its run, a few kilobytes; the views keep none (they copy
+// what they keep), nor does the runner between batches. Its strings are
+// decoded as references into the stored bytes and then given memory of
+// their own, shared with the same strings of the events just before
+// where they repeat (decodestrings.go): most of an event's strings are
+// ids and words its neighbours hold too, and need no allocation then.
 type Decoder struct {
 	types map[string]*decodeInto
 }
@@ -72,6 +73,14 @@ func (t *decodeInto) take() (*decodeRun, unsafe.Pointer) {
 	p := unsafe.Add(s.base, uintptr(s.next)*s.size)
 	s.next++
 	return s, p
+}
+
+// failed zeroes the value at p, which an event that failed to decode
+// left partly written (its strings may still refer to the bytes decoded,
+// a read buffer of the store's), and returns err.
+func (t *decodeInto) failed(p unsafe.Pointer, err error) error {
+	reflect.NewAt(t.rt, p).Elem().SetZero()
+	return err
 }
 
 // put returns s to the pool, unless it is used up.
@@ -117,18 +126,18 @@ func (d *Decoder) Decode(typ string, data []byte) (domain.Event, error) {
 		ptr := reflect.NewAt(t.rt, at).Interface()
 		if t.strs == nil {
 			if err := gojson.Unmarshal(data, ptr); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", typ, err)
+				return nil, t.failed(at, fmt.Errorf("decode %s: %w", typ, err))
 			}
 		} else {
 			if err := gojson.UnmarshalWithOption(data, ptr, noCopy...); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", typ, err)
+				return nil, t.failed(at, fmt.Errorf("decode %s: %w", typ, err))
 			}
 			c := cachesPool.Get().(*stringCache)
 			t.strs.own(at, data, c)
 			cachesPool.Put(c)
 		}
 		if err := mark(typ, ptr, data); err != nil {
-			return nil, err
+			return nil, t.failed(at, err)
 		}
 		return box(t.zero, at), nil
 	}

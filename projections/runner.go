@@ -607,6 +607,7 @@ func (r *Runner) subscribe(ctx context.Context, filter eventstore.Filter, p *pip
 			}
 			*fed = max(*fed, it.pos)
 		}
+		clear(items) // kept for the next batch: holding no event (each keeps its decoder's run)
 	}
 }
 
@@ -682,6 +683,7 @@ func (r *Runner) foldFrom(p *pipe) error {
 				return err
 			}
 		}
+		clear(batch) // the spare holds no event (each keeps its decoder's run)
 		spare = batch
 	}
 }
