@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -12,35 +13,52 @@ import (
 // The kernel's memory settings that move a run's figures: whether the
 // Go heap can have huge pages (a start from snapshots faults its heap in
 // 2 MiB at a time only where they are given on request), and whether
-// the kernel pages out memory left idle for a while, the page cache of
-// files no process maps included: a server started after such a pause
-// reads its snapshot files and its store from the disk again, not from
-// memory (docs/performance.md, twenty-sixth session).
+// the kernel pages out memory left (nearly) unused for a while, the page
+// cache of files no process maps included: a server started after such a
+// pause reads its snapshot files and its store from the disk again, not
+// from memory (docs/performance.md, twenty-sixth session).
 
 // hugePages is the transparent huge pages mode ("always", "madvise",
-// "never") of the system whose /sys is at sys, "" when it has none.
+// "never") of the system whose /sys is at sys for the huge pages Go's
+// heap can have (the size of a page table's middle level: its own
+// setting, unless it inherits the system's), "" when it has none.
 func hugePages(sys fs.FS) string {
-	b, err := fs.ReadFile(sys, "kernel/mm/transparent_hugepage/enabled")
-	if err != nil {
+	mode := func(name string) string {
+		b, err := fs.ReadFile(sys, "kernel/mm/transparent_hugepage/"+name)
+		if err != nil {
+			return ""
+		}
+		s := string(b)
+		if i := strings.IndexByte(s, '['); i >= 0 {
+			if j := strings.IndexByte(s[i:], ']'); j > 0 {
+				return s[i+1 : i+j]
+			}
+		}
 		return ""
 	}
-	s := string(b)
-	if i := strings.IndexByte(s, '['); i >= 0 {
-		if j := strings.IndexByte(s[i:], ']'); j > 0 {
-			return s[i+1 : i+j]
+	if b, err := fs.ReadFile(sys, "kernel/mm/transparent_hugepage/hpage_pmd_size"); err == nil {
+		if size, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			if m := mode(fmt.Sprintf("hugepages-%dkB/enabled", size>>10)); m != "" && m != "inherit" {
+				return m
+			}
 		}
 	}
-	return ""
+	return mode("enabled")
 }
 
 // idlePageout describes what the kernel whose /sys is at sys pages out
-// when it has been idle a while (DAMON's schemes of action "pageout" in
+// once it has gone unused a while (DAMON's schemes of action "pageout" in
 // the kdamonds that run, and the DAMON_RECLAIM module when enabled),
-// "none" when nothing is.
+// "none" when nothing does, and says so when its settings cannot be read
+// (they are root's alone).
 func idlePageout(sys fs.FS) string {
 	var found []string
+	denied := false
 	read := func(name string) string {
-		b, _ := fs.ReadFile(sys, name)
+		b, err := fs.ReadFile(sys, name)
+		if errors.Is(err, fs.ErrPermission) {
+			denied = true
+		}
 		return strings.TrimSpace(string(b))
 	}
 	number := func(name string) (uint64, bool) {
@@ -61,9 +79,20 @@ func idlePageout(sys fs.FS) string {
 					continue
 				}
 				s := path.Dir(action)
-				what := "DAMON pageout of " + damonTarget(read, s)
+				target, further := damonTarget(read, s)
+				what := "DAMON pageout of " + target
 				if age, ok2 := number(path.Join(s, "access_pattern/age/min")); ok && ok2 {
-					what += fmt.Sprintf(" idle %s or more", time.Duration(age*aggr)*time.Microsecond)
+					used := "unused"
+					if n, _ := number(path.Join(s, "access_pattern/nr_accesses/max")); n > 0 {
+						used = "rarely used"
+					}
+					what += fmt.Sprintf(" %s for %s or more", used, time.Duration(age*aggr)*time.Microsecond)
+				}
+				if further {
+					what += ", filtered further"
+				}
+				if m := read(path.Join(s, "watermarks/metric")); m != "" && m != "none" {
+					what += " (when free memory runs low)"
 				}
 				found = append(found, what)
 			}
@@ -71,52 +100,99 @@ func idlePageout(sys fs.FS) string {
 	}
 	if read("module/damon_reclaim/parameters/enabled") == "Y" {
 		what := "DAMON_RECLAIM of memory"
+		if read("module/damon_reclaim/parameters/skip_anon") == "Y" {
+			what = "DAMON_RECLAIM of the page cache"
+		}
 		if age, ok := number("module/damon_reclaim/parameters/min_age"); ok {
-			what += fmt.Sprintf(" idle %s or more", time.Duration(age)*time.Microsecond)
+			what += fmt.Sprintf(" unused for %s or more", time.Duration(age)*time.Microsecond)
 		}
-		found = append(found, what)
-	}
-	if len(found) == 0 {
-		return "none"
-	}
-	return strings.Join(found, "; ")
-}
-
-// damonTarget says which memory the DAMON scheme at dir takes: its
-// filters of anonymous and of unmapped pages (ops_filters, or filters on
-// older kernels), the first of each type deciding.
-func damonTarget(read func(string) string, dir string) string {
-	anon, unmapped := "", ""
-	for _, set := range []string{"ops_filters", "filters"} {
-		n, err := strconv.Atoi(read(path.Join(dir, set, "nr_filters")))
-		if err != nil {
-			continue
-		}
-		for i := range n {
-			f := path.Join(dir, set, strconv.Itoa(i))
-			if read(path.Join(f, "matching")) != "Y" {
-				continue // one for the pages it does not match: not told
-			}
-			allow := read(path.Join(f, "allow")) == "Y"
-			switch read(path.Join(f, "type")) {
-			case "anon":
-				if anon == "" {
-					anon = strconv.FormatBool(allow)
-				}
-			case "unmapped":
-				if unmapped == "" {
-					unmapped = strconv.FormatBool(allow)
-				}
-			}
-		}
+		found = append(found, what+" (when free memory runs low)")
 	}
 	switch {
-	case anon == "false" && unmapped == "true":
-		return "the page cache of files no process maps"
-	case anon == "false":
-		return "the page cache"
-	case unmapped == "true":
-		return "memory no process maps"
+	case len(found) > 0:
+		return strings.Join(found, "; ")
+	case denied:
+		return "unknown: DAMON's settings are root's to read"
 	}
-	return "any memory"
+	return "none"
+}
+
+// The kinds of page DAMON's filters of anonymous and unmapped pages tell
+// apart, as bits of a set.
+const (
+	fileUnmapped = 1 << iota
+	fileMapped
+	anonUnmapped
+	anonMapped
+)
+
+// pageSets names the sets of kinds of page with a name of their own;
+// any other set is named kind by kind (pageKinds).
+var pageSets = map[int]string{
+	0:                           "nothing",
+	fileUnmapped:                "the page cache of files no process maps",
+	fileUnmapped | fileMapped:   "the page cache",
+	fileUnmapped | anonUnmapped: "memory no process maps",
+	anonUnmapped | anonMapped:   "anonymous memory",
+	fileUnmapped | fileMapped | anonUnmapped | anonMapped: "any memory",
+}
+
+// pageKinds names each kind of page, by its bit.
+var pageKinds = []string{"the page cache of files no process maps", "the page cache of files processes map",
+	"anonymous memory no process maps", "anonymous memory processes map"}
+
+// damonTarget says which memory the DAMON scheme at dir pages out, by its
+// operations layer's filters of anonymous and of unmapped pages
+// (ops_filters, or filters on older kernels), as the kernel applies them:
+// in order, the first that matches a page deciding, and a page none
+// matches taking the opposite of the last one's decision (all pages when
+// there is none). Filters of other types are not followed: further
+// reports that the scheme has some.
+func damonTarget(read func(string) string, dir string) (what string, further bool) {
+	type filter struct {
+		kind            string
+		matching, allow bool
+	}
+	var filters []filter
+	for _, set := range []string{"ops_filters", "filters", "core_filters"} {
+		n, _ := strconv.Atoi(read(path.Join(dir, set, "nr_filters")))
+		for i := range n {
+			f := path.Join(dir, set, strconv.Itoa(i))
+			k := read(path.Join(f, "type"))
+			if set == "core_filters" || k != "anon" && k != "unmapped" {
+				further = true
+				continue
+			}
+			filters = append(filters, filter{kind: k, matching: read(path.Join(f, "matching")) == "Y", allow: read(path.Join(f, "allow")) == "Y"})
+		}
+	}
+	taken := func(anon, unmapped bool) bool {
+		for _, f := range filters {
+			is := anon
+			if f.kind == "unmapped" {
+				is = unmapped
+			}
+			if is == f.matching {
+				return f.allow
+			}
+		}
+		return len(filters) == 0 || !filters[len(filters)-1].allow
+	}
+	set := 0
+	for bit := range len(pageKinds) {
+		if taken(bit >= 2, bit%2 == 0) {
+			set |= 1 << bit
+		}
+	}
+	what, ok := pageSets[set]
+	if !ok {
+		var parts []string
+		for bit, name := range pageKinds {
+			if set&(1<<bit) != 0 {
+				parts = append(parts, name)
+			}
+		}
+		what = strings.Join(parts, " and ")
+	}
+	return what, further
 }

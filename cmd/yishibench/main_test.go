@@ -124,7 +124,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		"| reads at 2,000/s | 2k | ", "| 2k | timeline reads at 2,000/s from the first second after another restart, p99 | ",
 		"| timeline reads at 2,000/s after another restart | 2k | ",
 		"| server's Go memory limit (GOMEMLIMIT) | 460MiB (`--memory-limit`) |",
-		"| memory paged out when idle | " + rep.Machine.IdlePageout + " |"} {
+		"| memory paged out when unused | " + rep.Machine.IdlePageout + " |"} {
 		require.Contains(t, string(text), want)
 	}
 	require.Regexp(t, regexp.MustCompile(`\| 2k \| votes at 500/s, p99 \| [0-9.]+ ms \| < 25\.00 ms \(issue 15\) \| (yes|\*\*no\*\*) \| [0-9.]+ \|`), string(text))

@@ -37,9 +37,10 @@ type Machine struct {
 	Dirty bool `json:"dirty,omitempty"`
 	// Load1 is the 1-minute load average when the run started.
 	Load1 float64 `json:"load1"`
-	// HugePages is the kernel's transparent huge pages mode, "" for none.
+	// HugePages is the kernel's transparent huge pages mode (hugePages),
+	// "" when there is none to read.
 	HugePages string `json:"transparent_huge_pages,omitempty"`
-	// IdlePageout is what the kernel pages out once it has been idle a
+	// IdlePageout is what the kernel pages out once it has gone unused a
 	// while, "none" for nothing (idlePageout).
 	IdlePageout string `json:"idle_pageout,omitempty"`
 	// ServerMemoryLimit is the servers' GOMEMLIMIT (--memory-limit), ""
@@ -157,7 +158,7 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 	if m.ServerMemoryLimit != "" {
 		limit = m.ServerMemoryLimit + " (`--memory-limit`)"
 	}
-	fmt.Fprintf(&b, "| transparent huge pages | %s |\n| memory paged out when idle | %s |\n", orUnknown(m.HugePages), orUnknown(m.IdlePageout))
+	fmt.Fprintf(&b, "| transparent huge pages | %s |\n| memory paged out when unused | %s |\n", orUnknown(m.HugePages), orUnknown(m.IdlePageout))
 	fmt.Fprintf(&b, "| server's Go memory limit (GOMEMLIMIT) | %s |\n", limit)
 	fmt.Fprintf(&b, "| run | %s to %s (%s) |\n\n", r.Started.UTC().Format("15:04:05"), r.Finished.UTC().Format("15:04:05 UTC"),
 		r.Finished.Sub(r.Started).Round(time.Second))
