@@ -1,11 +1,16 @@
 package http
 
 import (
+	"context"
 	"io"
+	"net"
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/auth"
 )
@@ -41,5 +46,43 @@ func TestMetricsNeedAToken(t *testing.T) {
 		if path == "/metrics" && !strings.Contains(string(body), "yishi_http_requests_in_flight") {
 			t.Errorf("operators' /metrics: %.200s", body)
 		}
+	}
+}
+
+// TestAStopCutsAProfileBeingTaken: the operators' listener stops within
+// its grace even while a CPU profile is being taken, and the stop does
+// not fail for it.
+func TestAStopCutsAProfileBeingTaken(t *testing.T) {
+	was := opsShutdownGrace
+	opsShutdownGrace = 200 * time.Millisecond
+	t.Cleanup(func() { opsShutdownGrace = was })
+	e := mustServe(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.ServeOps(ctx, ln) }()
+
+	profiling := make(chan error, 1)
+	go func() {
+		res, err := nethttp.Get("http://" + ln.Addr().String() + "/debug/pprof/profile?seconds=30")
+		if err == nil {
+			_, err = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		profiling <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the profile under way
+	cancel()
+	select {
+	case err := <-served:
+		require.NoError(t, err, "a stop that cut a profile")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the operators' listener waited for the profile")
+	}
+	select {
+	case <-profiling:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the profile's request was not cut")
 	}
 }
