@@ -11,40 +11,13 @@ import (
 )
 
 // The kernel's memory settings that move a run's figures: whether the
-// Go heap can have huge pages (a start from snapshots faults its heap in
-// 2 MiB at a time only where they are given on request), and whether
-// the kernel pages out memory left (nearly) unused for a while, the page
-// cache of files no process maps included: a server started after such a
-// pause reads its snapshot files and its store from the disk again, not
-// from memory (docs/performance.md, twenty-sixth session).
-
-// hugePages is the transparent huge pages mode ("always", "madvise",
-// "never") of the system whose /sys is at sys for the huge pages Go's
-// heap can have (the size of a page table's middle level: its own
-// setting, unless it inherits the system's), "" when it has none.
-func hugePages(sys fs.FS) string {
-	mode := func(name string) string {
-		b, err := fs.ReadFile(sys, "kernel/mm/transparent_hugepage/"+name)
-		if err != nil {
-			return ""
-		}
-		s := string(b)
-		if i := strings.IndexByte(s, '['); i >= 0 {
-			if j := strings.IndexByte(s[i:], ']'); j > 0 {
-				return s[i+1 : i+j]
-			}
-		}
-		return ""
-	}
-	if b, err := fs.ReadFile(sys, "kernel/mm/transparent_hugepage/hpage_pmd_size"); err == nil {
-		if size, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			if m := mode(fmt.Sprintf("hugepages-%dkB/enabled", size>>10)); m != "" && m != "inherit" {
-				return m
-			}
-		}
-	}
-	return mode("enabled")
-}
+// Go heap can have huge pages (hugeheap.Mode: a start from snapshots
+// faults its heap in 2 MiB at a time only where they are given on
+// request), and whether the kernel pages out memory left (nearly) unused
+// for a while, the page cache of files no process maps included: a
+// server started after such a pause reads its snapshot files and its
+// store from the disk again, not from memory (docs/performance.md,
+// twenty-sixth session).
 
 // idlePageout describes what the kernel whose /sys is at sys pages out
 // once it has gone unused a while (DAMON's schemes of action "pageout" in

@@ -17,9 +17,6 @@ func damonSys(state string) fstest.MapFS {
 	const c = d + "contexts/0/"
 	const s = c + "schemes/0/"
 	return files(map[string]string{
-		"kernel/mm/transparent_hugepage/enabled":                  "always [madvise] never",
-		"kernel/mm/transparent_hugepage/hpage_pmd_size":           "2097152",
-		"kernel/mm/transparent_hugepage/hugepages-2048kB/enabled": "always [inherit] madvise never",
 		d + "state":                              state,
 		c + "monitoring_attrs/intervals/aggr_us": "5000000",
 		s + "action":                             "pageout",
@@ -72,13 +69,12 @@ func (d deniedFS) ReadFile(name string) ([]byte, error) {
 	return d.MapFS.ReadFile(name)
 }
 
-// TestKernelMemorySettings: the report tells the huge pages' mode and
-// what the kernel pages out when memory goes unused, from /sys, DAMON's
-// filters applied as the kernel applies them.
+// TestKernelMemorySettings: the report tells what the kernel pages out
+// when memory goes unused, from /sys, DAMON's filters applied as the
+// kernel applies them.
 func TestKernelMemorySettings(t *testing.T) {
 	const s = "kernel/mm/damon/admin/kdamonds/0/contexts/0/schemes/0/"
 	sys := damonSys("on")
-	assert.Equal(t, "madvise", hugePages(sys))
 	assert.Equal(t, "DAMON pageout of the page cache of files no process maps rarely used for 1m0s or more", idlePageout(sys))
 	assert.Equal(t, "unknown: DAMON's settings are root's to read", idlePageout(deniedFS{sys}))
 	assert.Equal(t, "none", idlePageout(damonSys("off")), "a kdamond that does not run")
@@ -109,16 +105,11 @@ func TestKernelMemorySettings(t *testing.T) {
 		assert.Equal(t, c.want, idlePageout(sys), c.why)
 	}
 
-	sys = damonSys("on")
-	sys["kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"] = &fstest.MapFile{Data: []byte("always inherit madvise [never]\n")}
-	assert.Equal(t, "never", hugePages(sys), "the huge pages of Go's heap set apart from the system's")
-
 	sys = files(map[string]string{
 		"module/damon_reclaim/parameters/enabled":   "Y",
 		"module/damon_reclaim/parameters/skip_anon": "Y",
 		"module/damon_reclaim/parameters/min_age":   "120000000",
 	})
 	assert.Equal(t, "DAMON_RECLAIM of the page cache unused for 2m0s or more (when free memory runs low)", idlePageout(sys))
-	assert.Equal(t, "", hugePages(sys), "no transparent huge pages")
 	assert.Equal(t, "none", idlePageout(fstest.MapFS{}))
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yishi-civic/yishi/internal/hugeheap"
 )
 
 // moduleRoot is the directory of the go.mod in force (the repository's).
@@ -45,7 +47,7 @@ func machine(ctx context.Context, root string) Machine {
 		}
 	}
 	sys := os.DirFS("/sys")
-	m.HugePages, m.IdlePageout = hugePages(sys), idlePageout(sys)
+	m.HugePages, m.IdlePageout = hugeheap.Mode(sys), idlePageout(sys)
 	var u unix.Utsname
 	if err := unix.Uname(&u); err == nil {
 		m.Kernel = unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " + unix.ByteSliceToString(u.Machine[:])

@@ -37,7 +37,7 @@ type Machine struct {
 	Dirty bool `json:"dirty,omitempty"`
 	// Load1 is the 1-minute load average when the run started.
 	Load1 float64 `json:"load1"`
-	// HugePages is the kernel's transparent huge pages mode (hugePages),
+	// HugePages is the kernel's transparent huge pages mode (hugeheap.Mode),
 	// "" when there is none to read.
 	HugePages string `json:"transparent_huge_pages,omitempty"`
 	// IdlePageout is what the kernel pages out once it has gone unused a

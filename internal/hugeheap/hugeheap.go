@@ -26,10 +26,55 @@ package hugeheap
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 )
+
+// Mode is the transparent huge pages mode ("always", "madvise", "never")
+// of the system whose /sys is at sys, for the huge pages a heap can have
+// (those of a page table's middle level, hpage_pmd_size: their own
+// setting, unless it inherits the system's), "" when it has none.
+func Mode(sys fs.FS) string {
+	mode := func(name string) string {
+		b, err := fs.ReadFile(sys, thp+name)
+		if err != nil {
+			return ""
+		}
+		s := string(b)
+		if i := strings.IndexByte(s, '['); i >= 0 {
+			if j := strings.IndexByte(s[i:], ']'); j > 0 {
+				return s[i+1 : i+j]
+			}
+		}
+		return ""
+	}
+	if size := pageSize(sys); size > 0 {
+		if m := mode(fmt.Sprintf("hugepages-%dkB/enabled", size>>10)); m != "" && m != "inherit" {
+			return m
+		}
+	}
+	return mode("enabled")
+}
+
+// thp is where /sys says how the kernel gives transparent huge pages.
+const thp = "kernel/mm/transparent_hugepage/"
+
+// pageSize is the size of the huge pages a heap can have, from the /sys
+// at sys; 0 when it does not say.
+func pageSize(sys fs.FS) int {
+	b, err := fs.ReadFile(sys, thp+"hpage_pmd_size")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
 
 // ErrNotUsed is returned by Reserve when it marks nothing, and why.
 var ErrNotUsed = errors.New("hugeheap: not used")

@@ -3,35 +3,26 @@ package hugeheap
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// thp is where the kernel says how it gives transparent huge pages.
-const thp = "/sys/kernel/mm/transparent_hugepage/"
-
 // hugePageSize is the size of the kernel's huge pages, when it gives
-// them only to ranges marked for them.
+// them only to ranges marked for them (Mode "madvise").
 func hugePageSize() (int, error) {
-	mode, err := os.ReadFile(thp + "enabled")
-	if err != nil {
-		return 0, fmt.Errorf("%w: no transparent huge pages: %v", ErrNotUsed, err)
+	sys := os.DirFS("/sys")
+	switch mode := Mode(sys); mode {
+	case "madvise":
+	case "":
+		return 0, fmt.Errorf("%w: no transparent huge pages", ErrNotUsed)
+	default:
+		return 0, fmt.Errorf("%w: transparent huge pages are %q", ErrNotUsed, mode)
 	}
-	if !strings.Contains(string(mode), "[madvise]") {
-		return 0, fmt.Errorf("%w: transparent huge pages are %q", ErrNotUsed, strings.TrimSpace(string(mode)))
+	if n := pageSize(sys); n > 0 {
+		return n, nil
 	}
-	size, err := os.ReadFile(thp + "hpage_pmd_size")
-	if err != nil {
-		return 2 << 20, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(size)))
-	if err != nil || n <= 0 {
-		return 2 << 20, nil
-	}
-	return n, nil
+	return 2 << 20, nil
 }
 
 // mark marks the whole huge pages within b for huge pages, and returns
