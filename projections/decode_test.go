@@ -221,3 +221,21 @@ func walkStrings(v reflect.Value, fn func(string)) {
 		}
 	}
 }
+
+// TestShortStringsOutlastOthersInTheCache: a short id (a grid's) is
+// shared again after ten thousand other strings were kept, so that it
+// costs one copy over a ledger, not one per event that names it.
+func TestShortStringsOutlastOthersInTheCache(t *testing.T) {
+	c := new(stringCache)
+	inside := func(b []byte) string { return unsafe.String(&b[1], len(b)-2) } // as goccy decodes without a copy
+	first := []byte(`"g3851"`)
+	kept := c.own(inside(first), first)
+	for i := range 10_000 {
+		in := fmt.Appendf(nil, `"%036d"`, i)
+		c.own(inside(in), in)
+	}
+	again := []byte(`"g3851"`)
+	got := c.own(inside(again), again)
+	assert.Equal(t, "g3851", got)
+	assert.Same(t, unsafe.StringData(kept), unsafe.StringData(got), "the grid's id was copied again")
+}

@@ -123,14 +123,24 @@ func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
 }
 
 // stringCache is a direct-mapped cache of strings lately kept: a string's
-// hash picks its one slot, and a new string takes the slot over. Its
-// memory is bounded (cacheSlots strings of at most cacheLen bytes).
+// hash picks its one slot, and a new string takes the slot over. Short
+// strings (at most shortLen bytes: the ids of grids, compounds,
+// communities, motions and agenda items, kinds, statuses) have slots of
+// their own, eight times as many: there are tens of thousands of them in a
+// city, each recurring over the whole ledger, and the longer ones (an
+// aggregate's UUID, a title), mostly seen once or in one burst (a
+// meeting's id in each of its votes), would take their slots over. Its
+// memory is bounded (cacheSlots+shortSlots strings of at most cacheLen
+// bytes).
 type stringCache struct {
 	slots [cacheSlots]string
+	short [shortSlots]string
 }
 
 const (
 	cacheSlots = 1 << 12
+	shortSlots = 1 << 15
+	shortLen   = 16
 	cacheLen   = 64
 )
 
@@ -148,7 +158,11 @@ func (c *stringCache) own(s string, in []byte) string {
 	if len(s) > cacheLen {
 		return strings.Clone(s)
 	}
-	slot := &c.slots[maphash.String(cacheSeed, s)&(cacheSlots-1)]
+	h := maphash.String(cacheSeed, s)
+	slot := &c.slots[h&(cacheSlots-1)]
+	if len(s) <= shortLen {
+		slot = &c.short[h&(shortSlots-1)]
+	}
 	if *slot != s {
 		*slot = strings.Clone(s)
 	}
