@@ -187,6 +187,9 @@ type Notifications struct {
 	// to is the persons to tell of the event being applied: one list
 	// reused from event to event, as Apply runs under the write lock.
 	to []string
+	// stream is the name of a proposal's stream, made in place to look
+	// its followers up (proposalFollowers), reused likewise.
+	stream []byte
 }
 
 type notifyState struct {
@@ -225,11 +228,26 @@ type notifyItem struct {
 // stream of the item it is about, what happened and its detail, and which
 // item holds the title.
 type told struct {
-	Item, Kind, Detail string
+	Item, Kind string
+	// detail adds to Kind (Notification.Detail); when, if timed, is
+	// there instead for a time (a meeting's start, a due date), formatted
+	// only when a notification is made of it (Detail): the fold keeps most
+	// of what it tells as a position alone.
+	detail string
+	when   time.Time
+	timed  bool
 	// of is the map holding the item (Proposals, Actions or Meetings),
 	// id its key there.
 	of byte
 	id string
+}
+
+// Detail is what t adds to its Kind.
+func (t told) Detail() string {
+	if t.timed {
+		return t.when.UTC().Format(time.RFC3339)
+	}
+	return t.detail
 }
 
 // The maps an item of a notification is kept in (told.of).
@@ -245,7 +263,7 @@ const (
 func toldOf(e Event) (told, bool) {
 	about := func(of byte) func(id, kind, detail string) (told, bool) {
 		return func(id, kind, detail string) (told, bool) {
-			return told{Item: e.Stream, Kind: kind, Detail: detail, of: of, id: id}, true
+			return told{Item: e.Stream, Kind: kind, detail: detail, of: of, id: id}, true
 		}
 	}
 	proposal, action, meeting := about(inProposals), about(inActions), about(inMeetings)
@@ -263,7 +281,9 @@ func toldOf(e Event) (told, bool) {
 	case domain.ProposalHandledDirectly:
 		return proposal(d.ProposalID, KindHandled, "")
 	case domain.ProposalPutOnAgenda:
-		return proposal(d.ProposalID, KindOnAgenda, d.StartsAt.UTC().Format(time.RFC3339))
+		t, ok := proposal(d.ProposalID, KindOnAgenda, "")
+		t.when, t.timed = d.StartsAt, true
+		return t, ok
 	case domain.ProposalDecided:
 		return proposal(d.ProposalID, KindDecided, adopted(d.Adopted))
 	case domain.ProposalActionLinked:
@@ -273,7 +293,9 @@ func toldOf(e Event) (told, bool) {
 	case domain.ProposalReopened:
 		return proposal(d.ProposalID, KindReopened, "")
 	case domain.ActionAssigned:
-		return action(d.ActionID, KindAssigned, d.Due.UTC().Format(time.RFC3339))
+		t, ok := action(d.ActionID, KindAssigned, "")
+		t.when, t.timed = d.Due, true
+		return t, ok
 	case domain.ActionProgressReported:
 		return action(d.ActionID, KindProgress, strconv.Itoa(d.Percent))
 	case domain.ActionCompleted:
@@ -290,7 +312,7 @@ func toldOf(e Event) (told, bool) {
 		if d.Kind == domain.ReminderOverdue {
 			kind = KindOverdue
 		}
-		return told{Item: domain.ActionStream(d.ActionID), Kind: kind, Detail: d.Due.UTC().Format(time.RFC3339), of: inActions, id: d.ActionID}, true
+		return told{Item: domain.ActionStream(d.ActionID), Kind: kind, when: d.Due, timed: true, of: inActions, id: d.ActionID}, true
 	case domain.VotingOpened:
 		return meeting(d.MeetingID, KindVotingOpened, d.MotionID)
 	case domain.VotingClosed:
@@ -317,7 +339,7 @@ func (n *Notifications) item(t told) (*notifyItem, error) {
 // notification is the notification of e to person, as t says it about it.
 func notification(e Event, t told, it *notifyItem, person string) Notification {
 	return Notification{ID: NotificationID(e.ref.ID, person), PersonID: person, EventID: e.ref.ID.String(), Position: e.Position,
-		Item: t.Item, Kind: t.Kind, Title: it.Title, Detail: t.Detail, At: e.Recorded}
+		Item: t.Item, Kind: t.Kind, Title: it.Title, Detail: t.Detail(), At: e.Recorded}
 }
 
 func newNotifications(mu *sync.RWMutex) *Notifications {
@@ -593,7 +615,22 @@ func (n *Notifications) gridHead(it *notifyItem) []string {
 // and the ones who follow its stream explicitly, and keeps the list as
 // n.to for the next event.
 func (n *Notifications) followers(to []string, stream string, ledger []string) []string {
-	n.to = append(append(to, ledger...), n.st.Followers[stream]...)
+	return n.with(to, ledger, n.st.Followers[stream])
+}
+
+// proposalStream is the start of every proposal's stream name.
+var proposalStream = domain.ProposalStream("")
+
+// proposalFollowers is followers of the proposal id's stream, whose name
+// it makes in place (n.stream) rather than anew for each action event.
+func (n *Notifications) proposalFollowers(to []string, id string, ledger []string) []string {
+	n.stream = append(append(n.stream[:0], proposalStream...), id...)
+	return n.with(to, ledger, n.st.Followers[string(n.stream)])
+}
+
+// with appends ledger and following to to, and keeps the list as n.to.
+func (n *Notifications) with(to, ledger, following []string) []string {
+	n.to = append(append(to, ledger...), following...)
 	return n.to
 }
 
@@ -628,7 +665,7 @@ func (n *Notifications) tellAction(e Event, id string, t told, closing bool, ext
 			return err
 		}
 		if p != nil {
-			to = n.followers(to, domain.ProposalStream(it.Proposal), p.Persons)
+			to = n.proposalFollowers(to, it.Proposal, p.Persons)
 		}
 	}
 	n.to = append(to, extra...)

@@ -48,6 +48,7 @@ func noticeStory() []domain.Event {
 	evs = append(evs,
 		domain.ItemUnfollowed{PersonID: "r2", Item: "proposal-shed", At: at(5)},
 		domain.ItemFollowed{PersonID: "r3", Item: "action-clear", At: at(5)},
+		domain.ItemFollowed{PersonID: "r4", Item: "proposal-shed", At: at(5)},
 	)
 	return append(evs, story2()...)
 }
@@ -85,6 +86,33 @@ func TestNotificationsTellWhoFollows(t *testing.T) {
 	assert.Equal(t, []string{"submitted proposal-shed", "unsatisfied action-clear"}, kinds(readInbox(t, n, "h1", 0)))
 	// The explicit follower of the action.
 	assert.Equal(t, []string{"progress action-clear", "completed action-clear", "unsatisfied action-clear", "completed action-clear", "verified action-clear"}, kinds(readInbox(t, n, "r3", 0)))
+	// The explicit follower of the proposal hears of its action too.
+	r4 := kinds(readInbox(t, n, "r4", 0))
+	assert.Contains(t, r4, "progress action-clear", "following a proposal follows its actions")
+	assert.Contains(t, r4, "closed proposal-shed")
+	// A time the notification tells reads as RFC 3339 (the zero time when
+	// the event has none), in the inbox and in what the outbox delivers.
+	var starts []string
+	for _, it := range readInbox(t, n, "r1", 0).Items {
+		if it.Kind == KindOnAgenda {
+			starts = append(starts, it.Detail)
+		}
+	}
+	for _, p := range n.Due(at(100), 0) {
+		if p.Kind == KindOnAgenda {
+			starts = append(starts, p.Detail)
+		}
+	}
+	assert.Equal(t, []string{"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"}, starts, "the story puts the item on the agenda without its start")
+	for _, d := range []domain.Event{
+		domain.ActionAssigned{ActionID: "clear", Due: at(10)},
+		domain.ReminderRaised{ActionID: "clear", Kind: domain.ReminderOverdue, Due: at(10)},
+		domain.ProposalPutOnAgenda{ProposalID: "shed", StartsAt: at(10)},
+	} {
+		told, ok := toldOf(Event{Stream: "s", Data: d})
+		require.True(t, ok)
+		assert.Equal(t, at(10).UTC().Format(time.RFC3339), told.Detail(), "%T", d)
+	}
 	// Nobody was told twice of one event.
 	for _, p := range []string{"r1", "r2", "r3", "h1", "v1"} {
 		in := readInbox(t, n, p, 0)
