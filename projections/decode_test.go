@@ -227,15 +227,54 @@ func walkStrings(v reflect.Value, fn func(string)) {
 // costs one copy over a ledger, not one per event that names it.
 func TestShortStringsOutlastOthersInTheCache(t *testing.T) {
 	c := new(stringCache)
-	inside := func(b []byte) string { return unsafe.String(&b[1], len(b)-2) } // as goccy decodes without a copy
-	first := []byte(`"g3851"`)
-	kept := c.own(inside(first), first)
-	for i := range 10_000 {
-		in := fmt.Appendf(nil, `"%036d"`, i)
-		c.own(inside(in), in)
+	// own, as the decoder calls it: with a string goccy decoded without a
+	// copy, inside its body.
+	own := func(body string) string {
+		in := []byte(`"` + body + `"`)
+		s := unsafe.String(&in[1], len(body))
+		c.own(&s, in)
+		c.settle()
+		return s
 	}
-	again := []byte(`"g3851"`)
-	got := c.own(inside(again), again)
+	kept := own("g3851")
+	for i := range 10_000 {
+		own(fmt.Sprintf("%036d", i))
+	}
+	got := own("g3851")
 	assert.Equal(t, "g3851", got)
 	assert.Same(t, unsafe.StringData(kept), unsafe.StringData(got), "the grid's id was copied again")
+}
+
+// TestAnEventsNewStringsShareOneCopy: the short strings of one event the
+// cache lacks are copied into one allocation, out of the input, and the
+// cache keeps them; a long one is copied on its own.
+func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
+	long := strings.Repeat("停", 30) // longer than cacheLen
+	in := []byte("proposal-1|停车棚|g7|" + long)
+	at := func(from, n int) string { return unsafe.String(&in[from], n) }
+	strs := []string{at(0, 10), at(11, 9), at(21, 2), at(24, len(long))}
+	c := new(stringCache)
+	own := make([]string, len(strs))
+	allocs := testing.AllocsPerRun(1, func() {
+		*c = stringCache{missed: c.missed[:0]} // a cache that holds none of them
+		copy(own, strs)
+		for i := range own {
+			c.own(&own[i], in)
+		}
+		c.settle()
+	})
+	assert.Equal(t, 2.0, allocs, "one copy of the short ones, one of the long one")
+	for i := range in {
+		in[i] = 'x'
+	}
+	assert.Equal(t, []string{"proposal-1", "停车棚", "g7", long}, own)
+	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(own[0])), 10), unsafe.Pointer(unsafe.StringData(own[1])), "one copy for the short ones")
+	assert.Empty(t, c.missed)
+	assert.Zero(t, c.missed[:1][0], "the pooled cache keeps no pointer into the event")
+
+	again := []byte("proposal-1")
+	s := unsafe.String(&again[0], len(again))
+	c.own(&s, again)
+	assert.Empty(t, c.missed, "the cache holds what settle copied")
+	assert.Same(t, unsafe.StringData(own[0]), unsafe.StringData(s))
 }

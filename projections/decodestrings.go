@@ -104,19 +104,28 @@ func (p *stringPlan) add(rt reflect.Type, off uintptr, depth int) error {
 }
 
 // own gives every string of the value at base that lies inside in memory
-// of its own.
+// of its own: the cache's, a copy of its own for a long one, and for the
+// short ones the cache does not hold, one copy shared by all of them (an
+// event's new ids and short texts cost one allocation, not one each; a
+// view keeping one of them keeps at most a few hundred bytes more).
 func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
+	p.walk(base, in, c)
+	c.settle()
+}
+
+// walk is own's walk over the value at base, for a value and for each
+// element of its slices, leaving the strings missed for settle.
+func (p *stringPlan) walk(base unsafe.Pointer, in []byte, c *stringCache) {
 	for i := range p.sites {
 		s := &p.sites[i]
 		at := unsafe.Add(base, s.off)
 		switch s.kind {
 		case siteString:
-			str := (*string)(at)
-			*str = c.own(*str, in)
+			c.own((*string)(at), in)
 		case siteSlice:
 			sl := *(*[]byte)(at) // the header alone: its data and length
 			for j := range len(sl) {
-				s.elem.own(unsafe.Add(unsafe.Pointer(unsafe.SliceData(sl)), uintptr(j)*s.size), in, c)
+				s.elem.walk(unsafe.Add(unsafe.Pointer(unsafe.SliceData(sl)), uintptr(j)*s.size), in, c)
 			}
 		}
 	}
@@ -135,6 +144,14 @@ func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
 type stringCache struct {
 	slots [cacheSlots]string
 	short [shortSlots]string
+	// missed is what own left for settle: each string still in the input,
+	// and the slot to keep its copy in.
+	missed []missedString
+}
+
+// missedString is a string own left in the input, for settle to copy.
+type missedString struct {
+	str, slot *string
 }
 
 const (
@@ -149,24 +166,49 @@ var (
 	cachesPool = sync.Pool{New: func() any { return new(stringCache) }}
 )
 
-// own returns s as it is when it is not in in, else a string of its own
-// with s's bytes: the cache's when it holds one, a copy otherwise.
-func (c *stringCache) own(s string, in []byte) string {
+// own leaves *str as it is when it is not in in, else makes it a string
+// of its own with the same bytes: the cache's when it holds one, a copy
+// for a long one; a short one the cache lacks is left for settle.
+func (c *stringCache) own(str *string, in []byte) {
+	s := *str
 	if len(s) == 0 || !within(s, in) {
-		return s
+		return
 	}
 	if len(s) > cacheLen {
-		return strings.Clone(s)
+		*str = strings.Clone(s)
+		return
 	}
 	h := maphash.String(cacheSeed, s)
 	slot := &c.slots[h&(cacheSlots-1)]
 	if len(s) <= shortLen {
 		slot = &c.short[h&(shortSlots-1)]
 	}
-	if *slot != s {
-		*slot = strings.Clone(s)
+	if *slot == s {
+		*str = *slot
+		return
 	}
-	return *slot
+	c.missed = append(c.missed, missedString{str: str, slot: slot})
+}
+
+// settle copies the strings own left into one allocation, each then kept
+// in its slot, and forgets them.
+func (c *stringCache) settle() {
+	if len(c.missed) == 0 {
+		return
+	}
+	n := 0
+	for _, m := range c.missed {
+		n += len(*m.str)
+	}
+	buf := make([]byte, 0, n)
+	for _, m := range c.missed {
+		at := len(buf)
+		buf = append(buf, *m.str...)
+		*m.str = unsafe.String(&buf[at], len(buf)-at) // buf is never written again
+		*m.slot = *m.str
+	}
+	clear(c.missed) // the pooled cache keeps no pointer into an event
+	c.missed = c.missed[:0]
 }
 
 // within reports whether s's bytes are part of b.
