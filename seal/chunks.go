@@ -2,9 +2,12 @@ package seal
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"runtime/debug"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -50,6 +53,82 @@ type stored[T any] struct {
 	n      int64 // values in base
 	decode func([]byte) T
 	more   chunks[T]
+	// check, when set, holds the checksums of base's parts, each checked
+	// on the first read of a value in it (a file of the third format's
+	// stored hashes); without it, base was checked whole when the file was
+	// opened.
+	check *partsCheck
+}
+
+// partLen is how many bytes of a saved tree's stored hashes one checksum
+// of a file of the third format covers (2,048 hashes): a start reads none
+// of them, and a proof, which reads a few dozen hashes, checks the parts
+// that hold them on their first read, a millisecond or so for all.
+const partLen = 64 << 10
+
+// ErrDamaged is the error of a read of a saved tree's part whose bytes do
+// not match their checksum.
+var ErrDamaged = errors.New("seal: the saved tree is damaged")
+
+// partsCheck is the checksums (CRC-32C) of the parts of a mapped file's
+// bytes, partLen each but the last, and which of them have been checked.
+// It is safe for concurrent use: two first reads of one part check it
+// twice.
+type partsCheck struct {
+	sums []uint32
+	ok   []atomic.Bool
+}
+
+func newPartsCheck(sums []uint32) *partsCheck {
+	return &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums))}
+}
+
+// parts returns how many parts n bytes are cut into.
+func parts(n int64) int64 { return (n + partLen - 1) / partLen }
+
+// ensure checks, once, the part of b that holds byte off, and returns an
+// ErrDamaged when it does not match its checksum.
+func (c *partsCheck) ensure(b []byte, off int64) error {
+	k := off / partLen
+	if c.ok[k].Load() {
+		return nil
+	}
+	if crc32.Checksum(b[k*partLen:min(int64(len(b)), (k+1)*partLen)], castagnoli) != c.sums[k] {
+		return fmt.Errorf("%w: part %d of its stored hashes (bytes %d to %d) does not match its checksum", ErrDamaged, k, k*partLen, min(int64(len(b)), (k+1)*partLen))
+	}
+	c.ok[k].Store(true)
+	return nil
+}
+
+// partSums is a writer that keeps the checksum of each partLen bytes
+// written to it (the last part may be shorter, see sums).
+type partSums struct {
+	done []uint32
+	crc  uint32
+	n    int
+}
+
+func (p *partSums) Write(b []byte) (int, error) {
+	written := len(b)
+	for len(b) > 0 {
+		k := min(len(b), partLen-p.n)
+		p.crc = crc32.Update(p.crc, castagnoli, b[:k])
+		p.n += k
+		b = b[k:]
+		if p.n == partLen {
+			p.done, p.crc, p.n = append(p.done, p.crc), 0, 0
+		}
+	}
+	return written, nil
+}
+
+// sums returns the checksums of every part written, the last one shorter
+// included.
+func (p *partSums) sums() []uint32 {
+	if p.n > 0 {
+		return append(p.done, p.crc)
+	}
+	return p.done
 }
 
 // len returns the number of values held.
@@ -57,10 +136,17 @@ func (s *stored[T]) len() int64 { return s.n + s.more.len() }
 
 // at returns value i; i must be in [0, len). A read of the mapped file
 // that faults (the file cut short in place under the server, against the
-// rule that only Save writes it) panics instead of killing the process.
+// rule that only Save writes it) panics instead of killing the process,
+// and so does a read of a part that does not match its checksum (check),
+// with an ErrDamaged.
 func (s *stored[T]) at(i int64) T {
 	if i < s.n {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		if s.check != nil {
+			if err := s.check.ensure(s.base, i*s.size); err != nil {
+				panic(err)
+			}
+		}
 		return s.decode(s.base[i*s.size:])
 	}
 	return s.more.at(i - s.n)
@@ -83,13 +169,23 @@ const releaseEvery = 1 << 20
 // million events took 4 – 6 s (docs/performance.md, twenty-first session).
 func (s *stored[T]) writeTo(w io.Writer, encode func([]byte, T) []byte) error {
 	all := s.base[:s.n*s.size]
-	for len(all) > 0 {
-		part := all[:min(len(all), releaseEvery)]
-		if err := writeMapped(w, part); err != nil {
+	for off := int64(0); off < int64(len(all)); off += releaseEvery {
+		part := all[off:min(int64(len(all)), off+releaseEvery)]
+		err := readMapped(func() error {
+			// What it writes is checked first: a save never makes a
+			// damaged part whole under new checksums.
+			for at := off; s.check != nil && at < off+int64(len(part)); at += partLen {
+				if err := s.check.ensure(s.base, at); err != nil {
+					return err
+				}
+			}
+			_, err := w.Write(part)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 		release(part)
-		all = all[len(part):]
 	}
 	if len(s.more.blocks) == 0 {
 		return nil
@@ -108,10 +204,10 @@ func (s *stored[T]) writeTo(w io.Writer, encode func([]byte, T) []byte) error {
 	return nil
 }
 
-// writeMapped writes b, part of a mapped file, to w: a read that faults
-// (the file cut short in place under the server) panics instead of killing
-// the process, and is returned as an error; any other panic goes on.
-func writeMapped(w io.Writer, b []byte) (err error) {
+// readMapped runs f, which reads a mapped file: a read that faults (the
+// file cut short in place under the server) panics instead of killing the
+// process, and is returned as an error; any other panic goes on.
+func readMapped(f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -125,8 +221,7 @@ func writeMapped(w io.Writer, b []byte) (err error) {
 			err = fmt.Errorf("read the saved tree: %w", fault)
 		}
 	}()
-	_, err = w.Write(b)
-	return err
+	return f()
 }
 
 // decodeHash reads a stored hash from the start of b.

@@ -192,7 +192,12 @@ func (l *Log) Leaf(i int64) (tlog.Hash, error) {
 	if i < 0 || i >= l.tree.n {
 		return tlog.Hash{}, fmt.Errorf("%w: leaf %d of %d", ErrRange, i, l.tree.n)
 	}
-	return l.tree.hashes.at(tlog.StoredHashIndex(0, i)), nil
+	var h tlog.Hash
+	err := undamaged(func() error {
+		h = l.tree.hashes.at(tlog.StoredHashIndex(0, i))
+		return nil
+	})
+	return h, err
 }
 
 // InclusionProof proves that leaf i is in the tree of the first size

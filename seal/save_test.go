@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -11,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/seal"
 )
 
@@ -84,10 +88,29 @@ func TestSaveAndLoad(t *testing.T) {
 	require.Equal(t, now, head)
 }
 
-// TestLoadReadsTheFirstFormat: a tree saved in the first format (a SHA-256
-// at its end, not a CRC-32C) loads as the same tree; damaged, it is
-// refused.
-func TestLoadReadsTheFirstFormat(t *testing.T) {
+// layout returns where the stored hashes of a saved tree of the third
+// format start, and where their parts' checksums do.
+func layout(raw []byte) (hashAt, tableAt int) {
+	n := binary.LittleEndian.Uint64(raw[14:])
+	count := binary.LittleEndian.Uint64(raw[14+3*8:])
+	hashAt = 14 + 4*8 + 8*int(n)
+	return hashAt, hashAt + tlog.HashSize*int(count)
+}
+
+// resummed returns raw, a saved tree of the third format, with its last
+// checksum made again over what it covers (all but the stored hashes).
+func resummed(raw []byte) []byte {
+	hashAt, tableAt := layout(raw)
+	table := crc32.MakeTable(crc32.Castagnoli)
+	sum := crc32.Update(crc32.Checksum(raw[:hashAt], table), table, raw[tableAt:len(raw)-4])
+	return binary.BigEndian.AppendUint32(slices.Clone(raw[:len(raw)-4]), sum)
+}
+
+// TestLoadReadsEarlierFormats: a tree saved in the second format (one
+// CRC-32C of the whole file at its end) or the first (its SHA-256) loads
+// as the same tree; damaged, it is refused at the load, as both are
+// checked whole.
+func TestLoadReadsEarlierFormats(t *testing.T) {
 	ctx := context.Background()
 	store, _ := ledgerWith(t, 3)
 	dir := t.TempDir()
@@ -99,24 +122,33 @@ func TestLoadReadsTheFirstFormat(t *testing.T) {
 	require.NoError(t, err)
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, "yishi-tree v2\n", string(raw[:14]))
-	sum := crc32.Checksum(raw[:len(raw)-4], crc32.MakeTable(crc32.Castagnoli))
-	require.Equal(t, sum, binary.BigEndian.Uint32(raw[len(raw)-4:]), "a CRC-32C at the end")
+	require.Equal(t, "yishi-tree v3\n", string(raw[:14]))
+	hashAt, tableAt := layout(raw)
+	castagnoli := crc32.MakeTable(crc32.Castagnoli)
+	require.Equal(t, crc32.Checksum(raw[hashAt:tableAt], castagnoli), binary.BigEndian.Uint32(raw[tableAt:]), "one part's checksum")
+	require.Len(t, raw, tableAt+4+4, "one part, then the last checksum")
+	require.Equal(t, raw, resummed(raw), "the last checksum covers all but the stored hashes")
 
-	v1 := append([]byte("yishi-tree v1\n"), raw[14:len(raw)-4]...)
+	body := raw[14:tableAt]
+	v2 := append([]byte("yishi-tree v2\n"), body...)
+	v2 = binary.BigEndian.AppendUint32(v2, crc32.Checksum(v2, castagnoli))
+	v1 := append([]byte("yishi-tree v1\n"), body...)
 	digest := sha256.Sum256(v1)
 	v1 = append(v1, digest[:]...)
-	old := filepath.Join(dir, "v1.snap")
-	require.NoError(t, os.WriteFile(old, v1, 0o600))
-	loaded := seal.NewLog(nil)
-	require.NoError(t, loaded.Load(ctx, old, store))
-	head, err := loaded.Head()
-	require.NoError(t, err)
-	require.Equal(t, want, head)
+	for name, b := range map[string][]byte{"v2": v2, "v1": v1} {
+		old := filepath.Join(dir, name+".snap")
+		require.NoError(t, os.WriteFile(old, b, 0o600))
+		loaded := seal.NewLog(nil)
+		require.NoError(t, loaded.Load(ctx, old, store), name)
+		head, err := loaded.Head()
+		require.NoError(t, err)
+		require.Equal(t, want, head, name)
 
-	v1[len(v1)-40] ^= 1 // the last stored hash
-	require.NoError(t, os.WriteFile(old, v1, 0o600))
-	require.ErrorContains(t, seal.NewLog(nil).Load(ctx, old, store), "checksum")
+		damaged := slices.Clone(b)
+		damaged[14+len(body)-40] ^= 1 // in a stored hash
+		require.NoError(t, os.WriteFile(old, damaged, 0o600))
+		require.ErrorContains(t, seal.NewLog(nil).Load(ctx, old, store), "checksum", name)
+	}
 }
 
 // TestLoadRefuses: a saved tree that is missing, damaged, cut short, or of
@@ -176,18 +208,29 @@ func TestLoadRefuses(t *testing.T) {
 	flipped[len(flipped)/2] ^= 1
 	// The first two leaves' positions swapped, under a checksum that
 	// holds.
-	swapped := append([]byte(nil), raw[:len(raw)-4]...)
+	swapped := slices.Clone(raw)
 	const leaves = 14 + 4*8
 	first, second := slices.Clone(swapped[leaves:leaves+8]), slices.Clone(swapped[leaves+8:leaves+16])
 	copy(swapped[leaves:], second)
 	copy(swapped[leaves+8:], first)
-	swapped = binary.BigEndian.AppendUint32(swapped, crc32.Checksum(swapped, crc32.MakeTable(crc32.Castagnoli)))
+	swapped = resummed(swapped)
+	// A stored hash damaged: the load reads the last leaf's, in the one
+	// part there is, and refuses the file.
+	hashAt, _ := layout(raw)
+	inHashes := slices.Clone(raw)
+	inHashes[hashAt+5] ^= 1
+	// A part's checksum damaged: the last checksum covers it.
+	_, tableAt := layout(raw)
+	inTable := slices.Clone(raw)
+	inTable[tableAt] ^= 1
 	for name, c := range map[string]struct {
 		path  string
 		store eventstore.Store
 		want  string
 	}{
 		"a flipped bit":                   {write("flipped", flipped), store, "checksum"},
+		"a stored hash damaged":           {write("hashes", inHashes), store, "part 0 of its stored hashes (bytes 0 to"},
+		"a part's checksum damaged":       {write("table", inTable), store, "checksum mismatch"},
 		"out of order":                    {write("swapped", swapped), store, "positions out of order at leaf 1"},
 		"cut short":                       {write("short", raw[:len(raw)-40]), store, ""},
 		"not a tree":                      {write("hello", []byte("hello")), store, "not a saved tree"},
@@ -245,4 +288,93 @@ func TestLoadRefusesAndLeavesNothingMapped(t *testing.T) {
 	require.Panics(t, func() { _, _ = loaded.Leaf(0) })
 	// A save reads the file whole: the fault is its error.
 	require.ErrorContains(t, loaded.Save(filepath.Join(t.TempDir(), "again.snap")), "read the saved tree")
+}
+
+// syntheticStore returns a store holding n events, each with a chain hash
+// of its own, as the tree takes them.
+func syntheticStore(t *testing.T, n int) eventstore.Store {
+	t.Helper()
+	store, err := pebble.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	for i := 0; i < n; i += 100 {
+		var batch []eventstore.EventData
+		for j := i; j < min(n, i+100); j++ {
+			h := sha256.Sum256(fmt.Appendf(nil, "event %d", j))
+			batch = append(batch, eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "test.happened.v1", Data: []byte(`{}`),
+				Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}})
+		}
+		_, err := store.Append(context.Background(), fmt.Sprintf("s-%d", i), eventstore.NoStream(), batch...)
+		require.NoError(t, err)
+	}
+	return store
+}
+
+// TestADamagedPartOfTheSavedHashes: a load refuses a file whose damage is
+// in a hash the next events combine with (a peak of the tree), for the log
+// to be hashed again; damage elsewhere fails the proofs that read it, and
+// the next save, which removes the file so that the next start hashes the
+// log again.
+func TestADamagedPartOfTheSavedHashes(t *testing.T) {
+	ctx := context.Background()
+	const n = 5000 // 9,991 stored hashes: five parts of 64 KiB
+	store := syntheticStore(t, n)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tree.snap")
+	l := seal.NewLog(nil)
+	followed(t, l, store)
+	require.NoError(t, l.Save(path))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	hashAt, _ := layout(raw)
+	const part = 64 << 10
+	partOf := func(index int64) int { return int(index) * tlog.HashSize / part }
+	peaks := map[int]bool{}
+	for level := 0; n>>level > 0; level++ {
+		if n>>level&1 == 1 {
+			peaks[partOf(tlog.StoredHashIndex(level, int64(n>>level)-1))] = true
+		}
+	}
+	peak, quiet := -1, -1
+	for k := range 5 {
+		switch {
+		case peaks[k] && k != partOf(tlog.StoredHashIndex(0, n-1)):
+			peak = k
+		case !peaks[k]:
+			quiet = k
+		}
+	}
+	require.True(t, peak >= 0 && quiet >= 0, "peaks in parts %v", peaks)
+	damage := func(k int) string {
+		b := slices.Clone(raw)
+		b[hashAt+k*part+17] ^= 1
+		p := filepath.Join(dir, fmt.Sprintf("part%d.snap", k))
+		require.NoError(t, os.WriteFile(p, b, 0o600))
+		return p
+	}
+
+	refused := seal.NewLog(nil)
+	require.ErrorIs(t, refused.Load(ctx, damage(peak), store), seal.ErrDamaged, "a peak's part")
+	head, err := refused.Head()
+	require.NoError(t, err)
+	require.Zero(t, head.Size, "nothing loaded")
+
+	quietPath := damage(quiet)
+	loaded := seal.NewLog(nil)
+	require.NoError(t, loaded.Load(ctx, quietPath, store), "a part no event to come reads")
+	want, err := l.Head()
+	require.NoError(t, err)
+	got, err := loaded.Head()
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	var read error
+	for leaf := int64(0); leaf < n && read == nil; leaf++ {
+		if partOf(tlog.StoredHashIndex(0, leaf)) == quiet {
+			_, read = loaded.Leaf(leaf)
+		}
+	}
+	require.ErrorIs(t, read, seal.ErrDamaged, "a leaf in the damaged part")
+	require.ErrorIs(t, loaded.Save(quietPath), seal.ErrDamaged)
+	_, err = os.Stat(quietPath)
+	require.ErrorIs(t, err, os.ErrNotExist, "the damaged file is removed")
 }

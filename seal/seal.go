@@ -35,16 +35,39 @@ type Tree struct {
 	head   eventstore.Position
 }
 
-// ReadHashes implements tlog.HashReader over the stored hashes.
+// ReadHashes implements tlog.HashReader over the stored hashes; a part of
+// a saved file that does not match its checksum is an ErrDamaged.
 func (t *Tree) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= t.hashes.len() {
-			return nil, fmt.Errorf("seal: hash %d not stored", x)
+	err := undamaged(func() error {
+		for i, x := range indexes {
+			if x < 0 || x >= t.hashes.len() {
+				return fmt.Errorf("seal: hash %d not stored", x)
+			}
+			out[i] = t.hashes.at(x)
 		}
-		out[i] = t.hashes.at(x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// undamaged runs f, which reads stored hashes, and returns the ErrDamaged
+// a read of a damaged part panics with (stored.at) as its error; any other
+// panic goes on.
+func undamaged(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && errors.Is(e, ErrDamaged) {
+				err = e
+				return
+			}
+			panic(r)
+		}
+	}()
+	return f()
 }
 
 // leaf is what the tree records of an event: its chain hash, which covers

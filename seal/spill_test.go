@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
 )
@@ -242,4 +243,51 @@ func mappingsOf(t *testing.T, path string) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// TestSavedHashesAreCheckedWhenRead: a saved tree's stored hashes are not
+// read when it is opened; each part is checked against its checksum when
+// a hash in it is first read. A damaged part is an ErrDamaged for the
+// reads of it, not for the others, and a save of the tree, which checks
+// every part it copies, fails rather than write it under new checksums.
+func TestSavedHashesAreCheckedWhenRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tree.snap")
+	kept := NewLog(nil)
+	addSynthetic(t, kept, 0, 5000) // 9,991 stored hashes: five parts
+	require.NoError(t, kept.Save(path))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	hashAt := len(saveMagic) + 4*8 + 8*5000
+	raw[hashAt+2*partLen+100] ^= 1 // in the third part
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
+
+	tree, positions, unsafe, unmap, err := openSavedFile(path)
+	require.NoError(t, err, "the stored hashes are not read when the file is opened")
+	defer unmap()
+	require.Len(t, tree.hashes.check.sums, 5)
+	for k := range tree.hashes.check.ok {
+		require.False(t, tree.hashes.check.ok[k].Load(), "part %d read at the open", k)
+	}
+	loaded := NewLog(nil)
+	loaded.tree, loaded.positions, loaded.unsafe = tree, positions, unsafe
+
+	requireSameTree(t, loaded, kept, 2000, 0, 1, 700, 1999) // in the first two parts
+	require.True(t, tree.hashes.check.ok[0].Load(), "a part read is checked once")
+	require.False(t, tree.hashes.check.ok[3].Load(), "a part not read is not checked")
+	_, err = loaded.tree.ReadHashes([]int64{2*partLen/tlog.HashSize + 3})
+	require.ErrorIs(t, err, ErrDamaged)
+	require.ErrorContains(t, err, "part 2 of its stored hashes")
+	_, err = loaded.InclusionProof(2100, 5000) // its leaf hash is in the damaged part
+	require.ErrorIs(t, err, ErrDamaged)
+	hs, err := loaded.tree.ReadHashes([]int64{4*partLen/tlog.HashSize + 1})
+	require.NoError(t, err, "the other parts are read")
+	want, err := kept.tree.ReadHashes([]int64{4*partLen/tlog.HashSize + 1})
+	require.NoError(t, err)
+	require.Equal(t, want, hs)
+
+	again := filepath.Join(dir, "again.snap")
+	require.ErrorIs(t, loaded.Save(again), ErrDamaged)
+	_, err = os.Stat(again)
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing written")
 }
