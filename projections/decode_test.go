@@ -277,4 +277,22 @@ func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
 	c.own(&s, again)
 	assert.Empty(t, c.missed, "the cache holds what settle copied")
 	assert.Same(t, unsafe.StringData(own[0]), unsafe.StringData(s))
+
+	// Forty new ids of 16 bytes (an electorate's): copies of 256 bytes
+	// at most, so that a view keeping one keeps no more alive.
+	many := []byte(strings.Repeat("0123456789abcdef", 40))
+	ids := make([]string, 40)
+	allocs = testing.AllocsPerRun(1, func() {
+		*c = stringCache{missed: c.missed[:0]}
+		for i := range ids {
+			ids[i] = unsafe.String(&many[16*i], 16)
+			c.own(&ids[i], many)
+		}
+		c.settle()
+	})
+	assert.Equal(t, 3.0, allocs, "640 bytes in copies of 256, 256 and 128")
+	for i := range ids {
+		assert.Equal(t, "0123456789abcdef", ids[i])
+		assert.False(t, within(ids[i], many))
+	}
 }

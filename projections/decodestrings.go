@@ -104,10 +104,11 @@ func (p *stringPlan) add(rt reflect.Type, off uintptr, depth int) error {
 }
 
 // own gives every string of the value at base that lies inside in memory
-// of its own: the cache's, a copy of its own for a long one, and for the
-// short ones the cache does not hold, one copy shared by all of them (an
-// event's new ids and short texts cost one allocation, not one each; a
-// view keeping one of them keeps at most a few hundred bytes more).
+// of its own: the cache's, a copy of its own for one longer than
+// cacheLen, and for the others the cache does not hold, copies shared by
+// several of them, settleLen bytes at most each (an event's new ids and
+// short texts cost one allocation, not one each; a view keeping one of
+// them keeps at most settleLen bytes alive).
 func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
 	p.walk(base, in, c)
 	c.settle()
@@ -132,15 +133,16 @@ func (p *stringPlan) walk(base unsafe.Pointer, in []byte, c *stringCache) {
 }
 
 // stringCache is a direct-mapped cache of strings lately kept: a string's
-// hash picks its one slot, and a new string takes the slot over. Short
-// strings (at most shortLen bytes: the ids of grids, compounds,
+// hash picks its one slot, and a new string takes the slot over. The
+// shortest strings (at most shortLen bytes: the ids of grids, compounds,
 // communities, motions and agenda items, kinds, statuses) have slots of
 // their own, eight times as many: there are tens of thousands of them in a
 // city, each recurring over the whole ledger, and the longer ones (an
 // aggregate's UUID, a title), mostly seen once or in one burst (a
 // meeting's id in each of its votes), would take their slots over. Its
-// memory is bounded (cacheSlots+shortSlots strings of at most cacheLen
-// bytes).
+// memory is bounded: cacheSlots+shortSlots strings of at most cacheLen
+// bytes, each keeping alive the copy it shares (settle), settleLen bytes
+// at most.
 type stringCache struct {
 	slots [cacheSlots]string
 	short [shortSlots]string
@@ -168,7 +170,8 @@ var (
 
 // own leaves *str as it is when it is not in in, else makes it a string
 // of its own with the same bytes: the cache's when it holds one, a copy
-// for a long one; a short one the cache lacks is left for settle.
+// for one longer than cacheLen; another the cache lacks is left for
+// settle.
 func (c *stringCache) own(str *string, in []byte) {
 	s := *str
 	if len(s) == 0 || !within(s, in) {
@@ -190,22 +193,26 @@ func (c *stringCache) own(str *string, in []byte) {
 	c.missed = append(c.missed, missedString{str: str, slot: slot})
 }
 
-// settle copies the strings own left into one allocation, each then kept
-// in its slot, and forgets them.
+// settleLen bounds a copy settle shares between strings.
+const settleLen = 256
+
+// settle copies the strings own left, in order, into as few allocations
+// of at most settleLen bytes as they fit in, each string then kept in its
+// slot, and forgets them.
 func (c *stringCache) settle() {
-	if len(c.missed) == 0 {
-		return
-	}
-	n := 0
-	for _, m := range c.missed {
-		n += len(*m.str)
-	}
-	buf := make([]byte, 0, n)
-	for _, m := range c.missed {
-		at := len(buf)
-		buf = append(buf, *m.str...)
-		*m.str = unsafe.String(&buf[at], len(buf)-at) // buf is never written again
-		*m.slot = *m.str
+	for i := 0; i < len(c.missed); {
+		n, j := 0, i
+		for ; j < len(c.missed) && n+len(*c.missed[j].str) <= settleLen; j++ {
+			n += len(*c.missed[j].str)
+		}
+		buf := make([]byte, 0, n)
+		for _, m := range c.missed[i:j] {
+			at := len(buf)
+			buf = append(buf, *m.str...)
+			*m.str = unsafe.String(&buf[at], len(buf)-at) // buf is never written again
+			*m.slot = *m.str
+		}
+		i = j
 	}
 	clear(c.missed) // the pooled cache keeps no pointer into an event
 	c.missed = c.missed[:0]
