@@ -44,6 +44,9 @@ func (s *Server) getReadyz(c echo.Context) error {
 	if s.cfg.Seal != nil && !s.cfg.Seal.CaughtUp() {
 		return notReady(text{"完整性校验树仍在追赶事件日志", "the integrity tree is still catching up with the log"})
 	}
+	if s.cfg.Seal != nil && s.cfg.Seal.Damaged() {
+		return notReady(text{"保存的完整性校验树文件已损坏：请重启服务，它将重新计算整个事件日志", "the integrity tree's saved file is damaged: restart the server, which hashes the whole log again"})
+	}
 	return c.JSON(nethttp.StatusOK, health{Status: "ready", Position: uint64(s.cfg.Runner.Position()), Head: uint64(head)})
 }
 

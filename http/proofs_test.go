@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/yishi-civic/yishi/policy"
 	"github.com/yishi-civic/yishi/projections"
 	"github.com/yishi-civic/yishi/seal"
+	"github.com/yishi-civic/yishi/seal/sealtest"
 )
 
 // withSeal gives the server a live tree of its log and a signing key, as
@@ -380,4 +383,42 @@ func TestNotReadyUntilTheTreeCaughtUp(t *testing.T) {
 	go func() { defer close(done); _ = tree.Follow(ctx, e.store) }()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { return e.do(req{method: "GET", path: "/readyz"}).status == 200 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// TestNotReadyWithADamagedSavedTree: a saved tree found damaged where no
+// proof read it (seal.Log.CheckSaved) keeps /readyz from ready, saying to
+// restart, which hashes the log again.
+func TestNotReadyWithADamagedSavedTree(t *testing.T) {
+	ctx := context.Background()
+	// A log of its own, as the tree sees one: 5,000 events, five parts of
+	// saved hashes, of which the first is damaged (no peak is in it).
+	other := sealtest.Store(t, 5000)
+	follow := func(l *seal.Log) {
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = l.Follow(ctx, other) }()
+		t.Cleanup(func() { cancel(); <-done })
+		require.Eventually(t, l.CaughtUp, 10*time.Second, time.Millisecond)
+	}
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	whole := seal.NewLog(nil)
+	follow(whole)
+	require.NoError(t, whole.Save(path))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	raw[sealtest.HashesAt(5000)+100] ^= 1 // in the first part of the stored hashes
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
+
+	tree := seal.NewLog(nil)
+	require.NoError(t, tree.Load(ctx, path, other))
+	follow(tree)
+	require.ErrorIs(t, tree.CheckSaved(ctx, 0), seal.ErrDamaged)
+	e := mustServe(t, func(cfg *Config) { cfg.Seal = tree })
+	readyz := req{method: "GET", path: "/readyz", header: map[string]string{"Accept-Language": "en"}}
+	require.Eventually(t, func() bool {
+		r := e.do(readyz)
+		return r.status == 503 && strings.Contains(string(r.body), "damaged")
+	}, 10*time.Second, 10*time.Millisecond)
+	p := e.do(readyz).wantProblem(t, 503, "not-ready")
+	require.Contains(t, p.Detail, "restart the server")
 }

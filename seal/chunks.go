@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -61,9 +62,11 @@ type stored[T any] struct {
 }
 
 // partLen is how many bytes of a saved tree's stored hashes one checksum
-// of a file of the third format covers (2,048 hashes): a start reads none
-// of them, and a proof, which reads a few dozen hashes, checks the parts
-// that hold them on their first read, a millisecond or so for all.
+// of a file of the third format covers (2,048 hashes): a start reads
+// none of them but the root's, and a proof, which reads a few dozen
+// hashes, checks the parts that hold them on their first read (a
+// millisecond or so for all when the page cache holds them, more when
+// they are read from the disk).
 const partLen = 64 << 10
 
 // ErrDamaged is the error of a read of a saved tree's part whose bytes do
@@ -77,10 +80,27 @@ var ErrDamaged = errors.New("seal: the saved tree is damaged")
 type partsCheck struct {
 	sums []uint32
 	ok   []atomic.Bool
+	// damaged is set once a part did not match its checksum.
+	damaged atomic.Bool
+	// file is the file mapped, open until it is unmapped, the stored
+	// hashes at offset at, for read.
+	file *os.File
+	at   int64
 }
 
-func newPartsCheck(sums []uint32) *partsCheck {
-	return &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums))}
+func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
+	return &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums)), file: file, at: at}
+}
+
+// read checks part k, of n bytes, read from the file into buf (partLen
+// bytes) rather than through the mapping: a check of the whole file that
+// faulted each page in cost ten times the CPU, and kept pages mapped.
+func (c *partsCheck) read(k, n int64, buf []byte) error {
+	part := buf[:n]
+	if _, err := c.file.ReadAt(part, c.at+k*partLen); err != nil {
+		return fmt.Errorf("seal: read part %d of the saved tree's stored hashes: %w", k, err)
+	}
+	return c.match(k, part)
 }
 
 // parts returns how many parts n bytes are cut into.
@@ -93,8 +113,15 @@ func (c *partsCheck) ensure(b []byte, off int64) error {
 	if c.ok[k].Load() {
 		return nil
 	}
-	if crc32.Checksum(b[k*partLen:min(int64(len(b)), (k+1)*partLen)], castagnoli) != c.sums[k] {
-		return fmt.Errorf("%w: part %d of its stored hashes (bytes %d to %d) does not match its checksum", ErrDamaged, k, k*partLen, min(int64(len(b)), (k+1)*partLen))
+	return c.match(k, b[k*partLen:min(int64(len(b)), (k+1)*partLen)])
+}
+
+// match checks that part, a copy of part k or the part in place, matches
+// k's checksum, and returns an ErrDamaged when it does not.
+func (c *partsCheck) match(k int64, part []byte) error {
+	if crc32.Checksum(part, castagnoli) != c.sums[k] {
+		c.damaged.Store(true)
+		return fmt.Errorf("%w: part %d of its stored hashes (their bytes [%d, %d)) does not match its checksum", ErrDamaged, k, k*partLen, k*partLen+int64(len(part)))
 	}
 	c.ok[k].Store(true)
 	return nil
@@ -169,23 +196,33 @@ const releaseEvery = 1 << 20
 // million events took 4 – 6 s (docs/performance.md, twenty-first session).
 func (s *stored[T]) writeTo(w io.Writer, encode func([]byte, T) []byte) error {
 	all := s.base[:s.n*s.size]
-	for off := int64(0); off < int64(len(all)); off += releaseEvery {
-		part := all[off:min(int64(len(all)), off+releaseEvery)]
-		err := readMapped(func() error {
-			// What it writes is checked first: a save never makes a
-			// damaged part whole under new checksums.
-			for at := off; s.check != nil && at < off+int64(len(part)); at += partLen {
-				if err := s.check.ensure(s.base, at); err != nil {
-					return err
-				}
+	if s.check != nil {
+		// Each part is copied, checked and written from the copy: a save
+		// never writes a damaged part under new checksums, nor bytes
+		// other than those it checked.
+		buf := make([]byte, partLen)
+		for k := int64(0); k*partLen < int64(len(all)); k++ {
+			part := all[k*partLen : min(int64(len(all)), (k+1)*partLen)]
+			copied := buf[:len(part)]
+			if err := readMapped(func() error { copy(copied, part); return nil }); err != nil {
+				return err
 			}
-			_, err := w.Write(part)
-			return err
-		})
-		if err != nil {
+			if err := s.check.match(k, copied); err != nil {
+				return err
+			}
+			if _, err := w.Write(copied); err != nil {
+				return err
+			}
+			release(part)
+		}
+	}
+	for len(all) > 0 && s.check == nil {
+		part := all[:min(len(all), releaseEvery)]
+		if err := readMapped(func() error { _, err := w.Write(part); return err }); err != nil {
 			return err
 		}
 		release(part)
+		all = all[len(part):]
 	}
 	if len(s.more.blocks) == 0 {
 		return nil

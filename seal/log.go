@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -295,4 +296,52 @@ func (l *Log) Matches(c Checkpoint) (bool, error) {
 		return false, fmt.Errorf("seal: root of %d leaves: %w", c.Size, err)
 	}
 	return root == c.Root && l.positions.at(c.Size-1) == c.Head, nil
+}
+
+// Damaged reports whether a part of the saved tree's file that l reads in
+// place did not match its checksum (ErrDamaged): a file to hash again
+// from the log rather than load again.
+func (l *Log) Damaged() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	c := l.tree.hashes.check
+	return c != nil && c.damaged.Load()
+}
+
+// CheckSaved checks every part of the saved tree's file that l reads in
+// place and no read has checked yet, one at a time with pause between two
+// (a start reads none of them: this finds damage where no proof reads),
+// reading them from the file, not through the mapping. It returns the
+// first ErrDamaged, or ctx's error. A spill meanwhile has it go on over
+// the new file.
+func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) error {
+	buf := make([]byte, partLen)
+	for k := int64(0); ; k++ {
+		done, err := l.checkPart(k, buf)
+		if done || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// checkPart checks part k of the stored hashes l reads in place, unless a
+// read did, reading it from the file into buf; done is true past the last
+// part.
+func (l *Log) checkPart(k int64, buf []byte) (done bool, err error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	h := &l.tree.hashes
+	size := h.n * h.size
+	if h.check == nil || k*partLen >= size {
+		return true, nil
+	}
+	if h.check.ok[k].Load() {
+		return false, nil
+	}
+	return false, h.check.read(k, min(size-k*partLen, partLen), buf)
 }

@@ -104,14 +104,6 @@ func (l *Log) Save(path string) error {
 		_, err := out.Write(h.Sum(nil))
 		return err
 	})
-	if errors.Is(err, ErrDamaged) {
-		// The file the tree reads from is damaged where the save read it:
-		// removed, so that the next start hashes the log again.
-		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-			return fmt.Errorf("seal: save the tree: %w (and remove %s: %v)", err, path, rmErr)
-		}
-		return fmt.Errorf("seal: save the tree: %w; %s removed, the next start hashes the whole log again", err, path)
-	}
 	if err != nil {
 		return fmt.Errorf("seal: save the tree: %w", err)
 	}
@@ -195,6 +187,26 @@ func (l *Log) readSaved(path string) error {
 		unmap()
 		return fmt.Errorf("seal: spill the tree to %s: the file holds %d events, the tree %d", path, t.n, l.tree.n)
 	}
+	// The file's root is the tree's at its size: a save written or read
+	// back wrong (or damaged where the next events combine) is refused
+	// here, not found at the next event.
+	if t.n > 0 {
+		var file, held tlog.Hash
+		err := undamaged(func() error {
+			var err error
+			if file, err = tlog.TreeHash(t.n, &t); err == nil {
+				held, err = tlog.TreeHash(t.n, &l.tree)
+			}
+			return err
+		})
+		if err == nil && file != held {
+			err = errors.New("its root is not the tree's")
+		}
+		if err != nil {
+			unmap()
+			return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
+		}
+	}
 	for i := t.hashes.len(); i < l.tree.hashes.len(); i++ {
 		t.hashes.add(l.tree.hashes.at(i))
 	}
@@ -216,11 +228,13 @@ var ErrNoSave = errors.New("seal: no saved tree")
 // tree of another or an older ledger is refused). On any error l stays
 // empty: the caller builds the tree from the log as before.
 //
-// The file is read once to be checked, then mapped, not copied: the
-// hashes and positions it holds (72 bytes an event) are read in place, so
-// a proof brings only the pages it reads into memory, and a tree of tens
-// of millions of events costs the server no heap. Events added later are
-// kept in memory until the next Spill.
+// The file is checked (its positions whole; its stored hashes, in a file
+// of the third format, a part at a time as they are read, those of the
+// root now), then mapped, not copied: the hashes and positions it holds
+// (72 bytes an event) are read in place, so a proof brings only the pages
+// it reads into memory, and a tree of tens of millions of events costs
+// the server no heap. Events added later are kept in memory until the
+// next Spill.
 func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) error {
 	t, positions, unsafe, unmap, err := openSavedFile(path)
 	if errors.Is(err, ErrNoSave) {
@@ -269,11 +283,12 @@ func openSavedFile(path string) (Tree, stored[eventstore.Position], int64, func(
 	return openSaved(f)
 }
 
-// openSaved checks the saved tree in f, reading it once from start to end
-// (its checksum, its counts against its size, its positions in order),
-// then maps it and returns the tree and positions read in place from the
-// mapping, and the function that unmaps it (for a tree not used after
-// all).
+// openSaved checks the saved tree in f (its counts against its size, its
+// positions in order, its checksum: over the whole file for the first two
+// formats, read from start to end; over all but the stored hashes for the
+// third, whose parts are checked as they are read), then maps it and
+// returns the tree and positions read in place from the mapping, and the
+// function that unmaps it (for a tree not used after all).
 func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), error) {
 	var none stored[eventstore.Position]
 	const head = len(saveMagic) + 4*8
@@ -376,7 +391,16 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), er
 	positions := stored[eventstore.Position]{base: m[posAt:hashAt], size: 8, n: n, decode: decodePosition}
 	hashes := stored[tlog.Hash]{base: m[hashAt:tableAt], size: tlog.HashSize, n: int64(count), decode: decodeHash}
 	if partwise {
-		hashes.check = newPartsCheck(sums)
+		// A file of its own, for CheckSaved to read the parts with pread
+		// rather than fault them in through the mapping.
+		g, err := os.Open(f.Name())
+		if err != nil {
+			unmap()
+			return Tree{}, none, 0, nil, err
+		}
+		hashes.check = newPartsCheck(sums, g, hashAt)
+		unmapOnly := unmap
+		unmap = func() { unmapOnly(); g.Close() }
 	}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, unmap, nil
 }

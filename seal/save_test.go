@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -13,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
-	"github.com/yishi-civic/yishi/eventstore/pebble"
 	"github.com/yishi-civic/yishi/seal"
+	"github.com/yishi-civic/yishi/seal/sealtest"
 )
 
 // followed returns a Log that has caught up with store.
@@ -229,7 +227,7 @@ func TestLoadRefuses(t *testing.T) {
 		want  string
 	}{
 		"a flipped bit":                   {write("flipped", flipped), store, "checksum"},
-		"a stored hash damaged":           {write("hashes", inHashes), store, "part 0 of its stored hashes (bytes 0 to"},
+		"a stored hash damaged":           {write("hashes", inHashes), store, "part 0 of its stored hashes (their bytes [0, "},
 		"a part's checksum damaged":       {write("table", inTable), store, "checksum mismatch"},
 		"out of order":                    {write("swapped", swapped), store, "positions out of order at leaf 1"},
 		"cut short":                       {write("short", raw[:len(raw)-40]), store, ""},
@@ -290,35 +288,15 @@ func TestLoadRefusesAndLeavesNothingMapped(t *testing.T) {
 	require.ErrorContains(t, loaded.Save(filepath.Join(t.TempDir(), "again.snap")), "read the saved tree")
 }
 
-// syntheticStore returns a store holding n events, each with a chain hash
-// of its own, as the tree takes them.
-func syntheticStore(t *testing.T, n int) eventstore.Store {
-	t.Helper()
-	store, err := pebble.Open(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	for i := 0; i < n; i += 100 {
-		var batch []eventstore.EventData
-		for j := i; j < min(n, i+100); j++ {
-			h := sha256.Sum256(fmt.Appendf(nil, "event %d", j))
-			batch = append(batch, eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "test.happened.v1", Data: []byte(`{}`),
-				Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}})
-		}
-		_, err := store.Append(context.Background(), fmt.Sprintf("s-%d", i), eventstore.NoStream(), batch...)
-		require.NoError(t, err)
-	}
-	return store
-}
-
 // TestADamagedPartOfTheSavedHashes: a load refuses a file whose damage is
 // in a hash the next events combine with (a peak of the tree), for the log
-// to be hashed again; damage elsewhere fails the proofs that read it, and
-// the next save, which removes the file so that the next start hashes the
-// log again.
+// to be hashed again; damage elsewhere fails the proofs that read it and
+// the next save, marks the Log damaged, and CheckSaved finds it where no
+// proof read.
 func TestADamagedPartOfTheSavedHashes(t *testing.T) {
 	ctx := context.Background()
-	const n = 5000 // 9,991 stored hashes: five parts of 64 KiB
-	store := syntheticStore(t, n)
+	const n = 5000 // 9,995 stored hashes: five parts of 64 KiB
+	store := sealtest.Store(t, n)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tree.snap")
 	l := seal.NewLog(nil)
@@ -360,8 +338,14 @@ func TestADamagedPartOfTheSavedHashes(t *testing.T) {
 	require.Zero(t, head.Size, "nothing loaded")
 
 	quietPath := damage(quiet)
+	checked := seal.NewLog(nil)
+	require.NoError(t, checked.Load(ctx, quietPath, store), "a part no event to come reads")
+	require.False(t, checked.Damaged())
+	require.ErrorIs(t, checked.CheckSaved(ctx, 0), seal.ErrDamaged, "found where no proof read")
+	require.True(t, checked.Damaged())
+
 	loaded := seal.NewLog(nil)
-	require.NoError(t, loaded.Load(ctx, quietPath, store), "a part no event to come reads")
+	require.NoError(t, loaded.Load(ctx, quietPath, store))
 	want, err := l.Head()
 	require.NoError(t, err)
 	got, err := loaded.Head()
@@ -374,7 +358,20 @@ func TestADamagedPartOfTheSavedHashes(t *testing.T) {
 		}
 	}
 	require.ErrorIs(t, read, seal.ErrDamaged, "a leaf in the damaged part")
+	require.True(t, loaded.Damaged())
 	require.ErrorIs(t, loaded.Save(quietPath), seal.ErrDamaged)
-	_, err = os.Stat(quietPath)
-	require.ErrorIs(t, err, os.ErrNotExist, "the damaged file is removed")
+	after, err := os.ReadFile(quietPath)
+	require.NoError(t, err)
+	require.NotEqual(t, raw, after, "the damaged file is left as it was, not written over")
+
+	whole := seal.NewLog(nil)
+	require.NoError(t, whole.Load(ctx, path, store))
+	require.NoError(t, whole.CheckSaved(ctx, 0), "an undamaged file")
+	require.False(t, whole.Damaged())
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	again := seal.NewLog(nil)
+	require.NoError(t, again.Load(ctx, path, store))
+	require.ErrorIs(t, again.CheckSaved(cancelled, 0), context.Canceled)
+	require.NoError(t, seal.NewLog(nil).CheckSaved(ctx, 0), "a tree with no file has nothing to check")
 }

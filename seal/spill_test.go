@@ -254,7 +254,7 @@ func TestSavedHashesAreCheckedWhenRead(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tree.snap")
 	kept := NewLog(nil)
-	addSynthetic(t, kept, 0, 5000) // 9,991 stored hashes: five parts
+	addSynthetic(t, kept, 0, 5000) // 9,995 stored hashes: five parts
 	require.NoError(t, kept.Save(path))
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)

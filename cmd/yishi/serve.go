@@ -282,6 +282,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *retentionEvery > 0 {
 		g.Go(func() error { return runRetention(gctx, l, retention, *retentionEvery, logger) })
 	}
+	g.Go(func() error { checkSavedTree(gctx, runner.WaitCaughtUp, tree, treePath, logger); return nil })
 	if *withDemo {
 		if err := printDemoTokens(gctx, l, srv.Tokens(), base, stdout); err != nil {
 			return err
@@ -291,13 +292,45 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	werr := g.Wait()
 	tap.spilling.Lock() // after a spill running, whose file would be older
 	defer tap.spilling.Unlock()
-	if heap, file := tree.Held(); heap == 0 && file > 0 && exists(treePath) {
+	if heap, file := tree.Held(); heap == 0 && file > 0 && exists(treePath) && !tree.Damaged() {
 		// Its file, loaded or spilled, holds it all already.
 		logger.Info("Merkle tree: its file holds every event; not saved again", "events", file)
-	} else if err := tree.Save(treePath); err != nil {
-		logger.Error("the Merkle tree was not saved: the next start hashes the whole log again", "err", err)
+	} else if err := tree.Save(treePath); errors.Is(err, seal.ErrDamaged) {
+		removeDamagedTree(treePath, err, logger)
+	} else if err != nil {
+		logger.Error("the Merkle tree was not saved: the next start loads the file saved before, if any, or hashes the whole log again", "err", err)
 	}
 	return werr
+}
+
+// checkSavedTree checks, once caughtUp returns (the views have caught
+// up), the parts of the saved Merkle tree's file that the start did not
+// read (seal.Log.CheckSaved, a part a millisecond: some ten seconds at ten
+// million events), and removes a damaged file (removeDamagedTree).
+func checkSavedTree(ctx context.Context, caughtUp func(context.Context) error, tree *seal.Log, path string, logger *slog.Logger) {
+	if caughtUp(ctx) != nil {
+		return
+	}
+	began := time.Now()
+	switch err := tree.CheckSaved(ctx, time.Millisecond); {
+	case errors.Is(err, seal.ErrDamaged):
+		removeDamagedTree(path, err, logger)
+	case err == nil:
+		logger.Info("Merkle tree: its saved file checked", "ms", time.Since(began).Milliseconds())
+	}
+}
+
+// removeDamagedTree removes the saved Merkle tree's file at path, in which
+// err found a damaged part, so that the next start hashes the whole log
+// again; until then the server reads what it can of it in place (the
+// mapping stays) and reports not ready.
+func removeDamagedTree(path string, err error, logger *slog.Logger) {
+	rmErr := os.Remove(path)
+	if rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+		logger.Error("the saved Merkle tree is damaged and could not be removed: remove it by hand, then restart", "path", path, "err", err, "remove_err", rmErr)
+		return
+	}
+	logger.Error("the saved Merkle tree is damaged: removed; restart the server, which hashes the whole log again", "path", path, "err", err)
 }
 
 // spillTreeAt is the fewest events whose hashes a growing Merkle tree

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/yishi-civic/yishi/seal"
+	"github.com/yishi-civic/yishi/seal/sealtest"
+)
+
+// TestASavedTreeFoundDamagedIsRemoved: once the views have caught up, the
+// server checks the parts of the saved tree's file the start did not
+// read; a damaged file is removed, for the next start to hash the log
+// again, and an undamaged one stays.
+func TestASavedTreeFoundDamagedIsRemoved(t *testing.T) {
+	ctx := context.Background()
+	const n = 5000
+	store := sealtest.Store(t, n)
+	saved := seal.NewLog(nil)
+	follow, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = saved.Follow(follow, store) }()
+	require.Eventually(t, saved.CaughtUp, 10*time.Second, time.Millisecond)
+	cancel()
+	<-done
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.snap"), filepath.Join(dir, "bad.snap")
+	require.NoError(t, saved.Save(good))
+	raw, err := os.ReadFile(good)
+	require.NoError(t, err)
+	raw[sealtest.HashesAt(n)+100] ^= 1 // the first part, which no peak is in
+	require.NoError(t, os.WriteFile(bad, raw, 0o600))
+
+	caughtUp := func(context.Context) error { return nil }
+	for path, damaged := range map[string]bool{good: false, bad: true} {
+		tree := seal.NewLog(nil)
+		require.NoError(t, tree.Load(ctx, path, store), path)
+		var out bytes.Buffer
+		checkSavedTree(ctx, caughtUp, tree, path, slog.New(slog.NewTextHandler(&out, nil)))
+		_, err := os.Stat(path)
+		if damaged {
+			require.ErrorIs(t, err, os.ErrNotExist, "the damaged file is removed")
+			require.Contains(t, out.String(), "damaged: removed; restart the server")
+		} else {
+			require.NoError(t, err)
+			require.Contains(t, out.String(), "its saved file checked")
+		}
+	}
+	// A server stopped before its views caught up checks nothing.
+	require.NoError(t, os.WriteFile(bad, raw, 0o600))
+	waiting, stop := context.WithCancel(ctx)
+	stop()
+	tree := seal.NewLog(nil)
+	require.NoError(t, tree.Load(ctx, bad, store))
+	checkSavedTree(waiting, func(ctx context.Context) error { return ctx.Err() }, tree, bad, slog.New(slog.DiscardHandler))
+	require.FileExists(t, bad, "checked before the views caught up")
+}
