@@ -193,8 +193,11 @@ func (c *stringCache) own(str *string, in []byte) {
 	c.missed = append(c.missed, missedString{str: str, slot: slot})
 }
 
-// settleLen bounds a copy settle shares between strings.
+// settleLen bounds a copy settle shares between strings; no less than
+// cacheLen, the longest string it copies (the assertion below).
 const settleLen = 256
+
+var _ [settleLen - cacheLen]struct{}
 
 // settle copies the strings own left, in order, into as few allocations
 // of at most settleLen bytes as they fit in, each string then kept in its

@@ -80,8 +80,10 @@ var ErrDamaged = errors.New("seal: the saved tree is damaged")
 type partsCheck struct {
 	sums []uint32
 	ok   []atomic.Bool
-	// damaged is set once a part did not match its checksum.
+	// damaged is set once a part did not match its checksum; notify, if
+	// set, is then called once with the error (Log.OnDamage).
 	damaged atomic.Bool
+	notify  func(error)
 	// file is the file mapped, open until it is unmapped, the stored
 	// hashes at offset at, for read.
 	file *os.File
@@ -97,10 +99,21 @@ func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
 // faulted each page in cost ten times the CPU, and kept pages mapped.
 func (c *partsCheck) read(k, n int64, buf []byte) error {
 	part := buf[:n]
-	if _, err := c.file.ReadAt(part, c.at+k*partLen); err != nil {
+	if _, err := c.file.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
+		return c.fail(fmt.Errorf("%w: part %d of its stored hashes is cut short", ErrDamaged, k))
+	} else if err != nil {
 		return fmt.Errorf("seal: read part %d of the saved tree's stored hashes: %w", k, err)
 	}
 	return c.match(k, part)
+}
+
+// fail marks the file damaged, tells notify the first time, and returns
+// err.
+func (c *partsCheck) fail(err error) error {
+	if c.damaged.CompareAndSwap(false, true) && c.notify != nil {
+		c.notify(err)
+	}
+	return err
 }
 
 // parts returns how many parts n bytes are cut into.
@@ -120,8 +133,7 @@ func (c *partsCheck) ensure(b []byte, off int64) error {
 // k's checksum, and returns an ErrDamaged when it does not.
 func (c *partsCheck) match(k int64, part []byte) error {
 	if crc32.Checksum(part, castagnoli) != c.sums[k] {
-		c.damaged.Store(true)
-		return fmt.Errorf("%w: part %d of its stored hashes (their bytes [%d, %d)) does not match its checksum", ErrDamaged, k, k*partLen, k*partLen+int64(len(part)))
+		return c.fail(fmt.Errorf("%w: part %d of its stored hashes (their bytes [%d, %d)) does not match its checksum", ErrDamaged, k, k*partLen, k*partLen+int64(len(part))))
 	}
 	c.ok[k].Store(true)
 	return nil

@@ -44,7 +44,16 @@ type Log struct {
 	// caughtUp is set once Follow (or Take) has added every event the
 	// store held when its subscription started.
 	caughtUp atomic.Bool
+	// onDamage, if set, is told of the first damaged part found in each
+	// saved file read in place (OnDamage).
+	onDamage func(error)
 }
+
+// OnDamage has f called, once per saved file l reads in place (Load,
+// Spill), when a part of it is first found damaged (ErrDamaged), by
+// whatever read found it: a proof, a save, CheckSaved. f must not call
+// l's methods. Set it before Load.
+func (l *Log) OnDamage(f func(error)) { l.onDamage = f }
 
 // NewLog returns an empty Log. unsafe, if not nil, names the events whose
 // leaf hash must not be published (a secret ballot written before hash
@@ -311,37 +320,47 @@ func (l *Log) Damaged() bool {
 // CheckSaved checks every part of the saved tree's file that l reads in
 // place and no read has checked yet, one at a time with pause between two
 // (a start reads none of them: this finds damage where no proof reads),
-// reading them from the file, not through the mapping. It returns the
-// first ErrDamaged, or ctx's error. A spill meanwhile has it go on over
-// the new file.
-func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) error {
+// reading them from the file, not through the mapping. It returns how
+// many parts it checked, and the first ErrDamaged, or ctx's error. A spill
+// meanwhile has it start again over the new file.
+func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int64, err error) {
 	buf := make([]byte, partLen)
+	var file *partsCheck
 	for k := int64(0); ; k++ {
-		done, err := l.checkPart(k, buf)
-		if done || err != nil {
-			return err
+		if err := ctx.Err(); err != nil {
+			return checked, err
 		}
+		check, done, err := l.checkPart(k, buf)
+		if check != file && k > 0 {
+			k, file = -1, check // a spill swapped the file: from its start
+			continue
+		}
+		file = check
+		if done || err != nil {
+			return checked, err
+		}
+		checked++
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return checked, ctx.Err()
 		case <-time.After(pause):
 		}
 	}
 }
 
-// checkPart checks part k of the stored hashes l reads in place, unless a
-// read did, reading it from the file into buf; done is true past the last
-// part.
-func (l *Log) checkPart(k int64, buf []byte) (done bool, err error) {
+// checkPart checks part k of the stored hashes of the file l reads in
+// place (check), unless a read did, reading it from the file into buf;
+// done is true past the last part.
+func (l *Log) checkPart(k int64, buf []byte) (check *partsCheck, done bool, err error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	h := &l.tree.hashes
 	size := h.n * h.size
 	if h.check == nil || k*partLen >= size {
-		return true, nil
+		return h.check, true, nil
 	}
 	if h.check.ok[k].Load() {
-		return false, nil
+		return h.check, false, nil
 	}
-	return false, h.check.read(k, min(size-k*partLen, partLen), buf)
+	return h.check, false, h.check.read(k, min(size-k*partLen, partLen), buf)
 }

@@ -157,9 +157,17 @@ func (l *Log) Held() (heap, file int64) {
 // to path, read in place from the file, with the values added since
 // after them.
 func (l *Log) readSaved(path string) error {
+	// A file refused is the one just saved: removed, as the next start
+	// would load it.
+	refuse := func(err error) error {
+		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+			err = fmt.Errorf("%w (and remove it: %v)", err, rmErr)
+		}
+		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
+	}
 	t, positions, _, unmap, err := openSavedFile(path)
 	if err != nil {
-		return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
+		return refuse(err)
 	}
 	l.mu.Lock()
 	old, oldUnmap := [][]byte{l.tree.hashes.base, l.positions.base}, l.unmap
@@ -185,7 +193,7 @@ func (l *Log) readSaved(path string) error {
 	}()
 	if t.n > l.tree.n || t.hashes.len() > l.tree.hashes.len() || positions.len() > l.positions.len() {
 		unmap()
-		return fmt.Errorf("seal: spill the tree to %s: the file holds %d events, the tree %d", path, t.n, l.tree.n)
+		return refuse(fmt.Errorf("the file holds %d events, the tree %d", t.n, l.tree.n))
 	}
 	// The file's root is the tree's at its size: a save written or read
 	// back wrong (or damaged where the next events combine) is refused
@@ -204,8 +212,11 @@ func (l *Log) readSaved(path string) error {
 		}
 		if err != nil {
 			unmap()
-			return fmt.Errorf("seal: spill the tree to %s: %w", path, err)
+			return refuse(err)
 		}
+	}
+	if c := t.hashes.check; c != nil {
+		c.notify = l.onDamage
 	}
 	for i := t.hashes.len(); i < l.tree.hashes.len(); i++ {
 		t.hashes.add(l.tree.hashes.at(i))
@@ -265,6 +276,9 @@ func (l *Log) Load(ctx context.Context, path string, store eventstore.Store) err
 	if l.unmap != nil { // an empty tree spilled: nothing is read from it
 		l.unmap()
 	}
+	if c := t.hashes.check; c != nil {
+		c.notify = l.onDamage
+	}
 	l.tree, l.positions, l.unsafe, l.unmap = t, positions, unsafe, unmap
 	return nil
 }
@@ -279,8 +293,11 @@ func openSavedFile(path string) (Tree, stored[eventstore.Position], int64, func(
 	if err != nil {
 		return Tree{}, stored[eventstore.Position]{}, 0, nil, err
 	}
-	defer f.Close()
-	return openSaved(f)
+	t, positions, unsafe, unmap, err := openSaved(f)
+	if err != nil || t.hashes.check == nil {
+		f.Close()
+	}
+	return t, positions, unsafe, unmap, err
 }
 
 // openSaved checks the saved tree in f (its counts against its size, its
@@ -391,16 +408,11 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), er
 	positions := stored[eventstore.Position]{base: m[posAt:hashAt], size: 8, n: n, decode: decodePosition}
 	hashes := stored[tlog.Hash]{base: m[hashAt:tableAt], size: tlog.HashSize, n: int64(count), decode: decodeHash}
 	if partwise {
-		// A file of its own, for CheckSaved to read the parts with pread
-		// rather than fault them in through the mapping.
-		g, err := os.Open(f.Name())
-		if err != nil {
-			unmap()
-			return Tree{}, none, 0, nil, err
-		}
-		hashes.check = newPartsCheck(sums, g, hashAt)
+		// f stays open (openSavedFile), for CheckSaved to read the parts
+		// with pread rather than fault them in through the mapping.
+		hashes.check = newPartsCheck(sums, f, hashAt)
 		unmapOnly := unmap
-		unmap = func() { unmapOnly(); g.Close() }
+		unmap = func() { unmapOnly(); f.Close() }
 	}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, unmap, nil
 }

@@ -17,8 +17,9 @@ import (
 
 // TestASavedTreeFoundDamagedIsRemoved: once the views have caught up, the
 // server checks the parts of the saved tree's file the start did not
-// read; a damaged file is removed, for the next start to hash the log
-// again, and an undamaged one stays.
+// read; a damaged file is removed as soon as a read finds it (that check,
+// or a proof), for the next start to hash the log again, and an
+// undamaged one stays.
 func TestASavedTreeFoundDamagedIsRemoved(t *testing.T) {
 	ctx := context.Background()
 	const n = 5000
@@ -41,9 +42,11 @@ func TestASavedTreeFoundDamagedIsRemoved(t *testing.T) {
 	caughtUp := func(context.Context) error { return nil }
 	for path, damaged := range map[string]bool{good: false, bad: true} {
 		tree := seal.NewLog(nil)
-		require.NoError(t, tree.Load(ctx, path, store), path)
 		var out bytes.Buffer
-		checkSavedTree(ctx, caughtUp, tree, path, slog.New(slog.NewTextHandler(&out, nil)))
+		logger := slog.New(slog.NewTextHandler(&out, nil))
+		watchDamage(tree, path, logger)
+		require.NoError(t, tree.Load(ctx, path, store), path)
+		checkSavedTree(ctx, caughtUp, tree, path, logger)
 		_, err := os.Stat(path)
 		if damaged {
 			require.ErrorIs(t, err, os.ErrNotExist, "the damaged file is removed")
@@ -58,7 +61,12 @@ func TestASavedTreeFoundDamagedIsRemoved(t *testing.T) {
 	waiting, stop := context.WithCancel(ctx)
 	stop()
 	tree := seal.NewLog(nil)
+	watchDamage(tree, bad, slog.New(slog.DiscardHandler))
 	require.NoError(t, tree.Load(ctx, bad, store))
 	checkSavedTree(waiting, func(ctx context.Context) error { return ctx.Err() }, tree, bad, slog.New(slog.DiscardHandler))
 	require.FileExists(t, bad, "checked before the views caught up")
+	// A proof reading the damaged part removes it as well.
+	_, err = tree.Leaf(0)
+	require.ErrorIs(t, err, seal.ErrDamaged)
+	require.NoFileExists(t, bad)
 }

@@ -118,6 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// RSS).
 	tree := newSealLog()
 	treePath := filepath.Join(*dataDir, "seal", "tree.snap")
+	watchDamage(tree, treePath, logger)
 	tap := &treeTap{Log: tree, path: treePath, log: logger}
 	gc := debug.SetGCPercent(400)
 	prepared := projections.Prepare(projections.Config{Dir: filepath.Join(*dataDir, "projections"), Logger: logger,
@@ -292,13 +293,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	werr := g.Wait()
 	tap.spilling.Lock() // after a spill running, whose file would be older
 	defer tap.spilling.Unlock()
-	if heap, file := tree.Held(); heap == 0 && file > 0 && exists(treePath) && !tree.Damaged() {
+	switch heap, file := tree.Held(); {
+	case tree.Damaged():
+		// Its file was removed when the damage was found (watchDamage);
+		// a save would fail on it.
+		logger.Error("the Merkle tree was not saved: its file is damaged; the next start hashes the whole log again")
+	case heap == 0 && file > 0 && exists(treePath):
 		// Its file, loaded or spilled, holds it all already.
 		logger.Info("Merkle tree: its file holds every event; not saved again", "events", file)
-	} else if err := tree.Save(treePath); errors.Is(err, seal.ErrDamaged) {
-		removeDamagedTree(treePath, err, logger)
-	} else if err != nil {
-		logger.Error("the Merkle tree was not saved: the next start loads the file saved before, if any, or hashes the whole log again", "err", err)
+	default:
+		if err := tree.Save(treePath); err != nil {
+			logger.Error("the Merkle tree was not saved: the next start loads the file saved before, if any, or hashes the whole log again", "err", err)
+		}
 	}
 	return werr
 }
@@ -306,18 +312,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // checkSavedTree checks, once caughtUp returns (the views have caught
 // up), the parts of the saved Merkle tree's file that the start did not
 // read (seal.Log.CheckSaved, a part a millisecond: some ten seconds at ten
-// million events), and removes a damaged file (removeDamagedTree).
+// million events); a damaged one is removed as soon as it is found
+// (watchDamage).
 func checkSavedTree(ctx context.Context, caughtUp func(context.Context) error, tree *seal.Log, path string, logger *slog.Logger) {
 	if caughtUp(ctx) != nil {
 		return
 	}
 	began := time.Now()
-	switch err := tree.CheckSaved(ctx, time.Millisecond); {
-	case errors.Is(err, seal.ErrDamaged):
-		removeDamagedTree(path, err, logger)
-	case err == nil:
-		logger.Info("Merkle tree: its saved file checked", "ms", time.Since(began).Milliseconds())
+	switch checked, err := tree.CheckSaved(ctx, time.Millisecond); {
+	case errors.Is(err, seal.ErrDamaged) || errors.Is(err, context.Canceled):
+	case err != nil:
+		logger.Error("Merkle tree: its saved file could not be checked", "path", path, "err", err)
+	case checked > 0:
+		logger.Info("Merkle tree: its saved file checked", "parts", checked, "ms", time.Since(began).Milliseconds())
 	}
+}
+
+// watchDamage has the saved Merkle tree's file at path removed as soon as
+// any read of tree finds a part of it damaged (a proof, a save,
+// checkSavedTree), so that the next start hashes the whole log again.
+func watchDamage(tree *seal.Log, path string, logger *slog.Logger) {
+	tree.OnDamage(func(err error) { removeDamagedTree(path, err, logger) })
 }
 
 // removeDamagedTree removes the saved Merkle tree's file at path, in which
