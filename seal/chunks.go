@@ -96,7 +96,7 @@ func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
 
 // read checks part k, of n bytes, read from the file into buf (partLen
 // bytes) rather than through the mapping: a check of the whole file that
-// faulted each page in cost ten times the CPU, and kept pages mapped.
+// faulted each page in cost five times the CPU, and kept pages mapped.
 func (c *partsCheck) read(k, n int64, buf []byte) error {
 	part := buf[:n]
 	if _, err := c.file.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
