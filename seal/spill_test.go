@@ -1,9 +1,6 @@
 package seal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/yishi-civic/yishi/eventstore"
+	"github.com/yishi-civic/yishi/seal/sealtest"
 )
 
 // addSynthetic adds the events from to to-1 of a synthetic log to l.
@@ -86,9 +84,8 @@ func requireSameTree(t *testing.T, spilled, kept *Log, size int64, leaves ...int
 
 // syntheticEvent is event i of a synthetic log.
 func syntheticEvent(i int) eventstore.Event {
-	h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
 	return eventstore.Event{Stream: "s", Revision: uint64(i), Position: eventstore.Position(10 * (i + 1)),
-		Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}}
+		Metadata: eventstore.Metadata{Hash: sealtest.EventHash(i)}}
 }
 
 // TestSpillKeepsWhatIsAddedMeanwhile: events added while the tree is saved

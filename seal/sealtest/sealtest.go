@@ -27,14 +27,19 @@ func Store(t testing.TB, n int) eventstore.Store {
 	for i := 0; i < n; i += 100 {
 		var batch []eventstore.EventData
 		for j := i; j < min(n, i+100); j++ {
-			h := sha256.Sum256(fmt.Appendf(nil, "event %d", j))
 			batch = append(batch, eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "test.happened.v1", Data: []byte(`{}`),
-				Metadata: eventstore.Metadata{Hash: hex.EncodeToString(h[:])}})
+				Metadata: eventstore.Metadata{Hash: EventHash(j)}})
 		}
 		_, err := store.Append(context.Background(), fmt.Sprintf("s-%d", i), eventstore.NoStream(), batch...)
 		require.NoError(t, err)
 	}
 	return store
+}
+
+// EventHash is the chain hash (hex) synthetic event i carries.
+func EventHash(i int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "event %d", i))
+	return hex.EncodeToString(h[:])
 }
 
 // HashesAt is where the stored hashes of a saved tree of n events start in
