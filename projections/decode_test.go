@@ -248,7 +248,7 @@ func TestShortStringsOutlastOthersInTheCache(t *testing.T) {
 // TestAnEventsNewStringsShareOneCopy: the short strings of one event the
 // cache lacks are copied into one allocation, out of the input, and the
 // cache keeps them; a long one is copied on its own.
-func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
+func TestNewStringsShareChunks(t *testing.T) {
 	long := strings.Repeat("停", 30) // longer than cacheLen
 	in := []byte("proposal-1|停车棚|g7|" + long)
 	at := func(from, n int) string { return unsafe.String(&in[from], n) }
@@ -263,12 +263,12 @@ func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
 		}
 		c.settle()
 	})
-	assert.Equal(t, 2.0, allocs, "one copy of the short ones, one of the long one")
+	assert.Equal(t, 2.0, allocs, "one chunk for the short ones, one copy of the long one")
 	for i := range in {
 		in[i] = 'x'
 	}
 	assert.Equal(t, []string{"proposal-1", "停车棚", "g7", long}, own)
-	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(own[0])), 10), unsafe.Pointer(unsafe.StringData(own[1])), "one copy for the short ones")
+	assert.Equal(t, unsafe.Add(unsafe.Pointer(unsafe.StringData(own[0])), 10), unsafe.Pointer(unsafe.StringData(own[1])), "one chunk for the short ones")
 	assert.Empty(t, c.missed)
 	assert.Zero(t, c.missed[:1][0], "the pooled cache keeps no pointer into the event")
 
@@ -278,8 +278,23 @@ func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
 	assert.Empty(t, c.missed, "the cache holds what settle copied")
 	assert.Same(t, unsafe.StringData(own[0]), unsafe.StringData(s))
 
-	// Forty new ids of 16 bytes (an electorate's): copies of 256 bytes
-	// at most, so that a view keeping one keeps no more alive.
+	// The next event's new string goes into the same chunk, after the
+	// first event's, which it leaves as they were.
+	next := []byte("meeting-2")
+	m := unsafe.String(&next[0], len(next))
+	allocs = testing.AllocsPerRun(1, func() {
+		m = unsafe.String(&next[0], len(next))
+		c.short, c.slots = [shortSlots]string{}, [cacheSlots]string{}
+		c.own(&m, next)
+		c.settle()
+	})
+	assert.Zero(t, allocs, "room left in the chunk")
+	assert.Equal(t, "meeting-2", m)
+	assert.False(t, within(m, next))
+	assert.Equal(t, []string{"proposal-1", "停车棚", "g7", long}, own)
+
+	// Forty new ids of 16 bytes (an electorate's): chunks of 256 bytes,
+	// so that a view keeping one keeps no more alive.
 	many := []byte(strings.Repeat("0123456789abcdef", 40))
 	ids := make([]string, 40)
 	allocs = testing.AllocsPerRun(1, func() {
@@ -290,9 +305,13 @@ func TestAnEventsNewStringsShareOneCopy(t *testing.T) {
 		}
 		c.settle()
 	})
-	assert.Equal(t, 3.0, allocs, "640 bytes in copies of 256, 256 and 128")
+	assert.Equal(t, 3.0, allocs, "640 bytes in chunks of 256")
 	for i := range ids {
 		assert.Equal(t, "0123456789abcdef", ids[i])
 		assert.False(t, within(ids[i], many))
+		chunk := uintptr(unsafe.Pointer(unsafe.StringData(ids[i/16*16])))
+		assert.Equal(t, chunk+uintptr(16*(i%16)), uintptr(unsafe.Pointer(unsafe.StringData(ids[i]))), "sixteen ids to a chunk")
 	}
+	assert.Equal(t, 128, len(c.chunk))
+	assert.Equal(t, settleLen, cap(c.chunk))
 }

@@ -105,10 +105,11 @@ func (p *stringPlan) add(rt reflect.Type, off uintptr, depth int) error {
 
 // own gives every string of the value at base that lies inside in memory
 // of its own: the cache's, a copy of its own for one longer than
-// cacheLen, and for the others the cache does not hold, copies shared by
-// several of them, settleLen bytes at most each (an event's new ids and
-// short texts cost one allocation, not one each; a view keeping one of
-// them keeps at most settleLen bytes alive).
+// cacheLen, and for the others the cache does not hold, copies in chunks
+// of settleLen bytes shared by several of them, of this event and of the
+// events decoded before and after it (most events' new ids and short
+// texts cost no allocation; a view keeping one of them keeps at most
+// settleLen bytes alive).
 func (p *stringPlan) own(base unsafe.Pointer, in []byte, c *stringCache) {
 	p.walk(base, in, c)
 	c.settle()
@@ -149,6 +150,10 @@ type stringCache struct {
 	// missed is what own left for settle: each string still in the input,
 	// and the slot to keep its copy in.
 	missed []missedString
+	// chunk is where settle copies them: its bytes up to its length are
+	// strings handed out, never written again; it is written only past
+	// them, by the one goroutine using the cache.
+	chunk []byte
 }
 
 // missedString is a string own left in the input, for settle to copy.
@@ -193,29 +198,28 @@ func (c *stringCache) own(str *string, in []byte) {
 	c.missed = append(c.missed, missedString{str: str, slot: slot})
 }
 
-// settleLen bounds a copy settle shares between strings; no less than
-// cacheLen, the longest string it copies (the assertion below).
+// settleLen is the size of the chunks settle copies strings into; no
+// less than cacheLen, the longest string it copies (the assertion below).
 const settleLen = 256
 
 var _ [settleLen - cacheLen]struct{}
 
-// settle copies the strings own left, in order, into as few allocations
-// of at most settleLen bytes as they fit in, each string then kept in its
-// slot, and forgets them.
+// settle copies the strings own left, in order, into the cache's current
+// chunk (chunk), a new one of settleLen bytes when the next string does
+// not fit in what is left of it, each string then kept in its slot, and
+// forgets them. A chunk is shared by the strings of the events decoded one
+// after another, so that most events cost no allocation here, and a view
+// keeping one of them keeps settleLen bytes alive at most.
 func (c *stringCache) settle() {
-	for i := 0; i < len(c.missed); {
-		n, j := 0, i
-		for ; j < len(c.missed) && n+len(*c.missed[j].str) <= settleLen; j++ {
-			n += len(*c.missed[j].str)
+	for _, m := range c.missed {
+		s := *m.str
+		if len(s) > cap(c.chunk)-len(c.chunk) {
+			c.chunk = make([]byte, 0, settleLen)
 		}
-		buf := make([]byte, 0, n)
-		for _, m := range c.missed[i:j] {
-			at := len(buf)
-			buf = append(buf, *m.str...)
-			*m.str = unsafe.String(&buf[at], len(buf)-at) // buf is never written again
-			*m.slot = *m.str
-		}
-		i = j
+		at := len(c.chunk)
+		c.chunk = append(c.chunk, s...)              // within its capacity: never moves
+		*m.str = unsafe.String(&c.chunk[at], len(s)) // bytes never written again
+		*m.slot = *m.str
 	}
 	clear(c.missed) // the pooled cache keeps no pointer into an event
 	c.missed = c.missed[:0]
