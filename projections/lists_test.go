@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -189,4 +190,37 @@ func TestListsAgainstAModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A list grows in the chunk up to slabListLen positions, two lists growing
+// in turn leave each other as they were, and a longer list moves to memory
+// of its own.
+func TestShortListsGrowInTheChunk(t *testing.T) {
+	l := newLists("steps")
+	var a, b []eventstore.Position
+	allocs := testing.AllocsPerRun(1, func() {
+		l.firsts = make([]eventstore.Position, 0, firstLen*slabLen)
+		a, b = nil, nil
+		for i := range slabListLen {
+			a = l.appendTo(a, eventstore.Position(i+1))
+			b = l.appendTo(b, eventstore.Position(1000+i))
+		}
+	})
+	assert.Equal(t, 1.0, allocs, "the chunk alone")
+	for i := range slabListLen {
+		require.Equal(t, eventstore.Position(i+1), a[i])
+		require.Equal(t, eventstore.Position(1000+i), b[i])
+	}
+	chunk := l.firsts[:cap(l.firsts)]
+	start, end := uintptr(unsafe.Pointer(&chunk[0])), uintptr(unsafe.Pointer(&chunk[len(chunk)-1]))
+	within := func(list []eventstore.Position) bool {
+		p := uintptr(unsafe.Pointer(&list[0]))
+		return start <= p && p <= end
+	}
+	assert.True(t, within(a))
+	assert.True(t, within(b))
+	a = l.appendTo(a, slabListLen+1)
+	assert.False(t, within(a), "a longer list has memory of its own")
+	assert.Len(t, a, slabListLen+1)
+	assert.Equal(t, eventstore.Position(slabListLen+1), a[slabListLen])
 }
