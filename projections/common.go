@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/yishi-civic/yishi/eventstore"
 )
 
@@ -63,3 +65,27 @@ func parsePositionCursor(c string) eventstore.Position {
 
 // cloneStrings copies a slice, keeping nil as nil.
 func cloneStrings(s []string) []string { return slices.Clone(s) }
+
+// objectMap is a map written as a JSON object even when nil: a view can
+// leave it unmade until its first entry (most meetings' are never written
+// to before they end, or hold a few entries) and still write the
+// snapshots it wrote when it made every one at once.
+type objectMap[K comparable, V any] map[K]V
+
+// MarshalJSON implements json.Marshaler: {} for a nil map.
+func (m objectMap[K, V]) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	return gojson.Marshal(map[K]V(m))
+}
+
+// set puts v under k in *m, making the map first when it is nil, with
+// room for room entries (a meeting's attendance, as many as it invited:
+// one allocation rather than one at each growth).
+func (m *objectMap[K, V]) set(k K, v V, room int) {
+	if *m == nil {
+		*m = make(objectMap[K, V], room)
+	}
+	(*m)[k] = v
+}

@@ -103,14 +103,14 @@ type MeetingState struct {
 }
 
 type liveMeeting struct {
-	Info      domain.MeetingScheduled  `json:"info"`
-	Status    string                   `json:"status"`
-	Agenda    []domain.AgendaItemAdded `json:"agenda,omitempty"`
-	Invited   int                      `json:"invited"`
-	Attendees map[string]Attendee      `json:"attendees"`
-	Motion    *liveMotion              `json:"motion,omitempty"`
-	Motions   int                      `json:"motions"`
-	Position  eventstore.Position      `json:"position"`
+	Info      domain.MeetingScheduled     `json:"info"`
+	Status    string                      `json:"status"`
+	Agenda    []domain.AgendaItemAdded    `json:"agenda,omitempty"`
+	Invited   int                         `json:"invited"`
+	Attendees objectMap[string, Attendee] `json:"attendees"`
+	Motion    *liveMotion                 `json:"motion,omitempty"`
+	Motions   int                         `json:"motions"`
+	Position  eventstore.Position         `json:"position"`
 }
 
 type liveMotion struct {
@@ -204,8 +204,14 @@ func (l *Live) ballot(meetingID, motionID string, b domain.Ballot) {
 	v.Ballots = append(v.Ballots, b)
 }
 
-func tallyOf(options []domain.Option) []OptionCount {
-	t := make([]OptionCount, len(options))
+// tallyOf returns an empty tally of options, in old's memory when it has
+// room (a motion's tally made again when voting opens).
+func tallyOf(old []OptionCount, options []domain.Option) []OptionCount {
+	t := old[:0]
+	if cap(t) < len(options) {
+		t = make([]OptionCount, len(options))
+	}
+	t = t[:len(options)]
 	for i, o := range options {
 		t[i] = OptionCount{OptionID: o.ID, Label: o.Label}
 	}
@@ -220,7 +226,7 @@ func (l *Live) Apply(e Event) error {
 	switch d := e.Data.(type) {
 	case domain.MeetingScheduled:
 		l.steps.add(d.MeetingID, e.Position)
-		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Attendees: map[string]Attendee{}, Position: e.Position}
+		l.st.Meetings[d.MeetingID] = &liveMeeting{Info: d, Status: MeetingScheduled, Position: e.Position}
 		return nil
 	case domain.AgendaItemAdded:
 		if m := l.st.Meetings[d.MeetingID]; m != nil {
@@ -236,25 +242,28 @@ func (l *Live) Apply(e Event) error {
 		}
 	case domain.AttendanceRecorded:
 		if m := l.st.Meetings[d.MeetingID]; m != nil {
-			m.Attendees[d.PersonID] = Attendee{PersonID: d.PersonID, Name: d.Name, Attendance: d.Attendance, HolderID: d.HolderID}
+			m.Attendees.set(d.PersonID, Attendee{PersonID: d.PersonID, Name: d.Name, Attendance: d.Attendance, HolderID: d.HolderID}, m.Invited)
 		}
 	case domain.MotionTabled:
 		if m := l.st.Meetings[d.MeetingID]; m != nil {
 			m.Motions++
 			m.Motion = &liveMotion{LiveMotion: LiveMotion{
 				MotionID: d.MotionID, ItemID: d.ItemID, Text: d.Text, Options: d.Options, Rule: d.Rule,
-				Secret: d.Secret, Status: MotionTabled, Tally: tallyOf(d.Options),
+				Secret: d.Secret, Status: MotionTabled, Tally: tallyOf(nil, d.Options),
 			}}
 		}
 	case domain.MotionAmended:
 		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
-			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(d.Options)
+			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(mo.Tally, d.Options)
 		}
 	case domain.VotingOpened:
 		if mo := l.motion(d.MeetingID, d.MotionID); mo != nil {
-			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(d.Options)
+			mo.Text, mo.Options, mo.Rule, mo.Secret, mo.Tally = d.Text, d.Options, d.Rule, d.Secret, tallyOf(mo.Tally, d.Options)
 			mo.Status = MotionVoting
-			mo.Voting = &liveVoting{Electorate: d.Electorate, Units: d.Units, Ballots: []domain.Ballot{}}
+			// Room for the first ballots (up to 64), one allocation
+			// rather than one at each doubling.
+			ballots := make([]domain.Ballot, 0, min(len(d.Electorate), 64))
+			mo.Voting = &liveVoting{Electorate: d.Electorate, Units: d.Units, Ballots: ballots}
 		}
 	case domain.VoteCast:
 		l.ballot(d.MeetingID, d.MotionID, domain.Ballot{VoterID: d.VoterID, CastBy: d.CastBy, OptionID: d.OptionID})

@@ -400,10 +400,7 @@ func (n *Notifications) apply(e Event) error {
 	case domain.GridHeadAppointed:
 		n.st.GridHeads[d.CommunityID+"/"+d.GridID] = d.PersonID
 	case domain.ProposalSubmitted:
-		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}
-		if d.Author.Kind == domain.PartyPerson {
-			it.Persons = []string{d.Author.ID}
-		}
+		it := followed(notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID}, personOf(d.Author))
 		n.proposals.put(d.ProposalID, it)
 		return n.tell(e, it, t, n.gridHead(it)...)
 	case domain.ProposalSupported:
@@ -431,10 +428,7 @@ func (n *Notifications) apply(e Event) error {
 	case domain.ProposalReopened:
 		return n.tellProposal(e, d.ProposalID, t)
 	case domain.ActionAssigned:
-		it := &notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID, Proposal: d.ProposalID, Due: d.Due, Open: true}
-		if d.Owner.Kind == domain.PartyPerson {
-			it.Persons = []string{d.Owner.ID}
-		}
+		it := followed(notifyItem{Title: d.Title, Community: d.CommunityID, Grid: d.GridID, Proposal: d.ProposalID, Due: d.Due, Open: true}, personOf(d.Owner))
 		n.actions.put(d.ActionID, it)
 		n.opened(d.ActionID, it)
 		return n.tell(e, it, t, it.Persons...)
@@ -572,6 +566,35 @@ func adopted(ok bool) string {
 // remove drops s from list.
 func remove(list []string, s string) []string {
 	return slices.DeleteFunc(list, func(x string) bool { return x == s })
+}
+
+// followedItem is an item made with room for its first followers.
+type followedItem struct {
+	notifyItem
+	room [4]string
+}
+
+// followed returns a copy of it, followed by person unless person is "",
+// made with room for three more followers: a proposal's author and its
+// first supporters, or an action's owner, cost no allocation of their own.
+func followed(it notifyItem, person string) *notifyItem {
+	if person == "" {
+		p := new(notifyItem)
+		*p = it
+		return p
+	}
+	f := &followedItem{notifyItem: it}
+	f.room[0] = person
+	f.Persons = f.room[:1:len(f.room)]
+	return &f.notifyItem
+}
+
+// personOf returns the id of p when p is a person, else "".
+func personOf(p domain.Party) string {
+	if p.Kind != domain.PartyPerson {
+		return ""
+	}
+	return p.ID
 }
 
 // addOnce appends s to list unless it is there.

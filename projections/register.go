@@ -209,14 +209,14 @@ func (h decisionHead) position() eventstore.Position { return h.Position }
 
 // regMeeting is what the register keeps of a meeting while it decides.
 type regMeeting struct {
-	Info       domain.MeetingScheduled            `json:"info"`
-	Items      map[string]domain.AgendaItemAdded  `json:"items"`
-	Motions    map[string]*regMotion              `json:"motions"`
-	Mediations map[string]domain.MediationOffered `json:"mediations"`
+	Info       domain.MeetingScheduled                    `json:"info"`
+	Items      objectMap[string, domain.AgendaItemAdded]  `json:"items"`
+	Motions    objectMap[string, *regMotion]              `json:"motions"`
+	Mediations objectMap[string, domain.MediationOffered] `json:"mediations"`
 	// MediationEvents are the positions of each open mediation's events.
 	MediationEvents map[string][]eventstore.Position `json:"mediation_events,omitempty"`
 	Invited         int                              `json:"invited"`
-	Attendance      map[string]string                `json:"attendance"`
+	Attendance      objectMap[string, string]        `json:"attendance"`
 }
 
 type regMotion struct {
@@ -394,10 +394,10 @@ func (m *regMeeting) attendance() AttendanceCount {
 func (r *Register) Apply(e Event) error {
 	switch d := e.Data.(type) {
 	case domain.MeetingScheduled:
-		r.st.Meetings[d.MeetingID] = &regMeeting{Info: d, Items: map[string]domain.AgendaItemAdded{}, Motions: map[string]*regMotion{}, Mediations: map[string]domain.MediationOffered{}, Attendance: map[string]string{}}
+		r.st.Meetings[d.MeetingID] = &regMeeting{Info: d}
 	case domain.AgendaItemAdded:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Items[d.ItemID] = d
+			m.Items.set(d.ItemID, d, 0)
 		}
 	case domain.ParticipantInvited:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
@@ -405,12 +405,12 @@ func (r *Register) Apply(e Event) error {
 		}
 	case domain.AttendanceRecorded:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Attendance[d.PersonID] = d.Attendance
+			m.Attendance.set(d.PersonID, d.Attendance, m.Invited)
 		}
 	case domain.MotionTabled:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Motions[d.MotionID] = &regMotion{Text: d.Text, ItemID: d.ItemID, ProposalID: d.ProposalID, Options: d.Options, Rule: d.Rule, Secret: d.Secret,
-				Events: []eventstore.Position{e.Position}}
+			m.Motions.set(d.MotionID, &regMotion{Text: d.Text, ItemID: d.ItemID, ProposalID: d.ProposalID, Options: d.Options, Rule: d.Rule, Secret: d.Secret,
+				Events: []eventstore.Position{e.Position}}, 0)
 		}
 	case domain.MotionAmended:
 		if mo := r.motion(d.MeetingID, d.MotionID); mo != nil {
@@ -459,7 +459,7 @@ func (r *Register) Apply(e Event) error {
 		})
 	case domain.MediationOffered:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Mediations[d.MediationID] = d
+			m.Mediations.set(d.MediationID, d, 0)
 			if m.MediationEvents == nil {
 				m.MediationEvents = map[string][]eventstore.Position{}
 			}

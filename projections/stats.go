@@ -356,7 +356,7 @@ func (s *Stats) apply(e Event) error {
 			b.Satisfied++
 		}
 	case domain.MeetingScheduled:
-		s.meetings.put(d.MeetingID, &statMeeting{Community: d.CommunityID, Grid: d.GridID, Format: d.Format, Attendance: map[string]string{}})
+		s.meetings.put(d.MeetingID, &statMeeting{Community: d.CommunityID, Grid: d.GridID, Format: d.Format})
 	case domain.ParticipantInvited:
 		m, err := s.meetings.edit(d.MeetingID)
 		if m != nil {
@@ -390,7 +390,7 @@ func (s *Stats) apply(e Event) error {
 			return err
 		}
 		if m.Attendance == nil {
-			m.Attendance = map[string]string{}
+			m.Attendance = make(map[string]string, m.Invited) // one allocation, not one at each growth
 		}
 		s.expect(m, d.PersonID)
 		was := m.Attendance[d.PersonID]

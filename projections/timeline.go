@@ -227,6 +227,18 @@ func (t *Timeline) addVia(tb *entries[string], key string, p eventstore.Position
 	return t.add(id, p)
 }
 
+// listOf returns a list holding id, made with room for three more ids in
+// the same allocation: most agendas hold a few proposals.
+func listOf(id string) *[]string {
+	r := &struct {
+		list []string
+		room [4]string
+	}{}
+	r.room[0] = id
+	r.list = r.room[:1:len(r.room)]
+	return &r.list
+}
+
 // motion appends the step at p to the story of the proposal a motion or
 // mediation of a meeting is about.
 func (t *Timeline) motion(meetingID, motionID string, p eventstore.Position) error {
@@ -271,7 +283,9 @@ func (t *Timeline) apply(e Event) error {
 		return t.add(d.ProposalID, p)
 
 	case domain.MeetingScheduled:
-		t.st.Convened[d.MeetingID] = []eventstore.Position{p}
+		// Room for the invitations and attendance that follow, one
+		// allocation rather than one at each doubling.
+		t.st.Convened[d.MeetingID] = append(make([]eventstore.Position, 0, 16), p)
 	case domain.ParticipantInvited:
 		return t.convene(d.MeetingID, p)
 	case domain.AttendanceRecorded:
@@ -286,7 +300,7 @@ func (t *Timeline) apply(e Event) error {
 		case err != nil:
 			return err
 		case ids == nil:
-			t.meetings.put(d.MeetingID, &[]string{d.ProposalID})
+			t.meetings.put(d.MeetingID, listOf(d.ProposalID))
 		case slices.Contains(*ids, d.ProposalID):
 			return nil
 		default:
