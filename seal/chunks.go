@@ -83,7 +83,7 @@ type partsCheck struct {
 	// damaged is set once a part did not match its checksum; notify, if
 	// set, is then called once with the error (Log.OnDamage).
 	damaged atomic.Bool
-	notify  func(error)
+	notify  func(error, os.FileInfo)
 	// file is the file mapped, open until it is unmapped, the stored
 	// hashes at offset at, for read.
 	file *os.File
@@ -107,11 +107,15 @@ func (c *partsCheck) read(k, n int64, buf []byte) error {
 	return c.match(k, part)
 }
 
-// fail marks the file damaged, tells notify the first time, and returns
-// err.
+// fail marks the file damaged, tells notify the first time, with the
+// file's information, and returns err.
 func (c *partsCheck) fail(err error) error {
 	if c.damaged.CompareAndSwap(false, true) && c.notify != nil {
-		c.notify(err)
+		var info os.FileInfo
+		if c.file != nil {
+			info, _ = c.file.Stat() // nil when it fails
+		}
+		c.notify(err, info)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,14 +47,17 @@ type Log struct {
 	caughtUp atomic.Bool
 	// onDamage, if set, is told of the first damaged part found in each
 	// saved file read in place (OnDamage).
-	onDamage func(error)
+	onDamage func(error, os.FileInfo)
 }
 
 // OnDamage has f called, once per saved file l reads in place (Load,
 // Spill), when a part of it is first found damaged (ErrDamaged), by
-// whatever read found it: a proof, a save, CheckSaved. f must not call
-// l's methods. Set it before Load.
-func (l *Log) OnDamage(f func(error)) { l.onDamage = f }
+// whatever read found it: a proof, a save, CheckSaved, with the damaged
+// file's information (nil when it could not be had): a save under way
+// during a Spill may find damage in the file the spill replaced, whose
+// path then names the new file (os.SameFile tells them apart). f must
+// not call l's methods. Set it before Load.
+func (l *Log) OnDamage(f func(err error, file os.FileInfo)) { l.onDamage = f }
 
 // NewLog returns an empty Log. unsafe, if not nil, names the events whose
 // leaf hash must not be published (a secret ballot written before hash

@@ -347,7 +347,8 @@ func TestADamagedPartOfTheSavedHashes(t *testing.T) {
 
 	loaded := seal.NewLog(nil)
 	var told []error
-	loaded.OnDamage(func(err error) { told = append(told, err) })
+	var toldOf os.FileInfo
+	loaded.OnDamage(func(err error, file os.FileInfo) { told, toldOf = append(told, err), file })
 	require.NoError(t, loaded.Load(ctx, quietPath, store))
 	want, err := l.Head()
 	require.NoError(t, err)
@@ -364,6 +365,10 @@ func TestADamagedPartOfTheSavedHashes(t *testing.T) {
 	require.True(t, loaded.Damaged())
 	require.Len(t, told, 1)
 	require.ErrorIs(t, told[0], seal.ErrDamaged)
+	quietFile, err := os.Stat(quietPath)
+	require.NoError(t, err)
+	require.NotNil(t, toldOf)
+	require.True(t, os.SameFile(quietFile, toldOf), "told which file is damaged")
 	damaged, err := os.ReadFile(quietPath)
 	require.NoError(t, err)
 	require.ErrorIs(t, loaded.Save(quietPath), seal.ErrDamaged)

@@ -70,3 +70,32 @@ func TestASavedTreeFoundDamagedIsRemoved(t *testing.T) {
 	require.ErrorIs(t, err, seal.ErrDamaged)
 	require.NoFileExists(t, bad)
 }
+
+// A damaged file that a spill has replaced meanwhile (a save under way
+// read it) leaves the new file at its path in place; the damaged file
+// still at its path, or one unknown, is removed.
+func TestOnlyTheDamagedTreeIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path, spilled := filepath.Join(dir, "tree.snap"), filepath.Join(dir, "tree.snap.new")
+	require.NoError(t, os.WriteFile(path, []byte("old"), 0o600))
+	old, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(spilled, []byte("new"), 0o600))
+	require.NoError(t, os.Rename(spilled, path))
+	var out bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&out, nil))
+
+	removeDamagedTree(path, old, seal.ErrDamaged, logger)
+	kept, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "new", string(kept), "the file the spill wrote stays")
+	require.Contains(t, out.String(), "the file now saved is another, left in place")
+
+	now, err := os.Stat(path)
+	require.NoError(t, err)
+	removeDamagedTree(path, now, seal.ErrDamaged, logger)
+	require.NoFileExists(t, path, "the damaged file at its path")
+	require.NoError(t, os.WriteFile(path, []byte("unknown"), 0o600))
+	removeDamagedTree(path, nil, seal.ErrDamaged, logger)
+	require.NoFileExists(t, path, "a file not known is taken for the damaged one")
+}

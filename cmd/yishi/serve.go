@@ -332,14 +332,20 @@ func checkSavedTree(ctx context.Context, caughtUp func(context.Context) error, t
 // any read of tree finds a part of it damaged (a proof, a save,
 // checkSavedTree), so that the next start hashes the whole log again.
 func watchDamage(tree *seal.Log, path string, logger *slog.Logger) {
-	tree.OnDamage(func(err error) { removeDamagedTree(path, err, logger) })
+	tree.OnDamage(func(err error, file os.FileInfo) { removeDamagedTree(path, file, err, logger) })
 }
 
 // removeDamagedTree removes the saved Merkle tree's file at path, in which
 // err found a damaged part, so that the next start hashes the whole log
 // again; until then the server reads what it can of it in place (the
-// mapping stays) and reports not ready.
-func removeDamagedTree(path string, err error, logger *slog.Logger) {
+// mapping stays) and reports not ready. A path that no longer names the
+// damaged file (file, when known: a spill replaced it while a save was
+// reading it) is left alone, its new file whole.
+func removeDamagedTree(path string, file os.FileInfo, err error, logger *slog.Logger) {
+	if now, statErr := os.Stat(path); file != nil && statErr == nil && !os.SameFile(now, file) {
+		logger.Error("a saved Merkle tree replaced since is damaged; the file now saved is another, left in place", "path", path, "err", err)
+		return
+	}
 	rmErr := os.Remove(path)
 	if rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
 		logger.Error("the saved Merkle tree is damaged and could not be removed: remove it by hand, then restart", "path", path, "err", err, "remove_err", rmErr)
