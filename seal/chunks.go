@@ -94,17 +94,39 @@ func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
 	return &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums)), file: file, at: at}
 }
 
-// read checks part k, of n bytes, read from the file into buf (partLen
-// bytes) rather than through the mapping: a check of the whole file that
-// faulted each page in cost five times the CPU, and kept pages mapped.
-func (c *partsCheck) read(k, n int64, buf []byte) error {
+// readFrom checks part k, of n bytes, read from f (the file, or a
+// handle of its own on it: reopen) into buf (partLen bytes) rather than
+// through the mapping: a check of the whole file that faulted each page
+// in cost five times the CPU, and kept pages mapped.
+func (c *partsCheck) readFrom(f *os.File, k, n int64, buf []byte) error {
 	part := buf[:n]
-	if _, err := c.file.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
+	if _, err := f.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
 		return c.fail(fmt.Errorf("%w: part %d of its stored hashes is cut short", ErrDamaged, k))
 	} else if err != nil {
 		return fmt.Errorf("seal: read part %d of the saved tree's stored hashes: %w", k, err)
 	}
 	return c.match(k, part)
+}
+
+// reopen opens the file again, by its name, for reads of its own; it
+// fails when the name no longer names the file (removed, or replaced).
+// The file must be open still.
+func (c *partsCheck) reopen() (*os.File, error) {
+	f, err := os.Open(c.file.Name())
+	if err != nil {
+		return nil, fmt.Errorf("seal: open the saved tree again to check it: %w", err)
+	}
+	now, errNow := f.Stat()
+	was, errWas := c.file.Stat()
+	if err := errors.Join(errNow, errWas); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal: open the saved tree again to check it: %w", err)
+	}
+	if !os.SameFile(now, was) {
+		f.Close()
+		return nil, fmt.Errorf("seal: open the saved tree again to check it: %s names another file now", c.file.Name())
+	}
+	return f, nil
 }
 
 // fail marks the file damaged, tells notify the first time, with the

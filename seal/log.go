@@ -324,23 +324,32 @@ func (l *Log) Damaged() bool {
 // CheckSaved checks every part of the saved tree's file that l reads in
 // place and no read has checked yet, one at a time with pause between two
 // (a start reads none of them: this finds damage where no proof reads),
-// reading them from the file, not through the mapping. It returns how
-// many parts it checked, and the first ErrDamaged, or ctx's error. A spill
-// meanwhile has it start again over the new file.
+// reading them from the file, not through the mapping, and without l's
+// lock (a read from the disk holds back no proof, and no event the fold
+// adds). It returns how many parts it read, and the first ErrDamaged, or
+// ctx's error. A spill meanwhile has it start again over the new file.
 func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int64, err error) {
 	buf := make([]byte, partLen)
-	var file *partsCheck
+	var file savedFile
+	defer file.close()
 	for k := int64(0); ; k++ {
 		if err := ctx.Err(); err != nil {
 			return checked, err
 		}
-		check, done, err := l.checkPart(k, buf)
-		if check != file && k > 0 {
-			k, file = -1, check // a spill swapped the file: from its start
+		n, swapped, err := l.partToCheck(k, &file)
+		switch {
+		case swapped && k > 0:
+			k = -1 // a spill swapped the file: from its start
+			continue
+		case err != nil || n == 0:
+			return checked, err
+		case n < 0: // checked by a read already
 			continue
 		}
-		file = check
-		if done || err != nil {
+		if checking != nil {
+			checking()
+		}
+		if err := file.check.readFrom(file.own, k, n, buf); err != nil {
 			return checked, err
 		}
 		checked++
@@ -352,19 +361,48 @@ func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int6
 	}
 }
 
-// checkPart checks part k of the stored hashes of the file l reads in
-// place (check), unless a read did, reading it from the file into buf;
-// done is true past the last part.
-func (l *Log) checkPart(k int64, buf []byte) (check *partsCheck, done bool, err error) {
+// checking, when set (by tests), is called by CheckSaved before each read
+// of a part, without l's lock.
+var checking func()
+
+// savedFile is the file CheckSaved reads: the check of the file l reads
+// in place, and a handle of CheckSaved's own on it, which a spill's swap
+// does not close.
+type savedFile struct {
+	check *partsCheck
+	own   *os.File
+}
+
+func (f *savedFile) close() {
+	if f.own != nil {
+		f.own.Close()
+	}
+}
+
+// partToCheck returns how many bytes part k of the stored hashes of the
+// file l reads in place holds: 0 past the last part (or when l reads
+// none), -1 when a read has checked it already. When that file is not
+// file's (at first, or after a spill), it makes it file's, with a handle
+// of its own, and says it swapped.
+func (l *Log) partToCheck(k int64, file *savedFile) (n int64, swapped bool, err error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	h := &l.tree.hashes
+	if h.check != file.check {
+		file.close()
+		*file, swapped = savedFile{check: h.check}, true
+		if h.check != nil {
+			if file.own, err = h.check.reopen(); err != nil {
+				return 0, swapped, err
+			}
+		}
+	}
 	size := h.n * h.size
-	if h.check == nil || k*partLen >= size {
-		return h.check, true, nil
+	switch {
+	case h.check == nil || k*partLen >= size:
+		return 0, swapped, nil
+	case h.check.ok[k].Load():
+		return -1, swapped, nil
 	}
-	if h.check.ok[k].Load() {
-		return h.check, false, nil
-	}
-	return h.check, false, h.check.read(k, min(size-k*partLen, partLen), buf)
+	return min(size-k*partLen, partLen), swapped, nil
 }

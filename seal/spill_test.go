@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -287,4 +288,39 @@ func TestSavedHashesAreCheckedWhenRead(t *testing.T) {
 	require.ErrorIs(t, loaded.Save(again), ErrDamaged)
 	_, err = os.Stat(again)
 	require.ErrorIs(t, err, os.ErrNotExist, "nothing written")
+}
+
+// TestCheckSavedReadsWithoutTheLock: CheckSaved reads each part without
+// the Log's lock, through a handle of its own, which a spill meanwhile
+// (closing the file the Log read) leaves open; it then checks the new
+// file from its start.
+func TestCheckSavedReadsWithoutTheLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	l := NewLog(nil)
+	addSynthetic(t, l, 0, 5000)
+	require.NoError(t, l.Spill(path))
+	first := parts(l.tree.hashes.n * l.tree.hashes.size)
+	require.Greater(t, first, int64(2))
+	reads, unlocked, spilled := 0, 0, false
+	checking = func() {
+		reads++
+		if l.mu.TryLock() {
+			unlocked++
+			l.mu.Unlock()
+		}
+		if reads == 2 && !spilled {
+			spilled = true
+			addSynthetic(t, l, 5000, 6000)
+			require.NoError(t, l.Spill(path)) // the file read so far is closed
+		}
+	}
+	t.Cleanup(func() { checking = nil })
+	checked, err := l.CheckSaved(context.Background(), 0)
+	require.NoError(t, err, "the part read after the spill, from its own handle")
+	assert.Equal(t, reads, unlocked, "every read without the lock")
+	assert.EqualValues(t, reads, checked)
+	assert.Greater(t, checked, int64(2), "two parts of the first file, then those of the new one no read checked")
+	for k := range parts(l.tree.hashes.n * l.tree.hashes.size) {
+		assert.True(t, l.tree.hashes.check.ok[k].Load(), "part %d of the new file", k)
+	}
 }
