@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/yishi-civic/yishi/seal"
@@ -98,4 +101,40 @@ func TestOnlyTheDamagedTreeIsRemoved(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("unknown"), 0o600))
 	removeDamagedTree(path, nil, seal.ErrDamaged, logger)
 	require.NoFileExists(t, path, "a file not known is taken for the damaged one")
+}
+
+// TestAStopDoesNotSaveADamagedTree: a server whose saved tree's file is
+// found damaged once its views caught up removes it, and its stop saves
+// no tree (a save would read the damaged part); the next start hashes the
+// whole log again and saves the tree whole.
+func TestAStopDoesNotSaveADamagedTree(t *testing.T) {
+	dir := buildLedger(t, "2500") // a part of hashes (the first) that holds no peak
+	path := filepath.Join(dir, "seal", "tree.snap")
+	serveUntilReady(t, dir)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	n := int(binary.LittleEndian.Uint64(raw[len("yishi-tree v3\n"):]))
+	require.Greater(t, n, 2048)
+	raw[sealtest.HashesAt(n)+100] ^= 1 // the first part, which no peak is in
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+	}()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(errOut.String(), "damaged: removed"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the damage was not found:\n%s\n%s", out.String(), errOut.String())
+		}
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, errOut.String(), "the Merkle tree was not saved: its file is damaged")
+	assert.NoFileExists(t, path, "the stop saved no tree")
+
+	_, logged := serveUntilReady(t, dir)
+	assert.NotContains(t, logged, "Merkle tree loaded")
+	assert.FileExists(t, path, "hashed again from the log, and saved")
 }
