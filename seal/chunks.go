@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -84,23 +85,52 @@ type partsCheck struct {
 	// set, is then called once with the error (Log.OnDamage).
 	damaged atomic.Bool
 	notify  func(error, os.FileInfo)
-	// file is the file mapped, open until it is unmapped, the stored
-	// hashes at offset at, for read.
-	file *os.File
-	at   int64
+	// file is the file mapped, the stored hashes at offset at, for read;
+	// info its information, taken when it was opened (nil when that
+	// failed). mu guards closed: a read of file holds it for reading, and
+	// close, once the file is unmapped, for writing.
+	file   *os.File
+	info   os.FileInfo
+	at     int64
+	mu     sync.RWMutex
+	closed bool
 }
 
 func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
-	return &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums)), file: file, at: at}
+	c := &partsCheck{sums: sums, ok: make([]atomic.Bool, len(sums)), file: file, at: at}
+	if file != nil {
+		c.info, _ = file.Stat() // nil when it fails
+	}
+	return c
 }
 
-// readFrom checks part k, of n bytes, read from f (the file, or a
-// handle of its own on it: reopen) into buf (partLen bytes) rather than
-// through the mapping: a check of the whole file that faulted each page
-// in cost five times the CPU, and kept pages mapped.
-func (c *partsCheck) readFrom(f *os.File, k, n int64, buf []byte) error {
+// errClosed is read's error once the file is closed: a spill replaced it.
+var errClosed = errors.New("seal: the saved tree's file was replaced")
+
+// close closes the file, once no read is under way; reads after it fail
+// with errClosed.
+func (c *partsCheck) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		c.file.Close()
+	}
+}
+
+// read checks part k, of n bytes, read from the file into buf (partLen
+// bytes) rather than through the mapping: a check of the whole file that
+// faulted each page in cost five times the CPU, and kept pages mapped.
+// It holds no lock of the Log's: a spill may close the file meanwhile
+// (errClosed).
+func (c *partsCheck) read(k, n int64, buf []byte) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return errClosed
+	}
 	part := buf[:n]
-	if _, err := f.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
+	if _, err := c.file.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
 		return c.fail(fmt.Errorf("%w: part %d of its stored hashes is cut short", ErrDamaged, k))
 	} else if err != nil {
 		return fmt.Errorf("seal: read part %d of the saved tree's stored hashes: %w", k, err)
@@ -108,36 +138,11 @@ func (c *partsCheck) readFrom(f *os.File, k, n int64, buf []byte) error {
 	return c.match(k, part)
 }
 
-// reopen opens the file again, by its name, for reads of its own; it
-// fails when the name no longer names the file (removed, or replaced).
-// The file must be open still.
-func (c *partsCheck) reopen() (*os.File, error) {
-	f, err := os.Open(c.file.Name())
-	if err != nil {
-		return nil, fmt.Errorf("seal: open the saved tree again to check it: %w", err)
-	}
-	now, errNow := f.Stat()
-	was, errWas := c.file.Stat()
-	if err := errors.Join(errNow, errWas); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seal: open the saved tree again to check it: %w", err)
-	}
-	if !os.SameFile(now, was) {
-		f.Close()
-		return nil, fmt.Errorf("seal: open the saved tree again to check it: %s names another file now", c.file.Name())
-	}
-	return f, nil
-}
-
 // fail marks the file damaged, tells notify the first time, with the
 // file's information, and returns err.
 func (c *partsCheck) fail(err error) error {
 	if c.damaged.CompareAndSwap(false, true) && c.notify != nil {
-		var info os.FileInfo
-		if c.file != nil {
-			info, _ = c.file.Stat() // nil when it fails
-		}
-		c.notify(err, info)
+		c.notify(err, c.info)
 	}
 	return err
 }

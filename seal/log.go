@@ -53,10 +53,10 @@ type Log struct {
 // OnDamage has f called, once per saved file l reads in place (Load,
 // Spill), when a part of it is first found damaged (ErrDamaged), by
 // whatever read found it: a proof, a save, CheckSaved, with the damaged
-// file's information (nil when it could not be had): a save under way
-// during a Spill may find damage in the file the spill replaced, whose
-// path then names the new file (os.SameFile tells them apart). f must
-// not call l's methods. Set it before Load.
+// file's information (nil when it could not be had): a save or a
+// CheckSaved under way during a Spill may find damage in the file the
+// spill replaced, whose path then names the new file (os.SameFile tells
+// them apart). f must not call l's methods. Set it before Load.
 func (l *Log) OnDamage(f func(err error, file os.FileInfo)) { l.onDamage = f }
 
 // NewLog returns an empty Log. unsafe, if not nil, names the events whose
@@ -327,29 +327,35 @@ func (l *Log) Damaged() bool {
 // reading them from the file, not through the mapping, and without l's
 // lock (a read from the disk holds back no proof, and no event the fold
 // adds). It returns how many parts it read, and the first ErrDamaged, or
-// ctx's error. A spill meanwhile has it start again over the new file.
+// ctx's error. A spill meanwhile has it start again over the new file
+// (damage it found in the file replaced is that file's).
 func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int64, err error) {
 	buf := make([]byte, partLen)
-	var file savedFile
-	defer file.close()
+	var file *partsCheck
 	for k := int64(0); ; k++ {
 		if err := ctx.Err(); err != nil {
 			return checked, err
 		}
-		n, swapped, err := l.partToCheck(k, &file)
-		switch {
-		case swapped && k > 0:
-			k = -1 // a spill swapped the file: from its start
+		check, n := l.partToCheck(k)
+		if check != file && k > 0 {
+			k, file = -1, check // a spill swapped the file: from its start
 			continue
-		case err != nil || n == 0:
-			return checked, err
+		}
+		file = check
+		switch {
+		case n == 0:
+			return checked, nil
 		case n < 0: // checked by a read already
 			continue
 		}
 		if checking != nil {
 			checking()
 		}
-		if err := file.check.readFrom(file.own, k, n, buf); err != nil {
+		if err := check.read(k, n, buf); err != nil {
+			if l.saved() != check { // swapped meanwhile
+				k, file = -1, nil
+				continue
+			}
 			return checked, err
 		}
 		checked++
@@ -365,44 +371,27 @@ func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int6
 // of a part, without l's lock.
 var checking func()
 
-// savedFile is the file CheckSaved reads: the check of the file l reads
-// in place, and a handle of CheckSaved's own on it, which a spill's swap
-// does not close.
-type savedFile struct {
-	check *partsCheck
-	own   *os.File
+// saved returns the check of the saved file l reads in place, nil for
+// none.
+func (l *Log) saved() *partsCheck {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.tree.hashes.check
 }
 
-func (f *savedFile) close() {
-	if f.own != nil {
-		f.own.Close()
-	}
-}
-
-// partToCheck returns how many bytes part k of the stored hashes of the
-// file l reads in place holds: 0 past the last part (or when l reads
-// none), -1 when a read has checked it already. When that file is not
-// file's (at first, or after a spill), it makes it file's, with a handle
-// of its own, and says it swapped.
-func (l *Log) partToCheck(k int64, file *savedFile) (n int64, swapped bool, err error) {
+// partToCheck returns the check of the saved file l reads in place, and
+// how many bytes part k of its stored hashes holds: 0 past the last part
+// (or when l reads no file), -1 when a read has checked it already.
+func (l *Log) partToCheck(k int64) (check *partsCheck, n int64) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	h := &l.tree.hashes
-	if h.check != file.check {
-		file.close()
-		*file, swapped = savedFile{check: h.check}, true
-		if h.check != nil {
-			if file.own, err = h.check.reopen(); err != nil {
-				return 0, swapped, err
-			}
-		}
-	}
 	size := h.n * h.size
 	switch {
 	case h.check == nil || k*partLen >= size:
-		return 0, swapped, nil
+		return h.check, 0
 	case h.check.ok[k].Load():
-		return -1, swapped, nil
+		return h.check, -1
 	}
-	return min(size-k*partLen, partLen), swapped, nil
+	return h.check, min(size-k*partLen, partLen)
 }

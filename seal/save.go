@@ -410,9 +410,10 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), er
 	if partwise {
 		// f stays open (openSavedFile), for CheckSaved to read the parts
 		// with pread rather than fault them in through the mapping.
-		hashes.check = newPartsCheck(sums, f, hashAt)
+		check := newPartsCheck(sums, f, hashAt)
+		hashes.check = check
 		unmapOnly := unmap
-		unmap = func() { unmapOnly(); f.Close() }
+		unmap = func() { unmapOnly(); check.close() }
 	}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, unmap, nil
 }

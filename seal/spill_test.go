@@ -291,9 +291,8 @@ func TestSavedHashesAreCheckedWhenRead(t *testing.T) {
 }
 
 // TestCheckSavedReadsWithoutTheLock: CheckSaved reads each part without
-// the Log's lock, through a handle of its own, which a spill meanwhile
-// (closing the file the Log read) leaves open; it then checks the new
-// file from its start.
+// the Log's lock; a spill meanwhile closes the file it reads, and it
+// checks the new file from its start.
 func TestCheckSavedReadsWithoutTheLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tree.snap")
 	l := NewLog(nil)
@@ -316,11 +315,64 @@ func TestCheckSavedReadsWithoutTheLock(t *testing.T) {
 	}
 	t.Cleanup(func() { checking = nil })
 	checked, err := l.CheckSaved(context.Background(), 0)
-	require.NoError(t, err, "the part read after the spill, from its own handle")
+	require.NoError(t, err)
 	assert.Equal(t, reads, unlocked, "every read without the lock")
-	assert.EqualValues(t, reads, checked)
+	assert.EqualValues(t, reads-1, checked, "the read after the spill found its file closed")
 	assert.Greater(t, checked, int64(2), "two parts of the first file, then those of the new one no read checked")
 	for k := range parts(l.tree.hashes.n * l.tree.hashes.size) {
 		assert.True(t, l.tree.hashes.check.ok[k].Load(), "part %d of the new file", k)
 	}
+}
+
+// TestDamageFoundInAFileReplacedMeanwhile: a part CheckSaved reads from
+// the file a spill has just replaced (kept open by a save under way) is
+// damaged: the damage is told with the replaced file's information, not
+// the new one's, and the check goes on over the new file.
+func TestDamageFoundInAFileReplacedMeanwhile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tree.snap")
+	l := NewLog(nil)
+	var told os.FileInfo
+	l.OnDamage(func(_ error, file os.FileInfo) { told = file })
+	const n = 5000
+	addSynthetic(t, l, 0, n)
+	require.NoError(t, l.Spill(path))
+	old, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer old.Close()
+	oldInfo, err := old.Stat()
+	require.NoError(t, err)
+	parts := parts(l.tree.hashes.n * l.tree.hashes.size)
+
+	frozen, goOn := make(chan struct{}), make(chan struct{})
+	saving = func() { close(frozen); <-goOn }
+	t.Cleanup(func() { saving = nil })
+	saved := make(chan error, 1)
+	go func() { saved <- l.Save(filepath.Join(t.TempDir(), "other.snap")) }()
+	<-frozen
+	saving = nil
+
+	reads := 0
+	checking = func() {
+		if reads++; reads != 2 {
+			return
+		}
+		addSynthetic(t, l, n, n+1000)
+		require.NoError(t, l.Spill(path))
+		hashesAt := int64(len(saveMagic) + 4*8 + 8*n)
+		for k := range parts {
+			_, err := old.WriteAt([]byte{0xff, 0x00}, hashesAt+k*partLen+17)
+			require.NoError(t, err)
+		}
+	}
+	t.Cleanup(func() { checking = nil })
+	_, err = l.CheckSaved(context.Background(), 0)
+	require.NoError(t, err, "the new file whole")
+	require.NotNil(t, told, "the damage in the replaced file found")
+	assert.True(t, os.SameFile(oldInfo, told), "told of the replaced file")
+	now, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.False(t, os.SameFile(now, told), "not of the new one")
+	assert.False(t, l.Damaged(), "the file read now is whole")
+	close(goOn)
+	<-saved
 }

@@ -339,8 +339,11 @@ func watchDamage(tree *seal.Log, path string, logger *slog.Logger) {
 // err found a damaged part, so that the next start hashes the whole log
 // again; until then the server reads what it can of it in place (the
 // mapping stays) and reports not ready. A path that no longer names the
-// damaged file (file, when known: a spill replaced it while a save was
-// reading it) is left alone, its new file whole.
+// damaged file (file, when known: a spill replaced it while a save or the
+// whole-file check was reading it) is left alone, its new file whole. (A
+// spill's rename landing between the comparison and the removal would
+// still lose the new file: no call removes a path only while it names a
+// given file. The next start then hashes the log again.)
 func removeDamagedTree(path string, file os.FileInfo, err error, logger *slog.Logger) {
 	if now, statErr := os.Stat(path); file != nil && statErr == nil && !os.SameFile(now, file) {
 		logger.Error("a saved Merkle tree replaced since is damaged; the file now saved is another, left in place", "path", path, "err", err)
