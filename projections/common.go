@@ -81,11 +81,16 @@ func (m objectMap[K, V]) MarshalJSON() ([]byte, error) {
 }
 
 // set puts v under k in *m, making the map first when it is nil, with
-// room for room entries (a meeting's attendance, as many as it invited:
-// one allocation rather than one at each growth).
+// room for room entries (a meeting's attendance: attendanceRoom).
 func (m *objectMap[K, V]) set(k K, v V, room int) {
 	if *m == nil {
 		*m = make(objectMap[K, V], room)
 	}
 	(*m)[k] = v
 }
+
+// attendanceRoom is the room to make a meeting's attendance with, for
+// invited people: as many, one allocation rather than one at each growth,
+// up to 256 (an owners' assembly may invite thousands, of whom a few
+// attend).
+func attendanceRoom(invited int) int { return min(invited, 256) }

@@ -245,9 +245,10 @@ func TestShortStringsOutlastOthersInTheCache(t *testing.T) {
 	assert.Same(t, unsafe.StringData(kept), unsafe.StringData(got), "the grid's id was copied again")
 }
 
-// TestAnEventsNewStringsShareOneCopy: the short strings of one event the
-// cache lacks are copied into one allocation, out of the input, and the
-// cache keeps them; a long one is copied on its own.
+// TestNewStringsShareChunks: the short strings the cache lacks are copied
+// out of the input into a chunk that the next events' fill after them (a
+// new one when they do not fit), and the cache keeps them; a long one is
+// copied on its own.
 func TestNewStringsShareChunks(t *testing.T) {
 	long := strings.Repeat("停", 30) // longer than cacheLen
 	in := []byte("proposal-1|停车棚|g7|" + long)

@@ -50,13 +50,14 @@ type lists struct {
 	firsts     []eventstore.Position
 }
 
-// slabLen is how many changes, and lists' first positions, a chunk holds.
+// slabLen is how many changes a chunk holds, and how many lists' first
+// positions (firstLen each) a chunk of positions holds.
 const slabLen = 1024
 
-// firstLen is how many positions a list holds before it moves to memory
-// of its own: four rather than two took a tenth of an allocation off each
-// event the fold replays, for 1% more heap of the views
-// (docs/performance.md).
+// firstLen is how many positions a list's first block in the chunk holds
+// (the next ones twice as many each, up to slabListLen): four rather than
+// two took a tenth of an allocation off each event the fold replays, for
+// 1% more heap of the views (docs/performance.md).
 const firstLen = 4
 
 // slabListLen is the longest list cut from the chunk: a proposal's story,

@@ -208,7 +208,7 @@ func (l *Live) ballot(meetingID, motionID string, b domain.Ballot) {
 // room (a motion's tally made again when voting opens).
 func tallyOf(old []OptionCount, options []domain.Option) []OptionCount {
 	t := old[:0]
-	if cap(t) < len(options) {
+	if old == nil || cap(t) < len(options) {
 		t = make([]OptionCount, len(options))
 	}
 	t = t[:len(options)]
@@ -242,7 +242,7 @@ func (l *Live) Apply(e Event) error {
 		}
 	case domain.AttendanceRecorded:
 		if m := l.st.Meetings[d.MeetingID]; m != nil {
-			m.Attendees.set(d.PersonID, Attendee{PersonID: d.PersonID, Name: d.Name, Attendance: d.Attendance, HolderID: d.HolderID}, m.Invited)
+			m.Attendees.set(d.PersonID, Attendee{PersonID: d.PersonID, Name: d.Name, Attendance: d.Attendance, HolderID: d.HolderID}, attendanceRoom(m.Invited))
 		}
 	case domain.MotionTabled:
 		if m := l.st.Meetings[d.MeetingID]; m != nil {

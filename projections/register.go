@@ -405,7 +405,7 @@ func (r *Register) Apply(e Event) error {
 		}
 	case domain.AttendanceRecorded:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {
-			m.Attendance.set(d.PersonID, d.Attendance, m.Invited)
+			m.Attendance.set(d.PersonID, d.Attendance, attendanceRoom(m.Invited))
 		}
 	case domain.MotionTabled:
 		if m := r.st.Meetings[d.MeetingID]; m != nil {

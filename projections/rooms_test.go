@@ -44,6 +44,20 @@ func TestObjectMapIsWrittenAsAnObject(t *testing.T) {
 		assert.Less(t, attend(len(ids)), attend(0), "made with room for all, it does not grow")
 	}
 
+	// A map with entries is written as the map was.
+	entries := map[string]string{"z": "<b>&</b>", "a": "停车", "m": `"q"`}
+	plain, err := gojson.Marshal(struct {
+		A map[string]string `json:"a"`
+	}{entries})
+	require.NoError(t, err)
+	out, err = gojson.Marshal(struct {
+		A objectMap[string, string] `json:"a"`
+	}{entries})
+	require.NoError(t, err)
+	assert.Equal(t, string(plain), string(out))
+	assert.Equal(t, 256, attendanceRoom(20_000), "room bounded")
+	assert.Equal(t, 12, attendanceRoom(12))
+
 	// A register's meeting just scheduled, as the register wrote it.
 	out, err = gojson.Marshal(&regMeeting{})
 	require.NoError(t, err)
@@ -82,6 +96,9 @@ func TestRoomsMadeWithWhatHoldsThem(t *testing.T) {
 	again := tallyOf(tally, options[:1])
 	assert.Equal(t, []OptionCount{{OptionID: "yes", Label: "赞成"}}, again, "counted again from nothing")
 	assert.Same(t, &tally[0], &again[0], "in the memory it replaces")
+	none, err := gojson.Marshal(tallyOf(nil, nil))
+	require.NoError(t, err)
+	assert.Equal(t, "[]", string(none), "no options: an empty tally, not null")
 	grown := tallyOf(again, append(options, domain.Option{ID: "abstain", Label: "弃权"}))
 	assert.Len(t, grown, 3)
 	assert.Equal(t, "abstain", grown[2].OptionID)

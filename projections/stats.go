@@ -390,7 +390,7 @@ func (s *Stats) apply(e Event) error {
 			return err
 		}
 		if m.Attendance == nil {
-			m.Attendance = make(map[string]string, m.Invited) // one allocation, not one at each growth
+			m.Attendance = make(map[string]string, attendanceRoom(m.Invited))
 		}
 		s.expect(m, d.PersonID)
 		was := m.Attendance[d.PersonID]
