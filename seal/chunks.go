@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -85,15 +84,12 @@ type partsCheck struct {
 	// set, is then called once with the error (Log.OnDamage).
 	damaged atomic.Bool
 	notify  func(error, os.FileInfo)
-	// file is the file mapped, the stored hashes at offset at, for read;
-	// info its information, taken when it was opened (nil when that
-	// failed). mu guards closed: a read of file holds it for reading, and
-	// close, once the file is unmapped, for writing.
-	file   *os.File
-	info   os.FileInfo
-	at     int64
-	mu     sync.RWMutex
-	closed bool
+	// file is the file mapped, the stored hashes at offset at, for read
+	// (closed once a spill has replaced it: a read then fails); info its
+	// information, taken when it was opened (nil when that failed).
+	file *os.File
+	info os.FileInfo
+	at   int64
 }
 
 func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
@@ -104,31 +100,13 @@ func newPartsCheck(sums []uint32, file *os.File, at int64) *partsCheck {
 	return c
 }
 
-// errClosed is read's error once the file is closed: a spill replaced it.
-var errClosed = errors.New("seal: the saved tree's file was replaced")
-
-// close closes the file, once no read is under way; reads after it fail
-// with errClosed.
-func (c *partsCheck) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.closed {
-		c.closed = true
-		c.file.Close()
-	}
-}
-
 // read checks part k, of n bytes, read from the file into buf (partLen
 // bytes) rather than through the mapping: a check of the whole file that
 // faulted each page in cost five times the CPU, and kept pages mapped.
-// It holds no lock of the Log's: a spill may close the file meanwhile
-// (errClosed).
+// It holds no lock of the Log's: a spill may close the file meanwhile,
+// and the read then fails (os.ErrClosed; a read under way when it is
+// closed ends first, the descriptor closed after it).
 func (c *partsCheck) read(k, n int64, buf []byte) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
-		return errClosed
-	}
 	part := buf[:n]
 	if _, err := c.file.ReadAt(part, c.at+k*partLen); errors.Is(err, io.EOF) {
 		return c.fail(fmt.Errorf("%w: part %d of its stored hashes is cut short", ErrDamaged, k))

@@ -326,9 +326,11 @@ func (l *Log) Damaged() bool {
 // (a start reads none of them: this finds damage where no proof reads),
 // reading them from the file, not through the mapping, and without l's
 // lock (a read from the disk holds back no proof, and no event the fold
-// adds). It returns how many parts it read, and the first ErrDamaged, or
-// ctx's error. A spill meanwhile has it start again over the new file
-// (damage it found in the file replaced is that file's).
+// adds). It returns how many parts it read, and the first ErrDamaged,
+// other error of a read, or ctx's error. A spill meanwhile, which closes
+// the file it replaces, has it start again over the new file (damage it
+// found in the file replaced is that file's); spills coming faster than
+// one pass over the file would keep it from finishing.
 func (l *Log) CheckSaved(ctx context.Context, pause time.Duration) (checked int64, err error) {
 	buf := make([]byte, partLen)
 	var file *partsCheck

@@ -410,10 +410,9 @@ func openSaved(f *os.File) (Tree, stored[eventstore.Position], int64, func(), er
 	if partwise {
 		// f stays open (openSavedFile), for CheckSaved to read the parts
 		// with pread rather than fault them in through the mapping.
-		check := newPartsCheck(sums, f, hashAt)
-		hashes.check = check
+		hashes.check = newPartsCheck(sums, f, hashAt)
 		unmapOnly := unmap
-		unmap = func() { unmapOnly(); check.close() }
+		unmap = func() { unmapOnly(); f.Close() }
 	}
 	return Tree{hashes: hashes, n: n, head: headPos}, positions, unsafe, unmap, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -341,11 +342,12 @@ func TestDamageFoundInAFileReplacedMeanwhile(t *testing.T) {
 	defer old.Close()
 	oldInfo, err := old.Stat()
 	require.NoError(t, err)
-	parts := parts(l.tree.hashes.n * l.tree.hashes.size)
+	oldParts := parts(l.tree.hashes.n * l.tree.hashes.size)
 
 	frozen, goOn := make(chan struct{}), make(chan struct{})
+	var release sync.Once
 	saving = func() { close(frozen); <-goOn }
-	t.Cleanup(func() { saving = nil })
+	t.Cleanup(func() { saving = nil; release.Do(func() { close(goOn) }) })
 	saved := make(chan error, 1)
 	go func() { saved <- l.Save(filepath.Join(t.TempDir(), "other.snap")) }()
 	<-frozen
@@ -359,7 +361,7 @@ func TestDamageFoundInAFileReplacedMeanwhile(t *testing.T) {
 		addSynthetic(t, l, n, n+1000)
 		require.NoError(t, l.Spill(path))
 		hashesAt := int64(len(saveMagic) + 4*8 + 8*n)
-		for k := range parts {
+		for k := range oldParts {
 			_, err := old.WriteAt([]byte{0xff, 0x00}, hashesAt+k*partLen+17)
 			require.NoError(t, err)
 		}
@@ -373,6 +375,9 @@ func TestDamageFoundInAFileReplacedMeanwhile(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, os.SameFile(now, told), "not of the new one")
 	assert.False(t, l.Damaged(), "the file read now is whole")
-	close(goOn)
-	<-saved
+	for k := range parts(l.tree.hashes.n * l.tree.hashes.size) {
+		assert.True(t, l.tree.hashes.check.ok[k].Load(), "part %d of the new file checked", k)
+	}
+	release.Do(func() { close(goOn) })
+	require.ErrorIs(t, <-saved, ErrDamaged, "the save reads the replaced file, damaged")
 }
