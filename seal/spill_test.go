@@ -257,7 +257,7 @@ func TestSavedHashesAreCheckedWhenRead(t *testing.T) {
 	require.NoError(t, kept.Save(path))
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	hashAt := len(saveMagic) + 4*8 + 8*5000
+	hashAt := sealtest.HashesAt(5000)
 	raw[hashAt+2*partLen+100] ^= 1 // in the third part
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 
@@ -360,7 +360,7 @@ func TestDamageFoundInAFileReplacedMeanwhile(t *testing.T) {
 		}
 		addSynthetic(t, l, n, n+1000)
 		require.NoError(t, l.Spill(path))
-		hashesAt := int64(len(saveMagic) + 4*8 + 8*n)
+		hashesAt := int64(sealtest.HashesAt(n))
 		for k := range oldParts {
 			_, err := old.WriteAt([]byte{0xff, 0x00}, hashesAt+k*partLen+17)
 			require.NoError(t, err)

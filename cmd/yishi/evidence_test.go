@@ -502,15 +502,9 @@ func TestSnapshotsDoNotTravelWithACopy(t *testing.T) {
 // server logged.
 func withServer(t *testing.T, dir string, f func(base string, ready map[string]any)) (logged string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
-	}()
+	out, errOut, stop := serving(t, dir)
 	defer func() {
-		cancel()
-		require.NoError(t, <-done)
+		stop()
 		logged = errOut.String() // with what the stop logged
 	}()
 	var base string
@@ -533,6 +527,23 @@ func withServer(t *testing.T, dir string, f func(base string, ready map[string]a
 	}, 30*time.Second, 20*time.Millisecond)
 	f(base, ready)
 	return errOut.String()
+}
+
+// serving starts yishi serve on dir and returns what it prints and logs
+// as it goes, and the function that stops it (and fails t if it did not
+// stop cleanly).
+func serving(t *testing.T, dir string) (out, errOut *lockedBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut = new(lockedBuffer), new(lockedBuffer)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, out, errOut)
+	}()
+	return out, errOut, func() {
+		cancel()
+		require.NoError(t, <-done)
+	}
 }
 
 // serveUntilReady runs yishi serve on dir until /readyz answers 200, stops

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -113,24 +112,18 @@ func TestAStopDoesNotSaveADamagedTree(t *testing.T) {
 	serveUntilReady(t, dir)
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	n := int(binary.LittleEndian.Uint64(raw[len("yishi-tree v3\n"):]))
+	n := sealtest.Events(raw)
 	require.Greater(t, n, 2048)
 	raw[sealtest.HashesAt(n)+100] ^= 1 // the first part, which no peak is in
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
-	}()
+	out, errOut, stop := serving(t, dir)
 	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(errOut.String(), "damaged: removed"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the damage was not found:\n%s\n%s", out.String(), errOut.String())
 		}
 	}
-	cancel()
-	require.NoError(t, <-done)
+	stop()
 	assert.Contains(t, errOut.String(), "the Merkle tree was not saved: its file is damaged")
 	assert.NoFileExists(t, path, "the stop saved no tree")
 

@@ -6,6 +6,7 @@ package sealtest
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"testing"
@@ -42,6 +43,13 @@ func EventHash(i int) string {
 	return hex.EncodeToString(h[:])
 }
 
+// magic begins a saved tree's file of the third format.
+const magic = "yishi-tree v3\n"
+
 // HashesAt is where the stored hashes of a saved tree of n events start in
 // its file (the third format: its magic, four counts, n positions).
-func HashesAt(n int) int { return len("yishi-tree v3\n") + 4*8 + 8*n }
+func HashesAt(n int) int { return len(magic) + 4*8 + 8*n }
+
+// Events returns how many events the saved tree in file (of the third
+// format) holds: its first count, little-endian.
+func Events(file []byte) int { return int(binary.LittleEndian.Uint64(file[len(magic):])) }
