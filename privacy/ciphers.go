@@ -13,10 +13,11 @@ import (
 // map's and the ring's slots; a list, its keys' entries), 768 more once a
 // key opened an AES-GCM value (sealed:v1: or an attachment): a city's
 // ledger meets millions of persons and items, and a cache of them all
-// would grow for the life of the process. 32,768 entries are about 9 MB
-// (131,072 took 35 MB of a 1M ledger's server under reads, more than any
-// view but two); a key that fell out costs one key read (and a ChaCha20
-// set-up, 30 ns) when a value sealed with it is opened again.
+// would grow for the life of the process. 32,768 entries, split among the
+// sealer's shards, are about 9 MB (131,072 took 35 MB of a 1M ledger's
+// server under reads, more than any view but two); a key that fell out
+// costs one key read (and a ChaCha20 set-up, 30 ns) when a value sealed
+// with it is opened again.
 const maxCiphers = 1 << 15
 
 // cached is one key in the sealer's cache, or the mark of a key that is
@@ -127,13 +128,14 @@ func (c *cipherCache) clear() {
 	c.ring, c.hand = c.ring[:0], 0
 }
 
-// maxOpened bounds each of the two generations of the cache of opened
-// values, in values and in bytes (the sealed value kept as the key and
-// its plaintext): at most 2×16,384 values and 2×4 MiB. A value larger than
-// maxOpenedValue (a long text) is not cached.
+// maxOpened bounds each of the two generations of a shard's cache of
+// opened values, in values and in bytes (the sealed value kept as the key
+// and its plaintext): with the sealer's 16 shards, at most 2×16,384
+// values and 2×4 MiB in all. A value larger than maxOpenedValue (a long
+// text) is not cached.
 const (
-	maxOpened      = 1 << 14
-	maxOpenedBytes = 4 << 20
+	maxOpened      = 1 << 14 / sealerShards
+	maxOpenedBytes = 4 << 20 / sealerShards
 	maxOpenedValue = 8 << 10
 )
 

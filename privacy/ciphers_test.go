@@ -97,8 +97,7 @@ func TestOpensV1Values(t *testing.T) {
 // key's own entry fell out of the cache in between.
 func TestListCachedBeforeAnErasure(t *testing.T) {
 	ctx := context.Background()
-	s := NewSealer(NewMemoryKeys())
-	s.cache = newCipherCache(8)
+	s := newSealer(NewMemoryKeys(), 1, 8)
 	seal := func(person, text string) domain.Event {
 		out, err := s.Seal(ctx, "wish-w1", []domain.Event{domain.WishPosted{WishID: "w1",
 			WishMaker: domain.Voter{PersonID: person, Name: "王" + person}, Story: text}})
@@ -140,8 +139,7 @@ func (k slowErase) Erase(ctx context.Context, at time.Time, ids ...string) error
 func TestEraseWhileTheStoreErases(t *testing.T) {
 	ctx := context.Background()
 	keys := slowErase{KeyStore: NewMemoryKeys(), called: make(chan struct{}), release: make(chan struct{})}
-	s := NewSealer(keys)
-	s.cache = newCipherCache(16)
+	s := newSealer(keys, 1, 16)
 	seal := func(person, name string) domain.Event {
 		out, err := s.Seal(ctx, "proposal-p", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: person, Name: name}})
 		require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"reflect"
 	"strings"
 )
@@ -159,10 +160,11 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\
 // openHeld opens sealed value v (a slice of an answer), from the cache of
 // values opened lately when it is there.
 func (s *Sealer) openHeld(ctx context.Context, v []byte) (string, bool, error) {
-	s.mu.RLock()
-	p, ok := s.opened.get(v)
-	gen := s.gen
-	s.mu.RUnlock()
+	sh := &s.shards[maphash.Bytes(s.seed, v)%uint64(len(s.shards))] // shardOf(string(v))
+	sh.mu.RLock()
+	p, ok := sh.opened.get(v)
+	gen := s.gen.Load()
+	sh.mu.RUnlock()
 	if ok {
 		return p, true, nil
 	}
@@ -171,10 +173,10 @@ func (s *Sealer) openHeld(ctx context.Context, v []byte) (string, bool, error) {
 	if err != nil || !ok {
 		return p, ok, err
 	}
-	s.mu.Lock()
-	if s.gen == gen { // no erasure meanwhile
-		s.opened.put(sv, p)
+	sh.mu.Lock()
+	if s.gen.Load() == gen { // no erasure meanwhile
+		sh.opened.put(sv, p)
 	}
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	return p, true, nil
 }

@@ -19,11 +19,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yishi-civic/yishi/domain"
@@ -78,23 +80,63 @@ func IsSealed(s string) bool {
 // so that the cache forgets erased keys at once. Safe for concurrent use.
 type Sealer struct {
 	keys KeyStore
-	mu   sync.RWMutex
+	// shards hold the caches, each part under its lock (shardOf).
+	shards []sealerShard
+	seed   maphash.Seed
+	// gen counts erasures and Forgets: a cipher read from the key store
+	// while one happened is not cached (it may be an erased key's). It
+	// changes only while every shard's lock is held, so it holds still
+	// under any one of them.
+	gen atomic.Uint64
+	// watchers are told of each new generation (Watch).
+	wmu      sync.Mutex
+	watchers []func(gen uint64)
+}
+
+// sealerShards is how many parts the sealer's caches are split into, each
+// under a lock of its own. Under one lock, the first reads after a start
+// (every key and value new, each read's cache writes taking the lock
+// alone) queued behind each other: 1,000 timeline reads a second arriving
+// at 2,000, answers of up to a second, with 115 of 200 requests waiting
+// for the lock (docs/performance.md, twenty-ninth session).
+const sealerShards = 16
+
+// sealerShard is one part of the sealer's caches.
+type sealerShard struct {
+	mu sync.RWMutex
 	// cache holds the ciphers of the keys met last, the hot path of a
 	// replay: one map look-up per key of a sealed value.
 	cache cipherCache
 	// opened holds the plaintext of the held values opened lately
 	// (OpenJSON); cleared with every erasure and Forget.
 	opened openedCache
-	// gen counts erasures and Forgets: a cipher read from the key store
-	// while one happened is not cached (it may be an erased key's).
-	gen uint64
-	// watchers are told of each new generation (Watch).
-	watchers []func(gen uint64)
 }
 
 // NewSealer returns a sealer over keys.
-func NewSealer(keys KeyStore) *Sealer {
-	return &Sealer{keys: keys, cache: newCipherCache(maxCiphers)}
+func NewSealer(keys KeyStore) *Sealer { return newSealer(keys, sealerShards, maxCiphers) }
+
+// newSealer returns a sealer over keys whose caches are split into shards
+// parts and hold about ciphers keys in all.
+func newSealer(keys KeyStore, shards, ciphers int) *Sealer {
+	s := &Sealer{keys: keys, seed: maphash.MakeSeed(), shards: make([]sealerShard, shards)}
+	for i := range s.shards {
+		s.shards[i].cache = newCipherCache(max(1, ciphers/shards))
+	}
+	return s
+}
+
+// shardOf returns the part of the caches that holds id (a key's id, a
+// list of them, or a sealed value).
+func (s *Sealer) shardOf(id string) *sealerShard {
+	return &s.shards[maphash.String(s.seed, id)%uint64(len(s.shards))]
+}
+
+// lockAll takes every shard's lock, in order: a new generation starts
+// under them.
+func (s *Sealer) lockAll() {
+	for i := range s.shards {
+		s.shards[i].mu.Lock()
+	}
 }
 
 // Keys returns the sealer's key store.
@@ -102,10 +144,11 @@ func (s *Sealer) Keys() KeyStore { return s.keys }
 
 // key returns key id's cached entry, reading the key store on a miss.
 func (s *Sealer) key(ctx context.Context, id string) (*cached, error) {
-	s.mu.RLock()
-	e := s.cache.get(id)
-	gen := s.gen
-	s.mu.RUnlock()
+	sh := s.shardOf(id)
+	sh.mu.RLock()
+	e := sh.cache.get(id)
+	gen := s.gen.Load()
+	sh.mu.RUnlock()
 	if e != nil {
 		return e, nil
 	}
@@ -139,11 +182,12 @@ func (s *Sealer) load(ctx context.Context, id string, gen uint64) (*cached, erro
 	if missing {
 		return e, nil
 	}
-	s.mu.Lock()
-	if s.gen == gen {
-		s.cache.put(id, e)
+	sh := s.shardOf(id)
+	sh.mu.Lock()
+	if s.gen.Load() == gen {
+		sh.cache.put(id, e)
 	}
-	s.mu.Unlock()
+	sh.mu.Unlock()
 	return e, nil
 }
 
@@ -168,20 +212,27 @@ func (s *Sealer) Erase(ctx context.Context, at time.Time, ids ...string) error {
 // mark starts a new generation (no key read before it is cached after it)
 // and caches ids as erased.
 func (s *Sealer) mark(ids []string) {
-	s.mu.Lock()
-	s.gen++
-	s.opened.clear()
+	s.lockAll()
+	s.gen.Add(1)
+	for i := range s.shards {
+		s.shards[i].opened.clear()
+	}
 	for _, id := range ids {
-		s.cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
+		s.shardOf(id).cache.put(strings.Clone(id), &cached{ad: []byte(id)}) // the erased mark
 	}
 	s.unlockTelling()
 }
 
-// unlockTelling releases the write lock taken to start a new generation
-// and tells the watchers of it, outside the lock.
+// unlockTelling releases the locks taken to start a new generation and
+// tells the watchers of it, outside the locks.
 func (s *Sealer) unlockTelling() {
-	gen, watchers := s.gen, s.watchers
-	s.mu.Unlock()
+	gen := s.gen.Load()
+	for i := range s.shards {
+		s.shards[i].mu.Unlock()
+	}
+	s.wmu.Lock()
+	watchers := s.watchers
+	s.wmu.Unlock()
 	for _, fn := range watchers {
 		fn(gen)
 	}
@@ -191,30 +242,28 @@ func (s *Sealer) unlockTelling() {
 // Forget, once the sealer opens nothing erased any more, so that whoever
 // keeps answers opened by the sealer drops them at once rather than at
 // their next read. fn runs on the goroutine of the erasure, before it
-// returns, outside the sealer's lock: it must not wait for anything that
+// returns, outside the sealer's locks: it must not wait for anything that
 // waits for the erasure, and should be short (the answer shelf destroys
 // its own key in the key store; its files are made again elsewhere).
 func (s *Sealer) Watch(fn func(gen uint64)) {
-	s.mu.Lock()
+	s.wmu.Lock()
 	s.watchers = append(slices.Clip(s.watchers), fn)
-	s.mu.Unlock()
+	s.wmu.Unlock()
 }
 
 // Generation counts the erasures and Forgets the sealer went through: what
 // it opens may change only when the generation does.
-func (s *Sealer) Generation() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.gen
-}
+func (s *Sealer) Generation() uint64 { return s.gen.Load() }
 
 // Forget drops every cached cipher, so the next use reads the key store
 // again (after keys were restored or erased by another sealer).
 func (s *Sealer) Forget() {
-	s.mu.Lock()
-	s.gen++
-	s.cache.clear()
-	s.opened.clear()
+	s.lockAll()
+	s.gen.Add(1)
+	for i := range s.shards {
+		s.shards[i].cache.clear()
+		s.shards[i].opened.clear()
+	}
 	s.unlockTelling()
 }
 
@@ -369,10 +418,11 @@ const maxSealKeys = 4
 // the usual case, the key store read for the keys not cached; ok is false
 // when list does not parse.
 func (s *Sealer) keysOf(ctx context.Context, list string, into []*cached) (_ []*cached, ok bool, err error) {
-	s.mu.RLock()
-	e := s.cache.get(list)
-	gen := s.gen
-	s.mu.RUnlock()
+	sh := s.shardOf(list)
+	sh.mu.RLock()
+	e := sh.cache.get(list)
+	gen := s.gen.Load()
+	sh.mu.RUnlock()
 	switch {
 	case e != nil && e.parts == nil:
 		return append(into, e), true, nil
@@ -408,11 +458,11 @@ func (s *Sealer) keysOf(ctx context.Context, list string, into []*cached) (_ []*
 	}
 	if len(parts) > 1 && !slices.ContainsFunc(parts, func(p *cached) bool { return p.missing }) {
 		e = &cached{parts: parts, gen: gen}
-		s.mu.Lock()
-		if s.gen == gen {
-			s.cache.put(strings.Clone(list), e)
+		sh.mu.Lock()
+		if s.gen.Load() == gen {
+			sh.cache.put(strings.Clone(list), e)
 		}
-		s.mu.Unlock()
+		sh.mu.Unlock()
 	}
 	return append(into, parts...), true, nil
 }

@@ -19,8 +19,7 @@ import (
 func TestSealerCacheBounded(t *testing.T) {
 	ctx := context.Background()
 	const bound = 1 << 12
-	s := NewSealer(NewMemoryKeys())
-	s.cache = newCipherCache(bound)
+	s := newSealer(NewMemoryKeys(), sealerShards, bound)
 	n := bound + bound/4
 	sealed := make([]domain.Event, n)
 	for i := range n {
@@ -37,9 +36,12 @@ func TestSealerCacheBounded(t *testing.T) {
 	}
 	for i := 1; i < n; i++ {
 		require.Equal(t, fmt.Sprintf("居民%d", i), open(i))
-		s.mu.RLock()
-		size := s.cache.len()
-		s.mu.RUnlock()
+		size := 0
+		for i := range s.shards {
+			s.shards[i].mu.RLock()
+			size += s.shards[i].cache.len()
+			s.shards[i].mu.RUnlock()
+		}
 		require.LessOrEqual(t, size, bound)
 	}
 	require.Equal(t, ErasedName, open(0))
