@@ -31,6 +31,9 @@ type metrics struct {
 	connsRefused *prometheus.CounterVec
 	// shelfReads counts the reads of the answer shelf by outcome.
 	shelfReads *prometheus.CounterVec
+	// prepared counts the public first pages put on the shelf ahead of
+	// their reads (PrepareAnswers).
+	prepared prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -69,9 +72,13 @@ func newMetrics(s *Server) *metrics {
 			Name: "yishi_answer_shelf_reads_total",
 			Help: "Public timeline first pages looked for on the answer shelf (on disk) after missing the answers in memory: hit (answered from it) or miss (made, then kept on it).",
 		}, []string{"outcome"}),
+		prepared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yishi_answers_prepared_total",
+			Help: "Public timeline first pages made and kept on the answer shelf ahead of their first read (serve --prepare-answers).",
+		}),
 	}
 	if s.cfg.Answers != nil {
-		m.reg.MustRegister(m.shelfReads)
+		m.reg.MustRegister(m.shelfReads, m.prepared)
 	}
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "yishi_projection_lag_positions",

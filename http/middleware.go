@@ -73,9 +73,16 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		s.metrics.inFlight.Inc()
+		answering := !longLived[c.Path()] // a live stream is not work under way
+		if answering {
+			s.busy.Add(1)
+		}
 		err := next(c)
 		if err != nil {
 			c.Error(err)
+		}
+		if answering {
+			s.busy.Add(-1)
 		}
 		s.metrics.inFlight.Dec()
 		elapsed := time.Since(start)

@@ -15,6 +15,7 @@ import (
 	"net"
 	nethttp "net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -129,6 +130,9 @@ type Server struct {
 	// itemAnswers the answers of list pages' items, by audience.
 	publicAnswers *answerCache
 	itemAnswers   *answerCache
+	// busy counts the requests being answered (live streams aside): the
+	// public pages are prepared while it is zero (PrepareAnswers).
+	busy atomic.Int64
 
 	// issuing makes token issues take turns, so that the check of one
 	// valid token per subject (auth.CheckIssue) and the issue are one step.

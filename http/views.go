@@ -492,7 +492,7 @@ func (s *Server) getTimeline(c echo.Context) error {
 		size = projections.DefaultLimit
 	}
 	shelved := key != "" && lp.after == "" && s.cfg.Answers != nil && (size == projections.DefaultLimit || size == projections.MaxLimit)
-	shelfKey := fmt.Sprintf("%s|%d", id, size)
+	shelfKey := shelfKeyOf(id.String(), size)
 	version := timelineVersion(steps, last)
 	if shelved {
 		b, ok, err := s.cfg.Answers.Get(gen, shelfKey, version)
@@ -540,6 +540,10 @@ func (s *Server) proposalPlace(ctx context.Context, views *projections.Views, id
 	a, err := s.place(ctx, domain.ProposalStream(id))
 	return a.community, a.grid, err
 }
+
+// shelfKeyOf is the answer shelf's key of the first page of proposal id's
+// timeline at page size size.
+func shelfKeyOf(id string, size int) string { return fmt.Sprintf("%s|%d", id, size) }
 
 // timelineVersion is what a story's first page's public answer depends
 // on besides its size and the sealer's generation: the story's length and

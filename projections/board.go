@@ -595,6 +595,20 @@ func (b *Board) Place(id string) (community, grid string, ok bool) {
 	return b.heads.places.name(h.community), b.heads.places.name(h.grid), true
 }
 
+// Proposals returns the ids of at most n of the proposals the board
+// knows, the newest first, past the skip newest: a caller goes over them
+// a batch at a time (a proposal submitted meanwhile moves the batches
+// back by one, so one is met twice and none is missed).
+func (b *Board) Proposals(skip, n int) []string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var ids []string
+	for i := len(b.heads.rows) - 1 - skip; i >= 0 && len(ids) < n; i-- {
+		ids = append(ids, b.heads.idText(&b.heads.rows[i]))
+	}
+	return ids
+}
+
 // Proposal returns one proposal as the board knows it, whatever its status,
 // with overdue flags at now.
 func (b *Board) Proposal(id string, now time.Time) (BoardItem, bool, error) {

@@ -90,6 +90,23 @@ func ids(items []BoardItem) []string {
 	return out
 }
 
+// TestBoardProposalsNewestFirst: the board lists the proposals it knows,
+// the newest first, a batch at a time past those listed before.
+func TestBoardProposalsNewestFirst(t *testing.T) {
+	v := foldAll(t, encode(t, story()))
+	var all []string
+	for skip := 0; ; skip += 2 {
+		ids := v.Board.Proposals(skip, 2)
+		if len(ids) == 0 {
+			break
+		}
+		require.LessOrEqual(t, len(ids), 2)
+		all = append(all, ids...)
+	}
+	require.Equal(t, []string{"noise", "lines", "shed"}, all)
+	require.Empty(t, v.Board.Proposals(0, 0))
+}
+
 // TestBoardPlace: the board tells where any proposal it knows lives,
 // whatever its status, and knows no other.
 func TestBoardPlace(t *testing.T) {

@@ -54,29 +54,16 @@ func TestAServerRunsWithoutAShelfThatDoesNotOpen(t *testing.T) {
 func TestAStartAfterAnErasureRecordedMeanwhileEmptiesTheShelf(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	id := uuid.NewString()
-	record := func(do func(l *ledger.Ledger)) {
-		t.Helper()
-		store, err := pebble.Open(dir)
-		require.NoError(t, err)
-		kd, err := privacy.OpenKeyDir(filepath.Join(dir, "keys"))
-		require.NoError(t, err)
-		do(ledger.New(store, ledger.WithSealer(privacy.NewSealer(kd))))
-		require.NoError(t, kd.Close())
-		require.NoError(t, store.Close())
-	}
-	record(func(l *ledger.Ledger) {
-		_, err := l.Execute(ctx, domain.SubmitProposal{ProposalID: id, CommunityID: "hengyuan", GridID: "g1", Title: "停车棚夹道乱堆乱放",
-			Text: "车棚夹道堆满杂物", Category: "环境", Place: "3号院车棚", Channel: domain.ChannelVisit,
-			Author: domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}}, ledger.Actor{ID: "worker-1", Role: "grid_worker"}, ledger.Options{})
-		require.NoError(t, err)
-	})
+	record := func(do func(l *ledger.Ledger)) { t.Helper(); recordIn(t, dir, do) }
+	id := submitIn(t, dir)
 	// read reads the proposal's public timeline in a server started for
 	// it, and says whether it came from the shelf.
 	read := func() (string, bool) {
 		t.Helper()
 		var page, metrics string
-		serveWhile(t, dir, func(base, metricsBase string) {
+		// Without preparing the pages ahead: whether a read is answered
+		// from the shelf depends on the reads before it alone.
+		serveWhile(t, dir, []string{"--prepare-answers=false"}, func(base, metricsBase string) {
 			res, err := http.Get(base + "/v1/proposals/" + id + "/timeline")
 			require.NoError(t, err)
 			defer res.Body.Close()
@@ -117,17 +104,74 @@ func TestAStartAfterAnErasureRecordedMeanwhileEmptiesTheShelf(t *testing.T) {
 	require.NotContains(t, page, "张")
 }
 
+// recordIn has do record in the ledger in dir, as another writer would.
+func recordIn(t *testing.T, dir string, do func(l *ledger.Ledger)) {
+	t.Helper()
+	store, err := pebble.Open(dir)
+	require.NoError(t, err)
+	kd, err := privacy.OpenKeyDir(filepath.Join(dir, "keys"))
+	require.NoError(t, err)
+	do(ledger.New(store, ledger.WithSealer(privacy.NewSealer(kd))))
+	require.NoError(t, kd.Close())
+	require.NoError(t, store.Close())
+}
+
+// submitIn records a proposal by 张三 in the ledger in dir and returns
+// its id.
+func submitIn(t *testing.T, dir string) string {
+	t.Helper()
+	id := uuid.NewString()
+	recordIn(t, dir, func(l *ledger.Ledger) {
+		_, err := l.Execute(context.Background(), domain.SubmitProposal{ProposalID: id, CommunityID: "hengyuan", GridID: "g1", Title: "停车棚夹道乱堆乱放",
+			Text: "车棚夹道堆满杂物", Category: "环境", Place: "3号院车棚", Channel: domain.ChannelVisit,
+			Author: domain.Party{Kind: domain.PartyPerson, ID: "r1", Name: "张三"}}, ledger.Actor{ID: "worker-1", Role: "grid_worker"}, ledger.Options{})
+		require.NoError(t, err)
+	})
+	return id
+}
+
+// TestAServerPreparesThePublicPagesAhead: serve, by default, puts a
+// story's public first page on the shelf before anyone reads it, and the
+// first read is answered from there.
+func TestAServerPreparesThePublicPagesAhead(t *testing.T) {
+	dir := t.TempDir()
+	id := submitIn(t, dir)
+	serveWhile(t, dir, nil, func(base, metricsBase string) {
+		metrics := func() string {
+			res, err := http.Get(metricsBase + "/metrics")
+			require.NoError(t, err)
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			return string(b)
+		}
+		require.Eventually(t, func() bool { return strings.Contains(metrics(), "yishi_answers_prepared_total 1\n") },
+			30*time.Second, 20*time.Millisecond, "no page was prepared")
+		res, err := http.Get(base + "/v1/proposals/" + id + "/timeline")
+		require.NoError(t, err)
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode, "%s", b)
+		require.Contains(t, string(b), "张*")
+		m := metrics()
+		require.Contains(t, m, `yishi_answer_shelf_reads_total{outcome="hit"} 1`, "the first read was not answered from the shelf")
+		require.NotContains(t, m, `yishi_answer_shelf_reads_total{outcome="miss"}`)
+	})
+}
+
 var metricsOn = regexp.MustCompile(`yishi metrics on (http://\S+)/metrics`)
 
-// serveWhile runs serve on dir, calls fn with its base URL and its
-// metrics' once it is ready, and stops it.
-func serveWhile(t *testing.T, dir string, fn func(base, metricsBase string)) {
+// serveWhile runs serve on dir with the flags more, calls fn with its base
+// URL and its metrics' once it is ready, and stops it.
+func serveWhile(t *testing.T, dir string, more []string, fn func(base, metricsBase string)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &errOut)
+		args := append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, more...)
+		done <- run(ctx, args, func(string) string { return "" }, &out, &errOut)
 	}()
 	var base string
 	require.Eventually(t, func() bool {

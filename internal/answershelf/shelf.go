@@ -388,6 +388,20 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 	return plain[w+int(n):], true, nil
 }
 
+// Keeps reports whether an answer of the sealer's generation gen put now
+// would be kept: not while the files are made again after a wipe, not
+// once an error stopped the shelf, not for a generation older than the
+// last wipe's.
+func (s *Shelf) Keeps(gen uint64) bool {
+	epoch, ok := s.check(gen, false)
+	if !ok {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db != nil && s.filesEpoch == epoch
+}
+
 // Put keeps answer under key at version, in place of any answer kept
 // under key before, unless it was made at a generation older than the
 // last wipe's. It does not wait for the disk: a crash may lose it. Its
