@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,18 +74,20 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		s.metrics.inFlight.Inc()
-		answering := !longLived[c.Path()] // a live stream is not work under way
-		if answering {
-			s.busy.Add(1)
-		}
+		defer s.metrics.inFlight.Dec()
+		w := &working{busy: &s.busy}
+		w.resume()
+		defer w.pause()
+		c.Set(workingKey, w)
+		c.Response().Before(func() {
+			if strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
+				w.pause() // a stream held open is not work under way
+			}
+		})
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		if answering {
-			s.busy.Add(-1)
-		}
-		s.metrics.inFlight.Dec()
 		elapsed := time.Since(start)
 		req, res := c.Request(), c.Response()
 		route := c.Path()
@@ -107,6 +110,37 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 		return nil
 	}
+}
+
+// workingKey is where a request's working is kept in its echo.Context.
+const workingKey = "yishi.working"
+
+// working counts one request in Server.busy while the server works on it:
+// not while it waits on nothing the server does, such as the stream it
+// holds open or the views it waits for (wait_for).
+type working struct {
+	busy    *atomic.Int64
+	counted atomic.Bool
+}
+
+// pause stops counting the request.
+func (w *working) pause() {
+	if w.counted.CompareAndSwap(true, false) {
+		w.busy.Add(-1)
+	}
+}
+
+// resume counts the request again.
+func (w *working) resume() {
+	if w.counted.CompareAndSwap(false, true) {
+		w.busy.Add(1)
+	}
+}
+
+// workOf returns the request's working, nil outside observe.
+func workOf(c echo.Context) *working {
+	w, _ := c.Get(workingKey).(*working)
+	return w
 }
 
 // recoverPanics turns a handler's panic into an internal error (a 500

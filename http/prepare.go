@@ -3,7 +3,10 @@ package http
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/yishi-civic/yishi/eventstore"
 	"github.com/yishi-civic/yishi/projections"
@@ -27,16 +30,19 @@ const (
 	// first: the stories residents read (the board's, the ones their
 	// notifications link to) are mostly recent. A page costs 0.6–1.4 ms
 	// of CPU to make and about 2 KB of shelf: at one million events the
-	// newest 8,192 took 5 s of CPU and 15 MB, whatever the ledger's size.
+	// newest 8,192 took 5.0–8.2 s of CPU and 15 MB, whatever the ledger's
+	// size.
 	prepareNewest = 8192
 )
 
 // preparedPage is what a prepared first page was made from: the story's
-// length and last step, and the sealer's generation.
+// length and last step, the sealer's generation, and the epoch of the
+// shelf's files it was kept in.
 type preparedPage struct {
 	steps int
 	last  eventstore.Position
 	gen   uint64
+	epoch uint64
 }
 
 // PrepareAnswers keeps the public first page of the newest proposals'
@@ -48,15 +54,19 @@ type preparedPage struct {
 // Once the views have caught up, it goes over the board's newest
 // proposals, then again every preparePause for the new ones, the stories
 // that grew, and after an erasure (which empties the shelf). It works in
-// the server's idle time: while requests are being answered it waits, and
-// it takes at most a quarter of one core. The pages it cannot make are
-// logged, once a pass, and left to their first reads. Without a shelf or
-// views it returns at once.
+// the server's idle time: while requests are being worked on it waits
+// (Server.busy), and after each proposal it rests three times as long as
+// the proposal took. The pages it cannot make are logged, once a pass,
+// and left to their first reads. Without a shelf or views it returns at
+// once.
 func (s *Server) PrepareAnswers(ctx context.Context) {
 	if s.cfg.Answers == nil || s.cfg.Runner == nil {
 		return
 	}
 	if err := s.cfg.Runner.WaitCaughtUp(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("public first pages not prepared: the views did not catch up", "err", err)
+		}
 		return
 	}
 	prepared := map[string]preparedPage{}
@@ -64,10 +74,8 @@ func (s *Server) PrepareAnswers(ctx context.Context) {
 		if _, err := s.preparePass(ctx, prepared, true); err != nil {
 			return // ctx ended
 		}
-		select {
-		case <-ctx.Done():
+		if err := rest(ctx, preparePause); err != nil {
 			return
-		case <-time.After(preparePause):
 		}
 	}
 }
@@ -100,15 +108,13 @@ func (s *Server) preparePass(ctx context.Context, prepared map[string]preparedPa
 			if ctx.Err() != nil {
 				return made, ctx.Err()
 			}
-			if err != nil {
+			switch {
+			case err != nil:
 				failed++
 				firstErr = cmp.Or(firstErr, err)
-				continue
+			case did:
+				made++
 			}
-			if !did {
-				continue
-			}
-			made++
 			if pace {
 				if err := rest(ctx, (prepareShare-1)*time.Since(start)); err != nil {
 					return made, err
@@ -132,45 +138,61 @@ func (s *Server) preparePass(ctx context.Context, prepared map[string]preparedPa
 // read of it, unless prepared (or the shelf) has it as the story is now.
 // It reports whether it made the page.
 func (s *Server) preparePage(ctx context.Context, views *projections.Views, id string, prepared map[string]preparedPage) (bool, error) {
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return false, nil // not an id a read can ask for (pathID)
+	}
 	steps, last, ok, err := views.Timeline.Length(id)
 	if err != nil || !ok {
-		return false, err
+		return false, wrapPrepare(id, err)
 	}
 	gen := s.sealerGeneration()
-	now := preparedPage{steps: steps, last: last, gen: gen}
+	epoch, keeps := s.cfg.Answers.Keeps(gen)
+	if !keeps {
+		return false, nil // the shelf is made again after a wipe, or stopped
+	}
+	now := preparedPage{steps: steps, last: last, gen: gen, epoch: epoch}
 	if prepared[id] == now {
 		return false, nil
 	}
 	community, grid, err := s.proposalPlace(ctx, views, id)
 	if err != nil {
-		return false, err
-	}
-	if !s.cfg.Answers.Keeps(gen) {
-		return false, nil // the shelf is made again after a wipe, or stopped
+		return false, wrapPrepare(id, err)
 	}
 	shelfKey, version := shelfKeyOf(id, projections.DefaultLimit), timelineVersion(steps, last)
-	if b, ok, err := s.cfg.Answers.Get(gen, shelfKey, version); err == nil && ok && answerObject(b) {
+	b, ok, err := s.cfg.Answers.Get(gen, shelfKey, version)
+	if err != nil {
+		return false, wrapPrepare(id, err)
+	}
+	if ok && answerObject(b) {
 		prepared[id] = now
 		return false, nil
 	}
 	story, ok, err := views.Timeline.Of(ctx, id, "", projections.DefaultLimit)
 	if err != nil || !ok {
-		return false, err
+		return false, wrapPrepare(id, err)
 	}
 	public := principal{open: s.opener(ctx)}.reader() // anonymous: masked
-	b, err := public.Answer(community, grid, story)
-	if err != nil {
-		return false, err
+	if b, err = public.Answer(community, grid, story); err != nil {
+		return false, wrapPrepare(id, err)
 	}
 	if err := s.cfg.Answers.Put(gen, shelfKey, version, b); err != nil {
-		return false, err
+		return false, wrapPrepare(id, err)
 	}
-	if !s.cfg.Answers.Keeps(gen) {
+	if e, ok := s.cfg.Answers.Keeps(gen); !ok || e != epoch {
 		return false, nil // a wipe meanwhile: made again in the next pass
 	}
 	prepared[id] = now
 	s.metrics.prepared.Inc()
 	return true, nil
+}
+
+// wrapPrepare says which proposal's page err kept from being prepared
+// (nil for nil).
+func wrapPrepare(id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("prepare the public first page of %s: %w", id, err)
 }
 
 // rest waits for d, or until ctx ends (returning its error).

@@ -51,6 +51,10 @@ func (s *Server) viewSet(c echo.Context) (*projections.Views, error) {
 		if err != nil {
 			return nil, fieldErr(kindBadRequest, "wait_for", text{"应为写入返回的全局位置（非负整数）", "want a global position a write returned (a non-negative integer)"})
 		}
+		if w := workOf(c); w != nil {
+			w.pause() // waiting for the fold is not work of the request's
+			defer w.resume()
+		}
 		if err := s.cfg.Runner.WaitFor(c.Request().Context(), eventstore.Position(n)); err != nil {
 			if errors.Is(err, projections.ErrWaitTimeout) || errors.Is(err, projections.ErrStopped) {
 				return nil, notReady(text{"视图在等待时间内未更新到 wait_for 指定的位置", "the views did not reach wait_for in time"})

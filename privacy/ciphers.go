@@ -128,14 +128,14 @@ func (c *cipherCache) clear() {
 	c.ring, c.hand = c.ring[:0], 0
 }
 
-// maxOpened bounds each of the two generations of a shard's cache of
-// opened values, in values and in bytes (the sealed value kept as the key
-// and its plaintext): with the sealer's 16 shards, at most 2×16,384
-// values and 2×4 MiB in all. A value larger than maxOpenedValue (a long
-// text) is not cached.
+// maxOpened bounds each of the two generations of the cache of opened
+// values, in values and in bytes (the sealed value kept as the key and
+// its plaintext), split evenly among the sealer's shards: at most
+// 2×16,384 values and 2×4 MiB in all. A value larger than maxOpenedValue
+// (a long text) is not cached.
 const (
-	maxOpened      = 1 << 14 / sealerShards
-	maxOpenedBytes = 4 << 20 / sealerShards
+	maxOpened      = 1 << 14
+	maxOpenedBytes = 4 << 20
 	maxOpenedValue = 8 << 10
 )
 
@@ -151,6 +151,14 @@ type openedCache struct {
 	cur, old map[string]string
 	// bytes is what cur holds: its keys' and values' lengths.
 	bytes int
+	// maxValues and maxBytes bound each generation.
+	maxValues, maxBytes int
+}
+
+// newOpenedCache returns a cache of opened values whose generations hold
+// at most maxValues values and maxBytes bytes each.
+func newOpenedCache(maxValues, maxBytes int) openedCache {
+	return openedCache{maxValues: maxValues, maxBytes: maxBytes}
 }
 
 // get returns the plaintext of sealed value v, if cached.
@@ -170,7 +178,7 @@ func (c *openedCache) put(v, p string) {
 	if n > maxOpenedValue {
 		return
 	}
-	if c.cur == nil || len(c.cur) >= maxOpened || c.bytes+n > maxOpenedBytes {
+	if c.cur == nil || len(c.cur) >= c.maxValues || c.bytes+n > c.maxBytes {
 		c.old, c.cur, c.bytes = c.cur, make(map[string]string), 0
 	}
 	c.cur[v] = p

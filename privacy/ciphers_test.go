@@ -94,10 +94,17 @@ func TestOpensV1Values(t *testing.T) {
 
 // TestListCachedBeforeAnErasure: a value's list of keys, cached while all
 // were there, reads as erased after one of them is erased, also when that
-// key's own entry fell out of the cache in between.
+// key's own entry fell out of the cache in between; with the caches
+// under one lock and in shards.
 func TestListCachedBeforeAnErasure(t *testing.T) {
+	for _, shards := range []int{1, sealerShards} {
+		t.Run(fmt.Sprint("shards=", shards), func(t *testing.T) { listCachedBeforeAnErasure(t, shards) })
+	}
+}
+
+func listCachedBeforeAnErasure(t *testing.T, shards int) {
 	ctx := context.Background()
-	s := newSealer(NewMemoryKeys(), 1, 8)
+	s := newSealer(NewMemoryKeys(), shards, 8)
 	seal := func(person, text string) domain.Event {
 		out, err := s.Seal(ctx, "wish-w1", []domain.Event{domain.WishPosted{WishID: "w1",
 			WishMaker: domain.Voter{PersonID: person, Name: "王" + person}, Story: text}})
@@ -137,9 +144,15 @@ func (k slowErase) Erase(ctx context.Context, at time.Time, ids ...string) error
 // either way, but once Erase has returned the erased person's data reads as
 // erased, never from a key cached in between.
 func TestEraseWhileTheStoreErases(t *testing.T) {
+	for _, shards := range []int{1, sealerShards} {
+		t.Run(fmt.Sprint("shards=", shards), func(t *testing.T) { eraseWhileTheStoreErases(t, shards) })
+	}
+}
+
+func eraseWhileTheStoreErases(t *testing.T, shards int) {
 	ctx := context.Background()
 	keys := slowErase{KeyStore: NewMemoryKeys(), called: make(chan struct{}), release: make(chan struct{})}
-	s := newSealer(keys, 1, 16)
+	s := newSealer(keys, shards, 16)
 	seal := func(person, name string) domain.Event {
 		out, err := s.Seal(ctx, "proposal-p", []domain.Event{domain.ProposalSupported{ProposalID: "p", PersonID: person, Name: name}})
 		require.NoError(t, err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
 	"reflect"
 	"strings"
 )
@@ -160,7 +159,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\
 // openHeld opens sealed value v (a slice of an answer), from the cache of
 // values opened lately when it is there.
 func (s *Sealer) openHeld(ctx context.Context, v []byte) (string, bool, error) {
-	sh := &s.shards[maphash.Bytes(s.seed, v)%uint64(len(s.shards))] // shardOf(string(v))
+	sh := s.shardOfBytes(v)
 	sh.mu.RLock()
 	p, ok := sh.opened.get(v)
 	gen := s.gen.Load()

@@ -94,11 +94,12 @@ type Sealer struct {
 }
 
 // sealerShards is how many parts the sealer's caches are split into, each
-// under a lock of its own. Under one lock, the first reads after a start
-// (every key and value new, each read's cache writes taking the lock
-// alone) queued behind each other: 1,000 timeline reads a second arriving
-// at 2,000, answers of up to a second, with 115 of 200 requests waiting
-// for the lock (docs/performance.md, twenty-ninth session).
+// under a lock of its own. Under one lock, a burst of first reads (every
+// key and value new, each read writing what it opened) queued on it: 115
+// of some 200 timeline reads under way waited for it 0.8 s into such a
+// burst. BenchmarkOpenJSONAtOnce takes 30% less time an answer with
+// sixteen; the burst's p99 did not move, bound by the machine's CPU
+// instead (docs/performance.md, twenty-ninth session).
 const sealerShards = 16
 
 // sealerShard is one part of the sealer's caches.
@@ -121,6 +122,7 @@ func newSealer(keys KeyStore, shards, ciphers int) *Sealer {
 	s := &Sealer{keys: keys, seed: maphash.MakeSeed(), shards: make([]sealerShard, shards)}
 	for i := range s.shards {
 		s.shards[i].cache = newCipherCache(max(1, ciphers/shards))
+		s.shards[i].opened = newOpenedCache(maxOpened/shards, maxOpenedBytes/shards)
 	}
 	return s
 }
@@ -129,6 +131,11 @@ func newSealer(keys KeyStore, shards, ciphers int) *Sealer {
 // list of them, or a sealed value).
 func (s *Sealer) shardOf(id string) *sealerShard {
 	return &s.shards[maphash.String(s.seed, id)%uint64(len(s.shards))]
+}
+
+// shardOfBytes is shardOf for a sealed value held in bytes.
+func (s *Sealer) shardOfBytes(v []byte) *sealerShard {
+	return &s.shards[maphash.Bytes(s.seed, v)%uint64(len(s.shards))]
 }
 
 // lockAll takes every shard's lock, in order: a new generation starts

@@ -37,10 +37,10 @@ func TestSealerCacheBounded(t *testing.T) {
 	for i := 1; i < n; i++ {
 		require.Equal(t, fmt.Sprintf("居民%d", i), open(i))
 		size := 0
-		for i := range s.shards {
-			s.shards[i].mu.RLock()
-			size += s.shards[i].cache.len()
-			s.shards[i].mu.RUnlock()
+		for j := range s.shards {
+			s.shards[j].mu.RLock()
+			size += s.shards[j].cache.len()
+			s.shards[j].mu.RUnlock()
 		}
 		require.LessOrEqual(t, size, bound)
 	}
@@ -54,7 +54,7 @@ func TestSealerCacheBounded(t *testing.T) {
 // generations of its bounds, in values and in bytes, keeps the latest
 // values, skips a value too large to keep, and forgets all on clear.
 func TestOpenedCacheIsBounded(t *testing.T) {
-	var c openedCache
+	c := newOpenedCache(maxOpened, maxOpenedBytes)
 	for i := range 3 * maxOpened {
 		c.put(fmt.Sprintf("v%d", i), "p")
 		require.LessOrEqual(t, c.len(), 2*maxOpened)

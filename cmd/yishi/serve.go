@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	retentionEvery := fs.Duration("retention-every", 24*time.Hour, "how often the retention rules run (docs/privacy.md); 0 never")
 	var rules retentionFlags
 	rules.register(fs)
-	prepare := fs.Bool("prepare-answers", true, "prepare the public first page of every timeline on the answer shelf ahead of its first read, in idle time (docs/architecture.md)")
+	prepare := fs.Bool("prepare-answers", true, "prepare the public first pages of the newest 8,192 proposals' timelines on the answer shelf ahead of their first reads, in idle time (docs/architecture.md)")
 	withDemo := fs.Bool("demo", false, "load the demo data set into an empty store and print a token per role")
 	rateLimit := fs.Float64("rate-limit", 0, "requests per second allowed to each token (or each address without one); 0 means 50/s (env YISHI_RATE_LIMIT)")
 	metricsAddr := fs.String("metrics-addr", getenv("YISHI_METRICS_ADDR"), "a second listen address for /metrics without a token, /healthz and /readyz (keep it private); without it /metrics needs an admin or auditor token (env YISHI_METRICS_ADDR)")

@@ -389,17 +389,19 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 }
 
 // Keeps reports whether an answer of the sealer's generation gen put now
-// would be kept: not while the files are made again after a wipe, not
-// once an error stopped the shelf, not for a generation older than the
+// would be kept and read back by a read of gen, and the epoch of the files
+// it would be kept in: not while the files are made again after a wipe
+// (each making starts an epoch, and destroys what the files held), not
+// once an error stopped the shelf, not for a generation other than the
 // last wipe's.
-func (s *Shelf) Keeps(gen uint64) bool {
-	epoch, ok := s.check(gen, false)
+func (s *Shelf) Keeps(gen uint64) (epoch uint64, ok bool) {
+	epoch, ok = s.check(gen, true)
 	if !ok {
-		return false
+		return 0, false
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.db != nil && s.filesEpoch == epoch
+	return epoch, s.db != nil && s.filesEpoch == epoch
 }
 
 // Put keeps answer under key at version, in place of any answer kept
