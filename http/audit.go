@@ -207,6 +207,9 @@ func (s *Server) getVerification(c echo.Context) error {
 	}
 	r := readerOf(c)
 	st := s.startSSE(c)
+	if w := workOf(c); w != nil {
+		w.resume() // a stream, but the whole ledger checked meanwhile: work
+	}
 	s.metrics.sseClients.Inc()
 	defer s.metrics.sseClients.Dec()
 	var sendErr error

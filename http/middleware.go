@@ -75,15 +75,21 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		s.metrics.inFlight.Inc()
 		defer s.metrics.inFlight.Dec()
-		w := &working{busy: &s.busy}
-		w.resume()
-		defer w.pause()
-		c.Set(workingKey, w)
-		c.Response().Before(func() {
-			if strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
-				w.pause() // a stream held open is not work under way
-			}
-		})
+		w, nested := c.Request().Context().Value(workingKey).(*working)
+		if !nested {
+			// A page's own calls to the API (web) come back through here
+			// with the page's request's context: they count as the page.
+			w = &working{busy: &s.busy}
+			w.resume()
+			defer w.pause()
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), workingKey, w)))
+			c.Response().Before(func() {
+				if strings.HasPrefix(c.Response().Header().Get(echo.HeaderContentType), "text/event-stream") {
+					w.pause() // a stream held open is not work under way
+				}
+			})
+		}
+		c.Set(string(workingKey), w)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -112,8 +118,11 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// workingKey is where a request's working is kept in its echo.Context.
-const workingKey = "yishi.working"
+// workingKey is where a request's working is kept, in its echo.Context
+// and its context.Context.
+const workingKey = workingKeyType("yishi.working")
+
+type workingKeyType string
 
 // working counts one request in Server.busy while the server works on it:
 // not while it waits on nothing the server does, such as the stream it
@@ -139,7 +148,7 @@ func (w *working) resume() {
 
 // workOf returns the request's working, nil outside observe.
 func workOf(c echo.Context) *working {
-	w, _ := c.Get(workingKey).(*working)
+	w, _ := c.Get(string(workingKey)).(*working)
 	return w
 }
 

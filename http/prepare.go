@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,7 +138,12 @@ func (s *Server) preparePass(ctx context.Context, prepared map[string]preparedPa
 // timeline, at the default page size, as getTimeline answers an anonymous
 // read of it, unless prepared (or the shelf) has it as the story is now.
 // It reports whether it made the page.
-func (s *Server) preparePage(ctx context.Context, views *projections.Views, id string, prepared map[string]preparedPage) (bool, error) {
+func (s *Server) preparePage(ctx context.Context, views *projections.Views, id string, prepared map[string]preparedPage) (made bool, err error) {
+	defer func() {
+		if r := recover(); r != nil { // as a read's would be: one page not made, not the server down
+			made, err = false, wrapPrepare(id, fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+		}
+	}()
 	if u, err := uuid.Parse(id); err != nil || u.String() != id {
 		return false, nil // not an id a read can ask for (pathID)
 	}

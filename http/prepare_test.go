@@ -126,6 +126,12 @@ func TestPublicFirstPagesArePreparedAhead(t *testing.T) {
 	require.True(t, ok)
 	require.Contains(t, kept, "李*")
 
+	// A page whose making panics is one page not made, not the server
+	// down.
+	_, err := e.srv.preparePage(ctx, &projections.Views{}, sub.ID, map[string]preparedPage{})
+	require.ErrorContains(t, err, "panic")
+	require.ErrorContains(t, err, sub.ID)
+
 	er := eraseR1(t, e, root)
 	caughtUp(er.Position)
 	remade := 0
@@ -170,7 +176,10 @@ func TestBusyCountsTheRequestsBeingAnswered(t *testing.T) {
 		defer close(waited)
 		e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?wait_for=%d", sub.Position+1)})
 	}()
-	require.Never(t, func() bool { return busy() != 0 }, 300*time.Millisecond, time.Millisecond,
+	inFlight := func() float64 { return testutil.ToFloat64(e.srv.metrics.inFlight) }
+	require.Eventually(t, func() bool { return inFlight() == 2 && busy() == 0 }, 5*time.Second, time.Millisecond,
+		"a stream held open or a read waiting for the views is counted")
+	require.Never(t, func() bool { return busy() != 0 }, 200*time.Millisecond, time.Millisecond,
 		"a stream held open or a read waiting for the views is counted")
 	e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
 	<-waited

@@ -130,8 +130,8 @@ type Server struct {
 	// itemAnswers the answers of list pages' items, by audience.
 	publicAnswers *answerCache
 	itemAnswers   *answerCache
-	// busy counts the requests being answered (live streams aside): the
-	// public pages are prepared while it is zero (PrepareAnswers).
+	// busy counts the requests being worked on (working): the public
+	// pages are prepared while it is zero (PrepareAnswers).
 	busy atomic.Int64
 
 	// issuing makes token issues take turns, so that the check of one
