@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	nethttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -147,8 +148,8 @@ func TestPublicFirstPagesArePreparedAhead(t *testing.T) {
 }
 
 // TestBusyCountsTheRequestsBeingAnswered: a request counts as work while
-// its handler works, not while it waits for the views (wait_for) nor
-// while it holds a stream open.
+// its handler works, not while it waits for the views (wait_for), also
+// through a page's own call to the API, nor while it holds a stream open.
 func TestBusyCountsTheRequestsBeingAnswered(t *testing.T) {
 	e, c, _, sub := keptSetUp(t)
 	release := make(chan struct{})
@@ -181,7 +182,35 @@ func TestBusyCountsTheRequestsBeingAnswered(t *testing.T) {
 		"a stream held open or a read waiting for the views is counted")
 	require.Never(t, func() bool { return busy() != 0 }, 200*time.Millisecond, time.Millisecond,
 		"a stream held open or a read waiting for the views is counted")
-	e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
+	first := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
 	<-waited
+	require.Eventually(t, func() bool { return busy() == 0 }, 5*time.Second, time.Millisecond)
+
+	// A page calls the API in-process, with its own request's context (as
+	// web does): while that call waits for the views, the page is not
+	// counted either.
+	e.srv.echo.GET("/test/page", func(c echo.Context) error {
+		inner := httptest.NewRequestWithContext(context.WithoutCancel(c.Request().Context()), "GET",
+			fmt.Sprintf("/v1/board?wait_for=%d", first.Position+1), nil)
+		e.srv.ServeHTTP(httptest.NewRecorder(), inner)
+		return c.NoContent(nethttp.StatusNoContent)
+	})
+	paged := make(chan struct{})
+	go func() {
+		defer close(paged)
+		res, err := e.ts.Client().Get(e.ts.URL + "/test/page")
+		if assert.NoError(t, err) {
+			res.Body.Close()
+		}
+	}()
+	require.Eventually(t, func() bool { return inFlight() == 3 && busy() == 0 }, 5*time.Second, time.Millisecond,
+		"a page waiting for the views through its call to the API is counted")
+	require.Never(t, func() bool { return busy() != 0 }, 200*time.Millisecond, time.Millisecond,
+		"a page waiting for the views through its call to the API is counted")
+	e.write(t, c.r2, "/v1/proposals", map[string]any{
+		"community_id": "hengyuan", "grid_id": "g1", "title": "楼道灯不亮",
+		"text": "5号楼楼道灯坏了", "category": "设施", "place": "5号楼", "channel": "online",
+	}, 201)
+	<-paged
 	require.Eventually(t, func() bool { return busy() == 0 }, 5*time.Second, time.Millisecond)
 }

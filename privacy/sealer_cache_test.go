@@ -79,3 +79,20 @@ func TestOpenedCacheIsBounded(t *testing.T) {
 	_, ok = c.get([]byte("k0"))
 	require.False(t, ok)
 }
+
+// TestSealerShardsShareTheBounds: the sealer's shards together hold what
+// one cache would, no more: the ciphers' and the opened values' bounds are
+// split among them.
+func TestSealerShardsShareTheBounds(t *testing.T) {
+	s := NewSealer(NewMemoryKeys())
+	require.Len(t, s.shards, sealerShards)
+	ciphers, values, bytes := 0, 0, 0
+	for i := range s.shards {
+		ciphers += s.shards[i].cache.max
+		values += s.shards[i].opened.maxValues
+		bytes += s.shards[i].opened.maxBytes
+	}
+	require.Equal(t, maxCiphers, ciphers)
+	require.Equal(t, maxOpened, values)
+	require.Equal(t, maxOpenedBytes, bytes)
+}
