@@ -4,6 +4,7 @@
 //	go run ./cmd/yishibench                      # 100k and 1m events
 //	go run ./cmd/yishibench --sizes 100k,1m,10m  # 10m takes many minutes
 //	go run ./cmd/yishibench --only start,load --sizes 100k
+//	go run ./cmd/yishibench --render bench.json  # an earlier run's Markdown
 //
 // It builds yishi and yishiload (and peersbench) with `go build`, runs the
 // embedded store against the raw floor (peersbench), the projections'
@@ -13,14 +14,16 @@
 // loads it with yishiload (the voters' tokens issued on the first start;
 // votes at 500/s as soon as it is ready after the restart, then board and
 // timeline reads at 2,000/s). It writes bench.md
-// (a table per area with the goal beside each figure) and bench.json (the
-// same figures as numbers) with the machine and the load average of each
-// step. A step that fails is reported as failed and the others still run;
+// (a table per area with the goal beside each figure, and with several
+// sizes each cost's growth from one size to the next beside the events')
+// and bench.json (the same figures as numbers) with the machine and the
+// load average of each step. A step that fails is reported as failed and the others still run;
 // no child process outlives the command, on failure or on Ctrl-C.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,6 +58,8 @@ type options struct {
 	maxVoters int
 	// memoryLimit is the servers' GOMEMLIMIT, "" for none.
 	memoryLimit string
+	// render is a bench.json to write as Markdown, measuring nothing.
+	render string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -70,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "", "the servers' Go memory limit (GOMEMLIMIT), e.g. 460MiB, what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); none by default")
 	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
+	fs.StringVar(&o.render, "render", "", "write the Markdown of a bench.json an earlier run wrote to standard output, with this version's tables, and measure nothing")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -96,6 +102,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.render != "" {
+		return render(o.render, stdout)
 	}
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -164,4 +173,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("%d of %d steps failed (their reasons are in bench.md)", failed, len(b.rep.Steps))
 	}
 	return nil
+}
+
+// render writes the Markdown of the bench.json at path to w.
+func render(path string, w io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--render: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("--render %s: %w", path, err)
+	}
+	return r.writeMarkdown(w)
 }

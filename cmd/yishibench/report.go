@@ -23,6 +23,9 @@ type Report struct {
 	Steps []Step `json:"steps"`
 	// Figures are the measured figures with their goals.
 	Figures []Figure `json:"figures"`
+	// Growth is how each cost grew from one size to the next (growth),
+	// written with the report.
+	Growth []Growth `json:"growth,omitempty"`
 }
 
 // Machine describes where the run took place.
@@ -128,6 +131,7 @@ func (r *Report) add(f Figure) {
 
 // writeJSON writes the report as indented JSON.
 func (r *Report) writeJSON(path string) error {
+	r.Growth = r.growth()
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("bench.json: %w", err)
@@ -179,6 +183,7 @@ func (r *Report) writeMarkdown(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
+	r.writeGrowth(&b)
 	fmt.Fprintf(&b, "## Steps\n\n| step | size | seconds | load avg before | after | result |\n|---|---|---:|---:|---:|---|\n")
 	for _, s := range r.Steps {
 		res := "ok"
