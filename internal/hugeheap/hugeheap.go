@@ -18,7 +18,13 @@
 // marking its heap, golang/go#64332).
 //
 // Nothing is touched and nothing is kept: the range is the heap's like
-// any other. Reserve does nothing unless the kernel's transparent huge
+// any other. It is grown by allocations of chunkSize each, not by one:
+// the runtime zeroes a whole allocation that begins in memory its heap
+// used before (a part freed by an early collection), which for one of
+// the reserve's size wrote every page of it, 4 KiB at a time, before it
+// was marked: at ten million events 1.4–1.8 s of a start, in about one
+// cold start in ten (docs/performance.md, thirtieth session). A chunk
+// that begins there is zeroed alone, and the others are fresh. Reserve does nothing unless the kernel's transparent huge
 // pages are in "madvise" mode (with "always" the heap has them already,
 // with "never" none are made), or with GODEBUG=disablethp=1.
 package hugeheap
@@ -76,6 +82,12 @@ func pageSize(sys fs.FS) int {
 	return n
 }
 
+// chunkSize is the size of each allocation by which Reserve grows the
+// heap: two huge pages of 2 MiB, so that a chunk the runtime zeroes costs
+// a few milliseconds, and allocations the runtime makes next to each
+// other (mark marks each contiguous run whole).
+const chunkSize = 4 << 20
+
 // ErrNotUsed is returned by Reserve when it marks nothing, and why.
 var ErrNotUsed = errors.New("hugeheap: not used")
 
@@ -98,11 +110,17 @@ func Reserve(n int) (unmark func(), err error) {
 	if strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
 		return nil, fmt.Errorf("%w: GODEBUG=disablethp=1", ErrNotUsed)
 	}
-	b := make([]byte, n) // fresh from the system: the runtime writes none of it
-	unmark, err = mark(b, page)
+	// Fresh from the system, but for a chunk that begins in memory the
+	// heap used before: the runtime writes none of the others.
+	chunks := make([][]byte, 0, n/chunkSize+1)
+	for left := n; left > 0; left -= chunkSize {
+		chunks = append(chunks, make([]byte, min(left, chunkSize)))
+	}
+	unmark, err = mark(chunks, page)
 	if err != nil {
 		return nil, err
 	}
+	clear(chunks)
 	// Freed now, before the heap it is reserved for is made: a collection
 	// of the few megabytes a starting process holds.
 	runtime.GC()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -37,6 +38,21 @@ func vmaFlags(t *testing.T, p uintptr) []string {
 	return nil
 }
 
+// vmRSS returns this process's resident memory, in bytes.
+func vmRSS(t *testing.T) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			require.NoError(t, err)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS in /proc/self/status")
+	return 0
+}
+
 // TestReserveMarksTheHeapThatFollows: where the kernel gives huge pages
 // to marked ranges only, the allocations made after Reserve lie in
 // memory marked for them ("hg"), where the heap before it was not, and
@@ -59,14 +75,24 @@ func TestReserveMarksTheHeapThatFollows(t *testing.T) {
 	}
 	before := make([]byte, 8<<20)
 	assert.NotContains(t, vmaFlags(t, uintptr(unsafe.Pointer(&before[0]))), "hg", "the heap is not marked before Reserve")
+	// Memory the heap used and freed, at its end: the runtime zeroes an
+	// allocation that begins there.
+	used := make([]byte, 8<<20)
+	for i := range used {
+		used[i] = 1
+	}
+	runtime.KeepAlive(before)
+	used, before = nil, nil
+	runtime.GC()
 
 	var stats runtime.MemStats
 	runtime.ReadMemStats(&stats)
-	heldBefore := stats.HeapAlloc
+	heldBefore, rssBefore := stats.HeapAlloc, vmRSS(t)
 	unmark, err := Reserve(64 << 20)
 	require.NoError(t, err)
 	runtime.ReadMemStats(&stats)
 	assert.Less(t, stats.HeapAlloc, heldBefore+16<<20, "the reserve is freed")
+	assert.Less(t, vmRSS(t), rssBefore+16<<20, "the reserve is not written")
 
 	// Larger than any other free part of the heap: it takes the reserve.
 	after := make([]byte, 48<<20)

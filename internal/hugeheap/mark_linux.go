@@ -1,8 +1,10 @@
 package hugeheap
 
 import (
+	"cmp"
 	"fmt"
 	"os"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,24 +27,56 @@ func hugePageSize() (int, error) {
 	return 2 << 20, nil
 }
 
-// mark marks the whole huge pages within b for huge pages, and returns
-// the function that takes the mark off them again. It keeps only their
-// addresses, not b: b is freed while the range stays mapped in the heap.
-func mark(b []byte, page int) (func(), error) {
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	start := (p + uintptr(page) - 1) &^ (uintptr(page) - 1)
-	end := (p + uintptr(len(b))) &^ (uintptr(page) - 1)
-	if end <= start {
-		return nil, fmt.Errorf("%w: no whole huge page in %d bytes", ErrNotUsed, len(b))
+// mark marks the whole huge pages within the memory of chunks for huge
+// pages, each run of chunks that lie next to each other as one range, and
+// returns the function that takes the mark off them again. It keeps only
+// the ranges' addresses, not the chunks: they are freed while the ranges
+// stay mapped in the heap.
+func mark(chunks [][]byte, page int) (func(), error) {
+	type span struct{ start, end uintptr }
+	var runs []span
+	for _, c := range chunks {
+		if len(c) == 0 {
+			continue
+		}
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(c)))
+		runs = append(runs, span{p, p + uintptr(len(c))})
 	}
-	if err := unix.Madvise(b[start-p:end-p], unix.MADV_HUGEPAGE); err != nil {
-		return nil, fmt.Errorf("hugeheap: mark %d bytes for huge pages: %w", end-start, err)
+	slices.SortFunc(runs, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	var marked []span
+	for i := 0; i < len(runs); {
+		r := runs[i]
+		for i++; i < len(runs) && runs[i].start == r.end; i++ {
+			r.end = runs[i].end
+		}
+		start := (r.start + uintptr(page) - 1) &^ (uintptr(page) - 1)
+		end := r.end &^ (uintptr(page) - 1)
+		if end <= start {
+			continue
+		}
+		if err := madvise(start, end-start, unix.MADV_HUGEPAGE); err != nil {
+			for _, m := range marked {
+				_ = madvise(m.start, m.end-m.start, unix.MADV_NOHUGEPAGE)
+			}
+			return nil, fmt.Errorf("hugeheap: mark %d bytes for huge pages: %w", end-start, err)
+		}
+		marked = append(marked, span{start, end})
 	}
-	return func() { madvise(start, end-start, unix.MADV_NOHUGEPAGE) }, nil
+	if len(marked) == 0 {
+		return nil, fmt.Errorf("%w: no whole huge page in %d chunks", ErrNotUsed, len(chunks))
+	}
+	return func() {
+		for _, m := range marked {
+			_ = madvise(m.start, m.end-m.start, unix.MADV_NOHUGEPAGE)
+		}
+	}, nil
 }
 
 // madvise gives advice on the range of n bytes at addr, which the heap
-// keeps mapped; it can fail only for a range that is not.
-func madvise(addr, n uintptr, advice int) {
-	_, _, _ = unix.Syscall(unix.SYS_MADVISE, addr, n, uintptr(advice))
+// keeps mapped.
+func madvise(addr, n uintptr, advice int) error {
+	if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, n, uintptr(advice)); e != 0 {
+		return e
+	}
+	return nil
 }

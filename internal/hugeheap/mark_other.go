@@ -10,4 +10,4 @@ func hugePageSize() (int, error) {
 }
 
 // mark is never called where hugePageSize fails.
-func mark([]byte, int) (func(), error) { return nil, ErrNotUsed }
+func mark([][]byte, int) (func(), error) { return nil, ErrNotUsed }
