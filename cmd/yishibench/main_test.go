@@ -94,7 +94,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		figs[f.Key] = f
 	}
 	for _, key := range []string{"vote_300_ms", "vote_10000_ms", "vote_growth", "ledger_events", "start_no_snapshots_s", "start_snapshots_s",
-		"rss_ready_no_snapshots_mib", "rss_ready_mib", "hwm_ready_mib", "rss_load_mib", "hwm_load_mib", "rss_first_peak_mib",
+		"rss_ready_no_snapshots_mib", "hwm_ready_no_snapshots_mib", "rss_ready_mib", "hwm_ready_mib", "rss_load_mib", "hwm_load_mib", "rss_first_peak_mib",
 		"votes_begin_s", "votes_p99_ms", "votes_rate", "board_p99_ms", "board_rate", "timeline_p99_ms", "timeline_rate",
 		"cold_timeline_p99_ms", "cold_timeline_rate"} {
 		f, ok := figs[key]
