@@ -294,11 +294,12 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		{"cold_timeline_rate", "timeline reads after another restart answered per second"},
 		{"cold_timeline_errors", "timeline reads after another restart not answered 200"}}
 	// fail reports the figures not measured yet as failed; after the
-	// first start, its own figures are in already.
+	// first start, its own figures are in already (the peak from its
+	// ready to its stop among them, reported where it is measured).
 	fail := func(err error, afterFirstStart bool) {
-		from := 0
+		from, mem := 0, memKeys
 		if afterFirstStart {
-			from = 1
+			from, mem = 1, memKeys[:5]
 		}
 		if b.opt.only["fold"] && !afterFirstStart {
 			b.missing("fold", s.label, err, foldKeys...)
@@ -307,7 +308,7 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 			b.missing("start", s.label, err, startKeys[from:]...)
 		}
 		if b.opt.only["start"] || b.opt.only["load"] {
-			b.missing("memory", s.label, err, memKeys[from:]...)
+			b.missing("memory", s.label, err, mem[from:]...)
 			if !afterFirstStart {
 				b.missing("memory", s.label, err, firstHWM)
 			}
@@ -397,7 +398,12 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		})
 	}
 	err = errors.Join(err, b.stopServer(first))
-	if peak, perr := firstRSS.untilExit(); (b.opt.only["start"] || b.opt.only["load"]) && perr == nil {
+	peak, perr := firstRSS.untilExit()
+	switch {
+	case !b.opt.only["start"] && !b.opt.only["load"]:
+	case perr != nil:
+		b.missing("memory", s.label, perr, memKeys[5])
+	default:
 		b.figure("memory", s.label, memKeys[5][0], memKeys[5][1], "MiB", peak, memGoal(s.events))
 	}
 	if err != nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -21,7 +23,7 @@ type Growth struct {
 	Linear bool `json:"linear_or_better"`
 }
 
-// grows reports whether a figure of unit u is a cost whose growth with
+// grows reports whether figure f is a cost whose growth with
 // the ledger's size says something: times and memory (the rates at a
 // fixed offered load, the counts of failures and the tool's own lag do
 // not; the events a second of a first start are its seconds again).
@@ -33,22 +35,33 @@ func grows(f Figure) bool {
 	return false
 }
 
-// growth compares every cost measured at two consecutive sizes of the run
-// (in the order of Sizes): one row per figure and pair of sizes, where
-// both sizes have their ledger's events and both values are measured and
-// positive.
-func (r *Report) growth() []Growth {
+// ledgers returns the sizes whose ledger's events were counted, the
+// smallest first, with their events.
+func (r *Report) ledgers() ([]string, map[string]float64) {
 	events := map[string]float64{}
-	values := map[[2]string]float64{}
-	var keys []string
 	var sizes []string
 	for _, f := range r.Figures {
-		if f.Value == nil || *f.Value <= 0 || f.Size == "" {
-			continue
-		}
-		if f.Key == "ledger_events" {
+		if f.Key == "ledger_events" && f.Value != nil && *f.Value > 0 && f.Size != "" {
+			if _, ok := events[f.Size]; !ok {
+				sizes = append(sizes, f.Size)
+			}
 			events[f.Size] = *f.Value
-			sizes = append(sizes, f.Size)
+		}
+	}
+	slices.SortStableFunc(sizes, func(a, b string) int { return cmp.Compare(events[a], events[b]) })
+	return sizes, events
+}
+
+// growth compares every cost measured at two consecutive sizes of the run
+// (by their ledgers' events, the smallest first): one row per figure and
+// pair of sizes, where both sizes have their ledger's events and both
+// values are measured and positive.
+func (r *Report) growth() []Growth {
+	sizes, events := r.ledgers()
+	values := map[[2]string]float64{}
+	var keys []string
+	for _, f := range r.Figures {
+		if f.Value == nil || *f.Value <= 0 || f.Size == "" || f.Key == "ledger_events" {
 			continue
 		}
 		if !grows(f) {
@@ -83,19 +96,16 @@ func (r *Report) writeGrowth(b *strings.Builder) {
 	if len(g) == 0 {
 		return
 	}
-	var sizes []string
-	events := map[string]Figure{}
+	sizes, events := r.ledgers()
 	names := map[string]Figure{}
-	values := map[[2]string]Figure{}
+	values := map[[2]string]Figure{} // measured ones only
 	for _, f := range r.Figures {
-		if f.Key == "ledger_events" && f.Value != nil {
-			sizes = append(sizes, f.Size)
-			events[f.Size] = f
-		}
 		if _, ok := names[f.Key]; !ok {
 			names[f.Key] = f
 		}
-		values[[2]string{f.Key, f.Size}] = f
+		if f.Value != nil {
+			values[[2]string{f.Key, f.Size}] = f
+		}
 	}
 	var pairs [][2]string
 	for i := 1; i < len(sizes); i++ {
@@ -115,10 +125,10 @@ func (r *Report) writeGrowth(b *strings.Builder) {
 	b.WriteString(strings.Repeat("---:|", len(sizes)+len(pairs)))
 	b.WriteString("\n| events |")
 	for _, s := range sizes {
-		fmt.Fprintf(b, " %s |", thousands(*events[s].Value))
+		fmt.Fprintf(b, " %s |", thousands(events[s]))
 	}
 	for _, p := range pairs {
-		fmt.Fprintf(b, " ×%.1f |", *events[p[1]].Value / *events[p[0]].Value)
+		fmt.Fprintf(b, " ×%.1f |", events[p[1]]/events[p[0]])
 	}
 	b.WriteString("\n")
 	done := map[string]bool{}
@@ -129,8 +139,8 @@ func (r *Report) writeGrowth(b *strings.Builder) {
 		done[x.Key] = true
 		fmt.Fprintf(b, "| %s |", names[x.Key].Name)
 		for _, s := range sizes {
-			f := values[[2]string{x.Key, s}]
-			if f.Value == nil {
+			f, ok := values[[2]string{x.Key, s}]
+			if !ok {
 				b.WriteString(" — |")
 				continue
 			}

@@ -75,3 +75,39 @@ func TestNoGrowthForOneSize(t *testing.T) {
 	require.NoError(t, b.rep.writeMarkdown(&md))
 	require.NotContains(t, md.String(), "Cost against the ledger's size")
 }
+
+// Sizes run largest first are compared smallest first; a cost that grew
+// exactly as much as the events is linear; a figure that failed at one
+// size shows a dash there and no factor beside it, and a failure after a
+// measure at the same size does not hide the measure.
+func TestGrowthTakesTheSizesByTheirEvents(t *testing.T) {
+	b := &bench{stderr: &bytes.Buffer{}, began: time.Now(), rep: &Report{}}
+	b.figure("start", "10m", "ledger_events", "events generated", "events", 10_000_000, nil)
+	b.figure("start", "10m", "start_snapshots_s", "start to ready, from snapshots", "s", 4, goal("<", 1, "issue 15"))
+	b.missing("memory", "10m", os.ErrDeadlineExceeded, [2]string{"rss_ready_mib", "VmRSS at ready"})
+	b.figure("start", "1m", "ledger_events", "events generated", "events", 1_000_000, nil)
+	b.figure("start", "1m", "start_snapshots_s", "start to ready, from snapshots", "s", 2, goal("<", 1, "issue 15"))
+	b.figure("memory", "1m", "rss_ready_mib", "VmRSS at ready", "MiB", 300, goal("<", 512, "issue 15"))
+	b.missing("memory", "1m", os.ErrDeadlineExceeded, [2]string{"rss_ready_mib", "VmRSS at ready"})
+	b.figure("start", "100k", "ledger_events", "events generated", "events", 100_000, nil)
+	b.figure("start", "100k", "start_snapshots_s", "start to ready, from snapshots", "s", 0.2, goal("<", 1, "issue 15"))
+	b.figure("memory", "100k", "rss_ready_mib", "VmRSS at ready", "MiB", 100, goal("<", 512, "issue 15"))
+
+	g := b.rep.growth()
+	require.Len(t, g, 3)
+	require.Equal(t, "start_snapshots_s", g[0].Key)
+	require.Equal(t, [2]string{"100k", "1m"}, [2]string{g[0].From, g[0].To})
+	require.InDelta(t, 10, g[0].Events, 1e-9)
+	require.InDelta(t, 10, g[0].Factor, 1e-9)
+	require.True(t, g[0].Linear, "grew exactly as the events did")
+	require.Equal(t, [2]string{"1m", "10m"}, [2]string{g[1].From, g[1].To})
+	require.InDelta(t, 2, g[1].Factor, 1e-9)
+	require.Equal(t, "rss_ready_mib", g[2].Key, "measured at 1m before it failed there")
+	require.Equal(t, [2]string{"100k", "1m"}, [2]string{g[2].From, g[2].To})
+
+	var md bytes.Buffer
+	require.NoError(t, b.rep.writeMarkdown(&md))
+	require.Contains(t, md.String(), "| figure | 100k | 1m | 10m | 100k → 1m | 1m → 10m |\n")
+	require.Contains(t, md.String(), "| start to ready, from snapshots | 0.20 s | 2.00 s | 4.00 s | ×10, linear or better | ×2, linear or better |\n")
+	require.Contains(t, md.String(), "| VmRSS at ready | 100 MiB | 300 MiB | — | ×3, linear or better | — |\n")
+}

@@ -75,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "", "the servers' Go memory limit (GOMEMLIMIT), e.g. 460MiB, what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); none by default")
 	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
-	fs.StringVar(&o.render, "render", "", "write the Markdown of a bench.json an earlier run wrote to standard output, with this version's tables, and measure nothing")
+	fs.StringVar(&o.render, "render", "", "read the bench.json of an earlier run and write its Markdown, with this version's tables, to standard output; measures nothing")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -17,14 +17,15 @@
 // pages the runtime has given back (the reason Go's runtime stopped
 // marking its heap, golang/go#64332).
 //
-// Nothing is touched and nothing is kept: the range is the heap's like
-// any other. It is grown by allocations of chunkSize each, not by one:
-// the runtime zeroes a whole allocation that begins in memory its heap
-// used before (a part freed by an early collection), which for one of
-// the reserve's size wrote every page of it, 4 KiB at a time, before it
-// was marked: at ten million events 1.4–1.8 s of a start, in about one
-// cold start in ten (docs/performance.md, thirtieth session). A chunk
-// that begins there is zeroed alone, and the others are fresh. Reserve does nothing unless the kernel's transparent huge
+// Nothing is kept: the range is the heap's like any other. It is grown by
+// allocations of chunkSize each, not by one: the runtime zeroes a whole
+// allocation that begins in memory its heap used before (a part freed
+// by an early collection), which for one of the reserve's size wrote
+// every page of it, 4 KiB at a time, before it was marked: at ten million
+// events 1.3–1.8 s of a start, in 7 of 96 cold starts
+// (docs/performance.md, thirtieth session). Only the chunks that begin in
+// such memory are written now (a few milliseconds each); the others are
+// fresh. Reserve does nothing unless the kernel's transparent huge
 // pages are in "madvise" mode (with "always" the heap has them already,
 // with "never" none are made), or with GODEBUG=disablethp=1.
 package hugeheap
@@ -84,8 +85,8 @@ func pageSize(sys fs.FS) int {
 
 // chunkSize is the size of each allocation by which Reserve grows the
 // heap: two huge pages of 2 MiB, so that a chunk the runtime zeroes costs
-// a few milliseconds, and allocations the runtime makes next to each
-// other (mark marks each contiguous run whole).
+// a few milliseconds. The runtime places such chunks next to each other,
+// and mark marks each run of them as one range.
 const chunkSize = 4 << 20
 
 // ErrNotUsed is returned by Reserve when it marks nothing, and why.
@@ -110,7 +111,7 @@ func Reserve(n int) (unmark func(), err error) {
 	if strings.Contains(os.Getenv("GODEBUG"), "disablethp=1") {
 		return nil, fmt.Errorf("%w: GODEBUG=disablethp=1", ErrNotUsed)
 	}
-	// Fresh from the system, but for a chunk that begins in memory the
+	// Fresh from the system, but for the chunks that begin in memory the
 	// heap used before: the runtime writes none of the others.
 	chunks := make([][]byte, 0, n/chunkSize+1)
 	for left := n; left > 0; left -= chunkSize {

@@ -55,6 +55,8 @@ func mark(chunks [][]byte, page int) (func(), error) {
 			continue
 		}
 		if err := madvise(start, end-start, unix.MADV_HUGEPAGE); err != nil {
+			// A range over several mappings may be marked in part.
+			_ = madvise(start, end-start, unix.MADV_NOHUGEPAGE)
 			for _, m := range marked {
 				_ = madvise(m.start, m.end-m.start, unix.MADV_NOHUGEPAGE)
 			}
