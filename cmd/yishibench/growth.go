@@ -23,10 +23,10 @@ type Growth struct {
 	Linear bool `json:"linear_or_better"`
 }
 
-// grows reports whether figure f is a cost whose growth with
-// the ledger's size says something: times and memory (the rates at a
-// fixed offered load, the counts of failures and the tool's own lag do
-// not; the events a second of a first start are its seconds again).
+// grows reports whether figure f is a cost whose growth with the
+// ledger's size says something: times and memory with a goal (the rates
+// at a fixed offered load, the counts of failures and the tool's own lag
+// do not; the events a second of a first start are its seconds again).
 func grows(f Figure) bool {
 	switch f.Unit {
 	case "s", "ms", "MiB":
@@ -59,16 +59,14 @@ func (r *Report) ledgers() ([]string, map[string]float64) {
 func (r *Report) growth() []Growth {
 	sizes, events := r.ledgers()
 	values := map[[2]string]float64{}
-	var keys []string
+	seen := map[string]bool{}
+	var keys []string // in the order the figures were measured
 	for _, f := range r.Figures {
-		if f.Value == nil || *f.Value <= 0 || f.Size == "" || f.Key == "ledger_events" {
+		if f.Value == nil || *f.Value <= 0 || f.Size == "" || f.Key == "ledger_events" || !grows(f) {
 			continue
 		}
-		if !grows(f) {
-			continue
-		}
-		if _, ok := values[[2]string{f.Key, ""}]; !ok {
-			values[[2]string{f.Key, ""}] = 0
+		if !seen[f.Key] {
+			seen[f.Key] = true
 			keys = append(keys, f.Key)
 		}
 		values[[2]string{f.Key, f.Size}] = *f.Value
