@@ -508,7 +508,7 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		b.readFigures(r, s.label, k, "issue 15")
 	}
 	if err := errors.Join(serr, merr); err != nil {
-		b.missing("memory", s.label, err, memKeys[3:]...)
+		b.missing("memory", s.label, err, memKeys[3:5]...)
 	} else {
 		b.figure("memory", s.label, memKeys[3][0], memKeys[3][1], "MiB", peak, memGoal(s.events))
 		b.figure("memory", s.label, memKeys[4][0], memKeys[4][1], "MiB", hwmLoad, memGoal(s.events))

@@ -91,6 +91,8 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		require.GreaterOrEqual(t, f.Load1, 0.0, f.Key)
 		require.Equal(t, f.Goal != nil, f.Met != nil, f.Key)
 		require.NotContains(t, []string{"store", "fold"}, f.Area, "--only start,load measured %s", f.Key)
+		_, twice := figs[f.Key]
+		require.False(t, twice, "%s reported twice", f.Key)
 		figs[f.Key] = f
 	}
 	for _, key := range []string{"vote_300_ms", "vote_10000_ms", "vote_growth", "ledger_events", "start_no_snapshots_s", "start_snapshots_s",

@@ -198,7 +198,10 @@ func TestASizeWithoutBinariesReportsEveryFigureFailed(t *testing.T) {
 	b.size(context.Background(), t.TempDir(), size{"1m", 1_000_000}, errors.New("go build failed: exit status 1"))
 	require.Empty(t, b.rep.Steps)
 	areas := map[string]int{}
+	keys := map[string]bool{}
 	for _, f := range b.rep.Figures {
+		require.False(t, keys[f.Key], "%s reported twice", f.Key)
+		keys[f.Key] = true
 		require.Nil(t, f.Value, f.Key)
 		require.Nil(t, f.Met, f.Key)
 		require.Equal(t, "go build failed: exit status 1", f.Error, f.Key)
