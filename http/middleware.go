@@ -89,7 +89,6 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			})
 		}
-		c.Set(string(workingKey), w)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -118,8 +117,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// workingKey is where a request's working is kept, in its echo.Context
-// and its context.Context.
+// workingKey is where a request's working is kept, in its context.Context
+// (which a page's own calls to the API carry too).
 const workingKey = workingKeyType("yishi.working")
 
 type workingKeyType string
@@ -148,7 +147,7 @@ func (w *working) resume() {
 
 // workOf returns the request's working, nil outside observe.
 func workOf(c echo.Context) *working {
-	w, _ := c.Get(string(workingKey)).(*working)
+	w, _ := c.Request().Context().Value(workingKey).(*working)
 	return w
 }
 
