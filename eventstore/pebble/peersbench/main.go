@@ -9,8 +9,10 @@
 // main.go, workload.go, raw.go, store.go and sysutil.go are that harness's
 // files, kept as they are so that the workload and the raw floor are exactly
 // the same (less one unused field); only the peer list (raw, raw-group16,
-// yishi-pebble and yishi-pebble-checked, in store.go, opened in yishi.go) and
-// the ratio table at the end differ. Every peer runs in its own
+// yishi-pebble and yishi-pebble-checked, in store.go, opened in yishi.go;
+// three layouts of the store measured beside it, in designs.go, whose
+// replay shares raw.go's loop over the file's frames) and the ratio
+// tables at the end differ. Every peer runs in its own
 // child process, interleaved run by run, so the ratios compare measurements
 // taken minutes apart on the same disk.
 //

@@ -88,7 +88,7 @@ func (y *yishiStore) Replay(fn func(pos uint64, e *Event) error) error {
 
 func (y *yishiStore) Close() error { return y.s.Close() }
 
-// printRatios prints each yishi peer's figures as ratios to the raw floor
+// printRatios prints each peer's figures but the raw floors' as ratios to the raw floor
 // of the same runs, next to the targets of the store (issue 15), and its
 // p99 append latencies next to the raw floor's. Each ratio is the median of
 // the per-run ratios, so that a run on a slow moment of the disk is compared
@@ -127,8 +127,12 @@ func printRatios(results map[string][]*Result, o *Options) {
 		{fmt.Sprintf("%d writers", o.Writers), func(r *Result) float64 { return r.SingleN.P99us }},
 		{fmt.Sprintf("batched (%d/append)", o.Batch), func(r *Result) float64 { return r.Batched.P99us }},
 	}
-	for _, name := range []string{"yishi-pebble", "yishi-pebble-checked"} {
+	for _, p := range peers {
+		name := p.Name
 		ys := results[name]
+		if name == "raw" || name == "raw-group16" {
+			continue
+		}
 		if len(ys) == 0 || len(raw) != len(ys) || len(group) != len(ys) {
 			continue
 		}
