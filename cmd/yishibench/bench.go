@@ -159,6 +159,9 @@ func (b *bench) all(ctx context.Context) {
 	}
 }
 
+// storePeers are the peers of peersbench that the store step runs.
+const storePeers = "raw,raw-group16,yishi-pebble,yishi-pebble-checked"
+
 // store runs peersbench once (the store against the raw floor).
 func (b *bench) store(ctx context.Context, bins string, berr error) {
 	keys := [][2]string{{"store_1_writer_ratio", "1 writer appends/s vs raw"}, {"store_16_writers_ratio", "16 writers appends/s vs raw-group16"},
@@ -176,8 +179,10 @@ func (b *bench) store(ctx context.Context, bins string, berr error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
+		// The store and the raw floors; not the layouts measured beside
+		// them (peersbench's design-* peers).
 		if err := b.runLogged(ctx, "peersbench", nil, filepath.Join(bins, "peersbench"),
-			"-runs", strconv.Itoa(b.opt.storeRuns), "-dir", dir, "-out", out); err != nil {
+			"-runs", strconv.Itoa(b.opt.storeRuns), "-peers", storePeers, "-dir", dir, "-out", out); err != nil {
 			return err
 		}
 		raw, err := os.ReadFile(out)
