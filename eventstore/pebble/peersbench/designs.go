@@ -31,12 +31,16 @@ import (
 //     id after the position), made durable by write and fdatasync; the
 //     indexes go to pebble after that sync, without one. Otherwise the
 //     events and the indexes are one pebble batch, synced, as in the store.
-//   - perAppend: the stream index has one entry per append (its first
-//     revision, to its first position and its count) and, with eventsInFile, the
-//     position index one per append (its first position, to its offset in
-//     the file); otherwise one per event. The id index has one per event.
+//   - streamPerAppend: the stream index has one entry per append (its
+//     first revision, to its first position and its count), not one per
+//     event.
+//   - positionsPerAppend, with eventsInFile: the position index has one
+//     entry per append (its first position, to its offset in the file),
+//     not one per event.
+//
+// The id index has one entry per event in every layout.
 type designStore struct {
-	eventsInFile, perAppend bool
+	eventsInFile, streamPerAppend, positionsPerAppend bool
 
 	path     string
 	f        *os.File
@@ -56,9 +60,9 @@ type designStore struct {
 
 // openDesign opens a design store in dir: anew, or, when dir holds one
 // already, read-only for the replay.
-func openDesign(eventsInFile, perAppend bool) func(dir string, _ *Options) (Store, error) {
+func openDesign(eventsInFile, streamPerAppend, positionsPerAppend bool) func(dir string, _ *Options) (Store, error) {
 	return func(dir string, _ *Options) (Store, error) {
-		s := &designStore{eventsInFile: eventsInFile, perAppend: perAppend,
+		s := &designStore{eventsInFile: eventsInFile, streamPerAppend: streamPerAppend, positionsPerAppend: positionsPerAppend,
 			path: filepath.Join(dir, "events.log"), heads: map[string]uint64{}, next: 1}
 		index := filepath.Join(dir, "index")
 		if _, err := os.Stat(index); err == nil {
@@ -180,7 +184,7 @@ func (s *designStore) add(b *pebble.Batch, r *rawReq) error {
 		var at [16]byte // the position, and how many events the entry covers
 		binary.BigEndian.PutUint64(at[:], pos)
 		binary.BigEndian.PutUint64(at[8:], 1)
-		if s.perAppend {
+		if s.streamPerAppend {
 			binary.BigEndian.PutUint64(at[8:], uint64(len(r.evs)))
 		}
 		if !s.eventsInFile {
@@ -189,17 +193,17 @@ func (s *designStore) add(b *pebble.Batch, r *rawReq) error {
 			}
 			s.buf = s.buf[:start]
 		}
-		if i == 0 || !s.perAppend {
+		if i == 0 || !s.streamPerAppend {
 			s.key = binary.BigEndian.AppendUint64(append(append(append(s.key[:0], 's'), r.stream...), 0), e.Version)
 			if err := b.Set(s.key, at[:], nil); err != nil {
 				return err
 			}
-			if s.eventsInFile {
-				var off [8]byte
-				binary.BigEndian.PutUint64(off[:], uint64(s.off)+uint64(start))
-				if err := b.Set(binary.BigEndian.AppendUint64([]byte("p"), pos), off[:], nil); err != nil {
-					return err
-				}
+		}
+		if s.eventsInFile && (i == 0 || !s.positionsPerAppend) {
+			var off [8]byte
+			binary.BigEndian.PutUint64(off[:], uint64(s.off)+uint64(start))
+			if err := b.Set(binary.BigEndian.AppendUint64([]byte("p"), pos), off[:], nil); err != nil {
+				return err
 			}
 		}
 		if err := b.Set(append([]byte("i"), id[:]...), at[:8], nil); err != nil {
