@@ -159,7 +159,10 @@ func (b *bench) all(ctx context.Context) {
 	}
 }
 
-// storePeers are the peers of peersbench that the store step runs.
+// storePeers are the peers of peersbench that the store step runs: the
+// store and the raw floors, not the layouts measured beside the store
+// (design-*), named so that what the step measures does not follow
+// peersbench's default.
 const storePeers = "raw,raw-group16,yishi-pebble,yishi-pebble-checked"
 
 // store runs peersbench once (the store against the raw floor).
@@ -179,8 +182,6 @@ func (b *bench) store(ctx context.Context, bins string, berr error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		// The store and the raw floors; not the layouts measured beside
-		// them (peersbench's design-* peers).
 		if err := b.runLogged(ctx, "peersbench", nil, filepath.Join(bins, "peersbench"),
 			"-runs", strconv.Itoa(b.opt.storeRuns), "-peers", storePeers, "-dir", dir, "-out", out); err != nil {
 			return err

@@ -12,35 +12,54 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/google/uuid"
+
+	"github.com/yishi-civic/yishi/internal/spanpolicy"
 )
+
+// layout says where a design store keeps its events and how many index
+// entries an append writes.
+type layout struct {
+	// eventsInFile: the events are frames in one file (as raw's, with the
+	// id after the position), made durable by write and fdatasync, and the
+	// indexes go to pebble after that sync, without one. Otherwise the
+	// events and their indexes are one pebble batch, synced, as in the
+	// store.
+	eventsInFile bool
+	// streamPerAppend: the stream index has one entry per append (its
+	// first revision, to its first position and its count), not one per
+	// event.
+	streamPerAppend bool
+	// positionsPerAppend, with eventsInFile: the position index has one
+	// entry per append (its first position, to its offset in the file), not
+	// one per event.
+	positionsPerAppend bool
+}
 
 // designStore is a layout of the embedded store measured beside it, not a
 // store of the product: it answers the question of which part of the
 // store keeps appends of 100 events under half the raw floor
-// (docs/performance.md, thirty-second session). Each event gets a UUID v7
-// id and a versioned type, as the store's do; the committer takes every
-// pending append at once, checks its expected version against the stream
-// heads it keeps, looks an id up only when it is not above the greatest
-// written (as the store does), and acknowledges each append once it is
-// durable. What it leaves out: the reads a store answers besides a replay,
-// and, where its index is written after the events' sync without one of
-// its own, the scan that would index the file's tail again at open.
+// (docs/performance.md, thirty-second session). It does per append what
+// the store's committer does (eventstore/pebble, commit.go), but where its
+// layout says otherwise: each event gets a UUID v7 id and a versioned
+// type; every pending append is committed as one group; an append's
+// expected version is checked against the heads the group leaves, kept in
+// memory once read (a stream's first entry looked up, then its last); an
+// id is looked up only when it is not above the greatest written; the id
+// index's entries hold the position, the revision and the stream, as the
+// store's do (what a retried append is answered from); pebble has the
+// store's options (bloom filters, one table a file) and each group's keys
+// go in table by table; an append that fails writes nothing, and the heads
+// and the greatest id move once the group is durable; every append is
+// answered once durable.
 //
-// The layouts:
-//   - eventsInFile: the events are frames in one file (as raw's, with the
-//     id after the position), made durable by write and fdatasync; the
-//     indexes go to pebble after that sync, without one. Otherwise the
-//     events and the indexes are one pebble batch, synced, as in the store.
-//   - streamPerAppend: the stream index has one entry per append (its
-//     first revision, to its first position and its count), not one per
-//     event.
-//   - positionsPerAppend, with eventsInFile: the position index has one
-//     entry per append (its first position, to its offset in the file),
-//     not one per event.
-//
-// The id index has one entry per event in every layout.
+// What it leaves out: the reads a store answers besides a replay; the
+// checks of the port (ValidateAppend: the ledger's own payloads skip the
+// JSON check, as `yishi-pebble`'s do); the retried appends' answers (no
+// workload retries); the disk's free space, looked at once a group by the
+// store; and, where its index is written after the events' sync without
+// one of its own, the scan that would index the file's tail again at open.
 type designStore struct {
-	eventsInFile, streamPerAppend, positionsPerAppend bool
+	layout
 
 	path     string
 	f        *os.File
@@ -51,43 +70,51 @@ type designStore struct {
 	reqs chan *rawReq
 	done chan struct{}
 
-	heads map[string]uint64
-	next  uint64
-	maxID uuid.UUID
-	buf   []byte
-	key   []byte
+	// heads are the streams' event counts once read or written; grown the
+	// ones the group being written leaves, kept in heads once it is
+	// durable.
+	heads, grown map[string]uint64
+	next         uint64
+	maxID        uuid.UUID
+	// Each group's batches, one a table: the events (pebble's layouts),
+	// then the stream, position and id entries.
+	events, streams, positions, ids *pebble.Batch
+	buf, key                        []byte
 }
 
-// openDesign opens a design store in dir: anew, or, when dir holds one
-// already, read-only for the replay.
-func openDesign(eventsInFile, streamPerAppend, positionsPerAppend bool) func(dir string, _ *Options) (Store, error) {
+// openDesign opens a design store of layout l in dir: anew, or, when dir
+// holds one already, read-only for the replay.
+func openDesign(l layout) func(dir string, _ *Options) (Store, error) {
 	return func(dir string, _ *Options) (Store, error) {
-		s := &designStore{eventsInFile: eventsInFile, streamPerAppend: streamPerAppend, positionsPerAppend: positionsPerAppend,
-			path: filepath.Join(dir, "events.log"), heads: map[string]uint64{}, next: 1}
+		s := &designStore{layout: l, path: filepath.Join(dir, "events.log"),
+			heads: map[string]uint64{}, grown: map[string]uint64{}, next: 1}
 		index := filepath.Join(dir, "index")
 		if _, err := os.Stat(index); err == nil {
 			s.readOnly = true
-			if !eventsInFile {
+			if !l.eventsInFile {
 				db, err := pebble.Open(index, &pebble.Options{ReadOnly: true, Logger: quietLogger{}})
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("design: open %s: %w", index, err)
 				}
 				s.db = db
 			}
 			return s, nil
 		}
+		// The store's options (eventstore/pebble, pebbleOptions).
 		o := &pebble.Options{FormatMajorVersion: pebble.FormatNewest, MemTableSize: 8 << 20, DisableTableStats: true, Logger: quietLogger{}}
 		o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+		o.Experimental.SpanPolicyFunc = spanpolicy.FirstByte
 		db, err := pebble.Open(index, o)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("design: open %s: %w", index, err)
 		}
 		s.db = db
-		if eventsInFile {
+		if l.eventsInFile {
 			if s.f, err = os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
-				return nil, errors.Join(err, db.Close())
+				return nil, errors.Join(fmt.Errorf("design: open %s: %w", s.path, err), db.Close())
 			}
 		}
+		s.events, s.streams, s.positions, s.ids = db.NewBatch(), db.NewBatch(), db.NewBatch(), db.NewBatch()
 		s.reqs, s.done = make(chan *rawReq, 1024), make(chan struct{})
 		go s.committer()
 		return s, nil
@@ -122,35 +149,64 @@ func (s *designStore) committer() {
 				break drain
 			}
 		}
-		b := s.db.NewBatch()
-		s.buf, errs = s.buf[:0], errs[:0]
+		errs = errs[:0]
 		for _, r := range group {
-			errs = append(errs, s.add(b, r))
+			errs = append(errs, s.add(r))
 		}
-		var err error
-		switch {
-		case b.Empty():
-		case !s.eventsInFile:
-			err = b.Commit(pebble.Sync)
-		default:
-			if _, err = s.f.Write(s.buf); err == nil {
-				err = fdatasync(s.f)
-			}
-			if err == nil {
-				s.off += int64(len(s.buf))
-				err = b.Commit(pebble.NoSync)
-			}
-		}
-		err = errors.Join(err, b.Close())
+		err := s.commit()
 		for i, r := range group {
 			r.err <- errors.Join(errs[i], err)
 		}
 	}
 }
 
-// add decides one append and adds its events and their index entries to b
-// (and, with eventsInFile, their frames to s.buf).
-func (s *designStore) add(b *pebble.Batch, r *rawReq) error {
+// commit makes the group durable, then keeps its heads and greatest id,
+// and readies the batches for the next group.
+func (s *designStore) commit() error {
+	defer func() {
+		s.buf = s.buf[:0]
+		clear(s.grown)
+		// A committed batch is not reused (pebble may hold on to it), as
+		// in the store; the ones applied to it are.
+		_ = s.events.Close()
+		s.events = s.db.NewBatch()
+		for _, b := range []*pebble.Batch{s.streams, s.positions, s.ids} {
+			b.Reset()
+		}
+	}()
+	if s.streams.Empty() {
+		return nil // every append of the group failed
+	}
+	b := s.events
+	if err := errors.Join(b.Apply(s.streams, nil), b.Apply(s.positions, nil), b.Apply(s.ids, nil)); err != nil {
+		return fmt.Errorf("design: batch: %w", err)
+	}
+	if !s.eventsInFile {
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("design: commit: %w", err)
+		}
+	} else {
+		if _, err := s.f.Write(s.buf); err != nil {
+			return fmt.Errorf("design: write: %w", err)
+		}
+		if err := fdatasync(s.f); err != nil {
+			return fmt.Errorf("design: sync: %w", err)
+		}
+		s.off += int64(len(s.buf))
+		if err := b.Commit(pebble.NoSync); err != nil {
+			return fmt.Errorf("design: index: %w", err)
+		}
+	}
+	for stream, h := range s.grown {
+		s.heads[stream] = h
+	}
+	return nil
+}
+
+// add decides one append and, when it holds, adds its events and their
+// index entries to the group (and, with eventsInFile, their frames to
+// s.buf). An append that does not hold adds nothing.
+func (s *designStore) add(r *rawReq) error {
 	head, err := s.head(r.stream)
 	if err != nil {
 		return err
@@ -158,80 +214,102 @@ func (s *designStore) add(b *pebble.Batch, r *rawReq) error {
 	if head != r.expected {
 		return ErrConflict
 	}
+	ids := make([]uuid.UUID, len(r.evs))
+	maxID := s.maxID
+	for i := range r.evs {
+		if v := r.evs[i].Version; v != r.expected+1+uint64(i) {
+			return fmt.Errorf("design: bad event version %d", v)
+		}
+		if ids[i], err = uuid.NewV7(); err != nil {
+			return fmt.Errorf("design: id: %w", err)
+		}
+		if bytes.Compare(ids[i][:], maxID[:]) > 0 {
+			maxID = ids[i]
+			continue
+		}
+		switch _, closer, err := s.db.Get(append([]byte("i"), ids[i][:]...)); {
+		case err == nil:
+			_ = closer.Close()
+			return fmt.Errorf("design: duplicate id %s", ids[i])
+		case !errors.Is(err, pebble.ErrNotFound):
+			return fmt.Errorf("design: look up id %s: %w", ids[i], err)
+		}
+	}
 	for i := range r.evs {
 		e := &r.evs[i]
-		if e.Version != r.expected+1+uint64(i) {
-			return fmt.Errorf("design: bad event version %d", e.Version)
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		if bytes.Compare(id[:], s.maxID[:]) <= 0 {
-			if _, closer, err := s.db.Get(append([]byte("i"), id[:]...)); err == nil {
-				_ = closer.Close()
-				return fmt.Errorf("design: duplicate id %s", id)
-			} else if !errors.Is(err, pebble.ErrNotFound) {
-				return err
-			}
-		} else {
-			s.maxID = id
-		}
 		pos := s.next
 		s.next++
 		start := len(s.buf)
-		s.buf = appendFrame(s.buf, pos, id, e)
-		var at [16]byte // the position, and how many events the entry covers
-		binary.BigEndian.PutUint64(at[:], pos)
-		binary.BigEndian.PutUint64(at[8:], 1)
-		if s.streamPerAppend {
-			binary.BigEndian.PutUint64(at[8:], uint64(len(r.evs)))
-		}
+		s.buf = appendFrame(s.buf, pos, ids[i], e)
 		if !s.eventsInFile {
-			if err := b.Set(binary.BigEndian.AppendUint64([]byte("e"), pos), s.buf[start:], nil); err != nil {
-				return err
+			if err := s.events.Set(binary.BigEndian.AppendUint64([]byte("e"), pos), s.buf[start:], nil); err != nil {
+				return fmt.Errorf("design: batch: %w", err)
 			}
 			s.buf = s.buf[:start]
 		}
 		if i == 0 || !s.streamPerAppend {
+			count := uint64(1)
+			if s.streamPerAppend {
+				count = uint64(len(r.evs))
+			}
 			s.key = binary.BigEndian.AppendUint64(append(append(append(s.key[:0], 's'), r.stream...), 0), e.Version)
-			if err := b.Set(s.key, at[:], nil); err != nil {
-				return err
+			entry := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, pos), count)
+			if err := s.streams.Set(s.key, entry, nil); err != nil {
+				return fmt.Errorf("design: batch: %w", err)
 			}
 		}
 		if s.eventsInFile && (i == 0 || !s.positionsPerAppend) {
-			var off [8]byte
-			binary.BigEndian.PutUint64(off[:], uint64(s.off)+uint64(start))
-			if err := b.Set(binary.BigEndian.AppendUint64([]byte("p"), pos), off[:], nil); err != nil {
-				return err
+			off := binary.BigEndian.AppendUint64(nil, uint64(s.off)+uint64(start))
+			if err := s.positions.Set(binary.BigEndian.AppendUint64([]byte("p"), pos), off, nil); err != nil {
+				return fmt.Errorf("design: batch: %w", err)
 			}
 		}
-		if err := b.Set(append([]byte("i"), id[:]...), at[:8], nil); err != nil {
-			return err
+		// As the store's id entries (eventstore/pebble, encodeIDEntry).
+		entry := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, pos), e.Version-1)
+		if err := s.ids.Set(append([]byte("i"), ids[i][:]...), append(entry, r.stream...), nil); err != nil {
+			return fmt.Errorf("design: batch: %w", err)
 		}
 	}
-	s.heads[r.stream] = r.expected + uint64(len(r.evs))
+	s.maxID = maxID
+	s.grown[r.stream] = r.expected + uint64(len(r.evs))
 	return nil
 }
 
-// head returns how many events stream holds: kept in memory after its
-// first append, and read before that from the last entry of its stream
-// index (as the store does; a miss for the workload's new streams).
+// head returns how many events stream holds as the group leaves it so far:
+// kept in memory once read or written, and read before that from its
+// stream index as the store reads it (its first entry looked up, a miss
+// for the workload's new streams; then its last).
 func (s *designStore) head(stream string) (uint64, error) {
+	if h, ok := s.grown[stream]; ok {
+		return h, nil
+	}
 	if h, ok := s.heads[stream]; ok {
 		return h, nil
 	}
 	prefix := append(append([]byte("s"), stream...), 0)
+	switch _, closer, err := s.db.Get(binary.BigEndian.AppendUint64(bytes.Clone(prefix), 1)); {
+	case errors.Is(err, pebble.ErrNotFound):
+		s.heads[stream] = 0
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("design: head of %s: %w", stream, err)
+	default:
+		_ = closer.Close()
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: append(bytes.Clone(prefix[:len(prefix)-1]), 1)})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("design: head of %s: %w", stream, err)
 	}
 	var h uint64
 	if it.Last() {
 		first := binary.BigEndian.Uint64(it.Key()[len(prefix):])
 		h = first + binary.BigEndian.Uint64(it.Value()[8:]) - 1
 	}
-	return h, it.Close()
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("design: head of %s: %w", stream, err)
+	}
+	s.heads[stream] = h
+	return h, nil
 }
 
 // appendFrame appends an event's frame: len u32 | crc32c(body) u32 | body =
@@ -265,30 +343,33 @@ func decodeFrameBody(body []byte, e *Event) (uint64, error) {
 
 func (s *designStore) Replay(fn func(pos uint64, e *Event) error) error {
 	var e Event
-	if !s.eventsInFile {
-		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("e"), UpperBound: []byte("f")})
-		if err != nil {
-			return err
-		}
-		for it.First(); it.Valid(); it.Next() {
-			frame := it.Value()
-			pos, err := decodeFrameBody(frame[8:], &e)
-			if err == nil {
-				err = fn(pos, &e)
-			}
+	if s.eventsInFile {
+		return replayFrames(s.path, func(body []byte) error {
+			pos, err := decodeFrameBody(body, &e)
 			if err != nil {
-				return errors.Join(err, it.Close())
+				return err
 			}
-		}
-		return it.Close()
+			return fn(pos, &e)
+		})
 	}
-	return replayFrames(s.path, func(body []byte) error {
-		pos, err := decodeFrameBody(body, &e)
-		if err != nil {
-			return err
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("e"), UpperBound: []byte("f")})
+	if err != nil {
+		return fmt.Errorf("design: replay: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		frame := it.Value()
+		if len(frame) < 8 {
+			return errors.Join(errors.New("design: short frame"), it.Close())
 		}
-		return fn(pos, &e)
-	})
+		pos, err := decodeFrameBody(frame[8:], &e)
+		if err == nil {
+			err = fn(pos, &e)
+		}
+		if err != nil {
+			return errors.Join(err, it.Close())
+		}
+	}
+	return it.Close()
 }
 
 func (s *designStore) Close() error {
@@ -299,6 +380,11 @@ func (s *designStore) Close() error {
 	var err error
 	if s.f != nil {
 		err = s.f.Close()
+	}
+	if s.events != nil {
+		for _, b := range []*pebble.Batch{s.events, s.streams, s.positions, s.ids} {
+			err = errors.Join(err, b.Close())
+		}
 	}
 	if s.db != nil {
 		err = errors.Join(err, s.db.Close())

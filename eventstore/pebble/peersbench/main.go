@@ -7,13 +7,15 @@
 // global order that JSON-decodes every event.
 //
 // main.go, workload.go, raw.go, store.go and sysutil.go are that harness's
-// files, kept as they are so that the workload and the raw floor are exactly
-// the same (less one unused field); only the peer list (raw, raw-group16,
-// yishi-pebble and yishi-pebble-checked, in store.go, opened in yishi.go;
-// three layouts of the store measured beside it, in designs.go, whose
-// replay shares raw.go's loop over the file's frames) and the ratio
-// tables at the end differ. Every peer runs in its own
-// child process, interleaved run by run, so the ratios compare measurements
+// files, kept so that the workload and the raw floor are exactly the same
+// (less one unused field). What differs: the peer list (raw, raw-group16,
+// yishi-pebble and yishi-pebble-checked, opened in yishi.go, and four
+// layouts of the store measured beside it, design-*, in designs.go), the
+// default of -peers (the store and the raw floors; "all" adds the
+// layouts), the ratio tables at the end, and raw.go's Replay, whose loop
+// over the file's frames is replayFrames (the same reads, checks and
+// order), shared with the layouts. Every peer runs in its own child
+// process, interleaved run by run, so the ratios compare measurements
 // taken minutes apart on the same disk.
 //
 //	go run ./eventstore/pebble/peersbench -runs 3
@@ -51,7 +53,7 @@ func main() {
 	flag.Uint64Var(&o.Seed, "seed", 1, "payload and stream-id seed")
 	flag.StringVar(&o.Dir, "dir", "", "where data directories are made (default: $TMPDIR or /tmp); must be a real disk")
 	flag.BoolVar(&o.Keep, "keep", false, "keep the data directories")
-	peerList := flag.String("peers", "all", "comma-separated peers, or all: "+peerNames())
+	peerList := flag.String("peers", storePeers, "comma-separated peers, or all: "+peerNames())
 	runs := flag.Int("runs", 3, "runs per peer; the table shows medians")
 	out := flag.String("out", "", "also write every run's results as JSON to this file")
 	child := flag.String("child", "", "internal: run this one peer in this process and print its result")

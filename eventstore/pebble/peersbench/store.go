@@ -57,11 +57,15 @@ var peers = []Peer{
 	{"raw-group16", "one file, group commit: up to 16 queued appends per write+fdatasync", openRaw(true)},
 	{"yishi-pebble", "eventstore/pebble (this repository) through the eventstore.Store port: ids, envelope, stream and id indexes, group commit; payloads marked as the ledger's own (json.Marshal), so not parsed again", openYishi(true)},
 	{"yishi-pebble-checked", "the same, every payload's JSON checked by the store, as for a writer other than the ledger (an import)", openYishi(false)},
-	{"design-file", "a layout measured, not a store (designs.go): the events in one file, write+fdatasync; their stream, id and position index entries in pebble after it, not synced", openDesign(true, false, false)},
-	{"design-file-positions-per-append", "as design-file, the position index one entry per append", openDesign(true, false, true)},
-	{"design-file-per-append", "as design-file, the stream and position indexes one entry per append (the id index one per event)", openDesign(true, true, true)},
-	{"design-pebble-per-append", "the events and their indexes in one synced pebble batch, as the store, the stream index one entry per append", openDesign(false, true, false)},
+	{"design-file", "a layout measured, not a store (designs.go): the events in one file, write+fdatasync; their stream, id and position index entries in pebble after it, not synced", openDesign(layout{eventsInFile: true})},
+	{"design-file-positions-per-append", "as design-file, the position index one entry per append", openDesign(layout{eventsInFile: true, positionsPerAppend: true})},
+	{"design-file-per-append", "as design-file, the stream and position indexes one entry per append (the id index one per event)", openDesign(layout{eventsInFile: true, streamPerAppend: true, positionsPerAppend: true})},
+	{"design-pebble-per-append", "the events and their indexes in one synced pebble batch, as in the store, the stream index one entry per append", openDesign(layout{streamPerAppend: true})},
 }
+
+// storePeers are the peers run unless -peers names others: the store and
+// the raw floors, not the layouts measured beside the store.
+const storePeers = "raw,raw-group16,yishi-pebble,yishi-pebble-checked"
 
 func peerByName(name string) (Peer, error) {
 	var names []string
