@@ -75,7 +75,9 @@ type designStore struct {
 	// durable.
 	heads, grown map[string]uint64
 	next         uint64
-	maxID        uuid.UUID
+	// maxID is the greatest id written; groupMax the greatest of the group
+	// being written, kept in maxID once it is durable.
+	maxID, groupMax uuid.UUID
 	// Each group's batches, one a table: the events (pebble's layouts),
 	// then the stream, position and id entries.
 	events, streams, positions, ids *pebble.Batch
@@ -166,6 +168,7 @@ func (s *designStore) commit() error {
 	defer func() {
 		s.buf = s.buf[:0]
 		clear(s.grown)
+		s.groupMax = uuid.UUID{}
 		// A committed batch is not reused (pebble may hold on to it), as
 		// in the store; the ones applied to it are.
 		_ = s.events.Close()
@@ -200,6 +203,9 @@ func (s *designStore) commit() error {
 	for stream, h := range s.grown {
 		s.heads[stream] = h
 	}
+	if bytes.Compare(s.groupMax[:], s.maxID[:]) > 0 {
+		s.maxID = s.groupMax
+	}
 	return nil
 }
 
@@ -215,7 +221,7 @@ func (s *designStore) add(r *rawReq) error {
 		return ErrConflict
 	}
 	ids := make([]uuid.UUID, len(r.evs))
-	maxID := s.maxID
+	groupMax := s.groupMax
 	for i := range r.evs {
 		if v := r.evs[i].Version; v != r.expected+1+uint64(i) {
 			return fmt.Errorf("design: bad event version %d", v)
@@ -223,8 +229,10 @@ func (s *designStore) add(r *rawReq) error {
 		if ids[i], err = uuid.NewV7(); err != nil {
 			return fmt.Errorf("design: id: %w", err)
 		}
-		if bytes.Compare(ids[i][:], maxID[:]) > 0 {
-			maxID = ids[i]
+		if bytes.Compare(ids[i][:], s.maxID[:]) > 0 {
+			if bytes.Compare(ids[i][:], groupMax[:]) > 0 {
+				groupMax = ids[i]
+			}
 			continue
 		}
 		switch _, closer, err := s.db.Get(append([]byte("i"), ids[i][:]...)); {
@@ -270,7 +278,7 @@ func (s *designStore) add(r *rawReq) error {
 			return fmt.Errorf("design: batch: %w", err)
 		}
 	}
-	s.maxID = maxID
+	s.groupMax = groupMax
 	s.grown[r.stream] = r.expected + uint64(len(r.evs))
 	return nil
 }
