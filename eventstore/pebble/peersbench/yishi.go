@@ -90,9 +90,9 @@ func (y *yishiStore) Close() error { return y.s.Close() }
 
 // printRatios prints, for every peer but the raw floors, its figures as
 // ratios to the raw floor of the same runs, next to the targets of the
-// store (issue 15), and its p99 append latencies next to the raw floor's. Each ratio is the median of
-// the per-run ratios, so that a run on a slow moment of the disk is compared
-// with the raw floor of that same moment.
+// store (issue 15), and its p99 append latencies next to the raw floor's.
+// Each ratio is the median of the per-run ratios, so that a run on a slow
+// moment of the disk is compared with the raw floor of that same moment.
 func printRatios(results map[string][]*Result, o *Options) {
 	raw, group := results["raw"], results["raw-group16"]
 	median := func(v []float64) float64 {
