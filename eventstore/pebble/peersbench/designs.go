@@ -26,8 +26,8 @@ type layout struct {
 	// store.
 	eventsInFile bool
 	// streamPerAppend: the stream index has one entry per append (its
-	// first revision, to its first position and its count), not one per
-	// event.
+	// first event's version, to its first position and its count), not one
+	// per event.
 	streamPerAppend bool
 	// positionsPerAppend, with eventsInFile: the position index has one
 	// entry per append (its first position, to its offset in the file), not
