@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 
@@ -330,9 +329,7 @@ func appendFrame(b []byte, pos uint64, id uuid.UUID, e *Event) []byte {
 	v := *e
 	v.Type = versionedTypes[e.Type]
 	b = appendRecordBody(b, &v)
-	body := b[start+8:]
-	binary.BigEndian.PutUint32(b[start:], uint32(len(body)))
-	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(body, castagnoli))
+	closeFrame(b[start:])
 	return b
 }
 

@@ -12,9 +12,10 @@
 // yishi-pebble and yishi-pebble-checked, opened in yishi.go, and four
 // layouts of the store measured beside it, design-*, in designs.go), the
 // default of -peers (the store and the raw floors; "all" adds the
-// layouts), the ratio tables at the end, and raw.go's Replay, whose loop
-// over the file's frames is replayFrames (the same reads, checks and
-// order), shared with the layouts. Every peer runs in its own child
+// layouts), the ratio tables at the end, and raw.go's framing, shared
+// with the layouts: a frame's header is written by closeFrame and the
+// loop of Replay over the file's frames is replayFrames (the same bytes,
+// reads, checks and order). Every peer runs in its own child
 // process, interleaved run by run, so the ratios compare measurements
 // taken minutes apart on the same disk.
 //
