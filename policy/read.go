@@ -1,13 +1,14 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"regexp"
 	"strings"
 	"time"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/valyala/fastjson"
 
 	"github.com/yishi-civic/yishi/auth"
 )
@@ -111,17 +112,19 @@ func (r Reader) Answer(community, grid string, v any) (json.RawMessage, error) {
 //     the areas, an owners' vote's shares would narrow a dissenter to a
 //     unit or two.
 func PublicJSON(b []byte) (json.RawMessage, error) {
-	var tree any
-	dec := gojson.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&tree); err != nil {
+	if err := fastjson.ValidateBytes(b); err != nil {
 		return nil, fmt.Errorf("decode answer: %w", err)
 	}
-	out, err := gojson.Marshal(public(tree))
-	if err != nil {
-		return nil, fmt.Errorf("encode masked answer: %w", err)
+	if surrogateEscape(b) {
+		return publicTreeOf(nil, b)
 	}
-	return out, nil
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode answer: %w", err)
+	}
+	return appendPublic(make([]byte, 0, len(b)), v)
 }
 
 // dropKeys are contact fields: never in a public answer.
