@@ -23,11 +23,12 @@ const maxKeys = 48
 // appendPublic appends v as the public may read it, by the rules of
 // public (PublicJSON's doc comment) on the parsed answer in place of a
 // decoded tree, keeping the answer's order of keys: a timeline's first
-// read spent a fifth of its CPU decoding the answer into maps and
+// read spent a tenth of its CPU decoding the answer into maps and
 // encoding it again (docs/performance.md, thirty-third session). An
 // object under the owners' rules (a tally or a live motion to turn into
-// shares), or with a key twice, or with more than maxKeys keys, is masked
-// as a decoded tree (publicTree), as every answer was before.
+// shares), or with a key twice or a key that is no UTF-8, or with more
+// than maxKeys keys, is masked as a decoded tree (publicTree), as every
+// answer was before.
 func appendPublic(dst []byte, v *fastjson.Value) ([]byte, error) {
 	switch v.Type() {
 	case fastjson.TypeObject:
@@ -79,7 +80,7 @@ func appendPublicObject(dst []byte, o *fastjson.Object) ([]byte, error) {
 		switch {
 		case isString && ((person && string(lk) == "name") || class&personName != 0):
 			dst = appendString(dst, []byte(Name(string(val.GetStringBytes()))))
-		case isString && (class&structural != 0 || bytes.HasSuffix(lk, []byte("_id"))):
+		case isString && structuralKey(string(lk)):
 			dst = appendString(dst, val.GetStringBytes())
 		default:
 			dst, err = appendPublic(dst, val)
@@ -102,9 +103,6 @@ const (
 	personList
 	// personName: a string is a name (personNameKeys).
 	personName
-	// structural: a string is kept as it is (structuralKey; so is any
-	// key ending in _id).
-	structural
 )
 
 // keyClasses holds, for every key public treats apart, its class: one
@@ -121,12 +119,6 @@ var keyClasses = func() map[string]keyClass {
 	}
 	for k := range personNameKeys {
 		m[k] |= personName
-	}
-	for _, k := range []string{"id", "key", "type", "stream", "kind", "status", "how", "result", "hash", "prev_hash", "sha256", "next", "next_cursor"} {
-		if !structuralKey(k) {
-			panic("policy: " + k + " is no structural key")
-		}
-		m[k] |= structural
 	}
 	return m
 }()
@@ -150,6 +142,26 @@ func publicTreeOf(dst, b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode masked answer: %w", err)
 	}
 	return append(dst, m...), nil
+}
+
+// controlInString returns an error when a string of the JSON b holds a
+// control character: fastjson's validation misses one written before an
+// escape in the same string.
+func controlInString(b []byte) error {
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case !in:
+			in = c == '"'
+		case c == '\\':
+			i++ // the escaped character, checked by the validation
+		case c == '"':
+			in = false
+		case c < 0x20:
+			return fmt.Errorf("a string holds the control character %#x", c)
+		}
+	}
+	return nil
 }
 
 // surrogateEscape reports whether b may hold a UTF-16 surrogate written
@@ -214,12 +226,16 @@ func appendArray(dst []byte, v *fastjson.Value, each func([]byte, *fastjson.Valu
 	return append(dst, ']'), nil
 }
 
-// duplicateKeys reports whether o holds a key twice: the decoded tree
-// keeps the last one only, and so must the answer.
+// duplicateKeys reports whether o holds a key twice, or a key that is
+// no UTF-8 (which a decoder reads as U+FFFD, so that two such keys are
+// one): the decoded tree keeps the last one only, and so must the answer.
 func duplicateKeys(o *fastjson.Object) bool {
 	var keys [maxKeys][]byte
 	n, dup := 0, false
 	o.Visit(func(k []byte, _ *fastjson.Value) {
+		if !utf8.Valid(k) {
+			dup = true
+		}
 		for _, seen := range keys[:n] {
 			if bytes.Equal(seen, k) {
 				dup = true
@@ -234,13 +250,18 @@ func duplicateKeys(o *fastjson.Object) bool {
 }
 
 // ownersRuleObject is ownersRule on a parsed object: a rule whose kind is
-// one of the owners' rules.
+// one of the owners' rules. A rule that names a key twice counts as one:
+// its object is masked as a decoded tree, which keeps the last kind.
 func ownersRuleObject(o *fastjson.Object) bool {
 	rule := o.Get("rule")
 	if rule == nil || rule.Type() != fastjson.TypeObject {
 		return false
 	}
-	kind := rule.Get("kind")
+	ro, _ := rule.Object() // its type was just checked
+	if ro.Len() > maxKeys || duplicateKeys(ro) {
+		return true // the tree reads which kind is the rule's (the last)
+	}
+	kind := ro.Get("kind")
 	if kind == nil || kind.Type() != fastjson.TypeString {
 		return false
 	}

@@ -43,7 +43,7 @@ func sameJSON(t testing.TB, a, b []byte) {
 		require.NoError(t, dec.Decode(&v), "%s", x)
 		return v
 	}
-	require.Equal(t, decode(a), decode(b), "got %s\nwant %s", a, b)
+	require.Equal(t, decode(b), decode(a), "got %s\nwant %s", a, b)
 }
 
 // keysOnce returns an error when an object of the JSON b names a key
@@ -142,7 +142,13 @@ func publicCorpus(t testing.TB) [][]byte {
 		[]byte(`{"rule":{"kind":"owners_major"},"tally":[{"option_id":"yes","votes":3}],"abstentions":1,"text":"电话13812345678"}`),
 		[]byte(`{"entries":[{"tally":{"rule":{"kind":"owners_ordinary"},"options":[{"option_id":"yes","votes":2,"area_dm2":100,"heads":2}],"ballots":2,"result":"adopted","total_area_dm2":300,"participating_area_dm2":100,"total_heads":3,"participating_heads":2}}]}`),
 		[]byte(`{"a":"first","a":"second 13812345678","name":"张三"}`),
-		[]byte(`{"text":"a \u003cb\u003e \u0026 \n \t \"q\" \\ \u2028 \u2029 \ud83d\ude00 \u0001","Ünïcode_ID":"x 13812345678","ünïcode":"y"}`),
+		[]byte(`{"text":"a \u003cb\u003e \u0026 \n \t \"q\" \\ \u2028 \u2029 \u0001 13812345678","Ünïcode_ID":"x 13812345678","ünïcode":"y","ＰＨＯＮＥ":"z","PHONE":"13812345678"}`),
+		[]byte(`{"emoji":"\ud83d\ude00 13812345678","lone":"\ud800","name":"张三"}`),
+		[]byte(`{"rule":{"kind":"simple_majority","kind":"owners_major"},"tally":[{"option_id":"yes","votes":3}],"abstentions":1}`),
+		[]byte(`{"entries":[{"rule":{"kind":"owners_major","kind":"simple_majority"},"tally":[{"option_id":"yes","votes":3}]}]}`),
+		[]byte("{\"\xff\":\"13812345678\",\"\xfe\":\"2\",\"name\":\"张三\"}"),
+		manyKeys(60),
+		nested(320, `{"name":"张三","text":"电话13812345678"}`),
 		[]byte(`{"n":[1,-2.5e10,0,1E+2,true,false,null,{}],"s":"2026-12-02T10:00:00Z","h":"` + strings.Repeat("ab", 32) + `","u":"37b01cef-7190-56d3-a66b-6c9b385c6f06"}`),
 		[]byte(`["张三 13812345678",{"speaker":"李四","speaker_id":"p9"},[[["3号楼2单元302"]]]]`),
 		[]byte(`"邮箱 a@b.cn"`),
@@ -150,6 +156,22 @@ func publicCorpus(t testing.TB) [][]byte {
 		[]byte(`null`),
 		[]byte(`{"owners":{"p1":"x"},"next_cursor":"abc 13812345678","key":"m1/mo1","prev_hash":"zz"}`),
 	}
+}
+
+// manyKeys is an object of n keys, a name and a phone among them.
+func manyKeys(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"name":"张三","note":"电话13812345678"`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"k%d":"v%d 13912345678"`, i, i)
+	}
+	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// nested is inner in depth arrays.
+func nested(depth int, inner string) []byte {
+	return []byte(strings.Repeat("[", depth) + inner + strings.Repeat("]", depth))
 }
 
 // TestPublicJSONAsTheTree: masking the parsed answer gives what masking
@@ -182,7 +204,8 @@ func TestPublicJSONMasksTheStory(t *testing.T) {
 		require.Contains(t, s, kept)
 	}
 	// The keys stay in the order the views wrote them.
-	require.Less(t, strings.Index(s, `"proposal_id"`), strings.Index(s, `"entries"`))
+	first, then := strings.Index(s, `"proposal_id"`), strings.Index(s, `"entries"`)
+	require.True(t, first >= 0 && then > first, "%s", s)
 }
 
 // TestPublicJSONEscapesAsTheEncoder: a string is written byte for byte
@@ -201,7 +224,7 @@ func TestPublicJSONEscapesAsTheEncoder(t *testing.T) {
 // TestPublicJSONRefusesWhatIsNoJSON: a broken answer is an error, never
 // a masked part of it.
 func TestPublicJSONRefusesWhatIsNoJSON(t *testing.T) {
-	for _, in := range []string{``, `{`, `{"a":1} {"b":2}`, `{"a":nan}`, `{"a":inf}`, `{"a":1-2}`, `{"a":"` + "\x01" + `"}`, `[1,]`, `{"a" 1}`} {
+	for _, in := range []string{``, `{`, `{"a":1} {"b":2}`, `{"a":nan}`, `{"a":inf}`, `{"a":1-2}`, `{"a":"` + "\x01" + `"}`, `[1,]`, `{"a" 1}`, "{\"a\":\"\x01\\n\"}", "{\"\x01\\n\":1}", "[\"\t\\\"\"]"} {
 		_, err := PublicJSON([]byte(in))
 		require.Error(t, err, "%q", in)
 	}

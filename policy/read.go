@@ -115,6 +115,9 @@ func PublicJSON(b []byte) (json.RawMessage, error) {
 	if err := fastjson.ValidateBytes(b); err != nil {
 		return nil, fmt.Errorf("decode answer: %w", err)
 	}
+	if err := controlInString(b); err != nil {
+		return nil, fmt.Errorf("decode answer: %w", err)
+	}
 	if surrogateEscape(b) {
 		return publicTreeOf(nil, b)
 	}
@@ -122,7 +125,8 @@ func PublicJSON(b []byte) (json.RawMessage, error) {
 	defer parsers.Put(p)
 	v, err := p.ParseBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("decode answer: %w", err)
+		// Nested deeper than fastjson parses (300): the tree's way.
+		return publicTreeOf(nil, b)
 	}
 	return appendPublic(make([]byte, 0, len(b)), v)
 }
