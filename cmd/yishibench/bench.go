@@ -298,7 +298,11 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 		{"cold_timeline_p99_ms", "timeline reads at 2,000/s from the first second after another restart, p99"},
 		{"cold_timeline_lag_p99_ms", "timeline reads after another restart: yishiload's start lag, p99"},
 		{"cold_timeline_rate", "timeline reads after another restart answered per second"},
-		{"cold_timeline_errors", "timeline reads after another restart not answered 200"}}
+		{"cold_timeline_errors", "timeline reads after another restart not answered 200"},
+		{"cold_board_p99_ms", "board reads at 2,000/s from the first second after a third restart, p99"},
+		{"cold_board_lag_p99_ms", "board reads after a third restart: yishiload's start lag, p99"},
+		{"cold_board_rate", "board reads after a third restart answered per second"},
+		{"cold_board_errors", "board reads after a third restart not answered 200"}}
 	// fail reports the figures not measured yet as failed; after the
 	// first start, its own figures are in already (the peak from its
 	// ready to its stop among them, reported where it is measured).
@@ -523,31 +527,37 @@ func (b *bench) size(ctx context.Context, bins string, s size, berr error) {
 	// Reads from the first second after a start (the issue's "including
 	// the first minute after a start"): the reads above begin after the
 	// votes, their caches warm. Another restart from snapshots, and
-	// timeline reads at once, with no warm-up.
-	k := loadKeys[13:17]
-	var cold map[string]loadStep
-	cerr := b.step(ctx, "timeline reads at 2,000/s after another restart", s.label, func() error {
-		if err := b.stopServer(srv); err != nil {
+	// timeline reads at once, with no warm-up; then a third, and board
+	// reads so.
+	for i, cold := range []struct{ kind, step, restart string }{
+		{"timeline", "timeline reads at 2,000/s after another restart", "another restart"},
+		{"board", "board reads at 2,000/s after a third restart", "a third restart"},
+	} {
+		k := loadKeys[13+4*i : 17+4*i]
+		var reads map[string]loadStep
+		err := b.step(ctx, cold.step, s.label, func() error {
+			if err := b.stopServer(srv); err != nil {
+				return err
+			}
+			var err error
+			if srv, _, err = b.startServer(ctx, yishi, data, "serve-cold-"+cold.kind+"-"+s.label); err != nil {
+				return err
+			}
+			reads, err = b.runLoad(ctx, "yishiload-cold-"+cold.kind+"-"+s.label, load, "--base", "http://"+srv.addr, "--ids", ids, "--admin-token-file", tok,
+				"--steps", cold.kind+"@2000", "--duration", b.opt.duration.String(), "--warmup", "0s",
+				"--server-pid", strconv.Itoa(srv.pid()))
 			return err
+		})
+		r, ok := reads[cold.kind+"@2000"]
+		if err == nil && !ok {
+			err = fmt.Errorf("yishiload's results hold no %s@2000 step", cold.kind)
 		}
-		var err error
-		if srv, _, err = b.startServer(ctx, yishi, data, "serve-cold-"+s.label); err != nil {
-			return err
+		if err != nil {
+			b.missing("load", s.label, fmt.Errorf("reads after %s: %w", cold.restart, err), k...)
+			continue
 		}
-		cold, err = b.runLoad(ctx, "yishiload-cold-reads-"+s.label, load, "--base", "http://"+srv.addr, "--ids", ids, "--admin-token-file", tok,
-			"--steps", "timeline@2000", "--duration", b.opt.duration.String(), "--warmup", "0s",
-			"--server-pid", strconv.Itoa(srv.pid()))
-		return err
-	})
-	r, ok := cold["timeline@2000"]
-	if cerr == nil && !ok {
-		cerr = errors.New("yishiload's results hold no timeline@2000 step")
+		b.readFigures(r, s.label, k, "issue 15: including the first minute after a start")
 	}
-	if cerr != nil {
-		b.missing("load", s.label, fmt.Errorf("reads after another restart: %w", cerr), k...)
-		return
-	}
-	b.readFigures(r, s.label, k, "issue 15: including the first minute after a start")
 }
 
 // readFigures records the four figures of reads at 2,000/s under the keys

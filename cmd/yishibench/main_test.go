@@ -70,8 +70,9 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"go build", "votes on long meetings (go test ./ledger)", "generate", "start, no snapshots", "voters' tokens issued", "start, from snapshots",
-		"votes at 500/s after the restart", "reads at 2,000/s", "timeline reads at 2,000/s after another restart"}, names)
-	require.Equal(t, 3, servers)
+		"votes at 500/s after the restart", "reads at 2,000/s", "timeline reads at 2,000/s after another restart",
+		"board reads at 2,000/s after a third restart"}, names)
+	require.Equal(t, 4, servers)
 	for _, key := range []string{`"load1_before"`, `"load1_after"`, `"load1"`} {
 		require.Contains(t, string(raw), key)
 	}
@@ -98,13 +99,13 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 	for _, key := range []string{"vote_300_ms", "vote_10000_ms", "vote_growth", "ledger_events", "start_no_snapshots_s", "start_snapshots_s",
 		"rss_ready_no_snapshots_mib", "hwm_ready_no_snapshots_mib", "rss_ready_mib", "hwm_ready_mib", "rss_load_mib", "hwm_load_mib", "rss_first_peak_mib",
 		"votes_begin_s", "votes_p99_ms", "votes_rate", "board_p99_ms", "board_rate", "timeline_p99_ms", "timeline_rate",
-		"cold_timeline_p99_ms", "cold_timeline_rate"} {
+		"cold_timeline_p99_ms", "cold_timeline_rate", "cold_board_p99_ms", "cold_board_rate"} {
 		f, ok := figs[key]
 		require.True(t, ok, "no figure %s", key)
 		require.Positive(t, *f.Value, key)
 	}
 	for _, key := range []string{"votes_errors", "board_errors", "timeline_errors", "cold_timeline_errors", "votes_lag_p99_ms", "board_lag_p99_ms",
-		"timeline_lag_p99_ms", "cold_timeline_lag_p99_ms"} {
+		"timeline_lag_p99_ms", "cold_timeline_lag_p99_ms", "cold_board_errors", "cold_board_lag_p99_ms"} {
 		require.GreaterOrEqual(t, *figs[key].Value, 0.0, key)
 	}
 	require.GreaterOrEqual(t, *figs["ledger_events"].Value, 2000.0)
@@ -114,6 +115,7 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 	require.Equal(t, &Goal{Op: "<", Target: 25, Source: "issue 15"}, figs["votes_p99_ms"].Goal)
 	require.Equal(t, &Goal{Op: "<", Target: 512, Source: "issue 15"}, figs["rss_ready_mib"].Goal)
 	require.Equal(t, &Goal{Op: "<", Target: 10, Source: "issue 15: including the first minute after a start"}, figs["cold_timeline_p99_ms"].Goal)
+	require.Equal(t, &Goal{Op: "<", Target: 10, Source: "issue 15: including the first minute after a start"}, figs["cold_board_p99_ms"].Goal)
 
 	text, err := os.ReadFile(md)
 	require.NoError(t, err)
@@ -125,6 +127,8 @@ func TestOneCommandMeasuresASmallLedger(t *testing.T) {
 		"| 2k | votes at 500/s, p99 | ", "| 2k | board reads at 2,000/s, p99 | ", "| 2k | timeline reads at 2,000/s, p99 | ",
 		"| reads at 2,000/s | 2k | ", "| 2k | timeline reads at 2,000/s from the first second after another restart, p99 | ",
 		"| timeline reads at 2,000/s after another restart | 2k | ",
+		"| 2k | board reads at 2,000/s from the first second after a third restart, p99 | ",
+		"| board reads at 2,000/s after a third restart | 2k | ",
 		"| server's Go memory limit (GOMEMLIMIT) | 460MiB (`--memory-limit`) |",
 		"| memory paged out when unused | " + rep.Machine.IdlePageout + " |"} {
 		require.Contains(t, string(text), want)
