@@ -26,9 +26,9 @@ const maxKeys = 48
 // read spent a tenth of its CPU decoding the answer into maps and
 // encoding it again (docs/performance.md, thirty-third session). An
 // object under the owners' rules (a tally or a live motion to turn into
-// shares), or with a key twice or a key that is no UTF-8, or with more
-// than maxKeys keys, is masked as a decoded tree (publicTree), as every
-// answer was before.
+// shares) or whose rule names a key twice, or with a key twice or a key
+// that is no UTF-8, or with more than maxKeys keys, is masked as a
+// decoded tree (publicTree), as every answer was before.
 func appendPublic(dst []byte, v *fastjson.Value) ([]byte, error) {
 	switch v.Type() {
 	case fastjson.TypeObject:
@@ -300,10 +300,10 @@ func lowerKey(dst, k []byte) []byte {
 	return k
 }
 
-// appendString appends s as a JSON string, as the decoded tree's encoder
-// writes it: HTML's <, > and & escaped, and so are control characters,
-// invalid UTF-8 and the line and paragraph separators (those through the
-// encoder itself).
+// appendString appends s as a JSON string, as the decoded tree's decoder
+// and encoder leave it: bytes that are no UTF-8 read as U+FFFD, HTML's <,
+// > and & escaped, and so are control characters and the line and
+// paragraph separators (those through the encoder itself).
 func appendString(dst []byte, s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -315,7 +315,10 @@ func appendString(dst []byte, s []byte) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+		if r == utf8.RuneError && size == 1 {
+			return appendString(dst, validUTF8(s))
+		}
+		if r == '\u2028' || r == '\u2029' {
 			return appendEncoded(dst, s)
 		}
 		i += size
@@ -323,6 +326,22 @@ func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, s...)
 	return append(dst, '"')
+}
+
+// validUTF8 returns s with each byte that is no UTF-8 replaced by U+FFFD,
+// as the tree's decoder reads it.
+func validUTF8(s []byte) []byte {
+	out := make([]byte, 0, len(s)+8)
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		if r == utf8.RuneError && size == 1 {
+			out = utf8.AppendRune(out, utf8.RuneError)
+		} else {
+			out = append(out, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return out
 }
 
 // appendEncoded appends s as the decoded tree's encoder writes a string.

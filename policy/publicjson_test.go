@@ -148,6 +148,8 @@ func publicCorpus(t testing.TB) [][]byte {
 		[]byte(`{"entries":[{"rule":{"kind":"owners_major","kind":"simple_majority"},"tally":[{"option_id":"yes","votes":3}]}]}`),
 		[]byte("{\"\xff\":\"13812345678\",\"\xfe\":\"2\",\"name\":\"张三\"}"),
 		manyKeys(60),
+		[]byte("{\"note\":\"\xff 13812345678\",\"name\":\"\xfe张三\",\"status\":\"ok\xff\"}"),
+		ruleKindAfter(50),
 		nested(320, `{"name":"张三","text":"电话13812345678"}`),
 		[]byte(`{"n":[1,-2.5e10,0,1E+2,true,false,null,{}],"s":"2026-12-02T10:00:00Z","h":"` + strings.Repeat("ab", 32) + `","u":"37b01cef-7190-56d3-a66b-6c9b385c6f06"}`),
 		[]byte(`["张三 13812345678",{"speaker":"李四","speaker_id":"p9"},[[["3号楼2单元302"]]]]`),
@@ -166,6 +168,18 @@ func manyKeys(n int) []byte {
 		fmt.Fprintf(&b, `,"k%d":"v%d 13912345678"`, i, i)
 	}
 	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// ruleKindAfter is a live motion whose rule names its kind twice, the
+// owners' rule last, both after n other keys.
+func ruleKindAfter(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"tally":[{"option_id":"yes","votes":3}],"abstentions":1,"rule":{"r":0`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"r%d":%d`, i, i)
+	}
+	b.WriteString(`,"kind":"simple_majority","kind":"owners_major"}}`)
 	return []byte(b.String())
 }
 
@@ -211,7 +225,7 @@ func TestPublicJSONMasksTheStory(t *testing.T) {
 // TestPublicJSONEscapesAsTheEncoder: a string is written byte for byte
 // as the decoded tree's encoder wrote it.
 func TestPublicJSONEscapesAsTheEncoder(t *testing.T) {
-	for _, s := range []string{"a < b", "a > b", "a & b", `a \"b\"`, `a \\ b`, `a\nb`, `a\u0001b`, `a\u2028b`, `a\u2029b`, "议事 ok", `\ud83d\ude00`, `\u00e9t\u00e9`} {
+	for _, s := range []string{"a < b", "a > b", "a & b", `a \"b\"`, `a \\ b`, `a\nb`, `a\u0001b`, `a\u2028b`, `a\u2029b`, "议事 ok", "ok\xff", "\xed\xa0\x80", `\ud83d\ude00`, `\u00e9t\u00e9`} {
 		in := []byte(`{"status":"` + s + `"}`)
 		want, err := treePublicJSON(in)
 		require.NoError(t, err)

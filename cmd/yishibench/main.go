@@ -13,7 +13,8 @@
 // snapshots (polling /readyz), reads the server's RSS from /proc, and
 // loads it with yishiload (the voters' tokens issued on the first start;
 // votes at 500/s as soon as it is ready after the restart, then board and
-// timeline reads at 2,000/s). It writes bench.md
+// timeline reads at 2,000/s; then, each from the first second after one
+// more restart, timeline reads and board reads at 2,000/s). It writes bench.md
 // (a table per area with the goal beside each figure, and with several
 // sizes each cost's growth from one size to the next beside the events')
 // and bench.json (the same figures as numbers) with the machine and the
@@ -71,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "directory for bench.md, bench.json and the logs (default: a fresh temporary directory)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the generated ledgers, binaries and store data (removed by default)")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each load step")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each read step (votes start with none, right after the restart)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before the board and timeline reads after the votes (the votes, and the reads after the later restarts, start with none)")
 	fs.IntVar(&o.storeRuns, "store-runs", 3, "peersbench runs (the store's ratios are medians of per-run ratios)")
 	fs.StringVar(&o.memoryLimit, "memory-limit", "", "the servers' Go memory limit (GOMEMLIMIT), e.g. 460MiB, what yishi sets itself in a container of 512 MiB (90% of its cgroup's limit); none by default")
 	fs.IntVar(&o.maxVoters, "max-voters", 300, "most voters yishiload issues tokens for, on the first start, before the restart (voters hold their tokens across a restart; yishiload keeps at most 256 votes in flight)")
