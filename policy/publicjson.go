@@ -344,8 +344,12 @@ func validUTF8(s []byte) []byte {
 	return out
 }
 
-// appendEncoded appends s as the decoded tree's encoder writes a string.
+// appendEncoded appends s as the decoded tree's encoder writes a string,
+// after its decoder read bytes that are no UTF-8 as U+FFFD.
 func appendEncoded(dst []byte, s []byte) []byte {
+	if !utf8.Valid(s) {
+		s = validUTF8(s)
+	}
 	b, _ := gojson.Marshal(string(s)) // a string always encodes
 	return append(dst, b...)
 }

@@ -225,7 +225,7 @@ func TestPublicJSONMasksTheStory(t *testing.T) {
 // TestPublicJSONEscapesAsTheEncoder: a string is written byte for byte
 // as the decoded tree's encoder wrote it.
 func TestPublicJSONEscapesAsTheEncoder(t *testing.T) {
-	for _, s := range []string{"a < b", "a > b", "a & b", `a \"b\"`, `a \\ b`, `a\nb`, `a\u0001b`, `a\u2028b`, `a\u2029b`, "议事 ok", "ok\xff", "\xed\xa0\x80", `\ud83d\ude00`, `\u00e9t\u00e9`} {
+	for _, s := range []string{"a < b", "a > b", "a & b", `a \"b\"`, `a \\ b`, `a\nb`, `a\u0001b`, `a\u2028b`, `a\u2029b`, "议事 ok", "ok\xff", "\xed\xa0\x80", "a <\xff>", `\ud83d\ude00`, `\u00e9t\u00e9`} {
 		in := []byte(`{"status":"` + s + `"}`)
 		want, err := treePublicJSON(in)
 		require.NoError(t, err)
