@@ -105,8 +105,9 @@ const (
 	personName
 )
 
-// keyClasses holds, for every key public treats apart, its class: one
-// look-up a key in place of one a map of keys.
+// keyClasses holds, for every key the public answer treats apart, its
+// class: what public and appendPublicObject both look a key up in, one
+// look-up a key in place of one a set of keys.
 var keyClasses = func() map[string]keyClass {
 	m := map[string]keyClass{}
 	for _, set := range []map[string]bool{dropKeys, wishKeys, unitKeys, personIDKeys} {

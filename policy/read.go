@@ -211,12 +211,13 @@ func public(v any) any {
 		for k, val := range t {
 			lk := strings.ToLower(k)
 			_, isList := val.([]any)
+			class := keyClasses[lk]
 			switch {
-			case dropKeys[lk], wishKeys[lk], unitKeys[lk], personIDKeys[lk], personListKeys[lk] && isList && stringsOnly(val.([]any)):
+			case class&dropped != 0, class&personList != 0 && isList && stringsOnly(val.([]any)):
 				delete(t, k)
 			case person && lk == "id":
 				delete(t, k)
-			case (person && lk == "name") || personNameKeys[lk]:
+			case (person && lk == "name") || class&personName != 0:
 				if s, ok := val.(string); ok {
 					t[k] = Name(s)
 				} else {

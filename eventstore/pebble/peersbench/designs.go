@@ -137,19 +137,7 @@ func (s *designStore) committer() {
 	var group []*rawReq
 	var errs []error
 	for first := range s.reqs {
-		group = append(group[:0], first)
-	drain:
-		for {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
+		group = pending(s.reqs, append(group[:0], first), 0)
 		errs = errs[:0]
 		for _, r := range group {
 			errs = append(errs, s.add(r))
