@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/yishi-civic/yishi/auth"
 	"github.com/yishi-civic/yishi/internal/answershelf"
 	"github.com/yishi-civic/yishi/privacy"
@@ -231,15 +233,9 @@ func TestAnswerCacheKeepsOneGenerationAndWhatIsRead(t *testing.T) {
 	}
 }
 
-// TestPublicTimelineFirstPagesAreKeptOnDisk: a public first page is kept
-// on the answer shelf as it was answered; after a restart (the answers in
-// memory gone) it is answered from the shelf, at the page size it was
-// kept for; staff neither read from it nor write to it, and later pages
-// are not answered from it; nothing is on disk in plaintext; a new step
-// of the story makes a new answer; after an erasure the shelf serves
-// nothing it kept (answershelf's tests show its key destroyed).
-func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
-	dir := t.TempDir()
+// shelvedSetUp is keptSetUp with an answer shelf in dir.
+func shelvedSetUp(t *testing.T, dir string) (*env, cast, string, WriteResult, *answershelf.Shelf) {
+	t.Helper()
 	var shelf *answershelf.Shelf
 	e, c, root, sub := keptSetUp(t, func(cfg *Config) {
 		var err error
@@ -250,6 +246,19 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 		t.Cleanup(func() { _ = shelf.Close() })
 		cfg.Answers = shelf
 	})
+	return e, c, root, sub, shelf
+}
+
+// TestPublicTimelineFirstPagesAreKeptOnDisk: a public first page is kept
+// on the answer shelf as it was answered; after a restart (the answers in
+// memory gone) it is answered from the shelf, at the page size it was
+// kept for; staff neither read from it nor write to it, and later pages
+// are not answered from it; nothing is on disk in plaintext; a new step
+// of the story makes a new answer; after an erasure the shelf serves
+// nothing it kept (answershelf's tests show its key destroyed).
+func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	e, c, root, sub, shelf := shelvedSetUp(t, dir)
 	path := "/v1/proposals/" + sub.ID + "/timeline"
 	read := func(token string, at uint64, query string) string {
 		t.Helper()
@@ -347,6 +356,98 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 	erased := read("", er.Position, "")
 	if strings.Contains(erased, "张") || !strings.Contains(erased, privacy.ErasedName) {
 		t.Fatalf("the public answer after the erasure still shows the person: %s", erased)
+	}
+}
+
+// TestBoardItemAnswersAreKeptOnDisk: a board item's answer is kept on the
+// answer shelf, one for the public and one for staff, under the item's
+// state, and nothing in plaintext; after a restart (the answers in memory
+// gone) each audience is answered from its own, an item that changed
+// since is answered afresh and kept again; after an erasure the shelf
+// serves nothing it kept.
+func TestBoardItemAnswersAreKeptOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	e, c, root, sub, shelf := shelvedSetUp(t, dir)
+	read := func(token string, at uint64) string {
+		t.Helper()
+		return string(e.do(req{method: "GET", path: fmt.Sprintf("/v1/board?community=hengyuan&grid=g1&wait_for=%d", at), token: token}).want(t, 200).body)
+	}
+	// state is the item's state as a read now names it.
+	state := func() string {
+		t.Helper()
+		var st string
+		if _, _, err := e.srv.cfg.Runner.Views().Board.OpenKept(projections.BoardQuery{CommunityID: "hengyuan", GridID: "g1", Now: time.Now()},
+			func(_, _, s string) ([]byte, bool) { st = s; return nil, false }); err != nil || st == "" {
+			t.Fatalf("no state of %s: %v", sub.ID, err)
+		}
+		return st
+	}
+	shelved := func(audience string) (string, bool) {
+		t.Helper()
+		st := state()
+		b, ok, err := shelf.Get(e.srv.sealerGeneration(), itemShelfKey(audience, st), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), ok
+	}
+	restart := func() { e.srv.itemAnswers = newAnswerCache(itemAnswerBytes) }
+	hits := func() float64 {
+		return testutil.ToFloat64(e.srv.metrics.shelfReads.WithLabelValues("board_item", "hit"))
+	}
+
+	public, staff := read("", sub.Position), read(c.auditor, sub.Position)
+	masked, ok := shelved("masked")
+	if !ok || !strings.Contains(public, masked) || !strings.Contains(masked, "张*") {
+		t.Fatalf("the public's item was not kept as answered (kept %v):\n%s\n%s", ok, masked, public)
+	}
+	opened, ok := shelved("opened")
+	if !ok || !strings.Contains(staff, opened) || !strings.Contains(opened, "张三") {
+		t.Fatalf("the auditor's item was not kept as answered (kept %v):\n%s\n%s", ok, opened, staff)
+	}
+	for _, plain := range []string{"张*", "张三", "3号院车棚"} {
+		if onDisk(t, dir, plain) {
+			t.Fatalf("the shelf's files hold %q in plaintext", plain)
+		}
+	}
+
+	// What the shelf holds is what a read after a restart answers, to
+	// each audience its own.
+	gen, st := e.srv.sealerGeneration(), state()
+	for audience, planted := range map[string]string{"masked": `{"planted":"public"}`, "opened": `{"planted":"staff"}`} {
+		if err := shelf.Put(gen, itemShelfKey(audience, st), st, []byte(planted)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restart()
+	before := hits()
+	if got := read("", sub.Position); !strings.Contains(got, `{"planted":"public"}`) || hits() != before+1 {
+		t.Fatalf("the public read after a restart was not answered from the shelf: %s", got)
+	}
+	if got := read(c.auditor, sub.Position); !strings.Contains(got, `{"planted":"staff"}`) || hits() != before+2 {
+		t.Fatalf("the auditor's read after a restart was not answered from the shelf: %s", got)
+	}
+
+	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
+	restart()
+	if grown := read("", sup.Position); strings.Contains(grown, "planted") || !strings.Contains(grown, `"supporters":1`) {
+		t.Fatalf("the supported item was answered from the shelf: %s", grown)
+	}
+	if kept, ok := shelved("masked"); !ok || strings.Contains(kept, "planted") || !strings.Contains(kept, `"supporters":1`) {
+		t.Fatalf("the supported item's answer was not kept: %v %s", ok, kept)
+	}
+
+	er := eraseR1(t, e, root)
+	for _, audience := range []string{"masked", "opened"} {
+		if kept, ok := shelved(audience); ok {
+			t.Fatalf("after the erasure the shelf still holds the %s item: %s", audience, kept)
+		}
+	}
+	restart()
+	for _, token := range []string{"", c.auditor} {
+		if erased := read(token, er.Position); strings.Contains(erased, "张") || !strings.Contains(erased, privacy.ErasedName) {
+			t.Fatalf("the board after the erasure still shows the person: %s", erased)
+		}
 	}
 }
 

@@ -29,7 +29,8 @@ type metrics struct {
 	// those it closed at once for being past a limit.
 	connsOpen    prometheus.Gauge
 	connsRefused *prometheus.CounterVec
-	// shelfReads counts the reads of the answer shelf by outcome.
+	// shelfReads counts the reads of the answer shelf by answer and
+	// outcome.
 	shelfReads *prometheus.CounterVec
 	// prepared counts the public first pages put on the shelf ahead of
 	// their reads (PrepareAnswers).
@@ -70,8 +71,8 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"limit"}),
 		shelfReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yishi_answer_shelf_reads_total",
-			Help: "Public timeline first pages looked for on the answer shelf (on disk) after missing the answers in memory: hit (answered from it) or miss (made, then kept on it).",
-		}, []string{"outcome"}),
+			Help: "Answers looked for on the answer shelf (on disk) after missing the answers in memory, by answer (timeline_page: a public timeline's first page; board_item: a board page's item) and outcome: hit (answered from it) or miss (made, then kept on it).",
+		}, []string{"answer", "outcome"}),
 		prepared: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yishi_answers_prepared_total",
 			Help: "Public timeline first pages made and kept on the answer shelf ahead of their first read (serve --prepare-answers).",

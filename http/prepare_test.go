@@ -106,9 +106,9 @@ func TestPublicFirstPagesArePreparedAhead(t *testing.T) {
 	require.Contains(t, kept, "张*")
 	require.NotContains(t, kept, "张三")
 
-	hits := testutil.ToFloat64(e.srv.metrics.shelfReads.WithLabelValues("hit"))
+	hits := testutil.ToFloat64(e.srv.metrics.shelfReads.WithLabelValues("timeline_page", "hit"))
 	read(sub.ID, other.Position, "")
-	require.Equal(t, hits+1, testutil.ToFloat64(e.srv.metrics.shelfReads.WithLabelValues("hit")), "the first read was not answered from the shelf")
+	require.Equal(t, hits+1, testutil.ToFloat64(e.srv.metrics.shelfReads.WithLabelValues("timeline_page", "hit")), "the first read was not answered from the shelf")
 	require.Equal(t, 0, passAgain(), "the pages prepared are not made again")
 	require.Equal(t, 0, pass(), "the pages on the shelf are not made again")
 

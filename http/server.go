@@ -94,8 +94,9 @@ type Config struct {
 	// Retention is the retention rules GET and POST /v1/retention apply
 	// (docs/privacy.md); the zero value keeps everything for ever.
 	Retention ledger.Retention
-	// Answers keeps the first pages of public timelines on disk across
-	// restarts (see internal/answershelf); nil keeps them in memory only.
+	// Answers keeps the first pages of public timelines and the answers of
+	// board items on disk across restarts (see internal/answershelf); nil
+	// keeps them in memory only.
 	// It must have been opened with a stamp that changes with the number
 	// of erasures the log holds and with the build (cmd/yishi's serve).
 	Answers *answershelf.Shelf

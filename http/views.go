@@ -9,6 +9,7 @@ import (
 	nethttp "net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -242,9 +243,10 @@ func renderPage[T any](c echo.Context, views *projections.Views, items []T, next
 
 // getKeptBoard answers a board page from the answers of its items kept in
 // s.itemAnswers by the item's state and the reader's audience, while the
-// sealer's generation stays the same; only the items not kept are copied
-// out of the board and answered afresh. Sets built as_of are answered
-// afresh whole.
+// sealer's generation stays the same, or else kept on the answer shelf
+// (Config.Answers) under the same state: only the items kept in neither
+// are copied out of the board and answered afresh, then kept in both.
+// Sets built as_of are answered afresh whole.
 func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projections.BoardQuery) error {
 	if !s.keepsAnswers(views) {
 		page, err := views.Board.Open(q)
@@ -257,14 +259,18 @@ func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projec
 	gen := s.sealerGeneration()
 	// The answer depends on the reader only through what Answer asks of
 	// it: masked or not (whether it opens depends on the server alone).
-	key := func(community, grid, state string) string {
+	audience := func(community, grid string) string {
 		if r.SeesPersonalData(community, grid) {
-			return "opened|" + state
+			return "opened"
 		}
-		return "masked|" + state
+		return "masked"
 	}
 	entries, next, err := views.Board.OpenKept(q, func(community, grid, state string) ([]byte, bool) {
-		return s.itemAnswers.get(gen, key(community, grid, state))
+		a := audience(community, grid)
+		if b, ok := s.itemAnswers.get(gen, a+"|"+state); ok {
+			return b, true
+		}
+		return s.shelvedItem(gen, a, state)
 	})
 	if err != nil {
 		return err
@@ -279,10 +285,48 @@ func (s *Server) getKeptBoard(c echo.Context, views *projections.Views, q projec
 		if err != nil {
 			return err
 		}
-		s.itemAnswers.put(gen, key(e.Item.CommunityID, e.Item.GridID, e.State), b)
+		a := audience(e.Item.CommunityID, e.Item.GridID)
+		s.itemAnswers.put(gen, a+"|"+e.State, b)
+		if s.cfg.Answers != nil {
+			if err := s.cfg.Answers.Put(gen, itemShelfKey(a, e.State), e.State, b); err != nil {
+				s.log.Warn("board: the item's answer was not kept on disk", "err", err)
+			}
+		}
 		out[i] = b
 	}
 	return c.Blob(nethttp.StatusOK, echo.MIMEApplicationJSON, rawPage(out, next, uint64(views.Position())))
+}
+
+// shelvedItem returns the answer of a board item in state (Board.stateAt)
+// for audience kept on the answer shelf, and puts it back among the
+// answers in memory. A restart empties those, and a board page's items
+// then cost their table reads, their keys and their masking again: the
+// first seconds' pages, most of whose items had not been read since, took
+// half a second at one million events (docs/performance.md,
+// thirty-fourth session).
+func (s *Server) shelvedItem(gen uint64, audience, state string) ([]byte, bool) {
+	if s.cfg.Answers == nil {
+		return nil, false
+	}
+	b, ok, err := s.cfg.Answers.Get(gen, itemShelfKey(audience, state), state)
+	if err != nil {
+		s.log.Warn("board: the item's answer kept on disk was not read", "err", err)
+	}
+	if !ok || !answerObject(b) {
+		s.metrics.shelfReads.WithLabelValues("board_item", "miss").Inc()
+		return nil, false
+	}
+	s.metrics.shelfReads.WithLabelValues("board_item", "hit").Inc()
+	s.itemAnswers.put(gen, audience+"|"+state, b)
+	return b, true
+}
+
+// itemShelfKey is the answer shelf's key of the answer of a board item
+// for audience, whose state (Board.stateAt) starts with its id: one
+// answer an item and audience, its state the answer's version.
+func itemShelfKey(audience, state string) string {
+	id, _, _ := strings.Cut(state, "@")
+	return "board|" + audience + "|" + id
 }
 
 // keepsAnswers reports whether answers read from views may be kept: those
@@ -504,11 +548,11 @@ func (s *Server) getTimeline(c echo.Context) error {
 			s.log.Warn("timeline: the answer kept on disk was not read", "err", err)
 		}
 		if ok && answerObject(b) {
-			s.metrics.shelfReads.WithLabelValues("hit").Inc()
+			s.metrics.shelfReads.WithLabelValues("timeline_page", "hit").Inc()
 			s.publicAnswers.put(gen, key, b)
 			return timelineAnswer(c, b, views.Position())
 		}
-		s.metrics.shelfReads.WithLabelValues("miss").Inc()
+		s.metrics.shelfReads.WithLabelValues("timeline_page", "miss").Inc()
 	}
 	story, ok, err := views.Timeline.Of(ctx, id.String(), lp.after, lp.limit)
 	if err != nil {

@@ -78,7 +78,7 @@ func TestAStartAfterAnErasureRecordedMeanwhileEmptiesTheShelf(t *testing.T) {
 			require.NoError(t, err)
 			metrics = string(mb)
 		})
-		return page, strings.Contains(metrics, `yishi_answer_shelf_reads_total{outcome="hit"} 1`)
+		return page, strings.Contains(metrics, `yishi_answer_shelf_reads_total{answer="timeline_page",outcome="hit"} 1`)
 	}
 	page, shelved := read()
 	require.Contains(t, page, "张*")
@@ -155,7 +155,7 @@ func TestAServerPreparesThePublicPagesAhead(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.StatusCode, "%s", b)
 		require.Contains(t, string(b), "张*")
 		m := metrics()
-		require.Contains(t, m, `yishi_answer_shelf_reads_total{outcome="hit"} 1`, "the first read was not answered from the shelf")
+		require.Contains(t, m, `yishi_answer_shelf_reads_total{answer="timeline_page",outcome="hit"} 1`, "the first read was not answered from the shelf")
 		require.NotContains(t, m, `yishi_answer_shelf_reads_total{outcome="miss"}`)
 	})
 }

@@ -1,5 +1,5 @@
-// Package answershelf keeps answers the server made (the public pages a
-// read costs most to make) on disk, so that a restart does not make the
+// Package answershelf keeps answers the server made (the pages and items
+// a read costs most to make) on disk, so that a restart does not make the
 // first reader of every page pay for making it again.
 //
 // A shelf is a cache: losing any part of it costs time, never
