@@ -364,7 +364,8 @@ func TestPublicTimelineFirstPagesAreKeptOnDisk(t *testing.T) {
 // state, and nothing in plaintext; after a restart (the answers in memory
 // gone) each audience is answered from its own, an item that changed
 // since is answered afresh and kept again; after an erasure the shelf
-// serves nothing it kept.
+// serves nothing it kept. LoadKeptItems puts what the shelf holds back in
+// memory at once, and nothing kept before an erasure.
 func TestBoardItemAnswersAreKeptOnDisk(t *testing.T) {
 	dir := t.TempDir()
 	e, c, root, sub, shelf := shelvedSetUp(t, dir)
@@ -414,18 +415,31 @@ func TestBoardItemAnswersAreKeptOnDisk(t *testing.T) {
 	// What the shelf holds is what a read after a restart answers, to
 	// each audience its own.
 	gen, st := e.srv.sealerGeneration(), state()
-	for audience, planted := range map[string]string{"masked": `{"planted":"public"}`, "opened": `{"planted":"staff"}`} {
-		if err := shelf.Put(gen, itemShelfKey(audience, st), st, []byte(planted)); err != nil {
+	planted := map[string]string{"masked": `{"planted":"public"}`, "opened": `{"planted":"staff"}`}
+	for audience, answer := range planted {
+		if err := shelf.Put(gen, itemShelfKey(audience, st), st, []byte(answer)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	restart()
 	before := hits()
-	if got := read("", sub.Position); !strings.Contains(got, `{"planted":"public"}`) || hits() != before+1 {
+	if got := read("", sub.Position); !strings.Contains(got, planted["masked"]) || hits() != before+1 {
 		t.Fatalf("the public read after a restart was not answered from the shelf: %s", got)
 	}
-	if got := read(c.auditor, sub.Position); !strings.Contains(got, `{"planted":"staff"}`) || hits() != before+2 {
+	if got := read(c.auditor, sub.Position); !strings.Contains(got, planted["opened"]) || hits() != before+2 {
 		t.Fatalf("the auditor's read after a restart was not answered from the shelf: %s", got)
+	}
+	// LoadKeptItems puts them back in memory in one pass, before any read.
+	restart()
+	e.srv.LoadKeptItems(context.Background())
+	for audience, answer := range planted {
+		if got, ok := e.srv.itemAnswers.get(gen, audience+"|"+st); !ok || string(got) != answer {
+			t.Fatalf("the %s item was not put back in memory: %v %s", audience, ok, got)
+		}
+	}
+	before = hits()
+	if got := read("", sub.Position); !strings.Contains(got, planted["masked"]) || hits() != before {
+		t.Fatalf("the public read after the items were put back was not answered from memory: %s", got)
 	}
 
 	sup := e.write(t, c.r2, "/v1/proposals/"+sub.ID+"/support", nil, 200)
@@ -444,6 +458,10 @@ func TestBoardItemAnswersAreKeptOnDisk(t *testing.T) {
 		}
 	}
 	restart()
+	e.srv.LoadKeptItems(context.Background())
+	if n := len(e.srv.itemAnswers.byKey); n != 0 {
+		t.Fatalf("after the erasure %d items' answers were put back in memory", n)
+	}
 	for _, token := range []string{"", c.auditor} {
 		if erased := read(token, er.Position); strings.Contains(erased, "张") || !strings.Contains(erased, privacy.ErasedName) {
 			t.Fatalf("the board after the erasure still shows the person: %s", erased)

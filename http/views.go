@@ -321,6 +321,48 @@ func (s *Server) shelvedItem(gen uint64, audience, state string) ([]byte, bool) 
 	return b, true
 }
 
+// LoadKeptItems puts the board items' answers kept on the answer shelf
+// back among the answers in memory, in one pass over the shelf's files,
+// the public's first (up to half of the room), then staff's, up to three
+// quarters of the room in all: after a restart a board page's items are
+// then answered from memory from its first seconds, rather than each
+// from a read of the shelf (a page of twenty items, twenty reads). It
+// takes a core for a tenth of a second at one million events, and no more
+// at any size, bounded by that room. serve runs it once at start, beside
+// the first reads; it returns at once without a shelf, and when ctx
+// ends.
+func (s *Server) LoadKeptItems(ctx context.Context) {
+	if s.cfg.Answers == nil {
+		return
+	}
+	began := time.Now()
+	gen := s.sealerGeneration()
+	room := itemAnswerBytes * 3 / 4
+	var items, size int
+	for _, audience := range []string{"masked", "opened"} {
+		upTo := room
+		if audience == "masked" {
+			upTo = room / 2
+		}
+		err := s.cfg.Answers.Each(gen, "board|"+audience+"|", func(_, state string, answer []byte) bool {
+			if ctx.Err() != nil || size >= upTo {
+				return false
+			}
+			if answerObject(answer) {
+				key := audience + "|" + state
+				s.itemAnswers.put(gen, key, answer)
+				items, size = items+1, size+len(key)+len(answer)
+			}
+			return true
+		})
+		if err != nil {
+			s.log.Warn("board: the items' answers kept on disk were not read", "err", err)
+			return
+		}
+	}
+	s.log.Info("board: items' answers kept on disk put back in memory", "items", items, "bytes", size, "ms", time.Since(began).Milliseconds())
+}
+
 // itemShelfKey is the answer shelf's key of the answer of a board item
 // for audience, whose state (Board.stateAt) starts with its id: one
 // answer an item and audience, its state the answer's version.

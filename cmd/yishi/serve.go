@@ -285,6 +285,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		g.Go(func() error { return runRetention(gctx, l, retention, *retentionEvery, logger) })
 	}
 	g.Go(func() error { checkSavedTree(gctx, runner.WaitCaughtUp, tree, treePath, logger); return nil })
+	g.Go(func() error { srv.LoadKeptItems(gctx); return nil })
 	if *prepare {
 		g.Go(func() error { srv.PrepareAnswers(gctx); return nil })
 	}

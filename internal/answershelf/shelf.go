@@ -365,6 +365,24 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("answer shelf: get %s: %w", key, err)
 	}
 	defer closer.Close()
+	kept, answer, err := s.unseal(key, v)
+	if err != nil {
+		s.broken.Store(true)
+		return nil, false, fmt.Errorf("answer shelf: get %s: %w", key, err)
+	}
+	if kept != version {
+		return nil, false, nil
+	}
+	// Again: a wipe may have returned while this read was in the files.
+	if now, ok := s.check(gen, true); !ok || now != epoch {
+		return nil, false, nil
+	}
+	return answer, true, nil
+}
+
+// unseal returns the version and the answer of the value v kept under key.
+// The caller holds mu shared.
+func (s *Shelf) unseal(key string, v []byte) (version string, answer []byte, err error) {
 	ns := s.aead.NonceSize()
 	var plain []byte
 	if len(v) > ns {
@@ -375,17 +393,55 @@ func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 	}
 	n, w := binary.Uvarint(plain)
 	if len(plain) == 0 || err != nil || w <= 0 || uint64(len(plain)-w) < n {
+		return "", nil, fmt.Errorf("a value that does not open (%v)", err)
+	}
+	return string(plain[w : w+int(n)]), plain[w+int(n):], nil
+}
+
+// Each calls fn with the key, the version and the answer of every answer
+// kept under a key that starts with prefix, in the order of their keys,
+// for a read of the sealer's generation gen, until fn returns false: to
+// put what a server kept before a restart back into its memory in one
+// pass over the files, rather than a read of them an answer. It calls
+// fn with none when gen is not the last wipe's, and stops at a wipe:
+// what it gave before it is of gen, which the caller's own generation
+// checks then refuse. Its first error stops the shelf (see
+// Shelf.broken).
+func (s *Shelf) Each(gen uint64, prefix string, fn func(key, version string, answer []byte) bool) error {
+	epoch, ok := s.check(gen, true)
+	if !ok {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil || s.filesEpoch != epoch {
+		return nil
+	}
+	lower := append(bytes.Clone(answers), prefix...)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower})
+	if err != nil {
 		s.broken.Store(true)
-		return nil, false, fmt.Errorf("answer shelf: get %s: a value that does not open (%v)", key, err)
+		return fmt.Errorf("answer shelf: read %s: %w", prefix, err)
 	}
-	if string(plain[w:w+int(n)]) != version {
-		return nil, false, nil
+	for it.First(); it.Valid() && bytes.HasPrefix(it.Key(), lower); it.Next() {
+		if now, ok := s.check(gen, true); !ok || now != epoch {
+			break
+		}
+		key := string(it.Key()[len(answers):])
+		version, answer, err := s.unseal(key, it.Value())
+		if err != nil {
+			s.broken.Store(true)
+			return errors.Join(fmt.Errorf("answer shelf: read %s: %w", key, err), it.Close())
+		}
+		if !fn(key, version, answer) {
+			break
+		}
 	}
-	// Again: a wipe may have returned while this read was in the files.
-	if now, ok := s.check(gen, true); !ok || now != epoch {
-		return nil, false, nil
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		s.broken.Store(true)
+		return fmt.Errorf("answer shelf: read %s: %w", prefix, err)
 	}
-	return plain[w+int(n):], true, nil
+	return nil
 }
 
 // Keeps reports whether an answer of the sealer's generation gen put now

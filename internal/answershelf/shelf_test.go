@@ -139,6 +139,47 @@ func TestShelfKeepsAnswersWhileTheStampIsTheSame(t *testing.T) {
 	require.True(t, ok, "the shelf is made again with a new key")
 }
 
+// TestEachGoesOverAPrefixInOrder: Each gives the key, version and answer
+// of every answer under its prefix, none other, in the order of their
+// keys, until told to stop; after a restart as before it; nothing for a
+// read of a generation other than the last wipe's, nor after a wipe.
+func TestEachGoesOverAPrefixInOrder(t *testing.T) {
+	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
+	s, err := Open(ctx, dir, "e1", keys, quiet)
+	require.NoError(t, err)
+	s.Start(2)
+	for _, k := range []string{"board|opened|b", "board|masked|b", "board|masked|a", "p1|20", "board|masked"} {
+		require.NoError(t, s.Put(2, k, "v-"+k, []byte(`{"k":"`+k+`"}`)))
+	}
+	require.NoError(t, s.Put(2, "board|masked|a", "v2", []byte(`{"k":"newer"}`)))
+	each := func(s *Shelf, gen uint64, prefix string, stopAfter int) []string {
+		t.Helper()
+		var got []string
+		require.NoError(t, s.Each(gen, prefix, func(key, version string, answer []byte) bool {
+			got = append(got, key+" "+version+" "+string(answer))
+			return len(got) < stopAfter
+		}))
+		return got
+	}
+	want := []string{`board|masked|a v2 {"k":"newer"}`, `board|masked|b v-board|masked|b {"k":"board|masked|b"}`}
+	require.Equal(t, want, each(s, 2, "board|masked|", 10))
+	require.Equal(t, want[:1], each(s, 2, "board|masked|", 1), "it goes on after fn said to stop")
+	require.Empty(t, each(s, 1, "board|masked|", 10), "a read of an older generation is served")
+	require.Empty(t, each(s, 3, "board|masked|", 10), "a read of a generation the shelf was not wiped for is served")
+	require.Empty(t, each(s, 2, "board|none|", 10))
+	require.NoError(t, s.Close())
+
+	s, err = Open(ctx, dir, "e1", keys, quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	s.Start(2)
+	require.Equal(t, want, each(s, 2, "board|masked|", 10), "not as before after a restart")
+	require.NoError(t, s.Wipe(3))
+	require.Empty(t, each(s, 2, "board|masked|", 10), "a read of the generation before a wipe is served")
+	made(t, s)
+	require.Empty(t, each(s, 3, "board|masked|", 10), "what was kept before a wipe is served after it")
+}
+
 // TestWipeDestroysTheKeyAndServesOnlyItsGeneration: a wipe destroys the
 // shelf's key in the key store before it returns, so that a copy of the
 // files made before it (a backup) opens no answer; the files are then
