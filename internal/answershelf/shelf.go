@@ -344,14 +344,18 @@ func (s *Shelf) check(gen uint64, exact bool) (uint64, bool) {
 
 // Get returns the answer kept under key when it was kept at version, for
 // a read of the sealer's generation gen, and false when none is, the one
-// kept is of another version, or gen is not the last wipe's. Its first
-// error stops the shelf (see Shelf.broken).
+// kept is of another version, or gen is not the last wipe's; also false,
+// without waiting, while the files are being made again after a wipe (a
+// board page reads the shelf under the views' read lock, which the fold
+// waits for). Its first error stops the shelf (see Shelf.broken).
 func (s *Shelf) Get(gen uint64, key, version string) ([]byte, bool, error) {
 	epoch, ok := s.check(gen, true)
 	if !ok {
 		return nil, false, nil
 	}
-	s.mu.RLock()
+	if !s.mu.TryRLock() {
+		return nil, false, nil
+	}
 	defer s.mu.RUnlock()
 	if s.db == nil || s.filesEpoch != epoch {
 		return nil, false, nil

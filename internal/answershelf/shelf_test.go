@@ -139,6 +139,31 @@ func TestShelfKeepsAnswersWhileTheStampIsTheSame(t *testing.T) {
 	require.True(t, ok, "the shelf is made again with a new key")
 }
 
+// TestGetWaitsForNoRemaking: a read while the files are being made again
+// (the shelf's goroutine holding them after a wipe) finds nothing at once
+// rather than waiting for them.
+func TestGetWaitsForNoRemaking(t *testing.T) {
+	s, err := Open(ctx, t.TempDir(), "", privacy.NewMemoryKeys(), quiet)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Put(0, "p1", "v", []byte(`{"a":1}`)))
+	s.mu.Lock()
+	found := make(chan bool, 1)
+	go func() {
+		_, ok, _ := s.Get(0, "p1", "v")
+		found <- ok
+	}()
+	select {
+	case ok := <-found:
+		require.False(t, ok)
+	case <-time.After(10 * time.Second):
+		t.Error("a read waited for the files being made again")
+	}
+	s.mu.Unlock()
+	_, ok := get(t, s, 0, "p1", "v")
+	require.True(t, ok)
+}
+
 // TestEachGoesOverAPrefixInOrder: Each gives the key, version and answer
 // of every answer under its prefix, none other, in the order of their
 // keys, until told to stop; after a restart as before it; nothing for a
