@@ -406,20 +406,38 @@ func TestBoardItemAnswersAreKeptOnDisk(t *testing.T) {
 	if !ok || !strings.Contains(staff, opened) || !strings.Contains(opened, "张三") {
 		t.Fatalf("the auditor's item was not kept as answered (kept %v):\n%s\n%s", ok, opened, staff)
 	}
+	// A real restart of the shelf: its files closed (what it wrote without
+	// waiting for the disk is then in them), read, and opened again.
+	gen, st := e.srv.sealerGeneration(), state()
+	if err := shelf.Close(); err != nil {
+		t.Fatal(err)
+	}
 	for _, plain := range []string{"张*", "张三", "3号院车棚"} {
 		if onDisk(t, dir, plain) {
 			t.Fatalf("the shelf's files hold %q in plaintext", plain)
 		}
 	}
+	shelf, err := answershelf.Open(context.Background(), dir, "", e.srv.cfg.Ledger.Sealer().Keys(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shelf.Close() })
+	shelf.Start(gen)
+	e.srv.cfg.Answers = shelf
 
 	// What the shelf holds is what a read after a restart answers, to
-	// each audience its own.
-	gen, st := e.srv.sealerGeneration(), state()
+	// each audience its own: staff's alone planted, the public read its
+	// own as kept.
 	planted := map[string]string{"masked": `{"planted":"public"}`, "opened": `{"planted":"staff"}`}
-	for audience, answer := range planted {
-		if err := shelf.Put(gen, itemShelfKey(audience, st), st, []byte(answer)); err != nil {
-			t.Fatal(err)
-		}
+	if err := shelf.Put(gen, itemShelfKey("opened", st), st, []byte(planted["opened"])); err != nil {
+		t.Fatal(err)
+	}
+	restart()
+	if got := read("", sub.Position); strings.Contains(got, "planted") || !strings.Contains(got, masked) {
+		t.Fatalf("the public read after a restart was not answered its own kept answer: %s", got)
+	}
+	if err := shelf.Put(gen, itemShelfKey("masked", st), st, []byte(planted["masked"])); err != nil {
+		t.Fatal(err)
 	}
 	restart()
 	before := hits()

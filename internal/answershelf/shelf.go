@@ -287,10 +287,13 @@ func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error
 }
 
 // The shelf's memory, small beside the views' (a server of a million
-// events is held under 512 MiB): its block cache, which needs to hold
-// little more than the files' indexes and filters, since an answer is read
+// events is held under 512 MiB): its block cache, since an answer is read
 // from it once after a restart and then from the server's own cache in
-// memory; and its memtable, some 300 answers of a few kilobytes.
+// memory, most of them in one pass at start (Each); read an answer at a
+// time, as a burst of a board's items after a restart without the pass
+// was, the files' index blocks are read again too, and 4 MiB was no
+// faster (docs/performance.md, thirty-fourth session); and its memtable,
+// some 300 answers of a few kilobytes.
 const (
 	cacheBytes    = 1 << 20
 	memTableBytes = 2 << 20

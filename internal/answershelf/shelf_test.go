@@ -167,7 +167,8 @@ func TestGetWaitsForNoRemaking(t *testing.T) {
 // TestEachGoesOverAPrefixInOrder: Each gives the key, version and answer
 // of every answer under its prefix, none other, in the order of their
 // keys, until told to stop; after a restart as before it; nothing for a
-// read of a generation other than the last wipe's, nor after a wipe.
+// read of a generation other than the last wipe's, nor after a wipe, and
+// nothing more once a wipe comes in the middle of a pass.
 func TestEachGoesOverAPrefixInOrder(t *testing.T) {
 	dir, keys := t.TempDir(), privacy.NewMemoryKeys()
 	s, err := Open(ctx, dir, "e1", keys, quiet)
@@ -199,9 +200,15 @@ func TestEachGoesOverAPrefixInOrder(t *testing.T) {
 	defer s.Close()
 	s.Start(2)
 	require.Equal(t, want, each(s, 2, "board|masked|", 10), "not as before after a restart")
-	require.NoError(t, s.Wipe(3))
-	require.Empty(t, each(s, 2, "board|masked|", 10), "a read of the generation before a wipe is served")
+	var given int
+	require.NoError(t, s.Each(2, "board|masked|", func(string, string, []byte) bool {
+		given++
+		require.NoError(t, s.Wipe(3)) // mid-pass
+		return true
+	}))
+	require.Equal(t, 1, given, "the pass went on after a wipe")
 	made(t, s)
+	require.Empty(t, each(s, 2, "board|masked|", 10), "a read of the generation before a wipe is served")
 	require.Empty(t, each(s, 3, "board|masked|", 10), "what was kept before a wipe is served after it")
 }
 
