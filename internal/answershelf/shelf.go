@@ -287,15 +287,17 @@ func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error
 }
 
 // The shelf's memory, small beside the views' (a server of a million
-// events is held under 512 MiB): its block cache, since an answer is read
-// from it once after a restart and then from the server's own cache in
-// memory, most of them in one pass at start (Each); read an answer at a
-// time, as a burst of a board's items after a restart without the pass
-// was, the files' index blocks are read again too, and 4 MiB was no
-// faster (docs/performance.md, thirty-fourth session); and its memtable,
-// some 300 answers of a few kilobytes.
+// events is held under 512 MiB): its block cache, which holds the files'
+// indexes and filters and few answers, since an answer is read from it
+// once after a restart and then from the server's own cache in memory,
+// most of them in one pass at start (Each); but a board's items never
+// read before are each looked for in vain, and at ten million events,
+// with 1 MiB, those look-ups read the index blocks again and took a fifth
+// of the board's CPU: with 16 MiB the saturated board answered a sixth
+// more pages (docs/performance.md, thirty-fourth session); and its
+// memtable, some 300 answers of a few kilobytes.
 const (
-	cacheBytes    = 1 << 20
+	cacheBytes    = 16 << 20
 	memTableBytes = 2 << 20
 )
 
