@@ -286,15 +286,16 @@ func (s *Shelf) makeAgain(ctx context.Context, stamp string, epoch uint64) error
 	return nil
 }
 
-// The shelf's memory, small beside the views' (a server of a million
-// events is held under 512 MiB): its block cache, which holds the files'
-// indexes and filters and few answers, since an answer is read from it
+// The shelf's memory (a server of a million events is held under 512
+// MiB, of ten million under 1 GiB): its block cache, which holds the
+// files' indexes and filters and few answers, since an answer is read from it
 // once after a restart and then from the server's own cache in memory,
 // most of them in one pass at start (Each); but a board's items never
 // read before are each looked for in vain, and at ten million events,
 // with 1 MiB, those look-ups read the index blocks again and took a fifth
 // of the board's CPU: with 16 MiB the saturated board answered a sixth
-// more pages (docs/performance.md, thirty-fourth session); and its
+// more pages, at a peak some 48 MiB higher (docs/performance.md,
+// thirty-fourth session); and its
 // memtable, some 300 answers of a few kilobytes.
 const (
 	cacheBytes    = 16 << 20
